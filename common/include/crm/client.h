@@ -1,0 +1,45 @@
+/* crm/client.h: a blocking command client for tools and tests (crmctl,
+ * benchmarks, integration tests). Not for use on an event loop.
+ *
+ * Each call has a deadline and a retry budget: a lost request or reply is
+ * retried with the same idempotency key, so the command is applied at most
+ * once, and the call never hangs. Stale replies of earlier attempts are
+ * recognised by request_id and dropped. */
+#ifndef CRM_CLIENT_H
+#define CRM_CLIENT_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crm/v1/rpc.pb-c.h"
+
+typedef struct crm_client crm_client_t;
+
+/* Connects a DEALER to `endpoint`. Returns NULL on failure. Caller owns the
+ * client. `zctx` may be NULL (the client then owns its own context). */
+crm_client_t *crm_client_new(void *zctx, const char *endpoint);
+void crm_client_destroy(crm_client_t **self_p);
+
+/* Sends `command` with `body` (may be NULL) and waits for the reply.
+ * `idempotency_key` NULL = a fresh UUID. `timeout_ms` is per attempt;
+ * `attempts` >= 1. On return *reply_p (caller frees with
+ * crm__v1__command_reply__free_unpacked) holds the reply; when no reply came
+ * the function returns -ETIMEDOUT and *reply_p is NULL. Returns 0 when a
+ * reply arrived, whatever its status. */
+int crm_client_call(crm_client_t *self, const char *command, const ProtobufCMessage *body,
+                    const char *idempotency_key, int timeout_ms, int attempts,
+                    Crm__V1__CommandReply **reply_p);
+
+/* The same with a pre-serialised body. */
+int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *body, size_t len,
+                        const char *idempotency_key, int timeout_ms, int attempts,
+                        Crm__V1__CommandReply **reply_p);
+
+/* Sets the actor recorded with commands (default: $USER or "crmctl"). */
+void crm_client_set_actor(crm_client_t *self, const char *actor);
+
+/* A readable name of a status code ("not_found"). */
+const char *crm_status_name(int code);
+
+#endif

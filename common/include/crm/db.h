@@ -1,0 +1,58 @@
+/* crm/db.h: one PostgreSQL connection driven by libpq's asynchronous API on
+ * a libuv poll handle, so the event loop never waits on the database.
+ *
+ * Queries queue and run one at a time, in order. A component that runs a
+ * transaction owns its crm_db_t (one connection per concern: the command
+ * writer, each consumer, the reader that serves replay), so statements of
+ * two transactions never interleave. The connection is (re)established in
+ * the background with backoff; while it is down, queries fail at once. */
+#ifndef CRM_DB_H
+#define CRM_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct crm_db crm_db_t;
+
+/* Completion of one query, on the loop thread. On success `error` is NULL and
+ * `res` holds the result; on failure `error` says why and `res` is the error
+ * result (or NULL when the connection was lost). `res` belongs to the db and
+ * is cleared when the callback returns. */
+typedef void (*crm_db_cb)(crm_db_t *db, PGresult *res, const char *error, void *arg);
+
+/* Called when the connection comes up (connected = 1) or goes down (0). */
+typedef void (*crm_db_state_cb)(crm_db_t *db, int connected, void *arg);
+
+/* Starts connecting at once. `name` appears in logs and application_name.
+ * Caller owns the result. */
+crm_db_t *crm_db_new(uv_loop_t *loop, const char *conninfo, const char *name);
+
+/* Fails every queued query (callbacks fire with an error), closes the
+ * connection; memory is released from close callbacks. NULLs *self_p. */
+void crm_db_destroy(crm_db_t **self_p);
+
+void crm_db_on_state(crm_db_t *self, crm_db_state_cb cb, void *arg);
+int crm_db_connected(const crm_db_t *self);
+const char *crm_db_name(const crm_db_t *self);
+
+/* Queues a statement with out-of-line parameters (values are copied).
+ * `lengths`/`formats` may be NULL for all-text parameters; a format of 1
+ * marks a binary parameter with its length. `binary_result` asks for
+ * binary columns. Returns 0 (the callback will fire exactly once) or
+ * -ENOTCONN / -ENOMEM (the callback never fires). */
+int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
+                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb,
+                 void *arg);
+
+/* Number of queries queued or running. */
+size_t crm_db_pending(const crm_db_t *self);
+
+/* SQLSTATE of an error result ("23505"), or "" if none. */
+const char *crm_db_sqlstate(const PGresult *res);
+
+/* Helpers for reading results. */
+long long crm_db_get_int(const PGresult *res, int row, int col);
+const char *crm_db_get_str(const PGresult *res, int row, int col);
+
+#endif

@@ -1,0 +1,127 @@
+/* crm/service.h: the backbone every service runs on.
+ *
+ * A service is a table of commands and a table of consumers over its own
+ * PostgreSQL database. The framework owns everything else: configuration,
+ * the libuv loop, the command ROUTER socket, group commit, idempotency, the
+ * transactional outbox and its relay to the bus, replay of the service's
+ * stream, consumers with exactly-once effects and dead letters, the HTTP
+ * endpoints (/livez, /readyz, /metrics), logs and graceful shutdown.
+ *
+ * Business code sees one abstraction: a *work*, i.e. one command or one
+ * consumed event being applied inside a database transaction shared with
+ * other works of the same batch. A handler reads and writes through the
+ * work, emits events through it and ends it with crm_work_ok() or
+ * crm_work_fail(). Everything a work did commits together with its events
+ * (and, for a consumed event, with the consumer's new position) or not at
+ * all. A failed work has changed nothing. */
+#ifndef CRM_SERVICE_H
+#define CRM_SERVICE_H
+
+#include <crm/config.h>
+#include <crm/migrate.h>
+#include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crm/v1/event.pb-c.h"
+#include "crm/v1/rpc.pb-c.h"
+
+typedef struct crm_service crm_service_t;
+typedef struct crm_work crm_work_t;
+
+/* Entry point of a handler: called once per attempt (a work may be retried
+ * alone after its batch failed, so handlers must not keep effects outside
+ * the database). */
+typedef void (*crm_work_fn)(crm_work_t *w);
+
+/* Continuation after a query. Called only on success; when a statement
+ * fails the framework fails the work itself (and the handler is not called
+ * again for this attempt). `res` is valid during the call. */
+typedef void (*crm_work_cb)(crm_work_t *w, PGresult *res);
+
+typedef struct {
+    const char *name;                           /* "sales.person.register" */
+    const ProtobufCMessageDescriptor *request;  /* body type; NULL = empty body */
+    crm_work_fn fn;
+    int readonly; /* no idempotency key needed, no writes, no events */
+} crm_command_def_t;
+
+typedef struct {
+    const char *name; /* consumer name, unique in the service: "sales.leads" */
+    /* Event type prefixes, NULL-terminated; each starts with "crm.<source>." */
+    const char *const *type_prefixes;
+    crm_work_fn fn;
+} crm_consumer_def_t;
+
+typedef struct {
+    const char *name;                    /* source name: "sales" */
+    const char *default_bind;            /* command/replay ROUTER, "tcp://127.0.0.1:7410" */
+    int default_http_port;               /* 0 = ephemeral */
+    const crm_command_def_t *commands;   /* ends with name NULL */
+    const crm_consumer_def_t *consumers; /* ends with name NULL; may be NULL */
+    const crm_migration_t *migrations;   /* the service's own; may be NULL */
+    const crm_conf_def_t *config;        /* extra settings; may be NULL */
+    /* Optional hooks, on the loop thread. on_start runs after migrations,
+     * before serving; a non-zero return aborts the start. */
+    int (*on_start)(crm_service_t *svc);
+    void (*on_stop)(crm_service_t *svc);
+} crm_service_def_t;
+
+/* Runs the service until SIGTERM/SIGINT; returns the process exit code.
+ * argv: "--help" prints the settings; "healthcheck" probes /readyz of a
+ * running instance (for container health checks) and exits. */
+int crm_service_main(const crm_service_def_t *def, int argc, char **argv);
+
+const char *crm_service_name(const crm_service_t *svc);
+const crm_config_t *crm_service_config(const crm_service_t *svc);
+/* Per-service user pointer, for on_start to hang state on. */
+void crm_service_set_user(crm_service_t *svc, void *user);
+void *crm_service_user(const crm_service_t *svc);
+
+/* ---- a work ---------------------------------------------------------- */
+
+crm_service_t *crm_work_service(crm_work_t *w);
+/* The decoded command body (NULL for a consumed event or an empty body).
+ * Owned by the work. */
+const ProtobufCMessage *crm_work_request(crm_work_t *w);
+/* The consumed event (NULL for a command). Owned by the work. */
+const Crm__V1__Event *crm_work_event(crm_work_t *w);
+/* The command's actor, or the event's source. */
+const char *crm_work_actor(crm_work_t *w);
+
+/* Memory that lives as long as the attempt; never free it. NULL on ENOMEM. */
+void *crm_work_alloc(crm_work_t *w, size_t size);
+char *crm_work_strdup(crm_work_t *w, const char *s);
+char *crm_work_printf(crm_work_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A slot for the handler's own state across continuations. */
+void crm_work_set_data(crm_work_t *w, void *data);
+void *crm_work_data(crm_work_t *w);
+
+/* Runs a statement in the work's transaction with text parameters (NULL =
+ * SQL NULL) and calls cb with the result. Use _query for statements that
+ * only read and _exec for statements that write: a work that fails after
+ * writing cannot share a batch, so the framework replays it alone.
+ * Returns 0 or a negative error (the work is then failed for you). */
+int crm_work_query(crm_work_t *w, const char *sql, int nparams, const char *const *params,
+                   crm_work_cb cb);
+int crm_work_exec(crm_work_t *w, const char *sql, int nparams, const char *const *params,
+                  crm_work_cb cb);
+
+/* Appends an event to the work's outbox. The framework fills id, source,
+ * time, sequence, epoch, correlation and causation; the caller sets `type`
+ * (must start with "crm.<service>.") and `subject`, and the payload oneof.
+ * `ev` is borrowed and serialised at once. Returns 0 or negative. */
+int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev);
+
+/* Ends the work successfully. For a command, `reply` (may be NULL) is the
+ * reply body, serialised at once; the client gets it after commit. */
+void crm_work_ok(crm_work_t *w, const ProtobufCMessage *reply);
+
+/* Ends the work with an error; nothing it did is kept. For a command the
+ * client gets this status; for a consumed event it goes to dead letters.
+ * Strings are copied; any may be NULL. */
+void crm_work_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *field, const char *message,
+                   const char *detail, const char *hint);
+
+#endif

@@ -1,0 +1,35 @@
+/* crm/util.h: small helpers every module needs: ids, clocks, hashing. */
+#ifndef CRM_UTIL_H
+#define CRM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRM_UUID_LEN 36 /* without the terminating NUL */
+
+/* Writes a new random (v4) UUID, lower-case, NUL-terminated, into out. */
+void crm_uuid_new(char out[CRM_UUID_LEN + 1]);
+
+/* 1 if s is a well-formed UUID in canonical text form, else 0. */
+int crm_uuid_valid(const char *s);
+
+/* Wall clock, microseconds since the Unix epoch. */
+int64_t crm_now_us(void);
+
+/* Monotonic clock in microseconds, for durations. */
+int64_t crm_mono_us(void);
+
+/* RFC 3339 UTC with microseconds ("2026-11-22T16:13:35.123456Z") into buf
+ * (at least 32 bytes). Returns buf. */
+char *crm_time_format(int64_t us, char *buf, size_t len);
+
+/* 64-bit FNV-1a over a buffer, chained through `seed` (start with
+ * CRM_HASH_SEED). Used to detect a reused idempotency key with different
+ * content, not for security. */
+#define CRM_HASH_SEED 0xcbf29ce484222325ULL
+uint64_t crm_hash64(uint64_t seed, const void *data, size_t len);
+
+/* strdup that returns NULL for NULL. */
+char *crm_strdup0(const char *s);
+
+#endif

@@ -1,0 +1,176 @@
+/* client.c: request/reply with deadlines and retries over a DEALER socket. */
+#include <crm/client.h>
+#include <crm/util.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+struct crm_client {
+    void *zctx;
+    int own_ctx;
+    void *dealer;
+    char *endpoint;
+    char *actor;
+    uint64_t next_id;
+};
+
+static void *s_connect(crm_client_t *self)
+{
+    void *s = zmq_socket(self->zctx, ZMQ_DEALER);
+    if (!s)
+        return NULL;
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(s, self->endpoint) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+crm_client_t *crm_client_new(void *zctx, const char *endpoint)
+{
+    crm_client_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->own_ctx = zctx == NULL;
+    self->zctx = zctx ? zctx : zmq_ctx_new();
+    self->endpoint = strdup(endpoint);
+    const char *user = getenv("USER");
+    self->actor = strdup(user && *user ? user : "crmctl");
+    self->next_id = (uint64_t)crm_now_us();
+    if (self->zctx && self->endpoint && self->actor && (self->dealer = s_connect(self)))
+        return self;
+    crm_client_destroy(&self);
+    return NULL;
+}
+
+void crm_client_destroy(crm_client_t **self_p)
+{
+    crm_client_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->dealer)
+        zmq_close(self->dealer);
+    if (self->own_ctx && self->zctx)
+        zmq_ctx_term(self->zctx);
+    free(self->endpoint);
+    free(self->actor);
+    free(self);
+    *self_p = NULL;
+}
+
+void crm_client_set_actor(crm_client_t *self, const char *actor)
+{
+    char *a = strdup(actor);
+    if (a) {
+        free(self->actor);
+        self->actor = a;
+    }
+}
+
+int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *body, size_t len,
+                        const char *idempotency_key, int timeout_ms, int attempts,
+                        Crm__V1__CommandReply **reply_p)
+{
+    *reply_p = NULL;
+    char key[CRM_UUID_LEN + 1];
+    if (!idempotency_key) {
+        crm_uuid_new(key);
+        idempotency_key = key;
+    }
+    Crm__V1__CommandRequest rq = CRM__V1__COMMAND_REQUEST__INIT;
+    rq.command = (char *)command;
+    rq.idempotency_key = (char *)idempotency_key;
+    rq.body.data = (uint8_t *)body;
+    rq.body.len = len;
+    rq.actor = self->actor;
+    rq.correlation_id = (char *)idempotency_key;
+    for (int a = 0; a < (attempts < 1 ? 1 : attempts); a++) {
+        rq.request_id = ++self->next_id;
+        size_t n = crm__v1__command_request__get_packed_size(&rq);
+        uint8_t *buf = malloc(n ? n : 1);
+        if (!buf)
+            return -ENOMEM;
+        crm__v1__command_request__pack(&rq, buf);
+        int sent = zmq_send(self->dealer, buf, n, ZMQ_DONTWAIT);
+        free(buf);
+        if (sent < 0 && a > 0) {
+            /* A wedged pipe: start over on a fresh socket. */
+            zmq_close(self->dealer);
+            self->dealer = s_connect(self);
+            if (!self->dealer)
+                return -ECONNREFUSED;
+            continue;
+        }
+        int64_t deadline = crm_mono_us() + (int64_t)timeout_ms * 1000;
+        for (;;) {
+            int64_t left = (deadline - crm_mono_us()) / 1000;
+            if (left <= 0)
+                break;
+            zmq_pollitem_t it = {self->dealer, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&it, 1, (long)left) < 0 && errno != EINTR)
+                return -errno;
+            if (!(it.revents & ZMQ_POLLIN))
+                continue;
+            zmq_msg_t msg;
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, self->dealer, 0) < 0) {
+                zmq_msg_close(&msg);
+                continue;
+            }
+            int more = zmq_msg_more(&msg);
+            Crm__V1__CommandReply *rep =
+                more ? NULL
+                     : crm__v1__command_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+            zmq_msg_close(&msg);
+            while (more) {
+                zmq_msg_init(&msg);
+                zmq_msg_recv(&msg, self->dealer, 0);
+                more = zmq_msg_more(&msg);
+                zmq_msg_close(&msg);
+            }
+            if (!rep)
+                continue;
+            /* request_id 0: the service could not read our request at all. */
+            if (rep->request_id == rq.request_id || rep->request_id == 0) {
+                *reply_p = rep;
+                return 0;
+            }
+            crm__v1__command_reply__free_unpacked(rep, NULL); /* stale */
+        }
+    }
+    return -ETIMEDOUT;
+}
+
+int crm_client_call(crm_client_t *self, const char *command, const ProtobufCMessage *body,
+                    const char *idempotency_key, int timeout_ms, int attempts,
+                    Crm__V1__CommandReply **reply_p)
+{
+    uint8_t stack[4096], *buf = stack;
+    size_t n = 0;
+    if (body) {
+        n = protobuf_c_message_get_packed_size(body);
+        if (n > sizeof stack && !(buf = malloc(n)))
+            return -ENOMEM;
+        protobuf_c_message_pack(body, buf);
+    }
+    int rc = crm_client_call_raw(self, command, buf, n, idempotency_key, timeout_ms, attempts,
+                                 reply_p);
+    if (buf != stack)
+        free(buf);
+    return rc;
+}
+
+const char *crm_status_name(int code)
+{
+    static const char *const names[] = {
+        "ok",        "invalid_argument", "not_found", "already_exists",   "failed_precondition",
+        "idempotency_conflict", "unavailable", "internal", "unknown_command", "malformed",
+        "too_large", "deadline_exceeded", "permission_denied"};
+    if (code >= 0 && code < (int)(sizeof names / sizeof names[0]))
+        return names[code];
+    return "unknown";
+}

@@ -1,0 +1,435 @@
+/* db.c: asynchronous libpq on a libuv poll handle.
+ *
+ * State machine: CONNECTING (PQconnectPoll driven by the socket) -> READY
+ * (one query in flight at a time, results read as the socket becomes
+ * readable) -> on any connection failure, DOWN with a backoff timer, then
+ * CONNECTING again. The poll handle is bound to a socket, and the socket
+ * changes on every connection, so each connection gets its own handle. */
+#include <crm/db.h>
+#include <crm/log.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct crm_db_query_s {
+    struct crm_db_query_s *next;
+    char *sql;
+    int nparams;
+    char **values;
+    int *lengths;
+    int *formats;
+    int binary_result;
+    crm_db_cb cb;
+    void *arg;
+} crm_query_t;
+
+typedef enum { S_DOWN, S_CONNECTING, S_READY } s_state_t;
+
+typedef struct {
+    uv_poll_t poll;
+    crm_db_t *db; /* NULL once the db let go of it */
+} s_poll_t;
+
+struct crm_db {
+    uv_loop_t *loop;
+    char *conninfo;
+    char *name;
+    PGconn *conn;
+    s_poll_t *poll;
+    int poll_events;
+    uv_timer_t *timer;
+    s_state_t state;
+    int backoff_ms;
+    crm_query_t *head, *tail;
+    int in_flight;     /* head has been sent */
+    PGresult *result;  /* last result of the running query */
+    size_t pending;
+    crm_db_state_cb state_cb;
+    void *state_arg;
+    int destroying;
+    int down_pending; /* a send failed; go down from the timer, not the caller */
+};
+
+static void s_connect(crm_db_t *self);
+static void s_on_poll(uv_poll_t *h, int status, int events);
+
+static void s_query_free(crm_query_t *q)
+{
+    if (!q)
+        return;
+    for (int i = 0; i < q->nparams; i++)
+        free(q->values[i]);
+    free(q->values);
+    free(q->lengths);
+    free(q->formats);
+    free(q->sql);
+    free(q);
+}
+
+static void s_poll_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void s_timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void s_poll_release(crm_db_t *self)
+{
+    if (self->poll) {
+        self->poll->db = NULL;
+        uv_poll_stop(&self->poll->poll);
+        uv_close((uv_handle_t *)&self->poll->poll, s_poll_closed);
+        self->poll = NULL;
+    }
+    self->poll_events = 0;
+}
+
+static void s_poll_set(crm_db_t *self, int events)
+{
+    if (!self->poll) {
+        s_poll_t *p = calloc(1, sizeof *p);
+        if (!p)
+            return;
+        if (uv_poll_init_socket(self->loop, &p->poll, PQsocket(self->conn)) != 0) {
+            free(p);
+            return;
+        }
+        p->poll.data = p;
+        p->db = self;
+        self->poll = p;
+        self->poll_events = 0;
+    }
+    if (events != self->poll_events) {
+        uv_poll_start(&self->poll->poll, events, s_on_poll);
+        self->poll_events = events;
+    }
+}
+
+/* Completes the query at the head of the queue and removes it. */
+static void s_complete_head(crm_db_t *self, PGresult *res, const char *error)
+{
+    crm_query_t *q = self->head;
+    self->head = q->next;
+    if (!self->head)
+        self->tail = NULL;
+    self->in_flight = 0;
+    self->pending--;
+    q->cb(self, res, error, q->arg);
+    s_query_free(q);
+}
+
+static void s_fail_all(crm_db_t *self, const char *why)
+{
+    while (self->head) {
+        if (self->result) {
+            PQclear(self->result);
+            self->result = NULL;
+        }
+        s_complete_head(self, NULL, why);
+    }
+}
+
+static void s_set_down(crm_db_t *self, const char *why);
+
+static void s_on_timer(uv_timer_t *t)
+{
+    crm_db_t *self = t->data;
+    if (self->down_pending) {
+        self->down_pending = 0;
+        s_set_down(self, PQerrorMessage(self->conn));
+        return;
+    }
+    s_connect(self);
+}
+
+/* Called where a caller may be on the stack (crm_db_query): callbacks must
+ * not fire from inside the caller, so the failure is handled on the next
+ * loop pass. */
+static void s_defer_down(crm_db_t *self)
+{
+    self->down_pending = 1;
+    uv_timer_start(self->timer, s_on_timer, 0, 0);
+}
+
+static void s_set_down(crm_db_t *self, const char *why)
+{
+    int was_ready = self->state == S_READY;
+    crm_warn("db.down", "%s: connection lost or refused: %s", self->name, why);
+    s_poll_release(self);
+    if (self->conn) {
+        PQfinish(self->conn);
+        self->conn = NULL;
+    }
+    if (self->result) {
+        PQclear(self->result);
+        self->result = NULL;
+    }
+    self->state = S_DOWN;
+    self->down_pending = 0;
+    s_fail_all(self, "database connection lost");
+    if (was_ready && self->state_cb)
+        self->state_cb(self, 0, self->state_arg);
+    if (self->destroying)
+        return;
+    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 100;
+    if (self->backoff_ms > 5000)
+        self->backoff_ms = 5000;
+    uv_timer_start(self->timer, s_on_timer, (uint64_t)self->backoff_ms, 0);
+}
+
+static void s_send_next(crm_db_t *self)
+{
+    if (self->state != S_READY || self->in_flight || !self->head)
+        return;
+    crm_query_t *q = self->head;
+    if (self->down_pending)
+        return;
+    if (!PQsendQueryParams(self->conn, q->sql, q->nparams, NULL, (const char *const *)q->values,
+                           q->lengths, q->formats, q->binary_result)) {
+        s_defer_down(self);
+        return;
+    }
+    self->in_flight = 1;
+    int f = PQflush(self->conn);
+    if (f < 0) {
+        s_defer_down(self);
+        return;
+    }
+    s_poll_set(self, UV_READABLE | (f == 1 ? UV_WRITABLE : 0));
+}
+
+static void s_on_ready(crm_db_t *self)
+{
+    int was = self->state;
+    self->state = S_READY;
+    self->backoff_ms = 0;
+    PQsetnonblocking(self->conn, 1);
+    s_poll_set(self, UV_READABLE);
+    crm_info("db.connected", "%s: connected", self->name);
+    if (was != S_READY && self->state_cb)
+        self->state_cb(self, 1, self->state_arg);
+    s_send_next(self);
+}
+
+static void s_connect_poll(crm_db_t *self)
+{
+    switch (PQconnectPoll(self->conn)) {
+    case PGRES_POLLING_READING:
+        s_poll_set(self, UV_READABLE);
+        break;
+    case PGRES_POLLING_WRITING:
+        s_poll_set(self, UV_WRITABLE);
+        break;
+    case PGRES_POLLING_OK:
+        s_on_ready(self);
+        break;
+    default:
+        s_set_down(self, PQerrorMessage(self->conn));
+        break;
+    }
+}
+
+static void s_connect(crm_db_t *self)
+{
+    self->conn = PQconnectStart(self->conninfo);
+    if (!self->conn || PQstatus(self->conn) == CONNECTION_BAD) {
+        s_set_down(self, self->conn ? PQerrorMessage(self->conn) : "out of memory");
+        return;
+    }
+    self->state = S_CONNECTING;
+    s_connect_poll(self);
+}
+
+static void s_read(crm_db_t *self)
+{
+    if (!PQconsumeInput(self->conn)) {
+        s_set_down(self, PQerrorMessage(self->conn));
+        return;
+    }
+    while (self->in_flight && !PQisBusy(self->conn)) {
+        PGresult *r = PQgetResult(self->conn);
+        if (r) {
+            /* COPY is never used; keep the last result of the statement. */
+            if (self->result)
+                PQclear(self->result);
+            self->result = r;
+            continue;
+        }
+        PGresult *res = self->result;
+        self->result = NULL;
+        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        const char *err = NULL;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            err = res ? PQresultErrorMessage(res) : "no result";
+        s_complete_head(self, res, err);
+        if (res)
+            PQclear(res);
+        if (self->state != S_READY)
+            return;
+        s_send_next(self);
+    }
+    if (PQstatus(self->conn) == CONNECTION_BAD)
+        s_set_down(self, PQerrorMessage(self->conn));
+}
+
+static void s_on_poll(uv_poll_t *h, int status, int events)
+{
+    s_poll_t *p = h->data;
+    crm_db_t *self = p->db;
+    if (!self)
+        return;
+    if (self->state == S_CONNECTING) {
+        s_connect_poll(self);
+        return;
+    }
+    if (self->state != S_READY)
+        return;
+    if (status < 0) {
+        s_set_down(self, uv_strerror(status));
+        return;
+    }
+    if (events & UV_WRITABLE) {
+        int f = PQflush(self->conn);
+        if (f < 0) {
+            s_set_down(self, PQerrorMessage(self->conn));
+            return;
+        }
+        s_poll_set(self, UV_READABLE | (f == 1 ? UV_WRITABLE : 0));
+    }
+    if (events & UV_READABLE)
+        s_read(self);
+}
+
+crm_db_t *crm_db_new(uv_loop_t *loop, const char *conninfo, const char *name)
+{
+    crm_db_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->conninfo = strdup(conninfo);
+    self->name = strdup(name);
+    self->timer = calloc(1, sizeof *self->timer);
+    if (!self->conninfo || !self->name || !self->timer) {
+        free(self->conninfo);
+        free(self->name);
+        free(self->timer);
+        free(self);
+        return NULL;
+    }
+    uv_timer_init(loop, self->timer);
+    self->timer->data = self;
+    s_connect(self);
+    return self;
+}
+
+void crm_db_destroy(crm_db_t **self_p)
+{
+    crm_db_t *self = *self_p;
+    if (!self)
+        return;
+    self->destroying = 1;
+    self->state_cb = NULL;
+    s_poll_release(self);
+    if (self->result)
+        PQclear(self->result);
+    self->result = NULL;
+    s_fail_all(self, "database connection closed");
+    if (self->conn)
+        PQfinish(self->conn);
+    uv_timer_stop(self->timer);
+    uv_close((uv_handle_t *)self->timer, s_timer_closed);
+    free(self->conninfo);
+    free(self->name);
+    free(self);
+    *self_p = NULL;
+}
+
+void crm_db_on_state(crm_db_t *self, crm_db_state_cb cb, void *arg)
+{
+    self->state_cb = cb;
+    self->state_arg = arg;
+}
+
+int crm_db_connected(const crm_db_t *self)
+{
+    return self->state == S_READY;
+}
+
+const char *crm_db_name(const crm_db_t *self)
+{
+    return self->name;
+}
+
+size_t crm_db_pending(const crm_db_t *self)
+{
+    return self->pending;
+}
+
+int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
+                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb,
+                 void *arg)
+{
+    if (self->state != S_READY || self->destroying || self->down_pending)
+        return -ENOTCONN;
+    crm_query_t *q = calloc(1, sizeof *q);
+    if (!q)
+        return -ENOMEM;
+    q->sql = strdup(sql);
+    q->nparams = nparams;
+    q->cb = cb;
+    q->arg = arg;
+    q->binary_result = binary_result;
+    if (!q->sql)
+        goto fail;
+    if (nparams > 0) {
+        q->values = calloc((size_t)nparams, sizeof(char *));
+        q->lengths = calloc((size_t)nparams, sizeof(int));
+        q->formats = calloc((size_t)nparams, sizeof(int));
+        if (!q->values || !q->lengths || !q->formats)
+            goto fail;
+        for (int i = 0; i < nparams; i++) {
+            if (!values[i])
+                continue; /* SQL NULL */
+            int bin = formats && formats[i];
+            size_t len = bin ? (size_t)lengths[i] : strlen(values[i]);
+            q->values[i] = malloc(len + 1);
+            if (!q->values[i])
+                goto fail;
+            memcpy(q->values[i], values[i], len);
+            q->values[i][len] = 0;
+            q->lengths[i] = (int)len;
+            q->formats[i] = bin;
+        }
+    }
+    if (self->tail)
+        self->tail->next = q;
+    else
+        self->head = q;
+    self->tail = q;
+    self->pending++;
+    s_send_next(self);
+    return 0;
+fail:
+    s_query_free(q);
+    return -ENOMEM;
+}
+
+const char *crm_db_sqlstate(const PGresult *res)
+{
+    const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return s ? s : "";
+}
+
+long long crm_db_get_int(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+const char *crm_db_get_str(const PGresult *res, int row, int col)
+{
+    return PQgetvalue(res, row, col);
+}

@@ -1,0 +1,755 @@
+/* http.c: the operator HTTP endpoint (/livez, /readyz, /metrics) of every
+ * service. Orchestrators and Prometheus need plain HTTP/1.1 next to the
+ * services' ZeroMQ traffic, on the loop the service already runs, without a
+ * thread or a web framework. This module owns the sockets and their limits
+ * (connections, request size, idle time, write backlog); llhttp does the
+ * parsing and a callback produces each response synchronously.
+ *
+ * Life of a connection: accepted -> reading/parsing (a request is handled
+ * when llhttp reports it complete; pipelined requests are answered in order)
+ * -> "finishing" once the connection must end: the last response is queued,
+ * the write side is shut down after it, input is read and thrown away until
+ * the peer closes (so the kernel never answers unread input with a reset
+ * that could destroy the response), bounded by a linger timer -> closed.
+ * Memory of a connection is released when both of its handles (socket and
+ * timer) have reported their close; the server itself is released when its
+ * listener and every connection have. */
+#include <crm/http.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <llhttp.h>
+
+/* Limits of the endpoint; see crm/http.h for the contract. */
+#define S_MAX_CONNS 256
+#define S_MAX_URL 8192
+#define S_MAX_REQUEST (64 * 1024)
+#define S_IDLE_MS 30000
+#define S_LINGER_MS 2000
+#define S_READ_BUF (16 * 1024)
+/* A client that pipelines requests without reading the answers is not read
+ * from while more than this is queued for it, and again once it drains. */
+#define S_WRITE_HIGH_WATER (1024 * 1024)
+#define S_WRITE_LOW_WATER (256 * 1024)
+#define S_BACKLOG 511
+#define S_DEFAULT_TYPE "text/plain; charset=utf-8"
+
+typedef struct http_conn http_conn_t;
+
+struct crm_http_response {
+    int status;
+    const char *content_type;
+    char *body;
+    size_t len;
+    size_t cap;
+    int oom; /* an append failed: the response becomes a 500 */
+};
+
+struct crm_http {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    llhttp_settings_t settings; /* shared by every connection's parser */
+    crm_http_handler_fn handler;
+    void *arg;
+    http_conn_t *conns; /* every connection not yet released, closing or not */
+    size_t nconns;
+    int port;
+    int destroyed;
+    int listener_closed;
+};
+
+struct http_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_shutdown_t shutdown_req;
+    crm_http_t *server;
+    http_conn_t *prev;
+    http_conn_t *next;
+    llhttp_t parser;
+    int open_handles;     /* handles whose close callback is still due */
+    int closing;          /* uv_close called */
+    int finishing;        /* no more requests: shutdown queued, input discarded */
+    int shutdown_done;    /* the shutdown completed */
+    int eof;              /* the peer closed its side */
+    int reading;          /* uv_read_start is in effect */
+    int throttled;        /* reading paused until the write backlog drains */
+    int message_complete; /* set by on_message_complete, consumed by s_conn_process */
+    int keep_alive;       /* of the request just completed */
+    int url_too_long;
+    uint8_t method;
+    size_t req_bytes; /* bytes fed to the parser since the last complete request */
+    size_t url_len;
+    size_t rpos; /* unparsed input is rbuf[rpos, rlen) */
+    size_t rlen;
+    char url[S_MAX_URL + 1];
+    char rbuf[S_READ_BUF];
+};
+
+typedef struct http_write {
+    uv_write_t req;
+    size_t len;
+    char data[];
+} http_write_t;
+
+static void s_conn_process(http_conn_t *conn);
+
+static void s_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const char *s_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Unknown";
+    }
+}
+
+/* ---- server lifetime ---------------------------------------------------- */
+
+static void s_server_maybe_free(crm_http_t *srv)
+{
+    if (srv->destroyed && srv->listener_closed && srv->nconns == 0)
+        free(srv);
+}
+
+static void s_listener_close_cb(uv_handle_t *handle)
+{
+    crm_http_t *srv = handle->data;
+
+    srv->listener_closed = 1;
+    s_server_maybe_free(srv);
+}
+
+/* ---- connection lifetime ------------------------------------------------ */
+
+static void s_conn_close_cb(uv_handle_t *handle)
+{
+    http_conn_t *conn = handle->data;
+    crm_http_t *srv = conn->server;
+
+    if (--conn->open_handles > 0)
+        return;
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        srv->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    srv->nconns--;
+    free(conn);
+    s_server_maybe_free(srv);
+}
+
+/* Closes at once; queued writes are cancelled. Idempotent. */
+static void s_conn_close(http_conn_t *conn)
+{
+    if (conn->closing)
+        return;
+    conn->closing = 1;
+    conn->reading = 0;
+    uv_close((uv_handle_t *)&conn->tcp, s_conn_close_cb);
+    uv_close((uv_handle_t *)&conn->timer, s_conn_close_cb);
+}
+
+static void s_timer_cb(uv_timer_t *timer)
+{
+    s_conn_close(timer->data);
+}
+
+static void s_conn_arm_timer(http_conn_t *conn, uint64_t ms)
+{
+    if (!conn->closing)
+        uv_timer_start(&conn->timer, s_timer_cb, ms, 0);
+}
+
+static void s_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    http_conn_t *conn = handle->data;
+
+    (void)suggested;
+    /* Reading happens only once earlier input is fully parsed (or while
+     * finishing, when input is thrown away), so the whole buffer is free. */
+    *buf = uv_buf_init(conn->rbuf, sizeof conn->rbuf);
+}
+
+static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void s_conn_start_reading(http_conn_t *conn)
+{
+    if (conn->closing || conn->reading || conn->eof)
+        return;
+    if (uv_read_start((uv_stream_t *)&conn->tcp, s_alloc_cb, s_read_cb) < 0) {
+        s_conn_close(conn);
+        return;
+    }
+    conn->reading = 1;
+}
+
+static void s_conn_stop_reading(http_conn_t *conn)
+{
+    if (!conn->reading)
+        return;
+    uv_read_stop((uv_stream_t *)&conn->tcp);
+    conn->reading = 0;
+}
+
+static void s_shutdown_cb(uv_shutdown_t *req, int status)
+{
+    http_conn_t *conn = req->handle->data;
+
+    if (conn->closing)
+        return;
+    conn->shutdown_done = 1;
+    if (status < 0 || conn->eof)
+        s_conn_close(conn);
+    else
+        s_conn_arm_timer(conn, S_LINGER_MS);
+}
+
+/* Ends the connection gracefully: what is queued is still sent, then the
+ * write side is shut down and input is discarded until the peer closes. */
+static void s_conn_finish(http_conn_t *conn)
+{
+    if (conn->closing || conn->finishing)
+        return;
+    conn->finishing = 1;
+    conn->throttled = 0;
+    conn->rpos = conn->rlen = 0;
+    if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp, s_shutdown_cb) < 0) {
+        s_conn_close(conn);
+        return;
+    }
+    /* Until the shutdown completes the idle timer bounds a stuck writer. */
+    s_conn_arm_timer(conn, S_IDLE_MS);
+    s_conn_start_reading(conn);
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+static void s_write_cb(uv_write_t *req, int status)
+{
+    http_conn_t *conn = req->handle->data;
+
+    free(req);
+    if (conn->closing)
+        return;
+    if (status < 0) {
+        s_conn_close(conn);
+        return;
+    }
+    if (conn->finishing)
+        return;
+    s_conn_arm_timer(conn, S_IDLE_MS);
+    if (conn->throttled &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) <= S_WRITE_LOW_WATER) {
+        conn->throttled = 0;
+        s_conn_process(conn);
+    }
+}
+
+/* Queues one complete response. Returns 0 or a negative errno code; on
+ * failure the connection is closed. */
+static int s_conn_send(http_conn_t *conn, int status, const char *type, const char *body,
+                       size_t body_len, int head, int keep_alive, const char *extra)
+{
+    char hdr[512];
+    int hlen;
+    int with_body = !head;
+    http_write_t *w;
+    uv_buf_t b;
+    int r;
+
+    if (conn->closing)
+        return -ECONNRESET;
+    if (status == 204 || status == 304) {
+        /* Neither has a body; 204 must not carry Content-Length and the 304
+         * one would have to describe a representation we do not track. */
+        with_body = 0;
+        hlen = snprintf(hdr, sizeof hdr, "HTTP/1.1 %d %s\r\n%sConnection: %s\r\n\r\n", status,
+                        s_reason(status), extra ? extra : "", keep_alive ? "keep-alive" : "close");
+    } else {
+        hlen = snprintf(hdr, sizeof hdr,
+                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                        "%sConnection: %s\r\n\r\n",
+                        status, s_reason(status), type, body_len, extra ? extra : "",
+                        keep_alive ? "keep-alive" : "close");
+    }
+    if (hlen < 0 || (size_t)hlen >= sizeof hdr) {
+        s_conn_close(conn);
+        return -EOVERFLOW;
+    }
+    if (!with_body)
+        body_len = 0;
+    w = malloc(sizeof *w + (size_t)hlen + body_len);
+    if (!w) {
+        s_conn_close(conn);
+        return -ENOMEM;
+    }
+    memcpy(w->data, hdr, (size_t)hlen);
+    if (body_len)
+        memcpy(w->data + hlen, body, body_len);
+    w->len = (size_t)hlen + body_len;
+    b = uv_buf_init(w->data, (unsigned int)w->len);
+    r = uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, s_write_cb);
+    if (r < 0) {
+        free(w);
+        s_conn_close(conn);
+        return r;
+    }
+    return 0;
+}
+
+/* Answers a request the server refuses on its own and ends the connection. */
+static void s_conn_fail(http_conn_t *conn, int status, const char *body)
+{
+    s_conn_send(conn, status, S_DEFAULT_TYPE, body, strlen(body), 0, 0, NULL);
+    s_conn_finish(conn);
+}
+
+void crm_http_response_status(crm_http_response_t *res, int status)
+{
+    if (res)
+        res->status = status;
+}
+
+void crm_http_response_content_type(crm_http_response_t *res, const char *type)
+{
+    if (res)
+        res->content_type = type ? type : S_DEFAULT_TYPE;
+}
+
+static int s_response_reserve(crm_http_response_t *res, size_t extra)
+{
+    size_t want;
+    size_t cap;
+    char *p;
+
+    if (extra > SIZE_MAX - res->len - 1)
+        goto oom;
+    want = res->len + extra + 1;
+    if (want <= res->cap)
+        return 0;
+    cap = res->cap ? res->cap : 256;
+    while (cap < want)
+        cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+    p = realloc(res->body, cap);
+    if (!p)
+        goto oom;
+    res->body = p;
+    res->cap = cap;
+    return 0;
+oom:
+    res->oom = 1;
+    return -ENOMEM;
+}
+
+int crm_http_response_append(crm_http_response_t *res, const char *data, size_t len)
+{
+    if (!res || (!data && len))
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    if (s_response_reserve(res, len) < 0)
+        return -ENOMEM;
+    memcpy(res->body + res->len, data, len);
+    res->len += len;
+    res->body[res->len] = '\0';
+    return 0;
+}
+
+int crm_http_response_printf(crm_http_response_t *res, const char *fmt, ...)
+{
+    va_list ap;
+    va_list ap2;
+    int n;
+
+    if (!res || !fmt)
+        return -EINVAL;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    n = vsnprintf(res->body ? res->body + res->len : NULL,
+                  res->body ? res->cap - res->len : 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        va_end(ap2);
+        return -EINVAL;
+    }
+    if (res->body && (size_t)n < res->cap - res->len) {
+        res->len += (size_t)n;
+        va_end(ap2);
+        return 0;
+    }
+    if (s_response_reserve(res, (size_t)n) < 0) {
+        va_end(ap2);
+        return -ENOMEM;
+    }
+    vsnprintf(res->body + res->len, res->cap - res->len, fmt, ap2);
+    va_end(ap2);
+    res->len += (size_t)n;
+    return 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static int s_on_message_begin(llhttp_t *parser)
+{
+    http_conn_t *conn = parser->data;
+
+    conn->url_len = 0;
+    conn->url_too_long = 0;
+    return 0;
+}
+
+static int s_on_url(llhttp_t *parser, const char *at, size_t len)
+{
+    http_conn_t *conn = parser->data;
+
+    if (len > S_MAX_URL - conn->url_len) {
+        conn->url_too_long = 1;
+        return HPE_USER;
+    }
+    memcpy(conn->url + conn->url_len, at, len);
+    conn->url_len += len;
+    return 0;
+}
+
+static int s_on_message_complete(llhttp_t *parser)
+{
+    http_conn_t *conn = parser->data;
+
+    /* Read here: llhttp resets its flags once it moves past the message. */
+    conn->method = llhttp_get_method(parser);
+    conn->keep_alive = llhttp_should_keep_alive(parser) && !parser->upgrade;
+    conn->message_complete = 1;
+    /* Stop so that the request is answered before the next one is parsed. */
+    return HPE_PAUSED;
+}
+
+/* Answers the request that just completed. */
+static void s_conn_dispatch(http_conn_t *conn)
+{
+    crm_http_t *srv = conn->server;
+    const char *method = llhttp_method_name((llhttp_method_t)conn->method);
+    int head = conn->method == HTTP_HEAD;
+    crm_http_response_t res = {.status = 200, .content_type = S_DEFAULT_TYPE};
+    int status;
+
+    conn->url[conn->url_len] = '\0';
+    conn->url[strcspn(conn->url, "?#")] = '\0';
+
+    if (conn->method != HTTP_GET && !head) {
+        static const char body[] = "method not allowed\n";
+
+        s_conn_send(conn, 405, S_DEFAULT_TYPE, body, sizeof body - 1, 0,
+                    conn->keep_alive && !srv->destroyed, "Allow: GET, HEAD\r\n");
+    } else {
+        srv->handler(method, conn->url, &res, srv->arg);
+        /* The handler may have destroyed the server: then nothing is sent. */
+        if (conn->closing) {
+            free(res.body);
+            return;
+        }
+        status = res.status;
+        if (res.oom || status < 200 || status > 599) {
+            static const char body[] = "internal server error\n";
+
+            s_conn_send(conn, 500, S_DEFAULT_TYPE, body, sizeof body - 1, head,
+                        conn->keep_alive && !srv->destroyed, NULL);
+        } else {
+            s_conn_send(conn, status, res.content_type ? res.content_type : S_DEFAULT_TYPE,
+                        res.body, res.len, head, conn->keep_alive && !srv->destroyed, NULL);
+        }
+        free(res.body);
+    }
+    if (conn->closing)
+        return;
+    if (!conn->keep_alive || srv->destroyed) {
+        s_conn_finish(conn);
+        return;
+    }
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) > S_WRITE_HIGH_WATER) {
+        conn->throttled = 1;
+        s_conn_stop_reading(conn);
+    }
+}
+
+/* Parses buffered input, answering each complete request in turn, until the
+ * input is used up, the connection ends or its write backlog is too big. */
+static void s_conn_process(http_conn_t *conn)
+{
+    while (conn->rpos < conn->rlen && !conn->closing && !conn->finishing && !conn->throttled) {
+        const char *data = conn->rbuf + conn->rpos;
+        size_t len = conn->rlen - conn->rpos;
+        llhttp_errno_t err = llhttp_execute(&conn->parser, data, len);
+        size_t used;
+
+        if (err == HPE_OK) {
+            conn->rpos = conn->rlen;
+            conn->req_bytes += len;
+            if (conn->req_bytes > S_MAX_REQUEST)
+                s_conn_fail(conn, 413, "request too large\n");
+            break;
+        }
+        if (err != HPE_PAUSED || !conn->message_complete) {
+            if (conn->url_too_long)
+                s_conn_fail(conn, 414, "uri too long\n");
+            else
+                s_conn_fail(conn, 400, "bad request\n");
+            break;
+        }
+        used = (size_t)(llhttp_get_error_pos(&conn->parser) - data);
+        conn->rpos += used;
+        conn->req_bytes += used;
+        conn->message_complete = 0;
+        llhttp_resume(&conn->parser);
+        if (conn->req_bytes > S_MAX_REQUEST) {
+            s_conn_fail(conn, 413, "request too large\n");
+            break;
+        }
+        conn->req_bytes = 0;
+        s_conn_dispatch(conn);
+    }
+    if (conn->rpos == conn->rlen)
+        conn->rpos = conn->rlen = 0;
+    if (!conn->closing && !conn->finishing && !conn->throttled && conn->rlen == 0)
+        s_conn_start_reading(conn);
+}
+
+static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    http_conn_t *conn = stream->data;
+
+    (void)buf;
+    if (conn->closing || nread == 0)
+        return;
+    if (nread < 0) {
+        if (nread != UV_EOF) {
+            s_conn_close(conn);
+            return;
+        }
+        conn->eof = 1;
+        s_conn_stop_reading(conn);
+        if (!conn->finishing)
+            s_conn_finish(conn); /* answers already queued still go out */
+        else if (conn->shutdown_done)
+            s_conn_close(conn);
+        return;
+    }
+    if (conn->finishing)
+        return; /* discarded */
+    s_conn_arm_timer(conn, S_IDLE_MS);
+    conn->rpos = 0;
+    conn->rlen = (size_t)nread;
+    s_conn_process(conn);
+}
+
+/* ---- accepting ---------------------------------------------------------- */
+
+static void s_free_handle_cb(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+/* Over the connection limit: accept (so the listener keeps working) and
+ * close straight away. */
+static void s_reject(crm_http_t *srv)
+{
+    uv_tcp_t *tcp = malloc(sizeof *tcp);
+
+    if (!tcp)
+        return;
+    if (uv_tcp_init(srv->loop, tcp) < 0) {
+        free(tcp);
+        return;
+    }
+    uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)tcp);
+    uv_close((uv_handle_t *)tcp, s_free_handle_cb);
+}
+
+static void s_connection_cb(uv_stream_t *listener, int status)
+{
+    crm_http_t *srv = listener->data;
+    http_conn_t *conn;
+
+    if (status < 0 || srv->destroyed)
+        return;
+    if (srv->nconns >= S_MAX_CONNS) {
+        s_reject(srv);
+        return;
+    }
+    conn = calloc(1, sizeof *conn);
+    if (!conn) {
+        s_reject(srv); /* the pending connection must be taken off the listener */
+        return;
+    }
+    if (uv_tcp_init(srv->loop, &conn->tcp) < 0) {
+        free(conn);
+        return;
+    }
+    conn->server = srv;
+    conn->tcp.data = conn;
+    conn->open_handles = 1;
+    conn->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = conn;
+    srv->conns = conn;
+    srv->nconns++;
+    if (uv_timer_init(srv->loop, &conn->timer) < 0) {
+        /* Only the socket is open: close it alone. */
+        conn->closing = 1;
+        uv_close((uv_handle_t *)&conn->tcp, s_conn_close_cb);
+        return;
+    }
+    conn->timer.data = conn;
+    conn->open_handles = 2;
+    llhttp_init(&conn->parser, HTTP_REQUEST, &srv->settings);
+    conn->parser.data = conn;
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) < 0) {
+        s_conn_close(conn);
+        return;
+    }
+    uv_tcp_nodelay(&conn->tcp, 1);
+    s_conn_arm_timer(conn, S_IDLE_MS);
+    s_conn_start_reading(conn);
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+crm_http_t *crm_http_new(uv_loop_t *loop, const char *host, int port, crm_http_handler_fn handler,
+                         void *arg, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_storage bound;
+    int blen = (int)sizeof bound;
+    crm_http_t *srv;
+    int r;
+
+    if (!loop || !host || !handler || port < 0 || port > 65535) {
+        s_set_err(err, errlen, "http: invalid argument");
+        return NULL;
+    }
+    memset(&ss, 0, sizeof ss);
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0) {
+        s_set_err(err, errlen, "http: invalid listen address '%s'", host);
+        return NULL;
+    }
+    srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        s_set_err(err, errlen, "http: out of memory");
+        return NULL;
+    }
+    srv->loop = loop;
+    srv->handler = handler;
+    srv->arg = arg;
+    llhttp_settings_init(&srv->settings);
+    srv->settings.on_message_begin = s_on_message_begin;
+    srv->settings.on_url = s_on_url;
+    srv->settings.on_message_complete = s_on_message_complete;
+    r = uv_tcp_init(loop, &srv->listener);
+    if (r < 0) {
+        s_set_err(err, errlen, "http: %s", uv_strerror(r));
+        free(srv);
+        return NULL;
+    }
+    srv->listener.data = srv;
+    r = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv->listener, S_BACKLOG, s_connection_cb);
+    if (r == 0)
+        r = uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &blen);
+    if (r < 0) {
+        s_set_err(err, errlen, "http: listen on %s:%d: %s", host, port, uv_strerror(r));
+        /* The handle is released by its close callback on the next loop run. */
+        srv->destroyed = 1;
+        uv_close((uv_handle_t *)&srv->listener, s_listener_close_cb);
+        return NULL;
+    }
+    if (bound.ss_family == AF_INET6)
+        srv->port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+    else
+        srv->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    return srv;
+}
+
+int crm_http_port(const crm_http_t *self)
+{
+    return self ? self->port : -EINVAL;
+}
+
+void crm_http_destroy(crm_http_t **self_p)
+{
+    crm_http_t *srv;
+    http_conn_t *conn;
+
+    if (!self_p || !*self_p)
+        return;
+    srv = *self_p;
+    *self_p = NULL;
+    srv->destroyed = 1;
+    /* Connections unlink themselves only from their close callbacks, so the
+     * list stays intact while it is walked. */
+    for (conn = srv->conns; conn; conn = conn->next)
+        s_conn_close(conn);
+    uv_close((uv_handle_t *)&srv->listener, s_listener_close_cb);
+}

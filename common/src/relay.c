@@ -1,0 +1,264 @@
+/* relay.c: from the outbox to the bus, in sequence order.
+ *
+ * Committed events arrive from memory (crm_relay_committed) right after
+ * their COMMIT, which is the fast path. Whatever memory does not have
+ * (events committed before a crash, or by another instance) is read back
+ * from crm_outbox. The published position is saved now and then, so a
+ * restarted process republishes at most a few already-sent events, which
+ * consumers drop as duplicates. When idle the relay sends a heartbeat with
+ * its last published sequence, so subscribers notice loss at the tail. */
+#include "svc_int.h"
+
+#include <crm/log.h>
+#include <crm/util.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define CRM_RELAY_FETCH 1000
+
+struct crm_relay {
+    crm_service_t *svc;
+    void *pub;
+    uint64_t published, head, persisted;
+    crm_emit_t *pending;
+    int fetching, persisting, ticking;
+    uv_timer_t timer;
+    int64_t last_send_us;
+    int64_t hb_us;
+    int closing;
+};
+
+static void s_pump(crm_relay_t *r);
+
+static int s_send(crm_relay_t *r, const char *topic, const void *data, size_t len)
+{
+    if (zmq_send(r->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(r->pub, data, len, ZMQ_DONTWAIT) < 0) {
+        /* PUB never blocks; an error here is a closed socket or ENOMEM. */
+        crm_warn("relay.send", "could not publish on %s: %s", topic, zmq_strerror(errno));
+        return -1;
+    }
+    r->last_send_us = crm_mono_us();
+    return 0;
+}
+
+static void s_publish(crm_relay_t *r, uint64_t seq, const char *type, const void *data, size_t len)
+{
+    s_send(r, type, data, len);
+    r->published = seq;
+    r->svc->m.events_published++;
+}
+
+static void s_on_fetch(crm_db_t *db, PGresult *res, const char *error, void *arg)
+{
+    crm_relay_t *r = arg;
+    r->fetching = 0;
+    if (error || r->closing)
+        return; /* the next tick tries again */
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        uint64_t seq = be64toh(*(const uint64_t *)(const void *)PQgetvalue(res, i, 0));
+        if (seq <= r->published)
+            continue;
+        if (seq != r->published + 1)
+            crm_warn("relay.skip", "outbox has no events %" PRIu64 "..%" PRIu64
+                     " (removed by retention); continuing at %" PRIu64,
+                     r->published + 1, seq - 1, seq);
+        s_publish(r, seq, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+                  (size_t)PQgetlength(res, i, 2));
+    }
+    if (n == 0 && r->head > r->published) {
+        crm_warn("relay.skip", "outbox ends before head %" PRIu64 "; nothing to publish after %"
+                 PRIu64, r->head, r->published);
+        r->published = r->head;
+    }
+    s_pump(r);
+}
+
+static void s_fetch(crm_relay_t *r)
+{
+    if (r->fetching || !crm_db_connected(r->svc->reader))
+        return;
+    char from[24], lim[16];
+    snprintf(from, sizeof from, "%" PRIu64, r->published);
+    snprintf(lim, sizeof lim, "%d", CRM_RELAY_FETCH);
+    const char *v[2] = {from, lim};
+    if (crm_db_query(r->svc->reader,
+                     "SELECT seq, type, event FROM crm_outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+                     2, v, NULL, NULL, 1, s_on_fetch, r) == 0)
+        r->fetching = 1;
+}
+
+static void s_pump(crm_relay_t *r)
+{
+    while (r->pending) {
+        crm_emit_t *e = r->pending;
+        if (e->seq > r->published + 1)
+            break;
+        r->pending = e->next;
+        if (e->seq == r->published + 1)
+            s_publish(r, e->seq, e->type, e->bytes, e->len);
+        e->next = NULL;
+        free(e->type);
+        free(e->subject);
+        free(e->bytes);
+        free(e);
+    }
+    if (r->head > r->published && !(r->pending && r->pending->seq == r->published + 1))
+        s_fetch(r);
+}
+
+void crm_relay_committed(crm_relay_t *r, crm_emit_t *list)
+{
+    /* Merge, keeping `pending` sorted: two connections may commit in one
+     * order and report in the other. */
+    crm_emit_t **pp = &r->pending;
+    while (list) {
+        crm_emit_t *e = list;
+        list = list->next;
+        if (e->seq > r->head)
+            r->head = e->seq;
+        while (*pp && (*pp)->seq < e->seq)
+            pp = &(*pp)->next;
+        e->next = *pp;
+        *pp = e;
+        pp = &e->next;
+    }
+    s_pump(r);
+}
+
+static void s_send_heartbeat(crm_relay_t *r)
+{
+    Crm__V1__Heartbeat hb = CRM__V1__HEARTBEAT__INIT;
+    hb.source = (char *)crm_service_name(r->svc);
+    hb.epoch = r->svc->epoch;
+    hb.head_sequence = r->published;
+    hb.epoch_start_sequence = r->svc->epoch_start;
+    hb.time_us = crm_now_us();
+    uint8_t buf[256];
+    size_t n = crm__v1__heartbeat__get_packed_size(&hb);
+    if (n > sizeof buf)
+        return;
+    crm__v1__heartbeat__pack(&hb, buf);
+    char topic[CRM_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "crm.%s._hb", hb.source);
+    if (s_send(r, topic, buf, n) == 0)
+        r->svc->m.heartbeats_sent++;
+}
+
+static void s_on_persist(crm_db_t *db, PGresult *res, const char *error, void *arg)
+{
+    crm_relay_t *r = arg;
+    r->persisting = 0;
+}
+
+static void s_on_head(crm_db_t *db, PGresult *res, const char *error, void *arg)
+{
+    crm_relay_t *r = arg;
+    r->ticking = 0;
+    if (error || r->closing || PQntuples(res) != 1)
+        return;
+    uint64_t head = (uint64_t)crm_db_get_int(res, 0, 0);
+    if (head > r->head)
+        r->head = head;
+    snprintf(r->svc->epoch, sizeof r->svc->epoch, "%s", crm_db_get_str(res, 0, 1));
+    r->svc->epoch_start = (uint64_t)crm_db_get_int(res, 0, 2);
+    s_pump(r);
+}
+
+static void s_on_timer(uv_timer_t *t)
+{
+    crm_relay_t *r = t->data;
+    crm_service_t *svc = r->svc;
+    if (!crm_db_connected(svc->reader))
+        return;
+    if (!r->ticking &&
+        crm_db_query(svc->reader,
+                     "SELECT head_seq, epoch::text, epoch_start_seq FROM crm_stream", 0, NULL,
+                     NULL, NULL, 0, s_on_head, r) == 0)
+        r->ticking = 1;
+    if (crm_mono_us() - r->last_send_us >= r->hb_us)
+        s_send_heartbeat(r);
+    if (r->published > r->persisted && !r->persisting) {
+        char v0[24];
+        snprintf(v0, sizeof v0, "%" PRIu64, r->published);
+        const char *v[1] = {v0};
+        if (crm_db_query(svc->reader,
+                         "UPDATE crm_relay SET published_seq = $1 WHERE published_seq < $1", 1, v,
+                         NULL, NULL, 0, s_on_persist, r) == 0) {
+            r->persisting = 1;
+            r->persisted = r->published;
+        }
+    }
+}
+
+crm_relay_t *crm_relay_new(crm_service_t *svc, void *pub, uint64_t published, uint64_t head)
+{
+    crm_relay_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->svc = svc;
+    r->pub = pub;
+    r->published = r->persisted = published;
+    r->head = head;
+    r->hb_us = crm_config_int(svc->config, "CRM_HEARTBEAT_MS") * 1000;
+    uv_timer_init(svc->loop, &r->timer);
+    r->timer.data = r;
+    /* Tick at a quarter of the heartbeat interval: catch-up and head checks
+     * stay prompt while an idle stream still sends one heartbeat per period. */
+    uint64_t every = (uint64_t)(r->hb_us / 4000);
+    uv_timer_start(&r->timer, s_on_timer, 0, every ? every : 1);
+    return r;
+}
+
+void crm_relay_tick(crm_relay_t *r)
+{
+    s_pump(r);
+}
+
+uint64_t crm_relay_published(const crm_relay_t *r)
+{
+    return r->published;
+}
+
+uint64_t crm_relay_head(const crm_relay_t *r)
+{
+    return r->head;
+}
+
+/* Publishes what memory holds; used at shutdown (no new database reads). */
+void crm_relay_flush(crm_relay_t *r)
+{
+    s_pump(r);
+}
+
+static void s_closed(uv_handle_t *h)
+{
+    crm_relay_t *r = h->data;
+    while (r->pending) {
+        crm_emit_t *e = r->pending;
+        r->pending = e->next;
+        free(e->type);
+        free(e->subject);
+        free(e->bytes);
+        free(e);
+    }
+    free(r);
+}
+
+void crm_relay_destroy(crm_relay_t **r_p)
+{
+    crm_relay_t *r = *r_p;
+    if (!r)
+        return;
+    r->closing = 1;
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, s_closed);
+    *r_p = NULL;
+}

@@ -1,0 +1,236 @@
+/* svc_int.h: private structures of the service framework, shared by
+ * service.c (wiring, commands, HTTP), work.c (batches and transactions),
+ * relay.c (outbox to bus) and consumer.c (bus and replay to handlers). */
+#ifndef CRM_SVC_INT_H
+#define CRM_SVC_INT_H
+
+#include <crm/db.h>
+#include <crm/http.h>
+#include <crm/service.h>
+#include <crm/zwatch.h>
+
+#include <stdint.h>
+#include <uv.h>
+
+#define CRM_TOPIC_MAX 200
+
+/* ---- memory for one attempt of a work --------------------------------- */
+typedef struct crm_arena_block {
+    struct crm_arena_block *next;
+} crm_arena_block_t;
+
+/* ---- a packed event waiting for its sequence --------------------------- */
+typedef struct crm_emit {
+    struct crm_emit *next;
+    char *type;
+    char *subject;
+    uint8_t *bytes; /* envelope without sequence/epoch, then the tail */
+    size_t len;
+    uint64_t seq;
+} crm_emit_t;
+
+typedef enum { CRM_WORK_CMD, CRM_WORK_EVT, CRM_WORK_SYS } crm_work_kind_t;
+typedef enum { WS_NEW, WS_RUNNING, WS_OK, WS_FAILED } crm_work_state_t;
+
+struct crm_consumer;
+
+struct crm_work {
+    struct crm_work *next; /* in a queue */
+    crm_service_t *svc;
+    crm_work_kind_t kind;
+    crm_work_fn fn;
+    crm_work_state_t state;
+    struct crm_batch *batch;
+    /* input, kept raw so a retry can decode afresh */
+    uint8_t *input;
+    size_t input_len;
+    /* command */
+    const crm_command_def_t *cmd;
+    uint8_t *identity;
+    size_t identity_len;
+    uint64_t request_id;
+    char *idem_key;
+    uint64_t request_hash;
+    char *actor;
+    char *correlation_id;
+    int64_t received_us;
+    struct crm_work *dup_of; /* same idempotency key earlier in the batch */
+    int cached;              /* answered from crm_idempotency */
+    int replied;
+    /* event */
+    struct crm_consumer *consumer;
+    char *source;
+    uint64_t seq;
+    char *epoch;
+    int64_t dead_letter_id; /* >0: a retry of this dead letter */
+    /* per attempt */
+    ProtobufCMessage *request;
+    Crm__V1__Event *event;
+    crm_arena_block_t *arena;
+    void *data;
+    int writes;
+    int pending; /* a statement of this work is in flight */
+    int auto_ok; /* that statement ends the work when it succeeds */
+    crm_work_cb cb;
+    crm_emit_t *emits, *emits_tail;
+    size_t n_emits;
+    uint8_t *reply;
+    size_t reply_len;
+    Crm__V1__Status status; /* strings owned by the work */
+};
+
+/* ---- a batch: works sharing one transaction ---------------------------- */
+typedef void (*crm_batch_done_fn)(struct crm_batch *b, int committed);
+
+typedef struct crm_batch {
+    crm_service_t *svc;
+    crm_db_t *db;
+    crm_work_kind_t kind;
+    struct crm_consumer *consumer;
+    crm_work_t **works;
+    size_t n, cap, idx;
+    int single; /* retrying works one per transaction */
+    int aborting;
+    int lost_connection;
+    char abort_reason[256];
+    uint64_t first_seq, last_seq;
+    char epoch[40];
+    crm_batch_done_fn done;
+    int64_t started_us;
+    int fin_step;
+    size_t fin_cursor;
+    size_t fin_emits;
+} crm_batch_t;
+
+/* ---- the relay --------------------------------------------------------- */
+typedef struct crm_relay crm_relay_t;
+
+/* ---- consumers --------------------------------------------------------- */
+typedef struct crm_src_pos {
+    char *source;
+    char epoch[40];
+    uint64_t applied;  /* committed position */
+    uint64_t expected; /* next sequence wanted (queued up to expected-1) */
+    uint64_t head;     /* last head seen from the source */
+    int replaying;
+    uint64_t replay_req; /* request id of the outstanding replay */
+    int64_t replay_sent_us;
+    int64_t replays;
+    int64_t gaps;
+    int64_t lost; /* events gone past retention */
+} crm_src_pos_t;
+
+typedef struct crm_consumer {
+    crm_service_t *svc;
+    const crm_consumer_def_t *def;
+    crm_db_t *db;
+    crm_src_pos_t *pos;
+    size_t n_pos;
+    int loaded;
+    crm_work_t *queue, *queue_tail;
+    size_t queued;
+    crm_batch_t *batch; /* in flight */
+    int64_t applied_total;
+    int64_t dead_letters;
+    int64_t duplicates;
+} crm_consumer_t;
+
+typedef struct crm_peer {
+    char *source;
+    char *endpoint;
+    void *dealer;
+    crm_zwatch_t *watch;
+} crm_peer_t;
+
+/* ---- metrics ----------------------------------------------------------- */
+#define CRM_LAT_BUCKETS 14
+typedef struct {
+    int64_t commands_total;
+    int64_t commands_failed;
+    int64_t commands_cached;
+    int64_t commands_rejected; /* malformed, too large, unknown */
+    int64_t frames_dropped;
+    int64_t batches;
+    int64_t batch_retries;
+    int64_t events_published;
+    int64_t events_emitted;
+    int64_t events_consumed;
+    int64_t heartbeats_sent;
+    int64_t replays_served;
+    int64_t lat_buckets[CRM_LAT_BUCKETS + 1];
+    double lat_sum;
+    int64_t lat_count;
+} crm_metrics_t;
+
+struct crm_service {
+    const crm_service_def_t *def;
+    crm_conf_def_t *conf_defs;
+    crm_config_t *config;
+    uv_loop_t *loop;
+    void *zctx;
+    void *router;
+    crm_zwatch_t *router_watch;
+    crm_db_t *writer;
+    crm_db_t *reader;
+    crm_relay_t *relay;
+    crm_http_t *http;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t shutdown_timer, retention_timer;
+    /* commands waiting for the next batch */
+    crm_work_t *cmd_queue, *cmd_tail;
+    size_t cmd_queued;
+    crm_batch_t *cmd_batch;
+    /* consumers */
+    crm_consumer_t *consumers;
+    size_t n_consumers;
+    void *sub;
+    crm_zwatch_t *sub_watch;
+    crm_peer_t *peers;
+    size_t n_peers;
+    uv_timer_t consumer_timer;
+    uint64_t next_request_id;
+    /* identity */
+    char epoch[40];
+    uint64_t epoch_start;
+    int stopping;
+    int bus_connected;
+    void *monitor;
+    crm_zwatch_t *monitor_watch;
+    size_t batch_max;
+    size_t max_frame;
+    void *user;
+    crm_metrics_t m;
+};
+
+/* work.c */
+crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind);
+void crm_work_destroy(crm_work_t **w_p);
+void crm_work_reset(crm_work_t *w);
+crm_batch_t *crm_batch_new(crm_service_t *svc, crm_db_t *db, crm_work_kind_t kind);
+int crm_batch_add(crm_batch_t *b, crm_work_t *w);
+void crm_batch_start(crm_batch_t *b, crm_batch_done_fn done);
+void crm_batch_destroy(crm_batch_t **b_p);
+int crm_work_is_dead(const crm_work_t *w);
+
+/* relay.c */
+crm_relay_t *crm_relay_new(crm_service_t *svc, void *pub, uint64_t published, uint64_t head);
+void crm_relay_committed(crm_relay_t *r, crm_emit_t *emits); /* takes the list */
+void crm_relay_tick(crm_relay_t *r);
+uint64_t crm_relay_published(const crm_relay_t *r);
+uint64_t crm_relay_head(const crm_relay_t *r);
+void crm_relay_flush(crm_relay_t *r);
+void crm_relay_destroy(crm_relay_t **r_p);
+
+/* consumer.c */
+int crm_consumers_start(crm_service_t *svc);
+void crm_consumers_stop(crm_service_t *svc);
+int crm_consumers_idle(crm_service_t *svc);
+int crm_deadletter_retry_start(crm_service_t *svc, crm_work_t *cmd, const char *consumer,
+                               const int64_t *ids, size_t n_ids);
+
+/* service.c */
+void crm_service_reply(crm_service_t *svc, crm_work_t *w);
+void crm_service_observe_latency(crm_service_t *svc, int64_t us);
+void crm_service_maybe_finish(crm_service_t *svc);
+
+#endif

@@ -1,0 +1,141 @@
+/* crm-bus: the one well-known endpoint of the live event stream.
+ *
+ * A stateless XSUB/XPUB proxy: publishers connect to the XSUB side,
+ * subscribers to the XPUB side, and subscriptions flow upstream so that
+ * publishers filter at the source. It keeps nothing: losing it loses only
+ * in-flight messages, which consumers detect by sequence and replay from the
+ * producing service. The proxy runs on the main thread at libzmq speed; a
+ * second thread waits for SIGTERM/SIGINT and stops the proxy through its
+ * control socket, so `docker stop` is prompt. */
+#include <crm/config.h>
+#include <crm/log.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static const crm_conf_def_t s_conf[] = {
+    {"CRM_BUS_XSUB_BIND", CRM_CONF_STR, "tcp://127.0.0.1:7400",
+     "where publishers connect (services publish here)", 0, 0, 0},
+    {"CRM_BUS_XPUB_BIND", CRM_CONF_STR, "tcp://127.0.0.1:7401",
+     "where subscribers connect (consumers, crmctl tail)", 0, 0, 0},
+    {"CRM_BUS_HWM", CRM_CONF_INT, "100000", "messages queued per peer before dropping", 0, 1,
+     100000000},
+    {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0, 0},
+};
+
+typedef struct {
+    void *zctx;
+    sigset_t sigs;
+} s_ctl_t;
+
+static void *s_signal_thread(void *arg)
+{
+    s_ctl_t *ctl = arg;
+    int sig = 0;
+    sigwait(&ctl->sigs, &sig);
+    crm_info("bus.signal", "received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    void *c = zmq_socket(ctl->zctx, ZMQ_PAIR);
+    zmq_connect(c, "inproc://crm-bus-control");
+    zmq_send(c, "TERMINATE", 9, 0);
+    zmq_close(c);
+    return NULL;
+}
+
+/* `healthcheck`: the XPUB port accepts TCP connections. */
+static int s_healthcheck(const char *endpoint)
+{
+    char host[256];
+    const char *p = strstr(endpoint, "://");
+    const char *colon = strrchr(endpoint, ':');
+    if (!p || !colon || colon <= p + 3)
+        return 1;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - (p + 3)), p + 3);
+    if (!strcmp(host, "*") || !strcmp(host, "0.0.0.0"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+        return 1;
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    int ok = fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    if (!ok)
+        fprintf(stderr, "healthcheck: %s does not accept connections\n", endpoint);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: crm-bus [healthcheck]\n\nSettings (environment):\n");
+        crm_config_print_help(s_conf);
+        return 0;
+    }
+    char err[512];
+    crm_config_t *cfg = crm_config_load(s_conf, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "crm-bus: %s\n", err);
+        return 2;
+    }
+    if (argc > 1 && !strcmp(argv[1], "healthcheck")) {
+        int rc = s_healthcheck(crm_config_str(cfg, "CRM_BUS_XPUB_BIND"));
+        crm_config_destroy(&cfg);
+        return rc;
+    }
+    int level = crm_log_level_parse(crm_config_str(cfg, "CRM_LOG_LEVEL"));
+    crm_log_init("bus", level < 0 ? CRM_LOG_INFO : (crm_log_level_t)level);
+    crm_config_log(cfg);
+
+    /* Block the signals before libzmq starts its threads, so only ours
+     * receives them. */
+    s_ctl_t ctl;
+    sigemptyset(&ctl.sigs);
+    sigaddset(&ctl.sigs, SIGTERM);
+    sigaddset(&ctl.sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
+
+    int rc = 1;
+    ctl.zctx = zmq_ctx_new();
+    void *xsub = zmq_socket(ctl.zctx, ZMQ_XSUB);
+    void *xpub = zmq_socket(ctl.zctx, ZMQ_XPUB);
+    void *control = zmq_socket(ctl.zctx, ZMQ_PAIR);
+    int hwm = (int)crm_config_int(cfg, "CRM_BUS_HWM"), linger = 0;
+    zmq_setsockopt(xsub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(xsub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(xpub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(control, ZMQ_LINGER, &linger, sizeof linger);
+    const char *in = crm_config_str(cfg, "CRM_BUS_XSUB_BIND");
+    const char *out = crm_config_str(cfg, "CRM_BUS_XPUB_BIND");
+    if (zmq_bind(xsub, in) != 0 || zmq_bind(xpub, out) != 0 ||
+        zmq_bind(control, "inproc://crm-bus-control") != 0) {
+        crm_error("bus.bind", "could not bind %s / %s: %s", in, out, zmq_strerror(errno));
+        goto out;
+    }
+    pthread_t th;
+    if (pthread_create(&th, NULL, s_signal_thread, &ctl) != 0)
+        goto out;
+    crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in, out);
+    zmq_proxy_steerable(xsub, xpub, NULL, control);
+    pthread_join(th, NULL);
+    rc = 0;
+out:
+    zmq_close(xsub);
+    zmq_close(xpub);
+    zmq_close(control);
+    zmq_ctx_term(ctl.zctx);
+    crm_config_destroy(&cfg);
+    crm_info("bus.exit", "exit code %d", rc);
+    return rc;
+}

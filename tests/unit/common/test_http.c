@@ -1,0 +1,800 @@
+/* test_http.c: unit test of crm/http.h. The server listens on 127.0.0.1 with
+ * an ephemeral port and is driven by uv_tcp clients on the same loop, so the
+ * test needs no threads and no sleeps; responses are parsed with llhttp in
+ * response mode. Every test ends by destroying the server, letting the loop
+ * run dry and checking that uv_loop_close() succeeds (no handle left). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include <crm/http.h>
+
+#define MAX_CHUNKS 4
+#define MAX_RESP 8
+#define WATCHDOG_MS 10000
+
+typedef struct fixture fixture_t;
+
+typedef struct {
+    int status;
+    char *body;
+    size_t body_len;
+    char content_length[32];
+    char content_type[64];
+    char connection[32];
+    char allow[32];
+} resp_t;
+
+typedef struct client {
+    fixture_t *f;
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    uv_write_t write_req[MAX_CHUNKS];
+    uv_shutdown_t shutdown_req;
+    const char *chunks[MAX_CHUNKS];
+    size_t chunk_len[MAX_CHUNKS];
+    int wait[MAX_CHUNKS]; /* responses needed before chunk i is sent */
+    size_t nchunks;
+    size_t next;
+    int half_close;        /* shut the write side down after the last chunk */
+    unsigned head_mask;    /* bit i: response i answers a HEAD */
+    int destroy_after;     /* destroy the server after this many responses */
+    llhttp_t parser;
+    llhttp_settings_t settings;
+    resp_t resp[MAX_RESP + 1]; /* the last slot is reused past MAX_RESP */
+    int nresp;
+    int bad_length; /* responses whose body did not match Content-Length */
+    int read_delay; /* start reading only when the fixture's delay timer fires */
+    char field[64];
+    size_t field_len;
+    int in_value;
+    char *raw;
+    size_t raw_len;
+    int eof;
+    int read_error;
+    int parse_error;
+    int connected;
+    int closing;
+    char rbuf[4096];
+} client_t;
+
+struct fixture {
+    uv_loop_t loop;
+    crm_http_t *srv;
+    int port;
+    uv_timer_t watchdog;
+    int timed_out;
+    client_t *clients;
+    size_t nclients;
+    size_t open_clients;
+    client_t *destroy_on_close; /* NULL: destroy once every client closed */
+    void (*on_response)(fixture_t *f, client_t *c);
+    int calls;
+    char last_method[16];
+    char last_path[256];
+    size_t max_answered; /* used by the connection-limit test */
+    uv_timer_t delay;
+    int delay_used;
+};
+
+/* ---- server side -------------------------------------------------------- */
+
+static void handler(const char *method, const char *path, crm_http_response_t *res, void *arg)
+{
+    fixture_t *f = arg;
+
+    f->calls++;
+    snprintf(f->last_method, sizeof f->last_method, "%s", method);
+    snprintf(f->last_path, sizeof f->last_path, "%s", path);
+    if (strcmp(path, "/livez") == 0) {
+        assert_int_equal(crm_http_response_append(res, "ok\n", 3), 0);
+    } else if (strcmp(path, "/echo") == 0) {
+        assert_int_equal(crm_http_response_printf(res, "%s %s", method, path), 0);
+    } else if (strcmp(path, "/metrics") == 0) {
+        crm_http_response_content_type(res, "text/plain; version=0.0.4");
+        for (int i = 0; i < 2000; i++)
+            assert_int_equal(crm_http_response_printf(res, "crm_test_metric{i=\"%d\"} %d\n", i, i),
+                             0);
+    } else if (strcmp(path, "/empty") == 0) {
+        crm_http_response_status(res, 204);
+    } else {
+        crm_http_response_status(res, 404);
+        assert_int_equal(crm_http_response_append(res, "not found\n", 10), 0);
+    }
+}
+
+/* ---- client side -------------------------------------------------------- */
+
+static void append(char **buf, size_t *len, const char *data, size_t n)
+{
+    char *p = realloc(*buf, *len + n + 1);
+
+    assert_non_null(p);
+    memcpy(p + *len, data, n);
+    *len += n;
+    p[*len] = '\0';
+    *buf = p;
+}
+
+static void teardown_all(fixture_t *f);
+
+static void client_close_cb(uv_handle_t *h)
+{
+    client_t *c = h->data;
+    fixture_t *f = c->f;
+
+    f->open_clients--;
+    if (f->destroy_on_close == c || f->open_clients == 0)
+        crm_http_destroy(&f->srv);
+    if (f->open_clients == 0)
+        teardown_all(f);
+}
+
+static void client_close(client_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    uv_close((uv_handle_t *)&c->tcp, client_close_cb);
+}
+
+static void client_write_cb(uv_write_t *req, int status)
+{
+    (void)req;
+    (void)status; /* the server may close before it has read everything */
+}
+
+static void client_shutdown_cb(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+static void client_send_ready(client_t *c)
+{
+    while (!c->closing && c->next < c->nchunks && c->wait[c->next] <= c->nresp) {
+        size_t i = c->next++;
+        uv_buf_t b = uv_buf_init((char *)c->chunks[i], (unsigned int)c->chunk_len[i]);
+
+        assert_int_equal(uv_write(&c->write_req[i], (uv_stream_t *)&c->tcp, &b, 1, client_write_cb),
+                         0);
+        if (c->next == c->nchunks && c->half_close)
+            assert_int_equal(
+                uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, client_shutdown_cb), 0);
+    }
+}
+
+static resp_t *cur_resp(client_t *c)
+{
+    return &c->resp[c->nresp < MAX_RESP ? c->nresp : MAX_RESP];
+}
+
+static int is_head(const client_t *c)
+{
+    return c->nresp < 32 && ((c->head_mask >> c->nresp) & 1u);
+}
+
+static int on_resp_begin(llhttp_t *p)
+{
+    client_t *c = p->data;
+    resp_t *r = cur_resp(c);
+
+    free(r->body);
+    memset(r, 0, sizeof *r);
+    c->field_len = 0;
+    c->in_value = 0;
+    return 0;
+}
+
+static int on_resp_field(llhttp_t *p, const char *at, size_t len)
+{
+    client_t *c = p->data;
+
+    if (c->in_value) {
+        c->field_len = 0;
+        c->in_value = 0;
+    }
+    assert_true(c->field_len + len < sizeof c->field);
+    memcpy(c->field + c->field_len, at, len);
+    c->field_len += len;
+    c->field[c->field_len] = '\0';
+    return 0;
+}
+
+static void cat(char *dst, size_t cap, const char *at, size_t len)
+{
+    size_t have = strlen(dst);
+
+    assert_true(have + len < cap);
+    memcpy(dst + have, at, len);
+    dst[have + len] = '\0';
+}
+
+static int on_resp_value(llhttp_t *p, const char *at, size_t len)
+{
+    client_t *c = p->data;
+    resp_t *r = cur_resp(c);
+
+    c->in_value = 1;
+    if (strcasecmp(c->field, "Content-Length") == 0)
+        cat(r->content_length, sizeof r->content_length, at, len);
+    else if (strcasecmp(c->field, "Content-Type") == 0)
+        cat(r->content_type, sizeof r->content_type, at, len);
+    else if (strcasecmp(c->field, "Connection") == 0)
+        cat(r->connection, sizeof r->connection, at, len);
+    else if (strcasecmp(c->field, "Allow") == 0)
+        cat(r->allow, sizeof r->allow, at, len);
+    return 0;
+}
+
+static int on_resp_headers_complete(llhttp_t *p)
+{
+    client_t *c = p->data;
+
+    cur_resp(c)->status = p->status_code;
+    /* A response to HEAD has no body whatever Content-Length says. */
+    return is_head(c) ? 1 : 0;
+}
+
+static int on_resp_body(llhttp_t *p, const char *at, size_t len)
+{
+    client_t *c = p->data;
+    resp_t *r = cur_resp(c);
+
+    append(&r->body, &r->body_len, at, len);
+    return 0;
+}
+
+static int on_resp_complete(llhttp_t *p)
+{
+    client_t *c = p->data;
+    resp_t *r = cur_resp(c);
+
+    if (!(is_head(c)) && r->content_length[0] &&
+        strtoul(r->content_length, NULL, 10) != r->body_len)
+        c->bad_length++;
+    c->nresp++;
+    return 0;
+}
+
+static void client_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    client_t *c = h->data;
+
+    (void)suggested;
+    *buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
+}
+
+static void client_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    client_t *c = s->data;
+    fixture_t *f = c->f;
+    int before = c->nresp;
+
+    if (nread == 0 || c->closing)
+        return;
+    if (nread < 0) {
+        if (nread == UV_EOF)
+            c->eof = 1;
+        else
+            c->read_error = (int)nread;
+        client_close(c);
+        return;
+    }
+    append(&c->raw, &c->raw_len, buf->base, (size_t)nread);
+    if (llhttp_execute(&c->parser, buf->base, (size_t)nread) != HPE_OK) {
+        c->parse_error = 1;
+        client_close(c);
+        return;
+    }
+    if (c->nresp != before && f->on_response)
+        f->on_response(f, c);
+    if (c->destroy_after && c->nresp >= c->destroy_after)
+        crm_http_destroy(&f->srv);
+    client_send_ready(c);
+}
+
+static void client_connect_cb(uv_connect_t *req, int status)
+{
+    client_t *c = req->data;
+
+    if (c->closing)
+        return;
+    if (status < 0) {
+        c->read_error = status;
+        client_close(c);
+        return;
+    }
+    c->connected = 1;
+    if (!c->read_delay)
+        assert_int_equal(uv_read_start((uv_stream_t *)&c->tcp, client_alloc_cb, client_read_cb),
+                         0);
+    client_send_ready(c);
+}
+
+static void client_start(fixture_t *f, client_t *c)
+{
+    struct sockaddr_in addr;
+
+    c->f = f;
+    llhttp_settings_init(&c->settings);
+    c->settings.on_message_begin = on_resp_begin;
+    c->settings.on_header_field = on_resp_field;
+    c->settings.on_header_value = on_resp_value;
+    c->settings.on_headers_complete = on_resp_headers_complete;
+    c->settings.on_body = on_resp_body;
+    c->settings.on_message_complete = on_resp_complete;
+    llhttp_init(&c->parser, HTTP_RESPONSE, &c->settings);
+    c->parser.data = c;
+    assert_int_equal(uv_tcp_init(&f->loop, &c->tcp), 0);
+    c->tcp.data = c;
+    c->connect_req.data = c;
+    f->open_clients++;
+    assert_int_equal(uv_ip4_addr("127.0.0.1", f->port, &addr), 0);
+    assert_int_equal(
+        uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&addr, client_connect_cb),
+        0);
+}
+
+static void client_add(client_t *c, const char *chunk, int wait)
+{
+    assert_true(c->nchunks < MAX_CHUNKS);
+    c->chunks[c->nchunks] = chunk;
+    c->chunk_len[c->nchunks] = strlen(chunk);
+    c->wait[c->nchunks] = wait;
+    c->nchunks++;
+}
+
+static void client_free(client_t *c)
+{
+    for (int i = 0; i <= MAX_RESP; i++)
+        free(c->resp[i].body);
+    free(c->raw);
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+static void watchdog_cb(uv_timer_t *t)
+{
+    fixture_t *f = t->data;
+
+    f->timed_out = 1;
+    crm_http_destroy(&f->srv);
+    for (size_t i = 0; i < f->nclients; i++)
+        client_close(&f->clients[i]);
+    if (f->open_clients == 0)
+        teardown_all(f);
+}
+
+static void teardown_all(fixture_t *f)
+{
+    if (f->delay_used && !uv_is_closing((uv_handle_t *)&f->delay))
+        uv_close((uv_handle_t *)&f->delay, NULL);
+    if (!uv_is_closing((uv_handle_t *)&f->watchdog))
+        uv_close((uv_handle_t *)&f->watchdog, NULL);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    char err[256] = "";
+
+    assert_non_null(f);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    f->srv = crm_http_new(&f->loop, "127.0.0.1", 0, handler, f, err, sizeof err);
+    assert_non_null(f->srv);
+    f->port = crm_http_port(f->srv);
+    assert_true(f->port > 0 && f->port < 65536);
+    assert_int_equal(uv_timer_init(&f->loop, &f->watchdog), 0);
+    f->watchdog.data = f;
+    assert_int_equal(uv_timer_start(&f->watchdog, watchdog_cb, WATCHDOG_MS, 0), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+
+    for (size_t i = 0; i < f->nclients; i++)
+        client_free(&f->clients[i]);
+    free(f->clients);
+    free(f);
+    return 0;
+}
+
+static client_t *clients_new(fixture_t *f, size_t n)
+{
+    f->clients = calloc(n, sizeof *f->clients);
+    assert_non_null(f->clients);
+    f->nclients = n;
+    return f->clients;
+}
+
+/* Runs the loop until every handle is gone: the clients close on EOF, the
+ * last one destroys the server, then the watchdog goes too. */
+static void run(fixture_t *f)
+{
+    assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+    assert_false(f->timed_out);
+    assert_null(f->srv);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
+/* One client, its chunks already added, run to completion. */
+static client_t *one_client(fixture_t *f)
+{
+    return clients_new(f, 1);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_get_livez(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c, "GET /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 0);
+    client_start(f, c);
+    run(f);
+    assert_true(c->eof);
+    assert_false(c->parse_error);
+    assert_int_equal(c->nresp, 1);
+    assert_string_equal(c->raw, "HTTP/1.1 200 OK\r\n"
+                                "Content-Type: text/plain; charset=utf-8\r\n"
+                                "Content-Length: 3\r\n"
+                                "Connection: close\r\n"
+                                "\r\n"
+                                "ok\n");
+    assert_int_equal(f->calls, 1);
+    assert_string_equal(f->last_method, "GET");
+    assert_string_equal(f->last_path, "/livez");
+}
+
+static void test_query_stripped(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c, "GET /echo?x=1&y=/z HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 0);
+    client_start(f, c);
+    run(f);
+    assert_int_equal(c->nresp, 1);
+    assert_int_equal(c->resp[0].status, 200);
+    assert_string_equal(c->resp[0].body, "GET /echo");
+    assert_string_equal(f->last_path, "/echo");
+}
+
+static void test_head(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c, "HEAD /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 0);
+    c->head_mask = 1;
+    client_start(f, c);
+    run(f);
+    assert_true(c->eof);
+    assert_int_equal(c->nresp, 1);
+    assert_int_equal(c->resp[0].status, 200);
+    assert_string_equal(c->resp[0].content_length, "3");
+    assert_int_equal(c->resp[0].body_len, 0);
+    /* Nothing follows the header block on the wire. */
+    assert_true(c->raw_len >= 4);
+    assert_memory_equal(c->raw + c->raw_len - 4, "\r\n\r\n", 4);
+    assert_string_equal(f->last_method, "HEAD");
+}
+
+static void test_post_405(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c,
+               "POST /livez HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+               "GET /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+               0);
+    client_start(f, c);
+    run(f);
+    assert_int_equal(c->nresp, 2);
+    assert_int_equal(c->resp[0].status, 405);
+    assert_string_equal(c->resp[0].allow, "GET, HEAD");
+    /* The body was skipped, the connection stayed usable. */
+    assert_string_equal(c->resp[0].connection, "keep-alive");
+    assert_int_equal(c->resp[1].status, 200);
+    assert_int_equal(f->calls, 1);
+}
+
+static void test_garbage_400(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c, "\x01\x02 garbage \xff\r\n\r\n", 0);
+    client_start(f, c);
+    run(f);
+    assert_true(c->eof);
+    assert_int_equal(c->nresp, 1);
+    assert_int_equal(c->resp[0].status, 400);
+    assert_string_equal(c->resp[0].connection, "close");
+    assert_int_equal(f->calls, 0);
+}
+
+static void test_pipelined(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c,
+               "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n"
+               "GET /echo?q HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+               0);
+    client_start(f, c);
+    run(f);
+    assert_true(c->eof);
+    assert_int_equal(c->nresp, 2);
+    assert_int_equal(c->resp[0].status, 200);
+    assert_string_equal(c->resp[0].body, "ok\n");
+    assert_string_equal(c->resp[0].connection, "keep-alive");
+    assert_int_equal(c->resp[1].status, 200);
+    assert_string_equal(c->resp[1].body, "GET /echo");
+    assert_string_equal(c->resp[1].connection, "close");
+    assert_int_equal(f->calls, 2);
+}
+
+static void test_keep_alive_sequential(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c, "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+    client_add(c, "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n", 1);
+    client_add(c, "GET /empty HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 2);
+    client_start(f, c);
+    run(f);
+    assert_int_equal(c->nresp, 3);
+    assert_int_equal(c->resp[0].status, 200);
+    assert_string_equal(c->resp[0].content_type, "text/plain; version=0.0.4");
+    assert_non_null(c->resp[0].body);
+    assert_int_equal(strtoul(c->resp[0].content_length, NULL, 10), c->resp[0].body_len);
+    assert_non_null(strstr(c->resp[0].body, "crm_test_metric{i=\"1999\"} 1999\n"));
+    assert_string_equal(c->resp[0].connection, "keep-alive");
+    assert_int_equal(c->resp[1].status, 404);
+    assert_int_equal(c->resp[2].status, 204);
+    assert_string_equal(c->resp[2].content_length, "");
+    assert_int_equal(c->resp[2].body_len, 0);
+}
+
+static void test_http10_closes(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    client_add(c, "GET /livez HTTP/1.0\r\n\r\n", 0);
+    client_start(f, c);
+    run(f);
+    assert_true(c->eof);
+    assert_int_equal(c->nresp, 1);
+    assert_string_equal(c->resp[0].connection, "close");
+}
+
+static void test_half_close(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    /* Keep-alive request, then the client shuts its write side: the answer
+     * still arrives, then the server closes. */
+    client_add(c, "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+    c->half_close = 1;
+    client_start(f, c);
+    run(f);
+    assert_true(c->eof);
+    assert_int_equal(c->nresp, 1);
+    assert_string_equal(c->resp[0].connection, "keep-alive");
+    assert_string_equal(c->resp[0].body, "ok\n");
+}
+
+static void test_uri_too_long(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+    size_t n = 9000;
+    char *req = malloc(n + 64);
+
+    assert_non_null(req);
+    memcpy(req, "GET /", 5);
+    memset(req + 5, 'a', n);
+    strcpy(req + 5 + n, " HTTP/1.1\r\nHost: t\r\n\r\n");
+    client_add(c, req, 0);
+    client_start(f, c);
+    run(f);
+    free(req);
+    assert_int_equal(c->nresp, 1);
+    assert_int_equal(c->resp[0].status, 414);
+    assert_string_equal(c->resp[0].connection, "close");
+    assert_int_equal(f->calls, 0);
+}
+
+static void test_request_too_large(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+    size_t n = 100000;
+    const char *head = "GET /livez HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n";
+    size_t hl = strlen(head);
+    char *req = malloc(hl + n + 1);
+
+    assert_non_null(req);
+    memcpy(req, head, hl);
+    memset(req + hl, 'b', n);
+    req[hl + n] = '\0';
+    client_add(c, req, 0);
+    client_start(f, c);
+    run(f);
+    free(req);
+    assert_int_equal(c->nresp, 1);
+    assert_int_equal(c->resp[0].status, 413);
+    assert_int_equal(f->calls, 0);
+}
+
+static void test_destroy_with_open_connection(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    /* After the first answer the server is destroyed while the connection
+     * is idle in keep-alive: the client sees the connection end and the
+     * loop still runs dry. */
+    client_add(c, "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+    c->destroy_after = 1;
+    client_start(f, c);
+    run(f);
+    assert_int_equal(c->nresp, 1);
+    assert_true(c->eof || c->read_error);
+}
+
+/* Backpressure: many pipelined requests for a large body while the client
+ * does not read. The server stops taking requests once its write backlog is
+ * big and resumes when it drains; every answer still arrives, whole and in
+ * order. (The delay only makes the backlog likely; correctness does not
+ * depend on it.) */
+#define PIPELINED 150
+
+static void delay_cb(uv_timer_t *t)
+{
+    fixture_t *f = t->data;
+    client_t *c = &f->clients[0];
+
+    if (!c->closing)
+        assert_int_equal(uv_read_start((uv_stream_t *)&c->tcp, client_alloc_cb, client_read_cb),
+                         0);
+}
+
+static void test_pipelined_backpressure(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+    static const char one[] = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
+    static const char last[] = "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    char *req = NULL;
+    size_t len = 0;
+
+    for (int i = 0; i < PIPELINED - 1; i++)
+        append(&req, &len, one, sizeof one - 1);
+    append(&req, &len, last, sizeof last - 1);
+    client_add(c, req, 0);
+    c->read_delay = 1;
+    assert_int_equal(uv_timer_init(&f->loop, &f->delay), 0);
+    f->delay_used = 1;
+    f->delay.data = f;
+    assert_int_equal(uv_timer_start(&f->delay, delay_cb, 100, 0), 0);
+    client_start(f, c);
+    run(f);
+    free(req);
+    assert_false(c->parse_error);
+    assert_true(c->eof);
+    assert_int_equal(c->nresp, PIPELINED);
+    assert_int_equal(c->bad_length, 0);
+    assert_int_equal(f->calls, PIPELINED);
+    /* The last answer is the one to the last request. */
+    assert_string_equal(c->resp[MAX_RESP].body, "GET /echo");
+    assert_string_equal(c->resp[MAX_RESP].connection, "close");
+}
+
+/* Connection limit: 256 connections each get an answer and stay open; the
+ * 257th is accepted and closed at once without an answer. */
+#define LIMIT 256
+
+static void limit_on_response(fixture_t *f, client_t *c)
+{
+    (void)c;
+    if (++f->max_answered == LIMIT)
+        client_start(f, &f->clients[LIMIT]);
+}
+
+static void test_connection_limit(void **state)
+{
+    fixture_t *f = *state;
+    client_t *cs = clients_new(f, LIMIT + 1);
+
+    f->on_response = limit_on_response;
+    f->destroy_on_close = &cs[LIMIT];
+    for (size_t i = 0; i < LIMIT; i++) {
+        client_add(&cs[i], "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+        client_start(f, &cs[i]);
+    }
+    run(f);
+    for (size_t i = 0; i < LIMIT; i++)
+        assert_int_equal(cs[i].nresp, 1);
+    assert_int_equal(cs[LIMIT].nresp, 0);
+    assert_true(cs[LIMIT].eof || cs[LIMIT].read_error);
+    assert_int_equal(f->calls, LIMIT);
+}
+
+static void test_new_rejects_bad_host(void **state)
+{
+    uv_loop_t loop;
+    char err[128] = "";
+
+    (void)state;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_null(crm_http_new(&loop, "not-an-address", 0, handler, NULL, err, sizeof err));
+    assert_true(err[0] != '\0');
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    crm_http_destroy(NULL);
+}
+
+static void test_ipv6_and_destroy_idle(void **state)
+{
+    uv_loop_t loop;
+    char err[128] = "";
+    crm_http_t *srv;
+
+    (void)state;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    srv = crm_http_new(&loop, "::1", 0, handler, NULL, err, sizeof err);
+    if (srv) { /* a host without IPv6 may refuse ::1 */
+        assert_true(crm_http_port(srv) > 0);
+    }
+    crm_http_destroy(&srv);
+    assert_null(srv);
+    crm_http_destroy(&srv);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_get_livez, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_stripped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_405, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_400, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive_sequential, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http10_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uri_too_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_with_open_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_backpressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_limit, setup, teardown),
+        cmocka_unit_test(test_new_rejects_bad_host),
+        cmocka_unit_test(test_ipv6_and_destroy_idle),
+    };
+
+    return cmocka_run_group_tests_name("http", tests, NULL, NULL);
+}
