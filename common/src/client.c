@@ -149,17 +149,18 @@ int crm_client_call(crm_client_t *self, const char *command, const ProtobufCMess
                     const char *idempotency_key, int timeout_ms, int attempts,
                     Crm__V1__CommandReply **reply_p)
 {
-    uint8_t stack[4096], *buf = stack;
+    uint8_t stack[4096], *buf = NULL;
     size_t n = 0;
     if (body) {
         n = protobuf_c_message_get_packed_size(body);
-        if (n > sizeof stack && !(buf = malloc(n)))
+        buf = n > sizeof stack ? malloc(n) : stack;
+        if (!buf)
             return -ENOMEM;
         protobuf_c_message_pack(body, buf);
     }
     int rc = crm_client_call_raw(self, command, buf, n, idempotency_key, timeout_ms, attempts,
                                  reply_p);
-    if (buf != stack)
+    if (buf && buf != stack)
         free(buf);
     return rc;
 }

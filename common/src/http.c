@@ -427,8 +427,8 @@ int crm_http_response_printf(crm_http_response_t *res, const char *fmt, ...)
         return -EINVAL;
     va_start(ap, fmt);
     va_copy(ap2, ap);
-    n = vsnprintf(res->body ? res->body + res->len : NULL,
-                  res->body ? res->cap - res->len : 0, fmt, ap);
+    n = vsnprintf(res->body ? res->body + res->len : NULL, res->body ? res->cap - res->len : 0, fmt,
+                  ap);
     va_end(ap);
     if (n < 0) {
         va_end(ap2);

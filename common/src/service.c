@@ -52,6 +52,9 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100,
      600000},
     {"CRM_DB_WAIT_S", CRM_CONF_INT, "30", "how long start-up waits for the database", 0, 0, 3600},
+    {"CRM_TEST_CRASH_AFTER_COMMIT", CRM_CONF_INT, "0",
+     "tests only: exit after the Nth commit with events, before publishing (0 = never)", 0, 0,
+     1000000},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -173,11 +176,19 @@ static void s_on_cmd_batch(crm_batch_t *b, int committed)
     s_cmd_kick(svc);
 }
 
+/* Commands wait for the database this long before "unavailable". */
+#define CRM_CMD_WAIT_US 5000000
+
 static void s_cmd_kick(crm_service_t *svc)
 {
     if (svc->cmd_batch || !svc->cmd_queue)
         return;
     if (!crm_db_connected(svc->writer) || svc->stopping) {
+        /* While the database reconnects, commands wait a little: most
+         * outages are a restart. The housekeeping timer calls us again. */
+        if (!svc->stopping && crm_mono_us() - svc->cmd_queue->received_us < CRM_CMD_WAIT_US &&
+            svc->cmd_queued < 100000)
+            return;
         while (svc->cmd_queue) {
             crm_work_t *w = svc->cmd_queue;
             svc->cmd_queue = w->next;
@@ -882,6 +893,32 @@ static void s_on_retention_done(crm_db_t *db, PGresult *res, const char *error, 
         crm_info("retention", "removed %s expired rows", PQcmdTuples(res));
 }
 
+static void s_log_ready(crm_service_t *svc)
+{
+    if (svc->announced || !crm_db_connected(svc->writer) || !crm_db_connected(svc->reader))
+        return;
+    svc->announced = 1;
+    crm_info("service.ready", "%s serving commands on %s, http on %s:%d, publishing to %s",
+             crm_service_name(svc), crm_config_str(svc->config, "CRM_BIND"),
+             crm_config_str(svc->config, "CRM_HTTP_HOST"), crm_http_port(svc->http),
+             crm_config_str(svc->config, "CRM_BUS_PUB_ENDPOINT"));
+}
+
+static void s_on_db_state(crm_db_t *db, int connected, void *arg)
+{
+    crm_service_t *svc = arg;
+    if (!connected || svc->stopping)
+        return;
+    s_log_ready(svc);
+    s_cmd_kick(svc);
+}
+
+static void s_on_housekeeping(uv_timer_t *t)
+{
+    crm_service_t *svc = t->data;
+    s_cmd_kick(svc);
+}
+
 static void s_on_retention(uv_timer_t *t)
 {
     crm_service_t *svc = t->data;
@@ -920,6 +957,8 @@ static void s_teardown(crm_service_t *svc)
     crm_db_destroy(&svc->reader);
     uv_timer_stop(&svc->shutdown_timer);
     uv_timer_stop(&svc->retention_timer);
+    uv_timer_stop(&svc->housekeeping_timer);
+    uv_close((uv_handle_t *)&svc->housekeeping_timer, s_handle_closed);
     uv_close((uv_handle_t *)&svc->shutdown_timer, s_handle_closed);
     uv_close((uv_handle_t *)&svc->retention_timer, s_handle_closed);
     uv_close((uv_handle_t *)&svc->sigterm, s_handle_closed);
@@ -1127,6 +1166,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     crm_config_log(svc->config);
     svc->batch_max = (size_t)crm_config_int(svc->config, "CRM_BATCH_MAX");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
+    svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
 
     int rc = 1;
     uint64_t published = 0, head = 0;
@@ -1190,16 +1230,17 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     uv_timer_init(&loop, &svc->retention_timer);
     svc->shutdown_timer.data = svc->retention_timer.data = svc;
     uv_timer_start(&svc->retention_timer, s_on_retention, 60000, 3600000);
+    uv_timer_init(&loop, &svc->housekeeping_timer);
+    svc->housekeeping_timer.data = svc;
+    uv_timer_start(&svc->housekeeping_timer, s_on_housekeeping, 500, 500);
+    crm_db_on_state(svc->writer, s_on_db_state, svc);
+    crm_db_on_state(svc->reader, s_on_db_state, svc);
     if (def->on_start && def->on_start(svc) != 0) {
         crm_error("service.start", "start hook failed");
         svc->stopping = 2;
         s_teardown(svc);
     } else {
-        crm_info("service.ready",
-                 "%s serving commands on %s, http on %s:%d, publishing to %s",
-                 def->name, crm_config_str(svc->config, "CRM_BIND"),
-                 crm_config_str(svc->config, "CRM_HTTP_HOST"), crm_http_port(svc->http),
-                 crm_config_str(svc->config, "CRM_BUS_PUB_ENDPOINT"));
+        s_log_ready(svc); /* or later, once both connections are up */
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = svc->stopping == 2 ? 0 : 1;

@@ -175,7 +175,8 @@ struct crm_service {
     crm_relay_t *relay;
     crm_http_t *http;
     uv_signal_t sigterm, sigint;
-    uv_timer_t shutdown_timer, retention_timer;
+    uv_timer_t shutdown_timer, retention_timer, housekeeping_timer;
+    int announced;
     /* commands waiting for the next batch */
     crm_work_t *cmd_queue, *cmd_tail;
     size_t cmd_queued;
@@ -199,6 +200,7 @@ struct crm_service {
     size_t batch_max;
     size_t max_frame;
     void *user;
+    int crash_after_commit; /* CRM_TEST_CRASH_AFTER_COMMIT: fault injection */
     crm_metrics_t m;
 };
 

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Rows per multi-row INSERT: 4 parameters a row stays far below 65535. */
 #define CRM_ROWS_PER_INSERT 200
@@ -1000,6 +1001,13 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
             b->svc->m.events_emitted += (int64_t)w->n_emits;
             w->emits = w->emits_tail = NULL;
         }
+    }
+    if (list && b->svc->crash_after_commit > 0 && --b->svc->crash_after_commit == 0) {
+        /* Fault injection for the conformance tests (CRM_TEST_CRASH_AFTER_COMMIT):
+         * die after COMMIT and before anything is published. */
+        crm_error("test.crash", "crashing between commit and publish (events %" PRIu64
+                  "..%" PRIu64 " committed)", b->first_seq, b->last_seq);
+        _exit(70);
     }
     if (list)
         crm_relay_committed(b->svc->relay, list);

@@ -1,0 +1,70 @@
+/* Unit tests for common/src/util.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include <crm/util.h>
+
+static void test_uuid_is_valid_and_unique(void **state)
+{
+    char a[CRM_UUID_LEN + 1], b[CRM_UUID_LEN + 1];
+    crm_uuid_new(a);
+    crm_uuid_new(b);
+    assert_int_equal(strlen(a), CRM_UUID_LEN);
+    assert_true(crm_uuid_valid(a));
+    assert_string_not_equal(a, b);
+    assert_int_equal(a[14], '4'); /* version 4 */
+}
+
+static void test_uuid_rejects_garbage(void **state)
+{
+    assert_false(crm_uuid_valid(NULL));
+    assert_false(crm_uuid_valid(""));
+    assert_false(crm_uuid_valid("not-a-uuid"));
+    assert_false(crm_uuid_valid("123e4567-e89b-12d3-a456-42661417400Z"));
+    assert_false(crm_uuid_valid("123e4567-e89b-12d3-a456-4266141740000"));
+    assert_true(crm_uuid_valid("123e4567-e89b-12d3-a456-426614174000"));
+}
+
+static void test_time_format(void **state)
+{
+    char buf[40];
+    assert_string_equal(crm_time_format(0, buf, sizeof buf), "1970-01-01T00:00:00.000000Z");
+    assert_string_equal(crm_time_format(1795360415123456LL, buf, sizeof buf),
+                        "2026-11-22T15:13:35.123456Z");
+    /* Before the epoch the fraction stays positive. */
+    assert_string_equal(crm_time_format(-1, buf, sizeof buf), "1969-12-31T23:59:59.999999Z");
+}
+
+static void test_hash_is_fnv1a(void **state)
+{
+    /* Reference values of 64-bit FNV-1a. */
+    assert_true(crm_hash64(CRM_HASH_SEED, "", 0) == 0xcbf29ce484222325ULL);
+    assert_true(crm_hash64(CRM_HASH_SEED, "a", 1) == 0xaf63dc4c8601ec8cULL);
+    assert_true(crm_hash64(CRM_HASH_SEED, "foobar", 6) == 0x85944171f73967e8ULL);
+    /* Chaining equals hashing the concatenation. */
+    assert_true(crm_hash64(crm_hash64(CRM_HASH_SEED, "foo", 3), "bar", 3) ==
+                crm_hash64(CRM_HASH_SEED, "foobar", 6));
+}
+
+static void test_clocks_move_forward(void **state)
+{
+    int64_t m1 = crm_mono_us(), w = crm_now_us(), m2 = crm_mono_us();
+    assert_true(m2 >= m1);
+    assert_true(w > 1700000000LL * 1000000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uuid_is_valid_and_unique),
+        cmocka_unit_test(test_uuid_rejects_garbage),
+        cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_hash_is_fnv1a),
+        cmocka_unit_test(test_clocks_move_forward),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
