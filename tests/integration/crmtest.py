@@ -22,6 +22,8 @@ import zmq
 
 BUILD = os.environ.get("CRM_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 BIN = os.path.join(BUILD, "bin")
+SOURCE = os.environ.get("CRM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+CRM_PYTHON = "/usr/bin/python3"
 sys.path.insert(0, os.environ.get("CRM_PY_GEN", os.path.join(BUILD, "gen", "py")))
 
 from crm.v1 import event_pb2, rpc_pb2, testing_pb2  # noqa: E402

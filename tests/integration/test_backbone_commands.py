@@ -1,0 +1,166 @@
+"""Commands: idempotency, group commit that isolates a bad command, dead
+letters and their retry, readiness and graceful shutdown."""
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from crmtest import System, rpc_pb2, testing_pb2, wait_for
+
+
+def rec(count, label="x"):
+    return testing_pb2.ProbeRecordRequest(count=count, label=label).SerializeToString()
+
+
+class CommandTest(unittest.TestCase):
+    def setUp(self):
+        self.sys = System()
+        self.sys.start_bus()
+        self.probe = self.sys.add_probe("probe")
+
+    def tearDown(self):
+        self.sys.close()
+
+    def head(self):
+        return self.sys.cluster.query(self.sys.dbs["probe"], "SELECT head_seq FROM crm_stream")[0][0]
+
+    def test_retry_with_same_key_applies_once(self):
+        c = self.sys.client("probe")
+        r1 = c.call_raw("probe.record", rec(3), key="order-42")
+        r2 = c.call_raw("probe.record", rec(3), key="order-42")
+        self.assertEqual(r1.status.code, 0)
+        self.assertEqual(r2.status.code, 0)
+        self.assertEqual(r1.body, r2.body)  # the same answer, from the record
+        self.assertEqual(self.head(), 3)
+        r3 = c.call_raw("probe.record", rec(4), key="order-42")
+        self.assertEqual(r3.status.code, rpc_pb2.STATUS_CODE_IDEMPOTENCY_CONFLICT)
+        self.assertEqual(r3.status.field, "idempotency_key")
+        self.assertEqual(self.head(), 3)
+        c.close()
+
+    def test_concurrent_duplicates_in_one_batch(self):
+        """The same key sent by many clients at once: applied once, every
+        client gets the same reply."""
+        replies, lock = [], threading.Lock()
+
+        def go():
+            c = self.sys.client("probe")
+            r = c.call_raw("probe.record", rec(2), key="dup-key")
+            with lock:
+                replies.append(r)
+            c.close()
+        ts = [threading.Thread(target=go) for _ in range(16)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        self.assertEqual(len(replies), 16)
+        self.assertTrue(all(r.status.code == 0 for r in replies), [r.status for r in replies])
+        self.assertEqual(len({r.body for r in replies}), 1)
+        self.assertEqual(self.head(), 2)
+
+    def test_group_commit_isolates_bad_commands(self):
+        """Many clients at once, some invalid: the valid ones all commit, the
+        invalid ones change nothing, sequences stay dense."""
+        results, lock = [], threading.Lock()
+
+        def go(i):
+            c = self.sys.client("probe")
+            for j in range(20):
+                n = 0 if (i + j) % 7 == 0 else 2
+                r = c.call_raw("probe.record", rec(n, "c%d-%d" % (i, j)))
+                with lock:
+                    results.append((n, r.status.code))
+            c.close()
+        ts = [threading.Thread(target=go, args=(i,)) for i in range(16)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        ok = sum(n for n, code in results if code == 0)
+        self.assertTrue(all((code == 0) == (n > 0) for n, code in results))
+        self.assertEqual(self.head(), ok)
+        rows = self.sys.cluster.query(self.sys.dbs["probe"],
+                                      "SELECT count(*), min(seq), max(seq) FROM crm_outbox")
+        self.assertEqual(rows[0], (ok, 1, ok))
+        n_rec = self.sys.cluster.query(self.sys.dbs["probe"], "SELECT count(*) FROM probe_record")
+        self.assertEqual(n_rec[0][0], ok)
+
+    def test_dead_letter_and_retry(self):
+        sink = self.sys.add_probe("sink", consume="crm.probe.", peers=["probe"])
+        self.sys.record("probe", 2, label="fine")
+        self.sys.record("probe", 1, label="poison")
+        self.sys.record("probe", 2, label="fine")
+        wait_for(lambda: self.sys.applied("sink", "probe").applied == 4, 30, "4 good events applied")
+        pos = lambda: self.sys.cluster.query(  # noqa: E731
+            self.sys.dbs["sink"], "SELECT seq FROM crm_consumer_position")[0][0]
+        wait_for(lambda: pos() == 5, 30, "position past the poison event")
+        c = self.sys.client("sink")
+        lst = c.call("deadletter.list", rpc_pb2.DeadLetterListRequest(), rpc_pb2.DeadLetterListReply)
+        self.assertEqual(len(lst.dead_letters), 1)
+        d = lst.dead_letters[0]
+        self.assertEqual((d.consumer, d.source, d.sequence, d.type),
+                         ("probe-sink", "probe", 3, "crm.probe.probe.recorded.v1"))
+        self.assertIn("poison probe rejected", d.error)
+        # Retrying a still-poisonous event fails again: attempts go up.
+        r = c.call("deadletter.retry", rpc_pb2.DeadLetterRetryRequest(consumer="probe-sink"),
+                   rpc_pb2.DeadLetterRetryReply)
+        self.assertEqual(r.queued, 1)
+        wait_for(lambda: c.call("deadletter.list", rpc_pb2.DeadLetterListRequest(),
+                                rpc_pb2.DeadLetterListReply).dead_letters[0].attempts == 2,
+                 30, "retry attempt recorded")
+        self.assertEqual(self.sys.applied("sink", "probe").applied, 4)
+        # Fix the cause (here: the data) and retry: applied once, resolved.
+        self.sys.cluster.query(self.sys.dbs["sink"],
+                               "UPDATE crm_dead_letter SET event = overlay(event PLACING 'cured!'::bytea"
+                               " FROM position('poison'::bytea IN event) FOR 6)")
+        c.call("deadletter.retry", rpc_pb2.DeadLetterRetryRequest(), rpc_pb2.DeadLetterRetryReply)
+        wait_for(lambda: self.sys.applied("sink", "probe").applied == 5, 30, "retried event applied")
+        lst = c.call("deadletter.list", rpc_pb2.DeadLetterListRequest(), rpc_pb2.DeadLetterListReply)
+        self.assertEqual(len(lst.dead_letters), 0)
+        # A second retry of a resolved dead letter applies nothing.
+        r = c.call("deadletter.retry", rpc_pb2.DeadLetterRetryRequest(), rpc_pb2.DeadLetterRetryReply)
+        self.assertEqual(r.queued, 0)
+        self.assertEqual(self.sys.applied("sink", "probe").duplicates, 0)
+        c.close()
+        sink.stop()
+
+    def test_readiness_and_graceful_shutdown(self):
+        port = int(self.probe.env["CRM_HTTP_PORT"])
+        url = "http://127.0.0.1:%d" % port
+        wait_for(lambda: urllib.request.urlopen(url + "/readyz", timeout=5).status == 200, 30, "ready")
+        self.assertEqual(urllib.request.urlopen(url + "/livez", timeout=5).read(), b"ok\n")
+        metrics = urllib.request.urlopen(url + "/metrics", timeout=5).read().decode()
+        for name in ("crm_commands_total", "crm_events_published_total", "crm_command_latency_seconds_bucket",
+                     "crm_stream_head_sequence", "crm_bus_connected"):
+            self.assertIn(name, metrics)
+        # Load in flight while SIGTERM arrives: every acknowledged command is
+        # committed, and the process exits 0 within a few seconds.
+        acked, stop = [], threading.Event()
+
+        def load():
+            c = self.sys.client("probe")
+            while not stop.is_set():
+                try:
+                    r = c.call_raw("probe.record", rec(1), timeout=2, attempts=1)
+                except AssertionError:
+                    break
+                if r.status.code == 0:
+                    acked.append(r)
+                elif r.status.code == rpc_pb2.STATUS_CODE_UNAVAILABLE:
+                    break
+            c.close()
+        t = threading.Thread(target=load)
+        t.start()
+        wait_for(lambda: len(acked) > 20, 30, "some commands acknowledged")
+        t0 = time.monotonic()
+        rc = self.probe.stop(timeout=10)
+        elapsed = time.monotonic() - t0
+        stop.set()
+        t.join()
+        self.assertEqual(rc, 0)
+        self.assertLess(elapsed, 6)
+        self.assertGreaterEqual(self.head(), len(acked))
+        with self.assertRaises(Exception):
+            urllib.request.urlopen(url + "/livez", timeout=2)
+
+
+if __name__ == "__main__":
+    unittest.main()
