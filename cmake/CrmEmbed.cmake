@@ -3,10 +3,13 @@
 # at run time, same behaviour in a container and in `make run`).
 function(crm_embed_sql out symbol)
   set(files ${ARGN})
+  # A CMake list would reach the shell as separate commands: join with "|".
+  string(REPLACE ";" "|" joined "${files}")
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${files}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${joined}"
             -P ${PROJECT_SOURCE_DIR}/cmake/CrmEmbedRun.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/CrmEmbedRun.cmake
-    COMMENT "embedding SQL into ${symbol}")
+    COMMENT "embedding SQL into ${symbol}"
+    VERBATIM)
 endfunction()

@@ -84,7 +84,9 @@ static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *
     w->fn = c->def->fn;
     w->consumer = c;
     w->source = strdup(p ? p->source : ev->source);
-    w->epoch = strdup(ev->epoch ? ev->epoch : "");
+    /* The position records the epoch we follow, not the one the event was
+     * born in (events before an epoch's start keep their old epoch). */
+    w->epoch = strdup(p && p->epoch[0] ? p->epoch : ev->epoch ? ev->epoch : "");
     w->seq = ev->sequence;
     w->dead_letter_id = dead_letter_id;
     w->input = malloc(len ? len : 1);
@@ -113,10 +115,13 @@ static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *
 /* An event for (c, p), from live or replay. Returns 1 if it was the next
  * expected sequence (queued or skipped by filter), 0 if old, -1 on a gap. */
 static int s_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev, const void *bytes,
-                   size_t len)
+                   size_t len, int live)
 {
-    if (p->epoch[0] && strcmp(ev->epoch, p->epoch))
-        return -1; /* new epoch: replay decides where we stand */
+    /* A live event of another epoch means the source was restored: replay
+     * decides where we stand. Replayed events come from the source's own
+     * database and may predate its current epoch; they are authoritative. */
+    if (live && p->epoch[0] && strcmp(ev->epoch, p->epoch))
+        return -1;
     if (ev->sequence < p->expected) {
         c->duplicates++;
         return 0;
@@ -183,7 +188,7 @@ static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const 
         crm_src_pos_t *p = s_pos(c, ev->source);
         if (!p || !c->loaded || p->replaying)
             continue;
-        if (s_offer(c, p, ev, data, len) < 0)
+        if (s_offer(c, p, ev, data, len, 1) < 0)
             s_gap(c, p);
         s_kick(c);
     }
@@ -346,9 +351,9 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
         if (!ev)
             break;
         /* Filtered-out sequences in between are skipped by the server. */
-        if (ev->sequence > p->expected && (!p->epoch[0] || !strcmp(ev->epoch, p->epoch)))
+        if (ev->sequence > p->expected)
             p->expected = ev->sequence;
-        int r = s_offer(c, p, ev, rr->events[i].data, rr->events[i].len);
+        int r = s_offer(c, p, ev, rr->events[i].data, rr->events[i].len, 0);
         crm__v1__event__free_unpacked(ev, NULL);
         if (r < 0)
             break;

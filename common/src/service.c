@@ -965,12 +965,21 @@ static void s_teardown(crm_service_t *svc)
     uv_close((uv_handle_t *)&svc->sigint, s_handle_closed);
 }
 
+static void s_on_finish(uv_timer_t *t)
+{
+    crm_service_t *svc = t->data;
+    crm_info("service.stop", "in-flight work finished; stopping");
+    s_teardown(svc);
+}
+
+/* Called from completion callbacks, i.e. from inside a connection's own
+ * callback: teardown (which destroys connections) runs on the next pass. */
 void crm_service_maybe_finish(crm_service_t *svc)
 {
     if (svc->stopping == 1 && !svc->cmd_batch && crm_consumers_idle(svc)) {
         svc->stopping = 2;
-        crm_info("service.stop", "in-flight work finished; stopping");
-        s_teardown(svc);
+        uv_timer_stop(&svc->shutdown_timer);
+        uv_timer_start(&svc->shutdown_timer, s_on_finish, 0, 0);
     }
 }
 
@@ -996,6 +1005,59 @@ static void s_on_signal(uv_signal_t *h, int signum)
     uv_timer_start(&svc->shutdown_timer, s_on_shutdown_timeout,
                    (uint64_t)crm_config_int(svc->config, "CRM_SHUTDOWN_TIMEOUT_MS"), 0);
     crm_service_maybe_finish(svc);
+}
+
+/* A database restored from a backup holds an older stream than consumers
+ * may have seen, and would hand out sequence numbers they already applied.
+ * The restore changes the database's incarnation (its OID after pg_restore,
+ * the cluster's system identifier in a new cluster, the timeline after
+ * point-in-time recovery or a failover), so a change starts a new epoch:
+ * consumers then rewind to the epoch's start instead of dropping the new
+ * events as duplicates. A needless new epoch costs nothing (consumers
+ * rewind to min(position, epoch start)). */
+static int s_check_incarnation(PGconn *conn)
+{
+    PGresult *r = PQexec(conn, "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())"
+                               "::text || ':' || (SELECT system_identifier FROM pg_control_system())"
+                               "::text || ':' || (SELECT timeline_id FROM pg_control_checkpoint())::text");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        /* Without access to pg_control_*: the database OID alone. */
+        PQclear(r);
+        r = PQexec(conn, "SELECT oid::text FROM pg_database WHERE datname = current_database()");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            crm_error("db.stream", "could not read the database incarnation: %s",
+                      PQresultErrorMessage(r));
+            PQclear(r);
+            return -1;
+        }
+    }
+    const char *v[1] = {PQgetvalue(r, 0, 0)};
+    PGresult *u = PQexecParams(
+        conn,
+        "WITH old AS (SELECT incarnation FROM crm_stream FOR UPDATE),"
+        " s AS (UPDATE crm_stream SET incarnation = $1,"
+        "   epoch = CASE WHEN old.incarnation IS NULL OR old.incarnation = $1 THEN epoch"
+        "                ELSE gen_random_uuid() END,"
+        "   epoch_start_seq = CASE WHEN old.incarnation IS NULL OR old.incarnation = $1"
+        "                 THEN epoch_start_seq ELSE head_seq END"
+        "   FROM old RETURNING crm_stream.epoch, crm_stream.epoch_start_seq,"
+        "   old.incarnation IS NOT NULL AND old.incarnation <> $1 AS rotated, old.incarnation),"
+        " e AS (INSERT INTO crm_stream_epoch (epoch, start_seq) SELECT epoch, epoch_start_seq"
+        "   FROM s WHERE rotated ON CONFLICT DO NOTHING)"
+        " SELECT rotated, epoch::text, epoch_start_seq, COALESCE(incarnation, '') FROM s",
+        1, NULL, v, NULL, NULL, 0);
+    int ok = PQresultStatus(u) == PGRES_TUPLES_OK && PQntuples(u) == 1;
+    if (!ok)
+        crm_error("db.stream", "could not check the database incarnation: %s",
+                  PQresultErrorMessage(u));
+    else if (!strcmp(PQgetvalue(u, 0, 0), "t"))
+        crm_warn("stream.epoch",
+                 "database incarnation changed (%s -> %s): restored or moved; new stream epoch %s "
+                 "after sequence %s",
+                 PQgetvalue(u, 0, 3), v[0], PQgetvalue(u, 0, 1), PQgetvalue(u, 0, 2));
+    PQclear(u);
+    PQclear(r);
+    return ok ? 0 : -1;
 }
 
 /* Blocking start-up: wait for the database, migrate, read the stream. */
@@ -1035,6 +1097,8 @@ static int s_prepare_db(crm_service_t *svc, uint64_t *published, uint64_t *head)
                                1, NULL, v, NULL, NULL, 0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
+    if (ok && s_check_incarnation(conn) < 0)
+        ok = 0;
     r = PQexec(conn, "SELECT s.head_seq, s.epoch::text, s.epoch_start_seq, r.published_seq,"
                      " s.source FROM crm_stream s, crm_relay r");
     if (!ok || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {

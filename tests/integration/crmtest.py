@@ -289,16 +289,28 @@ class System:
     def close(self):
         for p in self.procs.values():
             try:
-                p.kill()
+                # SIGTERM first: a clean exit lets LeakSanitizer report.
+                p.stop(timeout=10)
             except Exception:
-                pass
+                p.kill()
         self.ctx.destroy(linger=0)
+        reports = []
+        for p in self.procs.values():
+            if os.path.exists(p.log_path):
+                with open(p.log_path, errors="replace") as f:
+                    text = f.read()
+                for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                    if marker in text:
+                        i = text.index(marker)
+                        reports.append("%s: %s" % (p.name, text[max(0, i - 200):i + 3000]))
         if self.owns_cluster:
             self.cluster.destroy()
-        if os.environ.get("CRM_KEEP_LOGS"):
+        if os.environ.get("CRM_KEEP_LOGS") or reports:
             print("logs kept in", self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer report in a service log:\n" + "\n".join(reports))
 
 
 def subscribe(ctx, port, prefix=b"crm."):
