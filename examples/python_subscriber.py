@@ -23,33 +23,54 @@ from crm.v1 import event_pb2, rpc_pb2
 
 class Source:
     def __init__(self, ctx, name, endpoint, start):
-        self.name, self.expected = name, start
+        self.name, self.expected, self.epoch = name, start, ""
+        self.request_id = 0
         self.dealer = ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
         self.dealer.connect(endpoint)
 
+    def ask(self, frm):
+        """One stream.replay round trip; replies to earlier attempts are skipped."""
+        self.request_id += 1
+        rq = rpc_pb2.CommandRequest(
+            command="stream.replay", request_id=self.request_id, actor="python-subscriber",
+            body=rpc_pb2.ReplayRequest(from_sequence=frm, max_events=500).SerializeToString())
+        self.dealer.send(rq.SerializeToString())
+        while self.dealer.poll(5000):
+            rep = rpc_pb2.CommandReply.FromString(self.dealer.recv())
+            if rep.request_id != self.request_id:
+                continue  # stale
+            if rep.status.code != rpc_pb2.STATUS_CODE_OK:
+                raise SystemExit("replay failed: %s" % rep.status.message)
+            return rpc_pb2.ReplayReply.FromString(rep.body)
+        raise SystemExit("no replay answer from %s" % self.name)
+
     def replay(self, emit):
         """Pulls events from `expected` until the source's head."""
         while True:
-            rq = rpc_pb2.CommandRequest(
-                command="stream.replay", request_id=self.expected, actor="python-subscriber",
-                idempotency_key=str(uuid.uuid4()),
-                body=rpc_pb2.ReplayRequest(from_sequence=self.expected, max_events=500).SerializeToString())
-            self.dealer.send(rq.SerializeToString())
-            if not self.dealer.poll(5000):
-                raise SystemExit("no replay answer from %s" % self.name)
-            rep = rpc_pb2.CommandReply.FromString(self.dealer.recv())
-            if rep.status.code != rpc_pb2.STATUS_CODE_OK:
-                raise SystemExit("replay failed: %s" % rep.status.message)
-            rr = rpc_pb2.ReplayReply.FromString(rep.body)
+            rr = self.ask(self.expected)
+            if self.epoch and rr.epoch != self.epoch:
+                # The source's database was restored: what we saw after the
+                # epoch's start is gone there, and new events reuse those
+                # sequence numbers. Rewind and read them.
+                self.expected = min(self.expected, rr.epoch_start_sequence + 1)
+                self.epoch = rr.epoch
+                continue
+            self.epoch = rr.epoch
+            if rr.first_retained_sequence > self.expected:
+                print("lost %d events of %s to retention" %
+                      (rr.first_retained_sequence - self.expected, self.name), file=sys.stderr)
+                self.expected = rr.first_retained_sequence
             for raw in rr.events:
-                self.offer(event_pb2.Event.FromString(raw), emit)
+                self.offer(event_pb2.Event.FromString(raw), emit, replayed=True)
             self.expected = max(self.expected, rr.scanned_to_sequence + 1)
             if self.expected > rr.head_sequence:
                 return
 
-    def offer(self, ev, emit):
+    def offer(self, ev, emit, replayed=False):
         """True if ev was the next event (printed), False on a gap."""
+        if not replayed and self.epoch and ev.epoch != self.epoch:
+            return False  # a new epoch: replay tells where we stand
         if ev.sequence < self.expected:
             return True  # already seen: at-least-once on the wire
         if ev.sequence > self.expected:
@@ -98,7 +119,7 @@ def main():
             continue
         if topic.endswith(b"._hb"):
             hb = event_pb2.Heartbeat.FromString(body)
-            if hb.head_sequence >= s.expected:
+            if hb.head_sequence >= s.expected or (s.epoch and hb.epoch != s.epoch):
                 s.replay(emit)
             continue
         if not s.offer(event_pb2.Event.FromString(body), emit):

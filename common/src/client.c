@@ -111,8 +111,8 @@ int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *
             if (left <= 0)
                 break;
             zmq_pollitem_t it = {self->dealer, 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&it, 1, (long)left) < 0 && errno != EINTR)
-                return -errno;
+            if (zmq_poll(&it, 1, (long)left) < 0)
+                return -errno; /* -EINTR lets a tool stop promptly on a signal */
             if (!(it.revents & ZMQ_POLLIN))
                 continue;
             zmq_msg_t msg;

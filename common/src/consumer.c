@@ -63,6 +63,20 @@ static crm_peer_t *s_peer(crm_service_t *svc, const char *source)
     return NULL;
 }
 
+static void s_queue_clear(crm_consumer_t *c);
+
+/* Drops queued (not in-flight) events of every source and asks each source
+ * again from its committed position. */
+static void s_queue_reset(crm_consumer_t *c)
+{
+    s_queue_clear(c);
+    for (size_t i = 0; i < c->n_pos; i++) {
+        c->pos[i].expected = c->pos[i].applied + 1;
+        c->pos[i].replaying = 1;
+        c->pos[i].replay_req = 0;
+    }
+}
+
 static void s_queue_clear(crm_consumer_t *c)
 {
     while (c->queue) {
@@ -147,6 +161,8 @@ static void s_gap(crm_consumer_t *c, crm_src_pos_t *p)
     s_replay(c, p);
 }
 
+static size_t s_credit(const crm_service_t *svc);
+
 /* ---- live -------------------------------------------------------------- */
 
 static void s_on_heartbeat(crm_service_t *svc, const void *data, size_t len)
@@ -188,6 +204,13 @@ static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const 
         crm_src_pos_t *p = s_pos(c, ev->source);
         if (!p || !c->loaded || p->replaying)
             continue;
+        if (c->queued >= 4 * s_credit(svc)) {
+            /* Behind: stop buffering live events and pull them by replay,
+             * at our pace, once the queue has drained. */
+            p->replaying = 1;
+            p->replay_req = 0;
+            continue;
+        }
         if (s_offer(c, p, ev, data, len, 1) < 0)
             s_gap(c, p);
         s_kick(c);
@@ -319,17 +342,21 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
          * epoch_start: what we applied beyond it no longer exists there, and
          * what it writes now reuses those numbers. Rewind, and let the next
          * replay fetch the new epoch's events. */
+        if (c->batch) {
+            /* Let the batch in flight settle first; asked again after it. */
+            crm__v1__replay_reply__free_unpacked(rr, NULL);
+            return;
+        }
         uint64_t rewind = rr->epoch_start_sequence + 1;
         crm_warn("consumer.epoch", "%s: source %s changed epoch %s -> %s; continuing at %" PRIu64
                  " (was %" PRIu64 "); effects of events after %" PRIu64 " of the old epoch stay",
                  c->def->name, p->source, p->epoch, rr->epoch, rewind < p->expected ? rewind : p->expected,
                  p->expected, rr->epoch_start_sequence);
-        if (rewind < p->expected) {
-            /* Drop queued events of the old epoch beyond the rewind point. */
-            if (c->batch == NULL)
-                s_queue_clear(c);
+        /* Queued events may belong to the old epoch: start over from the
+         * committed positions. */
+        s_queue_reset(c);
+        if (rewind < p->expected)
             p->expected = rewind;
-        }
         snprintf(p->epoch, sizeof p->epoch, "%s", rr->epoch);
         crm__v1__replay_reply__free_unpacked(rr, NULL);
         s_replay(c, p);
@@ -678,15 +705,7 @@ void crm_consumers_stop(crm_service_t *svc)
     svc->n_consumers = 0;
 }
 
-int crm_deadletter_retry_start(crm_service_t *svc, crm_work_t *cmd, const char *consumer,
-                               const int64_t *ids, size_t n_ids)
-{
-    return -ENOTSUP;
-}
-
 /* Queues dead letters read by the deadletter.retry command (service.c). */
-int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, const void *bytes,
-                         size_t len);
 int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, const void *bytes,
                          size_t len)
 {

@@ -235,7 +235,11 @@ static void s_connect_poll(crm_db_t *self)
 
 static void s_connect(crm_db_t *self)
 {
-    self->conn = PQconnectStart(self->conninfo);
+    /* The name shows in pg_stat_activity, so operators see which
+     * connection of which service is doing what. */
+    const char *const keys[] = {"dbname", "application_name", NULL};
+    const char *const vals[] = {self->conninfo, self->name, NULL};
+    self->conn = PQconnectStartParams(keys, vals, 1);
     if (!self->conn || PQstatus(self->conn) == CONNECTION_BAD) {
         s_set_down(self, self->conn ? PQerrorMessage(self->conn) : "out of memory");
         return;

@@ -13,6 +13,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
-
-int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, const void *bytes,
-                         size_t len);
 
 /* Settings every service has. Defaults marked NULL are filled per service. */
 static const crm_conf_def_t s_common_conf[] = {
@@ -168,7 +166,15 @@ static void s_on_cmd_batch(crm_batch_t *b, int committed)
     svc->cmd_batch = NULL;
     svc->m.batches++;
     for (size_t i = 0; i < b->n; i++) {
-        crm_service_reply(svc, b->works[i]); /* no-op unless the outcome is unknown */
+        crm_work_t *w = b->works[i];
+        /* Not committed (connection lost, maybe during COMMIT): whatever the
+         * handler said, the outcome is unknown; the client retries with the
+         * same key and the idempotency record tells. */
+        if (!committed && !w->replied)
+            crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+                                "database unavailable, outcome unknown", b->abort_reason,
+                                "retry with the same idempotency key");
+        crm_service_reply(svc, w); /* no-op for works answered at their commit */
         crm_work_destroy(&b->works[i]);
     }
     crm_batch_destroy(&b);
@@ -292,7 +298,9 @@ static void s_on_replay_rows(crm_db_t *db, PGresult *res, const char *error, voi
     for (int i = 0; i < n; i++) {
         uint64_t seq = be64toh(*(const uint64_t *)(const void *)PQgetvalue(res, i, 0));
         size_t len = (size_t)PQgetlength(res, i, 2);
-        if (s->rr.n_events >= limit || bytes + len > cap) {
+        /* At least one event per reply, however large, or replay would
+         * stall on it forever. */
+        if (s->rr.n_events >= limit || (s->rr.n_events > 0 && bytes + len > cap)) {
             complete = 0;
             break;
         }
@@ -389,6 +397,30 @@ static void s_cmd_replay(crm_service_t *svc, const uint8_t *identity, size_t ile
         s_sys_fail(s, "database unavailable", NULL);
 }
 
+static void s_on_info(crm_db_t *db, PGresult *res, const char *error, void *arg);
+
+/* Unresolved dead letters per consumer, then the stream itself. */
+static void s_on_info_dead(crm_db_t *db, PGresult *res, const char *error, void *arg)
+{
+    s_sys_t *s = arg;
+    crm_service_t *svc = s->svc;
+    if (error) {
+        s_sys_fail(s, "could not count dead letters", error);
+        return;
+    }
+    for (size_t i = 0; i < svc->n_consumers; i++) {
+        svc->consumers[i].dead_letters = 0;
+        for (int r = 0; r < PQntuples(res); r++)
+            if (!strcmp(PQgetvalue(res, r, 0), svc->consumers[i].def->name))
+                svc->consumers[i].dead_letters = crm_db_get_int(res, r, 1);
+    }
+    if (crm_db_query(svc->reader,
+                     "SELECT head_seq, epoch::text, epoch_start_seq,"
+                     " COALESCE((SELECT min(seq) FROM crm_outbox), head_seq + 1) FROM crm_stream",
+                     0, NULL, NULL, NULL, 0, s_on_info, s) < 0)
+        s_sys_fail(s, "database unavailable", NULL);
+}
+
 static void s_on_info(crm_db_t *db, PGresult *res, const char *error, void *arg)
 {
     s_sys_t *s = arg;
@@ -442,9 +474,9 @@ static void s_cmd_info(crm_service_t *svc, const uint8_t *identity, size_t ilen,
     if (!s)
         return;
     if (crm_db_query(svc->reader,
-                     "SELECT head_seq, epoch::text, epoch_start_seq,"
-                     " COALESCE((SELECT min(seq) FROM crm_outbox), head_seq + 1) FROM crm_stream",
-                     0, NULL, NULL, NULL, 0, s_on_info, s) < 0)
+                     "SELECT consumer, count(*) FROM crm_dead_letter WHERE NOT resolved"
+                     " GROUP BY consumer",
+                     0, NULL, NULL, NULL, 0, s_on_info_dead, s) < 0)
         s_sys_fail(s, "database unavailable", NULL);
 }
 
@@ -855,7 +887,8 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
         crm_http_response_printf(res,
                                  "crm_consumer_dead_letters_total{service=\"%s\",consumer=\"%s\"} "
                                  "%" PRId64 "\n",
-                                 n, svc->consumers[i].def->name, svc->consumers[i].dead_letters);
+                                 n, svc->consumers[i].def->name,
+                                 svc->consumers[i].dead_letters_total);
 #undef COUNTER
 #undef GAUGE
 }
@@ -1145,21 +1178,32 @@ static int s_prepare_db(crm_service_t *svc, uint64_t *published, uint64_t *head)
 /* `healthcheck`: exit 0 if /readyz of the local instance answers 200. */
 static int s_healthcheck(const crm_config_t *cfg)
 {
-    int port = (int)crm_config_int(cfg, "CRM_HTTP_PORT");
+    char port[16];
+    snprintf(port, sizeof port, "%d", (int)crm_config_int(cfg, "CRM_HTTP_PORT"));
     const char *host = crm_config_str(cfg, "CRM_HTTP_HOST");
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (fd < 0 || inet_pton(AF_INET, strcmp(host, "0.0.0.0") ? host : "127.0.0.1",
-                            &sa.sin_addr) != 1)
-        return 1;
-    struct timeval tv = {.tv_sec = 3};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        fprintf(stderr, "healthcheck: could not connect to %s:%d\n", host, port);
-        close(fd);
+    if (!strcmp(host, "0.0.0.0"))
+        host = "127.0.0.1";
+    else if (!strcmp(host, "::"))
+        host = "::1";
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(host, port, &hints, &ai) != 0) {
+        fprintf(stderr, "healthcheck: could not resolve %s\n", host);
         return 1;
     }
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 3};
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        fprintf(stderr, "healthcheck: could not connect to %s port %s\n", host, port);
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return 1;
+    }
+    freeaddrinfo(ai);
     static const char rq[] = "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     char buf[256] = {0};
     ssize_t n = -1;

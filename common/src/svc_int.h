@@ -63,6 +63,7 @@ struct crm_work {
     uint64_t seq;
     char *epoch;
     int64_t dead_letter_id; /* >0: a retry of this dead letter */
+    int stale;              /* that dead letter was resolved meanwhile */
     /* per attempt */
     ProtobufCMessage *request;
     Crm__V1__Event *event;
@@ -100,6 +101,9 @@ typedef struct crm_batch {
     int fin_step;
     size_t fin_cursor;
     size_t fin_emits;
+    crm_work_t *fin_work;
+    int give_up; /* after rollback, end the batch uncommitted */
+    int dl_pass; /* single mode: recording a failed event's dead letter */
 } crm_batch_t;
 
 /* ---- the relay --------------------------------------------------------- */
@@ -131,7 +135,8 @@ typedef struct crm_consumer {
     size_t queued;
     crm_batch_t *batch; /* in flight */
     int64_t applied_total;
-    int64_t dead_letters;
+    int64_t dead_letters;       /* unresolved, as last read from the database */
+    int64_t dead_letters_total; /* dead-lettered by this process (committed) */
     int64_t duplicates;
 } crm_consumer_t;
 
@@ -208,6 +213,8 @@ struct crm_service {
 crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind);
 void crm_work_destroy(crm_work_t **w_p);
 void crm_work_reset(crm_work_t *w);
+void crm_work_force_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *message,
+                         const char *detail, const char *hint);
 crm_batch_t *crm_batch_new(crm_service_t *svc, crm_db_t *db, crm_work_kind_t kind);
 int crm_batch_add(crm_batch_t *b, crm_work_t *w);
 void crm_batch_start(crm_batch_t *b, crm_batch_done_fn done);
@@ -227,8 +234,8 @@ void crm_relay_destroy(crm_relay_t **r_p);
 int crm_consumers_start(crm_service_t *svc);
 void crm_consumers_stop(crm_service_t *svc);
 int crm_consumers_idle(crm_service_t *svc);
-int crm_deadletter_retry_start(crm_service_t *svc, crm_work_t *cmd, const char *consumer,
-                               const int64_t *ids, size_t n_ids);
+int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, const void *bytes,
+                         size_t len);
 
 /* service.c */
 void crm_service_reply(crm_service_t *svc, crm_work_t *w);

@@ -213,6 +213,19 @@ void crm_work_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *field, c
     w->cb = NULL;
 }
 
+/* Fails a work whatever its state: used when its transaction did not commit
+ * after the handler had already succeeded. */
+void crm_work_force_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *message,
+                         const char *detail, const char *hint)
+{
+    free(w->reply);
+    w->reply = NULL;
+    w->reply_len = 0;
+    w->cached = 0;
+    w->state = WS_RUNNING;
+    crm_work_fail(w, code, NULL, message, detail, hint);
+}
+
 void crm_work_ok(crm_work_t *w, const ProtobufCMessage *reply)
 {
     if (w->state != WS_RUNNING)
@@ -500,6 +513,12 @@ static void s_finalize_cb(crm_batch_t *b, PGresult *res)
 static void s_after_rollback(crm_batch_t *b, PGresult *res)
 {
     b->aborting = 0;
+    if (b->give_up) {
+        /* Not worth retrying here (a consumer position moved under us, or a
+         * work failed twice): the owner starts over from the database. */
+        s_done(b, 0);
+        return;
+    }
     if (!b->single) {
         /* Retry each work on its own, so one bad work costs only itself. */
         crm_debug("batch.retry", "%s: batch of %zu aborted (%s); retrying one by one",
@@ -507,29 +526,52 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         b->svc->m.batch_retries++;
         b->single = 1;
         b->idx = 0;
+        b->dl_pass = 0;
         for (size_t i = 0; i < b->n; i++)
             crm_work_reset(b->works[i]);
         s_begin(b);
         return;
     }
-    /* Single mode: the work's writes are gone; record only its failure. */
     crm_work_t *w = b->works[b->idx];
-    if (w->state != WS_FAILED)
-        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
-                      "could not commit the change", b->abort_reason, "retry the command");
     s_emits_free(w->emits);
     w->emits = w->emits_tail = NULL;
     w->n_emits = 0;
     w->writes = 0;
-    b->idx++;
     if (b->kind == CRM_WORK_EVT) {
-        /* The dead letter and the position move must still commit. */
-        b->idx--;
-        b->aborting = 0;
+        if (w->state == WS_OK && w->dead_letter_id > 0 && w->stale) {
+            b->idx++; /* another retry resolved this dead letter first */
+            b->dl_pass = 0;
+            if (b->idx >= b->n)
+                s_done(b, 1);
+            else
+                s_begin(b);
+            return;
+        }
+        if (w->state == WS_OK || b->dl_pass) {
+            /* The effects were fine but the commit failed, or recording the
+             * failure failed too: reload the position and replay. */
+            crm_warn("consumer.retry", "%s: could not commit event %" PRIu64 " of %s: %s;"
+                     " reloading position", crm_db_name(b->db), w->seq, w->source,
+                     b->abort_reason);
+            s_done(b, 0);
+            return;
+        }
+        /* The handler failed after writing: its writes are gone; record the
+         * dead letter and move the position, in a transaction of their own. */
+        b->dl_pass = 1;
         s_bquery(b, "BEGIN", 0, NULL, NULL, NULL, s_finalize_cb);
         return;
     }
+    if (w->state == WS_OK)
+        crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+                            "could not commit the change", b->abort_reason,
+                            "retry with the same idempotency key");
+    else if (w->state != WS_FAILED)
+        crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
+                            "could not commit the change", b->abort_reason,
+                            "retry with the same idempotency key");
     crm_service_reply(b->svc, w);
+    b->idx++;
     if (b->idx >= b->n) {
         s_done(b, 1);
         return;
@@ -688,6 +730,8 @@ static void s_step(crm_batch_t *b)
         crm_work_t *w = b->works[b->idx];
         if (w->pending)
             return; /* s_on_query steps again */
+        if (w->state == WS_NEW && w->stale)
+            w->state = WS_OK; /* a dead-letter retry that lost the race: nothing to do */
         if (w->state == WS_NEW) {
             w->batch = b;
             w->state = WS_RUNNING;
@@ -847,6 +891,18 @@ static int s_idem_chunk(crm_batch_t *b)
     return 1;
 }
 
+/* A retried dead letter must still be unresolved when its effects commit,
+ * or two retries would apply it twice. */
+static void s_on_resolved(crm_batch_t *b, PGresult *res)
+{
+    if (strcmp(PQcmdTuples(res), "1")) {
+        b->fin_work->stale = 1;
+        s_fail_batch(b, "dead letter already resolved by another retry");
+        return;
+    }
+    s_fin_next(b);
+}
+
 /* One dead letter (or dead-letter retry outcome) per statement: rare. */
 static int s_dead_next(crm_batch_t *b)
 {
@@ -859,9 +915,13 @@ static int s_dead_next(crm_batch_t *b)
         snprintf(id, sizeof id, "%" PRId64, w->dead_letter_id);
         if (w->dead_letter_id > 0) {
             const char *v[2] = {id, w->status.message};
+            if (w->stale)
+                continue;
+            b->fin_work = w;
             if (w->state == WS_OK)
-                s_bquery(b, "UPDATE crm_dead_letter SET resolved = true WHERE id = $1", 1, v,
-                         NULL, NULL, s_fin_continue);
+                s_bquery(b, "UPDATE crm_dead_letter SET resolved = true"
+                            " WHERE id = $1 AND NOT resolved",
+                         1, v, NULL, NULL, s_on_resolved);
             else
                 s_bquery(b,
                          "UPDATE crm_dead_letter SET attempts = attempts + 1, error = $2,"
@@ -884,7 +944,6 @@ static int s_dead_next(crm_batch_t *b)
                  " SET attempts = crm_dead_letter.attempts + 1, error = EXCLUDED.error,"
                  " failed_at = now(), resolved = false",
                  6, v, l, f, s_fin_continue);
-        w->consumer->dead_letters++;
         return 1;
     }
     return 0;
@@ -893,6 +952,7 @@ static int s_dead_next(crm_batch_t *b)
 static void s_on_pos(crm_batch_t *b, PGresult *res)
 {
     if (strcmp(PQcmdTuples(res), "1")) {
+        b->give_up = 1;
         s_fail_batch(b, "consumer position moved under us (another instance is running?)");
         return;
     }
@@ -1025,6 +1085,8 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
                 }
             if (w->state == WS_OK)
                 c->applied_total++;
+            else
+                c->dead_letters_total++;
         }
     } else {
         for (size_t i = from; i < end; i++)
@@ -1032,6 +1094,7 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
     }
     if (b->single && b->idx + 1 < b->n) {
         b->idx++;
+        b->dl_pass = 0;
         s_begin(b);
         return;
     }

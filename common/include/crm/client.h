@@ -26,7 +26,8 @@ void crm_client_destroy(crm_client_t **self_p);
  * `attempts` >= 1. On return *reply_p (caller frees with
  * crm__v1__command_reply__free_unpacked) holds the reply; when no reply came
  * the function returns -ETIMEDOUT and *reply_p is NULL. Returns 0 when a
- * reply arrived, whatever its status. */
+ * reply arrived, whatever its status; -EINTR if a signal interrupted the
+ * wait. */
 int crm_client_call(crm_client_t *self, const char *command, const ProtobufCMessage *body,
                     const char *idempotency_key, int timeout_ms, int attempts,
                     Crm__V1__CommandReply **reply_p);

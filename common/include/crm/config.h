@@ -1,8 +1,9 @@
 /* crm/config.h: configuration as one declarative table per program, read
  * from the environment, validated at start and logged without secrets.
  *
- * A secret may also be given as NAME_FILE pointing at a file (docker compose
- * secrets); trailing newlines of that file are dropped. */
+ * Any setting may also be given as NAME_FILE pointing at a file (docker
+ * compose secrets); NAME itself wins when both are set; trailing newlines of
+ * the file are dropped. */
 #ifndef CRM_CONFIG_H
 #define CRM_CONFIG_H
 

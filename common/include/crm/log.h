@@ -14,9 +14,9 @@ void crm_log_init(const char *service, crm_log_level_t level);
 int crm_log_level_parse(const char *s);
 int crm_log_enabled(crm_log_level_t level);
 
-/* Writes {"time":..,"level":..,"service":..,"msg":..} plus the extra
- * key/value string pairs given as a NULL-terminated list after fmt's
- * arguments are consumed: use the macros below. */
+/* Writes one line {"time","level","service","event","msg"}, the message
+ * formatted printf-style. Use the macros below, which skip the formatting
+ * when the level is disabled. */
 void crm_log_write(crm_log_level_t level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
