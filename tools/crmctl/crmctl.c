@@ -1,1 +1,973 @@
-int main(void) { return 0; }
+/* crmctl: the staff's command-line tool for the CRM services.
+ *
+ * This file holds the table of verbs and the plumbing they share: the
+ * command line (global options, verb words, the verb's own options), the
+ * configuration (CRM_SERVICES, CRM_BUS_SUB_ENDPOINT), calling a service with
+ * a deadline, printing failures in the postgres style and the two output
+ * formats. Each verb group lives in its own file (status.c, tail.c,
+ * deadletter.c, stream.c); adding a verb is adding a row to s_verbs. */
+#include "crmctl.h"
+
+#include <crm/config.h>
+#include <crm/util.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+/* Options of one verb plus the global ones. */
+#define CRMCTL_MAX_OPTS 32
+
+static int s_help(crmctl_t *ctl, const crmctl_args_t *args);
+
+/* ---- the table of verbs ----------------------------------------------- */
+
+static const crmctl_opt_t s_no_opts[] = {{NULL, 0, NULL, NULL, 0}};
+
+static const crmctl_verb_t s_verbs[] = {
+    {"status", crmctl_status, "[--service NAME]...",
+     "show each service's stream position and consumers",
+     "Calls stream.info on every configured service at once (2 s deadline, no retry). A\n"
+     "service that does not answer is shown as down; the command fails (exit 3) only when\n"
+     "none answers.",
+     crmctl_status_opts, 0},
+    {"tail", crmctl_tail,
+     "[--type PREFIX] [--source NAME] [--from beginning|now|SEQ] [-n COUNT] [-e] [-v]",
+     "print the event stream, one event per line (like kcat -C)",
+     "Subscribes to the bus first, then replays each selected source from --from (by default\n"
+     "now: only events committed from now on) through stream.replay until it reaches the\n"
+     "head, then follows the live stream. Gaps in the live stream (a sequence jump, or a\n"
+     "heartbeat ahead of what was printed) are repaired by replay, so no event is skipped or\n"
+     "printed twice. -o json prints one JSON object per event: id, source, sequence, type,\n"
+     "subject, time, epoch, correlation_id, causation_id and data (the event's payload).\n"
+     "A selected source that cannot be reached at start is an error (exit 3); later outages\n"
+     "are retried. SIGINT and SIGTERM end it with exit status 0.",
+     crmctl_tail_opts, 0},
+    {"deadletter list", crmctl_deadletter_list, "[--service NAME] [--consumer NAME] [--limit N]",
+     "list the dead letters still failing", NULL, crmctl_deadletter_list_opts, 0},
+    {"deadletter retry", crmctl_deadletter_retry, "--service NAME [--consumer NAME] [ID]...",
+     "queue dead letters for another attempt",
+     "Without IDs every unresolved dead letter of --consumer (of every consumer when\n"
+     "--consumer is not given either) is retried. Each invocation is one idempotent\n"
+     "request: retries of a lost request are applied at most once.",
+     crmctl_deadletter_retry_opts, -1},
+    {"stream rotate-epoch", crmctl_stream_rotate_epoch, "--service NAME",
+     "start a new stream epoch (after restoring a database)",
+     "Consumers that are ahead of the restored stream rewind to the new epoch's start, so\n"
+     "events written after the restore are not mistaken for ones they applied already.",
+     crmctl_stream_rotate_epoch_opts, 0},
+    {"help", s_help, "[VERB]", "show the help of crmctl or of one verb", NULL, s_no_opts, -1},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0},
+};
+
+/* Options every verb accepts, before or after the verb's name. */
+static const crmctl_opt_t s_global_opts[] = {
+    {"output", 'o', "FORMAT", "output format: table (the default; also \"text\") or json", 0},
+    {"services", 0, "SPEC", "services as name=endpoint,... (overrides CRM_SERVICES)", 0},
+    {"bus", 0, "ENDPOINT", "bus endpoint to subscribe to (overrides CRM_BUS_SUB_ENDPOINT)", 0},
+    {"help", 'h', NULL, "show help, then exit", 0},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+static const crm_conf_def_t s_conf[] = {
+    {"CRM_SERVICES", CRM_CONF_STR,
+     "sales=tcp://127.0.0.1:7410,marketing=tcp://127.0.0.1:7420,support=tcp://127.0.0.1:7430,"
+     "analytics=tcp://127.0.0.1:7440",
+     "command endpoints of the services, as name=endpoint,...", 0, 0, 0},
+    {"CRM_BUS_SUB_ENDPOINT", CRM_CONF_STR, "tcp://127.0.0.1:7401",
+     "the bus endpoint subscribers connect to", 0, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0, 0},
+};
+
+/* ---- the context ------------------------------------------------------ */
+
+struct crmctl {
+    crmctl_service_t *services;
+    size_t n_services;
+    char *bus;
+    crmctl_output_t output;
+    void *zctx;
+    const crmctl_verb_t *verb; /* for "Try crmctl VERB --help" */
+};
+
+struct crmctl_args {
+    /* The verb's options first, then the global ones. */
+    const crmctl_opt_t *opts[CRMCTL_MAX_OPTS];
+    char *values[CRMCTL_MAX_OPTS];
+    size_t n_opts;
+    const char **positional;
+    size_t n_positional;
+};
+
+size_t crmctl_n_services(const crmctl_t *ctl)
+{
+    return ctl->n_services;
+}
+
+crmctl_service_t *crmctl_service_find(crmctl_t *ctl, const char *name)
+{
+    for (size_t i = 0; i < ctl->n_services; i++)
+        if (!strcmp(ctl->services[i].name, name))
+            return &ctl->services[i];
+    return NULL;
+}
+
+/* "sales, marketing, support" into buf. */
+static const char *s_service_names(const crmctl_t *ctl, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < ctl->n_services && at < len; i++) {
+        int n = snprintf(buf + at, len - at, "%s%s", i ? ", " : "", ctl->services[i].name);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+    return buf;
+}
+
+static void s_unknown_service(const crmctl_t *ctl, const char *what, const char *name)
+{
+    char names[512], detail[600];
+    snprintf(detail, sizeof detail, "Configured services: %s.",
+             s_service_names(ctl, names, sizeof names));
+    crmctl_error(detail, "Name one of them, or add it to CRM_SERVICES (or --services).",
+                 "unknown %s \"%s\"", what, name);
+}
+
+crmctl_service_t *crmctl_service_require(crmctl_t *ctl, const char *name)
+{
+    crmctl_service_t *svc = crmctl_service_find(ctl, name);
+    if (!svc)
+        s_unknown_service(ctl, "service", name);
+    return svc;
+}
+
+int crmctl_select_services(crmctl_t *ctl, const char *list, const char *what,
+                           crmctl_service_t **sel)
+{
+    size_t n = 0;
+    if (!list) {
+        for (size_t i = 0; i < ctl->n_services; i++)
+            sel[n++] = &ctl->services[i];
+        return (int)n;
+    }
+    char *copy = strdup(list), *save = NULL;
+    if (!copy) {
+        crmctl_error(NULL, NULL, "out of memory");
+        return -1;
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        crmctl_service_t *svc = crmctl_service_find(ctl, tok);
+        if (!svc) {
+            s_unknown_service(ctl, what, tok);
+            free(copy);
+            return -1;
+        }
+        size_t k = 0;
+        while (k < n && sel[k] != svc)
+            k++;
+        if (k == n)
+            sel[n++] = svc;
+    }
+    free(copy);
+    if (n == 0) {
+        crmctl_error(NULL, NULL, "no %s given", what);
+        return -1;
+    }
+    return (int)n;
+}
+
+const char *crmctl_bus_endpoint(const crmctl_t *ctl)
+{
+    return ctl->bus;
+}
+
+crmctl_output_t crmctl_output(const crmctl_t *ctl)
+{
+    return ctl->output;
+}
+
+void *crmctl_zctx(crmctl_t *ctl)
+{
+    return ctl->zctx;
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+static void s_detail_hint(const char *detail, const char *hint)
+{
+    if (detail && *detail)
+        fprintf(stderr, "DETAIL:  %s\n", detail);
+    if (hint && *hint)
+        fprintf(stderr, "HINT:  %s\n", hint);
+}
+
+void crmctl_error(const char *detail, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("crmctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    s_detail_hint(detail, hint);
+}
+
+void crmctl_warn(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("crmctl: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void s_try_help(const crmctl_t *ctl)
+{
+    if (ctl && ctl->verb)
+        fprintf(stderr, "Try \"crmctl %s --help\" for more information.\n", ctl->verb->name);
+    else
+        fputs("Try \"crmctl --help\" for more information.\n", stderr);
+}
+
+int crmctl_usage_error(const crmctl_t *ctl, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("crmctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    s_try_help(ctl);
+    return CRMCTL_EXIT_USAGE;
+}
+
+int crmctl_parse_int(const crmctl_t *ctl, const char *what, const char *text, int64_t min,
+                     int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        crmctl_usage_error(
+            ctl, "invalid value \"%s\" for %s: expected an integer from %" PRId64 " to %" PRId64,
+            text, what, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int crmctl_parse_u64(const crmctl_t *ctl, const char *what, const char *text, uint64_t min,
+                     uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v < min) {
+        crmctl_usage_error(ctl,
+                           "invalid value \"%s\" for %s: expected an integer of at least %" PRIu64,
+                           text, what, min);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---- calling services ------------------------------------------------- */
+
+void crmctl_print_status(const crmctl_service_t *svc, const char *command,
+                         const Crm__V1__Status *st)
+{
+    int code = st ? (int)st->code : CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL;
+    const char *msg = st && st->message && *st->message ? st->message : "no message";
+    fflush(stdout);
+    fprintf(stderr, "crmctl: %s on %s failed: %s: %s\n", command, svc->name, crm_status_name(code),
+            msg);
+    if (st && st->field && *st->field)
+        fprintf(stderr, "FIELD:  %s\n", st->field);
+    s_detail_hint(st ? st->detail : NULL, st ? st->hint : NULL);
+}
+
+void crmctl_print_unreachable(const crmctl_service_t *svc, const char *command, int err)
+{
+    char detail[160];
+    snprintf(detail, sizeof detail, "No reply to %s from %s.", command, svc->endpoint);
+    crmctl_error(detail,
+                 "Check that the service is running and that CRM_SERVICES (or --services)"
+                 " names its command endpoint.",
+                 "could not reach %s at %s: %s", svc->name, svc->endpoint,
+                 err == -ETIMEDOUT ? "timeout" : strerror(-err));
+}
+
+int crmctl_call(crmctl_t *ctl, crmctl_service_t *svc, const char *command,
+                const ProtobufCMessage *body, const char *idempotency_key, int timeout_ms,
+                int attempts, const ProtobufCMessageDescriptor *reply_desc,
+                ProtobufCMessage **reply_p, int flags, Crm__V1__CommandReply **status_p)
+{
+    int quiet = flags & CRMCTL_CALL_QUIET;
+    if (reply_p)
+        *reply_p = NULL;
+    if (status_p)
+        *status_p = NULL;
+    if (!svc->client) {
+        svc->client = crm_client_new(ctl->zctx, svc->endpoint);
+        if (!svc->client) {
+            /* zmq_connect refused the endpoint (errno is gone by now). */
+            crmctl_result_t r = {CRMCTL_EXIT_USAGE, NULL, NULL};
+            if (!quiet)
+                crmctl_print_result(svc, command, &r);
+            return CRMCTL_EXIT_USAGE;
+        }
+    }
+    Crm__V1__CommandReply *rep = NULL;
+    int rc =
+        crm_client_call(svc->client, command, body, idempotency_key, timeout_ms, attempts, &rep);
+    if (rc < 0 || !rep) {
+        if (!quiet && !(flags & CRMCTL_CALL_QUIET_DOWN))
+            crmctl_print_unreachable(svc, command, rc < 0 ? rc : -ETIMEDOUT);
+        return CRMCTL_EXIT_UNREACHABLE;
+    }
+    if (rep->status && rep->status->code != CRM__V1__STATUS_CODE__STATUS_CODE_OK) {
+        if (!quiet)
+            crmctl_print_status(svc, command, rep->status);
+        if (status_p)
+            *status_p = rep;
+        else
+            crm__v1__command_reply__free_unpacked(rep, NULL);
+        return CRMCTL_EXIT_FAILED;
+    }
+    if (reply_desc && reply_p) {
+        *reply_p = protobuf_c_message_unpack(reply_desc, NULL, rep->body.len, rep->body.data);
+        if (!*reply_p) {
+            if (!quiet) {
+                char detail[200];
+                snprintf(detail, sizeof detail, "The body of %zu bytes is not a %s.", rep->body.len,
+                         reply_desc->name);
+                crmctl_error(detail, "Check that crmctl and the service are of the same version.",
+                             "could not decode the reply of %s to %s", svc->name, command);
+            }
+            crm__v1__command_reply__free_unpacked(rep, NULL);
+            return CRMCTL_EXIT_FAILED;
+        }
+    }
+    crm__v1__command_reply__free_unpacked(rep, NULL);
+    return CRMCTL_EXIT_OK;
+}
+
+typedef struct {
+    crmctl_t *ctl;
+    crmctl_service_t *svc;
+    const char *command;
+    const ProtobufCMessage *body;
+    int timeout_ms, attempts;
+    const ProtobufCMessageDescriptor *reply_desc;
+    crmctl_result_t *result;
+    pthread_t thread;
+    int threaded;
+} s_call_job_t;
+
+static void *s_call_job(void *arg)
+{
+    s_call_job_t *j = arg;
+    j->result->rc =
+        crmctl_call(j->ctl, j->svc, j->command, j->body, NULL, j->timeout_ms, j->attempts,
+                    j->reply_desc, &j->result->reply, CRMCTL_CALL_QUIET, &j->result->error);
+    return NULL;
+}
+
+void crmctl_call_all(crmctl_t *ctl, crmctl_service_t *const *svcs, size_t n, const char *command,
+                     const ProtobufCMessage *body, int timeout_ms, int attempts,
+                     const ProtobufCMessageDescriptor *reply_desc, crmctl_result_t *results)
+{
+    s_call_job_t *jobs = calloc(n + 1, sizeof *jobs);
+    for (size_t i = 0; i < n; i++) {
+        memset(&results[i], 0, sizeof results[i]);
+        s_call_job_t one;
+        memset(&one, 0, sizeof one);
+        one.ctl = ctl;
+        one.svc = svcs[i];
+        one.command = command;
+        one.body = body;
+        one.timeout_ms = timeout_ms;
+        one.attempts = attempts;
+        one.reply_desc = reply_desc;
+        one.result = &results[i];
+        if (!jobs) { /* no memory for threads: one after the other */
+            s_call_job(&one);
+            continue;
+        }
+        jobs[i] = one;
+        jobs[i].threaded = pthread_create(&jobs[i].thread, NULL, s_call_job, &jobs[i]) == 0;
+        if (!jobs[i].threaded)
+            s_call_job(&jobs[i]);
+    }
+    /* Joining is the memory barrier that hands each socket back to us. */
+    for (size_t i = 0; jobs && i < n; i++)
+        if (jobs[i].threaded)
+            pthread_join(jobs[i].thread, NULL);
+    free(jobs);
+}
+
+void crmctl_print_result(const crmctl_service_t *svc, const char *command, const crmctl_result_t *r)
+{
+    if (r->rc == CRMCTL_EXIT_UNREACHABLE)
+        crmctl_print_unreachable(svc, command, -ETIMEDOUT);
+    else if (r->rc == CRMCTL_EXIT_USAGE)
+        crmctl_error(NULL, "Write endpoints as tcp://HOST:PORT.",
+                     "could not connect to %s at \"%s\": invalid endpoint", svc->name,
+                     svc->endpoint);
+    else if (r->error)
+        crmctl_print_status(svc, command, r->error->status);
+    else if (r->rc != CRMCTL_EXIT_OK)
+        crmctl_error(NULL, "Check that crmctl and the service are of the same version.",
+                     "could not decode the reply of %s to %s", svc->name, command);
+}
+
+void crmctl_result_clear(crmctl_result_t *r)
+{
+    if (r->reply)
+        protobuf_c_message_free_unpacked(r->reply, NULL);
+    if (r->error)
+        crm__v1__command_reply__free_unpacked(r->error, NULL);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+int crmctl_json_line(json_t *doc)
+{
+    char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (!s) {
+        crmctl_error(NULL, NULL, "out of memory");
+        return -1;
+    }
+    int ok = fputs(s, stdout) >= 0 && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
+    free(s);
+    return ok ? 0 : -1;
+}
+
+json_t *crmctl_json_u64(uint64_t v)
+{
+    return json_integer(v > (uint64_t)LLONG_MAX ? LLONG_MAX : (json_int_t)v);
+}
+
+struct crmctl_table {
+    size_t ncols, nrows, cap;
+    char **cells; /* nrows * ncols, the header being row 0 */
+};
+
+crmctl_table_t *crmctl_table_new(const char *const *headers)
+{
+    crmctl_table_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    while (headers[self->ncols])
+        self->ncols++;
+    if (crmctl_table_add(self, headers) < 0)
+        crmctl_table_destroy(&self);
+    return self;
+}
+
+int crmctl_table_add(crmctl_table_t *self, const char *const *cells)
+{
+    if (self->nrows == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 8;
+        char **nc = realloc(self->cells, cap * self->ncols * sizeof *nc);
+        if (!nc)
+            return -1;
+        self->cells = nc;
+        self->cap = cap;
+    }
+    char **row = &self->cells[self->nrows * self->ncols];
+    for (size_t c = 0; c < self->ncols; c++) {
+        row[c] = strdup(cells[c] ? cells[c] : "-");
+        if (!row[c]) {
+            while (c > 0)
+                free(row[--c]);
+            return -1;
+        }
+    }
+    self->nrows++;
+    return 0;
+}
+
+size_t crmctl_table_rows(const crmctl_table_t *self)
+{
+    return self->nrows - 1;
+}
+
+void crmctl_table_print(const crmctl_table_t *self)
+{
+    size_t width[64] = {0};
+    size_t ncols = self->ncols < 64 ? self->ncols : 64;
+    for (size_t r = 0; r < self->nrows; r++)
+        for (size_t c = 0; c < ncols; c++) {
+            size_t w = strlen(self->cells[r * self->ncols + c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    for (size_t r = 0; r < self->nrows; r++) {
+        for (size_t c = 0; c < ncols; c++) {
+            const char *cell = self->cells[r * self->ncols + c];
+            if (c + 1 < ncols)
+                printf("%-*s  ", (int)width[c], cell);
+            else
+                printf("%s\n", cell);
+        }
+    }
+    fflush(stdout);
+}
+
+void crmctl_table_destroy(crmctl_table_t **self_p)
+{
+    crmctl_table_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->nrows * self->ncols; i++)
+        free(self->cells[i]);
+    free(self->cells);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- arguments -------------------------------------------------------- */
+
+const char *crmctl_arg(const crmctl_args_t *args, const char *name)
+{
+    for (size_t i = 0; i < args->n_opts; i++)
+        if (!strcmp(args->opts[i]->name, name))
+            return args->values[i];
+    return NULL;
+}
+
+size_t crmctl_n_positional(const crmctl_args_t *args)
+{
+    return args->n_positional;
+}
+
+const char *crmctl_positional(const crmctl_args_t *args, size_t i)
+{
+    return i < args->n_positional ? args->positional[i] : NULL;
+}
+
+static int s_args_init(crmctl_args_t *args, const crmctl_opt_t *verb_opts, int argc)
+{
+    memset(args, 0, sizeof *args);
+    for (const crmctl_opt_t *o = verb_opts; o && o->name; o++)
+        if (args->n_opts < CRMCTL_MAX_OPTS)
+            args->opts[args->n_opts++] = o;
+    for (const crmctl_opt_t *o = s_global_opts; o->name; o++)
+        if (args->n_opts < CRMCTL_MAX_OPTS)
+            args->opts[args->n_opts++] = o;
+    args->positional = calloc((size_t)argc + 1, sizeof *args->positional);
+    return args->positional ? 0 : -1;
+}
+
+static void s_args_free(crmctl_args_t *args)
+{
+    for (size_t i = 0; i < args->n_opts; i++)
+        free(args->values[i]);
+    free(args->positional);
+    memset(args, 0, sizeof *args);
+}
+
+static int s_args_set(const crmctl_t *ctl, crmctl_args_t *args, size_t i, const char *value)
+{
+    const crmctl_opt_t *o = args->opts[i];
+    char *v;
+    if (args->values[i] && o->repeat && o->arg) {
+        size_t n = strlen(args->values[i]) + strlen(value) + 2;
+        v = malloc(n);
+        if (v)
+            snprintf(v, n, "%s,%s", args->values[i], value);
+    } else {
+        v = strdup(value);
+    }
+    if (!v) {
+        crmctl_error(NULL, NULL, "out of memory");
+        return -1;
+    }
+    free(args->values[i]);
+    args->values[i] = v;
+    return 0;
+}
+
+/* Parses options and positional arguments of argv[from..argc). When
+ * `stop_at_positional` is set, stops at the first positional argument and
+ * stores its index in *next (used before the verb's name). Returns 0 or a
+ * CRMCTL_EXIT_* code after printing a usage error. */
+static int s_args_parse(const crmctl_t *ctl, crmctl_args_t *args, int argc, char **argv, int from,
+                        int stop_at_positional, int *next)
+{
+    int i = from, only_positional = 0;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_positional || a[0] != '-' || a[1] == 0) {
+            if (stop_at_positional)
+                break;
+            args->positional[args->n_positional++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            if (stop_at_positional) {
+                i++;
+                break;
+            }
+            only_positional = 1;
+            continue;
+        }
+        size_t k = args->n_opts;
+        const char *inline_value = NULL;
+        if (a[1] == '-') {
+            const char *name = a + 2, *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            for (k = 0; k < args->n_opts; k++)
+                if (strlen(args->opts[k]->name) == len && !strncmp(args->opts[k]->name, name, len))
+                    break;
+            if (k == args->n_opts)
+                return crmctl_usage_error(ctl, "unknown option \"--%.*s\"", (int)len, name);
+            if (eq) {
+                if (!args->opts[k]->arg)
+                    return crmctl_usage_error(ctl, "option \"--%s\" takes no value",
+                                              args->opts[k]->name);
+                inline_value = eq + 1;
+            }
+        } else {
+            for (const char *c = a + 1; *c; c++) {
+                for (k = 0; k < args->n_opts; k++)
+                    if (args->opts[k]->short_name == *c)
+                        break;
+                if (k == args->n_opts)
+                    return crmctl_usage_error(ctl, "unknown option \"-%c\"", *c);
+                if (args->opts[k]->arg) {
+                    if (c[1])
+                        inline_value = c + 1;
+                    break;
+                }
+                /* A flag; others may follow in the same word (-eo json). */
+                if (c[1] && s_args_set(ctl, args, k, "") < 0)
+                    return CRMCTL_EXIT_USAGE;
+            }
+        }
+        const crmctl_opt_t *o = args->opts[k];
+        const char *value = "";
+        if (o->arg) {
+            if (inline_value) {
+                value = inline_value;
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                return crmctl_usage_error(ctl, "option \"%s\" requires a value (%s)", a, o->arg);
+            }
+        }
+        if (s_args_set(ctl, args, k, value) < 0)
+            return CRMCTL_EXIT_USAGE;
+    }
+    if (next)
+        *next = i;
+    return 0;
+}
+
+/* ---- help ------------------------------------------------------------- */
+
+static void s_print_opts(const crmctl_opt_t *opts)
+{
+    for (const crmctl_opt_t *o = opts; o && o->name; o++) {
+        char left[64];
+        snprintf(left, sizeof left, "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
+                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+                 o->arg ? " " : "", o->arg ? o->arg : "");
+        printf("  %-26s %s\n", left, o->help);
+    }
+}
+
+static void s_print_env(void)
+{
+    printf("\nEnvironment:\n");
+    for (const crm_conf_def_t *d = s_conf; d->name; d++)
+        printf("  %-26s %s\n  %-26s (default: %s)\n", d->name, d->help, "", d->def);
+}
+
+static void s_print_main_help(void)
+{
+    printf("crmctl is the staff's command-line tool for the CRM services.\n\n"
+           "Usage:\n  crmctl [OPTION]... VERB [ARG]...\n\nVerbs:\n");
+    for (const crmctl_verb_t *v = s_verbs; v->name; v++)
+        printf("  %-22s %s\n", v->name, v->help);
+    printf("\nOptions (also accepted after the verb):\n");
+    s_print_opts(s_global_opts);
+    s_print_env();
+    printf("\nExit status: 0 success, 1 the service answered with an error, 2 usage error,\n"
+           "3 a service could not be reached in time.\n"
+           "Run \"crmctl VERB --help\" for the options of a verb.\n");
+    fflush(stdout);
+}
+
+static void s_print_verb_help(const crmctl_verb_t *v)
+{
+    printf("crmctl %s: %s\n\nUsage:\n  crmctl %s %s\n", v->name, v->help, v->name, v->synopsis);
+    if (v->description)
+        printf("\n%s\n", v->description);
+    if (v->opts && v->opts->name) {
+        printf("\nOptions:\n");
+        s_print_opts(v->opts);
+    }
+    printf("\nCommon options:\n");
+    s_print_opts(s_global_opts);
+    s_print_env();
+    fflush(stdout);
+}
+
+/* The verb whose words are argv[at..], the longest match; *words = its
+ * number of words. */
+static const crmctl_verb_t *s_find_verb(int argc, char **argv, int at, int *words)
+{
+    const crmctl_verb_t *best = NULL;
+    int best_words = 0;
+    for (const crmctl_verb_t *v = s_verbs; v->name; v++) {
+        const char *p = v->name;
+        int w = 0, ok = 1;
+        while (*p && ok) {
+            size_t len = strcspn(p, " ");
+            ok = at + w < argc && strlen(argv[at + w]) == len && !strncmp(argv[at + w], p, len);
+            w++;
+            p += len;
+            p += strspn(p, " ");
+        }
+        if (ok && w > best_words) {
+            best = v;
+            best_words = w;
+        }
+    }
+    *words = best_words;
+    return best;
+}
+
+/* 1 if some multi-word verb starts with `word` ("deadletter"). */
+static int s_is_group(const char *word)
+{
+    size_t len = strlen(word);
+    for (const crmctl_verb_t *v = s_verbs; v->name; v++)
+        if (!strncmp(v->name, word, len) && v->name[len] == ' ')
+            return 1;
+    return 0;
+}
+
+static int s_group_usage(const char *word)
+{
+    size_t len = strlen(word);
+    fflush(stdout);
+    fprintf(stderr, "crmctl: \"%s\" needs a subcommand\nHINT:  Use one of:\n", word);
+    for (const crmctl_verb_t *v = s_verbs; v->name; v++)
+        if (!strncmp(v->name, word, len) && v->name[len] == ' ')
+            fprintf(stderr, "  crmctl %s %s\n", v->name, v->synopsis);
+    return CRMCTL_EXIT_USAGE;
+}
+
+static int s_help(crmctl_t *ctl, const crmctl_args_t *args)
+{
+    size_t n = crmctl_n_positional(args);
+    if (n == 0) {
+        s_print_main_help();
+        return CRMCTL_EXIT_OK;
+    }
+    int words = 0;
+    const crmctl_verb_t *v = s_find_verb((int)n, (char **)args->positional, 0, &words);
+    if (v && words == (int)n) {
+        s_print_verb_help(v);
+        return CRMCTL_EXIT_OK;
+    }
+    if (n == 1 && s_is_group(args->positional[0])) {
+        printf("Verbs of %s:\n", args->positional[0]);
+        size_t len = strlen(args->positional[0]);
+        for (const crmctl_verb_t *g = s_verbs; g->name; g++)
+            if (!strncmp(g->name, args->positional[0], len) && g->name[len] == ' ')
+                printf("  %-22s %s\n", g->name, g->help);
+        return CRMCTL_EXIT_OK;
+    }
+    ctl->verb = NULL;
+    return crmctl_usage_error(ctl, "unknown verb \"%s\"", args->positional[0]);
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* CRM_SERVICES: "sales=tcp://127.0.0.1:7410,marketing=...". */
+static int s_parse_services(crmctl_t *ctl, const char *spec, const char *origin)
+{
+    char *copy = strdup(spec), *save = NULL;
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ", \t\n", &save); tok; tok = strtok_r(NULL, ", \t\n", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok || !eq[1]) {
+            char detail[320];
+            snprintf(detail, sizeof detail, "Entry \"%.200s\" is not NAME=ENDPOINT.", tok);
+            crmctl_error(detail, "Write the services as name=tcp://host:port, separated by commas.",
+                         "invalid %s", origin);
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        if (crmctl_service_find(ctl, tok)) {
+            crmctl_error(NULL, "Name each service once.",
+                         "invalid %s: service \"%s\" is listed"
+                         " twice",
+                         origin, tok);
+            rc = -1;
+            break;
+        }
+        crmctl_service_t *ns = realloc(ctl->services, (ctl->n_services + 1) * sizeof *ns);
+        if (!ns) {
+            rc = -1;
+            break;
+        }
+        ctl->services = ns;
+        crmctl_service_t *svc = &ctl->services[ctl->n_services];
+        memset(svc, 0, sizeof *svc);
+        svc->name = strdup(tok);
+        svc->endpoint = strdup(eq + 1);
+        ctl->n_services++;
+        if (!svc->name || !svc->endpoint) {
+            rc = -1;
+            break;
+        }
+    }
+    free(copy);
+    if (rc == 0 && ctl->n_services == 0) {
+        crmctl_error(NULL, "Set CRM_SERVICES or --services to name=endpoint pairs.",
+                     "invalid %s: no services", origin);
+        rc = -1;
+    }
+    return rc;
+}
+
+static void s_ctl_close(crmctl_t *ctl)
+{
+    for (size_t i = 0; i < ctl->n_services; i++) {
+        crm_client_destroy(&ctl->services[i].client);
+        free(ctl->services[i].name);
+        free(ctl->services[i].endpoint);
+    }
+    free(ctl->services);
+    free(ctl->bus);
+    if (ctl->zctx)
+        zmq_ctx_term(ctl->zctx);
+    memset(ctl, 0, sizeof *ctl);
+}
+
+/* Applies the global options and the environment to ctl. */
+static int s_configure(crmctl_t *ctl, const crmctl_args_t *args, const crm_config_t *conf)
+{
+    const char *out = crmctl_arg(args, "output");
+    if (!out || !strcmp(out, "table") || !strcmp(out, "text"))
+        ctl->output = CRMCTL_OUT_TABLE;
+    else if (!strcmp(out, "json"))
+        ctl->output = CRMCTL_OUT_JSON;
+    else
+        return crmctl_usage_error(ctl, "invalid output format \"%s\": expected table, text or json",
+                                  out);
+    const char *spec = crmctl_arg(args, "services");
+    if (s_parse_services(ctl, spec ? spec : crm_config_str(conf, "CRM_SERVICES"),
+                         spec ? "--services" : "CRM_SERVICES") < 0)
+        return CRMCTL_EXIT_USAGE;
+    const char *bus = crmctl_arg(args, "bus");
+    ctl->bus = strdup(bus ? bus : crm_config_str(conf, "CRM_BUS_SUB_ENDPOINT"));
+    if (!ctl->bus || !*ctl->bus)
+        return crmctl_usage_error(ctl, "invalid bus endpoint: empty");
+    ctl->zctx = zmq_ctx_new();
+    if (!ctl->zctx) {
+        crmctl_error(NULL, NULL, "could not create a ZeroMQ context: %s", zmq_strerror(errno));
+        return CRMCTL_EXIT_USAGE;
+    }
+    return CRMCTL_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    crmctl_t ctl;
+    memset(&ctl, 0, sizeof ctl);
+    char err[256];
+    crm_config_t *conf = crm_config_load(s_conf, err, sizeof err);
+    if (!conf) {
+        crmctl_error(NULL, NULL, "%s", err);
+        return CRMCTL_EXIT_USAGE;
+    }
+
+    /* Global options before the verb, then the verb's words. */
+    crmctl_args_t pre;
+    int at = 1, rc;
+    if (s_args_init(&pre, NULL, argc) < 0) {
+        crm_config_destroy(&conf);
+        return CRMCTL_EXIT_USAGE;
+    }
+    rc = s_args_parse(&ctl, &pre, argc, argv, 1, 1, &at);
+    if (rc == 0 && at >= argc) {
+        if (crmctl_arg(&pre, "help")) {
+            s_print_main_help();
+        } else {
+            crmctl_error(NULL, NULL, "no verb given");
+            s_try_help(NULL);
+            rc = CRMCTL_EXIT_USAGE;
+        }
+        s_args_free(&pre);
+        crm_config_destroy(&conf);
+        return rc;
+    }
+    int words = 0;
+    const crmctl_verb_t *verb = rc ? NULL : s_find_verb(argc, argv, at, &words);
+    if (rc == 0 && !verb) {
+        rc = s_is_group(argv[at]) ? s_group_usage(argv[at])
+                                  : crmctl_usage_error(NULL, "unknown verb \"%s\"", argv[at]);
+    }
+    if (rc) {
+        s_args_free(&pre);
+        crm_config_destroy(&conf);
+        return rc;
+    }
+    ctl.verb = verb;
+
+    /* The verb's options; the global ones given before the verb count too. */
+    crmctl_args_t args;
+    if (s_args_init(&args, verb->opts, argc) < 0) {
+        s_args_free(&pre);
+        crm_config_destroy(&conf);
+        return CRMCTL_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < pre.n_opts; i++)
+        for (size_t k = 0; k < args.n_opts && pre.values[i]; k++)
+            if (args.opts[k] == pre.opts[i]) {
+                args.values[k] = pre.values[i];
+                pre.values[i] = NULL;
+            }
+    s_args_free(&pre);
+    rc = s_args_parse(&ctl, &args, argc, argv, at + words, 0, NULL);
+    if (rc == 0 && crmctl_arg(&args, "help")) {
+        s_print_verb_help(verb);
+    } else if (rc == 0 && verb->max_positional >= 0 &&
+               args.n_positional > (size_t)verb->max_positional) {
+        rc = crmctl_usage_error(&ctl, "unexpected argument \"%s\"",
+                                args.positional[verb->max_positional]);
+    } else if (rc == 0 && verb->fn == s_help) {
+        rc = s_help(&ctl, &args); /* needs no configuration */
+    } else if (rc == 0 && (rc = s_configure(&ctl, &args, conf)) == 0) {
+        rc = verb->fn(&ctl, &args);
+    }
+    s_args_free(&args);
+    s_ctl_close(&ctl);
+    crm_config_destroy(&conf);
+    return rc;
+}

@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# run-local.sh: the whole system on this machine, in the foreground.
+#
+# Starts (1) PostgreSQL: an embedded cluster under .local/pg owned by this
+# checkout, or the server named by CRM_PG_ADMIN_URL; (2) one role and one
+# database per service on it; (3) crm-bus; (4) every service binary that has
+# been built. Logs go to stdout prefixed with the process name and to
+# .local/logs/<name>.log. Ctrl-C or SIGTERM stops the services, then the bus,
+# then the embedded cluster; data is kept for the next run.
+#
+# A process that dies on its own is reported and the others keep running
+# (restart everything with Ctrl-C and `make run`); when none is left the
+# script stops the cluster and exits 1. A failure while starting up stops
+# whatever was already started.
+#
+# Environment (all optional):
+#   CRM_PG_ADMIN_URL    libpq URL of a superuser (or CREATEROLE+CREATEDB role) on an
+#                       existing server: no embedded cluster; roles and databases are
+#                       created there. Roles get no password: let the server
+#                       authenticate them (e.g. peer/trust on its socket) or put the
+#                       passwords in ~/.pgpass.
+#   CRM_LOCAL_PG_PORT   port of the embedded cluster (default 54329)
+#   CRM_*               any service or bus setting; a value in the environment wins
+#                       over the defaults below and applies to every service
+# shellcheck disable=SC2317  # functions called from traps
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+BIN=$ROOT/build/bin
+LOGS=$ROOT/.local/logs
+SERVICES=(sales marketing support analytics)
+declare -A CMD_PORT=([sales]=7410 [marketing]=7420 [support]=7430 [analytics]=7440)
+declare -A HTTP_PORT=([sales]=9410 [marketing]=9420 [support]=9430 [analytics]=9440)
+
+say() { printf '[run-local] %s\n' "$*"; }
+die() {
+    printf '[run-local] error: %s\n' "$1" >&2
+    [[ -n ${2:-} ]] && printf '[run-local] hint: %s\n' "$2" >&2
+    exit 1
+}
+
+[[ -x $BIN/crm-bus ]] || die "$BIN/crm-bus not found" "run \`make build\` first"
+mkdir -p "$LOGS"
+
+# ---- state that cleanup needs ---------------------------------------------
+PG_STARTED=0
+declare -A PIDS=()   # name -> pid of everything we started and still run
+
+s_alive() { kill -0 "$1" 2>/dev/null; }
+
+# s_stop_procs NAME...: SIGTERM, wait up to 10 s, then SIGKILL.
+s_stop_procs() {
+    local name pid deadline=$((SECONDS + 10))
+    for name in "$@"; do
+        if [[ -n ${PIDS[$name]:-} ]]; then
+            kill -TERM "${PIDS[$name]}" 2>/dev/null || true
+        fi
+    done
+    for name in "$@"; do
+        pid=${PIDS[$name]:-}
+        [[ -n $pid ]] || continue
+        while s_alive "$pid" && ((SECONDS < deadline)); do
+            sleep 0.1
+        done
+        if s_alive "$pid"; then
+            say "$name did not stop within 10 s of SIGTERM; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+        unset "PIDS[$name]"
+    done
+}
+
+s_cleanup() {
+    local rc=$?
+    # Stop whatever happens, even if our stdout is gone (`make run | tee` and
+    # Ctrl-C kill tee first).
+    trap '' INT TERM HUP PIPE
+    set +e
+    local name svcs=()
+    for name in "${SERVICES[@]}"; do
+        [[ -n ${PIDS[$name]:-} ]] && svcs+=("$name")
+    done
+    if ((${#svcs[@]})); then
+        say "stopping ${svcs[*]}"
+        s_stop_procs "${svcs[@]}"
+    fi
+    if [[ -n ${PIDS[bus]:-} ]]; then
+        say "stopping bus"
+        s_stop_procs bus
+    fi
+    if [[ $PG_STARTED == 1 ]]; then
+        say "stopping PostgreSQL (data kept in $PG_DATA)"
+        s_as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null ||
+            say "pg_ctl stop failed; see $PG_LOG"
+    fi
+    sleep 0.2 # let the log prefixers print the last lines
+    exit "$rc"
+}
+trap s_cleanup EXIT
+trap 'exit 0' INT TERM HUP
+
+# ---- PostgreSQL ------------------------------------------------------------
+# s_psql ARGS...: psql that stops on the first error and reads no ~/.psqlrc.
+s_psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@" </dev/null; }
+
+# s_as_pg CMD...: runs CMD as the owner of the cluster, from / (the postgres
+# user may not be able to enter the current directory).
+s_as_pg() { (cd / && "${RUN_AS[@]}" "$@"); }
+
+s_pg_bindir() {
+    local d out
+    out=$(pg_config --bindir 2>/dev/null || true)
+    for d in "$out" /usr/lib/postgresql/15/bin; do
+        if [[ -n $d && -x $d/initdb && -x $d/pg_ctl ]]; then
+            echo "$d"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Picks PG_BASE (data, socket and log of the embedded cluster). The checkout
+# is used unless the postgres user cannot reach it or the socket path would
+# be too long for a unix socket; then a directory under /var/tmp named after
+# the checkout's path.
+s_pg_base() {
+    PG_BASE=$ROOT/.local/pg
+    local why=""
+    if [[ ${#PG_BASE} -gt 80 ]]; then
+        why="the path is too long for a unix socket"
+    elif [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$ROOT/."; then
+        why="the postgres user cannot reach $ROOT"
+    fi
+    if [[ -n $why ]]; then
+        local hash
+        hash=$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+        mkdir -p "/var/tmp/crm-$hash"
+        if [[ $(stat -c %u "/var/tmp/crm-$hash") != $(id -u) ]]; then
+            die "/var/tmp/crm-$hash belongs to another user" "remove it or run as its owner"
+        fi
+        PG_BASE=/var/tmp/crm-$hash/pg
+        say "$why: the database lives in $PG_BASE"
+    fi
+}
+
+s_embedded_pg() {
+    PG_BIN=$(s_pg_bindir) ||
+        die "PostgreSQL server programs (initdb, pg_ctl) not found" "run \`make deps\` (installs postgresql-15)"
+    PSQL=$PG_BIN/psql
+    PG_PORT=${CRM_LOCAL_PG_PORT:-54329}
+    RUN_AS=()
+    if [[ $(id -u) == 0 ]]; then
+        # initdb refuses to run as root: the cluster belongs to postgres.
+        id postgres >/dev/null 2>&1 || die "user postgres does not exist" "install postgresql-15"
+        RUN_AS=(runuser -u postgres --)
+    fi
+    s_pg_base
+    PG_DATA=$PG_BASE/data
+    PG_RUN=$PG_BASE/run
+    PG_LOG=$PG_BASE/postgresql.log
+    mkdir -p "$PG_BASE" "$PG_RUN"
+    chmod 0700 "$PG_BASE" "$PG_RUN"
+    if [[ $(id -u) == 0 ]]; then
+        chown postgres: "$PG_BASE" "$PG_RUN"
+    fi
+
+    if [[ ! -f $PG_DATA/PG_VERSION ]]; then
+        if [[ -e $PG_DATA ]] && [[ -n $(ls -A "$PG_DATA" 2>/dev/null) ]]; then
+            die "$PG_DATA exists but holds no cluster" "remove it to start afresh"
+        fi
+        say "creating the PostgreSQL cluster in $PG_DATA (first run only)"
+        local out
+        # trust on the private socket (directory mode 0700), passwords over TCP
+        if ! out=$(s_as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 \
+            --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 2>&1); then
+            printf '%s\n' "$out" >&2
+            die "initdb failed"
+        fi
+        local sock=${PG_RUN//\'/\'\'}
+        s_as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null <<EOF
+
+# tools/run-local.sh: only loopback and the private socket directory
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$sock'
+unix_socket_permissions = 0700
+EOF
+    fi
+
+    if s_as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+        say "PostgreSQL is already running on $PG_DATA (left from an earlier run); using it"
+        PG_PORT=$(sed -n 4p "$PG_DATA/postmaster.pid")
+    else
+        if ! s_as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
+            -o "-p $PG_PORT" start >/dev/null; then
+            tail -n 5 "$PG_LOG" >&2 || true
+            die "PostgreSQL did not start (log: $PG_LOG)" \
+                "is port $PG_PORT taken? set CRM_LOCAL_PG_PORT to another port"
+        fi
+    fi
+    PG_STARTED=1
+    PG_HOST=$PG_RUN
+    ADMIN=(-h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres)
+    PG_WHERE="embedded PostgreSQL, data $PG_DATA, socket $PG_RUN, 127.0.0.1:$PG_PORT (log $PG_LOG)"
+}
+
+s_external_pg() {
+    PSQL=$(command -v psql) || die "psql not found" "run \`make deps\` (installs postgresql-client-15)"
+    ADMIN=("$CRM_PG_ADMIN_URL")
+    local where
+    where=$(s_psql "${ADMIN[@]}" -At -c '\echo :HOST :PORT') ||
+        die "could not connect with CRM_PG_ADMIN_URL" "check the URL with: psql \"\$CRM_PG_ADMIN_URL\""
+    PG_HOST=${where% *}
+    PG_PORT=${where##* }
+    PG_WHERE="PostgreSQL at $PG_HOST:$PG_PORT (CRM_PG_ADMIN_URL)"
+}
+
+# One role and one database per service, reachable by that role only.
+s_provision() {
+    local svc sql=""
+    for svc in "${SERVICES[@]}"; do
+        sql+="SELECT 'CREATE ROLE crm_$svc LOGIN'
+  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_$svc') \\gexec
+SELECT 'CREATE DATABASE crm_$svc OWNER crm_$svc'
+  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'crm_$svc') \\gexec
+REVOKE ALL ON DATABASE crm_$svc FROM PUBLIC;
+"
+    done
+    if [[ -z ${CRM_PG_ADMIN_URL:-} ]]; then
+        # Our own cluster: the service roles reach no other database either.
+        sql+="REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC;
+"
+    fi
+    printf '%s' "$sql" | "$PSQL" -X -q -v ON_ERROR_STOP=1 "${ADMIN[@]}" -f - >/dev/null ||
+        die "could not create the service roles and databases"
+}
+
+s_pg_url() {
+    local host=$PG_HOST
+    [[ $host == *' '* ]] && host="'$host'"
+    printf 'host=%s port=%s user=crm_%s dbname=crm_%s' "$host" "$PG_PORT" "$1" "$1"
+}
+
+if [[ -n ${CRM_PG_ADMIN_URL:-} ]]; then
+    s_external_pg
+else
+    s_embedded_pg
+fi
+s_provision
+
+# ---- processes ---------------------------------------------------------------
+# s_start NAME CMD...: runs CMD in the background in its own session, so
+# that Ctrl-C reaches only this script, which then stops the services before
+# the bus and the bus before the database. Its output goes to the terminal
+# prefixed with [NAME] and to $LOGS/NAME.log; the prefixer ignores SIGINT so
+# that it prints the last lines of a process stopping on Ctrl-C.
+s_start() {
+    local name=$1
+    shift
+    local log=$LOGS/$name.log
+    printf '{"time":"%s","level":"info","service":"run-local","event":"run-local.start","msg":"starting %s"}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)" "$name" >>"$log"
+    setsid "$@" </dev/null > >(
+        trap '' INT
+        tee -a "$log" | sed -u "s/^/[$name] /"
+    ) 2>&1 &
+    PIDS[$name]=$!
+}
+
+# tcp://*:7400 (a bind address) -> tcp://127.0.0.1:7400 (one to connect to)
+s_connectable() { sed -e 's#://\*:#://127.0.0.1:#' -e 's#://0\.0\.0\.0:#://127.0.0.1:#' <<<"$1"; }
+
+XSUB_BIND=${CRM_BUS_XSUB_BIND:-tcp://127.0.0.1:7400}
+XPUB_BIND=${CRM_BUS_XPUB_BIND:-tcp://127.0.0.1:7401}
+PUB_EP=${CRM_BUS_PUB_ENDPOINT:-$(s_connectable "$XSUB_BIND")}
+SUB_EP=${CRM_BUS_SUB_ENDPOINT:-$(s_connectable "$XPUB_BIND")}
+
+s_start bus env CRM_BUS_XSUB_BIND="$XSUB_BIND" CRM_BUS_XPUB_BIND="$XPUB_BIND" "$BIN/crm-bus"
+deadline=$((SECONDS + 10))
+until CRM_BUS_XPUB_BIND="$XPUB_BIND" "$BIN/crm-bus" healthcheck 2>/dev/null; do
+    s_alive "${PIDS[bus]}" || die "crm-bus exited while starting (log: $LOGS/bus.log)" \
+        "is another \`make run\` using ports 7400/7401?"
+    ((SECONDS < deadline)) || die "crm-bus does not accept connections on $XPUB_BIND"
+    sleep 0.1
+done
+
+peers=""
+for svc in "${SERVICES[@]}"; do
+    peers+="${peers:+,}$svc=tcp://127.0.0.1:${CMD_PORT[$svc]}"
+done
+PEERS=${CRM_PEERS:-$peers}
+
+started=()
+for svc in "${SERVICES[@]}"; do
+    [[ -x $BIN/crm-$svc ]] || continue
+    s_start "$svc" env \
+        CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url "$svc")}" \
+        CRM_BIND="${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[$svc]}}" \
+        CRM_HTTP_PORT="${CRM_HTTP_PORT:-${HTTP_PORT[$svc]}}" \
+        CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
+        CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
+        CRM_PEERS="$PEERS" \
+        "$BIN/crm-$svc"
+    started+=("$svc")
+done
+
+# ---- banner ----------------------------------------------------------------
+{
+    echo "[run-local] ------------------------------------------------------------------"
+    echo "[run-local] bus        publishers connect to $PUB_EP, subscribers to $SUB_EP"
+    for svc in "${SERVICES[@]}"; do
+        if [[ -n ${PIDS[$svc]:-} ]]; then
+            state="commands ${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[$svc]}}, http port ${CRM_HTTP_PORT:-${HTTP_PORT[$svc]}}"
+        else
+            state="not built yet (no build/bin/crm-$svc)"
+        fi
+        printf '[run-local] %-10s %s\n' "$svc" "$state"
+    done
+    echo "[run-local] database   $PG_WHERE"
+    echo "[run-local]            one role and database per service: crm_sales, crm_marketing, ..."
+    echo "[run-local] logs       $LOGS/<name>.log"
+    echo "[run-local] watch the system from another terminal:"
+    echo "[run-local]   export CRM_SERVICES=${CRM_SERVICES:-$PEERS}"
+    if [[ $SUB_EP != tcp://127.0.0.1:7401 ]]; then
+        echo "[run-local]   export CRM_BUS_SUB_ENDPOINT=$SUB_EP"
+    fi
+    echo "[run-local]   build/bin/crmctl tail --from beginning"
+    echo "[run-local]   build/bin/crmctl status"
+    echo "[run-local] Ctrl-C stops everything; the data is kept for the next run."
+    echo "[run-local] ------------------------------------------------------------------"
+}
+
+# ---- supervise ---------------------------------------------------------------
+# Signals interrupt `wait`; the INT/TERM trap exits and s_cleanup stops all.
+while ((${#PIDS[@]})); do
+    died=""
+    rc=0
+    wait -n -p died "${PIDS[@]}" || rc=$?
+    [[ -n $died ]] || continue
+    for name in "${!PIDS[@]}"; do
+        if [[ ${PIDS[$name]} == "$died" ]]; then
+            unset "PIDS[$name]"
+            say "$name exited unexpectedly with status $rc (log: $LOGS/$name.log)"
+            ((${#PIDS[@]} == 0)) || say "the others keep running; Ctrl-C stops them"
+        fi
+    done
+done
+say "no process is left running"
+exit 1
