@@ -137,6 +137,15 @@ void crm_service_reply(crm_service_t *svc, crm_work_t *w)
     if (w->replied || w->kind == CRM_WORK_EVT)
         return;
     w->replied = 1;
+    if (!w->identity) {
+        /* Submitted by the service itself: report to the submitter. */
+        if (w->state == WS_FAILED)
+            crm_warn("submit.failed", "%s: %s: %s", w->submit_def.name, w->status.message,
+                     w->status.detail);
+        if (w->submit_done)
+            w->submit_done(svc, w->state == WS_OK ? 0 : -EIO, w->submit_arg);
+        return;
+    }
     const crm_work_t *src = w->dup_of ? w->dup_of : w;
     Crm__V1__Status ok = CRM__V1__STATUS__INIT;
     const Crm__V1__Status *st = src->state == WS_FAILED ? &src->status : &ok;
@@ -157,6 +166,44 @@ void crm_service_reply(crm_service_t *svc, crm_work_t *w)
 }
 
 /* ---- command batches ---------------------------------------------------- */
+
+static void s_cmd_kick(crm_service_t *svc);
+
+uv_loop_t *crm_service_loop(crm_service_t *svc)
+{
+    return svc->loop;
+}
+
+int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
+                       crm_submit_done_fn done)
+{
+    if (svc->stopping)
+        return -ESHUTDOWN;
+    crm_work_t *w = crm_work_new(svc, CRM_WORK_CMD);
+    if (!w)
+        return -ENOMEM;
+    w->submit_def.name = name;
+    w->submit_def.fn = fn;
+    w->cmd = &w->submit_def;
+    w->fn = fn;
+    w->submit_arg = arg;
+    w->submit_done = done;
+    w->received_us = crm_mono_us();
+    w->actor = strdup(crm_service_name(svc));
+    w->correlation_id = strdup("");
+    if (!w->actor || !w->correlation_id) {
+        crm_work_destroy(&w);
+        return -ENOMEM;
+    }
+    if (svc->cmd_tail)
+        svc->cmd_tail->next = w;
+    else
+        svc->cmd_queue = w;
+    svc->cmd_tail = w;
+    svc->cmd_queued++;
+    s_cmd_kick(svc);
+    return 0;
+}
 
 static void s_cmd_kick(crm_service_t *svc);
 

@@ -63,6 +63,10 @@ struct crm_work {
     uint64_t seq;
     char *epoch;
     int64_t dead_letter_id; /* >0: a retry of this dead letter */
+    /* submitted by the service itself (no client) */
+    void *submit_arg;
+    crm_submit_done_fn submit_done;
+    crm_command_def_t submit_def;
     int stale;              /* that dead letter was resolved meanwhile */
     /* per attempt */
     ProtobufCMessage *request;

@@ -735,6 +735,8 @@ static void s_step(crm_batch_t *b)
         if (w->state == WS_NEW) {
             w->batch = b;
             w->state = WS_RUNNING;
+            if (w->submit_arg)
+                w->data = w->submit_arg;
             if (s_decode(w) == 0) {
                 w->fn(w);
                 if (w->state == WS_RUNNING && !w->pending)

@@ -23,6 +23,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "crm/v1/event.pb-c.h"
 #include "crm/v1/rpc.pb-c.h"
@@ -78,6 +79,20 @@ const crm_config_t *crm_service_config(const crm_service_t *svc);
 /* Per-service user pointer, for on_start to hang state on. */
 void crm_service_set_user(crm_service_t *svc, void *user);
 void *crm_service_user(const crm_service_t *svc);
+
+/* The service's loop, for its own timers (on_start). */
+uv_loop_t *crm_service_loop(crm_service_t *svc);
+
+/* Runs `fn` as a work in the command batches without a client, for work the
+ * service starts itself (a timer finding activities that fell due). The
+ * handler reads `arg` with crm_work_data() and must be idempotent on its own
+ * (e.g. "UPDATE ... WHERE NOT done RETURNING"), since there is no
+ * idempotency key. `arg` is borrowed until `done` is called with the outcome
+ * (0 committed, negative otherwise); `done` may be NULL. Returns 0 or a
+ * negative error (then `done` is never called). */
+typedef void (*crm_submit_done_fn)(crm_service_t *svc, int status, void *arg);
+int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
+                       crm_submit_done_fn done);
 
 /* ---- a work ---------------------------------------------------------- */
 
