@@ -24,8 +24,7 @@ class ConsumerKillTest(unittest.TestCase):
     def test_exactly_once_across_kills(self):
         rng = random.Random()
         commands = TOTAL // PER_COMMAND
-        kill_at = sorted(rng.sample(range(5, commands - 5), 3))
-        done = threading.Event()
+        produced = [0]
         errors = []
 
         def produce():
@@ -33,38 +32,28 @@ class ConsumerKillTest(unittest.TestCase):
             try:
                 for i in range(commands):
                     self.sys.record("probe", PER_COMMAND, label="n%d" % i, client=c)
-                    if i in kill_at:
-                        produced_kill.append(i)
-                        kill_now.set()
-                        restarted.wait(60)
-                        restarted.clear()
+                    produced[0] += PER_COMMAND
             except Exception as e:  # surfaced by the main thread
                 errors.append(e)
             finally:
                 c.close()
-                done.set()
 
-        produced_kill = []
-        kill_now, restarted = threading.Event(), threading.Event()
         t = threading.Thread(target=produce)
         t.start()
-        kills = 0
-        while kills < 3:
-            self.assertTrue(kill_now.wait(120), "producer stalled")
-            kill_now.clear()
-            # Kill at a random point: sometimes at once, sometimes once the
-            # consumer has applied something more.
+        # Three kills at random points of the production; production never
+        # waits for them. Half the time the kill also waits until the sink
+        # has applied a random share of what exists, to hit it mid-batch.
+        for threshold in sorted(rng.sample(range(500, TOTAL - 1000), 3)):
+            wait_for(lambda: produced[0] >= threshold or errors, 120, "production to reach %d" % threshold)
             if rng.random() < 0.5:
-                before = self.sys.applied("sink", "probe").applied
-                wait_for(lambda: self.sys.applied("sink", "probe").applied > before, 60,
-                         "sink to apply more before the kill")
+                target = rng.randint(1, threshold)
+                wait_for(lambda: self.sys.applied("sink", "probe").applied >= target, 120,
+                         "sink to apply %d before the kill" % target)
             self.sink.kill()
-            kills += 1
             self.sink.start()
-            restarted.set()
         t.join(300)
         self.assertFalse(errors, errors)
-        self.assertEqual(kills, 3)
+        self.assertEqual(self.sink.starts, 4)
 
         def all_applied():
             r = self.sys.applied("sink", "probe")

@@ -1,0 +1,79 @@
+# The one entry point people type. `make run` starts the whole system with a
+# local PostgreSQL; `make test` runs every test, then the unit and backbone
+# tests again under AddressSanitizer/UndefinedBehaviorSanitizer.
+# CMake does the real building; this file only sequences it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+BUILD_DIR := build
+ASAN_DIR := build-asan
+FORMAT_DIRS := $(wildcard common services tools tests bench)
+# Our C sources only: not the build trees, not generated protobuf-c code.
+FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) \
+                 -not -name '*.pb-c.*' -not -path '*/node_modules/*' | sort)
+
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Under the sanitizers: unit tests and the backbone integration tests.
+ASAN_LABELS := ^(unit|backbone)$$
+
+.PHONY: all deps build test test-asan run bench format format-check clean help proto-baseline
+
+all: build
+
+help:
+	@echo "make run           build, then start PostgreSQL, the bus and the services (tools/run-local.sh)"
+	@echo "make test          build, run every test, then unit+backbone tests under ASan/UBSan"
+	@echo "make build         install missing dependencies, configure and build into $(BUILD_DIR)/"
+	@echo "make deps          install missing Debian packages and npm tools (tools/install-deps.sh)"
+	@echo "make test-asan     only the sanitizer pass (in $(ASAN_DIR)/)"
+	@echo "make bench         build, then bench/run.sh (arguments in BENCH_ARGS=...)"
+	@echo "make format        clang-format -i our .c/.h files; format-check only checks"
+	@echo "make clean         remove $(BUILD_DIR)/ and $(ASAN_DIR)/"
+	@echo "make proto-baseline  at a release: record proto/ as the baseline of the breaking-change check"
+
+# CRM_DEPS_CHECKED=1 skips the check when a recipe below calls make again.
+deps:
+ifneq ($(CRM_DEPS_CHECKED),1)
+	@tools/install-deps.sh
+endif
+
+build: deps
+	@if [ ! -f $(BUILD_DIR)/CMakeCache.txt ]; then set -x; \
+	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo; fi
+	cmake --build $(BUILD_DIR) -j$(NPROC)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j2 --timeout 600
+	$(MAKE) --no-print-directory test-asan CRM_DEPS_CHECKED=1
+
+test-asan: deps
+	@if [ ! -f $(ASAN_DIR)/CMakeCache.txt ]; then set -x; \
+	  cmake -S . -B $(ASAN_DIR) -DCRM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; fi
+	cmake --build $(ASAN_DIR) -j$(NPROC)
+	cd $(ASAN_DIR) && $(ASAN_ENV) ctest --output-on-failure -j2 --timeout 600 -L '$(ASAN_LABELS)'
+
+run: build
+	exec tools/run-local.sh
+
+bench: build
+	exec bench/run.sh $(BENCH_ARGS)
+
+format:
+	@command -v clang-format >/dev/null || { echo "format: clang-format not found (apt-get install clang-format)" >&2; exit 1; }
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@command -v clang-format >/dev/null || { echo "format-check: clang-format not found (apt-get install clang-format)" >&2; exit 1; }
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+# At a release: the current schemas become the baseline that
+# tests/integration/test_proto_schema.py checks for breaking changes.
+proto-baseline: deps
+	node_modules/.bin/buf build proto -o proto/breaking-baseline.json
