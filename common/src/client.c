@@ -158,8 +158,8 @@ int crm_client_call(crm_client_t *self, const char *command, const ProtobufCMess
             return -ENOMEM;
         protobuf_c_message_pack(body, buf);
     }
-    int rc = crm_client_call_raw(self, command, buf, n, idempotency_key, timeout_ms, attempts,
-                                 reply_p);
+    int rc =
+        crm_client_call_raw(self, command, buf, n, idempotency_key, timeout_ms, attempts, reply_p);
     if (buf && buf != stack)
         free(buf);
     return rc;
@@ -167,10 +167,19 @@ int crm_client_call(crm_client_t *self, const char *command, const ProtobufCMess
 
 const char *crm_status_name(int code)
 {
-    static const char *const names[] = {
-        "ok",        "invalid_argument", "not_found", "already_exists",   "failed_precondition",
-        "idempotency_conflict", "unavailable", "internal", "unknown_command", "malformed",
-        "too_large", "deadline_exceeded", "permission_denied"};
+    static const char *const names[] = {"ok",
+                                        "invalid_argument",
+                                        "not_found",
+                                        "already_exists",
+                                        "failed_precondition",
+                                        "idempotency_conflict",
+                                        "unavailable",
+                                        "internal",
+                                        "unknown_command",
+                                        "malformed",
+                                        "too_large",
+                                        "deadline_exceeded",
+                                        "permission_denied"};
     if (code >= 0 && code < (int)(sizeof names / sizeof names[0]))
         return names[code];
     return "unknown";

@@ -92,7 +92,8 @@ crm_config_t *crm_config_load(const crm_conf_def_t *defs, char *err, size_t errl
         } else if (d->type == CRM_CONF_BOOL) {
             int b;
             if (s_parse_bool(val, &b) < 0) {
-                snprintf(err, errlen, "invalid value for %s: \"%s\" is not a boolean", d->name, val);
+                snprintf(err, errlen, "invalid value for %s: \"%s\" is not a boolean", d->name,
+                         val);
                 goto fail;
             }
         }

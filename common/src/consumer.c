@@ -271,8 +271,8 @@ static void s_replay(crm_consumer_t *c, crm_src_pos_t *p)
     crm_service_t *svc = c->svc;
     crm_peer_t *peer = s_peer(svc, p->source);
     if (!peer) {
-        crm_error("consumer.nopeer", "%s: no endpoint for source %s; set CRM_PEERS",
-                  c->def->name, p->source);
+        crm_error("consumer.nopeer", "%s: no endpoint for source %s; set CRM_PEERS", c->def->name,
+                  p->source);
         return;
     }
     size_t credit = s_credit(svc);
@@ -303,8 +303,8 @@ static void s_replay(crm_consumer_t *c, crm_src_pos_t *p)
     uint8_t buf[2200];
     size_t n = crm__v1__command_request__pack(&cr, buf);
     if (zmq_send(peer->dealer, buf, n, ZMQ_DONTWAIT) < 0) {
-        crm_warn("consumer.replay", "%s: could not ask %s for replay: %s", c->def->name,
-                 p->source, zmq_strerror(errno));
+        crm_warn("consumer.replay", "%s: could not ask %s for replay: %s", c->def->name, p->source,
+                 zmq_strerror(errno));
     }
     crm_zwatch_kick(peer->watch);
     p->replay_req = cr.request_id;
@@ -348,10 +348,12 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
             return;
         }
         uint64_t rewind = rr->epoch_start_sequence + 1;
-        crm_warn("consumer.epoch", "%s: source %s changed epoch %s -> %s; continuing at %" PRIu64
-                 " (was %" PRIu64 "); effects of events after %" PRIu64 " of the old epoch stay",
-                 c->def->name, p->source, p->epoch, rr->epoch, rewind < p->expected ? rewind : p->expected,
-                 p->expected, rr->epoch_start_sequence);
+        crm_warn("consumer.epoch",
+                 "%s: source %s changed epoch %s -> %s; continuing at %" PRIu64 " (was %" PRIu64
+                 "); effects of events after %" PRIu64 " of the old epoch stay",
+                 c->def->name, p->source, p->epoch, rr->epoch,
+                 rewind < p->expected ? rewind : p->expected, p->expected,
+                 rr->epoch_start_sequence);
         /* Queued events may belong to the old epoch: start over from the
          * committed positions. */
         s_queue_reset(c);
@@ -367,9 +369,10 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
     if (rr->head_sequence > p->head)
         p->head = rr->head_sequence;
     if (rr->first_retained_sequence > p->expected) {
-        crm_error("consumer.lost", "%s: events %" PRIu64 "..%" PRIu64 " of %s are past retention"
-                  " and will not be applied", c->def->name, p->expected,
-                  rr->first_retained_sequence - 1, p->source);
+        crm_error("consumer.lost",
+                  "%s: events %" PRIu64 "..%" PRIu64 " of %s are past retention"
+                  " and will not be applied",
+                  c->def->name, p->expected, rr->first_retained_sequence - 1, p->source);
         p->lost += (int64_t)(rr->first_retained_sequence - p->expected);
         p->expected = rr->first_retained_sequence;
     }
@@ -501,8 +504,7 @@ static void s_on_positions(crm_db_t *db, PGresult *res, const char *error, void 
         p->replay_req = 0;
     }
     c->loaded = 1;
-    crm_info("consumer.start", "%s: positions loaded; replaying before going live",
-             c->def->name);
+    crm_info("consumer.start", "%s: positions loaded; replaying before going live", c->def->name);
     for (size_t i = 0; i < c->n_pos; i++)
         if (c->pos[i].replaying)
             s_replay(c, &c->pos[i]);
@@ -618,8 +620,10 @@ int crm_consumers_start(crm_service_t *svc)
         for (const char *const *t = defs[i].type_prefixes; *t; t++) {
             char src[64], topic[80];
             if (s_prefix_source(*t, src, sizeof src) < 0) {
-                crm_error("config", "consumer %s: type prefix \"%s\" must start with"
-                          " crm.<source>.", defs[i].name, *t);
+                crm_error("config",
+                          "consumer %s: type prefix \"%s\" must start with"
+                          " crm.<source>.",
+                          defs[i].name, *t);
                 return -1;
             }
             if (s_add_source(c, src) < 0)

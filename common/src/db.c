@@ -42,8 +42,8 @@ struct crm_db {
     s_state_t state;
     int backoff_ms;
     crm_query_t *head, *tail;
-    int in_flight;     /* head has been sent */
-    PGresult *result;  /* last result of the running query */
+    int in_flight;    /* head has been sent */
+    PGresult *result; /* last result of the running query */
     size_t pending;
     crm_db_state_cb state_cb;
     void *state_arg;
@@ -374,8 +374,7 @@ size_t crm_db_pending(const crm_db_t *self)
 }
 
 int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
-                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb,
-                 void *arg)
+                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb, void *arg)
 {
     if (self->state != S_READY || self->destroying || self->down_pending)
         return -ENOTCONN;

@@ -60,8 +60,8 @@ int crm_migrate(PGconn *conn, const char *scope, const crm_migration_t *set, cha
             rc = -1;
             break;
         }
-        r = PQexecParams(conn, "INSERT INTO crm_schema_migrations (scope, name) VALUES ($1, $2)",
-                         2, NULL, params, NULL, NULL, 0);
+        r = PQexecParams(conn, "INSERT INTO crm_schema_migrations (scope, name) VALUES ($1, $2)", 2,
+                         NULL, params, NULL, NULL, 0);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok)
             snprintf(err, errlen, "%s", PQresultErrorMessage(r));

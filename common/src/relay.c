@@ -67,15 +67,17 @@ static void s_on_fetch(crm_db_t *db, PGresult *res, const char *error, void *arg
         if (seq <= r->published)
             continue;
         if (seq != r->published + 1)
-            crm_warn("relay.skip", "outbox has no events %" PRIu64 "..%" PRIu64
+            crm_warn("relay.skip",
+                     "outbox has no events %" PRIu64 "..%" PRIu64
                      " (removed by retention); continuing at %" PRIu64,
                      r->published + 1, seq - 1, seq);
         s_publish(r, seq, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
                   (size_t)PQgetlength(res, i, 2));
     }
     if (n == 0 && r->head > r->published) {
-        crm_warn("relay.skip", "outbox ends before head %" PRIu64 "; nothing to publish after %"
-                 PRIu64, r->head, r->published);
+        crm_warn("relay.skip",
+                 "outbox ends before head %" PRIu64 "; nothing to publish after %" PRIu64, r->head,
+                 r->published);
         r->published = r->head;
     }
     s_pump(r);
@@ -179,9 +181,8 @@ static void s_on_timer(uv_timer_t *t)
     if (!crm_db_connected(svc->reader))
         return;
     if (!r->ticking &&
-        crm_db_query(svc->reader,
-                     "SELECT head_seq, epoch::text, epoch_start_seq FROM crm_stream", 0, NULL,
-                     NULL, NULL, 0, s_on_head, r) == 0)
+        crm_db_query(svc->reader, "SELECT head_seq, epoch::text, epoch_start_seq FROM crm_stream",
+                     0, NULL, NULL, NULL, 0, s_on_head, r) == 0)
         r->ticking = 1;
     if (crm_mono_us() - r->last_send_us >= r->hb_us)
         s_send_heartbeat(r);

@@ -26,8 +26,8 @@
 static const crm_conf_def_t s_common_conf[] = {
     {"CRM_PG_URL", CRM_CONF_STR, NULL, "libpq connection string of this service's database", 1, 0,
      0},
-    {"CRM_BIND", CRM_CONF_STR, NULL, "ZeroMQ endpoint for commands and replay (ROUTER, bind)", 0,
-     0, 0},
+    {"CRM_BIND", CRM_CONF_STR, NULL, "ZeroMQ endpoint for commands and replay (ROUTER, bind)", 0, 0,
+     0},
     {"CRM_BUS_PUB_ENDPOINT", CRM_CONF_STR, "tcp://127.0.0.1:7400",
      "bus endpoint publishers connect to (crm-bus XSUB)", 0, 0, 0},
     {"CRM_BUS_SUB_ENDPOINT", CRM_CONF_STR, "tcp://127.0.0.1:7401",
@@ -38,8 +38,7 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_HTTP_PORT", CRM_CONF_INT, NULL, "port of /livez, /readyz, /metrics (0 = any)", 0, 0,
      65535},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
-    {"CRM_HEARTBEAT_MS", CRM_CONF_INT, "1000", "idle heartbeat period of the stream", 0, 10,
-     60000},
+    {"CRM_HEARTBEAT_MS", CRM_CONF_INT, "1000", "idle heartbeat period of the stream", 0, 10, 60000},
     {"CRM_RETENTION_DAYS", CRM_CONF_INT, "30", "days events stay replayable", 0, 1, 36500},
     {"CRM_BATCH_MAX", CRM_CONF_INT, "256", "most commands or events in one transaction", 0, 1,
      10000},
@@ -47,8 +46,7 @@ static const crm_conf_def_t s_common_conf[] = {
      10000},
     {"CRM_MAX_FRAME_BYTES", CRM_CONF_INT, "1048576", "largest accepted command frame", 0, 1024,
      67108864},
-    {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100,
-     600000},
+    {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100, 600000},
     {"CRM_DB_WAIT_S", CRM_CONF_INT, "30", "how long start-up waits for the database", 0, 0, 3600},
     {"CRM_TEST_CRASH_AFTER_COMMIT", CRM_CONF_INT, "0",
      "tests only: exit after the Nth commit with events, before publishing (0 = never)", 0, 0,
@@ -56,9 +54,8 @@ static const crm_conf_def_t s_common_conf[] = {
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
-static const double s_lat_bounds[CRM_LAT_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01,
-                                                     0.02,   0.05,  0.1,   0.2,   0.5,
-                                                     1,      2,     5,     10};
+static const double s_lat_bounds[CRM_LAT_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                                     0.1,    0.2,   0.5,   1,     2,    5,    10};
 
 const char *crm_service_name(const crm_service_t *svc)
 {
@@ -155,8 +152,8 @@ void crm_service_reply(crm_service_t *svc, crm_work_t *w)
         ok.message = "database unavailable, outcome unknown";
         ok.hint = "retry with the same idempotency key";
     }
-    s_send_reply(svc, w->identity, w->identity_len, w->request_id, st,
-                 st->code ? NULL : src->reply, st->code ? 0 : src->reply_len);
+    s_send_reply(svc, w->identity, w->identity_len, w->request_id, st, st->code ? NULL : src->reply,
+                 st->code ? 0 : src->reply_len);
     svc->m.commands_total++;
     if (st->code)
         svc->m.commands_failed++;
@@ -246,8 +243,8 @@ static void s_cmd_kick(crm_service_t *svc)
             crm_work_t *w = svc->cmd_queue;
             svc->cmd_queue = w->next;
             crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
-                          svc->stopping ? "service is shutting down" : "database unavailable",
-                          NULL, "retry the command with the same idempotency key");
+                          svc->stopping ? "service is shutting down" : "database unavailable", NULL,
+                          "retry the command with the same idempotency key");
             crm_service_reply(svc, w);
             crm_work_destroy(&w);
         }
@@ -294,8 +291,7 @@ static void s_sys_free(s_sys_t *s)
 static void s_sys_fail(s_sys_t *s, const char *what, const char *error)
 {
     s_reply_status(s->svc, s->identity, s->ilen, s->request_id,
-                   CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, what, error,
-                   "retry later");
+                   CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, what, error, "retry later");
     s_sys_free(s);
 }
 
@@ -670,7 +666,8 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
         char detail[96];
         snprintf(detail, sizeof detail, "frame of %zu bytes, limit %zu", len, svc->max_frame);
         s_reply_status(svc, identity, ilen, 0, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL,
-                       "request too large", detail, "split the request or raise CRM_MAX_FRAME_BYTES");
+                       "request too large", detail,
+                       "split the request or raise CRM_MAX_FRAME_BYTES");
         svc->m.commands_rejected++;
         return;
     }
@@ -726,8 +723,8 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     if (def->request) {
         /* Check the body now so malformed input never reaches a batch. */
-        ProtobufCMessage *m = protobuf_c_message_unpack(def->request, NULL, cr->body.len,
-                                                        cr->body.data);
+        ProtobufCMessage *m =
+            protobuf_c_message_unpack(def->request, NULL, cr->body.len, cr->body.data);
         if (!m) {
             s_reply_status(svc, identity, ilen, cr->request_id,
                            CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, "body",
@@ -802,8 +799,8 @@ static int s_on_router(crm_zwatch_t *zw, void *zsock, int cap, void *arg)
             svc->m.frames_dropped++;
             svc->m.commands_rejected++;
             s_reply_status(svc, zmq_msg_data(&id), zmq_msg_size(&id), 0,
-                           CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL,
-                           "too many frames", "a request is exactly one frame",
+                           CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL, "too many frames",
+                           "a request is exactly one frame",
                            "send one frame holding a serialised crm.v1.CommandRequest");
         } else {
             s_on_request(svc, zmq_msg_data(&id), zmq_msg_size(&id), zmq_msg_data(&body),
@@ -858,12 +855,14 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
     const crm_metrics_t *m = &svc->m;
     crm_http_response_content_type(res, "text/plain; version=0.0.4; charset=utf-8");
 #define COUNTER(name, help, v)                                                                     \
-    crm_http_response_printf(res, "# HELP " name " " help "\n# TYPE " name " counter\n" name       \
-                                  "{service=\"%s\"} %" PRId64 "\n",                                \
+    crm_http_response_printf(res,                                                                  \
+                             "# HELP " name " " help "\n# TYPE " name " counter\n" name            \
+                             "{service=\"%s\"} %" PRId64 "\n",                                     \
                              n, (int64_t)(v))
 #define GAUGE(name, help, v)                                                                       \
-    crm_http_response_printf(res, "# HELP " name " " help "\n# TYPE " name " gauge\n" name         \
-                                  "{service=\"%s\"} %" PRId64 "\n",                                \
+    crm_http_response_printf(res,                                                                  \
+                             "# HELP " name " " help "\n# TYPE " name " gauge\n" name              \
+                             "{service=\"%s\"} %" PRId64 "\n",                                     \
                              n, (int64_t)(v))
     COUNTER("crm_commands_total", "Commands answered.", m->commands_total);
     COUNTER("crm_commands_failed_total", "Commands answered with an error.", m->commands_failed);
@@ -906,11 +905,21 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
                              "crm_command_latency_seconds_count{service=\"%s\"} %" PRId64 "\n",
                              n, cum, n, m->lat_sum, n, m->lat_count);
     static const char *const per[] = {
-        "crm_consumer_position", "gauge", "Last applied sequence per source.",
-        "crm_consumer_lag", "gauge", "Events of the source not yet applied.",
-        "crm_consumer_replays_total", "counter", "Replay requests sent.",
-        "crm_consumer_gaps_total", "counter", "Gaps detected on the live stream.",
-        "crm_consumer_lost_events_total", "counter", "Events gone past retention before applied.",
+        "crm_consumer_position",
+        "gauge",
+        "Last applied sequence per source.",
+        "crm_consumer_lag",
+        "gauge",
+        "Events of the source not yet applied.",
+        "crm_consumer_replays_total",
+        "counter",
+        "Replay requests sent.",
+        "crm_consumer_gaps_total",
+        "counter",
+        "Gaps detected on the live stream.",
+        "crm_consumer_lost_events_total",
+        "counter",
+        "Events gone past retention before applied.",
     };
     for (int k = 0; k < 5; k++) {
         crm_http_response_printf(res, "# HELP %s %s\n# TYPE %s %s\n", per[3 * k], per[3 * k + 2],
@@ -1097,9 +1106,10 @@ static void s_on_signal(uv_signal_t *h, int signum)
  * rewind to min(position, epoch start)). */
 static int s_check_incarnation(PGconn *conn)
 {
-    PGresult *r = PQexec(conn, "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())"
-                               "::text || ':' || (SELECT system_identifier FROM pg_control_system())"
-                               "::text || ':' || (SELECT timeline_id FROM pg_control_checkpoint())::text");
+    PGresult *r =
+        PQexec(conn, "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())"
+                     "::text || ':' || (SELECT system_identifier FROM pg_control_system())"
+                     "::text || ':' || (SELECT timeline_id FROM pg_control_checkpoint())::text");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         /* Without access to pg_control_*: the database OID alone. */
         PQclear(r);
@@ -1217,8 +1227,8 @@ static int s_prepare_db(crm_service_t *svc, uint64_t *published, uint64_t *head)
             PQclear(r);
         }
     PQfinish(conn);
-    crm_info("db.ready", "stream %s epoch %s head %" PRIu64 " published %" PRIu64,
-             svc->def->name, svc->epoch, *head, *published);
+    crm_info("db.ready", "stream %s epoch %s head %" PRIu64 " published %" PRIu64, svc->def->name,
+             svc->epoch, *head, *published);
     return 0;
 }
 

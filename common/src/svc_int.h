@@ -67,7 +67,7 @@ struct crm_work {
     void *submit_arg;
     crm_submit_done_fn submit_done;
     crm_command_def_t submit_def;
-    int stale;              /* that dead letter was resolved meanwhile */
+    int stale; /* that dead letter was resolved meanwhile */
     /* per attempt */
     ProtobufCMessage *request;
     Crm__V1__Event *event;

@@ -252,8 +252,8 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
         return -EINVAL;
     if (!ev->type || strncmp(ev->type, "crm.", 4) || strncmp(ev->type + 4, name, nl) ||
         ev->type[4 + nl] != '.' || strlen(ev->type) >= CRM_TOPIC_MAX) {
-        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
-                      "invalid event type", ev->type, "event types start with crm.<service>.");
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "invalid event type",
+                      ev->type, "event types start with crm.<service>.");
         return -EINVAL;
     }
     char id[CRM_UUID_LEN + 1];
@@ -343,8 +343,7 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
         /* Any failed statement aborts the transaction: the batch cannot go on. */
         w->writes++;
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
-                      res ? "database statement failed" : "database connection lost", error,
-                      NULL);
+                      res ? "database statement failed" : "database connection lost", error, NULL);
     } else if (w->state == WS_RUNNING) {
         if (cb)
             cb(w, res);
@@ -353,8 +352,7 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
     }
     if (w->state == WS_RUNNING && !w->pending)
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
-                      "handler neither answered nor continued", w->cmd ? w->cmd->name : NULL,
-                      NULL);
+                      "handler neither answered nor continued", w->cmd ? w->cmd->name : NULL, NULL);
     s_step(b);
 }
 
@@ -489,8 +487,8 @@ static void s_fail_batch(crm_batch_t *b, const char *why)
 {
     snprintf(b->abort_reason, sizeof b->abort_reason, "%s", why);
     if (b->lost_connection) {
-        crm_warn("batch.lost", "%s: batch of %zu lost with its connection: %s",
-                 crm_db_name(b->db), b->n, why);
+        crm_warn("batch.lost", "%s: batch of %zu lost with its connection: %s", crm_db_name(b->db),
+                 b->n, why);
         s_done(b, 0);
         return;
     }
@@ -550,9 +548,10 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         if (w->state == WS_OK || b->dl_pass) {
             /* The effects were fine but the commit failed, or recording the
              * failure failed too: reload the position and replay. */
-            crm_warn("consumer.retry", "%s: could not commit event %" PRIu64 " of %s: %s;"
-                     " reloading position", crm_db_name(b->db), w->seq, w->source,
-                     b->abort_reason);
+            crm_warn("consumer.retry",
+                     "%s: could not commit event %" PRIu64 " of %s: %s;"
+                     " reloading position",
+                     crm_db_name(b->db), w->seq, w->source, b->abort_reason);
             s_done(b, 0);
             return;
         }
@@ -714,8 +713,8 @@ static int s_decode(crm_work_t *w)
     } else if (w->kind == CRM_WORK_EVT) {
         w->event = crm__v1__event__unpack(NULL, w->input_len, w->input);
         if (!w->event) {
-            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL,
-                          "malformed event", NULL, NULL);
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL, "malformed event",
+                          NULL, NULL);
             return -1;
         }
     }
@@ -807,7 +806,8 @@ static size_t s_values(char *sql, size_t at, size_t row, int ncols)
 {
     at += (size_t)sprintf(sql + at, "%s(", row ? "," : "");
     for (int c = 0; c < ncols; c++)
-        at += (size_t)sprintf(sql + at, "%s$%zu", c ? "," : "", row * (size_t)ncols + (size_t)c + 1);
+        at +=
+            (size_t)sprintf(sql + at, "%s$%zu", c ? "," : "", row * (size_t)ncols + (size_t)c + 1);
     sql[at++] = ')';
     sql[at] = 0;
     return at;
@@ -921,8 +921,9 @@ static int s_dead_next(crm_batch_t *b)
                 continue;
             b->fin_work = w;
             if (w->state == WS_OK)
-                s_bquery(b, "UPDATE crm_dead_letter SET resolved = true"
-                            " WHERE id = $1 AND NOT resolved",
+                s_bquery(b,
+                         "UPDATE crm_dead_letter SET resolved = true"
+                         " WHERE id = $1 AND NOT resolved",
                          1, v, NULL, NULL, s_on_resolved);
             else
                 s_bquery(b,
@@ -937,8 +938,8 @@ static int s_dead_next(crm_batch_t *b)
         snprintf(err, sizeof err, "%s%s%s", w->status.message, *w->status.detail ? ": " : "",
                  w->status.detail);
         const char *type = w->event ? w->event->type : "";
-        const char *v[6] = {w->consumer->def->name, w->source, seq, type, (const char *)w->input,
-                            err};
+        const char *v[6] = {w->consumer->def->name, w->source, seq, type,
+                            (const char *)w->input, err};
         int l[6] = {0, 0, 0, 0, (int)w->input_len, 0}, f[6] = {0, 0, 0, 0, 1, 0};
         s_bquery(b,
                  "INSERT INTO crm_dead_letter (consumer, source, seq, type, event, error)"
@@ -1067,8 +1068,9 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
     if (list && b->svc->crash_after_commit > 0 && --b->svc->crash_after_commit == 0) {
         /* Fault injection for the conformance tests (CRM_TEST_CRASH_AFTER_COMMIT):
          * die after COMMIT and before anything is published. */
-        crm_error("test.crash", "crashing between commit and publish (events %" PRIu64
-                  "..%" PRIu64 " committed)", b->first_seq, b->last_seq);
+        crm_error("test.crash",
+                  "crashing between commit and publish (events %" PRIu64 "..%" PRIu64 " committed)",
+                  b->first_seq, b->last_seq);
         _exit(70);
     }
     if (list)

@@ -13,12 +13,12 @@
 typedef enum { CRM_CONF_STR, CRM_CONF_INT, CRM_CONF_BOOL } crm_conf_type_t;
 
 typedef struct {
-    const char *name;     /* environment variable, e.g. "CRM_PG_URL" */
+    const char *name; /* environment variable, e.g. "CRM_PG_URL" */
     crm_conf_type_t type;
-    const char *def;      /* default as text; NULL = required */
-    const char *help;     /* one line for docs and --help */
-    int secret;           /* never logged */
-    int64_t min, max;     /* CRM_CONF_INT bounds (both 0 = unbounded) */
+    const char *def;  /* default as text; NULL = required */
+    const char *help; /* one line for docs and --help */
+    int secret;       /* never logged */
+    int64_t min, max; /* CRM_CONF_INT bounds (both 0 = unbounded) */
 } crm_conf_def_t;
 
 typedef struct crm_config crm_config_t;

@@ -19,8 +19,8 @@ typedef struct crm_http_response crm_http_response_t;
  * target without the query string, NUL-terminated, valid during the call.
  * The handler must call crm_http_response_status() (default 200) and may
  * append to the body; the response is sent when the handler returns. */
-typedef void (*crm_http_handler_fn)(const char *method, const char *path,
-                                    crm_http_response_t *res, void *arg);
+typedef void (*crm_http_handler_fn)(const char *method, const char *path, crm_http_response_t *res,
+                                    void *arg);
 
 /* Listens on host:port (port 0 = ephemeral). Returns NULL on failure with a
  * message in err. Caller owns the server; destroy with crm_http_destroy. */

@@ -42,8 +42,8 @@ typedef void (*crm_work_fn)(crm_work_t *w);
 typedef void (*crm_work_cb)(crm_work_t *w, PGresult *res);
 
 typedef struct {
-    const char *name;                           /* "sales.person.register" */
-    const ProtobufCMessageDescriptor *request;  /* body type; NULL = empty body */
+    const char *name;                          /* "sales.person.register" */
+    const ProtobufCMessageDescriptor *request; /* body type; NULL = empty body */
     crm_work_fn fn;
     int readonly; /* no idempotency key needed, no writes, no events */
 } crm_command_def_t;

@@ -21,9 +21,10 @@ static void test_email_normalized(void **state)
 static void test_email_rejected(void **state)
 {
     char out[256];
-    const char *bad[] = {"", "   ", "no-at-sign", "two@@x.io", "a@b@c.io", "@x.io", "a@",
-                         "a@localhost", "a@.x.io", "a@x.io.", "a@x..io", "a b@x.io",
-                         "a@x .io", ".a@x.io", "a.@x.io", "a..b@x.io", "<a@x.io>", NULL};
+    const char *bad[] = {"",          "   ",      "no-at-sign",  "two@@x.io", "a@b@c.io",
+                         "@x.io",     "a@",       "a@localhost", "a@.x.io",   "a@x.io.",
+                         "a@x..io",   "a b@x.io", "a@x .io",     ".a@x.io",   "a.@x.io",
+                         "a..b@x.io", "<a@x.io>", NULL};
     for (int i = 0; bad[i]; i++)
         assert_int_equal(crm_email_normalize(bad[i], out, sizeof out), -EINVAL);
     assert_int_equal(crm_email_normalize(NULL, out, sizeof out), -EINVAL);
