@@ -270,6 +270,11 @@ static void s_cmd_kick(crm_service_t *svc)
 
 /* ---- built-in commands -------------------------------------------------- */
 
+/* Head, epoch, epoch start and first retained sequence of our stream. */
+static const char s_stream_head_sql[] =
+    "SELECT head_seq, epoch::text, epoch_start_seq,"
+    " COALESCE((SELECT min(seq) FROM crm_outbox), head_seq + 1) FROM crm_stream";
+
 typedef struct {
     crm_service_t *svc;
     uint8_t *identity;
@@ -434,8 +439,7 @@ static void s_cmd_replay(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     s->rq = rq;
     if (crm_db_query(svc->reader,
-                     "SELECT head_seq, epoch::text, epoch_start_seq,"
-                     " COALESCE((SELECT min(seq) FROM crm_outbox), head_seq + 1) FROM crm_stream",
+                     s_stream_head_sql,
                      0, NULL, NULL, NULL, 0, s_on_replay_head, s) < 0)
         s_sys_fail(s, "database unavailable", NULL);
 }
@@ -458,8 +462,7 @@ static void s_on_info_dead(crm_db_t *db, PGresult *res, const char *error, void 
                 svc->consumers[i].dead_letters = crm_db_get_int(res, r, 1);
     }
     if (crm_db_query(svc->reader,
-                     "SELECT head_seq, epoch::text, epoch_start_seq,"
-                     " COALESCE((SELECT min(seq) FROM crm_outbox), head_seq + 1) FROM crm_stream",
+                     s_stream_head_sql,
                      0, NULL, NULL, NULL, 0, s_on_info, s) < 0)
         s_sys_fail(s, "database unavailable", NULL);
 }

@@ -813,6 +813,19 @@ static size_t s_values(char *sql, size_t at, size_t row, int ncols)
     return at;
 }
 
+/* Sends a multi-row INSERT of `rows` rows of 4 parameters (or nothing when
+ * rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
+static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *const *v,
+                         const int *l, const int *f)
+{
+    if (rows > 0) {
+        b->fin_cursor += rows;
+        s_bquery(b, sql, (int)rows * 4, v, l, f, s_fin_continue);
+    }
+    free(sql);
+    return rows > 0;
+}
+
 /* Inserts the next chunk of outbox rows; returns 0 when none were left. */
 static int s_outbox_chunk(crm_batch_t *b)
 {
@@ -842,14 +855,7 @@ static int s_outbox_chunk(crm_batch_t *b)
             row++;
         }
     }
-    if (row == 0) {
-        free(sql);
-        return 0;
-    }
-    b->fin_cursor += row;
-    s_bquery(b, sql, (int)row * 4, v, l, f, s_fin_continue);
-    free(sql);
-    return 1;
+    return s_insert_rows(b, sql, row, v, l, f);
 }
 
 static int s_idem_wanted(const crm_work_t *w)
@@ -883,14 +889,7 @@ static int s_idem_chunk(crm_batch_t *b)
         at = s_values(sql, at, row, 4);
         row++;
     }
-    if (row == 0) {
-        free(sql);
-        return 0;
-    }
-    b->fin_cursor += row;
-    s_bquery(b, sql, (int)row * 4, v, l, f, s_fin_continue);
-    free(sql);
-    return 1;
+    return s_insert_rows(b, sql, row, v, l, f);
 }
 
 /* A retried dead letter must still be unresolved when its effects commit,
