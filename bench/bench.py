@@ -1,0 +1,641 @@
+"""Benchmark driver: sets up what each benchmark needs, runs the C programs
+and prints one JSON document with every figure beside its baseline.
+
+Run it through bench/run.sh. Progress goes to stderr, the document to
+stdout. Nothing here judges a figure: each target is reported with whether
+it was met, and the exit status only says whether the suite could run.
+
+Needs only the Python standard library, the PostgreSQL 15 server programs
+(initdb, pg_ctl, pgbench, psql) and the binaries of the build."""
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+# What the brief asks of each figure; reported, never asserted.
+TARGET_BUS_RATIO = 0.8
+TARGET_COMMANDS_RATIO = 4.0
+TARGET_P99_MS = 20.0
+
+# Same settings as the integration tests' cluster (tests/integration/crmtest.py),
+# so the durable figures are measured under the settings the tests run with.
+PG_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "max_connections": "200",
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "shared_buffers": "64MB",
+}
+
+
+def log(msg):
+    print("[bench] %s" % msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise RuntimeError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def pg_bindir():
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        out = ""
+    for d in (out, "/usr/lib/postgresql/15/bin"):
+        if d and os.path.exists(os.path.join(d, "initdb")):
+            return d
+    raise RuntimeError("PostgreSQL server programs (initdb) not found; install postgresql-15")
+
+
+def find_program(bindir, name):
+    p = os.path.join(bindir, name)
+    if os.path.exists(p):
+        return p
+    p = shutil.which(name)
+    if not p:
+        raise RuntimeError("%s not found (in %s or on PATH)" % (name, bindir))
+    return p
+
+
+class Proc:
+    """A process of ours whose output goes to a log file we can wait on."""
+
+    def __init__(self, name, argv, env, workdir):
+        self.name = name
+        self.log_path = os.path.join(workdir, "%s.log" % name)
+        self.log = open(self.log_path, "ab")
+        self.offset = self.log.tell()
+        self.p = subprocess.Popen(argv, env=dict(os.environ, **env), stdout=self.log,
+                                  stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.log_path, "rb") as f:
+            f.seek(self.offset)
+            return f.read().decode(errors="replace")
+
+    def wait_line(self, line, timeout=30):
+        def seen():
+            if self.p.poll() is not None:
+                raise RuntimeError("%s exited with %s:\n%s" % (self.name, self.p.returncode,
+                                                                 self.text()[-2000:]))
+            return line in self.text()
+        wait_for(seen, timeout, "%s to log %s" % (self.name, line))
+        return self
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster on a free port (initdb refuses root:
+    as root it runs as the postgres user, like the integration tests)."""
+
+    def __init__(self, bindir):
+        self.bindir = bindir
+        self.dir = tempfile.mkdtemp(prefix="crm-bench-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.run_as = "postgres" if os.geteuid() == 0 else None
+        if self.run_as:
+            shutil.chown(self.dir, self.run_as)
+        self._run([os.path.join(bindir, "initdb"), "-D", self.data, "-A", "trust", "-U", "crm",
+                   "--no-sync", "-E", "UTF8"])
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            for k, v in PG_SETTINGS.items():
+                f.write("%s = %s\n" % (k, v))
+            f.write("port = %d\nunix_socket_directories = '%s'\n" % (self.port, self.dir))
+        self._run([os.path.join(bindir, "pg_ctl"), "-D", self.data, "-l",
+                   os.path.join(self.dir, "pg.log"), "-w", "start"])
+        self.psql = find_program(bindir, "psql")
+
+    def _run(self, cmd, check=True):
+        if self.run_as:
+            cmd = ["runuser", "-u", self.run_as, "--"] + cmd
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError("%s failed: %s" % (" ".join(cmd), r.stderr.strip()))
+        return r
+
+    def url(self, db="postgres"):
+        return "host=127.0.0.1 port=%d user=crm dbname=%s" % (self.port, db)
+
+    def sql(self, db, statement):
+        r = subprocess.run([self.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+                            self.url(db), "-c", statement], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("psql: %s" % r.stderr.strip())
+        return r.stdout.strip()
+
+    def create_db(self, name):
+        self.sql("postgres", 'CREATE DATABASE "%s"' % name)
+        return name
+
+    def fdatasync_per_s(self, seconds=1.0):
+        """8 kB write + fdatasync per operation, as a WAL flush does, on the
+        cluster's file system: the ceiling of one-commit-per-flush."""
+        path = os.path.join(self.dir, "fsync-probe")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        buf = b"\0" * 8192
+        n, t0 = 0, time.monotonic()
+        try:
+            while time.monotonic() - t0 < seconds:
+                os.pwrite(fd, buf, 0)
+                os.fdatasync(fd)
+                n += 1
+        finally:
+            os.close(fd)
+            os.unlink(path)
+        return round(n / (time.monotonic() - t0))
+
+    def destroy(self):
+        self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w",
+                   "stop"], check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a process, or 0 when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class CpuMeter:
+    """CPU time used in a window of a run, in cores busy: the services, the
+    cluster's backends (children of its postmaster only, so other clusters
+    on the machine do not count) and the client program. Sampled from /proc
+    while everything is still running, so backends that end with the client
+    are counted too."""
+
+    def __init__(self, cluster, procs):
+        self.cluster, self.procs = cluster, procs
+
+    def _pg_pids(self):
+        try:
+            with open(os.path.join(self.cluster.data, "postmaster.pid")) as f:
+                master = int(f.readline())
+        except (OSError, ValueError):
+            return []
+        pids = [master]
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                            pids.append(int(d))
+                except (OSError, IndexError, ValueError):
+                    pass
+        return pids
+
+    @staticmethod
+    def _machine_busy_seconds():
+        """CPU time the whole machine spent busy (all CPUs, not idle/iowait)."""
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return 0.0
+        return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+    def _sample(self, client_pid):
+        s = {p.name: proc_cpu_seconds(p.p.pid) for p in self.procs}
+        s["machine"] = self._machine_busy_seconds()
+        s["client"] = proc_cpu_seconds(client_pid)
+        s.update({("pg", pid): proc_cpu_seconds(pid) for pid in self._pg_pids()})
+        return s
+
+    def measure(self, popen, start_s, end_s):
+        """Samples `popen`'s run between start_s and end_s after now."""
+        t = time.monotonic()
+        time.sleep(start_s)
+        t0, s0 = time.monotonic(), self._sample(popen.pid)
+        time.sleep(max(0.1, end_s - (time.monotonic() - t)))
+        t1, s1 = time.monotonic(), self._sample(popen.pid)
+        wall = t1 - t0
+        out = {"postgres": 0.0}
+        for k, v in s1.items():
+            used = (v - s0.get(k, 0.0)) / wall
+            if isinstance(k, tuple):
+                out["postgres"] += used
+            else:
+                out[k] = round(used, 2)
+        out["postgres"] = round(out["postgres"], 2)
+        machine = out.pop("machine")
+        out["total"] = round(sum(out.values()), 2)
+        # Whatever else ran on the machine meanwhile (builds, other tests):
+        # a large figure here means the run was disturbed.
+        out["others"] = round(max(0.0, machine - out["total"]), 2)
+        out["window_s"] = round(wall, 1)
+        return out
+
+
+def run_json(argv, timeout, meter=None, window=None):
+    """Runs a benchmark program; its stderr passes through, its stdout is
+    JSON. With a CpuMeter, CPU use is sampled in `window` (seconds after the
+    start) and returned beside the result."""
+    log("$ " + " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv)))
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=None, text=True)
+    cpu = None
+    try:
+        if meter:
+            cpu = meter.measure(p, *window)
+        out, _ = p.communicate(timeout=timeout)
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+    lines = [l for l in out.splitlines() if l.startswith("{")]
+    if p.returncode != 0 or not lines:
+        raise RuntimeError("%s failed (exit %s): %s" % (argv[0], p.returncode, out[-500:]))
+    res = json.loads(lines[-1])
+    return (res, cpu) if meter else res
+
+
+def scrape(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        name = re.split(r"[{ ]", line, 1)[0]
+        out[name] = out.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def machine_info():
+    info = {"nproc": os.cpu_count(), "kernel": platform.release(), "arch": platform.machine()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.+)$", f.read(), re.M)
+            if m:
+                info["cpu"] = m.group(1).strip()
+        with open("/proc/meminfo") as f:
+            m = re.search(r"^MemTotal:\s*(\d+)", f.read(), re.M)
+            if m:
+                info["mem_gib"] = round(int(m.group(1)) / 1048576, 1)
+        info["loadavg_at_start"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        pass
+    return info
+
+
+# ---- 1. bus throughput --------------------------------------------------------
+
+def bench_bus(bin_dir, workdir, args):
+    hwm = "100000"  # crm-bus's default CRM_BUS_HWM, given to both proxies
+    runs = {"crm-bus": [], "raw": []}
+    for rep in range(args.bus_runs):
+        for which in ("crm-bus", "raw"):
+            xsub, xpub = "tcp://127.0.0.1:%d" % free_port(), "tcp://127.0.0.1:%d" % free_port()
+            if which == "crm-bus":
+                proc = Proc("bus-%d" % rep, [os.path.join(bin_dir, "crm-bus")],
+                            {"CRM_BUS_XSUB_BIND": xsub, "CRM_BUS_XPUB_BIND": xpub,
+                             "CRM_BUS_HWM": hwm, "CRM_LOG_LEVEL": "info"}, workdir)
+                proc.wait_line('"event":"bus.ready"')
+            else:
+                proc = Proc("rawproxy-%d" % rep, [os.path.join(bin_dir, "crm-bench-proxy"),
+                                                  "--xsub", xsub, "--xpub", xpub, "--hwm", hwm],
+                            {}, workdir)
+                proc.wait_line('"event":"proxy.ready"')
+            try:
+                runs[which].append(run_json(
+                    [os.path.join(bin_dir, "crm-bench-bus"), "--pub", xsub, "--sub", xpub,
+                     "--count", str(args.bus_count), "--seconds", str(args.bus_seconds),
+                     "--size", "200", "--name", which], timeout=args.bus_seconds + 60))
+            finally:
+                proc.stop()
+
+    def median(which):
+        return statistics.median(r["msgs_per_s"] for r in runs[which])
+
+    crm, raw = median("crm-bus"), median("raw")
+    ratio = crm / raw if raw else 0
+    return {
+        "event_bytes": 200,
+        "topic": runs["raw"][0]["topic"],
+        "transport": "tcp on loopback; each proxy in its own process",
+        "runs_each": args.bus_runs,
+        "libzmq": runs["raw"][0].get("libzmq"),
+        "crm_bus_msgs_per_s": round(crm),
+        "raw_libzmq_proxy_msgs_per_s": round(raw),
+        "ratio": round(ratio, 3),
+        "target_ratio": TARGET_BUS_RATIO,
+        "target_met": ratio >= TARGET_BUS_RATIO,
+        "drops": {w: sum(r["drops"] + r["gaps"] for r in runs[w]) for w in runs},
+        "runs_msgs_per_s": {w: [r["msgs_per_s"] for r in runs[w]] for w in runs},
+    }
+
+
+# ---- 2. durable commands --------------------------------------------------------
+
+PGBENCH_TABLE = """CREATE TABLE bench_single (
+    serial     bigserial   PRIMARY KEY,
+    label      text        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now())"""
+
+
+def bench_pgbench(cluster, pgbench, meter, workdir, clients, seconds):
+    db = cluster.create_db("bench_pgbench")
+    cluster.sql(db, PGBENCH_TABLE)  # the shape of the probe's own table
+    script = os.path.join(workdir, "single_row.sql")
+    with open(script, "w") as f:
+        f.write("INSERT INTO bench_single (label) VALUES ('bench');\n")
+    argv = [pgbench, "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "crm", "-n",
+            "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script, db]
+    log("$ pgbench " + " ".join(argv[1:]))
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        cpu = meter.measure(p, 1.0, seconds - 0.5)
+        out, err = p.communicate(timeout=seconds + 120)
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+    if p.returncode != 0:
+        raise RuntimeError("pgbench failed: %s" % err.strip()[-1000:])
+    tps = re.search(r"^tps = ([\d.]+) \(without initial connection time\)", out, re.M)
+    lat = re.search(r"^latency average = ([\d.]+) ms", out, re.M)
+    n = re.search(r"^number of transactions actually processed: (\d+)", out, re.M)
+    if not tps:
+        raise RuntimeError("could not read pgbench's output:\n%s" % out)
+    rows = int(cluster.sql(db, "SELECT count(*) FROM bench_single"))
+    return {"tps": round(float(tps.group(1))),
+            "latency_avg_ms": float(lat.group(1)) if lat else None,
+            "transactions": int(n.group(1)) if n else None, "rows_in_table": rows,
+            "cpu_cores_busy": cpu,
+            "argv": "pgbench -n -c %d -j 2 -T %d -f single_row.sql" % (clients, seconds)}
+
+
+def run_commands(bin_dir, probe, meter, clients, seconds):
+    argv = [os.path.join(bin_dir, "crm-bench-commands"), "--endpoint", probe.endpoint,
+            "--clients", str(clients), "--seconds", str(seconds), "--warmup", "1",
+            "--count", "1", "--metrics-port", str(probe.http_port)]
+    if not meter:
+        return run_json(argv, timeout=seconds + 120)
+    res, cpu = run_json(argv, seconds + 120, meter, (1.5, 1 + seconds - 0.5))
+    res["cpu_cores_busy"] = cpu
+    return res
+
+
+def s_point(res):
+    """(commands per transaction, ms per transaction) of a run: the service
+    has one command transaction in flight at a time, so the time of one is
+    the inverse of the transaction rate."""
+    svc = res.get("service") or {}
+    if not svc.get("transactions_per_s"):
+        return None
+    return (svc["mean_commands_per_transaction"], 1000.0 / svc["transactions_per_s"])
+
+
+def bench_commands(bin_dir, cluster, probe, pgbench, meter, workdir, args):
+    pg = bench_pgbench(cluster, pgbench, meter, workdir, args.clients, args.seconds)
+    log("pgbench single-row INSERT: %.0f tps" % pg["tps"])
+    crm = run_commands(bin_dir, probe, meter, args.clients, args.seconds)
+    ratio = crm["cmds_per_s"] / pg["tps"] if pg["tps"] else 0
+    out = {
+        "clients": args.clients,
+        "command": "probe.record count=1 (1 row + 1 event + 1 idempotency record, durable)",
+        "crm_cmds_per_s": crm["cmds_per_s"],
+        "pgbench_single_row_tps": pg["tps"],
+        "ratio": round(ratio, 3),
+        "target_ratio": TARGET_COMMANDS_RATIO,
+        "target_met": ratio >= TARGET_COMMANDS_RATIO,
+    }
+    svc = crm.get("service")
+    if svc:
+        out["mean_commands_per_transaction"] = svc["mean_commands_per_transaction"]
+        out["service_transactions_per_s"] = svc["transactions_per_s"]
+    out["crm"] = crm
+    out["pgbench"] = pg
+    # Where the time goes: the same load at other concurrencies. The time of
+    # a transaction against its size separates what each transaction costs
+    # (BEGIN .. COMMIT and its flush) from what each command in it costs.
+    if args.scaling:
+        points, runs = [], []
+        main = s_point(crm)
+        if main:
+            points.append(main)
+        for n in args.scaling:
+            r = run_commands(bin_dir, probe, None, n, args.scaling_seconds)
+            runs.append({"clients": n, "cmds_per_s": r["cmds_per_s"],
+                         "mean_commands_per_transaction":
+                             (r.get("service") or {}).get("mean_commands_per_transaction"),
+                         "client_rtt_p50_ms": r["client_rtt_ms"]["p50"]})
+            if s_point(r):
+                points.append(s_point(r))
+        scaling = {"runs": runs}
+        if len(points) >= 3:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            mx, my = statistics.fmean(xs), statistics.fmean(ys)
+            sxx = sum((x - mx) ** 2 for x in xs)
+            if sxx > 0:
+                slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+                scaling["fit_ms_per_transaction"] = round(my - slope * mx, 3)
+                scaling["fit_ms_per_command_in_transaction"] = round(slope, 4)
+                scaling["implied_ceiling_cmds_per_s"] = round(1000 / slope) if slope > 0 else None
+        out["scaling"] = scaling
+    return out
+
+
+# ---- 3. latency ------------------------------------------------------------------
+
+def wait_idle(probe, timeout=120):
+    """Waits until the service has answered everything it was sent (an
+    overloaded run leaves commands queued behind it), so that a run never
+    measures the backlog of the one before. Returns the seconds waited."""
+    t0 = time.monotonic()
+    last = None
+    while time.monotonic() - t0 < timeout:
+        m = scrape(probe.http_port)
+        now = (m.get("crm_commands_total"), m.get("crm_events_published_total"))
+        if m.get("crm_command_queue", 0) == 0 and now == last:
+            return round(time.monotonic() - t0, 1)
+        last = now
+        time.sleep(0.3)
+    raise RuntimeError("the service still had work queued after %ds" % timeout)
+
+
+def run_latency(bin_dir, probe, bus_xpub, rate, seconds):
+    waited = wait_idle(probe)
+    if waited > 1:
+        log("waited %.1f s for the service to finish the previous run's backlog" % waited)
+    m0 = scrape(probe.http_port)
+    r = run_json([os.path.join(bin_dir, "crm-bench-latency"), "--endpoint", probe.endpoint,
+                  "--bus", bus_xpub, "--source", probe.source, "--rate", str(rate),
+                  "--seconds", str(seconds), "--warmup", "1", "--dealers", "8"],
+                 timeout=seconds + 120)
+    m1 = scrape(probe.http_port)
+    cmds = m1.get("crm_commands_total", 0) - m0.get("crm_commands_total", 0)
+    tx = m1.get("crm_batches_total", 0) - m0.get("crm_batches_total", 0)
+    r["mean_commands_per_transaction"] = round(cmds / tx, 2) if tx else None
+    return r
+
+
+def bench_latency(bin_dir, probe, bus_xpub, args):
+    r = run_latency(bin_dir, probe, bus_xpub, args.rate, args.seconds)
+    ev, rtt = r["command_to_event_ms"], r["command_rtt_ms"]
+    out = {
+        "rate_per_s": args.rate,
+        "achieved_rate_per_s": r["achieved_rate_per_s"],
+        "consumer": "raw SUB on crm-bus XPUB",
+        "p50_ms": ev["p50"],
+        "p99_ms": ev["p99"],
+        "max_ms": ev["max"],
+        "target_p99_ms": TARGET_P99_MS,
+        "target_met": ev["count"] > 0 and ev["p99"] <= TARGET_P99_MS and r["events_missing"] == 0,
+        "command_rtt_p50_ms": rtt["p50"],
+        "command_rtt_p99_ms": rtt["p99"],
+        "events_missing": r["events_missing"],
+        "mean_commands_per_transaction": r["mean_commands_per_transaction"],
+        "detail": r,
+    }
+    # Reference: the same path far from saturation, i.e. the latency floor.
+    if args.low_rate:
+        lo = run_latency(bin_dir, probe, bus_xpub, args.low_rate, args.low_rate_seconds)
+        out["at_low_rate"] = {
+            "rate_per_s": args.low_rate,
+            "p50_ms": lo["command_to_event_ms"]["p50"],
+            "p99_ms": lo["command_to_event_ms"]["p99"],
+            "max_ms": lo["command_to_event_ms"]["max"],
+            "command_rtt_p50_ms": lo["command_rtt_ms"]["p50"],
+            "command_rtt_p99_ms": lo["command_rtt_ms"]["p99"],
+            "events_missing": lo["events_missing"],
+            "mean_commands_per_transaction": lo["mean_commands_per_transaction"],
+        }
+    return out
+
+
+class Probe:
+    def __init__(self, proc, source, endpoint, http_port):
+        self.proc, self.source, self.endpoint, self.http_port = proc, source, endpoint, http_port
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
+    ap.add_argument("--only", default="bus,commands,latency",
+                    help="comma-separated subset of: bus, commands, latency")
+    ap.add_argument("--bus-runs", type=int, default=3)
+    ap.add_argument("--bus-count", type=int, default=2000000)
+    ap.add_argument("--bus-seconds", type=int, default=8)
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rate", type=int, default=5000)
+    ap.add_argument("--scaling", default="1,8,128",
+                    help="client counts of the durable-commands scaling runs ('' = none)")
+    ap.add_argument("--scaling-seconds", type=int, default=3)
+    ap.add_argument("--low-rate", type=int, default=500,
+                    help="rate of the reference latency run (0 = none)")
+    ap.add_argument("--low-rate-seconds", type=int, default=5)
+    ap.add_argument("--log-level", default=os.environ.get("CRM_BENCH_LOG_LEVEL", "info"),
+                    help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
+    ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
+    bin_dir = args.bin
+    for b in ("crm-bus", "crm-probe", "crm-bench-bus", "crm-bench-proxy", "crm-bench-commands",
+              "crm-bench-latency"):
+        if not os.access(os.path.join(bin_dir, b), os.X_OK):
+            raise SystemExit("bench: %s/%s is missing: build first (cmake --build build)"
+                             % (bin_dir, b))
+
+    t_start = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="crm-bench-")
+    doc = {"machine": machine_info()}
+    procs, cluster = [], None
+    try:
+        if "bus" in only:
+            log("1/3 bus throughput: %d x (crm-bus, raw zmq_proxy), %d messages of 200 bytes"
+                % (args.bus_runs, args.bus_count))
+            doc["bus_throughput"] = bench_bus(bin_dir, workdir, args)
+            doc["machine"]["libzmq"] = doc["bus_throughput"]["libzmq"]
+        if only & {"commands", "latency"}:
+            bindir = pg_bindir()
+            pgbench = find_program(bindir, "pgbench")
+            log("starting a throwaway PostgreSQL cluster")
+            cluster = Cluster(bindir)
+            doc["machine"]["postgres"] = cluster.sql("postgres", "SHOW server_version")
+            doc["machine"]["fdatasync_8k_per_s"] = cluster.fdatasync_per_s()
+            doc["postgres_settings"] = dict(PG_SETTINGS, wal_sync_method=cluster.sql(
+                "postgres", "SHOW wal_sync_method"), commit_delay=cluster.sql(
+                "postgres", "SHOW commit_delay"))
+            xsub, xpub = "tcp://127.0.0.1:%d" % free_port(), "tcp://127.0.0.1:%d" % free_port()
+            bus = Proc("bus", [os.path.join(bin_dir, "crm-bus")],
+                       {"CRM_BUS_XSUB_BIND": xsub, "CRM_BUS_XPUB_BIND": xpub}, workdir)
+            procs.append(bus)
+            bus.wait_line('"event":"bus.ready"')
+            db = cluster.create_db("bench_probe")
+            endpoint, http_port = "tcp://127.0.0.1:%d" % free_port(), free_port()
+            p = Proc("probe", [os.path.join(bin_dir, "crm-probe")],
+                     {"PROBE_NAME": "probe", "CRM_PG_URL": cluster.url(db), "CRM_BIND": endpoint,
+                      "CRM_BUS_PUB_ENDPOINT": xsub, "CRM_BUS_SUB_ENDPOINT": xpub,
+                      "CRM_HTTP_PORT": str(http_port), "CRM_HEARTBEAT_MS": "200",
+                      "CRM_LOG_LEVEL": args.log_level}, workdir)
+            procs.append(p)
+            p.wait_line('"event":"service.ready"')
+            probe = Probe(p, "probe", endpoint, http_port)
+            meter = CpuMeter(cluster, procs)
+            if "commands" in only:
+                log("2/3 durable commands: %d clients, %d s, against pgbench" % (args.clients,
+                                                                                   args.seconds))
+                doc["durable_commands"] = bench_commands(bin_dir, cluster, probe, pgbench,
+                                                         meter, workdir, args)
+            if "latency" in only:
+                log("3/3 latency: %d commands/s for %d s" % (args.rate, args.seconds))
+                doc["latency"] = bench_latency(bin_dir, probe, xpub, args)
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        if cluster:
+            cluster.destroy()
+        if args.keep:
+            log("logs kept in %s" % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    doc["suite_seconds"] = round(time.monotonic() - t_start, 1)
+    doc["machine"]["loadavg_at_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(doc, indent=2))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        log("error: %s" % e)
+        sys.exit(1)

@@ -1,0 +1,243 @@
+/* bench_commands.c: durable commands per second through a service.
+ *
+ * --clients threads, each with its own DEALER (crm_client_t), send
+ * "probe.record" commands back to back, a fresh idempotency key each, and
+ * wait for every reply before the next. A reply with status ok means the
+ * command's row, event and idempotency record are committed, so the figure
+ * is acknowledged durable commands per second, the whole path included:
+ * framing, batching, PostgreSQL and the reply.
+ *
+ * With --metrics-port the service's /metrics is read at the start and the
+ * end of the measured window, to report how the service batched the load
+ * (mean commands per transaction) and its own receive-to-reply latency.
+ *
+ * Usage: crm-bench-commands --endpoint tcp://127.0.0.1:P [--clients 32]
+ *          [--seconds 10] [--warmup 1] [--count 1] [--metrics-port N]
+ * Prints one JSON object on stdout. */
+#include "bench_util.h"
+
+#include <crm/client.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "crm/v1/testing.pb-c.h"
+
+#define S_PROG "bench-commands"
+
+enum { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
+
+typedef struct {
+    void *zctx;
+    const char *endpoint;
+    int count;
+    atomic_int phase;
+    atomic_int started;
+} s_shared_t;
+
+typedef struct {
+    s_shared_t *sh;
+    int id;
+    pthread_t th;
+    /* results of the measured window */
+    int64_t ok, failed, timeouts;
+    double *lat_ms;
+    size_t n_lat, cap_lat;
+    char first_error[160];
+} s_client_t;
+
+static void s_lat_add(s_client_t *c, double ms)
+{
+    if (c->n_lat == c->cap_lat) {
+        size_t cap = c->cap_lat ? c->cap_lat * 2 : 4096;
+        double *p = realloc(c->lat_ms, cap * sizeof *p);
+        if (!p)
+            return;
+        c->lat_ms = p;
+        c->cap_lat = cap;
+    }
+    c->lat_ms[c->n_lat++] = ms;
+}
+
+static void *s_client_run(void *arg)
+{
+    s_client_t *c = arg;
+    s_shared_t *sh = c->sh;
+    crm_client_t *cl = crm_client_new(sh->zctx, sh->endpoint);
+    atomic_fetch_add(&sh->started, 1);
+    if (!cl) {
+        snprintf(c->first_error, sizeof c->first_error, "could not connect");
+        return NULL;
+    }
+    crm_client_set_actor(cl, "bench");
+    char label[32];
+    snprintf(label, sizeof label, "bench-%d", c->id);
+    Crm__V1__ProbeRecordRequest rq = CRM__V1__PROBE_RECORD_REQUEST__INIT;
+    rq.count = sh->count;
+    rq.label = label;
+    int phase;
+    while ((phase = atomic_load(&sh->phase)) != PHASE_STOP) {
+        Crm__V1__CommandReply *rep = NULL;
+        int64_t t0 = bench_mono_ns();
+        int rc = crm_client_call(cl, "probe.record", &rq.base, NULL, 10000, 3, &rep);
+        int64_t t1 = bench_mono_ns();
+        int code = rc == 0 && rep->status ? (int)rep->status->code : 0;
+        /* Count what ended inside the window. */
+        if (atomic_load(&sh->phase) == PHASE_MEASURE && phase == PHASE_MEASURE) {
+            if (rc < 0)
+                c->timeouts++;
+            else if (code != 0)
+                c->failed++;
+            else {
+                c->ok++;
+                s_lat_add(c, (double)(t1 - t0) / 1e6);
+            }
+        }
+        if ((rc < 0 || code != 0) && !c->first_error[0])
+            snprintf(c->first_error, sizeof c->first_error, "%s",
+                     rc < 0                                ? "no reply (timeout)"
+                     : rep->status && rep->status->message ? rep->status->message
+                                                           : crm_status_name(code));
+        if (rep)
+            crm__v1__command_reply__free_unpacked(rep, NULL);
+    }
+    crm_client_destroy(&cl);
+    return NULL;
+}
+
+static void s_sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* The counters of /metrics that the report needs. */
+typedef struct {
+    int ok;
+    double commands, batches, lat_sum, lat_count, published;
+} s_metrics_t;
+
+static s_metrics_t s_scrape(int port)
+{
+    s_metrics_t m = {0};
+    if (port <= 0)
+        return m;
+    static char buf[1 << 18];
+    if (bench_http_get(port, "/metrics", buf, sizeof buf) <= 0)
+        return m;
+    m.commands = bench_metric(buf, "crm_commands_total");
+    m.batches = bench_metric(buf, "crm_batches_total");
+    m.lat_sum = bench_metric(buf, "crm_command_latency_seconds_sum");
+    m.lat_count = bench_metric(buf, "crm_command_latency_seconds_count");
+    m.published = bench_metric(buf, "crm_events_published_total");
+    m.ok = m.commands >= 0 && m.batches >= 0;
+    return m;
+}
+
+int main(int argc, char **argv)
+{
+    const char *endpoint = bench_opt(argc, argv, "--endpoint", NULL);
+    if (!endpoint) {
+        fprintf(stderr,
+                "usage: %s --endpoint <service ROUTER> [--clients N] [--seconds S] [--warmup S]"
+                " [--count ROWS] [--metrics-port PORT]\n",
+                argv[0]);
+        return 2;
+    }
+    int n = (int)bench_opt_ll(argc, argv, "--clients", 32);
+    long long seconds = bench_opt_ll(argc, argv, "--seconds", 10);
+    long long warmup = bench_opt_ll(argc, argv, "--warmup", 1);
+    int metrics_port = (int)bench_opt_ll(argc, argv, "--metrics-port", 0);
+    s_shared_t sh;
+    sh.endpoint = endpoint;
+    sh.count = (int)bench_opt_ll(argc, argv, "--count", 1);
+    if (n < 1 || n > 4096 || seconds < 1 || warmup < 0) {
+        fprintf(stderr, "%s: --clients 1..4096, --seconds >= 1, --warmup >= 0\n", argv[0]);
+        return 2;
+    }
+    atomic_init(&sh.phase, PHASE_WARMUP);
+    atomic_init(&sh.started, 0);
+    sh.zctx = zmq_ctx_new();
+    s_client_t *cs = calloc((size_t)n, sizeof *cs);
+    if (!cs)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        cs[i].sh = &sh;
+        cs[i].id = i;
+        if (pthread_create(&cs[i].th, NULL, s_client_run, &cs[i]) != 0) {
+            bench_log(S_PROG, "could not start client thread %d", i);
+            return 1;
+        }
+    }
+    bench_log(S_PROG, "%d clients on %s; warm-up %lld s, then %lld s measured", n, endpoint, warmup,
+              seconds);
+    s_sleep_ms((long)warmup * 1000);
+    s_metrics_t m0 = s_scrape(metrics_port);
+    int64_t start = bench_mono_ns();
+    atomic_store(&sh.phase, PHASE_MEASURE);
+    s_sleep_ms((long)seconds * 1000);
+    atomic_store(&sh.phase, PHASE_STOP);
+    int64_t end = bench_mono_ns();
+    s_metrics_t m1 = s_scrape(metrics_port);
+    for (int i = 0; i < n; i++)
+        pthread_join(cs[i].th, NULL);
+
+    int64_t ok = 0, failed = 0, timeouts = 0;
+    size_t n_lat = 0;
+    const char *error = NULL;
+    for (int i = 0; i < n; i++) {
+        ok += cs[i].ok;
+        failed += cs[i].failed;
+        timeouts += cs[i].timeouts;
+        n_lat += cs[i].n_lat;
+        if (!error && cs[i].first_error[0])
+            error = cs[i].first_error;
+    }
+    double *lat = malloc((n_lat ? n_lat : 1) * sizeof *lat);
+    size_t at = 0;
+    for (int i = 0; lat && i < n; i++) {
+        memcpy(lat + at, cs[i].lat_ms, cs[i].n_lat * sizeof *lat);
+        at += cs[i].n_lat;
+    }
+    bench_sort(lat, at);
+    double secs = (double)(end - start) / 1e9;
+    double rate = (double)ok / secs;
+    bench_log(S_PROG,
+              "%" PRId64 " acknowledged in %.2f s: %.0f cmds/s (failed %" PRId64
+              ", timeouts %" PRId64 ")",
+              ok, secs, rate, failed, timeouts);
+
+    printf("{\"clients\":%d,\"rows_per_command\":%d,\"seconds\":%.3f,\"acknowledged\":%" PRId64
+           ",\"failed\":%" PRId64 ",\"timeouts\":%" PRId64 ",\"cmds_per_s\":%.0f"
+           ",\"client_rtt_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+           n, sh.count, secs, ok, failed, timeouts, rate, bench_percentile(lat, at, 50),
+           bench_percentile(lat, at, 99), at ? lat[at - 1] : 0.0);
+    if (error) {
+        printf(",\"first_error\":");
+        bench_json_string(stdout, error);
+    }
+    if (m0.ok && m1.ok) {
+        double cmds = m1.commands - m0.commands, batches = m1.batches - m0.batches;
+        double lc = m1.lat_count - m0.lat_count;
+        printf(",\"service\":{\"commands\":%.0f,\"transactions\":%.0f,"
+               "\"mean_commands_per_transaction\":%.2f,\"transactions_per_s\":%.0f,"
+               "\"mean_receive_to_reply_ms\":%.3f,\"events_published\":%.0f}",
+               cmds, batches, batches > 0 ? cmds / batches : 0, batches / secs,
+               lc > 0 ? (m1.lat_sum - m0.lat_sum) / lc * 1e3 : 0, m1.published - m0.published);
+    }
+    printf("}\n");
+    for (int i = 0; i < n; i++)
+        free(cs[i].lat_ms);
+    free(cs);
+    free(lat);
+    zmq_ctx_term(sh.zctx);
+    return ok > 0 ? 0 : 1;
+}
