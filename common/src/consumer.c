@@ -327,6 +327,10 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
     if (!p)
         return; /* stale: an earlier attempt that timed out */
     p->replay_req = 0;
+    if (p->replay_timeouts) {
+        crm_info("consumer.replay", "%s: source %s answers again", c->def->name, p->source);
+        p->replay_timeouts = 0;
+    }
     if (!rep->status || rep->status->code != CRM__V1__STATUS_CODE__STATUS_CODE_OK) {
         crm_warn("consumer.replay", "%s: replay from %s failed: %s", c->def->name, p->source,
                  rep->status ? rep->status->message : "no status");
@@ -539,8 +543,15 @@ static void s_on_timer(uv_timer_t *t)
         }
         for (size_t k = 0; k < c->n_pos; k++) {
             crm_src_pos_t *p = &c->pos[k];
-            if (p->replaying && p->replay_req && now - p->replay_sent_us > CRM_REPLAY_TIMEOUT_US)
-                s_replay(c, p); /* the peer may be down or the reply lost */
+            if (p->replaying && p->replay_req && now - p->replay_sent_us > CRM_REPLAY_TIMEOUT_US) {
+                /* The peer may be down or the reply lost: ask again. Say so
+                 * once per outage, not on every attempt. */
+                if (p->replay_timeouts++ == 0)
+                    crm_warn("consumer.replay", "%s: source %s does not answer replay requests;"
+                             " retrying every %d s", c->def->name, p->source,
+                             CRM_REPLAY_TIMEOUT_US / 1000000);
+                s_replay(c, p);
+            }
         }
         s_kick(c);
     }

@@ -125,7 +125,8 @@ typedef struct crm_src_pos {
     int64_t replay_sent_us;
     int64_t replays;
     int64_t gaps;
-    int64_t lost; /* events gone past retention */
+    int64_t lost;            /* events gone past retention */
+    int64_t replay_timeouts; /* consecutive unanswered replay requests */
 } crm_src_pos_t;
 
 typedef struct crm_consumer {
