@@ -1317,17 +1317,26 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
         return 0;
     }
     char err[512];
+    if (argc > 1 && !strcmp(argv[1], "healthcheck")) {
+        /* Only the HTTP address matters here: no database settings needed. */
+        const crm_conf_def_t hc[] = {
+            {"CRM_HTTP_HOST", CRM_CONF_STR, "127.0.0.1", "", 0, 0, 0},
+            {"CRM_HTTP_PORT", CRM_CONF_INT, port_default, "", 0, 0, 65535},
+            {NULL, 0, NULL, NULL, 0, 0, 0},
+        };
+        crm_config_t *cfg = crm_config_load(hc, err, sizeof err);
+        int rc = cfg ? s_healthcheck(cfg) : 2;
+        if (!cfg)
+            fprintf(stderr, "%s: %s\n", def->name, err);
+        crm_config_destroy(&cfg);
+        free(svc->conf_defs);
+        return rc;
+    }
     svc->config = crm_config_load(svc->conf_defs, err, sizeof err);
     if (!svc->config) {
         fprintf(stderr, "%s: %s\n", def->name, err);
         free(svc->conf_defs);
         return 2;
-    }
-    if (argc > 1 && !strcmp(argv[1], "healthcheck")) {
-        int rc = s_healthcheck(svc->config);
-        crm_config_destroy(&svc->config);
-        free(svc->conf_defs);
-        return rc;
     }
     int level = crm_log_level_parse(crm_config_str(svc->config, "CRM_LOG_LEVEL"));
     crm_log_init(def->name, level < 0 ? CRM_LOG_INFO : (crm_log_level_t)level);
