@@ -20,6 +20,8 @@
 #                       authenticate them (e.g. peer/trust on its socket) or put the
 #                       passwords in ~/.pgpass.
 #   CRM_LOCAL_PG_PORT   port of the embedded cluster (default 54329)
+#   CRM_DEMO            1 (default): load the demo data set into sales on the first
+#                       run (crmctl demo load); 0: never
 #   CRM_*               any service or bus setting; a value in the environment wins
 #                       over the defaults below and applies to every service
 # shellcheck disable=SC2317  # functions called from traps
@@ -331,6 +333,37 @@ done
     echo "[run-local] Ctrl-C stops everything; the data is kept for the next run."
     echo "[run-local] ------------------------------------------------------------------"
 }
+
+# ---- demo data -----------------------------------------------------------------
+# The first run with crm-sales loads a demo data set (crmctl demo load) so that
+# a newcomer sees people, deals and activities at once; CRM_DEMO=0 skips it.
+# The marker sits beside the database: a new database gets the demo again.
+# Loading is idempotent, so a run stopped half-way simply loads again.
+DEMO_MARKER=${PG_BASE:-$ROOT/.local}/demo-loaded
+if [[ ${CRM_DEMO:-1} != 0 && -n ${PIDS[sales]:-} && ! -e $DEMO_MARKER && -x $BIN/crmctl ]]; then
+    SALES_EP=$(s_connectable "${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[sales]}}")
+    demo_ready=0
+    deadline=$((SECONDS + 60))
+    while s_alive "${PIDS[sales]}" && ((SECONDS < deadline)); do
+        out=$("$BIN/crmctl" --services "sales=$SALES_EP" status -o json 2>/dev/null || true)
+        if [[ $out == *'"ready":true'* ]]; then
+            demo_ready=1
+            break
+        fi
+        sleep 0.5
+    done
+    if ((demo_ready == 0)); then
+        say "sales did not report ready within 60 s: no demo data loaded (tried again next run)"
+    elif "$BIN/crmctl" --services "sales=$SALES_EP" demo load | sed -u 's/^/[run-local] /'; then
+        touch "$DEMO_MARKER"
+        say "see the demo data from another terminal (CRM_DEMO=0 skips loading it):"
+        say "  build/bin/crmctl person list"
+        say "  build/bin/crmctl deal list --status open"
+        say "  build/bin/crmctl activity list --overdue"
+    else
+        say "loading the demo data failed (see above); it is tried again on the next run"
+    fi
+fi
 
 # ---- supervise ---------------------------------------------------------------
 # Signals interrupt `wait`; the INT/TERM trap exits and s_cleanup stops all.

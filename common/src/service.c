@@ -1412,15 +1412,17 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     uv_timer_start(&svc->housekeeping_timer, s_on_housekeeping, 500, 500);
     crm_db_on_state(svc->writer, s_on_db_state, svc);
     crm_db_on_state(svc->reader, s_on_db_state, svc);
+    int start_failed = 0;
     if (def->on_start && def->on_start(svc) != 0) {
         crm_error("service.start", "start hook failed");
         svc->stopping = 2;
+        start_failed = 1;
         s_teardown(svc);
     } else {
         s_log_ready(svc); /* or later, once both connections are up */
     }
     uv_run(&loop, UV_RUN_DEFAULT);
-    rc = svc->stopping == 2 ? 0 : 1;
+    rc = svc->stopping == 2 && !start_failed ? 0 : 1;
     goto out_close;
 out_loop:
     svc->stopping = 2;

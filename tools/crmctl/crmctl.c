@@ -5,7 +5,9 @@
  * configuration (CRM_SERVICES, CRM_BUS_SUB_ENDPOINT), calling a service with
  * a deadline, printing failures in the postgres style and the two output
  * formats. Each verb group lives in its own file (status.c, tail.c,
- * deadletter.c, stream.c); adding a verb is adding a row to s_verbs. */
+ * deadletter.c, stream.c; the sales verbs in person.c, org.c, lead.c,
+ * pipeline.c, deal.c, order.c, activity.c and demo.c on sales.c); adding a
+ * verb is adding a row to s_verbs. */
 #include "crmctl.h"
 
 #include <crm/config.h>
@@ -29,6 +31,16 @@ static int s_help(crmctl_t *ctl, const crmctl_args_t *args);
 /* ---- the table of verbs ----------------------------------------------- */
 
 static const crmctl_opt_t s_no_opts[] = {{NULL, 0, NULL, NULL, 0}};
+
+/* Paragraphs the sales verbs share. */
+#define SALES_HELP_WRITE                                                                           \
+    "Each run sends a new idempotency key (retries of a lost request apply once); give\n"          \
+    "--idempotency-key to make running the command again a no-op. Money is decimal text\n"         \
+    "(1234.50, at most 2 decimals); dates are YYYY-MM-DD; times are RFC 3339 (UTC when no\n"       \
+    "offset is given) or relative (+2h, +30m, +1d, -1d)."
+#define SALES_HELP_LIST                                                                            \
+    "Prints one page (--limit, default 50) and the --page-token of the next; --all follows\n"      \
+    "the pages to the end. -o json prints the reply as in sales.proto."
 
 static const crmctl_verb_t s_verbs[] = {
     {"status", crmctl_status, "[--service NAME]...",
@@ -62,6 +74,105 @@ static const crmctl_verb_t s_verbs[] = {
      "Consumers that are ahead of the restored stream rewind to the new epoch's start, so\n"
      "events written after the restore are not mistaken for ones they applied already.",
      crmctl_stream_rotate_epoch_opts, 0},
+    /* Sales (sales.h): one file per entity. */
+    {"person register", crmctl_person_register,
+     "[--name N] [--email E]... [--phone P]... [--kind KIND] [--org ID] [--title T] [--country CC]"
+     " [--industry I] [--tag T]... [--owner O] [--field KEY=VALUE]...",
+     "register a person (a name or an email is enough)",
+     "Prints the person's id and whether it was registered now or already known: a known\n"
+     "email returns the existing person, whichever service registered it first.\n" SALES_HELP_WRITE,
+     crmctl_person_register_opts, 0},
+    {"person show", crmctl_person_show, "ID | --email EMAIL", "show one person", NULL,
+     crmctl_person_show_opts, 1},
+    {"person update", crmctl_person_update, "ID [--name N] [--email E]... ... [--clear FIELD]...",
+     "change some fields of a person",
+     "Only the fields given change (they form the update_mask); --clear empties "
+     "one.\n" SALES_HELP_WRITE,
+     crmctl_person_update_opts, 1},
+    {"person list", crmctl_person_list,
+     "[--kind K] [--owner O] [--tag T] [--org ID] [--query Q] [--since DATE] [--until DATE]"
+     " [--limit N] [--page-token T] [--all]",
+     "list people", SALES_HELP_LIST, crmctl_person_list_opts, 0},
+    {"org create", crmctl_org_create,
+     "--name N [--domain D] [--industry I] [--country CC] [--owner O] [--tag T]...",
+     "create an organisation", SALES_HELP_WRITE, crmctl_org_create_opts, 0},
+    {"org show", crmctl_org_show, "ID", "show an organisation and its people", NULL,
+     crmctl_org_show_opts, 1},
+    {"org list", crmctl_org_list, "[--owner O] [--query Q] [--limit N] [--page-token T] [--all]",
+     "list organisations", SALES_HELP_LIST, crmctl_org_list_opts, 0},
+    {"lead create", crmctl_lead_create,
+     "[--name N] [--email E] [--phone P] [--company C] [--source SOURCE] [--campaign ID]"
+     " [--owner O] [--notes TEXT]",
+     "record a lead", SALES_HELP_WRITE, crmctl_lead_create_opts, 0},
+    {"lead qualify", crmctl_lead_qualify, "ID [--note TEXT]", "mark a lead qualified",
+     SALES_HELP_WRITE, crmctl_lead_qualify_opts, 1},
+    {"lead convert", crmctl_lead_convert,
+     "ID [--title T] [--amount 1234.50] [--currency EUR] [--pipeline ID] [--stage NAME]"
+     " [--no-deal]",
+     "turn a lead into a person, an organisation and a deal",
+     "The person is found by the lead's email or created; the organisation is found by the\n"
+     "lead's company name or created; the deal opens in the default pipeline's first stage\n"
+     "unless --pipeline or --stage say otherwise. Prints the three ids.\n" SALES_HELP_WRITE,
+     crmctl_lead_convert_opts, 1},
+    {"lead disqualify", crmctl_lead_disqualify, "ID --reason TEXT", "close a lead as not a fit",
+     SALES_HELP_WRITE, crmctl_lead_disqualify_opts, 1},
+    {"lead list", crmctl_lead_list,
+     "[--status S] [--owner O] [--source S] [--campaign ID] [--limit N] [--page-token T] [--all]",
+     "list leads", SALES_HELP_LIST, crmctl_lead_list_opts, 0},
+    {"pipeline create", crmctl_pipeline_create, "--name N --stage NAME:PROBABILITY...",
+     "create a pipeline of ordered stages", SALES_HELP_WRITE, crmctl_pipeline_create_opts, 0},
+    {"pipeline list", crmctl_pipeline_list, "", "list pipelines and their stages", NULL,
+     crmctl_pipeline_list_opts, 0},
+    {"deal create", crmctl_deal_create,
+     "--title T --person ID [--org ID] [--pipeline ID] [--stage S] [--amount 1234.50]"
+     " [--currency EUR] [--probability P] [--close YYYY-MM-DD] [--owner O] [--next-step TEXT]",
+     "open a deal", SALES_HELP_WRITE, crmctl_deal_create_opts, 0},
+    {"deal stage", crmctl_deal_stage, "ID STAGE [--probability P] [--next-step TEXT]",
+     "move a deal to another stage of its pipeline", SALES_HELP_WRITE, crmctl_deal_stage_opts, 2},
+    {"deal win", crmctl_deal_win, "ID", "close a deal as won", SALES_HELP_WRITE,
+     crmctl_deal_win_opts, 1},
+    {"deal lose", crmctl_deal_lose, "ID --reason TEXT", "close a deal as lost", SALES_HELP_WRITE,
+     crmctl_deal_lose_opts, 1},
+    {"deal show", crmctl_deal_show, "ID", "show a deal and its stage history", NULL,
+     crmctl_deal_show_opts, 1},
+    {"deal list", crmctl_deal_list,
+     "[--owner O] [--pipeline ID] [--stage S] [--status open|won|lost] [--person ID]"
+     " [--close-from DATE] [--close-to DATE] [--limit N] [--page-token T] [--all]",
+     "list deals", SALES_HELP_LIST, crmctl_deal_list_opts, 0},
+    {"order create", crmctl_order_create,
+     "--person ID [--org ID] [--deal ID] --item CODE:NAME:QTY:PRICE... [--currency EUR]"
+     " [--at DATE] | --json '{\"order\": {...}}'",
+     "record what a customer bought",
+     "Item names cannot hold commas on the command line (repeated options are joined with\n"
+     "commas); give such an order whole with --json, as a CreateOrderRequest.\n" SALES_HELP_WRITE,
+     crmctl_order_create_opts, 0},
+    {"order list", crmctl_order_list,
+     "[--person ID] [--org ID] [--since DATE] [--until DATE] [--limit N] [--page-token T] [--all]",
+     "list orders (purchase history)", SALES_HELP_LIST, crmctl_order_list_opts, 0},
+    {"activity log", crmctl_activity_log,
+     "--kind KIND --person ID [--deal ID] --subject S [--body B] [--outcome O] [--next-action A]"
+     " [--next-due WHEN] [--owner O]",
+     "record a call, meeting, email, note ... that happened", SALES_HELP_WRITE,
+     crmctl_activity_log_opts, 0},
+    {"activity schedule", crmctl_activity_schedule,
+     "--kind KIND --person ID [--deal ID] --subject S --due WHEN [--owner O] ...",
+     "schedule an activity that falls due later", SALES_HELP_WRITE, crmctl_activity_schedule_opts,
+     0},
+    {"activity complete", crmctl_activity_complete,
+     "ID [--outcome O] [--next-action A] [--next-due WHEN]", "close a scheduled activity",
+     SALES_HELP_WRITE, crmctl_activity_complete_opts, 1},
+    {"activity list", crmctl_activity_list,
+     "[--owner O] [--person ID] [--deal ID] [--status scheduled|done] [--due WHEN] [--overdue]"
+     " [--limit N] [--page-token T] [--all]",
+     "list activities", SALES_HELP_LIST, crmctl_activity_list_opts, 0},
+    {"demo load", crmctl_demo_load, "[--service NAME]",
+     "load a small demo data set into sales (idempotent)",
+     "About 20 people of several kinds in 6 organisations, a Renewals pipeline beside the\n"
+     "default one, deals in various stages, a year of orders, activities (some overdue, some\n"
+     "due in the coming days) and leads. Every change has a fixed idempotency key\n"
+     "(demo-<n>) and the dates are anchored to the first load, so loading again changes\n"
+     "nothing. All names are fictional.",
+     crmctl_demo_load_opts, 0},
     {"help", s_help, "[VERB]", "show the help of crmctl or of one verb", NULL, s_no_opts, -1},
     {NULL, NULL, NULL, NULL, NULL, NULL, 0},
 };

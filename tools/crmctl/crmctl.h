@@ -206,4 +206,42 @@ extern const crmctl_opt_t crmctl_deadletter_retry_opts[];
 int crmctl_stream_rotate_epoch(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
 
+/* The sales verbs ("person register" is crmctl_person_register with
+ * crmctl_person_register_opts); each is a table in sales.h's terms, in
+ * person.c, org.c, lead.c, pipeline.c, deal.c, order.c and activity.c. */
+#define CRMCTL_SALES_VERBS(X)                                                                      \
+    X(person_register)                                                                             \
+    X(person_show)                                                                                 \
+    X(person_update)                                                                               \
+    X(person_list)                                                                                 \
+    X(org_create)                                                                                  \
+    X(org_show)                                                                                    \
+    X(org_list)                                                                                    \
+    X(lead_create)                                                                                 \
+    X(lead_qualify)                                                                                \
+    X(lead_convert)                                                                                \
+    X(lead_disqualify)                                                                             \
+    X(lead_list)                                                                                   \
+    X(pipeline_create)                                                                             \
+    X(pipeline_list)                                                                               \
+    X(deal_create)                                                                                 \
+    X(deal_stage)                                                                                  \
+    X(deal_win)                                                                                    \
+    X(deal_lose)                                                                                   \
+    X(deal_show)                                                                                   \
+    X(deal_list)                                                                                   \
+    X(order_create)                                                                                \
+    X(order_list)                                                                                  \
+    X(activity_log)                                                                                \
+    X(activity_schedule)                                                                           \
+    X(activity_complete)                                                                           \
+    X(activity_list)
+#define CRMCTL_DECLARE_VERB(name)                                                                  \
+    int crmctl_##name(crmctl_t *ctl, const crmctl_args_t *args);                                   \
+    extern const crmctl_opt_t crmctl_##name##_opts[];
+CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
+
+/* demo.c: a demo data set through the sales verbs. */
+CRMCTL_DECLARE_VERB(demo_load)
+
 #endif

@@ -1,0 +1,79 @@
+/* events.h: protobuf in and out for sales.
+ *
+ * The store returns each record as one JSON object whose keys are the
+ * field names of its crm.v1 message (see store.h); sales_msg_from_json
+ * turns that into the message, so the mapping from columns to fields is
+ * written once per record, in SQL. The emitters wrap a payload in an
+ * Event of the right type and subject (the customer id when there is one).
+ *
+ * Memory: every message built here lives in the work's arena (never free
+ * it, never pass it to *_free_unpacked); it is valid until the work ends. */
+#ifndef SALES_EVENTS_H
+#define SALES_EVENTS_H
+
+#include <crm/service.h>
+
+#include "crm/v1/sales.pb-c.h"
+
+/* Builds a message of type `d` from a JSON object (text). Unknown keys and
+ * nulls are skipped; repeated fields come from arrays, nested messages from
+ * objects, 64-bit integers from numbers or strings, enums from numbers.
+ * Returns NULL on malformed JSON or when out of memory. */
+void *sales_msg_from_json(crm_work_t *w, const ProtobufCMessageDescriptor *d, const char *text);
+
+#define SALES_PERSON(w, t)                                                                         \
+    ((Crm__V1__Person *)sales_msg_from_json((w), &crm__v1__person__descriptor, (t)))
+#define SALES_ORG(w, t)                                                                            \
+    ((Crm__V1__Organization *)sales_msg_from_json((w), &crm__v1__organization__descriptor, (t)))
+#define SALES_LEAD(w, t)                                                                           \
+    ((Crm__V1__Lead *)sales_msg_from_json((w), &crm__v1__lead__descriptor, (t)))
+#define SALES_PIPELINE(w, t)                                                                       \
+    ((Crm__V1__Pipeline *)sales_msg_from_json((w), &crm__v1__pipeline__descriptor, (t)))
+#define SALES_DEAL(w, t)                                                                           \
+    ((Crm__V1__Deal *)sales_msg_from_json((w), &crm__v1__deal__descriptor, (t)))
+#define SALES_ORDER(w, t)                                                                          \
+    ((Crm__V1__Order *)sales_msg_from_json((w), &crm__v1__order__descriptor, (t)))
+#define SALES_ACTIVITY(w, t)                                                                       \
+    ((Crm__V1__Activity *)sales_msg_from_json((w), &crm__v1__activity__descriptor, (t)))
+
+/* Event types sales publishes (docs/events.md, "Event catalogue"). */
+#define SALES_EV_PERSON_REGISTERED "crm.sales.person.registered.v1"
+#define SALES_EV_PERSON_UPDATED "crm.sales.person.updated.v1"
+#define SALES_EV_ORG_CREATED "crm.sales.organization.created.v1"
+#define SALES_EV_LEAD_CREATED "crm.sales.lead.created.v1"
+#define SALES_EV_LEAD_QUALIFIED "crm.sales.lead.qualified.v1"
+#define SALES_EV_LEAD_CONVERTED "crm.sales.lead.converted.v1"
+#define SALES_EV_LEAD_DISQUALIFIED "crm.sales.lead.disqualified.v1"
+#define SALES_EV_PIPELINE_CREATED "crm.sales.pipeline.created.v1"
+#define SALES_EV_DEAL_CREATED "crm.sales.deal.created.v1"
+#define SALES_EV_DEAL_STAGE_CHANGED "crm.sales.deal.stage_changed.v1"
+#define SALES_EV_DEAL_WON "crm.sales.deal.won.v1"
+#define SALES_EV_DEAL_LOST "crm.sales.deal.lost.v1"
+#define SALES_EV_ORDER_PLACED "crm.sales.order.placed.v1"
+#define SALES_EV_ACTIVITY_SCHEDULED "crm.sales.activity.scheduled.v1"
+#define SALES_EV_ACTIVITY_COMPLETED "crm.sales.activity.completed.v1"
+#define SALES_EV_ACTIVITY_DUE "crm.sales.activity.due.v1"
+#define SALES_EV_NOTE_ADDED "crm.sales.note.added.v1"
+
+/* Emitters: 0, or negative with the work already failed (crm_work_emit). */
+int sales_emit_person_registered(crm_work_t *w, Crm__V1__Person *p);
+/* `changed` is a set of SALES_PF_* bits (rules.h). */
+int sales_emit_person_updated(crm_work_t *w, Crm__V1__Person *p, unsigned changed);
+int sales_emit_org_created(crm_work_t *w, Crm__V1__Organization *o);
+int sales_emit_lead_created(crm_work_t *w, Crm__V1__Lead *l);
+int sales_emit_lead_qualified(crm_work_t *w, Crm__V1__Lead *l);
+int sales_emit_lead_converted(crm_work_t *w, Crm__V1__Lead *l);
+int sales_emit_lead_disqualified(crm_work_t *w, Crm__V1__Lead *l);
+int sales_emit_pipeline_created(crm_work_t *w, Crm__V1__Pipeline *p);
+int sales_emit_deal_created(crm_work_t *w, Crm__V1__Deal *d);
+int sales_emit_deal_stage_changed(crm_work_t *w, Crm__V1__Deal *d, const char *from,
+                                  const char *to);
+int sales_emit_deal_won(crm_work_t *w, Crm__V1__Deal *d);
+int sales_emit_deal_lost(crm_work_t *w, Crm__V1__Deal *d);
+int sales_emit_order_placed(crm_work_t *w, Crm__V1__Order *o);
+int sales_emit_activity_scheduled(crm_work_t *w, Crm__V1__Activity *a);
+int sales_emit_activity_completed(crm_work_t *w, Crm__V1__Activity *a);
+int sales_emit_activity_due(crm_work_t *w, Crm__V1__Activity *a);
+int sales_emit_note_added(crm_work_t *w, Crm__V1__Activity *a);
+
+#endif

@@ -1,0 +1,146 @@
+/* crm-sales: people and organisations, leads, pipelines and deals, orders
+ * and activities (issue #3). This file is wiring only: the settings table,
+ * the service definition, and the due-scan timer started in on_start. The
+ * rules are in handlers.c and rules.c, the SQL in store.c. */
+#include "sales.h"
+
+#include "rules.h"
+
+#include <crm/log.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const crm_migration_t sales_migrations[];
+
+static const crm_conf_def_t s_config[] = {
+    {"SALES_DUE_SCAN_MS", CRM_CONF_INT, "1000",
+     "how often scheduled activities are checked for falling due (ms)", 0, 10, 3600000},
+    {"SALES_LEAD_OWNERS", CRM_CONF_STR, "",
+     "owners of leads from campaign responses, comma-separated, assigned round-robin", 0, 0, 0},
+    {"SALES_FOLLOWUP_HOURS", CRM_CONF_INT, "24",
+     "hours until the follow-up task of a churn risk or complaint falls due", 0, 0, 8760},
+    {"SALES_DEFAULT_CURRENCY", CRM_CONF_STR, "EUR",
+     "currency of deals and orders that name none (ISO 4217)", 0, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0, 0},
+};
+
+/* Splits a comma list into trimmed, non-empty owned strings. */
+static int s_split_owners(sales_t *ctx, const char *list)
+{
+    char *copy = strdup(list ? list : ""), *save = NULL;
+    if (!copy)
+        return -ENOMEM;
+    size_t cap = 1;
+    for (const char *c = copy; *c; c++)
+        cap += *c == ',';
+    ctx->lead_owners = calloc(cap, sizeof *ctx->lead_owners);
+    if (!ctx->lead_owners) {
+        free(copy);
+        return -ENOMEM;
+    }
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        const char *s;
+        size_t n = sales_trim(t, &s);
+        if (n == 0)
+            continue;
+        if (!(ctx->lead_owners[ctx->n_lead_owners] = strndup(s, n))) {
+            free(copy);
+            return -ENOMEM;
+        }
+        ctx->n_lead_owners++;
+    }
+    free(copy);
+    return 0;
+}
+
+static void s_due_done(crm_service_t *svc, int status, void *arg);
+
+static void s_due_submit(sales_t *ctx)
+{
+    if (ctx->due_running)
+        return;
+    ctx->due_full = 0;
+    if (crm_service_submit(ctx->svc, "sales.activity.due_scan", sales_due_scan, ctx, s_due_done) ==
+        0)
+        ctx->due_running = 1;
+}
+
+static void s_due_done(crm_service_t *svc, int status, void *arg)
+{
+    sales_t *ctx = arg;
+    ctx->due_running = 0;
+    /* A full batch: there may be more due right now. */
+    if (status == 0 && ctx->due_full)
+        s_due_submit(ctx);
+}
+
+static void s_on_due_timer(uv_timer_t *t)
+{
+    s_due_submit(t->data);
+}
+
+/* The context has static storage because on_start is the first place that
+ * sees the service; it outlives the loop, so no work or timer callback can
+ * see it freed. main() frees what it owns after the service returns. */
+static sales_t s_sales;
+
+static int s_on_start(crm_service_t *svc)
+{
+    sales_t *ctx = &s_sales;
+    const crm_config_t *cfg = crm_service_config(svc);
+    sales_err_t e;
+    ctx->svc = svc;
+    ctx->followup_us = crm_config_int(cfg, "SALES_FOLLOWUP_HOURS") * 3600LL * 1000000LL;
+    if (sales_check_currency(crm_config_str(cfg, "SALES_DEFAULT_CURRENCY"), ctx->currency,
+                             "SALES_DEFAULT_CURRENCY", &e) < 0 ||
+        !ctx->currency[0]) {
+        crm_error("config.invalid", "SALES_DEFAULT_CURRENCY: %s: %s", e.message, e.detail);
+        return -1;
+    }
+    if (s_split_owners(ctx, crm_config_str(cfg, "SALES_LEAD_OWNERS")) < 0) {
+        crm_error("service.start", "out of memory");
+        return -1;
+    }
+    crm_service_set_user(svc, ctx);
+    uv_timer_init(crm_service_loop(svc), &ctx->due_timer);
+    ctx->due_timer.data = ctx;
+    ctx->due_timer_live = 1;
+    uint64_t ms = (uint64_t)crm_config_int(cfg, "SALES_DUE_SCAN_MS");
+    uv_timer_start(&ctx->due_timer, s_on_due_timer, ms, ms);
+    crm_info("sales.start", "%zu lead owners; due scan every %llu ms; follow-ups after %lld h",
+             ctx->n_lead_owners, (unsigned long long)ms,
+             (long long)crm_config_int(cfg, "SALES_FOLLOWUP_HOURS"));
+    return 0;
+}
+
+static void s_on_stop(crm_service_t *svc)
+{
+    sales_t *ctx = &s_sales;
+    if (ctx->due_timer_live) {
+        uv_timer_stop(&ctx->due_timer);
+        uv_close((uv_handle_t *)&ctx->due_timer, NULL);
+        ctx->due_timer_live = 0;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    crm_service_def_t def = {
+        .name = "sales",
+        .default_bind = "tcp://127.0.0.1:7410",
+        .default_http_port = 9410,
+        .commands = sales_commands,
+        .consumers = sales_consumers,
+        .migrations = sales_migrations,
+        .config = s_config,
+        .on_start = s_on_start,
+        .on_stop = s_on_stop,
+    };
+    int rc = crm_service_main(&def, argc, argv);
+    for (size_t i = 0; i < s_sales.n_lead_owners; i++)
+        free(s_sales.lead_owners[i]);
+    free(s_sales.lead_owners);
+    return rc;
+}

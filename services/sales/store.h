@@ -1,0 +1,216 @@
+/* store.h: all of sales' SQL, as statements run in a work's transaction.
+ *
+ * Each function issues one statement through crm_work_query (reads) or
+ * crm_work_exec (writes) with its values as out-of-line parameters, and
+ * calls `cb` with the result; it returns 0 or a negative error (the work is
+ * then already failed). Input messages are the handler's normalised values
+ * (validated by rules.c first); empty strings mean "not given".
+ *
+ * Records come back as JSON text whose keys are the field names of their
+ * crm.v1 message, for sales_msg_from_json (events.h). Result layouts are
+ * given per function as "col: meaning". List statements return one row per
+ * record, (json, created_us, id), ordered by (created_at, id), at most
+ * page_size + 1 rows so the caller knows whether there is a next page. */
+#ifndef SALES_STORE_H
+#define SALES_STORE_H
+
+#include <crm/service.h>
+#include <stdint.h>
+
+#include "crm/v1/sales.pb-c.h"
+
+/* Keyset position of a list: the page token, parsed (us 0 = first page). */
+typedef struct {
+    int64_t after_us;
+    const char *after_id;
+    int limit; /* page_size + 1 */
+} sales_page_t;
+
+/* ---- people ------------------------------------------------------------- */
+
+/* 0: the oldest person having any of `emails` (JSON) or NULL;
+ * 1: whether organisation `org_id` exists (true when org_id is ""). */
+int sales_store_person_lookup(crm_work_t *w, char *const *emails, size_t n_emails,
+                              const char *org_id, crm_work_cb cb);
+
+/* Inserts p (id set by the caller), stamping the fields `changed` with
+ * (version_us, source); registered_by = source. When the id exists the row
+ * is left as it is. 0: the person (JSON); 1: true if it was inserted. */
+int sales_store_person_insert(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
+                              int64_t version_us, const char *source, crm_work_cb cb);
+
+/* The person by id, else by email (either may be ""). 0: JSON; no row when
+ * unknown. */
+int sales_store_person_get(crm_work_t *w, const char *id, const char *email, crm_work_cb cb);
+
+/* Locks person `id` for an update. 0: the person (JSON); 1: the id of
+ * another person having one of `emails`, or NULL; 2: whether `org_id`
+ * exists (true when ""). No row when the person is unknown. */
+int sales_store_person_lock(crm_work_t *w, const char *id, char *const *emails, size_t n_emails,
+                            const char *org_id, crm_work_cb cb);
+
+/* Applies the fields `changed` of p to person p->id, each only where
+ * (version_us, source) is newer than the field's version (last writer
+ * wins per field). 0: the person after the change (JSON). */
+int sales_store_person_update(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
+                              int64_t version_us, const char *source, crm_work_cb cb);
+
+/* The same, creating the person when its id is unknown (registered_by =
+ * source, created at created_us or now): how people registered by other
+ * services reach sales' records. No result columns are needed. */
+int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
+                             int64_t version_us, const char *source, int64_t created_us,
+                             crm_work_cb cb);
+
+int sales_store_person_list(crm_work_t *w, const Crm__V1__ListPeopleRequest *rq,
+                            const sales_page_t *page, crm_work_cb cb);
+
+/* ---- organisations -------------------------------------------------------- */
+
+/* 0: the organisation named `name` (case-insensitively), JSON; no row when
+ * there is none. */
+int sales_store_org_by_name(crm_work_t *w, const char *name, crm_work_cb cb);
+
+/* Inserts o (id set by the caller). 0: JSON. */
+int sales_store_org_insert(crm_work_t *w, const Crm__V1__Organization *o, crm_work_cb cb);
+
+/* 0: an OrganizationReply (JSON): the organisation and its people (at most
+ * 500, by name). No row when unknown. */
+int sales_store_org_show(crm_work_t *w, const char *id, crm_work_cb cb);
+
+int sales_store_org_list(crm_work_t *w, const Crm__V1__ListOrganizationsRequest *rq,
+                         const sales_page_t *page, crm_work_cb cb);
+
+/* ---- leads ---------------------------------------------------------------- */
+
+/* Inserts l (id, status set by the caller). When l->person_id is "" and a
+ * person has l->email, the lead is linked to that person. 0: JSON. */
+int sales_store_lead_insert(crm_work_t *w, const Crm__V1__Lead *l, crm_work_cb cb);
+
+/* Locks lead `id`. 0: JSON; no row when unknown. */
+int sales_store_lead_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+
+/* Sets the status of lead `id` and, when not NULL, its qualification or
+ * disqualify reason. 0: JSON. */
+int sales_store_lead_status(crm_work_t *w, const char *id, int status, const char *qualification,
+                            const char *reason, crm_work_cb cb);
+
+/* Marks lead `id` converted and links its ids ("" = none). 0: JSON. */
+int sales_store_lead_converted(crm_work_t *w, const char *id, const char *person_id,
+                               const char *org_id, const char *deal_id, crm_work_cb cb);
+
+/* What converting a lead needs to know. 0: the person with id `person_id`,
+ * else the oldest with `email` (JSON or NULL); 1: the organisation named
+ * `company` (JSON or NULL); 2: pipeline `pipeline_id`, or the default one
+ * when "" (JSON with stages, or NULL). */
+int sales_store_convert_context(crm_work_t *w, const char *person_id, const char *email,
+                                const char *company, const char *pipeline_id, crm_work_cb cb);
+
+int sales_store_lead_list(crm_work_t *w, const Crm__V1__ListLeadsRequest *rq,
+                          const sales_page_t *page, crm_work_cb cb);
+
+/* What a campaign response needs to know. 0: whether an open (NEW or
+ * QUALIFIED) lead exists for this campaign and `email` (or, without an
+ * email, `customer_id`); 1: how many campaign leads exist (round-robin
+ * owner); 2: name and 3: first email of person `customer_id`, or NULL. */
+int sales_store_intent_context(crm_work_t *w, const char *email, const char *customer_id,
+                               const char *campaign_id, crm_work_cb cb);
+
+/* ---- pipelines -------------------------------------------------------------- */
+
+/* 0: the id of the pipeline named `name` (case-insensitively); no row when
+ * there is none. */
+int sales_store_pipeline_by_name(crm_work_t *w, const char *name, crm_work_cb cb);
+
+/* Clears the default flag of the current default pipeline. */
+int sales_store_pipeline_undefault(crm_work_t *w, crm_work_cb cb);
+
+/* Inserts p with its stages in order (id set by the caller). 0: JSON. */
+int sales_store_pipeline_insert(crm_work_t *w, const Crm__V1__Pipeline *p, crm_work_cb cb);
+
+/* 0: JSON of every pipeline, the default first, then by creation. */
+int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb);
+
+/* ---- deals -------------------------------------------------------------------- */
+
+/* What creating a deal needs to know. 0: whether person `person_id`
+ * exists; 1: whether organisation `org_id` exists; 2: pipeline
+ * `pipeline_id` or the default one when "" (JSON or NULL); 3: whether lead
+ * `lead_id` exists. Empty ids count as existing. */
+int sales_store_deal_context(crm_work_t *w, const char *person_id, const char *org_id,
+                             const char *pipeline_id, const char *lead_id, crm_work_cb cb);
+
+/* Inserts d (id, stage, probability, status set by the caller) and its
+ * first stage history entry. 0: JSON. */
+int sales_store_deal_insert(crm_work_t *w, const Crm__V1__Deal *d, const char *actor,
+                            crm_work_cb cb);
+
+/* Locks deal `id`. 0: the deal (JSON); 1: its pipeline (JSON with stages).
+ * No row when unknown. */
+int sales_store_deal_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+
+/* Moves deal `id` from stage `from` to `to` with `probability`, sets
+ * next_step unless NULL, and records the move. 0: JSON. */
+int sales_store_deal_move(crm_work_t *w, const char *id, const char *from, const char *to,
+                          int probability, const char *next_step, const char *actor,
+                          crm_work_cb cb);
+
+/* Closes deal `id`: won (probability 100) or lost with `reason`
+ * (probability 0). 0: JSON. */
+int sales_store_deal_close(crm_work_t *w, const char *id, int won, const char *reason,
+                           crm_work_cb cb);
+
+/* 0: a DealReply (JSON): the deal and its stage history, oldest first.
+ * No row when unknown. */
+int sales_store_deal_show(crm_work_t *w, const char *id, crm_work_cb cb);
+
+int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
+                          const sales_page_t *page, crm_work_cb cb);
+
+/* 0: the open deal of person `person_id` changed last (JSON); no row when
+ * the person has no open deal. */
+int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb);
+
+/* ---- orders --------------------------------------------------------------------- */
+
+/* 0, 1, 2: whether person, organisation and deal exist ("" counts as
+ * existing). */
+int sales_store_order_context(crm_work_t *w, const char *person_id, const char *org_id,
+                              const char *deal_id, crm_work_cb cb);
+
+/* Inserts o with its items (id, total set by the caller; ordered_at_us 0 =
+ * now). 0: JSON. */
+int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb cb);
+
+/* Orders filtered by person, organisation and ordered_at range. */
+int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
+                           const sales_page_t *page, crm_work_cb cb);
+
+/* ---- activities -------------------------------------------------------------------- */
+
+/* 0: whether person `person_id` exists; 1: whether deal `deal_id` exists;
+ * 2: the deal's person id or NULL. */
+int sales_store_activity_context(crm_work_t *w, const char *person_id, const char *deal_id,
+                                 crm_work_cb cb);
+
+/* Inserts a (id, status set by the caller; a done activity is completed
+ * now; a scheduled one falls due at due_at_us, or `due_in_us` from now
+ * when due_at_us is 0). 0: JSON. */
+int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64_t due_in_us,
+                                crm_work_cb cb);
+
+/* Locks activity `id`. 0: JSON; no row when unknown. */
+int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+
+/* Marks activity `id` done now with its outcome and next action. 0: JSON. */
+int sales_store_activity_complete(crm_work_t *w, const Crm__V1__CompleteActivityRequest *rq,
+                                  crm_work_cb cb);
+
+int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesRequest *rq,
+                              const sales_page_t *page, crm_work_cb cb);
+
+/* Marks up to `limit` scheduled activities that have fallen due (and were
+ * not announced yet) as announced. One row each, 0: JSON. */
+int sales_store_activity_due(crm_work_t *w, int limit, crm_work_cb cb);
+
+#endif

@@ -1,0 +1,273 @@
+/* values.c: money, dates and instants as people type them on a command
+ * line, to and from what sales.proto carries (minor units, "YYYY-MM-DD",
+ * microseconds UTC).
+ *
+ * Money never goes through floating point: "0.1" is exactly 10 cents. Dates
+ * are checked against the calendar ("2026-02-30" is refused) with integer
+ * day arithmetic, so results do not depend on the local time zone. */
+#include "sales.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define US_PER_SEC INT64_C(1000000)
+#define US_PER_DAY (86400 * US_PER_SEC)
+
+/* ---- money ------------------------------------------------------------ */
+
+int sales_money_parse(const char *text, int64_t *minor, const char **why)
+{
+    const char *p = text;
+    int64_t units = 0;
+    if (*p == '-') {
+        *why = "amounts cannot be negative";
+        return -1;
+    }
+    if (!isdigit((unsigned char)*p)) {
+        *why = "expected an amount such as 1234.50";
+        return -1;
+    }
+    for (; isdigit((unsigned char)*p); p++) {
+        if (units > (INT64_MAX - 9) / 10) {
+            *why = "the amount is too large";
+            return -1;
+        }
+        units = units * 10 + (*p - '0');
+    }
+    int64_t cents = 0;
+    if (*p == '.') {
+        p++;
+        int decimals = 0;
+        for (; isdigit((unsigned char)*p); p++, decimals++) {
+            if (decimals == 2) {
+                *why = "at most 2 decimals are allowed";
+                return -1;
+            }
+            cents = cents * 10 + (*p - '0');
+        }
+        if (decimals == 0) {
+            *why = "expected digits after the decimal point";
+            return -1;
+        }
+        if (decimals == 1)
+            cents *= 10;
+    }
+    if (*p) {
+        *why = "expected an amount such as 1234.50 (digits, a point, at most 2 decimals)";
+        return -1;
+    }
+    if (units > (INT64_MAX - cents) / 100) {
+        *why = "the amount is too large";
+        return -1;
+    }
+    *minor = units * 100 + cents;
+    return 0;
+}
+
+char *sales_money_format(int64_t minor, char *buf, size_t len)
+{
+    /* Negative amounts only come from a service; print them faithfully. */
+    uint64_t abs = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    snprintf(buf, len, "%s%llu.%02llu", minor < 0 ? "-" : "", (unsigned long long)(abs / 100),
+             (unsigned long long)(abs % 100));
+    return buf;
+}
+
+/* ---- dates ------------------------------------------------------------ */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static int64_t s_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int s_days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Reads exactly n digits at *p. */
+static int s_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+/* "YYYY-MM-DD" at *p, advancing it. */
+static int s_date_at(const char **p, int64_t *days, const char **why)
+{
+    int y, m, d;
+    if (s_digits(p, 4, &y) < 0 || *(*p)++ != '-' || s_digits(p, 2, &m) < 0 || *(*p)++ != '-' ||
+        s_digits(p, 2, &d) < 0) {
+        *why = "expected a date as YYYY-MM-DD";
+        return -1;
+    }
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > s_days_in_month(y, m)) {
+        *why = "no such day in the calendar";
+        return -1;
+    }
+    *days = s_days_from_civil(y, m, d);
+    return 0;
+}
+
+int sales_date_parse(const char *text, int64_t *days, const char **why)
+{
+    const char *p = text;
+    if (s_date_at(&p, days, why) < 0)
+        return -1;
+    if (*p) {
+        *why = "expected a date as YYYY-MM-DD";
+        return -1;
+    }
+    return 0;
+}
+
+char *sales_date_format(int64_t days, char *buf, size_t len)
+{
+    /* H. Hinnant's civil_from_days. */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t y = yoe + era * 400 + (m <= 2);
+    snprintf(buf, len, "%04lld-%02d-%02d", (long long)y, m, d);
+    return buf;
+}
+
+/* ---- instants ----------------------------------------------------------- */
+
+/* "+2h", "-30m", "+1d": an offset from now. */
+static int s_relative(const char *text, int64_t now_us, int64_t *us, const char **why)
+{
+    const char *p = text + 1;
+    int64_t n = 0;
+    if (!isdigit((unsigned char)*p))
+        goto bad;
+    for (; isdigit((unsigned char)*p); p++) {
+        if (n > 1000000000)
+            goto bad;
+        n = n * 10 + (*p - '0');
+    }
+    int64_t unit;
+    switch (*p) {
+    case 's':
+        unit = US_PER_SEC;
+        break;
+    case 'm':
+        unit = 60 * US_PER_SEC;
+        break;
+    case 'h':
+        unit = 3600 * US_PER_SEC;
+        break;
+    case 'd':
+        unit = US_PER_DAY;
+        break;
+    case 'w':
+        unit = 7 * US_PER_DAY;
+        break;
+    default:
+        goto bad;
+    }
+    if (p[1] || n > 100000 * US_PER_DAY / unit)
+        goto bad;
+    *us = now_us + (text[0] == '-' ? -n : n) * unit;
+    return 0;
+bad:
+    *why = "expected an offset from now such as +2h, +30m, +1d, +1w or -1d";
+    return -1;
+}
+
+int sales_time_parse(const char *text, int64_t now_us, int end_of_day, int64_t *us,
+                     const char **why)
+{
+    if (text[0] == '+' || text[0] == '-')
+        return s_relative(text, now_us, us, why);
+    const char *p = text;
+    int64_t days;
+    if (s_date_at(&p, &days, why) < 0) {
+        *why = "expected a date-time such as 2026-11-23T09:00:00Z, a date, or +2h";
+        return -1;
+    }
+    if (!*p) {
+        *us = days * US_PER_DAY + (end_of_day ? US_PER_DAY - 1 : 0);
+        return 0;
+    }
+    int hh, mm, ss = 0;
+    int64_t frac = 0;
+    if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, s_digits(&p, 2, &hh) < 0) || *p++ != ':' ||
+        s_digits(&p, 2, &mm) < 0)
+        goto bad;
+    if (*p == ':') {
+        p++;
+        if (s_digits(&p, 2, &ss) < 0)
+            goto bad;
+        if (*p == '.') {
+            int n = 0;
+            for (p++; isdigit((unsigned char)*p); p++, n++)
+                if (n < 6)
+                    frac = frac * 10 + (*p - '0');
+            if (n == 0)
+                goto bad;
+            for (; n < 6; n++)
+                frac *= 10;
+        }
+    }
+    if (hh > 23 || mm > 59 || ss > 60) {
+        *why = "no such time of day";
+        return -1;
+    }
+    int64_t offset_s = 0; /* no zone: UTC */
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om;
+        if (s_digits(&p, 2, &oh) < 0 || *p++ != ':' || s_digits(&p, 2, &om) < 0 || oh > 23 ||
+            om > 59)
+            goto bad;
+        offset_s = sign * (oh * 3600 + om * 60);
+    }
+    if (*p)
+        goto bad;
+    if (ss == 60)
+        ss = 59; /* a leap second reads as the second before it */
+    *us = (days * 86400 + hh * 3600 + mm * 60 + ss - offset_s) * US_PER_SEC + frac;
+    return 0;
+bad:
+    *why = "expected a date-time such as 2026-11-23T09:00:00Z (RFC 3339), a date, or +2h";
+    return -1;
+}
+
+char *sales_time_format(int64_t us, char *buf, size_t len)
+{
+    int64_t s = us / US_PER_SEC - (us % US_PER_SEC < 0);
+    int64_t days = s / 86400 - (s % 86400 < 0);
+    int64_t sod = s - days * 86400;
+    char date[24];
+    sales_date_format(days, date, sizeof date);
+    if (sod % 60)
+        snprintf(buf, len, "%sT%02d:%02d:%02dZ", date, (int)(sod / 3600), (int)(sod / 60 % 60),
+                 (int)(sod % 60));
+    else
+        snprintf(buf, len, "%sT%02d:%02dZ", date, (int)(sod / 3600), (int)(sod / 60 % 60));
+    return buf;
+}
