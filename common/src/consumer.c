@@ -547,9 +547,10 @@ static void s_on_timer(uv_timer_t *t)
                 /* The peer may be down or the reply lost: ask again. Say so
                  * once per outage, not on every attempt. */
                 if (p->replay_timeouts++ == 0)
-                    crm_warn("consumer.replay", "%s: source %s does not answer replay requests;"
-                             " retrying every %d s", c->def->name, p->source,
-                             CRM_REPLAY_TIMEOUT_US / 1000000);
+                    crm_warn("consumer.replay",
+                             "%s: source %s does not answer replay requests;"
+                             " retrying every %d s",
+                             c->def->name, p->source, CRM_REPLAY_TIMEOUT_US / 1000000);
                 s_replay(c, p);
             }
         }

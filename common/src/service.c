@@ -438,9 +438,8 @@ static void s_cmd_replay(crm_service_t *svc, const uint8_t *identity, size_t ile
         return;
     }
     s->rq = rq;
-    if (crm_db_query(svc->reader,
-                     s_stream_head_sql,
-                     0, NULL, NULL, NULL, 0, s_on_replay_head, s) < 0)
+    if (crm_db_query(svc->reader, s_stream_head_sql, 0, NULL, NULL, NULL, 0, s_on_replay_head, s) <
+        0)
         s_sys_fail(s, "database unavailable", NULL);
 }
 
@@ -461,9 +460,7 @@ static void s_on_info_dead(crm_db_t *db, PGresult *res, const char *error, void 
             if (!strcmp(PQgetvalue(res, r, 0), svc->consumers[i].def->name))
                 svc->consumers[i].dead_letters = crm_db_get_int(res, r, 1);
     }
-    if (crm_db_query(svc->reader,
-                     s_stream_head_sql,
-                     0, NULL, NULL, NULL, 0, s_on_info, s) < 0)
+    if (crm_db_query(svc->reader, s_stream_head_sql, 0, NULL, NULL, NULL, 0, s_on_info, s) < 0)
         s_sys_fail(s, "database unavailable", NULL);
 }
 

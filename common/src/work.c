@@ -815,8 +815,8 @@ static size_t s_values(char *sql, size_t at, size_t row, int ncols)
 
 /* Sends a multi-row INSERT of `rows` rows of 4 parameters (or nothing when
  * rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
-static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *const *v,
-                         const int *l, const int *f)
+static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *const *v, const int *l,
+                         const int *f)
 {
     if (rows > 0) {
         b->fin_cursor += rows;
