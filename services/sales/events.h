@@ -1,7 +1,7 @@
 /* events.h: protobuf in and out for sales.
  *
  * The store returns each record as one JSON object whose keys are the
- * field names of its crm.v1 message (see store.h); sales_msg_from_json
+ * field names of its crm.v1 message (see store.h); crm_work_record
  * turns that into the message, so the mapping from columns to fields is
  * written once per record, in SQL. The emitters wrap a payload in an
  * Event of the right type and subject (the customer id when there is one).
@@ -15,26 +15,17 @@
 
 #include "crm/v1/sales.pb-c.h"
 
-/* Builds a message of type `d` from a JSON object (text). Unknown keys and
- * nulls are skipped; repeated fields come from arrays, nested messages from
- * objects, 64-bit integers from numbers or strings, enums from numbers.
- * Returns NULL on malformed JSON or when out of memory. */
-void *sales_msg_from_json(crm_work_t *w, const ProtobufCMessageDescriptor *d, const char *text);
-
 #define SALES_PERSON(w, t)                                                                         \
-    ((Crm__V1__Person *)sales_msg_from_json((w), &crm__v1__person__descriptor, (t)))
+    ((Crm__V1__Person *)crm_work_record((w), &crm__v1__person__descriptor, (t)))
 #define SALES_ORG(w, t)                                                                            \
-    ((Crm__V1__Organization *)sales_msg_from_json((w), &crm__v1__organization__descriptor, (t)))
-#define SALES_LEAD(w, t)                                                                           \
-    ((Crm__V1__Lead *)sales_msg_from_json((w), &crm__v1__lead__descriptor, (t)))
+    ((Crm__V1__Organization *)crm_work_record((w), &crm__v1__organization__descriptor, (t)))
+#define SALES_LEAD(w, t) ((Crm__V1__Lead *)crm_work_record((w), &crm__v1__lead__descriptor, (t)))
 #define SALES_PIPELINE(w, t)                                                                       \
-    ((Crm__V1__Pipeline *)sales_msg_from_json((w), &crm__v1__pipeline__descriptor, (t)))
-#define SALES_DEAL(w, t)                                                                           \
-    ((Crm__V1__Deal *)sales_msg_from_json((w), &crm__v1__deal__descriptor, (t)))
-#define SALES_ORDER(w, t)                                                                          \
-    ((Crm__V1__Order *)sales_msg_from_json((w), &crm__v1__order__descriptor, (t)))
+    ((Crm__V1__Pipeline *)crm_work_record((w), &crm__v1__pipeline__descriptor, (t)))
+#define SALES_DEAL(w, t) ((Crm__V1__Deal *)crm_work_record((w), &crm__v1__deal__descriptor, (t)))
+#define SALES_ORDER(w, t) ((Crm__V1__Order *)crm_work_record((w), &crm__v1__order__descriptor, (t)))
 #define SALES_ACTIVITY(w, t)                                                                       \
-    ((Crm__V1__Activity *)sales_msg_from_json((w), &crm__v1__activity__descriptor, (t)))
+    ((Crm__V1__Activity *)crm_work_record((w), &crm__v1__activity__descriptor, (t)))
 
 /* Event types sales publishes (docs/events.md, "Event catalogue"). */
 #define SALES_EV_PERSON_REGISTERED "crm.sales.person.registered.v1"

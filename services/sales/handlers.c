@@ -81,7 +81,7 @@ static const char *s_val(const PGresult *res, int row, int col)
 /* The one record a write returned, or NULL with the work failed. */
 static void *s_returned(crm_work_t *w, PGresult *res, const ProtobufCMessageDescriptor *d)
 {
-    void *m = PQntuples(res) == 1 ? sales_msg_from_json(w, d, s_val(res, 0, 0)) : NULL;
+    void *m = PQntuples(res) == 1 ? crm_work_record(w, d, s_val(res, 0, 0)) : NULL;
     if (!m)
         s_unreadable(w);
     return m;
@@ -359,7 +359,7 @@ static int s_list_rows(crm_work_t *w, PGresult *res, const ProtobufCMessageDescr
         return -1;
     }
     for (int i = 0; i < n; i++)
-        if (!(items[i] = sales_msg_from_json(w, d, s_val(res, i, 0)))) {
+        if (!(items[i] = crm_work_record(w, d, s_val(res, i, 0)))) {
             s_unreadable(w);
             return -1;
         }

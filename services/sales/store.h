@@ -7,7 +7,7 @@
  * (validated by rules.c first); empty strings mean "not given".
  *
  * Records come back as JSON text whose keys are the field names of their
- * crm.v1 message, for sales_msg_from_json (events.h). Result layouts are
+ * crm.v1 message, for crm_work_record (events.h). Result layouts are
  * given per function as "col: meaning". List statements return one row per
  * record, (json, created_us, id), ordered by (created_at, id), at most
  * page_size + 1 rows so the caller knows whether there is a next page. */

@@ -113,6 +113,13 @@ char *crm_work_printf(crm_work_t *w, const char *fmt, ...) __attribute__((format
 void crm_work_set_data(crm_work_t *w, void *data);
 void *crm_work_data(crm_work_t *w);
 
+/* Builds a message of type `d` from a record given as a JSON object (text)
+ * keyed by the message's field names: unknown keys and nulls are skipped;
+ * repeated fields come from arrays, nested messages from objects, 64-bit
+ * integers from numbers or strings, enums from numbers. The message lives in
+ * the work's arena (never free it). NULL on malformed JSON or ENOMEM. */
+void *crm_work_record(crm_work_t *w, const ProtobufCMessageDescriptor *d, const char *text);
+
 /* Runs a statement in the work's transaction with text parameters (NULL =
  * SQL NULL) and calls cb with the result. Use _query for statements that
  * only read and _exec for statements that write: a work that fails after
@@ -128,6 +135,20 @@ int crm_work_exec(crm_work_t *w, const char *sql, int nparams, const char *const
  * (must start with "crm.<service>.") and `subject`, and the payload oneof.
  * `ev` is borrowed and serialised at once. Returns 0 or negative. */
 int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev);
+
+/* Wraps `payload` in an Event of `type_` about `subject_` (NULL = none) and
+ * emits it, returning crm_work_emit's result from the calling function.
+ * `member` names the payload's oneof field, so the compiler checks the
+ * payload's type against `case_`. */
+#define CRM_WORK_EMIT(w, type_, subject_, case_, member, payload)                                  \
+    do {                                                                                           \
+        Crm__V1__Event ev_ = CRM__V1__EVENT__INIT;                                                 \
+        ev_.type = (char *)(type_);                                                                \
+        ev_.subject = (char *)((subject_) ? (subject_) : "");                                      \
+        ev_.payload_case = (case_);                                                                \
+        ev_.member = (payload);                                                                    \
+        return crm_work_emit((w), &ev_);                                                           \
+    } while (0)
 
 /* Ends the work successfully. For a command, `reply` (may be NULL) is the
  * reply body, serialised at once; the client gets it after commit. */

@@ -1,0 +1,205 @@
+/* crm-marketing: campaigns, budgets and the expense ledger, contact
+ * preferences and consent, messages, sending, responses, attribution of
+ * orders and results (issue #4). This file is wiring only: the settings
+ * table, the service definition, and the timer that drives the send scan
+ * and the delivery pump (whose SMTP transactions run on libuv's thread
+ * pool, never on the loop). The rules are in handlers.c and rules.c, the
+ * SQL in store.c, the email adapter in smtp.c. */
+#include "marketing.h"
+
+#include "smtp.h"
+
+#include <crm/log.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const crm_migration_t marketing_migrations[];
+
+static const crm_conf_def_t s_config[] = {
+    {"MARKETING_SEND_SCAN_MS", CRM_CONF_INT, "1000",
+     "how often running campaigns, segments and pending emails are looked at (ms)", 0, 10, 3600000},
+    {"MARKETING_SMTP_URL", CRM_CONF_STR, "",
+     "SMTP relay for email, smtp://host:port (empty: emails stay pending)", 1, 0, 0},
+    {"MARKETING_MAIL_FROM", CRM_CONF_STR, "marketing@crm.invalid",
+     "sender address of campaign emails", 0, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0, 0},
+};
+
+/* The context has static storage: it outlives the loop, so no callback can
+ * see it freed. */
+static mkt_t s_mkt;
+
+/* ---- the send scan ---------------------------------------------------------- */
+
+static void s_scan_done(crm_service_t *svc, int status, void *arg);
+
+static void s_scan_submit(mkt_t *ctx)
+{
+    if (ctx->scan_running || ctx->stopping)
+        return;
+    ctx->scan_full = 0;
+    if (crm_service_submit(ctx->svc, "marketing.send.scan", mkt_send_scan, ctx, s_scan_done) == 0)
+        ctx->scan_running = 1;
+}
+
+static void s_scan_done(crm_service_t *svc, int status, void *arg)
+{
+    mkt_t *ctx = arg;
+    ctx->scan_running = 0;
+    if (status == 0 && ctx->scan_full)
+        s_scan_submit(ctx);
+}
+
+/* ---- the segment membership scan --------------------------------------------- */
+
+static void s_segments_done(crm_service_t *svc, int status, void *arg)
+{
+    ((mkt_t *)arg)->segments_running = 0;
+}
+
+static void s_segments_submit(mkt_t *ctx)
+{
+    if (ctx->segments_running || ctx->stopping)
+        return;
+    if (crm_service_submit(ctx->svc, "marketing.segment.scan", mkt_segment_scan, ctx,
+                           s_segments_done) == 0)
+        ctx->segments_running = 1;
+}
+
+/* ---- the delivery pump: claim (work), SMTP (thread), outcome (work) --------- */
+
+static void s_outcome_done(crm_service_t *svc, int status, void *arg)
+{
+    mkt_t *ctx = arg;
+    if (status != 0)
+        crm_warn("marketing.delivery", "could not record delivery outcomes; the emails stay"
+                                       " pending and will be sent again");
+    free(ctx->outcomes);
+    ctx->outcomes = NULL;
+    mkt_batch_clear(ctx);
+    ctx->pump_busy = 0;
+}
+
+/* On a pool thread: only the batch and the settings are touched. */
+static void s_smtp_job(uv_work_t *job)
+{
+    mkt_t *ctx = job->data;
+    for (size_t i = 0; i < ctx->n_batch; i++) {
+        mkt_delivery_t *d = &ctx->batch[i];
+        d->status = mkt_smtp_send(ctx->smtp_url, ctx->mail_from, d->address, d->subject, d->body,
+                                  d->error, sizeof d->error) == 0
+                        ? 1
+                        : 2;
+    }
+}
+
+static void s_smtp_after(uv_work_t *job, int status)
+{
+    mkt_t *ctx = job->data;
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < ctx->n_batch; i++) {
+        mkt_delivery_t *d = &ctx->batch[i];
+        if (d->status == 2)
+            crm_warn("marketing.delivery", "email %s to %s failed: %s", d->id, d->address,
+                     d->error);
+        json_array_append_new(
+            a, json_pack("{s:s, s:i, s:s}", "id", d->id, "status", d->status, "error", d->error));
+    }
+    ctx->outcomes = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    if (status != 0 || ctx->stopping || !ctx->outcomes ||
+        crm_service_submit(ctx->svc, "marketing.delivery.outcome", mkt_delivery_outcome, ctx,
+                           s_outcome_done) < 0)
+        s_outcome_done(ctx->svc, -1, ctx);
+}
+
+static void s_claim_done(crm_service_t *svc, int status, void *arg)
+{
+    mkt_t *ctx = arg;
+    if (status != 0 || ctx->n_batch == 0 || ctx->stopping) {
+        mkt_batch_clear(ctx);
+        ctx->pump_busy = 0;
+        return;
+    }
+    ctx->smtp_job.data = ctx;
+    if (uv_queue_work(crm_service_loop(svc), &ctx->smtp_job, s_smtp_job, s_smtp_after) < 0) {
+        mkt_batch_clear(ctx);
+        ctx->pump_busy = 0;
+    }
+}
+
+static void s_pump(mkt_t *ctx)
+{
+    if (ctx->pump_busy || ctx->stopping || !*ctx->smtp_url)
+        return;
+    if (crm_service_submit(ctx->svc, "marketing.delivery.claim", mkt_delivery_claim, ctx,
+                           s_claim_done) == 0)
+        ctx->pump_busy = 1;
+}
+
+static void s_on_timer(uv_timer_t *t)
+{
+    s_scan_submit(t->data);
+    s_segments_submit(t->data);
+    s_pump(t->data);
+}
+
+static int s_on_start(crm_service_t *svc)
+{
+    mkt_t *ctx = &s_mkt;
+    const crm_config_t *cfg = crm_service_config(svc);
+    ctx->svc = svc;
+    ctx->smtp_url = crm_config_str(cfg, "MARKETING_SMTP_URL");
+    ctx->mail_from = crm_config_str(cfg, "MARKETING_MAIL_FROM");
+    if (*ctx->smtp_url && strncmp(ctx->smtp_url, "smtp://", 7) &&
+        strncmp(ctx->smtp_url, "smtps://", 8)) {
+        crm_error("config.invalid", "MARKETING_SMTP_URL: not an smtp:// or smtps:// URL");
+        return -1;
+    }
+    crm_service_set_user(svc, ctx);
+    uv_timer_init(crm_service_loop(svc), &ctx->timer);
+    ctx->timer.data = ctx;
+    ctx->timer_live = 1;
+    uint64_t ms = (uint64_t)crm_config_int(cfg, "MARKETING_SEND_SCAN_MS");
+    uv_timer_start(&ctx->timer, s_on_timer, ms, ms);
+    crm_info("marketing.start", "send scan every %llu ms; email relay %s", (unsigned long long)ms,
+             *ctx->smtp_url ? "configured" : "not configured");
+    return 0;
+}
+
+static void s_on_stop(crm_service_t *svc)
+{
+    mkt_t *ctx = &s_mkt;
+    ctx->stopping = 1;
+    if (ctx->timer_live) {
+        uv_timer_stop(&ctx->timer);
+        uv_close((uv_handle_t *)&ctx->timer, NULL);
+        ctx->timer_live = 0;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    crm_service_def_t def = {
+        .name = "marketing",
+        .default_bind = "tcp://127.0.0.1:7420",
+        .default_http_port = 9420,
+        .commands = mkt_commands,
+        .consumers = mkt_consumers,
+        .migrations = marketing_migrations,
+        .config = s_config,
+        .on_start = s_on_start,
+        .on_stop = s_on_stop,
+    };
+    /* Before any thread exists (libcurl's rule). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return 1;
+    int rc = crm_service_main(&def, argc, argv);
+    mkt_batch_clear(&s_mkt);
+    free(s_mkt.outcomes);
+    curl_global_cleanup();
+    return rc;
+}

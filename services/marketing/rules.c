@@ -1,0 +1,750 @@
+/* rules.c: validation, budget, figures and contact policy of marketing,
+ * without I/O, so that each rule a client can run into is unit-tested on
+ * its own and handlers can check a whole request before their first write. */
+#include "rules.h"
+
+#include <crm/identity.h>
+#include <crm/util.h>
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crm/v1/rpc.pb-c.h"
+#include "crm/v1/sales.pb-c.h"
+
+#define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
+#define S_PRECONDITION CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION
+
+int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
+                const char *detail_fmt, ...)
+{
+    e->code = code;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    snprintf(e->message, sizeof e->message, "%s", message ? message : "");
+    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
+    e->detail[0] = 0;
+    if (detail_fmt) {
+        va_list ap;
+        va_start(ap, detail_fmt);
+        vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* A value quoted for a detail, at most 80 bytes of it. */
+static const char *s_quote(const char *s, char *buf, size_t len)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n <= 80)
+        snprintf(buf, len, "\"%s\"", s ? s : "");
+    else
+        snprintf(buf, len, "\"%.80s...\" (%zu bytes)", s, n);
+    return buf;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+size_t mkt_trim(const char *s, const char **start)
+{
+    if (!s) {
+        *start = "";
+        return 0;
+    }
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    *start = s;
+    return n;
+}
+
+int mkt_check_text(const char *s, size_t max, const char *field, mkt_err_t *e)
+{
+    const char *t;
+    size_t n = mkt_trim(s, &t);
+    char q[128];
+    if (n > max)
+        return mkt_err_set(e, S_INVALID, field, "value is too long", "shorten it",
+                           "%zu bytes, at most %zu allowed", n, max);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
+            return mkt_err_set(e, S_INVALID, field, "value contains a control character",
+                               "remove control characters", "got %s", s_quote(s, q, sizeof q));
+    }
+    return 0;
+}
+
+int mkt_check_required(const char *s, size_t max, const char *field, mkt_err_t *e)
+{
+    const char *t;
+    if (mkt_trim(s, &t) == 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s is required", field);
+        return mkt_err_set(e, S_INVALID, field, msg, "send a non-blank value", NULL);
+    }
+    return mkt_check_text(s, max, field, e);
+}
+
+int mkt_check_id(const char *s, int required, const char *field, mkt_err_t *e)
+{
+    char q[128];
+    if (!s || !*s) {
+        if (!required)
+            return 0;
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s is required", field);
+        return mkt_err_set(e, S_INVALID, field, msg, "send the id of an existing record", NULL);
+    }
+    if (!crm_uuid_valid(s))
+        return mkt_err_set(e, S_INVALID, field, "id is malformed",
+                           "ids are UUIDs such as 6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10", "got %s",
+                           s_quote(s, q, sizeof q));
+    return 0;
+}
+
+static int s_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int mkt_check_date(const char *in, const char *field, mkt_err_t *e)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    char q[128];
+    if (!in || !*in)
+        return 0;
+    if (strlen(in) != 10 || in[4] != '-' || in[7] != '-')
+        goto bad;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)in[i]))
+            goto bad;
+    int y = atoi(in), m = atoi(in + 5), d = atoi(in + 8);
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && s_leap(y)))
+        return mkt_err_set(e, S_INVALID, field, "date does not exist",
+                           "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
+                           s_quote(in, q, sizeof q));
+    return 0;
+bad:
+    return mkt_err_set(e, S_INVALID, field, "date is malformed",
+                       "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
+                       s_quote(in, q, sizeof q));
+}
+
+int mkt_check_currency(const char *in, char out[4], const char *field, mkt_err_t *e)
+{
+    const char *t;
+    size_t n = mkt_trim(in, &t);
+    char q[128];
+    out[0] = 0;
+    if (n == 0)
+        return 0;
+    if (n == 3 && isalpha((unsigned char)t[0]) && isalpha((unsigned char)t[1]) &&
+        isalpha((unsigned char)t[2])) {
+        for (int i = 0; i < 3; i++)
+            out[i] = (char)toupper((unsigned char)t[i]);
+        out[3] = 0;
+        return 0;
+    }
+    return mkt_err_set(e, S_INVALID, field, "currency is not a three-letter code",
+                       "send an ISO 4217 code such as EUR, USD or GBP", "got %s",
+                       s_quote(in, q, sizeof q));
+}
+
+int mkt_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
+                   mkt_err_t *e)
+{
+    if ((v == 0 && allow_zero) || (v != 0 && protobuf_c_enum_descriptor_get_value(d, v)))
+        return 0;
+    char hint[320];
+    size_t at = (size_t)snprintf(hint, sizeof hint, "send one of");
+    for (unsigned i = 0; i < d->n_values && at < sizeof hint; i++)
+        if (d->values[i].value != 0)
+            at += (size_t)snprintf(hint + at, sizeof hint - at, "%s %s", i > 1 ? "," : "",
+                                   d->values[i].name);
+    return mkt_err_set(e, S_INVALID, field, v == 0 ? "value is required" : "value is unknown", hint,
+                       "got %d", v);
+}
+
+static const char *const s_channel_names[] = {"",    "email", "sms",    "phone",
+                                              "fax", "mail",  "social", "meeting"};
+#define S_N_CHANNELS ((int)(sizeof s_channel_names / sizeof s_channel_names[0]))
+
+int mkt_channel_from_name(const char *name)
+{
+    for (int i = 1; name && i < S_N_CHANNELS; i++)
+        if (!strcmp(name, s_channel_names[i]))
+            return i;
+    return 0;
+}
+
+const char *mkt_channel_name(int channel)
+{
+    return channel > 0 && channel < S_N_CHANNELS ? s_channel_names[channel] : "";
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
+{
+    char field[128];
+    if (!c)
+        return mkt_err_set(e, S_INVALID, "campaign", "campaign is required",
+                           "send the campaign to create", NULL);
+    if (mkt_check_required(c->name, MKT_NAME_MAX, "campaign.name", e) < 0 ||
+        mkt_check_text(c->objective, MKT_TEXT_MAX, "campaign.objective", e) < 0 ||
+        mkt_check_text(c->owner, MKT_NAME_MAX, "campaign.owner", e) < 0)
+        return -1;
+    if (c->n_channels == 0)
+        return mkt_err_set(e, S_INVALID, "campaign.channels", "campaign.channels is required",
+                           "send at least one channel, e.g. CHANNEL_EMAIL", NULL);
+    if (c->n_channels > MKT_LIST_MAX)
+        return mkt_err_set(e, S_INVALID, "campaign.channels", "too many channels",
+                           "send each channel once", "got %zu", c->n_channels);
+    for (size_t i = 0; i < c->n_channels; i++) {
+        snprintf(field, sizeof field, "campaign.channels[%zu]", i);
+        if (mkt_check_enum(&crm__v1__channel__descriptor, (int)c->channels[i], 0, field, e) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (c->channels[j] == c->channels[i])
+                return mkt_err_set(e, S_INVALID, field, "channel is repeated",
+                                   "send each channel once", "got %s",
+                                   mkt_channel_name((int)c->channels[i]));
+    }
+    if (mkt_check_date(c->start_date, "campaign.start_date", e) < 0 ||
+        mkt_check_date(c->end_date, "campaign.end_date", e) < 0)
+        return -1;
+    if (c->start_date && *c->start_date && c->end_date && *c->end_date &&
+        strcmp(c->start_date, c->end_date) > 0)
+        return mkt_err_set(e, S_INVALID, "campaign.end_date", "end date is before the start date",
+                           "send an end date on or after the start date", "start %s, end %s",
+                           c->start_date, c->end_date);
+    if (c->status != CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_UNSPECIFIED &&
+        c->status != CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_DRAFT)
+        return mkt_err_set(e, S_INVALID, "campaign.status", "a new campaign is a draft",
+                           "leave the status out; schedule the campaign afterwards", "got %d",
+                           (int)c->status);
+    char cur[4];
+    if (c->budget_minor < 0)
+        return mkt_err_set(e, S_INVALID, "campaign.budget_minor", "budget is negative",
+                           "send the budget in minor units (cents), 0 or more", "got %" PRId64,
+                           c->budget_minor);
+    if (mkt_check_currency(c->currency, cur, "campaign.currency", e) < 0)
+        return -1;
+    if (!cur[0])
+        return mkt_err_set(e, S_INVALID, "campaign.currency", "campaign.currency is required",
+                           "send the ISO 4217 code of the budget, e.g. EUR", NULL);
+    if (mkt_check_enum(&crm__v1__overspend_policy__descriptor, (int)c->overspend_policy, 1,
+                       "campaign.overspend_policy", e) < 0)
+        return -1;
+    if (c->attribution_window_days < 0 || c->attribution_window_days > MKT_WINDOW_MAX)
+        return mkt_err_set(e, S_INVALID, "campaign.attribution_window_days",
+                           "attribution window is out of range",
+                           "send 1 to 365 days, or 0 for the default of 30", "got %d",
+                           (int)c->attribution_window_days);
+    if (c->n_offers > MKT_LIST_MAX)
+        return mkt_err_set(e, S_INVALID, "campaign.offers", "too many offers", "send at most 50",
+                           "got %zu", c->n_offers);
+    for (size_t i = 0; i < c->n_offers; i++) {
+        const Crm__V1__Offer *o = c->offers[i];
+        const char *t;
+        snprintf(field, sizeof field, "campaign.offers[%zu].product_code", i);
+        if (mkt_check_text(o->product_code, MKT_NAME_MAX, field, e) < 0)
+            return -1;
+        snprintf(field, sizeof field, "campaign.offers[%zu].text", i);
+        if (mkt_check_text(o->text, MKT_TEXT_MAX, field, e) < 0)
+            return -1;
+        if (!mkt_trim(o->product_code, &t) && !mkt_trim(o->text, &t)) {
+            snprintf(field, sizeof field, "campaign.offers[%zu]", i);
+            return mkt_err_set(e, S_INVALID, field, "offer is empty",
+                               "send a product code, an offer text, or both", NULL);
+        }
+        snprintf(field, sizeof field, "campaign.offers[%zu].discount_percent", i);
+        if (o->discount_percent < 0 || o->discount_percent > 100)
+            return mkt_err_set(e, S_INVALID, field, "discount is out of range",
+                               "send a percentage from 0 to 100", "got %d",
+                               (int)o->discount_percent);
+    }
+    return 0;
+}
+
+int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e)
+{
+    if (!x)
+        return mkt_err_set(e, S_INVALID, "expense", "expense is required",
+                           "send the expense to record", NULL);
+    if (mkt_check_id(x->campaign_id, 1, "expense.campaign_id", e) < 0)
+        return -1;
+    if (x->amount_minor <= 0)
+        return mkt_err_set(e, S_INVALID, "expense.amount_minor",
+                           x->amount_minor ? "amount is negative" : "amount is zero",
+                           "send the amount spent in minor units (cents), more than 0",
+                           "got %" PRId64, x->amount_minor);
+    return mkt_check_text(x->category, MKT_NAME_MAX, "expense.category", e) < 0 ||
+                   mkt_check_date(x->date, "expense.date", e) < 0 ||
+                   mkt_check_text(x->note, MKT_TEXT_MAX, "expense.note", e) < 0
+               ? -1
+               : 0;
+}
+
+/* An IANA zone name: letters, digits and "/_-+", starting with a letter. */
+static int s_zone_shaped(const char *z)
+{
+    size_t n = strlen(z);
+    if (n == 0 || n > 64 || !isalpha((unsigned char)z[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)z[i]) && !strchr("/_-+", z[i]))
+            return 0;
+    return 1;
+}
+
+int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e)
+{
+    char field[128], q[128];
+    if (!p)
+        return mkt_err_set(e, S_INVALID, "preferences", "preferences is required",
+                           "send the customer's contact preferences", NULL);
+    if (mkt_check_id(p->customer_id, 1, "preferences.customer_id", e) < 0 ||
+        mkt_check_enum(&crm__v1__channel__descriptor, (int)p->preferred_channel, 1,
+                       "preferences.preferred_channel", e) < 0)
+        return -1;
+    if (p->window_start_minute < 0 || p->window_start_minute > 1439)
+        return mkt_err_set(
+            e, S_INVALID, "preferences.window_start_minute", "minute of the day is out of range",
+            "send minutes after local midnight, 0 to 1439", "got %d", (int)p->window_start_minute);
+    if (p->window_end_minute < 0 || p->window_end_minute > 1439)
+        return mkt_err_set(
+            e, S_INVALID, "preferences.window_end_minute", "minute of the day is out of range",
+            "send minutes after local midnight, 0 to 1439", "got %d", (int)p->window_end_minute);
+    if (p->time_zone && *p->time_zone && !s_zone_shaped(p->time_zone))
+        return mkt_err_set(e, S_INVALID, "preferences.time_zone", "time zone is malformed",
+                           "send an IANA zone name such as Europe/Paris, or leave it empty and"
+                           " send utc_offset_minutes",
+                           "got %s", s_quote(p->time_zone, q, sizeof q));
+    if (p->utc_offset_minutes < -14 * 60 || p->utc_offset_minutes > 14 * 60)
+        return mkt_err_set(e, S_INVALID, "preferences.utc_offset_minutes",
+                           "offset from UTC is out of range", "send -840 to 840 minutes", "got %d",
+                           (int)p->utc_offset_minutes);
+    if (p->n_opted_out > MKT_LIST_MAX)
+        return mkt_err_set(e, S_INVALID, "preferences.opted_out", "too many channels",
+                           "send each channel once", "got %zu", p->n_opted_out);
+    for (size_t i = 0; i < p->n_opted_out; i++) {
+        snprintf(field, sizeof field, "preferences.opted_out[%zu]", i);
+        if (mkt_check_enum(&crm__v1__channel__descriptor, (int)p->opted_out[i], 0, field, e) < 0)
+            return -1;
+    }
+    if (p->consent &&
+        mkt_check_text(p->consent->source, MKT_NAME_MAX, "preferences.consent.source", e) < 0)
+        return -1;
+    return 0;
+}
+
+int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_out,
+                       size_t email_len, mkt_err_t *e)
+{
+    char q[128], cur[4];
+    email_out[0] = 0;
+    if (!r)
+        return mkt_err_set(e, S_INVALID, "response", "response is required",
+                           "send the response to record", NULL);
+    if (mkt_check_id(r->campaign_id, 1, "response.campaign_id", e) < 0 ||
+        mkt_check_enum(&crm__v1__response_type__descriptor, (int)r->response, 0,
+                       "response.response", e) < 0 ||
+        mkt_check_id(r->customer_id, 0, "response.customer_id", e) < 0)
+        return -1;
+    if (r->email && *r->email && crm_email_normalize(r->email, email_out, email_len) != 0)
+        return mkt_err_set(e, S_INVALID, "response.email", "email is malformed",
+                           "send an address such as ada@example.com", "got %s",
+                           s_quote(r->email, q, sizeof q));
+    if ((!r->customer_id || !*r->customer_id) && !email_out[0])
+        return mkt_err_set(e, S_INVALID, "response.customer_id",
+                           "response.customer_id or response.email is required",
+                           "send the customer's id, or the email the response came from", NULL);
+    if (r->channel && *r->channel && !mkt_channel_from_name(r->channel))
+        return mkt_err_set(e, S_INVALID, "response.channel", "channel is unknown",
+                           "send one of email, sms, phone, fax, mail, social, meeting", "got %s",
+                           s_quote(r->channel, q, sizeof q));
+    if (r->revenue_minor < 0)
+        return mkt_err_set(e, S_INVALID, "response.revenue_minor", "revenue is negative",
+                           "send the revenue in minor units (cents), 0 or more", "got %" PRId64,
+                           r->revenue_minor);
+    if (r->revenue_minor > 0 && r->response != CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_CONVERTED)
+        return mkt_err_set(
+            e, S_INVALID, "response.revenue_minor", "only a conversion carries revenue",
+            "send revenue with RESPONSE_TYPE_CONVERTED only", "got %" PRId64, r->revenue_minor);
+    return mkt_check_currency(r->currency, cur, "response.currency", e) < 0 ||
+                   mkt_check_text(r->name, MKT_NAME_MAX, "response.name", e) < 0 ||
+                   mkt_check_text(r->note, MKT_TEXT_MAX, "response.note", e) < 0
+               ? -1
+               : 0;
+}
+
+int mkt_schedule_check(int status, int64_t start_at_us, int64_t now_us, mkt_err_t *e)
+{
+    if (status != CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_DRAFT) {
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value(&crm__v1__campaign_status__descriptor, status);
+        return mkt_err_set(e, S_PRECONDITION, "id", "only a draft campaign can be scheduled",
+                           "create a new campaign, or resume this one", "the campaign is %s",
+                           v ? v->name : "?");
+    }
+    if (start_at_us <= now_us)
+        return mkt_err_set(e, S_INVALID, "start_at_us", "start time is in the past",
+                           "send a start time after now, in microseconds since the Unix epoch",
+                           "got %" PRId64 ", now is %" PRId64, start_at_us, now_us);
+    return 0;
+}
+
+int mkt_campaign_next(int status, mkt_action_t action, int64_t start_at_us, int64_t now_us,
+                      int *next, mkt_err_t *e)
+{
+    enum {
+        DRAFT = CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_DRAFT,
+        SCHEDULED = CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_SCHEDULED,
+        RUNNING = CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_RUNNING,
+        PAUSED = CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_PAUSED,
+        COMPLETED = CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_COMPLETED,
+        CANCELLED = CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_CANCELLED,
+    };
+    static const char *const verbs[] = {"", "paused", "resumed", "cancelled", "completed"};
+    *next = 0;
+    switch (action) {
+    case MKT_ACTION_PAUSE:
+        if (status == SCHEDULED || status == RUNNING)
+            *next = PAUSED;
+        break;
+    case MKT_ACTION_RESUME:
+        if (status == PAUSED)
+            *next = start_at_us > now_us ? SCHEDULED : RUNNING;
+        break;
+    case MKT_ACTION_CANCEL:
+        if (status == DRAFT || status == SCHEDULED || status == RUNNING || status == PAUSED)
+            *next = CANCELLED;
+        break;
+    case MKT_ACTION_COMPLETE:
+        if (status == RUNNING || status == PAUSED)
+            *next = COMPLETED;
+        break;
+    }
+    if (*next)
+        return 0;
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&crm__v1__campaign_status__descriptor, status);
+    char msg[96];
+    snprintf(msg, sizeof msg, "campaign cannot be %s",
+             action >= MKT_ACTION_PAUSE && action <= MKT_ACTION_COMPLETE ? verbs[action]
+                                                                         : "changed");
+    return mkt_err_set(e, S_PRECONDITION, "id", msg,
+                       "pause a scheduled or running campaign, resume a paused one, cancel one"
+                       " that is not over, complete a running or paused one",
+                       "the campaign is %s", v ? v->name : "?");
+}
+
+/* ---- budget ------------------------------------------------------------- */
+
+int mkt_expense_admit(int64_t budget, int64_t spent, int64_t amount, int policy, int *flagged,
+                      mkt_err_t *e)
+{
+    *flagged = 0;
+    /* 128-bit so that no sum of int64 amounts wraps around. */
+    if ((__int128)spent + amount <= (__int128)budget)
+        return 0;
+    if (policy == CRM__V1__OVERSPEND_POLICY__OVERSPEND_POLICY_FLAG) {
+        *flagged = 1;
+        return 0;
+    }
+    return mkt_err_set(e, S_PRECONDITION, "expense.amount_minor", "expense exceeds the budget",
+                       "raise the budget, or set the campaign's overspend policy to FLAG",
+                       "budget %" PRId64 ", spent %" PRId64 ", remaining %" PRId64
+                       ", expense %" PRId64,
+                       budget, spent, budget - spent, amount);
+}
+
+/* ---- figures --------------------------------------------------------------- */
+
+static int s_div128(__int128 num, __int128 den, int64_t *out)
+{
+    if (den == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (den < 0) {
+        num = -num;
+        den = -den;
+    }
+    __int128 a = num < 0 ? -num : num;
+    __int128 q = a / den;
+    if ((a % den) * 2 >= den) /* half away from zero */
+        q++;
+    *out = (int64_t)(num < 0 ? -q : q);
+    return 1;
+}
+
+int mkt_div_round(int64_t num, int64_t den, int64_t *out)
+{
+    return s_div128(num, den, out);
+}
+
+int mkt_ratio_bp(int64_t num, int64_t den, int64_t *out)
+{
+    return s_div128((__int128)num * 10000, den, out);
+}
+
+void mkt_results_derive(Crm__V1__CampaignResults *r)
+{
+    r->response_rate_defined = mkt_ratio_bp(r->responders, r->recipients, &r->response_rate_bp);
+    r->roi_defined =
+        s_div128(((__int128)r->revenue_minor - r->cost_minor) * 10000, r->cost_minor, &r->roi_bp);
+    r->cost_per_response_defined =
+        mkt_div_round(r->cost_minor, r->responders, &r->cost_per_response_minor);
+    r->cost_per_conversion_defined =
+        mkt_div_round(r->cost_minor, r->conversions, &r->cost_per_conversion_minor);
+}
+
+/* ---- segments ------------------------------------------------------------------ */
+
+int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const char *prefix,
+                            mkt_err_t *e)
+{
+    char field[128], q[128];
+    if (n == 0 || n > MKT_SEGMENT_RULES_MAX) {
+        char msg[160];
+        snprintf(msg, sizeof msg, n ? "too many rules" : "%s is required", prefix);
+        return mkt_err_set(e, S_INVALID, prefix, msg, "send 1 to 16 rules", "got %zu", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Crm__V1__SegmentRule *r = rules[i];
+        const char *t;
+        snprintf(field, sizeof field, "%s[%zu].kind", prefix, i);
+        if (mkt_check_enum(&crm__v1__segment_rule_kind__descriptor, (int)r->kind, 0, field, e) < 0)
+            return -1;
+        snprintf(field, sizeof field, "%s[%zu].value", prefix, i);
+        switch (r->kind) {
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_PERSON_KIND:
+            snprintf(field, sizeof field, "%s[%zu].amount", prefix, i);
+            if (r->amount <= 0 || r->amount > INT32_MAX ||
+                !protobuf_c_enum_descriptor_get_value(&crm__v1__person_kind__descriptor,
+                                                      (int)r->amount))
+                return mkt_err_set(e, S_INVALID, field, "person kind is unknown",
+                                   "send a PersonKind value in amount, e.g. 1 for CUSTOMER",
+                                   "got %" PRId64, r->amount);
+            break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_COUNTRY:
+            if (mkt_trim(r->value, &t) != 2 || !isalpha((unsigned char)t[0]) ||
+                !isalpha((unsigned char)t[1]))
+                return mkt_err_set(e, S_INVALID, field, "country is not a two-letter code",
+                                   "send an ISO 3166-1 alpha-2 code such as FR", "got %s",
+                                   s_quote(r->value, q, sizeof q));
+            break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INDUSTRY:
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_TAG:
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_BOUGHT_PRODUCT:
+            if (mkt_check_required(r->value, MKT_NAME_MAX, field, e) < 0)
+                return -1;
+            break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_TOTAL_SPENT_AT_LEAST: {
+            char cur[4];
+            if (mkt_check_currency(r->value, cur, field, e) < 0)
+                return -1;
+            if (!cur[0])
+                return mkt_err_set(e, S_INVALID, field, "currency is required",
+                                   "send the currency of the amount in value, e.g. EUR", NULL);
+            snprintf(field, sizeof field, "%s[%zu].amount", prefix, i);
+            if (r->amount < 0)
+                return mkt_err_set(e, S_INVALID, field, "amount is negative",
+                                   "send the amount in minor units (cents), 0 or more",
+                                   "got %" PRId64, r->amount);
+            break;
+        }
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LAST_ORDER_WITHIN_DAYS:
+            snprintf(field, sizeof field, "%s[%zu].amount", prefix, i);
+            if (r->amount < 1 || r->amount > 3650)
+                return mkt_err_set(e, S_INVALID, field, "number of days is out of range",
+                                   "send 1 to 3650 days in amount", "got %" PRId64, r->amount);
+            break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_RESPONDED_TO_CAMPAIGN:
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_CONVERTED_IN_CAMPAIGN:
+            if (mkt_check_id(r->value, 1, field, e) < 0)
+                return -1;
+            break;
+        default:
+            snprintf(field, sizeof field, "%s[%zu].kind", prefix, i);
+            return mkt_err_set(e, S_INVALID, field, "rule kind is not supported yet",
+                               "support signals (complaints, ratings, interest tags) are not"
+                               " kept by marketing yet; use another kind",
+                               "got %d", (int)r->kind);
+        }
+    }
+    return 0;
+}
+
+int mkt_segment_check(const Crm__V1__Segment *s, mkt_err_t *e)
+{
+    if (!s)
+        return mkt_err_set(e, S_INVALID, "segment", "segment is required",
+                           "send the segment to create", NULL);
+    if (mkt_check_required(s->name, MKT_NAME_MAX, "segment.name", e) < 0)
+        return -1;
+    return mkt_segment_rules_check(s->rules, s->n_rules, "segment.rules", e);
+}
+
+/* ---- messages ----------------------------------------------------------------- */
+
+const char *const mkt_fields[MKT_FIELD_COUNT] = {"name", "email", "offer", "owner", "campaign"};
+
+/* The placeholder starting at p ("{{"): its field index, or -1 when it
+ * names no known field, -2 when it is not closed; *end is set past "}}". */
+static int s_placeholder(const char *p, const char **end, const char **name, size_t *len)
+{
+    const char *close = strstr(p + 2, "}}");
+    if (!close)
+        return -2;
+    const char *a = p + 2, *b = close;
+    while (a < b && *a == ' ')
+        a++;
+    while (b > a && b[-1] == ' ')
+        b--;
+    *end = close + 2;
+    *name = a;
+    *len = (size_t)(b - a);
+    for (int i = 0; i < MKT_FIELD_COUNT; i++)
+        if (strlen(mkt_fields[i]) == *len && !strncmp(mkt_fields[i], a, *len))
+            return i;
+    return -1;
+}
+
+int mkt_template_check(const char *text, size_t max, const char *field, mkt_err_t *e)
+{
+    if (mkt_check_text(text, max, field, e) < 0)
+        return -1;
+    for (const char *p = text ? strstr(text, "{{") : NULL; p; p = strstr(p, "{{")) {
+        const char *end, *name;
+        size_t len;
+        int k = s_placeholder(p, &end, &name, &len);
+        if (k == -2)
+            return mkt_err_set(e, S_INVALID, field, "placeholder is not closed",
+                               "write placeholders as {{name}}", "at byte %zu", (size_t)(p - text));
+        if (k == -1)
+            return mkt_err_set(e, S_INVALID, field, "personalisation field is unknown",
+                               "use name, email, offer, owner or campaign", "got \"%.*s\"",
+                               (int)(len > 64 ? 64 : len), name);
+        p = end;
+    }
+    return 0;
+}
+
+int mkt_message_check(const Crm__V1__MessageTemplate *t, mkt_err_t *e)
+{
+    if (!t)
+        return mkt_err_set(e, S_INVALID, "template", "template is required",
+                           "send the message template", NULL);
+    if (mkt_check_id(t->campaign_id, 1, "template.campaign_id", e) < 0 ||
+        mkt_check_enum(&crm__v1__channel__descriptor, (int)t->channel, 0, "template.channel", e) <
+            0 ||
+        mkt_template_check(t->subject, MKT_NAME_MAX, "template.subject", e) < 0 ||
+        mkt_check_required(t->body, MKT_BODY_MAX, "template.body", e) < 0)
+        return -1;
+    return mkt_template_check(t->body, MKT_BODY_MAX, "template.body", e);
+}
+
+char *mkt_render(const char *text, const char *const values[MKT_FIELD_COUNT])
+{
+    size_t cap = strlen(text) + 1;
+    for (int i = 0; i < MKT_FIELD_COUNT; i++)
+        for (const char *p = strstr(text, "{{"); p; p = strstr(p + 2, "{{"))
+            cap += values[i] ? strlen(values[i]) : 0;
+    char *out = malloc(cap), *o = out;
+    if (!out)
+        return NULL;
+    const char *p = text;
+    for (const char *q = strstr(p, "{{"); q; q = strstr(p, "{{")) {
+        const char *end, *name;
+        size_t len;
+        int k = s_placeholder(q, &end, &name, &len);
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        if (k < 0) { /* not checked: copied as it is */
+            memcpy(o, q, 2);
+            o += 2;
+            p = q + 2;
+            continue;
+        }
+        const char *v = values[k] ? values[k] : "";
+        memcpy(o, v, strlen(v));
+        o += strlen(v);
+        p = end;
+    }
+    strcpy(o, p);
+    return out;
+}
+
+/* ---- contact policy ---------------------------------------------------------- */
+
+static int s_opted_out(const Crm__V1__ContactPreferences *p, int channel)
+{
+    for (size_t i = 0; p && i < p->n_opted_out; i++)
+        if ((int)p->opted_out[i] == channel)
+            return 1;
+    return 0;
+}
+
+void mkt_contact_decide(const Crm__V1__ContactPreferences *p, const int *channels, size_t n,
+                        int64_t now_us, int offset_minutes, mkt_contact_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int chosen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s_opted_out(p, channels[i]))
+            continue;
+        if (!chosen)
+            chosen = channels[i];
+        if (p && channels[i] == (int)p->preferred_channel) {
+            chosen = channels[i];
+            break;
+        }
+    }
+    if (!chosen) {
+        size_t at = (size_t)snprintf(out->reason, sizeof out->reason, "opted out of");
+        for (size_t i = 0; i < n && at < sizeof out->reason; i++)
+            at += (size_t)snprintf(out->reason + at, sizeof out->reason - at, "%s %s", i ? "," : "",
+                                   mkt_channel_name(channels[i]));
+        out->kind = MKT_CONTACT_SUPPRESSED;
+        return;
+    }
+    out->channel = chosen;
+    out->at_us = now_us;
+    int start = p ? p->window_start_minute : 0, end = p ? p->window_end_minute : 0;
+    if (start == end) {
+        out->kind = MKT_CONTACT_SEND;
+        snprintf(out->reason, sizeof out->reason, "%s, any time",
+                 p && chosen == (int)p->preferred_channel ? "preferred channel"
+                                                          : "first channel offered");
+        return;
+    }
+    /* Local minute of the day; floor division so times before 1970 work. */
+    const int64_t min_us = 60 * 1000000LL;
+    int64_t utc_min = now_us >= 0 ? now_us / min_us : -((-now_us + min_us - 1) / min_us);
+    int64_t local = utc_min + offset_minutes;
+    int m = (int)(((local % 1440) + 1440) % 1440);
+    int inside = start < end ? (m >= start && m < end) : (m >= start || m < end);
+    if (inside) {
+        out->kind = MKT_CONTACT_SEND;
+        snprintf(out->reason, sizeof out->reason, "%s, inside the contact window",
+                 p && chosen == (int)p->preferred_channel ? "preferred channel"
+                                                          : "first channel offered");
+        return;
+    }
+    int wait = ((start - m) % 1440 + 1440) % 1440;
+    out->kind = MKT_CONTACT_DEFERRED;
+    out->at_us = (utc_min + wait) * min_us;
+    snprintf(out->reason, sizeof out->reason,
+             "outside the contact window %02d:%02d-%02d:%02d (local %02d:%02d)", start / 60,
+             start % 60, end / 60, end % 60, m / 60, m % 60);
+}

@@ -1,0 +1,193 @@
+/* rules.h: the marketing service's business rules, without any I/O.
+ *
+ * Pure functions of their arguments, unit-tested without a database
+ * (tests/unit/marketing/test_rules.c): validation of requests (handlers
+ * check a whole request before writing, so a rejected request changes
+ * nothing), the budget decision of the expense ledger, the result figures
+ * of a campaign in exact integer arithmetic, and the contact policy.
+ *
+ * Every check returns 0, or -1 after filling an mkt_err_t with a code from
+ * crm.v1.StatusCode, the dotted field it is about ("campaign.offers[1]"),
+ * a lower-case message without a final period, a detail quoting the value
+ * and a hint: what crm_work_fail() sends back to the client. */
+#ifndef MKT_RULES_H
+#define MKT_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "crm/v1/marketing.pb-c.h"
+#include "crm/v1/signals.pb-c.h"
+
+typedef struct {
+    int code; /* Crm__V1__StatusCode; 0 = no error */
+    char field[128];
+    char message[160];
+    char detail[384];
+    char hint[320];
+} mkt_err_t;
+
+#define MKT_NAME_MAX 200
+#define MKT_TEXT_MAX 2000
+#define MKT_BODY_MAX 20000
+#define MKT_LIST_MAX 50
+#define MKT_WINDOW_DEFAULT 30 /* attribution window, days */
+#define MKT_WINDOW_MAX 365
+#define MKT_COMPARE_MAX 20
+#define MKT_TARGET_MAX 1000
+
+int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
+                const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- values ---------------------------------------------------------- */
+
+size_t mkt_trim(const char *s, const char **start);
+/* At most max bytes after trimming, no control characters; may be empty. */
+int mkt_check_text(const char *s, size_t max, const char *field, mkt_err_t *e);
+int mkt_check_required(const char *s, size_t max, const char *field, mkt_err_t *e);
+/* A UUID; empty allowed unless required. */
+int mkt_check_id(const char *s, int required, const char *field, mkt_err_t *e);
+/* "YYYY-MM-DD" that exists; empty allowed. */
+int mkt_check_date(const char *s, const char *field, mkt_err_t *e);
+/* Three letters, upper-cased into out; empty gives "". */
+int mkt_check_currency(const char *s, char out[4], const char *field, mkt_err_t *e);
+/* A value of enum d; 0 allowed only with allow_zero. */
+int mkt_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
+                   mkt_err_t *e);
+
+/* The channel named by a lower-case word ("email", "sms", ...): its
+ * Crm__V1__Channel value, or 0 when unknown. And the word of a channel
+ * ("" for an unknown value). */
+int mkt_channel_from_name(const char *name);
+const char *mkt_channel_name(int channel);
+
+/* ---- requests -------------------------------------------------------- */
+
+/* A new campaign (prefix "campaign."): name required; channels known and
+ * distinct, at least one; dates valid and start <= end; budget >= 0;
+ * currency required when there is a budget; offers with a product code or
+ * a text, discount 0-100; attribution window 0 (default) to 365 days;
+ * status draft or unspecified. */
+int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e);
+
+/* An expense (prefix "expense."): campaign id, amount > 0, date valid,
+ * category and note short texts. */
+int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e);
+
+/* Preferences (prefix "preferences."): customer id; known channels;
+ * window minutes within 0-1439; an IANA-shaped zone name or an offset
+ * within +-14 h; consent source text. Whether the zone name exists is the
+ * caller's to check (the database knows the zone names). */
+int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e);
+
+/* A response to record (prefix "response."): campaign id; a known type;
+ * a customer id or an email (normalised into email_out, 255 bytes);
+ * revenue >= 0 and only on CONVERTED; a known channel word or empty. */
+int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_out,
+                       size_t email_len, mkt_err_t *e);
+
+/* Scheduling: only a draft campaign, at a time after now. */
+int mkt_schedule_check(int status, int64_t start_at_us, int64_t now_us, mkt_err_t *e);
+
+/* Status changes by command. */
+typedef enum {
+    MKT_ACTION_PAUSE = 1,
+    MKT_ACTION_RESUME,
+    MKT_ACTION_CANCEL,
+    MKT_ACTION_COMPLETE,
+} mkt_action_t;
+
+/* The status after `action` on a campaign in `status` whose start is at
+ * start_at_us: pause: scheduled or running -> paused; resume: paused ->
+ * running, or scheduled when start_at_us is after now_us; cancel: any but
+ * completed or cancelled -> cancelled; complete: running or paused ->
+ * completed. Otherwise -1 with FAILED_PRECONDITION on "id". */
+int mkt_campaign_next(int status, mkt_action_t action, int64_t start_at_us, int64_t now_us,
+                      int *next, mkt_err_t *e);
+
+/* ---- budget ---------------------------------------------------------- */
+
+/* Whether an expense of `amount` fits a budget with `spent` already
+ * recorded. Fits: 0, *flagged = 0. Past the budget: under FLAG policy 0
+ * with *flagged = 1; under REFUSE (or unspecified) -1 with
+ * FAILED_PRECONDITION on "expense.amount_minor". */
+int mkt_expense_admit(int64_t budget, int64_t spent, int64_t amount, int policy, int *flagged,
+                      mkt_err_t *e);
+
+/* ---- figures --------------------------------------------------------- */
+
+/* num / den rounded half away from zero into *out; returns 1, or 0 (and
+ * *out = 0) when den is 0. Exact for all int64 inputs whose quotient fits. */
+int mkt_div_round(int64_t num, int64_t den, int64_t *out);
+
+/* num / den in basis points (num * 10000 / den), rounded the same way. */
+int mkt_ratio_bp(int64_t num, int64_t den, int64_t *out);
+
+/* Fills the derived figures of r from recipients, responders,
+ * conversions, revenue_minor and cost_minor: response rate =
+ * responders / recipients, ROI = (revenue - cost) / cost, cost per response
+ * = cost / responders, cost per conversion = cost / conversions; each
+ * undefined (flag false, value 0) when its denominator is 0. */
+void mkt_results_derive(Crm__V1__CampaignResults *r);
+
+/* ---- segments --------------------------------------------------------- */
+
+#define MKT_SEGMENT_RULES_MAX 16
+
+/* Segment rules (fields "<prefix>[i].kind|value|amount"): 1 to 16 rules,
+ * each with the operands its kind needs (marketing.proto, SegmentRule).
+ * The support kinds are refused as not supported yet. */
+int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const char *prefix,
+                            mkt_err_t *e);
+
+/* A new segment (prefix "segment."): a name and valid rules. */
+int mkt_segment_check(const Crm__V1__Segment *s, mkt_err_t *e);
+
+/* ---- messages --------------------------------------------------------- */
+
+/* The personalisation fields a template may use, in this order. */
+#define MKT_FIELD_COUNT 5
+extern const char *const mkt_fields[MKT_FIELD_COUNT]; /* name email offer owner campaign */
+
+/* A template text (`field` names it): every "{{x}}" names a known field
+ * (spaces inside the braces allowed), every "{{" is closed. */
+int mkt_template_check(const char *text, size_t max, const char *field, mkt_err_t *e);
+
+/* A message for one template (prefix "template."): campaign id, a known
+ * channel, a body; subject and body checked with mkt_template_check. */
+int mkt_message_check(const Crm__V1__MessageTemplate *t, mkt_err_t *e);
+
+/* Renders a checked template with values[i] for mkt_fields[i] (NULL =
+ * ""). Returns a new string (caller frees) or NULL when out of memory. */
+char *mkt_render(const char *text, const char *const values[MKT_FIELD_COUNT]);
+
+/* ---- contact policy -------------------------------------------------- */
+
+typedef enum {
+    MKT_CONTACT_SEND = 1,
+    MKT_CONTACT_SUPPRESSED = 2,
+    MKT_CONTACT_DEFERRED = 3,
+} mkt_contact_kind_t;
+
+typedef struct {
+    mkt_contact_kind_t kind;
+    int channel;   /* SEND and DEFERRED: the channel to use */
+    int64_t at_us; /* SEND: now; DEFERRED: when the next window opens */
+    char reason[160];
+} mkt_contact_t;
+
+/* The decision for one recipient of a campaign offering `channels` at
+ * now_us. p may be NULL (no preferences: the first channel, any time).
+ * offset_minutes is the customer's UTC offset at now_us (the caller
+ * resolves a zone name; for an offset-only preference it is
+ * p->utc_offset_minutes). Rules, in order: channels the customer opted
+ * out of are removed, none left = SUPPRESSED; the preferred channel when
+ * the campaign offers it, else the campaign's first remaining channel;
+ * outside the contact window [start, end) in local time = DEFERRED to the
+ * next start of the window (a window with start == end is "any time"). */
+void mkt_contact_decide(const Crm__V1__ContactPreferences *p, const int *channels, size_t n,
+                        int64_t now_us, int offset_minutes, mkt_contact_t *out);
+
+#endif

@@ -1,0 +1,18 @@
+/* smtp.h: the email channel adapter: one message to an SMTP relay with
+ * libcurl. Blocking: call it only on a thread-pool thread (uv_work_t),
+ * never on the event loop. curl_global_init must have run before. */
+#ifndef MKT_SMTP_H
+#define MKT_SMTP_H
+
+#include <stddef.h>
+
+/* Longest a transaction may take, connection included. */
+#define MKT_SMTP_TIMEOUT_S 10
+
+/* Sends a plain-text UTF-8 message from `from` to `to` through the relay
+ * at `url` ("smtp://host:port"). CR and LF in the subject become spaces
+ * (no header injection). Returns 0, or -1 with the reason in err. */
+int mkt_smtp_send(const char *url, const char *from, const char *to, const char *subject,
+                  const char *body, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,832 @@
+/* store.c: every SQL statement of marketing, and nothing else.
+ *
+ * Values always travel as out-of-line text parameters; arrays as JSON
+ * arrays (built with jansson) unpacked in SQL. Records are returned as one
+ * jsonb object each, built by the S_*_J expressions below, whose keys are
+ * the crm.v1 field names. */
+#include "store.h"
+
+#include "rules.h"
+
+#include <crm/log.h>
+
+#include <assert.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crm/v1/rpc.pb-c.h"
+
+/* ---- records as JSON ------------------------------------------------------ */
+
+#define S_CAMPAIGN_J                                                                               \
+    "jsonb_build_object('id', c.id, 'name', c.name, 'objective', c.objective,"                     \
+    " 'channels', to_jsonb(c.channels), 'start_date', COALESCE(c.start_date::text, ''),"           \
+    " 'end_date', COALESCE(c.end_date::text, ''), 'status', c.status, 'owner', c.owner,"           \
+    " 'offers', c.offers, 'budget_minor', c.budget_minor, 'currency', c.currency,"                 \
+    " 'overspend_policy', c.overspend_policy,"                                                     \
+    " 'attribution_window_days', c.attribution_window_days,"                                       \
+    " 'start_at_us', mkt_us(c.start_at), 'created_at_us', mkt_us(c.created_at),"                   \
+    " 'updated_at_us', mkt_us(c.updated_at))"
+
+#define S_SPENT                                                                                    \
+    "(SELECT COALESCE(sum(x.amount_minor), 0) FROM expense x WHERE x.campaign_id = c.id)"
+
+/* The budget with `spent` (an SQL expression) spent. */
+#define S_BUDGET_J(spent)                                                                          \
+    "jsonb_build_object('budget_minor', c.budget_minor, 'spent_minor', " spent ","                 \
+    " 'remaining_minor', c.budget_minor - " spent ", 'overspent', " spent " > c.budget_minor,"     \
+    " 'currency', c.currency)"
+
+#define S_REPLY_J                                                                                  \
+    "jsonb_build_object('campaign', " S_CAMPAIGN_J ", 'budget', " S_BUDGET_J(S_SPENT) ")"
+
+#define S_EXPENSE_J                                                                                \
+    "jsonb_build_object('id', x.id, 'campaign_id', x.campaign_id,"                                 \
+    " 'amount_minor', x.amount_minor, 'category', x.category,"                                     \
+    " 'date', COALESCE(x.date::text, ''), 'note', x.note, 'flagged', x.flagged,"                   \
+    " 'created_at_us', mkt_us(x.created_at))"
+
+#define S_PREF_J                                                                                   \
+    "jsonb_build_object('customer_id', p.customer_id, 'preferred_channel', p.preferred_channel,"   \
+    " 'window_start_minute', p.window_start_minute, 'window_end_minute', p.window_end_minute,"     \
+    " 'time_zone', p.time_zone, 'utc_offset_minutes', p.utc_offset_minutes,"                       \
+    " 'opted_out', to_jsonb(p.opted_out), 'consent', jsonb_build_object('given',"                  \
+    " p.consent_given, 'source', p.consent_source, 'at_us', mkt_us(p.consent_at)),"                \
+    " 'updated_at_us', mkt_us(p.updated_at))"
+
+#define S_TEMPLATES "(SELECT count(*) FROM message_template t WHERE t.campaign_id = c.id)"
+
+/* ---- parameters ------------------------------------------------------------ */
+
+#define S_MAX_PARAMS 40
+
+typedef struct {
+    crm_work_t *w;
+    const char *v[S_MAX_PARAMS];
+    int n;
+    int oom;
+} s_params_t;
+
+static void s_p(s_params_t *p, const char *s, int alloc_failed)
+{
+    assert(p->n < S_MAX_PARAMS); /* a statement with more parameters is a bug here */
+    if (alloc_failed)
+        p->oom = 1;
+    p->v[p->n++] = s;
+}
+
+static void s_str(s_params_t *p, const char *s)
+{
+    s_p(p, s ? s : "", 0);
+}
+
+/* "" (not given) becomes SQL NULL. */
+static void s_opt(s_params_t *p, const char *s)
+{
+    s_p(p, s && *s ? s : NULL, 0);
+}
+
+static void s_i64(s_params_t *p, int64_t v)
+{
+    char *s = crm_work_printf(p->w, "%" PRId64, v);
+    s_p(p, s, !s);
+}
+
+static void s_bool(s_params_t *p, int v)
+{
+    s_p(p, v ? "true" : "false", 0);
+}
+
+/* Takes a JSON value (steals the reference) and adds its text. */
+static void s_json(s_params_t *p, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    char *s = text ? crm_work_strdup(p->w, text) : NULL;
+    free(text);
+    s_p(p, s, !s);
+}
+
+static json_t *s_ints(const int *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_integer(v[i]));
+    return a;
+}
+
+static json_t *s_strings(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static int s_run(s_params_t *p, const char *sql, int write, crm_work_cb cb)
+{
+    if (p->oom) {
+        crm_work_fail(p->w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL,
+                      NULL);
+        return -1;
+    }
+    return write ? crm_work_exec(p->w, sql, p->n, p->v, cb)
+                 : crm_work_query(p->w, sql, p->n, p->v, cb);
+}
+
+#define S_PARAMS(w_)                                                                               \
+    {                                                                                              \
+        .w = (w_)                                                                                  \
+    }
+
+/* ---- campaigns ---------------------------------------------------------------- */
+
+int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    int ch[MKT_LIST_MAX];
+    size_t n = 0;
+    for (; n < c->n_channels && n < MKT_LIST_MAX; n++)
+        ch[n] = (int)c->channels[n];
+    json_t *offers = json_array();
+    for (size_t i = 0; offers && i < c->n_offers; i++)
+        json_array_append_new(offers, json_pack("{s:s, s:i, s:s}", "product_code",
+                                                c->offers[i]->product_code, "discount_percent",
+                                                (int)c->offers[i]->discount_percent, "text",
+                                                c->offers[i]->text));
+    s_str(&p, c->id);
+    s_str(&p, c->name);
+    s_str(&p, c->objective);
+    s_json(&p, s_ints(ch, n));
+    s_opt(&p, c->start_date);
+    s_opt(&p, c->end_date);
+    s_str(&p, c->owner);
+    s_json(&p, offers);
+    s_i64(&p, c->budget_minor);
+    s_str(&p, c->currency);
+    s_i64(&p, c->overspend_policy ? c->overspend_policy
+                                  : CRM__V1__OVERSPEND_POLICY__OVERSPEND_POLICY_REFUSE);
+    s_i64(&p, c->attribution_window_days ? c->attribution_window_days : MKT_WINDOW_DEFAULT);
+    return s_run(&p,
+                 "WITH c AS (INSERT INTO campaign (id, name, objective, channels, start_date,"
+                 " end_date, status, owner, offers, budget_minor, currency, overspend_policy,"
+                 " attribution_window_days)"
+                 " SELECT $1::uuid, btrim($2), btrim($3),"
+                 "  ARRAY(SELECT jsonb_array_elements_text($4::jsonb)::int), $5::date, $6::date,"
+                 "  1, btrim($7), (SELECT COALESCE(jsonb_agg(jsonb_build_object("
+                 "   'product_code', btrim(o->>'product_code'), 'discount_percent',"
+                 "   (o->>'discount_percent')::int, 'text', btrim(o->>'text'))), '[]')"
+                 "   FROM jsonb_array_elements($8::jsonb) AS o),"
+                 "  $9::bigint, upper(btrim($10)), $11::int, $12::int"
+                 " RETURNING *)"
+                 " SELECT " S_REPLY_J " FROM c",
+                 1, cb);
+}
+
+int mkt_store_campaign_get(crm_work_t *w, const char *id, int lock, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, id);
+    if (lock)
+        return s_run(&p,
+                     "SELECT " S_REPLY_J ", c.status, c.budget_minor, " S_SPENT ","
+                     " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
+                     " FROM campaign c WHERE c.id = $1::uuid FOR UPDATE",
+                     1, cb);
+    return s_run(&p,
+                 "SELECT " S_REPLY_J ", c.status, c.budget_minor, " S_SPENT ","
+                 " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
+                 " FROM campaign c WHERE c.id = $1::uuid",
+                 0, cb);
+}
+
+int mkt_store_campaign_list(crm_work_t *w, int status, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_i64(&p, status);
+    return s_run(&p,
+                 "SELECT " S_CAMPAIGN_J " FROM campaign c WHERE $1::int = 0 OR c.status = $1::int"
+                 " ORDER BY c.created_at DESC, c.id DESC LIMIT 500",
+                 0, cb);
+}
+
+int mkt_store_campaign_schedule(crm_work_t *w, const char *id, int64_t start_at_us, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, id);
+    s_i64(&p, start_at_us);
+    return s_run(&p,
+                 "WITH c AS (UPDATE campaign SET status = 2, start_at = mkt_ts($2::bigint),"
+                 " updated_at = now() WHERE id = $1::uuid RETURNING *)"
+                 " SELECT " S_REPLY_J " FROM c",
+                 1, cb);
+}
+
+int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, id);
+    s_i64(&p, status);
+    return s_run(&p,
+                 "WITH c AS (UPDATE campaign SET status = $2::int, updated_at = now()"
+                 " WHERE id = $1::uuid RETURNING *)"
+                 " SELECT " S_REPLY_J " FROM c",
+                 1, cb);
+}
+
+int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
+                     crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, campaign_id);
+    s_json(&p, s_strings(ids, n));
+    return s_run(&p,
+                 "WITH ins AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
+                 " SELECT $1::uuid, v::uuid FROM jsonb_array_elements_text($2::jsonb) AS v"
+                 " ON CONFLICT DO NOTHING RETURNING 1)"
+                 " SELECT (SELECT count(*) FROM ins),"
+                 " (SELECT count(*) FROM ins) + (SELECT count(*) FROM campaign_recipient"
+                 "  WHERE campaign_id = $1::uuid)",
+                 1, cb);
+}
+
+/* ---- expenses ------------------------------------------------------------------ */
+
+int mkt_store_expense_insert(crm_work_t *w, const Crm__V1__Expense *x, int flagged, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, x->id);
+    s_str(&p, x->campaign_id);
+    s_i64(&p, x->amount_minor);
+    s_str(&p, x->category);
+    s_opt(&p, x->date);
+    s_str(&p, x->note);
+    s_bool(&p, flagged);
+    /* The statement's snapshot does not see the new row: add it. */
+    return s_run(&p,
+                 "WITH x AS (INSERT INTO expense (id, campaign_id, amount_minor, category, date,"
+                 " note, flagged) VALUES ($1::uuid, $2::uuid, $3::bigint, btrim($4),"
+                 " COALESCE($5::date, current_date), btrim($6), $7::boolean) RETURNING *)"
+                 " SELECT jsonb_build_object('expense', " S_EXPENSE_J ", 'budget', " S_BUDGET_J(
+                     "(" S_SPENT
+                     " + x.amount_minor)") ")"
+                                           " FROM x JOIN campaign c ON c.id = x.campaign_id",
+                 1, cb);
+}
+
+int mkt_store_expense_list(crm_work_t *w, const char *campaign_id, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, campaign_id);
+    return s_run(&p,
+                 "SELECT jsonb_build_object('expenses', (SELECT COALESCE(jsonb_agg(" S_EXPENSE_J
+                 " ORDER BY x.created_at, x.id), '[]') FROM expense x"
+                 " WHERE x.campaign_id = c.id), 'budget', " S_BUDGET_J(
+                     S_SPENT) ")"
+                              " FROM campaign c WHERE c.id = $1::uuid",
+                 0, cb);
+}
+
+/* ---- preferences ------------------------------------------------------------------ */
+
+int mkt_store_pref_get(crm_work_t *w, const char *customer_id, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, customer_id);
+    return s_run(&p, "SELECT " S_PREF_J " FROM preference p WHERE p.customer_id = $1::uuid", 0, cb);
+}
+
+int mkt_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, zone);
+    return s_run(&p, "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)", 0, cb);
+}
+
+int mkt_store_pref_put(crm_work_t *w, const Crm__V1__ContactPreferences *q, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    int ch[MKT_LIST_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < q->n_opted_out && n < MKT_LIST_MAX; i++) {
+        size_t j = 0;
+        while (j < n && ch[j] != (int)q->opted_out[i])
+            j++;
+        if (j == n)
+            ch[n++] = (int)q->opted_out[i];
+    }
+    s_str(&p, q->customer_id);
+    s_i64(&p, q->preferred_channel);
+    s_i64(&p, q->window_start_minute);
+    s_i64(&p, q->window_end_minute);
+    s_str(&p, q->time_zone);
+    s_i64(&p, q->utc_offset_minutes);
+    s_json(&p, s_ints(ch, n));
+    s_bool(&p, q->consent && q->consent->given);
+    s_str(&p, q->consent ? q->consent->source : "");
+    s_i64(&p, q->consent ? q->consent->at_us : 0);
+    return s_run(
+        &p,
+        "WITH p AS (INSERT INTO preference AS t (customer_id, preferred_channel,"
+        " window_start_minute, window_end_minute, time_zone, utc_offset_minutes,"
+        " opted_out, consent_given, consent_source, consent_at)"
+        " VALUES ($1::uuid, $2::int, $3::int, $4::int, btrim($5), $6::int,"
+        "  ARRAY(SELECT jsonb_array_elements_text($7::jsonb)::int ORDER BY 1),"
+        "  $8::boolean, btrim($9),"
+        "  CASE WHEN $8::boolean THEN COALESCE(mkt_ts(NULLIF($10::bigint, 0)), now())"
+        "  END)"
+        " ON CONFLICT (customer_id) DO UPDATE SET"
+        "  preferred_channel = EXCLUDED.preferred_channel,"
+        "  window_start_minute = EXCLUDED.window_start_minute,"
+        "  window_end_minute = EXCLUDED.window_end_minute,"
+        "  time_zone = EXCLUDED.time_zone, utc_offset_minutes = EXCLUDED.utc_offset_minutes,"
+        "  opted_out = EXCLUDED.opted_out, consent_given = EXCLUDED.consent_given,"
+        "  consent_source = EXCLUDED.consent_source, consent_at = EXCLUDED.consent_at,"
+        "  updated_at = now()"
+        " RETURNING *)"
+        " SELECT " S_PREF_J " FROM p",
+        1, cb);
+}
+
+int mkt_store_pref_opt_out(crm_work_t *w, const char *customer_id, const int *channels, size_t n,
+                           crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, customer_id);
+    s_json(&p, s_ints(channels, n));
+    /* changed: whether any channel was not opted out before (the old row
+     * is read in the statement's snapshot). */
+    return s_run(&p,
+                 "WITH ad AS (SELECT ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::int)"
+                 "   AS v),"
+                 " old AS (SELECT opted_out FROM preference WHERE customer_id = $1::uuid),"
+                 " p AS (INSERT INTO preference AS t (customer_id, opted_out)"
+                 "  SELECT $1::uuid, ARRAY(SELECT DISTINCT u FROM unnest(ad.v) u ORDER BY u)"
+                 "  FROM ad"
+                 "  ON CONFLICT (customer_id) DO UPDATE SET opted_out = ARRAY(SELECT DISTINCT u"
+                 "   FROM unnest(t.opted_out || EXCLUDED.opted_out) u ORDER BY u),"
+                 "   updated_at = now()"
+                 "  RETURNING *)"
+                 " SELECT " S_PREF_J ", NOT COALESCE((SELECT old.opted_out @> ad.v FROM old),"
+                 "  false) FROM p, ad",
+                 1, cb);
+}
+
+/* ---- people ----------------------------------------------------------------------- */
+
+int mkt_store_person_by_email(crm_work_t *w, const char *email, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, email);
+    return s_run(&p, "SELECT id::text FROM person WHERE email = $1 ORDER BY updated_at LIMIT 1", 0,
+                 cb);
+}
+
+int mkt_store_person_upsert(crm_work_t *w, const char *id, const char *name, const char *email,
+                            const char *source, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, id);
+    s_str(&p, name);
+    s_str(&p, email);
+    s_str(&p, source);
+    /* xmax = 0 only on a freshly inserted row. */
+    return s_run(&p,
+                 "INSERT INTO person AS t (id, name, email, registered_by)"
+                 " VALUES ($1::uuid, btrim($2), lower(btrim($3)), $4)"
+                 " ON CONFLICT (id) DO UPDATE SET"
+                 "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
+                 "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email), updated_at = now()"
+                 " RETURNING xmax = 0",
+                 1, cb);
+}
+
+/* ---- responses and results ------------------------------------------------------------ */
+
+int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
+                              const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, id);
+    s_str(&p, r->campaign_id);
+    s_str(&p, customer_id);
+    s_i64(&p, r->response);
+    s_str(&p, r->channel);
+    s_i64(&p, r->revenue_minor);
+    s_str(&p, r->currency);
+    s_str(&p, r->note);
+    return s_run(&p,
+                 "WITH rc AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
+                 " VALUES ($2::uuid, $3::uuid) ON CONFLICT DO NOTHING)"
+                 " INSERT INTO response (id, campaign_id, customer_id, response, channel,"
+                 " revenue_minor, currency, note) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int,"
+                 " $5, $6::bigint, upper(btrim($7)), btrim($8)) RETURNING id::text",
+                 1, cb);
+}
+
+int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *customer_id,
+                        int64_t total_minor, const char *currency, int64_t ordered_at_us,
+                        crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, order_id);
+    s_str(&p, customer_id);
+    s_i64(&p, total_minor);
+    s_str(&p, currency);
+    s_i64(&p, ordered_at_us);
+    return s_run(&p,
+                 "INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor,"
+                 " currency, ordered_at)"
+                 " SELECT $1::uuid, r.campaign_id, $2::uuid, $3::bigint, c.currency,"
+                 "  mkt_ts($5::bigint)"
+                 " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
+                 " WHERE r.customer_id = $2::uuid AND c.currency = upper($4)"
+                 "  AND r.reached_at <= mkt_ts($5::bigint)"
+                 "  AND mkt_ts($5::bigint) <= r.reached_at"
+                 "   + c.attribution_window_days * interval '1 day'"
+                 "  AND c.status <> 6"
+                 " ORDER BY r.reached_at DESC, r.campaign_id LIMIT 1"
+                 " ON CONFLICT (order_id) DO NOTHING RETURNING campaign_id::text",
+                 1, cb);
+}
+
+int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_json(&p, s_strings(ids, n));
+    /* A converted response's revenue counts in the campaign's currency
+     * only; conversions are always in it (mkt_store_attribute). */
+    return s_run(
+        &p,
+        "SELECT CASE WHEN c.id IS NULL THEN NULL ELSE jsonb_build_object("
+        " 'campaign_id', c.id, 'name', c.name, 'status', c.status, 'currency', c.currency,"
+        " 'recipients', (SELECT count(*) FROM campaign_recipient r WHERE r.campaign_id = c.id),"
+        " 'responses', (SELECT COALESCE(jsonb_agg(jsonb_build_object('response', t.response,"
+        "   'count', t.n) ORDER BY t.response), '[]') FROM (SELECT response, count(*) AS n"
+        "   FROM response WHERE campaign_id = c.id GROUP BY response) t),"
+        " 'responders', (SELECT count(DISTINCT customer_id) FROM response"
+        "   WHERE campaign_id = c.id AND response <> 7),"
+        " 'conversions', (SELECT count(*) FROM response WHERE campaign_id = c.id"
+        "   AND response = 8) + (SELECT count(*) FROM conversion WHERE campaign_id = c.id),"
+        " 'revenue_minor', (SELECT COALESCE(sum(revenue_minor), 0) FROM response"
+        "   WHERE campaign_id = c.id AND response = 8"
+        "   AND currency IN ('', c.currency))"
+        "  + (SELECT COALESCE(sum(revenue_minor), 0) FROM conversion WHERE campaign_id = c.id),"
+        " 'cost_minor', " S_SPENT ", 'budget', " S_BUDGET_J(
+            S_SPENT) ","
+                     " 'sent', (SELECT count(*) FROM send WHERE campaign_id = c.id AND status = 1),"
+                     " 'suppressed', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
+                     "status = 2),"
+                     " 'deferred', (SELECT count(*) FROM send WHERE campaign_id = c.id AND status "
+                     "= 3),"
+                     " 'delivered', (SELECT count(*) FROM delivery WHERE campaign_id = c.id"
+                     "   AND status IN (1, 3)),"
+                     " 'delivery_failed', (SELECT count(*) FROM delivery WHERE campaign_id = c.id"
+                     "   AND status = 2)) END"
+                     " FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS q(id, ord)"
+                     " LEFT JOIN campaign c ON c.id = q.id::uuid ORDER BY q.ord",
+        0, cb);
+}
+
+/* ---- sending -------------------------------------------------------------------------- */
+
+int mkt_store_message_put(crm_work_t *w, const Crm__V1__MessageTemplate *t, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, t->campaign_id);
+    s_i64(&p, t->channel);
+    s_str(&p, t->subject);
+    s_str(&p, t->body);
+    return s_run(&p,
+                 "INSERT INTO message_template AS t (campaign_id, channel, subject, body)"
+                 " VALUES ($1::uuid, $2::int, btrim($3), btrim($4))"
+                 " ON CONFLICT (campaign_id, channel) DO UPDATE SET subject = EXCLUDED.subject,"
+                 "  body = EXCLUDED.body, updated_at = now()"
+                 " RETURNING jsonb_build_object('campaign_id', t.campaign_id, 'channel', t.channel,"
+                 "  'subject', t.subject, 'body', t.body)",
+                 1, cb);
+}
+
+#define S_OFFER_TEXT                                                                               \
+    "COALESCE((SELECT CASE WHEN o->>'text' <> '' THEN o->>'text'"                                  \
+    "   ELSE (o->>'discount_percent') || '% off ' || (o->>'product_code') END"                     \
+    "   FROM jsonb_array_elements(c.offers) AS o LIMIT 1), '')"
+
+int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel,
+                             const char *customer_id, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, campaign_id);
+    s_i64(&p, channel);
+    s_str(&p, customer_id);
+    return s_run(
+        &p,
+        "SELECT t.subject, t.body, COALESCE(pe.name, ''), COALESCE(pe.email, ''), " S_OFFER_TEXT
+        ", c.owner, c.name"
+        " FROM campaign c JOIN message_template t ON t.campaign_id = c.id"
+        "  AND t.channel = $2::int"
+        " LEFT JOIN person pe ON pe.id = $3::uuid WHERE c.id = $1::uuid",
+        0, cb);
+}
+
+int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    return s_run(&p,
+                 "UPDATE campaign SET status = 3, updated_at = now()"
+                 " WHERE status = 2 AND start_at <= now() RETURNING id::text",
+                 1, cb);
+}
+
+int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_i64(&p, limit);
+    return s_run(
+        &p,
+        "SELECT c.id::text, r.customer_id::text, c.channels::text,"
+        " CASE WHEN p.customer_id IS NULL THEN NULL ELSE " S_PREF_J "::text END,"
+        " CASE WHEN COALESCE(p.time_zone, '') <> '' THEN"
+        "  round((extract(epoch FROM now() AT TIME ZONE p.time_zone)"
+        "   - extract(epoch FROM now() AT TIME ZONE 'UTC')) / 60)::int"
+        "  ELSE COALESCE(p.utc_offset_minutes, 0) END,"
+        " COALESCE(pe.name, ''), COALESCE(pe.email, ''), c.name, c.owner,"
+        " " S_OFFER_TEXT ","
+        " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
+        "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text"
+        " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
+        " LEFT JOIN send s ON s.campaign_id = r.campaign_id AND s.customer_id = r.customer_id"
+        " LEFT JOIN preference p ON p.customer_id = r.customer_id"
+        " LEFT JOIN person pe ON pe.id = r.customer_id"
+        " WHERE c.status = 3 AND (s.customer_id IS NULL OR (s.status = 3 AND s.due_at <= now()))"
+        " ORDER BY c.id, r.customer_id LIMIT $1::int",
+        0, cb);
+}
+
+int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, decisions_json);
+    return s_run(
+        &p,
+        "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
+        "  customer_id uuid, status int, channel int, reason text, due_us bigint, address text,"
+        "  subject text, body text)),"
+        " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason, due_at)"
+        "  SELECT campaign_id, customer_id, status, channel, reason,"
+        "   CASE WHEN status = 3 THEN mkt_ts(due_us) END FROM d"
+        "  ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,"
+        "   channel = EXCLUDED.channel, reason = EXCLUDED.reason, due_at = EXCLUDED.due_at,"
+        "   decided_at = now() RETURNING 1),"
+        " v AS (INSERT INTO delivery (id, campaign_id, customer_id, channel, address, subject,"
+        "  body, status)"
+        "  SELECT gen_random_uuid(), campaign_id, customer_id, channel, address, subject, body,"
+        "   CASE WHEN channel = 1 THEN 0 ELSE 3 END FROM d WHERE status = 1 RETURNING 1)"
+        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v)",
+        1, cb);
+}
+
+int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_i64(&p, limit);
+    return s_run(&p,
+                 "SELECT id::text, address, subject, body FROM delivery WHERE status = 0"
+                 " ORDER BY created_at, id LIMIT $1::int",
+                 0, cb);
+}
+
+int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, outcomes_json);
+    return s_run(&p,
+                 "UPDATE delivery d SET status = x.status, error = x.error, updated_at = now()"
+                 " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int, error text)"
+                 " WHERE d.id = x.id AND d.status = 0",
+                 1, cb);
+}
+
+/* ---- segments --------------------------------------------------------------------------- */
+
+#define S_SEGMENT_J                                                                                \
+    "jsonb_build_object('id', g.id, 'name', g.name, 'rules', g.rules,"                             \
+    " 'created_at_us', mkt_us(g.created_at))"
+
+/* The condition of one rule over person `pe`, with its operands: "v"
+ * (value), "a" (amount) or "va"; $%1$d is the first operand's parameter
+ * number and $%2$d the second's. Only numbers are formatted into SQL, and
+ * every parameter pushed is referenced (PostgreSQL must infer its type). */
+static const char *s_rule_sql(int kind, const char **operands)
+{
+    *operands = "v";
+    switch (kind) {
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_PERSON_KIND:
+        *operands = "a";
+        return "pe.kind = $%1$d::int";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_COUNTRY:
+        return "pe.country = upper(btrim($%1$d::text))";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INDUSTRY:
+        return "lower(pe.industry) = lower(btrim($%1$d::text))";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_TAG:
+        return "EXISTS (SELECT 1 FROM unnest(pe.tags) AS t"
+               " WHERE lower(t) = lower(btrim($%1$d::text)))";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_BOUGHT_PRODUCT:
+        return "EXISTS (SELECT 1 FROM purchase o WHERE o.customer_id = pe.id"
+               " AND btrim($%1$d::text) = ANY(o.product_codes))";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_TOTAL_SPENT_AT_LEAST:
+        *operands = "va";
+        return "(SELECT COALESCE(sum(o.total_minor), 0) FROM purchase o"
+               " WHERE o.customer_id = pe.id AND o.currency = upper(btrim($%1$d::text)))"
+               " >= $%2$d::bigint";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LAST_ORDER_WITHIN_DAYS:
+        *operands = "a";
+        return "EXISTS (SELECT 1 FROM purchase o WHERE o.customer_id = pe.id"
+               " AND o.ordered_at >= now() - $%1$d::int * interval '1 day')";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_RESPONDED_TO_CAMPAIGN:
+        return "EXISTS (SELECT 1 FROM response r WHERE r.customer_id = pe.id"
+               " AND r.campaign_id = $%1$d::uuid AND r.response <> 7)";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_CONVERTED_IN_CAMPAIGN:
+        return "(EXISTS (SELECT 1 FROM response r WHERE r.customer_id = pe.id"
+               " AND r.campaign_id = $%1$d::uuid AND r.response = 8)"
+               " OR EXISTS (SELECT 1 FROM conversion v WHERE v.customer_id = pe.id"
+               " AND v.campaign_id = $%1$d::uuid))";
+    }
+    return NULL;
+}
+
+/* "true AND (...) AND NOT (...)" for checked rules, their operands
+ * appended to p. NULL when out of memory or a kind is unknown. */
+static char *s_conditions(s_params_t *p, Crm__V1__SegmentRule *const *rules, size_t n)
+{
+    char *sql = crm_work_strdup(p->w, "true");
+    for (size_t i = 0; sql && i < n; i++) {
+        const char *ops, *frag = s_rule_sql((int)rules[i]->kind, &ops);
+        char cond[512];
+        if (!frag)
+            return NULL;
+        int first = p->n + 1;
+        for (const char *o = ops; *o; o++) {
+            if (*o == 'v')
+                s_str(p, rules[i]->value);
+            else
+                s_i64(p, rules[i]->amount);
+        }
+        snprintf(cond, sizeof cond, frag, first, first + 1);
+        sql = crm_work_printf(p->w, "%s AND %s(%s)", sql, rules[i]->negate ? "NOT " : "", cond);
+    }
+    return sql;
+}
+
+static json_t *s_rules_json(Crm__V1__SegmentRule *const *rules, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:b}", "kind", (int)rules[i]->kind,
+                                           "value", rules[i]->value, "amount",
+                                           (json_int_t)rules[i]->amount, "negate",
+                                           (int)rules[i]->negate));
+    return a;
+}
+
+int mkt_store_segment_insert(crm_work_t *w, const Crm__V1__Segment *g, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, g->id);
+    s_str(&p, g->name);
+    s_json(&p, s_rules_json(g->rules, g->n_rules));
+    return s_run(&p,
+                 "WITH g AS (INSERT INTO segment (id, name, rules)"
+                 " VALUES ($1::uuid, btrim($2), $3::jsonb) RETURNING *)"
+                 " SELECT " S_SEGMENT_J " FROM g",
+                 1, cb);
+}
+
+int mkt_store_segment_get(crm_work_t *w, const char *id, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, id);
+    return s_run(&p, "SELECT " S_SEGMENT_J " FROM segment g WHERE g.id = $1::uuid", 0, cb);
+}
+
+int mkt_store_segment_list(crm_work_t *w, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    return s_run(&p,
+                 "SELECT " S_SEGMENT_J " FROM segment g ORDER BY g.created_at DESC, g.id LIMIT 500",
+                 0, cb);
+}
+
+int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules, size_t n,
+                              int limit, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_i64(&p, limit);
+    char *cond = s_conditions(&p, rules, n);
+    char *sql = cond ? crm_work_printf(w,
+                                       "SELECT count(*) OVER (), pe.id::text FROM person pe"
+                                       " WHERE %s ORDER BY pe.id LIMIT $1::int",
+                                       cond)
+                     : NULL;
+    if (!sql)
+        p.oom = 1;
+    return s_run(&p, sql, 0, cb);
+}
+
+int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
+                             Crm__V1__SegmentRule *const *rules, size_t n, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, campaign_id);
+    char *cond = s_conditions(&p, rules, n);
+    char *sql = cond
+                    ? crm_work_printf(w,
+                                      "WITH ins AS (INSERT INTO campaign_recipient (campaign_id,"
+                                      " customer_id) SELECT $1::uuid, pe.id FROM person pe WHERE %s"
+                                      " ON CONFLICT DO NOTHING RETURNING 1)"
+                                      " SELECT (SELECT count(*) FROM ins),"
+                                      " (SELECT count(*) FROM ins) + (SELECT count(*)"
+                                      "  FROM campaign_recipient WHERE campaign_id = $1::uuid)",
+                                      cond)
+                    : NULL;
+    if (!sql)
+        p.oom = 1;
+    return s_run(&p, sql, 1, cb);
+}
+
+int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
+                              size_t n, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, id);
+    char *cond = s_conditions(&p, rules, n);
+    char *sql = cond ? crm_work_printf(
+                           w,
+                           "WITH cur AS (SELECT pe.id FROM person pe WHERE %s),"
+                           " joined AS (INSERT INTO segment_member (segment_id, customer_id)"
+                           "  SELECT $1::uuid, id FROM cur ON CONFLICT DO NOTHING"
+                           "  RETURNING customer_id),"
+                           " left_ AS (DELETE FROM segment_member m WHERE m.segment_id = $1::uuid"
+                           "  AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.id = m.customer_id)"
+                           "  RETURNING customer_id)"
+                           " SELECT true, customer_id::text FROM joined"
+                           " UNION ALL SELECT false, customer_id::text FROM left_"
+                           " ORDER BY 2, 1",
+                           cond)
+                     : NULL;
+    if (!sql)
+        p.oom = 1;
+    return s_run(&p, sql, 1, cb);
+}
+
+int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *pr, const char *email,
+                             const char *source, crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    s_str(&p, pr->id);
+    s_str(&p, pr->name);
+    s_str(&p, email);
+    s_str(&p, source);
+    s_i64(&p, pr->kind);
+    s_str(&p, pr->country);
+    s_str(&p, pr->industry);
+    s_json(&p, s_strings(pr->tags, pr->n_tags));
+    return s_run(&p,
+                 "INSERT INTO person AS t (id, name, email, registered_by, kind, country, industry,"
+                 " tags)"
+                 " VALUES ($1::uuid, left(btrim($2), 200), lower(btrim($3)), $4, $5::int,"
+                 "  upper(btrim($6)), btrim($7),"
+                 "  ARRAY(SELECT jsonb_array_elements_text($8::jsonb)))"
+                 " ON CONFLICT (id) DO UPDATE SET"
+                 "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
+                 "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email),"
+                 "  kind = CASE WHEN EXCLUDED.kind <> 0 THEN EXCLUDED.kind ELSE t.kind END,"
+                 "  country = EXCLUDED.country, industry = EXCLUDED.industry,"
+                 "  tags = EXCLUDED.tags, updated_at = now()",
+                 1, cb);
+}
+
+int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t ordered_at_us,
+                              crm_work_cb cb)
+{
+    s_params_t p = S_PARAMS(w);
+    json_t *codes = json_array();
+    for (size_t i = 0; codes && i < o->n_items; i++)
+        if (o->items[i]->product_code && *o->items[i]->product_code)
+            json_array_append_new(codes, json_string(o->items[i]->product_code));
+    s_str(&p, o->id);
+    s_str(&p, o->person_id);
+    s_json(&p, codes);
+    s_i64(&p, o->total_minor);
+    s_str(&p, o->currency);
+    s_i64(&p, ordered_at_us);
+    return s_run(&p,
+                 "INSERT INTO purchase (order_id, customer_id, product_codes, total_minor,"
+                 " currency, ordered_at) VALUES ($1::uuid, $2::uuid,"
+                 " ARRAY(SELECT DISTINCT jsonb_array_elements_text($3::jsonb)), $4::bigint,"
+                 " upper($5), mkt_ts($6::bigint)) ON CONFLICT (order_id) DO NOTHING",
+                 1, cb);
+}

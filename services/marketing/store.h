@@ -1,0 +1,175 @@
+/* store.h: all of marketing's SQL, as statements run in a work's
+ * transaction.
+ *
+ * Each function issues one statement through crm_work_query (reads) or
+ * crm_work_exec (writes) with its values as out-of-line text parameters
+ * and calls `cb` with the result; it returns 0 or a negative error (the
+ * work is then already failed). Inputs are validated by rules.c first;
+ * text is trimmed here, in SQL. Records come back as JSON text whose keys
+ * are the field names of their crm.v1 message, for crm_work_record
+ * (events.h). Result layouts are given per function as "col: meaning". */
+#ifndef MKT_STORE_H
+#define MKT_STORE_H
+
+#include <crm/service.h>
+#include <stdint.h>
+
+#include "crm/v1/marketing.pb-c.h"
+#include "crm/v1/sales.pb-c.h"
+#include "crm/v1/signals.pb-c.h"
+
+/* ---- campaigns -------------------------------------------------------- */
+
+/* Inserts c (id set by the caller) as a draft. 0: CampaignReply (JSON). */
+int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_work_cb cb);
+
+/* The campaign, locked FOR UPDATE when `lock` (so that expenses recorded
+ * concurrently see each other's spending). No row when unknown.
+ * 0: CampaignReply (JSON); 1: status; 2: budget_minor; 3: spent_minor;
+ * 4: overspend_policy; 5: currency; 6: channels as "{1,2}"; 7: how many
+ * message templates it has. */
+int mkt_store_campaign_get(crm_work_t *w, const char *id, int lock, crm_work_cb cb);
+
+/* At most 500 campaigns, newest first, of `status` (0: all).
+ * 0: Campaign (JSON), one row each. */
+int mkt_store_campaign_list(crm_work_t *w, int status, crm_work_cb cb);
+
+/* Sets a campaign scheduled at start_at_us. 0: CampaignReply (JSON). */
+int mkt_store_campaign_schedule(crm_work_t *w, const char *id, int64_t start_at_us, crm_work_cb cb);
+
+/* Sets the status of campaign `id`. 0: CampaignReply (JSON). */
+int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_work_cb cb);
+
+/* Adds recipients (distinct UUIDs, validated). 0: how many were new;
+ * 1: recipients after. */
+int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
+                     crm_work_cb cb);
+
+/* ---- expenses ---------------------------------------------------------- */
+
+/* Inserts x (id set by the caller), flagged or not (rules.c decides).
+ * 0: ExpenseReply (JSON) with the budget after the expense. */
+int mkt_store_expense_insert(crm_work_t *w, const Crm__V1__Expense *x, int flagged, crm_work_cb cb);
+
+/* 0: ListExpensesReply (JSON); no row when the campaign is unknown. */
+int mkt_store_expense_list(crm_work_t *w, const char *campaign_id, crm_work_cb cb);
+
+/* ---- preferences -------------------------------------------------------- */
+
+/* 0: ContactPreferences (JSON); no row when none are stored. */
+int mkt_store_pref_get(crm_work_t *w, const char *customer_id, crm_work_cb cb);
+
+/* 0: whether `zone` is a time zone name the database knows. */
+int mkt_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb);
+
+/* Replaces the customer's preferences. 0: ContactPreferences (JSON). */
+int mkt_store_pref_put(crm_work_t *w, const Crm__V1__ContactPreferences *p, crm_work_cb cb);
+
+/* Adds opt-outs (Channel values, n > 0), creating the preferences when
+ * there are none. 0: ContactPreferences (JSON); 1: whether anything
+ * changed. */
+int mkt_store_pref_opt_out(crm_work_t *w, const char *customer_id, const int *channels, size_t n,
+                           crm_work_cb cb);
+
+/* ---- people ------------------------------------------------------------- */
+
+/* 0: the id of the person with normalised `email`, or no row. */
+int mkt_store_person_by_email(crm_work_t *w, const char *email, crm_work_cb cb);
+
+/* Inserts or updates a person by id (non-empty name and email win).
+ * 0: true when the row was created. */
+int mkt_store_person_upsert(crm_work_t *w, const char *id, const char *name, const char *email,
+                            const char *source, crm_work_cb cb);
+
+/* ---- responses and results --------------------------------------------- */
+
+/* Records a response of customer `customer_id` (who thereby counts as a
+ * recipient, reached now if not before). 0: the response id. */
+int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
+                              const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb);
+
+/* Attributes order `order_id` to the campaign (same currency) that last
+ * reached the customer no later than ordered_at and within its window,
+ * once per order. 0: the campaign id; no row when none qualifies. */
+int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *customer_id,
+                        int64_t total_minor, const char *currency, int64_t ordered_at_us,
+                        crm_work_cb cb);
+
+/* The raw figures of campaigns `ids`, one row per id in that order.
+ * 0: CampaignResults (JSON, without the derived figures) or NULL when the
+ * campaign is unknown. */
+int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb);
+
+/* ---- segments -------------------------------------------------------------- */
+
+/* Inserts segment g (id set by the caller, rules checked). 0: Segment (JSON). */
+int mkt_store_segment_insert(crm_work_t *w, const Crm__V1__Segment *g, crm_work_cb cb);
+/* 0: Segment (JSON); no row when unknown. */
+int mkt_store_segment_get(crm_work_t *w, const char *id, crm_work_cb cb);
+/* At most 500 segments, newest first. 0: Segment (JSON), one row each. */
+int mkt_store_segment_list(crm_work_t *w, crm_work_cb cb);
+
+/* The people matching checked `rules` now, by id, at most `limit`.
+ * 0: how many match in all; 1: customer id. No row when none match. */
+int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules, size_t n,
+                              int limit, crm_work_cb cb);
+
+/* Adds the people matching `rules` to the campaign's recipients.
+ * 0: how many were new; 1: recipients after. */
+int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
+                             Crm__V1__SegmentRule *const *rules, size_t n, crm_work_cb cb);
+
+/* Brings the stored members of segment `id` up to its `rules` now.
+ * 0: true for a customer who joined, false for one who left; 1: the
+ * customer id. One row per change. */
+int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
+                              size_t n, crm_work_cb cb);
+
+/* A person from another service's event, by id, with the attributes
+ * segments read (kind, country, industry, tags). No result columns. */
+int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *p, const char *email,
+                             const char *source, crm_work_cb cb);
+
+/* Keeps order o (placed at ordered_at_us) as purchase history, once. */
+int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t ordered_at_us,
+                              crm_work_cb cb);
+
+/* ---- sending ------------------------------------------------------------- */
+
+/* Saves the campaign's template for t->channel. 0: MessageTemplate (JSON). */
+int mkt_store_message_put(crm_work_t *w, const Crm__V1__MessageTemplate *t, crm_work_cb cb);
+
+/* What a preview renders: 0: subject; 1: body; 2-6: the values of
+ * mkt_fields (name, email, offer, owner, campaign). No row when the
+ * campaign has no template for `channel`; name and email are "" for an
+ * unknown customer. */
+int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel,
+                             const char *customer_id, crm_work_cb cb);
+
+/* Scheduled campaigns whose start time has come become RUNNING.
+ * 0: the id of each, one row each. */
+int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);
+
+/* At most `limit` recipients of running campaigns that need a decision
+ * (none yet, or a deferral that fell due). 0: campaign id; 1: customer id;
+ * 2: campaign channels "{1,2}"; 3: ContactPreferences (JSON) or NULL;
+ * 4: the customer's UTC offset now, in minutes; 5: name; 6: email;
+ * 7: campaign name; 8: campaign owner; 9: offer text; 10: templates as
+ * JSON {"<channel>": {"subject", "body"}} or NULL. */
+int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb);
+
+/* Records decisions, a JSON array of {campaign_id, customer_id, status,
+ * channel, reason, due_us, address, subject, body}; each SENT one becomes
+ * a delivery (email: pending for the relay; others: recorded for a
+ * gateway). 0: decisions stored; 1: deliveries created. */
+int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb);
+
+/* At most `limit` pending email deliveries. 0: id; 1: address;
+ * 2: subject; 3: body. */
+int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb);
+
+/* Outcomes, a JSON array of {id, status (1 delivered, 2 failed), error},
+ * applied to deliveries still pending. */
+int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_work_cb cb);
+
+#endif

@@ -1,0 +1,136 @@
+/* crm-support: tickets from any channel, their conversation, SLAs in
+ * business hours, resolutions and satisfaction (issue #5). This file is
+ * wiring only: the settings table, the service definition, and the SLA
+ * scan timer started in on_start. The rules are in handlers.c and rules.c,
+ * the SQL in store.c. */
+#include "support.h"
+
+#include "rules.h"
+
+#include <crm/log.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const crm_migration_t support_migrations[];
+
+static const crm_conf_def_t s_config[] = {
+    {"SUPPORT_SLA_SCAN_MS", CRM_CONF_INT, "1000",
+     "how often tickets are checked for SLA instants that passed (ms)", 0, 10, 3600000},
+    {"SUPPORT_AGENTS", CRM_CONF_STR, "",
+     "agents tickets may be assigned to, comma-separated; empty: anyone", 0, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0, 0},
+};
+
+/* Splits a comma list into trimmed, non-empty owned strings. */
+static int s_split_agents(support_t *ctx, const char *list)
+{
+    char *copy = strdup(list ? list : ""), *save = NULL;
+    if (!copy)
+        return -ENOMEM;
+    size_t cap = 1;
+    for (const char *c = copy; *c; c++)
+        cap += *c == ',';
+    ctx->agents = calloc(cap, sizeof *ctx->agents);
+    if (!ctx->agents) {
+        free(copy);
+        return -ENOMEM;
+    }
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        const char *s;
+        size_t n = support_trim(t, &s);
+        if (n == 0)
+            continue;
+        if (!(ctx->agents[ctx->n_agents] = strndup(s, n))) {
+            free(copy);
+            return -ENOMEM;
+        }
+        ctx->n_agents++;
+    }
+    free(copy);
+    return 0;
+}
+
+static void s_sla_done(crm_service_t *svc, int status, void *arg);
+
+static void s_sla_submit(support_t *ctx)
+{
+    if (ctx->sla_running)
+        return;
+    ctx->sla_full = 0;
+    if (crm_service_submit(ctx->svc, "support.sla.scan", support_sla_scan, ctx, s_sla_done) == 0)
+        ctx->sla_running = 1;
+}
+
+static void s_sla_done(crm_service_t *svc, int status, void *arg)
+{
+    support_t *ctx = arg;
+    (void)svc;
+    ctx->sla_running = 0;
+    /* A full batch: there may be more right now. */
+    if (status == 0 && ctx->sla_full)
+        s_sla_submit(ctx);
+}
+
+static void s_on_sla_timer(uv_timer_t *t)
+{
+    s_sla_submit(t->data);
+}
+
+/* Static storage: the context outlives the loop, so no work or timer
+ * callback can see it freed. */
+static support_t s_support;
+
+static int s_on_start(crm_service_t *svc)
+{
+    support_t *ctx = &s_support;
+    ctx->svc = svc;
+    if (s_split_agents(ctx, crm_config_str(crm_service_config(svc), "SUPPORT_AGENTS")) < 0) {
+        crm_error("service.start", "out of memory");
+        return -1;
+    }
+    crm_service_set_user(svc, ctx);
+    uv_timer_init(crm_service_loop(svc), &ctx->sla_timer);
+    ctx->sla_timer.data = ctx;
+    ctx->sla_timer_live = 1;
+    uint64_t ms = (uint64_t)crm_config_int(crm_service_config(svc), "SUPPORT_SLA_SCAN_MS");
+    /* The first scan at once: instants that passed while the service was
+     * down are raised right after a restart. */
+    uv_timer_start(&ctx->sla_timer, s_on_sla_timer, 0, ms);
+    crm_info("support.start", "SLA scan every %llu ms; %zu agents%s", (unsigned long long)ms,
+             ctx->n_agents, ctx->n_agents ? "" : " (any assignee accepted)");
+    return 0;
+}
+
+static void s_on_stop(crm_service_t *svc)
+{
+    support_t *ctx = &s_support;
+    (void)svc;
+    if (ctx->sla_timer_live) {
+        uv_timer_stop(&ctx->sla_timer);
+        uv_close((uv_handle_t *)&ctx->sla_timer, NULL);
+        ctx->sla_timer_live = 0;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    crm_service_def_t def = {
+        .name = "support",
+        .default_bind = "tcp://127.0.0.1:7430",
+        .default_http_port = 9430,
+        .commands = support_commands,
+        .consumers = support_consumers,
+        .migrations = support_migrations,
+        .config = s_config,
+        .on_start = s_on_start,
+        .on_stop = s_on_stop,
+    };
+    int rc = crm_service_main(&def, argc, argv);
+    for (size_t i = 0; i < s_support.n_agents; i++)
+        free(s_support.agents[i]);
+    free(s_support.agents);
+    return rc;
+}

@@ -1,0 +1,415 @@
+/* rules.c: support's status machine, value checks and business time.
+ *
+ * Business time is computed day by day in the calendar's local time: each
+ * local day contributes the overlap of [from, to) with its working window
+ * (none on holidays), so the cost is one step per calendar day spanned. */
+#include "rules.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crm/util.h>
+
+#include "crm/v1/rpc.pb-c.h"
+
+#define S_CODE(x) CRM__V1__STATUS_CODE__STATUS_CODE_##x
+#define S_STATUS(x) CRM__V1__TICKET_STATUS__TICKET_STATUS_##x
+
+/* Looking further than this for working time means there is none. */
+#define S_MAX_DAYS 3660
+
+int support_err_set(support_err_t *e, int code, const char *field, const char *message,
+                    const char *hint, const char *detail_fmt, ...)
+{
+    va_list ap;
+    e->code = code;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    snprintf(e->message, sizeof e->message, "%s", message);
+    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
+    va_start(ap, detail_fmt);
+    vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+size_t support_trim(const char *s, const char **start)
+{
+    if (!s)
+        s = "";
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    *start = s;
+    return n;
+}
+
+int support_check_text(const char *s, size_t max, int required, const char *field, support_err_t *e)
+{
+    const char *t;
+    size_t n = support_trim(s, &t);
+    if (required && n == 0)
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required",
+                               "give a non-blank value", "%s is empty", field);
+    if (n > max)
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is too long", NULL,
+                               "%zu bytes, at most %zu allowed", n, max);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            return support_err_set(e, S_CODE(INVALID_ARGUMENT), field,
+                                   "value contains a control character", NULL,
+                                   "byte 0x%02x at offset %zu", c, i);
+    }
+    return 0;
+}
+
+int support_check_tag(const char *s, const char *field, support_err_t *e)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SUPPORT_TAG_MAX)
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "tag must be 1 to 64 bytes",
+                               NULL, "\"%.64s\" has %zu bytes", s, n);
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || strchr(":._-", s[i])))
+            return support_err_set(e, S_CODE(INVALID_ARGUMENT), field,
+                                   "tag contains a character other than a-z, 0-9, :._-",
+                                   "write tags in lower case, e.g. \"product:billing\"",
+                                   "\"%.64s\"", s);
+    return 0;
+}
+
+int support_check_enum(const ProtobufCEnumDescriptor *d, int v, int zero_ok, const char *field,
+                       support_err_t *e)
+{
+    if ((v == 0 && !zero_ok) || (v != 0 && !protobuf_c_enum_descriptor_get_value(d, v))) {
+        char hint[200] = "one of", *o = hint + strlen(hint);
+        for (unsigned i = 1; i < d->n_values && o < hint + sizeof hint - 40; i++)
+            o += snprintf(o, (size_t)(hint + sizeof hint - o), "%s %s", i > 1 ? "," : "",
+                          d->values[i].name);
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field,
+                               v == 0 ? "value is required" : "unknown value", hint, "got %d", v);
+    }
+    return 0;
+}
+
+int support_check_rating(int rating, const char *field, support_err_t *e)
+{
+    if (rating < 1 || rating > 5)
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "rating must be between 1 and 5",
+                               NULL, "got %d", rating);
+    return 0;
+}
+
+int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, support_err_t *e)
+{
+    char f[96];
+    if (!p)
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required", NULL,
+                               "no %s given", field);
+    snprintf(f, sizeof f, "%s.priority", field);
+    if (support_check_enum(&crm__v1__ticket_priority__descriptor, p->priority, 0, f, e) < 0)
+        return -1;
+    if (p->first_response_minutes < 1 || p->first_response_minutes > 525600) {
+        snprintf(f, sizeof f, "%s.first_response_minutes", field);
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                               "target must be between 1 and 525600 minutes", NULL, "got %d",
+                               (int)p->first_response_minutes);
+    }
+    if (p->resolution_minutes < 1 || p->resolution_minutes > 525600) {
+        snprintf(f, sizeof f, "%s.resolution_minutes", field);
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                               "target must be between 1 and 525600 minutes", NULL, "got %d",
+                               (int)p->resolution_minutes);
+    }
+    return 0;
+}
+
+int support_page_token_parse(const char *token, int64_t *us, char id[37], support_err_t *e)
+{
+    const char *colon = strchr(token, ':');
+    char *end = NULL;
+    *us = 0;
+    id[0] = 0;
+    if (!*token)
+        return 0;
+    if (colon && colon > token && isdigit((unsigned char)token[0])) {
+        long long v = strtoll(token, &end, 10);
+        if (end == colon && v > 0 && strlen(colon + 1) == 36) {
+            memcpy(id, colon + 1, 37);
+            if (crm_uuid_valid(id)) {
+                *us = v;
+                return 0;
+            }
+        }
+    }
+    id[0] = 0;
+    return support_err_set(e, S_CODE(INVALID_ARGUMENT), "page_token", "page token is malformed",
+                           "pass next_page_token from the previous reply unchanged",
+                           "got \"%.80s\"", token);
+}
+
+/* ---- the status machine ----------------------------------------------------- */
+
+const char *support_status_name(int status)
+{
+    static const char *const names[] = {"unspecified", "new",      "open",  "pending",
+                                        "on_hold",     "resolved", "closed"};
+    return status >= 0 && status <= 6 ? names[status] : "?";
+}
+
+static int s_refuse(int from, const char *what, const char *field, const char *hint,
+                    support_err_t *e)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "cannot %s a ticket that is %s", what, support_status_name(from));
+    return support_err_set(e, S_CODE(FAILED_PRECONDITION), field, msg, hint, "the ticket is %s",
+                           support_status_name(from));
+}
+
+int support_transition(int from, support_action_t act, int *to, const char *field, support_err_t *e)
+{
+    int active = from == S_STATUS(NEW) || from == S_STATUS(OPEN) || from == S_STATUS(PENDING) ||
+                 from == S_STATUS(ON_HOLD);
+    if (from < S_STATUS(NEW) || from > S_STATUS(CLOSED))
+        return support_err_set(e, S_CODE(INTERNAL), field, "ticket has an unknown status", NULL,
+                               "status %d", from);
+    *to = from;
+    switch (act) {
+    case SUPPORT_ACT_ASSIGN:
+    case SUPPORT_ACT_REPLY:
+    case SUPPORT_ACT_NOTE:
+        if (from == S_STATUS(CLOSED))
+            return s_refuse(from,
+                            act == SUPPORT_ACT_ASSIGN  ? "assign"
+                            : act == SUPPORT_ACT_REPLY ? "reply to"
+                                                       : "add a note to",
+                            field, "a closed ticket is final; open a new ticket", e);
+        if (from == S_STATUS(NEW) && act != SUPPORT_ACT_NOTE)
+            *to = S_STATUS(OPEN);
+        return 0;
+    case SUPPORT_ACT_PEND:
+    case SUPPORT_ACT_HOLD: {
+        int target = act == SUPPORT_ACT_PEND ? S_STATUS(PENDING) : S_STATUS(ON_HOLD);
+        if (!active || from == target)
+            return s_refuse(from, act == SUPPORT_ACT_PEND ? "set pending" : "put on hold", field,
+                            from == target ? "it is already in that status"
+                                           : "reopen a resolved ticket first",
+                            e);
+        *to = target;
+        return 0;
+    }
+    case SUPPORT_ACT_RESOLVE:
+        if (!active)
+            return s_refuse(from, "resolve", field, "only new, open, pending or on hold tickets",
+                            e);
+        *to = S_STATUS(RESOLVED);
+        return 0;
+    case SUPPORT_ACT_REOPEN:
+        if (from != S_STATUS(RESOLVED) && from != S_STATUS(PENDING) && from != S_STATUS(ON_HOLD))
+            return s_refuse(from, "reopen", field,
+                            "only resolved, pending or on hold tickets can be reopened", e);
+        *to = S_STATUS(OPEN);
+        return 0;
+    case SUPPORT_ACT_CLOSE:
+        if (from != S_STATUS(RESOLVED))
+            return s_refuse(from, "close", field, "resolve the ticket first", e);
+        *to = S_STATUS(CLOSED);
+        return 0;
+    case SUPPORT_ACT_RATE:
+        if (from != S_STATUS(RESOLVED) && from != S_STATUS(CLOSED))
+            return s_refuse(from, "rate", field, "only resolved or closed tickets can be rated", e);
+        return 0;
+    }
+    return support_err_set(e, S_CODE(INTERNAL), field, "unknown action", NULL, "%d", (int)act);
+}
+
+int support_clock_runs(int status)
+{
+    return status == S_STATUS(NEW) || status == S_STATUS(OPEN);
+}
+
+/* ---- business time ----------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int32_t s_days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int support_parse_date(const char *s, int32_t *days, const char *field, support_err_t *e)
+{
+    int y, m, d, n = 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+        s[4] != '-' || s[7] != '-' || y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 ||
+        d > mdays[m - 1] || (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid date",
+                               "write dates as YYYY-MM-DD", "\"%.40s\"", s);
+    *days = s_days_from_civil(y, m, d);
+    return 0;
+}
+
+int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out, const char *field,
+                         support_err_t *e)
+{
+    char f[128];
+    int seen[7] = {0}, work = 0;
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required", NULL,
+                               "no %s given", field);
+    if (m->utc_offset_minutes < -840 || m->utc_offset_minutes > 840) {
+        snprintf(f, sizeof f, "%s.utc_offset_minutes", field);
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                               "offset must be between -840 and 840 minutes", NULL, "got %d",
+                               (int)m->utc_offset_minutes);
+    }
+    out->offset_min = m->utc_offset_minutes;
+    for (size_t i = 0; i < m->n_hours; i++) {
+        const Crm__V1__BusinessHours *h = m->hours[i];
+        snprintf(f, sizeof f, "%s.hours[%zu]", field, i);
+        if (h->weekday < 1 || h->weekday > 7 || seen[h->weekday - 1])
+            return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                                   h->weekday < 1 || h->weekday > 7
+                                       ? "weekday must be between 1 (Monday) and 7 (Sunday)"
+                                       : "weekday given twice",
+                                   NULL, "weekday %d", (int)h->weekday);
+        if (h->open_minute < 0 || h->open_minute > 1440 || h->close_minute < 0 ||
+            h->close_minute > 1440)
+            return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                                   "minutes must be between 0 and 1440", NULL, "open %d, close %d",
+                                   (int)h->open_minute, (int)h->close_minute);
+        seen[h->weekday - 1] = 1;
+        out->open[h->weekday - 1] = h->open_minute;
+        out->close[h->weekday - 1] = h->close_minute;
+        work |= h->close_minute > h->open_minute;
+    }
+    if (!work) {
+        snprintf(f, sizeof f, "%s.hours", field);
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f, "calendar has no working hours",
+                               "give at least one weekday with close_minute > open_minute",
+                               "%zu entries", m->n_hours);
+    }
+    if (m->n_holidays > SUPPORT_HOLIDAYS_MAX) {
+        snprintf(f, sizeof f, "%s.holidays", field);
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f, "too many holidays", NULL,
+                               "%zu, at most %d", m->n_holidays, SUPPORT_HOLIDAYS_MAX);
+    }
+    for (size_t i = 0; i < m->n_holidays; i++) {
+        snprintf(f, sizeof f, "%s.holidays[%zu]", field, i);
+        if (support_parse_date(m->holidays[i], &out->holidays[i], f, e) < 0)
+            return -1;
+    }
+    out->n_holidays = m->n_holidays;
+    return 0;
+}
+
+static int64_t s_floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The working window of local day `day` in local microseconds; 0 if none. */
+static int s_window(const support_cal_t *cal, int64_t day, int64_t *ws, int64_t *we)
+{
+    int wd = (int)(((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; 0 = Monday */
+    if (cal->close[wd] <= cal->open[wd])
+        return 0;
+    for (size_t i = 0; i < cal->n_holidays; i++)
+        if (cal->holidays[i] == day)
+            return 0;
+    *ws = day * SUPPORT_US_PER_DAY + cal->open[wd] * SUPPORT_US_PER_MIN;
+    *we = day * SUPPORT_US_PER_DAY + cal->close[wd] * SUPPORT_US_PER_MIN;
+    return 1;
+}
+
+int64_t support_business_add(const support_cal_t *cal, int64_t start_us, int64_t dur_us)
+{
+    int64_t off = cal->offset_min * SUPPORT_US_PER_MIN;
+    int64_t local = start_us + off, left = dur_us;
+    if (dur_us <= 0)
+        return start_us;
+    int64_t day = s_floor_div(local, SUPPORT_US_PER_DAY);
+    for (int i = 0; i < S_MAX_DAYS; i++, day++) {
+        int64_t ws, we;
+        if (!s_window(cal, day, &ws, &we))
+            continue;
+        int64_t from = local > ws ? local : ws;
+        if (from >= we)
+            continue;
+        if (left <= we - from)
+            return from + left - off;
+        left -= we - from;
+    }
+    return -1;
+}
+
+int64_t support_business_between(const support_cal_t *cal, int64_t from_us, int64_t to_us)
+{
+    int64_t off = cal->offset_min * SUPPORT_US_PER_MIN, sum = 0;
+    if (to_us <= from_us)
+        return 0;
+    int64_t a = from_us + off, b = to_us + off;
+    for (int64_t day = s_floor_div(a, SUPPORT_US_PER_DAY); day * SUPPORT_US_PER_DAY < b; day++) {
+        int64_t ws, we;
+        if (!s_window(cal, day, &ws, &we))
+            continue;
+        int64_t lo = a > ws ? a : ws, hi = b < we ? b : we;
+        if (hi > lo)
+            sum += hi - lo;
+    }
+    return sum;
+}
+
+/* ---- the SLA clock ------------------------------------------------------------ */
+
+/* Due and at-risk instants of a target with `left` of `target_min` to go. */
+static void s_arm(const support_cal_t *cal, int64_t now, int target_min, int64_t left, int64_t *due,
+                  int64_t *risk)
+{
+    int64_t spare = (int64_t)target_min * SUPPORT_US_PER_MIN / 5; /* the last 20% */
+    *due = support_business_add(cal, now, left);
+    *risk = left > spare ? support_business_add(cal, now, left - spare) : now;
+}
+
+void support_sla_open(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t)
+{
+    t->first_response_remaining_us = (int64_t)t->first_response_target_minutes * SUPPORT_US_PER_MIN;
+    t->resolution_remaining_us = (int64_t)t->resolution_target_minutes * SUPPORT_US_PER_MIN;
+    support_sla_resume(cal, now, t);
+}
+
+void support_sla_stop(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t)
+{
+    if (t->sla_paused_at_us)
+        return; /* already stopped */
+    if (!t->first_responded_at_us)
+        t->first_response_remaining_us =
+            support_business_between(cal, now, t->first_response_due_us);
+    t->resolution_remaining_us = support_business_between(cal, now, t->resolution_due_us);
+    t->sla_paused_at_us = now;
+}
+
+void support_sla_resume(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t)
+{
+    if (!t->first_responded_at_us)
+        s_arm(cal, now, t->first_response_target_minutes, t->first_response_remaining_us,
+              &t->first_response_due_us, &t->first_response_at_risk_us);
+    s_arm(cal, now, t->resolution_target_minutes, t->resolution_remaining_us, &t->resolution_due_us,
+          &t->resolution_at_risk_us);
+    t->first_response_remaining_us = 0;
+    t->resolution_remaining_us = 0;
+    t->sla_paused_at_us = 0;
+}

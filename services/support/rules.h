@@ -1,0 +1,142 @@
+/* rules.h: the support service's rules, without any I/O.
+ *
+ * Pure functions of their arguments, unit-tested without a database
+ * (tests/unit/support/test_rules.c): the ticket status machine, the checks
+ * of request values, and SLA time in business hours (a weekly calendar
+ * with holidays, in a fixed UTC offset). Handlers call them before writing
+ * anything, so a rejected request changes nothing.
+ *
+ * Checks return 0, or -1 after filling a support_err_t (a crm.v1 status
+ * code, the field, a lower-case message without a final period, a detail
+ * quoting the value, a hint), which handlers pass to crm_work_fail(). */
+#ifndef SUPPORT_RULES_H
+#define SUPPORT_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crm/v1/support.pb-c.h"
+
+typedef struct {
+    int code; /* Crm__V1__StatusCode; 0 = no error */
+    char field[96];
+    char message[160];
+    char detail[320];
+    char hint[240];
+} support_err_t;
+
+#define SUPPORT_NAME_MAX 200   /* subjects, names, assignees, teams */
+#define SUPPORT_TEXT_MAX 2000  /* reasons, comments, resolution texts */
+#define SUPPORT_BODY_MAX 20000 /* descriptions, replies and notes */
+#define SUPPORT_TAGS_MAX 50
+#define SUPPORT_TAG_MAX 64
+#define SUPPORT_HOLIDAYS_MAX 400
+#define SUPPORT_PAGE_DEFAULT 50
+#define SUPPORT_PAGE_MAX 500
+#define SUPPORT_EMAIL_LEN 255
+
+#define SUPPORT_US_PER_MIN 60000000LL
+#define SUPPORT_US_PER_DAY 86400000000LL
+
+/* Fills e and returns -1; the detail is printf-formatted. */
+int support_err_set(support_err_t *e, int code, const char *field, const char *message,
+                    const char *hint, const char *detail_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* ---- values ------------------------------------------------------------- */
+
+/* Length of s without surrounding white space; *start = first byte kept. */
+size_t support_trim(const char *s, const char **start);
+/* Text of at most max bytes after trimming, without control characters
+ * other than newline and tab; `required` refuses blank text. */
+int support_check_text(const char *s, size_t max, int required, const char *field,
+                       support_err_t *e);
+/* A tag: 1..SUPPORT_TAG_MAX bytes of [a-z0-9:._-] (lower case). */
+int support_check_tag(const char *s, const char *field, support_err_t *e);
+/* A value of enum `d` other than 0 (0 allowed when `zero_ok`). */
+int support_check_enum(const ProtobufCEnumDescriptor *d, int v, int zero_ok, const char *field,
+                       support_err_t *e);
+/* A satisfaction rating, 1..5. */
+int support_check_rating(int rating, const char *field, support_err_t *e);
+/* SLA policy targets: priority 1..4, minutes 1..525600. */
+int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, support_err_t *e);
+
+/* A list's page token, "<created_us>:<ticket id>" (the last ticket of the
+ * previous page): fills *us and id. "" is the first page (us 0). */
+int support_page_token_parse(const char *token, int64_t *us, char id[37], support_err_t *e);
+
+/* ---- the status machine ----------------------------------------------------- */
+
+typedef enum {
+    SUPPORT_ACT_ASSIGN,
+    SUPPORT_ACT_REPLY,
+    SUPPORT_ACT_NOTE,
+    SUPPORT_ACT_PEND,
+    SUPPORT_ACT_HOLD,
+    SUPPORT_ACT_RESOLVE,
+    SUPPORT_ACT_REOPEN,
+    SUPPORT_ACT_CLOSE,
+    SUPPORT_ACT_RATE,
+} support_action_t;
+
+/* The status a ticket in `from` has after `act` (the same status when the
+ * action does not move it): assigning or replying to a NEW ticket opens
+ * it; pend/hold/resolve work from new, open, pending and on hold (not to
+ * the status it already has); reopen from resolved (and from pending or on
+ * hold: the wait is over, back to open); close only from
+ * resolved; rate only resolved or closed tickets; nothing but rating
+ * changes a closed ticket. FAILED_PRECONDITION naming `field` otherwise. */
+int support_transition(int from, support_action_t act, int *to, const char *field,
+                       support_err_t *e);
+
+/* Whether the SLA clock runs in `status` (new and open; pending and on
+ * hold pause it; resolved and closed stop it). */
+int support_clock_runs(int status);
+
+/* Short lower-case name of a status ("on_hold"), "?" if unknown. */
+const char *support_status_name(int status);
+
+/* ---- business time ----------------------------------------------------------- */
+
+typedef struct {
+    int offset_min;                         /* local = UTC + offset */
+    int open[7], close[7];                  /* minutes after local midnight, [0] = Monday */
+    int32_t holidays[SUPPORT_HOLIDAYS_MAX]; /* local days since 1970-01-01 */
+    size_t n_holidays;
+} support_cal_t;
+
+/* Days since 1970-01-01 of a "YYYY-MM-DD" date, or -1 with e filled. */
+int support_parse_date(const char *s, int32_t *days, const char *field, support_err_t *e);
+
+/* Validates a BusinessCalendar and converts it (weekdays 1..7 at most once,
+ * minutes 0..1440, offset -840..840, holidays as dates, some working time
+ * each week). */
+int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out, const char *field,
+                         support_err_t *e);
+
+/* The instant `dur_us` of business time after `start_us`: time outside the
+ * working hours, on weekends and on holidays does not count. A duration of
+ * 0 (or less) gives start_us. Returns -1 if the calendar has no working time
+ * within ten years. */
+int64_t support_business_add(const support_cal_t *cal, int64_t start_us, int64_t dur_us);
+
+/* Business time between two instants (0 when to <= from). */
+int64_t support_business_between(const support_cal_t *cal, int64_t from_us, int64_t to_us);
+
+/* ---- the SLA clock of a ticket ------------------------------------------------ */
+
+/* Starts the clock of a new ticket at `now`: the remaining times are the
+ * targets in full, then as support_sla_resume. */
+void support_sla_open(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t);
+
+/* Stops the clock at `now` (pause or resolution): each target not yet met
+ * keeps the business time it had left (0 when overdue) and the ticket
+ * records when the clock stopped. */
+void support_sla_stop(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t);
+
+/* Restarts the clock at `now`: each target not yet met falls due after the
+ * business time it had left, and is at risk once 80% of its target is used
+ * (at once if that is already the case). */
+void support_sla_resume(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t);
+
+#endif

@@ -1,0 +1,79 @@
+/* store.h: all of support's SQL, as statements run in a work's transaction.
+ *
+ * Each function issues one statement through crm_work_query (reads) or
+ * crm_work_exec (writes) with its values as out-of-line parameters and
+ * calls `cb` with the result; it returns 0 or a negative error (the work is
+ * then already failed). Records come back as JSON text keyed by the field
+ * names of their crm.v1 message (crm_work_record). Result layouts are
+ * given per function as "col: meaning". */
+#ifndef SUPPORT_STORE_H
+#define SUPPORT_STORE_H
+
+#include <crm/service.h>
+#include <stdint.h>
+
+#include "crm/v1/sales.pb-c.h"
+#include "crm/v1/support.pb-c.h"
+
+/* What opening a ticket needs. 0: the person with id `customer_id`, else
+ * the oldest with `email` (Person JSON or NULL; either key may be "");
+ * 1: the SlaPolicy of `priority` (JSON); 2: the BusinessCalendar (JSON). */
+int support_store_open_context(crm_work_t *w, const char *customer_id, const char *email,
+                               int priority, crm_work_cb cb);
+
+/* Inserts a person support met first (registered_by "support"); an id
+ * that exists is left alone. 0: Person JSON; no row when it existed. */
+int support_store_person_insert(crm_work_t *w, const char *id, const char *name, const char *email,
+                                int64_t now_us, crm_work_cb cb);
+
+/* Upserts a person another service registered or updated, by id: name and
+ * emails are replaced when the event carries them. No result needed. */
+int support_store_person_upsert(crm_work_t *w, const Crm__V1__Person *p, const char *source,
+                                int64_t now_us, crm_work_cb cb);
+
+/* Replaces the contact preferences of `customer_id` (channel names),
+ * creating a bare person when support has not met the customer yet. No
+ * result needed. */
+int support_store_preferences(crm_work_t *w, const char *customer_id, char *const *opted_out,
+                              size_t n, const char *preferred, int64_t now_us, crm_work_cb cb);
+
+/* Inserts t (every field set by the caller). 0: Ticket JSON. */
+int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb);
+
+/* Locks ticket `id`. 0: Ticket JSON; 1: the BusinessCalendar (JSON). No
+ * row when unknown. */
+int support_store_ticket_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+
+/* Writes the fields a command may change (status, assignment, tags,
+ * resolution, satisfaction, SLA clock; never the raised flags, which only
+ * the scan sets). 0: Ticket JSON. */
+int support_store_ticket_save(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb);
+
+/* Inserts m (id, created_at_us set by the caller). 0: TicketMessage JSON. */
+int support_store_message_insert(crm_work_t *w, const Crm__V1__TicketMessage *m, crm_work_cb cb);
+
+/* 0: a TicketReply (JSON): the ticket and its messages, oldest first. No
+ * row when unknown. */
+int support_store_ticket_show(crm_work_t *w, const char *id, crm_work_cb cb);
+
+/* Tickets matching rq after the keyset position (after_us, after_id; us 0
+ * = from the start), oldest first, at most `limit`. One row each, 0: JSON;
+ * 1: created_us; 2: id. */
+int support_store_ticket_list(crm_work_t *w, const Crm__V1__ListTicketsRequest *rq,
+                              int64_t after_us, const char *after_id, int limit, crm_work_cb cb);
+
+/* Replaces the policy of p->priority. 0: SlaPolicy JSON. */
+int support_store_policy_set(crm_work_t *w, const Crm__V1__SlaPolicy *p, crm_work_cb cb);
+/* Every policy by priority, one row each, 0: JSON. */
+int support_store_policy_list(crm_work_t *w, crm_work_cb cb);
+/* Replaces the calendar with `json` (a BusinessCalendar object). 0: JSON. */
+int support_store_calendar_set(crm_work_t *w, const char *json, crm_work_cb cb);
+
+/* Marks, on up to `limit` tickets, the SLA instants that passed by `now_us`
+ * while their clock ran and that were not raised yet. One row per ticket:
+ * 0: Ticket JSON (after); 1: first response newly at risk; 2: first
+ * response newly breached; 3: resolution newly at risk; 4: resolution
+ * newly breached (booleans). */
+int support_store_sla_scan(crm_work_t *w, int64_t now_us, int limit, crm_work_cb cb);
+
+#endif

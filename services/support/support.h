@@ -1,0 +1,42 @@
+/* support.h: the support service's context and its tables of handlers.
+ *
+ * One support_t per process, set as the service's user pointer in
+ * on_start; it holds the settings handlers need and the SLA-scan timer.
+ * Handlers keep no state in it across works: everything lives in the
+ * database (a work may run more than once). */
+#ifndef SUPPORT_SUPPORT_H
+#define SUPPORT_SUPPORT_H
+
+#include <crm/service.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* Most tickets one SLA scan handles (one transaction); a full scan is
+ * followed by another at once. */
+#define SUPPORT_SLA_BATCH 200
+
+typedef struct {
+    crm_service_t *svc;
+    /* SUPPORT_AGENTS, split at commas (owned, freed by main); none = any
+     * assignee is accepted. */
+    char **agents;
+    size_t n_agents;
+    uv_timer_t sla_timer;
+    int sla_timer_live;
+    int sla_running; /* a scan is queued or running */
+    int sla_full;    /* the last scan found a full batch */
+} support_t;
+
+/* Commands ("support.<entity>.<verb>") and consumers; both end with a NULL
+ * name. */
+extern const crm_command_def_t support_commands[];
+extern const crm_consumer_def_t support_consumers[];
+
+/* The SLA-scan work, run through crm_service_submit with the support_t as
+ * its argument: raises sla.at_risk and sla.breached, once each per ticket
+ * and target, for targets whose instant has passed while their clock ran
+ * (also when the service was down at that instant). */
+void support_sla_scan(crm_work_t *w);
+
+#endif

@@ -1,0 +1,86 @@
+"""Support with a real crm-sales: a complaint ticket about a customer with
+an open deal creates one follow-up task for the deal's owner (sales'
+sales.risk consumer of crm.support.ticket.opened.v1); a question does not.
+Sales and support meet on the customer id without asking each other: the
+person sales registered by email is the requester support computes."""
+import os
+import unittest
+
+from crmtest import BIN, Proc, System, free_port, wait_for
+from test_support_service import SupportSystem, customer_id, sales_pb2, signals_pb2, unique
+
+
+class CollabTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        sys = System()
+        cls.sys = sys
+        sys.start_bus()
+        sys.add_probe("marketing")
+        sys.add_probe("analytics")
+        for name in ("sales", "support"):
+            sys.dbs[name] = sys.cluster.create_db()
+            sys.endpoints[name] = "tcp://127.0.0.1:%d" % free_port()
+        e = {"CRM_PG_URL": sys.cluster.url(sys.dbs["sales"]), "CRM_BIND": sys.endpoints["sales"],
+             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % sys.pub_port,
+             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % sys.sub_port,
+             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
+             "CRM_LOG_LEVEL": "info", "SALES_FOLLOWUP_HOURS": "2",
+             "CRM_PEERS": ",".join("%s=%s" % (k, sys.endpoints[k])
+                                   for k in ("marketing", "support", "analytics"))}
+        sys.procs["sales"] = Proc("sales", [os.path.join(BIN, "crm-sales")], e, sys.dir)
+        sys.procs["sales"].start()
+        cls.s = SupportSystem(peers=("sales", "marketing"), sys=sys)
+        cls.sales = sys.client("sales")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sales.close()
+        cls.s.close()
+
+    def sales_call(self, command, msg, reply_type):
+        rep = self.sales.call_raw(command, msg.SerializeToString())
+        self.assertEqual(rep.status.code, 0, rep.status)
+        out = reply_type()
+        out.ParseFromString(rep.body)
+        return out
+
+    def sales_q(self, sql, *args):
+        return self.sys.cluster.query(self.sys.dbs["sales"], sql, *args)
+
+    def test_complaint_on_open_deal_creates_one_task_for_the_owner(self):
+        s = self.s
+        email = "%s@corp.io" % unique("buyer")
+        p = self.sales_call("sales.person.register", sales_pb2.RegisterPersonRequest(
+            person=sales_pb2.Person(name="Buyer", emails=[email])), sales_pb2.PersonReply).person
+        self.assertEqual(p.id, customer_id(email))
+        d = self.sales_call("sales.deal.create", sales_pb2.CreateDealRequest(deal=sales_pb2.Deal(
+            title="Big deal", person_id=p.id, owner="rep-owl")), sales_pb2.DealReply).deal
+        # Support opens both tickets by email only: the same customer id.
+        q = s.open(requester_email=email.upper(), subject="How do I export?",
+                   type=signals_pb2.TICKET_TYPE_QUESTION)
+        c = s.open(requester_email=email, subject="Billed twice",
+                   type=signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.assertEqual((q.customer_id, c.customer_id), (p.id, p.id))
+
+        def tasks():
+            return self.sales_q("SELECT owner, deal_id::text, subject FROM activity"
+                                " WHERE person_id = %s AND kind = 4", p.id)
+        wait_for(lambda: tasks(), 20, "the follow-up task in sales")
+        # Wait until sales applied everything support committed, then count.
+        head = s.head()
+        wait_for(lambda: (self.sales_q("SELECT seq FROM crm_consumer_position WHERE"
+                                       " consumer = 'sales.risk' AND source = 'support'")
+                          or [(0,)])[0][0] >= head, 20, "sales.risk to catch up")
+        rows = tasks()
+        self.assertEqual(len(rows), 1)
+        owner, deal_id, subject = rows[0]
+        self.assertEqual((owner, deal_id), ("rep-owl", d.id))
+        self.assertIn(c.id, subject)
+        self.assertIn("complaint", subject)
+        # Sales kept one person for the customer.
+        self.assertEqual(self.sales_q("SELECT count(*) FROM person WHERE id = %s", p.id)[0][0], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

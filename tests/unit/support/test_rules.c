@@ -1,0 +1,345 @@
+/* Unit tests for services/support/rules.c: the ticket status machine, value
+ * checks, business time (weekends, holidays, offsets) and the SLA clock
+ * with a pending pause. Every expected instant is worked out by hand in
+ * the comment above it; 2026-11-20 is a Friday. */
+#define _DEFAULT_SOURCE /* timegm */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <time.h>
+
+#include "rules.h"
+
+#include "crm/v1/rpc.pb-c.h"
+
+#define INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
+#define PRECONDITION CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION
+#define ST(x) CRM__V1__TICKET_STATUS__TICKET_STATUS_##x
+#define MIN SUPPORT_US_PER_MIN
+
+/* Microseconds of a UTC wall-clock time. */
+static int64_t T(int y, int mo, int d, int h, int mi)
+{
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
+    return (int64_t)timegm(&tm) * 1000000;
+}
+
+static void s_assert_err(const support_err_t *e, int code, const char *field)
+{
+    assert_int_equal(e->code, code);
+    assert_string_equal(e->field, field);
+    assert_true(e->message[0] >= 'a' && e->message[0] <= 'z');
+    assert_true(e->message[strlen(e->message) - 1] != '.');
+}
+
+/* Mon-Fri 09:00-17:00 at `offset` minutes from UTC, with optional holidays. */
+static void s_office(support_cal_t *c, int offset, const char *holiday)
+{
+    support_err_t e;
+    Crm__V1__BusinessHours h[5], *hp[5];
+    char *hol[1] = {(char *)holiday};
+    Crm__V1__BusinessCalendar m = CRM__V1__BUSINESS_CALENDAR__INIT;
+    for (int i = 0; i < 5; i++) {
+        crm__v1__business_hours__init(&h[i]);
+        h[i].weekday = i + 1;
+        h[i].open_minute = 540;
+        h[i].close_minute = 1020;
+        hp[i] = &h[i];
+    }
+    m.utc_offset_minutes = offset;
+    m.hours = hp;
+    m.n_hours = 5;
+    m.holidays = hol;
+    m.n_holidays = holiday ? 1 : 0;
+    assert_int_equal(support_cal_from_msg(&m, c, "calendar", &e), 0);
+}
+
+static void test_status_machine(void **state)
+{
+    (void)state;
+    support_err_t e;
+    int to;
+    /* The legal moves. */
+    struct {
+        int from;
+        support_action_t act;
+        int to;
+    } ok[] = {
+        {ST(NEW), SUPPORT_ACT_ASSIGN, ST(OPEN)},
+        {ST(NEW), SUPPORT_ACT_REPLY, ST(OPEN)},
+        {ST(NEW), SUPPORT_ACT_NOTE, ST(NEW)},
+        {ST(PENDING), SUPPORT_ACT_REPLY, ST(PENDING)},
+        {ST(NEW), SUPPORT_ACT_PEND, ST(PENDING)},
+        {ST(OPEN), SUPPORT_ACT_HOLD, ST(ON_HOLD)},
+        {ST(ON_HOLD), SUPPORT_ACT_PEND, ST(PENDING)},
+        {ST(PENDING), SUPPORT_ACT_RESOLVE, ST(RESOLVED)},
+        {ST(NEW), SUPPORT_ACT_RESOLVE, ST(RESOLVED)},
+        {ST(RESOLVED), SUPPORT_ACT_REOPEN, ST(OPEN)},
+        {ST(PENDING), SUPPORT_ACT_REOPEN, ST(OPEN)},
+        {ST(ON_HOLD), SUPPORT_ACT_REOPEN, ST(OPEN)},
+        {ST(RESOLVED), SUPPORT_ACT_CLOSE, ST(CLOSED)},
+        {ST(RESOLVED), SUPPORT_ACT_RATE, ST(RESOLVED)},
+        {ST(CLOSED), SUPPORT_ACT_RATE, ST(CLOSED)},
+        {ST(RESOLVED), SUPPORT_ACT_REPLY, ST(RESOLVED)},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_int_equal(support_transition(ok[i].from, ok[i].act, &to, "id", &e), 0);
+        assert_int_equal(to, ok[i].to);
+    }
+    /* The refused ones. */
+    struct {
+        int from;
+        support_action_t act;
+    } bad[] = {
+        {ST(OPEN), SUPPORT_ACT_CLOSE},       {ST(NEW), SUPPORT_ACT_CLOSE},
+        {ST(PENDING), SUPPORT_ACT_CLOSE},    {ST(CLOSED), SUPPORT_ACT_CLOSE},
+        {ST(OPEN), SUPPORT_ACT_RATE},        {ST(NEW), SUPPORT_ACT_RATE},
+        {ST(ON_HOLD), SUPPORT_ACT_RATE},     {ST(OPEN), SUPPORT_ACT_REOPEN},
+        {ST(CLOSED), SUPPORT_ACT_REOPEN},    {ST(PENDING), SUPPORT_ACT_PEND},
+        {ST(ON_HOLD), SUPPORT_ACT_HOLD},     {ST(RESOLVED), SUPPORT_ACT_PEND},
+        {ST(RESOLVED), SUPPORT_ACT_RESOLVE}, {ST(CLOSED), SUPPORT_ACT_RESOLVE},
+        {ST(CLOSED), SUPPORT_ACT_REPLY},     {ST(CLOSED), SUPPORT_ACT_NOTE},
+        {ST(CLOSED), SUPPORT_ACT_ASSIGN},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(support_transition(bad[i].from, bad[i].act, &to, "id", &e), -1);
+        s_assert_err(&e, PRECONDITION, "id");
+    }
+    assert_int_equal(support_transition(ST(OPEN), SUPPORT_ACT_CLOSE, &to, "id", &e), -1);
+    assert_string_equal(e.message, "cannot close a ticket that is open");
+    assert_true(support_clock_runs(ST(NEW)) && support_clock_runs(ST(OPEN)));
+    assert_false(support_clock_runs(ST(PENDING)) || support_clock_runs(ST(ON_HOLD)) ||
+                 support_clock_runs(ST(RESOLVED)) || support_clock_runs(ST(CLOSED)));
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    support_err_t e;
+    assert_int_equal(support_check_rating(1, "rating", &e), 0);
+    assert_int_equal(support_check_rating(5, "rating", &e), 0);
+    assert_int_equal(support_check_rating(0, "rating", &e), -1);
+    s_assert_err(&e, INVALID, "rating");
+    assert_int_equal(support_check_rating(6, "rating", &e), -1);
+    assert_int_equal(support_check_tag("product:billing", "tags[0]", &e), 0);
+    assert_int_equal(support_check_tag("Billing", "tags[1]", &e), -1);
+    s_assert_err(&e, INVALID, "tags[1]");
+    assert_int_equal(support_check_text("  ", 10, 1, "ticket.subject", &e), -1);
+    s_assert_err(&e, INVALID, "ticket.subject");
+    assert_int_equal(support_check_text("a\001b", 10, 0, "x", &e), -1);
+    assert_int_equal(support_check_enum(&crm__v1__ticket_priority__descriptor, 9, 1, "p", &e), -1);
+    s_assert_err(&e, INVALID, "p");
+    assert_int_equal(support_check_enum(&crm__v1__ticket_priority__descriptor, 0, 1, "p", &e), 0);
+    assert_int_equal(support_check_enum(&crm__v1__ticket_priority__descriptor, 0, 0, "p", &e), -1);
+    int32_t d;
+    assert_int_equal(support_parse_date("1970-01-02", &d, "h", &e), 0);
+    assert_int_equal(d, 1);
+    assert_int_equal(support_parse_date("2026-11-23", &d, "h", &e), 0);
+    assert_int_equal((int64_t)d * SUPPORT_US_PER_DAY, T(2026, 11, 23, 0, 0));
+    assert_int_equal(support_parse_date("2026-02-29", &d, "h", &e), -1);
+    assert_int_equal(support_parse_date("2026-1-05", &d, "h", &e), -1);
+    Crm__V1__SlaPolicy p = CRM__V1__SLA_POLICY__INIT;
+    p.priority = 4;
+    p.first_response_minutes = 1;
+    assert_int_equal(support_check_policy(&p, "policy", &e), -1);
+    s_assert_err(&e, INVALID, "policy.resolution_minutes");
+}
+
+static void test_page_token(void **state)
+{
+    (void)state;
+    support_err_t e;
+    int64_t us;
+    char id[37];
+    assert_int_equal(support_page_token_parse("", &us, id, &e), 0);
+    assert_int_equal(us, 0);
+    assert_int_equal(support_page_token_parse(
+                         "1700000000000000:6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10", &us, id, &e),
+                     0);
+    assert_int_equal(us, 1700000000000000LL);
+    assert_string_equal(id, "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10");
+    const char *bad[] = {"x",
+                         "12:",
+                         ":6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10",
+                         "-5:6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10",
+                         "12:not-a-uuid",
+                         NULL};
+    for (int i = 0; bad[i]; i++) {
+        assert_int_equal(support_page_token_parse(bad[i], &us, id, &e), -1);
+        s_assert_err(&e, INVALID, "page_token");
+    }
+}
+
+static void test_calendar_checks(void **state)
+{
+    (void)state;
+    support_err_t e;
+    support_cal_t c;
+    Crm__V1__BusinessHours h = CRM__V1__BUSINESS_HOURS__INIT, h2 = CRM__V1__BUSINESS_HOURS__INIT;
+    Crm__V1__BusinessHours *hp[2] = {&h, &h2};
+    Crm__V1__BusinessCalendar m = CRM__V1__BUSINESS_CALENDAR__INIT;
+    m.hours = hp;
+    m.n_hours = 1;
+    h.weekday = 8;
+    assert_int_equal(support_cal_from_msg(&m, &c, "calendar", &e), -1);
+    s_assert_err(&e, INVALID, "calendar.hours[0]");
+    h.weekday = 1;
+    h.open_minute = 600;
+    h.close_minute = 600; /* closed all week */
+    assert_int_equal(support_cal_from_msg(&m, &c, "calendar", &e), -1);
+    s_assert_err(&e, INVALID, "calendar.hours");
+    h.close_minute = 1500;
+    assert_int_equal(support_cal_from_msg(&m, &c, "calendar", &e), -1);
+    h.close_minute = 660;
+    h2 = h;
+    m.n_hours = 2;
+    assert_int_equal(support_cal_from_msg(&m, &c, "calendar", &e), -1);
+    s_assert_err(&e, INVALID, "calendar.hours[1]");
+    m.n_hours = 1;
+    m.utc_offset_minutes = 900;
+    assert_int_equal(support_cal_from_msg(&m, &c, "calendar", &e), -1);
+    s_assert_err(&e, INVALID, "calendar.utc_offset_minutes");
+}
+
+static void test_business_add(void **state)
+{
+    (void)state;
+    support_cal_t c, hol, cet;
+    s_office(&c, 0, NULL);
+    s_office(&hol, 0, "2026-11-23");
+    s_office(&cet, 60, NULL);
+    /* Fri 16:00 + 120 min: 60 min on Friday, the weekend is skipped, 60 min
+     * on Monday from 09:00: Mon 10:00. */
+    assert_int_equal(support_business_add(&c, T(2026, 11, 20, 16, 0), 120 * MIN),
+                     T(2026, 11, 23, 10, 0));
+    /* The same with Monday a holiday: Tue 10:00. */
+    assert_int_equal(support_business_add(&hol, T(2026, 11, 20, 16, 0), 120 * MIN),
+                     T(2026, 11, 24, 10, 0));
+    /* Sat 12:00 + 30 min: nothing counts until Mon 09:00: Mon 09:30. */
+    assert_int_equal(support_business_add(&c, T(2026, 11, 21, 12, 0), 30 * MIN),
+                     T(2026, 11, 23, 9, 30));
+    /* Wed 08:00 + 480 min: the whole day 09:00-17:00 ends at Wed 17:00. */
+    assert_int_equal(support_business_add(&c, T(2026, 11, 25, 8, 0), 480 * MIN),
+                     T(2026, 11, 25, 17, 0));
+    /* One more minute rolls over to Thu 09:01. */
+    assert_int_equal(support_business_add(&c, T(2026, 11, 25, 8, 0), 481 * MIN),
+                     T(2026, 11, 26, 9, 1));
+    /* UTC+1, 09:00-17:00 local = 08:00-16:00 UTC: Mon 07:30 UTC + 60 min
+     * starts at 08:00 UTC and ends at 09:00 UTC. */
+    assert_int_equal(support_business_add(&cet, T(2026, 11, 23, 7, 30), 60 * MIN),
+                     T(2026, 11, 23, 9, 0));
+    /* Fri 15:30 UTC = 16:30 local; 60 min: 30 on Friday (until 16:00 UTC),
+     * 30 on Monday from 08:00 UTC: Mon 08:30 UTC. */
+    assert_int_equal(support_business_add(&cet, T(2026, 11, 20, 15, 30), 60 * MIN),
+                     T(2026, 11, 23, 8, 30));
+    /* Nothing to add: the start itself. */
+    assert_int_equal(support_business_add(&c, T(2026, 11, 21, 12, 0), 0), T(2026, 11, 21, 12, 0));
+}
+
+static void test_business_between(void **state)
+{
+    (void)state;
+    support_cal_t c, hol;
+    s_office(&c, 0, NULL);
+    s_office(&hol, 0, "2026-11-23");
+    /* Fri 16:00 to Mon 10:00: 60 + 60 = 120 min. */
+    assert_int_equal(support_business_between(&c, T(2026, 11, 20, 16, 0), T(2026, 11, 23, 10, 0)),
+                     120 * MIN);
+    /* Fri 09:00 to Tue 09:00 with Monday off: only Friday, 480 min. */
+    assert_int_equal(support_business_between(&hol, T(2026, 11, 20, 9, 0), T(2026, 11, 24, 9, 0)),
+                     480 * MIN);
+    /* The same without the holiday: 960 min. */
+    assert_int_equal(support_business_between(&c, T(2026, 11, 20, 9, 0), T(2026, 11, 24, 9, 0)),
+                     960 * MIN);
+    /* A whole weekend: 0; reversed bounds: 0. */
+    assert_int_equal(support_business_between(&c, T(2026, 11, 21, 0, 0), T(2026, 11, 23, 9, 0)), 0);
+    assert_int_equal(support_business_between(&c, T(2026, 11, 23, 12, 0), T(2026, 11, 23, 11, 0)),
+                     0);
+    /* Mon 12:15 to Mon 12:45: 30 min. */
+    assert_int_equal(support_business_between(&c, T(2026, 11, 23, 12, 15), T(2026, 11, 23, 12, 45)),
+                     30 * MIN);
+}
+
+static void test_sla_clock_with_pending_pause(void **state)
+{
+    (void)state;
+    support_cal_t c;
+    s_office(&c, 0, NULL);
+    Crm__V1__Ticket t = CRM__V1__TICKET__INIT;
+    t.first_response_target_minutes = 60;
+    t.resolution_target_minutes = 480;
+    /* Opened Mon 09:00: first response due 10:00, at risk at 80% = 48 min
+     * = 09:48; resolution due 17:00, at risk after 384 min = 15:24. */
+    support_sla_open(&c, T(2026, 11, 23, 9, 0), &t);
+    assert_int_equal(t.first_response_due_us, T(2026, 11, 23, 10, 0));
+    assert_int_equal(t.first_response_at_risk_us, T(2026, 11, 23, 9, 48));
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 23, 17, 0));
+    assert_int_equal(t.resolution_at_risk_us, T(2026, 11, 23, 15, 24));
+    assert_int_equal(t.sla_paused_at_us, 0);
+    /* First reply at 09:30; pending at 11:00: 360 min of resolution left. */
+    t.first_responded_at_us = T(2026, 11, 23, 9, 30);
+    support_sla_stop(&c, T(2026, 11, 23, 11, 0), &t);
+    assert_int_equal(t.resolution_remaining_us, 360 * MIN);
+    assert_int_equal(t.sla_paused_at_us, T(2026, 11, 23, 11, 0));
+    /* The customer answers Tue 14:00: 180 min on Tuesday, 180 on Wednesday
+     * from 09:00: due Wed 12:00. At risk when 96 min (20%) are left, i.e.
+     * 264 min from Tue 14:00: 180 + 84: Wed 10:24. The first response,
+     * met, keeps its instants. */
+    support_sla_resume(&c, T(2026, 11, 24, 14, 0), &t);
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 25, 12, 0));
+    assert_int_equal(t.resolution_at_risk_us, T(2026, 11, 25, 10, 24));
+    assert_int_equal(t.first_response_due_us, T(2026, 11, 23, 10, 0));
+    assert_int_equal(t.sla_paused_at_us, 0);
+    /* Paused past 80% (Wed 11:00: 60 min left of 480): on resuming Thu
+     * 09:00 it is at risk at once and due at 10:00. */
+    support_sla_stop(&c, T(2026, 11, 25, 11, 0), &t);
+    assert_int_equal(t.resolution_remaining_us, 60 * MIN);
+    support_sla_resume(&c, T(2026, 11, 26, 9, 0), &t);
+    assert_int_equal(t.resolution_at_risk_us, T(2026, 11, 26, 9, 0));
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 26, 10, 0));
+    /* Stopped when overdue: nothing left. */
+    support_sla_stop(&c, T(2026, 11, 26, 11, 0), &t);
+    assert_int_equal(t.resolution_remaining_us, 0);
+}
+
+static void test_sla_24x7(void **state)
+{
+    (void)state;
+    support_err_t e;
+    support_cal_t c;
+    Crm__V1__BusinessHours h[7], *hp[7];
+    Crm__V1__BusinessCalendar m = CRM__V1__BUSINESS_CALENDAR__INIT;
+    for (int i = 0; i < 7; i++) {
+        crm__v1__business_hours__init(&h[i]);
+        h[i].weekday = i + 1;
+        h[i].close_minute = 1440;
+        hp[i] = &h[i];
+    }
+    m.hours = hp;
+    m.n_hours = 7;
+    assert_int_equal(support_cal_from_msg(&m, &c, "calendar", &e), 0);
+    /* Sat 23:59:30 + 1 min = Sun 00:00:30: midnight is no boundary. */
+    int64_t start = T(2026, 11, 21, 23, 59) + 30000000;
+    assert_int_equal(support_business_add(&c, start, MIN), start + MIN);
+    assert_int_equal(support_business_between(&c, start, start + 3 * SUPPORT_US_PER_DAY),
+                     3 * SUPPORT_US_PER_DAY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_machine),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_page_token),
+        cmocka_unit_test(test_calendar_checks),
+        cmocka_unit_test(test_business_add),
+        cmocka_unit_test(test_business_between),
+        cmocka_unit_test(test_sla_clock_with_pending_pause),
+        cmocka_unit_test(test_sla_24x7),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
