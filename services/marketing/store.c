@@ -9,6 +9,7 @@
 #include "rules.h"
 
 #include <crm/log.h>
+#include <crm/params.h>
 
 #include <assert.h>
 #include <inttypes.h>
@@ -61,55 +62,6 @@
 
 /* ---- parameters ------------------------------------------------------------ */
 
-#define S_MAX_PARAMS 40
-
-typedef struct {
-    crm_work_t *w;
-    const char *v[S_MAX_PARAMS];
-    int n;
-    int oom;
-} s_params_t;
-
-static void s_p(s_params_t *p, const char *s, int alloc_failed)
-{
-    assert(p->n < S_MAX_PARAMS); /* a statement with more parameters is a bug here */
-    if (alloc_failed)
-        p->oom = 1;
-    p->v[p->n++] = s;
-}
-
-static void s_str(s_params_t *p, const char *s)
-{
-    s_p(p, s ? s : "", 0);
-}
-
-/* "" (not given) becomes SQL NULL. */
-static void s_opt(s_params_t *p, const char *s)
-{
-    s_p(p, s && *s ? s : NULL, 0);
-}
-
-static void s_i64(s_params_t *p, int64_t v)
-{
-    char *s = crm_work_printf(p->w, "%" PRId64, v);
-    s_p(p, s, !s);
-}
-
-static void s_bool(s_params_t *p, int v)
-{
-    s_p(p, v ? "true" : "false", 0);
-}
-
-/* Takes a JSON value (steals the reference) and adds its text. */
-static void s_json(s_params_t *p, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(j);
-    char *s = text ? crm_work_strdup(p->w, text) : NULL;
-    free(text);
-    s_p(p, s, !s);
-}
-
 static json_t *s_ints(const int *v, size_t n)
 {
     json_t *a = json_array();
@@ -126,27 +78,11 @@ static json_t *s_strings(char *const *v, size_t n)
     return a;
 }
 
-static int s_run(s_params_t *p, const char *sql, int write, crm_work_cb cb)
-{
-    if (p->oom) {
-        crm_work_fail(p->w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL,
-                      NULL);
-        return -1;
-    }
-    return write ? crm_work_exec(p->w, sql, p->n, p->v, cb)
-                 : crm_work_query(p->w, sql, p->n, p->v, cb);
-}
-
-#define S_PARAMS(w_)                                                                               \
-    {                                                                                              \
-        .w = (w_)                                                                                  \
-    }
-
 /* ---- campaigns ---------------------------------------------------------------- */
 
 int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
+    crm_params_t p = CRM_PARAMS(w);
     int ch[MKT_LIST_MAX];
     size_t n = 0;
     for (; n < c->n_channels && n < MKT_LIST_MAX; n++)
@@ -157,158 +93,165 @@ int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_wor
                                                 c->offers[i]->product_code, "discount_percent",
                                                 (int)c->offers[i]->discount_percent, "text",
                                                 c->offers[i]->text));
-    s_str(&p, c->id);
-    s_str(&p, c->name);
-    s_str(&p, c->objective);
-    s_json(&p, s_ints(ch, n));
-    s_opt(&p, c->start_date);
-    s_opt(&p, c->end_date);
-    s_str(&p, c->owner);
-    s_json(&p, offers);
-    s_i64(&p, c->budget_minor);
-    s_str(&p, c->currency);
-    s_i64(&p, c->overspend_policy ? c->overspend_policy
-                                  : CRM__V1__OVERSPEND_POLICY__OVERSPEND_POLICY_REFUSE);
-    s_i64(&p, c->attribution_window_days ? c->attribution_window_days : MKT_WINDOW_DEFAULT);
-    return s_run(&p,
-                 "WITH c AS (INSERT INTO campaign (id, name, objective, channels, start_date,"
-                 " end_date, status, owner, offers, budget_minor, currency, overspend_policy,"
-                 " attribution_window_days)"
-                 " SELECT $1::uuid, btrim($2), btrim($3),"
-                 "  ARRAY(SELECT jsonb_array_elements_text($4::jsonb)::int), $5::date, $6::date,"
-                 "  1, btrim($7), (SELECT COALESCE(jsonb_agg(jsonb_build_object("
-                 "   'product_code', btrim(o->>'product_code'), 'discount_percent',"
-                 "   (o->>'discount_percent')::int, 'text', btrim(o->>'text'))), '[]')"
-                 "   FROM jsonb_array_elements($8::jsonb) AS o),"
-                 "  $9::bigint, upper(btrim($10)), $11::int, $12::int"
-                 " RETURNING *)"
-                 " SELECT " S_REPLY_J " FROM c",
-                 1, cb);
+    crm_params_str(&p, c->id);
+    crm_params_str(&p, c->name);
+    crm_params_str(&p, c->objective);
+    crm_params_json(&p, s_ints(ch, n));
+    crm_params_opt(&p, c->start_date);
+    crm_params_opt(&p, c->end_date);
+    crm_params_str(&p, c->owner);
+    crm_params_json(&p, offers);
+    crm_params_i64(&p, c->budget_minor);
+    crm_params_str(&p, c->currency);
+    crm_params_i64(&p, c->overspend_policy ? c->overspend_policy
+                                           : CRM__V1__OVERSPEND_POLICY__OVERSPEND_POLICY_REFUSE);
+    crm_params_i64(&p,
+                   c->attribution_window_days ? c->attribution_window_days : MKT_WINDOW_DEFAULT);
+    return crm_params_run(
+        &p,
+        "WITH c AS (INSERT INTO campaign (id, name, objective, channels, start_date,"
+        " end_date, status, owner, offers, budget_minor, currency, overspend_policy,"
+        " attribution_window_days)"
+        " SELECT $1::uuid, btrim($2), btrim($3),"
+        "  ARRAY(SELECT jsonb_array_elements_text($4::jsonb)::int), $5::date, $6::date,"
+        "  1, btrim($7), (SELECT COALESCE(jsonb_agg(jsonb_build_object("
+        "   'product_code', btrim(o->>'product_code'), 'discount_percent',"
+        "   (o->>'discount_percent')::int, 'text', btrim(o->>'text'))), '[]')"
+        "   FROM jsonb_array_elements($8::jsonb) AS o),"
+        "  $9::bigint, upper(btrim($10)), $11::int, $12::int"
+        " RETURNING *)"
+        " SELECT " S_REPLY_J " FROM c",
+        1, cb);
 }
 
 int mkt_store_campaign_get(crm_work_t *w, const char *id, int lock, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
     if (lock)
-        return s_run(&p,
-                     "SELECT " S_REPLY_J ", c.status, c.budget_minor, " S_SPENT ","
-                     " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
-                     " FROM campaign c WHERE c.id = $1::uuid FOR UPDATE",
-                     1, cb);
-    return s_run(&p,
-                 "SELECT " S_REPLY_J ", c.status, c.budget_minor, " S_SPENT ","
-                 " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
-                 " FROM campaign c WHERE c.id = $1::uuid",
-                 0, cb);
+        return crm_params_run(&p,
+                              "SELECT " S_REPLY_J ", c.status, c.budget_minor, " S_SPENT ","
+                              " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
+                              " FROM campaign c WHERE c.id = $1::uuid FOR UPDATE",
+                              1, cb);
+    return crm_params_run(&p,
+                          "SELECT " S_REPLY_J ", c.status, c.budget_minor, " S_SPENT ","
+                          " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
+                          " FROM campaign c WHERE c.id = $1::uuid",
+                          0, cb);
 }
 
 int mkt_store_campaign_list(crm_work_t *w, int status, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_i64(&p, status);
-    return s_run(&p,
-                 "SELECT " S_CAMPAIGN_J " FROM campaign c WHERE $1::int = 0 OR c.status = $1::int"
-                 " ORDER BY c.created_at DESC, c.id DESC LIMIT 500",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, status);
+    return crm_params_run(&p,
+                          "SELECT " S_CAMPAIGN_J
+                          " FROM campaign c WHERE $1::int = 0 OR c.status = $1::int"
+                          " ORDER BY c.created_at DESC, c.id DESC LIMIT 500",
+                          0, cb);
 }
 
 int mkt_store_campaign_schedule(crm_work_t *w, const char *id, int64_t start_at_us, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_i64(&p, start_at_us);
-    return s_run(&p,
-                 "WITH c AS (UPDATE campaign SET status = 2, start_at = mkt_ts($2::bigint),"
-                 " updated_at = now() WHERE id = $1::uuid RETURNING *)"
-                 " SELECT " S_REPLY_J " FROM c",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_i64(&p, start_at_us);
+    return crm_params_run(
+        &p,
+        "WITH c AS (UPDATE campaign SET status = 2, start_at = mkt_ts($2::bigint),"
+        " updated_at = now() WHERE id = $1::uuid RETURNING *)"
+        " SELECT " S_REPLY_J " FROM c",
+        1, cb);
 }
 
 int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_i64(&p, status);
-    return s_run(&p,
-                 "WITH c AS (UPDATE campaign SET status = $2::int, updated_at = now()"
-                 " WHERE id = $1::uuid RETURNING *)"
-                 " SELECT " S_REPLY_J " FROM c",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_i64(&p, status);
+    return crm_params_run(&p,
+                          "WITH c AS (UPDATE campaign SET status = $2::int, updated_at = now()"
+                          " WHERE id = $1::uuid RETURNING *)"
+                          " SELECT " S_REPLY_J " FROM c",
+                          1, cb);
 }
 
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
                      crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, campaign_id);
-    s_json(&p, s_strings(ids, n));
-    return s_run(&p,
-                 "WITH ins AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
-                 " SELECT $1::uuid, v::uuid FROM jsonb_array_elements_text($2::jsonb) AS v"
-                 " ON CONFLICT DO NOTHING RETURNING 1)"
-                 " SELECT (SELECT count(*) FROM ins),"
-                 " (SELECT count(*) FROM ins) + (SELECT count(*) FROM campaign_recipient"
-                 "  WHERE campaign_id = $1::uuid)",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, campaign_id);
+    crm_params_json(&p, s_strings(ids, n));
+    return crm_params_run(&p,
+                          "WITH ins AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
+                          " SELECT $1::uuid, v::uuid FROM jsonb_array_elements_text($2::jsonb) AS v"
+                          " ON CONFLICT DO NOTHING RETURNING 1)"
+                          " SELECT (SELECT count(*) FROM ins),"
+                          " (SELECT count(*) FROM ins) + (SELECT count(*) FROM campaign_recipient"
+                          "  WHERE campaign_id = $1::uuid)",
+                          1, cb);
 }
 
 /* ---- expenses ------------------------------------------------------------------ */
 
 int mkt_store_expense_insert(crm_work_t *w, const Crm__V1__Expense *x, int flagged, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, x->id);
-    s_str(&p, x->campaign_id);
-    s_i64(&p, x->amount_minor);
-    s_str(&p, x->category);
-    s_opt(&p, x->date);
-    s_str(&p, x->note);
-    s_bool(&p, flagged);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, x->id);
+    crm_params_str(&p, x->campaign_id);
+    crm_params_i64(&p, x->amount_minor);
+    crm_params_str(&p, x->category);
+    crm_params_opt(&p, x->date);
+    crm_params_str(&p, x->note);
+    crm_params_bool(&p, flagged);
     /* The statement's snapshot does not see the new row: add it. */
-    return s_run(&p,
-                 "WITH x AS (INSERT INTO expense (id, campaign_id, amount_minor, category, date,"
-                 " note, flagged) VALUES ($1::uuid, $2::uuid, $3::bigint, btrim($4),"
-                 " COALESCE($5::date, current_date), btrim($6), $7::boolean) RETURNING *)"
-                 " SELECT jsonb_build_object('expense', " S_EXPENSE_J ", 'budget', " S_BUDGET_J(
-                     "(" S_SPENT
-                     " + x.amount_minor)") ")"
-                                           " FROM x JOIN campaign c ON c.id = x.campaign_id",
-                 1, cb);
+    return crm_params_run(
+        &p,
+        "WITH x AS (INSERT INTO expense (id, campaign_id, amount_minor, category, date,"
+        " note, flagged) VALUES ($1::uuid, $2::uuid, $3::bigint, btrim($4),"
+        " COALESCE($5::date, current_date), btrim($6), $7::boolean) RETURNING *)"
+        " SELECT jsonb_build_object('expense', " S_EXPENSE_J ", 'budget', " S_BUDGET_J(
+            "(" S_SPENT " + x.amount_minor)") ")"
+                                              " FROM x JOIN campaign c ON c.id = x.campaign_id",
+        1, cb);
 }
 
 int mkt_store_expense_list(crm_work_t *w, const char *campaign_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, campaign_id);
-    return s_run(&p,
-                 "SELECT jsonb_build_object('expenses', (SELECT COALESCE(jsonb_agg(" S_EXPENSE_J
-                 " ORDER BY x.created_at, x.id), '[]') FROM expense x"
-                 " WHERE x.campaign_id = c.id), 'budget', " S_BUDGET_J(
-                     S_SPENT) ")"
-                              " FROM campaign c WHERE c.id = $1::uuid",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, campaign_id);
+    return crm_params_run(
+        &p,
+        "SELECT jsonb_build_object('expenses', (SELECT COALESCE(jsonb_agg(" S_EXPENSE_J
+        " ORDER BY x.created_at, x.id), '[]') FROM expense x"
+        " WHERE x.campaign_id = c.id), 'budget', " S_BUDGET_J(
+            S_SPENT) ")"
+                     " FROM campaign c WHERE c.id = $1::uuid",
+        0, cb);
 }
 
 /* ---- preferences ------------------------------------------------------------------ */
 
 int mkt_store_pref_get(crm_work_t *w, const char *customer_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, customer_id);
-    return s_run(&p, "SELECT " S_PREF_J " FROM preference p WHERE p.customer_id = $1::uuid", 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, customer_id);
+    return crm_params_run(
+        &p, "SELECT " S_PREF_J " FROM preference p WHERE p.customer_id = $1::uuid", 0, cb);
 }
 
 int mkt_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, zone);
-    return s_run(&p, "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)", 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, zone);
+    return crm_params_run(&p, "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)", 0,
+                          cb);
 }
 
 int mkt_store_pref_put(crm_work_t *w, const Crm__V1__ContactPreferences *q, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
+    crm_params_t p = CRM_PARAMS(w);
     int ch[MKT_LIST_MAX];
     size_t n = 0;
     for (size_t i = 0; i < q->n_opted_out && n < MKT_LIST_MAX; i++) {
@@ -318,17 +261,17 @@ int mkt_store_pref_put(crm_work_t *w, const Crm__V1__ContactPreferences *q, crm_
         if (j == n)
             ch[n++] = (int)q->opted_out[i];
     }
-    s_str(&p, q->customer_id);
-    s_i64(&p, q->preferred_channel);
-    s_i64(&p, q->window_start_minute);
-    s_i64(&p, q->window_end_minute);
-    s_str(&p, q->time_zone);
-    s_i64(&p, q->utc_offset_minutes);
-    s_json(&p, s_ints(ch, n));
-    s_bool(&p, q->consent && q->consent->given);
-    s_str(&p, q->consent ? q->consent->source : "");
-    s_i64(&p, q->consent ? q->consent->at_us : 0);
-    return s_run(
+    crm_params_str(&p, q->customer_id);
+    crm_params_i64(&p, q->preferred_channel);
+    crm_params_i64(&p, q->window_start_minute);
+    crm_params_i64(&p, q->window_end_minute);
+    crm_params_str(&p, q->time_zone);
+    crm_params_i64(&p, q->utc_offset_minutes);
+    crm_params_json(&p, s_ints(ch, n));
+    crm_params_bool(&p, q->consent && q->consent->given);
+    crm_params_str(&p, q->consent ? q->consent->source : "");
+    crm_params_i64(&p, q->consent ? q->consent->at_us : 0);
+    return crm_params_run(
         &p,
         "WITH p AS (INSERT INTO preference AS t (customer_id, preferred_channel,"
         " window_start_minute, window_end_minute, time_zone, utc_offset_minutes,"
@@ -354,54 +297,56 @@ int mkt_store_pref_put(crm_work_t *w, const Crm__V1__ContactPreferences *q, crm_
 int mkt_store_pref_opt_out(crm_work_t *w, const char *customer_id, const int *channels, size_t n,
                            crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, customer_id);
-    s_json(&p, s_ints(channels, n));
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, customer_id);
+    crm_params_json(&p, s_ints(channels, n));
     /* changed: whether any channel was not opted out before (the old row
      * is read in the statement's snapshot). */
-    return s_run(&p,
-                 "WITH ad AS (SELECT ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::int)"
-                 "   AS v),"
-                 " old AS (SELECT opted_out FROM preference WHERE customer_id = $1::uuid),"
-                 " p AS (INSERT INTO preference AS t (customer_id, opted_out)"
-                 "  SELECT $1::uuid, ARRAY(SELECT DISTINCT u FROM unnest(ad.v) u ORDER BY u)"
-                 "  FROM ad"
-                 "  ON CONFLICT (customer_id) DO UPDATE SET opted_out = ARRAY(SELECT DISTINCT u"
-                 "   FROM unnest(t.opted_out || EXCLUDED.opted_out) u ORDER BY u),"
-                 "   updated_at = now()"
-                 "  RETURNING *)"
-                 " SELECT " S_PREF_J ", NOT COALESCE((SELECT old.opted_out @> ad.v FROM old),"
-                 "  false) FROM p, ad",
-                 1, cb);
+    return crm_params_run(
+        &p,
+        "WITH ad AS (SELECT ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::int)"
+        "   AS v),"
+        " old AS (SELECT opted_out FROM preference WHERE customer_id = $1::uuid),"
+        " p AS (INSERT INTO preference AS t (customer_id, opted_out)"
+        "  SELECT $1::uuid, ARRAY(SELECT DISTINCT u FROM unnest(ad.v) u ORDER BY u)"
+        "  FROM ad"
+        "  ON CONFLICT (customer_id) DO UPDATE SET opted_out = ARRAY(SELECT DISTINCT u"
+        "   FROM unnest(t.opted_out || EXCLUDED.opted_out) u ORDER BY u),"
+        "   updated_at = now()"
+        "  RETURNING *)"
+        " SELECT " S_PREF_J ", NOT COALESCE((SELECT old.opted_out @> ad.v FROM old),"
+        "  false) FROM p, ad",
+        1, cb);
 }
 
 /* ---- people ----------------------------------------------------------------------- */
 
 int mkt_store_person_by_email(crm_work_t *w, const char *email, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, email);
-    return s_run(&p, "SELECT id::text FROM person WHERE email = $1 ORDER BY updated_at LIMIT 1", 0,
-                 cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, email);
+    return crm_params_run(
+        &p, "SELECT id::text FROM person WHERE email = $1 ORDER BY updated_at LIMIT 1", 0, cb);
 }
 
 int mkt_store_person_upsert(crm_work_t *w, const char *id, const char *name, const char *email,
                             const char *source, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_str(&p, name);
-    s_str(&p, email);
-    s_str(&p, source);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, name);
+    crm_params_str(&p, email);
+    crm_params_str(&p, source);
     /* xmax = 0 only on a freshly inserted row. */
-    return s_run(&p,
-                 "INSERT INTO person AS t (id, name, email, registered_by)"
-                 " VALUES ($1::uuid, btrim($2), lower(btrim($3)), $4)"
-                 " ON CONFLICT (id) DO UPDATE SET"
-                 "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
-                 "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email), updated_at = now()"
-                 " RETURNING xmax = 0",
-                 1, cb);
+    return crm_params_run(
+        &p,
+        "INSERT INTO person AS t (id, name, email, registered_by)"
+        " VALUES ($1::uuid, btrim($2), lower(btrim($3)), $4)"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
+        "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email), updated_at = now()"
+        " RETURNING xmax = 0",
+        1, cb);
 }
 
 /* ---- responses and results ------------------------------------------------------------ */
@@ -409,57 +354,59 @@ int mkt_store_person_upsert(crm_work_t *w, const char *id, const char *name, con
 int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
                               const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_str(&p, r->campaign_id);
-    s_str(&p, customer_id);
-    s_i64(&p, r->response);
-    s_str(&p, r->channel);
-    s_i64(&p, r->revenue_minor);
-    s_str(&p, r->currency);
-    s_str(&p, r->note);
-    return s_run(&p,
-                 "WITH rc AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
-                 " VALUES ($2::uuid, $3::uuid) ON CONFLICT DO NOTHING)"
-                 " INSERT INTO response (id, campaign_id, customer_id, response, channel,"
-                 " revenue_minor, currency, note) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int,"
-                 " $5, $6::bigint, upper(btrim($7)), btrim($8)) RETURNING id::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, r->campaign_id);
+    crm_params_str(&p, customer_id);
+    crm_params_i64(&p, r->response);
+    crm_params_str(&p, r->channel);
+    crm_params_i64(&p, r->revenue_minor);
+    crm_params_str(&p, r->currency);
+    crm_params_str(&p, r->note);
+    return crm_params_run(
+        &p,
+        "WITH rc AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
+        " VALUES ($2::uuid, $3::uuid) ON CONFLICT DO NOTHING)"
+        " INSERT INTO response (id, campaign_id, customer_id, response, channel,"
+        " revenue_minor, currency, note) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int,"
+        " $5, $6::bigint, upper(btrim($7)), btrim($8)) RETURNING id::text",
+        1, cb);
 }
 
 int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *customer_id,
                         int64_t total_minor, const char *currency, int64_t ordered_at_us,
                         crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, order_id);
-    s_str(&p, customer_id);
-    s_i64(&p, total_minor);
-    s_str(&p, currency);
-    s_i64(&p, ordered_at_us);
-    return s_run(&p,
-                 "INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor,"
-                 " currency, ordered_at)"
-                 " SELECT $1::uuid, r.campaign_id, $2::uuid, $3::bigint, c.currency,"
-                 "  mkt_ts($5::bigint)"
-                 " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
-                 " WHERE r.customer_id = $2::uuid AND c.currency = upper($4)"
-                 "  AND r.reached_at <= mkt_ts($5::bigint)"
-                 "  AND mkt_ts($5::bigint) <= r.reached_at"
-                 "   + c.attribution_window_days * interval '1 day'"
-                 "  AND c.status <> 6"
-                 " ORDER BY r.reached_at DESC, r.campaign_id LIMIT 1"
-                 " ON CONFLICT (order_id) DO NOTHING RETURNING campaign_id::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, order_id);
+    crm_params_str(&p, customer_id);
+    crm_params_i64(&p, total_minor);
+    crm_params_str(&p, currency);
+    crm_params_i64(&p, ordered_at_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor,"
+        " currency, ordered_at)"
+        " SELECT $1::uuid, r.campaign_id, $2::uuid, $3::bigint, c.currency,"
+        "  mkt_ts($5::bigint)"
+        " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
+        " WHERE r.customer_id = $2::uuid AND c.currency = upper($4)"
+        "  AND r.reached_at <= mkt_ts($5::bigint)"
+        "  AND mkt_ts($5::bigint) <= r.reached_at"
+        "   + c.attribution_window_days * interval '1 day'"
+        "  AND c.status <> 6"
+        " ORDER BY r.reached_at DESC, r.campaign_id LIMIT 1"
+        " ON CONFLICT (order_id) DO NOTHING RETURNING campaign_id::text",
+        1, cb);
 }
 
 int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_json(&p, s_strings(ids, n));
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_json(&p, s_strings(ids, n));
     /* A converted response's revenue counts in the campaign's currency
      * only; conversions are always in it (mkt_store_attribute). */
-    return s_run(
+    return crm_params_run(
         &p,
         "SELECT CASE WHEN c.id IS NULL THEN NULL ELSE jsonb_build_object("
         " 'campaign_id', c.id, 'name', c.name, 'status', c.status, 'currency', c.currency,"
@@ -495,19 +442,20 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
 
 int mkt_store_message_put(crm_work_t *w, const Crm__V1__MessageTemplate *t, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, t->campaign_id);
-    s_i64(&p, t->channel);
-    s_str(&p, t->subject);
-    s_str(&p, t->body);
-    return s_run(&p,
-                 "INSERT INTO message_template AS t (campaign_id, channel, subject, body)"
-                 " VALUES ($1::uuid, $2::int, btrim($3), btrim($4))"
-                 " ON CONFLICT (campaign_id, channel) DO UPDATE SET subject = EXCLUDED.subject,"
-                 "  body = EXCLUDED.body, updated_at = now()"
-                 " RETURNING jsonb_build_object('campaign_id', t.campaign_id, 'channel', t.channel,"
-                 "  'subject', t.subject, 'body', t.body)",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, t->campaign_id);
+    crm_params_i64(&p, t->channel);
+    crm_params_str(&p, t->subject);
+    crm_params_str(&p, t->body);
+    return crm_params_run(
+        &p,
+        "INSERT INTO message_template AS t (campaign_id, channel, subject, body)"
+        " VALUES ($1::uuid, $2::int, btrim($3), btrim($4))"
+        " ON CONFLICT (campaign_id, channel) DO UPDATE SET subject = EXCLUDED.subject,"
+        "  body = EXCLUDED.body, updated_at = now()"
+        " RETURNING jsonb_build_object('campaign_id', t.campaign_id, 'channel', t.channel,"
+        "  'subject', t.subject, 'body', t.body)",
+        1, cb);
 }
 
 #define S_OFFER_TEXT                                                                               \
@@ -518,11 +466,11 @@ int mkt_store_message_put(crm_work_t *w, const Crm__V1__MessageTemplate *t, crm_
 int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel,
                              const char *customer_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, campaign_id);
-    s_i64(&p, channel);
-    s_str(&p, customer_id);
-    return s_run(
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, campaign_id);
+    crm_params_i64(&p, channel);
+    crm_params_str(&p, customer_id);
+    return crm_params_run(
         &p,
         "SELECT t.subject, t.body, COALESCE(pe.name, ''), COALESCE(pe.email, ''), " S_OFFER_TEXT
         ", c.owner, c.name"
@@ -534,18 +482,18 @@ int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel
 
 int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    return s_run(&p,
-                 "UPDATE campaign SET status = 3, updated_at = now()"
-                 " WHERE status = 2 AND start_at <= now() RETURNING id::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p,
+                          "UPDATE campaign SET status = 3, updated_at = now()"
+                          " WHERE status = 2 AND start_at <= now() RETURNING id::text",
+                          1, cb);
 }
 
 int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_i64(&p, limit);
-    return s_run(
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
+    return crm_params_run(
         &p,
         "SELECT c.id::text, r.customer_id::text, c.channels::text,"
         " CASE WHEN p.customer_id IS NULL THEN NULL ELSE " S_PREF_J "::text END,"
@@ -568,9 +516,9 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
 
 int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, decisions_json);
-    return s_run(
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, decisions_json);
+    return crm_params_run(
         &p,
         "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
         "  customer_id uuid, status int, channel int, reason text, due_us bigint, address text,"
@@ -591,23 +539,24 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
 
 int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_i64(&p, limit);
-    return s_run(&p,
-                 "SELECT id::text, address, subject, body FROM delivery WHERE status = 0"
-                 " ORDER BY created_at, id LIMIT $1::int",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
+    return crm_params_run(&p,
+                          "SELECT id::text, address, subject, body FROM delivery WHERE status = 0"
+                          " ORDER BY created_at, id LIMIT $1::int",
+                          0, cb);
 }
 
 int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, outcomes_json);
-    return s_run(&p,
-                 "UPDATE delivery d SET status = x.status, error = x.error, updated_at = now()"
-                 " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int, error text)"
-                 " WHERE d.id = x.id AND d.status = 0",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, outcomes_json);
+    return crm_params_run(
+        &p,
+        "UPDATE delivery d SET status = x.status, error = x.error, updated_at = now()"
+        " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int, error text)"
+        " WHERE d.id = x.id AND d.status = 0",
+        1, cb);
 }
 
 /* ---- segments --------------------------------------------------------------------------- */
@@ -660,7 +609,7 @@ static const char *s_rule_sql(int kind, const char **operands)
 
 /* "true AND (...) AND NOT (...)" for checked rules, their operands
  * appended to p. NULL when out of memory or a kind is unknown. */
-static char *s_conditions(s_params_t *p, Crm__V1__SegmentRule *const *rules, size_t n)
+static char *s_conditions(crm_params_t *p, Crm__V1__SegmentRule *const *rules, size_t n)
 {
     char *sql = crm_work_strdup(p->w, "true");
     for (size_t i = 0; sql && i < n; i++) {
@@ -671,9 +620,9 @@ static char *s_conditions(s_params_t *p, Crm__V1__SegmentRule *const *rules, siz
         int first = p->n + 1;
         for (const char *o = ops; *o; o++) {
             if (*o == 'v')
-                s_str(p, rules[i]->value);
+                crm_params_str(p, rules[i]->value);
             else
-                s_i64(p, rules[i]->amount);
+                crm_params_i64(p, rules[i]->amount);
         }
         snprintf(cond, sizeof cond, frag, first, first + 1);
         sql = crm_work_printf(p->w, "%s AND %s(%s)", sql, rules[i]->negate ? "NOT " : "", cond);
@@ -694,37 +643,37 @@ static json_t *s_rules_json(Crm__V1__SegmentRule *const *rules, size_t n)
 
 int mkt_store_segment_insert(crm_work_t *w, const Crm__V1__Segment *g, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, g->id);
-    s_str(&p, g->name);
-    s_json(&p, s_rules_json(g->rules, g->n_rules));
-    return s_run(&p,
-                 "WITH g AS (INSERT INTO segment (id, name, rules)"
-                 " VALUES ($1::uuid, btrim($2), $3::jsonb) RETURNING *)"
-                 " SELECT " S_SEGMENT_J " FROM g",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, g->id);
+    crm_params_str(&p, g->name);
+    crm_params_json(&p, s_rules_json(g->rules, g->n_rules));
+    return crm_params_run(&p,
+                          "WITH g AS (INSERT INTO segment (id, name, rules)"
+                          " VALUES ($1::uuid, btrim($2), $3::jsonb) RETURNING *)"
+                          " SELECT " S_SEGMENT_J " FROM g",
+                          1, cb);
 }
 
 int mkt_store_segment_get(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    return s_run(&p, "SELECT " S_SEGMENT_J " FROM segment g WHERE g.id = $1::uuid", 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(&p, "SELECT " S_SEGMENT_J " FROM segment g WHERE g.id = $1::uuid", 0, cb);
 }
 
 int mkt_store_segment_list(crm_work_t *w, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    return s_run(&p,
-                 "SELECT " S_SEGMENT_J " FROM segment g ORDER BY g.created_at DESC, g.id LIMIT 500",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(
+        &p, "SELECT " S_SEGMENT_J " FROM segment g ORDER BY g.created_at DESC, g.id LIMIT 500", 0,
+        cb);
 }
 
 int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules, size_t n,
                               int limit, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_i64(&p, limit);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
     char *cond = s_conditions(&p, rules, n);
     char *sql = cond ? crm_work_printf(w,
                                        "SELECT count(*) OVER (), pe.id::text FROM person pe"
@@ -733,14 +682,14 @@ int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules,
                      : NULL;
     if (!sql)
         p.oom = 1;
-    return s_run(&p, sql, 0, cb);
+    return crm_params_run(&p, sql, 0, cb);
 }
 
 int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
                              Crm__V1__SegmentRule *const *rules, size_t n, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, campaign_id);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, campaign_id);
     char *cond = s_conditions(&p, rules, n);
     char *sql = cond
                     ? crm_work_printf(w,
@@ -754,14 +703,14 @@ int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
                     : NULL;
     if (!sql)
         p.oom = 1;
-    return s_run(&p, sql, 1, cb);
+    return crm_params_run(&p, sql, 1, cb);
 }
 
 int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
                               size_t n, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
     char *cond = s_conditions(&p, rules, n);
     char *sql = cond ? crm_work_printf(
                            w,
@@ -779,54 +728,56 @@ int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRul
                      : NULL;
     if (!sql)
         p.oom = 1;
-    return s_run(&p, sql, 1, cb);
+    return crm_params_run(&p, sql, 1, cb);
 }
 
 int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *pr, const char *email,
                              const char *source, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, pr->id);
-    s_str(&p, pr->name);
-    s_str(&p, email);
-    s_str(&p, source);
-    s_i64(&p, pr->kind);
-    s_str(&p, pr->country);
-    s_str(&p, pr->industry);
-    s_json(&p, s_strings(pr->tags, pr->n_tags));
-    return s_run(&p,
-                 "INSERT INTO person AS t (id, name, email, registered_by, kind, country, industry,"
-                 " tags)"
-                 " VALUES ($1::uuid, left(btrim($2), 200), lower(btrim($3)), $4, $5::int,"
-                 "  upper(btrim($6)), btrim($7),"
-                 "  ARRAY(SELECT jsonb_array_elements_text($8::jsonb)))"
-                 " ON CONFLICT (id) DO UPDATE SET"
-                 "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
-                 "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email),"
-                 "  kind = CASE WHEN EXCLUDED.kind <> 0 THEN EXCLUDED.kind ELSE t.kind END,"
-                 "  country = EXCLUDED.country, industry = EXCLUDED.industry,"
-                 "  tags = EXCLUDED.tags, updated_at = now()",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, pr->id);
+    crm_params_str(&p, pr->name);
+    crm_params_str(&p, email);
+    crm_params_str(&p, source);
+    crm_params_i64(&p, pr->kind);
+    crm_params_str(&p, pr->country);
+    crm_params_str(&p, pr->industry);
+    crm_params_json(&p, s_strings(pr->tags, pr->n_tags));
+    return crm_params_run(
+        &p,
+        "INSERT INTO person AS t (id, name, email, registered_by, kind, country, industry,"
+        " tags)"
+        " VALUES ($1::uuid, left(btrim($2), 200), lower(btrim($3)), $4, $5::int,"
+        "  upper(btrim($6)), btrim($7),"
+        "  ARRAY(SELECT jsonb_array_elements_text($8::jsonb)))"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
+        "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email),"
+        "  kind = CASE WHEN EXCLUDED.kind <> 0 THEN EXCLUDED.kind ELSE t.kind END,"
+        "  country = EXCLUDED.country, industry = EXCLUDED.industry,"
+        "  tags = EXCLUDED.tags, updated_at = now()",
+        1, cb);
 }
 
 int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t ordered_at_us,
                               crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
+    crm_params_t p = CRM_PARAMS(w);
     json_t *codes = json_array();
     for (size_t i = 0; codes && i < o->n_items; i++)
         if (o->items[i]->product_code && *o->items[i]->product_code)
             json_array_append_new(codes, json_string(o->items[i]->product_code));
-    s_str(&p, o->id);
-    s_str(&p, o->person_id);
-    s_json(&p, codes);
-    s_i64(&p, o->total_minor);
-    s_str(&p, o->currency);
-    s_i64(&p, ordered_at_us);
-    return s_run(&p,
-                 "INSERT INTO purchase (order_id, customer_id, product_codes, total_minor,"
-                 " currency, ordered_at) VALUES ($1::uuid, $2::uuid,"
-                 " ARRAY(SELECT DISTINCT jsonb_array_elements_text($3::jsonb)), $4::bigint,"
-                 " upper($5), mkt_ts($6::bigint)) ON CONFLICT (order_id) DO NOTHING",
-                 1, cb);
+    crm_params_str(&p, o->id);
+    crm_params_str(&p, o->person_id);
+    crm_params_json(&p, codes);
+    crm_params_i64(&p, o->total_minor);
+    crm_params_str(&p, o->currency);
+    crm_params_i64(&p, ordered_at_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO purchase (order_id, customer_id, product_codes, total_minor,"
+        " currency, ordered_at) VALUES ($1::uuid, $2::uuid,"
+        " ARRAY(SELECT DISTINCT jsonb_array_elements_text($3::jsonb)), $4::bigint,"
+        " upper($5), mkt_ts($6::bigint)) ON CONFLICT (order_id) DO NOTHING",
+        1, cb);
 }

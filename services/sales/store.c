@@ -10,6 +10,7 @@
 #include "rules.h"
 
 #include <crm/log.h>
+#include <crm/params.h>
 
 #include <assert.h>
 #include <inttypes.h>
@@ -79,126 +80,23 @@
 
 /* ---- parameters ------------------------------------------------------------- */
 
-#define S_MAX_PARAMS 24
-
-typedef struct {
-    crm_work_t *w;
-    const char *v[S_MAX_PARAMS];
-    int n;
-    int oom;
-} s_params_t;
-
-static void s_p(s_params_t *p, const char *s, int alloc_failed)
-{
-    assert(p->n < S_MAX_PARAMS); /* a statement with more parameters is a bug here */
-    if (alloc_failed)
-        p->oom = 1;
-    p->v[p->n++] = s;
-}
-
-/* The text as is ("" stays ""). */
-static void s_str(s_params_t *p, const char *s)
-{
-    s_p(p, s ? s : "", 0);
-}
-
-/* "" (not given) becomes SQL NULL. */
-static void s_opt(s_params_t *p, const char *s)
-{
-    s_p(p, s && *s ? s : NULL, 0);
-}
-
-static void s_i64(s_params_t *p, int64_t v)
-{
-    char *s = crm_work_printf(p->w, "%" PRId64, v);
-    s_p(p, s, !s);
-}
-
-/* 0 (not given) becomes SQL NULL. */
-static void s_opt_i64(s_params_t *p, int64_t v)
-{
-    if (v)
-        s_i64(p, v);
-    else
-        s_p(p, NULL, 0);
-}
-
-static void s_bool(s_params_t *p, int v)
-{
-    s_p(p, v ? "true" : "false", 0);
-}
-
-/* A text[] literal: {"a","b"} with quotes and backslashes escaped. */
-static void s_textv(s_params_t *p, char *const *v, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(v[i]) + 3;
-    char *s = crm_work_alloc(p->w, cap), *o = s;
-    if (!s) {
-        s_p(p, NULL, 1);
-        return;
-    }
-    *o++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *o++ = ',';
-        *o++ = '"';
-        for (const char *c = v[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *o++ = '\\';
-            *o++ = *c;
-        }
-        *o++ = '"';
-    }
-    *o++ = '}';
-    *o = 0;
-    s_p(p, s, 0);
-}
-
 /* The names of the Person fields in `bits`, as text[]. */
-static void s_fields(s_params_t *p, unsigned bits)
+static void s_fields(crm_params_t *p, unsigned bits)
 {
     char *names[SALES_PF_COUNT];
     size_t n = 0;
     for (int i = 0; i < SALES_PF_COUNT; i++)
         if (bits & (1u << i))
             names[n++] = (char *)sales_person_field_name(i);
-    s_textv(p, names, n);
+    crm_params_textv(p, names, n);
 }
-
-/* Takes a JSON value (steals the reference) and adds its text. */
-static void s_json(s_params_t *p, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(j);
-    char *s = text ? crm_work_strdup(p->w, text) : NULL;
-    free(text);
-    s_p(p, s, !s);
-}
-
-static int s_run(s_params_t *p, const char *sql, int write, crm_work_cb cb)
-{
-    if (p->oom) {
-        crm_work_fail(p->w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL,
-                      NULL);
-        return -1;
-    }
-    return write ? crm_work_exec(p->w, sql, p->n, p->v, cb)
-                 : crm_work_query(p->w, sql, p->n, p->v, cb);
-}
-
-#define S_PARAMS(w_)                                                                               \
-    {                                                                                              \
-        .w = (w_)                                                                                  \
-    }
 
 /* Keyset position and limit: three parameters. */
-static void s_page(s_params_t *p, const sales_page_t *page)
+static void s_page(crm_params_t *p, const sales_page_t *page)
 {
-    s_opt_i64(p, page->after_us);
-    s_opt(p, page->after_id);
-    s_i64(p, page->limit);
+    crm_params_opt_i64(p, page->after_us);
+    crm_params_opt(p, page->after_id);
+    crm_params_i64(p, page->limit);
 }
 
 /* ---- people ------------------------------------------------------------- */
@@ -214,25 +112,25 @@ static json_t *s_custom_fields(const Crm__V1__Person *p)
 
 /* $1..$13 the person's values, $14 the changed fields, $15 the version
  * time, $16 the source. */
-static void s_person_params(s_params_t *q, const Crm__V1__Person *p, unsigned changed,
+static void s_person_params(crm_params_t *q, const Crm__V1__Person *p, unsigned changed,
                             int64_t version_us, const char *source)
 {
-    s_str(q, p->id);
-    s_i64(q, p->kind ? p->kind : CRM__V1__PERSON_KIND__PERSON_KIND_PROSPECT);
-    s_str(q, p->name);
-    s_textv(q, p->emails, p->n_emails);
-    s_textv(q, p->phones, p->n_phones);
-    s_opt(q, p->organization_id);
-    s_str(q, p->title);
-    s_str(q, p->address);
-    s_str(q, p->country);
-    s_str(q, p->industry);
-    s_textv(q, p->tags, p->n_tags);
-    s_str(q, p->owner);
-    s_json(q, s_custom_fields(p));
+    crm_params_str(q, p->id);
+    crm_params_i64(q, p->kind ? p->kind : CRM__V1__PERSON_KIND__PERSON_KIND_PROSPECT);
+    crm_params_str(q, p->name);
+    crm_params_textv(q, p->emails, p->n_emails);
+    crm_params_textv(q, p->phones, p->n_phones);
+    crm_params_opt(q, p->organization_id);
+    crm_params_str(q, p->title);
+    crm_params_str(q, p->address);
+    crm_params_str(q, p->country);
+    crm_params_str(q, p->industry);
+    crm_params_textv(q, p->tags, p->n_tags);
+    crm_params_str(q, p->owner);
+    crm_params_json(q, s_custom_fields(p));
     s_fields(q, changed);
-    s_i64(q, version_us);
-    s_str(q, source);
+    crm_params_i64(q, version_us);
+    crm_params_str(q, source);
 }
 
 #define S_PERSON_COLS                                                                              \
@@ -269,100 +167,105 @@ static void s_person_params(s_params_t *q, const Crm__V1__Person *p, unsigned ch
 int sales_store_person_lookup(crm_work_t *w, char *const *emails, size_t n_emails,
                               const char *org_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_textv(&p, emails, n_emails);
-    s_opt(&p, org_id);
-    return s_run(&p,
-                 "SELECT (SELECT " S_PERSON_J " FROM person p WHERE p.emails && $1::text[]"
-                 "   ORDER BY p.created_at, p.id LIMIT 1)::text,"
-                 " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid))",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_textv(&p, emails, n_emails);
+    crm_params_opt(&p, org_id);
+    return crm_params_run(
+        &p,
+        "SELECT (SELECT " S_PERSON_J " FROM person p WHERE p.emails && $1::text[]"
+        "   ORDER BY p.created_at, p.id LIMIT 1)::text,"
+        " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid))",
+        0, cb);
 }
 
 int sales_store_person_insert(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                               int64_t version_us, const char *source, crm_work_cb cb)
 {
-    s_params_t q = S_PARAMS(w);
+    crm_params_t q = CRM_PARAMS(w);
     s_person_params(&q, p, changed, version_us, source);
     /* The no-op update returns the existing row; xmax = 0 means inserted. */
-    return s_run(&q,
-                 "INSERT INTO person AS p (" S_PERSON_COLS ") VALUES (" S_PERSON_VALUES ")"
-                 " ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id"
-                 " RETURNING " S_PERSON_J "::text, (p.xmax = 0)",
-                 1, cb);
+    return crm_params_run(&q,
+                          "INSERT INTO person AS p (" S_PERSON_COLS ") VALUES (" S_PERSON_VALUES ")"
+                          " ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id"
+                          " RETURNING " S_PERSON_J "::text, (p.xmax = 0)",
+                          1, cb);
 }
 
 int sales_store_person_get(crm_work_t *w, const char *id, const char *email, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
+    crm_params_t p = CRM_PARAMS(w);
     if (id && *id) {
-        s_str(&p, id);
-        return s_run(&p, "SELECT " S_PERSON_J "::text FROM person p WHERE p.id = $1::uuid", 0, cb);
+        crm_params_str(&p, id);
+        return crm_params_run(&p, "SELECT " S_PERSON_J "::text FROM person p WHERE p.id = $1::uuid",
+                              0, cb);
     }
-    s_str(&p, email);
-    return s_run(&p,
-                 "SELECT " S_PERSON_J "::text FROM person p WHERE p.emails @> ARRAY[$1::text]"
-                 " ORDER BY p.created_at, p.id LIMIT 1",
-                 0, cb);
+    crm_params_str(&p, email);
+    return crm_params_run(&p,
+                          "SELECT " S_PERSON_J
+                          "::text FROM person p WHERE p.emails @> ARRAY[$1::text]"
+                          " ORDER BY p.created_at, p.id LIMIT 1",
+                          0, cb);
 }
 
 int sales_store_person_lock(crm_work_t *w, const char *id, char *const *emails, size_t n_emails,
                             const char *org_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
     if (emails)
-        s_textv(&p, emails, n_emails);
+        crm_params_textv(&p, emails, n_emails);
     else
-        s_p(&p, NULL, 0);
-    s_opt(&p, org_id);
-    return s_run(&p,
-                 "SELECT " S_PERSON_J "::text,"
-                 " (SELECT o.id::text FROM person o WHERE o.id <> p.id AND o.emails && $2::text[]"
-                 "   ORDER BY o.created_at LIMIT 1),"
-                 " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid))"
-                 " FROM person p WHERE p.id = $1::uuid FOR UPDATE OF p",
-                 0, cb);
+        crm_params_add(&p, NULL);
+    crm_params_opt(&p, org_id);
+    return crm_params_run(
+        &p,
+        "SELECT " S_PERSON_J "::text,"
+        " (SELECT o.id::text FROM person o WHERE o.id <> p.id AND o.emails && $2::text[]"
+        "   ORDER BY o.created_at LIMIT 1),"
+        " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid))"
+        " FROM person p WHERE p.id = $1::uuid FOR UPDATE OF p",
+        0, cb);
 }
 
 int sales_store_person_update(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                               int64_t version_us, const char *source, crm_work_cb cb)
 {
-    s_params_t q = S_PARAMS(w);
+    crm_params_t q = CRM_PARAMS(w);
     s_person_params(&q, p, changed, version_us, source);
-    return s_run(&q,
-                 "UPDATE person AS p SET " S_PERSON_MERGE " WHERE p.id = $1::uuid"
-                 " RETURNING " S_PERSON_J "::text",
-                 1, cb);
+    return crm_params_run(&q,
+                          "UPDATE person AS p SET " S_PERSON_MERGE " WHERE p.id = $1::uuid"
+                          " RETURNING " S_PERSON_J "::text",
+                          1, cb);
 }
 
 int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                              int64_t version_us, const char *source, int64_t created_us,
                              crm_work_cb cb)
 {
-    s_params_t q = S_PARAMS(w);
+    crm_params_t q = CRM_PARAMS(w);
     s_person_params(&q, p, changed, version_us, source);
-    s_opt_i64(&q, created_us);
-    return s_run(&q,
-                 "INSERT INTO person AS p (" S_PERSON_COLS ", created_at) VALUES (" S_PERSON_VALUES
-                 ", COALESCE(sales_ts($17::bigint), now()))"
-                 " ON CONFLICT (id) DO UPDATE SET " S_PERSON_MERGE,
-                 1, cb);
+    crm_params_opt_i64(&q, created_us);
+    return crm_params_run(&q,
+                          "INSERT INTO person AS p (" S_PERSON_COLS
+                          ", created_at) VALUES (" S_PERSON_VALUES
+                          ", COALESCE(sales_ts($17::bigint), now()))"
+                          " ON CONFLICT (id) DO UPDATE SET " S_PERSON_MERGE,
+                          1, cb);
 }
 
 int sales_store_person_list(crm_work_t *w, const Crm__V1__ListPeopleRequest *rq,
                             const sales_page_t *page, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt_i64(&p, rq->kind);
-    s_opt(&p, rq->owner);
-    s_opt(&p, rq->tag);
-    s_opt(&p, rq->organization_id);
-    s_opt(&p, rq->query);
-    s_opt_i64(&p, rq->created_from_us);
-    s_opt_i64(&p, rq->created_to_us);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt_i64(&p, rq->kind);
+    crm_params_opt(&p, rq->owner);
+    crm_params_opt(&p, rq->tag);
+    crm_params_opt(&p, rq->organization_id);
+    crm_params_opt(&p, rq->query);
+    crm_params_opt_i64(&p, rq->created_from_us);
+    crm_params_opt_i64(&p, rq->created_to_us);
     s_page(&p, page);
-    return s_run(
+    return crm_params_run(
         &p,
         "SELECT " S_PERSON_J "::text, sales_us(p.created_at), p.id::text FROM person p"
         " WHERE ($1::smallint IS NULL OR p.kind = $1::smallint)"
@@ -383,52 +286,53 @@ int sales_store_person_list(crm_work_t *w, const Crm__V1__ListPeopleRequest *rq,
 
 int sales_store_org_by_name(crm_work_t *w, const char *name, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, name);
-    return s_run(
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, name);
+    return crm_params_run(
         &p, "SELECT " S_ORG_J "::text FROM organization o WHERE lower(o.name) = lower($1::text)", 0,
         cb);
 }
 
 int sales_store_org_insert(crm_work_t *w, const Crm__V1__Organization *o, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, o->id);
-    s_str(&p, o->name);
-    s_str(&p, o->domain);
-    s_str(&p, o->industry);
-    s_str(&p, o->country);
-    s_str(&p, o->owner);
-    s_textv(&p, o->tags, o->n_tags);
-    return s_run(&p,
-                 "INSERT INTO organization AS o (id, name, domain, industry, country, owner, tags)"
-                 " VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text[])"
-                 " RETURNING " S_ORG_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, o->id);
+    crm_params_str(&p, o->name);
+    crm_params_str(&p, o->domain);
+    crm_params_str(&p, o->industry);
+    crm_params_str(&p, o->country);
+    crm_params_str(&p, o->owner);
+    crm_params_textv(&p, o->tags, o->n_tags);
+    return crm_params_run(
+        &p,
+        "INSERT INTO organization AS o (id, name, domain, industry, country, owner, tags)"
+        " VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text[])"
+        " RETURNING " S_ORG_J "::text",
+        1, cb);
 }
 
 int sales_store_org_show(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    return s_run(&p,
-                 "SELECT jsonb_build_object('organization', " S_ORG_J ","
-                 " 'people', COALESCE((SELECT jsonb_agg(x.j ORDER BY x.name, x.id) FROM"
-                 "   (SELECT " S_PERSON_J " AS j, p.name, p.id FROM person p"
-                 "     WHERE p.organization_id = o.id ORDER BY p.name, p.id LIMIT 500) x),"
-                 "   '[]'))::text"
-                 " FROM organization o WHERE o.id = $1::uuid",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(&p,
+                          "SELECT jsonb_build_object('organization', " S_ORG_J ","
+                          " 'people', COALESCE((SELECT jsonb_agg(x.j ORDER BY x.name, x.id) FROM"
+                          "   (SELECT " S_PERSON_J " AS j, p.name, p.id FROM person p"
+                          "     WHERE p.organization_id = o.id ORDER BY p.name, p.id LIMIT 500) x),"
+                          "   '[]'))::text"
+                          " FROM organization o WHERE o.id = $1::uuid",
+                          0, cb);
 }
 
 int sales_store_org_list(crm_work_t *w, const Crm__V1__ListOrganizationsRequest *rq,
                          const sales_page_t *page, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, rq->owner);
-    s_opt(&p, rq->query);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, rq->owner);
+    crm_params_opt(&p, rq->query);
     s_page(&p, page);
-    return s_run(
+    return crm_params_run(
         &p,
         "SELECT " S_ORG_J "::text, sales_us(o.created_at), o.id::text FROM organization o"
         " WHERE ($1::text IS NULL OR o.owner = $1::text)"
@@ -443,97 +347,100 @@ int sales_store_org_list(crm_work_t *w, const Crm__V1__ListOrganizationsRequest 
 
 int sales_store_lead_insert(crm_work_t *w, const Crm__V1__Lead *l, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, l->id);
-    s_str(&p, l->name);
-    s_str(&p, l->email);
-    s_str(&p, l->phone);
-    s_str(&p, l->company);
-    s_i64(&p, l->source);
-    s_str(&p, l->campaign_id);
-    s_i64(&p, l->status);
-    s_str(&p, l->owner);
-    s_str(&p, l->notes);
-    s_opt(&p, l->person_id);
-    return s_run(&p,
-                 "INSERT INTO lead AS l (id, name, email, phone, company, source, campaign_id,"
-                 " status, owner, notes, person_id)"
-                 " VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::smallint,"
-                 " $7::text, $8::smallint, $9::text, $10::text,"
-                 " COALESCE($11::uuid, (SELECT p.id FROM person p WHERE $3::text <> ''"
-                 "   AND p.emails @> ARRAY[$3::text] ORDER BY p.created_at, p.id LIMIT 1)))"
-                 " RETURNING " S_LEAD_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, l->id);
+    crm_params_str(&p, l->name);
+    crm_params_str(&p, l->email);
+    crm_params_str(&p, l->phone);
+    crm_params_str(&p, l->company);
+    crm_params_i64(&p, l->source);
+    crm_params_str(&p, l->campaign_id);
+    crm_params_i64(&p, l->status);
+    crm_params_str(&p, l->owner);
+    crm_params_str(&p, l->notes);
+    crm_params_opt(&p, l->person_id);
+    return crm_params_run(
+        &p,
+        "INSERT INTO lead AS l (id, name, email, phone, company, source, campaign_id,"
+        " status, owner, notes, person_id)"
+        " VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::smallint,"
+        " $7::text, $8::smallint, $9::text, $10::text,"
+        " COALESCE($11::uuid, (SELECT p.id FROM person p WHERE $3::text <> ''"
+        "   AND p.emails @> ARRAY[$3::text] ORDER BY p.created_at, p.id LIMIT 1)))"
+        " RETURNING " S_LEAD_J "::text",
+        1, cb);
 }
 
 int sales_store_lead_lock(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    return s_run(&p, "SELECT " S_LEAD_J "::text FROM lead l WHERE l.id = $1::uuid FOR UPDATE", 0,
-                 cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(
+        &p, "SELECT " S_LEAD_J "::text FROM lead l WHERE l.id = $1::uuid FOR UPDATE", 0, cb);
 }
 
 int sales_store_lead_status(crm_work_t *w, const char *id, int status, const char *qualification,
                             const char *reason, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_i64(&p, status);
-    s_p(&p, qualification, 0);
-    s_p(&p, reason, 0);
-    return s_run(&p,
-                 "UPDATE lead AS l SET status = $2::smallint,"
-                 " qualification = COALESCE($3::text, l.qualification),"
-                 " disqualify_reason = COALESCE($4::text, l.disqualify_reason), updated_at = now()"
-                 " WHERE l.id = $1::uuid RETURNING " S_LEAD_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_i64(&p, status);
+    crm_params_add(&p, qualification);
+    crm_params_add(&p, reason);
+    return crm_params_run(
+        &p,
+        "UPDATE lead AS l SET status = $2::smallint,"
+        " qualification = COALESCE($3::text, l.qualification),"
+        " disqualify_reason = COALESCE($4::text, l.disqualify_reason), updated_at = now()"
+        " WHERE l.id = $1::uuid RETURNING " S_LEAD_J "::text",
+        1, cb);
 }
 
 int sales_store_lead_converted(crm_work_t *w, const char *id, const char *person_id,
                                const char *org_id, const char *deal_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_opt(&p, person_id);
-    s_opt(&p, org_id);
-    s_opt(&p, deal_id);
-    return s_run(&p,
-                 "UPDATE lead AS l SET status = 3, person_id = $2::uuid,"
-                 " organization_id = $3::uuid, deal_id = $4::uuid, updated_at = now()"
-                 " WHERE l.id = $1::uuid RETURNING " S_LEAD_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_opt(&p, person_id);
+    crm_params_opt(&p, org_id);
+    crm_params_opt(&p, deal_id);
+    return crm_params_run(&p,
+                          "UPDATE lead AS l SET status = 3, person_id = $2::uuid,"
+                          " organization_id = $3::uuid, deal_id = $4::uuid, updated_at = now()"
+                          " WHERE l.id = $1::uuid RETURNING " S_LEAD_J "::text",
+                          1, cb);
 }
 
 int sales_store_convert_context(crm_work_t *w, const char *person_id, const char *email,
                                 const char *company, const char *pipeline_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, person_id);
-    s_str(&p, email);
-    s_str(&p, company);
-    s_opt(&p, pipeline_id);
-    return s_run(&p,
-                 "SELECT (SELECT " S_PERSON_J " FROM person p"
-                 "   WHERE p.id = $1::uuid OR ($2::text <> '' AND p.emails @> ARRAY[$2::text])"
-                 "   ORDER BY (p.id = $1::uuid) IS TRUE DESC, p.created_at, p.id LIMIT 1)::text,"
-                 " (SELECT " S_ORG_J " FROM organization o"
-                 "   WHERE $3::text <> '' AND lower(o.name) = lower($3::text))::text,"
-                 " (SELECT " S_PIPELINE_J " FROM pipeline pl WHERE CASE WHEN $4::uuid IS NULL"
-                 "   THEN pl.is_default ELSE pl.id = $4::uuid END)::text",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, person_id);
+    crm_params_str(&p, email);
+    crm_params_str(&p, company);
+    crm_params_opt(&p, pipeline_id);
+    return crm_params_run(
+        &p,
+        "SELECT (SELECT " S_PERSON_J " FROM person p"
+        "   WHERE p.id = $1::uuid OR ($2::text <> '' AND p.emails @> ARRAY[$2::text])"
+        "   ORDER BY (p.id = $1::uuid) IS TRUE DESC, p.created_at, p.id LIMIT 1)::text,"
+        " (SELECT " S_ORG_J " FROM organization o"
+        "   WHERE $3::text <> '' AND lower(o.name) = lower($3::text))::text,"
+        " (SELECT " S_PIPELINE_J " FROM pipeline pl WHERE CASE WHEN $4::uuid IS NULL"
+        "   THEN pl.is_default ELSE pl.id = $4::uuid END)::text",
+        0, cb);
 }
 
 int sales_store_lead_list(crm_work_t *w, const Crm__V1__ListLeadsRequest *rq,
                           const sales_page_t *page, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt_i64(&p, rq->status);
-    s_opt(&p, rq->owner);
-    s_opt_i64(&p, rq->source);
-    s_opt(&p, rq->campaign_id);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt_i64(&p, rq->status);
+    crm_params_opt(&p, rq->owner);
+    crm_params_opt_i64(&p, rq->source);
+    crm_params_opt(&p, rq->campaign_id);
     s_page(&p, page);
-    return s_run(
+    return crm_params_run(
         &p,
         "SELECT " S_LEAD_J "::text, sales_us(l.created_at), l.id::text FROM lead l"
         " WHERE ($1::smallint IS NULL OR l.status = $1::smallint)"
@@ -548,67 +455,69 @@ int sales_store_lead_list(crm_work_t *w, const Crm__V1__ListLeadsRequest *rq,
 int sales_store_intent_context(crm_work_t *w, const char *email, const char *customer_id,
                                const char *campaign_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, email);
-    s_opt(&p, customer_id);
-    s_str(&p, campaign_id);
-    return s_run(&p,
-                 "SELECT EXISTS (SELECT 1 FROM lead l WHERE l.campaign_id = $3::text"
-                 "   AND l.status IN (1, 2) AND CASE WHEN $1::text <> '' THEN l.email = $1::text"
-                 "   ELSE l.person_id = $2::uuid END),"
-                 " (SELECT count(*) FROM lead WHERE source = 3), p.name, p.emails[1]"
-                 " FROM (SELECT 1) AS one LEFT JOIN person p ON p.id = $2::uuid",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, email);
+    crm_params_opt(&p, customer_id);
+    crm_params_str(&p, campaign_id);
+    return crm_params_run(
+        &p,
+        "SELECT EXISTS (SELECT 1 FROM lead l WHERE l.campaign_id = $3::text"
+        "   AND l.status IN (1, 2) AND CASE WHEN $1::text <> '' THEN l.email = $1::text"
+        "   ELSE l.person_id = $2::uuid END),"
+        " (SELECT count(*) FROM lead WHERE source = 3), p.name, p.emails[1]"
+        " FROM (SELECT 1) AS one LEFT JOIN person p ON p.id = $2::uuid",
+        0, cb);
 }
 
 /* ---- pipelines -------------------------------------------------------------- */
 
 int sales_store_pipeline_by_name(crm_work_t *w, const char *name, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, name);
-    return s_run(&p, "SELECT pl.id::text FROM pipeline pl WHERE lower(pl.name) = lower($1::text)",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, name);
+    return crm_params_run(
+        &p, "SELECT pl.id::text FROM pipeline pl WHERE lower(pl.name) = lower($1::text)", 0, cb);
 }
 
 int sales_store_pipeline_undefault(crm_work_t *w, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    return s_run(&p, "UPDATE pipeline SET is_default = false WHERE is_default", 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p, "UPDATE pipeline SET is_default = false WHERE is_default", 1, cb);
 }
 
 int sales_store_pipeline_insert(crm_work_t *w, const Crm__V1__Pipeline *pl, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
+    crm_params_t p = CRM_PARAMS(w);
     json_t *stages = json_array();
     for (size_t i = 0; stages && i < pl->n_stages; i++)
         json_array_append_new(stages, json_pack("{s:s, s:i}", "name", pl->stages[i]->name,
                                                 "probability", pl->stages[i]->probability));
-    s_str(&p, pl->id);
-    s_str(&p, pl->name);
-    s_bool(&p, pl->is_default);
-    s_json(&p, stages);
-    return s_run(&p,
-                 "WITH pl AS (INSERT INTO pipeline (id, name, is_default)"
-                 "   VALUES ($1::uuid, $2::text, $3::boolean) RETURNING *),"
-                 " st AS (INSERT INTO pipeline_stage (pipeline_id, position, name, probability)"
-                 "   SELECT pl.id, s.ord, s.x ->> 'name', (s.x ->> 'probability')::smallint"
-                 "   FROM pl, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS s (x, ord)"
-                 "   RETURNING *)"
-                 " SELECT jsonb_build_object('id', pl.id, 'name', pl.name,"
-                 " 'is_default', pl.is_default, 'stages', (SELECT jsonb_agg(jsonb_build_object("
-                 "   'name', st.name, 'probability', st.probability) ORDER BY st.position)"
-                 "   FROM st))::text FROM pl",
-                 1, cb);
+    crm_params_str(&p, pl->id);
+    crm_params_str(&p, pl->name);
+    crm_params_bool(&p, pl->is_default);
+    crm_params_json(&p, stages);
+    return crm_params_run(
+        &p,
+        "WITH pl AS (INSERT INTO pipeline (id, name, is_default)"
+        "   VALUES ($1::uuid, $2::text, $3::boolean) RETURNING *),"
+        " st AS (INSERT INTO pipeline_stage (pipeline_id, position, name, probability)"
+        "   SELECT pl.id, s.ord, s.x ->> 'name', (s.x ->> 'probability')::smallint"
+        "   FROM pl, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS s (x, ord)"
+        "   RETURNING *)"
+        " SELECT jsonb_build_object('id', pl.id, 'name', pl.name,"
+        " 'is_default', pl.is_default, 'stages', (SELECT jsonb_agg(jsonb_build_object("
+        "   'name', st.name, 'probability', st.probability) ORDER BY st.position)"
+        "   FROM st))::text FROM pl",
+        1, cb);
 }
 
 int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    return s_run(&p,
-                 "SELECT " S_PIPELINE_J "::text FROM pipeline pl"
-                 " ORDER BY pl.is_default DESC, pl.created_at, pl.id",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p,
+                          "SELECT " S_PIPELINE_J "::text FROM pipeline pl"
+                          " ORDER BY pl.is_default DESC, pl.created_at, pl.id",
+                          0, cb);
 }
 
 /* ---- deals -------------------------------------------------------------------- */
@@ -616,128 +525,132 @@ int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb)
 int sales_store_deal_context(crm_work_t *w, const char *person_id, const char *org_id,
                              const char *pipeline_id, const char *lead_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, person_id);
-    s_opt(&p, org_id);
-    s_opt(&p, pipeline_id);
-    s_opt(&p, lead_id);
-    return s_run(&p,
-                 "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
-                 " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid)),"
-                 " (SELECT " S_PIPELINE_J " FROM pipeline pl WHERE CASE WHEN $3::uuid IS NULL"
-                 "   THEN pl.is_default ELSE pl.id = $3::uuid END)::text,"
-                 " ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM lead WHERE id = $4::uuid))",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, person_id);
+    crm_params_opt(&p, org_id);
+    crm_params_opt(&p, pipeline_id);
+    crm_params_opt(&p, lead_id);
+    return crm_params_run(
+        &p,
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid)),"
+        " (SELECT " S_PIPELINE_J " FROM pipeline pl WHERE CASE WHEN $3::uuid IS NULL"
+        "   THEN pl.is_default ELSE pl.id = $3::uuid END)::text,"
+        " ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM lead WHERE id = $4::uuid))",
+        0, cb);
 }
 
 int sales_store_deal_insert(crm_work_t *w, const Crm__V1__Deal *d, const char *actor,
                             crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, d->id);
-    s_str(&p, d->title);
-    s_opt(&p, d->person_id);
-    s_opt(&p, d->organization_id);
-    s_str(&p, d->pipeline_id);
-    s_str(&p, d->stage);
-    s_i64(&p, d->amount_minor);
-    s_str(&p, d->currency);
-    s_i64(&p, d->probability);
-    s_opt(&p, d->expected_close_date);
-    s_str(&p, d->owner);
-    s_str(&p, d->next_step);
-    s_opt(&p, d->lead_id);
-    s_str(&p, actor);
-    return s_run(&p,
-                 "WITH d AS (INSERT INTO deal (id, title, person_id, organization_id, pipeline_id,"
-                 "   stage, amount_minor, currency, probability, expected_close_date, owner,"
-                 "   next_step, status, lead_id)"
-                 "   VALUES ($1::uuid, $2::text, $3::uuid, $4::uuid, $5::uuid, $6::text,"
-                 "   $7::bigint, $8::text, $9::smallint, $10::date, $11::text, $12::text, 1,"
-                 "   $13::uuid) RETURNING *),"
-                 " h AS (INSERT INTO deal_stage_history (deal_id, from_stage, to_stage,"
-                 "   probability, actor) SELECT d.id, '', d.stage, d.probability, $14::text FROM d)"
-                 " SELECT " S_DEAL_J "::text FROM d",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, d->id);
+    crm_params_str(&p, d->title);
+    crm_params_opt(&p, d->person_id);
+    crm_params_opt(&p, d->organization_id);
+    crm_params_str(&p, d->pipeline_id);
+    crm_params_str(&p, d->stage);
+    crm_params_i64(&p, d->amount_minor);
+    crm_params_str(&p, d->currency);
+    crm_params_i64(&p, d->probability);
+    crm_params_opt(&p, d->expected_close_date);
+    crm_params_str(&p, d->owner);
+    crm_params_str(&p, d->next_step);
+    crm_params_opt(&p, d->lead_id);
+    crm_params_str(&p, actor);
+    return crm_params_run(
+        &p,
+        "WITH d AS (INSERT INTO deal (id, title, person_id, organization_id, pipeline_id,"
+        "   stage, amount_minor, currency, probability, expected_close_date, owner,"
+        "   next_step, status, lead_id)"
+        "   VALUES ($1::uuid, $2::text, $3::uuid, $4::uuid, $5::uuid, $6::text,"
+        "   $7::bigint, $8::text, $9::smallint, $10::date, $11::text, $12::text, 1,"
+        "   $13::uuid) RETURNING *),"
+        " h AS (INSERT INTO deal_stage_history (deal_id, from_stage, to_stage,"
+        "   probability, actor) SELECT d.id, '', d.stage, d.probability, $14::text FROM d)"
+        " SELECT " S_DEAL_J "::text FROM d",
+        1, cb);
 }
 
 int sales_store_deal_lock(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    return s_run(&p,
-                 "SELECT " S_DEAL_J "::text, " S_PIPELINE_J "::text"
-                 " FROM deal d JOIN pipeline pl ON pl.id = d.pipeline_id"
-                 " WHERE d.id = $1::uuid FOR UPDATE OF d",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(&p,
+                          "SELECT " S_DEAL_J "::text, " S_PIPELINE_J "::text"
+                          " FROM deal d JOIN pipeline pl ON pl.id = d.pipeline_id"
+                          " WHERE d.id = $1::uuid FOR UPDATE OF d",
+                          0, cb);
 }
 
 int sales_store_deal_move(crm_work_t *w, const char *id, const char *from, const char *to,
                           int probability, const char *next_step, const char *actor, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_str(&p, from);
-    s_str(&p, to);
-    s_i64(&p, probability);
-    s_p(&p, next_step, 0);
-    s_str(&p, actor);
-    return s_run(&p,
-                 "WITH d AS (UPDATE deal SET stage = $3::text, probability = $4::smallint,"
-                 "   next_step = COALESCE($5::text, next_step), updated_at = now()"
-                 "   WHERE id = $1::uuid RETURNING *),"
-                 " h AS (INSERT INTO deal_stage_history (deal_id, from_stage, to_stage,"
-                 "   probability, actor) SELECT d.id, $2::text, d.stage, d.probability, $6::text"
-                 "   FROM d)"
-                 " SELECT " S_DEAL_J "::text FROM d",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, from);
+    crm_params_str(&p, to);
+    crm_params_i64(&p, probability);
+    crm_params_add(&p, next_step);
+    crm_params_str(&p, actor);
+    return crm_params_run(
+        &p,
+        "WITH d AS (UPDATE deal SET stage = $3::text, probability = $4::smallint,"
+        "   next_step = COALESCE($5::text, next_step), updated_at = now()"
+        "   WHERE id = $1::uuid RETURNING *),"
+        " h AS (INSERT INTO deal_stage_history (deal_id, from_stage, to_stage,"
+        "   probability, actor) SELECT d.id, $2::text, d.stage, d.probability, $6::text"
+        "   FROM d)"
+        " SELECT " S_DEAL_J "::text FROM d",
+        1, cb);
 }
 
 int sales_store_deal_close(crm_work_t *w, const char *id, int won, const char *reason,
                            crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_bool(&p, won);
-    s_str(&p, reason);
-    return s_run(&p,
-                 "UPDATE deal AS d SET status = CASE WHEN $2::boolean THEN 2 ELSE 3 END,"
-                 " probability = CASE WHEN $2::boolean THEN 100 ELSE 0 END,"
-                 " lost_reason = $3::text, closed_at = now(), updated_at = now()"
-                 " WHERE d.id = $1::uuid RETURNING " S_DEAL_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_bool(&p, won);
+    crm_params_str(&p, reason);
+    return crm_params_run(&p,
+                          "UPDATE deal AS d SET status = CASE WHEN $2::boolean THEN 2 ELSE 3 END,"
+                          " probability = CASE WHEN $2::boolean THEN 100 ELSE 0 END,"
+                          " lost_reason = $3::text, closed_at = now(), updated_at = now()"
+                          " WHERE d.id = $1::uuid RETURNING " S_DEAL_J "::text",
+                          1, cb);
 }
 
 int sales_store_deal_show(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
     /* History entries carry the deal as it was after the move: its id,
      * stage, probability and the time of the move (updated_at_us). */
-    return s_run(&p,
-                 "SELECT jsonb_build_object('deal', " S_DEAL_J ","
-                 " 'history', COALESCE((SELECT jsonb_agg(jsonb_build_object("
-                 "   'deal', jsonb_build_object('id', h.deal_id, 'stage', h.to_stage,"
-                 "     'probability', h.probability, 'updated_at_us', sales_us(h.changed_at)),"
-                 "   'from_stage', h.from_stage, 'to_stage', h.to_stage) ORDER BY h.id)"
-                 "   FROM deal_stage_history h WHERE h.deal_id = d.id), '[]'))::text"
-                 " FROM deal d WHERE d.id = $1::uuid",
-                 0, cb);
+    return crm_params_run(
+        &p,
+        "SELECT jsonb_build_object('deal', " S_DEAL_J ","
+        " 'history', COALESCE((SELECT jsonb_agg(jsonb_build_object("
+        "   'deal', jsonb_build_object('id', h.deal_id, 'stage', h.to_stage,"
+        "     'probability', h.probability, 'updated_at_us', sales_us(h.changed_at)),"
+        "   'from_stage', h.from_stage, 'to_stage', h.to_stage) ORDER BY h.id)"
+        "   FROM deal_stage_history h WHERE h.deal_id = d.id), '[]'))::text"
+        " FROM deal d WHERE d.id = $1::uuid",
+        0, cb);
 }
 
 int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
                           const sales_page_t *page, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, rq->owner);
-    s_opt(&p, rq->pipeline_id);
-    s_opt(&p, rq->stage);
-    s_opt_i64(&p, rq->status);
-    s_opt(&p, rq->person_id);
-    s_opt(&p, rq->close_from);
-    s_opt(&p, rq->close_to);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, rq->owner);
+    crm_params_opt(&p, rq->pipeline_id);
+    crm_params_opt(&p, rq->stage);
+    crm_params_opt_i64(&p, rq->status);
+    crm_params_opt(&p, rq->person_id);
+    crm_params_opt(&p, rq->close_from);
+    crm_params_opt(&p, rq->close_to);
     s_page(&p, page);
-    return s_run(
+    return crm_params_run(
         &p,
         "SELECT " S_DEAL_J "::text, sales_us(d.created_at), d.id::text FROM deal d"
         " WHERE ($1::text IS NULL OR d.owner = $1::text)"
@@ -754,13 +667,13 @@ int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
 
 int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, person_id);
-    return s_run(&p,
-                 "SELECT " S_DEAL_J "::text FROM deal d"
-                 " WHERE d.person_id = $1::uuid AND d.status = 1"
-                 " ORDER BY d.updated_at DESC, d.id LIMIT 1",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, person_id);
+    return crm_params_run(&p,
+                          "SELECT " S_DEAL_J "::text FROM deal d"
+                          " WHERE d.person_id = $1::uuid AND d.status = 1"
+                          " ORDER BY d.updated_at DESC, d.id LIMIT 1",
+                          0, cb);
 }
 
 /* ---- orders --------------------------------------------------------------------- */
@@ -768,20 +681,21 @@ int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb)
 int sales_store_order_context(crm_work_t *w, const char *person_id, const char *org_id,
                               const char *deal_id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, person_id);
-    s_opt(&p, org_id);
-    s_opt(&p, deal_id);
-    return s_run(&p,
-                 "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
-                 " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid)),"
-                 " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $3::uuid))",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, person_id);
+    crm_params_opt(&p, org_id);
+    crm_params_opt(&p, deal_id);
+    return crm_params_run(
+        &p,
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid)),"
+        " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $3::uuid))",
+        0, cb);
 }
 
 int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
+    crm_params_t p = CRM_PARAMS(w);
     json_t *items = json_array();
     for (size_t i = 0; items && i < o->n_items; i++) {
         const Crm__V1__OrderItem *it = o->items[i];
@@ -790,38 +704,39 @@ int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb
                                         "name", it->name, "quantity", it->quantity,
                                         "unit_price_minor", (json_int_t)it->unit_price_minor));
     }
-    s_str(&p, o->id);
-    s_str(&p, o->person_id);
-    s_opt(&p, o->organization_id);
-    s_opt(&p, o->deal_id);
-    s_i64(&p, o->total_minor);
-    s_str(&p, o->currency);
-    s_opt_i64(&p, o->ordered_at_us);
-    s_json(&p, items);
-    return s_run(&p,
-                 "WITH r AS (INSERT INTO sales_order (id, person_id, organization_id, deal_id,"
-                 "   total_minor, currency, ordered_at)"
-                 "   VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::text,"
-                 "   COALESCE(sales_ts($7::bigint), now())) RETURNING *),"
-                 " i AS (INSERT INTO order_item (order_id, position, product_code, name, quantity,"
-                 "   unit_price_minor)"
-                 "   SELECT r.id, s.ord, s.x ->> 'product_code', s.x ->> 'name',"
-                 "   (s.x ->> 'quantity')::int, (s.x ->> 'unit_price_minor')::bigint"
-                 "   FROM r, jsonb_array_elements($8::jsonb) WITH ORDINALITY AS s (x, ord))"
-                 " SELECT " S_ORDER_J("$8::jsonb") "::text FROM r",
-                 1, cb);
+    crm_params_str(&p, o->id);
+    crm_params_str(&p, o->person_id);
+    crm_params_opt(&p, o->organization_id);
+    crm_params_opt(&p, o->deal_id);
+    crm_params_i64(&p, o->total_minor);
+    crm_params_str(&p, o->currency);
+    crm_params_opt_i64(&p, o->ordered_at_us);
+    crm_params_json(&p, items);
+    return crm_params_run(
+        &p,
+        "WITH r AS (INSERT INTO sales_order (id, person_id, organization_id, deal_id,"
+        "   total_minor, currency, ordered_at)"
+        "   VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::text,"
+        "   COALESCE(sales_ts($7::bigint), now())) RETURNING *),"
+        " i AS (INSERT INTO order_item (order_id, position, product_code, name, quantity,"
+        "   unit_price_minor)"
+        "   SELECT r.id, s.ord, s.x ->> 'product_code', s.x ->> 'name',"
+        "   (s.x ->> 'quantity')::int, (s.x ->> 'unit_price_minor')::bigint"
+        "   FROM r, jsonb_array_elements($8::jsonb) WITH ORDINALITY AS s (x, ord))"
+        " SELECT " S_ORDER_J("$8::jsonb") "::text FROM r",
+        1, cb);
 }
 
 int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
                            const sales_page_t *page, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, rq->person_id);
-    s_opt(&p, rq->organization_id);
-    s_opt_i64(&p, rq->from_us);
-    s_opt_i64(&p, rq->to_us);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, rq->person_id);
+    crm_params_opt(&p, rq->organization_id);
+    crm_params_opt_i64(&p, rq->from_us);
+    crm_params_opt_i64(&p, rq->to_us);
     s_page(&p, page);
-    return s_run(
+    return crm_params_run(
         &p,
         "SELECT " S_ORDER_J(
             S_ORDER_ITEMS_J) "::text, sales_us(r.created_at), r.id::text"
@@ -841,83 +756,86 @@ int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
 int sales_store_activity_context(crm_work_t *w, const char *person_id, const char *deal_id,
                                  crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, person_id);
-    s_opt(&p, deal_id);
-    return s_run(&p,
-                 "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
-                 " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $2::uuid)),"
-                 " (SELECT person_id::text FROM deal WHERE id = $2::uuid)",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, person_id);
+    crm_params_opt(&p, deal_id);
+    return crm_params_run(
+        &p,
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $2::uuid)),"
+        " (SELECT person_id::text FROM deal WHERE id = $2::uuid)",
+        0, cb);
 }
 
 int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64_t due_in_us,
                                 crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, a->id);
-    s_i64(&p, a->kind);
-    s_str(&p, a->subject);
-    s_str(&p, a->body);
-    s_str(&p, a->person_id);
-    s_opt(&p, a->deal_id);
-    s_str(&p, a->owner);
-    s_i64(&p, a->status);
-    s_opt_i64(&p, a->due_at_us);
-    s_i64(&p, due_in_us);
-    s_str(&p, a->outcome);
-    s_str(&p, a->next_action);
-    s_opt_i64(&p, a->next_action_due_us);
-    return s_run(&p,
-                 "INSERT INTO activity AS a (id, kind, subject, body, person_id, deal_id, owner,"
-                 " status, due_at, completed_at, outcome, next_action, next_action_due)"
-                 " VALUES ($1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
-                 " $7::text, $8::smallint,"
-                 " CASE WHEN $8::smallint = 1 THEN COALESCE(sales_ts($9::bigint),"
-                 "   now() + $10::bigint * interval '1 microsecond') END,"
-                 " CASE WHEN $8::smallint = 2 THEN now() END,"
-                 " $11::text, $12::text, sales_ts($13::bigint))"
-                 " RETURNING " S_ACTIVITY_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, a->id);
+    crm_params_i64(&p, a->kind);
+    crm_params_str(&p, a->subject);
+    crm_params_str(&p, a->body);
+    crm_params_str(&p, a->person_id);
+    crm_params_opt(&p, a->deal_id);
+    crm_params_str(&p, a->owner);
+    crm_params_i64(&p, a->status);
+    crm_params_opt_i64(&p, a->due_at_us);
+    crm_params_i64(&p, due_in_us);
+    crm_params_str(&p, a->outcome);
+    crm_params_str(&p, a->next_action);
+    crm_params_opt_i64(&p, a->next_action_due_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO activity AS a (id, kind, subject, body, person_id, deal_id, owner,"
+        " status, due_at, completed_at, outcome, next_action, next_action_due)"
+        " VALUES ($1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
+        " $7::text, $8::smallint,"
+        " CASE WHEN $8::smallint = 1 THEN COALESCE(sales_ts($9::bigint),"
+        "   now() + $10::bigint * interval '1 microsecond') END,"
+        " CASE WHEN $8::smallint = 2 THEN now() END,"
+        " $11::text, $12::text, sales_ts($13::bigint))"
+        " RETURNING " S_ACTIVITY_J "::text",
+        1, cb);
 }
 
 int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    return s_run(&p,
-                 "SELECT " S_ACTIVITY_J "::text FROM activity a WHERE a.id = $1::uuid FOR UPDATE",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(
+        &p, "SELECT " S_ACTIVITY_J "::text FROM activity a WHERE a.id = $1::uuid FOR UPDATE", 0,
+        cb);
 }
 
 int sales_store_activity_complete(crm_work_t *w, const Crm__V1__CompleteActivityRequest *rq,
                                   crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, rq->id);
-    s_str(&p, rq->outcome);
-    s_str(&p, rq->next_action);
-    s_opt_i64(&p, rq->next_action_due_us);
-    return s_run(&p,
-                 "UPDATE activity AS a SET status = 2, completed_at = now(), outcome = $2::text,"
-                 " next_action = $3::text, next_action_due = sales_ts($4::bigint),"
-                 " updated_at = now()"
-                 " WHERE a.id = $1::uuid RETURNING " S_ACTIVITY_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, rq->id);
+    crm_params_str(&p, rq->outcome);
+    crm_params_str(&p, rq->next_action);
+    crm_params_opt_i64(&p, rq->next_action_due_us);
+    return crm_params_run(
+        &p,
+        "UPDATE activity AS a SET status = 2, completed_at = now(), outcome = $2::text,"
+        " next_action = $3::text, next_action_due = sales_ts($4::bigint),"
+        " updated_at = now()"
+        " WHERE a.id = $1::uuid RETURNING " S_ACTIVITY_J "::text",
+        1, cb);
 }
 
 int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesRequest *rq,
                               const sales_page_t *page, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, rq->owner);
-    s_opt(&p, rq->person_id);
-    s_opt(&p, rq->deal_id);
-    s_opt_i64(&p, rq->status);
-    s_opt_i64(&p, rq->due_before_us);
-    s_bool(&p, rq->overdue);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, rq->owner);
+    crm_params_opt(&p, rq->person_id);
+    crm_params_opt(&p, rq->deal_id);
+    crm_params_opt_i64(&p, rq->status);
+    crm_params_opt_i64(&p, rq->due_before_us);
+    crm_params_bool(&p, rq->overdue);
     s_page(&p, page);
-    return s_run(
+    return crm_params_run(
         &p,
         "SELECT " S_ACTIVITY_J "::text, sales_us(a.created_at), a.id::text FROM activity a"
         " WHERE ($1::text IS NULL OR a.owner = $1::text)"
@@ -933,16 +851,17 @@ int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesReques
 
 int sales_store_activity_due(crm_work_t *w, int limit, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_i64(&p, limit);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
     /* SKIP LOCKED: an activity being completed right now is left to the
      * next scan rather than waited for. */
-    return s_run(&p,
-                 "WITH a AS (UPDATE activity SET due_notified = true, updated_at = now()"
-                 "   WHERE id IN (SELECT id FROM activity WHERE status = 1 AND NOT due_notified"
-                 "     AND due_at <= now() ORDER BY due_at, id LIMIT $1::int"
-                 "     FOR UPDATE SKIP LOCKED)"
-                 "   RETURNING *)"
-                 " SELECT " S_ACTIVITY_J "::text FROM a ORDER BY a.due_at, a.id",
-                 1, cb);
+    return crm_params_run(
+        &p,
+        "WITH a AS (UPDATE activity SET due_notified = true, updated_at = now()"
+        "   WHERE id IN (SELECT id FROM activity WHERE status = 1 AND NOT due_notified"
+        "     AND due_at <= now() ORDER BY due_at, id LIMIT $1::int"
+        "     FOR UPDATE SKIP LOCKED)"
+        "   RETURNING *)"
+        " SELECT " S_ACTIVITY_J "::text FROM a ORDER BY a.due_at, a.id",
+        1, cb);
 }

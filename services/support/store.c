@@ -6,6 +6,8 @@
  * expressions below, whose keys are the crm.v1 field names. */
 #include "store.h"
 
+#include <crm/params.h>
+
 #include <assert.h>
 #include <inttypes.h>
 #include <string.h>
@@ -50,156 +52,73 @@
 
 /* ---- parameters -------------------------------------------------------------- */
 
-#define S_MAX_PARAMS 40
-
-typedef struct {
-    crm_work_t *w;
-    const char *v[S_MAX_PARAMS];
-    int n;
-    int oom;
-} s_params_t;
-
-#define S_PARAMS(w_)                                                                               \
-    {                                                                                              \
-        .w = (w_)                                                                                  \
-    }
-
-static void s_p(s_params_t *p, const char *s, int alloc_failed)
-{
-    assert(p->n < S_MAX_PARAMS); /* a statement with more parameters is a bug here */
-    if (alloc_failed)
-        p->oom = 1;
-    p->v[p->n++] = s;
-}
-
-static void s_str(s_params_t *p, const char *s)
-{
-    s_p(p, s ? s : "", 0);
-}
-
-/* "" (not given) becomes SQL NULL. */
-static void s_opt(s_params_t *p, const char *s)
-{
-    s_p(p, s && *s ? s : NULL, 0);
-}
-
-static void s_i64(s_params_t *p, int64_t v)
-{
-    char *s = crm_work_printf(p->w, "%" PRId64, v);
-    s_p(p, s, !s);
-}
-
-static void s_opt_i64(s_params_t *p, int64_t v)
-{
-    if (v)
-        s_i64(p, v);
-    else
-        s_p(p, NULL, 0);
-}
-
-/* A text[] literal: {"a","b"} with quotes and backslashes escaped. */
-static void s_textv(s_params_t *p, char *const *v, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(v[i]) + 3;
-    char *s = crm_work_alloc(p->w, cap), *o = s;
-    if (!s) {
-        s_p(p, NULL, 1);
-        return;
-    }
-    *o++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *o++ = ',';
-        *o++ = '"';
-        for (const char *c = v[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *o++ = '\\';
-            *o++ = *c;
-        }
-        *o++ = '"';
-    }
-    *o++ = '}';
-    *o = 0;
-    s_p(p, s, 0);
-}
-
-static int s_run(s_params_t *p, const char *sql, int write, crm_work_cb cb)
-{
-    if (p->oom) {
-        crm_work_fail(p->w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL,
-                      NULL);
-        return -1;
-    }
-    return write ? crm_work_exec(p->w, sql, p->n, p->v, cb)
-                 : crm_work_query(p->w, sql, p->n, p->v, cb);
-}
-
 /* ---- people ------------------------------------------------------------------- */
 
 int support_store_open_context(crm_work_t *w, const char *customer_id, const char *email,
                                int priority, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt(&p, customer_id);
-    s_opt(&p, email);
-    s_i64(&p, priority);
-    return s_run(&p,
-                 "SELECT (SELECT " S_PERSON_J "::text FROM person p"
-                 "   WHERE CASE WHEN $1::uuid IS NOT NULL THEN p.id = $1::uuid"
-                 "   ELSE p.emails @> ARRAY[$2::text] END"
-                 "   ORDER BY p.created_us, p.id LIMIT 1),"
-                 " (SELECT " S_POLICY_J "::text FROM sla_policy s WHERE s.priority = $3::smallint),"
-                 " (SELECT doc::text FROM sla_calendar WHERE id = 1)",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, customer_id);
+    crm_params_opt(&p, email);
+    crm_params_i64(&p, priority);
+    return crm_params_run(&p,
+                          "SELECT (SELECT " S_PERSON_J "::text FROM person p"
+                          "   WHERE CASE WHEN $1::uuid IS NOT NULL THEN p.id = $1::uuid"
+                          "   ELSE p.emails @> ARRAY[$2::text] END"
+                          "   ORDER BY p.created_us, p.id LIMIT 1),"
+                          " (SELECT " S_POLICY_J
+                          "::text FROM sla_policy s WHERE s.priority = $3::smallint),"
+                          " (SELECT doc::text FROM sla_calendar WHERE id = 1)",
+                          0, cb);
 }
 
 int support_store_person_insert(crm_work_t *w, const char *id, const char *name, const char *email,
                                 int64_t now_us, crm_work_cb cb)
 {
     char *emails[1] = {(char *)email};
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    s_str(&p, name);
-    s_textv(&p, emails, email && *email ? 1 : 0);
-    s_i64(&p, now_us);
-    return s_run(&p,
-                 "INSERT INTO person AS p (id, name, emails, registered_by, created_us, updated_us)"
-                 " VALUES ($1::uuid, $2::text, $3::text[], 'support', $4::bigint, $4::bigint)"
-                 " ON CONFLICT (id) DO NOTHING RETURNING " S_PERSON_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, name);
+    crm_params_textv(&p, emails, email && *email ? 1 : 0);
+    crm_params_i64(&p, now_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO person AS p (id, name, emails, registered_by, created_us, updated_us)"
+        " VALUES ($1::uuid, $2::text, $3::text[], 'support', $4::bigint, $4::bigint)"
+        " ON CONFLICT (id) DO NOTHING RETURNING " S_PERSON_J "::text",
+        1, cb);
 }
 
 int support_store_person_upsert(crm_work_t *w, const Crm__V1__Person *src, const char *source,
                                 int64_t now_us, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, src->id);
-    s_str(&p, src->name);
-    s_textv(&p, src->emails, src->n_emails);
-    s_str(&p, source);
-    s_i64(&p, src->created_at_us ? src->created_at_us : now_us);
-    s_i64(&p, now_us);
-    return s_run(&p,
-                 "INSERT INTO person AS p (id, name, emails, registered_by, created_us, updated_us)"
-                 " VALUES ($1::uuid, $2::text, $3::text[], $4::text, $5::bigint, $6::bigint)"
-                 " ON CONFLICT (id) DO UPDATE SET"
-                 " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE p.name END,"
-                 " emails = CASE WHEN cardinality(excluded.emails) > 0 THEN excluded.emails"
-                 "   ELSE p.emails END, updated_us = excluded.updated_us",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, src->id);
+    crm_params_str(&p, src->name);
+    crm_params_textv(&p, src->emails, src->n_emails);
+    crm_params_str(&p, source);
+    crm_params_i64(&p, src->created_at_us ? src->created_at_us : now_us);
+    crm_params_i64(&p, now_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO person AS p (id, name, emails, registered_by, created_us, updated_us)"
+        " VALUES ($1::uuid, $2::text, $3::text[], $4::text, $5::bigint, $6::bigint)"
+        " ON CONFLICT (id) DO UPDATE SET"
+        " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE p.name END,"
+        " emails = CASE WHEN cardinality(excluded.emails) > 0 THEN excluded.emails"
+        "   ELSE p.emails END, updated_us = excluded.updated_us",
+        1, cb);
 }
 
 int support_store_preferences(crm_work_t *w, const char *customer_id, char *const *opted_out,
                               size_t n, const char *preferred, int64_t now_us, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, customer_id);
-    s_textv(&p, opted_out, n);
-    s_str(&p, preferred);
-    s_i64(&p, now_us);
-    return s_run(
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, customer_id);
+    crm_params_textv(&p, opted_out, n);
+    crm_params_str(&p, preferred);
+    crm_params_i64(&p, now_us);
+    return crm_params_run(
         &p,
         "INSERT INTO person AS p (id, registered_by, do_not_contact, preferred_channel,"
         " created_us, updated_us)"
@@ -213,106 +132,110 @@ int support_store_preferences(crm_work_t *w, const char *customer_id, char *cons
 
 int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, t->id);
-    s_str(&p, t->customer_id);
-    s_str(&p, t->requester_email);
-    s_str(&p, t->requester_name);
-    s_i64(&p, t->channel);
-    s_i64(&p, t->type);
-    s_i64(&p, t->priority);
-    s_i64(&p, t->status);
-    s_str(&p, t->assignee);
-    s_str(&p, t->team);
-    s_textv(&p, t->tags, t->n_tags);
-    s_str(&p, t->subject);
-    s_str(&p, t->description);
-    s_i64(&p, t->first_response_target_minutes);
-    s_i64(&p, t->resolution_target_minutes);
-    s_i64(&p, t->first_response_due_us);
-    s_i64(&p, t->resolution_due_us);
-    s_i64(&p, t->first_response_at_risk_us);
-    s_i64(&p, t->resolution_at_risk_us);
-    s_i64(&p, t->created_at_us);
-    return s_run(&p,
-                 "INSERT INTO ticket AS t (id, customer_id, requester_email, requester_name,"
-                 " channel, type, priority, status, assignee, team, tags, subject, description,"
-                 " fr_target_min, res_target_min, fr_due_us, res_due_us, fr_risk_us, res_risk_us,"
-                 " created_us, updated_us) VALUES ($1::uuid, $2::uuid, $3, $4, $5::smallint,"
-                 " $6::smallint, $7::smallint, $8::smallint, $9, $10, $11::text[], $12, $13,"
-                 " $14::int, $15::int, $16::bigint, $17::bigint, $18::bigint, $19::bigint,"
-                 " $20::bigint, $20::bigint) RETURNING " S_TICKET_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, t->id);
+    crm_params_str(&p, t->customer_id);
+    crm_params_str(&p, t->requester_email);
+    crm_params_str(&p, t->requester_name);
+    crm_params_i64(&p, t->channel);
+    crm_params_i64(&p, t->type);
+    crm_params_i64(&p, t->priority);
+    crm_params_i64(&p, t->status);
+    crm_params_str(&p, t->assignee);
+    crm_params_str(&p, t->team);
+    crm_params_textv(&p, t->tags, t->n_tags);
+    crm_params_str(&p, t->subject);
+    crm_params_str(&p, t->description);
+    crm_params_i64(&p, t->first_response_target_minutes);
+    crm_params_i64(&p, t->resolution_target_minutes);
+    crm_params_i64(&p, t->first_response_due_us);
+    crm_params_i64(&p, t->resolution_due_us);
+    crm_params_i64(&p, t->first_response_at_risk_us);
+    crm_params_i64(&p, t->resolution_at_risk_us);
+    crm_params_i64(&p, t->created_at_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO ticket AS t (id, customer_id, requester_email, requester_name,"
+        " channel, type, priority, status, assignee, team, tags, subject, description,"
+        " fr_target_min, res_target_min, fr_due_us, res_due_us, fr_risk_us, res_risk_us,"
+        " created_us, updated_us) VALUES ($1::uuid, $2::uuid, $3, $4, $5::smallint,"
+        " $6::smallint, $7::smallint, $8::smallint, $9, $10, $11::text[], $12, $13,"
+        " $14::int, $15::int, $16::bigint, $17::bigint, $18::bigint, $19::bigint,"
+        " $20::bigint, $20::bigint) RETURNING " S_TICKET_J "::text",
+        1, cb);
 }
 
 int support_store_ticket_lock(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    return s_run(&p,
-                 "SELECT " S_TICKET_J "::text, (SELECT doc::text FROM sla_calendar WHERE id = 1)"
-                 " FROM ticket t WHERE t.id = $1::uuid FOR UPDATE",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(&p,
+                          "SELECT " S_TICKET_J
+                          "::text, (SELECT doc::text FROM sla_calendar WHERE id = 1)"
+                          " FROM ticket t WHERE t.id = $1::uuid FOR UPDATE",
+                          0, cb);
 }
 
 int support_store_ticket_save(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb)
 {
     const Crm__V1__TicketResolution *r = t->resolution;
     const Crm__V1__TicketSatisfaction *s = t->satisfaction;
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, t->id);
-    s_i64(&p, t->status);
-    s_str(&p, t->assignee);
-    s_str(&p, t->team);
-    s_textv(&p, t->tags, t->n_tags);
-    s_str(&p, r ? r->category : "");
-    s_str(&p, r ? r->text : "");
-    s_i64(&p, s ? s->rating : 0);
-    s_str(&p, s ? s->comment : "");
-    s_i64(&p, s ? s->rated_at_us : 0);
-    s_i64(&p, t->first_response_due_us);
-    s_i64(&p, t->resolution_due_us);
-    s_i64(&p, t->first_response_at_risk_us);
-    s_i64(&p, t->resolution_at_risk_us);
-    s_i64(&p, t->first_responded_at_us);
-    s_i64(&p, t->resolved_at_us);
-    s_i64(&p, t->sla_paused_at_us);
-    s_i64(&p, t->first_response_remaining_us);
-    s_i64(&p, t->resolution_remaining_us);
-    s_i64(&p, t->updated_at_us);
-    return s_run(&p,
-                 "UPDATE ticket t SET status = $2::smallint, assignee = $3, team = $4,"
-                 " tags = $5::text[], resolution_category = $6, resolution_text = $7,"
-                 " rating = $8::smallint, rating_comment = $9, rated_us = $10::bigint,"
-                 " fr_due_us = $11::bigint, res_due_us = $12::bigint, fr_risk_us = $13::bigint,"
-                 " res_risk_us = $14::bigint, first_responded_us = $15::bigint,"
-                 " resolved_us = $16::bigint, paused_us = $17::bigint,"
-                 " fr_remaining_us = $18::bigint, res_remaining_us = $19::bigint,"
-                 " updated_us = $20::bigint WHERE t.id = $1::uuid RETURNING " S_TICKET_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, t->id);
+    crm_params_i64(&p, t->status);
+    crm_params_str(&p, t->assignee);
+    crm_params_str(&p, t->team);
+    crm_params_textv(&p, t->tags, t->n_tags);
+    crm_params_str(&p, r ? r->category : "");
+    crm_params_str(&p, r ? r->text : "");
+    crm_params_i64(&p, s ? s->rating : 0);
+    crm_params_str(&p, s ? s->comment : "");
+    crm_params_i64(&p, s ? s->rated_at_us : 0);
+    crm_params_i64(&p, t->first_response_due_us);
+    crm_params_i64(&p, t->resolution_due_us);
+    crm_params_i64(&p, t->first_response_at_risk_us);
+    crm_params_i64(&p, t->resolution_at_risk_us);
+    crm_params_i64(&p, t->first_responded_at_us);
+    crm_params_i64(&p, t->resolved_at_us);
+    crm_params_i64(&p, t->sla_paused_at_us);
+    crm_params_i64(&p, t->first_response_remaining_us);
+    crm_params_i64(&p, t->resolution_remaining_us);
+    crm_params_i64(&p, t->updated_at_us);
+    return crm_params_run(
+        &p,
+        "UPDATE ticket t SET status = $2::smallint, assignee = $3, team = $4,"
+        " tags = $5::text[], resolution_category = $6, resolution_text = $7,"
+        " rating = $8::smallint, rating_comment = $9, rated_us = $10::bigint,"
+        " fr_due_us = $11::bigint, res_due_us = $12::bigint, fr_risk_us = $13::bigint,"
+        " res_risk_us = $14::bigint, first_responded_us = $15::bigint,"
+        " resolved_us = $16::bigint, paused_us = $17::bigint,"
+        " fr_remaining_us = $18::bigint, res_remaining_us = $19::bigint,"
+        " updated_us = $20::bigint WHERE t.id = $1::uuid RETURNING " S_TICKET_J "::text",
+        1, cb);
 }
 
 int support_store_message_insert(crm_work_t *w, const Crm__V1__TicketMessage *m, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, m->id);
-    s_str(&p, m->ticket_id);
-    s_i64(&p, m->kind);
-    s_str(&p, m->author);
-    s_str(&p, m->body);
-    s_i64(&p, m->created_at_us);
-    return s_run(&p,
-                 "INSERT INTO ticket_message AS m (id, ticket_id, kind, author, body, created_us)"
-                 " VALUES ($1::uuid, $2::uuid, $3::smallint, $4, $5, $6::bigint)"
-                 " RETURNING " S_MESSAGE_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, m->id);
+    crm_params_str(&p, m->ticket_id);
+    crm_params_i64(&p, m->kind);
+    crm_params_str(&p, m->author);
+    crm_params_str(&p, m->body);
+    crm_params_i64(&p, m->created_at_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO ticket_message AS m (id, ticket_id, kind, author, body, created_us)"
+        " VALUES ($1::uuid, $2::uuid, $3::smallint, $4, $5, $6::bigint)"
+        " RETURNING " S_MESSAGE_J "::text",
+        1, cb);
 }
 
 int support_store_ticket_show(crm_work_t *w, const char *id, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, id);
-    return s_run(
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(
         &p,
         "SELECT jsonb_build_object('ticket', " S_TICKET_J ", 'messages',"
         " (SELECT COALESCE(jsonb_agg(" S_MESSAGE_J " ORDER BY m.created_us, m.id), '[]')"
@@ -325,55 +248,58 @@ int support_store_ticket_show(crm_work_t *w, const char *id, crm_work_cb cb)
 int support_store_ticket_list(crm_work_t *w, const Crm__V1__ListTicketsRequest *rq,
                               int64_t after_us, const char *after_id, int limit, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_opt_i64(&p, rq->status);
-    s_opt_i64(&p, rq->priority);
-    s_opt(&p, rq->assignee);
-    s_p(&p, rq->breached ? "true" : "false", 0);
-    s_opt(&p, rq->customer_id);
-    s_i64(&p, limit);
-    s_opt_i64(&p, after_us);
-    s_opt(&p, after_id);
-    return s_run(&p,
-                 "SELECT " S_TICKET_J "::text, t.created_us, t.id::text FROM ticket t"
-                 " WHERE ($1::smallint IS NULL OR t.status = $1::smallint)"
-                 " AND ($2::smallint IS NULL OR t.priority = $2::smallint)"
-                 " AND ($3::text IS NULL OR t.assignee = $3::text)"
-                 " AND (NOT $4::boolean OR t.fr_breached OR t.res_breached)"
-                 " AND ($5::uuid IS NULL OR t.customer_id = $5::uuid)"
-                 " AND ($7::bigint IS NULL OR (t.created_us, t.id) > ($7::bigint, $8::uuid))"
-                 " ORDER BY t.created_us, t.id LIMIT $6::int",
-                 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt_i64(&p, rq->status);
+    crm_params_opt_i64(&p, rq->priority);
+    crm_params_opt(&p, rq->assignee);
+    crm_params_add(&p, rq->breached ? "true" : "false");
+    crm_params_opt(&p, rq->customer_id);
+    crm_params_i64(&p, limit);
+    crm_params_opt_i64(&p, after_us);
+    crm_params_opt(&p, after_id);
+    return crm_params_run(
+        &p,
+        "SELECT " S_TICKET_J "::text, t.created_us, t.id::text FROM ticket t"
+        " WHERE ($1::smallint IS NULL OR t.status = $1::smallint)"
+        " AND ($2::smallint IS NULL OR t.priority = $2::smallint)"
+        " AND ($3::text IS NULL OR t.assignee = $3::text)"
+        " AND (NOT $4::boolean OR t.fr_breached OR t.res_breached)"
+        " AND ($5::uuid IS NULL OR t.customer_id = $5::uuid)"
+        " AND ($7::bigint IS NULL OR (t.created_us, t.id) > ($7::bigint, $8::uuid))"
+        " ORDER BY t.created_us, t.id LIMIT $6::int",
+        0, cb);
 }
 
 /* ---- SLA settings -------------------------------------------------------------------- */
 
 int support_store_policy_set(crm_work_t *w, const Crm__V1__SlaPolicy *pol, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_i64(&p, pol->priority);
-    s_i64(&p, pol->first_response_minutes);
-    s_i64(&p, pol->resolution_minutes);
-    return s_run(&p,
-                 "INSERT INTO sla_policy AS s VALUES ($1::smallint, $2::int, $3::int)"
-                 " ON CONFLICT (priority) DO UPDATE SET"
-                 " first_response_minutes = excluded.first_response_minutes,"
-                 " resolution_minutes = excluded.resolution_minutes RETURNING " S_POLICY_J "::text",
-                 1, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, pol->priority);
+    crm_params_i64(&p, pol->first_response_minutes);
+    crm_params_i64(&p, pol->resolution_minutes);
+    return crm_params_run(&p,
+                          "INSERT INTO sla_policy AS s VALUES ($1::smallint, $2::int, $3::int)"
+                          " ON CONFLICT (priority) DO UPDATE SET"
+                          " first_response_minutes = excluded.first_response_minutes,"
+                          " resolution_minutes = excluded.resolution_minutes RETURNING " S_POLICY_J
+                          "::text",
+                          1, cb);
 }
 
 int support_store_policy_list(crm_work_t *w, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    return s_run(&p, "SELECT " S_POLICY_J "::text FROM sla_policy s ORDER BY s.priority", 0, cb);
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p, "SELECT " S_POLICY_J "::text FROM sla_policy s ORDER BY s.priority",
+                          0, cb);
 }
 
 int support_store_calendar_set(crm_work_t *w, const char *json, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_str(&p, json);
-    return s_run(&p, "UPDATE sla_calendar SET doc = $1::jsonb WHERE id = 1 RETURNING doc::text", 1,
-                 cb);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, json);
+    return crm_params_run(
+        &p, "UPDATE sla_calendar SET doc = $1::jsonb WHERE id = 1 RETURNING doc::text", 1, cb);
 }
 
 /* Whether the instant `at` passed by $1 while the clock ran and before the
@@ -390,20 +316,21 @@ int support_store_calendar_set(crm_work_t *w, const char *json, crm_work_cb cb)
 
 int support_store_sla_scan(crm_work_t *w, int64_t now_us, int limit, crm_work_cb cb)
 {
-    s_params_t p = S_PARAMS(w);
-    s_i64(&p, now_us);
-    s_i64(&p, limit);
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, now_us);
+    crm_params_i64(&p, limit);
     /* SKIP LOCKED: a ticket being changed right now is left to the next
      * scan rather than waited for. */
-    return s_run(&p,
-                 "WITH c AS (SELECT t.id, " S_A1 " AS a1, " S_B1 " AS b1, " S_A2 " AS a2,"
-                 " " S_B2 " AS b2 FROM ticket t"
-                 " WHERE t.sla_next_us <= $1::bigint"
-                 " AND (" S_A1 " OR " S_B1 " OR " S_A2 " OR " S_B2 ")"
-                 " ORDER BY t.sla_next_us, t.id LIMIT $2::int FOR UPDATE OF t SKIP LOCKED)"
-                 " UPDATE ticket t SET fr_at_risk = t.fr_at_risk OR c.a1,"
-                 " fr_breached = t.fr_breached OR c.b1, res_at_risk = t.res_at_risk OR c.a2,"
-                 " res_breached = t.res_breached OR c.b2 FROM c WHERE t.id = c.id"
-                 " RETURNING " S_TICKET_J "::text, c.a1, c.b1, c.a2, c.b2",
-                 1, cb);
+    return crm_params_run(
+        &p,
+        "WITH c AS (SELECT t.id, " S_A1 " AS a1, " S_B1 " AS b1, " S_A2 " AS a2,"
+        " " S_B2 " AS b2 FROM ticket t"
+        " WHERE t.sla_next_us <= $1::bigint"
+        " AND (" S_A1 " OR " S_B1 " OR " S_A2 " OR " S_B2 ")"
+        " ORDER BY t.sla_next_us, t.id LIMIT $2::int FOR UPDATE OF t SKIP LOCKED)"
+        " UPDATE ticket t SET fr_at_risk = t.fr_at_risk OR c.a1,"
+        " fr_breached = t.fr_breached OR c.b1, res_at_risk = t.res_at_risk OR c.a2,"
+        " res_breached = t.res_breached OR c.b2 FROM c WHERE t.id = c.id"
+        " RETURNING " S_TICKET_J "::text, c.a1, c.b1, c.a2, c.b2",
+        1, cb);
 }

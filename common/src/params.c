@@ -1,0 +1,96 @@
+/* params.c: statement parameters built in a work's arena. */
+#include <crm/params.h>
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_push(crm_params_t *p, const char *s, int alloc_failed)
+{
+    assert(p->n < CRM_PARAMS_MAX); /* a statement with more is a bug in its store */
+    if (alloc_failed)
+        p->oom = 1;
+    p->v[p->n++] = s;
+}
+
+void crm_params_add(crm_params_t *p, const char *s)
+{
+    s_push(p, s, 0);
+}
+
+void crm_params_str(crm_params_t *p, const char *s)
+{
+    s_push(p, s ? s : "", 0);
+}
+
+void crm_params_opt(crm_params_t *p, const char *s)
+{
+    s_push(p, s && *s ? s : NULL, 0);
+}
+
+void crm_params_i64(crm_params_t *p, int64_t v)
+{
+    char *s = crm_work_printf(p->w, "%" PRId64, v);
+    s_push(p, s, !s);
+}
+
+void crm_params_opt_i64(crm_params_t *p, int64_t v)
+{
+    if (v)
+        crm_params_i64(p, v);
+    else
+        s_push(p, NULL, 0);
+}
+
+void crm_params_bool(crm_params_t *p, int v)
+{
+    s_push(p, v ? "true" : "false", 0);
+}
+
+void crm_params_textv(crm_params_t *p, char *const *v, size_t n)
+{
+    size_t cap = 3;
+    for (size_t i = 0; i < n; i++)
+        cap += 2 * strlen(v[i]) + 3;
+    char *s = crm_work_alloc(p->w, cap), *o = s;
+    if (!s) {
+        s_push(p, NULL, 1);
+        return;
+    }
+    *o++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *o++ = ',';
+        *o++ = '"';
+        for (const char *c = v[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *o++ = '\\';
+            *o++ = *c;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = 0;
+    s_push(p, s, 0);
+}
+
+void crm_params_json(crm_params_t *p, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    char *s = text ? crm_work_strdup(p->w, text) : NULL;
+    free(text);
+    s_push(p, s, !s);
+}
+
+int crm_params_run(crm_params_t *p, const char *sql, int write, crm_work_cb cb)
+{
+    if (p->oom) {
+        crm_work_fail(p->w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL,
+                      NULL);
+        return -1;
+    }
+    return write ? crm_work_exec(p->w, sql, p->n, p->v, cb)
+                 : crm_work_query(p->w, sql, p->n, p->v, cb);
+}
