@@ -136,10 +136,8 @@ static int s_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev
      * database and may predate its current epoch; they are authoritative. */
     if (live && p->epoch[0] && strcmp(ev->epoch, p->epoch))
         return -1;
-    if (ev->sequence < p->expected) {
-        c->duplicates++;
-        return 0;
-    }
+    if (ev->sequence < p->expected)
+        return 0; /* at-least-once wire: already queued or applied */
     if (ev->sequence > p->expected)
         return -1;
     if (s_matches(c, ev->type) && s_enqueue(c, p, ev, bytes, len, 0, 0) < 0)

@@ -218,11 +218,6 @@ crm_relay_t *crm_relay_new(crm_service_t *svc, void *pub, uint64_t published, ui
     return r;
 }
 
-void crm_relay_tick(crm_relay_t *r)
-{
-    s_pump(r);
-}
-
 uint64_t crm_relay_published(const crm_relay_t *r)
 {
     return r->published;

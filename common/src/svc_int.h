@@ -138,11 +138,9 @@ typedef struct crm_consumer {
     int loaded;
     crm_work_t *queue, *queue_tail;
     size_t queued;
-    crm_batch_t *batch; /* in flight */
-    int64_t applied_total;
+    crm_batch_t *batch;         /* in flight */
     int64_t dead_letters;       /* unresolved, as last read from the database */
     int64_t dead_letters_total; /* dead-lettered by this process (committed) */
-    int64_t duplicates;
 } crm_consumer_t;
 
 typedef struct crm_peer {
@@ -224,12 +222,10 @@ crm_batch_t *crm_batch_new(crm_service_t *svc, crm_db_t *db, crm_work_kind_t kin
 int crm_batch_add(crm_batch_t *b, crm_work_t *w);
 void crm_batch_start(crm_batch_t *b, crm_batch_done_fn done);
 void crm_batch_destroy(crm_batch_t **b_p);
-int crm_work_is_dead(const crm_work_t *w);
 
 /* relay.c */
 crm_relay_t *crm_relay_new(crm_service_t *svc, void *pub, uint64_t published, uint64_t head);
 void crm_relay_committed(crm_relay_t *r, crm_emit_t *emits); /* takes the list */
-void crm_relay_tick(crm_relay_t *r);
 uint64_t crm_relay_published(const crm_relay_t *r);
 uint64_t crm_relay_head(const crm_relay_t *r);
 void crm_relay_flush(crm_relay_t *r);

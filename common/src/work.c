@@ -120,11 +120,6 @@ void crm_work_destroy(crm_work_t **w_p)
     *w_p = NULL;
 }
 
-int crm_work_is_dead(const crm_work_t *w)
-{
-    return w->state == WS_FAILED;
-}
-
 crm_service_t *crm_work_service(crm_work_t *w)
 {
     return w->svc;
@@ -1086,9 +1081,7 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
                     if (w->epoch && *w->epoch)
                         snprintf(c->pos[k].epoch, sizeof c->pos[k].epoch, "%s", w->epoch);
                 }
-            if (w->state == WS_OK)
-                c->applied_total++;
-            else
+            if (w->state != WS_OK)
                 c->dead_letters_total++;
         }
     } else {
