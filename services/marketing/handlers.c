@@ -297,6 +297,134 @@ static void s_campaign_complete(crm_work_t *w)
     s_campaign_action(w, MKT_ACTION_COMPLETE);
 }
 
+/* ---- offers, budget, launch ------------------------------------------------------ */
+
+static void s_campaign_updated(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    if (r && mkt_emit_campaign_updated(w, r->campaign, r->budget, crm_work_data(w)) == 0)
+        crm_work_ok(w, &r->base);
+}
+
+static void s_offer_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__AddOfferRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
+        return;
+    }
+    if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "offers", &e) < 0) {
+        snprintf(e.field, sizeof e.field, "campaign_id");
+        s_fail(w, &e);
+        return;
+    }
+    Crm__V1__CampaignReply *cur = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    if (!cur)
+        return;
+    if (cur->campaign->n_offers >= MKT_LIST_MAX) {
+        crm_work_fail(w, S_CODE(FAILED_PRECONDITION), "campaign_id", "campaign has too many offers",
+                      "a campaign has at most 50 offers", "create another campaign");
+        return;
+    }
+    crm_work_set_data(w, (void *)"offer");
+    mkt_store_campaign_offer_add(w, rq->campaign_id, rq->offer, s_campaign_updated);
+}
+
+static void s_campaign_offer(crm_work_t *w)
+{
+    const Crm__V1__AddOfferRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (mkt_offer_check(rq, &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_campaign_get(w, rq->campaign_id, 1, s_offer_locked);
+}
+
+static void s_budget_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SetBudgetRequest *rq = (const void *)crm_work_request(w);
+    const char *cur = crm_work_data(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        return;
+    }
+    if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "budget", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    const char *had = PQgetvalue(res, 0, 5);
+    if (*cur && *had && strcmp(cur, had)) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the campaign's currency is %s, got %s", had, cur);
+        crm_work_fail(w, S_CODE(FAILED_PRECONDITION), "currency", "currency cannot change", detail,
+                      "send the budget in the campaign's currency, or leave the currency out");
+        return;
+    }
+    if (!*cur && !*had && rq->budget_minor > 0) {
+        crm_work_fail(w, S_CODE(INVALID_ARGUMENT), "currency", "currency is required",
+                      "the campaign has no currency yet", "send the ISO 4217 code, e.g. EUR");
+        return;
+    }
+    crm_work_set_data(w, (void *)"budget");
+    mkt_store_campaign_budget(w, rq->id, rq->budget_minor, cur, (int)rq->overspend_policy,
+                              s_campaign_updated);
+}
+
+static void s_campaign_budget(crm_work_t *w)
+{
+    const Crm__V1__SetBudgetRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    char *cur = crm_work_alloc(w, 4);
+    if (!cur) {
+        s_nomem(w);
+        return;
+    }
+    if (mkt_budget_check(rq, cur, &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    crm_work_set_data(w, cur);
+    mkt_store_campaign_get(w, rq->id, 1, s_budget_locked);
+}
+
+static void s_launch_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
+    s_action_t *st = crm_work_data(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        return;
+    }
+    st->from = atoi(PQgetvalue(res, 0, 1));
+    if (mkt_launch_check(st->from, atoi(PQgetvalue(res, 0, 7)), &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_campaign_launch(w, rq->id, s_status_set);
+}
+
+static void s_campaign_launch(crm_work_t *w)
+{
+    const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    s_action_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        s_nomem(w);
+        return;
+    }
+    if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    crm_work_set_data(w, st);
+    mkt_store_campaign_get(w, rq->id, 1, s_launch_locked);
+}
+
 typedef struct {
     int64_t added, recipients;
 } s_target_t;
@@ -507,6 +635,50 @@ static void s_segment_preview(crm_work_t *w)
         return;
     }
     mkt_store_segment_members(w, rq->rules, rq->n_rules, s_preview_limit(w), s_previewed);
+}
+
+static void s_members_listed(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__PreviewSegmentReply r = CRM__V1__PREVIEW_SEGMENT_REPLY__INIT;
+    int n = PQntuples(res);
+    char **ids = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *ids);
+    if (!ids) {
+        s_nomem(w);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        ids[i] = PQgetvalue(res, i, 1);
+    r.count = n ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    r.customer_ids = ids;
+    r.n_customer_ids = (size_t)n;
+    crm_work_ok(w, &r.base);
+}
+
+static void s_members_segment(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SegmentMembersRequest *rq = (const void *)crm_work_request(w);
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "id", "segment", rq->id, "list segments with marketing.segment.list");
+        return;
+    }
+    mkt_store_segment_stored(w, rq->id, rq->limit <= 0 ? 50 : rq->limit, s_members_listed);
+}
+
+static void s_segment_members(crm_work_t *w)
+{
+    const Crm__V1__SegmentMembersRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (rq->limit < 0 || rq->limit > 500) {
+        mkt_err_set(&e, S_CODE(INVALID_ARGUMENT), "limit", "limit is out of range",
+                    "send 1 to 500, or 0 for 50", "got %d", (int)rq->limit);
+        s_fail(w, &e);
+        return;
+    }
+    if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_segment_get(w, rq->id, s_members_segment);
 }
 
 /* ---- messages -------------------------------------------------------------------- */
@@ -1314,6 +1486,9 @@ const crm_command_def_t mkt_commands[] = {
     S_CMD("marketing.campaign.resume", campaign_action_request, s_campaign_resume, 0),
     S_CMD("marketing.campaign.cancel", campaign_action_request, s_campaign_cancel, 0),
     S_CMD("marketing.campaign.complete", campaign_action_request, s_campaign_complete, 0),
+    S_CMD("marketing.campaign.launch", campaign_action_request, s_campaign_launch, 0),
+    S_CMD("marketing.campaign.offer", add_offer_request, s_campaign_offer, 0),
+    S_CMD("marketing.campaign.budget", set_budget_request, s_campaign_budget, 0),
     S_CMD("marketing.campaign.results", campaign_results_request, s_campaign_results, 1),
     S_CMD("marketing.campaign.compare", compare_campaigns_request, s_campaign_compare, 1),
     S_CMD("marketing.expense.record", record_expense_request, s_expense_record, 0),
@@ -1326,6 +1501,7 @@ const crm_command_def_t mkt_commands[] = {
     S_CMD("marketing.segment.create", create_segment_request, s_segment_create, 0),
     S_CMD("marketing.segment.list", list_segments_request, s_segment_list, 1),
     S_CMD("marketing.segment.preview", preview_segment_request, s_segment_preview, 1),
+    S_CMD("marketing.segment.members", segment_members_request, s_segment_members, 1),
     {NULL, NULL, NULL, 0},
 };
 

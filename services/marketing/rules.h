@@ -72,6 +72,24 @@ const char *mkt_channel_name(int channel);
  * status draft or unspecified. */
 int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e);
 
+/* marketing.campaign.offer: a campaign id and an offer (prefix "offer.")
+ * with a product code or a text, discount 0-100. */
+int mkt_offer_check(const Crm__V1__AddOfferRequest *rq, mkt_err_t *e);
+
+/* marketing.campaign.budget: a campaign id, a budget >= 0, a known
+ * overspend policy (or none), a currency (upper-cased into `currency`;
+ * "" when not given). Whether the currency may change is the caller's to
+ * decide (it depends on the stored campaign). */
+int mkt_budget_check(const Crm__V1__SetBudgetRequest *rq, char currency[4], mkt_err_t *e);
+
+/* The offers and the budget of a completed or cancelled campaign no longer
+ * change: FAILED_PRECONDITION on "id" naming `what` ("budget"). */
+int mkt_campaign_open_check(int status, const char *what, mkt_err_t *e);
+
+/* Launching: a draft or scheduled campaign with at least one message
+ * template; otherwise FAILED_PRECONDITION on "id". */
+int mkt_launch_check(int status, int n_templates, mkt_err_t *e);
+
 /* An expense (prefix "expense."): campaign id, amount > 0, date valid,
  * category and note short texts. */
 int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e);

@@ -177,6 +177,52 @@ int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_wor
                           1, cb);
 }
 
+int mkt_store_campaign_offer_add(crm_work_t *w, const char *id, const Crm__V1__Offer *o,
+                                 crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, o->product_code);
+    crm_params_i64(&p, o->discount_percent);
+    crm_params_str(&p, o->text);
+    return crm_params_run(
+        &p,
+        "WITH c AS (UPDATE campaign SET offers = offers || jsonb_build_array(jsonb_build_object("
+        " 'product_code', btrim($2), 'discount_percent', $3::int, 'text', btrim($4))),"
+        " updated_at = now() WHERE id = $1::uuid RETURNING *)"
+        " SELECT " S_REPLY_J " FROM c",
+        1, cb);
+}
+
+int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
+                              const char *currency, int policy, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_i64(&p, budget_minor);
+    crm_params_str(&p, currency);
+    crm_params_i64(&p, policy);
+    return crm_params_run(
+        &p,
+        "WITH c AS (UPDATE campaign SET budget_minor = $2::bigint,"
+        " currency = COALESCE(NULLIF($3, ''), currency),"
+        " overspend_policy = CASE WHEN $4::int = 0 THEN overspend_policy ELSE $4::int END,"
+        " updated_at = now() WHERE id = $1::uuid RETURNING *)"
+        " SELECT " S_REPLY_J " FROM c",
+        1, cb);
+}
+
+int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(&p,
+                          "WITH c AS (UPDATE campaign SET status = 3, start_at = now(),"
+                          " updated_at = now() WHERE id = $1::uuid RETURNING *)"
+                          " SELECT " S_REPLY_J " FROM c",
+                          1, cb);
+}
+
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
                      crm_work_cb cb)
 {
@@ -683,6 +729,17 @@ int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules,
     if (!sql)
         p.oom = 1;
     return crm_params_run(&p, sql, 0, cb);
+}
+
+int mkt_store_segment_stored(crm_work_t *w, const char *id, int limit, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_i64(&p, limit);
+    return crm_params_run(&p,
+                          "SELECT count(*) OVER (), customer_id::text FROM segment_member"
+                          " WHERE segment_id = $1::uuid ORDER BY customer_id LIMIT $2::int",
+                          0, cb);
 }
 
 int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,

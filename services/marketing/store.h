@@ -40,6 +40,19 @@ int mkt_store_campaign_schedule(crm_work_t *w, const char *id, int64_t start_at_
 /* Sets the status of campaign `id`. 0: CampaignReply (JSON). */
 int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_work_cb cb);
 
+/* Appends offer o to the campaign's offers. 0: CampaignReply (JSON). */
+int mkt_store_campaign_offer_add(crm_work_t *w, const char *id, const Crm__V1__Offer *o,
+                                 crm_work_cb cb);
+
+/* Sets the budget; `currency` "" keeps the current one, `policy` 0 keeps
+ * the current overspend policy. 0: CampaignReply (JSON). */
+int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
+                              const char *currency, int policy, crm_work_cb cb);
+
+/* Sets the campaign running from now (the send scan picks it up).
+ * 0: CampaignReply (JSON). */
+int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb);
+
 /* Adds recipients (distinct UUIDs, validated). 0: how many were new;
  * 1: recipients after. */
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
@@ -113,6 +126,10 @@ int mkt_store_segment_list(crm_work_t *w, crm_work_cb cb);
  * 0: how many match in all; 1: customer id. No row when none match. */
 int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules, size_t n,
                               int limit, crm_work_cb cb);
+
+/* The stored members of segment `id`, at most `limit`. 0: how many in all;
+ * 1: customer id. No row when it has none. */
+int mkt_store_segment_stored(crm_work_t *w, const char *id, int limit, crm_work_cb cb);
 
 /* Adds the people matching `rules` to the campaign's recipients.
  * 0: how many were new; 1: recipients after. */
