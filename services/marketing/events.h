@@ -15,6 +15,7 @@
 #include "crm/v1/marketing.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
 #include "crm/v1/signals.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 
 /* Event types marketing publishes. */
 #define MKT_EV_CAMPAIGN_CREATED "crm.marketing.campaign.created.v1"

@@ -633,12 +633,35 @@ int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const 
             if (mkt_check_id(r->value, 1, field, e) < 0)
                 return -1;
             break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_TICKET:
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT:
+            if (mkt_trim(r->value, &t) || r->amount)
+                return mkt_err_set(e, S_INVALID, field, "rule takes no operand",
+                                   "send the kind alone (negate for \"has none\")", "got %s",
+                                   s_quote(r->value, q, sizeof q));
+            break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION: {
+            size_t len = mkt_trim(r->value, &t);
+            if (len && !(len == 4 && !strncmp(t, "last", 4)) &&
+                !(len == 3 && !strncmp(t, "any", 3)))
+                return mkt_err_set(e, S_INVALID, field, "rating scope is unknown",
+                                   "send \"last\" (the default) or \"any\" in value", "got %s",
+                                   s_quote(r->value, q, sizeof q));
+            snprintf(field, sizeof field, "%s[%zu].amount", prefix, i);
+            if (r->amount < 1 || r->amount > 5)
+                return mkt_err_set(e, S_INVALID, field, "rating is out of range",
+                                   "send a rating from 1 to 5 in amount", "got %" PRId64,
+                                   r->amount);
+            break;
+        }
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INTEREST_TAG:
+            if (mkt_check_required(r->value, MKT_NAME_MAX, field, e) < 0)
+                return -1;
+            break;
         default:
             snprintf(field, sizeof field, "%s[%zu].kind", prefix, i);
-            return mkt_err_set(e, S_INVALID, field, "rule kind is not supported yet",
-                               "support signals (complaints, ratings, interest tags) are not"
-                               " kept by marketing yet; use another kind",
-                               "got %d", (int)r->kind);
+            return mkt_err_set(e, S_INVALID, field, "rule kind is unknown",
+                               "send a SegmentRuleKind of marketing.proto", "got %d", (int)r->kind);
         }
     }
     return 0;

@@ -156,7 +156,7 @@ void mkt_results_derive(Crm__V1__CampaignResults *r);
 
 /* Segment rules (fields "<prefix>[i].kind|value|amount"): 1 to 16 rules,
  * each with the operands its kind needs (marketing.proto, SegmentRule).
- * The support kinds are refused as not supported yet. */
+ * Every kind of marketing.proto is accepted. */
 int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const char *prefix,
                             mkt_err_t *e);
 

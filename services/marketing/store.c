@@ -649,6 +649,25 @@ static const char *s_rule_sql(int kind, const char **operands)
                " AND r.campaign_id = $%1$d::uuid AND r.response = 8)"
                " OR EXISTS (SELECT 1 FROM conversion v WHERE v.customer_id = pe.id"
                " AND v.campaign_id = $%1$d::uuid))";
+    /* Support signals (the ticket table, consumer marketing.support). The
+     * kinds without operands still reference theirs, typed, as every
+     * pushed parameter must be. */
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_TICKET:
+        return "EXISTS (SELECT 1 FROM ticket k WHERE k.customer_id = pe.id"
+               " AND k.status NOT IN (5, 6) AND $%1$d::text IS NOT NULL)";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT:
+        return "EXISTS (SELECT 1 FROM ticket k WHERE k.customer_id = pe.id"
+               " AND k.status NOT IN (5, 6) AND k.type = 5 AND $%1$d::text IS NOT NULL)";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION:
+        *operands = "va";
+        return "CASE WHEN btrim($%1$d::text) = 'any' THEN EXISTS (SELECT 1 FROM ticket k"
+               " WHERE k.customer_id = pe.id AND k.rating <= $%2$d::int)"
+               " ELSE COALESCE((SELECT k.rating FROM ticket k WHERE k.customer_id = pe.id"
+               " AND k.rating IS NOT NULL ORDER BY k.rated_at DESC, k.id LIMIT 1)"
+               " <= $%2$d::int, false) END";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INTEREST_TAG:
+        return "EXISTS (SELECT 1 FROM ticket k, unnest(k.tags) AS t WHERE k.customer_id = pe.id"
+               " AND lower(t) = lower(btrim($%1$d::text)))";
     }
     return NULL;
 }
@@ -836,5 +855,59 @@ int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t or
         " currency, ordered_at) VALUES ($1::uuid, $2::uuid,"
         " ARRAY(SELECT DISTINCT jsonb_array_elements_text($3::jsonb)), $4::bigint,"
         " upper($5), mkt_ts($6::bigint)) ON CONFLICT (order_id) DO NOTHING",
+        1, cb);
+}
+
+/* ---- support signals ------------------------------------------------------------------ */
+
+int mkt_store_ticket_put(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         int status, char *const *tags, size_t n_tags, int rating,
+                         int64_t rated_at_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, customer_id);
+    crm_params_i64(&p, type);
+    crm_params_i64(&p, status);
+    if (tags)
+        crm_params_json(&p, s_strings(tags, n_tags));
+    else
+        crm_params_opt(&p, NULL);
+    crm_params_opt_i64(&p, rating);
+    crm_params_opt_i64(&p, rated_at_us);
+    /* NULL tags (an event that does not carry them) keep the stored ones;
+     * a rating without an instant is rated now. */
+    return crm_params_run(
+        &p,
+        "INSERT INTO ticket AS t (id, customer_id, type, status, tags, rating, rated_at)"
+        " VALUES ($1::uuid, $2::uuid, $3::int, $4::int,"
+        "  COALESCE(ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), '{}'), $6::int,"
+        "  CASE WHEN $6::int IS NOT NULL THEN COALESCE(mkt_ts($7::bigint), now()) END)"
+        " ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
+        "  type = CASE WHEN EXCLUDED.type <> 0 THEN EXCLUDED.type ELSE t.type END,"
+        "  status = EXCLUDED.status,"
+        "  tags = CASE WHEN $5::jsonb IS NULL THEN t.tags ELSE EXCLUDED.tags END,"
+        "  rating = COALESCE(EXCLUDED.rating, t.rating),"
+        "  rated_at = COALESCE(EXCLUDED.rated_at, t.rated_at), updated_at = now()",
+        1, cb);
+}
+
+int mkt_store_ticket_tag(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         char *const *tags, size_t n_tags, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, customer_id);
+    crm_params_i64(&p, type);
+    crm_params_json(&p, s_strings(tags, n_tags));
+    return crm_params_run(
+        &p,
+        "INSERT INTO ticket AS t (id, customer_id, type, tags)"
+        " VALUES ($1::uuid, $2::uuid, $3::int,"
+        "  ARRAY(SELECT DISTINCT jsonb_array_elements_text($4::jsonb)))"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "  tags = ARRAY(SELECT DISTINCT u FROM unnest(t.tags || EXCLUDED.tags) u ORDER BY u),"
+        "  type = CASE WHEN EXCLUDED.type <> 0 THEN EXCLUDED.type ELSE t.type END,"
+        "  updated_at = now()",
         1, cb);
 }

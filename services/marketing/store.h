@@ -151,6 +151,20 @@ int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *p, const char
 int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t ordered_at_us,
                               crm_work_cb cb);
 
+/* ---- support signals ------------------------------------------------------ */
+
+/* Keeps the state of support's ticket `id` as an event describes it: its
+ * customer, type (0 keeps the stored one), TicketStatus, tags (NULL keeps
+ * the stored ones) and rating (0: keeps the stored one; rated_at_us 0:
+ * now). No result columns. */
+int mkt_store_ticket_put(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         int status, char *const *tags, size_t n_tags, int rating,
+                         int64_t rated_at_us, crm_work_cb cb);
+
+/* Adds feedback tags to ticket `id` (creating it, NEW, when unknown). */
+int mkt_store_ticket_tag(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         char *const *tags, size_t n_tags, crm_work_cb cb);
+
 /* ---- sending ------------------------------------------------------------- */
 
 /* Saves the campaign's template for t->channel. 0: MessageTemplate (JSON). */

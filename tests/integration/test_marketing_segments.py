@@ -162,9 +162,9 @@ class SegmentTest(unittest.TestCase):
         s.fails("marketing.segment.create", C(R(kind=K.SEGMENT_RULE_KIND_COUNTRY, value="x")),
                 INVALID, "segment.rules[0].value")
         st = s.fails("marketing.segment.create",
-                     C(R(kind=K.SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT)), INVALID,
-                     "segment.rules[0].kind")
-        self.assertEqual(st.message, "rule kind is not supported yet")
+                     C(R(kind=K.SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT, value="x")), INVALID,
+                     "segment.rules[0].value")
+        self.assertEqual(st.message, "rule takes no operand")
         s.fails("marketing.segment.create", C(R(kind=99)), INVALID, "segment.rules[0].kind")
         s.fails("marketing.segment.create", C(R(kind=K.SEGMENT_RULE_KIND_TAG, value="t"),
                                               name=""), INVALID, "segment.name")

@@ -488,10 +488,33 @@ static void test_segment_rules(void **state)
     r[2].value = (char *)"spring";
     assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
     s_assert_err(&e, INVALID, "rules[2].value");
+    /* Support signals: complaints and open tickets take no operand; a
+     * rating 1-5 with the scope "last" (or empty) or "any"; a tag. */
     r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT;
     assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
-    s_assert_err(&e, INVALID, "rules[2].kind");
-    assert_string_equal(e.message, "rule kind is not supported yet");
+    s_assert_err(&e, INVALID, "rules[2].value");
+    assert_string_equal(e.message, "rule takes no operand");
+    r[2].value = (char *)"";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_TICKET;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
+    s_assert_err(&e, INVALID, "rules[2].amount");
+    r[2].amount = 5;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].value = (char *)" any ";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].value = (char *)"all";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
+    s_assert_err(&e, INVALID, "rules[2].value");
+    r[2].amount = 0;
+    r[2].value = (char *)"";
+    r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INTEREST_TAG;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
+    s_assert_err(&e, INVALID, "rules[2].value");
+    r[2].value = (char *)"lamps";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
     r[2].kind = 77;
     assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
     s_assert_err(&e, INVALID, "rules[2].kind");
