@@ -91,6 +91,92 @@ static size_t s_channels_parse(const char *text, int *out, size_t max)
 
 static const char *s_campaign_hint = "list campaigns with marketing.campaign.list";
 
+/* ---- segment membership of one customer, in the current transaction ------------- */
+
+/* Whenever something a segment rule reads changes for a customer (an
+ * order, a ticket, a rating, a response, the person's attributes), that
+ * customer's membership of every segment is brought up to date in the
+ * same transaction, and each change is published. So membership never
+ * lags the event that changed it; only rules on time passing need the
+ * periodic scan (mkt_segment_scan). */
+typedef struct {
+    Crm__V1__Segment **segments;
+    int n, next;
+    const char *customer;
+    void (*done)(crm_work_t *w);
+    void *saved; /* the work's data before, restored for `done` */
+} s_member_t;
+
+static void s_member_next(crm_work_t *w);
+
+static void s_member_changed(crm_work_t *w, PGresult *res)
+{
+    s_member_t *st = crm_work_data(w);
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
+        m.segment_id = st->segments[st->next - 1]->id;
+        m.customer_id = PQgetvalue(res, i, 1);
+        m.member = s_true(res, i, 0);
+        if (mkt_emit_segment_membership(w, &m) < 0)
+            return;
+    }
+    s_member_next(w);
+}
+
+static void s_member_next(crm_work_t *w)
+{
+    s_member_t *st = crm_work_data(w);
+    if (st->next >= st->n) {
+        crm_work_set_data(w, st->saved);
+        st->done(w);
+        return;
+    }
+    Crm__V1__Segment *g = st->segments[st->next++];
+    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, st->customer, s_member_changed);
+}
+
+static void s_member_listed(crm_work_t *w, PGresult *res)
+{
+    s_member_t *st = crm_work_data(w);
+    int n = PQntuples(res);
+    if (!(st->segments = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *st->segments))) {
+        s_nomem(w);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (!(st->segments[i] =
+                  crm_work_record(w, &crm__v1__segment__descriptor, s_val(res, i, 0)))) {
+            s_unreadable(w);
+            return;
+        }
+    st->n = n;
+    s_member_next(w);
+}
+
+/* Re-evaluates `customer` (a valid id that outlives the work) in every
+ * segment, publishes the changes, then calls done(w) with the work's data
+ * as it was. */
+static void s_member_refresh(crm_work_t *w, const char *customer, void (*done)(crm_work_t *w))
+{
+    s_member_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        s_nomem(w);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->customer = customer;
+    st->done = done;
+    st->saved = crm_work_data(w);
+    crm_work_set_data(w, st);
+    mkt_store_segment_list(w, s_member_listed);
+}
+
+/* The end of a consumer's work: nothing to reply. */
+static void s_applied(crm_work_t *w)
+{
+    crm_work_ok(w, NULL);
+}
+
 /* ---- campaigns ----------------------------------------------------------------- */
 
 static void s_campaign_reply(crm_work_t *w, PGresult *res)
@@ -523,11 +609,31 @@ static void s_campaign_target(crm_work_t *w)
 
 /* ---- segments -------------------------------------------------------------------- */
 
+static void s_segment_joined(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Segment *g = crm_work_data(w);
+    Crm__V1__SegmentReply r = CRM__V1__SEGMENT_REPLY__INIT;
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
+        m.segment_id = g->id;
+        m.customer_id = PQgetvalue(res, i, 1);
+        m.member = s_true(res, i, 0);
+        if (mkt_emit_segment_membership(w, &m) < 0)
+            return;
+    }
+    r.segment = g;
+    crm_work_ok(w, &r.base);
+}
+
+/* A new segment's members are stored and announced in its own
+ * transaction. */
 static void s_segment_created(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__SegmentReply r = CRM__V1__SEGMENT_REPLY__INIT;
-    if ((r.segment = s_record(w, res, &crm__v1__segment__descriptor)))
-        crm_work_ok(w, &r.base);
+    Crm__V1__Segment *g = s_record(w, res, &crm__v1__segment__descriptor);
+    if (!g)
+        return;
+    crm_work_set_data(w, g);
+    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, NULL, s_segment_joined);
 }
 
 static void s_segment_create(crm_work_t *w)
@@ -926,6 +1032,8 @@ static void s_resp_opted_out(crm_work_t *w, PGresult *res)
     s_resp_done(w);
 }
 
+static void s_resp_membership(crm_work_t *w);
+
 static void s_resp_inserted(crm_work_t *w, PGresult *res)
 {
     s_resp_t *st = crm_work_data(w);
@@ -935,6 +1043,13 @@ static void s_resp_inserted(crm_work_t *w, PGresult *res)
     }
     if (mkt_emit_response_recorded(w, &st->r) < 0)
         return;
+    /* Responses feed the "responded to / converted in campaign X" rules. */
+    s_member_refresh(w, st->r.customer_id, s_resp_membership);
+}
+
+static void s_resp_membership(crm_work_t *w)
+{
+    s_resp_t *st = crm_work_data(w);
     if (st->r.response != CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_UNSUBSCRIBED) {
         s_resp_done(w);
         return;
@@ -1158,7 +1273,7 @@ static void s_campaign_compare(crm_work_t *w)
 
 static void s_person_merged(crm_work_t *w, PGresult *res)
 {
-    crm_work_ok(w, NULL);
+    s_member_refresh(w, crm_work_data(w), s_applied);
 }
 
 static void s_people_apply(crm_work_t *w)
@@ -1183,6 +1298,7 @@ static void s_people_apply(crm_work_t *w)
     email[0] = 0;
     if (p->n_emails > 0 && crm_email_normalize(p->emails[0], email, sizeof email) != 0)
         email[0] = 0;
+    crm_work_set_data(w, p->id);
     mkt_store_person_profile(w, p, email, ev->source, s_person_merged);
 }
 
@@ -1192,7 +1308,9 @@ static void s_order_attributed(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__Order *o = crm_work_event(w)->order_placed->order;
     if (PQntuples(res) == 0) {
-        crm_work_ok(w, NULL); /* no campaign reached the customer in time */
+        /* No campaign reached the customer in time; the purchase history
+         * still changed. */
+        s_member_refresh(w, o->person_id, s_applied);
         return;
     }
     Crm__V1__ConversionAttributed c = CRM__V1__CONVERSION_ATTRIBUTED__INIT;
@@ -1203,7 +1321,7 @@ static void s_order_attributed(crm_work_t *w, PGresult *res)
     c.currency = o->currency;
     c.ordered_at_us = o->ordered_at_us ? o->ordered_at_us : crm_work_event(w)->time_us;
     if (mkt_emit_conversion_attributed(w, &c) == 0)
-        crm_work_ok(w, NULL);
+        s_member_refresh(w, o->person_id, s_applied);
 }
 
 /* Kept as purchase history (segments); then attributed. */
@@ -1237,7 +1355,7 @@ static void s_orders_apply(crm_work_t *w)
 
 static void s_ticket_kept(crm_work_t *w, PGresult *res)
 {
-    crm_work_ok(w, NULL);
+    s_member_refresh(w, crm_work_data(w), s_applied);
 }
 
 /* The Ticket an event of support carries whole, or NULL. */
@@ -1290,6 +1408,7 @@ static void s_support_apply(crm_work_t *w)
         crm_work_ok(w, NULL);
         return;
     }
+    crm_work_set_data(w, (void *)customer);
     if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_TICKET_OPENED) {
         mkt_store_ticket_put(w, id, customer, (int)ev->ticket_opened->type,
                              CRM__V1__TICKET_STATUS__TICKET_STATUS_NEW, NULL, 0, 0, 0,
@@ -1473,7 +1592,7 @@ static void s_seg_next(crm_work_t *w)
         return;
     }
     Crm__V1__Segment *g = st->segments[st->next++];
-    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, s_seg_refreshed);
+    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, NULL, s_seg_refreshed);
 }
 
 static void s_seg_listed(crm_work_t *w, PGresult *res)
@@ -1498,7 +1617,7 @@ static void s_seg_listed(crm_work_t *w, PGresult *res)
 
 void mkt_segment_scan(crm_work_t *w)
 {
-    mkt_store_segment_list(w, s_seg_listed);
+    mkt_store_segment_list_timed(w, s_seg_listed);
 }
 
 /* ---- sending: the delivery pump's works -------------------------------------------------- */

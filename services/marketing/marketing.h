@@ -55,8 +55,10 @@ extern const crm_consumer_def_t mkt_consumers[];
  * mkt_delivery_claim: reads up to MKT_DELIVERY_BATCH pending emails into
  * batch (read-only). mkt_delivery_outcome: records `outcomes`. */
 void mkt_send_scan(crm_work_t *w);
-/* Re-evaluates every segment (at most 500) and announces who joined or
- * left (segment.membership_changed). */
+/* Re-evaluates the segments whose rules depend on time passing (last
+ * order within N days; at most 500) and announces who joined or left
+ * (segment.membership_changed). Every other change of membership is made
+ * by the transaction of the event or command that caused it. */
 void mkt_segment_scan(crm_work_t *w);
 void mkt_delivery_claim(crm_work_t *w);
 void mkt_delivery_outcome(crm_work_t *w);

@@ -734,6 +734,17 @@ int mkt_store_segment_list(crm_work_t *w, crm_work_cb cb)
         cb);
 }
 
+int mkt_store_segment_list_timed(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LAST_ORDER_WITHIN_DAYS);
+    return crm_params_run(&p,
+                          "SELECT " S_SEGMENT_J " FROM segment g"
+                          " WHERE g.rules @> jsonb_build_array(jsonb_build_object('kind', $1::int))"
+                          " ORDER BY g.created_at DESC, g.id LIMIT 500",
+                          0, cb);
+}
+
 int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules, size_t n,
                               int limit, crm_work_cb cb)
 {
@@ -783,18 +794,21 @@ int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
 }
 
 int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
-                              size_t n, crm_work_cb cb)
+                              size_t n, const char *customer_id, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
+    crm_params_opt(&p, customer_id);
     char *cond = s_conditions(&p, rules, n);
     char *sql = cond ? crm_work_printf(
                            w,
-                           "WITH cur AS (SELECT pe.id FROM person pe WHERE %s),"
+                           "WITH cur AS (SELECT pe.id FROM person pe WHERE %s"
+                           "  AND ($2::uuid IS NULL OR pe.id = $2::uuid)),"
                            " joined AS (INSERT INTO segment_member (segment_id, customer_id)"
                            "  SELECT $1::uuid, id FROM cur ON CONFLICT DO NOTHING"
                            "  RETURNING customer_id),"
                            " left_ AS (DELETE FROM segment_member m WHERE m.segment_id = $1::uuid"
+                           "  AND ($2::uuid IS NULL OR m.customer_id = $2::uuid)"
                            "  AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.id = m.customer_id)"
                            "  RETURNING customer_id)"
                            " SELECT true, customer_id::text FROM joined"

@@ -136,11 +136,16 @@ int mkt_store_segment_stored(crm_work_t *w, const char *id, int limit, crm_work_
 int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
                              Crm__V1__SegmentRule *const *rules, size_t n, crm_work_cb cb);
 
-/* Brings the stored members of segment `id` up to its `rules` now.
+/* Brings the stored members of segment `id` up to its `rules` now: of
+ * every person, or only of `customer_id` when it is not NULL.
  * 0: true for a customer who joined, false for one who left; 1: the
  * customer id. One row per change. */
 int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
-                              size_t n, crm_work_cb cb);
+                              size_t n, const char *customer_id, crm_work_cb cb);
+
+/* As mkt_store_segment_list, only segments with a rule that depends on
+ * time passing (LAST_ORDER_WITHIN_DAYS). */
+int mkt_store_segment_list_timed(crm_work_t *w, crm_work_cb cb);
 
 /* A person from another service's event, by id, with the attributes
  * segments read (kind, country, industry, tags). No result columns. */

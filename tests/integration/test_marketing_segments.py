@@ -1,10 +1,10 @@
 """Marketing: segments over the people marketing knows, their attributes
 (from sales' person events), purchase history (from sales' order events)
 and responses to earlier campaigns. Preview and targeting evaluate the
-rules at that moment; a periodic scan keeps the stored membership and
-announces every change (segment.membership_changed): a matching order
-adds a member, a response to the campaign removes one from "did not
-respond"."""
+rules at that moment; the stored membership follows the events and
+commands that change it, each change announced (segment.membership_changed):
+a matching order adds a member, a response to the campaign removes one from
+"did not respond"."""
 import time
 import unittest
 import uuid

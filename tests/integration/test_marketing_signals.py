@@ -20,7 +20,10 @@ S = support_pb2
 class SignalsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.s = MarketingSystem()
+        # The periodic scan (time-based rules only) is kept out of the way:
+        # every membership change here must come from the transaction of
+        # the event or command that caused it.
+        cls.s = MarketingSystem(env={"MARKETING_SEND_SCAN_MS": "3600000"})
 
     @classmethod
     def tearDownClass(cls):
@@ -120,6 +123,98 @@ class SignalsTest(unittest.TestCase):
                                              amount=2, value="any")), sorted([ben, cal]))
         self.assertEqual(sorted(s_ticket_tags(self.s, t_ben)), ["billing", "lamps"])
         self.assertEqual(self.s.q("SELECT count(*) FROM crm_dead_letter")[0][0], 0)
+
+    # ---- membership follows events --------------------------------------------------
+
+    def members(self, seg_id):
+        return sorted(r[0] for r in self.s.q(
+            "SELECT customer_id::text FROM segment_member WHERE segment_id = %s", seg_id))
+
+    def changes(self, after, seg_id):
+        """[(customer, member)] of the membership_changed events of segment
+        seg_id committed after `after`, in order."""
+        out = []
+        for e in self.s.events(after):
+            if e.type == "crm.marketing.segment.membership_changed.v1" and \
+                    e.segment_membership_changed.segment_id == seg_id:
+                m = e.segment_membership_changed
+                self.assertEqual(e.subject, m.customer_id)
+                self.assertTrue(e.causation_id)
+                out.append((m.customer_id, m.member))
+        return out
+
+    def segment(self, name, *rules):
+        return self.s.call("marketing.segment.create", M.CreateSegmentRequest(
+            segment=M.Segment(name=name, rules=list(rules))), M.SegmentReply).segment
+
+    def test_membership_follows_events(self):
+        s = self.s
+        tag, sku = unique("dyn"), unique("SKU")
+        ann, ben, cal = (self.person("Ann", [tag]), self.person("Ben", [tag]),
+                         self.person("Cal", [tag]))
+        self.wait_people(ann, ben, cal)
+        mine = R(kind=M.SEGMENT_RULE_KIND_TAG, value=tag)
+        # Ben has an open ticket before the segments exist: he is a member
+        # of "open tickets" as soon as it is created, in its transaction.
+        t_ben = self.opened(ben)
+        self.applied()
+        head = s.head()
+        open_t = self.segment("open " + tag, mine, R(kind=M.SEGMENT_RULE_KIND_OPEN_TICKET))
+        self.assertEqual(self.members(open_t.id), [ben])
+        self.assertEqual(self.changes(head, open_t.id), [(ben, True)])
+        complaints = self.segment("complaints " + tag, mine,
+                                  R(kind=M.SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT))
+        buyers = self.segment("buyers " + tag, mine,
+                              R(kind=M.SEGMENT_RULE_KIND_BOUGHT_PRODUCT, value=sku))
+        unhappy = self.segment("unhappy " + tag, mine,
+                               R(kind=M.SEGMENT_RULE_KIND_LOW_SATISFACTION, amount=2))
+        self.assertEqual(self.members(complaints.id) + self.members(buyers.id), [])
+
+        # A complaint opened in support: Ann joins when the event is applied
+        # (no scan runs), announced with the ticket event as its cause.
+        head = s.head()
+        t_ann = self.opened(ann, signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.applied()
+        self.assertEqual(self.members(complaints.id), [ann])
+        self.assertEqual(self.changes(head, complaints.id), [(ann, True)])
+        self.assertEqual(self.members(open_t.id), sorted([ann, ben]))
+
+        # An order from sales: Cal joins the buyers.
+        head = s.head()
+        oid = str(uuid.uuid4())
+        s.emit("sales", "crm.sales.order.placed.v1", cal,
+               order_placed=sales_pb2.OrderPlaced(order=sales_pb2.Order(
+                   id=oid, person_id=cal, total_minor=1500, currency="EUR",
+                   items=[sales_pb2.OrderItem(product_code=sku, quantity=1,
+                                              unit_price_minor=1500)])))
+        s.wait_applied("marketing.orders", "sales")
+        self.assertEqual(self.members(buyers.id), [cal])
+        self.assertEqual(self.changes(head, buyers.id),
+                         [(cal, True)])
+
+        # Resolved: Ann leaves the complaints and the open tickets; rated 1
+        # she joins the unhappy, rated 5 she leaves them again.
+        head = s.head()
+        self.resolved(t_ann, ann, type_=signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.applied()
+        self.assertEqual(self.members(complaints.id), [])
+        self.assertEqual(self.members(open_t.id), [ben])
+        self.assertEqual(self.changes(head, complaints.id),
+                         [(ann, False)])
+        self.rated(t_ann, ann, 1, type_=signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.applied()
+        self.assertEqual(self.members(unhappy.id), [ann])
+        self.rated(t_ann, ann, 5, type_=signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.applied()
+        self.assertEqual(self.members(unhappy.id), [])
+        self.assertEqual(self.changes(head, unhappy.id),
+                         [(ann, True), (ann, False)])
+        # Closing Ben's ticket: he leaves the open tickets.
+        s.emit("support", "crm.support.ticket.closed.v1", ben, ticket_closed=S.TicketClosed(
+            ticket=self.ticket(t_ben, ben, S.TICKET_STATUS_CLOSED)))
+        self.applied()
+        self.assertEqual(self.members(open_t.id), [])
+        self.assertEqual(s.q("SELECT count(*) FROM crm_dead_letter")[0][0], 0)
 
     def test_bad_support_rules(self):
         s = self.s
