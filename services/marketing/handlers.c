@@ -476,6 +476,52 @@ static void s_campaign_budget(crm_work_t *w)
     mkt_store_campaign_get(w, rq->id, 1, s_budget_locked);
 }
 
+static void s_excluded(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    crm_work_set_data(w, (void *)"exclude");
+    mkt_store_campaign_get(w, rq->campaign_id, 0, s_campaign_updated);
+}
+
+static void s_exclude_segment(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "segment_id", "segment", rq->segment_id,
+                    "list segments with marketing.segment.list");
+        return;
+    }
+    mkt_store_campaign_exclude(w, rq->campaign_id, rq->segment_id, s_excluded);
+}
+
+static void s_exclude_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
+        return;
+    }
+    if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "exclusions", &e) < 0) {
+        snprintf(e.field, sizeof e.field, "campaign_id");
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_segment_get(w, rq->segment_id, s_exclude_segment);
+}
+
+static void s_campaign_exclude(crm_work_t *w)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (mkt_check_id(rq->campaign_id, 1, "campaign_id", &e) < 0 ||
+        mkt_check_id(rq->segment_id, 1, "segment_id", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_campaign_get(w, rq->campaign_id, 1, s_exclude_locked);
+}
+
 static void s_launch_locked(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
@@ -1479,6 +1525,14 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     mkt_contact_t d;
     mkt_contact_decide(p, usable, k, now, atoi(PQgetvalue(res, i, 4)), &d);
     const char *email = PQgetvalue(res, i, 6);
+    /* A member of a segment the campaign excludes is never contacted,
+     * whatever the channel; checked at each decision, so joining the
+     * segment while deferred suppresses too. */
+    if (!PQgetisnull(res, i, 11)) {
+        d.kind = MKT_CONTACT_SUPPRESSED;
+        d.at_us = 0;
+        snprintf(d.reason, sizeof d.reason, "excluded_segment %s", PQgetvalue(res, i, 11));
+    }
     if (d.kind == MKT_CONTACT_SEND && d.channel == CRM__V1__CHANNEL__CHANNEL_EMAIL && !*email) {
         d.kind = MKT_CONTACT_SUPPRESSED;
         snprintf(d.reason, sizeof d.reason, "no email address known");
@@ -1690,6 +1744,7 @@ const crm_command_def_t mkt_commands[] = {
     S_CMD("marketing.campaign.launch", campaign_action_request, s_campaign_launch, 0),
     S_CMD("marketing.campaign.offer", add_offer_request, s_campaign_offer, 0),
     S_CMD("marketing.campaign.budget", set_budget_request, s_campaign_budget, 0),
+    S_CMD("marketing.campaign.exclude", exclude_segment_request, s_campaign_exclude, 0),
     S_CMD("marketing.campaign.results", campaign_results_request, s_campaign_results, 1),
     S_CMD("marketing.campaign.compare", compare_campaigns_request, s_campaign_compare, 1),
     S_CMD("marketing.expense.record", record_expense_request, s_expense_record, 0),

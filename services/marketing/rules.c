@@ -322,6 +322,12 @@ int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
                            "attribution window is out of range",
                            "send 1 to 365 days, or 0 for the default of 30", "got %d",
                            (int)c->attribution_window_days);
+    if (c->n_exclude_segment_ids)
+        return mkt_err_set(e, S_INVALID, "campaign.exclude_segment_ids",
+                           "exclusions are not set on create",
+                           "create the campaign, then exclude segments with"
+                           " marketing.campaign.exclude",
+                           "got %zu segment ids", c->n_exclude_segment_ids);
     if (c->n_offers > MKT_LIST_MAX)
         return mkt_err_set(e, S_INVALID, "campaign.offers", "too many offers", "send at most 50",
                            "got %zu", c->n_offers);

@@ -30,7 +30,9 @@
     " 'overspend_policy', c.overspend_policy,"                                                     \
     " 'attribution_window_days', c.attribution_window_days,"                                       \
     " 'start_at_us', mkt_us(c.start_at), 'created_at_us', mkt_us(c.created_at),"                   \
-    " 'updated_at_us', mkt_us(c.updated_at))"
+    " 'updated_at_us', mkt_us(c.updated_at), 'exclude_segment_ids', (SELECT"                       \
+    " COALESCE(jsonb_agg(x.segment_id ORDER BY x.segment_id), '[]') FROM campaign_exclusion x"     \
+    " WHERE x.campaign_id = c.id))"
 
 #define S_SPENT                                                                                    \
     "(SELECT COALESCE(sum(x.amount_minor), 0) FROM expense x WHERE x.campaign_id = c.id)"
@@ -210,6 +212,20 @@ int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_mino
         " updated_at = now() WHERE id = $1::uuid RETURNING *)"
         " SELECT " S_REPLY_J " FROM c",
         1, cb);
+}
+
+int mkt_store_campaign_exclude(crm_work_t *w, const char *campaign_id, const char *segment_id,
+                               crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, campaign_id);
+    crm_params_str(&p, segment_id);
+    return crm_params_run(&p,
+                          "WITH x AS (INSERT INTO campaign_exclusion (campaign_id, segment_id)"
+                          " VALUES ($1::uuid, $2::uuid) ON CONFLICT DO NOTHING RETURNING 1)"
+                          " UPDATE campaign SET updated_at = now() WHERE id = $1::uuid"
+                          " AND EXISTS (SELECT 1 FROM x)",
+                          1, cb);
 }
 
 int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb)
@@ -551,6 +567,9 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
         " " S_OFFER_TEXT ","
         " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
         "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text"
+        ", (SELECT x.segment_id::text FROM campaign_exclusion x JOIN segment_member m"
+        "   ON m.segment_id = x.segment_id AND m.customer_id = r.customer_id"
+        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1)"
         " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
         " LEFT JOIN send s ON s.campaign_id = r.campaign_id AND s.customer_id = r.customer_id"
         " LEFT JOIN preference p ON p.customer_id = r.customer_id"

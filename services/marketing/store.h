@@ -49,6 +49,11 @@ int mkt_store_campaign_offer_add(crm_work_t *w, const char *id, const Crm__V1__O
 int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
                               const char *currency, int policy, crm_work_cb cb);
 
+/* Adds segment `segment_id` (which exists) to the campaign's exclusions,
+ * once. No result columns. */
+int mkt_store_campaign_exclude(crm_work_t *w, const char *campaign_id, const char *segment_id,
+                               crm_work_cb cb);
+
 /* Sets the campaign running from now (the send scan picks it up).
  * 0: CampaignReply (JSON). */
 int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb);
@@ -191,7 +196,8 @@ int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);
  * 2: campaign channels "{1,2}"; 3: ContactPreferences (JSON) or NULL;
  * 4: the customer's UTC offset now, in minutes; 5: name; 6: email;
  * 7: campaign name; 8: campaign owner; 9: offer text; 10: templates as
- * JSON {"<channel>": {"subject", "body"}} or NULL. */
+ * JSON {"<channel>": {"subject", "body"}} or NULL; 11: the id of an
+ * excluded segment the customer is a member of, or NULL. */
 int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb);
 
 /* Records decisions, a JSON array of {campaign_id, customer_id, status,

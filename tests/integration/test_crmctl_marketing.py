@@ -212,6 +212,19 @@ class CrmctlMarketingTest(unittest.TestCase):
         out = self.crmctl("segment", "members", seg["id"]).stdout
         self.assertTrue(out.startswith("2 members\n"), out)
 
+        # A campaign excludes the segment; unknown segments and exclusions
+        # given on create are refused.
+        cid = self.campaign("Excluding " + tag)
+        r = self.json("campaign", "exclude", cid, "--segment", seg["id"])
+        self.assertEqual(r["campaign"]["exclude_segment_ids"], [seg["id"]])
+        err = self.crmctl("campaign", "exclude", cid, "--segment", str(uuid.uuid4()),
+                          rc=1).stderr
+        self.assertIn("segment does not exist", err)
+        err = self.crmctl("campaign", "create", "--json", json.dumps(
+            {"campaign": {"exclude_segment_ids": [seg["id"]]}}), "--name", "X", "--channel",
+            "email", "--currency", "eur", rc=1).stderr
+        self.assertIn("exclusions are not set on create", err)
+
         # Preferences: set whole, shown back; an unknown zone changes nothing.
         r = self.json("preference", "set", ann, "--opt-out", "email", "--opt-out", "sms",
                       "--preferred", "phone", "--window", "09:00-17:30", "--time-zone",

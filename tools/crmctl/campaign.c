@@ -1,6 +1,6 @@
 /* campaign.c: `crmctl campaign create|show|list|offer|budget|expense|
  * target|message|preview|schedule|launch|pause|resume|cancel|results|
- * compare`, over marketing.campaign.*, marketing.expense.record and
+ * compare|exclude`, over marketing.campaign.*, marketing.expense.record and
  * marketing.message.*: the campaign process from creation to ROI.
  *
  * Every verb is a table for the sales verbs' engine (marketing.h). The
@@ -67,6 +67,10 @@ static const char *const s_ids_arg[] = {"ids", NULL};
     X("customer", "ID", "a customer to reach (repeatable)", 1, "customer_ids", SALES_LIST, 0)      \
     X("segment", "ID", "every current member of this segment", 0, "segment_id", SALES_STR, 0)      \
     SALES_WRITE(X)
+#define CAMPAIGN_EXCLUDE(X)                                                                        \
+    X("segment", "ID", "the segment whose members are not contacted (required)", 0, "segment_id",  \
+      SALES_STR, SALES_REQUIRED)                                                                   \
+    SALES_WRITE(X)
 #define CAMPAIGN_MESSAGE(X)                                                                        \
     X("channel", "CHANNEL", "the channel of this message (required)", 0, "template.channel",       \
       SALES_ENUM, SALES_REQUIRED)                                                                  \
@@ -92,6 +96,7 @@ SALES_OPTIONS(campaign_offer, CAMPAIGN_OFFER);
 SALES_OPTIONS(campaign_budget, CAMPAIGN_BUDGET);
 SALES_OPTIONS(campaign_expense, CAMPAIGN_EXPENSE);
 SALES_OPTIONS(campaign_target, CAMPAIGN_TARGET);
+SALES_OPTIONS(campaign_exclude, CAMPAIGN_EXCLUDE);
 SALES_OPTIONS(campaign_message, CAMPAIGN_MESSAGE);
 SALES_OPTIONS(campaign_preview, CAMPAIGN_PREVIEW);
 SALES_OPTIONS(campaign_schedule, CAMPAIGN_SCHEDULE);
@@ -116,6 +121,7 @@ static const sales_col_t s_campaign_view[] = {
      &crm__v1__overspend_policy__descriptor},
     {"ATTRIBUTION DAYS", "attribution_window_days", SALES_V_TEXT, SALES_IN_RECORD, NULL},
     {"OFFERS", "offers", SALES_V_COUNT, SALES_IN_RECORD, NULL},
+    {"EXCLUDES SEGMENTS", "exclude_segment_ids", SALES_V_JOIN, SALES_IN_RECORD, NULL},
     {"STARTS", "start_at_us", SALES_V_DATETIME, SALES_IN_BOTH, NULL},
     {"CREATED", "created_at_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
     {NULL, NULL, SALES_V_TEXT, 0, NULL},
@@ -390,6 +396,16 @@ const sales_verb_t mkt_campaign_target = {
     .check = s_check_target,
 };
 
+const sales_verb_t mkt_campaign_exclude = {
+    MKT_VERB("marketing.campaign.exclude", &crm__v1__exclude_segment_request__descriptor,
+             &crm__v1__campaign_reply__descriptor, s_campaign_exclude_fields),
+    .positional = s_campaign_arg,
+    .min_positional = 1,
+    .noun = "campaign",
+    .done = "updated",
+    .print = s_print_campaign,
+};
+
 const sales_verb_t mkt_campaign_message = {
     MKT_VERB("marketing.message.set", &crm__v1__set_message_request__descriptor,
              &crm__v1__message_reply__descriptor, s_campaign_message_fields),
@@ -459,6 +475,7 @@ MKT_VERB_HANDLER(campaign_offer)
 MKT_VERB_HANDLER(campaign_budget)
 MKT_VERB_HANDLER(campaign_expense)
 MKT_VERB_HANDLER(campaign_target)
+MKT_VERB_HANDLER(campaign_exclude)
 MKT_VERB_HANDLER(campaign_message)
 MKT_VERB_HANDLER(campaign_preview)
 MKT_VERB_HANDLER(campaign_schedule)

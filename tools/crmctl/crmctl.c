@@ -192,6 +192,11 @@ static const crmctl_verb_t s_verbs[] = {
     {"campaign target", crmctl_campaign_target, "ID [--customer ID]... [--segment ID]",
      "add recipients: customers, or the members of a segment", SALES_HELP_WRITE,
      crmctl_campaign_target_opts, 1},
+    {"campaign exclude", crmctl_campaign_exclude, "ID --segment ID",
+     "never contact the members of a segment in this campaign",
+     "Checked at send time: a recipient who is then a member of the segment is suppressed\n"
+     "with reason \"excluded_segment <segment id>\".\n" SALES_HELP_WRITE,
+     crmctl_campaign_exclude_opts, 1},
     {"campaign message", crmctl_campaign_message, "ID --channel CH [--subject T] --body T",
      "save a campaign's message for one channel",
      "Personalisation fields are {{name}}, {{email}}, {{offer}}, {{owner}} and {{campaign}};\n"

@@ -251,6 +251,7 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(campaign_budget)                                                                             \
     X(campaign_expense)                                                                            \
     X(campaign_target)                                                                             \
+    X(campaign_exclude)                                                                            \
     X(campaign_message)                                                                            \
     X(campaign_preview)                                                                            \
     X(campaign_schedule)                                                                           \
