@@ -1505,8 +1505,9 @@ static int s_template(json_t *templates, int channel, const char **subject, cons
 
 /* Decides one candidate row; appends the decision to `out` and emits it.
  * Returns 0 or -1 (work failed). */
-static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out)
+static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out, json_t *batch)
 {
+    mkt_t *ctx = s_ctx(w);
     int offered[MKT_LIST_MAX], usable[MKT_LIST_MAX];
     size_t n = s_channels_parse(PQgetvalue(res, i, 2), offered, MKT_LIST_MAX), k = 0;
     Crm__V1__ContactPreferences *p = NULL;
@@ -1536,6 +1537,26 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     if (d.kind == MKT_CONTACT_SEND && d.channel == CRM__V1__CHANNEL__CHANNEL_EMAIL && !*email) {
         d.kind = MKT_CONTACT_SUPPRESSED;
         snprintf(d.reason, sizeof d.reason, "no email address known");
+    }
+    /* The frequency cap counts messages to the customer from every
+     * campaign: those already created, plus those decided earlier in this
+     * scan (batch). Over the cap: deferred until the oldest leaves the
+     * window. */
+    if (d.kind == MKT_CONTACT_SEND && ctx->freq_cap > 0) {
+        const char *cust = PQgetvalue(res, i, 1);
+        int64_t made = strtoll(PQgetvalue(res, i, 12), NULL, 10);
+        int64_t here = json_integer_value(json_object_get(batch, cust));
+        if (made + here >= ctx->freq_cap) {
+            d.kind = MKT_CONTACT_DEFERRED;
+            d.at_us = PQgetisnull(res, i, 13)
+                          ? now + (int64_t)ctx->freq_days * 86400 * INT64_C(1000000)
+                          : strtoll(PQgetvalue(res, i, 13), NULL, 10);
+            snprintf(d.reason, sizeof d.reason, "frequency cap: %d messages in %d days",
+                     ctx->freq_cap, ctx->freq_days);
+        } else if (json_object_set_new(batch, cust, json_integer(here + 1)) < 0) {
+            s_nomem(w);
+            return -1;
+        }
     }
     char *rs = NULL, *rb = NULL;
     if (d.kind == MKT_CONTACT_SEND) {
@@ -1580,17 +1601,21 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
         crm_work_ok(w, NULL);
         return;
     }
-    json_t *out = json_array();
+    json_t *out = json_array(), *batch = json_object();
     int64_t now = crm_now_us();
-    if (!out) {
+    if (!out || !batch) {
+        json_decref(out);
+        json_decref(batch);
         s_nomem(w);
         return;
     }
     for (int i = 0; i < n; i++)
-        if (s_decide(w, res, i, now, out) < 0) {
+        if (s_decide(w, res, i, now, out, batch) < 0) {
             json_decref(out);
+            json_decref(batch);
             return;
         }
+    json_decref(batch);
     char *text = json_dumps(out, JSON_COMPACT);
     char *copy = text ? crm_work_strdup(w, text) : NULL;
     free(text);
@@ -1606,7 +1631,7 @@ static void s_scan_started(crm_work_t *w, PGresult *res)
 {
     for (int i = 0; i < PQntuples(res); i++)
         crm_info("marketing.campaign_started", "campaign %s is running", PQgetvalue(res, i, 0));
-    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_scan_candidates);
+    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_ctx(w)->freq_days, s_scan_candidates);
 }
 
 void mkt_send_scan(crm_work_t *w)
@@ -1713,14 +1738,26 @@ void mkt_delivery_claim(crm_work_t *w)
     mkt_store_delivery_pending(w, MKT_DELIVERY_BATCH, s_claimed);
 }
 
+/* Each bounce is published as a response, as if recorded by a command. */
 static void s_outcome_done(crm_work_t *w, PGresult *res)
 {
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__CampaignResponseRecorded r = CRM__V1__CAMPAIGN_RESPONSE_RECORDED__INIT;
+        r.campaign_id = PQgetvalue(res, i, 1);
+        r.customer_id = PQgetvalue(res, i, 2);
+        r.response = CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_BOUNCED;
+        r.channel = (char *)"email";
+        r.note = PQgetvalue(res, i, 3);
+        if (mkt_emit_response_recorded(w, &r) < 0)
+            return;
+    }
     crm_work_ok(w, NULL);
 }
 
 void mkt_delivery_outcome(crm_work_t *w)
 {
-    mkt_store_delivery_outcome(w, s_ctx(w)->outcomes, s_outcome_done);
+    mkt_t *ctx = s_ctx(w);
+    mkt_store_delivery_outcome(w, ctx->outcomes, ctx->max_attempts, ctx->retry_ms, s_outcome_done);
 }
 
 /* ---- tables -----------------------------------------------------------------------------------

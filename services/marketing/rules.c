@@ -322,6 +322,10 @@ int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
                            "attribution window is out of range",
                            "send 1 to 365 days, or 0 for the default of 30", "got %d",
                            (int)c->attribution_window_days);
+    if (c->throttle_per_minute < 0 || c->throttle_per_minute > MKT_THROTTLE_MAX)
+        return mkt_err_set(e, S_INVALID, "campaign.throttle_per_minute", "throttle is out of range",
+                           "send 1 to 100000 messages per minute, or 0 for no limit", "got %d",
+                           (int)c->throttle_per_minute);
     if (c->n_exclude_segment_ids)
         return mkt_err_set(e, S_INVALID, "campaign.exclude_segment_ids",
                            "exclusions are not set on create",

@@ -37,6 +37,7 @@ typedef struct {
 #define MKT_WINDOW_MAX 365
 #define MKT_COMPARE_MAX 20
 #define MKT_TARGET_MAX 1000
+#define MKT_THROTTLE_MAX 100000 /* messages per minute */
 
 int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
                 const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));

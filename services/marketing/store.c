@@ -30,7 +30,8 @@
     " 'overspend_policy', c.overspend_policy,"                                                     \
     " 'attribution_window_days', c.attribution_window_days,"                                       \
     " 'start_at_us', mkt_us(c.start_at), 'created_at_us', mkt_us(c.created_at),"                   \
-    " 'updated_at_us', mkt_us(c.updated_at), 'exclude_segment_ids', (SELECT"                       \
+    " 'updated_at_us', mkt_us(c.updated_at), 'throttle_per_minute', c.throttle_per_minute,"        \
+    " 'exclude_segment_ids', (SELECT"                                                              \
     " COALESCE(jsonb_agg(x.segment_id ORDER BY x.segment_id), '[]') FROM campaign_exclusion x"     \
     " WHERE x.campaign_id = c.id))"
 
@@ -109,18 +110,19 @@ int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_wor
                                            : CRM__V1__OVERSPEND_POLICY__OVERSPEND_POLICY_REFUSE);
     crm_params_i64(&p,
                    c->attribution_window_days ? c->attribution_window_days : MKT_WINDOW_DEFAULT);
+    crm_params_i64(&p, c->throttle_per_minute);
     return crm_params_run(
         &p,
         "WITH c AS (INSERT INTO campaign (id, name, objective, channels, start_date,"
         " end_date, status, owner, offers, budget_minor, currency, overspend_policy,"
-        " attribution_window_days)"
+        " attribution_window_days, throttle_per_minute)"
         " SELECT $1::uuid, btrim($2), btrim($3),"
         "  ARRAY(SELECT jsonb_array_elements_text($4::jsonb)::int), $5::date, $6::date,"
         "  1, btrim($7), (SELECT COALESCE(jsonb_agg(jsonb_build_object("
         "   'product_code', btrim(o->>'product_code'), 'discount_percent',"
         "   (o->>'discount_percent')::int, 'text', btrim(o->>'text'))), '[]')"
         "   FROM jsonb_array_elements($8::jsonb) AS o),"
-        "  $9::bigint, upper(btrim($10)), $11::int, $12::int"
+        "  $9::bigint, upper(btrim($10)), $11::int, $12::int, $13::int"
         " RETURNING *)"
         " SELECT " S_REPLY_J " FROM c",
         1, cb);
@@ -551,10 +553,11 @@ int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
                           1, cb);
 }
 
-int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, limit);
+    crm_params_i64(&p, cap_days);
     return crm_params_run(
         &p,
         "SELECT c.id::text, r.customer_id::text, c.channels::text,"
@@ -569,12 +572,27 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
         "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text"
         ", (SELECT x.segment_id::text FROM campaign_exclusion x JOIN segment_member m"
         "   ON m.segment_id = x.segment_id AND m.customer_id = r.customer_id"
-        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1)"
-        " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
-        " LEFT JOIN send s ON s.campaign_id = r.campaign_id AND s.customer_id = r.customer_id"
+        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1),"
+        " f.n, mkt_us(f.oldest + $2::int * interval '1 day')"
+        /* Recipients needing a decision, numbered per campaign for the
+         * throttle. */
+        " FROM (SELECT r0.campaign_id, r0.customer_id, row_number() OVER (PARTITION BY"
+        "   r0.campaign_id ORDER BY r0.customer_id) AS rn"
+        "  FROM campaign_recipient r0 JOIN campaign c0 ON c0.id = r0.campaign_id"
+        "  LEFT JOIN send s ON s.campaign_id = r0.campaign_id"
+        "   AND s.customer_id = r0.customer_id"
+        "  WHERE c0.status = 3 AND (s.customer_id IS NULL OR (s.status = 3"
+        "   AND s.due_at <= now()))) r"
+        " JOIN campaign c ON c.id = r.campaign_id"
         " LEFT JOIN preference p ON p.customer_id = r.customer_id"
         " LEFT JOIN person pe ON pe.id = r.customer_id"
-        " WHERE c.status = 3 AND (s.customer_id IS NULL OR (s.status = 3 AND s.due_at <= now()))"
+        /* The frequency cap's count: messages to the customer, any campaign. */
+        " CROSS JOIN LATERAL (SELECT count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
+        "  WHERE v.customer_id = r.customer_id"
+        "   AND v.created_at > now() - $2::int * interval '1 day') f"
+        " WHERE c.throttle_per_minute = 0 OR r.rn <= c.throttle_per_minute"
+        "  - (SELECT count(*) FROM delivery v WHERE v.campaign_id = c.id"
+        "   AND v.created_at > now() - interval '1 minute')"
         " ORDER BY c.id, r.customer_id LIMIT $1::int",
         0, cb);
 }
@@ -608,19 +626,40 @@ int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
     crm_params_i64(&p, limit);
     return crm_params_run(&p,
                           "SELECT id::text, address, subject, body FROM delivery WHERE status = 0"
+                          " AND (next_attempt_at IS NULL OR next_attempt_at <= now())"
                           " ORDER BY created_at, id LIMIT $1::int",
                           0, cb);
 }
 
-int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_work_cb cb)
+int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
+                               int64_t retry_ms, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, outcomes_json);
+    crm_params_i64(&p, max_attempts);
+    crm_params_i64(&p, retry_ms);
+    /* Status 4 (transient) stays pending until the backoff has passed,
+     * unless the attempts are used up (then failed, not bounced). A bounce
+     * (2) is recorded as a BOUNCED response (7) of the recipient. */
     return crm_params_run(
         &p,
-        "UPDATE delivery d SET status = x.status, error = x.error, updated_at = now()"
-        " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int, error text)"
-        " WHERE d.id = x.id AND d.status = 0",
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int,"
+        "  error text)),"
+        " u AS (UPDATE delivery d SET"
+        "  status = CASE WHEN x.status <> 4 THEN x.status"
+        "   WHEN d.attempts + 1 >= $2::int THEN 2 ELSE 0 END,"
+        "  attempts = d.attempts + 1,"
+        "  next_attempt_at = CASE WHEN x.status = 4 THEN now() + $3::bigint"
+        "   * power(2, least(d.attempts, 6)) * interval '1 millisecond' END,"
+        "  error = CASE WHEN x.status = 4 AND d.attempts + 1 >= $2::int"
+        "   THEN 'gave up after ' || (d.attempts + 1) || ' attempts: ' || x.error"
+        "   ELSE x.error END, updated_at = now()"
+        "  FROM x WHERE d.id = x.id AND d.status = 0"
+        "  RETURNING d.campaign_id, d.customer_id, x.status AS outcome, x.error),"
+        " b AS (INSERT INTO response (id, campaign_id, customer_id, response, channel, note)"
+        "  SELECT gen_random_uuid(), campaign_id, customer_id, 7, 'email', left(error, 200)"
+        "  FROM u WHERE outcome = 2 RETURNING id, campaign_id, customer_id, note)"
+        " SELECT id::text, campaign_id::text, customer_id::text, note FROM b",
         1, cb);
 }
 

@@ -192,13 +192,17 @@ int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel
 int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);
 
 /* At most `limit` recipients of running campaigns that need a decision
- * (none yet, or a deferral that fell due). 0: campaign id; 1: customer id;
+ * (none yet, or a deferral that fell due), and per campaign with a
+ * throttle at most its throttle_per_minute less the deliveries it created
+ * in the last minute. 0: campaign id; 1: customer id;
  * 2: campaign channels "{1,2}"; 3: ContactPreferences (JSON) or NULL;
  * 4: the customer's UTC offset now, in minutes; 5: name; 6: email;
  * 7: campaign name; 8: campaign owner; 9: offer text; 10: templates as
  * JSON {"<channel>": {"subject", "body"}} or NULL; 11: the id of an
- * excluded segment the customer is a member of, or NULL. */
-int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb);
+ * excluded segment the customer is a member of, or NULL; 12: messages
+ * created for the customer (any campaign) in the last `cap_days` days;
+ * 13: when the oldest of those leaves that window (us), or NULL. */
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb);
 
 /* Records decisions, a JSON array of {campaign_id, customer_id, status,
  * channel, reason, due_us, address, subject, body}; each SENT one becomes
@@ -210,8 +214,13 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
  * 2: subject; 3: body. */
 int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb);
 
-/* Outcomes, a JSON array of {id, status (1 delivered, 2 failed), error},
- * applied to deliveries still pending. */
-int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_work_cb cb);
+/* Outcomes, a JSON array of {id, status, error} (status: 1 delivered,
+ * 2 bounced, 4 transient failure), applied to deliveries still pending: a
+ * transient failure is tried again after retry_ms * 2^(attempts - 1)
+ * (at most 64 times retry_ms), and fails after max_attempts. Each bounce
+ * is recorded as a BOUNCED response. 0: response id; 1: campaign id;
+ * 2: customer id; 3: note (the error), one row per bounce. */
+int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
+                               int64_t retry_ms, crm_work_cb cb);
 
 #endif

@@ -35,6 +35,8 @@ static const char *const s_ids_arg[] = {"ids", NULL};
       "campaign.overspend_policy", SALES_ENUM, 0)                                                  \
     X("attribution-days", "N", "orders within N days of contact count as revenue (default 30)", 0, \
       "campaign.attribution_window_days", SALES_CUSTOM, 0)                                         \
+    X("throttle", "N", "send at most N messages per minute (default: no limit)", 0,                \
+      "campaign.throttle_per_minute", SALES_CUSTOM, 0)                                             \
     SALES_WRITE(X)
 #define CAMPAIGN_ID(X) SALES_COMMON(X)
 #define CAMPAIGN_ACTION(X) SALES_WRITE(X)
@@ -120,6 +122,7 @@ static const sales_col_t s_campaign_view[] = {
     {"OVERSPEND", "overspend_policy", SALES_V_ENUM, SALES_IN_RECORD,
      &crm__v1__overspend_policy__descriptor},
     {"ATTRIBUTION DAYS", "attribution_window_days", SALES_V_TEXT, SALES_IN_RECORD, NULL},
+    {"THROTTLE PER MINUTE", "throttle_per_minute", SALES_V_TEXT, SALES_IN_RECORD, NULL},
     {"OFFERS", "offers", SALES_V_COUNT, SALES_IN_RECORD, NULL},
     {"EXCLUDES SEGMENTS", "exclude_segment_ids", SALES_V_JOIN, SALES_IN_RECORD, NULL},
     {"STARTS", "start_at_us", SALES_V_DATETIME, SALES_IN_BOTH, NULL},

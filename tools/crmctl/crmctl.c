@@ -170,7 +170,8 @@ static const crmctl_verb_t s_verbs[] = {
     /* Marketing (marketing.h): campaign.c, segment.c, preference.c. */
     {"campaign create", crmctl_campaign_create,
      "--name N --channel CH... --currency CODE [--budget AMOUNT] [--overspend refuse|flag]"
-     " [--objective T] [--owner O] [--start-date D] [--end-date D] [--attribution-days N]",
+     " [--objective T] [--owner O] [--start-date D] [--end-date D] [--attribution-days N]"
+     " [--throttle N]",
      "create a campaign (a draft)", SALES_HELP_WRITE, crmctl_campaign_create_opts, 0},
     {"campaign show", crmctl_campaign_show, "ID", "show a campaign, its offers and its budget",
      NULL, crmctl_campaign_show_opts, 1},

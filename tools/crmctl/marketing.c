@@ -1,6 +1,7 @@
 /* marketing.c: the option values of the marketing verbs that the sales
  * verbs' engine cannot convert generically (SALES_CUSTOM): segment rules,
- * contact windows, UTC offsets, consent and the attribution window.
+ * contact windows, UTC offsets, consent, the attribution window and the
+ * throttle.
  *
  * A rule is written KIND[=VALUE], with a leading "!" for "not":
  *   country=FR, industry=retail, tag=vip, person-kind=customer,
@@ -210,6 +211,10 @@ int mkt_convert(const crmctl_t *ctl, const sales_field_t *f, const char *text, j
     } else if (!strcmp(f->opt, "consent")) {
         rc = sales_set(request, "preferences.consent.given", json_true()) |
              sales_set(request, "preferences.consent.source", json_string(text));
+    } else if (!strcmp(f->opt, "throttle")) {
+        if (s_int(text, 1, 100000, &a) < 0)
+            return s_bad(ctl, f, text, "expected a number of messages per minute, 1 to 100000");
+        rc = sales_set(request, f->path, json_integer(a));
     } else if (!strcmp(f->opt, "attribution-days")) {
         if (s_int(text, 1, 365, &a) < 0)
             return s_bad(ctl, f, text, "expected a number of days from 1 to 365");

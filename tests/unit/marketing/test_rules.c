@@ -202,6 +202,13 @@ static void test_campaign_check(void **state)
     s_assert_err(&e, INVALID, "campaign.offers[1]");
     o2.text = (char *)"free shipping";
     assert_int_equal(mkt_campaign_check(&c, &e), 0);
+    c.throttle_per_minute = -1;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.throttle_per_minute");
+    c.throttle_per_minute = 100001;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    c.throttle_per_minute = 60;
+    assert_int_equal(mkt_campaign_check(&c, &e), 0);
     /* Exclusions are set by marketing.campaign.exclude, not on create. */
     char *seg[] = {(char *)"0b6f7d2e-5d1a-4c43-9a71-0c1f0a7e6b21"};
     c.exclude_segment_ids = seg;
