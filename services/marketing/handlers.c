@@ -193,6 +193,18 @@ static void s_campaign_created(crm_work_t *w, PGresult *res)
         crm_work_ok(w, &r->base);
 }
 
+/* A follow-up names a campaign that exists. */
+static void s_campaign_followed(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Campaign *c = crm_work_data(w);
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "campaign.follows_campaign_id", "campaign", c->follows_campaign_id,
+                    s_campaign_hint);
+        return;
+    }
+    mkt_store_campaign_insert(w, c, s_campaign_created);
+}
+
 static void s_campaign_create(crm_work_t *w)
 {
     const Crm__V1__CreateCampaignRequest *rq = (const void *)crm_work_request(w);
@@ -213,7 +225,11 @@ static void s_campaign_create(crm_work_t *w)
         s_nomem(w);
         return;
     }
-    mkt_store_campaign_insert(w, c, s_campaign_created);
+    crm_work_set_data(w, c);
+    if (c->follows_campaign_id && *c->follows_campaign_id)
+        mkt_store_campaign_get(w, c->follows_campaign_id, 0, s_campaign_followed);
+    else
+        mkt_store_campaign_insert(w, c, s_campaign_created);
 }
 
 static void s_campaign_shown(crm_work_t *w, PGresult *res)
@@ -1627,11 +1643,16 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
     mkt_store_send_record(w, copy, s_scan_recorded);
 }
 
+static void s_followups_added(crm_work_t *w, PGresult *res)
+{
+    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_ctx(w)->freq_days, s_scan_candidates);
+}
+
 static void s_scan_started(crm_work_t *w, PGresult *res)
 {
     for (int i = 0; i < PQntuples(res); i++)
         crm_info("marketing.campaign_started", "campaign %s is running", PQgetvalue(res, i, 0));
-    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_ctx(w)->freq_days, s_scan_candidates);
+    mkt_store_followups_due(w, s_followups_added);
 }
 
 void mkt_send_scan(crm_work_t *w)

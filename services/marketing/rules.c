@@ -326,6 +326,19 @@ int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
         return mkt_err_set(e, S_INVALID, "campaign.throttle_per_minute", "throttle is out of range",
                            "send 1 to 100000 messages per minute, or 0 for no limit", "got %d",
                            (int)c->throttle_per_minute);
+    if (mkt_check_id(c->follows_campaign_id, 0, "campaign.follows_campaign_id", e) < 0)
+        return -1;
+    if (c->follow_delay_seconds < 0 || c->follow_delay_seconds > MKT_FOLLOW_DELAY_MAX)
+        return mkt_err_set(e, S_INVALID, "campaign.follow_delay_seconds", "delay is out of range",
+                           "send 0 to 31536000 seconds (a year)", "got %" PRId64,
+                           c->follow_delay_seconds);
+    if (!(c->follows_campaign_id && *c->follows_campaign_id) &&
+        (c->follow_delay_seconds || c->only_non_responders))
+        return mkt_err_set(e, S_INVALID, "campaign.follows_campaign_id",
+                           "campaign.follows_campaign_id is required",
+                           "a delay or only_non_responders applies to a follow-up: name the"
+                           " campaign it follows",
+                           NULL);
     if (c->n_exclude_segment_ids)
         return mkt_err_set(e, S_INVALID, "campaign.exclude_segment_ids",
                            "exclusions are not set on create",

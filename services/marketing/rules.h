@@ -37,7 +37,8 @@ typedef struct {
 #define MKT_WINDOW_MAX 365
 #define MKT_COMPARE_MAX 20
 #define MKT_TARGET_MAX 1000
-#define MKT_THROTTLE_MAX 100000 /* messages per minute */
+#define MKT_THROTTLE_MAX 100000       /* messages per minute */
+#define MKT_FOLLOW_DELAY_MAX 31536000 /* seconds: a year */
 
 int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
                 const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -70,7 +71,9 @@ const char *mkt_channel_name(int channel);
  * distinct, at least one; dates valid and start <= end; budget >= 0;
  * currency required when there is a budget; offers with a product code or
  * a text, discount 0-100; attribution window 0 (default) to 365 days;
- * status draft or unspecified. */
+ * status draft or unspecified; throttle 0-100000; a follow-up: a campaign
+ * id, a delay of at most a year (delay and only_non_responders only with
+ * a campaign to follow); no exclusions. */
 int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e);
 
 /* marketing.campaign.offer: a campaign id and an offer (prefix "offer.")

@@ -31,6 +31,8 @@
     " 'attribution_window_days', c.attribution_window_days,"                                       \
     " 'start_at_us', mkt_us(c.start_at), 'created_at_us', mkt_us(c.created_at),"                   \
     " 'updated_at_us', mkt_us(c.updated_at), 'throttle_per_minute', c.throttle_per_minute,"        \
+    " 'follows_campaign_id', COALESCE(c.follows_campaign_id::text, ''),"                           \
+    " 'follow_delay_seconds', c.follow_delay_s, 'only_non_responders', c.follow_non_responders,"   \
     " 'exclude_segment_ids', (SELECT"                                                              \
     " COALESCE(jsonb_agg(x.segment_id ORDER BY x.segment_id), '[]') FROM campaign_exclusion x"     \
     " WHERE x.campaign_id = c.id))"
@@ -111,18 +113,23 @@ int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_wor
     crm_params_i64(&p,
                    c->attribution_window_days ? c->attribution_window_days : MKT_WINDOW_DEFAULT);
     crm_params_i64(&p, c->throttle_per_minute);
+    crm_params_opt(&p, c->follows_campaign_id);
+    crm_params_i64(&p, c->follow_delay_seconds);
+    crm_params_bool(&p, c->only_non_responders);
     return crm_params_run(
         &p,
         "WITH c AS (INSERT INTO campaign (id, name, objective, channels, start_date,"
         " end_date, status, owner, offers, budget_minor, currency, overspend_policy,"
-        " attribution_window_days, throttle_per_minute)"
+        " attribution_window_days, throttle_per_minute, follows_campaign_id, follow_delay_s,"
+        " follow_non_responders)"
         " SELECT $1::uuid, btrim($2), btrim($3),"
         "  ARRAY(SELECT jsonb_array_elements_text($4::jsonb)::int), $5::date, $6::date,"
         "  1, btrim($7), (SELECT COALESCE(jsonb_agg(jsonb_build_object("
         "   'product_code', btrim(o->>'product_code'), 'discount_percent',"
         "   (o->>'discount_percent')::int, 'text', btrim(o->>'text'))), '[]')"
         "   FROM jsonb_array_elements($8::jsonb) AS o),"
-        "  $9::bigint, upper(btrim($10)), $11::int, $12::int, $13::int"
+        "  $9::bigint, upper(btrim($10)), $11::int, $12::int, $13::int, $14::uuid,"
+        "  $15::bigint, $16::boolean"
         " RETURNING *)"
         " SELECT " S_REPLY_J " FROM c",
         1, cb);
@@ -551,6 +558,23 @@ int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
                           "UPDATE campaign SET status = 3, updated_at = now()"
                           " WHERE status = 2 AND start_at <= now() RETURNING id::text",
                           1, cb);
+}
+
+int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(
+        &p,
+        "INSERT INTO campaign_recipient (campaign_id, customer_id)"
+        " SELECT c.id, s.customer_id FROM campaign c"
+        " JOIN send s ON s.campaign_id = c.follows_campaign_id AND s.status = 1"
+        " WHERE c.status = 3 AND c.follows_campaign_id IS NOT NULL"
+        "  AND s.decided_at + c.follow_delay_s * interval '1 second' <= now()"
+        "  AND NOT (c.follow_non_responders AND EXISTS (SELECT 1 FROM response r"
+        "   WHERE r.campaign_id = c.follows_campaign_id AND r.customer_id = s.customer_id"
+        "   AND r.response <> 7))"
+        " ON CONFLICT DO NOTHING",
+        1, cb);
 }
 
 int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb)

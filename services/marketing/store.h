@@ -191,6 +191,11 @@ int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel
  * 0: the id of each, one row each. */
 int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);
 
+/* Adds to each running follow-up campaign the recipients its earlier
+ * campaign SENT to whose delay has passed (non-responders only, when it
+ * says so). No result columns. */
+int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
+
 /* At most `limit` recipients of running campaigns that need a decision
  * (none yet, or a deferral that fell due), and per campaign with a
  * throttle at most its throttle_per_minute less the deliveries it created

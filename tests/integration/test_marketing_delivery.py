@@ -5,7 +5,9 @@ with backoff until it passes, or given up after MARKETING_SMTP_MAX_ATTEMPTS;
 a permanent one is recorded as a bounce (a BOUNCED response, published).
 The frequency cap (at most N messages per customer in D days, across
 campaigns) defers the message over it until the oldest leaves the window;
-a campaign's throttle limits the messages it sends per minute."""
+a campaign's throttle limits the messages it sends per minute. A campaign
+can follow another as a later step: a reminder reaches who the first step
+sent to, after a delay, and only those who did not respond."""
 import email
 import unittest
 import uuid
@@ -13,7 +15,7 @@ import uuid
 from aiosmtpd.controller import Controller
 
 from crmtest import free_port, wait_for
-from test_marketing_service import (EMAIL, INVALID, SMS, M, MarketingSystem, sales_pb2,
+from test_marketing_service import (EMAIL, INVALID, NOT_FOUND, SMS, M, MarketingSystem, sales_pb2,
                                     signals_pb2, unique)
 
 
@@ -82,8 +84,9 @@ class DeliveryTest(unittest.TestCase):
         s.call("marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
             campaign_id=c.id, channel=channel, subject="Hello {{name}}",
             body="Dear {{name}}, news.")), M.MessageReply)
-        s.call("marketing.campaign.target", M.TargetCampaignRequest(
-            campaign_id=c.id, customer_ids=list(ids)), M.TargetCampaignReply)
+        if ids:
+            s.call("marketing.campaign.target", M.TargetCampaignRequest(
+                campaign_id=c.id, customer_ids=list(ids)), M.TargetCampaignReply)
         s.call("marketing.campaign.launch", M.CampaignActionRequest(id=c.id), M.CampaignReply)
         return c.id
 
@@ -165,6 +168,33 @@ class DeliveryTest(unittest.TestCase):
         s.fails("marketing.campaign.create", M.CreateCampaignRequest(campaign=M.Campaign(
             name="x", channels=[SMS], currency="EUR", throttle_per_minute=-1)),
             INVALID, "campaign.throttle_per_minute")
+
+    def test_reminder_step_to_non_responders(self):
+        s = self.s
+        (ann, _), (ben, _) = self.people("ann", "ben")
+        first = self.launch([ann, ben], channel=SMS)
+        reminder = self.launch([], channel=SMS, follows_campaign_id=first,
+                               follow_delay_seconds=2, only_non_responders=True)
+        wait_for(lambda: len(self.sends(first)) == 2, 20, "the first step")
+        s.respond(first, signals_pb2.RESPONSE_TYPE_CLICKED, customer=ann)
+        wait_for(lambda: self.sends(reminder), 20, "the reminder")
+        self.assertEqual(list(self.sends(reminder)), [ben])
+        self.assertEqual([r[0] for r in s.q("SELECT customer_id::text FROM campaign_recipient"
+                                            " WHERE campaign_id = %s", reminder)], [ben])
+        gap = s.q("SELECT extract(epoch FROM r.decided_at - f.decided_at) FROM send f, send r"
+                  " WHERE f.campaign_id = %s AND r.campaign_id = %s AND f.customer_id = %s"
+                  " AND r.customer_id = f.customer_id", first, reminder, ben)[0][0]
+        self.assertGreaterEqual(gap, 2)
+        c = s.call("marketing.campaign.show", M.ShowCampaignRequest(id=reminder),
+                   M.CampaignReply).campaign
+        self.assertEqual((c.follows_campaign_id, c.follow_delay_seconds, c.only_non_responders),
+                         (first, 2, True))
+        s.fails("marketing.campaign.create", M.CreateCampaignRequest(campaign=M.Campaign(
+            name="x", channels=[SMS], currency="EUR", follows_campaign_id=str(uuid.uuid4()))),
+            NOT_FOUND, "campaign.follows_campaign_id")
+        s.fails("marketing.campaign.create", M.CreateCampaignRequest(campaign=M.Campaign(
+            name="x", channels=[SMS], currency="EUR", follow_delay_seconds=60)),
+            INVALID, "campaign.follows_campaign_id")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ static const char *const s_ids_arg[] = {"ids", NULL};
       "campaign.attribution_window_days", SALES_CUSTOM, 0)                                         \
     X("throttle", "N", "send at most N messages per minute (default: no limit)", 0,                \
       "campaign.throttle_per_minute", SALES_CUSTOM, 0)                                             \
+    X("follows", "ID", "a later step of this campaign: reaches who it sent to", 0,                 \
+      "campaign.follows_campaign_id", SALES_STR, 0)                                                \
+    X("delay", "DURATION", "with --follows: how long after (90s, 30m, 2h, 3d)", 0,                 \
+      "campaign.follow_delay_seconds", SALES_CUSTOM, 0)                                            \
+    X("non-responders", NULL, "with --follows: only who did not respond to it", 0,                 \
+      "campaign.only_non_responders", SALES_FLAG, 0)                                               \
     SALES_WRITE(X)
 #define CAMPAIGN_ID(X) SALES_COMMON(X)
 #define CAMPAIGN_ACTION(X) SALES_WRITE(X)
@@ -123,6 +129,9 @@ static const sales_col_t s_campaign_view[] = {
      &crm__v1__overspend_policy__descriptor},
     {"ATTRIBUTION DAYS", "attribution_window_days", SALES_V_TEXT, SALES_IN_RECORD, NULL},
     {"THROTTLE PER MINUTE", "throttle_per_minute", SALES_V_TEXT, SALES_IN_RECORD, NULL},
+    {"FOLLOWS", "follows_campaign_id", SALES_V_TEXT, SALES_IN_RECORD, NULL},
+    {"FOLLOW DELAY (S)", "follow_delay_seconds", SALES_V_TEXT, SALES_IN_RECORD, NULL},
+    {"NON-RESPONDERS ONLY", "only_non_responders", SALES_V_BOOL, SALES_IN_RECORD, NULL},
     {"OFFERS", "offers", SALES_V_COUNT, SALES_IN_RECORD, NULL},
     {"EXCLUDES SEGMENTS", "exclude_segment_ids", SALES_V_JOIN, SALES_IN_RECORD, NULL},
     {"STARTS", "start_at_us", SALES_V_DATETIME, SALES_IN_BOTH, NULL},

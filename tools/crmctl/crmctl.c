@@ -171,8 +171,12 @@ static const crmctl_verb_t s_verbs[] = {
     {"campaign create", crmctl_campaign_create,
      "--name N --channel CH... --currency CODE [--budget AMOUNT] [--overspend refuse|flag]"
      " [--objective T] [--owner O] [--start-date D] [--end-date D] [--attribution-days N]"
-     " [--throttle N]",
-     "create a campaign (a draft)", SALES_HELP_WRITE, crmctl_campaign_create_opts, 0},
+     " [--throttle N] [--follows ID [--delay D] [--non-responders]]",
+     "create a campaign (a draft)",
+     "With --follows it is a later step of another campaign (a reminder): each recipient\n"
+     "that campaign sent to becomes one of this campaign --delay after, only if it did not\n"
+     "respond with --non-responders. Launch or schedule it as any campaign.\n" SALES_HELP_WRITE,
+     crmctl_campaign_create_opts, 0},
     {"campaign show", crmctl_campaign_show, "ID", "show a campaign, its offers and its budget",
      NULL, crmctl_campaign_show_opts, 1},
     {"campaign list", crmctl_campaign_list, "[--status S]", "list campaigns (newest first)", NULL,

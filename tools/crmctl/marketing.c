@@ -215,6 +215,19 @@ int mkt_convert(const crmctl_t *ctl, const sales_field_t *f, const char *text, j
         if (s_int(text, 1, 100000, &a) < 0)
             return s_bad(ctl, f, text, "expected a number of messages per minute, 1 to 100000");
         rc = sales_set(request, f->path, json_integer(a));
+    } else if (!strcmp(f->opt, "delay")) {
+        /* "90s", "30m", "2h", "3d" or plain seconds. */
+        char *end;
+        long long n = strtoll(text, &end, 10);
+        long long unit = !*end               ? 1
+                         : !strcmp(end, "s") ? 1
+                         : !strcmp(end, "m") ? 60
+                         : !strcmp(end, "h") ? 3600
+                         : !strcmp(end, "d") ? 86400
+                                             : 0;
+        if (!isdigit((unsigned char)*text) || !unit || n > 31536000 / unit)
+            return s_bad(ctl, f, text, "expected a duration such as 90s, 30m, 2h or 3d");
+        rc = sales_set(request, f->path, json_integer(n * unit));
     } else if (!strcmp(f->opt, "attribution-days")) {
         if (s_int(text, 1, 365, &a) < 0)
             return s_bad(ctl, f, text, "expected a number of days from 1 to 365");

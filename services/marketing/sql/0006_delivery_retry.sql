@@ -5,5 +5,3 @@
 ALTER TABLE delivery
     ADD COLUMN attempts        int NOT NULL DEFAULT 0,
     ADD COLUMN next_attempt_at timestamptz;
-DROP INDEX delivery_pending;
-CREATE INDEX delivery_pending ON delivery (created_at) WHERE status = 0;

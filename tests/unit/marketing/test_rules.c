@@ -209,6 +209,22 @@ static void test_campaign_check(void **state)
     assert_int_equal(mkt_campaign_check(&c, &e), -1);
     c.throttle_per_minute = 60;
     assert_int_equal(mkt_campaign_check(&c, &e), 0);
+    /* A follow-up step: a campaign id; a delay or non-responders only with one. */
+    c.follow_delay_seconds = 3600;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.follows_campaign_id");
+    c.follows_campaign_id = (char *)"0b6f7d2e-5d1a-4c43-9a71-0c1f0a7e6b21";
+    c.only_non_responders = 1;
+    assert_int_equal(mkt_campaign_check(&c, &e), 0);
+    c.follow_delay_seconds = 31536001;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.follow_delay_seconds");
+    c.follow_delay_seconds = 0;
+    c.follows_campaign_id = (char *)"step-1";
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.follows_campaign_id");
+    c.follows_campaign_id = (char *)"";
+    c.only_non_responders = 0;
     /* Exclusions are set by marketing.campaign.exclude, not on create. */
     char *seg[] = {(char *)"0b6f7d2e-5d1a-4c43-9a71-0c1f0a7e6b21"};
     c.exclude_segment_ids = seg;
