@@ -85,6 +85,17 @@ int mkt_emit_campaign_status_changed(crm_work_t *w, Crm__V1__Campaign *c, int fr
                   CRM__V1__EVENT__PAYLOAD_CAMPAIGN_STATUS_CHANGED, campaign_status_changed, &pl);
 }
 
+int mkt_emit_campaign_updated(crm_work_t *w, Crm__V1__Campaign *c, Crm__V1__Budget *b,
+                              const char *change)
+{
+    Crm__V1__CampaignUpdated pl = CRM__V1__CAMPAIGN_UPDATED__INIT;
+    pl.campaign = c;
+    pl.budget = b;
+    pl.change = (char *)change;
+    CRM_WORK_EMIT(w, MKT_EV_CAMPAIGN_UPDATED, "", CRM__V1__EVENT__PAYLOAD_CAMPAIGN_UPDATED,
+                  campaign_updated, &pl);
+}
+
 int mkt_emit_segment_membership(crm_work_t *w, Crm__V1__SegmentMembershipChanged *m)
 {
     CRM_WORK_EMIT(w, MKT_EV_SEGMENT_MEMBERSHIP, m->customer_id,

@@ -15,6 +15,7 @@
 #include "crm/v1/marketing.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
 #include "crm/v1/signals.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 
 /* Event types marketing publishes. */
 #define MKT_EV_CAMPAIGN_CREATED "crm.marketing.campaign.created.v1"
@@ -27,6 +28,7 @@
 #define MKT_EV_SEND_DECIDED "crm.marketing.send.decided.v1"
 #define MKT_EV_SEGMENT_MEMBERSHIP "crm.marketing.segment.membership_changed.v1"
 #define MKT_EV_CAMPAIGN_STATUS_CHANGED "crm.marketing.campaign.status_changed.v1"
+#define MKT_EV_CAMPAIGN_UPDATED "crm.marketing.campaign.updated.v1"
 
 /* Emitters: 0, or negative with the work already failed (crm_work_emit). */
 int mkt_emit_campaign_created(crm_work_t *w, Crm__V1__Campaign *c);
@@ -39,5 +41,7 @@ int mkt_emit_person_registered(crm_work_t *w, Crm__V1__Person *p);
 int mkt_emit_send_decided(crm_work_t *w, Crm__V1__SendDecided *d);
 int mkt_emit_segment_membership(crm_work_t *w, Crm__V1__SegmentMembershipChanged *m);
 int mkt_emit_campaign_status_changed(crm_work_t *w, Crm__V1__Campaign *c, int from);
+int mkt_emit_campaign_updated(crm_work_t *w, Crm__V1__Campaign *c, Crm__V1__Budget *b,
+                              const char *change);
 
 #endif

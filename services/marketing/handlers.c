@@ -91,6 +91,92 @@ static size_t s_channels_parse(const char *text, int *out, size_t max)
 
 static const char *s_campaign_hint = "list campaigns with marketing.campaign.list";
 
+/* ---- segment membership of one customer, in the current transaction ------------- */
+
+/* Whenever something a segment rule reads changes for a customer (an
+ * order, a ticket, a rating, a response, the person's attributes), that
+ * customer's membership of every segment is brought up to date in the
+ * same transaction, and each change is published. So membership never
+ * lags the event that changed it; only rules on time passing need the
+ * periodic scan (mkt_segment_scan). */
+typedef struct {
+    Crm__V1__Segment **segments;
+    int n, next;
+    const char *customer;
+    void (*done)(crm_work_t *w);
+    void *saved; /* the work's data before, restored for `done` */
+} s_member_t;
+
+static void s_member_next(crm_work_t *w);
+
+static void s_member_changed(crm_work_t *w, PGresult *res)
+{
+    s_member_t *st = crm_work_data(w);
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
+        m.segment_id = st->segments[st->next - 1]->id;
+        m.customer_id = PQgetvalue(res, i, 1);
+        m.member = s_true(res, i, 0);
+        if (mkt_emit_segment_membership(w, &m) < 0)
+            return;
+    }
+    s_member_next(w);
+}
+
+static void s_member_next(crm_work_t *w)
+{
+    s_member_t *st = crm_work_data(w);
+    if (st->next >= st->n) {
+        crm_work_set_data(w, st->saved);
+        st->done(w);
+        return;
+    }
+    Crm__V1__Segment *g = st->segments[st->next++];
+    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, st->customer, s_member_changed);
+}
+
+static void s_member_listed(crm_work_t *w, PGresult *res)
+{
+    s_member_t *st = crm_work_data(w);
+    int n = PQntuples(res);
+    if (!(st->segments = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *st->segments))) {
+        s_nomem(w);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (!(st->segments[i] =
+                  crm_work_record(w, &crm__v1__segment__descriptor, s_val(res, i, 0)))) {
+            s_unreadable(w);
+            return;
+        }
+    st->n = n;
+    s_member_next(w);
+}
+
+/* Re-evaluates `customer` (a valid id that outlives the work) in every
+ * segment, publishes the changes, then calls done(w) with the work's data
+ * as it was. */
+static void s_member_refresh(crm_work_t *w, const char *customer, void (*done)(crm_work_t *w))
+{
+    s_member_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        s_nomem(w);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->customer = customer;
+    st->done = done;
+    st->saved = crm_work_data(w);
+    crm_work_set_data(w, st);
+    mkt_store_segment_list(w, s_member_listed);
+}
+
+/* The end of a consumer's work: nothing to reply. */
+static void s_applied(crm_work_t *w)
+{
+    crm_work_ok(w, NULL);
+}
+
 /* ---- campaigns ----------------------------------------------------------------- */
 
 static void s_campaign_reply(crm_work_t *w, PGresult *res)
@@ -105,6 +191,18 @@ static void s_campaign_created(crm_work_t *w, PGresult *res)
     Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
     if (r && mkt_emit_campaign_created(w, r->campaign) == 0)
         crm_work_ok(w, &r->base);
+}
+
+/* A follow-up names a campaign that exists. */
+static void s_campaign_followed(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Campaign *c = crm_work_data(w);
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "campaign.follows_campaign_id", "campaign", c->follows_campaign_id,
+                    s_campaign_hint);
+        return;
+    }
+    mkt_store_campaign_insert(w, c, s_campaign_created);
 }
 
 static void s_campaign_create(crm_work_t *w)
@@ -127,7 +225,11 @@ static void s_campaign_create(crm_work_t *w)
         s_nomem(w);
         return;
     }
-    mkt_store_campaign_insert(w, c, s_campaign_created);
+    crm_work_set_data(w, c);
+    if (c->follows_campaign_id && *c->follows_campaign_id)
+        mkt_store_campaign_get(w, c->follows_campaign_id, 0, s_campaign_followed);
+    else
+        mkt_store_campaign_insert(w, c, s_campaign_created);
 }
 
 static void s_campaign_shown(crm_work_t *w, PGresult *res)
@@ -297,6 +399,180 @@ static void s_campaign_complete(crm_work_t *w)
     s_campaign_action(w, MKT_ACTION_COMPLETE);
 }
 
+/* ---- offers, budget, launch ------------------------------------------------------ */
+
+static void s_campaign_updated(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    if (r && mkt_emit_campaign_updated(w, r->campaign, r->budget, crm_work_data(w)) == 0)
+        crm_work_ok(w, &r->base);
+}
+
+static void s_offer_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__AddOfferRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
+        return;
+    }
+    if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "offers", &e) < 0) {
+        snprintf(e.field, sizeof e.field, "campaign_id");
+        s_fail(w, &e);
+        return;
+    }
+    Crm__V1__CampaignReply *cur = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    if (!cur)
+        return;
+    if (cur->campaign->n_offers >= MKT_LIST_MAX) {
+        crm_work_fail(w, S_CODE(FAILED_PRECONDITION), "campaign_id", "campaign has too many offers",
+                      "a campaign has at most 50 offers", "create another campaign");
+        return;
+    }
+    crm_work_set_data(w, (void *)"offer");
+    mkt_store_campaign_offer_add(w, rq->campaign_id, rq->offer, s_campaign_updated);
+}
+
+static void s_campaign_offer(crm_work_t *w)
+{
+    const Crm__V1__AddOfferRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (mkt_offer_check(rq, &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_campaign_get(w, rq->campaign_id, 1, s_offer_locked);
+}
+
+static void s_budget_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SetBudgetRequest *rq = (const void *)crm_work_request(w);
+    const char *cur = crm_work_data(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        return;
+    }
+    if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "budget", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    const char *had = PQgetvalue(res, 0, 5);
+    if (*cur && *had && strcmp(cur, had)) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the campaign's currency is %s, got %s", had, cur);
+        crm_work_fail(w, S_CODE(FAILED_PRECONDITION), "currency", "currency cannot change", detail,
+                      "send the budget in the campaign's currency, or leave the currency out");
+        return;
+    }
+    if (!*cur && !*had && rq->budget_minor > 0) {
+        crm_work_fail(w, S_CODE(INVALID_ARGUMENT), "currency", "currency is required",
+                      "the campaign has no currency yet", "send the ISO 4217 code, e.g. EUR");
+        return;
+    }
+    crm_work_set_data(w, (void *)"budget");
+    mkt_store_campaign_budget(w, rq->id, rq->budget_minor, cur, (int)rq->overspend_policy,
+                              s_campaign_updated);
+}
+
+static void s_campaign_budget(crm_work_t *w)
+{
+    const Crm__V1__SetBudgetRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    char *cur = crm_work_alloc(w, 4);
+    if (!cur) {
+        s_nomem(w);
+        return;
+    }
+    if (mkt_budget_check(rq, cur, &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    crm_work_set_data(w, cur);
+    mkt_store_campaign_get(w, rq->id, 1, s_budget_locked);
+}
+
+static void s_excluded(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    crm_work_set_data(w, (void *)"exclude");
+    mkt_store_campaign_get(w, rq->campaign_id, 0, s_campaign_updated);
+}
+
+static void s_exclude_segment(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "segment_id", "segment", rq->segment_id,
+                    "list segments with marketing.segment.list");
+        return;
+    }
+    mkt_store_campaign_exclude(w, rq->campaign_id, rq->segment_id, s_excluded);
+}
+
+static void s_exclude_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
+        return;
+    }
+    if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "exclusions", &e) < 0) {
+        snprintf(e.field, sizeof e.field, "campaign_id");
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_segment_get(w, rq->segment_id, s_exclude_segment);
+}
+
+static void s_campaign_exclude(crm_work_t *w)
+{
+    const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (mkt_check_id(rq->campaign_id, 1, "campaign_id", &e) < 0 ||
+        mkt_check_id(rq->segment_id, 1, "segment_id", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_campaign_get(w, rq->campaign_id, 1, s_exclude_locked);
+}
+
+static void s_launch_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
+    s_action_t *st = crm_work_data(w);
+    mkt_err_t e;
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        return;
+    }
+    st->from = atoi(PQgetvalue(res, 0, 1));
+    if (mkt_launch_check(st->from, atoi(PQgetvalue(res, 0, 7)), &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_campaign_launch(w, rq->id, s_status_set);
+}
+
+static void s_campaign_launch(crm_work_t *w)
+{
+    const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    s_action_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        s_nomem(w);
+        return;
+    }
+    if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    crm_work_set_data(w, st);
+    mkt_store_campaign_get(w, rq->id, 1, s_launch_locked);
+}
+
 typedef struct {
     int64_t added, recipients;
 } s_target_t;
@@ -395,11 +671,31 @@ static void s_campaign_target(crm_work_t *w)
 
 /* ---- segments -------------------------------------------------------------------- */
 
+static void s_segment_joined(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Segment *g = crm_work_data(w);
+    Crm__V1__SegmentReply r = CRM__V1__SEGMENT_REPLY__INIT;
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
+        m.segment_id = g->id;
+        m.customer_id = PQgetvalue(res, i, 1);
+        m.member = s_true(res, i, 0);
+        if (mkt_emit_segment_membership(w, &m) < 0)
+            return;
+    }
+    r.segment = g;
+    crm_work_ok(w, &r.base);
+}
+
+/* A new segment's members are stored and announced in its own
+ * transaction. */
 static void s_segment_created(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__SegmentReply r = CRM__V1__SEGMENT_REPLY__INIT;
-    if ((r.segment = s_record(w, res, &crm__v1__segment__descriptor)))
-        crm_work_ok(w, &r.base);
+    Crm__V1__Segment *g = s_record(w, res, &crm__v1__segment__descriptor);
+    if (!g)
+        return;
+    crm_work_set_data(w, g);
+    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, NULL, s_segment_joined);
 }
 
 static void s_segment_create(crm_work_t *w)
@@ -507,6 +803,50 @@ static void s_segment_preview(crm_work_t *w)
         return;
     }
     mkt_store_segment_members(w, rq->rules, rq->n_rules, s_preview_limit(w), s_previewed);
+}
+
+static void s_members_listed(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__PreviewSegmentReply r = CRM__V1__PREVIEW_SEGMENT_REPLY__INIT;
+    int n = PQntuples(res);
+    char **ids = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *ids);
+    if (!ids) {
+        s_nomem(w);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        ids[i] = PQgetvalue(res, i, 1);
+    r.count = n ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    r.customer_ids = ids;
+    r.n_customer_ids = (size_t)n;
+    crm_work_ok(w, &r.base);
+}
+
+static void s_members_segment(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SegmentMembersRequest *rq = (const void *)crm_work_request(w);
+    if (PQntuples(res) == 0) {
+        s_not_found(w, "id", "segment", rq->id, "list segments with marketing.segment.list");
+        return;
+    }
+    mkt_store_segment_stored(w, rq->id, rq->limit <= 0 ? 50 : rq->limit, s_members_listed);
+}
+
+static void s_segment_members(crm_work_t *w)
+{
+    const Crm__V1__SegmentMembersRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (rq->limit < 0 || rq->limit > 500) {
+        mkt_err_set(&e, S_CODE(INVALID_ARGUMENT), "limit", "limit is out of range",
+                    "send 1 to 500, or 0 for 50", "got %d", (int)rq->limit);
+        s_fail(w, &e);
+        return;
+    }
+    if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    mkt_store_segment_get(w, rq->id, s_members_segment);
 }
 
 /* ---- messages -------------------------------------------------------------------- */
@@ -754,6 +1094,8 @@ static void s_resp_opted_out(crm_work_t *w, PGresult *res)
     s_resp_done(w);
 }
 
+static void s_resp_membership(crm_work_t *w);
+
 static void s_resp_inserted(crm_work_t *w, PGresult *res)
 {
     s_resp_t *st = crm_work_data(w);
@@ -763,6 +1105,13 @@ static void s_resp_inserted(crm_work_t *w, PGresult *res)
     }
     if (mkt_emit_response_recorded(w, &st->r) < 0)
         return;
+    /* Responses feed the "responded to / converted in campaign X" rules. */
+    s_member_refresh(w, st->r.customer_id, s_resp_membership);
+}
+
+static void s_resp_membership(crm_work_t *w)
+{
+    s_resp_t *st = crm_work_data(w);
     if (st->r.response != CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_UNSUBSCRIBED) {
         s_resp_done(w);
         return;
@@ -986,7 +1335,7 @@ static void s_campaign_compare(crm_work_t *w)
 
 static void s_person_merged(crm_work_t *w, PGresult *res)
 {
-    crm_work_ok(w, NULL);
+    s_member_refresh(w, crm_work_data(w), s_applied);
 }
 
 static void s_people_apply(crm_work_t *w)
@@ -1011,6 +1360,7 @@ static void s_people_apply(crm_work_t *w)
     email[0] = 0;
     if (p->n_emails > 0 && crm_email_normalize(p->emails[0], email, sizeof email) != 0)
         email[0] = 0;
+    crm_work_set_data(w, p->id);
     mkt_store_person_profile(w, p, email, ev->source, s_person_merged);
 }
 
@@ -1020,7 +1370,9 @@ static void s_order_attributed(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__Order *o = crm_work_event(w)->order_placed->order;
     if (PQntuples(res) == 0) {
-        crm_work_ok(w, NULL); /* no campaign reached the customer in time */
+        /* No campaign reached the customer in time; the purchase history
+         * still changed. */
+        s_member_refresh(w, o->person_id, s_applied);
         return;
     }
     Crm__V1__ConversionAttributed c = CRM__V1__CONVERSION_ATTRIBUTED__INIT;
@@ -1031,7 +1383,7 @@ static void s_order_attributed(crm_work_t *w, PGresult *res)
     c.currency = o->currency;
     c.ordered_at_us = o->ordered_at_us ? o->ordered_at_us : crm_work_event(w)->time_us;
     if (mkt_emit_conversion_attributed(w, &c) == 0)
-        crm_work_ok(w, NULL);
+        s_member_refresh(w, o->person_id, s_applied);
 }
 
 /* Kept as purchase history (segments); then attributed. */
@@ -1061,6 +1413,89 @@ static void s_orders_apply(crm_work_t *w)
                               s_order_kept);
 }
 
+/* ---- consumer: support's tickets, kept as segment signals ------------------------------------ */
+
+static void s_ticket_kept(crm_work_t *w, PGresult *res)
+{
+    s_member_refresh(w, crm_work_data(w), s_applied);
+}
+
+/* The Ticket an event of support carries whole, or NULL. */
+static const Crm__V1__Ticket *s_event_ticket(const Crm__V1__Event *ev)
+{
+    switch (ev->payload_case) {
+    case CRM__V1__EVENT__PAYLOAD_TICKET_ASSIGNED:
+        return ev->ticket_assigned->ticket;
+    case CRM__V1__EVENT__PAYLOAD_TICKET_REPLIED:
+        return ev->ticket_replied->ticket;
+    case CRM__V1__EVENT__PAYLOAD_TICKET_NOTE_ADDED:
+        return ev->ticket_note_added->ticket;
+    case CRM__V1__EVENT__PAYLOAD_TICKET_STATUS_CHANGED:
+        return ev->ticket_status_changed->ticket;
+    case CRM__V1__EVENT__PAYLOAD_TICKET_RESOLVED:
+        return ev->ticket_resolved->ticket;
+    case CRM__V1__EVENT__PAYLOAD_TICKET_REOPENED:
+        return ev->ticket_reopened->ticket;
+    case CRM__V1__EVENT__PAYLOAD_TICKET_CLOSED:
+        return ev->ticket_closed->ticket;
+    case CRM__V1__EVENT__PAYLOAD_TICKET_RATED:
+        return ev->ticket_rated->ticket;
+    default:
+        return NULL;
+    }
+}
+
+static void s_support_apply(crm_work_t *w)
+{
+    const Crm__V1__Event *ev = crm_work_event(w);
+    const char *id = NULL, *customer = NULL;
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_TICKET_OPENED) {
+        id = ev->ticket_opened->ticket_id;
+        customer = ev->ticket_opened->customer_id;
+    } else if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_FEEDBACK_TAGGED) {
+        id = ev->feedback_tagged->ticket_id;
+        customer = ev->feedback_tagged->customer_id;
+    } else {
+        const Crm__V1__Ticket *t = s_event_ticket(ev);
+        if (!t) {
+            crm_work_ok(w, NULL); /* another support event: nothing segments read */
+            return;
+        }
+        id = t->id;
+        customer = t->customer_id;
+    }
+    if (!crm_uuid_valid(id) || !crm_uuid_valid(customer)) {
+        crm_warn("marketing.support", "%s event %s names no valid ticket or customer id; ignored",
+                 ev->type, ev->id);
+        crm_work_ok(w, NULL);
+        return;
+    }
+    crm_work_set_data(w, (void *)customer);
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_TICKET_OPENED) {
+        mkt_store_ticket_put(w, id, customer, (int)ev->ticket_opened->type,
+                             CRM__V1__TICKET_STATUS__TICKET_STATUS_NEW, NULL, 0, 0, 0,
+                             s_ticket_kept);
+        return;
+    }
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_FEEDBACK_TAGGED) {
+        const Crm__V1__FeedbackTagged *f = ev->feedback_tagged;
+        mkt_store_ticket_tag(w, id, customer, (int)f->type, f->tags, f->n_tags, s_ticket_kept);
+        return;
+    }
+    const Crm__V1__Ticket *t = s_event_ticket(ev);
+    int rating = t->satisfaction ? t->satisfaction->rating : 0;
+    int64_t rated_at = t->satisfaction ? t->satisfaction->rated_at_us : 0;
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_TICKET_RATED) {
+        rating = ev->ticket_rated->rating;
+        if (!rated_at)
+            rated_at = ev->time_us;
+    }
+    if (rating < 1 || rating > 5)
+        rating = 0;
+    mkt_store_ticket_put(w, id, customer, (int)t->type, (int)t->status, t->tags, t->n_tags, rating,
+                         rated_at, s_ticket_kept);
+}
+
 /* ---- sending: the scan ------------------------------------------------------------------ */
 
 static mkt_t *s_ctx(crm_work_t *w)
@@ -1086,8 +1521,9 @@ static int s_template(json_t *templates, int channel, const char **subject, cons
 
 /* Decides one candidate row; appends the decision to `out` and emits it.
  * Returns 0 or -1 (work failed). */
-static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out)
+static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out, json_t *batch)
 {
+    mkt_t *ctx = s_ctx(w);
     int offered[MKT_LIST_MAX], usable[MKT_LIST_MAX];
     size_t n = s_channels_parse(PQgetvalue(res, i, 2), offered, MKT_LIST_MAX), k = 0;
     Crm__V1__ContactPreferences *p = NULL;
@@ -1106,9 +1542,37 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     mkt_contact_t d;
     mkt_contact_decide(p, usable, k, now, atoi(PQgetvalue(res, i, 4)), &d);
     const char *email = PQgetvalue(res, i, 6);
+    /* A member of a segment the campaign excludes is never contacted,
+     * whatever the channel; checked at each decision, so joining the
+     * segment while deferred suppresses too. */
+    if (!PQgetisnull(res, i, 11)) {
+        d.kind = MKT_CONTACT_SUPPRESSED;
+        d.at_us = 0;
+        snprintf(d.reason, sizeof d.reason, "excluded_segment %s", PQgetvalue(res, i, 11));
+    }
     if (d.kind == MKT_CONTACT_SEND && d.channel == CRM__V1__CHANNEL__CHANNEL_EMAIL && !*email) {
         d.kind = MKT_CONTACT_SUPPRESSED;
         snprintf(d.reason, sizeof d.reason, "no email address known");
+    }
+    /* The frequency cap counts messages to the customer from every
+     * campaign: those already created, plus those decided earlier in this
+     * scan (batch). Over the cap: deferred until the oldest leaves the
+     * window. */
+    if (d.kind == MKT_CONTACT_SEND && ctx->freq_cap > 0) {
+        const char *cust = PQgetvalue(res, i, 1);
+        int64_t made = strtoll(PQgetvalue(res, i, 12), NULL, 10);
+        int64_t here = json_integer_value(json_object_get(batch, cust));
+        if (made + here >= ctx->freq_cap) {
+            d.kind = MKT_CONTACT_DEFERRED;
+            d.at_us = PQgetisnull(res, i, 13)
+                          ? now + (int64_t)ctx->freq_days * 86400 * INT64_C(1000000)
+                          : strtoll(PQgetvalue(res, i, 13), NULL, 10);
+            snprintf(d.reason, sizeof d.reason, "frequency cap: %d messages in %d days",
+                     ctx->freq_cap, ctx->freq_days);
+        } else if (json_object_set_new(batch, cust, json_integer(here + 1)) < 0) {
+            s_nomem(w);
+            return -1;
+        }
     }
     char *rs = NULL, *rb = NULL;
     if (d.kind == MKT_CONTACT_SEND) {
@@ -1153,17 +1617,21 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
         crm_work_ok(w, NULL);
         return;
     }
-    json_t *out = json_array();
+    json_t *out = json_array(), *batch = json_object();
     int64_t now = crm_now_us();
-    if (!out) {
+    if (!out || !batch) {
+        json_decref(out);
+        json_decref(batch);
         s_nomem(w);
         return;
     }
     for (int i = 0; i < n; i++)
-        if (s_decide(w, res, i, now, out) < 0) {
+        if (s_decide(w, res, i, now, out, batch) < 0) {
             json_decref(out);
+            json_decref(batch);
             return;
         }
+    json_decref(batch);
     char *text = json_dumps(out, JSON_COMPACT);
     char *copy = text ? crm_work_strdup(w, text) : NULL;
     free(text);
@@ -1175,11 +1643,16 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
     mkt_store_send_record(w, copy, s_scan_recorded);
 }
 
+static void s_followups_added(crm_work_t *w, PGresult *res)
+{
+    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_ctx(w)->freq_days, s_scan_candidates);
+}
+
 static void s_scan_started(crm_work_t *w, PGresult *res)
 {
     for (int i = 0; i < PQntuples(res); i++)
         crm_info("marketing.campaign_started", "campaign %s is running", PQgetvalue(res, i, 0));
-    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_scan_candidates);
+    mkt_store_followups_due(w, s_followups_added);
 }
 
 void mkt_send_scan(crm_work_t *w)
@@ -1219,7 +1692,7 @@ static void s_seg_next(crm_work_t *w)
         return;
     }
     Crm__V1__Segment *g = st->segments[st->next++];
-    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, s_seg_refreshed);
+    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, NULL, s_seg_refreshed);
 }
 
 static void s_seg_listed(crm_work_t *w, PGresult *res)
@@ -1244,7 +1717,7 @@ static void s_seg_listed(crm_work_t *w, PGresult *res)
 
 void mkt_segment_scan(crm_work_t *w)
 {
-    mkt_store_segment_list(w, s_seg_listed);
+    mkt_store_segment_list_timed(w, s_seg_listed);
 }
 
 /* ---- sending: the delivery pump's works -------------------------------------------------- */
@@ -1286,14 +1759,26 @@ void mkt_delivery_claim(crm_work_t *w)
     mkt_store_delivery_pending(w, MKT_DELIVERY_BATCH, s_claimed);
 }
 
+/* Each bounce is published as a response, as if recorded by a command. */
 static void s_outcome_done(crm_work_t *w, PGresult *res)
 {
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__CampaignResponseRecorded r = CRM__V1__CAMPAIGN_RESPONSE_RECORDED__INIT;
+        r.campaign_id = PQgetvalue(res, i, 1);
+        r.customer_id = PQgetvalue(res, i, 2);
+        r.response = CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_BOUNCED;
+        r.channel = (char *)"email";
+        r.note = PQgetvalue(res, i, 3);
+        if (mkt_emit_response_recorded(w, &r) < 0)
+            return;
+    }
     crm_work_ok(w, NULL);
 }
 
 void mkt_delivery_outcome(crm_work_t *w)
 {
-    mkt_store_delivery_outcome(w, s_ctx(w)->outcomes, s_outcome_done);
+    mkt_t *ctx = s_ctx(w);
+    mkt_store_delivery_outcome(w, ctx->outcomes, ctx->max_attempts, ctx->retry_ms, s_outcome_done);
 }
 
 /* ---- tables -----------------------------------------------------------------------------------
@@ -1314,6 +1799,10 @@ const crm_command_def_t mkt_commands[] = {
     S_CMD("marketing.campaign.resume", campaign_action_request, s_campaign_resume, 0),
     S_CMD("marketing.campaign.cancel", campaign_action_request, s_campaign_cancel, 0),
     S_CMD("marketing.campaign.complete", campaign_action_request, s_campaign_complete, 0),
+    S_CMD("marketing.campaign.launch", campaign_action_request, s_campaign_launch, 0),
+    S_CMD("marketing.campaign.offer", add_offer_request, s_campaign_offer, 0),
+    S_CMD("marketing.campaign.budget", set_budget_request, s_campaign_budget, 0),
+    S_CMD("marketing.campaign.exclude", exclude_segment_request, s_campaign_exclude, 0),
     S_CMD("marketing.campaign.results", campaign_results_request, s_campaign_results, 1),
     S_CMD("marketing.campaign.compare", compare_campaigns_request, s_campaign_compare, 1),
     S_CMD("marketing.expense.record", record_expense_request, s_expense_record, 0),
@@ -1326,14 +1815,18 @@ const crm_command_def_t mkt_commands[] = {
     S_CMD("marketing.segment.create", create_segment_request, s_segment_create, 0),
     S_CMD("marketing.segment.list", list_segments_request, s_segment_list, 1),
     S_CMD("marketing.segment.preview", preview_segment_request, s_segment_preview, 1),
+    S_CMD("marketing.segment.members", segment_members_request, s_segment_members, 1),
     {NULL, NULL, NULL, 0},
 };
 
 static const char *const s_people_prefixes[] = {"crm.sales.person.", "crm.support.person.", NULL};
 static const char *const s_order_prefixes[] = {"crm.sales.order.placed.", NULL};
+static const char *const s_support_prefixes[] = {"crm.support.ticket.", "crm.support.feedback.",
+                                                 NULL};
 
 const crm_consumer_def_t mkt_consumers[] = {
     {"marketing.people", s_people_prefixes, s_people_apply},
     {"marketing.orders", s_order_prefixes, s_orders_apply},
+    {"marketing.support", s_support_prefixes, s_support_apply},
     {NULL, NULL, NULL},
 };

@@ -25,6 +25,16 @@ static const crm_conf_def_t s_config[] = {
      "SMTP relay for email, smtp://host:port (empty: emails stay pending)", 1, 0, 0},
     {"MARKETING_MAIL_FROM", CRM_CONF_STR, "marketing@crm.invalid",
      "sender address of campaign emails", 0, 0, 0},
+    {"MARKETING_FREQUENCY_CAP", CRM_CONF_INT, "0",
+     "most marketing messages per customer in MARKETING_FREQUENCY_DAYS, across campaigns"
+     " (0: no cap)",
+     0, 0, 1000},
+    {"MARKETING_FREQUENCY_DAYS", CRM_CONF_INT, "7", "the frequency cap's window (days)", 0, 1, 365},
+    {"MARKETING_SMTP_MAX_ATTEMPTS", CRM_CONF_INT, "5",
+     "attempts of an email whose failures are transient before it is given up", 0, 1, 100},
+    {"MARKETING_SMTP_RETRY_MS", CRM_CONF_INT, "60000",
+     "wait before the second attempt of an email; doubled each time, at most 64 times (ms)", 0, 10,
+     86400000},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -89,10 +99,9 @@ static void s_smtp_job(uv_work_t *job)
     mkt_t *ctx = job->data;
     for (size_t i = 0; i < ctx->n_batch; i++) {
         mkt_delivery_t *d = &ctx->batch[i];
-        d->status = mkt_smtp_send(ctx->smtp_url, ctx->mail_from, d->address, d->subject, d->body,
-                                  d->error, sizeof d->error) == 0
-                        ? 1
-                        : 2;
+        int rc = mkt_smtp_send(ctx->smtp_url, ctx->mail_from, d->address, d->subject, d->body,
+                               d->error, sizeof d->error);
+        d->status = rc == 0 ? MKT_DELIVERED : rc == MKT_SMTP_PERMANENT ? MKT_BOUNCED : MKT_RETRY;
     }
 }
 
@@ -102,9 +111,9 @@ static void s_smtp_after(uv_work_t *job, int status)
     json_t *a = json_array();
     for (size_t i = 0; a && i < ctx->n_batch; i++) {
         mkt_delivery_t *d = &ctx->batch[i];
-        if (d->status == 2)
-            crm_warn("marketing.delivery", "email %s to %s failed: %s", d->id, d->address,
-                     d->error);
+        if (d->status != MKT_DELIVERED)
+            crm_warn("marketing.delivery", "email %s to %s %s: %s", d->id, d->address,
+                     d->status == MKT_BOUNCED ? "bounced" : "failed, to be tried again", d->error);
         json_array_append_new(
             a, json_pack("{s:s, s:i, s:s}", "id", d->id, "status", d->status, "error", d->error));
     }
@@ -154,6 +163,10 @@ static int s_on_start(crm_service_t *svc)
     ctx->svc = svc;
     ctx->smtp_url = crm_config_str(cfg, "MARKETING_SMTP_URL");
     ctx->mail_from = crm_config_str(cfg, "MARKETING_MAIL_FROM");
+    ctx->freq_cap = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_CAP");
+    ctx->freq_days = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_DAYS");
+    ctx->max_attempts = (int)crm_config_int(cfg, "MARKETING_SMTP_MAX_ATTEMPTS");
+    ctx->retry_ms = crm_config_int(cfg, "MARKETING_SMTP_RETRY_MS");
     if (*ctx->smtp_url && strncmp(ctx->smtp_url, "smtp://", 7) &&
         strncmp(ctx->smtp_url, "smtps://", 8)) {
         crm_error("config.invalid", "MARKETING_SMTP_URL: not an smtp:// or smtps:// URL");

@@ -13,6 +13,7 @@
 
 #include <crm/service.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 /* Most recipients decided by one scan (one transaction); a full scan is
@@ -21,9 +22,15 @@
 /* Most emails per SMTP job (each bounded by MKT_SMTP_TIMEOUT_S). */
 #define MKT_DELIVERY_BATCH 5
 
+/* Outcomes of one email (mkt_delivery_t.status, and "status" in the
+ * outcomes JSON). */
+#define MKT_DELIVERED 1 /* the relay accepted it */
+#define MKT_BOUNCED 2   /* refused for good (5xx): failed, and a BOUNCED response */
+#define MKT_RETRY 4     /* a transient failure: tried again later, up to a limit */
+
 typedef struct {
     char *id, *address, *subject, *body; /* owned (malloc) */
-    int status;                          /* 1 delivered, 2 failed */
+    int status;                          /* MKT_DELIVERED, MKT_BOUNCED or MKT_RETRY */
     char error[256];
 } mkt_delivery_t;
 
@@ -31,6 +38,10 @@ typedef struct {
     crm_service_t *svc;
     const char *smtp_url;  /* MARKETING_SMTP_URL; "" = no relay */
     const char *mail_from; /* MARKETING_MAIL_FROM */
+    int freq_cap;          /* MARKETING_FREQUENCY_CAP; 0 = none */
+    int freq_days;         /* MARKETING_FREQUENCY_DAYS */
+    int max_attempts;      /* MARKETING_SMTP_MAX_ATTEMPTS */
+    int64_t retry_ms;      /* MARKETING_SMTP_RETRY_MS */
     uv_timer_t timer;
     int timer_live;
     int stopping;
@@ -55,8 +66,10 @@ extern const crm_consumer_def_t mkt_consumers[];
  * mkt_delivery_claim: reads up to MKT_DELIVERY_BATCH pending emails into
  * batch (read-only). mkt_delivery_outcome: records `outcomes`. */
 void mkt_send_scan(crm_work_t *w);
-/* Re-evaluates every segment (at most 500) and announces who joined or
- * left (segment.membership_changed). */
+/* Re-evaluates the segments whose rules depend on time passing (last
+ * order within N days; at most 500) and announces who joined or left
+ * (segment.membership_changed). Every other change of membership is made
+ * by the transaction of the event or command that caused it. */
 void mkt_segment_scan(crm_work_t *w);
 void mkt_delivery_claim(crm_work_t *w);
 void mkt_delivery_outcome(crm_work_t *w);

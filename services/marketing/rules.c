@@ -191,6 +191,80 @@ const char *mkt_channel_name(int channel)
 
 /* ---- requests ------------------------------------------------------------ */
 
+/* One offer; `prefix` names it ("campaign.offers[2]", "offer"). */
+static int s_offer_check(const Crm__V1__Offer *o, const char *prefix, mkt_err_t *e)
+{
+    char field[160];
+    const char *t;
+    if (!o)
+        return mkt_err_set(e, S_INVALID, prefix, "offer is required",
+                           "send a product code, an offer text, or both", NULL);
+    snprintf(field, sizeof field, "%s.product_code", prefix);
+    if (mkt_check_text(o->product_code, MKT_NAME_MAX, field, e) < 0)
+        return -1;
+    snprintf(field, sizeof field, "%s.text", prefix);
+    if (mkt_check_text(o->text, MKT_TEXT_MAX, field, e) < 0)
+        return -1;
+    if (!mkt_trim(o->product_code, &t) && !mkt_trim(o->text, &t))
+        return mkt_err_set(e, S_INVALID, prefix, "offer is empty",
+                           "send a product code, an offer text, or both", NULL);
+    snprintf(field, sizeof field, "%s.discount_percent", prefix);
+    if (o->discount_percent < 0 || o->discount_percent > 100)
+        return mkt_err_set(e, S_INVALID, field, "discount is out of range",
+                           "send a percentage from 0 to 100", "got %d", (int)o->discount_percent);
+    return 0;
+}
+
+int mkt_offer_check(const Crm__V1__AddOfferRequest *rq, mkt_err_t *e)
+{
+    if (mkt_check_id(rq->campaign_id, 1, "campaign_id", e) < 0)
+        return -1;
+    return s_offer_check(rq->offer, "offer", e);
+}
+
+int mkt_budget_check(const Crm__V1__SetBudgetRequest *rq, char currency[4], mkt_err_t *e)
+{
+    if (mkt_check_id(rq->id, 1, "id", e) < 0)
+        return -1;
+    if (rq->budget_minor < 0)
+        return mkt_err_set(e, S_INVALID, "budget_minor", "budget is negative",
+                           "send the budget in minor units (cents), 0 or more", "got %" PRId64,
+                           rq->budget_minor);
+    if (mkt_check_currency(rq->currency, currency, "currency", e) < 0)
+        return -1;
+    return mkt_check_enum(&crm__v1__overspend_policy__descriptor, (int)rq->overspend_policy, 1,
+                          "overspend_policy", e);
+}
+
+int mkt_campaign_open_check(int status, const char *what, mkt_err_t *e)
+{
+    if (status != CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_COMPLETED &&
+        status != CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_CANCELLED)
+        return 0;
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s of a campaign that is over cannot change", what);
+    return mkt_err_set(e, S_PRECONDITION, "id", msg, "create a new campaign", "the campaign is %s",
+                       status == CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_COMPLETED ? "completed"
+                                                                                     : "cancelled");
+}
+
+int mkt_launch_check(int status, int n_templates, mkt_err_t *e)
+{
+    if (status != CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_DRAFT &&
+        status != CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_SCHEDULED) {
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value(&crm__v1__campaign_status__descriptor, status);
+        return mkt_err_set(
+            e, S_PRECONDITION, "id", "only a draft or scheduled campaign can be launched",
+            "resume a paused campaign instead", "the campaign is %s", v ? v->name : "?");
+    }
+    if (n_templates <= 0)
+        return mkt_err_set(e, S_PRECONDITION, "id", "campaign has no message",
+                           "save one with marketing.message.set first",
+                           "the campaign has no message template for any of its channels");
+    return 0;
+}
+
 int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
 {
     char field[128];
@@ -248,28 +322,36 @@ int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
                            "attribution window is out of range",
                            "send 1 to 365 days, or 0 for the default of 30", "got %d",
                            (int)c->attribution_window_days);
+    if (c->throttle_per_minute < 0 || c->throttle_per_minute > MKT_THROTTLE_MAX)
+        return mkt_err_set(e, S_INVALID, "campaign.throttle_per_minute", "throttle is out of range",
+                           "send 1 to 100000 messages per minute, or 0 for no limit", "got %d",
+                           (int)c->throttle_per_minute);
+    if (mkt_check_id(c->follows_campaign_id, 0, "campaign.follows_campaign_id", e) < 0)
+        return -1;
+    if (c->follow_delay_seconds < 0 || c->follow_delay_seconds > MKT_FOLLOW_DELAY_MAX)
+        return mkt_err_set(e, S_INVALID, "campaign.follow_delay_seconds", "delay is out of range",
+                           "send 0 to 31536000 seconds (a year)", "got %" PRId64,
+                           c->follow_delay_seconds);
+    if (!(c->follows_campaign_id && *c->follows_campaign_id) &&
+        (c->follow_delay_seconds || c->only_non_responders))
+        return mkt_err_set(e, S_INVALID, "campaign.follows_campaign_id",
+                           "campaign.follows_campaign_id is required",
+                           "a delay or only_non_responders applies to a follow-up: name the"
+                           " campaign it follows",
+                           NULL);
+    if (c->n_exclude_segment_ids)
+        return mkt_err_set(e, S_INVALID, "campaign.exclude_segment_ids",
+                           "exclusions are not set on create",
+                           "create the campaign, then exclude segments with"
+                           " marketing.campaign.exclude",
+                           "got %zu segment ids", c->n_exclude_segment_ids);
     if (c->n_offers > MKT_LIST_MAX)
         return mkt_err_set(e, S_INVALID, "campaign.offers", "too many offers", "send at most 50",
                            "got %zu", c->n_offers);
     for (size_t i = 0; i < c->n_offers; i++) {
-        const Crm__V1__Offer *o = c->offers[i];
-        const char *t;
-        snprintf(field, sizeof field, "campaign.offers[%zu].product_code", i);
-        if (mkt_check_text(o->product_code, MKT_NAME_MAX, field, e) < 0)
+        snprintf(field, sizeof field, "campaign.offers[%zu]", i);
+        if (s_offer_check(c->offers[i], field, e) < 0)
             return -1;
-        snprintf(field, sizeof field, "campaign.offers[%zu].text", i);
-        if (mkt_check_text(o->text, MKT_TEXT_MAX, field, e) < 0)
-            return -1;
-        if (!mkt_trim(o->product_code, &t) && !mkt_trim(o->text, &t)) {
-            snprintf(field, sizeof field, "campaign.offers[%zu]", i);
-            return mkt_err_set(e, S_INVALID, field, "offer is empty",
-                               "send a product code, an offer text, or both", NULL);
-        }
-        snprintf(field, sizeof field, "campaign.offers[%zu].discount_percent", i);
-        if (o->discount_percent < 0 || o->discount_percent > 100)
-            return mkt_err_set(e, S_INVALID, field, "discount is out of range",
-                               "send a percentage from 0 to 100", "got %d",
-                               (int)o->discount_percent);
     }
     return 0;
 }
@@ -574,12 +656,35 @@ int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const 
             if (mkt_check_id(r->value, 1, field, e) < 0)
                 return -1;
             break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_TICKET:
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT:
+            if (mkt_trim(r->value, &t) || r->amount)
+                return mkt_err_set(e, S_INVALID, field, "rule takes no operand",
+                                   "send the kind alone (negate for \"has none\")", "got %s",
+                                   s_quote(r->value, q, sizeof q));
+            break;
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION: {
+            size_t len = mkt_trim(r->value, &t);
+            if (len && !(len == 4 && !strncmp(t, "last", 4)) &&
+                !(len == 3 && !strncmp(t, "any", 3)))
+                return mkt_err_set(e, S_INVALID, field, "rating scope is unknown",
+                                   "send \"last\" (the default) or \"any\" in value", "got %s",
+                                   s_quote(r->value, q, sizeof q));
+            snprintf(field, sizeof field, "%s[%zu].amount", prefix, i);
+            if (r->amount < 1 || r->amount > 5)
+                return mkt_err_set(e, S_INVALID, field, "rating is out of range",
+                                   "send a rating from 1 to 5 in amount", "got %" PRId64,
+                                   r->amount);
+            break;
+        }
+        case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INTEREST_TAG:
+            if (mkt_check_required(r->value, MKT_NAME_MAX, field, e) < 0)
+                return -1;
+            break;
         default:
             snprintf(field, sizeof field, "%s[%zu].kind", prefix, i);
-            return mkt_err_set(e, S_INVALID, field, "rule kind is not supported yet",
-                               "support signals (complaints, ratings, interest tags) are not"
-                               " kept by marketing yet; use another kind",
-                               "got %d", (int)r->kind);
+            return mkt_err_set(e, S_INVALID, field, "rule kind is unknown",
+                               "send a SegmentRuleKind of marketing.proto", "got %d", (int)r->kind);
         }
     }
     return 0;

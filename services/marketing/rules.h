@@ -37,6 +37,8 @@ typedef struct {
 #define MKT_WINDOW_MAX 365
 #define MKT_COMPARE_MAX 20
 #define MKT_TARGET_MAX 1000
+#define MKT_THROTTLE_MAX 100000       /* messages per minute */
+#define MKT_FOLLOW_DELAY_MAX 31536000 /* seconds: a year */
 
 int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
                 const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -69,8 +71,28 @@ const char *mkt_channel_name(int channel);
  * distinct, at least one; dates valid and start <= end; budget >= 0;
  * currency required when there is a budget; offers with a product code or
  * a text, discount 0-100; attribution window 0 (default) to 365 days;
- * status draft or unspecified. */
+ * status draft or unspecified; throttle 0-100000; a follow-up: a campaign
+ * id, a delay of at most a year (delay and only_non_responders only with
+ * a campaign to follow); no exclusions. */
 int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e);
+
+/* marketing.campaign.offer: a campaign id and an offer (prefix "offer.")
+ * with a product code or a text, discount 0-100. */
+int mkt_offer_check(const Crm__V1__AddOfferRequest *rq, mkt_err_t *e);
+
+/* marketing.campaign.budget: a campaign id, a budget >= 0, a known
+ * overspend policy (or none), a currency (upper-cased into `currency`;
+ * "" when not given). Whether the currency may change is the caller's to
+ * decide (it depends on the stored campaign). */
+int mkt_budget_check(const Crm__V1__SetBudgetRequest *rq, char currency[4], mkt_err_t *e);
+
+/* The offers and the budget of a completed or cancelled campaign no longer
+ * change: FAILED_PRECONDITION on "id" naming `what` ("budget"). */
+int mkt_campaign_open_check(int status, const char *what, mkt_err_t *e);
+
+/* Launching: a draft or scheduled campaign with at least one message
+ * template; otherwise FAILED_PRECONDITION on "id". */
+int mkt_launch_check(int status, int n_templates, mkt_err_t *e);
 
 /* An expense (prefix "expense."): campaign id, amount > 0, date valid,
  * category and note short texts. */
@@ -138,7 +160,7 @@ void mkt_results_derive(Crm__V1__CampaignResults *r);
 
 /* Segment rules (fields "<prefix>[i].kind|value|amount"): 1 to 16 rules,
  * each with the operands its kind needs (marketing.proto, SegmentRule).
- * The support kinds are refused as not supported yet. */
+ * Every kind of marketing.proto is accepted. */
 int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const char *prefix,
                             mkt_err_t *e);
 

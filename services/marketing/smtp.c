@@ -86,10 +86,20 @@ int mkt_smtp_send(const char *url, const char *from, const char *to, const char 
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)MKT_SMTP_TIMEOUT_S);
     CURLcode rc = curl_easy_perform(curl);
-    if (rc != CURLE_OK)
-        snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+    long code = 0;
+    if (rc != CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+        if (code)
+            snprintf(err, errlen, "%s (the relay replied %ld)", curl_easy_strerror(rc), code);
+        else
+            snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+    }
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(curl);
     free(msg);
-    return rc == CURLE_OK ? 0 : -1;
+    if (rc == CURLE_OK)
+        return 0;
+    /* RFC 5321: 5yz replies are permanent; 4yz replies and failures
+     * without a reply (no connection, a timeout) may pass. */
+    return code >= 500 && code < 600 ? MKT_SMTP_PERMANENT : MKT_SMTP_TRANSIENT;
 }

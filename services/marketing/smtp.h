@@ -9,9 +9,14 @@
 /* Longest a transaction may take, connection included. */
 #define MKT_SMTP_TIMEOUT_S 10
 
+/* Failures of mkt_smtp_send. */
+#define MKT_SMTP_TRANSIENT (-1) /* a 4xx reply, or none: try again later */
+#define MKT_SMTP_PERMANENT (-2) /* a 5xx reply: the address bounced */
+
 /* Sends a plain-text UTF-8 message from `from` to `to` through the relay
  * at `url` ("smtp://host:port"). CR and LF in the subject become spaces
- * (no header injection). Returns 0, or -1 with the reason in err. */
+ * (no header injection). Returns 0, or MKT_SMTP_TRANSIENT or
+ * MKT_SMTP_PERMANENT with the reason in err. */
 int mkt_smtp_send(const char *url, const char *from, const char *to, const char *subject,
                   const char *body, char *err, size_t errlen);
 

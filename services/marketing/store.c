@@ -30,7 +30,12 @@
     " 'overspend_policy', c.overspend_policy,"                                                     \
     " 'attribution_window_days', c.attribution_window_days,"                                       \
     " 'start_at_us', mkt_us(c.start_at), 'created_at_us', mkt_us(c.created_at),"                   \
-    " 'updated_at_us', mkt_us(c.updated_at))"
+    " 'updated_at_us', mkt_us(c.updated_at), 'throttle_per_minute', c.throttle_per_minute,"        \
+    " 'follows_campaign_id', COALESCE(c.follows_campaign_id::text, ''),"                           \
+    " 'follow_delay_seconds', c.follow_delay_s, 'only_non_responders', c.follow_non_responders,"   \
+    " 'exclude_segment_ids', (SELECT"                                                              \
+    " COALESCE(jsonb_agg(x.segment_id ORDER BY x.segment_id), '[]') FROM campaign_exclusion x"     \
+    " WHERE x.campaign_id = c.id))"
 
 #define S_SPENT                                                                                    \
     "(SELECT COALESCE(sum(x.amount_minor), 0) FROM expense x WHERE x.campaign_id = c.id)"
@@ -107,18 +112,24 @@ int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_wor
                                            : CRM__V1__OVERSPEND_POLICY__OVERSPEND_POLICY_REFUSE);
     crm_params_i64(&p,
                    c->attribution_window_days ? c->attribution_window_days : MKT_WINDOW_DEFAULT);
+    crm_params_i64(&p, c->throttle_per_minute);
+    crm_params_opt(&p, c->follows_campaign_id);
+    crm_params_i64(&p, c->follow_delay_seconds);
+    crm_params_bool(&p, c->only_non_responders);
     return crm_params_run(
         &p,
         "WITH c AS (INSERT INTO campaign (id, name, objective, channels, start_date,"
         " end_date, status, owner, offers, budget_minor, currency, overspend_policy,"
-        " attribution_window_days)"
+        " attribution_window_days, throttle_per_minute, follows_campaign_id, follow_delay_s,"
+        " follow_non_responders)"
         " SELECT $1::uuid, btrim($2), btrim($3),"
         "  ARRAY(SELECT jsonb_array_elements_text($4::jsonb)::int), $5::date, $6::date,"
         "  1, btrim($7), (SELECT COALESCE(jsonb_agg(jsonb_build_object("
         "   'product_code', btrim(o->>'product_code'), 'discount_percent',"
         "   (o->>'discount_percent')::int, 'text', btrim(o->>'text'))), '[]')"
         "   FROM jsonb_array_elements($8::jsonb) AS o),"
-        "  $9::bigint, upper(btrim($10)), $11::int, $12::int"
+        "  $9::bigint, upper(btrim($10)), $11::int, $12::int, $13::int, $14::uuid,"
+        "  $15::bigint, $16::boolean"
         " RETURNING *)"
         " SELECT " S_REPLY_J " FROM c",
         1, cb);
@@ -173,6 +184,66 @@ int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_wor
     return crm_params_run(&p,
                           "WITH c AS (UPDATE campaign SET status = $2::int, updated_at = now()"
                           " WHERE id = $1::uuid RETURNING *)"
+                          " SELECT " S_REPLY_J " FROM c",
+                          1, cb);
+}
+
+int mkt_store_campaign_offer_add(crm_work_t *w, const char *id, const Crm__V1__Offer *o,
+                                 crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, o->product_code);
+    crm_params_i64(&p, o->discount_percent);
+    crm_params_str(&p, o->text);
+    return crm_params_run(
+        &p,
+        "WITH c AS (UPDATE campaign SET offers = offers || jsonb_build_array(jsonb_build_object("
+        " 'product_code', btrim($2), 'discount_percent', $3::int, 'text', btrim($4))),"
+        " updated_at = now() WHERE id = $1::uuid RETURNING *)"
+        " SELECT " S_REPLY_J " FROM c",
+        1, cb);
+}
+
+int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
+                              const char *currency, int policy, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_i64(&p, budget_minor);
+    crm_params_str(&p, currency);
+    crm_params_i64(&p, policy);
+    return crm_params_run(
+        &p,
+        "WITH c AS (UPDATE campaign SET budget_minor = $2::bigint,"
+        " currency = COALESCE(NULLIF($3, ''), currency),"
+        " overspend_policy = CASE WHEN $4::int = 0 THEN overspend_policy ELSE $4::int END,"
+        " updated_at = now() WHERE id = $1::uuid RETURNING *)"
+        " SELECT " S_REPLY_J " FROM c",
+        1, cb);
+}
+
+int mkt_store_campaign_exclude(crm_work_t *w, const char *campaign_id, const char *segment_id,
+                               crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, campaign_id);
+    crm_params_str(&p, segment_id);
+    return crm_params_run(&p,
+                          "WITH x AS (INSERT INTO campaign_exclusion (campaign_id, segment_id)"
+                          " VALUES ($1::uuid, $2::uuid) ON CONFLICT DO NOTHING RETURNING 1)"
+                          " UPDATE campaign SET updated_at = now() WHERE id = $1::uuid"
+                          " AND EXISTS (SELECT 1 FROM x)",
+                          1, cb);
+}
+
+int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(&p,
+                          "WITH c AS (UPDATE campaign SET status = 3, start_at = now(),"
+                          " updated_at = now() WHERE id = $1::uuid RETURNING *)"
                           " SELECT " S_REPLY_J " FROM c",
                           1, cb);
 }
@@ -489,10 +560,28 @@ int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
                           1, cb);
 }
 
-int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
+int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(
+        &p,
+        "INSERT INTO campaign_recipient (campaign_id, customer_id)"
+        " SELECT c.id, s.customer_id FROM campaign c"
+        " JOIN send s ON s.campaign_id = c.follows_campaign_id AND s.status = 1"
+        " WHERE c.status = 3 AND c.follows_campaign_id IS NOT NULL"
+        "  AND s.decided_at + c.follow_delay_s * interval '1 second' <= now()"
+        "  AND NOT (c.follow_non_responders AND EXISTS (SELECT 1 FROM response r"
+        "   WHERE r.campaign_id = c.follows_campaign_id AND r.customer_id = s.customer_id"
+        "   AND r.response <> 7))"
+        " ON CONFLICT DO NOTHING",
+        1, cb);
+}
+
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, limit);
+    crm_params_i64(&p, cap_days);
     return crm_params_run(
         &p,
         "SELECT c.id::text, r.customer_id::text, c.channels::text,"
@@ -505,11 +594,29 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb)
         " " S_OFFER_TEXT ","
         " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
         "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text"
-        " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
-        " LEFT JOIN send s ON s.campaign_id = r.campaign_id AND s.customer_id = r.customer_id"
+        ", (SELECT x.segment_id::text FROM campaign_exclusion x JOIN segment_member m"
+        "   ON m.segment_id = x.segment_id AND m.customer_id = r.customer_id"
+        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1),"
+        " f.n, mkt_us(f.oldest + $2::int * interval '1 day')"
+        /* Recipients needing a decision, numbered per campaign for the
+         * throttle. */
+        " FROM (SELECT r0.campaign_id, r0.customer_id, row_number() OVER (PARTITION BY"
+        "   r0.campaign_id ORDER BY r0.customer_id) AS rn"
+        "  FROM campaign_recipient r0 JOIN campaign c0 ON c0.id = r0.campaign_id"
+        "  LEFT JOIN send s ON s.campaign_id = r0.campaign_id"
+        "   AND s.customer_id = r0.customer_id"
+        "  WHERE c0.status = 3 AND (s.customer_id IS NULL OR (s.status = 3"
+        "   AND s.due_at <= now()))) r"
+        " JOIN campaign c ON c.id = r.campaign_id"
         " LEFT JOIN preference p ON p.customer_id = r.customer_id"
         " LEFT JOIN person pe ON pe.id = r.customer_id"
-        " WHERE c.status = 3 AND (s.customer_id IS NULL OR (s.status = 3 AND s.due_at <= now()))"
+        /* The frequency cap's count: messages to the customer, any campaign. */
+        " CROSS JOIN LATERAL (SELECT count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
+        "  WHERE v.customer_id = r.customer_id"
+        "   AND v.created_at > now() - $2::int * interval '1 day') f"
+        " WHERE c.throttle_per_minute = 0 OR r.rn <= c.throttle_per_minute"
+        "  - (SELECT count(*) FROM delivery v WHERE v.campaign_id = c.id"
+        "   AND v.created_at > now() - interval '1 minute')"
         " ORDER BY c.id, r.customer_id LIMIT $1::int",
         0, cb);
 }
@@ -543,19 +650,40 @@ int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
     crm_params_i64(&p, limit);
     return crm_params_run(&p,
                           "SELECT id::text, address, subject, body FROM delivery WHERE status = 0"
+                          " AND (next_attempt_at IS NULL OR next_attempt_at <= now())"
                           " ORDER BY created_at, id LIMIT $1::int",
                           0, cb);
 }
 
-int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_work_cb cb)
+int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
+                               int64_t retry_ms, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, outcomes_json);
+    crm_params_i64(&p, max_attempts);
+    crm_params_i64(&p, retry_ms);
+    /* Status 4 (transient) stays pending until the backoff has passed,
+     * unless the attempts are used up (then failed, not bounced). A bounce
+     * (2) is recorded as a BOUNCED response (7) of the recipient. */
     return crm_params_run(
         &p,
-        "UPDATE delivery d SET status = x.status, error = x.error, updated_at = now()"
-        " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int, error text)"
-        " WHERE d.id = x.id AND d.status = 0",
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int,"
+        "  error text)),"
+        " u AS (UPDATE delivery d SET"
+        "  status = CASE WHEN x.status <> 4 THEN x.status"
+        "   WHEN d.attempts + 1 >= $2::int THEN 2 ELSE 0 END,"
+        "  attempts = d.attempts + 1,"
+        "  next_attempt_at = CASE WHEN x.status = 4 THEN now() + $3::bigint"
+        "   * power(2, least(d.attempts, 6)) * interval '1 millisecond' END,"
+        "  error = CASE WHEN x.status = 4 AND d.attempts + 1 >= $2::int"
+        "   THEN 'gave up after ' || (d.attempts + 1) || ' attempts: ' || x.error"
+        "   ELSE x.error END, updated_at = now()"
+        "  FROM x WHERE d.id = x.id AND d.status = 0"
+        "  RETURNING d.campaign_id, d.customer_id, x.status AS outcome, x.error),"
+        " b AS (INSERT INTO response (id, campaign_id, customer_id, response, channel, note)"
+        "  SELECT gen_random_uuid(), campaign_id, customer_id, 7, 'email', left(error, 200)"
+        "  FROM u WHERE outcome = 2 RETURNING id, campaign_id, customer_id, note)"
+        " SELECT id::text, campaign_id::text, customer_id::text, note FROM b",
         1, cb);
 }
 
@@ -603,6 +731,25 @@ static const char *s_rule_sql(int kind, const char **operands)
                " AND r.campaign_id = $%1$d::uuid AND r.response = 8)"
                " OR EXISTS (SELECT 1 FROM conversion v WHERE v.customer_id = pe.id"
                " AND v.campaign_id = $%1$d::uuid))";
+    /* Support signals (the ticket table, consumer marketing.support). The
+     * kinds without operands still reference theirs, typed, as every
+     * pushed parameter must be. */
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_TICKET:
+        return "EXISTS (SELECT 1 FROM ticket k WHERE k.customer_id = pe.id"
+               " AND k.status NOT IN (5, 6) AND $%1$d::text IS NOT NULL)";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT:
+        return "EXISTS (SELECT 1 FROM ticket k WHERE k.customer_id = pe.id"
+               " AND k.status NOT IN (5, 6) AND k.type = 5 AND $%1$d::text IS NOT NULL)";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION:
+        *operands = "va";
+        return "CASE WHEN btrim($%1$d::text) = 'any' THEN EXISTS (SELECT 1 FROM ticket k"
+               " WHERE k.customer_id = pe.id AND k.rating <= $%2$d::int)"
+               " ELSE COALESCE((SELECT k.rating FROM ticket k WHERE k.customer_id = pe.id"
+               " AND k.rating IS NOT NULL ORDER BY k.rated_at DESC, k.id LIMIT 1)"
+               " <= $%2$d::int, false) END";
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INTEREST_TAG:
+        return "EXISTS (SELECT 1 FROM ticket k, unnest(k.tags) AS t WHERE k.customer_id = pe.id"
+               " AND lower(t) = lower(btrim($%1$d::text)))";
     }
     return NULL;
 }
@@ -669,6 +816,17 @@ int mkt_store_segment_list(crm_work_t *w, crm_work_cb cb)
         cb);
 }
 
+int mkt_store_segment_list_timed(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LAST_ORDER_WITHIN_DAYS);
+    return crm_params_run(&p,
+                          "SELECT " S_SEGMENT_J " FROM segment g"
+                          " WHERE g.rules @> jsonb_build_array(jsonb_build_object('kind', $1::int))"
+                          " ORDER BY g.created_at DESC, g.id LIMIT 500",
+                          0, cb);
+}
+
 int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules, size_t n,
                               int limit, crm_work_cb cb)
 {
@@ -683,6 +841,17 @@ int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules,
     if (!sql)
         p.oom = 1;
     return crm_params_run(&p, sql, 0, cb);
+}
+
+int mkt_store_segment_stored(crm_work_t *w, const char *id, int limit, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_i64(&p, limit);
+    return crm_params_run(&p,
+                          "SELECT count(*) OVER (), customer_id::text FROM segment_member"
+                          " WHERE segment_id = $1::uuid ORDER BY customer_id LIMIT $2::int",
+                          0, cb);
 }
 
 int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
@@ -707,18 +876,21 @@ int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
 }
 
 int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
-                              size_t n, crm_work_cb cb)
+                              size_t n, const char *customer_id, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
+    crm_params_opt(&p, customer_id);
     char *cond = s_conditions(&p, rules, n);
     char *sql = cond ? crm_work_printf(
                            w,
-                           "WITH cur AS (SELECT pe.id FROM person pe WHERE %s),"
+                           "WITH cur AS (SELECT pe.id FROM person pe WHERE %s"
+                           "  AND ($2::uuid IS NULL OR pe.id = $2::uuid)),"
                            " joined AS (INSERT INTO segment_member (segment_id, customer_id)"
                            "  SELECT $1::uuid, id FROM cur ON CONFLICT DO NOTHING"
                            "  RETURNING customer_id),"
                            " left_ AS (DELETE FROM segment_member m WHERE m.segment_id = $1::uuid"
+                           "  AND ($2::uuid IS NULL OR m.customer_id = $2::uuid)"
                            "  AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.id = m.customer_id)"
                            "  RETURNING customer_id)"
                            " SELECT true, customer_id::text FROM joined"
@@ -779,5 +951,59 @@ int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t or
         " currency, ordered_at) VALUES ($1::uuid, $2::uuid,"
         " ARRAY(SELECT DISTINCT jsonb_array_elements_text($3::jsonb)), $4::bigint,"
         " upper($5), mkt_ts($6::bigint)) ON CONFLICT (order_id) DO NOTHING",
+        1, cb);
+}
+
+/* ---- support signals ------------------------------------------------------------------ */
+
+int mkt_store_ticket_put(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         int status, char *const *tags, size_t n_tags, int rating,
+                         int64_t rated_at_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, customer_id);
+    crm_params_i64(&p, type);
+    crm_params_i64(&p, status);
+    if (tags)
+        crm_params_json(&p, s_strings(tags, n_tags));
+    else
+        crm_params_opt(&p, NULL);
+    crm_params_opt_i64(&p, rating);
+    crm_params_opt_i64(&p, rated_at_us);
+    /* NULL tags (an event that does not carry them) keep the stored ones;
+     * a rating without an instant is rated now. */
+    return crm_params_run(
+        &p,
+        "INSERT INTO ticket AS t (id, customer_id, type, status, tags, rating, rated_at)"
+        " VALUES ($1::uuid, $2::uuid, $3::int, $4::int,"
+        "  COALESCE(ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), '{}'), $6::int,"
+        "  CASE WHEN $6::int IS NOT NULL THEN COALESCE(mkt_ts($7::bigint), now()) END)"
+        " ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
+        "  type = CASE WHEN EXCLUDED.type <> 0 THEN EXCLUDED.type ELSE t.type END,"
+        "  status = EXCLUDED.status,"
+        "  tags = CASE WHEN $5::jsonb IS NULL THEN t.tags ELSE EXCLUDED.tags END,"
+        "  rating = COALESCE(EXCLUDED.rating, t.rating),"
+        "  rated_at = COALESCE(EXCLUDED.rated_at, t.rated_at), updated_at = now()",
+        1, cb);
+}
+
+int mkt_store_ticket_tag(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         char *const *tags, size_t n_tags, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, customer_id);
+    crm_params_i64(&p, type);
+    crm_params_json(&p, s_strings(tags, n_tags));
+    return crm_params_run(
+        &p,
+        "INSERT INTO ticket AS t (id, customer_id, type, tags)"
+        " VALUES ($1::uuid, $2::uuid, $3::int,"
+        "  ARRAY(SELECT DISTINCT jsonb_array_elements_text($4::jsonb)))"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "  tags = ARRAY(SELECT DISTINCT u FROM unnest(t.tags || EXCLUDED.tags) u ORDER BY u),"
+        "  type = CASE WHEN EXCLUDED.type <> 0 THEN EXCLUDED.type ELSE t.type END,"
+        "  updated_at = now()",
         1, cb);
 }

@@ -40,6 +40,24 @@ int mkt_store_campaign_schedule(crm_work_t *w, const char *id, int64_t start_at_
 /* Sets the status of campaign `id`. 0: CampaignReply (JSON). */
 int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_work_cb cb);
 
+/* Appends offer o to the campaign's offers. 0: CampaignReply (JSON). */
+int mkt_store_campaign_offer_add(crm_work_t *w, const char *id, const Crm__V1__Offer *o,
+                                 crm_work_cb cb);
+
+/* Sets the budget; `currency` "" keeps the current one, `policy` 0 keeps
+ * the current overspend policy. 0: CampaignReply (JSON). */
+int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
+                              const char *currency, int policy, crm_work_cb cb);
+
+/* Adds segment `segment_id` (which exists) to the campaign's exclusions,
+ * once. No result columns. */
+int mkt_store_campaign_exclude(crm_work_t *w, const char *campaign_id, const char *segment_id,
+                               crm_work_cb cb);
+
+/* Sets the campaign running from now (the send scan picks it up).
+ * 0: CampaignReply (JSON). */
+int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb);
+
 /* Adds recipients (distinct UUIDs, validated). 0: how many were new;
  * 1: recipients after. */
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
@@ -114,16 +132,25 @@ int mkt_store_segment_list(crm_work_t *w, crm_work_cb cb);
 int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules, size_t n,
                               int limit, crm_work_cb cb);
 
+/* The stored members of segment `id`, at most `limit`. 0: how many in all;
+ * 1: customer id. No row when it has none. */
+int mkt_store_segment_stored(crm_work_t *w, const char *id, int limit, crm_work_cb cb);
+
 /* Adds the people matching `rules` to the campaign's recipients.
  * 0: how many were new; 1: recipients after. */
 int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
                              Crm__V1__SegmentRule *const *rules, size_t n, crm_work_cb cb);
 
-/* Brings the stored members of segment `id` up to its `rules` now.
+/* Brings the stored members of segment `id` up to its `rules` now: of
+ * every person, or only of `customer_id` when it is not NULL.
  * 0: true for a customer who joined, false for one who left; 1: the
  * customer id. One row per change. */
 int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
-                              size_t n, crm_work_cb cb);
+                              size_t n, const char *customer_id, crm_work_cb cb);
+
+/* As mkt_store_segment_list, only segments with a rule that depends on
+ * time passing (LAST_ORDER_WITHIN_DAYS). */
+int mkt_store_segment_list_timed(crm_work_t *w, crm_work_cb cb);
 
 /* A person from another service's event, by id, with the attributes
  * segments read (kind, country, industry, tags). No result columns. */
@@ -133,6 +160,20 @@ int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *p, const char
 /* Keeps order o (placed at ordered_at_us) as purchase history, once. */
 int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t ordered_at_us,
                               crm_work_cb cb);
+
+/* ---- support signals ------------------------------------------------------ */
+
+/* Keeps the state of support's ticket `id` as an event describes it: its
+ * customer, type (0 keeps the stored one), TicketStatus, tags (NULL keeps
+ * the stored ones) and rating (0: keeps the stored one; rated_at_us 0:
+ * now). No result columns. */
+int mkt_store_ticket_put(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         int status, char *const *tags, size_t n_tags, int rating,
+                         int64_t rated_at_us, crm_work_cb cb);
+
+/* Adds feedback tags to ticket `id` (creating it, NEW, when unknown). */
+int mkt_store_ticket_tag(crm_work_t *w, const char *id, const char *customer_id, int type,
+                         char *const *tags, size_t n_tags, crm_work_cb cb);
 
 /* ---- sending ------------------------------------------------------------- */
 
@@ -150,13 +191,23 @@ int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel
  * 0: the id of each, one row each. */
 int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);
 
+/* Adds to each running follow-up campaign the recipients its earlier
+ * campaign SENT to whose delay has passed (non-responders only, when it
+ * says so). No result columns. */
+int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
+
 /* At most `limit` recipients of running campaigns that need a decision
- * (none yet, or a deferral that fell due). 0: campaign id; 1: customer id;
+ * (none yet, or a deferral that fell due), and per campaign with a
+ * throttle at most its throttle_per_minute less the deliveries it created
+ * in the last minute. 0: campaign id; 1: customer id;
  * 2: campaign channels "{1,2}"; 3: ContactPreferences (JSON) or NULL;
  * 4: the customer's UTC offset now, in minutes; 5: name; 6: email;
  * 7: campaign name; 8: campaign owner; 9: offer text; 10: templates as
- * JSON {"<channel>": {"subject", "body"}} or NULL. */
-int mkt_store_send_candidates(crm_work_t *w, int limit, crm_work_cb cb);
+ * JSON {"<channel>": {"subject", "body"}} or NULL; 11: the id of an
+ * excluded segment the customer is a member of, or NULL; 12: messages
+ * created for the customer (any campaign) in the last `cap_days` days;
+ * 13: when the oldest of those leaves that window (us), or NULL. */
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb);
 
 /* Records decisions, a JSON array of {campaign_id, customer_id, status,
  * channel, reason, due_us, address, subject, body}; each SENT one becomes
@@ -168,8 +219,13 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
  * 2: subject; 3: body. */
 int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb);
 
-/* Outcomes, a JSON array of {id, status (1 delivered, 2 failed), error},
- * applied to deliveries still pending. */
-int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_work_cb cb);
+/* Outcomes, a JSON array of {id, status, error} (status: 1 delivered,
+ * 2 bounced, 4 transient failure), applied to deliveries still pending: a
+ * transient failure is tried again after retry_ms * 2^(attempts - 1)
+ * (at most 64 times retry_ms), and fails after max_attempts. Each bounce
+ * is recorded as a BOUNCED response. 0: response id; 1: campaign id;
+ * 2: customer id; 3: note (the error), one row per bounce. */
+int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
+                               int64_t retry_ms, crm_work_cb cb);
 
 #endif

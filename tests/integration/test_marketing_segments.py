@@ -1,10 +1,10 @@
 """Marketing: segments over the people marketing knows, their attributes
 (from sales' person events), purchase history (from sales' order events)
 and responses to earlier campaigns. Preview and targeting evaluate the
-rules at that moment; a periodic scan keeps the stored membership and
-announces every change (segment.membership_changed): a matching order
-adds a member, a response to the campaign removes one from "did not
-respond"."""
+rules at that moment; the stored membership follows the events and
+commands that change it, each change announced (segment.membership_changed):
+a matching order adds a member, a response to the campaign removes one from
+"did not respond"."""
 import time
 import unittest
 import uuid
@@ -162,9 +162,9 @@ class SegmentTest(unittest.TestCase):
         s.fails("marketing.segment.create", C(R(kind=K.SEGMENT_RULE_KIND_COUNTRY, value="x")),
                 INVALID, "segment.rules[0].value")
         st = s.fails("marketing.segment.create",
-                     C(R(kind=K.SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT)), INVALID,
-                     "segment.rules[0].kind")
-        self.assertEqual(st.message, "rule kind is not supported yet")
+                     C(R(kind=K.SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT, value="x")), INVALID,
+                     "segment.rules[0].value")
+        self.assertEqual(st.message, "rule takes no operand")
         s.fails("marketing.segment.create", C(R(kind=99)), INVALID, "segment.rules[0].kind")
         s.fails("marketing.segment.create", C(R(kind=K.SEGMENT_RULE_KIND_TAG, value="t"),
                                               name=""), INVALID, "segment.name")

@@ -6,7 +6,9 @@
  * a deadline, printing failures in the postgres style and the two output
  * formats. Each verb group lives in its own file (status.c, tail.c,
  * deadletter.c, stream.c; the sales verbs in person.c, org.c, lead.c,
- * pipeline.c, deal.c, order.c, activity.c and demo.c on sales.c); adding a
+ * pipeline.c, deal.c, order.c, activity.c and demo.c on sales.c; the
+ * marketing verbs in campaign.c, segment.c and preference.c on the same
+ * engine); adding a
  * verb is adding a row to s_verbs. */
 #include "crmctl.h"
 
@@ -165,6 +167,100 @@ static const crmctl_verb_t s_verbs[] = {
      "[--owner O] [--person ID] [--deal ID] [--status scheduled|done] [--due WHEN] [--overdue]"
      " [--limit N] [--page-token T] [--all]",
      "list activities", SALES_HELP_LIST, crmctl_activity_list_opts, 0},
+    /* Marketing (marketing.h): campaign.c, segment.c, preference.c. */
+    {"campaign create", crmctl_campaign_create,
+     "--name N --channel CH... --currency CODE [--budget AMOUNT] [--overspend refuse|flag]"
+     " [--objective T] [--owner O] [--start-date D] [--end-date D] [--attribution-days N]"
+     " [--throttle N] [--follows ID [--delay D] [--non-responders]]",
+     "create a campaign (a draft)",
+     "With --follows it is a later step of another campaign (a reminder): each recipient\n"
+     "that campaign sent to becomes one of this campaign --delay after, only if it did not\n"
+     "respond with --non-responders. Launch or schedule it as any campaign.\n" SALES_HELP_WRITE,
+     crmctl_campaign_create_opts, 0},
+    {"campaign show", crmctl_campaign_show, "ID", "show a campaign, its offers and its budget",
+     NULL, crmctl_campaign_show_opts, 1},
+    {"campaign list", crmctl_campaign_list, "[--status S]", "list campaigns (newest first)", NULL,
+     crmctl_campaign_list_opts, 0},
+    {"campaign offer", crmctl_campaign_offer, "ID [--product CODE] [--discount P] [--text T]",
+     "add a product offer to a campaign", SALES_HELP_WRITE, crmctl_campaign_offer_opts, 1},
+    {"campaign budget", crmctl_campaign_budget,
+     "ID --amount AMOUNT [--currency CODE] [--overspend refuse|flag]", "set a campaign's budget",
+     "A budget below what is spent already is accepted; the campaign then shows as\n"
+     "overspent.\n" SALES_HELP_WRITE,
+     crmctl_campaign_budget_opts, 1},
+    {"campaign expense", crmctl_campaign_expense,
+     "ID --amount AMOUNT [--category C] [--date D] [--note T]",
+     "record an expense in a campaign's ledger",
+     "An expense past the budget is refused (exit 1) or recorded and flagged, as the\n"
+     "campaign's overspend policy says.\n" SALES_HELP_WRITE,
+     crmctl_campaign_expense_opts, 1},
+    {"campaign target", crmctl_campaign_target, "ID [--customer ID]... [--segment ID]",
+     "add recipients: customers, or the members of a segment", SALES_HELP_WRITE,
+     crmctl_campaign_target_opts, 1},
+    {"campaign exclude", crmctl_campaign_exclude, "ID --segment ID",
+     "never contact the members of a segment in this campaign",
+     "Checked at send time: a recipient who is then a member of the segment is suppressed\n"
+     "with reason \"excluded_segment <segment id>\".\n" SALES_HELP_WRITE,
+     crmctl_campaign_exclude_opts, 1},
+    {"campaign message", crmctl_campaign_message, "ID --channel CH [--subject T] --body T",
+     "save a campaign's message for one channel",
+     "Personalisation fields are {{name}}, {{email}}, {{offer}}, {{owner}} and {{campaign}};\n"
+     "any other field is refused.\n" SALES_HELP_WRITE,
+     crmctl_campaign_message_opts, 1},
+    {"campaign preview", crmctl_campaign_preview, "ID --channel CH --customer ID",
+     "show a campaign's message as a customer would receive it", NULL, crmctl_campaign_preview_opts,
+     1},
+    {"campaign schedule", crmctl_campaign_schedule, "ID --at TIME",
+     "schedule a draft campaign to start at TIME",
+     "It then runs by itself at that time, also when the service restarted in between.\n"
+     "The campaign needs a message.\n" SALES_HELP_WRITE,
+     crmctl_campaign_schedule_opts, 1},
+    {"campaign launch", crmctl_campaign_launch, "ID", "start a draft or scheduled campaign now",
+     "The campaign needs a message. Recipients are then decided under the contact policy\n"
+     "(opt-outs, preferred channel, contact window) by the service's send scan.",
+     crmctl_campaign_launch_opts, 1},
+    {"campaign pause", crmctl_campaign_pause, "ID", "pause a scheduled or running campaign",
+     SALES_HELP_WRITE, crmctl_campaign_pause_opts, 1},
+    {"campaign resume", crmctl_campaign_resume, "ID", "resume a paused campaign", SALES_HELP_WRITE,
+     crmctl_campaign_resume_opts, 1},
+    {"campaign cancel", crmctl_campaign_cancel, "ID", "cancel a campaign that is not over",
+     SALES_HELP_WRITE, crmctl_campaign_cancel_opts, 1},
+    {"campaign results", crmctl_campaign_results, "ID",
+     "show a campaign's results: sends, responses, revenue, cost, ROI",
+     "ROI = (revenue - cost) / cost; \"-\" where a figure has nothing to divide by. -o json\n"
+     "prints the reply as in marketing.proto (ratios in basis points).",
+     crmctl_campaign_results_opts, 1},
+    {"campaign compare", crmctl_campaign_compare, "ID ID...",
+     "show several campaigns' results side by side", NULL, crmctl_campaign_compare_opts, -1},
+    {"segment create", crmctl_segment_create, "--name N --rule RULE...",
+     "create a segment of customers by rules",
+     "A rule is KIND=VALUE, or !KIND=VALUE for \"not\": country=FR, industry=retail, tag=vip,\n"
+     "person-kind=customer, bought-product=SKU-1, total-spent-at-least=1000.00 EUR,\n"
+     "last-order-within-days=30, responded-to-campaign=ID, converted-in-campaign=ID,\n"
+     "open-ticket, open-support-complaint, low-satisfaction=2 (or 2:any), interest-tag=T.\n"
+     "A customer is a member when every rule holds; membership follows events.",
+     crmctl_segment_create_opts, 0},
+    {"segment preview", crmctl_segment_preview, "ID | --rule RULE... [--limit N]",
+     "count and list who a segment (or rules) matches now", NULL, crmctl_segment_preview_opts, 1},
+    {"segment members", crmctl_segment_members, "ID [--limit N]",
+     "list a segment's members as the service keeps them", NULL, crmctl_segment_members_opts, 1},
+    {"segment list", crmctl_segment_list, "", "list segments", NULL, crmctl_segment_list_opts, 0},
+    {"preference set", crmctl_preference_set,
+     "CUSTOMER [--preferred CH] [--window HH:MM-HH:MM] [--time-zone Z | --utc-offset +HH:MM]"
+     " [--opt-out CH]... [--consent SOURCE]",
+     "replace a customer's contact preferences and consent",
+     "What is not given goes back to its default (no opt-out, any time, no consent).\n"
+     "Changes are published, so that sales and support respect them too.\n" SALES_HELP_WRITE,
+     crmctl_preference_set_opts, 1},
+    {"preference show", crmctl_preference_show, "CUSTOMER", "show a customer's contact preferences",
+     NULL, crmctl_preference_show_opts, 1},
+    {"response record", crmctl_response_record,
+     "--campaign ID --type TYPE (--customer ID | --email E) [--channel CH] [--revenue AMOUNT"
+     " --currency CODE] [--note T]",
+     "record a customer's response to a campaign",
+     "unsubscribed opts the customer out at once (of --channel, else of every channel of\n"
+     "the campaign).\n" SALES_HELP_WRITE,
+     crmctl_response_record_opts, 0},
     {"demo load", crmctl_demo_load, "[--service NAME]",
      "load a small demo data set into sales (idempotent)",
      "About 20 people of several kinds in 6 organisations, a Renewals pipeline beside the\n"

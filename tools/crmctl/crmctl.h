@@ -241,6 +241,35 @@ extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
     extern const crmctl_opt_t crmctl_##name##_opts[];
 CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
 
+/* The marketing verbs (marketing.h): campaign.c, segment.c and
+ * preference.c, on the sales verbs' engine. */
+#define CRMCTL_MARKETING_VERBS(X)                                                                  \
+    X(campaign_create)                                                                             \
+    X(campaign_show)                                                                               \
+    X(campaign_list)                                                                               \
+    X(campaign_offer)                                                                              \
+    X(campaign_budget)                                                                             \
+    X(campaign_expense)                                                                            \
+    X(campaign_target)                                                                             \
+    X(campaign_exclude)                                                                            \
+    X(campaign_message)                                                                            \
+    X(campaign_preview)                                                                            \
+    X(campaign_schedule)                                                                           \
+    X(campaign_launch)                                                                             \
+    X(campaign_pause)                                                                              \
+    X(campaign_resume)                                                                             \
+    X(campaign_cancel)                                                                             \
+    X(campaign_results)                                                                            \
+    X(campaign_compare)                                                                            \
+    X(segment_create)                                                                              \
+    X(segment_preview)                                                                             \
+    X(segment_members)                                                                             \
+    X(segment_list)                                                                                \
+    X(preference_set)                                                                              \
+    X(preference_show)                                                                             \
+    X(response_record)
+CRMCTL_MARKETING_VERBS(CRMCTL_DECLARE_VERB)
+
 /* demo.c: a demo data set through the sales verbs. */
 CRMCTL_DECLARE_VERB(demo_load)
 

@@ -301,6 +301,12 @@ static json_t *s_item_elem(const s_conv_ctx_t *c, char *item)
     return out;
 }
 
+/* One word of a repeated enum ("email"). */
+static json_t *s_enum_elem(const s_conv_ctx_t *c, char *item)
+{
+    return s_enum_value(c, item);
+}
+
 /* A comma-separated value as an array of elements made by elem (or of
  * strings when elem is NULL). */
 static json_t *s_list_value(const s_conv_ctx_t *c, const char *text,
@@ -365,6 +371,9 @@ static json_t *s_convert(const s_conv_ctx_t *c, const char *text)
         return s_list_value(c, text, s_stage_elem);
     case SALES_ITEMS:
         return s_list_value(c, text, s_item_elem);
+    case SALES_ENUMS:
+        return s_list_value(c, text, s_enum_elem);
+    case SALES_CUSTOM:
     case SALES_NONE:
         break;
     }
@@ -376,9 +385,12 @@ static ProtobufCMessage *s_message(const sales_verb_t *verb, const json_t *reque
 {
     char err[256];
     ProtobufCMessage *m = crm_pbjson_to_message(verb->request, request, err, sizeof err);
-    if (!m)
-        crmctl_error(NULL, "Field names and values are those of sales.proto.",
-                     "invalid %s request: %s", verb->command, err);
+    if (!m) {
+        char hint[96];
+        snprintf(hint, sizeof hint, "Field names and values are those of %s.",
+                 verb->proto ? verb->proto : "sales.proto");
+        crmctl_error(NULL, hint, "invalid %s request: %s", verb->command, err);
+    }
     return m;
 }
 
@@ -458,14 +470,35 @@ static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const sal
         crmctl_usage_error(ctl, "missing argument: the %s", verb->positional[n_pos]);
         goto fail;
     }
-    for (size_t i = 0; i < n_pos && verb->positional && verb->positional[i]; i++)
-        if (sales_set(req, verb->positional[i], json_string(crmctl_positional(args, i))) < 0) {
+    for (size_t i = 0, k = 0; i < n_pos && verb->positional && verb->positional[k]; i++) {
+        const char *path = verb->positional[k];
+        const ProtobufCFieldDescriptor *pf = s_field_at(verb->request, path);
+        json_t *v = json_string(crmctl_positional(args, i));
+        if (pf && pf->label == PROTOBUF_C_LABEL_REPEATED) {
+            /* A repeated field takes this argument and all that follow. */
+            json_t *arr = s_get(req, path);
+            if (!json_is_array(arr) && sales_set(req, path, arr = json_array()) < 0)
+                arr = NULL;
+            if (!arr || json_array_append_new(arr, v) < 0) {
+                crmctl_usage_error(ctl, "invalid argument \"%s\"", crmctl_positional(args, i));
+                goto fail;
+            }
+            continue;
+        }
+        k++;
+        if (sales_set(req, path, v) < 0) {
             crmctl_usage_error(ctl, "invalid argument \"%s\"", crmctl_positional(args, i));
             goto fail;
         }
+    }
     s_conv_ctx_t c = {ctl, verb, NULL, crm_now_us()};
     for (const sales_field_t *f = verb->fields; f->opt; f++) {
         const char *v = crmctl_arg(args, f->opt);
+        if (v && f->conv == SALES_CUSTOM) {
+            if (!verb->convert || verb->convert(ctl, f, v, req) != CRMCTL_EXIT_OK)
+                goto fail;
+            continue;
+        }
         if (!v || !f->path)
             continue;
         c.field = f;
@@ -750,7 +783,8 @@ int sales_run(crmctl_t *ctl, const crmctl_args_t *args, const sales_verb_t *verb
         json_decref(req);
         return rc;
     }
-    crmctl_service_t *svc = crmctl_service_require(ctl, SALES_SERVICE);
+    crmctl_service_t *svc =
+        crmctl_service_require(ctl, verb->service ? verb->service : SALES_SERVICE);
     if (!svc) {
         json_decref(req);
         return CRMCTL_EXIT_USAGE;

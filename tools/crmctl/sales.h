@@ -44,6 +44,8 @@ typedef enum {
     SALES_FIELDS,    /* key=value,... -> [{key, value}] */
     SALES_STAGES,    /* Name:probability,... -> [{name, probability}] */
     SALES_ITEMS,     /* CODE:name:qty:price,... -> [OrderItem] */
+    SALES_ENUMS,     /* "email,sms" -> ["CHANNEL_EMAIL", "CHANNEL_SMS"] (a repeated enum) */
+    SALES_CUSTOM,    /* converted by the verb's own `convert` */
 } sales_conv_t;
 
 /* Field flags. */
@@ -130,6 +132,10 @@ typedef int (*sales_print_fn)(const sales_verb_t *verb, const json_t *reply);
 /* Extra checks of a built request before it is sent; returns 0 or prints a
  * usage error and returns CRMCTL_EXIT_USAGE. */
 typedef int (*sales_check_fn)(const crmctl_t *ctl, json_t *request);
+/* Converts the text of a SALES_CUSTOM option (`field` says which) into the
+ * request; returns 0 or prints a usage error and returns CRMCTL_EXIT_USAGE. */
+typedef int (*sales_convert_fn)(const crmctl_t *ctl, const sales_field_t *field, const char *text,
+                                json_t *request);
 
 struct sales_verb {
     const char *command; /* "sales.person.register" */
@@ -149,6 +155,12 @@ struct sales_verb {
     const sales_col_t *sub_view;   /* its columns */
     sales_print_fn print;          /* replaces the generic readable output */
     sales_check_fn check;
+    sales_convert_fn convert; /* SALES_CUSTOM options */
+    /* The service called (default SALES_SERVICE) and the .proto file its
+     * requests are described in, for error hints (default "sales.proto").
+     * A positional path naming a repeated field takes every remaining
+     * argument. */
+    const char *service, *proto;
 };
 
 /* The members of a verb that acts on one record by its id (`crmctl lead

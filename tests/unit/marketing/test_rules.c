@@ -202,6 +202,36 @@ static void test_campaign_check(void **state)
     s_assert_err(&e, INVALID, "campaign.offers[1]");
     o2.text = (char *)"free shipping";
     assert_int_equal(mkt_campaign_check(&c, &e), 0);
+    c.throttle_per_minute = -1;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.throttle_per_minute");
+    c.throttle_per_minute = 100001;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    c.throttle_per_minute = 60;
+    assert_int_equal(mkt_campaign_check(&c, &e), 0);
+    /* A follow-up step: a campaign id; a delay or non-responders only with one. */
+    c.follow_delay_seconds = 3600;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.follows_campaign_id");
+    c.follows_campaign_id = (char *)"0b6f7d2e-5d1a-4c43-9a71-0c1f0a7e6b21";
+    c.only_non_responders = 1;
+    assert_int_equal(mkt_campaign_check(&c, &e), 0);
+    c.follow_delay_seconds = 31536001;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.follow_delay_seconds");
+    c.follow_delay_seconds = 0;
+    c.follows_campaign_id = (char *)"step-1";
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.follows_campaign_id");
+    c.follows_campaign_id = (char *)"";
+    c.only_non_responders = 0;
+    /* Exclusions are set by marketing.campaign.exclude, not on create. */
+    char *seg[] = {(char *)"0b6f7d2e-5d1a-4c43-9a71-0c1f0a7e6b21"};
+    c.exclude_segment_ids = seg;
+    c.n_exclude_segment_ids = 1;
+    assert_int_equal(mkt_campaign_check(&c, &e), -1);
+    s_assert_err(&e, INVALID, "campaign.exclude_segment_ids");
+    c.n_exclude_segment_ids = 0;
     assert_int_equal(mkt_campaign_check(NULL, &e), -1);
     s_assert_err(&e, INVALID, "campaign");
 }
@@ -488,10 +518,33 @@ static void test_segment_rules(void **state)
     r[2].value = (char *)"spring";
     assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
     s_assert_err(&e, INVALID, "rules[2].value");
+    /* Support signals: complaints and open tickets take no operand; a
+     * rating 1-5 with the scope "last" (or empty) or "any"; a tag. */
     r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_SUPPORT_COMPLAINT;
     assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
-    s_assert_err(&e, INVALID, "rules[2].kind");
-    assert_string_equal(e.message, "rule kind is not supported yet");
+    s_assert_err(&e, INVALID, "rules[2].value");
+    assert_string_equal(e.message, "rule takes no operand");
+    r[2].value = (char *)"";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_OPEN_TICKET;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
+    s_assert_err(&e, INVALID, "rules[2].amount");
+    r[2].amount = 5;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].value = (char *)" any ";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
+    r[2].value = (char *)"all";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
+    s_assert_err(&e, INVALID, "rules[2].value");
+    r[2].amount = 0;
+    r[2].value = (char *)"";
+    r[2].kind = CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INTEREST_TAG;
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
+    s_assert_err(&e, INVALID, "rules[2].value");
+    r[2].value = (char *)"lamps";
+    assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), 0);
     r[2].kind = 77;
     assert_int_equal(mkt_segment_rules_check(v, 3, "rules", &e), -1);
     s_assert_err(&e, INVALID, "rules[2].kind");
@@ -512,6 +565,67 @@ static void test_segment_rules(void **state)
     s_assert_err(&e, INVALID, "segment.name");
 }
 
+/* Offers, budgets and launching: marketing.campaign.offer|budget|launch. */
+static void test_offer_budget_launch(void **state)
+{
+    (void)state;
+    mkt_err_t e;
+    char cur[4];
+    const char *id = "0b6f7d2e-5d1a-4c43-9a71-0c1f0a7e6b21";
+    Crm__V1__Offer o = CRM__V1__OFFER__INIT;
+    Crm__V1__AddOfferRequest ao = CRM__V1__ADD_OFFER_REQUEST__INIT;
+    ao.campaign_id = (char *)id;
+    assert_int_equal(mkt_offer_check(&ao, &e), -1);
+    s_assert_err(&e, INVALID, "offer");
+    ao.offer = &o;
+    assert_int_equal(mkt_offer_check(&ao, &e), -1);
+    s_assert_err(&e, INVALID, "offer");
+    o.product_code = (char *)" SKU-1 ";
+    o.discount_percent = 101;
+    assert_int_equal(mkt_offer_check(&ao, &e), -1);
+    s_assert_err(&e, INVALID, "offer.discount_percent");
+    o.discount_percent = 100;
+    assert_int_equal(mkt_offer_check(&ao, &e), 0);
+    ao.campaign_id = (char *)"nope";
+    assert_int_equal(mkt_offer_check(&ao, &e), -1);
+    s_assert_err(&e, INVALID, "campaign_id");
+
+    Crm__V1__SetBudgetRequest b = CRM__V1__SET_BUDGET_REQUEST__INIT;
+    b.id = (char *)id;
+    b.budget_minor = -1;
+    assert_int_equal(mkt_budget_check(&b, cur, &e), -1);
+    s_assert_err(&e, INVALID, "budget_minor");
+    b.budget_minor = 0; /* a zero budget is a budget */
+    b.currency = (char *)"eur";
+    assert_int_equal(mkt_budget_check(&b, cur, &e), 0);
+    assert_string_equal(cur, "EUR");
+    b.currency = (char *)"EURO";
+    assert_int_equal(mkt_budget_check(&b, cur, &e), -1);
+    s_assert_err(&e, INVALID, "currency");
+    b.currency = (char *)"";
+    b.overspend_policy = 7;
+    assert_int_equal(mkt_budget_check(&b, cur, &e), -1);
+    s_assert_err(&e, INVALID, "overspend_policy");
+
+    assert_int_equal(
+        mkt_campaign_open_check(CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_PAUSED, "budget", &e), 0);
+    assert_int_equal(
+        mkt_campaign_open_check(CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_CANCELLED, "budget", &e),
+        -1);
+    s_assert_err(&e, PRECONDITION, "id");
+    assert_string_equal(e.message, "budget of a campaign that is over cannot change");
+
+    assert_int_equal(mkt_launch_check(CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_DRAFT, 1, &e), 0);
+    assert_int_equal(mkt_launch_check(CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_SCHEDULED, 2, &e),
+                     0);
+    assert_int_equal(mkt_launch_check(CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_DRAFT, 0, &e), -1);
+    s_assert_err(&e, PRECONDITION, "id");
+    assert_string_equal(e.message, "campaign has no message");
+    assert_int_equal(mkt_launch_check(CRM__V1__CAMPAIGN_STATUS__CAMPAIGN_STATUS_RUNNING, 1, &e),
+                     -1);
+    s_assert_err(&e, PRECONDITION, "id");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_campaign_next),
         cmocka_unit_test(test_segment_rules),
+        cmocka_unit_test(test_offer_budget_launch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
