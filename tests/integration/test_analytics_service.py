@@ -16,6 +16,7 @@ opened, a campaign response, a send decision) happen now, which is 7 to 14
 days before AT."""
 import json
 import os
+import subprocess
 import time
 import unittest
 import uuid
@@ -637,6 +638,50 @@ class AnalyticsTest(unittest.TestCase):
         self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_MALFORMED)
         self.assertEqual(a.q("SELECT count(*) FROM crm_outbox")[0][0], before)
         self.assertTrue(a.proc.alive())
+
+    def crmctl(self, *args, rc=0):
+        env = dict(os.environ, CRM_SERVICES="analytics=%s" % self.a.sys.endpoints["analytics"])
+        p = subprocess.run([os.path.join(BIN, "crmctl")] + list(args), env=env,
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
+                         (" ".join(args), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def test_8b_crmctl(self):
+        a = self.a
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(AT // US))
+        # -o json prints the service's document as it is.
+        for verb, command in (("kpis", "kpis"), ("health", "health"), ("potential", "potential"),
+                              ("data-quality", "data_quality")):
+            out = json.loads(self.crmctl("report", verb, "--at", at, "-o", "json").stdout)
+            self.assertEqual(out, a.report("analytics.report." + command, at_us=AT), verb)
+        week = time.strftime("%G-W%V", time.gmtime(REPORT_WEEK_START // US))
+        out = json.loads(self.crmctl("report", "weekly-activity", "--week", week, "--rep", "rita",
+                                     "-o", "json").stdout)
+        self.assertEqual([r["rep"] for r in out["reps"]], ["rita"])
+        past = time.strftime("%Y-%m-%d", time.gmtime((AT - 250 * DAY) // US))
+        out = json.loads(self.crmctl("customer", "show", ANN, "--as-of", past, "-o", "json").stdout)
+        self.assertEqual(out["profile"]["name"], "Ann Smith")
+        # Readable output.
+        text = self.crmctl("customer", "show", ANN, "--at", at).stdout
+        self.assertIn("Ann Smith-Jones", text)
+        self.assertIn("Ann renewal", text)
+        self.assertIn("600.00", text)  # lifetime value 60000 minor units
+        text = self.crmctl("report", "weekly-activity", "--week", week).stdout
+        self.assertIn("rita", text)
+        self.assertIn("follow-up", text)
+        text = self.crmctl("report", "campaigns").stdout
+        self.assertIn("Spring", text)
+        self.assertIn("-30.00%", text)
+        self.assertIn("analytics.sales", self.crmctl("analytics", "status").stdout)
+        self.assertIn("rebuild not running", self.crmctl("analytics", "status").stdout)
+        # Bad input: the service's error, exit 1; a bad option, exit 2.
+        p = self.crmctl("report", "weekly-activity", "--week", "2026-W99", rc=1)
+        self.assertIn("invalid ISO week", p.stderr)
+        p = self.crmctl("customer", "show", str(uuid.uuid4()), rc=1)
+        self.assertIn("customer not found", p.stderr)
+        self.crmctl("report", "kpis", "--at", "yesterday-ish", rc=2)
+        self.crmctl("report", "kpis", "--week", week, rc=2)
 
     def test_9_rebuild_then_kill(self):
         a = self.a
