@@ -637,6 +637,21 @@ class AnalyticsTest(unittest.TestCase):
         rep = a.c.call_raw("analytics.report.kpis", b"\xff\xff\xff")
         self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_MALFORMED)
         self.assertEqual(a.q("SELECT count(*) FROM crm_outbox")[0][0], before)
+        # A malformed event (a deal without an id, an unparseable date)
+        # becomes a dead letter and changes nothing; the next one applies.
+        a.emit("sales", SALES % "deal.created", DAN, deal_created=sales_pb2.DealCreated(
+            deal=sales_pb2.Deal(title="no id", person_id=DAN)))
+        a.emit("sales", SALES % "deal.created", DAN, deal_created=sales_pb2.DealCreated(
+            deal=deal(str(uuid.uuid4()), DAN, "bad date", "Qualification", 1, 20, "sam",
+                      AT - DAY, close_date="someday")))
+        EVENTS["sales"] += 2
+        a.wait_applied(("sales",))
+        self.assertEqual(a.q("SELECT count(*) FROM crm_dead_letter WHERE consumer = 'analytics.sales'"
+                             " AND NOT resolved")[0][0], 2)
+        self.assertEqual(a.q("SELECT count(*) FROM deal WHERE title IN ('no id', 'bad date')")[0][0], 0)
+        EVENTS["sales"] -= 2  # dead letters are not in the event log
+        self.assertEqual(a.q("SELECT count(*) FROM customer_event WHERE source = 'sales'")[0][0],
+                         EVENTS["sales"])
         self.assertTrue(a.proc.alive())
 
     def crmctl(self, *args, rc=0):

@@ -26,6 +26,10 @@ CREATE FUNCTION an_enum(v text, prefix text) RETURNS text
     AS $$ SELECT lower(CASE WHEN v IS NULL THEN 'unspecified'
                             WHEN left(v, length(prefix)) = prefix THEN substr(v, length(prefix) + 1)
                             ELSE v END) $$;
+-- Minor units as text with two decimals, for summaries: '12345' -> '123.45'.
+CREATE FUNCTION an_money(minor text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT to_char(COALESCE(minor, '0')::numeric / 100, 'FM999999999999990.00') $$;
 CREATE FUNCTION an_text_array(j jsonb) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT COALESCE(array_agg(x), '{}') FROM jsonb_array_elements_text(COALESCE(j, '[]')) x $$;

@@ -145,7 +145,7 @@ BEGIN
                                                ELSE x ->> 'closed_at_us' END), t_ev);
         summary := CASE member
             WHEN 'deal_created' THEN format('deal "%s" created (%s %s)', x ->> 'title',
-                                            COALESCE(x ->> 'amount_minor', '0'), x ->> 'currency')
+                                            an_money(x ->> 'amount_minor'), x ->> 'currency')
             WHEN 'deal_stage_changed' THEN format('deal "%s" moved from %s to %s', x ->> 'title',
                                                   p ->> 'from_stage', p ->> 'to_stage')
             WHEN 'deal_won' THEN format('deal "%s" won', x ->> 'title')
@@ -154,7 +154,7 @@ BEGIN
         x := p -> 'order';
         cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
         occurred := COALESCE(an_ts(x ->> 'ordered_at_us'), t_ev);
-        summary := format('order placed: %s %s', COALESCE(x ->> 'total_minor', '0'), x ->> 'currency');
+        summary := format('order placed: %s %s', an_money(x ->> 'total_minor'), x ->> 'currency');
     WHEN 'activity_scheduled', 'activity_completed', 'activity_due', 'note_added' THEN
         x := p -> 'activity';
         cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
@@ -178,7 +178,7 @@ BEGIN
     WHEN 'conversion_attributed' THEN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         occurred := COALESCE(an_ts(p ->> 'ordered_at_us'), t_ev);
-        summary := format('order attributed to a campaign: %s %s', COALESCE(p ->> 'revenue_minor', '0'),
+        summary := format('order attributed to a campaign: %s %s', an_money(p ->> 'revenue_minor'),
                           p ->> 'currency');
     WHEN 'preferences_changed' THEN
         x := p -> 'preferences';
@@ -220,7 +220,7 @@ BEGIN
                           FROM jsonb_array_elements_text(p -> 'tags') t), ''));
     WHEN 'expense_recorded' THEN
         occurred := COALESCE(an_ts(p -> 'expense' ->> 'created_at_us'), t_ev);
-        summary := format('campaign expense %s', COALESCE(p -> 'expense' ->> 'amount_minor', '0'));
+        summary := format('campaign expense %s', an_money(p -> 'expense' ->> 'amount_minor'));
     WHEN 'churn_risk_raised', 'health_changed', 'data_quality_issue_found' THEN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         summary := replace(member, '_', ' ');
