@@ -73,10 +73,18 @@ class CollabTest(unittest.TestCase):
                 response=signals_pb2.CampaignResponseRecorded(
                     campaign_id=c.id, customer_id=cid, response=resp, channel="sms",
                     revenue_minor=rev, currency="EUR" if rev else "")), M.ResponseReply)
-        # Ada's order after she was reached: marketing attributes it.
+        # Ada's order after she was reached: marketing attributes it. The
+        # report is live: the order shows in Ada's 360 as soon as analytics
+        # applied it (the "within a second at normal load"; the bound
+        # here leaves room for a loaded test machine).
+        a.wait_applied(("sales", "marketing"))
+        t0 = time.monotonic()
         self.call(self.sc, "sales.order.create", sales_pb2.CreateOrderRequest(order=sales_pb2.Order(
             person_id=ada, currency="EUR", items=[sales_pb2.OrderItem(
                 name="Widget", quantity=3, unit_price_minor=3000)])), sales_pb2.OrderReply)
+        wait_for(lambda: a.report("analytics.customer.show", customer_id=ada)["figures"]["orders"] == 1,
+                 10, "the order in Ada's 360", interval=0.005)
+        self.assertLess(time.monotonic() - t0, 3.0)
         wait_for(lambda: a.q("SELECT count(*) FROM conversion WHERE campaign_id = %s", c.id,
                              db="marketing")[0][0] == 1, 20, "the attribution")
         a.wait_applied(("sales", "marketing"))
