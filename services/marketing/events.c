@@ -91,3 +91,9 @@ int mkt_emit_segment_membership(crm_work_t *w, Crm__V1__SegmentMembershipChanged
                   CRM__V1__EVENT__PAYLOAD_SEGMENT_MEMBERSHIP_CHANGED, segment_membership_changed,
                   m);
 }
+
+int mkt_emit_delivery_recorded(crm_work_t *w, Crm__V1__DeliveryRecorded *d)
+{
+    CRM_WORK_EMIT(w, MKT_EV_DELIVERY_RECORDED, d->customer_id,
+                  CRM__V1__EVENT__PAYLOAD_DELIVERY_RECORDED, delivery_recorded, d);
+}

@@ -1286,8 +1286,20 @@ void mkt_delivery_claim(crm_work_t *w)
     mkt_store_delivery_pending(w, MKT_DELIVERY_BATCH, s_claimed);
 }
 
+/* Publishes each outcome recorded (delivery.recorded), so that subscribers
+ * count deliveries as marketing.campaign.results does. */
 static void s_outcome_done(crm_work_t *w, PGresult *res)
 {
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__DeliveryRecorded d = CRM__V1__DELIVERY_RECORDED__INIT;
+        d.campaign_id = PQgetvalue(res, i, 0);
+        d.customer_id = PQgetvalue(res, i, 1);
+        d.channel = (Crm__V1__Channel)atoi(PQgetvalue(res, i, 2));
+        d.delivered = atoi(PQgetvalue(res, i, 3)) == 1;
+        d.error = PQgetvalue(res, i, 4);
+        if (mkt_emit_delivery_recorded(w, &d) < 0)
+            return; /* the work was failed; nothing is kept */
+    }
     crm_work_ok(w, NULL);
 }
 

@@ -555,7 +555,8 @@ int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, crm_wor
         &p,
         "UPDATE delivery d SET status = x.status, error = x.error, updated_at = now()"
         " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int, error text)"
-        " WHERE d.id = x.id AND d.status = 0",
+        " WHERE d.id = x.id AND d.status = 0"
+        " RETURNING d.campaign_id::text, d.customer_id::text, d.channel, d.status, d.error",
         1, cb);
 }
 

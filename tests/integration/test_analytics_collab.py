@@ -8,19 +8,45 @@ import time
 import unittest
 import uuid
 
-from crmtest import wait_for
+from aiosmtpd.controller import Controller
+
+from crmtest import free_port, wait_for
 from test_analytics_service import OK, AnalyticsSystem, CallError, analytics_pb2, rpc_pb2  # noqa: F401
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import marketing_pb2 as M, sales_pb2, signals_pb2, support_pb2  # noqa: E402
 
 
+class Relay:
+    """An SMTP server that accepts every recipient but those whose address
+    starts with "bounce"."""
+
+    def __init__(self):
+        self.accepted = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
 class CollabTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        port = free_port()
+        cls.relay = Relay()
+        cls.smtp = Controller(cls.relay, hostname="127.0.0.1", port=port)
+        cls.smtp.start()
         a = cls.a = AnalyticsSystem(probes=("support",))
         cls.sales = a.add("sales", "crm-sales", ("marketing", "support", "analytics"), {})
         cls.mkt = a.add("marketing", "crm-marketing", ("sales", "support"),
-                        {"MARKETING_SEND_SCAN_MS": "100"})
+                        {"MARKETING_SEND_SCAN_MS": "100",
+                         "MARKETING_SMTP_URL": "smtp://127.0.0.1:%d" % port,
+                         "MARKETING_MAIL_FROM": "news@shop.example"})
         cls.sales.start()
         cls.mkt.start()
         a.start()
@@ -32,6 +58,7 @@ class CollabTest(unittest.TestCase):
         cls.sc.close()
         cls.mc.close()
         cls.a.close()
+        cls.smtp.stop()
 
     def call(self, client, command, msg, reply_type):
         rep = client.call_raw(command, msg.SerializeToString())
@@ -95,16 +122,52 @@ class CollabTest(unittest.TestCase):
         # out of SMS); responses CLICKED, CONVERTED, OPENED; responders Ada
         # and Bob; conversions 1 response + 1 order; revenue 1200 + 9000;
         # cost 4000; ROI (10200 - 4000) / 4000 = 155.00% = 15500 bp.
-        mine = (r["recipients"], r["sent"], r["suppressed"], r["deferred"], r["responders"],
-                r["conversions"], r["revenue_minor"], r["cost_minor"], r["roi_bp"])
-        self.assertEqual(mine, (3, 2, 1, 0, 2, 2, 10200, 4000, 15500))
-        self.assertEqual(mine, (m.recipients, m.sent, m.suppressed, m.deferred, m.responders,
-                                m.conversions, m.revenue_minor, m.cost_minor, m.roi_bp))
+        # SMS messages are recorded for a gateway: both count as delivered.
+        self.assertEqual(self.figures(r), (3, 2, 1, 0, 2, 0, 2, 2, 10200, 4000, 15500))
+        self.assertEqual(self.figures(r), self.figures(m))
         self.assertEqual(r["responses"], {signals_pb2.ResponseType.Name(x.response)
                                           .replace("RESPONSE_TYPE_", "").lower(): x.count
                                           for x in m.responses})
         # Acquisition cost: 4000 over the two customers won (Ada, Bob).
         self.assertEqual((r["customers_won"], r["acquisition_cost_per_customer_minor"]), (2, 2000))
+
+    @staticmethod
+    def figures(r):
+        """The figures both reports have, from analytics' JSON or
+        marketing's CampaignResults."""
+        keys = ("recipients", "sent", "suppressed", "deferred", "delivered", "delivery_failed",
+                "responders", "conversions", "revenue_minor", "cost_minor", "roi_bp")
+        if isinstance(r, dict):
+            return tuple(r[k] for k in keys)
+        return tuple(getattr(r, k) for k in keys)
+
+    def test_email_deliveries_agree_with_marketing(self):
+        a = self.a
+        ada, bob = self.person("Ada"), self.person("Bob")
+        bounce = self.person("Bounce")
+        wait_for(lambda: a.q("SELECT count(*) FROM person WHERE id IN (%s, %s, %s)", ada, bob,
+                             bounce, db="marketing")[0][0] == 3, 20, "marketing to know the people")
+        c = self.call(self.mc, "marketing.campaign.create", M.CreateCampaignRequest(
+            campaign=M.Campaign(name="Mail", channels=[M.CHANNEL_EMAIL], budget_minor=100000,
+                                currency="EUR")), M.CampaignReply).campaign
+        self.call(self.mc, "marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
+            campaign_id=c.id, channel=M.CHANNEL_EMAIL, subject="News", body="Hi {{name}}")),
+            M.MessageReply)
+        self.call(self.mc, "marketing.campaign.target", M.TargetCampaignRequest(
+            campaign_id=c.id, customer_ids=[ada, bob, bounce]), M.TargetCampaignReply)
+        self.call(self.mc, "marketing.campaign.schedule", M.ScheduleCampaignRequest(
+            id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
+        # The relay accepts Ada's and Bob's email and refuses the third.
+        wait_for(lambda: a.q("SELECT count(*) FROM delivery WHERE campaign_id = %s AND status > 0",
+                             c.id, db="marketing")[0][0] == 3, 30, "three delivery outcomes")
+        a.wait_applied(("marketing",))
+        m = self.call(self.mc, "marketing.campaign.results", M.CampaignResultsRequest(id=c.id),
+                      M.CampaignResultsReply).results
+        r = a.report("analytics.report.campaigns", campaign_id=c.id)["campaigns"][0]
+        self.assertEqual(self.figures(r), (3, 3, 0, 0, 2, 1, 0, 0, 0, 0, None))
+        self.assertEqual(self.figures(r)[:-1], self.figures(m)[:-1])
+        self.assertFalse(m.roi_defined)
+        self.assertEqual(len(self.relay.accepted), 2)
 
     def test_churn_risk_becomes_a_sales_task(self):
         a = self.a

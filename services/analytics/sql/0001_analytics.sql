@@ -160,6 +160,14 @@ CREATE TABLE campaign_send (
     decided_at  timestamptz NOT NULL,
     PRIMARY KEY (campaign_id, customer_id)
 );
+-- Email delivery outcomes (delivery.recorded), one per SENT email.
+CREATE TABLE campaign_delivery (
+    campaign_id text        NOT NULL,
+    customer_id text        NOT NULL,
+    delivered   boolean     NOT NULL,
+    at          timestamptz NOT NULL,
+    PRIMARY KEY (campaign_id, customer_id)
+);
 -- Customers a campaign reached (a send decision or a response).
 CREATE TABLE campaign_recipient (
     campaign_id text        NOT NULL,

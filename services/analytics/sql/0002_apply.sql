@@ -175,6 +175,13 @@ BEGIN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         summary := format('campaign message %s (%s)', an_enum(p ->> 'status', 'SEND_STATUS_'),
                           an_enum(p ->> 'channel', 'CHANNEL_'));
+    WHEN 'delivery_recorded' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := format('campaign message %s (%s)%s',
+                          CASE WHEN COALESCE((p ->> 'delivered')::boolean, false) THEN 'delivered'
+                               ELSE 'not delivered' END,
+                          an_enum(p ->> 'channel', 'CHANNEL_'),
+                          COALESCE(': ' || NULLIF(p ->> 'error', ''), ''));
     WHEN 'conversion_attributed' THEN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         occurred := COALESCE(an_ts(p ->> 'ordered_at_us'), t_ev);
@@ -336,6 +343,11 @@ BEGIN
             channel = EXCLUDED.channel, decided_at = EXCLUDED.decided_at;
         INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
         VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
+    WHEN 'delivery_recorded' THEN
+        INSERT INTO campaign_delivery AS dl (campaign_id, customer_id, delivered, at)
+        VALUES (p ->> 'campaign_id', cid, COALESCE((p ->> 'delivered')::boolean, false), occurred)
+        ON CONFLICT (campaign_id, customer_id) DO UPDATE SET delivered = EXCLUDED.delivered,
+            at = EXCLUDED.at;
     WHEN 'campaign_response_recorded' THEN
         INSERT INTO campaign_response (source, seq, campaign_id, customer_id, response, channel,
                                        revenue_minor, currency, at)

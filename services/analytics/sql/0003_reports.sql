@@ -281,6 +281,14 @@ CREATE FUNCTION an_report_campaigns(only_id text) RETURNS jsonb
         'suppressed', (SELECT count(*) FROM campaign_send s WHERE s.campaign_id = c.id
                         AND s.status = 'suppressed'),
         'deferred', (SELECT count(*) FROM campaign_send s WHERE s.campaign_id = c.id AND s.status = 'deferred'),
+        -- Messages on channels other than email are recorded for a gateway
+        -- when sent (marketing's delivery status 3); emails count once the
+        -- relay answered (delivery.recorded).
+        'delivered', (SELECT count(*) FROM campaign_send s WHERE s.campaign_id = c.id AND s.status = 'sent'
+                       AND s.channel <> 'email')
+                     + (SELECT count(*) FROM campaign_delivery d WHERE d.campaign_id = c.id AND d.delivered),
+        'delivery_failed', (SELECT count(*) FROM campaign_delivery d WHERE d.campaign_id = c.id
+                             AND NOT d.delivered),
         'responses', (SELECT COALESCE(jsonb_object_agg(response, n), '{}') FROM (
                           SELECT response, count(*) AS n FROM campaign_response
                            WHERE campaign_id = c.id GROUP BY response) t),
@@ -408,7 +416,7 @@ BEGIN
     SELECT source, max(seq) FROM crm_consumer_position WHERE consumer LIKE 'analytics.%' GROUP BY source
     ON CONFLICT (source) DO UPDATE SET seq = greatest(u.seq, EXCLUDED.seq);
     TRUNCATE customer_event, customer, organization, deal, deal_move, sale_order, activity, ticket,
-             sla_breach, campaign, campaign_send, campaign_recipient, campaign_response,
+             sla_breach, campaign, campaign_send, campaign_delivery, campaign_recipient, campaign_response,
              campaign_expense, conversion, preference, segment_member, health;
     UPDATE crm_consumer_position SET seq = 0, epoch = NULL, updated_at = now()
      WHERE consumer LIKE 'analytics.%';
