@@ -310,12 +310,28 @@ static void s_target_reply(crm_work_t *w)
     crm_work_ok(w, &r.base);
 }
 
+/* Publishes the customers a target statement added (campaign.targeted),
+ * when there are any. Returns 0, or -1 when the work was failed. */
+static int s_targeted(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__CampaignTargeted *t =
+        crm_work_record(w, &crm__v1__campaign_targeted__descriptor, PQgetvalue(res, 0, 2));
+    if (!t) {
+        s_nomem(w);
+        return -1;
+    }
+    if (t->n_customer_ids && mkt_emit_campaign_targeted(w, t) < 0)
+        return -1;
+    return 0;
+}
+
 static void s_target_segment_done(crm_work_t *w, PGresult *res)
 {
     s_target_t *st = crm_work_data(w);
     st->added += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     st->recipients = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    s_target_reply(w);
+    if (s_targeted(w, res) == 0)
+        s_target_reply(w);
 }
 
 static void s_target_segment(crm_work_t *w, PGresult *res)
@@ -337,6 +353,8 @@ static void s_target_ids_done(crm_work_t *w, PGresult *res)
     s_target_t *st = crm_work_data(w);
     st->added = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     st->recipients = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    if (s_targeted(w, res) < 0)
+        return;
     if (*rq->segment_id)
         mkt_store_segment_get(w, rq->segment_id, s_target_segment);
     else

@@ -177,6 +177,12 @@ int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_wor
                           1, cb);
 }
 
+/* The customers a target statement added, as a CampaignTargeted record
+ * (the statement's `ins` returns their ids). */
+#define S_TARGETED_J                                                                               \
+    "(SELECT jsonb_build_object('campaign_id', $1::text, 'customer_ids',"                          \
+    " COALESCE(jsonb_agg(customer_id ORDER BY customer_id), '[]')) FROM ins)::text"
+
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
                      crm_work_cb cb)
 {
@@ -186,10 +192,10 @@ int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, s
     return crm_params_run(&p,
                           "WITH ins AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
                           " SELECT $1::uuid, v::uuid FROM jsonb_array_elements_text($2::jsonb) AS v"
-                          " ON CONFLICT DO NOTHING RETURNING 1)"
+                          " ON CONFLICT DO NOTHING RETURNING customer_id)"
                           " SELECT (SELECT count(*) FROM ins),"
                           " (SELECT count(*) FROM ins) + (SELECT count(*) FROM campaign_recipient"
-                          "  WHERE campaign_id = $1::uuid)",
+                          "  WHERE campaign_id = $1::uuid), " S_TARGETED_J,
                           1, cb);
 }
 
@@ -692,16 +698,16 @@ int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, campaign_id);
     char *cond = s_conditions(&p, rules, n);
-    char *sql = cond
-                    ? crm_work_printf(w,
-                                      "WITH ins AS (INSERT INTO campaign_recipient (campaign_id,"
-                                      " customer_id) SELECT $1::uuid, pe.id FROM person pe WHERE %s"
-                                      " ON CONFLICT DO NOTHING RETURNING 1)"
-                                      " SELECT (SELECT count(*) FROM ins),"
-                                      " (SELECT count(*) FROM ins) + (SELECT count(*)"
-                                      "  FROM campaign_recipient WHERE campaign_id = $1::uuid)",
-                                      cond)
-                    : NULL;
+    char *sql = cond ? crm_work_printf(
+                           w,
+                           "WITH ins AS (INSERT INTO campaign_recipient (campaign_id,"
+                           " customer_id) SELECT $1::uuid, pe.id FROM person pe WHERE %s"
+                           " ON CONFLICT DO NOTHING RETURNING customer_id)"
+                           " SELECT (SELECT count(*) FROM ins),"
+                           " (SELECT count(*) FROM ins) + (SELECT count(*)"
+                           "  FROM campaign_recipient WHERE campaign_id = $1::uuid), " S_TARGETED_J,
+                           cond)
+                     : NULL;
     if (!sql)
         p.oom = 1;
     return crm_params_run(&p, sql, 1, cb);

@@ -89,6 +89,11 @@ class CollabTest(unittest.TestCase):
             campaign_id=c.id, channel=M.CHANNEL_SMS, body="Hi {{name}}")), M.MessageReply)
         self.call(self.mc, "marketing.campaign.target", M.TargetCampaignRequest(
             campaign_id=c.id, customer_ids=[ada, bob, cat]), M.TargetCampaignReply)
+        # Targeted, not decided yet: the recipients agree already
+        # (campaign.targeted).
+        a.wait_applied(("marketing",))
+        self.assertEqual(a.report("analytics.report.campaigns", campaign_id=c.id)
+                         ["campaigns"][0]["recipients"], 3)
         self.call(self.mc, "marketing.campaign.schedule", M.ScheduleCampaignRequest(
             id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
         wait_for(lambda: a.q("SELECT count(*) FROM send WHERE campaign_id = %s", c.id,

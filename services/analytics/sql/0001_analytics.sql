@@ -168,7 +168,7 @@ CREATE TABLE campaign_delivery (
     at          timestamptz NOT NULL,
     PRIMARY KEY (campaign_id, customer_id)
 );
--- Customers a campaign reached (a send decision or a response).
+-- Customers a campaign reached: targeted, a send decision or a response.
 CREATE TABLE campaign_recipient (
     campaign_id text        NOT NULL,
     customer_id text        NOT NULL,

@@ -175,6 +175,9 @@ BEGIN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         summary := format('campaign message %s (%s)', an_enum(p ->> 'status', 'SEND_STATUS_'),
                           an_enum(p ->> 'channel', 'CHANNEL_'));
+    WHEN 'campaign_targeted' THEN
+        summary := format('campaign targeted at %s customer(s)',
+                          jsonb_array_length(COALESCE(p -> 'customer_ids', '[]')));
     WHEN 'delivery_recorded' THEN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         summary := format('campaign message %s (%s)%s',
@@ -343,6 +346,11 @@ BEGIN
             channel = EXCLUDED.channel, decided_at = EXCLUDED.decided_at;
         INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
         VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
+    WHEN 'campaign_targeted' THEN
+        INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
+        SELECT p ->> 'campaign_id', t, occurred
+          FROM jsonb_array_elements_text(COALESCE(p -> 'customer_ids', '[]')) t
+        ON CONFLICT DO NOTHING;
     WHEN 'delivery_recorded' THEN
         INSERT INTO campaign_delivery AS dl (campaign_id, customer_id, delivered, at)
         VALUES (p ->> 'campaign_id', cid, COALESCE((p ->> 'delivered')::boolean, false), occurred)
