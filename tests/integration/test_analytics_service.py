@@ -158,6 +158,7 @@ REPORT_WEEK_START = week_start(AT - 7 * DAY)          # the week before AT's
 ANN, BOB, DAN = customer_id("ann@example.com"), customer_id("bob@example.com"), str(uuid.uuid4())
 CARA = customer_id("cara-no-contact@example.com")     # registered with no email or phone
 CAMPAIGN = str(uuid.uuid4())
+SEGMENT = str(uuid.uuid4())
 D1, D2, D3, D4 = (str(uuid.uuid4()) for _ in range(4))
 PIPE = str(uuid.uuid4())
 SALES = "crm.sales.%s.v1"
@@ -302,6 +303,11 @@ def feed(a):
       conversion_attributed=marketing_pb2.ConversionAttributed(
           campaign_id=CAMPAIGN, customer_id=BOB, order_id=bob_order, revenue_minor=5000,
           currency="EUR", ordered_at_us=AT - 200 * DAY))
+    # Bob and Cara joined segment S (Bob responded and was won; Cara not).
+    for cid in (BOB, CARA):
+        e("marketing", MKT % "segment.membership_changed", cid,
+          segment_membership_changed=marketing_pb2.SegmentMembershipChanged(
+              segment_id=SEGMENT, customer_id=cid, member=True))
     e("marketing", MKT % "preferences.changed", ANN,
       preferences_changed=marketing_pb2.PreferencesChanged(
           preferences=marketing_pb2.ContactPreferences(
@@ -340,7 +346,7 @@ def feed(a):
 
 
 # Event counts of the scenario, per source.
-EVENTS = {"sales": 19, "marketing": 15, "support": 7}
+EVENTS = {"sales": 19, "marketing": 17, "support": 7}
 # Customers with events: Ann, Bob, Cara, Dan.
 CUSTOMERS = 4
 
@@ -578,6 +584,21 @@ class AnalyticsTest(unittest.TestCase):
                           10000))
         self.assertEqual(c["responses"], {"interested": 1, "opened": 1, "converted": 1, "bounced": 1})
         self.assertEqual(c["by_channel"], [{"channel": "email", "sent": 2, "responses": 4}])
+        # Segment S: Bob and Cara, both recipients; Bob responded and was won.
+        self.assertEqual(c["by_segment"], [{"segment_id": SEGMENT, "recipients": 2,
+                                            "responders": 1, "won": 1}])
+        # Notes are not activities done, nor engagement.
+        a.emit("sales", SALES % "note.added", CARA, note_added=sales_pb2.NoteAdded(
+            activity=sales_pb2.Activity(id=str(uuid.uuid4()), person_id=CARA, owner="sam",
+                                        kind=sales_pb2.ACTIVITY_KIND_NOTE, subject="likes blue",
+                                        status=sales_pb2.ACTIVITY_STATUS_DONE,
+                                        created_at_us=AT - DAY, completed_at_us=AT - DAY)))
+        EVENTS["sales"] += 1
+        a.wait_applied(("sales",))
+        cara = a.report("analytics.customer.show", customer_id=CARA, at_us=AT)
+        self.assertEqual((cara["figures"]["activities_done"], cara["figures"]["notes"],
+                          cara["kpis"]["health"]), (1, 1, 55))
+        self.assertEqual(cara["timeline"][-1]["summary"], "note added: likes blue")
 
     def test_7_data_quality(self):
         a = self.a

@@ -48,9 +48,11 @@ BEGIN
         END IF;
     END IF;
 
-    -- Engagement: completed activities and campaign responses (but bounces
-    -- and unsubscribes) in the 90 days up to `at`.
+    -- Engagement: completed activities (notes are not contacts) and
+    -- campaign responses (but bounces and unsubscribes) in the 90 days up
+    -- to `at`.
     SELECT (SELECT count(*) FROM activity a WHERE a.customer_id = cid AND a.status = 'done'
+              AND a.kind <> 'note'
               AND a.completed_at > at_t - interval '90 days' AND a.completed_at <= at_t)
          + (SELECT count(*) FROM campaign_response r WHERE r.customer_id = cid
               AND r.response NOT IN ('bounced', 'unsubscribed')

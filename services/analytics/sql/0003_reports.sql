@@ -142,7 +142,9 @@ CREATE FUNCTION an_customer_show(cid text, as_of timestamptz, at_t timestamptz, 
             'last_order_us', (SELECT an_us(max(o.ordered_at)) FROM sale_order o
                                WHERE o.customer_id = cid AND o.ordered_at <= t.t),
             'activities_done', (SELECT count(*) FROM activity a WHERE a.customer_id = cid
-                                 AND a.status = 'done' AND a.completed_at <= t.t),
+                                 AND a.status = 'done' AND a.kind <> 'note' AND a.completed_at <= t.t),
+            'notes', (SELECT count(*) FROM activity a WHERE a.customer_id = cid AND a.kind = 'note'
+                       AND a.created_at <= t.t),
             'campaigns_reached', (SELECT count(*) FROM campaign_recipient r
                                    WHERE r.customer_id = cid AND r.reached_at <= t.t),
             'responses', (SELECT count(*) FROM campaign_response r WHERE r.customer_id = cid AND r.at <= t.t),
@@ -250,7 +252,7 @@ CREATE FUNCTION an_report_weekly(ws timestamptz, rep text) RETURNS jsonb
         'tasks_done', (SELECT count(*) FROM activity a, wk WHERE a.owner = r.owner AND a.status = 'done'
                         AND a.kind = 'task' AND a.completed_at >= wk.s AND a.completed_at < wk.e),
         'other_done', (SELECT count(*) FROM activity a, wk WHERE a.owner = r.owner AND a.status = 'done'
-                        AND a.kind NOT IN ('call', 'meeting', 'email', 'task')
+                        AND a.kind NOT IN ('call', 'meeting', 'email', 'task', 'note')
                         AND a.completed_at >= wk.s AND a.completed_at < wk.e),
         'deals_advanced', (SELECT count(DISTINCT m.deal_id) FROM deal_move m JOIN deal d ON d.id = m.deal_id, wk
                             WHERE d.owner = r.owner AND m.at >= wk.s AND m.at < wk.e),
