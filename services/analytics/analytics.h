@@ -19,9 +19,9 @@
 typedef struct {
     crm_service_t *svc;
     int churn_threshold;     /* ANALYTICS_CHURN_THRESHOLD, 0-100 */
-    int64_t cost_per_ticket; /* ANALYTICS_SUPPORT_COST_PER_TICKET_MINOR */
-    int64_t cost_per_hour;   /* ANALYTICS_SUPPORT_COST_PER_HOUR_MINOR */
-    int64_t potential_ltv;   /* ANALYTICS_POTENTIAL_LTV_MINOR */
+    int64_t cost_per_ticket; /* ANALYTICS_COST_PER_TICKET */
+    int64_t cost_per_hour;   /* ANALYTICS_COST_PER_HOUR */
+    int64_t potential_ltv;   /* ANALYTICS_POTENTIAL_LTV */
     uv_timer_t scan_timer;   /* data-quality scan */
     int scan_timer_live;
     int scan_running; /* a scan is queued or running */

@@ -16,12 +16,12 @@ static const crm_conf_def_t s_config[] = {
     {"ANALYTICS_CHURN_THRESHOLD", CRM_CONF_INT, "70",
      "churn risk (0-100) at or above which churn_risk_raised is published, once per crossing", 0, 0,
      100},
-    {"ANALYTICS_SUPPORT_COST_PER_TICKET_MINOR", CRM_CONF_INT, "2000",
+    {"ANALYTICS_COST_PER_TICKET", CRM_CONF_INT, "2000",
      "cost to support: cost of handling one ticket (minor units)", 0, 0, 1000000000},
-    {"ANALYTICS_SUPPORT_COST_PER_HOUR_MINOR", CRM_CONF_INT, "3000",
+    {"ANALYTICS_COST_PER_HOUR", CRM_CONF_INT, "3000",
      "cost to support: cost of one hour from opening to resolution (minor units)", 0, 0,
      1000000000},
-    {"ANALYTICS_POTENTIAL_LTV_MINOR", CRM_CONF_INT, "100000",
+    {"ANALYTICS_POTENTIAL_LTV", CRM_CONF_INT, "100000",
      "high sales potential: lifetime value that counts as a reason (minor units)", 0, 0,
      1000000000000},
     {"ANALYTICS_SCAN_MS", CRM_CONF_INT, "60000",
@@ -85,9 +85,9 @@ static int s_on_start(crm_service_t *svc)
     const crm_config_t *cfg = crm_service_config(svc);
     ctx->svc = svc;
     ctx->churn_threshold = (int)crm_config_int(cfg, "ANALYTICS_CHURN_THRESHOLD");
-    ctx->cost_per_ticket = crm_config_int(cfg, "ANALYTICS_SUPPORT_COST_PER_TICKET_MINOR");
-    ctx->cost_per_hour = crm_config_int(cfg, "ANALYTICS_SUPPORT_COST_PER_HOUR_MINOR");
-    ctx->potential_ltv = crm_config_int(cfg, "ANALYTICS_POTENTIAL_LTV_MINOR");
+    ctx->cost_per_ticket = crm_config_int(cfg, "ANALYTICS_COST_PER_TICKET");
+    ctx->cost_per_hour = crm_config_int(cfg, "ANALYTICS_COST_PER_HOUR");
+    ctx->potential_ltv = crm_config_int(cfg, "ANALYTICS_POTENTIAL_LTV");
     crm_service_set_user(svc, ctx);
     uv_timer_init(crm_service_loop(svc), &ctx->scan_timer);
     ctx->scan_timer.data = ctx;

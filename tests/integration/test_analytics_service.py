@@ -357,7 +357,7 @@ class AnalyticsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.a = AnalyticsSystem(env={"ANALYTICS_POTENTIAL_LTV_MINOR": "50000"}).start()
+        cls.a = AnalyticsSystem(env={"ANALYTICS_POTENTIAL_LTV": "50000"}).start()
         cls.ids = feed(cls.a)
         cls.a.wait_applied()
 
