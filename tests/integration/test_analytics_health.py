@@ -1,9 +1,10 @@
 """Analytics: the health score's rules one by one (an_health in
-services/analytics/sql/0002_apply.sql), on a throwaway database that holds
-the backbone's and analytics' migrations, with projection rows written
-directly. Each case states the customer's situation and the score worked
-out by hand from docs/analytics.md: start at 50, add the components,
-clamp to 0-100."""
+services/analytics/sql/0002_apply.sql) and the data-quality rules
+(an_dq_findings, 0003_reports.sql), on a throwaway database that holds the
+backbone's and analytics' migrations, with projection rows written
+directly. Each case states the situation and the result worked out by hand
+from docs/analytics.md (health: start at 50, add the components, clamp to
+0-100)."""
 import glob
 import os
 import unittest
@@ -139,6 +140,86 @@ class HealthRulesTest(unittest.TestCase):
         q = lambda *r: tuple(("question", "closed", x) for x in r)  # noqa: E731
         self.assertScore(self.customer(tickets=q(3, 3, 3, 4)), 43)
         self.assertScore(self.customer(tickets=q(2, 3, 3, 3)), 37)
+
+
+class DataQualityRulesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        HealthRulesTest.setUpClass.__func__(cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.conn.close()
+        cls.cluster.destroy()
+
+    def person(self, pid, name="", emails=(), phones=(), org="", first_seen_days=10):
+        cur = self.conn.cursor()
+        cur.execute("INSERT INTO customer (id, name, emails, phones, organization_id, known,"
+                    " first_seen) VALUES (%s, %s, %s, %s, %s, true,"
+                    " %s::timestamptz - %s * interval '1 day')",
+                    (pid, name, list(emails), list(phones), org, AT, first_seen_days))
+
+    def contact(self, pid, seq, days, type_="crm.sales.activity.completed.v1"):
+        cur = self.conn.cursor()
+        cur.execute("INSERT INTO customer_event (source, seq, type, customer_id, occurred_at,"
+                    " payload) VALUES ('sales', %s, %s, %s,"
+                    " %s::timestamptz - %s * interval '1 day', '{}')", (seq, type_, pid, AT, days))
+
+    def test_findings(self):
+        p = self.person
+        # Duplicates: b1 has a1's email in another case; b2 a2's phone
+        # written differently; b3 a3's name (other case) in the same
+        # organisation; c3 has the same name in another organisation (not
+        # a duplicate). The later id of each pair is the finding.
+        p("a1", "Ann", ["ann@x.io"])
+        p("b1", "Ann B", [" ANN@x.io"])
+        p("a2", "Al", phones=["+44 20 7946 0000"])
+        p("b2", "Al B", phones=["+442079460000"])
+        p("a3", "Eve Stone", ["eve@x.io"], org="o1")
+        p("b3", "eve stone", ["eve2@x.io"], org="o1")
+        p("c3", "Eve Stone", ["eve3@x.io"], org="o2")
+        # Unreachable: no email, no phone.
+        p("u1", "Nobody")
+        # Not contacted: known 400 days; z1 last contacted 366 days ago
+        # (a finding), z2 364 days ago (not), z3 never (a finding), z4 only
+        # known for 300 days (not yet).
+        p("z1", "Z1", ["z1@x.io"], first_seen_days=400)
+        p("z2", "Z2", ["z2@x.io"], first_seen_days=400)
+        p("z3", "Z3", ["z3@x.io"], first_seen_days=400)
+        p("z4", "Z4", ["z4@x.io"], first_seen_days=300)
+        self.contact("z1", 1, 366)
+        self.contact("z2", 2, 364, "crm.support.ticket.replied.v1")
+        cur = self.conn.cursor()
+        # Deals: open without next step (a finding), open with one, lost
+        # without one (not open).
+        for did, status, step in (("d1", "open", ""), ("d2", "open", "call"), ("d3", "lost", "")):
+            cur.execute("INSERT INTO deal (id, customer_id, title, status, next_step, created_at)"
+                        " VALUES (%s, 'a1', %s, %s, %s, %s::timestamptz - interval '5 days')",
+                        (did, did, status, step, AT))
+        # Activities: scheduled and overdue (a finding), scheduled later,
+        # done though past due.
+        for aid, status, due in (("t1", "scheduled", 1), ("t2", "scheduled", -1), ("t3", "done", 2)):
+            cur.execute("INSERT INTO activity (id, customer_id, kind, status, subject, due_at,"
+                        " created_at) VALUES (%s, 'a1', 'task', %s, %s,"
+                        " %s::timestamptz - %s * interval '1 day', %s::timestamptz)",
+                        (aid, status, aid, AT, due, AT))
+        cur.execute("SELECT kind, record_id, team, detail FROM an_dq_findings(%s::timestamptz)"
+                    " ORDER BY kind, record_id", (AT,))
+        self.assertEqual(cur.fetchall(), [
+            ("deal_without_next_step", "d1", "sales", 'open deal "d1" has no next step'),
+            ("duplicate", "b1", "sales", "likely duplicate of a1 (same email)"),
+            ("duplicate", "b2", "sales", "likely duplicate of a2 (same phone)"),
+            ("duplicate", "b3", "sales", "likely duplicate of a3 (same name and organisation)"),
+            ("not_contacted", "z1", "marketing", "last contact %s" % self.day(366)),
+            ("not_contacted", "z3", "marketing", "never contacted"),
+            ("overdue_activity", "t1", "sales", 'task "t1" was due %s 12:00' % self.day(1)),
+            ("unreachable", "u1", "sales", "no email address and no phone number")])
+
+    def day(self, days_before):
+        cur = self.conn.cursor()
+        cur.execute("SELECT to_char(%s::timestamptz - %s * interval '1 day', 'YYYY-MM-DD')",
+                    (AT, days_before))
+        return cur.fetchone()[0]
 
 
 if __name__ == "__main__":

@@ -355,17 +355,24 @@ CREATE FUNCTION an_dq_findings(at_t timestamptz)
     SELECT 'unreachable', c.id, c.id, 'sales', 'no email address and no phone number'
       FROM customer c WHERE c.known AND c.emails = '{}' AND c.phones = '{}'
     UNION ALL
-    SELECT * FROM (SELECT DISTINCT ON (b.id) 'duplicate', b.id, b.id, 'sales',
-           format('likely duplicate of %s (%s)', a.id,
-                  CASE WHEN an_norm_emails(a.emails) && an_norm_emails(b.emails) THEN 'same email'
-                       WHEN an_norm_phones(a.phones) && an_norm_phones(b.phones) THEN 'same phone'
-                       ELSE 'same name and organisation' END)
-      FROM customer a JOIN customer b ON a.id < b.id AND a.known AND b.known
-       AND (an_norm_emails(a.emails) && an_norm_emails(b.emails)
-            OR an_norm_phones(a.phones) && an_norm_phones(b.phones)
-            OR (a.organization_id <> '' AND a.organization_id = b.organization_id
-                AND a.name <> '' AND lower(a.name) = lower(b.name)))
-     ORDER BY b.id, a.id) dup
+    -- Duplicates by a hash join on match keys (normalised emails, phones,
+    -- organisation and name), not by comparing every pair of people.
+    SELECT * FROM (
+        WITH k AS (
+            SELECT c.id, 0 AS why, 'mail:' || x AS key
+              FROM customer c, unnest(an_norm_emails(c.emails)) x WHERE c.known
+            UNION
+            SELECT c.id, 1, 'tel:' || x FROM customer c, unnest(an_norm_phones(c.phones)) x
+             WHERE c.known
+            UNION
+            SELECT c.id, 2, 'org:' || c.organization_id || ':' || lower(c.name) FROM customer c
+             WHERE c.known AND c.organization_id <> '' AND c.name <> '')
+        SELECT DISTINCT ON (k2.id) 'duplicate', k2.id, k2.id, 'sales',
+               format('likely duplicate of %s (%s)', k1.id,
+                      CASE k1.why WHEN 0 THEN 'same email' WHEN 1 THEN 'same phone'
+                                  ELSE 'same name and organisation' END)
+          FROM k k1 JOIN k k2 ON k1.key = k2.key AND k1.id < k2.id
+         ORDER BY k2.id, k1.id, k1.why) dup
     UNION ALL
     SELECT 'not_contacted', c.id, c.id, 'marketing',
            COALESCE('last contact ' || to_char(lc.at, 'YYYY-MM-DD'), 'never contacted')
