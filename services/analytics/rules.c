@@ -1,9 +1,11 @@
-/* rules.c: ISO weeks and report-query checks (see rules.h). Calendar maths
+/* rules.c: the health score, ISO weeks and report-query checks (see
+ * rules.h). Calendar maths
  * on integers (days from civil, Howard Hinnant's algorithm as a reference
  * for the formula), because the C library's time functions depend on the
  * process time zone. */
 #include "rules.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,4 +108,90 @@ int an_check_customer_id(const char *id, an_err_t *e)
             return -1;
         }
     return 0;
+}
+
+/* ---- the health score ------------------------------------------------------- */
+
+int64_t an_div_round(int64_t a, int64_t b)
+{
+    int64_t q = a / b, r = a % b;
+    if (2 * (r < 0 ? -r : r) >= b)
+        q += a < 0 ? -1 : 1;
+    return q;
+}
+
+static void s_reason(an_health_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_reason(an_health_t *h, const char *fmt, ...)
+{
+    if (h->n_reasons >= AN_HEALTH_REASONS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->reasons[h->n_reasons++], AN_HEALTH_REASON_LEN, fmt, ap);
+    va_end(ap);
+}
+
+#define S_TENTHS(v) (long long)((v) / 10), (long long)((v) % 10)
+
+void an_health_compute(const an_health_in_t *in, an_health_t *out)
+{
+    int64_t total = 50;
+    memset(out, 0, sizeof *out);
+    /* Purchase recency against the customer's own cadence. */
+    if (in->orders >= 2) {
+        if (in->since_tenths <= in->cadence_tenths) {
+            total += 20;
+            s_reason(out, "purchase recency within own cadence of %lld.%lld days (+20)",
+                     S_TENTHS(in->cadence_tenths));
+        } else if (in->since_tenths > 2 * in->cadence_tenths) {
+            total -= 20;
+            s_reason(out,
+                     "last purchase %lld.%lld days ago, over twice the own cadence of %lld.%lld "
+                     "days (-20)",
+                     S_TENTHS(in->since_tenths), S_TENTHS(in->cadence_tenths));
+        }
+    } else if (in->orders == 1) {
+        if (in->since_tenths <= 900) {
+            total += 10;
+            s_reason(out, "first purchase %lld.%lld days ago (+10)", S_TENTHS(in->since_tenths));
+        } else {
+            total -= 10;
+            s_reason(out, "only purchase %lld.%lld days ago (-10)", S_TENTHS(in->since_tenths));
+        }
+    }
+    /* Engagement in the last 90 days. */
+    if (in->engagement > 0) {
+        int64_t pts = in->engagement >= 4 ? 20 : in->engagement * 5;
+        total += pts;
+        s_reason(out, "engagement: %lld interactions in 90 days (+%lld)", (long long)in->engagement,
+                 (long long)pts);
+    } else {
+        total -= 10;
+        s_reason(out, "no engagement in 90 days (-10)");
+    }
+    /* Open complaints, at most two counted. */
+    if (in->open_complaints > 0) {
+        int64_t pts = -15 * (in->open_complaints < 2 ? in->open_complaints : 2);
+        total += pts;
+        s_reason(out, "%lld open complaint(s) (%lld)", (long long)in->open_complaints,
+                 (long long)pts);
+    }
+    /* Ratings: 3 is neutral, each point away is 10. */
+    if (in->ratings > 0) {
+        int64_t pts = an_div_round(10 * in->rating_sum - 30 * in->ratings, in->ratings);
+        int64_t avg = an_div_round(10 * in->rating_sum, in->ratings);
+        total += pts;
+        s_reason(out, "average rating %lld.%lld (%s%lld)", S_TENTHS(avg), pts >= 0 ? "+" : "",
+                 (long long)pts);
+    }
+    /* SLA breaches in the last 90 days, at most three counted. */
+    if (in->breaches > 0) {
+        int64_t pts = -10 * (in->breaches < 3 ? in->breaches : 3);
+        total += pts;
+        s_reason(out, "%lld SLA breach(es) in 90 days (%lld)", (long long)in->breaches,
+                 (long long)pts);
+    }
+    out->score = (int)(total < 0 ? 0 : total > 100 ? 100 : total);
+    out->churn_risk = 100 - out->score;
 }

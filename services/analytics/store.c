@@ -6,17 +6,29 @@
 #include <crm/params.h>
 
 int an_store_apply(crm_work_t *w, const char *source, uint64_t seq, const char *event_json,
-                   int churn_threshold, crm_work_cb cb)
+                   crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, source);
     crm_params_i64(&p, (int64_t)seq);
     crm_params_str(&p, event_json);
-    crm_params_i64(&p, churn_threshold);
     return crm_params_run(&p,
-                          "SELECT out_type, out_subject, out_member, out_payload::text"
-                          " FROM an_apply($1, $2::bigint, $3::jsonb, $4::int)",
+                          "SELECT out_customer, out_at_us, out_inputs::text, out_old_score,"
+                          " out_old_high, out_publish FROM an_apply($1, $2::bigint, $3::jsonb)",
                           1, cb);
+}
+
+int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const char *reasons_json,
+                        int churn_high, int64_t at_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, customer_id);
+    crm_params_i64(&p, score);
+    crm_params_str(&p, reasons_json);
+    crm_params_bool(&p, churn_high);
+    crm_params_i64(&p, at_us);
+    return crm_params_run(
+        &p, "SELECT an_health_put($1, $2::int, $3::jsonb, $4::boolean, $5::bigint)", 1, cb);
 }
 
 int an_store_customer_show(crm_work_t *w, const char *customer_id, int64_t as_of_us, int64_t at_us,

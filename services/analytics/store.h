@@ -8,10 +8,15 @@
 #include <crm/service.h>
 #include <stdint.h>
 
-/* Records and projects one event given as JSON; rows (type, subject,
- * member, payload JSON) are the derived events to publish. */
+/* Records and projects one event given as JSON. At most one row, when the
+ * event is about a customer: (customer, at_us, health inputs JSON, stored
+ * score or NULL, stored churn state or NULL, publish). */
 int an_store_apply(crm_work_t *w, const char *source, uint64_t seq, const char *event_json,
-                   int churn_threshold, crm_work_cb cb);
+                   crm_work_cb cb);
+
+/* Stores a customer's health (reasons: a JSON array of strings). */
+int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const char *reasons_json,
+                        int churn_high, int64_t at_us, crm_work_cb cb);
 
 /* One jsonb column, NULL when the customer is unknown (by as_of_us when
  * it is not 0). Instants in microseconds; at_us is never 0 here. */

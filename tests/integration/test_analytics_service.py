@@ -476,14 +476,20 @@ class AnalyticsTest(unittest.TestCase):
         # Cara: no order; 1 task done +5 -> 55.
         # Dan: no order; only a bounce: no engagement -10 -> 40.
         h = {c["customer_id"]: c for c in a.report("analytics.report.health", at_us=AT)["customers"]}
-        self.assertEqual({c: h[c]["score"] for c in h}, {ANN: 95, BOB: 20, CARA: 55, DAN: 40})
+        self.assertEqual({c: h[c]["health"] for c in h}, {ANN: 95, BOB: 20, CARA: 55, DAN: 40})
         self.assertEqual({c: h[c]["churn_risk"] for c in h}, {ANN: 5, BOB: 80, CARA: 45, DAN: 60})
-        self.assertEqual(h[ANN]["reasons"], [
+        # Lowest score first.
+        self.assertEqual([c["customer_id"] for c in a.report("analytics.report.health", at_us=AT)
+                          ["customers"]], [BOB, DAN, CARA, ANN])
+        self.assertEqual(h[ANN]["health_components"], {
+            "orders": 3, "since_tenths": 1000, "cadence_tenths": 1000, "engagement": 4,
+            "open_complaints": 1, "ratings": 1, "rating_sum": 5, "breaches": 0})
+        self.assertEqual(h[ANN]["health_reasons"], [
             "purchase recency within own cadence of 100.0 days (+20)",
             "engagement: 4 interactions in 90 days (+20)",
             "1 open complaint(s) (-15)",
             "average rating 5.0 (+20)"])
-        self.assertEqual(h[BOB]["reasons"], [
+        self.assertEqual(h[BOB]["health_reasons"], [
             "only purchase 200.0 days ago (-10)",
             "engagement: 1 interactions in 90 days (+5)",
             "1 open complaint(s) (-15)",

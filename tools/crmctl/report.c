@@ -32,9 +32,9 @@ static void s_health(const json_t *doc)
 {
     static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
                                  {"NAME", "name"},
-                                 {"SCORE", "score"},
+                                 {"SCORE", "health"},
                                  {"CHURN RISK", "churn_risk"},
-                                 {"WHY", "reasons"}};
+                                 {"WHY", "health_reasons"}};
     an_print_rows(json_object_get(doc, "customers"), c, N(c));
 }
 

@@ -4,111 +4,50 @@
 -- code, in the transaction the consumer commits with its position.
 -- docs/analytics.md explains every figure.
 
--- The health score of a customer at instant `at`, with what raised or
--- lowered it: {"score": 0-100, "churn_risk": 100 - score,
--- "reasons": ["... (+20)", ...], "components": {...}}.
-CREATE FUNCTION an_health(cid text, at_t timestamptz) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+-- What the health score of a customer at at_t is computed from
+-- (an_health_compute in services/analytics/rules.c applies the rules):
+-- {"orders", "since_tenths", "cadence_tenths", "engagement",
+-- "open_complaints", "ratings", "rating_sum", "breaches"}; days in tenths.
+CREATE FUNCTION an_health_inputs(cid text, at_t timestamptz) RETURNS jsonb
+    LANGUAGE sql STABLE
     AS $$
-DECLARE
-    n int; first_o timestamptz; last_o timestamptz;
-    cadence numeric; since numeric;
-    pts int; total int := 50;
-    reasons jsonb := '[]';
-    comp jsonb := '{}';
-    e int; c int; b int; avg_r numeric;
-BEGIN
-    -- Purchase recency against the customer's own cadence.
-    SELECT count(*), min(ordered_at), max(ordered_at) INTO n, first_o, last_o
-      FROM sale_order WHERE customer_id = cid AND ordered_at <= at_t;
-    IF n >= 1 THEN
-        since := round(extract(epoch FROM at_t - last_o) / 86400, 1);
-        comp := comp || jsonb_build_object('days_since_last_order', since);
-    END IF;
-    IF n >= 2 THEN
-        cadence := round(extract(epoch FROM last_o - first_o) / 86400 / (n - 1), 1);
-        comp := comp || jsonb_build_object('cadence_days', cadence);
-        IF since <= cadence THEN
-            pts := 20;
-            reasons := reasons || to_jsonb(format('purchase recency within own cadence of %s days (+20)', cadence));
-        ELSIF since > 2 * cadence THEN
-            pts := -20;
-            reasons := reasons || to_jsonb(format('last purchase %s days ago, over twice the own cadence of %s days (-20)', since, cadence));
-        ELSE
-            pts := 0;
-        END IF;
-        total := total + pts;
-    ELSIF n = 1 THEN
-        IF since <= 90 THEN
-            total := total + 10;
-            reasons := reasons || to_jsonb(format('first purchase %s days ago (+10)', since));
-        ELSE
-            total := total - 10;
-            reasons := reasons || to_jsonb(format('only purchase %s days ago (-10)', since));
-        END IF;
-    END IF;
-
-    -- Engagement: completed activities (notes are not contacts) and
-    -- campaign responses (but bounces and unsubscribes) in the 90 days up
-    -- to `at`.
-    SELECT (SELECT count(*) FROM activity a WHERE a.customer_id = cid AND a.status = 'done'
+    SELECT jsonb_build_object(
+        'orders', o.n,
+        'since_tenths', COALESCE(round(extract(epoch FROM at_t - o.last_o) / 8640)::bigint, 0),
+        'cadence_tenths', CASE WHEN o.n >= 2
+            THEN round(extract(epoch FROM o.last_o - o.first_o) / 8640 / (o.n - 1))::bigint
+            ELSE 0 END,
+        -- Activities done (notes are not contacts) and campaign responses
+        -- (but bounces and unsubscribes) in the 90 days up to at_t.
+        'engagement',
+            (SELECT count(*) FROM activity a WHERE a.customer_id = cid AND a.status = 'done'
               AND a.kind <> 'note'
               AND a.completed_at > at_t - interval '90 days' AND a.completed_at <= at_t)
-         + (SELECT count(*) FROM campaign_response r WHERE r.customer_id = cid
+          + (SELECT count(*) FROM campaign_response r WHERE r.customer_id = cid
               AND r.response NOT IN ('bounced', 'unsubscribed')
-              AND r.at > at_t - interval '90 days' AND r.at <= at_t)
-      INTO e;
-    comp := comp || jsonb_build_object('engagement_90d', e);
-    IF e > 0 THEN
-        pts := least(e * 5, 20);
-        total := total + pts;
-        reasons := reasons || to_jsonb(format('engagement: %s interactions in 90 days (+%s)', e, pts));
-    ELSE
-        total := total - 10;
-        reasons := reasons || to_jsonb('no engagement in 90 days (-10)'::text);
-    END IF;
+              AND r.at > at_t - interval '90 days' AND r.at <= at_t),
+        'open_complaints', (SELECT count(*) FROM ticket t WHERE t.customer_id = cid
+              AND t.type = 'complaint' AND t.status NOT IN ('resolved', 'closed')
+              AND t.opened_at <= at_t),
+        'ratings', (SELECT count(*) FROM ticket t WHERE t.customer_id = cid AND t.rating > 0),
+        'rating_sum', (SELECT COALESCE(sum(t.rating), 0) FROM ticket t
+              WHERE t.customer_id = cid AND t.rating > 0),
+        'breaches', (SELECT count(*) FROM sla_breach s WHERE s.customer_id = cid
+              AND s.at > at_t - interval '90 days' AND s.at <= at_t))
+      FROM (SELECT count(*) AS n, min(ordered_at) AS first_o, max(ordered_at) AS last_o
+              FROM sale_order WHERE customer_id = cid AND ordered_at <= at_t) o
+    $$;
 
-    -- Open complaints.
-    SELECT count(*) INTO c FROM ticket t WHERE t.customer_id = cid AND t.type = 'complaint'
-       AND t.status NOT IN ('resolved', 'closed') AND t.opened_at <= at_t;
-    comp := comp || jsonb_build_object('open_complaints', c);
-    IF c > 0 THEN
-        pts := -15 * least(c, 2);
-        total := total + pts;
-        reasons := reasons || to_jsonb(format('%s open complaint(s) (%s)', c, pts));
-    END IF;
-
-    -- Satisfaction ratings: 3 is neutral, each point away is 10.
-    SELECT avg(rating) INTO avg_r FROM ticket t WHERE t.customer_id = cid AND t.rating > 0;
-    IF avg_r IS NOT NULL THEN
-        pts := round((avg_r - 3) * 10)::int;
-        comp := comp || jsonb_build_object('average_rating', round(avg_r, 2));
-        total := total + pts;
-        reasons := reasons || to_jsonb(format('average rating %s (%s%s)', round(avg_r, 1),
-                                              CASE WHEN pts >= 0 THEN '+' ELSE '' END, pts));
-    END IF;
-
-    -- SLA breaches in the last 90 days.
-    SELECT count(*) INTO b FROM sla_breach s WHERE s.customer_id = cid
-       AND s.at > at_t - interval '90 days' AND s.at <= at_t;
-    comp := comp || jsonb_build_object('sla_breaches_90d', b);
-    IF b > 0 THEN
-        pts := -10 * least(b, 3);
-        total := total + pts;
-        reasons := reasons || to_jsonb(format('%s SLA breach(es) in 90 days (%s)', b, pts));
-    END IF;
-
-    total := greatest(0, least(100, total));
-    RETURN jsonb_build_object('score', total, 'churn_risk', 100 - total, 'reasons', reasons,
-                              'components', comp);
-END
-$$;
-
--- Applies one event of `src` at sequence `seqn` (the whole Event as JSON)
--- and returns the derived events to publish in the same transaction:
--- (type, subject, payload as JSON of the payload message, oneof member).
-CREATE FUNCTION an_apply(src text, seqn bigint, ev jsonb, churn_threshold int)
-    RETURNS TABLE (out_type text, out_subject text, out_member text, out_payload jsonb)
+-- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
+-- When the event is about a customer, returns one row to recompute the
+-- customer's health with: the customer, the instant of their latest event
+-- (the score is evaluated then, so that it does not depend on the order in
+-- which the sources were applied), the inputs, the stored score and churn
+-- state (NULL for a first score), and whether derived events may be
+-- published (not while a rebuild replays what was applied before).
+CREATE FUNCTION an_apply(src text, seqn bigint, ev jsonb)
+    RETURNS TABLE (out_customer text, out_at_us bigint, out_inputs jsonb, out_old_score int,
+                   out_old_high boolean, out_publish boolean)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -117,8 +56,7 @@ DECLARE
     occurred timestamptz;
     cid text := COALESCE(ev ->> 'subject', '');
     summary text := '';
-    publish boolean;
-    h jsonb; old health%ROWTYPE; high boolean; at_h timestamptz;
+    old health%ROWTYPE; at_h timestamptz;
     t_us bigint;
 BEGIN
     SELECT k, v INTO member, p FROM jsonb_each(ev) AS j(k, v)
@@ -424,41 +362,31 @@ BEGIN
         NULL; -- kept in the event log only
     END CASE;
 
-    -- The customer's health, evaluated at the customer's latest event so
-    -- that the result does not depend on the order the sources were
-    -- applied in (live and rebuild agree).
+    -- The customer's health: computed by the caller (rules.c), stored with
+    -- an_health_put.
     IF cid = '' OR member IN ('churn_risk_raised', 'health_changed', 'data_quality_issue_found') THEN
         RETURN;
     END IF;
     SELECT max(occurred_at) INTO at_h FROM customer_event WHERE customer_id = cid;
-    h := an_health(cid, at_h);
-    high := (h ->> 'churn_risk')::int >= churn_threshold;
     SELECT * INTO old FROM health WHERE customer_id = cid;
-    INSERT INTO health AS hh (customer_id, score, churn_risk, reasons, churn_high, at)
-    VALUES (cid, (h ->> 'score')::int, (h ->> 'churn_risk')::int, h -> 'reasons', high, at_h)
-    ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score, churn_risk = EXCLUDED.churn_risk,
-        reasons = EXCLUDED.reasons, churn_high = EXCLUDED.churn_high, at = EXCLUDED.at;
-
-    -- Derived events: not for events a rebuild replays (published before).
-    publish := seqn > COALESCE((SELECT u.seq FROM an_replay_until u WHERE u.source = src), 0);
-    IF NOT publish THEN
-        RETURN;
-    END IF;
-    IF old.customer_id IS NOT NULL AND old.score <> (h ->> 'score')::int THEN
-        out_type := 'crm.analytics.customer.health_changed.v1';
-        out_subject := cid;
-        out_member := 'health_changed';
-        out_payload := jsonb_build_object('customer_id', cid, 'old_score', old.score,
-                                          'new_score', (h ->> 'score')::int, 'reasons', h -> 'reasons');
-        RETURN NEXT;
-    END IF;
-    IF high AND NOT COALESCE(old.churn_high, false) THEN
-        out_type := 'crm.analytics.customer.churn_risk_raised.v1';
-        out_subject := cid;
-        out_member := 'churn_risk_raised';
-        out_payload := jsonb_build_object('customer_id', cid, 'score', (h ->> 'churn_risk')::int,
-                                          'reasons', h -> 'reasons');
-        RETURN NEXT;
-    END IF;
+    out_customer := cid;
+    out_at_us := an_us(at_h);
+    out_inputs := an_health_inputs(cid, at_h);
+    out_old_score := old.score;
+    out_old_high := old.churn_high;
+    out_publish := seqn > COALESCE((SELECT u.seq FROM an_replay_until u WHERE u.source = src), 0);
+    RETURN NEXT;
 END
 $$;
+
+-- Stores a customer's health as computed from an_apply's row.
+CREATE FUNCTION an_health_put(cid text, score int, reasons jsonb, high boolean, at_us bigint)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO health AS h (customer_id, score, churn_risk, reasons, churn_high, at)
+    VALUES (cid, score, 100 - score, reasons, high, an_ts(at_us::text))
+    ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score,
+        churn_risk = EXCLUDED.churn_risk, reasons = EXCLUDED.reasons,
+        churn_high = EXCLUDED.churn_high, at = EXCLUDED.at
+    $$;

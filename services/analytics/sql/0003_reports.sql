@@ -56,8 +56,8 @@ CREATE FUNCTION an_kpis(cid text, at_t timestamptz, per_ticket bigint, per_hour 
         'cac_minor', an_cac(cid),
         'cost_to_support_minor', an_cost_to_support(cid, at_t, per_ticket, per_hour),
         'tickets', (SELECT count(*) FROM ticket WHERE customer_id = cid AND opened_at <= at_t),
-        'health', h -> 'score', 'churn_risk', h -> 'churn_risk', 'health_reasons', h -> 'reasons')
-      FROM an_health(cid, at_t) h
+        -- The caller turns these into health, churn_risk and health_reasons.
+        'health_inputs', an_health_inputs(cid, at_t))
     $$;
 
 -- The profile of a customer as it stood at as_of, folded from the person
@@ -162,14 +162,19 @@ CREATE FUNCTION an_report_kpis(at_t timestamptz, per_ticket bigint, per_hour big
                  COALESCE(jsonb_agg(an_kpis(c.id, at_t, per_ticket, per_hour) ORDER BY c.name, c.id), '[]'))
             FROM customer c WHERE c.known $$;
 
+-- Every known customer's health inputs; the caller computes the scores and
+-- sorts (lowest score first).
 CREATE FUNCTION an_report_health(at_t timestamptz) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$ SELECT jsonb_build_object('at_us', an_us(at_t), 'customers',
-                 COALESCE(jsonb_agg(jsonb_build_object('customer_id', c.id, 'name', c.name) || h
-                                    ORDER BY (h ->> 'score')::int, c.name, c.id), '[]'))
-            FROM customer c, an_health(c.id, at_t) h WHERE c.known $$;
+                 COALESCE(jsonb_agg(jsonb_build_object('customer_id', c.id, 'name', c.name,
+                                                       'health_inputs', an_health_inputs(c.id, at_t))
+                                    ORDER BY c.name, c.id), '[]'))
+            FROM customer c WHERE c.known $$;
 
--- High sales potential: customers with at least two of the reasons below.
+-- High sales potential: every known customer with the reasons below that
+-- hold; the caller adds "health score N" for a score of 70 or more, keeps
+-- the customers with at least two reasons and orders them.
 CREATE FUNCTION an_report_potential(at_t timestamptz, ltv_min bigint) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
@@ -183,15 +188,14 @@ CREATE FUNCTION an_report_potential(at_t timestamptz, ltv_min bigint) RETURNS js
                 AND x.at > at_t - interval '90 days' AND x.at <= at_t HAVING count(*) > 0),
             (SELECT format('open deal "%s" at stage %s (%s%%)', d.title, d.stage, d.probability)
                FROM deal d WHERE d.customer_id = c.id AND d.status = 'open' AND d.probability >= 50
-              ORDER BY d.probability DESC, d.id LIMIT 1),
-            (SELECT format('health score %s', h ->> 'score') FROM an_health(c.id, at_t) h
-              WHERE (h ->> 'score')::int >= 70)], NULL) AS reasons
+              ORDER BY d.probability DESC, d.id LIMIT 1)], NULL) AS reasons
           FROM customer c WHERE c.known)
     SELECT jsonb_build_object('at_us', an_us(at_t), 'customers',
            COALESCE(jsonb_agg(jsonb_build_object('customer_id', id, 'name', name, 'ltv_minor', ltv,
-                                                 'reasons', to_jsonb(reasons))
-                              ORDER BY cardinality(reasons) DESC, ltv DESC, name, id), '[]'))
-      FROM r WHERE cardinality(reasons) >= 2
+                                                 'reasons', to_jsonb(reasons),
+                                                 'health_inputs', an_health_inputs(id, at_t))
+                              ORDER BY name, id), '[]'))
+      FROM r
     $$;
 
 CREATE FUNCTION an_report_pipeline() RETURNS jsonb
