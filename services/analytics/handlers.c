@@ -1,10 +1,13 @@
 /* handlers.c: analytics' commands and consumers.
  *
  * The consumers hand every event of every source, as JSON, to the fold in
- * the database (an_apply, sql/0002_apply.sql) and publish the derived
- * events it returns, in the same transaction. The commands check their
- * query and run one report function each; reports are JSON documents
- * (AnalyticsReportReply.json, docs/analytics.md). */
+ * the database (an_apply, sql/0002_apply.sql), score the health of the
+ * customer it was about with the rules of rules.c, store it and publish
+ * what changed (health_changed, churn_risk_raised), in the same
+ * transaction. The commands check their query and run one report function
+ * each; reports are JSON documents (AnalyticsReportReply.json,
+ * docs/analytics.md), health filled in here from the inputs the database
+ * returns. */
 #include "analytics.h"
 
 #include "rules.h"
