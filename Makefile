@@ -17,8 +17,8 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h'
 
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# Under the sanitizers: unit tests, the backbone and the sales integration tests.
-ASAN_LABELS := ^(unit|backbone|sales)$$
+# Under the sanitizers: unit tests, the backbone, sales and analytics integration tests.
+ASAN_LABELS := ^(unit|backbone|sales|analytics)$$
 
 .PHONY: all deps build test test-asan run bench format format-check clean help proto-baseline
 

@@ -435,6 +435,20 @@ static int s_on_dealer(crm_zwatch_t *w, void *zsock, int cap, void *arg)
 
 /* ---- applying ---------------------------------------------------------- */
 
+/* Drops what we believe about positions: queued events, the outstanding
+ * replays (their replies are ignored), and `loaded`, so that the timer reads
+ * positions again from the database and replays from there. */
+static void s_forget(crm_consumer_t *c)
+{
+    c->loaded = 0;
+    c->reload = 0;
+    s_queue_clear(c);
+    for (size_t i = 0; i < c->n_pos; i++) {
+        c->pos[i].replay_req = 0;
+        c->pos[i].replaying = 1;
+    }
+}
+
 static void s_on_batch_done(crm_batch_t *b, int committed)
 {
     crm_consumer_t *c = b->consumer;
@@ -445,10 +459,11 @@ static void s_on_batch_done(crm_batch_t *b, int committed)
         crm_work_destroy(&b->works[i]);
     }
     crm_batch_destroy(&b);
-    if (!committed) {
-        /* Unknown outcome: reload positions when the connection is back. */
-        c->loaded = 0;
-        s_queue_clear(c);
+    if (!committed || c->reload) {
+        /* Unknown outcome, or positions rewritten under us
+         * (crm_consumer_reload): read them again when the connection is
+         * up. */
+        s_forget(c);
     }
     crm_service_maybe_finish(c->svc);
     s_kick(c);
@@ -734,6 +749,38 @@ int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, c
         crm__v1__event__free_unpacked(ev, NULL);
         s_kick(c);
         return rc;
+    }
+    return -ENOENT;
+}
+
+int crm_consumer_reload(crm_service_t *svc, const char *consumer)
+{
+    for (size_t i = 0; i < svc->n_consumers; i++) {
+        crm_consumer_t *c = &svc->consumers[i];
+        if (strcmp(c->def->name, consumer))
+            continue;
+        if (c->batch)
+            c->reload = 1; /* s_on_batch_done forgets once it settles */
+        else
+            s_forget(c);
+        return 0;
+    }
+    return -ENOENT;
+}
+
+int crm_consumer_progress(crm_service_t *svc, const char *consumer, const char *source,
+                          uint64_t *applied, uint64_t *head)
+{
+    for (size_t i = 0; i < svc->n_consumers; i++) {
+        crm_consumer_t *c = &svc->consumers[i];
+        if (strcmp(c->def->name, consumer))
+            continue;
+        crm_src_pos_t *p = s_pos(c, source);
+        if (!p)
+            return -ENOENT;
+        *applied = p->applied;
+        *head = p->head;
+        return 0;
     }
     return -ENOENT;
 }

@@ -139,6 +139,7 @@ typedef struct crm_consumer {
     crm_work_t *queue, *queue_tail;
     size_t queued;
     crm_batch_t *batch;         /* in flight */
+    int reload;                 /* read positions again once the batch settles */
     int64_t dead_letters;       /* unresolved, as last read from the database */
     int64_t dead_letters_total; /* dead-lettered by this process (committed) */
 } crm_consumer_t;

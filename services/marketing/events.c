@@ -102,3 +102,15 @@ int mkt_emit_segment_membership(crm_work_t *w, Crm__V1__SegmentMembershipChanged
                   CRM__V1__EVENT__PAYLOAD_SEGMENT_MEMBERSHIP_CHANGED, segment_membership_changed,
                   m);
 }
+
+int mkt_emit_delivery_recorded(crm_work_t *w, Crm__V1__DeliveryRecorded *d)
+{
+    CRM_WORK_EMIT(w, MKT_EV_DELIVERY_RECORDED, d->customer_id,
+                  CRM__V1__EVENT__PAYLOAD_DELIVERY_RECORDED, delivery_recorded, d);
+}
+
+int mkt_emit_campaign_targeted(crm_work_t *w, Crm__V1__CampaignTargeted *t)
+{
+    CRM_WORK_EMIT(w, MKT_EV_CAMPAIGN_TARGETED, "", CRM__V1__EVENT__PAYLOAD_CAMPAIGN_TARGETED,
+                  campaign_targeted, t);
+}

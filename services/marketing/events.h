@@ -27,6 +27,8 @@
 #define MKT_EV_PERSON_REGISTERED "crm.marketing.person.registered.v1"
 #define MKT_EV_SEND_DECIDED "crm.marketing.send.decided.v1"
 #define MKT_EV_SEGMENT_MEMBERSHIP "crm.marketing.segment.membership_changed.v1"
+#define MKT_EV_DELIVERY_RECORDED "crm.marketing.delivery.recorded.v1"
+#define MKT_EV_CAMPAIGN_TARGETED "crm.marketing.campaign.targeted.v1"
 #define MKT_EV_CAMPAIGN_STATUS_CHANGED "crm.marketing.campaign.status_changed.v1"
 #define MKT_EV_CAMPAIGN_UPDATED "crm.marketing.campaign.updated.v1"
 
@@ -40,6 +42,8 @@ int mkt_emit_conversion_attributed(crm_work_t *w, Crm__V1__ConversionAttributed 
 int mkt_emit_person_registered(crm_work_t *w, Crm__V1__Person *p);
 int mkt_emit_send_decided(crm_work_t *w, Crm__V1__SendDecided *d);
 int mkt_emit_segment_membership(crm_work_t *w, Crm__V1__SegmentMembershipChanged *m);
+int mkt_emit_delivery_recorded(crm_work_t *w, Crm__V1__DeliveryRecorded *d);
+int mkt_emit_campaign_targeted(crm_work_t *w, Crm__V1__CampaignTargeted *t);
 int mkt_emit_campaign_status_changed(crm_work_t *w, Crm__V1__Campaign *c, int from);
 int mkt_emit_campaign_updated(crm_work_t *w, Crm__V1__Campaign *c, Crm__V1__Budget *b,
                               const char *change);

@@ -586,12 +586,28 @@ static void s_target_reply(crm_work_t *w)
     crm_work_ok(w, &r.base);
 }
 
+/* Publishes the customers a target statement added (campaign.targeted),
+ * when there are any. Returns 0, or -1 when the work was failed. */
+static int s_targeted(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__CampaignTargeted *t =
+        crm_work_record(w, &crm__v1__campaign_targeted__descriptor, PQgetvalue(res, 0, 2));
+    if (!t) {
+        s_nomem(w);
+        return -1;
+    }
+    if (t->n_customer_ids && mkt_emit_campaign_targeted(w, t) < 0)
+        return -1;
+    return 0;
+}
+
 static void s_target_segment_done(crm_work_t *w, PGresult *res)
 {
     s_target_t *st = crm_work_data(w);
     st->added += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     st->recipients = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    s_target_reply(w);
+    if (s_targeted(w, res) == 0)
+        s_target_reply(w);
 }
 
 static void s_target_segment(crm_work_t *w, PGresult *res)
@@ -613,6 +629,8 @@ static void s_target_ids_done(crm_work_t *w, PGresult *res)
     s_target_t *st = crm_work_data(w);
     st->added = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     st->recipients = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    if (s_targeted(w, res) < 0)
+        return;
     if (*rq->segment_id)
         mkt_store_segment_get(w, rq->segment_id, s_target_segment);
     else
@@ -1643,8 +1661,19 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
     mkt_store_send_record(w, copy, s_scan_recorded);
 }
 
+/* A later step's recipients are announced like those of a target command. */
 static void s_followups_added(crm_work_t *w, PGresult *res)
 {
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__CampaignTargeted *t =
+            crm_work_record(w, &crm__v1__campaign_targeted__descriptor, PQgetvalue(res, i, 0));
+        if (!t) {
+            s_nomem(w);
+            return;
+        }
+        if (mkt_emit_campaign_targeted(w, t) < 0)
+            return;
+    }
     mkt_store_send_candidates(w, MKT_SEND_BATCH, s_ctx(w)->freq_days, s_scan_candidates);
 }
 
@@ -1759,16 +1788,30 @@ void mkt_delivery_claim(crm_work_t *w)
     mkt_store_delivery_pending(w, MKT_DELIVERY_BATCH, s_claimed);
 }
 
-/* Each bounce is published as a response, as if recorded by a command. */
+/* Publishes each final outcome (delivery.recorded), so that subscribers
+ * count deliveries as marketing.campaign.results does, and each bounce as a
+ * response, as if recorded by a command. A retry still pending publishes
+ * nothing. */
 static void s_outcome_done(crm_work_t *w, PGresult *res)
 {
     for (int i = 0; i < PQntuples(res); i++) {
+        if (strcmp(PQgetvalue(res, i, 0), "delivery") == 0) {
+            Crm__V1__DeliveryRecorded d = CRM__V1__DELIVERY_RECORDED__INIT;
+            d.campaign_id = PQgetvalue(res, i, 1);
+            d.customer_id = PQgetvalue(res, i, 2);
+            d.channel = (Crm__V1__Channel)atoi(PQgetvalue(res, i, 3));
+            d.delivered = atoi(PQgetvalue(res, i, 4)) == 1;
+            d.error = PQgetvalue(res, i, 5);
+            if (mkt_emit_delivery_recorded(w, &d) < 0)
+                return; /* the work was failed; nothing is kept */
+            continue;
+        }
         Crm__V1__CampaignResponseRecorded r = CRM__V1__CAMPAIGN_RESPONSE_RECORDED__INIT;
         r.campaign_id = PQgetvalue(res, i, 1);
         r.customer_id = PQgetvalue(res, i, 2);
         r.response = CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_BOUNCED;
         r.channel = (char *)"email";
-        r.note = PQgetvalue(res, i, 3);
+        r.note = PQgetvalue(res, i, 5);
         if (mkt_emit_response_recorded(w, &r) < 0)
             return;
     }

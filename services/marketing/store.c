@@ -248,6 +248,12 @@ int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb)
                           1, cb);
 }
 
+/* The customers a target statement added, as a CampaignTargeted record
+ * (the statement's `ins` returns their ids). */
+#define S_TARGETED_J                                                                               \
+    "(SELECT jsonb_build_object('campaign_id', $1::text, 'customer_ids',"                          \
+    " COALESCE(jsonb_agg(customer_id ORDER BY customer_id), '[]')) FROM ins)::text"
+
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
                      crm_work_cb cb)
 {
@@ -257,10 +263,10 @@ int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, s
     return crm_params_run(&p,
                           "WITH ins AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
                           " SELECT $1::uuid, v::uuid FROM jsonb_array_elements_text($2::jsonb) AS v"
-                          " ON CONFLICT DO NOTHING RETURNING 1)"
+                          " ON CONFLICT DO NOTHING RETURNING customer_id)"
                           " SELECT (SELECT count(*) FROM ins),"
                           " (SELECT count(*) FROM ins) + (SELECT count(*) FROM campaign_recipient"
-                          "  WHERE campaign_id = $1::uuid)",
+                          "  WHERE campaign_id = $1::uuid), " S_TARGETED_J,
                           1, cb);
 }
 
@@ -565,7 +571,7 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
     crm_params_t p = CRM_PARAMS(w);
     return crm_params_run(
         &p,
-        "INSERT INTO campaign_recipient (campaign_id, customer_id)"
+        "WITH ins AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
         " SELECT c.id, s.customer_id FROM campaign c"
         " JOIN send s ON s.campaign_id = c.follows_campaign_id AND s.status = 1"
         " WHERE c.status = 3 AND c.follows_campaign_id IS NOT NULL"
@@ -573,7 +579,11 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
         "  AND NOT (c.follow_non_responders AND EXISTS (SELECT 1 FROM response r"
         "   WHERE r.campaign_id = c.follows_campaign_id AND r.customer_id = s.customer_id"
         "   AND r.response <> 7))"
-        " ON CONFLICT DO NOTHING",
+        " ON CONFLICT DO NOTHING RETURNING campaign_id, customer_id)"
+        /* One CampaignTargeted record per campaign that gained recipients. */
+        " SELECT jsonb_build_object('campaign_id', campaign_id::text, 'customer_ids',"
+        "  jsonb_agg(customer_id::text ORDER BY customer_id))::text"
+        " FROM ins GROUP BY campaign_id ORDER BY campaign_id",
         1, cb);
 }
 
@@ -664,7 +674,9 @@ int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max
     crm_params_i64(&p, retry_ms);
     /* Status 4 (transient) stays pending until the backoff has passed,
      * unless the attempts are used up (then failed, not bounced). A bounce
-     * (2) is recorded as a BOUNCED response (7) of the recipient. */
+     * (2) is recorded as a BOUNCED response (7) of the recipient. Rows:
+     * kind ('delivery' for each final outcome, 'bounce' for each response
+     * added), campaign id, customer id, channel, status, error or note. */
     return crm_params_run(
         &p,
         "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int,"
@@ -679,11 +691,16 @@ int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max
         "   THEN 'gave up after ' || (d.attempts + 1) || ' attempts: ' || x.error"
         "   ELSE x.error END, updated_at = now()"
         "  FROM x WHERE d.id = x.id AND d.status = 0"
-        "  RETURNING d.campaign_id, d.customer_id, x.status AS outcome, x.error),"
+        "  RETURNING d.campaign_id, d.customer_id, d.channel, d.status, d.error,"
+        "   x.status AS outcome),"
         " b AS (INSERT INTO response (id, campaign_id, customer_id, response, channel, note)"
         "  SELECT gen_random_uuid(), campaign_id, customer_id, 7, 'email', left(error, 200)"
-        "  FROM u WHERE outcome = 2 RETURNING id, campaign_id, customer_id, note)"
-        " SELECT id::text, campaign_id::text, customer_id::text, note FROM b",
+        "  FROM u WHERE outcome = 2 RETURNING campaign_id, customer_id, note)"
+        /* One row per final outcome ('delivery'), then one per bounce. */
+        " SELECT 'delivery', campaign_id::text, customer_id::text, channel, status, error"
+        " FROM u WHERE status <> 0"
+        " UNION ALL SELECT 'bounce', campaign_id::text, customer_id::text, NULL, NULL, note"
+        " FROM b",
         1, cb);
 }
 
@@ -860,16 +877,16 @@ int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, campaign_id);
     char *cond = s_conditions(&p, rules, n);
-    char *sql = cond
-                    ? crm_work_printf(w,
-                                      "WITH ins AS (INSERT INTO campaign_recipient (campaign_id,"
-                                      " customer_id) SELECT $1::uuid, pe.id FROM person pe WHERE %s"
-                                      " ON CONFLICT DO NOTHING RETURNING 1)"
-                                      " SELECT (SELECT count(*) FROM ins),"
-                                      " (SELECT count(*) FROM ins) + (SELECT count(*)"
-                                      "  FROM campaign_recipient WHERE campaign_id = $1::uuid)",
-                                      cond)
-                    : NULL;
+    char *sql = cond ? crm_work_printf(
+                           w,
+                           "WITH ins AS (INSERT INTO campaign_recipient (campaign_id,"
+                           " customer_id) SELECT $1::uuid, pe.id FROM person pe WHERE %s"
+                           " ON CONFLICT DO NOTHING RETURNING customer_id)"
+                           " SELECT (SELECT count(*) FROM ins),"
+                           " (SELECT count(*) FROM ins) + (SELECT count(*)"
+                           "  FROM campaign_recipient WHERE campaign_id = $1::uuid), " S_TARGETED_J,
+                           cond)
+                     : NULL;
     if (!sql)
         p.oom = 1;
     return crm_params_run(&p, sql, 1, cb);

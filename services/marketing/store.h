@@ -193,7 +193,8 @@ int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);
 
 /* Adds to each running follow-up campaign the recipients its earlier
  * campaign SENT to whose delay has passed (non-responders only, when it
- * says so). No result columns. */
+ * says so). Rows: one CampaignTargeted record (JSON) per campaign that
+ * gained recipients. */
 int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
 
 /* At most `limit` recipients of running campaigns that need a decision

@@ -269,6 +269,22 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(preference_show)                                                                             \
     X(response_record)
 CRMCTL_MARKETING_VERBS(CRMCTL_DECLARE_VERB)
+/* The analytics verbs (analytics.h): customer.c, report.c (every report
+ * takes crmctl_report_opts) and analytics.c. */
+CRMCTL_DECLARE_VERB(customer_show)
+CRMCTL_DECLARE_VERB(customer_timeline)
+CRMCTL_DECLARE_VERB(analytics_rebuild)
+CRMCTL_DECLARE_VERB(analytics_status)
+CRMCTL_DECLARE_VERB(analytics_scan)
+extern const crmctl_opt_t crmctl_report_opts[];
+int crmctl_report_kpis(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_health(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_potential(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_pipeline(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_forecast(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_weekly_activity(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_campaigns(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_data_quality(crmctl_t *ctl, const crmctl_args_t *args);
 
 /* demo.c: a demo data set through the sales verbs. */
 CRMCTL_DECLARE_VERB(demo_load)

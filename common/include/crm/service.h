@@ -94,6 +94,18 @@ typedef void (*crm_submit_done_fn)(crm_service_t *svc, int status, void *arg);
 int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
                        crm_submit_done_fn done);
 
+/* Makes consumer `consumer` forget its positions and read them again from
+ * crm_consumer_position, then replay each source from there: for a service
+ * that rewrote its positions itself (analytics' rebuild resets them to 0).
+ * Call it after the transaction that rewrote them committed; a batch in
+ * flight settles first. Returns 0 or -ENOENT (no such consumer). */
+int crm_consumer_reload(crm_service_t *svc, const char *consumer);
+
+/* The committed position of `consumer` on `source` and the source's head as
+ * last seen (replay replies, heartbeats, live events). Returns 0 or -ENOENT. */
+int crm_consumer_progress(crm_service_t *svc, const char *consumer, const char *source,
+                          uint64_t *applied, uint64_t *head);
+
 /* ---- a work ---------------------------------------------------------- */
 
 crm_service_t *crm_work_service(crm_work_t *w);

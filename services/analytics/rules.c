@@ -1,0 +1,197 @@
+/* rules.c: the health score, ISO weeks and report-query checks (see
+ * rules.h). Calendar maths
+ * on integers (days from civil, Howard Hinnant's algorithm as a reference
+ * for the formula), because the C library's time functions depend on the
+ * process time zone. */
+#include "rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int64_t an_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Floor division for possibly negative numerators. */
+static int64_t s_floordiv(int64_t a, int64_t b)
+{
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
+int64_t an_week_start(int64_t us)
+{
+    int64_t days = s_floordiv(us, AN_US_PER_DAY);
+    /* 1970-01-01 was a Thursday: Monday-based weekday = (days + 3) mod 7. */
+    int64_t wd = ((days + 3) % 7 + 7) % 7;
+    return (days - wd) * AN_US_PER_DAY;
+}
+
+/* The Monday of ISO week 1 of ISO year y: the week with 4 January. */
+static int64_t s_week1_monday_days(int64_t y)
+{
+    return an_week_start(an_days_from_civil(y, 1, 4) * AN_US_PER_DAY) / AN_US_PER_DAY;
+}
+
+static int s_digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int an_iso_week_parse(const char *text, int64_t *monday_us, const char **why)
+{
+    int y, w;
+    if (!text || strlen(text) != 8 || text[4] != '-' || (text[5] != 'W' && text[5] != 'w') ||
+        s_digits(text, 4, &y) < 0 || s_digits(text + 6, 2, &w) < 0) {
+        *why = "expected an ISO week such as 2026-W47";
+        return -1;
+    }
+    if (y < 1970) {
+        *why = "the year must be 1970 or later";
+        return -1;
+    }
+    int64_t start = s_week1_monday_days(y);
+    int64_t weeks = (s_week1_monday_days(y + 1) - start) / 7;
+    if (w < 1 || w > weeks) {
+        *why = weeks == 53 ? "the week must be 01 to 53" : "the week must be 01 to 52 in that year";
+        return -1;
+    }
+    *monday_us = (start + (int64_t)(w - 1) * 7) * AN_US_PER_DAY;
+    return 0;
+}
+
+char *an_iso_week_format(int64_t us, char *buf, size_t len)
+{
+    int64_t monday = an_week_start(us) / AN_US_PER_DAY;
+    /* The ISO year is the year of the week's Thursday. */
+    int64_t thu = monday + 3;
+    int64_t y = 1970 + thu / 366;
+    while (an_days_from_civil(y + 1, 1, 1) <= thu)
+        y++;
+    while (an_days_from_civil(y, 1, 1) > thu)
+        y--;
+    int64_t w = (monday - s_week1_monday_days(y)) / 7 + 1;
+    snprintf(buf, len, "%04lld-W%02lld", (long long)y, (long long)w);
+    return buf;
+}
+
+int an_check_customer_id(const char *id, an_err_t *e)
+{
+    size_t n = id ? strlen(id) : 0;
+    e->field = "customer_id";
+    e->hint = NULL;
+    if (n == 0) {
+        e->message = "customer_id is required";
+        return -1;
+    }
+    if (n > 200) {
+        e->message = "customer_id is too long";
+        e->hint = "customer ids are at most 200 bytes";
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)id[i] < 0x21 || (unsigned char)id[i] > 0x7e) {
+            e->message = "customer_id contains characters that are not printable ASCII";
+            return -1;
+        }
+    return 0;
+}
+
+/* ---- the health score ------------------------------------------------------- */
+
+int64_t an_div_round(int64_t a, int64_t b)
+{
+    int64_t q = a / b, r = a % b;
+    if (2 * (r < 0 ? -r : r) >= b)
+        q += a < 0 ? -1 : 1;
+    return q;
+}
+
+static void s_reason(an_health_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_reason(an_health_t *h, const char *fmt, ...)
+{
+    if (h->n_reasons >= AN_HEALTH_REASONS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->reasons[h->n_reasons++], AN_HEALTH_REASON_LEN, fmt, ap);
+    va_end(ap);
+}
+
+#define S_TENTHS(v) (long long)((v) / 10), (long long)((v) % 10)
+
+void an_health_compute(const an_health_in_t *in, an_health_t *out)
+{
+    int64_t total = 50;
+    memset(out, 0, sizeof *out);
+    /* Purchase recency against the customer's own cadence. */
+    if (in->orders >= 2) {
+        if (in->since_tenths <= in->cadence_tenths) {
+            total += 20;
+            s_reason(out, "purchase recency within own cadence of %lld.%lld days (+20)",
+                     S_TENTHS(in->cadence_tenths));
+        } else if (in->since_tenths > 2 * in->cadence_tenths) {
+            total -= 20;
+            s_reason(out,
+                     "last purchase %lld.%lld days ago, over twice the own cadence of %lld.%lld "
+                     "days (-20)",
+                     S_TENTHS(in->since_tenths), S_TENTHS(in->cadence_tenths));
+        }
+    } else if (in->orders == 1) {
+        if (in->since_tenths <= 900) {
+            total += 10;
+            s_reason(out, "first purchase %lld.%lld days ago (+10)", S_TENTHS(in->since_tenths));
+        } else {
+            total -= 10;
+            s_reason(out, "only purchase %lld.%lld days ago (-10)", S_TENTHS(in->since_tenths));
+        }
+    }
+    /* Engagement in the last 90 days. */
+    if (in->engagement > 0) {
+        int64_t pts = in->engagement >= 4 ? 20 : in->engagement * 5;
+        total += pts;
+        s_reason(out, "engagement: %lld interactions in 90 days (+%lld)", (long long)in->engagement,
+                 (long long)pts);
+    } else {
+        total -= 10;
+        s_reason(out, "no engagement in 90 days (-10)");
+    }
+    /* Open complaints, at most two counted. */
+    if (in->open_complaints > 0) {
+        int64_t pts = -15 * (in->open_complaints < 2 ? in->open_complaints : 2);
+        total += pts;
+        s_reason(out, "%lld open complaint(s) (%lld)", (long long)in->open_complaints,
+                 (long long)pts);
+    }
+    /* Ratings: 3 is neutral, each point away is 10. */
+    if (in->ratings > 0) {
+        int64_t pts = an_div_round(10 * in->rating_sum - 30 * in->ratings, in->ratings);
+        int64_t avg = an_div_round(10 * in->rating_sum, in->ratings);
+        total += pts;
+        s_reason(out, "average rating %lld.%lld (%s%lld)", S_TENTHS(avg), pts >= 0 ? "+" : "",
+                 (long long)pts);
+    }
+    /* SLA breaches in the last 90 days, at most three counted. */
+    if (in->breaches > 0) {
+        int64_t pts = -10 * (in->breaches < 3 ? in->breaches : 3);
+        total += pts;
+        s_reason(out, "%lld SLA breach(es) in 90 days (%lld)", (long long)in->breaches,
+                 (long long)pts);
+    }
+    out->score = (int)(total < 0 ? 0 : total > 100 ? 100 : total);
+    out->churn_risk = 100 - out->score;
+}

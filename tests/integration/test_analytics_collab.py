@@ -1,0 +1,223 @@
+"""Analytics with the real services: crm-sales and crm-marketing (a probe
+stands in for support) feed crm-analytics. Marketing's own campaign
+results and analytics' campaign report agree on every figure analytics can
+derive from marketing's events; a churn risk analytics raises becomes one
+follow-up task in sales (which analytics then sees in the customer's
+timeline)."""
+import time
+import unittest
+import uuid
+
+from aiosmtpd.controller import Controller
+
+from crmtest import free_port, wait_for
+from test_analytics_service import OK, AnalyticsSystem, CallError, analytics_pb2, rpc_pb2  # noqa: F401
+# The crm.v1 path is set up by crmtest.
+from crm.v1 import marketing_pb2 as M, sales_pb2, signals_pb2, support_pb2  # noqa: E402
+
+
+class Relay:
+    """An SMTP server that accepts every recipient but those whose address
+    starts with "bounce"."""
+
+    def __init__(self):
+        self.accepted = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+class CollabTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        port = free_port()
+        cls.relay = Relay()
+        cls.smtp = Controller(cls.relay, hostname="127.0.0.1", port=port)
+        cls.smtp.start()
+        a = cls.a = AnalyticsSystem(probes=("support",))
+        cls.sales = a.add("sales", "crm-sales", ("marketing", "support", "analytics"), {})
+        cls.mkt = a.add("marketing", "crm-marketing", ("sales", "support"),
+                        {"MARKETING_SEND_SCAN_MS": "100",
+                         "MARKETING_SMTP_URL": "smtp://127.0.0.1:%d" % port,
+                         "MARKETING_MAIL_FROM": "news@shop.example"})
+        cls.sales.start()
+        cls.mkt.start()
+        a.start()
+        cls.sc = a.sys.client("sales")
+        cls.mc = a.sys.client("marketing")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sc.close()
+        cls.mc.close()
+        cls.a.close()
+        cls.smtp.stop()
+
+    def call(self, client, command, msg, reply_type):
+        rep = client.call_raw(command, msg.SerializeToString())
+        if rep.status.code != OK:
+            raise CallError(rep.status)
+        return reply_type.FromString(rep.body)
+
+    def person(self, name):
+        email = "%s-%s@collab.example" % (name.lower(), uuid.uuid4().hex[:8])
+        return self.call(self.sc, "sales.person.register", sales_pb2.RegisterPersonRequest(
+            person=sales_pb2.Person(name=name, emails=[email])), sales_pb2.PersonReply).person.id
+
+    def test_campaign_figures_agree_with_marketing(self):
+        a = self.a
+        ada, bob, cat = self.person("Ada"), self.person("Bob"), self.person("Cat")
+        wait_for(lambda: a.q("SELECT count(*) FROM person WHERE id IN (%s, %s, %s)", ada, bob, cat,
+                             db="marketing")[0][0] == 3, 20, "marketing to know the people")
+        c = self.call(self.mc, "marketing.campaign.create", M.CreateCampaignRequest(
+            campaign=M.Campaign(name="Autumn", channels=[M.CHANNEL_SMS], budget_minor=100000,
+                                currency="EUR")), M.CampaignReply).campaign
+        for amount in (1500, 2500):
+            self.call(self.mc, "marketing.expense.record", M.RecordExpenseRequest(
+                expense=M.Expense(campaign_id=c.id, amount_minor=amount)), M.ExpenseReply)
+        self.call(self.mc, "marketing.preference.set", M.SetPreferencesRequest(
+            preferences=M.ContactPreferences(customer_id=cat, opted_out=[M.CHANNEL_SMS])),
+            M.PreferencesReply)
+        self.call(self.mc, "marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
+            campaign_id=c.id, channel=M.CHANNEL_SMS, body="Hi {{name}}")), M.MessageReply)
+        self.call(self.mc, "marketing.campaign.target", M.TargetCampaignRequest(
+            campaign_id=c.id, customer_ids=[ada, bob, cat]), M.TargetCampaignReply)
+        # Targeted, not decided yet: the recipients agree already
+        # (campaign.targeted).
+        a.wait_applied(("marketing",))
+        self.assertEqual(a.report("analytics.report.campaigns", campaign_id=c.id)
+                         ["campaigns"][0]["recipients"], 3)
+        self.call(self.mc, "marketing.campaign.schedule", M.ScheduleCampaignRequest(
+            id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
+        wait_for(lambda: a.q("SELECT count(*) FROM send WHERE campaign_id = %s", c.id,
+                             db="marketing")[0][0] == 3, 20, "three send decisions")
+        for cid, resp, rev in ((ada, signals_pb2.RESPONSE_TYPE_CLICKED, 0),
+                               (bob, signals_pb2.RESPONSE_TYPE_CONVERTED, 1200),
+                               (bob, signals_pb2.RESPONSE_TYPE_OPENED, 0)):
+            self.call(self.mc, "marketing.response.record", M.RecordResponseRequest(
+                response=signals_pb2.CampaignResponseRecorded(
+                    campaign_id=c.id, customer_id=cid, response=resp, channel="sms",
+                    revenue_minor=rev, currency="EUR" if rev else "")), M.ResponseReply)
+        # Ada's order after she was reached: marketing attributes it. The
+        # report is live: the order shows in Ada's 360 as soon as analytics
+        # applied it (the issue's "within a second at normal load"; the bound
+        # here leaves room for a loaded test machine).
+        a.wait_applied(("sales", "marketing"))
+        t0 = time.monotonic()
+        self.call(self.sc, "sales.order.create", sales_pb2.CreateOrderRequest(order=sales_pb2.Order(
+            person_id=ada, currency="EUR", items=[sales_pb2.OrderItem(
+                name="Widget", quantity=3, unit_price_minor=3000)])), sales_pb2.OrderReply)
+        wait_for(lambda: a.report("analytics.customer.show", customer_id=ada)["figures"]["orders"] == 1,
+                 10, "the order in Ada's 360", interval=0.005)
+        self.assertLess(time.monotonic() - t0, 3.0)
+        wait_for(lambda: a.q("SELECT count(*) FROM conversion WHERE campaign_id = %s", c.id,
+                             db="marketing")[0][0] == 1, 20, "the attribution")
+        a.wait_applied(("sales", "marketing"))
+        m = self.call(self.mc, "marketing.campaign.results", M.CampaignResultsRequest(id=c.id),
+                      M.CampaignResultsReply).results
+        r = a.report("analytics.report.campaigns", campaign_id=c.id)["campaigns"][0]
+        # By hand: 3 recipients; Ada and Bob sent, Cat suppressed (opted
+        # out of SMS); responses CLICKED, CONVERTED, OPENED; responders Ada
+        # and Bob; conversions 1 response + 1 order; revenue 1200 + 9000;
+        # cost 4000; ROI (10200 - 4000) / 4000 = 155.00% = 15500 bp.
+        # SMS messages are recorded for a gateway: both count as delivered.
+        self.assertEqual(self.figures(r), (3, 2, 1, 0, 2, 0, 2, 2, 10200, 4000, 15500))
+        self.assertEqual(self.figures(r), self.figures(m))
+        self.assertEqual(r["responses"], {signals_pb2.ResponseType.Name(x.response)
+                                          .replace("RESPONSE_TYPE_", "").lower(): x.count
+                                          for x in m.responses})
+        # Acquisition cost: 4000 over the two customers won (Ada, Bob).
+        self.assertEqual((r["customers_won"], r["acquisition_cost_per_customer_minor"]), (2, 2000))
+
+    @staticmethod
+    def figures(r):
+        """The figures both reports have, from analytics' JSON or
+        marketing's CampaignResults."""
+        keys = ("recipients", "sent", "suppressed", "deferred", "delivered", "delivery_failed",
+                "responders", "conversions", "revenue_minor", "cost_minor", "roi_bp")
+        if isinstance(r, dict):
+            return tuple(r[k] for k in keys)
+        return tuple(getattr(r, k) for k in keys)
+
+    def test_email_deliveries_agree_with_marketing(self):
+        a = self.a
+        ada, bob = self.person("Ada"), self.person("Bob")
+        bounce = self.person("Bounce")
+        wait_for(lambda: a.q("SELECT count(*) FROM person WHERE id IN (%s, %s, %s)", ada, bob,
+                             bounce, db="marketing")[0][0] == 3, 20, "marketing to know the people")
+        c = self.call(self.mc, "marketing.campaign.create", M.CreateCampaignRequest(
+            campaign=M.Campaign(name="Mail", channels=[M.CHANNEL_EMAIL], budget_minor=100000,
+                                currency="EUR")), M.CampaignReply).campaign
+        self.call(self.mc, "marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
+            campaign_id=c.id, channel=M.CHANNEL_EMAIL, subject="News", body="Hi {{name}}")),
+            M.MessageReply)
+        self.call(self.mc, "marketing.campaign.target", M.TargetCampaignRequest(
+            campaign_id=c.id, customer_ids=[ada, bob, bounce]), M.TargetCampaignReply)
+        self.call(self.mc, "marketing.campaign.schedule", M.ScheduleCampaignRequest(
+            id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
+        # The relay accepts Ada's and Bob's email and refuses the third.
+        wait_for(lambda: a.q("SELECT count(*) FROM delivery WHERE campaign_id = %s AND status > 0",
+                             c.id, db="marketing")[0][0] == 3, 30, "three delivery outcomes")
+        a.wait_applied(("marketing",))
+        m = self.call(self.mc, "marketing.campaign.results", M.CampaignResultsRequest(id=c.id),
+                      M.CampaignResultsReply).results
+        r = a.report("analytics.report.campaigns", campaign_id=c.id)["campaigns"][0]
+        self.assertEqual(self.figures(r), (3, 3, 0, 0, 2, 1, 0, 0, 0, 0, None))
+        self.assertEqual(self.figures(r)[:-1], self.figures(m)[:-1])
+        self.assertFalse(m.roi_defined)
+        self.assertEqual(len(self.relay.accepted), 2)
+
+    def test_churn_risk_becomes_a_sales_task(self):
+        a = self.a
+        cat = self.person("Risky")
+        deal = self.call(self.sc, "sales.deal.create", sales_pb2.CreateDealRequest(
+            deal=sales_pb2.Deal(title="Risky renewal", person_id=cat, amount_minor=10000,
+                                owner="rita", next_step="call")), sales_pb2.DealReply).deal
+        # Breached SLAs on problem tickets (not complaints, which sales
+        # follows up on by themselves): health 50 - 10 (no engagement) - 10
+        # per breach. The first breach takes the churn risk to 70, the
+        # threshold: raised once, with 70; the next two (80, 90) stay above
+        # it and raise nothing.
+        for i in range(3):
+            tid = str(uuid.uuid4())
+            a.emit("support", "crm.support.ticket.opened.v1", cat,
+                   ticket_opened=signals_pb2.TicketOpened(
+                       ticket_id=tid, customer_id=cat, type=signals_pb2.TICKET_TYPE_PROBLEM,
+                       subject="slow %d" % i))
+            a.emit("support", "crm.support.sla.breached.v1", cat, sla_breached=support_pb2.SlaBreached(
+                ticket=support_pb2.Ticket(id=tid, customer_id=cat, type=signals_pb2.TICKET_TYPE_PROBLEM,
+                                          status=support_pb2.TICKET_STATUS_OPEN, subject="slow %d" % i),
+                target=support_pb2.SLA_TARGET_RESOLUTION))
+
+        def raised():
+            return [e for e in a.derived("crm.analytics.customer.churn_risk_raised.")
+                    if e.subject == cat]
+        wait_for(raised, 20, "churn risk raised")
+        a.wait_applied(("support",))
+        self.assertEqual(a.q("SELECT score, churn_risk FROM health WHERE customer_id = %s", cat),
+                         [(10, 90)])
+        ev = raised()
+        self.assertEqual(len(ev), 1)
+        self.assertEqual(ev[0].churn_risk_raised.score, 70)
+
+        def task():
+            rows = a.q("SELECT subject, owner, deal_id::text FROM activity WHERE person_id = %s",
+                       cat, db="sales")
+            return rows or None
+        rows = wait_for(task, 20, "the follow-up task in sales")
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0], ("Follow up: churn risk raised (score 70)", "rita", deal.id))
+        # ... which analytics sees in the customer's timeline.
+        wait_for(lambda: any(e["type"] == "crm.sales.activity.scheduled.v1" for e in a.report(
+            "analytics.customer.timeline", customer_id=cat)["events"]), 20, "the task in the timeline")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,190 @@
+/* report.c: `crmctl report kpis|health|potential|pipeline|forecast|
+ * weekly-activity|campaigns|data-quality`, one analytics.report.* command
+ * each, printed as tables (or the JSON document with -o json). */
+#include "analytics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const crmctl_opt_t crmctl_report_opts[] = {
+    {"at", 0, "TIME", "evaluation time of time-dependent figures (default now)", 0},
+    {"week", 0, "YYYY-Www", "weekly-activity: the ISO week (default this week)", 0},
+    {"rep", 0, "NAME", "weekly-activity: one rep only", 0},
+    {"campaign", 0, "ID", "campaigns: one campaign only", 0},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
+static void s_kpis(const json_t *doc)
+{
+    static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
+                                 {"NAME", "name"},
+                                 {"LTV", "ltv_minor"},
+                                 {"CAC", "cac_minor"},
+                                 {"SUPPORT COST", "cost_to_support_minor"},
+                                 {"HEALTH", "health"},
+                                 {"CHURN RISK", "churn_risk"}};
+    an_print_rows(json_object_get(doc, "customers"), c, N(c));
+}
+
+static void s_health(const json_t *doc)
+{
+    static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
+                                 {"NAME", "name"},
+                                 {"SCORE", "health"},
+                                 {"CHURN RISK", "churn_risk"},
+                                 {"WHY", "health_reasons"}};
+    an_print_rows(json_object_get(doc, "customers"), c, N(c));
+}
+
+static void s_potential(const json_t *doc)
+{
+    static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
+                                 {"NAME", "name"},
+                                 {"LTV", "ltv_minor"},
+                                 {"REASONS", "reasons"}};
+    an_print_rows(json_object_get(doc, "customers"), c, N(c));
+}
+
+static void s_pipeline(const json_t *doc)
+{
+    static const an_col_t c[] = {{"PIPELINE", "pipeline_id"}, {"STAGE", "stage"},
+                                 {"CUR", "currency"},         {"DEALS", "deals"},
+                                 {"AMOUNT", "amount_minor"},  {"WEIGHTED", "weighted_minor"}};
+    static const an_col_t f[] = {{"won", "won"},
+                                 {"lost", "lost"},
+                                 {"win rate", "win_rate_bp"},
+                                 {"avg days to close", "avg_days_to_close"}};
+    static const an_col_t l[] = {{"LOST REASON", "reason"}, {"DEALS", "deals"}};
+    an_print_rows(json_object_get(doc, "stages"), c, N(c));
+    printf("\n");
+    an_print_fields(doc, f, N(f));
+    printf("\n");
+    an_print_rows(json_object_get(doc, "lost_reasons"), l, N(l));
+}
+
+static void s_forecast(const json_t *doc)
+{
+    static const an_col_t c[] = {{"MONTH", "month"},
+                                 {"CUR", "currency"},
+                                 {"DEALS", "deals"},
+                                 {"AMOUNT", "amount_minor"},
+                                 {"WEIGHTED", "weighted_minor"}};
+    an_print_rows(json_object_get(doc, "months"), c, N(c));
+}
+
+static void s_weekly(const json_t *doc)
+{
+    static const an_col_t c[] = {{"REP", "rep"},
+                                 {"CALLS", "calls"},
+                                 {"MEETINGS", "meetings"},
+                                 {"EMAILS", "emails"},
+                                 {"TASKS DONE", "tasks_done"},
+                                 {"OTHER", "other_done"},
+                                 {"ADVANCED", "deals_advanced"},
+                                 {"WON", "deals_won"},
+                                 {"LOST", "deals_lost"}};
+    static const an_col_t nx[] = {{"DUE", "due_at_us"},
+                                  {"KIND", "kind"},
+                                  {"SUBJECT", "subject"},
+                                  {"CUSTOMER", "customer_id"}};
+    char buf[64];
+    printf("week starting %s\n",
+           an_cell("week_start_us", json_object_get(doc, "week_start_us"), buf, sizeof buf));
+    const json_t *reps = json_object_get(doc, "reps");
+    an_print_rows(reps, c, N(c));
+    size_t i;
+    const json_t *r;
+    json_array_foreach(reps, i, r)
+    {
+        printf("\nnext week for %s\n", json_string_value(json_object_get(r, "rep")));
+        an_print_rows(json_object_get(r, "next_week"), nx, N(nx));
+    }
+}
+
+static void s_campaigns(const json_t *doc)
+{
+    static const an_col_t c[] = {{"CAMPAIGN", "name"},
+                                 {"STATUS", "status"},
+                                 {"RECIPIENTS", "recipients"},
+                                 {"SENT", "sent"},
+                                 {"SUPPRESSED", "suppressed"},
+                                 {"DEFERRED", "deferred"},
+                                 {"RESPONDERS", "responders"},
+                                 {"CONVERSIONS", "conversions"},
+                                 {"REVENUE", "revenue_minor"},
+                                 {"COST", "cost_minor"},
+                                 {"ROI", "roi_bp"},
+                                 {"WON", "customers_won"},
+                                 {"COST/WON", "acquisition_cost_per_customer_minor"},
+                                 {"RESPONSES", "responses"}};
+    an_print_rows(json_object_get(doc, "campaigns"), c, N(c));
+}
+
+static void s_data_quality(const json_t *doc)
+{
+    static const an_col_t c[] = {
+        {"KIND", "kind"}, {"RECORD", "record_id"}, {"TEAM", "team"}, {"DETAIL", "detail"}};
+    an_print_rows(json_object_get(doc, "findings"), c, N(c));
+}
+
+typedef struct {
+    const char *name; /* the word after "report" */
+    const char *command;
+    void (*print)(const json_t *doc);
+} s_report_t;
+
+static const s_report_t s_reports[] = {
+    {"kpis", "analytics.report.kpis", s_kpis},
+    {"health", "analytics.report.health", s_health},
+    {"potential", "analytics.report.potential", s_potential},
+    {"pipeline", "analytics.report.pipeline", s_pipeline},
+    {"forecast", "analytics.report.forecast", s_forecast},
+    {"weekly-activity", "analytics.report.weekly_activity", s_weekly},
+    {"campaigns", "analytics.report.campaigns", s_campaigns},
+    {"data-quality", "analytics.report.data_quality", s_data_quality},
+    {NULL, NULL, NULL},
+};
+
+static int s_run(crmctl_t *ctl, const crmctl_args_t *args, const char *which)
+{
+    const s_report_t *r = s_reports;
+    while (r->name && strcmp(r->name, which))
+        r++;
+    Crm__V1__AnalyticsQuery q = CRM__V1__ANALYTICS_QUERY__INIT;
+    int rc = an_opt_at(ctl, args, &q);
+    if (rc != CRMCTL_EXIT_OK)
+        return rc;
+    const char *week = crmctl_arg(args, "week"), *rep = crmctl_arg(args, "rep"),
+               *campaign = crmctl_arg(args, "campaign");
+    if ((week || rep) && strcmp(r->name, "weekly-activity"))
+        return crmctl_usage_error(ctl, "--week and --rep apply to weekly-activity only");
+    if (campaign && strcmp(r->name, "campaigns"))
+        return crmctl_usage_error(ctl, "--campaign applies to campaigns only");
+    q.week = (char *)(week ? week : "");
+    q.rep = (char *)(rep ? rep : "");
+    q.campaign_id = (char *)(campaign ? campaign : "");
+    json_t *doc = NULL;
+    if ((rc = an_report(ctl, r->command, &q, &doc)) != CRMCTL_EXIT_OK)
+        return rc;
+    if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
+        return an_print_json(doc);
+    r->print(doc);
+    json_decref(doc);
+    return CRMCTL_EXIT_OK;
+}
+
+#define S_VERB(fn, name)                                                                           \
+    int crmctl_report_##fn(crmctl_t *ctl, const crmctl_args_t *args)                               \
+    {                                                                                              \
+        return s_run(ctl, args, name);                                                             \
+    }
+S_VERB(kpis, "kpis")
+S_VERB(health, "health")
+S_VERB(potential, "potential")
+S_VERB(pipeline, "pipeline")
+S_VERB(forecast, "forecast")
+S_VERB(weekly_activity, "weekly-activity")
+S_VERB(campaigns, "campaigns")
+S_VERB(data_quality, "data-quality")
