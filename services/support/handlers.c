@@ -110,12 +110,13 @@ static int s_check_tags(crm_work_t *w, char *const *tags, size_t n, const char *
     return 0;
 }
 
-/* The calendar from its stored JSON; NULL with the work failed. */
-static support_cal_t *s_calendar(crm_work_t *w, const char *json)
+/* The calendar from its four columns starting at `col` (store.h); NULL
+ * with the work failed. */
+static support_cal_t *s_calendar(crm_work_t *w, const PGresult *res, int col)
 {
     support_err_t e;
     Crm__V1__BusinessCalendar *m =
-        crm_work_record(w, &crm__v1__business_calendar__descriptor, json);
+        crm_work_record(w, &crm__v1__business_calendar__descriptor, s_val(res, 0, col));
     support_cal_t *cal = crm_work_alloc(w, sizeof *cal);
     if (!m) {
         s_unreadable(w);
@@ -127,6 +128,14 @@ static support_cal_t *s_calendar(crm_work_t *w, const char *json)
     }
     if (support_cal_from_msg(m, cal, "calendar", &e) < 0) {
         crm_error("support.calendar", "stored calendar is invalid: %s: %s", e.field, e.message);
+        s_unreadable(w);
+        return NULL;
+    }
+    if (*m->time_zone &&
+        support_cal_set_changes(cal, atoi(PQgetvalue(res, 0, col + 1)), s_val(res, 0, col + 2),
+                                s_val(res, 0, col + 3)) < 0) {
+        crm_error("support.calendar", "stored offset changes of zone \"%s\" are invalid",
+                  m->time_zone);
         s_unreadable(w);
         return NULL;
     }
@@ -202,7 +211,7 @@ static void s_open_context(crm_work_t *w, PGresult *res)
     const char *person = s_val(res, 0, 0);
     Crm__V1__SlaPolicy *pol =
         crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, 0, 1));
-    support_cal_t *cal = s_calendar(w, s_val(res, 0, 2));
+    support_cal_t *cal = s_calendar(w, res, 2);
     if (!cal)
         return;
     if (!pol) {
@@ -330,6 +339,7 @@ typedef struct {
     const char *id;
     const char *a, *b; /* assignee/team, author/body, reason, category/text, comment */
     int rating;
+    int priority, prev_priority; /* prioritize */
     char **tags;
     size_t n_tags;
     int from;
@@ -346,7 +356,8 @@ static void s_change_emit(crm_work_t *w, Crm__V1__Ticket *t)
     const char *reason = st->act == SUPPORT_ACT_PEND || st->act == SUPPORT_ACT_HOLD ||
                                  st->act == SUPPORT_ACT_REOPEN || st->act == SUPPORT_ACT_CLOSE
                              ? st->a
-                             : "";
+                         : st->act == SUPPORT_ACT_CUSTOMER_REPLY ? "the customer replied"
+                                                                 : "";
     if ((int)t->status != st->from && support_emit_status_changed(w, t, st->from, reason) < 0)
         return;
     int rc = 0;
@@ -357,6 +368,14 @@ static void s_change_emit(crm_work_t *w, Crm__V1__Ticket *t)
     case SUPPORT_ACT_REPLY:
     case SUPPORT_ACT_NOTE:
         rc = support_emit_ticket_message(w, t, st->msg);
+        break;
+    case SUPPORT_ACT_CUSTOMER_REPLY:
+        rc = support_emit_ticket_message(w, t, st->msg);
+        if (rc == 0 && st->from == S_STATUS(RESOLVED))
+            rc = support_emit_ticket_reopened(w, t, reason);
+        break;
+    case SUPPORT_ACT_PRIORITY:
+        rc = support_emit_priority_changed(w, t, st->prev_priority, st->a);
         break;
     case SUPPORT_ACT_RESOLVE:
         rc = support_emit_ticket_resolved(w, t);
@@ -422,7 +441,8 @@ static int s_change_apply(crm_work_t *w, s_change_t *st, Crm__V1__Ticket *t, int
             t->team = (char *)st->b;
         return 0;
     case SUPPORT_ACT_REPLY:
-    case SUPPORT_ACT_NOTE: {
+    case SUPPORT_ACT_NOTE:
+    case SUPPORT_ACT_CUSTOMER_REPLY: {
         Crm__V1__TicketMessage *m = crm_work_alloc(w, sizeof *m);
         if (!m)
             return -1;
@@ -432,8 +452,16 @@ static int s_change_apply(crm_work_t *w, s_change_t *st, Crm__V1__Ticket *t, int
         m->ticket_id = t->id;
         m->kind = st->act == SUPPORT_ACT_REPLY
                       ? CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_PUBLIC_REPLY
-                      : CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_INTERNAL_NOTE;
+                  : st->act == SUPPORT_ACT_NOTE
+                      ? CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_INTERNAL_NOTE
+                      : CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_CUSTOMER_MESSAGE;
         m->author = (char *)st->a;
+        /* The customer's message is signed by the requester. */
+        if (st->act == SUPPORT_ACT_CUSTOMER_REPLY && !*m->author)
+            m->author = *t->requester_name ? t->requester_name : t->requester_email;
+        /* Back from resolved: no longer resolved. */
+        if (st->act == SUPPORT_ACT_CUSTOMER_REPLY && t->status == S_STATUS(RESOLVED))
+            t->resolved_at_us = 0;
         m->body = (char *)st->b;
         m->created_at_us = now;
         st->msg = m;
@@ -480,6 +508,7 @@ static int s_change_apply(crm_work_t *w, s_change_t *st, Crm__V1__Ticket *t, int
         t->satisfaction = s;
         return 0;
     }
+    case SUPPORT_ACT_PRIORITY:
     case SUPPORT_ACT_PEND:
     case SUPPORT_ACT_HOLD:
     case SUPPORT_ACT_CLOSE:
@@ -498,7 +527,7 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
         return;
     }
     Crm__V1__Ticket *t = SUPPORT_TICKET(w, s_val(res, 0, 0));
-    support_cal_t *cal = s_calendar(w, s_val(res, 0, 1));
+    support_cal_t *cal = s_calendar(w, res, 1);
     if (!cal)
         return;
     if (!t) {
@@ -511,6 +540,21 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
     }
     int64_t now = crm_now_us();
     st->from = t->status;
+    if (st->act == SUPPORT_ACT_PRIORITY) {
+        Crm__V1__SlaPolicy *pol =
+            crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, 0, 5));
+        if (!pol) {
+            s_unreadable(w);
+            return;
+        }
+        if ((int)t->priority == st->priority) {
+            s_ticket_reply(w, t, NULL); /* nothing to change */
+            return;
+        }
+        st->prev_priority = t->priority;
+        t->priority = st->priority;
+        support_sla_retarget(cal, now, pol->first_response_minutes, pol->resolution_minutes, t);
+    }
     if (s_change_apply(w, st, t, now) < 0) {
         s_nomem(w);
         return;
@@ -528,7 +572,8 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
 static void s_change(crm_work_t *w, s_change_t *st)
 {
     crm_work_set_data(w, st);
-    support_store_ticket_lock(w, st->id, s_change_locked);
+    support_store_ticket_lock(w, st->id, st->act == SUPPORT_ACT_PRIORITY ? st->priority : 0,
+                              s_change_locked);
 }
 
 static s_change_t *s_change_new(crm_work_t *w, support_action_t act, const char *id)
@@ -577,9 +622,20 @@ static void s_ticket_message(crm_work_t *w, support_action_t act)
 {
     const Crm__V1__AddTicketMessageRequest *rq = (const void *)crm_work_request(w);
     s_change_t *st = s_change_new(w, act, rq ? rq->id : NULL);
-    if (st && s_text_in(w, rq->author, SUPPORT_NAME_MAX, 0, "author", &st->a) == 0 &&
+    if (!st)
+        return;
+    if (rq->from_customer && act == SUPPORT_ACT_NOTE) {
+        crm_work_fail(w, S_INVALID, "from_customer", "a note cannot come from the customer", NULL,
+                      "notes are internal; record the customer's message with reply");
+        return;
+    }
+    if (rq->from_customer)
+        st->act = SUPPORT_ACT_CUSTOMER_REPLY;
+    if (s_text_in(w, rq->author, SUPPORT_NAME_MAX, 0, "author", &st->a) == 0 &&
         s_text_in(w, rq->body, SUPPORT_BODY_MAX, 1, "body", &st->b) == 0) {
-        if (!*st->a)
+        /* An agent's message is signed by the caller; the customer's by
+         * the requester (once the ticket is read). */
+        if (!*st->a && !rq->from_customer)
             st->a = crm_work_actor(w) ? crm_work_actor(w) : "";
         s_change(w, st);
     }
@@ -645,6 +701,23 @@ static void s_ticket_resolve(crm_work_t *w)
     }
     st->n_tags = rq->n_tags;
     s_change(w, st);
+}
+
+static void s_ticket_prioritize(crm_work_t *w)
+{
+    const Crm__V1__SetTicketPriorityRequest *rq = (const void *)crm_work_request(w);
+    support_err_t e;
+    s_change_t *st = s_change_new(w, SUPPORT_ACT_PRIORITY, rq ? rq->id : NULL);
+    if (!st)
+        return;
+    if (support_check_enum(&crm__v1__ticket_priority__descriptor, rq->priority, 0, "priority", &e) <
+        0) {
+        s_fail(w, &e);
+        return;
+    }
+    st->priority = rq->priority;
+    if (s_text_in(w, rq->reason, SUPPORT_TEXT_MAX, 0, "reason", &st->a) == 0)
+        s_change(w, st);
 }
 
 static void s_ticket_rate(crm_work_t *w)
@@ -817,6 +890,19 @@ static void s_calendar_saved(crm_work_t *w, PGresult *res)
     crm_work_ok(w, &r.base);
 }
 
+static void s_zone_checked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
+    if (!s_true(res, 0, 0)) {
+        crm_work_fail(
+            w, S_CODE(NOT_FOUND), "calendar.time_zone", "time zone does not exist",
+            crm_work_printf(w, "PostgreSQL knows no zone \"%.80s\"", rq->calendar->time_zone),
+            "give an IANA name as in pg_timezone_names, e.g. Europe/Berlin");
+        return;
+    }
+    support_store_calendar_set(w, crm_work_data(w), rq->calendar->time_zone, s_calendar_saved);
+}
+
 static void s_calendar_set(crm_work_t *w)
 {
     const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
@@ -839,7 +925,17 @@ static void s_calendar_set(crm_work_t *w)
         s_nomem(w);
         return;
     }
-    support_store_calendar_set(w, copy, s_calendar_saved);
+    if (!*rq->calendar->time_zone) {
+        support_store_calendar_set(w, copy, "", s_calendar_saved);
+        return;
+    }
+    crm_work_set_data(w, copy);
+    support_store_zone_known(w, rq->calendar->time_zone, s_zone_checked);
+}
+
+static void s_calendar_show(crm_work_t *w)
+{
+    support_store_calendar_show(w, s_calendar_saved);
 }
 
 /* ---- the SLA scan ------------------------------------------------------------------------ */
@@ -966,9 +1062,11 @@ const crm_command_def_t support_commands[] = {
     S_CMD("support.ticket.reopen", change_ticket_status_request, s_ticket_reopen, 0),
     S_CMD("support.ticket.close", change_ticket_status_request, s_ticket_close, 0),
     S_CMD("support.ticket.rate", rate_ticket_request, s_ticket_rate, 0),
+    S_CMD("support.ticket.prioritize", set_ticket_priority_request, s_ticket_prioritize, 0),
     S_CMD("support.sla.policy.set", set_sla_policy_request, s_policy_set, 0),
     S_CMD("support.sla.policy.list", list_sla_policies_request, s_policy_list, 1),
     S_CMD("support.sla.calendar.set", set_business_calendar_request, s_calendar_set, 0),
+    S_CMD("support.sla.calendar.show", show_business_calendar_request, s_calendar_show, 1),
     {NULL, NULL, NULL, 0},
 };
 
