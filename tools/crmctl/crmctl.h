@@ -241,6 +241,30 @@ extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
     extern const crmctl_opt_t crmctl_##name##_opts[];
 CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
 
+/* The support verbs, tables for the same engine (sales.h) aimed at the
+ * support service: ticket.c and sla.c. */
+#define CRMCTL_SUPPORT_TICKET_VERBS(X)                                                             \
+    X(ticket_open)                                                                                 \
+    X(ticket_show)                                                                                 \
+    X(ticket_list)                                                                                 \
+    X(ticket_assign)                                                                               \
+    X(ticket_reply)                                                                                \
+    X(ticket_note)                                                                                 \
+    X(ticket_pend)                                                                                 \
+    X(ticket_hold)                                                                                 \
+    X(ticket_resolve)                                                                              \
+    X(ticket_reopen)                                                                               \
+    X(ticket_close)                                                                                \
+    X(ticket_rate)                                                                                 \
+    X(ticket_priority)
+#define CRMCTL_SUPPORT_SLA_VERBS(X)                                                                \
+    X(sla_policy_set)                                                                              \
+    X(sla_policy_list)                                                                             \
+    X(sla_calendar_set)                                                                            \
+    X(sla_calendar_show)
+CRMCTL_SUPPORT_TICKET_VERBS(CRMCTL_DECLARE_VERB)
+CRMCTL_SUPPORT_SLA_VERBS(CRMCTL_DECLARE_VERB)
+
 /* demo.c: a demo data set through the sales verbs. */
 CRMCTL_DECLARE_VERB(demo_load)
 

@@ -29,21 +29,24 @@
 
 /* How an option's text becomes a request value. */
 typedef enum {
-    SALES_NONE,      /* not part of the request (--all, --clear ...) */
-    SALES_STR,       /* the text */
-    SALES_LIST,      /* comma-separated (or repeated) -> array of strings */
-    SALES_ENUM,      /* "service-provider" -> "PERSON_KIND_SERVICE_PROVIDER" */
-    SALES_MONEY,     /* "1234.50" -> 123450 minor units */
-    SALES_PERCENT,   /* integer 0-100 */
-    SALES_PAGE_SIZE, /* integer 1-500 */
-    SALES_DATE,      /* "YYYY-MM-DD", checked against the calendar */
-    SALES_FROM_US,   /* a date (its first microsecond) or a datetime -> us */
-    SALES_TO_US,     /* a date (its last microsecond) or a datetime -> us */
-    SALES_TIME_US,   /* RFC 3339, "+2h" / "-1d" relative to now, or a date -> us */
-    SALES_FLAG,      /* true */
-    SALES_FIELDS,    /* key=value,... -> [{key, value}] */
-    SALES_STAGES,    /* Name:probability,... -> [{name, probability}] */
-    SALES_ITEMS,     /* CODE:name:qty:price,... -> [OrderItem] */
+    SALES_NONE,       /* not part of the request (--all, --clear ...) */
+    SALES_STR,        /* the text */
+    SALES_LIST,       /* comma-separated (or repeated) -> array of strings */
+    SALES_ENUM,       /* "service-provider" -> "PERSON_KIND_SERVICE_PROVIDER" */
+    SALES_MONEY,      /* "1234.50" -> 123450 minor units */
+    SALES_PERCENT,    /* integer 0-100 */
+    SALES_PAGE_SIZE,  /* integer 1-500 */
+    SALES_DATE,       /* "YYYY-MM-DD", checked against the calendar */
+    SALES_FROM_US,    /* a date (its first microsecond) or a datetime -> us */
+    SALES_TO_US,      /* a date (its last microsecond) or a datetime -> us */
+    SALES_TIME_US,    /* RFC 3339, "+2h" / "-1d" relative to now, or a date -> us */
+    SALES_FLAG,       /* true */
+    SALES_FIELDS,     /* key=value,... -> [{key, value}] */
+    SALES_STAGES,     /* Name:probability,... -> [{name, probability}] */
+    SALES_ITEMS,      /* CODE:name:qty:price,... -> [OrderItem] */
+    SALES_INT,        /* any 32-bit integer (the service checks the range) */
+    SALES_HOURS,      /* mon-fri=09:00-17:00,... -> [{weekday, open_minute, close_minute}] */
+    SALES_UTC_OFFSET, /* "+01:00", "-05:30", "0" -> minutes east of UTC */
 } sales_conv_t;
 
 /* Field flags. */
@@ -69,7 +72,8 @@ typedef struct {
 
 /* Options of every sales verb, and of the ones that change state. */
 #define SALES_COMMON(X)                                                                            \
-    X("json", "JSON", "the request as JSON (as in sales.proto); options given are applied on top", \
+    X("json", "JSON",                                                                              \
+      "the request as JSON (as in the service's .proto file); options given are applied on top",   \
       0, NULL, SALES_NONE, 0)                                                                      \
     X("dry-run", NULL, "print the request as JSON instead of sending it", 0, NULL, SALES_NONE, 0)
 #define SALES_WRITE(X)                                                                             \
@@ -132,6 +136,7 @@ typedef int (*sales_print_fn)(const sales_verb_t *verb, const json_t *reply);
 typedef int (*sales_check_fn)(const crmctl_t *ctl, json_t *request);
 
 struct sales_verb {
+    const char *service; /* the service called; NULL = SALES_SERVICE */
     const char *command; /* "sales.person.register" */
     const ProtobufCMessageDescriptor *request, *reply;
     const sales_field_t *fields;   /* ends with a row whose opt is NULL */
