@@ -151,19 +151,33 @@ static void s_ticket_reply(crm_work_t *w, Crm__V1__Ticket *t, Crm__V1__TicketMes
     crm_work_ok(w, &r.base);
 }
 
-/* An assignee must be one of SUPPORT_AGENTS when that list is set. */
+/* `name` must be one of `list` when the list is set (the roster). */
+static int s_check_roster(crm_work_t *w, char *const *list, size_t n, const char *name,
+                          const char *field, const char *what, const char *setting)
+{
+    if (!*name || n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return 0;
+    crm_work_fail(w, S_CODE(NOT_FOUND), field, crm_work_printf(w, "%s does not exist", what),
+                  crm_work_printf(w, "\"%.80s\" is not in %s", name, setting),
+                  crm_work_printf(w, "give one of the configured %ss", what));
+    return -1;
+}
+
+/* An assignee must be one of SUPPORT_AGENTS, a team one of SUPPORT_TEAMS,
+ * when those lists are set. */
 static int s_check_agent(crm_work_t *w, const char *name, const char *field)
 {
     support_t *ctx = crm_service_user(crm_work_service(w));
-    if (!*name || ctx->n_agents == 0)
-        return 0;
-    for (size_t i = 0; i < ctx->n_agents; i++)
-        if (strcmp(ctx->agents[i], name) == 0)
-            return 0;
-    crm_work_fail(w, S_CODE(NOT_FOUND), field, "agent does not exist",
-                  crm_work_printf(w, "\"%.80s\" is not in SUPPORT_AGENTS", name),
-                  "assign the ticket to one of the configured agents");
-    return -1;
+    return s_check_roster(w, ctx->agents, ctx->n_agents, name, field, "agent", "SUPPORT_AGENTS");
+}
+
+static int s_check_team(crm_work_t *w, const char *name, const char *field)
+{
+    support_t *ctx = crm_service_user(crm_work_service(w));
+    return s_check_roster(w, ctx->teams, ctx->n_teams, name, field, "team", "SUPPORT_TEAMS");
 }
 
 /* ---- support.ticket.open -------------------------------------------------------- */
@@ -326,7 +340,8 @@ static void s_ticket_open(crm_work_t *w)
         s_nomem(w);
         return;
     }
-    if (s_check_agent(w, t->assignee, "ticket.assignee") < 0)
+    if (s_check_agent(w, t->assignee, "ticket.assignee") < 0 ||
+        s_check_team(w, t->team, "ticket.team") < 0)
         return;
     crm_work_set_data(w, st);
     support_store_open_context(w, t->customer_id, email, t->priority, s_open_context);
@@ -614,7 +629,7 @@ static void s_ticket_assign(crm_work_t *w)
     s_change_t *st = s_change_new(w, SUPPORT_ACT_ASSIGN, rq ? rq->id : NULL);
     if (st && s_text_in(w, rq->assignee, SUPPORT_NAME_MAX, 1, "assignee", &st->a) == 0 &&
         s_text_in(w, rq->team, SUPPORT_NAME_MAX, 0, "team", &st->b) == 0 &&
-        s_check_agent(w, st->a, "assignee") == 0)
+        s_check_agent(w, st->a, "assignee") == 0 && s_check_team(w, st->b, "team") == 0)
         s_change(w, st);
 }
 
