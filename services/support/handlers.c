@@ -11,6 +11,7 @@
 #include "support.h"
 
 #include "events.h"
+#include "mail.h"
 #include "rules.h"
 #include "store.h"
 
@@ -262,10 +263,9 @@ static void s_open_context(crm_work_t *w, PGresult *res)
                                 s_open_person);
 }
 
-static void s_ticket_open(crm_work_t *w)
+/* Opens a ticket from `src` (the request's, or one an email made). */
+static void s_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
 {
-    const Crm__V1__OpenTicketRequest *rq = (const void *)crm_work_request(w);
-    const Crm__V1__Ticket *src = rq ? rq->ticket : NULL;
     support_err_t e = {0};
     char email[SUPPORT_EMAIL_LEN];
     if (!src) {
@@ -347,6 +347,12 @@ static void s_ticket_open(crm_work_t *w)
     support_store_open_context(w, t->customer_id, email, t->priority, s_open_context);
 }
 
+static void s_ticket_open(crm_work_t *w)
+{
+    const Crm__V1__OpenTicketRequest *rq = (const void *)crm_work_request(w);
+    s_open_start(w, rq ? rq->ticket : NULL);
+}
+
 /* ---- commands that change a ticket ------------------------------------------------ */
 
 typedef struct {
@@ -355,6 +361,7 @@ typedef struct {
     const char *a, *b; /* assignee/team, author/body, reason, category/text, comment */
     int rating;
     int priority, prev_priority; /* prioritize */
+    const char *sender;          /* an email's normalised sender, or NULL */
     char **tags;
     size_t n_tags;
     int from;
@@ -549,6 +556,12 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
         s_unreadable(w);
         return;
     }
+    if (st->sender && !s_true(res, 0, 6)) {
+        crm_work_fail(w, S_CODE(PERMISSION_DENIED), "raw", "sender is not the ticket's requester",
+                      crm_work_printf(w, "%.80s wrote about ticket %s", st->sender, t->id),
+                      "the customer must answer from an address support knows for them");
+        return;
+    }
     if (support_transition(t->status, st->act, &to, "id", &e) < 0) {
         s_fail(w, &e);
         return;
@@ -588,7 +601,7 @@ static void s_change(crm_work_t *w, s_change_t *st)
 {
     crm_work_set_data(w, st);
     support_store_ticket_lock(w, st->id, st->act == SUPPORT_ACT_PRIORITY ? st->priority : 0,
-                              s_change_locked);
+                              st->sender, s_change_locked);
 }
 
 static s_change_t *s_change_new(crm_work_t *w, support_action_t act, const char *id)
@@ -749,6 +762,72 @@ static void s_ticket_rate(crm_work_t *w)
     st->rating = rq->rating;
     if (s_text_in(w, rq->comment, SUPPORT_TEXT_MAX, 0, "comment", &st->a) == 0)
         s_change(w, st);
+}
+
+/* ---- support.email.receive ------------------------------------------------------------ */
+
+static void s_email_receive(crm_work_t *w)
+{
+    const Crm__V1__ReceiveEmailRequest *rq = (const void *)crm_work_request(w);
+    support_err_t e;
+    char email[SUPPORT_EMAIL_LEN];
+    if (!rq || !rq->raw.len) {
+        crm_work_fail(w, S_INVALID, "raw", "value is required", NULL,
+                      "give the message as received, headers and body");
+        return;
+    }
+    support_mail_t *m = crm_work_alloc(w, sizeof *m);
+    char *buf = crm_work_alloc(w, 2 * rq->raw.len + 1);
+    if (!m || !buf) {
+        s_nomem(w);
+        return;
+    }
+    if (support_mail_parse((const char *)rq->raw.data, rq->raw.len, buf, m, &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    if (crm_email_normalize(m->from, email, sizeof email) != 0) {
+        crm_work_fail(w, S_INVALID, "raw", "sender address is malformed",
+                      crm_work_printf(w, "From: \"%.80s\"", m->from), NULL);
+        return;
+    }
+    if (support_check_text(m->body, SUPPORT_BODY_MAX, 1, "raw", &e) < 0) {
+        if (!strcmp(e.message, "value is required"))
+            crm_work_fail(w, S_INVALID, "raw", "email has no text", NULL,
+                          "the customer's message is empty once quoted lines are removed");
+        else
+            s_fail(w, &e);
+        return;
+    }
+    if (m->ticket_id[0]) {
+        /* An answer: the customer's message on that ticket. */
+        s_change_t *st =
+            s_change_new(w, SUPPORT_ACT_CUSTOMER_REPLY, crm_work_strdup(w, m->ticket_id));
+        if (!st)
+            return;
+        st->a = m->name;
+        st->b = m->body;
+        if (!(st->sender = crm_work_strdup(w, email))) {
+            s_nomem(w);
+            return;
+        }
+        s_change(w, st);
+        return;
+    }
+    /* A new request: a ticket on the email channel. */
+    Crm__V1__Ticket *src = crm_work_alloc(w, sizeof *src);
+    if (!src) {
+        s_nomem(w);
+        return;
+    }
+    crm__v1__ticket__init(src);
+    src->requester_email = email;
+    src->requester_name = m->name;
+    src->channel = CRM__V1__TICKET_CHANNEL__TICKET_CHANNEL_EMAIL;
+    const char *start;
+    src->subject = support_trim(m->subject, &start) ? m->subject : "(no subject)";
+    src->description = m->body;
+    s_open_start(w, src);
 }
 
 /* ---- support.ticket.show / list ------------------------------------------------------ */
@@ -1078,6 +1157,7 @@ const crm_command_def_t support_commands[] = {
     S_CMD("support.ticket.close", change_ticket_status_request, s_ticket_close, 0),
     S_CMD("support.ticket.rate", rate_ticket_request, s_ticket_rate, 0),
     S_CMD("support.ticket.prioritize", set_ticket_priority_request, s_ticket_prioritize, 0),
+    S_CMD("support.email.receive", receive_email_request, s_email_receive, 0),
     S_CMD("support.sla.policy.set", set_sla_policy_request, s_policy_set, 0),
     S_CMD("support.sla.policy.list", list_sla_policies_request, s_policy_list, 1),
     S_CMD("support.sla.calendar.set", set_business_calendar_request, s_calendar_set, 0),

@@ -166,14 +166,18 @@ int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_wor
         1, cb);
 }
 
-int support_store_ticket_lock(crm_work_t *w, const char *id, int priority, crm_work_cb cb)
+int support_store_ticket_lock(crm_work_t *w, const char *id, int priority, const char *sender,
+                              crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
     crm_params_i64(&p, priority);
+    crm_params_opt(&p, sender);
     return crm_params_run(&p,
                           "SELECT " S_TICKET_J "::text, " S_CALENDAR_COLS ", (SELECT " S_POLICY_J
-                          "::text FROM sla_policy s WHERE s.priority = $2::smallint)"
+                          "::text FROM sla_policy s WHERE s.priority = $2::smallint),"
+                          " ($3::text = t.requester_email OR EXISTS (SELECT 1 FROM person p"
+                          "   WHERE p.id = t.customer_id AND $3::text = ANY (p.emails)))"
                           " FROM ticket t, sla_calendar c WHERE t.id = $1::uuid AND c.id = 1"
                           " FOR UPDATE OF t",
                           0, cb);

@@ -47,8 +47,11 @@ int support_store_preferences(crm_work_t *w, const char *customer_id, char *cons
 int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb);
 
 /* Locks ticket `id`. 0: Ticket JSON; 1-4: the calendar; 5: the SlaPolicy
- * of `priority` (JSON; NULL for 0). No row when unknown. */
-int support_store_ticket_lock(crm_work_t *w, const char *id, int priority, crm_work_cb cb);
+ * of `priority` (JSON; NULL for 0); 6: whether `sender` (a normalised
+ * email, or NULL) is the ticket's requester or one of its customer's
+ * emails. No row when unknown. */
+int support_store_ticket_lock(crm_work_t *w, const char *id, int priority, const char *sender,
+                              crm_work_cb cb);
 
 /* Writes the fields a command may change (status, priority, assignment,
  * tags, resolution, satisfaction, SLA targets and clock; never the raised

@@ -1,21 +1,46 @@
 """crmctl's support verbs (ticket ..., sla ...) against a real crm-support
 through its command socket: a ticket's whole life, the list filters, the
-SLA policies and calendars, and bad input, which gets a clear error, an
-exit code and no change.
+SLA policies and calendars, customers' mails (through real SMTP: aiosmtpd
+as the help desk's mail server piping each message to `crmctl ticket
+email`), and bad input, which gets a clear error, an exit code and no
+change.
 
 One system for the class (test_support_service.SupportSystem: a bus, probes
 for sales and marketing, crm-support with two agents). crmctl runs as a
 subprocess; tests synchronise on its exit, never on sleeps."""
 import json
 import os
+import smtplib
 import subprocess
 import unittest
+from email.message import EmailMessage
 
-from crmtest import BIN
+from aiosmtpd.controller import Controller
+
+from crmtest import BIN, free_port
 from test_support_service import SupportSystem, customer_id, unique
 
 CRMCTL = os.path.join(BIN, "crmctl")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+class PipeToCrmctl:
+    """The help desk's mail server: each message it accepts is piped to
+    `crmctl ticket email -`, as a pipe transport (postfix, exim) would, and
+    crmctl's exit status becomes the SMTP answer: 0 accepted, 1 refused for
+    good (550), anything else to be retried (451)."""
+
+    def __init__(self, env):
+        self.env = env
+        self.runs = []
+
+    async def handle_DATA(self, server, session, envelope):
+        p = subprocess.run([CRMCTL, "ticket", "email", "-", "-o", "json"], env=self.env,
+                           input=envelope.content, capture_output=True, timeout=60)
+        self.runs.append(p)
+        if p.returncode == 0:
+            return "250 OK"
+        return "550 refused" if p.returncode == 1 else "451 try again later"
 
 
 class CrmctlSupportTest(unittest.TestCase):
@@ -23,10 +48,29 @@ class CrmctlSupportTest(unittest.TestCase):
     def setUpClass(cls):
         cls.s = SupportSystem({"SUPPORT_AGENTS": "ana,ben"})
         cls.env = dict(os.environ, CRM_SERVICES="support=" + cls.s.sys.endpoints["support"])
+        cls.mx = PipeToCrmctl(cls.env)
+        cls.mx_port = free_port()
+        cls.smtp = Controller(cls.mx, hostname="127.0.0.1", port=cls.mx_port)
+        cls.smtp.start()
 
     @classmethod
     def tearDownClass(cls):
+        cls.smtp.stop()
         cls.s.close()
+
+    def mail(self, sender, subject, text, html=None, msgid=None):
+        """Sends a mail to the help desk through real SMTP; the server's
+        answer (250, or an SMTPDataError) and the JSON crmctl printed."""
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = sender, "help@crm.example", subject
+        if msgid:
+            m["Message-ID"] = msgid
+        m.set_content(text)
+        if html:
+            m.add_alternative(html, subtype="html")
+        with smtplib.SMTP("127.0.0.1", self.mx_port, timeout=30) as c:
+            c.send_message(m)
+        return json.loads(self.mx.runs[-1].stdout)
 
     def crmctl(self, *args, rc=0):
         p = subprocess.run([CRMCTL] + list(args), env=self.env, capture_output=True, text=True,
@@ -205,6 +249,67 @@ class CrmctlSupportTest(unittest.TestCase):
                          rc=0)
         self.assertEqual(json.loads(p.stdout)["request"]["calendar"]["hours"],
                          [{"weekday": 7, "close_minute": 1440}])
+
+
+    def test_customer_mail(self):
+        s = self.s
+        email = "%s@mail.io" % unique("kim")
+        # A new request by mail: a ticket on the email channel, the sender
+        # registered under the identity rule's id.
+        r = self.mail("Kim Ode <%s>" % email.upper(), "Printer jams", "It jams on page 2.",
+                      html="<p>It jams on page 2.</p>")
+        t = r["ticket"]
+        self.assertEqual((t["channel"], t["subject"], t["description"], t["requester_name"],
+                          t["customer_id"]),
+                         ("TICKET_CHANNEL_EMAIL", "Printer jams", "It jams on page 2.", "Kim Ode",
+                          customer_id(email)))
+        tid = t["id"]
+        self.json("ticket", "reply", tid, "Which printer model?")
+        self.json("ticket", "pend", tid)
+        # The customer answers by mail: quoted lines dropped, the ticket
+        # opens again and its SLA clock resumes.
+        head = s.head()
+        r = self.mail(email, "Re: Printer jams [ticket:%s]" % tid,
+                      "A LaserJet 4.\n\nOn Monday, Help Desk wrote:\n> Which printer model?\n",
+                      msgid="<m1.%s@mail.io>" % tid)
+        self.assertEqual((r["ticket"]["status"], r["ticket"].get("sla_paused_at_us", "0"),
+                          r["messages"][0]["kind"], r["messages"][0]["body"],
+                          r["messages"][0]["author"]),
+                         ("TICKET_STATUS_OPEN", "0", "TICKET_MESSAGE_KIND_CUSTOMER_MESSAGE",
+                          "A LaserJet 4.", "Kim Ode"))
+        self.assertEqual([e.type for e in s.events(head)], [
+            "crm.support.ticket.status_changed.v1", "crm.support.ticket.replied.v1"])
+        # The mail server delivers the same mail again: applied once.
+        head, messages = s.head(), s.count("ticket_message")
+        again = self.mail(email, "Re: Printer jams [ticket:%s]" % tid,
+                          "A LaserJet 4.\n\nOn Monday, Help Desk wrote:\n> Which printer model?\n",
+                          msgid="<m1.%s@mail.io>" % tid)
+        self.assertEqual(again["messages"], r["messages"])
+        self.assertEqual((s.head(), s.count("ticket_message")), (head, messages))
+        # Someone else writing about the ticket is refused (550), nothing changes.
+        before = s.q("SELECT * FROM ticket WHERE id = %s", tid)
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            self.mail("mallory@evil.io", "[ticket:%s] close it" % tid, "close this")
+        self.assertEqual(cm.exception.smtp_code, 550)
+        self.assertIn("sender is not the ticket's requester", self.mx.runs[-1].stderr.decode())
+        with self.assertRaises(smtplib.SMTPDataError):
+            self.mail_html_only(email)
+        self.assertIn("email has no text part", self.mx.runs[-1].stderr.decode())
+        self.assertEqual((s.head(), s.count("ticket_message")), (head, messages))
+        self.assertEqual(s.q("SELECT * FROM ticket WHERE id = %s", tid), before)
+        # From a file, readable output.
+        path = os.path.join(s.sys.dir, "mail.eml")
+        with open(path, "w") as f:
+            f.write("From: %s\nSubject: again [ticket:%s]\n\nstill jams\n" % (email, tid))
+        p = self.crmctl("ticket", "email", path)
+        self.assertRegex(p.stdout, r"^ticket %s answered by the customer\n" % tid)
+
+    def mail_html_only(self, sender):
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = sender, "help@crm.example", "html only"
+        m.set_content("<p>only html</p>", subtype="html")
+        with smtplib.SMTP("127.0.0.1", self.mx_port, timeout=30) as c:
+            c.send_message(m)
 
 
 if __name__ == "__main__":

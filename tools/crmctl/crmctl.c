@@ -215,6 +215,16 @@ static const crmctl_verb_t s_verbs[] = {
      "change a ticket's priority; its SLA targets follow the new priority's policy",
      "Business time already used counts against the new targets.\n" SUPPORT_HELP_WRITE,
      crmctl_ticket_priority_opts, 1},
+    {"ticket email", crmctl_ticket_email, "[FILE | -]",
+     "hand support a customer's email as received (from a mail server)",
+     "Reads one message (RFC 5322 headers and body, MIME parts) from FILE or standard input,\n"
+     "as a mail server's pipe delivers it. A subject naming a ticket ([ticket:ID]) adds the\n"
+     "text as the customer's message to that ticket (a pending ticket opens again and its SLA\n"
+     "clock resumes); the sender must be the ticket's requester. Any other mail opens a\n"
+     "ticket on the email channel. The Message-ID is the idempotency key, so a delivery\n"
+     "retried by the mail server is applied once. Exit status 1: the service refused the\n"
+     "mail (printed; nothing changed).",
+     crmctl_ticket_email_opts, 1},
     {"sla policy set", crmctl_sla_policy_set,
      "--priority P --first-response MINUTES --resolution MINUTES",
      "set the SLA targets of a priority, in business minutes",

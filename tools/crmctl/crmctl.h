@@ -263,6 +263,7 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(sla_calendar_set)                                                                            \
     X(sla_calendar_show)
 CRMCTL_SUPPORT_TICKET_VERBS(CRMCTL_DECLARE_VERB)
+CRMCTL_DECLARE_VERB(ticket_email)
 CRMCTL_SUPPORT_SLA_VERBS(CRMCTL_DECLARE_VERB)
 
 /* demo.c: a demo data set through the sales verbs. */

@@ -11,7 +11,14 @@
 
 #include "crm/v1/support.pb-c.h"
 
+#include <crm/pbjson.h>
+
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #define SUPPORT_SERVICE "support"
 
@@ -242,6 +249,100 @@ TICKET_ON_ID(ticket_reopen, "support.ticket.reopen", change_ticket_status_reques
 TICKET_ON_ID(ticket_close, "support.ticket.close", change_ticket_status_request, "closed");
 TICKET_ON_ID(ticket_resolve, "support.ticket.resolve", resolve_ticket_request, "resolved");
 TICKET_ON_ID(ticket_rate, "support.ticket.rate", rate_ticket_request, "rated");
+
+/* ---- ticket email: a mail as received ------------------------------------------ */
+
+/* Larger than any command frame the service accepts by default (1 MiB). */
+#define TICKET_MAIL_MAX (1024 * 1024)
+
+const crmctl_opt_t crmctl_ticket_email_opts[] = {
+    {"idempotency-key", 0, "KEY",
+     "key that makes a retried delivery apply once (default: email:<Message-ID>)", 0},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+/* "email:<Message-ID>" from the header block of mail into key, or "" when
+ * the mail has none (or one too long for a key). */
+static void s_mail_key(const char *mail, size_t n, char *key, size_t cap)
+{
+    key[0] = 0;
+    for (size_t i = 0; i < n;) {
+        const char *line = mail + i, *nl = memchr(line, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - line) : n - i;
+        if (len == 0 || (len == 1 && line[0] == '\r'))
+            return; /* the end of the header block */
+        if (len > 11 && !strncasecmp(line, "Message-ID:", 11)) {
+            size_t a = 11;
+            while (a < len && isspace((unsigned char)line[a]))
+                a++;
+            while (len > a && isspace((unsigned char)line[len - 1]))
+                len--;
+            if (len > a && len - a + 7 < cap)
+                snprintf(key, cap, "email:%.*s", (int)(len - a), line + a);
+            return;
+        }
+        i += len + 1;
+    }
+}
+
+int crmctl_ticket_email(crmctl_t *ctl, const crmctl_args_t *args)
+{
+    const char *path = crmctl_n_positional(args) ? crmctl_positional(args, 0) : "-";
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) {
+        crmctl_error(NULL, NULL, "could not open \"%s\": %s", path, strerror(errno));
+        return CRMCTL_EXIT_USAGE;
+    }
+    char *mail = malloc(TICKET_MAIL_MAX + 1);
+    size_t n = mail ? fread(mail, 1, TICKET_MAIL_MAX + 1, f) : 0;
+    int bad = !mail || ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (bad || n > TICKET_MAIL_MAX || n == 0) {
+        crmctl_error(n > TICKET_MAIL_MAX ? "Mails over 1 MiB are refused." : NULL, NULL,
+                     "could not read a mail from \"%s\"%s", path,
+                     n == 0 && !bad ? ": it is empty" : "");
+        free(mail);
+        return CRMCTL_EXIT_USAGE;
+    }
+    crmctl_service_t *svc = crmctl_service_require(ctl, SUPPORT_SERVICE);
+    if (!svc) {
+        free(mail);
+        return CRMCTL_EXIT_USAGE;
+    }
+    char key[200];
+    const char *given = crmctl_arg(args, "idempotency-key");
+    s_mail_key(mail, n, key, sizeof key);
+    Crm__V1__ReceiveEmailRequest rq = CRM__V1__RECEIVE_EMAIL_REQUEST__INIT;
+    rq.raw.data = (uint8_t *)mail;
+    rq.raw.len = n;
+    ProtobufCMessage *rep = NULL;
+    int rc = crmctl_call(ctl, svc, "support.email.receive", &rq.base,
+                         given    ? given
+                         : key[0] ? key
+                                  : NULL,
+                         CRMCTL_TIMEOUT_MS, CRMCTL_ATTEMPTS, &crm__v1__ticket_reply__descriptor,
+                         &rep, 0, NULL);
+    free(mail);
+    if (rc != CRMCTL_EXIT_OK)
+        return rc;
+    json_t *reply = crm_pbjson_from_message(rep);
+    protobuf_c_message_free_unpacked(rep, NULL);
+    if (!reply) {
+        crmctl_error(NULL, NULL, "out of memory");
+        return CRMCTL_EXIT_FAILED;
+    }
+    if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
+        return crmctl_json_line(reply) < 0 ? CRMCTL_EXIT_FAILED : CRMCTL_EXIT_OK;
+    /* A message added to a ticket, or a ticket opened. */
+    const json_t *t = json_object_get(reply, "ticket");
+    printf("ticket %s %s\n", sales_str(t, "id"),
+           json_array_size(json_object_get(reply, "messages")) ? "answered by the customer"
+                                                               : "opened from the mail");
+    sales_print_record(t, s_ticket_view);
+    json_decref(reply);
+    return CRMCTL_EXIT_OK;
+}
 
 #define TICKET_HANDLER(name)                                                                       \
     int crmctl_##name(crmctl_t *ctl, const crmctl_args_t *args)                                    \
