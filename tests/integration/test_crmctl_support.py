@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 
 from crmtest import BIN, free_port
-from test_support_service import SupportSystem, customer_id, unique
+from test_support_service import SupportSystem, customer_id, marketing_pb2, unique
 
 CRMCTL = os.path.join(BIN, "crmctl")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -151,8 +151,17 @@ class CrmctlSupportTest(unittest.TestCase):
         self.json("ticket", "resolve", tid, "--category", "fixed")
         self.assertEqual(self.json("ticket", "close", tid)["ticket"]["status"],
                          "TICKET_STATUS_CLOSED")
-        # show: the record, the conversation, oldest first.
+        # show: the record, what marketing says about contacting the
+        # customer, the conversation, oldest first.
+        prefs = marketing_pb2.ContactPreferences(
+            customer_id=t["customer_id"], preferred_channel=marketing_pb2.CHANNEL_PHONE,
+            opted_out=[marketing_pb2.CHANNEL_EMAIL])
+        self.s.emit("marketing", "crm.marketing.preferences.changed.v1", t["customer_id"],
+                    preferences_changed=marketing_pb2.PreferencesChanged(preferences=prefs))
+        self.s.wait_applied("support.preferences", "marketing")
         p = self.crmctl("ticket", "show", tid)
+        self.assertRegex(p.stdout, r"do not contact: +email\n")
+        self.assertRegex(p.stdout, r"preferred channel: +phone\n")
         self.assertRegex(p.stdout, r"subject: +Invoice is wrong\n")
         self.assertRegex(p.stdout, r"status: +closed\n")
         self.assertRegex(p.stdout, r"resolution: +fixed\n")
