@@ -169,6 +169,18 @@ static const crmctl_verb_t s_verbs[] = {
      "[--owner O] [--person ID] [--deal ID] [--status scheduled|done] [--due WHEN] [--overdue]"
      " [--limit N] [--page-token T] [--all]",
      "list activities", SALES_HELP_LIST, crmctl_activity_list_opts, 0},
+    {"demo load", crmctl_demo_load, "[--service NAME]",
+     "load a small demo data set into sales (idempotent)",
+     "About 20 people of several kinds in 6 organisations, a Renewals pipeline beside the\n"
+     "default one, deals in various stages, a year of orders, activities (some overdue, some\n"
+     "due in the coming days) and leads. Every change has a fixed idempotency key\n"
+     "(demo-<n>) and the dates are anchored to the first load, so loading again changes\n"
+     "nothing. All names are fictional.\n"
+     "Then, when a support service is configured (or --support names one), a help desk:\n"
+     "tickets from the demo customers in every status, with replies, notes, resolutions and\n"
+     "ratings (keys demo-support-<n>); a complaint from a customer with an open deal makes a\n"
+     "task for the deal's owner in sales.",
+     crmctl_demo_load_opts, 0},
     /* Support (ticket.c, sla.c). */
     {"ticket open", crmctl_ticket_open,
      "--customer ID | --email E [--name N] --subject S [--description D] [--channel C]"
@@ -241,18 +253,6 @@ static const crmctl_verb_t s_verbs[] = {
      crmctl_sla_calendar_set_opts, 0},
     {"sla calendar show", crmctl_sla_calendar_show, "", "show the business calendar", NULL,
      crmctl_sla_calendar_show_opts, 0},
-    {"demo load", crmctl_demo_load, "[--service NAME] [--support NAME] [--no-sales] [--no-support]",
-     "load a small demo data set into sales and support (idempotent)",
-     "About 20 people of several kinds in 6 organisations, a Renewals pipeline beside the\n"
-     "default one, deals in various stages, a year of orders, activities (some overdue, some\n"
-     "due in the coming days) and leads. Every change has a fixed idempotency key\n"
-     "(demo-<n>) and the dates are anchored to the first load, so loading again changes\n"
-     "nothing. All names are fictional.\n"
-     "Then, when a support service is configured (or --support names one), a help desk:\n"
-     "tickets from the demo customers in every status, with replies, notes, resolutions and\n"
-     "ratings (keys demo-support-<n>); a complaint from a customer with an open deal makes a\n"
-     "task for the deal's owner in sales.",
-     crmctl_demo_load_opts, 0},
     {"help", s_help, "[VERB]", "show the help of crmctl or of one verb", NULL, s_no_opts, -1},
     {NULL, NULL, NULL, NULL, NULL, NULL, 0},
 };

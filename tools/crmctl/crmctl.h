@@ -241,6 +241,9 @@ extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
     extern const crmctl_opt_t crmctl_##name##_opts[];
 CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
 
+/* demo.c: a demo data set through the sales verbs. */
+CRMCTL_DECLARE_VERB(demo_load)
+
 /* The support verbs, tables for the same engine (sales.h) aimed at the
  * support service: ticket.c and sla.c. */
 #define CRMCTL_SUPPORT_TICKET_VERBS(X)                                                             \
@@ -265,8 +268,5 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
 CRMCTL_SUPPORT_TICKET_VERBS(CRMCTL_DECLARE_VERB)
 CRMCTL_DECLARE_VERB(ticket_email)
 CRMCTL_SUPPORT_SLA_VERBS(CRMCTL_DECLARE_VERB)
-
-/* demo.c: a demo data set through the sales verbs. */
-CRMCTL_DECLARE_VERB(demo_load)
 
 #endif

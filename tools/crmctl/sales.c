@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* --all stops after this many pages (a service that hands out tokens
  * forever must not keep crmctl running forever). */
@@ -302,93 +301,10 @@ static json_t *s_item_elem(const s_conv_ctx_t *c, char *item)
     return out;
 }
 
-/* "HH:MM" (00:00-24:00) -> minutes after midnight, or -1. */
-static int s_clock_minutes(const char *s, size_t len)
+/* One word of a repeated enum ("email"). */
+static json_t *s_enum_elem(const s_conv_ctx_t *c, char *item)
 {
-    if (len != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) || s[2] != ':' ||
-        !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
-        return -1;
-    int h = (s[0] - '0') * 10 + s[1] - '0', m = (s[3] - '0') * 10 + s[4] - '0';
-    if (m > 59 || h > 24 || (h == 24 && m))
-        return -1;
-    return h * 60 + m;
-}
-
-/* "mon" -> 1 ... "sun" -> 7 (ISO 8601), or 0. */
-static int s_weekday(const char *s, size_t len)
-{
-    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    for (int i = 0; i < 7; i++)
-        if (len == 3 && !strncasecmp(s, days[i], 3))
-            return i + 1;
-    return 0;
-}
-
-/* "mon-fri=09:00-17:00" or "sat=10:00-14:00": working hours of one day or
- * of a range of days, each item one array element per day. */
-static json_t *s_hours_value(const s_conv_ctx_t *c, const char *text)
-{
-    static const char *const form = "expected DAY[-DAY]=HH:MM-HH:MM, e.g. mon-fri=09:00-17:00";
-    json_t *arr = json_array();
-    for (const char *p = text; arr;) {
-        size_t len = strcspn(p, ",");
-        char *item = s_trim(p, len);
-        if (item) {
-            char *eq = strchr(item, '='), *dash = eq ? strchr(item, '-') : NULL;
-            int from = 0, to = 0, open = -1, close = -1;
-            if (eq) {
-                size_t dlen = (size_t)(eq - item);
-                if (dash && dash < eq) {
-                    from = s_weekday(item, (size_t)(dash - item));
-                    to = s_weekday(dash + 1, (size_t)(eq - dash - 1));
-                } else {
-                    from = to = s_weekday(item, dlen);
-                }
-                const char *hours = eq + 1, *hd = strchr(hours, '-');
-                if (hd) {
-                    open = s_clock_minutes(hours, (size_t)(hd - hours));
-                    close = s_clock_minutes(hd + 1, strlen(hd + 1));
-                }
-            }
-            if (!from || !to || from > to || open < 0 || close < 0) {
-                s_bad(c, item, form);
-                free(item);
-                json_decref(arr);
-                return NULL;
-            }
-            for (int d = from; d <= to; d++)
-                json_array_append_new(arr, json_pack("{s:i, s:i, s:i}", "weekday", d, "open_minute",
-                                                     open, "close_minute", close));
-            free(item);
-        }
-        if (!p[len])
-            break;
-        p += len + 1;
-    }
-    return arr;
-}
-
-/* "+01:00", "-05:30", "+2", "0" -> minutes east of UTC. */
-static json_t *s_offset_value(const s_conv_ctx_t *c, const char *text)
-{
-    static const char *const form = "expected +HH:MM or -HH:MM (e.g. +01:00), or 0";
-    int sign = 1, h = 0, m = 0, n = 0;
-    const char *p = text;
-    if (*p == '+' || *p == '-')
-        sign = *p++ == '-' ? -1 : 1;
-    for (; isdigit((unsigned char)*p) && n < 2; p++, n++)
-        h = h * 10 + *p - '0';
-    if (n == 0)
-        return s_bad(c, text, form);
-    if (*p == ':') {
-        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3])
-            return s_bad(c, text, form);
-        m = (p[1] - '0') * 10 + p[2] - '0';
-        p += 3;
-    }
-    if (*p || m > 59 || h > 14)
-        return s_bad(c, text, form);
-    return json_integer(sign * (h * 60 + m));
+    return s_enum_value(c, item);
 }
 
 /* A comma-separated value as an array of elements made by elem (or of
@@ -455,12 +371,9 @@ static json_t *s_convert(const s_conv_ctx_t *c, const char *text)
         return s_list_value(c, text, s_stage_elem);
     case SALES_ITEMS:
         return s_list_value(c, text, s_item_elem);
-    case SALES_INT:
-        return s_int_value(c, text, INT32_MIN, INT32_MAX);
-    case SALES_HOURS:
-        return s_hours_value(c, text);
-    case SALES_UTC_OFFSET:
-        return s_offset_value(c, text);
+    case SALES_ENUMS:
+        return s_list_value(c, text, s_enum_elem);
+    case SALES_CUSTOM:
     case SALES_NONE:
         break;
     }
@@ -472,9 +385,12 @@ static ProtobufCMessage *s_message(const sales_verb_t *verb, const json_t *reque
 {
     char err[256];
     ProtobufCMessage *m = crm_pbjson_to_message(verb->request, request, err, sizeof err);
-    if (!m)
-        crmctl_error(NULL, "Field names and values are those of the service's .proto file.",
-                     "invalid %s request: %s", verb->command, err);
+    if (!m) {
+        char hint[96];
+        snprintf(hint, sizeof hint, "Field names and values are those of %s.",
+                 verb->proto ? verb->proto : "sales.proto");
+        crmctl_error(NULL, hint, "invalid %s request: %s", verb->command, err);
+    }
     return m;
 }
 
@@ -554,14 +470,35 @@ static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const sal
         crmctl_usage_error(ctl, "missing argument: the %s", verb->positional[n_pos]);
         goto fail;
     }
-    for (size_t i = 0; i < n_pos && verb->positional && verb->positional[i]; i++)
-        if (sales_set(req, verb->positional[i], json_string(crmctl_positional(args, i))) < 0) {
+    for (size_t i = 0, k = 0; i < n_pos && verb->positional && verb->positional[k]; i++) {
+        const char *path = verb->positional[k];
+        const ProtobufCFieldDescriptor *pf = s_field_at(verb->request, path);
+        json_t *v = json_string(crmctl_positional(args, i));
+        if (pf && pf->label == PROTOBUF_C_LABEL_REPEATED) {
+            /* A repeated field takes this argument and all that follow. */
+            json_t *arr = s_get(req, path);
+            if (!json_is_array(arr) && sales_set(req, path, arr = json_array()) < 0)
+                arr = NULL;
+            if (!arr || json_array_append_new(arr, v) < 0) {
+                crmctl_usage_error(ctl, "invalid argument \"%s\"", crmctl_positional(args, i));
+                goto fail;
+            }
+            continue;
+        }
+        k++;
+        if (sales_set(req, path, v) < 0) {
             crmctl_usage_error(ctl, "invalid argument \"%s\"", crmctl_positional(args, i));
             goto fail;
         }
+    }
     s_conv_ctx_t c = {ctl, verb, NULL, crm_now_us()};
     for (const sales_field_t *f = verb->fields; f->opt; f++) {
         const char *v = crmctl_arg(args, f->opt);
+        if (v && f->conv == SALES_CUSTOM) {
+            if (!verb->convert || verb->convert(ctl, f, v, req) != CRMCTL_EXIT_OK)
+                goto fail;
+            continue;
+        }
         if (!v || !f->path)
             continue;
         c.field = f;

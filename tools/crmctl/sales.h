@@ -29,24 +29,23 @@
 
 /* How an option's text becomes a request value. */
 typedef enum {
-    SALES_NONE,       /* not part of the request (--all, --clear ...) */
-    SALES_STR,        /* the text */
-    SALES_LIST,       /* comma-separated (or repeated) -> array of strings */
-    SALES_ENUM,       /* "service-provider" -> "PERSON_KIND_SERVICE_PROVIDER" */
-    SALES_MONEY,      /* "1234.50" -> 123450 minor units */
-    SALES_PERCENT,    /* integer 0-100 */
-    SALES_PAGE_SIZE,  /* integer 1-500 */
-    SALES_DATE,       /* "YYYY-MM-DD", checked against the calendar */
-    SALES_FROM_US,    /* a date (its first microsecond) or a datetime -> us */
-    SALES_TO_US,      /* a date (its last microsecond) or a datetime -> us */
-    SALES_TIME_US,    /* RFC 3339, "+2h" / "-1d" relative to now, or a date -> us */
-    SALES_FLAG,       /* true */
-    SALES_FIELDS,     /* key=value,... -> [{key, value}] */
-    SALES_STAGES,     /* Name:probability,... -> [{name, probability}] */
-    SALES_ITEMS,      /* CODE:name:qty:price,... -> [OrderItem] */
-    SALES_INT,        /* any 32-bit integer (the service checks the range) */
-    SALES_HOURS,      /* mon-fri=09:00-17:00,... -> [{weekday, open_minute, close_minute}] */
-    SALES_UTC_OFFSET, /* "+01:00", "-05:30", "0" -> minutes east of UTC */
+    SALES_NONE,      /* not part of the request (--all, --clear ...) */
+    SALES_STR,       /* the text */
+    SALES_LIST,      /* comma-separated (or repeated) -> array of strings */
+    SALES_ENUM,      /* "service-provider" -> "PERSON_KIND_SERVICE_PROVIDER" */
+    SALES_MONEY,     /* "1234.50" -> 123450 minor units */
+    SALES_PERCENT,   /* integer 0-100 */
+    SALES_PAGE_SIZE, /* integer 1-500 */
+    SALES_DATE,      /* "YYYY-MM-DD", checked against the calendar */
+    SALES_FROM_US,   /* a date (its first microsecond) or a datetime -> us */
+    SALES_TO_US,     /* a date (its last microsecond) or a datetime -> us */
+    SALES_TIME_US,   /* RFC 3339, "+2h" / "-1d" relative to now, or a date -> us */
+    SALES_FLAG,      /* true */
+    SALES_FIELDS,    /* key=value,... -> [{key, value}] */
+    SALES_STAGES,    /* Name:probability,... -> [{name, probability}] */
+    SALES_ITEMS,     /* CODE:name:qty:price,... -> [OrderItem] */
+    SALES_ENUMS,     /* "email,sms" -> ["CHANNEL_EMAIL", "CHANNEL_SMS"] (a repeated enum) */
+    SALES_CUSTOM,    /* converted by the verb's own `convert` */
 } sales_conv_t;
 
 /* Field flags. */
@@ -72,8 +71,7 @@ typedef struct {
 
 /* Options of every sales verb, and of the ones that change state. */
 #define SALES_COMMON(X)                                                                            \
-    X("json", "JSON",                                                                              \
-      "the request as JSON (as in the service's .proto file); options given are applied on top",   \
+    X("json", "JSON", "the request as JSON (as in sales.proto); options given are applied on top", \
       0, NULL, SALES_NONE, 0)                                                                      \
     X("dry-run", NULL, "print the request as JSON instead of sending it", 0, NULL, SALES_NONE, 0)
 #define SALES_WRITE(X)                                                                             \
@@ -134,9 +132,12 @@ typedef int (*sales_print_fn)(const sales_verb_t *verb, const json_t *reply);
 /* Extra checks of a built request before it is sent; returns 0 or prints a
  * usage error and returns CRMCTL_EXIT_USAGE. */
 typedef int (*sales_check_fn)(const crmctl_t *ctl, json_t *request);
+/* Converts the text of a SALES_CUSTOM option (`field` says which) into the
+ * request; returns 0 or prints a usage error and returns CRMCTL_EXIT_USAGE. */
+typedef int (*sales_convert_fn)(const crmctl_t *ctl, const sales_field_t *field, const char *text,
+                                json_t *request);
 
 struct sales_verb {
-    const char *service; /* the service called; NULL = SALES_SERVICE */
     const char *command; /* "sales.person.register" */
     const ProtobufCMessageDescriptor *request, *reply;
     const sales_field_t *fields;   /* ends with a row whose opt is NULL */
@@ -154,6 +155,12 @@ struct sales_verb {
     const sales_col_t *sub_view;   /* its columns */
     sales_print_fn print;          /* replaces the generic readable output */
     sales_check_fn check;
+    sales_convert_fn convert; /* SALES_CUSTOM options */
+    /* The service called (default SALES_SERVICE) and the .proto file its
+     * requests are described in, for error hints (default "sales.proto").
+     * A positional path naming a repeated field takes every remaining
+     * argument. */
+    const char *service, *proto;
 };
 
 /* The members of a verb that acts on one record by its id (`crmctl lead

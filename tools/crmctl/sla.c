@@ -5,31 +5,27 @@
  * which hours are business hours (weekly hours, holidays, and the time zone
  * they are read in). Tables for the sales verb engine (sales.h), as in
  * ticket.c. */
-#include "sales.h"
-
-#include "crm/v1/support.pb-c.h"
+#include "support.h"
 
 #include <stdio.h>
-
-#define SUPPORT_SERVICE "support"
 
 #define SLA_POLICY_SET(X)                                                                          \
     X("priority", "PRIORITY", "low, normal, high or urgent (required)", 0, "policy.priority",      \
       SALES_ENUM, SALES_REQUIRED)                                                                  \
     X("first-response", "MINUTES", "first-response target in business minutes (required)", 0,      \
-      "policy.first_response_minutes", SALES_INT, SALES_REQUIRED)                                  \
+      "policy.first_response_minutes", SALES_CUSTOM, SALES_REQUIRED)                               \
     X("resolution", "MINUTES", "resolution target in business minutes (required)", 0,              \
-      "policy.resolution_minutes", SALES_INT, SALES_REQUIRED)                                      \
+      "policy.resolution_minutes", SALES_CUSTOM, SALES_REQUIRED)                                   \
     SALES_WRITE(X)
 #define SLA_POLICY_LIST(X) SALES_COMMON(X)
 #define SLA_CALENDAR_SET(X)                                                                        \
     X("hours", "DAYS=HH:MM-HH:MM", "working hours, e.g. mon-fri=09:00-17:00 (required)", 1,        \
-      "calendar.hours", SALES_HOURS, SALES_REQUIRED)                                               \
+      "calendar.hours", SALES_CUSTOM, SALES_REQUIRED)                                              \
     X("holiday", "DATE", "a day not worked, YYYY-MM-DD", 1, "calendar.holidays", SALES_LIST, 0)    \
     X("zone", "ZONE", "IANA time zone the hours are in (Europe/Berlin); follows daylight saving",  \
       0, "calendar.time_zone", SALES_STR, 0)                                                       \
     X("utc-offset", "+HH:MM", "a fixed offset from UTC instead of a zone (default +00:00)", 0,     \
-      "calendar.utc_offset_minutes", SALES_UTC_OFFSET, 0)                                          \
+      "calendar.utc_offset_minutes", SALES_CUSTOM, 0)                                              \
     SALES_WRITE(X)
 #define SLA_CALENDAR_SHOW(X) SALES_COMMON(X)
 
@@ -77,6 +73,8 @@ static int s_print_calendar(const sales_verb_t *verb, const json_t *reply)
 
 static const sales_verb_t s_sla_policy_set = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.sla.policy.set",
     .request = &crm__v1__set_sla_policy_request__descriptor,
     .reply = &crm__v1__sla_policy_reply__descriptor,
@@ -88,6 +86,8 @@ static const sales_verb_t s_sla_policy_set = {
 
 static const sales_verb_t s_sla_policy_list = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.sla.policy.list",
     .request = &crm__v1__list_sla_policies_request__descriptor,
     .reply = &crm__v1__list_sla_policies_reply__descriptor,
@@ -99,6 +99,8 @@ static const sales_verb_t s_sla_policy_list = {
 
 static const sales_verb_t s_sla_calendar_set = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.sla.calendar.set",
     .request = &crm__v1__set_business_calendar_request__descriptor,
     .reply = &crm__v1__business_calendar_reply__descriptor,
@@ -110,6 +112,8 @@ static const sales_verb_t s_sla_calendar_set = {
 
 static const sales_verb_t s_sla_calendar_show = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.sla.calendar.show",
     .request = &crm__v1__show_business_calendar_request__descriptor,
     .reply = &crm__v1__business_calendar_reply__descriptor,

@@ -7,9 +7,7 @@
  * service checks the rules (the status machine, agents, ratings); crmctl
  * only converts the options, so a refused change prints the service's
  * error and changes nothing. */
-#include "sales.h"
-
-#include "crm/v1/support.pb-c.h"
+#include "support.h"
 
 #include <crm/pbjson.h>
 
@@ -19,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define SUPPORT_SERVICE "support"
 
 #define TICKET_OPEN(X)                                                                             \
     X("customer", "ID", "the customer's id (or give --email)", 0, "ticket.customer_id", SALES_STR, \
@@ -76,7 +72,7 @@
     SALES_WRITE(X)
 #define TICKET_RATE(X)                                                                             \
     X("rating", "N", "satisfaction from 1 (very unhappy) to 5 (very happy) (required)", 0,         \
-      "rating", SALES_INT, SALES_REQUIRED)                                                         \
+      "rating", SALES_CUSTOM, SALES_REQUIRED)                                                      \
     X("comment", "TEXT", "the customer's comment", 0, "comment", SALES_STR, 0)                     \
     SALES_WRITE(X)
 #define TICKET_PRIORITY(X)                                                                         \
@@ -160,11 +156,15 @@ static const char *const s_id_then_body[] = {"id", "body", NULL};
 #define TICKET_ON_ID(name, cmd, req, done_)                                                        \
     static const sales_verb_t s_##name = {                                                         \
         .service = SUPPORT_SERVICE,                                                                \
+        .proto = "support.proto",                                                                  \
+        .convert = support_convert,                                                                \
         SALES_ON_ID(cmd, &crm__v1__##req##__descriptor, &crm__v1__ticket_reply__descriptor,        \
                     s_##name##_fields, "ticket", s_ticket_view, done_)}
 
 static const sales_verb_t s_ticket_open = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.ticket.open",
     .request = &crm__v1__open_ticket_request__descriptor,
     .reply = &crm__v1__ticket_reply__descriptor,
@@ -177,6 +177,8 @@ static const sales_verb_t s_ticket_open = {
 
 static const sales_verb_t s_ticket_show = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     SALES_ON_ID("support.ticket.show", &crm__v1__show_ticket_request__descriptor,
                 &crm__v1__ticket_reply__descriptor, s_ticket_show_fields, "ticket", s_ticket_view,
                 NULL),
@@ -185,6 +187,8 @@ static const sales_verb_t s_ticket_show = {
 
 static const sales_verb_t s_ticket_list = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.ticket.list",
     .request = &crm__v1__list_tickets_request__descriptor,
     .reply = &crm__v1__list_tickets_reply__descriptor,
@@ -196,6 +200,8 @@ static const sales_verb_t s_ticket_list = {
 
 static const sales_verb_t s_ticket_assign = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.ticket.assign",
     .request = &crm__v1__assign_ticket_request__descriptor,
     .reply = &crm__v1__ticket_reply__descriptor,
@@ -210,6 +216,8 @@ static const sales_verb_t s_ticket_assign = {
 
 static const sales_verb_t s_ticket_reply = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.ticket.reply",
     .request = &crm__v1__add_ticket_message_request__descriptor,
     .reply = &crm__v1__ticket_reply__descriptor,
@@ -224,6 +232,8 @@ static const sales_verb_t s_ticket_reply = {
 
 static const sales_verb_t s_ticket_note = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     .command = "support.ticket.note",
     .request = &crm__v1__add_ticket_message_request__descriptor,
     .reply = &crm__v1__ticket_reply__descriptor,
@@ -238,6 +248,8 @@ static const sales_verb_t s_ticket_note = {
 
 static const sales_verb_t s_ticket_priority = {
     .service = SUPPORT_SERVICE,
+    .proto = "support.proto",
+    .convert = support_convert,
     SALES_ON_ID("support.ticket.prioritize", &crm__v1__set_ticket_priority_request__descriptor,
                 &crm__v1__ticket_reply__descriptor, s_ticket_priority_fields, "ticket",
                 s_ticket_view, "re-prioritised"),
