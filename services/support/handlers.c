@@ -799,6 +799,10 @@ static void s_email_receive(crm_work_t *w)
             s_fail(w, &e);
         return;
     }
+    /* A display name that is no valid name is left out (the requester's
+     * name is used instead). */
+    if (support_check_text(m->name, SUPPORT_NAME_MAX, 0, "raw", &e) < 0)
+        m->name[0] = 0;
     if (m->ticket_id[0]) {
         /* An answer: the customer's message on that ticket. */
         s_change_t *st =
