@@ -975,7 +975,7 @@ static void s_policy_list(crm_work_t *w)
     support_store_policy_list(w, s_policies_listed);
 }
 
-static void s_calendar_saved(crm_work_t *w, PGresult *res)
+static void s_calendar_shown(crm_work_t *w, PGresult *res)
 {
     Crm__V1__BusinessCalendarReply r = CRM__V1__BUSINESS_CALENDAR_REPLY__INIT;
     r.calendar = PQntuples(res) == 1
@@ -988,6 +988,85 @@ static void s_calendar_saved(crm_work_t *w, PGresult *res)
     crm_work_ok(w, &r.base);
 }
 
+/* support.sla.calendar.set: the old calendar (locked), the new one, then
+ * the running tickets moved from the one to the other. */
+typedef struct {
+    char *json;
+    support_cal_t *old, *cal;
+    Crm__V1__BusinessCalendarReply reply;
+    int64_t now;
+} s_calset_t;
+
+static void s_calendar_rearmed(crm_work_t *w, PGresult *res)
+{
+    s_calset_t *st = crm_work_data(w);
+    (void)res;
+    crm_work_ok(w, &st->reply.base);
+}
+
+static void s_calendar_running(crm_work_t *w, PGresult *res)
+{
+    s_calset_t *st = crm_work_data(w);
+    int n = PQntuples(res);
+    size_t k = 0;
+    char **v[5];
+    for (int i = 0; i < 5; i++)
+        if (!(v[i] = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *v[i]))) {
+            s_nomem(w);
+            return;
+        }
+    for (int i = 0; i < n; i++) {
+        Crm__V1__Ticket *t = SUPPORT_TICKET(w, s_val(res, i, 0));
+        if (!t) {
+            s_unreadable(w);
+            return;
+        }
+        if (!support_sla_recalendar(st->old, st->cal, st->now, t))
+            continue;
+        v[0][k] = t->id;
+        v[1][k] = crm_work_printf(w, "%lld", (long long)t->first_response_due_us);
+        v[2][k] = crm_work_printf(w, "%lld", (long long)t->first_response_at_risk_us);
+        v[3][k] = crm_work_printf(w, "%lld", (long long)t->resolution_due_us);
+        v[4][k] = crm_work_printf(w, "%lld", (long long)t->resolution_at_risk_us);
+        if (!v[1][k] || !v[2][k] || !v[3][k] || !v[4][k]) {
+            s_nomem(w);
+            return;
+        }
+        k++;
+    }
+    st->reply.tickets_rearmed = (int32_t)k;
+    if (k == 0) {
+        crm_work_ok(w, &st->reply.base);
+        return;
+    }
+    crm_info("support.calendar", "%zu running tickets moved to the new calendar", k);
+    support_store_rearm(w, v[0], v[1], v[2], v[3], v[4], k, s_calendar_rearmed);
+}
+
+static void s_calendar_saved(crm_work_t *w, PGresult *res)
+{
+    s_calset_t *st = crm_work_data(w);
+    if (PQntuples(res) != 1 || !(st->cal = s_calendar(w, res, 0)))
+        return;
+    st->reply.calendar =
+        crm_work_record(w, &crm__v1__business_calendar__descriptor, s_val(res, 0, 0));
+    if (!st->reply.calendar) {
+        s_unreadable(w);
+        return;
+    }
+    st->now = crm_now_us();
+    support_store_running(w, st->now, s_calendar_running);
+}
+
+static void s_calendar_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
+    s_calset_t *st = crm_work_data(w);
+    if (PQntuples(res) != 1 || !(st->old = s_calendar(w, res, 0)))
+        return;
+    support_store_calendar_set(w, st->json, rq->calendar->time_zone, s_calendar_saved);
+}
+
 static void s_zone_checked(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
@@ -998,7 +1077,7 @@ static void s_zone_checked(crm_work_t *w, PGresult *res)
             "give an IANA name as in pg_timezone_names, e.g. Europe/Berlin");
         return;
     }
-    support_store_calendar_set(w, crm_work_data(w), rq->calendar->time_zone, s_calendar_saved);
+    support_store_calendar_lock(w, s_calendar_locked);
 }
 
 static void s_calendar_set(crm_work_t *w)
@@ -1019,21 +1098,24 @@ static void s_calendar_set(crm_work_t *w)
     char *copy = text ? crm_work_strdup(w, text) : NULL;
     free(text);
     json_decref(j);
-    if (!copy) {
+    s_calset_t *st = crm_work_alloc(w, sizeof *st);
+    if (!copy || !st) {
         s_nomem(w);
         return;
     }
-    if (!*rq->calendar->time_zone) {
-        support_store_calendar_set(w, copy, "", s_calendar_saved);
-        return;
-    }
-    crm_work_set_data(w, copy);
-    support_store_zone_known(w, rq->calendar->time_zone, s_zone_checked);
+    memset(st, 0, sizeof *st);
+    crm__v1__business_calendar_reply__init(&st->reply);
+    st->json = copy;
+    crm_work_set_data(w, st);
+    if (!*rq->calendar->time_zone)
+        support_store_calendar_lock(w, s_calendar_locked);
+    else
+        support_store_zone_known(w, rq->calendar->time_zone, s_zone_checked);
 }
 
 static void s_calendar_show(crm_work_t *w)
 {
-    support_store_calendar_show(w, s_calendar_saved);
+    support_store_calendar_show(w, s_calendar_shown);
 }
 
 /* ---- the SLA scan ------------------------------------------------------------------------ */

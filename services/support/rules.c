@@ -555,3 +555,27 @@ void support_sla_retarget(const support_cal_t *cal, int64_t now, int first_respo
     if (running)
         support_sla_resume(cal, now, t);
 }
+
+int support_sla_recalendar(const support_cal_t *old, const support_cal_t *cal, int64_t now,
+                           Crm__V1__Ticket *t)
+{
+    int64_t due, risk;
+    int changed = 0;
+    if (t->sla_paused_at_us)
+        return 0;
+    if (!t->first_responded_at_us && t->first_response_due_us > now) {
+        s_arm(cal, now, t->first_response_target_minutes,
+              support_business_between(old, now, t->first_response_due_us), &due, &risk);
+        changed |= due != t->first_response_due_us || risk != t->first_response_at_risk_us;
+        t->first_response_due_us = due;
+        t->first_response_at_risk_us = risk;
+    }
+    if (t->resolution_due_us > now) {
+        s_arm(cal, now, t->resolution_target_minutes,
+              support_business_between(old, now, t->resolution_due_us), &due, &risk);
+        changed |= due != t->resolution_due_us || risk != t->resolution_at_risk_us;
+        t->resolution_due_us = due;
+        t->resolution_at_risk_us = risk;
+    }
+    return changed;
+}

@@ -178,4 +178,13 @@ void support_sla_resume(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *
 void support_sla_retarget(const support_cal_t *cal, int64_t now, int first_response_min,
                           int resolution_min, Crm__V1__Ticket *t);
 
+/* Moves a running ticket from calendar `old` to `cal` at `now` (the
+ * calendar was replaced): each target not yet met and not yet due keeps
+ * the business time it had left under `old`, now laid out in `cal`.
+ * Targets already due, met ones and stopped clocks are left alone (a
+ * stopped clock is laid out in the new calendar when it resumes). Returns
+ * 1 when an instant changed, else 0. */
+int support_sla_recalendar(const support_cal_t *old, const support_cal_t *cal, int64_t now,
+                           Crm__V1__Ticket *t);
+
 #endif

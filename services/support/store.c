@@ -314,23 +314,60 @@ int support_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb)
         &p, "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1::text)", 0, cb);
 }
 
+int support_store_calendar_lock(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(
+        &p, "SELECT " S_CALENDAR_COLS " FROM sla_calendar c WHERE c.id = 1 FOR UPDATE", 0, cb);
+}
+
 int support_store_calendar_set(crm_work_t *w, const char *json, const char *zone, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, json);
     if (!*zone)
         return crm_params_run(&p,
-                              "UPDATE sla_calendar SET doc = $1::jsonb, zone_base = 0,"
+                              "UPDATE sla_calendar c SET doc = $1::jsonb, zone_base = 0,"
                               " zone_change_us = '{}', zone_change_off = '{}'"
-                              " WHERE id = 1 RETURNING doc::text",
+                              " WHERE c.id = 1 RETURNING " S_CALENDAR_COLS,
                               1, cb);
     crm_params_str(&p, zone);
     return crm_params_run(&p,
-                          "UPDATE sla_calendar SET doc = $1::jsonb,"
+                          "UPDATE sla_calendar c SET doc = $1::jsonb,"
                           " (zone_base, zone_change_us, zone_change_off) ="
                           " (SELECT z.base, z.change_us, z.change_off"
                           "  FROM support_zone_changes($2::text) z)"
-                          " WHERE id = 1 RETURNING doc::text",
+                          " WHERE c.id = 1 RETURNING " S_CALENDAR_COLS,
+                          1, cb);
+}
+
+int support_store_running(crm_work_t *w, int64_t now_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, now_us);
+    return crm_params_run(&p,
+                          "SELECT " S_TICKET_J "::text FROM ticket t"
+                          " WHERE t.status IN (1, 2) AND t.paused_us = 0"
+                          " AND ((t.first_responded_us = 0 AND t.fr_due_us > $1::bigint)"
+                          "  OR t.res_due_us > $1::bigint)"
+                          " ORDER BY t.id FOR UPDATE",
+                          0, cb);
+}
+
+int support_store_rearm(crm_work_t *w, char *const *ids, char *const *fr_due, char *const *fr_risk,
+                        char *const *res_due, char *const *res_risk, size_t n, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_textv(&p, ids, n);
+    crm_params_textv(&p, fr_due, n);
+    crm_params_textv(&p, fr_risk, n);
+    crm_params_textv(&p, res_due, n);
+    crm_params_textv(&p, res_risk, n);
+    return crm_params_run(&p,
+                          "UPDATE ticket t SET fr_due_us = u.fd, fr_risk_us = u.fr,"
+                          " res_due_us = u.rd, res_risk_us = u.rr"
+                          " FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[],"
+                          "  $5::bigint[]) AS u(id, fd, fr, rd, rr) WHERE t.id = u.id",
                           1, cb);
 }
 

@@ -77,10 +77,19 @@ int support_store_policy_set(crm_work_t *w, const Crm__V1__SlaPolicy *p, crm_wor
 int support_store_policy_list(crm_work_t *w, crm_work_cb cb);
 /* 0: whether PostgreSQL knows time zone `zone` (pg_timezone_names). */
 int support_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb);
+/* Locks the calendar row. 0-3: the calendar (as before a change). */
+int support_store_calendar_lock(crm_work_t *w, crm_work_cb cb);
 /* Replaces the calendar with `json` (a BusinessCalendar object) and its
  * zone table: read from PostgreSQL's tz database for `zone` (which must
- * exist), emptied for "" (a fixed offset). 0: JSON. */
+ * exist), emptied for "" (a fixed offset). 0-3: the new calendar. */
 int support_store_calendar_set(crm_work_t *w, const char *json, const char *zone, crm_work_cb cb);
+/* Locks the tickets whose SLA clock runs (new or open, not paused) with a
+ * target not met whose due instant is after `now_us`. One row each, 0:
+ * Ticket JSON. */
+int support_store_running(crm_work_t *w, int64_t now_us, crm_work_cb cb);
+/* Sets the four SLA instants of tickets ids[i] (decimal texts). */
+int support_store_rearm(crm_work_t *w, char *const *ids, char *const *fr_due, char *const *fr_risk,
+                        char *const *res_due, char *const *res_risk, size_t n, crm_work_cb cb);
 /* 0: the calendar (JSON). */
 int support_store_calendar_show(crm_work_t *w, crm_work_cb cb);
 

@@ -237,6 +237,7 @@ class CrmctlSupportTest(unittest.TestCase):
                         "--hours", "sat=10:00-13:30", "--holiday", "2026-12-25",
                         "--zone", "Europe/Berlin")
         self.assertRegex(p.stdout, r"zone: +Europe/Berlin\n")
+        self.assertRegex(p.stdout, r"tickets: +\d+ running tickets moved to it\n")
         self.assertIn("sat             10:00-13:30", p.stdout)
         cal = self.json("sla", "calendar", "show")["calendar"]
         self.assertEqual((cal["time_zone"], cal["holidays"], len(cal["hours"])),

@@ -71,6 +71,36 @@ class ChangesTest(unittest.TestCase):
         self.assertEqual(s.count("ticket_message"), messages)
         self.assertEqual(s.q("SELECT * FROM ticket WHERE id = %s", ticket_id), before)
 
+    def test_calendar_change_moves_running_tickets(self):
+        s = self.s
+        self.allday()
+        s.call("support.sla.policy.set", ST.SetSlaPolicyRequest(policy=ST.SlaPolicy(
+            priority=ST.TICKET_PRIORITY_LOW, first_response_minutes=2500,
+            resolution_minutes=3000)), ST.SlaPolicyReply)
+        run = s.open(requester_email="%s@cal.io" % unique("r"), priority=ST.TICKET_PRIORITY_LOW)
+        wait = s.open(requester_email="%s@cal.io" % unique("w"), priority=ST.TICKET_PRIORITY_LOW)
+        wait = s.do("pend", wait.id)
+        # Tomorrow (UTC) becomes a holiday of the 24x7 calendar. Every
+        # instant of the running ticket is at least 33 hours away, so after
+        # the holiday starts: each moves by exactly the holiday, 24 hours.
+        tomorrow = (datetime.datetime.now(datetime.timezone.utc).date()
+                    + datetime.timedelta(days=1)).isoformat()
+        r = s.call("support.sla.calendar.set", ST.SetBusinessCalendarRequest(
+            calendar=ST.BusinessCalendar(holidays=[tomorrow], hours=[
+                ST.BusinessHours(weekday=d, open_minute=0, close_minute=1440)
+                for d in range(1, 8)])), ST.BusinessCalendarReply)
+        self.assertGreaterEqual(r.tickets_rearmed, 1)
+        day = 24 * 60 * MIN
+        moved = s.call("support.ticket.show", ST.ShowTicketRequest(id=run.id)).ticket
+        self.assertEqual((moved.first_response_at_risk_us, moved.first_response_due_us,
+                          moved.resolution_at_risk_us, moved.resolution_due_us),
+                         (run.first_response_at_risk_us + day, run.first_response_due_us + day,
+                          run.resolution_at_risk_us + day, run.resolution_due_us + day))
+        # The paused one keeps its instants until its clock resumes.
+        kept = s.call("support.ticket.show", ST.ShowTicketRequest(id=wait.id)).ticket
+        self.assertEqual((kept.resolution_due_us, kept.resolution_remaining_us),
+                         (wait.resolution_due_us, wait.resolution_remaining_us))
+
     def test_customer_reply_resumes_a_pending_ticket(self):
         s = self.s
         self.allday()

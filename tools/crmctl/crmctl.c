@@ -248,8 +248,9 @@ static const crmctl_verb_t s_verbs[] = {
      "--hours DAYS=HH:MM-HH:MM... [--holiday DATE]... [--zone ZONE | --utc-offset +HH:MM]",
      "replace the business calendar SLA time is measured in",
      "The hours are local time of --zone (an IANA name such as Europe/Berlin, which follows\n"
-     "daylight saving) or of a fixed --utc-offset. Running tickets keep their due instants\n"
-     "until their clock next resumes.\n" SUPPORT_HELP_WRITE,
+     "daylight saving) or of a fixed --utc-offset. Tickets whose SLA clock runs move to the\n"
+     "new calendar at once (the business time they had left is laid out in it); paused ones\n"
+     "when their clock resumes.\n" SUPPORT_HELP_WRITE,
      crmctl_sla_calendar_set_opts, 0},
     {"sla calendar show", crmctl_sla_calendar_show, "", "show the business calendar", NULL,
      crmctl_sla_calendar_show_opts, 0},

@@ -60,6 +60,9 @@ static int s_print_calendar(const sales_verb_t *verb, const json_t *reply)
         !json_integer_value(json_object_get(cal, "utc_offset_minutes")))
         printf("zone:           UTC\n");
     sales_print_record(cal, s_calendar_view);
+    json_int_t moved = json_integer_value(json_object_get(reply, "tickets_rearmed"));
+    if (verb->done)
+        printf("%-15s %lld running tickets moved to it\n", "tickets:", (long long)moved);
     for (size_t i = 0; i < json_array_size(hours); i++) {
         const json_t *h = json_array_get(hours, i);
         json_int_t d = json_integer_value(json_object_get(h, "weekday"));

@@ -478,6 +478,48 @@ static void test_sla_retarget(void **state)
     assert_int_equal(t.resolution_due_us, T(2026, 12, 7, 14, 0));
 }
 
+static void test_sla_recalendar(void **state)
+{
+    (void)state;
+    support_cal_t old, cal;
+    s_office(&old, 0, NULL);
+    s_office(&cal, 0, "2026-11-25");
+    Crm__V1__Ticket t = CRM__V1__TICKET__INIT;
+    t.first_response_target_minutes = 480;
+    t.resolution_target_minutes = 2400;
+    /* Opened Mon 2026-11-23 09:00: first response due Mon 17:00 (at risk
+     * 15:24), resolution due Fri 17:00 (5 days of 480). */
+    support_sla_open(&old, T(2026, 11, 23, 9, 0), &t);
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 27, 17, 0));
+    /* At Mon 13:00 Wednesday becomes a holiday. The first response, 240
+     * min left, stays due Mon 17:00 and at risk at 15:24. The resolution
+     * has 2160 min left: 240 on Monday, 480 Tuesday, none Wednesday, 480
+     * Thursday and Friday, the last 480 on Mon 2026-11-30: due 17:00; at
+     * risk with 480 left, after 1680 min: Fri 17:00. */
+    assert_int_equal(support_sla_recalendar(&old, &cal, T(2026, 11, 23, 13, 0), &t), 1);
+    assert_int_equal(t.first_response_due_us, T(2026, 11, 23, 17, 0));
+    assert_int_equal(t.first_response_at_risk_us, T(2026, 11, 23, 15, 24));
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 30, 17, 0));
+    assert_int_equal(t.resolution_at_risk_us, T(2026, 11, 27, 17, 0));
+    /* Nothing moves when the calendar is the same. */
+    assert_int_equal(support_sla_recalendar(&cal, &cal, T(2026, 11, 23, 14, 0), &t), 0);
+    /* An overdue target keeps its instant: at Tue 2026-12-01 10:00 the
+     * resolution (due Mon 30th 17:00) is past; the met first response is
+     * not touched either. */
+    t.first_responded_at_us = T(2026, 11, 23, 10, 0);
+    assert_int_equal(support_sla_recalendar(&cal, &old, T(2026, 12, 1, 10, 0), &t), 0);
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 30, 17, 0));
+    /* A stopped clock is left for its resumption. */
+    Crm__V1__Ticket p = CRM__V1__TICKET__INIT;
+    p.first_response_target_minutes = 480;
+    p.resolution_target_minutes = 2400;
+    support_sla_open(&old, T(2026, 11, 23, 9, 0), &p);
+    support_sla_stop(&old, T(2026, 11, 23, 10, 0), &p);
+    int64_t due = p.resolution_due_us;
+    assert_int_equal(support_sla_recalendar(&old, &cal, T(2026, 11, 23, 13, 0), &p), 0);
+    assert_int_equal(p.resolution_due_us, due);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_zone_table),
         cmocka_unit_test(test_business_time_across_dst),
         cmocka_unit_test(test_sla_retarget),
+        cmocka_unit_test(test_sla_recalendar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
