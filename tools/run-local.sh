@@ -336,30 +336,44 @@ done
 
 # ---- demo data -----------------------------------------------------------------
 # The first run with crm-sales loads a demo data set (crmctl demo load) so that
-# a newcomer sees people, deals and activities at once; CRM_DEMO=0 skips it.
-# The marker sits beside the database: a new database gets the demo again.
+# a newcomer sees people, deals and activities at once, and, when crm-support
+# runs too, a help desk with tickets from the same customers; CRM_DEMO=0 skips
+# it. The marker sits beside the database: a new database gets the demo again.
 # Loading is idempotent, so a run stopped half-way simply loads again.
 DEMO_MARKER=${PG_BASE:-$ROOT/.local}/demo-loaded
 if [[ ${CRM_DEMO:-1} != 0 && -n ${PIDS[sales]:-} && ! -e $DEMO_MARKER && -x $BIN/crmctl ]]; then
-    SALES_EP=$(s_connectable "${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[sales]}}")
-    demo_ready=0
+    demo_services="sales=$(s_connectable "${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[sales]}}")"
+    demo_wait=(sales)
+    if [[ -n ${PIDS[support]:-} ]]; then
+        demo_services+=",support=$(s_connectable "${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[support]}}")"
+        demo_wait+=(support)
+    fi
+    demo_ready=1
     deadline=$((SECONDS + 60))
-    while s_alive "${PIDS[sales]}" && ((SECONDS < deadline)); do
-        out=$("$BIN/crmctl" --services "sales=$SALES_EP" status -o json 2>/dev/null || true)
-        if [[ $out == *'"ready":true'* ]]; then
-            demo_ready=1
-            break
-        fi
-        sleep 0.5
+    for svc in "${demo_wait[@]}"; do
+        ready=0
+        while s_alive "${PIDS[$svc]}" && ((SECONDS < deadline)); do
+            out=$("$BIN/crmctl" --services "$demo_services" status --service "$svc" -o json \
+                2>/dev/null || true)
+            if [[ $out == *'"ready":true'* ]]; then
+                ready=1
+                break
+            fi
+            sleep 0.5
+        done
+        ((ready)) || demo_ready=0
     done
     if ((demo_ready == 0)); then
-        say "sales did not report ready within 60 s: no demo data loaded (tried again next run)"
-    elif "$BIN/crmctl" --services "sales=$SALES_EP" demo load | sed -u 's/^/[run-local] /'; then
+        say "${demo_wait[*]} did not report ready within 60 s: no demo data loaded (tried again next run)"
+    elif "$BIN/crmctl" --services "$demo_services" demo load | sed -u 's/^/[run-local] /'; then
         touch "$DEMO_MARKER"
         say "see the demo data from another terminal (CRM_DEMO=0 skips loading it):"
         say "  build/bin/crmctl person list"
         say "  build/bin/crmctl deal list --status open"
         say "  build/bin/crmctl activity list --overdue"
+        if [[ -n ${PIDS[support]:-} ]]; then
+            say "  build/bin/crmctl ticket list"
+        fi
     else
         say "loading the demo data failed (see above); it is tried again on the next run"
     fi

@@ -116,6 +116,17 @@ int support_emit_ticket_rated(crm_work_t *w, Crm__V1__Ticket *t)
                   &pl);
 }
 
+int support_emit_priority_changed(crm_work_t *w, Crm__V1__Ticket *t, int from, const char *reason)
+{
+    Crm__V1__TicketPriorityChanged pl = CRM__V1__TICKET_PRIORITY_CHANGED__INIT;
+    pl.ticket = t;
+    pl.from_priority = from;
+    pl.to_priority = t->priority;
+    pl.reason = (char *)(reason ? reason : "");
+    CRM_WORK_EMIT(w, SUPPORT_EV_TICKET_PRIORITY_CHANGED, t->customer_id,
+                  S_CASE(TICKET_PRIORITY_CHANGED), ticket_priority_changed, &pl);
+}
+
 static int s_emit_breached(crm_work_t *w, Crm__V1__Ticket *t, int target, int64_t due)
 {
     Crm__V1__SlaBreached pl = CRM__V1__SLA_BREACHED__INIT;

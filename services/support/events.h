@@ -31,6 +31,7 @@
 #define SUPPORT_EV_SLA_AT_RISK "crm.support.sla.at_risk.v1"
 #define SUPPORT_EV_SLA_BREACHED "crm.support.sla.breached.v1"
 #define SUPPORT_EV_FEEDBACK_TAGGED "crm.support.feedback.tagged.v1"
+#define SUPPORT_EV_TICKET_PRIORITY_CHANGED "crm.support.ticket.priority_changed.v1"
 
 /* Emitters: 0, or negative with the work already failed. */
 int support_emit_person_registered(crm_work_t *w, Crm__V1__Person *p);
@@ -42,6 +43,7 @@ int support_emit_ticket_resolved(crm_work_t *w, Crm__V1__Ticket *t);
 int support_emit_ticket_reopened(crm_work_t *w, Crm__V1__Ticket *t, const char *reason);
 int support_emit_ticket_closed(crm_work_t *w, Crm__V1__Ticket *t);
 int support_emit_ticket_rated(crm_work_t *w, Crm__V1__Ticket *t);
+int support_emit_priority_changed(crm_work_t *w, Crm__V1__Ticket *t, int from, const char *reason);
 /* `breached` 0 = at risk, 1 = breached; target: Crm__V1__SlaTarget. */
 int support_emit_sla(crm_work_t *w, Crm__V1__Ticket *t, int target, int breached);
 int support_emit_feedback_tagged(crm_work_t *w, const Crm__V1__Ticket *t, char **tags,

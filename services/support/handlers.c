@@ -11,6 +11,7 @@
 #include "support.h"
 
 #include "events.h"
+#include "mail.h"
 #include "rules.h"
 #include "store.h"
 
@@ -110,12 +111,13 @@ static int s_check_tags(crm_work_t *w, char *const *tags, size_t n, const char *
     return 0;
 }
 
-/* The calendar from its stored JSON; NULL with the work failed. */
-static support_cal_t *s_calendar(crm_work_t *w, const char *json)
+/* The calendar from its four columns starting at `col` (store.h); NULL
+ * with the work failed. */
+static support_cal_t *s_calendar(crm_work_t *w, const PGresult *res, int col)
 {
     support_err_t e;
     Crm__V1__BusinessCalendar *m =
-        crm_work_record(w, &crm__v1__business_calendar__descriptor, json);
+        crm_work_record(w, &crm__v1__business_calendar__descriptor, s_val(res, 0, col));
     support_cal_t *cal = crm_work_alloc(w, sizeof *cal);
     if (!m) {
         s_unreadable(w);
@@ -127,6 +129,14 @@ static support_cal_t *s_calendar(crm_work_t *w, const char *json)
     }
     if (support_cal_from_msg(m, cal, "calendar", &e) < 0) {
         crm_error("support.calendar", "stored calendar is invalid: %s: %s", e.field, e.message);
+        s_unreadable(w);
+        return NULL;
+    }
+    if (*m->time_zone &&
+        support_cal_set_changes(cal, atoi(PQgetvalue(res, 0, col + 1)), s_val(res, 0, col + 2),
+                                s_val(res, 0, col + 3)) < 0) {
+        crm_error("support.calendar", "stored offset changes of zone \"%s\" are invalid",
+                  m->time_zone);
         s_unreadable(w);
         return NULL;
     }
@@ -142,19 +152,33 @@ static void s_ticket_reply(crm_work_t *w, Crm__V1__Ticket *t, Crm__V1__TicketMes
     crm_work_ok(w, &r.base);
 }
 
-/* An assignee must be one of SUPPORT_AGENTS when that list is set. */
+/* `name` must be one of `list` when the list is set (the roster). */
+static int s_check_roster(crm_work_t *w, char *const *list, size_t n, const char *name,
+                          const char *field, const char *what, const char *setting)
+{
+    if (!*name || n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return 0;
+    crm_work_fail(w, S_CODE(NOT_FOUND), field, crm_work_printf(w, "%s does not exist", what),
+                  crm_work_printf(w, "\"%.80s\" is not in %s", name, setting),
+                  crm_work_printf(w, "give one of the configured %ss", what));
+    return -1;
+}
+
+/* An assignee must be one of SUPPORT_AGENTS, a team one of SUPPORT_TEAMS,
+ * when those lists are set. */
 static int s_check_agent(crm_work_t *w, const char *name, const char *field)
 {
     support_t *ctx = crm_service_user(crm_work_service(w));
-    if (!*name || ctx->n_agents == 0)
-        return 0;
-    for (size_t i = 0; i < ctx->n_agents; i++)
-        if (strcmp(ctx->agents[i], name) == 0)
-            return 0;
-    crm_work_fail(w, S_CODE(NOT_FOUND), field, "agent does not exist",
-                  crm_work_printf(w, "\"%.80s\" is not in SUPPORT_AGENTS", name),
-                  "assign the ticket to one of the configured agents");
-    return -1;
+    return s_check_roster(w, ctx->agents, ctx->n_agents, name, field, "agent", "SUPPORT_AGENTS");
+}
+
+static int s_check_team(crm_work_t *w, const char *name, const char *field)
+{
+    support_t *ctx = crm_service_user(crm_work_service(w));
+    return s_check_roster(w, ctx->teams, ctx->n_teams, name, field, "team", "SUPPORT_TEAMS");
 }
 
 /* ---- support.ticket.open -------------------------------------------------------- */
@@ -202,7 +226,7 @@ static void s_open_context(crm_work_t *w, PGresult *res)
     const char *person = s_val(res, 0, 0);
     Crm__V1__SlaPolicy *pol =
         crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, 0, 1));
-    support_cal_t *cal = s_calendar(w, s_val(res, 0, 2));
+    support_cal_t *cal = s_calendar(w, res, 2);
     if (!cal)
         return;
     if (!pol) {
@@ -239,10 +263,9 @@ static void s_open_context(crm_work_t *w, PGresult *res)
                                 s_open_person);
 }
 
-static void s_ticket_open(crm_work_t *w)
+/* Opens a ticket from `src` (the request's, or one an email made). */
+static void s_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
 {
-    const Crm__V1__OpenTicketRequest *rq = (const void *)crm_work_request(w);
-    const Crm__V1__Ticket *src = rq ? rq->ticket : NULL;
     support_err_t e = {0};
     char email[SUPPORT_EMAIL_LEN];
     if (!src) {
@@ -317,10 +340,17 @@ static void s_ticket_open(crm_work_t *w)
         s_nomem(w);
         return;
     }
-    if (s_check_agent(w, t->assignee, "ticket.assignee") < 0)
+    if (s_check_agent(w, t->assignee, "ticket.assignee") < 0 ||
+        s_check_team(w, t->team, "ticket.team") < 0)
         return;
     crm_work_set_data(w, st);
     support_store_open_context(w, t->customer_id, email, t->priority, s_open_context);
+}
+
+static void s_ticket_open(crm_work_t *w)
+{
+    const Crm__V1__OpenTicketRequest *rq = (const void *)crm_work_request(w);
+    s_open_start(w, rq ? rq->ticket : NULL);
 }
 
 /* ---- commands that change a ticket ------------------------------------------------ */
@@ -330,6 +360,8 @@ typedef struct {
     const char *id;
     const char *a, *b; /* assignee/team, author/body, reason, category/text, comment */
     int rating;
+    int priority, prev_priority; /* prioritize */
+    const char *sender;          /* an email's normalised sender, or NULL */
     char **tags;
     size_t n_tags;
     int from;
@@ -346,7 +378,8 @@ static void s_change_emit(crm_work_t *w, Crm__V1__Ticket *t)
     const char *reason = st->act == SUPPORT_ACT_PEND || st->act == SUPPORT_ACT_HOLD ||
                                  st->act == SUPPORT_ACT_REOPEN || st->act == SUPPORT_ACT_CLOSE
                              ? st->a
-                             : "";
+                         : st->act == SUPPORT_ACT_CUSTOMER_REPLY ? "the customer replied"
+                                                                 : "";
     if ((int)t->status != st->from && support_emit_status_changed(w, t, st->from, reason) < 0)
         return;
     int rc = 0;
@@ -357,6 +390,14 @@ static void s_change_emit(crm_work_t *w, Crm__V1__Ticket *t)
     case SUPPORT_ACT_REPLY:
     case SUPPORT_ACT_NOTE:
         rc = support_emit_ticket_message(w, t, st->msg);
+        break;
+    case SUPPORT_ACT_CUSTOMER_REPLY:
+        rc = support_emit_ticket_message(w, t, st->msg);
+        if (rc == 0 && st->from == S_STATUS(RESOLVED))
+            rc = support_emit_ticket_reopened(w, t, reason);
+        break;
+    case SUPPORT_ACT_PRIORITY:
+        rc = support_emit_priority_changed(w, t, st->prev_priority, st->a);
         break;
     case SUPPORT_ACT_RESOLVE:
         rc = support_emit_ticket_resolved(w, t);
@@ -422,7 +463,8 @@ static int s_change_apply(crm_work_t *w, s_change_t *st, Crm__V1__Ticket *t, int
             t->team = (char *)st->b;
         return 0;
     case SUPPORT_ACT_REPLY:
-    case SUPPORT_ACT_NOTE: {
+    case SUPPORT_ACT_NOTE:
+    case SUPPORT_ACT_CUSTOMER_REPLY: {
         Crm__V1__TicketMessage *m = crm_work_alloc(w, sizeof *m);
         if (!m)
             return -1;
@@ -432,8 +474,16 @@ static int s_change_apply(crm_work_t *w, s_change_t *st, Crm__V1__Ticket *t, int
         m->ticket_id = t->id;
         m->kind = st->act == SUPPORT_ACT_REPLY
                       ? CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_PUBLIC_REPLY
-                      : CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_INTERNAL_NOTE;
+                  : st->act == SUPPORT_ACT_NOTE
+                      ? CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_INTERNAL_NOTE
+                      : CRM__V1__TICKET_MESSAGE_KIND__TICKET_MESSAGE_KIND_CUSTOMER_MESSAGE;
         m->author = (char *)st->a;
+        /* The customer's message is signed by the requester. */
+        if (st->act == SUPPORT_ACT_CUSTOMER_REPLY && !*m->author)
+            m->author = *t->requester_name ? t->requester_name : t->requester_email;
+        /* Back from resolved: no longer resolved. */
+        if (st->act == SUPPORT_ACT_CUSTOMER_REPLY && t->status == S_STATUS(RESOLVED))
+            t->resolved_at_us = 0;
         m->body = (char *)st->b;
         m->created_at_us = now;
         st->msg = m;
@@ -480,6 +530,7 @@ static int s_change_apply(crm_work_t *w, s_change_t *st, Crm__V1__Ticket *t, int
         t->satisfaction = s;
         return 0;
     }
+    case SUPPORT_ACT_PRIORITY:
     case SUPPORT_ACT_PEND:
     case SUPPORT_ACT_HOLD:
     case SUPPORT_ACT_CLOSE:
@@ -498,11 +549,17 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
         return;
     }
     Crm__V1__Ticket *t = SUPPORT_TICKET(w, s_val(res, 0, 0));
-    support_cal_t *cal = s_calendar(w, s_val(res, 0, 1));
+    support_cal_t *cal = s_calendar(w, res, 1);
     if (!cal)
         return;
     if (!t) {
         s_unreadable(w);
+        return;
+    }
+    if (st->sender && !s_true(res, 0, 6)) {
+        crm_work_fail(w, S_CODE(PERMISSION_DENIED), "raw", "sender is not the ticket's requester",
+                      crm_work_printf(w, "%.80s wrote about ticket %s", st->sender, t->id),
+                      "the customer must answer from an address support knows for them");
         return;
     }
     if (support_transition(t->status, st->act, &to, "id", &e) < 0) {
@@ -511,6 +568,21 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
     }
     int64_t now = crm_now_us();
     st->from = t->status;
+    if (st->act == SUPPORT_ACT_PRIORITY) {
+        Crm__V1__SlaPolicy *pol =
+            crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, 0, 5));
+        if (!pol) {
+            s_unreadable(w);
+            return;
+        }
+        if ((int)t->priority == st->priority) {
+            s_ticket_reply(w, t, NULL); /* nothing to change */
+            return;
+        }
+        st->prev_priority = t->priority;
+        t->priority = st->priority;
+        support_sla_retarget(cal, now, pol->first_response_minutes, pol->resolution_minutes, t);
+    }
     if (s_change_apply(w, st, t, now) < 0) {
         s_nomem(w);
         return;
@@ -528,7 +600,8 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
 static void s_change(crm_work_t *w, s_change_t *st)
 {
     crm_work_set_data(w, st);
-    support_store_ticket_lock(w, st->id, s_change_locked);
+    support_store_ticket_lock(w, st->id, st->act == SUPPORT_ACT_PRIORITY ? st->priority : 0,
+                              st->sender, s_change_locked);
 }
 
 static s_change_t *s_change_new(crm_work_t *w, support_action_t act, const char *id)
@@ -569,7 +642,7 @@ static void s_ticket_assign(crm_work_t *w)
     s_change_t *st = s_change_new(w, SUPPORT_ACT_ASSIGN, rq ? rq->id : NULL);
     if (st && s_text_in(w, rq->assignee, SUPPORT_NAME_MAX, 1, "assignee", &st->a) == 0 &&
         s_text_in(w, rq->team, SUPPORT_NAME_MAX, 0, "team", &st->b) == 0 &&
-        s_check_agent(w, st->a, "assignee") == 0)
+        s_check_agent(w, st->a, "assignee") == 0 && s_check_team(w, st->b, "team") == 0)
         s_change(w, st);
 }
 
@@ -577,9 +650,20 @@ static void s_ticket_message(crm_work_t *w, support_action_t act)
 {
     const Crm__V1__AddTicketMessageRequest *rq = (const void *)crm_work_request(w);
     s_change_t *st = s_change_new(w, act, rq ? rq->id : NULL);
-    if (st && s_text_in(w, rq->author, SUPPORT_NAME_MAX, 0, "author", &st->a) == 0 &&
+    if (!st)
+        return;
+    if (rq->from_customer && act == SUPPORT_ACT_NOTE) {
+        crm_work_fail(w, S_INVALID, "from_customer", "a note cannot come from the customer", NULL,
+                      "notes are internal; record the customer's message with reply");
+        return;
+    }
+    if (rq->from_customer)
+        st->act = SUPPORT_ACT_CUSTOMER_REPLY;
+    if (s_text_in(w, rq->author, SUPPORT_NAME_MAX, 0, "author", &st->a) == 0 &&
         s_text_in(w, rq->body, SUPPORT_BODY_MAX, 1, "body", &st->b) == 0) {
-        if (!*st->a)
+        /* An agent's message is signed by the caller; the customer's by
+         * the requester (once the ticket is read). */
+        if (!*st->a && !rq->from_customer)
             st->a = crm_work_actor(w) ? crm_work_actor(w) : "";
         s_change(w, st);
     }
@@ -647,6 +731,23 @@ static void s_ticket_resolve(crm_work_t *w)
     s_change(w, st);
 }
 
+static void s_ticket_prioritize(crm_work_t *w)
+{
+    const Crm__V1__SetTicketPriorityRequest *rq = (const void *)crm_work_request(w);
+    support_err_t e;
+    s_change_t *st = s_change_new(w, SUPPORT_ACT_PRIORITY, rq ? rq->id : NULL);
+    if (!st)
+        return;
+    if (support_check_enum(&crm__v1__ticket_priority__descriptor, rq->priority, 0, "priority", &e) <
+        0) {
+        s_fail(w, &e);
+        return;
+    }
+    st->priority = rq->priority;
+    if (s_text_in(w, rq->reason, SUPPORT_TEXT_MAX, 0, "reason", &st->a) == 0)
+        s_change(w, st);
+}
+
 static void s_ticket_rate(crm_work_t *w)
 {
     const Crm__V1__RateTicketRequest *rq = (const void *)crm_work_request(w);
@@ -661,6 +762,76 @@ static void s_ticket_rate(crm_work_t *w)
     st->rating = rq->rating;
     if (s_text_in(w, rq->comment, SUPPORT_TEXT_MAX, 0, "comment", &st->a) == 0)
         s_change(w, st);
+}
+
+/* ---- support.email.receive ------------------------------------------------------------ */
+
+static void s_email_receive(crm_work_t *w)
+{
+    const Crm__V1__ReceiveEmailRequest *rq = (const void *)crm_work_request(w);
+    support_err_t e;
+    char email[SUPPORT_EMAIL_LEN];
+    if (!rq || !rq->raw.len) {
+        crm_work_fail(w, S_INVALID, "raw", "value is required", NULL,
+                      "give the message as received, headers and body");
+        return;
+    }
+    support_mail_t *m = crm_work_alloc(w, sizeof *m);
+    char *buf = crm_work_alloc(w, 2 * rq->raw.len + 1);
+    if (!m || !buf) {
+        s_nomem(w);
+        return;
+    }
+    if (support_mail_parse((const char *)rq->raw.data, rq->raw.len, buf, m, &e) < 0) {
+        s_fail(w, &e);
+        return;
+    }
+    if (crm_email_normalize(m->from, email, sizeof email) != 0) {
+        crm_work_fail(w, S_INVALID, "raw", "sender address is malformed",
+                      crm_work_printf(w, "From: \"%.80s\"", m->from), NULL);
+        return;
+    }
+    if (support_check_text(m->body, SUPPORT_BODY_MAX, 1, "raw", &e) < 0) {
+        if (!strcmp(e.message, "value is required"))
+            crm_work_fail(w, S_INVALID, "raw", "email has no text", NULL,
+                          "the customer's message is empty once quoted lines are removed");
+        else
+            s_fail(w, &e);
+        return;
+    }
+    /* A display name that is no valid name is left out (the requester's
+     * name is used instead). */
+    if (support_check_text(m->name, SUPPORT_NAME_MAX, 0, "raw", &e) < 0)
+        m->name[0] = 0;
+    if (m->ticket_id[0]) {
+        /* An answer: the customer's message on that ticket. */
+        s_change_t *st =
+            s_change_new(w, SUPPORT_ACT_CUSTOMER_REPLY, crm_work_strdup(w, m->ticket_id));
+        if (!st)
+            return;
+        st->a = m->name;
+        st->b = m->body;
+        if (!(st->sender = crm_work_strdup(w, email))) {
+            s_nomem(w);
+            return;
+        }
+        s_change(w, st);
+        return;
+    }
+    /* A new request: a ticket on the email channel. */
+    Crm__V1__Ticket *src = crm_work_alloc(w, sizeof *src);
+    if (!src) {
+        s_nomem(w);
+        return;
+    }
+    crm__v1__ticket__init(src);
+    src->requester_email = email;
+    src->requester_name = m->name;
+    src->channel = CRM__V1__TICKET_CHANNEL__TICKET_CHANNEL_EMAIL;
+    const char *start;
+    src->subject = support_trim(m->subject, &start) ? m->subject : "(no subject)";
+    src->description = m->body;
+    s_open_start(w, src);
 }
 
 /* ---- support.ticket.show / list ------------------------------------------------------ */
@@ -804,7 +975,7 @@ static void s_policy_list(crm_work_t *w)
     support_store_policy_list(w, s_policies_listed);
 }
 
-static void s_calendar_saved(crm_work_t *w, PGresult *res)
+static void s_calendar_shown(crm_work_t *w, PGresult *res)
 {
     Crm__V1__BusinessCalendarReply r = CRM__V1__BUSINESS_CALENDAR_REPLY__INIT;
     r.calendar = PQntuples(res) == 1
@@ -815,6 +986,98 @@ static void s_calendar_saved(crm_work_t *w, PGresult *res)
         return;
     }
     crm_work_ok(w, &r.base);
+}
+
+/* support.sla.calendar.set: the old calendar (locked), the new one, then
+ * the running tickets moved from the one to the other. */
+typedef struct {
+    char *json;
+    support_cal_t *old, *cal;
+    Crm__V1__BusinessCalendarReply reply;
+    int64_t now;
+} s_calset_t;
+
+static void s_calendar_rearmed(crm_work_t *w, PGresult *res)
+{
+    s_calset_t *st = crm_work_data(w);
+    (void)res;
+    crm_work_ok(w, &st->reply.base);
+}
+
+static void s_calendar_running(crm_work_t *w, PGresult *res)
+{
+    s_calset_t *st = crm_work_data(w);
+    int n = PQntuples(res);
+    size_t k = 0;
+    char **v[5];
+    for (int i = 0; i < 5; i++)
+        if (!(v[i] = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *v[i]))) {
+            s_nomem(w);
+            return;
+        }
+    for (int i = 0; i < n; i++) {
+        Crm__V1__Ticket *t = SUPPORT_TICKET(w, s_val(res, i, 0));
+        if (!t) {
+            s_unreadable(w);
+            return;
+        }
+        if (!support_sla_recalendar(st->old, st->cal, st->now, t))
+            continue;
+        v[0][k] = t->id;
+        v[1][k] = crm_work_printf(w, "%lld", (long long)t->first_response_due_us);
+        v[2][k] = crm_work_printf(w, "%lld", (long long)t->first_response_at_risk_us);
+        v[3][k] = crm_work_printf(w, "%lld", (long long)t->resolution_due_us);
+        v[4][k] = crm_work_printf(w, "%lld", (long long)t->resolution_at_risk_us);
+        if (!v[1][k] || !v[2][k] || !v[3][k] || !v[4][k]) {
+            s_nomem(w);
+            return;
+        }
+        k++;
+    }
+    st->reply.tickets_rearmed = (int32_t)k;
+    if (k == 0) {
+        crm_work_ok(w, &st->reply.base);
+        return;
+    }
+    crm_info("support.calendar", "%zu running tickets moved to the new calendar", k);
+    support_store_rearm(w, v[0], v[1], v[2], v[3], v[4], k, s_calendar_rearmed);
+}
+
+static void s_calendar_saved(crm_work_t *w, PGresult *res)
+{
+    s_calset_t *st = crm_work_data(w);
+    if (PQntuples(res) != 1 || !(st->cal = s_calendar(w, res, 0)))
+        return;
+    st->reply.calendar =
+        crm_work_record(w, &crm__v1__business_calendar__descriptor, s_val(res, 0, 0));
+    if (!st->reply.calendar) {
+        s_unreadable(w);
+        return;
+    }
+    st->now = crm_now_us();
+    support_store_running(w, st->now, s_calendar_running);
+}
+
+static void s_calendar_locked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
+    s_calset_t *st = crm_work_data(w);
+    if (PQntuples(res) != 1 || !(st->old = s_calendar(w, res, 0)))
+        return;
+    support_store_calendar_set(w, st->json, rq->calendar->time_zone, s_calendar_saved);
+}
+
+static void s_zone_checked(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
+    if (!s_true(res, 0, 0)) {
+        crm_work_fail(
+            w, S_CODE(NOT_FOUND), "calendar.time_zone", "time zone does not exist",
+            crm_work_printf(w, "PostgreSQL knows no zone \"%.80s\"", rq->calendar->time_zone),
+            "give an IANA name as in pg_timezone_names, e.g. Europe/Berlin");
+        return;
+    }
+    support_store_calendar_lock(w, s_calendar_locked);
 }
 
 static void s_calendar_set(crm_work_t *w)
@@ -835,11 +1098,24 @@ static void s_calendar_set(crm_work_t *w)
     char *copy = text ? crm_work_strdup(w, text) : NULL;
     free(text);
     json_decref(j);
-    if (!copy) {
+    s_calset_t *st = crm_work_alloc(w, sizeof *st);
+    if (!copy || !st) {
         s_nomem(w);
         return;
     }
-    support_store_calendar_set(w, copy, s_calendar_saved);
+    memset(st, 0, sizeof *st);
+    crm__v1__business_calendar_reply__init(&st->reply);
+    st->json = copy;
+    crm_work_set_data(w, st);
+    if (!*rq->calendar->time_zone)
+        support_store_calendar_lock(w, s_calendar_locked);
+    else
+        support_store_zone_known(w, rq->calendar->time_zone, s_zone_checked);
+}
+
+static void s_calendar_show(crm_work_t *w)
+{
+    support_store_calendar_show(w, s_calendar_shown);
 }
 
 /* ---- the SLA scan ------------------------------------------------------------------------ */
@@ -966,9 +1242,12 @@ const crm_command_def_t support_commands[] = {
     S_CMD("support.ticket.reopen", change_ticket_status_request, s_ticket_reopen, 0),
     S_CMD("support.ticket.close", change_ticket_status_request, s_ticket_close, 0),
     S_CMD("support.ticket.rate", rate_ticket_request, s_ticket_rate, 0),
+    S_CMD("support.ticket.prioritize", set_ticket_priority_request, s_ticket_prioritize, 0),
+    S_CMD("support.email.receive", receive_email_request, s_email_receive, 0),
     S_CMD("support.sla.policy.set", set_sla_policy_request, s_policy_set, 0),
     S_CMD("support.sla.policy.list", list_sla_policies_request, s_policy_list, 1),
     S_CMD("support.sla.calendar.set", set_business_calendar_request, s_calendar_set, 0),
+    S_CMD("support.sla.calendar.show", show_business_calendar_request, s_calendar_show, 1),
     {NULL, NULL, NULL, 0},
 };
 

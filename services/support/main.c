@@ -21,11 +21,13 @@ static const crm_conf_def_t s_config[] = {
      "how often tickets are checked for SLA instants that passed (ms)", 0, 10, 3600000},
     {"SUPPORT_AGENTS", CRM_CONF_STR, "",
      "agents tickets may be assigned to, comma-separated; empty: anyone", 0, 0, 0},
+    {"SUPPORT_TEAMS", CRM_CONF_STR, "",
+     "teams tickets may be given to, comma-separated; empty: any team", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
-/* Splits a comma list into trimmed, non-empty owned strings. */
-static int s_split_agents(support_t *ctx, const char *list)
+/* Splits a comma list into trimmed, non-empty owned strings (*out, *n). */
+static int s_split(const char *list, char ***out, size_t *n_out)
 {
     char *copy = strdup(list ? list : ""), *save = NULL;
     if (!copy)
@@ -33,8 +35,8 @@ static int s_split_agents(support_t *ctx, const char *list)
     size_t cap = 1;
     for (const char *c = copy; *c; c++)
         cap += *c == ',';
-    ctx->agents = calloc(cap, sizeof *ctx->agents);
-    if (!ctx->agents) {
+    char **v = *out = calloc(cap, sizeof *v);
+    if (!v) {
         free(copy);
         return -ENOMEM;
     }
@@ -43,11 +45,11 @@ static int s_split_agents(support_t *ctx, const char *list)
         size_t n = support_trim(t, &s);
         if (n == 0)
             continue;
-        if (!(ctx->agents[ctx->n_agents] = strndup(s, n))) {
+        if (!(v[*n_out] = strndup(s, n))) {
             free(copy);
             return -ENOMEM;
         }
-        ctx->n_agents++;
+        (*n_out)++;
     }
     free(copy);
     return 0;
@@ -87,7 +89,9 @@ static int s_on_start(crm_service_t *svc)
 {
     support_t *ctx = &s_support;
     ctx->svc = svc;
-    if (s_split_agents(ctx, crm_config_str(crm_service_config(svc), "SUPPORT_AGENTS")) < 0) {
+    const crm_config_t *conf = crm_service_config(svc);
+    if (s_split(crm_config_str(conf, "SUPPORT_AGENTS"), &ctx->agents, &ctx->n_agents) < 0 ||
+        s_split(crm_config_str(conf, "SUPPORT_TEAMS"), &ctx->teams, &ctx->n_teams) < 0) {
         crm_error("service.start", "out of memory");
         return -1;
     }
@@ -99,8 +103,9 @@ static int s_on_start(crm_service_t *svc)
     /* The first scan at once: instants that passed while the service was
      * down are raised right after a restart. */
     uv_timer_start(&ctx->sla_timer, s_on_sla_timer, 0, ms);
-    crm_info("support.start", "SLA scan every %llu ms; %zu agents%s", (unsigned long long)ms,
-             ctx->n_agents, ctx->n_agents ? "" : " (any assignee accepted)");
+    crm_info("support.start", "SLA scan every %llu ms; %zu agents%s; %zu teams%s",
+             (unsigned long long)ms, ctx->n_agents, ctx->n_agents ? "" : " (any assignee accepted)",
+             ctx->n_teams, ctx->n_teams ? "" : " (any team accepted)");
     return 0;
 }
 
@@ -132,5 +137,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < s_support.n_agents; i++)
         free(s_support.agents[i]);
     free(s_support.agents);
+    for (size_t i = 0; i < s_support.n_teams; i++)
+        free(s_support.teams[i]);
+    free(s_support.teams);
     return rc;
 }

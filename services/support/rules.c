@@ -2,10 +2,14 @@
  *
  * Business time is computed day by day in the calendar's local time: each
  * local day contributes the overlap of [from, to) with its working window
- * (none on holidays), so the cost is one step per calendar day spanned. */
+ * (none on holidays), so the cost is one step per calendar day spanned.
+ * The window's ends are turned into UTC instants with the offset in force
+ * at each end, so a day on which daylight saving starts or ends has the
+ * real length of its working hours. */
 #include "rules.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +230,19 @@ int support_transition(int from, support_action_t act, int *to, const char *fiel
         if (from != S_STATUS(RESOLVED) && from != S_STATUS(CLOSED))
             return s_refuse(from, "rate", field, "only resolved or closed tickets can be rated", e);
         return 0;
+    case SUPPORT_ACT_CUSTOMER_REPLY:
+        if (from == S_STATUS(CLOSED))
+            return s_refuse(from, "add a customer message to", field,
+                            "a closed ticket is final; open a new ticket", e);
+        if (from == S_STATUS(NEW) || from == S_STATUS(ON_HOLD))
+            return 0;
+        *to = S_STATUS(OPEN); /* the customer answered, or came back */
+        return 0;
+    case SUPPORT_ACT_PRIORITY:
+        if (!active)
+            return s_refuse(from, "change the priority of", field,
+                            "only new, open, pending or on hold tickets; reopen it first", e);
+        return 0;
     }
     return support_err_set(e, S_CODE(INTERNAL), field, "unknown action", NULL, "%d", (int)act);
 }
@@ -277,6 +294,16 @@ int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out,
                                (int)m->utc_offset_minutes);
     }
     out->offset_min = m->utc_offset_minutes;
+    if (*m->time_zone) {
+        snprintf(f, sizeof f, "%s.time_zone", field);
+        if (support_check_zone(m->time_zone, f, e) < 0)
+            return -1;
+        if (m->utc_offset_minutes)
+            return support_err_set(
+                e, S_CODE(INVALID_ARGUMENT), f, "time zone and UTC offset are exclusive",
+                "give a time zone (it knows its offsets) or a fixed offset",
+                "zone \"%.64s\", offset %d", m->time_zone, (int)m->utc_offset_minutes);
+    }
     for (size_t i = 0; i < m->n_hours; i++) {
         const Crm__V1__BusinessHours *h = m->hours[i];
         snprintf(f, sizeof f, "%s.hours[%zu]", field, i);
@@ -321,7 +348,97 @@ static int64_t s_floor_div(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/* The working window of local day `day` in local microseconds; 0 if none. */
+int support_check_zone(const char *s, const char *field, support_err_t *e)
+{
+    size_t n = s ? strlen(s) : 0;
+    int ok = n >= 1 && n <= 64 && s[0] != '/' && !strstr(s, "..");
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)s[i]) || strchr("/_+-", s[i]);
+    if (!ok)
+        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid time zone name",
+                               "give an IANA name such as Europe/Berlin", "\"%.80s\"", s ? s : "");
+    return 0;
+}
+
+/* The next element of a PostgreSQL integer array text at *p, after '{' or
+ * ','; 0, 1 at the closing '}', -1 when malformed. */
+static int s_array_next(const char **p, int64_t *v)
+{
+    char *end;
+    if (**p == '}')
+        return 1;
+    errno = 0;
+    long long x = strtoll(*p, &end, 10);
+    if (end == *p || errno || (*end != ',' && *end != '}'))
+        return -1;
+    *v = x;
+    *p = *end == ',' ? end + 1 : end;
+    return 0;
+}
+
+int support_cal_set_changes(support_cal_t *cal, int base, const char *at, const char *off)
+{
+    size_t n = 0;
+    int64_t a, o;
+    int ra, ro;
+    cal->offset_min = base;
+    cal->n_changes = 0;
+    if (!at || !off || *at != '{' || *off != '{')
+        return -1;
+    at++, off++;
+    while ((ra = s_array_next(&at, &a)) == 0 && (ro = s_array_next(&off, &o)) == 0) {
+        if (n == SUPPORT_ZONE_CHANGES_MAX || o < -1440 || o > 1440 ||
+            (n && a <= cal->change_us[n - 1]))
+            return -1;
+        cal->change_us[n] = a;
+        cal->change_off[n++] = (int)o;
+    }
+    if (ra != 1 || s_array_next(&off, &o) != 1 || at[1] || off[1])
+        return -1;
+    cal->n_changes = n;
+    return 0;
+}
+
+int support_cal_offset(const support_cal_t *cal, int64_t us)
+{
+    /* The last change at or before us (binary search). */
+    size_t lo = 0, hi = cal->n_changes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cal->change_us[mid] <= us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? cal->change_off[lo - 1] : cal->offset_min;
+}
+
+/* The UTC instant of local time `local`: the offset in force at the
+ * instant found with the offset of a day earlier, checked once more. A
+ * local time skipped when clocks go forward maps past the gap; one
+ * repeated when they go back maps to its first occurrence. */
+static int64_t s_to_utc(const support_cal_t *cal, int64_t local)
+{
+    if (!cal->n_changes)
+        return local - cal->offset_min * SUPPORT_US_PER_MIN;
+    int off = support_cal_offset(cal, local - SUPPORT_US_PER_DAY);
+    int64_t utc = local - off * SUPPORT_US_PER_MIN;
+    int off2 = support_cal_offset(cal, utc);
+    if (off2 != off) {
+        int64_t utc2 = local - off2 * SUPPORT_US_PER_MIN;
+        /* In a gap neither fits: take the later reading. */
+        utc = support_cal_offset(cal, utc2) == off2 ? utc2 : (utc > utc2 ? utc : utc2);
+    }
+    return utc;
+}
+
+/* The local day (days since 1970-01-01) instant `us` falls on. */
+static int64_t s_local_day(const support_cal_t *cal, int64_t us)
+{
+    return s_floor_div(us + support_cal_offset(cal, us) * SUPPORT_US_PER_MIN, SUPPORT_US_PER_DAY);
+}
+
+/* The working window of local day `day` as UTC instants; 0 if none. */
 static int s_window(const support_cal_t *cal, int64_t day, int64_t *ws, int64_t *we)
 {
     int wd = (int)(((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; 0 = Monday */
@@ -330,27 +447,26 @@ static int s_window(const support_cal_t *cal, int64_t day, int64_t *ws, int64_t 
     for (size_t i = 0; i < cal->n_holidays; i++)
         if (cal->holidays[i] == day)
             return 0;
-    *ws = day * SUPPORT_US_PER_DAY + cal->open[wd] * SUPPORT_US_PER_MIN;
-    *we = day * SUPPORT_US_PER_DAY + cal->close[wd] * SUPPORT_US_PER_MIN;
-    return 1;
+    *ws = s_to_utc(cal, day * SUPPORT_US_PER_DAY + cal->open[wd] * SUPPORT_US_PER_MIN);
+    *we = s_to_utc(cal, day * SUPPORT_US_PER_DAY + cal->close[wd] * SUPPORT_US_PER_MIN);
+    return *we > *ws;
 }
 
 int64_t support_business_add(const support_cal_t *cal, int64_t start_us, int64_t dur_us)
 {
-    int64_t off = cal->offset_min * SUPPORT_US_PER_MIN;
-    int64_t local = start_us + off, left = dur_us;
+    int64_t left = dur_us;
     if (dur_us <= 0)
         return start_us;
-    int64_t day = s_floor_div(local, SUPPORT_US_PER_DAY);
+    int64_t day = s_local_day(cal, start_us);
     for (int i = 0; i < S_MAX_DAYS; i++, day++) {
         int64_t ws, we;
         if (!s_window(cal, day, &ws, &we))
             continue;
-        int64_t from = local > ws ? local : ws;
+        int64_t from = start_us > ws ? start_us : ws;
         if (from >= we)
             continue;
         if (left <= we - from)
-            return from + left - off;
+            return from + left;
         left -= we - from;
     }
     return -1;
@@ -358,15 +474,15 @@ int64_t support_business_add(const support_cal_t *cal, int64_t start_us, int64_t
 
 int64_t support_business_between(const support_cal_t *cal, int64_t from_us, int64_t to_us)
 {
-    int64_t off = cal->offset_min * SUPPORT_US_PER_MIN, sum = 0;
+    int64_t sum = 0;
     if (to_us <= from_us)
         return 0;
-    int64_t a = from_us + off, b = to_us + off;
-    for (int64_t day = s_floor_div(a, SUPPORT_US_PER_DAY); day * SUPPORT_US_PER_DAY < b; day++) {
+    int64_t last = s_local_day(cal, to_us);
+    for (int64_t day = s_local_day(cal, from_us); day <= last; day++) {
         int64_t ws, we;
         if (!s_window(cal, day, &ws, &we))
             continue;
-        int64_t lo = a > ws ? a : ws, hi = b < we ? b : we;
+        int64_t lo = from_us > ws ? from_us : ws, hi = to_us < we ? to_us : we;
         if (hi > lo)
             sum += hi - lo;
     }
@@ -412,4 +528,54 @@ void support_sla_resume(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *
     t->first_response_remaining_us = 0;
     t->resolution_remaining_us = 0;
     t->sla_paused_at_us = 0;
+}
+
+/* Business time left on a running target due at `due` (negative when it
+ * is overdue by that much). */
+static int64_t s_left(const support_cal_t *cal, int64_t now, int64_t due)
+{
+    return due >= now ? support_business_between(cal, now, due)
+                      : -support_business_between(cal, due, now);
+}
+
+void support_sla_retarget(const support_cal_t *cal, int64_t now, int first_response_min,
+                          int resolution_min, Crm__V1__Ticket *t)
+{
+    int running = t->sla_paused_at_us == 0;
+    int64_t fr =
+        running ? s_left(cal, now, t->first_response_due_us) : t->first_response_remaining_us;
+    int64_t res = running ? s_left(cal, now, t->resolution_due_us) : t->resolution_remaining_us;
+    fr += (int64_t)(first_response_min - t->first_response_target_minutes) * SUPPORT_US_PER_MIN;
+    res += (int64_t)(resolution_min - t->resolution_target_minutes) * SUPPORT_US_PER_MIN;
+    t->first_response_target_minutes = first_response_min;
+    t->resolution_target_minutes = resolution_min;
+    if (!t->first_responded_at_us)
+        t->first_response_remaining_us = fr > 0 ? fr : 0;
+    t->resolution_remaining_us = res > 0 ? res : 0;
+    if (running)
+        support_sla_resume(cal, now, t);
+}
+
+int support_sla_recalendar(const support_cal_t *old, const support_cal_t *cal, int64_t now,
+                           Crm__V1__Ticket *t)
+{
+    int64_t due, risk;
+    int changed = 0;
+    if (t->sla_paused_at_us)
+        return 0;
+    if (!t->first_responded_at_us && t->first_response_due_us > now) {
+        s_arm(cal, now, t->first_response_target_minutes,
+              support_business_between(old, now, t->first_response_due_us), &due, &risk);
+        changed |= due != t->first_response_due_us || risk != t->first_response_at_risk_us;
+        t->first_response_due_us = due;
+        t->first_response_at_risk_us = risk;
+    }
+    if (t->resolution_due_us > now) {
+        s_arm(cal, now, t->resolution_target_minutes,
+              support_business_between(old, now, t->resolution_due_us), &due, &risk);
+        changed |= due != t->resolution_due_us || risk != t->resolution_at_risk_us;
+        t->resolution_due_us = due;
+        t->resolution_at_risk_us = risk;
+    }
+    return changed;
 }

@@ -3,7 +3,8 @@
  * Pure functions of their arguments, unit-tested without a database
  * (tests/unit/support/test_rules.c): the ticket status machine, the checks
  * of request values, and SLA time in business hours (a weekly calendar
- * with holidays, in a fixed UTC offset). Handlers call them before writing
+ * with holidays, in a fixed UTC offset or in a time zone given as its
+ * table of UTC-offset changes). Handlers call them before writing
  * anything, so a rejected request changes nothing.
  *
  * Checks return 0, or -1 after filling a support_err_t (a crm.v1 status
@@ -77,6 +78,8 @@ typedef enum {
     SUPPORT_ACT_REOPEN,
     SUPPORT_ACT_CLOSE,
     SUPPORT_ACT_RATE,
+    SUPPORT_ACT_CUSTOMER_REPLY, /* a message from the customer */
+    SUPPORT_ACT_PRIORITY,       /* a new priority (and SLA targets) */
 } support_action_t;
 
 /* The status a ticket in `from` has after `act` (the same status when the
@@ -85,7 +88,11 @@ typedef enum {
  * the status it already has); reopen from resolved (and from pending or on
  * hold: the wait is over, back to open); close only from
  * resolved; rate only resolved or closed tickets; nothing but rating
- * changes a closed ticket. FAILED_PRECONDITION naming `field` otherwise. */
+ * changes a closed ticket. A customer's message opens a new ticket, ends a
+ * wait on the customer (pending to open) and reopens a resolved ticket; on
+ * hold stays on hold (the wait is on someone else). The priority changes
+ * only while the ticket is active (new, open, pending, on hold).
+ * FAILED_PRECONDITION naming `field` otherwise. */
 int support_transition(int from, support_action_t act, int *to, const char *field,
                        support_err_t *e);
 
@@ -98,11 +105,20 @@ const char *support_status_name(int status);
 
 /* ---- business time ----------------------------------------------------------- */
 
+/* Most UTC-offset changes a zone's table holds (1970-2100 of a zone with
+ * daylight saving has about 250). */
+#define SUPPORT_ZONE_CHANGES_MAX 1000
+
 typedef struct {
-    int offset_min;                         /* local = UTC + offset */
+    int offset_min;                         /* local = UTC + offset (before any change) */
     int open[7], close[7];                  /* minutes after local midnight, [0] = Monday */
     int32_t holidays[SUPPORT_HOLIDAYS_MAX]; /* local days since 1970-01-01 */
     size_t n_holidays;
+    /* A time zone: from change_us[i] on (UTC, ascending) local time is UTC
+     * + change_off[i] minutes. None = the fixed offset_min. */
+    int64_t change_us[SUPPORT_ZONE_CHANGES_MAX];
+    int change_off[SUPPORT_ZONE_CHANGES_MAX];
+    size_t n_changes;
 } support_cal_t;
 
 /* Days since 1970-01-01 of a "YYYY-MM-DD" date, or -1 with e filled. */
@@ -113,6 +129,22 @@ int support_parse_date(const char *s, int32_t *days, const char *field, support_
  * each week). */
 int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out, const char *field,
                          support_err_t *e);
+
+/* A time-zone name as PostgreSQL and the IANA database spell them
+ * ("Europe/Berlin", "UTC"): 1..64 bytes of [A-Za-z0-9/_+-], not starting
+ * with '/' or containing "..". Whether the zone exists is for the caller to
+ * check. */
+int support_check_zone(const char *s, const char *field, support_err_t *e);
+
+/* Sets the zone's offset changes from PostgreSQL array texts of the same
+ * length: `at` bigint microseconds (ascending) and `off` minutes, e.g.
+ * "{1711846800000000,1729990800000000}" and "{120,60}"; `base` is the
+ * offset before the first change. -1 when malformed, unordered or too
+ * many. */
+int support_cal_set_changes(support_cal_t *cal, int base, const char *at, const char *off);
+
+/* The UTC offset in minutes at instant `us`. */
+int support_cal_offset(const support_cal_t *cal, int64_t us);
 
 /* The instant `dur_us` of business time after `start_us`: time outside the
  * working hours, on weekends and on holidays does not count. A duration of
@@ -138,5 +170,21 @@ void support_sla_stop(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t)
  * business time it had left, and is at risk once 80% of its target is used
  * (at once if that is already the case). */
 void support_sla_resume(const support_cal_t *cal, int64_t now, Crm__V1__Ticket *t);
+
+/* Gives the ticket new targets (a new priority's policy) at `now`: the
+ * business time used so far counts against them, so each target not yet
+ * met has (new target - used) left, due at once when that is nothing; a
+ * running clock is re-armed, a stopped one keeps the new remaining time. */
+void support_sla_retarget(const support_cal_t *cal, int64_t now, int first_response_min,
+                          int resolution_min, Crm__V1__Ticket *t);
+
+/* Moves a running ticket from calendar `old` to `cal` at `now` (the
+ * calendar was replaced): each target not yet met and not yet due keeps
+ * the business time it had left under `old`, now laid out in `cal`.
+ * Targets already due, met ones and stopped clocks are left alone (a
+ * stopped clock is laid out in the new calendar when it resumes). Returns
+ * 1 when an instant changed, else 0. */
+int support_sla_recalendar(const support_cal_t *old, const support_cal_t *cal, int64_t now,
+                           Crm__V1__Ticket *t);
 
 #endif

@@ -50,7 +50,8 @@
     " 'first_response_minutes', s.first_response_minutes,"                                         \
     " 'resolution_minutes', s.resolution_minutes)"
 
-/* ---- parameters -------------------------------------------------------------- */
+/* The calendar and its zone table, four columns (sla_calendar c). */
+#define S_CALENDAR_COLS "c.doc::text, c.zone_base, c.zone_change_us::text, c.zone_change_off::text"
 
 /* ---- people ------------------------------------------------------------------- */
 
@@ -68,7 +69,7 @@ int support_store_open_context(crm_work_t *w, const char *customer_id, const cha
                           "   ORDER BY p.created_us, p.id LIMIT 1),"
                           " (SELECT " S_POLICY_J
                           "::text FROM sla_policy s WHERE s.priority = $3::smallint),"
-                          " (SELECT doc::text FROM sla_calendar WHERE id = 1)",
+                          " " S_CALENDAR_COLS " FROM sla_calendar c WHERE c.id = 1",
                           0, cb);
 }
 
@@ -165,19 +166,26 @@ int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_wor
         1, cb);
 }
 
-int support_store_ticket_lock(crm_work_t *w, const char *id, crm_work_cb cb)
+int support_store_ticket_lock(crm_work_t *w, const char *id, int priority, const char *sender,
+                              crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
+    crm_params_i64(&p, priority);
+    crm_params_opt(&p, sender);
     return crm_params_run(&p,
-                          "SELECT " S_TICKET_J
-                          "::text, (SELECT doc::text FROM sla_calendar WHERE id = 1)"
-                          " FROM ticket t WHERE t.id = $1::uuid FOR UPDATE",
+                          "SELECT " S_TICKET_J "::text, " S_CALENDAR_COLS ", (SELECT " S_POLICY_J
+                          "::text FROM sla_policy s WHERE s.priority = $2::smallint),"
+                          " ($3::text = t.requester_email OR EXISTS (SELECT 1 FROM person p"
+                          "   WHERE p.id = t.customer_id AND $3::text = ANY (p.emails)))"
+                          " FROM ticket t, sla_calendar c WHERE t.id = $1::uuid AND c.id = 1"
+                          " FOR UPDATE OF t",
                           0, cb);
 }
 
 int support_store_ticket_save(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb)
 {
+    /* priority and the targets change with support.ticket.prioritize. */
     const Crm__V1__TicketResolution *r = t->resolution;
     const Crm__V1__TicketSatisfaction *s = t->satisfaction;
     crm_params_t p = CRM_PARAMS(w);
@@ -201,6 +209,9 @@ int support_store_ticket_save(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_
     crm_params_i64(&p, t->first_response_remaining_us);
     crm_params_i64(&p, t->resolution_remaining_us);
     crm_params_i64(&p, t->updated_at_us);
+    crm_params_i64(&p, t->priority);
+    crm_params_i64(&p, t->first_response_target_minutes);
+    crm_params_i64(&p, t->resolution_target_minutes);
     return crm_params_run(
         &p,
         "UPDATE ticket t SET status = $2::smallint, assignee = $3, team = $4,"
@@ -210,7 +221,8 @@ int support_store_ticket_save(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_
         " res_risk_us = $14::bigint, first_responded_us = $15::bigint,"
         " resolved_us = $16::bigint, paused_us = $17::bigint,"
         " fr_remaining_us = $18::bigint, res_remaining_us = $19::bigint,"
-        " updated_us = $20::bigint WHERE t.id = $1::uuid RETURNING " S_TICKET_J "::text",
+        " updated_us = $20::bigint, priority = $21::smallint, fr_target_min = $22::int,"
+        " res_target_min = $23::int WHERE t.id = $1::uuid RETURNING " S_TICKET_J "::text",
         1, cb);
 }
 
@@ -294,12 +306,75 @@ int support_store_policy_list(crm_work_t *w, crm_work_cb cb)
                           0, cb);
 }
 
-int support_store_calendar_set(crm_work_t *w, const char *json, crm_work_cb cb)
+int support_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, zone);
+    return crm_params_run(
+        &p, "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1::text)", 0, cb);
+}
+
+int support_store_calendar_lock(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(
+        &p, "SELECT " S_CALENDAR_COLS " FROM sla_calendar c WHERE c.id = 1 FOR UPDATE", 0, cb);
+}
+
+int support_store_calendar_set(crm_work_t *w, const char *json, const char *zone, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, json);
-    return crm_params_run(
-        &p, "UPDATE sla_calendar SET doc = $1::jsonb WHERE id = 1 RETURNING doc::text", 1, cb);
+    if (!*zone)
+        return crm_params_run(&p,
+                              "UPDATE sla_calendar c SET doc = $1::jsonb, zone_base = 0,"
+                              " zone_change_us = '{}', zone_change_off = '{}'"
+                              " WHERE c.id = 1 RETURNING " S_CALENDAR_COLS,
+                              1, cb);
+    crm_params_str(&p, zone);
+    return crm_params_run(&p,
+                          "UPDATE sla_calendar c SET doc = $1::jsonb,"
+                          " (zone_base, zone_change_us, zone_change_off) ="
+                          " (SELECT z.base, z.change_us, z.change_off"
+                          "  FROM support_zone_changes($2::text) z)"
+                          " WHERE c.id = 1 RETURNING " S_CALENDAR_COLS,
+                          1, cb);
+}
+
+int support_store_running(crm_work_t *w, int64_t now_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, now_us);
+    return crm_params_run(&p,
+                          "SELECT " S_TICKET_J "::text FROM ticket t"
+                          " WHERE t.status IN (1, 2) AND t.paused_us = 0"
+                          " AND ((t.first_responded_us = 0 AND t.fr_due_us > $1::bigint)"
+                          "  OR t.res_due_us > $1::bigint)"
+                          " ORDER BY t.id FOR UPDATE",
+                          0, cb);
+}
+
+int support_store_rearm(crm_work_t *w, char *const *ids, char *const *fr_due, char *const *fr_risk,
+                        char *const *res_due, char *const *res_risk, size_t n, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_textv(&p, ids, n);
+    crm_params_textv(&p, fr_due, n);
+    crm_params_textv(&p, fr_risk, n);
+    crm_params_textv(&p, res_due, n);
+    crm_params_textv(&p, res_risk, n);
+    return crm_params_run(&p,
+                          "UPDATE ticket t SET fr_due_us = u.fd, fr_risk_us = u.fr,"
+                          " res_due_us = u.rd, res_risk_us = u.rr"
+                          " FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[],"
+                          "  $5::bigint[]) AS u(id, fd, fr, rd, rr) WHERE t.id = u.id",
+                          1, cb);
+}
+
+int support_store_calendar_show(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p, "SELECT doc::text FROM sla_calendar WHERE id = 1", 0, cb);
 }
 
 /* Whether the instant `at` passed by $1 while the clock ran and before the

@@ -15,9 +15,15 @@
 #include "crm/v1/sales.pb-c.h"
 #include "crm/v1/support.pb-c.h"
 
+/* The calendar comes as four columns from a first one `c`: c: the
+ * BusinessCalendar (JSON); c+1: the zone's offset before its first change
+ * (minutes); c+2: the UTC instants of its changes (bigint[] text); c+3:
+ * the offsets from then on (integer[] text). Both arrays are empty for a
+ * fixed offset. */
+
 /* What opening a ticket needs. 0: the person with id `customer_id`, else
  * the oldest with `email` (Person JSON or NULL; either key may be "");
- * 1: the SlaPolicy of `priority` (JSON); 2: the BusinessCalendar (JSON). */
+ * 1: the SlaPolicy of `priority` (JSON); 2-5: the calendar. */
 int support_store_open_context(crm_work_t *w, const char *customer_id, const char *email,
                                int priority, crm_work_cb cb);
 
@@ -40,13 +46,16 @@ int support_store_preferences(crm_work_t *w, const char *customer_id, char *cons
 /* Inserts t (every field set by the caller). 0: Ticket JSON. */
 int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb);
 
-/* Locks ticket `id`. 0: Ticket JSON; 1: the BusinessCalendar (JSON). No
- * row when unknown. */
-int support_store_ticket_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+/* Locks ticket `id`. 0: Ticket JSON; 1-4: the calendar; 5: the SlaPolicy
+ * of `priority` (JSON; NULL for 0); 6: whether `sender` (a normalised
+ * email, or NULL) is the ticket's requester or one of its customer's
+ * emails. No row when unknown. */
+int support_store_ticket_lock(crm_work_t *w, const char *id, int priority, const char *sender,
+                              crm_work_cb cb);
 
-/* Writes the fields a command may change (status, assignment, tags,
- * resolution, satisfaction, SLA clock; never the raised flags, which only
- * the scan sets). 0: Ticket JSON. */
+/* Writes the fields a command may change (status, priority, assignment,
+ * tags, resolution, satisfaction, SLA targets and clock; never the raised
+ * flags, which only the scan sets). 0: Ticket JSON. */
 int support_store_ticket_save(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb);
 
 /* Inserts m (id, created_at_us set by the caller). 0: TicketMessage JSON. */
@@ -66,8 +75,23 @@ int support_store_ticket_list(crm_work_t *w, const Crm__V1__ListTicketsRequest *
 int support_store_policy_set(crm_work_t *w, const Crm__V1__SlaPolicy *p, crm_work_cb cb);
 /* Every policy by priority, one row each, 0: JSON. */
 int support_store_policy_list(crm_work_t *w, crm_work_cb cb);
-/* Replaces the calendar with `json` (a BusinessCalendar object). 0: JSON. */
-int support_store_calendar_set(crm_work_t *w, const char *json, crm_work_cb cb);
+/* 0: whether PostgreSQL knows time zone `zone` (pg_timezone_names). */
+int support_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb);
+/* Locks the calendar row. 0-3: the calendar (as before a change). */
+int support_store_calendar_lock(crm_work_t *w, crm_work_cb cb);
+/* Replaces the calendar with `json` (a BusinessCalendar object) and its
+ * zone table: read from PostgreSQL's tz database for `zone` (which must
+ * exist), emptied for "" (a fixed offset). 0-3: the new calendar. */
+int support_store_calendar_set(crm_work_t *w, const char *json, const char *zone, crm_work_cb cb);
+/* Locks the tickets whose SLA clock runs (new or open, not paused) with a
+ * target not met whose due instant is after `now_us`. One row each, 0:
+ * Ticket JSON. */
+int support_store_running(crm_work_t *w, int64_t now_us, crm_work_cb cb);
+/* Sets the four SLA instants of tickets ids[i] (decimal texts). */
+int support_store_rearm(crm_work_t *w, char *const *ids, char *const *fr_due, char *const *fr_risk,
+                        char *const *res_due, char *const *res_risk, size_t n, crm_work_cb cb);
+/* 0: the calendar (JSON). */
+int support_store_calendar_show(crm_work_t *w, crm_work_cb cb);
 
 /* Marks, on up to `limit` tickets, the SLA instants that passed by `now_us`
  * while their clock ran and that were not raised yet. One row per ticket:

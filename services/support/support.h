@@ -22,6 +22,9 @@ typedef struct {
      * assignee is accepted. */
     char **agents;
     size_t n_agents;
+    /* SUPPORT_TEAMS likewise, for the team of a ticket. */
+    char **teams;
+    size_t n_teams;
     uv_timer_t sla_timer;
     int sla_timer_live;
     int sla_running; /* a scan is queued or running */

@@ -2,7 +2,7 @@
 emit their events and move the SLA clock (pending pauses it, resolution
 stops it, reopening resumes it); illegal ones (closing a ticket that was
 never resolved, rating an open ticket, reopening a closed one) and bad
-ratings, unknown agents (SUPPORT_AGENTS) fail with a clear error and write
+ratings, unknown agents and teams (SUPPORT_AGENTS, SUPPORT_TEAMS) fail with a clear error and write
 nothing (the outbox head does not move)."""
 import unittest
 
@@ -15,7 +15,8 @@ ST = support_pb2
 class StatusTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.s = SupportSystem({"SUPPORT_AGENTS": " agent-7, agent-9 ,"})
+        cls.s = SupportSystem({"SUPPORT_AGENTS": " agent-7, agent-9 ,",
+                               "SUPPORT_TEAMS": "billing,network"})
 
     @classmethod
     def tearDownClass(cls):
@@ -126,11 +127,18 @@ class StatusTest(unittest.TestCase):
         self.refused("reply", t.id, code=INVALID, field="body", body="  ")
         self.refused("assign", t.id, code=INVALID, field="assignee")
         self.refused("assign", t.id, code=NOT_FOUND, field="assignee", assignee="stranger")
-        head = s.head()
+        st = self.refused("assign", t.id, code=NOT_FOUND, field="team", assignee="agent-7",
+                          team="sales")
+        self.assertEqual((st.message, st.detail), ("team does not exist",
+                                                   '"sales" is not in SUPPORT_TEAMS'))
+        head, people = s.head(), s.count("person")
         s.fails("support.ticket.open", ST.OpenTicketRequest(ticket=ST.Ticket(
             subject="x", requester_email="new@agents.io", assignee="stranger")), NOT_FOUND,
             "ticket.assignee")
-        self.assertEqual(s.head(), head)
+        s.fails("support.ticket.open", ST.OpenTicketRequest(ticket=ST.Ticket(
+            subject="x", requester_email="new@agents.io", team="marketing")), NOT_FOUND,
+            "ticket.team")
+        self.assertEqual((s.head(), s.count("person")), (head, people))
         self.assertEqual(s.do("assign", t.id, assignee=" agent-9 ").assignee, "agent-9")
         self.refused("resolve", t.id, code=INVALID, field="resolution")
         self.refused("resolve", t.id, code=INVALID, field="resolution.category",

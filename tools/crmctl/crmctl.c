@@ -40,9 +40,13 @@ static const crmctl_opt_t s_no_opts[] = {{NULL, 0, NULL, NULL, 0}};
     "--idempotency-key to make running the command again a no-op. Money is decimal text\n"         \
     "(1234.50, at most 2 decimals); dates are YYYY-MM-DD; times are RFC 3339 (UTC when no\n"       \
     "offset is given) or relative (+2h, +30m, +1d, -1d)."
+#define SUPPORT_HELP_WRITE                                                                         \
+    "Each run sends a new idempotency key (retries of a lost request apply once); give\n"          \
+    "--idempotency-key to make running the command again a no-op. The service checks the\n"        \
+    "rules: a refused change prints its error, exits with status 1 and changes nothing."
 #define SALES_HELP_LIST                                                                            \
     "Prints one page (--limit, default 50) and the --page-token of the next; --all follows\n"      \
-    "the pages to the end. -o json prints the reply as in sales.proto."
+    "the pages to the end. -o json prints the reply as in the service's .proto file."
 
 static const crmctl_verb_t s_verbs[] = {
     {"status", crmctl_status, "[--service NAME]...",
@@ -76,6 +80,79 @@ static const crmctl_verb_t s_verbs[] = {
      "Consumers that are ahead of the restored stream rewind to the new epoch's start, so\n"
      "events written after the restore are not mistaken for ones they applied already.",
      crmctl_stream_rotate_epoch_opts, 0},
+    /* Support (ticket.c, sla.c). */
+    {"ticket open", crmctl_ticket_open,
+     "--customer ID | --email E [--name N] --subject S [--description D] [--channel C]"
+     " [--type T] [--priority P] [--assignee A] [--team T] [--tag T]...",
+     "open a ticket for a customer or an unknown requester",
+     "An email is enough: an unknown requester is registered and gets the one customer id\n"
+     "every service computes from the address. The SLA targets come from the policy of the\n"
+     "ticket's priority.\n" SUPPORT_HELP_WRITE,
+     crmctl_ticket_open_opts, 0},
+    {"ticket show", crmctl_ticket_show, "ID",
+     "show a ticket, the customer's do-not-contact channels and the conversation", NULL,
+     crmctl_ticket_show_opts, 1},
+    {"ticket list", crmctl_ticket_list,
+     "[--status S] [--priority P] [--assignee A] [--breached] [--customer ID] [--limit N]"
+     " [--page-token T] [--all]",
+     "list tickets, oldest first", SALES_HELP_LIST, crmctl_ticket_list_opts, 0},
+    {"ticket assign", crmctl_ticket_assign, "ID AGENT [--team T]",
+     "give a ticket to an agent (a new ticket opens)",
+     "The agent must be one of the service's SUPPORT_AGENTS when that list is "
+     "set.\n" SUPPORT_HELP_WRITE,
+     crmctl_ticket_assign_opts, 2},
+    {"ticket reply", crmctl_ticket_reply, "ID TEXT [--author A] [--from-customer]",
+     "add a public reply (the first one meets the first-response target)",
+     "--from-customer records the customer's own reply: a pending ticket opens again and its\n"
+     "SLA clock resumes; a resolved one is reopened.\n" SUPPORT_HELP_WRITE,
+     crmctl_ticket_reply_opts, 2},
+    {"ticket note", crmctl_ticket_note, "ID TEXT [--author A]",
+     "add an internal note (agents only)", SUPPORT_HELP_WRITE, crmctl_ticket_note_opts, 2},
+    {"ticket pend", crmctl_ticket_pend, "ID [--reason R]",
+     "wait on the customer (the SLA clock pauses)", SUPPORT_HELP_WRITE, crmctl_ticket_pend_opts, 1},
+    {"ticket hold", crmctl_ticket_hold, "ID [--reason R]",
+     "wait on a third party (the SLA clock pauses)", SUPPORT_HELP_WRITE, crmctl_ticket_hold_opts,
+     1},
+    {"ticket resolve", crmctl_ticket_resolve, "ID --category C [--text T] [--tag T]...",
+     "record how a ticket was solved", SUPPORT_HELP_WRITE, crmctl_ticket_resolve_opts, 1},
+    {"ticket reopen", crmctl_ticket_reopen, "ID [--reason R]",
+     "reopen a resolved ticket, or end a wait", SUPPORT_HELP_WRITE, crmctl_ticket_reopen_opts, 1},
+    {"ticket close", crmctl_ticket_close, "ID [--reason R]", "close a resolved ticket",
+     SUPPORT_HELP_WRITE, crmctl_ticket_close_opts, 1},
+    {"ticket rate", crmctl_ticket_rate, "ID --rating 1-5 [--comment C]",
+     "record the customer's satisfaction with a resolved or closed ticket", SUPPORT_HELP_WRITE,
+     crmctl_ticket_rate_opts, 1},
+    {"ticket priority", crmctl_ticket_priority, "ID --priority P [--reason R]",
+     "change a ticket's priority; its SLA targets follow the new priority's policy",
+     "Business time already used counts against the new targets.\n" SUPPORT_HELP_WRITE,
+     crmctl_ticket_priority_opts, 1},
+    {"ticket email", crmctl_ticket_email, "[FILE | -]",
+     "hand support a customer's email as received (from a mail server)",
+     "Reads one message (RFC 5322 headers and body, MIME parts) from FILE or standard input,\n"
+     "as a mail server's pipe delivers it. A subject naming a ticket ([ticket:ID]) adds the\n"
+     "text as the customer's message to that ticket (a pending ticket opens again and its SLA\n"
+     "clock resumes); the sender must be the ticket's requester. Any other mail opens a\n"
+     "ticket on the email channel. The Message-ID is the idempotency key, so a delivery\n"
+     "retried by the mail server is applied once. Exit status 1: the service refused the\n"
+     "mail (printed; nothing changed).",
+     crmctl_ticket_email_opts, 1},
+    {"sla policy set", crmctl_sla_policy_set,
+     "--priority P --first-response MINUTES --resolution MINUTES",
+     "set the SLA targets of a priority, in business minutes",
+     "Tickets opened from now on use the new targets.\n" SUPPORT_HELP_WRITE,
+     crmctl_sla_policy_set_opts, 0},
+    {"sla policy list", crmctl_sla_policy_list, "", "list the SLA targets of each priority", NULL,
+     crmctl_sla_policy_list_opts, 0},
+    {"sla calendar set", crmctl_sla_calendar_set,
+     "--hours DAYS=HH:MM-HH:MM... [--holiday DATE]... [--zone ZONE | --utc-offset +HH:MM]",
+     "replace the business calendar SLA time is measured in",
+     "The hours are local time of --zone (an IANA name such as Europe/Berlin, which follows\n"
+     "daylight saving) or of a fixed --utc-offset. Tickets whose SLA clock runs move to the\n"
+     "new calendar at once (the business time they had left is laid out in it); paused ones\n"
+     "when their clock resumes.\n" SUPPORT_HELP_WRITE,
+     crmctl_sla_calendar_set_opts, 0},
+    {"sla calendar show", crmctl_sla_calendar_show, "", "show the business calendar", NULL,
+     crmctl_sla_calendar_show_opts, 0},
     /* Sales (sales.h): one file per entity. */
     {"person register", crmctl_person_register,
      "[--name N] [--email E]... [--phone P]... [--kind KIND] [--org ID] [--title T] [--country CC]"
@@ -267,7 +344,11 @@ static const crmctl_verb_t s_verbs[] = {
      "default one, deals in various stages, a year of orders, activities (some overdue, some\n"
      "due in the coming days) and leads. Every change has a fixed idempotency key\n"
      "(demo-<n>) and the dates are anchored to the first load, so loading again changes\n"
-     "nothing. All names are fictional.",
+     "nothing. All names are fictional.\n"
+     "Then, when a support service is configured (or --support names one), a help desk:\n"
+     "tickets from the demo customers in every status, with replies, notes, resolutions and\n"
+     "ratings (keys demo-support-<n>); a complaint from a customer with an open deal makes a\n"
+     "task for the deal's owner in sales.",
      crmctl_demo_load_opts, 0},
     /* Analytics (analytics.h). */
     {"customer show", crmctl_customer_show, "ID [--as-of DATE] [--at TIME]",

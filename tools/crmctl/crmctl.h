@@ -289,4 +289,29 @@ int crmctl_report_data_quality(crmctl_t *ctl, const crmctl_args_t *args);
 /* demo.c: a demo data set through the sales verbs. */
 CRMCTL_DECLARE_VERB(demo_load)
 
+/* The support verbs, tables for the same engine (sales.h) aimed at the
+ * support service: ticket.c and sla.c. */
+#define CRMCTL_SUPPORT_TICKET_VERBS(X)                                                             \
+    X(ticket_open)                                                                                 \
+    X(ticket_show)                                                                                 \
+    X(ticket_list)                                                                                 \
+    X(ticket_assign)                                                                               \
+    X(ticket_reply)                                                                                \
+    X(ticket_note)                                                                                 \
+    X(ticket_pend)                                                                                 \
+    X(ticket_hold)                                                                                 \
+    X(ticket_resolve)                                                                              \
+    X(ticket_reopen)                                                                               \
+    X(ticket_close)                                                                                \
+    X(ticket_rate)                                                                                 \
+    X(ticket_priority)
+#define CRMCTL_SUPPORT_SLA_VERBS(X)                                                                \
+    X(sla_policy_set)                                                                              \
+    X(sla_policy_list)                                                                             \
+    X(sla_calendar_set)                                                                            \
+    X(sla_calendar_show)
+CRMCTL_SUPPORT_TICKET_VERBS(CRMCTL_DECLARE_VERB)
+CRMCTL_DECLARE_VERB(ticket_email)
+CRMCTL_SUPPORT_SLA_VERBS(CRMCTL_DECLARE_VERB)
+
 #endif

@@ -12,7 +12,7 @@
  *
  * Every name, address and phone number is fictional (.example domains, the
  * +44 20 7946 0xxx drama range). */
-#include "sales.h"
+#include "demo.h"
 
 #include <crm/util.h>
 
@@ -26,6 +26,10 @@
 
 const crmctl_opt_t crmctl_demo_load_opts[] = {
     {"service", 's', "NAME", "the sales service to load into (default: sales)", 0},
+    {"support", 0, "NAME",
+     "the support service to load the help desk into (default: support, when configured)", 0},
+    {"no-sales", 0, NULL, "load no sales data", 0},
+    {"no-support", 0, NULL, "load no help desk", 0},
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -560,10 +564,44 @@ static int s_load_leads(s_demo_t *d)
     return CRMCTL_EXIT_OK;
 }
 
+/* The help desk (demo_support.c): into --support, or into a service named
+ * "support" when one is configured; skipped with --no-support. */
+static int s_load_desk(crmctl_t *ctl, const crmctl_args_t *args)
+{
+    const char *name = crmctl_arg(args, "support");
+    demo_support_counts_t n;
+    if (crmctl_arg(args, "no-support"))
+        return CRMCTL_EXIT_OK;
+    crmctl_service_t *svc =
+        name ? crmctl_service_require(ctl, name) : crmctl_service_find(ctl, "support");
+    if (!svc)
+        return name ? CRMCTL_EXIT_USAGE : CRMCTL_EXIT_OK;
+    int rc = demo_support_load(ctl, svc, &n);
+    if (rc != CRMCTL_EXIT_OK) {
+        if (rc == CRMCTL_EXIT_UNREACHABLE)
+            crmctl_error(NULL, "Start it, or give --no-support.", "%s did not answer", svc->name);
+        return rc;
+    }
+    if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
+        return crmctl_json_line(json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "service",
+                                          svc->name, "tickets", n.tickets, "resolved", n.resolved,
+                                          "closed", n.closed, "rated", n.rated, "waiting",
+                                          n.waiting, "commands", n.commands)) < 0
+                   ? CRMCTL_EXIT_FAILED
+                   : CRMCTL_EXIT_OK;
+    printf("help desk in %s: %d tickets (%d resolved, %d of them closed, %d rated; %d waiting on "
+           "the customer or a third party)\n",
+           svc->name, n.tickets, n.resolved, n.closed, n.rated, n.waiting);
+    fflush(stdout);
+    return CRMCTL_EXIT_OK;
+}
+
 int crmctl_demo_load(crmctl_t *ctl, const crmctl_args_t *args)
 {
     const char *name = crmctl_arg(args, "service");
     s_demo_t d;
+    if (crmctl_arg(args, "no-sales"))
+        return s_load_desk(ctl, args);
     memset(&d, 0, sizeof d);
     d.ctl = ctl;
     d.svc = crmctl_service_require(ctl, name ? name : SALES_SERVICE);
@@ -588,20 +626,22 @@ int crmctl_demo_load(crmctl_t *ctl, const crmctl_args_t *args)
         return rc;
     size_t people = N_PEOPLE + (size_t)d.converted, orgs = N_ORGS + (size_t)d.converted;
     size_t deals = N_DEALS + (size_t)d.converted;
-    if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
-        return crmctl_json_line(
-                   json_pack("{s:s, s:I, s:I, s:i, s:I, s:i, s:i, s:I, s:I, s:i, s:i, s:I, s:i}",
-                             "service", d.svc->name, "people", (json_int_t)people, "organizations",
-                             (json_int_t)orgs, "pipelines", 2, "deals", (json_int_t)deals, "won",
-                             d.won, "lost", d.lost, "orders", (json_int_t)N_ORDERS, "activities",
-                             (json_int_t)N_ACTIVITIES, "scheduled", d.scheduled, "overdue",
-                             d.overdue, "leads", (json_int_t)N_LEADS, "commands", d.step)) < 0
-                   ? CRMCTL_EXIT_FAILED
-                   : CRMCTL_EXIT_OK;
+    if (crmctl_output(ctl) == CRMCTL_OUT_JSON) {
+        rc = crmctl_json_line(
+                 json_pack("{s:s, s:I, s:I, s:i, s:I, s:i, s:i, s:I, s:I, s:i, s:i, s:I, s:i}",
+                           "service", d.svc->name, "people", (json_int_t)people, "organizations",
+                           (json_int_t)orgs, "pipelines", 2, "deals", (json_int_t)deals, "won",
+                           d.won, "lost", d.lost, "orders", (json_int_t)N_ORDERS, "activities",
+                           (json_int_t)N_ACTIVITIES, "scheduled", d.scheduled, "overdue", d.overdue,
+                           "leads", (json_int_t)N_LEADS, "commands", d.step)) < 0
+                 ? CRMCTL_EXIT_FAILED
+                 : CRMCTL_EXIT_OK;
+        return rc == CRMCTL_EXIT_OK ? s_load_desk(ctl, args) : rc;
+    }
     printf("demo data in %s: %zu people, %zu organisations, 2 pipelines, %zu deals (%d won, %d "
            "lost), %zu orders, %zu activities (%d scheduled, %d overdue), %zu leads\n",
            d.svc->name, people, orgs, deals, d.won, d.lost, N_ORDERS, N_ACTIVITIES, d.scheduled,
            d.overdue, N_LEADS);
     fflush(stdout);
-    return CRMCTL_EXIT_OK;
+    return s_load_desk(ctl, args);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for services/support/rules.c: the ticket status machine, value
- * checks, business time (weekends, holidays, offsets) and the SLA clock
- * with a pending pause. Every expected instant is worked out by hand in
+ * checks, business time (weekends, holidays, offsets, a time zone across
+ * its daylight-saving changes), the SLA clock with a pending pause and
+ * with a priority change. Every expected instant is worked out by hand in
  * the comment above it; 2026-11-20 is a Friday. */
 #define _DEFAULT_SOURCE /* timegm */
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -85,6 +87,16 @@ static void test_status_machine(void **state)
         {ST(RESOLVED), SUPPORT_ACT_RATE, ST(RESOLVED)},
         {ST(CLOSED), SUPPORT_ACT_RATE, ST(CLOSED)},
         {ST(RESOLVED), SUPPORT_ACT_REPLY, ST(RESOLVED)},
+        /* The customer's message ends a wait on the customer and brings a
+         * resolved ticket back; a wait on a third party goes on. */
+        {ST(NEW), SUPPORT_ACT_CUSTOMER_REPLY, ST(NEW)},
+        {ST(OPEN), SUPPORT_ACT_CUSTOMER_REPLY, ST(OPEN)},
+        {ST(PENDING), SUPPORT_ACT_CUSTOMER_REPLY, ST(OPEN)},
+        {ST(ON_HOLD), SUPPORT_ACT_CUSTOMER_REPLY, ST(ON_HOLD)},
+        {ST(RESOLVED), SUPPORT_ACT_CUSTOMER_REPLY, ST(OPEN)},
+        {ST(NEW), SUPPORT_ACT_PRIORITY, ST(NEW)},
+        {ST(PENDING), SUPPORT_ACT_PRIORITY, ST(PENDING)},
+        {ST(ON_HOLD), SUPPORT_ACT_PRIORITY, ST(ON_HOLD)},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         assert_int_equal(support_transition(ok[i].from, ok[i].act, &to, "id", &e), 0);
@@ -95,15 +107,16 @@ static void test_status_machine(void **state)
         int from;
         support_action_t act;
     } bad[] = {
-        {ST(OPEN), SUPPORT_ACT_CLOSE},       {ST(NEW), SUPPORT_ACT_CLOSE},
-        {ST(PENDING), SUPPORT_ACT_CLOSE},    {ST(CLOSED), SUPPORT_ACT_CLOSE},
-        {ST(OPEN), SUPPORT_ACT_RATE},        {ST(NEW), SUPPORT_ACT_RATE},
-        {ST(ON_HOLD), SUPPORT_ACT_RATE},     {ST(OPEN), SUPPORT_ACT_REOPEN},
-        {ST(CLOSED), SUPPORT_ACT_REOPEN},    {ST(PENDING), SUPPORT_ACT_PEND},
-        {ST(ON_HOLD), SUPPORT_ACT_HOLD},     {ST(RESOLVED), SUPPORT_ACT_PEND},
-        {ST(RESOLVED), SUPPORT_ACT_RESOLVE}, {ST(CLOSED), SUPPORT_ACT_RESOLVE},
-        {ST(CLOSED), SUPPORT_ACT_REPLY},     {ST(CLOSED), SUPPORT_ACT_NOTE},
-        {ST(CLOSED), SUPPORT_ACT_ASSIGN},
+        {ST(OPEN), SUPPORT_ACT_CLOSE},        {ST(NEW), SUPPORT_ACT_CLOSE},
+        {ST(PENDING), SUPPORT_ACT_CLOSE},     {ST(CLOSED), SUPPORT_ACT_CLOSE},
+        {ST(OPEN), SUPPORT_ACT_RATE},         {ST(NEW), SUPPORT_ACT_RATE},
+        {ST(ON_HOLD), SUPPORT_ACT_RATE},      {ST(OPEN), SUPPORT_ACT_REOPEN},
+        {ST(CLOSED), SUPPORT_ACT_REOPEN},     {ST(PENDING), SUPPORT_ACT_PEND},
+        {ST(ON_HOLD), SUPPORT_ACT_HOLD},      {ST(RESOLVED), SUPPORT_ACT_PEND},
+        {ST(RESOLVED), SUPPORT_ACT_RESOLVE},  {ST(CLOSED), SUPPORT_ACT_RESOLVE},
+        {ST(CLOSED), SUPPORT_ACT_REPLY},      {ST(CLOSED), SUPPORT_ACT_NOTE},
+        {ST(CLOSED), SUPPORT_ACT_ASSIGN},     {ST(CLOSED), SUPPORT_ACT_CUSTOMER_REPLY},
+        {ST(RESOLVED), SUPPORT_ACT_PRIORITY}, {ST(CLOSED), SUPPORT_ACT_PRIORITY},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(support_transition(bad[i].from, bad[i].act, &to, "id", &e), -1);
@@ -329,6 +342,184 @@ static void test_sla_24x7(void **state)
                      3 * SUPPORT_US_PER_DAY);
 }
 
+/* Europe/Berlin in 2026: CET (+60) until Sun 2026-03-29 01:00 UTC, CEST
+ * (+120) until Sun 2026-10-25 01:00 UTC, then CET again; the table as
+ * PostgreSQL's support_zone_changes gives it. */
+static void s_berlin(support_cal_t *c)
+{
+    char at[64], off[32];
+    snprintf(at, sizeof at, "{%lld,%lld}", (long long)T(2026, 3, 29, 1, 0),
+             (long long)T(2026, 10, 25, 1, 0));
+    snprintf(off, sizeof off, "{120,60}");
+    assert_int_equal(support_cal_set_changes(c, 60, at, off), 0);
+}
+
+static void test_zone_table(void **state)
+{
+    (void)state;
+    support_err_t e;
+    support_cal_t c;
+    s_office(&c, 0, NULL);
+    s_berlin(&c);
+    assert_int_equal(support_cal_offset(&c, T(2026, 3, 29, 0, 59)), 60);
+    assert_int_equal(support_cal_offset(&c, T(2026, 3, 29, 1, 0)), 120);
+    assert_int_equal(support_cal_offset(&c, T(2026, 10, 25, 0, 59)), 120);
+    assert_int_equal(support_cal_offset(&c, T(2026, 10, 25, 1, 0)), 60);
+    /* An empty table is a fixed offset. */
+    assert_int_equal(support_cal_set_changes(&c, 330, "{}", "{}"), 0);
+    assert_int_equal(support_cal_offset(&c, T(2026, 3, 29, 1, 0)), 330);
+    /* Malformed: lengths differ, not ascending, not arrays, junk. */
+    assert_int_equal(support_cal_set_changes(&c, 0, "{1,2}", "{60}"), -1);
+    assert_int_equal(support_cal_set_changes(&c, 0, "{1}", "{60,120}"), -1);
+    assert_int_equal(support_cal_set_changes(&c, 0, "{2,1}", "{60,120}"), -1);
+    assert_int_equal(support_cal_set_changes(&c, 0, "1,2", "60,120"), -1);
+    assert_int_equal(support_cal_set_changes(&c, 0, "{1x}", "{60}"), -1);
+    assert_int_equal(support_cal_set_changes(&c, 0, NULL, "{}"), -1);
+    /* Zone names. */
+    assert_int_equal(support_check_zone("Europe/Berlin", "z", &e), 0);
+    assert_int_equal(support_check_zone("America/Argentina/Buenos_Aires", "z", &e), 0);
+    assert_int_equal(support_check_zone("Etc/GMT+5", "z", &e), 0);
+    const char *bad[] = {"", "/etc/passwd", "Europe/../../x", "Europe/Berlin;", "Euro pe"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(support_check_zone(bad[i], "calendar.time_zone", &e), -1);
+        s_assert_err(&e, INVALID, "calendar.time_zone");
+    }
+}
+
+static void test_business_time_across_dst(void **state)
+{
+    (void)state;
+    support_cal_t c, hol, night;
+    s_office(&c, 0, NULL);
+    s_berlin(&c);
+    s_office(&hol, 0, "2026-03-30");
+    s_berlin(&hol);
+    /* Spring: Fri 2026-03-27 15:00 UTC is 16:00 CET; 120 min: 60 until
+     * 17:00 CET (16:00 UTC), the weekend (clocks go forward on Sunday),
+     * then Monday from 09:00 CEST = 07:00 UTC: Mon 08:00 UTC. A fixed +60
+     * would say 09:00 UTC. */
+    assert_int_equal(support_business_add(&c, T(2026, 3, 27, 15, 0), 120 * MIN),
+                     T(2026, 3, 30, 8, 0));
+    /* The same with Monday a holiday: Tue 08:00 UTC. */
+    assert_int_equal(support_business_add(&hol, T(2026, 3, 27, 15, 0), 120 * MIN),
+                     T(2026, 3, 31, 8, 0));
+    /* Autumn: Fri 2026-10-23 14:00 UTC is 16:00 CEST; 60 min on Friday
+     * (until 15:00 UTC), then Monday from 09:00 CET = 08:00 UTC: 09:00 UTC. */
+    assert_int_equal(support_business_add(&c, T(2026, 10, 23, 14, 0), 120 * MIN),
+                     T(2026, 10, 26, 9, 0));
+    /* Fri 09:00 CET (08:00 UTC) to Mon 10:00 CEST (08:00 UTC): 480 on
+     * Friday and 60 on Monday = 540 min. */
+    assert_int_equal(support_business_between(&c, T(2026, 3, 27, 8, 0), T(2026, 3, 30, 8, 0)),
+                     540 * MIN);
+    /* A window that spans the change: Sundays 00:00-06:00 local. On
+     * 2026-03-29 that is 23:00 UTC (Sat) to 04:00 UTC: 5 real hours; on
+     * 2026-10-25, 22:00 UTC (Sat) to 05:00 UTC: 7. */
+    support_err_t e;
+    Crm__V1__BusinessHours h = CRM__V1__BUSINESS_HOURS__INIT, *hp = &h;
+    Crm__V1__BusinessCalendar m = CRM__V1__BUSINESS_CALENDAR__INIT;
+    h.weekday = 7;
+    h.open_minute = 0;
+    h.close_minute = 360;
+    m.hours = &hp;
+    m.n_hours = 1;
+    assert_int_equal(support_cal_from_msg(&m, &night, "calendar", &e), 0);
+    s_berlin(&night);
+    assert_int_equal(support_business_between(&night, T(2026, 3, 28, 20, 0), T(2026, 3, 29, 12, 0)),
+                     300 * MIN);
+    assert_int_equal(
+        support_business_between(&night, T(2026, 10, 24, 20, 0), T(2026, 10, 25, 12, 0)),
+        420 * MIN);
+    /* 330 min from Sat 2026-03-28 12:00 UTC: 300 that Sunday, then 30 the
+     * next, from 00:00 CEST (Sat 2026-04-04 22:00 UTC): 22:30 UTC. */
+    assert_int_equal(support_business_add(&night, T(2026, 3, 28, 12, 0), 330 * MIN),
+                     T(2026, 4, 4, 22, 30));
+}
+
+static void test_sla_retarget(void **state)
+{
+    (void)state;
+    support_cal_t c;
+    s_office(&c, 0, NULL);
+    Crm__V1__Ticket t = CRM__V1__TICKET__INIT;
+    t.first_response_target_minutes = 480;
+    t.resolution_target_minutes = 2400;
+    /* Opened Mon 2026-11-23 09:00 as normal (480 / 2400 min). At 11:00,
+     * 120 min used, it becomes urgent (60 / 240): the first response has
+     * 60 - 120 < 0 left, so it is due (and at risk) at once, 11:00; the
+     * resolution has 240 - 120 = 120 min left, due 13:00, at risk when 20%
+     * of 240 = 48 min are left: 72 min from 11:00 = 12:12. */
+    support_sla_open(&c, T(2026, 11, 23, 9, 0), &t);
+    support_sla_retarget(&c, T(2026, 11, 23, 11, 0), 60, 240, &t);
+    assert_int_equal(t.first_response_target_minutes, 60);
+    assert_int_equal(t.resolution_target_minutes, 240);
+    assert_int_equal(t.first_response_due_us, T(2026, 11, 23, 11, 0));
+    assert_int_equal(t.first_response_at_risk_us, T(2026, 11, 23, 11, 0));
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 23, 13, 0));
+    assert_int_equal(t.resolution_at_risk_us, T(2026, 11, 23, 12, 12));
+    /* Answered at 11:30, pending at 12:00 (60 min of resolution left),
+     * then made high (240 / 960) while paused: 60 + 720 = 780 min left, the
+     * clock stays stopped. Resumed Tue 09:00: 480 on Tuesday, 300 on
+     * Wednesday: due Wed 14:00; at risk with 192 min left, i.e. after 588
+     * min: Wed 10:48. The met first response keeps its instants. */
+    t.first_responded_at_us = T(2026, 11, 23, 11, 30);
+    support_sla_stop(&c, T(2026, 11, 23, 12, 0), &t);
+    assert_int_equal(t.resolution_remaining_us, 60 * MIN);
+    support_sla_retarget(&c, T(2026, 11, 23, 15, 0), 240, 960, &t);
+    assert_int_equal(t.resolution_remaining_us, 780 * MIN);
+    assert_int_equal(t.sla_paused_at_us, T(2026, 11, 23, 12, 0));
+    support_sla_resume(&c, T(2026, 11, 24, 9, 0), &t);
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 25, 14, 0));
+    assert_int_equal(t.resolution_at_risk_us, T(2026, 11, 25, 10, 48));
+    assert_int_equal(t.first_response_due_us, T(2026, 11, 23, 11, 0));
+    /* Lowered to low (960 / 4800) at Wed 10:00: the 240 min left become
+     * 240 + 3840 = 4080: 420 on Wednesday, 7 whole days (Thu, Fri, Mon to
+     * Fri) = 3360, and the last 300 on Mon 2026-12-07: 14:00. */
+    support_sla_retarget(&c, T(2026, 11, 25, 10, 0), 960, 4800, &t);
+    assert_int_equal(t.resolution_due_us, T(2026, 12, 7, 14, 0));
+}
+
+static void test_sla_recalendar(void **state)
+{
+    (void)state;
+    support_cal_t old, cal;
+    s_office(&old, 0, NULL);
+    s_office(&cal, 0, "2026-11-25");
+    Crm__V1__Ticket t = CRM__V1__TICKET__INIT;
+    t.first_response_target_minutes = 480;
+    t.resolution_target_minutes = 2400;
+    /* Opened Mon 2026-11-23 09:00: first response due Mon 17:00 (at risk
+     * 15:24), resolution due Fri 17:00 (5 days of 480). */
+    support_sla_open(&old, T(2026, 11, 23, 9, 0), &t);
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 27, 17, 0));
+    /* At Mon 13:00 Wednesday becomes a holiday. The first response, 240
+     * min left, stays due Mon 17:00 and at risk at 15:24. The resolution
+     * has 2160 min left: 240 on Monday, 480 Tuesday, none Wednesday, 480
+     * Thursday and Friday, the last 480 on Mon 2026-11-30: due 17:00; at
+     * risk with 480 left, after 1680 min: Fri 17:00. */
+    assert_int_equal(support_sla_recalendar(&old, &cal, T(2026, 11, 23, 13, 0), &t), 1);
+    assert_int_equal(t.first_response_due_us, T(2026, 11, 23, 17, 0));
+    assert_int_equal(t.first_response_at_risk_us, T(2026, 11, 23, 15, 24));
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 30, 17, 0));
+    assert_int_equal(t.resolution_at_risk_us, T(2026, 11, 27, 17, 0));
+    /* Nothing moves when the calendar is the same. */
+    assert_int_equal(support_sla_recalendar(&cal, &cal, T(2026, 11, 23, 14, 0), &t), 0);
+    /* An overdue target keeps its instant: at Tue 2026-12-01 10:00 the
+     * resolution (due Mon 30th 17:00) is past; the met first response is
+     * not touched either. */
+    t.first_responded_at_us = T(2026, 11, 23, 10, 0);
+    assert_int_equal(support_sla_recalendar(&cal, &old, T(2026, 12, 1, 10, 0), &t), 0);
+    assert_int_equal(t.resolution_due_us, T(2026, 11, 30, 17, 0));
+    /* A stopped clock is left for its resumption. */
+    Crm__V1__Ticket p = CRM__V1__TICKET__INIT;
+    p.first_response_target_minutes = 480;
+    p.resolution_target_minutes = 2400;
+    support_sla_open(&old, T(2026, 11, 23, 9, 0), &p);
+    support_sla_stop(&old, T(2026, 11, 23, 10, 0), &p);
+    int64_t due = p.resolution_due_us;
+    assert_int_equal(support_sla_recalendar(&old, &cal, T(2026, 11, 23, 13, 0), &p), 0);
+    assert_int_equal(p.resolution_due_us, due);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +531,10 @@ int main(void)
         cmocka_unit_test(test_business_between),
         cmocka_unit_test(test_sla_clock_with_pending_pause),
         cmocka_unit_test(test_sla_24x7),
+        cmocka_unit_test(test_zone_table),
+        cmocka_unit_test(test_business_time_across_dst),
+        cmocka_unit_test(test_sla_retarget),
+        cmocka_unit_test(test_sla_recalendar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

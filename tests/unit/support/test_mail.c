@@ -1,0 +1,167 @@
+/* Unit tests for services/support/mail.c: reading a customer's email (the
+ * sender, the subject and its ticket reference, the text of the first
+ * text/plain part decoded into UTF-8 without the quoted mail), and the
+ * mails it refuses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail.h"
+
+#include "crm/v1/rpc.pb-c.h"
+
+#define INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
+#define TICKET "3f2b8c1e-9d4a-4e6b-8f0a-1c2d3e4f5a6b"
+
+/* Parses text; the decoded body lives in a static buffer. */
+static int s_parse(const char *text, support_mail_t *m, support_err_t *e)
+{
+    static char buf[65536];
+    size_t n = strlen(text);
+    assert_true(2 * n + 1 <= sizeof buf);
+    return support_mail_parse(text, n, buf, m, e);
+}
+
+static void test_plain_reply_to_a_ticket(void **state)
+{
+    (void)state;
+    support_mail_t m;
+    support_err_t e;
+    const char *mail = "Received: from mx.example.net\r\n"
+                       "From: \"Vale, Rosa\" <Rosa.Vale@Example.COM>\r\n"
+                       "To: help@crm.example\r\n"
+                       "Subject: Re: Invoice is wrong\r\n"
+                       " [ticket:" TICKET "]\r\n"
+                       "Content-Type: text/plain; charset=utf-8\r\n"
+                       "\r\n"
+                       "Here is the invoice number: 4711.\r\n"
+                       "\r\n"
+                       "On Mon, 23 Nov 2026, Help Desk wrote:\r\n"
+                       "> Which invoice is it?\r\n"
+                       ">\r\n"
+                       "-- \r\n"
+                       "Rosa\r\n";
+    assert_int_equal(s_parse(mail, &m, &e), 0);
+    assert_string_equal(m.from, "Rosa.Vale@Example.COM");
+    assert_string_equal(m.name, "Vale, Rosa");
+    /* The folded subject is unfolded; the reference is found in it. */
+    assert_string_equal(m.subject, "Re: Invoice is wrong [ticket:" TICKET "]");
+    assert_string_equal(m.ticket_id, TICKET);
+    assert_string_equal(m.body, "Here is the invoice number: 4711.");
+}
+
+static void test_multipart_quoted_printable_latin1(void **state)
+{
+    (void)state;
+    support_mail_t m;
+    support_err_t e;
+    /* The text part is the second of a multipart/alternative nested in a
+     * multipart/mixed; ISO-8859-1 in quoted-printable with a soft line
+     * break; the name and subject are encoded words (Q and B). */
+    const char *mail = "From: =?UTF-8?Q?Ren=C3=A9?= =?UTF-8?B?IETDvHJy?= <rene@example.org>\n"
+                       "Subject: =?iso-8859-1?Q?Caf=E9_machine?= broken\n"
+                       "MIME-Version: 1.0\n"
+                       "Content-Type: multipart/mixed; boundary=\"outer\"\n"
+                       "\n"
+                       "This is a multi-part message.\n"
+                       "--outer\n"
+                       "Content-Type: multipart/alternative; boundary=inner\n"
+                       "\n"
+                       "--inner\n"
+                       "Content-Type: text/html; charset=utf-8\n"
+                       "\n"
+                       "<p>ignored</p>\n"
+                       "--inner\n"
+                       "Content-Type: text/plain; charset=\"ISO-8859-1\"\n"
+                       "Content-Transfer-Encoding: quoted-printable\n"
+                       "\n"
+                       "Die Kaffeemaschine macht Ger=E4usche, seit dem Update l=\n"
+                       "=E4uft sie nicht mehr.\n"
+                       "--inner--\n"
+                       "--outer\n"
+                       "Content-Type: text/plain\n"
+                       "Content-Disposition: attachment; filename=log.txt\n"
+                       "\n"
+                       "second text part: not read\n"
+                       "--outer--\n";
+    assert_int_equal(s_parse(mail, &m, &e), 0);
+    assert_string_equal(m.from, "rene@example.org");
+    assert_string_equal(m.name, "Ren\xc3\xa9 D\xc3\xbcrr");
+    assert_string_equal(m.subject, "Caf\xc3\xa9 machine broken");
+    assert_string_equal(m.ticket_id, "");
+    assert_string_equal(m.body, "Die Kaffeemaschine macht Ger\xc3\xa4usche, seit dem Update "
+                                "l\xc3\xa4uft sie nicht mehr.");
+}
+
+static void test_base64_and_bare_address(void **state)
+{
+    (void)state;
+    support_mail_t m;
+    support_err_t e;
+    /* "Grüße aus Köln\n" in UTF-8, base64 over two lines. */
+    const char *mail = "from: ana@example.net\n"
+                       "subject: [TICKET:3F2B8C1E-9D4A-4E6B-8F0A-1C2D3E4F5A6B] thanks\n"
+                       "content-transfer-encoding: BASE64\n"
+                       "content-type: text/plain; charset=UTF-8\n"
+                       "\n"
+                       "R3LDvMOfZSBh\n"
+                       "dXMgS8O2bG4K\n";
+    assert_int_equal(s_parse(mail, &m, &e), 0);
+    assert_string_equal(m.from, "ana@example.net");
+    assert_string_equal(m.name, "");
+    assert_string_equal(m.ticket_id, TICKET);
+    assert_string_equal(m.body, "Gr\xc3\xbc\xc3\x9f"
+                                "e aus K\xc3\xb6ln");
+}
+
+static void s_refused(const char *mail, const char *message)
+{
+    support_mail_t m;
+    support_err_t e;
+    assert_int_equal(s_parse(mail, &m, &e), -1);
+    assert_int_equal(e.code, INVALID);
+    assert_string_equal(e.field, "raw");
+    assert_string_equal(e.message, message);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    support_mail_t m;
+    support_err_t e;
+    char buf[8];
+    assert_int_equal(support_mail_parse("", 0, buf, &m, &e), -1);
+    assert_string_equal(e.message, "email is empty");
+    s_refused("Subject: hi\n\nno sender\n", "email has no sender address");
+    s_refused("From: Someone <not-an-address>\n\nx\n", "email has no sender address");
+    s_refused("From: a@b.io\nContent-Type: text/html\n\n<p>hi</p>\n", "email has no text part");
+    s_refused("From: a@b.io\nContent-Type: text/plain; charset=koi8-r\n\n\xc1\n",
+              "email charset is not supported");
+    s_refused("From: a@b.io\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n",
+              "email transfer encoding is not supported");
+    s_refused("From: a@b.io\nContent-Transfer-Encoding: base64\n\n!!!!\n",
+              "email text is not valid base64");
+    s_refused("From: a@b.io\nContent-Type: text/plain; charset=utf-8\n\n\xff\xfe\n",
+              "email text is not valid in its charset");
+    s_refused("From: a@b.io\nContent-Type: multipart/mixed\n\n--x\n\nhi\n--x--\n",
+              "multipart email has no boundary");
+    /* A multipart without a text part. */
+    s_refused("From: a@b.io\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+              "Content-Type: image/png\n\nPNG\n--b--\n",
+              "email has no text part");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_reply_to_a_ticket),
+        cmocka_unit_test(test_multipart_quoted_printable_latin1),
+        cmocka_unit_test(test_base64_and_bare_address),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
