@@ -72,6 +72,7 @@ static void s_queue_reset(crm_consumer_t *c)
     s_queue_clear(c);
     for (size_t i = 0; i < c->n_pos; i++) {
         c->pos[i].expected = c->pos[i].applied + 1;
+        c->pos[i].queued_to = c->pos[i].applied;
         c->pos[i].replaying = 1;
         c->pos[i].replay_req = 0;
     }
@@ -140,8 +141,11 @@ static int s_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev
         return 0; /* at-least-once wire: already queued or applied */
     if (ev->sequence > p->expected)
         return -1;
-    if (s_matches(c, ev->type) && s_enqueue(c, p, ev, bytes, len, 0, 0) < 0)
-        return -1;
+    if (s_matches(c, ev->type)) {
+        if (s_enqueue(c, p, ev, bytes, len, 0, 0) < 0)
+            return -1;
+        p->queued_to = ev->sequence;
+    }
     p->expected = ev->sequence + 1;
     if (!p->epoch[0])
         snprintf(p->epoch, sizeof p->epoch, "%s", ev->epoch);
@@ -517,6 +521,7 @@ static void s_on_positions(crm_db_t *db, PGresult *res, const char *error, void 
         snprintf(p->epoch, sizeof p->epoch, "%s", PQgetvalue(res, r, 1));
         p->applied = (uint64_t)crm_db_get_int(res, r, 2);
         p->expected = p->applied + 1;
+        p->queued_to = p->applied;
         p->replaying = 1;
         p->replay_req = 0;
     }
@@ -766,6 +771,14 @@ int crm_consumer_reload(crm_service_t *svc, const char *consumer)
         return 0;
     }
     return -ENOENT;
+}
+
+uint64_t crm__pos_lag(const crm_src_pos_t *p)
+{
+    uint64_t done = p->queued_to <= p->applied ? p->expected - 1 : p->applied;
+    if (done < p->applied)
+        done = p->applied;
+    return p->head > done ? p->head - done : 0;
 }
 
 int crm_consumer_progress(crm_service_t *svc, const char *consumer, const char *source,

@@ -496,7 +496,7 @@ static void s_on_info(crm_db_t *db, PGresult *res, const char *error, void *arg)
                 ci[k].source = p->source;
                 ci[k].position = p->applied;
                 ci[k].source_head = p->head;
-                ci[k].lag = p->head > p->applied ? p->head - p->applied : 0;
+                ci[k].lag = crm__pos_lag(p);
                 ci[k].dead_letters = c->dead_letters;
                 ci[k].replays = p->replays;
                 cp[k] = &ci[k];
@@ -910,7 +910,8 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
         "Last applied sequence per source.",
         "crm_consumer_lag",
         "gauge",
-        "Events of the source not yet applied.",
+        "Events of the source not yet applied (events the consumer's filter skips count once "
+        "passed).",
         "crm_consumer_replays_total",
         "counter",
         "Replay requests sent.",
@@ -928,7 +929,7 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
             for (size_t j = 0; j < svc->consumers[i].n_pos; j++) {
                 const crm_src_pos_t *p = &svc->consumers[i].pos[j];
                 int64_t v = k == 0   ? (int64_t)p->applied
-                            : k == 1 ? (int64_t)(p->head > p->applied ? p->head - p->applied : 0)
+                            : k == 1 ? (int64_t)crm__pos_lag(p)
                             : k == 2 ? p->replays
                             : k == 3 ? p->gaps
                                      : p->lost;

@@ -117,9 +117,10 @@ typedef struct crm_relay crm_relay_t;
 typedef struct crm_src_pos {
     char *source;
     char epoch[40];
-    uint64_t applied;  /* committed position */
-    uint64_t expected; /* next sequence wanted (queued up to expected-1) */
-    uint64_t head;     /* last head seen from the source */
+    uint64_t applied;   /* committed position */
+    uint64_t expected;  /* next sequence wanted (queued up to expected-1) */
+    uint64_t head;      /* last head seen from the source */
+    uint64_t queued_to; /* last sequence queued for effects (the rest were filtered) */
     int replaying;
     uint64_t replay_req; /* request id of the outstanding replay */
     int64_t replay_sent_us;
@@ -128,6 +129,12 @@ typedef struct crm_src_pos {
     int64_t lost;            /* events gone past retention */
     int64_t replay_timeouts; /* consecutive unanswered replay requests */
 } crm_src_pos_t;
+
+/* Events of the source this consumer has not dealt with yet. Events its
+ * filter skips count as dealt with once everything queued before them is
+ * applied, so a consumer of a few event types is not shown lagging behind
+ * every event of its source. */
+uint64_t crm__pos_lag(const crm_src_pos_t *p);
 
 typedef struct crm_consumer {
     crm_service_t *svc;

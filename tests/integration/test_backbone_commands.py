@@ -6,7 +6,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from crmtest import System, rpc_pb2, testing_pb2, wait_for
+from crmtest import System, event_pb2, rpc_pb2, testing_pb2, wait_for
 
 
 def rec(count, label="x"):
@@ -161,6 +161,43 @@ class CommandTest(unittest.TestCase):
         with self.assertRaises(Exception):
             urllib.request.urlopen(url + "/livez", timeout=2)
 
+
+    def test_filtered_consumer_is_not_shown_lagging(self):
+        """A consumer of some event types only: the events its filter skips
+        are not lag once it has passed them (stream.info and the metric)."""
+        sink = self.sys.add_probe("sink", consume="crm.probe.probe.recorded.", peers=["probe"])
+        c = self.sys.client("probe")
+        other = event_pb2.Event(probe_recorded=testing_pb2.ProbeRecorded(label="skip me"))
+        for i in range(3):
+            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
+                type="crm.probe.other.noticed.v1", subject="s%d" % i,
+                event=other.SerializeToString()).SerializeToString())
+            self.assertEqual(rep.status.code, 0, rep.status)
+        self.sys.record("probe", 1, client=c)
+        for i in range(4):
+            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
+                type="crm.probe.other.noticed.v1", subject="t%d" % i,
+                event=other.SerializeToString()).SerializeToString())
+            self.assertEqual(rep.status.code, 0, rep.status)
+        c.close()
+        self.assertEqual(self.head(), 8)
+        sc = self.sys.client("sink")
+
+        def info():
+            r = sc.call("stream.info", rpc_pb2.StreamInfoRequest(), rpc_pb2.StreamInfoReply)
+            return next(x for x in r.consumers if x.source == "probe")
+        wait_for(lambda: info().source_head == 8 and info().lag == 0, 30,
+                 "sink past every probe event, lag 0")
+        ci = info()
+        self.assertEqual(ci.position, 4)  # the one event it applied
+        self.assertEqual(self.sys.applied("sink", "probe").applied, 1)
+        port = int(sink.env["CRM_HTTP_PORT"])
+        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+        lag = [ln for ln in metrics.decode().splitlines()
+               if ln.startswith("crm_consumer_lag{") and 'source="probe"' in ln]
+        self.assertEqual(len(lag), 1, lag)
+        self.assertEqual(lag[0].rsplit(" ", 1)[1], "0")
+        sc.close()
 
 if __name__ == "__main__":
     unittest.main()
