@@ -2205,9 +2205,13 @@ static void s_dq_target(crm_work_t *w, PGresult *res)
     s_dq_t *st = crm_work_data(w);
     const Crm__V1__Event *ev = crm_work_event(w);
     if (PQntuples(res) == 0) {
-        /* The record is not (yet) in sales, or a deal has no person to
-         * hang a task on: nothing to do, said once in the log. */
-        crm_warn("sales.quality", "finding %s on %s (event %s): no such record in sales; ignored",
+        /* The record is not (yet) in sales, a deal has no person to hang
+         * a task on, or the finding went stale while it travelled (the
+         * deal closed or got a next step, the activity was done): nothing
+         * to do, said once in the log. */
+        crm_warn("sales.quality",
+                 "finding %s on %s (event %s): no such record in sales, or it no longer holds;"
+                 " ignored",
                  st->kind, st->record, ev->id);
         crm_work_ok(w, NULL);
         return;

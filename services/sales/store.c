@@ -697,11 +697,12 @@ int sales_store_dq_target(crm_work_t *w, const char *kind, const char *record_id
         "  COALESCE(NULLIF(d.owner, ''), NULLIF(p.owner, ''), $3::text)"
         "  FROM deal d JOIN person p ON p.id = d.person_id"
         "  WHERE $1::text = 'deal_without_next_step' AND d.id = $2::uuid"
+        "  AND d.status = 1 AND d.next_step = ''"
         " UNION ALL"
         " SELECT a.person_id, a.deal_id,"
         "  COALESCE(NULLIF(a.owner, ''), NULLIF(p.owner, ''), $3::text)"
         "  FROM activity a JOIN person p ON p.id = a.person_id"
-        "  WHERE $1::text = 'overdue_activity' AND a.id = $2::uuid)"
+        "  WHERE $1::text = 'overdue_activity' AND a.id = $2::uuid AND a.status = 1)"
         " SELECT t.person_id::text, COALESCE(t.deal_id::text, ''), t.owner,"
         " EXISTS (SELECT 1 FROM dq_task q WHERE q.kind = $1::text AND q.record_id = $2::uuid)"
         " FROM t LIMIT 1",

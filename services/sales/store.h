@@ -175,8 +175,9 @@ int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb);
  * for. 0: the person the task is about, 1: the deal ("" for none), 2: the
  * owner (the deal's or activity's, else the person's, else the person's
  * organisation's, else `default_owner`), 3: "t" when the finding has its
- * task already (dq_task). No row when sales does not know the record or,
- * for a deal, the deal names no person. */
+ * task already (dq_task). No row when sales does not know the record, a
+ * deal names no person, or the finding no longer holds (the deal closed or
+ * got a next step, the activity is done). */
 int sales_store_dq_target(crm_work_t *w, const char *kind, const char *record_id,
                           const char *default_owner, crm_work_cb cb);
 

@@ -157,6 +157,8 @@ class CollabTest(unittest.TestCase):
         nobody = s.register("Nobody").person
         other = s.register("Marketing's").person
         p, d = self.open_deal("rep-q")
+        won_p, won = self.open_deal("rep-w")
+        s.call("sales.deal.win", sales_pb2.WinDealRequest(id=won.id), sales_pb2.DealReply)
         head = s.head()
 
         def finding(kind, record, team="sales", detail="found"):
@@ -174,6 +176,7 @@ class CollabTest(unittest.TestCase):
         finding("unreachable", other.id, team="marketing")
         finding("overdue_activity", "00000000-0000-4000-8000-000000000001")
         finding("spelling", pia.id)
+        finding("deal_without_next_step", won.id)  # won since: the finding no longer holds
         finding("unreachable", "not-a-uuid")
         s.wait_applied("sales.quality", "analytics")
         rows = s.q("SELECT q.kind, q.record_id::text, a.owner, a.person_id::text,"
@@ -190,6 +193,7 @@ class CollabTest(unittest.TestCase):
                    " WHERE q.record_id = %s", d.id)[0][0]
         self.assertIn('open deal "Renewal" has no next step', body)
         self.assertEqual(self.tasks(other.id), [])
+        self.assertEqual(self.tasks(won_p.id), [])
         evs = s.events(head)
         self.assertEqual([e.type for e in evs], ["crm.sales.activity.scheduled.v1"] * 4)
         self.assertEqual(s.q("SELECT count(*) FROM crm_dead_letter")[0][0], 0)
