@@ -2048,6 +2048,38 @@ static void s_intent_apply(crm_work_t *w)
     sales_store_intent_context(w, st->email, st->customer, st->campaign, s_intent_context);
 }
 
+/* ---- follow-up tasks: churn risk, complaints, data-quality findings -------------- */
+
+/* Inserts a scheduled TASK about `person_id` (and `deal_id`, NULL or ""
+ * for none) for `owner`, due SALES_FOLLOWUP_HOURS from now; `cb` gets the
+ * inserted activity as JSON. The strings must outlive the work. Returns
+ * 0, or negative after failing the work. */
+static int s_task_insert(crm_work_t *w, char *subject, char *body, char *person_id, char *deal_id,
+                         char *owner, crm_work_cb cb)
+{
+    Crm__V1__Activity *a = crm_work_alloc(w, sizeof *a);
+    char id[CRM_UUID_LEN + 1];
+    if (!a) {
+        s_nomem(w);
+        return -1;
+    }
+    crm__v1__activity__init(a);
+    crm_uuid_new(id);
+    a->id = crm_work_strdup(w, id);
+    a->kind = CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_TASK;
+    a->subject = subject;
+    a->body = body;
+    a->person_id = person_id;
+    a->deal_id = deal_id ? deal_id : "";
+    a->owner = owner;
+    a->status = CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED;
+    if (!a->id) {
+        s_nomem(w);
+        return -1;
+    }
+    return sales_store_activity_insert(w, a, s_ctx(w)->followup_us, cb);
+}
+
 /* ---- consumer: churn risk and complaints on customers with an open deal ------- */
 
 typedef struct {
@@ -2064,36 +2096,16 @@ static void s_risk_inserted(crm_work_t *w, PGresult *res)
 static void s_risk_deal(crm_work_t *w, PGresult *res)
 {
     s_risk_t *st = crm_work_data(w);
-    char id[CRM_UUID_LEN + 1];
     if (PQntuples(res) == 0) {
         crm_work_ok(w, NULL); /* no open deal: nothing to follow up */
         return;
     }
     Crm__V1__Deal *d = SALES_DEAL(w, s_val(res, 0, 0));
-    Crm__V1__Activity *a = crm_work_alloc(w, sizeof *a);
     if (!d) {
         s_unreadable(w);
         return;
     }
-    if (!a) {
-        s_nomem(w);
-        return;
-    }
-    crm__v1__activity__init(a);
-    crm_uuid_new(id);
-    a->id = crm_work_strdup(w, id);
-    a->kind = CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_TASK;
-    a->subject = st->subject;
-    a->body = st->body;
-    a->person_id = d->person_id;
-    a->deal_id = d->id;
-    a->owner = d->owner;
-    a->status = CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED;
-    if (!a->id) {
-        s_nomem(w);
-        return;
-    }
-    sales_store_activity_insert(w, a, s_ctx(w)->followup_us, s_risk_inserted);
+    s_task_insert(w, st->subject, st->body, d->person_id, d->id, d->owner, s_risk_inserted);
 }
 
 /* A subject of at most SALES_NAME_MAX bytes, cut at a character boundary. */
@@ -2154,6 +2166,109 @@ static void s_risk_apply(crm_work_t *w)
     sales_store_open_deal(w, customer, s_risk_deal);
 }
 
+/* ---- consumer: data-quality findings become tasks for their owner ------------- */
+
+/* The finding kinds analytics publishes (docs/analytics.md, "Data
+ * quality") and the task subject each becomes. */
+static const struct {
+    const char *kind, *subject;
+} s_dq_kinds[] = {
+    {"unreachable", "Data quality: find a way to reach this person"},
+    {"duplicate", "Data quality: check a likely duplicate person"},
+    {"not_contacted", "Data quality: nobody contacted this person in twelve months"},
+    {"deal_without_next_step", "Data quality: give this open deal a next step"},
+    {"overdue_activity", "Data quality: overdue activity"},
+};
+
+typedef struct {
+    const char *kind, *subject;
+    char *record, *detail;
+} s_dq_t;
+
+static void s_dq_recorded(crm_work_t *w, PGresult *res)
+{
+    (void)res;
+    crm_work_ok(w, NULL);
+}
+
+static void s_dq_inserted(crm_work_t *w, PGresult *res)
+{
+    s_dq_t *st = crm_work_data(w);
+    Crm__V1__Activity *a = s_returned(w, res, &crm__v1__activity__descriptor);
+    if (!a || sales_emit_activity_scheduled(w, a) < 0)
+        return;
+    sales_store_dq_task_put(w, st->kind, st->record, a->id, s_dq_recorded);
+}
+
+static void s_dq_target(crm_work_t *w, PGresult *res)
+{
+    s_dq_t *st = crm_work_data(w);
+    const Crm__V1__Event *ev = crm_work_event(w);
+    if (PQntuples(res) == 0) {
+        /* The record is not (yet) in sales, a deal has no person to hang
+         * a task on, or the finding went stale while it travelled (the
+         * deal closed or got a next step, the activity was done): nothing
+         * to do, said once in the log. */
+        crm_warn("sales.quality",
+                 "finding %s on %s (event %s): no such record in sales, or it no longer holds;"
+                 " ignored",
+                 st->kind, st->record, ev->id);
+        crm_work_ok(w, NULL);
+        return;
+    }
+    if (s_val(res, 0, 3)[0] == 't') {
+        crm_work_ok(w, NULL); /* the same finding published again: one task is enough */
+        return;
+    }
+    char *body =
+        crm_work_printf(w, "Analytics found: %s (%s %s).", st->detail, st->kind, st->record);
+    char *person = crm_work_strdup(w, s_val(res, 0, 0));
+    char *deal = crm_work_strdup(w, s_val(res, 0, 1));
+    char *owner = crm_work_strdup(w, s_val(res, 0, 2));
+    char *subject = s_subject(w, st->subject);
+    if (!body || !person || !deal || !owner || !subject) {
+        s_nomem(w);
+        return;
+    }
+    s_task_insert(w, subject, body, person, deal, owner, s_dq_inserted);
+}
+
+static void s_quality_apply(crm_work_t *w)
+{
+    const Crm__V1__Event *ev = crm_work_event(w);
+    if (ev->payload_case != CRM__V1__EVENT__PAYLOAD_DATA_QUALITY_ISSUE_FOUND) {
+        crm_work_ok(w, NULL);
+        return;
+    }
+    const Crm__V1__DataQualityIssueFound *f = ev->data_quality_issue_found;
+    if (strcmp(f->owning_team, "sales") != 0) {
+        crm_work_ok(w, NULL); /* another team's work */
+        return;
+    }
+    const char *subject = NULL;
+    for (size_t i = 0; i < sizeof s_dq_kinds / sizeof s_dq_kinds[0]; i++)
+        if (!strcmp(f->kind, s_dq_kinds[i].kind))
+            subject = s_dq_kinds[i].subject;
+    if (!subject || !crm_uuid_valid(f->record_id)) {
+        crm_warn("sales.quality",
+                 "%s event %s: unknown kind \"%s\" or invalid record id \"%s\"; ignored", ev->type,
+                 ev->id, f->kind, f->record_id);
+        crm_work_ok(w, NULL);
+        return;
+    }
+    s_dq_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        s_nomem(w);
+        return;
+    }
+    st->kind = f->kind;
+    st->subject = subject;
+    st->record = f->record_id;
+    st->detail = *f->detail ? f->detail : "no detail";
+    crm_work_set_data(w, st);
+    sales_store_dq_target(w, f->kind, f->record_id, s_ctx(w)->dq_owner, s_dq_target);
+}
+
 /* ---- tables -------------------------------------------------------------------------- */
 
 #define S_CMD(name, msg, fn, ro)                                                                   \
@@ -2196,10 +2311,12 @@ static const char *const s_people_prefixes[] = {"crm.marketing.person.", "crm.su
 static const char *const s_intent_prefixes[] = {"crm.marketing.response.", NULL};
 static const char *const s_risk_prefixes[] = {"crm.analytics.customer.churn_risk_raised.",
                                               "crm.support.ticket.opened.", NULL};
+static const char *const s_quality_prefixes[] = {"crm.analytics.data_quality.issue_found.", NULL};
 
 const crm_consumer_def_t sales_consumers[] = {
     {"sales.people", s_people_prefixes, s_people_apply},
     {"sales.intent", s_intent_prefixes, s_intent_apply},
     {"sales.risk", s_risk_prefixes, s_risk_apply},
+    {"sales.quality", s_quality_prefixes, s_quality_apply},
     {NULL, NULL, NULL},
 };

@@ -20,7 +20,10 @@ static const crm_conf_def_t s_config[] = {
     {"SALES_LEAD_OWNERS", CRM_CONF_STR, "",
      "owners of leads from campaign responses, comma-separated, assigned round-robin", 0, 0, 0},
     {"SALES_FOLLOWUP_HOURS", CRM_CONF_INT, "24",
-     "hours until the follow-up task of a churn risk or complaint falls due", 0, 0, 8760},
+     "hours until the follow-up task of a churn risk, complaint or data-quality finding falls due",
+     0, 0, 8760},
+    {"SALES_DATA_QUALITY_OWNER", CRM_CONF_STR, "data-quality",
+     "owner of data-quality tasks whose record names no owner (a shared queue)", 0, 0, 0},
     {"SALES_DEFAULT_CURRENCY", CRM_CONF_STR, "EUR",
      "currency of deals and orders that name none (ISO 4217)", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
@@ -93,6 +96,7 @@ static int s_on_start(crm_service_t *svc)
     sales_err_t e;
     ctx->svc = svc;
     ctx->followup_us = crm_config_int(cfg, "SALES_FOLLOWUP_HOURS") * 3600LL * 1000000LL;
+    ctx->dq_owner = crm_config_str(cfg, "SALES_DATA_QUALITY_OWNER");
     if (sales_check_currency(crm_config_str(cfg, "SALES_DEFAULT_CURRENCY"), ctx->currency,
                              "SALES_DEFAULT_CURRENCY", &e) < 0 ||
         !ctx->currency[0]) {

@@ -24,6 +24,9 @@ typedef struct {
     size_t n_lead_owners;
     /* SALES_FOLLOWUP_HOURS, in microseconds. */
     int64_t followup_us;
+    /* SALES_DATA_QUALITY_OWNER: who gets a data-quality task when the
+     * record names no owner (points into the service's configuration). */
+    const char *dq_owner;
     /* SALES_DEFAULT_CURRENCY, validated. */
     char currency[4];
     /* The due scan: a repeating timer that submits sales_due_scan. */

@@ -171,6 +171,20 @@ int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
  * the person has no open deal. */
 int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb);
 
+/* Who a follow-up task of data-quality finding (`kind`, `record_id`) is
+ * for. 0: the person the task is about, 1: the deal ("" for none), 2: the
+ * owner (the deal's or activity's, else the person's, else the person's
+ * organisation's, else `default_owner`), 3: "t" when the finding has its
+ * task already (dq_task). No row when sales does not know the record, a
+ * deal names no person, or the finding no longer holds (the deal closed or
+ * got a next step, the activity is done). */
+int sales_store_dq_target(crm_work_t *w, const char *kind, const char *record_id,
+                          const char *default_owner, crm_work_cb cb);
+
+/* Records that finding (`kind`, `record_id`) became task `activity_id`. */
+int sales_store_dq_task_put(crm_work_t *w, const char *kind, const char *record_id,
+                            const char *activity_id, crm_work_cb cb);
+
 /* ---- orders --------------------------------------------------------------------- */
 
 /* 0, 1, 2: whether person, organisation and deal exist ("" counts as

@@ -3,7 +3,9 @@ stands in for support) feed crm-analytics. Marketing's own campaign
 results and analytics' campaign report agree on every figure analytics can
 derive from marketing's events; a churn risk analytics raises becomes one
 follow-up task in sales (which analytics then sees in the customer's
-timeline)."""
+timeline); each data-quality finding becomes one task in sales for the
+record's owner; support's priority changes and marketing's campaign updates
+reach analytics' projections."""
 import time
 import unittest
 import uuid
@@ -42,7 +44,8 @@ class CollabTest(unittest.TestCase):
         cls.smtp = Controller(cls.relay, hostname="127.0.0.1", port=port)
         cls.smtp.start()
         a = cls.a = AnalyticsSystem(probes=("support",))
-        cls.sales = a.add("sales", "crm-sales", ("marketing", "support", "analytics"), {})
+        cls.sales = a.add("sales", "crm-sales", ("marketing", "support", "analytics"),
+                          {"SALES_DATA_QUALITY_OWNER": "dq-queue"})
         cls.mkt = a.add("marketing", "crm-marketing", ("sales", "support"),
                         {"MARKETING_SEND_SCAN_MS": "100",
                          "MARKETING_SMTP_URL": "smtp://127.0.0.1:%d" % port,
@@ -217,6 +220,110 @@ class CollabTest(unittest.TestCase):
         # ... which analytics sees in the customer's timeline.
         wait_for(lambda: any(e["type"] == "crm.sales.activity.scheduled.v1" for e in a.report(
             "analytics.customer.timeline", customer_id=cat)["events"]), 20, "the task in the timeline")
+
+    def test_data_quality_findings_become_sales_tasks(self):
+        a = self.a
+        now = int(time.time() * 1e6)
+        org = self.call(self.sc, "sales.org.create", sales_pb2.CreateOrganizationRequest(
+            organization=sales_pb2.Organization(name="Quality %s" % uuid.uuid4().hex[:8],
+                                                owner="orla")), sales_pb2.OrganizationReply)
+        org = org.organization.id
+        pam = self.person("Pam")
+        deal = self.call(self.sc, "sales.deal.create", sales_pb2.CreateDealRequest(
+            deal=sales_pb2.Deal(title="No next step", person_id=pam, amount_minor=5000,
+                                owner="dora")), sales_pb2.DealReply).deal
+        late = self.call(self.sc, "sales.activity.schedule", sales_pb2.LogActivityRequest(
+            activity=sales_pb2.Activity(kind=sales_pb2.ACTIVITY_KIND_CALL, subject="call back",
+                                        person_id=pam, deal_id=deal.id, owner="otto",
+                                        due_at_us=now - 3600 * 10**6)),
+            sales_pb2.ActivityReply).activity
+        # Two people nobody can reach: one in an organisation with an owner,
+        # one with no owner anywhere (the configured queue gets it).
+        quiet = [self.call(self.sc, "sales.person.register", sales_pb2.RegisterPersonRequest(
+            person=sales_pb2.Person(name=n, organization_id=o)), sales_pb2.PersonReply).person.id
+            for n, o in (("Quiet Org", org), ("Quiet Nobody", ""))]
+        a.wait_applied(("sales",))
+        mine = (deal.id, late.id) + tuple(quiet)
+
+        def tasks():
+            return a.q("SELECT q.kind, q.record_id::text, t.owner, t.person_id::text,"
+                       " COALESCE(t.deal_id::text, ''), t.kind, t.status, t.subject"
+                       " FROM dq_task q JOIN activity t ON t.id = q.activity_id"
+                       " WHERE q.record_id::text IN %s ORDER BY q.kind, q.record_id", mine,
+                       db="sales")
+
+        def scanned():
+            rep = a.raw("analytics.data_quality.scan", analytics_pb2.DataQualityScanRequest())
+            self.assertEqual(rep.status.code, OK, rep.status)
+            return len(tasks()) == 4
+        wait_for(scanned, 30, "four data-quality tasks in sales", interval=0.2)
+        task, call = sales_pb2.ACTIVITY_KIND_TASK, sales_pb2.ACTIVITY_STATUS_SCHEDULED
+        self.assertEqual([r[:7] for r in tasks()], sorted([
+            ("deal_without_next_step", deal.id, "dora", pam, deal.id, task, call),
+            ("overdue_activity", late.id, "otto", pam, deal.id, task, call),
+            ("unreachable", quiet[0], "orla", quiet[0], "", task, call),
+            ("unreachable", quiet[1], "dq-queue", quiet[1], "", task, call)]))
+        subjects = {r[0]: r[7] for r in tasks()}
+        self.assertEqual(subjects["deal_without_next_step"],
+                         "Data quality: give this open deal a next step")
+        # Due after SALES_FOLLOWUP_HOURS (24 by default).
+        due = a.q("SELECT min(t.due_at - t.created_at), max(t.due_at - t.created_at) FROM dq_task q"
+                  " JOIN activity t ON t.id = q.activity_id WHERE q.record_id::text IN %s", mine,
+                  db="sales")[0]
+        self.assertEqual({d.total_seconds() for d in due}, {86400.0})
+        # A second scan publishes nothing new; even a finding published
+        # again (analytics' ledger lost) makes no second task.
+        rep = a.raw("analytics.data_quality.scan", analytics_pb2.DataQualityScanRequest())
+        self.assertEqual(analytics_pb2.DataQualityScanReply.FromString(rep.body).published, 0)
+        a.q("DELETE FROM an_dq_emitted WHERE record_id = %s RETURNING kind", deal.id)
+        self.assertEqual(a.q("SELECT count(*) FROM an_dq_emitted WHERE record_id = %s", deal.id),
+                         [(0,)])
+        wait_for(lambda: a.raw("analytics.data_quality.scan", analytics_pb2.DataQualityScanRequest())
+                 .status.code == OK and a.q("SELECT count(*) FROM an_dq_emitted WHERE record_id = %s",
+                                            deal.id)[0][0] == 1, 20, "the finding published again",
+                 interval=0.2)
+        again = [e for e in a.derived("crm.analytics.data_quality.")
+                 if e.data_quality_issue_found.record_id == deal.id]
+        self.assertEqual(len(again), 2)
+        seq = a.q("SELECT max(seq) FROM crm_outbox WHERE type LIKE 'crm.analytics.data_quality.%%'")[0][0]
+        wait_for(lambda: a.q("SELECT seq FROM crm_consumer_position WHERE consumer = 'sales.quality'"
+                             " AND source = 'analytics'", db="sales")[0][0] >= seq, 20,
+                 "sales.quality to apply the repeated finding")
+        self.assertEqual(len(tasks()), 4)
+        self.assertEqual(a.q("SELECT count(*) FROM activity WHERE deal_id = %s AND kind = %s"
+                             " AND subject LIKE 'Data quality: give%%'", deal.id, task, db="sales"),
+                         [(1,)])
+
+    def test_priority_changes_and_campaign_updates_are_projected(self):
+        a = self.a
+        cid, tid = self.person("Prio"), str(uuid.uuid4())
+        a.emit("support", "crm.support.ticket.opened.v1", cid, ticket_opened=signals_pb2.TicketOpened(
+            ticket_id=tid, customer_id=cid, type=signals_pb2.TICKET_TYPE_QUESTION, subject="invoice",
+            priority="normal"))
+        a.emit("support", "crm.support.ticket.priority_changed.v1", cid,
+               ticket_priority_changed=support_pb2.TicketPriorityChanged(
+                   ticket=support_pb2.Ticket(id=tid, customer_id=cid, subject="invoice",
+                                             type=signals_pb2.TICKET_TYPE_QUESTION,
+                                             status=support_pb2.TICKET_STATUS_OPEN,
+                                             priority=support_pb2.TICKET_PRIORITY_URGENT),
+                   from_priority=support_pb2.TICKET_PRIORITY_NORMAL,
+                   to_priority=support_pb2.TICKET_PRIORITY_URGENT, reason="key account"))
+        a.wait_applied(("support",))
+        self.assertEqual(a.q("SELECT priority, status, subject FROM ticket WHERE id = %s", tid),
+                         [("urgent", "open", "invoice")])
+        events = a.report("analytics.customer.timeline", customer_id=cid)["events"]
+        self.assertIn(("crm.support.ticket.priority_changed.v1",
+                       'ticket "invoice" priority normal -> urgent: key account'),
+                      [(e["type"], e["summary"]) for e in events])
+        # marketing.campaign.budget publishes campaign.updated: analytics'
+        # campaign follows it.
+        c = self.call(self.mc, "marketing.campaign.create", M.CreateCampaignRequest(
+            campaign=M.Campaign(name="Budgeted", channels=[M.CHANNEL_SMS], budget_minor=1000,
+                                currency="EUR")), M.CampaignReply).campaign
+        self.call(self.mc, "marketing.campaign.budget", M.SetBudgetRequest(
+            id=c.id, budget_minor=7000, currency="EUR"), M.CampaignReply)
+        a.wait_applied(("marketing",))
+        self.assertEqual(a.q("SELECT budget_minor FROM campaign WHERE id = %s", c.id), [(7000,)])
 
 
 if __name__ == "__main__":

@@ -184,8 +184,8 @@ class DataQualityRulesTest(unittest.TestCase):
             ("duplicate", "b1", "sales", "likely duplicate of a1 (same email)"),
             ("duplicate", "b2", "sales", "likely duplicate of a2 (same phone)"),
             ("duplicate", "b3", "sales", "likely duplicate of a3 (same name and organisation)"),
-            ("not_contacted", "z1", "marketing", "last contact %s" % self.day(366)),
-            ("not_contacted", "z3", "marketing", "never contacted"),
+            ("not_contacted", "z1", "sales", "last contact %s" % self.day(366)),
+            ("not_contacted", "z3", "sales", "never contacted"),
             ("overdue_activity", "t1", "sales", 'task "t1" was due %s 12:00' % self.day(1)),
             ("unreachable", "u1", "sales", "no email address and no phone number")])
 

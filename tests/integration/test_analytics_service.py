@@ -612,7 +612,7 @@ class AnalyticsTest(unittest.TestCase):
         dup = max(ANN, DAN)
         expected = sorted([("deal_without_next_step", D2, "sales"),
                            ("duplicate", dup, "sales"),
-                           ("not_contacted", BOB, "marketing"),
+                           ("not_contacted", BOB, "sales"),
                            ("overdue_activity", self.ids["overdue"], "sales"),
                            ("unreachable", CARA, "sales")])
         self.assertEqual([(f["kind"], f["record_id"], f["team"]) for f in found], expected)

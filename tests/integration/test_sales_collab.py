@@ -2,11 +2,15 @@
 buying intent become one lead each, attributed to the campaign and
 assigned round-robin to SALES_LEAD_OWNERS; complaints (support) and churn
 risk (analytics) about a customer with an open deal become one follow-up
-task for the deal's owner, due SALES_FOLLOWUP_HOURS later."""
+task for the deal's owner, due SALES_FOLLOWUP_HOURS later; data-quality
+findings (analytics) owned by sales become one task each for the record's
+owner."""
 import time
 import unittest
 
 from test_sales_service import SalesSystem, customer_id, sales_pb2, signals_pb2, unique
+# The crm.v1 path is set up by crmtest (imported by test_sales_service).
+from crm.v1 import analytics_pb2  # noqa: E402
 
 HOURS = 2
 
@@ -141,6 +145,57 @@ class CollabTest(unittest.TestCase):
         self.assertIn("no logins", body)
         self.assertEqual(self.tasks(lonely.id), [])
         self.assertEqual(self.tasks(won_p.id), [])
+        self.assertEqual(s.q("SELECT count(*) FROM crm_dead_letter")[0][0], 0)
+
+    def test_data_quality_findings_become_one_task_each(self):
+        s = self.s
+        org = s.call("sales.org.create", sales_pb2.CreateOrganizationRequest(
+            organization=sales_pb2.Organization(name=unique("Org"), owner="oz")),
+            sales_pb2.OrganizationReply).organization
+        pia = s.register("Pia", owner="pia").person
+        orgp = s.register("Org Person", organization_id=org.id).person
+        nobody = s.register("Nobody").person
+        other = s.register("Marketing's").person
+        p, d = self.open_deal("rep-q")
+        won_p, won = self.open_deal("rep-w")
+        s.call("sales.deal.win", sales_pb2.WinDealRequest(id=won.id), sales_pb2.DealReply)
+        head = s.head()
+
+        def finding(kind, record, team="sales", detail="found"):
+            s.emit("analytics", "crm.analytics.data_quality.issue_found.v1", "",
+                   data_quality_issue_found=analytics_pb2.DataQualityIssueFound(
+                       kind=kind, record_id=record, owning_team=team, detail=detail))
+        finding("unreachable", pia.id, detail="no email address and no phone number")
+        finding("duplicate", orgp.id)
+        finding("not_contacted", nobody.id)
+        finding("deal_without_next_step", d.id, detail='open deal "Renewal" has no next step')
+        # The same finding again (a new event), another team's, records
+        # sales does not know, kinds it does not know: no task, no dead
+        # letter.
+        finding("deal_without_next_step", d.id)
+        finding("unreachable", other.id, team="marketing")
+        finding("overdue_activity", "00000000-0000-4000-8000-000000000001")
+        finding("spelling", pia.id)
+        finding("deal_without_next_step", won.id)  # won since: the finding no longer holds
+        finding("unreachable", "not-a-uuid")
+        s.wait_applied("sales.quality", "analytics")
+        rows = s.q("SELECT q.kind, q.record_id::text, a.owner, a.person_id::text,"
+                   " COALESCE(a.deal_id::text, ''), a.kind, a.status,"
+                   " sales_us(a.due_at) - sales_us(a.created_at)"
+                   " FROM dq_task q JOIN activity a ON a.id = q.activity_id ORDER BY 1, 2")
+        due = HOURS * 3600 * 10**6
+        self.assertEqual(rows, sorted([
+            ("unreachable", pia.id, "pia", pia.id, "", 4, 1, due),
+            ("duplicate", orgp.id, "oz", orgp.id, "", 4, 1, due),
+            ("not_contacted", nobody.id, "data-quality", nobody.id, "", 4, 1, due),
+            ("deal_without_next_step", d.id, "rep-q", p.id, d.id, 4, 1, due)]))
+        body = s.q("SELECT a.body FROM dq_task q JOIN activity a ON a.id = q.activity_id"
+                   " WHERE q.record_id = %s", d.id)[0][0]
+        self.assertIn('open deal "Renewal" has no next step', body)
+        self.assertEqual(self.tasks(other.id), [])
+        self.assertEqual(self.tasks(won_p.id), [])
+        evs = s.events(head)
+        self.assertEqual([e.type for e in evs], ["crm.sales.activity.scheduled.v1"] * 4)
         self.assertEqual(s.q("SELECT count(*) FROM crm_dead_letter")[0][0], 0)
 
 

@@ -1,0 +1,401 @@
+-- Events published since the fold was written, now projected (an_apply
+-- replaced whole; 0002_apply.sql is applied already and stays as it was):
+-- * crm.support.ticket.priority_changed.v1: the ticket's priority follows
+--   the change, and the timeline says "ticket "x" priority normal -> urgent".
+-- * crm.marketing.campaign.updated.v1: the campaign (budget, offers) follows
+--   it as it follows campaign.created and .scheduled.
+-- And data-quality findings of kind not_contacted go to sales, like every
+-- other kind: the person's owner is who can reach them again (marketing
+-- has no work queue, and a person marketing sent nothing to in a year is
+-- usually one it may not send to). Findings published before keep their
+-- team: a finding is published once (an_dq_emitted).
+
+-- Applies one event (0002_apply.sql explains the rows it returns).
+CREATE OR REPLACE FUNCTION an_apply(src text, seqn bigint, ev jsonb)
+    RETURNS TABLE (out_customer text, out_at_us bigint, out_inputs jsonb, out_old_score int,
+                   out_old_high boolean, out_publish boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    member text; p jsonb; x jsonb;
+    t_ev timestamptz := COALESCE(an_ts(ev ->> 'time_us'), now());
+    occurred timestamptz;
+    cid text := COALESCE(ev ->> 'subject', '');
+    summary text := '';
+    old health%ROWTYPE; at_h timestamptz;
+    t_us bigint;
+BEGIN
+    SELECT k, v INTO member, p FROM jsonb_each(ev) AS j(k, v)
+     WHERE k NOT IN ('id', 'source', 'type', 'subject', 'time_us', 'sequence', 'epoch',
+                     'correlation_id', 'causation_id')
+     LIMIT 1;
+    IF member IS NULL THEN
+        RETURN; -- a payload this build does not know: nothing to project
+    END IF;
+    occurred := t_ev;
+
+    -- What happened, to whom, when: the event log row.
+    CASE member
+    WHEN 'person_registered', 'person_updated' THEN
+        x := p -> 'person';
+        cid := COALESCE(NULLIF(x ->> 'id', ''), cid);
+        occurred := COALESCE(an_ts(CASE WHEN member = 'person_registered' THEN x ->> 'created_at_us'
+                                        ELSE x ->> 'updated_at_us' END), t_ev);
+        summary := format('%s %s by %s', COALESCE(NULLIF(x ->> 'name', ''), 'person'),
+                          CASE WHEN member = 'person_registered' THEN 'registered' ELSE 'updated' END, src);
+    WHEN 'deal_created', 'deal_stage_changed', 'deal_won', 'deal_lost' THEN
+        x := p -> 'deal';
+        cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
+        occurred := COALESCE(an_ts(CASE member WHEN 'deal_created' THEN x ->> 'created_at_us'
+                                               WHEN 'deal_stage_changed' THEN x ->> 'updated_at_us'
+                                               ELSE x ->> 'closed_at_us' END), t_ev);
+        summary := CASE member
+            WHEN 'deal_created' THEN format('deal "%s" created (%s %s)', x ->> 'title',
+                                            an_money(x ->> 'amount_minor'), x ->> 'currency')
+            WHEN 'deal_stage_changed' THEN format('deal "%s" moved from %s to %s', x ->> 'title',
+                                                  p ->> 'from_stage', p ->> 'to_stage')
+            WHEN 'deal_won' THEN format('deal "%s" won', x ->> 'title')
+            ELSE format('deal "%s" lost: %s', x ->> 'title', COALESCE(p ->> 'reason', '')) END;
+    WHEN 'order_placed' THEN
+        x := p -> 'order';
+        cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
+        occurred := COALESCE(an_ts(x ->> 'ordered_at_us'), t_ev);
+        summary := format('order placed: %s %s', an_money(x ->> 'total_minor'), x ->> 'currency');
+    WHEN 'activity_scheduled', 'activity_completed', 'activity_due', 'note_added' THEN
+        x := p -> 'activity';
+        cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
+        occurred := COALESCE(an_ts(CASE member WHEN 'activity_completed' THEN x ->> 'completed_at_us'
+                                               WHEN 'activity_due' THEN x ->> 'due_at_us'
+                                               ELSE x ->> 'created_at_us' END), t_ev);
+        summary := format('%s %s: %s', an_enum(x ->> 'kind', 'ACTIVITY_KIND_'),
+                          CASE member WHEN 'activity_scheduled' THEN 'scheduled'
+                                      WHEN 'activity_completed' THEN 'done'
+                                      WHEN 'activity_due' THEN 'due' ELSE 'added' END,
+                          COALESCE(x ->> 'subject', ''));
+    WHEN 'lead_created', 'lead_qualified', 'lead_converted', 'lead_disqualified' THEN
+        summary := format('lead %s', replace(member, 'lead_', ''));
+    WHEN 'campaign_response_recorded' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := format('campaign response: %s', an_enum(p ->> 'response', 'RESPONSE_TYPE_'));
+    WHEN 'send_decided' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := format('campaign message %s (%s)', an_enum(p ->> 'status', 'SEND_STATUS_'),
+                          an_enum(p ->> 'channel', 'CHANNEL_'));
+    WHEN 'campaign_targeted' THEN
+        summary := format('campaign targeted at %s customer(s)',
+                          jsonb_array_length(COALESCE(p -> 'customer_ids', '[]')));
+    WHEN 'delivery_recorded' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := format('campaign message %s (%s)%s',
+                          CASE WHEN COALESCE((p ->> 'delivered')::boolean, false) THEN 'delivered'
+                               ELSE 'not delivered' END,
+                          an_enum(p ->> 'channel', 'CHANNEL_'),
+                          COALESCE(': ' || NULLIF(p ->> 'error', ''), ''));
+    WHEN 'conversion_attributed' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        occurred := COALESCE(an_ts(p ->> 'ordered_at_us'), t_ev);
+        summary := format('order attributed to a campaign: %s %s', an_money(p ->> 'revenue_minor'),
+                          p ->> 'currency');
+    WHEN 'preferences_changed' THEN
+        x := p -> 'preferences';
+        cid := COALESCE(NULLIF(x ->> 'customer_id', ''), cid);
+        occurred := COALESCE(an_ts(x ->> 'updated_at_us'), t_ev);
+        summary := format('preferences changed (%s): preferred %s, opted out of %s',
+                          COALESCE(p ->> 'cause', ''), an_enum(x ->> 'preferred_channel', 'CHANNEL_'),
+                          COALESCE((SELECT string_agg(an_enum(o, 'CHANNEL_'), ', ')
+                                      FROM jsonb_array_elements_text(x -> 'opted_out') o), 'nothing'));
+    WHEN 'segment_membership_changed' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := format('%s segment %s', CASE WHEN (p ->> 'member')::boolean THEN 'joined' ELSE 'left' END,
+                          p ->> 'segment_id');
+    WHEN 'ticket_opened' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := format('ticket opened (%s, %s): %s', an_enum(p ->> 'type', 'TICKET_TYPE_'),
+                          COALESCE(p ->> 'priority', 'normal'), COALESCE(p ->> 'subject', ''));
+    WHEN 'ticket_assigned', 'ticket_replied', 'ticket_note_added', 'ticket_status_changed',
+         'ticket_resolved', 'ticket_reopened', 'ticket_closed', 'ticket_rated',
+         'ticket_priority_changed', 'sla_at_risk', 'sla_breached' THEN
+        x := p -> 'ticket';
+        cid := COALESCE(NULLIF(x ->> 'customer_id', ''), cid);
+        occurred := COALESCE(CASE WHEN member = 'ticket_rated'
+                                  THEN an_ts(x -> 'satisfaction' ->> 'rated_at_us')
+                                  WHEN member IN ('sla_at_risk', 'sla_breached') THEN NULL
+                                  ELSE an_ts(x ->> 'updated_at_us') END, t_ev);
+        summary := CASE member
+            WHEN 'ticket_rated' THEN format('ticket "%s" rated %s', x ->> 'subject', p ->> 'rating')
+            WHEN 'ticket_status_changed' THEN format('ticket "%s" %s -> %s', x ->> 'subject',
+                an_enum(p ->> 'from_status', 'TICKET_STATUS_'), an_enum(p ->> 'to_status', 'TICKET_STATUS_'))
+            WHEN 'ticket_priority_changed' THEN format('ticket "%s" priority %s -> %s%s', x ->> 'subject',
+                an_enum(p ->> 'from_priority', 'TICKET_PRIORITY_'),
+                an_enum(COALESCE(p ->> 'to_priority', x ->> 'priority'), 'TICKET_PRIORITY_'),
+                COALESCE(': ' || NULLIF(p ->> 'reason', ''), ''))
+            WHEN 'sla_at_risk' THEN format('ticket "%s": %s SLA at risk', x ->> 'subject',
+                                           an_enum(p ->> 'target', 'SLA_TARGET_'))
+            WHEN 'sla_breached' THEN format('ticket "%s": %s SLA breached', x ->> 'subject',
+                                            an_enum(p ->> 'target', 'SLA_TARGET_'))
+            ELSE format('ticket "%s" %s', x ->> 'subject', replace(replace(member, 'ticket_', ''), '_', ' ')) END;
+    WHEN 'feedback_tagged' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := format('feedback tagged: %s', COALESCE((SELECT string_agg(t, ', ')
+                          FROM jsonb_array_elements_text(p -> 'tags') t), ''));
+    WHEN 'expense_recorded' THEN
+        occurred := COALESCE(an_ts(p -> 'expense' ->> 'created_at_us'), t_ev);
+        summary := format('campaign expense %s', an_money(p -> 'expense' ->> 'amount_minor'));
+    WHEN 'churn_risk_raised', 'health_changed', 'data_quality_issue_found' THEN
+        cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
+        summary := replace(member, '_', ' ');
+    ELSE
+        summary := replace(member, '_', ' ');
+    END CASE;
+
+    INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary, payload)
+    VALUES (src, seqn, ev ->> 'type', cid, occurred, summary, ev)
+    ON CONFLICT (source, seq) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN; -- applied before (a dead letter retried after its replay)
+    END IF;
+
+    IF cid <> '' THEN
+        INSERT INTO customer AS c (id, first_seen) VALUES (cid, occurred)
+        ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen);
+    END IF;
+
+    -- The projections.
+    CASE member
+    WHEN 'person_registered', 'person_updated' THEN
+        t_us := an_us(occurred);
+        UPDATE customer c SET
+            known = true,
+            registered_by = CASE WHEN c.registered_by = '' THEN COALESCE(x ->> 'registered_by', src)
+                                 ELSE c.registered_by END,
+            name = CASE WHEN COALESCE(x ->> 'name', '') <> '' AND an_fv_newer(c.fv, 'name', t_us, src)
+                        THEN x ->> 'name' ELSE c.name END,
+            emails = CASE WHEN jsonb_array_length(COALESCE(x -> 'emails', '[]')) > 0
+                           AND an_fv_newer(c.fv, 'emails', t_us, src)
+                          THEN an_text_array(x -> 'emails') ELSE c.emails END,
+            phones = CASE WHEN jsonb_array_length(COALESCE(x -> 'phones', '[]')) > 0
+                           AND an_fv_newer(c.fv, 'phones', t_us, src)
+                          THEN an_text_array(x -> 'phones') ELSE c.phones END,
+            organization_id = CASE WHEN COALESCE(x ->> 'organization_id', '') <> ''
+                                    AND an_fv_newer(c.fv, 'organization_id', t_us, src)
+                                   THEN x ->> 'organization_id' ELSE c.organization_id END,
+            kind = CASE WHEN x ? 'kind' AND an_fv_newer(c.fv, 'kind', t_us, src)
+                        THEN an_enum(x ->> 'kind', 'PERSON_KIND_') ELSE c.kind END,
+            country = CASE WHEN COALESCE(x ->> 'country', '') <> '' AND an_fv_newer(c.fv, 'country', t_us, src)
+                           THEN x ->> 'country' ELSE c.country END,
+            industry = CASE WHEN COALESCE(x ->> 'industry', '') <> '' AND an_fv_newer(c.fv, 'industry', t_us, src)
+                            THEN x ->> 'industry' ELSE c.industry END,
+            owner = CASE WHEN COALESCE(x ->> 'owner', '') <> '' AND an_fv_newer(c.fv, 'owner', t_us, src)
+                         THEN x ->> 'owner' ELSE c.owner END,
+            fv = c.fv || (SELECT COALESCE(jsonb_object_agg(f, jsonb_build_array(t_us, src)), '{}')
+                            FROM unnest(ARRAY['name', 'emails', 'phones', 'organization_id', 'kind',
+                                              'country', 'industry', 'owner']) f
+                           WHERE an_fv_newer(c.fv, f, t_us, src)
+                             AND (x ? f) AND x ->> f <> '' AND x -> f <> '[]'::jsonb),
+            contributions = jsonb_set(c.contributions, ARRAY[src],
+                                      COALESCE(c.contributions -> src, '{}') || x)
+        WHERE c.id = cid;
+    WHEN 'organization_created' THEN
+        INSERT INTO organization (id, name) VALUES (p -> 'organization' ->> 'id',
+                                                    COALESCE(p -> 'organization' ->> 'name', ''))
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;
+    WHEN 'deal_created', 'deal_stage_changed', 'deal_won', 'deal_lost' THEN
+        INSERT INTO deal AS d (id, customer_id, title, owner, pipeline_id, stage, amount_minor, currency,
+                               probability, expected_close, next_step, status, lost_reason,
+                               created_at, closed_at)
+        VALUES (x ->> 'id', cid, COALESCE(x ->> 'title', ''), COALESCE(x ->> 'owner', ''),
+                COALESCE(x ->> 'pipeline_id', ''), COALESCE(x ->> 'stage', ''),
+                COALESCE((x ->> 'amount_minor')::bigint, 0), COALESCE(x ->> 'currency', ''),
+                COALESCE((x ->> 'probability')::int, 0), NULLIF(x ->> 'expected_close_date', '')::date,
+                COALESCE(x ->> 'next_step', ''), an_enum(x ->> 'status', 'DEAL_STATUS_'),
+                COALESCE(NULLIF(p ->> 'reason', ''), x ->> 'lost_reason', ''),
+                COALESCE(an_ts(x ->> 'created_at_us'), occurred),
+                CASE WHEN member IN ('deal_won', 'deal_lost') THEN occurred ELSE an_ts(x ->> 'closed_at_us') END)
+        ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, title = EXCLUDED.title,
+            owner = EXCLUDED.owner, pipeline_id = EXCLUDED.pipeline_id, stage = EXCLUDED.stage,
+            amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
+            probability = EXCLUDED.probability, expected_close = EXCLUDED.expected_close,
+            next_step = EXCLUDED.next_step, status = EXCLUDED.status, lost_reason = EXCLUDED.lost_reason,
+            closed_at = EXCLUDED.closed_at;
+        IF member = 'deal_stage_changed' THEN
+            INSERT INTO deal_move (source, seq, deal_id, owner, from_stage, to_stage, at)
+            VALUES (src, seqn, x ->> 'id', COALESCE(x ->> 'owner', ''), COALESCE(p ->> 'from_stage', ''),
+                    COALESCE(p ->> 'to_stage', ''), occurred);
+        END IF;
+    WHEN 'order_placed' THEN
+        INSERT INTO sale_order (id, customer_id, deal_id, total_minor, currency, ordered_at)
+        VALUES (x ->> 'id', cid, COALESCE(x ->> 'deal_id', ''), COALESCE((x ->> 'total_minor')::bigint, 0),
+                COALESCE(x ->> 'currency', ''), occurred)
+        ON CONFLICT (id) DO NOTHING;
+    WHEN 'activity_scheduled', 'activity_completed', 'activity_due', 'note_added' THEN
+        INSERT INTO activity AS a (id, customer_id, deal_id, kind, owner, status, subject, due_at,
+                                   completed_at, created_at)
+        VALUES (x ->> 'id', cid, COALESCE(x ->> 'deal_id', ''), an_enum(x ->> 'kind', 'ACTIVITY_KIND_'),
+                COALESCE(x ->> 'owner', ''), an_enum(x ->> 'status', 'ACTIVITY_STATUS_'),
+                COALESCE(x ->> 'subject', ''), an_ts(x ->> 'due_at_us'), an_ts(x ->> 'completed_at_us'),
+                COALESCE(an_ts(x ->> 'created_at_us'), occurred))
+        ON CONFLICT (id) DO UPDATE SET status = CASE WHEN a.status = 'done' THEN 'done' ELSE EXCLUDED.status END,
+            owner = EXCLUDED.owner, kind = EXCLUDED.kind, subject = EXCLUDED.subject,
+            due_at = EXCLUDED.due_at, completed_at = COALESCE(EXCLUDED.completed_at, a.completed_at);
+    WHEN 'campaign_created', 'campaign_scheduled', 'campaign_status_changed', 'campaign_updated' THEN
+        x := p -> 'campaign';
+        INSERT INTO campaign (id, name, status, currency, budget_minor, owner, channels)
+        VALUES (x ->> 'id', COALESCE(x ->> 'name', ''), an_enum(x ->> 'status', 'CAMPAIGN_STATUS_'),
+                COALESCE(x ->> 'currency', ''), COALESCE((x ->> 'budget_minor')::bigint, 0),
+                COALESCE(x ->> 'owner', ''),
+                (SELECT COALESCE(array_agg(an_enum(ch, 'CHANNEL_')), '{}')
+                   FROM jsonb_array_elements_text(COALESCE(x -> 'channels', '[]')) ch))
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,
+            currency = EXCLUDED.currency, budget_minor = EXCLUDED.budget_minor, owner = EXCLUDED.owner,
+            channels = EXCLUDED.channels;
+    WHEN 'send_decided' THEN
+        INSERT INTO campaign_send AS s (campaign_id, customer_id, status, channel, decided_at)
+        VALUES (p ->> 'campaign_id', cid, an_enum(p ->> 'status', 'SEND_STATUS_'),
+                an_enum(p ->> 'channel', 'CHANNEL_'), occurred)
+        ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,
+            channel = EXCLUDED.channel, decided_at = EXCLUDED.decided_at;
+        INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
+        VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
+    WHEN 'campaign_targeted' THEN
+        INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
+        SELECT p ->> 'campaign_id', t, occurred
+          FROM jsonb_array_elements_text(COALESCE(p -> 'customer_ids', '[]')) t
+        ON CONFLICT DO NOTHING;
+    WHEN 'delivery_recorded' THEN
+        INSERT INTO campaign_delivery AS dl (campaign_id, customer_id, delivered, at)
+        VALUES (p ->> 'campaign_id', cid, COALESCE((p ->> 'delivered')::boolean, false), occurred)
+        ON CONFLICT (campaign_id, customer_id) DO UPDATE SET delivered = EXCLUDED.delivered,
+            at = EXCLUDED.at;
+    WHEN 'campaign_response_recorded' THEN
+        INSERT INTO campaign_response (source, seq, campaign_id, customer_id, response, channel,
+                                       revenue_minor, currency, at)
+        VALUES (src, seqn, p ->> 'campaign_id', cid, an_enum(p ->> 'response', 'RESPONSE_TYPE_'),
+                COALESCE(p ->> 'channel', ''), COALESCE((p ->> 'revenue_minor')::bigint, 0),
+                upper(COALESCE(p ->> 'currency', '')), occurred);
+        IF cid <> '' THEN
+            INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
+            VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
+        END IF;
+    WHEN 'expense_recorded' THEN
+        INSERT INTO campaign_expense (id, campaign_id, amount_minor, at)
+        VALUES (p -> 'expense' ->> 'id', p -> 'expense' ->> 'campaign_id',
+                COALESCE((p -> 'expense' ->> 'amount_minor')::bigint, 0), occurred)
+        ON CONFLICT (id) DO NOTHING;
+    WHEN 'conversion_attributed' THEN
+        INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor, currency, at)
+        VALUES (p ->> 'order_id', p ->> 'campaign_id', cid, COALESCE((p ->> 'revenue_minor')::bigint, 0),
+                COALESCE(p ->> 'currency', ''), occurred)
+        ON CONFLICT (order_id) DO NOTHING;
+    WHEN 'preferences_changed' THEN
+        INSERT INTO preference AS pr (customer_id, preferred_channel, opted_out, updated_at)
+        VALUES (cid, an_enum(x ->> 'preferred_channel', 'CHANNEL_'),
+                (SELECT COALESCE(array_agg(an_enum(o, 'CHANNEL_')), '{}')
+                   FROM jsonb_array_elements_text(COALESCE(x -> 'opted_out', '[]')) o), occurred)
+        ON CONFLICT (customer_id) DO UPDATE SET preferred_channel = EXCLUDED.preferred_channel,
+            opted_out = EXCLUDED.opted_out, updated_at = EXCLUDED.updated_at
+        WHERE pr.updated_at <= EXCLUDED.updated_at;
+    WHEN 'segment_membership_changed' THEN
+        IF COALESCE((p ->> 'member')::boolean, false) THEN
+            INSERT INTO segment_member VALUES (p ->> 'segment_id', cid) ON CONFLICT DO NOTHING;
+        ELSE
+            DELETE FROM segment_member WHERE segment_id = p ->> 'segment_id' AND customer_id = cid;
+        END IF;
+    WHEN 'ticket_opened' THEN
+        INSERT INTO ticket AS t (id, customer_id, type, priority, status, subject, opened_at)
+        VALUES (p ->> 'ticket_id', cid, an_enum(p ->> 'type', 'TICKET_TYPE_'),
+                COALESCE(p ->> 'priority', 'normal'), 'new', COALESCE(p ->> 'subject', ''), occurred)
+        ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, priority = EXCLUDED.priority,
+            opened_at = least(t.opened_at, EXCLUDED.opened_at);
+    WHEN 'ticket_assigned', 'ticket_replied', 'ticket_note_added', 'ticket_status_changed',
+         'ticket_resolved', 'ticket_reopened', 'ticket_closed', 'ticket_rated',
+         'ticket_priority_changed', 'sla_at_risk', 'sla_breached' THEN
+        INSERT INTO ticket AS t (id, customer_id, type, priority, status, subject, opened_at,
+                                 resolved_at, rating)
+        VALUES (x ->> 'id', cid, an_enum(x ->> 'type', 'TICKET_TYPE_'),
+                an_enum(x ->> 'priority', 'TICKET_PRIORITY_'), an_enum(x ->> 'status', 'TICKET_STATUS_'),
+                COALESCE(x ->> 'subject', ''), COALESCE(an_ts(x ->> 'created_at_us'), occurred),
+                an_ts(x ->> 'resolved_at_us'), COALESCE((x -> 'satisfaction' ->> 'rating')::int, 0))
+        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at,
+            rating = CASE WHEN member = 'ticket_rated' THEN COALESCE((p ->> 'rating')::int, EXCLUDED.rating)
+                          ELSE greatest(t.rating, EXCLUDED.rating) END,
+            opened_at = least(t.opened_at, EXCLUDED.opened_at);
+        IF member = 'ticket_priority_changed' THEN
+            UPDATE ticket SET priority = an_enum(COALESCE(p ->> 'to_priority', x ->> 'priority'),
+                                                 'TICKET_PRIORITY_')
+             WHERE id = x ->> 'id';
+        ELSIF member = 'ticket_rated' THEN
+            UPDATE ticket SET rating = COALESCE((p ->> 'rating')::int, 0) WHERE id = x ->> 'id';
+        ELSIF member = 'sla_breached' THEN
+            INSERT INTO sla_breach (ticket_id, target, customer_id, at)
+            VALUES (x ->> 'id', an_enum(p ->> 'target', 'SLA_TARGET_'), cid, occurred)
+            ON CONFLICT DO NOTHING;
+            UPDATE ticket t SET breaches = (SELECT count(*) FROM sla_breach b WHERE b.ticket_id = t.id)
+             WHERE t.id = x ->> 'id';
+        END IF;
+    ELSE
+        NULL; -- kept in the event log only
+    END CASE;
+
+    -- The customer's health: computed by the caller (rules.c), stored with
+    -- an_health_put.
+    IF cid = '' OR member IN ('churn_risk_raised', 'health_changed', 'data_quality_issue_found') THEN
+        RETURN;
+    END IF;
+    SELECT max(occurred_at) INTO at_h FROM customer_event WHERE customer_id = cid;
+    SELECT * INTO old FROM health WHERE customer_id = cid;
+    out_customer := cid;
+    out_at_us := an_us(at_h);
+    out_inputs := an_health_inputs(cid, at_h);
+    out_old_score := old.score;
+    out_old_high := old.churn_high;
+    out_publish := seqn > COALESCE((SELECT u.seq FROM an_replay_until u WHERE u.source = src), 0);
+    RETURN NEXT;
+END
+$$;
+
+-- Data-quality findings at at_t (0003_reports.sql), every kind now sales'.
+CREATE OR REPLACE FUNCTION an_dq_findings(at_t timestamptz)
+    RETURNS TABLE (kind text, record_id text, customer_id text, team text, detail text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'unreachable', c.id, c.id, 'sales', 'no email address and no phone number'
+      FROM customer c WHERE c.known AND c.emails = '{}' AND c.phones = '{}'
+    UNION ALL
+    -- Duplicates by a hash join on match keys (normalised emails, phones,
+    -- organisation and name), not by comparing every pair of people.
+    SELECT * FROM (
+        WITH k AS (
+            SELECT c.id, 0 AS why, 'mail:' || x AS key
+              FROM customer c, unnest(an_norm_emails(c.emails)) x WHERE c.known
+            UNION
+            SELECT c.id, 1, 'tel:' || x FROM customer c, unnest(an_norm_phones(c.phones)) x
+             WHERE c.known
+            UNION
+            SELECT c.id, 2, 'org:' || c.organization_id || ':' || lower(c.name) FROM customer c
+             WHERE c.known AND c.organization_id <> '' AND c.name <> '')
+        SELECT DISTINCT ON (k2.id) 'duplicate', k2.id, k2.id, 'sales',
+               format('likely duplicate of %s (%s)', k1.id,
+                      CASE k1.why WHEN 0 THEN 'same email' WHEN 1 THEN 'same phone'
+                                  ELSE 'same name and organisation' END)
+          FROM k k1 JOIN k k2 ON k1.key = k2.key AND k1.id < k2.id
+         ORDER BY k2.id, k1.id, k1.why) dup
+    UNION ALL
+    SELECT 'not_contacted', c.id, c.id, 'sales',
+           COALESCE('last contact ' || to_char(lc.at, 'YYYY-MM-DD'), 'never contacted')
+      FROM customer c
+      CROSS JOIN LATERAL (SELECT max(e.occurred_at) AS at FROM customer_event e
+                           WHERE e.customer_id = c.id AND e.occurred_at <= at_t
+                             AND (e.type IN ('crm.sales.activity.completed.v1', 'crm.support.ticket.replied.v1')
+                                  OR (e.type = 'crm.marketing.send.decided.v1'
+                                      AND e.payload -> 'send_decided' ->> 'status' = 'SEND_STATUS_SENT'))) lc
+     WHERE c.known AND c.first_seen <= at_t - interval '365 days'
+       AND (lc.at IS NULL OR lc.at <= at_t - interval '365 days')
+    UNION ALL
+    SELECT 'deal_without_next_step', d.id, d.customer_id, 'sales',
+           format('open deal "%s" has no next step', d.title)
+      FROM deal d WHERE d.status = 'open' AND d.next_step = '' AND d.created_at <= at_t
+    UNION ALL
+    SELECT 'overdue_activity', a.id, a.customer_id, 'sales',
+           format('%s "%s" was due %s', a.kind, a.subject, to_char(a.due_at, 'YYYY-MM-DD HH24:MI'))
+      FROM activity a WHERE a.status = 'scheduled' AND a.due_at < at_t
+    $$;
