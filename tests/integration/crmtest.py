@@ -267,16 +267,34 @@ class System:
         self.procs["bus"] = p
         return p.start('"event":"bus.ready"')
 
-    def add_probe(self, name, consume=None, peers=None, start=True, env=None):
+    def _service_env(self, name):
+        """The backbone's environment for service `name`: its own database
+        and endpoint (made on first use, kept on a restart), the bus, a
+        fresh HTTP port."""
         db = self.dbs.get(name) or self.cluster.create_db()
         self.dbs[name] = db
-        port = self.endpoints.get(name) or "tcp://127.0.0.1:%d" % free_port()
-        self.endpoints[name] = port
-        e = {"PROBE_NAME": name, "CRM_PG_URL": self.cluster.url(db), "CRM_BIND": port,
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info"}
+        self.endpoints.setdefault(name, "tcp://127.0.0.1:%d" % free_port())
+        return {"CRM_PG_URL": self.cluster.url(db), "CRM_BIND": self.endpoints[name],
+                "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.pub_port,
+                "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.sub_port,
+                "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
+                "CRM_LOG_LEVEL": "info"}
+
+    def add_service(self, name, binary, peers=(), env=None, start=False):
+        """A real service binary (e.g. "crm-sales") as `name`, consuming the
+        `peers` (names with endpoints, e.g. probes added before); `env` is
+        laid over the defaults. Started when start=True; returns its Proc."""
+        e = self._service_env(name)
+        e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in peers)
+        e.update(env or {})
+        p = Proc(name, [os.path.join(BIN, binary)], e, self.dir)
+        self.procs[name] = p
+        if start:
+            p.start()
+        return p
+
+    def add_probe(self, name, consume=None, peers=None, start=True, env=None):
+        e = dict(self._service_env(name), PROBE_NAME=name)
         if consume:
             e["PROBE_CONSUME"] = consume
             e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in (peers or []))

@@ -23,7 +23,7 @@ import uuid
 
 import psycopg2
 
-from crmtest import BIN, Proc, System, event_pb2, free_port, rpc_pb2, subscribe, testing_pb2, wait_for
+from crmtest import BIN, System, event_pb2, free_port, rpc_pb2, subscribe, testing_pb2, wait_for
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import analytics_pb2, marketing_pb2, sales_pb2, signals_pb2, support_pb2  # noqa: E402
 
@@ -71,19 +71,7 @@ class AnalyticsSystem:
         self.c = None
 
     def add(self, name, binary, peers, env):
-        s = self.sys
-        db = s.dbs.get(name) or s.cluster.create_db()
-        s.dbs[name] = db
-        e = {"CRM_PG_URL": s.cluster.url(db), "CRM_BIND": s.endpoints[name],
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info",
-             "CRM_PEERS": ",".join("%s=%s" % (k, s.endpoints[k]) for k in peers)}
-        e.update(env)
-        p = Proc(name, [os.path.join(BIN, binary)], e, s.dir)
-        s.procs[name] = p
-        return p
+        return self.sys.add_service(name, binary, peers, env)
 
     def start(self):
         # The periodic scan is left to a later test; these ask for scans.
