@@ -16,18 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <crm/check.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "crm/v1/marketing.pb-c.h"
 #include "crm/v1/signals.pb-c.h"
 
-typedef struct {
-    int code; /* Crm__V1__StatusCode; 0 = no error */
-    char field[128];
-    char message[160];
-    char detail[384];
-    char hint[320];
-} mkt_err_t;
+typedef crm_err_t mkt_err_t;
 
 #define MKT_NAME_MAX 200
 #define MKT_TEXT_MAX 2000
@@ -45,19 +40,38 @@ int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, 
 
 /* ---- values ---------------------------------------------------------- */
 
-size_t mkt_trim(const char *s, const char **start);
-/* At most max bytes after trimming, no control characters; may be empty. */
-int mkt_check_text(const char *s, size_t max, const char *field, mkt_err_t *e);
-int mkt_check_required(const char *s, size_t max, const char *field, mkt_err_t *e);
-/* A UUID; empty allowed unless required. */
-int mkt_check_id(const char *s, int required, const char *field, mkt_err_t *e);
+/* The generic checks of crm/check.h under this service's prefix, so that
+ * the handlers read alike. */
+static inline size_t mkt_trim(const char *s, const char **start)
+{
+    return crm_trim(s, start);
+}
+
+static inline int mkt_check_text(const char *s, size_t max, const char *field, mkt_err_t *e)
+{
+    return crm_check_text(s, max, field, e);
+}
+
+static inline int mkt_check_required(const char *s, size_t max, const char *field, mkt_err_t *e)
+{
+    return crm_check_required(s, max, field, e);
+}
+
+static inline int mkt_check_id(const char *s, int required, const char *field, mkt_err_t *e)
+{
+    return crm_check_id(s, required, field, e);
+}
+
+static inline int mkt_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero,
+                                 const char *field, mkt_err_t *e)
+{
+    return crm_check_enum(d, v, allow_zero, field, e);
+}
+
 /* "YYYY-MM-DD" that exists; empty allowed. */
 int mkt_check_date(const char *s, const char *field, mkt_err_t *e);
 /* Three letters, upper-cased into out; empty gives "". */
 int mkt_check_currency(const char *s, char out[4], const char *field, mkt_err_t *e);
-/* A value of enum d; 0 allowed only with allow_zero. */
-int mkt_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
-                   mkt_err_t *e);
 
 /* The channel named by a lower-case word ("email", "sms", ...): its
  * Crm__V1__Channel value, or 0 when unknown. And the word of a channel
