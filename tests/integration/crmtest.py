@@ -30,6 +30,26 @@ sys.path.insert(0, os.environ.get("CRM_PY_GEN", os.path.join(BUILD, "gen", "py")
 from crm.v1 import event_pb2, rpc_pb2, testing_pb2  # noqa: E402
 
 
+class CallError(AssertionError):
+    """A command that should have succeeded failed: says its status."""
+
+    def __init__(self, status):
+        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
+                                                 status.message, status.detail, status.hint))
+        self.status = status
+
+
+def run_crmctl(test, env, args, rc=0, timeout=120):
+    """Runs crmctl with `args` in `env`; `test` (a TestCase) asserts that it
+    exits with `rc`, showing its output when not. Returns the
+    CompletedProcess."""
+    p = subprocess.run([os.path.join(BIN, "crmctl")] + list(args), env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    test.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
+                     (" ".join(args), p.returncode, p.stdout, p.stderr))
+    return p
+
+
 # Every process and cluster a test started, until it is stopped: whatever a
 # test leaves behind (a setUp that failed half way, so no tearDown ran, or a
 # process started again before the old one ended) is killed when the test
@@ -307,6 +327,18 @@ class System:
 
     def client(self, name):
         return Client(self.ctx, self.endpoints[name])
+
+    def emit(self, source, type_, subject, **payload):
+        """Has the probe named `source` publish an event carrying `payload`
+        (one Event.payload field), as that service would."""
+        ev = event_pb2.Event(**payload)
+        c = self.client(source)
+        try:
+            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
+                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
+            assert rep.status.code == rpc_pb2.STATUS_CODE_OK, rep.status
+        finally:
+            c.close()
 
     def applied(self, consumer, source):
         c = self.client(consumer)

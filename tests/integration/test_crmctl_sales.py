@@ -10,13 +10,11 @@ sleeps."""
 import json
 import os
 import re
-import subprocess
 import unittest
 import uuid
 
-from crmtest import BIN, System
+from crmtest import System, run_crmctl
 
-CRMCTL = os.path.join(BIN, "crmctl")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 DEMO_EMAILS = ("ada.quickfern@northwind-lamps.example", "cleo.marchbank@bluefjord.example",
@@ -48,11 +46,7 @@ class CrmctlSalesTest(unittest.TestCase):
     # ---- helpers -------------------------------------------------------------
 
     def crmctl(self, *args, rc=0):
-        p = subprocess.run([CRMCTL] + list(args), env=self.env, capture_output=True, text=True,
-                           timeout=120)
-        self.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
-                         (" ".join(args), p.returncode, p.stdout, p.stderr))
-        return p
+        return run_crmctl(self, self.env, args, rc, timeout=120)
 
     def json(self, *args):
         return json.loads(self.crmctl(*(list(args) + ["-o", "json"])).stdout)

@@ -8,7 +8,7 @@ import time
 import unittest
 import uuid
 
-from crmtest import System, event_pb2, free_port, rpc_pb2, testing_pb2, wait_for
+from crmtest import CallError, System, event_pb2, free_port, rpc_pb2, wait_for
 from crm.v1 import marketing_pb2, sales_pb2, signals_pb2  # noqa: E402  (path set up by crmtest)
 
 CRM_CUSTOMER_NAMESPACE = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10"
@@ -27,13 +27,6 @@ def customer_id(email):
 
 def unique(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
-
-
-class CallError(AssertionError):
-    def __init__(self, status):
-        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
-                                                 status.message, status.detail, status.hint))
-        self.status = status
 
 
 class MarketingSystem:
@@ -144,14 +137,7 @@ class MarketingSystem:
 
     def emit(self, source, type_, subject, **payload):
         """Has the probe named `source` publish an event carrying `payload`."""
-        ev = event_pb2.Event(**payload)
-        c = self.sys.client(source)
-        try:
-            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
-                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
-            assert rep.status.code == OK, rep.status
-        finally:
-            c.close()
+        self.sys.emit(source, type_, subject, **payload)
 
 
 class ServiceTest(unittest.TestCase):

@@ -9,7 +9,7 @@ import time
 import unittest
 import uuid
 
-from crmtest import BIN, System, event_pb2, rpc_pb2, testing_pb2, wait_for
+from crmtest import BIN, CallError, System, event_pb2, rpc_pb2, wait_for
 from crm.v1 import sales_pb2, signals_pb2  # noqa: E402  (path set up by crmtest)
 
 CRM_CUSTOMER_NAMESPACE = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10"
@@ -29,13 +29,6 @@ def customer_id(email):
 
 def unique(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
-
-
-class CallError(AssertionError):
-    def __init__(self, status):
-        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
-                                                 status.message, status.detail, status.hint))
-        self.status = status
 
 
 class SalesSystem:
@@ -137,14 +130,7 @@ class SalesSystem:
     def emit(self, source, type_, subject, **payload):
         """Has the probe named `source` publish an event carrying `payload`
         (one Event.payload field), as that service would."""
-        ev = event_pb2.Event(**payload)
-        c = self.sys.client(source)
-        try:
-            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
-                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
-            assert rep.status.code == OK, rep.status
-        finally:
-            c.close()
+        self.sys.emit(source, type_, subject, **payload)
 
     def source_head(self, source):
         return self.sys.cluster.query(self.sys.dbs[source], "SELECT head_seq FROM crm_stream")[0][0]

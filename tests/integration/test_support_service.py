@@ -7,7 +7,7 @@ CRM_PEERS, all on a throwaway PostgreSQL cluster."""
 import unittest
 import uuid
 
-from crmtest import System, event_pb2, rpc_pb2, testing_pb2, wait_for
+from crmtest import CallError, System, event_pb2, rpc_pb2, wait_for
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import marketing_pb2, sales_pb2, signals_pb2, support_pb2  # noqa: E402
 
@@ -26,13 +26,6 @@ def customer_id(email):
 
 def unique(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
-
-
-class CallError(AssertionError):
-    def __init__(self, status):
-        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
-                                                 status.message, status.detail, status.hint))
-        self.status = status
 
 
 class SupportSystem:
@@ -121,14 +114,7 @@ class SupportSystem:
         return self.q("SELECT count(*) FROM %s WHERE %s" % (table, where), *args)[0][0]
 
     def emit(self, source, type_, subject, **payload):
-        ev = event_pb2.Event(**payload)
-        c = self.sys.client(source)
-        try:
-            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
-                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
-            assert rep.status.code == OK, rep.status
-        finally:
-            c.close()
+        self.sys.emit(source, type_, subject, **payload)
 
     def wait_applied(self, consumer, source, timeout=20):
         head = self.sys.cluster.query(self.sys.dbs[source], "SELECT head_seq FROM crm_stream")[0][0]
