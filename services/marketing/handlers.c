@@ -379,7 +379,10 @@ static void s_action_locked(crm_work_t *w, PGresult *res)
     mkt_store_campaign_status(w, rq->id, next, s_status_set);
 }
 
-static void s_campaign_action(crm_work_t *w, mkt_action_t action)
+/* Checks the campaign id of a CampaignActionRequest, then locks the
+ * campaign and goes on in `locked` with an s_action_t for `action` as the
+ * work's data. */
+static void s_campaign_lock(crm_work_t *w, mkt_action_t action, crm_work_cb locked)
 {
     const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
@@ -392,9 +395,15 @@ static void s_campaign_action(crm_work_t *w, mkt_action_t action)
         s_fail(w, &e);
         return;
     }
+    memset(st, 0, sizeof *st);
     st->action = action;
     crm_work_set_data(w, st);
-    mkt_store_campaign_get(w, rq->id, 1, s_action_locked);
+    mkt_store_campaign_get(w, rq->id, 1, locked);
+}
+
+static void s_campaign_action(crm_work_t *w, mkt_action_t action)
+{
+    s_campaign_lock(w, action, s_action_locked);
 }
 
 static void s_campaign_pause(crm_work_t *w)
@@ -575,20 +584,8 @@ static void s_launch_locked(crm_work_t *w, PGresult *res)
 
 static void s_campaign_launch(crm_work_t *w)
 {
-    const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
-    mkt_err_t e;
-    s_action_t *st = crm_work_alloc(w, sizeof *st);
-    if (!st) {
-        s_nomem(w);
-        return;
-    }
-    if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
-        s_fail(w, &e);
-        return;
-    }
-    memset(st, 0, sizeof *st);
-    crm_work_set_data(w, st);
-    mkt_store_campaign_get(w, rq->id, 1, s_launch_locked);
+    /* Launching is not one of the status actions: no action to record. */
+    s_campaign_lock(w, (mkt_action_t)0, s_launch_locked);
 }
 
 typedef struct {
