@@ -35,8 +35,8 @@ typedef crm_err_t mkt_err_t;
 #define MKT_THROTTLE_MAX 100000       /* messages per minute */
 #define MKT_FOLLOW_DELAY_MAX 31536000 /* seconds: a year */
 
-int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
-                const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Fills e and returns -1; the detail is printf-formatted (crm_err_set). */
+#define mkt_err_set crm_err_set
 
 /* ---- values ---------------------------------------------------------- */
 

@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +18,6 @@
 
 #define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
 #define S_PRECONDITION CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION
-
-int sales_err_set(sales_err_t *e, int code, const char *field, const char *message,
-                  const char *hint, const char *detail_fmt, ...)
-{
-    va_list ap;
-    va_start(ap, detail_fmt);
-    crm_err_vset(e, code, field, message, hint, detail_fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- values ------------------------------------------------------------ */
 

@@ -37,10 +37,8 @@ typedef crm_err_t sales_err_t;
 #define SALES_PAGE_MAX 500
 #define SALES_TOKEN_LEN 64 /* page token buffer */
 
-/* Fills e and returns -1; the detail is printf-formatted. */
-int sales_err_set(sales_err_t *e, int code, const char *field, const char *message,
-                  const char *hint, const char *detail_fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+/* Fills e and returns -1; the detail is printf-formatted (crm_err_set). */
+#define sales_err_set crm_err_set
 
 /* ---- values ------------------------------------------------------------ */
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <crm/check.h>
 #include <crm/date.h>
 #include <crm/util.h>
 
@@ -44,15 +45,7 @@ int support_err_set(support_err_t *e, int code, const char *field, const char *m
 
 size_t support_trim(const char *s, const char **start)
 {
-    if (!s)
-        s = "";
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    *start = s;
-    return n;
+    return crm_trim(s, start);
 }
 
 int support_check_text(const char *s, size_t max, int required, const char *field, support_err_t *e)

@@ -9,7 +9,6 @@
 #ifndef CRM_CHECK_H
 #define CRM_CHECK_H
 
-#include <stdarg.h>
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -25,9 +24,6 @@ typedef struct {
 /* Fills e and returns -1; the detail is printf-formatted (NULL: none). */
 int crm_err_set(crm_err_t *e, int code, const char *field, const char *message, const char *hint,
                 const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
-/* As crm_err_set with the detail's arguments in ap. */
-int crm_err_vset(crm_err_t *e, int code, const char *field, const char *message, const char *hint,
-                 const char *detail_fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 /* s in double quotes for a detail, cut after 80 bytes (with its length)
  * so that a huge field does not make a huge reply; NULL quotes as "".
