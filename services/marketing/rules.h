@@ -42,31 +42,11 @@ typedef crm_err_t mkt_err_t;
 
 /* The generic checks of crm/check.h under this service's prefix, so that
  * the handlers read alike. */
-static inline size_t mkt_trim(const char *s, const char **start)
-{
-    return crm_trim(s, start);
-}
-
-static inline int mkt_check_text(const char *s, size_t max, const char *field, mkt_err_t *e)
-{
-    return crm_check_text(s, max, field, e);
-}
-
-static inline int mkt_check_required(const char *s, size_t max, const char *field, mkt_err_t *e)
-{
-    return crm_check_required(s, max, field, e);
-}
-
-static inline int mkt_check_id(const char *s, int required, const char *field, mkt_err_t *e)
-{
-    return crm_check_id(s, required, field, e);
-}
-
-static inline int mkt_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero,
-                                 const char *field, mkt_err_t *e)
-{
-    return crm_check_enum(d, v, allow_zero, field, e);
-}
+#define mkt_trim crm_trim
+#define mkt_check_text crm_check_text
+#define mkt_check_required crm_check_required
+#define mkt_check_id crm_check_id
+#define mkt_check_enum crm_check_enum
 
 /* "YYYY-MM-DD" that exists; empty allowed. */
 int mkt_check_date(const char *s, const char *field, mkt_err_t *e);

@@ -44,31 +44,11 @@ typedef crm_err_t sales_err_t;
 
 /* The generic checks of crm/check.h under this service's prefix, so that
  * the handlers read alike. */
-static inline size_t sales_trim(const char *s, const char **start)
-{
-    return crm_trim(s, start);
-}
-
-static inline int sales_check_text(const char *s, size_t max, const char *field, sales_err_t *e)
-{
-    return crm_check_text(s, max, field, e);
-}
-
-static inline int sales_check_required(const char *s, size_t max, const char *field, sales_err_t *e)
-{
-    return crm_check_required(s, max, field, e);
-}
-
-static inline int sales_check_id(const char *s, int required, const char *field, sales_err_t *e)
-{
-    return crm_check_id(s, required, field, e);
-}
-
-static inline int sales_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero,
-                                   const char *field, sales_err_t *e)
-{
-    return crm_check_enum(d, v, allow_zero, field, e);
-}
+#define sales_trim crm_trim
+#define sales_check_text crm_check_text
+#define sales_check_required crm_check_required
+#define sales_check_id crm_check_id
+#define sales_check_enum crm_check_enum
 
 /* An email address, normalised into out (SALES_EMAIL_LEN bytes) by the
  * identity rule (crm_email_normalize). Must not be empty. */
