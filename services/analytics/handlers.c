@@ -91,15 +91,16 @@ static int s_emit_health(crm_work_t *w, s_fold_t *st)
 {
     Crm__V1__Event ev = CRM__V1__EVENT__INIT;
     ev.subject = st->customer;
+    /* Both events carry the same reasons. */
+    char *r[AN_HEALTH_REASONS];
+    for (size_t i = 0; i < st->h.n_reasons; i++)
+        r[i] = st->h.reasons[i];
     if (st->has_old && st->old_score != st->h.score) {
         Crm__V1__HealthChanged hc = CRM__V1__HEALTH_CHANGED__INIT;
         hc.customer_id = st->customer;
         hc.old_score = st->old_score;
         hc.new_score = st->h.score;
         hc.n_reasons = st->h.n_reasons;
-        char *r[AN_HEALTH_REASONS];
-        for (size_t i = 0; i < st->h.n_reasons; i++)
-            r[i] = st->h.reasons[i];
         hc.reasons = r;
         ev.type = "crm.analytics.customer.health_changed.v1";
         ev.payload_case = CRM__V1__EVENT__PAYLOAD_HEALTH_CHANGED;
@@ -112,9 +113,6 @@ static int s_emit_health(crm_work_t *w, s_fold_t *st)
         cr.customer_id = st->customer;
         cr.score = st->h.churn_risk;
         cr.n_reasons = st->h.n_reasons;
-        char *r[AN_HEALTH_REASONS];
-        for (size_t i = 0; i < st->h.n_reasons; i++)
-            r[i] = st->h.reasons[i];
         cr.reasons = r;
         ev.type = "crm.analytics.customer.churn_risk_raised.v1";
         ev.payload_case = CRM__V1__EVENT__PAYLOAD_CHURN_RISK_RAISED;

@@ -1,23 +1,14 @@
 /* rules.c: the health score, ISO weeks and report-query checks (see
  * rules.h). Calendar maths
- * on integers (days from civil, Howard Hinnant's algorithm as a reference
- * for the formula), because the C library's time functions depend on the
- * process time zone. */
+ * on integers (crm/date.h), because the C library's time functions depend
+ * on the process time zone. */
 #include "rules.h"
+
+#include <crm/date.h>
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-int64_t an_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 /* Floor division for possibly negative numerators. */
 static int64_t s_floordiv(int64_t a, int64_t b)
@@ -36,7 +27,7 @@ int64_t an_week_start(int64_t us)
 /* The Monday of ISO week 1 of ISO year y: the week with 4 January. */
 static int64_t s_week1_monday_days(int64_t y)
 {
-    return an_week_start(an_days_from_civil(y, 1, 4) * AN_US_PER_DAY) / AN_US_PER_DAY;
+    return an_week_start(crm_days_from_civil(y, 1, 4) * AN_US_PER_DAY) / AN_US_PER_DAY;
 }
 
 static int s_digits(const char *s, int n, int *out)
@@ -79,9 +70,9 @@ char *an_iso_week_format(int64_t us, char *buf, size_t len)
     /* The ISO year is the year of the week's Thursday. */
     int64_t thu = monday + 3;
     int64_t y = 1970 + thu / 366;
-    while (an_days_from_civil(y + 1, 1, 1) <= thu)
+    while (crm_days_from_civil(y + 1, 1, 1) <= thu)
         y++;
-    while (an_days_from_civil(y, 1, 1) > thu)
+    while (crm_days_from_civil(y, 1, 1) > thu)
         y--;
     int64_t w = (monday - s_week1_monday_days(y)) / 7 + 1;
     snprintf(buf, len, "%04lld-W%02lld", (long long)y, (long long)w);

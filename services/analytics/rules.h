@@ -9,9 +9,6 @@
 
 #define AN_US_PER_DAY (86400LL * 1000000LL)
 
-/* Days since 1970-01-01 of the civil date y-m-d (proleptic Gregorian). */
-int64_t an_days_from_civil(int64_t y, int m, int d);
-
 /* The Monday 00:00 UTC (microseconds since the epoch) that starts the ISO
  * 8601 week containing `us`. */
 int64_t an_week_start(int64_t us);

@@ -109,18 +109,27 @@ typedef struct {
 
 static void s_member_next(crm_work_t *w);
 
-static void s_member_changed(crm_work_t *w, PGresult *res)
+/* Announces the membership changes a refresh of segment `segment_id`
+ * returned (rows: member, customer_id); 0, or -1 when an emit failed
+ * (the work has failed). */
+static int s_memberships_emit(crm_work_t *w, const char *segment_id, PGresult *res)
 {
-    s_member_t *st = crm_work_data(w);
     for (int i = 0; i < PQntuples(res); i++) {
         Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
-        m.segment_id = st->segments[st->next - 1]->id;
+        m.segment_id = (char *)segment_id;
         m.customer_id = PQgetvalue(res, i, 1);
         m.member = s_true(res, i, 0);
         if (mkt_emit_segment_membership(w, &m) < 0)
-            return;
+            return -1;
     }
-    s_member_next(w);
+    return 0;
+}
+
+static void s_member_changed(crm_work_t *w, PGresult *res)
+{
+    s_member_t *st = crm_work_data(w);
+    if (s_memberships_emit(w, st->segments[st->next - 1]->id, res) == 0)
+        s_member_next(w);
 }
 
 static void s_member_next(crm_work_t *w)
@@ -153,10 +162,11 @@ static void s_member_listed(crm_work_t *w, PGresult *res)
     s_member_next(w);
 }
 
-/* Re-evaluates `customer` (a valid id that outlives the work) in every
- * segment, publishes the changes, then calls done(w) with the work's data
- * as it was. */
-static void s_member_refresh(crm_work_t *w, const char *customer, void (*done)(crm_work_t *w))
+/* Lists segments with `list`, re-evaluates `customer` (NULL: every
+ * customer) in each, publishes the changes, then calls done(w) with the
+ * work's data as it was. */
+static void s_member_start(crm_work_t *w, const char *customer,
+                           int (*list)(crm_work_t *w, crm_work_cb cb), void (*done)(crm_work_t *w))
 {
     s_member_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
@@ -168,7 +178,15 @@ static void s_member_refresh(crm_work_t *w, const char *customer, void (*done)(c
     st->done = done;
     st->saved = crm_work_data(w);
     crm_work_set_data(w, st);
-    mkt_store_segment_list(w, s_member_listed);
+    list(w, s_member_listed);
+}
+
+/* Re-evaluates `customer` (a valid id that outlives the work) in every
+ * segment, publishes the changes, then calls done(w) with the work's data
+ * as it was. */
+static void s_member_refresh(crm_work_t *w, const char *customer, void (*done)(crm_work_t *w))
+{
+    s_member_start(w, customer, mkt_store_segment_list, done);
 }
 
 /* The end of a consumer's work: nothing to reply. */
@@ -361,7 +379,10 @@ static void s_action_locked(crm_work_t *w, PGresult *res)
     mkt_store_campaign_status(w, rq->id, next, s_status_set);
 }
 
-static void s_campaign_action(crm_work_t *w, mkt_action_t action)
+/* Checks the campaign id of a CampaignActionRequest, then locks the
+ * campaign and goes on in `locked` with an s_action_t for `action` as the
+ * work's data. */
+static void s_campaign_lock(crm_work_t *w, mkt_action_t action, crm_work_cb locked)
 {
     const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
@@ -374,9 +395,15 @@ static void s_campaign_action(crm_work_t *w, mkt_action_t action)
         s_fail(w, &e);
         return;
     }
+    memset(st, 0, sizeof *st);
     st->action = action;
     crm_work_set_data(w, st);
-    mkt_store_campaign_get(w, rq->id, 1, s_action_locked);
+    mkt_store_campaign_get(w, rq->id, 1, locked);
+}
+
+static void s_campaign_action(crm_work_t *w, mkt_action_t action)
+{
+    s_campaign_lock(w, action, s_action_locked);
 }
 
 static void s_campaign_pause(crm_work_t *w)
@@ -557,20 +584,8 @@ static void s_launch_locked(crm_work_t *w, PGresult *res)
 
 static void s_campaign_launch(crm_work_t *w)
 {
-    const Crm__V1__CampaignActionRequest *rq = (const void *)crm_work_request(w);
-    mkt_err_t e;
-    s_action_t *st = crm_work_alloc(w, sizeof *st);
-    if (!st) {
-        s_nomem(w);
-        return;
-    }
-    if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
-        s_fail(w, &e);
-        return;
-    }
-    memset(st, 0, sizeof *st);
-    crm_work_set_data(w, st);
-    mkt_store_campaign_get(w, rq->id, 1, s_launch_locked);
+    /* Launching is not one of the status actions: no action to record. */
+    s_campaign_lock(w, (mkt_action_t)0, s_launch_locked);
 }
 
 typedef struct {
@@ -693,14 +708,8 @@ static void s_segment_joined(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Segment *g = crm_work_data(w);
     Crm__V1__SegmentReply r = CRM__V1__SEGMENT_REPLY__INIT;
-    for (int i = 0; i < PQntuples(res); i++) {
-        Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
-        m.segment_id = g->id;
-        m.customer_id = PQgetvalue(res, i, 1);
-        m.member = s_true(res, i, 0);
-        if (mkt_emit_segment_membership(w, &m) < 0)
-            return;
-    }
+    if (s_memberships_emit(w, g->id, res) < 0)
+        return;
     r.segment = g;
     crm_work_ok(w, &r.base);
 }
@@ -763,6 +772,19 @@ static void s_segment_list(crm_work_t *w)
     mkt_store_segment_list(w, s_segments_listed);
 }
 
+/* A page size of 1 to 500, or 0 for the default; 1, or 0 when the work
+ * has failed. */
+static int s_limit_ok(crm_work_t *w, int32_t limit)
+{
+    mkt_err_t e;
+    if (limit >= 0 && limit <= 500)
+        return 1;
+    mkt_err_set(&e, S_CODE(INVALID_ARGUMENT), "limit", "limit is out of range",
+                "send 1 to 500, or 0 for 50", "got %d", (int)limit);
+    s_fail(w, &e);
+    return 0;
+}
+
 static int s_preview_limit(crm_work_t *w)
 {
     const Crm__V1__PreviewSegmentRequest *rq = (const void *)crm_work_request(w);
@@ -802,12 +824,8 @@ static void s_segment_preview(crm_work_t *w)
 {
     const Crm__V1__PreviewSegmentRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
-    if (rq->limit < 0 || rq->limit > 500) {
-        mkt_err_set(&e, S_CODE(INVALID_ARGUMENT), "limit", "limit is out of range",
-                    "send 1 to 500, or 0 for 50", "got %d", (int)rq->limit);
-        s_fail(w, &e);
+    if (!s_limit_ok(w, rq->limit))
         return;
-    }
     if (*rq->id) {
         if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
             s_fail(w, &e);
@@ -823,23 +841,6 @@ static void s_segment_preview(crm_work_t *w)
     mkt_store_segment_members(w, rq->rules, rq->n_rules, s_preview_limit(w), s_previewed);
 }
 
-static void s_members_listed(crm_work_t *w, PGresult *res)
-{
-    Crm__V1__PreviewSegmentReply r = CRM__V1__PREVIEW_SEGMENT_REPLY__INIT;
-    int n = PQntuples(res);
-    char **ids = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *ids);
-    if (!ids) {
-        s_nomem(w);
-        return;
-    }
-    for (int i = 0; i < n; i++)
-        ids[i] = PQgetvalue(res, i, 1);
-    r.count = n ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-    r.customer_ids = ids;
-    r.n_customer_ids = (size_t)n;
-    crm_work_ok(w, &r.base);
-}
-
 static void s_members_segment(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__SegmentMembersRequest *rq = (const void *)crm_work_request(w);
@@ -847,19 +848,15 @@ static void s_members_segment(crm_work_t *w, PGresult *res)
         s_not_found(w, "id", "segment", rq->id, "list segments with marketing.segment.list");
         return;
     }
-    mkt_store_segment_stored(w, rq->id, rq->limit <= 0 ? 50 : rq->limit, s_members_listed);
+    mkt_store_segment_stored(w, rq->id, rq->limit <= 0 ? 50 : rq->limit, s_previewed);
 }
 
 static void s_segment_members(crm_work_t *w)
 {
     const Crm__V1__SegmentMembersRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
-    if (rq->limit < 0 || rq->limit > 500) {
-        mkt_err_set(&e, S_CODE(INVALID_ARGUMENT), "limit", "limit is out of range",
-                    "send 1 to 500, or 0 for 50", "got %d", (int)rq->limit);
-        s_fail(w, &e);
+    if (!s_limit_ok(w, rq->limit))
         return;
-    }
     if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
         s_fail(w, &e);
         return;
@@ -1692,61 +1689,9 @@ void mkt_send_scan(crm_work_t *w)
 
 /* ---- segments: the membership scan ------------------------------------------------------- */
 
-typedef struct {
-    Crm__V1__Segment **segments;
-    int n, next;
-} s_seg_scan_t;
-
-static void s_seg_next(crm_work_t *w);
-
-static void s_seg_refreshed(crm_work_t *w, PGresult *res)
-{
-    s_seg_scan_t *st = crm_work_data(w);
-    for (int i = 0; i < PQntuples(res); i++) {
-        Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
-        m.segment_id = st->segments[st->next - 1]->id;
-        m.customer_id = PQgetvalue(res, i, 1);
-        m.member = s_true(res, i, 0);
-        if (mkt_emit_segment_membership(w, &m) < 0)
-            return;
-    }
-    s_seg_next(w);
-}
-
-static void s_seg_next(crm_work_t *w)
-{
-    s_seg_scan_t *st = crm_work_data(w);
-    if (st->next >= st->n) {
-        crm_work_ok(w, NULL);
-        return;
-    }
-    Crm__V1__Segment *g = st->segments[st->next++];
-    mkt_store_segment_refresh(w, g->id, g->rules, g->n_rules, NULL, s_seg_refreshed);
-}
-
-static void s_seg_listed(crm_work_t *w, PGresult *res)
-{
-    s_seg_scan_t *st = crm_work_alloc(w, sizeof *st);
-    int n = PQntuples(res);
-    if (!st || !(st->segments = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *st->segments))) {
-        s_nomem(w);
-        return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(st->segments[i] =
-                  crm_work_record(w, &crm__v1__segment__descriptor, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return;
-        }
-    st->n = n;
-    st->next = 0;
-    crm_work_set_data(w, st);
-    s_seg_next(w);
-}
-
 void mkt_segment_scan(crm_work_t *w)
 {
-    mkt_store_segment_list_timed(w, s_seg_listed);
+    s_member_start(w, NULL, mkt_store_segment_list_timed, s_applied);
 }
 
 /* ---- sending: the delivery pump's works -------------------------------------------------- */

@@ -3,12 +3,12 @@
  * its own and handlers can check a whole request before their first write. */
 #include "rules.h"
 
+#include <crm/date.h>
 #include <crm/identity.h>
 #include <crm/util.h>
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,104 +19,10 @@
 #define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
 #define S_PRECONDITION CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION
 
-int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
-                const char *detail_fmt, ...)
-{
-    e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    snprintf(e->message, sizeof e->message, "%s", message ? message : "");
-    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
-    e->detail[0] = 0;
-    if (detail_fmt) {
-        va_list ap;
-        va_start(ap, detail_fmt);
-        vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-/* A value quoted for a detail, at most 80 bytes of it. */
-static const char *s_quote(const char *s, char *buf, size_t len)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n <= 80)
-        snprintf(buf, len, "\"%s\"", s ? s : "");
-    else
-        snprintf(buf, len, "\"%.80s...\" (%zu bytes)", s, n);
-    return buf;
-}
-
 /* ---- values ------------------------------------------------------------ */
-
-size_t mkt_trim(const char *s, const char **start)
-{
-    if (!s) {
-        *start = "";
-        return 0;
-    }
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    *start = s;
-    return n;
-}
-
-int mkt_check_text(const char *s, size_t max, const char *field, mkt_err_t *e)
-{
-    const char *t;
-    size_t n = mkt_trim(s, &t);
-    char q[128];
-    if (n > max)
-        return mkt_err_set(e, S_INVALID, field, "value is too long", "shorten it",
-                           "%zu bytes, at most %zu allowed", n, max);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
-            return mkt_err_set(e, S_INVALID, field, "value contains a control character",
-                               "remove control characters", "got %s", s_quote(s, q, sizeof q));
-    }
-    return 0;
-}
-
-int mkt_check_required(const char *s, size_t max, const char *field, mkt_err_t *e)
-{
-    const char *t;
-    if (mkt_trim(s, &t) == 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s is required", field);
-        return mkt_err_set(e, S_INVALID, field, msg, "send a non-blank value", NULL);
-    }
-    return mkt_check_text(s, max, field, e);
-}
-
-int mkt_check_id(const char *s, int required, const char *field, mkt_err_t *e)
-{
-    char q[128];
-    if (!s || !*s) {
-        if (!required)
-            return 0;
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s is required", field);
-        return mkt_err_set(e, S_INVALID, field, msg, "send the id of an existing record", NULL);
-    }
-    if (!crm_uuid_valid(s))
-        return mkt_err_set(e, S_INVALID, field, "id is malformed",
-                           "ids are UUIDs such as 6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10", "got %s",
-                           s_quote(s, q, sizeof q));
-    return 0;
-}
-
-static int s_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
 
 int mkt_check_date(const char *in, const char *field, mkt_err_t *e)
 {
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     char q[128];
     if (!in || !*in)
         return 0;
@@ -126,15 +32,15 @@ int mkt_check_date(const char *in, const char *field, mkt_err_t *e)
         if (i != 4 && i != 7 && !isdigit((unsigned char)in[i]))
             goto bad;
     int y = atoi(in), m = atoi(in + 5), d = atoi(in + 8);
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && s_leap(y)))
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > crm_days_in_month(y, m))
         return mkt_err_set(e, S_INVALID, field, "date does not exist",
                            "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
-                           s_quote(in, q, sizeof q));
+                           crm_quote(in, q, sizeof q));
     return 0;
 bad:
     return mkt_err_set(e, S_INVALID, field, "date is malformed",
                        "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
-                       s_quote(in, q, sizeof q));
+                       crm_quote(in, q, sizeof q));
 }
 
 int mkt_check_currency(const char *in, char out[4], const char *field, mkt_err_t *e)
@@ -154,22 +60,7 @@ int mkt_check_currency(const char *in, char out[4], const char *field, mkt_err_t
     }
     return mkt_err_set(e, S_INVALID, field, "currency is not a three-letter code",
                        "send an ISO 4217 code such as EUR, USD or GBP", "got %s",
-                       s_quote(in, q, sizeof q));
-}
-
-int mkt_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
-                   mkt_err_t *e)
-{
-    if ((v == 0 && allow_zero) || (v != 0 && protobuf_c_enum_descriptor_get_value(d, v)))
-        return 0;
-    char hint[320];
-    size_t at = (size_t)snprintf(hint, sizeof hint, "send one of");
-    for (unsigned i = 0; i < d->n_values && at < sizeof hint; i++)
-        if (d->values[i].value != 0)
-            at += (size_t)snprintf(hint + at, sizeof hint - at, "%s %s", i > 1 ? "," : "",
-                                   d->values[i].name);
-    return mkt_err_set(e, S_INVALID, field, v == 0 ? "value is required" : "value is unknown", hint,
-                       "got %d", v);
+                       crm_quote(in, q, sizeof q));
 }
 
 static const char *const s_channel_names[] = {"",    "email", "sms",    "phone",
@@ -409,7 +300,7 @@ int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e)
         return mkt_err_set(e, S_INVALID, "preferences.time_zone", "time zone is malformed",
                            "send an IANA zone name such as Europe/Paris, or leave it empty and"
                            " send utc_offset_minutes",
-                           "got %s", s_quote(p->time_zone, q, sizeof q));
+                           "got %s", crm_quote(p->time_zone, q, sizeof q));
     if (p->utc_offset_minutes < -14 * 60 || p->utc_offset_minutes > 14 * 60)
         return mkt_err_set(e, S_INVALID, "preferences.utc_offset_minutes",
                            "offset from UTC is out of range", "send -840 to 840 minutes", "got %d",
@@ -444,7 +335,7 @@ int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_o
     if (r->email && *r->email && crm_email_normalize(r->email, email_out, email_len) != 0)
         return mkt_err_set(e, S_INVALID, "response.email", "email is malformed",
                            "send an address such as ada@example.com", "got %s",
-                           s_quote(r->email, q, sizeof q));
+                           crm_quote(r->email, q, sizeof q));
     if ((!r->customer_id || !*r->customer_id) && !email_out[0])
         return mkt_err_set(e, S_INVALID, "response.customer_id",
                            "response.customer_id or response.email is required",
@@ -452,7 +343,7 @@ int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_o
     if (r->channel && *r->channel && !mkt_channel_from_name(r->channel))
         return mkt_err_set(e, S_INVALID, "response.channel", "channel is unknown",
                            "send one of email, sms, phone, fax, mail, social, meeting", "got %s",
-                           s_quote(r->channel, q, sizeof q));
+                           crm_quote(r->channel, q, sizeof q));
     if (r->revenue_minor < 0)
         return mkt_err_set(e, S_INVALID, "response.revenue_minor", "revenue is negative",
                            "send the revenue in minor units (cents), 0 or more", "got %" PRId64,
@@ -623,7 +514,7 @@ int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const 
                 !isalpha((unsigned char)t[1]))
                 return mkt_err_set(e, S_INVALID, field, "country is not a two-letter code",
                                    "send an ISO 3166-1 alpha-2 code such as FR", "got %s",
-                                   s_quote(r->value, q, sizeof q));
+                                   crm_quote(r->value, q, sizeof q));
             break;
         case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_INDUSTRY:
         case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_TAG:
@@ -661,7 +552,7 @@ int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const 
             if (mkt_trim(r->value, &t) || r->amount)
                 return mkt_err_set(e, S_INVALID, field, "rule takes no operand",
                                    "send the kind alone (negate for \"has none\")", "got %s",
-                                   s_quote(r->value, q, sizeof q));
+                                   crm_quote(r->value, q, sizeof q));
             break;
         case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION: {
             size_t len = mkt_trim(r->value, &t);
@@ -669,7 +560,7 @@ int mkt_segment_rules_check(Crm__V1__SegmentRule *const *rules, size_t n, const 
                 !(len == 3 && !strncmp(t, "any", 3)))
                 return mkt_err_set(e, S_INVALID, field, "rating scope is unknown",
                                    "send \"last\" (the default) or \"any\" in value", "got %s",
-                                   s_quote(r->value, q, sizeof q));
+                                   crm_quote(r->value, q, sizeof q));
             snprintf(field, sizeof field, "%s[%zu].amount", prefix, i);
             if (r->amount < 1 || r->amount > 5)
                 return mkt_err_set(e, S_INVALID, field, "rating is out of range",

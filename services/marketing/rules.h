@@ -16,18 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <crm/check.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "crm/v1/marketing.pb-c.h"
 #include "crm/v1/signals.pb-c.h"
 
-typedef struct {
-    int code; /* Crm__V1__StatusCode; 0 = no error */
-    char field[128];
-    char message[160];
-    char detail[384];
-    char hint[320];
-} mkt_err_t;
+typedef crm_err_t mkt_err_t;
 
 #define MKT_NAME_MAX 200
 #define MKT_TEXT_MAX 2000
@@ -40,24 +35,23 @@ typedef struct {
 #define MKT_THROTTLE_MAX 100000       /* messages per minute */
 #define MKT_FOLLOW_DELAY_MAX 31536000 /* seconds: a year */
 
-int mkt_err_set(mkt_err_t *e, int code, const char *field, const char *message, const char *hint,
-                const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Fills e and returns -1; the detail is printf-formatted (crm_err_set). */
+#define mkt_err_set crm_err_set
 
 /* ---- values ---------------------------------------------------------- */
 
-size_t mkt_trim(const char *s, const char **start);
-/* At most max bytes after trimming, no control characters; may be empty. */
-int mkt_check_text(const char *s, size_t max, const char *field, mkt_err_t *e);
-int mkt_check_required(const char *s, size_t max, const char *field, mkt_err_t *e);
-/* A UUID; empty allowed unless required. */
-int mkt_check_id(const char *s, int required, const char *field, mkt_err_t *e);
+/* The generic checks of crm/check.h under this service's prefix, so that
+ * the handlers read alike. */
+#define mkt_trim crm_trim
+#define mkt_check_text crm_check_text
+#define mkt_check_required crm_check_required
+#define mkt_check_id crm_check_id
+#define mkt_check_enum crm_check_enum
+
 /* "YYYY-MM-DD" that exists; empty allowed. */
 int mkt_check_date(const char *s, const char *field, mkt_err_t *e);
 /* Three letters, upper-cased into out; empty gives "". */
 int mkt_check_currency(const char *s, char out[4], const char *field, mkt_err_t *e);
-/* A value of enum d; 0 allowed only with allow_zero. */
-int mkt_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
-                   mkt_err_t *e);
 
 /* The channel named by a lower-case word ("email", "sms", ...): its
  * Crm__V1__Channel value, or 0 when unknown. And the word of a channel

@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,97 +19,7 @@
 #define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
 #define S_PRECONDITION CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION
 
-int sales_err_set(sales_err_t *e, int code, const char *field, const char *message,
-                  const char *hint, const char *detail_fmt, ...)
-{
-    e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    snprintf(e->message, sizeof e->message, "%s", message ? message : "");
-    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
-    e->detail[0] = 0;
-    if (detail_fmt) {
-        va_list ap;
-        va_start(ap, detail_fmt);
-        vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-/* A value quoted for a detail: at most 80 bytes, so a huge field does not
- * make a huge reply. */
-#define S_QUOTE_MAX 80
-static const char *s_quote(const char *s, char *buf, size_t len)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n <= S_QUOTE_MAX)
-        snprintf(buf, len, "\"%s\"", s ? s : "");
-    else
-        snprintf(buf, len, "\"%.*s...\" (%zu bytes)", S_QUOTE_MAX, s, n);
-    return buf;
-}
-
 /* ---- values ------------------------------------------------------------ */
-
-size_t sales_trim(const char *s, const char **start)
-{
-    if (!s) {
-        *start = "";
-        return 0;
-    }
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    *start = s;
-    return n;
-}
-
-int sales_check_text(const char *s, size_t max, const char *field, sales_err_t *e)
-{
-    const char *t;
-    size_t n = sales_trim(s, &t);
-    char q[128];
-    if (n > max)
-        return sales_err_set(e, S_INVALID, field, "value is too long", "shorten it",
-                             "%zu bytes, at most %zu allowed", n, max);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
-            return sales_err_set(e, S_INVALID, field, "value contains a control character",
-                                 "remove control characters", "got %s", s_quote(s, q, sizeof q));
-    }
-    return 0;
-}
-
-int sales_check_required(const char *s, size_t max, const char *field, sales_err_t *e)
-{
-    const char *t;
-    if (sales_trim(s, &t) == 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s is required", field);
-        return sales_err_set(e, S_INVALID, field, msg, "send a non-blank value", NULL);
-    }
-    return sales_check_text(s, max, field, e);
-}
-
-int sales_check_id(const char *s, int required, const char *field, sales_err_t *e)
-{
-    char q[128];
-    if (!s || !*s) {
-        if (!required)
-            return 0;
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s is required", field);
-        return sales_err_set(e, S_INVALID, field, msg, "send the id of an existing record", NULL);
-    }
-    if (!crm_uuid_valid(s))
-        return sales_err_set(e, S_INVALID, field, "id is malformed",
-                             "ids are UUIDs such as 6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10", "got %s",
-                             s_quote(s, q, sizeof q));
-    return 0;
-}
 
 int sales_check_email(const char *in, char *out, size_t len, const char *field, sales_err_t *e)
 {
@@ -118,7 +27,7 @@ int sales_check_email(const char *in, char *out, size_t len, const char *field, 
     if (crm_email_normalize(in, out, len) != 0)
         return sales_err_set(e, S_INVALID, field, "email is malformed",
                              "send an address such as ada@example.com", "got %s",
-                             s_quote(in, q, sizeof q));
+                             crm_quote(in, q, sizeof q));
     return 0;
 }
 
@@ -129,7 +38,7 @@ int sales_check_phone(const char *in, char *out, size_t len, const char *field, 
         return sales_err_set(e, S_INVALID, field, "phone number is malformed",
                              "send 5 to 15 digits, optionally with a leading + and spaces, dots,"
                              " dashes or brackets",
-                             "got %s", s_quote(in, q, sizeof q));
+                             "got %s", crm_quote(in, q, sizeof q));
     return 0;
 }
 
@@ -167,7 +76,7 @@ int sales_check_country(const char *in, char out[3], const char *field, sales_er
     }
     return sales_err_set(e, S_INVALID, field, "country is not an ISO 3166-1 alpha-2 code",
                          "send a two-letter country code such as GB, DE or US", "got %s",
-                         s_quote(in, q, sizeof q));
+                         crm_quote(in, q, sizeof q));
 }
 
 int sales_check_currency(const char *in, char out[4], const char *field, sales_err_t *e)
@@ -192,7 +101,7 @@ bad:
     out[0] = 0;
     return sales_err_set(e, S_INVALID, field, "currency is not a three-letter code",
                          "send an ISO 4217 code such as EUR, USD or GBP", "got %s",
-                         s_quote(in, q, sizeof q));
+                         crm_quote(in, q, sizeof q));
 }
 
 static int s_leap(int y)
@@ -221,11 +130,11 @@ int sales_check_date(const char *in, const char *field, sales_err_t *e)
 bad:
     return sales_err_set(e, S_INVALID, field, "date is malformed",
                          "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
-                         s_quote(in, q, sizeof q));
+                         crm_quote(in, q, sizeof q));
 impossible:
     return sales_err_set(e, S_INVALID, field, "date does not exist",
                          "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
-                         s_quote(in, q, sizeof q));
+                         crm_quote(in, q, sizeof q));
 }
 
 int sales_check_amount(int64_t v, const char *field, sales_err_t *e)
@@ -245,21 +154,6 @@ int sales_check_probability(int32_t v, const char *field, sales_err_t *e)
     return 0;
 }
 
-int sales_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
-                     sales_err_t *e)
-{
-    if ((v == 0 && allow_zero) || (v != 0 && protobuf_c_enum_descriptor_get_value(d, v)))
-        return 0;
-    char hint[320];
-    size_t at = (size_t)snprintf(hint, sizeof hint, "send one of");
-    for (unsigned i = 0; i < d->n_values && at < sizeof hint; i++)
-        if (d->values[i].value != 0)
-            at += (size_t)snprintf(hint + at, sizeof hint - at, "%s %s", i > 1 ? "," : "",
-                                   d->values[i].name);
-    return sales_err_set(e, S_INVALID, field, v == 0 ? "value is required" : "value is unknown",
-                         hint, "got %d", v);
-}
-
 int sales_check_tag(const char *in, const char **start, size_t *len, const char *field,
                     sales_err_t *e)
 {
@@ -267,11 +161,11 @@ int sales_check_tag(const char *in, const char **start, size_t *len, const char 
     *len = sales_trim(in, start);
     if (*len == 0 || *len > SALES_TAG_MAX)
         return sales_err_set(e, S_INVALID, field, *len ? "value is too long" : "value is empty",
-                             "send 1 to 64 characters", "got %s", s_quote(in, q, sizeof q));
+                             "send 1 to 64 characters", "got %s", crm_quote(in, q, sizeof q));
     for (size_t i = 0; i < *len; i++)
         if ((unsigned char)(*start)[i] < 0x20 || (*start)[i] == 0x7f)
             return sales_err_set(e, S_INVALID, field, "value contains a control character",
-                                 "remove control characters", "got %s", s_quote(in, q, sizeof q));
+                                 "remove control characters", "got %s", crm_quote(in, q, sizeof q));
     return 0;
 }
 
@@ -309,7 +203,7 @@ int sales_person_mask(char *const *mask, size_t n, unsigned *bits, sales_err_t *
                                  "name fields of Person: kind, name, emails, phones,"
                                  " organization_id, title, address, country, industry, tags,"
                                  " owner, custom_fields",
-                                 "got %s", s_quote(mask[i], q, sizeof q));
+                                 "got %s", crm_quote(mask[i], q, sizeof q));
         }
         *bits |= b;
     }
@@ -422,7 +316,7 @@ int sales_stage_pick(const sales_stage_t *stages, size_t n, const char *name, co
     if (i < 0) {
         s_stage_hint(stages, n, hint, sizeof hint);
         return sales_err_set(e, S_INVALID, field, "stage is unknown", hint, "got %s",
-                             s_quote(name, q, sizeof q));
+                             crm_quote(name, q, sizeof q));
     }
     *idx = (size_t)i;
     return 0;
@@ -466,12 +360,12 @@ int sales_deal_move(int status, const sales_stage_t *stages, size_t n, const cha
     if (i < 0) {
         s_stage_hint(stages, n, hint, sizeof hint);
         return sales_err_set(e, S_INVALID, "stage", "stage is unknown", hint, "got %s",
-                             s_quote(to, q, sizeof q));
+                             crm_quote(to, q, sizeof q));
     }
     if (from && !strcasecmp(stages[i].name, from))
         return sales_err_set(e, S_PRECONDITION, "stage", "deal is already in this stage",
                              "name another stage", "stage %s",
-                             s_quote(stages[i].name, q, sizeof q));
+                             crm_quote(stages[i].name, q, sizeof q));
     *idx = (size_t)i;
     return 0;
 }
@@ -512,7 +406,7 @@ int sales_pipeline_check(const Crm__V1__Pipeline *p, sales_err_t *e)
                 snprintf(field, sizeof field, "pipeline.stages[%zu].name", i);
                 return sales_err_set(e, S_INVALID, field, "stage name is not unique",
                                      "give each stage its own name", "got %s",
-                                     s_quote(s->name, q, sizeof q));
+                                     crm_quote(s->name, q, sizeof q));
             }
         }
     }
@@ -626,7 +520,7 @@ int sales_page_token_parse(const char *tok, int64_t *us, char id[CRM_UUID_LEN + 
     if (end == tok || *end != ':' || v < 0 || !crm_uuid_valid(end + 1))
         return sales_err_set(e, S_INVALID, "page_token", "page_token is malformed",
                              "send back the next_page_token of the previous reply unchanged",
-                             "got %s", s_quote(tok, q, sizeof q));
+                             "got %s", crm_quote(tok, q, sizeof q));
     *us = v;
     snprintf(id, CRM_UUID_LEN + 1, "%s", end + 1);
     return 0;

@@ -16,18 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <crm/check.h>
 #include <crm/util.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "crm/v1/sales.pb-c.h"
 
-typedef struct {
-    int code; /* Crm__V1__StatusCode; 0 = no error */
-    char field[128];
-    char message[160];
-    char detail[384];
-    char hint[320];
-} sales_err_t;
+typedef crm_err_t sales_err_t;
 
 /* Limits on what a client may send; generous, but bounded. */
 #define SALES_NAME_MAX 200   /* names, titles, subjects, stage names */
@@ -42,26 +37,18 @@ typedef struct {
 #define SALES_PAGE_MAX 500
 #define SALES_TOKEN_LEN 64 /* page token buffer */
 
-/* Fills e and returns -1; the detail is printf-formatted. */
-int sales_err_set(sales_err_t *e, int code, const char *field, const char *message,
-                  const char *hint, const char *detail_fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+/* Fills e and returns -1; the detail is printf-formatted (crm_err_set). */
+#define sales_err_set crm_err_set
 
 /* ---- values ------------------------------------------------------------ */
 
-/* Length of s without leading and trailing white space; *start is set to
- * its first non-space byte. NULL counts as empty. */
-size_t sales_trim(const char *s, const char **start);
-
-/* Text of at most `max` bytes (after trimming) without control characters
- * other than newline and tab. Empty is allowed. */
-int sales_check_text(const char *s, size_t max, const char *field, sales_err_t *e);
-
-/* As sales_check_text, and not blank. */
-int sales_check_required(const char *s, size_t max, const char *field, sales_err_t *e);
-
-/* An id (canonical UUID text). Empty is allowed unless `required`. */
-int sales_check_id(const char *s, int required, const char *field, sales_err_t *e);
+/* The generic checks of crm/check.h under this service's prefix, so that
+ * the handlers read alike. */
+#define sales_trim crm_trim
+#define sales_check_text crm_check_text
+#define sales_check_required crm_check_required
+#define sales_check_id crm_check_id
+#define sales_check_enum crm_check_enum
 
 /* An email address, normalised into out (SALES_EMAIL_LEN bytes) by the
  * identity rule (crm_email_normalize). Must not be empty. */
@@ -88,10 +75,6 @@ int sales_check_amount(int64_t v, const char *field, sales_err_t *e);
 
 /* A probability: 0-100. */
 int sales_check_probability(int32_t v, const char *field, sales_err_t *e);
-
-/* A value of an enum; 0 (UNSPECIFIED) only when allow_zero. */
-int sales_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
-                     sales_err_t *e);
 
 /* A tag or custom field key: 1-64 bytes after trimming, no control
  * characters. The trimmed span is returned through start/len. */

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <crm/check.h>
+#include <crm/date.h>
 #include <crm/util.h>
 
 #include "crm/v1/rpc.pb-c.h"
@@ -43,15 +45,7 @@ int support_err_set(support_err_t *e, int code, const char *field, const char *m
 
 size_t support_trim(const char *s, const char **start)
 {
-    if (!s)
-        s = "";
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    *start = s;
-    return n;
+    return crm_trim(s, start);
 }
 
 int support_check_text(const char *s, size_t max, int required, const char *field, support_err_t *e)
@@ -254,27 +248,15 @@ int support_clock_runs(int status)
 
 /* ---- business time ----------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int32_t s_days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int support_parse_date(const char *s, int32_t *days, const char *field, support_err_t *e)
 {
     int y, m, d, n = 0;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
         s[4] != '-' || s[7] != '-' || y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 ||
-        d > mdays[m - 1] || (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+        d > crm_days_in_month(y, m))
         return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid date",
                                "write dates as YYYY-MM-DD", "\"%.40s\"", s);
-    *days = s_days_from_civil(y, m, d);
+    *days = (int32_t)crm_days_from_civil(y, m, d);
     return 0;
 }
 

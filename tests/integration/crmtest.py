@@ -30,6 +30,26 @@ sys.path.insert(0, os.environ.get("CRM_PY_GEN", os.path.join(BUILD, "gen", "py")
 from crm.v1 import event_pb2, rpc_pb2, testing_pb2  # noqa: E402
 
 
+class CallError(AssertionError):
+    """A command that should have succeeded failed: says its status."""
+
+    def __init__(self, status):
+        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
+                                                 status.message, status.detail, status.hint))
+        self.status = status
+
+
+def run_crmctl(test, env, args, rc=0, timeout=120):
+    """Runs crmctl with `args` in `env`; `test` (a TestCase) asserts that it
+    exits with `rc`, showing its output when not. Returns the
+    CompletedProcess."""
+    p = subprocess.run([os.path.join(BIN, "crmctl")] + list(args), env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    test.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
+                     (" ".join(args), p.returncode, p.stdout, p.stderr))
+    return p
+
+
 # Every process and cluster a test started, until it is stopped: whatever a
 # test leaves behind (a setUp that failed half way, so no tearDown ran, or a
 # process started again before the old one ended) is killed when the test
@@ -267,16 +287,34 @@ class System:
         self.procs["bus"] = p
         return p.start('"event":"bus.ready"')
 
-    def add_probe(self, name, consume=None, peers=None, start=True, env=None):
+    def _service_env(self, name):
+        """The backbone's environment for service `name`: its own database
+        and endpoint (made on first use, kept on a restart), the bus, a
+        fresh HTTP port."""
         db = self.dbs.get(name) or self.cluster.create_db()
         self.dbs[name] = db
-        port = self.endpoints.get(name) or "tcp://127.0.0.1:%d" % free_port()
-        self.endpoints[name] = port
-        e = {"PROBE_NAME": name, "CRM_PG_URL": self.cluster.url(db), "CRM_BIND": port,
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info"}
+        self.endpoints.setdefault(name, "tcp://127.0.0.1:%d" % free_port())
+        return {"CRM_PG_URL": self.cluster.url(db), "CRM_BIND": self.endpoints[name],
+                "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.pub_port,
+                "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.sub_port,
+                "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
+                "CRM_LOG_LEVEL": "info"}
+
+    def add_service(self, name, binary, peers=(), env=None, start=False):
+        """A real service binary (e.g. "crm-sales") as `name`, consuming the
+        `peers` (names with endpoints, e.g. probes added before); `env` is
+        laid over the defaults. Started when start=True; returns its Proc."""
+        e = self._service_env(name)
+        e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in peers)
+        e.update(env or {})
+        p = Proc(name, [os.path.join(BIN, binary)], e, self.dir)
+        self.procs[name] = p
+        if start:
+            p.start()
+        return p
+
+    def add_probe(self, name, consume=None, peers=None, start=True, env=None):
+        e = dict(self._service_env(name), PROBE_NAME=name)
         if consume:
             e["PROBE_CONSUME"] = consume
             e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in (peers or []))
@@ -289,6 +327,18 @@ class System:
 
     def client(self, name):
         return Client(self.ctx, self.endpoints[name])
+
+    def emit(self, source, type_, subject, **payload):
+        """Has the probe named `source` publish an event carrying `payload`
+        (one Event.payload field), as that service would."""
+        ev = event_pb2.Event(**payload)
+        c = self.client(source)
+        try:
+            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
+                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
+            assert rep.status.code == rpc_pb2.STATUS_CODE_OK, rep.status
+        finally:
+            c.close()
 
     def applied(self, consumer, source):
         c = self.client(consumer)

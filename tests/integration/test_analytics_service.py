@@ -16,14 +16,14 @@ opened, a campaign response, a send decision) happen now, which is 7 to 14
 days before AT."""
 import json
 import os
-import subprocess
 import time
 import unittest
 import uuid
 
 import psycopg2
 
-from crmtest import BIN, Proc, System, event_pb2, free_port, rpc_pb2, subscribe, testing_pb2, wait_for
+from crmtest import (CallError, System, event_pb2, free_port, rpc_pb2, run_crmctl, subscribe,
+                     testing_pb2, wait_for)
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import analytics_pb2, marketing_pb2, sales_pb2, signals_pb2, support_pb2  # noqa: E402
 
@@ -47,13 +47,6 @@ def week_start(us):
     return (days - (days + 3) % 7) * DAY
 
 
-class CallError(AssertionError):
-    def __init__(self, status):
-        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
-                                                 status.message, status.detail, status.hint))
-        self.status = status
-
-
 class AnalyticsSystem:
     """Bus + peers + crm-analytics. `probes` are started as probes; other
     peers (real services) the caller adds to sys before calling start()."""
@@ -71,19 +64,7 @@ class AnalyticsSystem:
         self.c = None
 
     def add(self, name, binary, peers, env):
-        s = self.sys
-        db = s.dbs.get(name) or s.cluster.create_db()
-        s.dbs[name] = db
-        e = {"CRM_PG_URL": s.cluster.url(db), "CRM_BIND": s.endpoints[name],
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info",
-             "CRM_PEERS": ",".join("%s=%s" % (k, s.endpoints[k]) for k in peers)}
-        e.update(env)
-        p = Proc(name, [os.path.join(BIN, binary)], e, s.dir)
-        s.procs[name] = p
-        return p
+        return self.sys.add_service(name, binary, peers, env)
 
     def start(self):
         # The periodic scan is left to a later test; these ask for scans.
@@ -133,14 +114,7 @@ class AnalyticsSystem:
             wait_for(done, timeout, "analytics.%s to apply up to %d" % (source, head))
 
     def emit(self, source, type_, subject, **payload):
-        ev = event_pb2.Event(**payload)
-        c = self.sys.client(source)
-        try:
-            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
-                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
-            assert rep.status.code == OK, rep.status
-        finally:
-            c.close()
+        self.sys.emit(source, type_, subject, **payload)
 
     def derived(self, type_prefix="crm.analytics."):
         """Events analytics published, decoded, oldest first."""
@@ -683,11 +657,7 @@ class AnalyticsTest(unittest.TestCase):
 
     def crmctl(self, *args, rc=0):
         env = dict(os.environ, CRM_SERVICES="analytics=%s" % self.a.sys.endpoints["analytics"])
-        p = subprocess.run([os.path.join(BIN, "crmctl")] + list(args), env=env,
-                           capture_output=True, text=True, timeout=30)
-        self.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
-                         (" ".join(args), p.returncode, p.stdout, p.stderr))
-        return p
+        return run_crmctl(self, env, args, rc, timeout=30)
 
     def test_8b_crmctl(self):
         a = self.a

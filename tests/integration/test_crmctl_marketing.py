@@ -10,14 +10,12 @@ Figures are checked against values worked out by hand. crmctl runs as a
 subprocess; tests synchronise on its exit or poll with a deadline."""
 import json
 import os
-import subprocess
 import unittest
 import uuid
 
-from crmtest import BIN, wait_for
+from crmtest import run_crmctl, wait_for
 from test_marketing_service import MarketingSystem, sales_pb2, unique
 
-CRMCTL = os.path.join(BIN, "crmctl")
 
 
 class CrmctlMarketingTest(unittest.TestCase):
@@ -33,11 +31,7 @@ class CrmctlMarketingTest(unittest.TestCase):
     # ---- helpers -------------------------------------------------------------
 
     def crmctl(self, *args, rc=0):
-        p = subprocess.run([CRMCTL] + list(args), env=self.env, capture_output=True, text=True,
-                           timeout=120)
-        self.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
-                         (" ".join(args), p.returncode, p.stdout, p.stderr))
-        return p
+        return run_crmctl(self, self.env, args, rc, timeout=120)
 
     def json(self, *args):
         return json.loads(self.crmctl(*(list(args) + ["-o", "json"])).stdout)

@@ -10,14 +10,11 @@ sleeps."""
 import json
 import os
 import re
-import subprocess
 import unittest
 import uuid
 
-from crmtest import BIN, Proc, System, free_port
+from crmtest import System, run_crmctl
 
-CRMCTL = os.path.join(BIN, "crmctl")
-SALES = os.path.join(BIN, "crm-sales")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 DEMO_EMAILS = ("ada.quickfern@northwind-lamps.example", "cleo.marchbank@bluefjord.example",
@@ -33,18 +30,9 @@ class CrmctlSalesTest(unittest.TestCase):
             cls.sys.start_bus()
             for peer in ("marketing", "support", "analytics"):
                 cls.sys.add_probe(peer)
-            cls.endpoint = "tcp://127.0.0.1:%d" % free_port()
-            db = cls.sys.cluster.create_db()
-            env = {"CRM_PG_URL": cls.sys.cluster.url(db), "CRM_BIND": cls.endpoint,
-                   "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % cls.sys.pub_port,
-                   "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % cls.sys.sub_port,
-                   "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-                   "CRM_LOG_LEVEL": "info",
-                   "CRM_PEERS": ",".join("%s=%s" % (p, cls.sys.endpoints[p])
-                                         for p in ("marketing", "support", "analytics"))}
-            proc = Proc("sales", [SALES], env, cls.sys.dir)
-            cls.sys.procs["sales"] = proc
-            proc.start()
+            cls.sys.add_service("sales", "crm-sales", ("marketing", "support", "analytics"),
+                                start=True)
+            cls.endpoint = cls.sys.endpoints["sales"]
         except Exception:
             cls.sys.close()
             raise
@@ -58,11 +46,7 @@ class CrmctlSalesTest(unittest.TestCase):
     # ---- helpers -------------------------------------------------------------
 
     def crmctl(self, *args, rc=0):
-        p = subprocess.run([CRMCTL] + list(args), env=self.env, capture_output=True, text=True,
-                           timeout=120)
-        self.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
-                         (" ".join(args), p.returncode, p.stdout, p.stderr))
-        return p
+        return run_crmctl(self, self.env, args, rc, timeout=120)
 
     def json(self, *args):
         return json.loads(self.crmctl(*(list(args) + ["-o", "json"])).stdout)

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from crmtest import BIN, free_port
+from crmtest import BIN, free_port, run_crmctl
 from test_support_service import SupportSystem, customer_id, marketing_pb2, unique
 
 CRMCTL = os.path.join(BIN, "crmctl")
@@ -73,11 +73,7 @@ class CrmctlSupportTest(unittest.TestCase):
         return json.loads(self.mx.runs[-1].stdout)
 
     def crmctl(self, *args, rc=0):
-        p = subprocess.run([CRMCTL] + list(args), env=self.env, capture_output=True, text=True,
-                           timeout=60)
-        self.assertEqual(p.returncode, rc, "crmctl %s: exit %d\nstdout: %s\nstderr: %s" %
-                         (" ".join(args), p.returncode, p.stdout, p.stderr))
-        return p
+        return run_crmctl(self, self.env, args, rc, timeout=60)
 
     def json(self, *args):
         return json.loads(self.crmctl(*(list(args) + ["-o", "json"])).stdout)

@@ -6,10 +6,9 @@ suppresses the customer at send time (reason excluded_segment) while it
 reaches another recipient; meanwhile sales creates a follow-up task for
 the owner of the customer's open deal. Resolving the ticket makes the
 customer leave the segment."""
-import os
 import unittest
 
-from crmtest import BIN, Proc, System, free_port, wait_for
+from crmtest import System, free_port, wait_for
 from test_marketing_service import EMAIL, M, MarketingSystem, unique
 from test_support_service import (SupportSystem, customer_id, sales_pb2, signals_pb2,
                                   support_pb2)
@@ -24,20 +23,10 @@ class CollabTest(unittest.TestCase):
             sys.start_bus()
             sys.add_probe("analytics")
             for name in ("sales", "support", "marketing"):
-                sys.dbs[name] = sys.cluster.create_db()
                 sys.endpoints[name] = "tcp://127.0.0.1:%d" % free_port()
 
             def start(name, binary, peers, extra):
-                e = {"CRM_PG_URL": sys.cluster.url(sys.dbs[name]),
-                     "CRM_BIND": sys.endpoints[name],
-                     "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % sys.pub_port,
-                     "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % sys.sub_port,
-                     "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-                     "CRM_LOG_LEVEL": "info",
-                     "CRM_PEERS": ",".join("%s=%s" % (k, sys.endpoints[k]) for k in peers)}
-                e.update(extra)
-                sys.procs[name] = Proc(name, [os.path.join(BIN, binary)], e, sys.dir)
-                sys.procs[name].start()
+                sys.add_service(name, binary, peers, extra, start=True)
             start("sales", "crm-sales", ("marketing", "support", "analytics"),
                   {"SALES_FOLLOWUP_HOURS": "2"})
             start("marketing", "crm-marketing", ("sales", "support"),

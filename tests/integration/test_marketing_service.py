@@ -4,12 +4,11 @@ test_marketing_* files share. A MarketingSystem is a bus, probes standing
 in for the services marketing does not run against (support, analytics,
 and sales unless a real crm-sales is asked for), and crm-marketing with
 sales and support as its CRM_PEERS, on a throwaway PostgreSQL cluster."""
-import os
 import time
 import unittest
 import uuid
 
-from crmtest import BIN, Proc, System, event_pb2, free_port, rpc_pb2, testing_pb2, wait_for
+from crmtest import CallError, System, event_pb2, free_port, rpc_pb2, wait_for
 from crm.v1 import marketing_pb2, sales_pb2, signals_pb2  # noqa: E402  (path set up by crmtest)
 
 CRM_CUSTOMER_NAMESPACE = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10"
@@ -28,13 +27,6 @@ def customer_id(email):
 
 def unique(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
-
-
-class CallError(AssertionError):
-    def __init__(self, status):
-        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
-                                                 status.message, status.detail, status.hint))
-        self.status = status
 
 
 class MarketingSystem:
@@ -59,19 +51,7 @@ class MarketingSystem:
         self.sc = s.client("sales") if with_sales else None
 
     def _add(self, name, binary, peers, env):
-        s = self.sys
-        db = s.dbs.get(name) or s.cluster.create_db()
-        s.dbs[name] = db
-        e = {"CRM_PG_URL": s.cluster.url(db), "CRM_BIND": s.endpoints[name],
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info",
-             "CRM_PEERS": ",".join("%s=%s" % (k, s.endpoints[k]) for k in peers)}
-        e.update(env)
-        p = Proc(name, [os.path.join(BIN, binary)], e, s.dir)
-        s.procs[name] = p
-        return p
+        return self.sys.add_service(name, binary, peers, env)
 
     def close(self):
         self.c.close()
@@ -157,14 +137,7 @@ class MarketingSystem:
 
     def emit(self, source, type_, subject, **payload):
         """Has the probe named `source` publish an event carrying `payload`."""
-        ev = event_pb2.Event(**payload)
-        c = self.sys.client(source)
-        try:
-            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
-                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
-            assert rep.status.code == OK, rep.status
-        finally:
-            c.close()
+        self.sys.emit(source, type_, subject, **payload)
 
 
 class ServiceTest(unittest.TestCase):

@@ -9,7 +9,7 @@ import time
 import unittest
 import uuid
 
-from crmtest import BIN, Proc, System, event_pb2, free_port, rpc_pb2, testing_pb2, wait_for
+from crmtest import BIN, CallError, System, event_pb2, rpc_pb2, wait_for
 from crm.v1 import sales_pb2, signals_pb2  # noqa: E402  (path set up by crmtest)
 
 CRM_CUSTOMER_NAMESPACE = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10"
@@ -31,13 +31,6 @@ def unique(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
-class CallError(AssertionError):
-    def __init__(self, status):
-        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
-                                                 status.message, status.detail, status.hint))
-        self.status = status
-
-
 class SalesSystem:
     """Bus + peer probes + crm-sales; `env` adds or overrides settings."""
 
@@ -53,21 +46,10 @@ class SalesSystem:
         self.c = self.sys.client("sales")
 
     def add_sales(self, env=None, name="sales"):
-        s = self.sys
-        db = s.dbs.get(name) or s.cluster.create_db()
-        s.dbs[name] = db
-        s.endpoints.setdefault(name, "tcp://127.0.0.1:%d" % free_port())
-        e = {"CRM_PG_URL": s.cluster.url(db), "CRM_BIND": s.endpoints[name],
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info", "SALES_DUE_SCAN_MS": "200",
-             "CRM_PEERS": ",".join("%s=%s" % (k, s.endpoints[k]) for k in self.peers)}
+        e = {"SALES_DUE_SCAN_MS": "200"}
         e.update(self.env)
         e.update(env or {})
-        p = Proc(name, [os.path.join(BIN, "crm-sales")], e, s.dir)
-        s.procs[name] = p
-        return p
+        return self.sys.add_service(name, "crm-sales", self.peers, e)
 
     def close(self):
         self.c.close()
@@ -148,14 +130,7 @@ class SalesSystem:
     def emit(self, source, type_, subject, **payload):
         """Has the probe named `source` publish an event carrying `payload`
         (one Event.payload field), as that service would."""
-        ev = event_pb2.Event(**payload)
-        c = self.sys.client(source)
-        try:
-            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
-                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
-            assert rep.status.code == OK, rep.status
-        finally:
-            c.close()
+        self.sys.emit(source, type_, subject, **payload)
 
     def source_head(self, source):
         return self.sys.cluster.query(self.sys.dbs[source], "SELECT head_seq FROM crm_stream")[0][0]

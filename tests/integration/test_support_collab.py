@@ -8,7 +8,7 @@ import os
 import subprocess
 import unittest
 
-from crmtest import BIN, Proc, System, free_port, wait_for
+from crmtest import BIN, System, free_port, wait_for
 from test_support_service import SupportSystem, customer_id, sales_pb2, signals_pb2, unique
 
 
@@ -21,17 +21,9 @@ class CollabTest(unittest.TestCase):
         sys.add_probe("marketing")
         sys.add_probe("analytics")
         for name in ("sales", "support"):
-            sys.dbs[name] = sys.cluster.create_db()
             sys.endpoints[name] = "tcp://127.0.0.1:%d" % free_port()
-        e = {"CRM_PG_URL": sys.cluster.url(sys.dbs["sales"]), "CRM_BIND": sys.endpoints["sales"],
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % sys.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % sys.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info", "SALES_FOLLOWUP_HOURS": "2",
-             "CRM_PEERS": ",".join("%s=%s" % (k, sys.endpoints[k])
-                                   for k in ("marketing", "support", "analytics"))}
-        sys.procs["sales"] = Proc("sales", [os.path.join(BIN, "crm-sales")], e, sys.dir)
-        sys.procs["sales"].start()
+        sys.add_service("sales", "crm-sales", ("marketing", "support", "analytics"),
+                        {"SALES_FOLLOWUP_HOURS": "2"}, start=True)
         cls.s = SupportSystem(peers=("sales", "marketing"), sys=sys)
         cls.sales = sys.client("sales")
 

@@ -4,11 +4,10 @@ helpers the other test_support_* files share: a SupportSystem is a bus,
 probes named sales and marketing standing in for those services (each can
 emit any event with probe.emit), and crm-support with those two as its
 CRM_PEERS, all on a throwaway PostgreSQL cluster."""
-import os
 import unittest
 import uuid
 
-from crmtest import BIN, Proc, System, event_pb2, free_port, rpc_pb2, testing_pb2, wait_for
+from crmtest import CallError, System, event_pb2, rpc_pb2, wait_for
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import marketing_pb2, sales_pb2, signals_pb2, support_pb2  # noqa: E402
 
@@ -29,13 +28,6 @@ def unique(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
-class CallError(AssertionError):
-    def __init__(self, status):
-        super().__init__("%s %s: %s (%s; %s)" % (rpc_pb2.StatusCode.Name(status.code), status.field,
-                                                 status.message, status.detail, status.hint))
-        self.status = status
-
-
 class SupportSystem:
     """Bus + peer probes + crm-support; `env` adds or overrides settings."""
 
@@ -52,20 +44,8 @@ class SupportSystem:
         self.c = self.sys.client("support")
 
     def add_support(self, name="support"):
-        s = self.sys
-        db = s.dbs.get(name) or s.cluster.create_db()
-        s.dbs[name] = db
-        s.endpoints.setdefault(name, "tcp://127.0.0.1:%d" % free_port())
-        e = {"CRM_PG_URL": s.cluster.url(db), "CRM_BIND": s.endpoints[name],
-             "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.pub_port,
-             "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % s.sub_port,
-             "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
-             "CRM_LOG_LEVEL": "info", "SUPPORT_SLA_SCAN_MS": "100",
-             "CRM_PEERS": ",".join("%s=%s" % (k, s.endpoints[k]) for k in self.peers)}
-        e.update(self.env)
-        p = Proc(name, [os.path.join(BIN, "crm-support")], e, s.dir)
-        s.procs[name] = p
-        return p
+        return self.sys.add_service(name, "crm-support", self.peers,
+                                    dict({"SUPPORT_SLA_SCAN_MS": "100"}, **self.env))
 
     def close(self):
         self.c.close()
@@ -134,14 +114,7 @@ class SupportSystem:
         return self.q("SELECT count(*) FROM %s WHERE %s" % (table, where), *args)[0][0]
 
     def emit(self, source, type_, subject, **payload):
-        ev = event_pb2.Event(**payload)
-        c = self.sys.client(source)
-        try:
-            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
-                type=type_, subject=subject, event=ev.SerializeToString()).SerializeToString())
-            assert rep.status.code == OK, rep.status
-        finally:
-            c.close()
+        self.sys.emit(source, type_, subject, **payload)
 
     def wait_applied(self, consumer, source, timeout=20):
         head = self.sys.cluster.query(self.sys.dbs[source], "SELECT head_seq FROM crm_stream")[0][0]

@@ -143,19 +143,28 @@ const crmctl_opt_t crmctl_analytics_rebuild_opts[] = {{NULL, 0, NULL, NULL, 0}};
 const crmctl_opt_t crmctl_analytics_status_opts[] = {{NULL, 0, NULL, NULL, 0}};
 const crmctl_opt_t crmctl_analytics_scan_opts[] = {{NULL, 0, NULL, NULL, 0}};
 
-int crmctl_analytics_rebuild(crmctl_t *ctl, const crmctl_args_t *args)
+/* Sends `command` to analytics with a new idempotency key: one key per
+ * invocation, so the retries of a lost request act once. The reply
+ * (caller frees it) in *m. Returns a CRMCTL_EXIT_* code. */
+static int s_call_once(crmctl_t *ctl, const char *command, const ProtobufCMessage *rq,
+                       const ProtobufCMessageDescriptor *reply, ProtobufCMessage **m)
 {
-    (void)args;
     crmctl_service_t *svc = crmctl_service_require(ctl, ANALYTICS_SERVICE);
     if (!svc)
         return CRMCTL_EXIT_USAGE;
-    /* One key per invocation: retries of a lost request rebuild once. */
     char key[CRM_UUID_LEN + 1];
     crm_uuid_new(key);
+    return crmctl_call(ctl, svc, command, rq, key, CRMCTL_TIMEOUT_MS, CRMCTL_ATTEMPTS, reply, m, 0,
+                       NULL);
+}
+
+int crmctl_analytics_rebuild(crmctl_t *ctl, const crmctl_args_t *args)
+{
+    (void)args;
     Crm__V1__RebuildRequest rq = CRM__V1__REBUILD_REQUEST__INIT;
     ProtobufCMessage *m = NULL;
-    int rc = crmctl_call(ctl, svc, "analytics.rebuild", &rq.base, key, CRMCTL_TIMEOUT_MS,
-                         CRMCTL_ATTEMPTS, &crm__v1__rebuild_reply__descriptor, &m, 0, NULL);
+    int rc =
+        s_call_once(ctl, "analytics.rebuild", &rq.base, &crm__v1__rebuild_reply__descriptor, &m);
     if (rc != CRMCTL_EXIT_OK)
         return rc;
     int64_t dropped = ((const Crm__V1__RebuildReply *)(const void *)m)->events_dropped;
@@ -171,16 +180,10 @@ int crmctl_analytics_rebuild(crmctl_t *ctl, const crmctl_args_t *args)
 int crmctl_analytics_scan(crmctl_t *ctl, const crmctl_args_t *args)
 {
     (void)args;
-    crmctl_service_t *svc = crmctl_service_require(ctl, ANALYTICS_SERVICE);
-    if (!svc)
-        return CRMCTL_EXIT_USAGE;
-    char key[CRM_UUID_LEN + 1];
-    crm_uuid_new(key);
     Crm__V1__DataQualityScanRequest rq = CRM__V1__DATA_QUALITY_SCAN_REQUEST__INIT;
     ProtobufCMessage *m = NULL;
-    int rc =
-        crmctl_call(ctl, svc, "analytics.data_quality.scan", &rq.base, key, CRMCTL_TIMEOUT_MS,
-                    CRMCTL_ATTEMPTS, &crm__v1__data_quality_scan_reply__descriptor, &m, 0, NULL);
+    int rc = s_call_once(ctl, "analytics.data_quality.scan", &rq.base,
+                         &crm__v1__data_quality_scan_reply__descriptor, &m);
     if (rc != CRMCTL_EXIT_OK)
         return rc;
     int64_t n = ((const Crm__V1__DataQualityScanReply *)(const void *)m)->published;

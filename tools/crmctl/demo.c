@@ -265,14 +265,13 @@ typedef struct {
     int scheduled, overdue, done, won, lost, converted;
 } s_demo_t;
 
-/* One command with the next fixed key; takes `request`; the reply (caller
- * owns it) in *reply_p, or NULL when reply_p is NULL. */
-static int s_step(s_demo_t *d, const sales_verb_t *verb, json_t *request, json_t **reply_p)
+int demo_step(crmctl_t *ctl, crmctl_service_t *svc, const char *prefix, int *step,
+              const sales_verb_t *verb, json_t *request, json_t **reply_p)
 {
-    char key[32];
-    snprintf(key, sizeof key, "demo-%d", ++d->step);
+    char key[64];
+    snprintf(key, sizeof key, "%s-%d", prefix, ++*step);
     json_t *reply = NULL;
-    int rc = request ? sales_send(d->ctl, d->svc, verb, request, key, &reply) : CRMCTL_EXIT_FAILED;
+    int rc = request ? sales_send(ctl, svc, verb, request, key, &reply) : CRMCTL_EXIT_FAILED;
     if (!request)
         crmctl_error(NULL, NULL, "out of memory");
     json_decref(request);
@@ -284,6 +283,12 @@ static int s_step(s_demo_t *d, const sales_verb_t *verb, json_t *request, json_t
     else
         json_decref(reply);
     return rc;
+}
+
+/* One command with the next key "demo-<n>" (see demo_step). */
+static int s_step(s_demo_t *d, const sales_verb_t *verb, json_t *request, json_t **reply_p)
+{
+    return demo_step(d->ctl, d->svc, "demo", &d->step, verb, request, reply_p);
 }
 
 /* Copies the id at `path` of reply into out and frees reply. */

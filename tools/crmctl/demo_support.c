@@ -148,24 +148,10 @@ typedef struct {
     int step;
 } s_desk_t;
 
-/* One command with the next fixed key; takes `request`. */
+/* One command with the next key "demo-support-<n>" (see demo_step). */
 static int s_step(s_desk_t *d, const sales_verb_t *verb, json_t *request, json_t **reply_p)
 {
-    char key[40];
-    snprintf(key, sizeof key, "demo-support-%d", ++d->step);
-    json_t *reply = NULL;
-    int rc = request ? sales_send(d->ctl, d->svc, verb, request, key, &reply) : CRMCTL_EXIT_FAILED;
-    if (!request)
-        crmctl_error(NULL, NULL, "out of memory");
-    json_decref(request);
-    if (rc != CRMCTL_EXIT_OK)
-        crmctl_error(NULL, "Loading again resumes where it stopped: the steps before are kept.",
-                     "demo load stopped at step %s (%s)", key, verb->command);
-    if (reply_p)
-        *reply_p = reply;
-    else
-        json_decref(reply);
-    return rc;
+    return demo_step(d->ctl, d->svc, "demo-support", &d->step, verb, request, reply_p);
 }
 
 static void s_opt(json_t *o, const char *key, const char *s)

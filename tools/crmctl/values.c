@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <crm/date.h>
+
 #define US_PER_SEC INT64_C(1000000)
 #define US_PER_DAY (86400 * US_PER_SEC)
 
@@ -76,25 +78,6 @@ char *sales_money_format(int64_t minor, char *buf, size_t len)
 
 /* ---- dates ------------------------------------------------------------ */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t s_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int s_days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
 /* Reads exactly n digits at *p. */
 static int s_digits(const char **p, int n, int *out)
 {
@@ -118,11 +101,11 @@ static int s_date_at(const char **p, int64_t *days, const char **why)
         *why = "expected a date as YYYY-MM-DD";
         return -1;
     }
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > s_days_in_month(y, m)) {
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > crm_days_in_month(y, m)) {
         *why = "no such day in the calendar";
         return -1;
     }
-    *days = s_days_from_civil(y, m, d);
+    *days = crm_days_from_civil(y, m, d);
     return 0;
 }
 
@@ -140,16 +123,9 @@ int sales_date_parse(const char *text, int64_t *days, const char **why)
 
 char *sales_date_format(int64_t days, char *buf, size_t len)
 {
-    /* H. Hinnant's civil_from_days. */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int64_t y = yoe + era * 400 + (m <= 2);
+    int64_t y;
+    int m, d;
+    crm_civil_from_days(days, &y, &m, &d);
     snprintf(buf, len, "%04lld-%02d-%02d", (long long)y, m, d);
     return buf;
 }

@@ -1,0 +1,52 @@
+/* crm/check.h: the value checks every service runs on request fields
+ * before it writes anything, and the error they fill.
+ *
+ * Every check returns 0, or -1 after filling a crm_err_t with a status
+ * code from crm.v1.StatusCode, the dotted field it is about
+ * ("person.emails[0]"), a lower-case message without a final period, a
+ * detail that quotes the value and a hint: the postgres error style that
+ * crm_work_fail() sends back to the client. Pure functions, no I/O. */
+#ifndef CRM_CHECK_H
+#define CRM_CHECK_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+typedef struct {
+    int code; /* Crm__V1__StatusCode; 0 = no error */
+    char field[128];
+    char message[160];
+    char detail[384];
+    char hint[320];
+} crm_err_t;
+
+/* Fills e and returns -1; the detail is printf-formatted (NULL: none). */
+int crm_err_set(crm_err_t *e, int code, const char *field, const char *message, const char *hint,
+                const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* s in double quotes for a detail, cut after 80 bytes (with its length)
+ * so that a huge field does not make a huge reply; NULL quotes as "".
+ * Writes into buf (128 bytes are enough) and returns it. */
+const char *crm_quote(const char *s, char *buf, size_t len);
+
+/* Length of s without leading and trailing white space; *start is set to
+ * its first non-space byte. NULL counts as empty. */
+size_t crm_trim(const char *s, const char **start);
+
+/* Text of at most `max` bytes (after trimming) without control characters
+ * other than newline, tab and carriage return. Empty is allowed. */
+int crm_check_text(const char *s, size_t max, const char *field, crm_err_t *e);
+
+/* As crm_check_text, and not blank. */
+int crm_check_required(const char *s, size_t max, const char *field, crm_err_t *e);
+
+/* An id (canonical UUID text). Empty is allowed unless `required`. */
+int crm_check_id(const char *s, int required, const char *field, crm_err_t *e);
+
+/* A value of enum d; 0 is allowed only with allow_zero. The hint lists the
+ * names of the values. */
+int crm_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
+                   crm_err_t *e);
+
+#endif

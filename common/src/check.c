@@ -1,0 +1,115 @@
+/* check.c: request value checks shared by the services (see crm/check.h). */
+#include <crm/check.h>
+#include <crm/util.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crm/v1/rpc.pb-c.h"
+
+#define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
+#define S_QUOTE_MAX 80
+
+int crm_err_set(crm_err_t *e, int code, const char *field, const char *message, const char *hint,
+                const char *detail_fmt, ...)
+{
+    e->code = code;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    snprintf(e->message, sizeof e->message, "%s", message ? message : "");
+    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
+    e->detail[0] = 0;
+    if (detail_fmt) {
+        va_list ap;
+        va_start(ap, detail_fmt);
+        vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+const char *crm_quote(const char *s, char *buf, size_t len)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n <= S_QUOTE_MAX)
+        snprintf(buf, len, "\"%s\"", s ? s : "");
+    else
+        snprintf(buf, len, "\"%.*s...\" (%zu bytes)", S_QUOTE_MAX, s, n);
+    return buf;
+}
+
+size_t crm_trim(const char *s, const char **start)
+{
+    if (!s) {
+        *start = "";
+        return 0;
+    }
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    *start = s;
+    return n;
+}
+
+int crm_check_text(const char *s, size_t max, const char *field, crm_err_t *e)
+{
+    const char *t;
+    size_t n = crm_trim(s, &t);
+    char q[128];
+    if (n > max)
+        return crm_err_set(e, S_INVALID, field, "value is too long", "shorten it",
+                           "%zu bytes, at most %zu allowed", n, max);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
+            return crm_err_set(e, S_INVALID, field, "value contains a control character",
+                               "remove control characters", "got %s", crm_quote(s, q, sizeof q));
+    }
+    return 0;
+}
+
+int crm_check_required(const char *s, size_t max, const char *field, crm_err_t *e)
+{
+    const char *t;
+    if (crm_trim(s, &t) == 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s is required", field);
+        return crm_err_set(e, S_INVALID, field, msg, "send a non-blank value", NULL);
+    }
+    return crm_check_text(s, max, field, e);
+}
+
+int crm_check_id(const char *s, int required, const char *field, crm_err_t *e)
+{
+    char q[128];
+    if (!s || !*s) {
+        if (!required)
+            return 0;
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s is required", field);
+        return crm_err_set(e, S_INVALID, field, msg, "send the id of an existing record", NULL);
+    }
+    if (!crm_uuid_valid(s))
+        return crm_err_set(e, S_INVALID, field, "id is malformed",
+                           "ids are UUIDs such as 6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10", "got %s",
+                           crm_quote(s, q, sizeof q));
+    return 0;
+}
+
+int crm_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
+                   crm_err_t *e)
+{
+    if ((v == 0 && allow_zero) || (v != 0 && protobuf_c_enum_descriptor_get_value(d, v)))
+        return 0;
+    char hint[320];
+    size_t at = (size_t)snprintf(hint, sizeof hint, "send one of");
+    for (unsigned i = 0; i < d->n_values && at < sizeof hint; i++)
+        if (d->values[i].value != 0)
+            at += (size_t)snprintf(hint + at, sizeof hint - at, "%s %s", i > 1 ? "," : "",
+                                   d->values[i].name);
+    return crm_err_set(e, S_INVALID, field, v == 0 ? "value is required" : "value is unknown", hint,
+                       "got %d", v);
+}

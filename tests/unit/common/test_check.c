@@ -1,0 +1,91 @@
+/* Unit tests for common/src/check.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include <crm/check.h>
+
+#include "crm/v1/rpc.pb-c.h"
+
+#define INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
+
+static void test_err_set(void **state)
+{
+    crm_err_t e;
+    assert_int_equal(crm_err_set(&e, INVALID, "a.b", "bad", "fix it", "got %d", 7), -1);
+    assert_int_equal(e.code, INVALID);
+    assert_string_equal(e.field, "a.b");
+    assert_string_equal(e.message, "bad");
+    assert_string_equal(e.hint, "fix it");
+    assert_string_equal(e.detail, "got 7");
+    assert_int_equal(crm_err_set(&e, INVALID, NULL, NULL, NULL, NULL), -1);
+    assert_string_equal(e.field, "");
+    assert_string_equal(e.hint, "");
+    assert_string_equal(e.detail, "");
+}
+
+static void test_quote_and_trim(void **state)
+{
+    char q[128], big[200];
+    const char *t;
+    assert_string_equal(crm_quote("x", q, sizeof q), "\"x\"");
+    assert_string_equal(crm_quote(NULL, q, sizeof q), "\"\"");
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    crm_quote(big, q, sizeof q);
+    assert_non_null(strstr(q, "...\" (199 bytes)"));
+    assert_int_equal(crm_trim("  ab c \n", &t), 4);
+    assert_memory_equal(t, "ab c", 4);
+    assert_int_equal(crm_trim(NULL, &t), 0);
+    assert_string_equal(t, "");
+}
+
+static void test_text_required_id(void **state)
+{
+    crm_err_t e;
+    assert_int_equal(crm_check_text("", 3, "f", &e), 0);
+    assert_int_equal(crm_check_text(" abc ", 3, "f", &e), 0);
+    assert_int_equal(crm_check_text("abcd", 3, "f", &e), -1);
+    assert_string_equal(e.message, "value is too long");
+    assert_int_equal(crm_check_text("a\tb\nc", 10, "f", &e), 0);
+    assert_int_equal(crm_check_text("a\x01", 10, "f", &e), -1);
+    assert_string_equal(e.message, "value contains a control character");
+    assert_int_equal(crm_check_required("  ", 10, "name", &e), -1);
+    assert_string_equal(e.message, "name is required");
+    assert_string_equal(e.field, "name");
+    assert_int_equal(crm_check_required("x", 10, "name", &e), 0);
+    assert_int_equal(crm_check_id("", 0, "id", &e), 0);
+    assert_int_equal(crm_check_id(NULL, 1, "id", &e), -1);
+    assert_string_equal(e.message, "id is required");
+    assert_int_equal(crm_check_id("nope", 0, "id", &e), -1);
+    assert_string_equal(e.message, "id is malformed");
+    assert_string_equal(e.detail, "got \"nope\"");
+    assert_int_equal(crm_check_id("123e4567-e89b-12d3-a456-426614174000", 1, "id", &e), 0);
+}
+
+static void test_enum(void **state)
+{
+    crm_err_t e;
+    const ProtobufCEnumDescriptor *d = &crm__v1__status_code__descriptor;
+    assert_int_equal(crm_check_enum(d, 0, 1, "s", &e), 0);
+    assert_int_equal(crm_check_enum(d, 0, 0, "s", &e), -1);
+    assert_string_equal(e.message, "value is required");
+    assert_int_equal(crm_check_enum(d, INVALID, 0, "s", &e), 0);
+    assert_int_equal(crm_check_enum(d, 99999, 0, "s", &e), -1);
+    assert_string_equal(e.message, "value is unknown");
+    assert_non_null(strstr(e.hint, "STATUS_CODE_INVALID_ARGUMENT"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_err_set),
+        cmocka_unit_test(test_quote_and_trim),
+        cmocka_unit_test(test_text_required_id),
+        cmocka_unit_test(test_enum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
