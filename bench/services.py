@@ -158,10 +158,11 @@ def customer_id(email):
 
 
 def analytics_events(pb, n, tag, campaign):
-    """n events in sets of four per customer, as the three sources would
+    """n events in sets of five per customer, as the three sources would
     publish them: (source, type, subject, Event). A customer is registered
-    by sales, places an order, is sent a campaign message and opens a
-    ticket, so every event touches the event log and a projection."""
+    by sales, places an order, is sent a campaign message, opens it and
+    opens a ticket, so every event touches the event log, a projection and
+    the customer's health."""
     S, M, G = pb["sales_pb2"], pb["marketing_pb2"], pb["signals_pb2"]
     now = int(time.time() * US)
     out = []
@@ -181,6 +182,10 @@ def analytics_events(pb, n, tag, campaign):
             ("marketing", "crm.marketing.send.decided.v1", cid, dict(send_decided=M.SendDecided(
                 campaign_id=campaign, customer_id=cid, status=M.SEND_STATUS_SENT,
                 channel=M.CHANNEL_EMAIL))),
+            ("marketing", "crm.marketing.response.recorded.v1", cid, dict(
+                campaign_response_recorded=G.CampaignResponseRecorded(
+                    campaign_id=campaign, customer_id=cid, response=G.RESPONSE_TYPE_OPENED,
+                    channel="email"))),
             ("support", "crm.support.ticket.opened.v1", cid, dict(ticket_opened=G.TicketOpened(
                 ticket_id=str(uuid.uuid4()), customer_id=cid, type=G.TICKET_TYPE_COMPLAINT,
                 subject="late delivery", priority="normal"))),
@@ -294,7 +299,7 @@ def analytics_live(st, pb, clients, ac, adb, campaign, args):
     n = rate * secs
     sdb = st.db("sales")
     base = q1(sdb, "SELECT head_seq FROM crm_stream")[0]
-    events = [e for e in analytics_events(pb, 4 * n, "l", campaign) if e[0] == "sales"][:n]
+    events = [e for e in analytics_events(pb, 5 * n, "l", campaign) if e[0] == "sales"][:n]
     bodies = emit_bodies(pb, events)["sales"]
     sent = [0.0] * n
     seen = [0.0] * n
