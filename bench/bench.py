@@ -5,8 +5,11 @@ Run it through bench/run.sh. Progress goes to stderr, the document to
 stdout. Nothing here judges a figure: each target is reported with whether
 it was met, and the exit status only says whether the suite could run.
 
-Needs only the Python standard library, the PostgreSQL 15 server programs
-(initdb, pg_ctl, pgbench, psql) and the binaries of the build."""
+The backbone parts (bus, commands, latency) need only the Python standard
+library, the PostgreSQL 15 server programs (initdb, pg_ctl, pgbench, psql)
+and the binaries of the build; the service parts (analytics, sales,
+marketing: services.py, imported only when asked for) also need
+python3-zmq, python3-psycopg2 and the build's Python protos."""
 import argparse
 import json
 import os
