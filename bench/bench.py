@@ -5,8 +5,11 @@ Run it through bench/run.sh. Progress goes to stderr, the document to
 stdout. Nothing here judges a figure: each target is reported with whether
 it was met, and the exit status only says whether the suite could run.
 
-Needs only the Python standard library, the PostgreSQL 15 server programs
-(initdb, pg_ctl, pgbench, psql) and the binaries of the build."""
+The backbone parts (bus, commands, latency) need only the Python standard
+library, the PostgreSQL 15 server programs (initdb, pg_ctl, pgbench, psql)
+and the binaries of the build; the service parts (analytics, sales,
+marketing: services.py, imported only when asked for) also need
+python3-zmq, python3-psycopg2 and the build's Python protos."""
 import argparse
 import json
 import os
@@ -548,8 +551,9 @@ class Probe:
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
-    ap.add_argument("--only", default="bus,commands,latency",
-                    help="comma-separated subset of: bus, commands, latency")
+    ap.add_argument("--only", default="bus,commands,latency,analytics,sales,marketing",
+                    help="comma-separated subset of: bus, commands, latency (the backbone,"
+                         " with crm-probe), analytics, sales, marketing (the services)")
     ap.add_argument("--bus-runs", type=int, default=3)
     ap.add_argument("--bus-count", type=int, default=2000000)
     ap.add_argument("--bus-seconds", type=int, default=8)
@@ -562,15 +566,29 @@ def main():
     ap.add_argument("--low-rate", type=int, default=500,
                     help="rate of the reference latency run (0 = none)")
     ap.add_argument("--low-rate-seconds", type=int, default=5)
+    ap.add_argument("--analytics-events", type=int, default=20000,
+                    help="backlog crm-analytics catches up on (sales, marketing, support)")
+    ap.add_argument("--analytics-rate", type=int, default=200,
+                    help="live events per second to crm-analytics")
+    ap.add_argument("--analytics-live-seconds", type=int, default=10)
+    ap.add_argument("--analytics-timeout", type=int, default=600)
+    ap.add_argument("--sales-clients", default="1,8,32",
+                    help="concurrencies of the sales.person.register runs")
+    ap.add_argument("--sales-seconds", type=int, default=5)
+    ap.add_argument("--marketing-recipients", type=int, default=10000)
+    ap.add_argument("--marketing-scan-ms", type=int, default=1000,
+                    help="MARKETING_SEND_SCAN_MS of crm-marketing (its default)")
+    ap.add_argument("--marketing-timeout", type=int, default=600)
     ap.add_argument("--log-level", default=os.environ.get("CRM_BENCH_LOG_LEVEL", "info"),
                     help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
     ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
     args = ap.parse_args()
     only = set(args.only.split(","))
     args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
+    args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
     bin_dir = args.bin
     for b in ("crm-bus", "crm-probe", "crm-bench-bus", "crm-bench-proxy", "crm-bench-commands",
-              "crm-bench-latency"):
+              "crm-bench-latency", "crm-sales", "crm-marketing", "crm-analytics"):
         if not os.access(os.path.join(bin_dir, b), os.X_OK):
             raise SystemExit("bench: %s/%s is missing: build first (cmake --build build)"
                              % (bin_dir, b))
@@ -619,6 +637,19 @@ def main():
             if "latency" in only:
                 log("3/3 latency: %d commands/s for %d s" % (args.rate, args.seconds))
                 doc["latency"] = bench_latency(bin_dir, probe, xpub, args)
+        for p in reversed(procs):
+            p.stop()
+        procs = []
+        if cluster:
+            cluster.destroy()
+            cluster = None
+        # The services, each part on its own cluster and bus (services.py).
+        parts = [p for p in ("analytics", "sales", "marketing") if p in only]
+        if parts:
+            import services
+            for i, part in enumerate(parts):
+                log("services %d/%d: %s" % (i + 1, len(parts), part))
+                doc[part] = getattr(services, "bench_" + part)(bin_dir, workdir, args)
     finally:
         for p in reversed(procs):
             p.stop()

@@ -1,8 +1,12 @@
 /* bench_commands.c: durable commands per second through a service.
  *
  * --clients threads, each with its own DEALER (crm_client_t), send
- * "probe.record" commands back to back, a fresh idempotency key each, and
- * wait for every reply before the next. A reply with status ok means the
+ * commands back to back, a fresh idempotency key each, and wait for every
+ * reply before the next. --command chooses the command: "probe.record" (the
+ * default, against crm-probe) or "sales.person.register" (against the real
+ * crm-sales: a new person with a name, a unique email and a phone each time,
+ * so every command validates, looks the email up, inserts the person and
+ * its contact rows and emits crm.sales.person.registered.v1). A reply with status ok means the
  * command's row, event and idempotency record are committed, so the figure
  * is acknowledged durable commands per second, the whole path included:
  * framing, batching, PostgreSQL and the reply.
@@ -13,6 +17,7 @@
  *
  * Usage: crm-bench-commands --endpoint tcp://127.0.0.1:P [--clients 32]
  *          [--seconds 10] [--warmup 1] [--count 1] [--metrics-port N]
+ *          [--command probe.record|sales.person.register]
  * Prints one JSON object on stdout. */
 #include "bench_util.h"
 
@@ -28,6 +33,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "crm/v1/sales.pb-c.h"
 #include "crm/v1/testing.pb-c.h"
 
 #define S_PROG "bench-commands"
@@ -37,7 +43,11 @@ enum { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
 typedef struct {
     void *zctx;
     const char *endpoint;
+    const char *command;
     int count;
+    /* Distinguishes the emails of one run from those of an earlier run
+     * against the same database. */
+    long long run_tag;
     atomic_int phase;
     atomic_int started;
 } s_shared_t;
@@ -82,11 +92,33 @@ static void *s_client_run(void *arg)
     Crm__V1__ProbeRecordRequest rq = CRM__V1__PROBE_RECORD_REQUEST__INIT;
     rq.count = sh->count;
     rq.label = label;
+    int person = !strcmp(sh->command, "sales.person.register");
+    char name[64], email[96], phone[32];
+    char *emails[1] = {email}, *phones[1] = {phone};
+    Crm__V1__Person p = CRM__V1__PERSON__INIT;
+    p.name = name;
+    p.emails = emails;
+    p.n_emails = 1;
+    p.phones = phones;
+    p.n_phones = 1;
+    p.country = "DE";
+    p.owner = "bench";
+    Crm__V1__RegisterPersonRequest prq = CRM__V1__REGISTER_PERSON_REQUEST__INIT;
+    prq.person = &p;
+    const ProtobufCMessage *body = person ? &prq.base : &rq.base;
+    long long n_sent = 0;
     int phase;
     while ((phase = atomic_load(&sh->phase)) != PHASE_STOP) {
+        if (person) {
+            n_sent++;
+            snprintf(name, sizeof name, "Bench Person %d-%lld", c->id, n_sent);
+            snprintf(email, sizeof email, "p%lld.%d.%lld@bench.example", sh->run_tag, c->id,
+                     n_sent);
+            snprintf(phone, sizeof phone, "+49%03d%09lld", c->id % 1000, n_sent % 1000000000);
+        }
         Crm__V1__CommandReply *rep = NULL;
         int64_t t0 = bench_mono_ns();
-        int rc = crm_client_call(cl, "probe.record", &rq.base, NULL, 10000, 3, &rep);
+        int rc = crm_client_call(cl, sh->command, body, NULL, 10000, 3, &rep);
         int64_t t1 = bench_mono_ns();
         int code = rc == 0 && rep->status ? (int)rep->status->code : 0;
         /* Count what ended inside the window. */
@@ -148,7 +180,8 @@ int main(int argc, char **argv)
     if (!endpoint) {
         fprintf(stderr,
                 "usage: %s --endpoint <service ROUTER> [--clients N] [--seconds S] [--warmup S]"
-                " [--count ROWS] [--metrics-port PORT]\n",
+                " [--count ROWS] [--metrics-port PORT]"
+                " [--command probe.record|sales.person.register]\n",
                 argv[0]);
         return 2;
     }
@@ -159,6 +192,12 @@ int main(int argc, char **argv)
     s_shared_t sh;
     sh.endpoint = endpoint;
     sh.count = (int)bench_opt_ll(argc, argv, "--count", 1);
+    sh.command = bench_opt(argc, argv, "--command", "probe.record");
+    sh.run_tag = (long long)time(NULL);
+    if (strcmp(sh.command, "probe.record") && strcmp(sh.command, "sales.person.register")) {
+        fprintf(stderr, "%s: --command is probe.record or sales.person.register\n", argv[0]);
+        return 2;
+    }
     if (n < 1 || n > 4096 || seconds < 1 || warmup < 0) {
         fprintf(stderr, "%s: --clients 1..4096, --seconds >= 1, --warmup >= 0\n", argv[0]);
         return 2;
@@ -215,7 +254,9 @@ int main(int argc, char **argv)
               ", timeouts %" PRId64 ")",
               ok, secs, rate, failed, timeouts);
 
-    printf("{\"clients\":%d,\"rows_per_command\":%d,\"seconds\":%.3f,\"acknowledged\":%" PRId64
+    printf("{\"command\":");
+    bench_json_string(stdout, sh.command);
+    printf(",\"clients\":%d,\"rows_per_command\":%d,\"seconds\":%.3f,\"acknowledged\":%" PRId64
            ",\"failed\":%" PRId64 ",\"timeouts\":%" PRId64 ",\"cmds_per_s\":%.0f"
            ",\"client_rtt_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
            n, sh.count, secs, ok, failed, timeouts, rate, bench_percentile(lat, at, 50),

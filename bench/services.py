@@ -1,0 +1,487 @@
+"""Benchmarks of the real services' hot paths, driven by bench.py:
+
+- analytics: events per second crm-analytics applies, from a backlog
+  (replay catch-up) and live (steady rate, event to projection latency);
+- sales: sales.person.register through crm-sales at a few concurrencies
+  (crm-bench-commands, the program of the durable-commands benchmark);
+- marketing: recipients decided per second by crm-marketing's send scan for
+  an SMS campaign (deliveries are only recorded: no SMTP).
+
+Unlike bench.py this module needs what the integration tests need: Debian's
+python3 with python3-zmq, python3-protobuf and python3-psycopg2, and the
+Python protos the build generates (build/gen/py). It reuses bench.py's
+cluster, processes and helpers; nothing here asserts a timing."""
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+
+import bench as B
+
+try:
+    import psycopg2
+    import zmq
+except ImportError as e:  # reported by the driver as "cannot run"
+    raise RuntimeError("the service benchmarks need python3-zmq and python3-psycopg2 (%s);"
+                       " run them with /usr/bin/python3" % e)
+
+CRM_CUSTOMER_NAMESPACE = uuid.UUID("6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10")
+US = 1000000
+DAY = 86400 * US
+
+
+def load_protos(bin_dir):
+    """The crm.v1 Python classes generated in the build tree (bin/../gen/py)."""
+    gen = os.environ.get("CRM_PY_GEN") or os.path.join(os.path.dirname(bin_dir), "gen", "py")
+    if not os.path.exists(os.path.join(gen, "crm", "v1", "event_pb2.py")):
+        raise RuntimeError("no Python protos in %s: build first (cmake --build build)" % gen)
+    if gen not in sys.path:
+        sys.path.insert(0, gen)
+    from crm.v1 import (analytics_pb2, event_pb2, marketing_pb2, rpc_pb2, sales_pb2,
+                        signals_pb2, testing_pb2)
+    return {"analytics_pb2": analytics_pb2, "event_pb2": event_pb2,
+            "marketing_pb2": marketing_pb2, "rpc_pb2": rpc_pb2, "sales_pb2": sales_pb2,
+            "signals_pb2": signals_pb2, "testing_pb2": testing_pb2}
+
+
+class Rpc:
+    """CommandRequest/CommandReply over one DEALER, with many requests in
+    flight (replies are matched by request_id)."""
+
+    def __init__(self, ctx, endpoint, pb):
+        self.pb = pb
+        self.s = ctx.socket(zmq.DEALER)
+        self.s.setsockopt(zmq.LINGER, 0)
+        self.s.connect(endpoint)
+        self.next_id = 1
+
+    def _send(self, command, body):
+        rq = self.pb["rpc_pb2"].CommandRequest(command=command, body=body, actor="bench",
+                                               idempotency_key=str(uuid.uuid4()),
+                                               request_id=self.next_id)
+        self.next_id += 1
+        self.s.send(rq.SerializeToString())
+        return rq.request_id
+
+    def _recv(self, timeout):
+        if not self.s.poll(int(timeout * 1000)):
+            raise RuntimeError("no reply within %ss" % timeout)
+        rep = self.pb["rpc_pb2"].CommandReply()
+        rep.ParseFromString(self.s.recv())
+        if rep.status.code != 0:
+            raise RuntimeError("command failed: %s %s: %s" % (rep.status.code, rep.status.field,
+                                                              rep.status.message))
+        return rep
+
+    def call(self, command, msg, reply_type=None, timeout=30):
+        want = self._send(command, msg.SerializeToString())
+        while True:
+            rep = self._recv(timeout)
+            if rep.request_id == want:
+                return reply_type.FromString(rep.body) if reply_type else rep
+
+    def pipeline(self, command, bodies, window=128, timeout=60):
+        """Sends every body, at most `window` unanswered; returns when all
+        are answered ok, in the order they were sent."""
+        inflight = 0
+        for b in bodies:
+            if inflight >= window:
+                self._recv(timeout)
+                inflight -= 1
+            self._send(command, b)
+            inflight += 1
+        while inflight:
+            self._recv(timeout)
+            inflight -= 1
+
+    def close(self):
+        self.s.close()
+
+
+class Stack:
+    """One cluster, crm-bus, and services or probes started by name, each
+    with its own database, like the integration tests' System."""
+
+    def __init__(self, bin_dir, workdir, log_level):
+        self.bin, self.workdir, self.log_level = bin_dir, workdir, log_level
+        self.cluster = B.Cluster(B.pg_bindir())
+        self.ctx = zmq.Context()
+        self.xsub, self.xpub = ("tcp://127.0.0.1:%d" % B.free_port(),
+                                "tcp://127.0.0.1:%d" % B.free_port())
+        self.procs, self.endpoints, self.dbs, self.http = {}, {}, {}, {}
+        for n in ("sales", "marketing", "support", "analytics"):
+            self.endpoints[n] = "tcp://127.0.0.1:%d" % B.free_port()
+        bus = B.Proc("bus", [os.path.join(bin_dir, "crm-bus")],
+                     {"CRM_BUS_XSUB_BIND": self.xsub, "CRM_BUS_XPUB_BIND": self.xpub}, workdir)
+        self.procs["bus"] = bus
+        bus.wait_line('"event":"bus.ready"')
+
+    def start(self, name, binary, peers=(), env=None):
+        if name not in self.dbs:
+            self.dbs[name] = self.cluster.create_db("bench_" + name)
+        self.http[name] = B.free_port()
+        e = {"CRM_PG_URL": self.cluster.url(self.dbs[name]), "CRM_BIND": self.endpoints[name],
+             "CRM_BUS_PUB_ENDPOINT": self.xsub, "CRM_BUS_SUB_ENDPOINT": self.xpub,
+             "CRM_HTTP_PORT": str(self.http[name]), "CRM_HEARTBEAT_MS": "200",
+             "CRM_LOG_LEVEL": self.log_level,
+             "CRM_PEERS": ",".join("%s=%s" % (p, self.endpoints[p]) for p in peers)}
+        if binary == "crm-probe":
+            e["PROBE_NAME"] = name
+        e.update(env or {})
+        p = B.Proc(name, [os.path.join(self.bin, binary)], e, self.workdir)
+        self.procs[name] = p
+        p.wait_line('"event":"service.ready"', timeout=60)
+        return p
+
+    def cpu_seconds(self):
+        """CPU seconds used so far by the cluster's backends (children of
+        its postmaster), by each of our processes and by the whole machine
+        (busy, all cores)."""
+        meter = B.CpuMeter(self.cluster, list(self.procs.values()))
+        out = {"postgres": sum(B.proc_cpu_seconds(pid) for pid in meter._pg_pids())}
+        out.update({p.name: B.proc_cpu_seconds(p.p.pid) for p in self.procs.values()})
+        out["machine"] = meter._machine_busy_seconds()
+        return out
+
+    def db(self, name):
+        c = psycopg2.connect(self.cluster.url(self.dbs[name]))
+        c.autocommit = True
+        return c
+
+    def close(self):
+        for p in reversed(list(self.procs.values())):
+            p.stop()
+        self.ctx.destroy(linger=0)
+        self.cluster.destroy()
+
+
+def q1(conn, sql, *args):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone()
+
+
+# ---- analytics ----------------------------------------------------------------
+
+def customer_id(email):
+    return str(uuid.uuid5(CRM_CUSTOMER_NAMESPACE, email))
+
+
+def analytics_events(pb, n, tag, campaign):
+    """n events in sets of five per customer, as the three sources would
+    publish them: (source, type, subject, Event). A customer is registered
+    by sales, places an order, is sent a campaign message, opens it and
+    opens a ticket, so every event touches the event log, a projection and
+    the customer's health."""
+    S, M, G = pb["sales_pb2"], pb["marketing_pb2"], pb["signals_pb2"]
+    now = int(time.time() * US)
+    out = []
+    i = 0
+    while len(out) < n:
+        email = "c%d.%s@bench.example" % (i, tag)
+        cid = customer_id(email)
+        ev = [
+            ("sales", "crm.sales.person.registered.v1", cid, dict(
+                person_registered=S.PersonRegistered(person=S.Person(
+                    id=cid, name="Customer %d" % i, emails=[email], phones=["+4930%07d" % i],
+                    created_at_us=now - 400 * DAY, updated_at_us=now - 400 * DAY,
+                    registered_by="sales", kind=S.PERSON_KIND_CUSTOMER, owner="rita")))),
+            ("sales", "crm.sales.order.placed.v1", cid, dict(order_placed=S.OrderPlaced(
+                order=S.Order(id=str(uuid.uuid4()), person_id=cid, total_minor=1000 + i,
+                              currency="EUR", ordered_at_us=now - (i % 300) * DAY)))),
+            ("marketing", "crm.marketing.send.decided.v1", cid, dict(send_decided=M.SendDecided(
+                campaign_id=campaign, customer_id=cid, status=M.SEND_STATUS_SENT,
+                channel=M.CHANNEL_EMAIL))),
+            ("marketing", "crm.marketing.response.recorded.v1", cid, dict(
+                campaign_response_recorded=G.CampaignResponseRecorded(
+                    campaign_id=campaign, customer_id=cid, response=G.RESPONSE_TYPE_OPENED,
+                    channel="email"))),
+            ("support", "crm.support.ticket.opened.v1", cid, dict(ticket_opened=G.TicketOpened(
+                ticket_id=str(uuid.uuid4()), customer_id=cid, type=G.TICKET_TYPE_COMPLAINT,
+                subject="late delivery", priority="normal"))),
+        ]
+        out.extend(ev)
+        i += 1
+    return out[:n]
+
+
+def emit_bodies(pb, events):
+    """probe.emit request bodies per source, in order."""
+    E, T = pb["event_pb2"], pb["testing_pb2"]
+    per = {"sales": [], "marketing": [], "support": []}
+    for source, type_, subject, payload in events:
+        per[source].append(T.ProbeEmitRequest(type=type_, subject=subject, event=E.Event(
+            **payload).SerializeToString()).SerializeToString())
+    return per
+
+
+def campaign_created(pb, campaign):
+    M, E, T = pb["marketing_pb2"], pb["event_pb2"], pb["testing_pb2"]
+    ev = E.Event(campaign_created=M.CampaignCreated(campaign=M.Campaign(
+        id=campaign, name="Bench", currency="EUR", status=M.CAMPAIGN_STATUS_RUNNING,
+        channels=[M.CHANNEL_EMAIL], budget_minor=50000)))
+    return T.ProbeEmitRequest(type="crm.marketing.campaign.created.v1", subject="",
+                              event=ev.SerializeToString()).SerializeToString()
+
+
+def positions(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT consumer, seq FROM crm_consumer_position")
+        return dict(cur.fetchall())
+
+
+def bench_analytics(bin_dir, workdir, args):
+    pb = load_protos(bin_dir)
+    st = Stack(bin_dir, workdir, args.log_level)
+    out = {}
+    try:
+        for p in ("sales", "marketing", "support"):
+            st.start(p, "crm-probe")
+        clients = {p: Rpc(st.ctx, st.endpoints[p], pb) for p in ("sales", "marketing", "support")}
+        campaign = str(uuid.uuid4())
+        clients["marketing"].call("probe.emit", pb["testing_pb2"].ProbeEmitRequest.FromString(
+            campaign_created(pb, campaign)))
+        n = args.analytics_events
+        B.log("analytics backlog: pre-loading %d events into probes sales, marketing, support"
+              % n)
+        per = emit_bodies(pb, analytics_events(pb, n, "b", campaign))
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=clients[s].pipeline, args=("probe.emit", per[s]))
+                   for s in per]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        heads = {s: q1(st.db(s), "SELECT head_seq FROM crm_stream")[0] for s in per}
+        B.log("pre-loaded in %.1f s; heads %s" % (time.monotonic() - t0, heads))
+        # Analytics starts on a backlog: replay first, then live.
+        env = {"ANALYTICS_SCAN_MS": "3600000"}
+        cpu0 = st.cpu_seconds()
+        t0 = time.monotonic()
+        st.start("analytics", "crm-analytics", ("sales", "marketing", "support"), env)
+        t_ready = time.monotonic() - t0
+        ac = Rpc(st.ctx, st.endpoints["analytics"], pb)
+        AS = pb["analytics_pb2"]
+
+        def caught_up():
+            r = ac.call("analytics.status", AS.AnalyticsStatusRequest(), AS.AnalyticsStatusReply)
+            got = {s.source: s for s in r.sources}
+            return all(s in got and got[s].applied >= heads[s] and got[s].lag == 0
+                       for s in heads)
+        B.wait_for(caught_up, args.analytics_timeout, "analytics to catch up (lag 0)")
+        secs = time.monotonic() - t0
+        cpu1 = st.cpu_seconds()
+        total = sum(heads.values())
+        cpu = {k: round(cpu1.get(k, 0) - cpu0.get(k, 0), 2) for k in cpu1}
+        machine = cpu.pop("machine")
+        cpu["others"] = round(max(0.0, machine - sum(cpu.values())), 2)
+        adb = st.db("analytics")
+        # The rows one transaction inserted share its xmin: the number of
+        # consumer transactions that applied the backlog, exactly.
+        logged, batches = q1(adb, "SELECT count(*), count(DISTINCT xmin::text)"
+                                  " FROM customer_event")
+        out["backlog"] = {
+            "events": total,
+            "events_per_source": heads,
+            "seconds_from_start_to_lag_0": round(secs, 2),
+            "seconds_to_service_ready": round(t_ready, 2),
+            "events_per_s": round(total / secs),
+            "replay_batch": int(os.environ.get("CRM_REPLAY_BATCH", "500")),
+            "consumer_batch_max": int(os.environ.get("CRM_BATCH_MAX", "256")),
+            "apply_transactions": batches,
+            "mean_events_per_transaction": round(logged / batches, 1) if batches else None,
+            "customer_event_rows": logged,
+            # CPU time, less sensitive than wall time to a shared machine.
+            "cpu_seconds": cpu,
+            "postgres_cpu_ms_per_event": round(cpu["postgres"] * 1000 / total, 3),
+        }
+        B.log("analytics backlog: %d events in %.2f s = %.0f events/s" % (
+            total, secs, total / secs))
+        out["live"] = analytics_live(st, pb, clients, campaign, args)
+        for c in list(clients.values()) + [ac]:
+            c.close()
+    finally:
+        st.close()
+    return out
+
+
+def analytics_live(st, pb, clients, campaign, args):
+    """Events from probe sales at a steady rate while analytics is live; each
+    event's latency is from its probe.emit being sent to the moment
+    analytics' position for sales (committed in the same transaction as the
+    projections) reaches its sequence, polled every millisecond or so."""
+    rate, secs = args.analytics_rate, args.analytics_live_seconds
+    n = rate * secs
+    sdb = st.db("sales")
+    base = q1(sdb, "SELECT head_seq FROM crm_stream")[0]
+    events = [e for e in analytics_events(pb, 5 * n, "l", campaign) if e[0] == "sales"][:n]
+    bodies = emit_bodies(pb, events)["sales"]
+    sent = [0.0] * n
+    seen = [0.0] * n
+    done = threading.Event()
+    B.log("analytics live: %d events/s from probe sales for %d s" % (rate, secs))
+
+    def poll():
+        pos_conn = st.db("analytics")
+        nxt = 0
+        while nxt < n and not done.is_set():
+            p = positions(pos_conn).get("analytics.sales", 0) - base
+            now = time.monotonic()
+            while nxt < n and nxt < p:
+                seen[nxt] = now
+                nxt += 1
+            time.sleep(0.001)
+        pos_conn.close()
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    c = clients["sales"]
+    t0 = time.monotonic()
+    inflight = 0
+    try:
+        for i, b in enumerate(bodies):
+            due = t0 + i / rate
+            while True:
+                d = due - time.monotonic()
+                if d <= 0:
+                    break
+                if inflight and c.s.poll(int(d * 1000) + 1):
+                    c._recv(30)
+                    inflight -= 1
+                elif d > 0:
+                    time.sleep(min(d, 0.001))
+            sent[i] = time.monotonic()
+            c._send("probe.emit", b)
+            inflight += 1
+        while inflight:
+            c._recv(30)
+            inflight -= 1
+        B.wait_for(lambda: seen[-1] > 0, 60, "analytics to apply the live events")
+    finally:
+        done.set()
+        poller.join()
+    head = q1(sdb, "SELECT head_seq FROM crm_stream")[0]
+    lat = sorted((seen[i] - sent[i]) * 1000 for i in range(n))
+    achieved = n / (sent[-1] - sent[0]) if n > 1 else 0
+
+    def pct(p):
+        return round(lat[min(n - 1, max(0, int(round(p / 100.0 * n)) - 1))], 1)
+    r = {"rate_per_s": rate, "achieved_rate_per_s": round(achieved), "events": n,
+         "sequences_match_sends": head - base == n,
+         "emit_to_projection_ms": {"p50": pct(50), "p99": pct(99), "max": round(lat[-1], 1),
+                                   "mean": round(statistics.fmean(lat), 1)},
+         "note": "includes the probe's own command transaction, relay and bus hop"}
+    B.log("analytics live: p50 %.1f ms, p99 %.1f ms" % (r["emit_to_projection_ms"]["p50"],
+                                                        r["emit_to_projection_ms"]["p99"]))
+    return r
+
+
+# ---- sales --------------------------------------------------------------------
+
+def bench_sales(bin_dir, workdir, args):
+    st = Stack(bin_dir, workdir, args.log_level)
+    runs = []
+    try:
+        for p in ("marketing", "support", "analytics"):
+            st.start(p, "crm-probe")
+        st.start("sales", "crm-sales", ("marketing", "support", "analytics"))
+        meter = B.CpuMeter(st.cluster, list(st.procs.values()))
+        for clients in args.sales_clients:
+            argv = [os.path.join(bin_dir, "crm-bench-commands"), "--endpoint",
+                    st.endpoints["sales"], "--command", "sales.person.register",
+                    "--clients", str(clients), "--seconds", str(args.sales_seconds),
+                    "--warmup", "1", "--metrics-port", str(st.http["sales"])]
+            res, cpu = B.run_json(argv, args.sales_seconds + 120, meter,
+                                  (1.5, 1 + args.sales_seconds - 0.5))
+            svc = res.get("service") or {}
+            runs.append({"clients": clients, "cmds_per_s": res["cmds_per_s"],
+                         "p50_ms": res["client_rtt_ms"]["p50"],
+                         "p99_ms": res["client_rtt_ms"]["p99"],
+                         "max_ms": res["client_rtt_ms"]["max"],
+                         "failed": res["failed"], "timeouts": res["timeouts"],
+                         "first_error": res.get("first_error"),
+                         "mean_commands_per_transaction":
+                             svc.get("mean_commands_per_transaction"),
+                         "cpu_cores_busy": cpu})
+            B.log("sales.person.register, %d clients: %s cmds/s, p50 %.2f ms, p99 %.2f ms"
+                  % (clients, res["cmds_per_s"], res["client_rtt_ms"]["p50"],
+                     res["client_rtt_ms"]["p99"]))
+        people = q1(st.db("sales"), "SELECT count(*) FROM person")[0]
+    finally:
+        st.close()
+    return {"command": "sales.person.register (name, unique email, phone, country, owner)",
+            "seconds_each": args.sales_seconds, "runs": runs, "people_registered": people}
+
+
+# ---- marketing ----------------------------------------------------------------
+
+def bench_marketing(bin_dir, workdir, args):
+    pb = load_protos(bin_dir)
+    S, M, E, T = pb["sales_pb2"], pb["marketing_pb2"], pb["event_pb2"], pb["testing_pb2"]
+    n = args.marketing_recipients
+    st = Stack(bin_dir, workdir, args.log_level)
+    try:
+        for p in ("sales", "support", "analytics"):
+            st.start(p, "crm-probe")
+        st.start("marketing", "crm-marketing", ("sales", "support"),
+                 {"MARKETING_SEND_SCAN_MS": str(args.marketing_scan_ms)})
+        sales = Rpc(st.ctx, st.endpoints["sales"], pb)
+        mk = Rpc(st.ctx, st.endpoints["marketing"], pb)
+        ids = [str(uuid.uuid4()) for _ in range(n)]
+        B.log("marketing: %d people registered through probe sales" % n)
+        bodies = [T.ProbeEmitRequest(
+            type="crm.sales.person.registered.v1", subject=pid,
+            event=E.Event(person_registered=S.PersonRegistered(person=S.Person(
+                id=pid, name="Person %d" % i, phones=["+4915%08d" % i],
+                emails=["m%d@bench.example" % i]))).SerializeToString()).SerializeToString()
+            for i, pid in enumerate(ids)]
+        sales.pipeline("probe.emit", bodies)
+        mdb = st.db("marketing")
+        B.wait_for(lambda: q1(mdb, "SELECT count(*) FROM person")[0] >= n, 300,
+                   "marketing to know the %d people" % n)
+        c = mk.call("marketing.campaign.create", M.CreateCampaignRequest(campaign=M.Campaign(
+            name="Bench %s" % uuid.uuid4().hex[:8], channels=[M.CHANNEL_SMS],
+            budget_minor=100000, currency="EUR", owner="Amy")), M.CampaignReply).campaign
+        mk.call("marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
+            campaign_id=c.id, channel=M.CHANNEL_SMS, body="Hi {{name}}, news from {{owner}}")))
+        for i in range(0, n, 1000):
+            mk.call("marketing.campaign.target", M.TargetCampaignRequest(
+                campaign_id=c.id, customer_ids=ids[i:i + 1000]))
+        head0 = q1(mdb, "SELECT head_seq FROM crm_stream")[0]
+        B.log("marketing: launching an SMS campaign to %d recipients" % n)
+        t0 = time.monotonic()
+        mk.call("marketing.campaign.launch", M.CampaignActionRequest(id=c.id))
+        first = [0.0]
+
+        def decided():
+            k = q1(mdb, "SELECT count(*) FROM send WHERE campaign_id = %s", c.id)[0]
+            if k and not first[0]:
+                first[0] = time.monotonic() - t0
+            return k >= n
+        B.wait_for(decided, args.marketing_timeout, "all %d recipients decided" % n)
+        secs = time.monotonic() - t0
+        by_status = dict(_rows(mdb, "SELECT status, count(*) FROM send WHERE campaign_id = %s"
+                                    " GROUP BY status", c.id))
+        deliveries = q1(mdb, "SELECT count(*) FROM delivery WHERE campaign_id = %s", c.id)[0]
+        events = q1(mdb, "SELECT head_seq FROM crm_stream")[0] - head0
+        out = {"recipients": n, "channel": "sms (recorded for a gateway, no SMTP)",
+               "scan_batch": 200, "send_scan_ms": args.marketing_scan_ms,
+               "seconds_launch_to_all_decided": round(secs, 2),
+               "seconds_launch_to_first_decision": round(first[0], 2),
+               "recipients_decided_per_s": round(n / secs),
+               "sends_by_status": {str(k): v for k, v in by_status.items()},
+               "deliveries_recorded": deliveries, "events_published": events}
+        B.log("marketing: %d decided in %.2f s = %.0f/s" % (n, secs, n / secs))
+        sales.close()
+        mk.close()
+    finally:
+        st.close()
+    return out
+
+
+def _rows(conn, sql, *args):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()

@@ -1,0 +1,66 @@
+"""Benchmarks: a smoke run of bench/run.sh with tiny sizes, so the suite
+cannot rot unnoticed (a renamed command, a changed table, a program that
+no longer builds). It checks that every part ran and counted what it was
+given; it never looks at a timing (tests never assert timings)."""
+import json
+import os
+import subprocess
+import unittest
+
+from crmtest import BUILD, SOURCE
+
+
+class BenchSmokeTest(unittest.TestCase):
+    def test_every_part_runs_on_tiny_sizes(self):
+        argv = [os.path.join(SOURCE, "bench", "run.sh"),
+                "--bus-runs", "1", "--bus-count", "20000", "--bus-seconds", "2",
+                "--clients", "4", "--seconds", "1", "--scaling", "",
+                "--rate", "200", "--low-rate", "0",
+                "--analytics-events", "200", "--analytics-rate", "50",
+                "--analytics-live-seconds", "1", "--analytics-timeout", "120",
+                "--sales-clients", "1,4", "--sales-seconds", "1",
+                "--marketing-recipients", "300", "--marketing-scan-ms", "100",
+                "--marketing-timeout", "120"]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=240,
+                           env=dict(os.environ, CRM_BUILD_DIR=BUILD))
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        doc = json.loads(r.stdout)
+
+        bus = doc["bus_throughput"]
+        self.assertEqual(bus["drops"], {"crm-bus": 0, "raw": 0})
+        self.assertGreater(bus["crm_bus_msgs_per_s"], 0)
+        self.assertGreater(doc["durable_commands"]["crm"]["acknowledged"], 0)
+        self.assertEqual(doc["durable_commands"]["crm"]["failed"], 0)
+        self.assertEqual(doc["latency"]["events_missing"], 0)
+
+        # Analytics: every pre-loaded event is in its event log (plus the
+        # campaign the marketing probe announces first), then each live
+        # event got the sequence its latency is attributed by.
+        backlog = doc["analytics"]["backlog"]
+        self.assertEqual(backlog["events"], 201)
+        self.assertEqual(backlog["events_per_source"],
+                         {"sales": 80, "marketing": 81, "support": 40})
+        self.assertEqual(backlog["customer_event_rows"], 201)
+        live = doc["analytics"]["live"]
+        self.assertEqual(live["events"], 50)
+        self.assertTrue(live["sequences_match_sends"])
+
+        # Sales: both concurrencies registered people without an error.
+        sales = doc["sales"]
+        self.assertEqual([r["clients"] for r in sales["runs"]], [1, 4])
+        for run in sales["runs"]:
+            self.assertGreater(run["cmds_per_s"], 0)
+            self.assertEqual((run["failed"], run["timeouts"]), (0, 0), run.get("first_error"))
+        self.assertGreater(sales["people_registered"], 0)
+
+        # Marketing: every recipient decided (sent by SMS: nobody opted
+        # out), each with a delivery record and a send.decided event.
+        m = doc["marketing"]
+        self.assertEqual(m["recipients"], 300)
+        self.assertEqual(m["sends_by_status"], {"1": 300})
+        self.assertEqual(m["deliveries_recorded"], 300)
+        self.assertGreaterEqual(m["events_published"], 300)
+
+
+if __name__ == "__main__":
+    unittest.main()
