@@ -608,25 +608,31 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_c
         "   ON m.segment_id = x.segment_id AND m.customer_id = r.customer_id"
         "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1),"
         " f.n, mkt_us(f.oldest + $2::int * interval '1 day')"
-        /* Recipients needing a decision, numbered per campaign for the
-         * throttle. */
-        " FROM (SELECT r0.campaign_id, r0.customer_id, row_number() OVER (PARTITION BY"
-        "   r0.campaign_id ORDER BY r0.customer_id) AS rn"
-        "  FROM campaign_recipient r0 JOIN campaign c0 ON c0.id = r0.campaign_id"
-        "  LEFT JOIN send s ON s.campaign_id = r0.campaign_id"
-        "   AND s.customer_id = r0.customer_id"
-        "  WHERE c0.status = 3 AND (s.customer_id IS NULL OR (s.status = 3"
-        "   AND s.due_at <= now()))) r"
-        " JOIN campaign c ON c.id = r.campaign_id"
+        /* Per running campaign, the recipients needing a decision (never
+         * decided, or deferred and due), at most what its throttle still
+         * allows this minute: both read from partial indexes, so a scan
+         * costs its batch, not the campaign's size. */
+        " FROM campaign c"
+        " CROSS JOIN LATERAL (SELECT CASE WHEN c.throttle_per_minute = 0 THEN $1::int"
+        "  ELSE greatest(0, c.throttle_per_minute - (SELECT count(*) FROM delivery v"
+        "   WHERE v.campaign_id = c.id AND v.created_at > now() - interval '1 minute'))"
+        "  END AS allow) a"
+        " CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
+        "   (SELECT r0.customer_id FROM campaign_recipient r0"
+        "    WHERE r0.campaign_id = c.id AND NOT r0.decided"
+        "    ORDER BY r0.customer_id LIMIT least(a.allow, $1::int))"
+        "   UNION"
+        "   (SELECT s.customer_id FROM send s"
+        "    WHERE s.campaign_id = c.id AND s.status = 3 AND s.due_at <= now()"
+        "    ORDER BY s.customer_id LIMIT least(a.allow, $1::int))) q"
+        "  ORDER BY q.customer_id LIMIT least(a.allow, $1::int)) r"
         " LEFT JOIN preference p ON p.customer_id = r.customer_id"
         " LEFT JOIN person pe ON pe.id = r.customer_id"
         /* The frequency cap's count: messages to the customer, any campaign. */
         " CROSS JOIN LATERAL (SELECT count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
         "  WHERE v.customer_id = r.customer_id"
         "   AND v.created_at > now() - $2::int * interval '1 day') f"
-        " WHERE c.throttle_per_minute = 0 OR r.rn <= c.throttle_per_minute"
-        "  - (SELECT count(*) FROM delivery v WHERE v.campaign_id = c.id"
-        "   AND v.created_at > now() - interval '1 minute')"
+        " WHERE c.status = 3"
         " ORDER BY c.id, r.customer_id LIMIT $1::int",
         0, cb);
 }
@@ -646,11 +652,15 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
         "  ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,"
         "   channel = EXCLUDED.channel, reason = EXCLUDED.reason, due_at = EXCLUDED.due_at,"
         "   decided_at = now() RETURNING 1),"
+        /* Off the scan's queue (a deferral comes back through send). */
+        " q AS (UPDATE campaign_recipient r SET decided = true FROM d"
+        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.customer_id"
+        "   AND NOT r.decided RETURNING 1),"
         " v AS (INSERT INTO delivery (id, campaign_id, customer_id, channel, address, subject,"
         "  body, status)"
         "  SELECT gen_random_uuid(), campaign_id, customer_id, channel, address, subject, body,"
         "   CASE WHEN channel = 1 THEN 0 ELSE 3 END FROM d WHERE status = 1 RETURNING 1)"
-        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v)",
+        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v), (SELECT count(*) FROM q)",
         1, cb);
 }
 
