@@ -110,7 +110,7 @@ int an_store_report_campaigns(crm_work_t *w, const char *campaign_id, crm_work_c
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, campaign_id);
-    return crm_params_run(&p, "SELECT an_report_campaigns($1)::text", 0, cb);
+    return crm_params_run(&p, "SELECT an_report_campaigns_by_reason($1)::text", 0, cb);
 }
 
 int an_store_report_data_quality(crm_work_t *w, int64_t at_us, crm_work_cb cb)

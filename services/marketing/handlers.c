@@ -1563,10 +1563,12 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     if (!PQgetisnull(res, i, 11)) {
         d.kind = MKT_CONTACT_SUPPRESSED;
         d.at_us = 0;
+        d.code = "excluded_segment";
         snprintf(d.reason, sizeof d.reason, "excluded_segment %s", PQgetvalue(res, i, 11));
     }
     if (d.kind == MKT_CONTACT_SEND && d.channel == CRM__V1__CHANNEL__CHANNEL_EMAIL && !*email) {
         d.kind = MKT_CONTACT_SUPPRESSED;
+        d.code = "no_address";
         snprintf(d.reason, sizeof d.reason, "no email address known");
     }
     /* The frequency cap counts messages to the customer from every
@@ -1582,6 +1584,7 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
             d.at_us = PQgetisnull(res, i, 13)
                           ? now + (int64_t)ctx->freq_days * 86400 * INT64_C(1000000)
                           : strtoll(PQgetvalue(res, i, 13), NULL, 10);
+            d.code = "frequency_cap";
             snprintf(d.reason, sizeof d.reason, "frequency cap: %d messages in %d days",
                      ctx->freq_cap, ctx->freq_days);
         } else if (json_object_set_new(batch, cust, json_integer(here + 1)) < 0) {
@@ -1600,11 +1603,11 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     int status = d.kind == MKT_CONTACT_SEND         ? CRM__V1__SEND_STATUS__SEND_STATUS_SENT
                  : d.kind == MKT_CONTACT_SUPPRESSED ? CRM__V1__SEND_STATUS__SEND_STATUS_SUPPRESSED
                                                     : CRM__V1__SEND_STATUS__SEND_STATUS_DEFERRED;
-    json_t *row =
-        json_pack("{s:s, s:s, s:i, s:i, s:s, s:I, s:s, s:s, s:s}", "campaign_id",
-                  PQgetvalue(res, i, 0), "customer_id", PQgetvalue(res, i, 1), "status", status,
-                  "channel", d.channel, "reason", d.reason, "due_us", (json_int_t)d.at_us,
-                  "address", email, "subject", rs ? rs : "", "body", rb ? rb : "");
+    json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:I, s:s, s:s, s:s}", "campaign_id",
+                            PQgetvalue(res, i, 0), "customer_id", PQgetvalue(res, i, 1), "status",
+                            status, "channel", d.channel, "reason", d.reason, "reason_code",
+                            d.code ? d.code : "", "due_us", (json_int_t)d.at_us, "address", email,
+                            "subject", rs ? rs : "", "body", rb ? rb : "");
     int bad = !templates || !row || (d.kind == MKT_CONTACT_SEND && (!rs || !rb));
     json_decref(templates);
     free(rs);
@@ -1619,6 +1622,7 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     ev.status = status;
     ev.channel = d.channel;
     ev.reason = d.reason;
+    ev.reason_code = (char *)(d.code ? d.code : "");
     ev.deferred_until_us = d.kind == MKT_CONTACT_DEFERRED ? d.at_us : 0;
     return mkt_emit_send_decided(w, &ev);
 }

@@ -712,6 +712,7 @@ void mkt_contact_decide(const Crm__V1__ContactPreferences *p, const int *channel
             at += (size_t)snprintf(out->reason + at, sizeof out->reason - at, "%s %s", i ? "," : "",
                                    mkt_channel_name(channels[i]));
         out->kind = MKT_CONTACT_SUPPRESSED;
+        out->code = "opted_out";
         return;
     }
     out->channel = chosen;
@@ -739,6 +740,7 @@ void mkt_contact_decide(const Crm__V1__ContactPreferences *p, const int *channel
     }
     int wait = ((start - m) % 1440 + 1440) % 1440;
     out->kind = MKT_CONTACT_DEFERRED;
+    out->code = "outside_contact_window";
     out->at_us = (utc_min + wait) * min_us;
     snprintf(out->reason, sizeof out->reason,
              "outside the contact window %02d:%02d-%02d:%02d (local %02d:%02d)", start / 60,

@@ -192,6 +192,9 @@ typedef struct {
     int channel;   /* SEND and DEFERRED: the channel to use */
     int64_t at_us; /* SEND: now; DEFERRED: when the next window opens */
     char reason[160];
+    /* The kind of reason, a stable code (results count by it): "opted_out",
+     * "outside_contact_window", ...; NULL for SEND. */
+    const char *code;
 } mkt_contact_t;
 
 /* The decision for one recipient of a campaign offering `channels` at

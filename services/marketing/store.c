@@ -477,6 +477,12 @@ int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *custome
         1, cb);
 }
 
+/* A campaign's send decisions of one status, counted by reason code. */
+#define S_BY_REASON(status)                                                                        \
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_object('reason', t.k, 'count', t.n)"                   \
+    "  ORDER BY t.k), '[]') FROM (SELECT reason_code AS k, count(*) AS n"                          \
+    "  FROM send WHERE campaign_id = c.id AND status = " #status " GROUP BY 1) t)"
+
 int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
@@ -509,9 +515,14 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
                      " 'delivered', (SELECT count(*) FROM delivery WHERE campaign_id = c.id"
                      "   AND status IN (1, 3)),"
                      " 'delivery_failed', (SELECT count(*) FROM delivery WHERE campaign_id = c.id"
-                     "   AND status = 2)) END"
-                     " FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS q(id, ord)"
-                     " LEFT JOIN campaign c ON c.id = q.id::uuid ORDER BY q.ord",
+                     "   AND status = 2),"
+                     " 'suppressed_by_reason', " S_BY_REASON(
+                         2) ","
+                            " 'deferred_by_reason', " S_BY_REASON(
+                                3) ") END"
+                                   " FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS "
+                                   "q(id, ord)"
+                                   " LEFT JOIN campaign c ON c.id = q.id::uuid ORDER BY q.ord",
         0, cb);
 }
 
@@ -644,13 +655,15 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
     return crm_params_run(
         &p,
         "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
-        "  customer_id uuid, status int, channel int, reason text, due_us bigint, address text,"
-        "  subject text, body text)),"
-        " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason, due_at)"
-        "  SELECT campaign_id, customer_id, status, channel, reason,"
+        "  customer_id uuid, status int, channel int, reason text, reason_code text,"
+        "  due_us bigint, address text, subject text, body text)),"
+        " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason,"
+        "  reason_code, due_at)"
+        "  SELECT campaign_id, customer_id, status, channel, reason, reason_code,"
         "   CASE WHEN status = 3 THEN mkt_ts(due_us) END FROM d"
         "  ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,"
-        "   channel = EXCLUDED.channel, reason = EXCLUDED.reason, due_at = EXCLUDED.due_at,"
+        "   channel = EXCLUDED.channel, reason = EXCLUDED.reason,"
+        "   reason_code = EXCLUDED.reason_code, due_at = EXCLUDED.due_at,"
         "   decided_at = now() RETURNING 1),"
         /* Off the scan's queue (a deferral comes back through send). */
         " q AS (UPDATE campaign_recipient r SET decided = true FROM d"

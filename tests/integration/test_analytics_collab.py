@@ -133,6 +133,12 @@ class CollabTest(unittest.TestCase):
         # SMS messages are recorded for a gateway: both count as delivered.
         self.assertEqual(self.figures(r), (3, 2, 1, 0, 2, 0, 2, 2, 10200, 4000, 15500))
         self.assertEqual(self.figures(r), self.figures(m))
+        # Suppressed by the kind of reason, alike in both.
+        self.assertEqual([(x["reason"], x["count"]) for x in r["suppressed_by_reason"]],
+                         [("opted_out", 1)])
+        self.assertEqual([(x["reason"], x["count"]) for x in r["suppressed_by_reason"]],
+                         [(x.reason, x.count) for x in m.suppressed_by_reason])
+        self.assertEqual(r["deferred_by_reason"], [])
         self.assertEqual(r["responses"], {signals_pb2.ResponseType.Name(x.response)
                                           .replace("RESPONSE_TYPE_", "").lower(): x.count
                                           for x in m.responses})

@@ -109,6 +109,8 @@ class CollabTest(unittest.TestCase):
                              " customer_id = %s", c.id, ann)[0][0], 0)
         res = m.results(c.id)
         self.assertEqual((res.sent, res.suppressed), (1, 1))
+        self.assertEqual([(x.reason, x.count) for x in res.suppressed_by_reason],
+                         [("excluded_segment", 1)])
 
         # Sales: one follow-up task for the deal's owner.
         def tasks():

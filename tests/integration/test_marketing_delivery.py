@@ -152,6 +152,8 @@ class DeliveryTest(unittest.TestCase):
         oldest = s.q("SELECT mkt_us(min(created_at)) FROM delivery WHERE customer_id = %s",
                      pat)[0][0]
         self.assertEqual(due, oldest + 7 * 86400 * 10**6)
+        self.assertEqual([(x.reason, x.count) for x in s.results(third).deferred_by_reason],
+                         [("frequency_cap", 1)])
         # Throttle 2 per minute: of 5 recipients, 2 are decided; campaigns
         # launched after it are decided while its other 3 wait.
         five = [p for p, _ in self.people("t1", "t2", "t3", "t4", "t5")]

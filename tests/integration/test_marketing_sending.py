@@ -129,6 +129,11 @@ class SendingTest(unittest.TestCase):
         for addr in (bob_mail, cat_mail, dan_mail):
             self.assertEqual(self.sink.to(addr), [])
         self.assertEqual(self.sends(c.id), {ada: 1, bob: 1, cat: 2, dan: 3})
+        # Results count them by the kind of reason.
+        r = s.results(c.id)
+        self.assertEqual([(x.reason, x.count) for x in r.suppressed_by_reason], [("opted_out", 1)])
+        self.assertEqual([(x.reason, x.count) for x in r.deferred_by_reason],
+                         [("outside_contact_window", 1)])
         self.assertEqual(s.q("SELECT channel, status, body FROM delivery WHERE customer_id = %s",
                              bob), [(SMS, 3, "Hi Bob: 15% off SKU-1")])
         decided = {e.subject: e.send_decided for e in s.events(head)
@@ -139,6 +144,8 @@ class SendingTest(unittest.TestCase):
                          (M.SEND_STATUS_SUPPRESSED, "opted out of email, sms"))
         self.assertEqual(decided[dan].status, M.SEND_STATUS_DEFERRED)
         self.assertIn("outside the contact window", decided[dan].reason)
+        self.assertEqual((decided[cat].reason_code, decided[dan].reason_code, decided[ada].reason_code),
+                         ("opted_out", "outside_contact_window", ""))
         due = decided[dan].deferred_until_us
         self.assertEqual(due % 60000000, 0)
         self.assertTrue(0 < due - time.time() * 1e6 <= 3600e6)
@@ -152,6 +159,7 @@ class SendingTest(unittest.TestCase):
         r = s.results(c.id)
         self.assertEqual((r.sent, r.suppressed, r.deferred, r.delivered, r.delivery_failed),
                          (3, 1, 0, 3, 0))
+        self.assertEqual(len(r.deferred_by_reason), 0)
         self.assertEqual(s.q("SELECT status FROM campaign WHERE id = %s", c.id)[0][0],
                          M.CAMPAIGN_STATUS_RUNNING)
 

@@ -186,6 +186,12 @@ static const sales_col_t s_results_view[] = {
     {NULL, NULL, SALES_V_TEXT, 0, NULL},
 };
 
+static const sales_col_t s_reason_count_view[] = {
+    {"REASON", "reason", SALES_V_TEXT, SALES_IN_TABLE, NULL},
+    {"COUNT", "count", SALES_V_TEXT, SALES_IN_TABLE, NULL},
+    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+};
+
 static const sales_col_t s_response_count_view[] = {
     {"RESPONSE", "response", SALES_V_ENUM, SALES_IN_TABLE, &crm__v1__response_type__descriptor},
     {"COUNT", "count", SALES_V_TEXT, SALES_IN_TABLE, NULL},
@@ -296,6 +302,14 @@ static int s_print_results(const sales_verb_t *verb, const json_t *reply)
     if (json_array_size(json_object_get(r, "responses"))) {
         printf("\nresponses:\n");
         sales_print_table(json_object_get(r, "responses"), s_response_count_view);
+    }
+    if (json_array_size(json_object_get(r, "suppressed_by_reason"))) {
+        printf("\nsuppressed by reason:\n");
+        sales_print_table(json_object_get(r, "suppressed_by_reason"), s_reason_count_view);
+    }
+    if (json_array_size(json_object_get(r, "deferred_by_reason"))) {
+        printf("\ndeferred by reason:\n");
+        sales_print_table(json_object_get(r, "deferred_by_reason"), s_reason_count_view);
     }
     return CRMCTL_EXIT_OK;
 }

@@ -347,6 +347,7 @@ static void test_contact_channels(void **state)
     mkt_contact_decide(&p, campaign, 2, T_0730, 0, &d);
     assert_int_equal(d.kind, MKT_CONTACT_SUPPRESSED);
     assert_string_equal(d.reason, "opted out of email, sms");
+    assert_string_equal(d.code, "opted_out");
     /* An email-only campaign for someone opted out of email only. */
     p.n_opted_out = 1;
     mkt_contact_decide(&p, campaign, 1, T_1200, 0, &d);
@@ -368,6 +369,7 @@ static void test_contact_window(void **state)
     assert_int_equal(d.channel, EMAIL);
     assert_true(d.at_us == T_0800);
     assert_string_equal(d.reason, "outside the contact window 09:00-17:00 (local 08:30)");
+    assert_string_equal(d.code, "outside_contact_window");
     /* Seconds past the minute: the window still opens at 08:00Z sharp. */
     mkt_contact_decide(&p, campaign, 1, T_0730_45, 60, &d);
     assert_true(d.at_us == T_0800);
@@ -377,6 +379,7 @@ static void test_contact_window(void **state)
     /* 12:00Z is 13:00 local: sent now. */
     mkt_contact_decide(&p, campaign, 1, T_1200, 60, &d);
     assert_int_equal(d.kind, MKT_CONTACT_SEND);
+    assert_null(d.code);
     assert_true(d.at_us == T_1200);
     /* 16:30Z is 17:30 local: the end is outside; next day 09:00 local =
      * 2026-11-23T08:00Z. */
