@@ -31,14 +31,22 @@ int crm_migrate(PGconn *conn, const char *scope, const crm_migration_t *set, cha
                     "CREATE TABLE IF NOT EXISTS crm_schema_migrations ("
                     " scope text NOT NULL, name text NOT NULL,"
                     " applied_at timestamptz NOT NULL DEFAULT now(),"
-                    " PRIMARY KEY (scope, name))",
+                    " PRIMARY KEY (scope, name));"
+                    " ALTER TABLE crm_schema_migrations ADD COLUMN IF NOT EXISTS checksum text",
                     err, errlen);
     for (const crm_migration_t *m = set; rc == 0 && m->name; m++) {
-        const char *params[2] = {scope, m->name};
+        /* A repeatable migration (R_*) is applied again whenever its text
+         * changed: functions and views live there, replaced whole, instead
+         * of a numbered migration copying the previous version. */
+        int repeatable = strncmp(m->name, "R_", 2) == 0;
+        const char *params[3] = {scope, m->name, m->sql};
         PGresult *r = PQexecParams(conn,
-                                   "SELECT 1 FROM crm_schema_migrations"
-                                   " WHERE scope = $1 AND name = $2",
-                                   2, NULL, params, NULL, NULL, 0);
+                                   repeatable ? "SELECT 1 FROM crm_schema_migrations"
+                                                " WHERE scope = $1 AND name = $2"
+                                                " AND checksum = md5($3)"
+                                              : "SELECT 1 FROM crm_schema_migrations"
+                                                " WHERE scope = $1 AND name = $2",
+                                   repeatable ? 3 : 2, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "%s", PQresultErrorMessage(r));
             PQclear(r);
@@ -60,8 +68,11 @@ int crm_migrate(PGconn *conn, const char *scope, const crm_migration_t *set, cha
             rc = -1;
             break;
         }
-        r = PQexecParams(conn, "INSERT INTO crm_schema_migrations (scope, name) VALUES ($1, $2)", 2,
-                         NULL, params, NULL, NULL, 0);
+        r = PQexecParams(conn,
+                         "INSERT INTO crm_schema_migrations (scope, name, checksum)"
+                         " VALUES ($1, $2, md5($3)) ON CONFLICT (scope, name) DO UPDATE"
+                         " SET checksum = EXCLUDED.checksum, applied_at = now()",
+                         3, NULL, params, NULL, NULL, 0);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok)
             snprintf(err, errlen, "%s", PQresultErrorMessage(r));

@@ -1,7 +1,7 @@
 /* handlers.c: analytics' commands and consumers.
  *
  * The consumers hand every event of every source, as JSON, to the fold in
- * the database (an_apply, sql/0002_apply.sql), score the health of the
+ * the database (an_apply, sql/R_apply.sql), score the health of the
  * customer it was about with the rules of rules.c, store it and publish
  * what changed (health_changed, churn_risk_raised), in the same
  * transaction. The commands check their query and run one report function

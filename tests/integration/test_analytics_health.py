@@ -2,7 +2,7 @@
 services/analytics/sql/0002_apply.sql: orders and cadence, the 90-day
 windows, which tickets and responses count; the score's rules themselves
 are unit-tested in tests/unit/analytics) and the data-quality rules
-(an_dq_findings, 0003_reports.sql), on a throwaway database that holds the
+(an_dq_findings, R_data_quality.sql), on a throwaway database that holds the
 backbone's and analytics' migrations, with projection rows written
 directly. Each case states the situation and the result worked out by hand
 from docs/analytics.md."""

@@ -1,6 +1,9 @@
 /* crm/migrate.h: schema migrations embedded in each binary and applied on
- * start, in name order, each once, under an advisory lock so that two
- * instances starting together do not race. */
+ * start, in name order, under an advisory lock so that two instances
+ * starting together do not race. A numbered migration ("0003_x.sql") is
+ * applied once and never changes; a repeatable one ("R_x.sql", after the
+ * numbered ones) is applied again whenever its text changed, for
+ * definitions replaced whole (CREATE OR REPLACE FUNCTION). */
 #ifndef CRM_MIGRATE_H
 #define CRM_MIGRATE_H
 

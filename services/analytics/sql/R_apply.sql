@@ -1,16 +1,18 @@
--- Events published since the fold was written, now projected (an_apply
--- replaced whole; 0002_apply.sql is applied already and stays as it was):
--- * crm.support.ticket.priority_changed.v1: the ticket's priority follows
---   the change, and the timeline says "ticket "x" priority normal -> urgent".
--- * crm.marketing.campaign.updated.v1: the campaign (budget, offers) follows
---   it as it follows campaign.created and .scheduled.
--- And data-quality findings of kind not_contacted go to sales, like every
--- other kind: the person's owner is who can reach them again (marketing
--- has no work queue, and a person marketing sent nothing to in a year is
--- usually one it may not send to). Findings published before keep their
--- team: a finding is published once (an_dq_emitted).
+-- The fold, replaced whole whenever it changes (a repeatable migration:
+-- crm/migrate.h). 0002_apply.sql explains the health functions beside it;
+-- docs/analytics.md explains every figure. Since it was first written it
+-- also projects crm.support.ticket.priority_changed.v1 (the ticket's
+-- priority, and the timeline says "ticket "x" priority normal -> urgent")
+-- and crm.marketing.campaign.updated.v1 (budget and offers follow it as
+-- they follow campaign.created and .scheduled).
 
--- Applies one event (0002_apply.sql explains the rows it returns).
+-- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
+-- When the event is about a customer, returns one row to recompute the
+-- customer's health with: the customer, the instant of their latest event
+-- (the score is evaluated then, so that it does not depend on the order in
+-- which the sources were applied), the inputs, the stored score and churn
+-- state (NULL for a first score), and whether derived events may be
+-- published (not while a rebuild replays what was applied before).
 CREATE OR REPLACE FUNCTION an_apply(src text, seqn bigint, ev jsonb)
     RETURNS TABLE (out_customer text, out_at_us bigint, out_inputs jsonb, out_old_score int,
                    out_old_high boolean, out_publish boolean)
@@ -352,50 +354,3 @@ BEGIN
     RETURN NEXT;
 END
 $$;
-
--- Data-quality findings at at_t (0003_reports.sql), every kind now sales'.
-CREATE OR REPLACE FUNCTION an_dq_findings(at_t timestamptz)
-    RETURNS TABLE (kind text, record_id text, customer_id text, team text, detail text)
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT 'unreachable', c.id, c.id, 'sales', 'no email address and no phone number'
-      FROM customer c WHERE c.known AND c.emails = '{}' AND c.phones = '{}'
-    UNION ALL
-    -- Duplicates by a hash join on match keys (normalised emails, phones,
-    -- organisation and name), not by comparing every pair of people.
-    SELECT * FROM (
-        WITH k AS (
-            SELECT c.id, 0 AS why, 'mail:' || x AS key
-              FROM customer c, unnest(an_norm_emails(c.emails)) x WHERE c.known
-            UNION
-            SELECT c.id, 1, 'tel:' || x FROM customer c, unnest(an_norm_phones(c.phones)) x
-             WHERE c.known
-            UNION
-            SELECT c.id, 2, 'org:' || c.organization_id || ':' || lower(c.name) FROM customer c
-             WHERE c.known AND c.organization_id <> '' AND c.name <> '')
-        SELECT DISTINCT ON (k2.id) 'duplicate', k2.id, k2.id, 'sales',
-               format('likely duplicate of %s (%s)', k1.id,
-                      CASE k1.why WHEN 0 THEN 'same email' WHEN 1 THEN 'same phone'
-                                  ELSE 'same name and organisation' END)
-          FROM k k1 JOIN k k2 ON k1.key = k2.key AND k1.id < k2.id
-         ORDER BY k2.id, k1.id, k1.why) dup
-    UNION ALL
-    SELECT 'not_contacted', c.id, c.id, 'sales',
-           COALESCE('last contact ' || to_char(lc.at, 'YYYY-MM-DD'), 'never contacted')
-      FROM customer c
-      CROSS JOIN LATERAL (SELECT max(e.occurred_at) AS at FROM customer_event e
-                           WHERE e.customer_id = c.id AND e.occurred_at <= at_t
-                             AND (e.type IN ('crm.sales.activity.completed.v1', 'crm.support.ticket.replied.v1')
-                                  OR (e.type = 'crm.marketing.send.decided.v1'
-                                      AND e.payload -> 'send_decided' ->> 'status' = 'SEND_STATUS_SENT'))) lc
-     WHERE c.known AND c.first_seen <= at_t - interval '365 days'
-       AND (lc.at IS NULL OR lc.at <= at_t - interval '365 days')
-    UNION ALL
-    SELECT 'deal_without_next_step', d.id, d.customer_id, 'sales',
-           format('open deal "%s" has no next step', d.title)
-      FROM deal d WHERE d.status = 'open' AND d.next_step = '' AND d.created_at <= at_t
-    UNION ALL
-    SELECT 'overdue_activity', a.id, a.customer_id, 'sales',
-           format('%s "%s" was due %s', a.kind, a.subject, to_char(a.due_at, 'YYYY-MM-DD HH24:MI'))
-      FROM activity a WHERE a.status = 'scheduled' AND a.due_at < at_t
-    $$;
