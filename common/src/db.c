@@ -436,3 +436,13 @@ const char *crm_db_get_str(const PGresult *res, int row, int col)
 {
     return PQgetvalue(res, row, col);
 }
+
+const char *crm_db_get_opt(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+int crm_db_get_bool(const PGresult *res, int row, int col)
+{
+    return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+}

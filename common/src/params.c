@@ -87,8 +87,7 @@ void crm_params_json(crm_params_t *p, json_t *j)
 int crm_params_run(crm_params_t *p, const char *sql, int write, crm_work_cb cb)
 {
     if (p->oom) {
-        crm_work_fail(p->w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL,
-                      NULL);
+        crm_work_fail_nomem(p->w);
         return -1;
     }
     return write ? crm_work_exec(p->w, sql, p->n, p->v, cb)

@@ -5,6 +5,7 @@
  * fills the message by walking the descriptor: one generic reader instead of
  * one hand-written column reader per record type, which is where column
  * order mistakes hide. Everything is allocated in the work's arena. */
+#include <crm/db.h>
 #include <crm/log.h>
 #include <crm/service.h>
 
@@ -135,6 +136,34 @@ static ProtobufCMessage *s_message(crm_work_t *w, const ProtobufCMessageDescript
         }
     }
     return m;
+}
+
+void crm_work_fail_nomem(crm_work_t *w)
+{
+    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL, NULL);
+}
+
+void crm_work_fail_unreadable(crm_work_t *w)
+{
+    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                  "could not read a stored record", NULL,
+                  "report this; the service log has the details");
+}
+
+void **crm_work_records(crm_work_t *w, const ProtobufCMessageDescriptor *d, const PGresult *res,
+                        int col, int n)
+{
+    void **v = crm_work_alloc(w, (size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) {
+        crm_work_fail_nomem(w);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (!(v[i] = crm_work_record(w, d, crm_db_get_opt(res, i, col)))) {
+            crm_work_fail_unreadable(w);
+            return NULL;
+        }
+    return v;
 }
 
 void *crm_work_record(crm_work_t *w, const ProtobufCMessageDescriptor *d, const char *text)

@@ -34,16 +34,6 @@ static analytics_t *s_ctx(crm_work_t *w)
     return crm_service_user(crm_work_service(w));
 }
 
-static void s_nomem(crm_work_t *w)
-{
-    crm_work_fail(w, S_INTERNAL, NULL, "out of memory", NULL, NULL);
-}
-
-static const char *s_val(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
 /* ---- health ------------------------------------------------------------------ */
 
 static int64_t s_int(const json_t *o, const char *key)
@@ -145,7 +135,7 @@ static void s_applied(crm_work_t *w, PGresult *res)
     }
     s_fold_t *st = crm_work_alloc(w, sizeof *st);
     if (!st || !(st->customer = crm_work_strdup(w, PQgetvalue(res, 0, 0)))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     int64_t at_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -170,7 +160,7 @@ static void s_applied(crm_work_t *w, PGresult *res)
     char *copy = text ? crm_work_strdup(w, text) : NULL;
     free(text);
     if (!copy) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm_work_set_data(w, st);
@@ -186,7 +176,7 @@ static void s_apply(crm_work_t *w)
     char *copy = text ? crm_work_strdup(w, text) : NULL;
     free(text);
     if (!copy) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     an_store_apply(w, ev->source, ev->sequence, copy, s_applied);
@@ -375,7 +365,7 @@ static int s_customers(json_t *doc, int (*cmp)(const void *, const void *), int 
 static void s_report_done(crm_work_t *w, PGresult *res)
 {
     s_report_t *st = crm_work_data(w);
-    const char *json = PQntuples(res) == 1 ? s_val(res, 0, 0) : NULL;
+    const char *json = PQntuples(res) == 1 ? crm_db_get_opt(res, 0, 0) : NULL;
     if (!json) {
         crm_work_fail(
             w, S_NOT_FOUND, "customer_id", st && st->not_found ? st->not_found : "no data",
@@ -406,7 +396,7 @@ static void s_report_done(crm_work_t *w, PGresult *res)
     r.json = text ? crm_work_strdup(w, text) : NULL;
     free(text);
     if (!r.json) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm_work_ok(w, &r.base);
@@ -439,7 +429,7 @@ static s_report_t *s_state(crm_work_t *w, const char *not_found, const char *id,
 {
     s_report_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return NULL;
     }
     st->not_found = not_found;
@@ -630,20 +620,20 @@ static void s_status_positions(crm_work_t *w, PGresult *res)
     int n = PQntuples(res);
     st->r.sources = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *st->r.sources);
     if (!st->r.sources) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     for (int i = 0; i < n; i++) {
         Crm__V1__SourceProgress *s = crm_work_alloc(w, sizeof *s);
         if (!s) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
         crm__v1__source_progress__init(s);
         s->consumer = crm_work_strdup(w, PQgetvalue(res, i, 0));
         s->source = crm_work_strdup(w, PQgetvalue(res, i, 1));
         if (!s->consumer || !s->source) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
         s->applied = (uint64_t)crm_db_get_int(res, i, 2);
@@ -660,7 +650,7 @@ static void s_status(crm_work_t *w)
 {
     s_status_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__analytics_status_reply__init(&st->r);

@@ -12,6 +12,7 @@
 #include "rules.h"
 #include "store.h"
 
+#include <crm/db.h>
 #include <crm/identity.h>
 #include <crm/log.h>
 #include <crm/util.h>
@@ -26,11 +27,6 @@
 #define S_CODE(x) CRM__V1__STATUS_CODE__STATUS_CODE_##x
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-static void s_nomem(crm_work_t *w)
-{
-    crm_work_fail(w, S_CODE(INTERNAL), NULL, "out of memory", NULL, NULL);
-}
 
 static void s_fail(crm_work_t *w, const mkt_err_t *e)
 {
@@ -47,29 +43,13 @@ static void s_not_found(crm_work_t *w, const char *field, const char *what, cons
 }
 
 /* A stored record that does not read back: a bug, not bad input. */
-static void s_unreadable(crm_work_t *w)
-{
-    crm_work_fail(w, S_CODE(INTERNAL), NULL, "could not read a stored record", NULL,
-                  "report this; the service log has the details");
-}
-
-static const char *s_val(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-static int s_true(const PGresult *res, int row, int col)
-{
-    return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
-}
-
 /* The record in row 0, column 0 as a message of type d, or NULL with the
  * work failed. */
 static void *s_record(crm_work_t *w, PGresult *res, const ProtobufCMessageDescriptor *d)
 {
-    void *m = PQntuples(res) >= 1 ? crm_work_record(w, d, s_val(res, 0, 0)) : NULL;
+    void *m = PQntuples(res) >= 1 ? crm_work_record(w, d, crm_db_get_opt(res, 0, 0)) : NULL;
     if (!m)
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
     return m;
 }
 
@@ -118,7 +98,7 @@ static int s_memberships_emit(crm_work_t *w, const char *segment_id, PGresult *r
         Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
         m.segment_id = (char *)segment_id;
         m.customer_id = PQgetvalue(res, i, 1);
-        m.member = s_true(res, i, 0);
+        m.member = crm_db_get_bool(res, i, 0);
         if (mkt_emit_segment_membership(w, &m) < 0)
             return -1;
     }
@@ -148,16 +128,10 @@ static void s_member_listed(crm_work_t *w, PGresult *res)
 {
     s_member_t *st = crm_work_data(w);
     int n = PQntuples(res);
-    if (!(st->segments = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *st->segments))) {
-        s_nomem(w);
+    st->segments =
+        (Crm__V1__Segment **)crm_work_records(w, &crm__v1__segment__descriptor, res, 0, n);
+    if (!st->segments)
         return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(st->segments[i] =
-                  crm_work_record(w, &crm__v1__segment__descriptor, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return;
-        }
     st->n = n;
     s_member_next(w);
 }
@@ -170,7 +144,7 @@ static void s_member_start(crm_work_t *w, const char *customer,
 {
     s_member_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     memset(st, 0, sizeof *st);
@@ -234,13 +208,13 @@ static void s_campaign_create(crm_work_t *w)
     }
     Crm__V1__Campaign *c = crm_work_alloc(w, sizeof *c);
     if (!c) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     *c = *rq->campaign; /* shallow: the strings stay the request's */
     crm_uuid_new(id);
     if (!(c->id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm_work_set_data(w, c);
@@ -282,17 +256,10 @@ static void s_campaign_listed(crm_work_t *w, PGresult *res)
 {
     Crm__V1__ListCampaignsReply r = CRM__V1__LIST_CAMPAIGNS_REPLY__INIT;
     int n = PQntuples(res);
-    Crm__V1__Campaign **v = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *v);
-    if (!v) {
-        s_nomem(w);
+    r.campaigns =
+        (Crm__V1__Campaign **)crm_work_records(w, &crm__v1__campaign__descriptor, res, 0, n);
+    if (!r.campaigns)
         return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(v[i] = crm_work_record(w, &crm__v1__campaign__descriptor, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return;
-        }
-    r.campaigns = v;
     r.n_campaigns = (size_t)n;
     crm_work_ok(w, &r.base);
 }
@@ -388,7 +355,7 @@ static void s_campaign_lock(crm_work_t *w, mkt_action_t action, crm_work_cb lock
     mkt_err_t e;
     s_action_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
@@ -508,7 +475,7 @@ static void s_campaign_budget(crm_work_t *w)
     mkt_err_t e;
     char *cur = crm_work_alloc(w, 4);
     if (!cur) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (mkt_budget_check(rq, cur, &e) < 0) {
@@ -608,7 +575,7 @@ static int s_targeted(crm_work_t *w, PGresult *res)
     Crm__V1__CampaignTargeted *t =
         crm_work_record(w, &crm__v1__campaign_targeted__descriptor, PQgetvalue(res, 0, 2));
     if (!t) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return -1;
     }
     if (t->n_customer_ids && mkt_emit_campaign_targeted(w, t) < 0)
@@ -673,7 +640,7 @@ static void s_campaign_target(crm_work_t *w)
     char field[64];
     s_target_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (mkt_check_id(rq->campaign_id, 1, "campaign_id", &e) < 0 ||
@@ -736,13 +703,13 @@ static void s_segment_create(crm_work_t *w)
     }
     Crm__V1__Segment *g = crm_work_alloc(w, sizeof *g);
     if (!g) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     *g = *rq->segment;
     crm_uuid_new(id);
     if (!(g->id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     mkt_store_segment_insert(w, g, s_segment_created);
@@ -752,17 +719,9 @@ static void s_segments_listed(crm_work_t *w, PGresult *res)
 {
     Crm__V1__ListSegmentsReply r = CRM__V1__LIST_SEGMENTS_REPLY__INIT;
     int n = PQntuples(res);
-    Crm__V1__Segment **v = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *v);
-    if (!v) {
-        s_nomem(w);
+    r.segments = (Crm__V1__Segment **)crm_work_records(w, &crm__v1__segment__descriptor, res, 0, n);
+    if (!r.segments)
         return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(v[i] = crm_work_record(w, &crm__v1__segment__descriptor, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return;
-        }
-    r.segments = v;
     r.n_segments = (size_t)n;
     crm_work_ok(w, &r.base);
 }
@@ -797,7 +756,7 @@ static void s_previewed(crm_work_t *w, PGresult *res)
     int n = PQntuples(res);
     char **ids = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *ids);
     if (!ids) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     for (int i = 0; i < n; i++)
@@ -930,7 +889,7 @@ static void s_message_values(crm_work_t *w, PGresult *res)
     free(subject);
     free(body);
     if (!r.subject || !r.body) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm_work_ok(w, &r.base);
@@ -979,13 +938,13 @@ static void s_expense_locked(crm_work_t *w, PGresult *res)
     }
     Crm__V1__Expense *x = crm_work_alloc(w, sizeof *x);
     if (!x) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     *x = *rq->expense;
     crm_uuid_new(id);
     if (!(x->id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     mkt_store_expense_insert(w, x, flagged, s_expense_inserted);
@@ -1033,7 +992,7 @@ static void s_pref_stored(crm_work_t *w, PGresult *res)
 static void s_pref_zone(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__SetPreferencesRequest *rq = (const void *)crm_work_request(w);
-    if (!s_true(res, 0, 0)) {
+    if (!crm_db_get_bool(res, 0, 0)) {
         char detail[160];
         snprintf(detail, sizeof detail, "got \"%s\"", rq->preferences->time_zone);
         crm_work_fail(w, S_CODE(INVALID_ARGUMENT), "preferences.time_zone", "time zone is unknown",
@@ -1104,7 +1063,7 @@ static void s_resp_opted_out(crm_work_t *w, PGresult *res)
     Crm__V1__ContactPreferences *p = s_record(w, res, &crm__v1__contact_preferences__descriptor);
     if (!p)
         return;
-    if (s_true(res, 0, 1) && mkt_emit_preferences_changed(w, p, "response") < 0)
+    if (crm_db_get_bool(res, 0, 1) && mkt_emit_preferences_changed(w, p, "response") < 0)
         return;
     s_resp_done(w);
 }
@@ -1115,7 +1074,7 @@ static void s_resp_inserted(crm_work_t *w, PGresult *res)
 {
     s_resp_t *st = crm_work_data(w);
     if (!(st->response_id = crm_work_strdup(w, PQgetvalue(res, 0, 0)))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (mkt_emit_response_recorded(w, &st->r) < 0)
@@ -1152,7 +1111,7 @@ static void s_resp_insert(crm_work_t *w)
 static void s_resp_person(crm_work_t *w, PGresult *res)
 {
     s_resp_t *st = crm_work_data(w);
-    if (!s_true(res, 0, 0) || !st->registered) {
+    if (!crm_db_get_bool(res, 0, 0) || !st->registered) {
         st->registered = 0;
         s_resp_insert(w);
         return;
@@ -1185,7 +1144,7 @@ static void s_resp_by_email(crm_work_t *w, PGresult *res)
         st->registered = 1; /* candidate: confirmed when the upsert creates it */
     }
     if (!st->r.customer_id) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     mkt_store_person_upsert(w, st->r.customer_id, st->r.name, st->email, "marketing",
@@ -1217,7 +1176,7 @@ static void s_response_record(crm_work_t *w)
     mkt_err_t e;
     s_resp_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     memset(st, 0, sizeof *st);
@@ -1231,7 +1190,7 @@ static void s_response_record(crm_work_t *w)
     st->r.email = st->email;
     if (!(st->r.currency = crm_work_strdup(w, cur)) ||
         !(st->r.customer_id = crm_work_strdup(w, st->r.customer_id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     /* Ids travel in canonical (lower-case) form, as the database writes them. */
@@ -1256,7 +1215,7 @@ static Crm__V1__CampaignResults **s_results_rows(crm_work_t *w, PGresult *res, c
     int n = PQntuples(res);
     Crm__V1__CampaignResults **v = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *v);
     if (!v) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return NULL;
     }
     for (int i = 0; i < n; i++) {
@@ -1266,9 +1225,9 @@ static Crm__V1__CampaignResults **s_results_rows(crm_work_t *w, PGresult *res, c
             s_not_found(w, f, "campaign", st->ids[i], s_campaign_hint);
             return NULL;
         }
-        if (!(v[i] =
-                  crm_work_record(w, &crm__v1__campaign_results__descriptor, s_val(res, i, 0)))) {
-            s_unreadable(w);
+        if (!(v[i] = crm_work_record(w, &crm__v1__campaign_results__descriptor,
+                                     crm_db_get_opt(res, i, 0)))) {
+            crm_work_fail_unreadable(w);
             return NULL;
         }
         mkt_results_derive(v[i]);
@@ -1292,7 +1251,7 @@ static void s_campaign_results(crm_work_t *w)
     mkt_err_t e;
     s_results_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (mkt_check_id(rq->id, 1, "id", &e) < 0) {
@@ -1323,7 +1282,7 @@ static void s_campaign_compare(crm_work_t *w)
     char field[64];
     s_results_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (rq->n_ids < 2 || rq->n_ids > MKT_COMPARE_MAX) {
@@ -1543,8 +1502,9 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     size_t n = s_channels_parse(PQgetvalue(res, i, 2), offered, MKT_LIST_MAX), k = 0;
     Crm__V1__ContactPreferences *p = NULL;
     if (!PQgetisnull(res, i, 3) &&
-        !(p = crm_work_record(w, &crm__v1__contact_preferences__descriptor, s_val(res, i, 3)))) {
-        s_unreadable(w);
+        !(p = crm_work_record(w, &crm__v1__contact_preferences__descriptor,
+                              crm_db_get_opt(res, i, 3)))) {
+        crm_work_fail_unreadable(w);
         return -1;
     }
     json_t *templates =
@@ -1588,7 +1548,7 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
             snprintf(d.reason, sizeof d.reason, "frequency cap: %d messages in %d days",
                      ctx->freq_cap, ctx->freq_days);
         } else if (json_object_set_new(batch, cust, json_integer(here + 1)) < 0) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return -1;
         }
     }
@@ -1613,7 +1573,7 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     free(rs);
     free(rb);
     if (bad || json_array_append_new(out, row) < 0) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return -1;
     }
     Crm__V1__SendDecided ev = CRM__V1__SEND_DECIDED__INIT;
@@ -1641,7 +1601,7 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
     if (!out || !batch) {
         json_decref(out);
         json_decref(batch);
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     for (int i = 0; i < n; i++)
@@ -1656,7 +1616,7 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
     free(text);
     json_decref(out);
     if (!copy) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     mkt_store_send_record(w, copy, s_scan_recorded);
@@ -1669,7 +1629,7 @@ static void s_followups_added(crm_work_t *w, PGresult *res)
         Crm__V1__CampaignTargeted *t =
             crm_work_record(w, &crm__v1__campaign_targeted__descriptor, PQgetvalue(res, i, 0));
         if (!t) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
         if (mkt_emit_campaign_targeted(w, t) < 0)
@@ -1725,7 +1685,7 @@ static void s_claimed(crm_work_t *w, PGresult *res)
         d->body = strdup(PQgetvalue(res, i, 3));
         if (!d->id || !d->address || !d->subject || !d->body) {
             mkt_batch_clear(ctx);
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
     }

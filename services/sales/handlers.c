@@ -13,6 +13,7 @@
 #include "rules.h"
 #include "store.h"
 
+#include <crm/db.h>
 #include <crm/identity.h>
 #include <crm/log.h>
 #include <crm/util.h>
@@ -36,11 +37,6 @@ static sales_t *s_ctx(crm_work_t *w)
     return crm_service_user(crm_work_service(w));
 }
 
-static void s_nomem(crm_work_t *w)
-{
-    crm_work_fail(w, S_CODE(INTERNAL), NULL, "out of memory", NULL, NULL);
-}
-
 static void s_fail(crm_work_t *w, const sales_err_t *e)
 {
     crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
@@ -62,28 +58,12 @@ static void s_not_found(crm_work_t *w, const char *field, const char *what, cons
 }
 
 /* A stored record that does not read back: a bug, not bad input. */
-static void s_unreadable(crm_work_t *w)
-{
-    crm_work_fail(w, S_CODE(INTERNAL), NULL, "could not read a stored record", NULL,
-                  "report this; the service log has the details");
-}
-
-static int s_true(const PGresult *res, int row, int col)
-{
-    return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
-}
-
-static const char *s_val(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
 /* The one record a write returned, or NULL with the work failed. */
 static void *s_returned(crm_work_t *w, PGresult *res, const ProtobufCMessageDescriptor *d)
 {
-    void *m = PQntuples(res) == 1 ? crm_work_record(w, d, s_val(res, 0, 0)) : NULL;
+    void *m = PQntuples(res) == 1 ? crm_work_record(w, d, crm_db_get_opt(res, 0, 0)) : NULL;
     if (!m)
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
     return m;
 }
 
@@ -128,7 +108,7 @@ static void *s_array(s_in_t *in, size_t n, size_t size)
 static int s_in_done(s_in_t *in, int rc)
 {
     if (in->oom) {
-        s_nomem(in->w);
+        crm_work_fail_nomem(in->w);
         return -1;
     }
     if (rc < 0) {
@@ -331,7 +311,7 @@ static s_list_t *s_list_start(crm_work_t *w, int32_t page_size, const char *toke
     char *id = crm_work_alloc(w, CRM_UUID_LEN + 1);
     sales_err_t e;
     if (!l || !id) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return NULL;
     }
     if (sales_page_size(page_size, &l->page_size, &e) < 0 ||
@@ -353,16 +333,9 @@ static int s_list_rows(crm_work_t *w, PGresult *res, const ProtobufCMessageDescr
     s_list_t *l = crm_work_data(w);
     int rows = PQntuples(res);
     int n = rows > l->page_size ? l->page_size : rows;
-    void **items = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *items);
-    if (!items) {
-        s_nomem(w);
+    void **items = crm_work_records(w, d, res, 0, n);
+    if (!items)
         return -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(items[i] = crm_work_record(w, d, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return -1;
-        }
     *(void ***)items_p = items;
     *n_items = (size_t)n;
     *token = (char *)"";
@@ -371,7 +344,7 @@ static int s_list_rows(crm_work_t *w, PGresult *res, const ProtobufCMessageDescr
         sales_page_token_format(strtoll(PQgetvalue(res, n - 1, 1), NULL, 10),
                                 PQgetvalue(res, n - 1, 2), tok, sizeof tok);
         if (!(*token = crm_work_strdup(w, tok))) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return -1;
         }
     }
@@ -400,7 +373,7 @@ static void s_register_inserted(crm_work_t *w, PGresult *res)
         return;
     /* Not inserted: the id exists already (a peer registered the same
      * email a moment ago, or the address was removed from that person). */
-    int created = s_true(res, 0, 1);
+    int created = crm_db_get_bool(res, 0, 1);
     if (created && sales_emit_person_registered(w, p) < 0)
         return;
     s_person_reply(w, p, created);
@@ -411,15 +384,15 @@ static void s_register_looked(crm_work_t *w, PGresult *res)
     s_person_st_t *st = crm_work_data(w);
     if (!PQgetisnull(res, 0, 0)) {
         /* One person per email: the known person is the answer. */
-        Crm__V1__Person *p = SALES_PERSON(w, s_val(res, 0, 0));
+        Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, 0, 0));
         if (!p) {
-            s_unreadable(w);
+            crm_work_fail_unreadable(w);
             return;
         }
         s_person_reply(w, p, 0);
         return;
     }
-    if (!s_true(res, 0, 1)) {
+    if (!crm_db_get_bool(res, 0, 1)) {
         s_not_found(w, "person.organization_id", "organization", st->p.organization_id,
                     "create the organization first, or leave organization_id empty");
         return;
@@ -430,7 +403,7 @@ static void s_register_looked(crm_work_t *w, PGresult *res)
     else
         crm_uuid_new(id);
     if (!(st->p.id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     sales_store_person_insert(w, &st->p, st->set, crm_now_us(),
@@ -443,7 +416,7 @@ static void s_person_register(crm_work_t *w)
     s_in_t in = {.w = w};
     s_person_st_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (!rq->person) {
@@ -518,19 +491,20 @@ static void s_update_locked(crm_work_t *w, PGresult *res)
         return;
     }
     if (!PQgetisnull(res, 0, 1)) {
-        crm_work_fail(w, S_CODE(ALREADY_EXISTS), "person.emails", "email belongs to another person",
-                      crm_work_printf(w, "person %s has one of these emails", s_val(res, 0, 1)),
-                      "an email identifies one person; remove it there first");
+        crm_work_fail(
+            w, S_CODE(ALREADY_EXISTS), "person.emails", "email belongs to another person",
+            crm_work_printf(w, "person %s has one of these emails", crm_db_get_opt(res, 0, 1)),
+            "an email identifies one person; remove it there first");
         return;
     }
-    if (!s_true(res, 0, 2)) {
+    if (!crm_db_get_bool(res, 0, 2)) {
         s_not_found(w, "person.organization_id", "organization", st->p.organization_id,
                     "create the organization first, or leave organization_id empty");
         return;
     }
-    Crm__V1__Person *cur = SALES_PERSON(w, s_val(res, 0, 0));
+    Crm__V1__Person *cur = SALES_PERSON(w, crm_db_get_opt(res, 0, 0));
     if (!cur) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     const char *name = st->set & SALES_PF_NAME ? st->p.name : cur->name;
@@ -552,7 +526,7 @@ static void s_person_update(crm_work_t *w)
     s_in_t in = {.w = w};
     s_person_st_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__person__init(&st->p);
@@ -609,7 +583,7 @@ static void s_org_named(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Organization *o = crm_work_data(w);
     if (PQntuples(res) > 0) {
-        Crm__V1__Organization *old = SALES_ORG(w, s_val(res, 0, 0));
+        Crm__V1__Organization *old = SALES_ORG(w, crm_db_get_opt(res, 0, 0));
         crm_work_fail(w, S_CODE(ALREADY_EXISTS), "organization.name", "organization already exists",
                       crm_work_printf(w, "organization %s is named \"%s\"", old ? old->id : "?",
                                       old ? old->name : o->name),
@@ -627,7 +601,7 @@ static void s_org_create(crm_work_t *w)
     Crm__V1__Organization *o = crm_work_alloc(w, sizeof *o);
     char id[CRM_UUID_LEN + 1], country[3];
     if (!o) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (!src) {
@@ -659,7 +633,7 @@ static void s_org_create(crm_work_t *w)
     }
     crm_uuid_new(id);
     if (!(o->id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm_work_set_data(w, o);
@@ -758,7 +732,7 @@ static void s_lead_create(crm_work_t *w)
     Crm__V1__Lead *l = crm_work_alloc(w, sizeof *l);
     char id[CRM_UUID_LEN + 1];
     if (!l) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (!src) {
@@ -788,7 +762,7 @@ static void s_lead_create(crm_work_t *w)
     l->status = CRM__V1__LEAD_STATUS__LEAD_STATUS_NEW;
     crm_uuid_new(id);
     if (!(l->id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     sales_store_lead_insert(w, l, s_lead_inserted);
@@ -822,9 +796,9 @@ static void s_lead_move_locked(crm_work_t *w, PGresult *res)
         s_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
         return;
     }
-    Crm__V1__Lead *l = SALES_LEAD(w, s_val(res, 0, 0));
+    Crm__V1__Lead *l = SALES_LEAD(w, crm_db_get_opt(res, 0, 0));
     if (!l) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     if (sales_lead_next(l->status, st->action, &next, &e) < 0) {
@@ -843,7 +817,7 @@ static void s_lead_move(crm_work_t *w, sales_lead_action_t action, const char *i
     s_lead_move_t *st = crm_work_alloc(w, sizeof *st);
     char *tid, *ttext;
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     int rc = s_in_id(&in, id, 1, "id", &tid);
@@ -933,7 +907,7 @@ static void s_convert_deal(crm_work_t *w)
     Crm__V1__Deal *d = crm_work_alloc(w, sizeof *d);
     char id[CRM_UUID_LEN + 1];
     if (!d) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__deal__init(d);
@@ -953,7 +927,7 @@ static void s_convert_deal(crm_work_t *w)
     d->owner = st->lead->owner;
     d->lead_id = st->lead->id;
     if (!d->id || !d->title) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     sales_store_deal_insert(w, d, crm_work_actor(w), s_convert_deal_done);
@@ -964,7 +938,7 @@ static void s_convert_person_done(crm_work_t *w, PGresult *res)
     s_convert_t *st = crm_work_data(w);
     if (!(st->person = s_returned(w, res, &crm__v1__person__descriptor)))
         return;
-    st->person_created = s_true(res, 0, 1);
+    st->person_created = crm_db_get_bool(res, 0, 1);
     s_convert_deal(w);
 }
 
@@ -979,7 +953,7 @@ static void s_convert_person(crm_work_t *w)
     Crm__V1__Person *p = crm_work_alloc(w, sizeof *p);
     char **emails = crm_work_alloc(w, sizeof *emails), **phones = crm_work_alloc(w, sizeof *phones);
     if (!p || !emails || !phones) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__person__init(p);
@@ -1009,11 +983,12 @@ static void s_convert_context(crm_work_t *w, PGresult *res)
 {
     s_convert_t *st = crm_work_data(w);
     sales_err_t e;
-    const char *person = s_val(res, 0, 0), *org = s_val(res, 0, 1), *pipeline = s_val(res, 0, 2);
+    const char *person = crm_db_get_opt(res, 0, 0), *org = crm_db_get_opt(res, 0, 1),
+               *pipeline = crm_db_get_opt(res, 0, 2);
     if ((person && !(st->person = SALES_PERSON(w, person))) ||
         (org && !(st->org = SALES_ORG(w, org))) ||
         (pipeline && !(st->pipeline = SALES_PIPELINE(w, pipeline)))) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     if (!st->rq->no_deal && !st->pipeline) {
@@ -1029,7 +1004,7 @@ static void s_convert_context(crm_work_t *w, PGresult *res)
     size_t n = st->pipeline ? st->pipeline->n_stages : 0;
     sales_stage_t *stages = crm_work_alloc(w, (n ? n : 1) * sizeof *stages);
     if (!stages) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1057,7 +1032,7 @@ static void s_convert_context(crm_work_t *w, PGresult *res)
         Crm__V1__Organization *o = crm_work_alloc(w, sizeof *o);
         char id[CRM_UUID_LEN + 1];
         if (!o) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
         crm__v1__organization__init(o);
@@ -1066,7 +1041,7 @@ static void s_convert_context(crm_work_t *w, PGresult *res)
         o->name = st->lead->company;
         o->owner = st->lead->owner;
         if (!o->id) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
         sales_store_org_insert(w, o, s_convert_org_done);
@@ -1084,8 +1059,8 @@ static void s_convert_locked(crm_work_t *w, PGresult *res)
         s_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
         return;
     }
-    if (!(st->lead = SALES_LEAD(w, s_val(res, 0, 0)))) {
-        s_unreadable(w);
+    if (!(st->lead = SALES_LEAD(w, crm_db_get_opt(res, 0, 0)))) {
+        crm_work_fail_unreadable(w);
         return;
     }
     if (sales_lead_next(st->lead->status, SALES_LEAD_CONVERT, &next, &e) < 0) {
@@ -1105,7 +1080,7 @@ static void s_lead_convert(crm_work_t *w)
     s_in_t in = {.w = w};
     s_convert_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     st->rq = rq;
@@ -1171,9 +1146,10 @@ static void s_pipeline_named(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Pipeline *p = crm_work_data(w);
     if (PQntuples(res) > 0) {
-        crm_work_fail(w, S_CODE(ALREADY_EXISTS), "pipeline.name", "pipeline already exists",
-                      crm_work_printf(w, "pipeline %s is named \"%s\"", s_val(res, 0, 0), p->name),
-                      "choose another name");
+        crm_work_fail(
+            w, S_CODE(ALREADY_EXISTS), "pipeline.name", "pipeline already exists",
+            crm_work_printf(w, "pipeline %s is named \"%s\"", crm_db_get_opt(res, 0, 0), p->name),
+            "choose another name");
         return;
     }
     if (p->is_default)
@@ -1201,7 +1177,7 @@ static void s_pipeline_create(crm_work_t *w)
     Crm__V1__Stage *stages = s_array(&in, n, sizeof *stages);
     char id[CRM_UUID_LEN + 1];
     if (in.oom) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__pipeline__init(p);
@@ -1227,17 +1203,10 @@ static void s_pipelines_listed(crm_work_t *w, PGresult *res)
 {
     Crm__V1__ListPipelinesReply r = CRM__V1__LIST_PIPELINES_REPLY__INIT;
     int n = PQntuples(res);
-    Crm__V1__Pipeline **v = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *v);
-    if (!v) {
-        s_nomem(w);
+    r.pipelines =
+        (Crm__V1__Pipeline **)crm_work_records(w, &crm__v1__pipeline__descriptor, res, 0, n);
+    if (!r.pipelines)
         return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(v[i] = SALES_PIPELINE(w, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return;
-        }
-    r.pipelines = v;
     r.n_pipelines = (size_t)n;
     crm_work_ok(w, &r.base);
 }
@@ -1265,7 +1234,7 @@ static sales_stage_t *s_stages(crm_work_t *w, const Crm__V1__Pipeline *p)
         v[i].probability = p->stages[i]->probability;
     }
     if (!v)
-        s_nomem(w);
+        crm_work_fail_nomem(w);
     return v;
 }
 
@@ -1282,17 +1251,17 @@ static void s_deal_context(crm_work_t *w, PGresult *res)
     Crm__V1__Deal *d = crm_work_data(w);
     sales_err_t e;
     size_t idx;
-    if (!s_true(res, 0, 0)) {
+    if (!crm_db_get_bool(res, 0, 0)) {
         s_not_found(w, "deal.person_id", "person", d->person_id,
                     "register the person with sales.person.register first");
         return;
     }
-    if (!s_true(res, 0, 1)) {
+    if (!crm_db_get_bool(res, 0, 1)) {
         s_not_found(w, "deal.organization_id", "organization", d->organization_id,
                     "create the organization with sales.org.create first");
         return;
     }
-    if (!s_true(res, 0, 3)) {
+    if (!crm_db_get_bool(res, 0, 3)) {
         s_not_found(w, "deal.lead_id", "lead", d->lead_id, "list leads with sales.lead.list");
         return;
     }
@@ -1306,9 +1275,9 @@ static void s_deal_context(crm_work_t *w, PGresult *res)
                           "name a pipeline, or create one with is_default set");
         return;
     }
-    Crm__V1__Pipeline *p = SALES_PIPELINE(w, s_val(res, 0, 2));
+    Crm__V1__Pipeline *p = SALES_PIPELINE(w, crm_db_get_opt(res, 0, 2));
     if (!p) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     sales_stage_t *stages = s_stages(w, p);
@@ -1333,7 +1302,7 @@ static void s_deal_create(crm_work_t *w)
     Crm__V1__Deal *d = crm_work_alloc(w, sizeof *d);
     char id[CRM_UUID_LEN + 1];
     if (!d) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (!src) {
@@ -1380,7 +1349,7 @@ static void s_deal_create(crm_work_t *w)
     d->status = CRM__V1__DEAL_STATUS__DEAL_STATUS_OPEN;
     crm_uuid_new(id);
     if (!(d->id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm_work_set_data(w, d);
@@ -1420,10 +1389,10 @@ static void s_deal_change_locked(crm_work_t *w, PGresult *res)
         s_not_found(w, "id", "deal", st->id, "list deals with sales.deal.list");
         return;
     }
-    Crm__V1__Deal *d = SALES_DEAL(w, s_val(res, 0, 0));
-    Crm__V1__Pipeline *p = SALES_PIPELINE(w, s_val(res, 0, 1));
+    Crm__V1__Deal *d = SALES_DEAL(w, crm_db_get_opt(res, 0, 0));
+    Crm__V1__Pipeline *p = SALES_PIPELINE(w, crm_db_get_opt(res, 0, 1));
     if (!d || !p) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     if (st->op != S_DEAL_MOVE) {
@@ -1462,7 +1431,7 @@ static s_deal_change_t *s_deal_change_new(crm_work_t *w, s_deal_op_t op)
 {
     s_deal_change_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return NULL;
     }
     st->op = op;
@@ -1570,13 +1539,13 @@ static void s_order_inserted(crm_work_t *w, PGresult *res)
 static void s_order_context(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Order *o = crm_work_data(w);
-    if (!s_true(res, 0, 0))
+    if (!crm_db_get_bool(res, 0, 0))
         s_not_found(w, "order.person_id", "person", o->person_id,
                     "register the person with sales.person.register first");
-    else if (!s_true(res, 0, 1))
+    else if (!crm_db_get_bool(res, 0, 1))
         s_not_found(w, "order.organization_id", "organization", o->organization_id,
                     "create the organization with sales.org.create first");
-    else if (!s_true(res, 0, 2))
+    else if (!crm_db_get_bool(res, 0, 2))
         s_not_found(w, "order.deal_id", "deal", o->deal_id, "list deals with sales.deal.list");
     else
         sales_store_order_insert(w, o, s_order_inserted);
@@ -1591,7 +1560,7 @@ static void s_order_create(crm_work_t *w)
     char id[CRM_UUID_LEN + 1];
     int64_t total = 0;
     if (!o) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (!src) {
@@ -1692,24 +1661,24 @@ static void s_activity_inserted(crm_work_t *w, PGresult *res)
 static void s_activity_context(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Activity *a = crm_work_data(w);
-    if (!s_true(res, 0, 0)) {
+    if (!crm_db_get_bool(res, 0, 0)) {
         s_not_found(w, "activity.person_id", "person", a->person_id,
                     "register the person with sales.person.register first");
         return;
     }
-    if (!s_true(res, 0, 1)) {
+    if (!crm_db_get_bool(res, 0, 1)) {
         s_not_found(w, "activity.deal_id", "deal", a->deal_id, "list deals with sales.deal.list");
         return;
     }
     if (!*a->person_id) {
-        const char *p = s_val(res, 0, 2);
+        const char *p = crm_db_get_opt(res, 0, 2);
         if (!p) {
             s_invalid(w, "activity.person_id", "activity needs a person",
                       "the deal has no person; send person_id");
             return;
         }
         if (!(a->person_id = crm_work_strdup(w, p))) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
     }
@@ -1724,7 +1693,7 @@ static void s_activity_add(crm_work_t *w, int scheduled)
     Crm__V1__Activity *a = crm_work_alloc(w, sizeof *a);
     char id[CRM_UUID_LEN + 1];
     if (!a) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (!src) {
@@ -1774,7 +1743,7 @@ static void s_activity_add(crm_work_t *w, int scheduled)
     a->next_action_due_us = src->next_action_due_us;
     crm_uuid_new(id);
     if (!(a->id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm_work_set_data(w, a);
@@ -1805,9 +1774,9 @@ static void s_activity_complete_locked(crm_work_t *w, PGresult *res)
         s_not_found(w, "id", "activity", rq->id, "list activities with sales.activity.list");
         return;
     }
-    Crm__V1__Activity *a = SALES_ACTIVITY(w, s_val(res, 0, 0));
+    Crm__V1__Activity *a = SALES_ACTIVITY(w, crm_db_get_opt(res, 0, 0));
     if (!a) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     if (a->status != CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED) {
@@ -1825,7 +1794,7 @@ static void s_activity_complete(crm_work_t *w)
     s_in_t in = {.w = w};
     Crm__V1__CompleteActivityRequest *c = crm_work_alloc(w, sizeof *c);
     if (!c) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__complete_activity_request__init(c);
@@ -1880,9 +1849,9 @@ static void s_due_found(crm_work_t *w, PGresult *res)
     sales_t *ctx = crm_work_data(w);
     int n = PQntuples(res);
     for (int i = 0; i < n; i++) {
-        Crm__V1__Activity *a = SALES_ACTIVITY(w, s_val(res, i, 0));
+        Crm__V1__Activity *a = SALES_ACTIVITY(w, crm_db_get_opt(res, i, 0));
         if (!a) {
-            s_unreadable(w);
+            crm_work_fail_unreadable(w);
             return;
         }
         if (sales_emit_activity_due(w, a) < 0)
@@ -1926,17 +1895,17 @@ static void s_people_apply(crm_work_t *w)
     }
     Crm__V1__Person *p = crm_work_alloc(w, sizeof *p);
     if (!p) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__person__init(p);
     s_person_in(&in, src, "person", &bits, p, 0);
     if (in.oom) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (!(p->id = crm_work_strdup(w, src->id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     /* Last writer wins per field, by (event time, source); no event is
@@ -1963,15 +1932,15 @@ static void s_intent_context(crm_work_t *w, PGresult *res)
     s_intent_t *st = crm_work_data(w);
     sales_t *ctx = s_ctx(w);
     char id[CRM_UUID_LEN + 1];
-    if (s_true(res, 0, 0)) {
+    if (crm_db_get_bool(res, 0, 0)) {
         crm_work_ok(w, NULL); /* an open lead for this contact and campaign exists */
         return;
     }
     long long count = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    const char *pname = s_val(res, 0, 2), *pemail = s_val(res, 0, 3);
+    const char *pname = crm_db_get_opt(res, 0, 2), *pemail = crm_db_get_opt(res, 0, 3);
     Crm__V1__Lead *l = crm_work_alloc(w, sizeof *l);
     if (!l) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__lead__init(l);
@@ -2001,7 +1970,7 @@ static void s_intent_context(crm_work_t *w, PGresult *res)
         w, "campaign response %s%s%s%s%s", rv ? rv->name + sizeof "RESPONSE_TYPE_" - 1 : "?",
         *st->r->channel ? " via " : "", st->r->channel, *st->r->note ? ": " : "", st->r->note);
     if (!l->id || !l->notes) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     sales_store_lead_insert(w, l, s_intent_inserted);
@@ -2025,7 +1994,7 @@ static void s_intent_apply(crm_work_t *w)
     }
     s_intent_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     st->r = r;
@@ -2060,7 +2029,7 @@ static int s_task_insert(crm_work_t *w, char *subject, char *body, char *person_
     Crm__V1__Activity *a = crm_work_alloc(w, sizeof *a);
     char id[CRM_UUID_LEN + 1];
     if (!a) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return -1;
     }
     crm__v1__activity__init(a);
@@ -2074,7 +2043,7 @@ static int s_task_insert(crm_work_t *w, char *subject, char *body, char *person_
     a->owner = owner;
     a->status = CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED;
     if (!a->id) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return -1;
     }
     return sales_store_activity_insert(w, a, s_ctx(w)->followup_us, cb);
@@ -2100,9 +2069,9 @@ static void s_risk_deal(crm_work_t *w, PGresult *res)
         crm_work_ok(w, NULL); /* no open deal: nothing to follow up */
         return;
     }
-    Crm__V1__Deal *d = SALES_DEAL(w, s_val(res, 0, 0));
+    Crm__V1__Deal *d = SALES_DEAL(w, crm_db_get_opt(res, 0, 0));
     if (!d) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     s_task_insert(w, st->subject, st->body, d->person_id, d->id, d->owner, s_risk_inserted);
@@ -2157,7 +2126,7 @@ static void s_risk_apply(crm_work_t *w)
     }
     s_risk_t *st = crm_work_alloc(w, sizeof *st);
     if (!st || !subject || !body) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     st->subject = subject;
@@ -2216,18 +2185,18 @@ static void s_dq_target(crm_work_t *w, PGresult *res)
         crm_work_ok(w, NULL);
         return;
     }
-    if (s_val(res, 0, 3)[0] == 't') {
+    if (crm_db_get_opt(res, 0, 3)[0] == 't') {
         crm_work_ok(w, NULL); /* the same finding published again: one task is enough */
         return;
     }
     char *body =
         crm_work_printf(w, "Analytics found: %s (%s %s).", st->detail, st->kind, st->record);
-    char *person = crm_work_strdup(w, s_val(res, 0, 0));
-    char *deal = crm_work_strdup(w, s_val(res, 0, 1));
-    char *owner = crm_work_strdup(w, s_val(res, 0, 2));
+    char *person = crm_work_strdup(w, crm_db_get_opt(res, 0, 0));
+    char *deal = crm_work_strdup(w, crm_db_get_opt(res, 0, 1));
+    char *owner = crm_work_strdup(w, crm_db_get_opt(res, 0, 2));
     char *subject = s_subject(w, st->subject);
     if (!body || !person || !deal || !owner || !subject) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     s_task_insert(w, subject, body, person, deal, owner, s_dq_inserted);
@@ -2258,7 +2227,7 @@ static void s_quality_apply(crm_work_t *w)
     }
     s_dq_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     st->kind = f->kind;

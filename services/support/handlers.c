@@ -15,6 +15,7 @@
 #include "rules.h"
 #include "store.h"
 
+#include <crm/db.h>
 #include <crm/identity.h>
 #include <crm/log.h>
 #include <crm/pbjson.h>
@@ -33,20 +34,9 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static void s_nomem(crm_work_t *w)
-{
-    crm_work_fail(w, S_CODE(INTERNAL), NULL, "out of memory", NULL, NULL);
-}
-
 static void s_fail(crm_work_t *w, const support_err_t *e)
 {
     crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
-}
-
-static void s_unreadable(crm_work_t *w)
-{
-    crm_work_fail(w, S_CODE(INTERNAL), NULL, "could not read a stored record", NULL,
-                  "report this; the service log has the details");
 }
 
 static void s_not_found(crm_work_t *w, const char *field, const char *what, const char *id)
@@ -55,16 +45,6 @@ static void s_not_found(crm_work_t *w, const char *field, const char *what, cons
     snprintf(msg, sizeof msg, "%s does not exist", what);
     snprintf(detail, sizeof detail, "no %s with id \"%.80s\"", what, id);
     crm_work_fail(w, S_CODE(NOT_FOUND), field, msg, detail, NULL);
-}
-
-static const char *s_val(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-static int s_true(const PGresult *res, int row, int col)
-{
-    return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
 }
 
 /* The trimmed copy of s in the arena ("" on NULL); NULL when out of memory. */
@@ -117,27 +97,27 @@ static support_cal_t *s_calendar(crm_work_t *w, const PGresult *res, int col)
 {
     support_err_t e;
     Crm__V1__BusinessCalendar *m =
-        crm_work_record(w, &crm__v1__business_calendar__descriptor, s_val(res, 0, col));
+        crm_work_record(w, &crm__v1__business_calendar__descriptor, crm_db_get_opt(res, 0, col));
     support_cal_t *cal = crm_work_alloc(w, sizeof *cal);
     if (!m) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return NULL;
     }
     if (!cal) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return NULL;
     }
     if (support_cal_from_msg(m, cal, "calendar", &e) < 0) {
         crm_error("support.calendar", "stored calendar is invalid: %s: %s", e.field, e.message);
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return NULL;
     }
-    if (*m->time_zone &&
-        support_cal_set_changes(cal, atoi(PQgetvalue(res, 0, col + 1)), s_val(res, 0, col + 2),
-                                s_val(res, 0, col + 3)) < 0) {
+    if (*m->time_zone && support_cal_set_changes(cal, atoi(PQgetvalue(res, 0, col + 1)),
+                                                 crm_db_get_opt(res, 0, col + 2),
+                                                 crm_db_get_opt(res, 0, col + 3)) < 0) {
         crm_error("support.calendar", "stored offset changes of zone \"%s\" are invalid",
                   m->time_zone);
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return NULL;
     }
     return cal;
@@ -192,9 +172,9 @@ typedef struct {
 static void s_open_inserted(crm_work_t *w, PGresult *res)
 {
     s_open_t *st = crm_work_data(w);
-    Crm__V1__Ticket *t = PQntuples(res) == 1 ? SUPPORT_TICKET(w, s_val(res, 0, 0)) : NULL;
+    Crm__V1__Ticket *t = PQntuples(res) == 1 ? SUPPORT_TICKET(w, crm_db_get_opt(res, 0, 0)) : NULL;
     if (!t) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     if (st->registered && support_emit_person_registered(w, st->registered) < 0)
@@ -210,9 +190,10 @@ static void s_open_person(crm_work_t *w, PGresult *res)
 {
     s_open_t *st = crm_work_data(w);
     if (PQntuples(res) == 1) {
-        st->registered = crm_work_record(w, &crm__v1__person__descriptor, s_val(res, 0, 0));
+        st->registered =
+            crm_work_record(w, &crm__v1__person__descriptor, crm_db_get_opt(res, 0, 0));
         if (!st->registered) {
-            s_unreadable(w);
+            crm_work_fail_unreadable(w);
             return;
         }
     }
@@ -223,14 +204,14 @@ static void s_open_context(crm_work_t *w, PGresult *res)
 {
     s_open_t *st = crm_work_data(w);
     Crm__V1__Ticket *t = st->t;
-    const char *person = s_val(res, 0, 0);
+    const char *person = crm_db_get_opt(res, 0, 0);
     Crm__V1__SlaPolicy *pol =
-        crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, 0, 1));
+        crm_work_record(w, &crm__v1__sla_policy__descriptor, crm_db_get_opt(res, 0, 1));
     support_cal_t *cal = s_calendar(w, res, 2);
     if (!cal)
         return;
     if (!pol) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     if (*t->customer_id && !person) {
@@ -243,7 +224,7 @@ static void s_open_context(crm_work_t *w, PGresult *res)
     if (person) {
         Crm__V1__Person *p = crm_work_record(w, &crm__v1__person__descriptor, person);
         if (!p) {
-            s_unreadable(w);
+            crm_work_fail_unreadable(w);
             return;
         }
         t->customer_id = p->id;
@@ -256,7 +237,7 @@ static void s_open_context(crm_work_t *w, PGresult *res)
     char id[CRM_UUID_LEN + 1];
     crm_customer_id_for_email(st->email, id);
     if (!(t->customer_id = crm_work_strdup(w, id))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     support_store_person_insert(w, t->customer_id, t->requester_name, st->email, t->created_at_us,
@@ -312,7 +293,7 @@ static void s_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
     Crm__V1__Ticket *t = crm_work_alloc(w, sizeof *t);
     char id[CRM_UUID_LEN + 1];
     if (!st || !t) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     memset(st, 0, sizeof *st);
@@ -337,7 +318,7 @@ static void s_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
     st->email = t->requester_email;
     if (!t->id || !t->requester_email || !t->requester_name || !t->assignee || !t->team ||
         !t->subject || !t->description) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (s_check_agent(w, t->assignee, "ticket.assignee") < 0 ||
@@ -426,11 +407,11 @@ static void s_change_emit(crm_work_t *w, Crm__V1__Ticket *t)
 static void s_change_msg_saved(crm_work_t *w, PGresult *res)
 {
     s_change_t *st = crm_work_data(w);
-    st->msg = PQntuples(res) == 1
-                  ? crm_work_record(w, &crm__v1__ticket_message__descriptor, s_val(res, 0, 0))
-                  : NULL;
+    st->msg = PQntuples(res) == 1 ? crm_work_record(w, &crm__v1__ticket_message__descriptor,
+                                                    crm_db_get_opt(res, 0, 0))
+                                  : NULL;
     if (!st->msg) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     s_change_emit(w, st->t);
@@ -439,9 +420,9 @@ static void s_change_msg_saved(crm_work_t *w, PGresult *res)
 static void s_change_saved(crm_work_t *w, PGresult *res)
 {
     s_change_t *st = crm_work_data(w);
-    Crm__V1__Ticket *t = PQntuples(res) == 1 ? SUPPORT_TICKET(w, s_val(res, 0, 0)) : NULL;
+    Crm__V1__Ticket *t = PQntuples(res) == 1 ? SUPPORT_TICKET(w, crm_db_get_opt(res, 0, 0)) : NULL;
     if (!t) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     st->t = t;
@@ -548,15 +529,15 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
         s_not_found(w, "id", "ticket", st->id);
         return;
     }
-    Crm__V1__Ticket *t = SUPPORT_TICKET(w, s_val(res, 0, 0));
+    Crm__V1__Ticket *t = SUPPORT_TICKET(w, crm_db_get_opt(res, 0, 0));
     support_cal_t *cal = s_calendar(w, res, 1);
     if (!cal)
         return;
     if (!t) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
-    if (st->sender && !s_true(res, 0, 6)) {
+    if (st->sender && !crm_db_get_bool(res, 0, 6)) {
         crm_work_fail(w, S_CODE(PERMISSION_DENIED), "raw", "sender is not the ticket's requester",
                       crm_work_printf(w, "%.80s wrote about ticket %s", st->sender, t->id),
                       "the customer must answer from an address support knows for them");
@@ -570,9 +551,9 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
     st->from = t->status;
     if (st->act == SUPPORT_ACT_PRIORITY) {
         Crm__V1__SlaPolicy *pol =
-            crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, 0, 5));
+            crm_work_record(w, &crm__v1__sla_policy__descriptor, crm_db_get_opt(res, 0, 5));
         if (!pol) {
-            s_unreadable(w);
+            crm_work_fail_unreadable(w);
             return;
         }
         if ((int)t->priority == st->priority) {
@@ -584,7 +565,7 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
         support_sla_retarget(cal, now, pol->first_response_minutes, pol->resolution_minutes, t);
     }
     if (s_change_apply(w, st, t, now) < 0) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (support_clock_runs(st->from) && !support_clock_runs(to))
@@ -610,7 +591,7 @@ static s_change_t *s_change_new(crm_work_t *w, support_action_t act, const char 
         return NULL;
     s_change_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return NULL;
     }
     memset(st, 0, sizeof *st);
@@ -630,7 +611,7 @@ static int s_text_in(crm_work_t *w, const char *s, size_t max, int required, con
         return -1;
     }
     if (!(*out = s_trimmed(w, s))) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return -1;
     }
     return 0;
@@ -779,7 +760,7 @@ static void s_email_receive(crm_work_t *w)
     support_mail_t *m = crm_work_alloc(w, sizeof *m);
     char *buf = crm_work_alloc(w, 2 * rq->raw.len + 1);
     if (!m || !buf) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (support_mail_parse((const char *)rq->raw.data, rq->raw.len, buf, m, &e) < 0) {
@@ -812,7 +793,7 @@ static void s_email_receive(crm_work_t *w)
         st->a = m->name;
         st->b = m->body;
         if (!(st->sender = crm_work_strdup(w, email))) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
         s_change(w, st);
@@ -821,7 +802,7 @@ static void s_email_receive(crm_work_t *w)
     /* A new request: a ticket on the email channel. */
     Crm__V1__Ticket *src = crm_work_alloc(w, sizeof *src);
     if (!src) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     crm__v1__ticket__init(src);
@@ -844,9 +825,9 @@ static void s_ticket_shown(crm_work_t *w, PGresult *res)
         return;
     }
     Crm__V1__TicketReply *r =
-        crm_work_record(w, &crm__v1__ticket_reply__descriptor, s_val(res, 0, 0));
+        crm_work_record(w, &crm__v1__ticket_reply__descriptor, crm_db_get_opt(res, 0, 0));
     if (!r) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     crm_work_ok(w, &r->base);
@@ -867,22 +848,16 @@ static void s_tickets_listed(crm_work_t *w, PGresult *res)
     Crm__V1__ListTicketsReply r = CRM__V1__LIST_TICKETS_REPLY__INIT;
     if (n > size) { /* one more than a page: there is a next one */
         n = size;
-        r.next_page_token = crm_work_printf(w, "%s:%s", s_val(res, n - 1, 1), s_val(res, n - 1, 2));
+        r.next_page_token = crm_work_printf(w, "%s:%s", crm_db_get_opt(res, n - 1, 1),
+                                            crm_db_get_opt(res, n - 1, 2));
         if (!r.next_page_token) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
     }
-    r.tickets = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *r.tickets);
-    if (!r.tickets) {
-        s_nomem(w);
+    r.tickets = (Crm__V1__Ticket **)crm_work_records(w, &crm__v1__ticket__descriptor, res, 0, n);
+    if (!r.tickets)
         return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(r.tickets[i] = SUPPORT_TICKET(w, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return;
-        }
     r.n_tickets = (size_t)n;
     crm_work_ok(w, &r.base);
 }
@@ -913,7 +888,7 @@ static void s_ticket_list(crm_work_t *w)
     int64_t after_us;
     char *after_id = crm_work_alloc(w, CRM_UUID_LEN + 1);
     if (!after_id) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (support_page_token_parse(rq->page_token, &after_us, after_id, &e) < 0) {
@@ -931,10 +906,10 @@ static void s_policy_saved(crm_work_t *w, PGresult *res)
 {
     Crm__V1__SlaPolicyReply r = CRM__V1__SLA_POLICY_REPLY__INIT;
     r.policy = PQntuples(res) == 1
-                   ? crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, 0, 0))
+                   ? crm_work_record(w, &crm__v1__sla_policy__descriptor, crm_db_get_opt(res, 0, 0))
                    : NULL;
     if (!r.policy) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     crm_work_ok(w, &r.base);
@@ -955,17 +930,10 @@ static void s_policies_listed(crm_work_t *w, PGresult *res)
 {
     int n = PQntuples(res);
     Crm__V1__ListSlaPoliciesReply r = CRM__V1__LIST_SLA_POLICIES_REPLY__INIT;
-    r.policies = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *r.policies);
-    if (!r.policies) {
-        s_nomem(w);
+    r.policies =
+        (Crm__V1__SlaPolicy **)crm_work_records(w, &crm__v1__sla_policy__descriptor, res, 0, n);
+    if (!r.policies)
         return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!(r.policies[i] =
-                  crm_work_record(w, &crm__v1__sla_policy__descriptor, s_val(res, i, 0)))) {
-            s_unreadable(w);
-            return;
-        }
     r.n_policies = (size_t)n;
     crm_work_ok(w, &r.base);
 }
@@ -978,11 +946,11 @@ static void s_policy_list(crm_work_t *w)
 static void s_calendar_shown(crm_work_t *w, PGresult *res)
 {
     Crm__V1__BusinessCalendarReply r = CRM__V1__BUSINESS_CALENDAR_REPLY__INIT;
-    r.calendar = PQntuples(res) == 1
-                     ? crm_work_record(w, &crm__v1__business_calendar__descriptor, s_val(res, 0, 0))
-                     : NULL;
+    r.calendar = PQntuples(res) == 1 ? crm_work_record(w, &crm__v1__business_calendar__descriptor,
+                                                       crm_db_get_opt(res, 0, 0))
+                                     : NULL;
     if (!r.calendar) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     crm_work_ok(w, &r.base);
@@ -1012,13 +980,13 @@ static void s_calendar_running(crm_work_t *w, PGresult *res)
     char **v[5];
     for (int i = 0; i < 5; i++)
         if (!(v[i] = crm_work_alloc(w, (size_t)(n ? n : 1) * sizeof *v[i]))) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
     for (int i = 0; i < n; i++) {
-        Crm__V1__Ticket *t = SUPPORT_TICKET(w, s_val(res, i, 0));
+        Crm__V1__Ticket *t = SUPPORT_TICKET(w, crm_db_get_opt(res, i, 0));
         if (!t) {
-            s_unreadable(w);
+            crm_work_fail_unreadable(w);
             return;
         }
         if (!support_sla_recalendar(st->old, st->cal, st->now, t))
@@ -1029,7 +997,7 @@ static void s_calendar_running(crm_work_t *w, PGresult *res)
         v[3][k] = crm_work_printf(w, "%lld", (long long)t->resolution_due_us);
         v[4][k] = crm_work_printf(w, "%lld", (long long)t->resolution_at_risk_us);
         if (!v[1][k] || !v[2][k] || !v[3][k] || !v[4][k]) {
-            s_nomem(w);
+            crm_work_fail_nomem(w);
             return;
         }
         k++;
@@ -1049,9 +1017,9 @@ static void s_calendar_saved(crm_work_t *w, PGresult *res)
     if (PQntuples(res) != 1 || !(st->cal = s_calendar(w, res, 0)))
         return;
     st->reply.calendar =
-        crm_work_record(w, &crm__v1__business_calendar__descriptor, s_val(res, 0, 0));
+        crm_work_record(w, &crm__v1__business_calendar__descriptor, crm_db_get_opt(res, 0, 0));
     if (!st->reply.calendar) {
-        s_unreadable(w);
+        crm_work_fail_unreadable(w);
         return;
     }
     st->now = crm_now_us();
@@ -1070,7 +1038,7 @@ static void s_calendar_locked(crm_work_t *w, PGresult *res)
 static void s_zone_checked(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
-    if (!s_true(res, 0, 0)) {
+    if (!crm_db_get_bool(res, 0, 0)) {
         crm_work_fail(
             w, S_CODE(NOT_FOUND), "calendar.time_zone", "time zone does not exist",
             crm_work_printf(w, "PostgreSQL knows no zone \"%.80s\"", rq->calendar->time_zone),
@@ -1086,7 +1054,7 @@ static void s_calendar_set(crm_work_t *w)
     support_err_t e;
     support_cal_t *cal = crm_work_alloc(w, sizeof *cal);
     if (!cal) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     if (support_cal_from_msg(rq ? rq->calendar : NULL, cal, "calendar", &e) < 0) {
@@ -1100,7 +1068,7 @@ static void s_calendar_set(crm_work_t *w)
     json_decref(j);
     s_calset_t *st = crm_work_alloc(w, sizeof *st);
     if (!copy || !st) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     memset(st, 0, sizeof *st);
@@ -1125,9 +1093,9 @@ static void s_sla_found(crm_work_t *w, PGresult *res)
     support_t *ctx = crm_work_data(w);
     int n = PQntuples(res);
     for (int i = 0; i < n; i++) {
-        Crm__V1__Ticket *t = SUPPORT_TICKET(w, s_val(res, i, 0));
+        Crm__V1__Ticket *t = SUPPORT_TICKET(w, crm_db_get_opt(res, i, 0));
         if (!t) {
-            s_unreadable(w);
+            crm_work_fail_unreadable(w);
             return;
         }
         /* Columns 1..4: first response at risk, breached; resolution at
@@ -1135,7 +1103,7 @@ static void s_sla_found(crm_work_t *w, PGresult *res)
         for (int c = 1; c <= 4; c++) {
             int target = c <= 2 ? CRM__V1__SLA_TARGET__SLA_TARGET_FIRST_RESPONSE
                                 : CRM__V1__SLA_TARGET__SLA_TARGET_RESOLUTION;
-            if (s_true(res, i, c) && support_emit_sla(w, t, target, c % 2 == 0) < 0)
+            if (crm_db_get_bool(res, i, c) && support_emit_sla(w, t, target, c % 2 == 0) < 0)
                 return;
         }
     }
@@ -1212,7 +1180,7 @@ static void s_preferences_apply(crm_work_t *w)
     char *preferred = s_channel_name(w, p->preferred_channel);
     size_t n = 0;
     if (!names) {
-        s_nomem(w);
+        crm_work_fail_nomem(w);
         return;
     }
     for (size_t i = 0; i < p->n_opted_out; i++)

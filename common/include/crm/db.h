@@ -54,5 +54,9 @@ const char *crm_db_sqlstate(const PGresult *res);
 /* Helpers for reading results. */
 long long crm_db_get_int(const PGresult *res, int row, int col);
 const char *crm_db_get_str(const PGresult *res, int row, int col);
+/* The cell's text, or NULL for SQL NULL. */
+const char *crm_db_get_opt(const PGresult *res, int row, int col);
+/* 1 for a boolean cell that is true; 0 for false or SQL NULL. */
+int crm_db_get_bool(const PGresult *res, int row, int col);
 
 #endif

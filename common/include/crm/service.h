@@ -132,6 +132,17 @@ void *crm_work_data(crm_work_t *w);
  * the work's arena (never free it). NULL on malformed JSON or ENOMEM. */
 void *crm_work_record(crm_work_t *w, const ProtobufCMessageDescriptor *d, const char *text);
 
+/* Records of type `d` from column `col` of the first `n` rows of res (a
+ * SQL NULL is unreadable): an array of n messages in the work's arena, not
+ * NULL even for n = 0; or NULL with the work failed (as below). */
+void **crm_work_records(crm_work_t *w, const ProtobufCMessageDescriptor *d, const PGresult *res,
+                        int col, int n);
+
+/* The INTERNAL failures every handler may meet: memory ran out, or a
+ * stored record could not be read back (the log says which). */
+void crm_work_fail_nomem(crm_work_t *w);
+void crm_work_fail_unreadable(crm_work_t *w);
+
 /* Runs a statement in the work's transaction with text parameters (NULL =
  * SQL NULL) and calls cb with the result. Use _query for statements that
  * only read and _exec for statements that write: a work that fails after
