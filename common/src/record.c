@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,23 @@ void crm_work_fail_unreadable(crm_work_t *w)
     crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
                   "could not read a stored record", NULL,
                   "report this; the service log has the details");
+}
+
+void *crm_work_returned(crm_work_t *w, const ProtobufCMessageDescriptor *d, const PGresult *res)
+{
+    void *m = PQntuples(res) >= 1 ? crm_work_record(w, d, crm_db_get_opt(res, 0, 0)) : NULL;
+    if (!m)
+        crm_work_fail_unreadable(w);
+    return m;
+}
+
+void crm_work_fail_not_found(crm_work_t *w, const char *field, const char *what, const char *id,
+                             const char *hint)
+{
+    char msg[96], detail[160];
+    snprintf(msg, sizeof msg, "%s does not exist", what);
+    snprintf(detail, sizeof detail, "no %s with id \"%.80s\"", what, id);
+    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, field, msg, detail, hint);
 }
 
 void **crm_work_records(crm_work_t *w, const ProtobufCMessageDescriptor *d, const PGresult *res,

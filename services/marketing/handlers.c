@@ -33,26 +33,6 @@ static void s_fail(crm_work_t *w, const mkt_err_t *e)
     crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
 }
 
-static void s_not_found(crm_work_t *w, const char *field, const char *what, const char *id,
-                        const char *hint)
-{
-    char msg[96], detail[160];
-    snprintf(msg, sizeof msg, "%s does not exist", what);
-    snprintf(detail, sizeof detail, "no %s with id \"%s\"", what, id);
-    crm_work_fail(w, S_CODE(NOT_FOUND), field, msg, detail, hint);
-}
-
-/* A stored record that does not read back: a bug, not bad input. */
-/* The record in row 0, column 0 as a message of type d, or NULL with the
- * work failed. */
-static void *s_record(crm_work_t *w, PGresult *res, const ProtobufCMessageDescriptor *d)
-{
-    void *m = PQntuples(res) >= 1 ? crm_work_record(w, d, crm_db_get_opt(res, 0, 0)) : NULL;
-    if (!m)
-        crm_work_fail_unreadable(w);
-    return m;
-}
-
 /* Channels from an int[] text ("{1,3}") into out (at most max). */
 static size_t s_channels_parse(const char *text, int *out, size_t max)
 {
@@ -173,14 +153,14 @@ static void s_applied(crm_work_t *w)
 
 static void s_campaign_reply(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    Crm__V1__CampaignReply *r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (r)
         crm_work_ok(w, &r->base);
 }
 
 static void s_campaign_created(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    Crm__V1__CampaignReply *r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (r && mkt_emit_campaign_created(w, r->campaign) == 0)
         crm_work_ok(w, &r->base);
 }
@@ -190,8 +170,8 @@ static void s_campaign_followed(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Campaign *c = crm_work_data(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "campaign.follows_campaign_id", "campaign", c->follows_campaign_id,
-                    s_campaign_hint);
+        crm_work_fail_not_found(w, "campaign.follows_campaign_id", "campaign",
+                                c->follows_campaign_id, s_campaign_hint);
         return;
     }
     mkt_store_campaign_insert(w, c, s_campaign_created);
@@ -227,7 +207,7 @@ static void s_campaign_create(crm_work_t *w)
 static void s_campaign_shown(crm_work_t *w, PGresult *res)
 {
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "campaign", crm_work_data(w), s_campaign_hint);
+        crm_work_fail_not_found(w, "id", "campaign", crm_work_data(w), s_campaign_hint);
         return;
     }
     s_campaign_reply(w, res);
@@ -278,7 +258,7 @@ static void s_campaign_list(crm_work_t *w)
 
 static void s_campaign_scheduled(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    Crm__V1__CampaignReply *r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (r && mkt_emit_campaign_scheduled(w, r->campaign) == 0)
         crm_work_ok(w, &r->base);
 }
@@ -288,7 +268,7 @@ static void s_schedule_locked(crm_work_t *w, PGresult *res)
     const Crm__V1__ScheduleCampaignRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        crm_work_fail_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
         return;
     }
     if (mkt_schedule_check(atoi(PQgetvalue(res, 0, 1)), rq->start_at_us, crm_now_us(), &e) < 0) {
@@ -319,7 +299,7 @@ typedef struct {
 static void s_status_set(crm_work_t *w, PGresult *res)
 {
     s_action_t *st = crm_work_data(w);
-    Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    Crm__V1__CampaignReply *r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (r && mkt_emit_campaign_status_changed(w, r->campaign, st->from) == 0)
         crm_work_ok(w, &r->base);
 }
@@ -331,10 +311,10 @@ static void s_action_locked(crm_work_t *w, PGresult *res)
     mkt_err_t e;
     int next;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        crm_work_fail_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
         return;
     }
-    Crm__V1__CampaignReply *cur = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    Crm__V1__CampaignReply *cur = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (!cur)
         return;
     st->from = (int)cur->campaign->status;
@@ -397,7 +377,7 @@ static void s_campaign_complete(crm_work_t *w)
 
 static void s_campaign_updated(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__CampaignReply *r = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    Crm__V1__CampaignReply *r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (r && mkt_emit_campaign_updated(w, r->campaign, r->budget, crm_work_data(w)) == 0)
         crm_work_ok(w, &r->base);
 }
@@ -407,7 +387,7 @@ static void s_offer_locked(crm_work_t *w, PGresult *res)
     const Crm__V1__AddOfferRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
+        crm_work_fail_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
         return;
     }
     if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "offers", &e) < 0) {
@@ -415,7 +395,7 @@ static void s_offer_locked(crm_work_t *w, PGresult *res)
         s_fail(w, &e);
         return;
     }
-    Crm__V1__CampaignReply *cur = s_record(w, res, &crm__v1__campaign_reply__descriptor);
+    Crm__V1__CampaignReply *cur = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (!cur)
         return;
     if (cur->campaign->n_offers >= MKT_LIST_MAX) {
@@ -444,7 +424,7 @@ static void s_budget_locked(crm_work_t *w, PGresult *res)
     const char *cur = crm_work_data(w);
     mkt_err_t e;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        crm_work_fail_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
         return;
     }
     if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "budget", &e) < 0) {
@@ -497,8 +477,8 @@ static void s_exclude_segment(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "segment_id", "segment", rq->segment_id,
-                    "list segments with marketing.segment.list");
+        crm_work_fail_not_found(w, "segment_id", "segment", rq->segment_id,
+                                "list segments with marketing.segment.list");
         return;
     }
     mkt_store_campaign_exclude(w, rq->campaign_id, rq->segment_id, s_excluded);
@@ -509,7 +489,7 @@ static void s_exclude_locked(crm_work_t *w, PGresult *res)
     const Crm__V1__ExcludeSegmentRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
+        crm_work_fail_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
         return;
     }
     if (mkt_campaign_open_check(atoi(PQgetvalue(res, 0, 1)), "exclusions", &e) < 0) {
@@ -538,7 +518,7 @@ static void s_launch_locked(crm_work_t *w, PGresult *res)
     s_action_t *st = crm_work_data(w);
     mkt_err_t e;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
+        crm_work_fail_not_found(w, "id", "campaign", rq->id, s_campaign_hint);
         return;
     }
     st->from = atoi(PQgetvalue(res, 0, 1));
@@ -596,11 +576,11 @@ static void s_target_segment(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__TargetCampaignRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "segment_id", "segment", rq->segment_id,
-                    "list segments with marketing.segment.list");
+        crm_work_fail_not_found(w, "segment_id", "segment", rq->segment_id,
+                                "list segments with marketing.segment.list");
         return;
     }
-    Crm__V1__Segment *g = s_record(w, res, &crm__v1__segment__descriptor);
+    Crm__V1__Segment *g = crm_work_returned(w, &crm__v1__segment__descriptor, res);
     if (g)
         mkt_store_target_segment(w, rq->campaign_id, g->rules, g->n_rules, s_target_segment_done);
 }
@@ -623,7 +603,7 @@ static void s_target_found(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__TargetCampaignRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
+        crm_work_fail_not_found(w, "campaign_id", "campaign", rq->campaign_id, s_campaign_hint);
         return;
     }
     if (rq->n_customer_ids)
@@ -685,7 +665,7 @@ static void s_segment_joined(crm_work_t *w, PGresult *res)
  * transaction. */
 static void s_segment_created(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Segment *g = s_record(w, res, &crm__v1__segment__descriptor);
+    Crm__V1__Segment *g = crm_work_returned(w, &crm__v1__segment__descriptor, res);
     if (!g)
         return;
     crm_work_set_data(w, g);
@@ -771,10 +751,11 @@ static void s_preview_segment(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__PreviewSegmentRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "segment", rq->id, "list segments with marketing.segment.list");
+        crm_work_fail_not_found(w, "id", "segment", rq->id,
+                                "list segments with marketing.segment.list");
         return;
     }
-    Crm__V1__Segment *g = s_record(w, res, &crm__v1__segment__descriptor);
+    Crm__V1__Segment *g = crm_work_returned(w, &crm__v1__segment__descriptor, res);
     if (g)
         mkt_store_segment_members(w, g->rules, g->n_rules, s_preview_limit(w), s_previewed);
 }
@@ -804,7 +785,8 @@ static void s_members_segment(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__SegmentMembersRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "segment", rq->id, "list segments with marketing.segment.list");
+        crm_work_fail_not_found(w, "id", "segment", rq->id,
+                                "list segments with marketing.segment.list");
         return;
     }
     mkt_store_segment_stored(w, rq->id, rq->limit <= 0 ? 50 : rq->limit, s_previewed);
@@ -828,7 +810,7 @@ static void s_segment_members(crm_work_t *w)
 static void s_message_saved(crm_work_t *w, PGresult *res)
 {
     Crm__V1__MessageReply r = CRM__V1__MESSAGE_REPLY__INIT;
-    if ((r.template_ = s_record(w, res, &crm__v1__message_template__descriptor)))
+    if ((r.template_ = crm_work_returned(w, &crm__v1__message_template__descriptor, res)))
         crm_work_ok(w, &r.base);
 }
 
@@ -837,8 +819,8 @@ static void s_message_campaign(crm_work_t *w, PGresult *res)
     const Crm__V1__SetMessageRequest *rq = (const void *)crm_work_request(w);
     int ch[MKT_LIST_MAX];
     if (PQntuples(res) == 0) {
-        s_not_found(w, "template.campaign_id", "campaign", rq->template_->campaign_id,
-                    s_campaign_hint);
+        crm_work_fail_not_found(w, "template.campaign_id", "campaign", rq->template_->campaign_id,
+                                s_campaign_hint);
         return;
     }
     size_t n = s_channels_parse(PQgetvalue(res, 0, 6), ch, MKT_LIST_MAX), i = 0;
@@ -913,7 +895,7 @@ static void s_message_preview(crm_work_t *w)
 
 static void s_expense_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__ExpenseReply *r = s_record(w, res, &crm__v1__expense_reply__descriptor);
+    Crm__V1__ExpenseReply *r = crm_work_returned(w, &crm__v1__expense_reply__descriptor, res);
     if (r && mkt_emit_expense_recorded(w, r->expense, r->budget) == 0)
         crm_work_ok(w, &r->base);
 }
@@ -925,8 +907,8 @@ static void s_expense_locked(crm_work_t *w, PGresult *res)
     int flagged;
     char id[CRM_UUID_LEN + 1];
     if (PQntuples(res) == 0) {
-        s_not_found(w, "expense.campaign_id", "campaign", rq->expense->campaign_id,
-                    s_campaign_hint);
+        crm_work_fail_not_found(w, "expense.campaign_id", "campaign", rq->expense->campaign_id,
+                                s_campaign_hint);
         return;
     }
     int64_t budget = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
@@ -964,10 +946,11 @@ static void s_expense_record(crm_work_t *w)
 static void s_expenses_listed(crm_work_t *w, PGresult *res)
 {
     if (PQntuples(res) == 0) {
-        s_not_found(w, "campaign_id", "campaign", crm_work_data(w), s_campaign_hint);
+        crm_work_fail_not_found(w, "campaign_id", "campaign", crm_work_data(w), s_campaign_hint);
         return;
     }
-    Crm__V1__ListExpensesReply *r = s_record(w, res, &crm__v1__list_expenses_reply__descriptor);
+    Crm__V1__ListExpensesReply *r =
+        crm_work_returned(w, &crm__v1__list_expenses_reply__descriptor, res);
     if (r)
         crm_work_ok(w, &r->base);
 }
@@ -984,7 +967,7 @@ static void s_expense_list(crm_work_t *w)
 static void s_pref_stored(crm_work_t *w, PGresult *res)
 {
     Crm__V1__PreferencesReply r = CRM__V1__PREFERENCES_REPLY__INIT;
-    r.preferences = s_record(w, res, &crm__v1__contact_preferences__descriptor);
+    r.preferences = crm_work_returned(w, &crm__v1__contact_preferences__descriptor, res);
     if (r.preferences && mkt_emit_preferences_changed(w, r.preferences, "command") == 0)
         crm_work_ok(w, &r.base);
 }
@@ -1024,7 +1007,8 @@ static void s_pref_shown(crm_work_t *w, PGresult *res)
         /* Nothing set: the defaults (no opt-out, any time, no consent). */
         none.customer_id = crm_work_data(w);
         r.preferences = &none;
-    } else if (!(r.preferences = s_record(w, res, &crm__v1__contact_preferences__descriptor))) {
+    } else if (!(r.preferences =
+                     crm_work_returned(w, &crm__v1__contact_preferences__descriptor, res))) {
         return;
     }
     crm_work_ok(w, &r.base);
@@ -1060,7 +1044,8 @@ static void s_resp_done(crm_work_t *w)
 
 static void s_resp_opted_out(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__ContactPreferences *p = s_record(w, res, &crm__v1__contact_preferences__descriptor);
+    Crm__V1__ContactPreferences *p =
+        crm_work_returned(w, &crm__v1__contact_preferences__descriptor, res);
     if (!p)
         return;
     if (crm_db_get_bool(res, 0, 1) && mkt_emit_preferences_changed(w, p, "response") < 0)
@@ -1155,7 +1140,8 @@ static void s_resp_campaign(crm_work_t *w, PGresult *res)
 {
     s_resp_t *st = crm_work_data(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "response.campaign_id", "campaign", st->r.campaign_id, s_campaign_hint);
+        crm_work_fail_not_found(w, "response.campaign_id", "campaign", st->r.campaign_id,
+                                s_campaign_hint);
         return;
     }
     st->n_channels = s_channels_parse(PQgetvalue(res, 0, 6), st->channels, MKT_LIST_MAX);
@@ -1222,7 +1208,7 @@ static Crm__V1__CampaignResults **s_results_rows(crm_work_t *w, PGresult *res, c
         if (PQgetisnull(res, i, 0)) {
             char f[64];
             snprintf(f, sizeof f, field, i);
-            s_not_found(w, f, "campaign", st->ids[i], s_campaign_hint);
+            crm_work_fail_not_found(w, f, "campaign", st->ids[i], s_campaign_hint);
             return NULL;
         }
         if (!(v[i] = crm_work_record(w, &crm__v1__campaign_results__descriptor,

@@ -47,26 +47,6 @@ static void s_invalid(crm_work_t *w, const char *field, const char *message, con
     crm_work_fail(w, S_INVALID, field, message, NULL, hint);
 }
 
-/* NOT_FOUND for an id named in the request. */
-static void s_not_found(crm_work_t *w, const char *field, const char *what, const char *id,
-                        const char *hint)
-{
-    char msg[96], detail[160];
-    snprintf(msg, sizeof msg, "%s does not exist", what);
-    snprintf(detail, sizeof detail, "no %s with id \"%s\"", what, id);
-    crm_work_fail(w, S_CODE(NOT_FOUND), field, msg, detail, hint);
-}
-
-/* A stored record that does not read back: a bug, not bad input. */
-/* The one record a write returned, or NULL with the work failed. */
-static void *s_returned(crm_work_t *w, PGresult *res, const ProtobufCMessageDescriptor *d)
-{
-    void *m = PQntuples(res) == 1 ? crm_work_record(w, d, crm_db_get_opt(res, 0, 0)) : NULL;
-    if (!m)
-        crm_work_fail_unreadable(w);
-    return m;
-}
-
 /* Validation input: copies into the arena; an allocation failure is
  * remembered (and "" returned) so the checks read straight through and
  * report it once at the end. */
@@ -368,7 +348,7 @@ static void s_person_reply(crm_work_t *w, Crm__V1__Person *p, int created)
 
 static void s_register_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Person *p = s_returned(w, res, &crm__v1__person__descriptor);
+    Crm__V1__Person *p = crm_work_returned(w, &crm__v1__person__descriptor, res);
     if (!p)
         return;
     /* Not inserted: the id exists already (a peer registered the same
@@ -393,8 +373,8 @@ static void s_register_looked(crm_work_t *w, PGresult *res)
         return;
     }
     if (!crm_db_get_bool(res, 0, 1)) {
-        s_not_found(w, "person.organization_id", "organization", st->p.organization_id,
-                    "create the organization first, or leave organization_id empty");
+        crm_work_fail_not_found(w, "person.organization_id", "organization", st->p.organization_id,
+                                "create the organization first, or leave organization_id empty");
         return;
     }
     char id[CRM_UUID_LEN + 1];
@@ -442,14 +422,15 @@ static void s_person_found(crm_work_t *w, PGresult *res)
     const Crm__V1__ShowPersonRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
         if (*rq->id)
-            s_not_found(w, "id", "person", rq->id, "list people with sales.person.list");
+            crm_work_fail_not_found(w, "id", "person", rq->id,
+                                    "list people with sales.person.list");
         else
             crm_work_fail(w, S_CODE(NOT_FOUND), "email", "no person has this email",
                           crm_work_printf(w, "got \"%s\"", rq->email),
                           "register the person with sales.person.register");
         return;
     }
-    Crm__V1__Person *p = s_returned(w, res, &crm__v1__person__descriptor);
+    Crm__V1__Person *p = crm_work_returned(w, &crm__v1__person__descriptor, res);
     if (p)
         s_person_reply(w, p, 0);
 }
@@ -477,7 +458,7 @@ static void s_person_show(crm_work_t *w)
 static void s_update_done(crm_work_t *w, PGresult *res)
 {
     s_person_st_t *st = crm_work_data(w);
-    Crm__V1__Person *p = s_returned(w, res, &crm__v1__person__descriptor);
+    Crm__V1__Person *p = crm_work_returned(w, &crm__v1__person__descriptor, res);
     if (!p || sales_emit_person_updated(w, p, st->set) < 0)
         return;
     s_person_reply(w, p, 0);
@@ -487,7 +468,7 @@ static void s_update_locked(crm_work_t *w, PGresult *res)
 {
     s_person_st_t *st = crm_work_data(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "person", st->p.id, "list people with sales.person.list");
+        crm_work_fail_not_found(w, "id", "person", st->p.id, "list people with sales.person.list");
         return;
     }
     if (!PQgetisnull(res, 0, 1)) {
@@ -498,8 +479,8 @@ static void s_update_locked(crm_work_t *w, PGresult *res)
         return;
     }
     if (!crm_db_get_bool(res, 0, 2)) {
-        s_not_found(w, "person.organization_id", "organization", st->p.organization_id,
-                    "create the organization first, or leave organization_id empty");
+        crm_work_fail_not_found(w, "person.organization_id", "organization", st->p.organization_id,
+                                "create the organization first, or leave organization_id empty");
         return;
     }
     Crm__V1__Person *cur = SALES_PERSON(w, crm_db_get_opt(res, 0, 0));
@@ -571,7 +552,7 @@ static void s_person_list(crm_work_t *w)
 
 static void s_org_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Organization *o = s_returned(w, res, &crm__v1__organization__descriptor);
+    Crm__V1__Organization *o = crm_work_returned(w, &crm__v1__organization__descriptor, res);
     if (!o || sales_emit_org_created(w, o) < 0)
         return;
     Crm__V1__OrganizationReply r = CRM__V1__ORGANIZATION_REPLY__INIT;
@@ -644,10 +625,12 @@ static void s_org_shown(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ShowOrganizationRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "organization", rq->id, "list organizations with sales.org.list");
+        crm_work_fail_not_found(w, "id", "organization", rq->id,
+                                "list organizations with sales.org.list");
         return;
     }
-    Crm__V1__OrganizationReply *r = s_returned(w, res, &crm__v1__organization_reply__descriptor);
+    Crm__V1__OrganizationReply *r =
+        crm_work_returned(w, &crm__v1__organization_reply__descriptor, res);
     if (r)
         crm_work_ok(w, &r->base);
 }
@@ -695,7 +678,7 @@ static void s_lead_reply(crm_work_t *w, Crm__V1__Lead *l)
 
 static void s_lead_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Lead *l = s_returned(w, res, &crm__v1__lead__descriptor);
+    Crm__V1__Lead *l = crm_work_returned(w, &crm__v1__lead__descriptor, res);
     if (!l || sales_emit_lead_created(w, l) < 0)
         return;
     s_lead_reply(w, l);
@@ -778,7 +761,7 @@ typedef struct {
 static void s_lead_moved(crm_work_t *w, PGresult *res)
 {
     s_lead_move_t *st = crm_work_data(w);
-    Crm__V1__Lead *l = s_returned(w, res, &crm__v1__lead__descriptor);
+    Crm__V1__Lead *l = crm_work_returned(w, &crm__v1__lead__descriptor, res);
     if (!l)
         return;
     int rc = st->action == SALES_LEAD_QUALIFY ? sales_emit_lead_qualified(w, l)
@@ -793,7 +776,7 @@ static void s_lead_move_locked(crm_work_t *w, PGresult *res)
     sales_err_t e;
     int next;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
+        crm_work_fail_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
         return;
     }
     Crm__V1__Lead *l = SALES_LEAD(w, crm_db_get_opt(res, 0, 0));
@@ -864,7 +847,7 @@ typedef struct {
 static void s_convert_emit(crm_work_t *w, PGresult *res)
 {
     s_convert_t *st = crm_work_data(w);
-    if (!(st->lead = s_returned(w, res, &crm__v1__lead__descriptor)))
+    if (!(st->lead = crm_work_returned(w, &crm__v1__lead__descriptor, res)))
         return;
     if (st->person_created && sales_emit_person_registered(w, st->person) < 0)
         return;
@@ -892,7 +875,7 @@ static void s_convert_link(crm_work_t *w)
 static void s_convert_deal_done(crm_work_t *w, PGresult *res)
 {
     s_convert_t *st = crm_work_data(w);
-    if ((st->deal = s_returned(w, res, &crm__v1__deal__descriptor)))
+    if ((st->deal = crm_work_returned(w, &crm__v1__deal__descriptor, res)))
         s_convert_link(w);
 }
 
@@ -936,7 +919,7 @@ static void s_convert_deal(crm_work_t *w)
 static void s_convert_person_done(crm_work_t *w, PGresult *res)
 {
     s_convert_t *st = crm_work_data(w);
-    if (!(st->person = s_returned(w, res, &crm__v1__person__descriptor)))
+    if (!(st->person = crm_work_returned(w, &crm__v1__person__descriptor, res)))
         return;
     st->person_created = crm_db_get_bool(res, 0, 1);
     s_convert_deal(w);
@@ -975,7 +958,7 @@ static void s_convert_person(crm_work_t *w)
 static void s_convert_org_done(crm_work_t *w, PGresult *res)
 {
     s_convert_t *st = crm_work_data(w);
-    if ((st->org = s_returned(w, res, &crm__v1__organization__descriptor)))
+    if ((st->org = crm_work_returned(w, &crm__v1__organization__descriptor, res)))
         s_convert_person(w);
 }
 
@@ -993,8 +976,8 @@ static void s_convert_context(crm_work_t *w, PGresult *res)
     }
     if (!st->rq->no_deal && !st->pipeline) {
         if (*st->pipeline_id)
-            s_not_found(w, "pipeline_id", "pipeline", st->pipeline_id,
-                        "list pipelines with sales.pipeline.list");
+            crm_work_fail_not_found(w, "pipeline_id", "pipeline", st->pipeline_id,
+                                    "list pipelines with sales.pipeline.list");
         else
             crm_work_fail(w, S_CODE(FAILED_PRECONDITION), "pipeline_id",
                           "there is no default pipeline", NULL,
@@ -1056,7 +1039,7 @@ static void s_convert_locked(crm_work_t *w, PGresult *res)
     sales_err_t e;
     int next;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
+        crm_work_fail_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
         return;
     }
     if (!(st->lead = SALES_LEAD(w, crm_db_get_opt(res, 0, 0)))) {
@@ -1129,7 +1112,7 @@ static void s_lead_list(crm_work_t *w)
 
 static void s_pipeline_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Pipeline *p = s_returned(w, res, &crm__v1__pipeline__descriptor);
+    Crm__V1__Pipeline *p = crm_work_returned(w, &crm__v1__pipeline__descriptor, res);
     if (!p || sales_emit_pipeline_created(w, p) < 0)
         return;
     Crm__V1__PipelineReply r = CRM__V1__PIPELINE_REPLY__INIT;
@@ -1240,7 +1223,7 @@ static sales_stage_t *s_stages(crm_work_t *w, const Crm__V1__Pipeline *p)
 
 static void s_deal_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Deal *d = s_returned(w, res, &crm__v1__deal__descriptor);
+    Crm__V1__Deal *d = crm_work_returned(w, &crm__v1__deal__descriptor, res);
     if (!d || sales_emit_deal_created(w, d) < 0)
         return;
     s_deal_reply(w, d);
@@ -1252,23 +1235,24 @@ static void s_deal_context(crm_work_t *w, PGresult *res)
     sales_err_t e;
     size_t idx;
     if (!crm_db_get_bool(res, 0, 0)) {
-        s_not_found(w, "deal.person_id", "person", d->person_id,
-                    "register the person with sales.person.register first");
+        crm_work_fail_not_found(w, "deal.person_id", "person", d->person_id,
+                                "register the person with sales.person.register first");
         return;
     }
     if (!crm_db_get_bool(res, 0, 1)) {
-        s_not_found(w, "deal.organization_id", "organization", d->organization_id,
-                    "create the organization with sales.org.create first");
+        crm_work_fail_not_found(w, "deal.organization_id", "organization", d->organization_id,
+                                "create the organization with sales.org.create first");
         return;
     }
     if (!crm_db_get_bool(res, 0, 3)) {
-        s_not_found(w, "deal.lead_id", "lead", d->lead_id, "list leads with sales.lead.list");
+        crm_work_fail_not_found(w, "deal.lead_id", "lead", d->lead_id,
+                                "list leads with sales.lead.list");
         return;
     }
     if (PQgetisnull(res, 0, 2)) {
         if (*d->pipeline_id)
-            s_not_found(w, "deal.pipeline_id", "pipeline", d->pipeline_id,
-                        "list pipelines with sales.pipeline.list");
+            crm_work_fail_not_found(w, "deal.pipeline_id", "pipeline", d->pipeline_id,
+                                    "list pipelines with sales.pipeline.list");
         else
             crm_work_fail(w, S_CODE(FAILED_PRECONDITION), "deal.pipeline_id",
                           "there is no default pipeline", NULL,
@@ -1370,7 +1354,7 @@ typedef struct {
 static void s_deal_changed(crm_work_t *w, PGresult *res)
 {
     s_deal_change_t *st = crm_work_data(w);
-    Crm__V1__Deal *d = s_returned(w, res, &crm__v1__deal__descriptor);
+    Crm__V1__Deal *d = crm_work_returned(w, &crm__v1__deal__descriptor, res);
     if (!d)
         return;
     int rc = st->op == S_DEAL_MOVE  ? sales_emit_deal_stage_changed(w, d, st->from, st->to)
@@ -1386,7 +1370,7 @@ static void s_deal_change_locked(crm_work_t *w, PGresult *res)
     sales_err_t e;
     size_t idx;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "deal", st->id, "list deals with sales.deal.list");
+        crm_work_fail_not_found(w, "id", "deal", st->id, "list deals with sales.deal.list");
         return;
     }
     Crm__V1__Deal *d = SALES_DEAL(w, crm_db_get_opt(res, 0, 0));
@@ -1479,10 +1463,10 @@ static void s_deal_shown(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ShowDealRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "deal", rq->id, "list deals with sales.deal.list");
+        crm_work_fail_not_found(w, "id", "deal", rq->id, "list deals with sales.deal.list");
         return;
     }
-    Crm__V1__DealReply *r = s_returned(w, res, &crm__v1__deal_reply__descriptor);
+    Crm__V1__DealReply *r = crm_work_returned(w, &crm__v1__deal_reply__descriptor, res);
     if (r)
         crm_work_ok(w, &r->base);
 }
@@ -1528,7 +1512,7 @@ static void s_deal_list(crm_work_t *w)
 
 static void s_order_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Order *o = s_returned(w, res, &crm__v1__order__descriptor);
+    Crm__V1__Order *o = crm_work_returned(w, &crm__v1__order__descriptor, res);
     if (!o || sales_emit_order_placed(w, o) < 0)
         return;
     Crm__V1__OrderReply r = CRM__V1__ORDER_REPLY__INIT;
@@ -1540,13 +1524,14 @@ static void s_order_context(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Order *o = crm_work_data(w);
     if (!crm_db_get_bool(res, 0, 0))
-        s_not_found(w, "order.person_id", "person", o->person_id,
-                    "register the person with sales.person.register first");
+        crm_work_fail_not_found(w, "order.person_id", "person", o->person_id,
+                                "register the person with sales.person.register first");
     else if (!crm_db_get_bool(res, 0, 1))
-        s_not_found(w, "order.organization_id", "organization", o->organization_id,
-                    "create the organization with sales.org.create first");
+        crm_work_fail_not_found(w, "order.organization_id", "organization", o->organization_id,
+                                "create the organization with sales.org.create first");
     else if (!crm_db_get_bool(res, 0, 2))
-        s_not_found(w, "order.deal_id", "deal", o->deal_id, "list deals with sales.deal.list");
+        crm_work_fail_not_found(w, "order.deal_id", "deal", o->deal_id,
+                                "list deals with sales.deal.list");
     else
         sales_store_order_insert(w, o, s_order_inserted);
 }
@@ -1646,7 +1631,7 @@ static void s_activity_reply(crm_work_t *w, Crm__V1__Activity *a)
 
 static void s_activity_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Activity *a = s_returned(w, res, &crm__v1__activity__descriptor);
+    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
     if (!a)
         return;
     int rc = a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED
@@ -1662,12 +1647,13 @@ static void s_activity_context(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Activity *a = crm_work_data(w);
     if (!crm_db_get_bool(res, 0, 0)) {
-        s_not_found(w, "activity.person_id", "person", a->person_id,
-                    "register the person with sales.person.register first");
+        crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
+                                "register the person with sales.person.register first");
         return;
     }
     if (!crm_db_get_bool(res, 0, 1)) {
-        s_not_found(w, "activity.deal_id", "deal", a->deal_id, "list deals with sales.deal.list");
+        crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
+                                "list deals with sales.deal.list");
         return;
     }
     if (!*a->person_id) {
@@ -1762,7 +1748,7 @@ static void s_activity_schedule(crm_work_t *w)
 
 static void s_activity_completed(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Activity *a = s_returned(w, res, &crm__v1__activity__descriptor);
+    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
     if (a && sales_emit_activity_completed(w, a) == 0)
         s_activity_reply(w, a);
 }
@@ -1771,7 +1757,8 @@ static void s_activity_complete_locked(crm_work_t *w, PGresult *res)
 {
     Crm__V1__CompleteActivityRequest *rq = crm_work_data(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "activity", rq->id, "list activities with sales.activity.list");
+        crm_work_fail_not_found(w, "id", "activity", rq->id,
+                                "list activities with sales.activity.list");
         return;
     }
     Crm__V1__Activity *a = SALES_ACTIVITY(w, crm_db_get_opt(res, 0, 0));
@@ -1922,7 +1909,7 @@ typedef struct {
 
 static void s_intent_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Lead *l = s_returned(w, res, &crm__v1__lead__descriptor);
+    Crm__V1__Lead *l = crm_work_returned(w, &crm__v1__lead__descriptor, res);
     if (l && sales_emit_lead_created(w, l) == 0)
         crm_work_ok(w, NULL);
 }
@@ -2057,7 +2044,7 @@ typedef struct {
 
 static void s_risk_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Activity *a = s_returned(w, res, &crm__v1__activity__descriptor);
+    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
     if (a && sales_emit_activity_scheduled(w, a) == 0)
         crm_work_ok(w, NULL);
 }
@@ -2163,7 +2150,7 @@ static void s_dq_recorded(crm_work_t *w, PGresult *res)
 static void s_dq_inserted(crm_work_t *w, PGresult *res)
 {
     s_dq_t *st = crm_work_data(w);
-    Crm__V1__Activity *a = s_returned(w, res, &crm__v1__activity__descriptor);
+    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
     if (!a || sales_emit_activity_scheduled(w, a) < 0)
         return;
     sales_store_dq_task_put(w, st->kind, st->record, a->id, s_dq_recorded);

@@ -39,14 +39,6 @@ static void s_fail(crm_work_t *w, const support_err_t *e)
     crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
 }
 
-static void s_not_found(crm_work_t *w, const char *field, const char *what, const char *id)
-{
-    char msg[96], detail[160];
-    snprintf(msg, sizeof msg, "%s does not exist", what);
-    snprintf(detail, sizeof detail, "no %s with id \"%.80s\"", what, id);
-    crm_work_fail(w, S_CODE(NOT_FOUND), field, msg, detail, NULL);
-}
-
 /* The trimmed copy of s in the arena ("" on NULL); NULL when out of memory. */
 static char *s_trimmed(crm_work_t *w, const char *s)
 {
@@ -215,7 +207,7 @@ static void s_open_context(crm_work_t *w, PGresult *res)
         return;
     }
     if (*t->customer_id && !person) {
-        s_not_found(w, "ticket.customer_id", "customer", t->customer_id);
+        crm_work_fail_not_found(w, "ticket.customer_id", "customer", t->customer_id, NULL);
         return;
     }
     t->first_response_target_minutes = pol->first_response_minutes;
@@ -526,7 +518,7 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
     support_err_t e;
     int to;
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "ticket", st->id);
+        crm_work_fail_not_found(w, "id", "ticket", st->id, NULL);
         return;
     }
     Crm__V1__Ticket *t = SUPPORT_TICKET(w, crm_db_get_opt(res, 0, 0));
@@ -821,7 +813,7 @@ static void s_ticket_shown(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ShowTicketRequest *rq = (const void *)crm_work_request(w);
     if (PQntuples(res) == 0) {
-        s_not_found(w, "id", "ticket", rq->id);
+        crm_work_fail_not_found(w, "id", "ticket", rq->id, NULL);
         return;
     }
     Crm__V1__TicketReply *r =

@@ -143,6 +143,15 @@ void **crm_work_records(crm_work_t *w, const ProtobufCMessageDescriptor *d, cons
 void crm_work_fail_nomem(crm_work_t *w);
 void crm_work_fail_unreadable(crm_work_t *w);
 
+/* The record in row 0, column 0 of res (what a statement returned), or
+ * NULL with the work failed as unreadable. */
+void *crm_work_returned(crm_work_t *w, const ProtobufCMessageDescriptor *d, const PGresult *res);
+
+/* NOT_FOUND for the id a request named in `field`: "<what> does not
+ * exist", detail "no <what> with id "<id>"" (at most 80 bytes of it). */
+void crm_work_fail_not_found(crm_work_t *w, const char *field, const char *what, const char *id,
+                             const char *hint);
+
 /* Runs a statement in the work's transaction with text parameters (NULL =
  * SQL NULL) and calls cb with the result. Use _query for statements that
  * only read and _exec for statements that write: a work that fails after
