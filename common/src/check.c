@@ -82,6 +82,26 @@ int crm_check_required(const char *s, size_t max, const char *field, crm_err_t *
     return crm_check_text(s, max, field, e);
 }
 
+int crm_check_currency(const char *in, char out[4], const char *field, crm_err_t *e)
+{
+    const char *t;
+    size_t n = crm_trim(in, &t);
+    char q[128];
+    out[0] = 0;
+    if (n == 0)
+        return 0;
+    if (n == 3 && isalpha((unsigned char)t[0]) && isalpha((unsigned char)t[1]) &&
+        isalpha((unsigned char)t[2])) {
+        for (int i = 0; i < 3; i++)
+            out[i] = (char)toupper((unsigned char)t[i]);
+        out[3] = 0;
+        return 0;
+    }
+    return crm_err_set(e, S_INVALID, field, "currency is not a three-letter code",
+                       "send an ISO 4217 code such as EUR, USD or GBP", "got %s",
+                       crm_quote(in, q, sizeof q));
+}
+
 int crm_check_id(const char *s, int required, const char *field, crm_err_t *e)
 {
     char q[128];

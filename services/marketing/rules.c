@@ -43,26 +43,6 @@ bad:
                        crm_quote(in, q, sizeof q));
 }
 
-int mkt_check_currency(const char *in, char out[4], const char *field, mkt_err_t *e)
-{
-    const char *t;
-    size_t n = mkt_trim(in, &t);
-    char q[128];
-    out[0] = 0;
-    if (n == 0)
-        return 0;
-    if (n == 3 && isalpha((unsigned char)t[0]) && isalpha((unsigned char)t[1]) &&
-        isalpha((unsigned char)t[2])) {
-        for (int i = 0; i < 3; i++)
-            out[i] = (char)toupper((unsigned char)t[i]);
-        out[3] = 0;
-        return 0;
-    }
-    return mkt_err_set(e, S_INVALID, field, "currency is not a three-letter code",
-                       "send an ISO 4217 code such as EUR, USD or GBP", "got %s",
-                       crm_quote(in, q, sizeof q));
-}
-
 static const char *const s_channel_names[] = {"",    "email", "sms",    "phone",
                                               "fax", "mail",  "social", "meeting"};
 #define S_N_CHANNELS ((int)(sizeof s_channel_names / sizeof s_channel_names[0]))

@@ -50,8 +50,7 @@ typedef crm_err_t mkt_err_t;
 
 /* "YYYY-MM-DD" that exists; empty allowed. */
 int mkt_check_date(const char *s, const char *field, mkt_err_t *e);
-/* Three letters, upper-cased into out; empty gives "". */
-int mkt_check_currency(const char *s, char out[4], const char *field, mkt_err_t *e);
+#define mkt_check_currency crm_check_currency
 
 /* The channel named by a lower-case word ("email", "sms", ...): its
  * Crm__V1__Channel value, or 0 when unknown. And the word of a channel

@@ -79,31 +79,6 @@ int sales_check_country(const char *in, char out[3], const char *field, sales_er
                          crm_quote(in, q, sizeof q));
 }
 
-int sales_check_currency(const char *in, char out[4], const char *field, sales_err_t *e)
-{
-    const char *t;
-    size_t n = sales_trim(in, &t);
-    char q[128];
-    out[0] = 0;
-    if (n == 0)
-        return 0;
-    if (n == 3) {
-        for (size_t i = 0; i < 3; i++) {
-            unsigned char c = (unsigned char)t[i];
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
-                goto bad;
-            out[i] = (char)toupper(c);
-        }
-        out[3] = 0;
-        return 0;
-    }
-bad:
-    out[0] = 0;
-    return sales_err_set(e, S_INVALID, field, "currency is not a three-letter code",
-                         "send an ISO 4217 code such as EUR, USD or GBP", "got %s",
-                         crm_quote(in, q, sizeof q));
-}
-
 static int s_leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

@@ -62,9 +62,7 @@ int sales_check_phone(const char *in, char *out, size_t len, const char *field, 
  * out; empty input gives "". */
 int sales_check_country(const char *in, char out[3], const char *field, sales_err_t *e);
 
-/* An ISO 4217-shaped currency code (three letters), upper-cased into out;
- * empty input gives "" (the caller applies its default). */
-int sales_check_currency(const char *in, char out[4], const char *field, sales_err_t *e);
+#define sales_check_currency crm_check_currency
 
 /* A calendar date "YYYY-MM-DD" that exists (2026-02-30 does not), years
  * 1900-9999. Empty is allowed. */

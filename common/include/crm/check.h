@@ -44,6 +44,10 @@ int crm_check_required(const char *s, size_t max, const char *field, crm_err_t *
 /* An id (canonical UUID text). Empty is allowed unless `required`. */
 int crm_check_id(const char *s, int required, const char *field, crm_err_t *e);
 
+/* An ISO 4217-shaped currency code (three letters), upper-cased into out;
+ * empty input gives "" (the caller applies its default). */
+int crm_check_currency(const char *in, char out[4], const char *field, crm_err_t *e);
+
 /* A value of enum d; 0 is allowed only with allow_zero. The hint lists the
  * names of the values. */
 int crm_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,
