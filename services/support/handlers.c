@@ -34,7 +34,7 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static void s_fail(crm_work_t *w, const support_err_t *e)
+static void s_fail(crm_work_t *w, const crm_err_t *e)
 {
     crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
 }
@@ -43,20 +43,16 @@ static void s_fail(crm_work_t *w, const support_err_t *e)
 static char *s_trimmed(crm_work_t *w, const char *s)
 {
     const char *t;
-    size_t n = support_trim(s, &t);
+    size_t n = crm_trim(s, &t);
     return crm_work_printf(w, "%.*s", (int)n, t);
 }
 
-/* A well-formed ticket id, else the work is failed. */
-static int s_check_id(crm_work_t *w, const char *id, const char *field)
+/* A well-formed id (required or not), else the work is failed. */
+static int s_check_id(crm_work_t *w, const char *id, int required, const char *field)
 {
-    if (!id || !*id) {
-        crm_work_fail(w, S_INVALID, field, "value is required", NULL, "give the ticket id");
-        return -1;
-    }
-    if (!crm_uuid_valid(id)) {
-        crm_work_fail(w, S_INVALID, field, "value is not a UUID",
-                      crm_work_printf(w, "got \"%.80s\"", id), NULL);
+    crm_err_t e;
+    if (crm_check_id(id, required, field, &e) < 0) {
+        s_fail(w, &e);
         return -1;
     }
     return 0;
@@ -64,14 +60,14 @@ static int s_check_id(crm_work_t *w, const char *id, const char *field)
 
 /* Checks tags; copies them into *out (arena). */
 static int s_check_tags(crm_work_t *w, char *const *tags, size_t n, const char *prefix, char ***out,
-                        support_err_t *e)
+                        crm_err_t *e)
 {
     if (n > SUPPORT_TAGS_MAX)
-        return support_err_set(e, S_INVALID, prefix, "too many tags", NULL, "%zu, at most %d", n,
-                               SUPPORT_TAGS_MAX);
+        return crm_err_set(e, S_INVALID, prefix, "too many tags", NULL, "%zu, at most %d", n,
+                           SUPPORT_TAGS_MAX);
     char **v = crm_work_alloc(w, (n ? n : 1) * sizeof *v);
     if (!v)
-        return support_err_set(e, S_CODE(INTERNAL), NULL, "out of memory", NULL, "%s", "");
+        return crm_err_set(e, S_CODE(INTERNAL), NULL, "out of memory", NULL, "%s", "");
     for (size_t i = 0; i < n; i++) {
         char field[96];
         snprintf(field, sizeof field, "%s[%zu]", prefix, i);
@@ -87,7 +83,7 @@ static int s_check_tags(crm_work_t *w, char *const *tags, size_t n, const char *
  * with the work failed. */
 static support_cal_t *s_calendar(crm_work_t *w, const PGresult *res, int col)
 {
-    support_err_t e;
+    crm_err_t e;
     Crm__V1__BusinessCalendar *m =
         crm_work_record(w, &crm__v1__business_calendar__descriptor, crm_db_get_opt(res, 0, col));
     support_cal_t *cal = crm_work_alloc(w, sizeof *cal);
@@ -239,18 +235,15 @@ static void s_open_context(crm_work_t *w, PGresult *res)
 /* Opens a ticket from `src` (the request's, or one an email made). */
 static void s_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
 {
-    support_err_t e = {0};
+    crm_err_t e = {0};
     char email[SUPPORT_EMAIL_LEN];
     if (!src) {
         crm_work_fail(w, S_INVALID, "ticket", "value is required", NULL, "give the ticket to open");
         return;
     }
     email[0] = 0;
-    if (*src->customer_id && !crm_uuid_valid(src->customer_id)) {
-        crm_work_fail(w, S_INVALID, "ticket.customer_id", "value is not a UUID",
-                      crm_work_printf(w, "got \"%.80s\"", src->customer_id), NULL);
+    if (s_check_id(w, src->customer_id, 0, "ticket.customer_id") < 0)
         return;
-    }
     if (*src->requester_email &&
         crm_email_normalize(src->requester_email, email, sizeof email) != 0) {
         crm_work_fail(w, S_INVALID, "ticket.requester_email", "email is malformed",
@@ -265,18 +258,16 @@ static void s_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
         return;
     }
     char **tags = NULL;
-    if (support_check_text(src->subject, SUPPORT_NAME_MAX, 1, "ticket.subject", &e) < 0 ||
-        support_check_text(src->description, SUPPORT_BODY_MAX, 0, "ticket.description", &e) < 0 ||
-        support_check_text(src->requester_name, SUPPORT_NAME_MAX, 0, "ticket.requester_name", &e) <
-            0 ||
-        support_check_text(src->assignee, SUPPORT_NAME_MAX, 0, "ticket.assignee", &e) < 0 ||
-        support_check_text(src->team, SUPPORT_NAME_MAX, 0, "ticket.team", &e) < 0 ||
-        support_check_enum(&crm__v1__ticket_channel__descriptor, src->channel, 1, "ticket.channel",
-                           &e) < 0 ||
-        support_check_enum(&crm__v1__ticket_type__descriptor, src->type, 1, "ticket.type", &e) <
-            0 ||
-        support_check_enum(&crm__v1__ticket_priority__descriptor, src->priority, 1,
-                           "ticket.priority", &e) < 0 ||
+    if (crm_check_required(src->subject, SUPPORT_NAME_MAX, "ticket.subject", &e) < 0 ||
+        crm_check_text(src->description, SUPPORT_BODY_MAX, "ticket.description", &e) < 0 ||
+        crm_check_text(src->requester_name, SUPPORT_NAME_MAX, "ticket.requester_name", &e) < 0 ||
+        crm_check_text(src->assignee, SUPPORT_NAME_MAX, "ticket.assignee", &e) < 0 ||
+        crm_check_text(src->team, SUPPORT_NAME_MAX, "ticket.team", &e) < 0 ||
+        crm_check_enum(&crm__v1__ticket_channel__descriptor, src->channel, 1, "ticket.channel",
+                       &e) < 0 ||
+        crm_check_enum(&crm__v1__ticket_type__descriptor, src->type, 1, "ticket.type", &e) < 0 ||
+        crm_check_enum(&crm__v1__ticket_priority__descriptor, src->priority, 1, "ticket.priority",
+                       &e) < 0 ||
         s_check_tags(w, src->tags, src->n_tags, "ticket.tags", &tags, &e) < 0) {
         s_fail(w, &e);
         return;
@@ -515,7 +506,7 @@ static int s_change_apply(crm_work_t *w, s_change_t *st, Crm__V1__Ticket *t, int
 static void s_change_locked(crm_work_t *w, PGresult *res)
 {
     s_change_t *st = crm_work_data(w);
-    support_err_t e;
+    crm_err_t e;
     int to;
     if (PQntuples(res) == 0) {
         crm_work_fail_not_found(w, "id", "ticket", st->id, NULL);
@@ -579,7 +570,7 @@ static void s_change(crm_work_t *w, s_change_t *st)
 
 static s_change_t *s_change_new(crm_work_t *w, support_action_t act, const char *id)
 {
-    if (s_check_id(w, id, "id") < 0)
+    if (s_check_id(w, id, 1, "id") < 0)
         return NULL;
     s_change_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
@@ -597,8 +588,8 @@ static s_change_t *s_change_new(crm_work_t *w, support_action_t act, const char 
 static int s_text_in(crm_work_t *w, const char *s, size_t max, int required, const char *field,
                      const char **out)
 {
-    support_err_t e;
-    if (support_check_text(s, max, required, field, &e) < 0) {
+    crm_err_t e;
+    if ((required ? crm_check_required : crm_check_text)(s, max, field, &e) < 0) {
         s_fail(w, &e);
         return -1;
     }
@@ -683,7 +674,7 @@ static void s_ticket_close(crm_work_t *w)
 static void s_ticket_resolve(crm_work_t *w)
 {
     const Crm__V1__ResolveTicketRequest *rq = (const void *)crm_work_request(w);
-    support_err_t e;
+    crm_err_t e;
     s_change_t *st = s_change_new(w, SUPPORT_ACT_RESOLVE, rq ? rq->id : NULL);
     if (!st)
         return;
@@ -707,11 +698,11 @@ static void s_ticket_resolve(crm_work_t *w)
 static void s_ticket_prioritize(crm_work_t *w)
 {
     const Crm__V1__SetTicketPriorityRequest *rq = (const void *)crm_work_request(w);
-    support_err_t e;
+    crm_err_t e;
     s_change_t *st = s_change_new(w, SUPPORT_ACT_PRIORITY, rq ? rq->id : NULL);
     if (!st)
         return;
-    if (support_check_enum(&crm__v1__ticket_priority__descriptor, rq->priority, 0, "priority", &e) <
+    if (crm_check_enum(&crm__v1__ticket_priority__descriptor, rq->priority, 0, "priority", &e) <
         0) {
         s_fail(w, &e);
         return;
@@ -724,7 +715,7 @@ static void s_ticket_prioritize(crm_work_t *w)
 static void s_ticket_rate(crm_work_t *w)
 {
     const Crm__V1__RateTicketRequest *rq = (const void *)crm_work_request(w);
-    support_err_t e;
+    crm_err_t e;
     s_change_t *st = s_change_new(w, SUPPORT_ACT_RATE, rq ? rq->id : NULL);
     if (!st)
         return;
@@ -742,7 +733,7 @@ static void s_ticket_rate(crm_work_t *w)
 static void s_email_receive(crm_work_t *w)
 {
     const Crm__V1__ReceiveEmailRequest *rq = (const void *)crm_work_request(w);
-    support_err_t e;
+    crm_err_t e;
     char email[SUPPORT_EMAIL_LEN];
     if (!rq || !rq->raw.len) {
         crm_work_fail(w, S_INVALID, "raw", "value is required", NULL,
@@ -764,17 +755,19 @@ static void s_email_receive(crm_work_t *w)
                       crm_work_printf(w, "From: \"%.80s\"", m->from), NULL);
         return;
     }
-    if (support_check_text(m->body, SUPPORT_BODY_MAX, 1, "raw", &e) < 0) {
-        if (!strcmp(e.message, "value is required"))
-            crm_work_fail(w, S_INVALID, "raw", "email has no text", NULL,
-                          "the customer's message is empty once quoted lines are removed");
-        else
-            s_fail(w, &e);
+    const char *start;
+    if (crm_trim(m->body, &start) == 0) {
+        crm_work_fail(w, S_INVALID, "raw", "email has no text", NULL,
+                      "the customer's message is empty once quoted lines are removed");
+        return;
+    }
+    if (crm_check_text(m->body, SUPPORT_BODY_MAX, "raw", &e) < 0) {
+        s_fail(w, &e);
         return;
     }
     /* A display name that is no valid name is left out (the requester's
      * name is used instead). */
-    if (support_check_text(m->name, SUPPORT_NAME_MAX, 0, "raw", &e) < 0)
+    if (crm_check_text(m->name, SUPPORT_NAME_MAX, "raw", &e) < 0)
         m->name[0] = 0;
     if (m->ticket_id[0]) {
         /* An answer: the customer's message on that ticket. */
@@ -801,8 +794,7 @@ static void s_email_receive(crm_work_t *w)
     src->requester_email = email;
     src->requester_name = m->name;
     src->channel = CRM__V1__TICKET_CHANNEL__TICKET_CHANNEL_EMAIL;
-    const char *start;
-    src->subject = support_trim(m->subject, &start) ? m->subject : "(no subject)";
+    src->subject = crm_trim(m->subject, &start) ? m->subject : "(no subject)";
     src->description = m->body;
     s_open_start(w, src);
 }
@@ -828,7 +820,7 @@ static void s_ticket_shown(crm_work_t *w, PGresult *res)
 static void s_ticket_show(crm_work_t *w)
 {
     const Crm__V1__ShowTicketRequest *rq = (const void *)crm_work_request(w);
-    if (s_check_id(w, rq ? rq->id : NULL, "id") == 0)
+    if (s_check_id(w, rq ? rq->id : NULL, 1, "id") == 0)
         support_store_ticket_show(w, rq->id, s_ticket_shown);
 }
 
@@ -858,20 +850,17 @@ static void s_ticket_list(crm_work_t *w)
 {
     const Crm__V1__ListTicketsRequest *rq = (const void *)crm_work_request(w);
     Crm__V1__ListTicketsRequest empty = CRM__V1__LIST_TICKETS_REQUEST__INIT;
-    support_err_t e;
+    crm_err_t e;
     if (!rq)
         rq = &empty;
-    if (support_check_enum(&crm__v1__ticket_status__descriptor, rq->status, 1, "status", &e) < 0 ||
-        support_check_enum(&crm__v1__ticket_priority__descriptor, rq->priority, 1, "priority", &e) <
+    if (crm_check_enum(&crm__v1__ticket_status__descriptor, rq->status, 1, "status", &e) < 0 ||
+        crm_check_enum(&crm__v1__ticket_priority__descriptor, rq->priority, 1, "priority", &e) <
             0) {
         s_fail(w, &e);
         return;
     }
-    if (*rq->customer_id && !crm_uuid_valid(rq->customer_id)) {
-        crm_work_fail(w, S_INVALID, "customer_id", "value is not a UUID",
-                      crm_work_printf(w, "got \"%.80s\"", rq->customer_id), NULL);
+    if (s_check_id(w, rq->customer_id, 0, "customer_id") < 0)
         return;
-    }
     if (rq->page_size < 0 || rq->page_size > SUPPORT_PAGE_MAX) {
         crm_work_fail(w, S_INVALID, "page_size", "page size must be between 0 and 500",
                       crm_work_printf(w, "got %d", (int)rq->page_size), NULL);
@@ -910,7 +899,7 @@ static void s_policy_saved(crm_work_t *w, PGresult *res)
 static void s_policy_set(crm_work_t *w)
 {
     const Crm__V1__SetSlaPolicyRequest *rq = (const void *)crm_work_request(w);
-    support_err_t e;
+    crm_err_t e;
     if (support_check_policy(rq ? rq->policy : NULL, "policy", &e) < 0) {
         s_fail(w, &e);
         return;
@@ -1043,7 +1032,7 @@ static void s_zone_checked(crm_work_t *w, PGresult *res)
 static void s_calendar_set(crm_work_t *w)
 {
     const Crm__V1__SetBusinessCalendarRequest *rq = (const void *)crm_work_request(w);
-    support_err_t e;
+    crm_err_t e;
     support_cal_t *cal = crm_work_alloc(w, sizeof *cal);
     if (!cal) {
         crm_work_fail_nomem(w);

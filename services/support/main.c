@@ -42,7 +42,7 @@ static int s_split(const char *list, char ***out, size_t *n_out)
     }
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         const char *s;
-        size_t n = support_trim(t, &s);
+        size_t n = crm_trim(t, &s);
         if (n == 0)
             continue;
         if (!(v[*n_out] = strndup(s, n))) {
