@@ -1,8 +1,9 @@
 /* crm-support: tickets from any channel, their conversation, SLAs in
  * business hours, resolutions and satisfaction (issue #5). This file is
  * wiring only: the settings table, the service definition, and the SLA
- * scan timer started in on_start. The rules are in handlers.c and rules.c,
- * the SQL in store.c. */
+ * scan timer started in on_start. The commands and consumers are listed in
+ * commands.c and handled in handlers/, the rules are in rules.c, the SQL in
+ * store.c. */
 #include "support.h"
 
 #include "rules.h"
