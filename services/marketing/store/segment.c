@@ -12,11 +12,7 @@
     "jsonb_build_object('id', g.id, 'name', g.name, 'rules', g.rules,"                             \
     " 'created_at_us', mkt_us(g.created_at))"
 
-/* The condition of one rule over person `pe`, with its operands: "v"
- * (value), "a" (amount) or "va"; $%1$d is the first operand's parameter
- * number and $%2$d the second's. Only numbers are formatted into SQL, and
- * every parameter pushed is referenced (PostgreSQL must infer its type). */
-static const char *s_rule_sql(int kind, const char **operands)
+const char *mkt_store_rule_sql(int kind, const char **operands)
 {
     *operands = "v";
     switch (kind) {
@@ -79,7 +75,7 @@ static char *s_conditions(crm_params_t *p, Crm__V1__SegmentRule *const *rules, s
 {
     char *sql = crm_work_strdup(p->w, "true");
     for (size_t i = 0; sql && i < n; i++) {
-        const char *ops, *frag = s_rule_sql((int)rules[i]->kind, &ops);
+        const char *ops, *frag = mkt_store_rule_sql((int)rules[i]->kind, &ops);
         char cond[512];
         if (!frag)
             return NULL;

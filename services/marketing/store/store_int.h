@@ -70,4 +70,14 @@
 json_t *mkt_store_ints(const int *v, size_t n);
 json_t *mkt_store_strings(char *const *v, size_t n);
 
+/* ---- segment rules (store/segment.c) ----------------------------------------- */
+
+/* The condition of one rule over person `pe`, with its operands: "v"
+ * (value), "a" (amount) or "va"; $%1$d is the first operand's parameter
+ * number and $%2$d the second's. Only numbers are formatted into SQL, and
+ * every parameter pushed is referenced (PostgreSQL must infer its type).
+ * NULL for a kind without SQL. Not static so that its unit test
+ * (tests/unit/marketing/store/test_segment.c) can check every kind. */
+const char *mkt_store_rule_sql(int kind, const char **operands);
+
 #endif
