@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int s_bad(const crmctl_t *ctl, const sales_field_t *f, const char *text, const char *why)
+static int s_bad(const crmctl_t *ctl, const req_field_t *f, const char *text, const char *why)
 {
     return crmctl_usage_error(ctl, "invalid value \"%s\" for --%s: %s", text, f->opt, why);
 }
@@ -64,7 +64,7 @@ static int s_hours_item(const char *item, json_t *arr)
     return 0;
 }
 
-static int s_hours(const crmctl_t *ctl, const sales_field_t *f, const char *text, json_t *req)
+static int s_hours(const crmctl_t *ctl, const req_field_t *f, const char *text, json_t *req)
 {
     json_t *arr = json_array();
     for (const char *p = text; arr;) {
@@ -83,34 +83,20 @@ static int s_hours(const crmctl_t *ctl, const sales_field_t *f, const char *text
             break;
         p += len + 1;
     }
-    return arr && sales_set(req, f->path, arr) == 0 ? CRMCTL_EXIT_OK : CRMCTL_EXIT_USAGE;
+    return arr && req_set(req, f->path, arr) == 0 ? CRMCTL_EXIT_OK : CRMCTL_EXIT_USAGE;
 }
 
-/* "+01:00", "-05:30", "+2", "0" -> minutes east of UTC. */
-static int s_offset(const crmctl_t *ctl, const sales_field_t *f, const char *text, json_t *req)
+/* --utc-offset: values.c parses it for support and marketing alike. */
+static int s_offset(const crmctl_t *ctl, const req_field_t *f, const char *text, json_t *req)
 {
-    static const char *const form = "expected +HH:MM or -HH:MM (e.g. +01:00), or 0";
-    int sign = 1, h = 0, m = 0, n = 0;
-    const char *p = text;
-    if (*p == '+' || *p == '-')
-        sign = *p++ == '-' ? -1 : 1;
-    for (; isdigit((unsigned char)*p) && n < 2; p++, n++)
-        h = h * 10 + *p - '0';
-    if (n == 0)
-        return s_bad(ctl, f, text, form);
-    if (*p == ':') {
-        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3])
-            return s_bad(ctl, f, text, form);
-        m = (p[1] - '0') * 10 + p[2] - '0';
-        p += 3;
-    }
-    if (*p || m > 59 || h > 14)
-        return s_bad(ctl, f, text, form);
-    return sales_set(req, f->path, json_integer(sign * (h * 60 + m))) == 0 ? CRMCTL_EXIT_OK
-                                                                           : CRMCTL_EXIT_USAGE;
+    int64_t minutes;
+    const char *why;
+    if (val_utc_offset_parse(text, &minutes, &why) < 0)
+        return s_bad(ctl, f, text, why);
+    return req_set(req, f->path, json_integer(minutes)) == 0 ? CRMCTL_EXIT_OK : CRMCTL_EXIT_USAGE;
 }
 
-int support_convert(const crmctl_t *ctl, const sales_field_t *f, const char *text, json_t *req)
+int support_convert(const crmctl_t *ctl, const req_field_t *f, const char *text, json_t *req)
 {
     if (!strcmp(f->opt, "hours"))
         return s_hours(ctl, f, text, req);
@@ -122,5 +108,5 @@ int support_convert(const crmctl_t *ctl, const sales_field_t *f, const char *tex
     snprintf(what, sizeof what, "--%s", f->opt);
     if (crmctl_parse_int(ctl, what, text, INT32_MIN, INT32_MAX, &v) < 0)
         return CRMCTL_EXIT_USAGE;
-    return sales_set(req, f->path, json_integer(v)) == 0 ? CRMCTL_EXIT_OK : CRMCTL_EXIT_USAGE;
+    return req_set(req, f->path, json_integer(v)) == 0 ? CRMCTL_EXIT_OK : CRMCTL_EXIT_USAGE;
 }

@@ -3,7 +3,7 @@
  * compare|exclude`, over marketing.campaign.*, marketing.expense.record and
  * marketing.message.*: the campaign process from creation to ROI.
  *
- * Every verb is a table for the sales verbs' engine (marketing.h). The
+ * Every verb is a table for the request engine (request.h, marketing.h). The
  * readable output of results and compare shows ratios in per cent
  * (the reply carries basis points) and "-" where a figure is undefined
  * (nothing to divide by). */
@@ -19,183 +19,182 @@ static const char *const s_template_arg[] = {"template.campaign_id", NULL};
 static const char *const s_ids_arg[] = {"ids", NULL};
 
 #define CAMPAIGN_CREATE(X)                                                                         \
-    X("name", "NAME", "the campaign's name (required)", 0, "campaign.name", SALES_STR,             \
-      SALES_REQUIRED)                                                                              \
+    X("name", "NAME", "the campaign's name (required)", 0, "campaign.name", REQ_STR, REQ_REQUIRED) \
     X("channel", "CHANNEL",                                                                        \
       "email, sms, phone, fax, mail, social or meeting (repeatable; required)", 1,                 \
-      "campaign.channels", SALES_ENUMS, SALES_REQUIRED)                                            \
-    X("objective", "TEXT", "what the campaign is for", 0, "campaign.objective", SALES_STR, 0)      \
-    X("owner", "OWNER", "staff member responsible", 0, "campaign.owner", SALES_STR, 0)             \
-    X("start-date", "DATE", "first day (YYYY-MM-DD)", 0, "campaign.start_date", SALES_DATE, 0)     \
-    X("end-date", "DATE", "last day (YYYY-MM-DD)", 0, "campaign.end_date", SALES_DATE, 0)          \
-    X("budget", "AMOUNT", "budget (1234.50)", 0, "campaign.budget_minor", SALES_MONEY, 0)          \
+      "campaign.channels", REQ_ENUMS, REQ_REQUIRED)                                                \
+    X("objective", "TEXT", "what the campaign is for", 0, "campaign.objective", REQ_STR, 0)        \
+    X("owner", "OWNER", "staff member responsible", 0, "campaign.owner", REQ_STR, 0)               \
+    X("start-date", "DATE", "first day (YYYY-MM-DD)", 0, "campaign.start_date", REQ_DATE, 0)       \
+    X("end-date", "DATE", "last day (YYYY-MM-DD)", 0, "campaign.end_date", REQ_DATE, 0)            \
+    X("budget", "AMOUNT", "budget (1234.50)", 0, "campaign.budget_minor", REQ_MONEY, 0)            \
     X("currency", "CODE", "ISO 4217 currency of the budget (required)", 0, "campaign.currency",    \
-      SALES_STR, SALES_REQUIRED)                                                                   \
+      REQ_STR, REQ_REQUIRED)                                                                       \
     X("overspend", "POLICY", "refuse (the default) or flag expenses past the budget", 0,           \
-      "campaign.overspend_policy", SALES_ENUM, 0)                                                  \
+      "campaign.overspend_policy", REQ_ENUM, 0)                                                    \
     X("attribution-days", "N", "orders within N days of contact count as revenue (default 30)", 0, \
-      "campaign.attribution_window_days", SALES_CUSTOM, 0)                                         \
+      "campaign.attribution_window_days", REQ_CUSTOM, 0)                                           \
     X("throttle", "N", "send at most N messages per minute (default: no limit)", 0,                \
-      "campaign.throttle_per_minute", SALES_CUSTOM, 0)                                             \
+      "campaign.throttle_per_minute", REQ_CUSTOM, 0)                                               \
     X("follows", "ID", "a later step of this campaign: reaches who it sent to", 0,                 \
-      "campaign.follows_campaign_id", SALES_STR, 0)                                                \
+      "campaign.follows_campaign_id", REQ_STR, 0)                                                  \
     X("delay", "DURATION", "with --follows: how long after (90s, 30m, 2h, 3d)", 0,                 \
-      "campaign.follow_delay_seconds", SALES_CUSTOM, 0)                                            \
+      "campaign.follow_delay_seconds", REQ_CUSTOM, 0)                                              \
     X("non-responders", NULL, "with --follows: only who did not respond to it", 0,                 \
-      "campaign.only_non_responders", SALES_FLAG, 0)                                               \
-    SALES_WRITE(X)
-#define CAMPAIGN_ID(X) SALES_COMMON(X)
-#define CAMPAIGN_ACTION(X) SALES_WRITE(X)
+      "campaign.only_non_responders", REQ_FLAG, 0)                                                 \
+    REQ_WRITE(X)
+#define CAMPAIGN_ID(X) REQ_COMMON(X)
+#define CAMPAIGN_ACTION(X) REQ_WRITE(X)
 #define CAMPAIGN_LIST(X)                                                                           \
     X("status", "STATUS",                                                                          \
       "only campaigns in this status: draft, scheduled, running, paused, completed or"             \
       " cancelled",                                                                                \
-      0, "status", SALES_ENUM, 0)                                                                  \
-    SALES_COMMON(X)
+      0, "status", REQ_ENUM, 0)                                                                    \
+    REQ_COMMON(X)
 #define CAMPAIGN_OFFER(X)                                                                          \
-    X("product", "CODE", "product code", 0, "offer.product_code", SALES_STR, 0)                    \
-    X("discount", "PERCENT", "discount, 0-100", 0, "offer.discount_percent", SALES_PERCENT, 0)     \
-    X("text", "TEXT", "offer text, as {{offer}} shows it in messages", 0, "offer.text", SALES_STR, \
+    X("product", "CODE", "product code", 0, "offer.product_code", REQ_STR, 0)                      \
+    X("discount", "PERCENT", "discount, 0-100", 0, "offer.discount_percent", REQ_PERCENT, 0)       \
+    X("text", "TEXT", "offer text, as {{offer}} shows it in messages", 0, "offer.text", REQ_STR,   \
       0)                                                                                           \
-    SALES_WRITE(X)
+    REQ_WRITE(X)
 #define CAMPAIGN_BUDGET(X)                                                                         \
-    X("amount", "AMOUNT", "the new budget (required; 1234.50)", 0, "budget_minor", SALES_MONEY, 0) \
-    X("currency", "CODE", "currency, when the campaign has none yet", 0, "currency", SALES_STR, 0) \
+    X("amount", "AMOUNT", "the new budget (required; 1234.50)", 0, "budget_minor", REQ_MONEY, 0)   \
+    X("currency", "CODE", "currency, when the campaign has none yet", 0, "currency", REQ_STR, 0)   \
     X("overspend", "POLICY", "refuse or flag expenses past the budget", 0, "overspend_policy",     \
-      SALES_ENUM, 0)                                                                               \
-    SALES_WRITE(X)
+      REQ_ENUM, 0)                                                                                 \
+    REQ_WRITE(X)
 #define CAMPAIGN_EXPENSE(X)                                                                        \
     X("amount", "AMOUNT", "what was spent (required; more than 0)", 0, "expense.amount_minor",     \
-      SALES_MONEY, SALES_REQUIRED)                                                                 \
-    X("category", "CATEGORY", "ads, print, agency, ...", 0, "expense.category", SALES_STR, 0)      \
-    X("date", "DATE", "when it was spent (default: today)", 0, "expense.date", SALES_DATE, 0)      \
-    X("note", "TEXT", "a note", 0, "expense.note", SALES_STR, 0)                                   \
-    SALES_WRITE(X)
+      REQ_MONEY, REQ_REQUIRED)                                                                     \
+    X("category", "CATEGORY", "ads, print, agency, ...", 0, "expense.category", REQ_STR, 0)        \
+    X("date", "DATE", "when it was spent (default: today)", 0, "expense.date", REQ_DATE, 0)        \
+    X("note", "TEXT", "a note", 0, "expense.note", REQ_STR, 0)                                     \
+    REQ_WRITE(X)
 #define CAMPAIGN_TARGET(X)                                                                         \
-    X("customer", "ID", "a customer to reach (repeatable)", 1, "customer_ids", SALES_LIST, 0)      \
-    X("segment", "ID", "every current member of this segment", 0, "segment_id", SALES_STR, 0)      \
-    SALES_WRITE(X)
+    X("customer", "ID", "a customer to reach (repeatable)", 1, "customer_ids", REQ_LIST, 0)        \
+    X("segment", "ID", "every current member of this segment", 0, "segment_id", REQ_STR, 0)        \
+    REQ_WRITE(X)
 #define CAMPAIGN_EXCLUDE(X)                                                                        \
     X("segment", "ID", "the segment whose members are not contacted (required)", 0, "segment_id",  \
-      SALES_STR, SALES_REQUIRED)                                                                   \
-    SALES_WRITE(X)
+      REQ_STR, REQ_REQUIRED)                                                                       \
+    REQ_WRITE(X)
 #define CAMPAIGN_MESSAGE(X)                                                                        \
     X("channel", "CHANNEL", "the channel of this message (required)", 0, "template.channel",       \
-      SALES_ENUM, SALES_REQUIRED)                                                                  \
-    X("subject", "TEXT", "subject line", 0, "template.subject", SALES_STR, 0)                      \
+      REQ_ENUM, REQ_REQUIRED)                                                                      \
+    X("subject", "TEXT", "subject line", 0, "template.subject", REQ_STR, 0)                        \
     X("body", "TEXT", "the message; {{name}}, {{email}}, {{offer}}, {{owner}}, {{campaign}}", 0,   \
-      "template.body", SALES_STR, SALES_REQUIRED)                                                  \
-    SALES_WRITE(X)
+      "template.body", REQ_STR, REQ_REQUIRED)                                                      \
+    REQ_WRITE(X)
 #define CAMPAIGN_PREVIEW(X)                                                                        \
-    X("channel", "CHANNEL", "the message of this channel (required)", 0, "channel", SALES_ENUM,    \
-      SALES_REQUIRED)                                                                              \
-    X("customer", "ID", "as this customer would receive it (required)", 0, "customer_id",          \
-      SALES_STR, SALES_REQUIRED)                                                                   \
-    SALES_COMMON(X)
+    X("channel", "CHANNEL", "the message of this channel (required)", 0, "channel", REQ_ENUM,      \
+      REQ_REQUIRED)                                                                                \
+    X("customer", "ID", "as this customer would receive it (required)", 0, "customer_id", REQ_STR, \
+      REQ_REQUIRED)                                                                                \
+    REQ_COMMON(X)
 #define CAMPAIGN_SCHEDULE(X)                                                                       \
     X("at", "TIME", "when it starts: RFC 3339 or +2h, +1d (required; in the future)", 0,           \
-      "start_at_us", SALES_TIME_US, SALES_REQUIRED)                                                \
-    SALES_WRITE(X)
+      "start_at_us", REQ_TIME_US, REQ_REQUIRED)                                                    \
+    REQ_WRITE(X)
 
-SALES_OPTIONS(campaign_create, CAMPAIGN_CREATE);
-SALES_OPTIONS(campaign_show, CAMPAIGN_ID);
-SALES_OPTIONS(campaign_list, CAMPAIGN_LIST);
-SALES_OPTIONS(campaign_offer, CAMPAIGN_OFFER);
-SALES_OPTIONS(campaign_budget, CAMPAIGN_BUDGET);
-SALES_OPTIONS(campaign_expense, CAMPAIGN_EXPENSE);
-SALES_OPTIONS(campaign_target, CAMPAIGN_TARGET);
-SALES_OPTIONS(campaign_exclude, CAMPAIGN_EXCLUDE);
-SALES_OPTIONS(campaign_message, CAMPAIGN_MESSAGE);
-SALES_OPTIONS(campaign_preview, CAMPAIGN_PREVIEW);
-SALES_OPTIONS(campaign_schedule, CAMPAIGN_SCHEDULE);
-SALES_OPTIONS(campaign_launch, CAMPAIGN_ACTION);
-SALES_OPTIONS(campaign_pause, CAMPAIGN_ACTION);
-SALES_OPTIONS(campaign_resume, CAMPAIGN_ACTION);
-SALES_OPTIONS(campaign_cancel, CAMPAIGN_ACTION);
-SALES_OPTIONS(campaign_results, CAMPAIGN_ID);
-SALES_OPTIONS(campaign_compare, CAMPAIGN_ID);
+REQ_OPTIONS(campaign_create, CAMPAIGN_CREATE);
+REQ_OPTIONS(campaign_show, CAMPAIGN_ID);
+REQ_OPTIONS(campaign_list, CAMPAIGN_LIST);
+REQ_OPTIONS(campaign_offer, CAMPAIGN_OFFER);
+REQ_OPTIONS(campaign_budget, CAMPAIGN_BUDGET);
+REQ_OPTIONS(campaign_expense, CAMPAIGN_EXPENSE);
+REQ_OPTIONS(campaign_target, CAMPAIGN_TARGET);
+REQ_OPTIONS(campaign_exclude, CAMPAIGN_EXCLUDE);
+REQ_OPTIONS(campaign_message, CAMPAIGN_MESSAGE);
+REQ_OPTIONS(campaign_preview, CAMPAIGN_PREVIEW);
+REQ_OPTIONS(campaign_schedule, CAMPAIGN_SCHEDULE);
+REQ_OPTIONS(campaign_launch, CAMPAIGN_ACTION);
+REQ_OPTIONS(campaign_pause, CAMPAIGN_ACTION);
+REQ_OPTIONS(campaign_resume, CAMPAIGN_ACTION);
+REQ_OPTIONS(campaign_cancel, CAMPAIGN_ACTION);
+REQ_OPTIONS(campaign_results, CAMPAIGN_ID);
+REQ_OPTIONS(campaign_compare, CAMPAIGN_ID);
 
-static const sales_col_t s_campaign_view[] = {
-    {"ID", "id", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"NAME", "name", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"STATUS", "status", SALES_V_ENUM, SALES_IN_BOTH, &crm__v1__campaign_status__descriptor},
-    {"OBJECTIVE", "objective", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"CHANNELS", "channels", SALES_V_JOIN, SALES_IN_RECORD, NULL},
-    {"OWNER", "owner", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"START DATE", "start_date", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"END DATE", "end_date", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"BUDGET", "budget_minor", SALES_V_MONEY, SALES_IN_BOTH, NULL},
-    {"OVERSPEND", "overspend_policy", SALES_V_ENUM, SALES_IN_RECORD,
+static const req_col_t s_campaign_view[] = {
+    {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"NAME", "name", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"STATUS", "status", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__campaign_status__descriptor},
+    {"OBJECTIVE", "objective", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"CHANNELS", "channels", REQ_V_JOIN, REQ_IN_RECORD, NULL},
+    {"OWNER", "owner", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"START DATE", "start_date", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"END DATE", "end_date", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"BUDGET", "budget_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
+    {"OVERSPEND", "overspend_policy", REQ_V_ENUM, REQ_IN_RECORD,
      &crm__v1__overspend_policy__descriptor},
-    {"ATTRIBUTION DAYS", "attribution_window_days", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"THROTTLE PER MINUTE", "throttle_per_minute", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"FOLLOWS", "follows_campaign_id", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"FOLLOW DELAY (S)", "follow_delay_seconds", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"NON-RESPONDERS ONLY", "only_non_responders", SALES_V_BOOL, SALES_IN_RECORD, NULL},
-    {"OFFERS", "offers", SALES_V_COUNT, SALES_IN_RECORD, NULL},
-    {"EXCLUDES SEGMENTS", "exclude_segment_ids", SALES_V_JOIN, SALES_IN_RECORD, NULL},
-    {"STARTS", "start_at_us", SALES_V_DATETIME, SALES_IN_BOTH, NULL},
-    {"CREATED", "created_at_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+    {"ATTRIBUTION DAYS", "attribution_window_days", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"THROTTLE PER MINUTE", "throttle_per_minute", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"FOLLOWS", "follows_campaign_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"FOLLOW DELAY (S)", "follow_delay_seconds", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"NON-RESPONDERS ONLY", "only_non_responders", REQ_V_BOOL, REQ_IN_RECORD, NULL},
+    {"OFFERS", "offers", REQ_V_COUNT, REQ_IN_RECORD, NULL},
+    {"EXCLUDES SEGMENTS", "exclude_segment_ids", REQ_V_JOIN, REQ_IN_RECORD, NULL},
+    {"STARTS", "start_at_us", REQ_V_DATETIME, REQ_IN_BOTH, NULL},
+    {"CREATED", "created_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-static const sales_col_t s_budget_view[] = {
-    {"BUDGET", "budget_minor", SALES_V_MONEY, SALES_IN_RECORD, NULL},
-    {"SPENT", "spent_minor", SALES_V_MONEY, SALES_IN_RECORD, NULL},
-    {"REMAINING", "remaining_minor", SALES_V_MONEY, SALES_IN_RECORD, NULL},
-    {"OVERSPENT", "overspent", SALES_V_BOOL, SALES_IN_RECORD, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_budget_view[] = {
+    {"BUDGET", "budget_minor", REQ_V_MONEY, REQ_IN_RECORD, NULL},
+    {"SPENT", "spent_minor", REQ_V_MONEY, REQ_IN_RECORD, NULL},
+    {"REMAINING", "remaining_minor", REQ_V_MONEY, REQ_IN_RECORD, NULL},
+    {"OVERSPENT", "overspent", REQ_V_BOOL, REQ_IN_RECORD, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-static const sales_col_t s_offer_view[] = {
-    {"PRODUCT", "product_code", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {"DISCOUNT %", "discount_percent", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {"TEXT", "text", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_offer_view[] = {
+    {"PRODUCT", "product_code", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"DISCOUNT %", "discount_percent", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"TEXT", "text", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-static const sales_col_t s_expense_view[] = {
-    {"EXPENSE", "id", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"AMOUNT", "amount_minor", SALES_V_DECIMAL, SALES_IN_RECORD, NULL},
-    {"CATEGORY", "category", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"DATE", "date", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"NOTE", "note", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"FLAGGED", "flagged", SALES_V_BOOL, SALES_IN_RECORD, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_expense_view[] = {
+    {"EXPENSE", "id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"AMOUNT", "amount_minor", REQ_V_DECIMAL, REQ_IN_RECORD, NULL},
+    {"CATEGORY", "category", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"DATE", "date", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"NOTE", "note", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"FLAGGED", "flagged", REQ_V_BOOL, REQ_IN_RECORD, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
 /* The result figures; ratios come from s_percent as text. */
-static const sales_col_t s_results_view[] = {
-    {"CAMPAIGN", "campaign_id", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"NAME", "name", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"STATUS", "status", SALES_V_ENUM, SALES_IN_BOTH, &crm__v1__campaign_status__descriptor},
-    {"RECIPIENTS", "recipients", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"SENT", "sent", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"DELIVERED", "delivered", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"DELIVERY FAILED", "delivery_failed", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"SUPPRESSED", "suppressed", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"DEFERRED", "deferred", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"RESPONDERS", "responders", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"RESPONSE RATE", "response_rate", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"CONVERSIONS", "conversions", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"REVENUE", "revenue_minor", SALES_V_MONEY, SALES_IN_BOTH, NULL},
-    {"COST", "cost_minor", SALES_V_MONEY, SALES_IN_BOTH, NULL},
-    {"ROI", "roi", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"COST PER RESPONSE", "cost_per_response", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"COST PER CONVERSION", "cost_per_conversion", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_results_view[] = {
+    {"CAMPAIGN", "campaign_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"NAME", "name", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"STATUS", "status", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__campaign_status__descriptor},
+    {"RECIPIENTS", "recipients", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"SENT", "sent", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"DELIVERED", "delivered", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"DELIVERY FAILED", "delivery_failed", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"SUPPRESSED", "suppressed", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"DEFERRED", "deferred", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"RESPONDERS", "responders", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"RESPONSE RATE", "response_rate", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"CONVERSIONS", "conversions", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"REVENUE", "revenue_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
+    {"COST", "cost_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
+    {"ROI", "roi", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"COST PER RESPONSE", "cost_per_response", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"COST PER CONVERSION", "cost_per_conversion", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-static const sales_col_t s_reason_count_view[] = {
-    {"REASON", "reason", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {"COUNT", "count", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_reason_count_view[] = {
+    {"REASON", "reason", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"COUNT", "count", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-static const sales_col_t s_response_count_view[] = {
-    {"RESPONSE", "response", SALES_V_ENUM, SALES_IN_TABLE, &crm__v1__response_type__descriptor},
-    {"COUNT", "count", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_response_count_view[] = {
+    {"RESPONSE", "response", REQ_V_ENUM, REQ_IN_TABLE, &crm__v1__response_type__descriptor},
+    {"COUNT", "count", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
 /* ---- readable output -------------------------------------------------------- */
@@ -234,8 +233,8 @@ static void s_money_or_dash(json_t *obj, const char *key, const char *minor, con
     if (!json_is_true(json_object_get(obj, defined)))
         snprintf(out, sizeof out, "-");
     else
-        snprintf(out, sizeof out, "%s %s", sales_money_format(s_i64(obj, minor), buf, sizeof buf),
-                 sales_str(obj, "currency"));
+        snprintf(out, sizeof out, "%s %s", val_money_format(s_i64(obj, minor), buf, sizeof buf),
+                 req_str(obj, "currency"));
     json_object_set_new(obj, key, json_string(out));
 }
 
@@ -249,77 +248,77 @@ static void s_results_text(json_t *r)
 }
 
 /* A campaign reply: the campaign, its offers and its budget. */
-static int s_print_campaign(const sales_verb_t *verb, const json_t *reply)
+static int s_print_campaign(const req_verb_t *verb, const json_t *reply)
 {
     const json_t *c = json_object_get(reply, "campaign");
     if (verb->done)
-        printf("campaign %s %s\n", sales_str(c, "id"), verb->done);
-    sales_print_record(c, s_campaign_view);
+        printf("campaign %s %s\n", req_str(c, "id"), verb->done);
+    req_print_record(c, s_campaign_view);
     json_t *b = json_object_get(reply, "budget");
     if (b)
-        sales_print_record(b, s_budget_view);
+        req_print_record(b, s_budget_view);
     if (json_array_size(json_object_get(c, "offers"))) {
         printf("\noffers:\n");
-        sales_print_table(json_object_get(c, "offers"), s_offer_view);
+        req_print_table(json_object_get(c, "offers"), s_offer_view);
     }
     return CRMCTL_EXIT_OK;
 }
 
-static int s_print_expense(const sales_verb_t *verb, const json_t *reply)
+static int s_print_expense(const req_verb_t *verb, const json_t *reply)
 {
     const json_t *x = json_object_get(reply, "expense");
-    printf("expense %s recorded%s\n", sales_str(x, "id"),
+    printf("expense %s recorded%s\n", req_str(x, "id"),
            json_is_true(json_object_get(x, "flagged")) ? " (flagged: past the budget)" : "");
-    sales_print_record(x, s_expense_view);
-    sales_print_record(json_object_get(reply, "budget"), s_budget_view);
+    req_print_record(x, s_expense_view);
+    req_print_record(json_object_get(reply, "budget"), s_budget_view);
     return CRMCTL_EXIT_OK;
 }
 
-static int s_print_target(const sales_verb_t *verb, const json_t *reply)
+static int s_print_target(const req_verb_t *verb, const json_t *reply)
 {
     printf("%" PRId64 " recipients added; %" PRId64 " in all\n", s_i64(reply, "added"),
            s_i64(reply, "recipients"));
     return CRMCTL_EXIT_OK;
 }
 
-static int s_print_message(const sales_verb_t *verb, const json_t *reply)
+static int s_print_message(const req_verb_t *verb, const json_t *reply)
 {
     const json_t *t = json_object_get(reply, "template");
     if (!t)
         t = reply;
-    if (*sales_str(t, "subject"))
-        printf("Subject: %s\n\n", sales_str(t, "subject"));
-    printf("%s\n", sales_str(t, "body"));
+    if (*req_str(t, "subject"))
+        printf("Subject: %s\n\n", req_str(t, "subject"));
+    printf("%s\n", req_str(t, "body"));
     return CRMCTL_EXIT_OK;
 }
 
-static int s_print_results(const sales_verb_t *verb, const json_t *reply)
+static int s_print_results(const req_verb_t *verb, const json_t *reply)
 {
     json_t *r = json_object_get(reply, "results");
     s_results_text(r);
-    sales_print_record(r, s_results_view);
-    sales_print_record(json_object_get(r, "budget"), s_budget_view);
+    req_print_record(r, s_results_view);
+    req_print_record(json_object_get(r, "budget"), s_budget_view);
     if (json_array_size(json_object_get(r, "responses"))) {
         printf("\nresponses:\n");
-        sales_print_table(json_object_get(r, "responses"), s_response_count_view);
+        req_print_table(json_object_get(r, "responses"), s_response_count_view);
     }
     if (json_array_size(json_object_get(r, "suppressed_by_reason"))) {
         printf("\nsuppressed by reason:\n");
-        sales_print_table(json_object_get(r, "suppressed_by_reason"), s_reason_count_view);
+        req_print_table(json_object_get(r, "suppressed_by_reason"), s_reason_count_view);
     }
     if (json_array_size(json_object_get(r, "deferred_by_reason"))) {
         printf("\ndeferred by reason:\n");
-        sales_print_table(json_object_get(r, "deferred_by_reason"), s_reason_count_view);
+        req_print_table(json_object_get(r, "deferred_by_reason"), s_reason_count_view);
     }
     return CRMCTL_EXIT_OK;
 }
 
-static int s_print_compare(const sales_verb_t *verb, const json_t *reply)
+static int s_print_compare(const req_verb_t *verb, const json_t *reply)
 {
     json_t *all = json_object_get(reply, "results");
     for (size_t i = 0; i < json_array_size(all); i++)
         s_results_text(json_array_get(all, i));
-    sales_print_table(all, s_results_view);
+    req_print_table(all, s_results_view);
     return CRMCTL_EXIT_OK;
 }
 
@@ -327,7 +326,7 @@ static int s_print_compare(const sales_verb_t *verb, const json_t *reply)
 
 static int s_check_offer(const crmctl_t *ctl, json_t *request)
 {
-    if (!*sales_str(request, "offer.product_code") && !*sales_str(request, "offer.text"))
+    if (!*req_str(request, "offer.product_code") && !*req_str(request, "offer.text"))
         return crmctl_usage_error(ctl, "give --product or --text (or both)");
     return CRMCTL_EXIT_OK;
 }
@@ -342,7 +341,7 @@ static int s_check_budget(const crmctl_t *ctl, json_t *request)
 static int s_check_target(const crmctl_t *ctl, json_t *request)
 {
     if (!json_array_size(json_object_get(request, "customer_ids")) &&
-        !*sales_str(request, "segment_id"))
+        !*req_str(request, "segment_id"))
         return crmctl_usage_error(ctl, "give --customer or --segment");
     return CRMCTL_EXIT_OK;
 }
@@ -356,7 +355,7 @@ static int s_check_compare(const crmctl_t *ctl, json_t *request)
 
 /* ---- verbs ------------------------------------------------------------------- */
 
-const sales_verb_t mkt_campaign_create = {
+const req_verb_t mkt_campaign_create = {
     MKT_VERB("marketing.campaign.create", &crm__v1__create_campaign_request__descriptor,
              &crm__v1__campaign_reply__descriptor, s_campaign_create_fields),
     .noun = "campaign",
@@ -364,16 +363,16 @@ const sales_verb_t mkt_campaign_create = {
     .print = s_print_campaign,
 };
 
-const sales_verb_t mkt_campaign_show = {
+const req_verb_t mkt_campaign_show = {
     MKT_VERB("marketing.campaign.show", &crm__v1__show_campaign_request__descriptor,
              &crm__v1__campaign_reply__descriptor, s_campaign_show_fields),
-    .positional = sales_id_arg,
+    .positional = req_id_arg,
     .min_positional = 1,
     .noun = "campaign",
     .print = s_print_campaign,
 };
 
-const sales_verb_t mkt_campaign_list = {
+const req_verb_t mkt_campaign_list = {
     MKT_VERB("marketing.campaign.list", &crm__v1__list_campaigns_request__descriptor,
              &crm__v1__list_campaigns_reply__descriptor, s_campaign_list_fields),
     .items = "campaigns",
@@ -381,7 +380,7 @@ const sales_verb_t mkt_campaign_list = {
     .view = s_campaign_view,
 };
 
-const sales_verb_t mkt_campaign_offer = {
+const req_verb_t mkt_campaign_offer = {
     MKT_VERB("marketing.campaign.offer", &crm__v1__add_offer_request__descriptor,
              &crm__v1__campaign_reply__descriptor, s_campaign_offer_fields),
     .positional = s_campaign_arg,
@@ -392,10 +391,10 @@ const sales_verb_t mkt_campaign_offer = {
     .check = s_check_offer,
 };
 
-const sales_verb_t mkt_campaign_budget = {
+const req_verb_t mkt_campaign_budget = {
     MKT_VERB("marketing.campaign.budget", &crm__v1__set_budget_request__descriptor,
              &crm__v1__campaign_reply__descriptor, s_campaign_budget_fields),
-    .positional = sales_id_arg,
+    .positional = req_id_arg,
     .min_positional = 1,
     .noun = "campaign",
     .done = "updated",
@@ -403,7 +402,7 @@ const sales_verb_t mkt_campaign_budget = {
     .check = s_check_budget,
 };
 
-const sales_verb_t mkt_campaign_expense = {
+const req_verb_t mkt_campaign_expense = {
     MKT_VERB("marketing.expense.record", &crm__v1__record_expense_request__descriptor,
              &crm__v1__expense_reply__descriptor, s_campaign_expense_fields),
     .positional = s_expense_arg,
@@ -412,7 +411,7 @@ const sales_verb_t mkt_campaign_expense = {
     .print = s_print_expense,
 };
 
-const sales_verb_t mkt_campaign_target = {
+const req_verb_t mkt_campaign_target = {
     MKT_VERB("marketing.campaign.target", &crm__v1__target_campaign_request__descriptor,
              &crm__v1__target_campaign_reply__descriptor, s_campaign_target_fields),
     .positional = s_campaign_arg,
@@ -422,7 +421,7 @@ const sales_verb_t mkt_campaign_target = {
     .check = s_check_target,
 };
 
-const sales_verb_t mkt_campaign_exclude = {
+const req_verb_t mkt_campaign_exclude = {
     MKT_VERB("marketing.campaign.exclude", &crm__v1__exclude_segment_request__descriptor,
              &crm__v1__campaign_reply__descriptor, s_campaign_exclude_fields),
     .positional = s_campaign_arg,
@@ -432,7 +431,7 @@ const sales_verb_t mkt_campaign_exclude = {
     .print = s_print_campaign,
 };
 
-const sales_verb_t mkt_campaign_message = {
+const req_verb_t mkt_campaign_message = {
     MKT_VERB("marketing.message.set", &crm__v1__set_message_request__descriptor,
              &crm__v1__message_reply__descriptor, s_campaign_message_fields),
     .positional = s_template_arg,
@@ -441,7 +440,7 @@ const sales_verb_t mkt_campaign_message = {
     .print = s_print_message,
 };
 
-const sales_verb_t mkt_campaign_preview = {
+const req_verb_t mkt_campaign_preview = {
     MKT_VERB("marketing.message.preview", &crm__v1__preview_message_request__descriptor,
              &crm__v1__preview_message_reply__descriptor, s_campaign_preview_fields),
     .positional = s_campaign_arg,
@@ -450,10 +449,10 @@ const sales_verb_t mkt_campaign_preview = {
     .print = s_print_message,
 };
 
-const sales_verb_t mkt_campaign_schedule = {
+const req_verb_t mkt_campaign_schedule = {
     MKT_VERB("marketing.campaign.schedule", &crm__v1__schedule_campaign_request__descriptor,
              &crm__v1__campaign_reply__descriptor, s_campaign_schedule_fields),
-    .positional = sales_id_arg,
+    .positional = req_id_arg,
     .min_positional = 1,
     .noun = "campaign",
     .done = "scheduled",
@@ -461,10 +460,10 @@ const sales_verb_t mkt_campaign_schedule = {
 };
 
 #define S_ACTION(name, verb_, done_)                                                               \
-    const sales_verb_t mkt_campaign_##name = {                                                     \
+    const req_verb_t mkt_campaign_##name = {                                                       \
         MKT_VERB("marketing.campaign." verb_, &crm__v1__campaign_action_request__descriptor,       \
                  &crm__v1__campaign_reply__descriptor, s_campaign_##name##_fields),                \
-        .positional = sales_id_arg,                                                                \
+        .positional = req_id_arg,                                                                  \
         .min_positional = 1,                                                                       \
         .noun = "campaign",                                                                        \
         .done = done_,                                                                             \
@@ -476,16 +475,16 @@ S_ACTION(pause, "pause", "paused");
 S_ACTION(resume, "resume", "resumed");
 S_ACTION(cancel, "cancel", "cancelled");
 
-const sales_verb_t mkt_campaign_results = {
+const req_verb_t mkt_campaign_results = {
     MKT_VERB("marketing.campaign.results", &crm__v1__campaign_results_request__descriptor,
              &crm__v1__campaign_results_reply__descriptor, s_campaign_results_fields),
-    .positional = sales_id_arg,
+    .positional = req_id_arg,
     .min_positional = 1,
     .noun = "results",
     .print = s_print_results,
 };
 
-const sales_verb_t mkt_campaign_compare = {
+const req_verb_t mkt_campaign_compare = {
     MKT_VERB("marketing.campaign.compare", &crm__v1__compare_campaigns_request__descriptor,
              &crm__v1__compare_campaigns_reply__descriptor, s_campaign_compare_fields),
     .positional = s_ids_arg,

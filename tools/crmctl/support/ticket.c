@@ -1,7 +1,7 @@
 /* ticket.c: `crmctl ticket open|show|list|assign|reply|note|pend|hold|
  * resolve|reopen|close|rate`, over support.ticket.*.
  *
- * The verbs are tables run by the sales verb engine (sales.h) with the
+ * The verbs are tables run by the request engine (request.h) with the
  * support service as their target: the same --json, --dry-run,
  * --idempotency-key, -o json and exit codes as every other verb. The
  * service checks the rules (the status machine, agents, ratings); crmctl
@@ -19,136 +19,136 @@
 #include <strings.h>
 
 #define TICKET_OPEN(X)                                                                             \
-    X("customer", "ID", "the customer's id (or give --email)", 0, "ticket.customer_id", SALES_STR, \
+    X("customer", "ID", "the customer's id (or give --email)", 0, "ticket.customer_id", REQ_STR,   \
       0)                                                                                           \
     X("email", "EMAIL", "the requester's email: an unknown requester is registered", 0,            \
-      "ticket.requester_email", SALES_STR, 0)                                                      \
-    X("name", "NAME", "the requester's name", 0, "ticket.requester_name", SALES_STR, 0)            \
-    X("subject", "TEXT", "what it is about (required)", 0, "ticket.subject", SALES_STR,            \
-      SALES_REQUIRED)                                                                              \
-    X("description", "TEXT", "the request in full", 0, "ticket.description", SALES_STR, 0)         \
-    X("channel", "CHANNEL", "phone, email, web, chat or in-person", 0, "ticket.channel",           \
-      SALES_ENUM, 0)                                                                               \
+      "ticket.requester_email", REQ_STR, 0)                                                        \
+    X("name", "NAME", "the requester's name", 0, "ticket.requester_name", REQ_STR, 0)              \
+    X("subject", "TEXT", "what it is about (required)", 0, "ticket.subject", REQ_STR,              \
+      REQ_REQUIRED)                                                                                \
+    X("description", "TEXT", "the request in full", 0, "ticket.description", REQ_STR, 0)           \
+    X("channel", "CHANNEL", "phone, email, web, chat or in-person", 0, "ticket.channel", REQ_ENUM, \
+      0)                                                                                           \
     X("type", "TYPE", "question, problem, incident, feature-request or complaint", 0,              \
-      "ticket.type", SALES_ENUM, 0)                                                                \
+      "ticket.type", REQ_ENUM, 0)                                                                  \
     X("priority", "PRIORITY", "low, normal (the default), high or urgent", 0, "ticket.priority",   \
-      SALES_ENUM, 0)                                                                               \
-    X("assignee", "AGENT", "the agent who handles it", 0, "ticket.assignee", SALES_STR, 0)         \
-    X("team", "TEAM", "the team that handles it", 0, "ticket.team", SALES_STR, 0)                  \
+      REQ_ENUM, 0)                                                                                 \
+    X("assignee", "AGENT", "the agent who handles it", 0, "ticket.assignee", REQ_STR, 0)           \
+    X("team", "TEAM", "the team that handles it", 0, "ticket.team", REQ_STR, 0)                    \
     X("tag", "TAG", "product, topic or interest tag (product:billing)", 1, "ticket.tags",          \
-      SALES_LIST, 0)                                                                               \
-    SALES_WRITE(X)
-#define TICKET_SHOW(X) SALES_COMMON(X)
+      REQ_LIST, 0)                                                                                 \
+    REQ_WRITE(X)
+#define TICKET_SHOW(X) REQ_COMMON(X)
 #define TICKET_LIST(X)                                                                             \
     X("status", "STATUS", "new, open, pending, on-hold, resolved or closed", 0, "status",          \
-      SALES_ENUM, 0)                                                                               \
-    X("priority", "PRIORITY", "low, normal, high or urgent", 0, "priority", SALES_ENUM, 0)         \
-    X("assignee", "AGENT", "only tickets of this agent", 0, "assignee", SALES_STR, 0)              \
-    X("breached", NULL, "only tickets with a breached SLA target", 0, "breached", SALES_FLAG, 0)   \
-    X("customer", "ID", "only tickets of this customer", 0, "customer_id", SALES_STR, 0)           \
-    SALES_PAGING(X)
+      REQ_ENUM, 0)                                                                                 \
+    X("priority", "PRIORITY", "low, normal, high or urgent", 0, "priority", REQ_ENUM, 0)           \
+    X("assignee", "AGENT", "only tickets of this agent", 0, "assignee", REQ_STR, 0)                \
+    X("breached", NULL, "only tickets with a breached SLA target", 0, "breached", REQ_FLAG, 0)     \
+    X("customer", "ID", "only tickets of this customer", 0, "customer_id", REQ_STR, 0)             \
+    REQ_PAGING(X)
 #define TICKET_ASSIGN(X)                                                                           \
-    X("assignee", "AGENT", "the agent (or give it after the id)", 0, "assignee", SALES_STR,        \
-      SALES_REQUIRED)                                                                              \
-    X("team", "TEAM", "the team (unchanged when not given)", 0, "team", SALES_STR, 0)              \
-    SALES_WRITE(X)
+    X("assignee", "AGENT", "the agent (or give it after the id)", 0, "assignee", REQ_STR,          \
+      REQ_REQUIRED)                                                                                \
+    X("team", "TEAM", "the team (unchanged when not given)", 0, "team", REQ_STR, 0)                \
+    REQ_WRITE(X)
 #define TICKET_MESSAGE(X)                                                                          \
-    X("body", "TEXT", "the text (or give it after the id)", 0, "body", SALES_STR, SALES_REQUIRED)  \
-    X("author", "NAME", "who wrote it (default: the caller)", 0, "author", SALES_STR, 0)           \
-    SALES_WRITE(X)
+    X("body", "TEXT", "the text (or give it after the id)", 0, "body", REQ_STR, REQ_REQUIRED)      \
+    X("author", "NAME", "who wrote it (default: the caller)", 0, "author", REQ_STR, 0)             \
+    REQ_WRITE(X)
 #define TICKET_REPLY(X)                                                                            \
     X("from-customer", NULL,                                                                       \
       "the customer wrote it (a pending ticket reopens and its SLA clock resumes)", 0,             \
-      "from_customer", SALES_FLAG, 0)                                                              \
+      "from_customer", REQ_FLAG, 0)                                                                \
     TICKET_MESSAGE(X)
 #define TICKET_STATUS(X)                                                                           \
-    X("reason", "TEXT", "why", 0, "reason", SALES_STR, 0)                                          \
-    SALES_WRITE(X)
+    X("reason", "TEXT", "why", 0, "reason", REQ_STR, 0)                                            \
+    REQ_WRITE(X)
 #define TICKET_RESOLVE(X)                                                                          \
     X("category", "CODE", "how it was solved: fixed, workaround, duplicate ... (required)", 0,     \
-      "resolution.category", SALES_STR, SALES_REQUIRED)                                            \
-    X("text", "TEXT", "the solution in words", 0, "resolution.text", SALES_STR, 0)                 \
-    X("tag", "TAG", "feedback tag to add (interest:api)", 1, "tags", SALES_LIST, 0)                \
-    SALES_WRITE(X)
+      "resolution.category", REQ_STR, REQ_REQUIRED)                                                \
+    X("text", "TEXT", "the solution in words", 0, "resolution.text", REQ_STR, 0)                   \
+    X("tag", "TAG", "feedback tag to add (interest:api)", 1, "tags", REQ_LIST, 0)                  \
+    REQ_WRITE(X)
 #define TICKET_RATE(X)                                                                             \
     X("rating", "N", "satisfaction from 1 (very unhappy) to 5 (very happy) (required)", 0,         \
-      "rating", SALES_CUSTOM, SALES_REQUIRED)                                                      \
-    X("comment", "TEXT", "the customer's comment", 0, "comment", SALES_STR, 0)                     \
-    SALES_WRITE(X)
+      "rating", REQ_CUSTOM, REQ_REQUIRED)                                                          \
+    X("comment", "TEXT", "the customer's comment", 0, "comment", REQ_STR, 0)                       \
+    REQ_WRITE(X)
 #define TICKET_PRIORITY(X)                                                                         \
-    X("priority", "PRIORITY", "low, normal, high or urgent (required)", 0, "priority", SALES_ENUM, \
-      SALES_REQUIRED)                                                                              \
-    X("reason", "TEXT", "why", 0, "reason", SALES_STR, 0)                                          \
-    SALES_WRITE(X)
+    X("priority", "PRIORITY", "low, normal, high or urgent (required)", 0, "priority", REQ_ENUM,   \
+      REQ_REQUIRED)                                                                                \
+    X("reason", "TEXT", "why", 0, "reason", REQ_STR, 0)                                            \
+    REQ_WRITE(X)
 
-SALES_OPTIONS(ticket_open, TICKET_OPEN);
-SALES_OPTIONS(ticket_show, TICKET_SHOW);
-SALES_OPTIONS(ticket_list, TICKET_LIST);
-SALES_OPTIONS(ticket_assign, TICKET_ASSIGN);
-SALES_OPTIONS(ticket_reply, TICKET_REPLY);
-SALES_OPTIONS(ticket_note, TICKET_MESSAGE);
-SALES_OPTIONS(ticket_pend, TICKET_STATUS);
-SALES_OPTIONS(ticket_hold, TICKET_STATUS);
-SALES_OPTIONS(ticket_reopen, TICKET_STATUS);
-SALES_OPTIONS(ticket_close, TICKET_STATUS);
-SALES_OPTIONS(ticket_resolve, TICKET_RESOLVE);
-SALES_OPTIONS(ticket_rate, TICKET_RATE);
-SALES_OPTIONS(ticket_priority, TICKET_PRIORITY);
+REQ_OPTIONS(ticket_open, TICKET_OPEN);
+REQ_OPTIONS(ticket_show, TICKET_SHOW);
+REQ_OPTIONS(ticket_list, TICKET_LIST);
+REQ_OPTIONS(ticket_assign, TICKET_ASSIGN);
+REQ_OPTIONS(ticket_reply, TICKET_REPLY);
+REQ_OPTIONS(ticket_note, TICKET_MESSAGE);
+REQ_OPTIONS(ticket_pend, TICKET_STATUS);
+REQ_OPTIONS(ticket_hold, TICKET_STATUS);
+REQ_OPTIONS(ticket_reopen, TICKET_STATUS);
+REQ_OPTIONS(ticket_close, TICKET_STATUS);
+REQ_OPTIONS(ticket_resolve, TICKET_RESOLVE);
+REQ_OPTIONS(ticket_rate, TICKET_RATE);
+REQ_OPTIONS(ticket_priority, TICKET_PRIORITY);
 
-static const sales_col_t s_ticket_view[] = {
-    {"ID", "id", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"SUBJECT", "subject", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"STATUS", "status", SALES_V_ENUM, SALES_IN_BOTH, &crm__v1__ticket_status__descriptor},
-    {"PRIORITY", "priority", SALES_V_ENUM, SALES_IN_BOTH, &crm__v1__ticket_priority__descriptor},
-    {"TYPE", "type", SALES_V_ENUM, SALES_IN_BOTH, &crm__v1__ticket_type__descriptor},
-    {"CHANNEL", "channel", SALES_V_ENUM, SALES_IN_RECORD, &crm__v1__ticket_channel__descriptor},
-    {"CUSTOMER", "customer_id", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"REQUESTER", "requester_email", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"NAME", "requester_name", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"ASSIGNEE", "assignee", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"TEAM", "team", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"TAGS", "tags", SALES_V_JOIN, SALES_IN_RECORD, NULL},
-    {"DESCRIPTION", "description", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"RESOLUTION", "resolution.category", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"SOLUTION", "resolution.text", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"RATING", "satisfaction.rating", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"COMMENT", "satisfaction.comment", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {"FIRST RESPONSE DUE", "first_response_due_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
-    {"FIRST RESPONDED", "first_responded_at_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
-    {"FIRST RESPONSE BREACHED", "first_response_breached", SALES_V_BOOL, SALES_IN_RECORD, NULL},
-    {"DUE", "resolution_due_us", SALES_V_DATETIME, SALES_IN_TABLE, NULL},
-    {"BREACHED", "resolution_breached", SALES_V_BOOL, SALES_IN_TABLE, NULL},
-    {"RESOLUTION DUE", "resolution_due_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
-    {"RESOLUTION BREACHED", "resolution_breached", SALES_V_BOOL, SALES_IN_RECORD, NULL},
-    {"SLA PAUSED SINCE", "sla_paused_at_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
-    {"RESOLVED", "resolved_at_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
-    {"CREATED", "created_at_us", SALES_V_DATETIME, SALES_IN_RECORD, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_ticket_view[] = {
+    {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"SUBJECT", "subject", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"STATUS", "status", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__ticket_status__descriptor},
+    {"PRIORITY", "priority", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__ticket_priority__descriptor},
+    {"TYPE", "type", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__ticket_type__descriptor},
+    {"CHANNEL", "channel", REQ_V_ENUM, REQ_IN_RECORD, &crm__v1__ticket_channel__descriptor},
+    {"CUSTOMER", "customer_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"REQUESTER", "requester_email", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"NAME", "requester_name", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"ASSIGNEE", "assignee", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"TEAM", "team", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"TAGS", "tags", REQ_V_JOIN, REQ_IN_RECORD, NULL},
+    {"DESCRIPTION", "description", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"RESOLUTION", "resolution.category", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"SOLUTION", "resolution.text", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"RATING", "satisfaction.rating", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"COMMENT", "satisfaction.comment", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"FIRST RESPONSE DUE", "first_response_due_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
+    {"FIRST RESPONDED", "first_responded_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
+    {"FIRST RESPONSE BREACHED", "first_response_breached", REQ_V_BOOL, REQ_IN_RECORD, NULL},
+    {"DUE", "resolution_due_us", REQ_V_DATETIME, REQ_IN_TABLE, NULL},
+    {"BREACHED", "resolution_breached", REQ_V_BOOL, REQ_IN_TABLE, NULL},
+    {"RESOLUTION DUE", "resolution_due_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
+    {"RESOLUTION BREACHED", "resolution_breached", REQ_V_BOOL, REQ_IN_RECORD, NULL},
+    {"SLA PAUSED SINCE", "sla_paused_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
+    {"RESOLVED", "resolved_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
+    {"CREATED", "created_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
 /* What `show` adds to the ticket: the customer's contact preferences. */
-static const sales_col_t s_contact_view[] = {
-    {"DO NOT CONTACT", "do_not_contact", SALES_V_JOIN, SALES_IN_RECORD, NULL},
-    {"PREFERRED CHANNEL", "preferred_channel", SALES_V_TEXT, SALES_IN_RECORD, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_contact_view[] = {
+    {"DO NOT CONTACT", "do_not_contact", REQ_V_JOIN, REQ_IN_RECORD, NULL},
+    {"PREFERRED CHANNEL", "preferred_channel", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-static const sales_col_t s_message_view[] = {
-    {"AT", "created_at_us", SALES_V_DATETIME, SALES_IN_TABLE, NULL},
-    {"KIND", "kind", SALES_V_ENUM, SALES_IN_TABLE, &crm__v1__ticket_message_kind__descriptor},
-    {"AUTHOR", "author", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {"TEXT", "body", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_message_view[] = {
+    {"AT", "created_at_us", REQ_V_DATETIME, REQ_IN_TABLE, NULL},
+    {"KIND", "kind", REQ_V_ENUM, REQ_IN_TABLE, &crm__v1__ticket_message_kind__descriptor},
+    {"AUTHOR", "author", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"TEXT", "body", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
 /* The ticket, what agents must respect when contacting the customer, then
  * the conversation. */
-static int s_print_shown(const sales_verb_t *verb, const json_t *reply)
+static int s_print_shown(const req_verb_t *verb, const json_t *reply)
 {
-    sales_print_record(json_object_get(reply, verb->entity), verb->view);
-    sales_print_record(reply, s_contact_view);
+    req_print_record(json_object_get(reply, verb->entity), verb->view);
+    req_print_record(reply, s_contact_view);
     printf("\nconversation:\n");
-    sales_print_table(json_object_get(reply, "messages"), s_message_view);
+    req_print_table(json_object_get(reply, "messages"), s_message_view);
     return CRMCTL_EXIT_OK;
 }
 
@@ -156,14 +156,14 @@ static const char *const s_id_then_assignee[] = {"id", "assignee", NULL};
 static const char *const s_id_then_body[] = {"id", "body", NULL};
 
 #define TICKET_ON_ID(name, cmd, req, done_)                                                        \
-    static const sales_verb_t s_##name = {                                                         \
+    static const req_verb_t s_##name = {                                                           \
         .service = SUPPORT_SERVICE,                                                                \
         .proto = "support.proto",                                                                  \
         .convert = support_convert,                                                                \
-        SALES_ON_ID(cmd, &crm__v1__##req##__descriptor, &crm__v1__ticket_reply__descriptor,        \
-                    s_##name##_fields, "ticket", s_ticket_view, done_)}
+        REQ_ON_ID(cmd, &crm__v1__##req##__descriptor, &crm__v1__ticket_reply__descriptor,          \
+                  s_##name##_fields, "ticket", s_ticket_view, done_)}
 
-static const sales_verb_t s_ticket_open = {
+static const req_verb_t s_ticket_open = {
     .service = SUPPORT_SERVICE,
     .proto = "support.proto",
     .convert = support_convert,
@@ -177,17 +177,17 @@ static const sales_verb_t s_ticket_open = {
     .done = "opened",
 };
 
-static const sales_verb_t s_ticket_show = {
+static const req_verb_t s_ticket_show = {
     .service = SUPPORT_SERVICE,
     .proto = "support.proto",
     .convert = support_convert,
-    SALES_ON_ID("support.ticket.show", &crm__v1__show_ticket_request__descriptor,
-                &crm__v1__ticket_reply__descriptor, s_ticket_show_fields, "ticket", s_ticket_view,
-                NULL),
+    REQ_ON_ID("support.ticket.show", &crm__v1__show_ticket_request__descriptor,
+              &crm__v1__ticket_reply__descriptor, s_ticket_show_fields, "ticket", s_ticket_view,
+              NULL),
     .print = s_print_shown,
 };
 
-static const sales_verb_t s_ticket_list = {
+static const req_verb_t s_ticket_list = {
     .service = SUPPORT_SERVICE,
     .proto = "support.proto",
     .convert = support_convert,
@@ -200,7 +200,7 @@ static const sales_verb_t s_ticket_list = {
     .view = s_ticket_view,
 };
 
-static const sales_verb_t s_ticket_assign = {
+static const req_verb_t s_ticket_assign = {
     .service = SUPPORT_SERVICE,
     .proto = "support.proto",
     .convert = support_convert,
@@ -216,7 +216,7 @@ static const sales_verb_t s_ticket_assign = {
     .done = "assigned",
 };
 
-static const sales_verb_t s_ticket_reply = {
+static const req_verb_t s_ticket_reply = {
     .service = SUPPORT_SERVICE,
     .proto = "support.proto",
     .convert = support_convert,
@@ -232,7 +232,7 @@ static const sales_verb_t s_ticket_reply = {
     .done = "replied to",
 };
 
-static const sales_verb_t s_ticket_note = {
+static const req_verb_t s_ticket_note = {
     .service = SUPPORT_SERVICE,
     .proto = "support.proto",
     .convert = support_convert,
@@ -248,13 +248,13 @@ static const sales_verb_t s_ticket_note = {
     .done = "noted",
 };
 
-static const sales_verb_t s_ticket_priority = {
+static const req_verb_t s_ticket_priority = {
     .service = SUPPORT_SERVICE,
     .proto = "support.proto",
     .convert = support_convert,
-    SALES_ON_ID("support.ticket.prioritize", &crm__v1__set_ticket_priority_request__descriptor,
-                &crm__v1__ticket_reply__descriptor, s_ticket_priority_fields, "ticket",
-                s_ticket_view, "re-prioritised"),
+    REQ_ON_ID("support.ticket.prioritize", &crm__v1__set_ticket_priority_request__descriptor,
+              &crm__v1__ticket_reply__descriptor, s_ticket_priority_fields, "ticket", s_ticket_view,
+              "re-prioritised"),
 };
 
 TICKET_ON_ID(ticket_pend, "support.ticket.pend", change_ticket_status_request, "pending");
@@ -350,10 +350,10 @@ int crmctl_ticket_email(crmctl_t *ctl, const crmctl_args_t *args)
         return crmctl_json_line(reply) < 0 ? CRMCTL_EXIT_FAILED : CRMCTL_EXIT_OK;
     /* A message added to a ticket, or a ticket opened. */
     const json_t *t = json_object_get(reply, "ticket");
-    printf("ticket %s %s\n", sales_str(t, "id"),
+    printf("ticket %s %s\n", req_str(t, "id"),
            json_array_size(json_object_get(reply, "messages")) ? "answered by the customer"
                                                                : "opened from the mail");
-    sales_print_record(t, s_ticket_view);
+    req_print_record(t, s_ticket_view);
     json_decref(reply);
     return CRMCTL_EXIT_OK;
 }
@@ -361,6 +361,6 @@ int crmctl_ticket_email(crmctl_t *ctl, const crmctl_args_t *args)
 #define TICKET_HANDLER(name)                                                                       \
     int crmctl_##name(crmctl_t *ctl, const crmctl_args_t *args)                                    \
     {                                                                                              \
-        return sales_run(ctl, args, &s_##name);                                                    \
+        return crmctl_request_run(ctl, args, &s_##name);                                           \
     }
 CRMCTL_SUPPORT_TICKET_VERBS(TICKET_HANDLER)

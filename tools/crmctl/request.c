@@ -1,9 +1,10 @@
-/* sales.c: the engine of the sales verbs (see sales.h): options to a JSON
- * request, the request to protobuf through crm/pbjson.h, the call, the page
- * loop of --all, and the two output formats.
+/* request.c: the engine of the verbs (see request.h): options to a JSON
+ * request, the request to protobuf through crm/pbjson.h, the call and the
+ * page loop of --all; request_view.c prints the replies.
  *
- * Everything a verb knows is in its sales_verb_t; this file knows no verb. */
-#include "sales.h"
+ * Everything a verb knows is in its req_verb_t; this file knows no verb. */
+#include "request.h"
+#include "values.h"
 
 #include <crm/pbjson.h>
 #include <crm/util.h>
@@ -16,11 +17,11 @@
 
 /* --all stops after this many pages (a service that hands out tokens
  * forever must not keep crmctl running forever). */
-#define SALES_MAX_PAGES 100000
+#define REQ_MAX_PAGES 100000
 /* Page size of --all when --limit is not given. */
-#define SALES_ALL_PAGE_SIZE 500
+#define REQ_ALL_PAGE_SIZE 500
 
-const char *const sales_id_arg[] = {"id", NULL};
+const char *const req_id_arg[] = {"id", NULL};
 
 /* ---- JSON paths --------------------------------------------------------- */
 
@@ -38,7 +39,7 @@ static int s_next_key(const char **path, char key[64])
 }
 
 /* The value at dotted `path` of obj, or NULL. */
-static json_t *s_get(const json_t *obj, const char *path)
+json_t *req_get(const json_t *obj, const char *path)
 {
     char key[64];
     while (obj && *path)
@@ -46,19 +47,19 @@ static json_t *s_get(const json_t *obj, const char *path)
     return (json_t *)obj;
 }
 
-const char *sales_str(const json_t *obj, const char *path)
+const char *req_str(const json_t *obj, const char *path)
 {
-    const char *s = json_string_value(s_get(obj, path));
+    const char *s = json_string_value(req_get(obj, path));
     return s ? s : "";
 }
 
-const char *sales_str_at(const json_t *obj, const char *path, size_t i)
+const char *req_str_at(const json_t *obj, const char *path, size_t i)
 {
-    const char *s = json_string_value(json_array_get(s_get(obj, path), i));
+    const char *s = json_string_value(json_array_get(req_get(obj, path), i));
     return s ? s : "";
 }
 
-int sales_set(json_t *obj, const char *path, json_t *value)
+int req_set(json_t *obj, const char *path, json_t *value)
 {
     char key[64];
     while (value && json_is_object(obj) && s_next_key(&path, key) == 0) {
@@ -74,7 +75,7 @@ int sales_set(json_t *obj, const char *path, json_t *value)
 }
 
 /* A 64-bit integer that pbjson writes as a string, or a JSON number. */
-static int s_i64(const json_t *v, int64_t *out)
+int req_i64(const json_t *v, int64_t *out)
 {
     if (json_is_integer(v)) {
         *out = json_integer_value(v);
@@ -91,13 +92,8 @@ static int s_i64(const json_t *v, int64_t *out)
     return 0;
 }
 
-static const char *s_or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
 /* 1 if a request value counts as given (not empty, zero or false). */
-static int s_present(const json_t *v)
+int req_present(const json_t *v)
 {
     switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_STRING:
@@ -131,7 +127,7 @@ static size_t s_enum_prefix(const ProtobufCEnumDescriptor *ed)
 }
 
 /* "PERSON_KIND_SERVICE_PROVIDER" -> "service-provider". */
-static char *s_enum_word(const ProtobufCEnumDescriptor *ed, const char *name, char *buf, size_t len)
+char *req_enum_word(const ProtobufCEnumDescriptor *ed, const char *name, char *buf, size_t len)
 {
     size_t skip = s_enum_prefix(ed), i = 0;
     if (strncmp(name, ed->values[0].name, skip))
@@ -161,8 +157,8 @@ static const ProtobufCFieldDescriptor *s_field_at(const ProtobufCMessageDescript
 
 typedef struct {
     const crmctl_t *ctl;
-    const sales_verb_t *verb;
-    const sales_field_t *field;
+    const req_verb_t *verb;
+    const req_field_t *field;
     int64_t now_us;
 } s_conv_ctx_t;
 
@@ -203,7 +199,7 @@ static json_t *s_enum_value(const s_conv_ctx_t *c, const char *text)
             continue;
         size_t len = strlen(choices);
         snprintf(choices + len, sizeof choices - len, "%s%s", len ? ", " : "expected one of ",
-                 s_enum_word(ed, ed->values[i].name, word, sizeof word));
+                 req_enum_word(ed, ed->values[i].name, word, sizeof word));
     }
     return s_bad(c, text, choices);
 }
@@ -212,7 +208,7 @@ static json_t *s_money_value(const s_conv_ctx_t *c, const char *text)
 {
     int64_t minor;
     const char *why;
-    if (sales_money_parse(text, &minor, &why) < 0)
+    if (val_money_parse(text, &minor, &why) < 0)
         return s_bad(c, text, why);
     return json_integer(minor);
 }
@@ -221,7 +217,7 @@ static json_t *s_time_value(const s_conv_ctx_t *c, const char *text, int end_of_
 {
     int64_t us;
     const char *why;
-    if (sales_time_parse(text, c->now_us, end_of_day, &us, &why) < 0)
+    if (val_time_parse(text, c->now_us, end_of_day, &us, &why) < 0)
         return s_bad(c, text, why);
     return json_integer(us);
 }
@@ -291,7 +287,7 @@ static json_t *s_item_elem(const s_conv_ctx_t *c, char *item)
     json_t *out = NULL;
     if (!isdigit((unsigned char)c2[1]) || *end || qty < 1 || qty > 1000000)
         why = "the quantity must be an integer from 1 to 1000000";
-    else if (sales_money_parse(c3 + 1, &price, &why) == 0)
+    else if (val_money_parse(c3 + 1, &price, &why) == 0)
         out = json_pack("{s:s, s:s, s:i, s:I}", "product_code", item, "name", c1 + 1, "quantity",
                         (int)qty, "unit_price_minor", (json_int_t)price);
     if (!out) {
@@ -340,55 +336,55 @@ static json_t *s_convert(const s_conv_ctx_t *c, const char *text)
     int64_t days;
     const char *why;
     switch (c->field->conv) {
-    case SALES_STR: {
+    case REQ_STR: {
         json_t *s = json_string(text);
         return s ? s : s_bad(c, text, "not valid UTF-8");
     }
-    case SALES_LIST:
+    case REQ_LIST:
         return s_list_value(c, text, NULL);
-    case SALES_ENUM:
+    case REQ_ENUM:
         return s_enum_value(c, text);
-    case SALES_MONEY:
+    case REQ_MONEY:
         return s_money_value(c, text);
-    case SALES_PERCENT:
+    case REQ_PERCENT:
         return s_int_value(c, text, 0, 100);
-    case SALES_PAGE_SIZE:
+    case REQ_PAGE_SIZE:
         return s_int_value(c, text, 1, 500);
-    case SALES_DATE:
-        if (sales_date_parse(text, &days, &why) < 0)
+    case REQ_DATE:
+        if (val_date_parse(text, &days, &why) < 0)
             return s_bad(c, text, why);
         return json_string(text);
-    case SALES_FROM_US:
-    case SALES_TIME_US:
+    case REQ_FROM_US:
+    case REQ_TIME_US:
         return s_time_value(c, text, 0);
-    case SALES_TO_US:
+    case REQ_TO_US:
         return s_time_value(c, text, 1);
-    case SALES_FLAG:
+    case REQ_FLAG:
         return json_true();
-    case SALES_FIELDS:
+    case REQ_FIELDS:
         return s_list_value(c, text, s_kv_elem);
-    case SALES_STAGES:
+    case REQ_STAGES:
         return s_list_value(c, text, s_stage_elem);
-    case SALES_ITEMS:
+    case REQ_ITEMS:
         return s_list_value(c, text, s_item_elem);
-    case SALES_ENUMS:
+    case REQ_ENUMS:
         return s_list_value(c, text, s_enum_elem);
-    case SALES_CUSTOM:
-    case SALES_NONE:
+    case REQ_CUSTOM:
+    case REQ_NONE:
         break;
     }
     return NULL;
 }
 
 /* The protobuf message of a JSON request, or NULL after a usage error. */
-static ProtobufCMessage *s_message(const sales_verb_t *verb, const json_t *request)
+static ProtobufCMessage *s_message(const req_verb_t *verb, const json_t *request)
 {
     char err[256];
     ProtobufCMessage *m = crm_pbjson_to_message(verb->request, request, err, sizeof err);
     if (!m) {
         char hint[96];
         snprintf(hint, sizeof hint, "Field names and values are those of %s.",
-                 verb->proto ? verb->proto : "sales.proto");
+                 verb->proto ? verb->proto : REQ_DEFAULT_PROTO);
         crmctl_error(NULL, hint, "invalid %s request: %s", verb->command, err);
     }
     return m;
@@ -397,14 +393,14 @@ static ProtobufCMessage *s_message(const sales_verb_t *verb, const json_t *reque
 /* ---- building the request ----------------------------------------------- */
 
 /* update_mask: the entity fields that options set, plus --clear FIELD. */
-static int s_update_mask(const crmctl_t *ctl, const crmctl_args_t *args, const sales_verb_t *verb,
+static int s_update_mask(const crmctl_t *ctl, const crmctl_args_t *args, const req_verb_t *verb,
                          json_t *req)
 {
     size_t plen = strlen(verb->update_mask);
     json_t *mask = json_array();
     const ProtobufCFieldDescriptor *ef = s_field_at(verb->request, verb->update_mask);
     const ProtobufCMessageDescriptor *ed = ef ? ef->descriptor : NULL;
-    for (const sales_field_t *f = verb->fields; f->opt; f++)
+    for (const req_field_t *f = verb->fields; f->opt; f++)
         if (f->path && crmctl_arg(args, f->opt) && !strncmp(f->path, verb->update_mask, plen) &&
             f->path[plen] == '.')
             json_array_append_new(mask, json_string(f->path + plen + 1));
@@ -414,7 +410,7 @@ static int s_update_mask(const crmctl_t *ctl, const crmctl_args_t *args, const s
         char *name = s_trim(p, len);
         const char *field = name;
         /* An option name (--clear org) or a field name (--clear organization_id). */
-        for (const sales_field_t *f = verb->fields; name && f->opt; f++)
+        for (const req_field_t *f = verb->fields; name && f->opt; f++)
             if (f->path && !strcmp(f->opt, name) && !strncmp(f->path, verb->update_mask, plen))
                 field = f->path + plen + 1;
         if (field &&
@@ -439,7 +435,7 @@ static int s_update_mask(const crmctl_t *ctl, const crmctl_args_t *args, const s
             break;
         p += len + 1;
     }
-    if (json_array_size(mask) == 0 && !s_present(json_object_get(req, "update_mask"))) {
+    if (json_array_size(mask) == 0 && !req_present(json_object_get(req, "update_mask"))) {
         json_decref(mask);
         return crmctl_usage_error(ctl, "nothing to update: give the fields to change or --clear");
     }
@@ -447,12 +443,12 @@ static int s_update_mask(const crmctl_t *ctl, const crmctl_args_t *args, const s
         json_decref(mask);
         return CRMCTL_EXIT_OK;
     }
-    return sales_set(req, "update_mask", mask) < 0 ? CRMCTL_EXIT_FAILED : CRMCTL_EXIT_OK;
+    return req_set(req, "update_mask", mask) < 0 ? CRMCTL_EXIT_FAILED : CRMCTL_EXIT_OK;
 }
 
 /* The request of `verb` from --json, the positional arguments and the
  * options; NULL after a usage error. */
-static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const sales_verb_t *verb)
+static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const req_verb_t *verb)
 {
     const char *text = crmctl_arg(args, "json");
     json_t *req = text ? NULL : json_object();
@@ -476,8 +472,8 @@ static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const sal
         json_t *v = json_string(crmctl_positional(args, i));
         if (pf && pf->label == PROTOBUF_C_LABEL_REPEATED) {
             /* A repeated field takes this argument and all that follow. */
-            json_t *arr = s_get(req, path);
-            if (!json_is_array(arr) && sales_set(req, path, arr = json_array()) < 0)
+            json_t *arr = req_get(req, path);
+            if (!json_is_array(arr) && req_set(req, path, arr = json_array()) < 0)
                 arr = NULL;
             if (!arr || json_array_append_new(arr, v) < 0) {
                 crmctl_usage_error(ctl, "invalid argument \"%s\"", crmctl_positional(args, i));
@@ -486,15 +482,15 @@ static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const sal
             continue;
         }
         k++;
-        if (sales_set(req, path, v) < 0) {
+        if (req_set(req, path, v) < 0) {
             crmctl_usage_error(ctl, "invalid argument \"%s\"", crmctl_positional(args, i));
             goto fail;
         }
     }
     s_conv_ctx_t c = {ctl, verb, NULL, crm_now_us()};
-    for (const sales_field_t *f = verb->fields; f->opt; f++) {
+    for (const req_field_t *f = verb->fields; f->opt; f++) {
         const char *v = crmctl_arg(args, f->opt);
-        if (v && f->conv == SALES_CUSTOM) {
+        if (v && f->conv == REQ_CUSTOM) {
             if (!verb->convert || verb->convert(ctl, f, v, req) != CRMCTL_EXIT_OK)
                 goto fail;
             continue;
@@ -505,7 +501,7 @@ static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const sal
         json_t *value = s_convert(&c, v);
         if (!value)
             goto fail;
-        if (sales_set(req, f->path, value) < 0) {
+        if (req_set(req, f->path, value) < 0) {
             /* --json holds a non-object on the way to the field. */
             crmctl_usage_error(ctl, "invalid value for --json: --%s cannot set \"%s\" in it",
                                f->opt, f->path);
@@ -520,8 +516,8 @@ static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const sal
     if (!m)
         goto fail;
     protobuf_c_message_free_unpacked(m, NULL);
-    for (const sales_field_t *f = verb->fields; f->opt; f++)
-        if ((f->flags & SALES_REQUIRED) && !s_present(s_get(req, f->path))) {
+    for (const req_field_t *f = verb->fields; f->opt; f++)
+        if ((f->flags & REQ_REQUIRED) && !req_present(req_get(req, f->path))) {
             crmctl_usage_error(ctl, "--%s is required", f->opt);
             goto fail;
         }
@@ -535,8 +531,8 @@ fail:
 
 /* ---- calling ------------------------------------------------------------ */
 
-int sales_send(crmctl_t *ctl, crmctl_service_t *svc, const sales_verb_t *verb,
-               const json_t *request, const char *key, json_t **reply_p)
+int req_send(crmctl_t *ctl, crmctl_service_t *svc, const req_verb_t *verb, const json_t *request,
+             const char *key, json_t **reply_p)
 {
     *reply_p = NULL;
     ProtobufCMessage *m = s_message(verb, request);
@@ -559,19 +555,19 @@ int sales_send(crmctl_t *ctl, crmctl_service_t *svc, const sales_verb_t *verb,
 
 /* Calls a list verb page after page, appending the items to the first
  * reply, until next_page_token is empty. */
-static int s_send_all(crmctl_t *ctl, crmctl_service_t *svc, const sales_verb_t *verb,
-                      json_t *request, json_t **reply_p)
+static int s_send_all(crmctl_t *ctl, crmctl_service_t *svc, const req_verb_t *verb, json_t *request,
+                      json_t **reply_p)
 {
     if (!json_object_get(request, "page_size"))
-        json_object_set_new(request, "page_size", json_integer(SALES_ALL_PAGE_SIZE));
+        json_object_set_new(request, "page_size", json_integer(REQ_ALL_PAGE_SIZE));
     json_t *all = NULL;
     int rc = CRMCTL_EXIT_OK;
     for (int page = 0; rc == CRMCTL_EXIT_OK; page++) {
         json_t *rep;
-        rc = sales_send(ctl, svc, verb, request, NULL, &rep);
+        rc = req_send(ctl, svc, verb, request, NULL, &rep);
         if (rc != CRMCTL_EXIT_OK)
             break;
-        char *token = strdup(sales_str(rep, "next_page_token"));
+        char *token = strdup(req_str(rep, "next_page_token"));
         if (!all) {
             all = rep;
         } else {
@@ -587,7 +583,7 @@ static int s_send_all(crmctl_t *ctl, crmctl_service_t *svc, const sales_verb_t *
             free(token);
             break;
         }
-        if (!strcmp(token, sales_str(request, "page_token")) || page + 1 >= SALES_MAX_PAGES) {
+        if (!strcmp(token, req_str(request, "page_token")) || page + 1 >= REQ_MAX_PAGES) {
             crmctl_error("The service handed out the same page token again, or too many pages.",
                          NULL, "%s did not come to an end", verb->command);
             free(token);
@@ -606,161 +602,9 @@ static int s_send_all(crmctl_t *ctl, crmctl_service_t *svc, const sales_verb_t *
     return rc;
 }
 
-/* ---- output --------------------------------------------------------------- */
-
-static const char *s_render(const json_t *obj, const sales_col_t *col, char *buf, size_t len)
-{
-    const json_t *v = s_get(obj, col->key);
-    int64_t n;
-    if (col->view == SALES_V_COUNT) {
-        snprintf(buf, len, "%zu", json_array_size(v));
-        return buf;
-    }
-    if (!s_present(v))
-        return NULL;
-    buf[0] = 0;
-    switch (col->view) {
-    case SALES_V_TEXT:
-        if (json_is_string(v))
-            snprintf(buf, len, "%s", json_string_value(v));
-        else if (json_is_integer(v))
-            snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else
-            snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "");
-        break;
-    case SALES_V_FIRST:
-        snprintf(buf, len, "%s", s_or_empty(json_string_value(json_array_get(v, 0))));
-        break;
-    case SALES_V_JOIN:
-    case SALES_V_FIELDS:
-    case SALES_V_STAGES:
-        for (size_t i = 0, at = 0; i < json_array_size(v) && at < len; i++) {
-            const json_t *e = json_array_get(v, i);
-            const char *sep = i ? ", " : "";
-            if (col->view == SALES_V_JOIN)
-                at += (size_t)snprintf(buf + at, len - at, "%s%s", sep,
-                                       s_or_empty(json_string_value(e)));
-            else if (col->view == SALES_V_FIELDS)
-                at += (size_t)snprintf(buf + at, len - at, "%s%s=%s", sep, sales_str(e, "key"),
-                                       sales_str(e, "value"));
-            else
-                at += (size_t)snprintf(buf + at, len - at, "%s%s %d%%", sep, sales_str(e, "name"),
-                                       (int)json_integer_value(json_object_get(e, "probability")));
-        }
-        break;
-    case SALES_V_ENUM:
-        if (col->enum_desc && json_is_string(v))
-            s_enum_word(col->enum_desc, json_string_value(v), buf, len);
-        break;
-    case SALES_V_MONEY:
-    case SALES_V_DECIMAL:
-        if (s_i64(v, &n) == 0) {
-            sales_money_format(n, buf, len);
-            /* The currency is the sibling "currency" of the amount. */
-            char path[96];
-            const char *dot = strrchr(col->key, '.');
-            snprintf(path, sizeof path, "%.*s%scurrency", dot ? (int)(dot - col->key) : 0, col->key,
-                     dot ? "." : "");
-            const char *cur = sales_str(obj, path);
-            if (col->view == SALES_V_MONEY && *cur) {
-                size_t at = strlen(buf);
-                snprintf(buf + at, len - at, " %s", cur);
-            }
-        }
-        break;
-    case SALES_V_DATETIME:
-        if (s_i64(v, &n) == 0)
-            sales_time_format(n, buf, len);
-        break;
-    case SALES_V_BOOL:
-        snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "");
-        break;
-    case SALES_V_COUNT:
-        break;
-    }
-    return buf[0] ? buf : NULL;
-}
-
-void sales_print_record(const json_t *obj, const sales_col_t *cols)
-{
-    int width = 0;
-    for (const sales_col_t *c = cols; c->label; c++)
-        if ((c->where & SALES_IN_RECORD) && (int)strlen(c->label) > width)
-            width = (int)strlen(c->label);
-    for (const sales_col_t *c = cols; c->label; c++) {
-        char buf[2048], label[64];
-        const char *v = s_render(obj, c, buf, sizeof buf);
-        if (!v || !(c->where & SALES_IN_RECORD))
-            continue;
-        size_t i = 0;
-        for (; c->label[i] && i + 2 < sizeof label; i++)
-            label[i] = (char)tolower((unsigned char)c->label[i]);
-        label[i++] = ':';
-        label[i] = 0;
-        printf("%-*s %s\n", width + 1, label, v);
-    }
-}
-
-void sales_print_table(const json_t *arr, const sales_col_t *cols)
-{
-    const char *headers[32];
-    const sales_col_t *brief[32];
-    size_t n = 0;
-    for (const sales_col_t *c = cols; c->label && n + 1 < 32; c++)
-        if (c->where & SALES_IN_TABLE) {
-            brief[n] = c;
-            headers[n++] = c->label;
-        }
-    headers[n] = NULL;
-    if (json_array_size(arr) == 0) {
-        printf("(none)\n");
-        return;
-    }
-    crmctl_table_t *tab = crmctl_table_new(headers);
-    if (!tab) {
-        crmctl_error(NULL, NULL, "out of memory");
-        return;
-    }
-    char bufs[32][512];
-    for (size_t r = 0; r < json_array_size(arr); r++) {
-        const char *cells[32];
-        for (size_t i = 0; i < n; i++)
-            cells[i] = s_render(json_array_get(arr, r), brief[i], bufs[i], sizeof bufs[i]);
-        crmctl_table_add(tab, cells);
-    }
-    crmctl_table_print(tab);
-    crmctl_table_destroy(&tab);
-}
-
-int sales_print_entity(const sales_verb_t *verb, const json_t *reply)
-{
-    const json_t *e = json_object_get(reply, verb->entity);
-    if (verb->done)
-        printf("%s %s %s\n", verb->noun, sales_str(e, "id"), verb->done);
-    sales_print_record(e, verb->view);
-    if (verb->sub) {
-        printf("\n%s:\n", verb->sub_title);
-        sales_print_table(s_get(reply, verb->sub), verb->sub_view);
-    }
-    return CRMCTL_EXIT_OK;
-}
-
-static int s_print_list(const sales_verb_t *verb, const json_t *reply)
-{
-    const json_t *items = json_object_get(reply, verb->items);
-    size_t n = json_array_size(items);
-    if (n)
-        sales_print_table(items, verb->view);
-    printf("(%zu %s)\n", n, n == 1 ? verb->noun : verb->plural ? verb->plural : verb->items);
-    const char *token = sales_str(reply, "next_page_token");
-    if (*token)
-        printf("more: add --page-token %s (or --all for every page)\n", token);
-    return CRMCTL_EXIT_OK;
-}
-
 /* ---- the verb ------------------------------------------------------------- */
 
-int sales_run(crmctl_t *ctl, const crmctl_args_t *args, const sales_verb_t *verb)
+int crmctl_request_run(crmctl_t *ctl, const crmctl_args_t *args, const req_verb_t *verb)
 {
     json_t *req = s_build(ctl, args, verb);
     if (!req)
@@ -784,7 +628,7 @@ int sales_run(crmctl_t *ctl, const crmctl_args_t *args, const sales_verb_t *verb
         return rc;
     }
     crmctl_service_t *svc =
-        crmctl_service_require(ctl, verb->service ? verb->service : SALES_SERVICE);
+        crmctl_service_require(ctl, verb->service ? verb->service : REQ_DEFAULT_SERVICE);
     if (!svc) {
         json_decref(req);
         return CRMCTL_EXIT_USAGE;
@@ -792,7 +636,7 @@ int sales_run(crmctl_t *ctl, const crmctl_args_t *args, const sales_verb_t *verb
     if (verb->items && crmctl_arg(args, "all"))
         rc = s_send_all(ctl, svc, verb, req, &reply);
     else
-        rc = sales_send(ctl, svc, verb, req, crmctl_arg(args, "idempotency-key"), &reply);
+        rc = req_send(ctl, svc, verb, req, crmctl_arg(args, "idempotency-key"), &reply);
     json_decref(req);
     if (rc != CRMCTL_EXIT_OK)
         return rc;
@@ -805,9 +649,9 @@ int sales_run(crmctl_t *ctl, const crmctl_args_t *args, const sales_verb_t *verb
     if (verb->print)
         rc = verb->print(verb, reply);
     else if (verb->items)
-        rc = s_print_list(verb, reply);
+        rc = req_print_list(verb, reply);
     else
-        rc = sales_print_entity(verb, reply);
+        rc = req_print_entity(verb, reply);
     fflush(stdout);
     json_decref(reply);
     return rc;

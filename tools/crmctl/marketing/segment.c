@@ -10,46 +10,45 @@
 #include <stdio.h>
 
 #define SEGMENT_CREATE(X)                                                                          \
-    X("name", "NAME", "the segment's name (required)", 0, "segment.name", SALES_STR,               \
-      SALES_REQUIRED)                                                                              \
+    X("name", "NAME", "the segment's name (required)", 0, "segment.name", REQ_STR, REQ_REQUIRED)   \
     X("rule", "RULE", "a rule, KIND=VALUE or !KIND=VALUE (repeatable; required)", 1,               \
-      "segment.rules", SALES_CUSTOM, SALES_REQUIRED)                                               \
-    SALES_WRITE(X)
+      "segment.rules", REQ_CUSTOM, REQ_REQUIRED)                                                   \
+    REQ_WRITE(X)
 #define SEGMENT_PREVIEW(X)                                                                         \
     X("rule", "RULE", "evaluate these rules instead of a stored segment (repeatable)", 1, "rules", \
-      SALES_CUSTOM, 0)                                                                             \
+      REQ_CUSTOM, 0)                                                                               \
     X("limit", "N", "list at most N members (1-500; default 50); the count is complete", 0,        \
-      "limit", SALES_PAGE_SIZE, 0)                                                                 \
-    SALES_COMMON(X)
+      "limit", REQ_PAGE_SIZE, 0)                                                                   \
+    REQ_COMMON(X)
 #define SEGMENT_MEMBERS(X)                                                                         \
     X("limit", "N", "list at most N members (1-500; default 50); the count is complete", 0,        \
-      "limit", SALES_PAGE_SIZE, 0)                                                                 \
-    SALES_COMMON(X)
-#define SEGMENT_LIST(X) SALES_COMMON(X)
+      "limit", REQ_PAGE_SIZE, 0)                                                                   \
+    REQ_COMMON(X)
+#define SEGMENT_LIST(X) REQ_COMMON(X)
 
-SALES_OPTIONS(segment_create, SEGMENT_CREATE);
-SALES_OPTIONS(segment_preview, SEGMENT_PREVIEW);
-SALES_OPTIONS(segment_members, SEGMENT_MEMBERS);
-SALES_OPTIONS(segment_list, SEGMENT_LIST);
+REQ_OPTIONS(segment_create, SEGMENT_CREATE);
+REQ_OPTIONS(segment_preview, SEGMENT_PREVIEW);
+REQ_OPTIONS(segment_members, SEGMENT_MEMBERS);
+REQ_OPTIONS(segment_list, SEGMENT_LIST);
 
-static const sales_col_t s_segment_view[] = {
-    {"ID", "id", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"NAME", "name", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"RULES", "rules", SALES_V_COUNT, SALES_IN_BOTH, NULL},
-    {"CREATED", "created_at_us", SALES_V_DATETIME, SALES_IN_BOTH, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_segment_view[] = {
+    {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"NAME", "name", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"RULES", "rules", REQ_V_COUNT, REQ_IN_BOTH, NULL},
+    {"CREATED", "created_at_us", REQ_V_DATETIME, REQ_IN_BOTH, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-static const sales_col_t s_rule_view[] = {
-    {"KIND", "kind", SALES_V_ENUM, SALES_IN_TABLE, &crm__v1__segment_rule_kind__descriptor},
-    {"VALUE", "value", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {"AMOUNT", "amount", SALES_V_TEXT, SALES_IN_TABLE, NULL},
-    {"NOT", "negate", SALES_V_BOOL, SALES_IN_TABLE, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_rule_view[] = {
+    {"KIND", "kind", REQ_V_ENUM, REQ_IN_TABLE, &crm__v1__segment_rule_kind__descriptor},
+    {"VALUE", "value", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"AMOUNT", "amount", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"NOT", "negate", REQ_V_BOOL, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
 /* "N members", then one id per line. */
-static int s_print_members(const sales_verb_t *verb, const json_t *reply)
+static int s_print_members(const req_verb_t *verb, const json_t *reply)
 {
     const json_t *ids = json_object_get(reply, "customer_ids");
     const json_t *count = json_object_get(reply, "count");
@@ -66,14 +65,14 @@ static int s_print_members(const sales_verb_t *verb, const json_t *reply)
 
 static int s_check_preview(const crmctl_t *ctl, json_t *request)
 {
-    int by_id = *sales_str(request, "id") != 0;
+    int by_id = *req_str(request, "id") != 0;
     int by_rules = json_array_size(json_object_get(request, "rules")) > 0;
     if (by_id == by_rules)
         return crmctl_usage_error(ctl, "give either a segment ID or --rule");
     return CRMCTL_EXIT_OK;
 }
 
-const sales_verb_t mkt_segment_create = {
+const req_verb_t mkt_segment_create = {
     MKT_VERB("marketing.segment.create", &crm__v1__create_segment_request__descriptor,
              &crm__v1__segment_reply__descriptor, s_segment_create_fields),
     .noun = "segment",
@@ -85,25 +84,25 @@ const sales_verb_t mkt_segment_create = {
     .sub_view = s_rule_view,
 };
 
-const sales_verb_t mkt_segment_preview = {
+const req_verb_t mkt_segment_preview = {
     MKT_VERB("marketing.segment.preview", &crm__v1__preview_segment_request__descriptor,
              &crm__v1__preview_segment_reply__descriptor, s_segment_preview_fields),
-    .positional = sales_id_arg,
+    .positional = req_id_arg,
     .noun = "segment",
     .print = s_print_members,
     .check = s_check_preview,
 };
 
-const sales_verb_t mkt_segment_members = {
+const req_verb_t mkt_segment_members = {
     MKT_VERB("marketing.segment.members", &crm__v1__segment_members_request__descriptor,
              &crm__v1__preview_segment_reply__descriptor, s_segment_members_fields),
-    .positional = sales_id_arg,
+    .positional = req_id_arg,
     .min_positional = 1,
     .noun = "segment",
     .print = s_print_members,
 };
 
-const sales_verb_t mkt_segment_list = {
+const req_verb_t mkt_segment_list = {
     MKT_VERB("marketing.segment.list", &crm__v1__list_segments_request__descriptor,
              &crm__v1__list_segments_reply__descriptor, s_segment_list_fields),
     .items = "segments",

@@ -23,15 +23,15 @@
         .reply = &crm__v1__ticket_reply__descriptor                                                \
     }
 
-static const sales_verb_t s_open = S_VERB("support.ticket.open", open_ticket_request);
-static const sales_verb_t s_assign = S_VERB("support.ticket.assign", assign_ticket_request);
-static const sales_verb_t s_reply = S_VERB("support.ticket.reply", add_ticket_message_request);
-static const sales_verb_t s_note = S_VERB("support.ticket.note", add_ticket_message_request);
-static const sales_verb_t s_pend = S_VERB("support.ticket.pend", change_ticket_status_request);
-static const sales_verb_t s_hold = S_VERB("support.ticket.hold", change_ticket_status_request);
-static const sales_verb_t s_resolve = S_VERB("support.ticket.resolve", resolve_ticket_request);
-static const sales_verb_t s_close = S_VERB("support.ticket.close", change_ticket_status_request);
-static const sales_verb_t s_rate = S_VERB("support.ticket.rate", rate_ticket_request);
+static const req_verb_t s_open = S_VERB("support.ticket.open", open_ticket_request);
+static const req_verb_t s_assign = S_VERB("support.ticket.assign", assign_ticket_request);
+static const req_verb_t s_reply = S_VERB("support.ticket.reply", add_ticket_message_request);
+static const req_verb_t s_note = S_VERB("support.ticket.note", add_ticket_message_request);
+static const req_verb_t s_pend = S_VERB("support.ticket.pend", change_ticket_status_request);
+static const req_verb_t s_hold = S_VERB("support.ticket.hold", change_ticket_status_request);
+static const req_verb_t s_resolve = S_VERB("support.ticket.resolve", resolve_ticket_request);
+static const req_verb_t s_close = S_VERB("support.ticket.close", change_ticket_status_request);
+static const req_verb_t s_rate = S_VERB("support.ticket.rate", rate_ticket_request);
 
 /* What happens to a ticket after it is opened, in order. */
 typedef struct {
@@ -149,7 +149,7 @@ typedef struct {
 } s_desk_t;
 
 /* One command with the next key "demo-support-<n>" (see demo_step). */
-static int s_step(s_desk_t *d, const sales_verb_t *verb, json_t *request, json_t **reply_p)
+static int s_step(s_desk_t *d, const req_verb_t *verb, json_t *request, json_t **reply_p)
 {
     return demo_step(d->ctl, d->svc, "demo-support", &d->step, verb, request, reply_p);
 }
@@ -173,7 +173,7 @@ static int s_load_ticket(s_desk_t *d, const s_ticket_t *t, demo_support_counts_t
     if (rc != CRMCTL_EXIT_OK)
         return rc;
     char id[40];
-    snprintf(id, sizeof id, "%s", sales_str(reply, "ticket.id"));
+    snprintf(id, sizeof id, "%s", req_str(reply, "ticket.id"));
     json_decref(reply);
     if (!*id) {
         crmctl_error(NULL, NULL, "the reply has no ticket.id");

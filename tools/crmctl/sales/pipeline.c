@@ -6,26 +6,25 @@
 #include "sales.h"
 
 #define PIPELINE_CREATE(X)                                                                         \
-    X("name", "NAME", "the pipeline's name (required)", 0, "pipeline.name", SALES_STR,             \
-      SALES_REQUIRED)                                                                              \
+    X("name", "NAME", "the pipeline's name (required)", 0, "pipeline.name", REQ_STR, REQ_REQUIRED) \
     X("stage", "NAME:PROBABILITY",                                                                 \
       "a stage and its default win probability 0-100, in order (repeat; required)", 1,             \
-      "pipeline.stages", SALES_STAGES, SALES_REQUIRED)                                             \
-    SALES_WRITE(X)
-#define PIPELINE_LIST(X) SALES_COMMON(X)
+      "pipeline.stages", REQ_STAGES, REQ_REQUIRED)                                                 \
+    REQ_WRITE(X)
+#define PIPELINE_LIST(X) REQ_COMMON(X)
 
-SALES_OPTIONS(pipeline_create, PIPELINE_CREATE);
-SALES_OPTIONS(pipeline_list, PIPELINE_LIST);
+REQ_OPTIONS(pipeline_create, PIPELINE_CREATE);
+REQ_OPTIONS(pipeline_list, PIPELINE_LIST);
 
-static const sales_col_t s_pipeline_view[] = {
-    {"ID", "id", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"NAME", "name", SALES_V_TEXT, SALES_IN_BOTH, NULL},
-    {"DEFAULT", "is_default", SALES_V_BOOL, SALES_IN_BOTH, NULL},
-    {"STAGES", "stages", SALES_V_STAGES, SALES_IN_BOTH, NULL},
-    {NULL, NULL, SALES_V_TEXT, 0, NULL},
+static const req_col_t s_pipeline_view[] = {
+    {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"NAME", "name", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"DEFAULT", "is_default", REQ_V_BOOL, REQ_IN_BOTH, NULL},
+    {"STAGES", "stages", REQ_V_STAGES, REQ_IN_BOTH, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
-const sales_verb_t sales_pipeline_create = {
+const req_verb_t sales_pipeline_create = {
     .command = "sales.pipeline.create",
     .request = &crm__v1__create_pipeline_request__descriptor,
     .reply = &crm__v1__pipeline_reply__descriptor,
@@ -36,7 +35,7 @@ const sales_verb_t sales_pipeline_create = {
     .done = "created",
 };
 
-const sales_verb_t sales_pipeline_list = {
+const req_verb_t sales_pipeline_list = {
     .command = "sales.pipeline.list",
     .request = &crm__v1__list_pipelines_request__descriptor,
     .reply = &crm__v1__list_pipelines_reply__descriptor,

@@ -1,5 +1,5 @@
-/* marketing.c: the option values of the marketing verbs that the sales
- * verbs' engine cannot convert generically (SALES_CUSTOM): segment rules,
+/* marketing.c: the option values of the marketing verbs that the request
+ * engine (request.h) cannot convert generically (REQ_CUSTOM): segment rules,
  * contact windows, UTC offsets, consent, the attribution window and the
  * throttle.
  *
@@ -49,7 +49,7 @@ static void s_enum_words(const ProtobufCEnumDescriptor *ed, size_t skip, char *b
     }
 }
 
-static int s_bad(const crmctl_t *ctl, const sales_field_t *f, const char *text, const char *why)
+static int s_bad(const crmctl_t *ctl, const req_field_t *f, const char *text, const char *why)
 {
     return crmctl_usage_error(ctl, "invalid value \"%s\" for --%s: %s", text, f->opt, why);
 }
@@ -68,7 +68,7 @@ static int s_int(const char *s, long min, long max, long *out)
 }
 
 /* One rule into a JSON SegmentRule, or NULL after a usage error. */
-static json_t *s_rule(const crmctl_t *ctl, const sales_field_t *f, const char *text)
+static json_t *s_rule(const crmctl_t *ctl, const req_field_t *f, const char *text)
 {
     static const char *const prefix = "SEGMENT_RULE_KIND_";
     const char *p = text, *eq;
@@ -114,7 +114,7 @@ static json_t *s_rule(const crmctl_t *ctl, const sales_field_t *f, const char *t
             break;
         }
         snprintf(amount, sizeof amount, "%.*s", (int)(sep - value), value);
-        if (sales_money_parse(amount, &minor, &why) == 0) {
+        if (val_money_parse(amount, &minor, &why) == 0) {
             json_object_set_new(r, "amount", json_integer(minor));
             json_object_set_new(r, "value", json_string(sep + 1));
         }
@@ -168,7 +168,7 @@ static int s_hhmm(const char *s, size_t len, long *out)
     return 0;
 }
 
-int mkt_convert(const crmctl_t *ctl, const sales_field_t *f, const char *text, json_t *request)
+int mkt_convert(const crmctl_t *ctl, const req_field_t *f, const char *text, json_t *request)
 {
     long a, b;
     int rc = 0;
@@ -192,29 +192,27 @@ int mkt_convert(const crmctl_t *ctl, const sales_field_t *f, const char *text, j
                 break;
             p += len + 1;
         }
-        rc = arr ? sales_set(request, f->path, arr) : -1;
+        rc = arr ? req_set(request, f->path, arr) : -1;
     } else if (!strcmp(f->opt, "window")) {
         const char *dash = strchr(text, '-');
         if (!dash || s_hhmm(text, (size_t)(dash - text), &a) < 0 ||
             s_hhmm(dash + 1, strlen(dash + 1), &b) < 0)
             return s_bad(ctl, f, text, "expected a local time window such as 09:00-17:30");
-        rc = sales_set(request, "preferences.window_start_minute", json_integer(a)) |
-             sales_set(request, "preferences.window_end_minute", json_integer(b));
+        rc = req_set(request, "preferences.window_start_minute", json_integer(a)) |
+             req_set(request, "preferences.window_end_minute", json_integer(b));
     } else if (!strcmp(f->opt, "utc-offset")) {
-        long sign = *text == '-' ? -1 : 1;
-        const char *s = *text == '+' || *text == '-' ? text + 1 : text;
-        if (!strcmp(s, "0"))
-            a = 0;
-        else if (s_hhmm(s, strlen(s), &a) < 0 || a > 14 * 60)
-            return s_bad(ctl, f, text, "expected an offset such as +02:00, -05:30 or 0");
-        rc = sales_set(request, f->path, json_integer(sign * a));
+        int64_t minutes;
+        const char *why;
+        if (val_utc_offset_parse(text, &minutes, &why) < 0)
+            return s_bad(ctl, f, text, why);
+        rc = req_set(request, f->path, json_integer(minutes));
     } else if (!strcmp(f->opt, "consent")) {
-        rc = sales_set(request, "preferences.consent.given", json_true()) |
-             sales_set(request, "preferences.consent.source", json_string(text));
+        rc = req_set(request, "preferences.consent.given", json_true()) |
+             req_set(request, "preferences.consent.source", json_string(text));
     } else if (!strcmp(f->opt, "throttle")) {
         if (s_int(text, 1, 100000, &a) < 0)
             return s_bad(ctl, f, text, "expected a number of messages per minute, 1 to 100000");
-        rc = sales_set(request, f->path, json_integer(a));
+        rc = req_set(request, f->path, json_integer(a));
     } else if (!strcmp(f->opt, "delay")) {
         /* "90s", "30m", "2h", "3d" or plain seconds. */
         char *end;
@@ -227,11 +225,11 @@ int mkt_convert(const crmctl_t *ctl, const sales_field_t *f, const char *text, j
                                              : 0;
         if (!isdigit((unsigned char)*text) || !unit || n > 31536000 / unit)
             return s_bad(ctl, f, text, "expected a duration such as 90s, 30m, 2h or 3d");
-        rc = sales_set(request, f->path, json_integer(n * unit));
+        rc = req_set(request, f->path, json_integer(n * unit));
     } else if (!strcmp(f->opt, "attribution-days")) {
         if (s_int(text, 1, 365, &a) < 0)
             return s_bad(ctl, f, text, "expected a number of days from 1 to 365");
-        rc = sales_set(request, f->path, json_integer(a));
+        rc = req_set(request, f->path, json_integer(a));
     } else {
         return s_bad(ctl, f, text, "internal error: no conversion for this option");
     }

@@ -1,7 +1,7 @@
 /* marketing.h: what the marketing verbs (campaign.c, segment.c,
  * preference.c) share.
  *
- * They are tables run by the sales verbs' engine (sales.h, sales_run) with
+ * They are tables run by the request engine (request.h, crmctl_request_run) with
  * the service set to "marketing": options fill fields of the requests of
  * marketing.proto, --json gives a whole request, -o json prints the reply
  * as in marketing.proto. What the engine cannot convert generically (a
@@ -9,7 +9,8 @@
 #ifndef CRMCTL_MARKETING_H
 #define CRMCTL_MARKETING_H
 
-#include "sales.h"
+#include "request.h"
+#include "values.h"
 
 #include "crm/v1/marketing.pb-c.h"
 
@@ -21,17 +22,17 @@
     .command = cmd, .request = request_desc, .reply = reply_desc, .fields = fields_,               \
     .service = MKT_SERVICE, .proto = "marketing.proto", .convert = mkt_convert
 
-/* The SALES_CUSTOM options of the marketing verbs: --rule (a segment
+/* The REQ_CUSTOM options of the marketing verbs: --rule (a segment
  * rule), --window (HH:MM-HH:MM), --utc-offset (+HH:MM), --consent SOURCE,
  * --attribution-days N. */
-int mkt_convert(const crmctl_t *ctl, const sales_field_t *field, const char *text, json_t *request);
+int mkt_convert(const crmctl_t *ctl, const req_field_t *field, const char *text, json_t *request);
 
-#define MKT_DECLARE_VERB(name) extern const sales_verb_t mkt_##name;
+#define MKT_DECLARE_VERB(name) extern const req_verb_t mkt_##name;
 CRMCTL_MARKETING_VERBS(MKT_DECLARE_VERB)
 #define MKT_VERB_HANDLER(name)                                                                     \
     int crmctl_##name(crmctl_t *ctl, const crmctl_args_t *args)                                    \
     {                                                                                              \
-        return sales_run(ctl, args, &mkt_##name);                                                  \
+        return crmctl_request_run(ctl, args, &mkt_##name);                                         \
     }
 
 #endif

@@ -2,7 +2,7 @@
  * the customer and report verbs share (analytics.h). */
 #include "analytics.h"
 
-#include "sales.h"
+#include "values.h"
 
 #include <crm/util.h>
 
@@ -15,7 +15,7 @@ int an_opt_at(crmctl_t *ctl, const crmctl_args_t *args, Crm__V1__AnalyticsQuery 
 {
     const char *at = crmctl_arg(args, "at");
     const char *why = NULL;
-    if (at && sales_time_parse(at, crm_now_us(), 1, &q->at_us, &why) < 0)
+    if (at && val_time_parse(at, crm_now_us(), 1, &q->at_us, &why) < 0)
         return crmctl_usage_error(ctl, "invalid --at \"%s\": %s", at, why);
     return CRMCTL_EXIT_OK;
 }
@@ -60,13 +60,13 @@ const char *an_cell(const char *key, const json_t *v, char *buf, size_t len)
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
         if (s_ends(key, "_us"))
-            return sales_time_format((int64_t)i, buf, len);
+            return val_time_format((int64_t)i, buf, len);
         if (s_ends(key, "_minor"))
-            return sales_money_format((int64_t)i, buf, len);
+            return val_money_format((int64_t)i, buf, len);
         if (s_ends(key, "_bp")) {
             /* Basis points as a percentage with two decimals. */
             char pct[32];
-            snprintf(buf, len, "%s%%", sales_money_format((int64_t)i, pct, sizeof pct));
+            snprintf(buf, len, "%s%%", val_money_format((int64_t)i, pct, sizeof pct));
             return buf;
         }
         snprintf(buf, len, "%" JSON_INTEGER_FORMAT, i);
@@ -225,7 +225,7 @@ int crmctl_analytics_status(crmctl_t *ctl, const crmctl_args_t *args)
         char t[64];
         printf("events %" PRId64 ", customers %" PRId64 ", rebuild %s, last rebuilt %s\n",
                r->events, r->customers, r->rebuild_in_progress ? "in progress" : "not running",
-               r->rebuilt_at_us ? sales_time_format(r->rebuilt_at_us, t, sizeof t) : "never");
+               r->rebuilt_at_us ? val_time_format(r->rebuilt_at_us, t, sizeof t) : "never");
         static const char *const h[] = {"CONSUMER", "SOURCE", "APPLIED", "HEAD", "LAG", NULL};
         crmctl_table_t *tb = crmctl_table_new(h);
         for (size_t i = 0; tb && i < r->n_sources; i++) {

@@ -2,7 +2,7 @@
  * timeline ID`: the Customer 360 analytics keeps (analytics.customer.*). */
 #include "analytics.h"
 
-#include "sales.h"
+#include "values.h"
 
 #include <crm/util.h>
 
@@ -29,7 +29,7 @@ static int s_query(crmctl_t *ctl, const crmctl_args_t *args, Crm__V1__AnalyticsQ
         return crmctl_usage_error(ctl, "a customer id is required");
     const char *as_of = crmctl_arg(args, "as-of");
     const char *why = NULL;
-    if (as_of && sales_time_parse(as_of, crm_now_us(), 1, &q->as_of_us, &why) < 0)
+    if (as_of && val_time_parse(as_of, crm_now_us(), 1, &q->as_of_us, &why) < 0)
         return crmctl_usage_error(ctl, "invalid --as-of \"%s\": %s", as_of, why);
     return CRMCTL_EXIT_OK;
 }

@@ -265,28 +265,8 @@ typedef struct {
     int scheduled, overdue, done, won, lost, converted;
 } s_demo_t;
 
-int demo_step(crmctl_t *ctl, crmctl_service_t *svc, const char *prefix, int *step,
-              const sales_verb_t *verb, json_t *request, json_t **reply_p)
-{
-    char key[64];
-    snprintf(key, sizeof key, "%s-%d", prefix, ++*step);
-    json_t *reply = NULL;
-    int rc = request ? sales_send(ctl, svc, verb, request, key, &reply) : CRMCTL_EXIT_FAILED;
-    if (!request)
-        crmctl_error(NULL, NULL, "out of memory");
-    json_decref(request);
-    if (rc != CRMCTL_EXIT_OK)
-        crmctl_error(NULL, "Loading again resumes where it stopped: the steps before are kept.",
-                     "demo load stopped at step %s (%s)", key, verb->command);
-    if (reply_p)
-        *reply_p = reply;
-    else
-        json_decref(reply);
-    return rc;
-}
-
 /* One command with the next key "demo-<n>" (see demo_step). */
-static int s_step(s_demo_t *d, const sales_verb_t *verb, json_t *request, json_t **reply_p)
+static int s_step(s_demo_t *d, const req_verb_t *verb, json_t *request, json_t **reply_p)
 {
     return demo_step(d->ctl, d->svc, "demo", &d->step, verb, request, reply_p);
 }
@@ -294,7 +274,7 @@ static int s_step(s_demo_t *d, const sales_verb_t *verb, json_t *request, json_t
 /* Copies the id at `path` of reply into out and frees reply. */
 static int s_keep_id(json_t *reply, const char *path, char out[40])
 {
-    snprintf(out, 40, "%s", sales_str(reply, path));
+    snprintf(out, 40, "%s", req_str(reply, path));
     json_decref(reply);
     if (!*out) {
         crmctl_error(NULL, NULL, "the reply has no %s", path);
@@ -362,7 +342,7 @@ static int s_load_people(s_demo_t *d)
             /* The anchor of every date: the day Ada was first registered,
              * which a second load reads back unchanged. */
             int64_t created = 0;
-            const char *s = sales_str(reply, "person.created_at_us");
+            const char *s = req_str(reply, "person.created_at_us");
             if (*s)
                 sscanf(s, "%" SCNd64, &created);
             if (created <= 0)
@@ -388,7 +368,7 @@ static int s_load_pipelines(s_demo_t *d)
         return rc;
     /* The default pipeline is the service's own: read, not created. */
     json_t *none = json_object();
-    rc = sales_send(d->ctl, d->svc, &sales_pipeline_list, none, NULL, &reply);
+    rc = req_send(d->ctl, d->svc, &sales_pipeline_list, none, NULL, &reply);
     json_decref(none);
     if (rc != CRMCTL_EXIT_OK)
         return rc;
@@ -396,7 +376,7 @@ static int s_load_pipelines(s_demo_t *d)
     for (size_t i = 0; i < json_array_size(all); i++) {
         json_t *p = json_array_get(all, i);
         if (json_is_true(json_object_get(p, "is_default"))) {
-            snprintf(d->pipeline_ids[0], 40, "%s", sales_str(p, "id"));
+            snprintf(d->pipeline_ids[0], 40, "%s", req_str(p, "id"));
             d->default_stages = json_incref(json_object_get(p, "stages"));
         }
     }
@@ -415,7 +395,7 @@ static const char *s_stage(const s_demo_t *d, int pipeline, int i)
     if (pipeline == 1)
         return s_renewal_stages[i < N_RENEWAL_STAGES ? i : N_RENEWAL_STAGES - 1];
     size_t n = json_array_size(d->default_stages);
-    return sales_str(json_array_get(d->default_stages, (size_t)i < n ? (size_t)i : n - 1), "name");
+    return req_str(json_array_get(d->default_stages, (size_t)i < n ? (size_t)i : n - 1), "name");
 }
 
 static int s_load_deals(s_demo_t *d)
@@ -423,7 +403,7 @@ static int s_load_deals(s_demo_t *d)
     char close[16];
     for (size_t i = 0; i < N_DEALS; i++) {
         const s_deal_t *x = &s_deals[i];
-        sales_date_format(d->day_us / US_PER_DAY + x->close_in_days, close, sizeof close);
+        val_date_format(d->day_us / US_PER_DAY + x->close_in_days, close, sizeof close);
         const s_person_t *p = &s_people[x->person];
         json_t *deal = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "title", x->title,
                                  "person_id", d->person_ids[x->person], "pipeline_id",
@@ -500,7 +480,7 @@ static int s_load_activities(s_demo_t *d)
             return s_step(d, &sales_activity_log, NULL, NULL);
         s_opt_id(act, "deal_id", d->deal_ids, a->deal);
         s_opt(act, "body", a->body);
-        const sales_verb_t *verb = &sales_activity_log;
+        const req_verb_t *verb = &sales_activity_log;
         if (a->when == ACT_LOGGED) {
             s_opt(act, "outcome", a->outcome);
             s_opt(act, "next_action", a->next_action);
