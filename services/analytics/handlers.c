@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "crm/v1/analytics.pb-c.h"
-#include "crm/v1/signals.pb-c.h"
 
 #define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
 #define S_NOT_FOUND CRM__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND

@@ -25,7 +25,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "crm/v1/signals.pb-c.h"
+#include "crm/v1/analytics.pb-c.h"
+#include "crm/v1/marketing.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 
 #define S_CODE(x) CRM__V1__STATUS_CODE__STATUS_CODE_##x
 #define S_INVALID S_CODE(INVALID_ARGUMENT)

@@ -8,8 +8,6 @@
  * identity rule). */
 #include "marketing.h"
 
-#include "crm/v1/signals.pb-c.h"
-
 #include <stdio.h>
 
 static const char *const s_customer_arg[] = {"preferences.customer_id", NULL};
