@@ -169,6 +169,12 @@ static int s_topic_names(const char *topic, size_t tlen, const char *source)
            topic[4 + sl] == '.';
 }
 
+/* Ids are compared as far as we keep them (UUIDs fit whole). */
+static int s_same_id(const char *kept, const char *id)
+{
+    return !strncmp(kept, id ? id : "", CRM_EVENT_ID_MAX - 1);
+}
+
 static void s_remember(crm_src_pos_t *p, const Crm__V1__Event *ev)
 {
     crm_seq_id_t *r = &p->recent[p->recent_next++ % CRM_RECENT];
@@ -176,16 +182,35 @@ static void s_remember(crm_src_pos_t *p, const Crm__V1__Event *ev)
     snprintf(r->id, sizeof r->id, "%s", ev->id ? ev->id : "");
 }
 
+/* An id from the network, fit for a log line: at most 40 characters, and
+ * anything but letters, digits and dashes shown as '?' (the log must stay
+ * valid UTF-8). */
+static const char *s_printable(char out[CRM_EVENT_ID_MAX + 1], const char *id)
+{
+    size_t i = 0;
+    for (; id && id[i] && i < CRM_EVENT_ID_MAX; i++) {
+        char ch = id[i];
+        out[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                         ch == '-'
+                     ? ch
+                     : '?';
+    }
+    out[i] = 0;
+    return out;
+}
+
 static void s_forged(crm_consumer_t *c, crm_src_pos_t *p, uint64_t seq, const char *live_id,
                      const char *true_id)
 {
+    char a[CRM_EVENT_ID_MAX + 1], b[CRM_EVENT_ID_MAX + 1];
     /* Said at error level, but not for every copy a flood repeats. */
     if (p->forged++ % 1000 == 0)
         crm_error("consumer.forged",
                   "%s: a live event claiming to be %s sequence %" PRIu64
-                  " has id %.40s, but the source's event there is %.40s; dropped (%" PRId64
+                  " has id %s, but the source's event there is %s; dropped (%" PRId64
                   " so far). Someone publishes on the bus as %s",
-                  c->def->name, p->source, seq, live_id, true_id, p->forged, p->source);
+                  c->def->name, p->source, seq, s_printable(a, live_id), s_printable(b, true_id),
+                  p->forged, p->source);
 }
 
 /* A live event at or below what we already took from the source: compare
@@ -195,7 +220,7 @@ static void s_check_recent(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__E
     for (size_t i = 0; i < CRM_RECENT; i++) {
         const crm_seq_id_t *r = &p->recent[i];
         if (r->seq == ev->sequence && r->id[0]) {
-            if (strcmp(r->id, ev->id))
+            if (!s_same_id(r->id, ev->id))
                 s_forged(c, p, ev->sequence, ev->id, r->id);
             return;
         }
@@ -207,7 +232,7 @@ static void s_check_recent(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__E
 static void s_hint(crm_src_pos_t *p, const Crm__V1__Event *ev)
 {
     for (size_t i = 0; i < p->n_hints; i++)
-        if (p->hints[i].seq == ev->sequence && !strcmp(p->hints[i].id, ev->id))
+        if (p->hints[i].seq == ev->sequence && s_same_id(p->hints[i].id, ev->id))
             return;
     if (p->n_hints == CRM_HINTS) {
         memmove(p->hints, p->hints + 1, (CRM_HINTS - 1) * sizeof *p->hints);
@@ -224,7 +249,7 @@ static void s_settle_hints(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__E
     size_t k = 0;
     for (size_t i = 0; i < p->n_hints; i++) {
         if (p->hints[i].seq == ev->sequence) {
-            if (strcmp(p->hints[i].id, ev->id))
+            if (!s_same_id(p->hints[i].id, ev->id))
                 s_forged(c, p, ev->sequence, p->hints[i].id, ev->id);
             continue;
         }
@@ -247,17 +272,19 @@ static void s_drop_passed_hints(crm_src_pos_t *p)
 /* We applied `applied_id` at p->applied; the source says `ev` is there. */
 static int s_check_applied(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev)
 {
-    if (!strcmp(p->applied_id, ev->id))
+    if (s_same_id(p->applied_id, ev->id))
         return 0;
+    char a[CRM_EVENT_ID_MAX + 1], b[CRM_EVENT_ID_MAX + 1];
     p->conflict = 1;
     p->conflicts++;
     p->replaying = 0;
     p->n_hints = 0;
     crm_error("consumer.conflict",
-              "%s: applied event %.40s as %s sequence %" PRIu64
-              ", but the source has event %.40s there; not applying %s any further until an"
+              "%s: applied event %s as %s sequence %" PRIu64
+              ", but the source has event %s there; not applying %s any further until an"
               " operator resolves the conflict (see docs/operations.md)",
-              c->def->name, p->applied_id, p->source, p->applied, ev->id, p->source);
+              c->def->name, s_printable(a, p->applied_id), p->source, p->applied,
+              s_printable(b, ev->id), p->source);
     return -1;
 }
 
@@ -318,11 +345,11 @@ static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const 
         !s_topic_names(topic, tlen, ev->source)) {
         /* Our relay publishes every event under its type, which names its
          * source. */
+        char src[CRM_EVENT_ID_MAX + 1];
         if (svc->m.events_refused++ % 1000 == 0)
             crm_warn("consumer.refused",
-                     "dropped a live event whose topic %.*s does not match its source \"%.64s\""
-                     " and type",
-                     (int)(tlen > 200 ? 200 : tlen), topic, ev->source);
+                     "dropped a live event whose topic does not match its source \"%s\" and type",
+                     s_printable(src, ev->source));
         crm__v1__event__free_unpacked(ev, NULL);
         return;
     }

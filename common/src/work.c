@@ -270,10 +270,19 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
     }
     if (!ev->subject)
         ev->subject = (char *)protobuf_c_empty_string;
+    size_t n = crm__v1__event__get_packed_size(ev);
+    /* Larger events would make the bus and the subscribers drop the
+     * connection they came on (ZMQ_MAXMSGSIZE), again at every replay. */
+    if (n + 64 > (size_t)crm_config_int(crm_service_config(w->svc), "CRM_MAX_EVENT_BYTES")) {
+        ev->id = (char *)protobuf_c_empty_string;
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL, "event too large",
+                      crm_work_printf(w, "%s of %zu bytes, limit CRM_MAX_EVENT_BYTES", ev->type, n),
+                      "send less data in one command");
+        return -EFBIG;
+    }
     crm_emit_t *e = calloc(1, sizeof *e);
     if (!e)
         goto nomem;
-    size_t n = crm__v1__event__get_packed_size(ev);
     e->bytes = malloc(n + 64);
     e->type = strdup(ev->type);
     e->subject = strdup(ev->subject);

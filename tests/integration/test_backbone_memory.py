@@ -8,7 +8,7 @@ import urllib.request
 
 import zmq
 
-from crmtest import System, rpc_pb2, wait_for
+from crmtest import System, rpc_pb2, testing_pb2, wait_for
 
 RSS_BOUND_KB = 64 * 1024
 
@@ -119,6 +119,29 @@ class MemoryTest(unittest.TestCase):
         pub.disable_monitor()
         mon.close()
         pub.close()
+
+
+class EventSizeTest(unittest.TestCase):
+    """An event over CRM_MAX_EVENT_BYTES would be refused by the bus and by
+    every subscriber, and again at each replay: the command that emits it
+    fails instead, and changes nothing."""
+
+    def test_event_over_the_limit_fails_its_command(self):
+        sys_ = System()
+        try:
+            sys_.start_bus()
+            sys_.add_probe("probe", env={"CRM_MAX_EVENT_BYTES": "2048"})
+            c = sys_.client("probe")
+            rep = c.call_raw("probe.record", testing_pb2.ProbeRecordRequest(
+                count=1, padding_bytes=4000).SerializeToString())
+            self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_TOO_LARGE, rep.status)
+            self.assertIn("CRM_MAX_EVENT_BYTES", rep.status.detail)
+            self.assertEqual(sys_.cluster.query(sys_.dbs["probe"],
+                                                "SELECT head_seq FROM crm_stream")[0][0], 0)
+            sys_.record("probe", 1, padding=1000)
+            c.close()
+        finally:
+            sys_.close()
 
 
 if __name__ == "__main__":
