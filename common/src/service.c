@@ -37,6 +37,16 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_HTTP_HOST", CRM_CONF_STR, "127.0.0.1", "address of /livez, /readyz, /metrics", 0, 0, 0},
     {"CRM_HTTP_PORT", CRM_CONF_INT, NULL, "port of /livez, /readyz, /metrics (0 = any)", 0, 0,
      65535},
+    {"CRM_HTTP_MAX_CONNECTIONS", CRM_CONF_INT, "256",
+     "open HTTP connections; a new one past it closes the oldest", 0, 8, 65536},
+    {"CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS", CRM_CONF_INT, "32",
+     "open HTTP connections from one IP address; a new one past it closes that address's oldest", 0,
+     1, 65536},
+    {"CRM_HTTP_HEAD_TIMEOUT_MS", CRM_CONF_INT, "5000",
+     "longest an HTTP request may take from its first byte (not reset by more bytes)", 0, 100,
+     600000},
+    {"CRM_HTTP_IDLE_TIMEOUT_MS", CRM_CONF_INT, "30000",
+     "longest a keep-alive HTTP connection waits for its next request", 0, 100, 3600000},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
     {"CRM_HEARTBEAT_MS", CRM_CONF_INT, "1000", "idle heartbeat period of the stream", 0, 10, 60000},
     {"CRM_RETENTION_DAYS", CRM_CONF_INT, "30", "days events stay replayable", 0, 1, 36500},
@@ -946,6 +956,7 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
                                  "%" PRId64 "\n",
                                  n, svc->consumers[i].def->name,
                                  svc->consumers[i].dead_letters_total);
+    crm_http_metrics(svc->http, n, res);
 #undef COUNTER
 #undef GAUGE
 }
@@ -1396,6 +1407,15 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
         crm_error("http.listen", "%s", err);
         goto out_loop;
     }
+    crm_http_set_limits(
+        svc->http,
+        &(crm_http_limits_t){
+            .max_conns = (size_t)crm_config_int(svc->config, "CRM_HTTP_MAX_CONNECTIONS"),
+            .max_conns_per_addr =
+                (size_t)crm_config_int(svc->config, "CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS"),
+            .head_timeout_ms = (uint32_t)crm_config_int(svc->config, "CRM_HTTP_HEAD_TIMEOUT_MS"),
+            .idle_timeout_ms = (uint32_t)crm_config_int(svc->config, "CRM_HTTP_IDLE_TIMEOUT_MS"),
+        });
     uv_signal_init(&loop, &svc->sigterm);
     uv_signal_init(&loop, &svc->sigint);
     svc->sigterm.data = svc->sigint.data = svc;
