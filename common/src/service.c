@@ -26,6 +26,10 @@
 static const crm_conf_def_t s_common_conf[] = {
     {"CRM_PG_URL", CRM_CONF_STR, NULL, "libpq connection string of this service's database", 1, 0,
      0},
+    {"CRM_PG_PASSWORD", CRM_CONF_STR, "",
+     "database password, given only as CRM_PG_PASSWORD_FILE (a file, e.g. a compose secret); "
+     "refused in the environment",
+     1, 0, 0},
     {"CRM_BIND", CRM_CONF_STR, NULL, "ZeroMQ endpoint for commands and replay (ROUTER, bind)", 0, 0,
      0},
     {"CRM_BUS_PUB_ENDPOINT", CRM_CONF_STR, "tcp://127.0.0.1:7400",
@@ -1165,7 +1169,7 @@ static int s_check_incarnation(PGconn *conn)
 /* Blocking start-up: wait for the database, migrate, read the stream. */
 static int s_prepare_db(crm_service_t *svc, uint64_t *published, uint64_t *head)
 {
-    const char *url = crm_config_str(svc->config, "CRM_PG_URL");
+    const char *url = svc->pg_conninfo;
     int64_t wait_us = crm_config_int(svc->config, "CRM_DB_WAIT_S") * 1000000;
     int64_t t0 = crm_mono_us();
     PGconn *conn = NULL;
@@ -1341,6 +1345,18 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
         free(svc->conf_defs);
         return rc;
     }
+    /* Any process of the same user can read another's environment
+     * (/proc/<pid>/environ, crash reports, child processes): the password
+     * comes from a file only. */
+    if (getenv("CRM_PG_PASSWORD")) {
+        fprintf(stderr,
+                "%s: CRM_PG_PASSWORD is set in the environment, where it can be read by others\n"
+                "hint: put the password in a file (a compose secret) and name it in "
+                "CRM_PG_PASSWORD_FILE\n",
+                def->name);
+        free(svc->conf_defs);
+        return 2;
+    }
     svc->config = crm_config_load(svc->conf_defs, err, sizeof err);
     if (!svc->config) {
         fprintf(stderr, "%s: %s\n", def->name, err);
@@ -1350,6 +1366,18 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     int level = crm_log_level_parse(crm_config_str(svc->config, "CRM_LOG_LEVEL"));
     crm_log_init(def->name, level < 0 ? CRM_LOG_INFO : (crm_log_level_t)level);
     crm_config_log(svc->config);
+    if (crm_db_conninfo_has_password(getenv("CRM_PG_URL")))
+        crm_warn("config", "CRM_PG_URL holds a password, which can be read from the process "
+                           "environment; move it to the file named by CRM_PG_PASSWORD_FILE");
+    svc->pg_conninfo =
+        crm_db_conninfo(crm_config_str(svc->config, "CRM_PG_URL"),
+                        crm_config_str(svc->config, "CRM_PG_PASSWORD"), err, sizeof err);
+    if (!svc->pg_conninfo) {
+        crm_error("config", "CRM_PG_URL: %s", err);
+        crm_config_destroy(&svc->config);
+        free(svc->conf_defs);
+        return 2;
+    }
     svc->batch_max = (size_t)crm_config_int(svc->config, "CRM_BATCH_MAX");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
     svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
@@ -1392,7 +1420,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     char wname[96], rname[96];
     snprintf(wname, sizeof wname, "%s-writer", def->name);
     snprintf(rname, sizeof rname, "%s-reader", def->name);
-    const char *url = crm_config_str(svc->config, "CRM_PG_URL");
+    const char *url = svc->pg_conninfo;
     svc->writer = crm_db_new(&loop, url, wname);
     svc->reader = crm_db_new(&loop, url, rname);
     svc->relay = crm_relay_new(svc, pub, published, head);
@@ -1460,6 +1488,7 @@ out_zmq:
         uv_run(&loop, UV_RUN_DEFAULT), uv_loop_close(&loop);
 out_config:
     crm_config_destroy(&svc->config);
+    free(svc->pg_conninfo);
     free(svc->conf_defs);
     crm_info("service.exit", "exit code %d", rc);
     return rc;
