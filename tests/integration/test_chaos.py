@@ -229,22 +229,29 @@ class ChaosTest(unittest.TestCase):
             self.assertIsNotNone(rep, "sales did not recover")
         finally:
             caller.close()
+        acked = time.monotonic()
         head = self.head("sales")
         wait_for(lambda: self.sys.applied("audit", "sales").last_sequence >= head, 120,
                  "the audit consumer to reach sales %d" % head, interval=0.05)
+        return acked
 
     def fault(self, kind):
         t0 = time.monotonic()
+        detail = ""
         if kind == "postgres":
             target = "postgres"
             self.sys.cluster.stop("immediate")
             self.sys.cluster.start()
-            self.end_to_end()
+            up = time.monotonic()
+            acked = self.end_to_end()
+            detail = " (database up %.2f s, first command acknowledged %.2f s)" % (up - t0,
+                                                                                  acked - t0)
         elif kind == "bus":
             target = "bus"
             self.sys.procs["bus"].kill()
             self.sys.procs["bus"].start('"event":"bus.ready"')
-            self.end_to_end()
+            acked = self.end_to_end()
+            detail = " (first command acknowledged %.2f s)" % (acked - t0)
         else:
             target = self.rng.choice(SERVICES + ("audit",))
             self.procs[target].kill()
@@ -255,8 +262,8 @@ class ChaosTest(unittest.TestCase):
                 wait_for(lambda: self.answers(target), 60, "%s to answer" % target)
         took = time.monotonic() - t0
         self.faults.append((kind, target, took))
-        print("chaos: %6.1f s  %-8s %-9s recovered in %.2f s" %
-              (time.monotonic() - self.t_start, kind, target, took), flush=True)
+        print("chaos: %6.1f s  %-8s %-9s recovered in %.2f s%s" %
+              (time.monotonic() - self.t_start, kind, target, took, detail), flush=True)
 
     # ---- checks -------------------------------------------------------------
 
