@@ -26,9 +26,9 @@ extern const size_t crm_fuzz_ndescriptors;
 
 void crm_fuzz_fail(const char *what, const char *file, int line) __attribute__((noreturn));
 
-/* Packs `m`, unpacks the bytes again and checks they pack to the same
- * bytes: what a service decodes it can always encode again (except the
- * known protobuf-c string finding, see README.md). */
-void crm_fuzz_roundtrip(const ProtobufCMessage *m);
+/* When the wire bytes `wire` of `m` pass crm_pb_check_strings: packs `m`,
+ * unpacks the bytes again and checks they pack to the same bytes (what a
+ * service accepts it can always encode again). */
+void crm_fuzz_roundtrip(const ProtobufCMessage *m, const uint8_t *wire, size_t len);
 
 #endif

@@ -33,11 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* protobuf-c promises NUL-terminated strings, never NULL. */
     CRM_FUZZ_CHECK(cr->command && cr->idempotency_key && cr->actor && cr->correlation_id);
-    crm_fuzz_roundtrip(&cr->base);
+    crm_fuzz_roundtrip(&cr->base, data, size);
     const ProtobufCMessageDescriptor *d = crm_fuzz_descriptors[s_pick(cr->command)];
     ProtobufCMessage *body = protobuf_c_message_unpack(d, NULL, cr->body.len, cr->body.data);
     if (body) {
-        crm_fuzz_roundtrip(body);
+        crm_fuzz_roundtrip(body, cr->body.data, cr->body.len);
         protobuf_c_message_free_unpacked(body, NULL);
     }
     crm__v1__command_request__free_unpacked(cr, NULL);

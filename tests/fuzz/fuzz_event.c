@@ -20,7 +20,7 @@ static void s_event(const uint8_t *data, size_t len)
     if (!ev)
         return;
     CRM_FUZZ_CHECK(ev->source && ev->type && ev->id);
-    crm_fuzz_roundtrip(&ev->base);
+    crm_fuzz_roundtrip(&ev->base, data, len);
     json_t *j = crm_pbjson_from_message(&ev->base);
     if (j) {
         char *text = json_dumps(j, JSON_COMPACT);
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         Crm__V1__Heartbeat *hb = crm__v1__heartbeat__unpack(NULL, len, payload);
         if (hb) {
             CRM_FUZZ_CHECK(hb->source && hb->epoch);
-            crm_fuzz_roundtrip(&hb->base);
+            crm_fuzz_roundtrip(&hb->base, payload, len);
             crm__v1__heartbeat__free_unpacked(hb, NULL);
         }
     } else {
