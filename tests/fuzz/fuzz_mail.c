@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         return 0;
     support_mail_t out;
-    support_err_t e;
+    crm_err_t e;
     memset(&out, 0, sizeof out);
     if (support_mail_parse((const char *)data, size, buf, &out, &e) == 0) {
         CRM_FUZZ_CHECK(out.body != NULL);

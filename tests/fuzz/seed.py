@@ -12,7 +12,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("CRM_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 sys.path.insert(0, os.path.join(BUILD, "gen", "py"))
-from crm.v1 import event_pb2, rpc_pb2, sales_pb2, support_pb2  # noqa: E402
+from crm.v1 import event_pb2, person_pb2, rpc_pb2, sales_pb2  # noqa: E402
 
 
 def write(target, name, data):
@@ -28,7 +28,7 @@ def descriptor_index(cname):
     return names.index(cname)
 
 
-person = sales_pb2.RegisterPersonRequest(person=sales_pb2.Person(
+person = sales_pb2.RegisterPersonRequest(person=person_pb2.Person(
     name="Rosa Vale", emails=["rosa@example.com"], tags=["vip"], country="PT"))
 for i, (cmd, body) in enumerate([
         ("sales.person.register", person.SerializeToString()),

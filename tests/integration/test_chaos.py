@@ -29,7 +29,7 @@ import unittest
 import urllib.request
 
 from crmtest import System, free_port, rpc_pb2, wait_for
-from crm.v1 import marketing_pb2 as M, sales_pb2, signals_pb2, support_pb2  # noqa: E402
+from crm.v1 import marketing_pb2 as M, person_pb2, sales_pb2, support_pb2  # noqa: E402
 
 SECONDS = int(os.environ.get("CRM_CHAOS_SECONDS", "45"))
 SEED = int(os.environ.get("CRM_CHAOS_SEED", str(random.SystemRandom().randrange(1 << 31))))
@@ -152,7 +152,7 @@ class ChaosTest(unittest.TestCase):
             while not self.stop.is_set():
                 m = self.marker("person")
                 rep = self.issue(caller, "sales.person.register", sales_pb2.RegisterPersonRequest(
-                    person=sales_pb2.Person(name="Chaos %s" % m, emails=["%s@chaos.example" % m])), m)
+                    person=person_pb2.Person(name="Chaos %s" % m, emails=["%s@chaos.example" % m])), m)
                 if rep:
                     pid = sales_pb2.PersonReply.FromString(rep.body).person.id
                     with self.lock:
@@ -197,9 +197,9 @@ class ChaosTest(unittest.TestCase):
                     continue
                 m = self.marker("response")
                 self.issue(caller, "marketing.response.record", M.RecordResponseRequest(
-                    response=signals_pb2.CampaignResponseRecorded(
+                    response=M.CampaignResponseRecorded(
                         campaign_id=self.campaign, customer_id=who, channel="sms", note=m,
-                        response=signals_pb2.RESPONSE_TYPE_CLICKED)), m)
+                        response=M.RESPONSE_TYPE_CLICKED)), m)
         except Exception as e:
             self.errors.append(e)
         finally:
@@ -225,7 +225,7 @@ class ChaosTest(unittest.TestCase):
         try:
             m = self.marker("person")
             rep = self.issue(caller, "sales.person.register", sales_pb2.RegisterPersonRequest(
-                person=sales_pb2.Person(name="Chaos %s" % m, emails=["%s@chaos.example" % m])), m)
+                person=person_pb2.Person(name="Chaos %s" % m, emails=["%s@chaos.example" % m])), m)
             self.assertIsNotNone(rep, "sales did not recover")
         finally:
             caller.close()
