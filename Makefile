@@ -10,6 +10,10 @@ SHELL := /bin/bash
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR := build
 ASAN_DIR := build-asan
+FUZZ_DIR := build-fuzz
+# `make fuzz`: seconds each fuzz target runs, and the targets (tests/fuzz).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := command event pbjson http mail
 FORMAT_DIRS := $(wildcard common services tools tests bench)
 # Our C sources only: not the build trees, not generated protobuf-c code.
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) \
@@ -20,7 +24,7 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # Under the sanitizers: unit tests, the backbone, sales and analytics integration tests.
 ASAN_LABELS := ^(unit|backbone|sales|analytics)$$
 
-.PHONY: all deps build test test-asan run bench format format-check clean help proto-baseline
+.PHONY: all deps build test test-asan fuzz run bench format format-check clean help proto-baseline
 
 all: build
 
@@ -30,9 +34,10 @@ help:
 	@echo "make build         install missing dependencies, configure and build into $(BUILD_DIR)/"
 	@echo "make deps          install missing Debian packages and npm tools (tools/install-deps.sh)"
 	@echo "make test-asan     only the sanitizer pass (in $(ASAN_DIR)/)"
+	@echo "make fuzz          build the libFuzzer targets with clang in $(FUZZ_DIR)/, run each FUZZ_SECONDS (60)"
 	@echo "make bench         build, then bench/run.sh (arguments in BENCH_ARGS=...)"
 	@echo "make format        clang-format -i our .c/.h files; format-check only checks"
-	@echo "make clean         remove $(BUILD_DIR)/ and $(ASAN_DIR)/"
+	@echo "make clean         remove $(BUILD_DIR)/, $(ASAN_DIR)/ and $(FUZZ_DIR)/"
 	@echo "make proto-baseline  at a release: record proto/ as the baseline of the breaking-change check"
 
 # CRM_DEPS_CHECKED=1 skips the check when a recipe below calls make again.
@@ -56,6 +61,25 @@ test-asan: deps
 	cmake --build $(ASAN_DIR) -j$(NPROC)
 	cd $(ASAN_DIR) && $(ASAN_ENV) ctest --output-on-failure -j2 --timeout 600 -L '$(ASAN_LABELS)'
 
+# Each target starts from its seed corpus (tests/fuzz/corpus/<target>/) and
+# keeps what it learns in $(FUZZ_DIR)/corpus/<target>/; a crash or a failed
+# property is written into tests/fuzz/corpus/<target>/ (crash-*, leak-*,
+# timeout-*), where `make test` replays it from then on. Fix the bug, keep
+# the file.
+fuzz: deps
+	@if [ ! -f $(FUZZ_DIR)/CMakeCache.txt ]; then set -x; \
+	  CC=clang cmake -S . -B $(FUZZ_DIR) -DCRM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; fi
+	cmake --build $(FUZZ_DIR) -j$(NPROC) --target crm_fuzzers
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=tests/fuzz/corpus/$$t/ -timeout=25 -rss_limit_mb=2048 \
+	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_DIR)/fuzz-$$t.log || rc=1; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^SUMMARY|^==[0-9]+==ERROR' \
+	    $(FUZZ_DIR)/fuzz-$$t.log | sed "s/^/fuzz: $$t: /" || true; \
+	done; exit $$rc
+
 run: build
 	exec tools/run-local.sh
 
@@ -71,7 +95,7 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
 
 # At a release: the current schemas become the baseline that
 # tests/integration/test_proto_schema.py checks for breaking changes.

@@ -859,7 +859,7 @@ int crm_consumers_start(crm_service_t *svc)
         }
         char name[128];
         snprintf(name, sizeof name, "%s-consumer-%s", crm_service_name(svc), defs[i].name);
-        c->db = crm_db_new(svc->loop, crm_config_str(svc->config, "CRM_PG_URL"), name);
+        c->db = crm_db_new(svc->loop, svc->pg_conninfo, name);
         if (!c->db)
             return -1;
         crm_db_on_state(c->db, s_on_db_state, c);

@@ -9,6 +9,7 @@
 #include <crm/log.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,6 +307,83 @@ static void s_on_poll(uv_poll_t *h, int status, int events)
     }
     if (events & UV_READABLE)
         s_read(self);
+}
+
+/* Appends `keyword='value'` (libpq quoting: backslash and single quote
+ * escaped) to the string being built. Returns 0 or -ENOMEM. */
+static int s_conninfo_add(char **buf, size_t *len, size_t *cap, const char *key, const char *val)
+{
+    size_t need = strlen(key) + 2 * strlen(val) + 5;
+    if (*len + need >= *cap) {
+        size_t ncap = (*len + need) * 2;
+        char *p = realloc(*buf, ncap);
+        if (!p)
+            return -ENOMEM;
+        *buf = p;
+        *cap = ncap;
+    }
+    char *o = *buf + *len;
+    if (*len)
+        *o++ = ' ';
+    o += sprintf(o, "%s='", key);
+    for (const char *v = val; *v; v++) {
+        if (*v == '\\' || *v == '\'')
+            *o++ = '\\';
+        *o++ = *v;
+    }
+    *o++ = '\'';
+    *o = '\0';
+    *len = (size_t)(o - *buf);
+    return 0;
+}
+
+char *crm_db_conninfo(const char *conninfo, const char *password, char *err, size_t errlen)
+{
+    if (!conninfo) {
+        snprintf(err, errlen, "no connection string");
+        return NULL;
+    }
+    if (!password || !*password) {
+        char *copy = strdup(conninfo);
+        if (!copy)
+            snprintf(err, errlen, "out of memory");
+        return copy;
+    }
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+    if (!opts) {
+        /* libpq's message names the offending part only, never a value. */
+        snprintf(err, errlen, "the connection string does not parse: %s",
+                 perr ? perr : "out of memory");
+        PQfreemem(perr);
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++)
+        if (o->val && strcmp(o->keyword, "password") != 0)
+            rc = s_conninfo_add(&buf, &len, &cap, o->keyword, o->val);
+    if (rc == 0)
+        rc = s_conninfo_add(&buf, &len, &cap, "password", password);
+    PQconninfoFree(opts);
+    if (rc < 0) {
+        free(buf);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return buf;
+}
+
+int crm_db_conninfo_has_password(const char *conninfo)
+{
+    PQconninfoOption *opts = conninfo ? PQconninfoParse(conninfo, NULL) : NULL;
+    int has = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, "password") && o->val && *o->val)
+            has = 1;
+    PQconninfoFree(opts);
+    return has;
 }
 
 crm_db_t *crm_db_new(uv_loop_t *loop, const char *conninfo, const char *name)

@@ -2,8 +2,18 @@
  * service. Orchestrators and Prometheus need plain HTTP/1.1 next to the
  * services' ZeroMQ traffic, on the loop the service already runs, without a
  * thread or a web framework. This module owns the sockets and their limits
- * (connections, request size, idle time, write backlog); llhttp does the
+ * (connections in total and per address, request size, a deadline for the
+ * whole request, keep-alive idle time, write backlog); llhttp does the
  * parsing and a callback produces each response synchronously.
+ *
+ * Slow clients must not take the endpoint away from health probes: the
+ * request deadline runs from the first byte of a request (from accept for
+ * the first one) and is never extended by more bytes, so a slow-loris
+ * connection ends after head_timeout_ms whatever it trickles; and a new
+ * connection that would cross a connection limit closes the oldest one (of
+ * its address, or overall) instead of being refused. A probe connects,
+ * asks and goes within one loop pass, so it is always the newest and always
+ * answered; a flood only pushes out its own older connections.
  *
  * Life of a connection: accepted -> reading/parsing (a request is handled
  * when llhttp reports it complete; pipelined requests are answered in order)
@@ -16,6 +26,8 @@
  * listener and every connection have. */
 #include <crm/http.h>
 
+#include "http_int.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -24,14 +36,13 @@
 #include <string.h>
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <llhttp.h>
 
-/* Limits of the endpoint; see crm/http.h for the contract. */
-#define S_MAX_CONNS 256
+/* Fixed limits of the endpoint; the settable ones are crm_http_limits_t. */
 #define S_MAX_URL 8192
 #define S_MAX_REQUEST (64 * 1024)
-#define S_IDLE_MS 30000
 #define S_LINGER_MS 2000
 #define S_READ_BUF (16 * 1024)
 /* A client that pipelines requests without reading the answers is not read
@@ -39,18 +50,11 @@
 #define S_WRITE_HIGH_WATER (1024 * 1024)
 #define S_WRITE_LOW_WATER (256 * 1024)
 #define S_BACKLOG 511
-#define S_DEFAULT_TYPE "text/plain; charset=utf-8"
 
 typedef struct http_conn http_conn_t;
 
-struct crm_http_response {
-    int status;
-    const char *content_type;
-    char *body;
-    size_t len;
-    size_t cap;
-    int oom; /* an append failed: the response becomes a 500 */
-};
+/* What the connection's timer is waiting for, to count the right crossing. */
+typedef enum { S_TIMER_HEAD, S_TIMER_IDLE, S_TIMER_OTHER } s_timer_kind_t;
 
 struct crm_http {
     uv_loop_t *loop;
@@ -58,8 +62,12 @@ struct crm_http {
     llhttp_settings_t settings; /* shared by every connection's parser */
     crm_http_handler_fn handler;
     void *arg;
-    http_conn_t *conns; /* every connection not yet released, closing or not */
-    size_t nconns;
+    crm_http_limits_t limits;
+    crm_http_stats_t stats;  /* stats.open is nlive, filled in on demand */
+    http_conn_t *conns;      /* every connection not yet released, oldest first */
+    http_conn_t *conns_tail; /* the newest */
+    size_t nconns;           /* in the list, closing or not */
+    size_t nlive;            /* in the list and not closing */
     int port;
     int destroyed;
     int listener_closed;
@@ -83,6 +91,10 @@ struct http_conn {
     int message_complete; /* set by on_message_complete, consumed by s_conn_process */
     int keep_alive;       /* of the request just completed */
     int url_too_long;
+    int in_head;     /* a request is under way: the head deadline runs */
+    int timer_kind;  /* s_timer_kind_t */
+    int addr_family; /* AF_UNSPEC when the peer address is unknown */
+    uint8_t addr[16];
     uint8_t method;
     size_t req_bytes; /* bytes fed to the parser since the last complete request */
     size_t url_len;
@@ -112,56 +124,6 @@ static void s_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-static const char *s_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "Unknown";
-    }
 }
 
 /* ---- server lifetime ---------------------------------------------------- */
@@ -195,6 +157,8 @@ static void s_conn_close_cb(uv_handle_t *handle)
         srv->conns = conn->next;
     if (conn->next)
         conn->next->prev = conn->prev;
+    else
+        srv->conns_tail = conn->prev;
     srv->nconns--;
     free(conn);
     s_server_maybe_free(srv);
@@ -207,19 +171,38 @@ static void s_conn_close(http_conn_t *conn)
         return;
     conn->closing = 1;
     conn->reading = 0;
+    conn->server->nlive--;
     uv_close((uv_handle_t *)&conn->tcp, s_conn_close_cb);
     uv_close((uv_handle_t *)&conn->timer, s_conn_close_cb);
 }
 
 static void s_timer_cb(uv_timer_t *timer)
 {
-    s_conn_close(timer->data);
+    http_conn_t *conn = timer->data;
+
+    if (conn->timer_kind == S_TIMER_HEAD)
+        conn->server->stats.head_timeouts++;
+    else if (conn->timer_kind == S_TIMER_IDLE)
+        conn->server->stats.idle_timeouts++;
+    s_conn_close(conn);
 }
 
-static void s_conn_arm_timer(http_conn_t *conn, uint64_t ms)
+static void s_conn_arm_timer(http_conn_t *conn, s_timer_kind_t kind, uint64_t ms)
 {
-    if (!conn->closing)
-        uv_timer_start(&conn->timer, s_timer_cb, ms, 0);
+    if (conn->closing)
+        return;
+    conn->timer_kind = kind;
+    uv_timer_start(&conn->timer, s_timer_cb, ms, 0);
+}
+
+/* The deadline of a request starts with its first byte and is not moved by
+ * later ones. */
+static void s_conn_begin_request(http_conn_t *conn)
+{
+    if (conn->in_head)
+        return;
+    conn->in_head = 1;
+    s_conn_arm_timer(conn, S_TIMER_HEAD, conn->server->limits.head_timeout_ms);
 }
 
 static void s_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -263,7 +246,7 @@ static void s_shutdown_cb(uv_shutdown_t *req, int status)
     if (status < 0 || conn->eof)
         s_conn_close(conn);
     else
-        s_conn_arm_timer(conn, S_LINGER_MS);
+        s_conn_arm_timer(conn, S_TIMER_OTHER, S_LINGER_MS);
 }
 
 /* Ends the connection gracefully: what is queued is still sent, then the
@@ -280,7 +263,7 @@ static void s_conn_finish(http_conn_t *conn)
         return;
     }
     /* Until the shutdown completes the idle timer bounds a stuck writer. */
-    s_conn_arm_timer(conn, S_IDLE_MS);
+    s_conn_arm_timer(conn, S_TIMER_OTHER, conn->server->limits.idle_timeout_ms);
     s_conn_start_reading(conn);
 }
 
@@ -299,7 +282,10 @@ static void s_write_cb(uv_write_t *req, int status)
     }
     if (conn->finishing)
         return;
-    s_conn_arm_timer(conn, S_IDLE_MS);
+    /* A reader of a long answer is not idle; a request under way keeps its
+     * deadline. */
+    if (!conn->in_head)
+        s_conn_arm_timer(conn, S_TIMER_IDLE, conn->server->limits.idle_timeout_ms);
     if (conn->throttled &&
         uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) <= S_WRITE_LOW_WATER) {
         conn->throttled = 0;
@@ -326,12 +312,13 @@ static int s_conn_send(http_conn_t *conn, int status, const char *type, const ch
          * one would have to describe a representation we do not track. */
         with_body = 0;
         hlen = snprintf(hdr, sizeof hdr, "HTTP/1.1 %d %s\r\n%sConnection: %s\r\n\r\n", status,
-                        s_reason(status), extra ? extra : "", keep_alive ? "keep-alive" : "close");
+                        crm__http_reason(status), extra ? extra : "",
+                        keep_alive ? "keep-alive" : "close");
     } else {
         hlen = snprintf(hdr, sizeof hdr,
                         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                         "%sConnection: %s\r\n\r\n",
-                        status, s_reason(status), type, body_len, extra ? extra : "",
+                        status, crm__http_reason(status), type, body_len, extra ? extra : "",
                         keep_alive ? "keep-alive" : "close");
     }
     if (hlen < 0 || (size_t)hlen >= sizeof hdr) {
@@ -364,89 +351,6 @@ static void s_conn_fail(http_conn_t *conn, int status, const char *body)
 {
     s_conn_send(conn, status, S_DEFAULT_TYPE, body, strlen(body), 0, 0, NULL);
     s_conn_finish(conn);
-}
-
-void crm_http_response_status(crm_http_response_t *res, int status)
-{
-    if (res)
-        res->status = status;
-}
-
-void crm_http_response_content_type(crm_http_response_t *res, const char *type)
-{
-    if (res)
-        res->content_type = type ? type : S_DEFAULT_TYPE;
-}
-
-static int s_response_reserve(crm_http_response_t *res, size_t extra)
-{
-    size_t want;
-    size_t cap;
-    char *p;
-
-    if (extra > SIZE_MAX - res->len - 1)
-        goto oom;
-    want = res->len + extra + 1;
-    if (want <= res->cap)
-        return 0;
-    cap = res->cap ? res->cap : 256;
-    while (cap < want)
-        cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-    p = realloc(res->body, cap);
-    if (!p)
-        goto oom;
-    res->body = p;
-    res->cap = cap;
-    return 0;
-oom:
-    res->oom = 1;
-    return -ENOMEM;
-}
-
-int crm_http_response_append(crm_http_response_t *res, const char *data, size_t len)
-{
-    if (!res || (!data && len))
-        return -EINVAL;
-    if (len == 0)
-        return 0;
-    if (s_response_reserve(res, len) < 0)
-        return -ENOMEM;
-    memcpy(res->body + res->len, data, len);
-    res->len += len;
-    res->body[res->len] = '\0';
-    return 0;
-}
-
-int crm_http_response_printf(crm_http_response_t *res, const char *fmt, ...)
-{
-    va_list ap;
-    va_list ap2;
-    int n;
-
-    if (!res || !fmt)
-        return -EINVAL;
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    n = vsnprintf(res->body ? res->body + res->len : NULL, res->body ? res->cap - res->len : 0, fmt,
-                  ap);
-    va_end(ap);
-    if (n < 0) {
-        va_end(ap2);
-        return -EINVAL;
-    }
-    if (res->body && (size_t)n < res->cap - res->len) {
-        res->len += (size_t)n;
-        va_end(ap2);
-        return 0;
-    }
-    if (s_response_reserve(res, (size_t)n) < 0) {
-        va_end(ap2);
-        return -ENOMEM;
-    }
-    vsnprintf(res->body + res->len, res->cap - res->len, fmt, ap2);
-    va_end(ap2);
-    res->len += (size_t)n;
-    return 0;
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -527,6 +431,7 @@ static void s_conn_dispatch(http_conn_t *conn)
         s_conn_finish(conn);
         return;
     }
+    s_conn_arm_timer(conn, S_TIMER_IDLE, srv->limits.idle_timeout_ms);
     if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) > S_WRITE_HIGH_WATER) {
         conn->throttled = 1;
         s_conn_stop_reading(conn);
@@ -540,8 +445,11 @@ static void s_conn_process(http_conn_t *conn)
     while (conn->rpos < conn->rlen && !conn->closing && !conn->finishing && !conn->throttled) {
         const char *data = conn->rbuf + conn->rpos;
         size_t len = conn->rlen - conn->rpos;
-        llhttp_errno_t err = llhttp_execute(&conn->parser, data, len);
+        llhttp_errno_t err;
         size_t used;
+
+        s_conn_begin_request(conn);
+        err = llhttp_execute(&conn->parser, data, len);
 
         if (err == HPE_OK) {
             conn->rpos = conn->rlen;
@@ -567,6 +475,7 @@ static void s_conn_process(http_conn_t *conn)
             break;
         }
         conn->req_bytes = 0;
+        conn->in_head = 0;
         s_conn_dispatch(conn);
     }
     if (conn->rpos == conn->rlen)
@@ -597,7 +506,6 @@ static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (conn->finishing)
         return; /* discarded */
-    s_conn_arm_timer(conn, S_IDLE_MS);
     conn->rpos = 0;
     conn->rlen = (size_t)nread;
     s_conn_process(conn);
@@ -626,6 +534,66 @@ static void s_reject(crm_http_t *srv)
     uv_close((uv_handle_t *)tcp, s_free_handle_cb);
 }
 
+/* Records the peer's IP address (not its port) for the per-address limit. */
+static void s_conn_get_addr(http_conn_t *conn)
+{
+    struct sockaddr_storage ss;
+    int len = (int)sizeof ss;
+
+    conn->addr_family = AF_UNSPEC;
+    if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        memcpy(conn->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+        conn->addr_family = AF_INET;
+    } else if (ss.ss_family == AF_INET6) {
+        memcpy(conn->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+        conn->addr_family = AF_INET6;
+    }
+}
+
+static int s_same_addr(const http_conn_t *a, const http_conn_t *b)
+{
+    if (a->addr_family == AF_UNSPEC || a->addr_family != b->addr_family)
+        return 0;
+    return memcmp(a->addr, b->addr, a->addr_family == AF_INET ? 4 : 16) == 0;
+}
+
+/* The oldest open connection other than `conn`; with same_addr, only those
+ * from conn's address. */
+static http_conn_t *s_oldest(crm_http_t *srv, const http_conn_t *conn, int same_addr)
+{
+    http_conn_t *c;
+
+    for (c = srv->conns; c; c = c->next)
+        if (c != conn && !c->closing && (!same_addr || s_same_addr(c, conn)))
+            return c;
+    return NULL;
+}
+
+/* Makes room for the connection just accepted: the oldest connections of
+ * its address beyond the per-address limit, then the oldest overall beyond
+ * the total, are closed. */
+static void s_make_room(crm_http_t *srv, http_conn_t *conn)
+{
+    size_t same = 0;
+    http_conn_t *c;
+
+    for (c = srv->conns; c; c = c->next)
+        if (c != conn && !c->closing && s_same_addr(c, conn))
+            same++;
+    while (same >= srv->limits.max_conns_per_addr && (c = s_oldest(srv, conn, 1)) != NULL) {
+        s_conn_close(c);
+        srv->stats.evicted_per_addr++;
+        same--;
+    }
+    /* nlive counts conn itself. */
+    while (srv->nlive > srv->limits.max_conns && (c = s_oldest(srv, conn, 0)) != NULL) {
+        s_conn_close(c);
+        srv->stats.evicted_total++;
+    }
+}
+
 static void s_connection_cb(uv_stream_t *listener, int status)
 {
     crm_http_t *srv = listener->data;
@@ -633,12 +601,16 @@ static void s_connection_cb(uv_stream_t *listener, int status)
 
     if (status < 0 || srv->destroyed)
         return;
-    if (srv->nconns >= S_MAX_CONNS) {
+    /* Connections closed to make room hold their memory until their close
+     * callbacks run; past twice the limit new ones wait for that. */
+    if (srv->nconns >= 2 * srv->limits.max_conns) {
+        srv->stats.rejected++;
         s_reject(srv);
         return;
     }
     conn = calloc(1, sizeof *conn);
     if (!conn) {
+        srv->stats.rejected++;
         s_reject(srv); /* the pending connection must be taken off the listener */
         return;
     }
@@ -649,14 +621,18 @@ static void s_connection_cb(uv_stream_t *listener, int status)
     conn->server = srv;
     conn->tcp.data = conn;
     conn->open_handles = 1;
-    conn->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = conn;
-    srv->conns = conn;
+    conn->prev = srv->conns_tail;
+    if (srv->conns_tail)
+        srv->conns_tail->next = conn;
+    else
+        srv->conns = conn;
+    srv->conns_tail = conn;
     srv->nconns++;
+    srv->nlive++;
     if (uv_timer_init(srv->loop, &conn->timer) < 0) {
         /* Only the socket is open: close it alone. */
         conn->closing = 1;
+        srv->nlive--;
         uv_close((uv_handle_t *)&conn->tcp, s_conn_close_cb);
         return;
     }
@@ -668,8 +644,12 @@ static void s_connection_cb(uv_stream_t *listener, int status)
         s_conn_close(conn);
         return;
     }
+    s_conn_get_addr(conn);
+    s_make_room(srv, conn);
     uv_tcp_nodelay(&conn->tcp, 1);
-    s_conn_arm_timer(conn, S_IDLE_MS);
+    /* The first request's deadline runs from accept: a connection that
+     * sends nothing is a request that never completes. */
+    s_conn_begin_request(conn);
     s_conn_start_reading(conn);
 }
 
@@ -702,6 +682,7 @@ crm_http_t *crm_http_new(uv_loop_t *loop, const char *host, int port, crm_http_h
     srv->loop = loop;
     srv->handler = handler;
     srv->arg = arg;
+    crm_http_set_limits(srv, NULL);
     llhttp_settings_init(&srv->settings);
     srv->settings.on_message_begin = s_on_message_begin;
     srv->settings.on_url = s_on_url;
@@ -730,6 +711,35 @@ crm_http_t *crm_http_new(uv_loop_t *loop, const char *host, int port, crm_http_h
     else
         srv->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
     return srv;
+}
+
+int crm_http_set_limits(crm_http_t *self, const crm_http_limits_t *limits)
+{
+    crm_http_limits_t l = {0};
+
+    if (!self)
+        return -EINVAL;
+    if (limits)
+        l = *limits;
+    self->limits.max_conns = l.max_conns ? l.max_conns : CRM_HTTP_DEFAULT_MAX_CONNS;
+    self->limits.max_conns_per_addr =
+        l.max_conns_per_addr ? l.max_conns_per_addr : CRM_HTTP_DEFAULT_MAX_CONNS_PER_ADDR;
+    self->limits.head_timeout_ms =
+        l.head_timeout_ms ? l.head_timeout_ms : CRM_HTTP_DEFAULT_HEAD_TIMEOUT_MS;
+    self->limits.idle_timeout_ms =
+        l.idle_timeout_ms ? l.idle_timeout_ms : CRM_HTTP_DEFAULT_IDLE_TIMEOUT_MS;
+    return 0;
+}
+
+void crm_http_stats(const crm_http_t *self, crm_http_stats_t *stats)
+{
+    if (!stats)
+        return;
+    memset(stats, 0, sizeof *stats);
+    if (!self)
+        return;
+    *stats = self->stats;
+    stats->open = self->nlive;
 }
 
 int crm_http_port(const crm_http_t *self)

@@ -26,6 +26,10 @@
 static const crm_conf_def_t s_common_conf[] = {
     {"CRM_PG_URL", CRM_CONF_STR, NULL, "libpq connection string of this service's database", 1, 0,
      0},
+    {"CRM_PG_PASSWORD", CRM_CONF_STR, "",
+     "database password, given only as CRM_PG_PASSWORD_FILE (a file, e.g. a compose secret); "
+     "refused in the environment",
+     1, 0, 0},
     {"CRM_BIND", CRM_CONF_STR, NULL, "ZeroMQ endpoint for commands and replay (ROUTER, bind)", 0, 0,
      0},
     {"CRM_BUS_PUB_ENDPOINT", CRM_CONF_STR, "tcp://127.0.0.1:7400",
@@ -37,6 +41,16 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_HTTP_HOST", CRM_CONF_STR, "127.0.0.1", "address of /livez, /readyz, /metrics", 0, 0, 0},
     {"CRM_HTTP_PORT", CRM_CONF_INT, NULL, "port of /livez, /readyz, /metrics (0 = any)", 0, 0,
      65535},
+    {"CRM_HTTP_MAX_CONNECTIONS", CRM_CONF_INT, "256",
+     "open HTTP connections; a new one past it closes the oldest", 0, 8, 65536},
+    {"CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS", CRM_CONF_INT, "32",
+     "open HTTP connections from one IP address; a new one past it closes that address's oldest", 0,
+     1, 65536},
+    {"CRM_HTTP_HEAD_TIMEOUT_MS", CRM_CONF_INT, "5000",
+     "longest an HTTP request may take from its first byte (not reset by more bytes)", 0, 100,
+     600000},
+    {"CRM_HTTP_IDLE_TIMEOUT_MS", CRM_CONF_INT, "30000",
+     "longest a keep-alive HTTP connection waits for its next request", 0, 100, 3600000},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
     {"CRM_HEARTBEAT_MS", CRM_CONF_INT, "1000", "idle heartbeat period of the stream", 0, 10, 60000},
     {"CRM_RETENTION_DAYS", CRM_CONF_INT, "30", "days events stay replayable", 0, 1, 36500},
@@ -994,6 +1008,7 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
                                  "%" PRId64 "\n",
                                  n, svc->consumers[i].def->name,
                                  svc->consumers[i].dead_letters_total);
+    crm_http_metrics(svc->http, n, res);
 #undef COUNTER
 #undef GAUGE
 }
@@ -1202,7 +1217,7 @@ static int s_check_incarnation(PGconn *conn)
 /* Blocking start-up: wait for the database, migrate, read the stream. */
 static int s_prepare_db(crm_service_t *svc, uint64_t *published, uint64_t *head)
 {
-    const char *url = crm_config_str(svc->config, "CRM_PG_URL");
+    const char *url = svc->pg_conninfo;
     int64_t wait_us = crm_config_int(svc->config, "CRM_DB_WAIT_S") * 1000000;
     int64_t t0 = crm_mono_us();
     PGconn *conn = NULL;
@@ -1378,6 +1393,18 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
         free(svc->conf_defs);
         return rc;
     }
+    /* Any process of the same user can read another's environment
+     * (/proc/<pid>/environ, crash reports, child processes): the password
+     * comes from a file only. */
+    if (getenv("CRM_PG_PASSWORD")) {
+        fprintf(stderr,
+                "%s: CRM_PG_PASSWORD is set in the environment, where it can be read by others\n"
+                "hint: put the password in a file (a compose secret) and name it in "
+                "CRM_PG_PASSWORD_FILE\n",
+                def->name);
+        free(svc->conf_defs);
+        return 2;
+    }
     svc->config = crm_config_load(svc->conf_defs, err, sizeof err);
     if (!svc->config) {
         fprintf(stderr, "%s: %s\n", def->name, err);
@@ -1387,6 +1414,18 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     int level = crm_log_level_parse(crm_config_str(svc->config, "CRM_LOG_LEVEL"));
     crm_log_init(def->name, level < 0 ? CRM_LOG_INFO : (crm_log_level_t)level);
     crm_config_log(svc->config);
+    if (crm_db_conninfo_has_password(getenv("CRM_PG_URL")))
+        crm_warn("config", "CRM_PG_URL holds a password, which can be read from the process "
+                           "environment; move it to the file named by CRM_PG_PASSWORD_FILE");
+    svc->pg_conninfo =
+        crm_db_conninfo(crm_config_str(svc->config, "CRM_PG_URL"),
+                        crm_config_str(svc->config, "CRM_PG_PASSWORD"), err, sizeof err);
+    if (!svc->pg_conninfo) {
+        crm_error("config", "CRM_PG_URL: %s", err);
+        crm_config_destroy(&svc->config);
+        free(svc->conf_defs);
+        return 2;
+    }
     svc->batch_max = (size_t)crm_config_int(svc->config, "CRM_BATCH_MAX");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
     svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
@@ -1446,7 +1485,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     char wname[96], rname[96];
     snprintf(wname, sizeof wname, "%s-writer", def->name);
     snprintf(rname, sizeof rname, "%s-reader", def->name);
-    const char *url = crm_config_str(svc->config, "CRM_PG_URL");
+    const char *url = svc->pg_conninfo;
     svc->writer = crm_db_new(&loop, url, wname);
     svc->reader = crm_db_new(&loop, url, rname);
     svc->relay = crm_relay_new(svc, pub, published, head);
@@ -1461,6 +1500,15 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
         crm_error("http.listen", "%s", err);
         goto out_loop;
     }
+    crm_http_set_limits(
+        svc->http,
+        &(crm_http_limits_t){
+            .max_conns = (size_t)crm_config_int(svc->config, "CRM_HTTP_MAX_CONNECTIONS"),
+            .max_conns_per_addr =
+                (size_t)crm_config_int(svc->config, "CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS"),
+            .head_timeout_ms = (uint32_t)crm_config_int(svc->config, "CRM_HTTP_HEAD_TIMEOUT_MS"),
+            .idle_timeout_ms = (uint32_t)crm_config_int(svc->config, "CRM_HTTP_IDLE_TIMEOUT_MS"),
+        });
     uv_signal_init(&loop, &svc->sigterm);
     uv_signal_init(&loop, &svc->sigint);
     svc->sigterm.data = svc->sigint.data = svc;
@@ -1507,6 +1555,7 @@ out_zmq:
     crm_fairq_destroy(&svc->cmdq);
 out_config:
     crm_config_destroy(&svc->config);
+    free(svc->pg_conninfo);
     free(svc->conf_defs);
     crm_info("service.exit", "exit code %d", rc);
     return rc;

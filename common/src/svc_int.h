@@ -215,6 +215,7 @@ struct crm_service {
     crm_db_t *reader;
     crm_relay_t *relay;
     crm_http_t *http;
+    char *pg_conninfo; /* CRM_PG_URL with the password file's password: never logged */
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_timer, retention_timer, housekeeping_timer;
     int announced;

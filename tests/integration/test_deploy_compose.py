@@ -534,7 +534,14 @@ class DeployRunTest(unittest.TestCase):
                               'test -z "${CRM_PG_PASSWORD:-}" || echo " leaked"')
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertNotIn("leaked", out.stdout)
-        c = psycopg2.connect(out.stdout)
+        # The URL names no password: that stays in the secret file, which
+        # the service reads itself.
+        self.assertNotIn("password", out.stdout)
+        self.assertNotIn(self.passwords["sales"], out.stdout)
+        with self.assertRaises(psycopg2.OperationalError):
+            psycopg2.connect(out.stdout).close()
+        with open(env["CRM_PG_PASSWORD_FILE"]) as f:
+            c = psycopg2.connect(out.stdout, password=f.read().rstrip("\n"))
         self.assertEqual(c.get_dsn_parameters()["user"], "crm_sales")
         c.close()
         # The operator's own CRM_PG_URL wins; without CRM_PG_HOST nothing changes.
@@ -555,6 +562,70 @@ class DeployRunTest(unittest.TestCase):
         self.assertIn("CRM_PG_USER", out.stderr)
         out = self.entrypoint(env)
         self.assertEqual(out.returncode, 2)
+        # A password in the environment is refused, with a hint.
+        out = self.entrypoint(dict(env, CRM_PG_PASSWORD="x"), "true")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("CRM_PG_PASSWORD_FILE", out.stderr)
+        self.assertNotIn("x\n", out.stderr)
+
+    def test_service_reads_the_password_file(self):
+        """Without the entrypoint: the service adds the password from
+        CRM_PG_PASSWORD_FILE to a CRM_PG_URL (URI form here) that has none,
+        refuses CRM_PG_PASSWORD in the environment, and warns about a URL
+        that carries a password; the password shows in no log line."""
+        env = self.native_env("sales", PortMap(), {
+            "PROBE_NAME": "sales", "CRM_PG_URL": "postgresql://crm_sales@127.0.0.1:%d/crm_sales"
+            % self.cluster.port})
+        env.pop("CRM_PG_HOST")
+        probe = os.path.join(BIN, "crm-probe")
+        out = subprocess.run([probe], env=dict(env, CRM_PG_PASSWORD="pw"), capture_output=True,
+                             text=True, timeout=30)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("CRM_PG_PASSWORD_FILE", out.stderr)
+        p = subprocess.Popen([probe], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+        try:
+            line = ""
+            for line in p.stdout:
+                if '"event":"service.ready"' in line or '"event":"service.exit"' in line:
+                    break
+            self.assertIn('"event":"service.ready"', line)
+            self.assert_no_password(p.pid, "sales")
+        finally:
+            p.terminate()
+            log = p.communicate(timeout=30)[0]
+        self.assertNotIn(self.passwords["sales"], log)
+        self.assertNotIn("holds a password", log)
+        # A password inside CRM_PG_URL still works, with a warning.
+        url = "host=127.0.0.1 port=%d user=crm_sales dbname=crm_sales password='%s'" % (
+            self.cluster.port, self.passwords["sales"].replace("\\", "\\\\").replace("'", "\\'"))
+        p = subprocess.Popen([probe], env=dict(env, CRM_PG_URL=url, CRM_PG_PASSWORD_FILE=""),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        seen = []
+        try:
+            for line in p.stdout:
+                seen.append(line)
+                if '"event":"service.ready"' in line or '"event":"service.exit"' in line:
+                    break
+        finally:
+            p.terminate()
+            log = "".join(seen) + p.communicate(timeout=30)[0]
+        self.assertIn('"event":"service.ready"', line)
+        self.assertIn("holds a password", log)
+        self.assertNotIn(self.passwords["sales"], log)
+
+    def assert_no_password(self, pid, svc):
+        """The running process's environment holds no password of any
+        service (the file's path is fine)."""
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            environ = f.read().decode(errors="replace").split("\0")
+        for pw in self.passwords.values():
+            for var in environ:
+                self.assertNotIn(pw, var, "%s: a password is in its environment" % svc)
+        for var in environ:
+            self.assertFalse(var.startswith("CRM_PG_PASSWORD="), svc)
+            if var.startswith("CRM_PG_URL="):
+                self.assertNotIn("password", var, "%s: CRM_PG_URL names a password" % svc)
 
     # -- programs under the compose environment --
 
@@ -674,6 +745,7 @@ class DeployRunTest(unittest.TestCase):
         # exec: the process we started is the program, not a shell around it.
         self.assertEqual(os.path.realpath("/proc/%d/exe" % sales.pid),
                          os.path.realpath(program_for_sales))
+        self.assert_no_password(sales.pid, "sales")
         # Peers that do not exist yet (their hosts do not resolve): the
         # service stays up and ready, and asks them again for replay.
         absent = [s for s in ("marketing", "support", "analytics") if s not in self.services]
@@ -741,12 +813,15 @@ class DeployRunTest(unittest.TestCase):
             self.wait_healthy(name, envs[name], procs[name])
             self.assertEqual(os.path.realpath("/proc/%d/exe" % procs[name].pid),
                              os.path.realpath(os.path.join(BIN, self.services[name]["command"][0])))
+            self.assert_no_password(procs[name].pid, name)
         for name in reversed(order):
             self.stop(name, procs[name])
             self.assert_json_log(procs[name])
             self.assertEqual(self.read(procs[name], "err"), "", "%s wrote to stderr" % name)
             if name != "bus":
                 self.assertIn('"event":"db.ready"', self.read(procs[name]))
+            for pw in self.passwords.values():
+                self.assertNotIn(pw, self.read(procs[name]), "%s logged a password" % name)
 
 
 if __name__ == "__main__":

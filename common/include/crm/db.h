@@ -24,6 +24,20 @@ typedef void (*crm_db_cb)(crm_db_t *db, PGresult *res, const char *error, void *
 /* Called when the connection comes up (connected = 1) or goes down (0). */
 typedef void (*crm_db_state_cb)(crm_db_t *db, int connected, void *arg);
 
+/* The connection string to use: `conninfo` (keyword/value or URI form) with
+ * `password` added, overriding any password it holds, as keyword/value
+ * text. The password comes from a file the service reads
+ * (CRM_PG_PASSWORD_FILE), so it is never in the process environment; the
+ * result must never be logged. `password` NULL or "" returns a copy of
+ * conninfo. Returns NULL with a message in err (which never quotes the
+ * string) when conninfo does not parse or memory runs out. Caller owns the
+ * result (free). Blocking-free; call it at start. */
+char *crm_db_conninfo(const char *conninfo, const char *password, char *err, size_t errlen);
+
+/* 1 when `conninfo` carries a password itself, 0 when not or when it does
+ * not parse. */
+int crm_db_conninfo_has_password(const char *conninfo);
+
 /* Starts connecting at once. `name` appears in logs and application_name.
  * Caller owns the result. */
 crm_db_t *crm_db_new(uv_loop_t *loop, const char *conninfo, const char *name);

@@ -85,6 +85,9 @@ struct fixture {
     size_t max_answered; /* used by the connection-limit test */
     uv_timer_t delay;
     int delay_used;
+    void (*on_close)(fixture_t *f, client_t *c); /* before the server may go */
+    crm_http_stats_t closed_stats;
+    uint64_t closed_at;
 };
 
 /* ---- server side -------------------------------------------------------- */
@@ -105,6 +108,8 @@ static void handler(const char *method, const char *path, crm_http_response_t *r
         for (int i = 0; i < 2000; i++)
             assert_int_equal(crm_http_response_printf(res, "crm_test_metric{i=\"%d\"} %d\n", i, i),
                              0);
+    } else if (strcmp(path, "/httpmetrics") == 0) {
+        assert_int_equal(crm_http_metrics(f->srv, "sales", res), 0);
     } else if (strcmp(path, "/quit") == 0) {
         /* Destroying the server from its own handler: nothing is sent. */
         assert_int_equal(crm_http_response_append(res, "bye\n", 4), 0);
@@ -137,6 +142,8 @@ static void client_close_cb(uv_handle_t *h)
     client_t *c = h->data;
     fixture_t *f = c->f;
 
+    if (f->on_close)
+        f->on_close(f, c);
     f->open_clients--;
     if (f->destroy_on_close == c || f->open_clients == 0)
         crm_http_destroy(&f->srv);
@@ -718,14 +725,23 @@ static void test_pipelined_backpressure(void **state)
 }
 
 /* Connection limit: 256 connections each get an answer and stay open; the
- * 257th is accepted and closed at once without an answer. */
+ * 257th (a health probe, say) still gets in and is answered, and the oldest
+ * of the others is closed to make room. */
 #define LIMIT 256
 
 static void limit_on_response(fixture_t *f, client_t *c)
 {
-    (void)c;
     if (++f->max_answered == LIMIT)
         client_start(f, &f->clients[LIMIT]);
+    if (c == &f->clients[LIMIT]) {
+        crm_http_stats_t st;
+
+        crm_http_stats(f->srv, &st);
+        assert_int_equal(st.evicted_total, 1);
+        assert_int_equal(st.evicted_per_addr, 0);
+        assert_int_equal(st.open, LIMIT);
+        crm_http_destroy(&f->srv);
+    }
 }
 
 static void test_connection_limit(void **state)
@@ -733,18 +749,150 @@ static void test_connection_limit(void **state)
     fixture_t *f = *state;
     client_t *cs = clients_new(f, LIMIT + 1);
 
+    assert_int_equal(crm_http_set_limits(f->srv, &(crm_http_limits_t){.max_conns = LIMIT,
+                                                                      .max_conns_per_addr = 1000}),
+                     0);
     f->on_response = limit_on_response;
-    f->destroy_on_close = &cs[LIMIT];
     for (size_t i = 0; i < LIMIT; i++) {
         client_add(&cs[i], "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n", 0);
         client_start(f, &cs[i]);
     }
+    client_add(&cs[LIMIT], "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n", 0);
     run(f);
-    for (size_t i = 0; i < LIMIT; i++)
+    for (size_t i = 0; i <= LIMIT; i++)
         assert_int_equal(cs[i].nresp, 1);
-    assert_int_equal(cs[LIMIT].nresp, 0);
-    assert_true(cs[LIMIT].eof || cs[LIMIT].read_error);
-    assert_int_equal(f->calls, LIMIT);
+    assert_int_equal(f->calls, LIMIT + 1);
+}
+
+/* Per-address limit: with a limit of 2, a third keep-alive connection from
+ * 127.0.0.1 is answered and the first one is closed for it. Each client
+ * starts once the one before it has its answer, so the order is known. */
+static void per_addr_on_response(fixture_t *f, client_t *c)
+{
+    size_t i = (size_t)(c - f->clients);
+    crm_http_stats_t st;
+
+    if (i + 1 < f->nclients) {
+        client_start(f, &f->clients[i + 1]);
+        return;
+    }
+    crm_http_stats(f->srv, &st);
+    assert_int_equal(st.evicted_per_addr, 1);
+    assert_int_equal(st.evicted_total, 0);
+    assert_int_equal(st.open, 2);
+    /* The oldest connection is the one closed; it has seen its end or is
+     * about to. */
+    crm_http_destroy(&f->srv);
+}
+
+static void test_per_address_limit(void **state)
+{
+    fixture_t *f = *state;
+    client_t *cs = clients_new(f, 3);
+
+    assert_int_equal(crm_http_set_limits(f->srv, &(crm_http_limits_t){.max_conns_per_addr = 2}), 0);
+    f->on_response = per_addr_on_response;
+    for (size_t i = 0; i < 3; i++)
+        client_add(&cs[i], "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+    client_start(f, &cs[0]);
+    run(f);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(cs[i].nresp, 1);
+    assert_int_equal(f->calls, 3);
+}
+
+/* Head deadline: a client that trickles one header byte every 20 ms is
+ * closed when the request deadline passes, although it is never idle for
+ * long; the deadline is not reset by each byte. */
+#define TRICKLE_MS 20
+#define HEAD_MS 300
+
+static void trickle_cb(uv_timer_t *t)
+{
+    fixture_t *f = t->data;
+    client_t *c = &f->clients[0];
+    uv_buf_t b = uv_buf_init("X", 1);
+
+    if (c->closing) {
+        uv_timer_stop(t);
+        return;
+    }
+    if (c->connected)
+        (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+}
+
+static void stats_on_close(fixture_t *f, client_t *c)
+{
+    (void)c;
+    crm_http_stats(f->srv, &f->closed_stats);
+    f->closed_at = uv_now(&f->loop);
+}
+
+static void test_head_deadline(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+    uint64_t start;
+
+    assert_int_equal(crm_http_set_limits(f->srv, &(crm_http_limits_t){.head_timeout_ms = HEAD_MS}),
+                     0);
+    f->on_close = stats_on_close;
+    client_add(c, "GET /livez HTTP/1.1\r\nX-Slow: ", 0);
+    assert_int_equal(uv_timer_init(&f->loop, &f->delay), 0);
+    f->delay_used = 1;
+    f->delay.data = f;
+    assert_int_equal(uv_timer_start(&f->delay, trickle_cb, TRICKLE_MS, TRICKLE_MS), 0);
+    uv_update_time(&f->loop);
+    start = uv_now(&f->loop);
+    client_start(f, c);
+    run(f);
+    assert_int_equal(c->nresp, 0);
+    assert_int_equal(f->calls, 0);
+    assert_true(c->eof || c->read_error);
+    assert_int_equal(f->closed_stats.head_timeouts, 1);
+    assert_int_equal(f->closed_stats.idle_timeouts, 0);
+    assert_true(f->closed_at - start >= HEAD_MS - 10);
+    assert_true(f->closed_at - start < WATCHDOG_MS / 2);
+}
+
+/* Idle timeout: after its answer a keep-alive connection that asks nothing
+ * more is closed once the idle time passes, counted as idle, not as a slow
+ * request. */
+static void test_idle_timeout(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+
+    assert_int_equal(crm_http_set_limits(f->srv, &(crm_http_limits_t){.idle_timeout_ms = 200}), 0);
+    f->on_close = stats_on_close;
+    client_add(c, "GET /livez HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+    client_start(f, c);
+    run(f);
+    assert_int_equal(c->nresp, 1);
+    assert_true(c->eof);
+    assert_int_equal(f->closed_stats.idle_timeouts, 1);
+    assert_int_equal(f->closed_stats.head_timeouts, 0);
+}
+
+/* The Prometheus lines name every counter with the service label. */
+static void test_metrics_text(void **state)
+{
+    fixture_t *f = *state;
+    client_t *c = one_client(f);
+    const char *text;
+
+    client_add(c, "GET /httpmetrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 0);
+    client_start(f, c);
+    run(f);
+    assert_int_equal(c->nresp, 1);
+    text = c->resp[0].body;
+    assert_non_null(text);
+    assert_non_null(strstr(text, "crm_http_connections{service=\"sales\"} 1\n"));
+    assert_non_null(strstr(text, "crm_http_evicted_total{service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "crm_http_evicted_per_address_total{service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "crm_http_head_timeouts_total{service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "crm_http_idle_timeouts_total{service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "# TYPE crm_http_rejected_total counter\n"));
 }
 
 static void test_destroy_from_handler(void **state)
@@ -828,6 +976,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_destroy_with_open_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_address_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_from_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_port_in_use, setup, teardown),
         cmocka_unit_test(test_new_rejects_bad_host),
