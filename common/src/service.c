@@ -7,6 +7,7 @@
 #include "svc_int.h"
 
 #include <crm/log.h>
+#include <crm/pbcheck.h>
 #include <crm/util.h>
 
 #include <arpa/inet.h>
@@ -727,6 +728,18 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
         svc->m.commands_rejected++;
         return;
     }
+    /* protobuf-c takes a string with a NUL or bad UTF-8 and cuts it at the
+     * NUL: "k\0a" and "k\0b" would be one idempotency key (crm/pbcheck.h). */
+    char bad[128];
+    if (crm_pb_check_strings(&crm__v1__command_request__descriptor, data, len, bad, sizeof bad) <
+        0) {
+        s_reply_status(svc, identity, ilen, cr->request_id,
+                       CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, bad, "malformed request",
+                       "a text field is not UTF-8 or holds a NUL byte",
+                       "send text fields as UTF-8 without NUL bytes");
+        svc->m.commands_rejected++;
+        goto done;
+    }
     if (svc->stopping) {
         s_reply_status(svc, identity, ilen, cr->request_id,
                        CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
@@ -782,6 +795,14 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
             goto done;
         }
         protobuf_c_message_free_unpacked(m, NULL);
+        if (crm_pb_check_strings(def->request, cr->body.data, cr->body.len, bad, sizeof bad) < 0) {
+            s_reply_status(
+                svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED,
+                bad, "malformed command body", "a text field is not UTF-8 or holds a NUL byte",
+                "send text fields as UTF-8 without NUL bytes");
+            svc->m.commands_rejected++;
+            goto done;
+        }
     }
     crm_work_t *w = crm_work_new(svc, CRM_WORK_CMD);
     if (!w)

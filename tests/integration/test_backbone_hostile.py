@@ -78,6 +78,24 @@ class HostileTest(unittest.TestCase):
         self.assertEqual((r.status.code, r.status.field, r.request_id), (MALFORMED, "body", 10))
         self.assert_still_serving()
 
+    def test_text_with_nul_or_bad_utf8(self):
+        # protobuf-c would cut "k\0a" and "k\0b" to one idempotency key "k";
+        # both are refused before they reach a batch, and nothing is recorded.
+        s = self.raw()
+        body = testing_pb2.ProbeRecordRequest(count=1).SerializeToString()
+        for i, key in enumerate(("k\x00a", "k\x00b")):
+            rq = rpc_pb2.CommandRequest(command="probe.record", idempotency_key=key,
+                                        request_id=20 + i, body=body)
+            s.send(rq.SerializeToString())
+            r = self.reply(s)
+            self.assertEqual((r.status.code, r.status.field, r.request_id),
+                             (MALFORMED, "idempotency_key", 20 + i))
+        # Bytes that are not UTF-8 in a string field (field 1, command).
+        s.send(b"\x0a\x02\xc3\x28")
+        r = self.reply(s)
+        self.assertEqual(r.status.code, MALFORMED)
+        self.assert_still_serving()
+
     def test_frame_over_the_limit(self):
         s = self.raw()
         big = rpc_pb2.CommandRequest(command="probe.record", idempotency_key="big", request_id=11,
