@@ -272,3 +272,35 @@ int val_utc_offset_parse(const char *text, int64_t *minutes, const char **why)
     *minutes = sign * (h * 60 + m);
     return 0;
 }
+
+/* ---- durations -------------------------------------------------------- */
+
+int val_duration_parse(const char *text, int64_t *ms, const char **why)
+{
+    const char *p = text;
+    int64_t n = 0;
+    *why = "expected a duration such as 500ms, 2s or 1m (a bare number is seconds)";
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    for (; isdigit((unsigned char)*p); p++) {
+        if (n > 86400000)
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    int64_t scale;
+    if (!strcmp(p, "ms"))
+        scale = 1;
+    else if (!*p || !strcmp(p, "s"))
+        scale = 1000;
+    else if (!strcmp(p, "m"))
+        scale = 60000;
+    else
+        return -1;
+    n *= scale;
+    if (n < 1 || n > 3600000) {
+        *why = "a duration is from 1ms to 1h";
+        return -1;
+    }
+    *ms = n;
+    return 0;
+}

@@ -31,4 +31,9 @@ char *val_date_format(int64_t days, char *buf, size_t len);
  * Returns 0, or -1 with the accepted forms in why. */
 int val_utc_offset_parse(const char *text, int64_t *minutes, const char **why);
 
+/* A wait as people write it: "500ms", "2s", "1m", or a bare number of
+ * seconds -> milliseconds, from 1 ms to 1 hour. Returns 0 or -1 with the
+ * accepted forms in why. */
+int val_duration_parse(const char *text, int64_t *ms, const char **why);
+
 #endif
