@@ -63,13 +63,14 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
     case REQ_V_MONEY:
     case REQ_V_DECIMAL:
         if (req_i64(v, &n) == 0) {
-            val_money_format(n, buf, len);
-            /* The currency is the sibling "currency" of the amount. */
+            /* The currency is the sibling "currency" of the amount; its minor
+             * units say where the point goes (JPY none, KWD three). */
             char path[96];
             const char *dot = strrchr(col->key, '.');
             snprintf(path, sizeof path, "%.*s%scurrency", dot ? (int)(dot - col->key) : 0, col->key,
                      dot ? "." : "");
             const char *cur = req_str(obj, path);
+            val_money_format_in(n, val_currency_digits(cur), buf, len);
             if (col->view == REQ_V_MONEY && *cur) {
                 size_t at = strlen(buf);
                 snprintf(buf + at, len - at, " %s", cur);

@@ -13,8 +13,9 @@ static const crmctl_opt_t s_no_opts[] = {{NULL, 0, NULL, NULL, 0}};
 #define SALES_HELP_WRITE                                                                           \
     "Each run sends a new idempotency key (retries of a lost request apply once); give\n"          \
     "--idempotency-key to make running the command again a no-op. Money is decimal text\n"         \
-    "(1234.50, at most 2 decimals); dates are YYYY-MM-DD; times are RFC 3339 (UTC when no\n"       \
-    "offset is given) or relative (+2h, +30m, +1d, -1d)."
+    "with at most the decimals of its currency (1234.50 EUR, 1500 JPY, 1.250 KWD; 2 when\n"        \
+    "no currency is given); dates are YYYY-MM-DD; times are RFC 3339 (UTC when no offset\n"        \
+    "is given) or relative (+2h, +30m, +1d, -1d)."
 #define SUPPORT_HELP_WRITE                                                                         \
     "Each run sends a new idempotency key (retries of a lost request apply once); give\n"          \
     "--idempotency-key to make running the command again a no-op. The service checks the\n"        \

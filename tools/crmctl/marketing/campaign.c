@@ -233,7 +233,10 @@ static void s_money_or_dash(json_t *obj, const char *key, const char *minor, con
     if (!json_is_true(json_object_get(obj, defined)))
         snprintf(out, sizeof out, "-");
     else
-        snprintf(out, sizeof out, "%s %s", val_money_format(s_i64(obj, minor), buf, sizeof buf),
+        snprintf(out, sizeof out, "%s %s",
+                 val_money_format_in(s_i64(obj, minor),
+                                     val_currency_digits(req_str(obj, "currency")), buf,
+                                     sizeof buf),
                  req_str(obj, "currency"));
     json_object_set_new(obj, key, json_string(out));
 }

@@ -114,7 +114,7 @@ static json_t *s_rule(const crmctl_t *ctl, const req_field_t *f, const char *tex
             break;
         }
         snprintf(amount, sizeof amount, "%.*s", (int)(sep - value), value);
-        if (val_money_parse(amount, &minor, &why) == 0) {
+        if (val_money_parse_in(amount, val_currency_digits(sep + 1), &minor, &why) == 0) {
             json_object_set_new(r, "amount", json_integer(minor));
             json_object_set_new(r, "value", json_string(sep + 1));
         }
