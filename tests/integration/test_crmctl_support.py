@@ -198,6 +198,19 @@ class CrmctlSupportTest(unittest.TestCase):
         self.assertEqual(ids("--breached"), set())
         self.s.q("UPDATE ticket SET res_breached = true WHERE id = %s", b["id"])
         self.assertEqual(ids("--breached"), {b["id"]})
+        # A ticket late only with its first response is breached, and its
+        # BREACHED column says which target (it printed "-").
+        self.s.q("UPDATE ticket SET fr_breached = true WHERE id = %s", a["id"])
+        self.assertEqual(ids("--breached"), {a["id"], b["id"]})
+        table = self.crmctl("ticket", "list", "--breached", "--all").stdout.splitlines()
+        col = table[0].index("BREACHED")
+        rows = {line.split()[0]: line for line in table[1:]}
+        self.assertEqual(rows[a["id"]][col:], "first response", table)
+        self.assertEqual(rows[b["id"]][col:], "resolution", table)
+        self.s.q("UPDATE ticket SET fr_breached = true WHERE id = %s", b["id"])
+        table = self.crmctl("ticket", "list", "--breached", "--all").stdout.splitlines()
+        rows = {line.split()[0]: line for line in table[1:]}
+        self.assertEqual(rows[b["id"]][col:], "first response, resolution", table)
         # Pages: one ticket per page, followed to the end by --all.
         r = self.json("ticket", "list", "--customer", a["customer_id"], "--limit", "1")
         self.assertEqual([t["id"] for t in r["tickets"]], [a["id"]])

@@ -102,6 +102,7 @@ typedef enum {
     REQ_V_COUNT,    /* number of elements of an array */
     REQ_V_FIELDS,   /* [{key, value}] -> "k=v, k=v" */
     REQ_V_STAGES,   /* [{name, probability}] -> "Lead 10%, Won 100%" */
+    REQ_V_FLAGS,    /* key "a=label a,b=label b": the labels of the true ones, joined */
 } req_view_t;
 
 #define REQ_IN_TABLE 1

@@ -20,6 +20,23 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
 {
     const json_t *v = req_get(obj, col->key);
     int64_t n;
+    if (col->view == REQ_V_FLAGS) {
+        size_t at = 0;
+        buf[0] = 0;
+        for (const char *p = col->key; *p && at < len;) {
+            size_t item = strcspn(p, ","), klen = strcspn(p, "=");
+            char key[96];
+            if (klen < item && klen < sizeof key) {
+                snprintf(key, sizeof key, "%.*s", (int)klen, p);
+                if (json_is_true(json_object_get(obj, key)))
+                    at += (size_t)snprintf(buf + at, len - at, "%s%.*s", at ? ", " : "",
+                                           (int)(item - klen - 1), p + klen + 1);
+            }
+            p += item;
+            p += *p == ',';
+        }
+        return buf[0] ? buf : NULL;
+    }
     if (col->view == REQ_V_COUNT) {
         snprintf(buf, len, "%zu", json_array_size(v));
         return buf;
@@ -85,6 +102,7 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
         snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "");
         break;
     case REQ_V_COUNT:
+    case REQ_V_FLAGS:
         break;
     }
     return buf[0] ? buf : NULL;
