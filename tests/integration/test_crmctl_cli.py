@@ -61,6 +61,27 @@ class CrmctlCliTest(unittest.TestCase):
         self.assertIn('"sla policy" needs a subcommand', p.stderr)
         self.assertIn("--version", self.run_ctl("--help").stdout)
 
+    def test_json_help_names_the_verbs_proto_file(self):
+        protos = {"campaign": "marketing", "segment": "marketing", "preference": "marketing",
+                  "response": "marketing", "ticket": "support", "sla": "support",
+                  "person": "sales", "org": "sales", "lead": "sales", "pipeline": "sales",
+                  "deal": "sales", "order": "sales", "activity": "sales"}
+        verbs = [line.strip().split("  ")[0]
+                 for line in self.run_ctl("--help").stdout.split("Verbs:\n", 1)[1]
+                 .split("\n\n", 1)[0].splitlines()]
+        checked = 0
+        for verb in verbs:
+            group = verb.split()[0]
+            if group not in protos:
+                continue
+            out = self.run_ctl(*(verb.split() + ["--help"])).stdout
+            line = [l for l in out.splitlines() if l.strip().startswith("--json")]
+            if not line:
+                continue  # a verb without --json (ticket email)
+            self.assertIn("(as in %s.proto)" % protos[group], line[0], verb)
+            checked += 1
+        self.assertGreater(checked, 60)
+
     # ---- --timeout ----------------------------------------------------------
 
     def test_timeout_bounds_the_wait_for_a_dead_service(self):

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *s_or_empty(const char *s)
@@ -76,6 +77,24 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
     case REQ_V_ENUM:
         if (col->enum_desc && json_is_string(v))
             req_enum_word(col->enum_desc, json_string_value(v), buf, len);
+        break;
+    case REQ_V_ENUMS:
+        for (size_t i = 0, at = 0; col->enum_desc && i < json_array_size(v) && at < len; i++) {
+            char word[96];
+            const char *name = json_string_value(json_array_get(v, i));
+            at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "",
+                                   name ? req_enum_word(col->enum_desc, name, word, sizeof word)
+                                        : "");
+        }
+        break;
+    case REQ_V_CLOCK:
+        if (req_i64(v, &n) == 0 && n >= 0 && n <= 24 * 60)
+            snprintf(buf, len, "%02d:%02d", (int)(n / 60), (int)(n % 60));
+        break;
+    case REQ_V_OFFSET:
+        if (req_i64(v, &n) == 0 && n > -24 * 60 && n < 24 * 60)
+            snprintf(buf, len, "%c%02d:%02d", n < 0 ? '-' : '+', (int)(llabs(n) / 60),
+                     (int)(llabs(n) % 60));
         break;
     case REQ_V_MONEY:
     case REQ_V_DECIMAL:

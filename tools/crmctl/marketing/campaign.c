@@ -119,7 +119,7 @@ static const req_col_t s_campaign_view[] = {
     {"NAME", "name", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"STATUS", "status", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__campaign_status__descriptor},
     {"OBJECTIVE", "objective", REQ_V_TEXT, REQ_IN_RECORD, NULL},
-    {"CHANNELS", "channels", REQ_V_JOIN, REQ_IN_RECORD, NULL},
+    {"CHANNELS", "channels", REQ_V_ENUMS, REQ_IN_RECORD, &crm__v1__channel__descriptor},
     {"OWNER", "owner", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"START DATE", "start_date", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"END DATE", "end_date", REQ_V_TEXT, REQ_IN_RECORD, NULL},
