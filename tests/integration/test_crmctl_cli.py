@@ -40,7 +40,7 @@ class CrmctlCliTest(unittest.TestCase):
     def test_version_is_the_projects(self):
         with open(os.path.join(SOURCE, "CMakeLists.txt")) as f:
             version = re.search(r"project\(crm VERSION ([0-9.]+)", f.read()).group(1)
-        for args in (["--version"], ["--version", "status"]):
+        for args in (["--version"], ["--version", "status"], ["person", "list", "--version"]):
             self.assertEqual(self.run_ctl(*args).stdout, "crmctl %s\n" % version)
 
     def test_group_help_is_help_not_an_error(self):

@@ -392,7 +392,9 @@ int main(int argc, char **argv)
             }
     crmctl_args_free(&pre);
     rc = crmctl_args_parse(&ctl, &args, argc, argv, at + words, 0, NULL);
-    if (rc == 0 && crmctl_arg(&args, "help")) {
+    if (rc == 0 && crmctl_arg(&args, "version")) {
+        printf("crmctl %s\n", CRMCTL_VERSION);
+    } else if (rc == 0 && crmctl_arg(&args, "help")) {
         crmctl_help_verb(verb);
     } else if (rc == 0 && verb->max_positional >= 0 &&
                args.n_positional > (size_t)verb->max_positional) {
