@@ -151,6 +151,15 @@ class CrmctlTablesTest(unittest.TestCase):
             "order-2                               buyer                                 1      13.50 EUR  2026-11-02T10:00Z\n"
             "order-3                               buyer                                 1      2.125 KWD  2026-11-03T10:00Z\n"
             "(3 orders)\n"))
+        # An order's items are priced in the order's currency.
+        out = self.crmctl("order", "create", "--person", person, "--item", "T4:سماور:1:2500",
+                          "--item", "T5:Tea 🍵:12:15", "--currency", "JPY", "--at",
+                          "2026-11-04T10:00:00Z")
+        self.assertTrue(out.endswith("items:\n"
+                                     "CODE  NAME    QTY  UNIT PRICE\n"
+                                     "T4    سماور   1    2500\n"
+                                     "T5    Tea 🍵  12   15\n"), out)
+        self.assertRegex(out, r"(?m)^total: +2680 JPY$")
         # -o json is as it was: minor units, whatever the currency.
         self.assertIn('"total_minor":"1960"', self.crmctl("order", "list", "--person", person,
                                                          "-o", "json").replace(" ", ""))

@@ -185,8 +185,16 @@ int req_print_entity(const req_verb_t *verb, const json_t *reply)
         printf("%s %s %s\n", verb->noun, req_str(e, "id"), verb->done);
     req_print_record(e, verb->view);
     if (verb->sub) {
+        /* Rows of the entity (an order's items) carry no currency of their
+         * own: their amounts are in the entity's, minor units and all. */
+        json_t *rows = req_get(reply, verb->sub);
+        const json_t *cur = json_object_get(e, "currency");
+        for (size_t i = 0; json_is_string(cur) && i < json_array_size(rows); i++)
+            if (json_is_object(json_array_get(rows, i)) &&
+                !json_object_get(json_array_get(rows, i), "currency"))
+                json_object_set(json_array_get(rows, i), "currency", (json_t *)cur);
         printf("\n%s:\n", verb->sub_title);
-        req_print_table(req_get(reply, verb->sub), verb->sub_view);
+        req_print_table(rows, verb->sub_view);
     }
     return CRMCTL_EXIT_OK;
 }
