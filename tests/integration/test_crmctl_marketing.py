@@ -67,6 +67,11 @@ class CrmctlMarketingTest(unittest.TestCase):
         self.assertEqual(r["campaign"]["channels"], ["CHANNEL_EMAIL", "CHANNEL_SMS"])
         self.assertEqual(r["campaign"]["attribution_window_days"], 14)
         self.assertEqual(r["budget"]["budget_minor"], "100000")
+        # Text output reads as people write it: channels, not enum names.
+        out = self.crmctl("campaign", "show", cid).stdout
+        self.assertRegex(out, r"(?m)^channels: +email, sms$")
+        self.assertRegex(out, r"(?m)^status: +draft$")
+        self.assertNotIn("CHANNEL_", out)
         # Usage errors: nothing sent.
         head = s.head()
         err = self.crmctl("campaign", "create", "--name", "X", "--currency", "eur", rc=2).stderr
@@ -236,6 +241,28 @@ class CrmctlMarketingTest(unittest.TestCase):
         self.crmctl("preference", "set", ann, "--window", "9-5", rc=2)
         out = self.crmctl("preference", "show", ben).stdout
         self.assertRegex(out, r"(?m)^customer: +%s$" % ben)
+        out = self.crmctl("preference", "show", ann).stdout
+        self.assertRegex(out, r"(?m)^opted out: +email, sms$")
+        self.assertRegex(out, r"(?m)^preferred: +phone$")
+        self.assertRegex(out, r"(?m)^window from: +09:00$")
+        self.assertRegex(out, r"(?m)^window to: +17:30$")
+        self.assertNotIn("CHANNEL_", out)
+        self.crmctl("preference", "set", ben, "--window", "08:00-12:00", "--utc-offset", "+03:30")
+        out = self.crmctl("preference", "show", ben).stdout
+        self.assertRegex(out, r"(?m)^utc offset: +\+03:30$")
+
+        # Segment rules read as they are written for --rule, amounts in
+        # their currency's minor units.
+        out = self.crmctl("segment", "create", "--name", "Rich " + tag, "--rule",
+                          "person-kind=customer", "--rule", "total-spent-at-least=1000.00 EUR",
+                          "--rule", "total-spent-at-least=1500 JPY", "--rule",
+                          "!last-order-within-days=30", "--rule", "low-satisfaction=2:any",
+                          "--rule", "country=FR").stdout
+        rules = out.split("rules:\n", 1)[1].splitlines()
+        self.assertEqual([r.strip() for r in rules],
+                         ["RULE", "person-kind=customer", "total-spent-at-least=1000.00 EUR",
+                          "total-spent-at-least=1500 JPY", "!last-order-within-days=30",
+                          "low-satisfaction=2:any", "country=FR"])
 
 
 if __name__ == "__main__":

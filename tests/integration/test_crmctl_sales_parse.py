@@ -66,6 +66,29 @@ class SalesParseTest(unittest.TestCase):
         self.assertIn("2 decimals", err)
         self.usage("order", "create", "--person", "P", "--item", "A:a:1:-3", names="--item")
 
+    def test_money_follows_the_currencys_minor_units(self):
+        """ISO 4217: JPY has no minor units, KWD three; the currency may come
+        from its option (any case) or from --json, before or after --amount."""
+        def deal(*extra):
+            return self.dry("deal", "create", "--title", "T", "--person", "P", *extra)["deal"]
+        self.assertEqual(deal("--amount", "1500", "--currency", "JPY")["amount_minor"], "1500")
+        self.assertEqual(deal("--currency", "jpy", "--amount", "1500")["amount_minor"], "1500")
+        self.assertEqual(deal("--amount", "1.25", "--currency", "KWD")["amount_minor"], "1250")
+        self.assertEqual(deal("--amount", "1.250", "--currency", "KWD")["amount_minor"], "1250")
+        self.assertEqual(deal("--amount", "1.25", "--currency", "EUR")["amount_minor"], "125")
+        self.assertEqual(deal("--amount", "1.25")["amount_minor"], "125")
+        self.assertEqual(deal("--amount", "7", "--json", '{"deal": {"currency": "KWD"}}')
+                         ["amount_minor"], "7000")
+        err = self.usage("deal", "create", "--title", "T", "--person", "P", "--amount", "1.5",
+                         "--currency", "JPY", names="--amount")
+        self.assertIn("no minor units", err)
+        err = self.usage("deal", "create", "--title", "T", "--person", "P", "--amount", "1.2345",
+                         "--currency", "KWD", names="--amount")
+        self.assertIn("at most 3 decimals", err)
+        items = self.dry("order", "create", "--person", "P", "--currency", "JPY", "--item",
+                         "A:Tea:2:980")["order"]["items"]
+        self.assertEqual(items[0]["unit_price_minor"], "980")
+
     def test_dates(self):
         self.assertEqual(self.dry("deal", "create", "--title", "T", "--person", "P", "--close",
                                   "2028-02-29")["deal"]["expected_close_date"], "2028-02-29")

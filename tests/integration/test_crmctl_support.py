@@ -198,6 +198,19 @@ class CrmctlSupportTest(unittest.TestCase):
         self.assertEqual(ids("--breached"), set())
         self.s.q("UPDATE ticket SET res_breached = true WHERE id = %s", b["id"])
         self.assertEqual(ids("--breached"), {b["id"]})
+        # A ticket late only with its first response is breached, and its
+        # BREACHED column says which target (it printed "-").
+        self.s.q("UPDATE ticket SET fr_breached = true WHERE id = %s", a["id"])
+        self.assertEqual(ids("--breached"), {a["id"], b["id"]})
+        table = self.crmctl("ticket", "list", "--breached", "--all").stdout.splitlines()
+        col = table[0].index("BREACHED")
+        rows = {line.split()[0]: line for line in table[1:]}
+        self.assertEqual(rows[a["id"]][col:], "first response", table)
+        self.assertEqual(rows[b["id"]][col:], "resolution", table)
+        self.s.q("UPDATE ticket SET fr_breached = true WHERE id = %s", b["id"])
+        table = self.crmctl("ticket", "list", "--breached", "--all").stdout.splitlines()
+        rows = {line.split()[0]: line for line in table[1:]}
+        self.assertEqual(rows[b["id"]][col:], "first response, resolution", table)
         # Pages: one ticket per page, followed to the end by --all.
         r = self.json("ticket", "list", "--customer", a["customer_id"], "--limit", "1")
         self.assertEqual([t["id"] for t in r["tickets"]], [a["id"]])
@@ -211,6 +224,32 @@ class CrmctlSupportTest(unittest.TestCase):
                      says=("--subject is required",))
         self.refused("ticket", "open", "--email", "x@list.io", "--subject", "s", "--type",
                      "rant", rc=2, says=("feature-request",))
+
+    def test_list_aligns_persian_and_emoji_by_width(self):
+        """Subjects in Persian and with emoji: every column of `ticket list`
+        starts at the display column of its header (test_crmctl_tables
+        holds the golden tables; the ticket list has times that move)."""
+        from test_crmctl_tables import width
+        email = "%s@list.io" % unique("w")
+        for subject in ("سفارش من نرسید", "Broken 🍕 oven", "Zoë's invoice"):
+            self.json("ticket", "open", "--email", email, "--subject", subject, "--assignee",
+                      "ana")
+        cid = self.json("ticket", "list", "--all")["tickets"]
+        cid = [t for t in cid if t["requester_email"] == email][0]["customer_id"]
+        lines = self.crmctl("ticket", "list", "--customer", cid).stdout.splitlines()
+        self.assertEqual(len(lines), 5, lines)
+        header = lines[0]
+        starts = [i + 2 for i in range(len(header) - 2)
+                  if header[i:i + 2] == "  " and header[i + 2] != " "]
+        for line in lines[1:4]:
+            for col in starts:
+                cut, w = 0, 0
+                while w < col:
+                    w += width(line[cut])
+                    cut += 1
+                self.assertEqual(w, col, line)
+                self.assertTrue(line[:cut].endswith("  ") and line[cut] != " ", (line, col))
+        self.assertIn("سفارش من نرسید", "\n".join(lines))
 
     def test_sla_verbs(self):
         pols = self.json("sla", "policy", "list")["policies"]

@@ -15,7 +15,15 @@ const crmctl_opt_t crmctl_global_opts[] = {
     {"output", 'o', "FORMAT", "output format: table (the default; also \"text\") or json", 0},
     {"services", 0, "SPEC", "services as name=endpoint,... (overrides CRM_SERVICES)", 0},
     {"bus", 0, "ENDPOINT", "bus endpoint to subscribe to (overrides CRM_BUS_SUB_ENDPOINT)", 0},
+    {"context", 0, "NAME",
+     "use the services of context NAME of the config file (crmctl context list)", 0},
+    {"timeout", 0, "DURATION",
+     "give up on a service that has not answered within DURATION (500ms, 2s, 1m; default: 5s per"
+     " attempt, 3 attempts)",
+     0},
+    {"no-headers", 0, NULL, "print tables without their header line", 0},
     {"help", 'h', NULL, "show help, then exit", 0},
+    {"version", 0, NULL, "print crmctl's version, then exit", 0},
     {NULL, 0, NULL, NULL, 0},
 };
 

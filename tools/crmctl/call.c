@@ -28,11 +28,15 @@ void crmctl_print_status(const crmctl_service_t *svc, const char *command,
 
 void crmctl_print_unreachable(const crmctl_service_t *svc, const char *command, int err)
 {
-    char detail[160];
-    snprintf(detail, sizeof detail, "No reply to %s from %s.", command, svc->endpoint);
+    char detail[400];
+    if (svc->waited_ms > 0)
+        snprintf(detail, sizeof detail, "No reply to %s from %s within %d.%03d s.", command,
+                 svc->endpoint, svc->waited_ms / 1000, svc->waited_ms % 1000);
+    else
+        snprintf(detail, sizeof detail, "No reply to %s from %s.", command, svc->endpoint);
     crmctl_error(detail,
-                 "Check that the service is running and that CRM_SERVICES (or --services)"
-                 " names its command endpoint.",
+                 "Check that the service is running and that CRM_SERVICES (or --services, or the"
+                 " context) names its command endpoint; --timeout sets how long to wait.",
                  "could not reach %s at %s: %s", svc->name, svc->endpoint,
                  err == -ETIMEDOUT ? "timeout" : strerror(-err));
 }
@@ -57,6 +61,18 @@ int crmctl_call(crmctl_t *ctl, crmctl_service_t *svc, const char *command,
             return CRMCTL_EXIT_USAGE;
         }
     }
+    if (ctl->timeout_ms > 0) {
+        /* --timeout is the whole wait: as many attempts of the usual length
+         * as fit in it (at least one, at most the verb's), sharing it. */
+        int fit = (ctl->timeout_ms + CRMCTL_TIMEOUT_MS - 1) / CRMCTL_TIMEOUT_MS;
+        attempts = fit < attempts ? fit : attempts;
+        if (attempts < 1)
+            attempts = 1;
+        timeout_ms = ctl->timeout_ms / attempts;
+        if (timeout_ms < 1)
+            timeout_ms = 1;
+    }
+    svc->waited_ms = timeout_ms * (attempts > 0 ? attempts : 1);
     Crm__V1__CommandReply *rep = NULL;
     int rc =
         crm_client_call(svc->client, command, body, idempotency_key, timeout_ms, attempts, &rep);

@@ -38,6 +38,7 @@ typedef struct {
     char *name;           /* "sales" */
     char *endpoint;       /* "tcp://127.0.0.1:7410" */
     crm_client_t *client; /* connected on first use; owned by the context */
+    int waited_ms;        /* how long the last call waited in all, for "no reply" errors */
 } crmctl_service_t;
 
 /* An option a verb accepts. `arg` NULL = a flag without a value. */
@@ -187,7 +188,13 @@ crmctl_table_t *crmctl_table_new(const char *const *headers);
  * Returns 0 or -1 on ENOMEM. */
 int crmctl_table_add(crmctl_table_t *self, const char *const *cells);
 size_t crmctl_table_rows(const crmctl_table_t *self);
+/* Prints the table, columns padded to the display width of their widest
+ * cell (crmctl_text_width); no header line with --no-headers. */
 void crmctl_table_print(const crmctl_table_t *self);
+/* Columns a UTF-8 string takes on a terminal (wcwidth of each character:
+ * Persian letters 1, CJK and most emoji 2, combining marks 0). Needs the
+ * UTF-8 LC_CTYPE that main sets. */
+size_t crmctl_text_width(const char *s);
 void crmctl_table_destroy(crmctl_table_t **self_p);
 
 /* ---- verb handlers (one file per group) ------------------------------- */
@@ -286,6 +293,12 @@ int crmctl_report_forecast(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_weekly_activity(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_campaigns(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_data_quality(crmctl_t *ctl, const crmctl_args_t *args);
+
+/* context.c: the named contexts of the config file; completion.c: shell
+ * completion scripts from the table of verbs. Neither needs a service. */
+CRMCTL_DECLARE_VERB(context_list)
+CRMCTL_DECLARE_VERB(context_use)
+CRMCTL_DECLARE_VERB(completion)
 
 /* demo.c: a demo data set through the sales verbs. */
 CRMCTL_DECLARE_VERB(demo_load)

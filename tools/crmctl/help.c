@@ -67,6 +67,21 @@ int crmctl_group_usage(const char *word)
     return CRMCTL_EXIT_USAGE;
 }
 
+void crmctl_help_group(const char *group)
+{
+    size_t len = strlen(group);
+    printf("crmctl %s: the verbs of %s\n\nVerbs:\n", group, group);
+    for (const crmctl_verb_t *v = crmctl_verbs; v->name; v++)
+        if (!strncmp(v->name, group, len) && v->name[len] == ' ')
+            printf("  %-22s %s\n", v->name, v->help);
+    printf("\nUsage:\n");
+    for (const crmctl_verb_t *v = crmctl_verbs; v->name; v++)
+        if (!strncmp(v->name, group, len) && v->name[len] == ' ')
+            printf("  crmctl %s %s\n", v->name, v->synopsis);
+    printf("\nRun \"crmctl %s VERB --help\" for the options of one verb.\n", group);
+    fflush(stdout);
+}
+
 int crmctl_help(crmctl_t *ctl, const crmctl_args_t *args)
 {
     size_t n = crmctl_n_positional(args);
@@ -80,12 +95,9 @@ int crmctl_help(crmctl_t *ctl, const crmctl_args_t *args)
         crmctl_help_verb(v);
         return CRMCTL_EXIT_OK;
     }
-    if (n == 1 && crmctl_verb_is_group(args->positional[0])) {
-        printf("Verbs of %s:\n", args->positional[0]);
-        size_t len = strlen(args->positional[0]);
-        for (const crmctl_verb_t *g = crmctl_verbs; g->name; g++)
-            if (!strncmp(g->name, args->positional[0], len) && g->name[len] == ' ')
-                printf("  %-22s %s\n", g->name, g->help);
+    char group[128];
+    if (crmctl_verb_group((int)n, (char **)args->positional, 0, group, sizeof group) == (int)n) {
+        crmctl_help_group(group);
         return CRMCTL_EXIT_OK;
     }
     ctl->verb = NULL;

@@ -11,9 +11,12 @@
  * analytics/ and demo/. */
 #include "main.h"
 
+#include "values.h"
+
 #include <crm/util.h>
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,8 +195,8 @@ static void s_ctl_close(crmctl_t *ctl)
     memset(ctl, 0, sizeof *ctl);
 }
 
-/* Applies the global options and the environment to ctl. */
-static int s_configure(crmctl_t *ctl, const crmctl_args_t *args, const crm_config_t *conf)
+/* -o and --no-headers: all a verb that needs no service reads. */
+static int s_configure_output(crmctl_t *ctl, const crmctl_args_t *args)
 {
     const char *out = crmctl_arg(args, "output");
     if (!out || !strcmp(out, "table") || !strcmp(out, "text"))
@@ -203,12 +206,89 @@ static int s_configure(crmctl_t *ctl, const crmctl_args_t *args, const crm_confi
     else
         return crmctl_usage_error(ctl, "invalid output format \"%s\": expected table, text or json",
                                   out);
-    const char *spec = crmctl_arg(args, "services");
-    if (s_parse_services(ctl, spec ? spec : crm_config_str(conf, "CRM_SERVICES"),
-                         spec ? "--services" : "CRM_SERVICES") < 0)
+    crmctl_table_headers(!crmctl_arg(args, "no-headers"));
+    return CRMCTL_EXIT_OK;
+}
+
+static int s_configure_timeout(crmctl_t *ctl, const char *text, const char *origin)
+{
+    int64_t ms;
+    const char *why;
+    if (val_duration_parse(text, &ms, &why) < 0)
+        return crmctl_usage_error(ctl, "invalid value \"%s\" for %s: %s", text, origin, why);
+    ctl->timeout_ms = (int)ms;
+    return CRMCTL_EXIT_OK;
+}
+
+/* Where a setting comes from, strongest first: the option (--services),
+ * a context named on purpose (--context or CRM_CONTEXT), the environment
+ * (CRM_SERVICES), the config file's current context, the built-in
+ * default. */
+static const char *s_pick(const char *opt, const char *named_ctx, const char *env_name,
+                          const char *current_ctx, const char **origin)
+{
+    if (opt)
+        return opt;
+    *origin = "the context's setting";
+    if (named_ctx)
+        return named_ctx;
+    const char *env = getenv(env_name);
+    *origin = env_name;
+    if (env && *env)
+        return NULL; /* the environment, as crm_config_load read it */
+    *origin = "the context's setting";
+    if (current_ctx)
+        return current_ctx;
+    *origin = env_name;
+    return NULL;
+}
+
+/* Applies the global options, the config file's context and the
+ * environment to ctl. */
+static int s_configure(crmctl_t *ctl, const crmctl_args_t *args, const crm_config_t *conf)
+{
+    int rc = s_configure_output(ctl, args);
+    if (rc)
+        return rc;
+    crmctl_cfile_t cf;
+    if ((rc = crmctl_cfile_load(&cf)) != 0) {
+        crmctl_cfile_free(&cf);
+        return rc;
+    }
+    const char *named = crmctl_arg(args, "context");
+    if (!named && getenv("CRM_CONTEXT") && *getenv("CRM_CONTEXT"))
+        named = getenv("CRM_CONTEXT");
+    const char *name = named ? named : cf.current;
+    const crmctl_context_t *cx = NULL;
+    if (name && !(cx = crmctl_cfile_context(&cf, name))) {
+        crmctl_cfile_free(&cf);
         return CRMCTL_EXIT_USAGE;
-    const char *bus = crmctl_arg(args, "bus");
+    }
+    const crmctl_context_t *nx = named ? cx : NULL, *cur = named ? NULL : cx;
+
+    const char *origin = "--services";
+    const char *spec = s_pick(crmctl_arg(args, "services"), nx ? nx->services : NULL,
+                              "CRM_SERVICES", cur ? cur->services : NULL, &origin);
+    char what[200];
+    if (strcmp(origin, "--services") && strcmp(origin, "CRM_SERVICES"))
+        snprintf(what, sizeof what, "services of context \"%s\"", cx->name);
+    else
+        snprintf(what, sizeof what, "%s", origin);
+    if (s_parse_services(ctl, spec ? spec : crm_config_str(conf, "CRM_SERVICES"), what) < 0) {
+        crmctl_cfile_free(&cf);
+        return CRMCTL_EXIT_USAGE;
+    }
+    const char *bus = s_pick(crmctl_arg(args, "bus"), nx ? nx->bus : NULL, "CRM_BUS_SUB_ENDPOINT",
+                             cur ? cur->bus : NULL, &origin);
     ctl->bus = strdup(bus ? bus : crm_config_str(conf, "CRM_BUS_SUB_ENDPOINT"));
+    const char *timeout = crmctl_arg(args, "timeout");
+    if (timeout)
+        rc = s_configure_timeout(ctl, timeout, "--timeout");
+    else if (cx && cx->timeout)
+        rc = s_configure_timeout(ctl, cx->timeout, "the context's timeout");
+    crmctl_cfile_free(&cf);
+    if (rc)
+        return rc;
     if (!ctl->bus || !*ctl->bus)
         return crmctl_usage_error(ctl, "invalid bus endpoint: empty");
     ctl->zctx = zmq_ctx_new();
@@ -219,10 +299,23 @@ static int s_configure(crmctl_t *ctl, const crmctl_args_t *args, const crm_confi
     return CRMCTL_EXIT_OK;
 }
 
+/* Verbs that need no service, so a broken context or an unreachable
+ * configuration does not stand in their way. */
+static int s_standalone(const crmctl_verb_t *v)
+{
+    return v->fn == crmctl_help || v->fn == crmctl_completion || v->fn == crmctl_context_list ||
+           v->fn == crmctl_context_use;
+}
+
 int main(int argc, char **argv)
 {
     crmctl_t ctl;
     memset(&ctl, 0, sizeof ctl);
+    /* Character classes of the user's locale, so that tables measure text
+     * by display width; UTF-8 when the locale has a one-byte charset (C,
+     * POSIX), since everything the services send is UTF-8. */
+    if (!setlocale(LC_CTYPE, "") || MB_CUR_MAX == 1)
+        setlocale(LC_CTYPE, "C.UTF-8");
     char err[256];
     crm_config_t *conf = crm_config_load(crmctl_conf, err, sizeof err);
     if (!conf) {
@@ -238,6 +331,12 @@ int main(int argc, char **argv)
         return CRMCTL_EXIT_USAGE;
     }
     rc = crmctl_args_parse(&ctl, &pre, argc, argv, 1, 1, &at);
+    if (rc == 0 && crmctl_arg(&pre, "version")) {
+        printf("crmctl %s\n", CRMCTL_VERSION);
+        crmctl_args_free(&pre);
+        crm_config_destroy(&conf);
+        return CRMCTL_EXIT_OK;
+    }
     if (rc == 0 && at >= argc) {
         if (crmctl_arg(&pre, "help")) {
             crmctl_help_main();
@@ -252,10 +351,24 @@ int main(int argc, char **argv)
     }
     int words = 0;
     const crmctl_verb_t *verb = rc ? NULL : crmctl_verb_find(argc, argv, at, &words);
+    char group[128];
+    int gwords = verb || rc ? 0 : crmctl_verb_group(argc, argv, at, group, sizeof group);
+    if (rc == 0 && !verb && gwords) {
+        /* `crmctl campaign --help` is a question, not a mistake. */
+        int help = crmctl_arg(&pre, "help") != NULL;
+        for (int i = at + gwords; i < argc && !help; i++)
+            help = !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+        if (help)
+            crmctl_help_group(group);
+        else
+            rc = crmctl_group_usage(group);
+    } else if (rc == 0 && !verb) {
+        rc = crmctl_usage_error(NULL, "unknown verb \"%s\"", argv[at]);
+    }
     if (rc == 0 && !verb) {
-        rc = crmctl_verb_is_group(argv[at])
-                 ? crmctl_group_usage(argv[at])
-                 : crmctl_usage_error(NULL, "unknown verb \"%s\"", argv[at]);
+        crmctl_args_free(&pre);
+        crm_config_destroy(&conf);
+        return rc;
     }
     if (rc) {
         crmctl_args_free(&pre);
@@ -279,14 +392,17 @@ int main(int argc, char **argv)
             }
     crmctl_args_free(&pre);
     rc = crmctl_args_parse(&ctl, &args, argc, argv, at + words, 0, NULL);
-    if (rc == 0 && crmctl_arg(&args, "help")) {
+    if (rc == 0 && crmctl_arg(&args, "version")) {
+        printf("crmctl %s\n", CRMCTL_VERSION);
+    } else if (rc == 0 && crmctl_arg(&args, "help")) {
         crmctl_help_verb(verb);
     } else if (rc == 0 && verb->max_positional >= 0 &&
                args.n_positional > (size_t)verb->max_positional) {
         rc = crmctl_usage_error(&ctl, "unexpected argument \"%s\"",
                                 args.positional[verb->max_positional]);
-    } else if (rc == 0 && verb->fn == crmctl_help) {
-        rc = crmctl_help(&ctl, &args); /* needs no configuration */
+    } else if (rc == 0 && s_standalone(verb)) {
+        if ((rc = s_configure_output(&ctl, &args)) == 0)
+            rc = verb->fn(&ctl, &args);
     } else if (rc == 0 && (rc = s_configure(&ctl, &args, conf)) == 0) {
         rc = verb->fn(&ctl, &args);
     }

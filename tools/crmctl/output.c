@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 /* ---- messages --------------------------------------------------------- */
 
@@ -83,6 +84,16 @@ json_t *crmctl_json_u64(uint64_t v)
     return json_integer(v > (uint64_t)LLONG_MAX ? LLONG_MAX : (json_int_t)v);
 }
 
+/* Whether tables print their header line (--no-headers). One setting for
+ * the whole run of a one-shot command, so it is kept here rather than
+ * handed to every table of every verb. */
+static int s_headers = 1;
+
+void crmctl_table_headers(int on)
+{
+    s_headers = on;
+}
+
 struct crmctl_table {
     size_t ncols, nrows, cap;
     char **cells; /* nrows * ncols, the header being row 0 */
@@ -128,21 +139,48 @@ size_t crmctl_table_rows(const crmctl_table_t *self)
     return self->nrows - 1;
 }
 
+size_t crmctl_text_width(const char *s)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    size_t w = 0;
+    while (*s) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+        if (n == (size_t)-1 || n == (size_t)-2) {
+            /* Not text of the locale: one column per byte, as a terminal
+             * shows a replacement character. */
+            memset(&st, 0, sizeof st);
+            w++;
+            s++;
+            continue;
+        }
+        int cw = wcwidth(wc);
+        if (cw > 0) /* zero-width joiners and combining marks take none */
+            w += (size_t)cw;
+        s += n ? n : 1;
+    }
+    return w;
+}
+
 void crmctl_table_print(const crmctl_table_t *self)
 {
     size_t width[64] = {0};
     size_t ncols = self->ncols < 64 ? self->ncols : 64;
-    for (size_t r = 0; r < self->nrows; r++)
+    size_t first = s_headers ? 0 : 1;
+    for (size_t r = first; r < self->nrows; r++)
         for (size_t c = 0; c < ncols; c++) {
-            size_t w = strlen(self->cells[r * self->ncols + c]);
+            size_t w = crmctl_text_width(self->cells[r * self->ncols + c]);
             if (w > width[c])
                 width[c] = w;
         }
-    for (size_t r = 0; r < self->nrows; r++) {
+    /* Padded by display width, not bytes: a Persian name or an emoji takes
+     * fewer or more columns than it has bytes. */
+    for (size_t r = first; r < self->nrows; r++) {
         for (size_t c = 0; c < ncols; c++) {
             const char *cell = self->cells[r * self->ncols + c];
             if (c + 1 < ncols)
-                printf("%-*s  ", (int)width[c], cell);
+                printf("%s%*s  ", cell, (int)(width[c] - crmctl_text_width(cell)), "");
             else
                 printf("%s\n", cell);
         }

@@ -160,6 +160,7 @@ typedef struct {
     const req_verb_t *verb;
     const req_field_t *field;
     int64_t now_us;
+    int digits; /* minor digits of the request's currency (2 when it names none) */
 } s_conv_ctx_t;
 
 static json_t *s_bad(const s_conv_ctx_t *c, const char *text, const char *why)
@@ -208,7 +209,7 @@ static json_t *s_money_value(const s_conv_ctx_t *c, const char *text)
 {
     int64_t minor;
     const char *why;
-    if (val_money_parse(text, &minor, &why) < 0)
+    if (val_money_parse_in(text, c->digits, &minor, &why) < 0)
         return s_bad(c, text, why);
     return json_integer(minor);
 }
@@ -287,7 +288,7 @@ static json_t *s_item_elem(const s_conv_ctx_t *c, char *item)
     json_t *out = NULL;
     if (!isdigit((unsigned char)c2[1]) || *end || qty < 1 || qty > 1000000)
         why = "the quantity must be an integer from 1 to 1000000";
-    else if (val_money_parse(c3 + 1, &price, &why) == 0)
+    else if (val_money_parse_in(c3 + 1, c->digits, &price, &why) == 0)
         out = json_pack("{s:s, s:s, s:i, s:I}", "product_code", item, "name", c1 + 1, "quantity",
                         (int)qty, "unit_price_minor", (json_int_t)price);
     if (!out) {
@@ -487,7 +488,16 @@ static json_t *s_build(const crmctl_t *ctl, const crmctl_args_t *args, const req
             goto fail;
         }
     }
-    s_conv_ctx_t c = {ctl, verb, NULL, crm_now_us()};
+    s_conv_ctx_t c = {ctl, verb, NULL, crm_now_us(), 2};
+    /* Amounts are read in the minor units of the request's currency (1500
+     * JPY is 1500, not 150000), whichever option or --json names it. */
+    for (const req_field_t *f = verb->fields; f->opt; f++) {
+        const char *dot = f->path ? strrchr(f->path, '.') : NULL;
+        if (f->path && !strcmp(dot ? dot + 1 : f->path, "currency")) {
+            const char *cur = crmctl_arg(args, f->opt);
+            c.digits = val_currency_digits(cur ? cur : req_str(req, f->path));
+        }
+    }
     for (const req_field_t *f = verb->fields; f->opt; f++) {
         const char *v = crmctl_arg(args, f->opt);
         if (v && f->conv == REQ_CUSTOM) {

@@ -69,10 +69,14 @@ typedef struct {
     const crmctl_opt_t crmctl_##name##_opts[] = {LIST(REQ_OPT_ROW){NULL, 0, NULL, NULL, 0}};       \
     static const req_field_t s_##name##_fields[] = {LIST(REQ_FIELD_ROW){NULL, NULL, REQ_NONE, 0}}
 
-/* Options of every verb on the engine, and of the ones that change state. */
+/* Options of every verb on the engine, and of the ones that change state.
+ * The --json help names the .proto file of the verb's service: each group's
+ * header (sales.h, marketing.h, support.h) defines REQ_PROTO_FILE, which is
+ * expanded where the verb's options are. */
 #define REQ_COMMON(X)                                                                              \
-    X("json", "JSON", "the request as JSON (as in sales.proto); options given are applied on top", \
-      0, NULL, REQ_NONE, 0)                                                                        \
+    X("json", "JSON",                                                                              \
+      "the request as JSON (as in " REQ_PROTO_FILE "); options given are applied on top", 0, NULL, \
+      REQ_NONE, 0)                                                                                 \
     X("dry-run", NULL, "print the request as JSON instead of sending it", 0, NULL, REQ_NONE, 0)
 #define REQ_WRITE(X)                                                                               \
     X("idempotency-key", "KEY",                                                                    \
@@ -102,6 +106,10 @@ typedef enum {
     REQ_V_COUNT,    /* number of elements of an array */
     REQ_V_FIELDS,   /* [{key, value}] -> "k=v, k=v" */
     REQ_V_STAGES,   /* [{name, probability}] -> "Lead 10%, Won 100%" */
+    REQ_V_FLAGS,    /* key "a=label a,b=label b": the labels of the true ones, joined */
+    REQ_V_ENUMS,    /* a repeated enum: ["CHANNEL_EMAIL", "CHANNEL_SMS"] -> "email, sms" */
+    REQ_V_CLOCK,    /* minutes after midnight -> "09:00" */
+    REQ_V_OFFSET,   /* minutes east of UTC -> "+01:00" */
 } req_view_t;
 
 #define REQ_IN_TABLE 1
@@ -114,7 +122,7 @@ typedef struct {
     const char *key;   /* JSON key in the object (dotted for nested objects) */
     req_view_t view;
     int where;                                /* REQ_IN_TABLE, REQ_IN_RECORD or both */
-    const ProtobufCEnumDescriptor *enum_desc; /* REQ_V_ENUM */
+    const ProtobufCEnumDescriptor *enum_desc; /* REQ_V_ENUM, REQ_V_ENUMS */
 } req_col_t;
 
 /* Prints obj as "label: value" lines (the record columns that have a

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *s_or_empty(const char *s)
@@ -20,6 +21,23 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
 {
     const json_t *v = req_get(obj, col->key);
     int64_t n;
+    if (col->view == REQ_V_FLAGS) {
+        size_t at = 0;
+        buf[0] = 0;
+        for (const char *p = col->key; *p && at < len;) {
+            size_t item = strcspn(p, ","), klen = strcspn(p, "=");
+            char key[96];
+            if (klen < item && klen < sizeof key) {
+                snprintf(key, sizeof key, "%.*s", (int)klen, p);
+                if (json_is_true(json_object_get(obj, key)))
+                    at += (size_t)snprintf(buf + at, len - at, "%s%.*s", at ? ", " : "",
+                                           (int)(item - klen - 1), p + klen + 1);
+            }
+            p += item;
+            p += *p == ',';
+        }
+        return buf[0] ? buf : NULL;
+    }
     if (col->view == REQ_V_COUNT) {
         snprintf(buf, len, "%zu", json_array_size(v));
         return buf;
@@ -60,16 +78,35 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
         if (col->enum_desc && json_is_string(v))
             req_enum_word(col->enum_desc, json_string_value(v), buf, len);
         break;
+    case REQ_V_ENUMS:
+        for (size_t i = 0, at = 0; col->enum_desc && i < json_array_size(v) && at < len; i++) {
+            char word[96];
+            const char *name = json_string_value(json_array_get(v, i));
+            at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "",
+                                   name ? req_enum_word(col->enum_desc, name, word, sizeof word)
+                                        : "");
+        }
+        break;
+    case REQ_V_CLOCK:
+        if (req_i64(v, &n) == 0 && n >= 0 && n <= 24 * 60)
+            snprintf(buf, len, "%02d:%02d", (int)(n / 60), (int)(n % 60));
+        break;
+    case REQ_V_OFFSET:
+        if (req_i64(v, &n) == 0 && n > -24 * 60 && n < 24 * 60)
+            snprintf(buf, len, "%c%02d:%02d", n < 0 ? '-' : '+', (int)(llabs(n) / 60),
+                     (int)(llabs(n) % 60));
+        break;
     case REQ_V_MONEY:
     case REQ_V_DECIMAL:
         if (req_i64(v, &n) == 0) {
-            val_money_format(n, buf, len);
-            /* The currency is the sibling "currency" of the amount. */
+            /* The currency is the sibling "currency" of the amount; its minor
+             * units say where the point goes (JPY none, KWD three). */
             char path[96];
             const char *dot = strrchr(col->key, '.');
             snprintf(path, sizeof path, "%.*s%scurrency", dot ? (int)(dot - col->key) : 0, col->key,
                      dot ? "." : "");
             const char *cur = req_str(obj, path);
+            val_money_format_in(n, val_currency_digits(cur), buf, len);
             if (col->view == REQ_V_MONEY && *cur) {
                 size_t at = strlen(buf);
                 snprintf(buf + at, len - at, " %s", cur);
@@ -84,6 +121,7 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
         snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "");
         break;
     case REQ_V_COUNT:
+    case REQ_V_FLAGS:
         break;
     }
     return buf[0] ? buf : NULL;
@@ -147,8 +185,16 @@ int req_print_entity(const req_verb_t *verb, const json_t *reply)
         printf("%s %s %s\n", verb->noun, req_str(e, "id"), verb->done);
     req_print_record(e, verb->view);
     if (verb->sub) {
+        /* Rows of the entity (an order's items) carry no currency of their
+         * own: their amounts are in the entity's, minor units and all. */
+        json_t *rows = req_get(reply, verb->sub);
+        const json_t *cur = json_object_get(e, "currency");
+        for (size_t i = 0; json_is_string(cur) && i < json_array_size(rows); i++)
+            if (json_is_object(json_array_get(rows, i)) &&
+                !json_object_get(json_array_get(rows, i), "currency"))
+                json_object_set(json_array_get(rows, i), "currency", (json_t *)cur);
         printf("\n%s:\n", verb->sub_title);
-        req_print_table(req_get(reply, verb->sub), verb->sub_view);
+        req_print_table(rows, verb->sub_view);
     }
     return CRMCTL_EXIT_OK;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <crm/check.h>
 #include <crm/date.h>
 
 #define US_PER_SEC INT64_C(1000000)
@@ -18,10 +19,21 @@
 
 /* ---- money ------------------------------------------------------------ */
 
-int val_money_parse(const char *text, int64_t *minor, const char **why)
+int val_money_parse_in(const char *text, int digits, int64_t *minor, const char **why)
 {
+    static const char *const too_many[] = {
+        "the currency has no minor units: write a whole amount",
+        "at most 1 decimal is allowed",
+        "at most 2 decimals are allowed",
+        "at most 3 decimals are allowed",
+        "at most 4 decimals are allowed",
+    };
     const char *p = text;
-    int64_t units = 0;
+    int64_t units = 0, scale = 1;
+    if (digits < 0 || digits > 4)
+        digits = 2;
+    for (int i = 0; i < digits; i++)
+        scale *= 10;
     if (*p == '-') {
         *why = "amounts cannot be negative";
         return -1;
@@ -37,43 +49,73 @@ int val_money_parse(const char *text, int64_t *minor, const char **why)
         }
         units = units * 10 + (*p - '0');
     }
-    int64_t cents = 0;
+    int64_t frac = 0;
     if (*p == '.') {
         p++;
         int decimals = 0;
         for (; isdigit((unsigned char)*p); p++, decimals++) {
-            if (decimals == 2) {
-                *why = "at most 2 decimals are allowed";
+            if (decimals == digits) {
+                *why = too_many[digits];
                 return -1;
             }
-            cents = cents * 10 + (*p - '0');
+            frac = frac * 10 + (*p - '0');
         }
         if (decimals == 0) {
             *why = "expected digits after the decimal point";
             return -1;
         }
-        if (decimals == 1)
-            cents *= 10;
+        for (; decimals < digits; decimals++)
+            frac *= 10;
     }
     if (*p) {
-        *why = "expected an amount such as 1234.50 (digits, a point, at most 2 decimals)";
+        *why = digits == 2 ? "expected an amount such as 1234.50 (digits, a point, at most 2 "
+                             "decimals)"
+                           : "expected an amount such as 1234 or 1234.5 (digits, a point, "
+                             "decimals)";
         return -1;
     }
-    if (units > (INT64_MAX - cents) / 100) {
+    if (units > (INT64_MAX - frac) / scale) {
         *why = "the amount is too large";
         return -1;
     }
-    *minor = units * 100 + cents;
+    *minor = units * scale + frac;
     return 0;
+}
+
+int val_money_parse(const char *text, int64_t *minor, const char **why)
+{
+    return val_money_parse_in(text, 2, minor, why);
+}
+
+char *val_money_format_in(int64_t minor, int digits, char *buf, size_t len)
+{
+    /* Negative amounts only come from a service; print them faithfully. */
+    uint64_t abs = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor, scale = 1;
+    if (digits < 0 || digits > 4)
+        digits = 2;
+    for (int i = 0; i < digits; i++)
+        scale *= 10;
+    if (digits == 0)
+        snprintf(buf, len, "%s%llu", minor < 0 ? "-" : "", (unsigned long long)abs);
+    else
+        snprintf(buf, len, "%s%llu.%0*llu", minor < 0 ? "-" : "", (unsigned long long)(abs / scale),
+                 digits, (unsigned long long)(abs % scale));
+    return buf;
 }
 
 char *val_money_format(int64_t minor, char *buf, size_t len)
 {
-    /* Negative amounts only come from a service; print them faithfully. */
-    uint64_t abs = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-    snprintf(buf, len, "%s%llu.%02llu", minor < 0 ? "-" : "", (unsigned long long)(abs / 100),
-             (unsigned long long)(abs % 100));
-    return buf;
+    return val_money_format_in(minor, 2, buf, len);
+}
+
+int val_currency_digits(const char *code)
+{
+    char up[4] = "";
+    for (int i = 0; code && i < 3 && code[i]; i++)
+        up[i] = (char)toupper((unsigned char)code[i]);
+    up[3] = 0;
+    int d = code && strlen(code) == 3 ? crm_currency_minor_units(up) : -1;
+    return d < 0 ? 2 : d;
 }
 
 /* ---- dates ------------------------------------------------------------ */
@@ -270,5 +312,37 @@ int val_utc_offset_parse(const char *text, int64_t *minutes, const char **why)
     if (*p || m > 59 || h > 14)
         return -1;
     *minutes = sign * (h * 60 + m);
+    return 0;
+}
+
+/* ---- durations -------------------------------------------------------- */
+
+int val_duration_parse(const char *text, int64_t *ms, const char **why)
+{
+    const char *p = text;
+    int64_t n = 0;
+    *why = "expected a duration such as 500ms, 2s or 1m (a bare number is seconds)";
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    for (; isdigit((unsigned char)*p); p++) {
+        if (n > 86400000)
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    int64_t scale;
+    if (!strcmp(p, "ms"))
+        scale = 1;
+    else if (!*p || !strcmp(p, "s"))
+        scale = 1000;
+    else if (!strcmp(p, "m"))
+        scale = 60000;
+    else
+        return -1;
+    n *= scale;
+    if (n < 1 || n > 3600000) {
+        *why = "a duration is from 1ms to 1h";
+        return -1;
+    }
+    *ms = n;
     return 0;
 }

@@ -13,6 +13,14 @@
 int val_money_parse(const char *text, int64_t *minor, const char **why);
 /* Minor units as "1234.50" (or "-12.05") into buf. */
 char *val_money_format(int64_t minor, char *buf, size_t len);
+/* The same for a currency with `digits` minor digits (0 for JPY, 3 for
+ * KWD; crm_currency_minor_units): "1500" is 1500 yen, "1.250" 1250 fils.
+ * Fewer decimals than the currency has are fine ("1.5" KWD is 1500). */
+int val_money_parse_in(const char *text, int digits, int64_t *minor, const char **why);
+char *val_money_format_in(int64_t minor, int digits, char *buf, size_t len);
+/* The minor digits of currency `code` (any case); 2 when it is empty or
+ * not an ISO 4217 code (the service then says what is wrong with it). */
+int val_currency_digits(const char *code);
 /* "YYYY-MM-DD" -> days since 1970-01-01; -1 (why set) when not a real date. */
 int val_date_parse(const char *text, int64_t *days, const char **why);
 /* RFC 3339 ("2026-11-23T09:00:00Z", "...T09:00+02:00", fractions allowed),
@@ -30,5 +38,10 @@ char *val_date_format(int64_t days, char *buf, size_t len);
  * sign may be left out ("02:00" is "+02:00"). Hours 0-14, minutes 0-59.
  * Returns 0, or -1 with the accepted forms in why. */
 int val_utc_offset_parse(const char *text, int64_t *minutes, const char **why);
+
+/* A wait as people write it: "500ms", "2s", "1m", or a bare number of
+ * seconds -> milliseconds, from 1 ms to 1 hour. Returns 0 or -1 with the
+ * accepted forms in why. */
+int val_duration_parse(const char *text, int64_t *ms, const char **why);
 
 #endif

@@ -13,8 +13,9 @@ static const crmctl_opt_t s_no_opts[] = {{NULL, 0, NULL, NULL, 0}};
 #define SALES_HELP_WRITE                                                                           \
     "Each run sends a new idempotency key (retries of a lost request apply once); give\n"          \
     "--idempotency-key to make running the command again a no-op. Money is decimal text\n"         \
-    "(1234.50, at most 2 decimals); dates are YYYY-MM-DD; times are RFC 3339 (UTC when no\n"       \
-    "offset is given) or relative (+2h, +30m, +1d, -1d)."
+    "with at most the decimals of its currency (1234.50 EUR, 1500 JPY, 1.250 KWD; 2 when\n"        \
+    "no currency is given); dates are YYYY-MM-DD; times are RFC 3339 (UTC when no offset\n"        \
+    "is given) or relative (+2h, +30m, +1d, -1d)."
 #define SUPPORT_HELP_WRITE                                                                         \
     "Each run sends a new idempotency key (retries of a lost request apply once); give\n"          \
     "--idempotency-key to make running the command again a no-op. The service checks the\n"        \
@@ -375,6 +376,32 @@ const crmctl_verb_t crmctl_verbs[] = {
      "publish the data-quality findings not published yet, now", NULL, crmctl_analytics_scan_opts,
      0},
     {"help", crmctl_help, "[VERB]", "show the help of crmctl or of one verb", NULL, s_no_opts, -1},
+    {"context list", crmctl_context_list, "", "list the named contexts of the config file",
+     "A context names the services (and the bus and a --timeout) of one deployment, such as\n"
+     "the one of `make run` and a compose deployment. The file is CRM_CONFIG, else\n"
+     "$XDG_CONFIG_HOME/crm/config, else ~/.config/crm/config:\n\n"
+     "  current-context = local\n\n"
+     "  [local]\n"
+     "  services = sales=tcp://127.0.0.1:7410,marketing=tcp://127.0.0.1:7420\n"
+     "  bus = tcp://127.0.0.1:7401\n\n"
+     "  [compose]\n"
+     "  services = sales=tcp://crm.example:7410\n"
+     "  timeout = 3s\n\n"
+     "Settings apply strongest first: an option (--services, --bus, --timeout), the context\n"
+     "named by --context or CRM_CONTEXT, the environment (CRM_SERVICES,\n"
+     "CRM_BUS_SUB_ENDPOINT), the file's current context, the built-in defaults.",
+     crmctl_context_list_opts, 0},
+    {"context use", crmctl_context_use, "NAME", "make NAME the current context of the config file",
+     "Rewrites the current-context line of the file and keeps the rest of it.",
+     crmctl_context_use_opts, 1},
+    {"completion", crmctl_completion, "bash | zsh",
+     "print a shell completion script for bash or zsh",
+     "The script is generated from crmctl's table of verbs and options, so it completes\n"
+     "exactly what this crmctl accepts. Load it for the current shell with\n"
+     "  source <(crmctl completion bash)        (bash)\n"
+     "  source <(crmctl completion zsh)         (zsh)\n"
+     "or install it, for example as /etc/bash_completion.d/crmctl.",
+     crmctl_completion_opts, 1},
     {NULL, NULL, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -411,4 +438,26 @@ int crmctl_verb_is_group(const char *word)
         if (!strncmp(v->name, word, len) && v->name[len] == ' ')
             return 1;
     return 0;
+}
+
+int crmctl_verb_group(int argc, char **argv, int at, char *buf, size_t len)
+{
+    int best = 0;
+    size_t used = 0;
+    buf[0] = 0;
+    for (int w = 0; at + w < argc && argv[at + w][0] != '-'; w++) {
+        int n = snprintf(buf + used, len - used, "%s%s", w ? " " : "", argv[at + w]);
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+        if (!crmctl_verb_is_group(buf))
+            break;
+        best = w + 1;
+    }
+    /* Back to the longest prefix that is a group. */
+    used = 0;
+    for (int w = 0; w < best; w++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", w ? " " : "", argv[at + w]);
+    buf[used] = 0;
+    return best;
 }

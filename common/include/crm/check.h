@@ -44,9 +44,15 @@ int crm_check_required(const char *s, size_t max, const char *field, crm_err_t *
 /* An id (canonical UUID text). Empty is allowed unless `required`. */
 int crm_check_id(const char *s, int required, const char *field, crm_err_t *e);
 
-/* An ISO 4217-shaped currency code (three letters), upper-cased into out;
- * empty input gives "" (the caller applies its default). */
+/* A currency of ISO 4217 (three letters, any case), upper-cased into out;
+ * empty input gives "" (the caller applies its default). A code ISO 4217
+ * does not list ("XYZ") is refused. */
 int crm_check_currency(const char *in, char out[4], const char *field, crm_err_t *e);
+
+/* The minor units of ISO 4217 currency `code` (upper case): how many digits
+ * follow the decimal point, so how many minor units make one major unit
+ * (JPY 0, EUR 2, KWD 3, CLF 4). -1 when ISO 4217 lists no such currency. */
+int crm_currency_minor_units(const char *code);
 
 /* A value of enum d; 0 is allowed only with allow_zero. The hint lists the
  * names of the values. */

@@ -29,6 +29,9 @@ void crm_customer_id_for_email(const char *normalized_email, char out[CRM_UUID_L
 
 /* Writes a phone number as '+' and digits only when it had a leading '+' or
  * "00", else digits only; spaces, dots, dashes and brackets are dropped.
+ * Persian (U+06F0-U+06F9) and Arabic-Indic (U+0660-U+0669) digits count as
+ * the digits 0-9, a no-break space as a space, and right-to-left direction
+ * marks are ignored, so "۰۹۱۲ ۳۴۵ ۶۷۸۹" is "09123456789".
  * Returns 0, or -EINVAL if it holds other characters or fewer than 5 or more
  * than 15 digits, or -ENOSPC. */
 int crm_phone_normalize(const char *phone, char *out, size_t len);

@@ -79,13 +79,53 @@ static void test_enum(void **state)
     assert_non_null(strstr(e.hint, "STATUS_CODE_INVALID_ARGUMENT"));
 }
 
+static void test_currency(void **state)
+{
+    crm_err_t e;
+    char out[4];
+    assert_int_equal(crm_check_currency(" eur ", out, "currency", &e), 0);
+    assert_string_equal(out, "EUR");
+    assert_int_equal(crm_check_currency("", out, "currency", &e), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(crm_check_currency("IRR", out, "currency", &e), 0);
+    assert_string_equal(out, "IRR");
+    assert_int_equal(crm_check_currency("XYZ", out, "order.currency", &e), -1);
+    assert_string_equal(e.message, "currency is not an ISO 4217 code");
+    assert_string_equal(e.field, "order.currency");
+    assert_string_equal(e.detail, "got \"XYZ\"");
+    assert_string_equal(out, "");
+    assert_int_equal(crm_check_currency("XXX", out, "currency", &e), -1); /* no currency */
+    assert_int_equal(crm_check_currency("EURO", out, "currency", &e), -1);
+    assert_string_equal(e.message, "currency is not a three-letter code");
+    assert_int_equal(crm_check_currency("E1R", out, "currency", &e), -1);
+
+    /* Minor units as ISO 4217 lists them. */
+    assert_int_equal(crm_currency_minor_units("EUR"), 2);
+    assert_int_equal(crm_currency_minor_units("USD"), 2);
+    assert_int_equal(crm_currency_minor_units("GBP"), 2);
+    assert_int_equal(crm_currency_minor_units("JPY"), 0);
+    assert_int_equal(crm_currency_minor_units("KRW"), 0);
+    assert_int_equal(crm_currency_minor_units("ISK"), 0);
+    assert_int_equal(crm_currency_minor_units("KWD"), 3);
+    assert_int_equal(crm_currency_minor_units("BHD"), 3);
+    assert_int_equal(crm_currency_minor_units("TND"), 3);
+    assert_int_equal(crm_currency_minor_units("IRR"), 2);
+    assert_int_equal(crm_currency_minor_units("CLF"), 4);
+    assert_int_equal(crm_currency_minor_units("AED"), 2); /* the first of the table */
+    assert_int_equal(crm_currency_minor_units("ZWL"), 2); /* the last */
+    assert_int_equal(crm_currency_minor_units("XYZ"), -1);
+    assert_int_equal(crm_currency_minor_units("eur"), -1); /* upper case only */
+    assert_int_equal(crm_currency_minor_units(""), -1);
+    assert_int_equal(crm_currency_minor_units(NULL), -1);
+    assert_int_equal(crm_currency_minor_units("EURO"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_set),
-        cmocka_unit_test(test_quote_and_trim),
-        cmocka_unit_test(test_text_required_id),
-        cmocka_unit_test(test_enum),
+        cmocka_unit_test(test_err_set),          cmocka_unit_test(test_quote_and_trim),
+        cmocka_unit_test(test_text_required_id), cmocka_unit_test(test_enum),
+        cmocka_unit_test(test_currency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

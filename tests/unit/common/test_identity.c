@@ -58,6 +58,28 @@ static void test_phone(void **state)
     assert_string_equal(out, "+442079460018");
     assert_int_equal(crm_phone_normalize("020.7946.0018", out, sizeof out), 0);
     assert_string_equal(out, "02079460018");
+    /* Persian and Arabic-Indic digits, as people type them. */
+    assert_int_equal(crm_phone_normalize("\u06f0\u06f9\u06f1\u06f2 \u06f3\u06f4\u06f5 "
+                                         "\u06f6\u06f7\u06f8\u06f9",
+                                         out, sizeof out),
+                     0);
+    assert_string_equal(out, "09123456789");
+    assert_int_equal(crm_phone_normalize("+\u0669\u0667\u0661 \u0665\u0660-\u0661\u0662\u0663 "
+                                         "\u0664\u0665\u0666\u0667",
+                                         out, sizeof out),
+                     0);
+    assert_string_equal(out, "+971501234567");
+    assert_int_equal(crm_phone_normalize("\u06f0\u06f0\u06f9\u06f8 21 8888 7777", out, sizeof out),
+                     0); /* "00" in Persian digits is the international prefix, mixed digits too */
+    assert_string_equal(out, "+982188887777");
+    /* A direction mark and a no-break space from right-to-left text. */
+    assert_int_equal(
+        crm_phone_normalize("\u200e+98\u00a0912\u00a0345\u00a06789\u200f", out, sizeof out), 0);
+    assert_string_equal(out, "+989123456789");
+    /* Other letters of those scripts are still refused. */
+    assert_int_equal(crm_phone_normalize("\u06f0\u06f9\u06f1\u06f2 \u0645\u0646", out, sizeof out),
+                     -EINVAL);
+    assert_int_equal(crm_phone_normalize("\u06f1\u06f2", out, sizeof out), -EINVAL); /* too short */
     assert_int_equal(crm_phone_normalize("call me", out, sizeof out), -EINVAL);
     assert_int_equal(crm_phone_normalize("123", out, sizeof out), -EINVAL);
     assert_int_equal(crm_phone_normalize("+1234567890123456", out, sizeof out), -EINVAL);

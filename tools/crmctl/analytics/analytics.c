@@ -53,6 +53,17 @@ static int s_ends(const char *s, const char *suffix)
 
 const char *an_cell(const char *key, const json_t *v, char *buf, size_t len)
 {
+    return an_cell_in(key, v, 2, buf, len);
+}
+
+/* The minor digits of the amounts of a row: those of its "currency". */
+static int s_row_digits(const json_t *row)
+{
+    return val_currency_digits(json_string_value(json_object_get(row, "currency")));
+}
+
+const char *an_cell_in(const char *key, const json_t *v, int digits, char *buf, size_t len)
+{
     if (!v || json_is_null(v))
         return "-";
     if (json_is_string(v))
@@ -62,7 +73,7 @@ const char *an_cell(const char *key, const json_t *v, char *buf, size_t len)
         if (s_ends(key, "_us"))
             return val_time_format((int64_t)i, buf, len);
         if (s_ends(key, "_minor"))
-            return val_money_format((int64_t)i, buf, len);
+            return val_money_format_in((int64_t)i, digits, buf, len);
         if (s_ends(key, "_bp")) {
             /* Basis points as a percentage with two decimals. */
             char pct[32];
@@ -93,11 +104,22 @@ const char *an_cell(const char *key, const json_t *v, char *buf, size_t len)
         }
         return buf[0] ? buf : "-";
     }
-    /* An object: compact JSON. */
-    char *s = json_dumps(v, JSON_COMPACT);
-    snprintf(buf, len, "%s", s ? s : "?");
-    free(s);
-    return buf;
+    /* An object (counts by kind, such as a campaign's responses): "clicked
+     * 3, opened 5", not JSON. */
+    const char *k;
+    json_t *x;
+    size_t used = 0;
+    buf[0] = 0;
+    json_object_foreach((json_t *)v, k, x)
+    {
+        char one[128];
+        int w = snprintf(buf + used, len - used, "%s%s %s", used ? ", " : "", k,
+                         an_cell_in(k, x, digits, one, sizeof one));
+        if (w < 0 || (size_t)w >= len - used)
+            break;
+        used += (size_t)w;
+    }
+    return buf[0] ? buf : "-";
 }
 
 void an_print_rows(const json_t *rows, const an_col_t *cols, size_t n)
@@ -120,8 +142,8 @@ void an_print_rows(const json_t *rows, const an_col_t *cols, size_t n)
         char bufs[16][512];
         const char *cells[16];
         for (size_t c = 0; c < n && c < 15; c++)
-            cells[c] =
-                an_cell(cols[c].key, json_object_get(row, cols[c].key), bufs[c], sizeof bufs[c]);
+            cells[c] = an_cell_in(cols[c].key, json_object_get(row, cols[c].key), s_row_digits(row),
+                                  bufs[c], sizeof bufs[c]);
         crmctl_table_add(t, cells);
     }
     crmctl_table_print(t);
@@ -133,7 +155,8 @@ void an_print_fields(const json_t *obj, const an_col_t *cols, size_t n)
     for (size_t c = 0; c < n; c++) {
         char buf[1024];
         printf("%-22s %s\n", cols[c].header,
-               an_cell(cols[c].key, json_object_get(obj, cols[c].key), buf, sizeof buf));
+               an_cell_in(cols[c].key, json_object_get(obj, cols[c].key), s_row_digits(obj), buf,
+                          sizeof buf));
     }
 }
 

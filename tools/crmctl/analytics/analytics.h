@@ -31,6 +31,9 @@ int an_print_json(json_t *doc);
 
 /* One value as readable text into buf ("-" for null/absent). */
 const char *an_cell(const char *key, const json_t *v, char *buf, size_t len);
+/* The same, with amounts (keys ending in _minor) in a currency of `digits`
+ * minor digits (val_currency_digits). */
+const char *an_cell_in(const char *key, const json_t *v, int digits, char *buf, size_t len);
 
 /* Prints rows (an array of objects) as a table with `cols`; "(none)" when
  * empty. */

@@ -119,7 +119,7 @@ static const req_col_t s_campaign_view[] = {
     {"NAME", "name", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"STATUS", "status", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__campaign_status__descriptor},
     {"OBJECTIVE", "objective", REQ_V_TEXT, REQ_IN_RECORD, NULL},
-    {"CHANNELS", "channels", REQ_V_JOIN, REQ_IN_RECORD, NULL},
+    {"CHANNELS", "channels", REQ_V_ENUMS, REQ_IN_RECORD, &crm__v1__channel__descriptor},
     {"OWNER", "owner", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"START DATE", "start_date", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"END DATE", "end_date", REQ_V_TEXT, REQ_IN_RECORD, NULL},
@@ -233,7 +233,10 @@ static void s_money_or_dash(json_t *obj, const char *key, const char *minor, con
     if (!json_is_true(json_object_get(obj, defined)))
         snprintf(out, sizeof out, "-");
     else
-        snprintf(out, sizeof out, "%s %s", val_money_format(s_i64(obj, minor), buf, sizeof buf),
+        snprintf(out, sizeof out, "%s %s",
+                 val_money_format_in(s_i64(obj, minor),
+                                     val_currency_digits(req_str(obj, "currency")), buf,
+                                     sizeof buf),
                  req_str(obj, "currency"));
     json_object_set_new(obj, key, json_string(out));
 }

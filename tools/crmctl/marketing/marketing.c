@@ -114,7 +114,7 @@ static json_t *s_rule(const crmctl_t *ctl, const req_field_t *f, const char *tex
             break;
         }
         snprintf(amount, sizeof amount, "%.*s", (int)(sep - value), value);
-        if (val_money_parse(amount, &minor, &why) == 0) {
+        if (val_money_parse_in(amount, val_currency_digits(sep + 1), &minor, &why) == 0) {
             json_object_set_new(r, "amount", json_integer(minor));
             json_object_set_new(r, "value", json_string(sep + 1));
         }
@@ -153,6 +153,43 @@ static json_t *s_rule(const crmctl_t *ctl, const req_field_t *f, const char *tex
     if (negate)
         json_object_set_new(r, "negate", json_true());
     return r;
+}
+
+char *mkt_rule_text(const json_t *rule, char *buf, size_t len)
+{
+    char kind[64], word[64], money[48];
+    const char *name = req_str(rule, "kind"), *value = req_str(rule, "value");
+    const ProtobufCEnumValue *ev =
+        protobuf_c_enum_descriptor_get_value_by_name(&crm__v1__segment_rule_kind__descriptor, name);
+    int64_t amount = 0;
+    req_i64(json_object_get(rule, "amount"), &amount);
+    req_enum_word(&crm__v1__segment_rule_kind__descriptor, name, kind, sizeof kind);
+    const char *neg = json_is_true(json_object_get(rule, "negate")) ? "!" : "";
+    switch (ev ? ev->value : -1) {
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_PERSON_KIND: {
+        const ProtobufCEnumValue *pk =
+            protobuf_c_enum_descriptor_get_value(&crm__v1__person_kind__descriptor, (int)amount);
+        snprintf(buf, len, "%s%s=%s", neg, kind,
+                 pk ? req_enum_word(&crm__v1__person_kind__descriptor, pk->name, word, sizeof word)
+                    : "?");
+        break;
+    }
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_TOTAL_SPENT_AT_LEAST:
+        snprintf(buf, len, "%s%s=%s %s", neg, kind,
+                 val_money_format_in(amount, val_currency_digits(value), money, sizeof money),
+                 value);
+        break;
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LAST_ORDER_WITHIN_DAYS:
+        snprintf(buf, len, "%s%s=%lld", neg, kind, (long long)amount);
+        break;
+    case CRM__V1__SEGMENT_RULE_KIND__SEGMENT_RULE_KIND_LOW_SATISFACTION:
+        snprintf(buf, len, "%s%s=%lld:%s", neg, kind, (long long)amount, *value ? value : "last");
+        break;
+    default:
+        snprintf(buf, len, "%s%s%s%s", neg, kind, *value ? "=" : "", value);
+        break;
+    }
+    return buf;
 }
 
 /* "HH:MM" -> minutes after midnight. */

@@ -10,6 +10,9 @@
 #define CRMCTL_MARKETING_H
 
 #include "request.h"
+
+/* The file the --json help of these verbs names (request.h). */
+#define REQ_PROTO_FILE "marketing.proto"
 #include "values.h"
 
 #include "crm/v1/marketing.pb-c.h"
@@ -26,6 +29,11 @@
  * rule), --window (HH:MM-HH:MM), --utc-offset (+HH:MM), --consent SOURCE,
  * --attribution-days N. */
 int mkt_convert(const crmctl_t *ctl, const req_field_t *field, const char *text, json_t *request);
+
+/* A segment rule (JSON of SegmentRule) as people write it for --rule:
+ * "person-kind=customer", "total-spent-at-least=1000.00 EUR",
+ * "!responded-to-campaign=ID". Writes into buf and returns it. */
+char *mkt_rule_text(const json_t *rule, char *buf, size_t len);
 
 #define MKT_DECLARE_VERB(name) extern const req_verb_t mkt_##name;
 CRMCTL_MARKETING_VERBS(MKT_DECLARE_VERB)

@@ -39,13 +39,24 @@ static const req_col_t s_segment_view[] = {
     {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
+/* Each rule as it is written for --rule (s_print_segment adds "text"). */
 static const req_col_t s_rule_view[] = {
-    {"KIND", "kind", REQ_V_ENUM, REQ_IN_TABLE, &crm__v1__segment_rule_kind__descriptor},
-    {"VALUE", "value", REQ_V_TEXT, REQ_IN_TABLE, NULL},
-    {"AMOUNT", "amount", REQ_V_TEXT, REQ_IN_TABLE, NULL},
-    {"NOT", "negate", REQ_V_BOOL, REQ_IN_TABLE, NULL},
+    {"RULE", "text", REQ_V_TEXT, REQ_IN_TABLE, NULL},
     {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
+
+/* The segment with its rules readable: "total-spent-at-least=1000.00 EUR"
+ * rather than a kind, a value and an amount in minor units. */
+static int s_print_segment(const req_verb_t *verb, const json_t *reply)
+{
+    json_t *rules = req_get(reply, "segment.rules");
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        char buf[256];
+        json_t *r = json_array_get(rules, i);
+        json_object_set_new(r, "text", json_string(mkt_rule_text(r, buf, sizeof buf)));
+    }
+    return req_print_entity(verb, reply);
+}
 
 /* "N members", then one id per line. */
 static int s_print_members(const req_verb_t *verb, const json_t *reply)
@@ -82,6 +93,7 @@ const req_verb_t mkt_segment_create = {
     .sub = "segment.rules",
     .sub_title = "rules",
     .sub_view = s_rule_view,
+    .print = s_print_segment,
 };
 
 const req_verb_t mkt_segment_preview = {

@@ -5,6 +5,9 @@
 #define CRMCTL_SALES_H
 
 #include "request.h"
+
+/* The file the --json help of these verbs names (request.h). */
+#define REQ_PROTO_FILE "sales.proto"
 #include "values.h"
 
 #include "crm/v1/sales.pb-c.h"

@@ -10,6 +10,9 @@
 #define CRMCTL_SUPPORT_H
 
 #include "request.h"
+
+/* The file the --json help of these verbs names (request.h). */
+#define REQ_PROTO_FILE "support.proto"
 #include "values.h"
 
 #include "crm/v1/support.pb-c.h"

@@ -117,7 +117,9 @@ static const req_col_t s_ticket_view[] = {
     {"FIRST RESPONDED", "first_responded_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
     {"FIRST RESPONSE BREACHED", "first_response_breached", REQ_V_BOOL, REQ_IN_RECORD, NULL},
     {"DUE", "resolution_due_us", REQ_V_DATETIME, REQ_IN_TABLE, NULL},
-    {"BREACHED", "resolution_breached", REQ_V_BOOL, REQ_IN_TABLE, NULL},
+    /* Either target: a ticket late only with its first response is breached too. */
+    {"BREACHED", "first_response_breached=first response,resolution_breached=resolution",
+     REQ_V_FLAGS, REQ_IN_TABLE, NULL},
     {"RESOLUTION DUE", "resolution_due_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
     {"RESOLUTION BREACHED", "resolution_breached", REQ_V_BOOL, REQ_IN_RECORD, NULL},
     {"SLA PAUSED SINCE", "sla_paused_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},

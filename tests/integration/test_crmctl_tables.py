@@ -1,0 +1,169 @@
+"""Golden output of crmctl's text tables against a real crm-sales: people,
+organisations, leads, deals and orders whose names are Persian, accented
+or hold emoji, and amounts in currencies with 0, 2 and 3 minor digits.
+
+Columns are padded by display width (what a terminal shows), not by
+bytes: a Persian letter takes two bytes and one column, an emoji four
+bytes and two columns, a zero-width non-joiner three bytes and none. Each
+table is compared with the text expected (ids, which change from run to
+run, replaced by names of the same width), and every line is checked to
+start each column at the display column of its header.
+
+crmctl runs as a subprocess in a C locale: it must still measure UTF-8."""
+import os
+import re
+import unicodedata
+import unittest
+import uuid
+
+from crmtest import System, run_crmctl
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+PERSIAN = "علی رضایی"          # Ali Rezaei
+PERSIAN_ZWNJ = "مهسا نیک\u200cنام"  # Mahsa Niknam, with a zero-width non-joiner
+ACCENTED = "Zoë Ångström"
+EMOJI = "Chef 🍕 Pizza"
+
+
+def width(s):
+    """Display width as a terminal shows it (as wcwidth counts)."""
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return w
+
+
+class CrmctlTablesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sys = System()
+        try:
+            cls.sys.start_bus()
+            for peer in ("marketing", "support", "analytics"):
+                cls.sys.add_probe(peer)
+            cls.sys.add_service("sales", "crm-sales", ("marketing", "support", "analytics"),
+                                start=True)
+        except Exception:
+            cls.sys.close()
+            raise
+        # A C locale: crmctl falls back to UTF-8 to measure text.
+        cls.env = dict(os.environ, CRM_SERVICES="sales=" + cls.sys.endpoints["sales"],
+                       LANG="C", LC_ALL="C", CRM_CONFIG="/nonexistent/crm-config")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sys.close()
+
+    def crmctl(self, *args, rc=0):
+        return run_crmctl(self, self.env, args, rc, timeout=120).stdout
+
+    def id_of(self, *args):
+        out = self.crmctl(*args)
+        return UUID.search(out).group(0)
+
+    def golden(self, out, ids, expected):
+        """out with each id replaced by its name (padded to the id's 36
+        columns) equals expected; every column starts under its header."""
+        for uid, name in ids.items():
+            out = out.replace(uid, "%-36s" % name)
+        self.assertEqual(out, expected, "\n" + out)
+        lines = out.splitlines()
+        header = lines[0]
+        starts = [m.start() for m in re.finditer(r"(?:^|  )(\S)", header)]
+        starts = [s if header[s] != " " else s + 2 for s in starts]
+        for line in lines[1:]:
+            if line.startswith("("):
+                continue  # the "(3 people)" line
+            for col in starts[1:]:
+                # The text before a column's start takes exactly `col`
+                # columns on screen and ends with the two spaces of the gap.
+                cut, w = 0, 0
+                while w < col and cut < len(line):
+                    w += width(line[cut])
+                    cut += 1
+                self.assertEqual(w, col, "%r: column %d" % (line, col))
+                self.assertTrue(line[:cut].endswith("  "), "%r: column %d" % (line, col))
+
+    def test_people_and_organisations(self):
+        owner = "golden-" + uuid.uuid4().hex[:6]
+        ids = {}
+        for n, (name, country) in enumerate(((PERSIAN, "IR"), (ACCENTED, "SE"), (EMOJI, "IT"),
+                                             (PERSIAN_ZWNJ, "IR"), ("Ada Lovelace", "GB")), 1):
+            email = "p%d.%s@golden.example" % (n, owner)
+            ids[self.id_of("person", "register", "--name", name, "--email", email, "--owner",
+                           owner, "--country", country, "--title", "ceo" if n == 3 else "")] \
+                = "person-%d" % n
+        self.golden(self.crmctl("person", "list", "--owner", owner), ids, (
+            "ID                                    NAME           KIND      EMAIL                            TITLE  COUNTRY  OWNER\n"
+            "person-1                              علی رضایی      prospect  p1.{o}@golden.example  -      IR       {o}\n"
+            "person-2                              Zoë Ångström   prospect  p2.{o}@golden.example  -      SE       {o}\n"
+            "person-3                              Chef 🍕 Pizza  prospect  p3.{o}@golden.example  ceo    IT       {o}\n"
+            "person-4                              مهسا نیک\u200cنام    prospect  p4.{o}@golden.example  -      IR       {o}\n"
+            "person-5                              Ada Lovelace   prospect  p5.{o}@golden.example  -      GB       {o}\n"
+            "(5 people)\n").format(o=owner))
+
+        # Persian digits in a phone number are digits.
+        pid = self.id_of("person", "register", "--name", PERSIAN, "--phone",
+                         "۰۹۱۲ ۳۴۵ ۶۷۸۹", "--email", "phone.%s@golden.example" % owner)
+        self.assertIn("09123456789", self.crmctl("person", "show", pid))
+
+        oids = {}
+        for n, (name, domain) in enumerate((("شرکت نور", "noor.example"),
+                                            ("Café Ünïcode", "cafe.example"),
+                                            ("Rocket 🚀 Labs", "rocket.example")), 1):
+            oids[self.id_of("org", "create", "--name", name, "--domain", domain, "--owner",
+                            owner)] = "org-%d" % n
+        self.golden(self.crmctl("org", "list", "--owner", owner), oids, (
+            "ID                                    NAME            DOMAIN          INDUSTRY  COUNTRY  OWNER\n"
+            "org-1                                 شرکت نور        noor.example    -         -        %s\n"
+            "org-2                                 Café Ünïcode    cafe.example    -         -        %s\n"
+            "org-3                                 Rocket 🚀 Labs  rocket.example  -         -        %s\n"
+            "(3 organisations)\n") % (owner, owner, owner))
+
+    def test_deals_and_orders_in_their_currencies(self):
+        owner = "golden-" + uuid.uuid4().hex[:6]
+        person = self.id_of("person", "register", "--name", PERSIAN, "--email",
+                            "buyer.%s@golden.example" % owner)
+        ids = {person: "buyer"}
+        for n, (title, amount, cur) in enumerate((("قرارداد سالانه", "1500", "JPY"),
+                                                  ("Pizza 🍕 franchise", "1234.50", "EUR"),
+                                                  ("Ölfeld", "1.250", "KWD")), 1):
+            ids[self.id_of("deal", "create", "--title", title, "--person", person, "--amount",
+                           amount, "--currency", cur, "--owner", owner, "--close",
+                           "2027-03-2%d" % n)] = "deal-%d" % n
+        self.golden(self.crmctl("deal", "list", "--owner", owner), ids, (
+            "ID                                    TITLE               STAGE          STATUS  AMOUNT       CLOSE       OWNER\n"
+            "deal-1                                قرارداد سالانه      Qualification  open    1500 JPY     2027-03-21  {o}\n"
+            "deal-2                                Pizza 🍕 franchise  Qualification  open    1234.50 EUR  2027-03-22  {o}\n"
+            "deal-3                                Ölfeld              Qualification  open    1.250 KWD    2027-03-23  {o}\n"
+            "(3 deals)\n").format(o=owner))
+
+        for n, (item, cur) in enumerate((("T1:چای:2:980", "JPY"), ("T2:Crème 🍰:3:4.50", "EUR"),
+                                         ("T3:Dates:1:2.125", "KWD")), 1):
+            ids[self.id_of("order", "create", "--person", person, "--item", item, "--currency",
+                           cur, "--at", "2026-11-0%dT10:00:00Z" % n)] = "order-%d" % n
+        self.golden(self.crmctl("order", "list", "--person", person), ids, (
+            "ID                                    PERSON                                ITEMS  TOTAL      ORDERED\n"
+            "order-1                               buyer                                 1      1960 JPY   2026-11-01T10:00Z\n"
+            "order-2                               buyer                                 1      13.50 EUR  2026-11-02T10:00Z\n"
+            "order-3                               buyer                                 1      2.125 KWD  2026-11-03T10:00Z\n"
+            "(3 orders)\n"))
+        # An order's items are priced in the order's currency.
+        out = self.crmctl("order", "create", "--person", person, "--item", "T4:سماور:1:2500",
+                          "--item", "T5:Tea 🍵:12:15", "--currency", "JPY", "--at",
+                          "2026-11-04T10:00:00Z")
+        self.assertTrue(out.endswith("items:\n"
+                                     "CODE  NAME    QTY  UNIT PRICE\n"
+                                     "T4    سماور   1    2500\n"
+                                     "T5    Tea 🍵  12   15\n"), out)
+        self.assertRegex(out, r"(?m)^total: +2680 JPY$")
+        # -o json is as it was: minor units, whatever the currency.
+        self.assertIn('"total_minor":"1960"', self.crmctl("order", "list", "--person", person,
+                                                         "-o", "json").replace(" ", ""))
+
+
+if __name__ == "__main__":
+    unittest.main()
