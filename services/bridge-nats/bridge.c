@@ -57,8 +57,8 @@ struct bridge {
     natsConnection *conn;
     jsCtx *js;
     s_pub_t *pubs;
-    int ready;    /* stream set up: publishing may start */
-    int closing;  /* bridge_destroy ran: nothing more is published */
+    int ready;       /* stream set up: publishing may start */
+    int closing;     /* bridge_destroy ran: nothing more is published */
     atomic_int stop; /* read by the setup thread */
     int setup_running;
     uv_work_t setup_req;
@@ -122,9 +122,12 @@ static void s_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, vo
     a->msg = msg;
     a->ok = pa != NULL;
     a->duplicate = pa && pa->Duplicate;
-    if (pae)
-        snprintf(a->error, sizeof a->error, "%s%s%s", natsStatus_GetText(pae->Err),
-                 pae->ErrText ? ": " : "", pae->ErrText ? pae->ErrText : "");
+    if (pae) {
+        const char *st = natsStatus_GetText(pae->Err);
+        int more = pae->ErrText && strcmp(pae->ErrText, st) != 0;
+        snprintf(a->error, sizeof a->error, "%s%s%s", st, more ? ": " : "",
+                 more ? pae->ErrText : "");
+    }
     pthread_mutex_lock(&b->mu);
     if (!b->async_live) {
         pthread_mutex_unlock(&b->mu);
@@ -158,13 +161,32 @@ static void s_setup_work(uv_work_t *req)
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(o, 500);
     if (s == NATS_OK)
-        s = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL);
-    if (s == NATS_OK) {
+        s = natsOptions_SetTimeout(o, 2000);
+    if (s != NATS_OK) {
+        natsOptions_Destroy(o);
+        snprintf(b->setup_error, sizeof b->setup_error, "could not set NATS options: %s",
+                 natsStatus_GetText(s));
+        return;
+    }
+    /* Our own loop for the first connection, not libnats' retry-on-failed-
+     * connect: with a host that does not resolve, that one retries inside
+     * natsConnection_Connect forever, and this thread could never see
+     * `stop`. Once connected, libnats reconnects on its own. */
+    int logged = 0;
+    while (!atomic_load(&b->stop)) {
         s = natsConnection_Connect(&b->conn, o);
-        if (s == NATS_NOT_YET_CONNECTED)
-            s = NATS_OK;
+        if (s == NATS_OK)
+            break;
+        if (!logged++)
+            crm_warn("bridge.connect", "could not connect to NATS: %s; retrying",
+                     natsStatus_GetText(s));
+        nats_Sleep(500);
     }
     natsOptions_Destroy(o);
+    if (!b->conn) {
+        snprintf(b->setup_error, sizeof b->setup_error, "stopped before connecting to NATS");
+        return;
+    }
     jsOptions jo;
     if (s == NATS_OK)
         s = jsOptions_Init(&jo);
@@ -190,7 +212,7 @@ static void s_setup_work(uv_work_t *req)
     cfg.Replicas = b->opts.replicas;
     cfg.MaxAge = b->opts.max_age_s * 1000000000LL;
     cfg.Duplicates = b->opts.dup_window_s * 1000000000LL;
-    int logged = 0;
+    logged = 0;
     while (!atomic_load(&b->stop)) {
         jsErrCode jerr = 0;
         jsStreamInfo *si = NULL;

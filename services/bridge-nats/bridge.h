@@ -24,14 +24,14 @@
 typedef enum { BRIDGE_FORMAT_CRM, BRIDGE_FORMAT_CLOUDEVENTS } bridge_format_t;
 
 typedef struct {
-    const char *url;         /* nats://host:port[,nats://...] */
-    const char *stream;      /* JetStream stream name, "CRM" */
-    int replicas;            /* stream replicas (1 on one server) */
-    int64_t max_age_s;       /* retention by age; 0 = unlimited */
-    int64_t dup_window_s;    /* JetStream's duplicate window (Nats-Msg-Id) */
-    int64_t ack_timeout_ms;  /* wait for one acknowledgement before retrying */
-    int64_t retry_ms;        /* pause before publishing again after an error */
-    bridge_format_t format;  /* what a message carries */
+    const char *url;        /* nats://host:port[,nats://...] */
+    const char *stream;     /* JetStream stream name, "CRM" */
+    int replicas;           /* stream replicas (1 on one server) */
+    int64_t max_age_s;      /* retention by age; 0 = unlimited */
+    int64_t dup_window_s;   /* JetStream's duplicate window (Nats-Msg-Id) */
+    int64_t ack_timeout_ms; /* wait for one acknowledgement before retrying */
+    int64_t retry_ms;       /* pause before publishing again after an error */
+    bridge_format_t format; /* what a message carries */
 } bridge_opts_t;
 
 typedef struct bridge bridge_t;
