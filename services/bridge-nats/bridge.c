@@ -29,15 +29,20 @@
 #define BRIDGE_MAX_PENDING 1024
 
 /* One event being published: parked until the stream exists or until the
- * retry pause after an error has passed, in flight after that. */
+ * retry pause after an error has passed, in flight after that. Each send
+ * builds its message afresh from `body`, which lives in the work's arena as
+ * long as the work waits: no message is shared with libnats' threads. */
 typedef struct s_pub {
     struct s_pub *next;
     crm_work_t *w;
+    const Crm__V1__Event *ev; /* the work's */
+    const uint8_t *body;      /* the serialised event, in the work's arena */
+    size_t len;
     char id[64];
     char subject[256];
-    natsMsg *msg; /* ours while parked; libnats' while in flight */
     int in_flight;
-    uint64_t retry_at_ms;
+    uint64_t sent_ms;     /* in flight since */
+    uint64_t retry_at_ms; /* parked until */
     int warned;
 } s_pub_t;
 
@@ -81,23 +86,20 @@ int bridge_subject(const char *type, const char *source, char *out, size_t len)
     size_t sl = strlen(source);
     if (!type || strncmp(type, "crm.", 4) || strncmp(type + 4, source, sl) || type[4 + sl] != '.')
         return -EINVAL;
-    /* Tokens are the parts between dots: none empty, none a wildcard, no
-     * whitespace or control bytes anywhere. */
+    /* Tokens are the parts between dots: none empty; no wildcard character
+     * (NATS gives '*' and '>' a meaning as whole tokens; we refuse them
+     * anywhere, so no reader can mistake one), whitespace or control byte. */
     size_t tok = 0;
-    const char *start = type;
     for (const char *p = type;; p++) {
         if (*p == '.' || *p == 0) {
             if (tok == 0)
                 return -EINVAL;
-            if (tok == 1 && (*start == '*' || *start == '>'))
-                return -EINVAL;
             if (*p == 0)
                 break;
             tok = 0;
-            start = p + 1;
             continue;
         }
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '*' || *p == '>')
             return -EINVAL;
         tok++;
     }
@@ -115,7 +117,8 @@ static void s_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, vo
     bridge_t *b = closure;
     s_ack_t *a = calloc(1, sizeof *a);
     if (!a) {
-        /* The work stays suspended; the retry timer publishes it again. */
+        /* The outcome is lost: s_on_retry sends the event again once it has
+         * been in flight for longer than any acknowledgement takes. */
         natsMsg_Destroy(msg);
         return;
     }
@@ -255,24 +258,46 @@ static uint64_t s_now_ms(const bridge_t *b)
     return uv_now(b->loop);
 }
 
+/* The message for one send: the event's bytes and headers. */
+static natsStatus s_msg(const s_pub_t *p, natsMsg **m)
+{
+    const Crm__V1__Event *ev = p->ev;
+    char seq[24];
+    snprintf(seq, sizeof seq, "%" PRIu64, ev->sequence);
+    natsStatus s = natsMsg_Create(m, p->subject, NULL, (const char *)p->body, (int)p->len);
+    if (s == NATS_OK)
+        s = natsMsgHeader_Set(*m, "Nats-Msg-Id", p->id);
+    if (s == NATS_OK)
+        s = natsMsgHeader_Set(*m, "Content-Type", "application/protobuf; proto=crm.v1.Event");
+    if (s == NATS_OK)
+        s = natsMsgHeader_Set(*m, "Crm-Source", ev->source);
+    if (s == NATS_OK)
+        s = natsMsgHeader_Set(*m, "Crm-Sequence", seq);
+    if (s == NATS_OK)
+        s = natsMsgHeader_Set(*m, "Crm-Epoch", ev->epoch ? ev->epoch : "");
+    return s;
+}
+
 static void s_send(bridge_t *b, s_pub_t *p)
 {
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MaxWait = b->opts.ack_timeout_ms;
-    natsMsg *m = p->msg;
-    p->msg = NULL;
-    p->in_flight = 1;
-    natsStatus s = js_PublishMsgAsync(b->js, &m, &po);
-    if (s != NATS_OK) {
-        /* Not taken (m is still ours): park it for the retry timer. */
-        p->in_flight = 0;
-        p->msg = m;
-        p->retry_at_ms = s_now_ms(b) + (uint64_t)b->opts.retry_ms;
-        if (!p->warned++)
-            crm_warn("bridge.publish", "could not publish %s: %s; retrying", p->subject,
-                     natsStatus_GetText(s));
+    natsMsg *m = NULL;
+    natsStatus s = s_msg(p, &m);
+    if (s == NATS_OK)
+        s = js_PublishMsgAsync(b->js, &m, &po); /* takes m (NULLs it) on success */
+    if (s == NATS_OK) {
+        p->in_flight = 1;
+        p->sent_ms = s_now_ms(b);
+        return;
     }
+    natsMsg_Destroy(m);
+    p->in_flight = 0;
+    p->retry_at_ms = s_now_ms(b) + (uint64_t)b->opts.retry_ms;
+    if (!p->warned++)
+        crm_warn("bridge.publish", "could not publish %s: %s; retrying", p->subject,
+                 natsStatus_GetText(s));
 }
 
 static void s_pub_remove(bridge_t *b, s_pub_t *p)
@@ -282,7 +307,6 @@ static void s_pub_remove(bridge_t *b, s_pub_t *p)
             *pp = p->next;
             break;
         }
-    natsMsg_Destroy(p->msg);
     free(p);
 }
 
@@ -319,10 +343,8 @@ static void s_on_async(uv_async_t *h)
                 crm_work_ok(w, NULL);
                 crm_work_resume(w);
             } else {
-                /* Keep the message: the retry sends the same bytes and id. */
+                /* The retry sends the same bytes and id. */
                 p->in_flight = 0;
-                p->msg = a->msg;
-                a->msg = NULL;
                 p->retry_at_ms = s_now_ms(b) + (uint64_t)b->opts.retry_ms;
                 if (!p->warned++)
                     crm_warn("bridge.publish", "JetStream did not acknowledge %s: %s; retrying",
@@ -340,8 +362,11 @@ static void s_on_retry(uv_timer_t *t)
     if (!b->ready || b->closing)
         return;
     uint64_t now = s_now_ms(b);
+    /* libnats reports a missing acknowledgement after ack_timeout_ms; an
+     * event in flight for much longer lost its outcome on the way to us. */
+    uint64_t lost = (uint64_t)b->opts.ack_timeout_ms + 5000;
     for (s_pub_t *p = b->pubs; p; p = p->next)
-        if (!p->in_flight && p->retry_at_ms <= now)
+        if ((!p->in_flight && p->retry_at_ms <= now) || (p->in_flight && now - p->sent_ms > lost))
             s_send(b, p);
 }
 
@@ -454,33 +479,23 @@ void bridge_publish(bridge_t *b, crm_work_t *w)
         return;
     }
     snprintf(p->id, sizeof p->id, "%s", ev->id);
-    size_t len = crm__v1__event__get_packed_size(ev);
-    uint8_t *buf = crm_work_alloc(w, len ? len : 1);
-    if (!buf) {
+    p->len = crm__v1__event__get_packed_size(ev);
+    uint8_t *body = crm_work_alloc(w, p->len ? p->len : 1);
+    if (!body) {
         free(p);
         crm_work_fail_nomem(w);
         return;
     }
-    crm__v1__event__pack(ev, buf);
-    char seq[24];
-    snprintf(seq, sizeof seq, "%" PRIu64, ev->sequence);
-    natsStatus s = natsMsg_Create(&p->msg, p->subject, NULL, (const char *)buf, (int)len);
-    if (s == NATS_OK)
-        s = natsMsgHeader_Set(p->msg, "Nats-Msg-Id", p->id);
-    if (s == NATS_OK)
-        s = natsMsgHeader_Set(p->msg, "Content-Type", "application/protobuf; proto=crm.v1.Event");
-    if (s == NATS_OK)
-        s = natsMsgHeader_Set(p->msg, "Crm-Source", ev->source);
-    if (s == NATS_OK)
-        s = natsMsgHeader_Set(p->msg, "Crm-Sequence", seq);
-    if (s == NATS_OK)
-        s = natsMsgHeader_Set(p->msg, "Crm-Epoch", ev->epoch ? ev->epoch : "");
-    if (s != NATS_OK || crm_work_suspend(w) < 0) {
-        natsMsg_Destroy(p->msg);
+    if (crm_work_suspend(w) < 0) {
         free(p);
-        crm_work_fail_nomem(w);
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                      "could not wait for JetStream's acknowledgement", "work is not running",
+                      NULL);
         return;
     }
+    crm__v1__event__pack(ev, body);
+    p->body = body;
+    p->ev = ev;
     p->w = w;
     p->next = b->pubs;
     b->pubs = p;

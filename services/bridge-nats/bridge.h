@@ -10,8 +10,8 @@
  * Subject rule: an event of type T (which starts with "crm.<source>.") is
  * published on subject T itself, so the subject is crm.<source>.<rest of
  * the type>; "crm.sales.>" selects one source and "crm.>" all of them. A
- * type that is not a valid NATS subject (an empty token, whitespace, a
- * wildcard) is refused. */
+ * type that is not a valid NATS subject (an empty token, whitespace, '*'
+ * or '>') is refused. */
 #ifndef BRIDGE_NATS_BRIDGE_H
 #define BRIDGE_NATS_BRIDGE_H
 
@@ -21,8 +21,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-typedef enum { BRIDGE_FORMAT_CRM, BRIDGE_FORMAT_CLOUDEVENTS } bridge_format_t;
-
 typedef struct {
     const char *url;        /* nats://host:port[,nats://...] */
     const char *stream;     /* JetStream stream name, "CRM" */
@@ -31,7 +29,6 @@ typedef struct {
     int64_t dup_window_s;   /* JetStream's duplicate window (Nats-Msg-Id) */
     int64_t ack_timeout_ms; /* wait for one acknowledgement before retrying */
     int64_t retry_ms;       /* pause before publishing again after an error */
-    bridge_format_t format; /* what a message carries */
 } bridge_opts_t;
 
 typedef struct bridge bridge_t;

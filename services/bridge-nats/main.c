@@ -79,10 +79,10 @@ static int s_on_start(crm_service_t *svc)
         .dup_window_s = crm_config_int(cfg, "CRM_BRIDGE_DUPLICATE_WINDOW_S"),
         .ack_timeout_ms = crm_config_int(cfg, "CRM_BRIDGE_ACK_TIMEOUT_MS"),
         .retry_ms = crm_config_int(cfg, "CRM_BRIDGE_RETRY_MS"),
-        .format = BRIDGE_FORMAT_CRM,
     };
     const char *format = crm_config_str(cfg, "CRM_BRIDGE_FORMAT");
     if (strcmp(format, "crm") != 0) {
+        /* The CloudEvents protobuf format (issue #18) is not built yet. */
         crm_error("config", "CRM_BRIDGE_FORMAT \"%s\" is not supported: use crm", format);
         return -1;
     }
