@@ -523,6 +523,7 @@ def bench_bridge(bin_dir, workdir, args):
                                            "-p", str(port)], {}, workdir)
         st.procs["nats"].wait_line("Server is ready")
         url = "nats://127.0.0.1:%d" % port
+        st.endpoints["bridge"] = "tcp://127.0.0.1:%d" % B.free_port()
         cpu0 = st.cpu_seconds()
         t0 = time.monotonic()
         st.start("bridge", "crm-bridge-nats", sources, {"CRM_NATS_URL": url})
