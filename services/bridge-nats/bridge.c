@@ -51,7 +51,6 @@ typedef struct s_ack {
     struct s_ack *next;
     natsMsg *msg;
     int ok;
-    int duplicate;
     char error[160];
 } s_ack_t;
 
@@ -124,7 +123,6 @@ static void s_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, vo
     }
     a->msg = msg;
     a->ok = pa != NULL;
-    a->duplicate = pa && pa->Duplicate;
     if (pae) {
         const char *st = natsStatus_GetText(pae->Err);
         int more = pae->ErrText && strcmp(pae->ErrText, st) != 0;
@@ -237,6 +235,15 @@ static void s_setup_work(uv_work_t *req)
         nats_Sleep(500);
     }
     snprintf(b->setup_error, sizeof b->setup_error, "stopped before the stream was set up");
+}
+
+static void s_after_close(uv_work_t *req, int status)
+{
+    (void)status;
+    bridge_t *b = req->data;
+    free(b->url);
+    free(b->stream);
+    b->url = b->stream = NULL;
 }
 
 static void s_close_work(uv_work_t *req)
@@ -376,7 +383,7 @@ static void s_after_setup(uv_work_t *req, int status)
     b->setup_running = 0;
     if (b->closing) {
         /* bridge_destroy waited for us to close the connection. */
-        uv_queue_work(b->loop, &b->close_req, s_close_work, NULL);
+        uv_queue_work(b->loop, &b->close_req, s_close_work, s_after_close);
         return;
     }
     if (status < 0 || b->setup_error[0]) {
@@ -456,7 +463,7 @@ void bridge_destroy(bridge_t **self_p)
     pthread_mutex_unlock(&b->mu);
     /* Closing flushes and joins libnats' threads: not on the loop. */
     if (!b->setup_running)
-        uv_queue_work(b->loop, &b->close_req, s_close_work, NULL);
+        uv_queue_work(b->loop, &b->close_req, s_close_work, s_after_close);
 }
 
 /* ---- the handler's half -------------------------------------------------- */

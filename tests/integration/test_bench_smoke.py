@@ -21,7 +21,7 @@ class BenchSmokeTest(unittest.TestCase):
                 "--sales-clients", "1,4", "--sales-seconds", "1",
                 "--marketing-recipients", "300", "--marketing-scan-ms", "100",
                 "--marketing-timeout", "120", "--bridge-events", "200"]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=240,
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=420,
                            env=dict(os.environ, CRM_BUILD_DIR=BUILD))
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         doc = json.loads(r.stdout)
