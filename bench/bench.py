@@ -551,9 +551,10 @@ class Probe:
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
-    ap.add_argument("--only", default="bus,commands,latency,analytics,sales,marketing",
+    ap.add_argument("--only", default="bus,commands,latency,analytics,sales,marketing,bridge",
                     help="comma-separated subset of: bus, commands, latency (the backbone,"
-                         " with crm-probe), analytics, sales, marketing (the services)")
+                         " with crm-probe), analytics, sales, marketing (the services),"
+                         " bridge (crm-bridge-nats into JetStream)")
     ap.add_argument("--bus-runs", type=int, default=3)
     ap.add_argument("--bus-count", type=int, default=2000000)
     ap.add_argument("--bus-seconds", type=int, default=8)
@@ -579,6 +580,9 @@ def main():
     ap.add_argument("--marketing-scan-ms", type=int, default=1000,
                     help="MARKETING_SEND_SCAN_MS of crm-marketing (its default)")
     ap.add_argument("--marketing-timeout", type=int, default=600)
+    ap.add_argument("--bridge-events", type=int, default=20000,
+                    help="backlog crm-bridge-nats publishes into JetStream (four sources)")
+    ap.add_argument("--bridge-timeout", type=int, default=600)
     ap.add_argument("--log-level", default=os.environ.get("CRM_BENCH_LOG_LEVEL", "info"),
                     help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
     ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
@@ -644,12 +648,17 @@ def main():
             cluster.destroy()
             cluster = None
         # The services, each part on its own cluster and bus (services.py).
-        parts = [p for p in ("analytics", "sales", "marketing") if p in only]
+        parts = [p for p in ("analytics", "sales", "marketing", "bridge") if p in only]
         if parts:
             import services
             for i, part in enumerate(parts):
                 log("services %d/%d: %s" % (i + 1, len(parts), part))
                 doc[part] = getattr(services, "bench_" + part)(bin_dir, workdir, args)
+        if "bridge" in doc and "events_per_s" in doc["bridge"]:
+            # Beside the bus: what one JetStream round trip per event and
+            # source costs against the bus's fire-and-forget proxying.
+            doc["bridge"]["bus_msgs_per_s"] = doc.get("bus_throughput", {}).get(
+                "crm_bus_msgs_per_s")
     finally:
         for p in reversed(procs):
             p.stop()

@@ -5,14 +5,18 @@
 - sales: sales.person.register through crm-sales at a few concurrencies
   (crm-bench-commands, the program of the durable-commands benchmark);
 - marketing: recipients decided per second by crm-marketing's send scan for
-  an SMS campaign (deliveries are only recorded: no SMTP).
+  an SMS campaign (deliveries are only recorded: no SMTP);
+- bridge: events per second crm-bridge-nats puts into NATS JetStream from a
+  backlog (skipped when nats-server is not installed).
 
 Unlike bench.py this module needs what the integration tests need: Debian's
 python3 with python3-zmq, python3-protobuf and python3-psycopg2, and the
 Python protos the build generates (build/gen/py). It reuses bench.py's
 cluster, processes and helpers; nothing here asserts a timing."""
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -486,3 +490,70 @@ def _rows(conn, sql, *args):
     with conn.cursor() as cur:
         cur.execute(sql, args)
         return cur.fetchall()
+
+
+def bench_bridge(bin_dir, workdir, args):
+    """Events per second crm-bridge-nats puts into JetStream (acknowledged
+    and its position committed), from a backlog of the four sources (probes
+    named after the services) into a fresh nats-server -js on loopback.
+    bench.py prints it beside the bus's messages per second."""
+    nats = shutil.which("nats-server")
+    if not nats:
+        return {"skipped": "nats-server is not installed (tools/install-deps.sh)"}
+    pb = load_protos(bin_dir)
+    st = Stack(bin_dir, workdir, args.log_level)
+    sources = ("sales", "marketing", "support", "analytics")
+    out = {}
+    try:
+        per = max(1, args.bridge_events // len(sources))
+        B.log("bridge: pre-loading %d events into each of %s" % (per, ", ".join(sources)))
+        for s in sources:
+            st.start(s, "crm-probe")
+            c = Rpc(st.ctx, st.endpoints[s], pb)
+            left = per
+            while left:
+                n = min(left, 5000)
+                c.call("probe.record", pb["testing_pb2"].ProbeRecordRequest(count=n, label="b"),
+                       timeout=120)
+                left -= n
+            c.close()
+        port = B.free_port()
+        store = os.path.join(workdir, "nats-store")
+        st.procs["nats"] = B.Proc("nats", [nats, "-js", "-sd", store, "-a", "127.0.0.1",
+                                           "-p", str(port)], {}, workdir)
+        st.procs["nats"].wait_line("Server is ready")
+        url = "nats://127.0.0.1:%d" % port
+        st.endpoints["bridge"] = "tcp://127.0.0.1:%d" % B.free_port()
+        cpu0 = st.cpu_seconds()
+        t0 = time.monotonic()
+        st.start("bridge", "crm-bridge-nats", sources, {"CRM_NATS_URL": url})
+        conn = st.db("bridge")
+
+        def caught_up():
+            pos = positions(conn)
+            return all(pos.get("bridge." + s, 0) >= per for s in sources)
+        B.wait_for(caught_up, args.bridge_timeout, "the bridge to publish the backlog")
+        secs = time.monotonic() - t0
+        cpu1 = st.cpu_seconds()
+        cpu = {k: round(cpu1.get(k, 0) - cpu0.get(k, 0), 2) for k in cpu1}
+        machine = cpu.pop("machine")
+        cpu["others"] = round(max(0.0, machine - sum(cpu.values())), 2)
+        total = per * len(sources)
+        r = subprocess.run([os.path.join(bin_dir, "crm-nats-read"), "dump", url, "CRM"],
+                           capture_output=True, text=True, timeout=600)
+        last = r.stdout.rstrip().rsplit("\n", 1)[-1] if r.returncode == 0 else ""
+        in_stream = int(last.split()[1]) if last.startswith("end ") else None
+        out = {
+            "events": total,
+            "sources": len(sources),
+            "seconds_from_start_to_lag_0": round(secs, 2),
+            "events_per_s": round(total / secs),
+            "messages_in_stream": in_stream,
+            "storage": "file, one nats-server on loopback, replicas 1",
+            "cpu_seconds": cpu,
+        }
+        B.log("bridge: %d events into JetStream in %.2f s = %.0f events/s" % (
+            total, secs, total / secs))
+    finally:
+        st.close()
+    return out

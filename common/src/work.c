@@ -401,6 +401,28 @@ int crm_work_exec(crm_work_t *w, const char *sql, int nparams, const char *const
     return s_work_query(w, sql, nparams, params, cb, 1);
 }
 
+int crm_work_suspend(crm_work_t *w)
+{
+    if (w->state != WS_RUNNING || w->pending)
+        return -EINVAL;
+    /* `pending` is what makes s_step wait; no query callback will clear it. */
+    w->cb = NULL;
+    w->auto_ok = 0;
+    w->pending = 1;
+    return 0;
+}
+
+void crm_work_resume(crm_work_t *w)
+{
+    if (!w->pending || w->cb)
+        return; /* not suspended: waiting on a query of its own */
+    w->pending = 0;
+    if (w->state == WS_RUNNING)
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                      "handler neither answered nor continued", NULL, NULL);
+    s_step(w->batch);
+}
+
 /* ---- batches ----------------------------------------------------------- */
 
 crm_batch_t *crm_batch_new(crm_service_t *svc, crm_db_t *db, crm_work_kind_t kind)

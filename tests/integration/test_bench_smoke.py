@@ -20,8 +20,8 @@ class BenchSmokeTest(unittest.TestCase):
                 "--analytics-live-seconds", "1", "--analytics-timeout", "120",
                 "--sales-clients", "1,4", "--sales-seconds", "1",
                 "--marketing-recipients", "300", "--marketing-scan-ms", "100",
-                "--marketing-timeout", "120"]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=240,
+                "--marketing-timeout", "120", "--bridge-events", "200"]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=420,
                            env=dict(os.environ, CRM_BUILD_DIR=BUILD))
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         doc = json.loads(r.stdout)
@@ -55,6 +55,12 @@ class BenchSmokeTest(unittest.TestCase):
 
         # Marketing: every recipient decided (sent by SMS: nobody opted
         # out), each with a delivery record and a send.decided event.
+        # The bridge: every event of the backlog is in JetStream once.
+        bridge = doc["bridge"]
+        if "skipped" not in bridge:
+            self.assertEqual(bridge["events"], 200)
+            self.assertEqual(bridge["messages_in_stream"], 200)
+
         m = doc["marketing"]
         self.assertEqual(m["recipients"], 300)
         self.assertEqual(m["sends_by_status"], {"1": 300})

@@ -162,6 +162,19 @@ int crm_work_query(crm_work_t *w, const char *sql, int nparams, const char *cons
 int crm_work_exec(crm_work_t *w, const char *sql, int nparams, const char *const *params,
                   crm_work_cb cb);
 
+/* Holds the work open for something outside the database (crm-bridge-nats
+ * waits for JetStream's acknowledgement before its position may commit):
+ * the handler calls this and returns; the batch waits, with its transaction
+ * open, until crm_work_resume(). Returns 0, or -EINVAL when the work is not
+ * running or already waits (a query or another suspension). */
+int crm_work_suspend(crm_work_t *w);
+
+/* Ends a suspension; on the loop thread, from a later callback (never from
+ * the handler that suspended), after crm_work_ok() or crm_work_fail(); a
+ * work left running is failed as a handler that neither answered nor
+ * continued. The batch goes on from here. */
+void crm_work_resume(crm_work_t *w);
+
 /* Appends an event to the work's outbox. The framework fills id, source,
  * time, sequence, epoch, correlation and causation; the caller sets `type`
  * (must start with "crm.<service>.") and `subject`, and the payload oneof.
