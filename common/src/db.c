@@ -5,24 +5,14 @@
  * readable) -> on any connection failure, DOWN with a backoff timer, then
  * CONNECTING again. The poll handle is bound to a socket, and the socket
  * changes on every connection, so each connection gets its own handle. */
+#include "db_int.h"
+
 #include <crm/db.h>
 #include <crm/log.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct crm_db_query_s {
-    struct crm_db_query_s *next;
-    char *sql;
-    int nparams;
-    char **values;
-    int *lengths;
-    int *formats;
-    int binary_result;
-    crm_db_cb cb;
-    void *arg;
-} crm_query_t;
 
 typedef enum { S_DOWN, S_CONNECTING, S_READY } s_state_t;
 
@@ -54,11 +44,11 @@ struct crm_db {
 static void s_connect(crm_db_t *self);
 static void s_on_poll(uv_poll_t *h, int status, int events);
 
-static void s_query_free(crm_query_t *q)
+void crm_db_query_free(crm_query_t *q)
 {
     if (!q)
         return;
-    for (int i = 0; i < q->nparams; i++)
+    for (int i = 0; q->values && i < q->nparams; i++)
         free(q->values[i]);
     free(q->values);
     free(q->lengths);
@@ -119,7 +109,7 @@ static void s_complete_head(crm_db_t *self, PGresult *res, const char *error)
     self->in_flight = 0;
     self->pending--;
     q->cb(self, res, error, q->arg);
-    s_query_free(q);
+    crm_db_query_free(q);
 }
 
 static void s_fail_all(crm_db_t *self, const char *why)
@@ -373,19 +363,13 @@ size_t crm_db_pending(const crm_db_t *self)
     return self->pending;
 }
 
-int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
-                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb, void *arg)
+crm_query_t *crm_db_query_new(const char *sql, int nparams, const char *const *values,
+                              const int *lengths, const int *formats)
 {
-    if (self->state != S_READY || self->destroying || self->down_pending)
-        return -ENOTCONN;
     crm_query_t *q = calloc(1, sizeof *q);
     if (!q)
-        return -ENOMEM;
+        return NULL;
     q->sql = strdup(sql);
-    q->nparams = nparams;
-    q->cb = cb;
-    q->arg = arg;
-    q->binary_result = binary_result;
     if (!q->sql)
         goto fail;
     if (nparams > 0) {
@@ -394,6 +378,8 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
         q->formats = calloc((size_t)nparams, sizeof(int));
         if (!q->values || !q->lengths || !q->formats)
             goto fail;
+        /* Counted only once values exists: crm_db_query_free walks it. */
+        q->nparams = nparams;
         for (int i = 0; i < nparams; i++) {
             if (!values[i])
                 continue; /* SQL NULL */
@@ -408,6 +394,23 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
             q->formats[i] = bin;
         }
     }
+    return q;
+fail:
+    crm_db_query_free(q);
+    return NULL;
+}
+
+int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
+                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb, void *arg)
+{
+    if (self->state != S_READY || self->destroying || self->down_pending)
+        return -ENOTCONN;
+    crm_query_t *q = crm_db_query_new(sql, nparams, values, lengths, formats);
+    if (!q)
+        return -ENOMEM;
+    q->cb = cb;
+    q->arg = arg;
+    q->binary_result = binary_result;
     if (self->tail)
         self->tail->next = q;
     else
@@ -416,9 +419,6 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
     self->pending++;
     s_send_next(self);
     return 0;
-fail:
-    s_query_free(q);
-    return -ENOMEM;
 }
 
 const char *crm_db_sqlstate(const PGresult *res)
