@@ -12,23 +12,6 @@
 #define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
 #define S_QUOTE_MAX 80
 
-int crm_err_set(crm_err_t *e, int code, const char *field, const char *message, const char *hint,
-                const char *detail_fmt, ...)
-{
-    e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    snprintf(e->message, sizeof e->message, "%s", message ? message : "");
-    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
-    e->detail[0] = 0;
-    if (detail_fmt) {
-        va_list ap;
-        va_start(ap, detail_fmt);
-        vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 const char *crm_quote(const char *s, char *buf, size_t len)
 {
     size_t n = s ? strlen(s) : 0;

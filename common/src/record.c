@@ -5,6 +5,8 @@
  * fills the message by walking the descriptor: one generic reader instead of
  * one hand-written column reader per record type, which is where column
  * order mistakes hide. Everything is allocated in the work's arena. */
+#include "svc_int.h"
+
 #include <crm/db.h>
 #include <crm/log.h>
 #include <crm/service.h>
@@ -137,6 +139,18 @@ static ProtobufCMessage *s_message(crm_work_t *w, const ProtobufCMessageDescript
         }
     }
     return m;
+}
+
+void crm_work_fail_err(crm_work_t *w, const crm_err_t *e)
+{
+    if (e->log_detail[0]) {
+        const char *name = w->cmd                            ? w->cmd->name
+                           : w->consumer && w->consumer->def ? w->consumer->def->name
+                           : w->kind == CRM_WORK_SYS         ? w->submit_def.name
+                                                             : "work";
+        crm_warn("work.failed", "%s: %s: %s", name ? name : "work", e->message, e->log_detail);
+    }
+    crm_work_fail(w, (Crm__V1__StatusCode)e->code, e->field, e->message, e->detail, e->hint);
 }
 
 void crm_work_fail_nomem(crm_work_t *w)

@@ -27,20 +27,6 @@
 /* Looking further than this for working time means there is none. */
 #define S_MAX_DAYS 3660
 
-int support_err_set(support_err_t *e, int code, const char *field, const char *message,
-                    const char *hint, const char *detail_fmt, ...)
-{
-    va_list ap;
-    e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    snprintf(e->message, sizeof e->message, "%s", message);
-    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
-    va_start(ap, detail_fmt);
-    vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* ---- values ------------------------------------------------------------- */
 
 size_t support_trim(const char *s, const char **start)

@@ -7,24 +7,21 @@
  * table of UTC-offset changes). Handlers call them before writing
  * anything, so a rejected request changes nothing.
  *
- * Checks return 0, or -1 after filling a support_err_t (a crm.v1 status
- * code, the field, a lower-case message without a final period, a detail
+ * Checks return 0, or -1 after filling a support_err_t (crm_err_t: a crm.v1
+ * status code, the field, a lower-case message without a final period, a detail
  * quoting the value, a hint), which handlers pass to crm_work_fail(). */
 #ifndef SUPPORT_RULES_H
 #define SUPPORT_RULES_H
+
+#include <crm/err.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "crm/v1/support.pb-c.h"
 
-typedef struct {
-    int code; /* Crm__V1__StatusCode; 0 = no error */
-    char field[96];
-    char message[160];
-    char detail[320];
-    char hint[240];
-} support_err_t;
+/* Support's name for the common error carrier (crm/err.h). */
+typedef crm_err_t support_err_t;
 
 #define SUPPORT_NAME_MAX 200   /* subjects, names, assignees, teams */
 #define SUPPORT_TEXT_MAX 2000  /* reasons, comments, resolution texts */
@@ -40,9 +37,7 @@ typedef struct {
 #define SUPPORT_US_PER_DAY 86400000000LL
 
 /* Fills e and returns -1; the detail is printf-formatted. */
-int support_err_set(support_err_t *e, int code, const char *field, const char *message,
-                    const char *hint, const char *detail_fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+#define support_err_set crm_err_set
 
 /* ---- values ------------------------------------------------------------- */
 

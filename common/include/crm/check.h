@@ -1,29 +1,19 @@
 /* crm/check.h: the value checks every service runs on request fields
  * before it writes anything, and the error they fill.
  *
- * Every check returns 0, or -1 after filling a crm_err_t with a status
- * code from crm.v1.StatusCode, the dotted field it is about
+ * Every check returns 0, or -1 after filling a crm_err_t (crm/err.h) with
+ * a status code from crm.v1.StatusCode, the dotted field it is about
  * ("person.emails[0]"), a lower-case message without a final period, a
  * detail that quotes the value and a hint: the postgres error style that
- * crm_work_fail() sends back to the client. Pure functions, no I/O. */
+ * crm_work_fail_err() sends back to the client. Pure functions, no I/O. */
 #ifndef CRM_CHECK_H
 #define CRM_CHECK_H
+
+#include <crm/err.h>
 
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
-
-typedef struct {
-    int code; /* Crm__V1__StatusCode; 0 = no error */
-    char field[128];
-    char message[160];
-    char detail[384];
-    char hint[320];
-} crm_err_t;
-
-/* Fills e and returns -1; the detail is printf-formatted (NULL: none). */
-int crm_err_set(crm_err_t *e, int code, const char *field, const char *message, const char *hint,
-                const char *detail_fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* s in double quotes for a detail, cut after 80 bytes (with its length)
  * so that a huge field does not make a huge reply; NULL quotes as "".

@@ -18,6 +18,7 @@
 #define CRM_SERVICE_H
 
 #include <crm/config.h>
+#include <crm/err.h>
 #include <crm/migrate.h>
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
@@ -191,5 +192,10 @@ void crm_work_ok(crm_work_t *w, const ProtobufCMessage *reply);
  * Strings are copied; any may be NULL. */
 void crm_work_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *field, const char *message,
                    const char *detail, const char *hint);
+
+/* crm_work_fail with e's code, field, message, detail and hint; e's
+ * log-only detail, when there is one, is logged (work.failed, with the
+ * command or consumer name) and never sent. */
+void crm_work_fail_err(crm_work_t *w, const crm_err_t *e);
 
 #endif
