@@ -10,6 +10,8 @@
 #include <crm/db.h>
 #include <crm/log.h>
 
+#include "crm/v1/rpc.pb-c.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,6 +427,74 @@ const char *crm_db_sqlstate(const PGresult *res)
 {
     const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     return s ? s : "";
+}
+
+/* The start of a statement for a log line: its first 60 bytes with runs
+ * of white space as one blank. Statements are the services' constant SQL
+ * with out-of-line parameters, so this holds no request value. */
+static void s_statement_head(const char *sql, char *out, size_t len)
+{
+    size_t n = 0;
+    int blank = 0;
+    for (; sql && *sql && n + 4 < len && n < 60; sql++) {
+        int sp = *sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '\r';
+        if (sp && (blank || n == 0))
+            continue;
+        blank = sp;
+        out[n++] = sp ? ' ' : *sql;
+    }
+    if (sql && *sql)
+        out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    out[n] = 0;
+}
+
+int crm_db_error_from(const char *sqlstate, const char *primary, const char *sql, crm_err_t *e)
+{
+    const char *st = sqlstate ? sqlstate : "";
+    char head[72];
+    int code = CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, retry = 0;
+    const char *message = "database statement failed";
+    const char *hint = "report this; the service log has the details";
+    if (!strcmp(st, "23505")) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_ALREADY_EXISTS;
+        message = "a record with the same key exists already";
+        hint = "change the value that must be unique, or use the existing record";
+    } else if (!strcmp(st, "23503")) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION;
+        message = "the change would break a reference between records";
+        hint = "check that the records the request names exist and are not in use";
+    } else if (!strcmp(st, "23514") || !strcmp(st, "23502") || !strncmp(st, "22", 2)) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT;
+        message = "a value was refused by the database";
+        hint = "check the request's values";
+    } else if (!strcmp(st, "40001") || !strcmp(st, "40P01")) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
+        message = "the change conflicted with a concurrent one";
+        hint = "retry with the same idempotency key";
+        retry = 1;
+    } else if (!*st || !strcmp(st, "57014") || !strncmp(st, "57P", 3) || !strncmp(st, "08", 2) ||
+               !strncmp(st, "53", 2)) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
+        message = "database unavailable";
+        hint = "retry the command";
+    }
+    crm_err_set(e, code, NULL, message, hint, NULL);
+    s_statement_head(sql, head, sizeof head);
+    /* Data exceptions (class 22) quote the offending value in their primary
+     * message: that may be personal data, so only their SQLSTATE is kept. */
+    int quote_primary = primary && *primary && strncmp(st, "22", 2);
+    size_t pn = quote_primary ? strcspn(primary, "\n") : 0;
+    crm_err_log_detail(e, "SQLSTATE %s in \"%s\"%s%.*s", *st ? st : "none", head,
+                       quote_primary ? ": " : "", (int)pn, quote_primary ? primary : "");
+    return retry;
+}
+
+int crm_db_error(const PGresult *res, const char *sql, crm_err_t *e)
+{
+    if (!res)
+        return crm_db_error_from("08006", "connection lost", sql, e);
+    return crm_db_error_from(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+                             PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), sql, e);
 }
 
 long long crm_db_get_int(const PGresult *res, int row, int col)

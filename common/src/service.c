@@ -295,8 +295,10 @@ static void s_sys_free(s_sys_t *s)
 
 static void s_sys_fail(s_sys_t *s, const char *what, const char *error)
 {
+    /* The server's text names tables: the log gets it, the client not. */
+    crm_warn("command.failed", "%s: %s", what, error);
     s_reply_status(s->svc, s->identity, s->ilen, s->request_id,
-                   CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, what, error, "retry later");
+                   CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, what, NULL, "retry later");
     s_sys_free(s);
 }
 

@@ -74,8 +74,11 @@ struct crm_work {
     crm_arena_block_t *arena;
     void *data;
     int writes;
-    int pending; /* a statement of this work is in flight */
-    int auto_ok; /* that statement ends the work when it succeeds */
+    int pending;          /* a statement of this work is in flight */
+    int auto_ok;          /* that statement ends the work when it succeeds */
+    char sql[80];         /* the start of that statement, for the log if it fails */
+    int conflict;         /* failed on a serialization failure or deadlock */
+    int conflict_retries; /* kept across attempts */
     crm_work_cb cb;
     crm_emit_t *emits, *emits_tail;
     size_t n_emits;
