@@ -1,5 +1,6 @@
 /* check.c: request value checks shared by the services (see crm/check.h). */
 #include <crm/check.h>
+#include <crm/date.h>
 #include <crm/util.h>
 
 #include <ctype.h>
@@ -115,4 +116,28 @@ int crm_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, cons
                                    d->values[i].name);
     return crm_err_set(e, S_INVALID, field, v == 0 ? "value is required" : "value is unknown", hint,
                        "got %d", v);
+}
+
+int crm_check_date(const char *s, int64_t *days, const char *field, crm_err_t *e)
+{
+    char q[128];
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        goto malformed;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            goto malformed;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > crm_days_in_month(y, m))
+        return crm_err_set(e, S_INVALID, field, "date does not exist",
+                           "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
+                           crm_quote(s, q, sizeof q));
+    if (days)
+        *days = crm_days_from_civil(y, m, d);
+    return 0;
+malformed:
+    return crm_err_set(e, S_INVALID, field, "date is malformed",
+                       "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
+                       crm_quote(s, q, sizeof q));
 }

@@ -23,24 +23,7 @@
 
 int mkt_check_date(const char *in, const char *field, mkt_err_t *e)
 {
-    char q[128];
-    if (!in || !*in)
-        return 0;
-    if (strlen(in) != 10 || in[4] != '-' || in[7] != '-')
-        goto bad;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)in[i]))
-            goto bad;
-    int y = atoi(in), m = atoi(in + 5), d = atoi(in + 8);
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > crm_days_in_month(y, m))
-        return mkt_err_set(e, S_INVALID, field, "date does not exist",
-                           "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
-                           crm_quote(in, q, sizeof q));
-    return 0;
-bad:
-    return mkt_err_set(e, S_INVALID, field, "date is malformed",
-                       "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
-                       crm_quote(in, q, sizeof q));
+    return in && *in ? crm_check_date(in, NULL, field, e) : 0;
 }
 
 static const char *const s_channel_names[] = {"",    "email", "sms",    "phone",

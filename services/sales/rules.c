@@ -79,37 +79,9 @@ int sales_check_country(const char *in, char out[3], const char *field, sales_er
                          crm_quote(in, q, sizeof q));
 }
 
-static int s_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 int sales_check_date(const char *in, const char *field, sales_err_t *e)
 {
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    char q[128];
-    if (!in || !*in)
-        return 0;
-    if (strlen(in) != 10 || in[4] != '-' || in[7] != '-')
-        goto bad;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)in[i]))
-            goto bad;
-    int y = atoi(in), m = atoi(in + 5), d = atoi(in + 8);
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        goto impossible;
-    int dim = days[m - 1] + (m == 2 && s_leap(y));
-    if (d > dim)
-        goto impossible;
-    return 0;
-bad:
-    return sales_err_set(e, S_INVALID, field, "date is malformed",
-                         "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
-                         crm_quote(in, q, sizeof q));
-impossible:
-    return sales_err_set(e, S_INVALID, field, "date does not exist",
-                         "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
-                         crm_quote(in, q, sizeof q));
+    return in && *in ? crm_check_date(in, NULL, field, e) : 0;
 }
 
 int sales_check_amount(int64_t v, const char *field, sales_err_t *e)

@@ -64,8 +64,8 @@ int sales_check_country(const char *in, char out[3], const char *field, sales_er
 
 #define sales_check_currency crm_check_currency
 
-/* A calendar date "YYYY-MM-DD" that exists (2026-02-30 does not), years
- * 1900-9999. Empty is allowed. */
+/* crm_check_date (a calendar date "YYYY-MM-DD" that exists, years
+ * 1900-9999), where empty is allowed. */
 int sales_check_date(const char *in, const char *field, sales_err_t *e);
 
 /* A money amount in minor units: 0 or more. */

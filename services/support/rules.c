@@ -236,13 +236,10 @@ int support_clock_runs(int status)
 
 int support_parse_date(const char *s, int32_t *days, const char *field, support_err_t *e)
 {
-    int y, m, d, n = 0;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-        s[4] != '-' || s[7] != '-' || y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 ||
-        d > crm_days_in_month(y, m))
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid date",
-                               "write dates as YYYY-MM-DD", "\"%.40s\"", s);
-    *days = (int32_t)crm_days_from_civil(y, m, d);
+    int64_t d;
+    if (crm_check_date(s, &d, field, e) < 0)
+        return -1;
+    *days = (int32_t)d;
     return 0;
 }
 

@@ -116,7 +116,8 @@ typedef struct {
     size_t n_changes;
 } support_cal_t;
 
-/* Days since 1970-01-01 of a "YYYY-MM-DD" date, or -1 with e filled. */
+/* Days since 1970-01-01 of a "YYYY-MM-DD" date (crm_check_date), or -1
+ * with e filled. */
 int support_parse_date(const char *s, int32_t *days, const char *field, support_err_t *e);
 
 /* Validates a BusinessCalendar and converts it (weekdays 1..7 at most once,

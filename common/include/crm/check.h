@@ -12,6 +12,7 @@
 #include <crm/err.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -37,6 +38,13 @@ int crm_check_id(const char *s, int required, const char *field, crm_err_t *e);
 /* An ISO 4217-shaped currency code (three letters), upper-cased into out;
  * empty input gives "" (the caller applies its default). */
 int crm_check_currency(const char *in, char out[4], const char *field, crm_err_t *e);
+
+/* A calendar date "YYYY-MM-DD" that exists (2026-02-30 does not), from
+ * 1900-01-01 to 9999-12-31, exactly ten bytes (no signs, no spaces).
+ * *days, when not NULL, gets its days since 1970-01-01 (crm/date.h).
+ * Empty or NULL is malformed: callers for which a date is optional test
+ * for "" first. */
+int crm_check_date(const char *s, int64_t *days, const char *field, crm_err_t *e);
 
 /* A value of enum d; 0 is allowed only with allow_zero. The hint lists the
  * names of the values. */

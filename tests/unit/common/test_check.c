@@ -79,6 +79,38 @@ static void test_enum(void **state)
     assert_non_null(strstr(e.hint, "STATUS_CODE_INVALID_ARGUMENT"));
 }
 
+static void test_date(void **state)
+{
+    crm_err_t e;
+    int64_t days = -7;
+    assert_int_equal(crm_check_date("1970-01-01", &days, "d", &e), 0);
+    assert_int_equal(days, 0);
+    assert_int_equal(crm_check_date("2026-11-16", &days, "d", &e), 0);
+    assert_int_equal(days, 20773);
+    assert_int_equal(crm_check_date("1900-01-01", &days, "d", &e), 0);
+    assert_true(days < 0);
+    assert_int_equal(crm_check_date("2024-02-29", NULL, "d", &e), 0);
+    assert_int_equal(crm_check_date("2000-02-29", NULL, "d", &e), 0);
+    assert_int_equal(crm_check_date("9999-12-31", NULL, "d", &e), 0);
+    const char *impossible[] = {"2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01",
+                                "2026-00-10", "2026-01-00", "1899-12-31", NULL};
+    for (int i = 0; impossible[i]; i++) {
+        assert_int_equal(crm_check_date(impossible[i], &days, "deal.close_date", &e), -1);
+        assert_int_equal(e.code, INVALID);
+        assert_string_equal(e.field, "deal.close_date");
+        assert_string_equal(e.message, "date does not exist");
+    }
+    const char *malformed[] = {"",           "2026-1-05",  "2026/01/05",  "26-01-05",
+                               "2026-01-5 ", "+202-01-05", "2026-01-05T", " 2026-1-05",
+                               "2026-0a-05", NULL};
+    for (int i = 0; malformed[i]; i++) {
+        assert_int_equal(crm_check_date(malformed[i], &days, "d", &e), -1);
+        assert_string_equal(e.message, "date is malformed");
+        assert_non_null(strstr(e.detail, "got \""));
+    }
+    assert_int_equal(crm_check_date(NULL, &days, "d", &e), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +118,7 @@ int main(void)
         cmocka_unit_test(test_quote_and_trim),
         cmocka_unit_test(test_text_required_id),
         cmocka_unit_test(test_enum),
+        cmocka_unit_test(test_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
