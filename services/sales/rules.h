@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <crm/check.h>
+#include <crm/page.h>
 #include <crm/util.h>
 #include <protobuf-c/protobuf-c.h>
 
@@ -33,9 +34,9 @@ typedef crm_err_t sales_err_t;
 #define SALES_ITEMS_MAX 500  /* order lines */
 #define SALES_EMAIL_LEN 255  /* normalised email buffer, NUL included */
 #define SALES_PHONE_LEN 24   /* normalised phone buffer, NUL included */
-#define SALES_PAGE_DEFAULT 50
-#define SALES_PAGE_MAX 500
-#define SALES_TOKEN_LEN 64 /* page token buffer */
+#define SALES_PAGE_DEFAULT CRM_PAGE_DEFAULT
+#define SALES_PAGE_MAX CRM_PAGE_MAX
+#define SALES_TOKEN_LEN CRM_PAGE_TOKEN_LEN /* page token buffer */
 
 /* Fills e and returns -1; the detail is printf-formatted (crm_err_set). */
 #define sales_err_set crm_err_set
@@ -187,13 +188,10 @@ int sales_order_total(Crm__V1__OrderItem *const *items, size_t n, int64_t *total
 
 /* ---- paging ----------------------------------------------------------------- */
 
-/* 0 means SALES_PAGE_DEFAULT; otherwise 1-SALES_PAGE_MAX. */
-int sales_page_size(int32_t v, int *out, sales_err_t *e);
-
-/* Page tokens are the keyset position (created_at in microseconds, id) of
- * the last row of a page, as text. An empty token is the first page
- * (*us = 0, id ""). */
-void sales_page_token_format(int64_t us, const char *id, char *out, size_t len);
-int sales_page_token_parse(const char *tok, int64_t *us, char id[CRM_UUID_LEN + 1], sales_err_t *e);
+/* Paging is common (crm/page.h): page sizes and the keyset page token
+ * (created_at in microseconds, id) of the last row of a page. */
+#define sales_page_size crm_page_size
+#define sales_page_token_format crm_page_token_format
+#define sales_page_token_parse crm_page_token_parse
 
 #endif

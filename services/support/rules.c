@@ -115,30 +115,6 @@ int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, support
     return 0;
 }
 
-int support_page_token_parse(const char *token, int64_t *us, char id[37], support_err_t *e)
-{
-    const char *colon = strchr(token, ':');
-    char *end = NULL;
-    *us = 0;
-    id[0] = 0;
-    if (!*token)
-        return 0;
-    if (colon && colon > token && isdigit((unsigned char)token[0])) {
-        long long v = strtoll(token, &end, 10);
-        if (end == colon && v > 0 && strlen(colon + 1) == 36) {
-            memcpy(id, colon + 1, 37);
-            if (crm_uuid_valid(id)) {
-                *us = v;
-                return 0;
-            }
-        }
-    }
-    id[0] = 0;
-    return support_err_set(e, S_CODE(INVALID_ARGUMENT), "page_token", "page token is malformed",
-                           "pass next_page_token from the previous reply unchanged",
-                           "got \"%.80s\"", token);
-}
-
 /* ---- the status machine ----------------------------------------------------- */
 
 const char *support_status_name(int status)

@@ -14,6 +14,7 @@
 #define SUPPORT_RULES_H
 
 #include <crm/err.h>
+#include <crm/page.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,8 +30,8 @@ typedef crm_err_t support_err_t;
 #define SUPPORT_TAGS_MAX 50
 #define SUPPORT_TAG_MAX 64
 #define SUPPORT_HOLIDAYS_MAX 400
-#define SUPPORT_PAGE_DEFAULT 50
-#define SUPPORT_PAGE_MAX 500
+#define SUPPORT_PAGE_DEFAULT CRM_PAGE_DEFAULT
+#define SUPPORT_PAGE_MAX CRM_PAGE_MAX
 #define SUPPORT_EMAIL_LEN 255
 
 #define SUPPORT_US_PER_MIN 60000000LL
@@ -58,8 +59,8 @@ int support_check_rating(int rating, const char *field, support_err_t *e);
 int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, support_err_t *e);
 
 /* A list's page token, "<created_us>:<ticket id>" (the last ticket of the
- * previous page): fills *us and id. "" is the first page (us 0). */
-int support_page_token_parse(const char *token, int64_t *us, char id[37], support_err_t *e);
+ * previous page): crm/page.h. */
+#define support_page_token_parse crm_page_token_parse
 
 /* ---- the status machine ----------------------------------------------------- */
 
