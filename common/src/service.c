@@ -1038,6 +1038,7 @@ static void s_teardown(crm_service_t *svc)
 {
     if (svc->def->on_stop)
         svc->def->on_stop(svc);
+    crm_every_stop(svc);
     if (svc->relay)
         crm_relay_flush(svc->relay);
     crm_http_destroy(&svc->http);

@@ -221,7 +221,11 @@ struct crm_service {
     void *user;
     int crash_after_commit; /* CRM_TEST_CRASH_AFTER_COMMIT: fault injection */
     crm_metrics_t m;
+    struct crm_every *every; /* periodic callbacks (every.c) */
 };
+
+/* every.c: closes the periodic timers (at teardown). */
+void crm_every_stop(crm_service_t *svc);
 
 /* work.c */
 crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind);
