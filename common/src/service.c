@@ -990,10 +990,15 @@ static void s_log_ready(crm_service_t *svc)
     if (svc->announced || !crm_db_connected(svc->writer) || !crm_db_connected(svc->reader))
         return;
     svc->announced = 1;
+    /* The endpoint as bound: with port 0 or * in CRM_BIND the system chose
+     * the port, and whoever started the service reads it here. */
+    char bound[256];
+    size_t blen = sizeof bound;
+    if (zmq_getsockopt(svc->router, ZMQ_LAST_ENDPOINT, bound, &blen) < 0 || !bound[0])
+        snprintf(bound, sizeof bound, "%s", crm_config_str(svc->config, "CRM_BIND"));
     crm_info("service.ready", "%s serving commands on %s, http on %s:%d, publishing to %s",
-             crm_service_name(svc), crm_config_str(svc->config, "CRM_BIND"),
-             crm_config_str(svc->config, "CRM_HTTP_HOST"), crm_http_port(svc->http),
-             crm_config_str(svc->config, "CRM_BUS_PUB_ENDPOINT"));
+             crm_service_name(svc), bound, crm_config_str(svc->config, "CRM_HTTP_HOST"),
+             crm_http_port(svc->http), crm_config_str(svc->config, "CRM_BUS_PUB_ENDPOINT"));
 }
 
 static void s_on_db_state(crm_db_t *db, int connected, void *arg)
@@ -1034,6 +1039,15 @@ static void s_handle_closed(uv_handle_t *h)
 {
 }
 
+/* Closes h unless it was never initialised: a start that fails half-way
+ * (the HTTP port taken) tears down before the timers and signals exist,
+ * and uv_close on a zeroed handle aborts. */
+static void s_close_if_open(uv_handle_t *h)
+{
+    if (h->type != UV_UNKNOWN_HANDLE && !uv_is_closing(h))
+        uv_close(h, s_handle_closed);
+}
+
 static void s_teardown(crm_service_t *svc)
 {
     if (svc->def->on_stop)
@@ -1048,14 +1062,11 @@ static void s_teardown(crm_service_t *svc)
     crm_zwatch_destroy(&svc->monitor_watch);
     crm_db_destroy(&svc->writer);
     crm_db_destroy(&svc->reader);
-    uv_timer_stop(&svc->shutdown_timer);
-    uv_timer_stop(&svc->retention_timer);
-    uv_timer_stop(&svc->housekeeping_timer);
-    uv_close((uv_handle_t *)&svc->housekeeping_timer, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->shutdown_timer, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->retention_timer, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->sigterm, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->sigint, s_handle_closed);
+    s_close_if_open((uv_handle_t *)&svc->housekeeping_timer);
+    s_close_if_open((uv_handle_t *)&svc->shutdown_timer);
+    s_close_if_open((uv_handle_t *)&svc->retention_timer);
+    s_close_if_open((uv_handle_t *)&svc->sigterm);
+    s_close_if_open((uv_handle_t *)&svc->sigint);
 }
 
 static void s_on_finish(uv_timer_t *t)

@@ -58,6 +58,22 @@ class CommandTest(unittest.TestCase):
         self.assertNotIn("seat-7", log)  # never a parameter value in the log
         c.close()
 
+    def test_http_port_taken_fails_cleanly(self):
+        """A start that cannot listen on its HTTP port says so and exits 1
+        (it used to abort on closing handles that were never opened)."""
+        import socket
+        held = socket.socket()
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        try:
+            p = self.sys.add_probe("clash", start=False,
+                                   env={"CRM_HTTP_PORT": str(held.getsockname()[1])})
+            p.start(wait_line=None)
+            self.assertEqual(p.p.wait(timeout=30), 1, p.read_log())
+            self.assertIn('"event":"http.listen"', p.read_log())
+        finally:
+            held.close()
+
     def test_concurrent_duplicates_in_one_batch(self):
         """The same key sent by many clients at once: applied once, every
         client gets the same reply."""
