@@ -48,6 +48,10 @@ static const crm_conf_def_t s_common_conf[] = {
      67108864},
     {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100, 600000},
     {"CRM_DB_WAIT_S", CRM_CONF_INT, "30", "how long start-up waits for the database", 0, 0, 3600},
+    {"CRM_TEST_CLOCK", CRM_CONF_STR, "",
+     "tests only: run the clock this many microseconds ahead and serve crm.clock.set"
+     " (empty = off)",
+     0, 0, 0},
     {"CRM_TEST_CRASH_AFTER_COMMIT", CRM_CONF_INT, "0",
      "tests only: exit after the Nth commit with events, before publishing (0 = never)", 0, 0,
      1000000},
@@ -658,7 +662,7 @@ static const crm_command_def_t *s_find_command(const crm_service_t *svc, const c
     for (const crm_command_def_t *c = svc->def->commands; c && c->name; c++)
         if (!strcmp(c->name, name))
             return c;
-    return NULL;
+    return crm_clock_command(svc, name);
 }
 
 static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
@@ -1356,6 +1360,11 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->batch_max = (size_t)crm_config_int(svc->config, "CRM_BATCH_MAX");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
     svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
+    if (crm_clock_init(svc) < 0) {
+        crm_config_destroy(&svc->config);
+        free(svc->conf_defs);
+        return 2;
+    }
 
     int rc = 1;
     uint64_t published = 0, head = 0;

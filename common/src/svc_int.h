@@ -222,7 +222,14 @@ struct crm_service {
     int crash_after_commit; /* CRM_TEST_CRASH_AFTER_COMMIT: fault injection */
     crm_metrics_t m;
     struct crm_every *every; /* periodic callbacks (every.c) */
+    int test_clock;          /* CRM_TEST_CLOCK is on (clock.c) */
 };
+
+/* clock.c: the test clock. crm_clock_init reads CRM_TEST_CLOCK (0, or -1
+ * when it is malformed); crm_clock_command is crm.clock.set when the test
+ * clock is on, else NULL. */
+int crm_clock_init(crm_service_t *svc);
+const crm_command_def_t *crm_clock_command(const crm_service_t *svc, const char *name);
 
 /* every.c: closes the periodic timers (at teardown). */
 void crm_every_stop(crm_service_t *svc);
