@@ -916,8 +916,8 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
         "Last applied sequence per source.",
         "crm_consumer_lag",
         "gauge",
-        "Events of the source not yet applied (events the consumer's filter skips count once "
-        "passed).",
+        ("Events of the source not yet applied (events the consumer's filter skips count once "
+         "passed)."),
         "crm_consumer_replays_total",
         "counter",
         "Replay requests sent.",
