@@ -141,3 +141,8 @@ malformed:
                        "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
                        crm_quote(s, q, sizeof q));
 }
+
+int crm_check_date_opt(const char *s, const char *field, crm_err_t *e)
+{
+    return s && *s ? crm_check_date(s, NULL, field, e) : 0;
+}

@@ -21,11 +21,6 @@
 
 /* ---- values ------------------------------------------------------------ */
 
-int mkt_check_date(const char *in, const char *field, mkt_err_t *e)
-{
-    return in && *in ? crm_check_date(in, NULL, field, e) : 0;
-}
-
 static const char *const s_channel_names[] = {"",    "email", "sms",    "phone",
                                               "fax", "mail",  "social", "meeting"};
 #define S_N_CHANNELS ((int)(sizeof s_channel_names / sizeof s_channel_names[0]))
@@ -145,8 +140,8 @@ int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
                                    "send each channel once", "got %s",
                                    mkt_channel_name((int)c->channels[i]));
     }
-    if (mkt_check_date(c->start_date, "campaign.start_date", e) < 0 ||
-        mkt_check_date(c->end_date, "campaign.end_date", e) < 0)
+    if (crm_check_date_opt(c->start_date, "campaign.start_date", e) < 0 ||
+        crm_check_date_opt(c->end_date, "campaign.end_date", e) < 0)
         return -1;
     if (c->start_date && *c->start_date && c->end_date && *c->end_date &&
         strcmp(c->start_date, c->end_date) > 0)
@@ -223,7 +218,7 @@ int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e)
                            "send the amount spent in minor units (cents), more than 0",
                            "got %" PRId64, x->amount_minor);
     return mkt_check_text(x->category, MKT_NAME_MAX, "expense.category", e) < 0 ||
-                   mkt_check_date(x->date, "expense.date", e) < 0 ||
+                   crm_check_date_opt(x->date, "expense.date", e) < 0 ||
                    mkt_check_text(x->note, MKT_TEXT_MAX, "expense.note", e) < 0
                ? -1
                : 0;

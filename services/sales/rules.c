@@ -79,11 +79,6 @@ int sales_check_country(const char *in, char out[3], const char *field, sales_er
                          crm_quote(in, q, sizeof q));
 }
 
-int sales_check_date(const char *in, const char *field, sales_err_t *e)
-{
-    return in && *in ? crm_check_date(in, NULL, field, e) : 0;
-}
-
 int sales_check_amount(int64_t v, const char *field, sales_err_t *e)
 {
     if (v < 0)

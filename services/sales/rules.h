@@ -34,9 +34,6 @@ typedef crm_err_t sales_err_t;
 #define SALES_ITEMS_MAX 500  /* order lines */
 #define SALES_EMAIL_LEN 255  /* normalised email buffer, NUL included */
 #define SALES_PHONE_LEN 24   /* normalised phone buffer, NUL included */
-#define SALES_PAGE_DEFAULT CRM_PAGE_DEFAULT
-#define SALES_PAGE_MAX CRM_PAGE_MAX
-#define SALES_TOKEN_LEN CRM_PAGE_TOKEN_LEN /* page token buffer */
 
 /* Fills e and returns -1; the detail is printf-formatted (crm_err_set). */
 #define sales_err_set crm_err_set
@@ -64,10 +61,6 @@ int sales_check_phone(const char *in, char *out, size_t len, const char *field, 
 int sales_check_country(const char *in, char out[3], const char *field, sales_err_t *e);
 
 #define sales_check_currency crm_check_currency
-
-/* crm_check_date (a calendar date "YYYY-MM-DD" that exists, years
- * 1900-9999), where empty is allowed. */
-int sales_check_date(const char *in, const char *field, sales_err_t *e);
 
 /* A money amount in minor units: 0 or more. */
 int sales_check_amount(int64_t v, const char *field, sales_err_t *e);
@@ -187,11 +180,5 @@ int sales_convert_plan(const sales_convert_in_t *in, sales_convert_plan_t *out, 
 int sales_order_total(Crm__V1__OrderItem *const *items, size_t n, int64_t *total, sales_err_t *e);
 
 /* ---- paging ----------------------------------------------------------------- */
-
-/* Paging is common (crm/page.h): page sizes and the keyset page token
- * (created_at in microseconds, id) of the last row of a page. */
-#define sales_page_size crm_page_size
-#define sales_page_token_format crm_page_token_format
-#define sales_page_token_parse crm_page_token_parse
 
 #endif

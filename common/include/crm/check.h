@@ -46,6 +46,9 @@ int crm_check_currency(const char *in, char out[4], const char *field, crm_err_t
  * for "" first. */
 int crm_check_date(const char *s, int64_t *days, const char *field, crm_err_t *e);
 
+/* crm_check_date for a date that may be left out: "" and NULL pass. */
+int crm_check_date_opt(const char *s, const char *field, crm_err_t *e);
+
 /* A value of enum d; 0 is allowed only with allow_zero. The hint lists the
  * names of the values. */
 int crm_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, const char *field,

@@ -109,6 +109,22 @@ static void test_date(void **state)
         assert_non_null(strstr(e.detail, "got \""));
     }
     assert_int_equal(crm_check_date(NULL, &days, "d", &e), -1);
+    /* Where a date may be left out (sales' and marketing's dates). */
+    const char *good[] = {"", "2026-02-28", "2024-02-29", "2000-02-29", "2026-12-31", NULL};
+    for (int i = 0; good[i]; i++)
+        assert_int_equal(crm_check_date_opt(good[i], "d", &e), 0);
+    assert_int_equal(crm_check_date_opt(NULL, "d", &e), 0);
+    assert_int_equal(crm_check_date_opt("2026-02-30", "deal.expected_close_date", &e), -1);
+    assert_int_equal(e.code, INVALID);
+    assert_string_equal(e.field, "deal.expected_close_date");
+    assert_string_equal(e.message, "date does not exist");
+    assert_string_equal(e.detail, "got \"2026-02-30\"");
+    const char *malformed2[] = {"2026-2-3", "31/12/2026",  "2026-02-3x",
+                                "20260203", " 2026-02-03", NULL};
+    for (int i = 0; malformed2[i]; i++) {
+        assert_int_equal(crm_check_date_opt(malformed2[i], "d", &e), -1);
+        assert_string_equal(e.message, "date is malformed");
+    }
 }
 
 int main(void)
