@@ -5,7 +5,6 @@
 #include "events.h"
 
 #include "crm/v1/analytics.pb-c.h"
-#include "crm/v1/signals.pb-c.h"
 
 #define S_CASE(x) CRM__V1__EVENT__PAYLOAD_##x
 

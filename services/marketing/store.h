@@ -18,7 +18,6 @@
 
 #include "crm/v1/marketing.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
-#include "crm/v1/signals.pb-c.h"
 
 /* ---- campaigns (store/campaign.c) ------------------------------------------ */
 

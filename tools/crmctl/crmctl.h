@@ -1,6 +1,6 @@
 /* crmctl.h: the plumbing every crmctl verb shares.
  *
- * crmctl is a table of verbs (crmctl.c, s_verbs): each row names a verb
+ * crmctl is a table of verbs (verbs.c, crmctl_verbs): each row names a verb
  * ("status", "deadletter list"), its handler, a synopsis, a help line and a
  * table of options. Adding a verb is adding a row and a handler file; the
  * shared code parses the options, prints --help, resolves service names,
@@ -207,8 +207,9 @@ int crmctl_stream_rotate_epoch(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
 
 /* The sales verbs ("person register" is crmctl_person_register with
- * crmctl_person_register_opts); each is a table in sales.h's terms, in
- * person.c, org.c, lead.c, pipeline.c, deal.c, order.c and activity.c. */
+ * crmctl_person_register_opts); each is a table for the request engine
+ * (request.h) in sales/: person.c, org.c, lead.c, pipeline.c, deal.c,
+ * order.c and activity.c. */
 #define CRMCTL_SALES_VERBS(X)                                                                      \
     X(person_register)                                                                             \
     X(person_show)                                                                                 \
@@ -241,8 +242,8 @@ extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
     extern const crmctl_opt_t crmctl_##name##_opts[];
 CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
 
-/* The marketing verbs (marketing.h): campaign.c, segment.c and
- * preference.c, on the sales verbs' engine. */
+/* The marketing verbs (marketing/marketing.h): campaign.c, segment.c and
+ * preference.c, on the request engine. */
 #define CRMCTL_MARKETING_VERBS(X)                                                                  \
     X(campaign_create)                                                                             \
     X(campaign_show)                                                                               \
@@ -289,8 +290,8 @@ int crmctl_report_data_quality(crmctl_t *ctl, const crmctl_args_t *args);
 /* demo.c: a demo data set through the sales verbs. */
 CRMCTL_DECLARE_VERB(demo_load)
 
-/* The support verbs, tables for the same engine (sales.h) aimed at the
- * support service: ticket.c and sla.c. */
+/* The support verbs, tables for the same engine (request.h) aimed at the
+ * support service: support/ticket.c and support/sla.c. */
 #define CRMCTL_SUPPORT_TICKET_VERBS(X)                                                             \
     X(ticket_open)                                                                                 \
     X(ticket_show)                                                                                 \

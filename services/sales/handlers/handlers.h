@@ -28,7 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crm/v1/signals.pb-c.h"
+#include "crm/v1/analytics.pb-c.h"
+#include "crm/v1/marketing.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 
 #define SALES_CODE(x) CRM__V1__STATUS_CODE__STATUS_CODE_##x
 #define SALES_INVALID SALES_CODE(INVALID_ARGUMENT)

@@ -8,7 +8,7 @@
 #include <crm/util.h>
 
 #include "crm/v1/marketing.pb-c.h"
-#include "crm/v1/signals.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 
 static void s_person_upserted(crm_work_t *w, PGresult *res)
 {
