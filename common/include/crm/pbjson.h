@@ -12,20 +12,10 @@
 #ifndef CRM_PBJSON_H
 #define CRM_PBJSON_H
 
-#include <crm/input.h>
-
 #include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
 
 /* Returns a new JSON object (caller owns the reference) or NULL on ENOMEM. */
 json_t *crm_pbjson_from_message(const ProtobufCMessage *msg);
-
-/* The reader is crm_input_message (crm/input.h); this older name reads
- * strictly with malloc, for the callers that still use it. */
-static inline ProtobufCMessage *crm_pbjson_to_message(const ProtobufCMessageDescriptor *desc,
-                                                      const json_t *obj, char *err, size_t errlen)
-{
-    return crm_input_message(desc, obj, 0, NULL, err, errlen);
-}
 
 #endif
