@@ -1,5 +1,6 @@
 /* check.c: request value checks shared by the services (see crm/check.h). */
 #include <crm/check.h>
+#include <crm/date.h>
 #include <crm/util.h>
 
 #include <ctype.h>
@@ -12,23 +13,6 @@
 
 #define S_INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
 #define S_QUOTE_MAX 80
-
-int crm_err_set(crm_err_t *e, int code, const char *field, const char *message, const char *hint,
-                const char *detail_fmt, ...)
-{
-    e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    snprintf(e->message, sizeof e->message, "%s", message ? message : "");
-    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
-    e->detail[0] = 0;
-    if (detail_fmt) {
-        va_list ap;
-        va_start(ap, detail_fmt);
-        vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 const char *crm_quote(const char *s, char *buf, size_t len)
 {
@@ -187,4 +171,33 @@ int crm_check_enum(const ProtobufCEnumDescriptor *d, int v, int allow_zero, cons
                                    d->values[i].name);
     return crm_err_set(e, S_INVALID, field, v == 0 ? "value is required" : "value is unknown", hint,
                        "got %d", v);
+}
+
+int crm_check_date(const char *s, int64_t *days, const char *field, crm_err_t *e)
+{
+    char q[128];
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        goto malformed;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            goto malformed;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > crm_days_in_month(y, m))
+        return crm_err_set(e, S_INVALID, field, "date does not exist",
+                           "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
+                           crm_quote(s, q, sizeof q));
+    if (days)
+        *days = crm_days_from_civil(y, m, d);
+    return 0;
+malformed:
+    return crm_err_set(e, S_INVALID, field, "date is malformed",
+                       "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
+                       crm_quote(s, q, sizeof q));
+}
+
+int crm_check_date_opt(const char *s, const char *field, crm_err_t *e)
+{
+    return s && *s ? crm_check_date(s, NULL, field, e) : 0;
 }

@@ -904,8 +904,9 @@ void crm_consumers_stop(crm_service_t *svc)
 {
     if (svc->n_consumers == 0)
         return;
-    uv_timer_stop(&svc->consumer_timer);
-    uv_close((uv_handle_t *)&svc->consumer_timer, s_timer_closed);
+    /* Not initialised when the start failed before it (a peer refused). */
+    if (svc->consumer_timer.type != UV_UNKNOWN_HANDLE)
+        uv_close((uv_handle_t *)&svc->consumer_timer, s_timer_closed);
     crm_zwatch_destroy(&svc->sub_watch);
     for (size_t i = 0; i < svc->n_peers; i++) {
         crm_zwatch_destroy(&svc->peers[i].watch);

@@ -5,25 +5,17 @@
  * readable) -> on any connection failure, DOWN with a backoff timer, then
  * CONNECTING again. The poll handle is bound to a socket, and the socket
  * changes on every connection, so each connection gets its own handle. */
+#include "db_int.h"
+
 #include <crm/db.h>
 #include <crm/log.h>
+
+#include "crm/v1/rpc.pb-c.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct crm_db_query_s {
-    struct crm_db_query_s *next;
-    char *sql;
-    int nparams;
-    char **values;
-    int *lengths;
-    int *formats;
-    int binary_result;
-    crm_db_cb cb;
-    void *arg;
-} crm_query_t;
 
 typedef enum { S_DOWN, S_CONNECTING, S_READY } s_state_t;
 
@@ -55,11 +47,11 @@ struct crm_db {
 static void s_connect(crm_db_t *self);
 static void s_on_poll(uv_poll_t *h, int status, int events);
 
-static void s_query_free(crm_query_t *q)
+void crm_db_query_free(crm_query_t *q)
 {
     if (!q)
         return;
-    for (int i = 0; i < q->nparams; i++)
+    for (int i = 0; q->values && i < q->nparams; i++)
         free(q->values[i]);
     free(q->values);
     free(q->lengths);
@@ -120,7 +112,7 @@ static void s_complete_head(crm_db_t *self, PGresult *res, const char *error)
     self->in_flight = 0;
     self->pending--;
     q->cb(self, res, error, q->arg);
-    s_query_free(q);
+    crm_db_query_free(q);
 }
 
 static void s_fail_all(crm_db_t *self, const char *why)
@@ -451,19 +443,13 @@ size_t crm_db_pending(const crm_db_t *self)
     return self->pending;
 }
 
-int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
-                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb, void *arg)
+crm_query_t *crm_db_query_new(const char *sql, int nparams, const char *const *values,
+                              const int *lengths, const int *formats)
 {
-    if (self->state != S_READY || self->destroying || self->down_pending)
-        return -ENOTCONN;
     crm_query_t *q = calloc(1, sizeof *q);
     if (!q)
-        return -ENOMEM;
+        return NULL;
     q->sql = strdup(sql);
-    q->nparams = nparams;
-    q->cb = cb;
-    q->arg = arg;
-    q->binary_result = binary_result;
     if (!q->sql)
         goto fail;
     if (nparams > 0) {
@@ -472,6 +458,8 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
         q->formats = calloc((size_t)nparams, sizeof(int));
         if (!q->values || !q->lengths || !q->formats)
             goto fail;
+        /* Counted only once values exists: crm_db_query_free walks it. */
+        q->nparams = nparams;
         for (int i = 0; i < nparams; i++) {
             if (!values[i])
                 continue; /* SQL NULL */
@@ -486,6 +474,23 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
             q->formats[i] = bin;
         }
     }
+    return q;
+fail:
+    crm_db_query_free(q);
+    return NULL;
+}
+
+int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
+                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb, void *arg)
+{
+    if (self->state != S_READY || self->destroying || self->down_pending)
+        return -ENOTCONN;
+    crm_query_t *q = crm_db_query_new(sql, nparams, values, lengths, formats);
+    if (!q)
+        return -ENOMEM;
+    q->cb = cb;
+    q->arg = arg;
+    q->binary_result = binary_result;
     if (self->tail)
         self->tail->next = q;
     else
@@ -494,15 +499,80 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
     self->pending++;
     s_send_next(self);
     return 0;
-fail:
-    s_query_free(q);
-    return -ENOMEM;
 }
 
 const char *crm_db_sqlstate(const PGresult *res)
 {
     const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     return s ? s : "";
+}
+
+/* The start of a statement for a log line: its first 60 bytes with runs
+ * of white space as one blank. Statements are the services' constant SQL
+ * with out-of-line parameters, so this holds no request value. */
+static void s_statement_head(const char *sql, char *out, size_t len)
+{
+    size_t n = 0;
+    int blank = 0;
+    for (; sql && *sql && n + 4 < len && n < 60; sql++) {
+        int sp = *sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '\r';
+        if (sp && (blank || n == 0))
+            continue;
+        blank = sp;
+        out[n++] = sp ? ' ' : *sql;
+    }
+    if (sql && *sql)
+        out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    out[n] = 0;
+}
+
+int crm_db_error_from(const char *sqlstate, const char *primary, const char *sql, crm_err_t *e)
+{
+    const char *st = sqlstate ? sqlstate : "";
+    char head[72];
+    int code = CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, retry = 0;
+    const char *message = "database statement failed";
+    const char *hint = "report this; the service log has the details";
+    if (!strcmp(st, "23505")) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_ALREADY_EXISTS;
+        message = "a record with the same key exists already";
+        hint = "change the value that must be unique, or use the existing record";
+    } else if (!strcmp(st, "23503")) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION;
+        message = "the change would break a reference between records";
+        hint = "check that the records the request names exist and are not in use";
+    } else if (!strcmp(st, "23514") || !strcmp(st, "23502") || !strncmp(st, "22", 2)) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT;
+        message = "a value was refused by the database";
+        hint = "check the request's values";
+    } else if (!strcmp(st, "40001") || !strcmp(st, "40P01")) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
+        message = "the change conflicted with a concurrent one";
+        hint = "retry with the same idempotency key";
+        retry = 1;
+    } else if (!*st || !strcmp(st, "57014") || !strncmp(st, "57P", 3) || !strncmp(st, "08", 2) ||
+               !strncmp(st, "53", 2)) {
+        code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
+        message = "database unavailable";
+        hint = "retry the command";
+    }
+    crm_err_set(e, code, NULL, message, hint, NULL);
+    s_statement_head(sql, head, sizeof head);
+    /* Data exceptions (class 22) quote the offending value in their primary
+     * message: that may be personal data, so only their SQLSTATE is kept. */
+    int quote_primary = primary && *primary && strncmp(st, "22", 2);
+    size_t pn = quote_primary ? strcspn(primary, "\n") : 0;
+    crm_err_log_detail(e, "SQLSTATE %s in \"%s\"%s%.*s", *st ? st : "none", head,
+                       quote_primary ? ": " : "", (int)pn, quote_primary ? primary : "");
+    return retry;
+}
+
+int crm_db_error(const PGresult *res, const char *sql, crm_err_t *e)
+{
+    if (!res)
+        return crm_db_error_from("08006", "connection lost", sql, e);
+    return crm_db_error_from(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+                             PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), sql, e);
 }
 
 long long crm_db_get_int(const PGresult *res, int row, int col)

@@ -75,6 +75,10 @@ static const crm_conf_def_t s_common_conf[] = {
      "replies queued per client that does not read before they are dropped", 0, 1, 1000000},
     {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100, 600000},
     {"CRM_DB_WAIT_S", CRM_CONF_INT, "30", "how long start-up waits for the database", 0, 0, 3600},
+    {"CRM_TEST_CLOCK", CRM_CONF_STR, "",
+     "tests only: run the clock this many microseconds ahead and serve crm.clock.set"
+     " (empty = off)",
+     0, 0, 0},
     {"CRM_TEST_CRASH_AFTER_COMMIT", CRM_CONF_INT, "0",
      "tests only: exit after the Nth commit with events, before publishing (0 = never)", 0, 0,
      1000000},
@@ -328,8 +332,10 @@ static void s_sys_free(s_sys_t *s)
 
 static void s_sys_fail(s_sys_t *s, const char *what, const char *error)
 {
+    /* The server's text names tables: the log gets it, the client not. */
+    crm_warn("command.failed", "%s: %s", what, error);
     s_reply_status(s->svc, s->identity, s->ilen, s->request_id,
-                   CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, what, error, "retry later");
+                   CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, what, NULL, "retry later");
     s_sys_free(s);
 }
 
@@ -705,7 +711,7 @@ static const crm_command_def_t *s_find_command(const crm_service_t *svc, const c
     for (const crm_command_def_t *c = svc->def->commands; c && c->name; c++)
         if (!strcmp(c->name, name))
             return c;
-    return NULL;
+    return crm_clock_command(svc, name);
 }
 
 static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
@@ -1072,10 +1078,15 @@ static void s_log_ready(crm_service_t *svc)
     if (svc->announced || !crm_db_connected(svc->writer) || !crm_db_connected(svc->reader))
         return;
     svc->announced = 1;
+    /* The endpoint as bound: with port 0 or * in CRM_BIND the system chose
+     * the port, and whoever started the service reads it here. */
+    char bound[256];
+    size_t blen = sizeof bound;
+    if (zmq_getsockopt(svc->router, ZMQ_LAST_ENDPOINT, bound, &blen) < 0 || !bound[0])
+        snprintf(bound, sizeof bound, "%s", crm_config_str(svc->config, "CRM_BIND"));
     crm_info("service.ready", "%s serving commands on %s, http on %s:%d, publishing to %s",
-             crm_service_name(svc), crm_config_str(svc->config, "CRM_BIND"),
-             crm_config_str(svc->config, "CRM_HTTP_HOST"), crm_http_port(svc->http),
-             crm_config_str(svc->config, "CRM_BUS_PUB_ENDPOINT"));
+             crm_service_name(svc), bound, crm_config_str(svc->config, "CRM_HTTP_HOST"),
+             crm_http_port(svc->http), crm_config_str(svc->config, "CRM_BUS_PUB_ENDPOINT"));
 }
 
 static void s_on_db_state(crm_db_t *db, int connected, void *arg)
@@ -1116,10 +1127,20 @@ static void s_handle_closed(uv_handle_t *h)
 {
 }
 
+/* Closes h unless it was never initialised: a start that fails half-way
+ * (the HTTP port taken) tears down before the timers and signals exist,
+ * and uv_close on a zeroed handle aborts. */
+static void s_close_if_open(uv_handle_t *h)
+{
+    if (h->type != UV_UNKNOWN_HANDLE && !uv_is_closing(h))
+        uv_close(h, s_handle_closed);
+}
+
 static void s_teardown(crm_service_t *svc)
 {
     if (svc->def->on_stop)
         svc->def->on_stop(svc);
+    crm_every_stop(svc);
     if (svc->relay)
         crm_relay_flush(svc->relay);
     crm_http_destroy(&svc->http);
@@ -1129,14 +1150,11 @@ static void s_teardown(crm_service_t *svc)
     crm_zwatch_destroy(&svc->monitor_watch);
     crm_db_destroy(&svc->writer);
     crm_db_destroy(&svc->reader);
-    uv_timer_stop(&svc->shutdown_timer);
-    uv_timer_stop(&svc->retention_timer);
-    uv_timer_stop(&svc->housekeeping_timer);
-    uv_close((uv_handle_t *)&svc->housekeeping_timer, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->shutdown_timer, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->retention_timer, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->sigterm, s_handle_closed);
-    uv_close((uv_handle_t *)&svc->sigint, s_handle_closed);
+    s_close_if_open((uv_handle_t *)&svc->housekeeping_timer);
+    s_close_if_open((uv_handle_t *)&svc->shutdown_timer);
+    s_close_if_open((uv_handle_t *)&svc->retention_timer);
+    s_close_if_open((uv_handle_t *)&svc->sigterm);
+    s_close_if_open((uv_handle_t *)&svc->sigint);
 }
 
 static void s_on_finish(uv_timer_t *t)
@@ -1450,6 +1468,11 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->batch_max = (size_t)crm_config_int(svc->config, "CRM_BATCH_MAX");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
     svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
+    if (crm_clock_init(svc) < 0) {
+        crm_config_destroy(&svc->config);
+        free(svc->conf_defs);
+        return 2;
+    }
 
     int rc = 1;
     uint64_t published = 0, head = 0;

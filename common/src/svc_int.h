@@ -75,8 +75,11 @@ struct crm_work {
     crm_arena_block_t *arena;
     void *data;
     int writes;
-    int pending; /* a statement of this work is in flight */
-    int auto_ok; /* that statement ends the work when it succeeds */
+    int pending;          /* a statement of this work is in flight */
+    int auto_ok;          /* that statement ends the work when it succeeds */
+    char sql[80];         /* the start of that statement, for the log if it fails */
+    int conflict;         /* failed on a serialization failure or deadlock */
+    int conflict_retries; /* kept across attempts */
     crm_work_cb cb;
     crm_emit_t *emits, *emits_tail;
     size_t n_emits;
@@ -246,7 +249,18 @@ struct crm_service {
     crm_metrics_t m;
     /* replay requests being served, per ROUTER peer (limits.c) */
     struct crm_inflight *replay_inflight;
+    struct crm_every *every; /* periodic callbacks (every.c) */
+    int test_clock;          /* CRM_TEST_CLOCK is on (clock.c) */
 };
+
+/* clock.c: the test clock. crm_clock_init reads CRM_TEST_CLOCK (0, or -1
+ * when it is malformed); crm_clock_command is crm.clock.set when the test
+ * clock is on, else NULL. */
+int crm_clock_init(crm_service_t *svc);
+const crm_command_def_t *crm_clock_command(const crm_service_t *svc, const char *name);
+
+/* every.c: closes the periodic timers (at teardown). */
+void crm_every_stop(crm_service_t *svc);
 
 /* fairq.c: commands waiting for a batch, per client, served in turn. A
  * work's client is its ROUTER identity (none: submitted by the service). */

@@ -2,6 +2,7 @@
 #include <crm/util.h>
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,26 @@ int crm_uuid_valid(const char *s)
     return uuid_parse(s, u) == 0;
 }
 
+/* The one process-wide value: the clock is the process's, like the
+ * real one, and 0 outside tests. */
+static _Atomic int64_t s_clock_offset;
+
 int64_t crm_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
+           atomic_load_explicit(&s_clock_offset, memory_order_relaxed);
+}
+
+void crm_clock_set_offset(int64_t offset_us)
+{
+    atomic_store_explicit(&s_clock_offset, offset_us, memory_order_relaxed);
+}
+
+int64_t crm_clock_offset(void)
+{
+    return atomic_load_explicit(&s_clock_offset, memory_order_relaxed);
 }
 
 int64_t crm_mono_us(void)

@@ -29,6 +29,8 @@
 
 /* Rows per multi-row INSERT: 4 parameters a row stays far below 65535. */
 #define CRM_ROWS_PER_INSERT 200
+/* Attempts of a work alone after a serialization failure or deadlock. */
+#define CRM_CONFLICT_RETRIES 3
 
 static void s_step(crm_batch_t *b);
 static void s_finalize(crm_batch_t *b);
@@ -101,6 +103,8 @@ void crm_work_reset(crm_work_t *w)
     w->cached = 0;
     w->dup_of = NULL;
     w->batch = NULL;
+    w->sql[0] = 0;
+    w->conflict = 0;
 }
 
 void crm_work_destroy(crm_work_t **w_p)
@@ -345,10 +349,12 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
     if (error) {
         if (!res)
             b->lost_connection = 1;
-        /* Any failed statement aborts the transaction: the batch cannot go on. */
+        /* Any failed statement aborts the transaction: the batch cannot go on.
+         * The server's text stays in the log (crm_db_error). */
         w->writes++;
-        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
-                      res ? "database statement failed" : "database connection lost", error, NULL);
+        crm_err_t e;
+        w->conflict = crm_db_error(res, w->sql, &e);
+        crm_work_fail_err(w, &e);
     } else if (w->state == WS_RUNNING) {
         if (cb)
             cb(w, res);
@@ -374,6 +380,8 @@ static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const
     w->cb = cb;
     w->auto_ok = cb == NULL;
     w->pending = 1;
+    /* The start of the statement, for the log if it fails. */
+    snprintf(w->sql, sizeof w->sql, "%s", sql);
     if (write)
         w->writes++;
     int rc = crm_db_query(w->batch->db, sql, n, params, NULL, NULL, 0, s_on_query, w);
@@ -478,7 +486,11 @@ static void s_on_batch_query(crm_db_t *db, PGresult *res, const char *error, voi
     if (error) {
         if (!res)
             b->lost_connection = 1;
-        s_fail_batch(b, error);
+        /* The reason may reach a client: the server's text only to the log. */
+        crm_err_t e;
+        crm_db_error(res, NULL, &e);
+        crm_warn("batch.statement", "%s: %s", crm_db_name(b->db), e.log_detail);
+        s_fail_batch(b, e.message);
         return;
     }
     cb(b, res);
@@ -558,6 +570,14 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         return;
     }
     crm_work_t *w = b->works[b->idx];
+    if (w->state == WS_FAILED && w->conflict && w->conflict_retries < CRM_CONFLICT_RETRIES) {
+        /* A serialization failure or deadlock: the same work may well
+         * succeed in a fresh transaction. */
+        w->conflict_retries++;
+        crm_work_reset(w);
+        s_begin(b);
+        return;
+    }
     s_emits_free(w->emits);
     w->emits = w->emits_tail = NULL;
     w->n_emits = 0;

@@ -24,10 +24,8 @@ typedef struct {
     int64_t cost_per_ticket; /* ANALYTICS_COST_PER_TICKET */
     int64_t cost_per_hour;   /* ANALYTICS_COST_PER_HOUR */
     int64_t potential_ltv;   /* ANALYTICS_POTENTIAL_LTV */
-    uv_timer_t scan_timer;   /* data-quality scan */
-    int scan_timer_live;
-    int scan_running; /* a scan is queued or running */
-    int scan_full;    /* the last scan published a full batch */
+    int scan_running;        /* a scan is queued or running */
+    int scan_full;           /* the last scan published a full batch */
 } analytics_t;
 
 /* Commands ("analytics.<entity>.<verb>") and consumers (one per source),

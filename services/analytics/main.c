@@ -71,9 +71,9 @@ static void s_scan_done(crm_service_t *svc, int status, void *arg)
         s_scan_submit(ctx);
 }
 
-static void s_on_scan_timer(uv_timer_t *t)
+static void s_on_scan_timer(crm_service_t *svc, void *arg)
 {
-    s_scan_submit(t->data);
+    s_scan_submit(arg);
 }
 
 /* Static storage: on_start is the first place that sees the service, and
@@ -91,25 +91,14 @@ static int s_on_start(crm_service_t *svc)
     ctx->cost_per_hour = crm_config_int(cfg, "ANALYTICS_COST_PER_HOUR");
     ctx->potential_ltv = crm_config_int(cfg, "ANALYTICS_POTENTIAL_LTV");
     crm_service_set_user(svc, ctx);
-    uv_timer_init(crm_service_loop(svc), &ctx->scan_timer);
-    ctx->scan_timer.data = ctx;
-    ctx->scan_timer_live = 1;
     uint64_t ms = (uint64_t)crm_config_int(cfg, "ANALYTICS_SCAN_MS");
-    uv_timer_start(&ctx->scan_timer, s_on_scan_timer, ms, ms);
+    if (crm_service_every(svc, ms, 0, s_on_scan_timer, ctx) < 0) {
+        crm_error("service.start", "out of memory");
+        return -1;
+    }
     crm_info("analytics.start", "churn threshold %d; data-quality scan every %llu ms",
              ctx->churn_threshold, (unsigned long long)ms);
     return 0;
-}
-
-static void s_on_stop(crm_service_t *svc)
-{
-    (void)svc;
-    analytics_t *ctx = &s_analytics;
-    if (ctx->scan_timer_live) {
-        uv_timer_stop(&ctx->scan_timer);
-        uv_close((uv_handle_t *)&ctx->scan_timer, NULL);
-        ctx->scan_timer_live = 0;
-    }
 }
 
 int main(int argc, char **argv)
@@ -123,7 +112,6 @@ int main(int argc, char **argv)
         .migrations = analytics_migrations,
         .config = s_config,
         .on_start = s_on_start,
-        .on_stop = s_on_stop,
     };
     return crm_service_main(&def, argc, argv);
 }

@@ -154,7 +154,14 @@ int main(int argc, char **argv)
     pthread_t th;
     if (pthread_create(&th, NULL, s_signal_thread, &ctl) != 0)
         goto out;
-    crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in, out);
+    /* The endpoints as bound: with port 0 or * the system chose them. */
+    char in_b[256], out_b[256];
+    size_t in_n = sizeof in_b, out_n = sizeof out_b;
+    if (zmq_getsockopt(xsub, ZMQ_LAST_ENDPOINT, in_b, &in_n) < 0)
+        snprintf(in_b, sizeof in_b, "%s", in);
+    if (zmq_getsockopt(xpub, ZMQ_LAST_ENDPOINT, out_b, &out_n) < 0)
+        snprintf(out_b, sizeof out_b, "%s", out);
+    crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in_b, out_b);
     rc = crm_bus_proxy_run(xsub, xpub, control, &limits, &stats) < 0 ? 1 : 0;
     if (rc)
         pthread_cancel(th); /* still in sigwait */

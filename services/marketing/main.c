@@ -150,11 +150,11 @@ static void s_pump(mkt_t *ctx)
         ctx->pump_busy = 1;
 }
 
-static void s_on_timer(uv_timer_t *t)
+static void s_on_timer(crm_service_t *svc, void *arg)
 {
-    s_scan_submit(t->data);
-    s_segments_submit(t->data);
-    s_pump(t->data);
+    s_scan_submit(arg);
+    s_segments_submit(arg);
+    s_pump(arg);
 }
 
 static int s_on_start(crm_service_t *svc)
@@ -174,11 +174,11 @@ static int s_on_start(crm_service_t *svc)
         return -1;
     }
     crm_service_set_user(svc, ctx);
-    uv_timer_init(crm_service_loop(svc), &ctx->timer);
-    ctx->timer.data = ctx;
-    ctx->timer_live = 1;
     uint64_t ms = (uint64_t)crm_config_int(cfg, "MARKETING_SEND_SCAN_MS");
-    uv_timer_start(&ctx->timer, s_on_timer, ms, ms);
+    if (crm_service_every(svc, ms, 0, s_on_timer, ctx) < 0) {
+        crm_error("service.start", "out of memory");
+        return -1;
+    }
     crm_info("marketing.start", "send scan every %llu ms; email relay %s", (unsigned long long)ms,
              *ctx->smtp_url ? "configured" : "not configured");
     return 0;
@@ -188,11 +188,6 @@ static void s_on_stop(crm_service_t *svc)
 {
     mkt_t *ctx = &s_mkt;
     ctx->stopping = 1;
-    if (ctx->timer_live) {
-        uv_timer_stop(&ctx->timer);
-        uv_close((uv_handle_t *)&ctx->timer, NULL);
-        ctx->timer_live = 0;
-    }
 }
 
 int main(int argc, char **argv)

@@ -21,28 +21,6 @@
 
 /* ---- values ------------------------------------------------------------ */
 
-int mkt_check_date(const char *in, const char *field, mkt_err_t *e)
-{
-    char q[128];
-    if (!in || !*in)
-        return 0;
-    if (strlen(in) != 10 || in[4] != '-' || in[7] != '-')
-        goto bad;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)in[i]))
-            goto bad;
-    int y = atoi(in), m = atoi(in + 5), d = atoi(in + 8);
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > crm_days_in_month(y, m))
-        return mkt_err_set(e, S_INVALID, field, "date does not exist",
-                           "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
-                           crm_quote(in, q, sizeof q));
-    return 0;
-bad:
-    return mkt_err_set(e, S_INVALID, field, "date is malformed",
-                       "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
-                       crm_quote(in, q, sizeof q));
-}
-
 static const char *const s_channel_names[] = {"",    "email", "sms",    "phone",
                                               "fax", "mail",  "social", "meeting"};
 #define S_N_CHANNELS ((int)(sizeof s_channel_names / sizeof s_channel_names[0]))
@@ -162,8 +140,8 @@ int mkt_campaign_check(const Crm__V1__Campaign *c, mkt_err_t *e)
                                    "send each channel once", "got %s",
                                    mkt_channel_name((int)c->channels[i]));
     }
-    if (mkt_check_date(c->start_date, "campaign.start_date", e) < 0 ||
-        mkt_check_date(c->end_date, "campaign.end_date", e) < 0)
+    if (crm_check_date_opt(c->start_date, "campaign.start_date", e) < 0 ||
+        crm_check_date_opt(c->end_date, "campaign.end_date", e) < 0)
         return -1;
     if (c->start_date && *c->start_date && c->end_date && *c->end_date &&
         strcmp(c->start_date, c->end_date) > 0)
@@ -240,7 +218,7 @@ int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e)
                            "send the amount spent in minor units (cents), more than 0",
                            "got %" PRId64, x->amount_minor);
     return mkt_check_text(x->category, MKT_NAME_MAX, "expense.category", e) < 0 ||
-                   mkt_check_date(x->date, "expense.date", e) < 0 ||
+                   crm_check_date_opt(x->date, "expense.date", e) < 0 ||
                    mkt_check_text(x->note, MKT_TEXT_MAX, "expense.note", e) < 0
                ? -1
                : 0;

@@ -47,8 +47,6 @@ typedef crm_err_t mkt_err_t;
 #define mkt_check_id crm_check_id
 #define mkt_check_enum crm_check_enum
 
-/* "YYYY-MM-DD" that exists; empty allowed. */
-int mkt_check_date(const char *s, const char *field, mkt_err_t *e);
 #define mkt_check_currency crm_check_currency
 
 /* The channel named by a lower-case word ("email", "sms", ...): its

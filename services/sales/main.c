@@ -80,9 +80,9 @@ static void s_due_done(crm_service_t *svc, int status, void *arg)
         s_due_submit(ctx);
 }
 
-static void s_on_due_timer(uv_timer_t *t)
+static void s_on_due_timer(crm_service_t *svc, void *arg)
 {
-    s_due_submit(t->data);
+    s_due_submit(arg);
 }
 
 /* The context has static storage because on_start is the first place that
@@ -109,25 +109,15 @@ static int s_on_start(crm_service_t *svc)
         return -1;
     }
     crm_service_set_user(svc, ctx);
-    uv_timer_init(crm_service_loop(svc), &ctx->due_timer);
-    ctx->due_timer.data = ctx;
-    ctx->due_timer_live = 1;
     uint64_t ms = (uint64_t)crm_config_int(cfg, "SALES_DUE_SCAN_MS");
-    uv_timer_start(&ctx->due_timer, s_on_due_timer, ms, ms);
+    if (crm_service_every(svc, ms, 0, s_on_due_timer, ctx) < 0) {
+        crm_error("service.start", "out of memory");
+        return -1;
+    }
     crm_info("sales.start", "%zu lead owners; due scan every %llu ms; follow-ups after %lld h",
              ctx->n_lead_owners, (unsigned long long)ms,
              (long long)crm_config_int(cfg, "SALES_FOLLOWUP_HOURS"));
     return 0;
-}
-
-static void s_on_stop(crm_service_t *svc)
-{
-    sales_t *ctx = &s_sales;
-    if (ctx->due_timer_live) {
-        uv_timer_stop(&ctx->due_timer);
-        uv_close((uv_handle_t *)&ctx->due_timer, NULL);
-        ctx->due_timer_live = 0;
-    }
 }
 
 int main(int argc, char **argv)
@@ -141,7 +131,6 @@ int main(int argc, char **argv)
         .migrations = sales_migrations,
         .config = s_config,
         .on_start = s_on_start,
-        .on_stop = s_on_stop,
     };
     int rc = crm_service_main(&def, argc, argv);
     for (size_t i = 0; i < s_sales.n_lead_owners; i++)

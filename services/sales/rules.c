@@ -79,39 +79,6 @@ int sales_check_country(const char *in, char out[3], const char *field, sales_er
                          crm_quote(in, q, sizeof q));
 }
 
-static int s_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int sales_check_date(const char *in, const char *field, sales_err_t *e)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    char q[128];
-    if (!in || !*in)
-        return 0;
-    if (strlen(in) != 10 || in[4] != '-' || in[7] != '-')
-        goto bad;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)in[i]))
-            goto bad;
-    int y = atoi(in), m = atoi(in + 5), d = atoi(in + 8);
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        goto impossible;
-    int dim = days[m - 1] + (m == 2 && s_leap(y));
-    if (d > dim)
-        goto impossible;
-    return 0;
-bad:
-    return sales_err_set(e, S_INVALID, field, "date is malformed",
-                         "send a date as YYYY-MM-DD, e.g. 2026-03-31", "got %s",
-                         crm_quote(in, q, sizeof q));
-impossible:
-    return sales_err_set(e, S_INVALID, field, "date does not exist",
-                         "send a calendar date from 1900-01-01 on, as YYYY-MM-DD", "got %s",
-                         crm_quote(in, q, sizeof q));
-}
-
 int sales_check_amount(int64_t v, const char *field, sales_err_t *e)
 {
     if (v < 0)
@@ -460,43 +427,5 @@ int sales_order_total(Crm__V1__OrderItem *const *items, size_t n, int64_t *total
         }
     }
     *total = sum;
-    return 0;
-}
-
-/* ---- paging ----------------------------------------------------------------- */
-
-int sales_page_size(int32_t v, int *out, sales_err_t *e)
-{
-    if (v == 0) {
-        *out = SALES_PAGE_DEFAULT;
-        return 0;
-    }
-    if (v < 1 || v > SALES_PAGE_MAX)
-        return sales_err_set(e, S_INVALID, "page_size", "page_size is out of range",
-                             "send 1 to 500, or 0 for 50", "got %" PRId32, v);
-    *out = v;
-    return 0;
-}
-
-void sales_page_token_format(int64_t us, const char *id, char *out, size_t len)
-{
-    snprintf(out, len, "%" PRId64 ":%s", us, id);
-}
-
-int sales_page_token_parse(const char *tok, int64_t *us, char id[CRM_UUID_LEN + 1], sales_err_t *e)
-{
-    char q[128];
-    *us = 0;
-    id[0] = 0;
-    if (!tok || !*tok)
-        return 0;
-    char *end = NULL;
-    long long v = strtoll(tok, &end, 10);
-    if (end == tok || *end != ':' || v < 0 || !crm_uuid_valid(end + 1))
-        return sales_err_set(e, S_INVALID, "page_token", "page_token is malformed",
-                             "send back the next_page_token of the previous reply unchanged",
-                             "got %s", crm_quote(tok, q, sizeof q));
-    *us = v;
-    snprintf(id, CRM_UUID_LEN + 1, "%s", end + 1);
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <crm/check.h>
+#include <crm/page.h>
 #include <crm/util.h>
 #include <protobuf-c/protobuf-c.h>
 
@@ -33,9 +34,6 @@ typedef crm_err_t sales_err_t;
 #define SALES_ITEMS_MAX 500  /* order lines */
 #define SALES_EMAIL_LEN 255  /* normalised email buffer, NUL included */
 #define SALES_PHONE_LEN 24   /* normalised phone buffer, NUL included */
-#define SALES_PAGE_DEFAULT 50
-#define SALES_PAGE_MAX 500
-#define SALES_TOKEN_LEN 64 /* page token buffer */
 
 /* Fills e and returns -1; the detail is printf-formatted (crm_err_set). */
 #define sales_err_set crm_err_set
@@ -63,10 +61,6 @@ int sales_check_phone(const char *in, char *out, size_t len, const char *field, 
 int sales_check_country(const char *in, char out[3], const char *field, sales_err_t *e);
 
 #define sales_check_currency crm_check_currency
-
-/* A calendar date "YYYY-MM-DD" that exists (2026-02-30 does not), years
- * 1900-9999. Empty is allowed. */
-int sales_check_date(const char *in, const char *field, sales_err_t *e);
 
 /* A money amount in minor units: 0 or more. */
 int sales_check_amount(int64_t v, const char *field, sales_err_t *e);
@@ -186,14 +180,5 @@ int sales_convert_plan(const sales_convert_in_t *in, sales_convert_plan_t *out, 
 int sales_order_total(Crm__V1__OrderItem *const *items, size_t n, int64_t *total, sales_err_t *e);
 
 /* ---- paging ----------------------------------------------------------------- */
-
-/* 0 means SALES_PAGE_DEFAULT; otherwise 1-SALES_PAGE_MAX. */
-int sales_page_size(int32_t v, int *out, sales_err_t *e);
-
-/* Page tokens are the keyset position (created_at in microseconds, id) of
- * the last row of a page, as text. An empty token is the first page
- * (*us = 0, id ""). */
-void sales_page_token_format(int64_t us, const char *id, char *out, size_t len);
-int sales_page_token_parse(const char *tok, int64_t *us, char id[CRM_UUID_LEN + 1], sales_err_t *e);
 
 #endif

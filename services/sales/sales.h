@@ -30,8 +30,6 @@ typedef struct {
     /* SALES_DEFAULT_CURRENCY, validated. */
     char currency[4];
     /* The due scan: a repeating timer that submits sales_due_scan. */
-    uv_timer_t due_timer;
-    int due_timer_live;
     int due_running; /* a scan is queued or running */
     int due_full;    /* the last scan found a full batch */
 } sales_t;

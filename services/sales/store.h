@@ -208,9 +208,10 @@ int sales_store_activity_complete(crm_work_t *w, const Crm__V1__CompleteActivity
 int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesRequest *rq,
                               const sales_page_t *page, crm_work_cb cb);
 
-/* Marks up to `limit` scheduled activities that have fallen due (and were
- * not announced yet) as announced. One row each, 0: JSON. */
-int sales_store_activity_due(crm_work_t *w, int limit, crm_work_cb cb);
+/* Marks up to `limit` scheduled activities that have fallen due by `now_us`
+ * (the service's clock, which a test can move) and were not announced yet
+ * as announced. One row each, 0: JSON. */
+int sales_store_activity_due(crm_work_t *w, int limit, int64_t now_us, crm_work_cb cb);
 
 /* ---- follow-ups: the consumers of other services' signals (store/followup.c) */
 

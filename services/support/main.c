@@ -77,9 +77,9 @@ static void s_sla_done(crm_service_t *svc, int status, void *arg)
         s_sla_submit(ctx);
 }
 
-static void s_on_sla_timer(uv_timer_t *t)
+static void s_on_sla_timer(crm_service_t *svc, void *arg)
 {
-    s_sla_submit(t->data);
+    s_sla_submit(arg);
 }
 
 /* Static storage: the context outlives the loop, so no work or timer
@@ -97,28 +97,17 @@ static int s_on_start(crm_service_t *svc)
         return -1;
     }
     crm_service_set_user(svc, ctx);
-    uv_timer_init(crm_service_loop(svc), &ctx->sla_timer);
-    ctx->sla_timer.data = ctx;
-    ctx->sla_timer_live = 1;
     uint64_t ms = (uint64_t)crm_config_int(crm_service_config(svc), "SUPPORT_SLA_SCAN_MS");
     /* The first scan at once: instants that passed while the service was
      * down are raised right after a restart. */
-    uv_timer_start(&ctx->sla_timer, s_on_sla_timer, 0, ms);
+    if (crm_service_every(svc, ms, CRM_EVERY_AT_START, s_on_sla_timer, ctx) < 0) {
+        crm_error("service.start", "out of memory");
+        return -1;
+    }
     crm_info("support.start", "SLA scan every %llu ms; %zu agents%s; %zu teams%s",
              (unsigned long long)ms, ctx->n_agents, ctx->n_agents ? "" : " (any assignee accepted)",
              ctx->n_teams, ctx->n_teams ? "" : " (any team accepted)");
     return 0;
-}
-
-static void s_on_stop(crm_service_t *svc)
-{
-    support_t *ctx = &s_support;
-    (void)svc;
-    if (ctx->sla_timer_live) {
-        uv_timer_stop(&ctx->sla_timer);
-        uv_close((uv_handle_t *)&ctx->sla_timer, NULL);
-        ctx->sla_timer_live = 0;
-    }
 }
 
 int main(int argc, char **argv)
@@ -132,7 +121,6 @@ int main(int argc, char **argv)
         .migrations = support_migrations,
         .config = s_config,
         .on_start = s_on_start,
-        .on_stop = s_on_stop,
     };
     int rc = crm_service_main(&def, argc, argv);
     for (size_t i = 0; i < s_support.n_agents; i++)

@@ -75,30 +75,6 @@ int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, crm_err
     return 0;
 }
 
-int support_page_token_parse(const char *token, int64_t *us, char id[37], crm_err_t *e)
-{
-    const char *colon = strchr(token, ':');
-    char *end = NULL;
-    *us = 0;
-    id[0] = 0;
-    if (!*token)
-        return 0;
-    if (colon && colon > token && isdigit((unsigned char)token[0])) {
-        long long v = strtoll(token, &end, 10);
-        if (end == colon && v > 0 && strlen(colon + 1) == 36) {
-            memcpy(id, colon + 1, 37);
-            if (crm_uuid_valid(id)) {
-                *us = v;
-                return 0;
-            }
-        }
-    }
-    id[0] = 0;
-    return crm_err_set(e, S_CODE(INVALID_ARGUMENT), "page_token", "page token is malformed",
-                       "pass next_page_token from the previous reply unchanged", "got \"%.80s\"",
-                       token);
-}
-
 /* ---- the status machine ----------------------------------------------------- */
 
 const char *support_status_name(int status)
@@ -195,13 +171,10 @@ int support_clock_runs(int status)
 
 int support_parse_date(const char *s, int32_t *days, const char *field, crm_err_t *e)
 {
-    int y, m, d, n = 0;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-        s[4] != '-' || s[7] != '-' || y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 ||
-        d > crm_days_in_month(y, m))
-        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid date",
-                           "write dates as YYYY-MM-DD", "\"%.40s\"", s);
-    *days = (int32_t)crm_days_from_civil(y, m, d);
+    int64_t d;
+    if (crm_check_date(s, &d, field, e) < 0)
+        return -1;
+    *days = (int32_t)d;
     return 0;
 }
 

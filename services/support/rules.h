@@ -28,8 +28,6 @@
 #define SUPPORT_TAGS_MAX 50
 #define SUPPORT_TAG_MAX 64
 #define SUPPORT_HOLIDAYS_MAX 400
-#define SUPPORT_PAGE_DEFAULT 50
-#define SUPPORT_PAGE_MAX 500
 #define SUPPORT_EMAIL_LEN 255
 
 #define SUPPORT_US_PER_MIN 60000000LL
@@ -43,10 +41,6 @@ int support_check_tag(const char *s, const char *field, crm_err_t *e);
 int support_check_rating(int rating, const char *field, crm_err_t *e);
 /* SLA policy targets: priority 1..4, minutes 1..525600. */
 int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, crm_err_t *e);
-
-/* A list's page token, "<created_us>:<ticket id>" (the last ticket of the
- * previous page): fills *us and id. "" is the first page (us 0). */
-int support_page_token_parse(const char *token, int64_t *us, char id[37], crm_err_t *e);
 
 /* ---- the status machine ----------------------------------------------------- */
 
@@ -102,7 +96,8 @@ typedef struct {
     size_t n_changes;
 } support_cal_t;
 
-/* Days since 1970-01-01 of a "YYYY-MM-DD" date, or -1 with e filled. */
+/* Days since 1970-01-01 of a "YYYY-MM-DD" date (crm_check_date), or -1
+ * with e filled. */
 int support_parse_date(const char *s, int32_t *days, const char *field, crm_err_t *e);
 
 /* Validates a BusinessCalendar and converts it (weekdays 1..7 at most once,

@@ -26,8 +26,6 @@ typedef struct {
     /* SUPPORT_TEAMS likewise, for the team of a ticket. */
     char **teams;
     size_t n_teams;
-    uv_timer_t sla_timer;
-    int sla_timer_live;
     int sla_running; /* a scan is queued or running */
     int sla_full;    /* the last scan found a full batch */
 } support_t;

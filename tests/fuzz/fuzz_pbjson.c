@@ -1,13 +1,14 @@
 /* fuzz_pbjson.c: the protobuf <-> JSON mapping (common/src/pbjson.c).
  * Input: a mode byte, two bytes choosing one of every crm.v1 message type,
- * then the data. Mode even: the data is protobuf; a message that decodes is
- * rendered as JSON, and that JSON must read back into a message (what we
- * print we can parse). Mode odd: the data is JSON text, as a tool reads a
- * body from a user; a message that reads is rendered again. */
+ * then the data (JSON read by crm/input.h). Mode even: the data is protobuf; a message that decodes
+ * is rendered as JSON, and that JSON must read back into a message (what we print we can parse).
+ * Mode odd: the data is JSON text, as a tool reads a body from a user; a message that reads is
+ * rendered again. */
 #include "fuzz.h"
 
 #include <stdlib.h>
 
+#include <crm/input.h>
 #include <crm/pbjson.h>
 
 static void s_render(const ProtobufCMessage *m, int must_parse)
@@ -19,7 +20,7 @@ static void s_render(const ProtobufCMessage *m, int must_parse)
     free(text);
     if (must_parse) {
         char err[256];
-        ProtobufCMessage *back = crm_pbjson_to_message(m->descriptor, j, err, sizeof err);
+        ProtobufCMessage *back = crm_input_message(m->descriptor, j, 0, NULL, err, sizeof err);
         CRM_FUZZ_CHECK(back != NULL);
         protobuf_c_message_free_unpacked(back, NULL);
     }
@@ -47,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!j)
             return 0;
         char err[256];
-        ProtobufCMessage *m = crm_pbjson_to_message(d, j, err, sizeof err);
+        ProtobufCMessage *m = crm_input_message(d, j, 0, NULL, err, sizeof err);
         json_decref(j);
         if (!m)
             return 0;

@@ -9,6 +9,7 @@ tree (CRM_PY_GEN)."""
 import atexit
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -76,12 +77,31 @@ def pg_bindir():
     raise RuntimeError("PostgreSQL server programs (initdb) not found; install postgresql-15")
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port that was free a moment ago, for what cannot bind port 0 and
+    report it (PostgreSQL, a service whose endpoint another one must know
+    before it starts). Racy by nature: services and the bus bind port 0
+    and report the port they got (Proc.bound); this is the fallback. A
+    number is never handed out twice by this process."""
+    for _ in range(100):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no free port")
+
+
+# What a service and the bus log once they listen: the endpoints as bound.
+_READY_RE = re.compile(r'"event":"service.ready".*?serving commands on (tcp://[^,"]+), '
+                       r'http on [^,"]*:(\d+),')
+_BUS_READY_RE = re.compile(r'"event":"bus.ready".*?publishers connect to (tcp://[^,"]+), '
+                           r'subscribers to (tcp://[^,"]+)"')
 
 
 def wait_for(cond, timeout=30.0, what="condition", interval=0.02):
@@ -169,6 +189,11 @@ class Proc:
         self.log_path = os.path.join(workdir, "%s.log" % name)
         self.p = None
         self.starts = 0
+        # Settings that ask for port 0 on every start; the port that was
+        # bound is written back into env once the process is ready.
+        self.ephemeral = {k for k in ("CRM_HTTP_PORT",) if self.env.get(k) == "0"}
+        self.before_start = None  # callable(proc): settle env just before a start
+        self.on_ready = None      # callable(proc, log text): after the ready line
 
     def start(self, wait_line='"event":"service.ready"', timeout=30):
         self.log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
@@ -176,12 +201,29 @@ class Proc:
         if self.p is not None and self.p.poll() is None:
             self.p.kill()  # started again while running: do not orphan the old one
             self.p.wait()
+        for k in self.ephemeral:
+            self.env[k] = "0"
+        if self.before_start:
+            self.before_start(self)
         self.p = subprocess.Popen(self.argv, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         _LIVE_PROCS.add(self.p)
         self.starts += 1
         if wait_line:
             self.wait_log(wait_line, timeout)
+            self.bound(self.read_log())
         return self
+
+    def bound(self, log):
+        """Reads back the ports a ready service or bus bound (port 0 in its
+        settings) into env, so that tests and restarts see the real ones."""
+        m = _READY_RE.search(log)
+        if m:
+            if self.env.get("CRM_BIND", "").endswith((":0", ":*")):
+                self.env["CRM_BIND"] = m.group(1)
+            if "CRM_HTTP_PORT" in self.ephemeral:
+                self.env["CRM_HTTP_PORT"] = m.group(2)
+        if self.on_ready:
+            self.on_ready(self, log)
 
     def read_log(self, since_start=True):
         with open(self.log_path, "rb") as f:
@@ -273,19 +315,62 @@ class System:
         self.cluster = cluster or Cluster()
         self.dir = tempfile.mkdtemp(prefix="crm-sys-")
         self.ctx = zmq.Context()
-        self.pub_port, self.sub_port = free_port(), free_port()
+        # The bus binds port 0 and reports its ports (start_bus); a service
+        # added before the bus started reserves them instead (bus_ports).
+        self.pub_port = self.sub_port = None
         self.procs = {}
         self.endpoints = {}
         self.dbs = {}
 
+    def bus_ports(self):
+        """The bus's two ports; reserved now if the bus has not reported them."""
+        if self.pub_port is None:
+            self.pub_port, self.sub_port = free_port(), free_port()
+        return self.pub_port, self.sub_port
+
     def bus_env(self):
-        return {"CRM_BUS_XSUB_BIND": "tcp://127.0.0.1:%d" % self.pub_port,
-                "CRM_BUS_XPUB_BIND": "tcp://127.0.0.1:%d" % self.sub_port}
+        pub, sub = (self.pub_port or 0), (self.sub_port or 0)
+        return {"CRM_BUS_XSUB_BIND": "tcp://127.0.0.1:%d" % pub,
+                "CRM_BUS_XPUB_BIND": "tcp://127.0.0.1:%d" % sub}
+
+    def _bus_ready(self, proc, log):
+        m = _BUS_READY_RE.search(log)
+        if m and self.pub_port is None:
+            self.pub_port = int(m.group(1).rsplit(":", 1)[1])
+            self.sub_port = int(m.group(2).rsplit(":", 1)[1])
+            proc.env.update(self.bus_env())  # a restarted bus binds the same ports
 
     def start_bus(self):
         p = Proc("bus", [os.path.join(BIN, "crm-bus")], self.bus_env(), self.dir)
+        p.on_ready = self._bus_ready
         self.procs["bus"] = p
         return p.start('"event":"bus.ready"')
+
+    def endpoint(self, name):
+        """The command endpoint of service `name`: as it reported it, or,
+        if it has not started yet, a port reserved for it now (another
+        service that consumes it needs it first)."""
+        if name not in self.endpoints:
+            self.endpoints[name] = "tcp://127.0.0.1:%d" % free_port()
+            if name in self.procs:
+                self.procs[name].env["CRM_BIND"] = self.endpoints[name]
+        return self.endpoints[name]
+
+    def _service_ready(self, proc, log):
+        self.endpoints[proc.name] = proc.env["CRM_BIND"]
+
+    def _peers_env(self, peers):
+        return ",".join("%s=%s" % (k, self.endpoint(k)) for k in peers)
+
+    def _proc(self, name, binary, env, peers):
+        """A service Proc: its peers are resolved when it starts, and its
+        bound endpoint is recorded once it is ready."""
+        p = Proc(name, [os.path.join(BIN, binary)], env, self.dir)
+        if peers is not None:
+            p.before_start = lambda proc: proc.env.update(CRM_PEERS=self._peers_env(peers))
+        p.on_ready = self._service_ready
+        self.procs[name] = p
+        return p
 
     def _service_env(self, name):
         """The backbone's environment for service `name`: its own database
@@ -293,22 +378,24 @@ class System:
         fresh HTTP port."""
         db = self.dbs.get(name) or self.cluster.create_db()
         self.dbs[name] = db
-        self.endpoints.setdefault(name, "tcp://127.0.0.1:%d" % free_port())
-        return {"CRM_PG_URL": self.cluster.url(db), "CRM_BIND": self.endpoints[name],
-                "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.pub_port,
-                "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % self.sub_port,
-                "CRM_HTTP_PORT": str(free_port()), "CRM_HEARTBEAT_MS": "200",
+        pub, sub = self.bus_ports()
+        # Port 0: the service binds a port of the system's choosing and
+        # reports it (Proc.bound); an endpoint known already is kept.
+        return {"CRM_PG_URL": self.cluster.url(db),
+                "CRM_BIND": self.endpoints.get(name, "tcp://127.0.0.1:0"),
+                "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % pub,
+                "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % sub,
+                "CRM_HTTP_PORT": "0", "CRM_HEARTBEAT_MS": "200",
                 "CRM_LOG_LEVEL": "info"}
 
     def add_service(self, name, binary, peers=(), env=None, start=False):
         """A real service binary (e.g. "crm-sales") as `name`, consuming the
-        `peers` (names with endpoints, e.g. probes added before); `env` is
-        laid over the defaults. Started when start=True; returns its Proc."""
+        `peers` (names of services added before or after it; their endpoints
+        are resolved when this one starts); `env` is laid over the defaults.
+        Started when start=True; returns its Proc."""
         e = self._service_env(name)
-        e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in peers)
         e.update(env or {})
-        p = Proc(name, [os.path.join(BIN, binary)], e, self.dir)
-        self.procs[name] = p
+        p = self._proc(name, binary, e, None if "CRM_PEERS" in (env or {}) else list(peers))
         if start:
             p.start()
         return p
@@ -317,10 +404,9 @@ class System:
         e = dict(self._service_env(name), PROBE_NAME=name)
         if consume:
             e["PROBE_CONSUME"] = consume
-            e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in (peers or []))
         e.update(env or {})
-        p = Proc(name, [os.path.join(BIN, "crm-probe")], e, self.dir)
-        self.procs[name] = p
+        resolve = list(peers or []) if consume and "CRM_PEERS" not in (env or {}) else None
+        p = self._proc(name, "crm-probe", e, resolve)
         if start:
             p.start()
         return p

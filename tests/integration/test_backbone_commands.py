@@ -39,6 +39,41 @@ class CommandTest(unittest.TestCase):
         self.assertEqual(self.head(), 3)
         c.close()
 
+    def test_unique_violation_is_already_exists_without_sql(self):
+        """A statement failing on a unique key answers ALREADY_EXISTS; the
+        server's text (table, constraint) goes to the log, not the reply."""
+        c = self.sys.client("probe")
+        r1 = c.call_raw("probe.claim", rec(1, "seat-7"), key="claim-1")
+        self.assertEqual(r1.status.code, 0)
+        r2 = c.call_raw("probe.claim", rec(1, "seat-7"), key="claim-2")
+        self.assertEqual(r2.status.code, rpc_pb2.STATUS_CODE_ALREADY_EXISTS, r2.status)
+        reply = str(r2.status).lower()
+        for leak in ("probe_claim", "pkey", "duplicate key", "insert", "seat-7", "23505"):
+            self.assertNotIn(leak, reply)
+        self.assertEqual(self.sys.cluster.query(self.sys.dbs["probe"],
+                                                "SELECT count(*) FROM probe_claim")[0][0], 1)
+        self.probe.wait_log("probe_claim_pkey")
+        log = self.probe.read_log()
+        self.assertIn("23505", log)
+        self.assertNotIn("seat-7", log)  # never a parameter value in the log
+        c.close()
+
+    def test_http_port_taken_fails_cleanly(self):
+        """A start that cannot listen on its HTTP port says so and exits 1
+        (it used to abort on closing handles that were never opened)."""
+        import socket
+        held = socket.socket()
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        try:
+            p = self.sys.add_probe("clash", start=False,
+                                   env={"CRM_HTTP_PORT": str(held.getsockname()[1])})
+            p.start(wait_line=None)
+            self.assertEqual(p.p.wait(timeout=30), 1, p.read_log())
+            self.assertIn('"event":"http.listen"', p.read_log())
+        finally:
+            held.close()
+
     def test_concurrent_duplicates_in_one_batch(self):
         """The same key sent by many clients at once: applied once, every
         client gets the same reply."""

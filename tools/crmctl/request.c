@@ -1,11 +1,12 @@
 /* request.c: the engine of the verbs (see request.h): options to a JSON
- * request, the request to protobuf through crm/pbjson.h, the call and the
+ * request, the request to protobuf through crm/input.h, the call and the
  * page loop of --all; request_view.c prints the replies.
  *
  * Everything a verb knows is in its req_verb_t; this file knows no verb. */
 #include "request.h"
 #include "values.h"
 
+#include <crm/input.h>
 #include <crm/pbjson.h>
 #include <crm/util.h>
 
@@ -381,7 +382,7 @@ static json_t *s_convert(const s_conv_ctx_t *c, const char *text)
 static ProtobufCMessage *s_message(const req_verb_t *verb, const json_t *request)
 {
     char err[256];
-    ProtobufCMessage *m = crm_pbjson_to_message(verb->request, request, err, sizeof err);
+    ProtobufCMessage *m = crm_input_message(verb->request, request, 0, NULL, err, sizeof err);
     if (!m) {
         char hint[96];
         snprintf(hint, sizeof hint, "Field names and values are those of %s.",

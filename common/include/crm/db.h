@@ -9,6 +9,8 @@
 #ifndef CRM_DB_H
 #define CRM_DB_H
 
+#include <crm/err.h>
+
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <uv.h>
@@ -64,6 +66,22 @@ size_t crm_db_pending(const crm_db_t *self);
 
 /* SQLSTATE of an error result ("23505"), or "" if none. */
 const char *crm_db_sqlstate(const PGresult *res);
+
+/* What a failed statement means to a client. Fills e from the error result
+ * `res` of statement `sql` (res NULL: the connection was lost): a status
+ * code by SQLSTATE (unique violation ALREADY_EXISTS, foreign key
+ * FAILED_PRECONDITION, check, not-null and data exceptions
+ * INVALID_ARGUMENT, serialization failure, deadlock, cancel, shutdown and
+ * connection errors UNAVAILABLE, anything else INTERNAL) with a generic
+ * message and hint. The server's text names tables and constraints, so it
+ * goes only into e->log_detail, with the SQLSTATE and the start of the
+ * statement (never a parameter). Returns 1 when trying the same work again
+ * may succeed (serialization failure, deadlock), else 0. */
+int crm_db_error(const PGresult *res, const char *sql, crm_err_t *e);
+
+/* crm_db_error from the parts of a result: SQLSTATE ("" or NULL when
+ * unknown) and the server's primary message (may be NULL). */
+int crm_db_error_from(const char *sqlstate, const char *primary, const char *sql, crm_err_t *e);
 
 /* Helpers for reading results. */
 long long crm_db_get_int(const PGresult *res, int row, int col);

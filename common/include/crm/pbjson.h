@@ -1,5 +1,6 @@
 /* crm/pbjson.h: protobuf-c messages rendered as JSON from their descriptors,
- * so tools (crmctl tail) print any event without knowing its type.
+ * so tools (crmctl tail) print any event without knowing its type. The way
+ * back, JSON to a message, is crm/input.h.
  *
  * Mapping follows the proto3 JSON mapping where it is cheap to do so:
  * lowerCamelCase names are NOT used; we keep the proto field names
@@ -16,13 +17,5 @@
 
 /* Returns a new JSON object (caller owns the reference) or NULL on ENOMEM. */
 json_t *crm_pbjson_from_message(const ProtobufCMessage *msg);
-
-/* Fills a zero-initialised message of `desc` from a JSON object with the
- * same mapping (names as in the .proto; 64-bit integers as strings or
- * numbers; bytes as base64; enums by name or number). On success returns a
- * message the caller frees with protobuf_c_message_free_unpacked(msg, NULL);
- * on failure returns NULL and writes the offending field and problem to err. */
-ProtobufCMessage *crm_pbjson_to_message(const ProtobufCMessageDescriptor *desc, const json_t *obj,
-                                        char *err, size_t errlen);
 
 #endif

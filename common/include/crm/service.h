@@ -18,6 +18,7 @@
 #define CRM_SERVICE_H
 
 #include <crm/config.h>
+#include <crm/err.h>
 #include <crm/migrate.h>
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
@@ -93,6 +94,22 @@ uv_loop_t *crm_service_loop(crm_service_t *svc);
 typedef void (*crm_submit_done_fn)(crm_service_t *svc, int status, void *arg);
 int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
                        crm_submit_done_fn done);
+
+/* Periodic work of a service (a scan for activities that fell due, SLA
+ * instants, campaigns to send): fn(svc, arg) runs on the loop every
+ * `period_ms`, the first time after one period, or on the next loop pass
+ * with CRM_EVERY_AT_START. It does not run once the service is stopping;
+ * the framework closes the timer after on_stop. Usually fn submits a work
+ * (crm_service_submit). Call it from on_start. Returns 0 or -ENOMEM. */
+typedef void (*crm_every_fn)(crm_service_t *svc, void *arg);
+#define CRM_EVERY_AT_START 1u
+int crm_service_every(crm_service_t *svc, uint64_t period_ms, unsigned flags, crm_every_fn fn,
+                      void *arg);
+
+/* Runs every periodic fn of the service now, on the next loop pass (their
+ * periods go on as before): for a test clock that was moved, so that what
+ * fell due is found at once. */
+void crm_service_every_now(crm_service_t *svc);
 
 /* Makes consumer `consumer` forget its positions and read them again from
  * crm_consumer_position, then replay each source from there: for a service
@@ -204,5 +221,10 @@ void crm_work_ok(crm_work_t *w, const ProtobufCMessage *reply);
  * Strings are copied; any may be NULL. */
 void crm_work_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *field, const char *message,
                    const char *detail, const char *hint);
+
+/* crm_work_fail with e's code, field, message, detail and hint; e's
+ * log-only detail, when there is one, is logged (work.failed, with the
+ * command or consumer name) and never sent. */
+void crm_work_fail_err(crm_work_t *w, const crm_err_t *e);
 
 #endif

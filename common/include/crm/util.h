@@ -13,8 +13,15 @@ void crm_uuid_new(char out[CRM_UUID_LEN + 1]);
 /* 1 if s is a well-formed UUID in canonical text form, else 0. */
 int crm_uuid_valid(const char *s);
 
-/* Wall clock, microseconds since the Unix epoch. */
+/* Wall clock, microseconds since the Unix epoch; plus the test clock's
+ * offset (0 unless a test moved it). */
 int64_t crm_now_us(void);
+
+/* The test clock (CRM_TEST_CLOCK, tests only): crm_now_us() runs offset_us
+ * ahead of the wall clock, so that a test moves time instead of waiting
+ * for it. Process-wide; safe from any thread. */
+void crm_clock_set_offset(int64_t offset_us);
+int64_t crm_clock_offset(void);
 
 /* Monotonic clock in microseconds, for durations. */
 int64_t crm_mono_us(void);

@@ -25,8 +25,8 @@
 
 /* ---- handlers/shared.c ------------------------------------------------------ */
 
-/* Fails the work with the error a rules.c check filled. */
-void mkt_fail(crm_work_t *w, const mkt_err_t *e);
+/* A check's error to the client (crm_work_fail_err). */
+#define mkt_fail crm_work_fail_err
 
 /* Channels from an int[] text ("{1,3}") into out (at most max); returns
  * how many. */

@@ -4,11 +4,6 @@
 
 #include <stdlib.h>
 
-void mkt_fail(crm_work_t *w, const mkt_err_t *e)
-{
-    crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
-}
-
 /* Channels from an int[] text ("{1,3}") into out (at most max). */
 size_t mkt_channels_parse(const char *text, int *out, size_t max)
 {

@@ -235,5 +235,5 @@ static void s_due_found(crm_work_t *w, PGresult *res)
 
 void sales_due_scan(crm_work_t *w)
 {
-    sales_store_activity_due(w, SALES_DUE_BATCH, s_due_found);
+    sales_store_activity_due(w, SALES_DUE_BATCH, crm_now_us(), s_due_found);
 }

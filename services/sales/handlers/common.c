@@ -13,11 +13,6 @@ sales_t *sales_ctx(crm_work_t *w)
     return crm_service_user(crm_work_service(w));
 }
 
-void sales_fail(crm_work_t *w, const sales_err_t *e)
-{
-    crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
-}
-
 void sales_invalid(crm_work_t *w, const char *field, const char *message, const char *hint)
 {
     crm_work_fail(w, SALES_INVALID, field, message, NULL, hint);
@@ -131,8 +126,8 @@ sales_list_t *sales_list_start(crm_work_t *w, int32_t page_size, const char *tok
         crm_work_fail_nomem(w);
         return NULL;
     }
-    if (sales_page_size(page_size, &l->page_size, &e) < 0 ||
-        sales_page_token_parse(token, &l->page.after_us, id, &e) < 0) {
+    if (crm_page_size(page_size, &l->page_size, &e) < 0 ||
+        crm_page_token_parse(token, &l->page.after_us, id, &e) < 0) {
         sales_fail(w, &e);
         return NULL;
     }
@@ -157,9 +152,9 @@ int sales_list_rows(crm_work_t *w, PGresult *res, const ProtobufCMessageDescript
     *n_items = (size_t)n;
     *token = (char *)"";
     if (rows > l->page_size) {
-        char tok[SALES_TOKEN_LEN];
-        sales_page_token_format(strtoll(PQgetvalue(res, n - 1, 1), NULL, 10),
-                                PQgetvalue(res, n - 1, 2), tok, sizeof tok);
+        char tok[CRM_PAGE_TOKEN_LEN];
+        crm_page_token_format(strtoll(PQgetvalue(res, n - 1, 1), NULL, 10),
+                              PQgetvalue(res, n - 1, 2), tok, sizeof tok);
         if (!(*token = crm_work_strdup(w, tok))) {
             crm_work_fail_nomem(w);
             return -1;

@@ -119,7 +119,7 @@ void sales_deal_create(crm_work_t *w)
         rc = sales_check_probability(src->probability, "deal.probability", &in.e);
     if (rc == 0) {
         d->expected_close_date = sales_in_trimmed(&in, src->expected_close_date);
-        rc = sales_check_date(d->expected_close_date, "deal.expected_close_date", &in.e);
+        rc = crm_check_date_opt(d->expected_close_date, "deal.expected_close_date", &in.e);
     }
     if (rc == 0)
         rc = sales_in_text(&in, src->owner, SALES_NAME_MAX, "deal.owner", &d->owner);
@@ -302,8 +302,8 @@ void sales_deal_list(crm_work_t *w)
         sales_check_id(rq->person_id, 0, "person_id", &e) < 0 ||
         sales_check_text(rq->stage, SALES_NAME_MAX, "stage", &e) < 0 ||
         sales_check_enum(&crm__v1__deal_status__descriptor, rq->status, 1, "status", &e) < 0 ||
-        sales_check_date(rq->close_from, "close_from", &e) < 0 ||
-        sales_check_date(rq->close_to, "close_to", &e) < 0) {
+        crm_check_date_opt(rq->close_from, "close_from", &e) < 0 ||
+        crm_check_date_opt(rq->close_to, "close_to", &e) < 0) {
         sales_fail(w, &e);
         return;
     }

@@ -38,8 +38,9 @@
 /* The service context (sales.h) of the work's service. */
 sales_t *sales_ctx(crm_work_t *w);
 
-/* Fail the work with a rule's error, or with INVALID_ARGUMENT on `field`. */
-void sales_fail(crm_work_t *w, const sales_err_t *e);
+/* A check's error to the client (crm_work_fail_err). */
+#define sales_fail crm_work_fail_err
+/* Fails the work with INVALID_ARGUMENT on `field`. */
 void sales_invalid(crm_work_t *w, const char *field, const char *message, const char *hint);
 
 /* Validation input: copies into the arena; an allocation failure is

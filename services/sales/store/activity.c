@@ -98,17 +98,18 @@ int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesReques
         0, cb);
 }
 
-int sales_store_activity_due(crm_work_t *w, int limit, crm_work_cb cb)
+int sales_store_activity_due(crm_work_t *w, int limit, int64_t now_us, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, limit);
+    crm_params_i64(&p, now_us);
     /* SKIP LOCKED: an activity being completed right now is left to the
      * next scan rather than waited for. */
     return crm_params_run(
         &p,
         "WITH a AS (UPDATE activity SET due_notified = true, updated_at = now()"
         "   WHERE id IN (SELECT id FROM activity WHERE status = 1 AND NOT due_notified"
-        "     AND due_at <= now() ORDER BY due_at, id LIMIT $1::int"
+        "     AND due_at <= sales_ts($2::bigint) ORDER BY due_at, id LIMIT $1::int"
         "     FOR UPDATE SKIP LOCKED)"
         "   RETURNING *)"
         " SELECT " SALES_ACTIVITY_J "::text FROM a ORDER BY a.due_at, a.id",

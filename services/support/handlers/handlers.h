@@ -30,8 +30,8 @@
 
 /* ---- shared.c ------------------------------------------------------------------ */
 
-/* Fails the work with e. */
-void support_fail(crm_work_t *w, const crm_err_t *e);
+/* A check's error to the client (crm_work_fail_err). */
+#define support_fail crm_work_fail_err
 
 /* The trimmed copy of s in the arena ("" on NULL); NULL when out of memory. */
 char *support_trimmed(crm_work_t *w, const char *s);

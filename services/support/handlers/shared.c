@@ -11,11 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void support_fail(crm_work_t *w, const crm_err_t *e)
-{
-    crm_work_fail(w, e->code, e->field, e->message, e->detail, e->hint);
-}
-
 /* The trimmed copy of s in the arena ("" on NULL); NULL when out of memory. */
 char *support_trimmed(crm_work_t *w, const char *s)
 {

@@ -8,6 +8,7 @@
 
 #include <crm/db.h>
 #include <crm/identity.h>
+#include <crm/page.h>
 #include <crm/util.h>
 
 #include <string.h>
@@ -204,17 +205,18 @@ void support_ticket_show(crm_work_t *w)
 static void s_tickets_listed(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ListTicketsRequest *rq = (const void *)crm_work_request(w);
-    int size = rq && rq->page_size ? rq->page_size : SUPPORT_PAGE_DEFAULT;
+    int size = rq && rq->page_size ? rq->page_size : CRM_PAGE_DEFAULT;
     int n = PQntuples(res);
     Crm__V1__ListTicketsReply r = CRM__V1__LIST_TICKETS_REPLY__INIT;
     if (n > size) { /* one more than a page: there is a next one */
         n = size;
-        r.next_page_token = crm_work_printf(w, "%s:%s", crm_db_get_opt(res, n - 1, 1),
-                                            crm_db_get_opt(res, n - 1, 2));
+        r.next_page_token = crm_work_alloc(w, CRM_PAGE_TOKEN_LEN);
         if (!r.next_page_token) {
             crm_work_fail_nomem(w);
             return;
         }
+        crm_page_token_format(crm_db_get_int(res, n - 1, 1), crm_db_get_str(res, n - 1, 2),
+                              r.next_page_token, CRM_PAGE_TOKEN_LEN);
     }
     r.tickets = (Crm__V1__Ticket **)crm_work_records(w, &crm__v1__ticket__descriptor, res, 0, n);
     if (!r.tickets)
@@ -238,9 +240,9 @@ void support_ticket_list(crm_work_t *w)
     }
     if (support_id_in(w, rq->customer_id, 0, "customer_id") < 0)
         return;
-    if (rq->page_size < 0 || rq->page_size > SUPPORT_PAGE_MAX) {
-        crm_work_fail(w, S_INVALID, "page_size", "page size must be between 0 and 500",
-                      crm_work_printf(w, "got %d", (int)rq->page_size), NULL);
+    int size;
+    if (crm_page_size(rq->page_size, &size, &e) < 0) {
+        support_fail(w, &e);
         return;
     }
     int64_t after_us;
@@ -249,13 +251,11 @@ void support_ticket_list(crm_work_t *w)
         crm_work_fail_nomem(w);
         return;
     }
-    if (support_page_token_parse(rq->page_token, &after_us, after_id, &e) < 0) {
+    if (crm_page_token_parse(rq->page_token, &after_us, after_id, &e) < 0) {
         support_fail(w, &e);
         return;
     }
-    support_store_ticket_list(w, rq, after_us, after_id,
-                              (rq->page_size ? rq->page_size : SUPPORT_PAGE_DEFAULT) + 1,
-                              s_tickets_listed);
+    support_store_ticket_list(w, rq, after_us, after_id, size + 1, s_tickets_listed);
 }
 
 void support_ticket_assign(crm_work_t *w)

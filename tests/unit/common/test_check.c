@@ -120,12 +120,60 @@ static void test_currency(void **state)
     assert_int_equal(crm_currency_minor_units("EURO"), -1);
 }
 
+static void test_date(void **state)
+{
+    crm_err_t e;
+    int64_t days = -7;
+    assert_int_equal(crm_check_date("1970-01-01", &days, "d", &e), 0);
+    assert_int_equal(days, 0);
+    assert_int_equal(crm_check_date("2026-11-16", &days, "d", &e), 0);
+    assert_int_equal(days, 20773);
+    assert_int_equal(crm_check_date("1900-01-01", &days, "d", &e), 0);
+    assert_true(days < 0);
+    assert_int_equal(crm_check_date("2024-02-29", NULL, "d", &e), 0);
+    assert_int_equal(crm_check_date("2000-02-29", NULL, "d", &e), 0);
+    assert_int_equal(crm_check_date("9999-12-31", NULL, "d", &e), 0);
+    const char *impossible[] = {"2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01",
+                                "2026-00-10", "2026-01-00", "1899-12-31", NULL};
+    for (int i = 0; impossible[i]; i++) {
+        assert_int_equal(crm_check_date(impossible[i], &days, "deal.close_date", &e), -1);
+        assert_int_equal(e.code, INVALID);
+        assert_string_equal(e.field, "deal.close_date");
+        assert_string_equal(e.message, "date does not exist");
+    }
+    const char *malformed[] = {"",           "2026-1-05",  "2026/01/05",  "26-01-05",
+                               "2026-01-5 ", "+202-01-05", "2026-01-05T", " 2026-1-05",
+                               "2026-0a-05", NULL};
+    for (int i = 0; malformed[i]; i++) {
+        assert_int_equal(crm_check_date(malformed[i], &days, "d", &e), -1);
+        assert_string_equal(e.message, "date is malformed");
+        assert_non_null(strstr(e.detail, "got \""));
+    }
+    assert_int_equal(crm_check_date(NULL, &days, "d", &e), -1);
+    /* Where a date may be left out (sales' and marketing's dates). */
+    const char *good[] = {"", "2026-02-28", "2024-02-29", "2000-02-29", "2026-12-31", NULL};
+    for (int i = 0; good[i]; i++)
+        assert_int_equal(crm_check_date_opt(good[i], "d", &e), 0);
+    assert_int_equal(crm_check_date_opt(NULL, "d", &e), 0);
+    assert_int_equal(crm_check_date_opt("2026-02-30", "deal.expected_close_date", &e), -1);
+    assert_int_equal(e.code, INVALID);
+    assert_string_equal(e.field, "deal.expected_close_date");
+    assert_string_equal(e.message, "date does not exist");
+    assert_string_equal(e.detail, "got \"2026-02-30\"");
+    const char *malformed2[] = {"2026-2-3", "31/12/2026",  "2026-02-3x",
+                                "20260203", " 2026-02-03", NULL};
+    for (int i = 0; malformed2[i]; i++) {
+        assert_int_equal(crm_check_date_opt(malformed2[i], "d", &e), -1);
+        assert_string_equal(e.message, "date is malformed");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_set),          cmocka_unit_test(test_quote_and_trim),
         cmocka_unit_test(test_text_required_id), cmocka_unit_test(test_enum),
-        cmocka_unit_test(test_currency),
+        cmocka_unit_test(test_currency),         cmocka_unit_test(test_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_pbjson.c: unit tests for crm/pbjson.h. Messages come from the
+/* test_pbjson.c: unit tests for crm/pbjson.h and the strict reader of
+ * crm/input.h, which is its inverse. Messages come from the
  * test-only schema pbjson_test.proto (package crmtest, proto3); proto2
  * presence (has_ fields, required fields, non-empty defaults) is covered by a
  * small hand-written descriptor, since protoc-c 1.4 cannot generate proto3
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crm/input.h"
 #include "crm/pbjson.h"
 #include "pbjson_test.pb-c.h"
 
@@ -63,7 +65,7 @@ static ProtobufCMessage *s_parse(const ProtobufCMessageDescriptor *desc, const c
     ProtobufCMessage *m;
 
     assert_non_null(j);
-    m = crm_pbjson_to_message(desc, j, err, sizeof(err));
+    m = crm_input_message(desc, j, 0, NULL, err, sizeof(err));
     if (m == NULL)
         fail_msg("to_message(%s): %s", text, err);
     json_decref(j);
@@ -81,7 +83,7 @@ static void s_assert_error(const ProtobufCMessageDescriptor *desc, const char *t
 
     if (j == NULL)
         fail_msg("bad test JSON %s: %s", text, jerr.text);
-    m = crm_pbjson_to_message(desc, j, err, sizeof(err));
+    m = crm_input_message(desc, j, 0, NULL, err, sizeof(err));
     if (m != NULL) {
         protobuf_c_message_free_unpacked(m, NULL);
         fail_msg("to_message(%s) unexpectedly succeeded", text);
@@ -109,7 +111,7 @@ static void s_roundtrip(const ProtobufCMessage *m)
     assert_non_null(text);
     j2 = json_loads(text, 0, NULL);
     assert_non_null(j2);
-    back = crm_pbjson_to_message(m->descriptor, j2, err, sizeof(err));
+    back = crm_input_message(m->descriptor, j2, 0, NULL, err, sizeof(err));
     if (back == NULL)
         fail_msg("round trip of %s: %s", text, err);
     b = s_pack(back, &blen);
@@ -498,7 +500,7 @@ static void test_deep_nesting(void **state)
         json_object_set_new(j, "child", c);
         j = c;
     }
-    assert_null(crm_pbjson_to_message(&crmtest__all_types__descriptor, top, err, sizeof(err)));
+    assert_null(crm_input_message(&crmtest__all_types__descriptor, top, 0, NULL, err, sizeof(err)));
     /* The path is longer than err; its head gives way, the tail stays. */
     assert_int_equal(strncmp(err, "field \"...", 10), 0);
     assert_non_null(strstr(err, ".child.child\": nested too deeply"));
@@ -529,7 +531,7 @@ static void test_errors_unknown_field(void **state)
         char err[64];
         assert_non_null(j);
         assert_int_equal(json_object_setn_new(j, "f_int32\0x", 9, json_integer(1)), 0);
-        assert_null(crm_pbjson_to_message(d, j, err, sizeof(err)));
+        assert_null(crm_input_message(d, j, 0, NULL, err, sizeof(err)));
         assert_string_equal(err, "unknown field \"f_int32\"");
         json_decref(j);
     }
@@ -615,7 +617,7 @@ static void test_errors_base64(void **state)
         json_t *j = json_pack("{s:s}", "f_bytes", bad[i]);
         char err[128];
         assert_non_null(j);
-        assert_null(crm_pbjson_to_message(d, j, err, sizeof(err)));
+        assert_null(crm_input_message(d, j, 0, NULL, err, sizeof(err)));
         assert_string_equal(err, "field \"f_bytes\": invalid base64");
         json_decref(j);
     }
@@ -646,11 +648,13 @@ static void test_error_buffer_edges(void **state)
     char small[8];
 
     assert_non_null(j);
-    assert_null(crm_pbjson_to_message(&crmtest__all_types__descriptor, j, NULL, 0));
-    assert_null(crm_pbjson_to_message(&crmtest__all_types__descriptor, j, small, sizeof(small)));
+    assert_null(crm_input_message(&crmtest__all_types__descriptor, j, 0, NULL, NULL, 0));
+    assert_null(
+        crm_input_message(&crmtest__all_types__descriptor, j, 0, NULL, small, sizeof(small)));
     assert_string_equal(small, "unknown");
-    assert_null(crm_pbjson_to_message(&crmtest__all_types__descriptor, NULL, small, sizeof(small)));
-    assert_null(crm_pbjson_to_message(NULL, j, small, sizeof(small)));
+    assert_null(
+        crm_input_message(&crmtest__all_types__descriptor, NULL, 0, NULL, small, sizeof(small)));
+    assert_null(crm_input_message(NULL, j, 0, NULL, small, sizeof(small)));
     assert_null(crm_pbjson_from_message(NULL));
     json_decref(j);
 }

@@ -85,28 +85,6 @@ static void test_currency(void **state)
     }
 }
 
-static void test_date(void **state)
-{
-    sales_err_t e;
-    const char *good[] = {"", "2026-02-28", "2024-02-29", "2000-02-29", "2026-12-31", NULL};
-    for (int i = 0; good[i]; i++)
-        assert_int_equal(sales_check_date(good[i], "d", &e), 0);
-    assert_int_equal(sales_check_date("2026-02-30", "deal.expected_close_date", &e), -1);
-    s_assert_err(&e, INVALID, "deal.expected_close_date");
-    assert_string_equal(e.message, "date does not exist");
-    assert_string_equal(e.detail, "got \"2026-02-30\"");
-    const char *impossible[] = {"2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01",
-                                "2026-00-10", "2026-01-00", "1899-12-31", NULL};
-    for (int i = 0; impossible[i]; i++)
-        assert_int_equal(sales_check_date(impossible[i], "d", &e), -1);
-    const char *malformed[] = {"2026-2-3", "31/12/2026",  "2026-02-3x",
-                               "20260203", " 2026-02-03", NULL};
-    for (int i = 0; malformed[i]; i++) {
-        assert_int_equal(sales_check_date(malformed[i], "d", &e), -1);
-        assert_string_equal(e.message, "date is malformed");
-    }
-}
-
 static void test_amount_probability_enum(void **state)
 {
     sales_err_t e;
@@ -398,38 +376,6 @@ static void test_pipeline_check(void **state)
     s_assert_err(&e, INVALID, "pipeline.name");
 }
 
-static void test_paging(void **state)
-{
-    sales_err_t e;
-    int n;
-    int64_t us;
-    char id[CRM_UUID_LEN + 1], tok[SALES_TOKEN_LEN];
-    assert_int_equal(sales_page_size(0, &n, &e), 0);
-    assert_int_equal(n, SALES_PAGE_DEFAULT);
-    assert_int_equal(sales_page_size(500, &n, &e), 0);
-    assert_int_equal(sales_page_size(501, &n, &e), -1);
-    s_assert_err(&e, INVALID, "page_size");
-    assert_int_equal(sales_page_size(-1, &n, &e), -1);
-    sales_page_token_format(1763830415123456, "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10", tok,
-                            sizeof tok);
-    assert_int_equal(sales_page_token_parse(tok, &us, id, &e), 0);
-    assert_int_equal(us, 1763830415123456);
-    assert_string_equal(id, "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10");
-    assert_int_equal(sales_page_token_parse("", &us, id, &e), 0);
-    assert_int_equal(us, 0);
-    const char *bad[] = {"x",
-                         "12",
-                         "12:",
-                         "12:nope",
-                         ":6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10",
-                         "-5:6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10",
-                         NULL};
-    for (int i = 0; bad[i]; i++) {
-        assert_int_equal(sales_page_token_parse(bad[i], &us, id, &e), -1);
-        s_assert_err(&e, INVALID, "page_token");
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,7 +383,6 @@ int main(void)
         cmocka_unit_test(test_phone),
         cmocka_unit_test(test_country),
         cmocka_unit_test(test_currency),
-        cmocka_unit_test(test_date),
         cmocka_unit_test(test_amount_probability_enum),
         cmocka_unit_test(test_text_and_ids),
         cmocka_unit_test(test_person_fields_and_mask),
@@ -447,7 +392,6 @@ int main(void)
         cmocka_unit_test(test_convert_plan),
         cmocka_unit_test(test_order_total),
         cmocka_unit_test(test_pipeline_check),
-        cmocka_unit_test(test_paging),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

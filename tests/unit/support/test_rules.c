@@ -167,31 +167,6 @@ static void test_values(void **state)
     s_assert_err(&e, INVALID, "policy.resolution_minutes");
 }
 
-static void test_page_token(void **state)
-{
-    (void)state;
-    crm_err_t e;
-    int64_t us;
-    char id[37];
-    assert_int_equal(support_page_token_parse("", &us, id, &e), 0);
-    assert_int_equal(us, 0);
-    assert_int_equal(support_page_token_parse(
-                         "1700000000000000:6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10", &us, id, &e),
-                     0);
-    assert_int_equal(us, 1700000000000000LL);
-    assert_string_equal(id, "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10");
-    const char *bad[] = {"x",
-                         "12:",
-                         ":6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10",
-                         "-5:6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10",
-                         "12:not-a-uuid",
-                         NULL};
-    for (int i = 0; bad[i]; i++) {
-        assert_int_equal(support_page_token_parse(bad[i], &us, id, &e), -1);
-        s_assert_err(&e, INVALID, "page_token");
-    }
-}
-
 static void test_calendar_checks(void **state)
 {
     (void)state;
@@ -530,7 +505,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_machine),
         cmocka_unit_test(test_values),
-        cmocka_unit_test(test_page_token),
         cmocka_unit_test(test_calendar_checks),
         cmocka_unit_test(test_business_add),
         cmocka_unit_test(test_business_between),

@@ -59,6 +59,11 @@ void crm_work_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *field, c
     snprintf(w->message, sizeof w->message, "%s", message ? message : "");
 }
 
+void crm_work_fail_err(crm_work_t *w, const crm_err_t *e)
+{
+    crm_work_fail(w, (Crm__V1__StatusCode)e->code, e->field, e->message, e->detail, e->hint);
+}
+
 void crm_work_fail_nomem(crm_work_t *w)
 {
     w->nomem = 1;
@@ -220,14 +225,14 @@ static void test_list_start(void **state)
     sales_list_t *l = sales_list_start(w, 0, "");
     assert_non_null(l);
     assert_ptr_equal(w->data, l);
-    assert_int_equal(l->page_size, SALES_PAGE_DEFAULT);
-    assert_int_equal(l->page.limit, SALES_PAGE_DEFAULT + 1);
+    assert_int_equal(l->page_size, CRM_PAGE_DEFAULT);
+    assert_int_equal(l->page.limit, CRM_PAGE_DEFAULT + 1);
     assert_int_equal(l->page.after_us, 0);
     assert_string_equal(l->page.after_id, "");
 
-    char tok[SALES_TOKEN_LEN];
-    sales_page_token_format(1700000000000000LL, "6f1c0a52-3b7d-4f7e-9a43-0d6a1a2b3c4d", tok,
-                            sizeof tok);
+    char tok[CRM_PAGE_TOKEN_LEN];
+    crm_page_token_format(1700000000000000LL, "6f1c0a52-3b7d-4f7e-9a43-0d6a1a2b3c4d", tok,
+                          sizeof tok);
     l = sales_list_start(w, 2, tok);
     assert_non_null(l);
     assert_int_equal(l->page.limit, 3);
@@ -239,7 +244,7 @@ static void test_list_start(void **state)
 static void test_list_start_invalid(void **state)
 {
     crm_work_t *w = *state;
-    assert_null(sales_list_start(w, SALES_PAGE_MAX + 1, ""));
+    assert_null(sales_list_start(w, CRM_PAGE_MAX + 1, ""));
     assert_int_equal(w->code, INVALID);
     assert_string_equal(w->field, "page_size");
     assert_null(sales_list_start(w, 10, "garbage"));
@@ -273,7 +278,7 @@ static void test_list_rows(void **state)
     crm_work_t *w = *state;
     void **items = NULL;
     size_t n = 0;
-    char *token = NULL, expect[SALES_TOKEN_LEN];
+    char *token = NULL, expect[CRM_PAGE_TOKEN_LEN];
     assert_non_null(sales_list_start(w, 2, ""));
 
     /* page_size + 1 rows: a full page, and the token points after its last. */
@@ -281,7 +286,7 @@ static void test_list_rows(void **state)
     assert_int_equal(sales_list_rows(w, res, &crm__v1__person__descriptor, &items, &n, &token), 0);
     assert_int_equal(n, 2);
     assert_non_null(items);
-    sales_page_token_format(1001, "00000000-0000-4000-8000-000000000001", expect, sizeof expect);
+    crm_page_token_format(1001, "00000000-0000-4000-8000-000000000001", expect, sizeof expect);
     assert_string_equal(token, expect);
     PQclear(res);
 
