@@ -80,8 +80,9 @@ clean:
 proto-baseline: deps
 	node_modules/.bin/buf build proto -o proto/breaking-baseline.json
 
-# Breaking changes of proto/ against main's proto/ (what the tests check).
+# Breaking changes of proto/ against main's proto/ where this branch left
+# main (what the tests check).
 proto-breaking: deps
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  git archive main proto | tar -x -C "$$tmp" && \
+	  git archive "$$(git merge-base HEAD main)" proto | tar -x -C "$$tmp" && \
 	  node_modules/.bin/buf breaking proto --against "$$tmp/proto" && echo "proto: no breaking change against main"

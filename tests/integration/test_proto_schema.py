@@ -1,6 +1,7 @@
 """The crm.v1 schemas: lint clean (buf), and no breaking change against the
-proto/ of the main branch, every file of it (git: `main`, else `origin/main`,
-else the CRM_PROTO_AGAINST ref). Without git or without that branch (a
+proto/ of the main branch, every file of it (git: where this branch left
+`main`, else `origin/main`, or the CRM_PROTO_AGAINST ref; on main itself,
+the previous commit). Without git or without that branch (a
 tarball), the check falls back to the release image
 proto/breaking-baseline.json (refreshed at each release with `make
 proto-baseline`). A swapped pair of payload field numbers must be caught."""
@@ -25,15 +26,30 @@ def git(*args):
     return subprocess.run(["git", "-C", SOURCE] + list(args), capture_output=True)
 
 
+def rev(ref):
+    r = git("rev-parse", "--verify", "-q", ref + "^{commit}")
+    return r.stdout.decode().strip() if r.returncode == 0 else None
+
+
 def against_ref():
-    """The git ref of main's schemas, or None when there is no git checkout
-    with such a ref."""
+    """The commit whose schemas this checkout must stay compatible with, or
+    None when there is no git checkout with main. On a branch, that is where
+    it left main (its merge base), so that what main gained since is not
+    taken for a deletion here; on main itself, the previous commit, so that
+    every change of main is checked."""
     if not shutil.which("git"):
         return None
     refs = [os.environ["CRM_PROTO_AGAINST"]] if os.environ.get("CRM_PROTO_AGAINST") else []
-    for ref in refs + ["main", "origin/main", "refs/remotes/origin/main"]:
-        if git("rev-parse", "--verify", "-q", ref + "^{commit}").returncode == 0:
-            return ref
+    for ref in refs + ["main", "origin/main"]:
+        main = rev(ref)
+        if not main:
+            continue
+        head = rev("HEAD")
+        r = git("merge-base", "HEAD", main)
+        base = r.stdout.decode().strip() if r.returncode == 0 else main
+        if base == head:
+            return rev("HEAD^") or base
+        return base
     return None
 
 
