@@ -11,6 +11,11 @@
  * window is kept below every HWM on the path. The payload carries a
  * sequence number, so any loss or reordering still shows as gaps.
  *
+ * crm-bus passes on only crm.v1.Event messages whose type is the topic and
+ * names the source, so the payload is one, written by hand: field 1 (id)
+ * holds the 9-byte header, then source, type, and subject as padding up to
+ * --size. The subscriber finds the header at S_OFFSET.
+ *
  * Usage: crm-bench-bus --pub tcp://127.0.0.1:P --sub tcp://127.0.0.1:Q
  *          [--count 2000000] [--seconds 10] [--size 200] [--window 50000]
  *          [--topic crm.sales.deal.won.v1] [--name crm-bus]
@@ -31,6 +36,47 @@
 #define S_KIND_WARMUP 'W'
 #define S_KIND_MEASURED 'M'
 #define S_HEADER 9 /* 8 bytes of sequence, 1 byte of kind */
+#define S_OFFSET 2 /* after the id field's tag and length */
+
+static size_t s_varint(uint8_t *out, size_t v)
+{
+    size_t n = 0;
+    do {
+        out[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            out[n] |= 0x80;
+        n++;
+    } while (v);
+    return n;
+}
+
+static size_t s_field(uint8_t *out, uint8_t tag, const void *data, size_t len)
+{
+    size_t n = 0;
+    out[n++] = tag;
+    n += s_varint(out + n, len);
+    memcpy(out + n, data, len);
+    return n + len;
+}
+
+/* The event envelope of about `size` bytes (more if the topic needs it);
+ * the header is written at S_OFFSET afterwards. Returns its length. */
+static size_t s_envelope(uint8_t *buf, size_t size, const char *topic)
+{
+    const char *src = topic + 4, *dot = strchr(src, '.');
+    size_t sl = dot && !strncmp(topic, "crm.", 4) ? (size_t)(dot - src) : 0;
+    uint8_t hdr[S_HEADER] = {0};
+    size_t n = s_field(buf, 0x0a, hdr, S_HEADER);      /* id */
+    n += s_field(buf + n, 0x12, src, sl);              /* source */
+    n += s_field(buf + n, 0x1a, topic, strlen(topic)); /* type */
+    /* subject: the rest, its length prefix taking 1 to 3 bytes */
+    size_t pad = size > n + 4 ? size - n - 4 : 0;
+    buf[n++] = 0x22;
+    n += s_varint(buf + n, pad);
+    memset(buf + n, 'x', pad);
+    return n + pad;
+}
 
 typedef struct {
     void *zctx;
@@ -99,11 +145,11 @@ static void *s_subscriber(void *arg)
             more = zmq_msg_more(&body);
             r->malformed++;
         }
-        if (zmq_msg_size(&body) < S_HEADER) {
+        if (zmq_msg_size(&body) < S_OFFSET + S_HEADER) {
             r->malformed++;
             continue;
         }
-        const uint8_t *p = zmq_msg_data(&body);
+        const uint8_t *p = (const uint8_t *)zmq_msg_data(&body) + S_OFFSET;
         uint64_t seq;
         memcpy(&seq, p, sizeof seq);
         if (p[8] == S_KIND_WARMUP) {
@@ -188,15 +234,16 @@ int main(int argc, char **argv)
     if (pthread_create(&th, NULL, s_subscriber, &r) != 0)
         return 1;
 
-    uint8_t *buf = malloc(r.size);
+    uint8_t *buf = malloc(r.size + strlen(r.topic) + 64);
     if (!buf)
         return 1;
-    memset(buf, 'x', r.size);
+    r.size = s_envelope(buf, r.size, r.topic);
+    uint8_t *hdr = buf + S_OFFSET;
 
     /* Warm-up: the subscription must have reached the publisher through the
      * proxy before counting starts; resend until one message made it. */
     int64_t t0 = bench_mono_ns();
-    buf[8] = S_KIND_WARMUP;
+    hdr[8] = S_KIND_WARMUP;
     while (!atomic_load(&r.warm) && !atomic_load(&r.sub_failed)) {
         if (bench_mono_ns() - t0 > 10000000000LL) {
             bench_log(S_PROG, "%s: no message came through in 10 s", name);
@@ -210,7 +257,7 @@ int main(int argc, char **argv)
     bench_log(S_PROG, "%s: path is up after %.0f ms; sending %" PRIu64 " x %zu bytes", name,
               (double)(bench_mono_ns() - t0) / 1e6, r.count, r.size);
 
-    buf[8] = S_KIND_MEASURED;
+    hdr[8] = S_KIND_MEASURED;
     int64_t start = bench_mono_ns(), deadline = start + seconds * 1000000000LL;
     int64_t credit_waits = 0;
     uint64_t sent = 0;
@@ -232,7 +279,7 @@ int main(int argc, char **argv)
         }
         if ((seq & 1023) == 0 && bench_mono_ns() > deadline)
             break;
-        memcpy(buf, &seq, sizeof seq);
+        memcpy(hdr, &seq, sizeof seq);
         if (s_send(pub, r.topic, buf, r.size) < 0) {
             bench_log(S_PROG, "send failed: %s", zmq_strerror(errno));
             break;

@@ -3,12 +3,19 @@
  * Per consumer and source we keep `applied` (committed with the effects)
  * and `expected` (the next sequence to queue). On start, and whenever the
  * database connection comes back, positions are read from the database and
- * every source is replayed from there; live events are used only while no
- * replay is running and only when they are exactly the next sequence. A gap
- * (a sequence jump, a heartbeat ahead of us, a new epoch) starts a replay.
- * Replay is pulled in chunks the size of our credit, and the next chunk is
- * asked for only when the queue has room: flow control without a window
- * protocol. */
+ * every source is replayed from there. Events are applied only as the source
+ * itself hands them out by replay: anyone who can publish on the bus could
+ * write a live event with the next sequence number, so a live event (or a
+ * heartbeat) is a notification that the source has something new, and is
+ * checked against the replay once that brings its sequence. Replay is pulled
+ * in chunks the size of our credit, and the next chunk is asked for only when
+ * the queue has room: flow control without a window protocol.
+ *
+ * The first replay after positions are loaded starts at the applied
+ * sequence, not after it, and compares that event's id with the one recorded
+ * with the position. A different id is a conflict: we applied something the
+ * source never wrote. The consumer then stops applying that source until an
+ * operator resolves it; it never drops or overwrites silently. */
 #include "svc_int.h"
 
 #include <crm/log.h>
@@ -103,9 +110,10 @@ static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *
      * born in (events before an epoch's start keep their old epoch). */
     w->epoch = strdup(p && p->epoch[0] ? p->epoch : ev->epoch ? ev->epoch : "");
     w->seq = ev->sequence;
+    w->event_id = strdup(ev->id ? ev->id : "");
     w->dead_letter_id = dead_letter_id;
     w->input = malloc(len ? len : 1);
-    if (!w->source || !w->epoch || !w->input) {
+    if (!w->source || !w->epoch || !w->event_id || !w->input) {
         crm_work_destroy(&w);
         return -ENOMEM;
     }
@@ -127,16 +135,11 @@ static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *
     return 0;
 }
 
-/* An event for (c, p), from live or replay. Returns 1 if it was the next
- * expected sequence (queued or skipped by filter), 0 if old, -1 on a gap. */
+/* An event for (c, p) from replay. Returns 1 if it was the next expected
+ * sequence (queued or skipped by filter), 0 if old, -1 on a gap. */
 static int s_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev, const void *bytes,
-                   size_t len, int live)
+                   size_t len)
 {
-    /* A live event of another epoch means the source was restored: replay
-     * decides where we stand. Replayed events come from the source's own
-     * database and may predate its current epoch; they are authoritative. */
-    if (live && p->epoch[0] && strcmp(ev->epoch, p->epoch))
-        return -1;
     if (ev->sequence < p->expected)
         return 0; /* at-least-once wire: already queued or applied */
     if (ev->sequence > p->expected)
@@ -154,9 +157,140 @@ static int s_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev
     return 1;
 }
 
+/* ---- verification ------------------------------------------------------ */
+
+/* The topic is the event's type, and the type names the source:
+ * crm.<source>.<rest>. A message that disagrees with itself was not written
+ * by our relay. */
+static int s_topic_names(const char *topic, size_t tlen, const char *source)
+{
+    size_t sl = strlen(source);
+    return sl > 0 && tlen > 5 + sl && !memcmp(topic, "crm.", 4) && !memcmp(topic + 4, source, sl) &&
+           topic[4 + sl] == '.';
+}
+
+/* Ids are compared as far as we keep them (UUIDs fit whole). */
+static int s_same_id(const char *kept, const char *id)
+{
+    return !strncmp(kept, id ? id : "", CRM_EVENT_ID_MAX - 1);
+}
+
+static void s_remember(crm_src_pos_t *p, const Crm__V1__Event *ev)
+{
+    crm_seq_id_t *r = &p->recent[p->recent_next++ % CRM_RECENT];
+    r->seq = ev->sequence;
+    snprintf(r->id, sizeof r->id, "%s", ev->id ? ev->id : "");
+}
+
+/* An id from the network, fit for a log line: at most 40 characters, and
+ * anything but letters, digits and dashes shown as '?' (the log must stay
+ * valid UTF-8). */
+static const char *s_printable(char out[CRM_EVENT_ID_MAX + 1], const char *id)
+{
+    size_t i = 0;
+    for (; id && id[i] && i < CRM_EVENT_ID_MAX; i++) {
+        char ch = id[i];
+        out[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                         ch == '-'
+                     ? ch
+                     : '?';
+    }
+    out[i] = 0;
+    return out;
+}
+
+static void s_forged(crm_consumer_t *c, crm_src_pos_t *p, uint64_t seq, const char *live_id,
+                     const char *true_id)
+{
+    char a[CRM_EVENT_ID_MAX + 1], b[CRM_EVENT_ID_MAX + 1];
+    /* Said at error level, but not for every copy a flood repeats. */
+    if (p->forged++ % 1000 == 0)
+        crm_error("consumer.forged",
+                  "%s: a live event claiming to be %s sequence %" PRIu64
+                  " has id %s, but the source's event there is %s; dropped (%" PRId64
+                  " so far). Someone publishes on the bus as %s",
+                  c->def->name, p->source, seq, s_printable(a, live_id), s_printable(b, true_id),
+                  p->forged, p->source);
+}
+
+/* A live event at or below what we already took from the source: compare
+ * with what the source gave us for that sequence, if we still know it. */
+static void s_check_recent(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev)
+{
+    for (size_t i = 0; i < CRM_RECENT; i++) {
+        const crm_seq_id_t *r = &p->recent[i];
+        if (r->seq == ev->sequence && r->id[0]) {
+            if (!s_same_id(r->id, ev->id))
+                s_forged(c, p, ev->sequence, ev->id, r->id);
+            return;
+        }
+    }
+}
+
+/* A live event ahead of us: kept until replay brings that sequence. The
+ * oldest hint gives way when a flood fills the table. */
+static void s_hint(crm_src_pos_t *p, const Crm__V1__Event *ev)
+{
+    for (size_t i = 0; i < p->n_hints; i++)
+        if (p->hints[i].seq == ev->sequence && s_same_id(p->hints[i].id, ev->id))
+            return;
+    if (p->n_hints == CRM_HINTS) {
+        memmove(p->hints, p->hints + 1, (CRM_HINTS - 1) * sizeof *p->hints);
+        p->n_hints--;
+    }
+    p->hints[p->n_hints].seq = ev->sequence;
+    snprintf(p->hints[p->n_hints].id, sizeof p->hints[p->n_hints].id, "%s", ev->id);
+    p->n_hints++;
+}
+
+/* The source's own event `ev` settles the hints for its sequence. */
+static void s_settle_hints(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_hints; i++) {
+        if (p->hints[i].seq == ev->sequence) {
+            if (!s_same_id(p->hints[i].id, ev->id))
+                s_forged(c, p, ev->sequence, p->hints[i].id, ev->id);
+            continue;
+        }
+        p->hints[k++] = p->hints[i];
+    }
+    p->n_hints = k;
+}
+
+/* Hints the replay went past without showing: their sequence holds an event
+ * of a type this consumer does not take, so they were not applied either. */
+static void s_drop_passed_hints(crm_src_pos_t *p)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_hints; i++)
+        if (p->hints[i].seq >= p->expected)
+            p->hints[k++] = p->hints[i];
+    p->n_hints = k;
+}
+
+/* We applied `applied_id` at p->applied; the source says `ev` is there. */
+static int s_check_applied(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev)
+{
+    if (s_same_id(p->applied_id, ev->id))
+        return 0;
+    char a[CRM_EVENT_ID_MAX + 1], b[CRM_EVENT_ID_MAX + 1];
+    p->conflict = 1;
+    p->conflicts++;
+    p->replaying = 0;
+    p->n_hints = 0;
+    crm_error("consumer.conflict",
+              "%s: applied event %s as %s sequence %" PRIu64
+              ", but the source has event %s there; not applying %s any further until an"
+              " operator resolves the conflict (see docs/operations.md)",
+              c->def->name, s_printable(a, p->applied_id), p->source, p->applied,
+              s_printable(b, ev->id), p->source);
+    return -1;
+}
+
 static void s_gap(crm_consumer_t *c, crm_src_pos_t *p)
 {
-    if (p->replaying)
+    if (p->replaying || p->conflict)
         return;
     p->gaps++;
     p->replaying = 1;
@@ -167,20 +301,26 @@ static size_t s_credit(const crm_service_t *svc);
 
 /* ---- live -------------------------------------------------------------- */
 
-static void s_on_heartbeat(crm_service_t *svc, const void *data, size_t len)
+/* A heartbeat only makes us ask the source: the head it claims is not
+ * believed (lag is computed from what replay says). */
+static void s_on_heartbeat(crm_service_t *svc, const char *topic, size_t tlen, const void *data,
+                           size_t len)
 {
     Crm__V1__Heartbeat *hb = crm__v1__heartbeat__unpack(NULL, len, data);
     if (!hb) {
         svc->m.frames_dropped++;
         return;
     }
+    if (!s_topic_names(topic, tlen, hb->source)) {
+        svc->m.events_refused++;
+        crm__v1__heartbeat__free_unpacked(hb, NULL);
+        return;
+    }
     for (size_t i = 0; i < svc->n_consumers; i++) {
         crm_consumer_t *c = &svc->consumers[i];
         crm_src_pos_t *p = s_pos(c, hb->source);
-        if (!p || !c->loaded)
+        if (!p || !c->loaded || p->conflict)
             continue;
-        if (hb->head_sequence > p->head)
-            p->head = hb->head_sequence;
         if ((p->epoch[0] && strcmp(p->epoch, hb->epoch)) || hb->head_sequence >= p->expected)
             s_gap(c, p);
     }
@@ -191,7 +331,7 @@ static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const 
                       size_t len)
 {
     if (tlen > 4 && !memcmp(topic + tlen - 4, "._hb", 4)) {
-        s_on_heartbeat(svc, data, len);
+        s_on_heartbeat(svc, topic, tlen, data, len);
         return;
     }
     Crm__V1__Event *ev = crm__v1__event__unpack(NULL, len, data);
@@ -201,21 +341,36 @@ static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const 
                  (int)(tlen > 200 ? 200 : tlen), topic);
         return;
     }
+    if (strlen(ev->type) != tlen || memcmp(ev->type, topic, tlen) ||
+        !s_topic_names(topic, tlen, ev->source)) {
+        /* Our relay publishes every event under its type, which names its
+         * source. */
+        char src[CRM_EVENT_ID_MAX + 1];
+        if (svc->m.events_refused++ % 1000 == 0)
+            crm_warn("consumer.refused",
+                     "dropped a live event whose topic does not match its source \"%s\" and type",
+                     s_printable(src, ev->source));
+        crm__v1__event__free_unpacked(ev, NULL);
+        return;
+    }
     for (size_t i = 0; i < svc->n_consumers; i++) {
         crm_consumer_t *c = &svc->consumers[i];
         crm_src_pos_t *p = s_pos(c, ev->source);
-        if (!p || !c->loaded || p->replaying)
+        if (!p || !c->loaded || p->conflict)
             continue;
-        if (c->queued >= 4 * s_credit(svc)) {
-            /* Behind: stop buffering live events and pull them by replay,
-             * at our pace, once the queue has drained. */
-            p->replaying = 1;
-            p->replay_req = 0;
+        if (ev->sequence < p->expected) {
+            s_check_recent(c, p, ev);
             continue;
         }
-        if (s_offer(c, p, ev, data, len, 1) < 0)
-            s_gap(c, p);
-        s_kick(c);
+        /* Not applied from here: the source is asked for it (one request
+         * in flight per source, however many live events arrive). */
+        s_hint(p, ev);
+        if (p->replay_req)
+            p->hinted = 1;
+        else if (!p->replaying) {
+            p->replaying = 1;
+            s_replay(c, p);
+        }
     }
     crm__v1__event__free_unpacked(ev, NULL);
 }
@@ -277,11 +432,14 @@ static void s_replay(crm_consumer_t *c, crm_src_pos_t *p)
                   p->source);
         return;
     }
+    if (p->conflict)
+        return;
     size_t credit = s_credit(svc);
     if (c->queued >= credit)
         return; /* asked again from s_kick once the queue drains */
     Crm__V1__ReplayRequest rq = CRM__V1__REPLAY_REQUEST__INIT;
-    rq.from_sequence = p->expected;
+    rq.from_sequence = p->verify_applied ? p->applied : p->expected;
+    p->hinted = 0;
     rq.max_events = (uint32_t)(credit - c->queued);
     rq.n_type_prefixes = 0;
     const char *pre[16];
@@ -354,6 +512,8 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
             return;
         }
         uint64_t rewind = rr->epoch_start_sequence + 1;
+        /* Events after the epoch start legitimately differ now. */
+        p->verify_applied = 0;
         crm_warn("consumer.epoch",
                  "%s: source %s changed epoch %s -> %s; continuing at %" PRIu64 " (was %" PRIu64
                  "); effects of events after %" PRIu64 " of the old epoch stay",
@@ -382,22 +542,42 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
         p->lost += (int64_t)(rr->first_retained_sequence - p->expected);
         p->expected = rr->first_retained_sequence;
     }
+    int verify = p->verify_applied;
+    p->verify_applied = 0;
     for (size_t i = 0; i < rr->n_events; i++) {
         Crm__V1__Event *ev = crm__v1__event__unpack(NULL, rr->events[i].len, rr->events[i].data);
         if (!ev)
             break;
+        if (strcmp(ev->source, p->source)) {
+            svc->m.events_refused++;
+            crm__v1__event__free_unpacked(ev, NULL);
+            break;
+        }
+        if (verify && ev->sequence == p->applied && s_check_applied(c, p, ev) < 0) {
+            crm__v1__event__free_unpacked(ev, NULL);
+            crm__v1__replay_reply__free_unpacked(rr, NULL);
+            return;
+        }
+        if (ev->sequence < p->expected) {
+            crm__v1__event__free_unpacked(ev, NULL);
+            continue;
+        }
         /* Filtered-out sequences in between are skipped by the server. */
         if (ev->sequence > p->expected)
             p->expected = ev->sequence;
-        int r = s_offer(c, p, ev, rr->events[i].data, rr->events[i].len, 0);
+        s_settle_hints(c, p, ev);
+        s_remember(p, ev);
+        int r = s_offer(c, p, ev, rr->events[i].data, rr->events[i].len);
         crm__v1__event__free_unpacked(ev, NULL);
         if (r < 0)
             break;
     }
     if (rr->scanned_to_sequence + 1 > p->expected)
         p->expected = rr->scanned_to_sequence + 1;
-    if (p->expected > rr->head_sequence)
-        p->replaying = 0; /* caught up: live events take over */
+    s_drop_passed_hints(p);
+    /* Caught up, unless live events told us of more meanwhile. */
+    if (p->expected > rr->head_sequence && !p->hinted)
+        p->replaying = 0;
     crm__v1__replay_reply__free_unpacked(rr, NULL);
     if (p->replaying)
         s_replay(c, p);
@@ -520,6 +700,10 @@ static void s_on_positions(crm_db_t *db, PGresult *res, const char *error, void 
             continue;
         snprintf(p->epoch, sizeof p->epoch, "%s", PQgetvalue(res, r, 1));
         p->applied = (uint64_t)crm_db_get_int(res, r, 2);
+        snprintf(p->applied_id, sizeof p->applied_id, "%s", PQgetvalue(res, r, 3));
+        p->verify_applied = p->applied > 0 && p->applied_id[0];
+        p->conflict = 0;
+        p->n_hints = 0;
         p->expected = p->applied + 1;
         p->queued_to = p->applied;
         p->replaying = 1;
@@ -536,7 +720,8 @@ static void s_load(crm_consumer_t *c)
 {
     const char *v[1] = {c->def->name};
     crm_db_query(c->db,
-                 "SELECT source, COALESCE(epoch::text, ''), seq FROM crm_consumer_position"
+                 "SELECT source, COALESCE(epoch::text, ''), seq, COALESCE(event_id, '')"
+                 " FROM crm_consumer_position"
                  " WHERE consumer = $1",
                  1, v, NULL, NULL, 0, s_on_positions, c);
 }
@@ -637,7 +822,11 @@ int crm_consumers_start(crm_service_t *svc)
     svc->n_consumers = n;
     svc->sub = zmq_socket(svc->zctx, ZMQ_SUB);
     int hwm = 100000;
+    /* A message over the limit drops the connection before it is
+     * buffered; the SUB reconnects and the consumer replays what it missed. */
+    int64_t max_event = crm_config_int(svc->config, "CRM_MAX_EVENT_BYTES");
     zmq_setsockopt(svc->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(svc->sub, ZMQ_MAXMSGSIZE, &max_event, sizeof max_event);
     if (zmq_connect(svc->sub, crm_config_str(svc->config, "CRM_BUS_SUB_ENDPOINT")) < 0) {
         crm_error("bus.connect", "could not connect to %s: %s",
                   crm_config_str(svc->config, "CRM_BUS_SUB_ENDPOINT"), zmq_strerror(errno));
@@ -679,7 +868,12 @@ int crm_consumers_start(crm_service_t *svc)
         crm_peer_t *peer = &svc->peers[i];
         peer->dealer = zmq_socket(svc->zctx, ZMQ_DEALER);
         int linger = 0;
+        /* Replay replies: events up to the source's CRM_REPLAY_MAX_BYTES
+         * plus one event, in an envelope; the same settings on every
+         * service keep this true. */
+        int64_t max_reply = crm_config_int(svc->config, "CRM_REPLAY_MAX_BYTES") + max_event + 65536;
         zmq_setsockopt(peer->dealer, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(peer->dealer, ZMQ_MAXMSGSIZE, &max_reply, sizeof max_reply);
         if (zmq_connect(peer->dealer, peer->endpoint) < 0) {
             crm_error("config", "could not connect to peer %s at %s: %s", peer->source,
                       peer->endpoint, zmq_strerror(errno));

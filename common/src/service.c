@@ -47,6 +47,18 @@ static const crm_conf_def_t s_common_conf[] = {
      10000},
     {"CRM_MAX_FRAME_BYTES", CRM_CONF_INT, "1048576", "largest accepted command frame", 0, 1024,
      67108864},
+    {"CRM_MAX_EVENT_BYTES", CRM_CONF_INT, "4194304",
+     "largest message accepted from the bus (larger: connection dropped)", 0, 1024, 268435456},
+    {"CRM_REPLAY_MAX_BYTES", CRM_CONF_INT, "1048576",
+     "events bytes per replay reply served (at least one event)", 0, 65536, 67108864},
+    {"CRM_REPLAY_INFLIGHT_PER_PEER", CRM_CONF_INT, "4",
+     "replay requests one client may have in flight; more are refused", 0, 1, 10000},
+    {"CRM_REPLAY_INFLIGHT_MAX", CRM_CONF_INT, "64",
+     "replay requests in flight over all clients; more are refused", 0, 1, 100000},
+    {"CRM_COMMAND_DEADLINE_MS", CRM_CONF_INT, "10000",
+     "a command queued longer is answered UNAVAILABLE instead of executed", 0, 100, 3600000},
+    {"CRM_SEND_HWM", CRM_CONF_INT, "1000",
+     "replies queued per client that does not read before they are dropped", 0, 1, 1000000},
     {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100, 600000},
     {"CRM_DB_WAIT_S", CRM_CONF_INT, "30", "how long start-up waits for the database", 0, 0, 3600},
     {"CRM_TEST_CRASH_AFTER_COMMIT", CRM_CONF_INT, "0",
@@ -193,12 +205,10 @@ int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, voi
         crm_work_destroy(&w);
         return -ENOMEM;
     }
-    if (svc->cmd_tail)
-        svc->cmd_tail->next = w;
-    else
-        svc->cmd_queue = w;
-    svc->cmd_tail = w;
-    svc->cmd_queued++;
+    if (crm_fairq_push(svc->cmdq, w) < 0) {
+        crm_work_destroy(&w);
+        return -ENOMEM;
+    }
     s_cmd_kick(svc);
     return 0;
 }
@@ -230,41 +240,46 @@ static void s_on_cmd_batch(crm_batch_t *b, int committed)
 /* Commands wait for the database this long before "unavailable". */
 #define CRM_CMD_WAIT_US 5000000
 
+static void s_cmd_fail(crm_service_t *svc, crm_work_t *w, const char *message, const char *detail,
+                       const char *hint)
+{
+    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, message, detail, hint);
+    crm_service_reply(svc, w);
+    crm_work_destroy(&w);
+}
+
 static void s_cmd_kick(crm_service_t *svc)
 {
-    if (svc->cmd_batch || !svc->cmd_queue)
+    if (!svc->cmdq)
+        return;
+    /* A command that waited past the deadline is answered, not executed
+     * late: its client has probably given up, or is about to retry. */
+    int64_t now = crm_mono_us();
+    crm_work_t *w;
+    while ((w = crm_fairq_expired(svc->cmdq, now - svc->cmd_deadline_us))) {
+        svc->m.commands_expired++;
+        s_cmd_fail(svc, w, "service overloaded", "the command waited past CRM_COMMAND_DEADLINE_MS",
+                   "retry later with the same idempotency key");
+    }
+    if (svc->cmd_batch || crm_fairq_len(svc->cmdq) == 0)
         return;
     if (!crm_db_connected(svc->writer) || svc->stopping) {
         /* While the database reconnects, commands wait a little: most
          * outages are a restart. The housekeeping timer calls us again. */
-        if (!svc->stopping && crm_mono_us() - svc->cmd_queue->received_us < CRM_CMD_WAIT_US &&
-            svc->cmd_queued < 100000)
+        if (!svc->stopping && now - crm_fairq_oldest(svc->cmdq)->received_us < CRM_CMD_WAIT_US &&
+            crm_fairq_len(svc->cmdq) < 100000)
             return;
-        while (svc->cmd_queue) {
-            crm_work_t *w = svc->cmd_queue;
-            svc->cmd_queue = w->next;
-            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
-                          svc->stopping ? "service is shutting down" : "database unavailable", NULL,
-                          "retry the command with the same idempotency key");
-            crm_service_reply(svc, w);
-            crm_work_destroy(&w);
-        }
-        svc->cmd_tail = NULL;
-        svc->cmd_queued = 0;
+        while ((w = crm_fairq_pop(svc->cmdq)))
+            s_cmd_fail(svc, w, svc->stopping ? "service is shutting down" : "database unavailable",
+                       NULL, "retry the command with the same idempotency key");
         return;
     }
     crm_batch_t *b = crm_batch_new(svc, svc->writer, CRM_WORK_CMD);
     if (!b)
         return;
-    while (svc->cmd_queue && b->n < svc->batch_max) {
-        crm_work_t *w = svc->cmd_queue;
-        svc->cmd_queue = w->next;
-        w->next = NULL;
-        svc->cmd_queued--;
+    /* One command from each client in turn. */
+    while (b->n < svc->batch_max && (w = crm_fairq_pop(svc->cmdq)))
         crm_batch_add(b, w);
-    }
-    if (!svc->cmd_queue)
-        svc->cmd_tail = NULL;
     svc->cmd_batch = b;
     crm_batch_start(b, s_on_cmd_batch);
 }
@@ -281,6 +296,7 @@ typedef struct {
     uint8_t *identity;
     size_t ilen;
     uint64_t request_id;
+    int inflight; /* counted in svc->replay_inflight */
     Crm__V1__ReplayRequest *rq;
     Crm__V1__ReplayReply rr;
     int64_t received_us;
@@ -290,6 +306,8 @@ static void s_sys_free(s_sys_t *s)
 {
     if (s->rq)
         crm__v1__replay_request__free_unpacked(s->rq, NULL);
+    if (s->inflight)
+        crm_inflight_give(s->svc->replay_inflight, s->identity, s->ilen);
     free(s->identity);
     free(s);
 }
@@ -335,7 +353,7 @@ static void s_on_replay_rows(crm_db_t *db, PGresult *res, const char *error, voi
     }
     int n = PQntuples(res);
     size_t limit = s->rq->max_events;
-    size_t bytes = 0, cap = 4u << 20;
+    size_t bytes = 0, cap = (size_t)crm_config_int(s->svc->config, "CRM_REPLAY_MAX_BYTES");
     ProtobufCBinaryData *ev = calloc((size_t)n + 1, sizeof *ev);
     if (!ev) {
         s_sys_fail(s, "out of memory", NULL);
@@ -433,11 +451,25 @@ static void s_cmd_replay(crm_service_t *svc, const uint8_t *identity, size_t ile
     uint32_t cap = (uint32_t)crm_config_int(svc->config, "CRM_REPLAY_BATCH");
     if (rq->max_events == 0 || rq->max_events > cap)
         rq->max_events = cap;
+    /* Each replay in flight holds a query and its rows: a client that asks
+     * without waiting for the replies gets a short refusal instead. */
+    if (crm_inflight_take(svc->replay_inflight, identity, ilen) < 0) {
+        crm__v1__replay_request__free_unpacked(rq, NULL);
+        svc->m.replays_refused++;
+        s_reply_status(svc, identity, ilen, cr->request_id,
+                       CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
+                       "too many replay requests in flight",
+                       "CRM_REPLAY_INFLIGHT_PER_PEER or CRM_REPLAY_INFLIGHT_MAX reached",
+                       "wait for the replies to earlier requests, then ask again");
+        return;
+    }
     s_sys_t *s = s_sys_new(svc, identity, ilen, cr->request_id);
     if (!s) {
+        crm_inflight_give(svc->replay_inflight, identity, ilen);
         crm__v1__replay_request__free_unpacked(rq, NULL);
         return;
     }
+    s->inflight = 1;
     s->rq = rq;
     if (crm_db_query(svc->reader, s_stream_head_sql, 0, NULL, NULL, NULL, 0, s_on_replay_head, s) <
         0)
@@ -502,6 +534,8 @@ static void s_on_info(crm_db_t *db, PGresult *res, const char *error, void *arg)
                 ci[k].lag = crm__pos_lag(p);
                 ci[k].dead_letters = c->dead_letters;
                 ci[k].replays = p->replays;
+                ci[k].conflict = p->conflict;
+                ci[k].forged = p->forged;
                 cp[k] = &ci[k];
             }
         }
@@ -763,12 +797,8 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     w->input_len = cr->body.len;
     w->request_hash = crm_hash64(crm_hash64(CRM_HASH_SEED, def->name, strlen(def->name)),
                                  cr->body.data, cr->body.len);
-    if (svc->cmd_tail)
-        svc->cmd_tail->next = w;
-    else
-        svc->cmd_queue = w;
-    svc->cmd_tail = w;
-    svc->cmd_queued++;
+    if (crm_fairq_push(svc->cmdq, w) < 0)
+        crm_work_destroy(&w);
 done:
     crm__v1__command_request__free_unpacked(cr, NULL);
 }
@@ -876,6 +906,9 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
             m->commands_rejected);
     COUNTER("crm_frames_dropped_total", "Malformed frames dropped on any socket.",
             m->frames_dropped);
+    COUNTER("crm_bus_events_refused_total",
+            "Live events or heartbeats whose topic does not match their source and type.",
+            m->events_refused);
     COUNTER("crm_batches_total", "Command transactions committed or ended.", m->batches);
     COUNTER("crm_batch_retries_total", "Batches rolled back and retried one by one.",
             m->batch_retries);
@@ -885,13 +918,20 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
             m->events_consumed);
     COUNTER("crm_heartbeats_sent_total", "Stream heartbeats sent.", m->heartbeats_sent);
     COUNTER("crm_replays_served_total", "Replay requests answered.", m->replays_served);
+    COUNTER("crm_replays_refused_total",
+            "Replay requests refused: too many in flight for the client or in all.",
+            m->replays_refused);
     GAUGE("crm_stream_head_sequence", "Highest committed sequence known.",
           svc->relay ? crm_relay_head(svc->relay) : 0);
     GAUGE("crm_stream_published_sequence", "Highest sequence published.",
           svc->relay ? crm_relay_published(svc->relay) : 0);
     GAUGE("crm_bus_connected", "1 when connected to the bus.", svc->bus_connected);
     GAUGE("crm_db_up", "1 when the writer connection is up.", crm_db_connected(svc->writer));
-    GAUGE("crm_command_queue", "Commands waiting for the next batch.", svc->cmd_queued);
+    GAUGE("crm_command_queue", "Commands waiting for the next batch.",
+          svc->cmdq ? crm_fairq_len(svc->cmdq) : 0);
+    COUNTER("crm_commands_expired_total",
+            "Commands answered UNAVAILABLE after waiting past CRM_COMMAND_DEADLINE_MS.",
+            m->commands_expired);
     crm_http_response_printf(res, "# HELP crm_command_latency_seconds Receive to reply.\n"
                                   "# TYPE crm_command_latency_seconds histogram\n");
     int64_t cum = 0;
@@ -926,8 +966,14 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
         "crm_consumer_lost_events_total",
         "counter",
         "Events gone past retention before applied.",
+        "crm_consumer_conflicts_total",
+        "counter",
+        "Applied events the source does not have (the consumer stopped applying the source).",
+        "crm_consumer_forged_total",
+        "counter",
+        "Live events whose id differs from the source's event at that sequence (dropped).",
     };
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 7; k++) {
         crm_http_response_printf(res, "# HELP %s %s\n# TYPE %s %s\n", per[3 * k], per[3 * k + 2],
                                  per[3 * k], per[3 * k + 1]);
         for (size_t i = 0; i < svc->n_consumers; i++)
@@ -937,7 +983,9 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
                             : k == 1 ? (int64_t)crm__pos_lag(p)
                             : k == 2 ? p->replays
                             : k == 3 ? p->gaps
-                                     : p->lost;
+                            : k == 4 ? p->lost
+                            : k == 5 ? p->conflicts
+                                     : p->forged;
                 crm_http_response_printf(
                     res, "%s{crm_service=\"%s\",consumer=\"%s\",source=\"%s\"} %" PRId64 "\n",
                     per[3 * k], n, svc->consumers[i].def->name, p->source, v);
@@ -1360,8 +1408,12 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     /* Signals are ours: libzmq must not install handlers. */
     void *pub = zmq_socket(svc->zctx, ZMQ_PUB);
     int hwm = 100000, linger = 1000;
+    /* The PUB receives only subscriptions from the bus, which passes on
+     * topics of at most CRM_BUS_MAX_TOPIC bytes. */
+    int64_t pub_max = 65536;
     zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(pub, ZMQ_MAXMSGSIZE, &pub_max, sizeof pub_max);
     char mon[96];
     snprintf(mon, sizeof mon, "inproc://crm-monitor-%s", def->name);
     zmq_socket_monitor(pub, mon, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
@@ -1377,7 +1429,20 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     int rlinger = 500;
     zmq_setsockopt(svc->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(svc->router, ZMQ_LINGER, &rlinger, sizeof rlinger);
-    zmq_setsockopt(svc->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    /* Per client: replies to one that does not read are dropped past this
+     * many, so it holds at most CRM_SEND_HWM replies of this service's
+     * memory (replays: CRM_REPLAY_MAX_BYTES each at most). */
+    int send_hwm = (int)crm_config_int(svc->config, "CRM_SEND_HWM");
+    zmq_setsockopt(svc->router, ZMQ_SNDHWM, &send_hwm, sizeof send_hwm);
+    svc->cmdq = crm_fairq_new();
+    svc->cmd_deadline_us = crm_config_int(svc->config, "CRM_COMMAND_DEADLINE_MS") * 1000;
+    if (!svc->cmdq)
+        goto out_zmq;
+    svc->replay_inflight =
+        crm_inflight_new((size_t)crm_config_int(svc->config, "CRM_REPLAY_INFLIGHT_PER_PEER"),
+                         (size_t)crm_config_int(svc->config, "CRM_REPLAY_INFLIGHT_MAX"));
+    if (!svc->replay_inflight)
+        goto out_zmq;
     if (zmq_bind(svc->router, crm_config_str(svc->config, "CRM_BIND")) < 0) {
         crm_error("command.bind", "could not bind %s: %s", crm_config_str(svc->config, "CRM_BIND"),
                   zmq_strerror(errno));
@@ -1443,6 +1508,8 @@ out_zmq:
     zmq_ctx_term(svc->zctx);
     if (uv_loop_close(&loop) != 0)
         uv_run(&loop, UV_RUN_DEFAULT), uv_loop_close(&loop);
+    crm_inflight_destroy(&svc->replay_inflight);
+    crm_fairq_destroy(&svc->cmdq);
 out_config:
     crm_config_destroy(&svc->config);
     free(svc->conf_defs);

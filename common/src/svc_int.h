@@ -62,6 +62,7 @@ struct crm_work {
     char *source;
     uint64_t seq;
     char *epoch;
+    char *event_id;         /* the envelope's id, recorded with the position */
     int64_t dead_letter_id; /* >0: a retry of this dead letter */
     /* submitted by the service itself (no client) */
     void *submit_arg;
@@ -114,6 +115,16 @@ typedef struct crm_batch {
 typedef struct crm_relay crm_relay_t;
 
 /* ---- consumers --------------------------------------------------------- */
+#define CRM_EVENT_ID_MAX 40
+#define CRM_HINTS 16
+#define CRM_RECENT 64
+
+/* A sequence and the event id seen for it. */
+typedef struct {
+    uint64_t seq;
+    char id[CRM_EVENT_ID_MAX];
+} crm_seq_id_t;
+
 typedef struct crm_src_pos {
     char *source;
     char epoch[40];
@@ -128,6 +139,17 @@ typedef struct crm_src_pos {
     int64_t gaps;
     int64_t lost;            /* events gone past retention */
     int64_t replay_timeouts; /* consecutive unanswered replay requests */
+    /* verification (see "Forged events" in docs/architecture.md) */
+    char applied_id[CRM_EVENT_ID_MAX]; /* id of the event at `applied`, from the database */
+    int verify_applied;                /* the next replay starts at `applied` to check it */
+    int hinted;                        /* a live event arrived while a replay was out */
+    crm_seq_id_t hints[CRM_HINTS];     /* live events not yet checked against replay */
+    size_t n_hints;
+    crm_seq_id_t recent[CRM_RECENT]; /* events taken from replay, a ring */
+    size_t recent_next;
+    int conflict;      /* stopped: the source's event differs from the applied one */
+    int64_t conflicts; /* conflicts detected */
+    int64_t forged;    /* live events whose id differs from the source's */
 } crm_src_pos_t;
 
 /* Events of the source this consumer has not dealt with yet. Events its
@@ -166,6 +188,7 @@ typedef struct {
     int64_t commands_cached;
     int64_t commands_rejected; /* malformed, too large, unknown */
     int64_t frames_dropped;
+    int64_t events_refused; /* live events whose topic and source disagree */
     int64_t batches;
     int64_t batch_retries;
     int64_t events_published;
@@ -173,6 +196,8 @@ typedef struct {
     int64_t events_consumed;
     int64_t heartbeats_sent;
     int64_t replays_served;
+    int64_t replays_refused;  /* over CRM_REPLAY_INFLIGHT_PER_PEER */
+    int64_t commands_expired; /* queued past CRM_COMMAND_DEADLINE_MS */
     int64_t lat_buckets[CRM_LAT_BUCKETS + 1];
     double lat_sum;
     int64_t lat_count;
@@ -193,9 +218,9 @@ struct crm_service {
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_timer, retention_timer, housekeeping_timer;
     int announced;
-    /* commands waiting for the next batch */
-    crm_work_t *cmd_queue, *cmd_tail;
-    size_t cmd_queued;
+    /* commands waiting for the next batch, per client (fairq.c) */
+    struct crm_fairq *cmdq;
+    int64_t cmd_deadline_us;
     crm_batch_t *cmd_batch;
     /* consumers */
     crm_consumer_t *consumers;
@@ -218,7 +243,31 @@ struct crm_service {
     void *user;
     int crash_after_commit; /* CRM_TEST_CRASH_AFTER_COMMIT: fault injection */
     crm_metrics_t m;
+    /* replay requests being served, per ROUTER peer (limits.c) */
+    struct crm_inflight *replay_inflight;
 };
+
+/* fairq.c: commands waiting for a batch, per client, served in turn. A
+ * work's client is its ROUTER identity (none: submitted by the service). */
+typedef struct crm_fairq crm_fairq_t;
+crm_fairq_t *crm_fairq_new(void);
+int crm_fairq_push(crm_fairq_t *q, crm_work_t *w); /* takes w on success */
+/* The next client's oldest command, or NULL; caller owns it. */
+crm_work_t *crm_fairq_pop(crm_fairq_t *q);
+/* A client's command received before `before_us`, or NULL; caller owns it.
+ * The service's own submissions never expire. */
+crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us);
+crm_work_t *crm_fairq_oldest(const crm_fairq_t *q); /* still queued */
+size_t crm_fairq_len(const crm_fairq_t *q);
+void crm_fairq_destroy(crm_fairq_t **q_p); /* destroys queued works */
+
+/* limits.c: what one peer may hold of a service's memory at once. */
+typedef struct crm_inflight crm_inflight_t;
+crm_inflight_t *crm_inflight_new(size_t per_peer, size_t total);
+/* 0 and counted if `identity` may have one more in flight, else -EBUSY. */
+int crm_inflight_take(crm_inflight_t *f, const uint8_t *identity, size_t len);
+void crm_inflight_give(crm_inflight_t *f, const uint8_t *identity, size_t len);
+void crm_inflight_destroy(crm_inflight_t **f_p);
 
 /* work.c */
 crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind);

@@ -116,6 +116,7 @@ void crm_work_destroy(crm_work_t **w_p)
     free(w->correlation_id);
     free(w->source);
     free(w->epoch);
+    free(w->event_id);
     free(w);
     *w_p = NULL;
 }
@@ -269,10 +270,19 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
     }
     if (!ev->subject)
         ev->subject = (char *)protobuf_c_empty_string;
+    size_t n = crm__v1__event__get_packed_size(ev);
+    /* Larger events would make the bus and the subscribers drop the
+     * connection they came on (ZMQ_MAXMSGSIZE), again at every replay. */
+    if (n + 64 > (size_t)crm_config_int(crm_service_config(w->svc), "CRM_MAX_EVENT_BYTES")) {
+        ev->id = (char *)protobuf_c_empty_string;
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL, "event too large",
+                      crm_work_printf(w, "%s of %zu bytes, limit CRM_MAX_EVENT_BYTES", ev->type, n),
+                      "send less data in one command");
+        return -EFBIG;
+    }
     crm_emit_t *e = calloc(1, sizeof *e);
     if (!e)
         goto nomem;
-    size_t n = crm__v1__event__get_packed_size(ev);
     e->bytes = malloc(n + 64);
     e->type = strdup(ev->type);
     e->subject = strdup(ev->subject);
@@ -963,12 +973,13 @@ static int s_pos_next(crm_batch_t *b)
     while (b->fin_cursor < c->n_pos) {
         crm_src_pos_t *p = &c->pos[b->fin_cursor++];
         uint64_t top = 0;
-        const char *epoch = NULL;
+        const char *epoch = NULL, *event_id = NULL;
         for (size_t i = s_fin_from(b); i < s_tx_end(b); i++) {
             crm_work_t *w = b->works[i];
             if (w->dead_letter_id == 0 && !strcmp(w->source, p->source) && w->seq > top) {
                 top = w->seq;
                 epoch = w->epoch;
+                event_id = w->event_id;
             }
         }
         if (!top)
@@ -976,11 +987,15 @@ static int s_pos_next(crm_batch_t *b)
         char from[24], to[24];
         snprintf(from, sizeof from, "%" PRIu64, p->applied);
         snprintf(to, sizeof to, "%" PRIu64, top);
-        const char *v[5] = {c->def->name, p->source, to, epoch && *epoch ? epoch : NULL, from};
+        /* The event id goes with the position: a later replay that shows
+         * another event at that sequence is a conflict (consumer.c). */
+        const char *v[6] = {c->def->name, p->source,
+                            to,           epoch && *epoch ? epoch : NULL,
+                            from,         event_id && *event_id ? event_id : NULL};
         s_bquery(b,
-                 "UPDATE crm_consumer_position SET seq = $3, epoch = $4, updated_at = now()"
-                 " WHERE consumer = $1 AND source = $2 AND seq = $5",
-                 5, v, NULL, NULL, s_on_pos);
+                 "UPDATE crm_consumer_position SET seq = $3, epoch = $4, event_id = $6,"
+                 " updated_at = now() WHERE consumer = $1 AND source = $2 AND seq = $5",
+                 6, v, NULL, NULL, s_on_pos);
         return 1;
     }
     return 0;
@@ -1078,6 +1093,8 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
             for (size_t k = 0; k < c->n_pos; k++)
                 if (!strcmp(c->pos[k].source, w->source)) {
                     c->pos[k].applied = w->seq;
+                    snprintf(c->pos[k].applied_id, sizeof c->pos[k].applied_id, "%s",
+                             w->event_id ? w->event_id : "");
                     if (w->epoch && *w->epoch)
                         snprintf(c->pos[k].epoch, sizeof c->pos[k].epoch, "%s", w->epoch);
                 }

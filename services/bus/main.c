@@ -4,9 +4,11 @@
  * subscribers to the XPUB side, and subscriptions flow upstream so that
  * publishers filter at the source. It keeps nothing: losing it loses only
  * in-flight messages, which consumers detect by sequence and replay from the
- * producing service. The proxy runs on the main thread at libzmq speed; a
- * second thread waits for SIGTERM/SIGINT and stops the proxy through its
- * control socket, so `docker stop` is prompt. */
+ * producing service. The proxy (proxy.c) runs on the main thread and checks
+ * what it passes on; a second thread waits for SIGTERM/SIGINT and stops it
+ * through its control socket, so `docker stop` is prompt. */
+#include "proxy.h"
+
 #include <crm/config.h>
 #include <crm/log.h>
 
@@ -29,6 +31,12 @@ static const crm_conf_def_t s_conf[] = {
      "where subscribers connect (consumers, crmctl tail)", 0, 0, 0},
     {"CRM_BUS_HWM", CRM_CONF_INT, "100000", "messages queued per peer before dropping", 0, 1,
      100000000},
+    {"CRM_BUS_MAX_EVENT_BYTES", CRM_CONF_INT, "4194304",
+     "largest message a publisher may send; a larger one drops its connection", 0, 1024, 268435456},
+    {"CRM_BUS_MAX_TOPIC", CRM_CONF_INT, "128",
+     "longest subscription topic; a longer one drops the subscriber's connection", 0, 16, 65536},
+    {"CRM_BUS_MAX_SUBSCRIPTIONS", CRM_CONF_INT, "1000",
+     "distinct topics passed upstream to publishers at once", 0, 1, 10000000},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
@@ -116,6 +124,26 @@ int main(int argc, char **argv)
     zmq_setsockopt(xsub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(xpub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(control, ZMQ_LINGER, &linger, sizeof linger);
+    /* Bounded before anything is buffered: libzmq checks a message's size
+     * from its header and drops the connection of a peer that sends more.
+     * Subscribers send only subscriptions to the XPUB, so its limit is the
+     * longest topic plus the subscribe byte. */
+    int64_t max_event = crm_config_int(cfg, "CRM_BUS_MAX_EVENT_BYTES");
+    int64_t max_sub = crm_config_int(cfg, "CRM_BUS_MAX_TOPIC") + 1;
+    /* Handshake commands pass the same check: a NULL handshake needs about
+     * 40 bytes, a CURVE one about 270 (measured with libzmq 4.3.4), so with
+     * CURVE on this must be at least 512. */
+    if (max_sub < 64)
+        max_sub = 64;
+    int verbose = 1;
+    zmq_setsockopt(xsub, ZMQ_MAXMSGSIZE, &max_event, sizeof max_event);
+    zmq_setsockopt(xpub, ZMQ_MAXMSGSIZE, &max_sub, sizeof max_sub);
+    zmq_setsockopt(xpub, ZMQ_XPUB_VERBOSER, &verbose, sizeof verbose);
+    crm_bus_limits_t limits = {
+        .max_topic = (size_t)crm_config_int(cfg, "CRM_BUS_MAX_TOPIC"),
+        .max_subscriptions = (size_t)crm_config_int(cfg, "CRM_BUS_MAX_SUBSCRIPTIONS"),
+    };
+    crm_bus_stats_t stats = {0};
     const char *in = crm_config_str(cfg, "CRM_BUS_XSUB_BIND");
     const char *out = crm_config_str(cfg, "CRM_BUS_XPUB_BIND");
     if (zmq_bind(xsub, in) != 0 || zmq_bind(xpub, out) != 0 ||
@@ -127,9 +155,14 @@ int main(int argc, char **argv)
     if (pthread_create(&th, NULL, s_signal_thread, &ctl) != 0)
         goto out;
     crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in, out);
-    zmq_proxy_steerable(xsub, xpub, NULL, control);
+    rc = crm_bus_proxy_run(xsub, xpub, control, &limits, &stats) < 0 ? 1 : 0;
+    if (rc)
+        pthread_cancel(th); /* still in sigwait */
     pthread_join(th, NULL);
-    rc = 0;
+    crm_info("bus.stats",
+             "forwarded %lld, refused %lld, malformed %lld; subscriptions refused %lld",
+             (long long)stats.forwarded, (long long)stats.refused, (long long)stats.malformed,
+             (long long)stats.subs_refused);
 out:
     zmq_close(xsub);
     zmq_close(xpub);

@@ -114,20 +114,20 @@ class HostileTest(unittest.TestCase):
         self.assert_still_serving()
 
     def test_garbage_on_the_bus(self):
-        """Garbage published on the bus under a consumed topic is dropped and
-        counted by the consumer, which keeps applying real events."""
+        """Garbage published on the bus under a consumed topic is dropped by
+        the bus (consumers check the same, test_backbone_forged.py), and the
+        consumer keeps applying real events."""
         pub = self.sys.ctx.socket(zmq.PUB)
         pub.setsockopt(zmq.LINGER, 0)
         pub.connect("tcp://127.0.0.1:%d" % self.sys.pub_port)
-        sink_http = int(self.sink.env["CRM_HTTP_PORT"])
 
         def dropped():
-            # PUB drops until the subscription reaches it: resend until counted.
+            # PUB drops until the subscription reaches it: resend until logged.
             pub.send_multipart([b"crm.probe.probe.recorded.v1", os.urandom(64) + b"\xff\xff"])
             pub.send_multipart([b"crm.probe._hb", b"\xff\xff\xff"])
             pub.send_multipart([b"crm.probe.x", b"a", b"b", b"c"])
-            return metric(sink_http, "crm_frames_dropped_total") >= 3
-        wait_for(dropped, 30, "garbage on the bus to be counted", interval=0.05)
+            return '"event":"bus.malformed"' in self.sys.procs["bus"].read_log()
+        wait_for(dropped, 30, "garbage on the bus to be dropped", interval=0.05)
         self.sys.record("probe", 5)
         wait_for(lambda: self.sys.applied("sink", "probe").applied == 5, 30, "real events applied")
         r = self.sys.applied("sink", "probe")

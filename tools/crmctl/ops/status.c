@@ -66,6 +66,9 @@ static json_t *s_info_json(const crmctl_service_t *svc, const Crm__V1__StreamInf
                             "source_head", crmctl_json_u64(c->source_head), "lag",
                             crmctl_json_u64(c->lag), "dead_letters", (json_int_t)c->dead_letters,
                             "replays", (json_int_t)c->replays));
+        json_t *last = json_array_get(cons, json_array_size(cons) - 1);
+        json_object_set_new(last, "state", json_string(c->conflict ? "conflict" : "ok"));
+        json_object_set_new(last, "forged", json_integer((json_int_t)c->forged));
     }
     json_object_set_new(o, "consumers", cons);
     return o;
@@ -91,8 +94,9 @@ int crmctl_status(crmctl_t *ctl, const crmctl_args_t *args)
     json_t *doc = json_array();
     static const char *const svc_cols[] = {"SERVICE", "STATE",     "READY",          "EPOCH",
                                            "HEAD",    "PUBLISHED", "FIRST RETAINED", NULL};
-    static const char *const con_cols[] = {"SERVICE", "CONSUMER",     "SOURCE",  "POSITION", "HEAD",
-                                           "LAG",     "DEAD LETTERS", "REPLAYS", NULL};
+    static const char *const con_cols[] = {
+        "SERVICE",      "CONSUMER", "SOURCE", "POSITION", "HEAD", "LAG",
+        "DEAD LETTERS", "REPLAYS",  "FORGED", "STATE",    NULL};
     crmctl_table_t *svc_tab = crmctl_table_new(svc_cols);
     crmctl_table_t *con_tab = crmctl_table_new(con_cols);
     int up = 0, failed = 0, rc = CRMCTL_EXIT_OK;
@@ -132,13 +136,16 @@ int crmctl_status(crmctl_t *ctl, const crmctl_args_t *args)
             crmctl_table_add(svc_tab, row);
             for (size_t k = 0; k < r->n_consumers; k++) {
                 const Crm__V1__ConsumerInfo *c = r->consumers[k];
-                char pos[24], sh[24], lag[24], dl[24], rp[24];
+                char pos[24], sh[24], lag[24], dl[24], rp[24], fg[24];
                 s_u64(pos, sizeof pos, c->position);
                 s_u64(sh, sizeof sh, c->source_head);
                 s_u64(lag, sizeof lag, c->lag);
                 snprintf(dl, sizeof dl, "%" PRId64, c->dead_letters);
                 snprintf(rp, sizeof rp, "%" PRId64, c->replays);
-                const char *crow[] = {svc->name, c->consumer, c->source, pos, sh, lag, dl, rp};
+                snprintf(fg, sizeof fg, "%" PRId64, c->forged);
+                const char *crow[] = {
+                    svc->name, c->consumer, c->source, pos, sh,
+                    lag,       dl,          rp,        fg,  c->conflict ? "conflict" : "ok"};
                 crmctl_table_add(con_tab, crow);
             }
             continue;

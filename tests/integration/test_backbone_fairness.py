@@ -1,0 +1,82 @@
+"""Fair queues: commands wait per client and are served in turn, so one
+client flooding a service does not starve another; a command that waited
+past CRM_COMMAND_DEADLINE_MS is answered UNAVAILABLE instead of run late."""
+import threading
+import unittest
+import urllib.request
+
+import zmq
+
+from crmtest import System, rpc_pb2, testing_pb2, wait_for
+
+FLOOD = 10000
+
+
+def metric(proc, name):
+    port = int(proc.env["CRM_HTTP_PORT"])
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+    for line in body.splitlines():
+        if line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("metric %s not found" % name)
+
+
+class FairnessTest(unittest.TestCase):
+    def setUp(self):
+        self.sys = System()
+        self.sys.start_bus()
+        # The flooding client reads its replies, but they come in bursts
+        # (a batch, or every expired command at once): room for all of them.
+        self.probe = self.sys.add_probe("probe", env={"CRM_COMMAND_DEADLINE_MS": "3000",
+                                                      "CRM_SEND_HWM": "100000"})
+
+    def tearDown(self):
+        self.sys.close()
+
+    def test_a_flood_does_not_starve_another_client(self):
+        flood = self.sys.ctx.socket(zmq.DEALER)
+        flood.setsockopt(zmq.LINGER, 0)
+        flood.setsockopt(zmq.SNDHWM, 0)
+        flood.connect(self.sys.endpoints["probe"])
+        body = testing_pb2.ProbeRecordRequest(count=1, label="flood").SerializeToString()
+        for i in range(FLOOD):
+            flood.send(rpc_pb2.CommandRequest(command="probe.record", request_id=i + 1,
+                                              idempotency_key="flood-%d" % i, actor="test",
+                                              body=body).SerializeToString())
+        # Read the flood's replies meanwhile, so that only the queue is tested.
+        answered = {"ok": 0, "unavailable": 0}
+        stop = threading.Event()
+
+        def drain():
+            while not stop.is_set() and sum(answered.values()) < FLOOD:
+                if flood.poll(100):
+                    r = rpc_pb2.CommandReply()
+                    r.ParseFromString(flood.recv())
+                    answered["ok" if r.status.code == 0 else "unavailable"] += 1
+        t = threading.Thread(target=drain)
+        t.start()
+        # The flood is queued once the service has read it: wait for that.
+        wait_for(lambda: metric(self.probe, "crm_command_queue") > 0 or
+                 sum(answered.values()) > 0, 30, "the flood to arrive")
+        # A second client, one command a second: each answered at its first
+        # attempt, within the client's timeout, while the flood is queued.
+        c = self.sys.client("probe")
+        try:
+            for i in range(5):
+                rep = c.call_raw("probe.record",
+                                 testing_pb2.ProbeRecordRequest(count=1, label="b").SerializeToString(),
+                                 timeout=5.0, attempts=1)
+                self.assertEqual(rep.status.code, 0, rep.status)
+                threading.Event().wait(1.0)  # the client's pace, not synchronisation
+        finally:
+            c.close()
+        t.join(120)
+        stop.set()
+        print("flood: %(ok)d ok, %(unavailable)d unavailable" % answered)
+        self.assertEqual(sum(answered.values()), FLOOD, "every flooded command answered")
+        self.assertEqual(metric(self.probe, "crm_commands_expired_total"), answered["unavailable"])
+        flood.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,170 @@
+"""Forged events: anyone who can publish on the bus can write an event with
+the next sequence number of a source. Consumers apply only what the source
+hands out by replay, so a forgery is dropped and counted and the genuine
+event is applied; an applied event the source does not have (a conflict) stops
+that source for that consumer, loudly, until an operator resolves it."""
+import os
+import re
+import unittest
+import urllib.request
+import uuid
+
+import zmq
+
+from crmtest import System, event_pb2, rpc_pb2, run_crmctl, testing_pb2, wait_for
+
+TYPE = "crm.probe.probe.recorded.v1"
+
+
+def metrics(proc):
+    port = int(proc.env["CRM_HTTP_PORT"])
+    return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+
+
+def metric(proc, name, **labels):
+    """The value of series `name` whose labels include `labels` (0 if absent)."""
+    for line in metrics(proc).splitlines():
+        m = re.match(r"^%s\{([^}]*)\} (\S+)$" % re.escape(name), line)
+        if m and all('%s="%s"' % kv in m.group(1) for kv in labels.items()):
+            return float(m.group(2))
+    return 0.0
+
+
+class ForgedTest(unittest.TestCase):
+    def setUp(self):
+        self.sys = System()
+        self.sys.start_bus()
+        self.probe = self.sys.add_probe("probe")
+        self.sinks = [self.sys.add_probe(n, consume="crm.probe.", peers=["probe"])
+                      for n in ("sink1", "sink2")]
+
+    def tearDown(self):
+        self.sys.close()
+
+    def wait_applied(self, n, sinks=("sink1", "sink2")):
+        for s in sinks:
+            wait_for(lambda: self.sys.applied(s, "probe").applied == n, 30,
+                     "%s to apply %d events" % (s, n))
+
+    def epoch(self):
+        c = self.sys.client("probe")
+        try:
+            return c.call("stream.info", rpc_pb2.StreamInfoRequest(), rpc_pb2.StreamInfoReply).epoch
+        finally:
+            c.close()
+
+    def forged(self, seq, source="probe", type_=TYPE):
+        ev = event_pb2.Event(id=str(uuid.uuid4()), source=source, type=type_, sequence=seq,
+                             epoch=self.epoch(), time_us=1,
+                             probe_recorded=testing_pb2.ProbeRecorded(serial=999999, label="forged"))
+        return [type_.encode(), ev.SerializeToString()]
+
+    def publisher(self):
+        pub = self.sys.ctx.socket(zmq.PUB)
+        pub.setsockopt(zmq.LINGER, 0)
+        pub.connect("tcp://127.0.0.1:%d" % self.sys.pub_port)
+        return pub
+
+    def status(self):
+        env = dict(os.environ, CRM_SERVICES=",".join(
+            "%s=%s" % (n, self.sys.endpoints[n]) for n in ("probe", "sink1", "sink2")))
+        return run_crmctl(self, env, ["status"]).stdout
+
+    def test_forged_next_sequence_is_dropped_and_the_genuine_event_applied(self):
+        self.sys.record("probe", 3)
+        self.wait_applied(3)
+        pub = self.publisher()
+        frames = self.forged(4)
+        base = [metric(s, "crm_consumer_replays_total", source="probe") for s in self.sinks]
+
+        def seen():
+            # PUB drops until the subscriptions reach it: resend until every
+            # sink has asked the source about sequence 4.
+            pub.send_multipart(frames)
+            return all(metric(s, "crm_consumer_replays_total", source="probe") > b
+                       for s, b in zip(self.sinks, base))
+        wait_for(seen, 30, "the forged event to reach every sink", interval=0.05)
+        # Nothing applied yet: the source has no sequence 4.
+        for s in ("sink1", "sink2"):
+            self.assertEqual(self.sys.applied(s, "probe").applied, 3)
+        # The genuine sequence 4 is applied by every sink, and the forgery
+        # is counted when the replay shows the source's own event.
+        self.sys.record("probe", 1, label="genuine")
+        self.wait_applied(4)
+        for s in self.sinks:
+            wait_for(lambda: metric(s, "crm_consumer_forged_total", source="probe") >= 1, 30,
+                     "%s to count the forgery" % s.name)
+            s.wait_log('"event":"consumer.forged"')
+        for s in ("sink1", "sink2"):
+            rows = self.sys.cluster.query(self.sys.dbs[s],
+                                          "SELECT seq, serial FROM probe_applied ORDER BY seq")
+            self.assertEqual([r[0] for r in rows], [1, 2, 3, 4])
+            self.assertNotIn(999999, [r[1] for r in rows])
+            r = self.sys.applied(s, "probe")
+            self.assertEqual((r.duplicates, r.out_of_order), (0, 0))
+        # The same forgery again, now behind the sinks: dropped and counted.
+        before = metric(self.sinks[0], "crm_consumer_forged_total", source="probe")
+        wait_for(lambda: pub.send_multipart(frames) or
+                 metric(self.sinks[0], "crm_consumer_forged_total", source="probe") > before,
+                 30, "the late forgery to be counted", interval=0.05)
+        out = self.status()
+        self.assertRegex(out, r"sink1\s+probe-sink\s+probe\s+4\s+.*\s[1-9]\d*\s+ok")
+        pub.close()
+
+    def test_bus_drops_events_whose_topic_does_not_name_their_source(self):
+        pub = self.publisher()
+        sales_as_probe = self.forged(1, source="sales")  # topic crm.probe..., source sales
+        wrong_type = self.forged(1, type_="crm.probe.other.v1")
+        wrong_type[0] = TYPE.encode()  # topic differs from the event's type
+
+        def refused():
+            pub.send_multipart(sales_as_probe)
+            pub.send_multipart(wrong_type)
+            pub.send_multipart([b"crm.probe.x", b"\xff\xff\xff"])
+            return '"event":"bus.refused"' in self.sys.procs["bus"].read_log() and \
+                '"event":"bus.malformed"' in self.sys.procs["bus"].read_log()
+        wait_for(refused, 30, "the bus to refuse and drop", interval=0.05)
+        self.sys.record("probe", 2)
+        self.wait_applied(2)
+        for s in self.sinks:
+            self.assertEqual(metric(s, "crm_frames_dropped_total"), 0)
+        pub.close()
+
+    def test_conflict_stops_the_source_until_resolved(self):
+        self.sys.record("probe", 3)
+        self.wait_applied(3)
+        sink1 = self.sinks[0]
+        sink1.stop()
+        # The source's event 3 is now another event than the one sink1
+        # applied (as after a forged event was applied, or a restore
+        # without a new epoch).
+        db = self.sys.dbs["probe"]
+        raw = bytes(self.sys.cluster.query(db, "SELECT event FROM crm_outbox WHERE seq = 3")[0][0])
+        ev = event_pb2.Event()
+        ev.ParseFromString(raw)
+        ev.id = str(uuid.uuid4())
+        self.sys.cluster.query(db, "UPDATE crm_outbox SET event = %s WHERE seq = 3",
+                               ev.SerializeToString())
+        sink1.start()
+        sink1.wait_log('"event":"consumer.conflict"')
+        self.assertIn('"level":"error"', [l for l in sink1.read_log().splitlines()
+                                          if "consumer.conflict" in l][0])
+        self.assertEqual(metric(sink1, "crm_consumer_conflicts_total", source="probe"), 1)
+        self.assertRegex(self.status(), r"sink1\s+probe-sink\s+probe\s+3\s+.*\sconflict")
+        # sink1 applies nothing more from the source; sink2 goes on.
+        self.sys.record("probe", 2)
+        self.wait_applied(5, sinks=("sink2",))
+        self.assertEqual(self.sys.applied("sink1", "probe").applied, 3)
+        # The operator's resolution: accept the source's event at the
+        # position (forget the recorded id), then restart the consumer.
+        sink1.stop()
+        self.sys.cluster.query(self.sys.dbs["sink1"],
+                               "UPDATE crm_consumer_position SET event_id = NULL"
+                               " WHERE consumer = 'probe-sink' AND source = 'probe'")
+        sink1.start()
+        self.wait_applied(5, sinks=("sink1",))
+        self.assertEqual(metric(sink1, "crm_consumer_conflicts_total", source="probe"), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
