@@ -24,7 +24,7 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # Under the sanitizers: unit tests, the backbone, sales and analytics integration tests.
 ASAN_LABELS := ^(unit|backbone|sales|analytics)$$
 
-.PHONY: all deps build test test-asan fuzz run bench format format-check clean help proto-baseline
+.PHONY: all deps build test test-asan fuzz run bench format format-check clean help proto-baseline proto-breaking
 
 all: build
 
@@ -39,6 +39,7 @@ help:
 	@echo "make format        clang-format -i our .c/.h files; format-check only checks"
 	@echo "make clean         remove $(BUILD_DIR)/, $(ASAN_DIR)/ and $(FUZZ_DIR)/"
 	@echo "make proto-baseline  at a release: record proto/ as the baseline of the breaking-change check"
+	@echo "make proto-breaking  check proto/ for breaking changes against main's"
 
 # CRM_DEPS_CHECKED=1 skips the check when a recipe below calls make again.
 deps:
@@ -98,6 +99,14 @@ clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
 
 # At a release: the current schemas become the baseline that
-# tests/integration/test_proto_schema.py checks for breaking changes.
+# tests/integration/test_proto_schema.py falls back to when it has no git
+# checkout with main to compare with.
 proto-baseline: deps
 	node_modules/.bin/buf build proto -o proto/breaking-baseline.json
+
+# Breaking changes of proto/ against main's proto/ where this branch left
+# main (what the tests check).
+proto-breaking: deps
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  git archive "$$(git merge-base HEAD main)" proto | tar -x -C "$$tmp" && \
+	  node_modules/.bin/buf breaking proto --against "$$tmp/proto" && echo "proto: no breaking change against main"

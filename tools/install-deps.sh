@@ -20,6 +20,7 @@ PACKAGES=(
     libuv1-dev libcmocka-dev libjansson-dev uuid-dev node-llhttp libcurl4-openssl-dev
     libnats-dev nats-server
     python3 python3-zmq python3-protobuf python3-psycopg2 python3-aiosmtpd python3-yaml
+    prometheus
     nodejs npm
 )
 

@@ -177,9 +177,9 @@ int crm_http_metrics(const crm_http_t *self, const char *service, crm_http_respo
     v[4] = st.head_timeouts;
     v[5] = st.idle_timeouts;
     for (size_t i = 0; i < sizeof defs / sizeof defs[0] && r == 0; i++)
-        r = crm_http_response_printf(res, "# HELP %s %s\n# TYPE %s %s\n%s{service=\"%s\"} %llu\n",
-                                     defs[i].name, defs[i].help, defs[i].name, defs[i].type,
-                                     defs[i].name, service ? service : "",
-                                     (unsigned long long)v[i]);
+        r = crm_http_response_printf(
+            res, "# HELP %s %s\n# TYPE %s %s\n%s{crm_service=\"%s\"} %llu\n", defs[i].name,
+            defs[i].help, defs[i].name, defs[i].type, defs[i].name, service ? service : "",
+            (unsigned long long)v[i]);
     return r;
 }

@@ -8,6 +8,7 @@
 
 #include <crm/log.h>
 #include <crm/pbcheck.h>
+#include <crm/metrics.h>
 #include <crm/util.h>
 
 #include <arpa/inet.h>
@@ -527,6 +528,8 @@ static void s_on_info(crm_db_t *db, PGresult *res, const char *error, void *arg)
     }
     Crm__V1__StreamInfoReply r = CRM__V1__STREAM_INFO_REPLY__INIT;
     r.service = (char *)crm_service_name(svc);
+    r.version = (char *)crm_version();
+    r.schema = (char *)crm_schema_hash();
     r.head_sequence = (uint64_t)crm_db_get_int(res, 0, 0);
     r.epoch = (char *)crm_db_get_str(res, 0, 1);
     r.epoch_start_sequence = (uint64_t)crm_db_get_int(res, 0, 2);
@@ -925,15 +928,16 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
     const char *n = crm_service_name(svc);
     const crm_metrics_t *m = &svc->m;
     crm_http_response_content_type(res, "text/plain; version=0.0.4; charset=utf-8");
+    crm_metrics_write_std(res);
 #define COUNTER(name, help, v)                                                                     \
     crm_http_response_printf(res,                                                                  \
                              "# HELP " name " " help "\n# TYPE " name " counter\n" name            \
-                             "{service=\"%s\"} %" PRId64 "\n",                                     \
+                             "{crm_service=\"%s\"} %" PRId64 "\n",                                 \
                              n, (int64_t)(v))
 #define GAUGE(name, help, v)                                                                       \
     crm_http_response_printf(res,                                                                  \
                              "# HELP " name " " help "\n# TYPE " name " gauge\n" name              \
-                             "{service=\"%s\"} %" PRId64 "\n",                                     \
+                             "{crm_service=\"%s\"} %" PRId64 "\n",                                 \
                              n, (int64_t)(v))
     COUNTER("crm_commands_total", "Commands answered.", m->commands_total);
     COUNTER("crm_commands_failed_total", "Commands answered with an error.", m->commands_failed);
@@ -975,15 +979,16 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
     for (int i = 0; i < CRM_LAT_BUCKETS; i++) {
         cum += m->lat_buckets[i];
         crm_http_response_printf(res,
-                                 "crm_command_latency_seconds_bucket{service=\"%s\",le=\"%g\"} "
+                                 "crm_command_latency_seconds_bucket{crm_service=\"%s\",le=\"%g\"} "
                                  "%" PRId64 "\n",
                                  n, s_lat_bounds[i], cum);
     }
     cum += m->lat_buckets[CRM_LAT_BUCKETS];
     crm_http_response_printf(res,
-                             "crm_command_latency_seconds_bucket{service=\"%s\",le=\"+Inf\"} "
-                             "%" PRId64 "\ncrm_command_latency_seconds_sum{service=\"%s\"} %.6f\n"
-                             "crm_command_latency_seconds_count{service=\"%s\"} %" PRId64 "\n",
+                             "crm_command_latency_seconds_bucket{crm_service=\"%s\",le=\"+Inf\"} "
+                             "%" PRId64
+                             "\ncrm_command_latency_seconds_sum{crm_service=\"%s\"} %.6f\n"
+                             "crm_command_latency_seconds_count{crm_service=\"%s\"} %" PRId64 "\n",
                              n, cum, n, m->lat_sum, n, m->lat_count);
     static const char *const per[] = {
         "crm_consumer_position",
@@ -1023,18 +1028,18 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
                             : k == 5 ? p->conflicts
                                      : p->forged;
                 crm_http_response_printf(
-                    res, "%s{service=\"%s\",consumer=\"%s\",source=\"%s\"} %" PRId64 "\n",
+                    res, "%s{crm_service=\"%s\",consumer=\"%s\",source=\"%s\"} %" PRId64 "\n",
                     per[3 * k], n, svc->consumers[i].def->name, p->source, v);
             }
     }
     crm_http_response_printf(res, "# HELP crm_consumer_dead_letters_total Events dead-lettered.\n"
                                   "# TYPE crm_consumer_dead_letters_total counter\n");
     for (size_t i = 0; i < svc->n_consumers; i++)
-        crm_http_response_printf(res,
-                                 "crm_consumer_dead_letters_total{service=\"%s\",consumer=\"%s\"} "
-                                 "%" PRId64 "\n",
-                                 n, svc->consumers[i].def->name,
-                                 svc->consumers[i].dead_letters_total);
+        crm_http_response_printf(
+            res,
+            "crm_consumer_dead_letters_total{crm_service=\"%s\",consumer=\"%s\"} "
+            "%" PRId64 "\n",
+            n, svc->consumers[i].def->name, svc->consumers[i].dead_letters_total);
     crm_http_metrics(svc->http, n, res);
 #undef COUNTER
 #undef GAUGE

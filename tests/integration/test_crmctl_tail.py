@@ -119,12 +119,19 @@ class CrmctlTest(unittest.TestCase):
         self.record(500, "second")
         evs = self.crmctl_json("tail", "--from", "beginning", "-e", "-o", "json",
                                "--source", "probe")
-        self.assertEqual([e["sequence"] for e in evs], list(range(1, 1201)))
+        self.assertEqual([int(e["sequence"]) for e in evs], list(range(1, 1201)))
         self.assertEqual([int(e["data"]["serial"]) for e in evs], list(range(1, 1201)))
         self.assertEqual([e["data"]["label"] for e in evs], ["first"] * 700 + ["second"] * 500)
         e = evs[0]
-        self.assertEqual(list(e.keys()), ["id", "source", "sequence", "type", "subject", "time",
-                                          "epoch", "correlation_id", "causation_id", "data"])
+        # CloudEvents 1.0 structured JSON (docs/events.md); a probe event has
+        # no subject, so the attribute is left out rather than empty.
+        self.assertEqual(list(e.keys()), ["specversion", "id", "source", "type", "time",
+                                          "sequence", "epoch", "correlationid", "causationid",
+                                          "datacontenttype", "dataschema", "data"])
+        self.assertEqual(e["specversion"], "1.0")
+        self.assertEqual(e["datacontenttype"], "application/json")
+        self.assertEqual(e["dataschema"], "proto:crm.v1.ProbeRecorded")
+        self.assertEqual(e["correlationid"], e["causationid"])
         self.assertEqual(e["source"], "probe")
         self.assertEqual(e["type"], "crm.probe.probe.recorded.v1")
         self.assertRegex(e["id"], UUID_RE)
@@ -145,13 +152,13 @@ class CrmctlTest(unittest.TestCase):
         t = self.start("tail", "--from", "beginning", "-n", "8", "-o", "json",
                        "--source", "probe")
         first = t.json_line()
-        self.assertEqual(first["sequence"], 1)
+        self.assertEqual(int(first["sequence"]), 1)
         # tail has subscribed and is replaying: what comes now is live.
         self.record(5, "live")
         evs = [first] + [t.json_line() for _ in range(7)]
         self.assertEqual(t.line(), None)  # exits after COUNT events
         self.assertEqual(t.wait(), 0)
-        self.assertEqual([e["sequence"] for e in evs], list(range(1, 9)))
+        self.assertEqual([int(e["sequence"]) for e in evs], list(range(1, 9)))
         self.assertEqual([e["data"]["label"] for e in evs], ["old"] * 3 + ["live"] * 5)
 
     def test_tail_follows_live_stream_across_many_commands(self):
@@ -168,11 +175,11 @@ class CrmctlTest(unittest.TestCase):
             except queue.Empty:
                 return False
         wait_for(first_event, 30, "tail --from now to print a new event", interval=0)
-        start = json.loads(got[0])["sequence"]
+        start = int(json.loads(got[0])["sequence"])
         for i in range(20):
             self.record(10, "burst")
         evs = [t.json_line() for _ in range(200)]
-        seqs = [e["sequence"] for e in evs]
+        seqs = [int(e["sequence"]) for e in evs]
         # Whatever was in flight, the output continues without gap or duplicate.
         self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 200)))
         self.assertGreater(seqs[0], start)
@@ -183,7 +190,7 @@ class CrmctlTest(unittest.TestCase):
     def test_tail_from_sequence(self):
         self.record(10)
         evs = self.crmctl_json("tail", "--from", "5", "-e", "-o", "json", "--source", "probe")
-        self.assertEqual([e["sequence"] for e in evs], list(range(5, 11)))
+        self.assertEqual([int(e["sequence"]) for e in evs], list(range(5, 11)))
         # Past the head: nothing, and -e still ends.
         self.assertEqual(self.crmctl_json("tail", "--from", "99", "-e", "-o", "json"), [])
 
@@ -198,28 +205,28 @@ class CrmctlTest(unittest.TestCase):
         self.record(2, "p2")
         evs = self.crmctl_json("tail", "--from", "beginning", "-e", "-o", "json",
                                "--type", "crm.other.")
-        self.assertEqual([(e["source"], e["sequence"]) for e in evs],
+        self.assertEqual([(e["source"], int(e["sequence"])) for e in evs],
                          [("other", 1), ("other", 2), ("other", 3)])
         evs = self.crmctl_json("tail", "--from", "beginning", "-e", "-o", "json",
                                "--type", "crm.probe.probe.recorded")
-        self.assertEqual([(e["source"], e["sequence"]) for e in evs],
+        self.assertEqual([(e["source"], int(e["sequence"])) for e in evs],
                          [("probe", s) for s in range(1, 7)])
         # Both sources, each in order.
         evs = self.crmctl_json("tail", "--from", "beginning", "-e", "-o", "json", "--type",
                                "crm.probe.", "--type", "crm.other.")
-        self.assertEqual(sorted((e["source"], e["sequence"]) for e in evs),
+        self.assertEqual(sorted((e["source"], int(e["sequence"])) for e in evs),
                          [("other", s) for s in range(1, 4)] + [("probe", s) for s in range(1, 7)])
         self.assertEqual(self.crmctl_json("tail", "--from", "beginning", "-e", "-o", "json",
                                           "--type", "crm.probe.nothing."), [])
         # Live events pass the same filter.
         t = self.start("tail", "--from", "beginning", "-n", "5", "-o", "json",
                        "--type", "crm.other.")
-        self.assertEqual(t.json_line()["sequence"], 1)
+        self.assertEqual(int(t.json_line()["sequence"]), 1)
         self.record(3, "p-live")
         self.record(2, "o-live", name="other")
         evs = [t.json_line() for _ in range(4)]
         self.assertEqual(t.wait(), 0)
-        self.assertEqual([(e["source"], e["sequence"]) for e in evs],
+        self.assertEqual([(e["source"], int(e["sequence"])) for e in evs],
                          [("other", s) for s in range(2, 6)])
 
     def test_tail_usage_errors_exit_2(self):
@@ -245,7 +252,7 @@ class CrmctlTest(unittest.TestCase):
         self.record(1)
         for sig in (signal.SIGINT, signal.SIGTERM):
             t = self.start("tail", "--from", "beginning", "-o", "json", "--source", "probe")
-            self.assertEqual(t.json_line()["sequence"], 1)
+            self.assertEqual(int(t.json_line()["sequence"]), 1)
             t.p.send_signal(sig)
             self.assertEqual(t.wait(5), 0)
 
@@ -254,13 +261,13 @@ class CrmctlTest(unittest.TestCase):
         # tail by replay (heartbeats stop, so tail asks the source itself).
         self.record(2)
         t = self.start("tail", "--from", "beginning", "-o", "json", "--source", "probe")
-        self.assertEqual([t.json_line()["sequence"] for _ in range(2)], [1, 2])
+        self.assertEqual([int(t.json_line()["sequence"]) for _ in range(2)], [1, 2])
         self.sys.procs["bus"].kill()
         self.record(3)
-        self.assertEqual([t.json_line(30)["sequence"] for _ in range(3)], [3, 4, 5])
+        self.assertEqual([int(t.json_line(30)["sequence"]) for _ in range(3)], [3, 4, 5])
         self.sys.procs["bus"].start('"event":"bus.ready"')
         self.record(2)
-        self.assertEqual([t.json_line(30)["sequence"] for _ in range(2)], [6, 7])
+        self.assertEqual([int(t.json_line(30)["sequence"]) for _ in range(2)], [6, 7])
 
     # ---- status, dead letters, epochs -------------------------------------
 
@@ -343,7 +350,7 @@ class CrmctlTest(unittest.TestCase):
         # The stream goes on: old events keep their epoch, new ones get the new one.
         self.record(2)
         evs = self.crmctl_json("tail", "--from", "beginning", "-e", "-o", "json")
-        self.assertEqual([(e["sequence"], e["epoch"]) for e in evs],
+        self.assertEqual([(int(e["sequence"]), e["epoch"]) for e in evs],
                          [(1, before), (2, before), (3, before), (4, after["epoch"]),
                           (5, after["epoch"])])
         r = self.crmctl("stream", "rotate-epoch", "--service", "probe")

@@ -257,6 +257,23 @@ class ComposeFileTest(unittest.TestCase):
                                         "%s: stop_grace_period below CRM_SHUTDOWN_TIMEOUT_MS + 2 s"
                                         % name)
 
+    def test_resource_limits(self):
+        """Every container has a CPU and memory limit; ours also a process
+        and open-file limit (above what a service's sockets need)."""
+        def value(v):
+            m = re.fullmatch(r"\$\{[A-Z_]+:-([^}]+)\}", str(v))
+            return m.group(1) if m else str(v)
+        for name, svc in self.services.items():
+            limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+            self.assertGreater(float(value(limits.get("cpus", 0))), 0, "%s: cpus limit" % name)
+            mem = value(limits.get("memory", ""))
+            self.assertRegex(mem, r"^\d+[MG]$", "%s: memory limit" % name)
+            self.assertGreaterEqual(int(mem[:-1]) * (1024 if mem[-1] == "G" else 1), 256,
+                                    "%s: memory limit below 256M" % name)
+        for name, svc in self.ours.items():
+            self.assertGreater(svc.get("pids_limit", 0), 0, "%s: pids_limit" % name)
+            self.assertGreaterEqual(svc["ulimits"]["nofile"]["soft"], 4096, name)
+
     def test_services_settings(self):
         """Ports, peers, roles and secrets agree with each other."""
         pg_env = environment(self.services["postgres"])

@@ -38,8 +38,9 @@ const crmctl_verb_t crmctl_verbs[] = {
      "now: only events committed from now on) through stream.replay until it reaches the\n"
      "head, then follows the live stream. Gaps in the live stream (a sequence jump, or a\n"
      "heartbeat ahead of what was printed) are repaired by replay, so no event is skipped or\n"
-     "printed twice. -o json prints one JSON object per event: id, source, sequence, type,\n"
-     "subject, time, epoch, correlation_id, causation_id and data (the event's payload).\n"
+     "printed twice. -o json prints one CloudEvents 1.0 JSON event per line: specversion,\n"
+     "id, source, type, subject, time, sequence (a string), epoch, correlationid,\n"
+     "causationid, datacontenttype, dataschema and data (the payload); see docs/events.md.\n"
      "A selected source that cannot be reached at start is an error (exit 3); later outages\n"
      "are retried. SIGINT and SIGTERM end it with exit status 0.",
      crmctl_tail_opts, 0},

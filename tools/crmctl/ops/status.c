@@ -53,6 +53,11 @@ static json_t *s_info_json(const crmctl_service_t *svc, const Crm__V1__StreamInf
     json_object_set_new(o, "head_sequence", crmctl_json_u64(r->head_sequence));
     json_object_set_new(o, "published_sequence", crmctl_json_u64(r->published_sequence));
     json_object_set_new(o, "first_retained_sequence", crmctl_json_u64(r->first_retained_sequence));
+    /* Empty from a service older than the field: left out, not "". */
+    if (r->version && *r->version)
+        json_object_set_new(o, "version", json_string(r->version));
+    if (r->schema && *r->schema)
+        json_object_set_new(o, "schema", json_string(r->schema));
     for (size_t i = 0; i < r->n_consumers; i++) {
         const Crm__V1__ConsumerInfo *c = r->consumers[i];
         json_array_append_new(

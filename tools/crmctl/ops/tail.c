@@ -17,6 +17,7 @@
  * every line is flushed when printed). */
 #include "crmctl.h"
 
+#include <crm/cloudevent.h>
 #include <crm/pbjson.h>
 #include <crm/util.h>
 
@@ -103,62 +104,13 @@ static int s_type_ok(const s_tail_t *t, const char *type)
     return 0;
 }
 
-/* A JSON string even for bytes that are not UTF-8 (replaced by '?'). */
-static json_t *s_jstr(const char *s)
-{
-    s = s ? s : "";
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    char *copy = strdup(s);
-    if (!copy)
-        return NULL;
-    for (unsigned char *p = (unsigned char *)copy; *p; p++)
-        if (*p >= 0x80 || *p < 0x20)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
-/* The set member of the Event's payload oneof as JSON, found through the
- * descriptor (the field whose number is payload_case), so that new event
- * types print without changes here. JSON null when there is none, e.g. a
- * payload this build of crmctl does not know. */
+/* The payload as JSON for the readable format; JSON null when there is none,
+ * e.g. a payload this build of crmctl does not know. */
 static json_t *s_payload_json(const Crm__V1__Event *ev)
 {
-    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD__NOT_SET)
-        return json_null();
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field(ev->base.descriptor, (unsigned)ev->payload_case);
-    if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE)
-        return json_null();
-    const ProtobufCMessage *sub =
-        *(ProtobufCMessage *const *)(const void *)((const char *)ev + f->offset);
-    if (!sub)
-        return json_null();
-    json_t *j = crm_pbjson_from_message(sub);
+    const ProtobufCMessage *sub = crm_cloudevent_payload(ev);
+    json_t *j = sub ? crm_pbjson_from_message(sub) : NULL;
     return j ? j : json_null();
-}
-
-static json_t *s_event_json(const Crm__V1__Event *ev)
-{
-    char when[40];
-    crm_time_format(ev->time_us, when, sizeof when);
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "id", s_jstr(ev->id));
-    json_object_set_new(o, "source", s_jstr(ev->source));
-    json_object_set_new(o, "sequence", crmctl_json_u64(ev->sequence));
-    json_object_set_new(o, "type", s_jstr(ev->type));
-    json_object_set_new(o, "subject", s_jstr(ev->subject));
-    json_object_set_new(o, "time", json_string(when));
-    json_object_set_new(o, "epoch", s_jstr(ev->epoch));
-    json_object_set_new(o, "correlation_id", s_jstr(ev->correlation_id));
-    json_object_set_new(o, "causation_id", s_jstr(ev->causation_id));
-    json_object_set_new(o, "data", s_payload_json(ev));
-    return o;
 }
 
 /* Prints one event if it passes the type filter; sets t->done when -n is
@@ -169,7 +121,7 @@ static void s_print(s_tail_t *t, const Crm__V1__Event *ev)
         return;
     int ok;
     if (t->json) {
-        json_t *o = s_event_json(ev);
+        json_t *o = crm_cloudevent_json(ev);
         ok = o && crmctl_json_line(o) == 0;
     } else {
         char when[40];
