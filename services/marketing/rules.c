@@ -299,6 +299,66 @@ int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e)
     return 0;
 }
 
+static const struct {
+    const char *name;
+    int bit;
+} s_pref_field[] = {
+    {"preferred_channel", MKT_PREF_CHANNEL},
+    {"window", MKT_PREF_WINDOW},
+    {"time_zone", MKT_PREF_ZONE},
+    {"utc_offset_minutes", MKT_PREF_OFFSET},
+    {"consent", MKT_PREF_CONSENT},
+};
+
+int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e)
+{
+    const Crm__V1__ContactPreferences *p = rq->preferences;
+    char field[64], q[128];
+    int bits = 0;
+    if (rq->n_fields > MKT_LIST_MAX)
+        return mkt_err_set(e, S_INVALID, "fields", "too many fields", "name each field once",
+                           "got %zu", rq->n_fields);
+    for (size_t i = 0; i < rq->n_fields; i++) {
+        size_t k = 0;
+        while (k < sizeof s_pref_field / sizeof s_pref_field[0] &&
+               strcmp(s_pref_field[k].name, rq->fields[i]) != 0)
+            k++;
+        snprintf(field, sizeof field, "fields[%zu]", i);
+        if (k == sizeof s_pref_field / sizeof s_pref_field[0])
+            return mkt_err_set(e, S_INVALID, field, "preference field is unknown",
+                               "name preferred_channel, window, time_zone, utc_offset_minutes or"
+                               " consent",
+                               "got %s", crm_quote(rq->fields[i], q, sizeof q));
+        bits |= s_pref_field[k].bit;
+    }
+    if (rq->n_opted_in > MKT_LIST_MAX)
+        return mkt_err_set(e, S_INVALID, "opted_in", "too many channels", "send each channel once",
+                           "got %zu", rq->n_opted_in);
+    for (size_t i = 0; i < rq->n_opted_in; i++) {
+        snprintf(field, sizeof field, "opted_in[%zu]", i);
+        if (mkt_check_enum(&crm__v1__channel__descriptor, (int)rq->opted_in[i], 0, field, e) < 0)
+            return -1;
+        for (size_t j = 0; j < p->n_opted_out; j++)
+            if (p->opted_out[j] == rq->opted_in[i])
+                return mkt_err_set(e, S_INVALID, field, "channel is both opted out and opted in",
+                                   "send each channel in one of the two lists", "got %s",
+                                   mkt_channel_name((int)rq->opted_in[i]));
+    }
+    if (rq->n_fields > 0)
+        return bits;
+    if (p->preferred_channel)
+        bits |= MKT_PREF_CHANNEL;
+    if (p->window_start_minute || p->window_end_minute)
+        bits |= MKT_PREF_WINDOW;
+    if (p->time_zone && *p->time_zone)
+        bits |= MKT_PREF_ZONE;
+    if (p->utc_offset_minutes)
+        bits |= MKT_PREF_OFFSET;
+    if (p->consent && (p->consent->given || (p->consent->source && *p->consent->source)))
+        bits |= MKT_PREF_CONSENT;
+    return bits;
+}
+
 int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_out,
                        size_t email_len, mkt_err_t *e)
 {

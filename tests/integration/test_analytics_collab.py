@@ -73,7 +73,8 @@ class CollabTest(unittest.TestCase):
     def person(self, name):
         email = "%s-%s@collab.example" % (name.lower(), uuid.uuid4().hex[:8])
         return self.call(self.sc, "sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=person_pb2.Person(name=name, emails=[email])), sales_pb2.PersonReply).person.id
+            person=person_pb2.Person(name=name, emails=[email], phones=["+33600000000"])),
+            sales_pb2.PersonReply).person.id
 
     def test_campaign_figures_agree_with_marketing(self):
         a = self.a

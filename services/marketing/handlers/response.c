@@ -48,6 +48,7 @@ static void s_resp_inserted(crm_work_t *w, PGresult *res)
         crm_work_fail_nomem(w);
         return;
     }
+    st->r.unsolicited = crm_db_get_bool(res, 0, 1);
     if (mkt_emit_response_recorded(w, &st->r) < 0)
         return;
     /* Responses feed the "responded to / converted in campaign X" rules. */

@@ -1,4 +1,6 @@
-/* store/response.c: the SQL of campaign responses. */
+/* store/response.c: the SQL of campaign responses. Recording one never
+ * enrols the customer (that would mail them): a response from someone who
+ * is not a recipient is kept as unsolicited. */
 #include "store_int.h"
 
 #include <crm/params.h>
@@ -17,10 +19,10 @@ int mkt_store_response_insert(crm_work_t *w, const char *id, const char *custome
     crm_params_str(&p, r->note);
     return crm_params_run(
         &p,
-        "WITH rc AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
-        " VALUES ($2::uuid, $3::uuid) ON CONFLICT DO NOTHING)"
-        " INSERT INTO response (id, campaign_id, customer_id, response, channel,"
-        " revenue_minor, currency, note) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int,"
-        " $5, $6::bigint, upper(btrim($7)), btrim($8)) RETURNING id::text",
+        "INSERT INTO response (id, campaign_id, customer_id, response, channel,"
+        " revenue_minor, currency, note, unsolicited) VALUES ($1::uuid, $2::uuid, $3::uuid,"
+        " $4::int, $5, $6::bigint, upper(btrim($7)), btrim($8),"
+        " NOT EXISTS (SELECT 1 FROM campaign_recipient WHERE campaign_id = $2::uuid"
+        "  AND customer_id = $3::uuid)) RETURNING id::text, unsolicited",
         1, cb);
 }

@@ -176,6 +176,7 @@ static const req_col_t s_results_view[] = {
     {"DEFERRED", "deferred", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"RESPONDERS", "responders", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"RESPONSE RATE", "response_rate", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"UNSOLICITED RESPONSES", "unsolicited_responses", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"CONVERSIONS", "conversions", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"REVENUE", "revenue_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
     {"COST", "cost_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
