@@ -392,6 +392,12 @@ int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_o
         return mkt_err_set(
             e, S_INVALID, "response.revenue_minor", "only a conversion carries revenue",
             "send revenue with RESPONSE_TYPE_CONVERTED only", "got %" PRId64, r->revenue_minor);
+    if (mkt_check_id(r->order_id, 0, "response.order_id", e) < 0)
+        return -1;
+    if (r->order_id && *r->order_id &&
+        r->response != CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_CONVERTED)
+        return mkt_err_set(e, S_INVALID, "response.order_id", "only a conversion names an order",
+                           "send order_id with RESPONSE_TYPE_CONVERTED only", NULL);
     return mkt_check_currency(r->currency, cur, "response.currency", e) < 0 ||
                    mkt_check_text(r->name, MKT_NAME_MAX, "response.name", e) < 0 ||
                    mkt_check_text(r->note, MKT_TEXT_MAX, "response.note", e) < 0

@@ -130,6 +130,10 @@ int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *custome
 
 /* Records a response of customer `customer_id` (who thereby counts as a
  * recipient, reached now if not before). 0: the response id. */
+/* 0: the customer of order `order_id` as marketing keeps it (sales'
+ * order.placed); no row when marketing has not seen it. */
+int mkt_store_order_of(crm_work_t *w, const char *order_id, crm_work_cb cb);
+
 int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
                               const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb);
 

@@ -70,16 +70,27 @@ class SalesCollabTest(unittest.TestCase):
         past = int(time.time() * 1e6) - 2 * 86400 * 10 ** 6
         # Dee ordered two days before being reached: not the campaign's doing.
         self.order(d.id, 1, 99900, ordered_at_us=past)
+        # Only people marketing knows can be targeted: wait for sales' events.
+        ids = [x.id for x in (a, b, c_, d, e)]
+        wait_for(lambda: s.q("SELECT count(*) FROM person WHERE id = ANY(%s::uuid[])",
+                             ids)[0][0] == 5, 20, "the people in marketing")
         r = self.target(one.id, [a.id, b.id, c_.id, d.id, a.id])
         self.assertEqual((r.added, r.recipients), (4, 4))
+        # Launched: only a campaign that contacted the buyer earns the sale.
+        s.call("marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
+            campaign_id=one.id, channel=M.CHANNEL_EMAIL, subject="Spring", body="Hi {{name}}")),
+            M.MessageReply)
+        s.call("marketing.campaign.launch", M.CampaignActionRequest(id=one.id), M.CampaignReply)
+        wait_for(lambda: s.q("SELECT count(*) FROM send WHERE campaign_id = %s AND status = 1",
+                             one.id)[0][0] == 4, 20, "four sends")
         s.respond(one.id, R.RESPONSE_TYPE_CLICKED, customer=a.id, channel="email")
         s.respond(one.id, R.RESPONSE_TYPE_INTERESTED, customer=b.id, channel="email")
         s.respond(one.id, R.RESPONSE_TYPE_CONVERTED, customer=b.id, revenue_minor=30000,
                   currency="EUR", channel="email")
         s.respond(one.id, R.RESPONSE_TYPE_BOUNCED, customer=c_.id, channel="email")
         head = s.head()
-        # Ann orders 2 x 450.00 = 900.00 EUR: attributed. Her USD order is
-        # not (other currency); Eve was never reached.
+        # Ann orders 2 x 450.00 = 900.00 EUR: attributed (she was mailed).
+        # Her USD order is not (other currency); Eve was never reached.
         o = self.order(a.id, 2, 45000, currency="EUR")
         self.order(a.id, 1, 5000, currency="USD")
         self.order(e.id, 1, 7000, currency="EUR")

@@ -228,6 +228,78 @@ class TrustTest(unittest.TestCase):
         return self.s.call("marketing.preference.show", M.ShowPreferencesRequest(customer_id=cid),
                            M.PreferencesReply)
 
+    # ---- honest attribution: the worked example of docs/architecture.md -------------
+    def order(self, pid, total):
+        s = self.s
+        oid = str(uuid.uuid4())
+        s.emit("sales", "crm.sales.order.placed.v1", pid,
+               order_placed=sales_pb2.OrderPlaced(order=sales_pb2.Order(
+                   id=oid, person_id=pid, total_minor=total, currency="EUR",
+                   ordered_at_us=int(time.time() * 1e6),
+                   items=[sales_pb2.OrderItem(product_code="SKU-9", quantity=1,
+                                              unit_price_minor=total)])))
+        wait_for(lambda: s.q("SELECT count(*) FROM purchase WHERE order_id = %s", oid)[0][0], 20,
+                 "order %s" % oid)
+        return oid
+
+    def test_attribution_worked_example(self):
+        s = self.s
+        ann, _ = self.person("Ann")
+        ben, _ = self.person("Ben")
+        cat, _ = self.person("Cat")
+        dee, _ = self.person("Dee")
+        eve, _ = self.person("Eve")
+        self.set_prefs(cat, opted_out=[EMAIL])
+        spring = self.running(ann, ben, cat, dee)
+        s.expense(spring.id, 50000)
+        wait_for(lambda: len(self.sends(spring.id)) == 4, 20, "four decisions")
+        self.assertEqual(self.sends(spring.id), {ann: 1, ben: 1, cat: 2, dee: 1})
+        # A draft, never launched: Eve is targeted and even responds.
+        draft = s.campaign(name=unique("Draft")).campaign
+        s.call("marketing.campaign.target", M.TargetCampaignRequest(
+            campaign_id=draft.id, customer_ids=[eve]), M.TargetCampaignReply)
+        s.respond(draft.id, R.RESPONSE_TYPE_INTERESTED, customer=eve)
+        # Orders: Ann 869.50 (mailed: Spring's), Cat 919.50 (opted out,
+        # never contacted: nobody's), Eve 200.00 (only a draft touched her:
+        # nobody's), Ben 300.00, which his converted response names.
+        self.order(ann, 86950)
+        self.order(cat, 91950)
+        self.order(eve, 20000)
+        ben_order = self.order(ben, 30000)
+        s.respond(spring.id, R.RESPONSE_TYPE_CONVERTED, customer=ben, revenue_minor=30000,
+                  currency="EUR", order_id=ben_order)
+        # Dee's conversion names no order: its own 50.00 counts.
+        s.respond(spring.id, R.RESPONSE_TYPE_CONVERTED, customer=dee, revenue_minor=5000,
+                  currency="EUR")
+        # (Each order is attributed in the transaction that keeps it.)
+        self.assertEqual(dict(s.q("SELECT customer_id::text, campaign_id::text FROM conversion"
+                                  " WHERE customer_id = ANY(%s::uuid[])", [ann, ben, cat, eve])),
+                         {ann: spring.id, ben: spring.id})
+        r = s.results(spring.id)
+        # By hand: revenue 869.50 + 300.00 (once) + 50.00 = 1219.50; cost
+        # 500.00; ROI (1219.50 - 500) / 500 = 143.90 %. Counting targeted
+        # Cat's order and Ben's sale twice gave 2439.00 and 387.80 %.
+        self.assertEqual((r.revenue_minor, r.cost_minor, r.roi_bp, r.conversions),
+                         (121950, 50000, 14390, 3))
+        d = s.results(draft.id)
+        self.assertEqual((d.revenue_minor, d.conversions), (0, 0))
+        # Bad input changes nothing: an unknown order, another's order, an
+        # order on a response that is no conversion.
+        head = s.head()
+        C = lambda **kw: M.RecordResponseRequest(  # noqa: E731
+            response=M.CampaignResponseRecorded(campaign_id=spring.id, customer_id=dee, **kw))
+        unknown = str(uuid.uuid4())
+        st = s.fails("marketing.response.record", C(response=R.RESPONSE_TYPE_CONVERTED,
+                                                   order_id=unknown), NOT_FOUND,
+                     "response.order_id")
+        self.assertIn(unknown, st.detail)
+        s.fails("marketing.response.record", C(response=R.RESPONSE_TYPE_CONVERTED,
+                                               order_id=ben_order), INVALID, "response.order_id")
+        s.fails("marketing.response.record", C(response=R.RESPONSE_TYPE_OPENED,
+                                               order_id=ben_order), INVALID, "response.order_id")
+        self.assertEqual(s.head(), head)
+        self.assertEqual(s.results(spring.id), r)
+
     # ---- campaign target takes only known people ----------------------------------------
     def test_target_refuses_unknown_customer(self):
         s = self.s

@@ -5,6 +5,14 @@
 
 #include <crm/params.h>
 
+int mkt_store_order_of(crm_work_t *w, const char *order_id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, order_id);
+    return crm_params_run(&p, "SELECT customer_id::text FROM purchase WHERE order_id = $1::uuid", 0,
+                          cb);
+}
+
 int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
                               const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb)
 {
@@ -17,11 +25,13 @@ int mkt_store_response_insert(crm_work_t *w, const char *id, const char *custome
     crm_params_i64(&p, r->revenue_minor);
     crm_params_str(&p, r->currency);
     crm_params_str(&p, r->note);
+    crm_params_str(&p, r->order_id);
     return crm_params_run(
         &p,
         "INSERT INTO response (id, campaign_id, customer_id, response, channel,"
-        " revenue_minor, currency, note, unsolicited) VALUES ($1::uuid, $2::uuid, $3::uuid,"
-        " $4::int, $5, $6::bigint, upper(btrim($7)), btrim($8),"
+        " revenue_minor, currency, note, order_id, unsolicited) VALUES ($1::uuid, $2::uuid,"
+        " $3::uuid, $4::int, $5, $6::bigint, upper(btrim($7)), btrim($8),"
+        " NULLIF($9, '')::uuid,"
         " NOT EXISTS (SELECT 1 FROM campaign_recipient WHERE campaign_id = $2::uuid"
         "  AND customer_id = $3::uuid)) RETURNING id::text, unsolicited",
         1, cb);

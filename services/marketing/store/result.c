@@ -15,7 +15,9 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
     crm_params_t p = CRM_PARAMS(w);
     crm_params_json(&p, mkt_store_strings(ids, n));
     /* A converted response's revenue counts in the campaign's currency
-     * only; conversions are always in it (mkt_store_attribute). */
+     * only; conversions are always in it (mkt_store_attribute). One that
+     * names its order adds nothing: the order counts once, as the
+     * conversion of the campaign it is attributed to. */
     return crm_params_run(
         &p,
         "SELECT CASE WHEN c.id IS NULL THEN NULL ELSE jsonb_build_object("
@@ -29,10 +31,11 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
         " 'responders', (SELECT count(DISTINCT customer_id) FROM response"
         "   WHERE campaign_id = c.id AND response <> 7 AND NOT unsolicited),"
         " 'conversions', (SELECT count(*) FROM response WHERE campaign_id = c.id"
-        "   AND response = 8 AND NOT unsolicited) + (SELECT count(*) FROM conversion WHERE "
+        "   AND response = 8 AND NOT unsolicited AND order_id IS NULL) + (SELECT count(*) FROM "
+        "conversion WHERE "
         "campaign_id = c.id),"
         " 'revenue_minor', (SELECT COALESCE(sum(revenue_minor), 0) FROM response"
-        "   WHERE campaign_id = c.id AND response = 8"
+        "   WHERE campaign_id = c.id AND response = 8 AND order_id IS NULL"
         "   AND currency IN ('', c.currency))"
         "  + (SELECT COALESCE(sum(revenue_minor), 0) FROM conversion WHERE campaign_id = c.id),"
         " 'cost_minor', " MKT_SQL_SPENT ", 'budget', " MKT_SQL_BUDGET(
