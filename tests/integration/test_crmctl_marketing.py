@@ -184,6 +184,17 @@ class CrmctlMarketingTest(unittest.TestCase):
         err = self.crmctl("campaign", "show", str(uuid.uuid4()), rc=1).stderr
         self.assertIn("campaign does not exist", err)
 
+        # campaign complete (the service's hints name it): a draft cannot be
+        # completed; a running campaign can, and then sends nothing more.
+        done = self.campaign("Done")
+        self.assertIn("campaign cannot be completed",
+                      self.crmctl("campaign", "complete", done, rc=1).stderr)
+        self.json("campaign", "message", done, "--channel", "email", "--subject", "Hi",
+                  "--body", "Hello {{name}}")
+        self.json("campaign", "launch", done)
+        r = self.json("campaign", "complete", done)
+        self.assertEqual(r["campaign"]["status"], "CAMPAIGN_STATUS_COMPLETED")
+
     # ---- segments and preferences ---------------------------------------------------
 
     def test_segments_and_preferences(self):

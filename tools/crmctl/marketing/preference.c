@@ -46,6 +46,8 @@ static const char *const s_show_arg[] = {"customer_id", NULL};
     X("revenue", "AMOUNT", "revenue of a conversion (1234.50)", 0, "response.revenue_minor",       \
       REQ_MONEY, 0)                                                                                \
     X("currency", "CODE", "currency of the revenue", 0, "response.currency", REQ_STR, 0)           \
+    X("order", "ID", "converted: the sales order it is (then counted once)", 0,                    \
+      "response.order_id", REQ_STR, 0)                                                             \
     X("note", "TEXT", "a note", 0, "response.note", REQ_STR, 0)                                    \
     REQ_WRITE(X)
 
