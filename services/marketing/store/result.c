@@ -14,8 +14,8 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_json(&p, mkt_store_strings(ids, n));
-    /* A converted response's revenue counts in the campaign's currency
-     * only; conversions are always in it (mkt_store_attribute). One that
+    /* Unsolicited responses count in no figure but their own. A converted
+     * response's revenue counts in the campaign's currency only; conversions are always in it (mkt_store_attribute). One that
      * names its order adds nothing: the order counts once, as the
      * conversion of the campaign it is attributed to. */
     return crm_params_run(
@@ -35,7 +35,7 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
         "conversion WHERE "
         "campaign_id = c.id),"
         " 'revenue_minor', (SELECT COALESCE(sum(revenue_minor), 0) FROM response"
-        "   WHERE campaign_id = c.id AND response = 8 AND order_id IS NULL"
+        "   WHERE campaign_id = c.id AND response = 8 AND order_id IS NULL AND NOT unsolicited"
         "   AND currency IN ('', c.currency))"
         "  + (SELECT COALESCE(sum(revenue_minor), 0) FROM conversion WHERE campaign_id = c.id),"
         " 'cost_minor', " MKT_SQL_SPENT ", 'budget', " MKT_SQL_BUDGET(
