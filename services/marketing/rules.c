@@ -518,7 +518,9 @@ int mkt_ratio_bp(int64_t num, int64_t den, int64_t *out)
 
 void mkt_results_derive(Crm__V1__CampaignResults *r)
 {
-    r->response_rate_defined = mkt_ratio_bp(r->responders, r->recipients, &r->response_rate_bp);
+    /* Responders per message sent: a recipient who was suppressed, deferred
+     * or never decided had nothing to respond to. */
+    r->response_rate_defined = mkt_ratio_bp(r->responders, r->sent, &r->response_rate_bp);
     r->roi_defined =
         s_div128(((__int128)r->revenue_minor - r->cost_minor) * 10000, r->cost_minor, &r->roi_bp);
     r->cost_per_response_defined =

@@ -104,7 +104,7 @@ class SalesCollabTest(unittest.TestCase):
         res = s.results(one.id)
         # Worked out by hand:
         #   recipients 4; responders Ann and Ben (Cal's bounce is no response) = 2
-        #   response rate 2 / 4 = 50.00 %          -> 5000 bp
+        #   response rate 2 / 4 sent = 50.00 %     -> 5000 bp
         #   conversions: Ben's CONVERTED + Ann's order = 2
         #   revenue 300.00 + 900.00 = 1200.00      -> 120000
         #   cost 500.00                            -> 50000
@@ -120,8 +120,9 @@ class SalesCollabTest(unittest.TestCase):
                           "RESPONSE_TYPE_CONVERTED": 1, "RESPONSE_TYPE_BOUNCED": 1})
         self.assertEqual((res.budget.spent_minor, res.budget.remaining_minor), (50000, 150000))
 
-        # Campaign 2: cost 200.00, two recipients, one opened, no revenue:
-        #   rate 1 / 2 = 5000 bp; ROI (0 - 200) / 200 = -1 -> -10000 bp;
+        # Campaign 2: cost 200.00, two recipients, never launched, one
+        #   opened anyway, no revenue: nothing sent, so no response rate
+        #   (responders / messages sent); ROI (0 - 200) / 200 = -10000 bp;
         #   cost per response 200.00; no conversion: undefined.
         two = s.campaign(name=unique("Autumn"), budget=100000).campaign
         s.expense(two.id, 20000)
@@ -137,7 +138,8 @@ class SalesCollabTest(unittest.TestCase):
         self.assertEqual((t.recipients, t.responders, t.response_rate_bp, t.conversions,
                           t.revenue_minor, t.cost_minor, t.roi_bp, t.roi_defined,
                           t.cost_per_response_minor, t.cost_per_conversion_defined),
-                         (2, 1, 5000, 0, 0, 20000, -10000, True, 20000, False))
+                         (2, 1, 0, 0, 0, 20000, -10000, True, 20000, False))
+        self.assertFalse(t.response_rate_defined)
         self.assertEqual((cmp[2].roi_defined, cmp[2].response_rate_defined, cmp[2].cost_minor),
                          (False, False, 0))
         # Bad comparisons name the field.

@@ -15,8 +15,8 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
     crm_params_t p = CRM_PARAMS(w);
     crm_params_json(&p, mkt_store_strings(ids, n));
     /* Unsolicited responses count in no figure but their own. A converted
-     * response's revenue counts in the campaign's currency only; conversions are always in it (mkt_store_attribute). One that
-     * names its order adds nothing: the order counts once, as the
+     * response's revenue counts in the campaign's currency only; conversions are always in it
+     * (mkt_store_attribute). One that names its order adds nothing: the order counts once, as the
      * conversion of the campaign it is attributed to. */
     return crm_params_run(
         &p,
