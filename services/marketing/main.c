@@ -36,6 +36,9 @@ static const crm_conf_def_t s_config[] = {
     {"MARKETING_SMTP_RETRY_MS", CRM_CONF_INT, "60000",
      "wait before the second attempt of an email; doubled each time, at most 64 times (ms)", 0, 10,
      86400000},
+    {"MARKETING_SOFT_BOUNCES", CRM_CONF_INT, "3",
+     "emails in a row given up after transient failures that make an address undeliverable", 0, 1,
+     100},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -168,6 +171,7 @@ static int s_on_start(crm_service_t *svc)
     ctx->freq_days = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_DAYS");
     ctx->max_attempts = (int)crm_config_int(cfg, "MARKETING_SMTP_MAX_ATTEMPTS");
     ctx->retry_ms = crm_config_int(cfg, "MARKETING_SMTP_RETRY_MS");
+    ctx->soft_bounces = (int)crm_config_int(cfg, "MARKETING_SOFT_BOUNCES");
     if (*ctx->smtp_url && strncmp(ctx->smtp_url, "smtp://", 7) &&
         strncmp(ctx->smtp_url, "smtps://", 8)) {
         crm_error("config.invalid", "MARKETING_SMTP_URL: not an smtp:// or smtps:// URL");

@@ -42,6 +42,7 @@ typedef struct {
     int freq_days;         /* MARKETING_FREQUENCY_DAYS */
     int max_attempts;      /* MARKETING_SMTP_MAX_ATTEMPTS */
     int64_t retry_ms;      /* MARKETING_SMTP_RETRY_MS */
+    int soft_bounces;      /* MARKETING_SOFT_BOUNCES */
     int stopping;
     int scan_running, scan_full;
     int segments_running; /* the membership scan is queued or running */

@@ -277,6 +277,66 @@ int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e)
     return 0;
 }
 
+static const struct {
+    const char *name;
+    int bit;
+} s_pref_field[] = {
+    {"preferred_channel", MKT_PREF_CHANNEL},
+    {"window", MKT_PREF_WINDOW},
+    {"time_zone", MKT_PREF_ZONE},
+    {"utc_offset_minutes", MKT_PREF_OFFSET},
+    {"consent", MKT_PREF_CONSENT},
+};
+
+int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e)
+{
+    const Crm__V1__ContactPreferences *p = rq->preferences;
+    char field[64], q[128];
+    int bits = 0;
+    if (rq->n_fields > MKT_LIST_MAX)
+        return mkt_err_set(e, S_INVALID, "fields", "too many fields", "name each field once",
+                           "got %zu", rq->n_fields);
+    for (size_t i = 0; i < rq->n_fields; i++) {
+        size_t k = 0;
+        while (k < sizeof s_pref_field / sizeof s_pref_field[0] &&
+               strcmp(s_pref_field[k].name, rq->fields[i]) != 0)
+            k++;
+        snprintf(field, sizeof field, "fields[%zu]", i);
+        if (k == sizeof s_pref_field / sizeof s_pref_field[0])
+            return mkt_err_set(e, S_INVALID, field, "preference field is unknown",
+                               "name preferred_channel, window, time_zone, utc_offset_minutes or"
+                               " consent",
+                               "got %s", crm_quote(rq->fields[i], q, sizeof q));
+        bits |= s_pref_field[k].bit;
+    }
+    if (rq->n_opted_in > MKT_LIST_MAX)
+        return mkt_err_set(e, S_INVALID, "opted_in", "too many channels", "send each channel once",
+                           "got %zu", rq->n_opted_in);
+    for (size_t i = 0; i < rq->n_opted_in; i++) {
+        snprintf(field, sizeof field, "opted_in[%zu]", i);
+        if (mkt_check_enum(&crm__v1__channel__descriptor, (int)rq->opted_in[i], 0, field, e) < 0)
+            return -1;
+        for (size_t j = 0; j < p->n_opted_out; j++)
+            if (p->opted_out[j] == rq->opted_in[i])
+                return mkt_err_set(e, S_INVALID, field, "channel is both opted out and opted in",
+                                   "send each channel in one of the two lists", "got %s",
+                                   mkt_channel_name((int)rq->opted_in[i]));
+    }
+    if (rq->n_fields > 0)
+        return bits;
+    if (p->preferred_channel)
+        bits |= MKT_PREF_CHANNEL;
+    if (p->window_start_minute || p->window_end_minute)
+        bits |= MKT_PREF_WINDOW;
+    if (p->time_zone && *p->time_zone)
+        bits |= MKT_PREF_ZONE;
+    if (p->utc_offset_minutes)
+        bits |= MKT_PREF_OFFSET;
+    if (p->consent && (p->consent->given || (p->consent->source && *p->consent->source)))
+        bits |= MKT_PREF_CONSENT;
+    return bits;
+}
+
 int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_out,
                        size_t email_len, mkt_err_t *e)
 {
@@ -310,6 +370,12 @@ int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_o
         return mkt_err_set(
             e, S_INVALID, "response.revenue_minor", "only a conversion carries revenue",
             "send revenue with RESPONSE_TYPE_CONVERTED only", "got %" PRId64, r->revenue_minor);
+    if (mkt_check_id(r->order_id, 0, "response.order_id", e) < 0)
+        return -1;
+    if (r->order_id && *r->order_id &&
+        r->response != CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_CONVERTED)
+        return mkt_err_set(e, S_INVALID, "response.order_id", "only a conversion names an order",
+                           "send order_id with RESPONSE_TYPE_CONVERTED only", NULL);
     return mkt_check_currency(r->currency, cur, "response.currency", e) < 0 ||
                    mkt_check_text(r->name, MKT_NAME_MAX, "response.name", e) < 0 ||
                    mkt_check_text(r->note, MKT_TEXT_MAX, "response.note", e) < 0
@@ -430,7 +496,9 @@ int mkt_ratio_bp(int64_t num, int64_t den, int64_t *out)
 
 void mkt_results_derive(Crm__V1__CampaignResults *r)
 {
-    r->response_rate_defined = mkt_ratio_bp(r->responders, r->recipients, &r->response_rate_bp);
+    /* Responders per message sent: a recipient who was suppressed, deferred
+     * or never decided had nothing to respond to. */
+    r->response_rate_defined = mkt_ratio_bp(r->responders, r->sent, &r->response_rate_bp);
     r->roi_defined =
         s_div128(((__int128)r->revenue_minor - r->cost_minor) * 10000, r->cost_minor, &r->roi_bp);
     r->cost_per_response_defined =

@@ -94,6 +94,19 @@ int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e);
  * caller's to check (the database knows the zone names). */
 int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e);
 
+/* The fields a preference.set request sets, as MKT_PREF_* bits: the ones
+ * it names in `fields`, or, when it names none, each one whose value is not
+ * the default (so that running `preference set` again never wipes what an
+ * earlier run stored). Opt-outs are always added, never replaced; removing
+ * one takes opted_in. Returns the bits, or -1 with e set for an unknown field
+ * name or opted_in channel. */
+#define MKT_PREF_CHANNEL 0x01
+#define MKT_PREF_WINDOW 0x02
+#define MKT_PREF_ZONE 0x04
+#define MKT_PREF_OFFSET 0x08
+#define MKT_PREF_CONSENT 0x10
+int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e);
+
 /* A response to record (prefix "response."): campaign id; a known type;
  * a customer id or an email (normalised into email_out, 255 bytes);
  * revenue >= 0 and only on CONVERTED; a known channel word or empty. */

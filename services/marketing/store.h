@@ -56,6 +56,9 @@ int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb);
 
 /* Adds recipients (distinct UUIDs, validated). 0: how many were new;
  * 1: recipients after. */
+/* 0: the first of `ids` that is no known person (its index and id), or no
+ * row when marketing knows them all. */
+int mkt_store_unknown_people(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb);
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
                      crm_work_cb cb);
 
@@ -75,14 +78,19 @@ int mkt_store_expense_list(crm_work_t *w, const char *campaign_id, crm_work_cb c
 
 /* ---- preferences (store/preference.c) -------------------------------------- */
 
-/* 0: ContactPreferences (JSON); no row when none are stored. */
+/* 0: ContactPreferences (JSON), NULL when none are stored; 1: a
+ * PreferencesReply (JSON) with only the person's addresses and their
+ * delivery state. */
 int mkt_store_pref_get(crm_work_t *w, const char *customer_id, crm_work_cb cb);
 
 /* 0: whether `zone` is a time zone name the database knows. */
 int mkt_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb);
 
-/* Replaces the customer's preferences. 0: ContactPreferences (JSON). */
-int mkt_store_pref_put(crm_work_t *w, const Crm__V1__ContactPreferences *p, crm_work_cb cb);
+/* Changes the preference fields named by `fields` (MKT_PREF_* bits), adds
+ * the opt-outs and removes the request's opted_in. 0: ContactPreferences
+ * (JSON). */
+int mkt_store_pref_put(crm_work_t *w, const Crm__V1__SetPreferencesRequest *rq, int fields,
+                       crm_work_cb cb);
 
 /* Adds opt-outs (Channel values, n > 0), creating the preferences when
  * there are none. 0: ContactPreferences (JSON); 1: whether anything
@@ -122,6 +130,10 @@ int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *custome
 
 /* Records a response of customer `customer_id` (who thereby counts as a
  * recipient, reached now if not before). 0: the response id. */
+/* 0: the customer of order `order_id` as marketing keeps it (sales'
+ * order.placed); no row when marketing has not seen it. */
+int mkt_store_order_of(crm_work_t *w, const char *order_id, crm_work_cb cb);
+
 int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
                               const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb);
 
@@ -230,10 +242,12 @@ int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb);
 /* Outcomes, a JSON array of {id, status, error} (status: 1 delivered,
  * 2 bounced, 4 transient failure), applied to deliveries still pending: a
  * transient failure is tried again after retry_ms * 2^(attempts - 1)
- * (at most 64 times retry_ms), and fails after max_attempts. Each bounce
+ * (at most 64 times retry_ms), and fails after max_attempts. A bounce, or
+ * soft_bounces emails in a row failed so, marks the address undeliverable
+ * (address_state). Each bounce
  * is recorded as a BOUNCED response. 0: response id; 1: campaign id;
  * 2: customer id; 3: note (the error), one row per bounce. */
 int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
-                               int64_t retry_ms, crm_work_cb cb);
+                               int64_t retry_ms, int soft_bounces, crm_work_cb cb);
 
 #endif

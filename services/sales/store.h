@@ -188,9 +188,16 @@ int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
 /* ---- activities (store/activity.c) ----------------------------------------- */
 
 /* 0: whether person `person_id` exists; 1: whether deal `deal_id` exists;
- * 2: the deal's person id or NULL. */
+ * 2: the deal's person id or NULL; 3: the channels the person (given, or
+ * the deal's) opted out of, a JSON array of crm.v1.Channel numbers, or
+ * NULL when marketing never said. */
 int sales_store_activity_context(crm_work_t *w, const char *person_id, const char *deal_id,
                                  crm_work_cb cb);
+
+/* Replaces the channels `person_id` opted out of (marketing's
+ * preferences.changed carries the whole list). */
+int sales_store_opt_outs_put(crm_work_t *w, const char *person_id, const int *channels, size_t n,
+                             crm_work_cb cb);
 
 /* Inserts a (id, status set by the caller; a done activity is completed
  * now; a scheduled one falls due at due_at_us, or `due_in_us` from now

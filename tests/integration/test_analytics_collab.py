@@ -73,7 +73,8 @@ class CollabTest(unittest.TestCase):
     def person(self, name):
         email = "%s-%s@collab.example" % (name.lower(), uuid.uuid4().hex[:8])
         return self.call(self.sc, "sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=person_pb2.Person(name=name, emails=[email])), sales_pb2.PersonReply).person.id
+            person=person_pb2.Person(name=name, emails=[email], phones=["+33600000000"])),
+            sales_pb2.PersonReply).person.id
 
     def test_campaign_figures_agree_with_marketing(self):
         a = self.a
@@ -109,6 +110,15 @@ class CollabTest(unittest.TestCase):
                 response=marketing_pb2.CampaignResponseRecorded(
                     campaign_id=c.id, customer_id=cid, response=resp, channel="sms",
                     revenue_minor=rev, currency="EUR" if rev else "")), M.ResponseReply)
+        # Dan was never targeted: his response is unsolicited, enrols
+        # nobody and counts in no figure, in marketing and analytics alike.
+        dan = self.person("Dan")
+        wait_for(lambda: a.q("SELECT count(*) FROM person WHERE id = %s", dan,
+                             db="marketing")[0][0] == 1, 20, "marketing to know Dan")
+        self.assertTrue(self.call(self.mc, "marketing.response.record", M.RecordResponseRequest(
+            response=marketing_pb2.CampaignResponseRecorded(
+                campaign_id=c.id, customer_id=dan, response=marketing_pb2.RESPONSE_TYPE_CONVERTED,
+                revenue_minor=5000, currency="EUR")), M.ResponseReply).response.unsolicited)
         # Ada's order after she was reached: marketing attributes it. The
         # report is live: the order shows in Ada's 360 as soon as analytics
         # applied it (the "within a second at normal load"; the bound

@@ -144,18 +144,22 @@ class CrmctlMarketingTest(unittest.TestCase):
         self.assertTrue(r["person_registered"])
         self.crmctl("response", "record", "--campaign", cid, "--type", "opened", rc=2)
 
-        # By hand: 3 recipients, 2 responders, 1 conversion, revenue 900.00,
-        # cost 600.00; ROI (900 - 600) / 600 = 50%; per response 300.00,
-        # per conversion 600.00; response rate 2/3 = 66.67%.
+        # By hand: the new person was never targeted, so their open is
+        # unsolicited and enrols nobody: 2 recipients, 1 responder (Ann),
+        # 1 conversion, revenue 900.00, cost 600.00; ROI (900 - 600) / 600
+        # = 50%; per response 600.00, per conversion 600.00; response rate
+        # 1/2 = 50.00%.
         res = self.json("campaign", "results", cid)["results"]
         self.assertEqual((res["recipients"], res["responders"], res["conversions"],
                           res["revenue_minor"], res["cost_minor"], res["roi_bp"],
                           res["cost_per_response_minor"], res["cost_per_conversion_minor"],
-                          res["response_rate_bp"]),
-                         ("3", "2", "1", "90000", "60000", "5000", "30000", "60000", "6667"))
+                          res["response_rate_bp"], res["unsolicited_responses"]),
+                         ("2", "1", "1", "90000", "60000", "5000", "60000", "60000", "5000",
+                          "1"))
         out = self.crmctl("campaign", "results", cid).stdout
         self.assertRegex(out, r"(?m)^roi: +50\.00%$")
-        self.assertRegex(out, r"(?m)^response rate: +66\.67%$")
+        self.assertRegex(out, r"(?m)^response rate: +50\.00%$")
+        self.assertRegex(out, r"(?m)^unsolicited responses: +1$")
         self.assertRegex(out, r"(?m)^cost per conversion: +600\.00 EUR$")
 
         # Compare with a campaign that has no cost: its ROI is undefined.
@@ -184,6 +188,17 @@ class CrmctlMarketingTest(unittest.TestCase):
         self.assertRegex(out, r"(?m)^spent: +600\.00 EUR$")
         err = self.crmctl("campaign", "show", str(uuid.uuid4()), rc=1).stderr
         self.assertIn("campaign does not exist", err)
+
+        # campaign complete (the service's hints name it): a draft cannot be
+        # completed; a running campaign can, and then sends nothing more.
+        done = self.campaign("Done")
+        self.assertIn("campaign cannot be completed",
+                      self.crmctl("campaign", "complete", done, rc=1).stderr)
+        self.json("campaign", "message", done, "--channel", "email", "--subject", "Hi",
+                  "--body", "Hello {{name}}")
+        self.json("campaign", "launch", done)
+        r = self.json("campaign", "complete", done)
+        self.assertEqual(r["campaign"]["status"], "CAMPAIGN_STATUS_COMPLETED")
 
     # ---- segments and preferences ---------------------------------------------------
 
@@ -235,6 +250,20 @@ class CrmctlMarketingTest(unittest.TestCase):
                           p["window_end_minute"], p["consent"]["source"]),
                          (["CHANNEL_EMAIL", "CHANNEL_SMS"], "CHANNEL_PHONE", 540, 1050,
                           "web form"))
+        # Again with one option: only that one changes (the opt-outs and the
+        # consent stay); --window 00:00-00:00 is "any time" again; --opt-in
+        # is the one way to remove an opt-out.
+        q = self.json("preference", "set", ann, "--preferred", "email", "--window",
+                      "00:00-00:00")["preferences"]
+        self.assertEqual((q["opted_out"], q["preferred_channel"], q.get("window_start_minute", 0),
+                          q.get("window_end_minute", 0), q["time_zone"], q["consent"]["source"]),
+                         (["CHANNEL_EMAIL", "CHANNEL_SMS"], "CHANNEL_EMAIL", 0, 0,
+                          "Europe/Paris", "web form"))
+        q = self.json("preference", "set", ann, "--opt-in", "sms")["preferences"]
+        self.assertEqual(q["opted_out"], ["CHANNEL_EMAIL"])
+        p = self.json("preference", "set", ann, "--opt-out", "sms", "--preferred", "phone",
+                      "--window", "09:00-17:30")["preferences"]
+        self.assertEqual(p, self.json("preference", "show", ann)["preferences"])
         err = self.crmctl("preference", "set", ann, "--time-zone", "Mars/Olympus", rc=1).stderr
         self.assertIn("time zone is unknown", err)
         self.assertEqual(self.json("preference", "show", ann)["preferences"], p)

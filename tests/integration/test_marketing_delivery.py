@@ -71,7 +71,7 @@ class DeliveryTest(unittest.TestCase):
             pid, addr = str(uuid.uuid4()), "%s@mail.example" % unique(prefix)
             s.emit("sales", "crm.sales.person.registered.v1", pid,
                    person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
-                       id=pid, name=prefix.title(), emails=[addr])))
+                       id=pid, name=prefix.title(), emails=[addr], phones=["+33600000000"])))
             out.append((pid, addr))
         ids = [p for p, _ in out]
         wait_for(lambda: s.q("SELECT count(*) FROM person WHERE id = ANY(%s::uuid[])",

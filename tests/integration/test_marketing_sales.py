@@ -70,16 +70,27 @@ class SalesCollabTest(unittest.TestCase):
         past = int(time.time() * 1e6) - 2 * 86400 * 10 ** 6
         # Dee ordered two days before being reached: not the campaign's doing.
         self.order(d.id, 1, 99900, ordered_at_us=past)
+        # Only people marketing knows can be targeted: wait for sales' events.
+        ids = [x.id for x in (a, b, c_, d, e)]
+        wait_for(lambda: s.q("SELECT count(*) FROM person WHERE id = ANY(%s::uuid[])",
+                             ids)[0][0] == 5, 20, "the people in marketing")
         r = self.target(one.id, [a.id, b.id, c_.id, d.id, a.id])
         self.assertEqual((r.added, r.recipients), (4, 4))
+        # Launched: only a campaign that contacted the buyer earns the sale.
+        s.call("marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
+            campaign_id=one.id, channel=M.CHANNEL_EMAIL, subject="Spring", body="Hi {{name}}")),
+            M.MessageReply)
+        s.call("marketing.campaign.launch", M.CampaignActionRequest(id=one.id), M.CampaignReply)
+        wait_for(lambda: s.q("SELECT count(*) FROM send WHERE campaign_id = %s AND status = 1",
+                             one.id)[0][0] == 4, 20, "four sends")
         s.respond(one.id, R.RESPONSE_TYPE_CLICKED, customer=a.id, channel="email")
         s.respond(one.id, R.RESPONSE_TYPE_INTERESTED, customer=b.id, channel="email")
         s.respond(one.id, R.RESPONSE_TYPE_CONVERTED, customer=b.id, revenue_minor=30000,
                   currency="EUR", channel="email")
         s.respond(one.id, R.RESPONSE_TYPE_BOUNCED, customer=c_.id, channel="email")
         head = s.head()
-        # Ann orders 2 x 450.00 = 900.00 EUR: attributed. Her USD order is
-        # not (other currency); Eve was never reached.
+        # Ann orders 2 x 450.00 = 900.00 EUR: attributed (she was mailed).
+        # Her USD order is not (other currency); Eve was never reached.
         o = self.order(a.id, 2, 45000, currency="EUR")
         self.order(a.id, 1, 5000, currency="USD")
         self.order(e.id, 1, 7000, currency="EUR")
@@ -93,7 +104,7 @@ class SalesCollabTest(unittest.TestCase):
         res = s.results(one.id)
         # Worked out by hand:
         #   recipients 4; responders Ann and Ben (Cal's bounce is no response) = 2
-        #   response rate 2 / 4 = 50.00 %          -> 5000 bp
+        #   response rate 2 / 4 sent = 50.00 %     -> 5000 bp
         #   conversions: Ben's CONVERTED + Ann's order = 2
         #   revenue 300.00 + 900.00 = 1200.00      -> 120000
         #   cost 500.00                            -> 50000
@@ -109,8 +120,9 @@ class SalesCollabTest(unittest.TestCase):
                           "RESPONSE_TYPE_CONVERTED": 1, "RESPONSE_TYPE_BOUNCED": 1})
         self.assertEqual((res.budget.spent_minor, res.budget.remaining_minor), (50000, 150000))
 
-        # Campaign 2: cost 200.00, two recipients, one opened, no revenue:
-        #   rate 1 / 2 = 5000 bp; ROI (0 - 200) / 200 = -1 -> -10000 bp;
+        # Campaign 2: cost 200.00, two recipients, never launched, one
+        #   opened anyway, no revenue: nothing sent, so no response rate
+        #   (responders / messages sent); ROI (0 - 200) / 200 = -10000 bp;
         #   cost per response 200.00; no conversion: undefined.
         two = s.campaign(name=unique("Autumn"), budget=100000).campaign
         s.expense(two.id, 20000)
@@ -126,7 +138,8 @@ class SalesCollabTest(unittest.TestCase):
         self.assertEqual((t.recipients, t.responders, t.response_rate_bp, t.conversions,
                           t.revenue_minor, t.cost_minor, t.roi_bp, t.roi_defined,
                           t.cost_per_response_minor, t.cost_per_conversion_defined),
-                         (2, 1, 5000, 0, 0, 20000, -10000, True, 20000, False))
+                         (2, 1, 0, 0, 0, 20000, -10000, True, 20000, False))
+        self.assertFalse(t.response_rate_defined)
         self.assertEqual((cmp[2].roi_defined, cmp[2].response_rate_defined, cmp[2].cost_minor),
                          (False, False, 0))
         # Bad comparisons name the field.

@@ -55,7 +55,7 @@ class SendingTest(unittest.TestCase):
         pid = str(uuid.uuid4())
         s.emit("sales", "crm.sales.person.registered.v1", pid,
                person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
-                   id=pid, name=name, emails=[addr])))
+                   id=pid, name=name, emails=[addr], phones=["+33600000000"])))
         wait_for(lambda: s.q("SELECT count(*) FROM person WHERE id = %s", pid)[0][0] == 1, 20,
                  "person %s" % name)
         return pid, addr
@@ -152,7 +152,9 @@ class SendingTest(unittest.TestCase):
         self.assertTrue(0 < due - time.time() * 1e6 <= 3600e6)
         # The hour passes (moved in the database rather than waited for), and
         # Dan's window opens: widen it to the whole day, then he is sent.
-        self.prefs(dan, window_start_minute=0, window_end_minute=0)
+        self.s.call("marketing.preference.set", M.SetPreferencesRequest(
+            preferences=M.ContactPreferences(customer_id=dan), fields=["window"]),
+            M.PreferencesReply)
         s.q("UPDATE send SET due_at = now() WHERE customer_id = %s RETURNING 1", dan)
         wait_for(lambda: self.sink.to(dan_mail), 20, "Dan's email after the deferral")
         self.assertEqual(self.sends(c.id)[dan], 1)

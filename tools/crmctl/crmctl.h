@@ -267,6 +267,7 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(campaign_pause)                                                                              \
     X(campaign_resume)                                                                             \
     X(campaign_cancel)                                                                             \
+    X(campaign_complete)                                                                           \
     X(campaign_results)                                                                            \
     X(campaign_compare)                                                                            \
     X(segment_create)                                                                              \

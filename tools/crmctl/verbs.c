@@ -279,6 +279,9 @@ const crmctl_verb_t crmctl_verbs[] = {
      crmctl_campaign_resume_opts, 1},
     {"campaign cancel", crmctl_campaign_cancel, "ID", "cancel a campaign that is not over",
      SALES_HELP_WRITE, crmctl_campaign_cancel_opts, 1},
+    {"campaign complete", crmctl_campaign_complete, "ID",
+     "complete a running or paused campaign: it sends nothing more", SALES_HELP_WRITE,
+     crmctl_campaign_complete_opts, 1},
     {"campaign results", crmctl_campaign_results, "ID",
      "show a campaign's results: sends, responses, revenue, cost, ROI",
      "ROI = (revenue - cost) / cost; \"-\" where a figure has nothing to divide by. -o json\n"

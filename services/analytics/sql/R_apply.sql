@@ -269,12 +269,15 @@ BEGIN
         ON CONFLICT (campaign_id, customer_id) DO UPDATE SET delivered = EXCLUDED.delivered,
             at = EXCLUDED.at;
     WHEN 'campaign_response_recorded' THEN
+        -- An unsolicited response (from someone not a recipient) enrols
+        -- nobody, as in marketing (0007).
         INSERT INTO campaign_response (source, seq, campaign_id, customer_id, response, channel,
-                                       revenue_minor, currency, at)
+                                       revenue_minor, currency, at, unsolicited, order_id)
         VALUES (src, seqn, p ->> 'campaign_id', cid, an_enum(p ->> 'response', 'RESPONSE_TYPE_'),
                 COALESCE(p ->> 'channel', ''), COALESCE((p ->> 'revenue_minor')::bigint, 0),
-                upper(COALESCE(p ->> 'currency', '')), occurred);
-        IF cid <> '' THEN
+                upper(COALESCE(p ->> 'currency', '')), occurred,
+                COALESCE((p ->> 'unsolicited')::boolean, false), COALESCE(p ->> 'order_id', ''));
+        IF cid <> '' AND NOT COALESCE((p ->> 'unsolicited')::boolean, false) THEN
             INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
             VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
         END IF;

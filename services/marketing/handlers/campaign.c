@@ -412,6 +412,22 @@ static void s_target_ids_done(crm_work_t *w, PGresult *res)
         s_target_reply(w);
 }
 
+/* Only people marketing knows (from sales, support or a response) can be
+ * targeted: a made-up id would be a recipient nobody can reach. */
+static void s_target_known(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__TargetCampaignRequest *rq = (const void *)crm_work_request(w);
+    if (PQntuples(res) > 0) {
+        char field[64];
+        snprintf(field, sizeof field, "customer_ids[%s]", PQgetvalue(res, 0, 0));
+        crm_work_fail_not_found(w, field, "customer", PQgetvalue(res, 0, 1),
+                                "target people registered in sales or support, or found by"
+                                " marketing.segment.preview");
+        return;
+    }
+    mkt_store_target(w, rq->campaign_id, rq->customer_ids, rq->n_customer_ids, s_target_ids_done);
+}
+
 static void s_target_found(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__TargetCampaignRequest *rq = (const void *)crm_work_request(w);
@@ -420,8 +436,7 @@ static void s_target_found(crm_work_t *w, PGresult *res)
         return;
     }
     if (rq->n_customer_ids)
-        mkt_store_target(w, rq->campaign_id, rq->customer_ids, rq->n_customer_ids,
-                         s_target_ids_done);
+        mkt_store_unknown_people(w, rq->customer_ids, rq->n_customer_ids, s_target_known);
     else
         mkt_store_segment_get(w, rq->segment_id, s_target_segment);
 }

@@ -1,5 +1,6 @@
 /* handlers/preference.c: contact preferences and consent
- * (marketing.preference.*), which the send scan obeys. */
+ * (marketing.preference.*), which the send scan obeys. A set changes only
+ * the fields it is given: a second run never wipes an earlier opt-out. */
 #include "handlers.h"
 
 #include <crm/db.h>
@@ -17,6 +18,7 @@ static void s_pref_stored(crm_work_t *w, PGresult *res)
 static void s_pref_zone(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__SetPreferencesRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
     if (!crm_db_get_bool(res, 0, 0)) {
         char detail[160];
         snprintf(detail, sizeof detail, "got \"%s\"", rq->preferences->time_zone);
@@ -25,35 +27,46 @@ static void s_pref_zone(crm_work_t *w, PGresult *res)
                       "send an IANA zone name such as Europe/Paris or America/New_York");
         return;
     }
-    mkt_store_pref_put(w, rq->preferences, s_pref_stored);
+    mkt_store_pref_put(w, rq, mkt_pref_fields(rq, &e), s_pref_stored);
 }
 
 void mkt_pref_set(crm_work_t *w)
 {
     const Crm__V1__SetPreferencesRequest *rq = (const void *)crm_work_request(w);
     mkt_err_t e;
-    if (mkt_preferences_check(rq->preferences, &e) < 0) {
+    int fields;
+    if (mkt_preferences_check(rq->preferences, &e) < 0 || (fields = mkt_pref_fields(rq, &e)) < 0) {
         mkt_fail(w, &e);
         return;
     }
-    if (*rq->preferences->time_zone)
+    if ((fields & MKT_PREF_ZONE) && *rq->preferences->time_zone)
         mkt_store_zone_known(w, rq->preferences->time_zone, s_pref_zone);
     else
-        mkt_store_pref_put(w, rq->preferences, s_pref_stored);
+        mkt_store_pref_put(w, rq, fields, s_pref_stored);
 }
 
 static void s_pref_shown(crm_work_t *w, PGresult *res)
 {
     Crm__V1__PreferencesReply r = CRM__V1__PREFERENCES_REPLY__INIT;
     Crm__V1__ContactPreferences none = CRM__V1__CONTACT_PREFERENCES__INIT;
-    if (PQntuples(res) == 0) {
+    Crm__V1__PreferencesReply *a =
+        crm_work_record(w, &crm__v1__preferences_reply__descriptor,
+                        crm_db_get_opt(res, 0, 1) ? crm_db_get_opt(res, 0, 1) : "{}");
+    if (!a) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    if (PQgetisnull(res, 0, 0)) {
         /* Nothing set: the defaults (no opt-out, any time, no consent). */
         none.customer_id = crm_work_data(w);
         r.preferences = &none;
-    } else if (!(r.preferences =
-                     crm_work_returned(w, &crm__v1__contact_preferences__descriptor, res))) {
+    } else if (!(r.preferences = crm_work_record(w, &crm__v1__contact_preferences__descriptor,
+                                                 PQgetvalue(res, 0, 0)))) {
+        crm_work_fail_unreadable(w);
         return;
     }
+    r.addresses = a->addresses;
+    r.n_addresses = a->n_addresses;
     crm_work_ok(w, &r.base);
 }
 

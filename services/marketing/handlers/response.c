@@ -48,6 +48,7 @@ static void s_resp_inserted(crm_work_t *w, PGresult *res)
         crm_work_fail_nomem(w);
         return;
     }
+    st->r.unsolicited = crm_db_get_bool(res, 0, 1);
     if (mkt_emit_response_recorded(w, &st->r) < 0)
         return;
     /* Responses feed the "responded to / converted in campaign X" rules. */
@@ -122,15 +123,9 @@ static void s_resp_by_email(crm_work_t *w, PGresult *res)
                             s_resp_person);
 }
 
-static void s_resp_campaign(crm_work_t *w, PGresult *res)
+static void s_resp_customer(crm_work_t *w)
 {
     s_resp_t *st = crm_work_data(w);
-    if (PQntuples(res) == 0) {
-        crm_work_fail_not_found(w, "response.campaign_id", "campaign", st->r.campaign_id,
-                                MKT_CAMPAIGN_HINT);
-        return;
-    }
-    st->n_channels = mkt_channels_parse(PQgetvalue(res, 0, 6), st->channels, MKT_LIST_MAX);
     if (*st->r.customer_id) {
         if (st->email[0])
             mkt_store_person_upsert(w, st->r.customer_id, st->r.name, st->email, "marketing",
@@ -140,6 +135,43 @@ static void s_resp_campaign(crm_work_t *w, PGresult *res)
         return;
     }
     mkt_store_person_by_email(w, st->email, s_resp_by_email);
+}
+
+/* A conversion that names its order: the order must be one marketing has
+ * seen (sales' order.placed), of the same customer when the response
+ * names one by id, so that the sale is counted once. */
+static void s_resp_order(crm_work_t *w, PGresult *res)
+{
+    s_resp_t *st = crm_work_data(w);
+    if (PQntuples(res) == 0) {
+        crm_work_fail_not_found(w, "response.order_id", "order", st->r.order_id,
+                                "record the conversion once the order reached marketing"
+                                " (sales.order.create publishes it), or leave order_id out");
+        return;
+    }
+    if (*st->r.customer_id && strcmp(PQgetvalue(res, 0, 0), st->r.customer_id) != 0) {
+        crm_work_fail(
+            w, MKT_CODE(INVALID_ARGUMENT), "response.order_id", "order is another customer's",
+            crm_work_printf(w, "order %s was placed by %s", st->r.order_id, PQgetvalue(res, 0, 0)),
+            "name the order of the customer who responded");
+        return;
+    }
+    s_resp_customer(w);
+}
+
+static void s_resp_campaign(crm_work_t *w, PGresult *res)
+{
+    s_resp_t *st = crm_work_data(w);
+    if (PQntuples(res) == 0) {
+        crm_work_fail_not_found(w, "response.campaign_id", "campaign", st->r.campaign_id,
+                                MKT_CAMPAIGN_HINT);
+        return;
+    }
+    st->n_channels = mkt_channels_parse(PQgetvalue(res, 0, 6), st->channels, MKT_LIST_MAX);
+    if (*st->r.order_id)
+        mkt_store_order_of(w, st->r.order_id, s_resp_order);
+    else
+        s_resp_customer(w);
 }
 
 void mkt_response_record(crm_work_t *w)
@@ -161,12 +193,15 @@ void mkt_response_record(crm_work_t *w)
     st->r = *rq->response;
     st->r.email = st->email;
     if (!(st->r.currency = crm_work_strdup(w, cur)) ||
-        !(st->r.customer_id = crm_work_strdup(w, st->r.customer_id))) {
+        !(st->r.customer_id = crm_work_strdup(w, st->r.customer_id)) ||
+        !(st->r.order_id = crm_work_strdup(w, st->r.order_id))) {
         crm_work_fail_nomem(w);
         return;
     }
     /* Ids travel in canonical (lower-case) form, as the database writes them. */
     for (char *c = st->r.customer_id; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    for (char *c = st->r.order_id; *c; c++)
         *c = (char)tolower((unsigned char)*c);
     crm_work_set_data(w, st);
     mkt_store_campaign_get(w, st->r.campaign_id, 0, s_resp_campaign);

@@ -33,6 +33,26 @@ static int s_template(json_t *templates, int channel, const char **subject, cons
     return *body ? 0 : -1;
 }
 
+/* Where `channel` reaches the candidate of row i: its email, phone, fax
+ * or postal address ("" when unknown), or NULL for a channel that needs
+ * none. */
+static const char *s_address(PGresult *res, int i, int channel)
+{
+    switch (channel) {
+    case CRM__V1__CHANNEL__CHANNEL_EMAIL:
+        return PQgetvalue(res, i, 6);
+    case CRM__V1__CHANNEL__CHANNEL_SMS:
+    case CRM__V1__CHANNEL__CHANNEL_PHONE:
+        return PQgetvalue(res, i, 14);
+    case CRM__V1__CHANNEL__CHANNEL_FAX:
+        return PQgetvalue(res, i, 15);
+    case CRM__V1__CHANNEL__CHANNEL_MAIL:
+        return PQgetvalue(res, i, 16);
+    default:
+        return NULL;
+    }
+}
+
 /* Decides one candidate row; appends the decision to `out` and emits it.
  * Returns 0 or -1 (work failed). */
 static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out, json_t *batch)
@@ -55,7 +75,39 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
         if (s_template(templates, offered[j], &subject, &body) == 0)
             usable[k++] = offered[j];
     mkt_contact_t d;
-    mkt_contact_decide(p, usable, k, now, atoi(PQgetvalue(res, i, 4)), &d);
+    int offset = atoi(PQgetvalue(res, i, 4)), reach[MKT_LIST_MAX];
+    mkt_contact_decide(p, usable, k, now, offset, &d);
+    /* A channel the person has no address for, or whose address bounced,
+     * cannot carry the message: a send there would be counted as sent and
+     * reach nobody. Decided again among the reachable channels; none left
+     * is no_address (or address_bounced). */
+    int bounced = crm_db_get_bool(res, i, 17), why[MKT_LIST_MAX];
+    size_t r = 0;
+    for (size_t j = 0; j < k; j++) {
+        const char *a = s_address(res, i, usable[j]);
+        why[j] = !a ? 0 : !*a ? 1 : usable[j] == CRM__V1__CHANNEL__CHANNEL_EMAIL && bounced ? 2 : 0;
+        if (!why[j])
+            reach[r++] = usable[j];
+    }
+    if (d.kind != MKT_CONTACT_SUPPRESSED && r < k) {
+        mkt_contact_decide(p, reach, r, now, offset, &d);
+        if (d.kind == MKT_CONTACT_SUPPRESSED) {
+            size_t at = 0;
+            d.code = "no_address";
+            d.reason[0] = 0;
+            for (size_t j = 0; j < k && at < sizeof d.reason; j++) {
+                if (!why[j])
+                    continue;
+                if (why[j] == 2)
+                    d.code = "address_bounced";
+                at +=
+                    (size_t)snprintf(d.reason + at, sizeof d.reason - at, "%s%s %s", at ? ", " : "",
+                                     why[j] == 2 ? "undeliverable address for" : "no address for",
+                                     mkt_channel_name(usable[j]));
+            }
+        }
+    }
+    const char *address = d.kind == MKT_CONTACT_SEND ? s_address(res, i, d.channel) : NULL;
     const char *email = PQgetvalue(res, i, 6);
     /* A member of a segment the campaign excludes is never contacted,
      * whatever the channel; checked at each decision, so joining the
@@ -65,11 +117,6 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
         d.at_us = 0;
         d.code = "excluded_segment";
         snprintf(d.reason, sizeof d.reason, "excluded_segment %s", PQgetvalue(res, i, 11));
-    }
-    if (d.kind == MKT_CONTACT_SEND && d.channel == CRM__V1__CHANNEL__CHANNEL_EMAIL && !*email) {
-        d.kind = MKT_CONTACT_SUPPRESSED;
-        d.code = "no_address";
-        snprintf(d.reason, sizeof d.reason, "no email address known");
     }
     /* The frequency cap counts messages to the customer from every
      * campaign: those already created, plus those decided earlier in this
@@ -106,8 +153,8 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
     json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:I, s:s, s:s, s:s}", "campaign_id",
                             PQgetvalue(res, i, 0), "customer_id", PQgetvalue(res, i, 1), "status",
                             status, "channel", d.channel, "reason", d.reason, "reason_code",
-                            d.code ? d.code : "", "due_us", (json_int_t)d.at_us, "address", email,
-                            "subject", rs ? rs : "", "body", rb ? rb : "");
+                            d.code ? d.code : "", "due_us", (json_int_t)d.at_us, "address",
+                            address ? address : "", "subject", rs ? rs : "", "body", rb ? rb : "");
     int bad = !templates || !row || (d.kind == MKT_CONTACT_SEND && (!rs || !rb));
     json_decref(templates);
     free(rs);
@@ -263,5 +310,6 @@ static void s_outcome_done(crm_work_t *w, PGresult *res)
 void mkt_delivery_outcome(crm_work_t *w)
 {
     mkt_t *ctx = s_ctx(w);
-    mkt_store_delivery_outcome(w, ctx->outcomes, ctx->max_attempts, ctx->retry_ms, s_outcome_done);
+    mkt_store_delivery_outcome(w, ctx->outcomes, ctx->max_attempts, ctx->retry_ms,
+                               ctx->soft_bounces, s_outcome_done);
 }

@@ -156,6 +156,18 @@ int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb)
                           1, cb);
 }
 
+int mkt_store_unknown_people(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_json(&p, mkt_store_strings(ids, n));
+    return crm_params_run(&p,
+                          "SELECT q.ord - 1, q.v FROM jsonb_array_elements_text($1::jsonb)"
+                          " WITH ORDINALITY AS q(v, ord)"
+                          " WHERE NOT EXISTS (SELECT 1 FROM person WHERE id = q.v::uuid)"
+                          " ORDER BY q.ord LIMIT 1",
+                          0, cb);
+}
+
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
                      crm_work_cb cb)
 {

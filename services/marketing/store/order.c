@@ -16,19 +16,25 @@ int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *custome
     crm_params_i64(&p, total_minor);
     crm_params_str(&p, currency);
     crm_params_i64(&p, ordered_at_us);
+    /* A campaign touched the buyer when it sent them a message (a SENT
+     * decision) or when they responded to it (not a bounce or an
+     * unsubscribe); the window starts at that touch, never at targeting.
+     * Drafts and cancelled campaigns earn nothing. Last touch wins. */
     return crm_params_run(
         &p,
-        "INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor,"
+        "WITH t AS (SELECT s.campaign_id, s.decided_at AS at FROM send s"
+        "  WHERE s.customer_id = $2::uuid AND s.status = 1"
+        " UNION ALL SELECT r.campaign_id, r.recorded_at FROM response r"
+        "  WHERE r.customer_id = $2::uuid AND r.response NOT IN (6, 7))"
+        " INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor,"
         " currency, ordered_at)"
-        " SELECT $1::uuid, r.campaign_id, $2::uuid, $3::bigint, c.currency,"
+        " SELECT $1::uuid, t.campaign_id, $2::uuid, $3::bigint, c.currency,"
         "  mkt_ts($5::bigint)"
-        " FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
-        " WHERE r.customer_id = $2::uuid AND c.currency = upper($4)"
-        "  AND r.reached_at <= mkt_ts($5::bigint)"
-        "  AND mkt_ts($5::bigint) <= r.reached_at"
-        "   + c.attribution_window_days * interval '1 day'"
-        "  AND c.status <> 6"
-        " ORDER BY r.reached_at DESC, r.campaign_id LIMIT 1"
+        " FROM t JOIN campaign c ON c.id = t.campaign_id"
+        " WHERE c.currency = upper($4) AND c.status NOT IN (1, 6)"
+        "  AND t.at <= mkt_ts($5::bigint)"
+        "  AND mkt_ts($5::bigint) <= t.at + c.attribution_window_days * interval '1 day'"
+        " ORDER BY t.at DESC, t.campaign_id LIMIT 1"
         " ON CONFLICT (order_id) DO NOTHING RETURNING campaign_id::text",
         1, cb);
 }

@@ -44,18 +44,26 @@ int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *pr, const cha
     crm_params_str(&p, pr->country);
     crm_params_str(&p, pr->industry);
     crm_params_json(&p, mkt_store_strings(pr->tags, pr->n_tags));
+    crm_params_str(&p, pr->n_phones ? pr->phones[0] : "");
+    crm_params_str(&p, pr->fax);
+    crm_params_str(&p, pr->address);
+    /* The channels' addresses, kept like the email when an event (from a
+     * service that does not know them) carries none. */
     return crm_params_run(
         &p,
         "INSERT INTO person AS t (id, name, email, registered_by, kind, country, industry,"
-        " tags)"
+        " tags, phone, fax, address)"
         " VALUES ($1::uuid, left(btrim($2), 200), lower(btrim($3)), $4, $5::int,"
         "  upper(btrim($6)), btrim($7),"
-        "  ARRAY(SELECT jsonb_array_elements_text($8::jsonb)))"
+        "  ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), left(btrim($9), 40),"
+        "  left(btrim($10), 40), left(btrim($11), 500))"
         " ON CONFLICT (id) DO UPDATE SET"
         "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
         "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email),"
         "  kind = CASE WHEN EXCLUDED.kind <> 0 THEN EXCLUDED.kind ELSE t.kind END,"
         "  country = EXCLUDED.country, industry = EXCLUDED.industry,"
-        "  tags = EXCLUDED.tags, updated_at = now()",
+        "  tags = EXCLUDED.tags, phone = COALESCE(NULLIF(EXCLUDED.phone, ''), t.phone),"
+        "  fax = COALESCE(NULLIF(EXCLUDED.fax, ''), t.fax),"
+        "  address = COALESCE(NULLIF(EXCLUDED.address, ''), t.address), updated_at = now()",
         1, cb);
 }

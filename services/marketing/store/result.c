@@ -14,8 +14,10 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_json(&p, mkt_store_strings(ids, n));
-    /* A converted response's revenue counts in the campaign's currency
-     * only; conversions are always in it (mkt_store_attribute). */
+    /* Unsolicited responses count in no figure but their own. A converted
+     * response's revenue counts in the campaign's currency only; conversions are always in it
+     * (mkt_store_attribute). One that names its order adds nothing: the order counts once, as the
+     * conversion of the campaign it is attributed to. */
     return crm_params_run(
         &p,
         "SELECT CASE WHEN c.id IS NULL THEN NULL ELSE jsonb_build_object("
@@ -23,13 +25,17 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
         " 'recipients', (SELECT count(*) FROM campaign_recipient r WHERE r.campaign_id = c.id),"
         " 'responses', (SELECT COALESCE(jsonb_agg(jsonb_build_object('response', t.response,"
         "   'count', t.n) ORDER BY t.response), '[]') FROM (SELECT response, count(*) AS n"
-        "   FROM response WHERE campaign_id = c.id GROUP BY response) t),"
+        "   FROM response WHERE campaign_id = c.id AND NOT unsolicited GROUP BY response) t),"
+        " 'unsolicited_responses', (SELECT count(*) FROM response WHERE campaign_id = c.id"
+        "   AND unsolicited),"
         " 'responders', (SELECT count(DISTINCT customer_id) FROM response"
-        "   WHERE campaign_id = c.id AND response <> 7),"
+        "   WHERE campaign_id = c.id AND response <> 7 AND NOT unsolicited),"
         " 'conversions', (SELECT count(*) FROM response WHERE campaign_id = c.id"
-        "   AND response = 8) + (SELECT count(*) FROM conversion WHERE campaign_id = c.id),"
+        "   AND response = 8 AND NOT unsolicited AND order_id IS NULL) + (SELECT count(*) FROM "
+        "conversion WHERE "
+        "campaign_id = c.id),"
         " 'revenue_minor', (SELECT COALESCE(sum(revenue_minor), 0) FROM response"
-        "   WHERE campaign_id = c.id AND response = 8"
+        "   WHERE campaign_id = c.id AND response = 8 AND order_id IS NULL AND NOT unsolicited"
         "   AND currency IN ('', c.currency))"
         "  + (SELECT COALESCE(sum(revenue_minor), 0) FROM conversion WHERE campaign_id = c.id),"
         " 'cost_minor', " MKT_SQL_SPENT ", 'budget', " MKT_SQL_BUDGET(

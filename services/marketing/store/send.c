@@ -55,7 +55,10 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_c
         ", (SELECT x.segment_id::text FROM campaign_exclusion x JOIN segment_member m"
         "   ON m.segment_id = x.segment_id AND m.customer_id = r.customer_id"
         "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1),"
-        " f.n, mkt_us(f.oldest + $2::int * interval '1 day')"
+        " f.n, mkt_us(f.oldest + $2::int * interval '1 day'),"
+        " COALESCE(pe.phone, ''), COALESCE(pe.fax, ''), COALESCE(pe.address, ''),"
+        " EXISTS (SELECT 1 FROM address_state z WHERE z.address = pe.email"
+        "  AND z.undeliverable)"
         /* Per running campaign, the recipients needing a decision (never
          * decided, or deferred and due), at most what its throttle still
          * allows this minute: both read from partial indexes, so a scan
@@ -126,12 +129,13 @@ int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
 }
 
 int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
-                               int64_t retry_ms, crm_work_cb cb)
+                               int64_t retry_ms, int soft_bounces, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, outcomes_json);
     crm_params_i64(&p, max_attempts);
     crm_params_i64(&p, retry_ms);
+    crm_params_i64(&p, soft_bounces);
     /* Status 4 (transient) stays pending until the backoff has passed,
      * unless the attempts are used up (then failed, not bounced). A bounce
      * (2) is recorded as a BOUNCED response (7) of the recipient. Rows:
@@ -151,8 +155,27 @@ int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max
         "   THEN 'gave up after ' || (d.attempts + 1) || ' attempts: ' || x.error"
         "   ELSE x.error END, updated_at = now()"
         "  FROM x WHERE d.id = x.id AND d.status = 0"
-        "  RETURNING d.campaign_id, d.customer_id, d.channel, d.status, d.error,"
+        "  RETURNING d.campaign_id, d.customer_id, d.channel, d.status, d.error, d.address,"
         "   x.status AS outcome),"
+        /* The address's state from this batch's final outcomes: a bounce
+         * (outcome 2) or the soft_bounces-th give-up in a row marks it
+         * undeliverable; a delivery resets the count. */
+        " g AS (SELECT lower(address) AS address, min(channel) AS channel,"
+        "   bool_or(outcome = 2) AS hard, count(*) FILTER (WHERE outcome = 4) AS soft,"
+        "   bool_or(status = 1) AS ok, max(error) AS error"
+        "  FROM u WHERE status <> 0 AND address <> '' GROUP BY 1),"
+        " a AS (INSERT INTO address_state AS t (address, channel, undeliverable, soft_bounces,"
+        "   last_error)"
+        "  SELECT address, channel, hard OR soft >= $4::int, CASE WHEN ok THEN 0 ELSE soft END,"
+        "   COALESCE(CASE WHEN hard OR soft > 0 THEN left(error, 200) END, '') FROM g"
+        "  ON CONFLICT (address) DO UPDATE SET"
+        "   soft_bounces = CASE WHEN EXCLUDED.soft_bounces = 0 AND EXCLUDED.last_error = ''"
+        "    THEN 0 ELSE t.soft_bounces + EXCLUDED.soft_bounces END,"
+        "   undeliverable = t.undeliverable OR EXCLUDED.undeliverable"
+        "    OR t.soft_bounces + EXCLUDED.soft_bounces >= $4::int,"
+        "   last_error = CASE WHEN EXCLUDED.last_error = '' THEN t.last_error"
+        "    ELSE EXCLUDED.last_error END, updated_at = now()"
+        "  RETURNING 1),"
         " b AS (INSERT INTO response (id, campaign_id, customer_id, response, channel, note)"
         "  SELECT gen_random_uuid(), campaign_id, customer_id, 7, 'email', left(error, 200)"
         "  FROM u WHERE outcome = 2 RETURNING campaign_id, customer_id, note)"

@@ -1,8 +1,44 @@
-/* handlers/activity.c: activities: log, schedule, complete and list, and
- * the due scan that main.c's timer submits (sales_due_scan). */
+/* handlers/activity.c: activities: log, schedule, complete and list, the
+ * due scan that main.c's timer submits (sales_due_scan), and the contact
+ * policy: marketing's opt-outs (sales.preferences) refuse scheduling a
+ * call, meeting, letter or email on a channel the person opted out of. */
 #include "handlers.h"
 
+#include <crm/db.h>
+
 #include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+
+/* The marketing channel (crm.v1.Channel) an activity kind contacts the
+ * person through, or 0 for one that contacts nobody (a task, a note). */
+static int s_kind_channel(int kind)
+{
+    switch (kind) {
+    case CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_CALL:
+        return CRM__V1__CHANNEL__CHANNEL_PHONE;
+    case CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_MEETING:
+        return CRM__V1__CHANNEL__CHANNEL_MEETING;
+    case CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_EMAIL:
+        return CRM__V1__CHANNEL__CHANNEL_EMAIL;
+    case CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_LETTER:
+        return CRM__V1__CHANNEL__CHANNEL_MAIL;
+    default:
+        return 0;
+    }
+}
+
+/* 1 when the JSON array of channel numbers `opted_out` holds `channel`. */
+static int s_opted_out(const char *opted_out, int channel)
+{
+    json_t *a = opted_out ? json_loads(opted_out, 0, NULL) : NULL;
+    size_t i;
+    json_t *v;
+    int found = 0;
+    json_array_foreach(a, i, v) found |= json_integer_value(v) == channel;
+    json_decref(a);
+    return found;
+}
 
 static void s_activity_reply(crm_work_t *w, Crm__V1__Activity *a)
 {
@@ -36,6 +72,23 @@ static void s_activity_context(crm_work_t *w, PGresult *res)
     if (!crm_db_get_bool(res, 0, 1)) {
         crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
                                 "list deals with sales.deal.list");
+        return;
+    }
+    int channel = s_kind_channel(a->kind);
+    if (a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED && channel &&
+        !*a->override_reason && s_opted_out(crm_db_get_opt(res, 0, 3), channel)) {
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value(&crm__v1__activity_kind__descriptor, a->kind);
+        crm_work_fail(
+            w, SALES_CODE(FAILED_PRECONDITION), "activity.kind", "person opted out of this channel",
+            crm_work_printf(w, "%s with a person who opted out of %s contact",
+                            v ? v->name : "activity",
+                            s_kind_channel(a->kind) == CRM__V1__CHANNEL__CHANNEL_MAIL ? "postal"
+                            : channel == CRM__V1__CHANNEL__CHANNEL_PHONE              ? "phone"
+                            : channel == CRM__V1__CHANNEL__CHANNEL_MEETING            ? "meeting"
+                                                                                      : "email"),
+            "choose another kind of contact, or send override_reason saying why this"
+            " contact is needed anyway");
         return;
     }
     if (!*a->person_id) {
@@ -98,6 +151,13 @@ static void s_activity_add(crm_work_t *w, int scheduled)
         rc = sales_err_set(&in.e, SALES_INVALID, "activity.next_action_due_us", "time is negative",
                            "send microseconds since the Unix epoch", "got %" PRId64,
                            src->next_action_due_us);
+    if (rc == 0)
+        rc = sales_in_text(&in, rq->override_reason, SALES_TEXT_MAX, "override_reason",
+                           &a->override_reason);
+    if (rc == 0 && !scheduled && *a->override_reason)
+        rc = sales_err_set(&in.e, SALES_INVALID, "override_reason",
+                           "only a scheduled activity takes an override reason",
+                           "leave it out when logging what already happened", NULL);
     if (rc == 0 && scheduled && src->due_at_us <= 0)
         rc = sales_err_set(&in.e, SALES_INVALID, "activity.due_at_us",
                            src->due_at_us ? "time is negative" : "activity.due_at_us is required",
@@ -210,6 +270,26 @@ void sales_activity_list(crm_work_t *w)
     sales_list_t *l = sales_list_start(w, rq->page_size, rq->page_token);
     if (l)
         sales_store_activity_list(w, rq, &l->page, s_activities_listed);
+}
+
+/* ---- consumer: marketing's opt-outs (sales.preferences) ------------------------- */
+
+void sales_preferences_apply(crm_work_t *w)
+{
+    const Crm__V1__Event *ev = crm_work_event(w);
+    const Crm__V1__ContactPreferences *p =
+        ev->payload_case == CRM__V1__EVENT__PAYLOAD_PREFERENCES_CHANGED
+            ? ev->preferences_changed->preferences
+            : NULL;
+    int channels[16];
+    size_t n = 0;
+    if (!p || !crm_uuid_valid(p->customer_id)) {
+        crm_work_ok(w, NULL); /* not a preferences event, or no person: nothing to keep */
+        return;
+    }
+    for (size_t i = 0; i < p->n_opted_out && n < sizeof channels / sizeof channels[0]; i++)
+        channels[n++] = (int)p->opted_out[i];
+    sales_store_opt_outs_put(w, p->customer_id, channels, n, NULL);
 }
 
 /* ---- the due scan (service-initiated) ------------------------------------------ */

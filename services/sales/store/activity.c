@@ -2,6 +2,8 @@
  * announces scheduled ones once they fall due. */
 #include "records.h"
 
+#include <jansson.h>
+
 int sales_store_activity_context(crm_work_t *w, const char *person_id, const char *deal_id,
                                  crm_work_cb cb)
 {
@@ -12,8 +14,28 @@ int sales_store_activity_context(crm_work_t *w, const char *person_id, const cha
         &p,
         "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
         " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $2::uuid)),"
-        " (SELECT person_id::text FROM deal WHERE id = $2::uuid)",
+        " (SELECT person_id::text FROM deal WHERE id = $2::uuid),"
+        " (SELECT to_jsonb(o.channels)::text FROM contact_opt_out o"
+        "  WHERE o.person_id = COALESCE($1::uuid, (SELECT person_id FROM deal"
+        "   WHERE id = $2::uuid)))",
         0, cb);
+}
+
+int sales_store_opt_outs_put(crm_work_t *w, const char *person_id, const int *channels, size_t n,
+                             crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_integer(channels[i]));
+    crm_params_str(&p, person_id);
+    crm_params_json(&p, a);
+    return crm_params_run(
+        &p,
+        "INSERT INTO contact_opt_out AS t (person_id, channels)"
+        " VALUES ($1::uuid, ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::int ORDER BY 1))"
+        " ON CONFLICT (person_id) DO UPDATE SET channels = EXCLUDED.channels, updated_at = now()",
+        1, cb);
 }
 
 int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64_t due_in_us,
@@ -33,16 +55,18 @@ int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64
     crm_params_str(&p, a->outcome);
     crm_params_str(&p, a->next_action);
     crm_params_opt_i64(&p, a->next_action_due_us);
+    crm_params_str(&p, a->override_reason);
     return crm_params_run(
         &p,
         "INSERT INTO activity AS a (id, kind, subject, body, person_id, deal_id, owner,"
-        " status, due_at, completed_at, outcome, next_action, next_action_due)"
+        " status, due_at, completed_at, outcome, next_action, next_action_due,"
+        " override_reason)"
         " VALUES ($1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
         " $7::text, $8::smallint,"
         " CASE WHEN $8::smallint = 1 THEN COALESCE(sales_ts($9::bigint),"
         "   now() + $10::bigint * interval '1 microsecond') END,"
         " CASE WHEN $8::smallint = 2 THEN now() END,"
-        " $11::text, $12::text, sales_ts($13::bigint))"
+        " $11::text, $12::text, sales_ts($13::bigint), $14::text)"
         " RETURNING " SALES_ACTIVITY_J "::text",
         1, cb);
 }

@@ -66,7 +66,8 @@
     " 'due_at_us', sales_us(a.due_at), 'completed_at_us', sales_us(a.completed_at),"               \
     " 'outcome', a.outcome, 'next_action', a.next_action,"                                         \
     " 'next_action_due_us', sales_us(a.next_action_due),"                                          \
-    " 'created_at_us', sales_us(a.created_at), 'due_notified', a.due_notified)"
+    " 'created_at_us', sales_us(a.created_at), 'due_notified', a.due_notified,"                    \
+    " 'override_reason', a.override_reason)"
 
 /* Keyset position and limit of a list: three parameters. */
 static inline void sales_store_page(crm_params_t *p, const sales_page_t *page)

@@ -65,8 +65,10 @@ static void test_div_round(void **state)
 static void test_results(void **state)
 {
     Crm__V1__CampaignResults r = CRM__V1__CAMPAIGN_RESULTS__INIT;
-    /* 4 recipients, 3 responded, 2 converted for 2500.00; cost 1000.00. */
-    r.recipients = 4;
+    /* 5 recipients, 4 sent (one suppressed), 3 responded, 2 converted for
+     * 2500.00; cost 1000.00. The rate is per message sent. */
+    r.recipients = 5;
+    r.sent = 4;
     r.responders = 3;
     r.conversions = 2;
     r.revenue_minor = 250000;
@@ -93,7 +95,7 @@ static void test_results(void **state)
     assert_int_equal(r.roi_bp, -6667);
 
     /* No cost: ROI undefined (not infinite, not 0 by accident); the cost
-     * per response is a defined 0. No recipients, no conversions:
+     * per response is a defined 0. Nothing sent, no conversions:
      * undefined. */
     Crm__V1__CampaignResults z = CRM__V1__CAMPAIGN_RESULTS__INIT;
     z.responders = 2;

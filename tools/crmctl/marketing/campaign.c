@@ -111,6 +111,7 @@ REQ_OPTIONS(campaign_launch, CAMPAIGN_ACTION);
 REQ_OPTIONS(campaign_pause, CAMPAIGN_ACTION);
 REQ_OPTIONS(campaign_resume, CAMPAIGN_ACTION);
 REQ_OPTIONS(campaign_cancel, CAMPAIGN_ACTION);
+REQ_OPTIONS(campaign_complete, CAMPAIGN_ACTION);
 REQ_OPTIONS(campaign_results, CAMPAIGN_ID);
 REQ_OPTIONS(campaign_compare, CAMPAIGN_ID);
 
@@ -176,6 +177,7 @@ static const req_col_t s_results_view[] = {
     {"DEFERRED", "deferred", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"RESPONDERS", "responders", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"RESPONSE RATE", "response_rate", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"UNSOLICITED RESPONSES", "unsolicited_responses", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"CONVERSIONS", "conversions", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"REVENUE", "revenue_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
     {"COST", "cost_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
@@ -477,6 +479,7 @@ S_ACTION(launch, "launch", "launched");
 S_ACTION(pause, "pause", "paused");
 S_ACTION(resume, "resume", "resumed");
 S_ACTION(cancel, "cancel", "cancelled");
+S_ACTION(complete, "complete", "completed");
 
 const req_verb_t mkt_campaign_results = {
     MKT_VERB("marketing.campaign.results", &crm__v1__campaign_results_request__descriptor,
@@ -511,5 +514,6 @@ MKT_VERB_HANDLER(campaign_launch)
 MKT_VERB_HANDLER(campaign_pause)
 MKT_VERB_HANDLER(campaign_resume)
 MKT_VERB_HANDLER(campaign_cancel)
+MKT_VERB_HANDLER(campaign_complete)
 MKT_VERB_HANDLER(campaign_results)
 MKT_VERB_HANDLER(campaign_compare)

@@ -2,8 +2,9 @@
  * `crmctl response record` (marketing.response.record).
  *
  * Contact preferences and consent are owned by marketing; `preference set`
- * replaces them whole (what is not given goes back to its default), so a
- * script states the customer's full wishes. A response names the customer
+ * changes only the options it is given (the request names them in
+ * `fields`), adds opt-outs and removes one only through --opt-in, so running
+ * it again never wipes an earlier opt-out or consent. A response names the customer
  * by id, or by email (the service registers an unknown email under the
  * identity rule). */
 #include "marketing.h"
@@ -24,6 +25,8 @@ static const char *const s_show_arg[] = {"customer_id", NULL};
       "preferences.utc_offset_minutes", REQ_CUSTOM, 0)                                             \
     X("opt-out", "CHANNEL", "a channel the customer opted out of (repeatable)", 1,                 \
       "preferences.opted_out", REQ_ENUMS, 0)                                                       \
+    X("opt-in", "CHANNEL", "remove an opt-out: the customer opted back in (repeatable)", 1,        \
+      "opted_in", REQ_ENUMS, 0)                                                                    \
     X("consent", "SOURCE", "consent was given, and where (\"web form\")", 0, NULL, REQ_CUSTOM, 0)  \
     REQ_WRITE(X)
 #define PREFERENCE_SHOW(X) REQ_COMMON(X)
@@ -43,6 +46,8 @@ static const char *const s_show_arg[] = {"customer_id", NULL};
     X("revenue", "AMOUNT", "revenue of a conversion (1234.50)", 0, "response.revenue_minor",       \
       REQ_MONEY, 0)                                                                                \
     X("currency", "CODE", "currency of the revenue", 0, "response.currency", REQ_STR, 0)           \
+    X("order", "ID", "converted: the sales order it is (then counted once)", 0,                    \
+      "response.order_id", REQ_STR, 0)                                                             \
     X("note", "TEXT", "a note", 0, "response.note", REQ_STR, 0)                                    \
     REQ_WRITE(X)
 
@@ -65,6 +70,17 @@ static const req_col_t s_pref_view[] = {
     {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
+/* preference show: each address of the person and whether it still takes
+ * mail (bounces make one undeliverable). */
+static const req_col_t s_address_view[] = {
+    {"CHANNEL", "channel", REQ_V_ENUM, REQ_IN_TABLE, &crm__v1__channel__descriptor},
+    {"ADDRESS", "address", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"UNDELIVERABLE", "undeliverable", REQ_V_BOOL, REQ_IN_TABLE, NULL},
+    {"SOFT BOUNCES", "soft_bounces", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"LAST ERROR", "last_error", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
+};
+
 static const req_col_t s_response_view[] = {
     {"CAMPAIGN", "campaign_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"CUSTOMER", "customer_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
@@ -81,6 +97,26 @@ static int s_print_response(const req_verb_t *verb, const json_t *reply)
            json_is_true(json_object_get(reply, "person_registered")) ? " (person registered)" : "");
     req_print_record(json_object_get(reply, "response"), s_response_view);
     return CRMCTL_EXIT_OK;
+}
+
+/* The service sets what the request names: each preference option given
+ * here, even one given its default value (--window 00:00-00:00 is "any
+ * time again"). */
+static int s_check_preference(const crmctl_t *ctl, json_t *request)
+{
+    static const char *const given[][2] = {
+        {"preferences.preferred_channel", "preferred_channel"},
+        {"preferences.window_start_minute", "window"},
+        {"preferences.time_zone", "time_zone"},
+        {"preferences.utc_offset_minutes", "utc_offset_minutes"},
+        {"preferences.consent", "consent"},
+    };
+    json_t *fields = json_array();
+    (void)ctl;
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++)
+        if (req_get(request, given[i][0]))
+            json_array_append_new(fields, json_string(given[i][1]));
+    return req_set(request, "fields", fields) < 0 ? CRMCTL_EXIT_USAGE : CRMCTL_EXIT_OK;
 }
 
 static int s_check_response(const crmctl_t *ctl, json_t *request)
@@ -100,6 +136,7 @@ const req_verb_t mkt_preference_set = {
     .noun = "preferences",
     .entity = "preferences",
     .view = s_pref_view,
+    .check = s_check_preference,
 };
 
 const req_verb_t mkt_preference_show = {
@@ -110,6 +147,9 @@ const req_verb_t mkt_preference_show = {
     .noun = "preferences",
     .entity = "preferences",
     .view = s_pref_view,
+    .sub = "addresses",
+    .sub_title = "addresses",
+    .sub_view = s_address_view,
 };
 
 const req_verb_t mkt_response_record = {

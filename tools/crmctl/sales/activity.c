@@ -26,6 +26,9 @@
     ACTIVITY_BASE(X)                                                                               \
     X("due", "WHEN", "when it falls due: 2026-11-23T09:00:00Z or +2h, +30m, +1d (required)", 0,    \
       "activity.due_at_us", REQ_TIME_US, REQ_REQUIRED)                                             \
+    X("override-reason", "TEXT",                                                                   \
+      "why a person who opted out of this channel is contacted anyway (recorded)", 0,              \
+      "override_reason", REQ_STR, 0)                                                               \
     REQ_WRITE(X)
 #define ACTIVITY_COMPLETE(X)                                                                       \
     X("outcome", "TEXT", "how it went", 0, "outcome", REQ_STR, 0)                                  \
