@@ -9,6 +9,7 @@
  * Replay is pulled in chunks the size of our credit, and the next chunk is
  * asked for only when the queue has room: flow control without a window
  * protocol. */
+#include "auth.h"
 #include "svc_int.h"
 
 #include <crm/log.h>
@@ -638,6 +639,8 @@ int crm_consumers_start(crm_service_t *svc)
     svc->sub = zmq_socket(svc->zctx, ZMQ_SUB);
     int hwm = 100000;
     zmq_setsockopt(svc->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (crm_auth_client(svc->auth, svc->sub, "bus") < 0)
+        return -1;
     if (zmq_connect(svc->sub, crm_config_str(svc->config, "CRM_BUS_SUB_ENDPOINT")) < 0) {
         crm_error("bus.connect", "could not connect to %s: %s",
                   crm_config_str(svc->config, "CRM_BUS_SUB_ENDPOINT"), zmq_strerror(errno));
@@ -680,6 +683,8 @@ int crm_consumers_start(crm_service_t *svc)
         peer->dealer = zmq_socket(svc->zctx, ZMQ_DEALER);
         int linger = 0;
         zmq_setsockopt(peer->dealer, ZMQ_LINGER, &linger, sizeof linger);
+        if (crm_auth_client(svc->auth, peer->dealer, peer->source) < 0)
+            return -1;
         if (zmq_connect(peer->dealer, peer->endpoint) < 0) {
             crm_error("config", "could not connect to peer %s at %s: %s", peer->source,
                       peer->endpoint, zmq_strerror(errno));

@@ -4,11 +4,17 @@
  * subscribers to the XPUB side, and subscriptions flow upstream so that
  * publishers filter at the source. It keeps nothing: losing it loses only
  * in-flight messages, which consumers detect by sequence and replay from the
- * producing service. The proxy runs on the main thread at libzmq speed; a
- * second thread waits for SIGTERM/SIGINT and stops the proxy through its
- * control socket, so `docker stop` is prompt. */
+ * producing service. Both sides are CURVE servers guarded by the ZAP
+ * handler; only service keys may publish, each on its own topics
+ * (proxy.c). The proxy runs on the main thread; a second thread waits for
+ * signals and talks to it through its control socket: SIGTERM/SIGINT stop
+ * it, so `docker stop` is prompt, and SIGHUP rereads the directory. */
+#include "proxy.h"
+
 #include <crm/config.h>
+#include <crm/curve.h>
 #include <crm/log.h>
+#include <crm/zap.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +36,11 @@ static const crm_conf_def_t s_conf[] = {
     {"CRM_BUS_HWM", CRM_CONF_INT, "100000", "messages queued per peer before dropping", 0, 1,
      100000000},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
+    {"CRM_KEY_FILE", CRM_CONF_STR, "", "file of the bus's CURVE keypair (mode 0600)", 0, 0, 0},
+    {"CRM_DIRECTORY_FILE", CRM_CONF_STR, "",
+     "directory of principals: public keys, names, kinds (reread on SIGHUP)", 0, 0, 0},
+    {"CRM_INSECURE_PLAINTEXT", CRM_CONF_BOOL, "0",
+     "development only: no CURVE, no authentication on either side", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -41,14 +52,58 @@ typedef struct {
 static void *s_signal_thread(void *arg)
 {
     s_ctl_t *ctl = arg;
-    int sig = 0;
-    sigwait(&ctl->sigs, &sig);
-    crm_info("bus.signal", "received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     void *c = zmq_socket(ctl->zctx, ZMQ_PAIR);
     zmq_connect(c, "inproc://crm-bus-control");
-    zmq_send(c, "TERMINATE", 9, 0);
+    for (;;) {
+        int sig = 0;
+        sigwait(&ctl->sigs, &sig);
+        if (sig == SIGHUP) {
+            crm_info("bus.signal", "received SIGHUP; reading the directory again");
+            zmq_send(c, "RELOAD", 6, 0);
+            continue;
+        }
+        crm_info("bus.signal", "received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        zmq_send(c, "TERMINATE", 9, 0);
+        break;
+    }
     zmq_close(c);
     return NULL;
+}
+
+/* Both sides as CURVE servers behind the ZAP handler (*zap_p), unless
+ * CRM_INSECURE_PLAINTEXT. Returns 0 or -1 (logged). */
+static int s_secure(const crm_config_t *cfg, void *zctx, void *xsub, void *xpub, crm_zap_t **zap_p)
+{
+    if (crm_config_bool(cfg, "CRM_INSECURE_PLAINTEXT")) {
+        crm_warn("auth.plaintext", "CRM_INSECURE_PLAINTEXT is set: no encryption and no "
+                                   "authentication on either side (development only)");
+        return 0;
+    }
+    const char *key = crm_config_str(cfg, "CRM_KEY_FILE");
+    const char *dir = crm_config_str(cfg, "CRM_DIRECTORY_FILE");
+    char err[600];
+    crm_keypair_t kp;
+    if (!*key || !*dir) {
+        crm_error("auth.start", "CRM_KEY_FILE and CRM_DIRECTORY_FILE must name the bus's key file "
+                                "and the directory of principals (see docs/operations.md)");
+        return -1;
+    }
+    if (crm_keypair_read(key, 1, &kp, err, sizeof err) != 0 ||
+        !(*zap_p = crm_zap_new(zctx, dir, err, sizeof err))) {
+        crm_error("auth.start", "%s", err);
+        return -1;
+    }
+    int rc = crm_zap_admit(*zap_p, CRM_ZAP_BUS_PUBLISH, CRM_KIND_SERVICE) != 0 ||
+                     crm_curve_server(xsub, &kp, CRM_ZAP_BUS_PUBLISH) != 0 ||
+                     crm_curve_server(xpub, &kp, CRM_ZAP_BUS_SUBSCRIBE) != 0
+                 ? -1
+                 : 0;
+    explicit_bzero(&kp, sizeof kp);
+    if (rc != 0)
+        crm_error("auth.start", "could not make the bus's sockets CURVE servers");
+    else
+        crm_info("auth.ready", "CURVE on both sides; only service keys may publish");
+    return rc;
 }
 
 /* `healthcheck`: the XPUB port accepts TCP connections. */
@@ -103,9 +158,11 @@ int main(int argc, char **argv)
     sigemptyset(&ctl.sigs);
     sigaddset(&ctl.sigs, SIGTERM);
     sigaddset(&ctl.sigs, SIGINT);
+    sigaddset(&ctl.sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
 
     int rc = 1;
+    crm_zap_t *zap = NULL;
     ctl.zctx = zmq_ctx_new();
     void *xsub = zmq_socket(ctl.zctx, ZMQ_XSUB);
     void *xpub = zmq_socket(ctl.zctx, ZMQ_XPUB);
@@ -118,6 +175,8 @@ int main(int argc, char **argv)
     zmq_setsockopt(control, ZMQ_LINGER, &linger, sizeof linger);
     const char *in = crm_config_str(cfg, "CRM_BUS_XSUB_BIND");
     const char *out = crm_config_str(cfg, "CRM_BUS_XPUB_BIND");
+    if (s_secure(cfg, ctl.zctx, xsub, xpub, &zap) != 0)
+        goto out;
     if (zmq_bind(xsub, in) != 0 || zmq_bind(xpub, out) != 0 ||
         zmq_bind(control, "inproc://crm-bus-control") != 0) {
         crm_error("bus.bind", "could not bind %s / %s: %s", in, out, zmq_strerror(errno));
@@ -127,10 +186,10 @@ int main(int argc, char **argv)
     if (pthread_create(&th, NULL, s_signal_thread, &ctl) != 0)
         goto out;
     crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in, out);
-    zmq_proxy_steerable(xsub, xpub, NULL, control);
+    rc = crm_bus_proxy_run(xsub, xpub, control, zap, out) == 0 ? 0 : 1;
     pthread_join(th, NULL);
-    rc = 0;
 out:
+    crm_zap_destroy(&zap);
     zmq_close(xsub);
     zmq_close(xpub);
     zmq_close(control);

@@ -430,6 +430,7 @@ struct crmctl {
     char *bus;
     crmctl_output_t output;
     void *zctx;
+    crm_creds_t *creds; /* read on first use: verbs that call nothing need no key */
     const crmctl_verb_t *verb; /* for "Try crmctl VERB --help" */
 };
 
@@ -534,6 +535,26 @@ crmctl_output_t crmctl_output(const crmctl_t *ctl)
 void *crmctl_zctx(crmctl_t *ctl)
 {
     return ctl->zctx;
+}
+
+int crmctl_secure(crmctl_t *ctl, void *sock, const char *server)
+{
+    char err[1024];
+    if (!ctl->creds) {
+        ctl->creds = crm_creds_from_env(err, sizeof err);
+        if (!ctl->creds) {
+            crmctl_error(NULL, "Run `crmctl keys new NAME`, have NAME.pub added to the directory "
+                               "of principals, and set CRM_KEY_FILE and CRM_DIRECTORY_FILE.",
+                         "no usable key: %s", err);
+            return -1;
+        }
+    }
+    if (sock && crm_creds_client(ctl->creds, sock, server, err, sizeof err) != 0) {
+        crmctl_error(NULL, "Add the service to the directory of principals (CRM_DIRECTORY_FILE).",
+                     "%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- messages --------------------------------------------------------- */
@@ -659,7 +680,15 @@ int crmctl_call(crmctl_t *ctl, crmctl_service_t *svc, const char *command,
     if (status_p)
         *status_p = NULL;
     if (!svc->client) {
-        svc->client = crm_client_new(ctl->zctx, svc->endpoint);
+        if (crmctl_secure(ctl, NULL, NULL) < 0)
+            return CRMCTL_EXIT_USAGE;
+        char why[256];
+        if (crm_creds_client(ctl->creds, NULL, svc->name, why, sizeof why) != 0) {
+            if (!quiet)
+                crmctl_error(NULL, "Add the service to the directory of principals.", "%s", why);
+            return CRMCTL_EXIT_USAGE;
+        }
+        svc->client = crm_client_new(ctl->zctx, svc->endpoint, ctl->creds, svc->name);
         if (!svc->client) {
             /* zmq_connect refused the endpoint (errno is gone by now). */
             crmctl_result_t r = {CRMCTL_EXIT_USAGE, NULL, NULL};
@@ -1201,6 +1230,7 @@ static void s_ctl_close(crmctl_t *ctl)
     }
     free(ctl->services);
     free(ctl->bus);
+    crm_creds_destroy(&ctl->creds);
     if (ctl->zctx)
         zmq_ctx_term(ctl->zctx);
     memset(ctl, 0, sizeof *ctl);

@@ -88,6 +88,10 @@ const char *crmctl_bus_endpoint(const crmctl_t *ctl);
 crmctl_output_t crmctl_output(const crmctl_t *ctl);
 /* The ZeroMQ context shared by every socket of this run. */
 void *crmctl_zctx(crmctl_t *ctl);
+/* Makes `sock` (may be NULL: just load the key) a CURVE client of the
+ * service the directory calls `server`, with this user's key (CRM_KEY_FILE
+ * or ~/.config/crm/key). Prints the error and returns -1 when impossible. */
+int crmctl_secure(crmctl_t *ctl, void *sock, const char *server);
 
 /* ---- arguments -------------------------------------------------------- */
 
