@@ -187,6 +187,8 @@ int main(int argc, char **argv)
         goto out;
     crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in, out);
     rc = crm_bus_proxy_run(xsub, xpub, control, zap, out) == 0 ? 0 : 1;
+    if (rc != 0)
+        pthread_kill(th, SIGTERM); /* the signal thread waits for one */
     pthread_join(th, NULL);
 out:
     crm_zap_destroy(&zap);

@@ -85,8 +85,21 @@ int crm_bus_proxy_run(void *xsub, void *xpub, void *control, crm_zap_t *zap,
                                {xpub, 0, ZMQ_POLLIN, 0},
                                {zap ? crm_zap_socket(zap) : NULL, 0, ZMQ_POLLIN, 0}};
     int n_items = zap ? 4 : 3;
+    /* zmq_unbind closes the listener on libzmq's I/O thread, so binding
+     * again may find the port still taken for a moment: retry every 10 ms. */
+    int rebind = 0;
     for (;;) {
-        if (zmq_poll(items, n_items, -1) < 0) {
+        if (rebind) {
+            if (zmq_bind(xpub, xpub_endpoint) == 0) {
+                rebind = 0;
+                crm_info("bus.rebind", "subscribers' side bound again at %s", xpub_endpoint);
+            } else if (errno != EADDRINUSE || ++rebind > 500) {
+                crm_error("bus.rebind", "could not bind %s again: %s", xpub_endpoint,
+                          zmq_strerror(errno));
+                return -1;
+            }
+        }
+        if (zmq_poll(items, n_items, rebind ? 10 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             crm_error("bus.poll", "poll failed: %s", zmq_strerror(errno));
@@ -106,8 +119,10 @@ int crm_bus_proxy_run(void *xsub, void *xpub, void *control, crm_zap_t *zap,
                  * pass the handshake again. They reconnect by themselves and
                  * replay what they missed. */
                 crm_info("bus.rebind", "keys were revoked: subscribers must reconnect");
-                if (zmq_unbind(xpub, xpub_endpoint) != 0 || zmq_bind(xpub, xpub_endpoint) != 0)
-                    crm_error("bus.rebind", "could not bind %s again: %s", xpub_endpoint,
+                if (zmq_unbind(xpub, xpub_endpoint) == 0)
+                    rebind = 1;
+                else
+                    crm_error("bus.rebind", "could not unbind %s: %s", xpub_endpoint,
                               zmq_strerror(errno));
             }
         }

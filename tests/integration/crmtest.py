@@ -109,7 +109,9 @@ class Keyring:
         want = "read again: %d keys" % self.listed()
         waiting = []
         for p in self.procs:
-            if p.alive() and '"event":"auth.ready"' in p.read_log():
+            if not p.alive() or not os.path.exists(p.log_path):
+                continue
+            if '"event":"auth.ready"' in p.read_log():
                 offset = os.path.getsize(p.log_path)
                 p.p.send_signal(signal.SIGHUP)
                 waiting.append((p, offset))
@@ -371,7 +373,7 @@ class Client:
     def call_raw(self, command, body=b"", key=None, timeout=10.0, attempts=3):
         rq = rpc_pb2.CommandRequest(command=command, body=body,
                                     idempotency_key=key if key is not None else str(uuid.uuid4()),
-                                    actor="test")
+                                    actor="ignored-by-services")
         for _ in range(attempts):
             self.next_id += 1
             rq.request_id = self.next_id
@@ -517,7 +519,8 @@ class System:
             except Exception:
                 p.kill()
         self.ctx.destroy(linger=0)
-        self.keys.procs = [p for p in self.keys.procs if p not in self.procs.values()]
+        self.keys.procs = [p for p in self.keys.procs
+                           if not p.log_path.startswith(self.dir + os.sep)]
         reports = []
         for p in self.procs.values():
             if os.path.exists(p.log_path):
