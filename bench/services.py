@@ -39,11 +39,11 @@ def load_protos(bin_dir):
         raise RuntimeError("no Python protos in %s: build first (cmake --build build)" % gen)
     if gen not in sys.path:
         sys.path.insert(0, gen)
-    from crm.v1 import (analytics_pb2, event_pb2, marketing_pb2, rpc_pb2, sales_pb2,
-                        signals_pb2, testing_pb2)
+    from crm.v1 import (analytics_pb2, event_pb2, marketing_pb2, person_pb2, rpc_pb2,
+                        sales_pb2, support_pb2, testing_pb2)
     return {"analytics_pb2": analytics_pb2, "event_pb2": event_pb2,
-            "marketing_pb2": marketing_pb2, "rpc_pb2": rpc_pb2, "sales_pb2": sales_pb2,
-            "signals_pb2": signals_pb2, "testing_pb2": testing_pb2}
+            "marketing_pb2": marketing_pb2, "person_pb2": person_pb2, "rpc_pb2": rpc_pb2,
+            "sales_pb2": sales_pb2, "support_pb2": support_pb2, "testing_pb2": testing_pb2}
 
 
 class Rpc:
@@ -175,7 +175,7 @@ def analytics_events(pb, n, tag, campaign):
     by sales, places an order, is sent a campaign message, opens it and
     opens a ticket, so every event touches the event log, a projection and
     the customer's health."""
-    S, M, G = pb["sales_pb2"], pb["marketing_pb2"], pb["signals_pb2"]
+    S, P, M, T = pb["sales_pb2"], pb["person_pb2"], pb["marketing_pb2"], pb["support_pb2"]
     now = int(time.time() * US)
     out = []
     i = 0
@@ -184,10 +184,10 @@ def analytics_events(pb, n, tag, campaign):
         cid = customer_id(email)
         ev = [
             ("sales", "crm.sales.person.registered.v1", cid, dict(
-                person_registered=S.PersonRegistered(person=S.Person(
+                person_registered=S.PersonRegistered(person=P.Person(
                     id=cid, name="Customer %d" % i, emails=[email], phones=["+4930%07d" % i],
                     created_at_us=now - 400 * DAY, updated_at_us=now - 400 * DAY,
-                    registered_by="sales", kind=S.PERSON_KIND_CUSTOMER, owner="rita")))),
+                    registered_by="sales", kind=P.PERSON_KIND_CUSTOMER, owner="rita")))),
             ("sales", "crm.sales.order.placed.v1", cid, dict(order_placed=S.OrderPlaced(
                 order=S.Order(id=str(uuid.uuid4()), person_id=cid, total_minor=1000 + i,
                               currency="EUR", ordered_at_us=now - (i % 300) * DAY)))),
@@ -195,11 +195,11 @@ def analytics_events(pb, n, tag, campaign):
                 campaign_id=campaign, customer_id=cid, status=M.SEND_STATUS_SENT,
                 channel=M.CHANNEL_EMAIL))),
             ("marketing", "crm.marketing.response.recorded.v1", cid, dict(
-                campaign_response_recorded=G.CampaignResponseRecorded(
-                    campaign_id=campaign, customer_id=cid, response=G.RESPONSE_TYPE_OPENED,
+                campaign_response_recorded=M.CampaignResponseRecorded(
+                    campaign_id=campaign, customer_id=cid, response=M.RESPONSE_TYPE_OPENED,
                     channel="email"))),
-            ("support", "crm.support.ticket.opened.v1", cid, dict(ticket_opened=G.TicketOpened(
-                ticket_id=str(uuid.uuid4()), customer_id=cid, type=G.TICKET_TYPE_COMPLAINT,
+            ("support", "crm.support.ticket.opened.v1", cid, dict(ticket_opened=T.TicketOpened(
+                ticket_id=str(uuid.uuid4()), customer_id=cid, type=T.TICKET_TYPE_COMPLAINT,
                 subject="late delivery", priority="normal"))),
         ]
         out.extend(ev)
@@ -419,7 +419,8 @@ def bench_sales(bin_dir, workdir, args):
 
 def bench_marketing(bin_dir, workdir, args):
     pb = load_protos(bin_dir)
-    S, M, E, T = pb["sales_pb2"], pb["marketing_pb2"], pb["event_pb2"], pb["testing_pb2"]
+    S, P, M = pb["sales_pb2"], pb["person_pb2"], pb["marketing_pb2"]
+    E, T = pb["event_pb2"], pb["testing_pb2"]
     n = args.marketing_recipients
     st = Stack(bin_dir, workdir, args.log_level)
     try:
@@ -433,7 +434,7 @@ def bench_marketing(bin_dir, workdir, args):
         B.log("marketing: %d people registered through probe sales" % n)
         bodies = [T.ProbeEmitRequest(
             type="crm.sales.person.registered.v1", subject=pid,
-            event=E.Event(person_registered=S.PersonRegistered(person=S.Person(
+            event=E.Event(person_registered=S.PersonRegistered(person=P.Person(
                 id=pid, name="Person %d" % i, phones=["+4915%08d" % i],
                 emails=["m%d@bench.example" % i]))).SerializeToString()).SerializeToString()
             for i, pid in enumerate(ids)]

@@ -14,7 +14,7 @@ cd "$ROOT"
 
 # The one list of Debian packages the project needs.
 PACKAGES=(
-    build-essential cmake pkg-config clang-format
+    build-essential cmake pkg-config clang clang-format
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev protobuf-compiler
     libpq-dev postgresql-15 postgresql-client-15
     libuv1-dev libcmocka-dev libjansson-dev uuid-dev node-llhttp libcurl4-openssl-dev

@@ -58,8 +58,9 @@ crm_auth_t *crm_auth_new(uv_loop_t *loop, void *zctx, const crm_config_t *cfg, c
     const char *key = crm_config_str(cfg, "CRM_KEY_FILE");
     const char *dir = crm_config_str(cfg, "CRM_DIRECTORY_FILE");
     if (!*key || !*dir) {
-        snprintf(err, errlen, "CRM_KEY_FILE and CRM_DIRECTORY_FILE must name this process's key "
-                              "file and the directory of principals (see docs/operations.md)");
+        snprintf(err, errlen,
+                 "CRM_KEY_FILE and CRM_DIRECTORY_FILE must name this process's key "
+                 "file and the directory of principals (see docs/operations.md)");
         goto fail;
     }
     if (crm_keypair_read(key, 1, &self->kp, err, errlen) != 0)
@@ -142,8 +143,7 @@ const crm_principal_t *crm_auth_sender(crm_auth_t *self, void *msg)
     return self->plaintext ? &s_insecure : crm_zap_sender(self->zap, msg);
 }
 
-void crm_auth_refuse(crm_auth_t *self, crm_auth_reason_t reason, const char *who,
-                     const char *what)
+void crm_auth_refuse(crm_auth_t *self, crm_auth_reason_t reason, const char *who, const char *what)
 {
     if (!self->plaintext)
         crm_zap_refuse(self->zap, reason, who, what);
@@ -155,9 +155,8 @@ void crm_auth_metrics(crm_auth_t *self, crm_http_response_t *res, const char *se
                                   "refused by authentication or authorisation.\n"
                                   "# TYPE crm_auth_refused_total counter\n");
     for (int r = 0; r < CRM_AUTH_REASONS; r++)
-        crm_http_response_printf(res,
-                                 "crm_auth_refused_total{service=\"%s\",reason=\"%s\"} %" PRId64
-                                 "\n",
-                                 service, crm_auth_reason_name((crm_auth_reason_t)r),
-                                 self->plaintext ? 0 : crm_zap_refused(self->zap, r));
+        crm_http_response_printf(
+            res, "crm_auth_refused_total{service=\"%s\",reason=\"%s\"} %" PRId64 "\n", service,
+            crm_auth_reason_name((crm_auth_reason_t)r),
+            self->plaintext ? 0 : crm_zap_refused(self->zap, r));
 }

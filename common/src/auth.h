@@ -35,8 +35,7 @@ int crm_auth_client(crm_auth_t *self, void *sock, const char *server);
 const crm_principal_t *crm_auth_sender(crm_auth_t *self, void *msg);
 
 /* Counts and logs a refusal (see crm_zap_refuse); a no-op in plaintext. */
-void crm_auth_refuse(crm_auth_t *self, crm_auth_reason_t reason, const char *who,
-                     const char *what);
+void crm_auth_refuse(crm_auth_t *self, crm_auth_reason_t reason, const char *who, const char *what);
 
 /* crm_auth_refused_total{reason} lines for /metrics. */
 void crm_auth_metrics(crm_auth_t *self, crm_http_response_t *res, const char *service);

@@ -48,7 +48,8 @@ crm_client_t *crm_client_new(void *zctx, const char *endpoint, const crm_creds_t
     const char *user = getenv("USER");
     self->actor = strdup(user && *user ? user : "crmctl");
     self->next_id = (uint64_t)crm_now_us();
-    if (self->zctx && self->endpoint && self->server && self->actor && (self->dealer = s_connect(self)))
+    if (self->zctx && self->endpoint && self->server && self->actor &&
+        (self->dealer = s_connect(self)))
         return self;
     crm_client_destroy(&self);
     return NULL;

@@ -56,15 +56,19 @@ crm_creds_t *crm_creds_from_env(char *err, size_t errlen)
     }
     char why[600];
     if (crm_keypair_read(kf, 1, &self->kp, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s (make a key with `crmctl keys new NAME`, have it added to the "
-                              "directory, and point CRM_KEY_FILE at NAME.key)", why);
+        snprintf(err, errlen,
+                 "%s (make a key with `crmctl keys new NAME`, have it added to the "
+                 "directory, and point CRM_KEY_FILE at NAME.key)",
+                 why);
         crm_creds_destroy(&self);
         return NULL;
     }
     self->dir = crm_directory_load(df, why, sizeof why);
     if (!self->dir) {
-        snprintf(err, errlen, "%s (the servers' public keys are read from it; set "
-                              "CRM_DIRECTORY_FILE)", why);
+        snprintf(err, errlen,
+                 "%s (the servers' public keys are read from it; set "
+                 "CRM_DIRECTORY_FILE)",
+                 why);
         crm_creds_destroy(&self);
         return NULL;
     }

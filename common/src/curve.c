@@ -117,8 +117,7 @@ static int s_value(const char *line, char out[CRM_KEY_Z85_LEN + 1])
     return crm_key_valid(out) ? 0 : -1;
 }
 
-int crm_keypair_read(const char *path, int need_secret, crm_keypair_t *kp, char *err,
-                     size_t errlen)
+int crm_keypair_read(const char *path, int need_secret, crm_keypair_t *kp, char *err, size_t errlen)
 {
     memset(kp, 0, sizeof *kp);
     int fd = open(path, O_RDONLY | O_CLOEXEC);

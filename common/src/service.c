@@ -685,8 +685,9 @@ static int s_authorised(crm_service_t *svc, const uint8_t *identity, size_t ilen
     if (who->kind == CRM_KIND_SUBSCRIBER && strcmp(cr->command, "stream.info") != 0 &&
         strcmp(cr->command, "stream.replay") != 0) {
         char detail[200];
-        snprintf(detail, sizeof detail, "subscriber keys may run stream.info and stream.replay, "
-                                        "not \"%.100s\"",
+        snprintf(detail, sizeof detail,
+                 "subscriber keys may run stream.info and stream.replay, "
+                 "not \"%.100s\"",
                  cr->command);
         crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, who->name, "a command");
         s_reply_status(svc, identity, ilen, cr->request_id,
@@ -954,8 +955,8 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
         "Last applied sequence per source.",
         "crm_consumer_lag",
         "gauge",
-        "Events of the source not yet applied (events the consumer's filter skips count once "
-        "passed).",
+        ("Events of the source not yet applied (events the consumer's filter skips count once "
+         "passed)."),
         "crm_consumer_replays_total",
         "counter",
         "Replay requests sent.",

@@ -1,4 +1,6 @@
-/* analytics.h: the analytics service's context and its tables of handlers.
+/* analytics.h: the analytics service's context and its tables of commands
+ * and consumers (commands.c; the handlers are declared in
+ * handlers/handlers.h).
  *
  * One analytics_t per process, set as the service's user pointer in
  * on_start. It holds the settings the handlers need (read once at start)

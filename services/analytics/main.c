@@ -2,7 +2,9 @@
  * them, and the events analytics derives (issue #6). This file is wiring
  * only: the settings table, the service definition, and the data-quality
  * scan timer started in on_start. The fold and the reports are SQL
- * functions (sql/), called from store.c; handlers.c dispatches. */
+ * functions (sql/), called from store.c; commands.c lists the commands and
+ * consumers, handlers/ handles them and events.c builds what analytics
+ * publishes. */
 #include "analytics.h"
 
 #include <crm/log.h>

@@ -14,7 +14,6 @@
 
 #include "crm/v1/marketing.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
-#include "crm/v1/signals.pb-c.h"
 #include "crm/v1/support.pb-c.h"
 
 /* Event types marketing publishes. */

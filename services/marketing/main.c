@@ -3,8 +3,9 @@
  * orders and results (issue #4). This file is wiring only: the settings
  * table, the service definition, and the timer that drives the send scan
  * and the delivery pump (whose SMTP transactions run on libuv's thread
- * pool, never on the loop). The rules are in handlers.c and rules.c, the
- * SQL in store.c, the email adapter in smtp.c. */
+ * pool, never on the loop). The commands and consumers are listed in
+ * commands.c and handled in handlers/, the rules are in rules.c, the SQL
+ * in store/, the email adapter in smtp.c. */
 #include "marketing.h"
 
 #include "smtp.h"

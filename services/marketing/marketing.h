@@ -56,11 +56,59 @@ typedef struct {
 } mkt_t;
 
 /* Commands ("marketing.<entity>.<verb>") and consumers, for the service
- * definition; both tables end with a NULL name. */
+ * definition (commands.c); both tables end with a NULL name. */
 extern const crm_command_def_t mkt_commands[];
 extern const crm_consumer_def_t mkt_consumers[];
 
-/* Timer works, run through crm_service_submit with the mkt_t as argument.
+/* Handlers of commands, one per command of mkt_commands, in handlers/
+ * (the file named in each group). Each reads crm_work_request(w), checks
+ * it with rules.c, runs its statements and answers or fails the work. */
+/* handlers/campaign.c */
+void mkt_campaign_create(crm_work_t *w);
+void mkt_campaign_show(crm_work_t *w);
+void mkt_campaign_list(crm_work_t *w);
+void mkt_campaign_schedule(crm_work_t *w);
+void mkt_campaign_pause(crm_work_t *w);
+void mkt_campaign_resume(crm_work_t *w);
+void mkt_campaign_cancel(crm_work_t *w);
+void mkt_campaign_complete(crm_work_t *w);
+void mkt_campaign_offer(crm_work_t *w);
+void mkt_campaign_exclude(crm_work_t *w);
+void mkt_campaign_launch(crm_work_t *w);
+void mkt_campaign_target(crm_work_t *w);
+/* handlers/budget.c */
+void mkt_campaign_budget(crm_work_t *w);
+void mkt_expense_record(crm_work_t *w);
+void mkt_expense_list(crm_work_t *w);
+/* handlers/result.c */
+void mkt_campaign_results(crm_work_t *w);
+void mkt_campaign_compare(crm_work_t *w);
+/* handlers/preference.c */
+void mkt_pref_set(crm_work_t *w);
+void mkt_pref_show(crm_work_t *w);
+/* handlers/response.c */
+void mkt_response_record(crm_work_t *w);
+/* handlers/message.c */
+void mkt_message_set(crm_work_t *w);
+void mkt_message_preview(crm_work_t *w);
+/* handlers/segment.c */
+void mkt_segment_create(crm_work_t *w);
+void mkt_segment_list(crm_work_t *w);
+void mkt_segment_preview(crm_work_t *w);
+void mkt_segment_members(crm_work_t *w);
+
+/* Consumers (mkt_consumers), one per stream, each applying one event
+ * (crm_work_event) in its own transaction: handlers/person.c (people from
+ * sales and support), handlers/order.c (placed orders, attributed to
+ * campaigns), handlers/support.c (tickets and feedback, kept as segment
+ * signals). */
+void mkt_people_apply(crm_work_t *w);
+void mkt_orders_apply(crm_work_t *w);
+void mkt_support_apply(crm_work_t *w);
+
+/* Timer works (handlers/send.c and, for the segment scan,
+ * handlers/segment.c), run through crm_service_submit with the mkt_t as
+ * argument.
  * mkt_send_scan: starts due campaigns and decides up to MKT_SEND_BATCH
  * recipients (sets scan_full when there may be more).
  * mkt_delivery_claim: reads up to MKT_DELIVERY_BATCH pending emails into

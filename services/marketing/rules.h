@@ -20,7 +20,6 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "crm/v1/marketing.pb-c.h"
-#include "crm/v1/signals.pb-c.h"
 
 typedef crm_err_t mkt_err_t;
 

@@ -1,5 +1,7 @@
 /* store.h: all of marketing's SQL, as statements run in a work's
- * transaction.
+ * transaction. The statements live in store/, one file per section below,
+ * named like the handlers/ file that runs them; store/store_int.h holds
+ * the SQL expressions and parameter helpers those files share.
  *
  * Each function issues one statement through crm_work_query (reads) or
  * crm_work_exec (writes) with its values as out-of-line text parameters
@@ -16,9 +18,8 @@
 
 #include "crm/v1/marketing.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
-#include "crm/v1/signals.pb-c.h"
 
-/* ---- campaigns -------------------------------------------------------- */
+/* ---- campaigns (store/campaign.c) ------------------------------------------ */
 
 /* Inserts c (id set by the caller) as a draft. 0: CampaignReply (JSON). */
 int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_work_cb cb);
@@ -44,11 +45,6 @@ int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_wor
 int mkt_store_campaign_offer_add(crm_work_t *w, const char *id, const Crm__V1__Offer *o,
                                  crm_work_cb cb);
 
-/* Sets the budget; `currency` "" keeps the current one, `policy` 0 keeps
- * the current overspend policy. 0: CampaignReply (JSON). */
-int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
-                              const char *currency, int policy, crm_work_cb cb);
-
 /* Adds segment `segment_id` (which exists) to the campaign's exclusions,
  * once. No result columns. */
 int mkt_store_campaign_exclude(crm_work_t *w, const char *campaign_id, const char *segment_id,
@@ -63,7 +59,12 @@ int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb);
 int mkt_store_target(crm_work_t *w, const char *campaign_id, char *const *ids, size_t n,
                      crm_work_cb cb);
 
-/* ---- expenses ---------------------------------------------------------- */
+/* ---- budget and expenses (store/budget.c) ---------------------------------- */
+
+/* Sets the budget; `currency` "" keeps the current one, `policy` 0 keeps
+ * the current overspend policy. 0: CampaignReply (JSON). */
+int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
+                              const char *currency, int policy, crm_work_cb cb);
 
 /* Inserts x (id set by the caller), flagged or not (rules.c decides).
  * 0: ExpenseReply (JSON) with the budget after the expense. */
@@ -72,7 +73,7 @@ int mkt_store_expense_insert(crm_work_t *w, const Crm__V1__Expense *x, int flagg
 /* 0: ListExpensesReply (JSON); no row when the campaign is unknown. */
 int mkt_store_expense_list(crm_work_t *w, const char *campaign_id, crm_work_cb cb);
 
-/* ---- preferences -------------------------------------------------------- */
+/* ---- preferences (store/preference.c) -------------------------------------- */
 
 /* 0: ContactPreferences (JSON); no row when none are stored. */
 int mkt_store_pref_get(crm_work_t *w, const char *customer_id, crm_work_cb cb);
@@ -89,7 +90,7 @@ int mkt_store_pref_put(crm_work_t *w, const Crm__V1__ContactPreferences *p, crm_
 int mkt_store_pref_opt_out(crm_work_t *w, const char *customer_id, const int *channels, size_t n,
                            crm_work_cb cb);
 
-/* ---- people ------------------------------------------------------------- */
+/* ---- people (store/person.c) ----------------------------------------------- */
 
 /* 0: the id of the person with normalised `email`, or no row. */
 int mkt_store_person_by_email(crm_work_t *w, const char *email, crm_work_cb cb);
@@ -99,12 +100,16 @@ int mkt_store_person_by_email(crm_work_t *w, const char *email, crm_work_cb cb);
 int mkt_store_person_upsert(crm_work_t *w, const char *id, const char *name, const char *email,
                             const char *source, crm_work_cb cb);
 
-/* ---- responses and results --------------------------------------------- */
+/* A person from another service's event, by id, with the attributes
+ * segments read (kind, country, industry, tags). No result columns. */
+int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *p, const char *email,
+                             const char *source, crm_work_cb cb);
 
-/* Records a response of customer `customer_id` (who thereby counts as a
- * recipient, reached now if not before). 0: the response id. */
-int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
-                              const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb);
+/* ---- orders (store/order.c) ------------------------------------------------ */
+
+/* Keeps order o (placed at ordered_at_us) as purchase history, once. */
+int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t ordered_at_us,
+                              crm_work_cb cb);
 
 /* Attributes order `order_id` to the campaign (same currency) that last
  * reached the customer no later than ordered_at and within its window,
@@ -113,12 +118,21 @@ int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *custome
                         int64_t total_minor, const char *currency, int64_t ordered_at_us,
                         crm_work_cb cb);
 
+/* ---- responses (store/response.c) ------------------------------------------ */
+
+/* Records a response of customer `customer_id` (who thereby counts as a
+ * recipient, reached now if not before). 0: the response id. */
+int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
+                              const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb);
+
+/* ---- results (store/result.c) ---------------------------------------------- */
+
 /* The raw figures of campaigns `ids`, one row per id in that order.
  * 0: CampaignResults (JSON, without the derived figures) or NULL when the
  * campaign is unknown. */
 int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb);
 
-/* ---- segments -------------------------------------------------------------- */
+/* ---- segments (store/segment.c) -------------------------------------------- */
 
 /* Inserts segment g (id set by the caller, rules checked). 0: Segment (JSON). */
 int mkt_store_segment_insert(crm_work_t *w, const Crm__V1__Segment *g, crm_work_cb cb);
@@ -152,16 +166,7 @@ int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRul
  * time passing (LAST_ORDER_WITHIN_DAYS). */
 int mkt_store_segment_list_timed(crm_work_t *w, crm_work_cb cb);
 
-/* A person from another service's event, by id, with the attributes
- * segments read (kind, country, industry, tags). No result columns. */
-int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *p, const char *email,
-                             const char *source, crm_work_cb cb);
-
-/* Keeps order o (placed at ordered_at_us) as purchase history, once. */
-int mkt_store_purchase_insert(crm_work_t *w, const Crm__V1__Order *o, int64_t ordered_at_us,
-                              crm_work_cb cb);
-
-/* ---- support signals ------------------------------------------------------ */
+/* ---- support signals (store/support.c) ------------------------------------- */
 
 /* Keeps the state of support's ticket `id` as an event describes it: its
  * customer, type (0 keeps the stored one), TicketStatus, tags (NULL keeps
@@ -175,7 +180,7 @@ int mkt_store_ticket_put(crm_work_t *w, const char *id, const char *customer_id,
 int mkt_store_ticket_tag(crm_work_t *w, const char *id, const char *customer_id, int type,
                          char *const *tags, size_t n_tags, crm_work_cb cb);
 
-/* ---- sending ------------------------------------------------------------- */
+/* ---- messages (store/message.c) -------------------------------------------- */
 
 /* Saves the campaign's template for t->channel. 0: MessageTemplate (JSON). */
 int mkt_store_message_put(crm_work_t *w, const Crm__V1__MessageTemplate *t, crm_work_cb cb);
@@ -186,6 +191,8 @@ int mkt_store_message_put(crm_work_t *w, const Crm__V1__MessageTemplate *t, crm_
  * unknown customer. */
 int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel,
                              const char *customer_id, crm_work_cb cb);
+
+/* ---- sending (store/send.c) ------------------------------------------------ */
 
 /* Scheduled campaigns whose start time has come become RUNNING.
  * 0: the id of each, one row each. */

@@ -1,7 +1,7 @@
 /* events.c: records to protobuf messages, and the events sales emits.
  *
  * Records arrive from the store as JSON objects keyed by field name (one
- * jsonb_build_object per record type in store.c), and are turned into
+ * jsonb_build_object per record type in store/records.h), and are turned into
  * messages by walking the message descriptor: one generic reader instead of
  * one hand-written column reader per record type, which is where column
  * order mistakes would hide. Everything is allocated in the work's arena. */

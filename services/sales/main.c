@@ -1,7 +1,8 @@
 /* crm-sales: people and organisations, leads, pipelines and deals, orders
  * and activities (issue #3). This file is wiring only: the settings table,
  * the service definition, and the due-scan timer started in on_start. The
- * rules are in handlers.c and rules.c, the SQL in store.c. */
+ * surface is in commands.c, the rules in handlers/ and rules.c, the SQL in
+ * store/. */
 #include "sales.h"
 
 #include "rules.h"

@@ -1,4 +1,4 @@
-/* sales.h: the sales service's context and its tables of handlers.
+/* sales.h: the sales service's context, its tables and its handlers.
  *
  * One sales_t per process, owned by main() and set as the service's user
  * pointer in on_start; handlers reach it through crm_service_user(). It
@@ -37,11 +37,62 @@ typedef struct {
 } sales_t;
 
 /* Commands ("sales.<entity>.<verb>") and consumers, for the service
- * definition; both tables end with a NULL name. */
+ * definition (commands.c); both tables end with a NULL name. */
 extern const crm_command_def_t sales_commands[];
 extern const crm_consumer_def_t sales_consumers[];
 
-/* The due-scan work, run through crm_service_submit with the sales_t as its
+/* The handlers the tables name, one file per aggregate in handlers/. Each
+ * runs as a work: it answers or fails the work, at once or from a
+ * continuation (crm/service.h). */
+
+/* handlers/person.c; sales_people_apply consumes other services' person
+ * events. */
+void sales_person_register(crm_work_t *w);
+void sales_person_show(crm_work_t *w);
+void sales_person_update(crm_work_t *w);
+void sales_person_list(crm_work_t *w);
+void sales_people_apply(crm_work_t *w);
+
+/* handlers/org.c */
+void sales_org_create(crm_work_t *w);
+void sales_org_show(crm_work_t *w);
+void sales_org_list(crm_work_t *w);
+
+/* handlers/lead.c and handlers/lead_convert.c */
+void sales_lead_create(crm_work_t *w);
+void sales_lead_qualify(crm_work_t *w);
+void sales_lead_disqualify(crm_work_t *w);
+void sales_lead_list(crm_work_t *w);
+void sales_lead_convert(crm_work_t *w);
+
+/* handlers/pipeline.c */
+void sales_pipeline_create(crm_work_t *w);
+void sales_pipeline_list(crm_work_t *w);
+
+/* handlers/deal.c */
+void sales_deal_create(crm_work_t *w);
+void sales_deal_stage(crm_work_t *w);
+void sales_deal_win(crm_work_t *w);
+void sales_deal_lose(crm_work_t *w);
+void sales_deal_show(crm_work_t *w);
+void sales_deal_list(crm_work_t *w);
+
+/* handlers/order.c */
+void sales_order_create(crm_work_t *w);
+void sales_order_list(crm_work_t *w);
+
+/* handlers/activity.c */
+void sales_activity_log(crm_work_t *w);
+void sales_activity_schedule(crm_work_t *w);
+void sales_activity_complete(crm_work_t *w);
+void sales_activity_list(crm_work_t *w);
+
+/* handlers/followup.c: the consumers of other services' signals. */
+void sales_intent_apply(crm_work_t *w);
+void sales_risk_apply(crm_work_t *w);
+void sales_quality_apply(crm_work_t *w);
+
+/* The due-scan work (handlers/activity.c), run through crm_service_submit with the sales_t as its
  * argument: announces (activity.due) scheduled activities that fell due,
  * at most SALES_DUE_BATCH, and sets due_full when there may be more. */
 void sales_due_scan(crm_work_t *w);

@@ -1,10 +1,18 @@
 /* store.h: all of sales' SQL, as statements run in a work's transaction.
  *
+ * The statements live in store/, one file per aggregate with the same
+ * names as handlers/ (store/person.c, store/deal.c, ...); this is their one
+ * header, so a handler includes nothing else to reach the database. The
+ * jsonb expressions that turn rows into records are shared by those files
+ * only (store/records.h).
+ *
  * Each function issues one statement through crm_work_query (reads) or
- * crm_work_exec (writes) with its values as out-of-line parameters, and
- * calls `cb` with the result; it returns 0 or a negative error (the work is
- * then already failed). Input messages are the handler's normalised values
- * (validated by rules.c first); empty strings mean "not given".
+ * crm_work_exec (writes) with its values as out-of-line parameters (arrays
+ * as PostgreSQL array literals, structured values as JSON built with
+ * jansson), and calls `cb` with the result; it returns 0 or a negative
+ * error (the work is then already failed). Input messages are the handler's
+ * normalised values (validated by rules.c first); empty strings mean "not
+ * given".
  *
  * Records come back as JSON text whose keys are the field names of their
  * crm.v1 message, for crm_work_record (events.h). Result layouts are
@@ -26,7 +34,7 @@ typedef struct {
     int limit; /* page_size + 1 */
 } sales_page_t;
 
-/* ---- people ------------------------------------------------------------- */
+/* ---- people (store/person.c) ----------------------------------------------- */
 
 /* 0: the oldest person having any of `emails` (JSON) or NULL;
  * 1: whether organisation `org_id` exists (true when org_id is ""). */
@@ -65,7 +73,7 @@ int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned c
 int sales_store_person_list(crm_work_t *w, const Crm__V1__ListPeopleRequest *rq,
                             const sales_page_t *page, crm_work_cb cb);
 
-/* ---- organisations -------------------------------------------------------- */
+/* ---- organisations (store/org.c) ------------------------------------------- */
 
 /* 0: the organisation named `name` (case-insensitively), JSON; no row when
  * there is none. */
@@ -81,7 +89,7 @@ int sales_store_org_show(crm_work_t *w, const char *id, crm_work_cb cb);
 int sales_store_org_list(crm_work_t *w, const Crm__V1__ListOrganizationsRequest *rq,
                          const sales_page_t *page, crm_work_cb cb);
 
-/* ---- leads ---------------------------------------------------------------- */
+/* ---- leads (store/lead.c) -------------------------------------------------- */
 
 /* Inserts l (id, status set by the caller). When l->person_id is "" and a
  * person has l->email, the lead is linked to that person. 0: JSON. */
@@ -95,9 +103,10 @@ int sales_store_lead_lock(crm_work_t *w, const char *id, crm_work_cb cb);
 int sales_store_lead_status(crm_work_t *w, const char *id, int status, const char *qualification,
                             const char *reason, crm_work_cb cb);
 
-/* Marks lead `id` converted and links its ids ("" = none). 0: JSON. */
-int sales_store_lead_converted(crm_work_t *w, const char *id, const char *person_id,
-                               const char *org_id, const char *deal_id, crm_work_cb cb);
+int sales_store_lead_list(crm_work_t *w, const Crm__V1__ListLeadsRequest *rq,
+                          const sales_page_t *page, crm_work_cb cb);
+
+/* ---- lead conversion (store/lead_convert.c) -------------------------------- */
 
 /* What converting a lead needs to know. 0: the person with id `person_id`,
  * else the oldest with `email` (JSON or NULL); 1: the organisation named
@@ -106,17 +115,11 @@ int sales_store_lead_converted(crm_work_t *w, const char *id, const char *person
 int sales_store_convert_context(crm_work_t *w, const char *person_id, const char *email,
                                 const char *company, const char *pipeline_id, crm_work_cb cb);
 
-int sales_store_lead_list(crm_work_t *w, const Crm__V1__ListLeadsRequest *rq,
-                          const sales_page_t *page, crm_work_cb cb);
+/* Marks lead `id` converted and links its ids ("" = none). 0: JSON. */
+int sales_store_lead_converted(crm_work_t *w, const char *id, const char *person_id,
+                               const char *org_id, const char *deal_id, crm_work_cb cb);
 
-/* What a campaign response needs to know. 0: whether an open (NEW or
- * QUALIFIED) lead exists for this campaign and `email` (or, without an
- * email, `customer_id`); 1: how many campaign leads exist (round-robin
- * owner); 2: name and 3: first email of person `customer_id`, or NULL. */
-int sales_store_intent_context(crm_work_t *w, const char *email, const char *customer_id,
-                               const char *campaign_id, crm_work_cb cb);
-
-/* ---- pipelines -------------------------------------------------------------- */
+/* ---- pipelines (store/pipeline.c) ------------------------------------------ */
 
 /* 0: the id of the pipeline named `name` (case-insensitively); no row when
  * there is none. */
@@ -131,7 +134,7 @@ int sales_store_pipeline_insert(crm_work_t *w, const Crm__V1__Pipeline *p, crm_w
 /* 0: JSON of every pipeline, the default first, then by creation. */
 int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb);
 
-/* ---- deals -------------------------------------------------------------------- */
+/* ---- deals (store/deal.c) -------------------------------------------------- */
 
 /* What creating a deal needs to know. 0: whether person `person_id`
  * exists; 1: whether organisation `org_id` exists; 2: pipeline
@@ -167,25 +170,7 @@ int sales_store_deal_show(crm_work_t *w, const char *id, crm_work_cb cb);
 int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
                           const sales_page_t *page, crm_work_cb cb);
 
-/* 0: the open deal of person `person_id` changed last (JSON); no row when
- * the person has no open deal. */
-int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb);
-
-/* Who a follow-up task of data-quality finding (`kind`, `record_id`) is
- * for. 0: the person the task is about, 1: the deal ("" for none), 2: the
- * owner (the deal's or activity's, else the person's, else the person's
- * organisation's, else `default_owner`), 3: "t" when the finding has its
- * task already (dq_task). No row when sales does not know the record, a
- * deal names no person, or the finding no longer holds (the deal closed or
- * got a next step, the activity is done). */
-int sales_store_dq_target(crm_work_t *w, const char *kind, const char *record_id,
-                          const char *default_owner, crm_work_cb cb);
-
-/* Records that finding (`kind`, `record_id`) became task `activity_id`. */
-int sales_store_dq_task_put(crm_work_t *w, const char *kind, const char *record_id,
-                            const char *activity_id, crm_work_cb cb);
-
-/* ---- orders --------------------------------------------------------------------- */
+/* ---- orders (store/order.c) ------------------------------------------------ */
 
 /* 0, 1, 2: whether person, organisation and deal exist ("" counts as
  * existing). */
@@ -200,7 +185,7 @@ int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb
 int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
                            const sales_page_t *page, crm_work_cb cb);
 
-/* ---- activities -------------------------------------------------------------------- */
+/* ---- activities (store/activity.c) ----------------------------------------- */
 
 /* 0: whether person `person_id` exists; 1: whether deal `deal_id` exists;
  * 2: the deal's person id or NULL. */
@@ -226,5 +211,32 @@ int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesReques
 /* Marks up to `limit` scheduled activities that have fallen due (and were
  * not announced yet) as announced. One row each, 0: JSON. */
 int sales_store_activity_due(crm_work_t *w, int limit, crm_work_cb cb);
+
+/* ---- follow-ups: the consumers of other services' signals (store/followup.c) */
+
+/* What a campaign response needs to know. 0: whether an open (NEW or
+ * QUALIFIED) lead exists for this campaign and `email` (or, without an
+ * email, `customer_id`); 1: how many campaign leads exist (round-robin
+ * owner); 2: name and 3: first email of person `customer_id`, or NULL. */
+int sales_store_intent_context(crm_work_t *w, const char *email, const char *customer_id,
+                               const char *campaign_id, crm_work_cb cb);
+
+/* 0: the open deal of person `person_id` changed last (JSON); no row when
+ * the person has no open deal. */
+int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb);
+
+/* Who a follow-up task of data-quality finding (`kind`, `record_id`) is
+ * for. 0: the person the task is about, 1: the deal ("" for none), 2: the
+ * owner (the deal's or activity's, else the person's, else the person's
+ * organisation's, else `default_owner`), 3: "t" when the finding has its
+ * task already (dq_task). No row when sales does not know the record, a
+ * deal names no person, or the finding no longer holds (the deal closed or
+ * got a next step, the activity is done). */
+int sales_store_dq_target(crm_work_t *w, const char *kind, const char *record_id,
+                          const char *default_owner, crm_work_cb cb);
+
+/* Records that finding (`kind`, `record_id`) became task `activity_id`. */
+int sales_store_dq_task_put(crm_work_t *w, const char *kind, const char *record_id,
+                            const char *activity_id, crm_work_cb cb);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crm/v1/signals.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 
 /* ---- emitters ------------------------------------------------------------- */
 

@@ -24,9 +24,9 @@ typedef struct {
     size_t n;
 } s_span_t;
 
-static int s_bad(support_err_t *e, const char *message, const char *hint, const char *detail)
+static int s_bad(crm_err_t *e, const char *message, const char *hint, const char *detail)
 {
-    return support_err_set(e, S_INVALID, "raw", message, hint, "%s", detail ? detail : "");
+    return crm_err_set(e, S_INVALID, "raw", message, hint, "%s", detail ? detail : "");
 }
 
 /* ---- header block --------------------------------------------------------- */
@@ -83,7 +83,7 @@ static int s_header(s_span_t head, const char *name, char *out, size_t cap)
             }
             out[o] = 0;
             const char *t;
-            size_t n = support_trim(out, &t);
+            size_t n = crm_trim(out, &t);
             memmove(out, t, n);
             out[n] = 0;
             return 1;
@@ -337,7 +337,7 @@ static int s_delimiter(const char *s, size_t n, const char *b, int *close)
  * (at least 2 * body.n + 1 bytes) with *len: 0; 1 when there is none; -1
  * with e filled. */
 static int s_find_text(s_span_t head, s_span_t body, int depth, char *out, size_t *len,
-                       support_err_t *e)
+                       crm_err_t *e)
 {
     char v[S_HEADER_MAX];
     s_ctype_t ct;
@@ -385,14 +385,14 @@ static int s_find_text(s_span_t head, s_span_t body, int depth, char *out, size_
         return 1;
     int cs = s_charset(ct.charset);
     if (cs < 0)
-        return support_err_set(e, S_INVALID, "raw", "email charset is not supported",
-                               "send the mail as UTF-8, US-ASCII or ISO-8859-1", "charset \"%s\"",
-                               ct.charset);
+        return crm_err_set(e, S_INVALID, "raw", "email charset is not supported",
+                           "send the mail as UTF-8, US-ASCII or ISO-8859-1", "charset \"%s\"",
+                           ct.charset);
     s_header(head, "Content-Transfer-Encoding", v, sizeof v);
     char *raw = malloc(body.n + 1);
     if (!raw)
-        return support_err_set(e, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory",
-                               NULL, "%s", "");
+        return crm_err_set(e, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory",
+                           NULL, "%s", "");
     long n;
     if (!strcasecmp(v, "quoted-printable"))
         n = (long)s_qp(body.p, body.n, raw, 0);
@@ -402,8 +402,8 @@ static int s_find_text(s_span_t head, s_span_t body, int depth, char *out, size_
         memcpy(raw, body.p, (size_t)(n = (long)body.n));
     else {
         free(raw);
-        return support_err_set(e, S_INVALID, "raw", "email transfer encoding is not supported",
-                               NULL, "Content-Transfer-Encoding \"%.60s\"", v);
+        return crm_err_set(e, S_INVALID, "raw", "email transfer encoding is not supported", NULL,
+                           "Content-Transfer-Encoding \"%.60s\"", v);
     }
     if (n < 0) {
         free(raw);
@@ -452,7 +452,7 @@ static char *s_unquote(char *text)
     }
     *o = 0;
     const char *t;
-    size_t n = support_trim(text, &t);
+    size_t n = crm_trim(text, &t);
     memmove(text, t, n);
     text[n] = 0;
     return text;
@@ -484,7 +484,7 @@ static int s_from(const char *v, support_mail_t *out)
         memcpy(out->from, v, strlen(v) + 1);
     }
     const char *t;
-    n = support_trim(out->from, &t);
+    n = crm_trim(out->from, &t);
     memmove(out->from, t, n);
     out->from[n] = 0;
     return strchr(out->from, '@') ? 0 : -1;
@@ -508,8 +508,7 @@ static void s_ticket_ref(const char *subject, char id[37])
     }
 }
 
-int support_mail_parse(const char *raw, size_t len, char *buf, support_mail_t *out,
-                       support_err_t *e)
+int support_mail_parse(const char *raw, size_t len, char *buf, support_mail_t *out, crm_err_t *e)
 {
     char v[S_HEADER_MAX];
     s_span_t head, body;

@@ -11,7 +11,7 @@
  *
  * Limits: no HTML-only mails (they are refused: there is no text to show
  * agents), no other charsets, at most SUPPORT_MAIL_DEPTH nested multiparts.
- * Errors use the support_err_t of rules.h with field "raw". */
+ * Errors use the common crm_err_t (crm/check.h) with field "raw". */
 #ifndef SUPPORT_MAIL_H
 #define SUPPORT_MAIL_H
 
@@ -35,7 +35,6 @@ typedef struct {
  * unsupported charset or encoding, a malformed MIME structure). A subject
  * or name longer than its field is cut at a character boundary; the body
  * is not cut (the caller checks its length). */
-int support_mail_parse(const char *raw, size_t len, char *buf, support_mail_t *out,
-                       support_err_t *e);
+int support_mail_parse(const char *raw, size_t len, char *buf, support_mail_t *out, crm_err_t *e);
 
 #endif

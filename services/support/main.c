@@ -1,8 +1,9 @@
 /* crm-support: tickets from any channel, their conversation, SLAs in
  * business hours, resolutions and satisfaction (issue #5). This file is
  * wiring only: the settings table, the service definition, and the SLA
- * scan timer started in on_start. The rules are in handlers.c and rules.c,
- * the SQL in store.c. */
+ * scan timer started in on_start. The commands and consumers are listed in
+ * commands.c and handled in handlers/, the rules are in rules.c, the SQL in
+ * store.c. */
 #include "support.h"
 
 #include "rules.h"
@@ -42,7 +43,7 @@ static int s_split(const char *list, char ***out, size_t *n_out)
     }
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         const char *s;
-        size_t n = support_trim(t, &s);
+        size_t n = crm_trim(t, &s);
         if (n == 0)
             continue;
         if (!(v[*n_out] = strndup(s, n))) {

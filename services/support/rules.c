@@ -10,7 +10,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,109 +26,56 @@
 /* Looking further than this for working time means there is none. */
 #define S_MAX_DAYS 3660
 
-int support_err_set(support_err_t *e, int code, const char *field, const char *message,
-                    const char *hint, const char *detail_fmt, ...)
-{
-    va_list ap;
-    e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    snprintf(e->message, sizeof e->message, "%s", message);
-    snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
-    va_start(ap, detail_fmt);
-    vsnprintf(e->detail, sizeof e->detail, detail_fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* ---- values ------------------------------------------------------------- */
 
-size_t support_trim(const char *s, const char **start)
-{
-    return crm_trim(s, start);
-}
-
-int support_check_text(const char *s, size_t max, int required, const char *field, support_err_t *e)
-{
-    const char *t;
-    size_t n = support_trim(s, &t);
-    if (required && n == 0)
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required",
-                               "give a non-blank value", "%s is empty", field);
-    if (n > max)
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is too long", NULL,
-                               "%zu bytes, at most %zu allowed", n, max);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-            return support_err_set(e, S_CODE(INVALID_ARGUMENT), field,
-                                   "value contains a control character", NULL,
-                                   "byte 0x%02x at offset %zu", c, i);
-    }
-    return 0;
-}
-
-int support_check_tag(const char *s, const char *field, support_err_t *e)
+int support_check_tag(const char *s, const char *field, crm_err_t *e)
 {
     size_t n = strlen(s);
     if (n == 0 || n > SUPPORT_TAG_MAX)
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "tag must be 1 to 64 bytes",
-                               NULL, "\"%.64s\" has %zu bytes", s, n);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field, "tag must be 1 to 64 bytes", NULL,
+                           "\"%.64s\" has %zu bytes", s, n);
     for (size_t i = 0; i < n; i++)
         if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || strchr(":._-", s[i])))
-            return support_err_set(e, S_CODE(INVALID_ARGUMENT), field,
-                                   "tag contains a character other than a-z, 0-9, :._-",
-                                   "write tags in lower case, e.g. \"product:billing\"",
-                                   "\"%.64s\"", s);
+            return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field,
+                               "tag contains a character other than a-z, 0-9, :._-",
+                               "write tags in lower case, e.g. \"product:billing\"", "\"%.64s\"",
+                               s);
     return 0;
 }
 
-int support_check_enum(const ProtobufCEnumDescriptor *d, int v, int zero_ok, const char *field,
-                       support_err_t *e)
-{
-    if ((v == 0 && !zero_ok) || (v != 0 && !protobuf_c_enum_descriptor_get_value(d, v))) {
-        char hint[200] = "one of", *o = hint + strlen(hint);
-        for (unsigned i = 1; i < d->n_values && o < hint + sizeof hint - 40; i++)
-            o += snprintf(o, (size_t)(hint + sizeof hint - o), "%s %s", i > 1 ? "," : "",
-                          d->values[i].name);
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field,
-                               v == 0 ? "value is required" : "unknown value", hint, "got %d", v);
-    }
-    return 0;
-}
-
-int support_check_rating(int rating, const char *field, support_err_t *e)
+int support_check_rating(int rating, const char *field, crm_err_t *e)
 {
     if (rating < 1 || rating > 5)
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "rating must be between 1 and 5",
-                               NULL, "got %d", rating);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field, "rating must be between 1 and 5",
+                           NULL, "got %d", rating);
     return 0;
 }
 
-int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, support_err_t *e)
+int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, crm_err_t *e)
 {
     char f[96];
     if (!p)
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required", NULL,
-                               "no %s given", field);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required", NULL,
+                           "no %s given", field);
     snprintf(f, sizeof f, "%s.priority", field);
-    if (support_check_enum(&crm__v1__ticket_priority__descriptor, p->priority, 0, f, e) < 0)
+    if (crm_check_enum(&crm__v1__ticket_priority__descriptor, p->priority, 0, f, e) < 0)
         return -1;
     if (p->first_response_minutes < 1 || p->first_response_minutes > 525600) {
         snprintf(f, sizeof f, "%s.first_response_minutes", field);
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
-                               "target must be between 1 and 525600 minutes", NULL, "got %d",
-                               (int)p->first_response_minutes);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                           "target must be between 1 and 525600 minutes", NULL, "got %d",
+                           (int)p->first_response_minutes);
     }
     if (p->resolution_minutes < 1 || p->resolution_minutes > 525600) {
         snprintf(f, sizeof f, "%s.resolution_minutes", field);
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
-                               "target must be between 1 and 525600 minutes", NULL, "got %d",
-                               (int)p->resolution_minutes);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                           "target must be between 1 and 525600 minutes", NULL, "got %d",
+                           (int)p->resolution_minutes);
     }
     return 0;
 }
 
-int support_page_token_parse(const char *token, int64_t *us, char id[37], support_err_t *e)
+int support_page_token_parse(const char *token, int64_t *us, char id[37], crm_err_t *e)
 {
     const char *colon = strchr(token, ':');
     char *end = NULL;
@@ -148,9 +94,9 @@ int support_page_token_parse(const char *token, int64_t *us, char id[37], suppor
         }
     }
     id[0] = 0;
-    return support_err_set(e, S_CODE(INVALID_ARGUMENT), "page_token", "page token is malformed",
-                           "pass next_page_token from the previous reply unchanged",
-                           "got \"%.80s\"", token);
+    return crm_err_set(e, S_CODE(INVALID_ARGUMENT), "page_token", "page token is malformed",
+                       "pass next_page_token from the previous reply unchanged", "got \"%.80s\"",
+                       token);
 }
 
 /* ---- the status machine ----------------------------------------------------- */
@@ -162,22 +108,21 @@ const char *support_status_name(int status)
     return status >= 0 && status <= 6 ? names[status] : "?";
 }
 
-static int s_refuse(int from, const char *what, const char *field, const char *hint,
-                    support_err_t *e)
+static int s_refuse(int from, const char *what, const char *field, const char *hint, crm_err_t *e)
 {
     char msg[160];
     snprintf(msg, sizeof msg, "cannot %s a ticket that is %s", what, support_status_name(from));
-    return support_err_set(e, S_CODE(FAILED_PRECONDITION), field, msg, hint, "the ticket is %s",
-                           support_status_name(from));
+    return crm_err_set(e, S_CODE(FAILED_PRECONDITION), field, msg, hint, "the ticket is %s",
+                       support_status_name(from));
 }
 
-int support_transition(int from, support_action_t act, int *to, const char *field, support_err_t *e)
+int support_transition(int from, support_action_t act, int *to, const char *field, crm_err_t *e)
 {
     int active = from == S_STATUS(NEW) || from == S_STATUS(OPEN) || from == S_STATUS(PENDING) ||
                  from == S_STATUS(ON_HOLD);
     if (from < S_STATUS(NEW) || from > S_STATUS(CLOSED))
-        return support_err_set(e, S_CODE(INTERNAL), field, "ticket has an unknown status", NULL,
-                               "status %d", from);
+        return crm_err_set(e, S_CODE(INTERNAL), field, "ticket has an unknown status", NULL,
+                           "status %d", from);
     *to = from;
     switch (act) {
     case SUPPORT_ACT_ASSIGN:
@@ -238,7 +183,7 @@ int support_transition(int from, support_action_t act, int *to, const char *fiel
                             "only new, open, pending or on hold tickets; reopen it first", e);
         return 0;
     }
-    return support_err_set(e, S_CODE(INTERNAL), field, "unknown action", NULL, "%d", (int)act);
+    return crm_err_set(e, S_CODE(INTERNAL), field, "unknown action", NULL, "%d", (int)act);
 }
 
 int support_clock_runs(int status)
@@ -248,32 +193,32 @@ int support_clock_runs(int status)
 
 /* ---- business time ----------------------------------------------------------- */
 
-int support_parse_date(const char *s, int32_t *days, const char *field, support_err_t *e)
+int support_parse_date(const char *s, int32_t *days, const char *field, crm_err_t *e)
 {
     int y, m, d, n = 0;
     if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
         s[4] != '-' || s[7] != '-' || y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 ||
         d > crm_days_in_month(y, m))
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid date",
-                               "write dates as YYYY-MM-DD", "\"%.40s\"", s);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid date",
+                           "write dates as YYYY-MM-DD", "\"%.40s\"", s);
     *days = (int32_t)crm_days_from_civil(y, m, d);
     return 0;
 }
 
 int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out, const char *field,
-                         support_err_t *e)
+                         crm_err_t *e)
 {
     char f[128];
     int seen[7] = {0}, work = 0;
     memset(out, 0, sizeof *out);
     if (!m)
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required", NULL,
-                               "no %s given", field);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field, "value is required", NULL,
+                           "no %s given", field);
     if (m->utc_offset_minutes < -840 || m->utc_offset_minutes > 840) {
         snprintf(f, sizeof f, "%s.utc_offset_minutes", field);
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
-                               "offset must be between -840 and 840 minutes", NULL, "got %d",
-                               (int)m->utc_offset_minutes);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                           "offset must be between -840 and 840 minutes", NULL, "got %d",
+                           (int)m->utc_offset_minutes);
     }
     out->offset_min = m->utc_offset_minutes;
     if (*m->time_zone) {
@@ -281,7 +226,7 @@ int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out,
         if (support_check_zone(m->time_zone, f, e) < 0)
             return -1;
         if (m->utc_offset_minutes)
-            return support_err_set(
+            return crm_err_set(
                 e, S_CODE(INVALID_ARGUMENT), f, "time zone and UTC offset are exclusive",
                 "give a time zone (it knows its offsets) or a fixed offset",
                 "zone \"%.64s\", offset %d", m->time_zone, (int)m->utc_offset_minutes);
@@ -290,16 +235,16 @@ int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out,
         const Crm__V1__BusinessHours *h = m->hours[i];
         snprintf(f, sizeof f, "%s.hours[%zu]", field, i);
         if (h->weekday < 1 || h->weekday > 7 || seen[h->weekday - 1])
-            return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
-                                   h->weekday < 1 || h->weekday > 7
-                                       ? "weekday must be between 1 (Monday) and 7 (Sunday)"
-                                       : "weekday given twice",
-                                   NULL, "weekday %d", (int)h->weekday);
+            return crm_err_set(e, S_CODE(INVALID_ARGUMENT), f,
+                               h->weekday < 1 || h->weekday > 7
+                                   ? "weekday must be between 1 (Monday) and 7 (Sunday)"
+                                   : "weekday given twice",
+                               NULL, "weekday %d", (int)h->weekday);
         if (h->open_minute < 0 || h->open_minute > 1440 || h->close_minute < 0 ||
             h->close_minute > 1440)
-            return support_err_set(e, S_CODE(INVALID_ARGUMENT), f,
-                                   "minutes must be between 0 and 1440", NULL, "open %d, close %d",
-                                   (int)h->open_minute, (int)h->close_minute);
+            return crm_err_set(e, S_CODE(INVALID_ARGUMENT), f, "minutes must be between 0 and 1440",
+                               NULL, "open %d, close %d", (int)h->open_minute,
+                               (int)h->close_minute);
         seen[h->weekday - 1] = 1;
         out->open[h->weekday - 1] = h->open_minute;
         out->close[h->weekday - 1] = h->close_minute;
@@ -307,14 +252,14 @@ int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out,
     }
     if (!work) {
         snprintf(f, sizeof f, "%s.hours", field);
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f, "calendar has no working hours",
-                               "give at least one weekday with close_minute > open_minute",
-                               "%zu entries", m->n_hours);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), f, "calendar has no working hours",
+                           "give at least one weekday with close_minute > open_minute",
+                           "%zu entries", m->n_hours);
     }
     if (m->n_holidays > SUPPORT_HOLIDAYS_MAX) {
         snprintf(f, sizeof f, "%s.holidays", field);
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), f, "too many holidays", NULL,
-                               "%zu, at most %d", m->n_holidays, SUPPORT_HOLIDAYS_MAX);
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), f, "too many holidays", NULL,
+                           "%zu, at most %d", m->n_holidays, SUPPORT_HOLIDAYS_MAX);
     }
     for (size_t i = 0; i < m->n_holidays; i++) {
         snprintf(f, sizeof f, "%s.holidays[%zu]", field, i);
@@ -330,15 +275,15 @@ static int64_t s_floor_div(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-int support_check_zone(const char *s, const char *field, support_err_t *e)
+int support_check_zone(const char *s, const char *field, crm_err_t *e)
 {
     size_t n = s ? strlen(s) : 0;
     int ok = n >= 1 && n <= 64 && s[0] != '/' && !strstr(s, "..");
     for (size_t i = 0; ok && i < n; i++)
         ok = isalnum((unsigned char)s[i]) || strchr("/_+-", s[i]);
     if (!ok)
-        return support_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid time zone name",
-                               "give an IANA name such as Europe/Berlin", "\"%.80s\"", s ? s : "");
+        return crm_err_set(e, S_CODE(INVALID_ARGUMENT), field, "invalid time zone name",
+                           "give an IANA name such as Europe/Berlin", "\"%.80s\"", s ? s : "");
     return 0;
 }
 

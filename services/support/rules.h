@@ -7,24 +7,20 @@
  * table of UTC-offset changes). Handlers call them before writing
  * anything, so a rejected request changes nothing.
  *
- * Checks return 0, or -1 after filling a support_err_t (a crm.v1 status
- * code, the field, a lower-case message without a final period, a detail
- * quoting the value, a hint), which handlers pass to crm_work_fail(). */
+ * Checks return 0, or -1 after filling the common crm_err_t (crm/check.h:
+ * a crm.v1 status code, the field, a lower-case message without a final
+ * period, a detail quoting the value, a hint), which handlers pass to
+ * crm_work_fail(). Text, id and enum values are checked with the common
+ * checks of crm/check.h; only the checks of support's own values live here. */
 #ifndef SUPPORT_RULES_H
 #define SUPPORT_RULES_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crm/v1/support.pb-c.h"
+#include <crm/check.h>
 
-typedef struct {
-    int code; /* Crm__V1__StatusCode; 0 = no error */
-    char field[96];
-    char message[160];
-    char detail[320];
-    char hint[240];
-} support_err_t;
+#include "crm/v1/support.pb-c.h"
 
 #define SUPPORT_NAME_MAX 200   /* subjects, names, assignees, teams */
 #define SUPPORT_TEXT_MAX 2000  /* reasons, comments, resolution texts */
@@ -39,32 +35,18 @@ typedef struct {
 #define SUPPORT_US_PER_MIN 60000000LL
 #define SUPPORT_US_PER_DAY 86400000000LL
 
-/* Fills e and returns -1; the detail is printf-formatted. */
-int support_err_set(support_err_t *e, int code, const char *field, const char *message,
-                    const char *hint, const char *detail_fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
 /* ---- values ------------------------------------------------------------- */
 
-/* Length of s without surrounding white space; *start = first byte kept. */
-size_t support_trim(const char *s, const char **start);
-/* Text of at most max bytes after trimming, without control characters
- * other than newline and tab; `required` refuses blank text. */
-int support_check_text(const char *s, size_t max, int required, const char *field,
-                       support_err_t *e);
 /* A tag: 1..SUPPORT_TAG_MAX bytes of [a-z0-9:._-] (lower case). */
-int support_check_tag(const char *s, const char *field, support_err_t *e);
-/* A value of enum `d` other than 0 (0 allowed when `zero_ok`). */
-int support_check_enum(const ProtobufCEnumDescriptor *d, int v, int zero_ok, const char *field,
-                       support_err_t *e);
+int support_check_tag(const char *s, const char *field, crm_err_t *e);
 /* A satisfaction rating, 1..5. */
-int support_check_rating(int rating, const char *field, support_err_t *e);
+int support_check_rating(int rating, const char *field, crm_err_t *e);
 /* SLA policy targets: priority 1..4, minutes 1..525600. */
-int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, support_err_t *e);
+int support_check_policy(const Crm__V1__SlaPolicy *p, const char *field, crm_err_t *e);
 
 /* A list's page token, "<created_us>:<ticket id>" (the last ticket of the
  * previous page): fills *us and id. "" is the first page (us 0). */
-int support_page_token_parse(const char *token, int64_t *us, char id[37], support_err_t *e);
+int support_page_token_parse(const char *token, int64_t *us, char id[37], crm_err_t *e);
 
 /* ---- the status machine ----------------------------------------------------- */
 
@@ -93,8 +75,7 @@ typedef enum {
  * hold stays on hold (the wait is on someone else). The priority changes
  * only while the ticket is active (new, open, pending, on hold).
  * FAILED_PRECONDITION naming `field` otherwise. */
-int support_transition(int from, support_action_t act, int *to, const char *field,
-                       support_err_t *e);
+int support_transition(int from, support_action_t act, int *to, const char *field, crm_err_t *e);
 
 /* Whether the SLA clock runs in `status` (new and open; pending and on
  * hold pause it; resolved and closed stop it). */
@@ -122,19 +103,19 @@ typedef struct {
 } support_cal_t;
 
 /* Days since 1970-01-01 of a "YYYY-MM-DD" date, or -1 with e filled. */
-int support_parse_date(const char *s, int32_t *days, const char *field, support_err_t *e);
+int support_parse_date(const char *s, int32_t *days, const char *field, crm_err_t *e);
 
 /* Validates a BusinessCalendar and converts it (weekdays 1..7 at most once,
  * minutes 0..1440, offset -840..840, holidays as dates, some working time
  * each week). */
 int support_cal_from_msg(const Crm__V1__BusinessCalendar *m, support_cal_t *out, const char *field,
-                         support_err_t *e);
+                         crm_err_t *e);
 
 /* A time-zone name as PostgreSQL and the IANA database spell them
  * ("Europe/Berlin", "UTC"): 1..64 bytes of [A-Za-z0-9/_+-], not starting
  * with '/' or containing "..". Whether the zone exists is for the caller to
  * check. */
-int support_check_zone(const char *s, const char *field, support_err_t *e);
+int support_check_zone(const char *s, const char *field, crm_err_t *e);
 
 /* Sets the zone's offset changes from PostgreSQL array texts of the same
  * length: `at` bigint microseconds (ascending) and `off` minutes, e.g.

@@ -1,4 +1,5 @@
-/* support.h: the support service's context and its tables of handlers.
+/* support.h: the support service's context and its tables of commands and
+ * consumers (commands.c; the handlers are declared in handlers/handlers.h).
  *
  * One support_t per process, set as the service's user pointer in
  * on_start; it holds the settings handlers need and the SLA-scan timer.

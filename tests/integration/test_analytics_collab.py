@@ -15,7 +15,8 @@ from aiosmtpd.controller import Controller
 from crmtest import free_port, wait_for
 from test_analytics_service import OK, AnalyticsSystem, CallError, analytics_pb2, rpc_pb2  # noqa: F401
 # The crm.v1 path is set up by crmtest.
-from crm.v1 import marketing_pb2 as M, sales_pb2, signals_pb2, support_pb2  # noqa: E402
+from crm.v1 import marketing_pb2 as M, sales_pb2, support_pb2  # noqa: E402
+from crm.v1 import marketing_pb2, person_pb2  # noqa: E402  (path set up by crmtest)
 
 
 class Relay:
@@ -72,7 +73,7 @@ class CollabTest(unittest.TestCase):
     def person(self, name):
         email = "%s-%s@collab.example" % (name.lower(), uuid.uuid4().hex[:8])
         return self.call(self.sc, "sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name=name, emails=[email])), sales_pb2.PersonReply).person.id
+            person=person_pb2.Person(name=name, emails=[email])), sales_pb2.PersonReply).person.id
 
     def test_campaign_figures_agree_with_marketing(self):
         a = self.a
@@ -101,11 +102,11 @@ class CollabTest(unittest.TestCase):
             id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
         wait_for(lambda: a.q("SELECT count(*) FROM send WHERE campaign_id = %s", c.id,
                              db="marketing")[0][0] == 3, 20, "three send decisions")
-        for cid, resp, rev in ((ada, signals_pb2.RESPONSE_TYPE_CLICKED, 0),
-                               (bob, signals_pb2.RESPONSE_TYPE_CONVERTED, 1200),
-                               (bob, signals_pb2.RESPONSE_TYPE_OPENED, 0)):
+        for cid, resp, rev in ((ada, marketing_pb2.RESPONSE_TYPE_CLICKED, 0),
+                               (bob, marketing_pb2.RESPONSE_TYPE_CONVERTED, 1200),
+                               (bob, marketing_pb2.RESPONSE_TYPE_OPENED, 0)):
             self.call(self.mc, "marketing.response.record", M.RecordResponseRequest(
-                response=signals_pb2.CampaignResponseRecorded(
+                response=marketing_pb2.CampaignResponseRecorded(
                     campaign_id=c.id, customer_id=cid, response=resp, channel="sms",
                     revenue_minor=rev, currency="EUR" if rev else "")), M.ResponseReply)
         # Ada's order after she was reached: marketing attributes it. The
@@ -139,7 +140,7 @@ class CollabTest(unittest.TestCase):
         self.assertEqual([(x["reason"], x["count"]) for x in r["suppressed_by_reason"]],
                          [(x.reason, x.count) for x in m.suppressed_by_reason])
         self.assertEqual(r["deferred_by_reason"], [])
-        self.assertEqual(r["responses"], {signals_pb2.ResponseType.Name(x.response)
+        self.assertEqual(r["responses"], {marketing_pb2.ResponseType.Name(x.response)
                                           .replace("RESPONSE_TYPE_", "").lower(): x.count
                                           for x in m.responses})
         # Acquisition cost: 4000 over the two customers won (Ada, Bob).
@@ -197,11 +198,11 @@ class CollabTest(unittest.TestCase):
         for i in range(3):
             tid = str(uuid.uuid4())
             a.emit("support", "crm.support.ticket.opened.v1", cat,
-                   ticket_opened=signals_pb2.TicketOpened(
-                       ticket_id=tid, customer_id=cat, type=signals_pb2.TICKET_TYPE_PROBLEM,
+                   ticket_opened=support_pb2.TicketOpened(
+                       ticket_id=tid, customer_id=cat, type=support_pb2.TICKET_TYPE_PROBLEM,
                        subject="slow %d" % i))
             a.emit("support", "crm.support.sla.breached.v1", cat, sla_breached=support_pb2.SlaBreached(
-                ticket=support_pb2.Ticket(id=tid, customer_id=cat, type=signals_pb2.TICKET_TYPE_PROBLEM,
+                ticket=support_pb2.Ticket(id=tid, customer_id=cat, type=support_pb2.TICKET_TYPE_PROBLEM,
                                           status=support_pb2.TICKET_STATUS_OPEN, subject="slow %d" % i),
                 target=support_pb2.SLA_TARGET_RESOLUTION))
 
@@ -231,7 +232,7 @@ class CollabTest(unittest.TestCase):
         a = self.a
         now = int(time.time() * 1e6)
         org = self.call(self.sc, "sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name="Quality %s" % uuid.uuid4().hex[:8],
+            organization=person_pb2.Organization(name="Quality %s" % uuid.uuid4().hex[:8],
                                                 owner="orla")), sales_pb2.OrganizationReply)
         org = org.organization.id
         pam = self.person("Pam")
@@ -246,7 +247,7 @@ class CollabTest(unittest.TestCase):
         # Two people nobody can reach: one in an organisation with an owner,
         # one with no owner anywhere (the configured queue gets it).
         quiet = [self.call(self.sc, "sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name=n, organization_id=o)), sales_pb2.PersonReply).person.id
+            person=person_pb2.Person(name=n, organization_id=o)), sales_pb2.PersonReply).person.id
             for n, o in (("Quiet Org", org), ("Quiet Nobody", ""))]
         a.wait_applied(("sales",))
         mine = (deal.id, late.id) + tuple(quiet)
@@ -303,13 +304,13 @@ class CollabTest(unittest.TestCase):
     def test_priority_changes_and_campaign_updates_are_projected(self):
         a = self.a
         cid, tid = self.person("Prio"), str(uuid.uuid4())
-        a.emit("support", "crm.support.ticket.opened.v1", cid, ticket_opened=signals_pb2.TicketOpened(
-            ticket_id=tid, customer_id=cid, type=signals_pb2.TICKET_TYPE_QUESTION, subject="invoice",
+        a.emit("support", "crm.support.ticket.opened.v1", cid, ticket_opened=support_pb2.TicketOpened(
+            ticket_id=tid, customer_id=cid, type=support_pb2.TICKET_TYPE_QUESTION, subject="invoice",
             priority="normal"))
         a.emit("support", "crm.support.ticket.priority_changed.v1", cid,
                ticket_priority_changed=support_pb2.TicketPriorityChanged(
                    ticket=support_pb2.Ticket(id=tid, customer_id=cid, subject="invoice",
-                                             type=signals_pb2.TICKET_TYPE_QUESTION,
+                                             type=support_pb2.TICKET_TYPE_QUESTION,
                                              status=support_pb2.TICKET_STATUS_OPEN,
                                              priority=support_pb2.TICKET_PRIORITY_URGENT),
                    from_priority=support_pb2.TICKET_PRIORITY_NORMAL,

@@ -25,7 +25,7 @@ import psycopg2
 from crmtest import (CallError, System, event_pb2, free_port, rpc_pb2, run_crmctl, subscribe,
                      testing_pb2, wait_for)
 # The crm.v1 path is set up by crmtest.
-from crm.v1 import analytics_pb2, marketing_pb2, sales_pb2, signals_pb2, support_pb2  # noqa: E402
+from crm.v1 import analytics_pb2, marketing_pb2, person_pb2, sales_pb2, support_pb2  # noqa: E402
 
 OK = rpc_pb2.STATUS_CODE_OK
 INVALID = rpc_pb2.STATUS_CODE_INVALID_ARGUMENT
@@ -141,7 +141,7 @@ SUP = "crm.support.%s.v1"
 
 
 def person(pid, name, emails=(), phones=(), created=0, updated=0, by="sales", **kw):
-    return sales_pb2.Person(id=pid, name=name, emails=list(emails), phones=list(phones),
+    return person_pb2.Person(id=pid, name=name, emails=list(emails), phones=list(phones),
                             created_at_us=created, updated_at_us=updated, registered_by=by, **kw)
 
 
@@ -179,7 +179,7 @@ def feed(a):
     # phone (data quality: unreachable).
     e("sales", SALES % "person.registered", ANN, person_registered=sales_pb2.PersonRegistered(
         person=person(ANN, "Ann Smith", ["ann@example.com"], created=AT - 400 * DAY,
-                      kind=sales_pb2.PERSON_KIND_CUSTOMER, owner="rita")))
+                      kind=person_pb2.PERSON_KIND_CUSTOMER, owner="rita")))
     e("sales", SALES % "person.updated", ANN, person_updated=sales_pb2.PersonUpdated(
         person=person(ANN, "Ann Smith-Jones", ["ann@example.com"], ["+441234567"],
                       created=AT - 400 * DAY, updated=AT - 50 * DAY),
@@ -249,7 +249,7 @@ def feed(a):
     # EUR), Dan BOUNCED; Bob's order attributed to C1 (5000).
     e("marketing", MKT % "person.registered", BOB, person_registered=sales_pb2.PersonRegistered(
         person=person(BOB, "Bob Brown", ["bob@example.com"], created=AT - 500 * DAY, by="marketing",
-                      kind=sales_pb2.PERSON_KIND_PROSPECT)))
+                      kind=person_pb2.PERSON_KIND_PROSPECT)))
     e("marketing", MKT % "person.registered", DAN, person_registered=sales_pb2.PersonRegistered(
         person=person(DAN, "Dan Smith", ["ANN@example.com"], created=AT - 60 * DAY, by="marketing")))
     e("marketing", MKT % "campaign.created", "", campaign_created=marketing_pb2.CampaignCreated(
@@ -265,12 +265,12 @@ def feed(a):
                     (DAN, marketing_pb2.SEND_STATUS_DEFERRED)):
         e("marketing", MKT % "send.decided", cid, send_decided=marketing_pb2.SendDecided(
             campaign_id=CAMPAIGN, customer_id=cid, status=st, channel=marketing_pb2.CHANNEL_EMAIL))
-    for cid, resp, rev in ((ANN, signals_pb2.RESPONSE_TYPE_INTERESTED, 0),
-                           (ANN, signals_pb2.RESPONSE_TYPE_OPENED, 0),
-                           (BOB, signals_pb2.RESPONSE_TYPE_CONVERTED, 2000),
-                           (DAN, signals_pb2.RESPONSE_TYPE_BOUNCED, 0)):
+    for cid, resp, rev in ((ANN, marketing_pb2.RESPONSE_TYPE_INTERESTED, 0),
+                           (ANN, marketing_pb2.RESPONSE_TYPE_OPENED, 0),
+                           (BOB, marketing_pb2.RESPONSE_TYPE_CONVERTED, 2000),
+                           (DAN, marketing_pb2.RESPONSE_TYPE_BOUNCED, 0)):
         e("marketing", MKT % "response.recorded", cid,
-          campaign_response_recorded=signals_pb2.CampaignResponseRecorded(
+          campaign_response_recorded=marketing_pb2.CampaignResponseRecorded(
               campaign_id=CAMPAIGN, customer_id=cid, response=resp, channel="email",
               revenue_minor=rev, currency="EUR" if rev else ""))
     e("marketing", MKT % "conversion.attributed", BOB,
@@ -293,28 +293,28 @@ def feed(a):
     # in 4 hours 20 days before AT and rated 5; Bob's problem with a
     # breached SLA (now) and Bob's open complaint.
     t1, t2, t3, t4 = (str(uuid.uuid4()) for _ in range(4))
-    e("support", SUP % "ticket.opened", ANN, ticket_opened=signals_pb2.TicketOpened(
-        ticket_id=t1, customer_id=ANN, type=signals_pb2.TICKET_TYPE_COMPLAINT, subject="late",
+    e("support", SUP % "ticket.opened", ANN, ticket_opened=support_pb2.TicketOpened(
+        ticket_id=t1, customer_id=ANN, type=support_pb2.TICKET_TYPE_COMPLAINT, subject="late",
         priority="high"))
-    e("support", SUP % "ticket.opened", ANN, ticket_opened=signals_pb2.TicketOpened(
-        ticket_id=t2, customer_id=ANN, type=signals_pb2.TICKET_TYPE_QUESTION, subject="how to",
+    e("support", SUP % "ticket.opened", ANN, ticket_opened=support_pb2.TicketOpened(
+        ticket_id=t2, customer_id=ANN, type=support_pb2.TICKET_TYPE_QUESTION, subject="how to",
         priority="normal"))
-    t2_res = ticket(t2, ANN, signals_pb2.TICKET_TYPE_QUESTION, support_pb2.TICKET_STATUS_RESOLVED,
+    t2_res = ticket(t2, ANN, support_pb2.TICKET_TYPE_QUESTION, support_pb2.TICKET_STATUS_RESOLVED,
                     AT - 20 * DAY, AT - 20 * DAY + 4 * HOUR, "how to")
     e("support", SUP % "ticket.resolved", ANN, ticket_resolved=support_pb2.TicketResolved(ticket=t2_res))
     t2_res.satisfaction.rating = 5
     t2_res.satisfaction.rated_at_us = AT - 19 * DAY
     e("support", SUP % "ticket.rated", ANN, ticket_rated=support_pb2.TicketRated(
         ticket=t2_res, rating=5, comment="great"))
-    e("support", SUP % "ticket.opened", BOB, ticket_opened=signals_pb2.TicketOpened(
-        ticket_id=t3, customer_id=BOB, type=signals_pb2.TICKET_TYPE_PROBLEM, subject="broken",
+    e("support", SUP % "ticket.opened", BOB, ticket_opened=support_pb2.TicketOpened(
+        ticket_id=t3, customer_id=BOB, type=support_pb2.TICKET_TYPE_PROBLEM, subject="broken",
         priority="urgent"))
     e("support", SUP % "sla.breached", BOB, sla_breached=support_pb2.SlaBreached(
-        ticket=ticket(t3, BOB, signals_pb2.TICKET_TYPE_PROBLEM, support_pb2.TICKET_STATUS_OPEN, 0,
+        ticket=ticket(t3, BOB, support_pb2.TICKET_TYPE_PROBLEM, support_pb2.TICKET_STATUS_OPEN, 0,
                       subject="broken"),
         target=support_pb2.SLA_TARGET_FIRST_RESPONSE, due_us=NOW - HOUR))
-    e("support", SUP % "ticket.opened", BOB, ticket_opened=signals_pb2.TicketOpened(
-        ticket_id=t4, customer_id=BOB, type=signals_pb2.TICKET_TYPE_COMPLAINT, subject="rude",
+    e("support", SUP % "ticket.opened", BOB, ticket_opened=support_pb2.TicketOpened(
+        ticket_id=t4, customer_id=BOB, type=support_pb2.TICKET_TYPE_COMPLAINT, subject="rude",
         priority="normal"))
     return {"overdue": overdue, "next_call": next_call}
 

@@ -15,6 +15,7 @@ import uuid
 
 from crmtest import run_crmctl, wait_for
 from test_marketing_service import MarketingSystem, sales_pb2, unique
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 
 
@@ -39,7 +40,7 @@ class CrmctlMarketingTest(unittest.TestCase):
     def person(self, name, country="", tags=()):
         pid = str(uuid.uuid4())
         self.s.emit("sales", "crm.sales.person.registered.v1", pid,
-                    person_registered=sales_pb2.PersonRegistered(person=sales_pb2.Person(
+                    person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
                         id=pid, name=name, emails=["%s@ctl.example" % unique(name.lower())],
                         country=country, tags=list(tags))))
         return pid

@@ -183,6 +183,27 @@ class SalesParseTest(unittest.TestCase):
         self.assertEqual(self.dry("deal", "stage", "D", "Proposal", "--probability", "35"),
                          {"id": "D", "stage": "Proposal", "probability": 35})
 
+    def test_utc_offset_is_one_parser(self):
+        """--utc-offset of the SLA calendar (support) and of the contact
+        preferences (marketing) accept the same forms, the union of what
+        each accepted before they shared one parser, and refuse the same."""
+        def offsets(text):
+            cal = self.dry("sla", "calendar", "set", "--hours", "mon=09:00-17:00",
+                           "--utc-offset", text)["calendar"]
+            pref = self.dry("preference", "set", "C1", "--utc-offset", text)["preferences"]
+            return cal.get("utc_offset_minutes", 0), pref.get("utc_offset_minutes", 0)
+
+        cases = {"+01:00": 60, "-05:30": -330, "+2": 120, "-11": -660, "0": 0, "-0": 0,
+                 "+0": 0, "02:00": 120, "5:45": 345, "+14:00": 840, "-12:00": -720}
+        for text, minutes in cases.items():
+            self.assertEqual(offsets(text), (minutes, minutes), text)
+        for text in ("", "+", "+25:00", "+15", "+01:60", "+1:5", "+01:00x", "+001", "UTC",
+                     "+01:00:00", "1.5"):
+            for verb in (("sla", "calendar", "set", "--hours", "mon=09:00-17:00"),
+                         ("preference", "set", "C1")):
+                err = self.usage(*(verb + ("--utc-offset", text)), names="--utc-offset")
+                self.assertIn("+HH:MM", err)
+
     def test_idempotency_key_is_shown(self):
         rc, out, err = crmctl("deal", "win", "D", "--idempotency-key", "k-1", "--dry-run")
         self.assertEqual(rc, 0, err)

@@ -10,8 +10,9 @@ import unittest
 
 from crmtest import System, free_port, wait_for
 from test_marketing_service import EMAIL, M, MarketingSystem, unique
-from test_support_service import (SupportSystem, customer_id, sales_pb2, signals_pb2,
+from test_support_service import (SupportSystem, customer_id, sales_pb2,
                                   support_pb2)
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 
 class CollabTest(unittest.TestCase):
@@ -54,9 +55,9 @@ class CollabTest(unittest.TestCase):
         m = self.m
         e1, e2 = "%s@collab.io" % unique("ann"), "%s@collab.io" % unique("ben")
         ann = self.sales_call("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name="Ann", emails=[e1])), sales_pb2.PersonReply).person.id
+            person=person_pb2.Person(name="Ann", emails=[e1])), sales_pb2.PersonReply).person.id
         ben = self.sales_call("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name="Ben", emails=[e2])), sales_pb2.PersonReply).person.id
+            person=person_pb2.Person(name="Ben", emails=[e2])), sales_pb2.PersonReply).person.id
         self.assertEqual(ann, customer_id(e1))
         deal = self.sales_call("sales.deal.create", sales_pb2.CreateDealRequest(
             deal=sales_pb2.Deal(title="Renewal", person_id=ann, owner="rep-owl")),
@@ -80,7 +81,7 @@ class CollabTest(unittest.TestCase):
         # The complaint, opened in support by email only.
         head = m.head()
         t = self.support.open(requester_email=e1, subject="Billed twice",
-                              type=signals_pb2.TICKET_TYPE_COMPLAINT)
+                              type=support_pb2.TICKET_TYPE_COMPLAINT)
         self.assertEqual(t.customer_id, ann)
         wait_for(lambda: m.q("SELECT count(*) FROM segment_member WHERE segment_id = %s"
                              " AND customer_id = %s", seg.id, ann)[0][0] == 1, 20,

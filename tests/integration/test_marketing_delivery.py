@@ -15,8 +15,8 @@ import uuid
 from aiosmtpd.controller import Controller
 
 from crmtest import free_port, wait_for
-from test_marketing_service import (EMAIL, INVALID, NOT_FOUND, SMS, M, MarketingSystem, sales_pb2,
-                                    signals_pb2, unique)
+from test_marketing_service import (EMAIL, INVALID, NOT_FOUND, SMS, M, MarketingSystem, sales_pb2, unique)
+from crm.v1 import marketing_pb2, person_pb2  # noqa: E402  (path set up by crmtest)
 
 
 class Relay:
@@ -70,7 +70,7 @@ class DeliveryTest(unittest.TestCase):
         for prefix in prefixes:
             pid, addr = str(uuid.uuid4()), "%s@mail.example" % unique(prefix)
             s.emit("sales", "crm.sales.person.registered.v1", pid,
-                   person_registered=sales_pb2.PersonRegistered(person=sales_pb2.Person(
+                   person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
                        id=pid, name=prefix.title(), emails=[addr])))
             out.append((pid, addr))
         ids = [p for p, _ in out]
@@ -126,12 +126,12 @@ class DeliveryTest(unittest.TestCase):
         bounced = [e.campaign_response_recorded for e in s.events(head)
                    if e.type == "crm.marketing.response.recorded.v1"]
         self.assertEqual([(b.customer_id, b.response, b.channel) for b in bounced],
-                         [(bounce, signals_pb2.RESPONSE_TYPE_BOUNCED, "email")])
+                         [(bounce, marketing_pb2.RESPONSE_TYPE_BOUNCED, "email")])
         res = s.results(cid)
         self.assertEqual((res.sent, res.delivered, res.delivery_failed, res.responders),
                          (4, 2, 2, 0))
         self.assertEqual([(r.response, r.count) for r in res.responses],
-                         [(signals_pb2.RESPONSE_TYPE_BOUNCED, 1)])
+                         [(marketing_pb2.RESPONSE_TYPE_BOUNCED, 1)])
 
     def test_frequency_cap_and_throttle(self):
         s = self.s
@@ -178,7 +178,7 @@ class DeliveryTest(unittest.TestCase):
         reminder = self.launch([], channel=SMS, follows_campaign_id=first,
                                follow_delay_seconds=2, only_non_responders=True)
         wait_for(lambda: len(self.sends(first)) == 2, 20, "the first step")
-        s.respond(first, signals_pb2.RESPONSE_TYPE_CLICKED, customer=ann)
+        s.respond(first, marketing_pb2.RESPONSE_TYPE_CLICKED, customer=ann)
         wait_for(lambda: self.sends(reminder), 20, "the reminder")
         self.assertEqual(list(self.sends(reminder)), [ben])
         self.assertEqual([r[0] for r in s.q("SELECT customer_id::text FROM campaign_recipient"

@@ -7,9 +7,10 @@ import unittest
 import uuid
 
 from test_marketing_service import (EMAIL, INVALID, NOT_FOUND, PHONE, SMS, M, MarketingSystem,
-                                    customer_id, sales_pb2, signals_pb2, unique)
+                                    customer_id, sales_pb2, unique)
+from crm.v1 import marketing_pb2, person_pb2  # noqa: E402  (path set up by crmtest)
 
-R = signals_pb2
+R = marketing_pb2
 
 
 class PreferencesTest(unittest.TestCase):
@@ -108,7 +109,7 @@ class PreferencesTest(unittest.TestCase):
         email = "%s@sales.io" % unique("sam")
         pid = str(uuid.uuid4())  # a random id: sales met Sam without an email first
         s.emit("sales", "crm.sales.person.registered.v1", pid,
-               person_registered=sales_pb2.PersonRegistered(person=sales_pb2.Person(
+               person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
                    id=pid, name="Sam", emails=[email])))
         s.wait_applied("marketing.people", "sales")
         self.assertEqual(s.q("SELECT name, email, registered_by FROM person WHERE id = %s", pid),

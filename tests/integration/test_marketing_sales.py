@@ -9,9 +9,10 @@ import uuid
 
 from crmtest import wait_for
 from test_marketing_service import (INVALID, NOT_FOUND, M, MarketingSystem, customer_id,
-                                    sales_pb2, signals_pb2, unique)
+                                    sales_pb2, unique)
+from crm.v1 import marketing_pb2, person_pb2  # noqa: E402  (path set up by crmtest)
 
-R = signals_pb2
+R = marketing_pb2
 
 
 class SalesCollabTest(unittest.TestCase):
@@ -26,7 +27,7 @@ class SalesCollabTest(unittest.TestCase):
     def register(self, name):
         email = "%s@buyers.io" % unique(name.lower())
         p = self.s.call("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name=name, emails=[email])), sales_pb2.PersonReply,
+            person=person_pb2.Person(name=name, emails=[email])), sales_pb2.PersonReply,
             client=self.s.sc).person
         self.assertEqual(p.id, customer_id(email))
         return p

@@ -10,8 +10,8 @@ import unittest
 import uuid
 
 from crmtest import wait_for
-from test_marketing_service import (INVALID, NOT_FOUND, M, MarketingSystem, sales_pb2,
-                                    signals_pb2, unique)
+from test_marketing_service import (INVALID, NOT_FOUND, M, MarketingSystem, sales_pb2, unique)
+from crm.v1 import marketing_pb2, person_pb2  # noqa: E402  (path set up by crmtest)
 
 K = M
 
@@ -29,7 +29,7 @@ class SegmentTest(unittest.TestCase):
         s = self.s
         pid = str(uuid.uuid4())
         s.emit("sales", "crm.sales.person.registered.v1", pid,
-               person_registered=sales_pb2.PersonRegistered(person=sales_pb2.Person(
+               person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
                    id=pid, name=name, emails=["%s@seg.io" % unique(name.lower())],
                    country=country, tags=list(tags), kind=kind)))
         return pid
@@ -56,7 +56,7 @@ class SegmentTest(unittest.TestCase):
         s = self.s
         tag = unique("vip")
         sku = unique("SKU")
-        ann = self.person("Ann", "FR", [tag.upper()], kind=sales_pb2.PERSON_KIND_CUSTOMER)
+        ann = self.person("Ann", "FR", [tag.upper()], kind=person_pb2.PERSON_KIND_CUSTOMER)
         ben = self.person("Ben", "FR", [tag])
         cal = self.person("Cal", "DE", [tag])
         self.wait_people([ann, ben, cal])
@@ -89,12 +89,12 @@ class SegmentTest(unittest.TestCase):
                   R(kind=K.SEGMENT_RULE_KIND_TAG, value=tag)]
         self.assertEqual(sorted(self.preview(recent).customer_ids), sorted([ann, ben, cal]))
         recent[0].amount = 1
-        recent.append(R(kind=K.SEGMENT_RULE_KIND_PERSON_KIND, amount=sales_pb2.PERSON_KIND_CUSTOMER))
+        recent.append(R(kind=K.SEGMENT_RULE_KIND_PERSON_KIND, amount=person_pb2.PERSON_KIND_CUSTOMER))
         self.assertEqual(list(self.preview(recent).customer_ids), [ann])
         # Responses to an earlier campaign; "did not respond" by negation.
         c = s.campaign().campaign
-        s.respond(c.id, signals_pb2.RESPONSE_TYPE_CLICKED, customer=ann)
-        s.respond(c.id, signals_pb2.RESPONSE_TYPE_BOUNCED, customer=cal)
+        s.respond(c.id, marketing_pb2.RESPONSE_TYPE_CLICKED, customer=ann)
+        s.respond(c.id, marketing_pb2.RESPONSE_TYPE_BOUNCED, customer=cal)
         responded = R(kind=K.SEGMENT_RULE_KIND_RESPONDED_TO_CAMPAIGN, value=c.id)
         tagged = R(kind=K.SEGMENT_RULE_KIND_TAG, value=tag)
         self.assertEqual(list(self.preview([responded, tagged]).customer_ids), [ann])
@@ -144,7 +144,7 @@ class SegmentTest(unittest.TestCase):
         self.assertEqual(self.membership(buyers.id), {})
         # A response makes Dee leave; an order makes Eli join the buyers.
         head = s.head()
-        s.respond(c.id, signals_pb2.RESPONSE_TYPE_REPLIED, customer=dee)
+        s.respond(c.id, marketing_pb2.RESPONSE_TYPE_REPLIED, customer=dee)
         self.order(eli, sku, 1200)
         wait_for(lambda: self.membership(silent.id, head) == {dee: False}, 20, "Dee to leave")
         wait_for(lambda: self.membership(buyers.id, head) == {eli: True}, 20, "Eli to join")

@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from crmtest import free_port, wait_for
 from test_marketing_service import (EMAIL, INVALID, NOT_FOUND, PHONE, PRECONDITION, SMS, M, MarketingSystem,
                                     sales_pb2, unique)
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 
 class Sink:
@@ -53,7 +54,7 @@ class SendingTest(unittest.TestCase):
         addr = "%s@people.io" % unique(name.lower())
         pid = str(uuid.uuid4())
         s.emit("sales", "crm.sales.person.registered.v1", pid,
-               person_registered=sales_pb2.PersonRegistered(person=sales_pb2.Person(
+               person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
                    id=pid, name=name, emails=[addr])))
         wait_for(lambda: s.q("SELECT count(*) FROM person WHERE id = %s", pid)[0][0] == 1, 20,
                  "person %s" % name)

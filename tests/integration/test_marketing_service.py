@@ -9,7 +9,7 @@ import unittest
 import uuid
 
 from crmtest import CallError, System, event_pb2, free_port, rpc_pb2, wait_for
-from crm.v1 import marketing_pb2, sales_pb2, signals_pb2  # noqa: E402  (path set up by crmtest)
+from crm.v1 import marketing_pb2, sales_pb2  # noqa: E402  (path set up by crmtest)
 
 CRM_CUSTOMER_NAMESPACE = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10"
 OK = rpc_pb2.STATUS_CODE_OK
@@ -98,7 +98,7 @@ class MarketingSystem:
             M.ExpenseReply)
 
     def respond(self, campaign_id, response, email="", customer="", **kw):
-        r = signals_pb2.CampaignResponseRecorded(campaign_id=campaign_id, response=response,
+        r = marketing_pb2.CampaignResponseRecorded(campaign_id=campaign_id, response=response,
                                                   email=email, customer_id=customer, **kw)
         return self.call("marketing.response.record", M.RecordResponseRequest(response=r),
                          M.ResponseReply)

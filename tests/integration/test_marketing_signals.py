@@ -10,8 +10,8 @@ import unittest
 import uuid
 
 from crmtest import wait_for
-from test_marketing_service import INVALID, M, MarketingSystem, sales_pb2, signals_pb2, unique
-from crm.v1 import support_pb2  # noqa: E402  (path set up by crmtest)
+from test_marketing_service import INVALID, M, MarketingSystem, sales_pb2, unique
+from crm.v1 import person_pb2, support_pb2  # noqa: E402  (path set up by crmtest)
 
 R = M.SegmentRule
 S = support_pb2
@@ -34,7 +34,7 @@ class SignalsTest(unittest.TestCase):
     def person(self, name, tags=()):
         pid = str(uuid.uuid4())
         self.s.emit("sales", "crm.sales.person.registered.v1", pid,
-                    person_registered=sales_pb2.PersonRegistered(person=sales_pb2.Person(
+                    person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
                         id=pid, name=name, emails=["%s@sig.example" % unique(name.lower())],
                         tags=list(tags))))
         return pid
@@ -43,10 +43,10 @@ class SignalsTest(unittest.TestCase):
         wait_for(lambda: self.s.q("SELECT count(*) FROM person WHERE id = ANY(%s::uuid[])",
                                   list(ids))[0][0] == len(ids), 20, "people")
 
-    def opened(self, cid, type_=signals_pb2.TICKET_TYPE_QUESTION, tags=()):
+    def opened(self, cid, type_=support_pb2.TICKET_TYPE_QUESTION, tags=()):
         tid = str(uuid.uuid4())
         self.s.emit("support", "crm.support.ticket.opened.v1", cid,
-                    ticket_opened=signals_pb2.TicketOpened(ticket_id=tid, customer_id=cid,
+                    ticket_opened=support_pb2.TicketOpened(ticket_id=tid, customer_id=cid,
                                                            type=type_, subject="help"))
         if tags:
             self.s.emit("support", "crm.support.feedback.tagged.v1", cid,
@@ -54,7 +54,7 @@ class SignalsTest(unittest.TestCase):
                                                          tags=list(tags), type=type_))
         return tid
 
-    def ticket(self, tid, cid, status, type_=signals_pb2.TICKET_TYPE_QUESTION, rating=0,
+    def ticket(self, tid, cid, status, type_=support_pb2.TICKET_TYPE_QUESTION, rating=0,
                tags=()):
         return S.Ticket(id=tid, customer_id=cid, status=status, type=type_, tags=list(tags),
                         satisfaction=S.TicketSatisfaction(rating=rating) if rating else None)
@@ -88,7 +88,7 @@ class SignalsTest(unittest.TestCase):
                          self.person("Cal", [tag]))
         self.wait_people(ann, ben, cal)
         mine = R(kind=M.SEGMENT_RULE_KIND_TAG, value=tag)
-        t_ann = self.opened(ann, signals_pb2.TICKET_TYPE_COMPLAINT, tags=["Lamps"])
+        t_ann = self.opened(ann, support_pb2.TICKET_TYPE_COMPLAINT, tags=["Lamps"])
         t_ben = self.opened(ben, tags=["lamps", "billing"])
         t_cal = self.opened(cal)
         self.applied()
@@ -173,7 +173,7 @@ class SignalsTest(unittest.TestCase):
         # A complaint opened in support: Ann joins when the event is applied
         # (no scan runs), announced with the ticket event as its cause.
         head = s.head()
-        t_ann = self.opened(ann, signals_pb2.TICKET_TYPE_COMPLAINT)
+        t_ann = self.opened(ann, support_pb2.TICKET_TYPE_COMPLAINT)
         self.applied()
         self.assertEqual(self.members(complaints.id), [ann])
         self.assertEqual(self.changes(head, complaints.id), [(ann, True)])
@@ -195,16 +195,16 @@ class SignalsTest(unittest.TestCase):
         # Resolved: Ann leaves the complaints and the open tickets; rated 1
         # she joins the unhappy, rated 5 she leaves them again.
         head = s.head()
-        self.resolved(t_ann, ann, type_=signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.resolved(t_ann, ann, type_=support_pb2.TICKET_TYPE_COMPLAINT)
         self.applied()
         self.assertEqual(self.members(complaints.id), [])
         self.assertEqual(self.members(open_t.id), [ben])
         self.assertEqual(self.changes(head, complaints.id),
                          [(ann, False)])
-        self.rated(t_ann, ann, 1, type_=signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.rated(t_ann, ann, 1, type_=support_pb2.TICKET_TYPE_COMPLAINT)
         self.applied()
         self.assertEqual(self.members(unhappy.id), [ann])
-        self.rated(t_ann, ann, 5, type_=signals_pb2.TICKET_TYPE_COMPLAINT)
+        self.rated(t_ann, ann, 5, type_=support_pb2.TICKET_TYPE_COMPLAINT)
         self.applied()
         self.assertEqual(self.members(unhappy.id), [])
         self.assertEqual(self.changes(head, unhappy.id),

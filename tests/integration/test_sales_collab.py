@@ -8,9 +8,9 @@ owner."""
 import time
 import unittest
 
-from test_sales_service import SalesSystem, customer_id, sales_pb2, signals_pb2, unique
+from test_sales_service import SalesSystem, customer_id, sales_pb2, unique
 # The crm.v1 path is set up by crmtest (imported by test_sales_service).
-from crm.v1 import analytics_pb2  # noqa: E402
+from crm.v1 import analytics_pb2, marketing_pb2, person_pb2, support_pb2  # noqa: E402
 
 HOURS = 2
 
@@ -26,7 +26,7 @@ class CollabTest(unittest.TestCase):
 
     def respond(self, campaign, email, response, name="", customer=None):
         cid = customer if customer is not None else customer_id(email)
-        r = signals_pb2.CampaignResponseRecorded(campaign_id=campaign, customer_id=cid,
+        r = marketing_pb2.CampaignResponseRecorded(campaign_id=campaign, customer_id=cid,
                                                   response=response, email=email, name=name,
                                                   channel="email", note="asked for pricing")
         self.s.emit("marketing", "crm.marketing.response.recorded.v1", cid,
@@ -43,7 +43,7 @@ class CollabTest(unittest.TestCase):
         owners = ["amy", "bob"]
         first = owners[s.count("lead", "source = 3") % 2]
         head = s.head()
-        self.respond(campaign, email.upper(), signals_pb2.RESPONSE_TYPE_INTERESTED, name="Lea")
+        self.respond(campaign, email.upper(), marketing_pb2.RESPONSE_TYPE_INTERESTED, name="Lea")
         s.wait_applied("sales.intent", "marketing")
         leads = self.campaign_leads(campaign)
         self.assertEqual(len(leads), 1)
@@ -58,13 +58,13 @@ class CollabTest(unittest.TestCase):
         self.assertEqual(evs[0].subject, customer_id(email))
         # More intent from the same person for the same campaign: no second
         # lead while the first is open. No intent (opened): nothing.
-        self.respond(campaign, email, signals_pb2.RESPONSE_TYPE_DEMO_REQUESTED)
-        self.respond(campaign, "%s@intent.io" % unique("o"), signals_pb2.RESPONSE_TYPE_OPENED)
+        self.respond(campaign, email, marketing_pb2.RESPONSE_TYPE_DEMO_REQUESTED)
+        self.respond(campaign, "%s@intent.io" % unique("o"), marketing_pb2.RESPONSE_TYPE_OPENED)
         s.wait_applied("sales.intent", "marketing")
         self.assertEqual(len(self.campaign_leads(campaign)), 1)
         # Someone else: the next owner in turn.
         other = "%s@intent.io" % unique("max")
-        self.respond(campaign, other, signals_pb2.RESPONSE_TYPE_CONVERTED)
+        self.respond(campaign, other, marketing_pb2.RESPONSE_TYPE_CONVERTED)
         s.wait_applied("sales.intent", "marketing")
         leads = self.campaign_leads(campaign)
         self.assertEqual([(l[1], l[2]) for l in leads],
@@ -72,7 +72,7 @@ class CollabTest(unittest.TestCase):
         # Once the first lead is closed, new intent opens a new lead.
         s.call("sales.lead.disqualify", sales_pb2.DisqualifyLeadRequest(id=lid, reason="later"),
                sales_pb2.LeadReply)
-        self.respond(campaign, email, signals_pb2.RESPONSE_TYPE_INTERESTED)
+        self.respond(campaign, email, marketing_pb2.RESPONSE_TYPE_INTERESTED)
         s.wait_applied("sales.intent", "marketing")
         self.assertEqual(len(self.campaign_leads(campaign)), 3)
         self.assertEqual(s.q("SELECT count(*) FROM crm_dead_letter")[0][0], 0)
@@ -94,12 +94,12 @@ class CollabTest(unittest.TestCase):
         p, d = self.open_deal("rep-x")
         head = s.head()
         t0 = int(time.time() * 1e6)
-        ticket = signals_pb2.TicketOpened(ticket_id="T-42", customer_id=p.id,
-                                          type=signals_pb2.TICKET_TYPE_COMPLAINT,
+        ticket = support_pb2.TicketOpened(ticket_id="T-42", customer_id=p.id,
+                                          type=support_pb2.TICKET_TYPE_COMPLAINT,
                                           subject="Invoice wrong twice", priority="high")
         s.emit("support", "crm.support.ticket.opened.v1", p.id, ticket_opened=ticket)
-        question = signals_pb2.TicketOpened(ticket_id="T-43", customer_id=p.id,
-                                            type=signals_pb2.TICKET_TYPE_QUESTION, subject="How?")
+        question = support_pb2.TicketOpened(ticket_id="T-43", customer_id=p.id,
+                                            type=support_pb2.TICKET_TYPE_QUESTION, subject="How?")
         s.emit("support", "crm.support.ticket.opened.v1", p.id, ticket_opened=question)
         s.wait_applied("sales.risk", "support")
         t1 = int(time.time() * 1e6)
@@ -126,14 +126,14 @@ class CollabTest(unittest.TestCase):
         s.call("sales.deal.win", sales_pb2.WinDealRequest(id=won_d.id), sales_pb2.DealReply)
         for who in (p, lonely, won_p):
             s.emit("analytics", "crm.analytics.customer.churn_risk_raised.v1", who.id,
-                   churn_risk_raised=signals_pb2.ChurnRiskRaised(
+                   churn_risk_raised=analytics_pb2.ChurnRiskRaised(
                        customer_id=who.id, score=87, reasons=["no logins", "downgrade"]))
         s.emit("support", "crm.support.ticket.opened.v1", lonely.id,
-               ticket_opened=signals_pb2.TicketOpened(ticket_id="T-1", customer_id=lonely.id,
-                                                      type=signals_pb2.TICKET_TYPE_COMPLAINT))
+               ticket_opened=support_pb2.TicketOpened(ticket_id="T-1", customer_id=lonely.id,
+                                                      type=support_pb2.TICKET_TYPE_COMPLAINT))
         # The customer id may come as the subject only.
         s.emit("analytics", "crm.analytics.customer.churn_risk_raised.v1", p.id,
-               churn_risk_raised=signals_pb2.ChurnRiskRaised(score=90))
+               churn_risk_raised=analytics_pb2.ChurnRiskRaised(score=90))
         s.wait_applied("sales.risk", "analytics")
         s.wait_applied("sales.risk", "support")
         tasks = self.tasks(p.id)
@@ -150,7 +150,7 @@ class CollabTest(unittest.TestCase):
     def test_data_quality_findings_become_one_task_each(self):
         s = self.s
         org = s.call("sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name=unique("Org"), owner="oz")),
+            organization=person_pb2.Organization(name=unique("Org"), owner="oz")),
             sales_pb2.OrganizationReply).organization
         pia = s.register("Pia", owner="pia").person
         orgp = s.register("Org Person", organization_id=org.id).person
@@ -213,9 +213,9 @@ class IntentCrashTest(unittest.TestCase):
         for i, email in enumerate(emails):
             if i == 10:
                 s.proc.kill()  # SIGKILL: no clean shutdown
-            r = signals_pb2.CampaignResponseRecorded(
+            r = marketing_pb2.CampaignResponseRecorded(
                 campaign_id=campaign, customer_id=customer_id(email), email=email,
-                response=signals_pb2.RESPONSE_TYPE_DEMO_REQUESTED)
+                response=marketing_pb2.RESPONSE_TYPE_DEMO_REQUESTED)
             s.emit("marketing", "crm.marketing.response.recorded.v1", customer_id(email),
                    campaign_response_recorded=r)
         s.proc.start()

@@ -8,6 +8,7 @@ import unittest
 
 from crmtest import event_pb2, wait_for
 from test_sales_service import SalesSystem, customer_id, sales_pb2, unique
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 
 def person_event(kind, person, changed=None):
@@ -36,15 +37,15 @@ class IdentityTest(unittest.TestCase):
         head = s.head()
         # Marketing meets " ADA@x.io" on its own, computes the id the same
         # way, and publishes its registration later, with another name.
-        theirs = sales_pb2.Person(id=customer_id(" %s@X.IO" % local.upper()),
+        theirs = person_pb2.Person(id=customer_id(" %s@X.IO" % local.upper()),
                                   emails=[" %s@X.io" % local.upper()], name="Ada King",
-                                  kind=sales_pb2.PERSON_KIND_CUSTOMER, registered_by="marketing")
+                                  kind=person_pb2.PERSON_KIND_CUSTOMER, registered_by="marketing")
         s.emit("marketing", "crm.marketing.person.registered.v1", theirs.id,
                **person_event("registered", theirs))
         wait_for(lambda: self.person(mine.id).name == "Ada King", 20, "the later name")
         p = self.person(mine.id)
         self.assertEqual(list(p.emails), [email])
-        self.assertEqual(p.kind, sales_pb2.PERSON_KIND_CUSTOMER)
+        self.assertEqual(p.kind, person_pb2.PERSON_KIND_CUSTOMER)
         self.assertEqual(p.owner, "rep1")  # not set by marketing: kept
         self.assertEqual(p.registered_by, "sales")
         self.assertEqual(s.count("person", "emails @> ARRAY[%s]", email), 1)
@@ -60,7 +61,7 @@ class IdentityTest(unittest.TestCase):
         email = "%s@support.io" % unique("grace")
         pid = customer_id(email)
         head = s.head()
-        p = sales_pb2.Person(id=pid, emails=[email], name="Grace", phones=["+1 555 0100"],
+        p = person_pb2.Person(id=pid, emails=[email], name="Grace", phones=["+1 555 0100"],
                              country="us", created_at_us=1700000000000000)
         s.emit("support", "crm.support.person.registered.v1", pid, **person_event("registered", p))
         wait_for(lambda: s.count("person", "id = %s", pid) == 1, 20, "the person in sales")
@@ -75,21 +76,21 @@ class IdentityTest(unittest.TestCase):
         self.assertEqual(r.person.id, pid)
         self.assertEqual(s.head(), head)
         # A partial update from analytics changes only what it names.
-        upd = sales_pb2.Person(id=pid, name="ignored", title="Rear Admiral")
+        upd = person_pb2.Person(id=pid, name="ignored", title="Rear Admiral")
         s.emit("analytics", "crm.analytics.person.updated.v1", pid,
                **person_event("updated", upd, ["title"]))
         wait_for(lambda: self.person(pid).title == "Rear Admiral", 20, "the title")
         self.assertEqual(self.person(pid).name, "Grace")
         # A field with a malformed value from a peer is ignored (the stored
         # value stays); the rest of the change applies.
-        upd = sales_pb2.Person(id=pid, phones=["+1 555 0199", "not a phone"], industry="Navy")
+        upd = person_pb2.Person(id=pid, phones=["+1 555 0199", "not a phone"], industry="Navy")
         s.emit("analytics", "crm.analytics.person.updated.v1", pid,
                **person_event("updated", upd, ["phones", "industry"]))
         wait_for(lambda: self.person(pid).industry == "Navy", 20, "the industry")
         self.assertEqual(list(self.person(pid).phones), ["+15550100"])
         # An event without a valid id is a dead letter, not a crash.
         s.emit("support", "crm.support.person.updated.v1", "",
-               **person_event("updated", sales_pb2.Person(id="nope", name="x"), ["name"]))
+               **person_event("updated", person_pb2.Person(id="nope", name="x"), ["name"]))
         s.wait_applied("sales.people", "support")
         self.assertEqual(s.q("SELECT count(*) FROM crm_dead_letter WHERE consumer = 'sales.people'"
                              " AND NOT resolved")[0][0], 1)
@@ -104,7 +105,7 @@ class IdentityTest(unittest.TestCase):
         pid = s.register("Original", [email]).person.id
         s.wait_applied("sales.people", "marketing")
         s.proc.stop()
-        stale = sales_pb2.Person(id=pid, name="Stale Name", title="Marketing Title")
+        stale = person_pb2.Person(id=pid, name="Stale Name", title="Marketing Title")
         s.emit("marketing", "crm.marketing.person.updated.v1", pid,
                **person_event("updated", stale, ["name", "title"]))
         t_stale = time.time()
@@ -112,7 +113,7 @@ class IdentityTest(unittest.TestCase):
         s.proc.start()
         wait_for(lambda: time.time() > t_stale + 0.01, 5, "the clock to move on")
         s.call("sales.person.update", sales_pb2.UpdatePersonRequest(
-            id=pid, person=sales_pb2.Person(name="Fresh Name"), update_mask=["name"]),
+            id=pid, person=person_pb2.Person(name="Fresh Name"), update_mask=["name"]),
             sales_pb2.PersonReply)
         s.sys.procs["marketing"].start()
         s.wait_applied("sales.people", "marketing", timeout=30)

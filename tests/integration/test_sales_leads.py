@@ -7,6 +7,7 @@ import unittest
 
 from test_sales_service import (INVALID, NOT_FOUND, PRECONDITION, SalesSystem, customer_id,
                                 sales_pb2, unique)
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 UNKNOWN = "0c0c0c0c-3c0b-4c55-9d3e-2a8f7c9e5b10"
 
@@ -89,7 +90,7 @@ class LeadTest(unittest.TestCase):
         person = s.register("Known Person", [email]).person
         company = unique("Known Co")
         org = s.call("sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name=company)), sales_pb2.OrganizationReply).organization
+            organization=person_pb2.Organization(name=company)), sales_pb2.OrganizationReply).organization
         l = self.lead(email=email.upper(), company=" %s " % company.lower())
         self.assertEqual(l.person_id, person.id)  # linked at creation by email
         before = s.head()

@@ -5,6 +5,7 @@ import time
 import unittest
 
 from test_sales_service import INVALID, NOT_FOUND, SalesSystem, sales_pb2, unique
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 UNKNOWN = "0c0c0c0c-3c0b-4c55-9d3e-2a8f7c9e5b10"
 
@@ -81,7 +82,7 @@ class OrderTest(unittest.TestCase):
         s = self.s
         p = s.register("List Buyer").person
         org = s.call("sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name=unique("Buyer Co"))),
+            organization=person_pb2.Organization(name=unique("Buyer Co"))),
             sales_pb2.OrganizationReply).organization
         t0 = int(time.time() * 1e6)
         item = [sales_pb2.OrderItem(product_code="X", quantity=1, unit_price_minor=100)]

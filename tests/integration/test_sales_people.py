@@ -6,6 +6,7 @@ import unittest
 
 from test_sales_service import (ALREADY_EXISTS, CONFLICT, INVALID, NOT_FOUND, SalesSystem,
                                 customer_id, sales_pb2, unique)
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 
 class PeopleTest(unittest.TestCase):
@@ -23,7 +24,7 @@ class PeopleTest(unittest.TestCase):
         before = s.head()
         r = s.register("Ada Lovelace", [" %s " % email], phones=["+44 20 7946 0958"],
                        country="gb", tags=["vip", "VIP", "math"], owner="rep1",
-                       custom_fields=[sales_pb2.CustomField(key="source", value="fair")])
+                       custom_fields=[person_pb2.CustomField(key="source", value="fair")])
         self.assertTrue(r.created)
         p = r.person
         self.assertEqual(p.id, customer_id(email))
@@ -31,7 +32,7 @@ class PeopleTest(unittest.TestCase):
         self.assertEqual(list(p.phones), ["+442079460958"])
         self.assertEqual(p.country, "GB")
         self.assertEqual(list(p.tags), ["vip", "math"])
-        self.assertEqual(p.kind, sales_pb2.PERSON_KIND_PROSPECT)
+        self.assertEqual(p.kind, person_pb2.PERSON_KIND_PROSPECT)
         self.assertEqual(p.registered_by, "sales")
         self.assertEqual(p.custom_fields[0].value, "fair")
         self.assertGreater(p.created_at_us, 0)
@@ -65,7 +66,7 @@ class PeopleTest(unittest.TestCase):
         s = self.s
         head, people = s.head(), s.count("person")
         st = s.fails("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name="Bad Mail", emails=["ok@x.io", "ada@"])),
+            person=person_pb2.Person(name="Bad Mail", emails=["ok@x.io", "ada@"])),
             INVALID, "person.emails[1]")
         self.assertEqual(st.message, "email is malformed")
         self.assertIn('"ada@"', st.detail)
@@ -75,16 +76,16 @@ class PeopleTest(unittest.TestCase):
         # The key of a failed command is not used up.
         key = unique("k")
         s.fails("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(emails=["nope"])), INVALID, "person.emails[0]", key=key)
+            person=person_pb2.Person(emails=["nope"])), INVALID, "person.emails[0]", key=key)
         r = s.call("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name="Fixed")), sales_pb2.PersonReply, key=key)
+            person=person_pb2.Person(name="Fixed")), sales_pb2.PersonReply, key=key)
         self.assertTrue(r.created)
 
     def test_other_bad_input(self):
         s = self.s
         head, people = s.head(), s.count("person")
         reg = "sales.person.register"
-        R, P = sales_pb2.RegisterPersonRequest, sales_pb2.Person
+        R, P = sales_pb2.RegisterPersonRequest, person_pb2.Person
         s.fails(reg, R(), INVALID, "person")
         s.fails(reg, R(person=P(owner="rep1")), INVALID, "person.name")
         s.fails(reg, R(person=P(name="X", country="Narnia")), INVALID, "person.country")
@@ -92,8 +93,8 @@ class PeopleTest(unittest.TestCase):
         s.fails(reg, R(person=P(name="X", kind=42)), INVALID, "person.kind")
         s.fails(reg, R(person=P(name="X" * 300)), INVALID, "person.name")
         s.fails(reg, R(person=P(name="X", tags=[" "])), INVALID, "person.tags[0]")
-        s.fails(reg, R(person=P(name="X", custom_fields=[sales_pb2.CustomField(key="a"),
-                                                          sales_pb2.CustomField(key="a")])),
+        s.fails(reg, R(person=P(name="X", custom_fields=[person_pb2.CustomField(key="a"),
+                                                          person_pb2.CustomField(key="a")])),
                 INVALID, "person.custom_fields[1].key")
         s.fails(reg, R(person=P(name="X", organization_id="nope")), INVALID,
                 "person.organization_id")
@@ -105,7 +106,7 @@ class PeopleTest(unittest.TestCase):
     def test_idempotency(self):
         s = self.s
         key = unique("reg")
-        rq = sales_pb2.RegisterPersonRequest(person=sales_pb2.Person(name="Once Only"))
+        rq = sales_pb2.RegisterPersonRequest(person=person_pb2.Person(name="Once Only"))
         r1 = s.raw("sales.person.register", rq, key=key)
         head = s.head()
         r2 = s.raw("sales.person.register", rq, key=key)
@@ -138,7 +139,7 @@ class PeopleTest(unittest.TestCase):
         p = s.register("Old Name", [email], owner="rep1", title="CTO").person
         before = s.head()
         rq = sales_pb2.UpdatePersonRequest(
-            id=p.id, person=sales_pb2.Person(name="New Name", owner="", title="ignored",
+            id=p.id, person=person_pb2.Person(name="New Name", owner="", title="ignored",
                                              phones=["0049 30 1234567"]),
             update_mask=["name", "owner", "phones"])
         u = s.call("sales.person.update", rq, sales_pb2.PersonReply).person
@@ -160,9 +161,9 @@ class PeopleTest(unittest.TestCase):
         other = s.register("Other", ["%s@x.io" % unique("other")]).person
         head = s.head()
         upd = "sales.person.update"
-        s.fails(upd, sales_pb2.UpdatePersonRequest(id=p.id, person=sales_pb2.Person(
+        s.fails(upd, sales_pb2.UpdatePersonRequest(id=p.id, person=person_pb2.Person(
             emails=[other.emails[0]]), update_mask=["emails"]), ALREADY_EXISTS, "person.emails")
-        s.fails(upd, sales_pb2.UpdatePersonRequest(id=p.id, person=sales_pb2.Person(name="x")),
+        s.fails(upd, sales_pb2.UpdatePersonRequest(id=p.id, person=person_pb2.Person(name="x")),
                 INVALID, "update_mask")
         s.fails(upd, sales_pb2.UpdatePersonRequest(id=p.id, update_mask=["registered_by"]),
                 INVALID, "update_mask[0]")
@@ -170,10 +171,10 @@ class PeopleTest(unittest.TestCase):
                 INVALID, "person")
         s.fails(upd, sales_pb2.UpdatePersonRequest(id=other.id.replace(other.id[:8], "00000000"),
                                                    update_mask=["name"],
-                                                   person=sales_pb2.Person(name="n")),
+                                                   person=person_pb2.Person(name="n")),
                 NOT_FOUND, "id")
         s.fails(upd, sales_pb2.UpdatePersonRequest(id=p.id, update_mask=["country"],
-                                                   person=sales_pb2.Person(country="ZZ")),
+                                                   person=person_pb2.Person(country="ZZ")),
                 INVALID, "person.country")
         self.assertEqual(s.head(), head)
         self.assertEqual(s.q("SELECT name FROM person WHERE id = %s", p.id)[0][0], "New Name")
@@ -184,7 +185,7 @@ class PeopleTest(unittest.TestCase):
         tag = unique("tag")
         ids = []
         for i in range(7):
-            kind = sales_pb2.PERSON_KIND_CUSTOMER if i % 2 else sales_pb2.PERSON_KIND_PARTNER
+            kind = person_pb2.PERSON_KIND_CUSTOMER if i % 2 else person_pb2.PERSON_KIND_PARTNER
             r = s.register("Pager %d %s" % (i, owner), ["%s-%d@paging.io" % (owner, i)],
                            owner=owner, kind=kind, tags=[tag] if i < 5 else [])
             ids.append(r.person.id)
@@ -202,7 +203,7 @@ class PeopleTest(unittest.TestCase):
                 break
         self.assertEqual(pages, 3)
         self.assertEqual(seen, ids)
-        r = s.call(lst, sales_pb2.ListPeopleRequest(owner=owner, kind=sales_pb2.PERSON_KIND_CUSTOMER),
+        r = s.call(lst, sales_pb2.ListPeopleRequest(owner=owner, kind=person_pb2.PERSON_KIND_CUSTOMER),
                    sales_pb2.ListPeopleReply, key="")
         self.assertEqual([p.id for p in r.people], ids[1::2])
         r = s.call(lst, sales_pb2.ListPeopleRequest(tag=tag), sales_pb2.ListPeopleReply, key="")
@@ -235,7 +236,7 @@ class PeopleTest(unittest.TestCase):
         name = unique("Analytical Engines")
         before = s.head()
         o = s.call("sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name=name, domain="Engines.IO", country="gb",
+            organization=person_pb2.Organization(name=name, domain="Engines.IO", country="gb",
                                                 owner="rep2", tags=["key"])),
             sales_pb2.OrganizationReply).organization
         self.assertEqual(o.domain, "engines.io")
@@ -245,12 +246,12 @@ class PeopleTest(unittest.TestCase):
         self.assertEqual(evs[0].organization_created.organization, o)
         head = s.head()
         s.fails("sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name=name.upper())), ALREADY_EXISTS,
+            organization=person_pb2.Organization(name=name.upper())), ALREADY_EXISTS,
             "organization.name")
         s.fails("sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name=" ")), INVALID, "organization.name")
+            organization=person_pb2.Organization(name=" ")), INVALID, "organization.name")
         s.fails("sales.org.create", sales_pb2.CreateOrganizationRequest(
-            organization=sales_pb2.Organization(name="x", country="QQ")), INVALID,
+            organization=person_pb2.Organization(name="x", country="QQ")), INVALID,
             "organization.country")
         self.assertEqual(s.head(), head)
         a = s.register("Member A", organization_id=o.id).person

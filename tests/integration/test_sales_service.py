@@ -10,7 +10,7 @@ import unittest
 import uuid
 
 from crmtest import BIN, CallError, System, event_pb2, rpc_pb2, wait_for
-from crm.v1 import sales_pb2, signals_pb2  # noqa: E402  (path set up by crmtest)
+from crm.v1 import person_pb2, sales_pb2  # noqa: E402  (path set up by crmtest)
 
 CRM_CUSTOMER_NAMESPACE = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10"
 PEERS = ("marketing", "support", "analytics")
@@ -84,7 +84,7 @@ class SalesSystem:
         return rep.status
 
     def register(self, name="", emails=(), **kw):
-        p = sales_pb2.Person(name=name, emails=list(emails), **kw)
+        p = person_pb2.Person(name=name, emails=list(emails), **kw)
         return self.call("sales.person.register", sales_pb2.RegisterPersonRequest(person=p),
                          sales_pb2.PersonReply)
 
@@ -216,7 +216,7 @@ class ServiceTest(unittest.TestCase):
         rep = self.s.raw("sales.pipeline.list", sales_pb2.ListPipelinesRequest(), key="")
         self.assertEqual(rep.status.code, OK)
         rep = self.s.raw("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name="No Key")), key="")
+            person=person_pb2.Person(name="No Key")), key="")
         self.assertEqual(rep.status.code, INVALID)
         self.assertEqual(rep.status.field, "idempotency_key")
         rep = self.s.raw("sales.person.merge", sales_pb2.RegisterPersonRequest())

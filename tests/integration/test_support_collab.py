@@ -9,7 +9,8 @@ import subprocess
 import unittest
 
 from crmtest import BIN, System, free_port, wait_for
-from test_support_service import SupportSystem, customer_id, sales_pb2, signals_pb2, unique
+from test_support_service import SupportSystem, customer_id, sales_pb2, unique
+from crm.v1 import person_pb2, support_pb2  # noqa: E402  (path set up by crmtest)
 
 
 class CollabTest(unittest.TestCase):
@@ -46,15 +47,15 @@ class CollabTest(unittest.TestCase):
         s = self.s
         email = "%s@corp.io" % unique("buyer")
         p = self.sales_call("sales.person.register", sales_pb2.RegisterPersonRequest(
-            person=sales_pb2.Person(name="Buyer", emails=[email])), sales_pb2.PersonReply).person
+            person=person_pb2.Person(name="Buyer", emails=[email])), sales_pb2.PersonReply).person
         self.assertEqual(p.id, customer_id(email))
         d = self.sales_call("sales.deal.create", sales_pb2.CreateDealRequest(deal=sales_pb2.Deal(
             title="Big deal", person_id=p.id, owner="rep-owl")), sales_pb2.DealReply).deal
         # Support opens both tickets by email only: the same customer id.
         q = s.open(requester_email=email.upper(), subject="How do I export?",
-                   type=signals_pb2.TICKET_TYPE_QUESTION)
+                   type=support_pb2.TICKET_TYPE_QUESTION)
         c = s.open(requester_email=email, subject="Billed twice",
-                   type=signals_pb2.TICKET_TYPE_COMPLAINT)
+                   type=support_pb2.TICKET_TYPE_COMPLAINT)
         self.assertEqual((q.customer_id, c.customer_id), (p.id, p.id))
 
         def tasks():

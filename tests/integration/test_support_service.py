@@ -9,7 +9,7 @@ import uuid
 
 from crmtest import CallError, System, event_pb2, rpc_pb2, wait_for
 # The crm.v1 path is set up by crmtest.
-from crm.v1 import marketing_pb2, sales_pb2, signals_pb2, support_pb2  # noqa: E402
+from crm.v1 import marketing_pb2, person_pb2, sales_pb2, support_pb2  # noqa: E402
 
 CRM_CUSTOMER_NAMESPACE = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10"
 OK = rpc_pb2.STATUS_CODE_OK
@@ -154,7 +154,7 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual(t.requester_email, norm)
         self.assertEqual((t.status, t.priority, t.type),
                          (support_pb2.TICKET_STATUS_NEW, support_pb2.TICKET_PRIORITY_NORMAL,
-                          signals_pb2.TICKET_TYPE_QUESTION))
+                          support_pb2.TICKET_TYPE_QUESTION))
         self.assertEqual((t.first_response_target_minutes, t.resolution_target_minutes),
                          (480, 2400))
         self.assertGreater(t.first_response_due_us, t.created_at_us)
@@ -200,17 +200,17 @@ class ServiceTest(unittest.TestCase):
         s = self.s
         pid = str(uuid.uuid4())
         s.emit("sales", "crm.sales.person.registered.v1", pid,
-               person_registered=sales_pb2.PersonRegistered(person=sales_pb2.Person(
+               person_registered=sales_pb2.PersonRegistered(person=person_pb2.Person(
                    id=pid, name="Grace", emails=["grace@navy.mil"])))
         s.wait_applied("support.people", "sales")
         self.assertEqual(s.q("SELECT name, emails, registered_by FROM person WHERE id = %s", pid),
                          [("Grace", ["grace@navy.mil"], "sales")])
         head = s.head()
-        t = s.open(customer_id=pid, type=signals_pb2.TICKET_TYPE_COMPLAINT)
+        t = s.open(customer_id=pid, type=support_pb2.TICKET_TYPE_COMPLAINT)
         self.assertEqual((t.customer_id, t.requester_name), (pid, "Grace"))
         self.assertEqual([e.type for e in s.events(head)], ["crm.support.ticket.opened.v1"])
         s.emit("sales", "crm.sales.person.updated.v1", pid, person_updated=sales_pb2.PersonUpdated(
-            person=sales_pb2.Person(id=pid, name="Grace H"), changed_fields=["name"]))
+            person=person_pb2.Person(id=pid, name="Grace H"), changed_fields=["name"]))
         s.wait_applied("support.people", "sales")
         self.assertEqual(s.q("SELECT name, emails FROM person WHERE id = %s", pid),
                          [("Grace H", ["grace@navy.mil"])])

@@ -1,6 +1,6 @@
 /* crmctl.h: the plumbing every crmctl verb shares.
  *
- * crmctl is a table of verbs (crmctl.c, s_verbs): each row names a verb
+ * crmctl is a table of verbs (verbs.c, crmctl_verbs): each row names a verb
  * ("status", "deadletter list"), its handler, a synopsis, a help line and a
  * table of options. Adding a verb is adding a row and a handler file; the
  * shared code parses the options, prints --help, resolves service names,
@@ -88,7 +88,10 @@ const char *crmctl_bus_endpoint(const crmctl_t *ctl);
 crmctl_output_t crmctl_output(const crmctl_t *ctl);
 /* The ZeroMQ context shared by every socket of this run. */
 void *crmctl_zctx(crmctl_t *ctl);
-/* Makes `sock` (may be NULL: just load the key) a CURVE client of the
+/* This user's credentials (crm/creds.h), read on first use; NULL after
+ * printing why they cannot be read. */
+const crm_creds_t *crmctl_creds(crmctl_t *ctl);
+/* Makes `sock` (may be NULL: just check the server is known) a CURVE client of the
  * service the directory calls `server`, with this user's key (CRM_KEY_FILE
  * or ~/.config/crm/key). Prints the error and returns -1 when impossible. */
 int crmctl_secure(crmctl_t *ctl, void *sock, const char *server);
@@ -210,9 +213,16 @@ extern const crmctl_opt_t crmctl_deadletter_retry_opts[];
 int crmctl_stream_rotate_epoch(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
 
+/* This user's identity (ops/keys.c). */
+int crmctl_keys_new(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_keys_new_opts[];
+int crmctl_whoami(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_whoami_opts[];
+
 /* The sales verbs ("person register" is crmctl_person_register with
- * crmctl_person_register_opts); each is a table in sales.h's terms, in
- * person.c, org.c, lead.c, pipeline.c, deal.c, order.c and activity.c. */
+ * crmctl_person_register_opts); each is a table for the request engine
+ * (request.h) in sales/: person.c, org.c, lead.c, pipeline.c, deal.c,
+ * order.c and activity.c. */
 #define CRMCTL_SALES_VERBS(X)                                                                      \
     X(person_register)                                                                             \
     X(person_show)                                                                                 \
@@ -245,8 +255,8 @@ extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
     extern const crmctl_opt_t crmctl_##name##_opts[];
 CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
 
-/* The marketing verbs (marketing.h): campaign.c, segment.c and
- * preference.c, on the sales verbs' engine. */
+/* The marketing verbs (marketing/marketing.h): campaign.c, segment.c and
+ * preference.c, on the request engine. */
 #define CRMCTL_MARKETING_VERBS(X)                                                                  \
     X(campaign_create)                                                                             \
     X(campaign_show)                                                                               \
@@ -293,8 +303,8 @@ int crmctl_report_data_quality(crmctl_t *ctl, const crmctl_args_t *args);
 /* demo.c: a demo data set through the sales verbs. */
 CRMCTL_DECLARE_VERB(demo_load)
 
-/* The support verbs, tables for the same engine (sales.h) aimed at the
- * support service: ticket.c and sla.c. */
+/* The support verbs, tables for the same engine (request.h) aimed at the
+ * support service: support/ticket.c and support/sla.c. */
 #define CRMCTL_SUPPORT_TICKET_VERBS(X)                                                             \
     X(ticket_open)                                                                                 \
     X(ticket_show)                                                                                 \

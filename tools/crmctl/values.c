@@ -1,11 +1,11 @@
-/* values.c: money, dates and instants as people type them on a command
- * line, to and from what sales.proto carries (minor units, "YYYY-MM-DD",
+/* values.c: money, dates, instants and UTC offsets as people type them on a command
+ * line, to and from what the .proto files carry (minor units, "YYYY-MM-DD",
  * microseconds UTC).
  *
  * Money never goes through floating point: "0.1" is exactly 10 cents. Dates
  * are checked against the calendar ("2026-02-30" is refused) with integer
  * day arithmetic, so results do not depend on the local time zone. */
-#include "sales.h"
+#include "values.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 
 /* ---- money ------------------------------------------------------------ */
 
-int sales_money_parse(const char *text, int64_t *minor, const char **why)
+int val_money_parse(const char *text, int64_t *minor, const char **why)
 {
     const char *p = text;
     int64_t units = 0;
@@ -67,7 +67,7 @@ int sales_money_parse(const char *text, int64_t *minor, const char **why)
     return 0;
 }
 
-char *sales_money_format(int64_t minor, char *buf, size_t len)
+char *val_money_format(int64_t minor, char *buf, size_t len)
 {
     /* Negative amounts only come from a service; print them faithfully. */
     uint64_t abs = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
@@ -109,7 +109,7 @@ static int s_date_at(const char **p, int64_t *days, const char **why)
     return 0;
 }
 
-int sales_date_parse(const char *text, int64_t *days, const char **why)
+int val_date_parse(const char *text, int64_t *days, const char **why)
 {
     const char *p = text;
     if (s_date_at(&p, days, why) < 0)
@@ -121,7 +121,7 @@ int sales_date_parse(const char *text, int64_t *days, const char **why)
     return 0;
 }
 
-char *sales_date_format(int64_t days, char *buf, size_t len)
+char *val_date_format(int64_t days, char *buf, size_t len)
 {
     int64_t y;
     int m, d;
@@ -173,8 +173,7 @@ bad:
     return -1;
 }
 
-int sales_time_parse(const char *text, int64_t now_us, int end_of_day, int64_t *us,
-                     const char **why)
+int val_time_parse(const char *text, int64_t now_us, int end_of_day, int64_t *us, const char **why)
 {
     if (text[0] == '+' || text[0] == '-')
         return s_relative(text, now_us, us, why);
@@ -233,17 +232,43 @@ bad:
     return -1;
 }
 
-char *sales_time_format(int64_t us, char *buf, size_t len)
+char *val_time_format(int64_t us, char *buf, size_t len)
 {
     int64_t s = us / US_PER_SEC - (us % US_PER_SEC < 0);
     int64_t days = s / 86400 - (s % 86400 < 0);
     int64_t sod = s - days * 86400;
     char date[24];
-    sales_date_format(days, date, sizeof date);
+    val_date_format(days, date, sizeof date);
     if (sod % 60)
         snprintf(buf, len, "%sT%02d:%02d:%02dZ", date, (int)(sod / 3600), (int)(sod / 60 % 60),
                  (int)(sod % 60));
     else
         snprintf(buf, len, "%sT%02d:%02dZ", date, (int)(sod / 3600), (int)(sod / 60 % 60));
     return buf;
+}
+
+/* The one parser of --utc-offset (the SLA calendars of support and the
+ * contact windows of marketing): the forms either verb accepted before. */
+int val_utc_offset_parse(const char *text, int64_t *minutes, const char **why)
+{
+    static const char *const form = "expected +HH:MM or -HH:MM (e.g. +01:00), or 0";
+    int sign = 1, h = 0, m = 0, n = 0;
+    const char *p = text;
+    *why = form;
+    if (*p == '+' || *p == '-')
+        sign = *p++ == '-' ? -1 : 1;
+    for (; isdigit((unsigned char)*p) && n < 2; p++, n++)
+        h = h * 10 + *p - '0';
+    if (n == 0)
+        return -1;
+    if (*p == ':') {
+        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+            return -1;
+        m = (p[1] - '0') * 10 + p[2] - '0';
+        p += 3;
+    }
+    if (*p || m > 59 || h > 14)
+        return -1;
+    *minutes = sign * (h * 60 + m);
+    return 0;
 }

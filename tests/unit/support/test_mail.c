@@ -18,7 +18,7 @@
 #define TICKET "3f2b8c1e-9d4a-4e6b-8f0a-1c2d3e4f5a6b"
 
 /* Parses text; the decoded body lives in a static buffer. */
-static int s_parse(const char *text, support_mail_t *m, support_err_t *e)
+static int s_parse(const char *text, support_mail_t *m, crm_err_t *e)
 {
     static char buf[65536];
     size_t n = strlen(text);
@@ -30,7 +30,7 @@ static void test_plain_reply_to_a_ticket(void **state)
 {
     (void)state;
     support_mail_t m;
-    support_err_t e;
+    crm_err_t e;
     const char *mail = "Received: from mx.example.net\r\n"
                        "From: \"Vale, Rosa\" <Rosa.Vale@Example.COM>\r\n"
                        "To: help@crm.example\r\n"
@@ -58,7 +58,7 @@ static void test_multipart_quoted_printable_latin1(void **state)
 {
     (void)state;
     support_mail_t m;
-    support_err_t e;
+    crm_err_t e;
     /* The text part is the second of a multipart/alternative nested in a
      * multipart/mixed; ISO-8859-1 in quoted-printable with a soft line
      * break; the name and subject are encoded words (Q and B). */
@@ -101,7 +101,7 @@ static void test_base64_and_bare_address(void **state)
 {
     (void)state;
     support_mail_t m;
-    support_err_t e;
+    crm_err_t e;
     /* "Grüße aus Köln\n" in UTF-8, base64 over two lines. */
     const char *mail = "from: ana@example.net\n"
                        "subject: [TICKET:3F2B8C1E-9D4A-4E6B-8F0A-1C2D3E4F5A6B] thanks\n"
@@ -121,7 +121,7 @@ static void test_base64_and_bare_address(void **state)
 static void s_refused(const char *mail, const char *message)
 {
     support_mail_t m;
-    support_err_t e;
+    crm_err_t e;
     assert_int_equal(s_parse(mail, &m, &e), -1);
     assert_int_equal(e.code, INVALID);
     assert_string_equal(e.field, "raw");
@@ -132,7 +132,7 @@ static void test_refused(void **state)
 {
     (void)state;
     support_mail_t m;
-    support_err_t e;
+    crm_err_t e;
     char buf[8];
     assert_int_equal(support_mail_parse("", 0, buf, &m, &e), -1);
     assert_string_equal(e.message, "email is empty");

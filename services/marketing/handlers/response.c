@@ -1,0 +1,173 @@
+/* handlers/response.c: campaign responses (marketing.response.record): the
+ * person found or registered by email, opt-outs applied, segments refreshed. */
+#include "handlers.h"
+
+#include <crm/db.h>
+#include <crm/identity.h>
+#include <crm/util.h>
+
+#include <ctype.h>
+#include <string.h>
+
+typedef struct {
+    Crm__V1__CampaignResponseRecorded r; /* normalised copy of the request's */
+    char email[256];
+    int channels[MKT_LIST_MAX];
+    size_t n_channels;
+    int registered;
+    char *response_id;
+} s_resp_t;
+
+static void s_resp_done(crm_work_t *w)
+{
+    s_resp_t *st = crm_work_data(w);
+    Crm__V1__ResponseReply r = CRM__V1__RESPONSE_REPLY__INIT;
+    r.response_id = st->response_id;
+    r.response = &st->r;
+    r.person_registered = st->registered;
+    crm_work_ok(w, &r.base);
+}
+
+static void s_resp_opted_out(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__ContactPreferences *p =
+        crm_work_returned(w, &crm__v1__contact_preferences__descriptor, res);
+    if (!p)
+        return;
+    if (crm_db_get_bool(res, 0, 1) && mkt_emit_preferences_changed(w, p, "response") < 0)
+        return;
+    s_resp_done(w);
+}
+
+static void s_resp_membership(crm_work_t *w);
+
+static void s_resp_inserted(crm_work_t *w, PGresult *res)
+{
+    s_resp_t *st = crm_work_data(w);
+    if (!(st->response_id = crm_work_strdup(w, PQgetvalue(res, 0, 0)))) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    if (mkt_emit_response_recorded(w, &st->r) < 0)
+        return;
+    /* Responses feed the "responded to / converted in campaign X" rules. */
+    mkt_member_refresh(w, st->r.customer_id, s_resp_membership);
+}
+
+static void s_resp_membership(crm_work_t *w)
+{
+    s_resp_t *st = crm_work_data(w);
+    if (st->r.response != CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_UNSUBSCRIBED) {
+        s_resp_done(w);
+        return;
+    }
+    /* Unsubscribing opts out at once: of the channel it came through, else
+     * of every channel of the campaign. */
+    int one = mkt_channel_from_name(st->r.channel);
+    if (one)
+        mkt_store_pref_opt_out(w, st->r.customer_id, &one, 1, s_resp_opted_out);
+    else
+        mkt_store_pref_opt_out(w, st->r.customer_id, st->channels, st->n_channels,
+                               s_resp_opted_out);
+}
+
+static void s_resp_insert(crm_work_t *w)
+{
+    s_resp_t *st = crm_work_data(w);
+    char id[CRM_UUID_LEN + 1];
+    crm_uuid_new(id);
+    mkt_store_response_insert(w, id, st->r.customer_id, &st->r, s_resp_inserted);
+}
+
+static void s_resp_person(crm_work_t *w, PGresult *res)
+{
+    s_resp_t *st = crm_work_data(w);
+    if (!crm_db_get_bool(res, 0, 0) || !st->registered) {
+        st->registered = 0;
+        s_resp_insert(w);
+        return;
+    }
+    /* A person first met here: registered under the identity rule, and
+     * announced so that the other services' records meet this one. */
+    Crm__V1__Person p = CRM__V1__PERSON__INIT;
+    char *emails[1] = {st->email};
+    p.id = st->r.customer_id;
+    p.kind = CRM__V1__PERSON_KIND__PERSON_KIND_PROSPECT;
+    p.name = st->r.name;
+    p.emails = emails;
+    p.n_emails = 1;
+    p.registered_by = (char *)"marketing";
+    p.created_at_us = crm_now_us();
+    p.updated_at_us = p.created_at_us;
+    if (mkt_emit_person_registered(w, &p) == 0)
+        s_resp_insert(w);
+}
+
+static void s_resp_by_email(crm_work_t *w, PGresult *res)
+{
+    s_resp_t *st = crm_work_data(w);
+    char id[CRM_UUID_LEN + 1];
+    if (PQntuples(res) == 1) {
+        st->r.customer_id = crm_work_strdup(w, PQgetvalue(res, 0, 0));
+    } else {
+        crm_customer_id_for_email(st->email, id);
+        st->r.customer_id = crm_work_strdup(w, id);
+        st->registered = 1; /* candidate: confirmed when the upsert creates it */
+    }
+    if (!st->r.customer_id) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    mkt_store_person_upsert(w, st->r.customer_id, st->r.name, st->email, "marketing",
+                            s_resp_person);
+}
+
+static void s_resp_campaign(crm_work_t *w, PGresult *res)
+{
+    s_resp_t *st = crm_work_data(w);
+    if (PQntuples(res) == 0) {
+        crm_work_fail_not_found(w, "response.campaign_id", "campaign", st->r.campaign_id,
+                                MKT_CAMPAIGN_HINT);
+        return;
+    }
+    st->n_channels = mkt_channels_parse(PQgetvalue(res, 0, 6), st->channels, MKT_LIST_MAX);
+    if (*st->r.customer_id) {
+        if (st->email[0])
+            mkt_store_person_upsert(w, st->r.customer_id, st->r.name, st->email, "marketing",
+                                    s_resp_person);
+        else
+            s_resp_insert(w);
+        return;
+    }
+    mkt_store_person_by_email(w, st->email, s_resp_by_email);
+}
+
+void mkt_response_record(crm_work_t *w)
+{
+    const Crm__V1__RecordResponseRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    s_resp_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    if (mkt_response_check(rq->response, st->email, sizeof st->email, &e) < 0) {
+        mkt_fail(w, &e);
+        return;
+    }
+    char cur[4];
+    mkt_check_currency(rq->response->currency, cur, "response.currency", &e);
+    st->r = *rq->response;
+    st->r.email = st->email;
+    if (!(st->r.currency = crm_work_strdup(w, cur)) ||
+        !(st->r.customer_id = crm_work_strdup(w, st->r.customer_id))) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    /* Ids travel in canonical (lower-case) form, as the database writes them. */
+    for (char *c = st->r.customer_id; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    crm_work_set_data(w, st);
+    mkt_store_campaign_get(w, st->r.campaign_id, 0, s_resp_campaign);
+}

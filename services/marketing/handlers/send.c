@@ -1,0 +1,267 @@
+/* handlers/send.c: the timer-driven works of sending (main.c schedules
+ * them): the send scan, which starts due campaigns and decides the contact
+ * policy for their recipients, and the delivery pump's claim and outcome. */
+#include "handlers.h"
+
+#include <crm/log.h>
+#include <crm/db.h>
+#include <crm/util.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mkt_t *s_ctx(crm_work_t *w)
+{
+    return crm_service_user(crm_work_service(w));
+}
+
+static void s_scan_recorded(crm_work_t *w, PGresult *res)
+{
+    crm_work_ok(w, NULL);
+}
+
+/* The template {subject, body} of `channel` in the templates JSON. */
+static int s_template(json_t *templates, int channel, const char **subject, const char **body)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", channel);
+    json_t *t = json_object_get(templates, key);
+    *subject = json_string_value(json_object_get(t, "subject"));
+    *body = json_string_value(json_object_get(t, "body"));
+    return *body ? 0 : -1;
+}
+
+/* Decides one candidate row; appends the decision to `out` and emits it.
+ * Returns 0 or -1 (work failed). */
+static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out, json_t *batch)
+{
+    mkt_t *ctx = s_ctx(w);
+    int offered[MKT_LIST_MAX], usable[MKT_LIST_MAX];
+    size_t n = mkt_channels_parse(PQgetvalue(res, i, 2), offered, MKT_LIST_MAX), k = 0;
+    Crm__V1__ContactPreferences *p = NULL;
+    if (!PQgetisnull(res, i, 3) &&
+        !(p = crm_work_record(w, &crm__v1__contact_preferences__descriptor,
+                              crm_db_get_opt(res, i, 3)))) {
+        crm_work_fail_unreadable(w);
+        return -1;
+    }
+    json_t *templates =
+        json_loads(PQgetisnull(res, i, 10) ? "{}" : PQgetvalue(res, i, 10), 0, NULL);
+    const char *subject = NULL, *body = NULL;
+    /* Only channels with a message can be used. */
+    for (size_t j = 0; j < n; j++)
+        if (s_template(templates, offered[j], &subject, &body) == 0)
+            usable[k++] = offered[j];
+    mkt_contact_t d;
+    mkt_contact_decide(p, usable, k, now, atoi(PQgetvalue(res, i, 4)), &d);
+    const char *email = PQgetvalue(res, i, 6);
+    /* A member of a segment the campaign excludes is never contacted,
+     * whatever the channel; checked at each decision, so joining the
+     * segment while deferred suppresses too. */
+    if (!PQgetisnull(res, i, 11)) {
+        d.kind = MKT_CONTACT_SUPPRESSED;
+        d.at_us = 0;
+        d.code = "excluded_segment";
+        snprintf(d.reason, sizeof d.reason, "excluded_segment %s", PQgetvalue(res, i, 11));
+    }
+    if (d.kind == MKT_CONTACT_SEND && d.channel == CRM__V1__CHANNEL__CHANNEL_EMAIL && !*email) {
+        d.kind = MKT_CONTACT_SUPPRESSED;
+        d.code = "no_address";
+        snprintf(d.reason, sizeof d.reason, "no email address known");
+    }
+    /* The frequency cap counts messages to the customer from every
+     * campaign: those already created, plus those decided earlier in this
+     * scan (batch). Over the cap: deferred until the oldest leaves the
+     * window. */
+    if (d.kind == MKT_CONTACT_SEND && ctx->freq_cap > 0) {
+        const char *cust = PQgetvalue(res, i, 1);
+        int64_t made = strtoll(PQgetvalue(res, i, 12), NULL, 10);
+        int64_t here = json_integer_value(json_object_get(batch, cust));
+        if (made + here >= ctx->freq_cap) {
+            d.kind = MKT_CONTACT_DEFERRED;
+            d.at_us = PQgetisnull(res, i, 13)
+                          ? now + (int64_t)ctx->freq_days * 86400 * INT64_C(1000000)
+                          : strtoll(PQgetvalue(res, i, 13), NULL, 10);
+            d.code = "frequency_cap";
+            snprintf(d.reason, sizeof d.reason, "frequency cap: %d messages in %d days",
+                     ctx->freq_cap, ctx->freq_days);
+        } else if (json_object_set_new(batch, cust, json_integer(here + 1)) < 0) {
+            crm_work_fail_nomem(w);
+            return -1;
+        }
+    }
+    char *rs = NULL, *rb = NULL;
+    if (d.kind == MKT_CONTACT_SEND) {
+        const char *values[MKT_FIELD_COUNT] = {PQgetvalue(res, i, 5), email, PQgetvalue(res, i, 9),
+                                               PQgetvalue(res, i, 8), PQgetvalue(res, i, 7)};
+        s_template(templates, d.channel, &subject, &body);
+        rs = mkt_render(subject ? subject : "", values);
+        rb = mkt_render(body, values);
+    }
+    int status = d.kind == MKT_CONTACT_SEND         ? CRM__V1__SEND_STATUS__SEND_STATUS_SENT
+                 : d.kind == MKT_CONTACT_SUPPRESSED ? CRM__V1__SEND_STATUS__SEND_STATUS_SUPPRESSED
+                                                    : CRM__V1__SEND_STATUS__SEND_STATUS_DEFERRED;
+    json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:I, s:s, s:s, s:s}", "campaign_id",
+                            PQgetvalue(res, i, 0), "customer_id", PQgetvalue(res, i, 1), "status",
+                            status, "channel", d.channel, "reason", d.reason, "reason_code",
+                            d.code ? d.code : "", "due_us", (json_int_t)d.at_us, "address", email,
+                            "subject", rs ? rs : "", "body", rb ? rb : "");
+    int bad = !templates || !row || (d.kind == MKT_CONTACT_SEND && (!rs || !rb));
+    json_decref(templates);
+    free(rs);
+    free(rb);
+    if (bad || json_array_append_new(out, row) < 0) {
+        crm_work_fail_nomem(w);
+        return -1;
+    }
+    Crm__V1__SendDecided ev = CRM__V1__SEND_DECIDED__INIT;
+    ev.campaign_id = PQgetvalue(res, i, 0);
+    ev.customer_id = PQgetvalue(res, i, 1);
+    ev.status = status;
+    ev.channel = d.channel;
+    ev.reason = d.reason;
+    ev.reason_code = (char *)(d.code ? d.code : "");
+    ev.deferred_until_us = d.kind == MKT_CONTACT_DEFERRED ? d.at_us : 0;
+    return mkt_emit_send_decided(w, &ev);
+}
+
+static void s_scan_candidates(crm_work_t *w, PGresult *res)
+{
+    mkt_t *ctx = crm_work_data(w);
+    int n = PQntuples(res);
+    ctx->scan_full = n >= MKT_SEND_BATCH;
+    if (n == 0) {
+        crm_work_ok(w, NULL);
+        return;
+    }
+    json_t *out = json_array(), *batch = json_object();
+    int64_t now = crm_now_us();
+    if (!out || !batch) {
+        json_decref(out);
+        json_decref(batch);
+        crm_work_fail_nomem(w);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (s_decide(w, res, i, now, out, batch) < 0) {
+            json_decref(out);
+            json_decref(batch);
+            return;
+        }
+    json_decref(batch);
+    char *text = json_dumps(out, JSON_COMPACT);
+    char *copy = text ? crm_work_strdup(w, text) : NULL;
+    free(text);
+    json_decref(out);
+    if (!copy) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    mkt_store_send_record(w, copy, s_scan_recorded);
+}
+
+/* A later step's recipients are announced like those of a target command. */
+static void s_followups_added(crm_work_t *w, PGresult *res)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        Crm__V1__CampaignTargeted *t =
+            crm_work_record(w, &crm__v1__campaign_targeted__descriptor, PQgetvalue(res, i, 0));
+        if (!t) {
+            crm_work_fail_nomem(w);
+            return;
+        }
+        if (mkt_emit_campaign_targeted(w, t) < 0)
+            return;
+    }
+    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_ctx(w)->freq_days, s_scan_candidates);
+}
+
+static void s_scan_started(crm_work_t *w, PGresult *res)
+{
+    for (int i = 0; i < PQntuples(res); i++)
+        crm_info("marketing.campaign_started", "campaign %s is running", PQgetvalue(res, i, 0));
+    mkt_store_followups_due(w, s_followups_added);
+}
+
+void mkt_send_scan(crm_work_t *w)
+{
+    crm_work_set_data(w, s_ctx(w));
+    mkt_store_start_due(w, s_scan_started);
+}
+
+/* ---- the delivery pump's works ------------------------------------------- */
+
+void mkt_batch_clear(mkt_t *ctx)
+{
+    for (size_t i = 0; i < ctx->n_batch; i++) {
+        mkt_delivery_t *d = &ctx->batch[i];
+        free(d->id);
+        free(d->address);
+        free(d->subject);
+        free(d->body);
+        memset(d, 0, sizeof *d);
+    }
+    ctx->n_batch = 0;
+}
+
+static void s_claimed(crm_work_t *w, PGresult *res)
+{
+    mkt_t *ctx = s_ctx(w);
+    mkt_batch_clear(ctx); /* an earlier attempt of this work may have filled it */
+    for (int i = 0; i < PQntuples(res) && i < MKT_DELIVERY_BATCH; i++) {
+        mkt_delivery_t *d = &ctx->batch[ctx->n_batch++];
+        d->id = strdup(PQgetvalue(res, i, 0));
+        d->address = strdup(PQgetvalue(res, i, 1));
+        d->subject = strdup(PQgetvalue(res, i, 2));
+        d->body = strdup(PQgetvalue(res, i, 3));
+        if (!d->id || !d->address || !d->subject || !d->body) {
+            mkt_batch_clear(ctx);
+            crm_work_fail_nomem(w);
+            return;
+        }
+    }
+    crm_work_ok(w, NULL);
+}
+
+void mkt_delivery_claim(crm_work_t *w)
+{
+    mkt_store_delivery_pending(w, MKT_DELIVERY_BATCH, s_claimed);
+}
+
+/* Publishes each final outcome (delivery.recorded), so that subscribers
+ * count deliveries as marketing.campaign.results does, and each bounce as a
+ * response, as if recorded by a command. A retry still pending publishes
+ * nothing. */
+static void s_outcome_done(crm_work_t *w, PGresult *res)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (strcmp(PQgetvalue(res, i, 0), "delivery") == 0) {
+            Crm__V1__DeliveryRecorded d = CRM__V1__DELIVERY_RECORDED__INIT;
+            d.campaign_id = PQgetvalue(res, i, 1);
+            d.customer_id = PQgetvalue(res, i, 2);
+            d.channel = (Crm__V1__Channel)atoi(PQgetvalue(res, i, 3));
+            d.delivered = atoi(PQgetvalue(res, i, 4)) == 1;
+            d.error = PQgetvalue(res, i, 5);
+            if (mkt_emit_delivery_recorded(w, &d) < 0)
+                return; /* the work was failed; nothing is kept */
+            continue;
+        }
+        Crm__V1__CampaignResponseRecorded r = CRM__V1__CAMPAIGN_RESPONSE_RECORDED__INIT;
+        r.campaign_id = PQgetvalue(res, i, 1);
+        r.customer_id = PQgetvalue(res, i, 2);
+        r.response = CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_BOUNCED;
+        r.channel = (char *)"email";
+        r.note = PQgetvalue(res, i, 5);
+        if (mkt_emit_response_recorded(w, &r) < 0)
+            return;
+    }
+    crm_work_ok(w, NULL);
+}
+
+void mkt_delivery_outcome(crm_work_t *w)
+{
+    mkt_t *ctx = s_ctx(w);
+    mkt_store_delivery_outcome(w, ctx->outcomes, ctx->max_attempts, ctx->retry_ms, s_outcome_done);
+}

@@ -1,0 +1,61 @@
+/* store/person.c: the SQL of marketing's copy of people: found by email for a
+ * response, and kept up to date from sales' and support's person events. */
+#include "store_int.h"
+
+#include <crm/params.h>
+
+int mkt_store_person_by_email(crm_work_t *w, const char *email, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, email);
+    return crm_params_run(
+        &p, "SELECT id::text FROM person WHERE email = $1 ORDER BY updated_at LIMIT 1", 0, cb);
+}
+
+int mkt_store_person_upsert(crm_work_t *w, const char *id, const char *name, const char *email,
+                            const char *source, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, name);
+    crm_params_str(&p, email);
+    crm_params_str(&p, source);
+    /* xmax = 0 only on a freshly inserted row. */
+    return crm_params_run(
+        &p,
+        "INSERT INTO person AS t (id, name, email, registered_by)"
+        " VALUES ($1::uuid, btrim($2), lower(btrim($3)), $4)"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
+        "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email), updated_at = now()"
+        " RETURNING xmax = 0",
+        1, cb);
+}
+
+int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *pr, const char *email,
+                             const char *source, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, pr->id);
+    crm_params_str(&p, pr->name);
+    crm_params_str(&p, email);
+    crm_params_str(&p, source);
+    crm_params_i64(&p, pr->kind);
+    crm_params_str(&p, pr->country);
+    crm_params_str(&p, pr->industry);
+    crm_params_json(&p, mkt_store_strings(pr->tags, pr->n_tags));
+    return crm_params_run(
+        &p,
+        "INSERT INTO person AS t (id, name, email, registered_by, kind, country, industry,"
+        " tags)"
+        " VALUES ($1::uuid, left(btrim($2), 200), lower(btrim($3)), $4, $5::int,"
+        "  upper(btrim($6)), btrim($7),"
+        "  ARRAY(SELECT jsonb_array_elements_text($8::jsonb)))"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "  name = COALESCE(NULLIF(EXCLUDED.name, ''), t.name),"
+        "  email = COALESCE(NULLIF(EXCLUDED.email, ''), t.email),"
+        "  kind = CASE WHEN EXCLUDED.kind <> 0 THEN EXCLUDED.kind ELSE t.kind END,"
+        "  country = EXCLUDED.country, industry = EXCLUDED.industry,"
+        "  tags = EXCLUDED.tags, updated_at = now()",
+        1, cb);
+}

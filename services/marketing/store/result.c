@@ -1,0 +1,59 @@
+/* store/result.c: the SQL of campaign results: the raw figures that
+ * marketing.campaign.results and .compare derive their ratios from. */
+#include "store_int.h"
+
+#include <crm/params.h>
+
+/* A campaign's send decisions of one status, counted by reason code. */
+#define S_BY_REASON(status)                                                                        \
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_object('reason', t.k, 'count', t.n)"                   \
+    "  ORDER BY t.k), '[]') FROM (SELECT reason_code AS k, count(*) AS n"                          \
+    "  FROM send WHERE campaign_id = c.id AND status = " #status " GROUP BY 1) t)"
+
+int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_json(&p, mkt_store_strings(ids, n));
+    /* A converted response's revenue counts in the campaign's currency
+     * only; conversions are always in it (mkt_store_attribute). */
+    return crm_params_run(
+        &p,
+        "SELECT CASE WHEN c.id IS NULL THEN NULL ELSE jsonb_build_object("
+        " 'campaign_id', c.id, 'name', c.name, 'status', c.status, 'currency', c.currency,"
+        " 'recipients', (SELECT count(*) FROM campaign_recipient r WHERE r.campaign_id = c.id),"
+        " 'responses', (SELECT COALESCE(jsonb_agg(jsonb_build_object('response', t.response,"
+        "   'count', t.n) ORDER BY t.response), '[]') FROM (SELECT response, count(*) AS n"
+        "   FROM response WHERE campaign_id = c.id GROUP BY response) t),"
+        " 'responders', (SELECT count(DISTINCT customer_id) FROM response"
+        "   WHERE campaign_id = c.id AND response <> 7),"
+        " 'conversions', (SELECT count(*) FROM response WHERE campaign_id = c.id"
+        "   AND response = 8) + (SELECT count(*) FROM conversion WHERE campaign_id = c.id),"
+        " 'revenue_minor', (SELECT COALESCE(sum(revenue_minor), 0) FROM response"
+        "   WHERE campaign_id = c.id AND response = 8"
+        "   AND currency IN ('', c.currency))"
+        "  + (SELECT COALESCE(sum(revenue_minor), 0) FROM conversion WHERE campaign_id = c.id),"
+        " 'cost_minor', " MKT_SQL_SPENT ", 'budget', " MKT_SQL_BUDGET(
+            MKT_SQL_SPENT) ","
+                           " 'sent', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
+                           "status = 1),"
+                           " 'suppressed', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
+                           "status = 2),"
+                           " 'deferred', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
+                           "status "
+                           "= 3),"
+                           " 'delivered', (SELECT count(*) FROM delivery WHERE campaign_id = c.id"
+                           "   AND status IN (1, 3)),"
+                           " 'delivery_failed', (SELECT count(*) FROM delivery WHERE campaign_id = "
+                           "c.id"
+                           "   AND status = 2),"
+                           " 'suppressed_by_reason', " S_BY_REASON(
+                               2) ","
+                                  " 'deferred_by_reason', " S_BY_REASON(
+                                      3) ") END"
+                                         " FROM jsonb_array_elements_text($1::jsonb) WITH "
+                                         "ORDINALITY AS "
+                                         "q(id, ord)"
+                                         " LEFT JOIN campaign c ON c.id = q.id::uuid ORDER BY "
+                                         "q.ord",
+        0, cb);
+}

@@ -1,0 +1,165 @@
+/* store/send.c: the SQL of sending: due campaigns and follow-ups, the
+ * candidates of the send scan, its decisions, and the delivery pump's
+ * claims and outcomes. */
+#include "store_int.h"
+
+#include <crm/params.h>
+
+int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p,
+                          "UPDATE campaign SET status = 3, updated_at = now()"
+                          " WHERE status = 2 AND start_at <= now() RETURNING id::text",
+                          1, cb);
+}
+
+int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(
+        &p,
+        "WITH ins AS (INSERT INTO campaign_recipient (campaign_id, customer_id)"
+        " SELECT c.id, s.customer_id FROM campaign c"
+        " JOIN send s ON s.campaign_id = c.follows_campaign_id AND s.status = 1"
+        " WHERE c.status = 3 AND c.follows_campaign_id IS NOT NULL"
+        "  AND s.decided_at + c.follow_delay_s * interval '1 second' <= now()"
+        "  AND NOT (c.follow_non_responders AND EXISTS (SELECT 1 FROM response r"
+        "   WHERE r.campaign_id = c.follows_campaign_id AND r.customer_id = s.customer_id"
+        "   AND r.response <> 7))"
+        " ON CONFLICT DO NOTHING RETURNING campaign_id, customer_id)"
+        /* One CampaignTargeted record per campaign that gained recipients. */
+        " SELECT jsonb_build_object('campaign_id', campaign_id::text, 'customer_ids',"
+        "  jsonb_agg(customer_id::text ORDER BY customer_id))::text"
+        " FROM ins GROUP BY campaign_id ORDER BY campaign_id",
+        1, cb);
+}
+
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
+    crm_params_i64(&p, cap_days);
+    return crm_params_run(
+        &p,
+        "SELECT c.id::text, r.customer_id::text, c.channels::text,"
+        " CASE WHEN p.customer_id IS NULL THEN NULL ELSE " MKT_SQL_PREF "::text END,"
+        " CASE WHEN COALESCE(p.time_zone, '') <> '' THEN"
+        "  round((extract(epoch FROM now() AT TIME ZONE p.time_zone)"
+        "   - extract(epoch FROM now() AT TIME ZONE 'UTC')) / 60)::int"
+        "  ELSE COALESCE(p.utc_offset_minutes, 0) END,"
+        " COALESCE(pe.name, ''), COALESCE(pe.email, ''), c.name, c.owner,"
+        " " MKT_SQL_OFFER_TEXT ","
+        " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
+        "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text"
+        ", (SELECT x.segment_id::text FROM campaign_exclusion x JOIN segment_member m"
+        "   ON m.segment_id = x.segment_id AND m.customer_id = r.customer_id"
+        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1),"
+        " f.n, mkt_us(f.oldest + $2::int * interval '1 day')"
+        /* Per running campaign, the recipients needing a decision (never
+         * decided, or deferred and due), at most what its throttle still
+         * allows this minute: both read from partial indexes, so a scan
+         * costs its batch, not the campaign's size. */
+        " FROM campaign c"
+        " CROSS JOIN LATERAL (SELECT CASE WHEN c.throttle_per_minute = 0 THEN $1::int"
+        "  ELSE greatest(0, c.throttle_per_minute - (SELECT count(*) FROM delivery v"
+        "   WHERE v.campaign_id = c.id AND v.created_at > now() - interval '1 minute'))"
+        "  END AS allow) a"
+        " CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
+        "   (SELECT r0.customer_id FROM campaign_recipient r0"
+        "    WHERE r0.campaign_id = c.id AND NOT r0.decided"
+        "    ORDER BY r0.customer_id LIMIT least(a.allow, $1::int))"
+        "   UNION"
+        "   (SELECT s.customer_id FROM send s"
+        "    WHERE s.campaign_id = c.id AND s.status = 3 AND s.due_at <= now()"
+        "    ORDER BY s.customer_id LIMIT least(a.allow, $1::int))) q"
+        "  ORDER BY q.customer_id LIMIT least(a.allow, $1::int)) r"
+        " LEFT JOIN preference p ON p.customer_id = r.customer_id"
+        " LEFT JOIN person pe ON pe.id = r.customer_id"
+        /* The frequency cap's count: messages to the customer, any campaign. */
+        " CROSS JOIN LATERAL (SELECT count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
+        "  WHERE v.customer_id = r.customer_id"
+        "   AND v.created_at > now() - $2::int * interval '1 day') f"
+        " WHERE c.status = 3"
+        " ORDER BY c.id, r.customer_id LIMIT $1::int",
+        0, cb);
+}
+
+int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, decisions_json);
+    return crm_params_run(
+        &p,
+        "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
+        "  customer_id uuid, status int, channel int, reason text, reason_code text,"
+        "  due_us bigint, address text, subject text, body text)),"
+        " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason,"
+        "  reason_code, due_at)"
+        "  SELECT campaign_id, customer_id, status, channel, reason, reason_code,"
+        "   CASE WHEN status = 3 THEN mkt_ts(due_us) END FROM d"
+        "  ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,"
+        "   channel = EXCLUDED.channel, reason = EXCLUDED.reason,"
+        "   reason_code = EXCLUDED.reason_code, due_at = EXCLUDED.due_at,"
+        "   decided_at = now() RETURNING 1),"
+        /* Off the scan's queue (a deferral comes back through send). */
+        " q AS (UPDATE campaign_recipient r SET decided = true FROM d"
+        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.customer_id"
+        "   AND NOT r.decided RETURNING 1),"
+        " v AS (INSERT INTO delivery (id, campaign_id, customer_id, channel, address, subject,"
+        "  body, status)"
+        "  SELECT gen_random_uuid(), campaign_id, customer_id, channel, address, subject, body,"
+        "   CASE WHEN channel = 1 THEN 0 ELSE 3 END FROM d WHERE status = 1 RETURNING 1)"
+        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v), (SELECT count(*) FROM q)",
+        1, cb);
+}
+
+int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
+    return crm_params_run(&p,
+                          "SELECT id::text, address, subject, body FROM delivery WHERE status = 0"
+                          " AND (next_attempt_at IS NULL OR next_attempt_at <= now())"
+                          " ORDER BY created_at, id LIMIT $1::int",
+                          0, cb);
+}
+
+int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
+                               int64_t retry_ms, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, outcomes_json);
+    crm_params_i64(&p, max_attempts);
+    crm_params_i64(&p, retry_ms);
+    /* Status 4 (transient) stays pending until the backoff has passed,
+     * unless the attempts are used up (then failed, not bounced). A bounce
+     * (2) is recorded as a BOUNCED response (7) of the recipient. Rows:
+     * kind ('delivery' for each final outcome, 'bounce' for each response
+     * added), campaign id, customer id, channel, status, error or note. */
+    return crm_params_run(
+        &p,
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int,"
+        "  error text)),"
+        " u AS (UPDATE delivery d SET"
+        "  status = CASE WHEN x.status <> 4 THEN x.status"
+        "   WHEN d.attempts + 1 >= $2::int THEN 2 ELSE 0 END,"
+        "  attempts = d.attempts + 1,"
+        "  next_attempt_at = CASE WHEN x.status = 4 THEN now() + $3::bigint"
+        "   * power(2, least(d.attempts, 6)) * interval '1 millisecond' END,"
+        "  error = CASE WHEN x.status = 4 AND d.attempts + 1 >= $2::int"
+        "   THEN 'gave up after ' || (d.attempts + 1) || ' attempts: ' || x.error"
+        "   ELSE x.error END, updated_at = now()"
+        "  FROM x WHERE d.id = x.id AND d.status = 0"
+        "  RETURNING d.campaign_id, d.customer_id, d.channel, d.status, d.error,"
+        "   x.status AS outcome),"
+        " b AS (INSERT INTO response (id, campaign_id, customer_id, response, channel, note)"
+        "  SELECT gen_random_uuid(), campaign_id, customer_id, 7, 'email', left(error, 200)"
+        "  FROM u WHERE outcome = 2 RETURNING campaign_id, customer_id, note)"
+        /* One row per final outcome ('delivery'), then one per bounce. */
+        " SELECT 'delivery', campaign_id::text, customer_id::text, channel, status, error"
+        " FROM u WHERE status <> 0"
+        " UNION ALL SELECT 'bounce', campaign_id::text, customer_id::text, NULL, NULL, note"
+        " FROM b",
+        1, cb);
+}

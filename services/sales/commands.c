@@ -1,0 +1,57 @@
+/* commands.c: the command and consumer tables, the whole surface of sales
+ * on one screen: every command a client can send with its request message
+ * and whether it only reads, and every consumer with the event types it
+ * takes. The handlers are in handlers/, one file per aggregate. */
+#include "sales.h"
+
+#include "crm/v1/sales.pb-c.h"
+
+#define S_CMD(name, msg, fn, ro)                                                                   \
+    {                                                                                              \
+        name, &crm__v1__##msg##__descriptor, fn, ro                                                \
+    }
+
+const crm_command_def_t sales_commands[] = {
+    S_CMD("sales.person.register", register_person_request, sales_person_register, 0),
+    S_CMD("sales.person.show", show_person_request, sales_person_show, 1),
+    S_CMD("sales.person.update", update_person_request, sales_person_update, 0),
+    S_CMD("sales.person.list", list_people_request, sales_person_list, 1),
+    S_CMD("sales.org.create", create_organization_request, sales_org_create, 0),
+    S_CMD("sales.org.show", show_organization_request, sales_org_show, 1),
+    S_CMD("sales.org.list", list_organizations_request, sales_org_list, 1),
+    S_CMD("sales.lead.create", create_lead_request, sales_lead_create, 0),
+    S_CMD("sales.lead.qualify", qualify_lead_request, sales_lead_qualify, 0),
+    S_CMD("sales.lead.convert", convert_lead_request, sales_lead_convert, 0),
+    S_CMD("sales.lead.disqualify", disqualify_lead_request, sales_lead_disqualify, 0),
+    S_CMD("sales.lead.list", list_leads_request, sales_lead_list, 1),
+    S_CMD("sales.pipeline.create", create_pipeline_request, sales_pipeline_create, 0),
+    S_CMD("sales.pipeline.list", list_pipelines_request, sales_pipeline_list, 1),
+    S_CMD("sales.deal.create", create_deal_request, sales_deal_create, 0),
+    S_CMD("sales.deal.stage", move_deal_request, sales_deal_stage, 0),
+    S_CMD("sales.deal.win", win_deal_request, sales_deal_win, 0),
+    S_CMD("sales.deal.lose", lose_deal_request, sales_deal_lose, 0),
+    S_CMD("sales.deal.show", show_deal_request, sales_deal_show, 1),
+    S_CMD("sales.deal.list", list_deals_request, sales_deal_list, 1),
+    S_CMD("sales.order.create", create_order_request, sales_order_create, 0),
+    S_CMD("sales.order.list", list_orders_request, sales_order_list, 1),
+    S_CMD("sales.activity.log", log_activity_request, sales_activity_log, 0),
+    S_CMD("sales.activity.schedule", log_activity_request, sales_activity_schedule, 0),
+    S_CMD("sales.activity.complete", complete_activity_request, sales_activity_complete, 0),
+    S_CMD("sales.activity.list", list_activities_request, sales_activity_list, 1),
+    {NULL, NULL, NULL, 0},
+};
+
+static const char *const s_people_prefixes[] = {"crm.marketing.person.", "crm.support.person.",
+                                                "crm.analytics.person.", NULL};
+static const char *const s_intent_prefixes[] = {"crm.marketing.response.", NULL};
+static const char *const s_risk_prefixes[] = {"crm.analytics.customer.churn_risk_raised.",
+                                              "crm.support.ticket.opened.", NULL};
+static const char *const s_quality_prefixes[] = {"crm.analytics.data_quality.issue_found.", NULL};
+
+const crm_consumer_def_t sales_consumers[] = {
+    {"sales.people", s_people_prefixes, sales_people_apply},
+    {"sales.intent", s_intent_prefixes, sales_intent_apply},
+    {"sales.risk", s_risk_prefixes, sales_risk_apply},
+    {"sales.quality", s_quality_prefixes, sales_quality_apply},
+    {NULL, NULL, NULL},
+};

@@ -1,0 +1,239 @@
+/* handlers/activity.c: activities: log, schedule, complete and list, and
+ * the due scan that main.c's timer submits (sales_due_scan). */
+#include "handlers.h"
+
+#include <inttypes.h>
+
+static void s_activity_reply(crm_work_t *w, Crm__V1__Activity *a)
+{
+    Crm__V1__ActivityReply r = CRM__V1__ACTIVITY_REPLY__INIT;
+    r.activity = a;
+    crm_work_ok(w, &r.base);
+}
+
+static void s_activity_inserted(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
+    if (!a)
+        return;
+    int rc = a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED
+                 ? sales_emit_activity_scheduled(w, a)
+             : a->kind == CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_NOTE
+                 ? sales_emit_note_added(w, a)
+                 : sales_emit_activity_completed(w, a);
+    if (rc == 0)
+        s_activity_reply(w, a);
+}
+
+static void s_activity_context(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Activity *a = crm_work_data(w);
+    if (!crm_db_get_bool(res, 0, 0)) {
+        crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
+                                "register the person with sales.person.register first");
+        return;
+    }
+    if (!crm_db_get_bool(res, 0, 1)) {
+        crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
+                                "list deals with sales.deal.list");
+        return;
+    }
+    if (!*a->person_id) {
+        const char *p = crm_db_get_opt(res, 0, 2);
+        if (!p) {
+            sales_invalid(w, "activity.person_id", "activity needs a person",
+                          "the deal has no person; send person_id");
+            return;
+        }
+        if (!(a->person_id = crm_work_strdup(w, p))) {
+            crm_work_fail_nomem(w);
+            return;
+        }
+    }
+    sales_store_activity_insert(w, a, 0, s_activity_inserted);
+}
+
+static void s_activity_add(crm_work_t *w, int scheduled)
+{
+    const Crm__V1__LogActivityRequest *rq = (const void *)crm_work_request(w);
+    const Crm__V1__Activity *src = rq->activity;
+    sales_in_t in = {.w = w};
+    Crm__V1__Activity *a = crm_work_alloc(w, sizeof *a);
+    char id[CRM_UUID_LEN + 1];
+    if (!a) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    if (!src) {
+        sales_invalid(w, "activity", "activity is required",
+                      "send its kind, a subject or body, and the person");
+        return;
+    }
+    crm__v1__activity__init(a);
+    int rc =
+        sales_check_enum(&crm__v1__activity_kind__descriptor, src->kind, 0, "activity.kind", &in.e);
+    if (rc == 0)
+        rc = sales_in_text(&in, src->subject, SALES_NAME_MAX, "activity.subject", &a->subject);
+    if (rc == 0)
+        rc = sales_in_text(&in, src->body, SALES_BODY_MAX, "activity.body", &a->body);
+    if (rc == 0 && !*a->subject && !*a->body)
+        rc = sales_err_set(&in.e, SALES_INVALID, "activity.subject",
+                           "activity needs a subject or a body", "say what it is about", NULL);
+    if (rc == 0)
+        rc = sales_in_id(&in, src->person_id, 0, "activity.person_id", &a->person_id);
+    if (rc == 0)
+        rc = sales_in_id(&in, src->deal_id, 0, "activity.deal_id", &a->deal_id);
+    if (rc == 0 && !*a->person_id && !*a->deal_id)
+        rc = sales_err_set(&in.e, SALES_INVALID, "activity.person_id",
+                           "activity.person_id is required",
+                           "send the person it is with (or a deal that has one)", NULL);
+    if (rc == 0)
+        rc = sales_in_text(&in, src->owner, SALES_NAME_MAX, "activity.owner", &a->owner);
+    if (rc == 0)
+        rc = sales_in_text(&in, src->outcome, SALES_TEXT_MAX, "activity.outcome", &a->outcome);
+    if (rc == 0)
+        rc = sales_in_text(&in, src->next_action, SALES_TEXT_MAX, "activity.next_action",
+                           &a->next_action);
+    if (rc == 0 && src->next_action_due_us < 0)
+        rc = sales_err_set(&in.e, SALES_INVALID, "activity.next_action_due_us", "time is negative",
+                           "send microseconds since the Unix epoch", "got %" PRId64,
+                           src->next_action_due_us);
+    if (rc == 0 && scheduled && src->due_at_us <= 0)
+        rc = sales_err_set(&in.e, SALES_INVALID, "activity.due_at_us",
+                           src->due_at_us ? "time is negative" : "activity.due_at_us is required",
+                           "send when it falls due, in microseconds since the Unix epoch",
+                           "got %" PRId64, src->due_at_us);
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    a->kind = src->kind;
+    a->status = scheduled ? CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED
+                          : CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_DONE;
+    a->due_at_us = scheduled ? src->due_at_us : 0;
+    a->next_action_due_us = src->next_action_due_us;
+    crm_uuid_new(id);
+    if (!(a->id = crm_work_strdup(w, id))) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    crm_work_set_data(w, a);
+    sales_store_activity_context(w, a->person_id, a->deal_id, s_activity_context);
+}
+
+void sales_activity_log(crm_work_t *w)
+{
+    s_activity_add(w, 0);
+}
+
+void sales_activity_schedule(crm_work_t *w)
+{
+    s_activity_add(w, 1);
+}
+
+static void s_activity_completed(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
+    if (a && sales_emit_activity_completed(w, a) == 0)
+        s_activity_reply(w, a);
+}
+
+static void s_activity_complete_locked(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__CompleteActivityRequest *rq = crm_work_data(w);
+    if (PQntuples(res) == 0) {
+        crm_work_fail_not_found(w, "id", "activity", rq->id,
+                                "list activities with sales.activity.list");
+        return;
+    }
+    Crm__V1__Activity *a = SALES_ACTIVITY(w, crm_db_get_opt(res, 0, 0));
+    if (!a) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    if (a->status != CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED) {
+        crm_work_fail(w, SALES_CODE(FAILED_PRECONDITION), "id", "activity is already done",
+                      crm_work_printf(w, "activity %s was completed", a->id),
+                      "log a new activity for what happened since");
+        return;
+    }
+    sales_store_activity_complete(w, rq, s_activity_completed);
+}
+
+void sales_activity_complete(crm_work_t *w)
+{
+    const Crm__V1__CompleteActivityRequest *rq = (const void *)crm_work_request(w);
+    sales_in_t in = {.w = w};
+    Crm__V1__CompleteActivityRequest *c = crm_work_alloc(w, sizeof *c);
+    if (!c) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    crm__v1__complete_activity_request__init(c);
+    int rc = sales_in_id(&in, rq->id, 1, "id", &c->id);
+    if (rc == 0)
+        rc = sales_in_text(&in, rq->outcome, SALES_TEXT_MAX, "outcome", &c->outcome);
+    if (rc == 0)
+        rc = sales_in_text(&in, rq->next_action, SALES_TEXT_MAX, "next_action", &c->next_action);
+    if (rc == 0 && rq->next_action_due_us < 0)
+        rc = sales_err_set(&in.e, SALES_INVALID, "next_action_due_us", "time is negative",
+                           "send microseconds since the Unix epoch", "got %" PRId64,
+                           rq->next_action_due_us);
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    c->next_action_due_us = rq->next_action_due_us;
+    crm_work_set_data(w, c);
+    sales_store_activity_lock(w, c->id, s_activity_complete_locked);
+}
+
+static void s_activities_listed(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__ListActivitiesReply r = CRM__V1__LIST_ACTIVITIES_REPLY__INIT;
+    if (sales_list_rows(w, res, &crm__v1__activity__descriptor, &r.activities, &r.n_activities,
+                        &r.next_page_token) == 0)
+        crm_work_ok(w, &r.base);
+}
+
+void sales_activity_list(crm_work_t *w)
+{
+    const Crm__V1__ListActivitiesRequest *rq = (const void *)crm_work_request(w);
+    sales_err_t e;
+    if (sales_check_id(rq->person_id, 0, "person_id", &e) < 0 ||
+        sales_check_id(rq->deal_id, 0, "deal_id", &e) < 0 ||
+        sales_check_enum(&crm__v1__activity_status__descriptor, rq->status, 1, "status", &e) < 0) {
+        sales_fail(w, &e);
+        return;
+    }
+    if (rq->due_before_us < 0) {
+        sales_invalid(w, "due_before_us", "time is negative",
+                      "send microseconds since the Unix epoch, or 0 for no bound");
+        return;
+    }
+    sales_list_t *l = sales_list_start(w, rq->page_size, rq->page_token);
+    if (l)
+        sales_store_activity_list(w, rq, &l->page, s_activities_listed);
+}
+
+/* ---- the due scan (service-initiated) ------------------------------------------ */
+
+static void s_due_found(crm_work_t *w, PGresult *res)
+{
+    sales_t *ctx = crm_work_data(w);
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        Crm__V1__Activity *a = SALES_ACTIVITY(w, crm_db_get_opt(res, i, 0));
+        if (!a) {
+            crm_work_fail_unreadable(w);
+            return;
+        }
+        if (sales_emit_activity_due(w, a) < 0)
+            return;
+    }
+    ctx->due_full = n >= SALES_DUE_BATCH;
+    if (n > 0)
+        crm_debug("sales.due", "%d activities fell due", n);
+    crm_work_ok(w, NULL);
+}
+
+void sales_due_scan(crm_work_t *w)
+{
+    sales_store_activity_due(w, SALES_DUE_BATCH, s_due_found);
+}

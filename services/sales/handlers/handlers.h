@@ -1,0 +1,89 @@
+/* handlers/handlers.h: what the handler files share, private to them.
+ *
+ * handlers/ holds sales' business rules, one file per aggregate and one
+ * function per command or consumed event; commands.c names them in its
+ * tables. Every handler follows the same shape: check the whole request
+ * with the rules (rules.c) before touching the database; read what the
+ * decision needs; write; emit the events; answer. A failure before the
+ * first write costs only this work (its batch carries on); all statements
+ * go through store.h. State that must survive a continuation lives in a
+ * struct in the work's arena (crm_work_set_data), never in globals.
+ *
+ * This header is the prelude they share (common.c): reading request values
+ * through the rules into the arena, failing the work, and paging lists. */
+#ifndef SALES_HANDLERS_H
+#define SALES_HANDLERS_H
+
+#include "sales.h"
+
+#include "events.h"
+#include "rules.h"
+#include "store.h"
+
+#include <crm/db.h>
+#include <crm/identity.h>
+#include <crm/log.h>
+#include <crm/util.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crm/v1/analytics.pb-c.h"
+#include "crm/v1/marketing.pb-c.h"
+#include "crm/v1/support.pb-c.h"
+
+#define SALES_CODE(x) CRM__V1__STATUS_CODE__STATUS_CODE_##x
+#define SALES_INVALID SALES_CODE(INVALID_ARGUMENT)
+
+/* The service context (sales.h) of the work's service. */
+sales_t *sales_ctx(crm_work_t *w);
+
+/* Fail the work with a rule's error, or with INVALID_ARGUMENT on `field`. */
+void sales_fail(crm_work_t *w, const sales_err_t *e);
+void sales_invalid(crm_work_t *w, const char *field, const char *message, const char *hint);
+
+/* Validation input: copies into the arena; an allocation failure is
+ * remembered (and "" returned) so the checks read straight through and
+ * report it once at the end. */
+typedef struct {
+    crm_work_t *w;
+    sales_err_t e;
+    int oom;
+} sales_in_t;
+
+/* A copy of s[0..n) in the arena (never NULL: "" when out of memory). */
+char *sales_in_copy(sales_in_t *in, const char *s, size_t n);
+/* The trimmed text of s, copied as sales_in_copy does. */
+char *sales_in_trimmed(sales_in_t *in, const char *s);
+/* An array of n (at least one) elements of `size` bytes, or NULL (out of
+ * memory, remembered for sales_in_done). */
+void *sales_in_array(sales_in_t *in, size_t n, size_t size);
+/* Ends validation: 0, or -1 with the work failed on the rule violation
+ * (rc < 0, in->e) or on out of memory. */
+int sales_in_done(sales_in_t *in, int rc);
+
+/* Readers of one value: 0 with *out set (trimmed, in the arena), or -1
+ * with in->e set. `field` names the value in the error. */
+int sales_in_text(sales_in_t *in, const char *s, size_t max, const char *field, char **out);
+int sales_in_required(sales_in_t *in, const char *s, size_t max, const char *field, char **out);
+int sales_in_id(sales_in_t *in, const char *s, int required, const char *field, char **out);
+/* Tags, distinct case-insensitively, at most SALES_LIST_MAX. */
+int sales_in_tags(sales_in_t *in, char *const *src, size_t n, const char *prefix, char ***out,
+                  size_t *n_out);
+
+/* A list command's page, kept as the work's data between its calls. */
+typedef struct {
+    int page_size;
+    sales_page_t page;
+} sales_list_t;
+
+/* Checks page_size and page_token and keeps them (crm_work_set_data) for
+ * sales_list_rows. NULL with the work failed on a bad value. */
+sales_list_t *sales_list_start(crm_work_t *w, int32_t page_size, const char *token);
+
+/* Rows (json, created_us, id) into messages of type d and the next page
+ * token ("" on the last page). Returns 0, or -1 with the work failed. */
+int sales_list_rows(crm_work_t *w, PGresult *res, const ProtobufCMessageDescriptor *d,
+                    void *items_p, size_t *n_items, char **token);
+
+#endif

@@ -1,0 +1,117 @@
+/* handlers/order.c: orders: create (the total is computed from the
+ * items) and list. */
+#include "handlers.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void s_order_inserted(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Order *o = crm_work_returned(w, &crm__v1__order__descriptor, res);
+    if (!o || sales_emit_order_placed(w, o) < 0)
+        return;
+    Crm__V1__OrderReply r = CRM__V1__ORDER_REPLY__INIT;
+    r.order = o;
+    crm_work_ok(w, &r.base);
+}
+
+static void s_order_context(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Order *o = crm_work_data(w);
+    if (!crm_db_get_bool(res, 0, 0))
+        crm_work_fail_not_found(w, "order.person_id", "person", o->person_id,
+                                "register the person with sales.person.register first");
+    else if (!crm_db_get_bool(res, 0, 1))
+        crm_work_fail_not_found(w, "order.organization_id", "organization", o->organization_id,
+                                "create the organization with sales.org.create first");
+    else if (!crm_db_get_bool(res, 0, 2))
+        crm_work_fail_not_found(w, "order.deal_id", "deal", o->deal_id,
+                                "list deals with sales.deal.list");
+    else
+        sales_store_order_insert(w, o, s_order_inserted);
+}
+
+void sales_order_create(crm_work_t *w)
+{
+    const Crm__V1__CreateOrderRequest *rq = (const void *)crm_work_request(w);
+    const Crm__V1__Order *src = rq->order;
+    sales_in_t in = {.w = w};
+    Crm__V1__Order *o = crm_work_alloc(w, sizeof *o);
+    char id[CRM_UUID_LEN + 1];
+    int64_t total = 0;
+    if (!o) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    if (!src) {
+        sales_invalid(w, "order", "order is required", "send a person and the items bought");
+        return;
+    }
+    crm__v1__order__init(o);
+    o->currency = sales_in_array(&in, 4, 1);
+    int rc = sales_in_id(&in, src->person_id, 1, "order.person_id", &o->person_id);
+    if (rc == 0)
+        rc =
+            sales_in_id(&in, src->organization_id, 0, "order.organization_id", &o->organization_id);
+    if (rc == 0)
+        rc = sales_in_id(&in, src->deal_id, 0, "order.deal_id", &o->deal_id);
+    if (rc == 0)
+        rc = sales_order_total(src->items, src->n_items, &total, &in.e);
+    if (rc == 0 && src->total_minor && src->total_minor != total)
+        rc = sales_err_set(
+            &in.e, SALES_INVALID, "order.total_minor", "total does not match the items",
+            "leave total_minor at 0; the service computes it",
+            "got %" PRId64 ", the items add up to %" PRId64, src->total_minor, total);
+    if (rc == 0 && o->currency)
+        rc = sales_check_currency(src->currency, o->currency, "order.currency", &in.e);
+    if (rc == 0 && src->ordered_at_us < 0)
+        rc = sales_err_set(&in.e, SALES_INVALID, "order.ordered_at_us", "time is negative",
+                           "send microseconds since the Unix epoch, or 0 for now", "got %" PRId64,
+                           src->ordered_at_us);
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    if (!o->currency[0])
+        memcpy(o->currency, sales_ctx(w)->currency, 4);
+    Crm__V1__OrderItem **iv = sales_in_array(&in, src->n_items, sizeof *iv);
+    Crm__V1__OrderItem *items = sales_in_array(&in, src->n_items, sizeof *items);
+    for (size_t i = 0; iv && items && i < src->n_items; i++) {
+        crm__v1__order_item__init(&items[i]);
+        items[i].product_code = sales_in_trimmed(&in, src->items[i]->product_code);
+        items[i].name = sales_in_trimmed(&in, src->items[i]->name);
+        items[i].quantity = src->items[i]->quantity;
+        items[i].unit_price_minor = src->items[i]->unit_price_minor;
+        iv[i] = &items[i];
+    }
+    crm_uuid_new(id);
+    o->id = sales_in_copy(&in, id, strlen(id));
+    if (sales_in_done(&in, 0) < 0)
+        return;
+    o->items = iv;
+    o->n_items = src->n_items;
+    o->total_minor = total;
+    o->ordered_at_us = src->ordered_at_us;
+    crm_work_set_data(w, o);
+    sales_store_order_context(w, o->person_id, o->organization_id, o->deal_id, s_order_context);
+}
+
+static void s_orders_listed(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__ListOrdersReply r = CRM__V1__LIST_ORDERS_REPLY__INIT;
+    if (sales_list_rows(w, res, &crm__v1__order__descriptor, &r.orders, &r.n_orders,
+                        &r.next_page_token) == 0)
+        crm_work_ok(w, &r.base);
+}
+
+void sales_order_list(crm_work_t *w)
+{
+    const Crm__V1__ListOrdersRequest *rq = (const void *)crm_work_request(w);
+    sales_err_t e;
+    if (sales_check_id(rq->person_id, 0, "person_id", &e) < 0 ||
+        sales_check_id(rq->organization_id, 0, "organization_id", &e) < 0) {
+        sales_fail(w, &e);
+        return;
+    }
+    sales_list_t *l = sales_list_start(w, rq->page_size, rq->page_token);
+    if (l)
+        sales_store_order_list(w, rq, &l->page, s_orders_listed);
+}

@@ -1,0 +1,116 @@
+/* store/activity.c: the SQL of activities, and the due scan that
+ * announces scheduled ones once they fall due. */
+#include "records.h"
+
+int sales_store_activity_context(crm_work_t *w, const char *person_id, const char *deal_id,
+                                 crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, person_id);
+    crm_params_opt(&p, deal_id);
+    return crm_params_run(
+        &p,
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $2::uuid)),"
+        " (SELECT person_id::text FROM deal WHERE id = $2::uuid)",
+        0, cb);
+}
+
+int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64_t due_in_us,
+                                crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, a->id);
+    crm_params_i64(&p, a->kind);
+    crm_params_str(&p, a->subject);
+    crm_params_str(&p, a->body);
+    crm_params_str(&p, a->person_id);
+    crm_params_opt(&p, a->deal_id);
+    crm_params_str(&p, a->owner);
+    crm_params_i64(&p, a->status);
+    crm_params_opt_i64(&p, a->due_at_us);
+    crm_params_i64(&p, due_in_us);
+    crm_params_str(&p, a->outcome);
+    crm_params_str(&p, a->next_action);
+    crm_params_opt_i64(&p, a->next_action_due_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO activity AS a (id, kind, subject, body, person_id, deal_id, owner,"
+        " status, due_at, completed_at, outcome, next_action, next_action_due)"
+        " VALUES ($1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
+        " $7::text, $8::smallint,"
+        " CASE WHEN $8::smallint = 1 THEN COALESCE(sales_ts($9::bigint),"
+        "   now() + $10::bigint * interval '1 microsecond') END,"
+        " CASE WHEN $8::smallint = 2 THEN now() END,"
+        " $11::text, $12::text, sales_ts($13::bigint))"
+        " RETURNING " SALES_ACTIVITY_J "::text",
+        1, cb);
+}
+
+int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(
+        &p, "SELECT " SALES_ACTIVITY_J "::text FROM activity a WHERE a.id = $1::uuid FOR UPDATE", 0,
+        cb);
+}
+
+int sales_store_activity_complete(crm_work_t *w, const Crm__V1__CompleteActivityRequest *rq,
+                                  crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, rq->id);
+    crm_params_str(&p, rq->outcome);
+    crm_params_str(&p, rq->next_action);
+    crm_params_opt_i64(&p, rq->next_action_due_us);
+    return crm_params_run(
+        &p,
+        "UPDATE activity AS a SET status = 2, completed_at = now(), outcome = $2::text,"
+        " next_action = $3::text, next_action_due = sales_ts($4::bigint),"
+        " updated_at = now()"
+        " WHERE a.id = $1::uuid RETURNING " SALES_ACTIVITY_J "::text",
+        1, cb);
+}
+
+int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesRequest *rq,
+                              const sales_page_t *page, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, rq->owner);
+    crm_params_opt(&p, rq->person_id);
+    crm_params_opt(&p, rq->deal_id);
+    crm_params_opt_i64(&p, rq->status);
+    crm_params_opt_i64(&p, rq->due_before_us);
+    crm_params_bool(&p, rq->overdue);
+    sales_store_page(&p, page);
+    return crm_params_run(
+        &p,
+        "SELECT " SALES_ACTIVITY_J "::text, sales_us(a.created_at), a.id::text FROM activity a"
+        " WHERE ($1::text IS NULL OR a.owner = $1::text)"
+        " AND ($2::uuid IS NULL OR a.person_id = $2::uuid)"
+        " AND ($3::uuid IS NULL OR a.deal_id = $3::uuid)"
+        " AND ($4::smallint IS NULL OR a.status = $4::smallint)"
+        " AND ($5::bigint IS NULL OR (a.status = 1 AND a.due_at < sales_ts($5::bigint)))"
+        " AND (NOT $6::boolean OR (a.status = 1 AND a.due_at < now()))"
+        " AND ($7::bigint IS NULL OR (a.created_at, a.id) > (sales_ts($7::bigint), $8::uuid))"
+        " ORDER BY a.created_at, a.id LIMIT $9::int",
+        0, cb);
+}
+
+int sales_store_activity_due(crm_work_t *w, int limit, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
+    /* SKIP LOCKED: an activity being completed right now is left to the
+     * next scan rather than waited for. */
+    return crm_params_run(
+        &p,
+        "WITH a AS (UPDATE activity SET due_notified = true, updated_at = now()"
+        "   WHERE id IN (SELECT id FROM activity WHERE status = 1 AND NOT due_notified"
+        "     AND due_at <= now() ORDER BY due_at, id LIMIT $1::int"
+        "     FOR UPDATE SKIP LOCKED)"
+        "   RETURNING *)"
+        " SELECT " SALES_ACTIVITY_J "::text FROM a ORDER BY a.due_at, a.id",
+        1, cb);
+}

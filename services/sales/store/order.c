@@ -1,0 +1,77 @@
+/* store/order.c: the SQL of orders and their items. */
+#include "records.h"
+
+#include <jansson.h>
+
+int sales_store_order_context(crm_work_t *w, const char *person_id, const char *org_id,
+                              const char *deal_id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, person_id);
+    crm_params_opt(&p, org_id);
+    crm_params_opt(&p, deal_id);
+    return crm_params_run(
+        &p,
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid)),"
+        " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $3::uuid))",
+        0, cb);
+}
+
+int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < o->n_items; i++) {
+        const Crm__V1__OrderItem *it = o->items[i];
+        json_array_append_new(items,
+                              json_pack("{s:s, s:s, s:i, s:I}", "product_code", it->product_code,
+                                        "name", it->name, "quantity", it->quantity,
+                                        "unit_price_minor", (json_int_t)it->unit_price_minor));
+    }
+    crm_params_str(&p, o->id);
+    crm_params_str(&p, o->person_id);
+    crm_params_opt(&p, o->organization_id);
+    crm_params_opt(&p, o->deal_id);
+    crm_params_i64(&p, o->total_minor);
+    crm_params_str(&p, o->currency);
+    crm_params_opt_i64(&p, o->ordered_at_us);
+    crm_params_json(&p, items);
+    return crm_params_run(
+        &p,
+        "WITH r AS (INSERT INTO sales_order (id, person_id, organization_id, deal_id,"
+        "   total_minor, currency, ordered_at)"
+        "   VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::text,"
+        "   COALESCE(sales_ts($7::bigint), now())) RETURNING *),"
+        " i AS (INSERT INTO order_item (order_id, position, product_code, name, quantity,"
+        "   unit_price_minor)"
+        "   SELECT r.id, s.ord, s.x ->> 'product_code', s.x ->> 'name',"
+        "   (s.x ->> 'quantity')::int, (s.x ->> 'unit_price_minor')::bigint"
+        "   FROM r, jsonb_array_elements($8::jsonb) WITH ORDINALITY AS s (x, ord))"
+        " SELECT " SALES_ORDER_J("$8::jsonb") "::text FROM r",
+        1, cb);
+}
+
+int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
+                           const sales_page_t *page, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_opt(&p, rq->person_id);
+    crm_params_opt(&p, rq->organization_id);
+    crm_params_opt_i64(&p, rq->from_us);
+    crm_params_opt_i64(&p, rq->to_us);
+    sales_store_page(&p, page);
+    return crm_params_run(
+        &p,
+        "SELECT " SALES_ORDER_J(
+            SALES_ORDER_ITEMS_J) "::text, sales_us(r.created_at), r.id::text"
+                                 " FROM sales_order r"
+                                 " WHERE ($1::uuid IS NULL OR r.person_id = $1::uuid)"
+                                 " AND ($2::uuid IS NULL OR r.organization_id = $2::uuid)"
+                                 " AND ($3::bigint IS NULL OR r.ordered_at >= sales_ts($3::bigint))"
+                                 " AND ($4::bigint IS NULL OR r.ordered_at <= sales_ts($4::bigint))"
+                                 " AND ($5::bigint IS NULL OR (r.created_at, r.id) > "
+                                 "(sales_ts($5::bigint), $6::uuid))"
+                                 " ORDER BY r.created_at, r.id LIMIT $7::int",
+        0, cb);
+}

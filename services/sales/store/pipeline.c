@@ -1,0 +1,53 @@
+/* store/pipeline.c: the SQL of pipelines and their ordered stages. */
+#include "records.h"
+
+#include <jansson.h>
+
+int sales_store_pipeline_by_name(crm_work_t *w, const char *name, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, name);
+    return crm_params_run(
+        &p, "SELECT pl.id::text FROM pipeline pl WHERE lower(pl.name) = lower($1::text)", 0, cb);
+}
+
+int sales_store_pipeline_undefault(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p, "UPDATE pipeline SET is_default = false WHERE is_default", 1, cb);
+}
+
+int sales_store_pipeline_insert(crm_work_t *w, const Crm__V1__Pipeline *pl, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    json_t *stages = json_array();
+    for (size_t i = 0; stages && i < pl->n_stages; i++)
+        json_array_append_new(stages, json_pack("{s:s, s:i}", "name", pl->stages[i]->name,
+                                                "probability", pl->stages[i]->probability));
+    crm_params_str(&p, pl->id);
+    crm_params_str(&p, pl->name);
+    crm_params_bool(&p, pl->is_default);
+    crm_params_json(&p, stages);
+    return crm_params_run(
+        &p,
+        "WITH pl AS (INSERT INTO pipeline (id, name, is_default)"
+        "   VALUES ($1::uuid, $2::text, $3::boolean) RETURNING *),"
+        " st AS (INSERT INTO pipeline_stage (pipeline_id, position, name, probability)"
+        "   SELECT pl.id, s.ord, s.x ->> 'name', (s.x ->> 'probability')::smallint"
+        "   FROM pl, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS s (x, ord)"
+        "   RETURNING *)"
+        " SELECT jsonb_build_object('id', pl.id, 'name', pl.name,"
+        " 'is_default', pl.is_default, 'stages', (SELECT jsonb_agg(jsonb_build_object("
+        "   'name', st.name, 'probability', st.probability) ORDER BY st.position)"
+        "   FROM st))::text FROM pl",
+        1, cb);
+}
+
+int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    return crm_params_run(&p,
+                          "SELECT " SALES_PIPELINE_J "::text FROM pipeline pl"
+                          " ORDER BY pl.is_default DESC, pl.created_at, pl.id",
+                          0, cb);
+}

@@ -1,0 +1,49 @@
+/* pipeline.c: `crmctl pipeline create|list`, over sales.pipeline.*.
+ *
+ * A pipeline is an ordered list of stages, each with the win probability
+ * deals in it get by default; the service has a default pipeline, and
+ * teams add their own (renewals, partnerships). */
+#include "sales.h"
+
+#define PIPELINE_CREATE(X)                                                                         \
+    X("name", "NAME", "the pipeline's name (required)", 0, "pipeline.name", REQ_STR, REQ_REQUIRED) \
+    X("stage", "NAME:PROBABILITY",                                                                 \
+      "a stage and its default win probability 0-100, in order (repeat; required)", 1,             \
+      "pipeline.stages", REQ_STAGES, REQ_REQUIRED)                                                 \
+    REQ_WRITE(X)
+#define PIPELINE_LIST(X) REQ_COMMON(X)
+
+REQ_OPTIONS(pipeline_create, PIPELINE_CREATE);
+REQ_OPTIONS(pipeline_list, PIPELINE_LIST);
+
+static const req_col_t s_pipeline_view[] = {
+    {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"NAME", "name", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"DEFAULT", "is_default", REQ_V_BOOL, REQ_IN_BOTH, NULL},
+    {"STAGES", "stages", REQ_V_STAGES, REQ_IN_BOTH, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
+};
+
+const req_verb_t sales_pipeline_create = {
+    .command = "sales.pipeline.create",
+    .request = &crm__v1__create_pipeline_request__descriptor,
+    .reply = &crm__v1__pipeline_reply__descriptor,
+    .fields = s_pipeline_create_fields,
+    .noun = "pipeline",
+    .entity = "pipeline",
+    .view = s_pipeline_view,
+    .done = "created",
+};
+
+const req_verb_t sales_pipeline_list = {
+    .command = "sales.pipeline.list",
+    .request = &crm__v1__list_pipelines_request__descriptor,
+    .reply = &crm__v1__list_pipelines_reply__descriptor,
+    .fields = s_pipeline_list_fields,
+    .items = "pipelines",
+    .noun = "pipeline",
+    .view = s_pipeline_view,
+};
+
+SALES_VERB_HANDLER(pipeline_create)
+SALES_VERB_HANDLER(pipeline_list)
