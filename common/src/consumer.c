@@ -636,6 +636,9 @@ int crm_consumers_start(crm_service_t *svc)
     if (!svc->consumers)
         return -1;
     svc->n_consumers = n;
+    /* Initialised first: crm_consumers_stop closes it after any failure below. */
+    uv_timer_init(svc->loop, &svc->consumer_timer);
+    svc->consumer_timer.data = svc;
     svc->sub = zmq_socket(svc->zctx, ZMQ_SUB);
     int hwm = 100000;
     zmq_setsockopt(svc->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
@@ -693,8 +696,6 @@ int crm_consumers_start(crm_service_t *svc)
         peer->watch = crm_zwatch_new(svc->loop, peer->dealer, 64, s_on_dealer, svc);
     }
     svc->sub_watch = crm_zwatch_new(svc->loop, svc->sub, 256, s_on_sub, svc);
-    uv_timer_init(svc->loop, &svc->consumer_timer);
-    svc->consumer_timer.data = svc;
     uv_timer_start(&svc->consumer_timer, s_on_timer, 500, 500);
     return 0;
 }

@@ -444,6 +444,8 @@ class System:
         `peers` (names with endpoints, e.g. probes added before); `env` is
         laid over the defaults. Started when start=True; returns its Proc."""
         e = self._service_env(name)
+        for k in peers:
+            self.keys.key(k)  # listed before the service needs its key
         e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in peers)
         e.update(env or {})
         p = Proc(name, [os.path.join(BIN, binary)], e, self.dir)
@@ -456,6 +458,8 @@ class System:
     def add_probe(self, name, consume=None, peers=None, start=True, env=None):
         e = dict(self._service_env(name), PROBE_NAME=name)
         if consume:
+            for k in peers or []:
+                self.keys.key(k)
             e["PROBE_CONSUME"] = consume
             e["CRM_PEERS"] = ",".join("%s=%s" % (k, self.endpoints[k]) for k in (peers or []))
         e.update(env or {})
