@@ -84,6 +84,39 @@ def find_program(bindir, name):
     return p
 
 
+class Keys:
+    """Every link is CURVE, as in production: a keypair per process (made
+    by crm-keys) and the directory of principals listing them. "bench" is
+    the staff principal the benchmark clients act as; the bus benchmark's
+    publisher holds "sales", whose topics it sends on."""
+
+    NAMES = (("bus", "service"), ("sales", "service"), ("marketing", "service"),
+             ("support", "service"), ("analytics", "service"), ("probe", "service"),
+             ("bench", "staff"))
+
+    def __init__(self, bin_dir, workdir):
+        self.dir = os.path.join(workdir, "keys")
+        os.mkdir(self.dir, 0o700)
+        self.directory = os.path.join(self.dir, "directory")
+        lines = []
+        for name, kind in self.NAMES:
+            pub = subprocess.run([os.path.join(bin_dir, "crm-keys"), "new", name, "--dir", self.dir],
+                                 check=True, capture_output=True, text=True).stdout.strip()
+            lines.append("%s %s %s - %s\n" % (pub, name, kind, "admin" if kind == "staff" else "-"))
+        with open(self.directory, "w") as f:
+            f.writelines(lines)
+
+    def key_file(self, name):
+        return os.path.join(self.dir, name + ".key")
+
+    def env(self, name):
+        """The settings of a process holding `name`'s key."""
+        return {"CRM_KEY_FILE": self.key_file(name), "CRM_DIRECTORY_FILE": self.directory}
+
+
+KEYS = None  # made by main() in the work directory
+
+
 class Proc:
     """A process of ours whose output goes to a log file we can wait on."""
 
@@ -266,12 +299,16 @@ class CpuMeter:
         return out
 
 
-def run_json(argv, timeout, meter=None, window=None):
+def run_json(argv, timeout, meter=None, window=None, env=None):
     """Runs a benchmark program; its stderr passes through, its stdout is
     JSON. With a CpuMeter, CPU use is sampled in `window` (seconds after the
-    start) and returned beside the result."""
+    start) and returned beside the result. `env` (default: the "bench"
+    staff key's settings) is laid over the environment."""
     log("$ " + " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv)))
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=None, text=True)
+    if env is None and KEYS is not None:
+        env = KEYS.env("bench")
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=None, text=True,
+                         env=dict(os.environ, **(env or {})))
     cpu = None
     try:
         if meter:
@@ -327,19 +364,20 @@ def bench_bus(bin_dir, workdir, args):
             xsub, xpub = "tcp://127.0.0.1:%d" % free_port(), "tcp://127.0.0.1:%d" % free_port()
             if which == "crm-bus":
                 proc = Proc("bus-%d" % rep, [os.path.join(bin_dir, "crm-bus")],
-                            {"CRM_BUS_XSUB_BIND": xsub, "CRM_BUS_XPUB_BIND": xpub,
-                             "CRM_BUS_HWM": hwm, "CRM_LOG_LEVEL": "info"}, workdir)
+                            dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub,
+                                 CRM_BUS_HWM=hwm, CRM_LOG_LEVEL="info"), workdir)
                 proc.wait_line('"event":"bus.ready"')
             else:
                 proc = Proc("rawproxy-%d" % rep, [os.path.join(bin_dir, "crm-bench-proxy"),
                                                   "--xsub", xsub, "--xpub", xpub, "--hwm", hwm],
-                            {}, workdir)
+                            KEYS.env("bus"), workdir)  # CURVE with the bus's key, no ZAP
                 proc.wait_line('"event":"proxy.ready"')
             try:
                 runs[which].append(run_json(
                     [os.path.join(bin_dir, "crm-bench-bus"), "--pub", xsub, "--sub", xpub,
                      "--count", str(args.bus_count), "--seconds", str(args.bus_seconds),
-                     "--size", "200", "--name", which], timeout=args.bus_seconds + 60))
+                     "--size", "200", "--name", which], timeout=args.bus_seconds + 60,
+                    env=KEYS.env("sales")))
             finally:
                 proc.stop()
 
@@ -599,6 +637,11 @@ def main():
 
     t_start = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="crm-bench-")
+    global KEYS
+    KEYS = Keys(bin_dir, workdir)
+    # services.py imports this file as "bench": let it see this module (and
+    # KEYS), not a second copy.
+    sys.modules.setdefault("bench", sys.modules[__name__])
     doc = {"machine": machine_info()}
     procs, cluster = [], None
     try:
@@ -619,13 +662,15 @@ def main():
                 "postgres", "SHOW commit_delay"))
             xsub, xpub = "tcp://127.0.0.1:%d" % free_port(), "tcp://127.0.0.1:%d" % free_port()
             bus = Proc("bus", [os.path.join(bin_dir, "crm-bus")],
-                       {"CRM_BUS_XSUB_BIND": xsub, "CRM_BUS_XPUB_BIND": xpub}, workdir)
+                       dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub),
+                       workdir)
             procs.append(bus)
             bus.wait_line('"event":"bus.ready"')
             db = cluster.create_db("bench_probe")
             endpoint, http_port = "tcp://127.0.0.1:%d" % free_port(), free_port()
             p = Proc("probe", [os.path.join(bin_dir, "crm-probe")],
-                     {"PROBE_NAME": "probe", "CRM_PG_URL": cluster.url(db), "CRM_BIND": endpoint,
+                     {**KEYS.env("probe"),
+                      "PROBE_NAME": "probe", "CRM_PG_URL": cluster.url(db), "CRM_BIND": endpoint,
                       "CRM_BUS_PUB_ENDPOINT": xsub, "CRM_BUS_SUB_ENDPOINT": xpub,
                       "CRM_HTTP_PORT": str(http_port), "CRM_HEARTBEAT_MS": "200",
                       "CRM_LOG_LEVEL": args.log_level}, workdir)

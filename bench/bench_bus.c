@@ -82,6 +82,7 @@ typedef struct {
     void *zctx;
     const char *sub_endpoint;
     const char *topic;
+    const char *server; /* the proxy's name in the directory (its public key) */
     uint64_t count;
     size_t size;
     /* publisher -> subscriber */
@@ -109,6 +110,7 @@ static void *s_subscriber(void *arg)
     zmq_setsockopt(sub, ZMQ_RCVHWM, &zero, sizeof zero); /* bounded by the window */
     zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, r->topic, strlen(r->topic));
+    bench_curve_client(sub, r->server);
     if (zmq_connect(sub, r->sub_endpoint) != 0) {
         bench_log(S_PROG, "could not connect to %s: %s", r->sub_endpoint, zmq_strerror(errno));
         atomic_store(&r->sub_failed, 1);
@@ -208,6 +210,8 @@ int main(int argc, char **argv)
     int io_threads = (int)bench_opt_ll(argc, argv, "--io-threads", 1);
     const char *name = bench_opt(argc, argv, "--name", "proxy");
     r.topic = bench_opt(argc, argv, "--topic", "crm.sales.deal.won.v1");
+    r.server = bench_opt(argc, argv, "--server", "bus");
+    bench_creds();
     r.sub_endpoint = sub_ep;
     if (size < S_HEADER || size > 1 << 20 || r.count < 2 || seconds < 1 || window < 0) {
         fprintf(stderr, "%s: --size must be %d..1048576, --count >= 2, --seconds >= 1\n", argv[0],
@@ -226,6 +230,7 @@ int main(int argc, char **argv)
     int zero = 0;
     zmq_setsockopt(pub, ZMQ_SNDHWM, &zero, sizeof zero); /* bounded by the window */
     zmq_setsockopt(pub, ZMQ_LINGER, &zero, sizeof zero);
+    bench_curve_client(pub, r.server);
     if (zmq_connect(pub, pub_ep) != 0) {
         bench_log(S_PROG, "could not connect to %s: %s", pub_ep, zmq_strerror(errno));
         return 1;

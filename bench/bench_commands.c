@@ -43,6 +43,7 @@ enum { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
 typedef struct {
     void *zctx;
     const char *endpoint;
+    const char *server; /* its name in the directory of principals */
     const char *command;
     int count;
     /* Distinguishes the emails of one run from those of an earlier run
@@ -80,7 +81,7 @@ static void *s_client_run(void *arg)
 {
     s_client_t *c = arg;
     s_shared_t *sh = c->sh;
-    crm_client_t *cl = crm_client_new(sh->zctx, sh->endpoint);
+    crm_client_t *cl = crm_client_new(sh->zctx, sh->endpoint, bench_creds(), sh->server);
     atomic_fetch_add(&sh->started, 1);
     if (!cl) {
         snprintf(c->first_error, sizeof c->first_error, "could not connect");
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
     int metrics_port = (int)bench_opt_ll(argc, argv, "--metrics-port", 0);
     s_shared_t sh;
     sh.endpoint = endpoint;
+    sh.server = bench_opt(argc, argv, "--server", "probe");
+    bench_creds();
     sh.count = (int)bench_opt_ll(argc, argv, "--count", 1);
     sh.command = bench_opt(argc, argv, "--command", "probe.record");
     sh.run_tag = (long long)time(NULL);

@@ -241,6 +241,7 @@ int main(int argc, char **argv)
     char prefix[128];
     snprintf(prefix, sizeof prefix, "crm.%s.", source);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
+    bench_curve_client(sub, "bus");
     if (zmq_connect(sub, bus) != 0) {
         bench_log(S_PROG, "could not connect to %s: %s", bus, zmq_strerror(errno));
         return 1;
@@ -250,6 +251,7 @@ int main(int argc, char **argv)
     for (int d = 0; d < nd; d++) {
         dealers[d] = zmq_socket(zctx, ZMQ_DEALER);
         zmq_setsockopt(dealers[d], ZMQ_LINGER, &zero, sizeof zero);
+        bench_curve_client(dealers[d], source);
         if (zmq_connect(dealers[d], endpoint) != 0) {
             bench_log(S_PROG, "could not connect to %s: %s", endpoint, zmq_strerror(errno));
             return 1;

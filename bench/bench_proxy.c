@@ -29,6 +29,8 @@ int main(int argc, char **argv)
     zmq_setsockopt(xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(xsub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(xpub, ZMQ_LINGER, &linger, sizeof linger);
+    bench_curve_server(xsub);
+    bench_curve_server(xpub);
     if (zmq_bind(xsub, in) != 0 || zmq_bind(xpub, out) != 0) {
         bench_log("bench-proxy", "could not bind %s / %s: %s", in, out, zmq_strerror(errno));
         return 1;

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <zmq.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -149,4 +150,45 @@ void bench_log(const char *prog, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "[%s] %s\n", prog, msg);
+}
+
+static crm_creds_t *s_creds;
+
+const crm_creds_t *bench_creds(void)
+{
+    if (!s_creds) {
+        char err[1024];
+        s_creds = crm_creds_from_env(err, sizeof err);
+        if (!s_creds) {
+            fprintf(stderr, "bench: %s\n", err);
+            exit(2);
+        }
+    }
+    return s_creds;
+}
+
+void bench_curve_client(void *sock, const char *server)
+{
+    char err[512];
+    if (crm_creds_client(bench_creds(), sock, server, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        exit(2);
+    }
+}
+
+void bench_curve_server(void *sock)
+{
+    const crm_creds_t *c = bench_creds();
+    if (crm_creds_plaintext(c))
+        return;
+    crm_keypair_t kp;
+    char err[512];
+    const char *path = getenv("CRM_KEY_FILE");
+    int one = 1;
+    if (!path || crm_keypair_read(path, 1, &kp, err, sizeof err) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, kp.secret_key, CRM_KEY_Z85_LEN) != 0) {
+        fprintf(stderr, "bench: could not make a CURVE server (CRM_KEY_FILE)\n");
+        exit(2);
+    }
 }

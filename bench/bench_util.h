@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <crm/creds.h>
+
 /* Monotonic clock in nanoseconds. */
 int64_t bench_mono_ns(void);
 
@@ -34,6 +36,17 @@ double bench_metric(const char *text, const char *name);
 
 /* Writes `s` as a JSON string literal (quoted, escaped) to `f`. */
 void bench_json_string(FILE *f, const char *s);
+
+/* This program's credentials (crm/creds.h: CRM_KEY_FILE and
+ * CRM_DIRECTORY_FILE), read on first use; exits with a message when they
+ * cannot be read. Call it before starting threads. */
+const crm_creds_t *bench_creds(void);
+/* Makes `sock` a CURVE client of the service the directory calls `server`;
+ * exits with a message when impossible. */
+void bench_curve_client(void *sock, const char *server);
+/* Makes `sock` a CURVE server with this program's keypair and no ZAP
+ * handler: the raw libzmq baseline the bus is compared with. */
+void bench_curve_server(void *sock);
 
 /* A progress line on stderr, prefixed with the program's name. */
 void bench_log(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -27,6 +27,7 @@ import bench as B
 try:
     import psycopg2
     import zmq
+    import zmq.auth
 except ImportError as e:  # reported by the driver as "cannot run"
     raise RuntimeError("the service benchmarks need python3-zmq and python3-psycopg2 (%s);"
                        " run them with /usr/bin/python3" % e)
@@ -54,10 +55,14 @@ class Rpc:
     """CommandRequest/CommandReply over one DEALER, with many requests in
     flight (replies are matched by request_id)."""
 
-    def __init__(self, ctx, endpoint, pb):
+    def __init__(self, ctx, endpoint, pb, server):
+        """`server`: the service's name in the directory (its public key)."""
         self.pb = pb
         self.s = ctx.socket(zmq.DEALER)
         self.s.setsockopt(zmq.LINGER, 0)
+        public, secret = zmq.auth.load_certificate(B.KEYS.key_file("bench"))
+        self.s.curve_publickey, self.s.curve_secretkey = public, secret
+        self.s.curve_serverkey = zmq.auth.load_certificate(B.KEYS.key_file(server))[0]
         self.s.connect(endpoint)
         self.next_id = 1
 
@@ -118,7 +123,8 @@ class Stack:
         for n in ("sales", "marketing", "support", "analytics"):
             self.endpoints[n] = "tcp://127.0.0.1:%d" % B.free_port()
         bus = B.Proc("bus", [os.path.join(bin_dir, "crm-bus")],
-                     {"CRM_BUS_XSUB_BIND": self.xsub, "CRM_BUS_XPUB_BIND": self.xpub}, workdir)
+                     dict(B.KEYS.env("bus"), CRM_BUS_XSUB_BIND=self.xsub,
+                          CRM_BUS_XPUB_BIND=self.xpub), workdir)
         self.procs["bus"] = bus
         bus.wait_line('"event":"bus.ready"')
 
@@ -130,7 +136,8 @@ class Stack:
              "CRM_BUS_PUB_ENDPOINT": self.xsub, "CRM_BUS_SUB_ENDPOINT": self.xpub,
              "CRM_HTTP_PORT": str(self.http[name]), "CRM_HEARTBEAT_MS": "200",
              "CRM_LOG_LEVEL": self.log_level,
-             "CRM_PEERS": ",".join("%s=%s" % (p, self.endpoints[p]) for p in peers)}
+             "CRM_PEERS": ",".join("%s=%s" % (p, self.endpoints[p]) for p in peers),
+             **B.KEYS.env(name)}
         if binary == "crm-probe":
             e["PROBE_NAME"] = name
         e.update(env or {})
@@ -243,7 +250,7 @@ def bench_analytics(bin_dir, workdir, args):
     try:
         for p in ("sales", "marketing", "support"):
             st.start(p, "crm-probe")
-        clients = {p: Rpc(st.ctx, st.endpoints[p], pb) for p in ("sales", "marketing", "support")}
+        clients = {p: Rpc(st.ctx, st.endpoints[p], pb, p) for p in ("sales", "marketing", "support")}
         campaign = str(uuid.uuid4())
         clients["marketing"].call("probe.emit", pb["testing_pb2"].ProbeEmitRequest.FromString(
             campaign_created(pb, campaign)))
@@ -266,7 +273,7 @@ def bench_analytics(bin_dir, workdir, args):
         t0 = time.monotonic()
         st.start("analytics", "crm-analytics", ("sales", "marketing", "support"), env)
         t_ready = time.monotonic() - t0
-        ac = Rpc(st.ctx, st.endpoints["analytics"], pb)
+        ac = Rpc(st.ctx, st.endpoints["analytics"], pb, "analytics")
         AS = pb["analytics_pb2"]
 
         def caught_up():
@@ -394,7 +401,8 @@ def bench_sales(bin_dir, workdir, args):
         meter = B.CpuMeter(st.cluster, list(st.procs.values()))
         for clients in args.sales_clients:
             argv = [os.path.join(bin_dir, "crm-bench-commands"), "--endpoint",
-                    st.endpoints["sales"], "--command", "sales.person.register",
+                    st.endpoints["sales"], "--server", "sales",
+                    "--command", "sales.person.register",
                     "--clients", str(clients), "--seconds", str(args.sales_seconds),
                     "--warmup", "1", "--metrics-port", str(st.http["sales"])]
             res, cpu = B.run_json(argv, args.sales_seconds + 120, meter,
@@ -432,8 +440,8 @@ def bench_marketing(bin_dir, workdir, args):
             st.start(p, "crm-probe")
         st.start("marketing", "crm-marketing", ("sales", "support"),
                  {"MARKETING_SEND_SCAN_MS": str(args.marketing_scan_ms)})
-        sales = Rpc(st.ctx, st.endpoints["sales"], pb)
-        mk = Rpc(st.ctx, st.endpoints["marketing"], pb)
+        sales = Rpc(st.ctx, st.endpoints["sales"], pb, "sales")
+        mk = Rpc(st.ctx, st.endpoints["marketing"], pb, "marketing")
         ids = [str(uuid.uuid4()) for _ in range(n)]
         B.log("marketing: %d people registered through probe sales" % n)
         bodies = [T.ProbeEmitRequest(

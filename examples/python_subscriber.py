@@ -7,26 +7,60 @@ proto/ with `protoc --proto_path=proto --python_out=OUT proto/crm/v1/*.proto`
 replay what it missed (stream.replay), detects gaps by sequence and
 heartbeat, and prints one JSON line per event, in sequence order per source.
 
+Every link is CurveZMQ: the subscriber holds a keypair (a key file as
+written by `crm-keys new NAME` or `crmctl keys new NAME`, whose public key an
+operator lists in the directory of principals, usually with kind
+"subscriber") and takes the servers' public keys from that directory.
+Subscriber keys may subscribe and call stream.replay, nothing else.
+
 usage: python_subscriber.py --bus tcp://127.0.0.1:7401 \
-           --source sales=tcp://127.0.0.1:7410 [--from 1] [--count N]
+           --source sales=tcp://127.0.0.1:7410 [--from 1] [--count N] \
+           [--key FILE] [--directory FILE]
+(--key defaults to $CRM_KEY_FILE, else ~/.config/crm/key; --directory to
+$CRM_DIRECTORY_FILE, else ~/.config/crm/directory.)
 """
 import argparse
 import json
+import os
 import sys
 import uuid
 
 import zmq
+import zmq.auth
 from google.protobuf.json_format import MessageToDict
 
 from crm.v1 import event_pb2, rpc_pb2
 
 
+class Curve:
+    """This subscriber's keypair and the servers' public keys."""
+
+    def __init__(self, key_file, directory):
+        self.public, self.secret = zmq.auth.load_certificate(key_file)
+        if not self.secret:
+            sys.exit("%s holds no secret key" % key_file)
+        self.servers = {}
+        with open(directory) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 3 and fields[0] != "#" and fields[2] == "service":
+                    self.servers.setdefault(fields[1], fields[0].encode())
+
+    def client(self, sock, server):
+        if server not in self.servers:
+            sys.exit("the directory lists no service %r" % server)
+        sock.curve_publickey, sock.curve_secretkey = self.public, self.secret
+        sock.curve_serverkey = self.servers[server]
+        return sock
+
+
 class Source:
-    def __init__(self, ctx, name, endpoint, start):
+    def __init__(self, ctx, curve, name, endpoint, start):
         self.name, self.expected, self.epoch = name, start, ""
         self.request_id = 0
         self.dealer = ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
+        curve.client(self.dealer, name)
         self.dealer.connect(endpoint)
 
     def ask(self, frm):
@@ -86,14 +120,20 @@ def main():
     ap.add_argument("--source", action="append", required=True, help="name=endpoint")
     ap.add_argument("--from", dest="start", type=int, default=1)
     ap.add_argument("--count", type=int, default=0, help="exit after N events")
+    conf = os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "crm")
+    ap.add_argument("--key", default=os.environ.get("CRM_KEY_FILE") or os.path.join(conf, "key"))
+    ap.add_argument("--directory", default=os.environ.get("CRM_DIRECTORY_FILE") or
+                    os.path.join(conf, "directory"))
     args = ap.parse_args()
+    curve = Curve(args.key, args.directory)
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
+    curve.client(sub, "bus")
     sources = {}
     for spec in args.source:
         name, endpoint = spec.split("=", 1)
-        sources[name] = Source(ctx, name, endpoint, args.start)
+        sources[name] = Source(ctx, curve, name, endpoint, args.start)
         sub.setsockopt(zmq.SUBSCRIBE, ("crm.%s." % name).encode())
     sub.connect(args.bus)
     printed = [0]

@@ -279,7 +279,45 @@ XPUB_BIND=${CRM_BUS_XPUB_BIND:-tcp://127.0.0.1:7401}
 PUB_EP=${CRM_BUS_PUB_ENDPOINT:-$(s_connectable "$XSUB_BIND")}
 SUB_EP=${CRM_BUS_SUB_ENDPOINT:-$(s_connectable "$XPUB_BIND")}
 
-s_start bus env CRM_BUS_XSUB_BIND="$XSUB_BIND" CRM_BUS_XPUB_BIND="$XPUB_BIND" "$BIN/crm-bus"
+# ---- keys ----------------------------------------------------------------------
+# Every link speaks CURVE. The first run makes a keypair for the bus and each
+# service under .local/keys, one for you (the local user, an admin) where
+# crmctl looks by default ($XDG_CONFIG_HOME/crm/key, i.e. ~/.config/crm/key),
+# and the directory of principals listing them (.local/keys/directory, linked
+# from ~/.config/crm/directory when that is free). Later runs reuse them; add
+# people or teams by editing the directory (docs/operations.md), no restart:
+# `kill -HUP` the processes, or Ctrl-C and `make run`.
+KEYS=${CRM_LOCAL_KEYS:-$ROOT/.local/keys}
+USER_CONF=${XDG_CONFIG_HOME:-$HOME/.config}/crm
+DIRECTORY=$KEYS/directory
+[[ -x $BIN/crm-keys ]] || die "$BIN/crm-keys not found" "run \`make build\` first"
+mkdir -p "$KEYS" "$USER_CONF"
+chmod 700 "$KEYS"
+s_key() { # s_key NAME DIR: makes DIR/NAME.key once; prints its public key
+    [[ -e $2/$1.key ]] || "$BIN/crm-keys" new "$1" --dir "$2" >/dev/null
+    "$BIN/crm-keys" public "$2/$1.key"
+}
+ME=${USER:-$(id -un)}
+{
+    echo "# The directory of principals of \`make run\` (docs/operations.md)."
+    echo "# public-key                              name  kind  teams  roles"
+    for name in bus "${SERVICES[@]}"; do
+        printf '%s %s service - -\n' "$(s_key "$name" "$KEYS")" "$name"
+    done
+    printf '%s %s staff - admin\n' "$(s_key key "$USER_CONF")" "$ME"
+} >"$DIRECTORY.new"
+# Keep principals added by hand: rewrite only the generated lines.
+if [[ -e $DIRECTORY ]]; then
+    grep -v -F -f <(awk '!/^#/ {print $1}' "$DIRECTORY.new") "$DIRECTORY" |
+        grep -v '^# The directory of principals of\|^# public-key' >>"$DIRECTORY.new" || true
+fi
+mv "$DIRECTORY.new" "$DIRECTORY"
+[[ -e $USER_CONF/directory ]] || ln -s "$DIRECTORY" "$USER_CONF/directory"
+export CRM_DIRECTORY_FILE=${CRM_DIRECTORY_FILE:-$DIRECTORY}
+say "keys in $KEYS; you are \"$ME\" (admin), key $USER_CONF/key"
+
+s_start bus env CRM_BUS_XSUB_BIND="$XSUB_BIND" CRM_BUS_XPUB_BIND="$XPUB_BIND" \
+    CRM_KEY_FILE="$KEYS/bus.key" "$BIN/crm-bus"
 deadline=$((SECONDS + 10))
 until CRM_BUS_XPUB_BIND="$XPUB_BIND" "$BIN/crm-bus" healthcheck 2>/dev/null; do
     s_alive "${PIDS[bus]}" || die "crm-bus exited while starting (log: $LOGS/bus.log)" \
@@ -304,6 +342,7 @@ for svc in "${SERVICES[@]}"; do
         CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
         CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
         CRM_PEERS="$PEERS" \
+        CRM_KEY_FILE="$KEYS/$svc.key" \
         "$BIN/crm-$svc"
     started+=("$svc")
 done

@@ -13,6 +13,8 @@ struct crm_client {
     void *dealer;
     char *endpoint;
     char *actor;
+    const crm_creds_t *creds;
+    char *server;
     uint64_t next_id;
 };
 
@@ -23,14 +25,17 @@ static void *s_connect(crm_client_t *self)
         return NULL;
     int linger = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(s, self->endpoint) != 0) {
+    char err[256];
+    if (crm_creds_client(self->creds, s, self->server, err, sizeof err) != 0 ||
+        zmq_connect(s, self->endpoint) != 0) {
         zmq_close(s);
         return NULL;
     }
     return s;
 }
 
-crm_client_t *crm_client_new(void *zctx, const char *endpoint)
+crm_client_t *crm_client_new(void *zctx, const char *endpoint, const crm_creds_t *creds,
+                             const char *server)
 {
     crm_client_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -38,10 +43,13 @@ crm_client_t *crm_client_new(void *zctx, const char *endpoint)
     self->own_ctx = zctx == NULL;
     self->zctx = zctx ? zctx : zmq_ctx_new();
     self->endpoint = strdup(endpoint);
+    self->creds = creds;
+    self->server = strdup(server);
     const char *user = getenv("USER");
     self->actor = strdup(user && *user ? user : "crmctl");
     self->next_id = (uint64_t)crm_now_us();
-    if (self->zctx && self->endpoint && self->actor && (self->dealer = s_connect(self)))
+    if (self->zctx && self->endpoint && self->server && self->actor &&
+        (self->dealer = s_connect(self)))
         return self;
     crm_client_destroy(&self);
     return NULL;
@@ -58,6 +66,7 @@ void crm_client_destroy(crm_client_t **self_p)
         zmq_ctx_term(self->zctx);
     free(self->endpoint);
     free(self->actor);
+    free(self->server);
     free(self);
     *self_p = NULL;
 }
@@ -179,7 +188,8 @@ const char *crm_status_name(int code)
                                         "malformed",
                                         "too_large",
                                         "deadline_exceeded",
-                                        "permission_denied"};
+                                        "permission_denied",
+                                        "unauthenticated"};
     if (code >= 0 && code < (int)(sizeof names / sizeof names[0]))
         return names[code];
     return "unknown";

@@ -16,6 +16,7 @@
  * with the position. A different id is a conflict: we applied something the
  * source never wrote. The consumer then stops applying that source until an
  * operator resolves it; it never drops or overwrites silently. */
+#include "auth.h"
 #include "svc_int.h"
 
 #include <crm/log.h>
@@ -820,6 +821,9 @@ int crm_consumers_start(crm_service_t *svc)
     if (!svc->consumers)
         return -1;
     svc->n_consumers = n;
+    /* Initialised first: crm_consumers_stop closes it after any failure below. */
+    uv_timer_init(svc->loop, &svc->consumer_timer);
+    svc->consumer_timer.data = svc;
     svc->sub = zmq_socket(svc->zctx, ZMQ_SUB);
     int hwm = 100000;
     /* A message over the limit drops the connection before it is
@@ -827,6 +831,8 @@ int crm_consumers_start(crm_service_t *svc)
     int64_t max_event = crm_config_int(svc->config, "CRM_MAX_EVENT_BYTES");
     zmq_setsockopt(svc->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(svc->sub, ZMQ_MAXMSGSIZE, &max_event, sizeof max_event);
+    if (crm_auth_client(svc->auth, svc->sub, "bus") < 0)
+        return -1;
     if (zmq_connect(svc->sub, crm_config_str(svc->config, "CRM_BUS_SUB_ENDPOINT")) < 0) {
         crm_error("bus.connect", "could not connect to %s: %s",
                   crm_config_str(svc->config, "CRM_BUS_SUB_ENDPOINT"), zmq_strerror(errno));
@@ -874,6 +880,8 @@ int crm_consumers_start(crm_service_t *svc)
         int64_t max_reply = crm_config_int(svc->config, "CRM_REPLAY_MAX_BYTES") + max_event + 65536;
         zmq_setsockopt(peer->dealer, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(peer->dealer, ZMQ_MAXMSGSIZE, &max_reply, sizeof max_reply);
+        if (crm_auth_client(svc->auth, peer->dealer, peer->source) < 0)
+            return -1;
         if (zmq_connect(peer->dealer, peer->endpoint) < 0) {
             crm_error("config", "could not connect to peer %s at %s: %s", peer->source,
                       peer->endpoint, zmq_strerror(errno));
@@ -882,8 +890,6 @@ int crm_consumers_start(crm_service_t *svc)
         peer->watch = crm_zwatch_new(svc->loop, peer->dealer, 64, s_on_dealer, svc);
     }
     svc->sub_watch = crm_zwatch_new(svc->loop, svc->sub, 256, s_on_sub, svc);
-    uv_timer_init(svc->loop, &svc->consumer_timer);
-    svc->consumer_timer.data = svc;
     uv_timer_start(&svc->consumer_timer, s_on_timer, 500, 500);
     return 0;
 }

@@ -4,6 +4,7 @@
  * stream head); after that everything is asynchronous on one libuv loop.
  * Teardown is the reverse of set-up and waits for in-flight transactions,
  * bounded by CRM_SHUTDOWN_TIMEOUT_MS. */
+#include "auth.h"
 #include "svc_int.h"
 
 #include <crm/log.h>
@@ -54,6 +55,12 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_HTTP_IDLE_TIMEOUT_MS", CRM_CONF_INT, "30000",
      "longest a keep-alive HTTP connection waits for its next request", 0, 100, 3600000},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
+    {"CRM_KEY_FILE", CRM_CONF_STR, "", "file of this service's CURVE keypair (mode 0600)", 0, 0, 0},
+    {"CRM_DIRECTORY_FILE", CRM_CONF_STR, "",
+     "directory of principals: public keys, names, kinds, teams, roles (reread on SIGHUP)", 0, 0,
+     0},
+    {"CRM_INSECURE_PLAINTEXT", CRM_CONF_BOOL, "0",
+     "development only: no CURVE, no authentication on any socket", 0, 0, 0},
     {"CRM_HEARTBEAT_MS", CRM_CONF_INT, "1000", "idle heartbeat period of the stream", 0, 10, 60000},
     {"CRM_RETENTION_DAYS", CRM_CONF_INT, "30", "days events stay replayable", 0, 1, 36500},
     {"CRM_BATCH_MAX", CRM_CONF_INT, "256", "most commands or events in one transaction", 0, 1,
@@ -717,8 +724,41 @@ static const crm_command_def_t *s_find_command(const crm_service_t *svc, const c
     return crm_clock_command(svc, name);
 }
 
+/* Whether principal `who` may run `command`: subscriber keys read streams
+ * and nothing else; a principal revoked since its handshake runs nothing.
+ * Replies and returns 0 when not. */
+static int s_authorised(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                        const crm_principal_t *who, const char *user,
+                        const Crm__V1__CommandRequest *cr)
+{
+    if (!who) {
+        crm_auth_refuse(svc->auth, CRM_AUTH_REVOKED, user, "a command");
+        s_reply_status(svc, identity, ilen, cr->request_id,
+                       CRM__V1__STATUS_CODE__STATUS_CODE_UNAUTHENTICATED, NULL,
+                       "key is not in the directory of principals",
+                       "the key this connection was opened with has been revoked",
+                       "ask an operator for a key listed in the directory");
+        return 0;
+    }
+    if (who->kind == CRM_KIND_SUBSCRIBER && strcmp(cr->command, "stream.info") != 0 &&
+        strcmp(cr->command, "stream.replay") != 0) {
+        char detail[200];
+        snprintf(detail, sizeof detail,
+                 "subscriber keys may run stream.info and stream.replay, "
+                 "not \"%.100s\"",
+                 cr->command);
+        crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, who->name, "a command");
+        s_reply_status(svc, identity, ilen, cr->request_id,
+                       CRM__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED, "command",
+                       "permission denied", detail, "use a staff or service key for this command");
+        return 0;
+    }
+    return 1;
+}
+
 static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
-                         const uint8_t *data, size_t len)
+                         const crm_principal_t *who, const char *user, const uint8_t *data,
+                         size_t len)
 {
     if (len > svc->max_frame) {
         char detail[96];
@@ -749,6 +789,8 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
         svc->m.commands_rejected++;
         goto done;
     }
+    if (!s_authorised(svc, identity, ilen, who, user, cr))
+        goto done;
     if (svc->stopping) {
         s_reply_status(svc, identity, ilen, cr->request_id,
                        CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
@@ -822,7 +864,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     w->request_id = cr->request_id;
     w->identity = malloc(ilen ? ilen : 1);
     w->input = malloc(cr->body.len ? cr->body.len : 1);
-    w->actor = strdup(cr->actor);
+    w->actor = strdup(who->name); /* the verified principal, never the request's word */
     w->correlation_id = strdup(cr->correlation_id);
     if (*cr->idempotency_key)
         w->idem_key = strdup(cr->idempotency_key);
@@ -877,8 +919,10 @@ static int s_on_router(crm_zwatch_t *zw, void *zsock, int cap, void *arg)
                            "a request is exactly one frame",
                            "send one frame holding a serialised crm.v1.CommandRequest");
         } else {
-            s_on_request(svc, zmq_msg_data(&id), zmq_msg_size(&id), zmq_msg_data(&body),
-                         zmq_msg_size(&body));
+            const char *user = zmq_msg_gets(&body, "User-Id");
+            s_on_request(svc, zmq_msg_data(&id), zmq_msg_size(&id),
+                         crm_auth_sender(svc->auth, &body), user ? user : "(none)",
+                         zmq_msg_data(&body), zmq_msg_size(&body));
         }
         zmq_msg_close(&body);
         zmq_msg_close(&id);
@@ -939,6 +983,7 @@ static void s_metrics(crm_service_t *svc, crm_http_response_t *res)
                              "# HELP " name " " help "\n# TYPE " name " gauge\n" name              \
                              "{crm_service=\"%s\"} %" PRId64 "\n",                                 \
                              n, (int64_t)(v))
+    crm_auth_metrics(svc->auth, res, n);
     COUNTER("crm_commands_total", "Commands answered.", m->commands_total);
     COUNTER("crm_commands_failed_total", "Commands answered with an error.", m->commands_failed);
     COUNTER("crm_commands_idempotent_replays_total", "Retried commands answered from the record.",
@@ -1153,6 +1198,7 @@ static void s_teardown(crm_service_t *svc)
     crm_consumers_stop(svc);
     crm_zwatch_destroy(&svc->router_watch);
     crm_zwatch_destroy(&svc->monitor_watch);
+    crm_auth_destroy(&svc->auth);
     crm_db_destroy(&svc->writer);
     crm_db_destroy(&svc->reader);
     s_close_if_open((uv_handle_t *)&svc->housekeeping_timer);
@@ -1489,7 +1535,12 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->loop = &loop;
     svc->zctx = zmq_ctx_new();
     /* Signals are ours: libzmq must not install handlers. */
+    svc->auth = crm_auth_new(&loop, svc->zctx, svc->config, err, sizeof err);
+    if (!svc->auth)
+        crm_error("auth.start", "%s", err);
     void *pub = zmq_socket(svc->zctx, ZMQ_PUB);
+    if (!svc->auth || crm_auth_client(svc->auth, pub, "bus") < 0)
+        goto out_zmq;
     int hwm = 100000, linger = 1000;
     /* The PUB receives only subscriptions from the bus, which passes on
      * topics of at most CRM_BUS_MAX_TOPIC bytes. */
@@ -1525,6 +1576,8 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
         crm_inflight_new((size_t)crm_config_int(svc->config, "CRM_REPLAY_INFLIGHT_PER_PEER"),
                          (size_t)crm_config_int(svc->config, "CRM_REPLAY_INFLIGHT_MAX"));
     if (!svc->replay_inflight)
+        goto out_zmq;
+    if (crm_auth_server(svc->auth, svc->router, CRM_ZAP_COMMANDS) < 0)
         goto out_zmq;
     if (zmq_bind(svc->router, crm_config_str(svc->config, "CRM_BIND")) < 0) {
         crm_error("command.bind", "could not bind %s: %s", crm_config_str(svc->config, "CRM_BIND"),
@@ -1591,6 +1644,7 @@ out_loop:
 out_close:
     svc->relay = NULL;
 out_zmq:
+    crm_auth_destroy(&svc->auth);
     if (svc->router)
         zmq_close(svc->router);
     if (svc->monitor)

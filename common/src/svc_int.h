@@ -212,6 +212,7 @@ struct crm_service {
     crm_config_t *config;
     uv_loop_t *loop;
     void *zctx;
+    struct crm_auth *auth; /* CURVE keys, ZAP handler, directory (auth.h) */
     void *router;
     crm_zwatch_t *router_watch;
     crm_db_t *writer;

@@ -4,13 +4,17 @@
  * subscribers to the XPUB side, and subscriptions flow upstream so that
  * publishers filter at the source. It keeps nothing: losing it loses only
  * in-flight messages, which consumers detect by sequence and replay from the
- * producing service. The proxy (proxy.c) runs on the main thread and checks
- * what it passes on; a second thread waits for SIGTERM/SIGINT and stops it
- * through its control socket, so `docker stop` is prompt. */
+ * producing service. Both sides are CURVE servers guarded by the ZAP
+ * handler; only service keys may publish, each on its own topics
+ * (proxy.c). The proxy runs on the main thread; a second thread waits for
+ * signals and talks to it through its control socket: SIGTERM/SIGINT stop
+ * it, so `docker stop` is prompt, and SIGHUP rereads the directory. */
 #include "proxy.h"
 
 #include <crm/config.h>
+#include <crm/curve.h>
 #include <crm/log.h>
+#include <crm/zap.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +42,11 @@ static const crm_conf_def_t s_conf[] = {
     {"CRM_BUS_MAX_SUBSCRIPTIONS", CRM_CONF_INT, "1000",
      "distinct topics passed upstream to publishers at once", 0, 1, 10000000},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
+    {"CRM_KEY_FILE", CRM_CONF_STR, "", "file of the bus's CURVE keypair (mode 0600)", 0, 0, 0},
+    {"CRM_DIRECTORY_FILE", CRM_CONF_STR, "",
+     "directory of principals: public keys, names, kinds (reread on SIGHUP)", 0, 0, 0},
+    {"CRM_INSECURE_PLAINTEXT", CRM_CONF_BOOL, "0",
+     "development only: no CURVE, no authentication on either side", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -49,14 +58,58 @@ typedef struct {
 static void *s_signal_thread(void *arg)
 {
     s_ctl_t *ctl = arg;
-    int sig = 0;
-    sigwait(&ctl->sigs, &sig);
-    crm_info("bus.signal", "received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     void *c = zmq_socket(ctl->zctx, ZMQ_PAIR);
     zmq_connect(c, "inproc://crm-bus-control");
-    zmq_send(c, "TERMINATE", 9, 0);
+    for (;;) {
+        int sig = 0;
+        sigwait(&ctl->sigs, &sig);
+        if (sig == SIGHUP) {
+            crm_info("bus.signal", "received SIGHUP; reading the directory again");
+            zmq_send(c, "RELOAD", 6, 0);
+            continue;
+        }
+        crm_info("bus.signal", "received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        zmq_send(c, "TERMINATE", 9, 0);
+        break;
+    }
     zmq_close(c);
     return NULL;
+}
+
+/* Both sides as CURVE servers behind the ZAP handler (*zap_p), unless
+ * CRM_INSECURE_PLAINTEXT. Returns 0 or -1 (logged). */
+static int s_secure(const crm_config_t *cfg, void *zctx, void *xsub, void *xpub, crm_zap_t **zap_p)
+{
+    if (crm_config_bool(cfg, "CRM_INSECURE_PLAINTEXT")) {
+        crm_warn("auth.plaintext", "CRM_INSECURE_PLAINTEXT is set: no encryption and no "
+                                   "authentication on either side (development only)");
+        return 0;
+    }
+    const char *key = crm_config_str(cfg, "CRM_KEY_FILE");
+    const char *dir = crm_config_str(cfg, "CRM_DIRECTORY_FILE");
+    char err[600];
+    crm_keypair_t kp;
+    if (!*key || !*dir) {
+        crm_error("auth.start", "CRM_KEY_FILE and CRM_DIRECTORY_FILE must name the bus's key file "
+                                "and the directory of principals (see docs/operations.md)");
+        return -1;
+    }
+    if (crm_keypair_read(key, 1, &kp, err, sizeof err) != 0 ||
+        !(*zap_p = crm_zap_new(zctx, dir, err, sizeof err))) {
+        crm_error("auth.start", "%s", err);
+        return -1;
+    }
+    int rc = crm_zap_admit(*zap_p, CRM_ZAP_BUS_PUBLISH, CRM_KIND_SERVICE) != 0 ||
+                     crm_curve_server(xsub, &kp, CRM_ZAP_BUS_PUBLISH) != 0 ||
+                     crm_curve_server(xpub, &kp, CRM_ZAP_BUS_SUBSCRIBE) != 0
+                 ? -1
+                 : 0;
+    explicit_bzero(&kp, sizeof kp);
+    if (rc != 0)
+        crm_error("auth.start", "could not make the bus's sockets CURVE servers");
+    else
+        crm_info("auth.ready", "CURVE on both sides; only service keys may publish");
+    return rc;
 }
 
 /* `healthcheck`: the XPUB port accepts TCP connections. */
@@ -111,9 +164,11 @@ int main(int argc, char **argv)
     sigemptyset(&ctl.sigs);
     sigaddset(&ctl.sigs, SIGTERM);
     sigaddset(&ctl.sigs, SIGINT);
+    sigaddset(&ctl.sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
 
     int rc = 1;
+    crm_zap_t *zap = NULL;
     ctl.zctx = zmq_ctx_new();
     void *xsub = zmq_socket(ctl.zctx, ZMQ_XSUB);
     void *xpub = zmq_socket(ctl.zctx, ZMQ_XPUB);
@@ -131,10 +186,11 @@ int main(int argc, char **argv)
     int64_t max_event = crm_config_int(cfg, "CRM_BUS_MAX_EVENT_BYTES");
     int64_t max_sub = crm_config_int(cfg, "CRM_BUS_MAX_TOPIC") + 1;
     /* Handshake commands pass the same check: a NULL handshake needs about
-     * 40 bytes, a CURVE one about 270 (measured with libzmq 4.3.4), so with
-     * CURVE on this must be at least 512. */
-    if (max_sub < 64)
-        max_sub = 64;
+     * 40 bytes, a CURVE one about 270 (measured with libzmq 4.3.4), so the
+     * floor is 1024; topics stay capped at CRM_BUS_MAX_TOPIC by the proxy's
+     * own check (proxy.c, s_on_subscription). */
+    if (max_sub < 1024)
+        max_sub = 1024;
     int verbose = 1;
     zmq_setsockopt(xsub, ZMQ_MAXMSGSIZE, &max_event, sizeof max_event);
     zmq_setsockopt(xpub, ZMQ_MAXMSGSIZE, &max_sub, sizeof max_sub);
@@ -146,6 +202,8 @@ int main(int argc, char **argv)
     crm_bus_stats_t stats = {0};
     const char *in = crm_config_str(cfg, "CRM_BUS_XSUB_BIND");
     const char *out = crm_config_str(cfg, "CRM_BUS_XPUB_BIND");
+    if (s_secure(cfg, ctl.zctx, xsub, xpub, &zap) != 0)
+        goto out;
     if (zmq_bind(xsub, in) != 0 || zmq_bind(xpub, out) != 0 ||
         zmq_bind(control, "inproc://crm-bus-control") != 0) {
         crm_error("bus.bind", "could not bind %s / %s: %s", in, out, zmq_strerror(errno));
@@ -154,7 +212,8 @@ int main(int argc, char **argv)
     pthread_t th;
     if (pthread_create(&th, NULL, s_signal_thread, &ctl) != 0)
         goto out;
-    /* The endpoints as bound: with port 0 or * the system chose them. */
+    /* The endpoints as bound: with port 0 or * the system chose them. A
+     * rebind after a revocation must take the same port again. */
     char in_b[256], out_b[256];
     size_t in_n = sizeof in_b, out_n = sizeof out_b;
     if (zmq_getsockopt(xsub, ZMQ_LAST_ENDPOINT, in_b, &in_n) < 0)
@@ -162,15 +221,17 @@ int main(int argc, char **argv)
     if (zmq_getsockopt(xpub, ZMQ_LAST_ENDPOINT, out_b, &out_n) < 0)
         snprintf(out_b, sizeof out_b, "%s", out);
     crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in_b, out_b);
-    rc = crm_bus_proxy_run(xsub, xpub, control, &limits, &stats) < 0 ? 1 : 0;
-    if (rc)
-        pthread_cancel(th); /* still in sigwait */
+    rc = crm_bus_proxy_run(xsub, xpub, control, &limits, &stats, zap, out_b) == 0 ? 0 : 1;
+    if (rc != 0)
+        pthread_kill(th, SIGTERM); /* the signal thread waits for one */
     pthread_join(th, NULL);
     crm_info("bus.stats",
-             "forwarded %lld, refused %lld, malformed %lld; subscriptions refused %lld",
+             "forwarded %lld, refused %lld, malformed %lld, unauthorised %lld;"
+             " subscriptions refused %lld",
              (long long)stats.forwarded, (long long)stats.refused, (long long)stats.malformed,
-             (long long)stats.subs_refused);
+             (long long)stats.unauthorised, (long long)stats.subs_refused);
 out:
+    crm_zap_destroy(&zap);
     zmq_close(xsub);
     zmq_close(xpub);
     zmq_close(control);

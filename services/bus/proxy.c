@@ -9,8 +9,10 @@
  * make a forger honest: anyone who may publish can still write a
  * well-formed event under any source. Consumers therefore apply only what
  * the source hands out by replay (docs/architecture.md, "Forged events"), and
- * s_publisher_may() is where an authenticated publisher's identity (CURVE,
- * issue 12) is checked against the source once it exists.
+ * s_publisher_may() checks the authenticated publisher (CURVE): its ZAP
+ * identity must be a service principal still in the directory whose name is
+ * the source. The verdict is cached per sender key and directory
+ * generation, so the check costs a 40-byte comparison per message.
  *
  * Subscriptions come up from the XPUB (verbose, so every subscribe and
  * unsubscribe, including those of a peer that left, is seen here). Each
@@ -34,6 +36,7 @@
 #include <crm/util.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -130,15 +133,44 @@ static void s_on_subscription(s_subs_t *t, void *xsub, zmq_msg_t *msg, const crm
 
 /* ---- events ------------------------------------------------------------- */
 
-/* Hook for the authenticated publisher: once the bus authenticates
- * publishers (CURVE, issue 12), the "User-Id" the ZAP handler gave this
- * connection must be allowed to publish as `source`. Until then every
- * publisher that can connect may publish as any source. */
-static int s_publisher_may(zmq_msg_t *topic, const char *source)
+typedef struct {
+    crm_zap_t *zap;
+    char key[CRM_KEY_Z85_LEN + 1]; /* the last sender */
+    char name[64];                 /* its service name, or "" when it may not publish */
+    unsigned generation;
+    int valid;
+} s_cache_t;
+
+/* Whether the sender of `topic` (its ZAP identity) may publish as `source`:
+ * a service principal still in the directory, named `source`. */
+static int s_publisher_may(s_cache_t *c, zmq_msg_t *topic, const char *source)
 {
-    (void)topic;
-    (void)source;
-    return 1;
+    if (!c->zap)
+        return 1;
+    const char *key = zmq_msg_gets(topic, "X-Crm-Key");
+    if (!key)
+        return 0;
+    if (!c->valid || c->generation != crm_zap_generation(c->zap) || strcmp(key, c->key) != 0) {
+        const crm_principal_t *p = crm_zap_sender(c->zap, topic);
+        snprintf(c->key, sizeof c->key, "%s", key);
+        c->generation = crm_zap_generation(c->zap);
+        c->valid = 1;
+        if (p && p->kind == CRM_KIND_SERVICE)
+            snprintf(c->name, sizeof c->name, "%s", p->name);
+        else
+            c->name[0] = 0;
+    }
+    int ok = c->name[0] && !strcmp(c->name, source);
+    if (!ok) {
+        const char *user = zmq_msg_gets(topic, "User-Id");
+        size_t len = zmq_msg_size(topic);
+        char what[96];
+        snprintf(what, sizeof what, "a publication on \"%.*s\"", (int)(len < 60 ? len : 60),
+                 (const char *)zmq_msg_data(topic));
+        crm_zap_refuse(c->zap, c->name[0] ? CRM_AUTH_TOPIC : CRM_AUTH_REVOKED, user ? user : key,
+                       what);
+    }
+    return ok;
 }
 
 static int s_topic_names(const char *topic, size_t tlen, const char *source, size_t sl)
@@ -213,9 +245,9 @@ static int s_scan(const uint8_t *p, size_t len, uint32_t fa, const uint8_t **a, 
     return 0;
 }
 
-/* 1: pass on; 0: refused (disagrees with itself or its publisher); -1:
- * malformed. */
-static int s_check(zmq_msg_t *topic, zmq_msg_t *body)
+/* 1: pass on; 0: refused (disagrees with itself); 2: refused (not from a
+ * publisher that may send it); -1: malformed. */
+static int s_check(s_cache_t *c, zmq_msg_t *topic, zmq_msg_t *body)
 {
     const char *t = zmq_msg_data(topic);
     size_t tlen = zmq_msg_size(topic);
@@ -232,8 +264,9 @@ static int s_check(zmq_msg_t *topic, zmq_msg_t *body)
             return 0;
         memcpy(source, src, sl);
         source[sl] = 0;
-        return s_topic_names(t, tlen, source, sl) && tlen == sl + 8 &&
-               s_publisher_may(topic, source);
+        if (!s_topic_names(t, tlen, source, sl) || tlen != sl + 8)
+            return 0;
+        return s_publisher_may(c, topic, source) ? 1 : 2;
     }
     /* Event: field 2 is the source, field 3 the type. */
     if (s_scan(b, blen, 2, &src, &sl, 3, &type, &tyl) < 0)
@@ -242,12 +275,14 @@ static int s_check(zmq_msg_t *topic, zmq_msg_t *body)
         return 0;
     memcpy(source, src, sl);
     source[sl] = 0;
-    return s_topic_names(t, tlen, source, sl) && s_publisher_may(topic, source);
+    if (!s_topic_names(t, tlen, source, sl))
+        return 0;
+    return s_publisher_may(c, topic, source) ? 1 : 2;
 }
 
 /* Reads one whole message from the XSUB and passes it on if it checks out.
  * Returns -1 when there was none. */
-static int s_on_publish(void *xsub, void *xpub, crm_bus_stats_t *st)
+static int s_on_publish(s_cache_t *c, void *xsub, void *xpub, crm_bus_stats_t *st)
 {
     zmq_msg_t topic, body;
     int rc = 0;
@@ -272,7 +307,7 @@ static int s_on_publish(void *xsub, void *xpub, crm_bus_stats_t *st)
                 break;
         }
     }
-    int r = frames == 2 ? s_check(&topic, &body) : -1;
+    int r = frames == 2 ? s_check(c, &topic, &body) : -1;
     if (r < 0) {
         if (st->malformed++ % 1000 == 0)
             crm_warn("bus.malformed", "dropped a message that is not [topic][event] (%d frames)",
@@ -283,6 +318,8 @@ static int s_on_publish(void *xsub, void *xpub, crm_bus_stats_t *st)
                      "dropped an event whose topic does not match its source and"
                      " type (%lld so far)",
                      (long long)st->refused);
+    } else if (r == 2) {
+        st->unauthorised++; /* logged and counted by crm_zap_refuse */
     } else if (zmq_msg_send(&topic, xpub, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
         /* XPUB never blocks: a slow subscriber loses messages at its HWM
          * and catches up by replay. */
@@ -296,26 +333,63 @@ out:
 }
 
 int crm_bus_proxy_run(void *xsub, void *xpub, void *control, const crm_bus_limits_t *limits,
-                      crm_bus_stats_t *stats)
+                      crm_bus_stats_t *stats, crm_zap_t *zap, const char *xpub_endpoint)
 {
     s_subs_t *subs = calloc(1, sizeof *subs);
     if (!subs)
         return -1;
+    s_cache_t cache = {.zap = zap};
     int rc = 0;
+    /* zmq_unbind closes the listener on libzmq's I/O thread, so binding
+     * again may find the port still taken for a moment: retry every 10 ms. */
+    int rebind = 0;
     for (;;) {
-        zmq_pollitem_t items[3] = {
-            {control, 0, ZMQ_POLLIN, 0}, {xsub, 0, ZMQ_POLLIN, 0}, {xpub, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 3, -1) < 0) {
+        if (rebind) {
+            if (zmq_bind(xpub, xpub_endpoint) == 0) {
+                rebind = 0;
+                crm_info("bus.rebind", "subscribers' side bound again at %s", xpub_endpoint);
+            } else if (errno != EADDRINUSE || ++rebind > 500) {
+                crm_error("bus.rebind", "could not bind %s again: %s", xpub_endpoint,
+                          zmq_strerror(errno));
+                rc = -1;
+                break;
+            }
+        }
+        zmq_pollitem_t items[4] = {{control, 0, ZMQ_POLLIN, 0},
+                                   {xsub, 0, ZMQ_POLLIN, 0},
+                                   {xpub, 0, ZMQ_POLLIN, 0},
+                                   {zap ? crm_zap_socket(zap) : NULL, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, zap ? 4 : 3, rebind ? 10 : -1) < 0) {
             if (errno == EINTR)
                 continue;
+            crm_error("bus.poll", "poll failed: %s", zmq_strerror(errno));
             rc = -1;
             break;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            break; /* TERMINATE: the only thing the control socket carries */
+        if (zap && (items[3].revents & ZMQ_POLLIN))
+            crm_zap_handle(zap, 256);
+        if (items[0].revents & ZMQ_POLLIN) {
+            char cmd[16] = "";
+            int n = zmq_recv(control, cmd, sizeof cmd - 1, ZMQ_DONTWAIT);
+            if (n > 0 && n < (int)sizeof cmd)
+                cmd[n] = 0;
+            if (!strcmp(cmd, "TERMINATE"))
+                break;
+            if (!strcmp(cmd, "RELOAD") && zap && crm_zap_reload(zap) == 1) {
+                /* Subscribers cannot be checked per message: make every one
+                 * pass the handshake again. They reconnect by themselves and
+                 * replay what they missed. */
+                crm_info("bus.rebind", "keys were revoked: subscribers must reconnect");
+                if (zmq_unbind(xpub, xpub_endpoint) == 0)
+                    rebind = 1;
+                else
+                    crm_error("bus.rebind", "could not unbind %s: %s", xpub_endpoint,
+                              zmq_strerror(errno));
+            }
+        }
         /* Bounded batches on each side, so neither starves the other. */
         for (int i = 0; i < 1000 && (items[1].revents & ZMQ_POLLIN); i++)
-            if (s_on_publish(xsub, xpub, stats) < 0)
+            if (s_on_publish(&cache, xsub, xpub, stats) < 0)
                 break;
         for (int i = 0; i < 256 && (items[2].revents & ZMQ_POLLIN); i++) {
             zmq_msg_t m;

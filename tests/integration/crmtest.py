@@ -30,6 +30,137 @@ sys.path.insert(0, os.environ.get("CRM_PY_GEN", os.path.join(BUILD, "gen", "py")
 
 from crm.v1 import event_pb2, rpc_pb2, testing_pb2  # noqa: E402
 
+# The staff principal tests act as (an admin), and the name services record
+# as the actor of the harness's commands.
+TEST_PRINCIPAL = "test"
+
+
+def key_file_text(name, public, secret=None):
+    """A key file in czmq's certificate layout (crm/curve.h)."""
+    text = "metadata\n    name = \"%s\"\ncurve\n    public-key = \"%s\"\n" % (name, public)
+    if secret:
+        text += "    secret-key = \"%s\"\n" % secret
+    return text
+
+
+class Keyring:
+    """CURVE keys and the directory of principals of one test program.
+
+    Every System of the program shares it, so crmctl (which reads
+    CRM_KEY_FILE and CRM_DIRECTORY_FILE from the environment the tests pass
+    on) works against any of them. A key is made on first use of a name;
+    adding or revoking one rewrites the directory and has every running
+    process read it again (SIGHUP), waiting until each has."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="crm-keys-")
+        self.path = os.path.join(self.dir, "directory")
+        self.keys = {}  # name -> (public, secret, kind, teams, roles, listed)
+        self.procs = []  # Procs told about every change
+        self.key(TEST_PRINCIPAL, "staff", roles="admin")
+        self.key("bus")
+        os.environ["CRM_KEY_FILE"] = self.key_file(TEST_PRINCIPAL)
+        os.environ["CRM_DIRECTORY_FILE"] = self.path
+
+    def key(self, name, kind="service", teams="-", roles="-"):
+        """The (public, secret) keys of `name`, made and listed on first use."""
+        if name not in self.keys:
+            public, secret = (k.decode() for k in zmq.curve_keypair())
+            path = self.key_file(name)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(key_file_text(name, public, secret))
+            self.keys[name] = [public, secret, kind, teams, roles, True]
+            self.write()
+        return tuple(self.keys[name][:2])
+
+    def key_file(self, name):
+        return os.path.join(self.dir, "%s.key" % name)
+
+    def public(self, name):
+        return self.key(name)[0]
+
+    def listed(self):
+        return sum(1 for k in self.keys.values() if k[5])
+
+    def write(self, reload=True):
+        lines = ["# made by tests/integration/crmtest.py"]
+        for name, (public, _, kind, teams, roles, listed) in self.keys.items():
+            if listed:
+                lines.append("%s %s %s %s %s" % (public, name, kind, teams, roles))
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(tmp, self.path)
+        if reload:
+            self.reload()
+
+    def revoke(self, name):
+        """Removes `name` from the directory (its key file stays)."""
+        self.keys[name][5] = False
+        self.write()
+
+    def restore(self, name):
+        self.keys[name][5] = True
+        self.write()
+
+    def reload(self):
+        """SIGHUP to every running process that serves CURVE; returns once
+        each has read the directory again."""
+        want = "read again: %d keys" % self.listed()
+        waiting = []
+        for p in self.procs:
+            if not p.alive() or not os.path.exists(p.log_path):
+                continue
+            if '"event":"auth.ready"' in p.read_log():
+                offset = os.path.getsize(p.log_path)
+                p.p.send_signal(signal.SIGHUP)
+                waiting.append((p, offset))
+        for p, offset in waiting:
+            def seen(p=p, offset=offset):
+                if not p.alive():
+                    return True  # it ended meanwhile: nothing to wait for
+                with open(p.log_path, "rb") as f:
+                    f.seek(offset)
+                    return want in f.read().decode(errors="replace")
+            wait_for(seen, 30, "%s to read the directory again" % p.name)
+
+    def secure(self, sock, principal, server):
+        """Makes `sock` a CURVE client holding `principal`'s key, talking to
+        the server the directory calls `server`."""
+        public, secret = self.key(principal)
+        sock.curve_publickey = public.encode()
+        sock.curve_secretkey = secret.encode()
+        sock.curve_serverkey = self.public(server).encode()
+        return sock
+
+    def env(self, name):
+        """The settings a process holding `name`'s key needs."""
+        self.key(name)
+        return {"CRM_KEY_FILE": self.key_file(name), "CRM_DIRECTORY_FILE": self.path}
+
+
+_KEYRING = None
+
+
+def keyring():
+    """The program's Keyring, made on first use."""
+    global _KEYRING
+    if _KEYRING is None:
+        _KEYRING = Keyring()
+    return _KEYRING
+
+
+@atexit.register
+def _drop_keys():
+    if _KEYRING is not None:
+        shutil.rmtree(_KEYRING.dir, ignore_errors=True)
+
+
+# Made at import, so that the environment a test copies for crmctl already
+# names the test principal's key and the directory.
+keyring()
+
 
 class CallError(AssertionError):
     """A command that should have succeeded failed: says its status."""
@@ -271,16 +402,20 @@ class Proc:
 class Client:
     """Request/reply with a service over a DEALER, like crm_client_t."""
 
-    def __init__(self, ctx, endpoint):
+    def __init__(self, ctx, endpoint, server=None, principal=TEST_PRINCIPAL):
+        """`server`: the service's name in the directory (its public key);
+        None = plaintext (refused by every service: for tests of that)."""
         self.s = ctx.socket(zmq.DEALER)
         self.s.setsockopt(zmq.LINGER, 0)
+        if server is not None:
+            keyring().secure(self.s, principal, server)
         self.s.connect(endpoint)
         self.next_id = random.randint(1, 1 << 40)
 
     def call_raw(self, command, body=b"", key=None, timeout=10.0, attempts=3):
         rq = rpc_pb2.CommandRequest(command=command, body=body,
                                     idempotency_key=key if key is not None else str(uuid.uuid4()),
-                                    actor="test")
+                                    actor="ignored-by-services")
         for _ in range(attempts):
             self.next_id += 1
             rq.request_id = self.next_id
@@ -321,6 +456,7 @@ class System:
         self.procs = {}
         self.endpoints = {}
         self.dbs = {}
+        self.keys = keyring()
 
     def bus_ports(self):
         """The bus's two ports; reserved now if the bus has not reported them."""
@@ -330,8 +466,9 @@ class System:
 
     def bus_env(self):
         pub, sub = (self.pub_port or 0), (self.sub_port or 0)
-        return {"CRM_BUS_XSUB_BIND": "tcp://127.0.0.1:%d" % pub,
-                "CRM_BUS_XPUB_BIND": "tcp://127.0.0.1:%d" % sub}
+        return dict(self.keys.env("bus"),
+                    CRM_BUS_XSUB_BIND="tcp://127.0.0.1:%d" % pub,
+                    CRM_BUS_XPUB_BIND="tcp://127.0.0.1:%d" % sub)
 
     def _bus_ready(self, proc, log):
         m = _BUS_READY_RE.search(log)
@@ -344,6 +481,7 @@ class System:
         p = Proc("bus", [os.path.join(BIN, "crm-bus")], self.bus_env(), self.dir)
         p.on_ready = self._bus_ready
         self.procs["bus"] = p
+        self.keys.procs.append(p)
         return p.start('"event":"bus.ready"')
 
     def endpoint(self, name):
@@ -370,6 +508,7 @@ class System:
             p.before_start = lambda proc: proc.env.update(CRM_PEERS=self._peers_env(peers))
         p.on_ready = self._service_ready
         self.procs[name] = p
+        self.keys.procs.append(p)  # told about directory changes
         return p
 
     def _service_env(self, name):
@@ -381,12 +520,12 @@ class System:
         pub, sub = self.bus_ports()
         # Port 0: the service binds a port of the system's choosing and
         # reports it (Proc.bound); an endpoint known already is kept.
-        return {"CRM_PG_URL": self.cluster.url(db),
+        return dict(self.keys.env(name), **{"CRM_PG_URL": self.cluster.url(db),
                 "CRM_BIND": self.endpoints.get(name, "tcp://127.0.0.1:0"),
                 "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % pub,
                 "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % sub,
                 "CRM_HTTP_PORT": "0", "CRM_HEARTBEAT_MS": "200",
-                "CRM_LOG_LEVEL": "info"}
+                "CRM_LOG_LEVEL": "info"})
 
     def add_service(self, name, binary, peers=(), env=None, start=False):
         """A real service binary (e.g. "crm-sales") as `name`, consuming the
@@ -394,6 +533,8 @@ class System:
         are resolved when this one starts); `env` is laid over the defaults.
         Started when start=True; returns its Proc."""
         e = self._service_env(name)
+        for k in peers:
+            self.keys.key(k)  # listed before the service needs its key
         e.update(env or {})
         p = self._proc(name, binary, e, None if "CRM_PEERS" in (env or {}) else list(peers))
         if start:
@@ -403,6 +544,8 @@ class System:
     def add_probe(self, name, consume=None, peers=None, start=True, env=None):
         e = dict(self._service_env(name), PROBE_NAME=name)
         if consume:
+            for k in peers or []:
+                self.keys.key(k)
             e["PROBE_CONSUME"] = consume
         e.update(env or {})
         resolve = list(peers or []) if consume and "CRM_PEERS" not in (env or {}) else None
@@ -411,8 +554,17 @@ class System:
             p.start()
         return p
 
-    def client(self, name):
-        return Client(self.ctx, self.endpoints[name])
+    def client(self, name, principal=TEST_PRINCIPAL):
+        """A client of service `name`, holding `principal`'s key."""
+        return Client(self.ctx, self.endpoints[name], name, principal)
+
+    def subscribe(self, prefix=b"crm.", principal=TEST_PRINCIPAL):
+        """A SUB on the bus's XPUB side, holding `principal`'s key."""
+        return subscribe(self.ctx, self.sub_port, prefix, principal)
+
+    def secure(self, sock, principal, server):
+        """Makes a raw socket a CURVE client (see Keyring.secure)."""
+        return self.keys.secure(sock, principal, server)
 
     def emit(self, source, type_, subject, **payload):
         """Has the probe named `source` publish an event carrying `payload`
@@ -455,6 +607,8 @@ class System:
             except Exception:
                 p.kill()
         self.ctx.destroy(linger=0)
+        self.keys.procs = [p for p in self.keys.procs
+                           if not p.log_path.startswith(self.dir + os.sep)]
         reports = []
         for p in self.procs.values():
             if os.path.exists(p.log_path):
@@ -474,9 +628,10 @@ class System:
             raise AssertionError("sanitizer report in a service log:\n" + "\n".join(reports))
 
 
-def subscribe(ctx, port, prefix=b"crm."):
+def subscribe(ctx, port, prefix=b"crm.", principal=TEST_PRINCIPAL):
     s = ctx.socket(zmq.SUB)
     s.setsockopt(zmq.LINGER, 0)
+    keyring().secure(s, principal, "bus")
     s.setsockopt(zmq.SUBSCRIBE, prefix)
     s.connect("tcp://127.0.0.1:%d" % port)
     return s

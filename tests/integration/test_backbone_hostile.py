@@ -34,6 +34,7 @@ class HostileTest(unittest.TestCase):
     def raw(self):
         s = self.sys.ctx.socket(zmq.DEALER)
         s.setsockopt(zmq.LINGER, 0)
+        self.sys.secure(s, "test", "probe")
         s.connect(self.sys.endpoints["probe"])
         return s
 
@@ -137,6 +138,7 @@ class HostileTest(unittest.TestCase):
         consumer keeps applying real events."""
         pub = self.sys.ctx.socket(zmq.PUB)
         pub.setsockopt(zmq.LINGER, 0)
+        self.sys.secure(pub, "probe", "bus")  # the probe's own key: its topics pass the bus
         pub.connect("tcp://127.0.0.1:%d" % self.sys.pub_port)
 
         def dropped():

@@ -32,7 +32,7 @@ class InstancesTest(unittest.TestCase):
 
         def go(endpoint, key):
             from crmtest import Client
-            c = Client(self.sys.ctx, endpoint)
+            c = Client(self.sys.ctx, endpoint, "probe")
             for _ in range(5):  # a client retries until it gets an answer
                 r = c.call_raw("probe.record", body, key=key)
                 if r.status.code == 0:

@@ -18,12 +18,14 @@ class PythonSubscriberTest(unittest.TestCase):
         self.sys.close()
 
     def test_replay_then_live(self):
+        self.sys.keys.key("team-reader", "subscriber", teams="analysts")
         self.sys.record("probe", 30, label="before")
         env = dict(os.environ, PYTHONPATH=os.environ.get("CRM_PY_GEN", ""))
         p = subprocess.Popen(
             [CRM_PYTHON, os.path.join(SOURCE, "examples", "python_subscriber.py"),
              "--bus", "tcp://127.0.0.1:%d" % self.sys.sub_port,
-             "--source", "probe=%s" % self.sys.endpoints["probe"], "--count", "60"],
+             "--source", "probe=%s" % self.sys.endpoints["probe"], "--count", "60",
+             "--key", self.sys.keys.key_file("team-reader")],  # a subscriber key
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         lines = [json.loads(p.stdout.readline()) for _ in range(30)]  # the replayed ones
         self.sys.record("probe", 30, label="after")  # these arrive live

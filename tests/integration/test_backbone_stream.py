@@ -4,7 +4,7 @@ import unittest
 
 import zmq
 
-from crmtest import System, event_pb2, subscribe, wait_for
+from crmtest import System, event_pb2, wait_for
 
 
 def drain_events(sock, into, timeout_ms=100):
@@ -65,7 +65,7 @@ class StreamTest(unittest.TestCase):
 
     def test_producer_killed_between_commit_and_publish(self):
         probe = self.sys.add_probe("probe", env={"CRM_TEST_CRASH_AFTER_COMMIT": "3"})
-        sub = subscribe(self.sys.ctx, self.sys.sub_port, b"crm.probe.")
+        sub = self.sys.subscribe(b"crm.probe.")
         # Synchronise with the subscription: heartbeats arrive once it is live.
         wait_for(lambda: sub.poll(100), 30, "first heartbeat on the bus")
         c = self.sys.client("probe")

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import unittest
 
-from crmtest import BIN, Cluster, System, free_port, wait_for
+from crmtest import BIN, Cluster, System, free_port, wait_for, keyring
 
 CRMCTL = os.path.join(BIN, "crmctl")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -361,6 +361,7 @@ class CrmctlTest(unittest.TestCase):
 
     def test_unreachable_service_exits_3(self):
         dead = "tcp://127.0.0.1:%d" % free_port()
+        keyring().key("dead")  # listed, so crmctl knows its key, but not running
         r = self.crmctl("tail", "--from", "beginning", "-e", services="dead=" + dead)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("crmctl: could not reach dead at %s: timeout" % dead, r.stderr)

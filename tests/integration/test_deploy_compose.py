@@ -38,6 +38,8 @@ DOCKERFILE = os.path.join(DEPLOY, "Dockerfile")
 ENTRYPOINT = os.path.join(DEPLOY, "entrypoint.sh")
 INITDB_DIR = os.path.join(DEPLOY, "postgres")
 INIT_SCRIPT = os.path.join(INITDB_DIR, "10-crm-databases.sh")
+MAKE_KEYS = os.path.join(DEPLOY, "make-keys.sh")
+PRINCIPALS = "/etc/crm/principals/"  # where the directory of principals is mounted
 SECRETS_DIR = os.path.join(DEPLOY, "secrets")
 SCHEMA = os.path.join(SOURCE, "..", "shared", "compose-spec.json")
 AJV = os.path.join(SOURCE, "node_modules", ".bin", "ajv")
@@ -319,10 +321,25 @@ class ComposeFileTest(unittest.TestCase):
             self.assertEqual(env.get("CRM_PG_USER"), "crm_" + name)
             self.assertEqual(env.get("CRM_PG_DB"), "crm_" + name)
             self.assertEqual(env.get("CRM_PG_PASSWORD_FILE"), "/run/secrets/%s_db_password" % name)
+
             _, health = compose_programs(svc)
             self.assertEqual(health[0], self.dockerfile.entrypoint_name,
                              "%s: the healthcheck loads CRM_PG_URL, so it must go through %s"
                              % (name, self.dockerfile.entrypoint_name))
+
+    def test_curve_settings(self):
+        """Every program holds its own keypair as a secret and reads the one
+        directory of principals from the mounted folder; none runs in
+        plaintext."""
+        for name, svc in self.ours.items():
+            env = environment(svc)
+            self.assertEqual(env.get("CRM_KEY_FILE"), "/run/secrets/%s_key" % name, name)
+            self.assertTrue(env.get("CRM_DIRECTORY_FILE", "").startswith(PRINCIPALS), name)
+            self.assertNotIn(env.get("CRM_INSECURE_PLAINTEXT", "0"), ("1", "true", "yes", "on"),
+                             name)
+            self.assertIn("./deploy/principals:%s:ro" % PRINCIPALS.rstrip("/"),
+                          svc.get("volumes") or [], name)
+        self.assertTrue(os.path.exists(os.path.join(DEPLOY, "principals", "directory.example")))
 
     def test_secrets(self):
         declared = self.doc.get("secrets") or {}
@@ -401,7 +418,7 @@ class ComposeFileTest(unittest.TestCase):
             self.skipTest("no program of CRM_TARGETS is built")
 
     def test_scripts_lint(self):
-        for path in (ENTRYPOINT, INIT_SCRIPT):
+        for path in (ENTRYPOINT, INIT_SCRIPT, MAKE_KEYS):
             self.assertTrue(os.access(path, os.X_OK), "%s is not executable" % path)
             out = subprocess.run(["sh", "-n", path], capture_output=True, text=True)
             self.assertEqual(out.returncode, 0, out.stderr)
@@ -456,6 +473,20 @@ class DeployRunTest(unittest.TestCase):
         cls.secrets = os.path.join(cls.dir, "secrets")
         os.mkdir(cls.secrets)
         cls.db_services = environment(cls.services["postgres"])["CRM_DB_SERVICES"].split()
+        # What deploy/make-keys.sh makes: a keypair per program, as the
+        # secret <name>_key, and the directory listing them.
+        cls.principals = os.path.join(cls.dir, "principals")
+        os.mkdir(cls.principals)
+        lines = []
+        for name in cls.ours:
+            subprocess.run([os.path.join(BIN, "crm-keys"), "new", name, "--dir", cls.dir],
+                           check=True, capture_output=True)
+            os.rename(os.path.join(cls.dir, name + ".key"), os.path.join(cls.secrets, name + "_key"))
+            with open(os.path.join(cls.dir, name + ".pub")) as f:
+                pub = re.search(r'public-key = "([^"]+)"', f.read()).group(1)
+            lines.append("%s %s service - -\n" % (pub, name))
+        with open(os.path.join(cls.principals, "directory"), "w") as f:
+            f.writelines(lines)
         cls.passwords = {}
         for svc in cls.db_services:
             pw = NASTY_PASSWORD + svc if svc == "sales" else "pw-%s-%s" % (svc, os.urandom(4).hex())
@@ -672,6 +703,8 @@ class DeployRunTest(unittest.TestCase):
         for k, v in env.items():
             if v.startswith("/run/secrets/"):
                 v = os.path.join(self.secrets, v[len("/run/secrets/"):])
+            if v.startswith(PRINCIPALS):
+                v = os.path.join(self.principals, v[len(PRINCIPALS):])
             env[k] = re.sub(r"tcp://([^:/,=]+):(\d+)", endpoint, v)
         if "CRM_HTTP_PORT" in env:
             env["CRM_HTTP_PORT"] = str(ports(env["CRM_HTTP_PORT"]))

@@ -8,7 +8,7 @@ import unittest
 
 import zmq
 
-from crmtest import event_pb2, subscribe
+from crmtest import event_pb2
 from test_sales_service import (CONFLICT, INVALID, NOT_FOUND, PRECONDITION, SalesSystem,
                                 sales_pb2, unique)
 
@@ -37,7 +37,7 @@ class DealTest(unittest.TestCase):
 
     def test_won_deal_events_reach_a_subscriber_in_order(self):
         s = self.s
-        sub = subscribe(s.sys.ctx, s.sys.sub_port, b"crm.sales.")
+        sub = s.sys.subscribe(b"crm.sales.")
         try:
             # The subscription is live once a heartbeat of sales arrives.
             deadline = time.monotonic() + 20

@@ -52,7 +52,9 @@ int crmctl_call(crmctl_t *ctl, crmctl_service_t *svc, const char *command,
     if (status_p)
         *status_p = NULL;
     if (!svc->client) {
-        svc->client = crm_client_new(ctl->zctx, svc->endpoint);
+        if (quiet ? !crmctl_creds(ctl) : crmctl_secure(ctl, NULL, svc->name) < 0)
+            return CRMCTL_EXIT_USAGE;
+        svc->client = crm_client_new(ctl->zctx, svc->endpoint, ctl->creds, svc->name);
         if (!svc->client) {
             /* zmq_connect refused the endpoint (errno is gone by now). */
             crmctl_result_t r = {CRMCTL_EXIT_USAGE, NULL, NULL};

@@ -89,6 +89,13 @@ const char *crmctl_bus_endpoint(const crmctl_t *ctl);
 crmctl_output_t crmctl_output(const crmctl_t *ctl);
 /* The ZeroMQ context shared by every socket of this run. */
 void *crmctl_zctx(crmctl_t *ctl);
+/* This user's credentials (crm/creds.h), read on first use; NULL after
+ * printing why they cannot be read. */
+const crm_creds_t *crmctl_creds(crmctl_t *ctl);
+/* Makes `sock` (may be NULL: just check the server is known) a CURVE client of the
+ * service the directory calls `server`, with this user's key (CRM_KEY_FILE
+ * or ~/.config/crm/key). Prints the error and returns -1 when impossible. */
+int crmctl_secure(crmctl_t *ctl, void *sock, const char *server);
 
 /* ---- arguments -------------------------------------------------------- */
 
@@ -212,6 +219,12 @@ extern const crmctl_opt_t crmctl_deadletter_retry_opts[];
 
 int crmctl_stream_rotate_epoch(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
+
+/* This user's identity (ops/keys.c). */
+int crmctl_keys_new(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_keys_new_opts[];
+int crmctl_whoami(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_whoami_opts[];
 
 /* The sales verbs ("person register" is crmctl_person_register with
  * crmctl_person_register_opts); each is a table for the request engine

@@ -128,6 +128,33 @@ void *crmctl_zctx(crmctl_t *ctl)
     return ctl->zctx;
 }
 
+const crm_creds_t *crmctl_creds(crmctl_t *ctl)
+{
+    if (!ctl->creds) {
+        char err[1024];
+        ctl->creds = crm_creds_from_env(err, sizeof err);
+        if (!ctl->creds)
+            crmctl_error(NULL,
+                         "Run `crmctl keys new NAME`, have NAME.pub added to the directory of "
+                         "principals, and set CRM_KEY_FILE and CRM_DIRECTORY_FILE.",
+                         "no usable key: %s", err);
+    }
+    return ctl->creds;
+}
+
+int crmctl_secure(crmctl_t *ctl, void *sock, const char *server)
+{
+    char err[512];
+    if (!crmctl_creds(ctl))
+        return -1;
+    if (crm_creds_client(ctl->creds, sock, server, err, sizeof err) != 0) {
+        crmctl_error(NULL, "Add the service to the directory of principals (CRM_DIRECTORY_FILE).",
+                     "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- configuration ---------------------------------------------------- */
 
 /* CRM_SERVICES: "sales=tcp://127.0.0.1:7410,marketing=...". */
@@ -190,6 +217,7 @@ static void s_ctl_close(crmctl_t *ctl)
     }
     free(ctl->services);
     free(ctl->bus);
+    crm_creds_destroy(&ctl->creds);
     if (ctl->zctx)
         zmq_ctx_term(ctl->zctx);
     memset(ctl, 0, sizeof *ctl);

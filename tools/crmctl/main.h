@@ -17,6 +17,7 @@ struct crmctl {
     char *bus;
     crmctl_output_t output;
     void *zctx;
+    crm_creds_t *creds;        /* read on first use: verbs that call nothing need no key */
     const crmctl_verb_t *verb; /* for "Try crmctl VERB --help" */
     int timeout_ms;            /* --timeout or the context's; 0 = each verb's own */
 };

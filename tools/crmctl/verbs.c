@@ -57,6 +57,16 @@ const crmctl_verb_t crmctl_verbs[] = {
      "Consumers that are ahead of the restored stream rewind to the new epoch's start, so\n"
      "events written after the restore are not mistaken for ones they applied already.",
      crmctl_stream_rotate_epoch_opts, 0},
+    {"keys new", crmctl_keys_new, "NAME [--dir DIR]", "write a CurveZMQ keypair for NAME",
+     "Writes DIR/NAME.key (both keys, mode 0600: keep it secret) and DIR/NAME.pub (the public\n"
+     "key only) and prints the public key. An operator adds that key to the directory of\n"
+     "principals; crmctl then uses NAME.key through CRM_KEY_FILE or as ~/.config/crm/key.\n"
+     "An existing file is never overwritten.",
+     crmctl_keys_new_opts, 1},
+    {"whoami", crmctl_whoami, "", "show the principal your key stands for, its teams and roles",
+     "Reads your key (CRM_KEY_FILE, else ~/.config/crm/key) and the directory of principals\n"
+     "(CRM_DIRECTORY_FILE, else ~/.config/crm/directory); calls no service.",
+     crmctl_whoami_opts, 0},
     /* Support (ticket.c, sla.c). */
     {"ticket open", crmctl_ticket_open,
      "--customer ID | --email E [--name N] --subject S [--description D] [--channel C]"

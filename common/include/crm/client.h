@@ -8,6 +8,7 @@
 #ifndef CRM_CLIENT_H
 #define CRM_CLIENT_H
 
+#include <crm/creds.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,9 +17,13 @@
 
 typedef struct crm_client crm_client_t;
 
-/* Connects a DEALER to `endpoint`. Returns NULL on failure. Caller owns the
- * client. `zctx` may be NULL (the client then owns its own context). */
-crm_client_t *crm_client_new(void *zctx, const char *endpoint);
+/* Connects a DEALER to `endpoint` over CURVE, as the holder of `creds`'
+ * keypair, accepting only the server the directory calls `server` ("sales").
+ * `creds` is borrowed and must outlive the client. Returns NULL on failure
+ * (crm_creds_client says why a server is unknown). Caller owns the client.
+ * `zctx` may be NULL (the client then owns its own context). */
+crm_client_t *crm_client_new(void *zctx, const char *endpoint, const crm_creds_t *creds,
+                             const char *server);
 void crm_client_destroy(crm_client_t **self_p);
 
 /* Sends `command` with `body` (may be NULL) and waits for the reply.
@@ -37,7 +42,9 @@ int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *
                         const char *idempotency_key, int timeout_ms, int attempts,
                         Crm__V1__CommandReply **reply_p);
 
-/* Sets the actor recorded with commands (default: $USER or "crmctl"). */
+/* Sets the request's actor field (default: $USER or "crmctl"). Services
+ * ignore it and record the principal of the key the connection
+ * authenticated with; it is kept for wire compatibility. */
 void crm_client_set_actor(crm_client_t *self, const char *actor);
 
 /* A readable name of a status code ("not_found"). */

@@ -573,6 +573,10 @@ int crmctl_tail(crmctl_t *ctl, const crmctl_args_t *args)
         zmq_setsockopt(t.sub, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(t.sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     }
+    if (t.sub && crmctl_secure(ctl, t.sub, "bus") < 0) {
+        rc = CRMCTL_EXIT_USAGE;
+        goto done;
+    }
     if (!t.sub || zmq_connect(t.sub, crmctl_bus_endpoint(ctl)) < 0) {
         crmctl_error(NULL,
                      "Write the endpoint as tcp://HOST:PORT in CRM_BUS_SUB_ENDPOINT or"
