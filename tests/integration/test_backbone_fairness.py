@@ -7,7 +7,7 @@ import urllib.request
 
 import zmq
 
-from crmtest import System, rpc_pb2, testing_pb2, wait_for
+from crmtest import TEST_PRINCIPAL, System, rpc_pb2, testing_pb2, wait_for
 
 FLOOD = 10000
 
@@ -37,6 +37,7 @@ class FairnessTest(unittest.TestCase):
         flood = self.sys.ctx.socket(zmq.DEALER)
         flood.setsockopt(zmq.LINGER, 0)
         flood.setsockopt(zmq.SNDHWM, 0)
+        self.sys.secure(flood, TEST_PRINCIPAL, "probe")
         flood.connect(self.sys.endpoints["probe"])
         body = testing_pb2.ProbeRecordRequest(count=1, label="flood").SerializeToString()
         for i in range(FLOOD):

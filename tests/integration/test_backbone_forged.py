@@ -62,6 +62,10 @@ class ForgedTest(unittest.TestCase):
     def publisher(self):
         pub = self.sys.ctx.socket(zmq.PUB)
         pub.setsockopt(zmq.LINGER, 0)
+        # The source's own key (stolen, or a compromised source): the bus
+        # lets it publish as "probe", so the consumers' own check is what
+        # is tested here.
+        self.sys.secure(pub, "probe", "bus")
         pub.connect("tcp://127.0.0.1:%d" % self.sys.pub_port)
         return pub
 

@@ -8,7 +8,7 @@ import urllib.request
 
 import zmq
 
-from crmtest import System, rpc_pb2, testing_pb2, wait_for
+from crmtest import TEST_PRINCIPAL, System, rpc_pb2, testing_pb2, wait_for
 
 RSS_BOUND_KB = 64 * 1024
 
@@ -56,6 +56,7 @@ class MemoryTest(unittest.TestCase):
         s = self.sys.ctx.socket(zmq.DEALER)
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.RCVHWM, 1)  # and never read: replies back up to the service
+        self.sys.secure(s, TEST_PRINCIPAL, "probe")
         s.connect(self.sys.endpoints["probe"])
         body = rpc_pb2.ReplayRequest(from_sequence=1, max_events=500).SerializeToString()
         n = 10000
@@ -75,6 +76,7 @@ class MemoryTest(unittest.TestCase):
         sub = self.sys.ctx.socket(zmq.SUB)
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.SNDHWM, 0)
+        self.sys.secure(sub, TEST_PRINCIPAL, "bus")
         sub.connect("tcp://127.0.0.1:%d" % self.sys.sub_port)
         for i in range(20000):
             sub.setsockopt(zmq.SUBSCRIBE, (b"crm.%05d." % i) + b"x" * 1014)
@@ -83,6 +85,7 @@ class MemoryTest(unittest.TestCase):
         short = self.sys.ctx.socket(zmq.SUB)
         short.setsockopt(zmq.LINGER, 0)
         short.setsockopt(zmq.SNDHWM, 0)
+        self.sys.secure(short, TEST_PRINCIPAL, "bus")
         short.connect("tcp://127.0.0.1:%d" % self.sys.sub_port)
         for i in range(20000):
             short.setsockopt(zmq.SUBSCRIBE, b"crm.x.%05d" % i)
@@ -102,6 +105,8 @@ class MemoryTest(unittest.TestCase):
     def test_two_hundred_mib_message(self):
         pub = self.sys.ctx.socket(zmq.PUB)
         pub.setsockopt(zmq.LINGER, 0)
+        # A service key: only services may connect to the publishers' side.
+        self.sys.secure(pub, "probe", "bus")
         pub.connect("tcp://127.0.0.1:%d" % self.sys.pub_port)
         mon = pub.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         big = b"\0" * (200 << 20)
