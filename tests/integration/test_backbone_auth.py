@@ -12,7 +12,7 @@ import urllib.request
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from crmtest import Client, System, rpc_pb2, testing_pb2, wait_for
+from crmtest import Client, System, event_pb2, rpc_pb2, testing_pb2, wait_for
 
 
 def metric(port, name, **labels):
@@ -256,7 +256,7 @@ class AuthTest(unittest.TestCase):
         self.addCleanup(sub.close)
         pub = self.sys.secure(self.socket(zmq.PUB), "intruder", "bus")
         pub.connect("tcp://127.0.0.1:%d" % self.sys.pub_port)
-        forged = b"forged-by-intruder"
+        forged = envelope(b"crm.probe.probe.recorded.v1", "probe", "forged-by-intruder")[1]
 
         def dropped():
             pub.send_multipart([b"crm.probe.probe.recorded.v1", forged])
@@ -267,8 +267,9 @@ class AuthTest(unittest.TestCase):
         self.addCleanup(own.close)
 
         def own_passes():
-            pub.send_multipart([b"crm.intruder.x.v1", b"mine"])
-            return own.poll(50) and own.recv_multipart()[1] == b"mine"
+            mine = envelope(b"crm.intruder.x.v1", "intruder", "mine")
+            pub.send_multipart(mine)
+            return own.poll(50) and own.recv_multipart()[1] == mine[1]
         wait_for(own_passes, 30, "the intruder's own topic to pass")
         self.sys.record("probe", 1)
         got = []
@@ -282,24 +283,33 @@ class AuthTest(unittest.TestCase):
         self.addCleanup(own.close)
         pub = self.sys.secure(self.socket(zmq.PUB), "temp-pub", "bus")
         pub.connect("tcp://127.0.0.1:%d" % self.sys.pub_port)
+        before = envelope(b"crm.temp-pub.x.v1", "temp-pub", "before")
+        after = envelope(b"crm.temp-pub.x.v1", "temp-pub", "after")
 
         def passes():
-            pub.send_multipart([b"crm.temp-pub.x.v1", b"before"])
-            return own.poll(50) and own.recv_multipart()[1] == b"before"
+            pub.send_multipart(before)
+            return own.poll(50) and own.recv_multipart()[1] == before[1]
         wait_for(passes, 30, "the publisher's topic to pass")
         self.keys.revoke("temp-pub")
         own2 = self.sys.subscribe(b"crm.temp-pub.")
         self.addCleanup(own2.close)
         try:
             def dropped():
-                pub.send_multipart([b"crm.temp-pub.x.v1", b"after"])
+                pub.send_multipart(after)
                 return 'from \\"temp-pub\\": revoked' in self.bus_log()
             wait_for(dropped, 30, "the bus to drop the revoked publisher's message", interval=0.05)
             for sub in (own, own2):
                 while sub.poll(200):
-                    self.assertNotEqual(sub.recv_multipart()[1], b"after")
+                    self.assertNotEqual(sub.recv_multipart()[1], after[1])
         finally:
             self.keys.restore("temp-pub")
+
+
+def envelope(topic, source, label):
+    """[topic][Event] that passes the bus's envelope check (type = topic,
+    naming `source`), so only the publisher check decides."""
+    ev = event_pb2.Event(id=label, source=source, type=topic.decode(), sequence=1, time_us=1)
+    return [topic, ev.SerializeToString()]
 
 
 class NoHandlerTest(unittest.TestCase):
