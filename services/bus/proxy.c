@@ -20,16 +20,18 @@
  * arrives and withdrawn when its last one leaves, and no more than
  * max_subscriptions distinct topics are passed upstream at once, so a peer
  * that subscribes to thousands of topics cannot grow every publisher's
- * subscription table. Topic length is bounded before this loop sees it, by
- * ZMQ_MAXMSGSIZE on the XPUB (main.c).
+ * subscription table. Topic length is bounded by
+ * the proxy's own check (s_on_subscription) and, from 1024 bytes, by
+ * ZMQ_MAXMSGSIZE on the XPUB (main.c; the floor lets a CURVE handshake
+ * through).
  *
  * Not bounded here: the XPUB itself stores every subscription a peer sends
  * (libzmq's trie, before this loop sees it, in ZMQ_XPUB_MANUAL mode too),
  * and a subscription message carries no identity of its peer, so there is no
- * per-peer cap and no way to drop one peer. A bus that authenticates
- * subscribers (issue 12) refuses strangers at the handshake; until then the
- * XPUB port must be reachable by the services and operators only
- * (docs/operations.md, "Limits"). */
+ * per-peer cap and no way to drop one peer. The ZAP handler refuses keys not
+ * in the directory at the handshake, so only listed principals subscribe;
+ * keep the XPUB port reachable by the services and operators only all the
+ * same (docs/operations.md, "Limits"). */
 #include "proxy.h"
 
 #include <crm/log.h>
