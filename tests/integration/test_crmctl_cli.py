@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from crmtest import BIN, SOURCE, free_port
+from crmtest import BIN, SOURCE, free_port, keyring
 
 CRMCTL = os.path.join(BIN, "crmctl")
 
@@ -21,6 +21,9 @@ class CrmctlCliTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="crmctl-cli-")
         self.config = os.path.join(self.dir, "config")
+        # crmctl talks CURVE: it needs its own key and the services' public
+        # keys (the Keyring sets CRM_KEY_FILE and CRM_DIRECTORY_FILE).
+        keyring().key("sales")
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("CRM_SERVICES", "CRM_BUS_SUB_ENDPOINT", "CRM_CONTEXT")}
         self.env["CRM_CONFIG"] = self.config
