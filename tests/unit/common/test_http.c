@@ -887,11 +887,11 @@ static void test_metrics_text(void **state)
     assert_int_equal(c->nresp, 1);
     text = c->resp[0].body;
     assert_non_null(text);
-    assert_non_null(strstr(text, "crm_http_connections{service=\"sales\"} 1\n"));
-    assert_non_null(strstr(text, "crm_http_evicted_total{service=\"sales\"} 0\n"));
-    assert_non_null(strstr(text, "crm_http_evicted_per_address_total{service=\"sales\"} 0\n"));
-    assert_non_null(strstr(text, "crm_http_head_timeouts_total{service=\"sales\"} 0\n"));
-    assert_non_null(strstr(text, "crm_http_idle_timeouts_total{service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "crm_http_connections{crm_service=\"sales\"} 1\n"));
+    assert_non_null(strstr(text, "crm_http_evicted_total{crm_service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "crm_http_evicted_per_address_total{crm_service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "crm_http_head_timeouts_total{crm_service=\"sales\"} 0\n"));
+    assert_non_null(strstr(text, "crm_http_idle_timeouts_total{crm_service=\"sales\"} 0\n"));
     assert_non_null(strstr(text, "# TYPE crm_http_rejected_total counter\n"));
 }
 
