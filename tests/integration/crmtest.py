@@ -270,7 +270,19 @@ class Cluster:
             f.write("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"
                     "max_connections = 200\nfsync = on\nsynchronous_commit = on\n"
                     "shared_buffers = 64MB\n" % (self.port, self.dir))
-        self.start()
+        # The port was free a moment ago (free_port); another test running
+        # beside this one may take it first. Then start on another: the
+        # last `port` line of postgresql.conf wins.
+        for attempt in range(3):
+            try:
+                self.start()
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 2:
+                    raise
+                self.port = free_port()
+                with open(conf, "a") as f:
+                    f.write("port = %d\n" % self.port)
 
     def _run(self, cmd, check=True):
         if self.run_as:

@@ -11,6 +11,11 @@ import zmq
 from crmtest import TEST_PRINCIPAL, System, rpc_pb2, testing_pb2, wait_for
 
 RSS_BOUND_KB = 64 * 1024
+# Under AddressSanitizer (make test's second pass sets ASAN_OPTIONS) shadow
+# memory and the free quarantine (256 MB by default) are counted in RSS, so
+# the bound says nothing there: that pass checks the processes survive and
+# keep serving, and the bound is checked by the plain build's pass.
+SANITIZED = bool(os.environ.get("ASAN_OPTIONS"))
 
 
 def rss_kb(proc):
@@ -45,7 +50,8 @@ class MemoryTest(unittest.TestCase):
             "%s %d" % (p.name, rss_kb(p)) for p in self.sys.procs.values() if p.alive())))
         for p in self.sys.procs.values():
             self.assertTrue(p.alive(), "%s died" % p.name)
-            self.assertLess(rss_kb(p), RSS_BOUND_KB, "%s RSS over the bound" % p.name)
+            if not SANITIZED:
+                self.assertLess(rss_kb(p), RSS_BOUND_KB, "%s RSS over the bound" % p.name)
 
     def assert_still_flowing(self, n):
         self.sys.record("probe", 1)
