@@ -67,6 +67,7 @@ struct crm_http {
     http_conn_t *conns;      /* every connection not yet released, oldest first */
     http_conn_t *conns_tail; /* the newest */
     size_t nconns;           /* in the list, closing or not */
+    int accept_held;         /* a connection waits in the listen queue */
     size_t nlive;            /* in the list and not closing */
     int port;
     int destroyed;
@@ -144,6 +145,8 @@ static void s_listener_close_cb(uv_handle_t *handle)
 
 /* ---- connection lifetime ------------------------------------------------ */
 
+static void s_connection_cb(uv_stream_t *listener, int status);
+
 static void s_conn_close_cb(uv_handle_t *handle)
 {
     http_conn_t *conn = handle->data;
@@ -161,6 +164,8 @@ static void s_conn_close_cb(uv_handle_t *handle)
         srv->conns_tail = conn->prev;
     srv->nconns--;
     free(conn);
+    if (srv->accept_held && !srv->destroyed && srv->nconns < 2 * srv->limits.max_conns)
+        s_connection_cb((uv_stream_t *)&srv->listener, 0);
     s_server_maybe_free(srv);
 }
 
@@ -604,10 +609,17 @@ static void s_connection_cb(uv_stream_t *listener, int status)
     /* Connections closed to make room hold their memory until their close
      * callbacks run; past twice the limit new ones wait for that. */
     if (srv->nconns >= 2 * srv->limits.max_conns) {
-        srv->stats.rejected++;
-        s_reject(srv);
+        /* Not accepting leaves the connection in the kernel's listen queue
+         * and makes libuv stop watching the listener until uv_accept: the
+         * close callbacks accept it once memory is released, so a health
+         * probe arriving in a storm of evictions waits a moment instead of
+         * being reset. */
+        if (!srv->accept_held)
+            srv->stats.rejected++;
+        srv->accept_held = 1;
         return;
     }
+    srv->accept_held = 0;
     conn = calloc(1, sizeof *conn);
     if (!conn) {
         srv->stats.rejected++;

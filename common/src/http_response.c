@@ -159,7 +159,7 @@ int crm_http_metrics(const crm_http_t *self, const char *service, crm_http_respo
          "Oldest HTTP connections of an address closed to stay under "
          "CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS."},
         {"crm_http_rejected_total", "counter",
-         "HTTP connections refused while closed ones were still being released."},
+         "Times new HTTP connections waited in the listen queue while closed ones were released."},
         {"crm_http_head_timeouts_total", "counter",
          "HTTP connections closed because a request took longer than CRM_HTTP_HEAD_TIMEOUT_MS."},
         {"crm_http_idle_timeouts_total", "counter",
