@@ -92,7 +92,7 @@ class Keys:
 
     NAMES = (("bus", "service"), ("sales", "service"), ("marketing", "service"),
              ("support", "service"), ("analytics", "service"), ("probe", "service"),
-             ("bench", "staff"))
+             ("bridge", "service"), ("bench", "staff"))
 
     def __init__(self, bin_dir, workdir):
         self.dir = os.path.join(workdir, "keys")

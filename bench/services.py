@@ -517,7 +517,7 @@ def bench_bridge(bin_dir, workdir, args):
         B.log("bridge: pre-loading %d events into each of %s" % (per, ", ".join(sources)))
         for s in sources:
             st.start(s, "crm-probe")
-            c = Rpc(st.ctx, st.endpoints[s], pb)
+            c = Rpc(st.ctx, st.endpoints[s], pb, s)
             left = per
             while left:
                 n = min(left, 5000)
