@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +129,13 @@ void *crmctl_zctx(crmctl_t *ctl)
     return ctl->zctx;
 }
 
+/* Verbs such as status call every service from its own thread, and each
+ * call may be the first to need the key: one lock makes one load. */
+static pthread_mutex_t s_creds_lock = PTHREAD_MUTEX_INITIALIZER;
+
 const crm_creds_t *crmctl_creds(crmctl_t *ctl)
 {
+    pthread_mutex_lock(&s_creds_lock);
     if (!ctl->creds) {
         char err[1024];
         ctl->creds = crm_creds_from_env(err, sizeof err);
@@ -139,6 +145,7 @@ const crm_creds_t *crmctl_creds(crmctl_t *ctl)
                          "principals, and set CRM_KEY_FILE and CRM_DIRECTORY_FILE.",
                          "no usable key: %s", err);
     }
+    pthread_mutex_unlock(&s_creds_lock);
     return ctl->creds;
 }
 
