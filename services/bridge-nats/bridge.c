@@ -13,6 +13,7 @@
  * process dies is published again on the next start with the same
  * Nats-Msg-Id, and JetStream drops it as a duplicate within its window. */
 #include "bridge.h"
+#include "ce.h"
 
 #include <crm/log.h>
 #include <crm/util.h>
@@ -40,6 +41,7 @@ typedef struct s_pub {
     size_t len;
     char id[64];
     char subject[256];
+    int cloudevents; /* body is a CloudEvent (CRM_BRIDGE_FORMAT) */
     int in_flight;
     uint64_t sent_ms;     /* in flight since */
     uint64_t retry_at_ms; /* parked until */
@@ -275,7 +277,9 @@ static natsStatus s_msg(const s_pub_t *p, natsMsg **m)
     if (s == NATS_OK)
         s = natsMsgHeader_Set(*m, "Nats-Msg-Id", p->id);
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(*m, "Content-Type", "application/protobuf; proto=crm.v1.Event");
+        s = natsMsgHeader_Set(*m, "Content-Type",
+                              p->cloudevents ? BRIDGE_CE_CONTENT_TYPE
+                                             : "application/protobuf; proto=crm.v1.Event");
     if (s == NATS_OK)
         s = natsMsgHeader_Set(*m, "Crm-Source", ev->source);
     if (s == NATS_OK)
@@ -486,12 +490,23 @@ void bridge_publish(bridge_t *b, crm_work_t *w)
         return;
     }
     snprintf(p->id, sizeof p->id, "%s", ev->id);
-    p->len = crm__v1__event__get_packed_size(ev);
-    uint8_t *body = crm_work_alloc(w, p->len ? p->len : 1);
-    if (!body) {
-        free(p);
-        crm_work_fail_nomem(w);
-        return;
+    const uint8_t *body = NULL;
+    uint8_t *raw = NULL;
+    if (b->opts.cloudevents) {
+        p->cloudevents = 1;
+        if (bridge_ce_pack(w, ev, &body, &p->len) < 0) {
+            free(p);
+            crm_work_fail_nomem(w);
+            return;
+        }
+    } else {
+        p->len = crm__v1__event__get_packed_size(ev);
+        body = raw = crm_work_alloc(w, p->len ? p->len : 1);
+        if (!raw) {
+            free(p);
+            crm_work_fail_nomem(w);
+            return;
+        }
     }
     if (crm_work_suspend(w) < 0) {
         free(p);
@@ -500,7 +515,8 @@ void bridge_publish(bridge_t *b, crm_work_t *w)
                       NULL);
         return;
     }
-    crm__v1__event__pack(ev, body);
+    if (raw)
+        crm__v1__event__pack(ev, raw);
     p->body = body;
     p->ev = ev;
     p->w = w;

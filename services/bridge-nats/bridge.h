@@ -29,6 +29,7 @@ typedef struct {
     int64_t dup_window_s;   /* JetStream's duplicate window (Nats-Msg-Id) */
     int64_t ack_timeout_ms; /* wait for one acknowledgement before retrying */
     int64_t retry_ms;       /* pause before publishing again after an error */
+    int cloudevents;        /* body: io.cloudevents.v1.CloudEvent, else crm.v1.Event */
 } bridge_opts_t;
 
 typedef struct bridge bridge_t;

@@ -31,7 +31,9 @@ static const crm_conf_def_t s_config[] = {
     {"CRM_BRIDGE_RETRY_MS", CRM_CONF_INT, "500",
      "pause before publishing again after an error (ms)", 0, 10, 60000},
     {"CRM_BRIDGE_FORMAT", CRM_CONF_STR, "crm",
-     "message body: crm (the crm.v1.Event bytes, as on the bus)", 0, 0, 0},
+     "message body: crm (the crm.v1.Event bytes, as on the bus) or cloudevents "
+     "(io.cloudevents.v1.CloudEvent, the CloudEvents protobuf format)",
+     0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -81,9 +83,11 @@ static int s_on_start(crm_service_t *svc)
         .retry_ms = crm_config_int(cfg, "CRM_BRIDGE_RETRY_MS"),
     };
     const char *format = crm_config_str(cfg, "CRM_BRIDGE_FORMAT");
-    if (strcmp(format, "crm") != 0) {
-        /* The CloudEvents protobuf format (issue #18) is not built yet. */
-        crm_error("config", "CRM_BRIDGE_FORMAT \"%s\" is not supported: use crm", format);
+    if (!strcmp(format, "cloudevents"))
+        o.cloudevents = 1;
+    else if (strcmp(format, "crm") != 0) {
+        crm_error("config", "CRM_BRIDGE_FORMAT \"%s\" is not supported: use crm or cloudevents",
+                  format);
         return -1;
     }
     if (!o.stream[0] || strpbrk(o.stream, " \t.*>")) {

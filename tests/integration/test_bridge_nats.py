@@ -3,7 +3,9 @@ four sources arrives in JetStream exactly once, on subject = its type, with
 Nats-Msg-Id = its id; still exactly once and in order per source after a
 kill -9 of the bridge and of nats-server mid-stream; a consumer group (a
 durable pull consumer) of two members shares the stream; `crmctl status`
-shows the bridge's lag.
+shows the bridge's lag. With CRM_BRIDGE_FORMAT=cloudevents every message is
+an io.cloudevents.v1.CloudEvent that decodes with classes generated from the
+CloudEvents specification's own cloudevents.proto.
 
 The sources are crm-probe processes named after the four services: the same
 backbone, outbox and replay as the services, with an event any test can
@@ -14,13 +16,18 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
 
 from crmtest import BIN, Proc, System, _LIVE_PROCS, free_port, wait_for
 
-from crm.v1 import event_pb2
+from crm.v1 import event_pb2, testing_pb2
+
+# The CloudEvents specification's cloudevents.proto, unmodified.
+CE_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "third_party",
+                            "cloudevents")
 
 SOURCES = ("sales", "marketing", "support", "analytics")
 READ = os.path.join(BIN, "crm-nats-read")
@@ -45,6 +52,8 @@ class NatsServer:
 class BridgeTest(unittest.TestCase):
     # Tests that start nats-server themselves, after the bridge.
     NATS_LATER = ("test_nats_down_at_start_waits_then_publishes_and_stops_on_sigterm",)
+    # Tests of the bridge with CRM_BRIDGE_FORMAT=cloudevents.
+    CLOUDEVENTS = ("test_cloudevents_format_decodes_with_the_official_schema",)
 
     def setUp(self):
         if not os.path.exists(NATS_SERVER):
@@ -56,10 +65,11 @@ class BridgeTest(unittest.TestCase):
             self.sys.add_probe(s)
         if self._testMethodName not in self.NATS_LATER:
             self.nats.start()
-        self.bridge = self.sys.add_service(
-            "bridge", "crm-bridge-nats", peers=SOURCES,
-            env={"CRM_NATS_URL": self.nats.url, "CRM_BRIDGE_ACK_TIMEOUT_MS": "1000",
-                 "CRM_BRIDGE_RETRY_MS": "100", "CRM_BATCH_MAX": "64"})
+        env = {"CRM_NATS_URL": self.nats.url, "CRM_BRIDGE_ACK_TIMEOUT_MS": "1000",
+               "CRM_BRIDGE_RETRY_MS": "100", "CRM_BATCH_MAX": "64"}
+        if self._testMethodName in self.CLOUDEVENTS:
+            env["CRM_BRIDGE_FORMAT"] = "cloudevents"
+        self.bridge = self.sys.add_service("bridge", "crm-bridge-nats", peers=SOURCES, env=env)
         # Stopped after the bridge (System.close goes in insertion order).
         self.sys.procs["nats"] = self.nats.proc
         self.bridge.start()
@@ -84,7 +94,9 @@ class BridgeTest(unittest.TestCase):
         for s, n in counts.items():
             self.assertEqual(pos[s], n, "bridge went past the head of %s" % s)
 
-    def dump(self):
+    def dump(self, decode=None):
+        """Every message in the stream; `decode` turns a body into the
+        "event" entry (crm.v1.Event by default)."""
         p = subprocess.run([READ, "dump", self.nats.url, "CRM"], capture_output=True, text=True,
                            timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -93,8 +105,11 @@ class BridgeTest(unittest.TestCase):
         msgs = []
         for line in lines[:-1]:
             seq, subject, msg_id, source, source_seq, payload = line.split(" ")
-            ev = event_pb2.Event()
-            ev.ParseFromString(bytes.fromhex(payload))
+            if decode:
+                ev = decode(bytes.fromhex(payload))
+            else:
+                ev = event_pb2.Event()
+                ev.ParseFromString(bytes.fromhex(payload))
             msgs.append({"seq": int(seq), "subject": subject, "id": msg_id, "source": source,
                          "source_seq": int(source_seq), "event": ev})
         self.assertEqual(len(msgs), int(lines[-1].split()[1]))
@@ -215,6 +230,60 @@ class BridgeTest(unittest.TestCase):
         self.assertFalse(set(got_a) & set(got_b), "a message went to both members")
         self.assertEqual(len(got_a) + len(got_b), len(ids))
         self.assertEqual(set(got_a) | set(got_b), ids)
+
+    def test_cloudevents_format_decodes_with_the_official_schema(self):
+        # Python classes generated here, by Debian's protoc, from the
+        # specification's own cloudevents.proto (third_party/cloudevents).
+        gen = tempfile.mkdtemp(prefix="ce-py-", dir=self.sys.dir)
+        subprocess.run(["protoc", "--proto_path=" + CE_PROTO_DIR, "--proto_path=/usr/include",
+                        "--python_out=" + gen, "cloudevents.proto"], check=True)
+        sys.path.insert(0, gen)
+        try:
+            import cloudevents_pb2
+        finally:
+            sys.path.remove(gen)
+        counts = {s: 7 for s in SOURCES}
+        for s in SOURCES:
+            self.sys.record(s, 7, label="ce-" + s)
+        self.wait_bridged(counts)
+
+        def decode(body):
+            ce = cloudevents_pb2.CloudEvent()
+            ce.ParseFromString(body)
+            return ce
+        msgs = self.dump(decode)
+        ids = [m["id"] for m in msgs]
+        self.assertEqual(len(ids), len(set(ids)), "an event is in JetStream twice")
+        self.assertEqual(len(msgs), sum(counts.values()))
+        for s in SOURCES:
+            seqs = [m["source_seq"] for m in msgs if m["source"] == s]
+            self.assertEqual(seqs, list(range(1, 8)), "stream order of %s" % s)
+        serials = {}
+        for m in msgs:
+            ce = m["event"]
+            attrs = ce.attributes
+            self.assertEqual((ce.id, ce.source, ce.spec_version), (m["id"], m["source"], "1.0"))
+            self.assertEqual(ce.type, "crm.%s.probe.recorded.v1" % m["source"])
+            self.assertEqual(m["subject"], ce.type)
+            self.assertEqual(attrs["sequence"].ce_string, str(m["source_seq"]))
+            self.assertTrue(attrs["epoch"].ce_string)
+            self.assertGreater(attrs["time"].ce_timestamp.seconds, 1700000000)
+            self.assertEqual(attrs["datacontenttype"].ce_string, "application/protobuf")
+            self.assertEqual(attrs["dataschema"].ce_uri, "proto:crm.v1.ProbeRecorded")
+            # Empty attributes are left out, as CloudEvents forbids them.
+            for k, v in attrs.items():
+                self.assertRegex(k, r"^[a-z0-9]+$")
+                self.assertTrue(v.WhichOneof("attr"), k)
+                if v.WhichOneof("attr") == "ce_string":
+                    self.assertNotEqual(v.ce_string, "", k)
+            self.assertEqual(ce.WhichOneof("data"), "proto_data")
+            self.assertEqual(ce.proto_data.type_url, "type.googleapis.com/crm.v1.ProbeRecorded")
+            rec = testing_pb2.ProbeRecorded()
+            self.assertTrue(ce.proto_data.Unpack(rec))
+            self.assertEqual(rec.label, "ce-" + m["source"])
+            serials.setdefault(m["source"], []).append(rec.serial)
+        for s in SOURCES:
+            self.assertEqual(len(set(serials[s])), 7, serials[s])
 
     def test_nats_down_at_start_waits_then_publishes_and_stops_on_sigterm(self):
         self.bridge.wait_log('"event":"bridge.connect"')
