@@ -15,6 +15,7 @@
 #include "batch_int.h"
 
 #include <crm/log.h>
+#include <crm/pbcheck.h>
 #include <crm/util.h>
 
 #include <errno.h>
@@ -351,6 +352,23 @@ static int s_decode(crm_work_t *w)
         if (!w->event) {
             crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL, "malformed event",
                           NULL, NULL);
+            return -1;
+        }
+        /* protobuf-c takes a text field that is not UTF-8 or holds a NUL
+         * (crm/pbcheck.h): the handler would see it cut or the database
+         * refuse it. Dead-lettered like an event that does not decode, with
+         * its text kept out of the dead letter and the position: a statement
+         * would fail on it at every retry, and the consumer never get past. */
+        char bad[128], detail[200];
+        if (crm_pb_check_strings(&crm__v1__event__descriptor, w->input, w->input_len, bad,
+                                 sizeof bad) < 0) {
+            crm__v1__event__free_unpacked(w->event, NULL);
+            w->event = NULL;
+            if (w->event_id)
+                w->event_id[0] = 0;
+            snprintf(detail, sizeof detail, "text field %s is not UTF-8 or holds a NUL byte", bad);
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, bad, "malformed event",
+                          detail, NULL);
             return -1;
         }
     }

@@ -6,6 +6,7 @@
 #include "consumer_int.h"
 
 #include <crm/log.h>
+#include <crm/pbcheck.h>
 
 #include <string.h>
 #include <zmq.h>
@@ -55,6 +56,12 @@ static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const 
         return;
     }
     Crm__V1__Event *ev = crm__v1__event__unpack(NULL, len, data);
+    /* A text field that is not UTF-8 or holds a NUL (crm/pbcheck.h) makes
+     * the event as malformed as one that does not decode. */
+    if (ev && crm_pb_check_strings(&crm__v1__event__descriptor, data, len, NULL, 0) < 0) {
+        crm__v1__event__free_unpacked(ev, NULL);
+        ev = NULL;
+    }
     if (!ev) {
         svc->m.frames_dropped++;
         crm_warn("consumer.malformed", "dropped a malformed event on topic %.*s",
