@@ -15,9 +15,13 @@
  * sequence, not after it, and compares that event's id with the one recorded
  * with the position. A different id is a conflict: we applied something the
  * source never wrote. The consumer then stops applying that source until an
- * operator resolves it; it never drops or overwrites silently. */
+ * operator resolves it; it never drops or overwrites silently.
+ *
+ * Here: the queue of events waiting for a batch, the batches, positions
+ * and set-up. Live events: consumer_live.c; replay: consumer_replay.c;
+ * the checks against forged events: consumer_verify.c. */
 #include "auth.h"
-#include "svc_int.h"
+#include "consumer_int.h"
 
 #include <crm/log.h>
 #include <crm/util.h>
@@ -31,11 +35,8 @@
 
 #define CRM_REPLAY_TIMEOUT_US 3000000
 
-static void s_kick(crm_consumer_t *c);
-static void s_replay(crm_consumer_t *c, crm_src_pos_t *p);
-
 /* "crm.sales.deal." -> "sales" into out; returns 0 or -1. */
-static int s_prefix_source(const char *prefix, char *out, size_t len)
+int crm_prefix_source(const char *prefix, char *out, size_t len)
 {
     if (strncmp(prefix, "crm.", 4))
         return -1;
@@ -55,7 +56,7 @@ static int s_matches(const crm_consumer_t *c, const char *type)
     return 0;
 }
 
-static crm_src_pos_t *s_pos(crm_consumer_t *c, const char *source)
+crm_src_pos_t *crm_consumer_pos(crm_consumer_t *c, const char *source)
 {
     for (size_t i = 0; i < c->n_pos; i++)
         if (!strcmp(c->pos[i].source, source))
@@ -63,7 +64,7 @@ static crm_src_pos_t *s_pos(crm_consumer_t *c, const char *source)
     return NULL;
 }
 
-static crm_peer_t *s_peer(crm_service_t *svc, const char *source)
+crm_peer_t *crm_consumer_peer(crm_service_t *svc, const char *source)
 {
     for (size_t i = 0; i < svc->n_peers; i++)
         if (!strcmp(svc->peers[i].source, source))
@@ -75,7 +76,7 @@ static void s_queue_clear(crm_consumer_t *c);
 
 /* Drops queued (not in-flight) events of every source and asks each source
  * again from its committed position. */
-static void s_queue_reset(crm_consumer_t *c)
+void crm_consumer_queue_reset(crm_consumer_t *c)
 {
     s_queue_clear(c);
     for (size_t i = 0; i < c->n_pos; i++) {
@@ -138,8 +139,8 @@ static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *
 
 /* An event for (c, p) from replay. Returns 1 if it was the next expected
  * sequence (queued or skipped by filter), 0 if old, -1 on a gap. */
-static int s_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev, const void *bytes,
-                   size_t len)
+int crm_consumer_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev,
+                       const void *bytes, size_t len)
 {
     if (ev->sequence < p->expected)
         return 0; /* at-least-once wire: already queued or applied */
@@ -156,466 +157,6 @@ static int s_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev
     if (ev->sequence > p->head)
         p->head = ev->sequence;
     return 1;
-}
-
-/* ---- verification ------------------------------------------------------ */
-
-/* The topic is the event's type, and the type names the source:
- * crm.<source>.<rest>. A message that disagrees with itself was not written
- * by our relay. */
-static int s_topic_names(const char *topic, size_t tlen, const char *source)
-{
-    size_t sl = strlen(source);
-    return sl > 0 && tlen > 5 + sl && !memcmp(topic, "crm.", 4) && !memcmp(topic + 4, source, sl) &&
-           topic[4 + sl] == '.';
-}
-
-/* Ids are compared as far as we keep them (UUIDs fit whole). */
-static int s_same_id(const char *kept, const char *id)
-{
-    return !strncmp(kept, id ? id : "", CRM_EVENT_ID_MAX - 1);
-}
-
-static void s_remember(crm_src_pos_t *p, const Crm__V1__Event *ev)
-{
-    crm_seq_id_t *r = &p->recent[p->recent_next++ % CRM_RECENT];
-    r->seq = ev->sequence;
-    snprintf(r->id, sizeof r->id, "%s", ev->id ? ev->id : "");
-}
-
-/* An id from the network, fit for a log line: at most 40 characters, and
- * anything but letters, digits and dashes shown as '?' (the log must stay
- * valid UTF-8). */
-static const char *s_printable(char out[CRM_EVENT_ID_MAX + 1], const char *id)
-{
-    size_t i = 0;
-    for (; id && id[i] && i < CRM_EVENT_ID_MAX; i++) {
-        char ch = id[i];
-        out[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                         ch == '-'
-                     ? ch
-                     : '?';
-    }
-    out[i] = 0;
-    return out;
-}
-
-static void s_forged(crm_consumer_t *c, crm_src_pos_t *p, uint64_t seq, const char *live_id,
-                     const char *true_id)
-{
-    char a[CRM_EVENT_ID_MAX + 1], b[CRM_EVENT_ID_MAX + 1];
-    /* Said at error level, but not for every copy a flood repeats. */
-    if (p->forged++ % 1000 == 0)
-        crm_error("consumer.forged",
-                  "%s: a live event claiming to be %s sequence %" PRIu64
-                  " has id %s, but the source's event there is %s; dropped (%" PRId64
-                  " so far). Someone publishes on the bus as %s",
-                  c->def->name, p->source, seq, s_printable(a, live_id), s_printable(b, true_id),
-                  p->forged, p->source);
-}
-
-/* A live event at or below what we already took from the source: compare
- * with what the source gave us for that sequence, if we still know it. */
-static void s_check_recent(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev)
-{
-    for (size_t i = 0; i < CRM_RECENT; i++) {
-        const crm_seq_id_t *r = &p->recent[i];
-        if (r->seq == ev->sequence && r->id[0]) {
-            if (!s_same_id(r->id, ev->id))
-                s_forged(c, p, ev->sequence, ev->id, r->id);
-            return;
-        }
-    }
-}
-
-/* A live event ahead of us: kept until replay brings that sequence. The
- * oldest hint gives way when a flood fills the table. */
-static void s_hint(crm_src_pos_t *p, const Crm__V1__Event *ev)
-{
-    for (size_t i = 0; i < p->n_hints; i++)
-        if (p->hints[i].seq == ev->sequence && s_same_id(p->hints[i].id, ev->id))
-            return;
-    if (p->n_hints == CRM_HINTS) {
-        memmove(p->hints, p->hints + 1, (CRM_HINTS - 1) * sizeof *p->hints);
-        p->n_hints--;
-    }
-    p->hints[p->n_hints].seq = ev->sequence;
-    snprintf(p->hints[p->n_hints].id, sizeof p->hints[p->n_hints].id, "%s", ev->id);
-    p->n_hints++;
-}
-
-/* The source's own event `ev` settles the hints for its sequence. */
-static void s_settle_hints(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < p->n_hints; i++) {
-        if (p->hints[i].seq == ev->sequence) {
-            if (!s_same_id(p->hints[i].id, ev->id))
-                s_forged(c, p, ev->sequence, p->hints[i].id, ev->id);
-            continue;
-        }
-        p->hints[k++] = p->hints[i];
-    }
-    p->n_hints = k;
-}
-
-/* Hints the replay went past without showing: their sequence holds an event
- * of a type this consumer does not take, so they were not applied either. */
-static void s_drop_passed_hints(crm_src_pos_t *p)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < p->n_hints; i++)
-        if (p->hints[i].seq >= p->expected)
-            p->hints[k++] = p->hints[i];
-    p->n_hints = k;
-}
-
-/* We applied `applied_id` at p->applied; the source says `ev` is there. */
-static int s_check_applied(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev)
-{
-    if (s_same_id(p->applied_id, ev->id))
-        return 0;
-    char a[CRM_EVENT_ID_MAX + 1], b[CRM_EVENT_ID_MAX + 1];
-    p->conflict = 1;
-    p->conflicts++;
-    p->replaying = 0;
-    p->n_hints = 0;
-    crm_error("consumer.conflict",
-              "%s: applied event %s as %s sequence %" PRIu64
-              ", but the source has event %s there; not applying %s any further until an"
-              " operator resolves the conflict (see docs/operations.md)",
-              c->def->name, s_printable(a, p->applied_id), p->source, p->applied,
-              s_printable(b, ev->id), p->source);
-    return -1;
-}
-
-static void s_gap(crm_consumer_t *c, crm_src_pos_t *p)
-{
-    if (p->replaying || p->conflict)
-        return;
-    p->gaps++;
-    p->replaying = 1;
-    s_replay(c, p);
-}
-
-static size_t s_credit(const crm_service_t *svc);
-
-/* ---- live -------------------------------------------------------------- */
-
-/* A heartbeat only makes us ask the source: the head it claims is not
- * believed (lag is computed from what replay says). */
-static void s_on_heartbeat(crm_service_t *svc, const char *topic, size_t tlen, const void *data,
-                           size_t len)
-{
-    Crm__V1__Heartbeat *hb = crm__v1__heartbeat__unpack(NULL, len, data);
-    if (!hb) {
-        svc->m.frames_dropped++;
-        return;
-    }
-    if (!s_topic_names(topic, tlen, hb->source)) {
-        svc->m.events_refused++;
-        crm__v1__heartbeat__free_unpacked(hb, NULL);
-        return;
-    }
-    for (size_t i = 0; i < svc->n_consumers; i++) {
-        crm_consumer_t *c = &svc->consumers[i];
-        crm_src_pos_t *p = s_pos(c, hb->source);
-        if (!p || !c->loaded || p->conflict)
-            continue;
-        if ((p->epoch[0] && strcmp(p->epoch, hb->epoch)) || hb->head_sequence >= p->expected)
-            s_gap(c, p);
-    }
-    crm__v1__heartbeat__free_unpacked(hb, NULL);
-}
-
-static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const void *data,
-                      size_t len)
-{
-    if (tlen > 4 && !memcmp(topic + tlen - 4, "._hb", 4)) {
-        s_on_heartbeat(svc, topic, tlen, data, len);
-        return;
-    }
-    Crm__V1__Event *ev = crm__v1__event__unpack(NULL, len, data);
-    if (!ev) {
-        svc->m.frames_dropped++;
-        crm_warn("consumer.malformed", "dropped a malformed event on topic %.*s",
-                 (int)(tlen > 200 ? 200 : tlen), topic);
-        return;
-    }
-    if (strlen(ev->type) != tlen || memcmp(ev->type, topic, tlen) ||
-        !s_topic_names(topic, tlen, ev->source)) {
-        /* Our relay publishes every event under its type, which names its
-         * source. */
-        char src[CRM_EVENT_ID_MAX + 1];
-        if (svc->m.events_refused++ % 1000 == 0)
-            crm_warn("consumer.refused",
-                     "dropped a live event whose topic does not match its source \"%s\" and type",
-                     s_printable(src, ev->source));
-        crm__v1__event__free_unpacked(ev, NULL);
-        return;
-    }
-    for (size_t i = 0; i < svc->n_consumers; i++) {
-        crm_consumer_t *c = &svc->consumers[i];
-        crm_src_pos_t *p = s_pos(c, ev->source);
-        if (!p || !c->loaded || p->conflict)
-            continue;
-        if (ev->sequence < p->expected) {
-            s_check_recent(c, p, ev);
-            continue;
-        }
-        /* Not applied from here: the source is asked for it (one request
-         * in flight per source, however many live events arrive). */
-        s_hint(p, ev);
-        if (p->replay_req)
-            p->hinted = 1;
-        else if (!p->replaying) {
-            p->replaying = 1;
-            s_replay(c, p);
-        }
-    }
-    crm__v1__event__free_unpacked(ev, NULL);
-}
-
-static int s_on_sub(crm_zwatch_t *w, void *zsock, int cap, void *arg)
-{
-    crm_service_t *svc = arg;
-    int n = 0;
-    for (; n < cap; n++) {
-        zmq_msg_t topic, body;
-        zmq_msg_init(&topic);
-        if (zmq_msg_recv(&topic, zsock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&topic);
-            break;
-        }
-        if (!zmq_msg_more(&topic)) {
-            svc->m.frames_dropped++;
-            zmq_msg_close(&topic);
-            continue;
-        }
-        zmq_msg_init(&body);
-        zmq_msg_recv(&body, zsock, 0);
-        int extra = 0;
-        while (zmq_msg_more(&body)) {
-            /* Drain and drop any further frames of a malformed message. */
-            zmq_msg_t more;
-            zmq_msg_init(&more);
-            zmq_msg_recv(&more, zsock, 0);
-            int m = zmq_msg_more(&more);
-            zmq_msg_close(&more);
-            extra = 1;
-            if (!m)
-                break;
-        }
-        if (extra)
-            svc->m.frames_dropped++;
-        else
-            s_on_live(svc, zmq_msg_data(&topic), zmq_msg_size(&topic), zmq_msg_data(&body),
-                      zmq_msg_size(&body));
-        zmq_msg_close(&body);
-        zmq_msg_close(&topic);
-    }
-    return n;
-}
-
-/* ---- replay ------------------------------------------------------------ */
-
-static size_t s_credit(const crm_service_t *svc)
-{
-    return (size_t)crm_config_int(svc->config, "CRM_REPLAY_BATCH");
-}
-
-static void s_replay(crm_consumer_t *c, crm_src_pos_t *p)
-{
-    crm_service_t *svc = c->svc;
-    crm_peer_t *peer = s_peer(svc, p->source);
-    if (!peer) {
-        crm_error("consumer.nopeer", "%s: no endpoint for source %s; set CRM_PEERS", c->def->name,
-                  p->source);
-        return;
-    }
-    if (p->conflict)
-        return;
-    size_t credit = s_credit(svc);
-    if (c->queued >= credit)
-        return; /* asked again from s_kick once the queue drains */
-    Crm__V1__ReplayRequest rq = CRM__V1__REPLAY_REQUEST__INIT;
-    rq.from_sequence = p->verify_applied ? p->applied : p->expected;
-    p->hinted = 0;
-    rq.max_events = (uint32_t)(credit - c->queued);
-    rq.n_type_prefixes = 0;
-    const char *pre[16];
-    for (const char *const *t = c->def->type_prefixes; *t && rq.n_type_prefixes < 16; t++) {
-        char src[64];
-        if (s_prefix_source(*t, src, sizeof src) == 0 && !strcmp(src, p->source))
-            pre[rq.n_type_prefixes++] = *t;
-    }
-    rq.type_prefixes = (char **)pre;
-    uint8_t body[2048];
-    size_t blen = crm__v1__replay_request__get_packed_size(&rq);
-    if (blen > sizeof body)
-        return;
-    crm__v1__replay_request__pack(&rq, body);
-    Crm__V1__CommandRequest cr = CRM__V1__COMMAND_REQUEST__INIT;
-    cr.command = "stream.replay";
-    cr.body.data = body;
-    cr.body.len = blen;
-    cr.request_id = ++svc->next_request_id;
-    cr.actor = (char *)crm_service_name(svc);
-    uint8_t buf[2200];
-    size_t n = crm__v1__command_request__pack(&cr, buf);
-    if (zmq_send(peer->dealer, buf, n, ZMQ_DONTWAIT) < 0) {
-        crm_warn("consumer.replay", "%s: could not ask %s for replay: %s", c->def->name, p->source,
-                 zmq_strerror(errno));
-    }
-    crm_zwatch_kick(peer->watch);
-    p->replay_req = cr.request_id;
-    p->replay_sent_us = crm_mono_us();
-    p->replays++;
-}
-
-static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
-{
-    crm_consumer_t *c = NULL;
-    crm_src_pos_t *p = NULL;
-    for (size_t i = 0; i < svc->n_consumers && !p; i++)
-        for (size_t k = 0; k < svc->consumers[i].n_pos; k++)
-            if (svc->consumers[i].pos[k].replay_req == rep->request_id &&
-                svc->consumers[i].pos[k].replaying) {
-                c = &svc->consumers[i];
-                p = &c->pos[k];
-                break;
-            }
-    if (!p)
-        return; /* stale: an earlier attempt that timed out */
-    p->replay_req = 0;
-    if (p->replay_timeouts) {
-        crm_info("consumer.replay", "%s: source %s answers again", c->def->name, p->source);
-        p->replay_timeouts = 0;
-    }
-    if (!rep->status || rep->status->code != CRM__V1__STATUS_CODE__STATUS_CODE_OK) {
-        crm_warn("consumer.replay", "%s: replay from %s failed: %s", c->def->name, p->source,
-                 rep->status ? rep->status->message : "no status");
-        return; /* the timer asks again */
-    }
-    Crm__V1__ReplayReply *rr = crm__v1__replay_reply__unpack(NULL, rep->body.len, rep->body.data);
-    if (!rr) {
-        svc->m.frames_dropped++;
-        return;
-    }
-    if (p->epoch[0] && strcmp(p->epoch, rr->epoch)) {
-        /* The source was restored and started a new epoch after
-         * epoch_start: what we applied beyond it no longer exists there, and
-         * what it writes now reuses those numbers. Rewind, and let the next
-         * replay fetch the new epoch's events. */
-        if (c->batch) {
-            /* Let the batch in flight settle first; asked again after it. */
-            crm__v1__replay_reply__free_unpacked(rr, NULL);
-            return;
-        }
-        uint64_t rewind = rr->epoch_start_sequence + 1;
-        /* Events after the epoch start legitimately differ now. */
-        p->verify_applied = 0;
-        crm_warn("consumer.epoch",
-                 "%s: source %s changed epoch %s -> %s; continuing at %" PRIu64 " (was %" PRIu64
-                 "); effects of events after %" PRIu64 " of the old epoch stay",
-                 c->def->name, p->source, p->epoch, rr->epoch,
-                 rewind < p->expected ? rewind : p->expected, p->expected,
-                 rr->epoch_start_sequence);
-        /* Queued events may belong to the old epoch: start over from the
-         * committed positions. */
-        s_queue_reset(c);
-        if (rewind < p->expected)
-            p->expected = rewind;
-        snprintf(p->epoch, sizeof p->epoch, "%s", rr->epoch);
-        crm__v1__replay_reply__free_unpacked(rr, NULL);
-        s_replay(c, p);
-        return;
-    }
-    if (!p->epoch[0])
-        snprintf(p->epoch, sizeof p->epoch, "%s", rr->epoch);
-    if (rr->head_sequence > p->head)
-        p->head = rr->head_sequence;
-    if (rr->first_retained_sequence > p->expected) {
-        crm_error("consumer.lost",
-                  "%s: events %" PRIu64 "..%" PRIu64 " of %s are past retention"
-                  " and will not be applied",
-                  c->def->name, p->expected, rr->first_retained_sequence - 1, p->source);
-        p->lost += (int64_t)(rr->first_retained_sequence - p->expected);
-        p->expected = rr->first_retained_sequence;
-    }
-    int verify = p->verify_applied;
-    p->verify_applied = 0;
-    for (size_t i = 0; i < rr->n_events; i++) {
-        Crm__V1__Event *ev = crm__v1__event__unpack(NULL, rr->events[i].len, rr->events[i].data);
-        if (!ev)
-            break;
-        if (strcmp(ev->source, p->source)) {
-            svc->m.events_refused++;
-            crm__v1__event__free_unpacked(ev, NULL);
-            break;
-        }
-        if (verify && ev->sequence == p->applied && s_check_applied(c, p, ev) < 0) {
-            crm__v1__event__free_unpacked(ev, NULL);
-            crm__v1__replay_reply__free_unpacked(rr, NULL);
-            return;
-        }
-        if (ev->sequence < p->expected) {
-            crm__v1__event__free_unpacked(ev, NULL);
-            continue;
-        }
-        /* Filtered-out sequences in between are skipped by the server. */
-        if (ev->sequence > p->expected)
-            p->expected = ev->sequence;
-        s_settle_hints(c, p, ev);
-        s_remember(p, ev);
-        int r = s_offer(c, p, ev, rr->events[i].data, rr->events[i].len);
-        crm__v1__event__free_unpacked(ev, NULL);
-        if (r < 0)
-            break;
-    }
-    if (rr->scanned_to_sequence + 1 > p->expected)
-        p->expected = rr->scanned_to_sequence + 1;
-    s_drop_passed_hints(p);
-    /* Caught up, unless live events told us of more meanwhile. */
-    if (p->expected > rr->head_sequence && !p->hinted)
-        p->replaying = 0;
-    crm__v1__replay_reply__free_unpacked(rr, NULL);
-    if (p->replaying)
-        s_replay(c, p);
-    s_kick(c);
-}
-
-static int s_on_dealer(crm_zwatch_t *w, void *zsock, int cap, void *arg)
-{
-    crm_service_t *svc = arg;
-    int n = 0;
-    for (; n < cap; n++) {
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, zsock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
-            break;
-        }
-        if (!zmq_msg_more(&msg)) {
-            Crm__V1__CommandReply *rep =
-                crm__v1__command_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
-            if (rep) {
-                s_on_replay(svc, rep);
-                crm__v1__command_reply__free_unpacked(rep, NULL);
-            } else {
-                svc->m.frames_dropped++;
-            }
-        } else {
-            svc->m.frames_dropped++;
-            while (zmq_msg_more(&msg)) {
-                zmq_msg_close(&msg);
-                zmq_msg_init(&msg);
-                zmq_msg_recv(&msg, zsock, 0);
-            }
-        }
-        zmq_msg_close(&msg);
-    }
-    return n;
 }
 
 /* ---- applying ---------------------------------------------------------- */
@@ -651,10 +192,10 @@ static void s_on_batch_done(crm_batch_t *b, int committed)
         s_forget(c);
     }
     crm_service_maybe_finish(c->svc);
-    s_kick(c);
+    crm_consumer_kick(c);
 }
 
-static void s_kick(crm_consumer_t *c)
+void crm_consumer_kick(crm_consumer_t *c)
 {
     crm_service_t *svc = c->svc;
     if (c->batch || !c->loaded || !crm_db_connected(c->db))
@@ -663,7 +204,7 @@ static void s_kick(crm_consumer_t *c)
         /* Replays paused for room can go on now. */
         for (size_t i = 0; i < c->n_pos; i++)
             if (c->pos[i].replaying && !c->pos[i].replay_req)
-                s_replay(c, &c->pos[i]);
+                crm_consumer_replay(c, &c->pos[i]);
         return;
     }
     if (svc->stopping)
@@ -685,7 +226,7 @@ static void s_kick(crm_consumer_t *c)
     crm_batch_start(b, s_on_batch_done);
     for (size_t i = 0; i < c->n_pos; i++)
         if (c->pos[i].replaying && !c->pos[i].replay_req)
-            s_replay(c, &c->pos[i]);
+            crm_consumer_replay(c, &c->pos[i]);
 }
 
 static void s_on_positions(crm_db_t *db, PGresult *res, const char *error, void *arg)
@@ -696,7 +237,7 @@ static void s_on_positions(crm_db_t *db, PGresult *res, const char *error, void 
         return;
     }
     for (int r = 0; r < PQntuples(res); r++) {
-        crm_src_pos_t *p = s_pos(c, PQgetvalue(res, r, 0));
+        crm_src_pos_t *p = crm_consumer_pos(c, PQgetvalue(res, r, 0));
         if (!p)
             continue;
         snprintf(p->epoch, sizeof p->epoch, "%s", PQgetvalue(res, r, 1));
@@ -714,7 +255,7 @@ static void s_on_positions(crm_db_t *db, PGresult *res, const char *error, void 
     crm_info("consumer.start", "%s: positions loaded; replaying before going live", c->def->name);
     for (size_t i = 0; i < c->n_pos; i++)
         if (c->pos[i].replaying)
-            s_replay(c, &c->pos[i]);
+            crm_consumer_replay(c, &c->pos[i]);
 }
 
 static void s_load(crm_consumer_t *c)
@@ -755,10 +296,10 @@ static void s_on_timer(uv_timer_t *t)
                              "%s: source %s does not answer replay requests;"
                              " retrying every %d s",
                              c->def->name, p->source, CRM_REPLAY_TIMEOUT_US / 1000000);
-                s_replay(c, p);
+                crm_consumer_replay(c, p);
             }
         }
-        s_kick(c);
+        crm_consumer_kick(c);
     }
 }
 
@@ -766,7 +307,7 @@ static void s_on_timer(uv_timer_t *t)
 
 static int s_add_source(crm_consumer_t *c, const char *source)
 {
-    if (s_pos(c, source))
+    if (crm_consumer_pos(c, source))
         return 0;
     crm_src_pos_t *np = realloc(c->pos, (c->n_pos + 1) * sizeof *np);
     if (!np)
@@ -844,7 +385,7 @@ int crm_consumers_start(crm_service_t *svc)
         c->def = &defs[i];
         for (const char *const *t = defs[i].type_prefixes; *t; t++) {
             char src[64], topic[80];
-            if (s_prefix_source(*t, src, sizeof src) < 0) {
+            if (crm_prefix_source(*t, src, sizeof src) < 0) {
                 crm_error("config",
                           "consumer %s: type prefix \"%s\" must start with"
                           " crm.<source>.",
@@ -857,7 +398,7 @@ int crm_consumers_start(crm_service_t *svc)
              * so gap detection needs every event; filtering is ours. */
             snprintf(topic, sizeof topic, "crm.%s.", src);
             zmq_setsockopt(svc->sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
-            if (!s_peer(svc, src)) {
+            if (!crm_consumer_peer(svc, src)) {
                 crm_error("config", "consumer %s needs source %s: add %s=<endpoint> to CRM_PEERS",
                           defs[i].name, src, src);
                 return -1;
@@ -887,9 +428,9 @@ int crm_consumers_start(crm_service_t *svc)
                       peer->endpoint, zmq_strerror(errno));
             return -1;
         }
-        peer->watch = crm_zwatch_new(svc->loop, peer->dealer, 64, s_on_dealer, svc);
+        peer->watch = crm_zwatch_new(svc->loop, peer->dealer, 64, crm_consumer_on_dealer, svc);
     }
-    svc->sub_watch = crm_zwatch_new(svc->loop, svc->sub, 256, s_on_sub, svc);
+    svc->sub_watch = crm_zwatch_new(svc->loop, svc->sub, 256, crm_consumer_on_sub, svc);
     uv_timer_start(&svc->consumer_timer, s_on_timer, 500, 500);
     return 0;
 }
@@ -940,7 +481,7 @@ void crm_consumers_stop(crm_service_t *svc)
     svc->n_consumers = 0;
 }
 
-/* Queues dead letters read by the deadletter.retry command (service.c). */
+/* Queues dead letters read by the deadletter.retry command (service_builtin.c). */
 int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, const void *bytes,
                          size_t len)
 {
@@ -951,9 +492,9 @@ int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, c
         Crm__V1__Event *ev = crm__v1__event__unpack(NULL, len, bytes);
         if (!ev)
             return -EINVAL;
-        int rc = s_enqueue(c, s_pos(c, ev->source), ev, bytes, len, 1, id);
+        int rc = s_enqueue(c, crm_consumer_pos(c, ev->source), ev, bytes, len, 1, id);
         crm__v1__event__free_unpacked(ev, NULL);
-        s_kick(c);
+        crm_consumer_kick(c);
         return rc;
     }
     return -ENOENT;
@@ -989,7 +530,7 @@ int crm_consumer_progress(crm_service_t *svc, const char *consumer, const char *
         crm_consumer_t *c = &svc->consumers[i];
         if (strcmp(c->def->name, consumer))
             continue;
-        crm_src_pos_t *p = s_pos(c, source);
+        crm_src_pos_t *p = crm_consumer_pos(c, source);
         if (!p)
             return -ENOENT;
         *applied = p->applied;

@@ -1,6 +1,10 @@
 /* svc_int.h: private structures of the service framework, shared by
- * service.c (wiring, commands, HTTP), work.c (batches and transactions),
- * relay.c (outbox to bus) and consumer.c (bus and replay to handlers). */
+ * service.c (wiring, start and stop), service_command.c (commands to
+ * replies), service_builtin.c (the stream and dead-letter commands),
+ * service_http.c and service_metrics.c (HTTP), work.c, batch.c and
+ * batch_commit.c (works, batches and transactions; batch_int.h), relay.c
+ * (outbox to bus) and consumer*.c (bus and replay to handlers;
+ * consumer_int.h). */
 #ifndef CRM_SVC_INT_H
 #define CRM_SVC_INT_H
 
@@ -291,6 +295,8 @@ void crm_work_destroy(crm_work_t **w_p);
 void crm_work_reset(crm_work_t *w);
 void crm_work_force_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *message,
                          const char *detail, const char *hint);
+
+/* batch.c */
 crm_batch_t *crm_batch_new(crm_service_t *svc, crm_db_t *db, crm_work_kind_t kind);
 int crm_batch_add(crm_batch_t *b, crm_work_t *w);
 void crm_batch_start(crm_batch_t *b, crm_batch_done_fn done);
@@ -312,8 +318,38 @@ int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, c
                          size_t len);
 
 /* service.c */
-void crm_service_reply(crm_service_t *svc, crm_work_t *w);
-void crm_service_observe_latency(crm_service_t *svc, int64_t us);
 void crm_service_maybe_finish(crm_service_t *svc);
+
+/* service_command.c */
+void crm_service_reply(crm_service_t *svc, crm_work_t *w);
+void crm_service_send_reply(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                            uint64_t request_id, const Crm__V1__Status *status, const uint8_t *body,
+                            size_t blen);
+/* Answers with an error status, counted as a failed command. */
+void crm_service_reply_status(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                              uint64_t request_id, Crm__V1__StatusCode code, const char *field,
+                              const char *message, const char *detail, const char *hint);
+/* Starts the next batch of queued commands, if none is running. */
+void crm_service_cmd_kick(crm_service_t *svc);
+int crm_service_on_router(crm_zwatch_t *zw, void *zsock, int cap, void *arg);
+
+/* service_builtin.c: the built-in commands run as works (ends with name
+ * NULL), and those answered outside any batch. */
+extern const crm_command_def_t crm_builtin_commands[];
+void crm_builtin_replay(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                        const Crm__V1__CommandRequest *cr);
+void crm_builtin_info(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                      const Crm__V1__CommandRequest *cr);
+void crm_builtin_dl_list(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                         const Crm__V1__CommandRequest *cr);
+
+/* service_metrics.c */
+void crm_service_observe_latency(crm_service_t *svc, int64_t us);
+void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res);
+
+/* service_http.c */
+void crm_service_on_http(const char *method, const char *path, crm_http_response_t *res, void *arg);
+/* `healthcheck`: exit 0 if /readyz of the local instance answers 200. */
+int crm_service_healthcheck(const crm_config_t *cfg);
 
 #endif

@@ -1,5 +1,5 @@
 /* fuzz_command.c: a command request as a service receives it on its ROUTER
- * (common/src/service.c, s_on_request): the frame-size limit, the
+ * (common/src/service_command.c, s_on_request): the frame-size limit, the
  * crm.v1.CommandRequest envelope, the checks on its strings, then the body
  * decoded as the request message of the command it names. Which message
  * type that is depends on the service's command table; here the command

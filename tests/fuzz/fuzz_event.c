@@ -1,5 +1,5 @@
 /* fuzz_event.c: what a consumer decodes from the bus and from replay
- * (common/src/consumer.c): a live message is a topic and a payload, a
+ * (common/src/consumer_live.c, consumer_replay.c): a live message is a topic and a payload, a
  * crm.v1.Heartbeat when the topic ends in "._hb" and a crm.v1.Event
  * otherwise; a replay answer is a crm.v1.ReplayReply whose events are
  * decoded one by one. Decoded events are rendered as JSON as crmctl tail

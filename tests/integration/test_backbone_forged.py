@@ -134,6 +134,44 @@ class ForgedTest(unittest.TestCase):
             self.assertEqual(metric(s, "crm_frames_dropped_total"), 0)
         pub.close()
 
+    def test_event_with_a_bad_text_field_is_dead_lettered_not_applied(self):
+        # protobuf-c takes a string that is not UTF-8 (crm/pbcheck.h). Here
+        # the source itself hands one out, as a buggy source would:
+        # probe.emit passes the payload through as bytes, so only the
+        # request's own strings are checked on the way in.
+        self.sys.record("probe", 3)
+        self.wait_applied(3)
+        label = "12345678"
+        ev = event_pb2.Event(probe_recorded=testing_pb2.ProbeRecorded(serial=7, label=label))
+        raw = ev.SerializeToString().replace(label.encode(), b"bad\xff\xfeok!")
+        self.assertIn(b"\xff\xfe", raw)
+        c = self.sys.client("probe")
+        try:
+            rep = c.call_raw("probe.emit", testing_pb2.ProbeEmitRequest(
+                type=TYPE, subject="s", event=raw).SerializeToString())
+        finally:
+            c.close()
+        self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_OK, rep.status)
+        self.sys.record("probe", 1, label="after")
+        # Every sink dead-letters it as a malformed event naming the field,
+        # drops its live copy as a malformed frame, and goes on.
+        for name, sink in zip(("sink1", "sink2"), self.sinks):
+            db = self.sys.dbs[name]
+            wait_for(lambda: self.sys.cluster.query(
+                db, "SELECT seq FROM crm_consumer_position WHERE source = 'probe'")[0][0] == 5,
+                30, "%s to pass the bad event" % name)
+            rows = self.sys.cluster.query(db, "SELECT seq FROM probe_applied ORDER BY seq")
+            self.assertEqual([r[0] for r in rows], [1, 2, 3, 5])
+            dead = self.sys.cluster.query(db, "SELECT seq, error FROM crm_dead_letter")
+            self.assertEqual([d[0] for d in dead], [4])
+            self.assertIn("malformed event", dead[0][1])
+            self.assertIn("label", dead[0][1])
+            self.assertEqual(metric(sink, "crm_consumer_dead_letters_total",
+                                    consumer="probe-sink"), 1)
+            wait_for(lambda: metric(sink, "crm_frames_dropped_total") >= 1, 30,
+                     "%s to drop the live copy" % name)
+            sink.wait_log('"event":"consumer.malformed"')
+
     def test_conflict_stops_the_source_until_resolved(self):
         self.sys.record("probe", 3)
         self.wait_applied(3)

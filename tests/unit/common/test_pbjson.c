@@ -2,9 +2,9 @@
  * crm/input.h, which is its inverse. Messages come from the
  * test-only schema pbjson_test.proto (package crmtest, proto3); proto2
  * presence (has_ fields, required fields, non-empty defaults) is covered by a
- * small hand-written descriptor, since protoc-c 1.4 cannot generate proto3
- * `optional` and the test schema is proto3. Run under ASan to check that the
- * error paths free everything. */
+ * small hand-written descriptor in test_pbjson_proto2.c, since protoc-c 1.4
+ * cannot generate proto3 `optional` and the test schema is proto3. Run
+ * under ASan to check that the error paths free everything. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,114 +21,7 @@
 #include "crm/pbjson.h"
 #include "pbjson_test.pb-c.h"
 
-#define DUMP_FLAGS (JSON_SORT_KEYS | JSON_COMPACT)
-
-/* ---- helpers --------------------------------------------------------- */
-
-static char *s_dump(const ProtobufCMessage *m)
-{
-    json_t *j = crm_pbjson_from_message(m);
-    char *text;
-
-    assert_non_null(j);
-    text = json_dumps(j, DUMP_FLAGS);
-    assert_non_null(text);
-    json_decref(j);
-    return text;
-}
-
-static void s_assert_json(const ProtobufCMessage *m, const char *expected)
-{
-    char *text = s_dump(m);
-
-    assert_string_equal(text, expected);
-    free(text);
-}
-
-static uint8_t *s_pack(const ProtobufCMessage *m, size_t *len)
-{
-    uint8_t *buf;
-
-    *len = protobuf_c_message_get_packed_size(m);
-    buf = malloc(*len + 1);
-    assert_non_null(buf);
-    assert_int_equal(protobuf_c_message_pack(m, buf), *len);
-    return buf;
-}
-
-/* Parses `text` and converts it to a message of desc; asserts success. */
-static ProtobufCMessage *s_parse(const ProtobufCMessageDescriptor *desc, const char *text)
-{
-    char err[256] = "";
-    json_error_t jerr;
-    json_t *j = json_loads(text, JSON_ALLOW_NUL, &jerr);
-    ProtobufCMessage *m;
-
-    assert_non_null(j);
-    m = crm_input_message(desc, j, 0, NULL, err, sizeof(err));
-    if (m == NULL)
-        fail_msg("to_message(%s): %s", text, err);
-    json_decref(j);
-    return m;
-}
-
-/* Asserts that converting `text` fails with exactly `expected`. */
-static void s_assert_error(const ProtobufCMessageDescriptor *desc, const char *text,
-                           const char *expected)
-{
-    char err[256] = "";
-    json_error_t jerr;
-    json_t *j = json_loads(text, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
-    ProtobufCMessage *m;
-
-    if (j == NULL)
-        fail_msg("bad test JSON %s: %s", text, jerr.text);
-    m = crm_input_message(desc, j, 0, NULL, err, sizeof(err));
-    if (m != NULL) {
-        protobuf_c_message_free_unpacked(m, NULL);
-        fail_msg("to_message(%s) unexpectedly succeeded", text);
-    }
-    json_decref(j);
-    if (strcmp(err, expected) != 0)
-        fail_msg("to_message(%s): got error '%s', want '%s'", text, err, expected);
-}
-
-/* message -> JSON -> text -> JSON -> message must pack to the same bytes,
- * and the second message must render to the same JSON. */
-static void s_roundtrip(const ProtobufCMessage *m)
-{
-    size_t alen, blen;
-    uint8_t *a = s_pack(m, &alen);
-    json_t *j1 = crm_pbjson_from_message(m);
-    char *text;
-    json_t *j2, *j3;
-    ProtobufCMessage *back;
-    uint8_t *b;
-    char err[256] = "";
-
-    assert_non_null(j1);
-    text = json_dumps(j1, DUMP_FLAGS);
-    assert_non_null(text);
-    j2 = json_loads(text, 0, NULL);
-    assert_non_null(j2);
-    back = crm_input_message(m->descriptor, j2, 0, NULL, err, sizeof(err));
-    if (back == NULL)
-        fail_msg("round trip of %s: %s", text, err);
-    b = s_pack(back, &blen);
-    assert_int_equal(alen, blen);
-    assert_memory_equal(a, b, alen);
-    j3 = crm_pbjson_from_message(back);
-    assert_non_null(j3);
-    assert_true(json_equal(j1, j3));
-
-    json_decref(j1);
-    json_decref(j2);
-    json_decref(j3);
-    free(text);
-    free(a);
-    free(b);
-    protobuf_c_message_free_unpacked(back, NULL);
-}
+#include "pbjson_helpers.h"
 
 /* ---- message -> JSON ------------------------------------------------- */
 
@@ -137,17 +30,17 @@ static void test_defaults_omitted(void **state)
     Crmtest__AllTypes m = CRMTEST__ALL_TYPES__INIT;
     Crmtest__Inner empty = CRMTEST__INNER__INIT;
 
-    s_assert_json(&m.base, "{}");
+    pbt_assert_json(&m.base, "{}");
 
     /* Explicit zeros and empties are still defaults. */
     m.f_string = "";
     m.f_float = -0.0f;
     m.f_color = CRMTEST__COLOR__COLOR_UNSPECIFIED;
-    s_assert_json(&m.base, "{}");
+    pbt_assert_json(&m.base, "{}");
 
     /* A set but empty submessage is present. */
     m.inner = &empty;
-    s_assert_json(&m.base, "{\"inner\":{}}");
+    pbt_assert_json(&m.base, "{\"inner\":{}}");
 }
 
 static void test_oneof_default_member(void **state)
@@ -158,18 +51,18 @@ static void test_oneof_default_member(void **state)
 
     m.choice_case = CRMTEST__ALL_TYPES__CHOICE_C_INT;
     m.c_int = 0;
-    s_assert_json(&m.base, "{\"c_int\":0}");
-    s_roundtrip(&m.base);
+    pbt_assert_json(&m.base, "{\"c_int\":0}");
+    pbt_roundtrip(&m.base);
 
     m.choice_case = CRMTEST__ALL_TYPES__CHOICE_C_TEXT;
     m.c_text = none;
-    s_assert_json(&m.base, "{\"c_text\":\"\"}");
-    s_roundtrip(&m.base);
+    pbt_assert_json(&m.base, "{\"c_text\":\"\"}");
+    pbt_roundtrip(&m.base);
 
     m.choice_case = CRMTEST__ALL_TYPES__CHOICE_C_INNER;
     m.c_inner = &empty;
-    s_assert_json(&m.base, "{\"c_inner\":{}}");
-    s_roundtrip(&m.base);
+    pbt_assert_json(&m.base, "{\"c_inner\":{}}");
+    pbt_roundtrip(&m.base);
 }
 
 static void test_json_output(void **state)
@@ -216,16 +109,16 @@ static void test_json_output(void **state)
     m.choice_case = CRMTEST__ALL_TYPES__CHOICE_C_INT;
     m.c_int = 0;
 
-    s_assert_json(&m.base,
-                  "{\"c_int\":0,\"f_bool\":true,\"f_bytes\":\"AP8Q\",\"f_color\":\"COLOR_RED\","
-                  "\"f_double\":-0.25,\"f_fixed64\":\"1\",\"f_float\":1.5,\"f_int32\":-5,"
-                  "\"f_int64\":\"-9223372036854775808\",\"f_sfixed64\":\"-1\","
-                  "\"f_sint32\":-2147483648,\"f_sint64\":\"9223372036854775807\","
-                  "\"f_string\":\"hi \\\"q\\\"\",\"f_uint32\":4294967295,"
-                  "\"f_uint64\":\"18446744073709551615\",\"inner\":{\"count\":3,\"name\":\"n\"},"
-                  "\"r_bool\":[true,false],\"r_color\":[\"COLOR_GREEN\",99],"
-                  "\"r_inner\":[{\"count\":1},{}],\"r_int32\":[1,-2],\"r_string\":[\"a\",\"b\"]}");
-    s_roundtrip(&m.base);
+    pbt_assert_json(
+        &m.base, "{\"c_int\":0,\"f_bool\":true,\"f_bytes\":\"AP8Q\",\"f_color\":\"COLOR_RED\","
+                 "\"f_double\":-0.25,\"f_fixed64\":\"1\",\"f_float\":1.5,\"f_int32\":-5,"
+                 "\"f_int64\":\"-9223372036854775808\",\"f_sfixed64\":\"-1\","
+                 "\"f_sint32\":-2147483648,\"f_sint64\":\"9223372036854775807\","
+                 "\"f_string\":\"hi \\\"q\\\"\",\"f_uint32\":4294967295,"
+                 "\"f_uint64\":\"18446744073709551615\",\"inner\":{\"count\":3,\"name\":\"n\"},"
+                 "\"r_bool\":[true,false],\"r_color\":[\"COLOR_GREEN\",99],"
+                 "\"r_inner\":[{\"count\":1},{}],\"r_int32\":[1,-2],\"r_string\":[\"a\",\"b\"]}");
+    pbt_roundtrip(&m.base);
 }
 
 static void test_base64_vectors(void **state)
@@ -245,11 +138,11 @@ static void test_base64_vectors(void **state)
         m.n_r_bytes = 1;
         m.r_bytes = &bd;
         snprintf(want, sizeof(want), "{\"r_bytes\":[\"%s\"]}", coded[i]);
-        s_assert_json(&m.base, want);
-        s_roundtrip(&m.base);
+        pbt_assert_json(&m.base, want);
+        pbt_roundtrip(&m.base);
 
         snprintf(in, sizeof(in), "{\"f_bytes\":\"%s\"}", coded[i]);
-        back = (Crmtest__AllTypes *)s_parse(&crmtest__all_types__descriptor, in);
+        back = (Crmtest__AllTypes *)pbt_parse(&crmtest__all_types__descriptor, in);
         assert_int_equal(back->f_bytes.len, strlen(plain[i]));
         if (back->f_bytes.len > 0)
             assert_memory_equal(back->f_bytes.data, plain[i], back->f_bytes.len);
@@ -268,7 +161,7 @@ static void test_base64_lenient_input(void **state)
     for (i = 0; i < 2; i++) {
         char in[64];
         snprintf(in, sizeof(in), "{\"f_bytes\":\"%s\"}", forms[i]);
-        m = (Crmtest__AllTypes *)s_parse(&crmtest__all_types__descriptor, in);
+        m = (Crmtest__AllTypes *)pbt_parse(&crmtest__all_types__descriptor, in);
         assert_int_equal(m->f_bytes.len, 3);
         assert_memory_equal(m->f_bytes.data, want, 3);
         protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -276,7 +169,7 @@ static void test_base64_lenient_input(void **state)
     for (i = 0; i < 3; i++) {
         char in[64];
         snprintf(in, sizeof(in), "{\"f_bytes\":\"%s\"}", forms2[i]);
-        m = (Crmtest__AllTypes *)s_parse(&crmtest__all_types__descriptor, in);
+        m = (Crmtest__AllTypes *)pbt_parse(&crmtest__all_types__descriptor, in);
         assert_true(m->f_bytes.len == 4 || m->f_bytes.len == 5);
         assert_memory_equal(m->f_bytes.data, "fooba", m->f_bytes.len);
         protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -289,13 +182,13 @@ static void test_enum_values(void **state)
     Crmtest__AllTypes *back;
 
     m.f_color = (Crmtest__Color)42;
-    s_assert_json(&m.base, "{\"f_color\":42}");
-    s_roundtrip(&m.base);
+    pbt_assert_json(&m.base, "{\"f_color\":42}");
+    pbt_roundtrip(&m.base);
     m.f_color = (Crmtest__Color)-3;
-    s_assert_json(&m.base, "{\"f_color\":-3}");
-    s_roundtrip(&m.base);
+    pbt_assert_json(&m.base, "{\"f_color\":-3}");
+    pbt_roundtrip(&m.base);
 
-    back = (Crmtest__AllTypes *)s_parse(
+    back = (Crmtest__AllTypes *)pbt_parse(
         &crmtest__all_types__descriptor,
         "{\"f_color\":\"COLOR_GREEN\",\"r_color\":[1,\"COLOR_RED\",7]}");
     assert_int_equal(back->f_color, CRMTEST__COLOR__COLOR_GREEN);
@@ -315,13 +208,13 @@ static void test_float_specials(void **state)
     m.f_double = NAN;
     m.n_r_float = 3;
     m.r_float = rf;
-    s_assert_json(
+    pbt_assert_json(
         &m.base,
         "{\"f_double\":\"NaN\",\"r_float\":[\"Infinity\",\"-Infinity\",0.10000000149011612]}");
-    s_roundtrip(&m.base);
+    pbt_roundtrip(&m.base);
 
-    back = (Crmtest__AllTypes *)s_parse(&crmtest__all_types__descriptor,
-                                        "{\"f_float\":3,\"f_double\":\"-Infinity\"}");
+    back = (Crmtest__AllTypes *)pbt_parse(&crmtest__all_types__descriptor,
+                                          "{\"f_float\":3,\"f_double\":\"-Infinity\"}");
     assert_true(back->f_float == 3.0f);
     assert_true(isinf(back->f_double) && back->f_double < 0);
     protobuf_c_message_free_unpacked(&back->base, NULL);
@@ -335,9 +228,9 @@ static void test_invalid_utf8_string(void **state)
                  "c\xe2\x82";
 
     m.f_string = bad;
-    s_assert_json(&m.base, "{\"f_string\":\"a\xef\xbf\xbd"
-                           "b\xef\xbf\xbd\xef\xbf\xbd"
-                           "c\xef\xbf\xbd\xef\xbf\xbd\"}");
+    pbt_assert_json(&m.base, "{\"f_string\":\"a\xef\xbf\xbd"
+                             "b\xef\xbf\xbd\xef\xbf\xbd"
+                             "c\xef\xbf\xbd\xef\xbf\xbd\"}");
 }
 
 static void s_fill_all(Crmtest__AllTypes *m, Crmtest__Inner *inner)
@@ -416,16 +309,16 @@ static void test_roundtrip_everything(void **state)
     child.choice_case = CRMTEST__ALL_TYPES__CHOICE_C_INT;
     child.c_int = -7;
     m.child = &child;
-    s_roundtrip(&m.base);
+    pbt_roundtrip(&m.base);
 
     /* Same through an unpacked message (allocations as protobuf-c makes them). */
     {
         size_t len;
-        uint8_t *buf = s_pack(&m.base, &len);
+        uint8_t *buf = pbt_pack(&m.base, &len);
         ProtobufCMessage *u =
             protobuf_c_message_unpack(&crmtest__all_types__descriptor, NULL, len, buf);
         assert_non_null(u);
-        s_roundtrip(u);
+        pbt_roundtrip(u);
         protobuf_c_message_free_unpacked(u, NULL);
         free(buf);
     }
@@ -433,14 +326,14 @@ static void test_roundtrip_everything(void **state)
 
 static void test_parse_64bit_forms(void **state)
 {
-    Crmtest__AllTypes *m = (Crmtest__AllTypes *)s_parse(&crmtest__all_types__descriptor,
-                                                        "{\"f_int64\":-9223372036854775808,"
-                                                        "\"f_sint64\":\"-9223372036854775808\","
-                                                        "\"f_sfixed64\":\"9223372036854775807\","
-                                                        "\"f_uint64\":\"18446744073709551615\","
-                                                        "\"f_fixed64\":9223372036854775807,"
-                                                        "\"r_int64\":[1,\"-2\",\"007\"],"
-                                                        "\"r_uint64\":[\"0\",\"-0\",3]}");
+    Crmtest__AllTypes *m = (Crmtest__AllTypes *)pbt_parse(&crmtest__all_types__descriptor,
+                                                          "{\"f_int64\":-9223372036854775808,"
+                                                          "\"f_sint64\":\"-9223372036854775808\","
+                                                          "\"f_sfixed64\":\"9223372036854775807\","
+                                                          "\"f_uint64\":\"18446744073709551615\","
+                                                          "\"f_fixed64\":9223372036854775807,"
+                                                          "\"r_int64\":[1,\"-2\",\"007\"],"
+                                                          "\"r_uint64\":[\"0\",\"-0\",3]}");
 
     assert_true(m->f_int64 == INT64_MIN);
     assert_true(m->f_sint64 == INT64_MIN);
@@ -456,7 +349,7 @@ static void test_parse_64bit_forms(void **state)
 
 static void test_parse_nulls_and_empty(void **state)
 {
-    Crmtest__AllTypes *m = (Crmtest__AllTypes *)s_parse(
+    Crmtest__AllTypes *m = (Crmtest__AllTypes *)pbt_parse(
         &crmtest__all_types__descriptor,
         "{\"f_int32\":null,\"f_string\":null,\"inner\":null,\"r_string\":null,"
         "\"r_inner\":[],\"c_int\":null,\"c_text\":\"t\",\"f_bytes\":\"\"}");
@@ -514,16 +407,16 @@ static void test_errors_unknown_field(void **state)
 {
     const ProtobufCMessageDescriptor *d = &crmtest__all_types__descriptor;
 
-    s_assert_error(d, "{\"x\":1}", "unknown field \"x\"");
-    s_assert_error(d, "{\"f_int32\":1,\"inner\":{\"name\":\"a\",\"bogus\":true}}",
-                   "unknown field \"inner.bogus\"");
-    s_assert_error(d,
-                   "{\"f_string\":\"abc\",\"f_bytes\":\"AAEC\",\"r_string\":[\"a\",\"b\"],"
-                   "\"r_inner\":[{\"name\":\"a\"},{\"name\":\"b\",\"bogus\":1}]}",
-                   "unknown field \"r_inner[1].bogus\"");
-    s_assert_error(d, "{\"c_inner\":{\"name\":\"q\",\"x\":{}}}", "unknown field \"c_inner.x\"");
-    s_assert_error(d, "{\"child\":{\"child\":{\"F_INT32\":1}}}",
-                   "unknown field \"child.child.F_INT32\"");
+    pbt_assert_error(d, "{\"x\":1}", "unknown field \"x\"");
+    pbt_assert_error(d, "{\"f_int32\":1,\"inner\":{\"name\":\"a\",\"bogus\":true}}",
+                     "unknown field \"inner.bogus\"");
+    pbt_assert_error(d,
+                     "{\"f_string\":\"abc\",\"f_bytes\":\"AAEC\",\"r_string\":[\"a\",\"b\"],"
+                     "\"r_inner\":[{\"name\":\"a\"},{\"name\":\"b\",\"bogus\":1}]}",
+                     "unknown field \"r_inner[1].bogus\"");
+    pbt_assert_error(d, "{\"c_inner\":{\"name\":\"q\",\"x\":{}}}", "unknown field \"c_inner.x\"");
+    pbt_assert_error(d, "{\"child\":{\"child\":{\"F_INT32\":1}}}",
+                     "unknown field \"child.child.F_INT32\"");
     /* A key with an embedded NUL (the parser refuses them, the API does
      * not) must not alias "f_int32". */
     {
@@ -541,69 +434,71 @@ static void test_errors_wrong_type(void **state)
 {
     const ProtobufCMessageDescriptor *d = &crmtest__all_types__descriptor;
 
-    s_assert_error(d, "[]", "expected a JSON object");
-    s_assert_error(d, "{\"f_int32\":\"1\"}", "field \"f_int32\": expected an integer");
-    s_assert_error(d, "{\"f_uint32\":1.0}", "field \"f_uint32\": expected an integer");
-    s_assert_error(d, "{\"inner\":{\"name\":\"n\",\"count\":\"7\"}}",
-                   "field \"inner.count\": expected an integer");
-    s_assert_error(d, "{\"f_int64\":1.5}",
-                   "field \"f_int64\": expected an integer or a decimal string");
-    s_assert_error(d, "{\"f_int64\":\"12x\"}",
-                   "field \"f_int64\": expected a decimal integer string");
-    s_assert_error(d, "{\"f_int64\":\" 12\"}",
-                   "field \"f_int64\": expected a decimal integer string");
-    s_assert_error(d, "{\"f_int64\":\"+12\"}",
-                   "field \"f_int64\": expected a decimal integer string");
-    s_assert_error(d, "{\"f_int64\":\"\"}", "field \"f_int64\": expected a decimal integer string");
-    s_assert_error(d, "{\"f_int64\":\"-\"}",
-                   "field \"f_int64\": expected a decimal integer string");
-    s_assert_error(d, "{\"f_uint64\":\"1\\u00002\"}",
-                   "field \"f_uint64\": expected a decimal integer string");
-    s_assert_error(d, "{\"f_bool\":1}", "field \"f_bool\": expected a boolean");
-    s_assert_error(d, "{\"f_string\":5}", "field \"f_string\": expected a string");
-    s_assert_error(d, "{\"f_string\":\"a\\u0000b\"}",
-                   "field \"f_string\": string contains a NUL character");
-    s_assert_error(d, "{\"f_bytes\":[1]}", "field \"f_bytes\": expected a base64 string");
-    s_assert_error(d, "{\"f_double\":\"nan\"}", "field \"f_double\": expected a number");
-    s_assert_error(d, "{\"f_float\":true}", "field \"f_float\": expected a number");
-    s_assert_error(d, "{\"f_color\":\"COLOR_PURPLE\"}",
-                   "field \"f_color\": unknown enum value \"COLOR_PURPLE\"");
-    s_assert_error(d, "{\"f_color\":true}", "field \"f_color\": expected an enum name or number");
-    s_assert_error(d, "{\"inner\":[]}", "field \"inner\": expected an object");
-    s_assert_error(d, "{\"r_int32\":5}", "field \"r_int32\": expected an array");
-    s_assert_error(d, "{\"r_int32\":[1,\"2\"]}", "field \"r_int32[1]\": expected an integer");
-    s_assert_error(d, "{\"r_inner\":[{\"count\":1},null]}",
-                   "field \"r_inner[1]\": expected an object");
-    s_assert_error(d, "{\"r_string\":[\"a\",\"b\",3]}", "field \"r_string[2]\": expected a string");
-    s_assert_error(d, "{\"r_inner\":[{\"name\":\"a\"},{\"name\":\"b\",\"count\":[]}]}",
-                   "field \"r_inner[1].count\": expected an integer");
+    pbt_assert_error(d, "[]", "expected a JSON object");
+    pbt_assert_error(d, "{\"f_int32\":\"1\"}", "field \"f_int32\": expected an integer");
+    pbt_assert_error(d, "{\"f_uint32\":1.0}", "field \"f_uint32\": expected an integer");
+    pbt_assert_error(d, "{\"inner\":{\"name\":\"n\",\"count\":\"7\"}}",
+                     "field \"inner.count\": expected an integer");
+    pbt_assert_error(d, "{\"f_int64\":1.5}",
+                     "field \"f_int64\": expected an integer or a decimal string");
+    pbt_assert_error(d, "{\"f_int64\":\"12x\"}",
+                     "field \"f_int64\": expected a decimal integer string");
+    pbt_assert_error(d, "{\"f_int64\":\" 12\"}",
+                     "field \"f_int64\": expected a decimal integer string");
+    pbt_assert_error(d, "{\"f_int64\":\"+12\"}",
+                     "field \"f_int64\": expected a decimal integer string");
+    pbt_assert_error(d, "{\"f_int64\":\"\"}",
+                     "field \"f_int64\": expected a decimal integer string");
+    pbt_assert_error(d, "{\"f_int64\":\"-\"}",
+                     "field \"f_int64\": expected a decimal integer string");
+    pbt_assert_error(d, "{\"f_uint64\":\"1\\u00002\"}",
+                     "field \"f_uint64\": expected a decimal integer string");
+    pbt_assert_error(d, "{\"f_bool\":1}", "field \"f_bool\": expected a boolean");
+    pbt_assert_error(d, "{\"f_string\":5}", "field \"f_string\": expected a string");
+    pbt_assert_error(d, "{\"f_string\":\"a\\u0000b\"}",
+                     "field \"f_string\": string contains a NUL character");
+    pbt_assert_error(d, "{\"f_bytes\":[1]}", "field \"f_bytes\": expected a base64 string");
+    pbt_assert_error(d, "{\"f_double\":\"nan\"}", "field \"f_double\": expected a number");
+    pbt_assert_error(d, "{\"f_float\":true}", "field \"f_float\": expected a number");
+    pbt_assert_error(d, "{\"f_color\":\"COLOR_PURPLE\"}",
+                     "field \"f_color\": unknown enum value \"COLOR_PURPLE\"");
+    pbt_assert_error(d, "{\"f_color\":true}", "field \"f_color\": expected an enum name or number");
+    pbt_assert_error(d, "{\"inner\":[]}", "field \"inner\": expected an object");
+    pbt_assert_error(d, "{\"r_int32\":5}", "field \"r_int32\": expected an array");
+    pbt_assert_error(d, "{\"r_int32\":[1,\"2\"]}", "field \"r_int32[1]\": expected an integer");
+    pbt_assert_error(d, "{\"r_inner\":[{\"count\":1},null]}",
+                     "field \"r_inner[1]\": expected an object");
+    pbt_assert_error(d, "{\"r_string\":[\"a\",\"b\",3]}",
+                     "field \"r_string[2]\": expected a string");
+    pbt_assert_error(d, "{\"r_inner\":[{\"name\":\"a\"},{\"name\":\"b\",\"count\":[]}]}",
+                     "field \"r_inner[1].count\": expected an integer");
 }
 
 static void test_errors_range(void **state)
 {
     const ProtobufCMessageDescriptor *d = &crmtest__all_types__descriptor;
 
-    s_assert_error(d, "{\"f_int32\":2147483648}",
-                   "field \"f_int32\": integer out of range for int32");
-    s_assert_error(d, "{\"f_sint32\":-2147483649}",
-                   "field \"f_sint32\": integer out of range for sint32");
-    s_assert_error(d, "{\"f_uint32\":-1}", "field \"f_uint32\": integer out of range for uint32");
-    s_assert_error(d, "{\"f_fixed32\":4294967296}",
-                   "field \"f_fixed32\": integer out of range for fixed32");
-    s_assert_error(d, "{\"f_uint64\":-1}", "field \"f_uint64\": integer out of range for uint64");
-    s_assert_error(d, "{\"f_fixed64\":\"-1\"}",
-                   "field \"f_fixed64\": integer out of range for fixed64");
-    s_assert_error(d, "{\"f_uint64\":\"18446744073709551616\"}",
-                   "field \"f_uint64\": integer out of range for uint64");
-    s_assert_error(d, "{\"f_int64\":\"9223372036854775808\"}",
-                   "field \"f_int64\": integer out of range for int64");
-    s_assert_error(d, "{\"f_sfixed64\":\"-9223372036854775809\"}",
-                   "field \"f_sfixed64\": integer out of range for sfixed64");
-    s_assert_error(d, "{\"f_color\":4294967296}",
-                   "field \"f_color\": integer out of range for enum");
-    s_assert_error(d, "{\"f_float\":1e300}", "field \"f_float\": number out of range for float");
-    s_assert_error(d, "{\"r_string\":[\"a\"],\"inner\":{\"count\":2147483648}}",
-                   "field \"inner.count\": integer out of range for int32");
+    pbt_assert_error(d, "{\"f_int32\":2147483648}",
+                     "field \"f_int32\": integer out of range for int32");
+    pbt_assert_error(d, "{\"f_sint32\":-2147483649}",
+                     "field \"f_sint32\": integer out of range for sint32");
+    pbt_assert_error(d, "{\"f_uint32\":-1}", "field \"f_uint32\": integer out of range for uint32");
+    pbt_assert_error(d, "{\"f_fixed32\":4294967296}",
+                     "field \"f_fixed32\": integer out of range for fixed32");
+    pbt_assert_error(d, "{\"f_uint64\":-1}", "field \"f_uint64\": integer out of range for uint64");
+    pbt_assert_error(d, "{\"f_fixed64\":\"-1\"}",
+                     "field \"f_fixed64\": integer out of range for fixed64");
+    pbt_assert_error(d, "{\"f_uint64\":\"18446744073709551616\"}",
+                     "field \"f_uint64\": integer out of range for uint64");
+    pbt_assert_error(d, "{\"f_int64\":\"9223372036854775808\"}",
+                     "field \"f_int64\": integer out of range for int64");
+    pbt_assert_error(d, "{\"f_sfixed64\":\"-9223372036854775809\"}",
+                     "field \"f_sfixed64\": integer out of range for sfixed64");
+    pbt_assert_error(d, "{\"f_color\":4294967296}",
+                     "field \"f_color\": integer out of range for enum");
+    pbt_assert_error(d, "{\"f_float\":1e300}", "field \"f_float\": number out of range for float");
+    pbt_assert_error(d, "{\"r_string\":[\"a\"],\"inner\":{\"count\":2147483648}}",
+                     "field \"inner.count\": integer out of range for int32");
 }
 
 static void test_errors_base64(void **state)
@@ -621,25 +516,25 @@ static void test_errors_base64(void **state)
         assert_string_equal(err, "field \"f_bytes\": invalid base64");
         json_decref(j);
     }
-    s_assert_error(d, "{\"f_string\":\"s\",\"r_bytes\":[\"AA==\",\"\",\"@@@@\"]}",
-                   "field \"r_bytes[2]\": invalid base64");
-    s_assert_error(d, "{\"c_inner\":{\"name\":\"n\"},\"r_bytes\":[\"AA==\",\"A\"]}",
-                   "field \"r_bytes[1]\": invalid base64");
+    pbt_assert_error(d, "{\"f_string\":\"s\",\"r_bytes\":[\"AA==\",\"\",\"@@@@\"]}",
+                     "field \"r_bytes[2]\": invalid base64");
+    pbt_assert_error(d, "{\"c_inner\":{\"name\":\"n\"},\"r_bytes\":[\"AA==\",\"A\"]}",
+                     "field \"r_bytes[1]\": invalid base64");
 }
 
 static void test_errors_oneof(void **state)
 {
     const ProtobufCMessageDescriptor *d = &crmtest__all_types__descriptor;
 
-    s_assert_error(d, "{\"c_int\":1,\"c_text\":\"x\"}",
-                   "field \"c_text\": oneof member \"c_int\" is already set");
+    pbt_assert_error(d, "{\"c_int\":1,\"c_text\":\"x\"}",
+                     "field \"c_text\": oneof member \"c_int\" is already set");
     /* The first member owns memory when the conflict is found. */
-    s_assert_error(d, "{\"c_text\":\"x\",\"c_inner\":{\"name\":\"y\"}}",
-                   "field \"c_inner\": oneof member \"c_text\" is already set");
-    s_assert_error(d, "{\"c_inner\":{\"name\":\"y\"},\"c_int\":0}",
-                   "field \"c_int\": oneof member \"c_inner\" is already set");
+    pbt_assert_error(d, "{\"c_text\":\"x\",\"c_inner\":{\"name\":\"y\"}}",
+                     "field \"c_inner\": oneof member \"c_text\" is already set");
+    pbt_assert_error(d, "{\"c_inner\":{\"name\":\"y\"},\"c_int\":0}",
+                     "field \"c_int\": oneof member \"c_inner\" is already set");
     /* A failing member leaves the oneof unset. */
-    s_assert_error(d, "{\"c_inner\":{\"name\":1}}", "field \"c_inner.name\": expected a string");
+    pbt_assert_error(d, "{\"c_inner\":{\"name\":1}}", "field \"c_inner.name\": expected a string");
 }
 
 static void test_error_buffer_edges(void **state)
@@ -659,130 +554,6 @@ static void test_error_buffer_edges(void **state)
     json_decref(j);
 }
 
-/* ---- proto2 presence, through a hand-written descriptor --------------- */
-
-/* message P2 {
- *   required int32 req = 1;
- *   optional int32 opt = 2 [default = 7];
- *   optional string name = 3 [default = "anon"];
- *   optional bytes blob = 4;
- *   optional Inner sub = 5;
- * } */
-typedef struct {
-    ProtobufCMessage base;
-    int32_t req;
-    protobuf_c_boolean has_opt;
-    int32_t opt;
-    char *name;
-    protobuf_c_boolean has_blob;
-    ProtobufCBinaryData blob;
-    Crmtest__Inner *sub;
-} P2;
-
-static const int32_t s_p2_opt_default = 7;
-static const char s_p2_name_default[] = "anon";
-static const ProtobufCMessageDescriptor s_p2_descriptor;
-
-static void s_p2_init(ProtobufCMessage *m)
-{
-    P2 init = {PROTOBUF_C_MESSAGE_INIT(&s_p2_descriptor),
-               0,
-               0,
-               7,
-               (char *)s_p2_name_default,
-               0,
-               {0, NULL},
-               NULL};
-    *(P2 *)m = init;
-}
-
-static const ProtobufCFieldDescriptor s_p2_fields[] = {
-    {"req", 1, PROTOBUF_C_LABEL_REQUIRED, PROTOBUF_C_TYPE_INT32, 0, offsetof(P2, req), NULL, NULL,
-     0, 0, NULL, NULL},
-    {"opt", 2, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_INT32, offsetof(P2, has_opt),
-     offsetof(P2, opt), NULL, &s_p2_opt_default, 0, 0, NULL, NULL},
-    {"name", 3, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_STRING, 0, offsetof(P2, name), NULL,
-     s_p2_name_default, 0, 0, NULL, NULL},
-    {"blob", 4, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_BYTES, offsetof(P2, has_blob),
-     offsetof(P2, blob), NULL, NULL, 0, 0, NULL, NULL},
-    {"sub", 5, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_MESSAGE, 0, offsetof(P2, sub),
-     &crmtest__inner__descriptor, NULL, 0, 0, NULL, NULL},
-};
-static const unsigned s_p2_by_name[] = {3, 2, 1, 0, 4};
-static const ProtobufCIntRange s_p2_ranges[] = {{1, 0}, {0, 5}};
-static const ProtobufCMessageDescriptor s_p2_descriptor = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-                                                           "crmtest.P2",
-                                                           "P2",
-                                                           "P2",
-                                                           "crmtest",
-                                                           sizeof(P2),
-                                                           5,
-                                                           s_p2_fields,
-                                                           s_p2_by_name,
-                                                           1,
-                                                           s_p2_ranges,
-                                                           s_p2_init,
-                                                           NULL,
-                                                           NULL,
-                                                           NULL};
-
-static void test_proto2_presence(void **state)
-{
-    P2 m;
-    Crmtest__Inner sub = CRMTEST__INNER__INIT;
-    uint8_t one = 1;
-    char other[] = "anon";
-    P2 *back;
-
-    s_p2_init(&m.base);
-    /* Required fields are always present; unset optionals are not. */
-    s_assert_json(&m.base, "{\"req\":0}");
-    s_roundtrip(&m.base);
-
-    /* has_ decides, not the value: default-valued and zero optionals show. */
-    m.has_opt = 1;
-    m.has_blob = 1;
-    s_assert_json(&m.base, "{\"blob\":\"\",\"opt\":7,\"req\":0}");
-    s_roundtrip(&m.base);
-    m.opt = 0;
-    m.blob.len = 1;
-    m.blob.data = &one;
-    s_assert_json(&m.base, "{\"blob\":\"AQ==\",\"opt\":0,\"req\":0}");
-    s_roundtrip(&m.base);
-    /* A value without has_ is not present. */
-    m.has_opt = 0;
-    m.opt = 5;
-    s_assert_json(&m.base, "{\"blob\":\"AQ==\",\"req\":0}");
-
-    /* Strings: the shared default pointer means unset, any other is set. */
-    m.name = other;
-    m.sub = &sub;
-    s_assert_json(&m.base, "{\"blob\":\"AQ==\",\"name\":\"anon\",\"req\":0,\"sub\":{}}");
-    s_roundtrip(&m.base);
-
-    /* Parsing sets has_ and leaves unset members at their defaults, which
-     * free_unpacked must not free. */
-    back = (P2 *)s_parse(&s_p2_descriptor, "{\"req\":-1,\"opt\":0}");
-    assert_int_equal(back->req, -1);
-    assert_true(back->has_opt);
-    assert_int_equal(back->opt, 0);
-    assert_ptr_equal(back->name, s_p2_name_default);
-    assert_false(back->has_blob);
-    assert_null(back->sub);
-    protobuf_c_message_free_unpacked(&back->base, NULL);
-
-    back = (P2 *)s_parse(&s_p2_descriptor, "{\"name\":\"z\",\"blob\":\"\"}");
-    assert_false(back->has_opt);
-    assert_int_equal(back->opt, 7);
-    assert_string_equal(back->name, "z");
-    assert_true(back->has_blob);
-    assert_int_equal(back->blob.len, 0);
-    protobuf_c_message_free_unpacked(&back->base, NULL);
-
-    s_assert_error(&s_p2_descriptor, "{\"name\":\"z\",\"sub\":{\"x\":1}}",
-                   "unknown field \"sub.x\"");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -795,7 +566,6 @@ int main(void)
         cmocka_unit_test(test_errors_unknown_field),  cmocka_unit_test(test_errors_wrong_type),
         cmocka_unit_test(test_errors_range),          cmocka_unit_test(test_errors_base64),
         cmocka_unit_test(test_errors_oneof),          cmocka_unit_test(test_error_buffer_edges),
-        cmocka_unit_test(test_proto2_presence),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* tail.c: `crmctl tail`, the event stream on a terminal or in a pipe, like
  * `kcat -C`.
  *
- * It follows the consumer protocol of common/src/consumer.c, minus the
+ * It follows the consumer protocol of common/src/consumer*.c, minus the
  * database: subscribe to the bus first, then replay each selected source
  * from the requested sequence through "stream.replay" until the head, then
  * print live events. Per source we keep `expected`, the next sequence to

@@ -1,0 +1,418 @@
+/* batch.c: works and batches, i.e. group commit with exactly-once effects.
+ *
+ * A batch runs its works one after another inside one transaction, then
+ * writes their events to the outbox, their idempotency records (commands) or
+ * the consumer's new positions and dead letters (events), and commits. Only
+ * then are clients answered and events published.
+ *
+ * There are no savepoints: a work that fails after writing, or any failed
+ * statement, aborts the batch; it is rolled back and its works are retried
+ * one transaction each ("single" mode), where a failure costs only itself.
+ * That keeps the common case (everything succeeds) at one round trip per
+ * statement plus a handful per batch.
+ *
+ * How a batch commits: batch_commit.c. */
+#include "batch_int.h"
+
+#include <crm/log.h>
+#include <crm/pbcheck.h>
+#include <crm/util.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Attempts of a work alone after a serialization failure or deadlock. */
+#define CRM_CONFLICT_RETRIES 3
+
+/* ---- batches ----------------------------------------------------------- */
+
+crm_batch_t *crm_batch_new(crm_service_t *svc, crm_db_t *db, crm_work_kind_t kind)
+{
+    crm_batch_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->svc = svc;
+    b->db = db;
+    b->kind = kind;
+    return b;
+}
+
+int crm_batch_add(crm_batch_t *b, crm_work_t *w)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        crm_work_t **p = realloc(b->works, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        b->works = p;
+        b->cap = cap;
+    }
+    b->works[b->n++] = w;
+    return 0;
+}
+
+void crm_batch_destroy(crm_batch_t **b_p)
+{
+    crm_batch_t *b = *b_p;
+    if (!b)
+        return;
+    free(b->works);
+    free(b);
+    *b_p = NULL;
+}
+
+typedef struct {
+    crm_batch_t *b;
+    crm_batch_cb cb;
+} s_bq_t;
+
+static void s_on_batch_query(crm_db_t *db, PGresult *res, const char *error, void *arg)
+{
+    s_bq_t *q = arg;
+    crm_batch_t *b = q->b;
+    crm_batch_cb cb = q->cb;
+    free(q);
+    if (error) {
+        if (!res)
+            b->lost_connection = 1;
+        /* The reason may reach a client: the server's text only to the log. */
+        crm_err_t e;
+        crm_db_error(res, NULL, &e);
+        crm_warn("batch.statement", "%s: %s", crm_db_name(b->db), e.log_detail);
+        crm_batch_fail(b, e.message);
+        return;
+    }
+    cb(b, res);
+}
+
+void crm_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
+                     const int *f, crm_batch_cb cb)
+{
+    s_bq_t *q = malloc(sizeof *q);
+    int rc = -ENOMEM;
+    if (q) {
+        q->b = b;
+        q->cb = cb;
+        rc = crm_db_query(b->db, sql, n, v, l, f, 0, s_on_batch_query, q);
+    }
+    if (rc < 0) {
+        free(q);
+        if (rc == -ENOTCONN)
+            b->lost_connection = 1;
+        crm_batch_fail(b, strerror(-rc));
+    }
+}
+
+void crm_batch_end(crm_batch_t *b, int committed)
+{
+    b->done(b, committed);
+}
+
+static void s_after_rollback(crm_batch_t *b, PGresult *res);
+
+/* A statement of the batch itself failed, or COMMIT did. */
+void crm_batch_fail(crm_batch_t *b, const char *why)
+{
+    snprintf(b->abort_reason, sizeof b->abort_reason, "%s", why);
+    if (b->lost_connection) {
+        crm_warn("batch.lost", "%s: batch of %zu lost with its connection: %s", crm_db_name(b->db),
+                 b->n, why);
+        crm_batch_end(b, 0);
+        return;
+    }
+    b->aborting = 1;
+    crm_batch_query(b, "ROLLBACK", 0, NULL, NULL, NULL, s_after_rollback);
+}
+
+size_t crm_batch_tx_end(const crm_batch_t *b)
+{
+    return b->single ? b->idx + 1 : b->n;
+}
+
+static void s_finalize_cb(crm_batch_t *b, PGresult *res)
+{
+    crm_batch_finalize(b);
+}
+
+static void s_after_rollback(crm_batch_t *b, PGresult *res)
+{
+    b->aborting = 0;
+    if (b->give_up) {
+        /* Not worth retrying here (a consumer position moved under us, or a
+         * work failed twice): the owner starts over from the database. */
+        crm_batch_end(b, 0);
+        return;
+    }
+    if (!b->single) {
+        /* Retry each work on its own, so one bad work costs only itself. */
+        crm_debug("batch.retry", "%s: batch of %zu aborted (%s); retrying one by one",
+                  crm_db_name(b->db), b->n, b->abort_reason);
+        b->svc->m.batch_retries++;
+        b->single = 1;
+        b->idx = 0;
+        b->dl_pass = 0;
+        for (size_t i = 0; i < b->n; i++)
+            crm_work_reset(b->works[i]);
+        crm_batch_begin(b);
+        return;
+    }
+    crm_work_t *w = b->works[b->idx];
+    if (w->state == WS_FAILED && w->conflict && w->conflict_retries < CRM_CONFLICT_RETRIES) {
+        /* A serialization failure or deadlock: the same work may well
+         * succeed in a fresh transaction. */
+        w->conflict_retries++;
+        crm_work_reset(w);
+        crm_batch_begin(b);
+        return;
+    }
+    crm_emits_free(w->emits);
+    w->emits = w->emits_tail = NULL;
+    w->n_emits = 0;
+    w->writes = 0;
+    if (b->kind == CRM_WORK_EVT) {
+        if (w->state == WS_OK && w->dead_letter_id > 0 && w->stale) {
+            b->idx++; /* another retry resolved this dead letter first */
+            b->dl_pass = 0;
+            if (b->idx >= b->n)
+                crm_batch_end(b, 1);
+            else
+                crm_batch_begin(b);
+            return;
+        }
+        if (w->state == WS_OK || b->dl_pass) {
+            /* The effects were fine but the commit failed, or recording the
+             * failure failed too: reload the position and replay. */
+            crm_warn("consumer.retry",
+                     "%s: could not commit event %" PRIu64 " of %s: %s;"
+                     " reloading position",
+                     crm_db_name(b->db), w->seq, w->source, b->abort_reason);
+            crm_batch_end(b, 0);
+            return;
+        }
+        /* The handler failed after writing: its writes are gone; record the
+         * dead letter and move the position, in a transaction of their own. */
+        b->dl_pass = 1;
+        crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_finalize_cb);
+        return;
+    }
+    if (w->state == WS_OK)
+        crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+                            "could not commit the change", b->abort_reason,
+                            "retry with the same idempotency key");
+    else if (w->state != WS_FAILED)
+        crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
+                            "could not commit the change", b->abort_reason,
+                            "retry with the same idempotency key");
+    crm_service_reply(b->svc, w);
+    b->idx++;
+    if (b->idx >= b->n) {
+        crm_batch_end(b, 1);
+        return;
+    }
+    crm_batch_begin(b);
+}
+
+/* Builds a PostgreSQL text array literal {"a","b"} of the batch's keys. */
+static char *s_key_array(crm_batch_t *b, size_t from, size_t to)
+{
+    size_t cap = 3;
+    for (size_t i = from; i < to; i++)
+        if (b->works[i]->idem_key)
+            cap += 2 * strlen(b->works[i]->idem_key) + 3;
+    char *s = malloc(cap), *p = s;
+    if (!s)
+        return NULL;
+    *p++ = '{';
+    int first = 1;
+    for (size_t i = from; i < to; i++) {
+        const char *k = b->works[i]->idem_key;
+        if (!k)
+            continue;
+        if (!first)
+            *p++ = ',';
+        first = 0;
+        *p++ = '"';
+        for (; *k; k++) {
+            if (*k == '"' || *k == '\\')
+                *p++ = '\\';
+            *p++ = *k;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = 0;
+    return s;
+}
+
+static void s_on_idem(crm_batch_t *b, PGresult *res)
+{
+    size_t end = crm_batch_tx_end(b);
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *key = PQgetvalue(res, r, 0);
+        const char *command = PQgetvalue(res, r, 1);
+        uint64_t hash = (uint64_t)strtoll(PQgetvalue(res, r, 2), NULL, 10);
+        size_t blen = 0;
+        unsigned char *reply = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 3), &blen);
+        for (size_t i = b->idx; i < end; i++) {
+            crm_work_t *w = b->works[i];
+            if (!w->idem_key || strcmp(w->idem_key, key) || w->state != WS_NEW)
+                continue;
+            if (hash == w->request_hash && !strcmp(command, w->cmd->name)) {
+                w->reply = malloc(blen ? blen : 1);
+                if (w->reply && blen)
+                    memcpy(w->reply, reply, blen);
+                w->reply_len = blen;
+                w->cached = 1;
+                w->state = WS_OK;
+            } else {
+                crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_IDEMPOTENCY_CONFLICT,
+                              "idempotency_key", "idempotency key was used for a different request",
+                              w->idem_key, "use a new key for a new request");
+            }
+        }
+        PQfreemem(reply);
+    }
+    /* The same key twice in this batch: the later one waits for the first. */
+    for (size_t i = b->idx; i < end; i++) {
+        crm_work_t *w = b->works[i];
+        if (!w->idem_key || w->state != WS_NEW)
+            continue;
+        for (size_t j = b->idx; j < i; j++) {
+            crm_work_t *o = b->works[j];
+            if (o->idem_key && !strcmp(o->idem_key, w->idem_key) && !o->dup_of) {
+                if (o->request_hash == w->request_hash)
+                    w->dup_of = o;
+                else
+                    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_IDEMPOTENCY_CONFLICT,
+                                  "idempotency_key",
+                                  "idempotency key was used for a different request", w->idem_key,
+                                  "use a new key for a new request");
+                break;
+            }
+        }
+        if (w->dup_of)
+            w->state = WS_OK;
+    }
+    crm_batch_step(b);
+}
+
+static void s_on_begin(crm_batch_t *b, PGresult *res)
+{
+    if (b->kind == CRM_WORK_CMD) {
+        char *keys = s_key_array(b, b->idx, crm_batch_tx_end(b));
+        if (!keys) {
+            crm_batch_fail(b, "out of memory");
+            return;
+        }
+        if (strcmp(keys, "{}")) {
+            const char *v[1] = {keys};
+            crm_batch_query(b,
+                            "SELECT key, command, request_hash, reply FROM crm_idempotency"
+                            " WHERE key = ANY($1::text[])",
+                            1, v, NULL, NULL, s_on_idem);
+            free(keys);
+            return;
+        }
+        free(keys);
+    }
+    crm_batch_step(b);
+}
+
+void crm_batch_begin(crm_batch_t *b)
+{
+    crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_on_begin);
+}
+
+void crm_batch_start(crm_batch_t *b, crm_batch_done_fn done)
+{
+    b->done = done;
+    b->idx = 0;
+    b->single = b->n == 1;
+    b->started_us = crm_mono_us();
+    for (size_t i = 0; i < b->n; i++)
+        b->works[i]->batch = b;
+    crm_batch_begin(b);
+}
+
+static int s_decode(crm_work_t *w)
+{
+    if (w->kind == CRM_WORK_CMD && w->cmd->request) {
+        w->request = protobuf_c_message_unpack(w->cmd->request, NULL, w->input_len, w->input);
+        if (!w->request) {
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, "body",
+                          "malformed command body", w->cmd->request->name,
+                          "send the body as the command's request message");
+            return -1;
+        }
+    } else if (w->kind == CRM_WORK_EVT) {
+        w->event = crm__v1__event__unpack(NULL, w->input_len, w->input);
+        if (!w->event) {
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL, "malformed event",
+                          NULL, NULL);
+            return -1;
+        }
+        /* protobuf-c takes a text field that is not UTF-8 or holds a NUL
+         * (crm/pbcheck.h): the handler would see it cut or the database
+         * refuse it. Dead-lettered like an event that does not decode, with
+         * its text kept out of the dead letter and the position: a statement
+         * would fail on it at every retry, and the consumer never get past. */
+        char bad[128], detail[200];
+        if (crm_pb_check_strings(&crm__v1__event__descriptor, w->input, w->input_len, bad,
+                                 sizeof bad) < 0) {
+            crm__v1__event__free_unpacked(w->event, NULL);
+            w->event = NULL;
+            if (w->event_id)
+                w->event_id[0] = 0;
+            snprintf(detail, sizeof detail, "text field %s is not UTF-8 or holds a NUL byte", bad);
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, bad, "malformed event",
+                          detail, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Runs works until one goes asynchronous or the transaction's works are done. */
+void crm_batch_step(crm_batch_t *b)
+{
+    size_t end = crm_batch_tx_end(b);
+    while (b->idx < end) {
+        crm_work_t *w = b->works[b->idx];
+        if (w->pending)
+            return; /* s_on_query steps again */
+        if (w->state == WS_NEW && w->stale)
+            w->state = WS_OK; /* a dead-letter retry that lost the race: nothing to do */
+        if (w->state == WS_NEW) {
+            w->batch = b;
+            w->state = WS_RUNNING;
+            if (w->submit_arg)
+                w->data = w->submit_arg;
+            if (s_decode(w) == 0) {
+                w->fn(w);
+                if (w->state == WS_RUNNING && !w->pending)
+                    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                                  "handler neither answered nor continued",
+                                  w->cmd ? w->cmd->name : NULL, NULL);
+            }
+            if (w->state == WS_RUNNING || w->pending)
+                return; /* s_on_query resumes */
+        }
+        if (w->state == WS_RUNNING)
+            return;
+        if (w->state == WS_FAILED && w->writes > 0) {
+            if (b->lost_connection) {
+                crm_batch_fail(b, "database connection lost");
+                return;
+            }
+            crm_batch_fail(b, w->status.message);
+            return;
+        }
+        b->idx++;
+    }
+    if (b->single)
+        b->idx--; /* finalize works on [idx, idx+1) */
+    crm_batch_finalize(b);
+}

@@ -1,0 +1,398 @@
+/* batch_commit.c: the end of a batch's transaction, i.e. what makes its
+ * works' effects exactly-once: the events into the outbox with their
+ * sequence numbers, the idempotency records (commands) or the dead letters
+ * and the consumer's new positions (events), then COMMIT. Only then are
+ * clients answered and events handed to the relay.
+ *
+ * Sequence numbers: the batch takes the crm_stream row lock with an UPDATE
+ * just before committing, so sequences are dense and in commit order, and a
+ * transaction that rolls back never consumed any. */
+#include "batch_int.h"
+
+#include <crm/log.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Rows per multi-row INSERT: 4 parameters a row stays far below 65535. */
+#define CRM_ROWS_PER_INSERT 200
+
+static void s_fin_next(crm_batch_t *b);
+
+/* Appends sequence (field 6) and epoch (field 7) to a packed envelope:
+ * protobuf parsers merge concatenated messages, so the sequence is added
+ * after the lock that hands it out, without re-packing the payload. */
+static size_t s_put_varint(uint8_t *p, uint64_t v)
+{
+    size_t i = 0;
+    while (v >= 0x80) {
+        p[i++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[i++] = (uint8_t)v;
+    return i;
+}
+
+static void s_emit_seal(crm_emit_t *e, uint64_t seq, const char *epoch)
+{
+    size_t el = strlen(epoch);
+    e->seq = seq;
+    uint8_t *p = e->bytes + e->len;
+    *p++ = (6 << 3) | 0;
+    p += s_put_varint(p, seq);
+    *p++ = (7 << 3) | 2;
+    p += s_put_varint(p, el);
+    memcpy(p, epoch, el);
+    p += el;
+    e->len = (size_t)(p - e->bytes);
+}
+
+/* ---- finalize: outbox, idempotency, positions, commit ------------------ */
+
+enum { F_STREAM, F_OUTBOX, F_IDEM, F_DEAD, F_POS, F_COMMIT };
+
+static size_t s_fin_from(const crm_batch_t *b)
+{
+    return b->single ? b->idx : 0;
+}
+
+static void s_fin_goto(crm_batch_t *b, int step)
+{
+    b->fin_step = step;
+    b->fin_cursor = 0;
+    s_fin_next(b);
+}
+
+static void s_on_stream(crm_batch_t *b, PGresult *res)
+{
+    uint64_t head = (uint64_t)crm_db_get_int(res, 0, 0);
+    snprintf(b->epoch, sizeof b->epoch, "%s", crm_db_get_str(res, 0, 1));
+    uint64_t seq = head - b->fin_emits + 1;
+    b->first_seq = seq;
+    b->last_seq = head;
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++) {
+        crm_work_t *w = b->works[i];
+        if (w->state != WS_OK)
+            continue;
+        for (crm_emit_t *e = w->emits; e; e = e->next)
+            s_emit_seal(e, seq++, b->epoch);
+    }
+    s_fin_goto(b, F_OUTBOX);
+}
+
+static void s_fin_continue(crm_batch_t *b, PGresult *res)
+{
+    s_fin_next(b);
+}
+
+/* Appends "($k,$k+1,...)" groups to an INSERT. */
+static size_t s_values(char *sql, size_t at, size_t row, int ncols)
+{
+    at += (size_t)sprintf(sql + at, "%s(", row ? "," : "");
+    for (int c = 0; c < ncols; c++)
+        at +=
+            (size_t)sprintf(sql + at, "%s$%zu", c ? "," : "", row * (size_t)ncols + (size_t)c + 1);
+    sql[at++] = ')';
+    sql[at] = 0;
+    return at;
+}
+
+/* Sends a multi-row INSERT of `rows` rows of 4 parameters (or nothing when
+ * rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
+static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *const *v, const int *l,
+                         const int *f)
+{
+    if (rows > 0) {
+        b->fin_cursor += rows;
+        crm_batch_query(b, sql, (int)rows * 4, v, l, f, s_fin_continue);
+    }
+    free(sql);
+    return rows > 0;
+}
+
+/* Inserts the next chunk of outbox rows; returns 0 when none were left. */
+static int s_outbox_chunk(crm_batch_t *b)
+{
+    const char *v[CRM_ROWS_PER_INSERT * 4];
+    int l[CRM_ROWS_PER_INSERT * 4], f[CRM_ROWS_PER_INSERT * 4];
+    char seqs[CRM_ROWS_PER_INSERT][24];
+    static const char head[] = "INSERT INTO crm_outbox (seq, type, subject, event) VALUES ";
+    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 40);
+    if (!sql)
+        return -1;
+    size_t at = (size_t)sprintf(sql, "%s", head);
+    size_t row = 0, k = 0;
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b) && row < CRM_ROWS_PER_INSERT; i++) {
+        crm_work_t *w = b->works[i];
+        if (w->state != WS_OK)
+            continue;
+        for (crm_emit_t *e = w->emits; e && row < CRM_ROWS_PER_INSERT; e = e->next) {
+            if (k++ < b->fin_cursor)
+                continue;
+            snprintf(seqs[row], sizeof seqs[row], "%" PRIu64, e->seq);
+            size_t p = row * 4;
+            v[p] = seqs[row], l[p] = 0, f[p] = 0;
+            v[p + 1] = e->type, l[p + 1] = 0, f[p + 1] = 0;
+            v[p + 2] = e->subject, l[p + 2] = 0, f[p + 2] = 0;
+            v[p + 3] = (const char *)e->bytes, l[p + 3] = (int)e->len, f[p + 3] = 1;
+            at = s_values(sql, at, row, 4);
+            row++;
+        }
+    }
+    return s_insert_rows(b, sql, row, v, l, f);
+}
+
+static int s_idem_wanted(const crm_work_t *w)
+{
+    return w->state == WS_OK && !w->cached && !w->dup_of && w->idem_key && !w->cmd->readonly;
+}
+
+static int s_idem_chunk(crm_batch_t *b)
+{
+    const char *v[CRM_ROWS_PER_INSERT * 4];
+    int l[CRM_ROWS_PER_INSERT * 4], f[CRM_ROWS_PER_INSERT * 4];
+    char hashes[CRM_ROWS_PER_INSERT][24];
+    static const char head[] =
+        "INSERT INTO crm_idempotency (key, command, request_hash, reply) VALUES ";
+    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 40);
+    if (!sql)
+        return -1;
+    size_t at = (size_t)sprintf(sql, "%s", head);
+    size_t row = 0, k = 0;
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b) && row < CRM_ROWS_PER_INSERT; i++) {
+        crm_work_t *w = b->works[i];
+        if (!s_idem_wanted(w) || k++ < b->fin_cursor)
+            continue;
+        snprintf(hashes[row], sizeof hashes[row], "%" PRId64, (int64_t)w->request_hash);
+        size_t p = row * 4;
+        v[p] = w->idem_key, l[p] = 0, f[p] = 0;
+        v[p + 1] = w->cmd->name, l[p + 1] = 0, f[p + 1] = 0;
+        v[p + 2] = hashes[row], l[p + 2] = 0, f[p + 2] = 0;
+        v[p + 3] = w->reply ? (const char *)w->reply : "", l[p + 3] = (int)w->reply_len;
+        f[p + 3] = 1;
+        at = s_values(sql, at, row, 4);
+        row++;
+    }
+    return s_insert_rows(b, sql, row, v, l, f);
+}
+
+/* A retried dead letter must still be unresolved when its effects commit,
+ * or two retries would apply it twice. */
+static void s_on_resolved(crm_batch_t *b, PGresult *res)
+{
+    if (strcmp(PQcmdTuples(res), "1")) {
+        b->fin_work->stale = 1;
+        crm_batch_fail(b, "dead letter already resolved by another retry");
+        return;
+    }
+    s_fin_next(b);
+}
+
+/* One dead letter (or dead-letter retry outcome) per statement: rare. */
+static int s_dead_next(crm_batch_t *b)
+{
+    size_t end = crm_batch_tx_end(b);
+    for (size_t i = s_fin_from(b) + b->fin_cursor; i < end; i++) {
+        crm_work_t *w = b->works[i];
+        b->fin_cursor++;
+        char seq[24], id[24];
+        snprintf(seq, sizeof seq, "%" PRIu64, w->seq);
+        snprintf(id, sizeof id, "%" PRId64, w->dead_letter_id);
+        if (w->dead_letter_id > 0) {
+            const char *v[2] = {id, w->status.message};
+            if (w->stale)
+                continue;
+            b->fin_work = w;
+            if (w->state == WS_OK)
+                crm_batch_query(b,
+                                "UPDATE crm_dead_letter SET resolved = true"
+                                " WHERE id = $1 AND NOT resolved",
+                                1, v, NULL, NULL, s_on_resolved);
+            else
+                crm_batch_query(b,
+                                "UPDATE crm_dead_letter SET attempts = attempts + 1, error = $2,"
+                                " failed_at = now() WHERE id = $1",
+                                2, v, NULL, NULL, s_fin_continue);
+            return 1;
+        }
+        if (w->state != WS_FAILED)
+            continue;
+        char err[1024];
+        snprintf(err, sizeof err, "%s%s%s", w->status.message, *w->status.detail ? ": " : "",
+                 w->status.detail);
+        const char *type = w->event ? w->event->type : "";
+        const char *v[6] = {w->consumer->def->name, w->source, seq, type,
+                            (const char *)w->input, err};
+        int l[6] = {0, 0, 0, 0, (int)w->input_len, 0}, f[6] = {0, 0, 0, 0, 1, 0};
+        crm_batch_query(
+            b,
+            "INSERT INTO crm_dead_letter (consumer, source, seq, type, event, error)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (consumer, source, seq) DO UPDATE"
+            " SET attempts = crm_dead_letter.attempts + 1, error = EXCLUDED.error,"
+            " failed_at = now(), resolved = false",
+            6, v, l, f, s_fin_continue);
+        return 1;
+    }
+    return 0;
+}
+
+static void s_on_pos(crm_batch_t *b, PGresult *res)
+{
+    if (strcmp(PQcmdTuples(res), "1")) {
+        b->give_up = 1;
+        crm_batch_fail(b, "consumer position moved under us (another instance is running?)");
+        return;
+    }
+    s_fin_next(b);
+}
+
+/* One conditional position update per source touched by the transaction. */
+static int s_pos_next(crm_batch_t *b)
+{
+    crm_consumer_t *c = b->consumer;
+    while (b->fin_cursor < c->n_pos) {
+        crm_src_pos_t *p = &c->pos[b->fin_cursor++];
+        uint64_t top = 0;
+        const char *epoch = NULL, *event_id = NULL;
+        for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++) {
+            crm_work_t *w = b->works[i];
+            if (w->dead_letter_id == 0 && !strcmp(w->source, p->source) && w->seq > top) {
+                top = w->seq;
+                epoch = w->epoch;
+                event_id = w->event_id;
+            }
+        }
+        if (!top)
+            continue;
+        char from[24], to[24];
+        snprintf(from, sizeof from, "%" PRIu64, p->applied);
+        snprintf(to, sizeof to, "%" PRIu64, top);
+        /* The event id goes with the position: a later replay that shows
+         * another event at that sequence is a conflict (consumer_verify.c). */
+        const char *v[6] = {c->def->name, p->source,
+                            to,           epoch && *epoch ? epoch : NULL,
+                            from,         event_id && *event_id ? event_id : NULL};
+        crm_batch_query(b,
+                        "UPDATE crm_consumer_position SET seq = $3, epoch = $4, event_id = $6,"
+                        " updated_at = now() WHERE consumer = $1 AND source = $2 AND seq = $5",
+                        6, v, NULL, NULL, s_on_pos);
+        return 1;
+    }
+    return 0;
+}
+
+static void s_on_commit(crm_batch_t *b, PGresult *res);
+
+static void s_fin_next(crm_batch_t *b)
+{
+    int rc = 0;
+    switch (b->fin_step) {
+    case F_STREAM:
+        if (b->fin_emits) {
+            char n[24];
+            snprintf(n, sizeof n, "%zu", b->fin_emits);
+            const char *v[1] = {n};
+            crm_batch_query(b,
+                            "UPDATE crm_stream SET head_seq = head_seq + $1"
+                            " RETURNING head_seq, epoch::text, epoch_start_seq",
+                            1, v, NULL, NULL, s_on_stream);
+            return;
+        }
+        s_fin_goto(b, F_OUTBOX);
+        return;
+    case F_OUTBOX:
+        rc = b->fin_emits ? s_outbox_chunk(b) : 0;
+        if (rc == 0)
+            s_fin_goto(b, b->kind == CRM_WORK_EVT ? F_DEAD : F_IDEM);
+        break;
+    case F_IDEM:
+        rc = s_idem_chunk(b);
+        if (rc == 0)
+            s_fin_goto(b, F_COMMIT);
+        break;
+    case F_DEAD:
+        rc = s_dead_next(b);
+        if (rc == 0)
+            s_fin_goto(b, F_POS);
+        break;
+    case F_POS:
+        rc = s_pos_next(b);
+        if (rc == 0)
+            s_fin_goto(b, F_COMMIT);
+        break;
+    case F_COMMIT:
+        crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit);
+        return;
+    }
+    if (rc < 0)
+        crm_batch_fail(b, "out of memory");
+}
+
+void crm_batch_finalize(crm_batch_t *b)
+{
+    b->fin_emits = 0;
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
+        if (b->works[i]->state == WS_OK)
+            b->fin_emits += b->works[i]->n_emits;
+    s_fin_goto(b, F_STREAM);
+}
+
+static void s_on_commit(crm_batch_t *b, PGresult *res)
+{
+    size_t from = s_fin_from(b), end = crm_batch_tx_end(b);
+    /* Hand the committed events to the relay, in sequence order. */
+    crm_emit_t *list = NULL, *tail = NULL;
+    for (size_t i = from; i < end; i++) {
+        crm_work_t *w = b->works[i];
+        if (w->state == WS_OK && w->emits) {
+            if (tail)
+                tail->next = w->emits;
+            else
+                list = w->emits;
+            tail = w->emits_tail;
+            b->svc->m.events_emitted += (int64_t)w->n_emits;
+            w->emits = w->emits_tail = NULL;
+        }
+    }
+    if (list && b->svc->crash_after_commit > 0 && --b->svc->crash_after_commit == 0) {
+        /* Fault injection for the conformance tests (CRM_TEST_CRASH_AFTER_COMMIT):
+         * die after COMMIT and before anything is published. */
+        crm_error("test.crash",
+                  "crashing between commit and publish (events %" PRIu64 "..%" PRIu64 " committed)",
+                  b->first_seq, b->last_seq);
+        _exit(70);
+    }
+    if (list)
+        crm_relay_committed(b->svc->relay, list);
+    if (b->kind == CRM_WORK_EVT) {
+        crm_consumer_t *c = b->consumer;
+        for (size_t i = from; i < end; i++) {
+            crm_work_t *w = b->works[i];
+            if (w->dead_letter_id)
+                continue;
+            for (size_t k = 0; k < c->n_pos; k++)
+                if (!strcmp(c->pos[k].source, w->source)) {
+                    c->pos[k].applied = w->seq;
+                    snprintf(c->pos[k].applied_id, sizeof c->pos[k].applied_id, "%s",
+                             w->event_id ? w->event_id : "");
+                    if (w->epoch && *w->epoch)
+                        snprintf(c->pos[k].epoch, sizeof c->pos[k].epoch, "%s", w->epoch);
+                }
+            if (w->state != WS_OK)
+                c->dead_letters_total++;
+        }
+    } else {
+        for (size_t i = from; i < end; i++)
+            crm_service_reply(b->svc, b->works[i]);
+    }
+    if (b->single && b->idx + 1 < b->n) {
+        b->idx++;
+        b->dl_pass = 0;
+        crm_batch_begin(b);
+        return;
+    }
+    crm_batch_end(b, 1);
+}

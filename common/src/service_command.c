@@ -1,0 +1,417 @@
+/* service_command.c: a command from the ROUTER to its reply.
+ *
+ * A request is checked (frame, envelope, text fields, the principal's right
+ * to run it, idempotency key, body) before it is queued, so malformed input
+ * never reaches a batch. Queued commands go to the writer in batches, one
+ * command of each client in turn, and each is answered once its batch has
+ * an outcome. The read-only stream commands are answered at once, outside
+ * any batch (service_builtin.c). */
+#include "auth.h"
+#include "svc_int.h"
+
+#include <crm/log.h>
+#include <crm/pbcheck.h>
+#include <crm/util.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+/* ---- replies ------------------------------------------------------------ */
+
+void crm_service_send_reply(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                            uint64_t request_id, const Crm__V1__Status *status, const uint8_t *body,
+                            size_t blen)
+{
+    Crm__V1__CommandReply rep = CRM__V1__COMMAND_REPLY__INIT;
+    rep.status = (Crm__V1__Status *)status;
+    rep.body.data = (uint8_t *)body;
+    rep.body.len = blen;
+    rep.request_id = request_id;
+    size_t n = crm__v1__command_reply__get_packed_size(&rep);
+    uint8_t stack[4096];
+    uint8_t *buf = n <= sizeof stack ? stack : malloc(n);
+    if (!buf)
+        return;
+    crm__v1__command_reply__pack(&rep, buf);
+    if (svc->router) {
+        if (zmq_send(svc->router, identity, ilen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+            zmq_send(svc->router, buf, n, ZMQ_DONTWAIT);
+        crm_zwatch_kick(svc->router_watch);
+    }
+    if (buf != stack)
+        free(buf);
+}
+
+void crm_service_reply_status(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                              uint64_t request_id, Crm__V1__StatusCode code, const char *field,
+                              const char *message, const char *detail, const char *hint)
+{
+    Crm__V1__Status st = CRM__V1__STATUS__INIT;
+    st.code = code;
+    st.field = (char *)(field ? field : "");
+    st.message = (char *)(message ? message : "");
+    st.detail = (char *)(detail ? detail : "");
+    st.hint = (char *)(hint ? hint : "");
+    crm_service_send_reply(svc, identity, ilen, request_id, &st, NULL, 0);
+    svc->m.commands_total++;
+    svc->m.commands_failed++;
+}
+
+void crm_service_reply(crm_service_t *svc, crm_work_t *w)
+{
+    if (w->replied || w->kind == CRM_WORK_EVT)
+        return;
+    w->replied = 1;
+    if (!w->identity) {
+        /* Submitted by the service itself: report to the submitter. */
+        if (w->state == WS_FAILED)
+            crm_warn("submit.failed", "%s: %s: %s", w->submit_def.name, w->status.message,
+                     w->status.detail);
+        if (w->submit_done)
+            w->submit_done(svc, w->state == WS_OK ? 0 : -EIO, w->submit_arg);
+        return;
+    }
+    const crm_work_t *src = w->dup_of ? w->dup_of : w;
+    Crm__V1__Status ok = CRM__V1__STATUS__INIT;
+    const Crm__V1__Status *st = src->state == WS_FAILED ? &src->status : &ok;
+    if (src->state != WS_FAILED && src->state != WS_OK) {
+        /* The batch ended without an outcome (connection lost): retryable. */
+        ok.code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
+        ok.message = "database unavailable, outcome unknown";
+        ok.hint = "retry with the same idempotency key";
+    }
+    crm_service_send_reply(svc, w->identity, w->identity_len, w->request_id, st,
+                           st->code ? NULL : src->reply, st->code ? 0 : src->reply_len);
+    svc->m.commands_total++;
+    if (st->code)
+        svc->m.commands_failed++;
+    if (w->cached)
+        svc->m.commands_cached++;
+    crm_service_observe_latency(svc, crm_mono_us() - w->received_us);
+}
+
+/* ---- command batches ---------------------------------------------------- */
+
+int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
+                       crm_submit_done_fn done)
+{
+    if (svc->stopping)
+        return -ESHUTDOWN;
+    crm_work_t *w = crm_work_new(svc, CRM_WORK_CMD);
+    if (!w)
+        return -ENOMEM;
+    w->submit_def.name = name;
+    w->submit_def.fn = fn;
+    w->cmd = &w->submit_def;
+    w->fn = fn;
+    w->submit_arg = arg;
+    w->submit_done = done;
+    w->received_us = crm_mono_us();
+    w->actor = strdup(crm_service_name(svc));
+    w->correlation_id = strdup("");
+    if (!w->actor || !w->correlation_id) {
+        crm_work_destroy(&w);
+        return -ENOMEM;
+    }
+    if (crm_fairq_push(svc->cmdq, w) < 0) {
+        crm_work_destroy(&w);
+        return -ENOMEM;
+    }
+    crm_service_cmd_kick(svc);
+    return 0;
+}
+
+static void s_on_cmd_batch(crm_batch_t *b, int committed)
+{
+    crm_service_t *svc = b->svc;
+    svc->cmd_batch = NULL;
+    svc->m.batches++;
+    for (size_t i = 0; i < b->n; i++) {
+        crm_work_t *w = b->works[i];
+        /* Not committed (connection lost, maybe during COMMIT): whatever the
+         * handler said, the outcome is unknown; the client retries with the
+         * same key and the idempotency record tells. */
+        if (!committed && !w->replied)
+            crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+                                "database unavailable, outcome unknown", b->abort_reason,
+                                "retry with the same idempotency key");
+        crm_service_reply(svc, w); /* no-op for works answered at their commit */
+        crm_work_destroy(&b->works[i]);
+    }
+    crm_batch_destroy(&b);
+    crm_service_maybe_finish(svc);
+    crm_service_cmd_kick(svc);
+}
+
+/* Commands wait for the database this long before "unavailable". */
+#define CRM_CMD_WAIT_US 5000000
+
+static void s_cmd_fail(crm_service_t *svc, crm_work_t *w, const char *message, const char *detail,
+                       const char *hint)
+{
+    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, message, detail, hint);
+    crm_service_reply(svc, w);
+    crm_work_destroy(&w);
+}
+
+void crm_service_cmd_kick(crm_service_t *svc)
+{
+    if (!svc->cmdq)
+        return;
+    /* A command that waited past the deadline is answered, not executed
+     * late: its client has probably given up, or is about to retry. */
+    int64_t now = crm_mono_us();
+    crm_work_t *w;
+    while ((w = crm_fairq_expired(svc->cmdq, now - svc->cmd_deadline_us))) {
+        svc->m.commands_expired++;
+        s_cmd_fail(svc, w, "service overloaded", "the command waited past CRM_COMMAND_DEADLINE_MS",
+                   "retry later with the same idempotency key");
+    }
+    if (svc->cmd_batch || crm_fairq_len(svc->cmdq) == 0)
+        return;
+    if (!crm_db_connected(svc->writer) || svc->stopping) {
+        /* While the database reconnects, commands wait a little: most
+         * outages are a restart. The housekeeping timer calls us again. */
+        if (!svc->stopping && now - crm_fairq_oldest(svc->cmdq)->received_us < CRM_CMD_WAIT_US &&
+            crm_fairq_len(svc->cmdq) < 100000)
+            return;
+        while ((w = crm_fairq_pop(svc->cmdq)))
+            s_cmd_fail(svc, w, svc->stopping ? "service is shutting down" : "database unavailable",
+                       NULL, "retry the command with the same idempotency key");
+        return;
+    }
+    crm_batch_t *b = crm_batch_new(svc, svc->writer, CRM_WORK_CMD);
+    if (!b)
+        return;
+    /* One command from each client in turn. */
+    while (b->n < svc->batch_max && (w = crm_fairq_pop(svc->cmdq)))
+        crm_batch_add(b, w);
+    svc->cmd_batch = b;
+    crm_batch_start(b, s_on_cmd_batch);
+}
+
+/* ---- the ROUTER --------------------------------------------------------- */
+
+static const crm_command_def_t *s_find_command(const crm_service_t *svc, const char *name)
+{
+    for (const crm_command_def_t *c = crm_builtin_commands; c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    for (const crm_command_def_t *c = svc->def->commands; c && c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return crm_clock_command(svc, name);
+}
+
+/* Whether principal `who` may run `command`: subscriber keys read streams
+ * and nothing else; a principal revoked since its handshake runs nothing.
+ * Replies and returns 0 when not. */
+static int s_authorised(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                        const crm_principal_t *who, const char *user,
+                        const Crm__V1__CommandRequest *cr)
+{
+    if (!who) {
+        crm_auth_refuse(svc->auth, CRM_AUTH_REVOKED, user, "a command");
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_UNAUTHENTICATED, NULL,
+                                 "key is not in the directory of principals",
+                                 "the key this connection was opened with has been revoked",
+                                 "ask an operator for a key listed in the directory");
+        return 0;
+    }
+    if (who->kind == CRM_KIND_SUBSCRIBER && strcmp(cr->command, "stream.info") != 0 &&
+        strcmp(cr->command, "stream.replay") != 0) {
+        char detail[200];
+        snprintf(detail, sizeof detail,
+                 "subscriber keys may run stream.info and stream.replay, "
+                 "not \"%.100s\"",
+                 cr->command);
+        crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, who->name, "a command");
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED, "command",
+                                 "permission denied", detail,
+                                 "use a staff or service key for this command");
+        return 0;
+    }
+    return 1;
+}
+
+static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                         const crm_principal_t *who, const char *user, const uint8_t *data,
+                         size_t len)
+{
+    if (len > svc->max_frame) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "frame of %zu bytes, limit %zu", len, svc->max_frame);
+        crm_service_reply_status(
+            svc, identity, ilen, 0, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL,
+            "request too large", detail, "split the request or raise CRM_MAX_FRAME_BYTES");
+        svc->m.commands_rejected++;
+        return;
+    }
+    Crm__V1__CommandRequest *cr = crm__v1__command_request__unpack(NULL, len, data);
+    if (!cr) {
+        crm_service_reply_status(svc, identity, ilen, 0,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL,
+                                 "malformed request", "the frame is not a crm.v1.CommandRequest",
+                                 "send one frame holding a serialised crm.v1.CommandRequest");
+        svc->m.commands_rejected++;
+        return;
+    }
+    /* protobuf-c takes a string with a NUL or bad UTF-8 and cuts it at the
+     * NUL: "k\0a" and "k\0b" would be one idempotency key (crm/pbcheck.h). */
+    char bad[128];
+    if (crm_pb_check_strings(&crm__v1__command_request__descriptor, data, len, bad, sizeof bad) <
+        0) {
+        crm_service_reply_status(
+            svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, bad,
+            "malformed request", "a text field is not UTF-8 or holds a NUL byte",
+            "send text fields as UTF-8 without NUL bytes");
+        svc->m.commands_rejected++;
+        goto done;
+    }
+    if (!s_authorised(svc, identity, ilen, who, user, cr))
+        goto done;
+    if (svc->stopping) {
+        crm_service_reply_status(
+            svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+            NULL, "service is shutting down", NULL, "retry with the same idempotency key");
+        goto done;
+    }
+    if (!strcmp(cr->command, "stream.replay")) {
+        crm_builtin_replay(svc, identity, ilen, cr);
+        goto done;
+    }
+    if (!strcmp(cr->command, "stream.info")) {
+        crm_builtin_info(svc, identity, ilen, cr);
+        goto done;
+    }
+    if (!strcmp(cr->command, "deadletter.list")) {
+        crm_builtin_dl_list(svc, identity, ilen, cr);
+        goto done;
+    }
+    const crm_command_def_t *def = s_find_command(svc, cr->command);
+    if (!def) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "command \"%.100s\" is not known to %s", cr->command,
+                 crm_service_name(svc));
+        crm_service_reply_status(
+            svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_UNKNOWN_COMMAND,
+            "command", "unknown command", detail, "check the command name and the service");
+        svc->m.commands_rejected++;
+        goto done;
+    }
+    if (!def->readonly && !*cr->idempotency_key) {
+        crm_service_reply_status(
+            svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT,
+            "idempotency_key", "idempotency key is required", cr->command,
+            "send a unique key per request, and the same key when retrying it");
+        goto done;
+    }
+    if (strlen(cr->idempotency_key) > 200) {
+        crm_service_reply_status(
+            svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT,
+            "idempotency_key", "idempotency key is too long", "at most 200 bytes", NULL);
+        goto done;
+    }
+    if (def->request) {
+        /* Check the body now so malformed input never reaches a batch. */
+        ProtobufCMessage *m =
+            protobuf_c_message_unpack(def->request, NULL, cr->body.len, cr->body.data);
+        if (!m) {
+            crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                     CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, "body",
+                                     "malformed command body", def->request->name,
+                                     "send the body as the command's request message");
+            svc->m.commands_rejected++;
+            goto done;
+        }
+        protobuf_c_message_free_unpacked(m, NULL);
+        if (crm_pb_check_strings(def->request, cr->body.data, cr->body.len, bad, sizeof bad) < 0) {
+            crm_service_reply_status(
+                svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED,
+                bad, "malformed command body", "a text field is not UTF-8 or holds a NUL byte",
+                "send text fields as UTF-8 without NUL bytes");
+            svc->m.commands_rejected++;
+            goto done;
+        }
+    }
+    crm_work_t *w = crm_work_new(svc, CRM_WORK_CMD);
+    if (!w)
+        goto done;
+    w->cmd = def;
+    w->fn = def->fn;
+    w->received_us = crm_mono_us();
+    w->request_id = cr->request_id;
+    w->identity = malloc(ilen ? ilen : 1);
+    w->input = malloc(cr->body.len ? cr->body.len : 1);
+    w->actor = strdup(who->name); /* the verified principal, never the request's word */
+    w->correlation_id = strdup(cr->correlation_id);
+    if (*cr->idempotency_key)
+        w->idem_key = strdup(cr->idempotency_key);
+    if (!w->identity || !w->input || !w->actor || !w->correlation_id ||
+        (*cr->idempotency_key && !w->idem_key)) {
+        crm_work_destroy(&w);
+        goto done;
+    }
+    memcpy(w->identity, identity, ilen);
+    w->identity_len = ilen;
+    if (cr->body.len)
+        memcpy(w->input, cr->body.data, cr->body.len);
+    w->input_len = cr->body.len;
+    w->request_hash = crm_hash64(crm_hash64(CRM_HASH_SEED, def->name, strlen(def->name)),
+                                 cr->body.data, cr->body.len);
+    if (crm_fairq_push(svc->cmdq, w) < 0)
+        crm_work_destroy(&w);
+done:
+    crm__v1__command_request__free_unpacked(cr, NULL);
+}
+
+int crm_service_on_router(crm_zwatch_t *zw, void *zsock, int cap, void *arg)
+{
+    crm_service_t *svc = arg;
+    int n = 0;
+    for (; n < cap; n++) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, zsock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            break;
+        }
+        if (!zmq_msg_more(&id)) { /* cannot happen on ROUTER; be safe */
+            zmq_msg_close(&id);
+            svc->m.frames_dropped++;
+            continue;
+        }
+        zmq_msg_init(&body);
+        zmq_msg_recv(&body, zsock, 0);
+        int frames = 1;
+        while (zmq_msg_more(&body)) {
+            zmq_msg_close(&body);
+            zmq_msg_init(&body);
+            zmq_msg_recv(&body, zsock, 0);
+            frames++;
+        }
+        if (frames != 1) {
+            svc->m.frames_dropped++;
+            svc->m.commands_rejected++;
+            crm_service_reply_status(svc, zmq_msg_data(&id), zmq_msg_size(&id), 0,
+                                     CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, NULL,
+                                     "too many frames", "a request is exactly one frame",
+                                     "send one frame holding a serialised crm.v1.CommandRequest");
+        } else {
+            const char *user = zmq_msg_gets(&body, "User-Id");
+            s_on_request(svc, zmq_msg_data(&id), zmq_msg_size(&id),
+                         crm_auth_sender(svc->auth, &body), user ? user : "(none)",
+                         zmq_msg_data(&body), zmq_msg_size(&body));
+        }
+        zmq_msg_close(&body);
+        zmq_msg_close(&id);
+    }
+    /* Everything that arrived together goes into one transaction. */
+    crm_service_cmd_kick(svc);
+    return n;
+}

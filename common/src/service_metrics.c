@@ -1,0 +1,147 @@
+/* service_metrics.c: what a service counts, as Prometheus text for
+ * /metrics: commands and their latency, batches, the stream, the bus, and
+ * each consumer's position per source. */
+#include "auth.h"
+#include "svc_int.h"
+
+#include <crm/metrics.h>
+
+#include <inttypes.h>
+#include <stdint.h>
+
+static const double s_lat_bounds[CRM_LAT_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                                     0.1,    0.2,   0.5,   1,     2,    5,    10};
+
+void crm_service_observe_latency(crm_service_t *svc, int64_t us)
+{
+    double s = (double)us / 1e6;
+    int i = 0;
+    while (i < CRM_LAT_BUCKETS && s > s_lat_bounds[i])
+        i++;
+    svc->m.lat_buckets[i]++;
+    svc->m.lat_sum += s;
+    svc->m.lat_count++;
+}
+
+void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
+{
+    const char *n = crm_service_name(svc);
+    const crm_metrics_t *m = &svc->m;
+    crm_http_response_content_type(res, "text/plain; version=0.0.4; charset=utf-8");
+    crm_metrics_write_std(res);
+#define COUNTER(name, help, v)                                                                     \
+    crm_http_response_printf(res,                                                                  \
+                             "# HELP " name " " help "\n# TYPE " name " counter\n" name            \
+                             "{crm_service=\"%s\"} %" PRId64 "\n",                                 \
+                             n, (int64_t)(v))
+#define GAUGE(name, help, v)                                                                       \
+    crm_http_response_printf(res,                                                                  \
+                             "# HELP " name " " help "\n# TYPE " name " gauge\n" name              \
+                             "{crm_service=\"%s\"} %" PRId64 "\n",                                 \
+                             n, (int64_t)(v))
+    crm_auth_metrics(svc->auth, res, n);
+    COUNTER("crm_commands_total", "Commands answered.", m->commands_total);
+    COUNTER("crm_commands_failed_total", "Commands answered with an error.", m->commands_failed);
+    COUNTER("crm_commands_idempotent_replays_total", "Retried commands answered from the record.",
+            m->commands_cached);
+    COUNTER("crm_commands_rejected_total", "Malformed, oversized or unknown requests.",
+            m->commands_rejected);
+    COUNTER("crm_frames_dropped_total", "Malformed frames dropped on any socket.",
+            m->frames_dropped);
+    COUNTER("crm_bus_events_refused_total",
+            "Live events or heartbeats whose topic does not match their source and type.",
+            m->events_refused);
+    COUNTER("crm_batches_total", "Command transactions committed or ended.", m->batches);
+    COUNTER("crm_batch_retries_total", "Batches rolled back and retried one by one.",
+            m->batch_retries);
+    COUNTER("crm_events_emitted_total", "Events committed to the outbox.", m->events_emitted);
+    COUNTER("crm_events_published_total", "Events sent to the bus.", m->events_published);
+    COUNTER("crm_events_consumed_total", "Events applied or dead-lettered by consumers.",
+            m->events_consumed);
+    COUNTER("crm_heartbeats_sent_total", "Stream heartbeats sent.", m->heartbeats_sent);
+    COUNTER("crm_replays_served_total", "Replay requests answered.", m->replays_served);
+    COUNTER("crm_replays_refused_total",
+            "Replay requests refused: too many in flight for the client or in all.",
+            m->replays_refused);
+    GAUGE("crm_stream_head_sequence", "Highest committed sequence known.",
+          svc->relay ? crm_relay_head(svc->relay) : 0);
+    GAUGE("crm_stream_published_sequence", "Highest sequence published.",
+          svc->relay ? crm_relay_published(svc->relay) : 0);
+    GAUGE("crm_bus_connected", "1 when connected to the bus.", svc->bus_connected);
+    GAUGE("crm_db_up", "1 when the writer connection is up.", crm_db_connected(svc->writer));
+    GAUGE("crm_command_queue", "Commands waiting for the next batch.",
+          svc->cmdq ? crm_fairq_len(svc->cmdq) : 0);
+    COUNTER("crm_commands_expired_total",
+            "Commands answered UNAVAILABLE after waiting past CRM_COMMAND_DEADLINE_MS.",
+            m->commands_expired);
+    crm_http_response_printf(res, "# HELP crm_command_latency_seconds Receive to reply.\n"
+                                  "# TYPE crm_command_latency_seconds histogram\n");
+    int64_t cum = 0;
+    for (int i = 0; i < CRM_LAT_BUCKETS; i++) {
+        cum += m->lat_buckets[i];
+        crm_http_response_printf(res,
+                                 "crm_command_latency_seconds_bucket{crm_service=\"%s\",le=\"%g\"} "
+                                 "%" PRId64 "\n",
+                                 n, s_lat_bounds[i], cum);
+    }
+    cum += m->lat_buckets[CRM_LAT_BUCKETS];
+    crm_http_response_printf(res,
+                             "crm_command_latency_seconds_bucket{crm_service=\"%s\",le=\"+Inf\"} "
+                             "%" PRId64
+                             "\ncrm_command_latency_seconds_sum{crm_service=\"%s\"} %.6f\n"
+                             "crm_command_latency_seconds_count{crm_service=\"%s\"} %" PRId64 "\n",
+                             n, cum, n, m->lat_sum, n, m->lat_count);
+    static const char *const per[] = {
+        "crm_consumer_position",
+        "gauge",
+        "Last applied sequence per source.",
+        "crm_consumer_lag",
+        "gauge",
+        ("Events of the source not yet applied (events the consumer's filter skips count once "
+         "passed)."),
+        "crm_consumer_replays_total",
+        "counter",
+        "Replay requests sent.",
+        "crm_consumer_gaps_total",
+        "counter",
+        "Gaps detected on the live stream.",
+        "crm_consumer_lost_events_total",
+        "counter",
+        "Events gone past retention before applied.",
+        "crm_consumer_conflicts_total",
+        "counter",
+        "Applied events the source does not have (the consumer stopped applying the source).",
+        "crm_consumer_forged_total",
+        "counter",
+        "Live events whose id differs from the source's event at that sequence (dropped).",
+    };
+    for (int k = 0; k < 7; k++) {
+        crm_http_response_printf(res, "# HELP %s %s\n# TYPE %s %s\n", per[3 * k], per[3 * k + 2],
+                                 per[3 * k], per[3 * k + 1]);
+        for (size_t i = 0; i < svc->n_consumers; i++)
+            for (size_t j = 0; j < svc->consumers[i].n_pos; j++) {
+                const crm_src_pos_t *p = &svc->consumers[i].pos[j];
+                int64_t v = k == 0   ? (int64_t)p->applied
+                            : k == 1 ? (int64_t)crm__pos_lag(p)
+                            : k == 2 ? p->replays
+                            : k == 3 ? p->gaps
+                            : k == 4 ? p->lost
+                            : k == 5 ? p->conflicts
+                                     : p->forged;
+                crm_http_response_printf(
+                    res, "%s{crm_service=\"%s\",consumer=\"%s\",source=\"%s\"} %" PRId64 "\n",
+                    per[3 * k], n, svc->consumers[i].def->name, p->source, v);
+            }
+    }
+    crm_http_response_printf(res, "# HELP crm_consumer_dead_letters_total Events dead-lettered.\n"
+                                  "# TYPE crm_consumer_dead_letters_total counter\n");
+    for (size_t i = 0; i < svc->n_consumers; i++)
+        crm_http_response_printf(
+            res,
+            "crm_consumer_dead_letters_total{crm_service=\"%s\",consumer=\"%s\"} "
+            "%" PRId64 "\n",
+            n, svc->consumers[i].def->name, svc->consumers[i].dead_letters_total);
+    crm_http_metrics(svc->http, n, res);
+#undef COUNTER
+#undef GAUGE
+}
