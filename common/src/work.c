@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Rows per multi-row INSERT: 4 parameters a row stays far below 65535. */
+/* Rows per multi-row INSERT: 5 parameters a row stays far below 65535. */
 #define CRM_ROWS_PER_INSERT 200
 /* Attempts of a work alone after a serialization failure or deadlock. */
 #define CRM_CONFLICT_RETRIES 3
@@ -272,6 +272,7 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
                                                                      : (char *)"";
         ev->causation_id = w->idem_key ? w->idem_key : (char *)"";
     }
+    ev->actor = (char *)crm_work_principal(w);
     if (!ev->subject)
         ev->subject = (char *)protobuf_c_empty_string;
     size_t n = crm__v1__event__get_packed_size(ev);
@@ -279,14 +280,17 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
      * connection they came on (ZMQ_MAXMSGSIZE), again at every replay. */
     if (n + 64 > (size_t)crm_config_int(crm_service_config(w->svc), "CRM_MAX_EVENT_BYTES")) {
         ev->id = (char *)protobuf_c_empty_string;
+        ev->actor = (char *)protobuf_c_empty_string;
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL, "event too large",
                       crm_work_printf(w, "%s of %zu bytes, limit CRM_MAX_EVENT_BYTES", ev->type, n),
                       "send less data in one command");
         return -EFBIG;
     }
-    crm_emit_t *e = calloc(1, sizeof *e);
+    size_t al = strlen(ev->actor);
+    crm_emit_t *e = calloc(1, sizeof *e + al + 1);
     if (!e)
         goto nomem;
+    e->actor = memcpy(e + 1, ev->actor, al + 1);
     e->bytes = malloc(n + 64);
     e->type = strdup(ev->type);
     e->subject = strdup(ev->subject);
@@ -297,6 +301,7 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
     e->len = crm__v1__event__pack(ev, e->bytes);
     /* Do not leave pointers to our stack in the caller's struct. */
     ev->id = (char *)protobuf_c_empty_string;
+    ev->actor = (char *)protobuf_c_empty_string;
     if (w->emits_tail)
         w->emits_tail->next = e;
     else
@@ -860,14 +865,14 @@ static size_t s_values(char *sql, size_t at, size_t row, int ncols)
     return at;
 }
 
-/* Sends a multi-row INSERT of `rows` rows of 4 parameters (or nothing when
- * rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
-static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *const *v, const int *l,
-                         const int *f)
+/* Sends a multi-row INSERT of `rows` rows of `ncols` parameters (or nothing
+ * when rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
+static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, int ncols, const char *const *v,
+                         const int *l, const int *f)
 {
     if (rows > 0) {
         b->fin_cursor += rows;
-        s_bquery(b, sql, (int)rows * 4, v, l, f, s_fin_continue);
+        s_bquery(b, sql, (int)rows * ncols, v, l, f, s_fin_continue);
     }
     free(sql);
     return rows > 0;
@@ -876,11 +881,11 @@ static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *con
 /* Inserts the next chunk of outbox rows; returns 0 when none were left. */
 static int s_outbox_chunk(crm_batch_t *b)
 {
-    const char *v[CRM_ROWS_PER_INSERT * 4];
-    int l[CRM_ROWS_PER_INSERT * 4], f[CRM_ROWS_PER_INSERT * 4];
+    const char *v[CRM_ROWS_PER_INSERT * 5];
+    int l[CRM_ROWS_PER_INSERT * 5], f[CRM_ROWS_PER_INSERT * 5];
     char seqs[CRM_ROWS_PER_INSERT][24];
-    static const char head[] = "INSERT INTO crm_outbox (seq, type, subject, event) VALUES ";
-    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 40);
+    static const char head[] = "INSERT INTO crm_outbox (seq, type, subject, event, actor) VALUES ";
+    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 48);
     if (!sql)
         return -1;
     size_t at = (size_t)sprintf(sql, "%s", head);
@@ -893,16 +898,17 @@ static int s_outbox_chunk(crm_batch_t *b)
             if (k++ < b->fin_cursor)
                 continue;
             snprintf(seqs[row], sizeof seqs[row], "%" PRIu64, e->seq);
-            size_t p = row * 4;
+            size_t p = row * 5;
             v[p] = seqs[row], l[p] = 0, f[p] = 0;
             v[p + 1] = e->type, l[p + 1] = 0, f[p + 1] = 0;
             v[p + 2] = e->subject, l[p + 2] = 0, f[p + 2] = 0;
             v[p + 3] = (const char *)e->bytes, l[p + 3] = (int)e->len, f[p + 3] = 1;
-            at = s_values(sql, at, row, 4);
+            v[p + 4] = e->actor, l[p + 4] = 0, f[p + 4] = 0;
+            at = s_values(sql, at, row, 5);
             row++;
         }
     }
-    return s_insert_rows(b, sql, row, v, l, f);
+    return s_insert_rows(b, sql, row, 5, v, l, f);
 }
 
 static int s_idem_wanted(const crm_work_t *w)
@@ -936,7 +942,7 @@ static int s_idem_chunk(crm_batch_t *b)
         at = s_values(sql, at, row, 4);
         row++;
     }
-    return s_insert_rows(b, sql, row, v, l, f);
+    return s_insert_rows(b, sql, row, 4, v, l, f);
 }
 
 /* A retried dead letter must still be unresolved when its effects commit,

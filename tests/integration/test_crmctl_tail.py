@@ -127,7 +127,7 @@ class CrmctlTest(unittest.TestCase):
         # no subject, so the attribute is left out rather than empty.
         self.assertEqual(list(e.keys()), ["specversion", "id", "source", "type", "time",
                                           "sequence", "epoch", "correlationid", "causationid",
-                                          "datacontenttype", "dataschema", "data"])
+                                          "actor", "datacontenttype", "dataschema", "data"])
         self.assertEqual(e["specversion"], "1.0")
         self.assertEqual(e["datacontenttype"], "application/json")
         self.assertEqual(e["dataschema"], "proto:crm.v1.ProbeRecorded")
