@@ -13,7 +13,7 @@ import subprocess
 import threading
 import unittest
 
-from crmtest import BIN, Cluster, System, free_port, wait_for, keyring
+from crmtest import BIN, TEST_PRINCIPAL, Cluster, System, free_port, wait_for, keyring
 
 CRMCTL = os.path.join(BIN, "crmctl")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -132,6 +132,8 @@ class CrmctlTest(unittest.TestCase):
         self.assertEqual(e["datacontenttype"], "application/json")
         self.assertEqual(e["dataschema"], "proto:crm.v1.ProbeRecorded")
         self.assertEqual(e["correlationid"], e["causationid"])
+        # The principal whose command recorded them, carried through replay.
+        self.assertEqual({x["actor"] for x in evs}, {TEST_PRINCIPAL})
         self.assertEqual(e["source"], "probe")
         self.assertEqual(e["type"], "crm.probe.probe.recorded.v1")
         self.assertRegex(e["id"], UUID_RE)
