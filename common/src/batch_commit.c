@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Rows per multi-row INSERT: 4 parameters a row stays far below 65535. */
+/* Rows per multi-row INSERT: 5 parameters a row stays far below 65535. */
 #define CRM_ROWS_PER_INSERT 200
 
 static void s_fin_next(crm_batch_t *b);
@@ -100,14 +100,14 @@ static size_t s_values(char *sql, size_t at, size_t row, int ncols)
     return at;
 }
 
-/* Sends a multi-row INSERT of `rows` rows of 4 parameters (or nothing when
- * rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
-static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *const *v, const int *l,
-                         const int *f)
+/* Sends a multi-row INSERT of `rows` rows of `ncols` parameters (or nothing
+ * when rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
+static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, int ncols, const char *const *v,
+                         const int *l, const int *f)
 {
     if (rows > 0) {
         b->fin_cursor += rows;
-        crm_batch_query(b, sql, (int)rows * 4, v, l, f, s_fin_continue);
+        crm_batch_query(b, sql, (int)rows * ncols, v, l, f, s_fin_continue);
     }
     free(sql);
     return rows > 0;
@@ -116,11 +116,11 @@ static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, const char *con
 /* Inserts the next chunk of outbox rows; returns 0 when none were left. */
 static int s_outbox_chunk(crm_batch_t *b)
 {
-    const char *v[CRM_ROWS_PER_INSERT * 4];
-    int l[CRM_ROWS_PER_INSERT * 4], f[CRM_ROWS_PER_INSERT * 4];
+    const char *v[CRM_ROWS_PER_INSERT * 5];
+    int l[CRM_ROWS_PER_INSERT * 5], f[CRM_ROWS_PER_INSERT * 5];
     char seqs[CRM_ROWS_PER_INSERT][24];
-    static const char head[] = "INSERT INTO crm_outbox (seq, type, subject, event) VALUES ";
-    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 40);
+    static const char head[] = "INSERT INTO crm_outbox (seq, type, subject, event, actor) VALUES ";
+    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 48);
     if (!sql)
         return -1;
     size_t at = (size_t)sprintf(sql, "%s", head);
@@ -133,16 +133,17 @@ static int s_outbox_chunk(crm_batch_t *b)
             if (k++ < b->fin_cursor)
                 continue;
             snprintf(seqs[row], sizeof seqs[row], "%" PRIu64, e->seq);
-            size_t p = row * 4;
+            size_t p = row * 5;
             v[p] = seqs[row], l[p] = 0, f[p] = 0;
             v[p + 1] = e->type, l[p + 1] = 0, f[p + 1] = 0;
             v[p + 2] = e->subject, l[p + 2] = 0, f[p + 2] = 0;
             v[p + 3] = (const char *)e->bytes, l[p + 3] = (int)e->len, f[p + 3] = 1;
-            at = s_values(sql, at, row, 4);
+            v[p + 4] = e->actor, l[p + 4] = 0, f[p + 4] = 0;
+            at = s_values(sql, at, row, 5);
             row++;
         }
     }
-    return s_insert_rows(b, sql, row, v, l, f);
+    return s_insert_rows(b, sql, row, 5, v, l, f);
 }
 
 static int s_idem_wanted(const crm_work_t *w)
@@ -176,7 +177,7 @@ static int s_idem_chunk(crm_batch_t *b)
         at = s_values(sql, at, row, 4);
         row++;
     }
-    return s_insert_rows(b, sql, row, v, l, f);
+    return s_insert_rows(b, sql, row, 4, v, l, f);
 }
 
 /* A retried dead letter must still be unresolved when its effects commit,

@@ -63,6 +63,7 @@ json_t *crm_cloudevent_json(const Crm__V1__Event *ev)
     rc |= s_set_str(o, "epoch", ev->epoch);
     rc |= s_set_str(o, "correlationid", ev->correlation_id);
     rc |= s_set_str(o, "causationid", ev->causation_id);
+    rc |= s_set_str(o, "actor", ev->actor);
     const ProtobufCMessage *payload = crm_cloudevent_payload(ev);
     if (payload) {
         json_t *data = crm_pbjson_from_message(payload);

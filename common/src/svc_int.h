@@ -28,7 +28,8 @@ typedef struct crm_emit {
     struct crm_emit *next;
     char *type;
     char *subject;
-    uint8_t *bytes; /* envelope without sequence/epoch, then the tail */
+    const char *actor; /* points after the struct, in the same allocation */
+    uint8_t *bytes;    /* envelope without sequence/epoch, then the tail */
     size_t len;
     uint64_t seq;
 } crm_emit_t;

@@ -251,6 +251,7 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
                                                                      : (char *)"";
         ev->causation_id = w->idem_key ? w->idem_key : (char *)"";
     }
+    ev->actor = (char *)crm_work_principal(w);
     if (!ev->subject)
         ev->subject = (char *)protobuf_c_empty_string;
     size_t n = crm__v1__event__get_packed_size(ev);
@@ -258,14 +259,17 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
      * connection they came on (ZMQ_MAXMSGSIZE), again at every replay. */
     if (n + 64 > (size_t)crm_config_int(crm_service_config(w->svc), "CRM_MAX_EVENT_BYTES")) {
         ev->id = (char *)protobuf_c_empty_string;
+        ev->actor = (char *)protobuf_c_empty_string;
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL, "event too large",
                       crm_work_printf(w, "%s of %zu bytes, limit CRM_MAX_EVENT_BYTES", ev->type, n),
                       "send less data in one command");
         return -EFBIG;
     }
-    crm_emit_t *e = calloc(1, sizeof *e);
+    size_t al = strlen(ev->actor);
+    crm_emit_t *e = calloc(1, sizeof *e + al + 1);
     if (!e)
         goto nomem;
+    e->actor = memcpy(e + 1, ev->actor, al + 1);
     e->bytes = malloc(n + 64);
     e->type = strdup(ev->type);
     e->subject = strdup(ev->subject);
@@ -276,6 +280,7 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
     e->len = crm__v1__event__pack(ev, e->bytes);
     /* Do not leave pointers to our stack in the caller's struct. */
     ev->id = (char *)protobuf_c_empty_string;
+    ev->actor = (char *)protobuf_c_empty_string;
     if (w->emits_tail)
         w->emits_tail->next = e;
     else

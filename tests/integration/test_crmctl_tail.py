@@ -13,7 +13,7 @@ import subprocess
 import threading
 import unittest
 
-from crmtest import BIN, Cluster, System, free_port, wait_for, keyring
+from crmtest import BIN, TEST_PRINCIPAL, Cluster, System, free_port, wait_for, keyring
 
 CRMCTL = os.path.join(BIN, "crmctl")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -127,11 +127,13 @@ class CrmctlTest(unittest.TestCase):
         # no subject, so the attribute is left out rather than empty.
         self.assertEqual(list(e.keys()), ["specversion", "id", "source", "type", "time",
                                           "sequence", "epoch", "correlationid", "causationid",
-                                          "datacontenttype", "dataschema", "data"])
+                                          "actor", "datacontenttype", "dataschema", "data"])
         self.assertEqual(e["specversion"], "1.0")
         self.assertEqual(e["datacontenttype"], "application/json")
         self.assertEqual(e["dataschema"], "proto:crm.v1.ProbeRecorded")
         self.assertEqual(e["correlationid"], e["causationid"])
+        # The principal whose command recorded them, carried through replay.
+        self.assertEqual({x["actor"] for x in evs}, {TEST_PRINCIPAL})
         self.assertEqual(e["source"], "probe")
         self.assertEqual(e["type"], "crm.probe.probe.recorded.v1")
         self.assertRegex(e["id"], UUID_RE)

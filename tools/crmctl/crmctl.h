@@ -291,10 +291,11 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(preference_show)                                                                             \
     X(response_record)
 CRMCTL_MARKETING_VERBS(CRMCTL_DECLARE_VERB)
-/* The analytics verbs (analytics.h): customer.c, report.c (every report
- * takes crmctl_report_opts) and analytics.c. */
+/* The analytics verbs (analytics.h): customer.c, audit.c, report.c (every
+ * report takes crmctl_report_opts) and analytics.c. */
 CRMCTL_DECLARE_VERB(customer_show)
 CRMCTL_DECLARE_VERB(customer_timeline)
+CRMCTL_DECLARE_VERB(audit)
 CRMCTL_DECLARE_VERB(analytics_rebuild)
 CRMCTL_DECLARE_VERB(analytics_status)
 CRMCTL_DECLARE_VERB(analytics_scan)

@@ -40,7 +40,8 @@ const crmctl_verb_t crmctl_verbs[] = {
      "heartbeat ahead of what was printed) are repaired by replay, so no event is skipped or\n"
      "printed twice. -o json prints one CloudEvents 1.0 JSON event per line: specversion,\n"
      "id, source, type, subject, time, sequence (a string), epoch, correlationid,\n"
-     "causationid, datacontenttype, dataschema and data (the payload); see docs/events.md.\n"
+     "causationid, actor, datacontenttype, dataschema and data (the payload); see\n"
+     "docs/events.md.\n"
      "A selected source that cannot be reached at start is an error (exit 3); later outages\n"
      "are retried. SIGINT and SIGTERM end it with exit status 0.",
      crmctl_tail_opts, 0},
@@ -348,8 +349,18 @@ const crmctl_verb_t crmctl_verbs[] = {
      "from the events (a bare date means the end of that day, UTC).",
      crmctl_customer_show_opts, 1},
     {"customer timeline", crmctl_customer_timeline, "ID [--as-of DATE]",
-     "the customer's whole cross-team timeline, oldest first", NULL, crmctl_customer_timeline_opts,
-     1},
+     "the customer's whole cross-team timeline, oldest first, with who did each thing", NULL,
+     crmctl_customer_timeline_opts, 1},
+    {"audit", crmctl_audit, "--customer ID [--actor NAME] [--as-of DATE]",
+     "who did what to a customer and when, across every service",
+     "One line per event about the customer, oldest first: its time, the service that\n"
+     "recorded it, the event type, the actor and a summary. The actor is the principal that\n"
+     "caused the event: the staff member (or tool) whose authenticated command it answers, or\n"
+     "the service itself for what it did on its own (reacting to another service's event, a\n"
+     "timer). It is read from analytics' cross-service timeline (docs/architecture.md,\n"
+     "\"Audit trail\"). -o json prints {customer_id, entries: [{time, service, sequence,\n"
+     "type, actor, summary, at_us}]}.",
+     crmctl_audit_opts, 0},
     {"report kpis", crmctl_report_kpis, "[--at TIME]",
      "lifetime value, cost to acquire and to support, health and churn risk per customer",
      "Definitions: docs/analytics.md. Time-dependent figures are evaluated at --at\n"

@@ -6,13 +6,12 @@
  * Attributes (docs/events.md lists them with examples):
  *   specversion "1.0", id, source, type, subject and time (RFC 3339, UTC,
  *   microseconds) from the envelope; extensions correlationid, causationid,
- *   sequence (decimal string: CloudEvents extensions have no 64-bit integer
- *   type, and JSON numbers lose precision past 2^53 in JavaScript) and
- *   epoch; datacontenttype "application/json", dataschema
- *   "proto:<full message name>" (the message in crm.binpb that `data` is the
- *   JSON form of) and data (crm/pbjson.h mapping). Empty attributes are left
- *   out, as CloudEvents forbids empty strings; an event whose payload this
- *   build does not know has no data, datacontenttype nor dataschema. */
+ *   actor (the principal that caused the event), sequence (decimal string: CloudEvents extensions
+ * have no 64-bit integer type, and JSON numbers lose precision past 2^53 in JavaScript) and epoch;
+ * datacontenttype "application/json", dataschema "proto:<full message name>" (the message in
+ * crm.binpb that `data` is the JSON form of) and data (crm/pbjson.h mapping). Empty attributes are
+ * left out, as CloudEvents forbids empty strings; an event whose payload this build does not know
+ * has no data, datacontenttype nor dataschema. */
 #ifndef CRM_CLOUDEVENT_H
 #define CRM_CLOUDEVENT_H
 

@@ -133,6 +133,11 @@ const ProtobufCMessage *crm_work_request(crm_work_t *w);
 const Crm__V1__Event *crm_work_event(crm_work_t *w);
 /* The command's actor, or the event's source. */
 const char *crm_work_actor(crm_work_t *w);
+/* Who the work acts as, for the audit trail (the `actor` of the events it
+ * emits): a command's authenticated principal; the service itself for a
+ * consumed event, a timer or other work of its own. Never NULL; owned by
+ * the work or the service. */
+const char *crm_work_principal(crm_work_t *w);
 
 /* Memory that lives as long as the attempt; never free it. NULL on ENOMEM. */
 void *crm_work_alloc(crm_work_t *w, size_t size);
@@ -193,7 +198,8 @@ int crm_work_suspend(crm_work_t *w);
 void crm_work_resume(crm_work_t *w);
 
 /* Appends an event to the work's outbox. The framework fills id, source,
- * time, sequence, epoch, correlation and causation; the caller sets `type`
+ * time, sequence, epoch, correlation, causation and actor
+ * (crm_work_principal); the caller sets `type`
  * (must start with "crm.<service>.") and `subject`, and the payload oneof.
  * `ev` is borrowed and serialised at once. Returns 0 or negative. */
 int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev);

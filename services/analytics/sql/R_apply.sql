@@ -4,7 +4,8 @@
 -- also projects crm.support.ticket.priority_changed.v1 (the ticket's
 -- priority, and the timeline says "ticket "x" priority normal -> urgent")
 -- and crm.marketing.campaign.updated.v1 (budget and offers follow it as
--- they follow campaign.created and .scheduled).
+-- they follow campaign.created and .scheduled), and the envelope's actor
+-- into customer_event.actor (0008_actor.sql).
 
 -- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
 -- When the event is about a customer, returns one row to recompute the
@@ -29,7 +30,7 @@ DECLARE
 BEGIN
     SELECT k, v INTO member, p FROM jsonb_each(ev) AS j(k, v)
      WHERE k NOT IN ('id', 'source', 'type', 'subject', 'time_us', 'sequence', 'epoch',
-                     'correlation_id', 'causation_id')
+                     'correlation_id', 'causation_id', 'actor')
      LIMIT 1;
     IF member IS NULL THEN
         RETURN; -- a payload this build does not know: nothing to project
@@ -150,8 +151,9 @@ BEGIN
         summary := replace(member, '_', ' ');
     END CASE;
 
-    INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary, payload)
-    VALUES (src, seqn, ev ->> 'type', cid, occurred, summary, ev)
+    INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary, payload,
+                                actor)
+    VALUES (src, seqn, ev ->> 'type', cid, occurred, summary, ev, COALESCE(ev ->> 'actor', ''))
     ON CONFLICT (source, seq) DO NOTHING;
     IF NOT FOUND THEN
         RETURN; -- applied before (a dead letter retried after its replay)

@@ -31,14 +31,15 @@ static void test_full_event(void **state)
     ev.epoch = "ep";
     ev.correlation_id = "corr";
     ev.causation_id = "cause";
+    ev.actor = "ann";
     ev.payload_case = CRM__V1__EVENT__PAYLOAD_DEAL_WON;
     ev.deal_won = &won;
     json_t *o = crm_cloudevent_json(&ev);
     assert_non_null(o);
-    const char *keys[] = {"specversion",   "id",          "source",          "type",
-                          "subject",       "time",        "sequence",        "epoch",
-                          "correlationid", "causationid", "datacontenttype", "dataschema",
-                          "data"};
+    const char *keys[] = {"specversion",   "id",          "source",   "type",
+                          "subject",       "time",        "sequence", "epoch",
+                          "correlationid", "causationid", "actor",    "datacontenttype",
+                          "dataschema",    "data"};
     assert_int_equal(json_object_size(o), sizeof keys / sizeof *keys);
     size_t i = 0;
     const char *k;
@@ -47,6 +48,7 @@ static void test_full_event(void **state)
     assert_string_equal(s_str(o, "specversion"), "1.0");
     assert_string_equal(s_str(o, "time"), "2026-11-22T15:13:35.123456Z");
     assert_string_equal(s_str(o, "sequence"), "18446744073709551615");
+    assert_string_equal(s_str(o, "actor"), "ann");
     assert_string_equal(s_str(o, "datacontenttype"), "application/json");
     assert_string_equal(s_str(o, "dataschema"), "proto:crm.v1.DealWon");
     assert_string_equal(json_string_value(json_object_get(
@@ -64,9 +66,10 @@ static void test_empty_attributes_are_left_out(void **state)
     ev.sequence = 7;
     json_t *o = crm_cloudevent_json(&ev);
     assert_non_null(o);
-    /* No subject, time, epoch, chain ids; no payload: no data either. */
+    /* No subject, time, epoch, chain ids, actor; no payload: no data either. */
     assert_int_equal(json_object_size(o), 5);
     assert_null(json_object_get(o, "subject"));
+    assert_null(json_object_get(o, "actor"));
     assert_null(json_object_get(o, "data"));
     assert_null(json_object_get(o, "dataschema"));
     assert_string_equal(s_str(o, "sequence"), "7");

@@ -19,8 +19,11 @@ const crmctl_opt_t crmctl_customer_timeline_opts[] = {
     {NULL, 0, NULL, NULL, 0},
 };
 
+/* WHO: the principal that caused each entry (the event's actor), so a rep
+ * sees who else talked to this customer. */
 static const an_col_t s_timeline_cols[] = {
-    {"WHEN", "at_us"}, {"SOURCE", "source"}, {"WHAT", "summary"}};
+    {"WHEN", "at_us"}, {"SOURCE", "source"}, {"WHO", "actor"}, {"WHAT", "summary"}};
+#define S_TIMELINE_NCOLS (sizeof s_timeline_cols / sizeof *s_timeline_cols)
 
 static int s_query(crmctl_t *ctl, const crmctl_args_t *args, Crm__V1__AnalyticsQuery *q)
 {
@@ -96,7 +99,7 @@ int crmctl_customer_show(crmctl_t *ctl, const crmctl_args_t *args)
     printf("\nopen tickets\n");
     an_print_rows(json_object_get(doc, "open_tickets"), tickets, sizeof tickets / sizeof *tickets);
     printf("\ntimeline\n");
-    an_print_rows(json_object_get(doc, "timeline"), s_timeline_cols, 3);
+    an_print_rows(json_object_get(doc, "timeline"), s_timeline_cols, S_TIMELINE_NCOLS);
     json_decref(doc);
     return CRMCTL_EXIT_OK;
 }
@@ -111,7 +114,7 @@ int crmctl_customer_timeline(crmctl_t *ctl, const crmctl_args_t *args)
         return rc;
     if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
         return an_print_json(doc);
-    an_print_rows(json_object_get(doc, "events"), s_timeline_cols, 3);
+    an_print_rows(json_object_get(doc, "events"), s_timeline_cols, S_TIMELINE_NCOLS);
     json_decref(doc);
     return CRMCTL_EXIT_OK;
 }
