@@ -67,6 +67,26 @@ void crm_consumer_replay(crm_consumer_t *c, crm_src_pos_t *p)
     p->replays++;
 }
 
+/* The source's replay holds, at p->expected, an event we cannot take. It
+ * came from the source's own outbox over an authenticated link, so this is
+ * corruption or a broken source, not a forger: skipping it would lose it
+ * and every event after it in the reply, and asking again would get the
+ * same bytes. The source stops, as on a conflict, until an operator looks
+ * (docs/operations.md, "Conflicts and forged events"). Returns 1. */
+static int s_unreadable(crm_consumer_t *c, crm_src_pos_t *p, const char *what)
+{
+    p->conflict = 1;
+    p->conflicts++;
+    p->replaying = 0;
+    p->n_hints = 0;
+    crm_error("consumer.unreadable",
+              "%s: the replay from %s holds an event that %s where sequence %" PRIu64
+              " is expected; not applying %s any further until an operator resolves it"
+              " (see docs/operations.md)",
+              c->def->name, p->source, what, p->expected, p->source);
+    return 1;
+}
+
 static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
 {
     crm_consumer_t *c = NULL;
@@ -139,13 +159,19 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
     }
     int verify = p->verify_applied;
     p->verify_applied = 0;
+    /* Set when the loop stops before the reply's end: the events after
+     * that point were not queued, so `expected` must not pass them. */
+    int cut = 0;
     for (size_t i = 0; i < rr->n_events; i++) {
         Crm__V1__Event *ev = crm__v1__event__unpack(NULL, rr->events[i].len, rr->events[i].data);
-        if (!ev)
+        if (!ev) {
+            cut = s_unreadable(c, p, "does not decode");
             break;
+        }
         if (strcmp(ev->source, p->source)) {
             svc->m.events_refused++;
             crm__v1__event__free_unpacked(ev, NULL);
+            cut = s_unreadable(c, p, "names another source");
             break;
         }
         if (verify && ev->sequence == p->applied && crm_pos_check_applied(c, p, ev) < 0) {
@@ -164,10 +190,12 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
         crm_pos_remember(p, ev);
         int r = crm_consumer_offer(c, p, ev, rr->events[i].data, rr->events[i].len);
         crm__v1__event__free_unpacked(ev, NULL);
-        if (r < 0)
+        if (r < 0) {
+            cut = 1; /* not queued (out of memory): asked for again below */
             break;
+        }
     }
-    if (rr->scanned_to_sequence + 1 > p->expected)
+    if (!cut && rr->scanned_to_sequence + 1 > p->expected)
         p->expected = rr->scanned_to_sequence + 1;
     crm_pos_drop_passed_hints(p);
     /* Caught up, unless live events told us of more meanwhile. */

@@ -207,6 +207,35 @@ class ForgedTest(unittest.TestCase):
         self.wait_applied(5, sinks=("sink1",))
         self.assertEqual(metric(sink1, "crm_consumer_conflicts_total", source="probe"), 0)
 
+    def test_unreadable_replayed_event_stops_the_source_and_loses_nothing(self):
+        # An event in the source's own outbox that does not decode (a
+        # corrupted row): the consumer must neither skip it nor the events
+        # after it in the same replay reply.
+        self.sys.record("probe", 3)
+        self.wait_applied(3)
+        sink1 = self.sinks[0]
+        sink1.stop()
+        self.sys.record("probe", 3)
+        self.wait_applied(6, sinks=("sink2",))
+        db = self.sys.dbs["probe"]
+        raw = bytes(self.sys.cluster.query(db, "SELECT event FROM crm_outbox WHERE seq = 5")[0][0])
+        self.sys.cluster.query(db, "UPDATE crm_outbox SET event = %s WHERE seq = 5",
+                               b"\xff\xff\xff")
+        sink1.start()
+        sink1.wait_log('"event":"consumer.unreadable"')
+        self.assertEqual(metric(sink1, "crm_consumer_conflicts_total", source="probe"), 1)
+        self.assertRegex(self.status(), r"sink1\s+probe-sink\s+probe\s+4\s+.*\sconflict")
+        self.assertEqual(self.sys.applied("sink1", "probe").applied, 4)
+        pos = self.sys.cluster.query(self.sys.dbs["sink1"],
+                                     "SELECT seq FROM crm_consumer_position WHERE source = 'probe'")
+        self.assertEqual(pos[0][0], 4)
+        # The row repaired (here: put back as the source wrote it), a
+        # restart applies 5 and 6, each once.
+        sink1.stop()
+        self.sys.cluster.query(db, "UPDATE crm_outbox SET event = %s WHERE seq = 5", raw)
+        sink1.start()
+        self.wait_applied(6, sinks=("sink1",))
+
 
 if __name__ == "__main__":
     unittest.main()
