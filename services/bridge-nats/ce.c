@@ -81,6 +81,7 @@ int bridge_ce_pack(crm_work_t *w, const Crm__V1__Event *ev, const uint8_t **out,
     }
     s_add_str(&a, "correlationid", ev->correlation_id);
     s_add_str(&a, "causationid", ev->causation_id);
+    s_add_str(&a, "actor", ev->actor);
     if (ev->sequence) {
         /* A string, as in the JSON rendering: CloudEvents integers are
          * 32-bit, sequences are 64-bit. */

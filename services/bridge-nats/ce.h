@@ -16,7 +16,7 @@
 /* Serialises `ev` as a CloudEvent into memory from the work's arena, which
  * lives as long as the work: *out and *len on success (0), -1 when out of
  * memory. The attributes are those of crm/cloudevent.h's JSON rendering
- * (id, source, type, subject, time, correlationid, causationid, sequence as
+ * (id, source, type, subject, time, correlationid, causationid, actor, sequence as
  * a decimal string, epoch, datacontenttype, dataschema); the payload is
  * proto_data, a google.protobuf.Any of the typed crm.v1 message, and absent
  * when this build does not know the payload. */

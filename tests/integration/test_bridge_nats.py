@@ -267,6 +267,8 @@ class BridgeTest(unittest.TestCase):
             self.assertEqual(m["subject"], ce.type)
             self.assertEqual(attrs["sequence"].ce_string, str(m["source_seq"]))
             self.assertTrue(attrs["epoch"].ce_string)
+            # The principal that recorded it: the harness's test principal.
+            self.assertEqual(attrs["actor"].ce_string, "test")
             self.assertGreater(attrs["time"].ce_timestamp.seconds, 1700000000)
             self.assertEqual(attrs["datacontenttype"].ce_string, "application/protobuf")
             self.assertEqual(attrs["dataschema"].ce_uri, "proto:crm.v1.ProbeRecorded")
