@@ -27,15 +27,17 @@ class RestoreTest(unittest.TestCase):
         return path
 
     def restore_into_new_db(self, path):
-        db = self.sys.cluster.create_db()
+        # As an operator restores: into a new database, as its owner role,
+        # which the migrations then grant the runtime role's rights on.
+        db = self.sys.cluster.create_service_db()
         subprocess.run([os.path.join(pg_bindir(), "pg_restore"), "--no-owner", "-d",
-                        self.sys.cluster.url(db), path], check=True)
+                        self.sys.cluster.url(db, db + "_owner"), path], check=True)
         return db
 
     def switch_probe_to(self, db):
         self.probe.stop()
         self.sys.dbs["probe"] = db
-        self.probe.env["CRM_PG_URL"] = self.sys.cluster.url(db)
+        self.probe.env.update(self.sys.cluster.service_env(db))
         self.probe.start()
 
     def applied(self, n):
