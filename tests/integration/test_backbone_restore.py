@@ -27,10 +27,11 @@ class RestoreTest(unittest.TestCase):
         return path
 
     def restore_into_new_db(self, path):
-        # As an operator restores: into a new database, as its owner role,
-        # which the migrations then grant the runtime role's rights on.
+        # As an operator restores (docs/operations.md): into a new database,
+        # as its owner role, without the old roles' grants; the service's
+        # start grants its runtime role again.
         db = self.sys.cluster.create_service_db()
-        subprocess.run([os.path.join(pg_bindir(), "pg_restore"), "--no-owner", "-d",
+        subprocess.run([os.path.join(pg_bindir(), "pg_restore"), "--no-owner", "--no-acl", "-d",
                         self.sys.cluster.url(db, db + "_owner"), path], check=True)
         return db
 
