@@ -238,7 +238,7 @@ SELECT 'CREATE DATABASE crm_$svc OWNER crm_${svc}_owner'
 SELECT 'ALTER DATABASE crm_$svc OWNER TO crm_${svc}_owner' FROM pg_database
   WHERE datname = 'crm_$svc' AND datdba <> 'crm_${svc}_owner'::regrole \\gexec
 REVOKE ALL ON DATABASE crm_$svc FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE crm_$svc TO crm_$svc;
+GRANT CONNECT ON DATABASE crm_$svc TO crm_$svc;
 "
     done
     for svc in "${SERVICES[@]}"; do

@@ -75,7 +75,7 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 ALTER DATABASE :"db" OWNER TO :"owner";
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"role";
+GRANT CONNECT ON DATABASE :"db" TO :"role";
 \connect :"db"
 SELECT format('REASSIGN OWNED BY %I TO %I', :'role', :'owner')
   WHERE EXISTS (SELECT FROM pg_class WHERE relowner = :'role'::regrole)

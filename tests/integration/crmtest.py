@@ -325,7 +325,7 @@ class Cluster:
         cur.execute('CREATE ROLE "%s_app" %s' % (name, attrs))
         cur.execute('CREATE DATABASE "%s" OWNER "%s_owner"' % (name, name))
         cur.execute('REVOKE ALL ON DATABASE "%s" FROM PUBLIC' % name)
-        cur.execute('GRANT CONNECT, TEMPORARY ON DATABASE "%s" TO "%s_app"' % (name, name))
+        cur.execute('GRANT CONNECT ON DATABASE "%s" TO "%s_app"' % (name, name))
         if not self.locked_down:
             # As in `make run`: no service role reaches the cluster's own
             # databases either.

@@ -65,6 +65,8 @@ class DatabaseRolesTest(unittest.TestCase):
                      "permission denied for table person")
         self.refused(self.app, self.db, "CREATE TABLE x (a int)",
                      "permission denied for schema public")
+        self.refused(self.app, self.db, "CREATE TEMP TABLE x (a int)",
+                     "permission denied to create temporary tables")
         # Rows: yes.
         self.assertEqual(self.psql(self.app, self.db, "BEGIN; DELETE FROM person; ROLLBACK")[0], 0)
         # Everything in the schema belongs to the owner role; the runtime
@@ -98,6 +100,42 @@ class DatabaseRolesTest(unittest.TestCase):
         other_app = self.other + "_app"
         self.refused(other_app, self.db, "SELECT 1", "permission denied for database")
         self.assertEqual(self.psql(other_app, self.other, "SELECT 1"), (0, "1", ""))
+
+    def test_make_run_sets_up_the_same(self):
+        """tools/run-local.sh's provisioning (its s_provision function, run
+        here on this cluster as `make run` runs it on its own), twice: the
+        same roles and rights, and a database of the one-role layout
+        (owned by crm_<svc>, as `make run` made it before) handed over to
+        the owner role."""
+        self.cluster.query("postgres", "CREATE ROLE crm_sales LOGIN")
+        self.cluster.query("postgres", "CREATE DATABASE crm_sales OWNER crm_sales")
+        rc, _, err = self.psql("crm_sales", "crm_sales", "CREATE TABLE person (id int)")
+        self.assertEqual(rc, 0, err)
+        root = os.environ.get("CRM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+        with open(os.path.join(root, "tools", "run-local.sh")) as f:
+            script = f.read()
+        start = script.index("s_provision() {")
+        body = script[start:script.index("\n}\n", start) + 3]
+        bash = ("set -euo pipefail\nSERVICES=(sales marketing)\n"
+                "die() { echo \"$1\" >&2; exit 1; }\nPSQL=%s\n"
+                "ADMIN=(-h 127.0.0.1 -p %d -U crm -d postgres)\n%s\ns_provision\ns_provision\n"
+                % (self.psql_bin, self.cluster.port, body))
+        out = subprocess.run(["bash", "-c", bash], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        for svc in ("sales", "marketing"):
+            db, app, owner = "crm_" + svc, "crm_" + svc, "crm_%s_owner" % svc
+            for role in (app, owner):
+                self.assertEqual(self.psql(role, db, "SELECT rolsuper, rolcreatedb, rolcreaterole"
+                                           " FROM pg_roles WHERE rolname = current_user"),
+                                 (0, "f|f|f", ""))
+            self.assertEqual(self.psql(owner, db, "SELECT pg_get_userbyid(datdba) FROM pg_database"
+                                       " WHERE datname = current_database()"), (0, owner, ""))
+        self.assertEqual(self.psql("crm_sales_owner", "crm_sales",
+                                   "SELECT tableowner FROM pg_tables WHERE tablename = 'person'"),
+                         (0, "crm_sales_owner", ""))
+        self.refused("crm_sales", "crm_sales", "DROP TABLE person", "must be owner of table")
+        for role in ("crm_sales", "crm_sales_owner"):
+            self.refused(role, "crm_marketing", "SELECT 1", "permission denied for database")
 
     def test_runtime_role_alone(self):
         """Without CRM_PG_MIGRATE_USER the runtime role starts on a database
