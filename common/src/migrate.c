@@ -138,8 +138,8 @@ static int s_grant(PGconn *owner, const char *app, char *err, size_t errlen)
     static const char *const tmpl[] = {
         "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO %s",
         "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO %s",
-        "ALTER DEFAULT PRIVILEGES IN SCHEMA public"
-        " GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO %s",
+        ("ALTER DEFAULT PRIVILEGES IN SCHEMA public"
+         " GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO %s"),
         "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %s",
     };
     char sql[512];
