@@ -40,6 +40,18 @@ s_quote() {
 [ -z "${CRM_PG_PASSWORD:-}" ] ||
     s_die "CRM_PG_PASSWORD is set in the environment, where it can be read by others" \
         "put the password in a file (a compose secret) and name it in CRM_PG_PASSWORD_FILE"
+[ -z "${CRM_PG_MIGRATE_PASSWORD:-}" ] ||
+    s_die "CRM_PG_MIGRATE_PASSWORD is set in the environment, where it can be read by others" \
+        "put the password in a file (a compose secret) and name it in CRM_PG_MIGRATE_PASSWORD_FILE"
+# The owner role's password (migrations): checked here for the same clear
+# message; the service reads it.
+if [ -n "${CRM_PG_MIGRATE_PASSWORD_FILE:-}" ]; then
+    [ -r "$CRM_PG_MIGRATE_PASSWORD_FILE" ] ||
+        s_die "could not read the password file \"$CRM_PG_MIGRATE_PASSWORD_FILE\"" \
+            "is the secret listed under this service's secrets:, and readable by uid $(id -u)?"
+    [ -s "$CRM_PG_MIGRATE_PASSWORD_FILE" ] ||
+        s_die "the password file \"$CRM_PG_MIGRATE_PASSWORD_FILE\" is empty"
+fi
 
 if [ -n "${CRM_PG_HOST:-}" ] && [ -z "${CRM_PG_URL:-}" ] && [ -z "${CRM_PG_URL_FILE:-}" ]; then
     [ -n "${CRM_PG_USER:-}" ] || s_die "CRM_PG_HOST is set but CRM_PG_USER is not"

@@ -2,8 +2,8 @@
 # run-local.sh: the whole system on this machine, in the foreground.
 #
 # Starts (1) PostgreSQL: an embedded cluster under .local/pg owned by this
-# checkout, or the server named by CRM_PG_ADMIN_URL; (2) one role and one
-# database per service on it; (3) crm-bus; (4) every service binary that has
+# checkout, or the server named by CRM_PG_ADMIN_URL; (2) one database and two
+# roles (owner, runtime) per service on it; (3) crm-bus; (4) every service binary that has
 # been built. Logs go to stdout prefixed with the process name and to
 # .local/logs/<name>.log. Ctrl-C or SIGTERM stops the services, then the bus,
 # then the embedded cluster; data is kept for the next run.
@@ -219,15 +219,33 @@ s_external_pg() {
     PG_WHERE="PostgreSQL at $PG_HOST:$PG_PORT (CRM_PG_ADMIN_URL)"
 }
 
-# One role and one database per service, reachable by that role only.
+# Per service, a database and two roles (docs/operations.md, "Database
+# roles"): crm_<svc>_owner owns the database and its schema and applies the
+# migrations (CRM_PG_MIGRATE_USER); crm_<svc>, the role the service runs as,
+# reads and writes rows, which the migrations grant it. Neither may create
+# roles or databases nor connect to another service's database. A database
+# from before the owner role existed (owned by crm_<svc>) is handed over to
+# it once.
 s_provision() {
-    local svc sql=""
+    local svc sql="" attrs="LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
     for svc in "${SERVICES[@]}"; do
-        sql+="SELECT 'CREATE ROLE crm_$svc LOGIN'
+        sql+="SELECT 'CREATE ROLE crm_$svc $attrs'
   WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_$svc') \\gexec
-SELECT 'CREATE DATABASE crm_$svc OWNER crm_$svc'
+SELECT 'CREATE ROLE crm_${svc}_owner $attrs'
+  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_${svc}_owner') \\gexec
+SELECT 'CREATE DATABASE crm_$svc OWNER crm_${svc}_owner'
   WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'crm_$svc') \\gexec
+SELECT 'ALTER DATABASE crm_$svc OWNER TO crm_${svc}_owner' FROM pg_database
+  WHERE datname = 'crm_$svc' AND datdba <> 'crm_${svc}_owner'::regrole \\gexec
 REVOKE ALL ON DATABASE crm_$svc FROM PUBLIC;
+GRANT CONNECT ON DATABASE crm_$svc TO crm_$svc;
+"
+    done
+    for svc in "${SERVICES[@]}"; do
+        sql+="\\connect crm_$svc
+SELECT 'REASSIGN OWNED BY crm_$svc TO crm_${svc}_owner'
+  WHERE EXISTS (SELECT 1 FROM pg_class WHERE relowner = 'crm_$svc'::regrole)
+     OR EXISTS (SELECT 1 FROM pg_proc WHERE proowner = 'crm_$svc'::regrole) \\gexec
 "
     done
     if [[ -z ${CRM_PG_ADMIN_URL:-} ]]; then
@@ -337,6 +355,7 @@ for svc in "${SERVICES[@]}"; do
     [[ -x $BIN/crm-$svc ]] || continue
     s_start "$svc" env \
         CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url "$svc")}" \
+        CRM_PG_MIGRATE_USER="${CRM_PG_MIGRATE_USER-crm_${svc}_owner}" \
         CRM_BIND="${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[$svc]}}" \
         CRM_HTTP_PORT="${CRM_HTTP_PORT:-${HTTP_PORT[$svc]}}" \
         CRM_BUS_PUB_ENDPOINT="$PUB_EP" \

@@ -331,11 +331,18 @@ static int s_conninfo_add(char **buf, size_t *len, size_t *cap, const char *key,
 
 char *crm_db_conninfo(const char *conninfo, const char *password, char *err, size_t errlen)
 {
+    return crm_db_conninfo_as(conninfo, NULL, password, err, errlen);
+}
+
+char *crm_db_conninfo_as(const char *conninfo, const char *user, const char *password, char *err,
+                         size_t errlen)
+{
     if (!conninfo) {
         snprintf(err, errlen, "no connection string");
         return NULL;
     }
-    if (!password || !*password) {
+    int as_other = user && *user;
+    if (!as_other && (!password || !*password)) {
         char *copy = strdup(conninfo);
         if (!copy)
             snprintf(err, errlen, "out of memory");
@@ -353,10 +360,15 @@ char *crm_db_conninfo(const char *conninfo, const char *password, char *err, siz
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc = 0;
+    /* Another role never inherits this one's password: it has its own, or
+     * none (peer, trust, ~/.pgpass). */
     for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++)
-        if (o->val && strcmp(o->keyword, "password") != 0)
+        if (o->val && strcmp(o->keyword, "password") != 0 &&
+            !(as_other && !strcmp(o->keyword, "user")))
             rc = s_conninfo_add(&buf, &len, &cap, o->keyword, o->val);
-    if (rc == 0)
+    if (rc == 0 && as_other)
+        rc = s_conninfo_add(&buf, &len, &cap, "user", user);
+    if (rc == 0 && password && *password)
         rc = s_conninfo_add(&buf, &len, &cap, "password", password);
     PQconninfoFree(opts);
     if (rc < 0) {

@@ -29,6 +29,14 @@ static const crm_conf_def_t s_common_conf[] = {
      "database password, given only as CRM_PG_PASSWORD_FILE (a file, e.g. a compose secret); "
      "refused in the environment",
      1, 0, 0},
+    {"CRM_PG_MIGRATE_USER", CRM_CONF_STR, "",
+     "role that owns the schema and applies the migrations, on CRM_PG_URL's server and database; "
+     "empty: CRM_PG_URL's role does both",
+     0, 0, 0},
+    {"CRM_PG_MIGRATE_PASSWORD", CRM_CONF_STR, "",
+     "password of CRM_PG_MIGRATE_USER, given only as CRM_PG_MIGRATE_PASSWORD_FILE; refused in the "
+     "environment",
+     1, 0, 0},
     {"CRM_BIND", CRM_CONF_STR, NULL, "ZeroMQ endpoint for commands and replay (ROUTER, bind)", 0, 0,
      0},
     {"CRM_BUS_PUB_ENDPOINT", CRM_CONF_STR, "tcp://127.0.0.1:7400",
@@ -358,9 +366,10 @@ static int s_prepare_db(crm_service_t *svc, uint64_t *published, uint64_t *head)
         usleep(200000); /* before the loop exists; nothing else to serve yet */
     }
     char err[1024];
-    if (crm_migrate(conn, "common", crm_common_migrations, err, sizeof err) < 0 ||
-        (svc->def->migrations &&
-         crm_migrate(conn, svc->def->name, svc->def->migrations, err, sizeof err) < 0)) {
+    if (crm_migrate_service(conn, crm_config_str(svc->config, "CRM_PG_URL"),
+                            crm_config_str(svc->config, "CRM_PG_MIGRATE_USER"),
+                            crm_config_str(svc->config, "CRM_PG_MIGRATE_PASSWORD"), svc->def->name,
+                            svc->def->migrations, err, sizeof err) < 0) {
         crm_error("db.migrate", "%s", err);
         PQfinish(conn);
         return -1;
@@ -479,12 +488,14 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     /* Any process of the same user can read another's environment
      * (/proc/<pid>/environ, crash reports, child processes): the password
      * comes from a file only. */
-    if (getenv("CRM_PG_PASSWORD")) {
+    const char *in_env = getenv("CRM_PG_PASSWORD")           ? "CRM_PG_PASSWORD"
+                         : getenv("CRM_PG_MIGRATE_PASSWORD") ? "CRM_PG_MIGRATE_PASSWORD"
+                                                             : NULL;
+    if (in_env) {
         fprintf(stderr,
-                "%s: CRM_PG_PASSWORD is set in the environment, where it can be read by others\n"
-                "hint: put the password in a file (a compose secret) and name it in "
-                "CRM_PG_PASSWORD_FILE\n",
-                def->name);
+                "%s: %s is set in the environment, where it can be read by others\n"
+                "hint: put the password in a file (a compose secret) and name it in %s_FILE\n",
+                def->name, in_env, in_env);
         free(svc->conf_defs);
         return 2;
     }

@@ -255,6 +255,7 @@ class Cluster:
         _LIVE_CLUSTERS.add(self)
         self.data = os.path.join(self.dir, "data")
         self.port = free_port()
+        self.locked_down = False
         bindir = pg_bindir()
         self.pg_ctl = os.path.join(bindir, "pg_ctl")
         user = []
@@ -296,8 +297,8 @@ class Cluster:
     def stop(self, mode="fast"):
         self._run([self.pg_ctl, "-D", self.data, "-m", mode, "-w", "stop"], check=False)
 
-    def url(self, db="postgres"):
-        return "host=127.0.0.1 port=%d user=crm dbname=%s" % (self.port, db)
+    def url(self, db="postgres", user="crm"):
+        return "host=127.0.0.1 port=%d user=%s dbname=%s" % (self.port, user, db)
 
     def create_db(self, name=None):
         name = name or "t_" + uuid.uuid4().hex[:10]
@@ -306,6 +307,36 @@ class Cluster:
         c.cursor().execute('CREATE DATABASE "%s"' % name)
         c.close()
         return name
+
+    def create_service_db(self, name=None):
+        """A service's database as every deployment sets it up
+        (docs/operations.md, "Database roles"): owned by role NAME_owner,
+        which applies the migrations (CRM_PG_MIGRATE_USER), and worked on by
+        role NAME_app (CRM_PG_URL), which the migrations grant the rows of
+        every table; neither role is a superuser nor may create roles or
+        databases, and only these two may connect to it. "crm", the
+        superuser of the tests, still reaches everything. Returns NAME."""
+        name = name or "t_" + uuid.uuid4().hex[:10]
+        c = psycopg2.connect(self.url())
+        c.autocommit = True
+        cur = c.cursor()
+        attrs = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+        cur.execute('CREATE ROLE "%s_owner" %s' % (name, attrs))
+        cur.execute('CREATE ROLE "%s_app" %s' % (name, attrs))
+        cur.execute('CREATE DATABASE "%s" OWNER "%s_owner"' % (name, name))
+        cur.execute('REVOKE ALL ON DATABASE "%s" FROM PUBLIC' % name)
+        cur.execute('GRANT CONNECT ON DATABASE "%s" TO "%s_app"' % (name, name))
+        if not self.locked_down:
+            # As in `make run`: no service role reaches the cluster's own
+            # databases either.
+            cur.execute("REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC")
+            self.locked_down = True
+        c.close()
+        return name
+
+    def service_env(self, db):
+        """The settings of a service working on `db` (create_service_db)."""
+        return {"CRM_PG_URL": self.url(db, db + "_app"), "CRM_PG_MIGRATE_USER": db + "_owner"}
 
     def query(self, db, sql, *args):
         c = psycopg2.connect(self.url(db))
@@ -527,12 +558,12 @@ class System:
         """The backbone's environment for service `name`: its own database
         and endpoint (made on first use, kept on a restart), the bus, a
         fresh HTTP port."""
-        db = self.dbs.get(name) or self.cluster.create_db()
+        db = self.dbs.get(name) or self.cluster.create_service_db()
         self.dbs[name] = db
         pub, sub = self.bus_ports()
         # Port 0: the service binds a port of the system's choosing and
         # reports it (Proc.bound); an endpoint known already is kept.
-        return dict(self.keys.env(name), **{"CRM_PG_URL": self.cluster.url(db),
+        return dict(self.keys.env(name), **self.cluster.service_env(db), **{
                 "CRM_BIND": self.endpoints.get(name, "tcp://127.0.0.1:0"),
                 "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % pub,
                 "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % sub,

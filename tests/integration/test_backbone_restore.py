@@ -27,15 +27,18 @@ class RestoreTest(unittest.TestCase):
         return path
 
     def restore_into_new_db(self, path):
-        db = self.sys.cluster.create_db()
-        subprocess.run([os.path.join(pg_bindir(), "pg_restore"), "--no-owner", "-d",
-                        self.sys.cluster.url(db), path], check=True)
+        # As an operator restores (docs/operations.md): into a new database,
+        # as its owner role, without the old roles' grants; the service's
+        # start grants its runtime role again.
+        db = self.sys.cluster.create_service_db()
+        subprocess.run([os.path.join(pg_bindir(), "pg_restore"), "--no-owner", "--no-acl", "-d",
+                        self.sys.cluster.url(db, db + "_owner"), path], check=True)
         return db
 
     def switch_probe_to(self, db):
         self.probe.stop()
         self.sys.dbs["probe"] = db
-        self.probe.env["CRM_PG_URL"] = self.sys.cluster.url(db)
+        self.probe.env.update(self.sys.cluster.service_env(db))
         self.probe.start()
 
     def applied(self, n):

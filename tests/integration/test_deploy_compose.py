@@ -292,6 +292,9 @@ class ComposeFileTest(unittest.TestCase):
         for svc in db_services:
             self.assertIn("%s_db_password" % svc, pg_secrets,
                           "postgres needs the %s_db_password secret to create crm_%s" % (svc, svc))
+            self.assertIn("%s_db_owner_password" % svc, pg_secrets,
+                          "postgres needs the %s_db_owner_password secret to create crm_%s_owner"
+                          % (svc, svc))
         for name, svc in self.ours.items():
             env = environment(svc)
             binds = set()
@@ -321,6 +324,10 @@ class ComposeFileTest(unittest.TestCase):
             self.assertEqual(env.get("CRM_PG_USER"), "crm_" + name)
             self.assertEqual(env.get("CRM_PG_DB"), "crm_" + name)
             self.assertEqual(env.get("CRM_PG_PASSWORD_FILE"), "/run/secrets/%s_db_password" % name)
+            # Migrations as the owner role; the service runs as crm_<name>.
+            self.assertEqual(env.get("CRM_PG_MIGRATE_USER"), "crm_%s_owner" % name)
+            self.assertEqual(env.get("CRM_PG_MIGRATE_PASSWORD_FILE"),
+                             "/run/secrets/%s_db_owner_password" % name)
 
             _, health = compose_programs(svc)
             self.assertEqual(health[0], self.dockerfile.entrypoint_name,
@@ -493,6 +500,9 @@ class DeployRunTest(unittest.TestCase):
             cls.passwords[svc] = pw
             with open(os.path.join(cls.secrets, "%s_db_password" % svc), "w") as f:
                 f.write(pw + "\n")
+            cls.passwords[svc + "_owner"] = "pw-%s-owner-%s" % (svc, os.urandom(4).hex())
+            with open(os.path.join(cls.secrets, "%s_db_owner_password" % svc), "w") as f:
+                f.write(cls.passwords[svc + "_owner"] + "\n")
         # The image's PATH: programs under their own names, the entrypoint
         # under its image name.
         cls.path_dir = os.path.join(cls.dir, "bin")
@@ -536,25 +546,27 @@ class DeployRunTest(unittest.TestCase):
 
     def test_init_roles_and_databases(self):
         for svc in self.db_services:
-            self.assertIn("crm_%s ready" % svc, self.init_out)
+            self.assertIn("database crm_%s ready" % svc, self.init_out)
             rows = self.cluster.query(
                 "postgres", "SELECT pg_get_userbyid(datdba), has_database_privilege('public', oid,"
                 " 'CONNECT') FROM pg_database WHERE datname = %s", "crm_" + svc)
-            self.assertEqual(rows, [("crm_" + svc, False)])
-            rows = self.cluster.query(
-                "postgres", "SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin FROM pg_roles"
-                " WHERE rolname = %s", "crm_" + svc)
-            self.assertEqual(rows, [(False, False, False, True)])
-            c = self.connect(svc, "crm_" + svc)
-            c.close()
+            self.assertEqual(rows, [("crm_%s_owner" % svc, False)])
+            for role in ("crm_" + svc, "crm_%s_owner" % svc):
+                rows = self.cluster.query(
+                    "postgres", "SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin"
+                    " FROM pg_roles WHERE rolname = %s", role)
+                self.assertEqual(rows, [(False, False, False, True)], role)
+            self.connect(svc, "crm_" + svc).close()
+            self.connect(svc + "_owner", "crm_" + svc).close()
 
     def test_init_isolation(self):
         others = [s for s in self.db_services if s != "sales"]
         self.assertTrue(others)
         for db in ["crm_" + s for s in others] + ["postgres", "template1"]:
-            with self.assertRaises(psycopg2.OperationalError) as cm:
-                self.connect("sales", db).close()
-            self.assertIn("permission denied for database", str(cm.exception))
+            for role in ("sales", "sales_owner"):
+                with self.assertRaises(psycopg2.OperationalError) as cm:
+                    self.connect(role, db).close()
+                self.assertIn("permission denied for database", str(cm.exception))
         with self.assertRaises(psycopg2.OperationalError) as cm:
             self.connect("sales", "crm_sales", password="wrong").close()
         self.assertIn("password authentication failed", str(cm.exception))
@@ -622,6 +634,13 @@ class DeployRunTest(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
         self.assertIn("CRM_PG_PASSWORD_FILE", out.stderr)
         self.assertNotIn("x\n", out.stderr)
+        out = self.entrypoint(dict(env, CRM_PG_MIGRATE_PASSWORD="x"), "true")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("CRM_PG_MIGRATE_PASSWORD_FILE", out.stderr)
+        out = self.entrypoint(dict(env, CRM_PG_MIGRATE_PASSWORD_FILE=os.path.join(self.dir, "no")),
+                              "true")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("could not read the password file", out.stderr)
 
     def test_service_reads_the_password_file(self):
         """Without the entrypoint: the service adds the password from

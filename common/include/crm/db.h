@@ -36,6 +36,14 @@ typedef void (*crm_db_state_cb)(crm_db_t *db, int connected, void *arg);
  * result (free). Blocking-free; call it at start. */
 char *crm_db_conninfo(const char *conninfo, const char *password, char *err, size_t errlen);
 
+/* The same for another role on the same server and database (the owner
+ * role that applies migrations, CRM_PG_MIGRATE_USER): `conninfo` with its
+ * user replaced by `user` and its password dropped, then `password` added
+ * when not NULL or "". `user` NULL or "" is crm_db_conninfo. Caller owns the
+ * result (free); never log it. */
+char *crm_db_conninfo_as(const char *conninfo, const char *user, const char *password, char *err,
+                         size_t errlen);
+
 /* 1 when `conninfo` carries a password itself, 0 when not or when it does
  * not parse. */
 int crm_db_conninfo_has_password(const char *conninfo);

@@ -26,4 +26,21 @@ extern const crm_migration_t crm_common_migrations[];
 int crm_migrate(PGconn *conn, const char *scope, const crm_migration_t *set, char *err,
                 size_t errlen);
 
+/* Brings a service's database up to date at start-up (blocking, before the
+ * loop), from `conn`, the connection of its runtime role (CRM_PG_URL):
+ * - `owner` NULL, "" or the runtime role itself: one role for both. When
+ *   everything is applied already nothing is changed (so a runtime role
+ *   without rights on the schema starts on a database migrated by another
+ *   role); otherwise the common then `set`'s migrations are applied on conn.
+ * - otherwise (CRM_PG_MIGRATE_USER): a second connection, to the same
+ *   server and database as `conninfo` (CRM_PG_URL, without the runtime
+ *   password) as role `owner` with `owner_password` (NULL or "": none;
+ *   peer, trust or ~/.pgpass), applies them, grants the runtime role the
+ *   rows of every table and sequence, now and for tables `owner` creates
+ *   later, and closes.
+ * Returns 0, or -1 with a message (never a password) in err. */
+int crm_migrate_service(PGconn *conn, const char *conninfo, const char *owner,
+                        const char *owner_password, const char *scope, const crm_migration_t *set,
+                        char *err, size_t errlen);
+
 #endif

@@ -127,12 +127,43 @@ static void test_error_mapping(void **state)
     assert_int_equal(e.code, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE);
 }
 
+/* The owner role's connection string (CRM_PG_MIGRATE_USER): same server
+ * and database, its own user, never the runtime role's password. */
+static void test_conninfo_as_another_role(void **state)
+{
+    (void)state;
+    char err[256];
+    char *ci = crm_db_conninfo_as("host=/run/pg port=5433 user=crm_sales dbname=crm_sales "
+                                  "password=app-secret",
+                                  "crm_sales_owner", NULL, err, sizeof err);
+    assert_non_null(ci);
+    assert_non_null(strstr(ci, "user='crm_sales_owner'"));
+    assert_non_null(strstr(ci, "dbname='crm_sales'"));
+    assert_non_null(strstr(ci, "port='5433'"));
+    assert_null(strstr(ci, "app-secret"));
+    assert_null(strstr(ci, "password"));
+    free(ci);
+    ci = crm_db_conninfo_as("postgresql://crm_sales@db:5432/crm_sales", "crm_sales_owner",
+                            "own'er\\pw", err, sizeof err);
+    assert_non_null(ci);
+    assert_non_null(strstr(ci, "user='crm_sales_owner'"));
+    assert_null(strstr(ci, "user='crm_sales'"));
+    assert_non_null(strstr(ci, "password='own\\'er\\\\pw'"));
+    free(ci);
+    /* No other role: crm_db_conninfo. */
+    ci = crm_db_conninfo_as("dbname=x", "", NULL, err, sizeof err);
+    assert_string_equal(ci, "dbname=x");
+    free(ci);
+    assert_null(crm_db_conninfo_as("host='unterminated", "r", NULL, err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_copies_parameters),
         cmocka_unit_test(test_query_out_of_memory),
         cmocka_unit_test(test_error_mapping),
+        cmocka_unit_test(test_conninfo_as_another_role),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
