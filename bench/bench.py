@@ -365,7 +365,7 @@ def bench_bus(bin_dir, workdir, args):
             if which == "crm-bus":
                 proc = Proc("bus-%d" % rep, [os.path.join(bin_dir, "crm-bus")],
                             dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub,
-                                 CRM_BUS_HWM=hwm, CRM_LOG_LEVEL="info"), workdir)
+                                 CRM_HTTP_PORT="0", CRM_BUS_HWM=hwm, CRM_LOG_LEVEL="info"), workdir)
                 proc.wait_line('"event":"bus.ready"')
             else:
                 proc = Proc("rawproxy-%d" % rep, [os.path.join(bin_dir, "crm-bench-proxy"),
@@ -662,7 +662,8 @@ def main():
                 "postgres", "SHOW commit_delay"))
             xsub, xpub = "tcp://127.0.0.1:%d" % free_port(), "tcp://127.0.0.1:%d" % free_port()
             bus = Proc("bus", [os.path.join(bin_dir, "crm-bus")],
-                       dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub),
+                       dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub,
+                            CRM_HTTP_PORT="0"),
                        workdir)
             procs.append(bus)
             bus.wait_line('"event":"bus.ready"')
