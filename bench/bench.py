@@ -365,7 +365,7 @@ def bench_bus(bin_dir, workdir, args):
             if which == "crm-bus":
                 proc = Proc("bus-%d" % rep, [os.path.join(bin_dir, "crm-bus")],
                             dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub,
-                                 CRM_BUS_HWM=hwm, CRM_LOG_LEVEL="info"), workdir)
+                                 CRM_HTTP_PORT="0", CRM_BUS_HWM=hwm, CRM_LOG_LEVEL="info"), workdir)
                 proc.wait_line('"event":"bus.ready"')
             else:
                 proc = Proc("rawproxy-%d" % rep, [os.path.join(bin_dir, "crm-bench-proxy"),
@@ -386,10 +386,14 @@ def bench_bus(bin_dir, workdir, args):
 
     crm, raw = median("crm-bus"), median("raw")
     ratio = crm / raw if raw else 0
+    log("bus, CURVE on both: crm-bus %.0f msgs/s, raw zmq_proxy %.0f msgs/s: ratio %.2f"
+        " (target %.1f)" % (crm, raw, ratio, TARGET_BUS_RATIO))
     return {
         "event_bytes": 200,
         "topic": runs["raw"][0]["topic"],
         "transport": "tcp on loopback; each proxy in its own process",
+        "security": "CURVE on both proxies' sides (crm-bus also runs its ZAP handler and "
+                    "publisher checks; the raw proxy has the bus's key and no ZAP)",
         "runs_each": args.bus_runs,
         "libzmq": runs["raw"][0].get("libzmq"),
         "crm_bus_msgs_per_s": round(crm),
@@ -442,12 +446,12 @@ def bench_pgbench(cluster, pgbench, meter, workdir, clients, seconds):
             "argv": "pgbench -n -c %d -j 2 -T %d -f single_row.sql" % (clients, seconds)}
 
 
-def run_commands(bin_dir, probe, meter, clients, seconds):
+def run_commands(bin_dir, probe, meter, clients, seconds, env=None):
     argv = [os.path.join(bin_dir, "crm-bench-commands"), "--endpoint", probe.endpoint,
             "--clients", str(clients), "--seconds", str(seconds), "--warmup", "1",
             "--count", "1", "--metrics-port", str(probe.http_port)]
     if not meter:
-        return run_json(argv, timeout=seconds + 120)
+        return run_json(argv, timeout=seconds + 120, env=env)
     res, cpu = run_json(argv, seconds + 120, meter, (1.5, 1 + seconds - 0.5))
     res["cpu_cores_busy"] = cpu
     return res
@@ -586,6 +590,60 @@ class Probe:
         self.proc, self.source, self.endpoint, self.http_port = proc, source, endpoint, http_port
 
 
+# The development switch that turns CURVE off on every link of a process
+# (docs/operations.md); the bus, the probe and the benchmark client all
+# need it, or their handshakes fail.
+PLAINTEXT = {"CRM_INSECURE_PLAINTEXT": "1"}
+
+
+def start_backbone(bin_dir, cluster, workdir, args, procs, suffix, extra=None):
+    """crm-bus and a crm-probe on a new database of `cluster`, both added to
+    `procs`; with extra=PLAINTEXT, without CURVE. Returns (Probe, the bus's
+    XPUB endpoint)."""
+    extra = extra or {}
+    xsub, xpub = "tcp://127.0.0.1:%d" % free_port(), "tcp://127.0.0.1:%d" % free_port()
+    bus = Proc("bus" + suffix, [os.path.join(bin_dir, "crm-bus")],
+               dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub,
+                    CRM_HTTP_PORT="0", **extra),
+               workdir)
+    procs.append(bus)
+    bus.wait_line('"event":"bus.ready"')
+    db = cluster.create_db("bench_probe" + suffix)
+    endpoint, http_port = "tcp://127.0.0.1:%d" % free_port(), free_port()
+    p = Proc("probe" + suffix, [os.path.join(bin_dir, "crm-probe")],
+             {**KEYS.env("probe"),
+              "PROBE_NAME": "probe", "CRM_PG_URL": cluster.url(db), "CRM_BIND": endpoint,
+              "CRM_BUS_PUB_ENDPOINT": xsub, "CRM_BUS_SUB_ENDPOINT": xpub,
+              "CRM_HTTP_PORT": str(http_port), "CRM_HEARTBEAT_MS": "200",
+              "CRM_LOG_LEVEL": args.log_level, **extra}, workdir)
+    procs.append(p)
+    p.wait_line('"event":"service.ready"')
+    return Probe(p, "probe", endpoint, http_port), xpub
+
+
+def bench_encryption(bin_dir, cluster, workdir, args, curve):
+    """The durable-commands run again on a second bus and probe, with every
+    link plaintext, beside the CURVE run `curve`: the cost of encryption
+    (the ZAP handshake once per client, then CurveZMQ's per-message box on
+    each request, reply and event)."""
+    procs = []
+    try:
+        probe, _ = start_backbone(bin_dir, cluster, workdir, args, procs, "-plain", PLAINTEXT)
+        plain = run_commands(bin_dir, probe, None, args.clients, args.seconds,
+                             env=dict(KEYS.env("bench"), **PLAINTEXT))
+    finally:
+        for p in reversed(procs):
+            p.stop()
+    c, n = curve["cmds_per_s"], plain["cmds_per_s"]
+    cost = 100.0 * (1 - c / n) if n else None
+    log("durable commands, %d clients: CURVE %.0f/s, plaintext %.0f/s: CURVE costs %s"
+        % (args.clients, c, n, "%.1f%%" % cost if cost is not None else "?"))
+    return {"clients": args.clients, "seconds": args.seconds,
+            "curve_cmds_per_s": c, "plaintext_cmds_per_s": n,
+            "curve_cost_pct": round(cost, 1) if cost is not None else None,
+            "plaintext_acknowledged": plain["acknowledged"], "plaintext_failed": plain["failed"]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
@@ -660,23 +718,7 @@ def main():
             doc["postgres_settings"] = dict(PG_SETTINGS, wal_sync_method=cluster.sql(
                 "postgres", "SHOW wal_sync_method"), commit_delay=cluster.sql(
                 "postgres", "SHOW commit_delay"))
-            xsub, xpub = "tcp://127.0.0.1:%d" % free_port(), "tcp://127.0.0.1:%d" % free_port()
-            bus = Proc("bus", [os.path.join(bin_dir, "crm-bus")],
-                       dict(KEYS.env("bus"), CRM_BUS_XSUB_BIND=xsub, CRM_BUS_XPUB_BIND=xpub),
-                       workdir)
-            procs.append(bus)
-            bus.wait_line('"event":"bus.ready"')
-            db = cluster.create_db("bench_probe")
-            endpoint, http_port = "tcp://127.0.0.1:%d" % free_port(), free_port()
-            p = Proc("probe", [os.path.join(bin_dir, "crm-probe")],
-                     {**KEYS.env("probe"),
-                      "PROBE_NAME": "probe", "CRM_PG_URL": cluster.url(db), "CRM_BIND": endpoint,
-                      "CRM_BUS_PUB_ENDPOINT": xsub, "CRM_BUS_SUB_ENDPOINT": xpub,
-                      "CRM_HTTP_PORT": str(http_port), "CRM_HEARTBEAT_MS": "200",
-                      "CRM_LOG_LEVEL": args.log_level}, workdir)
-            procs.append(p)
-            p.wait_line('"event":"service.ready"')
-            probe = Probe(p, "probe", endpoint, http_port)
+            probe, xpub = start_backbone(bin_dir, cluster, workdir, args, procs, "")
             meter = CpuMeter(cluster, procs)
             if "commands" in only:
                 log("2/3 durable commands: %d clients, %d s, against pgbench" % (args.clients,
@@ -686,6 +728,11 @@ def main():
             if "latency" in only:
                 log("3/3 latency: %d commands/s for %d s" % (args.rate, args.seconds))
                 doc["latency"] = bench_latency(bin_dir, probe, xpub, args)
+            if "commands" in only:
+                log("2/3 durable commands again, every link plaintext (CRM_INSECURE_PLAINTEXT=1),"
+                    " for the cost of CURVE")
+                doc["durable_commands"]["encryption"] = bench_encryption(
+                    bin_dir, cluster, workdir, args, doc["durable_commands"]["crm"])
         for p in reversed(procs):
             p.stop()
         procs = []

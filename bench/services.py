@@ -123,7 +123,7 @@ class Stack:
         for n in ("sales", "marketing", "support", "analytics"):
             self.endpoints[n] = "tcp://127.0.0.1:%d" % B.free_port()
         bus = B.Proc("bus", [os.path.join(bin_dir, "crm-bus")],
-                     dict(B.KEYS.env("bus"), CRM_BUS_XSUB_BIND=self.xsub,
+                     dict(B.KEYS.env("bus"), CRM_HTTP_PORT="0", CRM_BUS_XSUB_BIND=self.xsub,
                           CRM_BUS_XPUB_BIND=self.xpub), workdir)
         self.procs["bus"] = bus
         bus.wait_line('"event":"bus.ready"')

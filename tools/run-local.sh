@@ -339,8 +339,8 @@ s_start bus env CRM_BUS_XSUB_BIND="$XSUB_BIND" CRM_BUS_XPUB_BIND="$XPUB_BIND" \
 deadline=$((SECONDS + 10))
 until CRM_BUS_XPUB_BIND="$XPUB_BIND" "$BIN/crm-bus" healthcheck 2>/dev/null; do
     s_alive "${PIDS[bus]}" || die "crm-bus exited while starting (log: $LOGS/bus.log)" \
-        "is another \`make run\` using ports 7400/7401?"
-    ((SECONDS < deadline)) || die "crm-bus does not accept connections on $XPUB_BIND"
+        "is another \`make run\` using ports 7400/7401/9400?"
+    ((SECONDS < deadline)) || die "crm-bus is not ready (its /readyz on port ${CRM_HTTP_PORT:-9400})"
     sleep 0.1
 done
 

@@ -12,8 +12,11 @@
  * connection ends after head_timeout_ms whatever it trickles; and a new
  * connection that would cross a connection limit closes the oldest one (of
  * its address, or overall) instead of being refused. A probe connects,
- * asks and goes within one loop pass, so it is always the newest and always
- * answered; a flood only pushes out its own older connections.
+ * asks and goes at once, so it is among the newest; a flood only pushes out
+ * its own older connections. A burst accepted in one loop pass can still
+ * make a probe the oldest before the loop has reported its request, so a
+ * connection chosen to make room has its waiting input handled first, and
+ * one that is answered that way is spared.
  *
  * Life of a connection: accepted -> reading/parsing (a request is handled
  * when llhttp reports it complete; pipelined requests are answered in order)
@@ -489,11 +492,9 @@ static void s_conn_process(http_conn_t *conn)
         s_conn_start_reading(conn);
 }
 
-static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+/* Handles what one read brought: nread bytes in rbuf, UV_EOF or an error. */
+static void s_conn_input(http_conn_t *conn, ssize_t nread)
 {
-    http_conn_t *conn = stream->data;
-
-    (void)buf;
     if (conn->closing || nread == 0)
         return;
     if (nread < 0) {
@@ -514,6 +515,36 @@ static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     conn->rpos = 0;
     conn->rlen = (size_t)nread;
     s_conn_process(conn);
+}
+
+static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    s_conn_input(stream->data, nread);
+}
+
+/* Handles input that has already arrived on a connection waiting for it,
+ * without waiting for the loop to report it: one recv with MSG_DONTWAIT,
+ * which never blocks. Used before a connection is closed to make room, so
+ * that a request that is already there is answered instead of reset. */
+static void s_conn_poll_input(http_conn_t *conn)
+{
+    uv_os_fd_t fd;
+    ssize_t n;
+
+    if (conn->closing || conn->finishing || !conn->reading || conn->rlen != 0)
+        return;
+    if (uv_fileno((uv_handle_t *)&conn->tcp, &fd) < 0)
+        return;
+    do
+        n = recv(fd, conn->rbuf, sizeof conn->rbuf, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            s_conn_close(conn);
+        return;
+    }
+    s_conn_input(conn, n == 0 ? UV_EOF : n);
 }
 
 /* ---- accepting ---------------------------------------------------------- */
@@ -564,16 +595,44 @@ static int s_same_addr(const http_conn_t *a, const http_conn_t *b)
     return memcmp(a->addr, b->addr, a->addr_family == AF_INET ? 4 : 16) == 0;
 }
 
-/* The oldest open connection other than `conn`; with same_addr, only those
- * from conn's address. */
-static http_conn_t *s_oldest(crm_http_t *srv, const http_conn_t *conn, int same_addr)
+/* Open connections other than `conn` (with same_addr, only those from
+ * conn's address). */
+static size_t s_count_open(const crm_http_t *srv, const http_conn_t *conn, int same_addr)
 {
-    http_conn_t *c;
+    size_t n = 0;
+    const http_conn_t *c;
 
     for (c = srv->conns; c; c = c->next)
         if (c != conn && !c->closing && (!same_addr || s_same_addr(c, conn)))
+            n++;
+    return n;
+}
+
+/* The connection to close to make room for `conn`: the oldest open one
+ * (with same_addr, of conn's address) that is still waiting for a request.
+ * A candidate's input that has already arrived is handled first: a burst of
+ * connections accepted in one loop pass can push a health probe to the
+ * front before the loop has reported its request, and closing it then
+ * would reset it although its request is there to answer. A candidate
+ * answered that way is spared while others wait; when only such leaving
+ * connections remain, the oldest of them goes. NULL when none is open. */
+static http_conn_t *s_victim(crm_http_t *srv, const http_conn_t *conn, int same_addr)
+{
+    http_conn_t *c;
+    http_conn_t *leaving = NULL;
+
+    for (c = srv->conns; c && !srv->destroyed; c = c->next) {
+        if (c == conn || c->closing || (same_addr && !s_same_addr(c, conn)))
+            continue;
+        s_conn_poll_input(c);
+        if (c->closing)
+            continue;
+        if (!c->finishing)
             return c;
-    return NULL;
+        if (!leaving)
+            leaving = c;
+    }
+    return srv->destroyed ? NULL : leaving;
 }
 
 /* Makes room for the connection just accepted: the oldest connections of
@@ -581,19 +640,15 @@ static http_conn_t *s_oldest(crm_http_t *srv, const http_conn_t *conn, int same_
  * the total, are closed. */
 static void s_make_room(crm_http_t *srv, http_conn_t *conn)
 {
-    size_t same = 0;
     http_conn_t *c;
 
-    for (c = srv->conns; c; c = c->next)
-        if (c != conn && !c->closing && s_same_addr(c, conn))
-            same++;
-    while (same >= srv->limits.max_conns_per_addr && (c = s_oldest(srv, conn, 1)) != NULL) {
+    while (s_count_open(srv, conn, 1) >= srv->limits.max_conns_per_addr &&
+           (c = s_victim(srv, conn, 1)) != NULL) {
         s_conn_close(c);
         srv->stats.evicted_per_addr++;
-        same--;
     }
     /* nlive counts conn itself. */
-    while (srv->nlive > srv->limits.max_conns && (c = s_oldest(srv, conn, 0)) != NULL) {
+    while (srv->nlive > srv->limits.max_conns && (c = s_victim(srv, conn, 0)) != NULL) {
         s_conn_close(c);
         srv->stats.evicted_total++;
     }
@@ -658,6 +713,9 @@ static void s_connection_cb(uv_stream_t *listener, int status)
     }
     s_conn_get_addr(conn);
     s_make_room(srv, conn);
+    /* A handler run while making room may have destroyed the server. */
+    if (conn->closing)
+        return;
     uv_tcp_nodelay(&conn->tcp, 1);
     /* The first request's deadline runs from accept: a connection that
      * sends nothing is a request that never completes. */

@@ -8,7 +8,9 @@
  * handler; only service keys may publish, each on its own topics
  * (proxy.c). The proxy runs on the main thread; a second thread waits for
  * signals and talks to it through its control socket: SIGTERM/SIGINT stop
- * it, so `docker stop` is prompt, and SIGHUP rereads the directory. */
+ * it, so `docker stop` is prompt, and SIGHUP rereads the directory. A third
+ * thread serves /livez, /readyz and /metrics (metrics.c). */
+#include "metrics.h"
 #include "proxy.h"
 
 #include <crm/config.h>
@@ -42,6 +44,19 @@ static const crm_conf_def_t s_conf[] = {
      0, 16, 65536},
     {"CRM_BUS_MAX_SUBSCRIPTIONS", CRM_CONF_INT, "1000",
      "distinct topics passed upstream to publishers at once", 0, 1, 10000000},
+    {"CRM_HTTP_HOST", CRM_CONF_STR, "127.0.0.1", "address of /livez, /readyz, /metrics", 0, 0, 0},
+    {"CRM_HTTP_PORT", CRM_CONF_INT, "9400", "port of /livez, /readyz, /metrics (0 = any)", 0, 0,
+     65535},
+    {"CRM_HTTP_MAX_CONNECTIONS", CRM_CONF_INT, "256",
+     "open HTTP connections; a new one past it closes the oldest", 0, 8, 65536},
+    {"CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS", CRM_CONF_INT, "32",
+     "open HTTP connections from one IP address; a new one past it closes that address's oldest", 0,
+     1, 65536},
+    {"CRM_HTTP_HEAD_TIMEOUT_MS", CRM_CONF_INT, "5000",
+     "longest an HTTP request may take from its first byte (not reset by more bytes)", 0, 100,
+     600000},
+    {"CRM_HTTP_IDLE_TIMEOUT_MS", CRM_CONF_INT, "30000",
+     "longest a keep-alive HTTP connection waits for its next request", 0, 100, 3600000},
     {"CRM_LOG_LEVEL", CRM_CONF_STR, "info", "debug, info, warn or error", 0, 0, 0},
     {"CRM_KEY_FILE", CRM_CONF_STR, "", "file of the bus's CURVE keypair (mode 0600)", 0, 0, 0},
     {"CRM_DIRECTORY_FILE", CRM_CONF_STR, "",
@@ -113,30 +128,6 @@ static int s_secure(const crm_config_t *cfg, void *zctx, void *xsub, void *xpub,
     return rc;
 }
 
-/* `healthcheck`: the XPUB port accepts TCP connections. */
-static int s_healthcheck(const char *endpoint)
-{
-    char host[256];
-    const char *p = strstr(endpoint, "://");
-    const char *colon = strrchr(endpoint, ':');
-    if (!p || !colon || colon <= p + 3)
-        return 1;
-    snprintf(host, sizeof host, "%.*s", (int)(colon - (p + 3)), p + 3);
-    if (!strcmp(host, "*") || !strcmp(host, "0.0.0.0"))
-        snprintf(host, sizeof host, "127.0.0.1");
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-        return 1;
-    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
-    int ok = fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(ai);
-    if (!ok)
-        fprintf(stderr, "healthcheck: %s does not accept connections\n", endpoint);
-    return ok ? 0 : 1;
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -151,7 +142,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (argc > 1 && !strcmp(argv[1], "healthcheck")) {
-        int rc = s_healthcheck(crm_config_str(cfg, "CRM_BUS_XPUB_BIND"));
+        int rc = crm_http_healthcheck(crm_config_str(cfg, "CRM_HTTP_HOST"),
+                                      (int)crm_config_int(cfg, "CRM_HTTP_PORT"));
         crm_config_destroy(&cfg);
         return rc;
     }
@@ -170,6 +162,7 @@ int main(int argc, char **argv)
 
     int rc = 1;
     crm_zap_t *zap = NULL;
+    crm_bus_metrics_t *metrics = NULL;
     ctl.zctx = zmq_ctx_new();
     void *xsub = zmq_socket(ctl.zctx, ZMQ_XSUB);
     void *xpub = zmq_socket(ctl.zctx, ZMQ_XPUB);
@@ -210,6 +203,21 @@ int main(int argc, char **argv)
         crm_error("bus.bind", "could not bind %s / %s: %s", in, out, zmq_strerror(errno));
         goto out;
     }
+    const char *http_host = crm_config_str(cfg, "CRM_HTTP_HOST");
+    metrics = crm_bus_metrics_start(
+        http_host, (int)crm_config_int(cfg, "CRM_HTTP_PORT"),
+        &(crm_http_limits_t){
+            .max_conns = (size_t)crm_config_int(cfg, "CRM_HTTP_MAX_CONNECTIONS"),
+            .max_conns_per_addr =
+                (size_t)crm_config_int(cfg, "CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS"),
+            .head_timeout_ms = (uint32_t)crm_config_int(cfg, "CRM_HTTP_HEAD_TIMEOUT_MS"),
+            .idle_timeout_ms = (uint32_t)crm_config_int(cfg, "CRM_HTTP_IDLE_TIMEOUT_MS"),
+        },
+        err, sizeof err);
+    if (!metrics) {
+        crm_error("http.listen", "%s", err);
+        goto out;
+    }
     pthread_t th;
     if (pthread_create(&th, NULL, s_signal_thread, &ctl) != 0)
         goto out;
@@ -221,17 +229,23 @@ int main(int argc, char **argv)
         snprintf(in_b, sizeof in_b, "%s", in);
     if (zmq_getsockopt(xpub, ZMQ_LAST_ENDPOINT, out_b, &out_n) < 0)
         snprintf(out_b, sizeof out_b, "%s", out);
-    crm_info("bus.ready", "publishers connect to %s, subscribers to %s", in_b, out_b);
-    rc = crm_bus_proxy_run(xsub, xpub, control, &limits, &stats, zap, out_b) == 0 ? 0 : 1;
+    crm_info("bus.ready", "publishers connect to %s, subscribers to %s, http on %s:%d", in_b, out_b,
+             http_host, crm_bus_metrics_port(metrics));
+    rc = crm_bus_proxy_run(xsub, xpub, control, &limits, &stats, zap, out_b,
+                           crm_bus_metrics_publish, metrics) == 0
+             ? 0
+             : 1;
     if (rc != 0)
         pthread_kill(th, SIGTERM); /* the signal thread waits for one */
     pthread_join(th, NULL);
     crm_info("bus.stats",
              "forwarded %lld, refused %lld, malformed %lld, unauthorised %lld;"
-             " subscriptions refused %lld",
+             " subscriptions refused %lld over the cap, %lld too long",
              (long long)stats.forwarded, (long long)stats.refused, (long long)stats.malformed,
-             (long long)stats.unauthorised, (long long)stats.subs_refused);
+             (long long)stats.unauthorised, (long long)stats.subs_over_cap,
+             (long long)stats.subs_too_long);
 out:
+    crm_bus_metrics_stop(&metrics);
     crm_zap_destroy(&zap);
     zmq_close(xsub);
     zmq_close(xpub);

@@ -86,7 +86,7 @@ static void s_on_subscription(s_subs_t *t, void *xsub, zmq_msg_t *msg, const crm
     const unsigned char *d = zmq_msg_data(msg);
     size_t n = zmq_msg_size(msg);
     if (n < 1 || d[0] > 1 || n - 1 > lim->max_topic) {
-        st->subs_refused++;
+        st->subs_too_long++;
         return;
     }
     s_sub_t **pp = s_find(t, d + 1, n - 1);
@@ -97,7 +97,7 @@ static void s_on_subscription(s_subs_t *t, void *xsub, zmq_msg_t *msg, const crm
         } else if (t->distinct >= lim->max_subscriptions) {
             /* Not remembered either: the table stays bounded. Its
              * unsubscribe later finds nothing and is ignored. */
-            if (st->subs_refused++ % 1000 == 0)
+            if (st->subs_over_cap++ % 1000 == 0)
                 crm_warn("bus.subscriptions",
                          "refused a subscription: %zu distinct topics are subscribed"
                          " (CRM_BUS_MAX_SUBSCRIPTIONS)",
@@ -106,7 +106,7 @@ static void s_on_subscription(s_subs_t *t, void *xsub, zmq_msg_t *msg, const crm
         } else {
             s_sub_t *s = malloc(sizeof *s + n - 1);
             if (!s) {
-                st->subs_refused++;
+                st->subs_over_cap++; /* out of memory: refused like one over the cap */
                 return;
             }
             s->next = NULL;
@@ -335,7 +335,8 @@ out:
 }
 
 int crm_bus_proxy_run(void *xsub, void *xpub, void *control, const crm_bus_limits_t *limits,
-                      crm_bus_stats_t *stats, crm_zap_t *zap, const char *xpub_endpoint)
+                      crm_bus_stats_t *stats, crm_zap_t *zap, const char *xpub_endpoint,
+                      crm_bus_publish_fn publish, void *arg)
 {
     s_subs_t *subs = calloc(1, sizeof *subs);
     if (!subs)
@@ -346,6 +347,8 @@ int crm_bus_proxy_run(void *xsub, void *xpub, void *control, const crm_bus_limit
      * again may find the port still taken for a moment: retry every 10 ms. */
     int rebind = 0;
     for (;;) {
+        if (publish)
+            publish(arg, stats, zap, !rebind);
         if (rebind) {
             if (zmq_bind(xpub, xpub_endpoint) == 0) {
                 rebind = 0;
@@ -404,6 +407,8 @@ int crm_bus_proxy_run(void *xsub, void *xpub, void *control, const crm_bus_limit
             zmq_msg_close(&m);
         }
     }
+    if (publish)
+        publish(arg, stats, zap, 0);
     s_subs_clear(subs);
     free(subs);
     return rc;

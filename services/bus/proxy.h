@@ -17,7 +17,8 @@ typedef struct {
     int64_t forwarded;     /* events and heartbeats passed on */
     int64_t refused;       /* wrong topic for the source, or not from its publisher */
     int64_t malformed;     /* not [topic][Event] or [topic][Heartbeat] */
-    int64_t subs_refused;  /* subscriptions over a limit, not passed upstream */
+    int64_t subs_too_long; /* subscriptions (or unsubscriptions) malformed or over max_topic */
+    int64_t subs_over_cap; /* new topics over max_subscriptions, not passed upstream */
     int64_t subscriptions; /* distinct topics subscribed upstream now */
     int64_t unauthorised;  /* sender not a service principal still in the directory,
                               or publishing as another source */
@@ -32,8 +33,12 @@ typedef struct {
  * still in the directory whose name is the event's source (topic
  * "crm.<name>."); `zap` NULL (plaintext mode) skips that check. Returns 0,
  * or -1 when polling fails. `stats` is updated as it goes (read it from this
- * thread only). */
+ * thread only), and after each pass of the loop handed to `publish` (when
+ * not NULL) with `arg`, the ZAP handler and whether the bus is forwarding. */
+typedef void (*crm_bus_publish_fn)(void *arg, const crm_bus_stats_t *stats, const crm_zap_t *zap,
+                                   int ready);
 int crm_bus_proxy_run(void *xsub, void *xpub, void *control, const crm_bus_limits_t *limits,
-                      crm_bus_stats_t *stats, crm_zap_t *zap, const char *xpub_endpoint);
+                      crm_bus_stats_t *stats, crm_zap_t *zap, const char *xpub_endpoint,
+                      crm_bus_publish_fn publish, void *arg);
 
 #endif

@@ -232,7 +232,7 @@ def free_port():
 _READY_RE = re.compile(r'"event":"service.ready".*?serving commands on (tcp://[^,"]+), '
                        r'http on [^,"]*:(\d+),')
 _BUS_READY_RE = re.compile(r'"event":"bus.ready".*?publishers connect to (tcp://[^,"]+), '
-                           r'subscribers to (tcp://[^,"]+)"')
+                           r'subscribers to (tcp://[^,"]+), http on [^,"]*:(\d+)"')
 
 
 def wait_for(cond, timeout=30.0, what="condition", interval=0.02):
@@ -496,6 +496,7 @@ class System:
         # The bus binds port 0 and reports its ports (start_bus); a service
         # added before the bus started reserves them instead (bus_ports).
         self.pub_port = self.sub_port = None
+        self.bus_http_port = None  # /metrics of the bus, as it reported it
         self.procs = {}
         self.endpoints = {}
         self.dbs = {}
@@ -511,13 +512,17 @@ class System:
         pub, sub = (self.pub_port or 0), (self.sub_port or 0)
         return dict(self.keys.env("bus"),
                     CRM_BUS_XSUB_BIND="tcp://127.0.0.1:%d" % pub,
-                    CRM_BUS_XPUB_BIND="tcp://127.0.0.1:%d" % sub)
+                    CRM_BUS_XPUB_BIND="tcp://127.0.0.1:%d" % sub,
+                    CRM_HTTP_PORT=str(self.bus_http_port or 0))
 
     def _bus_ready(self, proc, log):
         m = _BUS_READY_RE.search(log)
         if m and self.pub_port is None:
             self.pub_port = int(m.group(1).rsplit(":", 1)[1])
             self.sub_port = int(m.group(2).rsplit(":", 1)[1])
+        if m and self.bus_http_port is None:
+            self.bus_http_port = int(m.group(3))
+        if m:
             proc.env.update(self.bus_env())  # a restarted bus binds the same ports
 
     def start_bus(self):

@@ -11,7 +11,7 @@ import uuid
 
 import zmq
 
-from crmtest import System, event_pb2, rpc_pb2, run_crmctl, testing_pb2, wait_for
+from crmtest import System, event_pb2, rpc_pb2, run_crmctl, subscribe, testing_pb2, wait_for
 
 TYPE = "crm.probe.probe.recorded.v1"
 
@@ -171,6 +171,44 @@ class ForgedTest(unittest.TestCase):
             wait_for(lambda: metric(sink, "crm_frames_dropped_total") >= 1, 30,
                      "%s to drop the live copy" % name)
             sink.wait_log('"event":"consumer.malformed"')
+
+    def test_bus_metrics_count_forwarded_and_dropped(self):
+        bus = self.sys.procs["bus"]
+        before = {r: metric(bus, "crm_bus_dropped_total", reason=r)
+                  for r in ("mismatch", "unauthorised", "malformed", "topic_too_long")}
+        forwarded = metric(bus, "crm_bus_forwarded_total")
+        self.sys.record("probe", 2)
+        self.wait_applied(2)
+        self.assertGreaterEqual(metric(bus, "crm_bus_forwarded_total"), forwarded + 2)
+        # The "probe" key may publish as probe only: an event of sink1 from
+        # it is unauthorised (and an auth refusal with reason "topic").
+        topic = b"crm.sink1.probe.recorded.v1"
+        sink1_event = event_pb2.Event(id=str(uuid.uuid4()), source="sink1", type=topic.decode(),
+                                      sequence=1, time_us=1).SerializeToString()
+        # A subscription longer than CRM_BUS_MAX_TOPIC (128), short of the
+        # 1024 bytes that would drop the subscriber's connection.
+        sub = subscribe(self.sys.ctx, self.sys.sub_port, prefix=b"crm.probe." + b"x" * 200)
+
+        # A PUB sends only what someone subscribed to: someone reads sink1.
+        sink1_reader = subscribe(self.sys.ctx, self.sys.sub_port, prefix=b"crm.sink1.")
+        pub = self.publisher()
+        last = {}
+
+        def counted():
+            pub.send_multipart(self.forged(1, source="sales"))
+            pub.send_multipart([b"crm.probe.x", b"\xff\xff\xff"])
+            pub.send_multipart([topic, sink1_event])
+            last.update({r: metric(bus, "crm_bus_dropped_total", reason=r) for r in before})
+            return all(last[r] > before[r] for r in before)
+        try:
+            wait_for(counted, 30, "the bus's drop counters to move", interval=0.05)
+        except AssertionError as e:
+            raise AssertionError("%s: from %s to %s" % (e, before, last))
+        self.assertGreater(metric(bus, "crm_auth_refused_total", reason="topic"), 0)
+        self.assertEqual(metric(bus, "crm_bus_dropped_total", reason="subscription_cap"), 0)
+        pub.close()
+        sub.close()
+        sink1_reader.close()
 
     def test_conflict_stops_the_source_until_resolved(self):
         self.sys.record("probe", 3)

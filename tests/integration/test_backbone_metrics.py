@@ -1,4 +1,4 @@
-"""What every service's /metrics and stream.info say about the program:
+"""What every service's (and crm-bus's) /metrics and stream.info say about the program:
 crm_build_info{version,schema} (the CMake project version and the SHA-256
 of the installed descriptor set crm.binpb), the standard process_* family,
 no `service` label (Prometheus Operator adds its own; ours is
@@ -77,6 +77,15 @@ class MetricsTest(unittest.TestCase):
         self.assertLess(abs(m["process_start_time_seconds"][0][1] - time.time()), 600)
         self.assertGreaterEqual(m["process_cpu_seconds_total"][0][1], 0)
 
+    def test_bus_exports_build_and_process_metrics(self):
+        m = samples(self.scrape("bus"))
+        self.assertEqual(m["crm_build_info"], [('{version="%s",schema="%s"}' % (
+            project_version(), schema_hash()), 1.0)])
+        self.assertEqual(len(m["process_resident_memory_bytes"]), 1)
+        # The three events of setUpClass, and heartbeats, were passed on.
+        self.assertGreaterEqual(m["crm_bus_forwarded_total"][0][1], 3)
+        self.assertIn(('{crm_service="bus"}', 1.0), m["crm_bus_subscriptions"])
+
     def test_no_service_label(self):
         text = self.scrape()
         self.assertNotRegex(text, r"[{,]service=")
@@ -103,7 +112,7 @@ class MetricsTest(unittest.TestCase):
     def test_promtool_check_metrics(self):
         self.assertIsNotNone(PROMTOOL, "promtool missing: Debian package prometheus"
                                        " (tools/install-deps.sh)")
-        for name in ("probe", "sink"):
+        for name in ("probe", "sink", "bus"):
             r = subprocess.run([PROMTOOL, "check", "metrics"], input=self.scrape(name),
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, "%s: %s%s" % (name, r.stdout, r.stderr))

@@ -31,6 +31,12 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertGreater(bus["crm_bus_msgs_per_s"], 0)
         self.assertGreater(doc["durable_commands"]["crm"]["acknowledged"], 0)
         self.assertEqual(doc["durable_commands"]["crm"]["failed"], 0)
+        # The same commands with every link plaintext, for the cost of CURVE.
+        enc = doc["durable_commands"]["encryption"]
+        self.assertGreater(enc["plaintext_acknowledged"], 0)
+        self.assertEqual(enc["plaintext_failed"], 0)
+        self.assertIn("curve_cost_pct", enc)
+        self.assertIn("CURVE", bus["security"])
         self.assertEqual(doc["latency"]["events_missing"], 0)
 
         # Analytics: every pre-loaded event is in its event log (plus the

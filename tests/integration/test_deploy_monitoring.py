@@ -17,6 +17,7 @@ from crmtest import SOURCE
 PROMTOOL = shutil.which("promtool")
 RULES = os.path.join(SOURCE, "deploy", "prometheus", "crm-alerts.yml")
 RULES_TEST = os.path.join(SOURCE, "deploy", "prometheus", "crm-alerts.test.yml")
+CONFIG = os.path.join(SOURCE, "deploy", "prometheus", "prometheus.yml")
 DASHBOARD = os.path.join(SOURCE, "deploy", "grafana", "crm-dashboard.json")
 OPERATIONS = os.path.join(SOURCE, "docs", "operations.md")
 # Names PromQL uses that are not metrics.
@@ -55,6 +56,15 @@ class MonitoringTest(unittest.TestCase):
         r = self.promtool("check", "rules", RULES)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("SUCCESS", r.stdout)
+
+    def test_promtool_check_config(self):
+        r = self.promtool("check", "config", CONFIG)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(CONFIG) as f:
+            doc = yaml.safe_load(f)
+        jobs = {c["job_name"]: c for c in doc["scrape_configs"]}
+        self.assertTrue(all(j.startswith("crm") for j in jobs))
+        self.assertEqual(jobs["crm-bus"]["static_configs"][0]["targets"], ["bus:9400"])
 
     def test_promtool_test_rules(self):
         r = self.promtool("test", "rules", RULES_TEST)

@@ -87,4 +87,10 @@ int crm_http_response_append(crm_http_response_t *res, const char *data, size_t 
 int crm_http_response_printf(crm_http_response_t *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* For a program's `healthcheck` command, not for a loop (it blocks, at
+ * most about 3 s per step): sends GET /readyz to host:port (0.0.0.0 and ::
+ * mean this machine) and returns 0 when it answers 200, or 1 with the
+ * reason on stderr. */
+int crm_http_healthcheck(const char *host, int port);
+
 #endif

@@ -9,10 +9,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "http_harness.h"
 
@@ -367,6 +372,100 @@ static void test_per_address_limit(void **state)
     assert_int_equal(f->calls, 3);
 }
 
+/* A probe whose request is already there when a burst of newer connections
+ * arrives: the loop accepts the probe and the whole burst in one pass,
+ * before it reports the probe's request, so the probe becomes the oldest
+ * connection while its limit is crossed again and again. Its request is
+ * read and answered before it could be closed for room; the burst's
+ * connections, which sent nothing, are the ones closed. The clients are
+ * plain blocking sockets: the kernel completes their handshakes into the
+ * listen queue before the loop runs, which fixes the order. */
+#define BURST 20
+
+typedef struct {
+    fixture_t *f;
+    uv_poll_t poll;
+    int probe;
+    int burst[BURST];
+    char buf[4096];
+    size_t len;
+    crm_http_stats_t stats;
+} burst_t;
+
+static int connect_blocking(int port)
+{
+    struct sockaddr_in addr;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    assert_int_equal(uv_ip4_addr("127.0.0.1", port, &addr), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    return fd;
+}
+
+static void burst_poll_cb(uv_poll_t *h, int status, int events)
+{
+    burst_t *b = h->data;
+    ssize_t n = -1;
+
+    (void)events;
+    if (status == 0)
+        n = recv(b->probe, b->buf + b->len, sizeof b->buf - 1 - b->len, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n > 0) {
+        b->len += (size_t)n;
+        b->buf[b->len] = '\0';
+        if (b->len < sizeof b->buf - 1)
+            return;
+    }
+    /* End of the answer (the server closes after it), a reset or an error. */
+    crm_http_stats(b->f->srv, &b->stats);
+    uv_close((uv_handle_t *)&b->poll, NULL);
+    crm_http_destroy(&b->f->srv);
+    teardown_all(b->f);
+}
+
+static void burst_run(fixture_t *f, const crm_http_limits_t *limits, burst_t *b)
+{
+    static const char req[] = "GET /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
+    assert_int_equal(crm_http_set_limits(f->srv, limits), 0);
+    b->f = f;
+    b->probe = connect_blocking(f->port);
+    assert_int_equal(send(b->probe, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+    for (int i = 0; i < BURST; i++)
+        b->burst[i] = connect_blocking(f->port);
+    assert_int_equal(uv_poll_init(&f->loop, &b->poll, b->probe), 0);
+    b->poll.data = b;
+    assert_int_equal(uv_poll_start(&b->poll, UV_READABLE, burst_poll_cb), 0);
+    run(f);
+    close(b->probe);
+    for (int i = 0; i < BURST; i++)
+        close(b->burst[i]);
+    assert_non_null(strstr(b->buf, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(b->buf, "\r\n\r\nok\n"));
+}
+
+static void test_probe_behind_burst(void **state)
+{
+    burst_t b = {0};
+
+    burst_run(*state, &(crm_http_limits_t){.max_conns = 8, .max_conns_per_addr = 1000}, &b);
+    /* The probe plus BURST, eight kept: the rest were closed for room. */
+    assert_true(b.stats.evicted_total >= BURST + 1 - 8);
+    assert_int_equal(b.stats.evicted_per_addr, 0);
+}
+
+static void test_probe_behind_burst_same_addr(void **state)
+{
+    burst_t b = {0};
+
+    burst_run(*state, &(crm_http_limits_t){.max_conns_per_addr = 4}, &b);
+    assert_true(b.stats.evicted_per_addr >= BURST + 1 - 4);
+    assert_int_equal(b.stats.evicted_total, 0);
+}
+
 /* Head deadline: a client that trickles one header byte every 20 ms is
  * closed when the request deadline passes, although it is never idle for
  * long; the deadline is not reset by each byte. */
@@ -543,6 +642,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipelined_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_address_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_behind_burst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_behind_burst_same_addr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
