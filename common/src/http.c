@@ -4,7 +4,9 @@
  * thread or a web framework. This module owns the sockets and their limits
  * (connections in total and per address, request size, a deadline for the
  * whole request, keep-alive idle time, write backlog); llhttp does the
- * parsing and a callback produces each response synchronously.
+ * parsing and a callback produces each response synchronously. Accepting
+ * and the connection limits are in http_accept.c, responses and metrics in
+ * http_response.c.
  *
  * Slow clients must not take the endpoint away from health probes: the
  * request deadline runs from the first byte of a request (from accept for
@@ -43,77 +45,6 @@
 
 #include <llhttp.h>
 
-/* Fixed limits of the endpoint; the settable ones are crm_http_limits_t. */
-#define S_MAX_URL 8192
-#define S_MAX_REQUEST (64 * 1024)
-#define S_LINGER_MS 2000
-#define S_READ_BUF (16 * 1024)
-/* A client that pipelines requests without reading the answers is not read
- * from while more than this is queued for it, and again once it drains. */
-#define S_WRITE_HIGH_WATER (1024 * 1024)
-#define S_WRITE_LOW_WATER (256 * 1024)
-#define S_BACKLOG 511
-
-typedef struct http_conn http_conn_t;
-
-/* What the connection's timer is waiting for, to count the right crossing. */
-typedef enum { S_TIMER_HEAD, S_TIMER_IDLE, S_TIMER_OTHER } s_timer_kind_t;
-
-struct crm_http {
-    uv_loop_t *loop;
-    uv_tcp_t listener;
-    llhttp_settings_t settings; /* shared by every connection's parser */
-    crm_http_handler_fn handler;
-    void *arg;
-    crm_http_limits_t limits;
-    crm_http_stats_t stats;  /* stats.open is nlive, filled in on demand */
-    http_conn_t *conns;      /* every connection not yet released, oldest first */
-    http_conn_t *conns_tail; /* the newest */
-    size_t nconns;           /* in the list, closing or not */
-    int accept_held;         /* a connection waits in the listen queue */
-    size_t nlive;            /* in the list and not closing */
-    int port;
-    int destroyed;
-    int listener_closed;
-};
-
-struct http_conn {
-    uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_shutdown_t shutdown_req;
-    crm_http_t *server;
-    http_conn_t *prev;
-    http_conn_t *next;
-    llhttp_t parser;
-    int open_handles;     /* handles whose close callback is still due */
-    int closing;          /* uv_close called */
-    int finishing;        /* no more requests: shutdown queued, input discarded */
-    int shutdown_done;    /* the shutdown completed */
-    int eof;              /* the peer closed its side */
-    int reading;          /* uv_read_start is in effect */
-    int throttled;        /* reading paused until the write backlog drains */
-    int message_complete; /* set by on_message_complete, consumed by s_conn_process */
-    int keep_alive;       /* of the request just completed */
-    int url_too_long;
-    int in_head;     /* a request is under way: the head deadline runs */
-    int timer_kind;  /* s_timer_kind_t */
-    int addr_family; /* AF_UNSPEC when the peer address is unknown */
-    uint8_t addr[16];
-    uint8_t method;
-    size_t req_bytes; /* bytes fed to the parser since the last complete request */
-    size_t url_len;
-    size_t rpos; /* unparsed input is rbuf[rpos, rlen) */
-    size_t rlen;
-    char url[S_MAX_URL + 1];
-    char rbuf[S_READ_BUF];
-};
-
-typedef struct http_write {
-    uv_write_t req;
-    size_t len;
-    char data[];
-} http_write_t;
-
 static void s_conn_process(http_conn_t *conn);
 
 static void s_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -148,9 +79,7 @@ static void s_listener_close_cb(uv_handle_t *handle)
 
 /* ---- connection lifetime ------------------------------------------------ */
 
-static void s_connection_cb(uv_stream_t *listener, int status);
-
-static void s_conn_close_cb(uv_handle_t *handle)
+void crm__http_conn_close_cb(uv_handle_t *handle)
 {
     http_conn_t *conn = handle->data;
     crm_http_t *srv = conn->server;
@@ -168,20 +97,20 @@ static void s_conn_close_cb(uv_handle_t *handle)
     srv->nconns--;
     free(conn);
     if (srv->accept_held && !srv->destroyed && srv->nconns < 2 * srv->limits.max_conns)
-        s_connection_cb((uv_stream_t *)&srv->listener, 0);
+        crm__http_connection_cb((uv_stream_t *)&srv->listener, 0);
     s_server_maybe_free(srv);
 }
 
 /* Closes at once; queued writes are cancelled. Idempotent. */
-static void s_conn_close(http_conn_t *conn)
+void crm__http_conn_close(http_conn_t *conn)
 {
     if (conn->closing)
         return;
     conn->closing = 1;
     conn->reading = 0;
     conn->server->nlive--;
-    uv_close((uv_handle_t *)&conn->tcp, s_conn_close_cb);
-    uv_close((uv_handle_t *)&conn->timer, s_conn_close_cb);
+    uv_close((uv_handle_t *)&conn->tcp, crm__http_conn_close_cb);
+    uv_close((uv_handle_t *)&conn->timer, crm__http_conn_close_cb);
 }
 
 static void s_timer_cb(uv_timer_t *timer)
@@ -192,7 +121,7 @@ static void s_timer_cb(uv_timer_t *timer)
         conn->server->stats.head_timeouts++;
     else if (conn->timer_kind == S_TIMER_IDLE)
         conn->server->stats.idle_timeouts++;
-    s_conn_close(conn);
+    crm__http_conn_close(conn);
 }
 
 static void s_conn_arm_timer(http_conn_t *conn, s_timer_kind_t kind, uint64_t ms)
@@ -205,7 +134,7 @@ static void s_conn_arm_timer(http_conn_t *conn, s_timer_kind_t kind, uint64_t ms
 
 /* The deadline of a request starts with its first byte and is not moved by
  * later ones. */
-static void s_conn_begin_request(http_conn_t *conn)
+void crm__http_conn_begin_request(http_conn_t *conn)
 {
     if (conn->in_head)
         return;
@@ -225,12 +154,12 @@ static void s_alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 
 static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-static void s_conn_start_reading(http_conn_t *conn)
+void crm__http_conn_start_reading(http_conn_t *conn)
 {
     if (conn->closing || conn->reading || conn->eof)
         return;
     if (uv_read_start((uv_stream_t *)&conn->tcp, s_alloc_cb, s_read_cb) < 0) {
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
         return;
     }
     conn->reading = 1;
@@ -252,7 +181,7 @@ static void s_shutdown_cb(uv_shutdown_t *req, int status)
         return;
     conn->shutdown_done = 1;
     if (status < 0 || conn->eof)
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
     else
         s_conn_arm_timer(conn, S_TIMER_OTHER, S_LINGER_MS);
 }
@@ -267,12 +196,12 @@ static void s_conn_finish(http_conn_t *conn)
     conn->throttled = 0;
     conn->rpos = conn->rlen = 0;
     if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp, s_shutdown_cb) < 0) {
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
         return;
     }
     /* Until the shutdown completes the idle timer bounds a stuck writer. */
     s_conn_arm_timer(conn, S_TIMER_OTHER, conn->server->limits.idle_timeout_ms);
-    s_conn_start_reading(conn);
+    crm__http_conn_start_reading(conn);
 }
 
 /* ---- responses ---------------------------------------------------------- */
@@ -285,7 +214,7 @@ static void s_write_cb(uv_write_t *req, int status)
     if (conn->closing)
         return;
     if (status < 0) {
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
         return;
     }
     if (conn->finishing)
@@ -330,14 +259,14 @@ static int s_conn_send(http_conn_t *conn, int status, const char *type, const ch
                         keep_alive ? "keep-alive" : "close");
     }
     if (hlen < 0 || (size_t)hlen >= sizeof hdr) {
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
         return -EOVERFLOW;
     }
     if (!with_body)
         body_len = 0;
     w = malloc(sizeof *w + (size_t)hlen + body_len);
     if (!w) {
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
         return -ENOMEM;
     }
     memcpy(w->data, hdr, (size_t)hlen);
@@ -348,7 +277,7 @@ static int s_conn_send(http_conn_t *conn, int status, const char *type, const ch
     r = uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, s_write_cb);
     if (r < 0) {
         free(w);
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
         return r;
     }
     return 0;
@@ -456,7 +385,7 @@ static void s_conn_process(http_conn_t *conn)
         llhttp_errno_t err;
         size_t used;
 
-        s_conn_begin_request(conn);
+        crm__http_conn_begin_request(conn);
         err = llhttp_execute(&conn->parser, data, len);
 
         if (err == HPE_OK) {
@@ -489,7 +418,7 @@ static void s_conn_process(http_conn_t *conn)
     if (conn->rpos == conn->rlen)
         conn->rpos = conn->rlen = 0;
     if (!conn->closing && !conn->finishing && !conn->throttled && conn->rlen == 0)
-        s_conn_start_reading(conn);
+        crm__http_conn_start_reading(conn);
 }
 
 /* Handles what one read brought: nread bytes in rbuf, UV_EOF or an error. */
@@ -499,7 +428,7 @@ static void s_conn_input(http_conn_t *conn, ssize_t nread)
         return;
     if (nread < 0) {
         if (nread != UV_EOF) {
-            s_conn_close(conn);
+            crm__http_conn_close(conn);
             return;
         }
         conn->eof = 1;
@@ -507,7 +436,7 @@ static void s_conn_input(http_conn_t *conn, ssize_t nread)
         if (!conn->finishing)
             s_conn_finish(conn); /* answers already queued still go out */
         else if (conn->shutdown_done)
-            s_conn_close(conn);
+            crm__http_conn_close(conn);
         return;
     }
     if (conn->finishing)
@@ -527,7 +456,7 @@ static void s_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
  * without waiting for the loop to report it: one recv with MSG_DONTWAIT,
  * which never blocks. Used before a connection is closed to make room, so
  * that a request that is already there is answered instead of reset. */
-static void s_conn_poll_input(http_conn_t *conn)
+void crm__http_conn_poll_input(http_conn_t *conn)
 {
     uv_os_fd_t fd;
     ssize_t n;
@@ -541,186 +470,10 @@ static void s_conn_poll_input(http_conn_t *conn)
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            s_conn_close(conn);
+            crm__http_conn_close(conn);
         return;
     }
     s_conn_input(conn, n == 0 ? UV_EOF : n);
-}
-
-/* ---- accepting ---------------------------------------------------------- */
-
-static void s_free_handle_cb(uv_handle_t *handle)
-{
-    free(handle);
-}
-
-/* Over the connection limit: accept (so the listener keeps working) and
- * close straight away. */
-static void s_reject(crm_http_t *srv)
-{
-    uv_tcp_t *tcp = malloc(sizeof *tcp);
-
-    if (!tcp)
-        return;
-    if (uv_tcp_init(srv->loop, tcp) < 0) {
-        free(tcp);
-        return;
-    }
-    uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)tcp);
-    uv_close((uv_handle_t *)tcp, s_free_handle_cb);
-}
-
-/* Records the peer's IP address (not its port) for the per-address limit. */
-static void s_conn_get_addr(http_conn_t *conn)
-{
-    struct sockaddr_storage ss;
-    int len = (int)sizeof ss;
-
-    conn->addr_family = AF_UNSPEC;
-    if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&ss, &len) < 0)
-        return;
-    if (ss.ss_family == AF_INET) {
-        memcpy(conn->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-        conn->addr_family = AF_INET;
-    } else if (ss.ss_family == AF_INET6) {
-        memcpy(conn->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-        conn->addr_family = AF_INET6;
-    }
-}
-
-static int s_same_addr(const http_conn_t *a, const http_conn_t *b)
-{
-    if (a->addr_family == AF_UNSPEC || a->addr_family != b->addr_family)
-        return 0;
-    return memcmp(a->addr, b->addr, a->addr_family == AF_INET ? 4 : 16) == 0;
-}
-
-/* Open connections other than `conn` (with same_addr, only those from
- * conn's address). */
-static size_t s_count_open(const crm_http_t *srv, const http_conn_t *conn, int same_addr)
-{
-    size_t n = 0;
-    const http_conn_t *c;
-
-    for (c = srv->conns; c; c = c->next)
-        if (c != conn && !c->closing && (!same_addr || s_same_addr(c, conn)))
-            n++;
-    return n;
-}
-
-/* The connection to close to make room for `conn`: the oldest open one
- * (with same_addr, of conn's address) that is still waiting for a request.
- * A candidate's input that has already arrived is handled first: a burst of
- * connections accepted in one loop pass can push a health probe to the
- * front before the loop has reported its request, and closing it then
- * would reset it although its request is there to answer. A candidate
- * answered that way is spared while others wait; when only such leaving
- * connections remain, the oldest of them goes. NULL when none is open. */
-static http_conn_t *s_victim(crm_http_t *srv, const http_conn_t *conn, int same_addr)
-{
-    http_conn_t *c;
-    http_conn_t *leaving = NULL;
-
-    for (c = srv->conns; c && !srv->destroyed; c = c->next) {
-        if (c == conn || c->closing || (same_addr && !s_same_addr(c, conn)))
-            continue;
-        s_conn_poll_input(c);
-        if (c->closing)
-            continue;
-        if (!c->finishing)
-            return c;
-        if (!leaving)
-            leaving = c;
-    }
-    return srv->destroyed ? NULL : leaving;
-}
-
-/* Makes room for the connection just accepted: the oldest connections of
- * its address beyond the per-address limit, then the oldest overall beyond
- * the total, are closed. */
-static void s_make_room(crm_http_t *srv, http_conn_t *conn)
-{
-    http_conn_t *c;
-
-    while (s_count_open(srv, conn, 1) >= srv->limits.max_conns_per_addr &&
-           (c = s_victim(srv, conn, 1)) != NULL) {
-        s_conn_close(c);
-        srv->stats.evicted_per_addr++;
-    }
-    /* nlive counts conn itself. */
-    while (srv->nlive > srv->limits.max_conns && (c = s_victim(srv, conn, 0)) != NULL) {
-        s_conn_close(c);
-        srv->stats.evicted_total++;
-    }
-}
-
-static void s_connection_cb(uv_stream_t *listener, int status)
-{
-    crm_http_t *srv = listener->data;
-    http_conn_t *conn;
-
-    if (status < 0 || srv->destroyed)
-        return;
-    /* Connections closed to make room hold their memory until their close
-     * callbacks run; past twice the limit new ones wait for that. */
-    if (srv->nconns >= 2 * srv->limits.max_conns) {
-        /* Not accepting leaves the connection in the kernel's listen queue
-         * and makes libuv stop watching the listener until uv_accept: the
-         * close callbacks accept it once memory is released, so a health
-         * probe arriving in a storm of evictions waits a moment instead of
-         * being reset. */
-        if (!srv->accept_held)
-            srv->stats.rejected++;
-        srv->accept_held = 1;
-        return;
-    }
-    srv->accept_held = 0;
-    conn = calloc(1, sizeof *conn);
-    if (!conn) {
-        srv->stats.rejected++;
-        s_reject(srv); /* the pending connection must be taken off the listener */
-        return;
-    }
-    if (uv_tcp_init(srv->loop, &conn->tcp) < 0) {
-        free(conn);
-        return;
-    }
-    conn->server = srv;
-    conn->tcp.data = conn;
-    conn->open_handles = 1;
-    conn->prev = srv->conns_tail;
-    if (srv->conns_tail)
-        srv->conns_tail->next = conn;
-    else
-        srv->conns = conn;
-    srv->conns_tail = conn;
-    srv->nconns++;
-    srv->nlive++;
-    if (uv_timer_init(srv->loop, &conn->timer) < 0) {
-        /* Only the socket is open: close it alone. */
-        conn->closing = 1;
-        srv->nlive--;
-        uv_close((uv_handle_t *)&conn->tcp, s_conn_close_cb);
-        return;
-    }
-    conn->timer.data = conn;
-    conn->open_handles = 2;
-    llhttp_init(&conn->parser, HTTP_REQUEST, &srv->settings);
-    conn->parser.data = conn;
-    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) < 0) {
-        s_conn_close(conn);
-        return;
-    }
-    s_conn_get_addr(conn);
-    s_make_room(srv, conn);
-    /* A handler run while making room may have destroyed the server. */
-    if (conn->closing)
-        return;
-    uv_tcp_nodelay(&conn->tcp, 1);
-    /* The first request's deadline runs from accept: a connection that
-     * sends nothing is a request that never completes. */
-    s_conn_begin_request(conn);
-    s_conn_start_reading(conn);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -766,7 +519,7 @@ crm_http_t *crm_http_new(uv_loop_t *loop, const char *host, int port, crm_http_h
     srv->listener.data = srv;
     r = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv->listener, S_BACKLOG, s_connection_cb);
+        r = uv_listen((uv_stream_t *)&srv->listener, S_BACKLOG, crm__http_connection_cb);
     if (r == 0)
         r = uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &blen);
     if (r < 0) {
@@ -830,6 +583,6 @@ void crm_http_destroy(crm_http_t **self_p)
     /* Connections unlink themselves only from their close callbacks, so the
      * list stays intact while it is walked. */
     for (conn = srv->conns; conn; conn = conn->next)
-        s_conn_close(conn);
+        crm__http_conn_close(conn);
     uv_close((uv_handle_t *)&srv->listener, s_listener_close_cb);
 }
