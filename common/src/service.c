@@ -4,6 +4,7 @@
  * stream head); after that everything is asynchronous on one libuv loop.
  * Teardown is the reverse of set-up and waits for in-flight transactions,
  * bounded by CRM_SHUTDOWN_TIMEOUT_MS. */
+#include "access_int.h"
 #include "auth.h"
 #include "svc_int.h"
 
@@ -706,9 +707,11 @@ static void s_dl_retry(crm_work_t *w)
 }
 
 static const crm_command_def_t s_builtin[] = {
-    {"stream.rotate_epoch", &crm__v1__rotate_epoch_request__descriptor, s_rotate_epoch, 0},
-    {"deadletter.retry", &crm__v1__dead_letter_retry_request__descriptor, s_dl_retry, 0},
-    {NULL, NULL, NULL, 0},
+    {"stream.rotate_epoch", &crm__v1__rotate_epoch_request__descriptor, s_rotate_epoch, 0,
+     CRM_REC_CONFIG, CRM_ACT_EDIT},
+    {"deadletter.retry", &crm__v1__dead_letter_retry_request__descriptor, s_dl_retry, 0,
+     CRM_REC_CONFIG, CRM_ACT_EDIT},
+    {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 
 /* ---- the ROUTER --------------------------------------------------------- */
@@ -855,9 +858,24 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
             goto done;
         }
     }
-    crm_work_t *w = crm_work_new(svc, CRM_WORK_CMD);
-    if (!w)
+    /* Roles (access_work.c): refused before the handler runs. */
+    crm_grant_t *grant = NULL;
+    char denied[300];
+    int admit = crm_access_admit(svc, who, def, &grant, denied, sizeof denied);
+    if (admit == -1) {
+        crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, who->name, "a command");
+        s_reply_status(svc, identity, ilen, cr->request_id,
+                       CRM__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED, "command",
+                       "permission denied", denied,
+                       "ask an operator for a role that grants it (docs/operations.md)");
         goto done;
+    }
+    crm_work_t *w = admit == 0 ? crm_work_new(svc, CRM_WORK_CMD) : NULL;
+    if (!w) {
+        crm_grant_destroy(&grant);
+        goto done;
+    }
+    w->grant = grant;
     w->cmd = def;
     w->fn = def->fn;
     w->received_us = crm_mono_us();
