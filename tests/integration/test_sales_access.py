@@ -6,10 +6,12 @@ win a deal (PERMISSION_DENIED before the handler runs); lists show only
 reachable records; roles changed or defined in the directory take effect
 on SIGHUP, without a restart. Real processes, CURVE keys, the directory
 of principals."""
+import json
+import os
 import time
 import unittest
 
-from crmtest import CallError, keyring, rpc_pb2
+from crmtest import CallError, keyring, rpc_pb2, run_crmctl
 from test_sales_service import NOT_FOUND, OK, SalesSystem, person_pb2, sales_pb2, unique
 
 DENIED = rpc_pb2.STATUS_CODE_PERMISSION_DENIED
@@ -180,6 +182,17 @@ class AccessTest(unittest.TestCase):
         self.assertNotIn(self.task.id, acts("bo"))
         self.assertIn(self.task.id, acts("ada"))
         self.assertIn(self.task.id, acts("mia"))
+
+    def test_whoami_shows_roles_and_levels(self):
+        env = dict(os.environ, CRM_KEY_FILE=keyring().key_file("acc-mia"))
+        doc = json.loads(run_crmctl(self, env, ["whoami", "-o", "json"]).stdout)
+        self.assertEqual((doc["name"], doc["roles"], doc["teams"]),
+                         ("acc-mia", ["sales-manager"], ["north"]))
+        self.assertEqual(doc["access"]["deal"], {"read": "team", "create": "all",
+                                                 "edit": "team", "delete": "team"})
+        self.assertEqual(doc["access"]["campaign"]["edit"], "none")
+        text = run_crmctl(self, env, ["whoami"]).stdout
+        self.assertRegex(text, r"deal +team +all +team +team")
 
     def test_role_changes_take_effect_on_sighup(self):
         keys = keyring()
