@@ -54,8 +54,10 @@ static void test_builtin_roles(void **state)
                      CRM_LEVEL_ALL);
     assert_int_equal(crm_roles_level(r, "analyst", CRM_REC_PERSON, CRM_ACT_EDIT), CRM_LEVEL_NONE);
     assert_int_equal(crm_roles_level(r, "subscriber", CRM_REC_TICKET, CRM_ACT_READ), CRM_LEVEL_ALL);
-    assert_int_equal(crm_roles_level(r, "support-agent", CRM_REC_TICKET, CRM_ACT_READ),
-                     CRM_LEVEL_TEAM);
+    assert_int_equal(crm_roles_level(r, "support-agent", CRM_REC_TICKET, CRM_ACT_EDIT),
+                     CRM_LEVEL_ALL);
+    assert_int_equal(crm_roles_level(r, "support-agent", CRM_REC_TICKET, CRM_ACT_DELETE),
+                     CRM_LEVEL_NONE);
     assert_int_equal(crm_roles_level(r, "support-lead", CRM_REC_CONFIG, CRM_ACT_EDIT),
                      CRM_LEVEL_ALL);
     assert_int_equal(crm_roles_level(r, "nobody", CRM_REC_PERSON, CRM_ACT_READ), -1);
