@@ -183,6 +183,34 @@ class AccessTest(unittest.TestCase):
         self.assertIn(self.task.id, acts("ada"))
         self.assertIn(self.task.id, acts("mia"))
 
+    def test_leads_and_organisations(self):
+        lead = self.call("ada", "sales.lead.create", sales_pb2.CreateLeadRequest(
+            lead=sales_pb2.Lead(name="Ada's lead", email="%s@access.io" % unique("l"))),
+            sales_pb2.LeadReply).lead
+        self.assertEqual(lead.owner, "acc-ada")
+        self.assertRefused("bo", "sales.lead.qualify", sales_pb2.QualifyLeadRequest(
+            id=lead.id, qualification="budget"), NOT_FOUND)
+        self.assertRefused("bo", "sales.lead.convert", sales_pb2.ConvertLeadRequest(id=lead.id),
+                           NOT_FOUND)
+        leads = lambda who: self.ids(who, "sales.lead.list", sales_pb2.ListLeadsRequest(
+            page_size=100), sales_pb2.ListLeadsReply, "leads")
+        self.assertNotIn(lead.id, leads("bo"))
+        self.assertIn(lead.id, leads("mia"))
+        self.call("mia", "sales.lead.qualify", sales_pb2.QualifyLeadRequest(
+            id=lead.id, qualification="budget"), sales_pb2.LeadReply)
+        org = self.call("ada", "sales.org.create", sales_pb2.CreateOrganizationRequest(
+            organization=person_pb2.Organization(name=unique("Ada Org"))),
+            sales_pb2.OrganizationReply).organization
+        self.assertEqual(org.owner, "acc-ada")
+        self.assertRefused("bo", "sales.org.show", sales_pb2.ShowOrganizationRequest(id=org.id),
+                           NOT_FOUND)
+        self.call("mia", "sales.org.show", sales_pb2.ShowOrganizationRequest(id=org.id),
+                  sales_pb2.OrganizationReply)
+        orgs = lambda who: self.ids(who, "sales.org.list", sales_pb2.ListOrganizationsRequest(
+            page_size=100), sales_pb2.ListOrganizationsReply, "organizations")
+        self.assertNotIn(org.id, orgs("bo"))
+        self.assertIn(org.id, orgs("ada"))
+
     def test_whoami_shows_roles_and_levels(self):
         env = dict(os.environ, CRM_KEY_FILE=keyring().key_file("acc-mia"))
         doc = json.loads(run_crmctl(self, env, ["whoami", "-o", "json"]).stdout)
