@@ -261,11 +261,15 @@ crm_grant_t *crm_grant_new(const crm_directory_t *dir, const crm_principal_t *p)
     crm_grant_t *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
+    int team = 0;
     for (int t = 0; t < CRM_REC_COUNT; t++)
-        for (int a = 0; a < CRM_ACT_COUNT; a++)
+        for (int a = 0; a < CRM_ACT_COUNT; a++) {
             g->level[t][a] = (uint8_t)crm_access_level(dir, p, (crm_record_t)t, (crm_action_t)a);
-    /* The principal and every staff name sharing a team with it, once. */
-    size_t n = crm_directory_size(dir), bytes = strlen(p->name) + 1, k = 0;
+            team |= g->level[t][a] == CRM_LEVEL_TEAM;
+        }
+    /* The principal and every staff name sharing a team with it, once;
+     * the directory is scanned only when some cell is at team level. */
+    size_t n = team ? crm_directory_size(dir) : 0, bytes = strlen(p->name) + 1, k = 0;
     const char **names = calloc(n + 2, sizeof *names);
     if (!names) {
         free(g);
