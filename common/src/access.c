@@ -267,8 +267,8 @@ crm_grant_t *crm_grant_new(const crm_directory_t *dir, const crm_principal_t *p)
             g->level[t][a] = (uint8_t)crm_access_level(dir, p, (crm_record_t)t, (crm_action_t)a);
             team |= g->level[t][a] == CRM_LEVEL_TEAM;
         }
-    /* The principal and every staff name sharing a team with it, once;
-     * the directory is scanned only when some cell is at team level. */
+    /* The principal and every staff name sharing a team with it; the
+     * directory is scanned only when some cell is at team level. */
     size_t n = team ? crm_directory_size(dir) : 0, bytes = strlen(p->name) + 1, k = 0;
     const char **names = calloc(n + 2, sizeof *names);
     if (!names) {
@@ -283,10 +283,10 @@ crm_grant_t *crm_grant_new(const crm_directory_t *dir, const crm_principal_t *p)
         int shared = 0;
         for (const char *const *t = p->teams; t && *t && !shared; t++)
             shared = crm_principal_in_team(q, *t);
-        size_t j = 0;
-        while (j < k && strcmp(names[j], q->name))
-            j++;
-        if (shared && j == k) {
+        /* A name listed with several keys (a key being rotated) may come
+         * twice: harmless for ANY() and for crm_grant_may, and cheaper than
+         * a quadratic search for duplicates. */
+        if (shared) {
             names[k++] = q->name;
             bytes += strlen(q->name) + 1;
         }

@@ -110,7 +110,7 @@ int crm_grant_may(const crm_grant_t *g, crm_record_t type, crm_action_t action, 
 /* The owners whose records the grant reaches for (type, action), for a
  * list's SQL filter ("owner = ANY($n::text[])"): *n names; NULL when the
  * level is all (no filter). At level none *n is 0 (nothing matches).
- * Lives as long as the grant. */
+ * A name may come twice. Lives as long as the grant. */
 const char *const *crm_grant_owners(const crm_grant_t *g, crm_record_t type, crm_action_t action,
                                     size_t *n);
 /* The principal's name. */
