@@ -143,6 +143,11 @@ const crm_principal_t *crm_auth_sender(crm_auth_t *self, void *msg)
     return self->plaintext ? &s_insecure : crm_zap_sender(self->zap, msg);
 }
 
+const crm_directory_t *crm_auth_directory(crm_auth_t *self)
+{
+    return self->plaintext ? NULL : crm_zap_directory(self->zap);
+}
+
 void crm_auth_refuse(crm_auth_t *self, crm_auth_reason_t reason, const char *who, const char *what)
 {
     if (!self->plaintext)

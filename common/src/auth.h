@@ -34,6 +34,10 @@ int crm_auth_client(crm_auth_t *self, void *sock, const char *server);
  * NULL when it was revoked. In plaintext mode a stand-in principal. */
 const crm_principal_t *crm_auth_sender(crm_auth_t *self, void *msg);
 
+/* The directory as read last; NULL in plaintext mode (no principals, no
+ * roles: everything is allowed). Valid until the next reload. */
+const crm_directory_t *crm_auth_directory(crm_auth_t *self);
+
 /* Counts and logs a refusal (see crm_zap_refuse); a no-op in plaintext. */
 void crm_auth_refuse(crm_auth_t *self, crm_auth_reason_t reason, const char *who, const char *what);
 

@@ -37,7 +37,8 @@ static void s_clock_set(crm_work_t *w)
 /* Read-only: it writes nothing to the database, so it needs no
  * idempotency key; setting an offset twice sets the same time. */
 static const crm_command_def_t s_clock_cmd = {
-    "crm.clock.set", &crm__v1__clock_set_request__descriptor, s_clock_set, 1};
+    "crm.clock.set", &crm__v1__clock_set_request__descriptor, s_clock_set, 1, CRM_REC_CONFIG,
+    CRM_ACT_EDIT};
 
 int crm_clock_init(crm_service_t *svc)
 {

@@ -109,6 +109,11 @@ const crm_principal_t *crm_creds_principal(const crm_creds_t *self)
     return self->plaintext ? NULL : crm_directory_by_key(self->dir, self->kp.public_key);
 }
 
+const crm_directory_t *crm_creds_directory(const crm_creds_t *self)
+{
+    return self->plaintext ? NULL : self->dir;
+}
+
 const char *crm_creds_public_key(const crm_creds_t *self)
 {
     return self->kp.public_key;

@@ -1,6 +1,8 @@
 /* directory.c: the directory of principals, parsed whole or not at all. */
 #include <crm/directory.h>
 
+#include <crm/access.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +11,14 @@
 
 #define S_DIRECTORY_MAX (16 * 1024 * 1024)
 #define S_NAME_MAX 100
+#define S_FIELDS_MAX 64 /* a role line's name and cells */
 
 struct crm_directory {
     crm_principal_t *p;
     size_t n;
     char *text; /* every string points into this copy of the file */
     char **lists;
+    crm_roles_t *roles;
 };
 
 const char *crm_kind_name(crm_kind_t kind)
@@ -107,7 +111,8 @@ crm_directory_t *crm_directory_load(const char *path, char *err, size_t errlen)
         lines += self->text[i] == '\n';
     self->p = calloc(lines, sizeof *self->p);
     self->lists = calloc(2 * lines, sizeof *self->lists);
-    if (!self->p || !self->lists) {
+    self->roles = crm_roles_new();
+    if (!self->p || !self->lists || !self->roles) {
         snprintf(err, errlen, "out of memory reading directory \"%s\"", path);
         crm_directory_destroy(&self);
         return NULL;
@@ -126,12 +131,26 @@ crm_directory_t *crm_directory_load(const char *path, char *err, size_t errlen)
                 *h = 0;
                 break;
             }
-        char *field[6];
+        char *field[S_FIELDS_MAX];
         int nf = 0;
-        for (char *tok = strtok(line, " \t\r"); tok && nf < 6; tok = strtok(NULL, " \t\r"))
+        for (char *tok = strtok(line, " \t\r"); tok && nf < S_FIELDS_MAX;
+             tok = strtok(NULL, " \t\r"))
             field[nf++] = tok;
         if (nf == 0)
             continue;
+        if (!strcmp(field[0], "role")) {
+            char why[200];
+            if (nf < 2 || !s_word_ok(field[1]))
+                snprintf(why, sizeof why, "expected: role name type.action=level ...");
+            else if (strtok(NULL, " \t\r"))
+                snprintf(why, sizeof why, "a role line holds at most %d cells", S_FIELDS_MAX - 2);
+            else if (crm_roles_define(self->roles, field[1], (const char *const *)field + 2,
+                                      (size_t)nf - 2, why, sizeof why) == 0)
+                continue;
+            snprintf(err, errlen, "directory \"%s\" line %zu: %s", path, lineno, why);
+            crm_directory_destroy(&self);
+            return NULL;
+        }
         const char *why = NULL;
         crm_principal_t *p = &self->p[self->n];
         int kind = nf >= 3 ? s_kind_parse(field[2]) : -1;
@@ -164,6 +183,18 @@ crm_directory_t *crm_directory_load(const char *path, char *err, size_t errlen)
         p->kind = (crm_kind_t)kind;
         self->n++;
     }
+    /* Checked once every role line is read: a role may be defined below
+     * the staff that hold it. */
+    for (size_t i = 0; i < self->n; i++)
+        for (const char *const *r = self->p[i].roles; *r; r++)
+            if (crm_roles_level(self->roles, *r, CRM_REC_PERSON, CRM_ACT_READ) < 0) {
+                snprintf(err, errlen,
+                         "directory \"%s\": %s has role \"%s\", which is neither built in nor "
+                         "defined by a role line",
+                         path, self->p[i].name, *r);
+                crm_directory_destroy(&self);
+                return NULL;
+            }
     return self;
 }
 
@@ -176,6 +207,7 @@ void crm_directory_destroy(crm_directory_t **self_p)
         for (size_t i = 0; i < 2 * (self->n + 1); i++)
             free(self->lists[i]);
     free(self->lists);
+    crm_roles_destroy(&self->roles);
     free(self->p);
     free(self->text);
     free(self);
@@ -206,6 +238,11 @@ size_t crm_directory_size(const crm_directory_t *self)
 const crm_principal_t *crm_directory_at(const crm_directory_t *self, size_t i)
 {
     return i < self->n ? &self->p[i] : NULL;
+}
+
+const struct crm_roles *crm_directory_roles(const crm_directory_t *self)
+{
+    return self ? self->roles : NULL;
 }
 
 static int s_in(const char *const *list, const char *s)

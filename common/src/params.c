@@ -75,6 +75,16 @@ void crm_params_textv(crm_params_t *p, char *const *v, size_t n)
     s_push(p, s, 0);
 }
 
+void crm_params_reach(crm_params_t *p, crm_record_t type, crm_action_t action)
+{
+    size_t n;
+    const char *const *v = crm_work_owners(p->w, type, action, &n);
+    if (!v)
+        crm_params_add(p, NULL);
+    else
+        crm_params_textv(p, (char *const *)v, n);
+}
+
 void crm_params_json(crm_params_t *p, json_t *j)
 {
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;

@@ -413,7 +413,9 @@ static void s_dl_retry(crm_work_t *w)
 }
 
 const crm_command_def_t crm_builtin_commands[] = {
-    {"stream.rotate_epoch", &crm__v1__rotate_epoch_request__descriptor, s_rotate_epoch, 0},
-    {"deadletter.retry", &crm__v1__dead_letter_retry_request__descriptor, s_dl_retry, 0},
-    {NULL, NULL, NULL, 0},
+    {"stream.rotate_epoch", &crm__v1__rotate_epoch_request__descriptor, s_rotate_epoch, 0,
+     CRM_REC_CONFIG, CRM_ACT_EDIT},
+    {"deadletter.retry", &crm__v1__dead_letter_retry_request__descriptor, s_dl_retry, 0,
+     CRM_REC_CONFIG, CRM_ACT_EDIT},
+    {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };

@@ -6,6 +6,7 @@
  * command of each client in turn, and each is answered once its batch has
  * an outcome. The read-only stream commands are answered at once, outside
  * any batch (service_builtin.c). */
+#include "access_int.h"
 #include "auth.h"
 #include "svc_int.h"
 
@@ -339,9 +340,24 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
             goto done;
         }
     }
-    crm_work_t *w = crm_work_new(svc, CRM_WORK_CMD);
-    if (!w)
+    /* Roles (access_work.c): refused before the handler runs. */
+    crm_grant_t *grant = NULL;
+    char denied[300];
+    int admit = crm_access_admit(svc, who, def, &grant, denied, sizeof denied);
+    if (admit == -1) {
+        crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, who->name, "a command");
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED, "command",
+                                 "permission denied", denied,
+                                 "ask an operator for a role that grants it (docs/operations.md)");
         goto done;
+    }
+    crm_work_t *w = admit == 0 ? crm_work_new(svc, CRM_WORK_CMD) : NULL;
+    if (!w) {
+        crm_grant_destroy(&grant);
+        goto done;
+    }
+    w->grant = grant;
     w->cmd = def;
     w->fn = def->fn;
     w->received_us = crm_mono_us();

@@ -57,6 +57,7 @@ struct crm_work {
     char *idem_key;
     uint64_t request_hash;
     char *actor;
+    crm_grant_t *grant; /* NULL: reaches everything (access_work.c) */
     char *correlation_id;
     int64_t received_us;
     struct crm_work *dup_of; /* same idempotency key earlier in the batch */

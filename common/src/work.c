@@ -96,6 +96,7 @@ void crm_work_destroy(crm_work_t **w_p)
     free(w->identity);
     free(w->idem_key);
     free(w->actor);
+    crm_grant_destroy(&w->grant);
     free(w->correlation_id);
     free(w->source);
     free(w->epoch);

@@ -8,7 +8,7 @@
 
 #define S_REPORT(name, fn)                                                                         \
     {                                                                                              \
-        name, &crm__v1__analytics_query__descriptor, fn, 1                                         \
+        name, &crm__v1__analytics_query__descriptor, fn, 1, CRM_REC_REPORT, CRM_ACT_READ           \
     }
 
 const crm_command_def_t analytics_commands[] = {
@@ -26,11 +26,13 @@ const crm_command_def_t analytics_commands[] = {
     S_REPORT("analytics.report.data_quality", analytics_report_data_quality),
     /* handlers/data_quality.c */
     {"analytics.data_quality.scan", &crm__v1__data_quality_scan_request__descriptor,
-     analytics_dq_scan_cmd, 0},
+     analytics_dq_scan_cmd, 0, CRM_REC_REPORT, CRM_ACT_CREATE},
     /* handlers/rebuild.c */
-    {"analytics.rebuild", &crm__v1__rebuild_request__descriptor, analytics_rebuild, 0},
-    {"analytics.status", &crm__v1__analytics_status_request__descriptor, analytics_status, 1},
-    {NULL, NULL, NULL, 0},
+    {"analytics.rebuild", &crm__v1__rebuild_request__descriptor, analytics_rebuild, 0,
+     CRM_REC_CONFIG, CRM_ACT_EDIT},
+    {"analytics.status", &crm__v1__analytics_status_request__descriptor, analytics_status, 1,
+     CRM_REC_NONE, CRM_ACT_READ},
+    {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 
 /* handlers/fold.c. Every topic of each source: one consumer per source, so

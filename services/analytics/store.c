@@ -89,7 +89,9 @@ int an_store_report_potential(crm_work_t *w, int64_t at_us, int64_t ltv_min, crm
 int an_store_report_pipeline(crm_work_t *w, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
-    return crm_params_run(&p, "SELECT an_report_pipeline()::text", 0, cb);
+    /* The deals of the owners the reader reaches (crm/access.h). */
+    crm_params_reach(&p, CRM_REC_REPORT, CRM_ACT_READ);
+    return crm_params_run(&p, "SELECT an_report_pipeline($1::text[])::text", 0, cb);
 }
 
 int an_store_report_forecast(crm_work_t *w, crm_work_cb cb)
@@ -103,7 +105,16 @@ int an_store_report_weekly(crm_work_t *w, int64_t week_start_us, const char *rep
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, week_start_us);
     crm_params_str(&p, rep);
-    return crm_params_run(&p, "SELECT an_report_weekly(an_ts($1), $2)::text", 0, cb);
+    /* Only the reps the reader reaches: a rep their own row, a manager
+     * their team's (crm/access.h). */
+    crm_params_reach(&p, CRM_REC_REPORT, CRM_ACT_READ);
+    return crm_params_run(&p,
+                          "SELECT CASE WHEN $3::text[] IS NULL THEN r ELSE jsonb_set(r, '{reps}',"
+                          " COALESCE((SELECT jsonb_agg(e.x ORDER BY e.i)"
+                          "  FROM jsonb_array_elements(r->'reps') WITH ORDINALITY e(x, i)"
+                          "  WHERE e.x->>'rep' = ANY($3::text[])), '[]')) END::text"
+                          " FROM an_report_weekly(an_ts($1), $2) r",
+                          0, cb);
 }
 
 int an_store_report_campaigns(crm_work_t *w, const char *campaign_id, crm_work_cb cb)

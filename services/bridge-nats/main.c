@@ -67,7 +67,7 @@ static const crm_consumer_def_t s_consumers[] = {
 };
 
 static const crm_command_def_t s_commands[] = {
-    {NULL, NULL, NULL, 0},
+    {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 
 static int s_on_start(crm_service_t *svc)

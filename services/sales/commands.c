@@ -1,44 +1,52 @@
 /* commands.c: the command and consumer tables, the whole surface of sales
  * on one screen: every command a client can send with its request message
- * and whether it only reads, and every consumer with the event types it
+ * whether it only reads and what it touches, and every consumer with the event types it
  * takes. The handlers are in handlers/, one file per aggregate. */
 #include "sales.h"
 
 #include "crm/v1/sales.pb-c.h"
 
-#define S_CMD(name, msg, fn, ro)                                                                   \
+/* rec, act: the record type and action the roles must grant
+ * (crm/access.h); handlers check the owner of each record for own and
+ * team levels. */
+#define S_CMD(name, msg, fn, ro, rec, act)                                                         \
     {                                                                                              \
-        name, &crm__v1__##msg##__descriptor, fn, ro                                                \
+        name, &crm__v1__##msg##__descriptor, fn, ro, CRM_REC_##rec, CRM_ACT_##act                  \
     }
 
 const crm_command_def_t sales_commands[] = {
-    S_CMD("sales.person.register", register_person_request, sales_person_register, 0),
-    S_CMD("sales.person.show", show_person_request, sales_person_show, 1),
-    S_CMD("sales.person.update", update_person_request, sales_person_update, 0),
-    S_CMD("sales.person.list", list_people_request, sales_person_list, 1),
-    S_CMD("sales.org.create", create_organization_request, sales_org_create, 0),
-    S_CMD("sales.org.show", show_organization_request, sales_org_show, 1),
-    S_CMD("sales.org.list", list_organizations_request, sales_org_list, 1),
-    S_CMD("sales.lead.create", create_lead_request, sales_lead_create, 0),
-    S_CMD("sales.lead.qualify", qualify_lead_request, sales_lead_qualify, 0),
-    S_CMD("sales.lead.convert", convert_lead_request, sales_lead_convert, 0),
-    S_CMD("sales.lead.disqualify", disqualify_lead_request, sales_lead_disqualify, 0),
-    S_CMD("sales.lead.list", list_leads_request, sales_lead_list, 1),
-    S_CMD("sales.pipeline.create", create_pipeline_request, sales_pipeline_create, 0),
-    S_CMD("sales.pipeline.list", list_pipelines_request, sales_pipeline_list, 1),
-    S_CMD("sales.deal.create", create_deal_request, sales_deal_create, 0),
-    S_CMD("sales.deal.stage", move_deal_request, sales_deal_stage, 0),
-    S_CMD("sales.deal.win", win_deal_request, sales_deal_win, 0),
-    S_CMD("sales.deal.lose", lose_deal_request, sales_deal_lose, 0),
-    S_CMD("sales.deal.show", show_deal_request, sales_deal_show, 1),
-    S_CMD("sales.deal.list", list_deals_request, sales_deal_list, 1),
-    S_CMD("sales.order.create", create_order_request, sales_order_create, 0),
-    S_CMD("sales.order.list", list_orders_request, sales_order_list, 1),
-    S_CMD("sales.activity.log", log_activity_request, sales_activity_log, 0),
-    S_CMD("sales.activity.schedule", log_activity_request, sales_activity_schedule, 0),
-    S_CMD("sales.activity.complete", complete_activity_request, sales_activity_complete, 0),
-    S_CMD("sales.activity.list", list_activities_request, sales_activity_list, 1),
-    {NULL, NULL, NULL, 0},
+    S_CMD("sales.person.register", register_person_request, sales_person_register, 0, PERSON,
+          CREATE),
+    S_CMD("sales.person.show", show_person_request, sales_person_show, 1, PERSON, READ),
+    S_CMD("sales.person.update", update_person_request, sales_person_update, 0, PERSON, EDIT),
+    S_CMD("sales.person.list", list_people_request, sales_person_list, 1, PERSON, READ),
+    S_CMD("sales.org.create", create_organization_request, sales_org_create, 0, ORGANISATION,
+          CREATE),
+    S_CMD("sales.org.show", show_organization_request, sales_org_show, 1, ORGANISATION, READ),
+    S_CMD("sales.org.list", list_organizations_request, sales_org_list, 1, ORGANISATION, READ),
+    S_CMD("sales.lead.create", create_lead_request, sales_lead_create, 0, LEAD, CREATE),
+    S_CMD("sales.lead.qualify", qualify_lead_request, sales_lead_qualify, 0, LEAD, EDIT),
+    S_CMD("sales.lead.convert", convert_lead_request, sales_lead_convert, 0, LEAD, EDIT),
+    S_CMD("sales.lead.disqualify", disqualify_lead_request, sales_lead_disqualify, 0, LEAD, EDIT),
+    S_CMD("sales.lead.list", list_leads_request, sales_lead_list, 1, LEAD, READ),
+    S_CMD("sales.pipeline.create", create_pipeline_request, sales_pipeline_create, 0, CONFIG,
+          CREATE),
+    S_CMD("sales.pipeline.list", list_pipelines_request, sales_pipeline_list, 1, CONFIG, READ),
+    S_CMD("sales.deal.create", create_deal_request, sales_deal_create, 0, DEAL, CREATE),
+    S_CMD("sales.deal.stage", move_deal_request, sales_deal_stage, 0, DEAL, EDIT),
+    S_CMD("sales.deal.win", win_deal_request, sales_deal_win, 0, DEAL, EDIT),
+    S_CMD("sales.deal.lose", lose_deal_request, sales_deal_lose, 0, DEAL, EDIT),
+    S_CMD("sales.deal.show", show_deal_request, sales_deal_show, 1, DEAL, READ),
+    S_CMD("sales.deal.list", list_deals_request, sales_deal_list, 1, DEAL, READ),
+    S_CMD("sales.order.create", create_order_request, sales_order_create, 0, ORDER, CREATE),
+    S_CMD("sales.order.list", list_orders_request, sales_order_list, 1, ORDER, READ),
+    S_CMD("sales.activity.log", log_activity_request, sales_activity_log, 0, ACTIVITY, CREATE),
+    S_CMD("sales.activity.schedule", log_activity_request, sales_activity_schedule, 0, ACTIVITY,
+          CREATE),
+    S_CMD("sales.activity.complete", complete_activity_request, sales_activity_complete, 0,
+          ACTIVITY, EDIT),
+    S_CMD("sales.activity.list", list_activities_request, sales_activity_list, 1, ACTIVITY, READ),
+    {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 
 static const char *const s_people_prefixes[] = {"crm.marketing.person.", "crm.support.person.",

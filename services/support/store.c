@@ -269,6 +269,7 @@ int support_store_ticket_list(crm_work_t *w, const Crm__V1__ListTicketsRequest *
     crm_params_i64(&p, limit);
     crm_params_opt_i64(&p, after_us);
     crm_params_opt(&p, after_id);
+    crm_params_reach(&p, CRM_REC_TICKET, CRM_ACT_READ);
     return crm_params_run(
         &p,
         "SELECT " S_TICKET_J "::text, t.created_us, t.id::text FROM ticket t"
@@ -278,6 +279,7 @@ int support_store_ticket_list(crm_work_t *w, const Crm__V1__ListTicketsRequest *
         " AND (NOT $4::boolean OR t.fr_breached OR t.res_breached)"
         " AND ($5::uuid IS NULL OR t.customer_id = $5::uuid)"
         " AND ($7::bigint IS NULL OR (t.created_us, t.id) > ($7::bigint, $8::uuid))"
+        " AND ($9::text[] IS NULL OR t.assignee = ANY($9::text[]))"
         " ORDER BY t.created_us, t.id LIMIT $6::int",
         0, cb);
 }

@@ -56,6 +56,7 @@ class Keyring:
         self.dir = tempfile.mkdtemp(prefix="crm-keys-")
         self.path = os.path.join(self.dir, "directory")
         self.keys = {}  # name -> (public, secret, kind, teams, roles, listed)
+        self.roles = {}  # role name -> its cells, written as "role" lines
         self.procs = []  # Procs told about every change
         self.key(TEST_PRINCIPAL, "staff", roles="admin")
         self.key("bus")
@@ -88,12 +89,28 @@ class Keyring:
         for name, (public, _, kind, teams, roles, listed) in self.keys.items():
             if listed:
                 lines.append("%s %s %s %s %s" % (public, name, kind, teams, roles))
+        for role, cells in self.roles.items():
+            lines.append("role %s %s" % (role, " ".join(cells)))
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(lines) + "\n")
         os.replace(tmp, self.path)
         if reload:
             self.reload()
+
+    def set_access(self, name, teams=None, roles=None):
+        """Changes the teams or roles of `name` in the directory and has
+        every process read it again."""
+        if teams is not None:
+            self.keys[name][3] = teams
+        if roles is not None:
+            self.keys[name][4] = roles
+        self.write()
+
+    def define_role(self, role, *cells):
+        """A "role NAME type.action=level ..." line (crm/access.h)."""
+        self.roles[role] = list(cells)
+        self.write()
 
     def revoke(self, name):
         """Removes `name` from the directory (its key file stays)."""

@@ -22,7 +22,8 @@ import uuid
 
 import psycopg2
 
-from crmtest import (CallError, System, event_pb2, free_port, rpc_pb2, run_crmctl, subscribe,
+from crmtest import (CallError, System, event_pb2, free_port, keyring, rpc_pb2, run_crmctl,
+                     subscribe,
                      testing_pb2, wait_for)
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import analytics_pb2, marketing_pb2, person_pb2, sales_pb2, support_pb2  # noqa: E402
@@ -544,6 +545,39 @@ class AnalyticsTest(unittest.TestCase):
         # Default: the week containing at_us (AT's own week: nothing done yet).
         self.assertEqual(a.report("analytics.report.weekly_activity", at_us=AT)["week_start_us"],
                          week_start(AT))
+
+    def test_5b_sales_reports_at_the_reader_level(self):
+        """A rep sees their own weekly activity and pipeline, a manager their
+        team's (issue 12); an analyst every rep's."""
+        keys = keyring()
+        keys.key("rita", "staff", teams="east", roles="sales-rep")
+        keys.key("sam", "staff", teams="west", roles="sales-rep")
+        keys.key("west-lead", "staff", teams="west", roles="sales-manager")
+        week = time.strftime("%G-W%V", time.gmtime(REPORT_WEEK_START // US))
+
+        def report(who, command, **q):
+            c = self.a.sys.client("analytics", who)
+            try:
+                rep = c.call_raw(command, analytics_pb2.AnalyticsQuery(**q).SerializeToString())
+            finally:
+                c.close()
+            self.assertEqual(rep.status.code, OK, rep.status)
+            return json.loads(analytics_pb2.AnalyticsReportReply.FromString(rep.body).json)
+        weekly = "analytics.report.weekly_activity"
+        self.assertEqual([r["rep"] for r in report("rita", weekly, at_us=AT, week=week)["reps"]],
+                         ["rita"])
+        self.assertEqual([r["rep"] for r in report("sam", weekly, at_us=AT, week=week)["reps"]],
+                         ["sam"])
+        self.assertEqual([r["rep"] for r in report("west-lead", weekly, at_us=AT,
+                                                     week=week)["reps"]], ["sam"])
+        # Asking for another rep by name gives nothing out of reach.
+        self.assertEqual(report("rita", weekly, at_us=AT, week=week, rep="sam")["reps"], [])
+        # Pipeline: rita's deals are D1 (open, Proposal) and D3 (won).
+        pipe = report("rita", "analytics.report.pipeline", at_us=AT)
+        self.assertEqual([(s["stage"], s["deals"]) for s in pipe["stages"]], [("Proposal", 1)])
+        self.assertEqual((pipe["won"], pipe["lost"]), (1, 0))
+        whole = self.a.report("analytics.report.pipeline", at_us=AT)
+        self.assertEqual((whole["won"], whole["lost"]), (1, 1))
 
     def test_6_campaign_report(self):
         a = self.a

@@ -34,6 +34,8 @@ int crm_creds_client(const crm_creds_t *self, void *sock, const char *server, ch
  * is not listed, or in plaintext mode), and its public key. */
 const crm_principal_t *crm_creds_principal(const crm_creds_t *self);
 const char *crm_creds_public_key(const crm_creds_t *self);
+/* The directory as read at start (NULL in plaintext mode). */
+const crm_directory_t *crm_creds_directory(const crm_creds_t *self);
 int crm_creds_plaintext(const crm_creds_t *self);
 
 /* The default per-user config directory ($XDG_CONFIG_HOME/crm or

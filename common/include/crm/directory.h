@@ -11,7 +11,12 @@
  *     rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7  ada     staff       north,emea  sales-rep
  *
  * Teams and roles are comma-separated lists, "-" for none. A name may hold
- * several keys (a key being rotated), always of one kind. */
+ * several keys (a key being rotated), always of one kind. Lines that start
+ * with the word "role" define roles (crm/access.h):
+ *
+ *     role  sales-intern  *.read=own  person.create=own
+ *
+ * Every role a principal names must be built in or defined so. */
 #ifndef CRM_DIRECTORY_H
 #define CRM_DIRECTORY_H
 
@@ -51,6 +56,9 @@ const crm_principal_t *crm_directory_by_name(const crm_directory_t *self, const 
 size_t crm_directory_size(const crm_directory_t *self);
 /* Entry i < size, in file order. */
 const crm_principal_t *crm_directory_at(const crm_directory_t *self, size_t i);
+
+/* The roles: the built-in ones and those of the file's role lines. */
+const struct crm_roles *crm_directory_roles(const crm_directory_t *self);
 
 /* 1 when `p` has role `role` / is in team `team`. */
 int crm_principal_has_role(const crm_principal_t *p, const char *role);

@@ -17,6 +17,7 @@
 #ifndef CRM_SERVICE_H
 #define CRM_SERVICE_H
 
+#include <crm/access.h>
 #include <crm/config.h>
 #include <crm/err.h>
 #include <crm/migrate.h>
@@ -47,6 +48,11 @@ typedef struct {
     const ProtobufCMessageDescriptor *request; /* body type; NULL = empty body */
     crm_work_fn fn;
     int readonly; /* no idempotency key needed, no writes, no events */
+    /* The record type it touches and how (crm/access.h): a staff
+     * principal whose roles grant no level for them is refused before the
+     * handler runs. CRM_REC_NONE (0): any authenticated staff may run it. */
+    crm_record_t record;
+    crm_action_t action;
 } crm_command_def_t;
 
 typedef struct {
@@ -138,6 +144,18 @@ const char *crm_work_actor(crm_work_t *w);
  * consumed event, a timer or other work of its own. Never NULL; owned by
  * the work or the service. */
 const char *crm_work_principal(crm_work_t *w);
+
+/* Record-level access (crm/access.h) of the command's principal, as the
+ * directory said when the command arrived. Consumed events, the service's
+ * own works and service principals reach everything (level all). The
+ * documented answer for a record out of reach is NOT_FOUND, as if it did
+ * not exist; PERMISSION_DENIED is for a type the roles grant nothing of. */
+crm_level_t crm_work_level(crm_work_t *w, crm_record_t type, crm_action_t action);
+/* 1 when the principal reaches a record owned by `owner` ("" = nobody). */
+int crm_work_may(crm_work_t *w, crm_record_t type, crm_action_t action, const char *owner);
+/* The owners a list may show (crm_grant_owners): NULL = every record. */
+const char *const *crm_work_owners(crm_work_t *w, crm_record_t type, crm_action_t action,
+                                   size_t *n);
 
 /* Memory that lives as long as the attempt; never free it. NULL on ENOMEM. */
 void *crm_work_alloc(crm_work_t *w, size_t size);

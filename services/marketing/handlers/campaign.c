@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_campaign_reply(crm_work_t *w, PGresult *res)
-{
-    Crm__V1__CampaignReply *r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
-    if (r)
-        crm_work_ok(w, &r->base);
-}
-
 static void s_campaign_created(crm_work_t *w, PGresult *res)
 {
     Crm__V1__CampaignReply *r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
@@ -50,6 +43,21 @@ void mkt_campaign_create(crm_work_t *w)
         return;
     }
     *c = *rq->campaign; /* shallow: the strings stay the request's */
+    /* Below level all the creator owns it; it may name only an owner in
+     * its reach (crm/access.h). */
+    if (crm_work_level(w, CRM_REC_CAMPAIGN, CRM_ACT_CREATE) != CRM_LEVEL_ALL) {
+        if (!*c->owner && !(c->owner = crm_work_strdup(w, crm_work_actor(w)))) {
+            crm_work_fail_nomem(w);
+            return;
+        }
+        if (!crm_work_may(w, CRM_REC_CAMPAIGN, CRM_ACT_CREATE, c->owner)) {
+            crm_work_fail(
+                w, MKT_CODE(PERMISSION_DENIED), "campaign.owner", "owner is out of reach",
+                crm_work_printf(w, "your roles do not let you give a campaign to \"%s\"", c->owner),
+                "leave the owner empty to own it yourself");
+            return;
+        }
+    }
     crm_uuid_new(id);
     if (!(c->id = crm_work_strdup(w, id))) {
         crm_work_fail_nomem(w);
@@ -64,11 +72,17 @@ void mkt_campaign_create(crm_work_t *w)
 
 static void s_campaign_shown(crm_work_t *w, PGresult *res)
 {
-    if (PQntuples(res) == 0) {
+    Crm__V1__CampaignReply *r = NULL;
+    if (PQntuples(res) > 0 &&
+        !(r = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res)))
+        return;
+    /* Out of reach of the principal's roles: as if it did not exist. */
+    if (!r || !r->campaign ||
+        !crm_work_may(w, CRM_REC_CAMPAIGN, CRM_ACT_READ, r->campaign->owner)) {
         crm_work_fail_not_found(w, "id", "campaign", crm_work_data(w), MKT_CAMPAIGN_HINT);
         return;
     }
-    s_campaign_reply(w, res);
+    crm_work_ok(w, &r->base);
 }
 
 /* Checks a required campaign id; keeps it as the work's data. */
@@ -175,6 +189,10 @@ static void s_action_locked(crm_work_t *w, PGresult *res)
     Crm__V1__CampaignReply *cur = crm_work_returned(w, &crm__v1__campaign_reply__descriptor, res);
     if (!cur)
         return;
+    if (!cur->campaign || !crm_work_may(w, CRM_REC_CAMPAIGN, CRM_ACT_EDIT, cur->campaign->owner)) {
+        crm_work_fail_not_found(w, "id", "campaign", rq->id, MKT_CAMPAIGN_HINT);
+        return;
+    }
     st->from = (int)cur->campaign->status;
     if (mkt_campaign_next(st->from, st->action, cur->campaign->start_at_us, crm_now_us(), &next,
                           &e) < 0) {

@@ -82,9 +82,11 @@ int mkt_store_campaign_list(crm_work_t *w, int status, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, status);
+    crm_params_reach(&p, CRM_REC_CAMPAIGN, CRM_ACT_READ);
     return crm_params_run(&p,
                           "SELECT " MKT_SQL_CAMPAIGN
-                          " FROM campaign c WHERE $1::int = 0 OR c.status = $1::int"
+                          " FROM campaign c WHERE ($1::int = 0 OR c.status = $1::int)"
+                          " AND ($2::text[] IS NULL OR c.owner = ANY($2::text[]))"
                           " ORDER BY c.created_at DESC, c.id DESC LIMIT 500",
                           0, cb);
 }

@@ -165,6 +165,8 @@ static void s_activity_add(crm_work_t *w, int scheduled)
                            "got %" PRId64, src->due_at_us);
     if (sales_in_done(&in, rc) < 0)
         return;
+    if (sales_owner(w, CRM_REC_ACTIVITY, CRM_ACT_CREATE, "activity.owner", &a->owner) < 0)
+        return;
     a->kind = src->kind;
     a->status = scheduled ? CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED
                           : CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_DONE;
@@ -207,6 +209,11 @@ static void s_activity_complete_locked(crm_work_t *w, PGresult *res)
     Crm__V1__Activity *a = SALES_ACTIVITY(w, crm_db_get_opt(res, 0, 0));
     if (!a) {
         crm_work_fail_unreadable(w);
+        return;
+    }
+    if (!crm_work_may(w, CRM_REC_ACTIVITY, CRM_ACT_EDIT, a->owner)) {
+        crm_work_fail_not_found(w, "id", "activity", rq->id,
+                                "list activities with sales.activity.list");
         return;
     }
     if (a->status != CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED) {

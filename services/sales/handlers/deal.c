@@ -129,6 +129,8 @@ void sales_deal_create(crm_work_t *w)
         rc = sales_in_id(&in, src->lead_id, 0, "deal.lead_id", &d->lead_id);
     if (sales_in_done(&in, rc) < 0)
         return;
+    if (sales_owner(w, CRM_REC_DEAL, CRM_ACT_CREATE, "deal.owner", &d->owner) < 0)
+        return;
     if (!d->currency[0])
         memcpy(d->currency, sales_ctx(w)->currency, 4);
     d->amount_minor = src->amount_minor;
@@ -180,6 +182,10 @@ static void s_deal_change_locked(crm_work_t *w, PGresult *res)
     Crm__V1__Pipeline *p = SALES_PIPELINE(w, crm_db_get_opt(res, 0, 1));
     if (!d || !p) {
         crm_work_fail_unreadable(w);
+        return;
+    }
+    if (!crm_work_may(w, CRM_REC_DEAL, CRM_ACT_EDIT, d->owner)) {
+        crm_work_fail_not_found(w, "id", "deal", st->id, "list deals with sales.deal.list");
         return;
     }
     if (st->op != S_DEAL_MOVE) {
@@ -266,13 +272,14 @@ void sales_deal_lose(crm_work_t *w)
 static void s_deal_shown(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ShowDealRequest *rq = (const void *)crm_work_request(w);
-    if (PQntuples(res) == 0) {
+    Crm__V1__DealReply *r = NULL;
+    if (PQntuples(res) > 0 && !(r = crm_work_returned(w, &crm__v1__deal_reply__descriptor, res)))
+        return;
+    if (!r || !r->deal || !crm_work_may(w, CRM_REC_DEAL, CRM_ACT_READ, r->deal->owner)) {
         crm_work_fail_not_found(w, "id", "deal", rq->id, "list deals with sales.deal.list");
         return;
     }
-    Crm__V1__DealReply *r = crm_work_returned(w, &crm__v1__deal_reply__descriptor, res);
-    if (r)
-        crm_work_ok(w, &r->base);
+    crm_work_ok(w, &r->base);
 }
 
 void sales_deal_show(crm_work_t *w)

@@ -43,6 +43,15 @@ sales_t *sales_ctx(crm_work_t *w);
 /* Fails the work with INVALID_ARGUMENT on `field`. */
 void sales_invalid(crm_work_t *w, const char *field, const char *message, const char *hint);
 
+/* The owner of a record being created or reassigned (crm/access.h): a
+ * principal below level all for (type, action) owns what it creates
+ * unless it names an owner, and may name only owners in its reach.
+ * Returns 0 (*owner set), or -1 with the work failed (PERMISSION_DENIED
+ * on `field`). A record out of reach otherwise answers NOT_FOUND, as if
+ * it did not exist (docs/architecture.md, "Security"). */
+int sales_owner(crm_work_t *w, crm_record_t type, crm_action_t action, const char *field,
+                char **owner);
+
 /* Validation input: copies into the arena; an allocation failure is
  * remembered (and "" returned) so the checks read straight through and
  * report it once at the end. */

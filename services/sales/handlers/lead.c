@@ -77,6 +77,8 @@ void sales_lead_create(crm_work_t *w)
         rc = sales_in_text(&in, src->notes, SALES_BODY_MAX, "lead.notes", &l->notes);
     if (sales_in_done(&in, rc) < 0)
         return;
+    if (sales_owner(w, CRM_REC_LEAD, CRM_ACT_CREATE, "lead.owner", &l->owner) < 0)
+        return;
     l->source = src->source ? src->source : CRM__V1__LEAD_SOURCE__LEAD_SOURCE_OTHER;
     l->status = CRM__V1__LEAD_STATUS__LEAD_STATUS_NEW;
     crm_uuid_new(id);
@@ -118,6 +120,10 @@ static void s_lead_move_locked(crm_work_t *w, PGresult *res)
     Crm__V1__Lead *l = SALES_LEAD(w, crm_db_get_opt(res, 0, 0));
     if (!l) {
         crm_work_fail_unreadable(w);
+        return;
+    }
+    if (!crm_work_may(w, CRM_REC_LEAD, CRM_ACT_EDIT, l->owner)) {
+        crm_work_fail_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
         return;
     }
     if (sales_lead_next(l->status, st->action, &next, &e) < 0) {

@@ -224,6 +224,10 @@ static void s_convert_locked(crm_work_t *w, PGresult *res)
         crm_work_fail_unreadable(w);
         return;
     }
+    if (!crm_work_may(w, CRM_REC_LEAD, CRM_ACT_EDIT, st->lead->owner)) {
+        crm_work_fail_not_found(w, "id", "lead", st->id, "list leads with sales.lead.list");
+        return;
+    }
     if (sales_lead_next(st->lead->status, SALES_LEAD_CONVERT, &next, &e) < 0) {
         if (st->lead->status == CRM__V1__LEAD_STATUS__LEAD_STATUS_CONVERTED)
             snprintf(e.detail, sizeof e.detail, "converted to person %s%s%s", st->lead->person_id,

@@ -19,11 +19,13 @@ static void s_org_named(crm_work_t *w, PGresult *res)
     Crm__V1__Organization *o = crm_work_data(w);
     if (PQntuples(res) > 0) {
         Crm__V1__Organization *old = SALES_ORG(w, crm_db_get_opt(res, 0, 0));
-        crm_work_fail(w, SALES_CODE(ALREADY_EXISTS), "organization.name",
-                      "organization already exists",
-                      crm_work_printf(w, "organization %s is named \"%s\"", old ? old->id : "?",
-                                      old ? old->name : o->name),
-                      "use the existing organization, or choose another name");
+        /* Its id only for whoever may read it (crm/access.h). */
+        int seen = old && crm_work_may(w, CRM_REC_ORGANISATION, CRM_ACT_READ, old->owner);
+        crm_work_fail(
+            w, SALES_CODE(ALREADY_EXISTS), "organization.name", "organization already exists",
+            seen ? crm_work_printf(w, "organization %s is named \"%s\"", old->id, old->name)
+                 : "an organization you may not read has this name",
+            "use the existing organization, or choose another name");
         return;
     }
     sales_store_org_insert(w, o, s_org_inserted);
@@ -73,6 +75,8 @@ void sales_org_create(crm_work_t *w)
         crm_work_fail_nomem(w);
         return;
     }
+    if (sales_owner(w, CRM_REC_ORGANISATION, CRM_ACT_CREATE, "organization.owner", &o->owner) < 0)
+        return;
     crm_work_set_data(w, o);
     sales_store_org_by_name(w, o->name, s_org_named);
 }
@@ -80,15 +84,17 @@ void sales_org_create(crm_work_t *w)
 static void s_org_shown(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ShowOrganizationRequest *rq = (const void *)crm_work_request(w);
-    if (PQntuples(res) == 0) {
+    Crm__V1__OrganizationReply *r = NULL;
+    if (PQntuples(res) > 0 &&
+        !(r = crm_work_returned(w, &crm__v1__organization_reply__descriptor, res)))
+        return;
+    if (!r || !r->organization ||
+        !crm_work_may(w, CRM_REC_ORGANISATION, CRM_ACT_READ, r->organization->owner)) {
         crm_work_fail_not_found(w, "id", "organization", rq->id,
                                 "list organizations with sales.org.list");
         return;
     }
-    Crm__V1__OrganizationReply *r =
-        crm_work_returned(w, &crm__v1__organization_reply__descriptor, res);
-    if (r)
-        crm_work_ok(w, &r->base);
+    crm_work_ok(w, &r->base);
 }
 
 void sales_org_show(crm_work_t *w)

@@ -167,6 +167,13 @@ static void s_register_looked(crm_work_t *w, PGresult *res)
             crm_work_fail_unreadable(w);
             return;
         }
+        /* Out of reach: the email is taken, and that is all it says. */
+        if (!crm_work_may(w, CRM_REC_PERSON, CRM_ACT_READ, p->owner)) {
+            crm_work_fail(
+                w, SALES_CODE(ALREADY_EXISTS), "person.emails", "email belongs to another person",
+                "that person is not among the records you may read", "ask its owner or a manager");
+            return;
+        }
         s_person_reply(w, p, 0);
         return;
     }
@@ -210,6 +217,10 @@ void sales_person_register(crm_work_t *w)
                       "send a name, an email or both; everything else is optional");
         return;
     }
+    if (sales_owner(w, CRM_REC_PERSON, CRM_ACT_CREATE, "person.owner", &st->p.owner) < 0)
+        return;
+    if (*st->p.owner)
+        st->set |= SALES_PF_OWNER;
     crm_work_set_data(w, st);
     sales_store_person_lookup(w, st->p.emails, st->p.n_emails, st->p.organization_id,
                               s_register_looked);
@@ -218,7 +229,10 @@ void sales_person_register(crm_work_t *w)
 static void s_person_found(crm_work_t *w, PGresult *res)
 {
     const Crm__V1__ShowPersonRequest *rq = (const void *)crm_work_request(w);
-    if (PQntuples(res) == 0) {
+    Crm__V1__Person *p = NULL;
+    if (PQntuples(res) > 0 && !(p = crm_work_returned(w, &crm__v1__person__descriptor, res)))
+        return;
+    if (!p || !crm_work_may(w, CRM_REC_PERSON, CRM_ACT_READ, p->owner)) {
         if (*rq->id)
             crm_work_fail_not_found(w, "id", "person", rq->id,
                                     "list people with sales.person.list");
@@ -228,9 +242,7 @@ static void s_person_found(crm_work_t *w, PGresult *res)
                           "register the person with sales.person.register");
         return;
     }
-    Crm__V1__Person *p = crm_work_returned(w, &crm__v1__person__descriptor, res);
-    if (p)
-        s_person_reply(w, p, 0);
+    s_person_reply(w, p, 0);
 }
 
 void sales_person_show(crm_work_t *w)
@@ -266,10 +278,18 @@ static void s_update_done(crm_work_t *w, PGresult *res)
 static void s_update_locked(crm_work_t *w, PGresult *res)
 {
     s_person_st_t *st = crm_work_data(w);
-    if (PQntuples(res) == 0) {
+    Crm__V1__Person *cur = PQntuples(res) ? SALES_PERSON(w, crm_db_get_opt(res, 0, 0)) : NULL;
+    if (PQntuples(res) && !cur) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    if (!cur || !crm_work_may(w, CRM_REC_PERSON, CRM_ACT_EDIT, cur->owner)) {
         crm_work_fail_not_found(w, "id", "person", st->p.id, "list people with sales.person.list");
         return;
     }
+    if ((st->set & SALES_PF_OWNER) &&
+        sales_owner(w, CRM_REC_PERSON, CRM_ACT_EDIT, "person.owner", &st->p.owner) < 0)
+        return;
     if (!PQgetisnull(res, 0, 1)) {
         crm_work_fail(
             w, SALES_CODE(ALREADY_EXISTS), "person.emails", "email belongs to another person",
@@ -280,11 +300,6 @@ static void s_update_locked(crm_work_t *w, PGresult *res)
     if (!crm_db_get_bool(res, 0, 2)) {
         crm_work_fail_not_found(w, "person.organization_id", "organization", st->p.organization_id,
                                 "create the organization first, or leave organization_id empty");
-        return;
-    }
-    Crm__V1__Person *cur = SALES_PERSON(w, crm_db_get_opt(res, 0, 0));
-    if (!cur) {
-        crm_work_fail_unreadable(w);
         return;
     }
     const char *name = st->set & SALES_PF_NAME ? st->p.name : cur->name;

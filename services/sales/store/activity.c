@@ -108,6 +108,7 @@ int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesReques
     crm_params_opt_i64(&p, rq->due_before_us);
     crm_params_bool(&p, rq->overdue);
     sales_store_page(&p, page);
+    crm_params_reach(&p, CRM_REC_ACTIVITY, CRM_ACT_READ);
     return crm_params_run(
         &p,
         "SELECT " SALES_ACTIVITY_J "::text, sales_us(a.created_at), a.id::text FROM activity a"
@@ -118,6 +119,7 @@ int sales_store_activity_list(crm_work_t *w, const Crm__V1__ListActivitiesReques
         " AND ($5::bigint IS NULL OR (a.status = 1 AND a.due_at < sales_ts($5::bigint)))"
         " AND (NOT $6::boolean OR (a.status = 1 AND a.due_at < now()))"
         " AND ($7::bigint IS NULL OR (a.created_at, a.id) > (sales_ts($7::bigint), $8::uuid))"
+        " AND ($10::text[] IS NULL OR a.owner = ANY($10::text[]))"
         " ORDER BY a.created_at, a.id LIMIT $9::int",
         0, cb);
 }

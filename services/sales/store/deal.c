@@ -129,6 +129,7 @@ int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
     crm_params_opt(&p, rq->close_from);
     crm_params_opt(&p, rq->close_to);
     sales_store_page(&p, page);
+    crm_params_reach(&p, CRM_REC_DEAL, CRM_ACT_READ);
     return crm_params_run(
         &p,
         "SELECT " SALES_DEAL_J "::text, sales_us(d.created_at), d.id::text FROM deal d"
@@ -140,6 +141,7 @@ int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
         " AND ($6::date IS NULL OR d.expected_close_date >= $6::date)"
         " AND ($7::date IS NULL OR d.expected_close_date <= $7::date)"
         " AND ($8::bigint IS NULL OR (d.created_at, d.id) > (sales_ts($8::bigint), $9::uuid))"
+        " AND ($11::text[] IS NULL OR d.owner = ANY($11::text[]))"
         " ORDER BY d.created_at, d.id LIMIT $10::int",
         0, cb);
 }

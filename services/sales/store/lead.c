@@ -62,6 +62,7 @@ int sales_store_lead_list(crm_work_t *w, const Crm__V1__ListLeadsRequest *rq,
     crm_params_opt_i64(&p, rq->source);
     crm_params_opt(&p, rq->campaign_id);
     sales_store_page(&p, page);
+    crm_params_reach(&p, CRM_REC_LEAD, CRM_ACT_READ);
     return crm_params_run(
         &p,
         "SELECT " SALES_LEAD_J "::text, sales_us(l.created_at), l.id::text FROM lead l"
@@ -70,6 +71,7 @@ int sales_store_lead_list(crm_work_t *w, const Crm__V1__ListLeadsRequest *rq,
         " AND ($3::smallint IS NULL OR l.source = $3::smallint)"
         " AND ($4::text IS NULL OR l.campaign_id = $4::text)"
         " AND ($5::bigint IS NULL OR (l.created_at, l.id) > (sales_ts($5::bigint), $6::uuid))"
+        " AND ($8::text[] IS NULL OR l.owner = ANY($8::text[]))"
         " ORDER BY l.created_at, l.id LIMIT $7::int",
         0, cb);
 }

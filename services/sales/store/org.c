@@ -50,6 +50,7 @@ int sales_store_org_list(crm_work_t *w, const Crm__V1__ListOrganizationsRequest 
     crm_params_opt(&p, rq->owner);
     crm_params_opt(&p, rq->query);
     sales_store_page(&p, page);
+    crm_params_reach(&p, CRM_REC_ORGANISATION, CRM_ACT_READ);
     return crm_params_run(
         &p,
         "SELECT " SALES_ORG_J "::text, sales_us(o.created_at), o.id::text FROM organization o"
@@ -57,6 +58,7 @@ int sales_store_org_list(crm_work_t *w, const Crm__V1__ListOrganizationsRequest 
         " AND ($2::text IS NULL OR o.name ILIKE sales_contains($2::text)"
         "      OR o.domain ILIKE sales_contains($2::text))"
         " AND ($3::bigint IS NULL OR (o.created_at, o.id) > (sales_ts($3::bigint), $4::uuid))"
+        " AND ($6::text[] IS NULL OR o.owner = ANY($6::text[]))"
         " ORDER BY o.created_at, o.id LIMIT $5::int",
         0, cb);
 }

@@ -182,6 +182,7 @@ int sales_store_person_list(crm_work_t *w, const Crm__V1__ListPeopleRequest *rq,
     crm_params_opt_i64(&p, rq->created_from_us);
     crm_params_opt_i64(&p, rq->created_to_us);
     sales_store_page(&p, page);
+    crm_params_reach(&p, CRM_REC_PERSON, CRM_ACT_READ);
     return crm_params_run(
         &p,
         "SELECT " SALES_PERSON_J "::text, sales_us(p.created_at), p.id::text FROM person p"
@@ -195,6 +196,7 @@ int sales_store_person_list(crm_work_t *w, const Crm__V1__ListPeopleRequest *rq,
         " AND ($6::bigint IS NULL OR p.created_at >= sales_ts($6::bigint))"
         " AND ($7::bigint IS NULL OR p.created_at <= sales_ts($7::bigint))"
         " AND ($8::bigint IS NULL OR (p.created_at, p.id) > (sales_ts($8::bigint), $9::uuid))"
+        " AND ($11::text[] IS NULL OR p.owner = ANY($11::text[]))"
         " ORDER BY p.created_at, p.id LIMIT $10::int",
         0, cb);
 }

@@ -198,6 +198,12 @@ static void s_change_locked(crm_work_t *w, PGresult *res)
         crm_work_fail_unreadable(w);
         return;
     }
+    /* A ticket's owner is its assignee (crm/access.h): out of reach it
+     * answers as if it did not exist. */
+    if (!crm_work_may(w, CRM_REC_TICKET, CRM_ACT_EDIT, t->assignee)) {
+        crm_work_fail_not_found(w, "id", "ticket", st->id, NULL);
+        return;
+    }
     if (st->sender && !crm_db_get_bool(res, 0, 6)) {
         crm_work_fail(w, S_CODE(PERMISSION_DENIED), "raw", "sender is not the ticket's requester",
                       crm_work_printf(w, "%.80s wrote about ticket %s", st->sender, t->id),

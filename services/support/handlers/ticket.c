@@ -192,6 +192,10 @@ static void s_ticket_shown(crm_work_t *w, PGresult *res)
         crm_work_fail_unreadable(w);
         return;
     }
+    if (!r->ticket || !crm_work_may(w, CRM_REC_TICKET, CRM_ACT_READ, r->ticket->assignee)) {
+        crm_work_fail_not_found(w, "id", "ticket", rq->id, NULL);
+        return;
+    }
     crm_work_ok(w, &r->base);
 }
 

@@ -3,6 +3,7 @@
  * files, `whoami` reads this user's key and the directory of principals. */
 #include "crmctl.h"
 
+#include <crm/access.h>
 #include <crm/creds.h>
 #include <crm/curve.h>
 
@@ -66,6 +67,22 @@ static void s_print_list(const char *label, const char *const *l)
     printf("\n");
 }
 
+/* The principal's effective level per record type and action (the
+ * highest of its roles, crm/access.h), as a JSON object. */
+static json_t *s_access(const crm_directory_t *dir, const crm_principal_t *p)
+{
+    json_t *o = json_object();
+    for (int t = CRM_REC_NONE + 1; o && t < CRM_REC_COUNT; t++) {
+        json_t *row = json_object();
+        for (int a = 0; row && a < CRM_ACT_COUNT; a++)
+            json_object_set_new(row, crm_action_name((crm_action_t)a),
+                                json_string(crm_level_name(
+                                    crm_access_level(dir, p, (crm_record_t)t, (crm_action_t)a))));
+        json_object_set_new(o, crm_record_name((crm_record_t)t), row);
+    }
+    return o;
+}
+
 int crmctl_whoami(crmctl_t *ctl, const crmctl_args_t *args)
 {
     (void)args;
@@ -85,14 +102,24 @@ int crmctl_whoami(crmctl_t *ctl, const crmctl_args_t *args)
         return CRMCTL_EXIT_FAILED;
     }
     if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
-        return crmctl_json_line(json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", p->name, "kind",
+        return crmctl_json_line(json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "name", p->name, "kind",
                                           crm_kind_name(p->kind), "public_key", p->public_key,
-                                          "teams", s_list(p->teams), "roles", s_list(p->roles))) < 0
+                                          "teams", s_list(p->teams), "roles", s_list(p->roles),
+                                          "access", s_access(crm_creds_directory(creds), p))) < 0
                    ? CRMCTL_EXIT_FAILED
                    : CRMCTL_EXIT_OK;
     printf("name:       %s\nkind:       %s\npublic key: %s\n", p->name, crm_kind_name(p->kind),
            p->public_key);
     s_print_list("teams:     ", p->teams);
     s_print_list("roles:     ", p->roles);
+    /* Effective levels, read / create / edit / delete per record type. */
+    printf("access:     %-13s read  create edit  delete\n", "");
+    for (int t = CRM_REC_NONE + 1; t < CRM_REC_COUNT; t++) {
+        printf("            %-13s", crm_record_name((crm_record_t)t));
+        for (int a = 0; a < CRM_ACT_COUNT; a++)
+            printf(" %-5s", crm_level_name(crm_access_level(crm_creds_directory(creds), p,
+                                                            (crm_record_t)t, (crm_action_t)a)));
+        printf("\n");
+    }
     return CRMCTL_EXIT_OK;
 }
