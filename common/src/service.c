@@ -660,6 +660,8 @@ out_zmq:
         uv_run(&loop, UV_RUN_DEFAULT), uv_loop_close(&loop);
     crm_inflight_destroy(&svc->replay_inflight);
     crm_fairq_destroy(&svc->cmdq);
+    /* After the loop ran dry: no scan's work can end after this. */
+    crm_scans_free(svc);
 out_config:
     crm_config_destroy(&svc->config);
     free(svc->pg_conninfo);

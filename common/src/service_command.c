@@ -72,7 +72,7 @@ void crm_service_reply(crm_service_t *svc, crm_work_t *w)
             crm_warn("submit.failed", "%s: %s: %s", w->submit_def.name, w->status.message,
                      w->status.detail);
         if (w->submit_done)
-            w->submit_done(svc, w->state == WS_OK ? 0 : -EIO, w->submit_arg);
+            w->submit_done(svc, w->state == WS_OK ? 0 : -EIO, w->submit_done_arg);
         return;
     }
     const crm_work_t *src = w->dup_of ? w->dup_of : w;
@@ -99,6 +99,12 @@ void crm_service_reply(crm_service_t *svc, crm_work_t *w)
 int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
                        crm_submit_done_fn done)
 {
+    return crm_service_submit_to(svc, name, fn, arg, done, arg);
+}
+
+int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
+                          crm_submit_done_fn done, void *done_arg)
+{
     if (svc->stopping)
         return -ESHUTDOWN;
     crm_work_t *w = crm_work_new(svc, CRM_WORK_CMD);
@@ -110,6 +116,7 @@ int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, voi
     w->fn = fn;
     w->submit_arg = arg;
     w->submit_done = done;
+    w->submit_done_arg = done_arg;
     w->received_us = crm_mono_us();
     w->actor = strdup(crm_service_name(svc));
     w->correlation_id = strdup("");

@@ -73,6 +73,7 @@ struct crm_work {
     /* submitted by the service itself (no client) */
     void *submit_arg;
     crm_submit_done_fn submit_done;
+    void *submit_done_arg; /* submit_done's argument (submit_arg by default) */
     crm_command_def_t submit_def;
     int stale; /* that dead letter was resolved meanwhile */
     /* per attempt */
@@ -257,6 +258,7 @@ struct crm_service {
     /* replay requests being served, per ROUTER peer (limits.c) */
     struct crm_inflight *replay_inflight;
     struct crm_every *every; /* periodic callbacks (every.c) */
+    struct crm_scan *scans;  /* scans (scan.c) */
     int test_clock;          /* CRM_TEST_CLOCK is on (clock.c) */
 };
 
@@ -268,6 +270,15 @@ const crm_command_def_t *crm_clock_command(const crm_service_t *svc, const char 
 
 /* every.c: closes the periodic timers (at teardown). */
 void crm_every_stop(crm_service_t *svc);
+
+/* crm_service_submit with done called with `done_arg` instead of `arg`
+ * (scan.c: the work reads the service's context, the end goes to the
+ * scan). */
+int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
+                          crm_submit_done_fn done, void *done_arg);
+
+/* scan.c: frees the scans (at teardown, after the timers stopped). */
+void crm_scans_free(crm_service_t *svc);
 
 /* fairq.c: commands waiting for a batch, per client, served in turn. A
  * work's client is its ROUTER identity (none: submitted by the service). */

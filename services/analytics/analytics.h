@@ -24,8 +24,7 @@ typedef struct {
     int64_t cost_per_ticket; /* ANALYTICS_COST_PER_TICKET */
     int64_t cost_per_hour;   /* ANALYTICS_COST_PER_HOUR */
     int64_t potential_ltv;   /* ANALYTICS_POTENTIAL_LTV */
-    int scan_running;        /* a scan is queued or running */
-    int scan_full;           /* the last scan published a full batch */
+    crm_scan_t *dq_scan;     /* data-quality findings (crm_service_scan) */
 } analytics_t;
 
 /* Commands ("analytics.<entity>.<verb>") and consumers (one per source),
@@ -35,7 +34,7 @@ extern const crm_consumer_def_t analytics_consumers[];
 
 /* The data-quality scan, run through crm_service_submit with the
  * analytics_t as its argument: publishes data_quality.issue_found for
- * findings not published before, at most AN_DQ_BATCH, and sets scan_full
+ * findings not published before, at most AN_DQ_BATCH, and calls crm_scan_more
  * when there may be more. */
 void analytics_dq_scan(crm_work_t *w);
 

@@ -32,13 +32,13 @@ static const crm_conf_def_t s_config[] = {
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
-static void s_scan_done(crm_service_t *svc, int status, void *arg);
-
-/* True while a consumer has not applied its source's head: findings over
- * half-applied streams would be published once and never taken back (a
- * customer not contacted only because the contact is not applied yet). */
-static int s_behind(analytics_t *ctx)
+/* The scan's gate: no scan while a consumer has not applied its source's
+ * head, as findings over half-applied streams would be published once and
+ * never taken back (a customer not contacted only because the contact is
+ * not applied yet). */
+static int s_caught_up(void *arg)
 {
+    analytics_t *ctx = arg;
     static const char *const sources[] = {"sales", "marketing", "support"};
     for (size_t i = 0; i < sizeof sources / sizeof *sources; i++) {
         char name[32];
@@ -46,34 +46,9 @@ static int s_behind(analytics_t *ctx)
         snprintf(name, sizeof name, "analytics.%s", sources[i]);
         if (crm_consumer_progress(ctx->svc, name, sources[i], &applied, &head) == 0 &&
             applied < head)
-            return 1;
+            return 0;
     }
-    return 0;
-}
-
-static void s_scan_submit(analytics_t *ctx)
-{
-    if (ctx->scan_running || s_behind(ctx))
-        return;
-    ctx->scan_full = 0;
-    if (crm_service_submit(ctx->svc, "analytics.data_quality.scan", analytics_dq_scan, ctx,
-                           s_scan_done) == 0)
-        ctx->scan_running = 1;
-}
-
-static void s_scan_done(crm_service_t *svc, int status, void *arg)
-{
-    (void)svc;
-    analytics_t *ctx = arg;
-    ctx->scan_running = 0;
-    /* A full batch: there may be more findings right now. */
-    if (status == 0 && ctx->scan_full)
-        s_scan_submit(ctx);
-}
-
-static void s_on_scan_timer(crm_service_t *svc, void *arg)
-{
-    s_scan_submit(arg);
+    return 1;
 }
 
 /* Static storage: on_start is the first place that sees the service, and
@@ -92,7 +67,9 @@ static int s_on_start(crm_service_t *svc)
     ctx->potential_ltv = crm_config_int(cfg, "ANALYTICS_POTENTIAL_LTV");
     crm_service_set_user(svc, ctx);
     uint64_t ms = (uint64_t)crm_config_int(cfg, "ANALYTICS_SCAN_MS");
-    if (crm_service_every(svc, ms, 0, s_on_scan_timer, ctx) < 0) {
+    ctx->dq_scan = crm_service_scan(svc, "analytics.data_quality.scan", ms, 0, analytics_dq_scan,
+                                    ctx, s_caught_up);
+    if (!ctx->dq_scan) {
         crm_error("service.start", "out of memory");
         return -1;
     }

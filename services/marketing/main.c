@@ -46,41 +46,12 @@ static const crm_conf_def_t s_config[] = {
  * see it freed. */
 static mkt_t s_mkt;
 
-/* ---- the send scan ---------------------------------------------------------- */
+/* ---- the scans ------------------------------------------------------------- */
 
-static void s_scan_done(crm_service_t *svc, int status, void *arg);
-
-static void s_scan_submit(mkt_t *ctx)
+/* The gate of both scans: nothing new once on_stop has run. */
+static int s_running(void *arg)
 {
-    if (ctx->scan_running || ctx->stopping)
-        return;
-    ctx->scan_full = 0;
-    if (crm_service_submit(ctx->svc, "marketing.send.scan", mkt_send_scan, ctx, s_scan_done) == 0)
-        ctx->scan_running = 1;
-}
-
-static void s_scan_done(crm_service_t *svc, int status, void *arg)
-{
-    mkt_t *ctx = arg;
-    ctx->scan_running = 0;
-    if (status == 0 && ctx->scan_full)
-        s_scan_submit(ctx);
-}
-
-/* ---- the segment membership scan --------------------------------------------- */
-
-static void s_segments_done(crm_service_t *svc, int status, void *arg)
-{
-    ((mkt_t *)arg)->segments_running = 0;
-}
-
-static void s_segments_submit(mkt_t *ctx)
-{
-    if (ctx->segments_running || ctx->stopping)
-        return;
-    if (crm_service_submit(ctx->svc, "marketing.segment.scan", mkt_segment_scan, ctx,
-                           s_segments_done) == 0)
-        ctx->segments_running = 1;
+    return !((mkt_t *)arg)->stopping;
 }
 
 /* ---- the delivery pump: claim (work), SMTP (thread), outcome (work) --------- */
@@ -155,8 +126,6 @@ static void s_pump(mkt_t *ctx)
 
 static void s_on_timer(crm_service_t *svc, void *arg)
 {
-    s_scan_submit(arg);
-    s_segments_submit(arg);
     s_pump(arg);
 }
 
@@ -179,7 +148,12 @@ static int s_on_start(crm_service_t *svc)
     }
     crm_service_set_user(svc, ctx);
     uint64_t ms = (uint64_t)crm_config_int(cfg, "MARKETING_SEND_SCAN_MS");
-    if (crm_service_every(svc, ms, 0, s_on_timer, ctx) < 0) {
+    ctx->send_scan =
+        crm_service_scan(svc, "marketing.send.scan", ms, 0, mkt_send_scan, ctx, s_running);
+    ctx->segment_scan =
+        crm_service_scan(svc, "marketing.segment.scan", ms, 0, mkt_segment_scan, ctx, s_running);
+    if (!ctx->send_scan || !ctx->segment_scan ||
+        crm_service_every(svc, ms, 0, s_on_timer, ctx) < 0) {
         crm_error("service.start", "out of memory");
         return -1;
     }

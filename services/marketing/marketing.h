@@ -44,8 +44,8 @@ typedef struct {
     int64_t retry_ms;      /* MARKETING_SMTP_RETRY_MS */
     int soft_bounces;      /* MARKETING_SOFT_BOUNCES */
     int stopping;
-    int scan_running, scan_full;
-    int segments_running; /* the membership scan is queued or running */
+    crm_scan_t *send_scan;    /* sends that fell due (crm_service_scan) */
+    crm_scan_t *segment_scan; /* segment membership (crm_service_scan) */
     /* The delivery pump: busy from the claim until the outcome committed. */
     int pump_busy;
     mkt_delivery_t batch[MKT_DELIVERY_BATCH];
@@ -109,7 +109,7 @@ void mkt_support_apply(crm_work_t *w);
  * handlers/segment.c), run through crm_service_submit with the mkt_t as
  * argument.
  * mkt_send_scan: starts due campaigns and decides up to MKT_SEND_BATCH
- * recipients (sets scan_full when there may be more).
+ * recipients (calls crm_scan_more when there may be more).
  * mkt_delivery_claim: reads up to MKT_DELIVERY_BATCH pending emails into
  * batch (read-only). mkt_delivery_outcome: records `outcomes`. */
 void mkt_send_scan(crm_work_t *w);

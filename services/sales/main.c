@@ -59,32 +59,6 @@ static int s_split_owners(sales_t *ctx, const char *list)
     return 0;
 }
 
-static void s_due_done(crm_service_t *svc, int status, void *arg);
-
-static void s_due_submit(sales_t *ctx)
-{
-    if (ctx->due_running)
-        return;
-    ctx->due_full = 0;
-    if (crm_service_submit(ctx->svc, "sales.activity.due_scan", sales_due_scan, ctx, s_due_done) ==
-        0)
-        ctx->due_running = 1;
-}
-
-static void s_due_done(crm_service_t *svc, int status, void *arg)
-{
-    sales_t *ctx = arg;
-    ctx->due_running = 0;
-    /* A full batch: there may be more due right now. */
-    if (status == 0 && ctx->due_full)
-        s_due_submit(ctx);
-}
-
-static void s_on_due_timer(crm_service_t *svc, void *arg)
-{
-    s_due_submit(arg);
-}
-
 /* The context has static storage because on_start is the first place that
  * sees the service; it outlives the loop, so no work or timer callback can
  * see it freed. main() frees what it owns after the service returns. */
@@ -110,7 +84,9 @@ static int s_on_start(crm_service_t *svc)
     }
     crm_service_set_user(svc, ctx);
     uint64_t ms = (uint64_t)crm_config_int(cfg, "SALES_DUE_SCAN_MS");
-    if (crm_service_every(svc, ms, 0, s_on_due_timer, ctx) < 0) {
+    ctx->due_scan =
+        crm_service_scan(svc, "sales.activity.due_scan", ms, 0, sales_due_scan, ctx, NULL);
+    if (!ctx->due_scan) {
         crm_error("service.start", "out of memory");
         return -1;
     }

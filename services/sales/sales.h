@@ -30,8 +30,7 @@ typedef struct {
     /* SALES_DEFAULT_CURRENCY, validated. */
     char currency[4];
     /* The due scan: a repeating timer that submits sales_due_scan. */
-    int due_running; /* a scan is queued or running */
-    int due_full;    /* the last scan found a full batch */
+    crm_scan_t *due_scan; /* activities that fell due (crm_service_scan) */
 } sales_t;
 
 /* Commands ("sales.<entity>.<verb>") and consumers, for the service
@@ -95,7 +94,7 @@ void sales_quality_apply(crm_work_t *w);
 
 /* The due-scan work (handlers/activity.c), run through crm_service_submit with the sales_t as its
  * argument: announces (activity.due) scheduled activities that fell due,
- * at most SALES_DUE_BATCH, and sets due_full when there may be more. */
+ * at most SALES_DUE_BATCH, and calls crm_scan_more when there may be more. */
 void sales_due_scan(crm_work_t *w);
 
 #endif

@@ -56,32 +56,6 @@ static int s_split(const char *list, char ***out, size_t *n_out)
     return 0;
 }
 
-static void s_sla_done(crm_service_t *svc, int status, void *arg);
-
-static void s_sla_submit(support_t *ctx)
-{
-    if (ctx->sla_running)
-        return;
-    ctx->sla_full = 0;
-    if (crm_service_submit(ctx->svc, "support.sla.scan", support_sla_scan, ctx, s_sla_done) == 0)
-        ctx->sla_running = 1;
-}
-
-static void s_sla_done(crm_service_t *svc, int status, void *arg)
-{
-    support_t *ctx = arg;
-    (void)svc;
-    ctx->sla_running = 0;
-    /* A full batch: there may be more right now. */
-    if (status == 0 && ctx->sla_full)
-        s_sla_submit(ctx);
-}
-
-static void s_on_sla_timer(crm_service_t *svc, void *arg)
-{
-    s_sla_submit(arg);
-}
-
 /* Static storage: the context outlives the loop, so no work or timer
  * callback can see it freed. */
 static support_t s_support;
@@ -100,7 +74,9 @@ static int s_on_start(crm_service_t *svc)
     uint64_t ms = (uint64_t)crm_config_int(crm_service_config(svc), "SUPPORT_SLA_SCAN_MS");
     /* The first scan at once: instants that passed while the service was
      * down are raised right after a restart. */
-    if (crm_service_every(svc, ms, CRM_EVERY_AT_START, s_on_sla_timer, ctx) < 0) {
+    ctx->sla_scan = crm_service_scan(svc, "support.sla.scan", ms, CRM_EVERY_AT_START,
+                                     support_sla_scan, ctx, NULL);
+    if (!ctx->sla_scan) {
         crm_error("service.start", "out of memory");
         return -1;
     }

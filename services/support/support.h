@@ -26,8 +26,7 @@ typedef struct {
     /* SUPPORT_TEAMS likewise, for the team of a ticket. */
     char **teams;
     size_t n_teams;
-    int sla_running; /* a scan is queued or running */
-    int sla_full;    /* the last scan found a full batch */
+    crm_scan_t *sla_scan; /* SLA instants that fell due (crm_service_scan) */
 } support_t;
 
 /* Commands ("support.<entity>.<verb>") and consumers; both end with a NULL

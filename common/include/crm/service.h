@@ -112,6 +112,27 @@ typedef void (*crm_every_fn)(crm_service_t *svc, void *arg);
 int crm_service_every(crm_service_t *svc, uint64_t period_ms, unsigned flags, crm_every_fn fn,
                       void *arg);
 
+/* A scan: a work the service runs by itself every `period_ms` to find what
+ * fell due (activities, SLA instants, sends, data-quality findings). Four
+ * services had the same few lines for it; this is the one copy. A scan
+ * never runs twice at once, and a run that found a full batch
+ * (crm_scan_more) is followed by another as soon as it ends, since more may
+ * be due right now. `gate`, when not NULL, may hold a run back by returning
+ * 0 (analytics waits until its consumers have caught up). fn reads `arg`
+ * with crm_work_data(); `name` is the work's name in logs and metrics.
+ * flags as for crm_service_every. Call it from on_start. Returns the scan,
+ * owned by the service and freed with it, or NULL on ENOMEM. */
+typedef struct crm_scan crm_scan_t;
+typedef int (*crm_scan_gate_fn)(void *arg);
+crm_scan_t *crm_service_scan(crm_service_t *svc, const char *name, uint64_t period_ms,
+                             unsigned flags, crm_work_fn fn, void *arg, crm_scan_gate_fn gate);
+/* Runs the scan now unless it is running, the gate holds it back or the
+ * service is stopping. */
+void crm_scan_kick(crm_scan_t *scan);
+/* Called by the scan's work: its batch was full, so run again once it ends
+ * (if it commits). */
+void crm_scan_more(crm_scan_t *scan);
+
 /* Runs every periodic fn of the service now, on the next loop pass (their
  * periods go on as before): for a test clock that was moved, so that what
  * fell due is found at once. */

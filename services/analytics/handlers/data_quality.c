@@ -29,7 +29,8 @@ static void s_dq_claimed(crm_work_t *w, PGresult *res)
         crm_work_ok(w, &r.base);
         return;
     }
-    ctx->scan_full = n >= AN_DQ_BATCH;
+    if (n >= AN_DQ_BATCH)
+        crm_scan_more(ctx->dq_scan);
     crm_work_ok(w, NULL);
 }
 

@@ -178,7 +178,8 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
 {
     mkt_t *ctx = crm_work_data(w);
     int n = PQntuples(res);
-    ctx->scan_full = n >= MKT_SEND_BATCH;
+    if (n >= MKT_SEND_BATCH)
+        crm_scan_more(ctx->send_scan);
     if (n == 0) {
         crm_work_ok(w, NULL);
         return;

@@ -314,7 +314,8 @@ static void s_due_found(crm_work_t *w, PGresult *res)
         if (sales_emit_activity_due(w, a) < 0)
             return;
     }
-    ctx->due_full = n >= SALES_DUE_BATCH;
+    if (n >= SALES_DUE_BATCH)
+        crm_scan_more(ctx->due_scan);
     if (n > 0)
         crm_debug("sales.due", "%d activities fell due", n);
     crm_work_ok(w, NULL);

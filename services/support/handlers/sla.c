@@ -219,7 +219,8 @@ static void s_sla_found(crm_work_t *w, PGresult *res)
                 return;
         }
     }
-    ctx->sla_full = n >= SUPPORT_SLA_BATCH;
+    if (n >= SUPPORT_SLA_BATCH)
+        crm_scan_more(ctx->sla_scan);
     if (n > 0)
         crm_info("support.sla", "%d tickets reached an SLA instant", n);
     crm_work_ok(w, NULL);
