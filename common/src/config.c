@@ -1,4 +1,5 @@
 /* config.c: the environment read through a declarative table. */
+#include <crm/check.h>
 #include <crm/config.h>
 #include <crm/log.h>
 
@@ -161,4 +162,49 @@ void crm_config_print_help(const crm_conf_def_t *defs)
     for (size_t i = 0; defs[i].name; i++)
         printf("  %-28s %-24s %s\n", defs[i].name, defs[i].def ? defs[i].def : "(required)",
                defs[i].help);
+}
+
+int crm_config_list(const crm_config_t *self, const char *name, char ***items, size_t *n)
+{
+    const char *list = crm_config_str(self, name);
+    char *copy = strdup(list ? list : ""), *save = NULL;
+    size_t cap = 1;
+    *items = NULL;
+    *n = 0;
+    if (!copy)
+        return -ENOMEM;
+    for (const char *c = copy; *c; c++)
+        cap += *c == ',';
+    char **v = calloc(cap, sizeof *v);
+    if (!v) {
+        free(copy);
+        return -ENOMEM;
+    }
+    size_t k = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        const char *s;
+        size_t len = crm_trim(t, &s);
+        if (len == 0)
+            continue;
+        if (!(v[k] = strndup(s, len))) {
+            free(copy);
+            crm_config_list_free(&v, k);
+            return -ENOMEM;
+        }
+        k++;
+    }
+    free(copy);
+    *items = v;
+    *n = k;
+    return 0;
+}
+
+void crm_config_list_free(char ***items, size_t n)
+{
+    if (!*items)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free((*items)[i]);
+    free(*items);
+    *items = NULL;
 }

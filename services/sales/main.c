@@ -30,35 +30,6 @@ static const crm_conf_def_t s_config[] = {
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
-/* Splits a comma list into trimmed, non-empty owned strings. */
-static int s_split_owners(sales_t *ctx, const char *list)
-{
-    char *copy = strdup(list ? list : ""), *save = NULL;
-    if (!copy)
-        return -ENOMEM;
-    size_t cap = 1;
-    for (const char *c = copy; *c; c++)
-        cap += *c == ',';
-    ctx->lead_owners = calloc(cap, sizeof *ctx->lead_owners);
-    if (!ctx->lead_owners) {
-        free(copy);
-        return -ENOMEM;
-    }
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        const char *s;
-        size_t n = sales_trim(t, &s);
-        if (n == 0)
-            continue;
-        if (!(ctx->lead_owners[ctx->n_lead_owners] = strndup(s, n))) {
-            free(copy);
-            return -ENOMEM;
-        }
-        ctx->n_lead_owners++;
-    }
-    free(copy);
-    return 0;
-}
-
 /* The context has static storage because on_start is the first place that
  * sees the service; it outlives the loop, so no work or timer callback can
  * see it freed. main() frees what it owns after the service returns. */
@@ -78,7 +49,7 @@ static int s_on_start(crm_service_t *svc)
         crm_error("config.invalid", "SALES_DEFAULT_CURRENCY: %s: %s", e.message, e.detail);
         return -1;
     }
-    if (s_split_owners(ctx, crm_config_str(cfg, "SALES_LEAD_OWNERS")) < 0) {
+    if (crm_config_list(cfg, "SALES_LEAD_OWNERS", &ctx->lead_owners, &ctx->n_lead_owners) < 0) {
         crm_error("service.start", "out of memory");
         return -1;
     }
@@ -109,8 +80,6 @@ int main(int argc, char **argv)
         .on_start = s_on_start,
     };
     int rc = crm_service_main(&def, argc, argv);
-    for (size_t i = 0; i < s_sales.n_lead_owners; i++)
-        free(s_sales.lead_owners[i]);
-    free(s_sales.lead_owners);
+    crm_config_list_free(&s_sales.lead_owners, s_sales.n_lead_owners);
     return rc;
 }

@@ -27,35 +27,6 @@ static const crm_conf_def_t s_config[] = {
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
-/* Splits a comma list into trimmed, non-empty owned strings (*out, *n). */
-static int s_split(const char *list, char ***out, size_t *n_out)
-{
-    char *copy = strdup(list ? list : ""), *save = NULL;
-    if (!copy)
-        return -ENOMEM;
-    size_t cap = 1;
-    for (const char *c = copy; *c; c++)
-        cap += *c == ',';
-    char **v = *out = calloc(cap, sizeof *v);
-    if (!v) {
-        free(copy);
-        return -ENOMEM;
-    }
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        const char *s;
-        size_t n = crm_trim(t, &s);
-        if (n == 0)
-            continue;
-        if (!(v[*n_out] = strndup(s, n))) {
-            free(copy);
-            return -ENOMEM;
-        }
-        (*n_out)++;
-    }
-    free(copy);
-    return 0;
-}
-
 /* Static storage: the context outlives the loop, so no work or timer
  * callback can see it freed. */
 static support_t s_support;
@@ -65,8 +36,8 @@ static int s_on_start(crm_service_t *svc)
     support_t *ctx = &s_support;
     ctx->svc = svc;
     const crm_config_t *conf = crm_service_config(svc);
-    if (s_split(crm_config_str(conf, "SUPPORT_AGENTS"), &ctx->agents, &ctx->n_agents) < 0 ||
-        s_split(crm_config_str(conf, "SUPPORT_TEAMS"), &ctx->teams, &ctx->n_teams) < 0) {
+    if (crm_config_list(conf, "SUPPORT_AGENTS", &ctx->agents, &ctx->n_agents) < 0 ||
+        crm_config_list(conf, "SUPPORT_TEAMS", &ctx->teams, &ctx->n_teams) < 0) {
         crm_error("service.start", "out of memory");
         return -1;
     }
@@ -99,11 +70,7 @@ int main(int argc, char **argv)
         .on_start = s_on_start,
     };
     int rc = crm_service_main(&def, argc, argv);
-    for (size_t i = 0; i < s_support.n_agents; i++)
-        free(s_support.agents[i]);
-    free(s_support.agents);
-    for (size_t i = 0; i < s_support.n_teams; i++)
-        free(s_support.teams[i]);
-    free(s_support.teams);
+    crm_config_list_free(&s_support.agents, s_support.n_agents);
+    crm_config_list_free(&s_support.teams, s_support.n_teams);
     return rc;
 }

@@ -36,6 +36,13 @@ const char *crm_config_str(const crm_config_t *self, const char *name);
 int64_t crm_config_int(const crm_config_t *self, const char *name);
 int crm_config_bool(const crm_config_t *self, const char *name);
 
+/* A comma-separated string setting as a list: trimmed, empty items left
+ * out ("a, b,,c" is a, b, c). *items is a new array of new strings (caller
+ * frees it with crm_config_list_free), *n its length. Returns 0 or -ENOMEM
+ * (then *items is NULL and *n 0). */
+int crm_config_list(const crm_config_t *self, const char *name, char ***items, size_t *n);
+void crm_config_list_free(char ***items, size_t n);
+
 /* Logs every value (secrets as "(set)"/"(unset)") at info level. */
 void crm_config_log(const crm_config_t *self);
 

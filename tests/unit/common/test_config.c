@@ -46,6 +46,30 @@ static void test_defaults_and_values(void **state)
     crm_config_destroy(&c);
 }
 
+static void test_list(void **state)
+{
+    char err[256], **v = NULL;
+    size_t n = 99;
+    setenv("T_URL", " ana , ben,,  carla ,", 1);
+    crm_config_t *c = crm_config_load(s_defs, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(crm_config_list(c, "T_URL", &v, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(v[0], "ana");
+    assert_string_equal(v[1], "ben");
+    assert_string_equal(v[2], "carla");
+    crm_config_list_free(&v, n);
+    assert_null(v);
+    crm_config_destroy(&c);
+    /* Only separators and blanks: an empty list, still freeable. */
+    setenv("T_URL", " , ,", 1);
+    c = crm_config_load(s_defs, err, sizeof err);
+    assert_int_equal(crm_config_list(c, "T_URL", &v, &n), 0);
+    assert_int_equal(n, 0);
+    crm_config_list_free(&v, n);
+    crm_config_destroy(&c);
+}
+
 static void test_missing_required(void **state)
 {
     char err[256];
@@ -90,6 +114,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults_and_values, s_setup),
+        cmocka_unit_test_setup(test_list, s_setup),
         cmocka_unit_test_setup(test_missing_required, s_setup),
         cmocka_unit_test_setup(test_bad_values_are_refused, s_setup),
         cmocka_unit_test_setup(test_secret_from_file, s_setup),
