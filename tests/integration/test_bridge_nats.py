@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import urllib.request
 
 from crmtest import BIN, Proc, System, _LIVE_PROCS, free_port, wait_for
 
@@ -153,6 +154,14 @@ class BridgeTest(unittest.TestCase):
 
         by_source = self.status()
         self.assertEqual(sorted(by_source), sorted(SOURCES))
+        # Its /metrics is a valid exposition, like every service's.
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool missing (tools/install-deps.sh)")
+        port = int(self.bridge.env["CRM_HTTP_PORT"])
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read()
+        r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         for s in SOURCES:
             self.assertEqual((by_source[s]["consumer"], by_source[s]["position"],
                               by_source[s]["lag"]), ("bridge.%s" % s, counts[s], 0))

@@ -10,9 +10,11 @@ payload message."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import unittest
+import urllib.request
 
 from crmtest import BIN, SOURCE, System, free_port, wait_for
 from crm.v1 import analytics_pb2, marketing_pb2, rpc_pb2  # noqa: E402  (path set up by crmtest)
@@ -127,6 +129,21 @@ class TailCloudEventsTest(unittest.TestCase):
         demo = [e for e in evs if e.get("causationid", "").startswith("demo-")]
         self.assertTrue(demo)
         self.assertTrue(all(e["correlationid"] == e["causationid"] for e in demo))
+
+    def test_promtool_accepts_every_services_metrics(self):
+        # Issue 18: `promtool check metrics` on the bus and on every service,
+        # each with its own metrics beside the framework's.
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool missing: Debian package prometheus"
+                                       " (tools/install-deps.sh)")
+        for name in ("bus",) + tuple(SERVICES):
+            port = int(self.sys.procs[name].env["CRM_HTTP_PORT"])
+            text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                          timeout=10).read().decode()
+            self.assertIn("crm_build_info", text, name)
+            r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, "%s: %s%s" % (name, r.stdout, r.stderr))
 
     def test_the_validation_rejects_a_broken_event(self):
         # The check above means something only if a mistake fails it.
