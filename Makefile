@@ -24,7 +24,7 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # Under the sanitizers: unit tests, the backbone, sales and analytics integration tests.
 ASAN_LABELS := ^(unit|backbone|sales|analytics)$$
 
-.PHONY: all deps build test test-asan fuzz run bench format format-check clean help proto-baseline proto-breaking
+.PHONY: all deps build test test-asan fuzz chaos run bench format format-check clean help proto-baseline proto-breaking
 
 all: build
 
@@ -35,6 +35,7 @@ help:
 	@echo "make deps          install missing Debian packages and npm tools (tools/install-deps.sh)"
 	@echo "make test-asan     only the sanitizer pass (in $(ASAN_DIR)/)"
 	@echo "make fuzz          build the libFuzzer targets with clang in $(FUZZ_DIR)/, run each FUZZ_SECONDS (60)"
+	@echo "make chaos         build, then the chaos test's long mode: CHAOS_SECONDS (600) of faults"
 	@echo "make bench         build, then bench/run.sh (arguments in BENCH_ARGS=...)"
 	@echo "make format        clang-format -i our .c/.h files; format-check only checks"
 	@echo "make clean         remove $(BUILD_DIR)/, $(ASAN_DIR)/ and $(FUZZ_DIR)/"
@@ -83,6 +84,14 @@ fuzz: deps
 
 run: build
 	exec tools/run-local.sh
+
+# The chaos test's long mode, outside ctest: ctest's per-test TIMEOUT (sized
+# for the short mode in make test) would end a long run before its checks.
+CHAOS_SECONDS ?= 600
+chaos: build
+	cd tests/integration && CRM_BUILD_DIR=$(abspath $(BUILD_DIR)) \
+	  CRM_SOURCE_DIR=$(abspath .) CRM_CHAOS_SECONDS=$(CHAOS_SECONDS) \
+	  PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 test_chaos.py -v
 
 bench: build
 	exec bench/run.sh $(BENCH_ARGS)

@@ -18,7 +18,7 @@ acknowledged. Afterwards, once everything has caught up:
 
 CRM_CHAOS_SECONDS sets the length of the faulty period (default 45: the
 short mode run by `make test`); CRM_CHAOS_SEED replays a schedule. The long
-mode for releases is `CRM_CHAOS_SECONDS=600` (docs/operations.md, "Chaos
+mode for releases is `make chaos` (600 s; docs/operations.md, "The chaos
 test"). The figures are printed at the end."""
 import os
 import random
