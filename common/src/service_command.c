@@ -298,6 +298,23 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
         goto done;
     }
     if (!strcmp(cr->command, "deadletter.list")) {
+        /* Dead letters hold whole events, personal data included: listing
+         * them is an operator's task and needs the cell that retrying them
+         * needs (config.edit), not the read every role has. */
+        static const crm_command_def_t dl_list = {
+            .name = "deadletter.list", .record = CRM_REC_CONFIG, .action = CRM_ACT_EDIT};
+        crm_grant_t *g = NULL;
+        char denied[300];
+        int admit = crm_access_admit(svc, who, &dl_list, &g, denied, sizeof denied);
+        crm_grant_destroy(&g);
+        if (admit == -1) {
+            crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, who->name, "a command");
+            crm_service_reply_status(
+                svc, identity, ilen, cr->request_id,
+                CRM__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED, "command", "permission denied",
+                denied, "ask an operator for a role that grants it (docs/operations.md)");
+            goto done;
+        }
         crm_builtin_dl_list(svc, identity, ilen, cr);
         goto done;
     }

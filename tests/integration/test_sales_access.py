@@ -147,6 +147,14 @@ class AccessTest(unittest.TestCase):
         # No roles at all: refused for everything typed.
         self.assertRefused("nobody", "sales.person.list", sales_pb2.ListPeopleRequest(), DENIED)
 
+    def test_dead_letters_are_an_operators_to_list(self):
+        # They hold whole events: a rep (who reads every type) is refused,
+        # the manager (config.edit, as for deadletter.retry) lists them.
+        st = self.assertRefused("ada", "deadletter.list", rpc_pb2.DeadLetterListRequest(), DENIED)
+        self.assertIn("config.edit", st.detail)
+        self.assertEqual(self.status("mia", "deadletter.list", rpc_pb2.DeadLetterListRequest()).code,
+                         OK)
+
     def ids(self, who, command, rq, reply, field):
         out = set()
         while True:
