@@ -5,6 +5,7 @@ publication is refused once the directory is read again (SIGHUP), subscriber
 keys read streams and nothing else, and a service publishes only its own
 topics. Every outcome is observed on real sockets: the client's socket
 monitor reports the handshake, replies and metrics report the rest."""
+import itertools
 import os
 import unittest
 import urllib.request
@@ -27,15 +28,19 @@ def metric(port, name, **labels):
 def watch(sock):
     """A monitor of sock's handshakes; call before connect. The monitor
     closes when the socket does."""
+    # An address of its own: pyzmq's default names the monitor after the
+    # socket's fd, which a socket closed a moment ago may have had.
     mon = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH |
-                                   zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                   zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+                                  zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                  zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+                                  addr="inproc://auth-monitor-%d" % next(_MONITOR_IDS))
     mon.setsockopt(zmq.LINGER, 0)
     _MONITORS.append(mon)
     return mon
 
 
 _MONITORS = []
+_MONITOR_IDS = itertools.count()
 
 
 def close_monitors():
