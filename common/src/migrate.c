@@ -21,6 +21,24 @@ static int s_exec(PGconn *conn, const char *sql, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
+/* Takes (lock 1) or releases (lock 0) the migration lock: migrating and
+ * granting both run under it. */
+static int s_lock(PGconn *conn, int lock, char *err, size_t errlen)
+{
+    char key[24];
+    const char *params[1] = {key};
+    snprintf(key, sizeof key, "%lld", CRM_MIGRATE_LOCK_KEY);
+    PGresult *r = PQexecParams(conn,
+                               lock ? "SELECT pg_advisory_lock($1::bigint)"
+                                    : "SELECT pg_advisory_unlock($1::bigint)",
+                               1, NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 /* 1 when migration `m` is recorded under `scope`, 0 when not, -1 with a
  * message in err when the question fails. */
 static int s_done(PGconn *conn, const char *scope, const crm_migration_t *m, char *err,
@@ -51,10 +69,8 @@ static int s_done(PGconn *conn, const char *scope, const crm_migration_t *m, cha
 int crm_migrate(PGconn *conn, const char *scope, const crm_migration_t *set, char *err,
                 size_t errlen)
 {
-    char lock_sql[96];
-    snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_lock(%lld)", CRM_MIGRATE_LOCK_KEY);
     if (s_exec(conn, "SET client_min_messages = warning", err, errlen) < 0 ||
-        s_exec(conn, lock_sql, err, errlen) < 0)
+        s_lock(conn, 1, err, errlen) < 0)
         return -1;
     int rc = s_exec(conn,
                     "CREATE TABLE IF NOT EXISTS crm_schema_migrations ("
@@ -99,11 +115,8 @@ int crm_migrate(PGconn *conn, const char *scope, const crm_migration_t *set, cha
         }
         crm_info("db.migrated", "applied migration %s/%s", scope, m->name);
     }
-    char unlock_sql[96];
     char ignore[256];
-    snprintf(unlock_sql, sizeof unlock_sql, "SELECT pg_advisory_unlock(%lld)",
-             CRM_MIGRATE_LOCK_KEY);
-    s_exec(conn, unlock_sql, ignore, sizeof ignore);
+    s_lock(conn, 0, ignore, sizeof ignore);
     return rc;
 }
 
@@ -143,16 +156,14 @@ static int s_grant(PGconn *owner, const char *app, char *err, size_t errlen)
         "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %s",
     };
     char sql[512];
-    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%lld)", CRM_MIGRATE_LOCK_KEY);
-    int rc = s_exec(owner, sql, err, errlen);
+    int rc = s_lock(owner, 1, err, errlen);
     for (size_t i = 0; rc == 0 && i < sizeof tmpl / sizeof *tmpl; i++) {
         snprintf(sql, sizeof sql, tmpl[i], role);
         rc = s_exec(owner, sql, err, errlen);
     }
     PQfreemem(role);
     char ignore[256];
-    snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)", CRM_MIGRATE_LOCK_KEY);
-    s_exec(owner, sql, ignore, sizeof ignore);
+    s_lock(owner, 0, ignore, sizeof ignore);
     return rc;
 }
 

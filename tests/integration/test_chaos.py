@@ -193,7 +193,7 @@ class ChaosTest(unittest.TestCase):
             while not self.stop.is_set():
                 who = self.person_id(rng)
                 if not who:
-                    time.sleep(0.05)
+                    time.sleep(0.05)  # pacing until sales has a customer
                     continue
                 m = self.marker("response")
                 self.issue(caller, "marketing.response.record", M.RecordResponseRequest(
