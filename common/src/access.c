@@ -11,7 +11,7 @@
 
 static const char *const s_records[CRM_REC_COUNT] = {
     "",         "person",  "organisation", "lead",   "deal",   "order",  "activity",
-    "campaign", "segment", "preference",   "ticket", "report", "config",
+    "campaign", "segment", "preference",   "ticket", "report", "config", "webhook",
 };
 static const char *const s_actions[CRM_ACT_COUNT] = {"read", "create", "edit", "delete"};
 static const char *const s_levels[] = {"none", "own", "team", "all"};
@@ -45,7 +45,9 @@ struct crm_roles {
 
 /* The built-in roles, in the cells an operator would write; the same
  * table is in docs/operations.md. "config" is pipelines, SLA policies and
- * business calendars. */
+ * business calendars. "webhook" is for admins only: a subscription sends
+ * every matching event out of the system, so roles that read everything
+ * ("*.read=all") are given none of it. */
 static const struct {
     const char *name;
     const char *cells[24];
@@ -55,27 +57,28 @@ static const struct {
      {"*.read=all", "person.*=team", "organisation.*=team", "lead.*=team", "deal.*=team",
       "order.*=team", "activity.*=team", "person.create=all", "organisation.create=all",
       "lead.create=all", "deal.create=all", "order.create=all", "activity.create=all",
-      "report.read=team", "config.*=all"}},
+      "report.read=team", "config.*=all", "webhook.*=none"}},
     {"sales-rep",
      {"*.read=all", "person.*=own", "organisation.*=own", "lead.*=own", "deal.*=own", "order.*=own",
       "activity.*=own", "person.delete=none", "organisation.delete=none", "lead.delete=none",
       "deal.delete=none", "order.delete=none", "activity.delete=none", "report.read=own",
-      "campaign.read=none", "segment.read=none"}},
+      "campaign.read=none", "segment.read=none", "webhook.*=none"}},
     {"marketer",
      {"*.read=all", "campaign.*=all", "segment.*=all", "preference.*=all", "person.create=all",
-      "person.edit=all", "lead.create=all", "ticket.read=none"}},
+      "person.edit=all", "lead.create=all", "ticket.read=none", "webhook.*=none"}},
     {"support-agent",
      {"*.read=all", "ticket.*=all", "ticket.delete=none", "person.create=all", "person.edit=own",
       "activity.*=own", "activity.delete=none", "report.read=own", "deal.read=none",
-      "order.read=none", "lead.read=none", "campaign.read=none", "segment.read=none"}},
+      "order.read=none", "lead.read=none", "campaign.read=none", "segment.read=none",
+      "webhook.*=none"}},
     {"support-lead",
      {"*.read=all", "ticket.*=all", "person.create=all", "person.edit=all", "activity.*=team",
       "report.read=team", "config.*=all", "deal.read=none", "lead.read=none", "campaign.read=none",
-      "segment.read=none"}},
-    {"analyst", {"*.read=all", "report.*=all"}},
+      "segment.read=none", "webhook.*=none"}},
+    {"analyst", {"*.read=all", "report.*=all", "webhook.*=none"}},
     /* Subscriber keys read streams, which carry every record; the
      * dispatcher lets them run nothing else whatever their roles say. */
-    {"subscriber", {"*.read=all"}},
+    {"subscriber", {"*.read=all", "webhook.*=none"}},
 };
 
 static int s_lookup(const char *const *names, int n, const char *s, size_t len)
@@ -110,7 +113,7 @@ static int s_cell(uint8_t (*level)[CRM_ACT_COUNT], const char *cell, char *err, 
     if (type < 0) {
         snprintf(err, errlen,
                  "\"%.100s\": unknown record type (person, organisation, lead, deal, order, "
-                 "activity, campaign, segment, preference, ticket, report, config or *)",
+                 "activity, campaign, segment, preference, ticket, report, config, webhook or *)",
                  cell);
         return -1;
     }

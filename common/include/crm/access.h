@@ -39,7 +39,8 @@ typedef enum {
     CRM_REC_PREFERENCE,
     CRM_REC_TICKET,
     CRM_REC_REPORT,
-    CRM_REC_CONFIG, /* pipelines, SLA policies, calendars, templates */
+    CRM_REC_CONFIG,  /* pipelines, SLA policies, calendars, templates */
+    CRM_REC_WEBHOOK, /* webhook subscriptions and their deliveries: admin only */
     CRM_REC_COUNT
 } crm_record_t;
 
