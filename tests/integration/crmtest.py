@@ -748,6 +748,8 @@ class Receiver:
         if self.p and self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+        if self.p:
+            self.p.stdout.close()
         self.p = None
 
     def mode(self, m):
