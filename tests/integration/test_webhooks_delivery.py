@@ -14,10 +14,12 @@ specification and refuses bad ones.
 
 Events come from probes named after the four services (probe.record emits
 crm.<name>.probe.recorded.v1 with a serial number)."""
+import json
+import os
 import time
 import unittest
 
-from crmtest import (Receiver, System, rpc_pb2, testing_pb2, wait_for)
+from crmtest import Receiver, System, rpc_pb2, run_crmctl, wait_for
 from crm.v1 import webhooks_pb2 as wh  # noqa: E402
 
 OK = rpc_pb2.STATUS_CODE_OK
@@ -252,6 +254,43 @@ class WebhooksDelivery(unittest.TestCase):
         finally:
             m.close()
         self.assertEqual(self.count("SELECT count(*) FROM wh_subscription"), before)
+
+    def test_crmctl_verbs(self):
+        env = dict(os.environ, CRM_SERVICES="webhooks=" + self.sys.endpoints["webhooks"])
+
+        def crmctl(*args, rc=0):
+            return run_crmctl(self, env, args, rc, timeout=60)
+
+        r = Receiver(SECRET, self.sys.dir).start()
+        out = crmctl("webhook", "create", r.url, "--types", "crm.analytics.probe.",
+                     "--description", "from crmctl").stdout
+        self.assertIn("subscription", out)
+        self.assertIn("secret:", out)
+        secret = [ln.split()[-1] for ln in out.splitlines() if ln.startswith("secret:")][0]
+        self.assertTrue(secret.startswith("whsec_"))
+        sub = json.loads(crmctl("-o", "json", "webhook", "list", "--all").stdout)
+        mine = [x for x in sub["subscriptions"] if x["url"] == r.url][0]
+        self.assertNotIn("secret", mine)
+        r.stop()
+        r.secret = secret
+        r.start()
+        self.sys.record("analytics", 2, "cli")
+        wait_for(lambda: len(r.accepted()) >= 2, 30, "deliveries signed with the made secret")
+        self.assertEqual(r.rejected(), [])
+        out = crmctl("webhook", "deliveries", "--subscription", mine["id"], "--status",
+                     "delivered").stdout
+        self.assertIn("crm.analytics.probe.recorded.v1", out)
+        self.assertIn("delivered", out)
+        self.assertIn("disabled", crmctl("webhook", "disable", mine["id"]).stdout)
+        shown = json.loads(crmctl("-o", "json", "webhook", "show", mine["id"]).stdout)
+        self.assertFalse(shown["subscription"].get("enabled", False))
+        crmctl("webhook", "enable", mine["id"])
+        err = crmctl("webhook", "retry", "00000000-0000-4000-8000-000000000000", rc=1).stderr
+        self.assertIn("does not exist", err)
+        crmctl("webhook", "create", "ftp://x", "--types", "crm.sales.", rc=1)
+        crmctl("webhook", "retry", rc=2)
+        self.assertIn("deleted", crmctl("webhook", "delete", mine["id"]).stdout)
+        r.stop()
 
 
 if __name__ == "__main__":

@@ -343,4 +343,17 @@ CRMCTL_SUPPORT_TICKET_VERBS(CRMCTL_DECLARE_VERB)
 CRMCTL_DECLARE_VERB(ticket_email)
 CRMCTL_SUPPORT_SLA_VERBS(CRMCTL_DECLARE_VERB)
 
+/* The webhook verbs (webhooks/webhook.c), aimed at crm-webhooks. */
+#define CRMCTL_WEBHOOK_VERBS(X)                                                                    \
+    X(webhook_create)                                                                              \
+    X(webhook_list)                                                                                \
+    X(webhook_show)                                                                                \
+    X(webhook_update)                                                                              \
+    X(webhook_enable)                                                                              \
+    X(webhook_disable)                                                                             \
+    X(webhook_delete)                                                                              \
+    X(webhook_deliveries)                                                                          \
+    X(webhook_retry)
+CRMCTL_WEBHOOK_VERBS(CRMCTL_DECLARE_VERB)
+
 #endif

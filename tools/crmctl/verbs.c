@@ -427,6 +427,33 @@ const crmctl_verb_t crmctl_verbs[] = {
      "  source <(crmctl completion zsh)         (zsh)\n"
      "or install it, for example as /etc/bash_completion.d/crmctl.",
      crmctl_completion_opts, 1},
+    /* Webhooks (webhooks/webhook.c): admins only. */
+    {"webhook create", crmctl_webhook_create,
+     "URL --types PREFIX[,PREFIX]... [--secret whsec_...] [--description D]",
+     "send every event whose type starts with a PREFIX to URL, signed",
+     "Events are POSTed as CloudEvents JSON, in order, one at a time, signed as the\n"
+     "Standard Webhooks specification says (docs/events.md, \"Webhooks\"). The secret\n"
+     "(made when not given) is printed this once: keep it for the receiver.",
+     crmctl_webhook_create_opts, 1},
+    {"webhook list", crmctl_webhook_list, "[--limit N] [--page-token T] [--all]",
+     "list the webhook subscriptions, newest first", SALES_HELP_LIST, crmctl_webhook_list_opts, 0},
+    {"webhook show", crmctl_webhook_show, "ID", "show one webhook subscription", NULL,
+     crmctl_webhook_show_opts, 1},
+    {"webhook update", crmctl_webhook_update, "ID [--types P]... [--url URL] [--description D]",
+     "change a subscription's prefixes, URL or description", NULL, crmctl_webhook_update_opts, 1},
+    {"webhook enable", crmctl_webhook_enable, "ID",
+     "enable a subscription; its failed deliveries are retried at once", NULL,
+     crmctl_webhook_enable_opts, 1},
+    {"webhook disable", crmctl_webhook_disable, "ID",
+     "disable a subscription: nothing is sent or queued for it", NULL, crmctl_webhook_disable_opts,
+     1},
+    {"webhook delete", crmctl_webhook_delete, "ID", "delete a subscription and its deliveries",
+     NULL, crmctl_webhook_delete_opts, 1},
+    {"webhook deliveries", crmctl_webhook_deliveries,
+     "[--subscription ID] [--status pending|failed|delivered] [--limit N] [--all]",
+     "list deliveries, oldest first", SALES_HELP_LIST, crmctl_webhook_deliveries_opts, 0},
+    {"webhook retry", crmctl_webhook_retry, "ID | --subscription ID",
+     "make failed deliveries due now", NULL, crmctl_webhook_retry_opts, 1},
     {NULL, NULL, NULL, NULL, NULL, NULL, 0},
 };
 
