@@ -92,7 +92,7 @@ class Keys:
 
     NAMES = (("bus", "service"), ("sales", "service"), ("marketing", "service"),
              ("support", "service"), ("analytics", "service"), ("probe", "service"),
-             ("bridge", "service"), ("bench", "staff"))
+             ("bridge", "service"), ("bench", "staff"), ("webhooks", "service"))
 
     def __init__(self, bin_dir, workdir):
         self.dir = os.path.join(workdir, "keys")
@@ -647,10 +647,12 @@ def bench_encryption(bin_dir, cluster, workdir, args, curve):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
-    ap.add_argument("--only", default="bus,commands,latency,analytics,sales,marketing,bridge",
+    ap.add_argument("--only",
+                    default="bus,commands,latency,analytics,sales,marketing,bridge,webhooks",
                     help="comma-separated subset of: bus, commands, latency (the backbone,"
                          " with crm-probe), analytics, sales, marketing (the services),"
-                         " bridge (crm-bridge-nats into JetStream)")
+                         " bridge (crm-bridge-nats into JetStream), webhooks (crm-webhooks"
+                         " to a local receiver)")
     ap.add_argument("--bus-runs", type=int, default=3)
     ap.add_argument("--bus-count", type=int, default=2000000)
     ap.add_argument("--bus-seconds", type=int, default=8)
@@ -679,6 +681,11 @@ def main():
     ap.add_argument("--bridge-events", type=int, default=20000,
                     help="backlog crm-bridge-nats publishes into JetStream (four sources)")
     ap.add_argument("--bridge-timeout", type=int, default=600)
+    ap.add_argument("--webhooks-events", type=int, default=2000,
+                    help="backlog of events crm-webhooks delivers to each subscription")
+    ap.add_argument("--webhooks-subscriptions", type=int, default=16,
+                    help="subscriptions to the same local receiver (one request in flight each)")
+    ap.add_argument("--webhooks-timeout", type=int, default=600)
     ap.add_argument("--log-level", default=os.environ.get("CRM_BENCH_LOG_LEVEL", "info"),
                     help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
     ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
@@ -740,7 +747,8 @@ def main():
             cluster.destroy()
             cluster = None
         # The services, each part on its own cluster and bus (services.py).
-        parts = [p for p in ("analytics", "sales", "marketing", "bridge") if p in only]
+        parts = [p for p in ("analytics", "sales", "marketing", "bridge", "webhooks")
+                 if p in only]
         if parts:
             import services
             for i, part in enumerate(parts):

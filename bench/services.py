@@ -13,6 +13,7 @@ Unlike bench.py this module needs what the integration tests need: Debian's
 python3 with python3-zmq, python3-protobuf and python3-psycopg2, and the
 Python protos the build generates (build/gen/py). It reuses bench.py's
 cluster, processes and helpers; nothing here asserts a timing."""
+import json
 import os
 import shutil
 import statistics
@@ -562,6 +563,111 @@ def bench_bridge(bin_dir, workdir, args):
         }
         B.log("bridge: %d events into JetStream in %.2f s = %.0f events/s" % (
             total, secs, total / secs))
+    finally:
+        st.close()
+    return out
+
+
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def bench_webhooks(bin_dir, workdir, args):
+    """Webhook deliveries per second from crm-webhooks to a local receiver
+    (bench/webhook_sink.py, which checks every signature), from a backlog:
+    S subscriptions to crm.sales., N events recorded while crm-webhooks is
+    down, then the time from its start until all N x S deliveries are
+    marked delivered. Beside it, the baseline of the same run: the same
+    number of POSTs of the same body to the same receiver by curl's own
+    parallel transfers (libcurl multi), S at a time, without the service."""
+    pb = load_protos(bin_dir)
+    from crm.v1 import webhooks_pb2 as wh
+    st = Stack(bin_dir, workdir, args.log_level)
+    sources = ("sales", "marketing", "support", "analytics")
+    n, subs = args.webhooks_events, args.webhooks_subscriptions
+    out = {}
+    try:
+        for s in sources:
+            st.start(s, "crm-probe")
+        sink = B.Proc("sink", [sys.executable, os.path.join(os.path.dirname(__file__),
+                                                            "webhook_sink.py"), "0",
+                               WEBHOOK_SECRET], {}, workdir)
+        st.procs["sink"] = sink
+        sink.wait_line("listening")
+        port = int(sink.text().split("listening ")[1].split()[0])
+        url = "http://127.0.0.1:%d/hooks" % port
+        st.endpoints["webhooks"] = "tcp://127.0.0.1:%d" % B.free_port()
+        env = {"CRM_WEBHOOK_MAX_IN_FLIGHT": str(max(64, subs))}
+        p = st.start("webhooks", "crm-webhooks", sources, env)
+        c = Rpc(st.ctx, st.endpoints["webhooks"], pb, "webhooks")
+        for _ in range(subs):
+            c.call("webhooks.subscription.create", wh.CreateWebhookSubscriptionRequest(
+                url=url, event_types=["crm.sales."], secret=WEBHOOK_SECRET))
+        c.close()
+        p.stop()  # the backlog builds up while it is down
+        B.log("webhooks: pre-loading %d events for %d subscriptions" % (n, subs))
+        c = Rpc(st.ctx, st.endpoints["sales"], pb, "sales")
+        left = n
+        while left:
+            k = min(left, 5000)
+            c.call("probe.record", pb["testing_pb2"].ProbeRecordRequest(count=k, label="w"),
+                   timeout=120)
+            left -= k
+        c.close()
+        conn = st.db("webhooks")
+        cpu0 = st.cpu_seconds()
+        t0 = time.monotonic()
+        st.start("webhooks", "crm-webhooks", sources, env)
+
+        def delivered():
+            return q1(conn, "SELECT count(*) FROM wh_delivery WHERE status = 3")[0]
+        B.wait_for(lambda: delivered() >= n * subs, args.webhooks_timeout,
+                   "crm-webhooks to deliver the backlog")
+        secs = time.monotonic() - t0
+        cpu1 = st.cpu_seconds()
+        cpu = {k: round(cpu1.get(k, 0) - cpu0.get(k, 0), 2) for k in cpu1}
+        machine = cpu.pop("machine")
+        cpu["others"] = round(max(0.0, machine - sum(cpu.values())), 2)
+        counts = json.loads(subprocess.run(["curl", "-s", "http://127.0.0.1:%d/_count" % port],
+                                           capture_output=True, text=True, timeout=30).stdout)
+        body = q1(conn, "SELECT body FROM wh_delivery LIMIT 1")[0]
+        total = n * subs
+        # The baseline: curl's parallel transfers (libcurl multi) of the same
+        # POSTs, `subs` at a time, no service, no database, no signing.
+        body_path = os.path.join(workdir, "webhook-body.json")
+        with open(body_path, "w") as f:
+            f.write(body)
+        cfg = os.path.join(workdir, "webhook-curl.cfg")
+        with open(cfg, "w") as f:
+            for i in range(total):
+                f.write('url = "%s"\ndata-binary = "@%s"\noutput = "/dev/null"\n'
+                        'header = "Content-Type: application/cloudevents+json"\n%s'
+                        % (url, body_path, "next\n" if i < total - 1 else ""))
+        t1 = time.monotonic()
+        r = subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(subs), "-K", cfg],
+                           capture_output=True, text=True, timeout=args.webhooks_timeout)
+        base_secs = time.monotonic() - t1
+        out = {
+            "events": n,
+            "subscriptions": subs,
+            "deliveries": total,
+            "seconds_from_start_to_all_delivered": round(secs, 2),
+            "deliveries_per_s": round(total / secs),
+            "receiver": {"requests": counts["requests"], "bad_signatures":
+                         counts["bad_signatures"]},
+            "body_bytes": len(body.encode()),
+            "baseline": {
+                "what": "curl --parallel (libcurl multi), %d at a time, same receiver and body,"
+                        " without the service" % subs,
+                "posts": total,
+                "exit": r.returncode,
+                "posts_per_s": round(total / base_secs),
+            },
+            "cpu_seconds": cpu,
+        }
+        out["ratio_to_baseline"] = round(out["deliveries_per_s"] /
+                                         max(1, out["baseline"]["posts_per_s"]), 3)
+        B.log("webhooks: %d deliveries in %.2f s = %.0f/s (curl multi baseline %.0f/s)" % (
+            total, secs, total / secs, total / base_secs))
     finally:
         st.close()
     return out
