@@ -18,6 +18,8 @@ extern const crm_migration_t webhooks_migrations[];
 static const crm_conf_def_t s_config[] = {
     {"CRM_WEBHOOK_MAX_IN_FLIGHT", CRM_CONF_INT, "64",
      "most requests in flight at once (one per subscription at a time)", 0, 1, 10000},
+    {"CRM_WEBHOOK_BATCH", CRM_CONF_INT, "32",
+     "deliveries of one subscription claimed at once and sent one after another", 0, 1, 1000},
     {"CRM_WEBHOOK_TIMEOUT_MS", CRM_CONF_INT, "10000",
      "how long one request may take, connection included (ms)", 0, 100, 600000},
     {"CRM_WEBHOOK_BACKOFF_BASE_MS", CRM_CONF_INT, "1000",
@@ -47,6 +49,7 @@ static int s_on_start(crm_service_t *svc)
     }
     ctx->svc = svc;
     ctx->max_in_flight = (int)crm_config_int(cfg, "CRM_WEBHOOK_MAX_IN_FLIGHT");
+    ctx->batch = (int)crm_config_int(cfg, "CRM_WEBHOOK_BATCH");
     ctx->base_ms = crm_config_int(cfg, "CRM_WEBHOOK_BACKOFF_BASE_MS");
     ctx->cap_ms = crm_config_int(cfg, "CRM_WEBHOOK_BACKOFF_CAP_MS");
     ctx->disable_us = crm_config_int(cfg, "CRM_WEBHOOK_DISABLE_AFTER") * 1000000;

@@ -39,6 +39,12 @@ static void s_attempt_free(wh_attempt_t *a)
 {
     if (!a)
         return;
+    while (a->chain) {
+        wh_attempt_t *c = a->chain;
+        a->chain = c->chain;
+        c->chain = NULL;
+        s_attempt_free(c);
+    }
     sodium_memzero(a->key, sizeof a->key);
     free(a->url);
     free(a->event_id);
@@ -83,6 +89,8 @@ static uint64_t s_rng(void *arg)
 
 /* ---- sending ------------------------------------------------------------ */
 
+static void s_send(wh_t *ctx, wh_attempt_t *a);
+
 static void s_sent(void *arg, long http_status, const char *error)
 {
     wh_attempt_t *a = arg;
@@ -109,8 +117,16 @@ static void s_sent(void *arg, long http_status, const char *error)
                  "delivery %s of subscription %s, attempt %d: %s; next attempt in %lld ms", a->id,
                  a->subscription, a->attempts + 1, a->error, (long long)delay);
     }
+    /* The rest of the chain: the next one now if this one was delivered;
+     * otherwise they stay in the queue, behind this one. */
+    wh_attempt_t *next = a->chain;
+    a->chain = NULL;
     a->next = ctx->done;
     ctx->done = a;
+    if (next && a->ok && !ctx->stopping)
+        s_send(ctx, next);
+    else
+        s_attempt_free(next);
     wh_pump_kick(ctx);
 }
 
@@ -151,31 +167,47 @@ static int s_emit_disabled(crm_work_t *w, const char *id, const char *url, int64
                   webhook_subscription_disabled, &d);
 }
 
+/* One claimed delivery from row i; NULL when memory ran out. */
+static wh_attempt_t *s_attempt_new(wh_t *ctx, const PGresult *res, int i)
+{
+    wh_attempt_t *a = calloc(1, sizeof *a);
+    if (!a || !(a->url = strdup(PQgetvalue(res, i, 2))) ||
+        !(a->event_id = strdup(PQgetvalue(res, i, 4))) ||
+        !(a->body = strdup(PQgetvalue(res, i, 5)))) {
+        s_attempt_free(a);
+        return NULL;
+    }
+    a->ctx = ctx;
+    snprintf(a->id, sizeof a->id, "%s", PQgetvalue(res, i, 0));
+    snprintf(a->subscription, sizeof a->subscription, "%s", PQgetvalue(res, i, 1));
+    a->attempts = (int)crm_db_get_int(res, i, 6);
+    return a;
+}
+
+/* Rows come per subscription, its deliveries in queue order, the
+ * subscriptions by the due time of their head (column 7). */
 static void s_claimed(crm_work_t *w, PGresult *res)
 {
     wh_t *ctx = crm_work_data(w);
     int slots = ctx->max_in_flight - (int)s_list_len(ctx->flying);
     int64_t now = crm_now_us();
     int taken = 0;
+    wh_attempt_t *head = NULL, *tail = NULL;
     ctx->wake_us = 0;
     for (int i = 0; i < PQntuples(res); i++) {
-        int64_t next_us = crm_db_get_int(res, i, 7);
-        if (next_us > now || taken >= slots) {
-            ctx->wake_us = next_us > now ? next_us : now;
-            break;
+        int first = !head || strcmp(head->subscription, PQgetvalue(res, i, 1)) != 0;
+        if (first) {
+            int64_t next_us = crm_db_get_int(res, i, 7);
+            if (next_us > now || taken >= slots) {
+                ctx->wake_us = next_us > now ? next_us : now;
+                break;
+            }
         }
-        wh_attempt_t *a = calloc(1, sizeof *a);
-        if (!a || !(a->url = strdup(PQgetvalue(res, i, 2))) ||
-            !(a->event_id = strdup(PQgetvalue(res, i, 4))) ||
-            !(a->body = strdup(PQgetvalue(res, i, 5)))) {
-            s_attempt_free(a);
+        wh_attempt_t *a = s_attempt_new(ctx, res, i);
+        if (!a) {
             crm_work_fail_nomem(w);
             return;
         }
-        a->ctx = ctx;
-        snprintf(a->id, sizeof a->id, "%s", PQgetvalue(res, i, 0));
-        snprintf(a->subscription, sizeof a->subscription, "%s", PQgetvalue(res, i, 1));
-        a->attempts = (int)crm_db_get_int(res, i, 6);
         crm_err_t e;
         if (wh_secret_parse(PQgetvalue(res, i, 3), a->key, &a->keylen, "secret", &e) < 0) {
             /* Checked when stored: only a hand-edited row gets here. */
@@ -184,9 +216,15 @@ static void s_claimed(crm_work_t *w, PGresult *res)
             s_attempt_free(a);
             continue;
         }
-        a->next = ctx->claimed;
-        ctx->claimed = a;
-        taken++;
+        if (first) {
+            a->next = ctx->claimed;
+            ctx->claimed = a;
+            head = tail = a;
+            taken++;
+        } else {
+            tail->chain = a;
+            tail = a;
+        }
     }
     crm_work_ok(w, NULL);
 }
@@ -211,7 +249,7 @@ static void s_claim(crm_work_t *w)
     for (wh_attempt_t *a = ctx->done; a; a = a->next)
         busy[k++] = a->subscription;
     /* One row past the free slots tells when the next one falls due. */
-    wh_store_claim(w, busy, k, slots + 1, s_claimed);
+    wh_store_claim(w, busy, k, slots + 1, ctx->batch, s_claimed);
 }
 
 static void s_disabled(crm_work_t *w, PGresult *res)

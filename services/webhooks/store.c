@@ -199,18 +199,24 @@ int wh_store_disable_failing(crm_work_t *w, int64_t now_us, int64_t after_us, co
                           1, cb);
 }
 
-int wh_store_claim(crm_work_t *w, char *const *busy, size_t n_busy, int limit, crm_work_cb cb)
+int wh_store_claim(crm_work_t *w, char *const *busy, size_t n_busy, int limit, int batch,
+                   crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_textv(&p, busy, n_busy);
     crm_params_i64(&p, limit);
+    crm_params_i64(&p, batch);
     return crm_params_run(&p,
-                          "SELECT d.id::text, s.id::text, s.url, s.secret, d.event_id, d.body,"
-                          " d.attempts, d.next_attempt_us FROM wh_subscription s"
-                          " CROSS JOIN LATERAL (SELECT * FROM wh_delivery q"
-                          "  WHERE q.subscription_id = s.id AND q.status <> 3"
-                          "  ORDER BY q.seq LIMIT 1) d"
-                          " WHERE s.enabled AND s.id::text <> ALL ($1::text[])"
-                          " ORDER BY d.next_attempt_us, d.seq LIMIT $2::int",
+                          "WITH h AS (SELECT s.id AS sub, s.url, s.secret, d.next_attempt_us"
+                          "  FROM wh_subscription s CROSS JOIN LATERAL (SELECT q.next_attempt_us"
+                          "   FROM wh_delivery q WHERE q.subscription_id = s.id AND q.status <> 3"
+                          "   ORDER BY q.seq LIMIT 1) d"
+                          "  WHERE s.enabled AND s.id::text <> ALL ($1::text[])"
+                          "  ORDER BY d.next_attempt_us, s.id LIMIT $2::int)"
+                          " SELECT d.id::text, h.sub::text, h.url, h.secret, d.event_id, d.body,"
+                          "  d.attempts, h.next_attempt_us FROM h CROSS JOIN LATERAL (SELECT *"
+                          "   FROM wh_delivery q WHERE q.subscription_id = h.sub AND q.status <> 3"
+                          "   ORDER BY q.seq LIMIT $3::int) d"
+                          " ORDER BY h.next_attempt_us, h.sub, d.seq",
                           0, cb);
 }

@@ -53,9 +53,11 @@ int wh_store_settle(crm_work_t *w, const char *outcomes_json, int64_t now_us, cr
  * (id, url, failing_since_us). */
 int wh_store_disable_failing(crm_work_t *w, int64_t now_us, int64_t after_us, const char *reason,
                              crm_work_cb cb);
-/* The head of the queue of each enabled subscription not in `busy`,
- * earliest next attempt first, at most limit rows: (delivery id,
- * subscription id, url, secret, event id, body, attempts, next_us). */
-int wh_store_claim(crm_work_t *w, char *const *busy, size_t n_busy, int limit, crm_work_cb cb);
+/* The first `batch` deliveries of the queue of at most `limit` enabled
+ * subscriptions not in `busy`, those whose head falls due first; rows
+ * (delivery id, subscription id, url, secret, event id, body, attempts,
+ * the head's next attempt) by subscription, in queue order. */
+int wh_store_claim(crm_work_t *w, char *const *busy, size_t n_busy, int limit, int batch,
+                   crm_work_cb cb);
 
 #endif

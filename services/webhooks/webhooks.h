@@ -20,6 +20,9 @@
 /* One delivery attempt, from its claim to its outcome being committed. */
 typedef struct wh_attempt {
     struct wh_attempt *next;
+    /* The subscription's following deliveries claimed with this one, sent
+     * after it, one at a time, while each is delivered (pump.c). */
+    struct wh_attempt *chain;
     struct wh_ctx *ctx;
     char id[40];           /* the delivery */
     char subscription[40]; /* its subscription */
@@ -38,6 +41,7 @@ typedef struct wh_ctx {
     crm_service_t *svc;
     wh_sender_t *sender;
     int max_in_flight;     /* CRM_WEBHOOK_MAX_IN_FLIGHT */
+    int batch;             /* CRM_WEBHOOK_BATCH */
     int64_t base_ms;       /* CRM_WEBHOOK_BACKOFF_BASE_MS */
     int64_t cap_ms;        /* CRM_WEBHOOK_BACKOFF_CAP_MS */
     int64_t disable_us;    /* CRM_WEBHOOK_DISABLE_AFTER (s) in us */
