@@ -5,7 +5,7 @@
 #   deploy/make-keys.sh [CRM_KEYS_PROGRAM]
 #
 # Writes deploy/secrets/<name>_key for bus, sales, marketing, support,
-# analytics and bridge (crm-bridge-nats, profile "nats"); an existing key is
+# analytics, bridge (crm-bridge-nats, profile "nats") and webhooks; an existing key is
 # kept, so rerunning is harmless; and adds their public keys to
 # deploy/principals/directory, keeping every other line.
 # CRM_KEYS_PROGRAM is crm-keys (default: build/bin/crm-keys, else crm-keys on
@@ -24,7 +24,7 @@ mkdir -p "$here/secrets" "$here/principals"
 [ -e "$dir" ] || printf '# public-key name kind teams roles (docs/operations.md)\n' >"$dir"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for name in bus sales marketing support analytics bridge; do
+for name in bus sales marketing support analytics bridge webhooks; do
     key=$here/secrets/${name}_key
     if [ ! -e "$key" ]; then
         "$keys" new "$name" --dir "$tmp" >/dev/null

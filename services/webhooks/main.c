@@ -77,8 +77,8 @@ int main(int argc, char **argv)
 {
     crm_service_def_t def = {
         .name = "webhooks",
-        .default_bind = "tcp://127.0.0.1:7450",
-        .default_http_port = 9450,
+        .default_bind = "tcp://127.0.0.1:7460",
+        .default_http_port = 9460,
         .commands = webhooks_commands,
         .consumers = webhooks_consumers,
         .migrations = webhooks_migrations,
