@@ -32,9 +32,9 @@ cd "$ROOT"
 
 BIN=$ROOT/build/bin
 LOGS=$ROOT/.local/logs
-SERVICES=(sales marketing support analytics)
-declare -A CMD_PORT=([sales]=7410 [marketing]=7420 [support]=7430 [analytics]=7440)
-declare -A HTTP_PORT=([sales]=9410 [marketing]=9420 [support]=9430 [analytics]=9440)
+SERVICES=(sales marketing support analytics webhooks)
+declare -A CMD_PORT=([sales]=7410 [marketing]=7420 [support]=7430 [analytics]=7440 [webhooks]=7460)
+declare -A HTTP_PORT=([sales]=9410 [marketing]=9420 [support]=9430 [analytics]=9440 [webhooks]=9460)
 
 say() { printf '[run-local] %s\n' "$*"; }
 die() {
