@@ -695,7 +695,7 @@ def main():
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
     bin_dir = args.bin
     for b in ("crm-bus", "crm-probe", "crm-bench-bus", "crm-bench-proxy", "crm-bench-commands",
-              "crm-bench-latency", "crm-sales", "crm-marketing", "crm-analytics"):
+              "crm-bench-latency", "crm-sales", "crm-marketing", "crm-analytics", "crm-webhooks"):
         if not os.access(os.path.join(bin_dir, b), os.X_OK):
             raise SystemExit("bench: %s/%s is missing: build first (cmake --build build)"
                              % (bin_dir, b))

@@ -382,6 +382,7 @@ int wh_pump_start(wh_t *ctx)
         return -1;
     uv_timer_init(crm_service_loop(ctx->svc), &ctx->wake);
     ctx->wake.data = ctx;
+    ctx->started = 1;
     return crm_service_every(ctx->svc, (uint64_t)crm_config_int(cfg, "CRM_WEBHOOK_POLL_MS"),
                              CRM_EVERY_AT_START, s_poll, ctx);
 }
@@ -389,6 +390,8 @@ int wh_pump_start(wh_t *ctx)
 void wh_pump_stop(wh_t *ctx)
 {
     ctx->stopping = 1;
+    if (!ctx->started) /* the start failed before the engine was up */
+        return;
     /* Requests in flight are dropped: their deliveries stay undelivered in
      * the database and are sent again after a restart. */
     wh_sender_close(&ctx->sender);

@@ -50,7 +50,7 @@ typedef struct wh_ctx {
     wh_attempt_t *done;    /* sent, outcome not written yet */
     wh_attempt_t *taken;   /* outcomes the running pump writes */
     wh_attempt_t *claimed; /* claimed by the running pump */
-    int pumping, pump_again, stopping;
+    int started, pumping, pump_again, stopping;
     int64_t wake_us; /* earliest retry seen by the last pump; 0 = none */
     uv_timer_t wake;
     uint64_t rng_state; /* CRM_WEBHOOK_JITTER_SEED, 0 = from libsodium */

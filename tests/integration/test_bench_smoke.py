@@ -20,7 +20,8 @@ class BenchSmokeTest(unittest.TestCase):
                 "--analytics-live-seconds", "1", "--analytics-timeout", "120",
                 "--sales-clients", "1,4", "--sales-seconds", "1",
                 "--marketing-recipients", "300", "--marketing-scan-ms", "100",
-                "--marketing-timeout", "120", "--bridge-events", "200"]
+                "--marketing-timeout", "120", "--bridge-events", "200",
+                "--webhooks-events", "50", "--webhooks-subscriptions", "4"]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=420,
                            env=dict(os.environ, CRM_BUILD_DIR=BUILD))
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
@@ -66,6 +67,15 @@ class BenchSmokeTest(unittest.TestCase):
         if "skipped" not in bridge:
             self.assertEqual(bridge["events"], 200)
             self.assertEqual(bridge["messages_in_stream"], 200)
+
+        # Webhooks: every event to every subscription, each signature good,
+        # and the curl baseline sent as many.
+        wh = doc["webhooks"]
+        self.assertEqual(wh["deliveries"], 200)
+        self.assertGreaterEqual(wh["receiver"]["requests"], 200)
+        self.assertEqual(wh["receiver"]["bad_signatures"], 0)
+        self.assertEqual(wh["baseline"]["exit"], 0)
+        self.assertGreater(wh["baseline"]["posts_per_s"], 0)
 
         m = doc["marketing"]
         self.assertEqual(m["recipients"], 300)
