@@ -123,6 +123,8 @@ class WebhooksDelivery(unittest.TestCase):
         self.assertEqual(len(order), 15)
         self.assertEqual(order, sorted(order), "in stream order")
         self.assertEqual(order[-1] - order[0], 14, "none missing")
+        self.assertEqual(max(e["concurrent"] for e in accepted), 1,
+                         "one request at a time per subscription")
         self.assertEqual([e["reason"] for e in r.rejected()], ["no signature matches"],
                          "every delivery of the service verified")
         wait_for(lambda: all(d.status == wh.WEBHOOK_DELIVERY_STATUS_DELIVERED

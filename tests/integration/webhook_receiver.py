@@ -13,7 +13,8 @@ timestamp must be within TOLERANCE seconds of this machine's clock.
     webhook_receiver.py PORT SECRET LOG [--tolerance S] [--quiet]
 
 Answers 204 to a verified delivery and appends one JSON line to LOG
-({"ok": true, "id", "type", "source", "sequence", "subject"}), and 401 to
+({"ok": true, "id", "type", "source", "sequence", "subject", "concurrent":
+the requests being handled when it arrived}), and 401 to
 anything else with {"ok": false, "reason"}. POST /_mode with body "ok",
 "503" or "hang" changes what it answers: 503 answers every delivery 503
 (after verifying it), hang holds each delivery until the mode changes.
@@ -65,6 +66,7 @@ class State:
         self.mode = "ok"
         self.changed = threading.Condition()
         self.lock = threading.Lock()
+        self.active = 0  # deliveries being handled now
 
     def record(self, entry):
         if self.log:
@@ -87,6 +89,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_POST(self):
+        st = self.state
+        if self.path == "/_mode":  # not a delivery: not counted
+            return self._post()
+        with st.lock:
+            st.active += 1
+            self.concurrent = st.active
+        try:
+            self._post()
+        finally:
+            with st.lock:
+                st.active -= 1
+
+    def _post(self):
         st = self.state
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n)
@@ -119,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._answer(503)
         st.record({"ok": True, "id": ev["id"], "type": ev.get("type"),
                    "source": ev.get("source"), "sequence": ev.get("sequence"),
-                   "subject": ev.get("subject")})
+                   "subject": ev.get("subject"), "concurrent": self.concurrent})
         return self._answer(204)
 
 
