@@ -16,7 +16,7 @@ cd "$ROOT"
 PACKAGES=(
     build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev protobuf-compiler
-    libpq-dev postgresql-15 postgresql-client-15
+    libpq-dev postgresql-15 postgresql-client-15 libsodium-dev
     libuv1-dev libcmocka-dev libjansson-dev uuid-dev node-llhttp libcurl4-openssl-dev
     libnats-dev nats-server
     python3 python3-zmq python3-protobuf python3-psycopg2 python3-aiosmtpd python3-yaml
