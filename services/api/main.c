@@ -31,6 +31,15 @@ static const crm_conf_def_t s_config[] = {
      1000000},
     {"API_SESSION_TTL_S", CRM_CONF_INT, "28800", "lifetime of a staff session (seconds)", 0, 60,
      31536000},
+    {"API_MAX_CONNECTIONS", CRM_CONF_INT, "1024", "HTTP API connections open at once", 0, 1,
+     1000000},
+    {"API_MAX_CONNECTIONS_PER_ADDRESS", CRM_CONF_INT, "256",
+     "HTTP API connections from one address (a reverse proxy is one address)", 0, 1, 1000000},
+    {"API_HEAD_TIMEOUT_MS", CRM_CONF_INT, "10000",
+     "a whole request, head and body, must arrive within this (ms; slow clients are closed)", 0,
+     100, 600000},
+    {"API_IDLE_TIMEOUT_MS", CRM_CONF_INT, "60000", "keep-alive wait for the next request (ms)", 0,
+     100, 3600000},
     {"API_SECURE_COOKIE", CRM_CONF_BOOL, "true",
      "mark the session cookie Secure (false only for plain-HTTP development)", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
@@ -68,6 +77,13 @@ static int s_on_start(crm_service_t *svc)
         crm_error("api.listen", "%s", err);
         return -1;
     }
+    crm_http_limits_t limits = {
+        .max_conns = (size_t)crm_config_int(cfg, "API_MAX_CONNECTIONS"),
+        .max_conns_per_addr = (size_t)crm_config_int(cfg, "API_MAX_CONNECTIONS_PER_ADDRESS"),
+        .head_timeout_ms = (uint32_t)crm_config_int(cfg, "API_HEAD_TIMEOUT_MS"),
+        .idle_timeout_ms = (uint32_t)crm_config_int(cfg, "API_IDLE_TIMEOUT_MS"),
+    };
+    crm_http_set_limits(api->http, &limits);
     crm_info("api.listening", "http://%s:%d/v1/ (%zu services)", crm_config_str(cfg, "API_HOST"),
              crm_http_port(api->http), api->n_ups);
     return 0;
