@@ -10,95 +10,17 @@ slow-loris client, a missing, revoked or expired token, and a principal
 without the right. And delegation: crm-api acts as the caller's staff
 principal (events name them), while a staff key that sets `actor` itself
 is still itself."""
+import hashlib
 import http.client
 import json
 import os
 import socket
 import unittest
-import urllib.request
 import uuid
 
-from crmtest import System, free_port, run_crmctl, wait_for  # noqa: I100 (sets the path of crm.v1)
+from apitest import MAX_BODY, ApiCase
+from crmtest import run_crmctl, wait_for  # noqa: I100 (sets the path of crm.v1)
 from crm.v1 import api_pb2, rpc_pb2, sales_pb2  # noqa: E402
-
-MAX_BODY = 4096
-
-
-class ApiCase(unittest.TestCase):
-    """A bus, crm-sales and crm-api, and a token for an admin (`test`)."""
-
-    peers = ("sales",)
-    probes = ("marketing", "support", "analytics")
-    services = (("sales", "crm-sales", ("marketing", "support", "analytics")),)
-
-    @classmethod
-    def setUpClass(cls):
-        cls.sys = System()
-        try:
-            cls.sys.start_bus()
-            for name in cls.probes:
-                cls.sys.add_probe(name)
-            for name, binary, peers in cls.services:
-                cls.sys.endpoints.setdefault(name, "tcp://127.0.0.1:%d" % free_port())
-            for name, binary, peers in cls.services:
-                cls.sys.add_service(name, binary, peers=peers, start=True)
-            cls.sys.add_api(peers=cls.peers, env={
-                "API_MAX_BODY_BYTES": str(MAX_BODY), "API_HEAD_TIMEOUT_MS": "1500",
-                "API_RATE_PER_SECOND": "1000", "API_RATE_BURST": "1000"})
-            cls.token, cls.token_id = cls.sys.api_token("test")
-        except Exception:
-            cls.sys.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sys.close()
-
-    def request(self, method, path, body=None, token=None, headers=None, raw=None):
-        """(status, headers dict, parsed JSON or bytes)."""
-        c = http.client.HTTPConnection("127.0.0.1", self.sys.api_port, timeout=30)
-        h = {"Authorization": "Bearer " + (token or self.token)} if token != "" else {}
-        h.update(headers or {})
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        if data is not None:
-            h.setdefault("Content-Type", "application/json")
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        text = r.read()
-        c.close()
-        hd = {k.lower(): v for k, v in r.getheaders()}
-        ctype = hd.get("content-type", "")
-        out = json.loads(text) if ctype.startswith(("application/json", "application/problem+json")) \
-            else text
-        return r.status, hd, out
-
-    def ok(self, method, path, body=None, status=200, **kw):
-        st, hd, out = self.request(method, path, body, **kw)
-        self.assertEqual(st, status, "%s %s: %s" % (method, path, out))
-        return out, hd
-
-    def problem(self, st, hd, out, status, code=None):
-        self.assertEqual(st, status, out)
-        self.assertTrue(hd["content-type"].startswith("application/problem+json"), hd)
-        self.assertEqual(out["status"], status)
-        self.assertIn("title", out)
-        if code:
-            self.assertEqual(out["code"], code, out)
-        return out
-
-    def metrics(self):
-        port = self.sys.procs["api"].env["CRM_HTTP_PORT"]
-        with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=10) as r:
-            text = r.read().decode()
-        out = {}
-        for line in text.splitlines():
-            if line.startswith("crm_api_problems_total{"):
-                reason = line.split('reason="')[1].split('"')[0]
-                out[reason] = int(float(line.rsplit(" ", 1)[1]))
-        return out
-
-    def people_count(self):
-        return self.sys.cluster.query(self.sys.dbs["sales"], "SELECT count(*) FROM person")[0][0]
 
 
 class TestApiSales(ApiCase):
@@ -329,6 +251,83 @@ class TestApiSales(ApiCase):
             self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_PERMISSION_DENIED, rep.status)
         finally:
             c.close()
+
+    def test_session(self):
+        out, hd = self.ok("POST", "/v1/sessions", status=201)
+        self.assertEqual(out["principal"], "test")
+        cookie = hd["set-cookie"]
+        self.assertIn("HttpOnly", cookie)
+        value = cookie.split(";")[0]
+        self.assertTrue(value.startswith("crm_session=crs_"))
+        self.ok("GET", "/v1/people?page_size=1", token="", headers={"Cookie": value})
+        _, sid, secret = value.split("=", 1)[1].split("_")
+        rows = self.sys.cluster.query(self.sys.dbs["api"],
+                                      "SELECT secret_hash FROM api_session WHERE id = %s", sid)
+        # Only the hash of the secret is kept.
+        self.assertEqual(bytes(rows[0][0]),
+                         hashlib.blake2b(secret.encode(), digest_size=32).digest())
+        self.ok("DELETE", "/v1/sessions/current", status=204, token="", headers={"Cookie": value})
+        st, hd, out = self.request("GET", "/v1/people", token="", headers={"Cookie": value})
+        self.problem(st, hd, out, 401, "token_revoked")
+
+    def sse(self, headers=None, query="source=sales&type=crm.sales.person.registered"):
+        c = http.client.HTTPConnection("127.0.0.1", self.sys.api_port, timeout=30)
+        h = {"Authorization": "Bearer " + self.token}
+        h.update(headers or {})
+        c.request("GET", "/v1/events?" + query, headers=h)
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("Content-Type"), "text/event-stream")
+        return c, r
+
+    def read_events(self, r, until):
+        """(id, CloudEvent) pairs until `until(events)` holds."""
+        got, ev_id, data = [], None, None
+        while not until(got):
+            line = r.readline().decode()
+            self.assertTrue(line, "the feed ended")
+            line = line.rstrip("\n")
+            if line.startswith("id: "):
+                ev_id = line[4:]
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+            elif line == "" and data is not None:
+                got.append((ev_id, data))
+                data = None
+        return got
+
+    def test_sse_resume_without_gap_or_duplicate(self):
+        tag = uuid.uuid4().hex[:8]
+        names = ["Feed %s %d" % (tag, i) for i in range(6)]
+        for n in names[:3]:
+            self.ok("POST", "/v1/people", {"name": n}, status=201)
+
+        def mine(evs):
+            return [e for _, e in evs if e.get("data", {}).get("person", {}).get("name", "")
+                    .startswith("Feed " + tag)]
+        c, r = self.sse()
+        first = self.read_events(r, lambda evs: len(mine(evs)) == 3)
+        for _, e in first:
+            self.assertEqual(e["specversion"], "1.0")
+            self.assertEqual(e["source"], "sales")
+            self.assertEqual(e["type"], "crm.sales.person.registered.v1")
+        last_id = first[-1][0]
+        c.close()  # disconnected; more happens meanwhile
+        for n in names[3:]:
+            self.ok("POST", "/v1/people", {"name": n}, status=201)
+        c, r = self.sse(headers={"Last-Event-ID": last_id})
+        second = self.read_events(r, lambda evs: len(mine(evs)) == 3)
+        c.close()
+        seqs = [int(e["sequence"]) for _, e in first + second]
+        self.assertEqual(len(seqs), len(set(seqs)), "a duplicate")
+        self.assertEqual([e["data"]["person"]["name"] for e in mine(first + second)], names)
+        # Every registration of the source between the first and the last
+        # seen arrived: no gap.
+        rows = self.sys.cluster.query(
+            self.sys.dbs["sales"], "SELECT seq FROM crm_outbox WHERE seq BETWEEN %s AND %s"
+            " AND type LIKE %s ORDER BY seq", min(seqs), max(seqs),
+            "crm.sales.person.registered%")
+        self.assertEqual(sorted(seqs), [r[0] for r in rows])
 
 
 if __name__ == "__main__":
