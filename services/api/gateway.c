@@ -251,7 +251,13 @@ static json_t *s_request_json(s_ctx_t *c)
                         NULL);
             return NULL;
         }
-        json_object_set_new(obj, c->params[2 * i], json_string(v));
+        /* A parameter the request does not have is a field of the body's
+         * message (PUT /v1/preferences/{customer_id}). */
+        json_t *into = obj;
+        if (c->route->body_field &&
+            !protobuf_c_message_descriptor_get_field_by_name(c->route->request, c->params[2 * i]))
+            into = json_object_get(obj, c->route->body_field);
+        json_object_set_new(into, c->params[2 * i], json_string(v));
     }
     if (*crm_http_req_query(c->req) && s_query(c, obj) < 0) {
         json_decref(obj);
