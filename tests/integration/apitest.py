@@ -17,6 +17,7 @@ class ApiCase(unittest.TestCase):
     peers = ("sales",)
     probes = ("marketing", "support", "analytics")
     services = (("sales", "crm-sales", ("marketing", "support", "analytics")),)
+    rate = ("1000", "1000")  # API_RATE_PER_SECOND, API_RATE_BURST
 
     @classmethod
     def setUpClass(cls):
@@ -31,7 +32,7 @@ class ApiCase(unittest.TestCase):
                 cls.sys.add_service(name, binary, peers=peers, start=True)
             cls.sys.add_api(peers=cls.peers, env={
                 "API_MAX_BODY_BYTES": str(MAX_BODY), "API_HEAD_TIMEOUT_MS": "1500",
-                "API_RATE_PER_SECOND": "1000", "API_RATE_BURST": "1000"})
+                "API_RATE_PER_SECOND": cls.rate[0], "API_RATE_BURST": cls.rate[1]})
             cls.token, cls.token_id = cls.sys.api_token("test")
         except Exception:
             cls.sys.close()
