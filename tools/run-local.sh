@@ -37,7 +37,7 @@ declare -A CMD_PORT=([sales]=7410 [marketing]=7420 [support]=7430 [analytics]=74
 declare -A HTTP_PORT=([sales]=9410 [marketing]=9420 [support]=9430 [analytics]=9440)
 # crm-api, the HTTP/JSON gateway: a database of its own, a key of kind
 # gateway, and not a peer of the services (it publishes no stream).
-DB_SERVICES=("${SERVICES[@]}" api)
+API_DB=api
 
 say() { printf '[run-local] %s\n' "$*"; }
 die() {
@@ -231,7 +231,7 @@ s_external_pg() {
 # it once.
 s_provision() {
     local svc sql="" attrs="LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-    for svc in "${DB_SERVICES[@]}"; do
+    for svc in "${SERVICES[@]}" ${API_DB:-}; do
         sql+="SELECT 'CREATE ROLE crm_$svc $attrs'
   WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_$svc') \\gexec
 SELECT 'CREATE ROLE crm_${svc}_owner $attrs'
@@ -244,7 +244,7 @@ REVOKE ALL ON DATABASE crm_$svc FROM PUBLIC;
 GRANT CONNECT ON DATABASE crm_$svc TO crm_$svc;
 "
     done
-    for svc in "${DB_SERVICES[@]}"; do
+    for svc in "${SERVICES[@]}" ${API_DB:-}; do
         sql+="\\connect crm_$svc
 SELECT 'REASSIGN OWNED BY crm_$svc TO crm_${svc}_owner'
   WHERE EXISTS (SELECT 1 FROM pg_class WHERE relowner = 'crm_$svc'::regrole)
