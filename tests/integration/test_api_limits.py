@@ -3,8 +3,10 @@ token or session; a caller over it is answered 429 problem+json with
 Retry-After, counted in /metrics, and nothing is written. Another token is
 not held back by it."""
 import unittest
+import urllib.request
 
 from apitest import ApiCase
+from crmtest import wait_for
 
 
 class TestApiRateLimit(ApiCase):
@@ -27,6 +29,21 @@ class TestApiRateLimit(ApiCase):
         self.assertEqual(self.request("GET", "/v1/people?page_size=1", token=other)[0], 200)
         m1 = self.metrics()
         self.assertEqual(m1["rate_limited"] - m0["rate_limited"], len(limited))
+
+
+    def test_ready_and_publishing(self):
+        # crm-api's own stream reaches the bus like a service's (its key is
+        # of kind gateway, which the bus admits for its own topics only).
+        port = self.sys.procs["api"].env["CRM_HTTP_PORT"]
+
+        def ready():
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%s/readyz" % port, timeout=5) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+        wait_for(ready, 30, "crm-api's /readyz")
+        self.assertNotIn("refused a gateway", self.sys.procs["bus"].read_log())
 
 
 if __name__ == "__main__":
