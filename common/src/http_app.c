@@ -99,6 +99,19 @@ static int s_on_headers_complete(llhttp_t *parser)
         conn->body_too_large = 1;
         return -1;
     }
+    /* curl and others wait a second for "100 Continue" before sending a
+     * body they announced with Expect: answer at once. */
+    const char *p = conn->hbuf;
+    for (size_t i = 0; i < conn->nhdr; i++) {
+        const char *value = p + strlen(p) + 1;
+        if (!strcasecmp(p, "expect") && !strcasecmp(value, "100-continue") &&
+            parser->content_length > 0 && parser->content_length != ULLONG_MAX) {
+            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            crm__http_conn_write(conn, cont, sizeof cont - 1);
+            break;
+        }
+        p = value + strlen(value) + 1;
+    }
     return 0;
 }
 

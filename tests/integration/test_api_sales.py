@@ -217,6 +217,33 @@ class TestApiSales(ApiCase):
         # Meanwhile and after, others are served.
         self.ok("GET", "/v1/people?page_size=1")
 
+    def test_expect_continue_and_pipelining(self):
+        # A client that announces its body waits for 100 Continue (curl
+        # does, for bodies over 1 KiB); two pipelined requests on one
+        # keep-alive connection are answered in order.
+        body = json.dumps({"name": "Expecting"}).encode()
+        s = socket.create_connection(("127.0.0.1", self.sys.api_port), timeout=30)
+        head = ("POST /v1/people HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                "Expect: 100-continue\r\n\r\n" % (self.token, len(body))).encode()
+        s.sendall(head)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += s.recv(4096)
+        self.assertTrue(got.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), got)
+        get = ("GET /v1/people?page_size=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s"
+               "\r\n\r\n" % self.token).encode()
+        s.sendall(body + get)
+        got = got[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+        while got.count(b"HTTP/1.1 ") < 2 or not got.rstrip().endswith(b"}"):
+            chunk = s.recv(65536)
+            self.assertTrue(chunk, got)
+            got += chunk
+        s.close()
+        first, second = got.split(b"HTTP/1.1 ")[1:3]
+        self.assertTrue(first.startswith(b"201"), first)
+        self.assertTrue(second.startswith(b"200"), second)
+
     def test_delegation(self):
         # Through the gateway, the event names the caller, not the gateway.
         self.sys.keys.key("vera", "staff", roles="admin")
