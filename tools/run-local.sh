@@ -374,8 +374,8 @@ if [[ -x $BIN/crm-api ]]; then
     s_start api env \
         CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url api)}" \
         CRM_PG_MIGRATE_USER="${CRM_PG_MIGRATE_USER-crm_api_owner}" \
-        CRM_BIND="tcp://127.0.0.1:7460" \
-        CRM_HTTP_PORT="9460" \
+        CRM_BIND="tcp://127.0.0.1:7470" \
+        CRM_HTTP_PORT="9470" \
         CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
         CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
         CRM_PEERS="$PEERS" \
@@ -398,8 +398,8 @@ fi
         printf '[run-local] %-10s %s\n' "$svc" "$state"
     done
     if [[ -n ${PIDS[api]:-} ]]; then
-        echo "[run-local] api        http://127.0.0.1:${API_PORT:-8080}/v1/ (commands tcp://127.0.0.1:7460, http port 9460);"
-        echo "[run-local]            a token: CRM_SERVICES=api=tcp://127.0.0.1:7460 build/bin/crmctl token create $ME"
+        echo "[run-local] api        http://127.0.0.1:${API_PORT:-8080}/v1/ (commands tcp://127.0.0.1:7470, http port 9470);"
+        echo "[run-local]            a token for you: build/bin/crmctl token create $ME"
     fi
     echo "[run-local] database   $PG_WHERE"
     echo "[run-local]            one role and database per service: crm_sales, crm_marketing, ..."

@@ -116,8 +116,8 @@ int main(int argc, char **argv)
 {
     crm_service_def_t def = {
         .name = "api",
-        .default_bind = "tcp://127.0.0.1:7460",
-        .default_http_port = 9460,
+        .default_bind = "tcp://127.0.0.1:7470",
+        .default_http_port = 9470,
         .commands = api_commands,
         .migrations = api_migrations,
         .config = s_config,

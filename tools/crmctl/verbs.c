@@ -67,7 +67,7 @@ const crmctl_verb_t crmctl_verbs[] = {
     {"token create", crmctl_token_create, "PRINCIPAL [--expires TIME] [--label TEXT]",
      "make an API token for the HTTP API acting as a staff principal (admins)",
      "Prints the token once (keep it secret); crm-api stores only a hash of it. Clients\n"
-     "send it as Authorization: Bearer TOKEN. Needs CRM_SERVICES to name api.",
+     "send it as Authorization: Bearer TOKEN. crm-api is found as api in CRM_SERVICES.",
      crmctl_token_create_opts, 1},
     {"token revoke", crmctl_token_revoke, "ID", "revoke an API token (refused from now on)", NULL,
      crmctl_token_revoke_opts, 1},
