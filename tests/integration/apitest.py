@@ -83,6 +83,9 @@ class ApiCase(unittest.TestCase):
             if line.startswith("crm_api_problems_total{"):
                 reason = line.split('reason="')[1].split('"')[0]
                 out[reason] = int(float(line.rsplit(" ", 1)[1]))
+            elif line.startswith("crm_api_service_problems_total{"):
+                status = line.split('status="')[1].split('"')[0]
+                out["service:" + status] = int(float(line.rsplit(" ", 1)[1]))
         return out
 
     def people_count(self):

@@ -198,6 +198,8 @@ class TestApiSales(ApiCase):
         self.assertGreaterEqual(m1["unauthenticated"] - m0["unauthenticated"], 2)
         self.assertGreaterEqual(m1["token_revoked"] - m0["token_revoked"], 1)
         self.assertGreaterEqual(m1["token_expired"] - m0["token_expired"], 1)
+        self.assertGreaterEqual(
+            m1["service:permission_denied"] - m0["service:permission_denied"], 1)
 
     def test_slow_loris(self):
         m0 = self.metrics()
