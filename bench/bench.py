@@ -92,7 +92,8 @@ class Keys:
 
     NAMES = (("bus", "service"), ("sales", "service"), ("marketing", "service"),
              ("support", "service"), ("analytics", "service"), ("probe", "service"),
-             ("bridge", "service"), ("bench", "staff"), ("webhooks", "service"))
+             ("bridge", "service"), ("bench", "staff"), ("webhooks", "service"),
+             ("api", "gateway"))
 
     def __init__(self, bin_dir, workdir):
         self.dir = os.path.join(workdir, "keys")
@@ -648,11 +649,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
     ap.add_argument("--only",
-                    default="bus,commands,latency,analytics,sales,marketing,bridge,webhooks",
+                    default="bus,commands,latency,analytics,sales,marketing,bridge,webhooks,api",
                     help="comma-separated subset of: bus, commands, latency (the backbone,"
                          " with crm-probe), analytics, sales, marketing (the services),"
                          " bridge (crm-bridge-nats into JetStream), webhooks (crm-webhooks"
-                         " to a local receiver)")
+                         " to a local receiver), api (POST /v1/people through crm-api"
+                         " against sales.person.register)")
     ap.add_argument("--bus-runs", type=int, default=3)
     ap.add_argument("--bus-count", type=int, default=2000000)
     ap.add_argument("--bus-seconds", type=int, default=8)
@@ -674,6 +676,9 @@ def main():
     ap.add_argument("--sales-clients", default="1,8,32",
                     help="concurrencies of the sales.person.register runs")
     ap.add_argument("--sales-seconds", type=int, default=5)
+    ap.add_argument("--api-clients", type=int, default=32,
+                    help="concurrency of the HTTP API against the native protocol")
+    ap.add_argument("--api-seconds", type=int, default=5)
     ap.add_argument("--marketing-recipients", type=int, default=10000)
     ap.add_argument("--marketing-scan-ms", type=int, default=1000,
                     help="MARKETING_SEND_SCAN_MS of crm-marketing (its default)")
@@ -695,7 +700,8 @@ def main():
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
     bin_dir = args.bin
     for b in ("crm-bus", "crm-probe", "crm-bench-bus", "crm-bench-proxy", "crm-bench-commands",
-              "crm-bench-latency", "crm-sales", "crm-marketing", "crm-analytics", "crm-webhooks"):
+              "crm-bench-latency", "crm-sales", "crm-marketing", "crm-analytics", "crm-webhooks",
+              "crm-bench-http", "crm-api"):
         if not os.access(os.path.join(bin_dir, b), os.X_OK):
             raise SystemExit("bench: %s/%s is missing: build first (cmake --build build)"
                              % (bin_dir, b))
@@ -747,7 +753,7 @@ def main():
             cluster.destroy()
             cluster = None
         # The services, each part on its own cluster and bus (services.py).
-        parts = [p for p in ("analytics", "sales", "marketing", "bridge", "webhooks")
+        parts = [p for p in ("analytics", "sales", "marketing", "bridge", "webhooks", "api")
                  if p in only]
         if parts:
             import services

@@ -7,7 +7,11 @@
 - marketing: recipients decided per second by crm-marketing's send scan for
   an SMS campaign (deliveries are only recorded: no SMTP);
 - bridge: events per second crm-bridge-nats puts into NATS JetStream from a
-  backlog (skipped when nats-server is not installed).
+  backlog (skipped when nats-server is not installed);
+- api: POST /v1/people requests per second through crm-api (crm-bench-http)
+  against sales.person.register over the native protocol
+  (crm-bench-commands), at the same concurrency on the same stack, and
+  their ratio (target at least 0.8).
 
 Unlike bench.py this module needs what the integration tests need: Debian's
 python3 with python3-zmq, python3-protobuf and python3-psycopg2, and the
@@ -121,7 +125,7 @@ class Stack:
         self.xsub, self.xpub = ("tcp://127.0.0.1:%d" % B.free_port(),
                                 "tcp://127.0.0.1:%d" % B.free_port())
         self.procs, self.endpoints, self.dbs, self.http = {}, {}, {}, {}
-        for n in ("sales", "marketing", "support", "analytics"):
+        for n in ("sales", "marketing", "support", "analytics", "api"):
             self.endpoints[n] = "tcp://127.0.0.1:%d" % B.free_port()
         bus = B.Proc("bus", [os.path.join(bin_dir, "crm-bus")],
                      dict(B.KEYS.env("bus"), CRM_HTTP_PORT="0", CRM_BUS_XSUB_BIND=self.xsub,
@@ -671,3 +675,48 @@ def bench_webhooks(bin_dir, workdir, args):
     finally:
         st.close()
     return out
+# ---- api ----------------------------------------------------------------------
+
+def bench_api(bin_dir, workdir, args):
+    st = Stack(bin_dir, workdir, args.log_level)
+    try:
+        for p in ("marketing", "support", "analytics"):
+            st.start(p, "crm-probe")
+        st.start("sales", "crm-sales", ("marketing", "support", "analytics"))
+        api_port = B.free_port()
+        st.start("api", "crm-api", ("sales",), {
+            "API_PORT": str(api_port), "API_RATE_PER_SECOND": "1000000",
+            "API_RATE_BURST": "1000000", "API_SECURE_COOKIE": "false"})
+        env = dict(os.environ, **B.KEYS.env("bench"), CRM_SERVICES="api=" + st.endpoints["api"])
+        token = subprocess.run([os.path.join(bin_dir, "crmctl"), "token", "create", "bench",
+                                "--label", "bench"], env=env, check=True, capture_output=True,
+                               text=True, timeout=60).stdout.strip()
+        meter = B.CpuMeter(st.cluster, list(st.procs.values()))
+        secs = args.api_seconds
+        native, ncpu = B.run_json(
+            [os.path.join(bin_dir, "crm-bench-commands"), "--endpoint", st.endpoints["sales"],
+             "--server", "sales", "--command", "sales.person.register",
+             "--clients", str(args.api_clients), "--seconds", str(secs), "--warmup", "1"],
+            secs + 120, meter, (1.5, 1 + secs - 0.5))
+        B.log("native sales.person.register, %d clients: %s cmds/s"
+              % (args.api_clients, native["cmds_per_s"]))
+        http, hcpu = B.run_json(
+            [os.path.join(bin_dir, "crm-bench-http"), "--port", str(api_port),
+             "--clients", str(args.api_clients), "--seconds", str(secs), "--warmup", "1"],
+            secs + 120, meter, (1.5, 1 + secs - 0.5),
+            env=dict(B.KEYS.env("bench"), BENCH_API_TOKEN=token))
+        ratio = http["requests_per_s"] / native["cmds_per_s"] if native["cmds_per_s"] else None
+        B.log("POST /v1/people, %d clients: %s requests/s; ratio %s (target >= 0.8)"
+              % (args.api_clients, http["requests_per_s"],
+                 "%.2f" % ratio if ratio is not None else "?"))
+    finally:
+        st.close()
+    return {"clients": args.api_clients, "seconds_each": secs,
+            "native_cmds_per_s": native["cmds_per_s"],
+            "native_p50_ms": native["client_rtt_ms"]["p50"],
+            "native_failed": native["failed"], "native_cpu_cores_busy": ncpu,
+            "http_requests_per_s": http["requests_per_s"], "http_p50_ms": http["rtt_ms"]["p50"],
+            "http_p99_ms": http["rtt_ms"]["p99"], "http_failed": http["failed"],
+            "http_first_error": http.get("first_error"), "http_cpu_cores_busy": hcpu,
+            "ratio": round(ratio, 3) if ratio is not None else None, "target_ratio": 0.8,
+            "target_met": ratio is not None and ratio >= 0.8}

@@ -5,7 +5,8 @@
 #   deploy/make-keys.sh [CRM_KEYS_PROGRAM]
 #
 # Writes deploy/secrets/<name>_key for bus, sales, marketing, support,
-# analytics, bridge (crm-bridge-nats, profile "nats") and webhooks; an existing key is
+# analytics, bridge (crm-bridge-nats, profile "nats"), webhooks and api (crm-api, kind
+# gateway: it acts for the staff behind its HTTP callers); an existing key is
 # kept, so rerunning is harmless; and adds their public keys to
 # deploy/principals/directory, keeping every other line.
 # CRM_KEYS_PROGRAM is crm-keys (default: build/bin/crm-keys, else crm-keys on
@@ -24,7 +25,7 @@ mkdir -p "$here/secrets" "$here/principals"
 [ -e "$dir" ] || printf '# public-key name kind teams roles (docs/operations.md)\n' >"$dir"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for name in bus sales marketing support analytics bridge webhooks; do
+for name in bus sales marketing support analytics bridge webhooks api; do
     key=$here/secrets/${name}_key
     if [ ! -e "$key" ]; then
         "$keys" new "$name" --dir "$tmp" >/dev/null
@@ -32,6 +33,8 @@ for name in bus sales marketing support analytics bridge webhooks; do
         chmod 0644 "$key"
     fi
     pub=$("$keys" public "$key")
-    grep -q -F "$pub" "$dir" || printf '%s %s service - -\n' "$pub" "$name" >>"$dir"
+    kind=service
+    [ "$name" = api ] && kind=gateway
+    grep -q -F "$pub" "$dir" || printf '%s %s %s - -\n' "$pub" "$name" "$kind" >>"$dir"
 done
 echo "keys in $here/secrets, directory $dir"

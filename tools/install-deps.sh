@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs what building, running and testing the project
 # needs on Debian 12: the Debian packages below, then the npm developer tools
-# pinned in package-lock.json (buf, ajv) into node_modules/.
+# pinned in package-lock.json (buf, ajv, redocly) into node_modules/.
 #
 # Idempotent: when everything is present it prints one line and changes
 # nothing. As root it installs missing packages with apt-get; otherwise it
@@ -66,7 +66,7 @@ fi
 
 # npm developer tools, exactly as pinned in package-lock.json. Reinstalled
 # when a tool is missing or the lock file changed since the last install.
-if [[ ! -x node_modules/.bin/buf || ! -x node_modules/.bin/ajv ||
+if [[ ! -x node_modules/.bin/buf || ! -x node_modules/.bin/ajv || ! -x node_modules/.bin/redocly ||
     (-f package-lock.json && package-lock.json -nt node_modules/.package-lock.json) ]]; then
     echo "install-deps: installing npm developer tools into node_modules/"
     if [[ -f package-lock.json ]]; then

@@ -35,6 +35,9 @@ LOGS=$ROOT/.local/logs
 SERVICES=(sales marketing support analytics webhooks)
 declare -A CMD_PORT=([sales]=7410 [marketing]=7420 [support]=7430 [analytics]=7440 [webhooks]=7460)
 declare -A HTTP_PORT=([sales]=9410 [marketing]=9420 [support]=9430 [analytics]=9440 [webhooks]=9460)
+# crm-api, the HTTP/JSON gateway: a database of its own, a key of kind
+# gateway, and not a peer of the services (it publishes no stream).
+API_DB=api
 
 say() { printf '[run-local] %s\n' "$*"; }
 die() {
@@ -228,7 +231,7 @@ s_external_pg() {
 # it once.
 s_provision() {
     local svc sql="" attrs="LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-    for svc in "${SERVICES[@]}"; do
+    for svc in "${SERVICES[@]}" ${API_DB:-}; do
         sql+="SELECT 'CREATE ROLE crm_$svc $attrs'
   WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'crm_$svc') \\gexec
 SELECT 'CREATE ROLE crm_${svc}_owner $attrs'
@@ -241,7 +244,7 @@ REVOKE ALL ON DATABASE crm_$svc FROM PUBLIC;
 GRANT CONNECT ON DATABASE crm_$svc TO crm_$svc;
 "
     done
-    for svc in "${SERVICES[@]}"; do
+    for svc in "${SERVICES[@]}" ${API_DB:-}; do
         sql+="\\connect crm_$svc
 SELECT 'REASSIGN OWNED BY crm_$svc TO crm_${svc}_owner'
   WHERE EXISTS (SELECT 1 FROM pg_class WHERE relowner = 'crm_$svc'::regrole)
@@ -322,6 +325,7 @@ ME=${USER:-$(id -un)}
     for name in bus "${SERVICES[@]}"; do
         printf '%s %s service - -\n' "$(s_key "$name" "$KEYS")" "$name"
     done
+    printf '%s api gateway - -\n' "$(s_key api "$KEYS")"
     printf '%s %s staff - admin\n' "$(s_key key "$USER_CONF")" "$ME"
 } >"$DIRECTORY.new"
 # Keep principals added by hand: rewrite only the generated lines.
@@ -366,6 +370,21 @@ for svc in "${SERVICES[@]}"; do
     started+=("$svc")
 done
 
+if [[ -x $BIN/crm-api ]]; then
+    s_start api env \
+        CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url api)}" \
+        CRM_PG_MIGRATE_USER="${CRM_PG_MIGRATE_USER-crm_api_owner}" \
+        CRM_BIND="tcp://127.0.0.1:7470" \
+        CRM_HTTP_PORT="9470" \
+        CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
+        CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
+        CRM_PEERS="$PEERS" \
+        CRM_KEY_FILE="$KEYS/api.key" \
+        API_PORT="${API_PORT:-8080}" \
+        API_SECURE_COOKIE="${API_SECURE_COOKIE:-false}" \
+        "$BIN/crm-api"
+fi
+
 # ---- banner ----------------------------------------------------------------
 {
     echo "[run-local] ------------------------------------------------------------------"
@@ -378,6 +397,10 @@ done
         fi
         printf '[run-local] %-10s %s\n' "$svc" "$state"
     done
+    if [[ -n ${PIDS[api]:-} ]]; then
+        echo "[run-local] api        http://127.0.0.1:${API_PORT:-8080}/v1/ (commands tcp://127.0.0.1:7470, http port 9470);"
+        echo "[run-local]            a token for you: build/bin/crmctl token create $ME"
+    fi
     echo "[run-local] database   $PG_WHERE"
     echo "[run-local]            one role and database per service: crm_sales, crm_marketing, ..."
     echo "[run-local] logs       $LOGS/<name>.log"

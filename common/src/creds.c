@@ -92,7 +92,8 @@ int crm_creds_client(const crm_creds_t *self, void *sock, const char *server, ch
     if (self->plaintext)
         return 0;
     const crm_principal_t *p = crm_directory_by_name(self->dir, server);
-    if (!p || p->kind != CRM_KIND_SERVICE) {
+    /* A gateway (crm-api) serves commands of its own too (api.token.*). */
+    if (!p || (p->kind != CRM_KIND_SERVICE && p->kind != CRM_KIND_GATEWAY)) {
         snprintf(err, errlen, "the directory lists no service \"%.100s\", so its key is unknown",
                  server);
         return -1;

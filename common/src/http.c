@@ -109,6 +109,7 @@ void crm__http_conn_close(http_conn_t *conn)
     conn->closing = 1;
     conn->reading = 0;
     conn->server->nlive--;
+    crm__http_app_conn_gone(conn);
     uv_close((uv_handle_t *)&conn->tcp, crm__http_conn_close_cb);
     uv_close((uv_handle_t *)&conn->timer, crm__http_conn_close_cb);
 }
@@ -188,7 +189,7 @@ static void s_shutdown_cb(uv_shutdown_t *req, int status)
 
 /* Ends the connection gracefully: what is queued is still sent, then the
  * write side is shut down and input is discarded until the peer closes. */
-static void s_conn_finish(http_conn_t *conn)
+void crm__http_conn_finish(http_conn_t *conn)
 {
     if (conn->closing || conn->finishing)
         return;
@@ -230,12 +231,36 @@ static void s_write_cb(uv_write_t *req, int status)
     }
 }
 
+int crm__http_conn_write(http_conn_t *conn, const char *data, size_t len)
+{
+    http_write_t *w;
+    uv_buf_t b;
+    int r;
+
+    if (conn->closing)
+        return -ECONNRESET;
+    w = malloc(sizeof *w + len);
+    if (!w) {
+        crm__http_conn_close(conn);
+        return -ENOMEM;
+    }
+    memcpy(w->data, data, len);
+    w->len = len;
+    b = uv_buf_init(w->data, (unsigned int)w->len);
+    r = uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, s_write_cb);
+    if (r < 0) {
+        free(w);
+        crm__http_conn_close(conn);
+    }
+    return r;
+}
+
 /* Queues one complete response. Returns 0 or a negative errno code; on
  * failure the connection is closed. */
-static int s_conn_send(http_conn_t *conn, int status, const char *type, const char *body,
-                       size_t body_len, int head, int keep_alive, const char *extra)
+int crm__http_conn_send(http_conn_t *conn, int status, const char *type, const char *body,
+                        size_t body_len, int head, int keep_alive, const char *extra)
 {
-    char hdr[512];
+    char hdr[2048];
     int hlen;
     int with_body = !head;
     http_write_t *w;
@@ -286,8 +311,22 @@ static int s_conn_send(http_conn_t *conn, int status, const char *type, const ch
 /* Answers a request the server refuses on its own and ends the connection. */
 static void s_conn_fail(http_conn_t *conn, int status, const char *body)
 {
-    s_conn_send(conn, status, S_DEFAULT_TYPE, body, strlen(body), 0, 0, NULL);
-    s_conn_finish(conn);
+    if (status == 413)
+        conn->server->stats.too_large++;
+    else
+        conn->server->stats.bad_requests++;
+    if (conn->server->app) {
+        /* Clients of the JSON API read problem+json (RFC 9457). */
+        char json[256];
+        int n = snprintf(json, sizeof json,
+                         "{\"type\":\"about:blank\",\"title\":\"%.*s\",\"status\":%d}",
+                         (int)strcspn(body, "\n"), body, status);
+        crm__http_conn_send(conn, status, "application/problem+json", json, (size_t)n, 0, 0, NULL);
+        crm__http_conn_finish(conn);
+        return;
+    }
+    crm__http_conn_send(conn, status, S_DEFAULT_TYPE, body, strlen(body), 0, 0, NULL);
+    crm__http_conn_finish(conn);
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -298,6 +337,7 @@ static int s_on_message_begin(llhttp_t *parser)
 
     conn->url_len = 0;
     conn->url_too_long = 0;
+    crm__http_app_reset(conn);
     return 0;
 }
 
@@ -326,6 +366,27 @@ static int s_on_message_complete(llhttp_t *parser)
     return HPE_PAUSED;
 }
 
+/* After a response: keeps the connection for the next request or ends
+ * it, then goes on with input already buffered. */
+void crm__http_conn_after_response(http_conn_t *conn)
+{
+    crm_http_t *srv = conn->server;
+
+    if (conn->closing)
+        return;
+    if (!conn->keep_alive || srv->destroyed) {
+        crm__http_conn_finish(conn);
+        return;
+    }
+    s_conn_arm_timer(conn, S_TIMER_IDLE, srv->limits.idle_timeout_ms);
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) > S_WRITE_HIGH_WATER) {
+        conn->throttled = 1;
+        s_conn_stop_reading(conn);
+    }
+    if (!conn->dispatching)
+        s_conn_process(conn);
+}
+
 /* Answers the request that just completed. */
 static void s_conn_dispatch(http_conn_t *conn)
 {
@@ -336,13 +397,19 @@ static void s_conn_dispatch(http_conn_t *conn)
     int status;
 
     conn->url[conn->url_len] = '\0';
+    if (srv->app) {
+        /* The application answers now or later (crm_http_req_respond). */
+        if (crm__http_app_dispatch(conn))
+            uv_timer_stop(&conn->timer);
+        return;
+    }
     conn->url[strcspn(conn->url, "?#")] = '\0';
 
     if (conn->method != HTTP_GET && !head) {
         static const char body[] = "method not allowed\n";
 
-        s_conn_send(conn, 405, S_DEFAULT_TYPE, body, sizeof body - 1, 0,
-                    conn->keep_alive && !srv->destroyed, "Allow: GET, HEAD\r\n");
+        crm__http_conn_send(conn, 405, S_DEFAULT_TYPE, body, sizeof body - 1, 0,
+                            conn->keep_alive && !srv->destroyed, "Allow: GET, HEAD\r\n");
     } else {
         srv->handler(method, conn->url, &res, srv->arg);
         /* The handler may have destroyed the server: then nothing is sent. */
@@ -354,18 +421,18 @@ static void s_conn_dispatch(http_conn_t *conn)
         if (res.oom || status < 200 || status > 599) {
             static const char body[] = "internal server error\n";
 
-            s_conn_send(conn, 500, S_DEFAULT_TYPE, body, sizeof body - 1, head,
-                        conn->keep_alive && !srv->destroyed, NULL);
+            crm__http_conn_send(conn, 500, S_DEFAULT_TYPE, body, sizeof body - 1, head,
+                                conn->keep_alive && !srv->destroyed, NULL);
         } else {
-            s_conn_send(conn, status, res.content_type ? res.content_type : S_DEFAULT_TYPE,
-                        res.body, res.len, head, conn->keep_alive && !srv->destroyed, NULL);
+            crm__http_conn_send(conn, status, res.content_type ? res.content_type : S_DEFAULT_TYPE,
+                                res.body, res.len, head, conn->keep_alive && !srv->destroyed, NULL);
         }
         free(res.body);
     }
     if (conn->closing)
         return;
     if (!conn->keep_alive || srv->destroyed) {
-        s_conn_finish(conn);
+        crm__http_conn_finish(conn);
         return;
     }
     s_conn_arm_timer(conn, S_TIMER_IDLE, srv->limits.idle_timeout_ms);
@@ -379,7 +446,8 @@ static void s_conn_dispatch(http_conn_t *conn)
  * input is used up, the connection ends or its write backlog is too big. */
 static void s_conn_process(http_conn_t *conn)
 {
-    while (conn->rpos < conn->rlen && !conn->closing && !conn->finishing && !conn->throttled) {
+    while (conn->rpos < conn->rlen && !conn->closing && !conn->finishing && !conn->throttled &&
+           !conn->pending) {
         const char *data = conn->rbuf + conn->rpos;
         size_t len = conn->rlen - conn->rpos;
         llhttp_errno_t err;
@@ -391,13 +459,17 @@ static void s_conn_process(http_conn_t *conn)
         if (err == HPE_OK) {
             conn->rpos = conn->rlen;
             conn->req_bytes += len;
-            if (conn->req_bytes > S_MAX_REQUEST)
+            if (conn->req_bytes > conn->server->max_request)
                 s_conn_fail(conn, 413, "request too large\n");
             break;
         }
         if (err != HPE_PAUSED || !conn->message_complete) {
             if (conn->url_too_long)
                 s_conn_fail(conn, 414, "uri too long\n");
+            else if (conn->body_too_large)
+                s_conn_fail(conn, 413, "request too large\n");
+            else if (conn->header_overflow)
+                s_conn_fail(conn, 431, "request header fields too large\n");
             else
                 s_conn_fail(conn, 400, "bad request\n");
             break;
@@ -407,7 +479,7 @@ static void s_conn_process(http_conn_t *conn)
         conn->req_bytes += used;
         conn->message_complete = 0;
         llhttp_resume(&conn->parser);
-        if (conn->req_bytes > S_MAX_REQUEST) {
+        if (conn->req_bytes > conn->server->max_request) {
             s_conn_fail(conn, 413, "request too large\n");
             break;
         }
@@ -419,6 +491,8 @@ static void s_conn_process(http_conn_t *conn)
         conn->rpos = conn->rlen = 0;
     if (!conn->closing && !conn->finishing && !conn->throttled && conn->rlen == 0)
         crm__http_conn_start_reading(conn);
+    else if (conn->pending && conn->rlen)
+        s_conn_stop_reading(conn); /* the buffer holds the next request */
 }
 
 /* Handles what one read brought: nread bytes in rbuf, UV_EOF or an error. */
@@ -433,8 +507,10 @@ static void s_conn_input(http_conn_t *conn, ssize_t nread)
         }
         conn->eof = 1;
         s_conn_stop_reading(conn);
-        if (!conn->finishing)
-            s_conn_finish(conn); /* answers already queued still go out */
+        if (conn->pending) /* the client went away before its answer */
+            crm__http_conn_close(conn);
+        else if (!conn->finishing)
+            crm__http_conn_finish(conn); /* answers already queued still go out */
         else if (conn->shutdown_done)
             crm__http_conn_close(conn);
         return;
@@ -503,6 +579,7 @@ crm_http_t *crm_http_new(uv_loop_t *loop, const char *host, int port, crm_http_h
         return NULL;
     }
     srv->loop = loop;
+    srv->max_request = S_MAX_REQUEST;
     srv->handler = handler;
     srv->arg = arg;
     crm_http_set_limits(srv, NULL);

@@ -39,6 +39,11 @@ const char *crm__http_reason(int status);
 
 typedef struct http_conn http_conn_t;
 
+/* Application mode (http_app.c): the head's header lines, kept as
+ * "name\0value\0" pairs. */
+#define S_MAX_HEADERS 64
+#define S_HEADER_BYTES 8192
+
 /* What the connection's timer is waiting for, to count the right crossing. */
 typedef enum { S_TIMER_HEAD, S_TIMER_IDLE, S_TIMER_OTHER } s_timer_kind_t;
 
@@ -58,6 +63,9 @@ struct crm_http {
     int port;
     int destroyed;
     int listener_closed;
+    crm_http_app_fn app; /* application mode when not NULL */
+    size_t max_body;     /* application mode */
+    size_t max_request;  /* bytes of one request, head and body */
 };
 
 struct http_conn {
@@ -87,6 +95,18 @@ struct http_conn {
     size_t url_len;
     size_t rpos; /* unparsed input is rbuf[rpos, rlen) */
     size_t rlen;
+    /* application mode: the request being read and the one outstanding */
+    crm_http_req_t *pending;
+    int dispatching;     /* inside the application's callback */
+    int header_value;    /* the last header callback was a value */
+    int header_overflow; /* too many or too long header lines */
+    int body_too_large;
+    size_t nhdr;
+    size_t hlen;
+    char *body;
+    size_t body_len;
+    size_t body_cap;
+    char hbuf[S_HEADER_BYTES];
     char url[S_MAX_URL + 1];
     char rbuf[S_READ_BUF];
 };
@@ -105,6 +125,24 @@ void crm__http_conn_start_reading(http_conn_t *conn);
 /* Handles input that has already arrived on `conn` without waiting for the
  * loop to report it (one non-blocking recv). */
 void crm__http_conn_poll_input(http_conn_t *conn);
+
+/* Queues bytes on the connection; 0 or a negative error (then the
+ * connection is closed). */
+int crm__http_conn_write(http_conn_t *conn, const char *data, size_t len);
+/* Queues one complete response (http.c). */
+int crm__http_conn_send(http_conn_t *conn, int status, const char *type, const char *body,
+                        size_t body_len, int head, int keep_alive, const char *extra);
+/* After a response: keep-alive or finish, then go on with buffered input. */
+void crm__http_conn_after_response(http_conn_t *conn);
+void crm__http_conn_finish(http_conn_t *conn);
+
+/* Application mode (http_app.c): parser callbacks, and the dispatch of a
+ * complete request; returns 1 when the answer is still outstanding. */
+void crm__http_app_settings(llhttp_settings_t *settings);
+int crm__http_app_dispatch(http_conn_t *conn);
+/* The connection is closing: the outstanding request loses it. */
+void crm__http_app_conn_gone(http_conn_t *conn);
+void crm__http_app_reset(http_conn_t *conn);
 
 /* The listener's connection callback (http_accept.c); also called when a
  * close makes room for a connection held in the listen queue. */

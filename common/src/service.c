@@ -122,6 +122,21 @@ uv_loop_t *crm_service_loop(crm_service_t *svc)
     return svc->loop;
 }
 
+void *crm_service_zctx(crm_service_t *svc)
+{
+    return svc->zctx;
+}
+
+int crm_service_curve_client(crm_service_t *svc, void *sock, const char *server)
+{
+    return crm_auth_client(svc->auth, sock, server);
+}
+
+const crm_directory_t *crm_service_directory(crm_service_t *svc)
+{
+    return crm_auth_directory(svc->auth);
+}
+
 /* ---- bus connection monitor ---------------------------------------------- */
 
 static int s_on_monitor(crm_zwatch_t *zw, void *zsock, int cap, void *arg)

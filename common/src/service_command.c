@@ -247,6 +247,34 @@ static int s_authorised(crm_service_t *svc, const uint8_t *identity, size_t ilen
     return 1;
 }
 
+/* A gateway (crm-api) runs commands on behalf of the staff principal its
+ * caller authenticated as, named in `actor`: the command is authorised
+ * with that principal's roles and recorded as theirs, never with the
+ * gateway's own. Only a gateway key may delegate so; from any other kind
+ * `actor` is ignored, so a staff key cannot act as someone else. Returns the
+ * principal to act as, or NULL after replying. */
+static const crm_principal_t *s_delegate(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                                         const crm_principal_t *gateway,
+                                         const Crm__V1__CommandRequest *cr)
+{
+    const crm_directory_t *dir = crm_auth_directory(svc->auth);
+    const crm_principal_t *p = dir ? crm_directory_by_name(dir, cr->actor) : NULL;
+    if (!dir)
+        return gateway; /* plaintext development mode: no principals */
+    if (!p || p->kind != CRM_KIND_STAFF) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "gateway %.60s named \"%.80s\", not a staff principal",
+                 gateway->name, cr->actor);
+        crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, gateway->name, "a delegated command");
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_UNAUTHENTICATED, "actor",
+                                 "actor is not a staff principal", detail,
+                                 "the directory of principals must list the caller as staff");
+        return NULL;
+    }
+    return p;
+}
+
 static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
                          const crm_principal_t *who, const char *user, const uint8_t *data,
                          size_t len)
@@ -283,6 +311,11 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     if (!s_authorised(svc, identity, ilen, who, user, cr))
         goto done;
+    if (who->kind == CRM_KIND_GATEWAY && *cr->actor) {
+        who = s_delegate(svc, identity, ilen, who, cr);
+        if (!who)
+            goto done;
+    }
     if (svc->stopping) {
         crm_service_reply_status(
             svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,

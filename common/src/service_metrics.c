@@ -142,6 +142,8 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
             "%" PRId64 "\n",
             n, svc->consumers[i].def->name, svc->consumers[i].dead_letters_total);
     crm_http_metrics(svc->http, n, res);
+    if (svc->def->metrics)
+        svc->def->metrics(svc, res);
 #undef COUNTER
 #undef GAUGE
 }

@@ -115,7 +115,8 @@ static int s_secure(const crm_config_t *cfg, void *zctx, void *xsub, void *xpub,
         crm_error("auth.start", "%s", err);
         return -1;
     }
-    int rc = crm_zap_admit(*zap_p, CRM_ZAP_BUS_PUBLISH, CRM_KIND_SERVICE) != 0 ||
+    /* A gateway (crm-api) is a service with a stream of its own too. */
+    int rc = crm_zap_admit(*zap_p, CRM_ZAP_BUS_PUBLISH, CRM_KIND_SERVICE | CRM_KIND_GATEWAY) != 0 ||
                      crm_curve_server(xsub, &kp, CRM_ZAP_BUS_PUBLISH) != 0 ||
                      crm_curve_server(xpub, &kp, CRM_ZAP_BUS_SUBSCRIBE) != 0
                  ? -1

@@ -157,7 +157,7 @@ static int s_publisher_may(s_cache_t *c, zmq_msg_t *topic, const char *source)
         snprintf(c->key, sizeof c->key, "%s", key);
         c->generation = crm_zap_generation(c->zap);
         c->valid = 1;
-        if (p && p->kind == CRM_KIND_SERVICE)
+        if (p && (p->kind == CRM_KIND_SERVICE || p->kind == CRM_KIND_GATEWAY))
             snprintf(c->name, sizeof c->name, "%s", p->name);
         else
             c->name[0] = 0;

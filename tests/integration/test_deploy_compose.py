@@ -48,8 +48,9 @@ IMAGE_DOCKERFILE = "deploy/Dockerfile"
 # A password libpq and psql must quote: quotes, backslash, space, $, =.
 NASTY_PASSWORD = "s'a\\l es\"$x=1"
 # Services of our image that consume every stream but publish none (the
-# bridge to NATS, profile "nats"): no entry in CRM_PEERS.
-NOT_SOURCES = {"bridge"}
+# bridge to NATS, profile "nats"; the HTTP API, crm-api): no entry in
+# CRM_PEERS.
+NOT_SOURCES = {"bridge", "api"}
 
 
 # ---- reading the files -------------------------------------------------------
@@ -305,6 +306,9 @@ class ComposeFileTest(unittest.TestCase):
                     binds.add(int(env[key].rsplit(":", 1)[1]))
             if "CRM_HTTP_PORT" in env:
                 binds.add(int(env["CRM_HTTP_PORT"]))
+            if "API_PORT" in env:  # crm-api's HTTP API
+                self.assertEqual(env.get("API_HOST"), "0.0.0.0", "%s: API_HOST" % name)
+                binds.add(int(env["API_PORT"]))
                 self.assertEqual(env.get("CRM_HTTP_HOST"), "0.0.0.0", "%s: CRM_HTTP_HOST" % name)
             for p in svc.get("ports") or []:
                 container = int(str(interpolate(str(p))).split("/")[0].rsplit(":", 1)[-1])

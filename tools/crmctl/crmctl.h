@@ -226,6 +226,14 @@ extern const crmctl_opt_t crmctl_keys_new_opts[];
 int crmctl_whoami(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_whoami_opts[];
 
+/* API tokens of the HTTP API (ops/token.c). */
+int crmctl_token_create(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_token_create_opts[];
+int crmctl_token_revoke(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_token_revoke_opts[];
+int crmctl_token_list(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_token_list_opts[];
+
 /* The sales verbs ("person register" is crmctl_person_register with
  * crmctl_person_register_opts); each is a table for the request engine
  * (request.h) in sales/: person.c, org.c, lead.c, pipeline.c, deal.c,

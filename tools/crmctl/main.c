@@ -26,7 +26,8 @@
 const crm_conf_def_t crmctl_conf[] = {
     {"CRM_SERVICES", CRM_CONF_STR,
      "sales=tcp://127.0.0.1:7410,marketing=tcp://127.0.0.1:7420,support=tcp://127.0.0.1:7430,"
-     "analytics=tcp://127.0.0.1:7440,webhooks=tcp://127.0.0.1:7460",
+     "analytics=tcp://127.0.0.1:7440,webhooks=tcp://127.0.0.1:7460,"
+     "api=tcp://127.0.0.1:7470",
      "command endpoints of the services, as name=endpoint,...", 0, 0, 0},
     {"CRM_BUS_SUB_ENDPOINT", CRM_CONF_STR, "tcp://127.0.0.1:7401",
      "the bus endpoint subscribers connect to", 0, 0, 0},

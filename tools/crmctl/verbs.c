@@ -64,6 +64,15 @@ const crmctl_verb_t crmctl_verbs[] = {
      "principals; crmctl then uses NAME.key through CRM_KEY_FILE or as ~/.config/crm/key.\n"
      "An existing file is never overwritten.",
      crmctl_keys_new_opts, 1},
+    {"token create", crmctl_token_create, "PRINCIPAL [--expires TIME] [--label TEXT]",
+     "make an API token for the HTTP API acting as a staff principal (admins)",
+     "Prints the token once (keep it secret); crm-api stores only a hash of it. Clients\n"
+     "send it as Authorization: Bearer TOKEN. crm-api is found as api in CRM_SERVICES.",
+     crmctl_token_create_opts, 1},
+    {"token revoke", crmctl_token_revoke, "ID", "revoke an API token (refused from now on)", NULL,
+     crmctl_token_revoke_opts, 1},
+    {"token list", crmctl_token_list, "[--principal NAME]",
+     "list API tokens: id, principal, expiry, revocation", NULL, crmctl_token_list_opts, 0},
     {"whoami", crmctl_whoami, "", "show the principal your key stands for, its teams and roles",
      "Reads your key (CRM_KEY_FILE, else ~/.config/crm/key) and the directory of principals\n"
      "(CRM_DIRECTORY_FILE, else ~/.config/crm/directory); calls no service.",

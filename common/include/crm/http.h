@@ -2,8 +2,12 @@
  * (/livez, /readyz, /metrics). Parsing is done by llhttp; this module owns
  * the sockets, keeps connections bounded and never blocks the loop.
  *
- * It is not a general web server: GET/HEAD only, bodies of requests are
- * ignored (and capped), responses are produced synchronously by a callback. */
+ * The operator endpoint (crm_http_new) is not a general web server: GET/HEAD
+ * only, bodies of requests are ignored (and capped), responses are produced
+ * synchronously by a callback. The application mode (crm_http_new_app, for
+ * the HTTP/JSON gateway crm-api) takes every method, keeps the request's
+ * headers and body (bounded), and lets the answer come later from another
+ * callback, or as a stream (Server-Sent Events). */
 #ifndef CRM_HTTP_H
 #define CRM_HTTP_H
 
@@ -54,6 +58,8 @@ typedef struct {
     uint64_t rejected;         /* refused: nothing could be closed to make room */
     uint64_t head_timeouts;    /* closed: request not complete within head_timeout_ms */
     uint64_t idle_timeouts;    /* closed: no new request within idle_timeout_ms */
+    uint64_t too_large;        /* answered 413: request over the size limit */
+    uint64_t bad_requests;     /* answered 400/414: not HTTP/1.1 the parser takes */
     size_t open;               /* connections open now */
 } crm_http_stats_t;
 
@@ -61,6 +67,64 @@ typedef struct {
  * default. Applies to connections accepted and timers armed from now on.
  * Returns 0 or -EINVAL. */
 int crm_http_set_limits(crm_http_t *self, const crm_http_limits_t *limits);
+
+/* ---- application mode ---------------------------------------------------- */
+
+/* One request of an application-mode server. It lives until the
+ * application answers it with crm_http_req_respond or ends its stream with
+ * crm_http_req_stream_end, even when the connection has gone meanwhile
+ * (then the answer is dropped). While one request is outstanding no
+ * further request of the same connection is read. */
+typedef struct crm_http_req crm_http_req_t;
+
+/* Called once per complete request on the loop thread; answers now or
+ * later. */
+typedef void (*crm_http_app_fn)(crm_http_req_t *req, void *arg);
+
+/* As crm_http_new, in application mode: request bodies up to `max_body`
+ * bytes are kept (a larger one is answered 413 with an
+ * application/problem+json body and the connection is closed). */
+crm_http_t *crm_http_new_app(uv_loop_t *loop, const char *host, int port, crm_http_app_fn fn,
+                             void *arg, size_t max_body, char *err, size_t errlen);
+
+/* "GET", "POST"...; the path without the query; the query without '?'
+ * ("" when none); valid while the request lives. */
+const char *crm_http_req_method(const crm_http_req_t *req);
+const char *crm_http_req_path(const crm_http_req_t *req);
+const char *crm_http_req_query(const crm_http_req_t *req);
+/* The value of header `name` (case-insensitive; the first if repeated), or
+ * NULL. */
+const char *crm_http_req_header(const crm_http_req_t *req, const char *name);
+/* The body (NUL-terminated for convenience) and its length. */
+const char *crm_http_req_body(const crm_http_req_t *req, size_t *len);
+/* The peer's address as text ("" when unknown). */
+const char *crm_http_req_peer(const crm_http_req_t *req);
+/* 1 while the connection is open. */
+int crm_http_req_alive(const crm_http_req_t *req);
+
+/* Called at most once, when the connection closes before the request was
+ * answered or its stream ended; the application must still answer or end
+ * it (which then only frees it). */
+void crm_http_req_on_close(crm_http_req_t *req, void (*fn)(crm_http_req_t *req, void *arg),
+                           void *arg);
+
+/* Answers and frees the request; NULLs *req_p. `headers` (may be NULL) are
+ * extra header lines, each ending in CRLF. */
+void crm_http_req_respond(crm_http_req_t **req_p, int status, const char *type, const char *headers,
+                          const char *body, size_t len);
+
+/* Starts a streamed answer: the head without Content-Length, then the body
+ * until crm_http_req_stream_end closes the connection. Returns 0 or a
+ * negative error (the connection is gone). */
+int crm_http_req_stream_start(crm_http_req_t *req, int status, const char *type,
+                              const char *headers);
+/* Queues `len` bytes of the stream. Returns 0, -ECONNRESET when the
+ * connection is gone, or -ENOBUFS when the client reads too slowly (more
+ * than a megabyte waits); then end the stream. */
+int crm_http_req_stream_write(crm_http_req_t *req, const char *data, size_t len);
+/* Ends the stream (the connection closes after what is queued) and frees
+ * the request; NULLs *req_p. */
+void crm_http_req_stream_end(crm_http_req_t **req_p);
 
 /* Fills *stats. */
 void crm_http_stats(const crm_http_t *self, crm_http_stats_t *stats);

@@ -19,7 +19,9 @@
 
 #include <crm/access.h>
 #include <crm/config.h>
+#include <crm/directory.h>
 #include <crm/err.h>
+#include <crm/http.h>
 #include <crm/migrate.h>
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
@@ -74,6 +76,8 @@ typedef struct {
      * before serving; a non-zero return aborts the start. */
     int (*on_start)(crm_service_t *svc);
     void (*on_stop)(crm_service_t *svc);
+    /* Optional: appends the service's own lines to /metrics. */
+    void (*metrics)(crm_service_t *svc, crm_http_response_t *res);
 } crm_service_def_t;
 
 /* Runs the service until SIGTERM/SIGINT; returns the process exit code.
@@ -89,6 +93,18 @@ void *crm_service_user(const crm_service_t *svc);
 
 /* The service's loop, for its own timers (on_start). */
 uv_loop_t *crm_service_loop(crm_service_t *svc);
+
+/* The service's ZeroMQ context, for sockets of its own (crm-api's
+ * DEALERs to the services it fronts); close them before on_stop returns. */
+void *crm_service_zctx(crm_service_t *svc);
+/* Makes `sock` a CURVE client, holding the service's own keypair, of the
+ * server the directory calls `server`. Before connect. Returns 0 or -1
+ * (logged). */
+int crm_service_curve_client(crm_service_t *svc, void *sock, const char *server);
+/* The directory of principals as read last (NULL in plaintext mode); valid
+ * until the next SIGHUP reload, so never keep it past the current
+ * callback. */
+const crm_directory_t *crm_service_directory(crm_service_t *svc);
 
 /* Runs `fn` as a work in the command batches without a client, for work the
  * service starts itself (a timer finding activities that fell due). The
