@@ -32,18 +32,14 @@ class PreferencesTest(unittest.TestCase):
         self.assertEqual((self.show(cid).customer_id, list(self.show(cid).opted_out),
                           self.show(cid).updated_at_us), (cid, [], 0))
         head = s.head()
-        at = int(time.time() * 1e6) - 10 ** 6
         p = M.ContactPreferences(customer_id=cid, preferred_channel=SMS, window_start_minute=540,
                                  window_end_minute=1020, time_zone="Europe/Paris",
-                                 opted_out=[PHONE, PHONE],
-                                 consent=M.ContactConsent(given=True, source="web form", at_us=at))
+                                 opted_out=[PHONE, PHONE])
         got = s.call("marketing.preference.set", M.SetPreferencesRequest(preferences=p),
                      M.PreferencesReply).preferences
         self.assertEqual((got.preferred_channel, got.window_start_minute, got.window_end_minute,
                           got.time_zone, list(got.opted_out)),
                          (SMS, 540, 1020, "Europe/Paris", [PHONE]))
-        self.assertEqual((got.consent.given, got.consent.source, got.consent.at_us),
-                         (True, "web form", at))
         self.assertEqual(self.show(cid), got)
         evs = s.events(head)
         self.assertEqual([(e.type, e.subject) for e in evs],
