@@ -3,7 +3,8 @@ and crm-sales, a person who opted out of phone contact in marketing cannot
 be scheduled for a call in sales (FAILED_PRECONDITION naming the kind,
 nothing written) unless the request says why (override_reason), which is
 recorded and published with the activity. Logging what already happened,
-tasks and other channels stay allowed; opting back in lifts the refusal."""
+tasks and other channels stay allowed; opting back in lifts the refusal.
+A withdrawn marketing consent refuses like an opt-out."""
 import time
 import unittest
 
@@ -46,10 +47,11 @@ class ContactPolicyTest(unittest.TestCase):
                  "sales to learn the opt-outs")
         head = s.head(db="sales")
         n = s.q("SELECT count(*) FROM activity", db="sales")[0][0]
-        for kind in (S.ACTIVITY_KIND_CALL, S.ACTIVITY_KIND_LETTER):
+        for kind, channel in ((S.ACTIVITY_KIND_CALL, "phone"), (S.ACTIVITY_KIND_LETTER, "postal")):
             rep = s.raw("sales.activity.schedule", self.schedule(p.id, kind), client=s.sc)
             self.assertEqual((rep.status.code, rep.status.field, rep.status.message),
-                             (PRECONDITION, "activity.kind", "person opted out of this channel"))
+                             (PRECONDITION, "activity.kind",
+                              "person opted out of %s contact" % channel))
             self.assertIn("override_reason", rep.status.hint)
         self.assertEqual((s.head(db="sales"), s.q("SELECT count(*) FROM activity",
                                                     db="sales")[0][0]), (head, n))
@@ -81,6 +83,54 @@ class ContactPolicyTest(unittest.TestCase):
             M.PreferencesReply)
         wait_for(lambda: self.opt_outs(p.id) == [M.CHANNEL_MAIL], 20, "the opt-in in sales")
         s.call("sales.activity.schedule", self.schedule(p.id, S.ACTIVITY_KIND_CALL),
+               S.ActivityReply, client=s.sc)
+
+    def consent_state(self, pid):
+        return self.s.q("SELECT purpose, granted FROM contact_consent WHERE person_id = %s"
+                        " ORDER BY purpose", pid, db="sales")
+
+    def test_withdrawn_consent_is_refused(self):
+        """A withdrawn marketing consent refuses scheduling on its channel
+        like an opt-out; no consent recorded at all does not (a one-to-one
+        sales contact is not a campaign: docs/architecture.md)."""
+        s = self.s
+        email = "%s@buyers.io" % unique("wes")
+        p = s.call("sales.person.register", S.RegisterPersonRequest(person=person_pb2.Person(
+            name="Wes", emails=[email])), S.PersonReply, client=s.sc).person
+        s.call("sales.activity.schedule", self.schedule(p.id, S.ACTIVITY_KIND_EMAIL),
+               S.ActivityReply, client=s.sc)
+        wait_for(lambda: s.q("SELECT count(*) FROM person WHERE id = %s", p.id)[0][0], 20,
+                 "marketing to know Wes")
+        for verb in ("grant", "withdraw"):
+            s.call("marketing.consent." + verb, M.RecordConsentRequest(
+                customer_id=p.id, purpose=M.CONSENT_PURPOSE_EMAIL_MARKETING,
+                source=M.CONSENT_SOURCE_FORM), M.ConsentReply)
+        wait_for(lambda: self.consent_state(p.id) == [(M.CONSENT_PURPOSE_EMAIL_MARKETING, False)],
+                 20, "sales to learn the withdrawal")
+        head = s.head(db="sales")
+        rep = s.raw("sales.activity.schedule", self.schedule(p.id, S.ACTIVITY_KIND_EMAIL),
+                    client=s.sc)
+        self.assertEqual((rep.status.code, rep.status.field, rep.status.message),
+                         (PRECONDITION, "activity.kind", "person withdrew consent to email contact"))
+        self.assertEqual(s.head(db="sales"), head)
+        # Calls are another purpose; the override passes and is published.
+        s.call("sales.activity.schedule", self.schedule(p.id, S.ACTIVITY_KIND_CALL),
+               S.ActivityReply, client=s.sc)
+        head = s.head(db="sales")
+        a = s.call("sales.activity.schedule", self.schedule(
+            p.id, S.ACTIVITY_KIND_EMAIL, "contract renewal notice"), S.ActivityReply,
+            client=s.sc).activity
+        self.assertEqual(a.override_reason, "contract renewal notice")
+        evs = s.events(head, type_prefix="crm.sales.activity.", db="sales")
+        self.assertEqual([e.activity_scheduled.activity.override_reason for e in evs],
+                         ["contract renewal notice"])
+        # Granted again: allowed again.
+        s.call("marketing.consent.grant", M.RecordConsentRequest(
+            customer_id=p.id, purpose=M.CONSENT_PURPOSE_EMAIL_MARKETING,
+            source=M.CONSENT_SOURCE_CALL), M.ConsentReply)
+        wait_for(lambda: self.consent_state(p.id) == [(M.CONSENT_PURPOSE_EMAIL_MARKETING, True)],
+                 20, "sales to learn the new grant")
+        s.call("sales.activity.schedule", self.schedule(p.id, S.ACTIVITY_KIND_EMAIL),
                S.ActivityReply, client=s.sc)
 
 
