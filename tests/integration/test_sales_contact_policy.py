@@ -133,6 +133,53 @@ class ContactPolicyTest(unittest.TestCase):
         s.call("sales.activity.schedule", self.schedule(p.id, S.ACTIVITY_KIND_EMAIL),
                S.ActivityReply, client=s.sc)
 
+    def test_fax_and_postal_address_reach_marketing(self):
+        """Sales keeps a person's fax number beside the postal address and
+        carries both to marketing: a fax or post campaign reaches a person
+        who has one and suppresses the others no_address (never sent)."""
+        s = self.s
+        reg = lambda name, **kw: s.call(  # noqa: E731
+            "sales.person.register", S.RegisterPersonRequest(person=person_pb2.Person(
+                name=name, emails=["%s@buyers.io" % unique(name.lower())], **kw)),
+            S.PersonReply, client=s.sc).person
+        fay = reg("Fay", fax=" +33 1 98 76 54 32 ", address="3 rue Lepic, 75018 Paris")
+        self.assertEqual((fay.fax, fay.address), ("+33198765432", "3 rue Lepic, 75018 Paris"))
+        gus = reg("Gus")
+        marketing = lambda pid: s.q(  # noqa: E731
+            "SELECT fax, address FROM person WHERE id = %s", pid)
+        wait_for(lambda: marketing(fay.id) == [("+33198765432", "3 rue Lepic, 75018 Paris")]
+                 and marketing(gus.id) == [("", "")], 20, "marketing to learn the addresses")
+        # An update changes the fax alone; a bad number changes nothing.
+        up = s.call("sales.person.update", S.UpdatePersonRequest(
+            id=fay.id, person=person_pb2.Person(fax="+33 1 11 22 33 44"), update_mask=["fax"]),
+            S.PersonReply, client=s.sc).person
+        self.assertEqual((up.fax, up.address), ("+33111223344", "3 rue Lepic, 75018 Paris"))
+        head = s.head(db="sales")
+        rep = s.raw("sales.person.update", S.UpdatePersonRequest(
+            id=fay.id, person=person_pb2.Person(fax="fax me"), update_mask=["fax"]), client=s.sc)
+        self.assertEqual((rep.status.code, rep.status.field), (INVALID, "person.fax"))
+        self.assertEqual(s.head(db="sales"), head)
+        wait_for(lambda: marketing(fay.id)[0][0] == "+33111223344", 20, "the new fax number")
+        for channel in (M.CHANNEL_FAX, M.CHANNEL_MAIL):
+            c = s.campaign(name=unique("Paper"), channels=(channel,)).campaign
+            s.call("marketing.message.set", M.SetMessageRequest(template=M.MessageTemplate(
+                campaign_id=c.id, channel=channel, body="Hello {{name}}")), M.MessageReply)
+            s.call("marketing.campaign.target", M.TargetCampaignRequest(
+                campaign_id=c.id, customer_ids=[fay.id, gus.id]), M.TargetCampaignReply)
+            s.call("marketing.campaign.launch", M.CampaignActionRequest(id=c.id), M.CampaignReply)
+            wait_for(lambda: len(s.q("SELECT 1 FROM send WHERE campaign_id = %s", c.id)) == 2,
+                     20, "two decisions")
+            self.assertEqual(sorted(s.q("SELECT customer_id::text, status, reason_code FROM send"
+                                        " WHERE campaign_id = %s", c.id)),
+                             sorted([(fay.id, M.SEND_STATUS_SENT, ""),
+                                     (gus.id, M.SEND_STATUS_SUPPRESSED, "no_address")]))
+            self.assertEqual(s.q("SELECT customer_id::text, address FROM delivery"
+                                 " WHERE campaign_id = %s", c.id),
+                             [(fay.id, "+33111223344" if channel == M.CHANNEL_FAX
+                               else "3 rue Lepic, 75018 Paris")])
+            r = s.results(c.id)
+            self.assertEqual((r.sent, r.suppressed, r.delivered), (1, 1, 1))
+
 
 if __name__ == "__main__":
     unittest.main()
