@@ -106,6 +106,13 @@ int mkt_store_pref_opt_out(crm_work_t *w, const char *customer_id, const int *ch
 int mkt_store_consent_add(crm_work_t *w, const Crm__V1__RecordConsentRequest *rq, int granted,
                           const char *recorded_by, crm_work_cb cb);
 
+/* Appends a withdrawal, source response, of each of `purposes` (n > 0;
+ * those outside 1-5 skipped) for an unsubscribe. Rows: ConsentEntry (JSON),
+ * in purpose order. */
+int mkt_store_consent_unsubscribed(crm_work_t *w, const char *customer_id, const int *purposes,
+                                   size_t n, const char *proof, const char *recorded_by,
+                                   crm_work_cb cb);
+
 /* 0: whether the customer is known; 1: ConsentHistoryReply (JSON). */
 int mkt_store_consent_history(crm_work_t *w, const char *customer_id, crm_work_cb cb);
 

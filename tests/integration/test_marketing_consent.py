@@ -192,6 +192,28 @@ class ConsentTest(unittest.TestCase):
             self.assertIn("append-only", str(cm.exception))
         self.assertEqual(list(self.history(ann).entries), [g, w, p, again])
 
+    # ---- an unsubscribe is a withdrawal in the ledger ------------------------------------
+    def test_unsubscribe_withdraws_consent(self):
+        s = self.s
+        ann, ann_mail = self.person("Ann")
+        self.consent("grant", ann)
+        self.consent("grant", ann, purpose=P_PHONE)
+        c = self.running(ann)
+        wait_for(lambda: self.sink.to(ann_mail), 20, "Ann's email")
+        head = s.head()
+        r = s.respond(c.id, M.RESPONSE_TYPE_UNSUBSCRIBED, customer=ann, channel="email")
+        h = self.history(ann)
+        last = h.entries[-1]
+        self.assertEqual((last.purpose, last.granted, last.source, last.recorded_by),
+                         (P_EMAIL, False, M.CONSENT_SOURCE_RESPONSE, TEST_PRINCIPAL))
+        self.assertEqual(last.proof, "unsubscribed: response %s to campaign %s"
+                         % (r.response_id, c.id))
+        self.assertEqual(list(h.granted), [P_PHONE])  # only email was unsubscribed
+        self.assertEqual([e.type for e in s.events(head)],
+                         ["crm.marketing.response.recorded.v1",
+                          "crm.marketing.preferences.changed.v1",
+                          "crm.marketing.consent.withdrawn.v1"])
+
     # ---- bad input changes nothing --------------------------------------------------------
     def test_bad_consent_changes_nothing(self):
         s = self.s

@@ -49,3 +49,24 @@ int mkt_store_consent_history(crm_work_t *w, const char *customer_id, crm_work_c
         "   WHERE g.customer_id = $1::uuid), '[]'))::text",
         0, cb);
 }
+
+int mkt_store_consent_unsubscribed(crm_work_t *w, const char *customer_id, const int *purposes,
+                                   size_t n, const char *proof, const char *recorded_by,
+                                   crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, customer_id);
+    crm_params_json(&p, mkt_store_ints(purposes, n));
+    crm_params_str(&p, proof);
+    crm_params_str(&p, recorded_by);
+    /* Source 4: a response. One row per purpose, in purpose order. */
+    return crm_params_run(
+        &p,
+        "WITH k AS (INSERT INTO consent (id, customer_id, purpose, granted, source, proof,"
+        "  recorded_by, at)"
+        " SELECT gen_random_uuid(), $1::uuid, u, false, 4, $3, $4, now()"
+        " FROM (SELECT DISTINCT jsonb_array_elements_text($2::jsonb)::int AS u) q"
+        " WHERE u BETWEEN 1 AND 5 ORDER BY u RETURNING *)"
+        " SELECT " S_CONSENT_J "::text FROM k ORDER BY k.purpose",
+        1, cb);
+}
