@@ -107,7 +107,8 @@ int mkt_store_consent_add(crm_work_t *w, const Crm__V1__RecordConsentRequest *rq
                           const char *recorded_by, crm_work_cb cb);
 
 /* Appends a withdrawal, source response, of each of `purposes` (n > 0;
- * those outside 1-5 skipped) for an unsubscribe. Rows: ConsentEntry (JSON),
+ * those outside 1-5 skipped, and those whose latest entry already is a
+ * withdrawal) for an unsubscribe. Rows: ConsentEntry (JSON),
  * in purpose order. */
 int mkt_store_consent_unsubscribed(crm_work_t *w, const char *customer_id, const int *purposes,
                                    size_t n, const char *proof, const char *recorded_by,

@@ -64,7 +64,8 @@ static void s_resp_opted_out(crm_work_t *w, PGresult *res)
     if (crm_db_get_bool(res, 0, 1) && mkt_emit_preferences_changed(w, p, "response") < 0)
         return;
     /* An unsubscribe also withdraws the consent of each channel's purpose
-     * in the ledger (source response), so that the history shows it. */
+     * in the ledger (source response), so that the history shows it; a
+     * purpose already withdrawn gets no second entry. */
     int purposes[MKT_LIST_MAX];
     size_t n = 0;
     for (size_t i = 0; i < p->n_opted_out && n < MKT_LIST_MAX; i++)

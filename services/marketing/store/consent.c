@@ -66,7 +66,11 @@ int mkt_store_consent_unsubscribed(crm_work_t *w, const char *customer_id, const
         "  recorded_by, at)"
         " SELECT gen_random_uuid(), $1::uuid, u, false, 4, $3, $4, now()"
         " FROM (SELECT DISTINCT jsonb_array_elements_text($2::jsonb)::int AS u) q"
-        " WHERE u BETWEEN 1 AND 5 ORDER BY u RETURNING *)"
+        " WHERE u BETWEEN 1 AND 5"
+        /* Not again when the latest entry already is a withdrawal. */
+        "  AND COALESCE((SELECT l.granted FROM consent l WHERE l.customer_id = $1::uuid"
+        "   AND l.purpose = u ORDER BY l.at DESC, l.seq DESC LIMIT 1), true)"
+        " ORDER BY u RETURNING *)"
         " SELECT " S_CONSENT_J "::text FROM k ORDER BY k.purpose",
         1, cb);
 }
