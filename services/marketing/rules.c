@@ -317,8 +317,7 @@ int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e)
         snprintf(field, sizeof field, "fields[%zu]", i);
         if (k == sizeof s_pref_field / sizeof s_pref_field[0])
             return mkt_err_set(e, S_INVALID, field, "preference field is unknown",
-                               "name preferred_channel, window, time_zone, utc_offset_minutes or"
-                               " consent",
+                               "name preferred_channel, window, time_zone or utc_offset_minutes",
                                "got %s", crm_quote(rq->fields[i], q, sizeof q));
         bits |= s_pref_field[k].bit;
     }

@@ -99,7 +99,8 @@ int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e);
  * the default (so that running `preference set` again never wipes what an
  * earlier run stored). Opt-outs are always added, never replaced; removing
  * one takes opted_in. Returns the bits, or -1 with e set for an unknown field
- * name or opted_in channel. */
+ * name or opted_in channel, or for a request that sets consent (which has
+ * a ledger of its own, marketing.consent.*). */
 #define MKT_PREF_CHANNEL 0x01
 #define MKT_PREF_WINDOW 0x02
 #define MKT_PREF_ZONE 0x04
