@@ -109,6 +109,20 @@ int mkt_emit_delivery_recorded(crm_work_t *w, Crm__V1__DeliveryRecorded *d)
                   CRM__V1__EVENT__PAYLOAD_DELIVERY_RECORDED, delivery_recorded, d);
 }
 
+int mkt_emit_consent(crm_work_t *w, Crm__V1__ConsentEntry *k)
+{
+    if (k->granted) {
+        Crm__V1__ConsentGranted pl = CRM__V1__CONSENT_GRANTED__INIT;
+        pl.entry = k;
+        CRM_WORK_EMIT(w, MKT_EV_CONSENT_GRANTED, k->customer_id,
+                      CRM__V1__EVENT__PAYLOAD_CONSENT_GRANTED, consent_granted, &pl);
+    }
+    Crm__V1__ConsentWithdrawn pl = CRM__V1__CONSENT_WITHDRAWN__INIT;
+    pl.entry = k;
+    CRM_WORK_EMIT(w, MKT_EV_CONSENT_WITHDRAWN, k->customer_id,
+                  CRM__V1__EVENT__PAYLOAD_CONSENT_WITHDRAWN, consent_withdrawn, &pl);
+}
+
 int mkt_emit_campaign_targeted(crm_work_t *w, Crm__V1__CampaignTargeted *t)
 {
     CRM_WORK_EMIT(w, MKT_EV_CAMPAIGN_TARGETED, "", CRM__V1__EVENT__PAYLOAD_CAMPAIGN_TARGETED,

@@ -30,6 +30,8 @@
 #define MKT_EV_CAMPAIGN_TARGETED "crm.marketing.campaign.targeted.v1"
 #define MKT_EV_CAMPAIGN_STATUS_CHANGED "crm.marketing.campaign.status_changed.v1"
 #define MKT_EV_CAMPAIGN_UPDATED "crm.marketing.campaign.updated.v1"
+#define MKT_EV_CONSENT_GRANTED "crm.marketing.consent.granted.v1"
+#define MKT_EV_CONSENT_WITHDRAWN "crm.marketing.consent.withdrawn.v1"
 
 /* Emitters: 0, or negative with the work already failed (crm_work_emit). */
 int mkt_emit_campaign_created(crm_work_t *w, Crm__V1__Campaign *c);
@@ -46,5 +48,7 @@ int mkt_emit_campaign_targeted(crm_work_t *w, Crm__V1__CampaignTargeted *t);
 int mkt_emit_campaign_status_changed(crm_work_t *w, Crm__V1__Campaign *c, int from);
 int mkt_emit_campaign_updated(crm_work_t *w, Crm__V1__Campaign *c, Crm__V1__Budget *b,
                               const char *change);
+/* consent.granted or consent.withdrawn, by k->granted. */
+int mkt_emit_consent(crm_work_t *w, Crm__V1__ConsentEntry *k);
 
 #endif

@@ -8,6 +8,7 @@
  * in store/, the email adapter in smtp.c. */
 #include "marketing.h"
 
+#include "rules.h"
 #include "smtp.h"
 
 #include <crm/log.h>
@@ -39,6 +40,10 @@ static const crm_conf_def_t s_config[] = {
     {"MARKETING_SOFT_BOUNCES", CRM_CONF_INT, "3",
      "emails in a row given up after transient failures that make an address undeliverable", 0, 1,
      100},
+    {"MARKETING_CHANNEL_POLICY", CRM_CONF_STR, MKT_POLICY_DEFAULT,
+     "per channel, opt-in (a send needs recorded consent for the purpose) or opt-out (allowed"
+     " unless opted out): CHANNEL=opt-in|opt-out,...; channels left out are opt-out",
+     0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -144,6 +149,12 @@ static int s_on_start(crm_service_t *svc)
     if (*ctx->smtp_url && strncmp(ctx->smtp_url, "smtp://", 7) &&
         strncmp(ctx->smtp_url, "smtps://", 8)) {
         crm_error("config.invalid", "MARKETING_SMTP_URL: not an smtp:// or smtps:// URL");
+        return -1;
+    }
+    char why[160];
+    if (mkt_policy_parse(crm_config_str(cfg, "MARKETING_CHANNEL_POLICY"), &ctx->opt_in, why,
+                         sizeof why) < 0) {
+        crm_error("config.invalid", "MARKETING_CHANNEL_POLICY: %s", why);
         return -1;
     }
     crm_service_set_user(svc, ctx);

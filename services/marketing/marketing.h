@@ -52,6 +52,9 @@ typedef struct {
     size_t n_batch;
     uv_work_t smtp_job;
     char *outcomes; /* JSON for the outcome work (malloc) */
+    /* MARKETING_CHANNEL_POLICY: bit (1 << channel) set for each opt-in
+     * channel, whose sends need a recorded consent (mkt_policy_parse). */
+    unsigned opt_in;
 } mkt_t;
 
 /* Commands ("marketing.<entity>.<verb>") and consumers, for the service
@@ -85,6 +88,9 @@ void mkt_campaign_compare(crm_work_t *w);
 /* handlers/preference.c */
 void mkt_pref_set(crm_work_t *w);
 void mkt_pref_show(crm_work_t *w);
+void mkt_consent_grant(crm_work_t *w);
+void mkt_consent_withdraw(crm_work_t *w);
+void mkt_consent_history(crm_work_t *w);
 /* handlers/response.c */
 void mkt_response_record(crm_work_t *w);
 /* handlers/message.c */

@@ -288,6 +288,19 @@ static const struct {
     {"consent", MKT_PREF_CONSENT},
 };
 
+/* Consent is not a preference: it has a ledger of its own, purpose by
+ * purpose, with proof and who recorded it (marketing.consent.*). */
+static int s_pref_no_consent(int bits, mkt_err_t *e)
+{
+    if (bits & MKT_PREF_CONSENT)
+        return mkt_err_set(e, S_INVALID, "preferences.consent",
+                           "consent is not set with the preferences",
+                           "record it per purpose with marketing.consent.grant (crmctl consent"
+                           " grant ID --purpose email --source form --proof TEXT)",
+                           NULL);
+    return bits;
+}
+
 int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e)
 {
     const Crm__V1__ContactPreferences *p = rq->preferences;
@@ -304,8 +317,7 @@ int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e)
         snprintf(field, sizeof field, "fields[%zu]", i);
         if (k == sizeof s_pref_field / sizeof s_pref_field[0])
             return mkt_err_set(e, S_INVALID, field, "preference field is unknown",
-                               "name preferred_channel, window, time_zone, utc_offset_minutes or"
-                               " consent",
+                               "name preferred_channel, window, time_zone or utc_offset_minutes",
                                "got %s", crm_quote(rq->fields[i], q, sizeof q));
         bits |= s_pref_field[k].bit;
     }
@@ -323,7 +335,7 @@ int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e)
                                    mkt_channel_name((int)rq->opted_in[i]));
     }
     if (rq->n_fields > 0)
-        return bits;
+        return s_pref_no_consent(bits, e);
     if (p->preferred_channel)
         bits |= MKT_PREF_CHANNEL;
     if (p->window_start_minute || p->window_end_minute)
@@ -334,7 +346,7 @@ int mkt_pref_fields(const Crm__V1__SetPreferencesRequest *rq, mkt_err_t *e)
         bits |= MKT_PREF_OFFSET;
     if (p->consent && (p->consent->given || (p->consent->source && *p->consent->source)))
         bits |= MKT_PREF_CONSENT;
-    return bits;
+    return s_pref_no_consent(bits, e);
 }
 
 int mkt_response_check(const Crm__V1__CampaignResponseRecorded *r, char *email_out,
@@ -771,4 +783,64 @@ void mkt_contact_decide(const Crm__V1__ContactPreferences *p, const int *channel
     snprintf(out->reason, sizeof out->reason,
              "outside the contact window %02d:%02d-%02d:%02d (local %02d:%02d)", start / 60,
              start % 60, end / 60, end % 60, m / 60, m % 60);
+}
+
+/* ---- consent and the channel policy -------------------------------------- */
+
+int mkt_consent_check(const Crm__V1__RecordConsentRequest *rq, int64_t now_us, mkt_err_t *e)
+{
+    if (mkt_check_id(rq->customer_id, 1, "customer_id", e) < 0 ||
+        mkt_check_enum(&crm__v1__consent_purpose__descriptor, (int)rq->purpose, 0, "purpose", e) <
+            0 ||
+        mkt_check_enum(&crm__v1__consent_source__descriptor, (int)rq->source, 0, "source", e) < 0 ||
+        mkt_check_text(rq->proof, MKT_TEXT_MAX, "proof", e) < 0)
+        return -1;
+    if (rq->at_us < 0 || rq->at_us > now_us + INT64_C(60000000))
+        return mkt_err_set(e, S_INVALID, "at_us", "consent time is in the future",
+                           "send the time the person gave or withdrew consent, or 0 for now",
+                           "got %" PRId64 " us", rq->at_us);
+    return 0;
+}
+
+int mkt_consent_purpose(int channel)
+{
+    return channel >= CRM__V1__CHANNEL__CHANNEL_EMAIL && channel <= CRM__V1__CHANNEL__CHANNEL_MAIL
+               ? channel
+               : 0;
+}
+
+int mkt_policy_parse(const char *text, unsigned *opt_in, char *err, size_t errlen)
+{
+    char buf[256];
+    *opt_in = 0;
+    if (!text || strlen(text) >= sizeof buf) {
+        snprintf(err, errlen, "channel policy is too long");
+        return -1;
+    }
+    memcpy(buf, text, strlen(text) + 1);
+    for (char *save = NULL, *item = strtok_r(buf, ", ", &save); item;
+         item = strtok_r(NULL, ", ", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            snprintf(err, errlen, "\"%s\" is not CHANNEL=opt-in or CHANNEL=opt-out", item);
+            return -1;
+        }
+        *eq = 0;
+        int ch = strcmp(item, "post") == 0 ? CRM__V1__CHANNEL__CHANNEL_MAIL
+                                           : mkt_channel_from_name(item);
+        if (!ch) {
+            snprintf(err, errlen, "channel \"%s\" is unknown (email, sms, phone, fax, mail)", item);
+            return -1;
+        }
+        if (strcmp(eq + 1, "opt-in") == 0)
+            *opt_in |= 1u << ch;
+        else if (strcmp(eq + 1, "opt-out") == 0)
+            *opt_in &= ~(1u << ch);
+        else {
+            snprintf(err, errlen, "policy \"%s\" of %s is neither opt-in nor opt-out", eq + 1,
+                     item);
+            return -1;
+        }
+    }
+    return 0;
 }

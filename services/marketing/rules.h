@@ -99,7 +99,8 @@ int mkt_preferences_check(const Crm__V1__ContactPreferences *p, mkt_err_t *e);
  * the default (so that running `preference set` again never wipes what an
  * earlier run stored). Opt-outs are always added, never replaced; removing
  * one takes opted_in. Returns the bits, or -1 with e set for an unknown field
- * name or opted_in channel. */
+ * name or opted_in channel, or for a request that sets consent (which has
+ * a ledger of its own, marketing.consent.*). */
 #define MKT_PREF_CHANNEL 0x01
 #define MKT_PREF_WINDOW 0x02
 #define MKT_PREF_ZONE 0x04
@@ -217,5 +218,26 @@ typedef struct {
  * next start of the window (a window with start == end is "any time"). */
 void mkt_contact_decide(const Crm__V1__ContactPreferences *p, const int *channels, size_t n,
                         int64_t now_us, int offset_minutes, mkt_contact_t *out);
+
+/* ---- consent and the channel policy ---------------------------------- */
+
+/* A consent grant or withdrawal: customer id required; a known purpose
+ * and source; proof text of at most MKT_TEXT_MAX bytes; at_us not past
+ * now_us plus a minute of clock skew (0: now). */
+int mkt_consent_check(const Crm__V1__RecordConsentRequest *rq, int64_t now_us, mkt_err_t *e);
+
+/* The purpose whose consent a marketing send on `channel` needs (email,
+ * SMS, phone, fax and post map to the purpose of the same number), or 0. */
+int mkt_consent_purpose(int channel);
+
+/* The default of MARKETING_CHANNEL_POLICY: the channels whose sends need
+ * recorded consent. */
+#define MKT_POLICY_DEFAULT "email=opt-in,sms=opt-in,fax=opt-in,phone=opt-out,mail=opt-out"
+
+/* Parses a channel policy, "CHANNEL=opt-in|opt-out,..." (channels by name,
+ * "post" for mail; channels left out are opt-out), into *opt_in: bit
+ * (1 << channel) set for each opt-in channel. Returns 0, or -1 with err
+ * saying what is wrong. */
+int mkt_policy_parse(const char *text, unsigned *opt_in, char *err, size_t errlen);
 
 #endif

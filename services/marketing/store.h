@@ -98,6 +98,25 @@ int mkt_store_pref_put(crm_work_t *w, const Crm__V1__SetPreferencesRequest *rq, 
 int mkt_store_pref_opt_out(crm_work_t *w, const char *customer_id, const int *channels, size_t n,
                            crm_work_cb cb);
 
+/* ---- consent (store/consent.c) ---------------------------------------------- */
+
+/* Appends a grant (granted) or a withdrawal of the request's purpose,
+ * recorded by `recorded_by`. 0: ConsentEntry (JSON); no row when marketing
+ * does not know the customer (nothing written). */
+int mkt_store_consent_add(crm_work_t *w, const Crm__V1__RecordConsentRequest *rq, int granted,
+                          const char *recorded_by, crm_work_cb cb);
+
+/* Appends a withdrawal, source response, of each of `purposes` (n > 0;
+ * those outside 1-5 skipped, and those whose latest entry already is a
+ * withdrawal) for an unsubscribe. Rows: ConsentEntry (JSON),
+ * in purpose order. */
+int mkt_store_consent_unsubscribed(crm_work_t *w, const char *customer_id, const int *purposes,
+                                   size_t n, const char *proof, const char *recorded_by,
+                                   crm_work_cb cb);
+
+/* 0: whether the customer is known; 1: ConsentHistoryReply (JSON). */
+int mkt_store_consent_history(crm_work_t *w, const char *customer_id, crm_work_cb cb);
+
 /* ---- people (store/person.c) ----------------------------------------------- */
 
 /* 0: the id of the person with normalised `email`, or no row. */

@@ -55,7 +55,8 @@ static const char *const s_intent_prefixes[] = {"crm.marketing.response.", NULL}
 static const char *const s_risk_prefixes[] = {"crm.analytics.customer.churn_risk_raised.",
                                               "crm.support.ticket.opened.", NULL};
 static const char *const s_quality_prefixes[] = {"crm.analytics.data_quality.issue_found.", NULL};
-static const char *const s_preference_prefixes[] = {"crm.marketing.preferences.changed.", NULL};
+static const char *const s_preference_prefixes[] = {"crm.marketing.preferences.changed.",
+                                                    "crm.marketing.consent.", NULL};
 
 const crm_consumer_def_t sales_consumers[] = {
     {"sales.people", s_people_prefixes, sales_people_apply},

@@ -114,8 +114,8 @@ int sales_check_tag(const char *in, const char **start, size_t *len, const char 
 /* ---- people ------------------------------------------------------------- */
 
 static const char *const s_person_fields[SALES_PF_COUNT] = {
-    "kind",    "name",    "emails",   "phones", "organization_id", "title",
-    "address", "country", "industry", "tags",   "owner",           "custom_fields"};
+    "kind",    "name",     "emails", "phones", "organization_id", "title", "address",
+    "country", "industry", "tags",   "owner",  "custom_fields",   "fax"};
 
 unsigned sales_person_field(const char *name)
 {
@@ -144,7 +144,7 @@ int sales_person_mask(char *const *mask, size_t n, unsigned *bits, sales_err_t *
             return sales_err_set(e, S_INVALID, field, "field cannot be updated",
                                  "name fields of Person: kind, name, emails, phones,"
                                  " organization_id, title, address, country, industry, tags,"
-                                 " owner, custom_fields",
+                                 " owner, custom_fields, fax",
                                  "got %s", crm_quote(mask[i], q, sizeof q));
         }
         *bits |= b;
@@ -185,6 +185,8 @@ unsigned sales_person_set_fields(const Crm__V1__Person *p)
         b |= SALES_PF_OWNER;
     if (p->n_custom_fields)
         b |= SALES_PF_CUSTOM_FIELDS;
+    if (!s_blank(p->fax))
+        b |= SALES_PF_FAX;
     return b;
 }
 

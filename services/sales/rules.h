@@ -90,7 +90,8 @@ enum {
     SALES_PF_TAGS = 1u << 9,
     SALES_PF_OWNER = 1u << 10,
     SALES_PF_CUSTOM_FIELDS = 1u << 11,
-    SALES_PF_COUNT = 12
+    SALES_PF_FAX = 1u << 12,
+    SALES_PF_COUNT = 13
 };
 
 /* The bit of a Person field name, or 0 if it is not a settable field. */

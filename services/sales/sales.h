@@ -83,8 +83,8 @@ void sales_activity_log(crm_work_t *w);
 void sales_activity_schedule(crm_work_t *w);
 void sales_activity_complete(crm_work_t *w);
 void sales_activity_list(crm_work_t *w);
-/* Consumes marketing's preferences.changed: the opt-outs that scheduling
- * obeys. */
+/* Consumes marketing's preferences.changed and consent.granted/withdrawn:
+ * the opt-outs and withdrawn consents that scheduling obeys. */
 void sales_preferences_apply(crm_work_t *w);
 
 /* handlers/followup.c: the consumers of other services' signals. */

@@ -196,6 +196,11 @@ int sales_store_activity_context(crm_work_t *w, const char *person_id, const cha
 
 /* Replaces the channels `person_id` opted out of (marketing's
  * preferences.changed carries the whole list). */
+/* Keeps the state of one consent purpose of a person (granted or
+ * withdrawn at at_us); an entry older than the one kept changes nothing. */
+int sales_store_consent_put(crm_work_t *w, const char *person_id, int purpose, int granted,
+                            int64_t at_us, crm_work_cb cb);
+
 int sales_store_opt_outs_put(crm_work_t *w, const char *person_id, const int *channels, size_t n,
                              crm_work_cb cb);
 

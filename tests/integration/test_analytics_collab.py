@@ -13,6 +13,7 @@ import uuid
 from aiosmtpd.controller import Controller
 
 from crmtest import free_port, wait_for
+from test_marketing_service import PRE_LEDGER_POLICY
 from test_analytics_service import OK, AnalyticsSystem, CallError, analytics_pb2, rpc_pb2  # noqa: F401
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import marketing_pb2 as M, sales_pb2, support_pb2  # noqa: E402
@@ -48,7 +49,7 @@ class CollabTest(unittest.TestCase):
         cls.sales = a.add("sales", "crm-sales", ("marketing", "support", "analytics"),
                           {"SALES_DATA_QUALITY_OWNER": "dq-queue"})
         cls.mkt = a.add("marketing", "crm-marketing", ("sales", "support"),
-                        {"MARKETING_SEND_SCAN_MS": "100",
+                        {**PRE_LEDGER_POLICY, "MARKETING_SEND_SCAN_MS": "100",
                          "MARKETING_SMTP_URL": "smtp://127.0.0.1:%d" % port,
                          "MARKETING_MAIL_FROM": "news@shop.example"})
         cls.sales.start()

@@ -243,23 +243,22 @@ class CrmctlMarketingTest(unittest.TestCase):
         # Preferences: set whole, shown back; an unknown zone changes nothing.
         r = self.json("preference", "set", ann, "--opt-out", "email", "--opt-out", "sms",
                       "--preferred", "phone", "--window", "09:00-17:30", "--time-zone",
-                      "Europe/Paris", "--consent", "web form")
+                      "Europe/Paris")
         p = self.json("preference", "show", ann)["preferences"]
         self.assertEqual(p, r["preferences"])
         self.assertEqual((p["opted_out"], p["preferred_channel"], p["window_start_minute"],
-                          p["window_end_minute"], p["consent"]["source"]),
-                         (["CHANNEL_EMAIL", "CHANNEL_SMS"], "CHANNEL_PHONE", 540, 1050,
-                          "web form"))
-        # Again with one option: only that one changes (the opt-outs and the
-        # consent stay); --window 00:00-00:00 is "any time" again; --opt-in
-        # is the one way to remove an opt-out.
+                          p["window_end_minute"]),
+                         (["CHANNEL_EMAIL", "CHANNEL_SMS"], "CHANNEL_PHONE", 540, 1050))
+        # Again with one option: only that one changes (the opt-outs stay);
+        # --window 00:00-00:00 is "any time" again; --clear-opt-out is the
+        # one way to remove an opt-out.
         q = self.json("preference", "set", ann, "--preferred", "email", "--window",
                       "00:00-00:00")["preferences"]
         self.assertEqual((q["opted_out"], q["preferred_channel"], q.get("window_start_minute", 0),
-                          q.get("window_end_minute", 0), q["time_zone"], q["consent"]["source"]),
+                          q.get("window_end_minute", 0), q["time_zone"]),
                          (["CHANNEL_EMAIL", "CHANNEL_SMS"], "CHANNEL_EMAIL", 0, 0,
-                          "Europe/Paris", "web form"))
-        q = self.json("preference", "set", ann, "--opt-in", "sms")["preferences"]
+                          "Europe/Paris"))
+        q = self.json("preference", "set", ann, "--clear-opt-out", "sms")["preferences"]
         self.assertEqual(q["opted_out"], ["CHANNEL_EMAIL"])
         p = self.json("preference", "set", ann, "--opt-out", "sms", "--preferred", "phone",
                       "--window", "09:00-17:30")["preferences"]

@@ -9,7 +9,7 @@ customer leave the segment."""
 import unittest
 
 from crmtest import System, free_port, wait_for
-from test_marketing_service import EMAIL, M, MarketingSystem, unique
+from test_marketing_service import EMAIL, PRE_LEDGER_POLICY, M, MarketingSystem, unique
 from test_support_service import (SupportSystem, customer_id, sales_pb2,
                                   support_pb2)
 from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
@@ -31,7 +31,7 @@ class CollabTest(unittest.TestCase):
             start("sales", "crm-sales", ("marketing", "support", "analytics"),
                   {"SALES_FOLLOWUP_HOURS": "2"})
             start("marketing", "crm-marketing", ("sales", "support"),
-                  {"MARKETING_SEND_SCAN_MS": "100"})
+                  dict(PRE_LEDGER_POLICY, MARKETING_SEND_SCAN_MS="100"))
             cls.support = SupportSystem(peers=("sales", "marketing"), sys=sys)
         except Exception:
             sys.close()

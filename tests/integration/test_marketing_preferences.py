@@ -2,7 +2,6 @@
 preferences.changed), responses (published as response.recorded with the
 customer id as subject; an unsubscribe opts out at once), the identity
 rule for people first met here, and people from sales upserted by id."""
-import time
 import unittest
 import uuid
 
@@ -32,18 +31,14 @@ class PreferencesTest(unittest.TestCase):
         self.assertEqual((self.show(cid).customer_id, list(self.show(cid).opted_out),
                           self.show(cid).updated_at_us), (cid, [], 0))
         head = s.head()
-        at = int(time.time() * 1e6) - 10 ** 6
         p = M.ContactPreferences(customer_id=cid, preferred_channel=SMS, window_start_minute=540,
                                  window_end_minute=1020, time_zone="Europe/Paris",
-                                 opted_out=[PHONE, PHONE],
-                                 consent=M.ContactConsent(given=True, source="web form", at_us=at))
+                                 opted_out=[PHONE, PHONE])
         got = s.call("marketing.preference.set", M.SetPreferencesRequest(preferences=p),
                      M.PreferencesReply).preferences
         self.assertEqual((got.preferred_channel, got.window_start_minute, got.window_end_minute,
                           got.time_zone, list(got.opted_out)),
                          (SMS, 540, 1020, "Europe/Paris", [PHONE]))
-        self.assertEqual((got.consent.given, got.consent.source, got.consent.at_us),
-                         (True, "web form", at))
         self.assertEqual(self.show(cid), got)
         evs = s.events(head)
         self.assertEqual([(e.type, e.subject) for e in evs],
@@ -82,7 +77,8 @@ class PreferencesTest(unittest.TestCase):
         self.assertEqual([(e.type, e.subject) for e in evs],
                          [("crm.marketing.person.registered.v1", cid),
                           ("crm.marketing.response.recorded.v1", cid),
-                          ("crm.marketing.preferences.changed.v1", cid)])
+                          ("crm.marketing.preferences.changed.v1", cid),
+                          ("crm.marketing.consent.withdrawn.v1", cid)])
         p = evs[0].person_registered.person
         self.assertEqual((p.id, p.name, list(p.emails), p.registered_by),
                          (cid, "Una", [email.lower()], "marketing"))
@@ -91,6 +87,10 @@ class PreferencesTest(unittest.TestCase):
                          (c.id, cid, R.RESPONSE_TYPE_UNSUBSCRIBED, "email"))
         self.assertEqual(evs[2].preferences_changed.cause, "response")
         self.assertEqual(list(evs[2].preferences_changed.preferences.opted_out), [EMAIL])
+        # The consent ledger records the unsubscribe as a withdrawal.
+        k = evs[3].consent_withdrawn.entry
+        self.assertEqual((k.purpose, k.granted, k.source),
+                         (M.CONSENT_PURPOSE_EMAIL_MARKETING, False, M.CONSENT_SOURCE_RESPONSE))
         # Again: the person is known and nothing changes in the preferences.
         head = s.head()
         r = s.respond(c.id, R.RESPONSE_TYPE_UNSUBSCRIBED, email=email, channel="email")
@@ -100,9 +100,12 @@ class PreferencesTest(unittest.TestCase):
         head = s.head()
         s.respond(c.id, R.RESPONSE_TYPE_UNSUBSCRIBED, customer=cid)
         self.assertEqual(list(self.show(cid).opted_out), [EMAIL, SMS])
-        self.assertEqual([e.type for e in s.events(head)],
+        evs = s.events(head)
+        self.assertEqual([e.type for e in evs],
                          ["crm.marketing.response.recorded.v1",
-                          "crm.marketing.preferences.changed.v1"])
+                          "crm.marketing.preferences.changed.v1",
+                          "crm.marketing.consent.withdrawn.v1"])
+        self.assertEqual(evs[2].consent_withdrawn.entry.purpose, M.CONSENT_PURPOSE_SMS_MARKETING)
 
     def test_people_from_sales_by_id(self):
         s = self.s

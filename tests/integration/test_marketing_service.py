@@ -29,6 +29,14 @@ def unique(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
+# The tests written before the consent ledger test sending, throttles,
+# segments and results, not consent: they run every channel opt-out, as if
+# the policy were configured so (MARKETING_CHANNEL_POLICY). The consent
+# tests (test_marketing_consent*.py) pass their own policy, or None for the
+# service's default.
+PRE_LEDGER_POLICY = {"MARKETING_CHANNEL_POLICY": "email=opt-out,sms=opt-out,fax=opt-out"}
+
+
 class MarketingSystem:
     """Bus + probes + crm-marketing; with_sales=True runs a real crm-sales
     (peers marketing and the support/analytics probes) instead of a probe."""
@@ -40,7 +48,8 @@ class MarketingSystem:
             s.add_probe(name)
         for name in ("marketing", "sales"):
             s.endpoints.setdefault(name, "tcp://127.0.0.1:%d" % free_port())
-        self.proc = self._add("marketing", "crm-marketing", ("sales", "support"), env or {})
+        env = {k: v for k, v in dict(PRE_LEDGER_POLICY, **(env or {})).items() if v is not None}
+        self.proc = self._add("marketing", "crm-marketing", ("sales", "support"), env)
         self.proc.start()
         self.sales = None
         if with_sales:

@@ -1,7 +1,7 @@
 """Marketing you can trust (issue 13): each defect found by trying the
 campaign process as a marketer, reproduced through real processes (the
 bus, PostgreSQL, crm-marketing and an SMTP server on loopback): a second
-`preference set` wiping earlier opt-outs and consent; a response from
+`preference set` wiping earlier opt-outs; a response from
 someone never targeted enrolling and mailing them; `campaign target`
 taking a made-up customer id."""
 import email
@@ -98,28 +98,25 @@ class TrustTest(unittest.TestCase):
                              campaign_id))
 
     # ---- preference set changes only what it is given ------------------------------
-    def test_preference_set_again_keeps_opt_outs_and_consent(self):
+    def test_preference_set_again_keeps_opt_outs(self):
         cid = str(uuid.uuid4())
-        at = int(time.time() * 1e6) - 10 ** 6
-        self.set_prefs(cid, opted_out=[EMAIL], consent=M.ContactConsent(
-            given=True, source="web form", at_us=at))
-        # The defect: this second run used to wipe the opt-out and consent.
+        self.set_prefs(cid, opted_out=[EMAIL])
+        # The defect: this second run used to wipe the opt-out (and the
+        # consent, which now has a ledger of its own: test_marketing_consent).
         got = self.set_prefs(cid, preferred_channel=SMS)
-        self.assertEqual((got.preferred_channel, list(got.opted_out), got.consent.given,
-                          got.consent.source, got.consent.at_us),
-                         (SMS, [EMAIL], True, "web form", at))
+        self.assertEqual((got.preferred_channel, list(got.opted_out)), (SMS, [EMAIL]))
         got = self.set_prefs(cid, opted_out=[SMS], window_start_minute=540,
                              window_end_minute=1020, utc_offset_minutes=60)
         self.assertEqual((got.preferred_channel, list(got.opted_out), got.window_start_minute,
-                          got.utc_offset_minutes, got.consent.given),
-                         (SMS, [EMAIL, SMS], 540, 60, True))
+                          got.utc_offset_minutes),
+                         (SMS, [EMAIL, SMS], 540, 60))
         # Named fields are set even to their default ("any time again").
         got = self.set_prefs(cid, fields=["window"])
         self.assertEqual((got.window_start_minute, got.window_end_minute, got.utc_offset_minutes),
                          (0, 0, 60))
         # Removing an opt-out is explicit.
         got = self.set_prefs(cid, opted_in=[EMAIL])
-        self.assertEqual((list(got.opted_out), got.consent.given), ([SMS], True))
+        self.assertEqual(list(got.opted_out), [SMS])
         self.assertEqual(self.show(cid), got)
         # Bad input: named field, nothing written.
         head = self.s.head()
@@ -131,6 +128,10 @@ class TrustTest(unittest.TestCase):
                                                    opted_in=[99]), INVALID, "opted_in[0]")
         self.s.fails("marketing.preference.set", S(preferences=P(customer_id=cid, opted_out=[SMS]),
                                                    opted_in=[SMS]), INVALID, "opted_in[0]")
+        # Consent is not a preference any more: it goes to the ledger.
+        self.s.fails("marketing.preference.set", S(preferences=P(
+            customer_id=cid, consent=M.ContactConsent(given=True, source="web form"))),
+            INVALID, "preferences.consent")
         self.assertEqual(self.s.head(), head)
         self.assertEqual(self.show(cid), got)
 

@@ -297,7 +297,10 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(segment_list)                                                                                \
     X(preference_set)                                                                              \
     X(preference_show)                                                                             \
-    X(response_record)
+    X(response_record)                                                                             \
+    X(consent_grant)                                                                               \
+    X(consent_withdraw)                                                                            \
+    X(consent_history)
 CRMCTL_MARKETING_VERBS(CRMCTL_DECLARE_VERB)
 /* The analytics verbs (analytics.h): customer.c, audit.c, report.c (every
  * report takes crmctl_report_opts) and analytics.c. */

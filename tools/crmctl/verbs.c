@@ -324,10 +324,12 @@ const crmctl_verb_t crmctl_verbs[] = {
     {"segment list", crmctl_segment_list, "", "list segments", NULL, crmctl_segment_list_opts, 0},
     {"preference set", crmctl_preference_set,
      "CUSTOMER [--preferred CH] [--window HH:MM-HH:MM] [--time-zone Z | --utc-offset +HH:MM]"
-     " [--opt-out CH]... [--consent SOURCE]",
-     "replace a customer's contact preferences and consent",
-     "What is not given goes back to its default (no opt-out, any time, no consent).\n"
-     "Changes are published, so that sales and support respect them too.\n" SALES_HELP_WRITE,
+     " [--opt-out CH]... [--clear-opt-out CH]...",
+     "change a customer's contact preferences: only the options given",
+     "What is not given keeps its stored value; --opt-out adds to the stored opt-outs, and\n"
+     "only --clear-opt-out removes one. Consent is not a preference: record it\n"
+     "with `crmctl consent grant`. Every change is published, so that sales respects it "
+     "too.\n" SALES_HELP_WRITE,
      crmctl_preference_set_opts, 1},
     {"preference show", crmctl_preference_show, "CUSTOMER", "show a customer's contact preferences",
      NULL, crmctl_preference_show_opts, 1},
@@ -338,6 +340,25 @@ const crmctl_verb_t crmctl_verbs[] = {
      "unsubscribed opts the customer out at once (of --channel, else of every channel of\n"
      "the campaign).\n" SALES_HELP_WRITE,
      crmctl_response_record_opts, 0},
+    {"consent grant", crmctl_consent_grant,
+     "CUSTOMER --purpose PURPOSE --source SOURCE [--proof TEXT] [--at TIME]",
+     "record that a customer consented to a purpose",
+     "Purposes: email-marketing, sms-marketing, phone-marketing, fax-marketing,\n"
+     "post-marketing, profiling. Sources: form, import, call, response. The ledger is\n"
+     "append-only: you are recorded as the one who recorded it, and nothing is overwritten.\n"
+     "Under an opt-in channel (MARKETING_CHANNEL_POLICY; email, SMS and fax by default) a\n"
+     "campaign send needs this consent, else it is suppressed no_consent.\n" SALES_HELP_WRITE,
+     crmctl_consent_grant_opts, 1},
+    {"consent withdraw", crmctl_consent_withdraw,
+     "CUSTOMER --purpose PURPOSE --source SOURCE [--proof TEXT] [--at TIME]",
+     "record that a customer withdrew a consent",
+     "A new entry in the ledger; the next step of a running campaign already respects it,\n"
+     "and sales refuses to schedule contacts on that channel without "
+     "--override-reason.\n" SALES_HELP_WRITE,
+     crmctl_consent_withdraw_opts, 1},
+    {"consent history", crmctl_consent_history, "CUSTOMER",
+     "list every consent entry of a customer and the purposes granted now", NULL,
+     crmctl_consent_history_opts, 1},
     {"demo load", crmctl_demo_load, "[--service NAME]",
      "load a small demo data set into sales (idempotent)",
      "About 20 people of several kinds in 6 organisations, a Renewals pipeline beside the\n"

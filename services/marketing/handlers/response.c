@@ -28,15 +28,62 @@ static void s_resp_done(crm_work_t *w)
     crm_work_ok(w, &r.base);
 }
 
+/* Whether the unsubscribe of st covers `channel`: the channel it came
+ * through, else every channel of the campaign. */
+static int s_resp_unsubscribed_from(const s_resp_t *st, int channel)
+{
+    int one = mkt_channel_from_name(st->r.channel);
+    if (one)
+        return channel == one;
+    for (size_t i = 0; i < st->n_channels; i++)
+        if (st->channels[i] == channel)
+            return 1;
+    return 0;
+}
+
+static void s_resp_withdrawn(crm_work_t *w, PGresult *res)
+{
+    int n = PQntuples(res);
+    Crm__V1__ConsentEntry **k = (Crm__V1__ConsentEntry **)crm_work_records(
+        w, &crm__v1__consent_entry__descriptor, res, 0, n);
+    if (!k)
+        return;
+    for (int i = 0; i < n; i++)
+        if (mkt_emit_consent(w, k[i]) < 0)
+            return;
+    s_resp_done(w);
+}
+
 static void s_resp_opted_out(crm_work_t *w, PGresult *res)
 {
+    s_resp_t *st = crm_work_data(w);
     Crm__V1__ContactPreferences *p =
         crm_work_returned(w, &crm__v1__contact_preferences__descriptor, res);
     if (!p)
         return;
     if (crm_db_get_bool(res, 0, 1) && mkt_emit_preferences_changed(w, p, "response") < 0)
         return;
-    s_resp_done(w);
+    /* An unsubscribe also withdraws the consent of each channel's purpose
+     * in the ledger (source response), so that the history shows it; a
+     * purpose already withdrawn gets no second entry. */
+    int purposes[MKT_LIST_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_opted_out && n < MKT_LIST_MAX; i++)
+        if (s_resp_unsubscribed_from(st, (int)p->opted_out[i]) &&
+            mkt_consent_purpose((int)p->opted_out[i]))
+            purposes[n++] = mkt_consent_purpose((int)p->opted_out[i]);
+    if (n == 0) {
+        s_resp_done(w);
+        return;
+    }
+    const char *proof = crm_work_printf(w, "unsubscribed: response %s to campaign %s",
+                                        st->response_id, st->r.campaign_id);
+    if (!proof) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    mkt_store_consent_unsubscribed(w, st->r.customer_id, purposes, n, proof, crm_work_principal(w),
+                                   s_resp_withdrawn);
 }
 
 static void s_resp_membership(crm_work_t *w);

@@ -53,6 +53,19 @@ static const char *s_address(PGresult *res, int i, int channel)
     }
 }
 
+/* Whether a send on `channel` has a lawful basis: the channel is opt-out
+ * under the policy (opt_in bits), or the person consents to its purpose. */
+static int s_lawful(unsigned opt_in, int channel, const int *purposes, size_t n)
+{
+    int purpose = mkt_consent_purpose(channel);
+    if (!purpose || !(opt_in & (1u << channel)))
+        return 1;
+    for (size_t j = 0; j < n; j++)
+        if (purposes[j] == purpose)
+            return 1;
+    return 0;
+}
+
 /* Decides one candidate row; appends the decision to `out` and emits it.
  * Returns 0 or -1 (work failed). */
 static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out, json_t *batch)
@@ -82,10 +95,20 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
      * reach nobody. Decided again among the reachable channels; none left
      * is no_address (or address_bounced). */
     int bounced = crm_db_get_bool(res, i, 17), why[MKT_LIST_MAX];
+    /* Under an opt-in channel (MARKETING_CHANNEL_POLICY) a send needs the
+     * person's consent to the channel's purpose, as the ledger stands now:
+     * without it there is no lawful basis (why 3, no_consent), whatever
+     * the address. */
+    int purposes[MKT_LIST_MAX];
+    size_t n_purposes = mkt_channels_parse(PQgetvalue(res, i, 18), purposes, MKT_LIST_MAX);
     size_t r = 0;
     for (size_t j = 0; j < k; j++) {
         const char *a = s_address(res, i, usable[j]);
-        why[j] = !a ? 0 : !*a ? 1 : usable[j] == CRM__V1__CHANNEL__CHANNEL_EMAIL && bounced ? 2 : 0;
+        why[j] = !s_lawful(ctx->opt_in, usable[j], purposes, n_purposes)   ? 3
+                 : !a                                                      ? 0
+                 : !*a                                                     ? 1
+                 : usable[j] == CRM__V1__CHANNEL__CHANNEL_EMAIL && bounced ? 2
+                                                                           : 0;
         if (!why[j])
             reach[r++] = usable[j];
     }
@@ -98,11 +121,16 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
             for (size_t j = 0; j < k && at < sizeof d.reason; j++) {
                 if (!why[j])
                     continue;
-                if (why[j] == 2)
+                /* No lawful basis outranks a missing address. */
+                if (why[j] == 3)
+                    d.code = "no_consent";
+                else if (why[j] == 2 && strcmp(d.code, "no_consent") != 0)
                     d.code = "address_bounced";
                 at +=
                     (size_t)snprintf(d.reason + at, sizeof d.reason - at, "%s%s %s", at ? ", " : "",
-                                     why[j] == 2 ? "undeliverable address for" : "no address for",
+                                     why[j] == 3   ? "no consent for"
+                                     : why[j] == 2 ? "undeliverable address for"
+                                                   : "no address for",
                                      mkt_channel_name(usable[j]));
             }
         }

@@ -58,7 +58,12 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_c
         " f.n, mkt_us(f.oldest + $2::int * interval '1 day'),"
         " COALESCE(pe.phone, ''), COALESCE(pe.fax, ''), COALESCE(pe.address, ''),"
         " EXISTS (SELECT 1 FROM address_state z WHERE z.address = pe.email"
-        "  AND z.undeliverable)"
+        "  AND z.undeliverable),"
+        /* The purposes the customer consents to now: the latest ledger
+         * entry of each is a grant (sql/0015_consent.sql). */
+        " ARRAY(SELECT k.purpose FROM (SELECT DISTINCT ON (k0.purpose) k0.purpose, k0.granted"
+        "  FROM consent k0 WHERE k0.customer_id = r.customer_id"
+        "  ORDER BY k0.purpose, k0.at DESC, k0.seq DESC) k WHERE k.granted)::text"
         /* Per running campaign, the recipients needing a decision (never
          * decided, or deferred and due), at most what its throttle still
          * allows this minute: both read from partial indexes, so a scan

@@ -1,7 +1,8 @@
 /* handlers/activity.c: activities: log, schedule, complete and list, the
  * due scan that main.c's timer submits (sales_due_scan), and the contact
- * policy: marketing's opt-outs (sales.preferences) refuse scheduling a
- * call, meeting, letter or email on a channel the person opted out of. */
+ * policy: marketing's opt-outs and consent withdrawals (sales.preferences)
+ * refuse scheduling a call, meeting, letter or email on a channel the
+ * person opted out of or withdrew consent for. */
 #include "handlers.h"
 
 #include <crm/db.h>
@@ -76,20 +77,32 @@ static void s_activity_context(crm_work_t *w, PGresult *res)
     }
     int channel = s_kind_channel(a->kind);
     if (a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED && channel &&
-        !*a->override_reason && s_opted_out(crm_db_get_opt(res, 0, 3), channel)) {
-        const ProtobufCEnumValue *v =
-            protobuf_c_enum_descriptor_get_value(&crm__v1__activity_kind__descriptor, a->kind);
-        crm_work_fail(
-            w, SALES_CODE(FAILED_PRECONDITION), "activity.kind", "person opted out of this channel",
-            crm_work_printf(w, "%s with a person who opted out of %s contact",
-                            v ? v->name : "activity",
-                            s_kind_channel(a->kind) == CRM__V1__CHANNEL__CHANNEL_MAIL ? "postal"
-                            : channel == CRM__V1__CHANNEL__CHANNEL_PHONE              ? "phone"
-                            : channel == CRM__V1__CHANNEL__CHANNEL_MEETING            ? "meeting"
-                                                                                      : "email"),
-            "choose another kind of contact, or send override_reason saying why this"
-            " contact is needed anyway");
-        return;
+        !*a->override_reason) {
+        /* An opt-out, or a withdrawn consent for the channel's marketing
+         * purpose (purposes 1-5 are numbered like the channels), refuses.
+         * No consent recorded at all does not: a sales contact with one
+         * person is not a campaign (docs/architecture.md, "Contact policy
+         * in sales and support"). */
+        int out = s_opted_out(crm_db_get_opt(res, 0, 3), channel);
+        int withdrawn = !out && channel != CRM__V1__CHANNEL__CHANNEL_MEETING &&
+                        s_opted_out(crm_db_get_opt(res, 0, 4), channel);
+        if (out || withdrawn) {
+            const ProtobufCEnumValue *v =
+                protobuf_c_enum_descriptor_get_value(&crm__v1__activity_kind__descriptor, a->kind);
+            const char *name = channel == CRM__V1__CHANNEL__CHANNEL_MAIL      ? "postal"
+                               : channel == CRM__V1__CHANNEL__CHANNEL_PHONE   ? "phone"
+                               : channel == CRM__V1__CHANNEL__CHANNEL_MEETING ? "meeting"
+                                                                              : "email";
+            crm_work_fail(w, SALES_CODE(FAILED_PRECONDITION), "activity.kind",
+                          out ? crm_work_printf(w, "person opted out of %s contact", name)
+                              : crm_work_printf(w, "person withdrew consent to %s contact", name),
+                          crm_work_printf(w, "%s with a person who %s %s contact",
+                                          v ? v->name : "activity",
+                                          out ? "opted out of" : "withdrew consent to", name),
+                          "choose another kind of contact, or send override_reason saying why"
+                          " this contact is needed anyway");
+            return;
+        }
     }
     if (!*a->person_id) {
         const char *p = crm_db_get_opt(res, 0, 2);
@@ -279,11 +292,24 @@ void sales_activity_list(crm_work_t *w)
         sales_store_activity_list(w, rq, &l->page, s_activities_listed);
 }
 
-/* ---- consumer: marketing's opt-outs (sales.preferences) ------------------------- */
+/* ---- consumer: marketing's opt-outs and consent (sales.preferences) ------------ */
 
 void sales_preferences_apply(crm_work_t *w)
 {
     const Crm__V1__Event *ev = crm_work_event(w);
+    const Crm__V1__ConsentEntry *k = ev->payload_case == CRM__V1__EVENT__PAYLOAD_CONSENT_GRANTED
+                                         ? ev->consent_granted->entry
+                                     : ev->payload_case == CRM__V1__EVENT__PAYLOAD_CONSENT_WITHDRAWN
+                                         ? ev->consent_withdrawn->entry
+                                         : NULL;
+    if (k) {
+        if (!crm_uuid_valid(k->customer_id) || k->purpose <= 0) {
+            crm_work_ok(w, NULL); /* nothing sales could keep */
+            return;
+        }
+        sales_store_consent_put(w, k->customer_id, (int)k->purpose, k->granted, k->at_us, NULL);
+        return;
+    }
     const Crm__V1__ContactPreferences *p =
         ev->payload_case == CRM__V1__EVENT__PAYLOAD_PREFERENCES_CHANGED
             ? ev->preferences_changed->preferences

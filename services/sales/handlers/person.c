@@ -36,6 +36,13 @@ static int s_in_contacts(sales_in_t *in, char *const *src, size_t n, const char 
     return 0;
 }
 
+/* Whether s is NULL or only white space (a fax number cleared). */
+static int s_blank_text(const char *s)
+{
+    const char *t;
+    return sales_trim(s, &t) == 0;
+}
+
 /* One field (bit number i) of a person from src into dst. */
 static int s_person_field(sales_in_t *in, const Crm__V1__Person *src, int i, const char *prefix,
                           Crm__V1__Person *dst)
@@ -62,6 +69,17 @@ static int s_person_field(sales_in_t *in, const Crm__V1__Person *src, int i, con
         return sales_in_text(in, src->title, SALES_NAME_MAX, field, &dst->title);
     case SALES_PF_ADDRESS:
         return sales_in_text(in, src->address, SALES_TEXT_MAX, field, &dst->address);
+    case SALES_PF_FAX: {
+        char buf[SALES_PHONE_LEN];
+        if (s_blank_text(src->fax)) {
+            dst->fax = "";
+            return 0;
+        }
+        if (sales_check_phone(src->fax, buf, sizeof buf, field, &in->e) < 0)
+            return -1;
+        dst->fax = sales_in_copy(in, buf, strlen(buf));
+        return 0;
+    }
     case SALES_PF_COUNTRY: {
         char c[3];
         if (sales_check_country(src->country, c, field, &in->e) < 0)

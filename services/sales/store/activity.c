@@ -17,8 +17,30 @@ int sales_store_activity_context(crm_work_t *w, const char *person_id, const cha
         " (SELECT person_id::text FROM deal WHERE id = $2::uuid),"
         " (SELECT to_jsonb(o.channels)::text FROM contact_opt_out o"
         "  WHERE o.person_id = COALESCE($1::uuid, (SELECT person_id FROM deal"
+        "   WHERE id = $2::uuid))),"
+        /* The purposes whose marketing consent the person withdrew. */
+        " (SELECT jsonb_agg(k.purpose ORDER BY k.purpose)::text FROM contact_consent k"
+        "  WHERE NOT k.granted AND k.person_id = COALESCE($1::uuid, (SELECT person_id FROM deal"
         "   WHERE id = $2::uuid)))",
         0, cb);
+}
+
+int sales_store_consent_put(crm_work_t *w, const char *person_id, int purpose, int granted,
+                            int64_t at_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, person_id);
+    crm_params_i64(&p, purpose);
+    crm_params_bool(&p, granted);
+    crm_params_i64(&p, at_us);
+    return crm_params_run(
+        &p,
+        "INSERT INTO contact_consent AS t (person_id, purpose, granted, at)"
+        " VALUES ($1::uuid, $2::int, $3::boolean,"
+        "  'epoch'::timestamptz + $4::bigint * interval '1 microsecond')"
+        " ON CONFLICT (person_id, purpose) DO UPDATE SET granted = EXCLUDED.granted,"
+        "  at = EXCLUDED.at, updated_at = now() WHERE EXCLUDED.at >= t.at",
+        1, cb);
 }
 
 int sales_store_opt_outs_put(crm_work_t *w, const char *person_id, const int *channels, size_t n,

@@ -28,7 +28,7 @@ static json_t *s_custom_fields(const Crm__V1__Person *p)
 }
 
 /* $1..$13 the person's values, $14 the changed fields, $15 the version
- * time, $16 the source. */
+ * time, $16 the source, $17 the fax number. */
 static void s_person_params(crm_params_t *q, const Crm__V1__Person *p, unsigned changed,
                             int64_t version_us, const char *source)
 {
@@ -48,16 +48,17 @@ static void s_person_params(crm_params_t *q, const Crm__V1__Person *p, unsigned 
     s_fields(q, changed);
     crm_params_i64(q, version_us);
     crm_params_str(q, source);
+    crm_params_str(q, p->fax);
 }
 
 #define S_PERSON_COLS                                                                              \
     "id, kind, name, emails, phones, organization_id, title, address, country, industry, tags,"    \
-    " owner, custom_fields, registered_by, field_versions"
+    " owner, custom_fields, registered_by, field_versions, fax"
 
 #define S_PERSON_VALUES                                                                            \
     "$1::uuid, $2::smallint, $3::text, $4::text[], $5::text[], $6::uuid, $7::text, $8::text,"      \
     " $9::text, $10::text, $11::text[], $12::text, $13::jsonb, $16::text,"                         \
-    " sales_fv_stamp('{}', $14::text[], $15::bigint, $16::text)"
+    " sales_fv_stamp('{}', $14::text[], $15::bigint, $16::text), $17::text"
 
 /* Per field: the new value where the change wins, else the old one. */
 #define S_LWW(col, param)                                                                          \
@@ -77,6 +78,7 @@ static void s_person_params(crm_params_t *q, const Crm__V1__Person *p, unsigned 
     S_LWW("tags", "$11::text[]")                                                                   \
     S_LWW("owner", "$12::text")                                                                    \
     S_LWW("custom_fields", "$13::jsonb")                                                           \
+    S_LWW("fax", "$17::text")                                                                      \
     "field_versions = sales_fv_stamp(p.field_versions, $14::text[], $15::bigint, $16::text),"      \
     " updated_at = CASE WHEN sales_fv_stamp(p.field_versions, $14::text[], $15::bigint,"           \
     " $16::text) = p.field_versions THEN p.updated_at ELSE now() END"
@@ -165,7 +167,7 @@ int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned c
     return crm_params_run(&q,
                           "INSERT INTO person AS p (" S_PERSON_COLS
                           ", created_at) VALUES (" S_PERSON_VALUES
-                          ", COALESCE(sales_ts($17::bigint), now()))"
+                          ", COALESCE(sales_ts($18::bigint), now()))"
                           " ON CONFLICT (id) DO UPDATE SET " S_PERSON_MERGE,
                           1, cb);
 }

@@ -18,7 +18,7 @@
     " 'address', p.address, 'country', p.country, 'industry', p.industry, 'tags', p.tags,"         \
     " 'owner', p.owner, 'custom_fields', p.custom_fields,"                                         \
     " 'created_at_us', sales_us(p.created_at), 'updated_at_us', sales_us(p.updated_at),"           \
-    " 'registered_by', p.registered_by)"
+    " 'registered_by', p.registered_by, 'fax', p.fax)"
 
 #define SALES_ORG_J                                                                                \
     "jsonb_build_object('id', o.id, 'name', o.name, 'domain', o.domain, 'industry', o.industry,"   \

@@ -631,6 +631,60 @@ static void test_offer_budget_launch(void **state)
     s_assert_err(&e, PRECONDITION, "id");
 }
 
+/* The channel policy and consent requests (issue 13). */
+static void test_consent_policy(void **state)
+{
+    (void)state;
+    unsigned in = 0;
+    char why[160];
+    assert_int_equal(mkt_policy_parse(MKT_POLICY_DEFAULT, &in, why, sizeof why), 0);
+    assert_int_equal(in, (1u << CRM__V1__CHANNEL__CHANNEL_EMAIL) |
+                             (1u << CRM__V1__CHANNEL__CHANNEL_SMS) |
+                             (1u << CRM__V1__CHANNEL__CHANNEL_FAX));
+    assert_int_equal(mkt_policy_parse("post=opt-in, email=opt-out", &in, why, sizeof why), 0);
+    assert_int_equal(in, 1u << CRM__V1__CHANNEL__CHANNEL_MAIL);
+    assert_int_equal(mkt_policy_parse("", &in, why, sizeof why), 0);
+    assert_int_equal(in, 0);
+    assert_int_equal(mkt_policy_parse("email", &in, why, sizeof why), -1);
+    assert_non_null(strstr(why, "CHANNEL=opt-in"));
+    assert_int_equal(mkt_policy_parse("pigeon=opt-in", &in, why, sizeof why), -1);
+    assert_non_null(strstr(why, "pigeon"));
+    assert_int_equal(mkt_policy_parse("email=maybe", &in, why, sizeof why), -1);
+    assert_non_null(strstr(why, "maybe"));
+    assert_int_equal(mkt_consent_purpose(CRM__V1__CHANNEL__CHANNEL_FAX),
+                     CRM__V1__CONSENT_PURPOSE__CONSENT_PURPOSE_FAX_MARKETING);
+    assert_int_equal(mkt_consent_purpose(CRM__V1__CHANNEL__CHANNEL_MEETING), 0);
+
+    mkt_err_t e;
+    const int64_t now = INT64_C(1800000000000000);
+    Crm__V1__RecordConsentRequest rq = CRM__V1__RECORD_CONSENT_REQUEST__INIT;
+    rq.customer_id = "0b0e4c56-2f3a-4bde-9a43-6d1f0e7a9c21";
+    rq.purpose = CRM__V1__CONSENT_PURPOSE__CONSENT_PURPOSE_PROFILING;
+    rq.source = CRM__V1__CONSENT_SOURCE__CONSENT_SOURCE_IMPORT;
+    rq.proof = "batch 7";
+    assert_int_equal(mkt_consent_check(&rq, now, &e), 0);
+    rq.at_us = now + INT64_C(30000000); /* clock skew */
+    assert_int_equal(mkt_consent_check(&rq, now, &e), 0);
+    rq.at_us = now + INT64_C(3600000000);
+    assert_int_equal(mkt_consent_check(&rq, now, &e), -1);
+    s_assert_err(&e, INVALID, "at_us");
+    rq.at_us = 0;
+    rq.purpose = 42;
+    assert_int_equal(mkt_consent_check(&rq, now, &e), -1);
+    s_assert_err(&e, INVALID, "purpose");
+    rq.purpose = 0;
+    assert_int_equal(mkt_consent_check(&rq, now, &e), -1);
+    s_assert_err(&e, INVALID, "purpose");
+    rq.purpose = CRM__V1__CONSENT_PURPOSE__CONSENT_PURPOSE_EMAIL_MARKETING;
+    rq.source = 0;
+    assert_int_equal(mkt_consent_check(&rq, now, &e), -1);
+    s_assert_err(&e, INVALID, "source");
+    rq.source = CRM__V1__CONSENT_SOURCE__CONSENT_SOURCE_FORM;
+    rq.customer_id = "";
+    assert_int_equal(mkt_consent_check(&rq, now, &e), -1);
+    s_assert_err(&e, INVALID, "customer_id");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_campaign_next),
         cmocka_unit_test(test_segment_rules),
         cmocka_unit_test(test_offer_budget_launch),
+        cmocka_unit_test(test_consent_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* marketing.c: the option values of the marketing verbs that the request
  * engine (request.h) cannot convert generically (REQ_CUSTOM): segment rules,
- * contact windows, UTC offsets, consent, the attribution window and the
+ * contact windows, UTC offsets, the attribution window and the
  * throttle.
  *
  * A rule is written KIND[=VALUE], with a leading "!" for "not":
@@ -243,9 +243,6 @@ int mkt_convert(const crmctl_t *ctl, const req_field_t *f, const char *text, jso
         if (val_utc_offset_parse(text, &minutes, &why) < 0)
             return s_bad(ctl, f, text, why);
         rc = req_set(request, f->path, json_integer(minutes));
-    } else if (!strcmp(f->opt, "consent")) {
-        rc = req_set(request, "preferences.consent.given", json_true()) |
-             req_set(request, "preferences.consent.source", json_string(text));
     } else if (!strcmp(f->opt, "throttle")) {
         if (s_int(text, 1, 100000, &a) < 0)
             return s_bad(ctl, f, text, "expected a number of messages per minute, 1 to 100000");

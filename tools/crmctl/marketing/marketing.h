@@ -26,7 +26,7 @@
     .service = MKT_SERVICE, .proto = "marketing.proto", .convert = mkt_convert
 
 /* The REQ_CUSTOM options of the marketing verbs: --rule (a segment
- * rule), --window (HH:MM-HH:MM), --utc-offset (+HH:MM), --consent SOURCE,
+ * rule), --window (HH:MM-HH:MM), --utc-offset (+HH:MM),
  * --attribution-days N. */
 int mkt_convert(const crmctl_t *ctl, const req_field_t *field, const char *text, json_t *request);
 

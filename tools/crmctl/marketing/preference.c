@@ -1,10 +1,11 @@
 /* preference.c: `crmctl preference set|show` (marketing.preference.*) and
  * `crmctl response record` (marketing.response.record).
  *
- * Contact preferences and consent are owned by marketing; `preference set`
- * changes only the options it is given (the request names them in
- * `fields`), adds opt-outs and removes one only through --opt-in, so running
- * it again never wipes an earlier opt-out or consent. A response names the customer
+ * Contact preferences are owned by marketing; `preference set` changes only
+ * the options it is given (the request names them in `fields`), adds
+ * opt-outs and removes one only through --clear-opt-out, so
+ * running it again never wipes an earlier opt-out. Consent has a ledger of
+ * its own (consent.c). A response names the customer
  * by id, or by email (the service registers an unknown email under the
  * identity rule). */
 #include "marketing.h"
@@ -25,9 +26,8 @@ static const char *const s_show_arg[] = {"customer_id", NULL};
       "preferences.utc_offset_minutes", REQ_CUSTOM, 0)                                             \
     X("opt-out", "CHANNEL", "a channel the customer opted out of (repeatable)", 1,                 \
       "preferences.opted_out", REQ_ENUMS, 0)                                                       \
-    X("opt-in", "CHANNEL", "remove an opt-out: the customer opted back in (repeatable)", 1,        \
+    X("clear-opt-out", "CHANNEL", "remove an opt-out: the customer opted back in (repeatable)", 1, \
       "opted_in", REQ_ENUMS, 0)                                                                    \
-    X("consent", "SOURCE", "consent was given, and where (\"web form\")", 0, NULL, REQ_CUSTOM, 0)  \
     REQ_WRITE(X)
 #define PREFERENCE_SHOW(X) REQ_COMMON(X)
 #define RESPONSE_RECORD(X)                                                                         \
@@ -109,7 +109,6 @@ static int s_check_preference(const crmctl_t *ctl, json_t *request)
         {"preferences.window_start_minute", "window"},
         {"preferences.time_zone", "time_zone"},
         {"preferences.utc_offset_minutes", "utc_offset_minutes"},
-        {"preferences.consent", "consent"},
     };
     json_t *fields = json_array();
     (void)ctl;

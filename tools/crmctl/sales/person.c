@@ -22,7 +22,9 @@
       0, "person.kind", REQ_ENUM, 0)                                                               \
     X("org", "ID", "organisation id", 0, "person.organization_id", REQ_STR, 0)                     \
     X("title", "TITLE", "job title", 0, "person.title", REQ_STR, 0)                                \
-    X("address", "ADDRESS", "postal address", 0, "person.address", REQ_STR, 0)                     \
+    X("address", "ADDRESS", "postal address (where post campaigns go)", 0, "person.address",       \
+      REQ_STR, 0)                                                                                  \
+    X("fax", "NUMBER", "fax number (where fax campaigns go)", 0, "person.fax", REQ_STR, 0)         \
     X("country", "CC", "country, ISO 3166 code (DE, GB, ...)", 0, "person.country", REQ_STR, 0)    \
     X("industry", "INDUSTRY", "industry", 0, "person.industry", REQ_STR, 0)                        \
     X("tag", "TAG", "tag (repeatable)", 1, "person.tags", REQ_LIST, 0)                             \
@@ -65,6 +67,7 @@ const req_col_t sales_person_view[] = {
     {"ORGANIZATION", "organization_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"TITLE", "title", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"ADDRESS", "address", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"FAX", "fax", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"COUNTRY", "country", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"INDUSTRY", "industry", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"TAGS", "tags", REQ_V_JOIN, REQ_IN_RECORD, NULL},
