@@ -166,7 +166,9 @@ int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned c
                           "INSERT INTO person AS p (" S_PERSON_COLS
                           ", created_at) VALUES (" S_PERSON_VALUES
                           ", COALESCE(sales_ts($17::bigint), now()))"
-                          " ON CONFLICT (id) DO UPDATE SET " S_PERSON_MERGE,
+                          " ON CONFLICT (id) DO UPDATE SET " S_PERSON_MERGE
+                          /* an erased person is never filled in again */
+                          " WHERE NOT EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = p.id)",
                           1, cb);
 }
 
