@@ -468,3 +468,60 @@ const char **crm_erase_strings(crm_work_t *w, const char *json, size_t *n)
     *n = len;
     return v;
 }
+
+/* ---- a consumer applying person.erased -------------------------------- */
+
+typedef struct {
+    const char *id, *blank_sql;
+    const char **pii;
+    size_t n;
+} s_consume_t;
+
+static void s_consume_done(crm_work_t *w, uint32_t rewritten)
+{
+    (void)rewritten;
+    crm_work_ok(w, NULL);
+}
+
+static void s_consume_blanked(crm_work_t *w, PGresult *res)
+{
+    (void)res;
+    s_consume_t *st = crm_work_data(w);
+    crm_erase_person(w, st->id, st->pii, st->n, s_consume_done);
+}
+
+static void s_consume_locked(crm_work_t *w, PGresult *res)
+{
+    s_consume_t *st = crm_work_data(w);
+    if (PQntuples(res) > 0 && PQgetvalue(res, 0, 1)[0] == 't') {
+        crm_work_ok(w, NULL); /* erased here before: a replay */
+        return;
+    }
+    st->n = 0;
+    if (PQntuples(res) > 0 && !(st->pii = crm_erase_strings(w, PQgetvalue(res, 0, 0), &st->n)))
+        return;
+    const char *p[] = {st->id};
+    crm_work_exec(w, st->blank_sql, 1, p, s_consume_blanked);
+}
+
+void crm_erase_consume(crm_work_t *w, const char *lock_sql, const char *blank_sql)
+{
+    const Crm__V1__Event *ev = crm_work_event(w);
+    s_consume_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    if (!ev || !crm_uuid_valid(ev->subject)) {
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT, "subject",
+                      "person.erased names no valid person id",
+                      ev ? crm_work_printf(w, "got \"%.80s\"", ev->subject) : "no event",
+                      "the producer must send the person's id as the subject");
+        return;
+    }
+    st->id = ev->subject;
+    st->blank_sql = blank_sql;
+    crm_work_set_data(w, st);
+    const char *p[] = {st->id};
+    crm_work_query(w, lock_sql, 1, p, s_consume_locked);
+}

@@ -47,6 +47,15 @@ typedef void (*crm_erase_done_fn)(crm_work_t *w, uint32_t rewritten);
 void crm_erase_person(crm_work_t *w, const char *subject, const char *const *pii, size_t n,
                       crm_erase_done_fn done);
 
+/* The whole of a consumer applying a person.erased event (the subject is
+ * the person): runs `lock_sql` ($1 = the id; one row or none: the strings
+ * to erase as a JSON array, and whether the person was erased here
+ * already), then, unless erased already, `blank_sql` ($1 = the id; records
+ * the erasure and blanks the service's own free text about the person),
+ * then crm_erase_person, and ends the work. Applying it twice changes
+ * nothing. The SQL texts must outlive the work (string literals). */
+void crm_erase_consume(crm_work_t *w, const char *lock_sql, const char *blank_sql);
+
 /* The strings of a JSON array (text, as array_to_json(...)::text gives
  * them) in the work's arena, *n of them; NULL with the work failed when
  * the text is not an array of strings or memory ran out. */

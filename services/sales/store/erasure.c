@@ -9,7 +9,7 @@ int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb)
      * (and when). */
     return crm_work_query(
         w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(array_cat(ARRAY[p.name] || p.emails || p.phones,"
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(array_cat(ARRAY[p.name, p.address] || p.emails || p.phones,"
         "  ARRAY(SELECT unnest(ARRAY[l.name, l.email, l.phone]) FROM lead l"
         "   WHERE l.person_id = p.id))) s WHERE s <> ''))::text,"
         " e.erased_at IS NOT NULL, COALESCE(sales_us(e.erased_at), 0), p.owner"

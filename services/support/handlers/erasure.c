@@ -1,0 +1,31 @@
+/* handlers/erasure.c: crm.sales.person.erased.v1 applied to support
+ * (crm/erase.h; docs/architecture.md, "Personal data"). The person's copy
+ * and, on their tickets, the requester, the description, every message
+ * body, the resolution text and the rating comment are blanked; the
+ * tickets stay with their counts, times and ratings for SLA statistics. */
+#include "handlers.h"
+
+#include <crm/erase.h>
+
+void support_person_erased(crm_work_t *w)
+{
+    crm_erase_consume(
+        w,
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY[p.name] || p.emails"
+        "  || ARRAY(SELECT unnest(ARRAY[t.requester_email, t.requester_name]) FROM ticket t"
+        "   WHERE t.customer_id = k.id)) s WHERE s <> ''))::text,"
+        " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = $1::uuid)"
+        " FROM (SELECT $1::uuid AS id) k LEFT JOIN person p ON p.id = k.id FOR UPDATE OF p",
+        "WITH pe AS (INSERT INTO person_erasure (id) VALUES ($1::uuid) ON CONFLICT DO NOTHING),"
+        " pp AS (UPDATE person SET name = CASE WHEN name <> '' THEN '[erased]' ELSE '' END,"
+        "  emails = ARRAY(SELECT '[erased]'::text FROM unnest(emails)) WHERE id = $1::uuid),"
+        " tm AS (UPDATE ticket_message SET body = '[erased]'"
+        "  WHERE ticket_id IN (SELECT id FROM ticket WHERE customer_id = $1::uuid))"
+        " UPDATE ticket SET"
+        "  requester_email = CASE WHEN requester_email <> '' THEN '[erased]' ELSE '' END,"
+        "  requester_name = CASE WHEN requester_name <> '' THEN '[erased]' ELSE '' END,"
+        "  description = CASE WHEN description <> '' THEN '[erased]' ELSE '' END,"
+        "  resolution_text = CASE WHEN resolution_text <> '' THEN '[erased]' ELSE '' END,"
+        "  rating_comment = CASE WHEN rating_comment <> '' THEN '[erased]' ELSE '' END"
+        " WHERE customer_id = $1::uuid");
+}
