@@ -89,4 +89,8 @@ void analytics_status(crm_work_t *w);
 /* Every event of every source, folded into the projections. */
 void analytics_apply(crm_work_t *w);
 
+/* handlers/erasure.c: person.erased, before it is folded; `next` folds
+ * it once the recorded events and projections are erased. */
+void analytics_person_erased(crm_work_t *w, crm_work_fn next);
+
 #endif
