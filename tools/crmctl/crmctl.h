@@ -235,6 +235,7 @@ extern const crmctl_opt_t crmctl_whoami_opts[];
     X(person_show)                                                                                 \
     X(person_update)                                                                               \
     X(person_list)                                                                                 \
+    X(person_erase)                                                                                \
     X(org_create)                                                                                  \
     X(org_show)                                                                                    \
     X(org_list)                                                                                    \
