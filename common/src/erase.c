@@ -141,6 +141,44 @@ int crm_erase_message(ProtobufCMessage *m, ProtobufCAllocator *a, const char *co
     return s_erase(m, a, pii, n, about);
 }
 
+/* 1 when a string of m (or of a message it holds) is exactly `id`. */
+static int s_holds(const ProtobufCMessage *m, const char *id)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *)m;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
+            continue;
+        size_t cnt = 1;
+        const void *slot = base + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            cnt = *(const size_t *)(const void *)(base + f->quantifier_offset);
+            slot = *(void *const *)slot;
+        }
+        for (size_t j = 0; slot && j < cnt; j++) {
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                const char *v = ((char *const *)slot)[j];
+                if (v && !strcmp(v, id))
+                    return 1;
+            } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                const ProtobufCMessage *sub = ((ProtobufCMessage *const *)slot)[j];
+                if (sub && s_holds(sub, id))
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int crm_erase_event(Crm__V1__Event *ev, ProtobufCAllocator *a, const char *id,
+                    const char *const *pii, size_t n)
+{
+    int about = !strcmp(ev->subject, id) || s_holds(&ev->base, id);
+    return s_erase(&ev->base, a, pii, n, about);
+}
+
 /* ---- in a work --------------------------------------------------------- */
 
 typedef struct {
@@ -259,8 +297,7 @@ static int s_rewrite_rows(crm_work_t *w, s_erase_t *st, PGresult *res, s_batch_t
                           "see the service log; nothing was erased");
             return -1;
         }
-        int rc = crm_erase_message(&ev->base, &st->alloc, st->strings, st->n,
-                                   !strcmp(ev->subject, st->subject));
+        int rc = crm_erase_event(ev, &st->alloc, st->subject, st->strings, st->n);
         if (rc < 0) {
             crm_work_fail_nomem(w);
             return -1;
@@ -395,7 +432,8 @@ static void s_scrubbed(crm_work_t *w, PGresult *res)
     s_erase_t *st = crm_work_data(w);
     const char *p[] = {st->subject, st->pii};
     crm_work_query(w,
-                   "SELECT seq, event FROM crm_outbox WHERE subject = $1 OR EXISTS (SELECT 1 FROM"
+                   "SELECT seq, event FROM crm_outbox WHERE subject = $1"
+                   " OR position(convert_to($1, 'UTF8') IN event) > 0 OR EXISTS (SELECT 1 FROM"
                    " unnest($2::text[]) s WHERE length(s) >= 4"
                    " AND position(convert_to(s, 'UTF8') IN event) > 0) ORDER BY seq",
                    2, p, s_outbox_found);

@@ -6,7 +6,8 @@
  * name, emails and phones the service knew, in any case) becomes the marker
  * "[erased]", and in an event about the person (subject = their id) every
  * personal field (crm_erase_personal) that is not empty becomes the marker
- * too. Stored events are decoded, changed and encoded again in place, so
+ * too (an event is about them when its subject or any of its strings is
+ * their id). Stored events are decoded, changed and encoded again in place, so
  * every stream stays dense and replayable, and what a consumer rebuilds from
  * the rewritten log equals what it erased live. */
 #ifndef CRM_ERASE_H
@@ -33,13 +34,19 @@ int crm_erase_personal(const char *type, const char *field);
 int crm_erase_message(ProtobufCMessage *m, ProtobufCAllocator *a, const char *const *pii, size_t n,
                       int about);
 
+/* Erases event `ev` for person `id`: as crm_erase_message, the event
+ * being about the person when its subject is the id or any of its strings
+ * is (a ticket's customer_id, an order's person_id). */
+int crm_erase_event(Crm__V1__Event *ev, ProtobufCAllocator *a, const char *id,
+                    const char *const *pii, size_t n);
+
 /* Called when crm_erase_person is done: `rewritten` stored events (outbox
  * and dead letters) and idempotency records were changed. The work's data
  * (crm_work_data) is what it was when crm_erase_person was called. */
 typedef void (*crm_erase_done_fn)(crm_work_t *w, uint32_t rewritten);
 
 /* In w's transaction: scrubs every table (crm_erase_scrub, common/sql),
- * then rewrites every outbox event and dead letter about `subject` or
+ * then rewrites every outbox event and dead letter naming `subject` or
  * holding one of the strings, and every idempotency record whose key or
  * reply holds one (the reply's bytes masked in place, the key replaced by
  * "erased:" and its md5). The strings are copied. Calls done on success;

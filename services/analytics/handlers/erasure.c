@@ -44,10 +44,10 @@ static json_t *s_erase_json(s_erase_t *st, const ProtobufCMessageDescriptor *d, 
     ProtobufCMessage *m = crm_input_message(d, obj, CRM_INPUT_LENIENT, &st->alloc, NULL, 0);
     if (!m)
         return NULL;
-    int about = about_subject;
-    if (d == &crm__v1__event__descriptor)
-        about = !strcmp(((Crm__V1__Event *)m)->subject, st->id);
-    if (crm_erase_message(m, &st->alloc, st->pii, st->n, about) < 0)
+    int rc = d == &crm__v1__event__descriptor
+                 ? crm_erase_event((Crm__V1__Event *)m, &st->alloc, st->id, st->pii, st->n)
+                 : crm_erase_message(m, &st->alloc, st->pii, st->n, about_subject);
+    if (rc < 0)
         return NULL;
     return crm_pbjson_from_message(m);
 }
@@ -113,7 +113,8 @@ static void s_profile_updated(crm_work_t *w, PGresult *res)
     const char *p[] = {st->id, st->pii_json};
     crm_work_query(w,
                    "SELECT source, seq::text, payload::text FROM customer_event"
-                   " WHERE customer_id = $1 OR EXISTS (SELECT 1 FROM jsonb_array_elements_text($2::jsonb) s"
+                   " WHERE customer_id = $1 OR strpos(payload::text, $1) > 0"
+                   " OR EXISTS (SELECT 1 FROM jsonb_array_elements_text($2::jsonb) s"
                    "  WHERE length(s) >= 4 AND strpos(lower(payload::text), lower(s)) > 0)",
                    2, p, s_rows_found);
 }

@@ -11,10 +11,10 @@ void mkt_person_erased(crm_work_t *w)
 {
     crm_erase_consume(
         w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY[p.name, p.email, p.phone,"
-        "  p.fax, p.address]) s WHERE s <> ''))::text,"
-        " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = $1::uuid)"
-        " FROM (SELECT $1::uuid AS id) k LEFT JOIN person p ON p.id = k.id FOR UPDATE OF p",
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM person p, unnest(ARRAY[p.name, p.email,"
+        "  p.phone, p.fax, p.address] || ARRAY(SELECT r.note FROM response r"
+        "   WHERE r.customer_id = p.id)) s WHERE p.id = $1::uuid AND s <> ''))::text,"
+        " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = $1::uuid)",
         "WITH pe AS (INSERT INTO person_erasure (id) VALUES ($1::uuid) ON CONFLICT DO NOTHING),"
         " ad AS (DELETE FROM address_state WHERE address IN (SELECT unnest(ARRAY[email, phone, fax])"
         "  FROM person WHERE id = $1::uuid)),"

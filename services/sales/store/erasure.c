@@ -4,14 +4,20 @@
 int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb)
 {
     const char *p[] = {id};
-    /* The strings to erase everywhere: name, emails, phones and those of
-     * leads converted into the person; then whether it is erased already
+    /* The strings to erase everywhere: every personal value sales holds
+     * about the person (profile, custom field values, the leads converted
+     * into them, activity bodies), so that they are found in any table and
+     * in the bytes of idempotency replies too; then whether it is erased already
      * (and when). */
     return crm_work_query(
         w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(array_cat(ARRAY[p.name, p.address] || p.emails || p.phones,"
-        "  ARRAY(SELECT unnest(ARRAY[l.name, l.email, l.phone]) FROM lead l"
-        "   WHERE l.person_id = p.id))) s WHERE s <> ''))::text,"
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY[p.name, p.address, p.title]"
+        "  || p.emails || p.phones"
+        "  || ARRAY(SELECT f ->> 'value' FROM jsonb_array_elements(p.custom_fields) f)"
+        "  || ARRAY(SELECT unnest(ARRAY[l.name, l.email, l.phone, l.notes]) FROM lead l"
+        "   WHERE l.person_id = p.id)"
+        "  || ARRAY(SELECT a.body FROM activity a WHERE a.person_id = p.id)) s"
+        "  WHERE s <> ''))::text,"
         " e.erased_at IS NOT NULL, COALESCE(sales_us(e.erased_at), 0), p.owner"
         " FROM person p LEFT JOIN person_erasure e ON e.id = p.id"
         " WHERE p.id = $1::uuid FOR UPDATE OF p",

@@ -11,11 +11,13 @@ void support_person_erased(crm_work_t *w)
 {
     crm_erase_consume(
         w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY[p.name] || p.emails"
-        "  || ARRAY(SELECT unnest(ARRAY[t.requester_email, t.requester_name]) FROM ticket t"
-        "   WHERE t.customer_id = k.id)) s WHERE s <> ''))::text,"
-        " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = $1::uuid)"
-        " FROM (SELECT $1::uuid AS id) k LEFT JOIN person p ON p.id = k.id FOR UPDATE OF p",
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY(SELECT unnest(ARRAY[p.name]"
+        "  || p.emails) FROM person p WHERE p.id = $1::uuid)"
+        "  || ARRAY(SELECT unnest(ARRAY[t.requester_email, t.requester_name, t.description,"
+        "   t.resolution_text, t.rating_comment]) FROM ticket t WHERE t.customer_id = $1::uuid)"
+        "  || ARRAY(SELECT m.body FROM ticket_message m JOIN ticket t ON t.id = m.ticket_id"
+        "   WHERE t.customer_id = $1::uuid)) s WHERE s <> ''))::text,"
+        " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = $1::uuid)",
         "WITH pe AS (INSERT INTO person_erasure (id) VALUES ($1::uuid) ON CONFLICT DO NOTHING),"
         " pp AS (UPDATE person SET name = CASE WHEN name <> '' THEN '[erased]' ELSE '' END,"
         "  emails = ARRAY(SELECT '[erased]'::text FROM unnest(emails)) WHERE id = $1::uuid),"
