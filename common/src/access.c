@@ -11,8 +11,7 @@
 
 static const char *const s_records[CRM_REC_COUNT] = {
     "",         "person",  "organisation", "lead",   "deal",   "order",  "activity",
-    "campaign", "segment", "preference",   "ticket", "report", "config",
-    "personal_data",
+    "campaign", "segment", "preference",   "ticket", "report", "config", "personal_data",
 };
 static const char *const s_actions[CRM_ACT_COUNT] = {"read", "create", "edit", "delete"};
 static const char *const s_levels[] = {"none", "own", "team", "all"};
@@ -113,10 +112,11 @@ static int s_cell(uint8_t (*level)[CRM_ACT_COUNT], const char *cell, char *err, 
         action = s_lookup(s_actions, CRM_ACT_COUNT, dot + 1, alen);
     int lv = s_lookup(s_levels, 4, eq + 1, strlen(eq + 1));
     if (type < 0) {
-        snprintf(err, errlen,
-                 "\"%.100s\": unknown record type (person, organisation, lead, deal, order, "
-                 "activity, campaign, segment, preference, ticket, report, config, personal_data or *)",
-                 cell);
+        snprintf(
+            err, errlen,
+            "\"%.100s\": unknown record type (person, organisation, lead, deal, order, "
+            "activity, campaign, segment, preference, ticket, report, config, personal_data or *)",
+            cell);
         return -1;
     }
     if (action < 0) {

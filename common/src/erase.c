@@ -368,11 +368,12 @@ static void s_dead_updated(crm_work_t *w, PGresult *res)
     (void)res;
     s_erase_t *st = crm_work_data(w);
     const char *p[] = {st->pii};
-    crm_work_query(w,
-                   "SELECT key, reply FROM crm_idempotency WHERE EXISTS (SELECT 1 FROM"
-                   " unnest($1::text[]) s WHERE length(s) >= 4 AND (strpos(lower(key), lower(s)) > 0"
-                   " OR position(convert_to(s, 'UTF8') IN reply) > 0))",
-                   1, p, s_idem_found);
+    crm_work_query(
+        w,
+        "SELECT key, reply FROM crm_idempotency WHERE EXISTS (SELECT 1 FROM"
+        " unnest($1::text[]) s WHERE length(s) >= 4 AND (strpos(lower(key), lower(s)) > 0"
+        " OR position(convert_to(s, 'UTF8') IN reply) > 0))",
+        1, p, s_idem_found);
 }
 
 static void s_dead_found(crm_work_t *w, PGresult *res)

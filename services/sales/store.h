@@ -71,8 +71,8 @@ int sales_store_person_update(crm_work_t *w, const Crm__V1__Person *p, unsigned 
 int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb);
 /* Records the erasure and blanks the person's free text; returns the
  * erasure's instant (microseconds). */
-int sales_store_erasure_blank(crm_work_t *w, const char *id, const char *actor,
-                              const char *reason, crm_work_cb cb);
+int sales_store_erasure_blank(crm_work_t *w, const char *id, const char *actor, const char *reason,
+                              crm_work_cb cb);
 int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                              int64_t version_us, const char *source, int64_t created_us,
                              crm_work_cb cb);

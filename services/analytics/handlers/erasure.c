@@ -81,9 +81,10 @@ static void s_rows_found(crm_work_t *w, PGresult *res)
         json_decref(erased);
         if (!text) {
             json_decref(out);
-            crm_work_fail(w, S_INTERNAL, NULL, "a recorded event could not be erased",
-                          crm_work_printf(w, "%s #%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)),
-                          "nothing was erased; see the log");
+            crm_work_fail(
+                w, S_INTERNAL, NULL, "a recorded event could not be erased",
+                crm_work_printf(w, "%s #%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)),
+                "nothing was erased; see the log");
             return;
         }
         json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "source", PQgetvalue(res, i, 0),

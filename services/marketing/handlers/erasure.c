@@ -16,7 +16,8 @@ void mkt_person_erased(crm_work_t *w)
         "   WHERE r.customer_id = p.id)) s WHERE p.id = $1::uuid AND s <> ''))::text,"
         " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = $1::uuid)",
         "WITH pe AS (INSERT INTO person_erasure (id) VALUES ($1::uuid) ON CONFLICT DO NOTHING),"
-        " ad AS (DELETE FROM address_state WHERE address IN (SELECT unnest(ARRAY[email, phone, fax])"
+        " ad AS (DELETE FROM address_state WHERE address IN (SELECT unnest(ARRAY[email, phone, "
+        "fax])"
         "  FROM person WHERE id = $1::uuid)),"
         " pp AS (UPDATE person SET"
         "  name = CASE WHEN name <> '' THEN '[erased]' ELSE '' END,"

@@ -60,10 +60,10 @@ static void s_locked(crm_work_t *w, PGresult *res)
         return;
     }
     if (crm_db_get_bool(res, 0, 1)) {
-        crm_work_fail(w, SALES_CODE(FAILED_PRECONDITION), "id", "person is already erased",
-                      crm_work_printf(w, "person %s was erased at %s us", st->id,
-                                      PQgetvalue(res, 0, 2)),
-                      "nothing is left to erase; the export shows when, by whom and why");
+        crm_work_fail(
+            w, SALES_CODE(FAILED_PRECONDITION), "id", "person is already erased",
+            crm_work_printf(w, "person %s was erased at %s us", st->id, PQgetvalue(res, 0, 2)),
+            "nothing is left to erase; the export shows when, by whom and why");
         return;
     }
     if (!(st->pii = crm_erase_strings(w, PQgetvalue(res, 0, 0), &st->n)))

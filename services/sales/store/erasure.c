@@ -4,16 +4,17 @@
 int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb)
 {
     const char *p[] = {id};
-    /* The strings to erase everywhere: every personal value sales holds
-     * about the person (profile, custom field values, the leads converted
-     * into them, activity bodies), so that they are found in any table and
-     * in the bytes of idempotency replies too; then whether it is erased already
+    /* The strings to erase everywhere: the personal values sales holds
+     * about the person that would not be another's too (name, address,
+     * emails, phones, the leads converted into them, activity bodies), so
+     * that they are found in any table and in the bytes of idempotency
+     * replies; a job title or a custom field's value ("yes") is erased in
+     * the person's own records only. Then whether it is erased already
      * (and when). */
     return crm_work_query(
         w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY[p.name, p.address, p.title]"
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY[p.name, p.address]"
         "  || p.emails || p.phones"
-        "  || ARRAY(SELECT f ->> 'value' FROM jsonb_array_elements(p.custom_fields) f)"
         "  || ARRAY(SELECT unnest(ARRAY[l.name, l.email, l.phone, l.notes]) FROM lead l"
         "   WHERE l.person_id = p.id)"
         "  || ARRAY(SELECT a.body FROM activity a WHERE a.person_id = p.id)) s"
@@ -24,8 +25,8 @@ int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb)
         1, p, cb);
 }
 
-int sales_store_erasure_blank(crm_work_t *w, const char *id, const char *actor,
-                              const char *reason, crm_work_cb cb)
+int sales_store_erasure_blank(crm_work_t *w, const char *id, const char *actor, const char *reason,
+                              crm_work_cb cb)
 {
     const char *p[] = {id, actor, reason};
     /* Free text about the person that holds no known string of theirs

@@ -51,7 +51,7 @@
     REQ_PAGING(X)
 
 #define PERSON_ERASE(X)                                                                            \
-    X("reason", "TEXT", "why: the request's reference, without personal data (required)", 0,        \
+    X("reason", "TEXT", "why: the request's reference, without personal data (required)", 0,       \
       "reason", REQ_STR, REQ_REQUIRED)                                                             \
     REQ_WRITE(X)
 
@@ -161,7 +161,8 @@ static int s_print_erased(const req_verb_t *verb, const json_t *reply)
     (void)verb;
     printf("person %s erased: %lld stored event(s) of sales rewritten; the other services "
            "follow on person.erased\n",
-           req_str(reply, "id"), (long long)json_integer_value(json_object_get(reply, "events_rewritten")));
+           req_str(reply, "id"),
+           (long long)json_integer_value(json_object_get(reply, "events_rewritten")));
     return CRMCTL_EXIT_OK;
 }
 
