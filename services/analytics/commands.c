@@ -27,6 +27,8 @@ const crm_command_def_t analytics_commands[] = {
     /* handlers/data_quality.c */
     {"analytics.data_quality.scan", &crm__v1__data_quality_scan_request__descriptor,
      analytics_dq_scan_cmd, 0, CRM_REC_REPORT, CRM_ACT_CREATE},
+    {"analytics.data_quality.resolve", &crm__v1__data_quality_resolve_request__descriptor,
+     analytics_dq_resolve, 0, CRM_REC_REPORT, CRM_ACT_EDIT},
     /* handlers/rebuild.c */
     {"analytics.rebuild", &crm__v1__rebuild_request__descriptor, analytics_rebuild, 0,
      CRM_REC_CONFIG, CRM_ACT_EDIT},

@@ -80,6 +80,7 @@ void analytics_report_data_quality(crm_work_t *w);
 /* analytics.data_quality.scan: the scan of analytics_dq_scan, asked for by
  * an operator. */
 void analytics_dq_scan_cmd(crm_work_t *w);
+void analytics_dq_resolve(crm_work_t *w);
 
 void analytics_rebuild(crm_work_t *w);
 void analytics_status(crm_work_t *w);
