@@ -11,9 +11,13 @@
 #include <jansson.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crm/v1/event.pb-c.h"
+#include "crm/v1/person.pb-c.h"
+
+#include <crm/pbjson.h>
 
 #define S_MIN 4 /* shorter strings would erase far more than one person */
 
@@ -563,4 +567,120 @@ void crm_erase_consume(crm_work_t *w, const char *lock_sql, const char *blank_sq
     crm_work_set_data(w, st);
     const char *p[] = {st->id};
     crm_work_query(w, lock_sql, 1, p, s_consume_locked);
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+typedef struct {
+    const char *id;
+    json_t *doc;
+    int not_found; /* NOT_FOUND when the service knows nothing of them */
+} s_export_t;
+
+static void s_export_reply(crm_work_t *w, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    char *copy = text ? crm_work_strdup(w, text) : NULL;
+    free(text);
+    json_decref(doc);
+    if (!copy) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    Crm__V1__ExportPersonReply r = CRM__V1__EXPORT_PERSON_REPLY__INIT;
+    r.service = (char *)crm_service_name(crm_work_service(w));
+    r.json = copy;
+    crm_work_ok(w, &r.base);
+}
+
+static void s_export_events(crm_work_t *w, PGresult *res)
+{
+    s_export_t *st = crm_work_data(w);
+    json_t *evs = json_array();
+    for (int i = 0; evs && i < PQntuples(res); i++) {
+        size_t len = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 0), &len);
+        Crm__V1__Event *ev = raw ? crm__v1__event__unpack(NULL, len, raw) : NULL;
+        PQfreemem(raw);
+        json_t *j = ev ? crm_pbjson_from_message(&ev->base) : NULL;
+        if (ev)
+            crm__v1__event__free_unpacked(ev, NULL);
+        if (!j || json_array_append_new(evs, j) < 0) {
+            json_decref(evs);
+            json_decref(st->doc);
+            crm_work_fail_unreadable(w);
+            return;
+        }
+    }
+    if (!evs || json_object_set_new(st->doc, "events", evs) < 0) {
+        json_decref(st->doc);
+        crm_work_fail_nomem(w);
+        return;
+    }
+    s_export_reply(w, st->doc);
+}
+
+static void s_export_records(crm_work_t *w, PGresult *res)
+{
+    s_export_t *st = crm_work_data(w);
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
+        if (st->not_found) {
+            crm_work_fail_not_found(w, "id", "person", st->id,
+                                    "list people with sales.person.list");
+            return;
+        }
+    }
+    json_t *rec = PQntuples(res) && !PQgetisnull(res, 0, 0)
+                      ? json_loads(PQgetvalue(res, 0, 0), 0, NULL)
+                      : json_object();
+    if (!rec) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    json_t *erasure = json_object_get(rec, "erasure");
+    if (erasure && !json_is_null(erasure)) {
+        /* An erased person: that erasure happened, when, by whom, why. */
+        json_t *doc = json_pack("{s:O}", "erasure", erasure);
+        json_decref(rec);
+        if (!doc) {
+            crm_work_fail_nomem(w);
+            return;
+        }
+        s_export_reply(w, doc);
+        return;
+    }
+    json_object_del(rec, "erasure");
+    st->doc = json_pack("{s:o}", "records", rec);
+    if (!st->doc) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    const char *p[] = {st->id};
+    crm_work_query(w,
+                   "SELECT event FROM crm_outbox WHERE subject = $1"
+                   " OR position(convert_to($1, 'UTF8') IN event) > 0 ORDER BY seq",
+                   1, p, s_export_events);
+}
+
+void crm_export_person(crm_work_t *w, const char *records_sql, int not_found)
+{
+    const Crm__V1__ExportPersonRequest *rq = (const void *)crm_work_request(w);
+    s_export_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    if (!rq || !crm_uuid_valid(rq->id)) {
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT, "id",
+                      "id must be a person's id (a UUID)",
+                      rq ? crm_work_printf(w, "got \"%.80s\"", rq->id) : "no request",
+                      "find it with crmctl person list or person show --email");
+        return;
+    }
+    st->id = rq->id;
+    st->doc = NULL;
+    st->not_found = not_found;
+    crm_work_set_data(w, st);
+    const char *p[] = {st->id};
+    crm_work_query(w, records_sql, 1, p, s_export_records);
 }

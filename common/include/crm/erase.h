@@ -63,6 +63,17 @@ void crm_erase_person(crm_work_t *w, const char *subject, const char *const *pii
  * nothing. The SQL texts must outlive the work (string literals). */
 void crm_erase_consume(crm_work_t *w, const char *lock_sql, const char *blank_sql);
 
+/* The whole of a <service>.person.export command (request
+ * crm.v1.ExportPersonRequest, reply crm.v1.ExportPersonReply): runs
+ * `records_sql` ($1 = the id; one row: a JSON object of the service's
+ * rows about the person, or SQL NULL when it knows nothing of them), then
+ * reads its stored events about the person, and answers
+ * {"records": ..., "events": [...]}. When the records hold "erasure" (an
+ * erased person), the answer is that alone. `not_found` = 1 answers
+ * NOT_FOUND for a NULL (sales, which owns people); others answer empty
+ * records. The SQL must outlive the work (a string literal). */
+void crm_export_person(crm_work_t *w, const char *records_sql, int not_found);
+
 /* The strings of a JSON array (text, as array_to_json(...)::text gives
  * them) in the work's arena, *n of them; NULL with the work failed when
  * the text is not an array of strings or memory ran out. */

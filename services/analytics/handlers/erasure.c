@@ -169,3 +169,26 @@ void analytics_person_erased(crm_work_t *w, crm_work_fn next)
                    " FROM customer c WHERE c.id = $1 FOR UPDATE",
                    1, p, s_customer_found);
 }
+
+/* analytics.person.export: analytics' profile of the customer, their
+ * figures (orders, deals, tickets, campaigns), their health with its
+ * reasons, and analytics' stored events about them (health changes, churn
+ * risks, data-quality findings). The events of the other services are in
+ * their own parts of the export. */
+void analytics_person_export(crm_work_t *w)
+{
+    crm_export_person(
+        w,
+        "SELECT jsonb_build_object("
+        " 'customer', (SELECT to_jsonb(c) - 'fv' FROM customer c WHERE c.id = $1),"
+        " 'health', (SELECT to_jsonb(h) FROM health h WHERE h.customer_id = $1),"
+        " 'orders', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM sale_order x"
+        "   WHERE x.customer_id = $1), '[]'),"
+        " 'deals', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM deal x WHERE x.customer_id = $1),"
+        "   '[]'),"
+        " 'tickets', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM ticket x"
+        "   WHERE x.customer_id = $1), '[]'),"
+        " 'campaign_responses', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM campaign_response x"
+        "   WHERE x.customer_id = $1), '[]'))::text",
+        0);
+}

@@ -93,5 +93,7 @@ void analytics_apply(crm_work_t *w);
 /* handlers/erasure.c: person.erased, before it is folded; `next` folds
  * it once the recorded events and projections are erased. */
 void analytics_person_erased(crm_work_t *w, crm_work_fn next);
+/* analytics.person.export */
+void analytics_person_export(crm_work_t *w);
 
 #endif

@@ -32,3 +32,32 @@ void mkt_person_erased(crm_work_t *w)
         "  body = '[erased]' WHERE customer_id = $1::uuid)"
         " UPDATE response SET note = '[erased]' WHERE customer_id = $1::uuid AND note <> ''");
 }
+
+/* marketing.person.export: marketing's copy of the person, their contact
+ * preferences and consent, the campaigns that reached them (recipients,
+ * send decisions, deliveries with the messages sent), responses,
+ * attributed conversions, segment memberships, and marketing's stored
+ * events about them (the consent history among them). */
+void mkt_person_export(crm_work_t *w)
+{
+    crm_export_person(
+        w,
+        "SELECT jsonb_build_object("
+        " 'person', (SELECT to_jsonb(p) FROM person p WHERE p.id = $1::uuid),"
+        " 'preferences', (SELECT to_jsonb(x) FROM preference x WHERE x.customer_id = $1::uuid),"
+        " 'recipients', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM campaign_recipient x"
+        "   WHERE x.customer_id = $1::uuid), '[]'),"
+        " 'sends', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM send x"
+        "   WHERE x.customer_id = $1::uuid), '[]'),"
+        " 'deliveries', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM delivery x"
+        "   WHERE x.customer_id = $1::uuid), '[]'),"
+        " 'responses', COALESCE((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.recorded_at)"
+        "   FROM response x WHERE x.customer_id = $1::uuid), '[]'),"
+        " 'conversions', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM conversion x"
+        "   WHERE x.customer_id = $1::uuid), '[]'),"
+        " 'segments', COALESCE((SELECT jsonb_agg(to_jsonb(x)) FROM segment_member x"
+        "   WHERE x.customer_id = $1::uuid), '[]'),"
+        " 'erasure', (SELECT jsonb_build_object('erased_at_us', mkt_us(e.erased_at))"
+        "   FROM person_erasure e WHERE e.id = $1::uuid))::text",
+        0);
+}

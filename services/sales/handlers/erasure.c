@@ -93,3 +93,30 @@ void sales_person_erase(crm_work_t *w)
     crm_work_set_data(w, st);
     sales_store_erasure_lock(w, st->id, s_locked);
 }
+
+/* sales.person.export: the person's profile, leads, deals with their stage
+ * history, orders with their items, activities and notes, and sales'
+ * stored events about them; for an erased person only the erasure. */
+void sales_person_export(crm_work_t *w)
+{
+    crm_export_person(
+        w,
+        "SELECT jsonb_build_object("
+        " 'erasure', (SELECT jsonb_build_object('erased_at_us', sales_us(e.erased_at),"
+        "   'by', e.actor, 'reason', e.reason) FROM person_erasure e WHERE e.id = p.id),"
+        " 'person', to_jsonb(p) - 'field_versions',"
+        " 'leads', COALESCE((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.created_at) FROM lead l"
+        "   WHERE l.person_id = p.id), '[]'),"
+        " 'deals', COALESCE((SELECT jsonb_agg(to_jsonb(d) || jsonb_build_object('history',"
+        "   COALESCE((SELECT jsonb_agg(to_jsonb(h) ORDER BY h.id) FROM deal_stage_history h"
+        "    WHERE h.deal_id = d.id), '[]')) ORDER BY d.created_at) FROM deal d"
+        "   WHERE d.person_id = p.id), '[]'),"
+        " 'orders', COALESCE((SELECT jsonb_agg(to_jsonb(o) || jsonb_build_object('items',"
+        "   COALESCE((SELECT jsonb_agg(to_jsonb(i) ORDER BY i.position) FROM order_item i"
+        "    WHERE i.order_id = o.id), '[]')) ORDER BY o.ordered_at) FROM sales_order o"
+        "   WHERE o.person_id = p.id), '[]'),"
+        " 'activities', COALESCE((SELECT jsonb_agg(to_jsonb(a) ORDER BY a.created_at)"
+        "   FROM activity a WHERE a.person_id = p.id), '[]'))::text"
+        " FROM person p WHERE p.id = $1::uuid",
+        1);
+}

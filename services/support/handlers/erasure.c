@@ -31,3 +31,21 @@ void support_person_erased(crm_work_t *w)
         "  rating_comment = CASE WHEN rating_comment <> '' THEN '[erased]' ELSE '' END"
         " WHERE customer_id = $1::uuid");
 }
+
+/* support.person.export: support's copy of the person and their tickets
+ * with every message, resolution and rating, and support's stored events
+ * about them. */
+void support_person_export(crm_work_t *w)
+{
+    crm_export_person(
+        w,
+        "SELECT jsonb_build_object("
+        " 'person', (SELECT to_jsonb(p) FROM person p WHERE p.id = $1::uuid),"
+        " 'tickets', COALESCE((SELECT jsonb_agg(to_jsonb(t) || jsonb_build_object('messages',"
+        "   COALESCE((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.created_us) FROM ticket_message m"
+        "    WHERE m.ticket_id = t.id), '[]'))) FROM ticket t WHERE t.customer_id = $1::uuid),"
+        "   '[]'),"
+        " 'erasure', (SELECT jsonb_build_object('erased_at_us', support_us(e.erased_at))"
+        "   FROM person_erasure e WHERE e.id = $1::uuid))::text",
+        0);
+}
