@@ -136,12 +136,76 @@ class PersonalDataEraseTest(unittest.TestCase):
     def strings(self, d):
         return [d["name"], d["email"], d["phone"], d["address"]]
 
-    def test_erase_everywhere(self):
-        a = self.a
+    def make_campaign(self):
         self.campaign = self.call("marketing.campaign.create", M.CreateCampaignRequest(
             campaign=M.Campaign(name="Erasure spring %s" % uuid.uuid4().hex[:6],
                                 channels=[M.CHANNEL_EMAIL], budget_minor=100000,
                                 currency="EUR")), M.CampaignReply).campaign.id
+
+    def export(self, cid, who=OFFICER, rc=0):
+        p = self.crmctl("person", "export", cid, who=who, rc=rc)
+        return json.loads(p.stdout) if rc == 0 else p
+
+    def test_export_field_by_field(self):
+        """One document with each piece every service keeps, checked field
+        by field; a role without personal_data.read gets nothing."""
+        self.make_campaign()
+        x = self.person("export")
+        self.a.wait_applied(("sales", "marketing", "support"))
+        wait_for(lambda: self.q("SELECT count(*) FROM ticket WHERE customer_id = %s", x["id"],
+                                db="analytics")[0][0]
+                 == 1, 20, "analytics to see the ticket")
+        doc = self.export(x["id"])
+        self.assertEqual(doc["person_id"], x["id"])
+        self.assertEqual(sorted(doc["services"]), sorted(SOURCES))
+        sales = doc["services"]["sales"]["records"]
+        p = sales["person"]
+        self.assertEqual((p["name"], p["emails"], p["phones"], p["address"], p["title"]),
+                         (x["name"], [x["email"]], [x["phone"]], x["address"], "Chief Tester"))
+        self.assertEqual(p["custom_fields"], [{"key": "hobby", "value": "quilting export"}])
+        self.assertEqual([(o["total_minor"], o["currency"], [(i["name"], i["quantity"])
+                           for i in o["items"]]) for o in sales["orders"]],
+                         [(5000, "EUR", [("Widget", 2)])])
+        self.assertEqual([(a["subject"], a["body"]) for a in sales["activities"]],
+                         [("Renewal call", "Spoke with %s about the renewal" % x["name"])])
+        self.assertEqual((sales["leads"], sales["deals"]), ([], []))
+        types = [e["type"] for e in doc["services"]["sales"]["events"]]
+        for t in ("crm.sales.person.registered.v1", "crm.sales.order.placed.v1",
+                  "crm.sales.activity.completed.v1"):
+            self.assertIn(t, types)
+        mkt = doc["services"]["marketing"]["records"]
+        self.assertEqual((mkt["person"]["name"], mkt["person"]["email"]), (x["name"], x["email"]))
+        self.assertEqual(mkt["preferences"]["preferred_channel"], M.CHANNEL_EMAIL)
+        self.assertEqual([(r["campaign_id"], r["response"], r["note"]) for r in mkt["responses"]],
+                         [(self.campaign, M.RESPONSE_TYPE_REPLIED, "%s wrote back" % x["name"])])
+        types = [e["type"] for e in doc["services"]["marketing"]["events"]]
+        self.assertIn("crm.marketing.preferences.changed.v1", types)  # the consent history
+        self.assertIn("crm.marketing.response.recorded.v1", types)
+        sup = doc["services"]["support"]["records"]
+        self.assertEqual(sup["person"]["emails"], [x["email"]])
+        (t,) = sup["tickets"]
+        self.assertEqual((t["subject"], t["description"], t["requester_email"],
+                          t["requester_name"]),
+                         ("Parcel late", "Call me on %s" % x["phone"], x["email"], x["name"]))
+        self.assertIn("Dear %s, it is on its way" % x["name"], [m["body"] for m in t["messages"]])
+        self.assertIn("crm.support.ticket.opened.v1",
+                      [e["type"] for e in doc["services"]["support"]["events"]])
+        ana = doc["services"]["analytics"]["records"]
+        self.assertEqual((ana["customer"]["name"], ana["customer"]["emails"]),
+                         (x["name"], [x["email"]]))
+        self.assertEqual(len(ana["orders"]), 1)
+        self.assertEqual(len(ana["tickets"]), 1)
+        self.assertIn("score", ana["health"])
+        self.assertIn("reasons", ana["health"])
+        # No right, no export; an unknown person is an error.
+        p = self.export(x["id"], who=REP, rc=1)
+        self.assertIn("personal_data.read", p.stderr)
+        p = self.export(str(uuid.uuid4()), rc=1)
+        self.assertIn("person does not exist", p.stderr)
+
+    def test_erase_everywhere(self):
+        a = self.a
+        self.make_campaign()
         z = self.person("z")
         other = self.person("other")
         a.wait_applied(("sales", "marketing", "support"))
@@ -256,6 +320,12 @@ class PersonalDataEraseTest(unittest.TestCase):
         self.assertSameReports(self.snapshot([z["id"], other["id"]], at_us), live)
         for v in self.strings(z):
             self.assertNotIn(v.lower(), self.dump("analytics").lower())
+        # The export of an erased person: only that it happened, when, by
+        # whom and why.
+        doc = self.export(z["id"])
+        self.assertEqual(sorted(doc), ["erasure", "exported_at_us", "person_id"])
+        self.assertEqual((doc["erasure"]["by"], doc["erasure"]["reason"]),
+                         (OFFICER, "DSR-2026-0042"))
 
     def wait_erased(self, db, cid):
         try:

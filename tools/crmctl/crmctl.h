@@ -224,6 +224,9 @@ extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
 int crmctl_keys_new(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_keys_new_opts[];
 int crmctl_whoami(crmctl_t *ctl, const crmctl_args_t *args);
+/* sales/export.c: person export, gathered from every service */
+int crmctl_person_export(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_person_export_opts[];
 extern const crmctl_opt_t crmctl_whoami_opts[];
 
 /* The sales verbs ("person register" is crmctl_person_register with

@@ -160,6 +160,13 @@ const crmctl_verb_t crmctl_verbs[] = {
      "[--kind K] [--owner O] [--tag T] [--org ID] [--query Q] [--since DATE] [--until DATE]"
      " [--limit N] [--page-token T] [--all]",
      "list people", SALES_HELP_LIST, crmctl_person_list_opts, 0},
+    {"person export", crmctl_person_export, "ID",
+     "everything every service keeps about a person, as one JSON document",
+     "Needs personal_data.read (admin, privacy-officer). Asks sales, marketing, support and\n"
+     "analytics for their parts (<service>.person.export): their rows about the person and\n"
+     "their stored events about them. An erased person shows only the erasure. Layout in\n"
+     "docs/operations.md, \"Export requests\".\n",
+     crmctl_person_export_opts, 1},
     {"person erase", crmctl_person_erase, "ID --reason TEXT",
      "erase a person's personal data in every service and stored event",
      "Needs personal_data.delete (admin, privacy-officer). Sales erases at once and publishes\n"
