@@ -53,8 +53,8 @@ const crm_command_def_t support_commands[] = {
     S_CMD("support.sla.calendar.show", show_business_calendar_request, support_sla_calendar_show, 1,
           CONFIG, READ),
     /* handlers/erasure.c */
-    S_CMD("support.person.export", export_person_request, support_person_export, 1,
-          PERSONAL_DATA, READ),
+    S_CMD("support.person.export", export_person_request, support_person_export, 1, PERSONAL_DATA,
+          READ),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 
