@@ -48,3 +48,11 @@ BEGIN
     RETURN n;
 END
 $$;
+
+-- A name as one of the strings to erase everywhere: only a full name (two
+-- words or more). "Anna" alone would erase every Anna of the database; a
+-- one-word name is erased in the person's own records only (their
+-- profile's name field, and the personal fields of events about them).
+CREATE FUNCTION crm_erase_name(n text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT CASE WHEN btrim(COALESCE(n, '')) ~ '\s' THEN btrim(n) ELSE '' END $$;

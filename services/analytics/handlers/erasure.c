@@ -164,7 +164,7 @@ void analytics_person_erased(crm_work_t *w, crm_work_fn next)
     const char *p[] = {st->id};
     crm_work_query(w,
                    "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM"
-                   "  unnest(ARRAY[c.name] || c.emails || c.phones) s"
+                   "  unnest(ARRAY[crm_erase_name(c.name)] || c.emails || c.phones) s"
                    "  WHERE s <> '' AND s <> '[erased]'))::text, c.contributions::text"
                    " FROM customer c WHERE c.id = $1 FOR UPDATE",
                    1, p, s_customer_found);

@@ -11,7 +11,8 @@ void mkt_person_erased(crm_work_t *w)
 {
     crm_erase_consume(
         w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM person p, unnest(ARRAY[p.name, p.email,"
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM person p, "
+        "unnest(ARRAY[crm_erase_name(p.name), p.email,"
         "  p.phone, p.fax, p.address] || ARRAY(SELECT r.note FROM response r"
         "   WHERE r.customer_id = p.id)) s WHERE p.id = $1::uuid AND s <> ''))::text,"
         " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = $1::uuid)",

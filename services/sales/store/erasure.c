@@ -11,18 +11,19 @@ int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb)
      * replies; a job title or a custom field's value ("yes") is erased in
      * the person's own records only. Then whether it is erased already
      * (and when). */
-    return crm_work_query(
-        w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY[p.name, p.address]"
-        "  || p.emails || p.phones"
-        "  || ARRAY(SELECT unnest(ARRAY[l.name, l.email, l.phone, l.notes]) FROM lead l"
-        "   WHERE l.person_id = p.id)"
-        "  || ARRAY(SELECT a.body FROM activity a WHERE a.person_id = p.id)) s"
-        "  WHERE s <> ''))::text,"
-        " e.erased_at IS NOT NULL, COALESCE(sales_us(e.erased_at), 0), p.owner"
-        " FROM person p LEFT JOIN person_erasure e ON e.id = p.id"
-        " WHERE p.id = $1::uuid FOR UPDATE OF p",
-        1, p, cb);
+    return crm_work_query(w,
+                          "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM "
+                          "unnest(ARRAY[crm_erase_name(p.name), p.address]"
+                          "  || p.emails || p.phones"
+                          "  || ARRAY(SELECT unnest(ARRAY[crm_erase_name(l.name), l.email, "
+                          "l.phone, l.notes]) FROM lead l"
+                          "   WHERE l.person_id = p.id)"
+                          "  || ARRAY(SELECT a.body FROM activity a WHERE a.person_id = p.id)) s"
+                          "  WHERE s <> ''))::text,"
+                          " e.erased_at IS NOT NULL, COALESCE(sales_us(e.erased_at), 0), p.owner"
+                          " FROM person p LEFT JOIN person_erasure e ON e.id = p.id"
+                          " WHERE p.id = $1::uuid FOR UPDATE OF p",
+                          1, p, cb);
 }
 
 int sales_store_erasure_blank(crm_work_t *w, const char *id, const char *actor, const char *reason,

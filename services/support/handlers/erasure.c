@@ -11,9 +11,11 @@ void support_person_erased(crm_work_t *w)
 {
     crm_erase_consume(
         w,
-        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY(SELECT unnest(ARRAY[p.name]"
+        "SELECT array_to_json(ARRAY(SELECT DISTINCT s FROM unnest(ARRAY(SELECT "
+        "unnest(ARRAY[crm_erase_name(p.name)]"
         "  || p.emails) FROM person p WHERE p.id = $1::uuid)"
-        "  || ARRAY(SELECT unnest(ARRAY[t.requester_email, t.requester_name, t.description,"
+        "  || ARRAY(SELECT unnest(ARRAY[t.requester_email, crm_erase_name(t.requester_name), "
+        "t.description,"
         "   t.resolution_text, t.rating_comment]) FROM ticket t WHERE t.customer_id = $1::uuid)"
         "  || ARRAY(SELECT m.body FROM ticket_message m JOIN ticket t ON t.id = m.ticket_id"
         "   WHERE t.customer_id = $1::uuid)) s WHERE s <> ''))::text,"
