@@ -53,7 +53,8 @@ int sales_store_person_get(crm_work_t *w, const char *id, const char *email, crm
 
 /* Locks person `id` for an update. 0: the person (JSON); 1: the id of
  * another person having one of `emails`, or NULL; 2: whether `org_id`
- * exists (true when ""). No row when the person is unknown. */
+ * exists (true when ""); 3: whether the person was erased. No row when the
+ * person is unknown. */
 int sales_store_person_lock(crm_work_t *w, const char *id, char *const *emails, size_t n_emails,
                             const char *org_id, crm_work_cb cb);
 

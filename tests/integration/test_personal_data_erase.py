@@ -251,6 +251,12 @@ class PersonalDataEraseTest(unittest.TestCase):
         p = self.crmctl("person", "erase", z["id"], "--reason", "again", who=OFFICER, rc=1)
         self.assertIn("already erased", p.stderr)
         self.assertEqual(self.heads(), before)
+        # Erasure is final: an update is refused too.
+        rep = self.raw("sales.person.update", sales_pb2.UpdatePersonRequest(
+            id=z["id"], person=person_pb2.Person(name="Back Again"), update_mask=["name"]))
+        self.assertEqual((rep.status.code, rep.status.message),
+                         (rpc_pb2.STATUS_CODE_FAILED_PRECONDITION, "person is erased"))
+        self.assertEqual(self.heads(), before)
         # Support applies the erasure on restart, as any event it missed.
         self.svc["support"].start()
         self.wait_erased("support", z["id"])

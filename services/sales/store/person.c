@@ -139,7 +139,8 @@ int sales_store_person_lock(crm_work_t *w, const char *id, char *const *emails, 
         "SELECT " SALES_PERSON_J "::text,"
         " (SELECT o.id::text FROM person o WHERE o.id <> p.id AND o.emails && $2::text[]"
         "   ORDER BY o.created_at LIMIT 1),"
-        " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid))"
+        " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid)),"
+        " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = p.id)"
         " FROM person p WHERE p.id = $1::uuid FOR UPDATE OF p",
         0, cb);
 }
