@@ -9,7 +9,10 @@ of protobuf payloads in outboxes, idempotency records and dead letters),
 every stream is still dense from sequence 1, `crmctl tail --from
 beginning` shows the events with the fields erased, analytics' rebuild
 equals live, and another customer is untouched. Bad input (no right,
-unknown id, no reason, erased already) changes nothing."""
+unknown id, no reason, erased already, an update of the erased person)
+changes nothing. `crmctl person export` gathers one document from the four
+services, checked field by field; an erased person's shows only the
+erasure."""
 import json
 import os
 import subprocess
@@ -234,6 +237,15 @@ class PersonalDataEraseTest(unittest.TestCase):
         self.assertEqual(self.heads(), before)
         self.assertIn(z["email"], self.dump("sales"))
 
+        # A dead letter about the person in marketing (as a consumer that
+        # failed on sales' event would leave it): its bytes must be erased
+        # too. Inserted as a fixture; the failure path is tested elsewhere.
+        (reg_bytes, reg_seq), = self.q(
+            "SELECT event, seq FROM crm_outbox WHERE subject = %s AND type ="
+            " 'crm.sales.person.registered.v1'", z["id"], db="sales")
+        self.q("INSERT INTO crm_dead_letter (consumer, source, seq, type, event, error)"
+               " VALUES ('marketing.fixture', 'sales', %s, 'crm.sales.person.registered.v1', %s,"
+               " 'fixture') RETURNING id", reg_seq, bytes(reg_bytes), db="marketing")
         # Support is down while the officer erases the person.
         self.svc["support"].stop()
         out = self.crmctl("person", "erase", z["id"], "--reason", "DSR-2026-0042",
@@ -273,6 +285,10 @@ class PersonalDataEraseTest(unittest.TestCase):
                 h = v.encode().hex()
                 self.assertFalse(h in low, "%s holds %r as bytes: %s" % (
                     s, v, low[max(0, low.find(h) - 300):low.find(h) + 100]))
+        (dead,), = self.q("SELECT event FROM crm_dead_letter WHERE consumer = 'marketing.fixture'",
+                          db="marketing")
+        dead = event_pb2.Event.FromString(bytes(dead)).person_registered.person
+        self.assertEqual((dead.name, list(dead.emails)), (ERASED, [ERASED]))
         # The other customer is untouched.
         self.assertIn(other["email"], dumps["sales"])
         self.assertEqual(self.q("SELECT name FROM person WHERE id = %s", other["id"],
