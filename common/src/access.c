@@ -12,6 +12,7 @@
 static const char *const s_records[CRM_REC_COUNT] = {
     "",         "person",  "organisation", "lead",   "deal",   "order",  "activity",
     "campaign", "segment", "preference",   "ticket", "report", "config", "webhook",
+    "personal_data",
 };
 static const char *const s_actions[CRM_ACT_COUNT] = {"read", "create", "edit", "delete"};
 static const char *const s_levels[] = {"none", "own", "team", "all"};
@@ -57,28 +58,31 @@ static const struct {
      {"*.read=all", "person.*=team", "organisation.*=team", "lead.*=team", "deal.*=team",
       "order.*=team", "activity.*=team", "person.create=all", "organisation.create=all",
       "lead.create=all", "deal.create=all", "order.create=all", "activity.create=all",
-      "report.read=team", "config.*=all", "webhook.*=none"}},
+      "report.read=team", "config.*=all", "personal_data.read=none", "webhook.*=none"}},
     {"sales-rep",
      {"*.read=all", "person.*=own", "organisation.*=own", "lead.*=own", "deal.*=own", "order.*=own",
       "activity.*=own", "person.delete=none", "organisation.delete=none", "lead.delete=none",
       "deal.delete=none", "order.delete=none", "activity.delete=none", "report.read=own",
-      "campaign.read=none", "segment.read=none", "webhook.*=none"}},
+      "campaign.read=none", "segment.read=none", "personal_data.read=none", "webhook.*=none"}},
     {"marketer",
      {"*.read=all", "campaign.*=all", "segment.*=all", "preference.*=all", "person.create=all",
-      "person.edit=all", "lead.create=all", "ticket.read=none", "webhook.*=none"}},
+      "person.edit=all", "lead.create=all", "ticket.read=none", "personal_data.read=none", "webhook.*=none"}},
     {"support-agent",
      {"*.read=all", "ticket.*=all", "ticket.delete=none", "person.create=all", "person.edit=own",
       "activity.*=own", "activity.delete=none", "report.read=own", "deal.read=none",
       "order.read=none", "lead.read=none", "campaign.read=none", "segment.read=none",
-      "webhook.*=none"}},
+      "personal_data.read=none", "webhook.*=none"}},
     {"support-lead",
      {"*.read=all", "ticket.*=all", "person.create=all", "person.edit=all", "activity.*=team",
       "report.read=team", "config.*=all", "deal.read=none", "lead.read=none", "campaign.read=none",
-      "segment.read=none", "webhook.*=none"}},
-    {"analyst", {"*.read=all", "report.*=all", "webhook.*=none"}},
+      "segment.read=none", "personal_data.read=none", "webhook.*=none"}},
+    {"analyst", {"*.read=all", "report.*=all", "personal_data.read=none", "webhook.*=none"}},
     /* Subscriber keys read streams, which carry every record; the
      * dispatcher lets them run nothing else whatever their roles say. */
-    {"subscriber", {"*.read=all", "webhook.*=none"}},
+    {"subscriber", {"*.read=all", "personal_data.read=none", "webhook.*=none"}},
+    /* Answers data subjects' requests: exports, merges and erasures
+     * (personal_data.*), reading what it must to find the person. */
+    {"privacy-officer", {"*.read=all", "personal_data.*=all", "webhook.*=none"}},
 };
 
 static int s_lookup(const char *const *names, int n, const char *s, size_t len)
@@ -113,7 +117,7 @@ static int s_cell(uint8_t (*level)[CRM_ACT_COUNT], const char *cell, char *err, 
     if (type < 0) {
         snprintf(err, errlen,
                  "\"%.100s\": unknown record type (person, organisation, lead, deal, order, "
-                 "activity, campaign, segment, preference, ticket, report, config, webhook or *)",
+                 "activity, campaign, segment, preference, ticket, report, config, webhook, personal_data or *)",
                  cell);
         return -1;
     }

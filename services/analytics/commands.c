@@ -6,6 +6,8 @@
 
 #include "handlers/handlers.h"
 
+#include "crm/v1/person.pb-c.h"
+
 #define S_REPORT(name, fn)                                                                         \
     {                                                                                              \
         name, &crm__v1__analytics_query__descriptor, fn, 1, CRM_REC_REPORT, CRM_ACT_READ           \
@@ -27,11 +29,16 @@ const crm_command_def_t analytics_commands[] = {
     /* handlers/data_quality.c */
     {"analytics.data_quality.scan", &crm__v1__data_quality_scan_request__descriptor,
      analytics_dq_scan_cmd, 0, CRM_REC_REPORT, CRM_ACT_CREATE},
+    {"analytics.data_quality.resolve", &crm__v1__data_quality_resolve_request__descriptor,
+     analytics_dq_resolve, 0, CRM_REC_REPORT, CRM_ACT_EDIT},
     /* handlers/rebuild.c */
     {"analytics.rebuild", &crm__v1__rebuild_request__descriptor, analytics_rebuild, 0,
      CRM_REC_CONFIG, CRM_ACT_EDIT},
     {"analytics.status", &crm__v1__analytics_status_request__descriptor, analytics_status, 1,
      CRM_REC_NONE, CRM_ACT_READ},
+    /* handlers/erasure.c */
+    {"analytics.person.export", &crm__v1__export_person_request__descriptor,
+     analytics_person_export, 1, CRM_REC_PERSONAL_DATA, CRM_ACT_READ},
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 

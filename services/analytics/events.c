@@ -50,3 +50,9 @@ int analytics_emit_issue_found(crm_work_t *w, const char *kind, const char *reco
     CRM_WORK_EMIT(w, ANALYTICS_EV_ISSUE_FOUND, customer_id, S_CASE(DATA_QUALITY_ISSUE_FOUND),
                   data_quality_issue_found, &f);
 }
+
+int analytics_emit_dq_resolved(crm_work_t *w, Crm__V1__DataQualityResolved *r)
+{
+    CRM_WORK_EMIT(w, ANALYTICS_EV_DQ_RESOLVED, r->record_id, S_CASE(DATA_QUALITY_RESOLVED),
+                  data_quality_resolved, r);
+}

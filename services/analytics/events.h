@@ -17,6 +17,7 @@
 #define ANALYTICS_EV_HEALTH_CHANGED "crm.analytics.customer.health_changed.v1"
 #define ANALYTICS_EV_CHURN_RISK_RAISED "crm.analytics.customer.churn_risk_raised.v1"
 #define ANALYTICS_EV_ISSUE_FOUND "crm.analytics.data_quality.issue_found.v1"
+#define ANALYTICS_EV_DQ_RESOLVED "crm.analytics.data_quality.resolved.v1"
 
 /* customer.health_changed: old_score to h's score, with h's reasons. */
 int analytics_emit_health_changed(crm_work_t *w, const char *customer, int old_score,
@@ -26,6 +27,8 @@ int analytics_emit_health_changed(crm_work_t *w, const char *customer, int old_s
 int analytics_emit_churn_risk_raised(crm_work_t *w, const char *customer, const an_health_t *h);
 
 /* data_quality.issue_found: one finding of the scan. */
+/* A duplicate finding resolved by staff (subject: the suspect). */
+int analytics_emit_dq_resolved(crm_work_t *w, Crm__V1__DataQualityResolved *r);
 int analytics_emit_issue_found(crm_work_t *w, const char *kind, const char *record_id,
                                const char *customer_id, const char *owning_team,
                                const char *detail);

@@ -173,3 +173,24 @@ int an_store_counts(crm_work_t *w, crm_work_cb cb)
                           " COALESCE((SELECT an_us(rebuilt_at) FROM an_rebuild), 0)",
                           0, cb);
 }
+
+int an_store_dq_resolve(crm_work_t *w, const char *record_id, const char *original_id,
+                        int resolution, const char *note, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, record_id);
+    crm_params_str(&p, original_id);
+    crm_params_i64(&p, resolution);
+    crm_params_str(&p, crm_work_principal(w));
+    crm_params_str(&p, note);
+    /* Resolving a pair again keeps the first decision (and says so). */
+    return crm_params_run(
+        &p,
+        "WITH k AS (SELECT EXISTS (SELECT 1 FROM customer WHERE id = $1) AS r,"
+        "  EXISTS (SELECT 1 FROM customer WHERE id = $2) AS o),"
+        " ins AS (INSERT INTO an_dq_resolution (record_id, original_id, resolution, actor, note)"
+        "  SELECT $1, $2, $3::smallint, $4, $5 FROM k WHERE k.r AND k.o"
+        "  ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT k.r, k.o, EXISTS (SELECT 1 FROM ins) FROM k",
+        1, cb);
+}

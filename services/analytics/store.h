@@ -39,6 +39,11 @@ int an_store_report_data_quality(crm_work_t *w, int64_t at_us, crm_work_cb cb);
 /* Rows (kind, record_id, customer_id, team, detail) of findings at at_us
  * not published before, at most `limit`, now recorded as published.
  * Nothing while a rebuild replays. */
+/* analytics.data_quality.resolve: records the resolution of the pair
+ * unless either customer is unknown; returns (record known, original
+ * known, inserted) as booleans. */
+int an_store_dq_resolve(crm_work_t *w, const char *record_id, const char *original_id,
+                        int resolution, const char *note, crm_work_cb cb);
 int an_store_dq_claim(crm_work_t *w, int64_t at_us, int limit, crm_work_cb cb);
 
 /* Drops the projections and rewinds the consumers; one row: events

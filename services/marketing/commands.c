@@ -4,6 +4,7 @@
 #include "marketing.h"
 
 #include "crm/v1/marketing.pb-c.h"
+#include "crm/v1/person.pb-c.h"
 
 /* rec, act: the record type and action the roles must grant
  * (crm/access.h). */
@@ -62,6 +63,9 @@ const crm_command_def_t mkt_commands[] = {
     S_CMD("marketing.segment.preview", preview_segment_request, mkt_segment_preview, 1, SEGMENT,
           READ),
     S_CMD("marketing.segment.members", segment_members_request, mkt_segment_members, 1, SEGMENT,
+          READ),
+    /* handlers/erasure.c */
+    S_CMD("marketing.person.export", export_person_request, mkt_person_export, 1, PERSONAL_DATA,
           READ),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };

@@ -108,6 +108,9 @@ void mkt_segment_members(crm_work_t *w);
  * campaigns), handlers/support.c (tickets and feedback, kept as segment
  * signals). */
 void mkt_people_apply(crm_work_t *w);
+/* handlers/erasure.c: person.erased, from mkt_people_apply */
+void mkt_person_erased(crm_work_t *w);
+void mkt_person_export(crm_work_t *w);
 void mkt_orders_apply(crm_work_t *w);
 void mkt_support_apply(crm_work_t *w);
 

@@ -4,6 +4,7 @@
  * takes. The handlers are in handlers/, one file per aggregate. */
 #include "sales.h"
 
+#include "crm/v1/person.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
 
 /* rec, act: the record type and action the roles must grant
@@ -20,6 +21,9 @@ const crm_command_def_t sales_commands[] = {
     S_CMD("sales.person.show", show_person_request, sales_person_show, 1, PERSON, READ),
     S_CMD("sales.person.update", update_person_request, sales_person_update, 0, PERSON, EDIT),
     S_CMD("sales.person.list", list_people_request, sales_person_list, 1, PERSON, READ),
+    S_CMD("sales.person.erase", erase_person_request, sales_person_erase, 0, PERSONAL_DATA, DELETE),
+    S_CMD("sales.person.export", export_person_request, sales_person_export, 1, PERSONAL_DATA,
+          READ),
     S_CMD("sales.org.create", create_organization_request, sales_org_create, 0, ORGANISATION,
           CREATE),
     S_CMD("sales.org.show", show_organization_request, sales_org_show, 1, ORGANISATION, READ),

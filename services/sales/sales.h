@@ -49,6 +49,9 @@ void sales_person_show(crm_work_t *w);
 void sales_person_update(crm_work_t *w);
 void sales_person_list(crm_work_t *w);
 void sales_people_apply(crm_work_t *w);
+/* handlers/erasure.c */
+void sales_person_erase(crm_work_t *w);
+void sales_person_export(crm_work_t *w);
 
 /* handlers/org.c */
 void sales_org_create(crm_work_t *w);

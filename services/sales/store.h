@@ -53,7 +53,8 @@ int sales_store_person_get(crm_work_t *w, const char *id, const char *email, crm
 
 /* Locks person `id` for an update. 0: the person (JSON); 1: the id of
  * another person having one of `emails`, or NULL; 2: whether `org_id`
- * exists (true when ""). No row when the person is unknown. */
+ * exists (true when ""); 3: whether the person was erased. No row when the
+ * person is unknown. */
 int sales_store_person_lock(crm_work_t *w, const char *id, char *const *emails, size_t n_emails,
                             const char *org_id, crm_work_cb cb);
 
@@ -66,6 +67,13 @@ int sales_store_person_update(crm_work_t *w, const Crm__V1__Person *p, unsigned 
 /* The same, creating the person when its id is unknown (registered_by =
  * source, created at created_us or now): how people registered by other
  * services reach sales' records. No result columns are needed. */
+/* store/erasure.c: the person locked, with (as a JSON array, bool, bigint,
+ * text) the strings to erase, whether erased already, when, the owner. */
+int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+/* Records the erasure and blanks the person's free text; returns the
+ * erasure's instant (microseconds). */
+int sales_store_erasure_blank(crm_work_t *w, const char *id, const char *actor, const char *reason,
+                              crm_work_cb cb);
 int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                              int64_t version_us, const char *source, int64_t created_us,
                              crm_work_cb cb);

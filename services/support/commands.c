@@ -6,6 +6,8 @@
 
 #include "handlers/handlers.h"
 
+#include "crm/v1/person.pb-c.h"
+
 /* rec, act: the record type and action the roles must grant
  * (crm/access.h). */
 #define S_CMD(name, msg, fn, ro, rec, act)                                                         \
@@ -50,6 +52,9 @@ const crm_command_def_t support_commands[] = {
           CONFIG, EDIT),
     S_CMD("support.sla.calendar.show", show_business_calendar_request, support_sla_calendar_show, 1,
           CONFIG, READ),
+    /* handlers/erasure.c */
+    S_CMD("support.person.export", export_person_request, support_person_export, 1, PERSONAL_DATA,
+          READ),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 

@@ -107,7 +107,9 @@ int support_store_person_upsert(crm_work_t *w, const Crm__V1__Person *src, const
         " ON CONFLICT (id) DO UPDATE SET"
         " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE p.name END,"
         " emails = CASE WHEN cardinality(excluded.emails) > 0 THEN excluded.emails"
-        "   ELSE p.emails END, updated_us = excluded.updated_us",
+        "   ELSE p.emails END, updated_us = excluded.updated_us"
+        /* an erased person is never filled in again (handlers/erasure.c) */
+        " WHERE NOT EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = p.id)",
         1, cb);
 }
 

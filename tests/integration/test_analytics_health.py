@@ -144,7 +144,8 @@ class DataQualityRulesTest(unittest.TestCase):
         # Duplicates: b1 has a1's email in another case; b2 a2's phone
         # written differently; b3 a3's name (other case) in the same
         # organisation; c3 has the same name in another organisation (not
-        # a duplicate). The later id of each pair is the finding.
+        # a duplicate). All were first seen at once, so the greater id of
+        # each pair is the later record, the finding.
         p("a1", "Ann", ["ann@x.io"])
         p("b1", "Ann B", [" ANN@x.io"])
         p("a2", "Al", phones=["+44 20 7946 0000"])

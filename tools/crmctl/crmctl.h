@@ -224,6 +224,9 @@ extern const crmctl_opt_t crmctl_stream_rotate_epoch_opts[];
 int crmctl_keys_new(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_keys_new_opts[];
 int crmctl_whoami(crmctl_t *ctl, const crmctl_args_t *args);
+/* sales/export.c: person export, gathered from every service */
+int crmctl_person_export(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_person_export_opts[];
 extern const crmctl_opt_t crmctl_whoami_opts[];
 
 /* API tokens of the HTTP API (ops/token.c). */
@@ -243,6 +246,7 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(person_show)                                                                                 \
     X(person_update)                                                                               \
     X(person_list)                                                                                 \
+    X(person_erase)                                                                                \
     X(org_create)                                                                                  \
     X(org_show)                                                                                    \
     X(org_list)                                                                                    \

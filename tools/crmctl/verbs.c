@@ -169,6 +169,20 @@ const crmctl_verb_t crmctl_verbs[] = {
      "[--kind K] [--owner O] [--tag T] [--org ID] [--query Q] [--since DATE] [--until DATE]"
      " [--limit N] [--page-token T] [--all]",
      "list people", SALES_HELP_LIST, crmctl_person_list_opts, 0},
+    {"person export", crmctl_person_export, "ID",
+     "everything every service keeps about a person, as one JSON document",
+     "Needs personal_data.read (admin, privacy-officer). Asks sales, marketing, support and\n"
+     "analytics for their parts (<service>.person.export): their rows about the person and\n"
+     "their stored events about them. An erased person shows only the erasure. Layout in\n"
+     "docs/operations.md, \"Export requests\".\n",
+     crmctl_person_export_opts, 1},
+    {"person erase", crmctl_person_erase, "ID --reason TEXT",
+     "erase a person's personal data in every service and stored event",
+     "Needs personal_data.delete (admin, privacy-officer). Sales erases at once and publishes\n"
+     "person.erased; marketing, support and analytics erase on applying it (a stopped service\n"
+     "does on restart). Erasing an erased person is refused (docs/operations.md, \"Erasure\n"
+     "requests\").\n" SALES_HELP_WRITE,
+     crmctl_person_erase_opts, 1},
     {"org create", crmctl_org_create,
      "--name N [--domain D] [--industry I] [--country CC] [--owner O] [--tag T]...",
      "create an organisation", SALES_HELP_WRITE, crmctl_org_create_opts, 0},

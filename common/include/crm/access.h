@@ -10,7 +10,7 @@
  * keys only read streams (the dispatcher enforces that by kind).
  *
  * Built-in roles (admin, sales-manager, sales-rep, marketer,
- * support-agent, support-lead, analyst, subscriber; the table is in
+ * support-agent, support-lead, analyst, subscriber, privacy-officer; the table is in
  * docs/operations.md) can be redefined and more defined in the directory
  * of principals, one line per role:
  *
@@ -41,6 +41,10 @@ typedef enum {
     CRM_REC_REPORT,
     CRM_REC_CONFIG,  /* pipelines, SLA policies, calendars, templates */
     CRM_REC_WEBHOOK, /* webhook subscriptions and their deliveries: admin only */
+    /* A person's personal data as a whole: read = export, edit = merge,
+     * delete = erase (docs/architecture.md, "Personal data"). No role
+     * but admin and privacy-officer holds it. */
+    CRM_REC_PERSONAL_DATA,
     CRM_REC_COUNT
 } crm_record_t;
 

@@ -86,7 +86,7 @@ static void s_applied(crm_work_t *w, PGresult *res)
     an_store_health_put(w, st->customer, st->h.score, copy, st->high, at_us, s_health_stored);
 }
 
-void analytics_apply(crm_work_t *w)
+static void s_fold(crm_work_t *w)
 {
     const Crm__V1__Event *ev = crm_work_event(w);
     json_t *j = crm_pbjson_from_message(&ev->base);
@@ -99,4 +99,14 @@ void analytics_apply(crm_work_t *w)
         return;
     }
     an_store_apply(w, ev->source, ev->sequence, copy, s_applied);
+}
+
+void analytics_apply(crm_work_t *w)
+{
+    /* An erasure rewrites what was recorded about the person first
+     * (handlers/erasure.c), then is folded like any other event. */
+    if (crm_work_event(w)->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_ERASED)
+        analytics_person_erased(w, s_fold);
+    else
+        s_fold(w);
 }

@@ -80,6 +80,7 @@ void analytics_report_data_quality(crm_work_t *w);
 /* analytics.data_quality.scan: the scan of analytics_dq_scan, asked for by
  * an operator. */
 void analytics_dq_scan_cmd(crm_work_t *w);
+void analytics_dq_resolve(crm_work_t *w);
 
 void analytics_rebuild(crm_work_t *w);
 void analytics_status(crm_work_t *w);
@@ -88,5 +89,11 @@ void analytics_status(crm_work_t *w);
 
 /* Every event of every source, folded into the projections. */
 void analytics_apply(crm_work_t *w);
+
+/* handlers/erasure.c: person.erased, before it is folded; `next` folds
+ * it once the recorded events and projections are erased. */
+void analytics_person_erased(crm_work_t *w, crm_work_fn next);
+/* analytics.person.export */
+void analytics_person_export(crm_work_t *w);
 
 #endif

@@ -4,32 +4,50 @@
 -- not_contacted too, the person's owner is who can reach them again
 -- (marketing has no work queue, and a person marketing sent nothing to in a
 -- year is usually one it may not send to). A finding is published once
--- (an_dq_emitted), with the team it had then.
+-- (an_dq_emitted), with the team it had then. Since issue 14 the
+-- duplicate's suspect is the later record (it was the greater uuid), pairs
+-- resolved by staff are left out, and erased people are in no finding.
+-- Whether the customer was erased (crm.sales.person.erased.v1 applied):
+-- from the log itself, so that a rebuild agrees.
+CREATE OR REPLACE FUNCTION an_erased(cid text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$ SELECT EXISTS (SELECT 1 FROM customer_event e WHERE e.customer_id = cid
+                          AND e.type = 'crm.sales.person.erased.v1') $$;
+
 CREATE OR REPLACE FUNCTION an_dq_findings(at_t timestamptz)
     RETURNS TABLE (kind text, record_id text, customer_id text, team text, detail text)
     LANGUAGE sql STABLE
     AS $$
     SELECT 'unreachable', c.id, c.id, 'sales', 'no email address and no phone number'
       FROM customer c WHERE c.known AND c.emails = '{}' AND c.phones = '{}'
+       AND NOT an_erased(c.id)
     UNION ALL
     -- Duplicates by a hash join on match keys (normalised emails, phones,
-    -- organisation and name), not by comparing every pair of people.
+    -- organisation and name), not by comparing every pair of people. The
+    -- suspect is the record that arrived later; the original, the one
+    -- with the longer history (first seen earlier; the id breaks a tie),
+    -- the earliest when there are several. A pair resolved by staff
+    -- (an_dq_resolution) is never raised again; erased people are no one's
+    -- duplicate.
     SELECT * FROM (
-        WITH k AS (
-            SELECT c.id, 0 AS why, 'mail:' || x AS key
-              FROM customer c, unnest(an_norm_emails(c.emails)) x WHERE c.known
+        WITH c AS (SELECT * FROM customer c WHERE c.known AND NOT an_erased(c.id)),
+        k AS (
+            SELECT c.id, c.first_seen, 0 AS why, 'mail:' || x AS key
+              FROM c, unnest(an_norm_emails(c.emails)) x
             UNION
-            SELECT c.id, 1, 'tel:' || x FROM customer c, unnest(an_norm_phones(c.phones)) x
-             WHERE c.known
+            SELECT c.id, c.first_seen, 1, 'tel:' || x FROM c, unnest(an_norm_phones(c.phones)) x
             UNION
-            SELECT c.id, 2, 'org:' || c.organization_id || ':' || lower(c.name) FROM customer c
-             WHERE c.known AND c.organization_id <> '' AND c.name <> '')
+            SELECT c.id, c.first_seen, 2, 'org:' || c.organization_id || ':' || lower(c.name) FROM c
+             WHERE c.organization_id <> '' AND c.name <> '')
         SELECT DISTINCT ON (k2.id) 'duplicate', k2.id, k2.id, 'sales',
                format('likely duplicate of %s (%s)', k1.id,
                       CASE k1.why WHEN 0 THEN 'same email' WHEN 1 THEN 'same phone'
                                   ELSE 'same name and organisation' END)
-          FROM k k1 JOIN k k2 ON k1.key = k2.key AND k1.id < k2.id
-         ORDER BY k2.id, k1.id, k1.why) dup
+          FROM k k1 JOIN k k2 ON k1.key = k2.key
+         WHERE (k1.first_seen, k1.id) < (k2.first_seen, k2.id)
+           AND NOT EXISTS (SELECT 1 FROM an_dq_resolution r
+                            WHERE r.record_id = k2.id AND r.original_id = k1.id)
+         ORDER BY k2.id, k1.first_seen, k1.id, k1.why) dup
     UNION ALL
     SELECT 'not_contacted', c.id, c.id, 'sales',
            COALESCE('last contact ' || to_char(lc.at, 'YYYY-MM-DD'), 'never contacted')

@@ -16,6 +16,10 @@ void mkt_people_apply(crm_work_t *w)
     const Crm__V1__Event *ev = crm_work_event(w);
     const Crm__V1__Person *p = NULL;
     char email[256];
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_ERASED) {
+        mkt_person_erased(w); /* handlers/erasure.c */
+        return;
+    }
     if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_REGISTERED)
         p = ev->person_registered->person;
     else if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_UPDATED)

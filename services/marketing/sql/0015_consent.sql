@@ -23,6 +23,12 @@ CREATE INDEX consent_customer ON consent (customer_id, purpose, at DESC, seq DES
 CREATE FUNCTION mkt_consent_append_only() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
+    -- The one rewrite allowed: an erasure (common/sql/0005_erase.sql,
+    -- crm_erase_scrub) blanks the person's strings in the proof; the
+    -- entries themselves, their purposes and times, stay.
+    IF TG_OP = 'UPDATE' AND current_setting('crm.erasing', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'the consent ledger is append-only: record a withdrawal instead';
 END $$;
 CREATE TRIGGER consent_append_only BEFORE UPDATE OR DELETE ON consent

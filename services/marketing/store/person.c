@@ -64,6 +64,8 @@ int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *pr, const cha
         "  country = EXCLUDED.country, industry = EXCLUDED.industry,"
         "  tags = EXCLUDED.tags, phone = COALESCE(NULLIF(EXCLUDED.phone, ''), t.phone),"
         "  fax = COALESCE(NULLIF(EXCLUDED.fax, ''), t.fax),"
-        "  address = COALESCE(NULLIF(EXCLUDED.address, ''), t.address), updated_at = now()",
+        "  address = COALESCE(NULLIF(EXCLUDED.address, ''), t.address), updated_at = now()"
+        /* an erased person is never filled in again (handlers/erasure.c) */
+        " WHERE NOT EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = t.id)",
         1, cb);
 }

@@ -305,6 +305,13 @@ static void s_update_locked(crm_work_t *w, PGresult *res)
         crm_work_fail_not_found(w, "id", "person", st->p.id, "list people with sales.person.list");
         return;
     }
+    if (crm_db_get_bool(res, 0, 3)) {
+        /* Erasure is final (handlers/erasure.c): no one fills it in again. */
+        crm_work_fail(w, SALES_CODE(FAILED_PRECONDITION), "id", "person is erased",
+                      crm_work_printf(w, "person %s was erased", st->p.id),
+                      "register the person anew, under an email of theirs");
+        return;
+    }
     if ((st->set & SALES_PF_OWNER) &&
         sales_owner(w, CRM_REC_PERSON, CRM_ACT_EDIT, "person.owner", &st->p.owner) < 0)
         return;

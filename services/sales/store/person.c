@@ -141,7 +141,8 @@ int sales_store_person_lock(crm_work_t *w, const char *id, char *const *emails, 
         "SELECT " SALES_PERSON_J "::text,"
         " (SELECT o.id::text FROM person o WHERE o.id <> p.id AND o.emails && $2::text[]"
         "   ORDER BY o.created_at LIMIT 1),"
-        " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid))"
+        " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid)),"
+        " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = p.id)"
         " FROM person p WHERE p.id = $1::uuid FOR UPDATE OF p",
         0, cb);
 }
@@ -168,7 +169,9 @@ int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned c
                           "INSERT INTO person AS p (" S_PERSON_COLS
                           ", created_at) VALUES (" S_PERSON_VALUES
                           ", COALESCE(sales_ts($18::bigint), now()))"
-                          " ON CONFLICT (id) DO UPDATE SET " S_PERSON_MERGE,
+                          " ON CONFLICT (id) DO UPDATE SET " S_PERSON_MERGE
+                          /* an erased person is never filled in again */
+                          " WHERE NOT EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = p.id)",
                           1, cb);
 }
 

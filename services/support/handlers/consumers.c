@@ -20,6 +20,10 @@ void support_people_apply(crm_work_t *w)
 {
     const Crm__V1__Event *ev = crm_work_event(w);
     const Crm__V1__Person *src = NULL;
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_ERASED) {
+        support_person_erased(w); /* handlers/erasure.c */
+        return;
+    }
     if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_REGISTERED)
         src = ev->person_registered->person;
     else if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_UPDATED)

@@ -60,6 +60,24 @@ static void test_builtin_roles(void **state)
                      CRM_LEVEL_NONE);
     assert_int_equal(crm_roles_level(r, "support-lead", CRM_REC_CONFIG, CRM_ACT_EDIT),
                      CRM_LEVEL_ALL);
+    /* Personal data as a whole (export, merge, erase): admin and
+     * privacy-officer only, although most roles read every type. */
+    static const char *const roles[] = {"sales-manager", "sales-rep", "marketer",  "support-agent",
+                                        "support-lead",  "analyst",   "subscriber"};
+    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
+        for (int a = 0; a < CRM_ACT_COUNT; a++)
+            assert_int_equal(crm_roles_level(r, roles[i], CRM_REC_PERSONAL_DATA, a),
+                             CRM_LEVEL_NONE);
+    for (int a = 0; a < CRM_ACT_COUNT; a++) {
+        assert_int_equal(crm_roles_level(r, "privacy-officer", CRM_REC_PERSONAL_DATA, a),
+                         CRM_LEVEL_ALL);
+        assert_int_equal(crm_roles_level(r, "admin", CRM_REC_PERSONAL_DATA, a), CRM_LEVEL_ALL);
+    }
+    assert_int_equal(crm_roles_level(r, "privacy-officer", CRM_REC_PERSON, CRM_ACT_READ),
+                     CRM_LEVEL_ALL);
+    assert_int_equal(crm_roles_level(r, "privacy-officer", CRM_REC_PERSON, CRM_ACT_EDIT),
+                     CRM_LEVEL_NONE);
+    assert_string_equal(crm_record_name(CRM_REC_PERSONAL_DATA), "personal_data");
     assert_int_equal(crm_roles_level(r, "nobody", CRM_REC_PERSON, CRM_ACT_READ), -1);
     crm_roles_destroy(&r);
     assert_null(r);

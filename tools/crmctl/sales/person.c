@@ -52,7 +52,13 @@
       REQ_TO_US, 0)                                                                                \
     REQ_PAGING(X)
 
+#define PERSON_ERASE(X)                                                                            \
+    X("reason", "TEXT", "why: the request's reference, without personal data (required)", 0,       \
+      "reason", REQ_STR, REQ_REQUIRED)                                                             \
+    REQ_WRITE(X)
+
 REQ_OPTIONS(person_register, PERSON_REGISTER);
+REQ_OPTIONS(person_erase, PERSON_ERASE);
 REQ_OPTIONS(person_show, PERSON_SHOW);
 REQ_OPTIONS(person_update, PERSON_UPDATE);
 REQ_OPTIONS(person_list, PERSON_LIST);
@@ -152,7 +158,30 @@ const req_verb_t sales_person_list = {
     .view = sales_person_view,
 };
 
+/* "person ID erased: N stored events rewritten". */
+static int s_print_erased(const req_verb_t *verb, const json_t *reply)
+{
+    (void)verb;
+    printf("person %s erased: %lld stored event(s) of sales rewritten; the other services "
+           "follow on person.erased\n",
+           req_str(reply, "id"),
+           (long long)json_integer_value(json_object_get(reply, "events_rewritten")));
+    return CRMCTL_EXIT_OK;
+}
+
+const req_verb_t sales_person_erase = {
+    .command = "sales.person.erase",
+    .request = &crm__v1__erase_person_request__descriptor,
+    .reply = &crm__v1__erase_person_reply__descriptor,
+    .fields = s_person_erase_fields,
+    .positional = req_id_arg,
+    .min_positional = 1,
+    .noun = "person",
+    .print = s_print_erased,
+};
+
 SALES_VERB_HANDLER(person_register)
+SALES_VERB_HANDLER(person_erase)
 SALES_VERB_HANDLER(person_show)
 SALES_VERB_HANDLER(person_update)
 SALES_VERB_HANDLER(person_list)
