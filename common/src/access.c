@@ -10,9 +10,9 @@
 #define S_ROLE_NAME_MAX 100
 
 static const char *const s_records[CRM_REC_COUNT] = {
-    "",         "person",  "organisation", "lead",   "deal",   "order",  "activity",
-    "campaign", "segment", "preference",   "ticket", "report", "config", "webhook",
-    "personal_data",
+    "",       "person",   "organisation", "lead",    "deal",
+    "order",  "activity", "campaign",     "segment", "preference",
+    "ticket", "report",   "config",       "webhook", "personal_data",
 };
 static const char *const s_actions[CRM_ACT_COUNT] = {"read", "create", "edit", "delete"};
 static const char *const s_levels[] = {"none", "own", "team", "all"};
@@ -66,7 +66,8 @@ static const struct {
       "campaign.read=none", "segment.read=none", "personal_data.read=none", "webhook.*=none"}},
     {"marketer",
      {"*.read=all", "campaign.*=all", "segment.*=all", "preference.*=all", "person.create=all",
-      "person.edit=all", "lead.create=all", "ticket.read=none", "personal_data.read=none", "webhook.*=none"}},
+      "person.edit=all", "lead.create=all", "ticket.read=none", "personal_data.read=none",
+      "webhook.*=none"}},
     {"support-agent",
      {"*.read=all", "ticket.*=all", "ticket.delete=none", "person.create=all", "person.edit=own",
       "activity.*=own", "activity.delete=none", "report.read=own", "deal.read=none",
@@ -117,7 +118,8 @@ static int s_cell(uint8_t (*level)[CRM_ACT_COUNT], const char *cell, char *err, 
     if (type < 0) {
         snprintf(err, errlen,
                  "\"%.100s\": unknown record type (person, organisation, lead, deal, order, "
-                 "activity, campaign, segment, preference, ticket, report, config, webhook, personal_data or *)",
+                 "activity, campaign, segment, preference, ticket, report, config, webhook, "
+                 "personal_data or *)",
                  cell);
         return -1;
     }
