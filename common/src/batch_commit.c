@@ -100,17 +100,25 @@ static size_t s_values(char *sql, size_t at, size_t row, int ncols)
     return at;
 }
 
+static void s_fin_sent(crm_batch_t *b, PGresult *res)
+{
+    /* pipelined behind the others: a failure is handled in batch.c */
+}
+
 /* Sends a multi-row INSERT of `rows` rows of `ncols` parameters (or nothing
- * when rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
+ * when rows is 0) and takes `sql`; the next statement goes out without
+ * waiting for its answer. Returns 1 if sent, 0 if there was nothing, -2 if
+ * the batch failed (it may be gone). */
 static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, int ncols, const char *const *v,
                          const int *l, const int *f)
 {
+    int rc = 0;
     if (rows > 0) {
         b->fin_cursor += rows;
-        crm_batch_query(b, sql, (int)rows * ncols, v, l, f, s_fin_continue);
+        rc = crm_batch_query(b, sql, (int)rows * ncols, v, l, f, s_fin_sent) < 0 ? -2 : 1;
     }
     free(sql);
-    return rows > 0;
+    return rc;
 }
 
 /* Inserts the next chunk of outbox rows; returns 0 when none were left. */
@@ -305,12 +313,17 @@ static void s_fin_next(crm_batch_t *b)
         s_fin_goto(b, F_OUTBOX);
         return;
     case F_OUTBOX:
-        rc = b->fin_emits ? s_outbox_chunk(b) : 0;
+        /* The outbox and idempotency inserts and COMMIT go out together. */
+        do
+            rc = b->fin_emits ? s_outbox_chunk(b) : 0;
+        while (rc == 1);
         if (rc == 0)
             s_fin_goto(b, b->kind == CRM_WORK_EVT ? F_DEAD : F_IDEM);
         break;
     case F_IDEM:
-        rc = s_idem_chunk(b);
+        do
+            rc = s_idem_chunk(b);
+        while (rc == 1);
         if (rc == 0)
             s_fin_goto(b, F_COMMIT);
         break;
@@ -328,7 +341,7 @@ static void s_fin_next(crm_batch_t *b)
         crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit);
         return;
     }
-    if (rc < 0)
+    if (rc == -1)
         crm_batch_fail(b, "out of memory");
 }
 

@@ -214,6 +214,15 @@ static const crm_command_def_t *s_find_command(const crm_service_t *svc, const c
     return crm_clock_command(svc, name);
 }
 
+/* The keys function of a command, or NULL: it runs alone in its batch. */
+static crm_command_keys_fn s_keys_of(const crm_service_t *svc, const char *name)
+{
+    for (const crm_command_keys_t *k = svc->def->command_keys; k && k->command; k++)
+        if (!strcmp(k->command, name))
+            return k->keys;
+    return NULL;
+}
+
 /* Whether principal `who` may run `command`: subscriber keys read streams
  * and nothing else; a principal revoked since its handshake runs nothing.
  * Replies and returns 0 when not. */
@@ -384,6 +393,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     w->grant = grant;
     w->cmd = def;
     w->fn = def->fn;
+    w->keys_fn = s_keys_of(svc, def->name);
     w->received_us = crm_mono_us();
     w->request_id = cr->request_id;
     w->identity = malloc(ilen ? ilen : 1);

@@ -82,11 +82,14 @@ struct crm_work {
     crm_arena_block_t *arena;
     void *data;
     int writes;
-    int pending;          /* a statement of this work is in flight */
-    int auto_ok;          /* that statement ends the work when it succeeds */
-    char sql[80];         /* the start of that statement, for the log if it fails */
-    int conflict;         /* failed on a serialization failure or deadlock */
-    int conflict_retries; /* kept across attempts */
+    int pending;                         /* a statement of this work is in flight */
+    int auto_ok;                         /* that statement ends the work when it succeeds */
+    char sql[80];                        /* the start of that statement, for the log if it fails */
+    int conflict;                        /* failed on a serialization failure or deadlock */
+    int conflict_retries;                /* kept across attempts */
+    crm_command_keys_fn keys_fn;         /* NULL: runs alone in its batch */
+    uint64_t keys[CRM_COMMAND_KEYS_MAX]; /* per attempt, once decoded */
+    int n_keys;                          /* -1: alone; -2: not computed yet */
     crm_work_cb cb;
     crm_emit_t *emits, *emits_tail;
     size_t n_emits;
@@ -117,8 +120,12 @@ typedef struct crm_batch {
     size_t fin_cursor;
     size_t fin_emits;
     crm_work_t *fin_work;
-    int give_up; /* after rollback, end the batch uncommitted */
-    int dl_pass; /* single mode: recording a failed event's dead letter */
+    int give_up;       /* after rollback, end the batch uncommitted */
+    int dl_pass;       /* single mode: recording a failed event's dead letter */
+    size_t started;    /* works [idx, started) have been started, in order */
+    size_t inflight;   /* statements of this batch sent, not yet answered */
+    int ending;        /* ended: waiting for `inflight` to drain */
+    int end_committed; /* the outcome to report once drained */
 } crm_batch_t;
 
 /* ---- the relay --------------------------------------------------------- */

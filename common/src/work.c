@@ -24,6 +24,7 @@ crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind)
         return NULL;
     w->svc = svc;
     w->kind = kind;
+    w->n_keys = -2;
     crm__v1__status__init(&w->status);
     return w;
 }
@@ -84,6 +85,7 @@ void crm_work_reset(crm_work_t *w)
     w->batch = NULL;
     w->sql[0] = 0;
     w->conflict = 0;
+    w->n_keys = -2;
 }
 
 void crm_work_destroy(crm_work_t **w_p)
@@ -303,6 +305,8 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
     crm_work_cb cb = w->cb;
     w->cb = NULL;
     w->pending = 0;
+    if (!crm_batch_answered(b, 0))
+        return; /* the transaction is gone: so is this attempt */
     if (error) {
         if (!res)
             b->lost_connection = 1;
@@ -327,7 +331,7 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
 static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const *params,
                         crm_work_cb cb, int write)
 {
-    if (w->state != WS_RUNNING || w->pending)
+    if (w->state != WS_RUNNING || w->pending || w->batch->aborting || w->batch->ending)
         return -EINVAL;
     if (write && w->cmd && w->cmd->readonly) {
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
@@ -342,6 +346,8 @@ static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const
     if (write)
         w->writes++;
     int rc = crm_db_query(w->batch->db, sql, n, params, NULL, NULL, 0, s_on_query, w);
+    if (rc == 0)
+        w->batch->inflight++;
     if (rc < 0) {
         w->cb = NULL;
         w->pending = 0;
