@@ -81,6 +81,9 @@ static const crm_conf_def_t s_common_conf[] = {
      "replay requests one client may have in flight; more are refused", 0, 1, 10000},
     {"CRM_REPLAY_INFLIGHT_MAX", CRM_CONF_INT, "64",
      "replay requests in flight over all clients; more are refused", 0, 1, 100000},
+    {"CRM_COMMAND_QUEUE_MAX", CRM_CONF_INT, "4096",
+     "commands queued for the writer; more are answered UNAVAILABLE at once, with a retry hint", 0,
+     1, 1000000},
     {"CRM_COMMAND_DEADLINE_MS", CRM_CONF_INT, "10000",
      "a command queued longer is answered UNAVAILABLE instead of executed", 0, 100, 3600000},
     {"CRM_SEND_HWM", CRM_CONF_INT, "1000",
@@ -574,6 +577,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     zmq_setsockopt(svc->router, ZMQ_SNDHWM, &send_hwm, sizeof send_hwm);
     svc->cmdq = crm_fairq_new();
     svc->cmd_deadline_us = crm_config_int(svc->config, "CRM_COMMAND_DEADLINE_MS") * 1000;
+    svc->cmd_queue_max = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_MAX");
     if (!svc->cmdq)
         goto out_zmq;
     svc->replay_inflight =

@@ -137,6 +137,10 @@ static void s_on_cmd_batch(crm_batch_t *b, int committed)
     crm_service_t *svc = b->svc;
     svc->cmd_batch = NULL;
     svc->m.batches++;
+    if (b->n > 0) {
+        int64_t ns = (crm_mono_us() - b->started_us) * 1000 / (int64_t)b->n;
+        svc->cmd_cost_ns = svc->cmd_cost_ns ? (7 * svc->cmd_cost_ns + ns) / 8 : ns;
+    }
     for (size_t i = 0; i < b->n; i++) {
         crm_work_t *w = b->works[i];
         /* Not committed (connection lost, maybe during COMMIT): whatever the
@@ -254,6 +258,30 @@ static int s_authorised(crm_service_t *svc, const uint8_t *identity, size_t ilen
         return 0;
     }
     return 1;
+}
+
+/* The queue is full: answered at once, so a client learns "busy" in a
+ * round trip instead of a timeout, with the time the queue takes to drain
+ * at the writer's recent pace as the hint. */
+static void s_overloaded(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                         uint64_t request_id)
+{
+    size_t queued = crm_fairq_len(svc->cmdq);
+    int64_t ms = (int64_t)queued * (svc->cmd_cost_ns ? svc->cmd_cost_ns : 1000000) / 1000000;
+    ms = ms < 5 ? 5 : ms > 5000 ? 5000 : ms;
+    char detail[120], hint[120];
+    snprintf(detail, sizeof detail, "%zu commands queued, limit CRM_COMMAND_QUEUE_MAX", queued);
+    snprintf(hint, sizeof hint, "retry after %lld ms with the same idempotency key", (long long)ms);
+    Crm__V1__Status st = CRM__V1__STATUS__INIT;
+    st.code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
+    st.message = (char *)"service overloaded";
+    st.detail = detail;
+    st.hint = hint;
+    st.retry_after_ms = (uint32_t)ms;
+    crm_service_send_reply(svc, identity, ilen, request_id, &st, NULL, 0);
+    svc->m.commands_total++;
+    svc->m.commands_failed++;
+    svc->m.commands_shed++;
 }
 
 static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
@@ -383,6 +411,11 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
                                  CRM__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED, "command",
                                  "permission denied", denied,
                                  "ask an operator for a role that grants it (docs/operations.md)");
+        goto done;
+    }
+    if (admit == 0 && crm_fairq_len(svc->cmdq) >= svc->cmd_queue_max) {
+        s_overloaded(svc, identity, ilen, cr->request_id);
+        crm_grant_destroy(&grant);
         goto done;
     }
     crm_work_t *w = admit == 0 ? crm_work_new(svc, CRM_WORK_CMD) : NULL;

@@ -215,6 +215,7 @@ typedef struct {
     int64_t replays_served;
     int64_t replays_refused;  /* over CRM_REPLAY_INFLIGHT_PER_PEER */
     int64_t commands_expired; /* queued past CRM_COMMAND_DEADLINE_MS */
+    int64_t commands_shed;    /* refused: the queue was at CRM_COMMAND_QUEUE_MAX */
     int64_t lat_buckets[CRM_LAT_BUCKETS + 1];
     double lat_sum;
     int64_t lat_count;
@@ -240,6 +241,8 @@ struct crm_service {
     /* commands waiting for the next batch, per client (fairq.c) */
     struct crm_fairq *cmdq;
     int64_t cmd_deadline_us;
+    size_t cmd_queue_max; /* CRM_COMMAND_QUEUE_MAX */
+    int64_t cmd_cost_ns;  /* writer time per command, moving average (retry hints) */
     crm_batch_t *cmd_batch;
     /* consumers */
     crm_consumer_t *consumers;
