@@ -100,6 +100,11 @@ static void s_on_batch_query(crm_db_t *db, PGresult *res, const char *error, voi
         /* The reason may reach a client: the server's text only to the log. */
         crm_err_t e;
         crm_db_error(res, NULL, &e);
+        /* The batch's own statements clash on a unique key only in
+         * crm_idempotency: another writer committed the same key after
+         * this transaction looked it up. Run again, the record answers. */
+        if (b->kind == CRM_WORK_CMD && !strcmp(crm_db_sqlstate(res), "23505"))
+            b->key_clash = 1;
         crm_warn("batch.statement", "%s: %s", crm_db_name(b->db), e.log_detail);
         crm_batch_fail(b, e.message);
         return;
@@ -194,7 +199,8 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         return;
     }
     crm_work_t *w = b->works[b->idx];
-    if (w->state == WS_FAILED && w->conflict && w->conflict_retries < CRM_CONFLICT_RETRIES) {
+    if (((w->state == WS_FAILED && w->conflict) || b->key_clash) &&
+        w->conflict_retries < CRM_CONFLICT_RETRIES) {
         /* A serialization failure or deadlock: the same work may well
          * succeed in a fresh transaction. */
         w->conflict_retries++;
@@ -342,6 +348,7 @@ static void s_ignore(crm_batch_t *b, PGresult *res)
 void crm_batch_begin(crm_batch_t *b)
 {
     b->started = b->idx;
+    b->key_clash = 0;
     if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0)
         return; /* the batch failed; it may be gone */
     if (b->kind == CRM_WORK_CMD) {
@@ -414,22 +421,12 @@ static int s_decode(crm_work_t *w)
 }
 
 /* Whether w may start while the works in [idx, started) run: a keyed
- * command beside other keyed ones that share no key with it; any work
- * once nothing else runs. Computes w's keys on first sight (decoding its
- * request; a work that does not decode has failed and may "start"). */
+ * command (its keys computed when it was queued) beside other keyed ones
+ * that share no key with it; any work once nothing else runs. */
 static int s_may_start(crm_batch_t *b, crm_work_t *w)
 {
     if (w->state != WS_NEW)
         return 1; /* answered already (idempotency): nothing to run */
-    if (w->n_keys == -2) {
-        w->n_keys = -1;
-        if (w->keys_fn && !b->single && s_decode(w) == 0)
-            w->n_keys = w->keys_fn(w->request, w->keys, CRM_COMMAND_KEYS_MAX);
-        if (w->n_keys > CRM_COMMAND_KEYS_MAX)
-            w->n_keys = -1;
-        if (w->state != WS_NEW)
-            return 1;
-    }
     for (size_t i = b->idx; i < b->started; i++) {
         crm_work_t *o = b->works[i];
         if (o->state != WS_RUNNING && !o->pending)

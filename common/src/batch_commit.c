@@ -318,14 +318,14 @@ static void s_fin_next(crm_batch_t *b)
             rc = b->fin_emits ? s_outbox_chunk(b) : 0;
         while (rc == 1);
         if (rc == 0)
-            s_fin_goto(b, b->kind == CRM_WORK_EVT ? F_DEAD : F_IDEM);
+            s_fin_goto(b, b->kind == CRM_WORK_EVT ? F_DEAD : F_COMMIT);
         break;
     case F_IDEM:
         do
             rc = s_idem_chunk(b);
         while (rc == 1);
         if (rc == 0)
-            s_fin_goto(b, F_COMMIT);
+            s_fin_goto(b, F_STREAM);
         break;
     case F_DEAD:
         rc = s_dead_next(b);
@@ -351,7 +351,10 @@ void crm_batch_finalize(crm_batch_t *b)
     for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
         if (b->works[i]->state == WS_OK)
             b->fin_emits += b->works[i]->n_emits;
-    s_fin_goto(b, F_STREAM);
+    /* Commands: the idempotency records before the crm_stream row lock, so
+     * the lock is held only for the outbox rows and COMMIT (another writer
+     * waits for it), never while waiting for another transaction's key. */
+    s_fin_goto(b, b->kind == CRM_WORK_CMD ? F_IDEM : F_STREAM);
 }
 
 static void s_on_commit(crm_batch_t *b, PGresult *res)

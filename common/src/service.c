@@ -81,6 +81,8 @@ static const crm_conf_def_t s_common_conf[] = {
      "replay requests one client may have in flight; more are refused", 0, 1, 10000},
     {"CRM_REPLAY_INFLIGHT_MAX", CRM_CONF_INT, "64",
      "replay requests in flight over all clients; more are refused", 0, 1, 100000},
+    {"CRM_WRITERS", CRM_CONF_INT, "2",
+     "writer connections: with 2, a batch runs while the one before commits", 0, 1, 2},
     {"CRM_COMMAND_QUEUE_MAX", CRM_CONF_INT, "4096",
      "commands queued for the writer; more are answered UNAVAILABLE at once, with a retry hint", 0,
      1, 1000000},
@@ -245,6 +247,7 @@ static void s_teardown(crm_service_t *svc)
     crm_zwatch_destroy(&svc->monitor_watch);
     crm_auth_destroy(&svc->auth);
     crm_db_destroy(&svc->writer);
+    crm_db_destroy(&svc->writer2);
     crm_db_destroy(&svc->reader);
     s_close_if_open((uv_handle_t *)&svc->housekeeping_timer);
     s_close_if_open((uv_handle_t *)&svc->shutdown_timer);
@@ -264,7 +267,7 @@ static void s_on_finish(uv_timer_t *t)
  * callback: teardown (which destroys connections) runs on the next pass. */
 void crm_service_maybe_finish(crm_service_t *svc)
 {
-    if (svc->stopping == 1 && !svc->cmd_batch && crm_consumers_idle(svc)) {
+    if (svc->stopping == 1 && !svc->cmd_batch && !svc->cmd_batch2 && crm_consumers_idle(svc)) {
         svc->stopping = 2;
         uv_timer_stop(&svc->shutdown_timer);
         uv_timer_start(&svc->shutdown_timer, s_on_finish, 0, 0);
@@ -597,6 +600,13 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     snprintf(rname, sizeof rname, "%s-reader", def->name);
     const char *url = svc->pg_conninfo;
     svc->writer = crm_db_new(&loop, url, wname);
+    if (crm_config_int(svc->config, "CRM_WRITERS") > 1) {
+        char w2name[100];
+        snprintf(w2name, sizeof w2name, "%s-writer2", def->name);
+        svc->writer2 = crm_db_new(&loop, url, w2name);
+        if (!svc->writer2)
+            goto out_loop;
+    }
     svc->reader = crm_db_new(&loop, url, rname);
     svc->relay = crm_relay_new(svc, pub, published, head);
     svc->monitor_watch = crm_zwatch_new(&loop, svc->monitor, 64, s_on_monitor, svc);
@@ -632,6 +642,8 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->housekeeping_timer.data = svc;
     uv_timer_start(&svc->housekeeping_timer, s_on_housekeeping, 500, 500);
     crm_db_on_state(svc->writer, s_on_db_state, svc);
+    if (svc->writer2)
+        crm_db_on_state(svc->writer2, s_on_db_state, svc);
     crm_db_on_state(svc->reader, s_on_db_state, svc);
     int start_failed = 0;
     if (def->on_start && def->on_start(svc) != 0) {

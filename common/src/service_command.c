@@ -135,7 +135,10 @@ int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, 
 static void s_on_cmd_batch(crm_batch_t *b, int committed)
 {
     crm_service_t *svc = b->svc;
-    svc->cmd_batch = NULL;
+    if (svc->cmd_batch == b)
+        svc->cmd_batch = NULL;
+    else
+        svc->cmd_batch2 = NULL;
     svc->m.batches++;
     if (b->n > 0) {
         int64_t ns = (crm_mono_us() - b->started_us) * 1000 / (int64_t)b->n;
@@ -169,6 +172,27 @@ static void s_cmd_fail(crm_service_t *svc, crm_work_t *w, const char *message, c
     crm_work_destroy(&w);
 }
 
+/* Whether w may touch what batch b's works touch: always, unless both
+ * declare their keys (crm_command_keys_t) and share none. The second
+ * writer's transaction runs beside the first's, each seeing only what was
+ * committed before: commands that read and then write the same record
+ * must not be split between them. */
+static int s_overlaps(const crm_batch_t *b, const crm_work_t *w)
+{
+    if (w->n_keys < 0)
+        return 1;
+    for (size_t i = 0; i < b->n; i++) {
+        const crm_work_t *o = b->works[i];
+        if (o->n_keys < 0)
+            return 1;
+        for (int k = 0; k < w->n_keys; k++)
+            for (int j = 0; j < o->n_keys; j++)
+                if (w->keys[k] == o->keys[j])
+                    return 1;
+    }
+    return 0;
+}
+
 void crm_service_cmd_kick(crm_service_t *svc)
 {
     if (!svc->cmdq)
@@ -182,26 +206,57 @@ void crm_service_cmd_kick(crm_service_t *svc)
         s_cmd_fail(svc, w, "service overloaded", "the command waited past CRM_COMMAND_DEADLINE_MS",
                    "retry later with the same idempotency key");
     }
-    if (svc->cmd_batch || crm_fairq_len(svc->cmdq) == 0)
+    if (!svc->cmd_held && crm_fairq_len(svc->cmdq) == 0)
         return;
-    if (!crm_db_connected(svc->writer) || svc->stopping) {
+    /* A free writer whose connection is up; the first one first. */
+    crm_db_t *dbs[2] = {svc->writer, svc->writer2};
+    crm_batch_t **slots[2] = {&svc->cmd_batch, &svc->cmd_batch2};
+    int slot = -1;
+    for (int i = 0; i < 2 && slot < 0; i++)
+        if (!*slots[i] && dbs[i] && crm_db_connected(dbs[i]))
+            slot = i;
+    if (slot < 0 || svc->stopping) {
+        if (svc->cmd_batch || svc->cmd_batch2)
+            return; /* its end kicks again */
         /* While the database reconnects, commands wait a little: most
          * outages are a restart. The housekeeping timer calls us again. */
-        if (!svc->stopping && now - crm_fairq_oldest(svc->cmdq)->received_us < CRM_CMD_WAIT_US &&
+        crm_work_t *oldest = svc->cmd_held ? svc->cmd_held : crm_fairq_oldest(svc->cmdq);
+        if (!svc->stopping && now - oldest->received_us < CRM_CMD_WAIT_US &&
             crm_fairq_len(svc->cmdq) < 100000)
             return;
+        if ((w = svc->cmd_held)) {
+            svc->cmd_held = NULL;
+            s_cmd_fail(svc, w, svc->stopping ? "service is shutting down" : "database unavailable",
+                       NULL, "retry the command with the same idempotency key");
+        }
         while ((w = crm_fairq_pop(svc->cmdq)))
             s_cmd_fail(svc, w, svc->stopping ? "service is shutting down" : "database unavailable",
                        NULL, "retry the command with the same idempotency key");
         return;
     }
-    crm_batch_t *b = crm_batch_new(svc, svc->writer, CRM_WORK_CMD);
+    const crm_batch_t *other = *slots[1 - slot];
+    crm_batch_t *b = crm_batch_new(svc, dbs[slot], CRM_WORK_CMD);
     if (!b)
         return;
-    /* One command from each client in turn. */
-    while (b->n < svc->batch_max && (w = crm_fairq_pop(svc->cmdq)))
+    /* One command from each client in turn. Beside a running batch only
+     * commands that touch none of its records: the first that might waits
+     * (held) for the next batch, and nothing after it overtakes it. */
+    while (b->n < svc->batch_max) {
+        w = svc->cmd_held ? svc->cmd_held : crm_fairq_pop(svc->cmdq);
+        svc->cmd_held = NULL;
+        if (!w)
+            break;
+        if (other && s_overlaps(other, w)) {
+            svc->cmd_held = w;
+            break;
+        }
         crm_batch_add(b, w);
-    svc->cmd_batch = b;
+    }
+    if (b->n == 0) {
+        crm_batch_destroy(&b);
+        return;
+    }
+    *slots[slot] = b;
     crm_batch_start(b, s_on_cmd_batch);
 }
 
@@ -297,6 +352,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
         svc->m.commands_rejected++;
         return;
     }
+    ProtobufCMessage *m = NULL; /* the body, once checked */
     Crm__V1__CommandRequest *cr = crm__v1__command_request__unpack(NULL, len, data);
     if (!cr) {
         crm_service_reply_status(svc, identity, ilen, 0,
@@ -381,8 +437,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     if (def->request) {
         /* Check the body now so malformed input never reaches a batch. */
-        ProtobufCMessage *m =
-            protobuf_c_message_unpack(def->request, NULL, cr->body.len, cr->body.data);
+        m = protobuf_c_message_unpack(def->request, NULL, cr->body.len, cr->body.data);
         if (!m) {
             crm_service_reply_status(svc, identity, ilen, cr->request_id,
                                      CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, "body",
@@ -391,7 +446,6 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
             svc->m.commands_rejected++;
             goto done;
         }
-        protobuf_c_message_free_unpacked(m, NULL);
         if (crm_pb_check_strings(def->request, cr->body.data, cr->body.len, bad, sizeof bad) < 0) {
             crm_service_reply_status(
                 svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED,
@@ -413,7 +467,11 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
                                  "ask an operator for a role that grants it (docs/operations.md)");
         goto done;
     }
-    if (admit == 0 && crm_fairq_len(svc->cmdq) >= svc->cmd_queue_max) {
+    /* Past the bound only a client with nothing queued gets in: a flood is
+     * refused, a quiet client is not (the queue stays under the bound plus
+     * one command per client). */
+    if (admit == 0 && crm_fairq_len(svc->cmdq) >= svc->cmd_queue_max &&
+        crm_fairq_has(svc->cmdq, identity, ilen)) {
         s_overloaded(svc, identity, ilen, cr->request_id);
         crm_grant_destroy(&grant);
         goto done;
@@ -427,6 +485,14 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     w->cmd = def;
     w->fn = def->fn;
     w->keys_fn = s_keys_of(svc, def->name);
+    /* Decoded once: the work keeps the body checked above. */
+    w->request = m;
+    m = NULL;
+    if (w->keys_fn) {
+        w->n_keys = w->keys_fn(w->request, w->keys, CRM_COMMAND_KEYS_MAX);
+        if (w->n_keys > CRM_COMMAND_KEYS_MAX)
+            w->n_keys = -1;
+    }
     w->received_us = crm_mono_us();
     w->request_id = cr->request_id;
     w->identity = malloc(ilen ? ilen : 1);
@@ -450,6 +516,8 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     if (crm_fairq_push(svc->cmdq, w) < 0)
         crm_work_destroy(&w);
 done:
+    if (m)
+        protobuf_c_message_free_unpacked(m, NULL);
     crm__v1__command_request__free_unpacked(cr, NULL);
 }
 

@@ -89,7 +89,7 @@ struct crm_work {
     int conflict_retries;                /* kept across attempts */
     crm_command_keys_fn keys_fn;         /* NULL: runs alone in its batch */
     uint64_t keys[CRM_COMMAND_KEYS_MAX]; /* per attempt, once decoded */
-    int n_keys;                          /* -1: alone; -2: not computed yet */
+    int n_keys;                          /* < 0: runs alone */
     crm_work_cb cb;
     crm_emit_t *emits, *emits_tail;
     size_t n_emits;
@@ -125,6 +125,7 @@ typedef struct crm_batch {
     size_t started;    /* works [idx, started) have been started, in order */
     size_t inflight;   /* statements of this batch sent, not yet answered */
     int ending;        /* ended: waiting for `inflight` to drain */
+    int key_clash;     /* an idempotency record clashed with another writer's */
     int end_committed; /* the outcome to report once drained */
 } crm_batch_t;
 
@@ -231,6 +232,7 @@ struct crm_service {
     void *router;
     crm_zwatch_t *router_watch;
     crm_db_t *writer;
+    crm_db_t *writer2; /* NULL unless CRM_WRITERS=2 */
     crm_db_t *reader;
     crm_relay_t *relay;
     crm_http_t *http;
@@ -241,9 +243,11 @@ struct crm_service {
     /* commands waiting for the next batch, per client (fairq.c) */
     struct crm_fairq *cmdq;
     int64_t cmd_deadline_us;
-    size_t cmd_queue_max; /* CRM_COMMAND_QUEUE_MAX */
-    int64_t cmd_cost_ns;  /* writer time per command, moving average (retry hints) */
-    crm_batch_t *cmd_batch;
+    size_t cmd_queue_max;    /* CRM_COMMAND_QUEUE_MAX */
+    int64_t cmd_cost_ns;     /* writer time per command, moving average (retry hints) */
+    crm_batch_t *cmd_batch;  /* on writer */
+    crm_batch_t *cmd_batch2; /* on writer2, beside cmd_batch (CRM_WRITERS=2) */
+    crm_work_t *cmd_held;    /* popped, but may not run beside the other batch */
     /* consumers */
     crm_consumer_t *consumers;
     size_t n_consumers;
@@ -302,6 +306,8 @@ crm_work_t *crm_fairq_pop(crm_fairq_t *q);
 crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us);
 crm_work_t *crm_fairq_oldest(const crm_fairq_t *q); /* still queued */
 size_t crm_fairq_len(const crm_fairq_t *q);
+/* Whether the client with this ROUTER identity has a command queued. */
+int crm_fairq_has(crm_fairq_t *q, const uint8_t *id, size_t len);
 void crm_fairq_destroy(crm_fairq_t **q_p); /* destroys queued works */
 
 /* limits.c: what one peer may hold of a service's memory at once. */

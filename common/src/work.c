@@ -85,7 +85,6 @@ void crm_work_reset(crm_work_t *w)
     w->batch = NULL;
     w->sql[0] = 0;
     w->conflict = 0;
-    w->n_keys = -2;
 }
 
 void crm_work_destroy(crm_work_t **w_p)

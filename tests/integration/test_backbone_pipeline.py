@@ -4,6 +4,7 @@ full command queue answers UNAVAILABLE at once while nothing accepted is
 lost. The writer is held on a table lock taken by the test, so which
 commands share a batch and when the queue is full is decided by state,
 never by timing."""
+import threading
 import unittest
 import urllib.request
 
@@ -65,8 +66,10 @@ class PipelineTest(unittest.TestCase):
         """One batch of claims (a unique key) and records, interleaved, two
         claims of each label: the batch aborts on the clash and runs again
         one command per transaction, so the first claim of each label wins,
-        the second is ALREADY_EXISTS, and every record commits once."""
-        self.start()
+        the second is ALREADY_EXISTS, and every record commits once. One
+        writer: with two, the claims (not held by the lock) would commit in
+        a batch of their own beside the held one."""
+        self.start(env={"CRM_WRITERS": "1"})
         lock = self.hold_writer()
         first = self.sys.client("probe")
         first.s.send(request("probe.record", rec(1, "first"), "first", 1))
@@ -121,7 +124,8 @@ class PipelineTest(unittest.TestCase):
         once with a retry hint; stream.info answers throughout; every
         accepted command commits, and the refused ones apply once when sent
         again with their keys."""
-        self.start(env={"CRM_COMMAND_QUEUE_MAX": "8"})
+        # One writer: all 40 wait in the queue behind the held batch.
+        self.start(env={"CRM_COMMAND_QUEUE_MAX": "8", "CRM_WRITERS": "1"})
         lock = self.hold_writer()
         c = self.sys.client("probe")
         c.s.send(request("probe.record", rec(1), "k-0", 1))
@@ -151,6 +155,35 @@ class PipelineTest(unittest.TestCase):
         self.assert_dense(n + 1)
         self.assertEqual(self.q("SELECT count(*) FROM crm_idempotency")[0][0], n + 1)
         c.close()
+
+    def test_two_writers_keep_sequences_dense_and_in_order(self):
+        """Many clients at once on two writer connections (CRM_WRITERS=2,
+        the default): every acknowledged event is in the outbox once, the
+        sequences are dense, and a consumer sees them in order."""
+        self.start()
+        sink = self.sys.add_probe("sink", consume="crm.probe.", peers=["probe"])
+        wait_for(lambda: self.q("SELECT count(*) FROM pg_stat_activity"
+                                " WHERE application_name = 'probe-writer2'")[0][0] == 1,
+                 30, "the second writer connected")
+        ok, lock = [], threading.Lock()
+
+        def go(i):
+            c = self.sys.client("probe")
+            for j in range(25):
+                r = c.call_raw("probe.record", rec(2, "w%d-%d" % (i, j)))
+                with lock:
+                    ok.append(r.status.code == 0)
+            c.close()
+        ts = [threading.Thread(target=go, args=(i,)) for i in range(16)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        self.assertTrue(all(ok) and len(ok) == 400)
+        self.assert_dense(800)
+        r = wait_for(lambda: (lambda a: a if a.applied >= 800 else None)(
+            self.sys.applied("sink", "probe")), 60, "800 events applied")
+        self.assertEqual((r.applied, r.last_sequence, r.duplicates, r.out_of_order),
+                         (800, 800, 0, 0))
+        sink.stop()
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ typedef struct {
 
 /* Which records a command touches, so that the commands of a batch may run
  * interleaved, their statements pipelined on the writer connection instead
- * of one command after another. Fills up to `max` keys (e.g. hashes of a
+ * of one command after another, and beside the batch committing on the
+ * other writer (CRM_WRITERS). Called once per command as it is queued,
+ * with its decoded request (NULL for an empty body). Fills up to `max` keys (e.g. hashes of a
  * record's natural key) and returns how many; 0: it reads nothing another
  * command of the batch could write (a unique key the database enforces is
  * enough: a clash aborts the batch, which then runs one command per
