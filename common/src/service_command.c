@@ -135,10 +135,11 @@ int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, 
 static void s_on_cmd_batch(crm_batch_t *b, int committed)
 {
     crm_service_t *svc = b->svc;
-    if (svc->cmd_batch == b)
-        svc->cmd_batch = NULL;
-    else
-        svc->cmd_batch2 = NULL;
+    for (int i = 0; i < svc->n_writers; i++)
+        if (svc->cmd_batches[i] == b) {
+            svc->cmd_batches[i] = NULL;
+            svc->cmd_running--;
+        }
     svc->m.batches++;
     if (b->n > 0) {
         int64_t ns = (crm_mono_us() - b->started_us) * 1000 / (int64_t)b->n;
@@ -209,14 +210,12 @@ void crm_service_cmd_kick(crm_service_t *svc)
     if (!svc->cmd_held && crm_fairq_len(svc->cmdq) == 0)
         return;
     /* A free writer whose connection is up; the first one first. */
-    crm_db_t *dbs[2] = {svc->writer, svc->writer2};
-    crm_batch_t **slots[2] = {&svc->cmd_batch, &svc->cmd_batch2};
     int slot = -1;
-    for (int i = 0; i < 2 && slot < 0; i++)
-        if (!*slots[i] && dbs[i] && crm_db_connected(dbs[i]))
+    for (int i = 0; i < svc->n_writers && slot < 0; i++)
+        if (!svc->cmd_batches[i] && crm_db_connected(svc->writers[i]))
             slot = i;
     if (slot < 0 || svc->stopping) {
-        if (svc->cmd_batch || svc->cmd_batch2)
+        if (svc->cmd_running)
             return; /* its end kicks again */
         /* While the database reconnects, commands wait a little: most
          * outages are a restart. The housekeeping timer calls us again. */
@@ -234,19 +233,21 @@ void crm_service_cmd_kick(crm_service_t *svc)
                        NULL, "retry the command with the same idempotency key");
         return;
     }
-    const crm_batch_t *other = *slots[1 - slot];
-    crm_batch_t *b = crm_batch_new(svc, dbs[slot], CRM_WORK_CMD);
+    crm_batch_t *b = crm_batch_new(svc, svc->writers[slot], CRM_WORK_CMD);
     if (!b)
         return;
-    /* One command from each client in turn. Beside a running batch only
-     * commands that touch none of its records: the first that might waits
-     * (held) for the next batch, and nothing after it overtakes it. */
+    /* One command from each client in turn. Beside running batches only
+     * commands that touch none of their records: the first that might
+     * waits (held) for the next batch, and nothing after it overtakes it. */
     while (b->n < svc->batch_max) {
         w = svc->cmd_held ? svc->cmd_held : crm_fairq_pop(svc->cmdq);
         svc->cmd_held = NULL;
         if (!w)
             break;
-        if (other && s_overlaps(other, w)) {
+        int clash = 0;
+        for (int i = 0; i < svc->n_writers && !clash; i++)
+            clash = svc->cmd_batches[i] && s_overlaps(svc->cmd_batches[i], w);
+        if (clash) {
             svc->cmd_held = w;
             break;
         }
@@ -256,8 +257,12 @@ void crm_service_cmd_kick(crm_service_t *svc)
         crm_batch_destroy(&b);
         return;
     }
-    *slots[slot] = b;
+    svc->cmd_batches[slot] = b;
+    svc->cmd_running++;
     crm_batch_start(b, s_on_cmd_batch);
+    /* Another writer may be free for what remains. */
+    if (svc->cmd_running < svc->n_writers && (svc->cmd_held || crm_fairq_len(svc->cmdq)))
+        crm_service_cmd_kick(svc);
 }
 
 /* ---- the ROUTER --------------------------------------------------------- */

@@ -232,7 +232,10 @@ struct crm_service {
     void *router;
     crm_zwatch_t *router_watch;
     crm_db_t *writer;
-    crm_db_t *writer2; /* NULL unless CRM_WRITERS=2 */
+/* CRM_WRITERS: writer connections, each with at most one batch. */
+#define CRM_WRITERS_MAX 8
+    crm_db_t *writers[CRM_WRITERS_MAX]; /* [0] is writer; the others NULL unless CRM_WRITERS */
+    int n_writers;
     crm_db_t *reader;
     crm_relay_t *relay;
     crm_http_t *http;
@@ -243,11 +246,13 @@ struct crm_service {
     /* commands waiting for the next batch, per client (fairq.c) */
     struct crm_fairq *cmdq;
     int64_t cmd_deadline_us;
-    size_t cmd_queue_max;    /* CRM_COMMAND_QUEUE_MAX */
-    int64_t cmd_cost_ns;     /* writer time per command, moving average (retry hints) */
-    crm_batch_t *cmd_batch;  /* on writer */
-    crm_batch_t *cmd_batch2; /* on writer2, beside cmd_batch (CRM_WRITERS=2) */
-    crm_work_t *cmd_held;    /* popped, but may not run beside the other batch */
+    size_t cmd_queue_max;   /* CRM_COMMAND_QUEUE_MAX */
+    size_t max_event_bytes; /* CRM_MAX_EVENT_BYTES */
+    size_t replay_batch;    /* CRM_REPLAY_BATCH */
+    int64_t cmd_cost_ns;    /* writer time per command, moving average (retry hints) */
+    crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
+    int cmd_running;                           /* how many of them run */
+    crm_work_t *cmd_held;                      /* popped, but may not run beside the other batch */
     /* consumers */
     crm_consumer_t *consumers;
     size_t n_consumers;

@@ -259,7 +259,7 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
     size_t n = crm__v1__event__get_packed_size(ev);
     /* Larger events would make the bus and the subscribers drop the
      * connection they came on (ZMQ_MAXMSGSIZE), again at every replay. */
-    if (n + 64 > (size_t)crm_config_int(crm_service_config(w->svc), "CRM_MAX_EVENT_BYTES")) {
+    if (n + 64 > w->svc->max_event_bytes) {
         ev->id = (char *)protobuf_c_empty_string;
         ev->actor = (char *)protobuf_c_empty_string;
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL, "event too large",
