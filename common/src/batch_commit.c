@@ -338,7 +338,11 @@ static void s_fin_next(crm_batch_t *b)
             s_fin_goto(b, F_COMMIT);
         break;
     case F_COMMIT:
-        crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit);
+        if (crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit) == 0 && b->committing &&
+            !b->commit_sent) {
+            b->commit_sent = 1;
+            b->committing(b);
+        }
         return;
     }
     if (rc == -1)

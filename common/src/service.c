@@ -81,6 +81,10 @@ static const crm_conf_def_t s_common_conf[] = {
      "replay requests one client may have in flight; more are refused", 0, 1, 10000},
     {"CRM_REPLAY_INFLIGHT_MAX", CRM_CONF_INT, "64",
      "replay requests in flight over all clients; more are refused", 0, 1, 100000},
+    {"CRM_COMMAND_QUEUE_WAIT_MS", CRM_CONF_INT, "250",
+     "commands queued for longer than this at the writers' pace: more are answered UNAVAILABLE"
+     " at once, with a retry hint",
+     0, 1, 3600000},
     {"CRM_WRITERS", CRM_CONF_INT, "4",
      "writer connections: batches run on each at once, while the others commit", 0, 1,
      CRM_WRITERS_MAX},
@@ -587,6 +591,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->cmdq = crm_fairq_new();
     svc->cmd_deadline_us = crm_config_int(svc->config, "CRM_COMMAND_DEADLINE_MS") * 1000;
     svc->cmd_queue_max = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_MAX");
+    svc->cmd_queue_wait_ms = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_WAIT_MS");
     if (!svc->cmdq)
         goto out_zmq;
     svc->replay_inflight =

@@ -139,11 +139,14 @@ static void s_on_cmd_batch(crm_batch_t *b, int committed)
         if (svc->cmd_batches[i] == b) {
             svc->cmd_batches[i] = NULL;
             svc->cmd_running--;
+            if (!b->commit_sent)
+                svc->cmd_open--;
         }
     svc->m.batches++;
     if (b->n > 0) {
-        int64_t ns = (crm_mono_us() - b->started_us) * 1000 / (int64_t)b->n;
-        svc->cmd_cost_ns = svc->cmd_cost_ns ? (7 * svc->cmd_cost_ns + ns) / 8 : ns;
+        /* The writers' pace: a batch's time, moving average. */
+        int64_t us = crm_mono_us() - b->started_us;
+        svc->cmd_batch_us = svc->cmd_batch_us ? (7 * svc->cmd_batch_us + us) / 8 : us;
     }
     for (size_t i = 0; i < b->n; i++) {
         crm_work_t *w = b->works[i];
@@ -160,6 +163,12 @@ static void s_on_cmd_batch(crm_batch_t *b, int committed)
     crm_batch_destroy(&b);
     crm_service_maybe_finish(svc);
     crm_service_cmd_kick(svc);
+}
+
+static void s_on_cmd_committing(crm_batch_t *b)
+{
+    b->svc->cmd_open--;
+    crm_service_cmd_kick(b->svc);
 }
 
 /* Commands wait for the database this long before "unavailable". */
@@ -211,12 +220,15 @@ void crm_service_cmd_kick(crm_service_t *svc)
         return;
     /* A free writer whose connection is up; the first one first. */
     int slot = -1;
-    for (int i = 0; i < svc->n_writers && slot < 0; i++)
+    /* A new batch once the others have sent COMMIT: it overlaps their
+     * flush, and meanwhile commands gather for it instead of each
+     * starting a small batch of its own. */
+    for (int i = 0; i < svc->n_writers && slot < 0 && !svc->cmd_open; i++)
         if (!svc->cmd_batches[i] && crm_db_connected(svc->writers[i]))
             slot = i;
     if (slot < 0 || svc->stopping) {
         if (svc->cmd_running)
-            return; /* its end kicks again */
+            return; /* its COMMIT or its end kicks again */
         /* While the database reconnects, commands wait a little: most
          * outages are a restart. The housekeeping timer calls us again. */
         crm_work_t *oldest = svc->cmd_held ? svc->cmd_held : crm_fairq_oldest(svc->cmdq);
@@ -259,10 +271,9 @@ void crm_service_cmd_kick(crm_service_t *svc)
     }
     svc->cmd_batches[slot] = b;
     svc->cmd_running++;
+    svc->cmd_open++;
+    b->committing = s_on_cmd_committing;
     crm_batch_start(b, s_on_cmd_batch);
-    /* Another writer may be free for what remains. */
-    if (svc->cmd_running < svc->n_writers && (svc->cmd_held || crm_fairq_len(svc->cmdq)))
-        crm_service_cmd_kick(svc);
 }
 
 /* ---- the ROUTER --------------------------------------------------------- */
@@ -320,6 +331,13 @@ static int s_authorised(crm_service_t *svc, const uint8_t *identity, size_t ilen
     return 1;
 }
 
+/* How long `queued` commands wait: the batches they fill, one after
+ * another (an overestimate with several writers), at the recent pace. */
+static int64_t s_queue_wait_ms(const crm_service_t *svc, size_t queued)
+{
+    return (int64_t)(queued / svc->batch_max + 1) * svc->cmd_batch_us / 1000;
+}
+
 /* The queue is full: answered at once, so a client learns "busy" in a
  * round trip instead of a timeout, with the time the queue takes to drain
  * at the writer's recent pace as the hint. */
@@ -327,10 +345,13 @@ static void s_overloaded(crm_service_t *svc, const uint8_t *identity, size_t ile
                          uint64_t request_id)
 {
     size_t queued = crm_fairq_len(svc->cmdq);
-    int64_t ms = (int64_t)queued * (svc->cmd_cost_ns ? svc->cmd_cost_ns : 1000000) / 1000000;
+    int64_t ms = s_queue_wait_ms(svc, queued);
     ms = ms < 5 ? 5 : ms > 5000 ? 5000 : ms;
-    char detail[120], hint[120];
-    snprintf(detail, sizeof detail, "%zu commands queued, limit CRM_COMMAND_QUEUE_MAX", queued);
+    char detail[200], hint[120];
+    snprintf(detail, sizeof detail,
+             "%zu commands queued, about %lld ms of work; limits CRM_COMMAND_QUEUE_MAX,"
+             " CRM_COMMAND_QUEUE_WAIT_MS",
+             queued, (long long)ms);
     snprintf(hint, sizeof hint, "retry after %lld ms with the same idempotency key", (long long)ms);
     Crm__V1__Status st = CRM__V1__STATUS__INIT;
     st.code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
@@ -472,10 +493,14 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
                                  "ask an operator for a role that grants it (docs/operations.md)");
         goto done;
     }
-    /* Past the bound only a client with nothing queued gets in: a flood is
-     * refused, a quiet client is not (the queue stays under the bound plus
-     * one command per client). */
-    if (admit == 0 && crm_fairq_len(svc->cmdq) >= svc->cmd_queue_max &&
+    /* Past the bound (a count, and the wait it means at the writers'
+     * pace) only a client with nothing queued gets in: a flood is refused,
+     * a quiet client is not (the queue stays under the bound plus one
+     * command per client). */
+    size_t queued = crm_fairq_len(svc->cmdq);
+    if (admit == 0 &&
+        (queued >= svc->cmd_queue_max ||
+         s_queue_wait_ms(svc, queued) >= (int64_t)svc->cmd_queue_wait_ms) &&
         crm_fairq_has(svc->cmdq, identity, ilen)) {
         s_overloaded(svc, identity, ilen, cr->request_id);
         crm_grant_destroy(&grant);

@@ -115,6 +115,10 @@ typedef struct crm_batch {
     uint64_t first_seq, last_seq;
     char epoch[40];
     crm_batch_done_fn done;
+    /* Called once, when COMMIT first goes out: the owner may start the
+     * next batch on another connection while this one flushes. May be NULL. */
+    void (*committing)(struct crm_batch *b);
+    int commit_sent;
     int64_t started_us;
     int fin_step;
     size_t fin_cursor;
@@ -249,10 +253,13 @@ struct crm_service {
     size_t cmd_queue_max;   /* CRM_COMMAND_QUEUE_MAX */
     size_t max_event_bytes; /* CRM_MAX_EVENT_BYTES */
     size_t replay_batch;    /* CRM_REPLAY_BATCH */
-    int64_t cmd_cost_ns;    /* writer time per command, moving average (retry hints) */
+    int64_t cmd_batch_us;   /* a command batch's time, moving average (queue bound) */
     crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
     int cmd_running;                           /* how many of them run */
-    crm_work_t *cmd_held;                      /* popped, but may not run beside the other batch */
+    int cmd_open;                              /* of them, how many have not sent COMMIT yet */
+    int64_t cmd_last_end_us;
+    size_t cmd_queue_wait_ms; /* CRM_COMMAND_QUEUE_WAIT_MS */
+    crm_work_t *cmd_held;     /* popped, but may not run beside the other batch */
     /* consumers */
     crm_consumer_t *consumers;
     size_t n_consumers;
