@@ -645,6 +645,32 @@ def bench_encryption(bin_dir, cluster, workdir, args, curve):
             "plaintext_acknowledged": plain["acknowledged"], "plaintext_failed": plain["failed"]}
 
 
+SERIAL = {"PROBE_SERIAL": "1", "CRM_WRITERS": "1"}
+
+
+def bench_serial(bin_dir, cluster, workdir, args, now):
+    """The durable-commands run again on a second bus and probe whose works
+    run one after another on one writer (PROBE_SERIAL=1, CRM_WRITERS=1: the
+    backbone before issue 15's pipelining and extra writers), beside the
+    run `now`: what the pipelining and the writers moved, in the same run."""
+    procs = []
+    try:
+        probe, _ = start_backbone(bin_dir, cluster, workdir, args, procs, "-serial", SERIAL)
+        before = run_commands(bin_dir, probe, None, args.clients, args.seconds)
+    finally:
+        for p in reversed(procs):
+            p.stop()
+    c, b = now["cmds_per_s"], before["cmds_per_s"]
+    log("durable commands, %d clients: pipelined on CRM_WRITERS writers %.0f/s, works one after"
+        " another on one writer %.0f/s: x%.2f" % (args.clients, c, b, c / b if b else 0))
+    return {"clients": args.clients, "seconds": args.seconds, "settings": SERIAL,
+            "serial_cmds_per_s": b, "pipelined_cmds_per_s": c,
+            "speedup": round(c / b, 2) if b else None,
+            "serial_client_rtt_ms": before["client_rtt_ms"],
+            "serial_mean_commands_per_transaction":
+                (before.get("service") or {}).get("mean_commands_per_transaction")}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
@@ -745,6 +771,10 @@ def main():
                 log("2/3 durable commands again, every link plaintext (CRM_INSECURE_PLAINTEXT=1),"
                     " for the cost of CURVE")
                 doc["durable_commands"]["encryption"] = bench_encryption(
+                    bin_dir, cluster, workdir, args, doc["durable_commands"]["crm"])
+                log("2/3 durable commands again, works one after another on one writer"
+                    " (PROBE_SERIAL=1, CRM_WRITERS=1), for what pipelining moved")
+                doc["durable_commands"]["serial"] = bench_serial(
                     bin_dir, cluster, workdir, args, doc["durable_commands"]["crm"])
         for p in reversed(procs):
             p.stop()

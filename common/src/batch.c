@@ -67,20 +67,44 @@ void crm_batch_destroy(crm_batch_t **b_p)
 typedef struct {
     crm_batch_t *b;
     crm_batch_cb cb;
+    int rollback; /* answered even while the batch is aborting */
 } s_bq_t;
+
+/* Every answer to a statement of the batch (its own or a work's) comes
+ * through here first. Statements are pipelined, so answers may still be
+ * on their way when the batch aborts or ends: those are dropped, and an
+ * ended batch is handed to its owner only once the last one arrived. */
+int crm_batch_answered(crm_batch_t *b, int rollback)
+{
+    b->inflight--;
+    if (b->ending) {
+        if (b->inflight == 0)
+            b->done(b, b->end_committed);
+        return 0;
+    }
+    return !b->aborting || rollback;
+}
 
 static void s_on_batch_query(crm_db_t *db, PGresult *res, const char *error, void *arg)
 {
     s_bq_t *q = arg;
     crm_batch_t *b = q->b;
     crm_batch_cb cb = q->cb;
+    int rollback = q->rollback;
     free(q);
+    if (!crm_batch_answered(b, rollback))
+        return;
     if (error) {
         if (!res)
             b->lost_connection = 1;
         /* The reason may reach a client: the server's text only to the log. */
         crm_err_t e;
         crm_db_error(res, NULL, &e);
+        /* The batch's own statements clash on a unique key only in
+         * crm_idempotency: another writer committed the same key after
+         * this transaction looked it up. Run again, the record answers. */
+        if (b->kind == CRM_WORK_CMD && !strcmp(crm_db_sqlstate(res), "23505"))
+            b->key_clash = 1;
         crm_warn("batch.statement", "%s: %s", crm_db_name(b->db), e.log_detail);
         crm_batch_fail(b, e.message);
         return;
@@ -88,26 +112,41 @@ static void s_on_batch_query(crm_db_t *db, PGresult *res, const char *error, voi
     cb(b, res);
 }
 
-void crm_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
-                     const int *f, crm_batch_cb cb)
+static int s_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
+                         const int *f, crm_batch_cb cb, int rollback)
 {
     s_bq_t *q = malloc(sizeof *q);
     int rc = -ENOMEM;
     if (q) {
         q->b = b;
         q->cb = cb;
+        q->rollback = rollback;
         rc = crm_db_query(b->db, sql, n, v, l, f, 0, s_on_batch_query, q);
     }
+    if (rc == 0)
+        b->inflight++;
     if (rc < 0) {
         free(q);
         if (rc == -ENOTCONN)
             b->lost_connection = 1;
         crm_batch_fail(b, strerror(-rc));
     }
+    return rc;
+}
+
+int crm_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
+                    const int *f, crm_batch_cb cb)
+{
+    return s_batch_query(b, sql, n, v, l, f, cb, 0);
 }
 
 void crm_batch_end(crm_batch_t *b, int committed)
 {
+    if (b->inflight > 0) {
+        b->ending = 1;
+        b->end_committed = committed;
+        return;
+    }
     b->done(b, committed);
 }
 
@@ -124,7 +163,7 @@ void crm_batch_fail(crm_batch_t *b, const char *why)
         return;
     }
     b->aborting = 1;
-    crm_batch_query(b, "ROLLBACK", 0, NULL, NULL, NULL, s_after_rollback);
+    s_batch_query(b, "ROLLBACK", 0, NULL, NULL, NULL, s_after_rollback, 1);
 }
 
 size_t crm_batch_tx_end(const crm_batch_t *b)
@@ -160,7 +199,8 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         return;
     }
     crm_work_t *w = b->works[b->idx];
-    if (w->state == WS_FAILED && w->conflict && w->conflict_retries < CRM_CONFLICT_RETRIES) {
+    if (((w->state == WS_FAILED && w->conflict) || b->key_clash) &&
+        w->conflict_retries < CRM_CONFLICT_RETRIES) {
         /* A serialization failure or deadlock: the same work may well
          * succeed in a fresh transaction. */
         w->conflict_retries++;
@@ -299,8 +339,18 @@ static void s_on_idem(crm_batch_t *b, PGresult *res)
     crm_batch_step(b);
 }
 
-static void s_on_begin(crm_batch_t *b, PGresult *res)
+static void s_ignore(crm_batch_t *b, PGresult *res)
 {
+    /* pipelined: a failure is handled in s_on_batch_query */
+}
+
+/* BEGIN and the idempotency lookup go out together (pipeline mode). */
+void crm_batch_begin(crm_batch_t *b)
+{
+    b->started = b->idx;
+    b->key_clash = 0;
+    if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0)
+        return; /* the batch failed; it may be gone */
     if (b->kind == CRM_WORK_CMD) {
         char *keys = s_key_array(b, b->idx, crm_batch_tx_end(b));
         if (!keys) {
@@ -319,11 +369,6 @@ static void s_on_begin(crm_batch_t *b, PGresult *res)
         free(keys);
     }
     crm_batch_step(b);
-}
-
-void crm_batch_begin(crm_batch_t *b)
-{
-    crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_on_begin);
 }
 
 void crm_batch_start(crm_batch_t *b, crm_batch_done_fn done)
@@ -375,44 +420,85 @@ static int s_decode(crm_work_t *w)
     return 0;
 }
 
-/* Runs works until one goes asynchronous or the transaction's works are done. */
+/* Whether w may start while the works in [idx, started) run: a keyed
+ * command (its keys computed when it was queued) beside other keyed ones
+ * that share no key with it; any work once nothing else runs. */
+static int s_may_start(crm_batch_t *b, crm_work_t *w)
+{
+    if (w->state != WS_NEW)
+        return 1; /* answered already (idempotency): nothing to run */
+    for (size_t i = b->idx; i < b->started; i++) {
+        crm_work_t *o = b->works[i];
+        if (o->state != WS_RUNNING && !o->pending)
+            continue;
+        if (w->n_keys < 0 || o->n_keys < 0)
+            return 0;
+        for (int k = 0; k < w->n_keys; k++)
+            for (int j = 0; j < o->n_keys; j++)
+                if (w->keys[k] == o->keys[j])
+                    return 0;
+    }
+    return 1;
+}
+
+static void s_run(crm_batch_t *b, crm_work_t *w)
+{
+    if (w->state == WS_NEW && w->stale)
+        w->state = WS_OK; /* a dead-letter retry that lost the race: nothing to do */
+    if (w->state != WS_NEW)
+        return;
+    w->batch = b;
+    w->state = WS_RUNNING;
+    if (w->submit_arg)
+        w->data = w->submit_arg;
+    if (w->request || w->event || s_decode(w) == 0) {
+        w->fn(w);
+        if (w->state == WS_RUNNING && !w->pending)
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                          "handler neither answered nor continued", w->cmd ? w->cmd->name : NULL,
+                          NULL);
+    }
+}
+
+/* Starts the works that may start, in order, and finalizes the
+ * transaction once all of its works are done. Works of keyed commands run
+ * interleaved: each one's statements go out while the others' are in
+ * flight (pipeline mode), and their answers come back in order. */
 void crm_batch_step(crm_batch_t *b)
 {
+    if (b->aborting || b->ending)
+        return;
     size_t end = crm_batch_tx_end(b);
-    while (b->idx < end) {
-        crm_work_t *w = b->works[b->idx];
-        if (w->pending)
-            return; /* s_on_query steps again */
-        if (w->state == WS_NEW && w->stale)
-            w->state = WS_OK; /* a dead-letter retry that lost the race: nothing to do */
-        if (w->state == WS_NEW) {
-            w->batch = b;
-            w->state = WS_RUNNING;
-            if (w->submit_arg)
-                w->data = w->submit_arg;
-            if (s_decode(w) == 0) {
-                w->fn(w);
-                if (w->state == WS_RUNNING && !w->pending)
-                    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
-                                  "handler neither answered nor continued",
-                                  w->cmd ? w->cmd->name : NULL, NULL);
-            }
-            if (w->state == WS_RUNNING || w->pending)
-                return; /* s_on_query resumes */
+    for (;;) {
+        while (b->started < end && s_may_start(b, b->works[b->started])) {
+            s_run(b, b->works[b->started++]);
+            if (b->aborting || b->ending)
+                return;
         }
-        if (w->state == WS_RUNNING)
-            return;
-        if (w->state == WS_FAILED && w->writes > 0) {
-            if (b->lost_connection) {
-                crm_batch_fail(b, "database connection lost");
+        int busy = 0;
+        for (size_t i = b->idx; i < b->started; i++) {
+            crm_work_t *w = b->works[i];
+            if (w->state == WS_RUNNING || w->pending) {
+                busy = 1;
+                continue;
+            }
+            if (w->state == WS_FAILED && w->writes > 0) {
+                /* Its writes are in the transaction: all of it goes. */
+                b->idx = i;
+                crm_batch_fail(b,
+                               b->lost_connection ? "database connection lost" : w->status.message);
                 return;
             }
-            crm_batch_fail(b, w->status.message);
-            return;
         }
-        b->idx++;
+        while (b->idx < b->started && b->works[b->idx]->state != WS_RUNNING &&
+               !b->works[b->idx]->pending)
+            b->idx++;
+        if (busy)
+            return; /* an answer steps again */
+        if (b->started >= end)
+            break;
     }
     if (b->single)
-        b->idx--; /* finalize works on [idx, idx+1) */
+        b->idx = end - 1; /* finalize works on [idx, idx+1) */
     crm_batch_finalize(b);
 }

@@ -100,17 +100,25 @@ static size_t s_values(char *sql, size_t at, size_t row, int ncols)
     return at;
 }
 
+static void s_fin_sent(crm_batch_t *b, PGresult *res)
+{
+    /* pipelined behind the others: a failure is handled in batch.c */
+}
+
 /* Sends a multi-row INSERT of `rows` rows of `ncols` parameters (or nothing
- * when rows is 0) and takes `sql`. Returns 1 if sent, 0 if there was nothing. */
+ * when rows is 0) and takes `sql`; the next statement goes out without
+ * waiting for its answer. Returns 1 if sent, 0 if there was nothing, -2 if
+ * the batch failed (it may be gone). */
 static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, int ncols, const char *const *v,
                          const int *l, const int *f)
 {
+    int rc = 0;
     if (rows > 0) {
         b->fin_cursor += rows;
-        crm_batch_query(b, sql, (int)rows * ncols, v, l, f, s_fin_continue);
+        rc = crm_batch_query(b, sql, (int)rows * ncols, v, l, f, s_fin_sent) < 0 ? -2 : 1;
     }
     free(sql);
-    return rows > 0;
+    return rc;
 }
 
 /* Inserts the next chunk of outbox rows; returns 0 when none were left. */
@@ -305,14 +313,19 @@ static void s_fin_next(crm_batch_t *b)
         s_fin_goto(b, F_OUTBOX);
         return;
     case F_OUTBOX:
-        rc = b->fin_emits ? s_outbox_chunk(b) : 0;
+        /* The outbox and idempotency inserts and COMMIT go out together. */
+        do
+            rc = b->fin_emits ? s_outbox_chunk(b) : 0;
+        while (rc == 1);
         if (rc == 0)
-            s_fin_goto(b, b->kind == CRM_WORK_EVT ? F_DEAD : F_IDEM);
+            s_fin_goto(b, b->kind == CRM_WORK_EVT ? F_DEAD : F_COMMIT);
         break;
     case F_IDEM:
-        rc = s_idem_chunk(b);
+        do
+            rc = s_idem_chunk(b);
+        while (rc == 1);
         if (rc == 0)
-            s_fin_goto(b, F_COMMIT);
+            s_fin_goto(b, F_STREAM);
         break;
     case F_DEAD:
         rc = s_dead_next(b);
@@ -325,10 +338,14 @@ static void s_fin_next(crm_batch_t *b)
             s_fin_goto(b, F_COMMIT);
         break;
     case F_COMMIT:
-        crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit);
+        if (crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit) == 0 && b->committing &&
+            !b->commit_sent) {
+            b->commit_sent = 1;
+            b->committing(b);
+        }
         return;
     }
-    if (rc < 0)
+    if (rc == -1)
         crm_batch_fail(b, "out of memory");
 }
 
@@ -338,7 +355,10 @@ void crm_batch_finalize(crm_batch_t *b)
     for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
         if (b->works[i]->state == WS_OK)
             b->fin_emits += b->works[i]->n_emits;
-    s_fin_goto(b, F_STREAM);
+    /* Commands: the idempotency records before the crm_stream row lock, so
+     * the lock is held only for the outbox rows and COMMIT (another writer
+     * waits for it), never while waiting for another transaction's key. */
+    s_fin_goto(b, b->kind == CRM_WORK_CMD ? F_IDEM : F_STREAM);
 }
 
 static void s_on_commit(crm_batch_t *b, PGresult *res)

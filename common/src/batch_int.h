@@ -13,8 +13,13 @@ void crm_emits_free(crm_emit_t *e);
 
 /* batch.c */
 void crm_batch_step(crm_batch_t *b);
-void crm_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
-                     const int *f, crm_batch_cb cb);
+/* Sends a statement of the batch itself; returns 0, or a negative error
+ * after failing the batch (which may then be gone). */
+int crm_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
+                    const int *f, crm_batch_cb cb);
+/* Called first by every answer to a statement of the batch; 0: drop it
+ * (the batch is aborting or ending). `rollback`: the answer to ROLLBACK. */
+int crm_batch_answered(crm_batch_t *b, int rollback);
 void crm_batch_fail(crm_batch_t *b, const char *why);
 void crm_batch_end(crm_batch_t *b, int committed);
 size_t crm_batch_tx_end(const crm_batch_t *b);

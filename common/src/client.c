@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <zmq.h>
 
 struct crm_client {
@@ -80,6 +82,32 @@ void crm_client_set_actor(crm_client_t *self, const char *actor)
     }
 }
 
+/* "Service overloaded": UNAVAILABLE with a retry hint, answered before the
+ * command was queued, so sending it again cannot apply it twice (and the
+ * same idempotency key makes sure of it anyway). */
+static int s_busy(const Crm__V1__CommandReply *rep)
+{
+    return rep->status && rep->status->code == CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE &&
+           rep->status->retry_after_ms > 0;
+}
+
+/* Exponential backoff with full jitter (a random wait in [0, 20 ms * 2^a],
+ * at most 2 s) on top of the service's hint, so clients refused together
+ * do not come back together. A blocking client: sleeping is fine here. */
+static void s_backoff(int attempt, uint32_t hint_ms)
+{
+    int64_t cap = 20LL << (attempt < 7 ? attempt : 7);
+    if (cap > 2000)
+        cap = 2000;
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint64_t)crm_mono_us();
+    int64_t ms = (int64_t)hint_ms + (int64_t)(r % (uint64_t)(cap + 1));
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
 int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *body, size_t len,
                         const char *idempotency_key, int timeout_ms, int attempts,
                         Crm__V1__CommandReply **reply_p)
@@ -145,6 +173,12 @@ int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *
                 continue;
             /* request_id 0: the service could not read our request at all. */
             if (rep->request_id == rq.request_id || rep->request_id == 0) {
+                if (s_busy(rep) && a + 1 < attempts) {
+                    /* Overloaded: wait and send again with the same key. */
+                    s_backoff(a, rep->status->retry_after_ms);
+                    crm__v1__command_reply__free_unpacked(rep, NULL);
+                    break;
+                }
                 *reply_p = rep;
                 return 0;
             }

@@ -15,7 +15,7 @@
 
 static size_t s_credit(const crm_service_t *svc)
 {
-    return (size_t)crm_config_int(svc->config, "CRM_REPLAY_BATCH");
+    return svc->replay_batch;
 }
 
 void crm_consumer_replay(crm_consumer_t *c, crm_src_pos_t *p)

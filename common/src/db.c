@@ -1,9 +1,14 @@
 /* db.c: asynchronous libpq on a libuv poll handle.
  *
  * State machine: CONNECTING (PQconnectPoll driven by the socket) -> READY
- * (one query in flight at a time, results read as the socket becomes
- * readable) -> on any connection failure, DOWN with a backoff timer, then
- * CONNECTING again. The poll handle is bound to a socket, and the socket
+ * (libpq pipeline mode: each query is sent at once with a sync of its own,
+ * results read in order as the socket becomes readable) -> on any
+ * connection failure, DOWN with a backoff timer, then CONNECTING again.
+ *
+ * Pipeline mode removes the wait for each result before the next
+ * statement; a sync after every statement keeps the semantics of one
+ * statement at a time (an error ends only its own statement; the
+ * transaction it was in is aborted as before). The poll handle is bound to a socket, and the socket
  * changes on every connection, so each connection gets its own handle. */
 #include "db_int.h"
 
@@ -34,9 +39,8 @@ struct crm_db {
     uv_timer_t *timer;
     s_state_t state;
     int backoff_ms;
-    crm_query_t *head, *tail;
-    int in_flight;    /* head has been sent */
-    PGresult *result; /* last result of the running query */
+    crm_query_t *head, *tail; /* sent, waiting for their results, in order */
+    PGresult *result;         /* last result of the query at the head */
     size_t pending;
     crm_db_state_cb state_cb;
     void *state_arg;
@@ -109,7 +113,6 @@ static void s_complete_head(crm_db_t *self, PGresult *res, const char *error)
     self->head = q->next;
     if (!self->head)
         self->tail = NULL;
-    self->in_flight = 0;
     self->pending--;
     q->cb(self, res, error, q->arg);
     crm_db_query_free(q);
@@ -174,38 +177,20 @@ static void s_set_down(crm_db_t *self, const char *why)
     uv_timer_start(self->timer, s_on_timer, (uint64_t)self->backoff_ms, 0);
 }
 
-static void s_send_next(crm_db_t *self)
-{
-    if (self->state != S_READY || self->in_flight || !self->head)
-        return;
-    crm_query_t *q = self->head;
-    if (self->down_pending)
-        return;
-    if (!PQsendQueryParams(self->conn, q->sql, q->nparams, NULL, (const char *const *)q->values,
-                           q->lengths, q->formats, q->binary_result)) {
-        s_defer_down(self);
-        return;
-    }
-    self->in_flight = 1;
-    int f = PQflush(self->conn);
-    if (f < 0) {
-        s_defer_down(self);
-        return;
-    }
-    s_poll_set(self, UV_READABLE | (f == 1 ? UV_WRITABLE : 0));
-}
-
 static void s_on_ready(crm_db_t *self)
 {
     int was = self->state;
     self->state = S_READY;
     self->backoff_ms = 0;
     PQsetnonblocking(self->conn, 1);
+    if (!PQenterPipelineMode(self->conn)) {
+        s_set_down(self, PQerrorMessage(self->conn));
+        return;
+    }
     s_poll_set(self, UV_READABLE);
     crm_info("db.connected", "%s: connected", self->name);
     if (was != S_READY && self->state_cb)
         self->state_cb(self, 1, self->state_arg);
-    s_send_next(self);
 }
 
 static void s_connect_poll(crm_db_t *self)
@@ -247,15 +232,18 @@ static void s_read(crm_db_t *self)
         s_set_down(self, PQerrorMessage(self->conn));
         return;
     }
-    while (self->in_flight && !PQisBusy(self->conn)) {
+    while (self->head && !PQisBusy(self->conn)) {
         PGresult *r = PQgetResult(self->conn);
-        if (r) {
+        if (!r)
+            continue; /* the end of one statement's results; its sync follows */
+        if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
             /* COPY is never used; keep the last result of the statement. */
             if (self->result)
                 PQclear(self->result);
             self->result = r;
             continue;
         }
+        PQclear(r);
         PGresult *res = self->result;
         self->result = NULL;
         ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -267,7 +255,6 @@ static void s_read(crm_db_t *self)
             PQclear(res);
         if (self->state != S_READY)
             return;
-        s_send_next(self);
     }
     if (PQstatus(self->conn) == CONNECTION_BAD)
         s_set_down(self, PQerrorMessage(self->conn));
@@ -497,7 +484,9 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
 {
     if (self->state != S_READY || self->destroying || self->down_pending)
         return -ENOTCONN;
-    crm_query_t *q = crm_db_query_new(sql, nparams, values, lengths, formats);
+    /* Sent at once: libpq copies the statement and its parameters into
+     * its buffer, so the queue keeps only the callback. */
+    crm_query_t *q = calloc(1, sizeof *q);
     if (!q)
         return -ENOMEM;
     q->cb = cb;
@@ -509,7 +498,19 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
         self->head = q;
     self->tail = q;
     self->pending++;
-    s_send_next(self);
+    if (!PQsendQueryParams(self->conn, sql, nparams, NULL, values, lengths, formats,
+                           binary_result) ||
+        !PQpipelineSync(self->conn)) {
+        /* The callback fires from the timer, never from inside the caller. */
+        s_defer_down(self);
+        return 0;
+    }
+    int f = PQflush(self->conn);
+    if (f < 0) {
+        s_defer_down(self);
+        return 0;
+    }
+    s_poll_set(self, UV_READABLE | (f == 1 ? UV_WRITABLE : 0));
     return 0;
 }
 

@@ -50,6 +50,11 @@ static s_client_t *s_find(crm_fairq_t *q, const uint8_t *id, size_t len)
     return NULL;
 }
 
+int crm_fairq_has(crm_fairq_t *q, const uint8_t *id, size_t len)
+{
+    return s_find(q, id, len) != NULL;
+}
+
 int crm_fairq_push(crm_fairq_t *q, crm_work_t *w)
 {
     const uint8_t *id = w->identity ? w->identity : (const uint8_t *)"";

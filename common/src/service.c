@@ -81,6 +81,16 @@ static const crm_conf_def_t s_common_conf[] = {
      "replay requests one client may have in flight; more are refused", 0, 1, 10000},
     {"CRM_REPLAY_INFLIGHT_MAX", CRM_CONF_INT, "64",
      "replay requests in flight over all clients; more are refused", 0, 1, 100000},
+    {"CRM_COMMAND_QUEUE_WAIT_MS", CRM_CONF_INT, "250",
+     "commands queued for longer than this at the writers' pace: more are answered UNAVAILABLE"
+     " at once, with a retry hint",
+     0, 1, 3600000},
+    {"CRM_WRITERS", CRM_CONF_INT, "4",
+     "writer connections: batches run on each at once, while the others commit", 0, 1,
+     CRM_WRITERS_MAX},
+    {"CRM_COMMAND_QUEUE_MAX", CRM_CONF_INT, "4096",
+     "commands queued for the writer; more are answered UNAVAILABLE at once, with a retry hint", 0,
+     1, 1000000},
     {"CRM_COMMAND_DEADLINE_MS", CRM_CONF_INT, "10000",
      "a command queued longer is answered UNAVAILABLE instead of executed", 0, 100, 3600000},
     {"CRM_SEND_HWM", CRM_CONF_INT, "1000",
@@ -257,6 +267,8 @@ static void s_teardown(crm_service_t *svc)
     crm_zwatch_destroy(&svc->monitor_watch);
     crm_auth_destroy(&svc->auth);
     crm_db_destroy(&svc->writer);
+    for (int i = 1; i < svc->n_writers; i++)
+        crm_db_destroy(&svc->writers[i]);
     crm_db_destroy(&svc->reader);
     s_close_if_open((uv_handle_t *)&svc->housekeeping_timer);
     s_close_if_open((uv_handle_t *)&svc->shutdown_timer);
@@ -276,7 +288,7 @@ static void s_on_finish(uv_timer_t *t)
  * callback: teardown (which destroys connections) runs on the next pass. */
 void crm_service_maybe_finish(crm_service_t *svc)
 {
-    if (svc->stopping == 1 && !svc->cmd_batch && crm_consumers_idle(svc)) {
+    if (svc->stopping == 1 && !svc->cmd_running && crm_consumers_idle(svc)) {
         svc->stopping = 2;
         uv_timer_stop(&svc->shutdown_timer);
         uv_timer_start(&svc->shutdown_timer, s_on_finish, 0, 0);
@@ -536,6 +548,10 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
         return 2;
     }
     svc->batch_max = (size_t)crm_config_int(svc->config, "CRM_BATCH_MAX");
+    /* Read once: the hot paths (each event emitted, each live event) used
+     * to look them up by name. */
+    svc->max_event_bytes = (size_t)crm_config_int(svc->config, "CRM_MAX_EVENT_BYTES");
+    svc->replay_batch = (size_t)crm_config_int(svc->config, "CRM_REPLAY_BATCH");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
     svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
     if (crm_clock_init(svc) < 0) {
@@ -589,6 +605,8 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     zmq_setsockopt(svc->router, ZMQ_SNDHWM, &send_hwm, sizeof send_hwm);
     svc->cmdq = crm_fairq_new();
     svc->cmd_deadline_us = crm_config_int(svc->config, "CRM_COMMAND_DEADLINE_MS") * 1000;
+    svc->cmd_queue_max = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_MAX");
+    svc->cmd_queue_wait_ms = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_WAIT_MS");
     if (!svc->cmdq)
         goto out_zmq;
     svc->replay_inflight =
@@ -608,6 +626,15 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     snprintf(rname, sizeof rname, "%s-reader", def->name);
     const char *url = svc->pg_conninfo;
     svc->writer = crm_db_new(&loop, url, wname);
+    svc->writers[0] = svc->writer;
+    svc->n_writers = 1;
+    for (int i = 1; i < (int)crm_config_int(svc->config, "CRM_WRITERS"); i++) {
+        char name[100];
+        snprintf(name, sizeof name, "%s-writer%d", def->name, i + 1);
+        if (!(svc->writers[i] = crm_db_new(&loop, url, name)))
+            goto out_loop;
+        svc->n_writers = i + 1;
+    }
     svc->reader = crm_db_new(&loop, url, rname);
     svc->relay = crm_relay_new(svc, pub, published, head);
     svc->monitor_watch = crm_zwatch_new(&loop, svc->monitor, 64, s_on_monitor, svc);
@@ -643,6 +670,8 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->housekeeping_timer.data = svc;
     uv_timer_start(&svc->housekeeping_timer, s_on_housekeeping, 500, 500);
     crm_db_on_state(svc->writer, s_on_db_state, svc);
+    for (int i = 1; i < svc->n_writers; i++)
+        crm_db_on_state(svc->writers[i], s_on_db_state, svc);
     crm_db_on_state(svc->reader, s_on_db_state, svc);
     int start_failed = 0;
     if (def->on_start && def->on_start(svc) != 0) {

@@ -135,8 +135,19 @@ int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, 
 static void s_on_cmd_batch(crm_batch_t *b, int committed)
 {
     crm_service_t *svc = b->svc;
-    svc->cmd_batch = NULL;
+    for (int i = 0; i < svc->n_writers; i++)
+        if (svc->cmd_batches[i] == b) {
+            svc->cmd_batches[i] = NULL;
+            svc->cmd_running--;
+            if (!b->commit_sent)
+                svc->cmd_open--;
+        }
     svc->m.batches++;
+    if (b->n > 0) {
+        /* The writers' pace: a batch's time, moving average. */
+        int64_t us = crm_mono_us() - b->started_us;
+        svc->cmd_batch_us = svc->cmd_batch_us ? (7 * svc->cmd_batch_us + us) / 8 : us;
+    }
     for (size_t i = 0; i < b->n; i++) {
         crm_work_t *w = b->works[i];
         /* Not committed (connection lost, maybe during COMMIT): whatever the
@@ -154,6 +165,12 @@ static void s_on_cmd_batch(crm_batch_t *b, int committed)
     crm_service_cmd_kick(svc);
 }
 
+static void s_on_cmd_committing(crm_batch_t *b)
+{
+    b->svc->cmd_open--;
+    crm_service_cmd_kick(b->svc);
+}
+
 /* Commands wait for the database this long before "unavailable". */
 #define CRM_CMD_WAIT_US 5000000
 
@@ -163,6 +180,27 @@ static void s_cmd_fail(crm_service_t *svc, crm_work_t *w, const char *message, c
     crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, message, detail, hint);
     crm_service_reply(svc, w);
     crm_work_destroy(&w);
+}
+
+/* Whether w may touch what batch b's works touch: always, unless both
+ * declare their keys (crm_command_keys_t) and share none. The second
+ * writer's transaction runs beside the first's, each seeing only what was
+ * committed before: commands that read and then write the same record
+ * must not be split between them. */
+static int s_overlaps(const crm_batch_t *b, const crm_work_t *w)
+{
+    if (w->n_keys < 0)
+        return 1;
+    for (size_t i = 0; i < b->n; i++) {
+        const crm_work_t *o = b->works[i];
+        if (o->n_keys < 0)
+            return 1;
+        for (int k = 0; k < w->n_keys; k++)
+            for (int j = 0; j < o->n_keys; j++)
+                if (w->keys[k] == o->keys[j])
+                    return 1;
+    }
+    return 0;
 }
 
 void crm_service_cmd_kick(crm_service_t *svc)
@@ -178,26 +216,63 @@ void crm_service_cmd_kick(crm_service_t *svc)
         s_cmd_fail(svc, w, "service overloaded", "the command waited past CRM_COMMAND_DEADLINE_MS",
                    "retry later with the same idempotency key");
     }
-    if (svc->cmd_batch || crm_fairq_len(svc->cmdq) == 0)
+    if (!svc->cmd_held && crm_fairq_len(svc->cmdq) == 0)
         return;
-    if (!crm_db_connected(svc->writer) || svc->stopping) {
+    /* A free writer whose connection is up; the first one first. */
+    int slot = -1;
+    /* A new batch once the others have sent COMMIT: it overlaps their
+     * flush, and meanwhile commands gather for it instead of each
+     * starting a small batch of its own. */
+    for (int i = 0; i < svc->n_writers && slot < 0 && !svc->cmd_open; i++)
+        if (!svc->cmd_batches[i] && crm_db_connected(svc->writers[i]))
+            slot = i;
+    if (slot < 0 || svc->stopping) {
+        if (svc->cmd_running)
+            return; /* its COMMIT or its end kicks again */
         /* While the database reconnects, commands wait a little: most
          * outages are a restart. The housekeeping timer calls us again. */
-        if (!svc->stopping && now - crm_fairq_oldest(svc->cmdq)->received_us < CRM_CMD_WAIT_US &&
+        crm_work_t *oldest = svc->cmd_held ? svc->cmd_held : crm_fairq_oldest(svc->cmdq);
+        if (!svc->stopping && now - oldest->received_us < CRM_CMD_WAIT_US &&
             crm_fairq_len(svc->cmdq) < 100000)
             return;
+        if ((w = svc->cmd_held)) {
+            svc->cmd_held = NULL;
+            s_cmd_fail(svc, w, svc->stopping ? "service is shutting down" : "database unavailable",
+                       NULL, "retry the command with the same idempotency key");
+        }
         while ((w = crm_fairq_pop(svc->cmdq)))
             s_cmd_fail(svc, w, svc->stopping ? "service is shutting down" : "database unavailable",
                        NULL, "retry the command with the same idempotency key");
         return;
     }
-    crm_batch_t *b = crm_batch_new(svc, svc->writer, CRM_WORK_CMD);
+    crm_batch_t *b = crm_batch_new(svc, svc->writers[slot], CRM_WORK_CMD);
     if (!b)
         return;
-    /* One command from each client in turn. */
-    while (b->n < svc->batch_max && (w = crm_fairq_pop(svc->cmdq)))
+    /* One command from each client in turn. Beside running batches only
+     * commands that touch none of their records: the first that might
+     * waits (held) for the next batch, and nothing after it overtakes it. */
+    while (b->n < svc->batch_max) {
+        w = svc->cmd_held ? svc->cmd_held : crm_fairq_pop(svc->cmdq);
+        svc->cmd_held = NULL;
+        if (!w)
+            break;
+        int clash = 0;
+        for (int i = 0; i < svc->n_writers && !clash; i++)
+            clash = svc->cmd_batches[i] && s_overlaps(svc->cmd_batches[i], w);
+        if (clash) {
+            svc->cmd_held = w;
+            break;
+        }
         crm_batch_add(b, w);
-    svc->cmd_batch = b;
+    }
+    if (b->n == 0) {
+        crm_batch_destroy(&b);
+        return;
+    }
+    svc->cmd_batches[slot] = b;
+    svc->cmd_running++;
+    svc->cmd_open++;
+    b->committing = s_on_cmd_committing;
     crm_batch_start(b, s_on_cmd_batch);
 }
 
@@ -212,6 +287,15 @@ static const crm_command_def_t *s_find_command(const crm_service_t *svc, const c
         if (!strcmp(c->name, name))
             return c;
     return crm_clock_command(svc, name);
+}
+
+/* The keys function of a command, or NULL: it runs alone in its batch. */
+static crm_command_keys_fn s_keys_of(const crm_service_t *svc, const char *name)
+{
+    for (const crm_command_keys_t *k = svc->def->command_keys; k && k->command; k++)
+        if (!strcmp(k->command, name))
+            return k->keys;
+    return NULL;
 }
 
 /* Whether principal `who` may run `command`: subscriber keys read streams
@@ -275,6 +359,40 @@ static const crm_principal_t *s_delegate(crm_service_t *svc, const uint8_t *iden
     return p;
 }
 
+/* How long `queued` commands wait: the batches they fill, one after
+ * another (an overestimate with several writers), at the recent pace. */
+static int64_t s_queue_wait_ms(const crm_service_t *svc, size_t queued)
+{
+    return (int64_t)(queued / svc->batch_max + 1) * svc->cmd_batch_us / 1000;
+}
+
+/* The queue is full: answered at once, so a client learns "busy" in a
+ * round trip instead of a timeout, with the time the queue takes to drain
+ * at the writer's recent pace as the hint. */
+static void s_overloaded(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                         uint64_t request_id)
+{
+    size_t queued = crm_fairq_len(svc->cmdq);
+    int64_t ms = s_queue_wait_ms(svc, queued);
+    ms = ms < 5 ? 5 : ms > 5000 ? 5000 : ms;
+    char detail[200], hint[120];
+    snprintf(detail, sizeof detail,
+             "%zu commands queued, about %lld ms of work; limits CRM_COMMAND_QUEUE_MAX,"
+             " CRM_COMMAND_QUEUE_WAIT_MS",
+             queued, (long long)ms);
+    snprintf(hint, sizeof hint, "retry after %lld ms with the same idempotency key", (long long)ms);
+    Crm__V1__Status st = CRM__V1__STATUS__INIT;
+    st.code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
+    st.message = (char *)"service overloaded";
+    st.detail = detail;
+    st.hint = hint;
+    st.retry_after_ms = (uint32_t)ms;
+    crm_service_send_reply(svc, identity, ilen, request_id, &st, NULL, 0);
+    svc->m.commands_total++;
+    svc->m.commands_failed++;
+    svc->m.commands_shed++;
+}
+
 static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
                          const crm_principal_t *who, const char *user, const uint8_t *data,
                          size_t len)
@@ -288,6 +406,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
         svc->m.commands_rejected++;
         return;
     }
+    ProtobufCMessage *m = NULL; /* the body, once checked */
     Crm__V1__CommandRequest *cr = crm__v1__command_request__unpack(NULL, len, data);
     if (!cr) {
         crm_service_reply_status(svc, identity, ilen, 0,
@@ -377,8 +496,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     if (def->request) {
         /* Check the body now so malformed input never reaches a batch. */
-        ProtobufCMessage *m =
-            protobuf_c_message_unpack(def->request, NULL, cr->body.len, cr->body.data);
+        m = protobuf_c_message_unpack(def->request, NULL, cr->body.len, cr->body.data);
         if (!m) {
             crm_service_reply_status(svc, identity, ilen, cr->request_id,
                                      CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, "body",
@@ -387,7 +505,6 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
             svc->m.commands_rejected++;
             goto done;
         }
-        protobuf_c_message_free_unpacked(m, NULL);
         if (crm_pb_check_strings(def->request, cr->body.data, cr->body.len, bad, sizeof bad) < 0) {
             crm_service_reply_status(
                 svc, identity, ilen, cr->request_id, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED,
@@ -409,6 +526,19 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
                                  "ask an operator for a role that grants it (docs/operations.md)");
         goto done;
     }
+    /* Past the bound (a count, and the wait it means at the writers'
+     * pace) only a client with nothing queued gets in: a flood is refused,
+     * a quiet client is not (the queue stays under the bound plus one
+     * command per client). */
+    size_t queued = crm_fairq_len(svc->cmdq);
+    if (admit == 0 &&
+        (queued >= svc->cmd_queue_max ||
+         s_queue_wait_ms(svc, queued) >= (int64_t)svc->cmd_queue_wait_ms) &&
+        crm_fairq_has(svc->cmdq, identity, ilen)) {
+        s_overloaded(svc, identity, ilen, cr->request_id);
+        crm_grant_destroy(&grant);
+        goto done;
+    }
     crm_work_t *w = admit == 0 ? crm_work_new(svc, CRM_WORK_CMD) : NULL;
     if (!w) {
         crm_grant_destroy(&grant);
@@ -417,6 +547,15 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     w->grant = grant;
     w->cmd = def;
     w->fn = def->fn;
+    w->keys_fn = s_keys_of(svc, def->name);
+    /* Decoded once: the work keeps the body checked above. */
+    w->request = m;
+    m = NULL;
+    if (w->keys_fn) {
+        w->n_keys = w->keys_fn(w->request, w->keys, CRM_COMMAND_KEYS_MAX);
+        if (w->n_keys > CRM_COMMAND_KEYS_MAX)
+            w->n_keys = -1;
+    }
     w->received_us = crm_mono_us();
     w->request_id = cr->request_id;
     w->identity = malloc(ilen ? ilen : 1);
@@ -440,6 +579,8 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     if (crm_fairq_push(svc->cmdq, w) < 0)
         crm_work_destroy(&w);
 done:
+    if (m)
+        protobuf_c_message_free_unpacked(m, NULL);
     crm__v1__command_request__free_unpacked(cr, NULL);
 }
 

@@ -74,6 +74,9 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
     COUNTER("crm_commands_expired_total",
             "Commands answered UNAVAILABLE after waiting past CRM_COMMAND_DEADLINE_MS.",
             m->commands_expired);
+    COUNTER("crm_commands_shed_total",
+            "Commands answered UNAVAILABLE at once: the queue was at CRM_COMMAND_QUEUE_MAX.",
+            m->commands_shed);
     crm_http_response_printf(res, "# HELP crm_command_latency_seconds Receive to reply.\n"
                                   "# TYPE crm_command_latency_seconds histogram\n");
     int64_t cum = 0;

@@ -82,11 +82,14 @@ struct crm_work {
     crm_arena_block_t *arena;
     void *data;
     int writes;
-    int pending;          /* a statement of this work is in flight */
-    int auto_ok;          /* that statement ends the work when it succeeds */
-    char sql[80];         /* the start of that statement, for the log if it fails */
-    int conflict;         /* failed on a serialization failure or deadlock */
-    int conflict_retries; /* kept across attempts */
+    int pending;                         /* a statement of this work is in flight */
+    int auto_ok;                         /* that statement ends the work when it succeeds */
+    char sql[80];                        /* the start of that statement, for the log if it fails */
+    int conflict;                        /* failed on a serialization failure or deadlock */
+    int conflict_retries;                /* kept across attempts */
+    crm_command_keys_fn keys_fn;         /* NULL: runs alone in its batch */
+    uint64_t keys[CRM_COMMAND_KEYS_MAX]; /* per attempt, once decoded */
+    int n_keys;                          /* < 0: runs alone */
     crm_work_cb cb;
     crm_emit_t *emits, *emits_tail;
     size_t n_emits;
@@ -112,13 +115,22 @@ typedef struct crm_batch {
     uint64_t first_seq, last_seq;
     char epoch[40];
     crm_batch_done_fn done;
+    /* Called once, when COMMIT first goes out: the owner may start the
+     * next batch on another connection while this one flushes. May be NULL. */
+    void (*committing)(struct crm_batch *b);
+    int commit_sent;
     int64_t started_us;
     int fin_step;
     size_t fin_cursor;
     size_t fin_emits;
     crm_work_t *fin_work;
-    int give_up; /* after rollback, end the batch uncommitted */
-    int dl_pass; /* single mode: recording a failed event's dead letter */
+    int give_up;       /* after rollback, end the batch uncommitted */
+    int dl_pass;       /* single mode: recording a failed event's dead letter */
+    size_t started;    /* works [idx, started) have been started, in order */
+    size_t inflight;   /* statements of this batch sent, not yet answered */
+    int ending;        /* ended: waiting for `inflight` to drain */
+    int key_clash;     /* an idempotency record clashed with another writer's */
+    int end_committed; /* the outcome to report once drained */
 } crm_batch_t;
 
 /* ---- the relay --------------------------------------------------------- */
@@ -208,6 +220,7 @@ typedef struct {
     int64_t replays_served;
     int64_t replays_refused;  /* over CRM_REPLAY_INFLIGHT_PER_PEER */
     int64_t commands_expired; /* queued past CRM_COMMAND_DEADLINE_MS */
+    int64_t commands_shed;    /* refused: the queue was at CRM_COMMAND_QUEUE_MAX */
     int64_t lat_buckets[CRM_LAT_BUCKETS + 1];
     double lat_sum;
     int64_t lat_count;
@@ -223,6 +236,10 @@ struct crm_service {
     void *router;
     crm_zwatch_t *router_watch;
     crm_db_t *writer;
+/* CRM_WRITERS: writer connections, each with at most one batch. */
+#define CRM_WRITERS_MAX 8
+    crm_db_t *writers[CRM_WRITERS_MAX]; /* [0] is writer; the others NULL unless CRM_WRITERS */
+    int n_writers;
     crm_db_t *reader;
     crm_relay_t *relay;
     crm_http_t *http;
@@ -233,7 +250,16 @@ struct crm_service {
     /* commands waiting for the next batch, per client (fairq.c) */
     struct crm_fairq *cmdq;
     int64_t cmd_deadline_us;
-    crm_batch_t *cmd_batch;
+    size_t cmd_queue_max;   /* CRM_COMMAND_QUEUE_MAX */
+    size_t max_event_bytes; /* CRM_MAX_EVENT_BYTES */
+    size_t replay_batch;    /* CRM_REPLAY_BATCH */
+    int64_t cmd_batch_us;   /* a command batch's time, moving average (queue bound) */
+    crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
+    int cmd_running;                           /* how many of them run */
+    int cmd_open;                              /* of them, how many have not sent COMMIT yet */
+    int64_t cmd_last_end_us;
+    size_t cmd_queue_wait_ms; /* CRM_COMMAND_QUEUE_WAIT_MS */
+    crm_work_t *cmd_held;     /* popped, but may not run beside the other batch */
     /* consumers */
     crm_consumer_t *consumers;
     size_t n_consumers;
@@ -292,6 +318,8 @@ crm_work_t *crm_fairq_pop(crm_fairq_t *q);
 crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us);
 crm_work_t *crm_fairq_oldest(const crm_fairq_t *q); /* still queued */
 size_t crm_fairq_len(const crm_fairq_t *q);
+/* Whether the client with this ROUTER identity has a command queued. */
+int crm_fairq_has(crm_fairq_t *q, const uint8_t *id, size_t len);
 void crm_fairq_destroy(crm_fairq_t **q_p); /* destroys queued works */
 
 /* limits.c: what one peer may hold of a service's memory at once. */

@@ -24,6 +24,7 @@ crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind)
         return NULL;
     w->svc = svc;
     w->kind = kind;
+    w->n_keys = -2;
     crm__v1__status__init(&w->status);
     return w;
 }
@@ -258,7 +259,7 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
     size_t n = crm__v1__event__get_packed_size(ev);
     /* Larger events would make the bus and the subscribers drop the
      * connection they came on (ZMQ_MAXMSGSIZE), again at every replay. */
-    if (n + 64 > (size_t)crm_config_int(crm_service_config(w->svc), "CRM_MAX_EVENT_BYTES")) {
+    if (n + 64 > w->svc->max_event_bytes) {
         ev->id = (char *)protobuf_c_empty_string;
         ev->actor = (char *)protobuf_c_empty_string;
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL, "event too large",
@@ -303,6 +304,8 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
     crm_work_cb cb = w->cb;
     w->cb = NULL;
     w->pending = 0;
+    if (!crm_batch_answered(b, 0))
+        return; /* the transaction is gone: so is this attempt */
     if (error) {
         if (!res)
             b->lost_connection = 1;
@@ -327,7 +330,7 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
 static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const *params,
                         crm_work_cb cb, int write)
 {
-    if (w->state != WS_RUNNING || w->pending)
+    if (w->state != WS_RUNNING || w->pending || w->batch->aborting || w->batch->ending)
         return -EINVAL;
     if (write && w->cmd && w->cmd->readonly) {
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
@@ -342,6 +345,8 @@ static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const
     if (write)
         w->writes++;
     int rc = crm_db_query(w->batch->db, sql, n, params, NULL, NULL, 0, s_on_query, w);
+    if (rc == 0)
+        w->batch->inflight++;
     if (rc < 0) {
         w->cb = NULL;
         w->pending = 0;

@@ -6,6 +6,13 @@
 
 #include "crm/v1/person.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
+#include "rules.h"
+
+#include <crm/identity.h>
+#include <crm/util.h>
+
+#include <ctype.h>
+#include <string.h>
 
 /* rec, act: the record type and action the roles must grant
  * (crm/access.h); handlers check the owner of each record for own and
@@ -69,4 +76,69 @@ const crm_consumer_def_t sales_consumers[] = {
     {"sales.quality", s_quality_prefixes, sales_quality_apply},
     {"sales.preferences", s_preference_prefixes, sales_preferences_apply},
     {NULL, NULL, NULL},
+};
+
+/* ---- commands that may run interleaved (crm_command_keys_t) ------------- */
+
+/* A key per record a command reads and then writes or relies on: its id,
+ * or for a new person its normalised emails (two registrations of one
+ * address must see each other). Ids are compared as sent, lower-cased. */
+static int s_key_add(uint64_t *keys, int n, int max, const char *kind, const char *value)
+{
+    if (n < 0 || !value || !*value)
+        return n;
+    if (n >= max)
+        return -1; /* too many to say: run alone */
+    char buf[SALES_EMAIL_LEN + 16];
+    size_t len = strlen(value);
+    if (len >= SALES_EMAIL_LEN)
+        return -1;
+    for (size_t i = 0; i <= len; i++)
+        buf[i] = (char)tolower((unsigned char)value[i]);
+    keys[n] = crm_hash64(crm_hash64(CRM_HASH_SEED, kind, strlen(kind)), buf, len);
+    return n + 1;
+}
+
+static int s_person_register_keys(const ProtobufCMessage *request, uint64_t *keys, int max)
+{
+    const Crm__V1__RegisterPersonRequest *rq = (const void *)request;
+    const Crm__V1__Person *p = rq ? rq->person : NULL;
+    if (!p)
+        return 0; /* refused by the handler before any statement */
+    int n = s_key_add(keys, 0, max, "person", p->id);
+    for (size_t i = 0; i < p->n_emails && n >= 0; i++) {
+        char email[SALES_EMAIL_LEN];
+        /* An address that does not normalise is refused by the handler. */
+        if (crm_email_normalize(p->emails[i], email, sizeof email) == 0)
+            n = s_key_add(keys, n, max, "email", email);
+    }
+    return n;
+}
+
+static int s_order_create_keys(const ProtobufCMessage *request, uint64_t *keys, int max)
+{
+    const Crm__V1__CreateOrderRequest *rq = (const void *)request;
+    const Crm__V1__Order *o = rq ? rq->order : NULL;
+    if (!o)
+        return 0;
+    int n = s_key_add(keys, 0, max, "person", o->person_id);
+    n = s_key_add(keys, n, max, "organization", o->organization_id);
+    return s_key_add(keys, n, max, "deal", o->deal_id);
+}
+
+static int s_activity_log_keys(const ProtobufCMessage *request, uint64_t *keys, int max)
+{
+    const Crm__V1__LogActivityRequest *rq = (const void *)request;
+    const Crm__V1__Activity *a = rq ? rq->activity : NULL;
+    if (!a)
+        return 0;
+    int n = s_key_add(keys, 0, max, "person", a->person_id);
+    return s_key_add(keys, n, max, "deal", a->deal_id);
+}
+
+const crm_command_keys_t sales_command_keys[] = {
+    {"sales.person.register", s_person_register_keys},
+    {"sales.order.create", s_order_create_keys},
+    {"sales.activity.log", s_activity_log_keys},
+    {NULL, NULL},
 };

@@ -78,6 +78,7 @@ int main(int argc, char **argv)
         .migrations = sales_migrations,
         .config = s_config,
         .on_start = s_on_start,
+        .command_keys = sales_command_keys,
     };
     int rc = crm_service_main(&def, argc, argv);
     crm_config_list_free(&s_sales.lead_owners, s_sales.n_lead_owners);

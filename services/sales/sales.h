@@ -37,6 +37,7 @@ typedef struct {
  * definition (commands.c); both tables end with a NULL name. */
 extern const crm_command_def_t sales_commands[];
 extern const crm_consumer_def_t sales_consumers[];
+extern const crm_command_keys_t sales_command_keys[];
 
 /* The handlers the tables name, one file per aggregate in handlers/. Each
  * runs as a work: it answers or fails the work, at once or from a

@@ -7,6 +7,11 @@
 #include "handlers/handlers.h"
 
 #include "crm/v1/person.pb-c.h"
+#include <crm/identity.h>
+#include <crm/util.h>
+
+#include <ctype.h>
+#include <string.h>
 
 /* rec, act: the record type and action the roles must grant
  * (crm/access.h). */
@@ -67,4 +72,39 @@ const crm_consumer_def_t support_consumers[] = {
     {"support.people", s_people_prefixes, support_people_apply},
     {"support.preferences", s_preferences_prefixes, support_preferences_apply},
     {NULL, NULL, NULL},
+};
+
+/* ---- commands that may run interleaved (crm_command_keys_t) ------------- */
+
+/* support.ticket.open reads its customer (by id, or by the requester's
+ * email) and may register it: the key is the customer id, the one an email
+ * maps to under the identity rule, so both ways of naming a customer meet. */
+static int s_ticket_open_keys(const ProtobufCMessage *request, uint64_t *keys, int max)
+{
+    const Crm__V1__OpenTicketRequest *rq = (const void *)request;
+    const Crm__V1__Ticket *t = rq ? rq->ticket : NULL;
+    int n = 0;
+    char id[CRM_UUID_LEN + 1], email[256];
+    if (!t)
+        return 0;
+    if (*t->customer_id && n < max) {
+        size_t len = strlen(t->customer_id);
+        if (len > CRM_UUID_LEN)
+            return -1;
+        for (size_t i = 0; i <= len; i++)
+            id[i] = (char)tolower((unsigned char)t->customer_id[i]);
+        keys[n++] = crm_hash64(CRM_HASH_SEED, id, len);
+    }
+    if (*t->requester_email && crm_email_normalize(t->requester_email, email, sizeof email) == 0) {
+        if (n >= max)
+            return -1;
+        crm_customer_id_for_email(email, id);
+        keys[n++] = crm_hash64(CRM_HASH_SEED, id, strlen(id));
+    }
+    return n;
+}
+
+const crm_command_keys_t support_command_keys[] = {
+    {"support.ticket.open", s_ticket_open_keys},
+    {NULL, NULL},
 };

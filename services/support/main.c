@@ -68,6 +68,7 @@ int main(int argc, char **argv)
         .migrations = support_migrations,
         .config = s_config,
         .on_start = s_on_start,
+        .command_keys = support_command_keys,
     };
     int rc = crm_service_main(&def, argc, argv);
     crm_config_list_free(&s_support.agents, s_support.n_agents);

@@ -32,7 +32,11 @@ void crm_client_destroy(crm_client_t **self_p);
  * crm__v1__command_reply__free_unpacked) holds the reply; when no reply came
  * the function returns -ETIMEDOUT and *reply_p is NULL. Returns 0 when a
  * reply arrived, whatever its status; -EINTR if a signal interrupted the
- * wait. */
+ * wait. A reply UNAVAILABLE with Status.retry_after_ms (the service's
+ * queue was full: the command was never queued) uses up an attempt: the
+ * call waits the hint plus an exponential backoff with full jitter and
+ * sends the command again with the same idempotency key; the last
+ * attempt's reply is returned as it is. */
 int crm_client_call(crm_client_t *self, const char *command, const ProtobufCMessage *body,
                     const char *idempotency_key, int timeout_ms, int attempts,
                     Crm__V1__CommandReply **reply_p);

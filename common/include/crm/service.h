@@ -64,6 +64,24 @@ typedef struct {
     crm_work_fn fn;
 } crm_consumer_def_t;
 
+/* Which records a command touches, so that the commands of a batch may run
+ * interleaved, their statements pipelined on the writer connection instead
+ * of one command after another, and beside the batch committing on the
+ * other writer (CRM_WRITERS). Called once per command as it is queued,
+ * with its decoded request (NULL for an empty body). Fills up to `max` keys (e.g. hashes of a
+ * record's natural key) and returns how many; 0: it reads nothing another
+ * command of the batch could write (a unique key the database enforces is
+ * enough: a clash aborts the batch, which then runs one command per
+ * transaction). -1: it runs alone. Commands sharing a key run one after
+ * another in arrival order; a command without an entry runs alone. */
+#define CRM_COMMAND_KEYS_MAX 4
+typedef int (*crm_command_keys_fn)(const ProtobufCMessage *request, uint64_t *keys, int max);
+
+typedef struct {
+    const char *command; /* a name of the commands table; NULL ends the table */
+    crm_command_keys_fn keys;
+} crm_command_keys_t;
+
 typedef struct {
     const char *name;                    /* source name: "sales" */
     const char *default_bind;            /* command/replay ROUTER, "tcp://127.0.0.1:7410" */
@@ -78,6 +96,8 @@ typedef struct {
     void (*on_stop)(crm_service_t *svc);
     /* Optional: appends the service's own lines to /metrics. */
     void (*metrics)(crm_service_t *svc, crm_http_response_t *res);
+    /* Commands that may run interleaved in a batch; may be NULL. */
+    const crm_command_keys_t *command_keys;
 } crm_service_def_t;
 
 /* Runs the service until SIGTERM/SIGINT; returns the process exit code.
