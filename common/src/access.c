@@ -11,7 +11,7 @@
 
 static const char *const s_records[CRM_REC_COUNT] = {
     "",         "person",  "organisation", "lead",   "deal",   "order",  "activity",
-    "campaign", "segment", "preference",   "ticket", "report", "config",
+    "campaign", "segment", "preference",   "ticket", "report", "config", "tracking",
 };
 static const char *const s_actions[CRM_ACT_COUNT] = {"read", "create", "edit", "delete"};
 static const char *const s_levels[] = {"none", "own", "team", "all"};
@@ -76,6 +76,10 @@ static const struct {
     /* Subscriber keys read streams, which carry every record; the
      * dispatcher lets them run nothing else whatever their roles say. */
     {"subscriber", {"*.read=all"}},
+    /* The HTTP gateway's own principal (kind gateway): it passes on the
+     * tracking links of campaign mail, whose signed tokens say what to
+     * record. */
+    {"gateway", {"tracking.create=all"}},
 };
 
 static int s_lookup(const char *const *names, int n, const char *s, size_t len)
@@ -110,7 +114,7 @@ static int s_cell(uint8_t (*level)[CRM_ACT_COUNT], const char *cell, char *err, 
     if (type < 0) {
         snprintf(err, errlen,
                  "\"%.100s\": unknown record type (person, organisation, lead, deal, order, "
-                 "activity, campaign, segment, preference, ticket, report, config or *)",
+                 "activity, campaign, segment, preference, ticket, report, config, tracking or *)",
                  cell);
         return -1;
     }

@@ -57,6 +57,12 @@ const crm_command_def_t mkt_commands[] = {
           READ),
     S_CMD("marketing.segment.members", segment_members_request, mkt_segment_members, 1, SEGMENT,
           READ),
+    /* The HTTP gateway's tracking links: the signed token is what
+     * authorises the response; the gateway's principal needs
+     * tracking.create (the built-in role "gateway"). */
+    S_CMD("marketing.track.open", track_request, mkt_track_open, 0, TRACKING, CREATE),
+    S_CMD("marketing.track.click", track_request, mkt_track_click, 0, TRACKING, CREATE),
+    S_CMD("marketing.track.unsubscribe", track_request, mkt_track_unsubscribe, 0, TRACKING, CREATE),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 

@@ -30,8 +30,10 @@
 
 typedef struct {
     char *id, *address, *subject, *body; /* owned (malloc) */
+    char *campaign_id, *customer_id;     /* owned (malloc) */
     int status;                          /* MKT_DELIVERED, MKT_BOUNCED or MKT_RETRY */
     char error[256];
+    char message_id[300]; /* as sent, without brackets */
 } mkt_delivery_t;
 
 typedef struct {
@@ -43,6 +45,14 @@ typedef struct {
     int max_attempts;      /* MARKETING_SMTP_MAX_ATTEMPTS */
     int64_t retry_ms;      /* MARKETING_SMTP_RETRY_MS */
     int soft_bounces;      /* MARKETING_SOFT_BOUNCES */
+    /* Tracking (track.h): the key read from MARKETING_TRACK_KEY_FILE
+     * (NULL: off), CRM_TRACK_BASE_URL, the tokens' lifetime. */
+    const uint8_t *track_key;
+    size_t track_keylen;
+    const char *track_base_url;
+    int64_t track_ttl_s;
+    const char *unsubscribe_to; /* MARKETING_UNSUBSCRIBE_MAILTO */
+    int64_t batch_now_us;       /* the clock when the batch was claimed (Date, expiry) */
     int stopping;
     crm_scan_t *send_scan;    /* sends that fell due (crm_service_scan) */
     crm_scan_t *segment_scan; /* segment membership (crm_service_scan) */
@@ -87,6 +97,10 @@ void mkt_pref_set(crm_work_t *w);
 void mkt_pref_show(crm_work_t *w);
 /* handlers/response.c */
 void mkt_response_record(crm_work_t *w);
+/* handlers/track.c */
+void mkt_track_open(crm_work_t *w);
+void mkt_track_click(crm_work_t *w);
+void mkt_track_unsubscribe(crm_work_t *w);
 /* handlers/message.c */
 void mkt_message_set(crm_work_t *w);
 void mkt_message_preview(crm_work_t *w);

@@ -137,6 +137,11 @@ int mkt_store_order_of(crm_work_t *w, const char *order_id, crm_work_cb cb);
 int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
                               const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb);
 
+/* Keeps the digest of a tracking token (handlers/track.c) for delivery
+ * `delivery_id`; one row when it is new, none when it was kept before. */
+int mkt_store_track_use(crm_work_t *w, const char *digest, const char *delivery_id, int kind,
+                        crm_work_cb cb);
+
 /* ---- results (store/result.c) ---------------------------------------------- */
 
 /* The raw figures of campaigns `ids`, one row per id in that order.

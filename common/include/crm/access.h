@@ -39,7 +39,8 @@ typedef enum {
     CRM_REC_PREFERENCE,
     CRM_REC_TICKET,
     CRM_REC_REPORT,
-    CRM_REC_CONFIG, /* pipelines, SLA policies, calendars, templates */
+    CRM_REC_CONFIG,   /* pipelines, SLA policies, calendars, templates */
+    CRM_REC_TRACKING, /* responses from campaign mail's signed links (the HTTP gateway) */
     CRM_REC_COUNT
 } crm_record_t;
 
