@@ -107,7 +107,11 @@ char *crm_mime_build(const crm_mime_mail_t *m, size_t *len, char *err, size_t er
                                  "List-Unsubscribe=One-Click", NULL);
     g_string_free(lu, TRUE);
 
-    GMimeObject *body = s_text_part("plain", m->text);
+    /* A text ends with a line break, as a file of lines does. */
+    size_t tl = strlen(m->text);
+    char *text_nl = g_strconcat(m->text, tl && m->text[tl - 1] == '\n' ? "" : "\n", NULL);
+    GMimeObject *body = s_text_part("plain", text_nl);
+    g_free(text_nl);
     if (m->html && *m->html) {
         GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
         g_mime_multipart_add(alt, body);

@@ -89,6 +89,7 @@ void mkt_campaign_target(crm_work_t *w);
 void mkt_campaign_budget(crm_work_t *w);
 void mkt_expense_record(crm_work_t *w);
 void mkt_expense_list(crm_work_t *w);
+void mkt_expense_void(crm_work_t *w);
 /* handlers/result.c */
 void mkt_campaign_results(crm_work_t *w);
 void mkt_campaign_compare(crm_work_t *w);

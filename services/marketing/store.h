@@ -71,6 +71,13 @@ int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_mino
 
 /* Inserts x (id set by the caller), flagged or not (rules.c decides).
  * 0: ExpenseReply (JSON) with the budget after the expense. */
+/* The expense `id`, locked: (is a reversing entry, has been voided); no
+ * row when there is none. */
+int mkt_store_expense_of(crm_work_t *w, const char *id, crm_work_cb cb);
+/* Adds new_id, the reversing entry of expense `id` with `reason` as its
+ * note. 0: ExpenseReply (JSON). */
+int mkt_store_expense_void(crm_work_t *w, const char *id, const char *new_id, const char *reason,
+                           crm_work_cb cb);
 int mkt_store_expense_insert(crm_work_t *w, const Crm__V1__Expense *x, int flagged, crm_work_cb cb);
 
 /* 0: ListExpensesReply (JSON); no row when the campaign is unknown. */

@@ -289,7 +289,8 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(segment_list)                                                                                \
     X(preference_set)                                                                              \
     X(preference_show)                                                                             \
-    X(response_record)
+    X(response_record)                                                                             \
+    X(campaign_expense_void)
 CRMCTL_MARKETING_VERBS(CRMCTL_DECLARE_VERB)
 /* The analytics verbs (analytics.h): customer.c, audit.c, report.c (every
  * report takes crmctl_report_opts) and analytics.c. */
