@@ -293,6 +293,11 @@ class MailTest(unittest.TestCase):
         rep = s.raw("marketing.track.click", R(click), client=self.mia)
         self.assertEqual(rep.status.code, DENIED)
         self.assertEqual(self.responses(c.id, pid), [])
+        # No token, forged or genuine, is written to the log.
+        with open(s.proc.log_path, "rb") as f:
+            log = f.read()
+        for t in (click, unsub, flipped):
+            self.assertNotIn(t.encode(), log)
         # And the genuine token still works, once, after all that.
         self.assertEqual(self.track("marketing.track.click", click).recorded, True)
         self.assertEqual(self.responses(c.id, pid), [M.RESPONSE_TYPE_CLICKED])
