@@ -135,7 +135,9 @@ char *mkt_mail_compose(const mkt_mail_conf_t *c, const mkt_mail_in_t *m, int64_t
     }
     crm_mime_mail_t mm = {
         .from = c->from,
+        .from_name = c->from_name,
         .to = m->address,
+        .to_name = m->name,
         .subject = m->subject,
         .text = m->body,
         .html = html,

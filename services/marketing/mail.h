@@ -18,6 +18,7 @@
 
 typedef struct {
     const char *from;           /* MARKETING_MAIL_FROM */
+    const char *from_name;      /* MARKETING_MAIL_FROM_NAME ("" = none) */
     const char *unsubscribe_to; /* MARKETING_UNSUBSCRIBE_MAILTO address ("" = from) */
     const uint8_t *key;         /* the tracking key; NULL: tracking off */
     size_t keylen;
@@ -28,6 +29,7 @@ typedef struct {
 typedef struct {
     const char *delivery_id, *campaign_id, *customer_id;
     const char *address, *subject, *body;
+    const char *name; /* the recipient's display name ("" = none) */
 } mkt_mail_in_t;
 
 /* The message (caller frees) and its length in *len, its Message-ID

@@ -51,6 +51,8 @@ static const crm_conf_def_t s_config[] = {
      " (empty: no tracking links)",
      0, 0, 0},
     {"MARKETING_TRACK_DAYS", CRM_CONF_INT, "90", "how long tracking links work (days)", 0, 1, 3650},
+    {"MARKETING_MAIL_FROM_NAME", CRM_CONF_STR, "",
+     "display name of the sender of campaign emails (UTF-8; empty: none)", 0, 0, 0},
     {"MARKETING_UNSUBSCRIBE_MAILTO", CRM_CONF_STR, "",
      "address of the List-Unsubscribe mailto (empty: MARKETING_MAIL_FROM)", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
@@ -86,11 +88,22 @@ static void s_outcome_done(crm_service_t *svc, int status, void *arg)
 static void s_smtp_job(uv_work_t *job)
 {
     mkt_t *ctx = job->data;
-    mkt_mail_conf_t conf = {ctx->mail_from,    ctx->unsubscribe_to, ctx->track_key,
-                            ctx->track_keylen, ctx->track_base_url, ctx->track_ttl_s};
+    mkt_mail_conf_t conf = {.from = ctx->mail_from,
+                            .from_name = ctx->from_name,
+                            .unsubscribe_to = ctx->unsubscribe_to,
+                            .key = ctx->track_key,
+                            .keylen = ctx->track_keylen,
+                            .base_url = ctx->track_base_url,
+                            .token_ttl_s = ctx->track_ttl_s};
     for (size_t i = 0; i < ctx->n_batch; i++) {
         mkt_delivery_t *d = &ctx->batch[i];
-        mkt_mail_in_t in = {d->id, d->campaign_id, d->customer_id, d->address, d->subject, d->body};
+        mkt_mail_in_t in = {.delivery_id = d->id,
+                            .campaign_id = d->campaign_id,
+                            .customer_id = d->customer_id,
+                            .address = d->address,
+                            .subject = d->subject,
+                            .body = d->body,
+                            .name = d->name};
         size_t len = 0;
         char *msg = mkt_mail_compose(&conf, &in, ctx->batch_now_us, d->message_id, &len, d->error,
                                      sizeof d->error);
@@ -193,6 +206,7 @@ static int s_on_start(crm_service_t *svc)
     ctx->svc = svc;
     ctx->smtp_url = crm_config_str(cfg, "MARKETING_SMTP_URL");
     ctx->mail_from = crm_config_str(cfg, "MARKETING_MAIL_FROM");
+    ctx->from_name = crm_config_str(cfg, "MARKETING_MAIL_FROM_NAME");
     ctx->freq_cap = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_CAP");
     ctx->freq_days = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_DAYS");
     ctx->max_attempts = (int)crm_config_int(cfg, "MARKETING_SMTP_MAX_ATTEMPTS");

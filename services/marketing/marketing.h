@@ -31,6 +31,7 @@
 typedef struct {
     char *id, *address, *subject, *body; /* owned (malloc) */
     char *campaign_id, *customer_id;     /* owned (malloc) */
+    char *name;                          /* the recipient's name, owned (malloc) */
     int status;                          /* MKT_DELIVERED, MKT_BOUNCED or MKT_RETRY */
     char error[256];
     char message_id[300]; /* as sent, without brackets */
@@ -40,6 +41,7 @@ typedef struct {
     crm_service_t *svc;
     const char *smtp_url;  /* MARKETING_SMTP_URL; "" = no relay */
     const char *mail_from; /* MARKETING_MAIL_FROM */
+    const char *from_name; /* MARKETING_MAIL_FROM_NAME */
     int freq_cap;          /* MARKETING_FREQUENCY_CAP; 0 = none */
     int freq_days;         /* MARKETING_FREQUENCY_DAYS */
     int max_attempts;      /* MARKETING_SMTP_MAX_ATTEMPTS */

@@ -248,7 +248,8 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_c
 int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb);
 
 /* At most `limit` pending email deliveries. 0: id; 1: address;
- * 2: subject; 3: body. */
+ * 2: subject; 3: body; 4: campaign id; 5: customer id; 6: the customer's
+ * name ("" if unknown). */
 int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb);
 
 /* Outcomes, a JSON array of {id, status, error} (status: 1 delivered,

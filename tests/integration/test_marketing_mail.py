@@ -24,6 +24,7 @@ from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 BASE = "https://crm.shop.example"
 FROM = "news@shop.example"
+FROM_NAME = "Boutique Été, Paris"  # non-ASCII and a comma: RFC 2047 and quoting
 LINK = "https://shop.example/spring?ref=mail&size=42"
 DENIED = rpc_pb2.STATUS_CODE_PERMISSION_DENIED
 # The headers a campaign mail has, and no other (Python's parser names).
@@ -60,6 +61,7 @@ class MailTest(unittest.TestCase):
         cls.s = MarketingSystem(env={"MARKETING_SMTP_URL": "smtp://127.0.0.1:%d" % port,
                                      "MARKETING_SEND_SCAN_MS": "100",
                                      "MARKETING_MAIL_FROM": FROM,
+                                     "MARKETING_MAIL_FROM_NAME": FROM_NAME,
                                      "MARKETING_TRACK_KEY_FILE": key,
                                      "CRM_TRACK_BASE_URL": BASE,
                                      "MARKETING_TRACK_DAYS": "30",
@@ -108,7 +110,7 @@ class MailTest(unittest.TestCase):
         raw = self.sink.to(address)[n - 1]
         return raw, email.message_from_bytes(raw, policy=email.policy.default)
 
-    def check_mail(self, raw, m, campaign_id, customer, address, subject, text):
+    def check_mail(self, raw, m, campaign_id, customer, address, subject, text, name=None):
         """Every header and both parts of one received campaign mail."""
         s = self.s
         self.assertEqual(set(m.keys()), HEADERS)
@@ -125,7 +127,12 @@ class MailTest(unittest.TestCase):
         self.assertLess(abs(email.utils.parsedate_to_datetime(m["Date"]).timestamp()
                             - time.time()), 120)
         self.assertEqual(m["From"].addresses[0].addr_spec, FROM)
+        self.assertEqual(m["From"].addresses[0].display_name, FROM_NAME)
         self.assertEqual(m["To"].addresses[0].addr_spec, address)
+        if name is not None:
+            self.assertEqual(m["To"].addresses[0].display_name, name)
+        for h in (b"From", b"To"):  # display names: ASCII on the wire
+            re.search(rb"^" + h + rb":(.*(?:\r\n[ \t].*)*)", raw, re.M).group(1).decode("ascii")
         self.assertEqual(m["MIME-Version"], "1.0")
         # RFC 2047: the raw header is ASCII encoded words; decoded it is the text.
         raw_subject = re.search(rb"^Subject:(.*(?:\r\n[ \t].*)*)", raw, re.M).group(1)
@@ -172,9 +179,9 @@ class MailTest(unittest.TestCase):
 
     # ---- the mail ---------------------------------------------------------------------
     def test_headers_persian_and_japanese_subjects(self):
-        cases = [("Darya", "سلام {{name}}، حراج بهاره", "سلام Darya، حراج بهاره",
+        cases = [("داریا", "سلام {{name}}، حراج بهاره", "سلام داریا، حراج بهاره",
                   "Hello {{name}}: 30%% off, see %s\nبا سپاس" % LINK),
-                 ("Haruto", "{{name}}様 春のセール 30%オフ", "Haruto様 春のセール 30%オフ",
+                 ("陽翔", "{{name}}様 春のセール 30%オフ", "陽翔様 春のセール 30%オフ",
                   "こんにちは {{name}}さん\n%s & more <b>" % LINK),
                  ("Ann", "Spring sale", "Spring sale", "Plain ASCII for {{name}}")]
         for name, subject, rendered, body in cases:
@@ -183,7 +190,7 @@ class MailTest(unittest.TestCase):
                 c = self.mail_campaign(subject, body, pid)
                 raw, m = self.received(addr)
                 text = body.replace("{{name}}", name)
-                _, html = self.check_mail(raw, m, c.id, pid, addr, rendered, text)
+                _, html = self.check_mail(raw, m, c.id, pid, addr, rendered, text, name)
                 clicks, pixel = self.tokens(html)
                 self.assertEqual(len(pixel), 1)
                 if LINK in body:
@@ -203,6 +210,8 @@ class MailTest(unittest.TestCase):
         self.assertNotIn(b"\r\nBcc:", head)
         self.assertNotIn(b"\r\nX-Evil:", head)
         self.assertEqual(str(m["Subject"]), "Hi Eve  Bcc: victim@evil.example  X-Evil: 1")
+        self.assertEqual(m["To"].addresses[0].display_name, "Eve  Bcc: victim@evil.example")
+        self.assertEqual(m["To"].addresses[0].addr_spec, addr)
         self.assertEqual(self.sink.messages[-1][1], [addr])
         self.assertEqual(self.s.q("SELECT status FROM delivery WHERE campaign_id = %s", c.id),
                          [(1,)])

@@ -122,10 +122,12 @@ int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, limit);
     return crm_params_run(&p,
-                          "SELECT id::text, address, subject, body, campaign_id::text,"
-                          " customer_id::text FROM delivery WHERE status = 0"
-                          " AND (next_attempt_at IS NULL OR next_attempt_at <= now())"
-                          " ORDER BY created_at, id LIMIT $1::int",
+                          "SELECT d.id::text, d.address, d.subject, d.body,"
+                          " d.campaign_id::text, d.customer_id::text,"
+                          " COALESCE((SELECT p.name FROM person p WHERE p.id = d.customer_id),"
+                          " '') FROM delivery d WHERE d.status = 0"
+                          " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())"
+                          " ORDER BY d.created_at, d.id LIMIT $1::int",
                           0, cb);
 }
 

@@ -86,13 +86,21 @@ static void test_forged_and_expired(void **state)
 static void test_mail(void **state)
 {
     (void)state;
-    mkt_mail_conf_t c = {"news@shop.example", "", s_key, KEYLEN, "https://crm.example", 86400};
+    mkt_mail_conf_t c = {"news@shop.example",
+                         "Shop \xc3\x9c"
+                         "ber",
+                         "",
+                         s_key,
+                         KEYLEN,
+                         "https://crm.example",
+                         86400};
     mkt_mail_in_t in = {DELIVERY,
                         CAMPAIGN,
                         CUSTOMER,
                         "ann@people.io",
                         "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85\r\nBcc: x@evil.example",
-                        "See https://shop.example/x?a=1&b=<2>. Bye"};
+                        "See https://shop.example/x?a=1&b=<2>. Bye",
+                        "Ann\r\nCc: y@evil.example"};
     char mid[300], err[160];
     size_t len = 0;
     char *m = mkt_mail_compose(&c, &in, INT64_C(1780000000) * 1000000, mid, &len, err, sizeof err);
@@ -105,6 +113,14 @@ static void test_mail(void **state)
     assert_non_null(strstr(m, "Message-Id: <" DELIVERY "@shop.example>\r\n"));
     assert_non_null(strcasestr(m, "Subject: =?utf-8?"));
     assert_null(strstr(m, "\r\nBcc:"));
+    assert_null(strstr(m, "\r\nCc:"));
+    /* "From: Shop =?iso-8859-1?b?...?= <news@shop.example>": the name encoded. */
+    char *from = strstr(m, "From: "), *eol = from ? strstr(from, "\r\n") : NULL;
+    assert_non_null(eol);
+    *eol = 0;
+    assert_non_null(strstr(from, "=?")); /* GMime picks the charset: iso-8859-1 here */
+    assert_non_null(strstr(from, " <news@shop.example>"));
+    *eol = '\r';
     assert_non_null(strstr(m, "List-Unsubscribe: <https://crm.example/t/u/"));
     assert_non_null(strstr(m, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
     assert_non_null(strstr(m, "<mailto:news@shop.example?subject=unsubscribe>"));
