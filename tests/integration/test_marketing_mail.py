@@ -120,8 +120,11 @@ class MailTest(unittest.TestCase):
         self.assertNotIn(b"=?", re.search(rb"^List-Unsubscribe:(.*(?:\r\n[ \t].*)*)", head,
                                           re.M).group(1))
         # Message-ID: <delivery id@sender's domain>, recorded with the delivery.
-        (delivery, mid), = s.q("SELECT id::text, message_id FROM delivery WHERE campaign_id = %s"
-                               " AND customer_id = %s", campaign_id, customer)
+        # (Recorded with the outcome, which commits after the relay took the mail.)
+        q = ("SELECT id::text, message_id FROM delivery WHERE campaign_id = %s"
+             " AND customer_id = %s AND message_id IS NOT NULL")
+        wait_for(lambda: s.q(q, campaign_id, customer), 20, "the delivery's outcome")
+        (delivery, mid), = s.q(q, campaign_id, customer)
         self.assertEqual(m["Message-Id"], "<%s@shop.example>" % delivery)
         self.assertEqual(mid, "%s@shop.example" % delivery)
         self.assertLess(abs(email.utils.parsedate_to_datetime(m["Date"]).timestamp()
@@ -213,8 +216,8 @@ class MailTest(unittest.TestCase):
         self.assertEqual(m["To"].addresses[0].display_name, "Eve  Bcc: victim@evil.example")
         self.assertEqual(m["To"].addresses[0].addr_spec, addr)
         self.assertEqual(self.sink.messages[-1][1], [addr])
-        self.assertEqual(self.s.q("SELECT status FROM delivery WHERE campaign_id = %s", c.id),
-                         [(1,)])
+        wait_for(lambda: self.s.q("SELECT status FROM delivery WHERE campaign_id = %s", c.id)
+                 == [(1,)], 20, "the delivery recorded as delivered")
 
     # ---- tracking -----------------------------------------------------------------------
     def test_tracking_links_record_once_and_unsubscribe_opts_out(self):
