@@ -103,7 +103,8 @@ class Keys:
         for name, kind in self.NAMES:
             pub = subprocess.run([os.path.join(bin_dir, "crm-keys"), "new", name, "--dir", self.dir],
                                  check=True, capture_output=True, text=True).stdout.strip()
-            lines.append("%s %s %s - %s\n" % (pub, name, kind, "admin" if kind == "staff" else "-"))
+            lines.append("%s %s %s - %s\n" % (pub, name, kind, "admin" if kind == "staff" else
+                                                        "gateway" if kind == "gateway" else "-"))
         with open(self.directory, "w") as f:
             f.writelines(lines)
 

@@ -33,8 +33,9 @@ for name in bus sales marketing support analytics bridge webhooks api; do
         chmod 0644 "$key"
     fi
     pub=$("$keys" public "$key")
-    kind=service
-    [ "$name" = api ] && kind=gateway
-    grep -q -F "$pub" "$dir" || printf '%s %s %s - -\n' "$pub" "$name" "$kind" >>"$dir"
+    kind=service roles=-
+    # crm-api's own role, gateway, lets it pass on tracking links.
+    [ "$name" = api ] && kind=gateway roles=gateway
+    grep -q -F "$pub" "$dir" || printf '%s %s %s - %s\n' "$pub" "$name" "$kind" "$roles" >>"$dir"
 done
 echo "keys in $here/secrets, directory $dir"

@@ -325,7 +325,7 @@ ME=${USER:-$(id -un)}
     for name in bus "${SERVICES[@]}"; do
         printf '%s %s service - -\n' "$(s_key "$name" "$KEYS")" "$name"
     done
-    printf '%s api gateway - -\n' "$(s_key api "$KEYS")"
+    printf '%s api gateway - gateway\n' "$(s_key api "$KEYS")"
     printf '%s %s staff - admin\n' "$(s_key key "$USER_CONF")" "$ME"
 } >"$DIRECTORY.new"
 # Keep principals added by hand: rewrite only the generated lines.

@@ -12,7 +12,7 @@
 static const char *const s_records[CRM_REC_COUNT] = {
     "",       "person",   "organisation", "lead",    "deal",
     "order",  "activity", "campaign",     "segment", "preference",
-    "ticket", "report",   "config",       "webhook", "personal_data",
+    "ticket", "report",   "config",       "webhook", "personal_data", "tracking",
 };
 static const char *const s_actions[CRM_ACT_COUNT] = {"read", "create", "edit", "delete"};
 static const char *const s_levels[] = {"none", "own", "team", "all"};
@@ -84,6 +84,10 @@ static const struct {
     /* Answers data subjects' requests: exports, merges and erasures
      * (personal_data.*), reading what it must to find the person. */
     {"privacy-officer", {"*.read=all", "personal_data.*=all", "webhook.*=none"}},
+    /* The HTTP gateway's own principal (kind gateway): it passes on the
+     * tracking links of campaign mail, whose signed tokens say what to
+     * record. */
+    {"gateway", {"tracking.create=all"}},
 };
 
 static int s_lookup(const char *const *names, int n, const char *s, size_t len)
@@ -119,7 +123,7 @@ static int s_cell(uint8_t (*level)[CRM_ACT_COUNT], const char *cell, char *err, 
         snprintf(err, errlen,
                  "\"%.100s\": unknown record type (person, organisation, lead, deal, order, "
                  "activity, campaign, segment, preference, ticket, report, config, webhook, "
-                 "personal_data or *)",
+                 "personal_data, tracking or *)",
                  cell);
         return -1;
     }

@@ -42,6 +42,7 @@ const crm_command_def_t mkt_commands[] = {
           CAMPAIGN, READ),
     S_CMD("marketing.expense.record", record_expense_request, mkt_expense_record, 0, CAMPAIGN,
           EDIT),
+    S_CMD("marketing.expense.void", void_expense_request, mkt_expense_void, 0, CAMPAIGN, EDIT),
     S_CMD("marketing.expense.list", list_expenses_request, mkt_expense_list, 1, CAMPAIGN, READ),
     S_CMD("marketing.preference.set", set_preferences_request, mkt_pref_set, 0, PREFERENCE, EDIT),
     S_CMD("marketing.preference.show", show_preferences_request, mkt_pref_show, 1, PREFERENCE,
@@ -67,6 +68,12 @@ const crm_command_def_t mkt_commands[] = {
     /* handlers/erasure.c */
     S_CMD("marketing.person.export", export_person_request, mkt_person_export, 1, PERSONAL_DATA,
           READ),
+    /* The HTTP gateway's tracking links: the signed token is what
+     * authorises the response; the gateway's principal needs
+     * tracking.create (the built-in role "gateway"). */
+    S_CMD("marketing.track.open", track_request, mkt_track_open, 0, TRACKING, CREATE),
+    S_CMD("marketing.track.click", track_request, mkt_track_click, 0, TRACKING, CREATE),
+    S_CMD("marketing.track.unsubscribe", track_request, mkt_track_unsubscribe, 0, TRACKING, CREATE),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 

@@ -8,13 +8,16 @@
  * in store/, the email adapter in smtp.c. */
 #include "marketing.h"
 
+#include "mail.h"
 #include "rules.h"
 #include "smtp.h"
 
 #include <crm/log.h>
+#include <crm/util.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +47,19 @@ static const crm_conf_def_t s_config[] = {
      "per channel, opt-in (a send needs recorded consent for the purpose) or opt-out (allowed"
      " unless opted out): CHANNEL=opt-in|opt-out,...; channels left out are opt-out",
      0, 0, 0},
+    {"MARKETING_TRACK_KEY", CRM_CONF_STR, "",
+     "key of the signed tracking links, at least 32 bytes, given only as MARKETING_TRACK_KEY_FILE"
+     " (empty: no tracking links, no one-click unsubscribe)",
+     1, 0, 0},
+    {"CRM_TRACK_BASE_URL", CRM_CONF_STR, "",
+     "public https base URL of the HTTP gateway (crm-api) that serves /t/o, /t/c and /t/u"
+     " (empty: no tracking links)",
+     0, 0, 0},
+    {"MARKETING_TRACK_DAYS", CRM_CONF_INT, "90", "how long tracking links work (days)", 0, 1, 3650},
+    {"MARKETING_MAIL_FROM_NAME", CRM_CONF_STR, "",
+     "display name of the sender of campaign emails (UTF-8; empty: none)", 0, 0, 0},
+    {"MARKETING_UNSUBSCRIBE_MAILTO", CRM_CONF_STR, "",
+     "address of the List-Unsubscribe mailto (empty: MARKETING_MAIL_FROM)", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -77,10 +93,30 @@ static void s_outcome_done(crm_service_t *svc, int status, void *arg)
 static void s_smtp_job(uv_work_t *job)
 {
     mkt_t *ctx = job->data;
+    mkt_mail_conf_t conf = {.from = ctx->mail_from,
+                            .from_name = ctx->from_name,
+                            .unsubscribe_to = ctx->unsubscribe_to,
+                            .key = ctx->track_key,
+                            .keylen = ctx->track_keylen,
+                            .base_url = ctx->track_base_url,
+                            .token_ttl_s = ctx->track_ttl_s};
     for (size_t i = 0; i < ctx->n_batch; i++) {
         mkt_delivery_t *d = &ctx->batch[i];
-        int rc = mkt_smtp_send(ctx->smtp_url, ctx->mail_from, d->address, d->subject, d->body,
-                               d->error, sizeof d->error);
+        mkt_mail_in_t in = {.delivery_id = d->id,
+                            .campaign_id = d->campaign_id,
+                            .customer_id = d->customer_id,
+                            .address = d->address,
+                            .subject = d->subject,
+                            .body = d->body,
+                            .name = d->name};
+        size_t len = 0;
+        char *msg = mkt_mail_compose(&conf, &in, ctx->batch_now_us, d->message_id, &len, d->error,
+                                     sizeof d->error);
+        /* A message that cannot be built will not be built later either. */
+        int rc = msg ? mkt_smtp_send(ctx->smtp_url, ctx->mail_from, d->address, msg, len, d->error,
+                                     sizeof d->error)
+                     : MKT_SMTP_PERMANENT;
+        free(msg);
         d->status = rc == 0 ? MKT_DELIVERED : rc == MKT_SMTP_PERMANENT ? MKT_BOUNCED : MKT_RETRY;
     }
 }
@@ -92,10 +128,10 @@ static void s_smtp_after(uv_work_t *job, int status)
     for (size_t i = 0; a && i < ctx->n_batch; i++) {
         mkt_delivery_t *d = &ctx->batch[i];
         if (d->status != MKT_DELIVERED)
-            crm_warn("marketing.delivery", "email %s to %s %s: %s", d->id, d->address,
+            crm_warn("marketing.delivery", "email %s %s: %s", d->id,
                      d->status == MKT_BOUNCED ? "bounced" : "failed, to be tried again", d->error);
-        json_array_append_new(
-            a, json_pack("{s:s, s:i, s:s}", "id", d->id, "status", d->status, "error", d->error));
+        json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:s}", "id", d->id, "status", d->status,
+                                           "error", d->error, "message_id", d->message_id));
     }
     ctx->outcomes = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
@@ -114,6 +150,7 @@ static void s_claim_done(crm_service_t *svc, int status, void *arg)
         return;
     }
     ctx->smtp_job.data = ctx;
+    ctx->batch_now_us = crm_now_us(); /* read on the loop: the test clock is the loop's */
     if (uv_queue_work(crm_service_loop(svc), &ctx->smtp_job, s_smtp_job, s_smtp_after) < 0) {
         mkt_batch_clear(ctx);
         ctx->pump_busy = 0;
@@ -134,6 +171,39 @@ static void s_on_timer(crm_service_t *svc, void *arg)
     s_pump(arg);
 }
 
+/* Tracking links need the key (from its file only: a key in the
+ * environment is refused, as the database password is) and the base URL;
+ * with neither they are off. */
+static int s_track_init(mkt_t *ctx, const crm_config_t *cfg)
+{
+    const char *key = crm_config_str(cfg, "MARKETING_TRACK_KEY");
+    ctx->track_base_url = crm_config_str(cfg, "CRM_TRACK_BASE_URL");
+    ctx->track_ttl_s = crm_config_int(cfg, "MARKETING_TRACK_DAYS") * 86400;
+    ctx->unsubscribe_to = crm_config_str(cfg, "MARKETING_UNSUBSCRIBE_MAILTO");
+    if (getenv("MARKETING_TRACK_KEY")) {
+        crm_error("config.invalid", "MARKETING_TRACK_KEY is refused in the environment; put the"
+                                    " key in a file and name it in MARKETING_TRACK_KEY_FILE");
+        return -1;
+    }
+    if (!*key && !*ctx->track_base_url)
+        return 0;
+    if (strlen(key) < 32 || !*ctx->track_base_url ||
+        (strncmp(ctx->track_base_url, "https://", 8) &&
+         strncmp(ctx->track_base_url, "http://", 7))) {
+        crm_error("config.invalid", "tracking needs MARKETING_TRACK_KEY_FILE (a key of at least"
+                                    " 32 bytes) and CRM_TRACK_BASE_URL (an http(s) URL)");
+        return -1;
+    }
+    size_t n = strlen(ctx->track_base_url);
+    if (ctx->track_base_url[n - 1] == '/') {
+        crm_error("config.invalid", "CRM_TRACK_BASE_URL: give it without a trailing slash");
+        return -1;
+    }
+    ctx->track_key = (const uint8_t *)key;
+    ctx->track_keylen = strlen(key);
+    return 0;
+}
+
 static int s_on_start(crm_service_t *svc)
 {
     mkt_t *ctx = &s_mkt;
@@ -141,11 +211,14 @@ static int s_on_start(crm_service_t *svc)
     ctx->svc = svc;
     ctx->smtp_url = crm_config_str(cfg, "MARKETING_SMTP_URL");
     ctx->mail_from = crm_config_str(cfg, "MARKETING_MAIL_FROM");
+    ctx->from_name = crm_config_str(cfg, "MARKETING_MAIL_FROM_NAME");
     ctx->freq_cap = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_CAP");
     ctx->freq_days = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_DAYS");
     ctx->max_attempts = (int)crm_config_int(cfg, "MARKETING_SMTP_MAX_ATTEMPTS");
     ctx->retry_ms = crm_config_int(cfg, "MARKETING_SMTP_RETRY_MS");
     ctx->soft_bounces = (int)crm_config_int(cfg, "MARKETING_SOFT_BOUNCES");
+    if (s_track_init(ctx, cfg) < 0)
+        return -1;
     if (*ctx->smtp_url && strncmp(ctx->smtp_url, "smtp://", 7) &&
         strncmp(ctx->smtp_url, "smtps://", 8)) {
         crm_error("config.invalid", "MARKETING_SMTP_URL: not an smtp:// or smtps:// URL");
@@ -193,7 +266,7 @@ int main(int argc, char **argv)
         .on_stop = s_on_stop,
     };
     /* Before any thread exists (libcurl's rule). */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || sodium_init() < 0)
         return 1;
     int rc = crm_service_main(&def, argc, argv);
     mkt_batch_clear(&s_mkt);

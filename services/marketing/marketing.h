@@ -30,19 +30,31 @@
 
 typedef struct {
     char *id, *address, *subject, *body; /* owned (malloc) */
+    char *campaign_id, *customer_id;     /* owned (malloc) */
+    char *name;                          /* the recipient's name, owned (malloc) */
     int status;                          /* MKT_DELIVERED, MKT_BOUNCED or MKT_RETRY */
     char error[256];
+    char message_id[300]; /* as sent, without brackets */
 } mkt_delivery_t;
 
 typedef struct {
     crm_service_t *svc;
     const char *smtp_url;  /* MARKETING_SMTP_URL; "" = no relay */
     const char *mail_from; /* MARKETING_MAIL_FROM */
+    const char *from_name; /* MARKETING_MAIL_FROM_NAME */
     int freq_cap;          /* MARKETING_FREQUENCY_CAP; 0 = none */
     int freq_days;         /* MARKETING_FREQUENCY_DAYS */
     int max_attempts;      /* MARKETING_SMTP_MAX_ATTEMPTS */
     int64_t retry_ms;      /* MARKETING_SMTP_RETRY_MS */
     int soft_bounces;      /* MARKETING_SOFT_BOUNCES */
+    /* Tracking (track.h): the key read from MARKETING_TRACK_KEY_FILE
+     * (NULL: off), CRM_TRACK_BASE_URL, the tokens' lifetime. */
+    const uint8_t *track_key;
+    size_t track_keylen;
+    const char *track_base_url;
+    int64_t track_ttl_s;
+    const char *unsubscribe_to; /* MARKETING_UNSUBSCRIBE_MAILTO */
+    int64_t batch_now_us;       /* the clock when the batch was claimed (Date, expiry) */
     int stopping;
     crm_scan_t *send_scan;    /* sends that fell due (crm_service_scan) */
     crm_scan_t *segment_scan; /* segment membership (crm_service_scan) */
@@ -82,6 +94,7 @@ void mkt_campaign_target(crm_work_t *w);
 void mkt_campaign_budget(crm_work_t *w);
 void mkt_expense_record(crm_work_t *w);
 void mkt_expense_list(crm_work_t *w);
+void mkt_expense_void(crm_work_t *w);
 /* handlers/result.c */
 void mkt_campaign_results(crm_work_t *w);
 void mkt_campaign_compare(crm_work_t *w);
@@ -93,6 +106,10 @@ void mkt_consent_withdraw(crm_work_t *w);
 void mkt_consent_history(crm_work_t *w);
 /* handlers/response.c */
 void mkt_response_record(crm_work_t *w);
+/* handlers/track.c */
+void mkt_track_open(crm_work_t *w);
+void mkt_track_click(crm_work_t *w);
+void mkt_track_unsubscribe(crm_work_t *w);
 /* handlers/message.c */
 void mkt_message_set(crm_work_t *w);
 void mkt_message_preview(crm_work_t *w);

@@ -517,6 +517,11 @@ void mkt_results_derive(Crm__V1__CampaignResults *r)
         mkt_div_round(r->cost_minor, r->responders, &r->cost_per_response_minor);
     r->cost_per_conversion_defined =
         mkt_div_round(r->cost_minor, r->conversions, &r->cost_per_conversion_minor);
+    for (size_t i = 0; i < r->n_attribution; i++) {
+        Crm__V1__AttributionResult *a = r->attribution[i];
+        a->roi_defined = s_div128(((__int128)a->revenue_minor - r->cost_minor) * 10000,
+                                  r->cost_minor, &a->roi_bp);
+    }
 }
 
 /* ---- segments ------------------------------------------------------------------ */

@@ -13,11 +13,11 @@
 #define MKT_SMTP_TRANSIENT (-1) /* a 4xx reply, or none: try again later */
 #define MKT_SMTP_PERMANENT (-2) /* a 5xx reply: the address bounced */
 
-/* Sends a plain-text UTF-8 message from `from` to `to` through the relay
- * at `url` ("smtp://host:port"). CR and LF in the subject become spaces
- * (no header injection). Returns 0, or MKT_SMTP_TRANSIENT or
+/* Sends msg[0..len) (a whole message with CRLF line ends, built by
+ * mail.c) from `from` to `to` (the envelope) through the relay at `url`
+ * ("smtp://host:port"). Returns 0, or MKT_SMTP_TRANSIENT or
  * MKT_SMTP_PERMANENT with the reason in err. */
-int mkt_smtp_send(const char *url, const char *from, const char *to, const char *subject,
-                  const char *body, char *err, size_t errlen);
+int mkt_smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len,
+                  char *err, size_t errlen);
 
 #endif

@@ -71,6 +71,13 @@ int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_mino
 
 /* Inserts x (id set by the caller), flagged or not (rules.c decides).
  * 0: ExpenseReply (JSON) with the budget after the expense. */
+/* The expense `id`, locked: (is a reversing entry, has been voided); no
+ * row when there is none. */
+int mkt_store_expense_of(crm_work_t *w, const char *id, crm_work_cb cb);
+/* Adds new_id, the reversing entry of expense `id` with `reason` as its
+ * note. 0: ExpenseReply (JSON). */
+int mkt_store_expense_void(crm_work_t *w, const char *id, const char *new_id, const char *reason,
+                           crm_work_cb cb);
 int mkt_store_expense_insert(crm_work_t *w, const Crm__V1__Expense *x, int flagged, crm_work_cb cb);
 
 /* 0: ListExpensesReply (JSON); no row when the campaign is unknown. */
@@ -155,6 +162,11 @@ int mkt_store_order_of(crm_work_t *w, const char *order_id, crm_work_cb cb);
 
 int mkt_store_response_insert(crm_work_t *w, const char *id, const char *customer_id,
                               const Crm__V1__CampaignResponseRecorded *r, crm_work_cb cb);
+
+/* Keeps the digest of a tracking token (handlers/track.c) for delivery
+ * `delivery_id`; one row when it is new, none when it was kept before. */
+int mkt_store_track_use(crm_work_t *w, const char *digest, const char *delivery_id, int kind,
+                        crm_work_cb cb);
 
 /* ---- results (store/result.c) ---------------------------------------------- */
 
@@ -255,7 +267,8 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_c
 int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb);
 
 /* At most `limit` pending email deliveries. 0: id; 1: address;
- * 2: subject; 3: body. */
+ * 2: subject; 3: body; 4: campaign id; 5: customer id; 6: the customer's
+ * name ("" if unknown). */
 int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb);
 
 /* Outcomes, a JSON array of {id, status, error} (status: 1 delivered,

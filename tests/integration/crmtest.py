@@ -613,7 +613,7 @@ class System:
         """crm-api, the HTTP/JSON gateway, fronting `peers`; it holds a key
         of kind gateway. Its HTTP port (API_PORT 0) is read from its log
         into self.api_port once it is ready."""
-        self.keys.key("api", "gateway")
+        self.keys.key("api", "gateway", roles="gateway")
         e = {"API_PORT": "0", "API_SECURE_COOKIE": "false"}
         e.update(env or {})
         p = self.add_service("api", "crm-api", peers=peers, env=e)

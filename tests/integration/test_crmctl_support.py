@@ -338,7 +338,8 @@ class CrmctlSupportTest(unittest.TestCase):
         self.assertEqual(cm.exception.smtp_code, 550)
         self.assertIn("sender is not the ticket's requester", self.mx.runs[-1].stderr.decode())
         with self.assertRaises(smtplib.SMTPDataError):
-            self.mail_html_only(email)
+            self.mail_raw(b"From: %s\r\nSubject: [ticket:%s] x\r\nContent-Type: image/png"
+                          b"\r\n\r\nPNG\r\n" % (email.encode(), tid.encode()))
         self.assertIn("email has no text part", self.mx.runs[-1].stderr.decode())
         self.assertEqual((s.head(), s.count("ticket_message")), (head, messages))
         self.assertEqual(s.q("SELECT * FROM ticket WHERE id = %s", tid), before)
@@ -349,12 +350,55 @@ class CrmctlSupportTest(unittest.TestCase):
         p = self.crmctl("ticket", "email", path)
         self.assertRegex(p.stdout, r"^ticket %s answered by the customer\n" % tid)
 
-    def mail_html_only(self, sender):
+    def mail_raw(self, raw):
+        """Sends raw bytes as a mail (charsets and encodings as written)."""
+        with smtplib.SMTP("127.0.0.1", self.mx_port, timeout=30) as c:
+            c.sendmail("sender@mail.io", ["help@crm.example"], raw)
+        return json.loads(self.mx.runs[-1].stdout)
+
+    def test_customer_mail_in_any_charset(self):
+        """Issue 13: mails in windows-1252, ISO-2022-JP and HTML only open
+        tickets with the right text (GMime decodes them)."""
+        rene = "%s@mail.fr" % unique("renee")
+        # windows-1252 in 8 bits: 0x80 is the euro sign, 0x93/0x94 quotes.
+        r = self.mail_raw(b"From: =?windows-1252?Q?Ren=E9e_Dupr=E9?= <" + rene.encode() +
+                          b">\r\nSubject: =?windows-1252?Q?Facture_=80_fausse?=\r\n"
+                          b"Content-Type: text/plain; charset=windows-1252\r\n"
+                          b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+                          b"La facture \x93TVA\x94 dit 120 \x80, pas 100 \x80.\r\n")
+        t = r["ticket"]
+        self.assertEqual((t["subject"], t["description"], t["requester_name"]),
+                         ("Facture € fausse", "La facture “TVA” dit 120 €,"
+                          " pas 100 €.", "Renée Dupré"))
+        # ISO-2022-JP: 7-bit with escape sequences, the subject a B word.
+        jp = "%s@mail.jp" % unique("yamada")
+        subject = "注文について"
+        body = "注文した商品がまだ届きません。\n確認をお願いします。"
+        r = self.mail_raw(("From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <%s>\r\n" % jp).encode() +
+                          b"Subject: =?ISO-2022-JP?B?" +
+                          __import__("base64").b64encode(subject.encode("iso2022_jp")) +
+                          b"?=\r\nMIME-Version: 1.0\r\n"
+                          b"Content-Type: text/plain; charset=ISO-2022-JP\r\n"
+                          b"Content-Transfer-Encoding: 7bit\r\n\r\n" +
+                          body.replace("\n", "\r\n").encode("iso2022_jp") + b"\r\n")
+        t = r["ticket"]
+        self.assertEqual((t["subject"], t["description"], t["requester_name"]),
+                         (subject, body, "山田"))
+        # HTML only (quoted-printable): reduced to text; the attachment noted.
+        bo = "%s@mail.io" % unique("bo")
         m = EmailMessage()
-        m["From"], m["To"], m["Subject"] = sender, "help@crm.example", "html only"
-        m.set_content("<p>only html</p>", subtype="html")
+        m["From"], m["To"], m["Subject"] = "Bo <%s>" % bo, "help@crm.example", "App crash"
+        m.set_content("<html><head><style>p {color: red}</style></head><body>"
+                      "<p>The <b>app</b> crashes &amp; shows&nbsp;&#8220;E42&#8221;.</p>"
+                      "<p>Since today.</p></body></html>", subtype="html", cte="quoted-printable")
+        m.add_attachment(b"\x89PNG\r\n\x1a\n" + b"\0" * 92, maintype="image", subtype="png",
+                         filename="screen.png")
         with smtplib.SMTP("127.0.0.1", self.mx_port, timeout=30) as c:
             c.send_message(m)
+        t = json.loads(self.mx.runs[-1].stdout)["ticket"]
+        self.assertEqual((t["subject"], t["description"]),
+                         ("App crash", "The app crashes & shows “E42”.\n\nSince today."
+                          "\n[attachment: screen.png, 100 bytes]"))
 
 
 if __name__ == "__main__":

@@ -282,6 +282,11 @@ const crmctl_verb_t crmctl_verbs[] = {
      "An expense past the budget is refused (exit 1) or recorded and flagged, as the\n"
      "campaign's overspend policy says.\n" SALES_HELP_WRITE,
      crmctl_campaign_expense_opts, 1},
+    {"campaign expense void", crmctl_campaign_expense_void, "EXPENSE-ID --reason TEXT",
+     "void an expense: the ledger gets a reversing entry",
+     "The ledger stays append-only: the reversing entry has the negated amount and the\n"
+     "reason as its note. An expense is voided once.\n" SALES_HELP_WRITE,
+     crmctl_campaign_expense_void_opts, 1},
     {"campaign target", crmctl_campaign_target, "ID [--customer ID]... [--segment ID]",
      "add recipients: customers, or the members of a segment", SALES_HELP_WRITE,
      crmctl_campaign_target_opts, 1},

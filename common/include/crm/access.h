@@ -45,6 +45,7 @@ typedef enum {
      * delete = erase (docs/architecture.md, "Personal data"). No role
      * but admin and privacy-officer holds it. */
     CRM_REC_PERSONAL_DATA,
+    CRM_REC_TRACKING, /* responses from campaign mail's signed links (the HTTP gateway) */
     CRM_REC_COUNT
 } crm_record_t;
 

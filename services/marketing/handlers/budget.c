@@ -3,6 +3,7 @@
  * or refused against the budget, so both live in one room. */
 #include "handlers.h"
 
+#include <crm/db.h>
 #include <crm/util.h>
 
 #include <stdio.h>
@@ -125,4 +126,45 @@ void mkt_expense_list(crm_work_t *w)
     const Crm__V1__ListExpensesRequest *rq = (const void *)crm_work_request(w);
     if (mkt_campaign_id(w, rq->campaign_id, "campaign_id"))
         mkt_store_expense_list(w, rq->campaign_id, s_expenses_listed);
+}
+
+/* ---- marketing.expense.void: the ledger corrected by a reversing entry ---- */
+
+static void s_void_found(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__VoidExpenseRequest *rq = (const void *)crm_work_request(w);
+    char id[CRM_UUID_LEN + 1];
+    if (PQntuples(res) == 0) {
+        crm_work_fail_not_found(w, "id", "expense", rq->id,
+                                "list a campaign's expenses with marketing.expense.list");
+        return;
+    }
+    if (crm_db_get_bool(res, 0, 0) || crm_db_get_bool(res, 0, 1)) {
+        int reversal = crm_db_get_bool(res, 0, 0);
+        crm_work_fail(w, MKT_CODE(FAILED_PRECONDITION), "id",
+                      reversal ? "expense is a reversing entry" : "expense is already voided",
+                      crm_work_printf(w, "expense %s", rq->id),
+                      reversal ? "record the amount again as a new expense"
+                               : "a void is recorded once; list the expenses to see it");
+        return;
+    }
+    crm_uuid_new(id);
+    char *new_id = crm_work_strdup(w, id);
+    if (!new_id) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    mkt_store_expense_void(w, rq->id, new_id, rq->reason, s_expense_inserted);
+}
+
+void mkt_expense_void(crm_work_t *w)
+{
+    const Crm__V1__VoidExpenseRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (mkt_check_id(rq->id, 1, "id", &e) < 0 ||
+        mkt_check_required(rq->reason, MKT_TEXT_MAX, "reason", &e) < 0) {
+        mkt_fail(w, &e);
+        return;
+    }
+    mkt_store_expense_of(w, rq->id, s_void_found);
 }

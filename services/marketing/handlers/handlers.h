@@ -47,6 +47,19 @@ const char *mkt_campaign_id(crm_work_t *w, const char *id, const char *field);
  * named by the work's data. */
 void mkt_campaign_updated(crm_work_t *w, PGresult *res);
 
+/* ---- handlers/response.c ---------------------------------------------------- */
+
+typedef void (*mkt_response_done_fn)(crm_work_t *w, void *arg, const char *response_id);
+
+/* Records r as marketing.response.record does (an unsubscribe opts out of
+ * r->channel through the preference store, segments are refreshed, the
+ * events emitted), for a response the caller has checked: r->customer_id
+ * a canonical id, r->email "", currency and order_id normalised; r and
+ * its strings live as long as the work. Then calls done(w, arg, id) with
+ * arg as the work's data again; on a failure the work has failed. */
+void mkt_response_apply(crm_work_t *w, const Crm__V1__CampaignResponseRecorded *r,
+                        mkt_response_done_fn done, void *arg);
+
 /* ---- handlers/segment.c ----------------------------------------------------- */
 
 /* Re-evaluates `customer` (a valid id that outlives the work) in every

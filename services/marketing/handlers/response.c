@@ -16,11 +16,18 @@ typedef struct {
     size_t n_channels;
     int registered;
     char *response_id;
+    mkt_response_done_fn done; /* mkt_response_apply's; NULL: answer the command */
+    void *arg;
 } s_resp_t;
 
 static void s_resp_done(crm_work_t *w)
 {
     s_resp_t *st = crm_work_data(w);
+    if (st->done) {
+        crm_work_set_data(w, st->arg);
+        st->done(w, st->arg, st->response_id);
+        return;
+    }
     Crm__V1__ResponseReply r = CRM__V1__RESPONSE_REPLY__INIT;
     r.response_id = st->response_id;
     r.response = &st->r;
@@ -250,6 +257,23 @@ void mkt_response_record(crm_work_t *w)
         *c = (char)tolower((unsigned char)*c);
     for (char *c = st->r.order_id; *c; c++)
         *c = (char)tolower((unsigned char)*c);
+    crm_work_set_data(w, st);
+    mkt_store_campaign_get(w, st->r.campaign_id, 0, s_resp_campaign);
+}
+
+void mkt_response_apply(crm_work_t *w, const Crm__V1__CampaignResponseRecorded *r,
+                        mkt_response_done_fn done, void *arg)
+{
+    s_resp_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    memset(st, 0, sizeof *st);
+    st->r = *r;
+    st->r.email = st->email;
+    st->done = done;
+    st->arg = arg;
     crm_work_set_data(w, st);
     mkt_store_campaign_get(w, st->r.campaign_id, 0, s_resp_campaign);
 }

@@ -277,6 +277,9 @@ void mkt_batch_clear(mkt_t *ctx)
         free(d->address);
         free(d->subject);
         free(d->body);
+        free(d->campaign_id);
+        free(d->customer_id);
+        free(d->name);
         memset(d, 0, sizeof *d);
     }
     ctx->n_batch = 0;
@@ -292,7 +295,11 @@ static void s_claimed(crm_work_t *w, PGresult *res)
         d->address = strdup(PQgetvalue(res, i, 1));
         d->subject = strdup(PQgetvalue(res, i, 2));
         d->body = strdup(PQgetvalue(res, i, 3));
-        if (!d->id || !d->address || !d->subject || !d->body) {
+        d->campaign_id = strdup(PQgetvalue(res, i, 4));
+        d->customer_id = strdup(PQgetvalue(res, i, 5));
+        d->name = strdup(PQgetvalue(res, i, 6));
+        if (!d->id || !d->address || !d->subject || !d->body || !d->campaign_id ||
+            !d->customer_id || !d->name) {
             mkt_batch_clear(ctx);
             crm_work_fail_nomem(w);
             return;

@@ -8,7 +8,7 @@
     "jsonb_build_object('id', x.id, 'campaign_id', x.campaign_id,"                                 \
     " 'amount_minor', x.amount_minor, 'category', x.category,"                                     \
     " 'date', COALESCE(x.date::text, ''), 'note', x.note, 'flagged', x.flagged,"                   \
-    " 'created_at_us', mkt_us(x.created_at))"
+    " 'created_at_us', mkt_us(x.created_at), 'voids_expense_id', COALESCE(x.voids::text, ''))"
 
 int mkt_store_campaign_budget(crm_work_t *w, const char *id, int64_t budget_minor,
                               const char *currency, int policy, crm_work_cb cb)
@@ -63,4 +63,35 @@ int mkt_store_expense_list(crm_work_t *w, const char *campaign_id, crm_work_cb c
             MKT_SQL_SPENT) ")"
                            " FROM campaign c WHERE c.id = $1::uuid",
         0, cb);
+}
+
+int mkt_store_expense_of(crm_work_t *w, const char *id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(&p,
+                          "SELECT x.voids IS NOT NULL, EXISTS (SELECT 1 FROM expense v"
+                          " WHERE v.voids = x.id) FROM expense x WHERE x.id = $1::uuid"
+                          " FOR UPDATE",
+                          1, cb);
+}
+
+int mkt_store_expense_void(crm_work_t *w, const char *id, const char *new_id, const char *reason,
+                           crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, new_id);
+    crm_params_str(&p, reason);
+    /* The statement's snapshot does not see the new row: add it. */
+    return crm_params_run(
+        &p,
+        "WITH x AS (INSERT INTO expense (id, campaign_id, amount_minor, category, date, note,"
+        " voids) SELECT $2::uuid, o.campaign_id, -o.amount_minor, o.category, o.date,"
+        " btrim($3), o.id FROM expense o WHERE o.id = $1::uuid RETURNING *)"
+        " SELECT jsonb_build_object('expense', " S_EXPENSE_J ", 'budget', " MKT_SQL_BUDGET(
+            "(" MKT_SQL_SPENT
+            " + x.amount_minor)") ")"
+                                  " FROM x JOIN campaign c ON c.id = x.campaign_id",
+        1, cb);
 }

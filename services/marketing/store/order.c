@@ -19,23 +19,39 @@ int mkt_store_attribute(crm_work_t *w, const char *order_id, const char *custome
     /* A campaign touched the buyer when it sent them a message (a SENT
      * decision) or when they responded to it (not a bounce or an
      * unsubscribe); the window starts at that touch, never at targeting.
-     * Drafts and cancelled campaigns earn nothing. Last touch wins. */
+     * Drafts and cancelled campaigns earn nothing. The conversion goes to
+     * the last touch; conversion_share keeps the order's revenue under
+     * each model (1 last touch, 2 first touch, 3 linear: equal shares
+     * among the campaigns that touched, the remainder's minor units one
+     * each to the earliest), written only with the conversion. */
     return crm_params_run(
         &p,
         "WITH t AS (SELECT s.campaign_id, s.decided_at AS at FROM send s"
         "  WHERE s.customer_id = $2::uuid AND s.status = 1"
         " UNION ALL SELECT r.campaign_id, r.recorded_at FROM response r"
-        "  WHERE r.customer_id = $2::uuid AND r.response NOT IN (6, 7))"
-        " INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor,"
-        " currency, ordered_at)"
-        " SELECT $1::uuid, t.campaign_id, $2::uuid, $3::bigint, c.currency,"
-        "  mkt_ts($5::bigint)"
-        " FROM t JOIN campaign c ON c.id = t.campaign_id"
-        " WHERE c.currency = upper($4) AND c.status NOT IN (1, 6)"
-        "  AND t.at <= mkt_ts($5::bigint)"
-        "  AND mkt_ts($5::bigint) <= t.at + c.attribution_window_days * interval '1 day'"
-        " ORDER BY t.at DESC, t.campaign_id LIMIT 1"
-        " ON CONFLICT (order_id) DO NOTHING RETURNING campaign_id::text",
+        "  WHERE r.customer_id = $2::uuid AND r.response NOT IN (6, 7)),"
+        " k AS (SELECT t.campaign_id, t.at, c.currency FROM t JOIN campaign c"
+        "  ON c.id = t.campaign_id"
+        "  WHERE c.currency = upper($4) AND c.status NOT IN (1, 6)"
+        "   AND t.at <= mkt_ts($5::bigint)"
+        "   AND mkt_ts($5::bigint) <= t.at + c.attribution_window_days * interval '1 day'),"
+        " e AS (SELECT campaign_id, min(at) AS at FROM k GROUP BY campaign_id),"
+        " lin AS (SELECT campaign_id, $3::bigint / count(*) OVER ()"
+        "  + CASE WHEN row_number() OVER (ORDER BY at, campaign_id)"
+        "   <= $3::bigint % count(*) OVER () THEN 1 ELSE 0 END AS revenue FROM e),"
+        " ins AS (INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor,"
+        "  currency, ordered_at)"
+        "  SELECT $1::uuid, campaign_id, $2::uuid, $3::bigint, currency, mkt_ts($5::bigint)"
+        "  FROM k ORDER BY at DESC, campaign_id LIMIT 1"
+        "  ON CONFLICT (order_id) DO NOTHING RETURNING campaign_id),"
+        " sh AS (INSERT INTO conversion_share (order_id, campaign_id, model, revenue_minor)"
+        "  SELECT $1::uuid, campaign_id, 1, $3::bigint FROM ins"
+        "  UNION ALL (SELECT $1::uuid, campaign_id, 2, $3::bigint FROM k"
+        "   WHERE EXISTS (SELECT 1 FROM ins) ORDER BY at, campaign_id LIMIT 1)"
+        "  UNION ALL SELECT $1::uuid, campaign_id, 3, revenue FROM lin"
+        "   WHERE EXISTS (SELECT 1 FROM ins) AND revenue <> 0"
+        "  ON CONFLICT DO NOTHING)"
+        " SELECT campaign_id::text FROM ins",
         1, cb);
 }
 

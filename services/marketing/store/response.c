@@ -36,3 +36,16 @@ int mkt_store_response_insert(crm_work_t *w, const char *id, const char *custome
         "  AND customer_id = $3::uuid)) RETURNING id::text, unsolicited",
         1, cb);
 }
+
+int mkt_store_track_use(crm_work_t *w, const char *digest, const char *delivery_id, int kind,
+                        crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, digest);
+    crm_params_str(&p, delivery_id);
+    crm_params_i64(&p, kind);
+    return crm_params_run(&p,
+                          "INSERT INTO track_use (digest, delivery_id, kind) VALUES ($1,"
+                          " $2::uuid, $3::int) ON CONFLICT (digest) DO NOTHING RETURNING 1",
+                          1, cb);
+}

@@ -127,9 +127,12 @@ int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb)
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, limit);
     return crm_params_run(&p,
-                          "SELECT id::text, address, subject, body FROM delivery WHERE status = 0"
-                          " AND (next_attempt_at IS NULL OR next_attempt_at <= now())"
-                          " ORDER BY created_at, id LIMIT $1::int",
+                          "SELECT d.id::text, d.address, d.subject, d.body,"
+                          " d.campaign_id::text, d.customer_id::text,"
+                          " COALESCE((SELECT p.name FROM person p WHERE p.id = d.customer_id),"
+                          " '') FROM delivery d WHERE d.status = 0"
+                          " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())"
+                          " ORDER BY d.created_at, d.id LIMIT $1::int",
                           0, cb);
 }
 
@@ -149,7 +152,7 @@ int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max
     return crm_params_run(
         &p,
         "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int,"
-        "  error text)),"
+        "  error text, message_id text)),"
         " u AS (UPDATE delivery d SET"
         "  status = CASE WHEN x.status <> 4 THEN x.status"
         "   WHEN d.attempts + 1 >= $2::int THEN 2 ELSE 0 END,"
@@ -158,7 +161,8 @@ int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max
         "   * power(2, least(d.attempts, 6)) * interval '1 millisecond' END,"
         "  error = CASE WHEN x.status = 4 AND d.attempts + 1 >= $2::int"
         "   THEN 'gave up after ' || (d.attempts + 1) || ' attempts: ' || x.error"
-        "   ELSE x.error END, updated_at = now()"
+        "   ELSE x.error END, updated_at = now(),"
+        "  message_id = COALESCE(NULLIF(x.message_id, ''), d.message_id)"
         "  FROM x WHERE d.id = x.id AND d.status = 0"
         "  RETURNING d.campaign_id, d.customer_id, d.channel, d.status, d.error, d.address,"
         "   x.status AS outcome),"

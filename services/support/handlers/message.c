@@ -55,12 +55,15 @@ void support_email_receive(crm_work_t *w)
         return;
     }
     support_mail_t *m = crm_work_alloc(w, sizeof *m);
-    char *buf = crm_work_alloc(w, 2 * rq->raw.len + 1);
+    /* Decoded text is at most 3 bytes of UTF-8 per byte received (a
+     * single-byte charset's), plus the attachment notes. */
+    size_t cap = 3 * rq->raw.len + 1024;
+    char *buf = crm_work_alloc(w, cap);
     if (!m || !buf) {
         crm_work_fail_nomem(w);
         return;
     }
-    if (support_mail_parse((const char *)rq->raw.data, rq->raw.len, buf, m, &e) < 0) {
+    if (support_mail_parse((const char *)rq->raw.data, rq->raw.len, buf, cap, m, &e) < 0) {
         support_fail(w, &e);
         return;
     }

@@ -78,6 +78,12 @@ static void test_builtin_roles(void **state)
     assert_int_equal(crm_roles_level(r, "privacy-officer", CRM_REC_PERSON, CRM_ACT_EDIT),
                      CRM_LEVEL_NONE);
     assert_string_equal(crm_record_name(CRM_REC_PERSONAL_DATA), "personal_data");
+    /* The HTTP gateway's role: tracking links only; a marketer may not. */
+    assert_int_equal(crm_roles_level(r, "gateway", CRM_REC_TRACKING, CRM_ACT_CREATE),
+                     CRM_LEVEL_ALL);
+    assert_int_equal(crm_roles_level(r, "gateway", CRM_REC_PERSON, CRM_ACT_READ), CRM_LEVEL_NONE);
+    assert_int_equal(crm_roles_level(r, "marketer", CRM_REC_TRACKING, CRM_ACT_CREATE),
+                     CRM_LEVEL_NONE);
     assert_int_equal(crm_roles_level(r, "nobody", CRM_REC_PERSON, CRM_ACT_READ), -1);
     crm_roles_destroy(&r);
     assert_null(r);

@@ -114,6 +114,11 @@ REQ_OPTIONS(campaign_cancel, CAMPAIGN_ACTION);
 REQ_OPTIONS(campaign_complete, CAMPAIGN_ACTION);
 REQ_OPTIONS(campaign_results, CAMPAIGN_ID);
 REQ_OPTIONS(campaign_compare, CAMPAIGN_ID);
+#define CAMPAIGN_EXPENSE_VOID(X)                                                                   \
+    X("reason", "TEXT", "why the expense is voided (required)", 0, "reason", REQ_STR,              \
+      REQ_REQUIRED)                                                                                \
+    REQ_WRITE(X)
+REQ_OPTIONS(campaign_expense_void, CAMPAIGN_EXPENSE_VOID);
 
 static const req_col_t s_campaign_view[] = {
     {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
@@ -187,6 +192,16 @@ static const req_col_t s_results_view[] = {
     {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
+/* Attribution models side by side (CampaignResults.attribution). */
+static const req_col_t s_attribution_view[] = {
+    {"CAMPAIGN", "campaign", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"MODEL", "model", REQ_V_ENUM, REQ_IN_TABLE, &crm__v1__attribution_model__descriptor},
+    {"CONVERSIONS", "conversions", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"REVENUE", "revenue_minor", REQ_V_MONEY, REQ_IN_TABLE, NULL},
+    {"ROI", "roi", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
+};
+
 static const req_col_t s_reason_count_view[] = {
     {"REASON", "reason", REQ_V_TEXT, REQ_IN_TABLE, NULL},
     {"COUNT", "count", REQ_V_TEXT, REQ_IN_TABLE, NULL},
@@ -243,6 +258,22 @@ static void s_money_or_dash(json_t *obj, const char *key, const char *minor, con
     json_object_set_new(obj, key, json_string(out));
 }
 
+/* The attribution rows of results r, each with its campaign's name,
+ * currency and ROI as text, appended to rows. */
+static void s_attribution_rows(json_t *r, json_t *rows)
+{
+    json_t *a = json_object_get(r, "attribution");
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *row = json_deep_copy(json_array_get(a, i));
+        if (!row)
+            continue;
+        json_object_set_new(row, "campaign", json_string(req_str(r, "name")));
+        json_object_set_new(row, "currency", json_string(req_str(r, "currency")));
+        s_percent(row, "roi", "roi_bp", "roi_defined");
+        json_array_append_new(rows, row);
+    }
+}
+
 static void s_results_text(json_t *r)
 {
     s_percent(r, "response_rate", "response_rate_bp", "response_rate_defined");
@@ -272,8 +303,11 @@ static int s_print_campaign(const req_verb_t *verb, const json_t *reply)
 static int s_print_expense(const req_verb_t *verb, const json_t *reply)
 {
     const json_t *x = json_object_get(reply, "expense");
-    printf("expense %s recorded%s\n", req_str(x, "id"),
-           json_is_true(json_object_get(x, "flagged")) ? " (flagged: past the budget)" : "");
+    if (*req_str(x, "voids_expense_id"))
+        printf("expense %s voided by %s\n", req_str(x, "voids_expense_id"), req_str(x, "id"));
+    else
+        printf("expense %s recorded%s\n", req_str(x, "id"),
+               json_is_true(json_object_get(x, "flagged")) ? " (flagged: past the budget)" : "");
     req_print_record(x, s_expense_view);
     req_print_record(json_object_get(reply, "budget"), s_budget_view);
     return CRMCTL_EXIT_OK;
@@ -303,6 +337,13 @@ static int s_print_results(const req_verb_t *verb, const json_t *reply)
     s_results_text(r);
     req_print_record(r, s_results_view);
     req_print_record(json_object_get(r, "budget"), s_budget_view);
+    json_t *rows = json_array();
+    s_attribution_rows(r, rows);
+    if (json_array_size(rows)) {
+        printf("\nattribution models:\n");
+        req_print_table(rows, s_attribution_view);
+    }
+    json_decref(rows);
     if (json_array_size(json_object_get(r, "responses"))) {
         printf("\nresponses:\n");
         req_print_table(json_object_get(r, "responses"), s_response_count_view);
@@ -321,9 +362,17 @@ static int s_print_results(const req_verb_t *verb, const json_t *reply)
 static int s_print_compare(const req_verb_t *verb, const json_t *reply)
 {
     json_t *all = json_object_get(reply, "results");
-    for (size_t i = 0; i < json_array_size(all); i++)
+    json_t *rows = json_array();
+    for (size_t i = 0; i < json_array_size(all); i++) {
         s_results_text(json_array_get(all, i));
+        s_attribution_rows(json_array_get(all, i), rows);
+    }
     req_print_table(all, s_results_view);
+    if (json_array_size(rows)) {
+        printf("\nattribution models (last touch is the default):\n");
+        req_print_table(rows, s_attribution_view);
+    }
+    json_decref(rows);
     return CRMCTL_EXIT_OK;
 }
 
@@ -517,3 +566,13 @@ MKT_VERB_HANDLER(campaign_cancel)
 MKT_VERB_HANDLER(campaign_complete)
 MKT_VERB_HANDLER(campaign_results)
 MKT_VERB_HANDLER(campaign_compare)
+
+const req_verb_t mkt_campaign_expense_void = {
+    MKT_VERB("marketing.expense.void", &crm__v1__void_expense_request__descriptor,
+             &crm__v1__expense_reply__descriptor, s_campaign_expense_void_fields),
+    .positional = req_id_arg,
+    .min_positional = 1,
+    .noun = "expense",
+    .print = s_print_expense,
+};
+MKT_VERB_HANDLER(campaign_expense_void)
