@@ -78,12 +78,12 @@ int an_store_report_health(crm_work_t *w, int64_t at_us, crm_work_cb cb)
     return crm_params_run(&p, "SELECT an_report_health(an_ts($1))::text", 0, cb);
 }
 
-int an_store_report_potential(crm_work_t *w, int64_t at_us, int64_t ltv_min, crm_work_cb cb)
+int an_store_report_potential(crm_work_t *w, int64_t at_us, const char *thresholds, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, at_us);
-    crm_params_i64(&p, ltv_min);
-    return crm_params_run(&p, "SELECT an_report_potential(an_ts($1), $2::bigint)::text", 0, cb);
+    crm_params_str(&p, thresholds);
+    return crm_params_run(&p, "SELECT an_report_potential(an_ts($1), $2::jsonb)::text", 0, cb);
 }
 
 int an_store_report_pipeline(crm_work_t *w, crm_work_cb cb)

@@ -29,7 +29,7 @@ int an_store_customer_timeline(crm_work_t *w, const char *customer_id, int64_t a
 int an_store_report_kpis(crm_work_t *w, int64_t at_us, int64_t per_ticket, int64_t per_hour,
                          crm_work_cb cb);
 int an_store_report_health(crm_work_t *w, int64_t at_us, crm_work_cb cb);
-int an_store_report_potential(crm_work_t *w, int64_t at_us, int64_t ltv_min, crm_work_cb cb);
+int an_store_report_potential(crm_work_t *w, int64_t at_us, const char *thresholds, crm_work_cb cb);
 int an_store_report_pipeline(crm_work_t *w, crm_work_cb cb);
 int an_store_report_forecast(crm_work_t *w, crm_work_cb cb);
 int an_store_report_weekly(crm_work_t *w, int64_t week_start_us, const char *rep, crm_work_cb cb);

@@ -40,6 +40,8 @@ const crm_command_def_t sales_commands[] = {
     S_CMD("sales.deal.list", list_deals_request, sales_deal_list, 1, DEAL, READ),
     S_CMD("sales.order.create", create_order_request, sales_order_create, 0, ORDER, CREATE),
     S_CMD("sales.order.list", list_orders_request, sales_order_list, 1, ORDER, READ),
+    S_CMD("sales.order.refund", refund_order_request, sales_order_refund, 0, ORDER, EDIT),
+    S_CMD("sales.order.cancel", cancel_order_request, sales_order_cancel, 0, ORDER, EDIT),
     S_CMD("sales.activity.log", log_activity_request, sales_activity_log, 0, ACTIVITY, CREATE),
     S_CMD("sales.activity.schedule", log_activity_request, sales_activity_schedule, 0, ACTIVITY,
           CREATE),

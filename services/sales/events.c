@@ -135,6 +135,22 @@ int sales_emit_order_placed(crm_work_t *w, Crm__V1__Order *o)
                   order_placed, &pl);
 }
 
+int sales_emit_order_refunded(crm_work_t *w, Crm__V1__OrderRefund *r, Crm__V1__Order *o)
+{
+    if (r->cancelled) {
+        Crm__V1__OrderCancelled pl = CRM__V1__ORDER_CANCELLED__INIT;
+        pl.refund = r;
+        pl.order = o;
+        CRM_WORK_EMIT(w, SALES_EV_ORDER_CANCELLED, o->person_id,
+                      CRM__V1__EVENT__PAYLOAD_ORDER_CANCELLED, order_cancelled, &pl);
+    }
+    Crm__V1__OrderRefunded pl = CRM__V1__ORDER_REFUNDED__INIT;
+    pl.refund = r;
+    pl.order = o;
+    CRM_WORK_EMIT(w, SALES_EV_ORDER_REFUNDED, o->person_id, CRM__V1__EVENT__PAYLOAD_ORDER_REFUNDED,
+                  order_refunded, &pl);
+}
+
 int sales_emit_activity_scheduled(crm_work_t *w, Crm__V1__Activity *a)
 {
     Crm__V1__ActivityScheduled pl = CRM__V1__ACTIVITY_SCHEDULED__INIT;

@@ -41,6 +41,8 @@
 #define SALES_EV_DEAL_WON "crm.sales.deal.won.v1"
 #define SALES_EV_DEAL_LOST "crm.sales.deal.lost.v1"
 #define SALES_EV_ORDER_PLACED "crm.sales.order.placed.v1"
+#define SALES_EV_ORDER_REFUNDED "crm.sales.order.refunded.v1"
+#define SALES_EV_ORDER_CANCELLED "crm.sales.order.cancelled.v1"
 #define SALES_EV_ACTIVITY_SCHEDULED "crm.sales.activity.scheduled.v1"
 #define SALES_EV_ACTIVITY_COMPLETED "crm.sales.activity.completed.v1"
 #define SALES_EV_ACTIVITY_DUE "crm.sales.activity.due.v1"
@@ -62,6 +64,8 @@ int sales_emit_deal_stage_changed(crm_work_t *w, Crm__V1__Deal *d, const char *f
 int sales_emit_deal_won(crm_work_t *w, Crm__V1__Deal *d);
 int sales_emit_deal_lost(crm_work_t *w, Crm__V1__Deal *d);
 int sales_emit_order_placed(crm_work_t *w, Crm__V1__Order *o);
+/* order.refunded, or order.cancelled when r->cancelled. */
+int sales_emit_order_refunded(crm_work_t *w, Crm__V1__OrderRefund *r, Crm__V1__Order *o);
 int sales_emit_activity_scheduled(crm_work_t *w, Crm__V1__Activity *a);
 int sales_emit_activity_completed(crm_work_t *w, Crm__V1__Activity *a);
 int sales_emit_activity_due(crm_work_t *w, Crm__V1__Activity *a);

@@ -77,6 +77,8 @@ void sales_deal_list(crm_work_t *w);
 /* handlers/order.c */
 void sales_order_create(crm_work_t *w);
 void sales_order_list(crm_work_t *w);
+void sales_order_refund(crm_work_t *w);
+void sales_order_cancel(crm_work_t *w);
 
 /* handlers/activity.c */
 void sales_activity_log(crm_work_t *w);

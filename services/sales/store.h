@@ -23,6 +23,7 @@
 #define SALES_STORE_H
 
 #include <crm/service.h>
+#include <jansson.h>
 #include <stdint.h>
 
 #include "crm/v1/sales.pb-c.h"
@@ -184,6 +185,18 @@ int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb
 /* Orders filtered by person, organisation and ordered_at range. */
 int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
                            const sales_page_t *page, crm_work_cb cb);
+
+/* One refund of order `order_id` with id `refund_id` (sql/0004_refunds.sql,
+ * sales_order_refund): `lines` [{position, quantity}] (taken), else
+ * `amount`, else everything left; `cancel` cancels. One row: 0 error code
+ * (NULL on success), 1 its detail, 2 the refund JSON. */
+int sales_store_order_refund(crm_work_t *w, const char *order_id, const char *refund_id,
+                             json_t *lines, int64_t amount, const char *reason, int cancel,
+                             crm_work_cb cb);
+
+/* Order `id` as it stands in the work's transaction (a statement after the
+ * refund's, which sees its writes). 0: JSON; no row when it is missing. */
+int sales_store_order_get(crm_work_t *w, const char *id, crm_work_cb cb);
 
 /* ---- activities (store/activity.c) ----------------------------------------- */
 

@@ -332,7 +332,7 @@ class AnalyticsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.a = AnalyticsSystem(env={"ANALYTICS_POTENTIAL_LTV": "50000"}).start()
+        cls.a = AnalyticsSystem(env={"ANALYTICS_POTENTIAL_LTV": "EUR=500"}).start()
         cls.ids = feed(cls.a)
         cls.a.wait_applied()
 
@@ -470,12 +470,12 @@ class AnalyticsTest(unittest.TestCase):
             "1 open complaint(s) (-15)",
             "1 SLA breach(es) in 90 days (-10)"])
         self.assertEqual(k[BOB]["health"], 20)
-        # High potential (LTV at least 50000 here, interest, a late-stage
+        # High potential (LTV at least 500.00 EUR here, interest, a late-stage
         # deal, health >= 70): only Ann, with all four reasons.
         pot = a.report("analytics.report.potential", at_us=AT)["customers"]
         self.assertEqual([c["customer_id"] for c in pot], [ANN])
         self.assertEqual(pot[0]["reasons"], [
-            "lifetime value 60000 of at least 50000",
+            "lifetime value 600.00 EUR of at least 500.00 EUR",
             "1 interested campaign response(s) in 90 days",
             "open deal \"Ann renewal\" at stage Proposal (60%)",
             "health score 95"])

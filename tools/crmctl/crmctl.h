@@ -253,6 +253,8 @@ extern const crmctl_opt_t crmctl_whoami_opts[];
     X(deal_list)                                                                                   \
     X(order_create)                                                                                \
     X(order_list)                                                                                  \
+    X(order_refund)                                                                                \
+    X(order_cancel)                                                                                \
     X(activity_log)                                                                                \
     X(activity_schedule)                                                                           \
     X(activity_complete)                                                                           \

@@ -216,6 +216,16 @@ const crmctl_verb_t crmctl_verbs[] = {
     {"order list", crmctl_order_list,
      "[--person ID] [--org ID] [--since DATE] [--until DATE] [--limit N] [--page-token T] [--all]",
      "list orders (purchase history)", SALES_HELP_LIST, crmctl_order_list_opts, 0},
+    {"order refund", crmctl_order_refund,
+     "ID [--line POS:QTY]... | [--amount AMOUNT [--currency CODE]] [--reason TEXT]",
+     "refund an order: whole (the default), some units of its lines, or an amount",
+     "Refunding more than was paid and not yet refunded is refused and changes nothing.\n"
+     "--amount is read in the order's currency: give --currency for one without two decimals\n"
+     "(JPY, KWD).\n" SALES_HELP_WRITE,
+     crmctl_order_refund_opts, 1},
+    {"order cancel", crmctl_order_cancel, "ID [--reason TEXT]",
+     "cancel an order, refunding what was not refunded yet", SALES_HELP_WRITE,
+     crmctl_order_cancel_opts, 1},
     {"activity log", crmctl_activity_log,
      "--kind KIND --person ID [--deal ID] --subject S [--body B] [--outcome O] [--next-action A]"
      " [--next-due WHEN] [--owner O]",

@@ -85,7 +85,10 @@ static int s_by_potential(const void *a, const void *b)
     size_t ry = json_array_size(json_object_get(y, "reasons"));
     if (rx != ry)
         return rx > ry ? -1 : 1;
-    int64_t lx = analytics_json_int(x, "ltv_minor"), ly = analytics_json_int(y, "ltv_minor");
+    /* Values in different currencies are never compared: each against its
+     * own currency's threshold. */
+    int64_t lx = analytics_json_int(x, "ltv_permille_of_threshold"),
+            ly = analytics_json_int(y, "ltv_permille_of_threshold");
     if (lx != ly)
         return lx > ly ? -1 : 1;
     int c = strcmp(s_str(x, "name"), s_str(y, "name"));

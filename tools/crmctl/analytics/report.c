@@ -20,8 +20,8 @@ static void s_kpis(const json_t *doc)
 {
     static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
                                  {"NAME", "name"},
-                                 {"LTV", "ltv_minor"},
-                                 {"CAC", "cac_minor"},
+                                 {"LTV", "ltv"},
+                                 {"CAC", "cac"},
                                  {"SUPPORT COST", "cost_to_support_minor"},
                                  {"HEALTH", "health"},
                                  {"CHURN RISK", "churn_risk"}};
@@ -40,10 +40,8 @@ static void s_health(const json_t *doc)
 
 static void s_potential(const json_t *doc)
 {
-    static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
-                                 {"NAME", "name"},
-                                 {"LTV", "ltv_minor"},
-                                 {"REASONS", "reasons"}};
+    static const an_col_t c[] = {
+        {"CUSTOMER", "customer_id"}, {"NAME", "name"}, {"LTV", "ltv"}, {"REASONS", "reasons"}};
     an_print_rows(json_object_get(doc, "customers"), c, N(c));
 }
 
