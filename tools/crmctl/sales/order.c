@@ -84,12 +84,21 @@ static const req_col_t s_order_view[] = {
     {"ITEMS", "items", REQ_V_COUNT, REQ_IN_TABLE, NULL},
     {"TOTAL", "total_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
     {"ORDERED", "ordered_at_us", REQ_V_DATETIME, REQ_IN_BOTH, NULL},
-    {"REFUNDED", "refunded_minor", REQ_V_MONEY, REQ_IN_BOTH, NULL},
+    {"REFUNDED", "refunded_minor", REQ_V_MONEY, REQ_IN_RECORD, NULL},
     {"CANCELLED", "cancelled_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
     {NULL, NULL, REQ_V_TEXT, 0, NULL},
 };
 
 static const req_col_t s_item_view[] = {
+    {"CODE", "product_code", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"NAME", "name", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"QTY", "quantity", REQ_V_TEXT, REQ_IN_TABLE, NULL},
+    {"UNIT PRICE", "unit_price_minor", REQ_V_DECIMAL, REQ_IN_TABLE, NULL},
+    {NULL, NULL, REQ_V_TEXT, 0, NULL},
+};
+
+/* The items after a refund, with what was refunded of each. */
+static const req_col_t s_refund_item_view[] = {
     {"CODE", "product_code", REQ_V_TEXT, REQ_IN_TABLE, NULL},
     {"NAME", "name", REQ_V_TEXT, REQ_IN_TABLE, NULL},
     {"QTY", "quantity", REQ_V_TEXT, REQ_IN_TABLE, NULL},
@@ -137,7 +146,7 @@ const req_verb_t sales_order_refund = {
     .done = "refunded",
     .sub = "order.items",
     .sub_title = "items",
-    .sub_view = s_item_view,
+    .sub_view = s_refund_item_view,
     .convert = s_refund_convert,
 };
 
@@ -154,7 +163,7 @@ const req_verb_t sales_order_cancel = {
     .done = "cancelled",
     .sub = "order.items",
     .sub_title = "items",
-    .sub_view = s_item_view,
+    .sub_view = s_refund_item_view,
 };
 
 SALES_VERB_HANDLER(order_create)
