@@ -244,6 +244,17 @@ int sales_store_intent_context(crm_work_t *w, const char *email, const char *cus
 
 /* 0: the open deal of person `person_id` changed last (JSON); no row when
  * the person has no open deal. */
+/* The open follow-up task (a complaint's or a churn risk's) of person
+ * `person_id` for `owner` made within `hours`, locked: 0: its id; no row
+ * when there is none. */
+int sales_store_followup_open(crm_work_t *w, const char *person_id, const char *owner, int hours,
+                              crm_work_cb cb);
+/* Adds a paragraph `text` to the body of activity `activity_id`. */
+int sales_store_followup_append(crm_work_t *w, const char *activity_id, const char *text,
+                                crm_work_cb cb);
+/* Remembers activity `activity_id` as a follow-up task of person and owner. */
+int sales_store_followup_put(crm_work_t *w, const char *activity_id, const char *person_id,
+                             const char *owner, crm_work_cb cb);
 int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb);
 
 /* Who a follow-up task of data-quality finding (`kind`, `record_id`) is
