@@ -50,6 +50,9 @@ const crm_command_def_t support_commands[] = {
           CONFIG, EDIT),
     S_CMD("support.sla.calendar.show", show_business_calendar_request, support_sla_calendar_show, 1,
           CONFIG, READ),
+    /* handlers/figures.c */
+    S_CMD("support.report.figures", support_figures_request, support_report_figures, 1, REPORT,
+          READ),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 

@@ -411,3 +411,14 @@ int support_store_sla_scan(crm_work_t *w, int64_t now_us, int limit, crm_work_cb
         " RETURNING " S_TICKET_J "::text, c.a1, c.b1, c.a2, c.b2",
         1, cb);
 }
+
+int support_store_figures(crm_work_t *w, int64_t from_us, int64_t to_us, int64_t at_us,
+                          crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, from_us);
+    crm_params_i64(&p, to_us);
+    crm_params_i64(&p, at_us);
+    return crm_params_run(&p, "SELECT support_figures($1::bigint, $2::bigint, $3::bigint)::text", 0,
+                          cb);
+}

@@ -75,6 +75,10 @@ int support_store_ticket_list(crm_work_t *w, const Crm__V1__ListTicketsRequest *
 int support_store_policy_set(crm_work_t *w, const Crm__V1__SlaPolicy *p, crm_work_cb cb);
 /* Every policy by priority, one row each, 0: JSON. */
 int support_store_policy_list(crm_work_t *w, crm_work_cb cb);
+/* The management figures of [from_us, to_us), the backlog at at_us
+ * (sql/0003_figures.sql). 0: the JSON document. */
+int support_store_figures(crm_work_t *w, int64_t from_us, int64_t to_us, int64_t at_us,
+                          crm_work_cb cb);
 /* 0: whether PostgreSQL knows time zone `zone` (pg_timezone_names). */
 int support_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb);
 /* Locks the calendar row. 0-3: the calendar (as before a change). */

@@ -340,7 +340,8 @@ CRMCTL_DECLARE_VERB(demo_load)
     X(sla_policy_set)                                                                              \
     X(sla_policy_list)                                                                             \
     X(sla_calendar_set)                                                                            \
-    X(sla_calendar_show)
+    X(sla_calendar_show)                                                                           \
+    X(sla_figures)
 CRMCTL_SUPPORT_TICKET_VERBS(CRMCTL_DECLARE_VERB)
 CRMCTL_DECLARE_VERB(ticket_email)
 CRMCTL_SUPPORT_SLA_VERBS(CRMCTL_DECLARE_VERB)

@@ -141,6 +141,12 @@ const crmctl_verb_t crmctl_verbs[] = {
      crmctl_sla_calendar_set_opts, 0},
     {"sla calendar show", crmctl_sla_calendar_show, "", "show the business calendar", NULL,
      crmctl_sla_calendar_show_opts, 0},
+    {"sla figures", crmctl_sla_figures, "[--from DATE] [--to DATE] [--at TIME]",
+     "the help desk's figures: CSAT, SLA compliance, backlog, load per agent and team",
+     "Ratings given and tickets opened in [--from, --to) (default the last 30 days); the\n"
+     "backlog (tickets not resolved or closed) at --at, by status and age. A target is met\n"
+     "when done and not breached; compliance is met / (met + breached).",
+     crmctl_sla_figures_opts, 0},
     /* Sales (sales.h): one file per entity. */
     {"person register", crmctl_person_register,
      "[--name N] [--email E]... [--phone P]... [--kind KIND] [--org ID] [--title T] [--country CC]"
