@@ -173,3 +173,21 @@ int an_store_counts(crm_work_t *w, crm_work_cb cb)
                           " COALESCE((SELECT an_us(rebuilt_at) FROM an_rebuild), 0)",
                           0, cb);
 }
+
+int an_store_report_trends(crm_work_t *w, int64_t from_us, int64_t to_us, const char *period,
+                           crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, from_us);
+    crm_params_i64(&p, to_us);
+    crm_params_str(&p, period);
+    return crm_params_run(&p, "SELECT an_report_trends(an_ts($1), an_ts($2), $3::text)::text", 0,
+                          cb);
+}
+
+int an_store_report_channels(crm_work_t *w, int64_t at_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, at_us);
+    return crm_params_run(&p, "SELECT an_report_channels(an_ts($1))::text", 0, cb);
+}

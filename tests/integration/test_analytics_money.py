@@ -4,6 +4,7 @@ GBP, EUR and JPY, refunds and cancels them; probes stand in for marketing
 figure per currency and net of refunds. Every figure is worked out by hand
 in the comments. Bad input (an unknown currency, refunding more than was
 paid) gets a clear error and changes nothing."""
+import calendar
 import json
 import os
 import time
@@ -99,7 +100,8 @@ class MoneyTest(unittest.TestCase):
         camp = str(uuid.uuid4())
         a.emit("marketing", MKT % "campaign.created", "", campaign_created=marketing_pb2.CampaignCreated(
             campaign=marketing_pb2.Campaign(id=camp, name="Autumn", currency="EUR",
-                                            status=marketing_pb2.CAMPAIGN_STATUS_RUNNING)))
+                                            status=marketing_pb2.CAMPAIGN_STATUS_RUNNING,
+                                            channels=[marketing_pb2.CHANNEL_EMAIL])))
         a.emit("marketing", MKT % "expense.recorded", "", expense_recorded=marketing_pb2.ExpenseRecorded(
             expense=marketing_pb2.Expense(id=str(uuid.uuid4()), campaign_id=camp, amount_minor=900,
                                           created_at_us=NOW - 25 * DAY)))
@@ -191,6 +193,20 @@ class MoneyTest(unittest.TestCase):
                                               customer_id=self.ann)["events"]]
         self.assertIn("order refunded: 20.00 EUR refunded", tl)
 
+        # ---- per acquisition channel -------------------------------------------------
+        # Ann was won by the email campaign: averages over its one customer.
+        # Bob and Cara came direct: (1500 JPY + 0) / 2 = 750 JPY, (0 + 0 EUR)
+        # / 2 = 0 EUR; no campaign cost.
+        ch = {x["channel"]: x for x in a.report("analytics.report.channels")["channels"]}
+        self.assertEqual(ch["email"], {"channel": "email", "customers": 1,
+                                       "avg_ltv": [{"currency": "EUR", "amount_minor": 5000},
+                                                   {"currency": "GBP", "amount_minor": 2500}],
+                                       "avg_cac": [{"currency": "EUR", "amount_minor": 900}]})
+        self.assertEqual(ch["direct"], {"channel": "direct", "customers": 2,
+                                        "avg_ltv": [{"currency": "EUR", "amount_minor": 0},
+                                                    {"currency": "JPY", "amount_minor": 750}],
+                                        "avg_cac": []})
+
         # ---- crmctl: amounts in their currency -----------------------------------
         out = self.crmctl("report", "kpis").stdout
         ann_line = [ln for ln in out.splitlines() if "Ann Money" in ln][0]
@@ -205,6 +221,60 @@ class MoneyTest(unittest.TestCase):
 
     def head(self):
         return self.sq("SELECT head_seq FROM crm_stream")[0][0]
+
+    def test_trends(self):
+        """Churn rate and retention per month, over orders placed in 2025
+        (every other order of this system is recent)."""
+        a = self.a
+        d = [self.register("Trend %d" % i, "trend%d@money.example" % i) for i in range(1, 5)]
+
+        def at(month, day=10):
+            return calendar.timegm((2025, month, day, 12, 0, 0)) * US
+
+        def order(i, month, amount, currency="EUR"):
+            self.call("sales.order.create", sales_pb2.CreateOrderRequest(order=sales_pb2.Order(
+                person_id=d[i], items=[Item(name="x", quantity=1, unit_price_minor=amount)],
+                currency=currency, ordered_at_us=at(month))), sales_pb2.OrderReply)
+        # January: D1, D2, D3 (GBP). February: D1, D2 and D4 (new).
+        # March: D1 only.
+        order(0, 1, 1000)
+        order(1, 1, 2000)
+        order(2, 1, 500, "GBP")
+        order(0, 2, 1000)
+        order(1, 2, 1000)
+        order(3, 2, 3000)
+        order(0, 3, 1500)
+        a.wait_applied()
+        t = a.report("analytics.report.trends", from_us=at(1, 1), to_us=at(4, 1) - 12 * 3600 * US,
+                     period="month")
+        self.assertEqual([p["period"] for p in t["periods"]], ["2025-01", "2025-02", "2025-03"])
+        jan, feb, mar = t["periods"]
+        # Customers are counted from their first event (here their first
+        # order): 3 in January, D4 new in February.
+        self.assertEqual([(p["customers"], p["new_customers"], p["orders"]) for p in t["periods"]],
+                         [(3, 3, 3), (4, 1, 3), (4, 0, 1)])
+        self.assertEqual(jan["revenue"], [{"currency": "EUR", "amount_minor": 3000},
+                                          {"currency": "GBP", "amount_minor": 500}])
+        self.assertEqual(feb["revenue"], [{"currency": "EUR", "amount_minor": 5000}])
+        # January: nobody active in December: no rate.
+        self.assertEqual((jan["active"], jan["active_before"], jan["retention_bp"],
+                          jan["churn_rate_bp"]), (3, 0, None, None))
+        # February: D1, D2 of January's D1, D2, D3 came back: 2/3 retained,
+        # churn 1/3.
+        self.assertEqual((feb["active"], feb["active_before"], feb["retained"], feb["retention_bp"],
+                          feb["churn_rate_bp"]), (3, 3, 2, 6667, 3333))
+        # March: D1 of February's D1, D2, D4: 1/3 retained, churn 2/3.
+        self.assertEqual((mar["active"], mar["active_before"], mar["retained"], mar["retention_bp"],
+                          mar["churn_rate_bp"]), (1, 3, 1, 3333, 6667))
+        rep = a.raw("analytics.report.trends", analytics_pb2.AnalyticsQuery(period="fortnight"))
+        self.assertEqual((rep.status.code, rep.status.field), (INVALID, "period"))
+        out = self.crmctl("report", "trends", "--from", "2025-01-01", "--to", "2025-03-31",
+                          "--period", "month").stdout
+        self.assertIn("2025-02", out)
+        feb_line = [ln for ln in out.splitlines() if ln.startswith("2025-02")][0]
+        self.assertIn("50.00 EUR", feb_line)
+        self.assertIn("66.67%", feb_line)
+        self.assertIn("33.33%", feb_line)
 
 
 if __name__ == "__main__":

@@ -310,6 +310,8 @@ int crmctl_report_forecast(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_weekly_activity(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_campaigns(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_data_quality(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_trends(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_channels(crmctl_t *ctl, const crmctl_args_t *args);
 
 /* context.c: the named contexts of the config file; completion.c: shell
  * completion scripts from the table of verbs. Neither needs a service. */

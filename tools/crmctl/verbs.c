@@ -396,6 +396,17 @@ const crmctl_verb_t crmctl_verbs[] = {
      "the weekly activity report per rep, with the next week's scheduled activities",
      "The week is an ISO week (Monday to Sunday, UTC); by default the week containing --at.",
      crmctl_report_opts, 0},
+    {"report trends", crmctl_report_trends,
+     "[--from DATE] [--to DATE] [--period week|month|quarter|year] [--at TIME]",
+     "customers, revenue, churn rate and retention per period",
+     "Active: ordered in the period (an order not cancelled); retained: active in the period\n"
+     "and the one before; retention = retained / active before; churn rate = 1 - retention.\n"
+     "Revenue per currency, net of the refunds made in the period.",
+     crmctl_report_opts, 0},
+    {"report channels", crmctl_report_channels, "[--at TIME]",
+     "average lifetime value and acquisition cost per acquisition channel",
+     "A customer's channel is that of the campaign that won them first; \"direct\" when none did.",
+     crmctl_report_opts, 0},
     {"report campaigns", crmctl_report_campaigns, "[--campaign ID]",
      "campaign results side by side, as marketing counts them, with acquisition cost", NULL,
      crmctl_report_opts, 0},

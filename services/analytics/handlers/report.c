@@ -318,3 +318,56 @@ void analytics_report_data_quality(crm_work_t *w)
         return;
     an_store_report_data_quality(w, at, analytics_report_done);
 }
+
+void analytics_report_trends(crm_work_t *w)
+{
+    const Crm__V1__AnalyticsQuery *q;
+    int64_t at;
+    if (analytics_report_query(w, &q, &at) < 0)
+        return;
+    static const char *const periods[] = {"week", "month", "quarter", "year"};
+    static const int64_t lengths[] = {7, 28, 90, 365}; /* the shortest of each, in days */
+    const char *period = *q->period ? NULL : "month";
+    int64_t len = 28;
+    for (size_t i = 0; !period && i < sizeof periods / sizeof *periods; i++)
+        if (!strcmp(q->period, periods[i])) {
+            period = periods[i];
+            len = lengths[i];
+        }
+    if (!period) {
+        crm_work_fail(w, S_INVALID, "period", "unknown period",
+                      crm_work_printf(w, "got \"%.40s\"", q->period),
+                      "use week, month, quarter or year");
+        return;
+    }
+    if (q->from_us < 0 || q->to_us < 0) {
+        crm_work_fail(w, S_INVALID, q->from_us < 0 ? "from_us" : "to_us", "time is negative", NULL,
+                      "0 means the default");
+        return;
+    }
+    int64_t to = q->to_us ? q->to_us : at;
+    int64_t from = q->from_us ? q->from_us : to - 365LL * AN_US_PER_DAY;
+    if (from >= to) {
+        crm_work_fail(w, S_INVALID, "from_us", "period is empty", NULL,
+                      "give a start before the end");
+        return;
+    }
+    if ((to - from) / (len * AN_US_PER_DAY) > 600) {
+        crm_work_fail(w, S_INVALID, "from_us", "too many periods", NULL,
+                      "at most 600 periods; choose a longer period or a shorter span");
+        return;
+    }
+    if (analytics_report_state(w, NULL, NULL, ANALYTICS_POST_NONE) < 0)
+        return;
+    an_store_report_trends(w, from, to, period, analytics_report_done);
+}
+
+void analytics_report_channels(crm_work_t *w)
+{
+    const Crm__V1__AnalyticsQuery *q;
+    int64_t at;
+    if (analytics_report_query(w, &q, &at) < 0 ||
+        analytics_report_state(w, NULL, NULL, ANALYTICS_POST_NONE) < 0)
+        return;
+    an_store_report_channels(w, at, analytics_report_done);
+}

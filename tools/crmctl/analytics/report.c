@@ -3,6 +3,10 @@
  * each, printed as tables (or the JSON document with -o json). */
 #include "analytics.h"
 
+#include "values.h"
+
+#include <crm/util.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +15,9 @@ const crmctl_opt_t crmctl_report_opts[] = {
     {"week", 0, "YYYY-Www", "weekly-activity: the ISO week (default this week)", 0},
     {"rep", 0, "NAME", "weekly-activity: one rep only", 0},
     {"campaign", 0, "ID", "campaigns: one campaign only", 0},
+    {"from", 0, "DATE", "trends: the first period's date (default a year before --to)", 0},
+    {"to", 0, "DATE", "trends: the end, not included (default --at)", 0},
+    {"period", 0, "PERIOD", "trends: week, month (default), quarter or year", 0},
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -127,6 +134,24 @@ static void s_data_quality(const json_t *doc)
     an_print_rows(json_object_get(doc, "findings"), c, N(c));
 }
 
+static void s_trends(const json_t *doc)
+{
+    static const an_col_t c[] = {
+        {"PERIOD", "period"},     {"CUSTOMERS", "customers"},    {"NEW", "new_customers"},
+        {"ORDERS", "orders"},     {"REVENUE", "revenue"},        {"ACTIVE", "active"},
+        {"RETAINED", "retained"}, {"RETENTION", "retention_bp"}, {"CHURN", "churn_rate_bp"}};
+    an_print_rows(json_object_get(doc, "periods"), c, N(c));
+}
+
+static void s_channels(const json_t *doc)
+{
+    static const an_col_t c[] = {{"CHANNEL", "channel"},
+                                 {"CUSTOMERS", "customers"},
+                                 {"AVG LTV", "avg_ltv"},
+                                 {"AVG CAC", "avg_cac"}};
+    an_print_rows(json_object_get(doc, "channels"), c, N(c));
+}
+
 typedef struct {
     const char *name; /* the word after "report" */
     const char *command;
@@ -142,6 +167,8 @@ static const s_report_t s_reports[] = {
     {"weekly-activity", "analytics.report.weekly_activity", s_weekly},
     {"campaigns", "analytics.report.campaigns", s_campaigns},
     {"data-quality", "analytics.report.data_quality", s_data_quality},
+    {"trends", "analytics.report.trends", s_trends},
+    {"channels", "analytics.report.channels", s_channels},
     {NULL, NULL, NULL},
 };
 
@@ -163,6 +190,16 @@ static int s_run(crmctl_t *ctl, const crmctl_args_t *args, const char *which)
     q.week = (char *)(week ? week : "");
     q.rep = (char *)(rep ? rep : "");
     q.campaign_id = (char *)(campaign ? campaign : "");
+    const char *from = crmctl_arg(args, "from"), *to = crmctl_arg(args, "to"),
+               *period = crmctl_arg(args, "period");
+    const char *why = NULL;
+    if ((from || to || period) && strcmp(r->name, "trends"))
+        return crmctl_usage_error(ctl, "--from, --to and --period apply to trends only");
+    if (from && val_time_parse(from, crm_now_us(), 0, &q.from_us, &why) < 0)
+        return crmctl_usage_error(ctl, "invalid --from \"%s\": %s", from, why);
+    if (to && val_time_parse(to, crm_now_us(), 0, &q.to_us, &why) < 0)
+        return crmctl_usage_error(ctl, "invalid --to \"%s\": %s", to, why);
+    q.period = (char *)(period ? period : "");
     json_t *doc = NULL;
     if ((rc = an_report(ctl, r->command, &q, &doc)) != CRMCTL_EXIT_OK)
         return rc;
@@ -186,3 +223,5 @@ S_VERB(forecast, "forecast")
 S_VERB(weekly_activity, "weekly-activity")
 S_VERB(campaigns, "campaigns")
 S_VERB(data_quality, "data-quality")
+S_VERB(trends, "trends")
+S_VERB(channels, "channels")
