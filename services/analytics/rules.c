@@ -6,6 +6,7 @@
 
 #include <crm/check.h>
 #include <crm/date.h>
+#include <crm/util.h>
 
 #include <ctype.h>
 
@@ -101,6 +102,13 @@ int an_check_customer_id(const char *id, an_err_t *e)
             e->message = "customer_id contains characters that are not printable ASCII";
             return -1;
         }
+    /* Every customer id is a person's id, a canonical UUID (the identity
+     * rule, docs/architecture.md): "not-a-uuid" is malformed, not unknown. */
+    if (!crm_uuid_valid(id)) {
+        e->message = "customer_id is not a UUID";
+        e->hint = "customer ids look like 0b9c1f6e-3c1a-4c49-9f7e-2a8c6f0e2d11";
+        return -1;
+    }
     return 0;
 }
 

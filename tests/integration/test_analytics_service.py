@@ -652,6 +652,11 @@ class AnalyticsTest(unittest.TestCase):
             ("analytics.customer.show", analytics_pb2.AnalyticsQuery(), INVALID, "customer_id"),
             ("analytics.customer.show", analytics_pb2.AnalyticsQuery(customer_id="x y"), INVALID,
              "customer_id"),
+            # Malformed, not unknown: INVALID_ARGUMENT as the docs say.
+            ("analytics.customer.show", analytics_pb2.AnalyticsQuery(customer_id="not-a-uuid"),
+             INVALID, "customer_id"),
+            ("analytics.customer.timeline", analytics_pb2.AnalyticsQuery(customer_id="not-a-uuid"),
+             INVALID, "customer_id"),
             ("analytics.customer.show", analytics_pb2.AnalyticsQuery(customer_id=str(uuid.uuid4())),
              NOT_FOUND, "customer_id"),
             ("analytics.customer.timeline", analytics_pb2.AnalyticsQuery(customer_id=str(uuid.uuid4())),

@@ -95,6 +95,8 @@ static void test_customer_id(void **state)
     assert_string_equal(e.message, "customer_id is required");
     assert_int_equal(an_check_customer_id(NULL, &e), -1);
     assert_int_equal(an_check_customer_id("a b", &e), -1);
+    assert_int_equal(an_check_customer_id("not-a-uuid", &e), -1);
+    assert_string_equal(e.message, "customer_id is not a UUID");
     char long_id[202];
     memset(long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = 0;
