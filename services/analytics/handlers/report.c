@@ -277,7 +277,17 @@ void analytics_report_weekly(crm_work_t *w)
     if (analytics_report_query(w, &q, &at) < 0)
         return;
     const char *why = NULL;
-    if (!*q->week) {
+    if (q->week_start_us < 0 || (q->week_start_us && *q->week)) {
+        crm_work_fail(w, S_INVALID, "week_start_us",
+                      q->week_start_us < 0 ? "time is negative"
+                                           : "week and week_start_us both given",
+                      NULL, "give an ISO week or the instant the week starts, not both");
+        return;
+    }
+    if (q->week_start_us) {
+        /* A week of the reader's calendar (Saturday to Friday for fa_IR). */
+        start = q->week_start_us;
+    } else if (!*q->week) {
         start = an_week_start(at);
     } else if (an_iso_week_parse(q->week, &start, &why) < 0) {
         crm_work_fail(w, S_INVALID, "week", "invalid ISO week",

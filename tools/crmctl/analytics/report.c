@@ -3,6 +3,7 @@
  * each, printed as tables (or the JSON document with -o json). */
 #include "analytics.h"
 
+#include "jalali.h"
 #include "values.h"
 
 #include <crm/util.h>
@@ -95,8 +96,13 @@ static void s_weekly(const json_t *doc)
                                   {"SUBJECT", "subject"},
                                   {"CUSTOMER", "customer_id"}};
     char buf[64];
-    printf("week starting %s\n",
-           an_cell("week_start_us", json_object_get(doc, "week_start_us"), buf, sizeof buf));
+    const json_t *ws = json_object_get(doc, "week_start_us");
+    int64_t ws_us = json_integer_value(ws);
+    static const char *const days[] = {"Thursday", "Friday",  "Saturday", "Sunday",
+                                       "Monday",   "Tuesday", "Wednesday"};
+    int64_t day = ws_us / (86400LL * 1000000LL) - (ws_us % (86400LL * 1000000LL) < 0);
+    printf("week starting %s (%s)\n", an_cell("week_start_us", ws, buf, sizeof buf),
+           days[((day % 7) + 7) % 7]);
     const json_t *reps = json_object_get(doc, "reps");
     an_print_rows(reps, c, N(c));
     size_t i;
@@ -200,6 +206,10 @@ static int s_run(crmctl_t *ctl, const crmctl_args_t *args, const char *which)
     if (to && val_time_parse(to, crm_now_us(), 0, &q.to_us, &why) < 0)
         return crmctl_usage_error(ctl, "invalid --to \"%s\": %s", to, why);
     q.period = (char *)(period ? period : "");
+    /* fa_IR: the weekly report's week runs Saturday to Friday, the one
+     * containing --at (or now), unless an ISO week is asked for. */
+    if (!strcmp(r->name, "weekly-activity") && !week && crmctl_locale_jalali())
+        q.week_start_us = crmctl_saturday_week_start(q.at_us ? q.at_us : crm_now_us());
     json_t *doc = NULL;
     if ((rc = an_report(ctl, r->command, &q, &doc)) != CRMCTL_EXIT_OK)
         return rc;
