@@ -7,7 +7,8 @@
 -- they follow campaign.created and .scheduled), and the envelope's actor
 -- into customer_event.actor (0008_actor.sql), and orders' refunds and
 -- cancellations (0010_currencies_refunds.sql): net revenue, net attributed
--- revenue, amounts in their currency's minor units in the summaries.
+-- revenue, amounts in their currency's minor units in the summaries; and
+-- pipelines' names (0012_report_names.sql).
 
 -- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
 -- When the event is about a customer, returns one row to recompute the
@@ -208,6 +209,10 @@ BEGIN
             contributions = jsonb_set(c.contributions, ARRAY[src],
                                       COALESCE(c.contributions -> src, '{}') || x)
         WHERE c.id = cid;
+    WHEN 'pipeline_created' THEN
+        INSERT INTO pipeline (id, name) VALUES (p -> 'pipeline' ->> 'id',
+                                                COALESCE(p -> 'pipeline' ->> 'name', ''))
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;
     WHEN 'organization_created' THEN
         INSERT INTO organization (id, name) VALUES (p -> 'organization' ->> 'id',
                                                     COALESCE(p -> 'organization' ->> 'name', ''))

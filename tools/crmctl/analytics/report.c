@@ -55,9 +55,9 @@ static void s_potential(const json_t *doc)
 
 static void s_pipeline(const json_t *doc)
 {
-    static const an_col_t c[] = {{"PIPELINE", "pipeline_id"}, {"STAGE", "stage"},
-                                 {"CUR", "currency"},         {"DEALS", "deals"},
-                                 {"AMOUNT", "amount_minor"},  {"WEIGHTED", "weighted_minor"}};
+    static const an_col_t c[] = {{"PIPELINE", "pipeline"},   {"STAGE", "stage"},
+                                 {"CUR", "currency"},        {"DEALS", "deals"},
+                                 {"AMOUNT", "amount_minor"}, {"WEIGHTED", "weighted_minor"}};
     static const an_col_t f[] = {{"won", "won"},
                                  {"lost", "lost"},
                                  {"win rate", "win_rate_bp"},
@@ -91,10 +91,8 @@ static void s_weekly(const json_t *doc)
                                  {"ADVANCED", "deals_advanced"},
                                  {"WON", "deals_won"},
                                  {"LOST", "deals_lost"}};
-    static const an_col_t nx[] = {{"DUE", "due_at_us"},
-                                  {"KIND", "kind"},
-                                  {"SUBJECT", "subject"},
-                                  {"CUSTOMER", "customer_id"}};
+    static const an_col_t nx[] = {
+        {"DUE", "due_at_us"}, {"KIND", "kind"}, {"SUBJECT", "subject"}, {"CUSTOMER", "customer"}};
     char buf[64];
     const json_t *ws = json_object_get(doc, "week_start_us");
     int64_t ws_us = json_integer_value(ws);
