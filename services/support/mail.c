@@ -508,6 +508,24 @@ static void s_ticket_ref(const char *subject, char id[37])
     }
 }
 
+/* "<ticket.<uuid>." in an In-Reply-To or References header: the
+ * Message-ID support gave an agent's reply (reply_mail.c), so that an
+ * answer reaches its ticket even when the customer's mail program dropped
+ * the tag from the subject. */
+static void s_thread_ref(const char *v, char id[37])
+{
+    for (const char *p = v; !id[0] && (p = strstr(p, "<ticket.")); p++) {
+        if (strlen(p) < 8 + 36 + 1 || p[8 + 36] != '.')
+            continue;
+        char cand[37];
+        for (int i = 0; i < 36; i++)
+            cand[i] = (char)tolower((unsigned char)p[8 + i]);
+        cand[36] = 0;
+        if (crm_uuid_valid(cand))
+            memcpy(id, cand, sizeof cand);
+    }
+}
+
 int support_mail_parse(const char *raw, size_t len, char *buf, support_mail_t *out, crm_err_t *e)
 {
     char v[S_HEADER_MAX];
@@ -521,6 +539,10 @@ int support_mail_parse(const char *raw, size_t len, char *buf, support_mail_t *o
     s_header(head, "Subject", v, sizeof v);
     s_words(v, out->subject, sizeof out->subject);
     s_ticket_ref(out->subject, out->ticket_id);
+    if (!out->ticket_id[0] && s_header(head, "In-Reply-To", v, sizeof v))
+        s_thread_ref(v, out->ticket_id);
+    if (!out->ticket_id[0] && s_header(head, "References", v, sizeof v))
+        s_thread_ref(v, out->ticket_id);
     size_t n = 0;
     int rc = s_find_text(head, body, 0, buf, &n, e);
     if (rc < 0)

@@ -4,7 +4,9 @@
  * parts: RFC 2045-2047) through support.email.receive; this module, pure
  * and unit-tested (tests/unit/support/test_mail.c), finds what a ticket
  * needs in it: the sender's address and name, the subject, the ticket it
- * answers ("[ticket:<id>]" in the subject, as agents' mails carry it) and
+ * answers ("[ticket:<id>]" in the subject, as agents' mails carry it, else
+ * the "<ticket.<id>.…@…>" Message-ID of an agent's reply named by
+ * In-Reply-To or References) and
  * the text the customer wrote (the first text/plain part, decoded from
  * quoted-printable or base64 and from US-ASCII, UTF-8 or ISO-8859-1 into
  * UTF-8, without the quoted lines of the mail it answers).

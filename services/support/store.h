@@ -104,4 +104,18 @@ int support_store_calendar_show(crm_work_t *w, crm_work_cb cb);
  * newly breached (booleans). */
 int support_store_sla_scan(crm_work_t *w, int64_t now_us, int limit, crm_work_cb cb);
 
+/* ---- agents' replies by mail (reply_mail.c) ---------------------------------- */
+/* 0: the Message-IDs of the replies mailed on ticket_id so far, oldest
+ * first. */
+int support_store_reply_mail_thread(crm_work_t *w, const char *ticket_id, crm_work_cb cb);
+/* Queues one message (raw: headers and text) for `to`. */
+int support_store_reply_mail_put(crm_work_t *w, const char *id, const char *ticket_id,
+                                 const char *message_id, const char *to, const char *raw,
+                                 int64_t now_us, crm_work_cb cb);
+/* 0-2: id, address, raw of at most `limit` messages due to be sent. */
+int support_store_reply_mail_due(crm_work_t *w, int limit, int64_t now_us, crm_work_cb cb);
+/* Records the outcomes, a JSON array of {id, ok, error}. */
+int support_store_reply_mail_outcome(crm_work_t *w, const char *outcomes, int64_t now_us,
+                                     crm_work_cb cb);
+
 #endif
