@@ -32,6 +32,7 @@ const crm_command_def_t sales_commands[] = {
     S_CMD("sales.pipeline.create", create_pipeline_request, sales_pipeline_create, 0, CONFIG,
           CREATE),
     S_CMD("sales.pipeline.list", list_pipelines_request, sales_pipeline_list, 1, CONFIG, READ),
+    S_CMD("sales.pipeline.stage.rename", rename_stage_request, sales_stage_rename, 0, CONFIG, EDIT),
     S_CMD("sales.deal.create", create_deal_request, sales_deal_create, 0, DEAL, CREATE),
     S_CMD("sales.deal.stage", move_deal_request, sales_deal_stage, 0, DEAL, EDIT),
     S_CMD("sales.deal.win", win_deal_request, sales_deal_win, 0, DEAL, EDIT),

@@ -92,6 +92,18 @@ int sales_emit_pipeline_created(crm_work_t *w, Crm__V1__Pipeline *p)
                   pipeline_created, &pl);
 }
 
+int sales_emit_stage_renamed(crm_work_t *w, Crm__V1__Pipeline *p, const char *from, const char *to,
+                             int deals)
+{
+    Crm__V1__StageRenamed pl = CRM__V1__STAGE_RENAMED__INIT;
+    pl.pipeline = p;
+    pl.from_stage = (char *)from;
+    pl.to_stage = (char *)to;
+    pl.deals_moved = deals;
+    CRM_WORK_EMIT(w, SALES_EV_STAGE_RENAMED, "", CRM__V1__EVENT__PAYLOAD_STAGE_RENAMED,
+                  stage_renamed, &pl);
+}
+
 int sales_emit_deal_created(crm_work_t *w, Crm__V1__Deal *d)
 {
     Crm__V1__DealCreated pl = CRM__V1__DEAL_CREATED__INIT;

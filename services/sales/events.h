@@ -36,6 +36,7 @@
 #define SALES_EV_LEAD_CONVERTED "crm.sales.lead.converted.v1"
 #define SALES_EV_LEAD_DISQUALIFIED "crm.sales.lead.disqualified.v1"
 #define SALES_EV_PIPELINE_CREATED "crm.sales.pipeline.created.v1"
+#define SALES_EV_STAGE_RENAMED "crm.sales.pipeline.stage_renamed.v1"
 #define SALES_EV_DEAL_CREATED "crm.sales.deal.created.v1"
 #define SALES_EV_DEAL_STAGE_CHANGED "crm.sales.deal.stage_changed.v1"
 #define SALES_EV_DEAL_WON "crm.sales.deal.won.v1"
@@ -58,6 +59,8 @@ int sales_emit_lead_qualified(crm_work_t *w, Crm__V1__Lead *l);
 int sales_emit_lead_converted(crm_work_t *w, Crm__V1__Lead *l);
 int sales_emit_lead_disqualified(crm_work_t *w, Crm__V1__Lead *l);
 int sales_emit_pipeline_created(crm_work_t *w, Crm__V1__Pipeline *p);
+int sales_emit_stage_renamed(crm_work_t *w, Crm__V1__Pipeline *p, const char *from, const char *to,
+                             int deals);
 int sales_emit_deal_created(crm_work_t *w, Crm__V1__Deal *d);
 int sales_emit_deal_stage_changed(crm_work_t *w, Crm__V1__Deal *d, const char *from,
                                   const char *to);

@@ -79,6 +79,7 @@ void sales_deal_list(crm_work_t *w);
 void sales_order_create(crm_work_t *w);
 void sales_order_list(crm_work_t *w);
 void sales_order_refund(crm_work_t *w);
+void sales_stage_rename(crm_work_t *w);
 void sales_order_cancel(crm_work_t *w);
 
 /* handlers/activity.c */

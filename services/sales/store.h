@@ -134,6 +134,12 @@ int sales_store_pipeline_insert(crm_work_t *w, const Crm__V1__Pipeline *p, crm_w
 
 /* 0: JSON of every pipeline, the default first, then by creation. */
 int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb);
+/* Renames a stage (sql/0006_stage_rename.sql): 0 error code (NULL on
+ * success), 1 its detail, 2 the deals that followed. */
+int sales_store_stage_rename(crm_work_t *w, const char *pipeline_id, const char *stage,
+                             const char *new_name, crm_work_cb cb);
+/* 0: JSON of pipeline `pipeline_id`; no row when missing. */
+int sales_store_pipeline_get(crm_work_t *w, const char *pipeline_id, crm_work_cb cb);
 
 /* ---- deals (store/deal.c) -------------------------------------------------- */
 

@@ -245,6 +245,7 @@ extern const crmctl_opt_t crmctl_whoami_opts[];
     X(lead_list)                                                                                   \
     X(pipeline_create)                                                                             \
     X(pipeline_list)                                                                               \
+    X(pipeline_rename_stage)                                                                       \
     X(deal_create)                                                                                 \
     X(deal_stage)                                                                                  \
     X(deal_win)                                                                                    \

@@ -196,6 +196,10 @@ const crmctl_verb_t crmctl_verbs[] = {
      "create a pipeline of ordered stages", SALES_HELP_WRITE, crmctl_pipeline_create_opts, 0},
     {"pipeline list", crmctl_pipeline_list, "", "list pipelines and their stages", NULL,
      crmctl_pipeline_list_opts, 0},
+    {"pipeline rename-stage", crmctl_pipeline_rename_stage, "ID --stage NAME --to NAME",
+     "rename a stage of a pipeline; its deals follow, their stage history stays as it was",
+     "A name another stage of the pipeline has is refused and changes nothing.\n" SALES_HELP_WRITE,
+     crmctl_pipeline_rename_stage_opts, 1},
     {"deal create", crmctl_deal_create,
      "--title T --person ID [--org ID] [--pipeline ID] [--stage S] [--amount 1234.50]"
      " [--currency EUR] [--probability P] [--close YYYY-MM-DD] [--owner O] [--next-step TEXT]",

@@ -209,10 +209,16 @@ BEGIN
             contributions = jsonb_set(c.contributions, ARRAY[src],
                                       COALESCE(c.contributions -> src, '{}') || x)
         WHERE c.id = cid;
-    WHEN 'pipeline_created' THEN
+    WHEN 'pipeline_created', 'stage_renamed' THEN
         INSERT INTO pipeline (id, name) VALUES (p -> 'pipeline' ->> 'id',
                                                 COALESCE(p -> 'pipeline' ->> 'name', ''))
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;
+        -- Deals at a renamed stage follow it, as in sales; stage moves
+        -- (deal_move) keep the names they had.
+        IF member = 'stage_renamed' THEN
+            UPDATE deal SET stage = p ->> 'to_stage'
+             WHERE pipeline_id = p -> 'pipeline' ->> 'id' AND stage = p ->> 'from_stage';
+        END IF;
     WHEN 'organization_created' THEN
         INSERT INTO organization (id, name) VALUES (p -> 'organization' ->> 'id',
                                                     COALESCE(p -> 'organization' ->> 'name', ''))
