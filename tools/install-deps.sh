@@ -19,6 +19,7 @@ PACKAGES=(
     libpq-dev postgresql-15 postgresql-client-15
     libuv1-dev libcmocka-dev libjansson-dev uuid-dev node-llhttp libcurl4-openssl-dev libsodium-dev curl
     libnats-dev nats-server
+    libicu-dev
     python3 python3-zmq python3-protobuf python3-psycopg2 python3-aiosmtpd python3-yaml
     prometheus
     nodejs npm

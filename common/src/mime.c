@@ -250,7 +250,10 @@ int crm_mime_parse(const char *raw, size_t len, crm_mime_in_t *out, char *err, s
     out->subject = s_dup(subject);
     g_free(subject);
     out->message_id = s_dup(g_mime_message_get_message_id(msg));
-    if (!out->from || !out->from_name || !out->subject || !out->message_id) {
+    out->in_reply_to = s_dup(g_mime_object_get_header(GMIME_OBJECT(msg), "In-Reply-To"));
+    out->references = s_dup(g_mime_object_get_header(GMIME_OBJECT(msg), "References"));
+    if (!out->from || !out->from_name || !out->subject || !out->message_id || !out->in_reply_to ||
+        !out->references) {
         s_fail(err, errlen, "out of memory");
         goto done;
     }
@@ -311,6 +314,8 @@ void crm_mime_in_clear(crm_mime_in_t *m)
     free(m->from_name);
     free(m->subject);
     free(m->message_id);
+    free(m->in_reply_to);
+    free(m->references);
     free(m->text);
     memset(m, 0, sizeof *m);
 }

@@ -20,11 +20,11 @@
 
 typedef struct {
     crm_service_t *svc;
-    int churn_threshold;     /* ANALYTICS_CHURN_THRESHOLD, 0-100 */
-    int64_t cost_per_ticket; /* ANALYTICS_COST_PER_TICKET */
-    int64_t cost_per_hour;   /* ANALYTICS_COST_PER_HOUR */
-    int64_t potential_ltv;   /* ANALYTICS_POTENTIAL_LTV */
-    crm_scan_t *dq_scan;     /* data-quality findings (crm_service_scan) */
+    int churn_threshold;      /* ANALYTICS_CHURN_THRESHOLD, 0-100 */
+    int64_t cost_per_ticket;  /* ANALYTICS_COST_PER_TICKET */
+    int64_t cost_per_hour;    /* ANALYTICS_COST_PER_HOUR */
+    char potential_ltv[1024]; /* ANALYTICS_POTENTIAL_LTV as {"EUR": minor, ...} */
+    crm_scan_t *dq_scan;      /* data-quality findings (crm_service_scan) */
 } analytics_t;
 
 /* Commands ("analytics.<entity>.<verb>") and consumers (one per source),

@@ -26,6 +26,8 @@ const crm_command_def_t analytics_commands[] = {
     S_REPORT("analytics.report.weekly_activity", analytics_report_weekly),
     S_REPORT("analytics.report.campaigns", analytics_report_campaigns),
     S_REPORT("analytics.report.data_quality", analytics_report_data_quality),
+    S_REPORT("analytics.report.trends", analytics_report_trends),
+    S_REPORT("analytics.report.channels", analytics_report_channels),
     /* handlers/data_quality.c */
     {"analytics.data_quality.scan", &crm__v1__data_quality_scan_request__descriptor,
      analytics_dq_scan_cmd, 0, CRM_REC_REPORT, CRM_ACT_CREATE},

@@ -6,6 +6,7 @@
  * consumers, handlers/ handles them and events.c builds what analytics
  * publishes. */
 #include "analytics.h"
+#include "rules.h"
 
 #include <crm/log.h>
 
@@ -23,9 +24,10 @@ static const crm_conf_def_t s_config[] = {
     {"ANALYTICS_COST_PER_HOUR", CRM_CONF_INT, "3000",
      "cost to support: cost of one hour from opening to resolution (minor units)", 0, 0,
      1000000000},
-    {"ANALYTICS_POTENTIAL_LTV", CRM_CONF_INT, "100000",
-     "high sales potential: lifetime value that counts as a reason (minor units)", 0, 0,
-     1000000000000},
+    {"ANALYTICS_POTENTIAL_LTV", CRM_CONF_STR, "EUR=1000,GBP=1000,USD=1000",
+     "high sales potential: lifetime value per currency that counts as a reason"
+     " (CODE=AMOUNT, comma-separated, in major units; other currencies never count)",
+     0, 0, 0},
     {"ANALYTICS_SCAN_MS", CRM_CONF_INT, "60000",
      "how often the data-quality findings are scanned and new ones published (ms)", 0, 10,
      86400000},
@@ -64,7 +66,12 @@ static int s_on_start(crm_service_t *svc)
     ctx->churn_threshold = (int)crm_config_int(cfg, "ANALYTICS_CHURN_THRESHOLD");
     ctx->cost_per_ticket = crm_config_int(cfg, "ANALYTICS_COST_PER_TICKET");
     ctx->cost_per_hour = crm_config_int(cfg, "ANALYTICS_COST_PER_HOUR");
-    ctx->potential_ltv = crm_config_int(cfg, "ANALYTICS_POTENTIAL_LTV");
+    char err[160];
+    if (an_thresholds_parse(crm_config_str(cfg, "ANALYTICS_POTENTIAL_LTV"), ctx->potential_ltv,
+                            sizeof ctx->potential_ltv, err, sizeof err) < 0) {
+        crm_error("config.invalid", "ANALYTICS_POTENTIAL_LTV: %s", err);
+        return -1;
+    }
     crm_service_set_user(svc, ctx);
     uint64_t ms = (uint64_t)crm_config_int(cfg, "ANALYTICS_SCAN_MS");
     ctx->dq_scan = crm_service_scan(svc, "analytics.data_quality.scan", ms, 0, analytics_dq_scan,

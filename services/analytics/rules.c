@@ -4,7 +4,11 @@
  * on the process time zone. */
 #include "rules.h"
 
+#include <crm/check.h>
 #include <crm/date.h>
+#include <crm/util.h>
+
+#include <ctype.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +102,13 @@ int an_check_customer_id(const char *id, an_err_t *e)
             e->message = "customer_id contains characters that are not printable ASCII";
             return -1;
         }
+    /* Every customer id is a person's id, a canonical UUID (the identity
+     * rule, docs/architecture.md): "not-a-uuid" is malformed, not unknown. */
+    if (!crm_uuid_valid(id)) {
+        e->message = "customer_id is not a UUID";
+        e->hint = "customer ids look like 0b9c1f6e-3c1a-4c49-9f7e-2a8c6f0e2d11";
+        return -1;
+    }
     return 0;
 }
 
@@ -185,4 +196,90 @@ void an_health_compute(const an_health_in_t *in, an_health_t *out)
     }
     out->score = (int)(total < 0 ? 0 : total > 100 ? 100 : total);
     out->churn_risk = 100 - out->score;
+}
+
+/* One "CODE=AMOUNT" item of [s, e). Returns 0 and the code and minor units,
+ * or -1 with err filled. */
+static int s_threshold(const char *s, const char *e, char code[4], long long *minor, char *err,
+                       size_t errlen)
+{
+    while (s < e && isspace((unsigned char)*s))
+        s++;
+    while (e > s && isspace((unsigned char)e[-1]))
+        e--;
+    const char *eq = memchr(s, '=', (size_t)(e - s));
+    if (!eq || eq - s != 3) {
+        snprintf(err, errlen, "\"%.*s\" is not CODE=AMOUNT (EUR=1000)", (int)(e - s), s);
+        return -1;
+    }
+    for (int i = 0; i < 3; i++)
+        code[i] = (char)toupper((unsigned char)s[i]);
+    code[3] = 0;
+    int digits = crm_currency_minor_units(code);
+    if (digits < 0) {
+        snprintf(err, errlen, "%s is not an ISO 4217 currency", code);
+        return -1;
+    }
+    long long v = 0;
+    int frac = -1;
+    const char *p = eq + 1;
+    if (p == e) {
+        snprintf(err, errlen, "%s has no amount", code);
+        return -1;
+    }
+    for (; p < e; p++) {
+        if (*p == '.' && frac < 0) {
+            frac = 0;
+        } else if (isdigit((unsigned char)*p) && v < 100000000000000LL &&
+                   (frac < 0 || frac < digits)) {
+            v = v * 10 + (*p - '0');
+            if (frac >= 0)
+                frac++;
+        } else {
+            snprintf(err, errlen, "%s=%.*s: not an amount with at most %d decimals", code,
+                     (int)(e - eq - 1), eq + 1, digits);
+            return -1;
+        }
+    }
+    for (int f = frac < 0 ? 0 : frac; f < digits; f++)
+        v *= 10;
+    *minor = v;
+    return 0;
+}
+
+int an_thresholds_parse(const char *text, char *out, size_t outlen, char *err, size_t errlen)
+{
+    size_t used = 0;
+    int n = 0;
+    const char *s = text ? text : "";
+    if (outlen < 3) {
+        snprintf(err, errlen, "no room");
+        return -1;
+    }
+    out[used++] = '{';
+    while (*s) {
+        const char *e = strchr(s, ',');
+        if (!e)
+            e = s + strlen(s);
+        const char *t = s;
+        while (t < e && isspace((unsigned char)*t))
+            t++;
+        if (t < e) {
+            char code[4];
+            long long minor;
+            if (s_threshold(s, e, code, &minor, err, errlen) < 0)
+                return -1;
+            int w = snprintf(out + used, outlen - used, "%s\"%s\":%lld", n ? "," : "", code, minor);
+            if (w < 0 || (size_t)w >= outlen - used - 1) {
+                snprintf(err, errlen, "too many currencies");
+                return -1;
+            }
+            used += (size_t)w;
+            n++;
+        }
+        s = *e ? e + 1 : e;
+    }
+    out[used++] = '}';
+    out[used] = 0;
+    return 0;
 }

@@ -22,6 +22,12 @@ int an_iso_week_parse(const char *text, int64_t *monday_us, const char **why);
  * 9 bytes); returns buf. */
 char *an_iso_week_format(int64_t us, char *buf, size_t len);
 
+/* ANALYTICS_POTENTIAL_LTV: "EUR=1000, JPY=150000, KWD=300.5" (amounts in
+ * each ISO 4217 currency's major units, at most its minor digits) as the
+ * JSON object of minor units the report takes ({"EUR":100000,...}) into
+ * out. Returns 0, or -1 with a message in err. */
+int an_thresholds_parse(const char *text, char *out, size_t outlen, char *err, size_t errlen);
+
 /* ---- the health score (docs/analytics.md) -------------------------------- */
 
 /* What the score is computed from: figures the database aggregates for one

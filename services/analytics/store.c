@@ -78,12 +78,12 @@ int an_store_report_health(crm_work_t *w, int64_t at_us, crm_work_cb cb)
     return crm_params_run(&p, "SELECT an_report_health(an_ts($1))::text", 0, cb);
 }
 
-int an_store_report_potential(crm_work_t *w, int64_t at_us, int64_t ltv_min, crm_work_cb cb)
+int an_store_report_potential(crm_work_t *w, int64_t at_us, const char *thresholds, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, at_us);
-    crm_params_i64(&p, ltv_min);
-    return crm_params_run(&p, "SELECT an_report_potential(an_ts($1), $2::bigint)::text", 0, cb);
+    crm_params_str(&p, thresholds);
+    return crm_params_run(&p, "SELECT an_report_potential(an_ts($1), $2::jsonb)::text", 0, cb);
 }
 
 int an_store_report_pipeline(crm_work_t *w, crm_work_cb cb)
@@ -193,4 +193,22 @@ int an_store_dq_resolve(crm_work_t *w, const char *record_id, const char *origin
         "  ON CONFLICT DO NOTHING RETURNING 1)"
         " SELECT k.r, k.o, EXISTS (SELECT 1 FROM ins) FROM k",
         1, cb);
+}
+
+int an_store_report_trends(crm_work_t *w, int64_t from_us, int64_t to_us, const char *period,
+                           crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, from_us);
+    crm_params_i64(&p, to_us);
+    crm_params_str(&p, period);
+    return crm_params_run(&p, "SELECT an_report_trends(an_ts($1), an_ts($2), $3::text)::text", 0,
+                          cb);
+}
+
+int an_store_report_channels(crm_work_t *w, int64_t at_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, at_us);
+    return crm_params_run(&p, "SELECT an_report_channels(an_ts($1))::text", 0, cb);
 }

@@ -29,7 +29,13 @@ int an_store_customer_timeline(crm_work_t *w, const char *customer_id, int64_t a
 int an_store_report_kpis(crm_work_t *w, int64_t at_us, int64_t per_ticket, int64_t per_hour,
                          crm_work_cb cb);
 int an_store_report_health(crm_work_t *w, int64_t at_us, crm_work_cb cb);
-int an_store_report_potential(crm_work_t *w, int64_t at_us, int64_t ltv_min, crm_work_cb cb);
+/* Customers, revenue, churn and retention per `period` ("week", "month",
+ * "quarter", "year") from from_us to to_us (sql/0012_trends.sql). */
+int an_store_report_trends(crm_work_t *w, int64_t from_us, int64_t to_us, const char *period,
+                           crm_work_cb cb);
+/* Average LTV and CAC per acquisition channel at at_us. */
+int an_store_report_channels(crm_work_t *w, int64_t at_us, crm_work_cb cb);
+int an_store_report_potential(crm_work_t *w, int64_t at_us, const char *thresholds, crm_work_cb cb);
 int an_store_report_pipeline(crm_work_t *w, crm_work_cb cb);
 int an_store_report_forecast(crm_work_t *w, crm_work_cb cb);
 int an_store_report_weekly(crm_work_t *w, int64_t week_start_us, const char *rep, crm_work_cb cb);

@@ -92,6 +92,18 @@ int sales_emit_pipeline_created(crm_work_t *w, Crm__V1__Pipeline *p)
                   pipeline_created, &pl);
 }
 
+int sales_emit_stage_renamed(crm_work_t *w, Crm__V1__Pipeline *p, const char *from, const char *to,
+                             int deals)
+{
+    Crm__V1__StageRenamed pl = CRM__V1__STAGE_RENAMED__INIT;
+    pl.pipeline = p;
+    pl.from_stage = (char *)from;
+    pl.to_stage = (char *)to;
+    pl.deals_moved = deals;
+    CRM_WORK_EMIT(w, SALES_EV_STAGE_RENAMED, "", CRM__V1__EVENT__PAYLOAD_STAGE_RENAMED,
+                  stage_renamed, &pl);
+}
+
 int sales_emit_deal_created(crm_work_t *w, Crm__V1__Deal *d)
 {
     Crm__V1__DealCreated pl = CRM__V1__DEAL_CREATED__INIT;
@@ -133,6 +145,22 @@ int sales_emit_order_placed(crm_work_t *w, Crm__V1__Order *o)
     pl.order = o;
     CRM_WORK_EMIT(w, SALES_EV_ORDER_PLACED, o->person_id, CRM__V1__EVENT__PAYLOAD_ORDER_PLACED,
                   order_placed, &pl);
+}
+
+int sales_emit_order_refunded(crm_work_t *w, Crm__V1__OrderRefund *r, Crm__V1__Order *o)
+{
+    if (r->cancelled) {
+        Crm__V1__OrderCancelled pl = CRM__V1__ORDER_CANCELLED__INIT;
+        pl.refund = r;
+        pl.order = o;
+        CRM_WORK_EMIT(w, SALES_EV_ORDER_CANCELLED, o->person_id,
+                      CRM__V1__EVENT__PAYLOAD_ORDER_CANCELLED, order_cancelled, &pl);
+    }
+    Crm__V1__OrderRefunded pl = CRM__V1__ORDER_REFUNDED__INIT;
+    pl.refund = r;
+    pl.order = o;
+    CRM_WORK_EMIT(w, SALES_EV_ORDER_REFUNDED, o->person_id, CRM__V1__EVENT__PAYLOAD_ORDER_REFUNDED,
+                  order_refunded, &pl);
 }
 
 int sales_emit_activity_scheduled(crm_work_t *w, Crm__V1__Activity *a)

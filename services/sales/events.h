@@ -37,11 +37,14 @@
 #define SALES_EV_LEAD_CONVERTED "crm.sales.lead.converted.v1"
 #define SALES_EV_LEAD_DISQUALIFIED "crm.sales.lead.disqualified.v1"
 #define SALES_EV_PIPELINE_CREATED "crm.sales.pipeline.created.v1"
+#define SALES_EV_STAGE_RENAMED "crm.sales.pipeline.stage_renamed.v1"
 #define SALES_EV_DEAL_CREATED "crm.sales.deal.created.v1"
 #define SALES_EV_DEAL_STAGE_CHANGED "crm.sales.deal.stage_changed.v1"
 #define SALES_EV_DEAL_WON "crm.sales.deal.won.v1"
 #define SALES_EV_DEAL_LOST "crm.sales.deal.lost.v1"
 #define SALES_EV_ORDER_PLACED "crm.sales.order.placed.v1"
+#define SALES_EV_ORDER_REFUNDED "crm.sales.order.refunded.v1"
+#define SALES_EV_ORDER_CANCELLED "crm.sales.order.cancelled.v1"
 #define SALES_EV_ACTIVITY_SCHEDULED "crm.sales.activity.scheduled.v1"
 #define SALES_EV_ACTIVITY_COMPLETED "crm.sales.activity.completed.v1"
 #define SALES_EV_ACTIVITY_DUE "crm.sales.activity.due.v1"
@@ -57,12 +60,16 @@ int sales_emit_lead_qualified(crm_work_t *w, Crm__V1__Lead *l);
 int sales_emit_lead_converted(crm_work_t *w, Crm__V1__Lead *l);
 int sales_emit_lead_disqualified(crm_work_t *w, Crm__V1__Lead *l);
 int sales_emit_pipeline_created(crm_work_t *w, Crm__V1__Pipeline *p);
+int sales_emit_stage_renamed(crm_work_t *w, Crm__V1__Pipeline *p, const char *from, const char *to,
+                             int deals);
 int sales_emit_deal_created(crm_work_t *w, Crm__V1__Deal *d);
 int sales_emit_deal_stage_changed(crm_work_t *w, Crm__V1__Deal *d, const char *from,
                                   const char *to);
 int sales_emit_deal_won(crm_work_t *w, Crm__V1__Deal *d);
 int sales_emit_deal_lost(crm_work_t *w, Crm__V1__Deal *d);
 int sales_emit_order_placed(crm_work_t *w, Crm__V1__Order *o);
+/* order.refunded, or order.cancelled when r->cancelled. */
+int sales_emit_order_refunded(crm_work_t *w, Crm__V1__OrderRefund *r, Crm__V1__Order *o);
 int sales_emit_activity_scheduled(crm_work_t *w, Crm__V1__Activity *a);
 int sales_emit_activity_completed(crm_work_t *w, Crm__V1__Activity *a);
 int sales_emit_activity_due(crm_work_t *w, Crm__V1__Activity *a);

@@ -23,6 +23,10 @@ static const crm_conf_def_t s_config[] = {
     {"SALES_FOLLOWUP_HOURS", CRM_CONF_INT, "24",
      "hours until the follow-up task of a churn risk, complaint or data-quality finding falls due",
      0, 0, 8760},
+    {"SALES_FOLLOWUP_COALESCE_HOURS", CRM_CONF_INT, "24",
+     "a complaint or churn-risk follow-up for a customer and owner who have an open one made"
+     " within these hours is added to it instead of making another task (0 = never)",
+     0, 0, 8760},
     {"SALES_DATA_QUALITY_OWNER", CRM_CONF_STR, "data-quality",
      "owner of data-quality tasks whose record names no owner (a shared queue)", 0, 0, 0},
     {"SALES_DEFAULT_CURRENCY", CRM_CONF_STR, "EUR",
@@ -42,6 +46,7 @@ static int s_on_start(crm_service_t *svc)
     sales_err_t e;
     ctx->svc = svc;
     ctx->followup_us = crm_config_int(cfg, "SALES_FOLLOWUP_HOURS") * 3600LL * 1000000LL;
+    ctx->coalesce_hours = (int)crm_config_int(cfg, "SALES_FOLLOWUP_COALESCE_HOURS");
     ctx->dq_owner = crm_config_str(cfg, "SALES_DATA_QUALITY_OWNER");
     if (sales_check_currency(crm_config_str(cfg, "SALES_DEFAULT_CURRENCY"), ctx->currency,
                              "SALES_DEFAULT_CURRENCY", &e) < 0 ||

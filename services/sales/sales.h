@@ -24,6 +24,7 @@ typedef struct {
     size_t n_lead_owners;
     /* SALES_FOLLOWUP_HOURS, in microseconds. */
     int64_t followup_us;
+    int coalesce_hours; /* SALES_FOLLOWUP_COALESCE_HOURS; 0 = never */
     /* SALES_DATA_QUALITY_OWNER: who gets a data-quality task when the
      * record names no owner (points into the service's configuration). */
     const char *dq_owner;
@@ -81,6 +82,9 @@ void sales_deal_list(crm_work_t *w);
 /* handlers/order.c */
 void sales_order_create(crm_work_t *w);
 void sales_order_list(crm_work_t *w);
+void sales_order_refund(crm_work_t *w);
+void sales_stage_rename(crm_work_t *w);
+void sales_order_cancel(crm_work_t *w);
 
 /* handlers/activity.c */
 void sales_activity_log(crm_work_t *w);

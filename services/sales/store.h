@@ -23,6 +23,7 @@
 #define SALES_STORE_H
 
 #include <crm/service.h>
+#include <jansson.h>
 #include <stdint.h>
 
 #include "crm/v1/sales.pb-c.h"
@@ -141,6 +142,12 @@ int sales_store_pipeline_insert(crm_work_t *w, const Crm__V1__Pipeline *p, crm_w
 
 /* 0: JSON of every pipeline, the default first, then by creation. */
 int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb);
+/* Renames a stage (sql/0009_stage_rename.sql): 0 error code (NULL on
+ * success), 1 its detail, 2 the deals that followed. */
+int sales_store_stage_rename(crm_work_t *w, const char *pipeline_id, const char *stage,
+                             const char *new_name, crm_work_cb cb);
+/* 0: JSON of pipeline `pipeline_id`; no row when missing. */
+int sales_store_pipeline_get(crm_work_t *w, const char *pipeline_id, crm_work_cb cb);
 
 /* ---- deals (store/deal.c) -------------------------------------------------- */
 
@@ -193,6 +200,18 @@ int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb
 int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
                            const sales_page_t *page, crm_work_cb cb);
 
+/* One refund of order `order_id` with id `refund_id` (sql/0007_refunds.sql,
+ * sales_order_refund): `lines` [{position, quantity}] (taken), else
+ * `amount`, else everything left; `cancel` cancels. One row: 0 error code
+ * (NULL on success), 1 its detail, 2 the refund JSON. */
+int sales_store_order_refund(crm_work_t *w, const char *order_id, const char *refund_id,
+                             json_t *lines, int64_t amount, const char *reason, int cancel,
+                             crm_work_cb cb);
+
+/* Order `id` as it stands in the work's transaction (a statement after the
+ * refund's, which sees its writes). 0: JSON; no row when it is missing. */
+int sales_store_order_get(crm_work_t *w, const char *id, crm_work_cb cb);
+
 /* ---- activities (store/activity.c) ----------------------------------------- */
 
 /* 0: whether person `person_id` exists; 1: whether deal `deal_id` exists;
@@ -244,6 +263,17 @@ int sales_store_intent_context(crm_work_t *w, const char *email, const char *cus
 
 /* 0: the open deal of person `person_id` changed last (JSON); no row when
  * the person has no open deal. */
+/* The open follow-up task (a complaint's or a churn risk's) of person
+ * `person_id` for `owner` made within `hours`, locked: 0: its id; no row
+ * when there is none. */
+int sales_store_followup_open(crm_work_t *w, const char *person_id, const char *owner, int hours,
+                              crm_work_cb cb);
+/* Adds a paragraph `text` to the body of activity `activity_id`. */
+int sales_store_followup_append(crm_work_t *w, const char *activity_id, const char *text,
+                                crm_work_cb cb);
+/* Remembers activity `activity_id` as a follow-up task of person and owner. */
+int sales_store_followup_put(crm_work_t *w, const char *activity_id, const char *person_id,
+                             const char *owner, crm_work_cb cb);
 int sales_store_open_deal(crm_work_t *w, const char *person_id, crm_work_cb cb);
 
 /* Who a follow-up task of data-quality finding (`kind`, `record_id`) is

@@ -60,6 +60,9 @@ const crm_command_def_t support_commands[] = {
     /* handlers/erasure.c */
     S_CMD("support.person.export", export_person_request, support_person_export, 1, PERSONAL_DATA,
           READ),
+    /* handlers/figures.c */
+    S_CMD("support.report.figures", support_figures_request, support_report_figures, 1, REPORT,
+          READ),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 

@@ -89,6 +89,24 @@ static void s_ticket_ref(const char *subject, char id[37])
     }
 }
 
+/* "<ticket.<uuid>." in an In-Reply-To or References header: the
+ * Message-ID support gave an agent's reply (reply_mail.c), so that an
+ * answer reaches its ticket even when the customer's mail program dropped
+ * the tag from the subject. */
+static void s_thread_ref(const char *v, char id[37])
+{
+    for (const char *p = v; !id[0] && (p = strstr(p, "<ticket.")); p++) {
+        if (strlen(p) < 8 + 36 + 1 || p[8 + 36] != '.')
+            continue;
+        char cand[37];
+        for (int i = 0; i < 36; i++)
+            cand[i] = (char)tolower((unsigned char)p[8 + i]);
+        cand[36] = 0;
+        if (crm_uuid_valid(cand))
+            memcpy(id, cand, sizeof cand);
+    }
+}
+
 int support_mail_parse(const char *raw, size_t len, char *buf, size_t cap, support_mail_t *out,
                        crm_err_t *e)
 {
@@ -119,6 +137,10 @@ int support_mail_parse(const char *raw, size_t len, char *buf, size_t cap, suppo
     s_copy(out->name, sizeof out->name, m.from_name);
     s_copy(out->subject, sizeof out->subject, m.subject);
     s_ticket_ref(out->subject, out->ticket_id);
+    if (!out->ticket_id[0])
+        s_thread_ref(m.in_reply_to, out->ticket_id);
+    if (!out->ticket_id[0])
+        s_thread_ref(m.references, out->ticket_id);
     if (strlen(m.text) >= cap) {
         rc = s_bad(e, "email text is too long", "send a shorter message", NULL);
         goto done;

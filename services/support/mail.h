@@ -4,13 +4,14 @@
  * parts: RFC 2045-2047) through support.email.receive; this module, pure
  * and unit-tested (tests/unit/support/test_mail.c), finds what a ticket
  * needs in it: the sender's address and name, the subject, the ticket it
- * answers ("[ticket:<id>]" in the subject, as agents' mails carry it) and
- * the text the customer wrote (the first text/plain part, else the first
- * text/html part reduced to text; decoded from its transfer encoding and
- * from any charset iconv knows into UTF-8, by GMime through crm/mime.h;
- * each attachment noted by name and size; without the quoted lines of the
- * mail it answers). Errors use the common crm_err_t (crm/check.h) with
- * field "raw". */
+ * answers ("[ticket:<id>]" in the subject, as agents' mails carry it, else
+ * the "<ticket.<id>.…@…>" Message-ID of an agent's reply named by
+ * In-Reply-To or References) and the text the customer wrote (the first
+ * text/plain part, else the first text/html part reduced to text; decoded
+ * from its transfer encoding and from any charset iconv knows into UTF-8,
+ * by GMime through crm/mime.h; each attachment noted by name and size;
+ * without the quoted lines of the mail it answers). Errors use the common
+ * crm_err_t (crm/check.h) with field "raw". */
 #ifndef SUPPORT_MAIL_H
 #define SUPPORT_MAIL_H
 

@@ -413,3 +413,71 @@ int support_store_sla_scan(crm_work_t *w, int64_t now_us, int limit, crm_work_cb
         " RETURNING " S_TICKET_J "::text, c.a1, c.b1, c.a2, c.b2",
         1, cb);
 }
+
+int support_store_figures(crm_work_t *w, int64_t from_us, int64_t to_us, int64_t at_us,
+                          crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, from_us);
+    crm_params_i64(&p, to_us);
+    crm_params_i64(&p, at_us);
+    return crm_params_run(&p, "SELECT support_figures($1::bigint, $2::bigint, $3::bigint)::text", 0,
+                          cb);
+}
+
+int support_store_reply_mail_thread(crm_work_t *w, const char *ticket_id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, ticket_id);
+    return crm_params_run(&p,
+                          "SELECT message_id FROM reply_mail WHERE ticket_id = $1::uuid"
+                          " ORDER BY created_us, id",
+                          0, cb);
+}
+
+int support_store_reply_mail_put(crm_work_t *w, const char *id, const char *ticket_id,
+                                 const char *message_id, const char *to, const char *raw,
+                                 int64_t now_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    crm_params_str(&p, ticket_id);
+    crm_params_str(&p, message_id);
+    crm_params_str(&p, to);
+    crm_params_str(&p, raw);
+    crm_params_i64(&p, now_us);
+    return crm_params_run(&p,
+                          "INSERT INTO reply_mail (id, ticket_id, message_id, to_addr, raw,"
+                          " created_us) VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::text,"
+                          " $6::bigint)",
+                          1, cb);
+}
+
+int support_store_reply_mail_due(crm_work_t *w, int limit, int64_t now_us, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
+    crm_params_i64(&p, now_us);
+    return crm_params_run(&p,
+                          "SELECT id::text, to_addr, raw FROM reply_mail"
+                          " WHERE sent_us = 0 AND next_try_us <= $2::bigint AND attempts < 20"
+                          " ORDER BY next_try_us, created_us, id LIMIT $1::int",
+                          0, cb);
+}
+
+int support_store_reply_mail_outcome(crm_work_t *w, const char *outcomes, int64_t now_us,
+                                     crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, outcomes);
+    crm_params_i64(&p, now_us);
+    /* A failure is tried again after 2^attempts seconds (at most an hour). */
+    return crm_params_run(
+        &p,
+        "UPDATE reply_mail m SET attempts = m.attempts + 1,"
+        " sent_us = CASE WHEN (o ->> 'ok')::boolean THEN $2::bigint ELSE 0 END,"
+        " last_error = COALESCE(o ->> 'error', ''),"
+        " next_try_us = $2::bigint + least(3600, power(2, m.attempts))::bigint * 1000000"
+        " FROM jsonb_array_elements($1::jsonb) o WHERE m.id = (o ->> 'id')::uuid",
+        1, cb);
+}

@@ -75,6 +75,10 @@ int support_store_ticket_list(crm_work_t *w, const Crm__V1__ListTicketsRequest *
 int support_store_policy_set(crm_work_t *w, const Crm__V1__SlaPolicy *p, crm_work_cb cb);
 /* Every policy by priority, one row each, 0: JSON. */
 int support_store_policy_list(crm_work_t *w, crm_work_cb cb);
+/* The management figures of [from_us, to_us), the backlog at at_us
+ * (sql/0004_figures.sql). 0: the JSON document. */
+int support_store_figures(crm_work_t *w, int64_t from_us, int64_t to_us, int64_t at_us,
+                          crm_work_cb cb);
 /* 0: whether PostgreSQL knows time zone `zone` (pg_timezone_names). */
 int support_store_zone_known(crm_work_t *w, const char *zone, crm_work_cb cb);
 /* Locks the calendar row. 0-3: the calendar (as before a change). */
@@ -99,5 +103,19 @@ int support_store_calendar_show(crm_work_t *w, crm_work_cb cb);
  * response newly breached; 3: resolution newly at risk; 4: resolution
  * newly breached (booleans). */
 int support_store_sla_scan(crm_work_t *w, int64_t now_us, int limit, crm_work_cb cb);
+
+/* ---- agents' replies by mail (reply_mail.c) ---------------------------------- */
+/* 0: the Message-IDs of the replies mailed on ticket_id so far, oldest
+ * first. */
+int support_store_reply_mail_thread(crm_work_t *w, const char *ticket_id, crm_work_cb cb);
+/* Queues one message (raw: headers and text) for `to`. */
+int support_store_reply_mail_put(crm_work_t *w, const char *id, const char *ticket_id,
+                                 const char *message_id, const char *to, const char *raw,
+                                 int64_t now_us, crm_work_cb cb);
+/* 0-2: id, address, raw of at most `limit` messages due to be sent. */
+int support_store_reply_mail_due(crm_work_t *w, int limit, int64_t now_us, crm_work_cb cb);
+/* Records the outcomes, a JSON array of {id, ok, error}. */
+int support_store_reply_mail_outcome(crm_work_t *w, const char *outcomes, int64_t now_us,
+                                     crm_work_cb cb);
 
 #endif

@@ -17,6 +17,16 @@
  * followed by another at once. */
 #define SUPPORT_SLA_BATCH 200
 
+/* Most reply mails one pump pass sends. */
+#define SUPPORT_MAIL_BATCH 20
+
+/* One reply mail on its way (reply_mail.c). */
+typedef struct {
+    char *id, *to, *raw;
+    int ok;
+    char error[256];
+} support_mail_out_t;
+
 typedef struct {
     crm_service_t *svc;
     /* SUPPORT_AGENTS, split at commas (owned, freed by main); none = any
@@ -27,6 +37,15 @@ typedef struct {
     char **teams;
     size_t n_teams;
     crm_scan_t *sla_scan; /* SLA instants that fell due (crm_service_scan) */
+    /* Agents' replies by mail (reply_mail.c): the settings, and the batch
+     * a pool thread sends (touched by one job at a time: mail_busy). */
+    const char *smtp_url;  /* SUPPORT_SMTP_URL; "" = replies stay queued */
+    const char *mail_from; /* SUPPORT_MAIL_FROM */
+    int mail_busy;
+    uv_work_t mail_job;
+    support_mail_out_t mail[SUPPORT_MAIL_BATCH];
+    size_t n_mail;
+    char *mail_outcomes;
 } support_t;
 
 /* Commands ("support.<entity>.<verb>") and consumers; both end with a NULL

@@ -193,6 +193,11 @@ def feed(a):
         e("sales", SALES % "order.placed", ANN, order_placed=sales_pb2.OrderPlaced(
             order=sales_pb2.Order(id=str(uuid.uuid4()), person_id=ANN, total_minor=total,
                                   currency="EUR", ordered_at_us=AT - days * DAY)))
+    # The pipeline the deals are in, by name.
+    e("sales", SALES % "pipeline.created", "", pipeline_created=sales_pb2.PipelineCreated(
+        pipeline=sales_pb2.Pipeline(id=PIPE, name="Sales", stages=[
+            sales_pb2.Stage(name="Qualification", probability=20),
+            sales_pb2.Stage(name="Proposal", probability=60)])))
     bob_order = str(uuid.uuid4())
     e("sales", SALES % "order.placed", BOB, order_placed=sales_pb2.OrderPlaced(
         order=sales_pb2.Order(id=bob_order, person_id=BOB, total_minor=5000, currency="EUR",
@@ -321,7 +326,7 @@ def feed(a):
 
 
 # Event counts of the scenario, per source.
-EVENTS = {"sales": 19, "marketing": 17, "support": 7}
+EVENTS = {"sales": 20, "marketing": 17, "support": 7}
 # Customers with events: Ann, Bob, Cara, Dan.
 CUSTOMERS = 4
 
@@ -332,7 +337,7 @@ class AnalyticsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.a = AnalyticsSystem(env={"ANALYTICS_POTENTIAL_LTV": "50000"}).start()
+        cls.a = AnalyticsSystem(env={"ANALYTICS_POTENTIAL_LTV": "EUR=500"}).start()
         cls.ids = feed(cls.a)
         cls.a.wait_applied()
 
@@ -470,12 +475,12 @@ class AnalyticsTest(unittest.TestCase):
             "1 open complaint(s) (-15)",
             "1 SLA breach(es) in 90 days (-10)"])
         self.assertEqual(k[BOB]["health"], 20)
-        # High potential (LTV at least 50000 here, interest, a late-stage
+        # High potential (LTV at least 500.00 EUR here, interest, a late-stage
         # deal, health >= 70): only Ann, with all four reasons.
         pot = a.report("analytics.report.potential", at_us=AT)["customers"]
         self.assertEqual([c["customer_id"] for c in pot], [ANN])
         self.assertEqual(pot[0]["reasons"], [
-            "lifetime value 60000 of at least 50000",
+            "lifetime value 600.00 EUR of at least 500.00 EUR",
             "1 interested campaign response(s) in 90 days",
             "open deal \"Ann renewal\" at stage Proposal (60%)",
             "health score 95"])
@@ -514,10 +519,10 @@ class AnalyticsTest(unittest.TestCase):
         # Open: D1 Proposal 50000 at 60% -> 30000; D2 Qualification 10000
         # at 20% -> 2000. Won 1 (D3, 30 days), lost 1 (D4, "price").
         self.assertEqual(pipe["stages"], [
-            {"pipeline_id": PIPE, "stage": "Proposal", "currency": "EUR", "deals": 1,
-             "amount_minor": 50000, "weighted_minor": 30000},
-            {"pipeline_id": PIPE, "stage": "Qualification", "currency": "EUR", "deals": 1,
-             "amount_minor": 10000, "weighted_minor": 2000}])
+            {"pipeline_id": PIPE, "pipeline": "Sales", "stage": "Proposal", "currency": "EUR",
+             "deals": 1, "amount_minor": 50000, "weighted_minor": 30000},
+            {"pipeline_id": PIPE, "pipeline": "Sales", "stage": "Qualification", "currency": "EUR",
+             "deals": 1, "amount_minor": 10000, "weighted_minor": 2000}])
         self.assertEqual((pipe["won"], pipe["lost"], pipe["win_rate_bp"]), (1, 1, 5000))
         self.assertEqual(pipe["avg_days_to_close"], 30.0)
         self.assertEqual(pipe["lost_reasons"], [{"reason": "price", "deals": 1}])
@@ -537,6 +542,8 @@ class AnalyticsTest(unittest.TestCase):
                          (1, 1, 0, 0, 1, 1, 0))
         self.assertEqual([x["id"] for x in rita["next_week"]], [self.ids["next_call"]])
         self.assertEqual(rita["next_week"][0]["due_at_us"], AT + DAY)
+        # The customer's name beside the id, for people to read.
+        self.assertEqual(rita["next_week"][0]["customer"], "Ann Smith-Jones")
         sam = reps["sam"]
         self.assertEqual((sam["calls"], sam["tasks_done"], sam["deals_won"], sam["deals_lost"],
                           sam["next_week"]), (0, 1, 0, 1, []))
@@ -654,6 +661,11 @@ class AnalyticsTest(unittest.TestCase):
             ("analytics.customer.show", analytics_pb2.AnalyticsQuery(), INVALID, "customer_id"),
             ("analytics.customer.show", analytics_pb2.AnalyticsQuery(customer_id="x y"), INVALID,
              "customer_id"),
+            # Malformed, not unknown: INVALID_ARGUMENT as the docs say.
+            ("analytics.customer.show", analytics_pb2.AnalyticsQuery(customer_id="not-a-uuid"),
+             INVALID, "customer_id"),
+            ("analytics.customer.timeline", analytics_pb2.AnalyticsQuery(customer_id="not-a-uuid"),
+             INVALID, "customer_id"),
             ("analytics.customer.show", analytics_pb2.AnalyticsQuery(customer_id=str(uuid.uuid4())),
              NOT_FOUND, "customer_id"),
             ("analytics.customer.timeline", analytics_pb2.AnalyticsQuery(customer_id=str(uuid.uuid4())),

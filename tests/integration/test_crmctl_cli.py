@@ -204,7 +204,7 @@ class CrmctlCliTest(unittest.TestCase):
     def test_bash_completion_follows_the_verb_table(self):
         self.assertEqual(self.complete(["camp"]), ["campaign"])
         self.assertEqual(self.complete(["campaign", "l"]), ["launch", "list"])
-        self.assertEqual(self.complete(["sla", ""]), ["calendar", "policy"])
+        self.assertEqual(self.complete(["sla", ""]), ["calendar", "figures", "policy"])
         self.assertEqual(self.complete(["sla", "policy", ""]), ["list", "set"])
         self.assertEqual(self.complete(["-o", "json", "deadletter", "r"]), ["retry"])
         self.assertEqual(self.complete(["-o", "j"]), ["json"])

@@ -80,11 +80,18 @@ class ActivityTest(unittest.TestCase):
                                                  "crm.sales.note.added.v1",
                                                  "crm.sales.activity.scheduled.v1",
                                                  "crm.sales.activity.completed.v1",
-                                                 "crm.sales.activity.completed.v1"])
+                                                 "crm.sales.activity.completed.v1",
+                                                 # the next action with a due time
+                                                 "crm.sales.activity.scheduled.v1"])
         self.assertTrue(all(e.subject == self.person.id for e in evs))
         self.assertEqual(evs[1].note_added.activity, note)
         self.assertEqual(evs[2].activity_scheduled.activity, task)
         self.assertEqual(evs[4].activity_completed.activity, done)
+        nxt = evs[5].activity_scheduled.activity
+        self.assertEqual((nxt.kind, nxt.subject, nxt.status, nxt.due_at_us, nxt.owner, nxt.deal_id),
+                         (sales_pb2.ACTIVITY_KIND_TASK, "follow up", sales_pb2.ACTIVITY_STATUS_SCHEDULED,
+                          due + 10**6, "rep1", self.deal.id))
+        # A next action without a due time (the call's "send deck") stays a note on the call.
         head = s.head()
         s.fails("sales.activity.complete", sales_pb2.CompleteActivityRequest(id=task.id),
                 PRECONDITION, "id")
@@ -161,6 +168,35 @@ class ActivityTest(unittest.TestCase):
         """Moves the service's clock by_us further; returns its time."""
         type(self).offset += by_us
         return set_clock(self.s, self.offset)
+
+    def test_next_action_falls_due(self):
+        """An activity logged with a next action and its due time falls due
+        exactly as a scheduled activity does: the task it became is announced
+        by crm.sales.activity.due.v1 (the reminder) when the service's
+        clock passes the due time, once."""
+        s = self.s
+        t = now_us() + self.offset
+        call = self.add("log", kind=sales_pb2.ACTIVITY_KIND_CALL, subject="Pricing call",
+                        next_action="send the contract", next_action_due_us=t + 50 * 10**6,
+                        owner="rep-next")
+        nxt = [e.activity_scheduled.activity for e in s.events(0, "crm.sales.activity.scheduled.")
+               if e.activity_scheduled.activity.subject == "send the contract"]
+        self.assertEqual(len(nxt), 1)
+        nxt = nxt[0]
+        self.assertEqual((nxt.owner, nxt.person_id, nxt.due_at_us), ("rep-next", self.person.id,
+                                                                     t + 50 * 10**6))
+        self.assertIn(call.id, nxt.body)
+        # Not due yet; then the clock passes the due time: the reminder.
+        self.assertEqual(self.due_events(nxt.id), [])
+        self.assertGreater(self.advance(51 * 10**6), nxt.due_at_us)
+        evs = wait_for(lambda: self.due_events(nxt.id), 15, "activity.due of the next action")
+        self.assertEqual(evs[0].activity_due.activity.subject, "send the contract")
+        self.assertEqual(evs[0].subject, self.person.id)
+        # It is in the owner's list of what falls due, as any scheduled
+        # activity is (the list's times are the database's, not the test clock).
+        rep = s.call("sales.activity.list", sales_pb2.ListActivitiesRequest(
+            owner="rep-next", due_before_us=t + 60 * 10**6), sales_pb2.ListActivitiesReply)
+        self.assertEqual([a.id for a in rep.activities], [nxt.id])
 
     def test_due_fires_once_and_not_after_completion(self):
         s = self.s

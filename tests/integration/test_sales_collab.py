@@ -118,6 +118,38 @@ class CollabTest(unittest.TestCase):
                          (p.id, d.id, "rep-x", sales_pb2.ACTIVITY_KIND_TASK))
         self.assertEqual(evs[0].subject, p.id)
 
+    def test_complaint_and_churn_risk_make_one_task(self):
+        """One complaint makes a complaint ticket and then a churn risk: one
+        task for the owner that day, saying why the second is in it."""
+        s = self.s
+        p, d = self.open_deal("rep-c")
+        head = s.head()
+        s.emit("support", "crm.support.ticket.opened.v1", p.id,
+               ticket_opened=support_pb2.TicketOpened(ticket_id="T-77", customer_id=p.id,
+                                                      type=support_pb2.TICKET_TYPE_COMPLAINT,
+                                                      subject="Broken on arrival"))
+        s.wait_applied("sales.risk", "support")
+        s.emit("analytics", "crm.analytics.customer.churn_risk_raised.v1", p.id,
+               churn_risk_raised=analytics_pb2.ChurnRiskRaised(customer_id=p.id, score=75,
+                                                               reasons=["1 open complaint(s)"]))
+        s.wait_applied("sales.risk", "analytics")
+        tasks = self.tasks(p.id)
+        self.assertEqual(len(tasks), 1)
+        self.assertIn("T-77", tasks[0][4])
+        body = s.q("SELECT body FROM activity WHERE person_id = %s", p.id)[0][0]
+        self.assertIn("Further complaints and churn risks of this customer for rep-c within 24"
+                      " hours are added to this task.", body)
+        self.assertIn("Follow up: churn risk raised (score 75)", body)
+        self.assertIn("Added to this task instead of a second one", body)
+        # One activity.scheduled event: the one task.
+        self.assertEqual([e.type for e in s.events(head)], ["crm.sales.activity.scheduled.v1"])
+        # Another owner's customer still gets a task of their own.
+        q, _ = self.open_deal("rep-d")
+        s.emit("analytics", "crm.analytics.customer.churn_risk_raised.v1", q.id,
+               churn_risk_raised=analytics_pb2.ChurnRiskRaised(customer_id=q.id, score=75))
+        s.wait_applied("sales.risk", "analytics")
+        self.assertEqual(len(self.tasks(q.id)), 1)
+
     def test_churn_risk_and_customers_without_open_deals(self):
         s = self.s
         p, d = self.open_deal("rep-y")
@@ -136,13 +168,18 @@ class CollabTest(unittest.TestCase):
                churn_risk_raised=analytics_pb2.ChurnRiskRaised(score=90))
         s.wait_applied("sales.risk", "analytics")
         s.wait_applied("sales.risk", "support")
+        # Two churn risks of one customer for one owner within a day: one
+        # task, the second signal added to it with the reason.
         tasks = self.tasks(p.id)
-        self.assertEqual(len(tasks), 2)
+        self.assertEqual(len(tasks), 1)
         self.assertTrue(all(t[2] == "rep-y" and t[3] == d.id for t in tasks))
         self.assertIn("churn risk", tasks[0][4])
         body = s.q("SELECT body FROM activity WHERE person_id = %s ORDER BY created_at LIMIT 1",
                    p.id)[0][0]
         self.assertIn("no logins", body)
+        self.assertIn("churn risk raised (score 90)", body)
+        self.assertIn("Added to this task instead of a second one: a follow-up for this customer"
+                      " and rep-y was opened within 24 hours", body)
         self.assertEqual(self.tasks(lonely.id), [])
         self.assertEqual(self.tasks(won_p.id), [])
         self.assertEqual(s.q("SELECT count(*) FROM crm_dead_letter")[0][0], 0)

@@ -257,6 +257,7 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(lead_list)                                                                                   \
     X(pipeline_create)                                                                             \
     X(pipeline_list)                                                                               \
+    X(pipeline_rename_stage)                                                                       \
     X(deal_create)                                                                                 \
     X(deal_stage)                                                                                  \
     X(deal_win)                                                                                    \
@@ -265,6 +266,8 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(deal_list)                                                                                   \
     X(order_create)                                                                                \
     X(order_list)                                                                                  \
+    X(order_refund)                                                                                \
+    X(order_cancel)                                                                                \
     X(activity_log)                                                                                \
     X(activity_schedule)                                                                           \
     X(activity_complete)                                                                           \
@@ -324,6 +327,8 @@ int crmctl_report_forecast(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_weekly_activity(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_campaigns(crmctl_t *ctl, const crmctl_args_t *args);
 int crmctl_report_data_quality(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_trends(crmctl_t *ctl, const crmctl_args_t *args);
+int crmctl_report_channels(crmctl_t *ctl, const crmctl_args_t *args);
 
 /* context.c: the named contexts of the config file; completion.c: shell
  * completion scripts from the table of verbs. Neither needs a service. */
@@ -354,7 +359,8 @@ CRMCTL_DECLARE_VERB(demo_load)
     X(sla_policy_set)                                                                              \
     X(sla_policy_list)                                                                             \
     X(sla_calendar_set)                                                                            \
-    X(sla_calendar_show)
+    X(sla_calendar_show)                                                                           \
+    X(sla_figures)
 CRMCTL_SUPPORT_TICKET_VERBS(CRMCTL_DECLARE_VERB)
 CRMCTL_DECLARE_VERB(ticket_email)
 CRMCTL_SUPPORT_SLA_VERBS(CRMCTL_DECLARE_VERB)

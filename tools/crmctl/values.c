@@ -5,6 +5,7 @@
  * Money never goes through floating point: "0.1" is exactly 10 cents. Dates
  * are checked against the calendar ("2026-02-30" is refused) with integer
  * day arithmetic, so results do not depend on the local time zone. */
+#include "jalali.h"
 #include "values.h"
 
 #include <ctype.h>
@@ -165,6 +166,8 @@ int val_date_parse(const char *text, int64_t *days, const char **why)
 
 char *val_date_format(int64_t days, char *buf, size_t len)
 {
+    if (crmctl_locale_jalali() && crmctl_jalali_date(days, buf, len))
+        return buf;
     int64_t y;
     int m, d;
     crm_civil_from_days(days, &y, &m, &d);
@@ -276,6 +279,8 @@ bad:
 
 char *val_time_format(int64_t us, char *buf, size_t len)
 {
+    if (crmctl_locale_jalali() && crmctl_jalali_time(us, buf, len))
+        return buf;
     int64_t s = us / US_PER_SEC - (us % US_PER_SEC < 0);
     int64_t days = s / 86400 - (s % 86400 < 0);
     int64_t sod = s - days * 86400;

@@ -150,6 +150,12 @@ const crmctl_verb_t crmctl_verbs[] = {
      crmctl_sla_calendar_set_opts, 0},
     {"sla calendar show", crmctl_sla_calendar_show, "", "show the business calendar", NULL,
      crmctl_sla_calendar_show_opts, 0},
+    {"sla figures", crmctl_sla_figures, "[--from DATE] [--to DATE] [--at TIME]",
+     "the help desk's figures: CSAT, SLA compliance, backlog, load per agent and team",
+     "Ratings given and tickets opened in [--from, --to) (default the last 30 days); the\n"
+     "backlog (tickets not resolved or closed) at --at, by status and age. A target is met\n"
+     "when done and not breached; compliance is met / (met + breached).",
+     crmctl_sla_figures_opts, 0},
     /* Sales (sales.h): one file per entity. */
     {"person register", crmctl_person_register,
      "[--name N] [--email E]... [--phone P]... [--kind KIND] [--org ID] [--title T] [--country CC]"
@@ -213,6 +219,10 @@ const crmctl_verb_t crmctl_verbs[] = {
      "create a pipeline of ordered stages", SALES_HELP_WRITE, crmctl_pipeline_create_opts, 0},
     {"pipeline list", crmctl_pipeline_list, "", "list pipelines and their stages", NULL,
      crmctl_pipeline_list_opts, 0},
+    {"pipeline rename-stage", crmctl_pipeline_rename_stage, "ID --stage NAME --to NAME",
+     "rename a stage of a pipeline; its deals follow, their stage history stays as it was",
+     "A name another stage of the pipeline has is refused and changes nothing.\n" SALES_HELP_WRITE,
+     crmctl_pipeline_rename_stage_opts, 1},
     {"deal create", crmctl_deal_create,
      "--title T --person ID [--org ID] [--pipeline ID] [--stage S] [--amount 1234.50]"
      " [--currency EUR] [--probability P] [--close YYYY-MM-DD] [--owner O] [--next-step TEXT]",
@@ -239,6 +249,16 @@ const crmctl_verb_t crmctl_verbs[] = {
     {"order list", crmctl_order_list,
      "[--person ID] [--org ID] [--since DATE] [--until DATE] [--limit N] [--page-token T] [--all]",
      "list orders (purchase history)", SALES_HELP_LIST, crmctl_order_list_opts, 0},
+    {"order refund", crmctl_order_refund,
+     "ID [--line POS:QTY]... | [--amount AMOUNT [--currency CODE]] [--reason TEXT]",
+     "refund an order: whole (the default), some units of its lines, or an amount",
+     "Refunding more than was paid and not yet refunded is refused and changes nothing.\n"
+     "--amount is read in the order's currency: give --currency for one without two decimals\n"
+     "(JPY, KWD).\n" SALES_HELP_WRITE,
+     crmctl_order_refund_opts, 1},
+    {"order cancel", crmctl_order_cancel, "ID [--reason TEXT]",
+     "cancel an order, refunding what was not refunded yet", SALES_HELP_WRITE,
+     crmctl_order_cancel_opts, 1},
     {"activity log", crmctl_activity_log,
      "--kind KIND --person ID [--deal ID] --subject S [--body B] [--outcome O] [--next-action A]"
      " [--next-due WHEN] [--owner O]",
@@ -428,6 +448,17 @@ const crmctl_verb_t crmctl_verbs[] = {
      "[--week 2026-W47] [--rep NAME] [--at TIME]",
      "the weekly activity report per rep, with the next week's scheduled activities",
      "The week is an ISO week (Monday to Sunday, UTC); by default the week containing --at.",
+     crmctl_report_opts, 0},
+    {"report trends", crmctl_report_trends,
+     "[--from DATE] [--to DATE] [--period week|month|quarter|year] [--at TIME]",
+     "customers, revenue, churn rate and retention per period",
+     "Active: ordered in the period (an order not cancelled); retained: active in the period\n"
+     "and the one before; retention = retained / active before; churn rate = 1 - retention.\n"
+     "Revenue per currency, net of the refunds made in the period.",
+     crmctl_report_opts, 0},
+    {"report channels", crmctl_report_channels, "[--at TIME]",
+     "average lifetime value and acquisition cost per acquisition channel",
+     "A customer's channel is that of the campaign that won them first; \"direct\" when none did.",
      crmctl_report_opts, 0},
     {"report campaigns", crmctl_report_campaigns, "[--campaign ID]",
      "campaign results side by side, as marketing counts them, with acquisition cost", NULL,

@@ -46,6 +46,9 @@ typedef struct {
     char *from_name;  /* display name, decoded to UTF-8; "" if none */
     char *subject;    /* decoded to UTF-8; "" if none */
     char *message_id; /* without angle brackets; "" if none */
+    /* The In-Reply-To and References headers as written; "" if none. */
+    char *in_reply_to;
+    char *references;
     /* The text: the first text/plain part, else the first text/html part
      * reduced to text, converted to UTF-8 from its charset (any iconv
      * knows); then one line "[attachment: NAME, N bytes]" per attachment. */

@@ -76,6 +76,8 @@ void analytics_report_forecast(crm_work_t *w);
 void analytics_report_weekly(crm_work_t *w);
 void analytics_report_campaigns(crm_work_t *w);
 void analytics_report_data_quality(crm_work_t *w);
+void analytics_report_trends(crm_work_t *w);
+void analytics_report_channels(crm_work_t *w);
 
 /* analytics.data_quality.scan: the scan of analytics_dq_scan, asked for by
  * an operator. */

@@ -85,7 +85,10 @@ static int s_by_potential(const void *a, const void *b)
     size_t ry = json_array_size(json_object_get(y, "reasons"));
     if (rx != ry)
         return rx > ry ? -1 : 1;
-    int64_t lx = analytics_json_int(x, "ltv_minor"), ly = analytics_json_int(y, "ltv_minor");
+    /* Values in different currencies are never compared: each against its
+     * own currency's threshold. */
+    int64_t lx = analytics_json_int(x, "ltv_permille_of_threshold"),
+            ly = analytics_json_int(y, "ltv_permille_of_threshold");
     if (lx != ly)
         return lx > ly ? -1 : 1;
     int c = strcmp(s_str(x, "name"), s_str(y, "name"));
@@ -274,7 +277,17 @@ void analytics_report_weekly(crm_work_t *w)
     if (analytics_report_query(w, &q, &at) < 0)
         return;
     const char *why = NULL;
-    if (!*q->week) {
+    if (q->week_start_us < 0 || (q->week_start_us && *q->week)) {
+        crm_work_fail(w, S_INVALID, "week_start_us",
+                      q->week_start_us < 0 ? "time is negative"
+                                           : "week and week_start_us both given",
+                      NULL, "give an ISO week or the instant the week starts, not both");
+        return;
+    }
+    if (q->week_start_us) {
+        /* A week of the reader's calendar (Saturday to Friday for fa_IR). */
+        start = q->week_start_us;
+    } else if (!*q->week) {
         start = an_week_start(at);
     } else if (an_iso_week_parse(q->week, &start, &why) < 0) {
         crm_work_fail(w, S_INVALID, "week", "invalid ISO week",
@@ -314,4 +327,57 @@ void analytics_report_data_quality(crm_work_t *w)
         analytics_report_state(w, NULL, NULL, ANALYTICS_POST_NONE) < 0)
         return;
     an_store_report_data_quality(w, at, analytics_report_done);
+}
+
+void analytics_report_trends(crm_work_t *w)
+{
+    const Crm__V1__AnalyticsQuery *q;
+    int64_t at;
+    if (analytics_report_query(w, &q, &at) < 0)
+        return;
+    static const char *const periods[] = {"week", "month", "quarter", "year"};
+    static const int64_t lengths[] = {7, 28, 90, 365}; /* the shortest of each, in days */
+    const char *period = *q->period ? NULL : "month";
+    int64_t len = 28;
+    for (size_t i = 0; !period && i < sizeof periods / sizeof *periods; i++)
+        if (!strcmp(q->period, periods[i])) {
+            period = periods[i];
+            len = lengths[i];
+        }
+    if (!period) {
+        crm_work_fail(w, S_INVALID, "period", "unknown period",
+                      crm_work_printf(w, "got \"%.40s\"", q->period),
+                      "use week, month, quarter or year");
+        return;
+    }
+    if (q->from_us < 0 || q->to_us < 0) {
+        crm_work_fail(w, S_INVALID, q->from_us < 0 ? "from_us" : "to_us", "time is negative", NULL,
+                      "0 means the default");
+        return;
+    }
+    int64_t to = q->to_us ? q->to_us : at;
+    int64_t from = q->from_us ? q->from_us : to - 365LL * AN_US_PER_DAY;
+    if (from >= to) {
+        crm_work_fail(w, S_INVALID, "from_us", "period is empty", NULL,
+                      "give a start before the end");
+        return;
+    }
+    if ((to - from) / (len * AN_US_PER_DAY) > 600) {
+        crm_work_fail(w, S_INVALID, "from_us", "too many periods", NULL,
+                      "at most 600 periods; choose a longer period or a shorter span");
+        return;
+    }
+    if (analytics_report_state(w, NULL, NULL, ANALYTICS_POST_NONE) < 0)
+        return;
+    an_store_report_trends(w, from, to, period, analytics_report_done);
+}
+
+void analytics_report_channels(crm_work_t *w)
+{
+    const Crm__V1__AnalyticsQuery *q;
+    int64_t at;
+    if (analytics_report_query(w, &q, &at) < 0 ||
+        analytics_report_state(w, NULL, NULL, ANALYTICS_POST_NONE) < 0)
+        return;
+    an_store_report_channels(w, at, analytics_report_done);
 }

@@ -5,7 +5,10 @@
 -- priority, and the timeline says "ticket "x" priority normal -> urgent")
 -- and crm.marketing.campaign.updated.v1 (budget and offers follow it as
 -- they follow campaign.created and .scheduled), and the envelope's actor
--- into customer_event.actor (0008_actor.sql).
+-- into customer_event.actor (0008_actor.sql), and orders' refunds and
+-- cancellations (0011_currencies_refunds.sql): net revenue, net attributed
+-- revenue, amounts in their currency's minor units in the summaries; and
+-- pipelines' names (0013_report_names.sql).
 
 -- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
 -- When the event is about a customer, returns one row to recompute the
@@ -53,8 +56,8 @@ BEGIN
                                                WHEN 'deal_stage_changed' THEN x ->> 'updated_at_us'
                                                ELSE x ->> 'closed_at_us' END), t_ev);
         summary := CASE member
-            WHEN 'deal_created' THEN format('deal "%s" created (%s %s)', x ->> 'title',
-                                            an_money(x ->> 'amount_minor'), x ->> 'currency')
+            WHEN 'deal_created' THEN format('deal "%s" created (%s)', x ->> 'title',
+                                            an_money(x ->> 'amount_minor', x ->> 'currency'))
             WHEN 'deal_stage_changed' THEN format('deal "%s" moved from %s to %s', x ->> 'title',
                                                   p ->> 'from_stage', p ->> 'to_stage')
             WHEN 'deal_won' THEN format('deal "%s" won', x ->> 'title')
@@ -63,7 +66,14 @@ BEGIN
         x := p -> 'order';
         cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
         occurred := COALESCE(an_ts(x ->> 'ordered_at_us'), t_ev);
-        summary := format('order placed: %s %s', an_money(x ->> 'total_minor'), x ->> 'currency');
+        summary := format('order placed: %s', an_money(x ->> 'total_minor', x ->> 'currency'));
+    WHEN 'order_refunded', 'order_cancelled' THEN
+        x := p -> 'refund';
+        cid := COALESCE(NULLIF(x ->> 'person_id', ''), NULLIF(p -> 'order' ->> 'person_id', ''), cid);
+        occurred := COALESCE(an_ts(x ->> 'refunded_at_us'), t_ev);
+        summary := format('order %s: %s refunded',
+                          CASE member WHEN 'order_cancelled' THEN 'cancelled' ELSE 'refunded' END,
+                          an_money(COALESCE(x ->> 'amount_minor', '0'), x ->> 'currency'));
     WHEN 'activity_scheduled', 'activity_completed', 'activity_due', 'note_added' THEN
         x := p -> 'activity';
         cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
@@ -97,8 +107,8 @@ BEGIN
     WHEN 'conversion_attributed' THEN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         occurred := COALESCE(an_ts(p ->> 'ordered_at_us'), t_ev);
-        summary := format('order attributed to a campaign: %s %s', an_money(p ->> 'revenue_minor'),
-                          p ->> 'currency');
+        summary := format('order attributed to a campaign: %s',
+                          an_money(p ->> 'revenue_minor', p ->> 'currency'));
     WHEN 'preferences_changed' THEN
         x := p -> 'preferences';
         cid := COALESCE(NULLIF(x ->> 'customer_id', ''), cid);
@@ -199,6 +209,16 @@ BEGIN
             contributions = jsonb_set(c.contributions, ARRAY[src],
                                       COALESCE(c.contributions -> src, '{}') || x)
         WHERE c.id = cid;
+    WHEN 'pipeline_created', 'stage_renamed' THEN
+        INSERT INTO pipeline (id, name) VALUES (p -> 'pipeline' ->> 'id',
+                                                COALESCE(p -> 'pipeline' ->> 'name', ''))
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;
+        -- Deals at a renamed stage follow it, as in sales; stage moves
+        -- (deal_move) keep the names they had.
+        IF member = 'stage_renamed' THEN
+            UPDATE deal SET stage = p ->> 'to_stage'
+             WHERE pipeline_id = p -> 'pipeline' ->> 'id' AND stage = p ->> 'from_stage';
+        END IF;
     WHEN 'organization_created' THEN
         INSERT INTO organization (id, name) VALUES (p -> 'organization' ->> 'id',
                                                     COALESCE(p -> 'organization' ->> 'name', ''))
@@ -231,6 +251,23 @@ BEGIN
         VALUES (x ->> 'id', cid, COALESCE(x ->> 'deal_id', ''), COALESCE((x ->> 'total_minor')::bigint, 0),
                 COALESCE(x ->> 'currency', ''), occurred)
         ON CONFLICT (id) DO NOTHING;
+    WHEN 'order_refunded', 'order_cancelled' THEN
+        -- Attributed revenue follows the net amount: a refund known when
+        -- the conversion arrives is taken off it there (below), one that
+        -- arrives later here.
+        IF COALESCE((x ->> 'amount_minor')::bigint, 0) > 0 THEN
+            INSERT INTO sale_refund (id, order_id, customer_id, amount_minor, currency, at)
+            VALUES (x ->> 'id', x ->> 'order_id', cid, (x ->> 'amount_minor')::bigint,
+                    COALESCE(x ->> 'currency', ''), occurred)
+            ON CONFLICT (id) DO NOTHING;
+            IF FOUND THEN
+                UPDATE conversion SET revenue_minor = revenue_minor - (x ->> 'amount_minor')::bigint
+                 WHERE order_id = x ->> 'order_id';
+            END IF;
+        END IF;
+        IF member = 'order_cancelled' THEN
+            UPDATE sale_order SET cancelled_at = occurred WHERE id = x ->> 'order_id';
+        END IF;
     WHEN 'activity_scheduled', 'activity_completed', 'activity_due', 'note_added' THEN
         INSERT INTO activity AS a (id, customer_id, deal_id, kind, owner, status, subject, due_at,
                                    completed_at, created_at)
@@ -290,7 +327,10 @@ BEGIN
         ON CONFLICT (id) DO NOTHING;
     WHEN 'conversion_attributed' THEN
         INSERT INTO conversion (order_id, campaign_id, customer_id, revenue_minor, currency, at)
-        VALUES (p ->> 'order_id', p ->> 'campaign_id', cid, COALESCE((p ->> 'revenue_minor')::bigint, 0),
+        VALUES (p ->> 'order_id', p ->> 'campaign_id', cid,
+                COALESCE((p ->> 'revenue_minor')::bigint, 0)
+                - COALESCE((SELECT sum(r.amount_minor) FROM sale_refund r
+                             WHERE r.order_id = p ->> 'order_id'), 0),
                 COALESCE(p ->> 'currency', ''), occurred)
         ON CONFLICT (order_id) DO NOTHING;
     WHEN 'preferences_changed' THEN

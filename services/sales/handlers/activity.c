@@ -48,6 +48,55 @@ static void s_activity_reply(crm_work_t *w, Crm__V1__Activity *a)
     crm_work_ok(w, &r.base);
 }
 
+/* The task a next action became, scheduled: announced as any scheduled
+ * activity is, then the reply names the activity that asked for it. */
+static void s_next_action_scheduled(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Activity *a = crm_work_data(w);
+    Crm__V1__Activity *t = crm_work_returned(w, &crm__v1__activity__descriptor, res);
+    if (t && sales_emit_activity_scheduled(w, t) == 0)
+        s_activity_reply(w, a);
+}
+
+/* A done activity with a next action and a due time schedules that next
+ * action as a TASK of the same owner, person and deal, due then: it falls
+ * due exactly as a scheduled activity does (the due scan's
+ * activity.due event and reminder, analytics' overdue_activity finding).
+ * Otherwise replies at once. */
+static void s_next_action(crm_work_t *w, Crm__V1__Activity *a)
+{
+    if (!a->next_action || !*a->next_action || a->next_action_due_us <= 0) {
+        s_activity_reply(w, a);
+        return;
+    }
+    Crm__V1__Activity *t = crm_work_alloc(w, sizeof *t);
+    char id[CRM_UUID_LEN + 1];
+    if (!t) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    crm__v1__activity__init(t);
+    crm_uuid_new(id);
+    t->id = crm_work_strdup(w, id);
+    t->kind = CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_TASK;
+    t->subject = a->next_action;
+    t->body = crm_work_printf(w, "next action of \"%s\" (activity %s)", a->subject, a->id);
+    t->person_id = a->person_id;
+    t->deal_id = a->deal_id;
+    t->owner = a->owner;
+    t->status = CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED;
+    t->due_at_us = a->next_action_due_us;
+    t->outcome = "";
+    t->next_action = "";
+    t->override_reason = "";
+    if (!t->id || !t->body) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    crm_work_set_data(w, a);
+    sales_store_activity_insert(w, t, 0, s_next_action_scheduled);
+}
+
 static void s_activity_inserted(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
@@ -58,7 +107,9 @@ static void s_activity_inserted(crm_work_t *w, PGresult *res)
              : a->kind == CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_NOTE
                  ? sales_emit_note_added(w, a)
                  : sales_emit_activity_completed(w, a);
-    if (rc == 0)
+    if (rc == 0 && a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_DONE)
+        s_next_action(w, a);
+    else if (rc == 0)
         s_activity_reply(w, a);
 }
 
@@ -208,7 +259,7 @@ static void s_activity_completed(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
     if (a && sales_emit_activity_completed(w, a) == 0)
-        s_activity_reply(w, a);
+        s_next_action(w, a);
 }
 
 static void s_activity_complete_locked(crm_work_t *w, PGresult *res)

@@ -148,13 +148,55 @@ static int s_task_insert(crm_work_t *w, char *subject, char *body, char *person_
 
 typedef struct {
     char *subject, *body;
+    Crm__V1__Deal *deal;
 } s_risk_t;
+
+static void s_risk_done(crm_work_t *w, PGresult *res)
+{
+    (void)res;
+    crm_work_ok(w, NULL);
+}
 
 static void s_risk_inserted(crm_work_t *w, PGresult *res)
 {
+    s_risk_t *st = crm_work_data(w);
     Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
     if (a && sales_emit_activity_scheduled(w, a) == 0)
-        crm_work_ok(w, NULL);
+        sales_store_followup_put(w, a->id, st->deal->person_id, st->deal->owner, s_risk_done);
+}
+
+/* One complaint makes a complaint ticket and, often, a churn risk a moment
+ * later: both are the same work for the same owner. So a signal about a
+ * customer whose owner has an open follow-up made within
+ * SALES_FOLLOWUP_COALESCE_HOURS is added to that task, saying why, and
+ * makes no second one. */
+static void s_risk_open(crm_work_t *w, PGresult *res)
+{
+    s_risk_t *st = crm_work_data(w);
+    Crm__V1__Deal *d = st->deal;
+    int hours = sales_ctx(w)->coalesce_hours;
+    if (PQntuples(res) == 1) {
+        char *text = crm_work_printf(
+            w,
+            "%s\n%s\n(Added to this task instead of a second one: a follow-up for this"
+            " customer and %s was opened within %d hours, SALES_FOLLOWUP_COALESCE_HOURS.)",
+            st->subject, st->body, d->owner, hours);
+        if (!text) {
+            crm_work_fail_nomem(w);
+            return;
+        }
+        sales_store_followup_append(w, crm_db_get_opt(res, 0, 0), text, s_risk_done);
+        return;
+    }
+    if (hours > 0 &&
+        !(st->body = crm_work_printf(w,
+                                     "%s\n(Further complaints and churn risks of this customer"
+                                     " for %s within %d hours are added to this task.)",
+                                     st->body, d->owner, hours))) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    s_task_insert(w, st->subject, st->body, d->person_id, d->id, d->owner, s_risk_inserted);
 }
 
 static void s_risk_deal(crm_work_t *w, PGresult *res)
@@ -169,7 +211,12 @@ static void s_risk_deal(crm_work_t *w, PGresult *res)
         crm_work_fail_unreadable(w);
         return;
     }
-    s_task_insert(w, st->subject, st->body, d->person_id, d->id, d->owner, s_risk_inserted);
+    st->deal = d;
+    int hours = sales_ctx(w)->coalesce_hours;
+    if (hours > 0)
+        sales_store_followup_open(w, d->person_id, d->owner, hours, s_risk_open);
+    else
+        s_task_insert(w, st->subject, st->body, d->person_id, d->id, d->owner, s_risk_inserted);
 }
 
 /* A subject of at most SALES_NAME_MAX bytes, cut at a character boundary. */
@@ -226,6 +273,7 @@ void sales_risk_apply(crm_work_t *w)
     }
     st->subject = subject;
     st->body = body;
+    st->deal = NULL;
     crm_work_set_data(w, st);
     sales_store_open_deal(w, customer, s_risk_deal);
 }

@@ -3,6 +3,7 @@
 #include "handlers.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <string.h>
 
 static void s_order_inserted(crm_work_t *w, PGresult *res)
@@ -114,4 +115,124 @@ void sales_order_list(crm_work_t *w)
     sales_list_t *l = sales_list_start(w, rq->page_size, rq->page_token);
     if (l)
         sales_store_order_list(w, rq, &l->page, s_orders_listed);
+}
+
+/* ---- refunds and cancellation ------------------------------------------------ */
+
+static void s_refunded_order(crm_work_t *w, PGresult *res);
+
+static void s_refunded(crm_work_t *w, PGresult *res)
+{
+    const char *oid = crm_work_data(w);
+    const char *err = crm_db_get_opt(res, 0, 0);
+    const char *detail = crm_db_get_opt(res, 0, 1);
+    if (err && !strcmp(err, "not_found")) {
+        crm_work_fail_not_found(w, "order_id", "order", oid, "list orders with sales.order.list");
+        return;
+    }
+    if (err) {
+        /* Nothing was written: the function checks before it writes. */
+        static const struct {
+            const char *err, *field, *message, *hint;
+        } s_errs[] = {
+            {"cancelled", "order_id", "order is cancelled", "a cancelled order has nothing left"},
+            {"no_line", "lines", "no such line in the order",
+             "lines are numbered from 1 in the order's items"},
+            {"line_exceeded", "lines", "refund exceeds the quantity bought",
+             "refund at most the units not yet refunded"},
+            {"exceeded", "amount_minor", "refund exceeds what was paid",
+             "refund at most what was paid and not yet refunded"},
+            {"nothing_left", "order_id", "order is refunded in full already",
+             "nothing is left to refund"},
+        };
+        for (size_t i = 0; i < sizeof s_errs / sizeof s_errs[0]; i++)
+            if (!strcmp(err, s_errs[i].err)) {
+                crm_work_fail(w, SALES_CODE(FAILED_PRECONDITION), s_errs[i].field,
+                              s_errs[i].message, detail, s_errs[i].hint);
+                return;
+            }
+        crm_work_fail(w, SALES_CODE(INTERNAL), NULL, "unexpected refund outcome", err, NULL);
+        return;
+    }
+    Crm__V1__OrderRefund *r =
+        crm_work_record(w, &crm__v1__order_refund__descriptor, crm_db_get_opt(res, 0, 2));
+    if (!r) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    crm_work_set_data(w, r);
+    sales_store_order_get(w, oid, s_refunded_order);
+}
+
+/* The order after the refund, read by a statement of its own (the refund's
+ * statement sees the order as it was before). */
+static void s_refunded_order(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__OrderRefund *r = crm_work_data(w);
+    Crm__V1__Order *o = PQntuples(res) == 1 ? SALES_ORDER(w, crm_db_get_opt(res, 0, 0)) : NULL;
+    if (!o) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    /* A cancellation of an order refunded in full before refunds nothing,
+     * but the order is still cancelled: its event says so. */
+    if (sales_emit_order_refunded(w, r, o) < 0)
+        return;
+    Crm__V1__RefundOrderReply rep = CRM__V1__REFUND_ORDER_REPLY__INIT;
+    rep.refund = r;
+    rep.order = o;
+    crm_work_ok(w, &rep.base);
+}
+
+static void s_refund(crm_work_t *w, const char *order_id, Crm__V1__OrderRefundLine *const *lines,
+                     size_t n_lines, int64_t amount, const char *reason, int cancel)
+{
+    sales_in_t in = {.w = w};
+    char *oid = NULL, *why = NULL, rid[CRM_UUID_LEN + 1];
+    int rc = sales_in_id(&in, order_id, 1, "order_id", &oid);
+    if (rc == 0)
+        rc = sales_in_text(&in, reason, SALES_TEXT_MAX, "reason", &why);
+    if (rc == 0 && amount < 0)
+        rc = sales_err_set(&in.e, SALES_INVALID, "amount_minor", "amount is negative",
+                           "send a positive amount in minor units, or 0 for everything left",
+                           "got %" PRId64, amount);
+    if (rc == 0 && amount > 0 && n_lines > 0)
+        rc = sales_err_set(&in.e, SALES_INVALID, "amount_minor", "amount and lines both given",
+                           "refund either lines or an amount", NULL);
+    if (rc == 0 && n_lines > 1000)
+        rc = sales_err_set(&in.e, SALES_INVALID, "lines", "too many lines", "at most 1000", NULL);
+    for (size_t i = 0; rc == 0 && i < n_lines; i++) {
+        if (lines[i]->position < 1)
+            rc = sales_err_set(&in.e, SALES_INVALID, "lines", "line position must be positive",
+                               "lines are numbered from 1 in the order's items", "got %d",
+                               lines[i]->position);
+        else if (lines[i]->quantity < 1)
+            rc = sales_err_set(&in.e, SALES_INVALID, "lines", "quantity must be positive",
+                               "send how many units of the line to refund", "got %d",
+                               lines[i]->quantity);
+    }
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    json_t *jl = json_array();
+    for (size_t i = 0; jl && i < n_lines; i++)
+        if (json_array_append_new(jl, json_pack("{s:i, s:i}", "position", lines[i]->position,
+                                                "quantity", lines[i]->quantity)) < 0) {
+            json_decref(jl);
+            jl = NULL;
+        }
+    crm_uuid_new(rid);
+    crm_work_set_data(w, oid);
+    sales_store_order_refund(w, oid, rid, jl, amount, why ? why : "", cancel, s_refunded);
+}
+
+void sales_order_refund(crm_work_t *w)
+{
+    const Crm__V1__RefundOrderRequest *rq = (const void *)crm_work_request(w);
+    s_refund(w, rq->order_id, rq->lines, rq->n_lines, rq->amount_minor, rq->reason, 0);
+}
+
+void sales_order_cancel(crm_work_t *w)
+{
+    const Crm__V1__CancelOrderRequest *rq = (const void *)crm_work_request(w);
+    s_refund(w, rq->order_id, NULL, 0, 0, rq->reason, 1);
 }

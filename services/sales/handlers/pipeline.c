@@ -1,7 +1,9 @@
-/* handlers/pipeline.c: pipelines: create (at most one default) and list.
+/* handlers/pipeline.c: pipelines: create (at most one default), list and
+ * rename a stage.
  * Deals read their stages; the stage rules are in rules.c. */
 #include "handlers.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void s_pipeline_inserted(crm_work_t *w, PGresult *res)
@@ -91,4 +93,72 @@ static void s_pipelines_listed(crm_work_t *w, PGresult *res)
 void sales_pipeline_list(crm_work_t *w)
 {
     sales_store_pipeline_list(w, s_pipelines_listed);
+}
+
+/* ---- renaming a stage ------------------------------------------------------------ */
+
+typedef struct {
+    char *pipeline_id, *stage, *new_name;
+    int deals;
+} s_rename_t;
+
+static void s_renamed_pipeline(crm_work_t *w, PGresult *res)
+{
+    s_rename_t *st = crm_work_data(w);
+    Crm__V1__Pipeline *p =
+        PQntuples(res) == 1 ? SALES_PIPELINE(w, crm_db_get_opt(res, 0, 0)) : NULL;
+    if (!p) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    if (sales_emit_stage_renamed(w, p, st->stage, st->new_name, st->deals) < 0)
+        return;
+    Crm__V1__PipelineReply r = CRM__V1__PIPELINE_REPLY__INIT;
+    r.pipeline = p;
+    crm_work_ok(w, &r.base);
+}
+
+static void s_renamed(crm_work_t *w, PGresult *res)
+{
+    s_rename_t *st = crm_work_data(w);
+    const char *err = crm_db_get_opt(res, 0, 0);
+    const char *detail = crm_db_get_opt(res, 0, 1);
+    if (err && !strcmp(err, "not_found")) {
+        crm_work_fail_not_found(w, "pipeline_id", "pipeline", st->pipeline_id,
+                                "list pipelines with sales.pipeline.list");
+        return;
+    }
+    if (err && !strcmp(err, "no_stage")) {
+        crm_work_fail(w, SALES_CODE(NOT_FOUND), "stage", "stage does not exist", detail,
+                      "list the pipeline's stages with sales.pipeline.list");
+        return;
+    }
+    if (err) {
+        crm_work_fail(w, SALES_CODE(ALREADY_EXISTS), "new_name", "stage name is taken", detail,
+                      "choose a name no other stage of the pipeline has");
+        return;
+    }
+    st->deals = atoi(PQgetvalue(res, 0, 2));
+    sales_store_pipeline_get(w, st->pipeline_id, s_renamed_pipeline);
+}
+
+void sales_stage_rename(crm_work_t *w)
+{
+    const Crm__V1__RenameStageRequest *rq = (const void *)crm_work_request(w);
+    sales_in_t in = {.w = w};
+    s_rename_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    int rc = sales_in_id(&in, rq->pipeline_id, 1, "pipeline_id", &st->pipeline_id);
+    if (rc == 0)
+        rc = sales_in_required(&in, rq->stage, SALES_NAME_MAX, "stage", &st->stage);
+    if (rc == 0)
+        rc = sales_in_required(&in, rq->new_name, SALES_NAME_MAX, "new_name", &st->new_name);
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    st->deals = 0;
+    crm_work_set_data(w, st);
+    sales_store_stage_rename(w, st->pipeline_id, st->stage, st->new_name, s_renamed);
 }

@@ -75,3 +75,44 @@ int sales_store_dq_task_put(crm_work_t *w, const char *kind, const char *record_
                           " VALUES ($1::text, $2::uuid, $3::uuid)",
                           1, cb);
 }
+
+int sales_store_followup_open(crm_work_t *w, const char *person_id, const char *owner, int hours,
+                              crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, person_id);
+    crm_params_str(&p, owner);
+    crm_params_i64(&p, hours);
+    return crm_params_run(&p,
+                          "SELECT a.id::text FROM followup_task f JOIN activity a"
+                          " ON a.id = f.activity_id"
+                          " WHERE f.person_id = $1::uuid AND f.owner = $2::text AND a.status = 1"
+                          " AND f.created_at > now() - $3::int * interval '1 hour'"
+                          " ORDER BY f.created_at DESC LIMIT 1 FOR UPDATE OF a",
+                          0, cb);
+}
+
+int sales_store_followup_append(crm_work_t *w, const char *activity_id, const char *text,
+                                crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, activity_id);
+    crm_params_str(&p, text);
+    return crm_params_run(&p,
+                          "UPDATE activity a SET body = a.body || E'\\n\\n' || $2::text,"
+                          " updated_at = now() WHERE a.id = $1::uuid",
+                          1, cb);
+}
+
+int sales_store_followup_put(crm_work_t *w, const char *activity_id, const char *person_id,
+                             const char *owner, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, activity_id);
+    crm_params_str(&p, person_id);
+    crm_params_str(&p, owner);
+    return crm_params_run(&p,
+                          "INSERT INTO followup_task (activity_id, person_id, owner)"
+                          " VALUES ($1::uuid, $2::uuid, $3::text)",
+                          1, cb);
+}

@@ -75,3 +75,33 @@ int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
                                  " ORDER BY r.created_at, r.id LIMIT $7::int",
         0, cb);
 }
+
+int sales_store_order_refund(crm_work_t *w, const char *order_id, const char *refund_id,
+                             json_t *lines, int64_t amount, const char *reason, int cancel,
+                             crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, order_id);
+    crm_params_str(&p, refund_id);
+    crm_params_json(&p, lines);
+    crm_params_i64(&p, amount);
+    crm_params_str(&p, reason);
+    crm_params_bool(&p, cancel);
+    return crm_params_run(
+        &p,
+        "SELECT f.err, f.detail, f.refund::text"
+        " FROM sales_order_refund($1::uuid, $2::uuid, $3::jsonb, $4::bigint, $5::text,"
+        "   $6::boolean) f",
+        1, cb);
+}
+
+int sales_store_order_get(crm_work_t *w, const char *id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, id);
+    return crm_params_run(
+        &p,
+        "SELECT " SALES_ORDER_J(
+            SALES_ORDER_ITEMS_J) "::text FROM sales_order r WHERE r.id = $1::uuid",
+        1, cb);
+}

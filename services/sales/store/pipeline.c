@@ -51,3 +51,24 @@ int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb)
                           " ORDER BY pl.is_default DESC, pl.created_at, pl.id",
                           0, cb);
 }
+
+int sales_store_stage_rename(crm_work_t *w, const char *pipeline_id, const char *stage,
+                             const char *new_name, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, pipeline_id);
+    crm_params_str(&p, stage);
+    crm_params_str(&p, new_name);
+    return crm_params_run(&p,
+                          "SELECT f.err, f.detail, f.deals FROM sales_stage_rename($1::uuid,"
+                          " $2::text, $3::text) f",
+                          1, cb);
+}
+
+int sales_store_pipeline_get(crm_work_t *w, const char *pipeline_id, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, pipeline_id);
+    return crm_params_run(
+        &p, "SELECT " SALES_PIPELINE_J "::text FROM pipeline pl WHERE pl.id = $1::uuid", 0, cb);
+}

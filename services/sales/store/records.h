@@ -53,11 +53,13 @@
     "jsonb_build_object('id', r.id, 'person_id', r.person_id,"                                     \
     " 'organization_id', r.organization_id, 'deal_id', r.deal_id, 'items', " items ","             \
     " 'total_minor', r.total_minor, 'currency', r.currency,"                                       \
-    " 'ordered_at_us', sales_us(r.ordered_at))"
+    " 'ordered_at_us', sales_us(r.ordered_at), 'refunded_minor', r.refunded_minor,"                \
+    " 'cancelled_at_us', sales_us(r.cancelled_at))"
 
 #define SALES_ORDER_ITEMS_J                                                                        \
     "COALESCE((SELECT jsonb_agg(jsonb_build_object('product_code', i.product_code,"                \
-    " 'name', i.name, 'quantity', i.quantity, 'unit_price_minor', i.unit_price_minor)"             \
+    " 'name', i.name, 'quantity', i.quantity, 'unit_price_minor', i.unit_price_minor,"             \
+    " 'refunded_quantity', i.refunded_quantity)"                                                   \
     " ORDER BY i.position) FROM order_item i WHERE i.order_id = r.id), '[]')"
 
 #define SALES_ACTIVITY_J                                                                           \

@@ -6,6 +6,8 @@
  * command files only check their request and fill a support_change_t. */
 #include "handlers.h"
 
+#include "reply_mail.h"
+
 #include "events.h"
 #include "store.h"
 
@@ -65,6 +67,13 @@ static void s_change_emit(crm_work_t *w, Crm__V1__Ticket *t)
         support_ticket_ok(w, t, st->msg);
 }
 
+static void s_change_mailed(crm_work_t *w, PGresult *res)
+{
+    (void)res;
+    support_change_t *st = crm_work_data(w);
+    s_change_emit(w, st->t);
+}
+
 static void s_change_msg_saved(crm_work_t *w, PGresult *res)
 {
     support_change_t *st = crm_work_data(w);
@@ -75,7 +84,12 @@ static void s_change_msg_saved(crm_work_t *w, PGresult *res)
         crm_work_fail_unreadable(w);
         return;
     }
-    s_change_emit(w, st->t);
+    /* An agent's public reply goes to the customer by mail (queued in this
+     * transaction; reply_mail.c). */
+    if (st->act == SUPPORT_ACT_REPLY)
+        support_reply_mail_queue(w, st->t, st->msg, s_change_mailed);
+    else
+        s_change_emit(w, st->t);
 }
 
 static void s_change_saved(crm_work_t *w, PGresult *res)

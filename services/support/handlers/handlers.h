@@ -116,6 +116,7 @@ void support_ticket_rate(crm_work_t *w);
 
 void support_sla_policy_set(crm_work_t *w);
 void support_sla_policy_list(crm_work_t *w);
+void support_report_figures(crm_work_t *w);
 void support_sla_calendar_set(crm_work_t *w);
 void support_sla_calendar_show(crm_work_t *w);
 

@@ -95,6 +95,8 @@ static void test_customer_id(void **state)
     assert_string_equal(e.message, "customer_id is required");
     assert_int_equal(an_check_customer_id(NULL, &e), -1);
     assert_int_equal(an_check_customer_id("a b", &e), -1);
+    assert_int_equal(an_check_customer_id("not-a-uuid", &e), -1);
+    assert_string_equal(e.message, "customer_id is not a UUID");
     char long_id[202];
     memset(long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = 0;
@@ -230,6 +232,24 @@ static void test_health_rating_rounding(void **state)
     REASONS(h, "no engagement in 90 days (-10)", "average rating 3.0 (+0)");
 }
 
+/* ANALYTICS_POTENTIAL_LTV: amounts in each currency's own minor units. */
+static void test_thresholds_parse(void **state)
+{
+    (void)state;
+    char out[256], err[160];
+    assert_int_equal(
+        an_thresholds_parse("EUR=1000, jpy=150000,KWD=300.5", out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "{\"EUR\":100000,\"JPY\":150000,\"KWD\":300500}");
+    assert_int_equal(an_thresholds_parse("", out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "{}");
+    assert_int_equal(an_thresholds_parse("XYZ=10", out, sizeof out, err, sizeof err), -1);
+    assert_string_equal(err, "XYZ is not an ISO 4217 currency");
+    /* JPY has no minor unit: a decimal is refused. */
+    assert_int_equal(an_thresholds_parse("JPY=10.5", out, sizeof out, err, sizeof err), -1);
+    assert_int_equal(an_thresholds_parse("100000", out, sizeof out, err, sizeof err), -1);
+    assert_int_equal(an_thresholds_parse("EUR=", out, sizeof out, err, sizeof err), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_iso_week_parse),
         cmocka_unit_test(test_iso_week_format),
         cmocka_unit_test(test_customer_id),
+        cmocka_unit_test(test_thresholds_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,6 +128,35 @@ static void s_refused(const char *mail, const char *message)
     assert_string_equal(e.message, message);
 }
 
+/* An answer whose subject lost the tag finds its ticket by the Message-ID
+ * of the agent's reply it answers (In-Reply-To, else References). */
+static void test_threaded_by_in_reply_to(void **state)
+{
+    (void)state;
+    support_mail_t m;
+    crm_err_t e;
+    const char *mail = "From: rosa@example.com\r\n"
+                       "Subject: Re: Invoice\r\n"
+                       "In-Reply-To: <ticket." TICKET ".5e0c0b2c-0d0a-4c3e-9a53-1c1d6e0f3a20"
+                       "@desk.example>\r\n"
+                       "\r\n"
+                       "Still wrong.\r\n";
+    assert_int_equal(s_parse(mail, &m, &e), 0);
+    assert_string_equal(m.ticket_id, TICKET);
+    const char *refs = "From: rosa@example.com\r\n"
+                       "Subject: Invoice\r\n"
+                       "In-Reply-To: <unrelated@mail.example>\r\n"
+                       "References: <a@b> <ticket." TICKET ".0@desk.example>\r\n"
+                       "\r\n"
+                       "Still wrong.\r\n";
+    assert_int_equal(s_parse(refs, &m, &e), 0);
+    assert_string_equal(m.ticket_id, TICKET);
+    const char *none = "From: rosa@example.com\r\nSubject: Hello\r\n"
+                       "In-Reply-To: <ticket.not-a-uuid.0@desk.example>\r\n\r\nHi.\r\n";
+    assert_int_equal(s_parse(none, &m, &e), 0);
+    assert_string_equal(m.ticket_id, "");
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -227,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_plain_reply_to_a_ticket),
         cmocka_unit_test(test_multipart_quoted_printable_latin1),
         cmocka_unit_test(test_base64_and_bare_address),
+        cmocka_unit_test(test_threaded_by_in_reply_to),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_windows_1252),
         cmocka_unit_test(test_iso_2022_jp),

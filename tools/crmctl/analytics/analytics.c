@@ -104,6 +104,18 @@ const char *an_cell_in(const char *key, const json_t *v, int digits, char *buf, 
         }
         return buf[0] ? buf : "-";
     }
+    /* An amount in its currency ({currency, amount_minor}, as the per
+     * currency KPIs give them): "1234.50 EUR", "1500 JPY". */
+    const json_t *cur = json_object_get(v, "currency");
+    const json_t *amt = json_object_get(v, "amount_minor");
+    if (json_is_string(cur) && json_is_integer(amt) && json_object_size(v) == 2) {
+        char num[64];
+        snprintf(buf, len, "%s %s",
+                 val_money_format_in((int64_t)json_integer_value(amt),
+                                     val_currency_digits(json_string_value(cur)), num, sizeof num),
+                 json_string_value(cur));
+        return buf;
+    }
     /* An object (counts by kind, such as a campaign's responses): "clicked
      * 3, opened 5", not JSON. */
     const char *k;

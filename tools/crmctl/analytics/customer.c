@@ -71,8 +71,8 @@ int crmctl_customer_show(crmctl_t *ctl, const crmctl_args_t *args)
         {"tickets", "tickets"},
     };
     static const an_col_t kpis[] = {
-        {"lifetime value", "ltv_minor"},
-        {"cost to acquire", "cac_minor"},
+        {"lifetime value", "ltv"},
+        {"cost to acquire", "cac"},
         {"cost to support", "cost_to_support_minor"},
         {"health", "health"},
         {"churn risk", "churn_risk"},

@@ -3,6 +3,11 @@
  * each, printed as tables (or the JSON document with -o json). */
 #include "analytics.h"
 
+#include "jalali.h"
+#include "values.h"
+
+#include <crm/util.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +16,9 @@ const crmctl_opt_t crmctl_report_opts[] = {
     {"week", 0, "YYYY-Www", "weekly-activity: the ISO week (default this week)", 0},
     {"rep", 0, "NAME", "weekly-activity: one rep only", 0},
     {"campaign", 0, "ID", "campaigns: one campaign only", 0},
+    {"from", 0, "DATE", "trends: the first period's date (default a year before --to)", 0},
+    {"to", 0, "DATE", "trends: the end, not included (default --at)", 0},
+    {"period", 0, "PERIOD", "trends: week, month (default), quarter or year", 0},
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -20,8 +28,8 @@ static void s_kpis(const json_t *doc)
 {
     static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
                                  {"NAME", "name"},
-                                 {"LTV", "ltv_minor"},
-                                 {"CAC", "cac_minor"},
+                                 {"LTV", "ltv"},
+                                 {"CAC", "cac"},
                                  {"SUPPORT COST", "cost_to_support_minor"},
                                  {"HEALTH", "health"},
                                  {"CHURN RISK", "churn_risk"}};
@@ -40,18 +48,16 @@ static void s_health(const json_t *doc)
 
 static void s_potential(const json_t *doc)
 {
-    static const an_col_t c[] = {{"CUSTOMER", "customer_id"},
-                                 {"NAME", "name"},
-                                 {"LTV", "ltv_minor"},
-                                 {"REASONS", "reasons"}};
+    static const an_col_t c[] = {
+        {"CUSTOMER", "customer_id"}, {"NAME", "name"}, {"LTV", "ltv"}, {"REASONS", "reasons"}};
     an_print_rows(json_object_get(doc, "customers"), c, N(c));
 }
 
 static void s_pipeline(const json_t *doc)
 {
-    static const an_col_t c[] = {{"PIPELINE", "pipeline_id"}, {"STAGE", "stage"},
-                                 {"CUR", "currency"},         {"DEALS", "deals"},
-                                 {"AMOUNT", "amount_minor"},  {"WEIGHTED", "weighted_minor"}};
+    static const an_col_t c[] = {{"PIPELINE", "pipeline"},   {"STAGE", "stage"},
+                                 {"CUR", "currency"},        {"DEALS", "deals"},
+                                 {"AMOUNT", "amount_minor"}, {"WEIGHTED", "weighted_minor"}};
     static const an_col_t f[] = {{"won", "won"},
                                  {"lost", "lost"},
                                  {"win rate", "win_rate_bp"},
@@ -85,13 +91,16 @@ static void s_weekly(const json_t *doc)
                                  {"ADVANCED", "deals_advanced"},
                                  {"WON", "deals_won"},
                                  {"LOST", "deals_lost"}};
-    static const an_col_t nx[] = {{"DUE", "due_at_us"},
-                                  {"KIND", "kind"},
-                                  {"SUBJECT", "subject"},
-                                  {"CUSTOMER", "customer_id"}};
+    static const an_col_t nx[] = {
+        {"DUE", "due_at_us"}, {"KIND", "kind"}, {"SUBJECT", "subject"}, {"CUSTOMER", "customer"}};
     char buf[64];
-    printf("week starting %s\n",
-           an_cell("week_start_us", json_object_get(doc, "week_start_us"), buf, sizeof buf));
+    const json_t *ws = json_object_get(doc, "week_start_us");
+    int64_t ws_us = json_integer_value(ws);
+    static const char *const days[] = {"Thursday", "Friday",  "Saturday", "Sunday",
+                                       "Monday",   "Tuesday", "Wednesday"};
+    int64_t day = ws_us / (86400LL * 1000000LL) - (ws_us % (86400LL * 1000000LL) < 0);
+    printf("week starting %s (%s)\n", an_cell("week_start_us", ws, buf, sizeof buf),
+           days[((day % 7) + 7) % 7]);
     const json_t *reps = json_object_get(doc, "reps");
     an_print_rows(reps, c, N(c));
     size_t i;
@@ -129,6 +138,24 @@ static void s_data_quality(const json_t *doc)
     an_print_rows(json_object_get(doc, "findings"), c, N(c));
 }
 
+static void s_trends(const json_t *doc)
+{
+    static const an_col_t c[] = {
+        {"PERIOD", "period"},     {"CUSTOMERS", "customers"},    {"NEW", "new_customers"},
+        {"ORDERS", "orders"},     {"REVENUE", "revenue"},        {"ACTIVE", "active"},
+        {"RETAINED", "retained"}, {"RETENTION", "retention_bp"}, {"CHURN", "churn_rate_bp"}};
+    an_print_rows(json_object_get(doc, "periods"), c, N(c));
+}
+
+static void s_channels(const json_t *doc)
+{
+    static const an_col_t c[] = {{"CHANNEL", "channel"},
+                                 {"CUSTOMERS", "customers"},
+                                 {"AVG LTV", "avg_ltv"},
+                                 {"AVG CAC", "avg_cac"}};
+    an_print_rows(json_object_get(doc, "channels"), c, N(c));
+}
+
 typedef struct {
     const char *name; /* the word after "report" */
     const char *command;
@@ -144,6 +171,8 @@ static const s_report_t s_reports[] = {
     {"weekly-activity", "analytics.report.weekly_activity", s_weekly},
     {"campaigns", "analytics.report.campaigns", s_campaigns},
     {"data-quality", "analytics.report.data_quality", s_data_quality},
+    {"trends", "analytics.report.trends", s_trends},
+    {"channels", "analytics.report.channels", s_channels},
     {NULL, NULL, NULL},
 };
 
@@ -165,6 +194,20 @@ static int s_run(crmctl_t *ctl, const crmctl_args_t *args, const char *which)
     q.week = (char *)(week ? week : "");
     q.rep = (char *)(rep ? rep : "");
     q.campaign_id = (char *)(campaign ? campaign : "");
+    const char *from = crmctl_arg(args, "from"), *to = crmctl_arg(args, "to"),
+               *period = crmctl_arg(args, "period");
+    const char *why = NULL;
+    if ((from || to || period) && strcmp(r->name, "trends"))
+        return crmctl_usage_error(ctl, "--from, --to and --period apply to trends only");
+    if (from && val_time_parse(from, crm_now_us(), 0, &q.from_us, &why) < 0)
+        return crmctl_usage_error(ctl, "invalid --from \"%s\": %s", from, why);
+    if (to && val_time_parse(to, crm_now_us(), 0, &q.to_us, &why) < 0)
+        return crmctl_usage_error(ctl, "invalid --to \"%s\": %s", to, why);
+    q.period = (char *)(period ? period : "");
+    /* fa_IR: the weekly report's week runs Saturday to Friday, the one
+     * containing --at (or now), unless an ISO week is asked for. */
+    if (!strcmp(r->name, "weekly-activity") && !week && crmctl_locale_jalali())
+        q.week_start_us = crmctl_saturday_week_start(q.at_us ? q.at_us : crm_now_us());
     json_t *doc = NULL;
     if ((rc = an_report(ctl, r->command, &q, &doc)) != CRMCTL_EXIT_OK)
         return rc;
@@ -188,3 +231,5 @@ S_VERB(forecast, "forecast")
 S_VERB(weekly_activity, "weekly-activity")
 S_VERB(campaigns, "campaigns")
 S_VERB(data_quality, "data-quality")
+S_VERB(trends, "trends")
+S_VERB(channels, "channels")

@@ -12,9 +12,14 @@
       "pipeline.stages", REQ_STAGES, REQ_REQUIRED)                                                 \
     REQ_WRITE(X)
 #define PIPELINE_LIST(X) REQ_COMMON(X)
+#define PIPELINE_RENAME_STAGE(X)                                                                   \
+    X("stage", "NAME", "the stage's name now (required)", 0, "stage", REQ_STR, REQ_REQUIRED)       \
+    X("to", "NAME", "its new name (required)", 0, "new_name", REQ_STR, REQ_REQUIRED)               \
+    REQ_WRITE(X)
 
 REQ_OPTIONS(pipeline_create, PIPELINE_CREATE);
 REQ_OPTIONS(pipeline_list, PIPELINE_LIST);
+REQ_OPTIONS(pipeline_rename_stage, PIPELINE_RENAME_STAGE);
 
 static const req_col_t s_pipeline_view[] = {
     {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
@@ -45,5 +50,21 @@ const req_verb_t sales_pipeline_list = {
     .view = s_pipeline_view,
 };
 
+static const char *const s_pipeline_id_arg[] = {"pipeline_id", NULL};
+
+const req_verb_t sales_pipeline_rename_stage = {
+    .command = "sales.pipeline.stage.rename",
+    .request = &crm__v1__rename_stage_request__descriptor,
+    .reply = &crm__v1__pipeline_reply__descriptor,
+    .fields = s_pipeline_rename_stage_fields,
+    .positional = s_pipeline_id_arg,
+    .min_positional = 1,
+    .noun = "pipeline",
+    .entity = "pipeline",
+    .view = s_pipeline_view,
+    .done = "changed",
+};
+
 SALES_VERB_HANDLER(pipeline_create)
 SALES_VERB_HANDLER(pipeline_list)
+SALES_VERB_HANDLER(pipeline_rename_stage)
