@@ -10,9 +10,9 @@
 #define S_ROLE_NAME_MAX 100
 
 static const char *const s_records[CRM_REC_COUNT] = {
-    "",       "person",   "organisation", "lead",    "deal",
-    "order",  "activity", "campaign",     "segment", "preference",
-    "ticket", "report",   "config",       "webhook", "personal_data", "tracking",
+    "",         "person",   "organisation",  "lead",       "deal",   "order",
+    "activity", "campaign", "segment",       "preference", "ticket", "report",
+    "config",   "webhook",  "personal_data", "tracking",
 };
 static const char *const s_actions[CRM_ACT_COUNT] = {"read", "create", "edit", "delete"};
 static const char *const s_levels[] = {"none", "own", "team", "all"};

@@ -13,8 +13,10 @@
 
 #include "crm/v1/analytics.pb-c.h"
 #include "crm/v1/marketing.pb-c.h"
+#include "crm/v1/person.pb-c.h"
 #include "crm/v1/sales.pb-c.h"
 #include "crm/v1/support.pb-c.h"
+#include "crm/v1/webhooks.pb-c.h"
 
 #define R(m, p, svc, cmd, rq, rp, body, fl, rd, tag, sum)                                          \
     {                                                                                              \
@@ -37,6 +39,23 @@ const api_route_t api_routes[] = {
     R("PATCH", "/v1/people/{id}", "sales", "sales.person.update", update_person_request,
       person_reply, "person", M | API_R_MASK, "sales.person.show", "people",
       "update the fields given of a person"),
+    /* personal data: erasure, and each service's part of an export (the
+     * whole document is the four parts; crmctl person export joins them) */
+    R("POST", "/v1/people/{id}/erase", "sales", "sales.person.erase", erase_person_request,
+      erase_person_reply, NULL, 0, NULL, "personal-data",
+      "erase a person everywhere, the event log included"),
+    R("GET", "/v1/people/{id}/export/sales", "sales", "sales.person.export",
+      export_person_request, export_person_reply, NULL, 0, NULL, "personal-data",
+      "what sales keeps about a person"),
+    R("GET", "/v1/people/{id}/export/marketing", "marketing", "marketing.person.export",
+      export_person_request, export_person_reply, NULL, 0, NULL, "personal-data",
+      "what marketing keeps about a person"),
+    R("GET", "/v1/people/{id}/export/support", "support", "support.person.export",
+      export_person_request, export_person_reply, NULL, 0, NULL, "personal-data",
+      "what support keeps about a person"),
+    R("GET", "/v1/people/{id}/export/analytics", "analytics", "analytics.person.export",
+      export_person_request, export_person_reply, NULL, 0, NULL, "personal-data",
+      "what analytics keeps about a person"),
     /* organisations */
     R("POST", "/v1/organizations", "sales", "sales.org.create", create_organization_request,
       organization_reply, "organization", C, NULL, "organizations", "create an organisation"),
@@ -61,6 +80,8 @@ const api_route_t api_routes[] = {
       pipeline_reply, "pipeline", C, NULL, "deals", "create a pipeline"),
     R("GET", "/v1/pipelines", "sales", "sales.pipeline.list", list_pipelines_request,
       list_pipelines_reply, NULL, API_R_QUERY, NULL, "deals", "list pipelines"),
+    R("POST", "/v1/pipelines/{pipeline_id}/stage-renames", "sales", "sales.pipeline.stage.rename",
+      rename_stage_request, pipeline_reply, NULL, 0, NULL, "deals", "rename a pipeline's stage"),
     R("POST", "/v1/deals", "sales", "sales.deal.create", create_deal_request, deal_reply, "deal", C,
       NULL, "deals", "create a deal"),
     R("GET", "/v1/deals", "sales", "sales.deal.list", list_deals_request, list_deals_reply, NULL, L,
@@ -78,6 +99,10 @@ const api_route_t api_routes[] = {
       "order", C, NULL, "orders", "record an order"),
     R("GET", "/v1/orders", "sales", "sales.order.list", list_orders_request, list_orders_reply,
       NULL, L, NULL, "orders", "list orders"),
+    R("POST", "/v1/orders/{order_id}/refunds", "sales", "sales.order.refund", refund_order_request,
+      refund_order_reply, NULL, 0, NULL, "orders", "refund an order, whole or by line"),
+    R("POST", "/v1/orders/{order_id}/cancel", "sales", "sales.order.cancel", cancel_order_request,
+      refund_order_reply, NULL, 0, NULL, "orders", "cancel an order"),
     R("POST", "/v1/activities", "sales", "sales.activity.log", log_activity_request, activity_reply,
       NULL, C, NULL, "activities", "log an activity that happened"),
     R("POST", "/v1/activities/scheduled", "sales", "sales.activity.schedule", log_activity_request,
@@ -126,6 +151,8 @@ const api_route_t api_routes[] = {
       expense_reply, "expense", C, NULL, "campaigns", "record a campaign expense"),
     R("GET", "/v1/campaigns/{campaign_id}/expenses", "marketing", "marketing.expense.list",
       list_expenses_request, list_expenses_reply, NULL, L, NULL, "campaigns", "list expenses"),
+    R("POST", "/v1/expenses/{id}/void", "marketing", "marketing.expense.void", void_expense_request,
+      expense_reply, NULL, 0, NULL, "campaigns", "void an expense (a reversing entry)"),
     R("PUT", "/v1/messages", "marketing", "marketing.message.set", set_message_request,
       message_reply, "template", 0, NULL, "campaigns", "set a campaign's message for a channel"),
     R("GET", "/v1/campaigns/{campaign_id}/preview", "marketing", "marketing.message.preview",
@@ -153,6 +180,15 @@ const api_route_t api_routes[] = {
     R("GET", "/v1/preferences/{customer_id}", "marketing", "marketing.preference.show",
       show_preferences_request, preferences_reply, NULL, RD, NULL, "preferences",
       "show a customer's contact preferences"),
+    R("POST", "/v1/consent/{customer_id}/grants", "marketing", "marketing.consent.grant",
+      record_consent_request, consent_reply, NULL, C, NULL, "preferences",
+      "record a consent for a purpose"),
+    R("POST", "/v1/consent/{customer_id}/withdrawals", "marketing", "marketing.consent.withdraw",
+      record_consent_request, consent_reply, NULL, C, NULL, "preferences",
+      "record the withdrawal of a consent"),
+    R("GET", "/v1/consent/{customer_id}", "marketing", "marketing.consent.history",
+      consent_history_request, consent_history_reply, NULL, RD, NULL, "preferences",
+      "a customer's consent ledger, oldest first"),
     /* support: tickets, SLA and calendars */
     R("POST", "/v1/tickets", "support", "support.ticket.open", open_ticket_request, ticket_reply,
       "ticket", C, NULL, "tickets", "open a ticket"),
@@ -190,6 +226,9 @@ const api_route_t api_routes[] = {
     R("GET", "/v1/business-calendar", "support", "support.sla.calendar.show",
       show_business_calendar_request, business_calendar_reply, NULL, RD, NULL, "sla",
       "show the business calendar"),
+    R("GET", "/v1/reports/support", "support", "support.report.figures", support_figures_request,
+      support_figures_reply, NULL, API_R_QUERY, NULL, "sla",
+      "CSAT, SLA compliance, backlog, load per agent and team"),
     /* analytics: customer 360, timeline, as-of, reports */
     R("GET", "/v1/customers/{customer_id}", "analytics", "analytics.customer.show", analytics_query,
       analytics_report_reply, NULL, API_R_QUERY, NULL, "analytics",
@@ -215,6 +254,37 @@ const api_route_t api_routes[] = {
     R("GET", "/v1/reports/data-quality", "analytics", "analytics.report.data_quality",
       analytics_query, analytics_report_reply, NULL, API_R_QUERY, NULL, "analytics",
       "data quality"),
+    R("GET", "/v1/reports/trends", "analytics", "analytics.report.trends", analytics_query,
+      analytics_report_reply, NULL, API_R_QUERY, NULL, "analytics",
+      "customers, revenue, churn rate and retention per period"),
+    R("GET", "/v1/reports/channels", "analytics", "analytics.report.channels", analytics_query,
+      analytics_report_reply, NULL, API_R_QUERY, NULL, "analytics",
+      "average LTV and CAC per acquisition channel"),
+    R("POST", "/v1/data-quality/resolutions", "analytics", "analytics.data_quality.resolve",
+      data_quality_resolve_request, data_quality_resolve_reply, NULL, C, NULL, "analytics",
+      "resolve a duplicate finding as merged or not a duplicate"),
+    /* webhooks (crm-webhooks; docs/events.md, "Webhooks") */
+    R("POST", "/v1/webhooks", "webhooks", "webhooks.subscription.create",
+      create_webhook_subscription_request, webhook_subscription_reply, NULL, C, NULL, "webhooks",
+      "subscribe a URL to event types (the secret is shown once)"),
+    R("GET", "/v1/webhooks", "webhooks", "webhooks.subscription.list",
+      list_webhook_subscriptions_request, list_webhook_subscriptions_reply, NULL, L, NULL,
+      "webhooks", "list subscriptions"),
+    R("GET", "/v1/webhooks/{id}", "webhooks", "webhooks.subscription.get",
+      webhook_subscription_id_request, webhook_subscription_reply, NULL, RD, NULL, "webhooks",
+      "show a subscription"),
+    R("PATCH", "/v1/webhooks/{id}", "webhooks", "webhooks.subscription.update",
+      update_webhook_subscription_request, webhook_subscription_reply, NULL, M,
+      "webhooks.subscription.get", "webhooks", "enable, disable or change a subscription"),
+    R("DELETE", "/v1/webhooks/{id}", "webhooks", "webhooks.subscription.delete",
+      webhook_subscription_id_request, delete_webhook_subscription_reply, NULL, 0, NULL,
+      "webhooks", "delete a subscription and its pending deliveries"),
+    R("GET", "/v1/webhooks/{subscription_id}/deliveries", "webhooks", "webhooks.delivery.list",
+      list_webhook_deliveries_request, list_webhook_deliveries_reply, NULL, L, NULL, "webhooks",
+      "a subscription's deliveries (status=FAILED for the failed ones)"),
+    R("POST", "/v1/webhook-deliveries/{id}/retry", "webhooks", "webhooks.delivery.retry",
+      retry_webhook_delivery_request, retry_webhook_delivery_reply, NULL, 0, NULL, "webhooks",
+      "retry a failed delivery"),
     /* the gateway's own: sessions and the event feed (gateway.c, events.c) */
     R("POST", "/v1/sessions", "", "gateway.session.create", list_tokens_request, session_reply,
       NULL, C, NULL, "sessions", "start a staff session (the answer sets the crm_session cookie)"),

@@ -24,12 +24,13 @@ ALL = ("sales", "marketing", "support", "analytics")
 
 
 class TestApiServices(ApiCase):
-    peers = ALL
+    peers = ALL + ("webhooks",)
     probes = ()
     services = (("sales", "crm-sales", ("marketing", "support", "analytics")),
                 ("marketing", "crm-marketing", ("sales", "support")),
                 ("support", "crm-support", ("sales", "marketing")),
-                ("analytics", "crm-analytics", ("sales", "marketing", "support")))
+                ("analytics", "crm-analytics", ("sales", "marketing", "support")),
+                ("webhooks", "crm-webhooks", ALL))
 
     def person(self, name):
         email = "%s@example.org" % uuid.uuid4().hex[:10]
@@ -85,6 +86,58 @@ class TestApiServices(ApiCase):
         got, hd2 = self.ok("GET", "/v1/preferences/" + pid)
         self.assertEqual(got["preferences"]["preferred_channel"], "CHANNEL_EMAIL")
         self.assertNotEqual(hd["etag"], hd2["etag"])
+
+    def test_consent(self):
+        pid, _ = self.person("Consent Person")
+        wait_for(lambda: self.request("GET", "/v1/preferences/" + pid)[0] == 200, 30,
+                 "marketing to know the person")
+        g, _ = self.ok("POST", "/v1/consent/%s/grants" % pid,
+                       {"purpose": "CONSENT_PURPOSE_EMAIL_MARKETING",
+                        "source": "CONSENT_SOURCE_FORM", "proof": "web form v3"}, status=201)
+        self.assertEqual(g["entry"]["recorded_by"], "test")  # the caller, not the gateway
+        self.ok("POST", "/v1/consent/%s/withdrawals" % pid,
+                {"purpose": "CONSENT_PURPOSE_EMAIL_MARKETING", "source": "CONSENT_SOURCE_CALL"},
+                status=201)
+        h, _ = self.ok("GET", "/v1/consent/" + pid)
+        self.assertEqual([e.get("granted", False) for e in h["entries"]], [True, False])
+        st, hd, out = self.request("POST", "/v1/consent/%s/grants" % pid,
+                                   {"purpose": "CONSENT_PURPOSE_TELEPATHY"})
+        self.problem(st, hd, out, 400)
+        h2, _ = self.ok("GET", "/v1/consent/" + pid)
+        self.assertEqual(len(h2["entries"]), 2)
+
+    def test_webhooks(self):
+        body = {"url": "https://hooks.example.org/crm", "event_types": ["crm.sales."],
+                "description": "ERP"}
+        key = str(uuid.uuid4())
+        w, _ = self.ok("POST", "/v1/webhooks", body, status=201,
+                       headers={"Idempotency-Key": key})
+        sub = w["subscription"]
+        self.assertTrue(sub["secret"].startswith("whsec_"))
+        again, _ = self.ok("POST", "/v1/webhooks", body, status=201,
+                           headers={"Idempotency-Key": key})
+        self.assertEqual(again, w)
+        got, hd = self.ok("GET", "/v1/webhooks/" + sub["id"])
+        self.assertNotIn("secret", got["subscription"])  # shown once, at create
+        self.ok("PATCH", "/v1/webhooks/" + sub["id"], {"enabled": False},
+                headers={"If-Match": hd["etag"]})
+        st, hd2, out = self.request("PATCH", "/v1/webhooks/" + sub["id"], {"enabled": True},
+                                    headers={"If-Match": hd["etag"]})
+        self.problem(st, hd2, out, 412, "precondition_failed")
+        got, _ = self.ok("GET", "/v1/webhooks/" + sub["id"])
+        self.assertFalse(got["subscription"].get("enabled", False))
+        lst, _ = self.ok("GET", "/v1/webhooks?page_size=1")
+        self.assertEqual(len(lst["subscriptions"]), 1)
+        self.ok("GET", "/v1/webhooks/%s/deliveries?status=WEBHOOK_DELIVERY_STATUS_FAILED"
+                % sub["id"])
+        st, hd, out = self.request("POST", "/v1/webhooks", {"url": "ftp://nope",
+                                                           "event_types": ["crm."]})
+        self.problem(st, hd, out, 400)
+        st, hd, out = self.request("GET", "/v1/webhooks/" + str(uuid.uuid4()))
+        self.problem(st, hd, out, 404, "not_found")
+        self.ok("DELETE", "/v1/webhooks/" + sub["id"])
+        st, hd, out = self.request("GET", "/v1/webhooks/" + sub["id"])
+        self.problem(st, hd, out, 404, "not_found")
 
     def test_tickets_sla_calendar(self):
         _, email = self.person("Ticket Person")
