@@ -23,7 +23,7 @@ PACKAGES=(
     python3 python3-zmq python3-protobuf python3-psycopg2 python3-aiosmtpd python3-yaml
     prometheus
     nodejs npm
-    libgmime-3.0-dev libsodium-dev
+    libgmime-3.0-dev
 )
 
 s_installed() {
