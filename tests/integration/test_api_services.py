@@ -89,7 +89,7 @@ class TestApiServices(ApiCase):
 
     def test_consent(self):
         pid, _ = self.person("Consent Person")
-        wait_for(lambda: self.request("GET", "/v1/preferences/" + pid)[0] == 200, 30,
+        wait_for(lambda: self.request("GET", "/v1/consent/" + pid)[0] == 200, 30,
                  "marketing to know the person")
         g, _ = self.ok("POST", "/v1/consent/%s/grants" % pid,
                        {"purpose": "CONSENT_PURPOSE_EMAIL_MARKETING",
@@ -132,7 +132,7 @@ class TestApiServices(ApiCase):
                 % sub["id"])
         st, hd, out = self.request("POST", "/v1/webhooks", {"url": "ftp://nope",
                                                            "event_types": ["crm."]})
-        self.problem(st, hd, out, 400)
+        self.problem(st, hd, out, 422, "invalid_argument")
         st, hd, out = self.request("GET", "/v1/webhooks/" + str(uuid.uuid4()))
         self.problem(st, hd, out, 404, "not_found")
         self.ok("DELETE", "/v1/webhooks/" + sub["id"])
