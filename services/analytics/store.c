@@ -138,11 +138,20 @@ int an_store_dq_claim(crm_work_t *w, int64_t at_us, int limit, crm_work_cb cb)
     crm_params_i64(&p, limit);
     return crm_params_run(
         &p,
-        "WITH f AS (SELECT * FROM an_dq_findings(an_ts($1)) x"
+        /* A duplicate pair is published once, whichever of the two is the
+         * suspect now (sql/0014_dq_pair.sql). */
+        "WITH x AS (SELECT *, CASE WHEN kind = 'duplicate' THEN"
+        "   substring(detail FROM 'duplicate of ([0-9a-f-]{36})') END AS original_id"
+        "  FROM an_dq_findings(an_ts($1))),"
+        " f AS (SELECT * FROM x"
         "  WHERE NOT an_rebuilding() AND NOT EXISTS (SELECT 1 FROM an_dq_emitted e"
         "   WHERE e.kind = x.kind AND e.record_id = x.record_id)"
+        "  AND NOT EXISTS (SELECT 1 FROM an_dq_emitted e WHERE x.kind = 'duplicate'"
+        "   AND e.kind = 'duplicate' AND e.record_id = x.original_id"
+        "   AND e.original_id = x.record_id)"
         "  ORDER BY x.kind, x.record_id LIMIT $2::int),"
-        " ins AS (INSERT INTO an_dq_emitted (kind, record_id) SELECT kind, record_id FROM f"
+        " ins AS (INSERT INTO an_dq_emitted (kind, record_id, original_id)"
+        "  SELECT kind, record_id, original_id FROM f"
         "  ON CONFLICT DO NOTHING RETURNING kind, record_id)"
         " SELECT f.kind, f.record_id, f.customer_id, f.team, f.detail"
         " FROM f JOIN ins USING (kind, record_id) ORDER BY f.kind, f.record_id",
