@@ -161,6 +161,10 @@ class StatusCodeTest(unittest.TestCase):
         self.assertIn("never sent by a service", used_when)
         for path in glob.glob(os.path.join(SRC, "common", "src", "*.c")) + glob.glob(
                 os.path.join(SRC, "services", "**", "*.c"), recursive=True):
+            # crm-api's table maps every code a service may send to an HTTP
+            # status; it names the code, it never sends one.
+            if path.endswith(os.path.join("services", "api", "problem.c")):
+                continue
             with open(path, encoding="utf-8") as f:
                 self.assertNotIn("DEADLINE_EXCEEDED", f.read(), path)
         self.seen["DEADLINE_EXCEEDED"] = None
