@@ -472,10 +472,15 @@ class Client:
             keyring().secure(self.s, principal, server)
         self.s.connect(endpoint)
         self.next_id = random.randint(1, 1 << 40)
+        # `actor` counts only from a key of kind gateway (crm-api): other
+        # keys send a made-up one, which the services must ignore; a
+        # gateway's client acts as itself unless told to delegate.
+        entry = keyring().keys.get(principal)
+        self.gateway = entry is not None and entry[2] == "gateway"
 
-    def call_raw(self, command, body=b"", key=None, timeout=10.0, attempts=3,
-                 actor="ignored-by-services"):
-        # `actor` counts only from a key of kind gateway (crm-api).
+    def call_raw(self, command, body=b"", key=None, timeout=10.0, attempts=3, actor=None):
+        if actor is None:
+            actor = "" if self.gateway else "ignored-by-services"
         rq = rpc_pb2.CommandRequest(command=command, body=body,
                                     idempotency_key=key if key is not None else str(uuid.uuid4()),
                                     actor=actor)
