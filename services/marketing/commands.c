@@ -43,6 +43,8 @@ const crm_command_def_t mkt_commands[] = {
     S_CMD("marketing.expense.record", record_expense_request, mkt_expense_record, 0, CAMPAIGN,
           EDIT),
     S_CMD("marketing.expense.void", void_expense_request, mkt_expense_void, 0, CAMPAIGN, EDIT),
+    S_CMD("marketing.delivery.confirm", confirm_delivery_request, mkt_delivery_confirm, 0, CAMPAIGN,
+          EDIT),
     S_CMD("marketing.expense.list", list_expenses_request, mkt_expense_list, 1, CAMPAIGN, READ),
     S_CMD("marketing.preference.set", set_preferences_request, mkt_pref_set, 0, PREFERENCE, EDIT),
     S_CMD("marketing.preference.show", show_preferences_request, mkt_pref_show, 1, PREFERENCE,

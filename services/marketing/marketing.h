@@ -95,6 +95,8 @@ void mkt_campaign_budget(crm_work_t *w);
 void mkt_expense_record(crm_work_t *w);
 void mkt_expense_list(crm_work_t *w);
 void mkt_expense_void(crm_work_t *w);
+/* handlers/send.c */
+void mkt_delivery_confirm(crm_work_t *w);
 /* handlers/result.c */
 void mkt_campaign_results(crm_work_t *w);
 void mkt_campaign_compare(crm_work_t *w);

@@ -224,6 +224,36 @@ int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e)
                : 0;
 }
 
+int mkt_delivery_confirm_check(const Crm__V1__ConfirmDeliveryRequest *rq, mkt_err_t *e)
+{
+    int by_id = rq->delivery_id && *rq->delivery_id;
+    int by_key = (rq->campaign_id && *rq->campaign_id) || (rq->customer_id && *rq->customer_id) ||
+                 rq->channel != CRM__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+    if (by_id && by_key)
+        return mkt_err_set(e, S_INVALID, "delivery_id", "delivery is named twice",
+                           "send either delivery_id, or campaign_id, customer_id and channel",
+                           NULL);
+    if (by_id) {
+        if (mkt_check_id(rq->delivery_id, 1, "delivery_id", e) < 0)
+            return -1;
+    } else if (mkt_check_id(rq->campaign_id, 1, "campaign_id", e) < 0 ||
+               mkt_check_id(rq->customer_id, 1, "customer_id", e) < 0) {
+        return -1;
+    } else if (!*mkt_channel_name((int)rq->channel)) {
+        return mkt_err_set(e, S_INVALID, "channel", "channel is required",
+                           "send the channel the message went out on (sms, phone, fax, mail)",
+                           "got %d", (int)rq->channel);
+    }
+    if (rq->outcome != CRM__V1__DELIVERY_OUTCOME__DELIVERY_OUTCOME_DELIVERED &&
+        rq->outcome != CRM__V1__DELIVERY_OUTCOME__DELIVERY_OUTCOME_FAILED &&
+        rq->outcome != CRM__V1__DELIVERY_OUTCOME__DELIVERY_OUTCOME_BOUNCED)
+        return mkt_err_set(e, S_INVALID, "outcome", "outcome is required",
+                           "send delivered, failed or bounced", "got %d", (int)rq->outcome);
+    if (rq->outcome == CRM__V1__DELIVERY_OUTCOME__DELIVERY_OUTCOME_DELIVERED)
+        return mkt_check_text(rq->reason, MKT_TEXT_MAX, "reason", e);
+    return mkt_check_required(rq->reason, MKT_TEXT_MAX, "reason", e);
+}
+
 /* An IANA zone name: letters, digits and "/_-+", starting with a letter. */
 static int s_zone_shaped(const char *z)
 {

@@ -88,6 +88,10 @@ int mkt_launch_check(int status, int n_templates, mkt_err_t *e);
  * category and note short texts. */
 int mkt_expense_check(const Crm__V1__Expense *x, mkt_err_t *e);
 
+/* A gateway's confirmation: a delivery id, or a campaign id, customer id
+ * and channel (not both ways); an outcome; a reason for a failure. */
+int mkt_delivery_confirm_check(const Crm__V1__ConfirmDeliveryRequest *rq, mkt_err_t *e);
+
 /* Preferences (prefix "preferences."): customer id; known channels;
  * window minutes within 0-1439; an IANA-shaped zone name or an offset
  * within +-14 h; consent source text. Whether the zone name exists is the

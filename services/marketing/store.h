@@ -282,4 +282,14 @@ int mkt_store_delivery_pending(crm_work_t *w, int limit, crm_work_cb cb);
 int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max_attempts,
                                int64_t retry_ms, int soft_bounces, crm_work_cb cb);
 
+/* A gateway's confirmation of the delivery rq names (by id, else by
+ * campaign, customer and channel; the latest such): a message handed to a
+ * gateway (status 3, not email) becomes delivered (1) or failed (2), and a
+ * bounce adds a BOUNCED response; any other delivery is left as it is.
+ * No row: no such delivery. Else one row: 0 id, 1 campaign id,
+ * 2 customer id, 3 channel, 4 status (after), 5 error, 6 changed by this
+ * statement, 7 response channel name (for the bounce's event). */
+int mkt_store_delivery_confirm(crm_work_t *w, const Crm__V1__ConfirmDeliveryRequest *rq,
+                               crm_work_cb cb);
+
 #endif

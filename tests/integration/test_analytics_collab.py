@@ -142,8 +142,9 @@ class CollabTest(unittest.TestCase):
         # out of SMS); responses CLICKED, CONVERTED, OPENED; responders Ada
         # and Bob; conversions 1 response + 1 order; revenue 1200 + 9000;
         # cost 4000; ROI (10200 - 4000) / 4000 = 155.00% = 15500 bp.
-        # SMS messages are recorded for a gateway: both count as delivered.
-        self.assertEqual(self.figures(r), (3, 2, 1, 0, 2, 0, 2, 2, 10200, 4000, 15500))
+        # SMS messages are handed to a gateway: sent, not delivered until the
+        # gateway confirms them (marketing.delivery.confirm).
+        self.assertEqual(self.figures(r), (3, 2, 1, 0, 0, 0, 2, 2, 10200, 4000, 15500))
         self.assertEqual(self.figures(r), self.figures(m))
         # Suppressed by the kind of reason, alike in both.
         self.assertEqual([(x["reason"], x["count"]) for x in r["suppressed_by_reason"]],

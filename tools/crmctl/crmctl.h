@@ -308,7 +308,8 @@ CRMCTL_SALES_VERBS(CRMCTL_DECLARE_VERB)
     X(consent_grant)                                                                               \
     X(consent_withdraw)                                                                            \
     X(consent_history)                                                                             \
-    X(campaign_expense_void)
+    X(campaign_expense_void)                                                                       \
+    X(campaign_delivery_confirm)
 CRMCTL_MARKETING_VERBS(CRMCTL_DECLARE_VERB)
 /* The analytics verbs (analytics.h): customer.c, audit.c, report.c (every
  * report takes crmctl_report_opts) and analytics.c. */

@@ -307,6 +307,15 @@ const crmctl_verb_t crmctl_verbs[] = {
      "The ledger stays append-only: the reversing entry has the negated amount and the\n"
      "reason as its note. An expense is voided once.\n" SALES_HELP_WRITE,
      crmctl_campaign_expense_void_opts, 1},
+    {"campaign delivery confirm", crmctl_campaign_delivery_confirm,
+     "(--delivery ID | --campaign ID --customer ID --channel CH) --outcome O [--reason T]",
+     "record a gateway's report on an SMS, fax, letter or call",
+     "A message on a channel behind an external gateway (sms, phone, fax, mail) counts\n"
+     "as sent when it is handed over, and as delivered (or failed) only once the\n"
+     "gateway confirms it here. The outcome is recorded once: a second confirmation\n"
+     "changes nothing. Email is confirmed by the SMTP relay, not here. --outcome\n"
+     "bounced also records a bounced response.\n" SALES_HELP_WRITE,
+     crmctl_campaign_delivery_confirm_opts, 1},
     {"campaign target", crmctl_campaign_target, "ID [--customer ID]... [--segment ID]",
      "add recipients: customers, or the members of a segment", SALES_HELP_WRITE,
      crmctl_campaign_target_opts, 1},

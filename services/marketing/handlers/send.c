@@ -349,3 +349,82 @@ void mkt_delivery_outcome(crm_work_t *w)
     mkt_store_delivery_outcome(w, ctx->outcomes, ctx->max_attempts, ctx->retry_ms,
                                ctx->soft_bounces, s_outcome_done);
 }
+
+/* ---- marketing.delivery.confirm: a gateway's report ------------------------ */
+
+static void s_confirmed(crm_work_t *w, PGresult *res)
+{
+    const Crm__V1__ConfirmDeliveryRequest *rq = (const void *)crm_work_request(w);
+    if (PQntuples(res) == 0) {
+        if (*rq->delivery_id)
+            crm_work_fail_not_found(w, "delivery_id", "delivery", rq->delivery_id,
+                                    "a delivery exists once the campaign sent its message;"
+                                    " see marketing.campaign.results");
+        else
+            crm_work_fail(w, MKT_CODE(NOT_FOUND), "campaign_id", "delivery not found",
+                          crm_work_printf(w, "no %s message of campaign %s to customer %s",
+                                          mkt_channel_name((int)rq->channel), rq->campaign_id,
+                                          rq->customer_id),
+                          "a delivery exists once the campaign sent its message;"
+                          " see marketing.campaign.results");
+        return;
+    }
+    int channel = atoi(PQgetvalue(res, 0, 3)), status = atoi(PQgetvalue(res, 0, 4));
+    int changed = crm_db_get_bool(res, 0, 6);
+    /* Email is confirmed by the SMTP relay (the delivery pump); a gateway
+     * has no say on it. */
+    if (channel == CRM__V1__CHANNEL__CHANNEL_EMAIL) {
+        crm_work_fail(w, MKT_CODE(FAILED_PRECONDITION), "channel",
+                      "email delivery is confirmed by the SMTP relay",
+                      crm_work_printf(w, "delivery %s", PQgetvalue(res, 0, 0)),
+                      "confirm only messages handed to a gateway (sms, phone, fax, mail)");
+        return;
+    }
+    /* Not changed: confirmed before; the first outcome stands. */
+    Crm__V1__ConfirmDeliveryReply *r = crm_work_alloc(w, sizeof *r);
+    if (!r) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    crm__v1__confirm_delivery_reply__init(r);
+    r->delivery_id = PQgetvalue(res, 0, 0);
+    r->campaign_id = PQgetvalue(res, 0, 1);
+    r->customer_id = PQgetvalue(res, 0, 2);
+    r->channel = (Crm__V1__Channel)channel;
+    r->delivered = status == 1;
+    r->error = PQgetvalue(res, 0, 5);
+    r->already_confirmed = !changed;
+    if (changed) {
+        Crm__V1__DeliveryRecorded d = CRM__V1__DELIVERY_RECORDED__INIT;
+        d.campaign_id = r->campaign_id;
+        d.customer_id = r->customer_id;
+        d.channel = r->channel;
+        d.delivered = r->delivered;
+        d.error = r->error;
+        d.delivery_id = r->delivery_id;
+        if (mkt_emit_delivery_recorded(w, &d) < 0)
+            return;
+        if (atoi(PQgetvalue(res, 0, 8)) > 0) {
+            Crm__V1__CampaignResponseRecorded b = CRM__V1__CAMPAIGN_RESPONSE_RECORDED__INIT;
+            b.campaign_id = r->campaign_id;
+            b.customer_id = r->customer_id;
+            b.response = CRM__V1__RESPONSE_TYPE__RESPONSE_TYPE_BOUNCED;
+            b.channel = PQgetvalue(res, 0, 7);
+            b.note = r->error;
+            if (mkt_emit_response_recorded(w, &b) < 0)
+                return;
+        }
+    }
+    crm_work_ok(w, &r->base);
+}
+
+void mkt_delivery_confirm(crm_work_t *w)
+{
+    const Crm__V1__ConfirmDeliveryRequest *rq = (const void *)crm_work_request(w);
+    mkt_err_t e;
+    if (mkt_delivery_confirm_check(rq, &e) < 0) {
+        mkt_fail(w, &e);
+        return;
+    }
+    mkt_store_delivery_confirm(w, rq, s_confirmed);
+}

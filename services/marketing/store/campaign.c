@@ -41,6 +41,7 @@ int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_wor
     crm_params_opt(&p, c->follows_campaign_id);
     crm_params_i64(&p, c->follow_delay_seconds);
     crm_params_bool(&p, c->only_non_responders);
+    mkt_store_now(&p);
     return crm_params_run(
         &p,
         "WITH c AS (INSERT INTO campaign (id, name, objective, channels, start_date,"
@@ -56,7 +57,7 @@ int mkt_store_campaign_insert(crm_work_t *w, const Crm__V1__Campaign *c, crm_wor
         "  $9::bigint, upper(btrim($10)), $11::int, $12::int, $13::int, $14::uuid,"
         "  $15::bigint, $16::boolean"
         " RETURNING *)"
-        " SELECT " MKT_SQL_REPLY " FROM c",
+        " SELECT " MKT_SQL_REPLY("$17") " FROM c",
         1, cb);
 }
 
@@ -64,18 +65,22 @@ int mkt_store_campaign_get(crm_work_t *w, const char *id, int lock, crm_work_cb 
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
+    mkt_store_now(&p);
     if (lock)
-        return crm_params_run(&p,
-                              "SELECT " MKT_SQL_REPLY ", c.status, c.budget_minor, " MKT_SQL_SPENT
-                              ","
-                              " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
-                              " FROM campaign c WHERE c.id = $1::uuid FOR UPDATE",
-                              1, cb);
-    return crm_params_run(&p,
-                          "SELECT " MKT_SQL_REPLY ", c.status, c.budget_minor, " MKT_SQL_SPENT ","
-                          " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
-                          " FROM campaign c WHERE c.id = $1::uuid",
-                          0, cb);
+        return crm_params_run(
+            &p,
+            "SELECT " MKT_SQL_REPLY("$2") ", c.status, c.budget_minor, " MKT_SQL_SPENT(
+                "$2") ","
+                      " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
+                      " FROM campaign c WHERE c.id = $1::uuid FOR UPDATE",
+            1, cb);
+    return crm_params_run(
+        &p,
+        "SELECT " MKT_SQL_REPLY("$2") ", c.status, c.budget_minor, " MKT_SQL_SPENT(
+            "$2") ","
+                  " c.overspend_policy, c.currency, c.channels::text, " S_TEMPLATES
+                  " FROM campaign c WHERE c.id = $1::uuid",
+        0, cb);
 }
 
 int mkt_store_campaign_list(crm_work_t *w, int status, crm_work_cb cb)
@@ -96,11 +101,12 @@ int mkt_store_campaign_schedule(crm_work_t *w, const char *id, int64_t start_at_
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
     crm_params_i64(&p, start_at_us);
+    mkt_store_now(&p);
     return crm_params_run(
         &p,
         "WITH c AS (UPDATE campaign SET status = 2, start_at = mkt_ts($2::bigint),"
         " updated_at = now() WHERE id = $1::uuid RETURNING *)"
-        " SELECT " MKT_SQL_REPLY " FROM c",
+        " SELECT " MKT_SQL_REPLY("$3") " FROM c",
         1, cb);
 }
 
@@ -109,10 +115,11 @@ int mkt_store_campaign_status(crm_work_t *w, const char *id, int status, crm_wor
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
     crm_params_i64(&p, status);
+    mkt_store_now(&p);
     return crm_params_run(&p,
                           "WITH c AS (UPDATE campaign SET status = $2::int, updated_at = now()"
                           " WHERE id = $1::uuid RETURNING *)"
-                          " SELECT " MKT_SQL_REPLY " FROM c",
+                          " SELECT " MKT_SQL_REPLY("$3") " FROM c",
                           1, cb);
 }
 
@@ -124,12 +131,13 @@ int mkt_store_campaign_offer_add(crm_work_t *w, const char *id, const Crm__V1__O
     crm_params_str(&p, o->product_code);
     crm_params_i64(&p, o->discount_percent);
     crm_params_str(&p, o->text);
+    mkt_store_now(&p);
     return crm_params_run(
         &p,
         "WITH c AS (UPDATE campaign SET offers = offers || jsonb_build_array(jsonb_build_object("
         " 'product_code', btrim($2), 'discount_percent', $3::int, 'text', btrim($4))),"
         " updated_at = now() WHERE id = $1::uuid RETURNING *)"
-        " SELECT " MKT_SQL_REPLY " FROM c",
+        " SELECT " MKT_SQL_REPLY("$5") " FROM c",
         1, cb);
 }
 
@@ -151,10 +159,11 @@ int mkt_store_campaign_launch(crm_work_t *w, const char *id, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, id);
+    mkt_store_now(&p);
     return crm_params_run(&p,
                           "WITH c AS (UPDATE campaign SET status = 3, start_at = now(),"
                           " updated_at = now() WHERE id = $1::uuid RETURNING *)"
-                          " SELECT " MKT_SQL_REPLY " FROM c",
+                          " SELECT " MKT_SQL_REPLY("$2") " FROM c",
                           1, cb);
 }
 

@@ -14,6 +14,7 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_json(&p, mkt_store_strings(ids, n));
+    mkt_store_now(&p);
     /* Unsolicited responses count in no figure but their own. A converted
      * response's revenue counts in the campaign's currency only; conversions are always in it
      * (mkt_store_attribute). One that names its order adds nothing: the order counts once, as the
@@ -46,28 +47,28 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
         "  (SELECT COALESCE(sum(revenue_minor) FILTER (WHERE currency IN ('', c.currency)), 0)"
         "    AS rev, count(*) AS n FROM response WHERE campaign_id = c.id AND response = 8"
         "    AND order_id IS NULL AND NOT unsolicited) o),"
-        " 'cost_minor', " MKT_SQL_SPENT ", 'budget', " MKT_SQL_BUDGET(
-            MKT_SQL_SPENT) ","
-                           " 'sent', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
-                           "status = 1),"
-                           " 'suppressed', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
-                           "status = 2),"
-                           " 'deferred', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
-                           "status "
-                           "= 3),"
-                           " 'delivered', (SELECT count(*) FROM delivery WHERE campaign_id = c.id"
-                           "   AND status IN (1, 3)),"
-                           " 'delivery_failed', (SELECT count(*) FROM delivery WHERE campaign_id = "
-                           "c.id"
-                           "   AND status = 2),"
-                           " 'suppressed_by_reason', " S_BY_REASON(
-                               2) ","
-                                  " 'deferred_by_reason', " S_BY_REASON(
-                                      3) ") END"
-                                         " FROM jsonb_array_elements_text($1::jsonb) WITH "
-                                         "ORDINALITY AS "
-                                         "q(id, ord)"
-                                         " LEFT JOIN campaign c ON c.id = q.id::uuid ORDER BY "
-                                         "q.ord",
+        " 'cost_minor', " MKT_SQL_SPENT("$2") ", 'budget', " MKT_SQL_BUDGET(MKT_SQL_SPENT(
+            "$2")) ","
+                   " 'sent', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
+                   "status = 1),"
+                   " 'suppressed', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
+                   "status = 2),"
+                   " 'deferred', (SELECT count(*) FROM send WHERE campaign_id = c.id AND "
+                   "status "
+                   "= 3),"
+                   " 'delivered', (SELECT count(*) FROM delivery WHERE campaign_id = c.id"
+                   "   AND status = 1),"
+                   " 'delivery_failed', (SELECT count(*) FROM delivery WHERE campaign_id = "
+                   "c.id"
+                   "   AND status = 2),"
+                   " 'suppressed_by_reason', " S_BY_REASON(
+                       2) ","
+                          " 'deferred_by_reason', " S_BY_REASON(
+                              3) ") END"
+                                 " FROM jsonb_array_elements_text($1::jsonb) WITH "
+                                 "ORDINALITY AS "
+                                 "q(id, ord)"
+                                 " LEFT JOIN campaign c ON c.id = q.id::uuid ORDER BY "
+                                 "q.ord",
         0, cb);
 }

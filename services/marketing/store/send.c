@@ -195,3 +195,37 @@ int mkt_store_delivery_outcome(crm_work_t *w, const char *outcomes_json, int max
         " FROM b",
         1, cb);
 }
+
+int mkt_store_delivery_confirm(crm_work_t *w, const Crm__V1__ConfirmDeliveryRequest *rq,
+                               crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, rq->delivery_id);
+    crm_params_str(&p, rq->campaign_id);
+    crm_params_str(&p, rq->customer_id);
+    crm_params_i64(&p, rq->channel);
+    crm_params_i64(&p, rq->outcome);
+    crm_params_str(&p, rq->reason);
+    /* Locked, so that two confirmations at once record one outcome. */
+    return crm_params_run(
+        &p,
+        "WITH d AS (SELECT id, campaign_id, customer_id, channel, status, error FROM delivery"
+        "  WHERE ($1 <> '' AND id = NULLIF($1, '')::uuid)"
+        "   OR ($1 = '' AND campaign_id = NULLIF($2, '')::uuid"
+        "    AND customer_id = NULLIF($3, '')::uuid AND channel = $4::int)"
+        "  ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE),"
+        " u AS (UPDATE delivery v SET status = CASE WHEN $5::int = 1 THEN 1 ELSE 2 END,"
+        "  error = btrim($6), updated_at = now()"
+        "  FROM d WHERE v.id = d.id AND d.status = 3 AND d.channel <> 1"
+        "  RETURNING v.id, v.status, v.error),"
+        " n AS (SELECT (ARRAY['', 'email', 'sms', 'phone', 'fax', 'mail', 'social',"
+        "  'meeting'])[d.channel + 1] AS name FROM d),"
+        " b AS (INSERT INTO response (id, campaign_id, customer_id, response, channel, note)"
+        "  SELECT gen_random_uuid(), d.campaign_id, d.customer_id, 7, n.name, left(u.error, 200)"
+        "  FROM d JOIN u ON u.id = d.id CROSS JOIN n WHERE $5::int = 3 RETURNING 1)"
+        " SELECT d.id::text, d.campaign_id::text, d.customer_id::text, d.channel,"
+        "  COALESCE(u.status, d.status), COALESCE(u.error, d.error), u.id IS NOT NULL, n.name,"
+        "  (SELECT count(*) FROM b)"
+        " FROM d LEFT JOIN u ON u.id = d.id CROSS JOIN n",
+        1, cb);
+}

@@ -11,6 +11,8 @@
 
 #include "store.h"
 
+#include <crm/util.h>
+
 #include <jansson.h>
 #include <stddef.h>
 
@@ -31,8 +33,19 @@
     " COALESCE(jsonb_agg(x.segment_id ORDER BY x.segment_id), '[]') FROM campaign_exclusion x"     \
     " WHERE x.campaign_id = c.id))"
 
-#define MKT_SQL_SPENT                                                                              \
-    "(SELECT COALESCE(sum(x.amount_minor), 0) FROM expense x WHERE x.campaign_id = c.id)"
+/* The service clock's day (UTC) from the parameter `now` (an SQL
+ * parameter, "$2", bound to crm_now_us() with mkt_store_now: the test
+ * clock moves it). */
+#define MKT_SQL_TODAY(now) "(mkt_ts(" now "::bigint) AT TIME ZONE 'UTC')::date"
+
+/* Whether expense x counts by the service clock's day: an expense counts
+ * from its date, so a future-dated one is not spent yet. */
+#define MKT_SQL_EXPENSE_DUE(now) "(x.date IS NULL OR x.date <= " MKT_SQL_TODAY(now) ")"
+
+/* What campaign c has spent by now (see MKT_SQL_EXPENSE_DUE). */
+#define MKT_SQL_SPENT(now)                                                                         \
+    "(SELECT COALESCE(sum(x.amount_minor), 0) FROM expense x WHERE x.campaign_id = c.id"           \
+    " AND " MKT_SQL_EXPENSE_DUE(now) ")"
 
 /* The budget with `spent` (an SQL expression) spent. */
 #define MKT_SQL_BUDGET(spent)                                                                      \
@@ -40,9 +53,9 @@
     " 'remaining_minor', c.budget_minor - " spent ", 'overspent', " spent " > c.budget_minor,"     \
     " 'currency', c.currency)"
 
-#define MKT_SQL_REPLY                                                                              \
+#define MKT_SQL_REPLY(now)                                                                         \
     "jsonb_build_object('campaign', " MKT_SQL_CAMPAIGN                                             \
-    ", 'budget', " MKT_SQL_BUDGET(MKT_SQL_SPENT) ")"
+    ", 'budget', " MKT_SQL_BUDGET(MKT_SQL_SPENT(now)) ")"
 
 #define MKT_SQL_PREF                                                                               \
     "jsonb_build_object('customer_id', p.customer_id, 'preferred_channel', p.preferred_channel,"   \
@@ -79,5 +92,9 @@ json_t *mkt_store_strings(char *const *v, size_t n);
  * NULL for a kind without SQL. Not static so that its unit test
  * (tests/unit/marketing/store/test_segment.c) can check every kind. */
 const char *mkt_store_rule_sql(int kind, const char **operands);
+
+/* Binds the service clock (crm_now_us, the test clock's when it is on) as
+ * the next parameter, for MKT_SQL_TODAY and what uses it. */
+#define mkt_store_now(p) crm_params_i64((p), crm_now_us())
 
 #endif

@@ -238,6 +238,39 @@ static void test_campaign_check(void **state)
     s_assert_err(&e, INVALID, "campaign");
 }
 
+static void test_delivery_confirm_check(void **state)
+{
+    mkt_err_t e;
+    const char *id = "6f1c1b1e-3c0b-4c55-9d3e-2a8f7c9e5b10";
+    Crm__V1__ConfirmDeliveryRequest rq = CRM__V1__CONFIRM_DELIVERY_REQUEST__INIT;
+    rq.delivery_id = (char *)id;
+    rq.outcome = CRM__V1__DELIVERY_OUTCOME__DELIVERY_OUTCOME_DELIVERED;
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), 0);
+    /* A failure needs the gateway's reason. */
+    rq.outcome = CRM__V1__DELIVERY_OUTCOME__DELIVERY_OUTCOME_BOUNCED;
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), -1);
+    s_assert_err(&e, INVALID, "reason");
+    rq.reason = (char *)"unknown subscriber";
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), 0);
+    rq.outcome = 0;
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), -1);
+    s_assert_err(&e, INVALID, "outcome");
+    /* Named twice, or by an incomplete key. */
+    rq.outcome = CRM__V1__DELIVERY_OUTCOME__DELIVERY_OUTCOME_DELIVERED;
+    rq.channel = CRM__V1__CHANNEL__CHANNEL_SMS;
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), -1);
+    s_assert_err(&e, INVALID, "delivery_id");
+    rq.delivery_id = (char *)"";
+    rq.campaign_id = (char *)id;
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), -1);
+    s_assert_err(&e, INVALID, "customer_id");
+    rq.customer_id = (char *)id;
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), 0);
+    rq.channel = 0;
+    assert_int_equal(mkt_delivery_confirm_check(&rq, &e), -1);
+    s_assert_err(&e, INVALID, "channel");
+}
+
 static void test_expense_response_schedule(void **state)
 {
     mkt_err_t e;
@@ -693,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_expense_admit),
         cmocka_unit_test(test_campaign_check),
         cmocka_unit_test(test_expense_response_schedule),
+        cmocka_unit_test(test_delivery_confirm_check),
         cmocka_unit_test(test_preferences_check),
         cmocka_unit_test(test_contact_channels),
         cmocka_unit_test(test_contact_window),

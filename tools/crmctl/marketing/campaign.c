@@ -1,7 +1,8 @@
 /* campaign.c: `crmctl campaign create|show|list|offer|budget|expense|
  * target|message|preview|schedule|launch|pause|resume|cancel|results|
- * compare|exclude`, over marketing.campaign.*, marketing.expense.record and
- * marketing.message.*: the campaign process from creation to ROI.
+ * compare|exclude|delivery confirm`, over marketing.campaign.*,
+ * marketing.expense.record, marketing.message.* and
+ * marketing.delivery.confirm: the campaign process from creation to ROI.
  *
  * Every verb is a table for the request engine (request.h, marketing.h). The
  * readable output of results and compare shows ratios in per cent
@@ -65,7 +66,7 @@ static const char *const s_ids_arg[] = {"ids", NULL};
     REQ_WRITE(X)
 #define CAMPAIGN_EXPENSE(X)                                                                        \
     X("amount", "AMOUNT", "what was spent (required; more than 0)", 0, "expense.amount_minor",     \
-      REQ_MONEY, REQ_REQUIRED)                                                                     \
+      REQ_MONEY, 0)                                                                                \
     X("category", "CATEGORY", "ads, print, agency, ...", 0, "expense.category", REQ_STR, 0)        \
     X("date", "DATE", "when it was spent (default: today)", 0, "expense.date", REQ_DATE, 0)        \
     X("note", "TEXT", "a note", 0, "expense.note", REQ_STR, 0)                                     \
@@ -407,6 +408,19 @@ static int s_check_compare(const crmctl_t *ctl, json_t *request)
     return CRMCTL_EXIT_OK;
 }
 
+/* --amount is checked here rather than as required: "required" cannot
+ * tell 0 from nothing, and 0 deserves its own word. */
+static int s_check_expense(const crmctl_t *ctl, json_t *request)
+{
+    const json_t *amount = req_get(request, "expense.amount_minor");
+    if (!amount)
+        return crmctl_usage_error(ctl, "--amount is required");
+    if (json_is_integer(amount) && json_integer_value(amount) == 0)
+        return crmctl_usage_error(ctl,
+                                  "invalid value \"0\" for --amount: an expense is more than 0");
+    return CRMCTL_EXIT_OK;
+}
+
 /* ---- verbs ------------------------------------------------------------------- */
 
 const req_verb_t mkt_campaign_create = {
@@ -463,6 +477,7 @@ const req_verb_t mkt_campaign_expense = {
     .min_positional = 1,
     .noun = "expense",
     .print = s_print_expense,
+    .check = s_check_expense,
 };
 
 const req_verb_t mkt_campaign_target = {
@@ -576,3 +591,38 @@ const req_verb_t mkt_campaign_expense_void = {
     .print = s_print_expense,
 };
 MKT_VERB_HANDLER(campaign_expense_void)
+
+/* A gateway's confirmation: the message by --delivery, or by --campaign,
+ * --customer and --channel. */
+#define CAMPAIGN_DELIVERY_CONFIRM(X)                                                               \
+    X("delivery", "ID", "the delivery (or --campaign, --customer and --channel)", 0,               \
+      "delivery_id", REQ_STR, 0)                                                                   \
+    X("campaign", "ID", "the campaign that sent the message", 0, "campaign_id", REQ_STR, 0)        \
+    X("customer", "ID", "the recipient", 0, "customer_id", REQ_STR, 0)                             \
+    X("channel", "CHANNEL", "sms, phone, fax or mail", 0, "channel", REQ_ENUM, 0)                  \
+    X("outcome", "OUTCOME", "delivered, failed or bounced (required)", 0, "outcome", REQ_ENUM,     \
+      REQ_REQUIRED)                                                                                \
+    X("reason", "TEXT", "the gateway's error (required unless delivered)", 0, "reason", REQ_STR,   \
+      0)                                                                                           \
+    REQ_WRITE(X)
+REQ_OPTIONS(campaign_delivery_confirm, CAMPAIGN_DELIVERY_CONFIRM);
+
+static int s_print_confirm(const req_verb_t *verb, const json_t *reply)
+{
+    printf("delivery %s %s%s\n", req_str(reply, "delivery_id"),
+           json_is_true(json_object_get(reply, "delivered")) ? "delivered" : "failed",
+           json_is_true(json_object_get(reply, "already_confirmed"))
+               ? " (already confirmed: nothing changed)"
+               : "");
+    if (*req_str(reply, "error"))
+        printf("error: %s\n", req_str(reply, "error"));
+    return CRMCTL_EXIT_OK;
+}
+
+const req_verb_t mkt_campaign_delivery_confirm = {
+    MKT_VERB("marketing.delivery.confirm", &crm__v1__confirm_delivery_request__descriptor,
+             &crm__v1__confirm_delivery_reply__descriptor, s_campaign_delivery_confirm_fields),
+    .noun = "delivery",
+    .print = s_print_confirm,
+};
+MKT_VERB_HANDLER(campaign_delivery_confirm)
