@@ -29,7 +29,8 @@
     " 'follow_delay_seconds', c.follow_delay_s, 'only_non_responders', c.follow_non_responders,"   \
     " 'exclude_segment_ids', (SELECT"                                                              \
     " COALESCE(jsonb_agg(x.segment_id ORDER BY x.segment_id), '[]') FROM campaign_exclusion x"     \
-    " WHERE x.campaign_id = c.id))"
+    " WHERE x.campaign_id = c.id),"                                                                \
+    " 'always_on_segment_id', COALESCE(c.always_on_segment_id::text, ''))"
 
 #define MKT_SQL_SPENT                                                                              \
     "(SELECT COALESCE(sum(x.amount_minor), 0) FROM expense x WHERE x.campaign_id = c.id)"
