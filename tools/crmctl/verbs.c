@@ -313,7 +313,7 @@ const crmctl_verb_t crmctl_verbs[] = {
      "With --always-on, whoever enters the segment later becomes a recipient too, while the\n"
      "campaign runs: once (leaving and re-entering adds nothing), under the same contact\n"
      "policy and frequency cap. People who enter while it is draft, scheduled or paused are\n"
-     "not enrolled, also not on resume.\n" SALES_HELP_WRITE,
+     "not enrolled, also not on resume: target the segment again to reach them.\n" SALES_HELP_WRITE,
      crmctl_campaign_target_opts, 1},
     {"campaign exclude", crmctl_campaign_exclude, "ID --segment ID",
      "never contact the members of a segment in this campaign",
