@@ -193,15 +193,20 @@ int mkt_store_segment_members(crm_work_t *w, Crm__V1__SegmentRule *const *rules,
  * 1: customer id. No row when it has none. */
 int mkt_store_segment_stored(crm_work_t *w, const char *id, int limit, crm_work_cb cb);
 
-/* Adds the people matching `rules` to the campaign's recipients.
- * 0: how many were new; 1: recipients after. */
-int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
-                             Crm__V1__SegmentRule *const *rules, size_t n, crm_work_cb cb);
+/* Adds the people matching `rules` (those of segment `segment_id`) to the
+ * campaign's recipients and, when `always_on`, makes that segment the
+ * campaign's always-on segment. 0: how many were new; 1: recipients
+ * after; 2: the CampaignTargeted record of the new ones. */
+int mkt_store_target_segment(crm_work_t *w, const char *campaign_id, const char *segment_id,
+                             int always_on, Crm__V1__SegmentRule *const *rules, size_t n,
+                             crm_work_cb cb);
 
 /* Brings the stored members of segment `id` up to its `rules` now: of
  * every person, or only of `customer_id` when it is not NULL.
  * 0: true for a customer who joined, false for one who left; 1: the
- * customer id. One row per change. */
+ * customer id; 2: NULL. One row per change. Then one row per recipient
+ * the join enrolled in a running always-on campaign of the segment:
+ * 0: true; 1: the customer id; 2: the campaign id. */
 int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRule *const *rules,
                               size_t n, const char *customer_id, crm_work_cb cb);
 

@@ -240,6 +240,18 @@ class CrmctlMarketingTest(unittest.TestCase):
             "email", "--currency", "eur", rc=1).stderr
         self.assertIn("exclusions are not set on create", err)
 
+        # Always-on targeting: the flag needs --segment (usage, exit 2); the
+        # campaign shows its always-on segment.
+        err = self.crmctl("campaign", "target", cid, "--customer", ann, "--always-on",
+                          rc=2).stderr
+        self.assertIn("--always-on needs --segment", err)
+        r = self.json("campaign", "target", cid, "--segment", seg["id"], "--always-on")
+        self.assertEqual((r["added"], r["recipients"]), ("2", "2"))
+        self.assertEqual(self.json("campaign", "show", cid)["campaign"]["always_on_segment_id"],
+                         seg["id"])
+        self.assertIn("always-on segment:   " + seg["id"],
+                      self.crmctl("campaign", "show", cid).stdout)
+
         # Preferences: set whole, shown back; an unknown zone changes nothing.
         r = self.json("preference", "set", ann, "--opt-out", "email", "--opt-out", "sms",
                       "--preferred", "phone", "--window", "09:00-17:30", "--time-zone",

@@ -316,8 +316,13 @@ const crmctl_verb_t crmctl_verbs[] = {
      "changes nothing. Email is confirmed by the SMTP relay, not here. --outcome\n"
      "bounced also records a bounced response.\n" SALES_HELP_WRITE,
      crmctl_campaign_delivery_confirm_opts, 1},
-    {"campaign target", crmctl_campaign_target, "ID [--customer ID]... [--segment ID]",
-     "add recipients: customers, or the members of a segment", SALES_HELP_WRITE,
+    {"campaign target", crmctl_campaign_target,
+     "ID [--customer ID]... [--segment ID [--always-on]]",
+     "add recipients: customers, or the members of a segment",
+     "With --always-on, whoever enters the segment later becomes a recipient too, while the\n"
+     "campaign runs: once (leaving and re-entering adds nothing), under the same contact\n"
+     "policy and frequency cap. People who enter while it is draft, scheduled or paused are\n"
+     "not enrolled, also not on resume: target the segment again to reach them.\n" SALES_HELP_WRITE,
      crmctl_campaign_target_opts, 1},
     {"campaign exclude", crmctl_campaign_exclude, "ID --segment ID",
      "never contact the members of a segment in this campaign",

@@ -413,7 +413,8 @@ static void s_target_segment(crm_work_t *w, PGresult *res)
     }
     Crm__V1__Segment *g = crm_work_returned(w, &crm__v1__segment__descriptor, res);
     if (g)
-        mkt_store_target_segment(w, rq->campaign_id, g->rules, g->n_rules, s_target_segment_done);
+        mkt_store_target_segment(w, rq->campaign_id, rq->segment_id, rq->always_on, g->rules,
+                                 g->n_rules, s_target_segment_done);
 }
 
 static void s_target_ids_done(crm_work_t *w, PGresult *res)
@@ -481,6 +482,12 @@ void mkt_campaign_target(crm_work_t *w)
                     "send 1 to 1000 customer ids per request, or a segment id", "got %zu",
                     rq->n_customer_ids);
         mkt_fail(w, &e);
+        return;
+    }
+    if (rq->always_on && !*rq->segment_id) {
+        crm_work_fail(w, MKT_CODE(INVALID_ARGUMENT), "always_on", "always-on needs a segment",
+                      "an always-on campaign enrols whoever enters a segment",
+                      "send segment_id with always_on");
         return;
     }
     for (size_t i = 0; i < rq->n_customer_ids; i++) {

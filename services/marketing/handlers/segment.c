@@ -27,12 +27,24 @@ typedef struct {
 static void s_member_next(crm_work_t *w);
 
 /* Announces the membership changes a refresh of segment `segment_id`
- * returned (rows: member, customer_id); 0, or -1 when an emit failed
+ * returned (rows: member, customer_id, NULL), then the enrolments in
+ * always-on campaigns (rows: true, customer_id, campaign_id) as
+ * campaign.targeted, as targeting does; 0, or -1 when an emit failed
  * (the work has failed). */
 static int s_memberships_emit(crm_work_t *w, const char *segment_id, PGresult *res)
 {
     for (int i = 0; i < PQntuples(res); i++) {
         Crm__V1__SegmentMembershipChanged m = CRM__V1__SEGMENT_MEMBERSHIP_CHANGED__INIT;
+        if (!PQgetisnull(res, i, 2)) {
+            Crm__V1__CampaignTargeted t = CRM__V1__CAMPAIGN_TARGETED__INIT;
+            char *id = PQgetvalue(res, i, 1);
+            t.campaign_id = PQgetvalue(res, i, 2);
+            t.customer_ids = &id;
+            t.n_customer_ids = 1;
+            if (mkt_emit_campaign_targeted(w, &t) < 0)
+                return -1;
+            continue;
+        }
         m.segment_id = (char *)segment_id;
         m.customer_id = PQgetvalue(res, i, 1);
         m.member = crm_db_get_bool(res, i, 0);

@@ -169,16 +169,23 @@ int mkt_store_segment_stored(crm_work_t *w, const char *id, int limit, crm_work_
                           0, cb);
 }
 
-int mkt_store_target_segment(crm_work_t *w, const char *campaign_id,
-                             Crm__V1__SegmentRule *const *rules, size_t n, crm_work_cb cb)
+int mkt_store_target_segment(crm_work_t *w, const char *campaign_id, const char *segment_id,
+                             int always_on, Crm__V1__SegmentRule *const *rules, size_t n,
+                             crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, campaign_id);
+    crm_params_str(&p, segment_id);
+    crm_params_bool(&p, always_on);
     char *cond = s_conditions(&p, rules, n);
+    /* `ao` runs although nothing reads it (PostgreSQL runs every
+     * data-modifying WITH exactly once). */
     char *sql =
         cond ? crm_work_printf(
                    w,
-                   "WITH ins AS (INSERT INTO campaign_recipient (campaign_id,"
+                   "WITH ao AS (UPDATE campaign SET always_on_segment_id = $2::uuid,"
+                   " updated_at = now() WHERE id = $1::uuid AND $3::boolean RETURNING 1),"
+                   " ins AS (INSERT INTO campaign_recipient (campaign_id,"
                    " customer_id) SELECT $1::uuid, pe.id FROM person pe WHERE %s"
                    " ON CONFLICT DO NOTHING RETURNING customer_id)"
                    " SELECT (SELECT count(*) FROM ins),"
@@ -208,10 +215,20 @@ int mkt_store_segment_refresh(crm_work_t *w, const char *id, Crm__V1__SegmentRul
                            " left_ AS (DELETE FROM segment_member m WHERE m.segment_id = $1::uuid"
                            "  AND ($2::uuid IS NULL OR m.customer_id = $2::uuid)"
                            "  AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.id = m.customer_id)"
-                           "  RETURNING customer_id)"
-                           " SELECT true, customer_id::text FROM joined"
-                           " UNION ALL SELECT false, customer_id::text FROM left_"
-                           " ORDER BY 2, 1",
+                           "  RETURNING customer_id),"
+                           /* Always-on campaigns that run enrol whoever joined,
+                            * once: the recipient row stays when they leave, so
+                            * re-entering conflicts and adds nothing. */
+                           " enrolled AS (INSERT INTO campaign_recipient (campaign_id,"
+                           "  customer_id) SELECT c.id, j.customer_id FROM joined j"
+                           "  JOIN campaign c ON c.always_on_segment_id = $1::uuid"
+                           "  AND c.status = 3 ON CONFLICT DO NOTHING"
+                           "  RETURNING campaign_id, customer_id)"
+                           " SELECT true, customer_id::text, NULL::text FROM joined"
+                           " UNION ALL SELECT false, customer_id::text, NULL FROM left_"
+                           " UNION ALL SELECT true, customer_id::text, campaign_id::text"
+                           "  FROM enrolled"
+                           " ORDER BY 3 NULLS FIRST, 2, 1",
                            cond)
                      : NULL;
     if (!sql)

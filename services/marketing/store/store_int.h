@@ -31,7 +31,8 @@
     " 'follow_delay_seconds', c.follow_delay_s, 'only_non_responders', c.follow_non_responders,"   \
     " 'exclude_segment_ids', (SELECT"                                                              \
     " COALESCE(jsonb_agg(x.segment_id ORDER BY x.segment_id), '[]') FROM campaign_exclusion x"     \
-    " WHERE x.campaign_id = c.id))"
+    " WHERE x.campaign_id = c.id),"                                                                \
+    " 'always_on_segment_id', COALESCE(c.always_on_segment_id::text, ''))"
 
 /* The service clock's day (UTC) from the parameter `now` (an SQL
  * parameter, "$2", bound to crm_now_us() with mkt_store_now: the test

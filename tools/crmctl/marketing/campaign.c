@@ -74,6 +74,8 @@ static const char *const s_ids_arg[] = {"ids", NULL};
 #define CAMPAIGN_TARGET(X)                                                                         \
     X("customer", "ID", "a customer to reach (repeatable)", 1, "customer_ids", REQ_LIST, 0)        \
     X("segment", "ID", "every current member of this segment", 0, "segment_id", REQ_STR, 0)        \
+    X("always-on", NULL, "with --segment: also whoever enters it while the campaign runs", 0,      \
+      "always_on", REQ_FLAG, 0)                                                                    \
     REQ_WRITE(X)
 #define CAMPAIGN_EXCLUDE(X)                                                                        \
     X("segment", "ID", "the segment whose members are not contacted (required)", 0, "segment_id",  \
@@ -140,6 +142,7 @@ static const req_col_t s_campaign_view[] = {
     {"NON-RESPONDERS ONLY", "only_non_responders", REQ_V_BOOL, REQ_IN_RECORD, NULL},
     {"OFFERS", "offers", REQ_V_COUNT, REQ_IN_RECORD, NULL},
     {"EXCLUDES SEGMENTS", "exclude_segment_ids", REQ_V_JOIN, REQ_IN_RECORD, NULL},
+    {"ALWAYS-ON SEGMENT", "always_on_segment_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"STARTS", "start_at_us", REQ_V_DATETIME, REQ_IN_BOTH, NULL},
     {"CREATED", "created_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
     {NULL, NULL, REQ_V_TEXT, 0, NULL},
@@ -398,6 +401,8 @@ static int s_check_target(const crmctl_t *ctl, json_t *request)
     if (!json_array_size(json_object_get(request, "customer_ids")) &&
         !*req_str(request, "segment_id"))
         return crmctl_usage_error(ctl, "give --customer or --segment");
+    if (json_is_true(json_object_get(request, "always_on")) && !*req_str(request, "segment_id"))
+        return crmctl_usage_error(ctl, "--always-on needs --segment");
     return CRMCTL_EXIT_OK;
 }
 
