@@ -177,6 +177,13 @@ class ContactPolicyTest(unittest.TestCase):
                                  " WHERE campaign_id = %s", c.id),
                              [(fay.id, "+33111223344" if channel == M.CHANNEL_FAX
                                else "3 rue Lepic, 75018 Paris")])
+            # Fax and post go through an external gateway: sent when handed
+            # over, delivered only once the gateway confirms it (issue 13).
+            r = s.results(c.id)
+            self.assertEqual((r.sent, r.suppressed, r.delivered), (1, 1, 0))
+            s.call("marketing.delivery.confirm", M.ConfirmDeliveryRequest(
+                campaign_id=c.id, customer_id=fay.id, channel=channel,
+                outcome=M.DELIVERY_OUTCOME_DELIVERED), M.ConfirmDeliveryReply)
             r = s.results(c.id)
             self.assertEqual((r.sent, r.suppressed, r.delivered), (1, 1, 1))
 
