@@ -196,17 +196,6 @@ typedef struct {
     ProtobufCAllocator alloc;
 } s_erase_t;
 
-static void *s_alloc(void *w, size_t size)
-{
-    return crm_work_alloc(w, size);
-}
-
-static void s_free(void *w, void *p)
-{
-    (void)w;
-    (void)p; /* the work's arena */
-}
-
 /* s as an element of a text[] literal, appended at *k. */
 static void s_literal_put(char *out, size_t *k, const char *s)
 {
@@ -486,7 +475,7 @@ void crm_erase_person(crm_work_t *w, const char *subject, const char *const *pii
     st->n = m;
     st->done = done;
     st->caller_data = crm_work_data(w);
-    st->alloc = (ProtobufCAllocator){s_alloc, s_free, w};
+    st->alloc = crm_work_pb_allocator(w);
     crm_work_set_data(w, st);
     const char *p[] = {lit};
     crm_work_exec(w, "SELECT crm_erase_scrub($1::text[])", 1, p, s_scrubbed);

@@ -21,15 +21,6 @@
 
 /* The work's arena as a protobuf-c allocator: records live as long as the
  * attempt, and nothing is freed one by one. */
-static void *s_arena_alloc(void *w, size_t size)
-{
-    return crm_work_alloc(w, size);
-}
-
-static void s_arena_free(void *w, void *p)
-{
-}
-
 void crm_work_fail_err(crm_work_t *w, const crm_err_t *e)
 {
     if (e->log_detail[0]) {
@@ -99,7 +90,7 @@ void *crm_work_record(crm_work_t *w, const ProtobufCMessageDescriptor *d, const 
         json_decref(obj);
         return NULL;
     }
-    ProtobufCAllocator arena = {s_arena_alloc, s_arena_free, w};
+    ProtobufCAllocator arena = crm_work_pb_allocator(w);
     char why[160];
     ProtobufCMessage *m = crm_input_message(d, obj, CRM_INPUT_LENIENT, &arena, why, sizeof why);
     if (!m)

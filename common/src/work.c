@@ -128,6 +128,22 @@ const char *crm_work_actor(crm_work_t *w)
     return w->actor ? w->actor : "";
 }
 
+static void *s_pb_alloc(void *w, size_t size)
+{
+    return crm_work_alloc(w, size);
+}
+
+static void s_pb_free(void *w, void *p)
+{
+    (void)w;
+    (void)p; /* freed with the work's arena */
+}
+
+ProtobufCAllocator crm_work_pb_allocator(crm_work_t *w)
+{
+    return (ProtobufCAllocator){s_pb_alloc, s_pb_free, w};
+}
+
 void *crm_work_alloc(crm_work_t *w, size_t size)
 {
     crm_arena_block_t *b = calloc(1, sizeof *b + size + 16);

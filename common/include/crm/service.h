@@ -218,6 +218,9 @@ const char *const *crm_work_owners(crm_work_t *w, crm_record_t type, crm_action_
 void *crm_work_alloc(crm_work_t *w, size_t size);
 char *crm_work_strdup(crm_work_t *w, const char *s);
 char *crm_work_printf(crm_work_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A protobuf-c allocator on that memory: what is unpacked or built with it
+ * lives as long as the attempt and is never freed one by one. */
+ProtobufCAllocator crm_work_pb_allocator(crm_work_t *w);
 /* A slot for the handler's own state across continuations. */
 void crm_work_set_data(crm_work_t *w, void *data);
 void *crm_work_data(crm_work_t *w);

@@ -26,17 +26,6 @@ typedef struct {
     ProtobufCAllocator alloc;
 } s_erase_t;
 
-static void *s_alloc(void *w, size_t size)
-{
-    return crm_work_alloc(w, size);
-}
-
-static void s_free(void *w, void *p)
-{
-    (void)w;
-    (void)p; /* the work's arena */
-}
-
 /* obj read as `d`, erased, and rendered again; NULL when unreadable. */
 static json_t *s_erase_json(s_erase_t *st, const ProtobufCMessageDescriptor *d, json_t *obj,
                             int about_subject)
@@ -159,7 +148,7 @@ void analytics_person_erased(crm_work_t *w, crm_work_fn next)
     }
     st->id = ev->subject;
     st->next = next;
-    st->alloc = (ProtobufCAllocator){s_alloc, s_free, w};
+    st->alloc = crm_work_pb_allocator(w);
     crm_work_set_data(w, st);
     const char *p[] = {st->id};
     crm_work_query(w,
