@@ -229,20 +229,43 @@ def pg_bindir():
 _HANDED_OUT = set()
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
     """A port that was free a moment ago, for what cannot bind port 0 and
     report it (PostgreSQL, a service whose endpoint another one must know
-    before it starts). Racy by nature: services and the bus bind port 0
-    and report the port they got (Proc.bound); this is the fallback. A
-    number is never handed out twice by this process."""
-    for _ in range(100):
+    before it starts). Services and the bus bind port 0 and report the
+    port they got (Proc.bound); this is the fallback.
+
+    The port is taken below the kernel's ephemeral range: a port handed
+    out from inside it can be taken, between this check and the bind,
+    by any outgoing connection on the machine (a flake seen under ctest
+    -j2). Below it only an explicit bind can collide, and each test
+    process starts its walk at a random point. A number is never handed
+    out twice by this process."""
+    lo, _ = _ephemeral_range()
+    first, last = 10000, max(10001, lo - 1)
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(200):
+        port = rng.randint(first, last)
+        if port in _HANDED_OUT:
+            continue
         s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _HANDED_OUT.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
