@@ -60,6 +60,19 @@ const crm_command_def_t sales_commands[] = {
     S_CMD("sales.activity.complete", complete_activity_request, sales_activity_complete, 0,
           ACTIVITY, EDIT),
     S_CMD("sales.activity.list", list_activities_request, sales_activity_list, 1, ACTIVITY, READ),
+    /* Subscriptions are recurring orders: the order grants cover them. */
+    S_CMD("sales.subscription.create", create_subscription_request, sales_subscription_create, 0,
+          ORDER, CREATE),
+    S_CMD("sales.subscription.change", change_subscription_request, sales_subscription_change, 0,
+          ORDER, EDIT),
+    S_CMD("sales.subscription.renew", renew_subscription_request, sales_subscription_renew, 0,
+          ORDER, EDIT),
+    S_CMD("sales.subscription.cancel", cancel_subscription_request, sales_subscription_cancel, 0,
+          ORDER, EDIT),
+    S_CMD("sales.subscription.show", show_subscription_request, sales_subscription_show, 1, ORDER,
+          READ),
+    S_CMD("sales.subscription.list", list_subscriptions_request, sales_subscription_list, 1, ORDER,
+          READ),
     {NULL, NULL, NULL, 0, CRM_REC_NONE, CRM_ACT_READ},
 };
 

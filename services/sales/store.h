@@ -290,4 +290,23 @@ int sales_store_dq_target(crm_work_t *w, const char *kind, const char *record_id
 int sales_store_dq_task_put(crm_work_t *w, const char *kind, const char *record_id,
                             const char *activity_id, crm_work_cb cb);
 
+/* ---- subscriptions (store/subscription.c) ---------------------------------- */
+
+/* 0: the owner of person `person_id`; no row when there is no such person. */
+int sales_store_subscription_person(crm_work_t *w, const char *person_id, crm_work_cb cb);
+/* Inserts `s` (id, owner and renewal_task_id set by the caller). 0: JSON. */
+int sales_store_subscription_insert(crm_work_t *w, const Crm__V1__Subscription *s, crm_work_cb cb);
+/* 0: JSON of subscription `id`, locked (the _lock) or not; no row when unknown. */
+int sales_store_subscription_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+int sales_store_subscription_get(crm_work_t *w, const char *id, crm_work_cb cb);
+/* Writes plan, amount, currency, period, renewal date, status, cancel
+ * reason and renewal task of `s` (a cancelled one gets cancelled_at). 0: JSON. */
+int sales_store_subscription_update(crm_work_t *w, const Crm__V1__Subscription *s, crm_work_cb cb);
+int sales_store_subscription_list(crm_work_t *w, const Crm__V1__ListSubscriptionsRequest *rq,
+                                  const sales_page_t *page, crm_work_cb cb);
+/* Marks scheduled activity `activity_id` (NULL or "": none) done now with
+ * `outcome`. 0: its JSON; no row when it was done already. */
+int sales_store_task_close(crm_work_t *w, const char *activity_id, const char *outcome,
+                           crm_work_cb cb);
+
 #endif
