@@ -268,12 +268,12 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(order_list)                                                                                  \
     X(order_refund)                                                                                \
     X(order_cancel)                                                                                \
-    X(subscription_add)                                                                    \
-    X(subscription_list)                                                                   \
-    X(subscription_show)                                                                   \
-    X(subscription_change)                                                                 \
-    X(subscription_renew)                                                                  \
-    X(subscription_cancel)                                                                 \
+    X(subscription_add)                                                                            \
+    X(subscription_list)                                                                           \
+    X(subscription_show)                                                                           \
+    X(subscription_change)                                                                         \
+    X(subscription_renew)                                                                          \
+    X(subscription_cancel)                                                                         \
     X(activity_log)                                                                                \
     X(activity_schedule)                                                                           \
     X(activity_complete)                                                                           \

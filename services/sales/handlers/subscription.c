@@ -264,13 +264,13 @@ static int s_check(sales_in_t *in, Crm__V1__Subscription *s)
                              "got %" PRId64, s->amount_minor);
     if (s->period != S_PERIOD_MONTH && s->period != S_PERIOD_YEAR)
         return sales_err_set(&in->e, SALES_INVALID, "subscription.period", "unknown period",
-                             "a subscription renews every month or every year",
-                             "got %d", (int)s->period);
+                             "a subscription renews every month or every year", "got %d",
+                             (int)s->period);
     if (s_days(s->renewal_date) <= s_days(s->start_date))
         return sales_err_set(&in->e, SALES_INVALID, "subscription.renewal_date",
                              "renewal is not after the start",
-                             "the renewal date is after the start date",
-                             "start %s, renewal %s", s->start_date, s->renewal_date);
+                             "the renewal date is after the start date", "start %s, renewal %s",
+                             s->start_date, s->renewal_date);
     return 0;
 }
 
@@ -483,14 +483,14 @@ static void s_modify(crm_work_t *w, s_op_t op, const char *id, const char *reaso
                            "the update mask is empty");
     for (size_t i = 0; rc == 0 && rq && i < rq->n_update_mask; i++) {
         static const char *const ok[] = {"plan", "amount_minor", "currency", "period",
-                                          "renewal_date"};
+                                         "renewal_date"};
         int found = 0;
         for (size_t k = 0; k < sizeof ok / sizeof *ok; k++)
             found |= !strcmp(rq->update_mask[i], ok[k]);
         if (!found)
             rc = sales_err_set(&in.e, SALES_INVALID, "update_mask", "field cannot be changed",
-                               "plan, amount_minor, currency, period or renewal_date",
-                               "\"%.60s\"", rq->update_mask[i]);
+                               "plan, amount_minor, currency, period or renewal_date", "\"%.60s\"",
+                               rq->update_mask[i]);
     }
     if (sales_in_done(&in, rc) < 0)
         return;

@@ -81,7 +81,8 @@ int sales_store_subscription_list(crm_work_t *w, const Crm__V1__ListSubscription
     sales_store_page(&p, page);
     crm_params_reach(&p, CRM_REC_ORDER, CRM_ACT_READ);
     return crm_params_run(&p,
-                          "SELECT " SALES_SUBSCRIPTION_J "::text, sales_us(s.created_at), s.id::text"
+                          "SELECT " SALES_SUBSCRIPTION_J
+                          "::text, sales_us(s.created_at), s.id::text"
                           " FROM subscription s"
                           " WHERE ($1::uuid IS NULL OR s.person_id = $1::uuid)"
                           " AND ($2::smallint IS NULL OR s.status = $2::smallint)"

@@ -96,8 +96,8 @@ const req_verb_t sales_subscription_change = {
                        "changed"),
     .update_mask = "subscription",
 };
-const req_verb_t sales_subscription_renew = {
-    SUBSCRIPTION_ON_ID("renew", renew_subscription_request, s_subscription_renew_fields, "renewed")};
+const req_verb_t sales_subscription_renew = {SUBSCRIPTION_ON_ID(
+    "renew", renew_subscription_request, s_subscription_renew_fields, "renewed")};
 const req_verb_t sales_subscription_cancel = {SUBSCRIPTION_ON_ID(
     "cancel", cancel_subscription_request, s_subscription_cancel_fields, "cancelled")};
 
