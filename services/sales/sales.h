@@ -87,6 +87,9 @@ void sales_order_create(crm_work_t *w);
 void sales_order_list(crm_work_t *w);
 void sales_order_refund(crm_work_t *w);
 void sales_stage_rename(crm_work_t *w);
+void sales_stage_add(crm_work_t *w);
+void sales_stage_move(crm_work_t *w);
+void sales_stage_probability(crm_work_t *w);
 void sales_order_cancel(crm_work_t *w);
 
 /* handlers/subscription.c */

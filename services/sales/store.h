@@ -146,6 +146,16 @@ int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb);
  * success), 1 its detail, 2 the deals that followed. */
 int sales_store_stage_rename(crm_work_t *w, const char *pipeline_id, const char *stage,
                              const char *new_name, crm_work_cb cb);
+/* Adds, moves a stage, or changes its default probability
+ * (sql/0012_stage_edit.sql): 0 error code (NULL on success), 1 its detail;
+ * 2 the new stage's position, the moved stage's old position, or the old
+ * probability; 3 (probability) the open deals that followed. */
+int sales_store_stage_add(crm_work_t *w, const char *pipeline_id, const char *name, int probability,
+                          int position, crm_work_cb cb);
+int sales_store_stage_move(crm_work_t *w, const char *pipeline_id, const char *stage, int position,
+                           crm_work_cb cb);
+int sales_store_stage_probability(crm_work_t *w, const char *pipeline_id, const char *stage,
+                                  int probability, crm_work_cb cb);
 /* 0: JSON of pipeline `pipeline_id`; no row when missing. */
 int sales_store_pipeline_get(crm_work_t *w, const char *pipeline_id, crm_work_cb cb);
 

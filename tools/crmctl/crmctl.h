@@ -258,6 +258,9 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(pipeline_create)                                                                             \
     X(pipeline_list)                                                                               \
     X(pipeline_rename_stage)                                                                       \
+    X(pipeline_stage_add)                                                                          \
+    X(pipeline_stage_move)                                                                         \
+    X(pipeline_stage_probability)                                                                  \
     X(deal_create)                                                                                 \
     X(deal_stage)                                                                                  \
     X(deal_win)                                                                                    \

@@ -8,8 +8,8 @@
 -- into customer_event.actor (0008_actor.sql), and orders' refunds and
 -- cancellations (0011_currencies_refunds.sql): net revenue, net attributed
 -- revenue, amounts in their currency's minor units in the summaries;
--- pipelines' names (0013_report_names.sql); and subscriptions
--- (0017_subscriptions.sql).
+-- pipelines' names (0013_report_names.sql); subscriptions
+-- (0017_subscriptions.sql); and stage probability changes (deals follow).
 
 -- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
 -- When the event is about a customer, returns one row to recompute the
@@ -223,7 +223,8 @@ BEGIN
             contributions = jsonb_set(c.contributions, ARRAY[src],
                                       COALESCE(c.contributions -> src, '{}') || x)
         WHERE c.id = cid;
-    WHEN 'pipeline_created', 'stage_renamed' THEN
+    WHEN 'pipeline_created', 'stage_renamed', 'stage_added', 'stage_moved',
+         'stage_probability_changed' THEN
         INSERT INTO pipeline (id, name) VALUES (p -> 'pipeline' ->> 'id',
                                                 COALESCE(p -> 'pipeline' ->> 'name', ''))
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;
@@ -232,6 +233,13 @@ BEGIN
         IF member = 'stage_renamed' THEN
             UPDATE deal SET stage = p ->> 'to_stage'
              WHERE pipeline_id = p -> 'pipeline' ->> 'id' AND stage = p ->> 'from_stage';
+        END IF;
+        -- Open deals with the stage's old default probability follow the
+        -- new one, by the rule sales applied (weighted figures follow).
+        IF member = 'stage_probability_changed' THEN
+            UPDATE deal SET probability = COALESCE((p ->> 'to_probability')::int, 0)
+             WHERE pipeline_id = p -> 'pipeline' ->> 'id' AND stage = p ->> 'stage'
+               AND status = 'open' AND probability = COALESCE((p ->> 'from_probability')::int, 0);
         END IF;
     WHEN 'organization_created' THEN
         INSERT INTO organization (id, name) VALUES (p -> 'organization' ->> 'id',
