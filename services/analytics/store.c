@@ -94,10 +94,11 @@ int an_store_report_pipeline(crm_work_t *w, crm_work_cb cb)
     return crm_params_run(&p, "SELECT an_report_pipeline($1::text[])::text", 0, cb);
 }
 
-int an_store_report_forecast(crm_work_t *w, crm_work_cb cb)
+int an_store_report_forecast(crm_work_t *w, int64_t at_us, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
-    return crm_params_run(&p, "SELECT an_report_forecast()::text", 0, cb);
+    crm_params_i64(&p, at_us);
+    return crm_params_run(&p, "SELECT an_report_forecast_at(an_ts($1::text))::text", 0, cb);
 }
 
 int an_store_report_weekly(crm_work_t *w, int64_t week_start_us, const char *rep, crm_work_cb cb)

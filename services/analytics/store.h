@@ -37,7 +37,7 @@ int an_store_report_trends(crm_work_t *w, int64_t from_us, int64_t to_us, const 
 int an_store_report_channels(crm_work_t *w, int64_t at_us, crm_work_cb cb);
 int an_store_report_potential(crm_work_t *w, int64_t at_us, const char *thresholds, crm_work_cb cb);
 int an_store_report_pipeline(crm_work_t *w, crm_work_cb cb);
-int an_store_report_forecast(crm_work_t *w, crm_work_cb cb);
+int an_store_report_forecast(crm_work_t *w, int64_t at_us, crm_work_cb cb);
 int an_store_report_weekly(crm_work_t *w, int64_t week_start_us, const char *rep, crm_work_cb cb);
 int an_store_report_campaigns(crm_work_t *w, const char *campaign_id, crm_work_cb cb);
 int an_store_report_data_quality(crm_work_t *w, int64_t at_us, crm_work_cb cb);

@@ -194,3 +194,74 @@ int sales_emit_note_added(crm_work_t *w, Crm__V1__Activity *a)
     CRM_WORK_EMIT(w, SALES_EV_NOTE_ADDED, a->person_id, CRM__V1__EVENT__PAYLOAD_NOTE_ADDED,
                   note_added, &pl);
 }
+
+int sales_emit_subscription_created(crm_work_t *w, Crm__V1__Subscription *s)
+{
+    Crm__V1__SubscriptionCreated pl = CRM__V1__SUBSCRIPTION_CREATED__INIT;
+    pl.subscription = s;
+    CRM_WORK_EMIT(w, SALES_EV_SUBSCRIPTION_CREATED, s->person_id,
+                  CRM__V1__EVENT__PAYLOAD_SUBSCRIPTION_CREATED, subscription_created, &pl);
+}
+
+int sales_emit_subscription_changed(crm_work_t *w, Crm__V1__Subscription *s, char **changed,
+                                    size_t n)
+{
+    Crm__V1__SubscriptionChanged pl = CRM__V1__SUBSCRIPTION_CHANGED__INIT;
+    pl.subscription = s;
+    pl.changed = changed;
+    pl.n_changed = n;
+    CRM_WORK_EMIT(w, SALES_EV_SUBSCRIPTION_CHANGED, s->person_id,
+                  CRM__V1__EVENT__PAYLOAD_SUBSCRIPTION_CHANGED, subscription_changed, &pl);
+}
+
+int sales_emit_subscription_renewed(crm_work_t *w, Crm__V1__Subscription *s, const char *from)
+{
+    Crm__V1__SubscriptionRenewed pl = CRM__V1__SUBSCRIPTION_RENEWED__INIT;
+    pl.subscription = s;
+    pl.from_date = (char *)from;
+    CRM_WORK_EMIT(w, SALES_EV_SUBSCRIPTION_RENEWED, s->person_id,
+                  CRM__V1__EVENT__PAYLOAD_SUBSCRIPTION_RENEWED, subscription_renewed, &pl);
+}
+
+int sales_emit_subscription_cancelled(crm_work_t *w, Crm__V1__Subscription *s)
+{
+    Crm__V1__SubscriptionCancelled pl = CRM__V1__SUBSCRIPTION_CANCELLED__INIT;
+    pl.subscription = s;
+    CRM_WORK_EMIT(w, SALES_EV_SUBSCRIPTION_CANCELLED, s->person_id,
+                  CRM__V1__EVENT__PAYLOAD_SUBSCRIPTION_CANCELLED, subscription_cancelled, &pl);
+}
+
+int sales_emit_stage_added(crm_work_t *w, Crm__V1__Pipeline *p, const char *stage, int position)
+{
+    Crm__V1__StageAdded pl = CRM__V1__STAGE_ADDED__INIT;
+    pl.pipeline = p;
+    pl.stage = (char *)stage;
+    pl.position = position;
+    CRM_WORK_EMIT(w, SALES_EV_STAGE_ADDED, "", CRM__V1__EVENT__PAYLOAD_STAGE_ADDED, stage_added,
+                  &pl);
+}
+
+int sales_emit_stage_moved(crm_work_t *w, Crm__V1__Pipeline *p, const char *stage, int from, int to)
+{
+    Crm__V1__StageMoved pl = CRM__V1__STAGE_MOVED__INIT;
+    pl.pipeline = p;
+    pl.stage = (char *)stage;
+    pl.from_position = from;
+    pl.to_position = to;
+    CRM_WORK_EMIT(w, SALES_EV_STAGE_MOVED, "", CRM__V1__EVENT__PAYLOAD_STAGE_MOVED, stage_moved,
+                  &pl);
+}
+
+int sales_emit_stage_probability_changed(crm_work_t *w, Crm__V1__Pipeline *p, const char *stage,
+                                         int from, int to, int deals)
+{
+    Crm__V1__StageProbabilityChanged pl = CRM__V1__STAGE_PROBABILITY_CHANGED__INIT;
+    pl.pipeline = p;
+    pl.stage = (char *)stage;
+    pl.from_probability = from;
+    pl.to_probability = to;
+    pl.deals_updated = deals;
+    CRM_WORK_EMIT(w, SALES_EV_STAGE_PROBABILITY_CHANGED, "",
+                  CRM__V1__EVENT__PAYLOAD_STAGE_PROBABILITY_CHANGED, stage_probability_changed,
+                  &pl);
+}

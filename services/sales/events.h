@@ -38,6 +38,9 @@
 #define SALES_EV_LEAD_DISQUALIFIED "crm.sales.lead.disqualified.v1"
 #define SALES_EV_PIPELINE_CREATED "crm.sales.pipeline.created.v1"
 #define SALES_EV_STAGE_RENAMED "crm.sales.pipeline.stage_renamed.v1"
+#define SALES_EV_STAGE_ADDED "crm.sales.pipeline.stage_added.v1"
+#define SALES_EV_STAGE_MOVED "crm.sales.pipeline.stage_moved.v1"
+#define SALES_EV_STAGE_PROBABILITY_CHANGED "crm.sales.pipeline.stage_probability_changed.v1"
 #define SALES_EV_DEAL_CREATED "crm.sales.deal.created.v1"
 #define SALES_EV_DEAL_STAGE_CHANGED "crm.sales.deal.stage_changed.v1"
 #define SALES_EV_DEAL_WON "crm.sales.deal.won.v1"
@@ -49,6 +52,10 @@
 #define SALES_EV_ACTIVITY_COMPLETED "crm.sales.activity.completed.v1"
 #define SALES_EV_ACTIVITY_DUE "crm.sales.activity.due.v1"
 #define SALES_EV_NOTE_ADDED "crm.sales.note.added.v1"
+#define SALES_EV_SUBSCRIPTION_CREATED "crm.sales.subscription.created.v1"
+#define SALES_EV_SUBSCRIPTION_CHANGED "crm.sales.subscription.changed.v1"
+#define SALES_EV_SUBSCRIPTION_RENEWED "crm.sales.subscription.renewed.v1"
+#define SALES_EV_SUBSCRIPTION_CANCELLED "crm.sales.subscription.cancelled.v1"
 
 /* Emitters: 0, or negative with the work already failed (crm_work_emit). */
 int sales_emit_person_registered(crm_work_t *w, Crm__V1__Person *p);
@@ -74,5 +81,19 @@ int sales_emit_activity_scheduled(crm_work_t *w, Crm__V1__Activity *a);
 int sales_emit_activity_completed(crm_work_t *w, Crm__V1__Activity *a);
 int sales_emit_activity_due(crm_work_t *w, Crm__V1__Activity *a);
 int sales_emit_note_added(crm_work_t *w, Crm__V1__Activity *a);
+
+/* Subscriptions (handlers/subscription.c); `changed`: the fields changed. */
+int sales_emit_subscription_created(crm_work_t *w, Crm__V1__Subscription *s);
+int sales_emit_subscription_changed(crm_work_t *w, Crm__V1__Subscription *s, char **changed,
+                                    size_t n);
+int sales_emit_subscription_renewed(crm_work_t *w, Crm__V1__Subscription *s, const char *from);
+int sales_emit_subscription_cancelled(crm_work_t *w, Crm__V1__Subscription *s);
+
+/* Pipeline edits (handlers/pipeline.c): `p` after the change. */
+int sales_emit_stage_added(crm_work_t *w, Crm__V1__Pipeline *p, const char *stage, int position);
+int sales_emit_stage_moved(crm_work_t *w, Crm__V1__Pipeline *p, const char *stage, int from,
+                           int to);
+int sales_emit_stage_probability_changed(crm_work_t *w, Crm__V1__Pipeline *p, const char *stage,
+                                         int from, int to, int deals);
 
 #endif

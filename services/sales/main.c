@@ -29,6 +29,9 @@ static const crm_conf_def_t s_config[] = {
      0, 0, 8760},
     {"SALES_DATA_QUALITY_OWNER", CRM_CONF_STR, "data-quality",
      "owner of data-quality tasks whose record names no owner (a shared queue)", 0, 0, 0},
+    {"SALES_RENEWAL_NOTICE_DAYS", CRM_CONF_INT, "14",
+     "days before a subscription's renewal date that its owner's renewal task falls due", 0, 0,
+     366},
     {"SALES_DEFAULT_CURRENCY", CRM_CONF_STR, "EUR",
      "currency of deals and orders that name none (ISO 4217)", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
@@ -47,6 +50,7 @@ static int s_on_start(crm_service_t *svc)
     ctx->svc = svc;
     ctx->followup_us = crm_config_int(cfg, "SALES_FOLLOWUP_HOURS") * 3600LL * 1000000LL;
     ctx->coalesce_hours = (int)crm_config_int(cfg, "SALES_FOLLOWUP_COALESCE_HOURS");
+    ctx->renewal_notice_days = (int)crm_config_int(cfg, "SALES_RENEWAL_NOTICE_DAYS");
     ctx->dq_owner = crm_config_str(cfg, "SALES_DATA_QUALITY_OWNER");
     if (sales_check_currency(crm_config_str(cfg, "SALES_DEFAULT_CURRENCY"), ctx->currency,
                              "SALES_DEFAULT_CURRENCY", &e) < 0 ||

@@ -28,6 +28,9 @@ typedef struct {
     /* SALES_DATA_QUALITY_OWNER: who gets a data-quality task when the
      * record names no owner (points into the service's configuration). */
     const char *dq_owner;
+    /* SALES_RENEWAL_NOTICE_DAYS: a subscription's renewal task falls due
+     * this many days before the renewal date. */
+    int renewal_notice_days;
     /* SALES_DEFAULT_CURRENCY, validated. */
     char currency[4];
     /* The due scan: a repeating timer that submits sales_due_scan. */
@@ -84,7 +87,18 @@ void sales_order_create(crm_work_t *w);
 void sales_order_list(crm_work_t *w);
 void sales_order_refund(crm_work_t *w);
 void sales_stage_rename(crm_work_t *w);
+void sales_stage_add(crm_work_t *w);
+void sales_stage_move(crm_work_t *w);
+void sales_stage_probability(crm_work_t *w);
 void sales_order_cancel(crm_work_t *w);
+
+/* handlers/subscription.c */
+void sales_subscription_create(crm_work_t *w);
+void sales_subscription_change(crm_work_t *w);
+void sales_subscription_renew(crm_work_t *w);
+void sales_subscription_cancel(crm_work_t *w);
+void sales_subscription_show(crm_work_t *w);
+void sales_subscription_list(crm_work_t *w);
 
 /* handlers/activity.c */
 void sales_activity_log(crm_work_t *w);

@@ -146,6 +146,16 @@ int sales_store_pipeline_list(crm_work_t *w, crm_work_cb cb);
  * success), 1 its detail, 2 the deals that followed. */
 int sales_store_stage_rename(crm_work_t *w, const char *pipeline_id, const char *stage,
                              const char *new_name, crm_work_cb cb);
+/* Adds, moves a stage, or changes its default probability
+ * (sql/0012_stage_edit.sql): 0 error code (NULL on success), 1 its detail;
+ * 2 the new stage's position, the moved stage's old position, or the old
+ * probability; 3 (probability) the open deals that followed. */
+int sales_store_stage_add(crm_work_t *w, const char *pipeline_id, const char *name, int probability,
+                          int position, crm_work_cb cb);
+int sales_store_stage_move(crm_work_t *w, const char *pipeline_id, const char *stage, int position,
+                           crm_work_cb cb);
+int sales_store_stage_probability(crm_work_t *w, const char *pipeline_id, const char *stage,
+                                  int probability, crm_work_cb cb);
 /* 0: JSON of pipeline `pipeline_id`; no row when missing. */
 int sales_store_pipeline_get(crm_work_t *w, const char *pipeline_id, crm_work_cb cb);
 
@@ -289,5 +299,24 @@ int sales_store_dq_target(crm_work_t *w, const char *kind, const char *record_id
 /* Records that finding (`kind`, `record_id`) became task `activity_id`. */
 int sales_store_dq_task_put(crm_work_t *w, const char *kind, const char *record_id,
                             const char *activity_id, crm_work_cb cb);
+
+/* ---- subscriptions (store/subscription.c) ---------------------------------- */
+
+/* 0: the owner of person `person_id`; no row when there is no such person. */
+int sales_store_subscription_person(crm_work_t *w, const char *person_id, crm_work_cb cb);
+/* Inserts `s` (id, owner and renewal_task_id set by the caller). 0: JSON. */
+int sales_store_subscription_insert(crm_work_t *w, const Crm__V1__Subscription *s, crm_work_cb cb);
+/* 0: JSON of subscription `id`, locked (the _lock) or not; no row when unknown. */
+int sales_store_subscription_lock(crm_work_t *w, const char *id, crm_work_cb cb);
+int sales_store_subscription_get(crm_work_t *w, const char *id, crm_work_cb cb);
+/* Writes plan, amount, currency, period, renewal date, status, cancel
+ * reason and renewal task of `s` (a cancelled one gets cancelled_at). 0: JSON. */
+int sales_store_subscription_update(crm_work_t *w, const Crm__V1__Subscription *s, crm_work_cb cb);
+int sales_store_subscription_list(crm_work_t *w, const Crm__V1__ListSubscriptionsRequest *rq,
+                                  const sales_page_t *page, crm_work_cb cb);
+/* Marks scheduled activity `activity_id` (NULL or "": none) done now with
+ * `outcome`. 0: its JSON; no row when it was done already. */
+int sales_store_task_close(crm_work_t *w, const char *activity_id, const char *outcome,
+                           crm_work_cb cb);
 
 #endif

@@ -258,6 +258,9 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(pipeline_create)                                                                             \
     X(pipeline_list)                                                                               \
     X(pipeline_rename_stage)                                                                       \
+    X(pipeline_stage_add)                                                                          \
+    X(pipeline_stage_move)                                                                         \
+    X(pipeline_stage_probability)                                                                  \
     X(deal_create)                                                                                 \
     X(deal_stage)                                                                                  \
     X(deal_win)                                                                                    \
@@ -268,6 +271,12 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(order_list)                                                                                  \
     X(order_refund)                                                                                \
     X(order_cancel)                                                                                \
+    X(subscription_add)                                                                            \
+    X(subscription_list)                                                                           \
+    X(subscription_show)                                                                           \
+    X(subscription_change)                                                                         \
+    X(subscription_renew)                                                                          \
+    X(subscription_cancel)                                                                         \
     X(activity_log)                                                                                \
     X(activity_schedule)                                                                           \
     X(activity_complete)                                                                           \

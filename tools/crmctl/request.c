@@ -352,6 +352,8 @@ static json_t *s_convert(const s_conv_ctx_t *c, const char *text)
         return s_int_value(c, text, 0, 100);
     case REQ_PAGE_SIZE:
         return s_int_value(c, text, 1, 500);
+    case REQ_INT:
+        return s_int_value(c, text, 0, INT32_MAX);
     case REQ_DATE:
         if (val_date_parse(text, &days, &why) < 0)
             return s_bad(c, text, why);

@@ -47,6 +47,7 @@ typedef enum {
     REQ_ITEMS,     /* CODE:name:qty:price,... -> [OrderItem] */
     REQ_ENUMS,     /* "email,sms" -> ["CHANNEL_EMAIL", "CHANNEL_SMS"] (a repeated enum) */
     REQ_CUSTOM,    /* converted by the verb's own `convert` */
+    REQ_INT,       /* integer 0 or more (the service checks the range) */
 } req_conv_t;
 
 /* Field flags. */

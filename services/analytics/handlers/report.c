@@ -267,7 +267,7 @@ void analytics_report_forecast(crm_work_t *w)
     if (analytics_report_query(w, &q, &at) < 0 ||
         analytics_report_state(w, NULL, NULL, ANALYTICS_POST_NONE) < 0)
         return;
-    an_store_report_forecast(w, analytics_report_done);
+    an_store_report_forecast(w, at, analytics_report_done);
 }
 
 void analytics_report_weekly(crm_work_t *w)

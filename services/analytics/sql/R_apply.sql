@@ -7,8 +7,9 @@
 -- they follow campaign.created and .scheduled), and the envelope's actor
 -- into customer_event.actor (0008_actor.sql), and orders' refunds and
 -- cancellations (0011_currencies_refunds.sql): net revenue, net attributed
--- revenue, amounts in their currency's minor units in the summaries; and
--- pipelines' names (0013_report_names.sql).
+-- revenue, amounts in their currency's minor units in the summaries;
+-- pipelines' names (0013_report_names.sql); subscriptions
+-- (0017_subscriptions.sql); and stage probability changes (deals follow).
 
 -- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
 -- When the event is about a customer, returns one row to recompute the
@@ -151,6 +152,19 @@ BEGIN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         summary := format('feedback tagged: %s', COALESCE((SELECT string_agg(t, ', ')
                           FROM jsonb_array_elements_text(p -> 'tags') t), ''));
+    WHEN 'subscription_created', 'subscription_changed', 'subscription_renewed',
+         'subscription_cancelled' THEN
+        x := p -> 'subscription';
+        cid := COALESCE(NULLIF(x ->> 'person_id', ''), cid);
+        occurred := COALESCE(an_ts(CASE member WHEN 'subscription_created' THEN x ->> 'created_at_us'
+                                               ELSE x ->> 'updated_at_us' END), t_ev);
+        summary := format('subscription "%s" (%s a %s) %s', x ->> 'plan',
+                          an_money(x ->> 'amount_minor', x ->> 'currency'),
+                          an_enum(x ->> 'period', 'SUBSCRIPTION_PERIOD_'),
+                          CASE member WHEN 'subscription_created' THEN 'started, renews on ' || (x ->> 'renewal_date')
+                                      WHEN 'subscription_renewed' THEN 'renewed, next on ' || (x ->> 'renewal_date')
+                                      WHEN 'subscription_cancelled' THEN 'cancelled'
+                                      ELSE 'changed, renews on ' || (x ->> 'renewal_date') END);
     WHEN 'expense_recorded' THEN
         occurred := COALESCE(an_ts(p -> 'expense' ->> 'created_at_us'), t_ev);
         summary := format('campaign expense %s', an_money(p -> 'expense' ->> 'amount_minor'));
@@ -209,7 +223,8 @@ BEGIN
             contributions = jsonb_set(c.contributions, ARRAY[src],
                                       COALESCE(c.contributions -> src, '{}') || x)
         WHERE c.id = cid;
-    WHEN 'pipeline_created', 'stage_renamed' THEN
+    WHEN 'pipeline_created', 'stage_renamed', 'stage_added', 'stage_moved',
+         'stage_probability_changed' THEN
         INSERT INTO pipeline (id, name) VALUES (p -> 'pipeline' ->> 'id',
                                                 COALESCE(p -> 'pipeline' ->> 'name', ''))
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;
@@ -218,6 +233,13 @@ BEGIN
         IF member = 'stage_renamed' THEN
             UPDATE deal SET stage = p ->> 'to_stage'
              WHERE pipeline_id = p -> 'pipeline' ->> 'id' AND stage = p ->> 'from_stage';
+        END IF;
+        -- Open deals with the stage's old default probability follow the
+        -- new one, by the rule sales applied (weighted figures follow).
+        IF member = 'stage_probability_changed' THEN
+            UPDATE deal SET probability = COALESCE((p ->> 'to_probability')::int, 0)
+             WHERE pipeline_id = p -> 'pipeline' ->> 'id' AND stage = p ->> 'stage'
+               AND status = 'open' AND probability = COALESCE((p ->> 'from_probability')::int, 0);
         END IF;
     WHEN 'organization_created' THEN
         INSERT INTO organization (id, name) VALUES (p -> 'organization' ->> 'id',
@@ -320,6 +342,20 @@ BEGIN
             INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
             VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
         END IF;
+    WHEN 'subscription_created', 'subscription_changed', 'subscription_renewed',
+         'subscription_cancelled' THEN
+        -- The latest state wins: events of one subscription come from one
+        -- source in order, so a later one is never older.
+        INSERT INTO subscription AS s (id, customer_id, plan, amount_minor, currency, period,
+                                       start_date, renewal_date, status, owner, updated_at)
+        VALUES (x ->> 'id', cid, COALESCE(x ->> 'plan', ''), COALESCE((x ->> 'amount_minor')::bigint, 0),
+                COALESCE(x ->> 'currency', ''), an_enum(x ->> 'period', 'SUBSCRIPTION_PERIOD_'),
+                NULLIF(x ->> 'start_date', '')::date, NULLIF(x ->> 'renewal_date', '')::date,
+                an_enum(x ->> 'status', 'SUBSCRIPTION_STATUS_'), COALESCE(x ->> 'owner', ''), occurred)
+        ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, plan = EXCLUDED.plan,
+            amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, period = EXCLUDED.period,
+            start_date = EXCLUDED.start_date, renewal_date = EXCLUDED.renewal_date,
+            status = EXCLUDED.status, owner = EXCLUDED.owner, updated_at = EXCLUDED.updated_at;
     WHEN 'expense_recorded' THEN
         INSERT INTO campaign_expense (id, campaign_id, amount_minor, at)
         VALUES (p -> 'expense' ->> 'id', p -> 'expense' ->> 'campaign_id',

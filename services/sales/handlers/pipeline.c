@@ -1,5 +1,5 @@
-/* handlers/pipeline.c: pipelines: create (at most one default), list and
- * rename a stage.
+/* handlers/pipeline.c: pipelines: create (at most one default), list, and
+ * edit their stages: rename, add, move, change a default probability.
  * Deals read their stages; the stage rules are in rules.c. */
 #include "handlers.h"
 
@@ -161,4 +161,150 @@ void sales_stage_rename(crm_work_t *w)
     st->deals = 0;
     crm_work_set_data(w, st);
     sales_store_stage_rename(w, st->pipeline_id, st->stage, st->new_name, s_renamed);
+}
+
+/* ---- adding, moving a stage, changing its probability ----------------------------- */
+
+typedef enum { S_EDIT_ADD, S_EDIT_MOVE, S_EDIT_PROBABILITY } s_edit_op_t;
+
+typedef struct {
+    s_edit_op_t op;
+    char *pipeline_id, *stage;
+    int position, probability;
+    int before, deals; /* the old position or probability; deals that followed */
+} s_edit_t;
+
+static void s_edited_pipeline(crm_work_t *w, PGresult *res)
+{
+    s_edit_t *st = crm_work_data(w);
+    Crm__V1__Pipeline *p =
+        PQntuples(res) == 1 ? SALES_PIPELINE(w, crm_db_get_opt(res, 0, 0)) : NULL;
+    if (!p) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    int rc = st->op == S_EDIT_ADD ? sales_emit_stage_added(w, p, st->stage, st->position)
+             : st->op == S_EDIT_MOVE
+                 ? sales_emit_stage_moved(w, p, st->stage, st->before, st->position)
+                 : sales_emit_stage_probability_changed(w, p, st->stage, st->before,
+                                                        st->probability, st->deals);
+    if (rc < 0)
+        return;
+    Crm__V1__PipelineReply r = CRM__V1__PIPELINE_REPLY__INIT;
+    r.pipeline = p;
+    crm_work_ok(w, &r.base);
+}
+
+/* The SQL functions check before they write, so an error changed nothing. */
+static void s_edited(crm_work_t *w, PGresult *res)
+{
+    s_edit_t *st = crm_work_data(w);
+    const char *err = crm_db_get_opt(res, 0, 0);
+    const char *detail = crm_db_get_opt(res, 0, 1);
+    if (err && !strcmp(err, "not_found")) {
+        crm_work_fail_not_found(w, "pipeline_id", "pipeline", st->pipeline_id,
+                                "list pipelines with sales.pipeline.list");
+    } else if (err && !strcmp(err, "no_stage")) {
+        crm_work_fail(w, SALES_CODE(NOT_FOUND), "stage", "stage does not exist", detail,
+                      "list the pipeline's stages with sales.pipeline.list");
+    } else if (err && !strcmp(err, "collides")) {
+        crm_work_fail(w, SALES_CODE(ALREADY_EXISTS), "stage.name", "stage name is taken", detail,
+                      "choose a name no other stage of the pipeline has");
+    } else if (err && !strcmp(err, "position")) {
+        crm_work_fail(w, SALES_INVALID, "position", "position is out of range", detail,
+                      "positions count from 1, in the order of the pipeline's stages");
+    } else if (err) {
+        crm_work_fail(w, SALES_CODE(FAILED_PRECONDITION), "pipeline_id",
+                      "pipeline has too many stages", detail, "a pipeline has at most 50 stages");
+    } else {
+        int v = atoi(PQgetvalue(res, 0, 2));
+        if (st->op == S_EDIT_ADD)
+            st->position = v;
+        else
+            st->before = v;
+        if (st->op == S_EDIT_PROBABILITY)
+            st->deals = atoi(PQgetvalue(res, 0, 3));
+        sales_store_pipeline_get(w, st->pipeline_id, s_edited_pipeline);
+    }
+}
+
+/* Reads the pipeline and stage name of every edit into a new s_edit_t;
+ * NULL with the work failed. */
+static s_edit_t *s_edit_start(crm_work_t *w, sales_in_t *in, s_edit_op_t op,
+                              const char *pipeline_id, const char *stage, const char *stage_field,
+                              int *rc)
+{
+    s_edit_t *st = crm_work_alloc(w, sizeof *st);
+    if (!st) {
+        crm_work_fail_nomem(w);
+        return NULL;
+    }
+    memset(st, 0, sizeof *st);
+    st->op = op;
+    *rc = sales_in_id(in, pipeline_id, 1, "pipeline_id", &st->pipeline_id);
+    if (*rc == 0)
+        *rc = sales_in_required(in, stage, SALES_NAME_MAX, stage_field, &st->stage);
+    return st;
+}
+
+void sales_stage_add(crm_work_t *w)
+{
+    const Crm__V1__AddStageRequest *rq = (const void *)crm_work_request(w);
+    sales_in_t in = {.w = w};
+    int rc;
+    if (!rq->stage) {
+        sales_invalid(w, "stage", "stage is required", "send the stage's name and probability");
+        return;
+    }
+    s_edit_t *st =
+        s_edit_start(w, &in, S_EDIT_ADD, rq->pipeline_id, rq->stage->name, "stage.name", &rc);
+    if (!st)
+        return;
+    if (rc == 0)
+        rc = sales_check_probability(rq->stage->probability, "stage.probability", &in.e);
+    if (rc == 0 && rq->position < 0)
+        rc = sales_err_set(&in.e, SALES_INVALID, "position", "position is out of range",
+                           "positions count from 1; 0 adds the stage after the last", "got %d",
+                           (int)rq->position);
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    st->probability = rq->stage->probability;
+    crm_work_set_data(w, st);
+    sales_store_stage_add(w, st->pipeline_id, st->stage, st->probability, rq->position, s_edited);
+}
+
+void sales_stage_move(crm_work_t *w)
+{
+    const Crm__V1__MoveStageRequest *rq = (const void *)crm_work_request(w);
+    sales_in_t in = {.w = w};
+    int rc;
+    s_edit_t *st = s_edit_start(w, &in, S_EDIT_MOVE, rq->pipeline_id, rq->stage, "stage", &rc);
+    if (!st)
+        return;
+    if (rc == 0 && rq->position < 1)
+        rc = sales_err_set(&in.e, SALES_INVALID, "position", "position is out of range",
+                           "positions count from 1", "got %d", (int)rq->position);
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    st->position = rq->position;
+    crm_work_set_data(w, st);
+    sales_store_stage_move(w, st->pipeline_id, st->stage, st->position, s_edited);
+}
+
+void sales_stage_probability(crm_work_t *w)
+{
+    const Crm__V1__SetStageProbabilityRequest *rq = (const void *)crm_work_request(w);
+    sales_in_t in = {.w = w};
+    int rc;
+    s_edit_t *st =
+        s_edit_start(w, &in, S_EDIT_PROBABILITY, rq->pipeline_id, rq->stage, "stage", &rc);
+    if (!st)
+        return;
+    if (rc == 0)
+        rc = sales_check_probability(rq->probability, "probability", &in.e);
+    if (sales_in_done(&in, rc) < 0)
+        return;
+    st->probability = rq->probability;
+    crm_work_set_data(w, st);
+    sales_store_stage_probability(w, st->pipeline_id, st->stage, st->probability, s_edited);
 }

@@ -1,5 +1,6 @@
 /* store/pipeline.c: the SQL of pipelines and their ordered stages. */
 #include "records.h"
+#include "rules.h"
 
 #include <jansson.h>
 
@@ -71,4 +72,45 @@ int sales_store_pipeline_get(crm_work_t *w, const char *pipeline_id, crm_work_cb
     crm_params_str(&p, pipeline_id);
     return crm_params_run(
         &p, "SELECT " SALES_PIPELINE_J "::text FROM pipeline pl WHERE pl.id = $1::uuid", 0, cb);
+}
+
+int sales_store_stage_add(crm_work_t *w, const char *pipeline_id, const char *name, int probability,
+                          int position, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, pipeline_id);
+    crm_params_str(&p, name);
+    crm_params_i64(&p, probability);
+    crm_params_i64(&p, position);
+    crm_params_i64(&p, SALES_LIST_MAX);
+    return crm_params_run(&p,
+                          "SELECT f.err, f.detail, f.at_position FROM sales_stage_add($1::uuid,"
+                          " $2::text, $3::int, $4::int, $5::int) f",
+                          1, cb);
+}
+
+int sales_store_stage_move(crm_work_t *w, const char *pipeline_id, const char *stage, int position,
+                           crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, pipeline_id);
+    crm_params_str(&p, stage);
+    crm_params_i64(&p, position);
+    return crm_params_run(&p,
+                          "SELECT f.err, f.detail, f.from_position FROM sales_stage_move($1::uuid,"
+                          " $2::text, $3::int) f",
+                          1, cb);
+}
+
+int sales_store_stage_probability(crm_work_t *w, const char *pipeline_id, const char *stage,
+                                  int probability, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, pipeline_id);
+    crm_params_str(&p, stage);
+    crm_params_i64(&p, probability);
+    return crm_params_run(&p,
+                          "SELECT f.err, f.detail, f.from_probability, f.deals"
+                          " FROM sales_stage_probability($1::uuid, $2::text, $3::int) f",
+                          1, cb);
 }

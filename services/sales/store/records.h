@@ -71,6 +71,14 @@
     " 'created_at_us', sales_us(a.created_at), 'due_notified', a.due_notified,"                    \
     " 'override_reason', a.override_reason)"
 
+#define SALES_SUBSCRIPTION_J                                                                       \
+    "jsonb_build_object('id', s.id, 'person_id', s.person_id, 'plan', s.plan,"                     \
+    " 'amount_minor', s.amount_minor, 'currency', s.currency, 'period', s.period,"                 \
+    " 'start_date', s.start_date, 'renewal_date', s.renewal_date, 'status', s.status,"             \
+    " 'owner', s.owner, 'cancel_reason', s.cancel_reason,"                                         \
+    " 'cancelled_at_us', sales_us(s.cancelled_at), 'created_at_us', sales_us(s.created_at),"       \
+    " 'updated_at_us', sales_us(s.updated_at), 'renewal_task_id', s.renewal_task_id)"
+
 /* Keyset position and limit of a list: three parameters. */
 static inline void sales_store_page(crm_params_t *p, const sales_page_t *page)
 {

@@ -77,7 +77,17 @@ static void s_forecast(const json_t *doc)
                                  {"DEALS", "deals"},
                                  {"AMOUNT", "amount_minor"},
                                  {"WEIGHTED", "weighted_minor"}};
+    static const an_col_t r[] = {{"RENEWALS IN", "month"},
+                                 {"CUR", "currency"},
+                                 {"SUBSCRIPTIONS", "renewals"},
+                                 {"AMOUNT", "amount_minor"}};
     an_print_rows(json_object_get(doc, "months"), c, N(c));
+    const json_t *ren = json_object_get(doc, "renewals");
+    if (json_array_size(ren) > 0) {
+        printf("\nsubscription renewals, twelve months from %s\n",
+               json_string_value(json_object_get(doc, "renewals_from")));
+        an_print_rows(ren, r, N(r));
+    }
 }
 
 static void s_weekly(const json_t *doc)
