@@ -359,5 +359,55 @@ class TestApiSales(ApiCase):
         self.assertEqual(sorted(seqs), [r[0] for r in rows])
 
 
+    def test_subscriptions_and_stage_edits(self):
+        """Issue 20's dead ends through crm-api: a subscription recorded,
+        shown with its ETag, changed with PATCH (the body's keys are the
+        mask), renewed and cancelled; a pipeline's stage added, moved and its
+        probability changed; an unknown currency is a 422 that writes nothing."""
+        p, _ = self.ok("POST", "/v1/people", {"name": "Sub Scriber",
+                                              "emails": ["sub@%s.example" % uuid.uuid4().hex]},
+                       status=201)
+        pid = p["person"]["id"]
+        st, hd, out = self.request("POST", "/v1/subscriptions", {
+            "person_id": pid, "plan": "Pro", "amount_minor": "1000", "currency": "XYZ"})
+        self.problem(st, hd, out, 422)
+        self.assertEqual(out["field"], "subscription.currency")
+        lst, _ = self.ok("GET", "/v1/subscriptions?person_id=" + pid)
+        self.assertEqual(lst.get("subscriptions", []), [])
+        sub, _ = self.ok("POST", "/v1/subscriptions", {
+            "person_id": pid, "plan": "Pro", "amount_minor": "1000", "currency": "EUR",
+            "start_date": "2030-01-31"}, status=201)
+        sid = sub["subscription"]["id"]
+        self.assertEqual(sub["subscription"]["renewal_date"], "2030-02-28")
+        got, hd = self.ok("GET", "/v1/subscriptions/" + sid)
+        upd, _ = self.ok("PATCH", "/v1/subscriptions/" + sid, {"amount_minor": "1500"},
+                         headers={"If-Match": hd["etag"]})
+        self.assertEqual((upd["subscription"]["amount_minor"], upd["subscription"]["plan"]),
+                         ("1500", "Pro"))
+        # Renewed from 28 February: the start's day (31) where March has it.
+        ren, _ = self.ok("POST", "/v1/subscriptions/%s/renew" % sid, {})
+        self.assertEqual(ren["subscription"]["renewal_date"], "2030-03-31")
+        can, _ = self.ok("POST", "/v1/subscriptions/%s/cancel" % sid, {"reason": "budget"})
+        self.assertEqual(can["subscription"]["status"], "SUBSCRIPTION_STATUS_CANCELLED")
+        st, hd, out = self.request("POST", "/v1/subscriptions/%s/renew" % sid, {})
+        self.problem(st, hd, out, 409)  # FAILED_PRECONDITION: cancelled
+
+        pipe, _ = self.ok("POST", "/v1/pipelines", {
+            "name": "API %s" % uuid.uuid4().hex[:8],
+            "stages": [{"name": "A", "probability": 10}, {"name": "B", "probability": 50}]},
+            status=201)
+        plid = pipe["pipeline"]["id"]
+        r, _ = self.ok("POST", "/v1/pipelines/%s/stages" % plid,
+                       {"stage": {"name": "C", "probability": 20}, "position": 1})
+        self.assertEqual([x["name"] for x in r["pipeline"]["stages"]], ["C", "A", "B"])
+        r, _ = self.ok("POST", "/v1/pipelines/%s/stage-moves" % plid, {"stage": "C", "position": 3})
+        self.assertEqual([x["name"] for x in r["pipeline"]["stages"]], ["A", "B", "C"])
+        r, _ = self.ok("POST", "/v1/pipelines/%s/stage-probabilities" % plid,
+                       {"stage": "B", "probability": 55})
+        self.assertEqual(r["pipeline"]["stages"][1]["probability"], 55)
+        st, hd, out = self.request("POST", "/v1/pipelines/%s/stages" % plid,
+                                   {"stage": {"name": "a", "probability": 5}})
+        self.problem(st, hd, out, 409)
+
 if __name__ == "__main__":
     unittest.main()

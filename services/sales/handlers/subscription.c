@@ -184,9 +184,7 @@ static void s_task_insert(crm_work_t *w)
     if (a->due_at_us <= 0)
         a->due_at_us = 1;
     char *money = s_money(w, s->amount_minor, s->currency);
-    a->subject = money ? crm_work_printf(w, "Renewal on %s: %.*s", s->renewal_date,
-                                         SALES_NAME_MAX - 30, s->plan)
-                       : NULL;
+    a->subject = money ? crm_work_printf(w, "Renewal on %s: %s", s->renewal_date, s->plan) : NULL;
     a->body = money ? crm_work_printf(w,
                                       "Subscription %s (%s, %s a %s) renews on %s. This task"
                                       " falls due %d days before (SALES_RENEWAL_NOTICE_DAYS).",
@@ -335,11 +333,29 @@ void sales_subscription_create(crm_work_t *w)
 
 /* ---- change, renew, cancel ----------------------------------------------------- */
 
+/* The fields a change may name, as proto names and as the JSON mapping's
+ * lowerCamelCase (crm-api's PATCH names the body's keys). */
+static const char *const s_mask_names[][2] = {
+    {"plan", "plan"},     {"amount_minor", "amountMinor"}, {"currency", "currency"},
+    {"period", "period"}, {"renewal_date", "renewalDate"},
+};
+
+/* The proto name of mask entry m, or NULL when a change cannot name it. */
+static const char *s_mask_name(const char *m)
+{
+    for (size_t k = 0; k < sizeof s_mask_names / sizeof *s_mask_names; k++)
+        if (!strcmp(m, s_mask_names[k][0]) || !strcmp(m, s_mask_names[k][1]))
+            return s_mask_names[k][0];
+    return NULL;
+}
+
 static int s_mask_has(const Crm__V1__ChangeSubscriptionRequest *rq, const char *f)
 {
-    for (size_t i = 0; i < rq->n_update_mask; i++)
-        if (!strcmp(rq->update_mask[i], f))
+    for (size_t i = 0; i < rq->n_update_mask; i++) {
+        const char *n = s_mask_name(rq->update_mask[i]);
+        if (n && !strcmp(n, f))
             return 1;
+    }
     return 0;
 }
 
@@ -482,12 +498,7 @@ static void s_modify(crm_work_t *w, s_op_t op, const char *id, const char *reaso
                            " renewal_date",
                            "the update mask is empty");
     for (size_t i = 0; rc == 0 && rq && i < rq->n_update_mask; i++) {
-        static const char *const ok[] = {"plan", "amount_minor", "currency", "period",
-                                         "renewal_date"};
-        int found = 0;
-        for (size_t k = 0; k < sizeof ok / sizeof *ok; k++)
-            found |= !strcmp(rq->update_mask[i], ok[k]);
-        if (!found)
+        if (!s_mask_name(rq->update_mask[i]))
             rc = sales_err_set(&in.e, SALES_INVALID, "update_mask", "field cannot be changed",
                                "plan, amount_minor, currency, period or renewal_date", "\"%.60s\"",
                                rq->update_mask[i]);
