@@ -657,6 +657,8 @@ int crmctl_request_run(crmctl_t *ctl, const crmctl_args_t *args, const req_verb_
         json_object_set_new(reply, verb->items, json_array());
     if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
         return crmctl_json_line(reply) < 0 ? CRMCTL_EXIT_FAILED : CRMCTL_EXIT_OK;
+    if (verb->names)
+        req_names_resolve(ctl, reply);
     if (verb->print)
         rc = verb->print(verb, reply);
     else if (verb->items)
