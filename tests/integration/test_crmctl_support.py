@@ -283,7 +283,26 @@ class CrmctlSupportTest(unittest.TestCase):
                      "Atlantis/Capital", says=("time zone does not exist",))
         self.refused("sla", "calendar", "set", "--hours", "mon-fri=9-17", rc=2,
                      says=("DAY[-DAY]=HH:MM-HH:MM",))
-        self.refused("sla", "calendar", "set", "--hours", "fri-mon=09:00-17:00", rc=2)
+        # A range wraps around the week: Iran's Saturday-to-Wednesday week
+        # with a short Thursday, as its people write it.
+        cal = self.json("sla", "calendar", "set", "--hours",
+                        "sat-wed=08:00-16:00,thu=08:00-12:00", "--zone", "Asia/Tehran")
+        self.assertEqual([(h["weekday"], h.get("open_minute", 0), h["close_minute"])
+                          for h in cal["calendar"]["hours"]],
+                         [(6, 480, 960), (7, 480, 960), (1, 480, 960), (2, 480, 960),
+                          (3, 480, 960), (4, 480, 720)])
+        # Shown in the order given: the week from Saturday.
+        p = self.crmctl("sla", "calendar", "show")
+        self.assertIn("sat             08:00-16:00\nsun             08:00-16:00\n"
+                      "mon             08:00-16:00\n", p.stdout)
+        self.assertIn("wed             08:00-16:00\nthu             08:00-12:00\n", p.stdout)
+        self.assertNotIn("fri ", p.stdout)
+        p = self.crmctl("sla", "calendar", "set", "--hours", "fri-mon=09:00-17:00", "--dry-run")
+        self.assertEqual([h["weekday"] for h in
+                          json.loads(p.stdout)["request"]["calendar"]["hours"]], [5, 6, 7, 1])
+        # A day inside a range given again is refused by the service: nothing changes.
+        self.refused("sla", "calendar", "set", "--hours", "sat-wed=08:00-16:00,mon=08:00-12:00",
+                     says=("weekday given twice",))
         self.refused("sla", "calendar", "set", "--hours", "mon=09:00-17:00", "--utc-offset",
                      "+25:00", rc=2, says=("+HH:MM",))
         cal = self.json("sla", "calendar", "set", "--hours", "mon-fri=08:00-16:00",
