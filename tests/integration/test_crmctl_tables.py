@@ -271,6 +271,20 @@ class CrmctlNamesTest(unittest.TestCase):
             out = self.crmctl("report", "weekly-activity", "--at", "2026-12-30T12:00:00Z",
                               "--rep", tag)
             return out if "Chef" in out else None
+        # A marketing record names its customer too.
+        self.assertRegex(self.crmctl("preference", "show", persian),
+                         r"(?m)^customer: +علی رضایی \(%s\)$" % persian)
+        # The pipeline report names the default pipeline, which sales made
+        # in a migration (no event told analytics its name), by its name.
+        deal = json.loads(self.crmctl("deal", "create", "--title", "Golden", "--person", persian,
+                                      "--amount", "10", "--currency", "EUR", "--owner", tag,
+                                      "-o", "json"))["deal"]
+        wait_for(lambda: deal["pipeline_id"] in self.crmctl("report", "pipeline", "-o", "json"),
+                 30, "analytics to see the deal")
+        out = self.crmctl("report", "pipeline")
+        self.assertNotIn(deal["pipeline_id"], out)
+        self.assertRegex(out, r"(?m)^Sales +Qualification +EUR +1 +10\.00 +1\.00$")
+
         out = wait_for(weekly, 30, "analytics to see the activities")
         nx = out.split("next week for %s\n" % tag, 1)[1]
         self.assertEqual(nx, (

@@ -10,7 +10,11 @@
  * one call per distinct id (at most REQ_NAMES_MAX), a short deadline, and
  * no more calls after one that fails for any reason other than NOT_FOUND
  * (sales down, or the caller not allowed to read people): the output then
- * shows ids, as before. */
+ * shows ids, as before.
+ *
+ * Pipelines the same way, for the pipeline report: analytics names a
+ * pipeline from sales' pipeline events, and the default pipeline sales
+ * makes in its first migration has none. */
 #include "request.h"
 
 #include "crm/v1/sales.pb-c.h"
@@ -98,6 +102,34 @@ void req_names_resolve(crmctl_t *ctl, const json_t *reply)
         protobuf_c_message_free_unpacked(rep, NULL);
     }
     json_decref(ids);
+}
+
+void req_pipeline_names(crmctl_t *ctl, json_t *rows)
+{
+    crmctl_service_t *sales = crmctl_service_find(ctl, "sales");
+    size_t i;
+    json_t *row;
+    int unnamed = 0;
+    json_array_foreach(rows, i, row) unnamed |=
+        !strcmp(req_str(row, "pipeline"), req_str(row, "pipeline_id"));
+    if (!sales || !unnamed)
+        return;
+    Crm__V1__ListPipelinesRequest req = CRM__V1__LIST_PIPELINES_REQUEST__INIT;
+    ProtobufCMessage *rep = NULL;
+    if (crmctl_call(ctl, sales, "sales.pipeline.list", &req.base, NULL, REQ_NAMES_TIMEOUT_MS, 1,
+                    &crm__v1__list_pipelines_reply__descriptor, &rep, CRMCTL_CALL_QUIET,
+                    NULL) != CRMCTL_EXIT_OK)
+        return;
+    const Crm__V1__ListPipelinesReply *lp = (const void *)rep;
+    json_array_foreach(rows, i, row)
+    {
+        const char *id = req_str(row, "pipeline_id");
+        for (size_t k = 0; k < lp->n_pipelines; k++)
+            if (!strcmp(req_str(row, "pipeline"), id) && !strcmp(lp->pipelines[k]->id, id) &&
+                *lp->pipelines[k]->name)
+                json_object_set_new(row, "pipeline", json_string(lp->pipelines[k]->name));
+    }
+    protobuf_c_message_free_unpacked(rep, NULL);
 }
 
 const char *req_name_of(const char *id)

@@ -143,6 +143,9 @@ void req_names_resolve(crmctl_t *ctl, const json_t *reply);
 /* The name of customer `id` looked up before, or NULL. */
 const char *req_name_of(const char *id);
 void req_names_clear(void);
+/* In report rows of {pipeline_id, pipeline}, a pipeline analytics could
+ * not name (its name is its id) is named from sales.pipeline.list. */
+void req_pipeline_names(crmctl_t *ctl, json_t *rows);
 
 /* ---- verbs ------------------------------------------------------------ */
 
