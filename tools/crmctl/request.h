@@ -185,7 +185,8 @@ struct req_verb {
      * argument. */
     const char *service, *proto;
     /* 1: the reply names customers by id; their names are looked up for
-     * the readable output (names.c, REQ_V_PERSON). */
+     * the readable output (names.c). Implied when the view or sub_view
+     * has a REQ_V_PERSON column; custom printers set it. */
     int names;
 };
 
