@@ -199,6 +199,28 @@ class CrmctlTablesTest(unittest.TestCase):
         self.assertEqual(sorted(a["person_id"] for a in doc["activities"]), sorted(people))
 
 
+    def test_leads(self):
+        owner = "golden-" + uuid.uuid4().hex[:6]
+        ids = {}
+        for n, (name, company, source) in enumerate(((PERSIAN, "شرکت نور", "web"),
+                                                     (EMOJI, "Pizza 🍕 GmbH", "referral"),
+                                                     (ACCENTED, "Société Générale", "event")), 1):
+            # Arabic-Indic digits in the phone, as people type them.
+            ids[self.id_of("lead", "create", "--name", name, "--email",
+                           "l%d.%s@golden.example" % (n, owner), "--company", company,
+                           "--source", source, "--owner", owner,
+                           "--phone", "٠٩١٢ ٣٤٥ ٦٧٨%d" % n)] = "lead-%d" % n
+        self.golden(self.crmctl("lead", "list", "--owner", owner), ids, (
+            "ID                                    NAME           EMAIL                            COMPANY           SOURCE    STATUS  OWNER\n"
+            "lead-1                                علی رضایی      l1.{o}@golden.example  شرکت نور          web       new     {o}\n"
+            "lead-2                                Chef 🍕 Pizza  l2.{o}@golden.example  Pizza 🍕 GmbH     referral  new     {o}\n"
+            "lead-3                                Zoë Ångström   l3.{o}@golden.example  Société Générale  event     new     {o}\n"
+            "(3 leads)\n").format(o=owner))
+        doc = json.loads(self.crmctl("lead", "list", "--owner", owner, "-o", "json"))
+        self.assertEqual(sorted(l["phone"] for l in doc["leads"]),
+                         ["09123456781", "09123456782", "09123456783"])
+
+
 class CrmctlNamesTest(unittest.TestCase):
     """Tables of marketing and analytics that name customers: segment
     preview and members, the KPI and weekly activity reports, with real
