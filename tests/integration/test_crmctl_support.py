@@ -10,6 +10,7 @@ for sales and marketing, crm-support with two agents). crmctl runs as a
 subprocess; tests synchronise on its exit, never on sleeps."""
 import json
 import os
+import re
 import smtplib
 import subprocess
 import unittest
@@ -314,6 +315,37 @@ class CrmctlSupportTest(unittest.TestCase):
         self.assertEqual(json.loads(p.stdout)["request"]["calendar"]["hours"],
                          [{"weekday": 7, "close_minute": 1440}])
 
+
+    def test_ticket_list_golden(self):
+        """The ticket table with Persian, emoji and accented subjects,
+        padded by display width in a C locale; the due instants, which
+        follow the clock, replaced by a mark of their width."""
+        email = "%s@golden.example" % unique("golden")
+        cid = customer_id(email)
+        subjects = ("چاپگر کار نمی\u200cکند", "Pizza 🍕 oven broken", "Facture erronée")
+        for subject, prio, agent in zip(subjects, ("high", "urgent", "low"), ("ana", "ben", "")):
+            self.json("ticket", "open", "--email", email, "--subject", subject, "--priority",
+                      prio, "--type", "problem", *(["--assignee", agent] if agent else []))
+        env = dict(self.env, LANG="C", LC_ALL="C")
+        out = run_crmctl(self, env, ["ticket", "list", "--customer", cid], 0, timeout=60).stdout
+        doc = self.json("ticket", "list", "--customer", cid)
+        out = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ", "<due instant>    ", out)
+        order = [subjects.index(t["subject"]) for t in doc["tickets"]]
+        for t, n in zip(doc["tickets"], order):
+            out = out.replace(t["id"], "%-36s" % ("ticket-%d" % n))
+        row = {
+            0: "چاپگر کار نمی\u200cکند      {st}  high      problem  {e}  ana       <due instant>      -\n",
+            1: "Pizza 🍕 oven broken  {st}  urgent    problem  {e}  ben       <due instant>      -\n",
+            2: "Facture erronée       {st}  low       problem  {e}  -         <due instant>      -\n"}
+        e = email + " " * max(0, 9 - len(email))
+        expected = ("ID                                    SUBJECT               STATUS  PRIORITY  "
+                    "TYPE     REQUESTER%s  ASSIGNEE  DUE                BREACHED\n"
+                    % (" " * (len(e) - 9)))
+        for t, n in zip(doc["tickets"], order):
+            st = "%-6s" % t["status"][len("TICKET_STATUS_"):].lower()
+            expected += "%-38s" % ("ticket-%d" % n) + row[n].format(st=st, e=e)
+        expected += "(3 tickets)\n"
+        self.assertEqual(out, expected, "\n" + out)
 
     def test_customer_mail(self):
         s = self.s
