@@ -14,7 +14,8 @@
  * subject as well).
  *
  * Sending: a pump on the loop claims due messages in a work, sends them
- * with libcurl on a thread-pool thread (never on the loop), then records
+ * with crm/smtp.h (libcurl, as marketing does) on a thread-pool thread
+ * (never on the loop), then records
  * the outcomes in another work; a failure is tried again later. */
 #include "reply_mail.h"
 
@@ -23,9 +24,9 @@
 #include <crm/db.h>
 #include <crm/log.h>
 #include <crm/mime.h>
+#include <crm/smtp.h>
 #include <crm/util.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,50 +137,6 @@ void support_reply_mail_queue(crm_work_t *w, Crm__V1__Ticket *t, Crm__V1__Ticket
 
 /* ---- sending -------------------------------------------------------------------- */
 
-typedef struct {
-    const char *p;
-    size_t left;
-} s_reader_t;
-
-static size_t s_read(char *buf, size_t size, size_t n, void *arg)
-{
-    s_reader_t *r = arg;
-    size_t k = size * n < r->left ? size * n : r->left;
-    memcpy(buf, r->p, k);
-    r->p += k;
-    r->left -= k;
-    return k;
-}
-
-/* One message through the relay; blocking (a pool thread only). */
-static int s_send(const char *url, const char *from, const char *to, const char *raw, char *err,
-                  size_t errlen)
-{
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(err, errlen, "curl_easy_init failed");
-        return -1;
-    }
-    struct curl_slist *rcpt = curl_slist_append(NULL, to);
-    s_reader_t r = {raw, strlen(raw)};
-    char ebuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, s_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &r);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        snprintf(err, errlen, "%s", *ebuf ? ebuf : curl_easy_strerror(rc));
-    curl_slist_free_all(rcpt);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK ? 0 : -1;
-}
-
 static void s_batch_clear(support_t *ctx)
 {
     for (size_t i = 0; i < ctx->n_mail; i++) {
@@ -246,8 +203,8 @@ static void s_job(uv_work_t *job)
     for (size_t i = 0; i < ctx->n_mail; i++) {
         support_mail_out_t *m = &ctx->mail[i];
         m->error[0] = 0;
-        m->ok =
-            s_send(ctx->smtp_url, ctx->mail_from, m->to, m->raw, m->error, sizeof m->error) == 0;
+        m->ok = crm_smtp_send(ctx->smtp_url, ctx->mail_from, m->to, m->raw, strlen(m->raw),
+                              m->error, sizeof m->error) == 0;
     }
 }
 
