@@ -8,10 +8,13 @@
 # .local/logs/<name>.log. Ctrl-C or SIGTERM stops the services, then the bus,
 # then the embedded cluster; data is kept for the next run.
 #
-# A process that dies on its own is reported and the others keep running
-# (restart everything with Ctrl-C and `make run`); when none is left the
-# script stops the cluster and exits 1. A failure while starting up stops
-# whatever was already started.
+# A process that dies on its own is reported and started again after a
+# pause that doubles with each failure in a row (1, 2, 4... up to 30 s), as
+# compose's `restart: unless-stopped` does; one that dies again within 60 s
+# of starting CRM_RESTART_MAX times in a row (default 5) is left stopped,
+# with the reason and its log, and the others keep running. When none is
+# left the script stops the cluster and exits 1. A failure while starting
+# up stops whatever was already started.
 #
 # Environment (all optional):
 #   CRM_PG_ADMIN_URL    libpq URL of a superuser (or CREATEROLE+CREATEDB role) on an
@@ -22,6 +25,13 @@
 #   CRM_LOCAL_PG_PORT   port of the embedded cluster (default 54329)
 #   CRM_DEMO            1 (default): load the demo data set into sales on the first
 #                       run (crmctl demo load); 0: never
+#   CRM_RUN_ONLY        the processes to start, e.g. "sales,support" (default: every
+#                       service built, and crm-api); the bus always runs
+#   CRM_RUN_PORT_BASE   first port (default 7400): the bus takes it and the next one,
+#                       services base+10, +20..., their HTTP ports 2000 above
+#   CRM_LOCAL_DIR       where the cluster, logs and keys live (default .local)
+#   CRM_RESTART_MAX     failures in a row after which a process is left stopped (5)
+#   CRM_RESTART_DELAY   first pause before a restart, seconds (1; doubles, at most 30)
 #   CRM_*               any service or bus setting; a value in the environment wins
 #                       over the defaults below and applies to every service
 # shellcheck disable=SC2317  # functions called from traps
@@ -31,10 +41,23 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 BIN=$ROOT/build/bin
-LOGS=$ROOT/.local/logs
+LOCAL=${CRM_LOCAL_DIR:-$ROOT/.local}
+LOGS=$LOCAL/logs
 SERVICES=(sales marketing support analytics webhooks)
-declare -A CMD_PORT=([sales]=7410 [marketing]=7420 [support]=7430 [analytics]=7440 [webhooks]=7460)
-declare -A HTTP_PORT=([sales]=9410 [marketing]=9420 [support]=9430 [analytics]=9440 [webhooks]=9460)
+PB=${CRM_RUN_PORT_BASE:-7400}
+declare -A CMD_PORT=([sales]=$((PB + 10)) [marketing]=$((PB + 20)) [support]=$((PB + 30))
+    [analytics]=$((PB + 40)) [webhooks]=$((PB + 60)) [api]=$((PB + 70)))
+declare -A HTTP_PORT=([bus]=$((PB + 2000)) [sales]=$((PB + 2010)) [marketing]=$((PB + 2020))
+    [support]=$((PB + 2030)) [analytics]=$((PB + 2040)) [webhooks]=$((PB + 2060))
+    [api]=$((PB + 2070)))
+# s_wanted NAME: whether CRM_RUN_ONLY (if set) names NAME.
+s_wanted() { [[ -z ${CRM_RUN_ONLY:-} || ,${CRM_RUN_ONLY// /}, == *",$1,"* ]]; }
+RESTART_MAX=${CRM_RESTART_MAX:-5}
+RESTART_DELAY=${CRM_RESTART_DELAY:-1}
+[[ $RESTART_MAX =~ ^[1-9][0-9]*$ && $RESTART_DELAY =~ ^[1-9][0-9]*$ ]] || {
+    printf '[run-local] error: CRM_RESTART_MAX and CRM_RESTART_DELAY must be whole numbers above 0\n' >&2
+    exit 1
+}
 # crm-api, the HTTP/JSON gateway: a database of its own, a key of kind
 # gateway, and not a peer of the services (it publishes no stream).
 API_DB=api
@@ -52,6 +75,7 @@ mkdir -p "$LOGS"
 # ---- state that cleanup needs ---------------------------------------------
 PG_STARTED=0
 declare -A PIDS=()   # name -> pid of everything we started and still run
+declare -A TIMERS=() # name -> pid of the `sleep` before its restart
 
 s_alive() { kill -0 "$1" 2>/dev/null; }
 
@@ -85,7 +109,11 @@ s_cleanup() {
     trap '' INT TERM HUP PIPE
     set +e
     local name svcs=()
-    for name in "${SERVICES[@]}"; do
+    for name in "${!TIMERS[@]}"; do
+        kill -TERM "${TIMERS[$name]}" 2>/dev/null
+        wait "${TIMERS[$name]}" 2>/dev/null
+    done
+    for name in api "${SERVICES[@]}"; do
         [[ -n ${PIDS[$name]:-} ]] && svcs+=("$name")
     done
     if ((${#svcs[@]})); then
@@ -132,16 +160,16 @@ s_pg_bindir() {
 # be too long for a unix socket; then a directory under /var/tmp named after
 # the checkout's path.
 s_pg_base() {
-    PG_BASE=$ROOT/.local/pg
+    PG_BASE=$LOCAL/pg
     local why=""
     if [[ ${#PG_BASE} -gt 80 ]]; then
         why="the path is too long for a unix socket"
-    elif [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$ROOT/."; then
-        why="the postgres user cannot reach $ROOT"
+    elif [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$LOCAL/."; then
+        why="the postgres user cannot reach $LOCAL"
     fi
     if [[ -n $why ]]; then
         local hash
-        hash=$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+        hash=$(printf '%s' "${CRM_LOCAL_DIR:-$ROOT}" | sha256sum | cut -c1-12)
         mkdir -p "/var/tmp/crm-$hash"
         if [[ $(stat -c %u "/var/tmp/crm-$hash") != $(id -u) ]]; then
             die "/var/tmp/crm-$hash belongs to another user" "remove it or run as its owner"
@@ -290,13 +318,16 @@ s_start() {
         tee -a "$log" | sed -u "s/^/[$name] /"
     ) 2>&1 &
     PIDS[$name]=$!
+    STARTED_AT[$name]=$SECONDS
+    say "$name started (pid $!)"
 }
+declare -A STARTED_AT=() # name -> $SECONDS when it last started
 
 # tcp://*:7400 (a bind address) -> tcp://127.0.0.1:7400 (one to connect to)
 s_connectable() { sed -e 's#://\*:#://127.0.0.1:#' -e 's#://0\.0\.0\.0:#://127.0.0.1:#' <<<"$1"; }
 
-XSUB_BIND=${CRM_BUS_XSUB_BIND:-tcp://127.0.0.1:7400}
-XPUB_BIND=${CRM_BUS_XPUB_BIND:-tcp://127.0.0.1:7401}
+XSUB_BIND=${CRM_BUS_XSUB_BIND:-tcp://127.0.0.1:$PB}
+XPUB_BIND=${CRM_BUS_XPUB_BIND:-tcp://127.0.0.1:$((PB + 1))}
 PUB_EP=${CRM_BUS_PUB_ENDPOINT:-$(s_connectable "$XSUB_BIND")}
 SUB_EP=${CRM_BUS_SUB_ENDPOINT:-$(s_connectable "$XPUB_BIND")}
 
@@ -308,7 +339,7 @@ SUB_EP=${CRM_BUS_SUB_ENDPOINT:-$(s_connectable "$XPUB_BIND")}
 # from ~/.config/crm/directory when that is free). Later runs reuse them; add
 # people or teams by editing the directory (docs/operations.md), no restart:
 # `kill -HUP` the processes, or Ctrl-C and `make run`.
-KEYS=${CRM_LOCAL_KEYS:-$ROOT/.local/keys}
+KEYS=${CRM_LOCAL_KEYS:-$LOCAL/keys}
 USER_CONF=${XDG_CONFIG_HOME:-$HOME/.config}/crm
 DIRECTORY=$KEYS/directory
 [[ -x $BIN/crm-keys ]] || die "$BIN/crm-keys not found" "run \`make build\` first"
@@ -334,17 +365,55 @@ if [[ -e $DIRECTORY ]]; then
         grep -v '^# The directory of principals of\|^# public-key' >>"$DIRECTORY.new" || true
 fi
 mv "$DIRECTORY.new" "$DIRECTORY"
+# crm-keys names the file key.key; crmctl reads ~/.config/crm/key.
+[[ -e $USER_CONF/key ]] || ln -s key.key "$USER_CONF/key"
 [[ -e $USER_CONF/directory ]] || ln -s "$DIRECTORY" "$USER_CONF/directory"
 export CRM_DIRECTORY_FILE=${CRM_DIRECTORY_FILE:-$DIRECTORY}
 say "keys in $KEYS; you are \"$ME\" (admin), key $USER_CONF/key"
 
-s_start bus env CRM_BUS_XSUB_BIND="$XSUB_BIND" CRM_BUS_XPUB_BIND="$XPUB_BIND" \
-    CRM_KEY_FILE="$KEYS/bus.key" "$BIN/crm-bus"
+# s_launch NAME: starts the bus, a service or crm-api (at first and on a restart).
+s_launch() {
+    local name=$1
+    case $name in
+    bus)
+        s_start bus env CRM_BUS_XSUB_BIND="$XSUB_BIND" CRM_BUS_XPUB_BIND="$XPUB_BIND" \
+            CRM_HTTP_PORT="${HTTP_PORT[bus]}" CRM_KEY_FILE="$KEYS/bus.key" "$BIN/crm-bus"
+        ;;
+    api)
+        s_start api env \
+            CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url api)}" \
+            CRM_PG_MIGRATE_USER="${CRM_PG_MIGRATE_USER-crm_api_owner}" \
+            CRM_BIND="tcp://127.0.0.1:${CMD_PORT[api]}" \
+            CRM_HTTP_PORT="${HTTP_PORT[api]}" \
+            CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
+            CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
+            CRM_PEERS="$PEERS" \
+            CRM_KEY_FILE="$KEYS/api.key" \
+            API_PORT="${API_PORT:-8080}" \
+            API_SECURE_COOKIE="${API_SECURE_COOKIE:-false}" \
+            "$BIN/crm-api"
+        ;;
+    *)
+        s_start "$name" env \
+            CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url "$name")}" \
+            CRM_PG_MIGRATE_USER="${CRM_PG_MIGRATE_USER-crm_${name}_owner}" \
+            CRM_BIND="${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[$name]}}" \
+            CRM_HTTP_PORT="${CRM_HTTP_PORT:-${HTTP_PORT[$name]}}" \
+            CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
+            CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
+            CRM_PEERS="$PEERS" \
+            CRM_KEY_FILE="$KEYS/$name.key" \
+            "$BIN/crm-$name"
+        ;;
+    esac
+}
+
+s_launch bus
 deadline=$((SECONDS + 10))
-until CRM_BUS_XPUB_BIND="$XPUB_BIND" "$BIN/crm-bus" healthcheck 2>/dev/null; do
+until CRM_BUS_XPUB_BIND="$XPUB_BIND" CRM_HTTP_PORT="${HTTP_PORT[bus]}" "$BIN/crm-bus" healthcheck 2>/dev/null; do
     s_alive "${PIDS[bus]}" || die "crm-bus exited while starting (log: $LOGS/bus.log)" \
-        "is another \`make run\` using ports 7400/7401/9400?"
-    ((SECONDS < deadline)) || die "crm-bus is not ready (its /readyz on port ${CRM_HTTP_PORT:-9400})"
+        "is another \`make run\` using ports $PB/$((PB + 1))/${HTTP_PORT[bus]}? (CRM_RUN_PORT_BASE picks others)"
+    ((SECONDS < deadline)) || die "crm-bus is not ready (its /readyz on port ${HTTP_PORT[bus]})"
     sleep 0.1
 done
 
@@ -354,36 +423,10 @@ for svc in "${SERVICES[@]}"; do
 done
 PEERS=${CRM_PEERS:-$peers}
 
-started=()
 for svc in "${SERVICES[@]}"; do
-    [[ -x $BIN/crm-$svc ]] || continue
-    s_start "$svc" env \
-        CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url "$svc")}" \
-        CRM_PG_MIGRATE_USER="${CRM_PG_MIGRATE_USER-crm_${svc}_owner}" \
-        CRM_BIND="${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[$svc]}}" \
-        CRM_HTTP_PORT="${CRM_HTTP_PORT:-${HTTP_PORT[$svc]}}" \
-        CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
-        CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
-        CRM_PEERS="$PEERS" \
-        CRM_KEY_FILE="$KEYS/$svc.key" \
-        "$BIN/crm-$svc"
-    started+=("$svc")
+    [[ -x $BIN/crm-$svc ]] && s_wanted "$svc" && s_launch "$svc"
 done
-
-if [[ -x $BIN/crm-api ]]; then
-    s_start api env \
-        CRM_PG_URL="${CRM_PG_URL:-$(s_pg_url api)}" \
-        CRM_PG_MIGRATE_USER="${CRM_PG_MIGRATE_USER-crm_api_owner}" \
-        CRM_BIND="tcp://127.0.0.1:7470" \
-        CRM_HTTP_PORT="9470" \
-        CRM_BUS_PUB_ENDPOINT="$PUB_EP" \
-        CRM_BUS_SUB_ENDPOINT="$SUB_EP" \
-        CRM_PEERS="$PEERS" \
-        CRM_KEY_FILE="$KEYS/api.key" \
-        API_PORT="${API_PORT:-8080}" \
-        API_SECURE_COOKIE="${API_SECURE_COOKIE:-false}" \
-        "$BIN/crm-api"
-fi
+[[ -x $BIN/crm-api ]] && s_wanted api && s_launch api
 
 # ---- banner ----------------------------------------------------------------
 {
@@ -393,12 +436,12 @@ fi
         if [[ -n ${PIDS[$svc]:-} ]]; then
             state="commands ${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[$svc]}}, http port ${CRM_HTTP_PORT:-${HTTP_PORT[$svc]}}"
         else
-            state="not built yet (no build/bin/crm-$svc)"
+            state="not started (not built, or not in CRM_RUN_ONLY)"
         fi
         printf '[run-local] %-10s %s\n' "$svc" "$state"
     done
     if [[ -n ${PIDS[api]:-} ]]; then
-        echo "[run-local] api        http://127.0.0.1:${API_PORT:-8080}/v1/ (commands tcp://127.0.0.1:7470, http port 9470);"
+        echo "[run-local] api        http://127.0.0.1:${API_PORT:-8080}/v1/ (commands tcp://127.0.0.1:${CMD_PORT[api]}, http port ${HTTP_PORT[api]});"
         echo "[run-local]            a token for you: build/bin/crmctl token create $ME"
     fi
     echo "[run-local] database   $PG_WHERE"
@@ -421,7 +464,7 @@ fi
 # runs too, a help desk with tickets from the same customers; CRM_DEMO=0 skips
 # it. The marker sits beside the database: a new database gets the demo again.
 # Loading is idempotent, so a run stopped half-way simply loads again.
-DEMO_MARKER=${PG_BASE:-$ROOT/.local}/demo-loaded
+DEMO_MARKER=${PG_BASE:-$LOCAL}/demo-loaded
 if [[ ${CRM_DEMO:-1} != 0 && -n ${PIDS[sales]:-} && ! -e $DEMO_MARKER && -x $BIN/crmctl ]]; then
     demo_services="sales=$(s_connectable "${CRM_BIND:-tcp://127.0.0.1:${CMD_PORT[sales]}}")"
     demo_wait=(sales)
@@ -462,16 +505,49 @@ fi
 
 # ---- supervise ---------------------------------------------------------------
 # Signals interrupt `wait`; the INT/TERM trap exits and s_cleanup stops all.
-while ((${#PIDS[@]})); do
+# A process that died is started again after a pause (a `sleep` in TIMERS,
+# waited for with the processes, so the others are watched meanwhile).
+declare -A FAILS=() # name -> deaths in a row, each within 60 s of its start
+s_died() {
+    local name=$1 rc=$2 why
+    unset "PIDS[$name]"
+    if ((rc > 128)); then
+        why="killed by signal $((rc - 128))"
+    else
+        why="exit status $rc"
+    fi
+    if ((SECONDS - ${STARTED_AT[$name]:-0} >= 60)); then
+        FAILS[$name]=1 # it ran a while: a new run of failures
+    else
+        FAILS[$name]=$((${FAILS[$name]:-0} + 1))
+    fi
+    if ((FAILS[$name] >= RESTART_MAX)); then
+        say "$name exited unexpectedly ($why) and has failed ${FAILS[$name]} times in a row, each within 60 s of starting: not restarting it; see $LOGS/$name.log, fix it, then Ctrl-C and \`make run\`"
+        ((${#PIDS[@]} + ${#TIMERS[@]} == 0)) || say "the others keep running; Ctrl-C stops them"
+        return
+    fi
+    local delay=$((RESTART_DELAY << (FAILS[$name] - 1)))
+    ((delay <= 30)) || delay=30
+    say "$name exited unexpectedly ($why; log: $LOGS/$name.log); restarting it in $delay s (failure ${FAILS[$name]} of $RESTART_MAX in a row)"
+    sleep "$delay" &
+    TIMERS[$name]=$!
+}
+
+while ((${#PIDS[@]} + ${#TIMERS[@]})); do
     died=""
     rc=0
-    wait -n -p died "${PIDS[@]}" || rc=$?
+    wait -n -p died "${PIDS[@]}" "${TIMERS[@]}" || rc=$?
     [[ -n $died ]] || continue
+    for name in "${!TIMERS[@]}"; do
+        if [[ ${TIMERS[$name]} == "$died" ]]; then
+            unset "TIMERS[$name]"
+            say "restarting $name"
+            s_launch "$name"
+        fi
+    done
     for name in "${!PIDS[@]}"; do
         if [[ ${PIDS[$name]} == "$died" ]]; then
-            unset "PIDS[$name]"
-            say "$name exited unexpectedly with status $rc (log: $LOGS/$name.log)"
-            ((${#PIDS[@]} == 0)) || say "the others keep running; Ctrl-C stops them"
+            s_died "$name" "$rc"
         fi
     done
 done

@@ -53,6 +53,39 @@ static GMimeObject *s_text_part(const char *subtype, const char *text)
     return GMIME_OBJECT(p);
 }
 
+/* Whether s is empty or message ids without brackets (one, or several
+ * separated by spaces when `many`). */
+static int s_ids_ok(const char *s, int many)
+{
+    if (!s || !*s)
+        return 1;
+    if (strpbrk(s, "\r\n<>\t"))
+        return 0;
+    return many || !strchr(s, ' ');
+}
+
+/* A header of message ids in angle brackets, one a line, set raw (GMime
+ * would fold a long id into RFC 2047 words, which no client reads here). */
+static void s_raw_ids(GMimeMessage *msg, const char *name, const char *ids)
+{
+    if (!ids || !*ids)
+        return;
+    GString *v = g_string_new(NULL);
+    for (const char *p = ids; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            g_string_append_printf(v, "%s<%.*s>", v->len ? "\n " : " ", (int)n, p);
+        p += n;
+        p += *p == ' ';
+    }
+    g_string_append_c(v, '\n');
+    g_mime_object_set_header(GMIME_OBJECT(msg), name, "-", NULL);
+    GMimeHeader *h =
+        g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(msg)), name);
+    g_mime_header_set_raw_value(h, v->str);
+    g_string_free(v, TRUE);
+}
+
 char *crm_mime_build(const crm_mime_mail_t *m, size_t *len, char *err, size_t errlen)
 {
     pthread_once(&s_once, s_init);
@@ -62,6 +95,10 @@ char *crm_mime_build(const crm_mime_mail_t *m, size_t *len, char *err, size_t er
     }
     if (!m->text || !m->message_id || !*m->message_id || strpbrk(m->message_id, "\r\n<> ")) {
         s_fail(err, errlen, "message has no text or no valid Message-ID");
+        return NULL;
+    }
+    if (!s_ids_ok(m->in_reply_to, 0) || !s_ids_ok(m->references, 1)) {
+        s_fail(err, errlen, "In-Reply-To or References holds an invalid message id");
         return NULL;
     }
     GMimeMessage *msg = g_mime_message_new(TRUE);
@@ -102,6 +139,8 @@ char *crm_mime_build(const crm_mime_mail_t *m, size_t *len, char *err, size_t er
             g_mime_object_get_header_list(GMIME_OBJECT(msg)), "List-Unsubscribe");
         g_mime_header_set_raw_value(h, lu->str);
     }
+    s_raw_ids(msg, "In-Reply-To", m->in_reply_to);
+    s_raw_ids(msg, "References", m->references);
     if (one_click)
         g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe-Post",
                                  "List-Unsubscribe=One-Click", NULL);

@@ -5,12 +5,12 @@
  * and the delivery pump (whose SMTP transactions run on libuv's thread
  * pool, never on the loop). The commands and consumers are listed in
  * commands.c and handled in handlers/, the rules are in rules.c, the SQL
- * in store/, the email adapter in smtp.c. */
+ * in store/, the email adapter in common (crm/smtp.h). */
 #include "marketing.h"
 
 #include "mail.h"
 #include "rules.h"
-#include "smtp.h"
+#include <crm/smtp.h>
 
 #include <crm/log.h>
 #include <crm/util.h>
@@ -113,11 +113,11 @@ static void s_smtp_job(uv_work_t *job)
         char *msg = mkt_mail_compose(&conf, &in, ctx->batch_now_us, d->message_id, &len, d->error,
                                      sizeof d->error);
         /* A message that cannot be built will not be built later either. */
-        int rc = msg ? mkt_smtp_send(ctx->smtp_url, ctx->mail_from, d->address, msg, len, d->error,
+        int rc = msg ? crm_smtp_send(ctx->smtp_url, ctx->mail_from, d->address, msg, len, d->error,
                                      sizeof d->error)
-                     : MKT_SMTP_PERMANENT;
+                     : CRM_SMTP_PERMANENT;
         free(msg);
-        d->status = rc == 0 ? MKT_DELIVERED : rc == MKT_SMTP_PERMANENT ? MKT_BOUNCED : MKT_RETRY;
+        d->status = rc == 0 ? MKT_DELIVERED : rc == CRM_SMTP_PERMANENT ? MKT_BOUNCED : MKT_RETRY;
     }
 }
 

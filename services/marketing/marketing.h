@@ -19,7 +19,7 @@
 /* Most recipients decided by one scan (one transaction); a full scan is
  * followed by another at once. */
 #define MKT_SEND_BATCH 200
-/* Most emails per SMTP job (each bounded by MKT_SMTP_TIMEOUT_S). */
+/* Most emails per SMTP job (each bounded by CRM_SMTP_TIMEOUT_S). */
 #define MKT_DELIVERY_BATCH 5
 
 /* Outcomes of one email (mkt_delivery_t.status, and "status" in the

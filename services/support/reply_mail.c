@@ -1,9 +1,11 @@
 /* reply_mail.c: an agent's public reply goes to the customer by mail, and
  * the customer's answer finds its ticket again (issue 20).
  *
- * Queueing: in the reply's own work, the whole message is built (RFC 5322
- * headers, a text/plain UTF-8 body) and written to reply_mail, so that a
- * reply acknowledged is never lost. Its Message-ID names the ticket,
+ * Queueing: in the reply's own work, the whole message is built with
+ * GMime through common's crm/mime.h, as marketing builds its mail (RFC
+ * 5322 headers, RFC 2047 subject and name, a text/plain UTF-8 body in a
+ * 7-bit transfer encoding), and written to reply_mail, so that a reply
+ * acknowledged is never lost. Its Message-ID names the ticket,
  * "<ticket.<ticket id>.<message id>@<domain>>"; In-Reply-To is the
  * ticket's previous reply (or the ticket's thread root
  * "<ticket.<id>.0@<domain>>") and References the root and every earlier
@@ -12,19 +14,19 @@
  * subject as well).
  *
  * Sending: a pump on the loop claims due messages in a work, sends them
- * with libcurl on a thread-pool thread (never on the loop), then records
- * the outcomes in another work; a failure is tried again later. This is the
- * minimal support mail of issue 20 (one file): branch mail's common MIME
- * helper is not in this branch. */
+ * with crm/smtp.h (libcurl, as marketing does) on a thread-pool thread
+ * (never on the loop), then records
+ * the outcomes in another work; a failure is tried again later. */
 #include "reply_mail.h"
 
 #include "store.h"
 
 #include <crm/db.h>
 #include <crm/log.h>
+#include <crm/mime.h>
+#include <crm/smtp.h>
 #include <crm/util.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,64 +35,13 @@
 
 /* ---- building the message ------------------------------------------------------ */
 
-static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* The subject as a header value: as it is when printable ASCII, else an
- * RFC 2047 encoded word (UTF-8, base64). CR and LF never pass. */
-static char *s_subject(crm_work_t *w, const char *subject, const char *ticket_id)
+/* id without its angle brackets ("<a@b>" -> "a@b"), in w's arena. */
+static char *s_bare_id(crm_work_t *w, const char *id)
 {
-    char *plain = crm_work_printf(w, "Re: %s [ticket:%s]", subject, ticket_id);
-    if (!plain)
-        return NULL;
-    int ascii = 1;
-    for (char *p = plain; *p; p++) {
-        if (*p == '\r' || *p == '\n')
-            *p = ' ';
-        if ((unsigned char)*p >= 0x7f || (unsigned char)*p < 0x20)
-            ascii = 0;
-    }
-    if (ascii)
-        return plain;
-    size_t n = strlen(plain);
-    char *out = crm_work_alloc(w, 12 + 4 * (n / 3 + 1) + 3);
-    if (!out)
-        return NULL;
-    size_t o = (size_t)sprintf(out, "=?UTF-8?B?");
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)plain[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)plain[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)plain[i + 2];
-        out[o++] = s_b64[v >> 18 & 63];
-        out[o++] = s_b64[v >> 12 & 63];
-        out[o++] = i + 1 < n ? s_b64[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? s_b64[v & 63] : '=';
-    }
-    strcpy(out + o, "?=");
-    return out;
-}
-
-/* The text with CRLF line ends and dot-stuffing left to the SMTP client
- * (libcurl stuffs dots). */
-static char *s_crlf(crm_work_t *w, const char *text)
-{
-    size_t n = strlen(text), lf = 0;
-    for (size_t i = 0; i < n; i++)
-        lf += text[i] == '\n';
-    char *out = crm_work_alloc(w, n + lf + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (text[i] == '\r')
-            continue;
-        if (text[i] == '\n')
-            out[o++] = '\r';
-        out[o++] = text[i];
-    }
-    out[o] = 0;
-    return out;
+    size_t n = strlen(id);
+    if (n >= 2 && id[0] == '<' && id[n - 1] == '>')
+        return crm_work_printf(w, "%.*s", (int)(n - 2), id + 1);
+    return crm_work_printf(w, "%s", id);
 }
 
 typedef struct {
@@ -108,45 +59,60 @@ static void s_queued(crm_work_t *w, PGresult *res)
     q->then(w, NULL);
 }
 
+/* The message is built here, on the loop, in the reply's own work, so that
+ * the reply and its mail commit together: GMime's work on one short text
+ * part is CPU only, no I/O, and bounded by the body's limit. */
 static void s_thread(crm_work_t *w, PGresult *res)
 {
     s_queue_t *q = crm_work_data(w);
     support_t *ctx = crm_service_user(crm_work_service(w));
     const char *domain = strchr(ctx->mail_from, '@');
     domain = domain ? domain + 1 : "localhost";
-    char *root = crm_work_printf(w, "<ticket.%s.0@%s>", q->t->id, domain);
-    char *mid = crm_work_printf(w, "<ticket.%s.%s@%s>", q->t->id, q->m->id, domain);
+    char *root = crm_work_printf(w, "ticket.%s.0@%s", q->t->id, domain);
+    char *mid = crm_work_printf(w, "ticket.%s.%s@%s", q->t->id, q->m->id, domain);
     char *refs = root;
     const char *prev = root;
-    for (int i = 0; refs && i < PQntuples(res); i++) {
-        prev = PQgetvalue(res, i, 0);
-        refs = crm_work_printf(w, "%s %s", refs, prev);
+    for (int i = 0; refs && prev && i < PQntuples(res); i++) {
+        prev = s_bare_id(w, PQgetvalue(res, i, 0));
+        refs = prev ? crm_work_printf(w, "%s %s", refs, prev) : NULL;
     }
-    char date[64];
-    time_t now = (time_t)(crm_now_us() / 1000000);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    char *subject = s_subject(w, q->t->subject, q->t->id);
-    char *body = s_crlf(w, q->m->body);
-    char id[CRM_UUID_LEN + 1];
-    crm_uuid_new(id);
-    char *raw = root && mid && refs && subject && body
-                    ? crm_work_printf(w,
-                                      "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"
-                                      "Message-ID: %s\r\nIn-Reply-To: %s\r\nReferences: %s\r\n"
-                                      "MIME-Version: 1.0\r\n"
-                                      "Content-Type: text/plain; charset=UTF-8\r\n"
-                                      "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
-                                      ctx->mail_from, q->t->requester_email, subject, date, mid,
-                                      prev, refs, body)
-                    : NULL;
+    char *subject = crm_work_printf(w, "Re: %s [ticket:%s]", q->t->subject, q->t->id);
+    char *stored_mid = mid ? crm_work_printf(w, "<%s>", mid) : NULL;
+    if (!root || !mid || !refs || !prev || !subject || !stored_mid) {
+        crm_work_fail_nomem(w);
+        return;
+    }
+    crm_mime_mail_t mm = {
+        .from = ctx->mail_from,
+        .to = q->t->requester_email,
+        .to_name = q->t->requester_name,
+        .subject = subject,
+        .text = q->m->body,
+        .message_id = mid,
+        .date_us = crm_now_us(),
+        .in_reply_to = prev,
+        .references = refs,
+    };
+    char err[200];
+    size_t len;
+    char *built = crm_mime_build(&mm, &len, err, sizeof err);
+    if (!built) {
+        /* An address the mail cannot carry: the reply stays on the ticket. */
+        crm_warn("support.mail", "reply %s on ticket %s not mailed: %s", q->m->id, q->t->id, err);
+        crm_work_set_data(w, q->caller_data);
+        q->then(w, NULL);
+        return;
+    }
+    char *raw = crm_work_printf(w, "%s", built);
+    free(built);
     if (!raw) {
         crm_work_fail_nomem(w);
         return;
     }
-    support_store_reply_mail_put(w, id, q->t->id, mid, q->t->requester_email, raw, crm_now_us(),
-                                 s_queued);
+    char id[CRM_UUID_LEN + 1];
+    crm_uuid_new(id);
+    support_store_reply_mail_put(w, id, q->t->id, stored_mid, q->t->requester_email, raw,
+                                 crm_now_us(), s_queued);
 }
 
 void support_reply_mail_queue(crm_work_t *w, Crm__V1__Ticket *t, Crm__V1__TicketMessage *m,
@@ -170,50 +136,6 @@ void support_reply_mail_queue(crm_work_t *w, Crm__V1__Ticket *t, Crm__V1__Ticket
 }
 
 /* ---- sending -------------------------------------------------------------------- */
-
-typedef struct {
-    const char *p;
-    size_t left;
-} s_reader_t;
-
-static size_t s_read(char *buf, size_t size, size_t n, void *arg)
-{
-    s_reader_t *r = arg;
-    size_t k = size * n < r->left ? size * n : r->left;
-    memcpy(buf, r->p, k);
-    r->p += k;
-    r->left -= k;
-    return k;
-}
-
-/* One message through the relay; blocking (a pool thread only). */
-static int s_send(const char *url, const char *from, const char *to, const char *raw, char *err,
-                  size_t errlen)
-{
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(err, errlen, "curl_easy_init failed");
-        return -1;
-    }
-    struct curl_slist *rcpt = curl_slist_append(NULL, to);
-    s_reader_t r = {raw, strlen(raw)};
-    char ebuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, s_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &r);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        snprintf(err, errlen, "%s", *ebuf ? ebuf : curl_easy_strerror(rc));
-    curl_slist_free_all(rcpt);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK ? 0 : -1;
-}
 
 static void s_batch_clear(support_t *ctx)
 {
@@ -281,8 +203,8 @@ static void s_job(uv_work_t *job)
     for (size_t i = 0; i < ctx->n_mail; i++) {
         support_mail_out_t *m = &ctx->mail[i];
         m->error[0] = 0;
-        m->ok =
-            s_send(ctx->smtp_url, ctx->mail_from, m->to, m->raw, m->error, sizeof m->error) == 0;
+        m->ok = crm_smtp_send(ctx->smtp_url, ctx->mail_from, m->to, m->raw, strlen(m->raw),
+                              m->error, sizeof m->error) == 0;
     }
 }
 

@@ -10,6 +10,7 @@ for sales and marketing, crm-support with two agents). crmctl runs as a
 subprocess; tests synchronise on its exit, never on sleeps."""
 import json
 import os
+import re
 import smtplib
 import subprocess
 import unittest
@@ -283,7 +284,26 @@ class CrmctlSupportTest(unittest.TestCase):
                      "Atlantis/Capital", says=("time zone does not exist",))
         self.refused("sla", "calendar", "set", "--hours", "mon-fri=9-17", rc=2,
                      says=("DAY[-DAY]=HH:MM-HH:MM",))
-        self.refused("sla", "calendar", "set", "--hours", "fri-mon=09:00-17:00", rc=2)
+        # A range wraps around the week: Iran's Saturday-to-Wednesday week
+        # with a short Thursday, as its people write it.
+        cal = self.json("sla", "calendar", "set", "--hours",
+                        "sat-wed=08:00-16:00,thu=08:00-12:00", "--zone", "Asia/Tehran")
+        self.assertEqual([(h["weekday"], h.get("open_minute", 0), h["close_minute"])
+                          for h in cal["calendar"]["hours"]],
+                         [(6, 480, 960), (7, 480, 960), (1, 480, 960), (2, 480, 960),
+                          (3, 480, 960), (4, 480, 720)])
+        # Shown in the order given: the week from Saturday.
+        p = self.crmctl("sla", "calendar", "show")
+        self.assertIn("sat             08:00-16:00\nsun             08:00-16:00\n"
+                      "mon             08:00-16:00\n", p.stdout)
+        self.assertIn("wed             08:00-16:00\nthu             08:00-12:00\n", p.stdout)
+        self.assertNotIn("fri ", p.stdout)
+        p = self.crmctl("sla", "calendar", "set", "--hours", "fri-mon=09:00-17:00", "--dry-run")
+        self.assertEqual([h["weekday"] for h in
+                          json.loads(p.stdout)["request"]["calendar"]["hours"]], [5, 6, 7, 1])
+        # A day inside a range given again is refused by the service: nothing changes.
+        self.refused("sla", "calendar", "set", "--hours", "sat-wed=08:00-16:00,mon=08:00-12:00",
+                     says=("weekday given twice",))
         self.refused("sla", "calendar", "set", "--hours", "mon=09:00-17:00", "--utc-offset",
                      "+25:00", rc=2, says=("+HH:MM",))
         cal = self.json("sla", "calendar", "set", "--hours", "mon-fri=08:00-16:00",
@@ -295,6 +315,37 @@ class CrmctlSupportTest(unittest.TestCase):
         self.assertEqual(json.loads(p.stdout)["request"]["calendar"]["hours"],
                          [{"weekday": 7, "close_minute": 1440}])
 
+
+    def test_ticket_list_golden(self):
+        """The ticket table with Persian, emoji and accented subjects,
+        padded by display width in a C locale; the due instants, which
+        follow the clock, replaced by a mark of their width."""
+        email = "%s@golden.example" % unique("golden")
+        cid = customer_id(email)
+        subjects = ("چاپگر کار نمی\u200cکند", "Pizza 🍕 oven broken", "Facture erronée")
+        for subject, prio, agent in zip(subjects, ("high", "urgent", "low"), ("ana", "ben", "")):
+            self.json("ticket", "open", "--email", email, "--subject", subject, "--priority",
+                      prio, "--type", "problem", *(["--assignee", agent] if agent else []))
+        env = dict(self.env, LANG="C", LC_ALL="C")
+        out = run_crmctl(self, env, ["ticket", "list", "--customer", cid], 0, timeout=60).stdout
+        doc = self.json("ticket", "list", "--customer", cid)
+        out = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ", "<due instant>    ", out)
+        order = [subjects.index(t["subject"]) for t in doc["tickets"]]
+        for t, n in zip(doc["tickets"], order):
+            out = out.replace(t["id"], "%-36s" % ("ticket-%d" % n))
+        row = {
+            0: "چاپگر کار نمی\u200cکند      {st}  high      problem  {e}  ana       <due instant>      -\n",
+            1: "Pizza 🍕 oven broken  {st}  urgent    problem  {e}  ben       <due instant>      -\n",
+            2: "Facture erronée       {st}  low       problem  {e}  -         <due instant>      -\n"}
+        e = email + " " * max(0, 9 - len(email))
+        expected = ("ID                                    SUBJECT               STATUS  PRIORITY  "
+                    "TYPE     REQUESTER%s  ASSIGNEE  DUE                BREACHED\n"
+                    % (" " * (len(e) - 9)))
+        for t, n in zip(doc["tickets"], order):
+            st = "%-6s" % t["status"][len("TICKET_STATUS_"):].lower()
+            expected += "%-38s" % ("ticket-%d" % n) + row[n].format(st=st, e=e)
+        expected += "(3 tickets)\n"
+        self.assertEqual(out, expected, "\n" + out)
 
     def test_customer_mail(self):
         s = self.s

@@ -10,13 +10,14 @@ run, replaced by names of the same width), and every line is checked to
 start each column at the display column of its header.
 
 crmctl runs as a subprocess in a C locale: it must still measure UTF-8."""
+import json
 import os
 import re
 import unicodedata
 import unittest
 import uuid
 
-from crmtest import System, run_crmctl
+from crmtest import System, run_crmctl, wait_for
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -145,12 +146,18 @@ class CrmctlTablesTest(unittest.TestCase):
                                          ("T3:Dates:1:2.125", "KWD")), 1):
             ids[self.id_of("order", "create", "--person", person, "--item", item, "--currency",
                            cur, "--at", "2026-11-0%dT10:00:00Z" % n)] = "order-%d" % n
+        # The customer by name, not by id (crmctl looks it up in sales).
         self.golden(self.crmctl("order", "list", "--person", person), ids, (
-            "ID                                    PERSON                                ITEMS  TOTAL      ORDERED\n"
-            "order-1                               buyer                                 1      1960 JPY   2026-11-01T10:00Z\n"
-            "order-2                               buyer                                 1      13.50 EUR  2026-11-02T10:00Z\n"
-            "order-3                               buyer                                 1      2.125 KWD  2026-11-03T10:00Z\n"
+            "ID                                    PERSON     ITEMS  TOTAL      ORDERED\n"
+            "order-1                               علی رضایی  1      1960 JPY   2026-11-01T10:00Z\n"
+            "order-2                               علی رضایی  1      13.50 EUR  2026-11-02T10:00Z\n"
+            "order-3                               علی رضایی  1      2.125 KWD  2026-11-03T10:00Z\n"
             "(3 orders)\n"))
+        self.assertNotIn(person, self.crmctl("order", "list", "--person", person))
+        # A record shows the name and the id to act on.
+        self.assertRegex(self.crmctl("deal", "create", "--title", "x", "--person", person,
+                                     "--amount", "1", "--currency", "EUR"),
+                         r"(?m)^person: +علی رضایی \(%s\)$" % person)
         # An order's items are priced in the order's currency.
         out = self.crmctl("order", "create", "--person", person, "--item", "T4:سماور:1:2500",
                           "--item", "T5:Tea 🍵:12:15", "--currency", "JPY", "--at",
@@ -163,6 +170,149 @@ class CrmctlTablesTest(unittest.TestCase):
         # -o json is as it was: minor units, whatever the currency.
         self.assertIn('"total_minor":"1960"', self.crmctl("order", "list", "--person", person,
                                                          "-o", "json").replace(" ", ""))
+
+
+    def test_activities_name_their_customers(self):
+        owner = "golden-" + uuid.uuid4().hex[:6]
+        ids, people = {}, []
+        for n, name in enumerate((PERSIAN, EMOJI, PERSIAN_ZWNJ), 1):
+            people.append(self.id_of("person", "register", "--name", name, "--email",
+                                     "a%d.%s@golden.example" % (n, owner)))
+        for n, (kind, subject, who) in enumerate((("call", "تماس پیگیری", 0),
+                                                  ("meeting", "Demo 🎬 day", 1),
+                                                  ("email", "Angebot für Zoë", 2)), 1):
+            ids[self.id_of("activity", "schedule", "--kind", kind, "--person", people[who],
+                           "--subject", subject, "--due", "2027-01-0%dT09:00:00Z" % n,
+                           "--owner", owner)] = "activity-%d" % n
+        self.golden(self.crmctl("activity", "list", "--owner", owner), ids, (
+            "ID                                    KIND     STATUS     DUE                SUBJECT          PERSON         OWNER\n"
+            "activity-1                            call     scheduled  2027-01-01T09:00Z  تماس پیگیری      علی رضایی      {o}\n"
+            "activity-2                            meeting  scheduled  2027-01-02T09:00Z  Demo 🎬 day      Chef 🍕 Pizza  {o}\n"
+            "activity-3                            email    scheduled  2027-01-03T09:00Z  Angebot für Zoë  مهسا نیک\u200cنام    {o}\n"
+            "(3 activities)\n").format(o=owner))
+        # --no-headers: the rows alone, aligned the same.
+        bare = self.crmctl("activity", "list", "--owner", owner, "--no-headers")
+        self.assertNotIn("SUBJECT", bare)
+        self.assertIn("Demo 🎬 day      Chef 🍕 Pizza  " + owner, bare)
+        # -o json is as it was: ids, not names.
+        doc = json.loads(self.crmctl("activity", "list", "--owner", owner, "-o", "json"))
+        self.assertEqual(sorted(a["person_id"] for a in doc["activities"]), sorted(people))
+
+
+    def test_leads(self):
+        owner = "golden-" + uuid.uuid4().hex[:6]
+        ids = {}
+        for n, (name, company, source) in enumerate(((PERSIAN, "شرکت نور", "web"),
+                                                     (EMOJI, "Pizza 🍕 GmbH", "referral"),
+                                                     (ACCENTED, "Société Générale", "event")), 1):
+            # Arabic-Indic digits in the phone, as people type them.
+            ids[self.id_of("lead", "create", "--name", name, "--email",
+                           "l%d.%s@golden.example" % (n, owner), "--company", company,
+                           "--source", source, "--owner", owner,
+                           "--phone", "٠٩١٢ ٣٤٥ ٦٧٨%d" % n)] = "lead-%d" % n
+        self.golden(self.crmctl("lead", "list", "--owner", owner), ids, (
+            "ID                                    NAME           EMAIL                            COMPANY           SOURCE    STATUS  OWNER\n"
+            "lead-1                                علی رضایی      l1.{o}@golden.example  شرکت نور          web       new     {o}\n"
+            "lead-2                                Chef 🍕 Pizza  l2.{o}@golden.example  Pizza 🍕 GmbH     referral  new     {o}\n"
+            "lead-3                                Zoë Ångström   l3.{o}@golden.example  Société Générale  event     new     {o}\n"
+            "(3 leads)\n").format(o=owner))
+        doc = json.loads(self.crmctl("lead", "list", "--owner", owner, "-o", "json"))
+        self.assertEqual(sorted(l["phone"] for l in doc["leads"]),
+                         ["09123456781", "09123456782", "09123456783"])
+
+
+class CrmctlNamesTest(unittest.TestCase):
+    """Tables of marketing and analytics that name customers: segment
+    preview and members, the KPI and weekly activity reports, with real
+    crm-sales, crm-marketing and crm-analytics (support a probe)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sys = System()
+        try:
+            cls.sys.start_bus()
+            cls.sys.add_probe("support")
+            cls.sys.add_service("sales", "crm-sales", ("marketing", "support", "analytics"))
+            cls.sys.add_service("marketing", "crm-marketing", ("sales", "support", "analytics"))
+            cls.sys.add_service("analytics", "crm-analytics", ("sales", "marketing", "support"))
+            for name in ("sales", "marketing", "analytics"):
+                cls.sys.procs[name].start('"event":"service.ready"')
+        except Exception:
+            cls.sys.close()
+            raise
+        cls.env = dict(os.environ, LANG="C", LC_ALL="C", CRM_CONFIG="/nonexistent/crm-config",
+                       CRM_SERVICES=",".join("%s=%s" % (n, cls.sys.endpoints[n])
+                                             for n in ("sales", "marketing", "analytics")))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sys.close()
+
+    def crmctl(self, *args, rc=0, env=None):
+        return run_crmctl(self, env or self.env, args, rc, timeout=120).stdout
+
+    def test_segments_and_reports_name_customers(self):
+        tag = "golden" + uuid.uuid4().hex[:6]
+        people = {}
+        for n, name in enumerate((PERSIAN, EMOJI, ACCENTED), 1):
+            out = self.crmctl("person", "register", "--name", name, "--tag", tag, "--email",
+                              "s%d.%s@golden.example" % (n, tag), "--owner", tag)
+            people[UUID.search(out).group(0)] = name
+
+        def preview():
+            doc = json.loads(self.crmctl("segment", "preview", "--rule", "tag=" + tag,
+                                         "-o", "json"))
+            return doc if len(doc.get("customer_ids", [])) == 3 else None
+        doc = wait_for(preview, 30, "marketing to know the three people")
+        order = doc["customer_ids"]
+        rows = "".join("%s  %s\n" % (i, people[i]) for i in order)
+        expected = "3 members\nID                                    NAME\n" + rows
+        self.assertEqual(self.crmctl("segment", "preview", "--rule", "tag=" + tag), expected)
+        seg = json.loads(self.crmctl("segment", "create", "--name", "Golden " + tag, "--rule",
+                                     "tag=" + tag, "-o", "json"))["segment"]["id"]
+        wait_for(lambda: len(json.loads(self.crmctl("segment", "members", seg, "-o", "json"))
+                             .get("customer_ids", [])) == 3, 30, "stored members")
+        members = self.crmctl("segment", "members", seg)
+        self.assertEqual(sorted(members.splitlines()[2:]), sorted(rows.splitlines()))
+        # Without sales to ask, the ids alone (and "-" for the name).
+        env = dict(self.env, CRM_SERVICES="marketing=" + self.sys.endpoints["marketing"])
+        out = self.crmctl("segment", "members", seg, env=env)
+        for i in order:
+            self.assertIn("%s  -\n" % i, out)
+
+        # The weekly report: next week's activities name their customer,
+        # aligned by width.
+        persian = [i for i, n in people.items() if n == PERSIAN][0]
+        emoji = [i for i, n in people.items() if n == EMOJI][0]
+        for who, subject, due in ((persian, "تماس", "2027-01-05T09:00:00Z"),
+                                  (emoji, "Demo 🎬", "2027-01-06T10:30:00Z")):
+            self.crmctl("activity", "schedule", "--kind", "call", "--person", who, "--subject",
+                        subject, "--due", due, "--owner", tag)
+
+        def weekly():
+            out = self.crmctl("report", "weekly-activity", "--at", "2026-12-30T12:00:00Z",
+                              "--rep", tag)
+            return out if "Chef" in out else None
+        # A marketing record names its customer too.
+        self.assertRegex(self.crmctl("preference", "show", persian),
+                         r"(?m)^customer: +علی رضایی \(%s\)$" % persian)
+        # The pipeline report names the default pipeline, which sales made
+        # in a migration (no event told analytics its name), by its name.
+        deal = json.loads(self.crmctl("deal", "create", "--title", "Golden", "--person", persian,
+                                      "--amount", "10", "--currency", "EUR", "--owner", tag,
+                                      "-o", "json"))["deal"]
+        wait_for(lambda: deal["pipeline_id"] in self.crmctl("report", "pipeline", "-o", "json"),
+                 30, "analytics to see the deal")
+        out = self.crmctl("report", "pipeline")
+        self.assertNotIn(deal["pipeline_id"], out)
+        self.assertRegex(out, r"(?m)^Sales +Qualification +EUR +1 +10\.00 +1\.00$")
+
+        out = wait_for(weekly, 30, "analytics to see the activities")
+        nx = out.split("next week for %s\n" % tag, 1)[1]
+        self.assertEqual(nx, (
+            "DUE                KIND  SUBJECT  CUSTOMER\n"
+            "2027-01-05T09:00Z  call  تماس     علی رضایی\n"
+            "2027-01-06T10:30Z  call  Demo 🎬  Chef 🍕 Pizza\n"), out)
 
 
 if __name__ == "__main__":

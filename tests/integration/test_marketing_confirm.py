@@ -69,6 +69,16 @@ class ConfirmTest(unittest.TestCase):
         r = self.s.results(cid)
         return (r.sent, r.delivered, r.delivery_failed)
 
+    def test_phones_stored_as_gateways_dial_them(self):
+        """Persian and Arabic-Indic digits, spaces and dashes in a person
+        event's phone and fax (a producer that did not normalise them) are
+        stored as digits; one that does not parse is kept as it came."""
+        hoda = self.person("Hoda", phones=["۰۹۱۲ ۳۴۵ ۶۷۸۹"], fax="+٩٨ ٢١-١٢٣٤-٥٦٧٨")
+        self.assertEqual(self.s.q("SELECT phone, fax FROM person WHERE id = %s", hoda),
+                         [("09123456789", "+982112345678")])
+        odd = self.person("Odd", phones=["ext. 12"])
+        self.assertEqual(self.s.q("SELECT phone FROM person WHERE id = %s", odd), [("ext. 12",)])
+
     def test_gateway_messages_are_sent_until_confirmed_once(self):
         s = self.s
         fay = self.person("Fay", phones=["+33612345678"])

@@ -101,7 +101,10 @@ class SendingTest(unittest.TestCase):
         self.assertEqual(st.message, "personalisation field is unknown")
         s.fails("marketing.message.set", T(channel=EMAIL, subject="{{name", body="x"), INVALID,
                 "template.subject")
-        s.fails("marketing.message.set", T(channel=PHONE, body="x"), INVALID, "template.channel")
+        st = s.fails("marketing.message.set", T(channel=PHONE, body="x"), INVALID,
+                     "template.channel")
+        # The campaign's channels by name, not as the stored array ("{1,2}").
+        self.assertEqual(st.detail, "got phone; the campaign uses email, sms")
         # Scheduling without a message is refused.
         s.fails("marketing.campaign.schedule", M.ScheduleCampaignRequest(
             id=c.id, start_at_us=int((time.time() + 60) * 1e6)), PRECONDITION, "id")

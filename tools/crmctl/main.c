@@ -10,6 +10,7 @@
  * ops/ (status, tail, deadletter, stream), sales/, marketing/, support/,
  * analytics/ and demo/. */
 #include "main.h"
+#include "request.h"
 
 #include "values.h"
 
@@ -443,6 +444,7 @@ int main(int argc, char **argv)
         rc = verb->fn(&ctl, &args);
     }
     crmctl_args_free(&args);
+    req_names_clear();
     s_ctl_close(&ctl);
     crm_config_destroy(&conf);
     return rc;

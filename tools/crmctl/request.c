@@ -617,6 +617,15 @@ static int s_send_all(crmctl_t *ctl, crmctl_service_t *svc, const req_verb_t *ve
 
 /* ---- the verb ------------------------------------------------------------- */
 
+/* Whether cols show a customer by name (so the reply's ids are looked up). */
+static int s_shows_person(const req_col_t *cols)
+{
+    for (const req_col_t *c = cols; c && c->label; c++)
+        if (c->view == REQ_V_PERSON)
+            return 1;
+    return 0;
+}
+
 int crmctl_request_run(crmctl_t *ctl, const crmctl_args_t *args, const req_verb_t *verb)
 {
     json_t *req = s_build(ctl, args, verb);
@@ -659,6 +668,8 @@ int crmctl_request_run(crmctl_t *ctl, const crmctl_args_t *args, const req_verb_
         json_object_set_new(reply, verb->items, json_array());
     if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
         return crmctl_json_line(reply) < 0 ? CRMCTL_EXIT_FAILED : CRMCTL_EXIT_OK;
+    if (verb->names || s_shows_person(verb->view) || s_shows_person(verb->sub_view))
+        req_names_resolve(ctl, reply);
     if (verb->print)
         rc = verb->print(verb, reply);
     else if (verb->items)

@@ -111,6 +111,7 @@ typedef enum {
     REQ_V_ENUMS,    /* a repeated enum: ["CHANNEL_EMAIL", "CHANNEL_SMS"] -> "email, sms" */
     REQ_V_CLOCK,    /* minutes after midnight -> "09:00" */
     REQ_V_OFFSET,   /* minutes east of UTC -> "+01:00" */
+    REQ_V_PERSON,   /* a customer id -> its name (names.c), the id when unknown */
 } req_view_t;
 
 #define REQ_IN_TABLE 1
@@ -132,6 +133,20 @@ void req_print_record(const json_t *obj, const req_col_t *cols);
 /* Prints an array of objects as a table of the table columns; "(none)"
  * when it is empty. */
 void req_print_table(const json_t *arr, const req_col_t *cols);
+
+/* ---- customers' names (names.c) ---------------------------------------- */
+
+/* Looks up, with sales.person.show, the names of the customers whose ids
+ * `reply` holds (under person_id, customer_id or customer_ids, at any
+ * depth), for the printers; best effort, nothing printed on failure, and
+ * nothing done for -o json or without a configured sales service. */
+void req_names_resolve(crmctl_t *ctl, const json_t *reply);
+/* The name of customer `id` looked up before, or NULL. */
+const char *req_name_of(const char *id);
+void req_names_clear(void);
+/* In report rows of {pipeline_id, pipeline}, a pipeline analytics could
+ * not name (its name is its id) is named from sales.pipeline.list. */
+void req_pipeline_names(crmctl_t *ctl, json_t *rows);
 
 /* ---- verbs ------------------------------------------------------------ */
 
@@ -170,6 +185,10 @@ struct req_verb {
      * A positional path naming a repeated field takes every remaining
      * argument. */
     const char *service, *proto;
+    /* 1: the reply names customers by id; their names are looked up for
+     * the readable output (names.c). Implied when the view or sub_view
+     * has a REQ_V_PERSON column; custom printers set it. */
+    int names;
 };
 
 /* The members of a verb that acts on one record by its id (`crmctl lead

@@ -17,7 +17,8 @@ static const char *s_or_empty(const char *s)
 
 /* ---- output --------------------------------------------------------------- */
 
-static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, size_t len)
+static const char *s_render(const json_t *obj, const req_col_t *col, int table, char *buf,
+                            size_t len)
 {
     const json_t *v = req_get(obj, col->key);
     int64_t n;
@@ -120,6 +121,15 @@ static const char *s_render(const json_t *obj, const req_col_t *col, char *buf, 
     case REQ_V_BOOL:
         snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "");
         break;
+    case REQ_V_PERSON:
+        /* A table shows the name; a record the name and the id to act on. */
+        if (!req_name_of(json_string_value(v)))
+            snprintf(buf, len, "%s", s_or_empty(json_string_value(v)));
+        else if (table)
+            snprintf(buf, len, "%s", req_name_of(json_string_value(v)));
+        else
+            snprintf(buf, len, "%s (%s)", req_name_of(json_string_value(v)), json_string_value(v));
+        break;
     case REQ_V_COUNT:
     case REQ_V_FLAGS:
         break;
@@ -135,7 +145,7 @@ void req_print_record(const json_t *obj, const req_col_t *cols)
             width = (int)strlen(c->label);
     for (const req_col_t *c = cols; c->label; c++) {
         char buf[2048], label[64];
-        const char *v = s_render(obj, c, buf, sizeof buf);
+        const char *v = s_render(obj, c, 0, buf, sizeof buf);
         if (!v || !(c->where & REQ_IN_RECORD))
             continue;
         size_t i = 0;
@@ -171,7 +181,7 @@ void req_print_table(const json_t *arr, const req_col_t *cols)
     for (size_t r = 0; r < json_array_size(arr); r++) {
         const char *cells[32];
         for (size_t i = 0; i < n; i++)
-            cells[i] = s_render(json_array_get(arr, r), brief[i], bufs[i], sizeof bufs[i]);
+            cells[i] = s_render(json_array_get(arr, r), brief[i], 1, bufs[i], sizeof bufs[i]);
         crmctl_table_add(tab, cells);
     }
     crmctl_table_print(tab);

@@ -4,7 +4,9 @@
  * Marketing builds its campaign mail with crm_mime_build (on a thread-pool
  * thread: the functions are pure CPU work on objects of their own, and
  * GMime is initialised once, on first use, under pthread_once); support
- * reads the mail customers send with crm_mime_parse. Neither does any I/O.
+ * builds its agents' replies with it (threaded with In-Reply-To and
+ * References) and reads the mail customers send with crm_mime_parse.
+ * Neither does any I/O.
  * Library crm_mime (GMime and GLib), apart from crm_common so that the
  * services that do not handle mail do not link them. */
 #ifndef CRM_MIME_H
@@ -27,6 +29,11 @@ typedef struct {
     int64_t date_us;              /* the Date header, microseconds since the epoch */
     const char *unsubscribe_url;  /* https URL of RFC 8058 one-click unsubscribe, or NULL */
     const char *unsubscribe_mail; /* "mailto:..." URL, or NULL */
+    /* Threading (RFC 5322 section 3.6.4): the message answered, and the
+     * thread's messages separated by spaces, each a message id without
+     * angle brackets; NULL or "" for none. */
+    const char *in_reply_to;
+    const char *references;
 } crm_mime_mail_t;
 
 /* The message as it goes on the wire: CRLF line ends; bodies in UTF-8,
@@ -34,7 +41,9 @@ typedef struct {
  * there is an HTML part; List-Unsubscribe with the URLs given, and
  * List-Unsubscribe-Post: List-Unsubscribe=One-Click when there is an https
  * one. CR and LF in any header field become spaces, and an address with
- * CR, LF, '<', '>' or ',' is refused, so no field can add a header.
+ * CR, LF, '<', '>' or ',' is refused, so no field can add a header; so
+ * is a message id (Message-ID, In-Reply-To, References) with CR, LF, '<',
+ * '>' or a space inside.
  * Returns the message (caller frees with free()) and its length in *len,
  * or NULL with the reason in err. */
 char *crm_mime_build(const crm_mime_mail_t *m, size_t *len, char *err, size_t errlen);

@@ -25,9 +25,13 @@ static void s_message_campaign(crm_work_t *w, PGresult *res)
     while (i < n && ch[i] != (int)rq->template_->channel)
         i++;
     if (i == n) {
-        char detail[96];
+        /* The channels by name ("email, sms"), not as the stored array. */
+        char uses[160] = "", detail[256];
+        for (size_t k = 0, at = 0; k < n && at < sizeof uses; k++)
+            at += (size_t)snprintf(uses + at, sizeof uses - at, "%s%s", k ? ", " : "",
+                                   mkt_channel_name(ch[k]));
         snprintf(detail, sizeof detail, "got %s; the campaign uses %s",
-                 mkt_channel_name((int)rq->template_->channel), PQgetvalue(res, 0, 6));
+                 mkt_channel_name((int)rq->template_->channel), *uses ? uses : "no channel");
         crm_work_fail(w, MKT_CODE(INVALID_ARGUMENT), "template.channel",
                       "channel is not one of the campaign's", detail,
                       "send a template for a channel the campaign uses");

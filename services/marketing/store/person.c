@@ -2,6 +2,8 @@
  * response, and kept up to date from sales' and support's person events. */
 #include "store_int.h"
 
+#include <crm/identity.h>
+
 #include <crm/params.h>
 
 int mkt_store_person_by_email(crm_work_t *w, const char *email, crm_work_cb cb)
@@ -44,8 +46,19 @@ int mkt_store_person_profile(crm_work_t *w, const Crm__V1__Person *pr, const cha
     crm_params_str(&p, pr->country);
     crm_params_str(&p, pr->industry);
     crm_params_json(&p, mkt_store_strings(pr->tags, pr->n_tags));
-    crm_params_str(&p, pr->n_phones ? pr->phones[0] : "");
-    crm_params_str(&p, pr->fax);
+    /* Phones and fax as the gateways dial them: the identity rule's form
+     * (Persian and Arabic-Indic digits as 0-9, no spaces or dashes), so
+     * an event from an older or another producer still reaches them; one
+     * that does not parse is kept as it came. */
+    char phone[64], fax[64];
+    const char *ph = pr->n_phones ? pr->phones[0] : "";
+    if (*ph && crm_phone_normalize(ph, phone, sizeof phone) == 0)
+        ph = crm_work_printf(w, "%s", phone); /* the parameters outlive this frame */
+    const char *fx = pr->fax ? pr->fax : "";
+    if (*fx && crm_phone_normalize(fx, fax, sizeof fax) == 0)
+        fx = crm_work_printf(w, "%s", fax);
+    crm_params_str(&p, ph);
+    crm_params_str(&p, fx);
     crm_params_str(&p, pr->address);
     /* The channels' addresses, kept like the email when an event (from a
      * service that does not know them) carries none. */

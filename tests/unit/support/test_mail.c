@@ -13,6 +13,8 @@
 
 #include "mail.h"
 
+#include <crm/mime.h>
+
 #include "crm/v1/rpc.pb-c.h"
 
 #define INVALID CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT
@@ -250,6 +252,50 @@ static void test_html_only_and_attachment(void **state)
                                 "[attachment: screen shot.png, 8 bytes]");
 }
 
+/* An agent's reply as reply_mail.c builds it with crm/mime.h: threaded
+ * with In-Reply-To and References (one id a line, in angle brackets), a
+ * Persian subject and name RFC 2047-encoded, 7-bit clean, and read back by
+ * the same parser the help desk uses for the customer's answer. */
+static void test_reply_built_threaded(void **state)
+{
+    (void)state;
+    crm_mime_mail_t mm = {
+        .from = "help@desk.example",
+        .to = "mina@customer.example",
+        .to_name = "مینا",
+        .subject = "Re: چاپگر [ticket:" TICKET "]",
+        .text = "Please unplug it.\nThen call us.",
+        .message_id = "ticket." TICKET ".2@desk.example",
+        .date_us = 1795000000000000LL,
+        .in_reply_to = "ticket." TICKET ".1@desk.example",
+        .references = "ticket." TICKET ".0@desk.example ticket." TICKET ".1@desk.example",
+    };
+    char err[200];
+    size_t len;
+    char *raw = crm_mime_build(&mm, &len, err, sizeof err);
+    assert_non_null(raw);
+    assert_non_null(strstr(raw, "\r\nIn-Reply-To: <ticket." TICKET ".1@desk.example>\r\n"));
+    assert_non_null(strstr(raw, "\r\nReferences: <ticket." TICKET ".0@desk.example>\r\n"
+                                " <ticket." TICKET ".1@desk.example>\r\n"));
+    assert_non_null(strstr(raw, "Message-Id: <ticket." TICKET ".2@desk.example>\r\n"));
+    for (size_t i = 0; i < len; i++)
+        assert_true((unsigned char)raw[i] < 0x80);
+    crm_mime_in_t in;
+    assert_int_equal(crm_mime_parse(raw, len, &in, err, sizeof err), 0);
+    assert_string_equal(in.subject, "Re: چاپگر [ticket:" TICKET "]");
+    assert_string_equal(in.in_reply_to, "<ticket." TICKET ".1@desk.example>");
+    assert_string_equal(in.text, "Please unplug it.\nThen call us.\n");
+    crm_mime_in_clear(&in);
+    free(raw);
+    /* An id that would close the bracket and add another is refused. */
+    mm.references = "a@b> <c@d";
+    assert_null(crm_mime_build(&mm, &len, err, sizeof err));
+    assert_non_null(strstr(err, "References"));
+    mm.references = NULL;
+    mm.in_reply_to = "x@y\r\nBcc: z@w";
+    assert_null(crm_mime_build(&mm, &len, err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_windows_1252),
         cmocka_unit_test(test_iso_2022_jp),
         cmocka_unit_test(test_html_only_and_attachment),
+        cmocka_unit_test(test_reply_built_threaded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include "analytics.h"
 
 #include "jalali.h"
+#include "request.h"
 #include "values.h"
 
 #include <crm/util.h>
@@ -223,6 +224,8 @@ static int s_run(crmctl_t *ctl, const crmctl_args_t *args, const char *which)
         return rc;
     if (crmctl_output(ctl) == CRMCTL_OUT_JSON)
         return an_print_json(doc);
+    if (!strcmp(r->name, "pipeline"))
+        req_pipeline_names(ctl, json_object_get(doc, "stages"));
     r->print(doc);
     json_decref(doc);
     return CRMCTL_EXIT_OK;

@@ -56,7 +56,7 @@ REQ_OPTIONS(preference_show, PREFERENCE_SHOW);
 REQ_OPTIONS(response_record, RESPONSE_RECORD);
 
 static const req_col_t s_pref_view[] = {
-    {"CUSTOMER", "customer_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"CUSTOMER", "customer_id", REQ_V_PERSON, REQ_IN_RECORD, NULL},
     {"PREFERRED", "preferred_channel", REQ_V_ENUM, REQ_IN_RECORD, &crm__v1__channel__descriptor},
     {"WINDOW FROM", "window_start_minute", REQ_V_CLOCK, REQ_IN_RECORD, NULL},
     {"WINDOW TO", "window_end_minute", REQ_V_CLOCK, REQ_IN_RECORD, NULL},
@@ -83,7 +83,7 @@ static const req_col_t s_address_view[] = {
 
 static const req_col_t s_response_view[] = {
     {"CAMPAIGN", "campaign_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
-    {"CUSTOMER", "customer_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"CUSTOMER", "customer_id", REQ_V_PERSON, REQ_IN_RECORD, NULL},
     {"RESPONSE", "response", REQ_V_ENUM, REQ_IN_RECORD, &crm__v1__response_type__descriptor},
     {"CHANNEL", "channel", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"REVENUE", "revenue_minor", REQ_V_MONEY, REQ_IN_RECORD, NULL},
@@ -136,6 +136,7 @@ const req_verb_t mkt_preference_set = {
     .entity = "preferences",
     .view = s_pref_view,
     .check = s_check_preference,
+    .names = 1,
 };
 
 const req_verb_t mkt_preference_show = {
@@ -149,6 +150,7 @@ const req_verb_t mkt_preference_show = {
     .sub = "addresses",
     .sub_title = "addresses",
     .sub_view = s_address_view,
+    .names = 1,
 };
 
 const req_verb_t mkt_response_record = {
@@ -157,6 +159,7 @@ const req_verb_t mkt_response_record = {
     .noun = "response",
     .print = s_print_response,
     .check = s_check_response,
+    .names = 1,
 };
 
 MKT_VERB_HANDLER(preference_set)

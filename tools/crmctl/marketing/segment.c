@@ -58,17 +58,27 @@ static int s_print_segment(const req_verb_t *verb, const json_t *reply)
     return req_print_entity(verb, reply);
 }
 
-/* "N members", then one id per line. */
+/* "N members", then a table of their ids and names (names.c looked them
+ * up in sales; "-" where it could not). */
 static int s_print_members(const req_verb_t *verb, const json_t *reply)
 {
+    (void)verb;
     const json_t *ids = json_object_get(reply, "customer_ids");
     const json_t *count = json_object_get(reply, "count");
     long long n = json_is_integer(count) ? json_integer_value(count) : 0;
     if (json_is_string(count))
         sscanf(json_string_value(count), "%lld", &n);
     printf("%lld %s\n", n, n == 1 ? "member" : "members");
-    for (size_t i = 0; i < json_array_size(ids); i++)
-        printf("%s\n", json_string_value(json_array_get(ids, i)));
+    static const char *const headers[] = {"ID", "NAME", NULL};
+    crmctl_table_t *tab = json_array_size(ids) ? crmctl_table_new(headers) : NULL;
+    for (size_t i = 0; tab && i < json_array_size(ids); i++) {
+        const char *id = json_string_value(json_array_get(ids, i));
+        const char *cells[] = {id, req_name_of(id)};
+        crmctl_table_add(tab, cells);
+    }
+    if (tab)
+        crmctl_table_print(tab);
+    crmctl_table_destroy(&tab);
     if ((long long)json_array_size(ids) < n)
         printf("(%zu listed; raise --limit for more)\n", json_array_size(ids));
     return CRMCTL_EXIT_OK;
@@ -103,6 +113,7 @@ const req_verb_t mkt_segment_preview = {
     .noun = "segment",
     .print = s_print_members,
     .check = s_check_preview,
+    .names = 1,
 };
 
 const req_verb_t mkt_segment_members = {
@@ -112,6 +123,7 @@ const req_verb_t mkt_segment_members = {
     .min_positional = 1,
     .noun = "segment",
     .print = s_print_members,
+    .names = 1,
 };
 
 const req_verb_t mkt_segment_list = {

@@ -58,7 +58,7 @@ static const req_col_t s_activity_view[] = {
     {"DUE", "due_at_us", REQ_V_DATETIME, REQ_IN_BOTH, NULL},
     {"SUBJECT", "subject", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"BODY", "body", REQ_V_TEXT, REQ_IN_RECORD, NULL},
-    {"PERSON", "person_id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"PERSON", "person_id", REQ_V_PERSON, REQ_IN_BOTH, NULL},
     {"DEAL", "deal_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"OWNER", "owner", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"COMPLETED", "completed_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
@@ -79,6 +79,7 @@ const req_verb_t sales_activity_log = {
     .entity = "activity",
     .view = s_activity_view,
     .done = "logged",
+    .names = 1,
 };
 
 const req_verb_t sales_activity_schedule = {
@@ -90,6 +91,7 @@ const req_verb_t sales_activity_schedule = {
     .entity = "activity",
     .view = s_activity_view,
     .done = "scheduled",
+    .names = 1,
 };
 
 const req_verb_t sales_activity_complete = {
@@ -106,6 +108,7 @@ const req_verb_t sales_activity_list = {
     .items = "activities",
     .noun = "activity",
     .view = s_activity_view,
+    .names = 1,
 };
 
 SALES_VERB_HANDLER(activity_log)

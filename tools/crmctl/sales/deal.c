@@ -57,7 +57,7 @@ const req_col_t sales_deal_view[] = {
     {"PROBABILITY", "probability", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"CLOSE", "expected_close_date", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"OWNER", "owner", REQ_V_TEXT, REQ_IN_BOTH, NULL},
-    {"PERSON", "person_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"PERSON", "person_id", REQ_V_PERSON, REQ_IN_RECORD, NULL},
     {"ORGANIZATION", "organization_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"PIPELINE", "pipeline_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"NEXT STEP", "next_step", REQ_V_TEXT, REQ_IN_RECORD, NULL},
@@ -93,6 +93,7 @@ const req_verb_t sales_deal_create = {
     .entity = "deal",
     .view = sales_deal_view,
     .done = "created",
+    .names = 1,
 };
 
 const req_verb_t sales_deal_stage = {
@@ -106,6 +107,7 @@ const req_verb_t sales_deal_stage = {
     .entity = "deal",
     .view = sales_deal_view,
     .done = "moved",
+    .names = 1,
 };
 
 const req_verb_t sales_deal_win = {DEAL_ON_ID("win", win_deal_request, s_deal_win_fields, "won")};

@@ -65,7 +65,7 @@ static const req_col_t s_lead_view[] = {
     {"NOTES", "notes", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"QUALIFICATION", "qualification", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"DISQUALIFIED BECAUSE", "disqualify_reason", REQ_V_TEXT, REQ_IN_RECORD, NULL},
-    {"PERSON", "person_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"PERSON", "person_id", REQ_V_PERSON, REQ_IN_RECORD, NULL},
     {"ORGANIZATION", "organization_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"DEAL", "deal_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"CREATED", "created_at_us", REQ_V_DATETIME, REQ_IN_RECORD, NULL},
@@ -103,6 +103,7 @@ const req_verb_t sales_lead_create = {
     .entity = "lead",
     .view = s_lead_view,
     .done = "created",
+    .names = 1,
 };
 
 const req_verb_t sales_lead_qualify = {
@@ -126,6 +127,7 @@ const req_verb_t sales_lead_convert = {
     .min_positional = 1,
     .noun = "lead",
     .print = s_print_converted,
+    .names = 1,
 };
 
 const req_verb_t sales_lead_list = {

@@ -78,7 +78,7 @@ static int s_refund_convert(const crmctl_t *ctl, const req_field_t *field, const
 
 static const req_col_t s_order_view[] = {
     {"ID", "id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
-    {"PERSON", "person_id", REQ_V_TEXT, REQ_IN_BOTH, NULL},
+    {"PERSON", "person_id", REQ_V_PERSON, REQ_IN_BOTH, NULL},
     {"ORGANIZATION", "organization_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"DEAL", "deal_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"ITEMS", "items", REQ_V_COUNT, REQ_IN_TABLE, NULL},
@@ -119,6 +119,7 @@ const req_verb_t sales_order_create = {
     .sub = "order.items",
     .sub_title = "items",
     .sub_view = s_item_view,
+    .names = 1,
 };
 
 const req_verb_t sales_order_list = {
@@ -129,6 +130,7 @@ const req_verb_t sales_order_list = {
     .items = "orders",
     .noun = "order",
     .view = s_order_view,
+    .names = 1,
 };
 
 static const char *const s_order_id_arg[] = {"order_id", NULL};
@@ -148,6 +150,7 @@ const req_verb_t sales_order_refund = {
     .sub_title = "items",
     .sub_view = s_refund_item_view,
     .convert = s_refund_convert,
+    .names = 1,
 };
 
 const req_verb_t sales_order_cancel = {
@@ -164,6 +167,7 @@ const req_verb_t sales_order_cancel = {
     .sub = "order.items",
     .sub_title = "items",
     .sub_view = s_refund_item_view,
+    .names = 1,
 };
 
 SALES_VERB_HANDLER(order_create)

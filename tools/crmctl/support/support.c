@@ -37,8 +37,9 @@ static int s_weekday(const char *s, size_t len)
     return 0;
 }
 
-/* One item "mon-fri=09:00-17:00" or "sat=10:00-14:00" appended to arr as
- * one BusinessHours per day; 0 or -1 when it does not parse. */
+/* One item "mon-fri=09:00-17:00", "sat-wed=08:00-16:00" or
+ * "sat=10:00-14:00" appended to arr as one BusinessHours per day; 0 or -1
+ * when it does not parse. */
 static int s_hours_item(const char *item, json_t *arr)
 {
     const char *eq = strchr(item, '='), *dash = eq ? strchr(item, '-') : NULL;
@@ -56,11 +57,16 @@ static int s_hours_item(const char *item, json_t *arr)
         open = s_clock_minutes(hours, (size_t)(hd - hours));
         close = s_clock_minutes(hd + 1, strlen(hd + 1));
     }
-    if (!from || !to || from > to || open < 0 || close < 0)
+    if (!from || !to || open < 0 || close < 0)
         return -1;
-    for (int d = from; d <= to; d++)
+    /* A range wraps around the week: sat-wed is Saturday, Sunday, Monday,
+     * Tuesday, Wednesday (the work week of Iran), as fri-mon is four days. */
+    for (int d = from;; d = d % 7 + 1) {
         json_array_append_new(arr, json_pack("{s:i, s:i, s:i}", "weekday", d, "open_minute", open,
                                              "close_minute", close));
+        if (d == to)
+            break;
+    }
     return 0;
 }
 

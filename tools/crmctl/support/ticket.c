@@ -102,7 +102,7 @@ static const req_col_t s_ticket_view[] = {
     {"PRIORITY", "priority", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__ticket_priority__descriptor},
     {"TYPE", "type", REQ_V_ENUM, REQ_IN_BOTH, &crm__v1__ticket_type__descriptor},
     {"CHANNEL", "channel", REQ_V_ENUM, REQ_IN_RECORD, &crm__v1__ticket_channel__descriptor},
-    {"CUSTOMER", "customer_id", REQ_V_TEXT, REQ_IN_RECORD, NULL},
+    {"CUSTOMER", "customer_id", REQ_V_PERSON, REQ_IN_RECORD, NULL},
     {"REQUESTER", "requester_email", REQ_V_TEXT, REQ_IN_BOTH, NULL},
     {"NAME", "requester_name", REQ_V_TEXT, REQ_IN_RECORD, NULL},
     {"ASSIGNEE", "assignee", REQ_V_TEXT, REQ_IN_BOTH, NULL},
@@ -177,6 +177,7 @@ static const req_verb_t s_ticket_open = {
     .entity = "ticket",
     .view = s_ticket_view,
     .done = "opened",
+    .names = 1,
 };
 
 static const req_verb_t s_ticket_show = {
@@ -187,6 +188,7 @@ static const req_verb_t s_ticket_show = {
               &crm__v1__ticket_reply__descriptor, s_ticket_show_fields, "ticket", s_ticket_view,
               NULL),
     .print = s_print_shown,
+    .names = 1,
 };
 
 static const req_verb_t s_ticket_list = {
@@ -216,6 +218,7 @@ static const req_verb_t s_ticket_assign = {
     .entity = "ticket",
     .view = s_ticket_view,
     .done = "assigned",
+    .names = 1,
 };
 
 static const req_verb_t s_ticket_reply = {
@@ -232,6 +235,7 @@ static const req_verb_t s_ticket_reply = {
     .entity = "ticket",
     .view = s_ticket_view,
     .done = "replied to",
+    .names = 1,
 };
 
 static const req_verb_t s_ticket_note = {
@@ -248,6 +252,7 @@ static const req_verb_t s_ticket_note = {
     .entity = "ticket",
     .view = s_ticket_view,
     .done = "noted",
+    .names = 1,
 };
 
 static const req_verb_t s_ticket_priority = {

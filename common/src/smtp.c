@@ -1,7 +1,7 @@
-/* smtp.c: the email adapter. The message comes whole (mail.c builds it
- * with GMime) and is uploaded by libcurl, which speaks SMTP and does the
- * dot-stuffing. */
-#include "smtp.h"
+/* smtp.c: mail to an SMTP relay (crm/smtp.h). The message comes whole
+ * (crm_mime_build makes it with GMime) and is uploaded by libcurl, which
+ * speaks SMTP and does the dot-stuffing. */
+#include <crm/smtp.h>
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@ static size_t s_read(char *buf, size_t size, size_t n, void *user)
     return k;
 }
 
-int mkt_smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len,
+int crm_smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len,
                   char *err, size_t errlen)
 {
     char rcpt_addr[320], from_addr[320];
@@ -44,7 +44,7 @@ int mkt_smtp_send(const char *url, const char *from, const char *to, const char 
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)MKT_SMTP_TIMEOUT_S);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)CRM_SMTP_TIMEOUT_S);
     CURLcode rc = curl_easy_perform(curl);
     long code = 0;
     if (rc != CURLE_OK) {
@@ -60,5 +60,5 @@ int mkt_smtp_send(const char *url, const char *from, const char *to, const char 
         return 0;
     /* RFC 5321: 5yz replies are permanent; 4yz replies and failures
      * without a reply (no connection, a timeout) may pass. */
-    return code >= 500 && code < 600 ? MKT_SMTP_PERMANENT : MKT_SMTP_TRANSIENT;
+    return code >= 500 && code < 600 ? CRM_SMTP_PERMANENT : CRM_SMTP_TRANSIENT;
 }
