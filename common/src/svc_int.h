@@ -11,6 +11,7 @@
 #include <crm/db.h>
 #include <crm/http.h>
 #include <crm/service.h>
+#include <crm/util.h>
 #include <crm/zwatch.h>
 
 #include <stdint.h>
@@ -63,6 +64,13 @@ struct crm_work {
     struct crm_work *dup_of; /* same idempotency key earlier in the batch */
     int cached;              /* answered from crm_idempotency */
     int replied;
+    /* A crm.v1.Precondition (HTTP If-Match): its read command runs first,
+     * in the same transaction, and the handler only if the ETag of its
+     * reply is still pre_etag (work.c). pre_def NULL: none. */
+    const crm_command_def_t *pre_def;
+    uint8_t *pre_body;
+    size_t pre_len;
+    char *pre_etag;
     /* event */
     struct crm_consumer *consumer;
     char *source;
@@ -96,6 +104,12 @@ struct crm_work {
     uint8_t *reply;
     size_t reply_len;
     Crm__V1__Status status; /* strings owned by the work */
+    /* per attempt, while the precondition's read runs: the command's own
+     * definition and request wait here (cmd and request are the read's) */
+    const crm_command_def_t *pre_cmd;
+    ProtobufCMessage *pre_request;
+    int pre_go;                 /* the read passed: the handler starts next */
+    char pre_now[CRM_ETAG_LEN]; /* the ETag the read found, when it differed */
 };
 
 /* ---- a batch: works sharing one transaction ---------------------------- */
@@ -334,6 +348,11 @@ void crm_inflight_destroy(crm_inflight_t **f_p);
 crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind);
 void crm_work_destroy(crm_work_t **w_p);
 void crm_work_reset(crm_work_t *w);
+/* Runs the precondition's read (w->pre_def) in place of the handler; once
+ * it answers, crm_work_pre_continue starts the handler (or the work has
+ * failed FAILED_PRECONDITION). Both from the batch, work.c. */
+void crm_work_pre_run(crm_work_t *w);
+void crm_work_pre_continue(crm_work_t *w);
 void crm_work_force_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *message,
                          const char *detail, const char *hint);
 
