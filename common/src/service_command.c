@@ -287,6 +287,9 @@ void crm_service_cmd_kick(crm_service_t *svc)
 
 /* ---- the ROUTER --------------------------------------------------------- */
 
+/* A ROUTER identity (at most 255 bytes), a NUL and a principal's name. */
+#define CRM_FAIR_ID_MAX 512
+
 static const crm_command_def_t *s_find_command(const crm_service_t *svc, const char *name)
 {
     for (const crm_command_def_t *c = crm_builtin_commands; c->name; c++)
@@ -498,10 +501,23 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     if (!s_authorised(svc, identity, ilen, who, user, cr))
         goto done;
+    /* The client for fairness and the queue bound: the connection, or for
+     * a gateway's delegated command the caller behind it, so that callers
+     * sharing the gateway's one connection are served in turn like
+     * clients of their own. */
+    uint8_t fair[CRM_FAIR_ID_MAX];
+    size_t fair_len = 0;
     if (who->kind == CRM_KIND_GATEWAY && *cr->actor) {
         who = s_delegate(svc, identity, ilen, who, cr);
         if (!who)
             goto done;
+        size_t al = strlen(who->name);
+        if (ilen + 1 + al <= sizeof fair) {
+            memcpy(fair, identity, ilen);
+            fair[ilen] = 0;
+            memcpy(fair + ilen + 1, who->name, al);
+            fair_len = ilen + 1 + al;
+        }
     }
     if (svc->stopping) {
         crm_service_reply_status(
@@ -608,7 +624,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     if (admit == 0 &&
         (queued >= svc->cmd_queue_max ||
          s_queue_wait_ms(svc, queued) >= (int64_t)svc->cmd_queue_wait_ms) &&
-        crm_fairq_has(svc->cmdq, identity, ilen)) {
+        crm_fairq_has(svc->cmdq, fair_len ? fair : identity, fair_len ? fair_len : ilen)) {
         s_overloaded(svc, identity, ilen, cr->request_id);
         crm_grant_destroy(&grant);
         goto done;
@@ -645,6 +661,15 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     memcpy(w->identity, identity, ilen);
     w->identity_len = ilen;
+    if (fair_len) {
+        w->fair_id = malloc(fair_len);
+        if (!w->fair_id) {
+            crm_work_destroy(&w);
+            goto done;
+        }
+        memcpy(w->fair_id, fair, fair_len);
+        w->fair_len = fair_len;
+    }
     if (cr->body.len)
         memcpy(w->input, cr->body.data, cr->body.len);
     w->input_len = cr->body.len;

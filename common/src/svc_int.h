@@ -54,6 +54,10 @@ struct crm_work {
     const crm_command_def_t *cmd;
     uint8_t *identity;
     size_t identity_len;
+    /* The client for fairness (fairq.c), when it is not the identity: a
+     * gateway's delegated caller is a client of their own. */
+    uint8_t *fair_id;
+    size_t fair_len;
     uint64_t request_id;
     char *idem_key;
     uint64_t request_hash;
@@ -321,7 +325,8 @@ int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, 
 void crm_scans_free(crm_service_t *svc);
 
 /* fairq.c: commands waiting for a batch, per client, served in turn. A
- * work's client is its ROUTER identity (none: submitted by the service). */
+ * work's client is its fair_id if set, else its ROUTER identity (none:
+ * submitted by the service). */
 typedef struct crm_fairq crm_fairq_t;
 crm_fairq_t *crm_fairq_new(void);
 int crm_fairq_push(crm_fairq_t *q, crm_work_t *w); /* takes w on success */
@@ -332,7 +337,8 @@ crm_work_t *crm_fairq_pop(crm_fairq_t *q);
 crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us);
 crm_work_t *crm_fairq_oldest(const crm_fairq_t *q); /* still queued */
 size_t crm_fairq_len(const crm_fairq_t *q);
-/* Whether the client with this ROUTER identity has a command queued. */
+/* Whether the client with this id (fair_id or identity) has a command
+ * queued. */
 int crm_fairq_has(crm_fairq_t *q, const uint8_t *id, size_t len);
 void crm_fairq_destroy(crm_fairq_t **q_p); /* destroys queued works */
 

@@ -114,6 +114,7 @@ void crm_work_destroy(crm_work_t **w_p)
     free(w->pre_body);
     free(w->pre_etag);
     free(w->identity);
+    free(w->fair_id);
     free(w->idem_key);
     free(w->actor);
     crm_grant_destroy(&w->grant);
