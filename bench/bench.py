@@ -706,6 +706,8 @@ def main():
     ap.add_argument("--api-clients", type=int, default=32,
                     help="concurrency of the HTTP API against the native protocol")
     ap.add_argument("--api-seconds", type=int, default=5)
+    ap.add_argument("--api-rounds", type=int, default=2,
+                    help="native and HTTP runs of --api-seconds each, alternating A B B A")
     ap.add_argument("--marketing-recipients", type=int, default=10000)
     ap.add_argument("--marketing-scan-ms", type=int, default=1000,
                     help="MARKETING_SEND_SCAN_MS of crm-marketing (its default)")

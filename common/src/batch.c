@@ -452,7 +452,12 @@ static void s_run(crm_batch_t *b, crm_work_t *w)
     if (w->submit_arg)
         w->data = w->submit_arg;
     if (w->request || w->event || s_decode(w) == 0) {
-        w->fn(w);
+        if (w->pre_def) {
+            crm_work_pre_run(w);
+            crm_work_pre_continue(w);
+        } else {
+            w->fn(w);
+        }
         if (w->state == WS_RUNNING && !w->pending)
             crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
                           "handler neither answered nor continued", w->cmd ? w->cmd->name : NULL,

@@ -3,8 +3,10 @@
  *
  * With one first-come-first-served queue, a client that sends 30,000
  * commands makes everyone else wait behind them. Here each client (ROUTER
- * routing id; per principal once peers are authenticated; the service's own
- * submissions are one more client) has its own FIFO, and a batch takes one
+ * routing id; per principal once peers are authenticated; each caller a
+ * gateway delegates for, so that one busy API user does not queue everyone
+ * behind the same gateway connection; the service's own submissions are
+ * one more client) has its own FIFO, and a batch takes one
  * command from each client in turn. A command that waited longer than the
  * deadline is answered UNAVAILABLE by the caller rather than executed late
  * (crm_fairq_expired). */
@@ -57,8 +59,8 @@ int crm_fairq_has(crm_fairq_t *q, const uint8_t *id, size_t len)
 
 int crm_fairq_push(crm_fairq_t *q, crm_work_t *w)
 {
-    const uint8_t *id = w->identity ? w->identity : (const uint8_t *)"";
-    size_t len = w->identity ? w->identity_len : 0;
+    const uint8_t *id = w->fair_id ? w->fair_id : w->identity ? w->identity : (const uint8_t *)"";
+    size_t len = w->fair_id ? w->fair_len : w->identity ? w->identity_len : 0;
     s_client_t *c = s_find(q, id, len);
     if (!c) {
         c = calloc(1, sizeof *c + len);

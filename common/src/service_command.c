@@ -22,15 +22,17 @@
 
 /* ---- replies ------------------------------------------------------------ */
 
-void crm_service_send_reply(crm_service_t *svc, const uint8_t *identity, size_t ilen,
-                            uint64_t request_id, const Crm__V1__Status *status, const uint8_t *body,
-                            size_t blen)
+static void s_send_reply(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                         uint64_t request_id, const Crm__V1__Status *status, const uint8_t *body,
+                         size_t blen, const char *etag)
 {
     Crm__V1__CommandReply rep = CRM__V1__COMMAND_REPLY__INIT;
     rep.status = (Crm__V1__Status *)status;
     rep.body.data = (uint8_t *)body;
     rep.body.len = blen;
     rep.request_id = request_id;
+    if (etag && *etag)
+        rep.etag = (char *)etag;
     size_t n = crm__v1__command_reply__get_packed_size(&rep);
     uint8_t stack[4096];
     uint8_t *buf = n <= sizeof stack ? stack : malloc(n);
@@ -44,6 +46,13 @@ void crm_service_send_reply(crm_service_t *svc, const uint8_t *identity, size_t 
     }
     if (buf != stack)
         free(buf);
+}
+
+void crm_service_send_reply(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                            uint64_t request_id, const Crm__V1__Status *status, const uint8_t *body,
+                            size_t blen)
+{
+    s_send_reply(svc, identity, ilen, request_id, status, body, blen, NULL);
 }
 
 void crm_service_reply_status(crm_service_t *svc, const uint8_t *identity, size_t ilen,
@@ -84,8 +93,8 @@ void crm_service_reply(crm_service_t *svc, crm_work_t *w)
         ok.message = "database unavailable, outcome unknown";
         ok.hint = "retry with the same idempotency key";
     }
-    crm_service_send_reply(svc, w->identity, w->identity_len, w->request_id, st,
-                           st->code ? NULL : src->reply, st->code ? 0 : src->reply_len);
+    s_send_reply(svc, w->identity, w->identity_len, w->request_id, st, st->code ? NULL : src->reply,
+                 st->code ? 0 : src->reply_len, st->code ? src->pre_now : NULL);
     svc->m.commands_total++;
     if (st->code)
         svc->m.commands_failed++;
@@ -278,6 +287,9 @@ void crm_service_cmd_kick(crm_service_t *svc)
 
 /* ---- the ROUTER --------------------------------------------------------- */
 
+/* A ROUTER identity (at most 255 bytes), a NUL and a principal's name. */
+#define CRM_FAIR_ID_MAX 512
+
 static const crm_command_def_t *s_find_command(const crm_service_t *svc, const char *name)
 {
     for (const crm_command_def_t *c = crm_builtin_commands; c->name; c++)
@@ -393,6 +405,65 @@ static void s_overloaded(crm_service_t *svc, const uint8_t *identity, size_t ile
     svc->m.commands_shed++;
 }
 
+/* A precondition names a read-only command of this service with a body
+ * that decodes, an ETag, and a read the caller may run. Returns 1 with
+ * *pre_def set, or 0 after replying. */
+static int s_precondition_ok(crm_service_t *svc, const uint8_t *identity, size_t ilen,
+                             const crm_principal_t *who, const crm_command_def_t *def,
+                             const Crm__V1__CommandRequest *cr, const crm_command_def_t **pre_def)
+{
+    const Crm__V1__Precondition *pc = cr->precondition;
+    const crm_command_def_t *rd = s_find_command(svc, pc->read);
+    char detail[200];
+    if (def->readonly || !rd || !rd->readonly || !rd->request || !rd->fn) {
+        snprintf(detail, sizeof detail, "\"%.80s\" is not a read command of %s", pc->read,
+                 crm_service_name(svc));
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT,
+                                 "precondition.read", "invalid precondition", detail,
+                                 "name the command that reads the record this command changes");
+        return 0;
+    }
+    size_t el = strlen(pc->etag);
+    if (el == 0 || el > 64) {
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT,
+                                 "precondition.etag", "invalid precondition",
+                                 "the ETag is empty or longer than 64 bytes",
+                                 "send the ETag the read answered with, or \"*\"");
+        return 0;
+    }
+    ProtobufCMessage *m =
+        protobuf_c_message_unpack(rd->request, NULL, pc->read_body.len, pc->read_body.data);
+    if (!m) {
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED,
+                                 "precondition.read_body", "malformed precondition",
+                                 rd->request->name, "send the read command's request message");
+        svc->m.commands_rejected++;
+        return 0;
+    }
+    protobuf_c_message_free_unpacked(m, NULL);
+    /* The read shows the record to the caller: it needs their right to it. */
+    crm_grant_t *g = NULL;
+    char denied[300];
+    int admit = crm_access_admit(svc, who, rd, &g, denied, sizeof denied);
+    crm_grant_destroy(&g);
+    if (admit != 0) {
+        if (admit == -1)
+            crm_auth_refuse(svc->auth, CRM_AUTH_FORBIDDEN, who->name, "a command");
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 admit == -1 ? CRM__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED
+                                             : CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
+                                 "precondition.read",
+                                 admit == -1 ? "permission denied" : "out of memory",
+                                 admit == -1 ? denied : NULL, NULL);
+        return 0;
+    }
+    *pre_def = rd;
+    return 1;
+}
+
 static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ilen,
                          const crm_principal_t *who, const char *user, const uint8_t *data,
                          size_t len)
@@ -430,10 +501,23 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     if (!s_authorised(svc, identity, ilen, who, user, cr))
         goto done;
+    /* The client for fairness and the queue bound: the connection, or for
+     * a gateway's delegated command the caller behind it, so that callers
+     * sharing the gateway's one connection are served in turn like
+     * clients of their own. */
+    uint8_t fair[CRM_FAIR_ID_MAX];
+    size_t fair_len = 0;
     if (who->kind == CRM_KIND_GATEWAY && *cr->actor) {
         who = s_delegate(svc, identity, ilen, who, cr);
         if (!who)
             goto done;
+        size_t al = strlen(who->name);
+        if (ilen + 1 + al <= sizeof fair) {
+            memcpy(fair, identity, ilen);
+            fair[ilen] = 0;
+            memcpy(fair + ilen + 1, who->name, al);
+            fair_len = ilen + 1 + al;
+        }
     }
     if (svc->stopping) {
         crm_service_reply_status(
@@ -526,6 +610,12 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
                                  "ask an operator for a role that grants it (docs/operations.md)");
         goto done;
     }
+    const crm_command_def_t *pre_def = NULL;
+    if (admit == 0 && cr->precondition &&
+        !s_precondition_ok(svc, identity, ilen, who, def, cr, &pre_def)) {
+        crm_grant_destroy(&grant);
+        goto done;
+    }
     /* Past the bound (a count, and the wait it means at the writers'
      * pace) only a client with nothing queued gets in: a flood is refused,
      * a quiet client is not (the queue stays under the bound plus one
@@ -534,7 +624,7 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     if (admit == 0 &&
         (queued >= svc->cmd_queue_max ||
          s_queue_wait_ms(svc, queued) >= (int64_t)svc->cmd_queue_wait_ms) &&
-        crm_fairq_has(svc->cmdq, identity, ilen)) {
+        crm_fairq_has(svc->cmdq, fair_len ? fair : identity, fair_len ? fair_len : ilen)) {
         s_overloaded(svc, identity, ilen, cr->request_id);
         crm_grant_destroy(&grant);
         goto done;
@@ -571,11 +661,38 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
     }
     memcpy(w->identity, identity, ilen);
     w->identity_len = ilen;
+    if (fair_len) {
+        w->fair_id = malloc(fair_len);
+        if (!w->fair_id) {
+            crm_work_destroy(&w);
+            goto done;
+        }
+        memcpy(w->fair_id, fair, fair_len);
+        w->fair_len = fair_len;
+    }
     if (cr->body.len)
         memcpy(w->input, cr->body.data, cr->body.len);
     w->input_len = cr->body.len;
     w->request_hash = crm_hash64(crm_hash64(CRM_HASH_SEED, def->name, strlen(def->name)),
                                  cr->body.data, cr->body.len);
+    if (pre_def) {
+        const Crm__V1__Precondition *pc = cr->precondition;
+        w->pre_def = pre_def;
+        w->pre_body = malloc(pc->read_body.len ? pc->read_body.len : 1);
+        w->pre_etag = strdup(pc->etag);
+        if (!w->pre_body || !w->pre_etag) {
+            crm_work_destroy(&w);
+            goto done;
+        }
+        if (pc->read_body.len)
+            memcpy(w->pre_body, pc->read_body.data, pc->read_body.len);
+        w->pre_len = pc->read_body.len;
+        /* The same key with another precondition is another request. */
+        w->request_hash =
+            crm_hash64(crm_hash64(crm_hash64(w->request_hash, pc->read, strlen(pc->read)),
+                                  pc->read_body.data, pc->read_body.len),
+                       pc->etag, strlen(pc->etag));
+    }
     if (crm_fairq_push(svc->cmdq, w) < 0)
         crm_work_destroy(&w);
 done:

@@ -11,6 +11,7 @@
 #include <crm/db.h>
 #include <crm/http.h>
 #include <crm/service.h>
+#include <crm/util.h>
 #include <crm/zwatch.h>
 
 #include <stdint.h>
@@ -53,6 +54,10 @@ struct crm_work {
     const crm_command_def_t *cmd;
     uint8_t *identity;
     size_t identity_len;
+    /* The client for fairness (fairq.c), when it is not the identity: a
+     * gateway's delegated caller is a client of their own. */
+    uint8_t *fair_id;
+    size_t fair_len;
     uint64_t request_id;
     char *idem_key;
     uint64_t request_hash;
@@ -63,6 +68,13 @@ struct crm_work {
     struct crm_work *dup_of; /* same idempotency key earlier in the batch */
     int cached;              /* answered from crm_idempotency */
     int replied;
+    /* A crm.v1.Precondition (HTTP If-Match): its read command runs first,
+     * in the same transaction, and the handler only if the ETag of its
+     * reply is still pre_etag (work.c). pre_def NULL: none. */
+    const crm_command_def_t *pre_def;
+    uint8_t *pre_body;
+    size_t pre_len;
+    char *pre_etag;
     /* event */
     struct crm_consumer *consumer;
     char *source;
@@ -96,6 +108,12 @@ struct crm_work {
     uint8_t *reply;
     size_t reply_len;
     Crm__V1__Status status; /* strings owned by the work */
+    /* per attempt, while the precondition's read runs: the command's own
+     * definition and request wait here (cmd and request are the read's) */
+    const crm_command_def_t *pre_cmd;
+    ProtobufCMessage *pre_request;
+    int pre_go;                 /* the read passed: the handler starts next */
+    char pre_now[CRM_ETAG_LEN]; /* the ETag the read found, when it differed */
 };
 
 /* ---- a batch: works sharing one transaction ---------------------------- */
@@ -307,7 +325,8 @@ int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, 
 void crm_scans_free(crm_service_t *svc);
 
 /* fairq.c: commands waiting for a batch, per client, served in turn. A
- * work's client is its ROUTER identity (none: submitted by the service). */
+ * work's client is its fair_id if set, else its ROUTER identity (none:
+ * submitted by the service). */
 typedef struct crm_fairq crm_fairq_t;
 crm_fairq_t *crm_fairq_new(void);
 int crm_fairq_push(crm_fairq_t *q, crm_work_t *w); /* takes w on success */
@@ -318,7 +337,8 @@ crm_work_t *crm_fairq_pop(crm_fairq_t *q);
 crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us);
 crm_work_t *crm_fairq_oldest(const crm_fairq_t *q); /* still queued */
 size_t crm_fairq_len(const crm_fairq_t *q);
-/* Whether the client with this ROUTER identity has a command queued. */
+/* Whether the client with this id (fair_id or identity) has a command
+ * queued. */
 int crm_fairq_has(crm_fairq_t *q, const uint8_t *id, size_t len);
 void crm_fairq_destroy(crm_fairq_t **q_p); /* destroys queued works */
 
@@ -334,6 +354,11 @@ void crm_inflight_destroy(crm_inflight_t **f_p);
 crm_work_t *crm_work_new(crm_service_t *svc, crm_work_kind_t kind);
 void crm_work_destroy(crm_work_t **w_p);
 void crm_work_reset(crm_work_t *w);
+/* Runs the precondition's read (w->pre_def) in place of the handler; once
+ * it answers, crm_work_pre_continue starts the handler (or the work has
+ * failed FAILED_PRECONDITION). Both from the batch, work.c. */
+void crm_work_pre_run(crm_work_t *w);
+void crm_work_pre_continue(crm_work_t *w);
 void crm_work_force_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *message,
                          const char *detail, const char *hint);
 

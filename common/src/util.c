@@ -2,6 +2,7 @@
 #include <crm/util.h>
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,11 @@ uint64_t crm_hash64(uint64_t seed, const void *data, size_t len)
         h *= 0x100000001b3ULL;
     }
     return h;
+}
+
+void crm_etag(const void *reply, size_t len, char out[CRM_ETAG_LEN])
+{
+    snprintf(out, CRM_ETAG_LEN, "\"%016" PRIx64 "\"", crm_hash64(CRM_HASH_SEED, reply, len));
 }
 
 char *crm_strdup0(const char *s)

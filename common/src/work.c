@@ -54,8 +54,25 @@ void crm_emits_free(crm_emit_t *e)
     }
 }
 
+/* Ends the precondition's read: the command's own definition and request
+ * are back in place. */
+static void s_pre_restore(crm_work_t *w)
+{
+    if (!w->pre_cmd)
+        return;
+    if (w->request)
+        protobuf_c_message_free_unpacked(w->request, NULL);
+    w->request = w->pre_request;
+    w->cmd = w->pre_cmd;
+    w->pre_request = NULL;
+    w->pre_cmd = NULL;
+}
+
 void crm_work_reset(crm_work_t *w)
 {
+    s_pre_restore(w);
+    w->pre_go = 0;
+    w->pre_now[0] = 0;
     while (w->arena) {
         crm_arena_block_t *next = w->arena->next;
         free(w->arena);
@@ -94,7 +111,10 @@ void crm_work_destroy(crm_work_t **w_p)
         return;
     crm_work_reset(w);
     free(w->input);
+    free(w->pre_body);
+    free(w->pre_etag);
     free(w->identity);
+    free(w->fair_id);
     free(w->idem_key);
     free(w->actor);
     crm_grant_destroy(&w->grant);
@@ -200,6 +220,8 @@ void crm_work_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *field, c
 {
     if (w->state != WS_RUNNING && w->state != WS_NEW)
         return;
+    s_pre_restore(w); /* the read failed (not found...): the command fails with it */
+    w->pre_go = 0;
     s_status_clear(&w->status);
     w->status.code = code;
     w->status.message = s_dup_or_empty(message);
@@ -223,10 +245,74 @@ void crm_work_force_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *me
     crm_work_fail(w, code, NULL, message, detail, hint);
 }
 
+/* The precondition's read answered `reply`: the command goes on only if
+ * the record is still the one the caller saw. The handler is not started
+ * from here, inside the read's callback, but by crm_work_pre_continue once
+ * that callback has returned. */
+static void s_pre_answered(crm_work_t *w, const ProtobufCMessage *reply)
+{
+    char now[CRM_ETAG_LEN];
+    size_t n = reply ? protobuf_c_message_get_packed_size(reply) : 0;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL, "out of memory", NULL,
+                      NULL);
+        return;
+    }
+    if (reply)
+        n = protobuf_c_message_pack(reply, buf);
+    crm_etag(buf, n, now);
+    free(buf);
+    s_pre_restore(w);
+    if (strcmp(w->pre_etag, "*") != 0 && strcmp(w->pre_etag, now) != 0) {
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION, "precondition.etag",
+                      "the record has changed",
+                      crm_work_printf(w, "the precondition names ETag %.40s, the record's is %s",
+                                      w->pre_etag, now),
+                      "read the record again and retry with its ETag");
+        memcpy(w->pre_now, now, sizeof now);
+        return;
+    }
+    w->data = NULL; /* the read's; the handler sets its own */
+    w->pre_go = 1;
+    w->pending = 1; /* nobody takes the work for finished meanwhile */
+}
+
+void crm_work_pre_run(crm_work_t *w)
+{
+    ProtobufCMessage *rq =
+        protobuf_c_message_unpack(w->pre_def->request, NULL, w->pre_len, w->pre_body);
+    if (!rq) {
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED, "precondition.read_body",
+                      "malformed precondition", w->pre_def->request->name,
+                      "send the read command's request message");
+        return;
+    }
+    w->pre_cmd = w->cmd;
+    w->pre_request = w->request;
+    w->cmd = w->pre_def;
+    w->request = rq;
+    w->pre_def->fn(w);
+}
+
+void crm_work_pre_continue(crm_work_t *w)
+{
+    if (!w->pre_go)
+        return;
+    w->pre_go = 0;
+    w->pending = 0;
+    if (w->state == WS_RUNNING)
+        w->fn(w);
+}
+
 void crm_work_ok(crm_work_t *w, const ProtobufCMessage *reply)
 {
     if (w->state != WS_RUNNING)
         return;
+    if (w->pre_cmd) {
+        s_pre_answered(w, reply);
+        return;
+    }
     if (reply) {
         size_t n = protobuf_c_message_get_packed_size(reply);
         w->reply = malloc(n ? n : 1);
@@ -336,6 +422,7 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
             cb(w, res);
         else if (w->auto_ok)
             crm_work_ok(w, NULL);
+        crm_work_pre_continue(w);
     }
     if (w->state == WS_RUNNING && !w->pending)
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
@@ -402,6 +489,13 @@ void crm_work_resume(crm_work_t *w)
 {
     if (!w->pending || w->cb)
         return; /* not suspended: waiting on a query of its own */
+    if (w->pre_go) {
+        crm_work_pre_continue(w);
+        if (w->state != WS_RUNNING || w->pending) {
+            crm_batch_step(w->batch);
+            return;
+        }
+    }
     w->pending = 0;
     if (w->state == WS_RUNNING)
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,

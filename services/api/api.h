@@ -69,6 +69,11 @@ typedef void (*api_reply_fn)(api_t *api, int rc, const Crm__V1__CommandReply *re
  * called). */
 int api_call(api_t *api, const char *service, const char *command, const uint8_t *body, size_t len,
              const char *idempotency_key, const char *actor, api_reply_fn fn, void *arg);
+/* api_call with a precondition (If-Match), checked by the service in the
+ * command's transaction; `pre` may be NULL and is not kept. */
+int api_call_if(api_t *api, const char *service, const char *command, const uint8_t *body,
+                size_t len, const char *idempotency_key, const char *actor,
+                const Crm__V1__Precondition *pre, api_reply_fn fn, void *arg);
 /* Forgets the callback of every call made with `arg` (its requester went
  * away); their replies are dropped. */
 void api_call_cancel(api_t *api, void *arg);
@@ -130,7 +135,8 @@ typedef struct {
     const char *body_field;
     unsigned flags;
     /* API_R_MATCH: the read command (same path params) whose ETag If-Match
-     * names. */
+     * names; the service runs it in the command's transaction
+     * (crm.v1.Precondition). */
     const char *read;
     const char *tag; /* OpenAPI tag */
     const char *summary;

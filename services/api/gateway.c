@@ -3,7 +3,8 @@
  * (auth.c), take a request from their token bucket, read the JSON body and
  * the query in the protobuf JSON mapping with the proto field names
  * (unknown fields and wrong types refused here, before anything reaches a
- * service), honour If-Match by reading the record first, send the command
+ * service), send the command (with If-Match as its precondition, checked
+ * by the service in the command's transaction)
  * as the caller (upstream.c) with the Idempotency-Key as its idempotency
  * key, and render the reply as JSON, or its Status as problem+json
  * (problem.c). A request refused here never reaches a service, so bad
@@ -45,13 +46,6 @@ static void s_ctx_free(s_ctx_t *c)
         crm_http_req_respond(&c->req, 500, "text/plain", NULL, "", 0);
     free(c->body);
     free(c);
-}
-
-/* ETag of a reply: a hash of the record as the service returned it, so it
- * changes whenever the record does (updated_at included). */
-static void s_etag(const uint8_t *data, size_t len, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "\"%016" PRIx64 "\"", crm_hash64(CRM_HASH_SEED, data, len));
 }
 
 /* ---- JSON in ----------------------------------------------------------- */
@@ -304,6 +298,17 @@ static int s_upstream_failed(s_ctx_t *c, int rc, const Crm__V1__CommandReply *re
                     c->route->service, "retry later", "Retry-After: 1\r\n");
         return 1;
     }
+    if (rep->status && rep->status->code == CRM__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION &&
+        !strcmp(rep->status->field, "precondition.etag")) {
+        /* If-Match, checked by the service in the command's transaction. */
+        char hdr[64] = "";
+        if (*rep->etag && strlen(rep->etag) < 40)
+            snprintf(hdr, sizeof hdr, "ETag: %s\r\n", rep->etag);
+        api_problem(c->api, &c->req, API_P_PRECONDITION, 412, "the record has changed", NULL,
+                    "If-Match does not name the record's current ETag",
+                    "read the record again (GET) and retry with its ETag", hdr);
+        return 1;
+    }
     if (rep->status && rep->status->code != CRM__V1__STATUS_CODE__STATUS_CODE_OK) {
         api_problem_status(c->api, &c->req, rep->status);
         return 1;
@@ -339,8 +344,8 @@ static void s_on_reply(api_t *api, int rc, const Crm__V1__CommandReply *rep, voi
     }
     char headers[256] = "";
     if (r->flags & API_R_READ) {
-        char etag[40];
-        s_etag(rep->body.data, rep->body.len, etag, sizeof etag);
+        char etag[CRM_ETAG_LEN];
+        crm_etag(rep->body.data, rep->body.len, etag);
         snprintf(headers, sizeof headers, "ETag: %s\r\n", etag);
     }
     crm_http_req_respond(&c->req, (r->flags & API_R_CREATE) ? 201 : 200, "application/json",
@@ -349,42 +354,23 @@ static void s_on_reply(api_t *api, int rc, const Crm__V1__CommandReply *rep, voi
     s_ctx_free(c);
 }
 
-static void s_send(s_ctx_t *c)
+/* Sends the command; with If-Match, the read whose ETag it names goes
+ * with it as its precondition, and the service checks both in one
+ * transaction: of two updates naming the same ETag, one wins and the
+ * other gets 412. */
+static void s_send(s_ctx_t *c, const Crm__V1__Precondition *pre)
 {
     const api_route_t *r = c->route;
-    int rc = api_call(c->api, r->service, r->command, c->body, c->len,
-                      strcmp(crm_http_req_method(c->req), "GET") ? c->idem : NULL, c->principal,
-                      s_on_reply, c);
+    int rc = api_call_if(c->api, r->service, r->command, c->body, c->len,
+                         strcmp(crm_http_req_method(c->req), "GET") ? c->idem : NULL, c->principal,
+                         pre, s_on_reply, c);
     if (rc < 0) {
         s_upstream_failed(c, rc, NULL);
         s_ctx_free(c);
     }
 }
 
-/* If-Match: the record as it is now must carry the ETag the caller saw. */
-static void s_on_current(api_t *api, int rc, const Crm__V1__CommandReply *rep, void *arg)
-{
-    s_ctx_t *c = arg;
-    (void)api;
-    if (s_upstream_failed(c, rc, rep)) {
-        s_ctx_free(c);
-        return;
-    }
-    char etag[40];
-    s_etag(rep->body.data, rep->body.len, etag, sizeof etag);
-    if (strcmp(c->etag_want, "*") != 0 && strcmp(etag, c->etag_want) != 0) {
-        char hdr[64];
-        snprintf(hdr, sizeof hdr, "ETag: %s\r\n", etag);
-        api_problem(c->api, &c->req, API_P_PRECONDITION, 412, "the record has changed", NULL,
-                    "If-Match does not name the record's current ETag",
-                    "read the record again (GET) and retry with its ETag", hdr);
-        s_ctx_free(c);
-        return;
-    }
-    s_send(c);
-}
-
-static void s_check_match(s_ctx_t *c)
+static void s_send_if_match(s_ctx_t *c)
 {
     /* The read command takes the same path parameters (id). */
     json_t *obj = json_object();
@@ -404,17 +390,16 @@ static void s_check_match(s_ctx_t *c)
         s_ctx_free(c);
         return;
     }
-    uint8_t *read_body = c->body;
-    size_t read_len = c->len;
+    Crm__V1__Precondition pre = CRM__V1__PRECONDITION__INIT;
+    pre.read = (char *)c->route->read;
+    pre.read_body.data = c->body;
+    pre.read_body.len = c->len;
+    pre.etag = c->etag_want;
     c->body = saved;
     c->len = saved_len;
-    rc = api_call(c->api, c->route->service, c->route->read, read_body, read_len, NULL,
-                  c->principal, s_on_current, c);
+    uint8_t *read_body = pre.read_body.data;
+    s_send(c, &pre);
     free(read_body);
-    if (rc < 0) {
-        s_upstream_failed(c, rc, NULL);
-        s_ctx_free(c);
-    }
 }
 
 /* ---- the request ------------------------------------------------------------ */
@@ -531,10 +516,10 @@ static void s_authed(api_t *api, api_auth_result_t verdict, api_cred_t *cred, vo
     const char *match = crm_http_req_header(c->req, "If-Match");
     if (match && (r->flags & API_R_MATCH)) {
         snprintf(c->etag_want, sizeof c->etag_want, "%s", match + strspn(match, " "));
-        s_check_match(c);
+        s_send_if_match(c);
         return;
     }
-    s_send(c);
+    s_send(c, NULL);
 }
 
 static const api_route_t s_events_route = {"GET",

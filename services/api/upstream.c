@@ -113,6 +113,13 @@ static void s_sweep(uv_timer_t *t)
 int api_call(api_t *api, const char *service, const char *command, const uint8_t *body, size_t len,
              const char *idempotency_key, const char *actor, api_reply_fn fn, void *arg)
 {
+    return api_call_if(api, service, command, body, len, idempotency_key, actor, NULL, fn, arg);
+}
+
+int api_call_if(api_t *api, const char *service, const char *command, const uint8_t *body,
+                size_t len, const char *idempotency_key, const char *actor,
+                const Crm__V1__Precondition *pre, api_reply_fn fn, void *arg)
+{
     api_upstream_t *up = NULL;
     for (size_t i = 0; i < api->n_ups; i++)
         if (!strcmp(api->ups[i].name, service))
@@ -132,6 +139,7 @@ int api_call(api_t *api, const char *service, const char *command, const uint8_t
     cr.request_id = ++api->next_request_id;
     cr.correlation_id = corr;
     cr.actor = (char *)(actor ? actor : "");
+    cr.precondition = (Crm__V1__Precondition *)pre;
     size_t n = crm__v1__command_request__get_packed_size(&cr);
     zmq_msg_t msg;
     if (zmq_msg_init_size(&msg, n) < 0) {

@@ -25,6 +25,10 @@ class FairnessTest(unittest.TestCase):
     def setUp(self):
         self.sys = System()
         self.sys.start_bus()
+        # A gateway (like crm-api) and two staff callers it acts for.
+        self.sys.keys.key("gw", "gateway", roles="gateway")
+        for name in ("alice", "bob"):
+            self.sys.keys.key(name, "staff", roles="admin")
         # The flooding client reads its replies, but they come in bursts
         # (a batch, or every expired command at once): room for all of them.
         self.probe = self.sys.add_probe("probe", env={"CRM_COMMAND_DEADLINE_MS": "3000",
@@ -79,6 +83,59 @@ class FairnessTest(unittest.TestCase):
         self.assertEqual(metric(self.probe, "crm_commands_expired_total") +
                          metric(self.probe, "crm_commands_shed_total"), answered["unavailable"])
         flood.close()
+
+    def test_callers_behind_one_gateway_are_served_in_turn(self):
+        """A gateway sends every caller's commands over its one connection.
+        Each caller it delegates for (`actor`) is a client of their own for
+        the queue: alice flooding through the gateway does not make bob,
+        behind the same connection, wait for her flood or be refused as
+        part of it."""
+        gw = self.sys.ctx.socket(zmq.DEALER)
+        gw.setsockopt(zmq.LINGER, 0)
+        gw.setsockopt(zmq.SNDHWM, 0)
+        self.sys.secure(gw, "gw", "probe")
+        gw.connect(self.sys.endpoints["probe"])
+        body = testing_pb2.ProbeRecordRequest(count=1, label="flood").SerializeToString()
+        for i in range(FLOOD):
+            gw.send(rpc_pb2.CommandRequest(command="probe.record", request_id=i + 1,
+                                           idempotency_key="gflood-%d" % i, actor="alice",
+                                           body=body).SerializeToString())
+        answered = {"ok": 0, "unavailable": 0}
+        bob = {}
+
+        def pump(ms):
+            """Reads what has arrived within `ms`: alice's replies counted,
+            bob's kept by request id."""
+            while gw.poll(ms):
+                r = rpc_pb2.CommandReply()
+                r.ParseFromString(gw.recv())
+                if r.request_id > FLOOD:
+                    bob[r.request_id] = r
+                else:
+                    answered["ok" if r.status.code == 0 else "unavailable"] += 1
+                ms = 0
+            return True
+        # Bob's first command is sent while alice's are queued.
+        wait_for(lambda: pump(10) and metric(self.probe, "crm_command_queue") > 0, 30,
+                 "the flood to be queued")
+        bbody = testing_pb2.ProbeRecordRequest(count=1, label="bob").SerializeToString()
+        ok_at_bob = None
+        for i in range(5):
+            rid = FLOOD + 1 + i
+            gw.send(rpc_pb2.CommandRequest(command="probe.record", request_id=rid,
+                                           idempotency_key="bob-%d" % i, actor="bob",
+                                           body=bbody).SerializeToString())
+            wait_for(lambda: pump(10) and rid in bob, 5, "bob's command %d" % i)
+            self.assertEqual(bob[rid].status.code, 0, bob[rid].status)
+            if ok_at_bob is None:
+                ok_at_bob = answered["ok"]
+        wait_for(lambda: pump(10) and sum(answered.values()) == FLOOD, 120,
+                 "every flooded command answered")
+        print("gateway flood: %(ok)d ok, %(unavailable)d unavailable" % answered)
+        # Served in turn, not behind her: some of alice's commands, queued
+        # before bob's first, ran after it.
+        self.assertGreater(answered["ok"], ok_at_bob)
+        gw.close()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ class BenchSmokeTest(unittest.TestCase):
                 "--sales-clients", "1,4", "--sales-seconds", "1",
                 "--marketing-recipients", "300", "--marketing-scan-ms", "100",
                 "--marketing-timeout", "120", "--bridge-events", "200",
-                "--webhooks-events", "50", "--webhooks-subscriptions", "4"]
+                "--webhooks-events", "50", "--webhooks-subscriptions", "4",
+                "--api-clients", "4", "--api-seconds", "1", "--api-rounds", "2"]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=420,
                            env=dict(os.environ, CRM_BUILD_DIR=BUILD))
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
@@ -70,6 +71,10 @@ class BenchSmokeTest(unittest.TestCase):
 
         # Webhooks: every event to every subscription, each signature good,
         # and the curl baseline sent as many.
+        api = doc["api"]
+        self.assertEqual([len(api["runs"]["native"]), len(api["runs"]["http"])], [2, 2])
+        self.assertEqual([api["native_failed"], api["http_failed"]], [0, 0], api)
+        self.assertGreater(api["http_requests_per_s"], 0)
         wh = doc["webhooks"]
         self.assertEqual(wh["deliveries"], 200)
         self.assertGreaterEqual(wh["receiver"]["requests"], 200)

@@ -36,6 +36,13 @@ char *crm_time_format(int64_t us, char *buf, size_t len);
 #define CRM_HASH_SEED 0xcbf29ce484222325ULL
 uint64_t crm_hash64(uint64_t seed, const void *data, size_t len);
 
+/* The ETag of a record as a read command answered it: crm_hash64 of the
+ * reply bytes as a quoted 16-digit hex string ("\"0123456789abcdef\"").
+ * The gateway sends it in ETag headers; the service computes it again to
+ * check a crm.v1.Precondition. out holds at least CRM_ETAG_LEN bytes. */
+#define CRM_ETAG_LEN 20
+void crm_etag(const void *reply, size_t len, char out[CRM_ETAG_LEN]);
+
 /* strdup that returns NULL for NULL. */
 char *crm_strdup0(const char *s);
 

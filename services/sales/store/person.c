@@ -89,10 +89,14 @@ int sales_store_person_lookup(crm_work_t *w, char *const *emails, size_t n_email
     crm_params_t p = CRM_PARAMS(w);
     crm_params_textv(&p, emails, n_emails);
     crm_params_opt(&p, org_id);
+    /* The matches first (person_emails, GIN), then the oldest of them: with
+     * "ORDER BY created_at LIMIT 1" alone the planner walks person_page and
+     * filters, which for an email nobody has (every new registration)
+     * reads the whole table. MATERIALIZED keeps the two steps apart. */
     return crm_params_run(
         &p,
-        "SELECT (SELECT " SALES_PERSON_J " FROM person p WHERE p.emails && $1::text[]"
-        "   ORDER BY p.created_at, p.id LIMIT 1)::text,"
+        "SELECT (WITH m AS MATERIALIZED (SELECT * FROM person WHERE emails && $1::text[])"
+        "   SELECT " SALES_PERSON_J " FROM m p ORDER BY p.created_at, p.id LIMIT 1)::text,"
         " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid))",
         0, cb);
 }
@@ -119,9 +123,11 @@ int sales_store_person_get(crm_work_t *w, const char *id, const char *email, crm
             &p, "SELECT " SALES_PERSON_J "::text FROM person p WHERE p.id = $1::uuid", 0, cb);
     }
     crm_params_str(&p, email);
+    /* Matches first, then the oldest (see sales_store_person_lookup). */
     return crm_params_run(&p,
-                          "SELECT " SALES_PERSON_J
-                          "::text FROM person p WHERE p.emails @> ARRAY[$1::text]"
+                          "WITH m AS MATERIALIZED (SELECT * FROM person"
+                          "   WHERE emails @> ARRAY[$1::text])"
+                          " SELECT " SALES_PERSON_J "::text FROM m p"
                           " ORDER BY p.created_at, p.id LIMIT 1",
                           0, cb);
 }
