@@ -399,3 +399,43 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- A run of a consumer's events in one statement (handlers/fold.c), applied
+-- one after another in their order by an_apply, so each sees what the ones
+-- before it did. evs: [{"s": source, "q": sequence, "e": Event JSON}, ...].
+-- One row per event about a customer, as an_apply's, with the event's
+-- place in the run (1-based). The stored score and churn state are those
+-- before the run: the caller carries a customer's new health from an
+-- earlier event of the run to a later one, and stores the last
+-- (an_health_put_run).
+CREATE OR REPLACE FUNCTION an_apply_run(evs jsonb)
+    RETURNS TABLE (run_i int, run_customer text, run_at_us bigint, run_inputs jsonb,
+                   run_old_score int, run_old_high boolean, run_publish boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    e jsonb; k bigint;
+BEGIN
+    FOR e, k IN SELECT a.x, a.i FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i)
+                 ORDER BY a.i LOOP
+        RETURN QUERY SELECT k::int, r.* FROM an_apply(e ->> 's', (e ->> 'q')::bigint, e -> 'e') r;
+    END LOOP;
+END
+$$;
+
+-- Stores the health of a run's customers, the last one given per customer:
+-- hs: [{"c": customer, "s": score, "r": reasons, "h": churn high, "t": at_us}, ...]
+-- in the run's order (what an_health_put one at a time would leave).
+CREATE OR REPLACE FUNCTION an_health_put_run(hs jsonb)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO health AS h (customer_id, score, churn_risk, reasons, churn_high, at)
+    SELECT DISTINCT ON (a.x ->> 'c') a.x ->> 'c', (a.x ->> 's')::int, 100 - (a.x ->> 's')::int,
+           a.x -> 'r', (a.x ->> 'h')::boolean, an_ts(a.x ->> 't')
+      FROM jsonb_array_elements(hs) WITH ORDINALITY AS a(x, i)
+     ORDER BY a.x ->> 'c', a.i DESC
+    ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score,
+        churn_risk = EXCLUDED.churn_risk, reasons = EXCLUDED.reasons,
+        churn_high = EXCLUDED.churn_high, at = EXCLUDED.at
+    $$;
