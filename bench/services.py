@@ -161,6 +161,22 @@ class Stack:
         out["machine"] = meter._machine_busy_seconds()
         return out
 
+    def rss_peak_mb(self):
+        """Each running process's peak resident set (VmHWM), in MiB, and
+        whether it stayed under issue 15's 32 MB."""
+        out = {}
+        for name, p in self.procs.items():
+            try:
+                with open("/proc/%d/status" % p.p.pid) as f:
+                    kb = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+            except (OSError, StopIteration):
+                continue
+            out[name] = round(kb / 1024, 1)
+        B.log("peak RSS (MiB, target < 32 per service): " + ", ".join(
+            "%s %.1f" % kv for kv in sorted(out.items())))
+        return {"mib": out, "target_mib": TARGET_RSS_MB,
+                "target_met": all(v < TARGET_RSS_MB for v in out.values())}
+
     def db(self, name):
         c = psycopg2.connect(self.cluster.url(self.dbs[name]))
         c.autocommit = True
@@ -183,6 +199,10 @@ def q1(conn, sql, *args):
 
 # Issue 15: analytics catches a backlog up at this many events/s or more.
 TARGET_CATCH_UP = 20000
+# ... and every service's resident set stays under 32 MB.
+TARGET_RSS_MB = 32
+# ... and marketing decides 50,000 sends/s or more.
+TARGET_DECISIONS = 50000
 
 
 def customer_id(email):
@@ -325,6 +345,7 @@ def bench_analytics(bin_dir, workdir, args):
         # restarted on the same database.
         out["rebuild"] = {"runs": analytics_rebuild(st, pb, ac, heads, caught_up, args)}
         ac.close()
+        out["rss_peak"] = st.rss_peak_mb()
         st.procs["analytics"].stop()
         st.start("analytics", "crm-analytics", ("sales", "marketing", "support"),
                  dict(env, CRM_CONSUMER_RUNS="0"))
@@ -482,10 +503,12 @@ def bench_sales(bin_dir, workdir, args):
                   % (clients, res["cmds_per_s"], res["client_rtt_ms"]["p50"],
                      res["client_rtt_ms"]["p99"]))
         people = q1(st.db("sales"), "SELECT count(*) FROM person")[0]
+        rss = st.rss_peak_mb()
     finally:
         st.close()
     return {"command": "sales.person.register (name, unique email, phone, country, owner)",
-            "seconds_each": args.sales_seconds, "runs": runs, "people_registered": people}
+            "seconds_each": args.sales_seconds, "runs": runs, "people_registered": people,
+            "rss_peak": rss}
 
 
 # ---- marketing ----------------------------------------------------------------
@@ -550,7 +573,12 @@ def bench_marketing(bin_dir, workdir, args):
                "recipients_decided_per_s": round(n / secs),
                "sends_by_status": {str(k): v for k, v in by_status.items()},
                "deliveries_recorded": deliveries, "events_published": events}
-        B.log("marketing: %d decided in %.2f s = %.0f/s" % (n, secs, n / secs))
+        B.log("marketing: %d decided in %.2f s = %.0f/s (target %d: %s)" % (
+            n, secs, n / secs, TARGET_DECISIONS,
+            "met" if n / secs >= TARGET_DECISIONS else "not met"))
+        out["target_decided_per_s"] = TARGET_DECISIONS
+        out["target_met"] = n / secs >= TARGET_DECISIONS
+        out["rss_peak"] = st.rss_peak_mb()
         sales.close()
         mk.close()
     finally:
