@@ -70,35 +70,47 @@ class Rpc:
         self.s.curve_serverkey = zmq.auth.load_certificate(B.KEYS.key_file(server))[0]
         self.s.connect(endpoint)
         self.next_id = 1
+        self.sent = {}
 
-    def _send(self, command, body):
+    def _send(self, command, body, key=None):
         rq = self.pb["rpc_pb2"].CommandRequest(command=command, body=body, actor="bench",
-                                               idempotency_key=str(uuid.uuid4()),
+                                               idempotency_key=key or str(uuid.uuid4()),
                                                request_id=self.next_id)
         self.next_id += 1
         self.s.send(rq.SerializeToString())
+        self.sent[rq.request_id] = (command, body, rq.idempotency_key)
         return rq.request_id
 
     def _recv(self, timeout):
-        if not self.s.poll(int(timeout * 1000)):
-            raise RuntimeError("no reply within %ss" % timeout)
-        rep = self.pb["rpc_pb2"].CommandReply()
-        rep.ParseFromString(self.s.recv())
-        if rep.status.code != 0:
-            raise RuntimeError("command failed: %s %s: %s" % (rep.status.code, rep.status.field,
-                                                              rep.status.message))
-        return rep
+        """The next reply that is not a refusal for overload: those are
+        sent again, with the same key, after the hint (the bounded queue of
+        issue 15 refuses a client that pipelines past it)."""
+        while True:
+            if not self.s.poll(int(timeout * 1000)):
+                raise RuntimeError("no reply within %ss" % timeout)
+            rep = self.pb["rpc_pb2"].CommandReply()
+            rep.ParseFromString(self.s.recv())
+            sent = self.sent.pop(rep.request_id, None)
+            if rep.status.code == UNAVAILABLE and rep.status.retry_after_ms and sent:
+                time.sleep(min(rep.status.retry_after_ms, 1000) / 1000.0)
+                self._send(*sent)
+                continue
+            if rep.status.code != 0:
+                raise RuntimeError("command failed: %s %s: %s" % (
+                    rep.status.code, rep.status.field, rep.status.message))
+            return rep
 
     def call(self, command, msg, reply_type=None, timeout=30):
         want = self._send(command, msg.SerializeToString())
         while True:
             rep = self._recv(timeout)
-            if rep.request_id == want:
+            if rep.request_id >= want:  # the request, or it sent again
                 return reply_type.FromString(rep.body) if reply_type else rep
 
     def pipeline(self, command, bodies, window=128, timeout=60):
         """Sends every body, at most `window` unanswered; returns when all
-        are answered ok, in the order they were sent."""
+        are answered ok (in the order sent, but for those refused for
+        overload and sent again)."""
         inflight = 0
         for b in bodies:
             if inflight >= window:
@@ -196,6 +208,9 @@ def q1(conn, sql, *args):
 
 
 # ---- analytics ----------------------------------------------------------------
+
+# rpc.proto StatusCode: the bounded queue's refusal, with retry_after_ms.
+UNAVAILABLE = 6
 
 # Issue 15: analytics catches a backlog up at this many events/s or more.
 TARGET_CATCH_UP = 20000
