@@ -420,6 +420,15 @@ static int s_decode(crm_work_t *w)
     return 0;
 }
 
+/* Whether a statement of a work in [from, to) is in flight. */
+static int s_any_pending(const crm_batch_t *b, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (b->works[i]->pending)
+            return 1;
+    return 0;
+}
+
 /* Whether w may start while the works in [idx, started) run: a keyed
  * command (its keys computed when it was queued) beside other keyed ones
  * that share no key with it; any work once nothing else runs. */
@@ -465,6 +474,41 @@ static void s_run(crm_batch_t *b, crm_work_t *w)
     }
 }
 
+/* The service applies consumed events a run at a time
+ * (crm_service_def_t.consumer_batch): decodes the works from b->started on
+ * that may run together (events of a consumer, not answered yet, not run
+ * alone) and hands them over at once. Returns 0 if the first work is not
+ * one of those (it then runs alone through s_run). */
+static int s_run_events(crm_batch_t *b, size_t end)
+{
+    const crm_service_def_t *def = b->svc->def;
+    size_t from = b->started, to = from;
+    if (!def->consumer_batch || !b->svc->consumer_runs || b->kind != CRM_WORK_EVT)
+        return 0;
+    while (to < end) {
+        crm_work_t *w = b->works[to];
+        if (!w->consumer || w->state != WS_NEW || w->stale || (!w->event && s_decode(w) < 0) ||
+            (def->consumer_alone && def->consumer_alone(w->event)))
+            break;
+        to++;
+    }
+    if (to == from)
+        return 0;
+    for (size_t i = from; i < to; i++) {
+        b->works[i]->batch = b;
+        b->works[i]->state = WS_RUNNING;
+    }
+    b->started = to;
+    def->consumer_batch(b->works + from, to - from);
+    for (size_t i = from; i < to && !b->aborting && !b->ending; i++) {
+        crm_work_t *w = b->works[i];
+        if (w->state == WS_RUNNING && !w->pending && !s_any_pending(b, from, to))
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                          "handler neither answered nor continued", NULL, NULL);
+    }
+    return 1;
+}
+
 /* Starts the works that may start, in order, and finalizes the
  * transaction once all of its works are done. Works of keyed commands run
  * interleaved: each one's statements go out while the others' are in
@@ -476,6 +520,11 @@ void crm_batch_step(crm_batch_t *b)
     size_t end = crm_batch_tx_end(b);
     for (;;) {
         while (b->started < end && s_may_start(b, b->works[b->started])) {
+            if (s_run_events(b, end)) {
+                if (b->aborting || b->ending)
+                    return;
+                continue;
+            }
             s_run(b, b->works[b->started++]);
             if (b->aborting || b->ending)
                 return;

@@ -24,6 +24,7 @@
 #include "consumer_int.h"
 
 #include <crm/log.h>
+#include <crm/pbcheck.h>
 #include <crm/util.h>
 
 #include <errno.h>
@@ -98,9 +99,11 @@ static void s_queue_clear(crm_consumer_t *c)
     c->queued = 0;
 }
 
-/* Queues an event for the handler; `bytes` are copied. */
+/* Queues an event for the handler; `bytes` are copied, and *take (the
+ * decoded event, may be NULL) is kept by the work when it can be. */
 static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev,
-                     const void *bytes, size_t len, int front, int64_t dead_letter_id)
+                     const void *bytes, size_t len, int front, int64_t dead_letter_id,
+                     Crm__V1__Event **take)
 {
     crm_work_t *w = crm_work_new(c->svc, CRM_WORK_EVT);
     if (!w)
@@ -121,6 +124,14 @@ static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *
     }
     memcpy(w->input, bytes, len);
     w->input_len = len;
+    /* Decoded once: the work keeps the event its caller decoded, if its
+     * text fields pass the check the batch would make (crm/pbcheck.h);
+     * otherwise the batch decodes it again and dead-letters it. */
+    if (take && *take &&
+        crm_pb_check_strings(&crm__v1__event__descriptor, bytes, len, NULL, 0) == 0) {
+        w->event = *take;
+        *take = NULL;
+    }
     if (front) {
         w->next = c->queue;
         c->queue = w;
@@ -139,15 +150,16 @@ static int s_enqueue(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *
 
 /* An event for (c, p) from replay. Returns 1 if it was the next expected
  * sequence (queued or skipped by filter), 0 if old, -1 on a gap. */
-int crm_consumer_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev,
-                       const void *bytes, size_t len)
+int crm_consumer_offer(crm_consumer_t *c, crm_src_pos_t *p, Crm__V1__Event **evp, const void *bytes,
+                       size_t len)
 {
+    const Crm__V1__Event *ev = *evp;
     if (ev->sequence < p->expected)
         return 0; /* at-least-once wire: already queued or applied */
     if (ev->sequence > p->expected)
         return -1;
     if (s_matches(c, ev->type)) {
-        if (s_enqueue(c, p, ev, bytes, len, 0, 0) < 0)
+        if (s_enqueue(c, p, ev, bytes, len, 0, 0, evp) < 0)
             return -1;
         p->queued_to = ev->sequence;
     }
@@ -492,7 +504,7 @@ int crm_consumer_requeue(crm_service_t *svc, const char *consumer, int64_t id, c
         Crm__V1__Event *ev = crm__v1__event__unpack(NULL, len, bytes);
         if (!ev)
             return -EINVAL;
-        int rc = s_enqueue(c, crm_consumer_pos(c, ev->source), ev, bytes, len, 1, id);
+        int rc = s_enqueue(c, crm_consumer_pos(c, ev->source), ev, bytes, len, 1, id, NULL);
         crm__v1__event__free_unpacked(ev, NULL);
         crm_consumer_kick(c);
         return rc;

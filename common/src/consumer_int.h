@@ -17,9 +17,11 @@ crm_peer_t *crm_consumer_peer(crm_service_t *svc, const char *source);
  * again from its committed position. */
 void crm_consumer_queue_reset(crm_consumer_t *c);
 /* An event for (c, p) from replay. Returns 1 if it was the next expected
- * sequence (queued or skipped by filter), 0 if old, -1 on a gap. */
-int crm_consumer_offer(crm_consumer_t *c, crm_src_pos_t *p, const Crm__V1__Event *ev,
-                       const void *bytes, size_t len);
+ * sequence (queued or skipped by filter), 0 if old, -1 on a gap. When it
+ * is queued the work takes *ev, decoded already, and *ev is set to NULL
+ * (the caller frees what is left). */
+int crm_consumer_offer(crm_consumer_t *c, crm_src_pos_t *p, Crm__V1__Event **ev, const void *bytes,
+                       size_t len);
 /* Starts a batch of queued events, or asks for more by replay. */
 void crm_consumer_kick(crm_consumer_t *c);
 

@@ -188,8 +188,9 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
             p->expected = ev->sequence;
         crm_pos_settle_hints(c, p, ev);
         crm_pos_remember(p, ev);
-        int r = crm_consumer_offer(c, p, ev, rr->events[i].data, rr->events[i].len);
-        crm__v1__event__free_unpacked(ev, NULL);
+        int r = crm_consumer_offer(c, p, &ev, rr->events[i].data, rr->events[i].len);
+        if (ev)
+            crm__v1__event__free_unpacked(ev, NULL);
         if (r < 0) {
             cut = 1; /* not queued (out of memory): asked for again below */
             break;

@@ -88,6 +88,10 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_WRITERS", CRM_CONF_INT, "4",
      "writer connections: batches run on each at once, while the others commit", 0, 1,
      CRM_WRITERS_MAX},
+    {"CRM_CONSUMER_RUNS", CRM_CONF_BOOL, "1",
+     "apply consumed events a run per statement where the service can (0: one event at a time,"
+     " for comparison)",
+     0, 0, 0},
     {"CRM_COMMAND_QUEUE_MAX", CRM_CONF_INT, "4096",
      "commands queued for the writer; more are answered UNAVAILABLE at once, with a retry hint", 0,
      1, 1000000},
@@ -553,6 +557,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->max_event_bytes = (size_t)crm_config_int(svc->config, "CRM_MAX_EVENT_BYTES");
     svc->replay_batch = (size_t)crm_config_int(svc->config, "CRM_REPLAY_BATCH");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
+    svc->consumer_runs = crm_config_bool(svc->config, "CRM_CONSUMER_RUNS");
     svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
     if (crm_clock_init(svc) < 0) {
         crm_config_destroy(&svc->config);

@@ -296,6 +296,7 @@ struct crm_service {
     crm_zwatch_t *monitor_watch;
     size_t batch_max;
     size_t max_frame;
+    int consumer_runs; /* CRM_CONSUMER_RUNS: def->consumer_batch is used */
     void *user;
     int crash_after_commit; /* CRM_TEST_CRASH_AFTER_COMMIT: fault injection */
     crm_metrics_t m;

@@ -6,6 +6,7 @@
  * consumers, handlers/ handles them and events.c builds what analytics
  * publishes. */
 #include "analytics.h"
+#include "handlers/handlers.h"
 #include "rules.h"
 
 #include <crm/log.h>
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
         .migrations = analytics_migrations,
         .config = s_config,
         .on_start = s_on_start,
+        .consumer_batch = analytics_apply_run,
+        .consumer_alone = analytics_apply_alone,
     };
     return crm_service_main(&def, argc, argv);
 }

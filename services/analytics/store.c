@@ -31,6 +31,23 @@ int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const
         &p, "SELECT an_health_put($1, $2::int, $3::jsonb, $4::boolean, $5::bigint)", 1, cb);
 }
 
+int an_store_apply_run(crm_work_t *w, const char *run_json, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, run_json);
+    return crm_params_run(&p,
+                          "SELECT run_i, run_customer, run_at_us, run_inputs::text, run_old_score,"
+                          " run_old_high, run_publish FROM an_apply_run($1::jsonb)",
+                          1, cb);
+}
+
+int an_store_health_put_run(crm_work_t *w, const char *health_json, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_str(&p, health_json);
+    return crm_params_run(&p, "SELECT an_health_put_run($1::jsonb)", 1, cb);
+}
+
 int an_store_customer_show(crm_work_t *w, const char *customer_id, int64_t as_of_us, int64_t at_us,
                            int64_t per_ticket, int64_t per_hour, crm_work_cb cb)
 {

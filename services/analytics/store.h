@@ -18,6 +18,15 @@ int an_store_apply(crm_work_t *w, const char *source, uint64_t seq, const char *
 int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const char *reasons_json,
                         int churn_high, int64_t at_us, crm_work_cb cb);
 
+/* A run of events in one statement (sql/R_apply.sql an_apply_run):
+ * [{"s": source, "q": sequence, "e": event JSON}, ...]. A row per event
+ * about a customer: (place in the run from 1, then an_store_apply's). */
+int an_store_apply_run(crm_work_t *w, const char *run_json, crm_work_cb cb);
+
+/* Stores the health of a run's customers, the last given per customer:
+ * [{"c": customer, "s": score, "r": reasons, "h": churn high, "t": at_us}]. */
+int an_store_health_put_run(crm_work_t *w, const char *health_json, crm_work_cb cb);
+
 /* One jsonb column, NULL when the customer is unknown (by as_of_us when
  * it is not 0). Instants in microseconds; at_us is never 0 here. */
 int an_store_customer_show(crm_work_t *w, const char *customer_id, int64_t as_of_us, int64_t at_us,

@@ -77,6 +77,17 @@ typedef struct {
 #define CRM_COMMAND_KEYS_MAX 4
 typedef int (*crm_command_keys_fn)(const ProtobufCMessage *request, uint64_t *keys, int max);
 
+/* Applies a run of consecutive consumed events of one transaction together,
+ * in their order: works[0..n) are running, decoded (crm_work_event) and in
+ * the batch's transaction. Statements go through any of them (one at a
+ * time per work, as always); the function must end every one of them with
+ * crm_work_ok or crm_work_fail, and emit each event's derived events
+ * through its own work. A failed statement aborts the transaction like any
+ * failed work: the batch is then retried one event per transaction, each
+ * through this function with n = 1, so one bad event is dead-lettered
+ * alone. */
+typedef void (*crm_consumer_batch_fn)(crm_work_t *const *works, size_t n);
+
 typedef struct {
     const char *command; /* a name of the commands table; NULL ends the table */
     crm_command_keys_fn keys;
@@ -98,6 +109,11 @@ typedef struct {
     void (*metrics)(crm_service_t *svc, crm_http_response_t *res);
     /* Commands that may run interleaved in a batch; may be NULL. */
     const crm_command_keys_t *command_keys;
+    /* Optional: applies consumed events a run at a time instead of one work
+     * after another (crm_consumer_batch_fn); consumer_alone, if set, names
+     * the events that still run alone through their consumer's fn. */
+    crm_consumer_batch_fn consumer_batch;
+    int (*consumer_alone)(const Crm__V1__Event *ev);
 } crm_service_def_t;
 
 /* Runs the service until SIGTERM/SIGINT; returns the process exit code.

@@ -11,6 +11,7 @@
 #include <crm/pbjson.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The health an applied event leads to, between the statements of one
  * event's work. */
@@ -44,6 +45,44 @@ static void s_health_stored(crm_work_t *w, PGresult *res)
     crm_work_ok(w, NULL);
 }
 
+/* Scores the health from row r of an_apply's or an_apply_run's columns
+ * from c on (customer, at_us, inputs, old score, old churn state,
+ * publish) into st, on w's memory; *reasons is the JSON of the reasons. */
+static int s_score(crm_work_t *w, PGresult *res, int r, int c, s_fold_t *st, int64_t *at_us,
+                   char **reasons)
+{
+    if (!(st->customer = crm_work_strdup(w, PQgetvalue(res, r, c)))) {
+        crm_work_fail_nomem(w);
+        return -1;
+    }
+    *at_us = strtoll(PQgetvalue(res, r, c + 1), NULL, 10);
+    json_error_t err;
+    json_t *in_j = json_loads(PQgetvalue(res, r, c + 2), 0, &err);
+    if (!in_j) {
+        crm_work_fail(w, S_INTERNAL, NULL, "health inputs are not JSON", err.text, NULL);
+        return -1;
+    }
+    an_health_in_t in;
+    analytics_health_inputs(in_j, &in);
+    json_decref(in_j);
+    an_health_compute(&in, &st->h);
+    st->has_old = !PQgetisnull(res, r, c + 3);
+    st->old_score = st->has_old ? atoi(PQgetvalue(res, r, c + 3)) : 0;
+    st->old_high = !PQgetisnull(res, r, c + 4) && PQgetvalue(res, r, c + 4)[0] == 't';
+    st->high = st->h.churn_risk >= analytics_ctx(w)->churn_threshold;
+    st->publish = PQgetvalue(res, r, c + 5)[0] == 't';
+    json_t *rj = analytics_health_reasons(&st->h);
+    char *text = rj ? json_dumps(rj, JSON_COMPACT) : NULL;
+    json_decref(rj);
+    *reasons = text ? crm_work_strdup(w, text) : NULL;
+    free(text);
+    if (!*reasons) {
+        crm_work_fail_nomem(w);
+        return -1;
+    }
+    return 0;
+}
+
 /* The event is recorded and projected; compute the customer's health from
  * the inputs an_apply returned (rules.c) and store it. */
 static void s_applied(crm_work_t *w, PGresult *res)
@@ -53,37 +92,16 @@ static void s_applied(crm_work_t *w, PGresult *res)
         return;
     }
     s_fold_t *st = crm_work_alloc(w, sizeof *st);
-    if (!st || !(st->customer = crm_work_strdup(w, PQgetvalue(res, 0, 0)))) {
+    int64_t at_us;
+    char *reasons;
+    if (!st) {
         crm_work_fail_nomem(w);
         return;
     }
-    int64_t at_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    json_error_t err;
-    json_t *in_j = json_loads(PQgetvalue(res, 0, 2), 0, &err);
-    if (!in_j) {
-        crm_work_fail(w, S_INTERNAL, NULL, "health inputs are not JSON", err.text, NULL);
+    if (s_score(w, res, 0, 0, st, &at_us, &reasons) < 0)
         return;
-    }
-    an_health_in_t in;
-    analytics_health_inputs(in_j, &in);
-    json_decref(in_j);
-    an_health_compute(&in, &st->h);
-    st->has_old = !PQgetisnull(res, 0, 3);
-    st->old_score = st->has_old ? atoi(PQgetvalue(res, 0, 3)) : 0;
-    st->old_high = !PQgetisnull(res, 0, 4) && PQgetvalue(res, 0, 4)[0] == 't';
-    st->high = st->h.churn_risk >= analytics_ctx(w)->churn_threshold;
-    st->publish = PQgetvalue(res, 0, 5)[0] == 't';
-    json_t *reasons = analytics_health_reasons(&st->h);
-    char *text = reasons ? json_dumps(reasons, JSON_COMPACT) : NULL;
-    json_decref(reasons);
-    char *copy = text ? crm_work_strdup(w, text) : NULL;
-    free(text);
-    if (!copy) {
-        crm_work_fail_nomem(w);
-        return;
-    }
     crm_work_set_data(w, st);
-    an_store_health_put(w, st->customer, st->h.score, copy, st->high, at_us, s_health_stored);
+    an_store_health_put(w, st->customer, st->h.score, reasons, st->high, at_us, s_health_stored);
 }
 
 static void s_fold(crm_work_t *w)
@@ -109,4 +127,155 @@ void analytics_apply(crm_work_t *w)
         analytics_person_erased(w, s_fold);
     else
         s_fold(w);
+}
+
+/* ---- a run of events at once ------------------------------------------------------ */
+
+/* A run in flight, on the memory of its first work, which carries its
+ * statements. */
+typedef struct {
+    crm_work_t **works;
+    size_t n;
+    s_fold_t **st; /* per work: the health it leads to, NULL if none */
+} s_run_t;
+
+/* Ends the run: the carrier failed (a statement, memory), so the
+ * transaction goes, and the run is tried again one event at a time. */
+static void s_run_fail(s_run_t *run, const char *why)
+{
+    for (size_t i = 1; i < run->n; i++)
+        crm_work_fail(run->works[i], S_INTERNAL, NULL, why, NULL, NULL);
+}
+
+/* The healths are stored: publish what changed, event by event, through
+ * each event's own work. */
+static void s_run_stored(crm_work_t *w, PGresult *res)
+{
+    (void)res;
+    s_run_t *run = crm_work_data(w);
+    for (size_t i = 0; i < run->n; i++) {
+        const s_fold_t *st = run->st[i];
+        if (st && st->publish && s_publish(run->works[i], st) < 0) {
+            /* Its effects are in the carrier's writes: the whole
+             * transaction goes (crm_batch_step sees the carrier failed). */
+            crm_work_fail(w, S_INTERNAL, NULL, "could not publish a derived event", st->customer,
+                          NULL);
+            s_run_fail(run, "could not publish a derived event");
+            return;
+        }
+    }
+    for (size_t i = 0; i < run->n; i++)
+        crm_work_ok(run->works[i], NULL);
+}
+
+/* The run is recorded and projected: score each customer row (an event
+ * about a customer whom an earlier event of the run scored starts from
+ * that score, as if the health had been stored in between), then store
+ * the healths in one statement. */
+static void s_run_applied(crm_work_t *w, PGresult *res)
+{
+    s_run_t *run = crm_work_data(w);
+    json_t *hs = json_array();
+    if (!hs)
+        goto nomem;
+    for (int r = 0; r < PQntuples(res); r++) {
+        long i = strtol(PQgetvalue(res, r, 0), NULL, 10) - 1;
+        if (i < 0 || (size_t)i >= run->n || run->st[i]) {
+            json_decref(hs);
+            crm_work_fail(w, S_INTERNAL, NULL, "an_apply_run returned an unexpected row", NULL,
+                          NULL);
+            s_run_fail(run, "an_apply_run returned an unexpected row");
+            return;
+        }
+        crm_work_t *ew = run->works[i];
+        s_fold_t *st = crm_work_alloc(ew, sizeof *st);
+        int64_t at_us;
+        char *reasons;
+        if (!st)
+            goto nomem;
+        if (s_score(ew, res, r, 1, st, &at_us, &reasons) < 0) {
+            json_decref(hs);
+            crm_work_fail(w, S_INTERNAL, NULL, "could not score a customer's health", NULL, NULL);
+            s_run_fail(run, "could not score a customer's health");
+            return;
+        }
+        for (long k = i - 1; k >= 0; k--) {
+            const s_fold_t *prev = run->st[k];
+            if (prev && !strcmp(prev->customer, st->customer)) {
+                st->has_old = 1;
+                st->old_score = prev->h.score;
+                st->old_high = prev->high;
+                break;
+            }
+        }
+        run->st[i] = st;
+        json_t *h = json_pack("{s:s, s:i, s:o, s:b, s:I}", "c", st->customer, "s", st->h.score, "r",
+                              json_loads(reasons, 0, NULL), "h", st->high, "t", (json_int_t)at_us);
+        if (!h || json_array_append_new(hs, h) < 0)
+            goto nomem;
+    }
+    if (json_array_size(hs) == 0) {
+        json_decref(hs);
+        s_run_stored(w, NULL);
+        return;
+    }
+    char *text = json_dumps(hs, JSON_COMPACT);
+    json_decref(hs);
+    char *copy = text ? crm_work_strdup(w, text) : NULL;
+    free(text);
+    if (!copy)
+        goto nomem;
+    an_store_health_put_run(w, copy, s_run_stored);
+    return;
+nomem:
+    json_decref(hs);
+    crm_work_fail_nomem(w);
+    s_run_fail(run, "out of memory");
+}
+
+void analytics_apply_run(crm_work_t *const *works, size_t n)
+{
+    crm_work_t *w = NULL;
+    s_run_t *run = NULL;
+    json_t *evs = json_array();
+    for (size_t i = 0; evs && i < n; i++) {
+        const Crm__V1__Event *ev = crm_work_event(works[i]);
+        json_t *j = crm_pbjson_from_message(&ev->base);
+        json_t *e =
+            j ? json_pack("{s:s, s:I, s:o}", "s", ev->source, "q", (json_int_t)ev->sequence, "e", j)
+              : NULL;
+        if (!e || json_array_append_new(evs, e) < 0) {
+            /* This event alone, as s_fold would (it is dead-lettered). */
+            crm_work_fail_nomem(works[i]);
+            continue;
+        }
+        if (!w) {
+            /* The first event of the run carries its statements. */
+            w = works[i];
+            if (!(run = crm_work_alloc(w, sizeof *run)) ||
+                !(run->works = crm_work_alloc(w, n * sizeof *run->works)) ||
+                !(run->st = crm_work_alloc(w, n * sizeof *run->st)))
+                break;
+            run->n = 0;
+        }
+        run->works[run->n] = works[i];
+        run->st[run->n++] = NULL;
+    }
+    char *text =
+        evs && run && run->n == json_array_size(evs) ? json_dumps(evs, JSON_COMPACT) : NULL;
+    json_decref(evs);
+    char *copy = text ? crm_work_strdup(w, text) : NULL;
+    free(text);
+    if (!copy) {
+        for (size_t i = 0; i < n; i++)
+            crm_work_fail_nomem(works[i]);
+        return;
+    }
+    crm_work_set_data(w, run);
+    an_store_apply_run(w, copy, s_run_applied);
+}
+
+int analytics_apply_alone(const Crm__V1__Event *ev)
+{
+    return ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_ERASED;
 }

@@ -91,6 +91,12 @@ void analytics_status(crm_work_t *w);
 
 /* Every event of every source, folded into the projections. */
 void analytics_apply(crm_work_t *w);
+/* The same for a run of a batch's events: two statements for the run
+ * (crm_service_def_t.consumer_batch), except the events for which
+ * analytics_apply_alone is true (an erasure rewrites what was recorded
+ * first), which go through analytics_apply. */
+void analytics_apply_run(crm_work_t *const *works, size_t n);
+int analytics_apply_alone(const Crm__V1__Event *ev);
 
 /* handlers/erasure.c: person.erased, before it is folded; `next` folds
  * it once the recorded events and projections are erased. */

@@ -10,38 +10,35 @@
 -- revenue, amounts in their currency's minor units in the summaries;
 -- pipelines' names (0013_report_names.sql); subscriptions
 -- (0017_subscriptions.sql); and stage probability changes (deals follow).
+-- The fold is three functions, so that an event applied alone (an_apply) and
+-- a consumer's run of events (an_apply_run) run the same code: an_decode
+-- (what happened, to whom, when: the event log row), an_project (the
+-- projections) and an_health_inputs (0002_apply.sql, 0018_fold_plpgsql.sql).
 
--- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
--- When the event is about a customer, returns one row to recompute the
--- customer's health with: the customer, the instant of their latest event
--- (the score is evaluated then, so that it does not depend on the order in
--- which the sources were applied), the inputs, the stored score and churn
--- state (NULL for a first score), and whether derived events may be
--- published (not while a rebuild replays what was applied before).
-CREATE OR REPLACE FUNCTION an_apply(src text, seqn bigint, ev jsonb)
-    RETURNS TABLE (out_customer text, out_at_us bigint, out_inputs jsonb, out_old_score int,
-                   out_old_high boolean, out_publish boolean)
-    LANGUAGE plpgsql
+-- What an event is (the member of its payload, the payload, its record),
+-- about whom, when, and its line in the timeline. member is NULL for a
+-- payload this build does not know (nothing to project). No statements:
+-- expressions only, so a run decodes its events in one statement.
+CREATE OR REPLACE FUNCTION an_decode(src text, ev jsonb, OUT member text, OUT p jsonb,
+                                     OUT x jsonb, OUT cid text, OUT occurred timestamptz,
+                                     OUT summary text)
+    LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
-    member text; p jsonb; x jsonb;
     t_ev timestamptz := COALESCE(an_ts(ev ->> 'time_us'), now());
-    occurred timestamptz;
-    cid text := COALESCE(ev ->> 'subject', '');
-    summary text := '';
-    old health%ROWTYPE; at_h timestamptz;
-    t_us bigint;
 BEGIN
-    SELECT k, v INTO member, p FROM jsonb_each(ev) AS j(k, v)
-     WHERE k NOT IN ('id', 'source', 'type', 'subject', 'time_us', 'sequence', 'epoch',
-                     'correlation_id', 'causation_id', 'actor')
-     LIMIT 1;
+    cid := COALESCE(ev ->> 'subject', '');
+    summary := '';
+    member := (SELECT k FROM jsonb_object_keys(ev) AS j(k)
+                WHERE k NOT IN ('id', 'source', 'type', 'subject', 'time_us', 'sequence', 'epoch',
+                                'correlation_id', 'causation_id', 'actor')
+                LIMIT 1);
     IF member IS NULL THEN
-        RETURN; -- a payload this build does not know: nothing to project
+        RETURN;
     END IF;
+    p := ev -> member;
     occurred := t_ev;
 
-    -- What happened, to whom, when: the event log row.
     CASE member
     WHEN 'person_registered', 'person_updated' THEN
         x := p -> 'person';
@@ -174,21 +171,19 @@ BEGIN
     ELSE
         summary := replace(member, '_', ' ');
     END CASE;
+END
+$$;
 
-    INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary, payload,
-                                actor)
-    VALUES (src, seqn, ev ->> 'type', cid, occurred, summary, ev, COALESCE(ev ->> 'actor', ''))
-    ON CONFLICT (source, seq) DO NOTHING;
-    IF NOT FOUND THEN
-        RETURN; -- applied before (a dead letter retried after its replay)
-    END IF;
-
-    IF cid <> '' THEN
-        INSERT INTO customer AS c (id, first_seen) VALUES (cid, occurred)
-        ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen);
-    END IF;
-
-    -- The projections.
+-- The projections of one decoded event (an_decode), recorded in the event
+-- log just before.
+CREATE OR REPLACE FUNCTION an_project(src text, seqn bigint, ev jsonb, member text, p jsonb,
+                                      x jsonb, cid text, occurred timestamptz)
+    RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t_us bigint;
+BEGIN
     CASE member
     WHEN 'person_registered', 'person_updated' THEN
         t_us := an_us(occurred);
@@ -418,6 +413,48 @@ BEGIN
     ELSE
         NULL; -- kept in the event log only
     END CASE;
+END
+$$;
+
+-- Applies one event of `src` at sequence `seqn` (the whole Event as JSON).
+-- When the event is about a customer, returns one row to recompute the
+-- customer's health with: the customer, the instant of their latest event
+-- (the score is evaluated then, so that it does not depend on the order in
+-- which the sources were applied), the inputs, the stored score and churn
+-- state (NULL for a first score), and whether derived events may be
+-- published (not while a rebuild replays what was applied before).
+CREATE OR REPLACE FUNCTION an_apply(src text, seqn bigint, ev jsonb)
+    RETURNS TABLE (out_customer text, out_at_us bigint, out_inputs jsonb, out_old_score int,
+                   out_old_high boolean, out_publish boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    d record;
+    member text; cid text; occurred timestamptz;
+    old health%ROWTYPE; at_h timestamptz;
+BEGIN
+    d := an_decode(src, ev);
+    member := d.member;
+    cid := d.cid;
+    occurred := d.occurred;
+    IF member IS NULL THEN
+        RETURN; -- a payload this build does not know: nothing to project
+    END IF;
+
+    INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary, payload,
+                                actor)
+    VALUES (src, seqn, ev ->> 'type', cid, occurred, d.summary, ev, COALESCE(ev ->> 'actor', ''))
+    ON CONFLICT (source, seq) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN; -- applied before (a dead letter retried after its replay)
+    END IF;
+
+    IF cid <> '' THEN
+        INSERT INTO customer AS c (id, first_seen) VALUES (cid, occurred)
+        ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen);
+    END IF;
+
+    PERFORM an_project(src, seqn, ev, member, d.p, d.x, cid, occurred);
 
     -- The customer's health: computed by the caller (rules.c), stored with
     -- an_health_put.
@@ -435,3 +472,96 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- A run of a consumer's events (handlers/fold.c), with the effects of
+-- an_apply on each in their order. evs: [{"s": source, "q": sequence,
+-- "e": Event JSON}, ...]. The order-free part is one statement for the run:
+-- decoding, the event log rows (a row there already: applied before, as in
+-- an_apply), the customers' first_seen (the least instant wins in any
+-- order), the instant of each customer's latest event so far (the latest
+-- before the run, or of the run's events up to this one), the stored
+-- health and whether each may publish. Then, event by event, the
+-- projections and the health inputs right after them.
+-- One row per event about a customer, as an_apply's, with the event's place
+-- in the run (1-based); the stored score and churn state are those before
+-- the run: the caller carries a customer's new health from an earlier row
+-- of the run to a later one, and stores the last (an_health_put_run). A
+-- health that is not published and is followed in the run by another
+-- unpublished one of the same customer is not returned: only the last is
+-- stored, and nobody reads the ones between (a rebuild's replay).
+CREATE OR REPLACE FUNCTION an_apply_run(evs jsonb)
+    RETURNS TABLE (run_i int, run_customer text, run_at_us bigint, run_inputs jsonb,
+                   run_old_score int, run_old_high boolean, run_publish boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        WITH e AS (SELECT a.i, a.x ->> 's' AS src, (a.x ->> 'q')::bigint AS seqn, a.x -> 'e' AS ev
+                     FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i)),
+        d AS (SELECT e.*, dd.* FROM e CROSS JOIN LATERAL an_decode(e.src, e.ev) dd
+               WHERE dd.member IS NOT NULL),
+        prior AS (SELECT c.customer_id, max(c.occurred_at) AS at FROM customer_event c
+                   WHERE c.customer_id IN (SELECT d.cid FROM d WHERE d.cid <> '')
+                   GROUP BY c.customer_id),
+        ins AS (INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary,
+                                            payload, actor)
+                SELECT d.src, d.seqn, d.ev ->> 'type', d.cid, d.occurred, d.summary, d.ev,
+                       COALESCE(d.ev ->> 'actor', '')
+                  FROM d ORDER BY d.i
+                ON CONFLICT (source, seq) DO NOTHING
+                RETURNING source, seq),
+        -- (an event twice in a run is applied once, as an_apply would)
+        a AS (SELECT DISTINCT ON (d.src, d.seqn) d.* FROM d
+                JOIN ins ON ins.source = d.src AND ins.seq = d.seqn
+               ORDER BY d.src, d.seqn, d.i),
+        cust AS (INSERT INTO customer AS c (id, first_seen)
+                 SELECT a.cid, min(a.occurred) FROM a WHERE a.cid <> '' GROUP BY a.cid
+                 ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen)
+                 RETURNING 1),
+        h AS (SELECT a.*,
+                     a.cid <> '' AND a.member NOT IN ('churn_risk_raised', 'health_changed',
+                                                      'data_quality_issue_found') AS scored,
+                     greatest(pr.at, max(a.occurred) OVER (PARTITION BY a.cid ORDER BY a.i))
+                         AS at_h,
+                     a.seqn > COALESCE(u.seq, 0) AS publish,
+                     hh.score AS old_score, hh.churn_high AS old_high
+                FROM a LEFT JOIN prior pr ON pr.customer_id = a.cid
+                LEFT JOIN an_replay_until u ON u.source = a.src
+                LEFT JOIN health hh ON hh.customer_id = a.cid)
+        SELECT h.*, lead(h.publish) OVER (PARTITION BY h.cid, h.scored ORDER BY h.i) AS next_publish
+          FROM h ORDER BY h.i
+    LOOP
+        PERFORM an_project(r.src, r.seqn, r.ev, r.member, r.p, r.x, r.cid, r.occurred);
+        IF NOT r.scored OR (NOT r.publish AND r.next_publish IS NOT NULL AND NOT r.next_publish) THEN
+            CONTINUE;
+        END IF;
+        run_i := r.i;
+        run_customer := r.cid;
+        run_at_us := an_us(r.at_h);
+        run_inputs := an_health_inputs(r.cid, r.at_h);
+        run_old_score := r.old_score;
+        run_old_high := r.old_high;
+        run_publish := r.publish;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+-- Stores the health of a run's customers, the last one given per customer:
+-- hs: [{"c": customer, "s": score, "r": reasons, "h": churn high, "t": at_us}, ...]
+-- in the run's order (what an_health_put one at a time would leave).
+CREATE OR REPLACE FUNCTION an_health_put_run(hs jsonb)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO health AS h (customer_id, score, churn_risk, reasons, churn_high, at)
+    SELECT DISTINCT ON (a.x ->> 'c') a.x ->> 'c', (a.x ->> 's')::int, 100 - (a.x ->> 's')::int,
+           a.x -> 'r', (a.x ->> 'h')::boolean, an_ts(a.x ->> 't')
+      FROM jsonb_array_elements(hs) WITH ORDINALITY AS a(x, i)
+     ORDER BY a.x ->> 'c', a.i DESC
+    ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score,
+        churn_risk = EXCLUDED.churn_risk, reasons = EXCLUDED.reasons,
+        churn_high = EXCLUDED.churn_high, at = EXCLUDED.at
+    $$;
