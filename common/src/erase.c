@@ -52,6 +52,7 @@ static const struct {
     {"crm.v1.AddressState", "address"},
     {"crm.v1.AddressState", "last_error"},
     {"crm.v1.DeliveryRecorded", "error"},
+    {"crm.v1.PersonMerged", "dropped_emails"},
 };
 
 int crm_erase_personal(const char *type, const char *field)
