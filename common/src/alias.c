@@ -52,10 +52,12 @@ void crm_alias_consume(crm_work_t *w, const char *merge_sql, crm_work_cb cb)
         crm_work_ok(w, NULL);
         return;
     }
-    size_t n;
-    char **ids = crm_alias_ids(w, m->survivor_id, m->dropped_id, m->dropped_emails,
-                               m->n_dropped_emails, &n);
-    if (!ids)
+    /* The producer lists them; derived here again only for an event
+     * that does not. */
+    size_t n = m->n_alias_ids;
+    char **ids = m->alias_ids;
+    if (n == 0 && !(ids = crm_alias_ids(w, m->survivor_id, m->dropped_id, m->dropped_emails,
+                                        m->n_dropped_emails, &n)))
         return;
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, m->survivor_id);

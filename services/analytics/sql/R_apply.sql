@@ -157,9 +157,15 @@ BEGIN
     WHEN 'churn_risk_raised', 'health_changed', 'data_quality_issue_found' THEN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         summary := replace(member, '_', ' ');
+    WHEN 'person_merged' THEN
+        cid := COALESCE(NULLIF(p ->> 'survivor_id', ''), cid);
+        summary := format('person %s merged into this one', p ->> 'dropped_id');
     ELSE
         summary := replace(member, '_', ' ');
     END CASE;
+
+    -- A merged person's id names its survivor (crm_alias, 0016_merge.sql).
+    cid := crm_alias_of(cid);
 
     INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary, payload,
                                 actor)
@@ -299,7 +305,7 @@ BEGIN
         VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
     WHEN 'campaign_targeted' THEN
         INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
-        SELECT p ->> 'campaign_id', t, occurred
+        SELECT p ->> 'campaign_id', crm_alias_of(t), occurred
           FROM jsonb_array_elements_text(COALESCE(p -> 'customer_ids', '[]')) t
         ON CONFLICT DO NOTHING;
     WHEN 'delivery_recorded' THEN
@@ -379,6 +385,10 @@ BEGIN
             UPDATE ticket t SET breaches = (SELECT count(*) FROM sla_breach b WHERE b.ticket_id = t.id)
              WHERE t.id = x ->> 'id';
         END IF;
+    WHEN 'person_merged' THEN
+        PERFORM an_merge_person(cid, p ->> 'dropped_id',
+                                ARRAY(SELECT jsonb_array_elements_text(COALESCE(p -> 'alias_ids', '[]'))),
+                                COALESCE(ev ->> 'actor', ''));
     ELSE
         NULL; -- kept in the event log only
     END CASE;
@@ -388,7 +398,11 @@ BEGIN
     IF cid = '' OR member IN ('churn_risk_raised', 'health_changed', 'data_quality_issue_found') THEN
         RETURN;
     END IF;
-    SELECT max(occurred_at) INTO at_h FROM customer_event WHERE customer_id = cid;
+    -- A merge is no activity of the customer's: their health is evaluated
+    -- at their latest other event, as if they had been one record.
+    SELECT COALESCE(max(occurred_at) FILTER (WHERE type <> 'crm.sales.person.merged.v1'),
+                    max(occurred_at))
+      INTO at_h FROM customer_event WHERE customer_id = cid;
     SELECT * INTO old FROM health WHERE customer_id = cid;
     out_customer := cid;
     out_at_us := an_us(at_h);

@@ -18,6 +18,8 @@
 typedef struct {
     char *keep;
     char *drop;
+    char **alias; /* crm_alias_ids */
+    size_t n_alias;
     const char **emails; /* the dropped record's */
     size_t n_emails;
     uint32_t moved;
@@ -39,6 +41,8 @@ static void s_survivor(crm_work_t *w, PGresult *res)
     pl.person = p;
     pl.n_dropped_emails = st->n_emails;
     pl.dropped_emails = (char **)st->emails;
+    pl.n_alias_ids = st->n_alias;
+    pl.alias_ids = st->alias;
     Crm__V1__Event ev = CRM__V1__EVENT__INIT;
     ev.type = (char *)SALES_EV_PERSON_MERGED;
     ev.subject = st->keep;
@@ -102,12 +106,11 @@ static void s_locked(crm_work_t *w, PGresult *res)
     if (!(st->emails = crm_erase_strings(w, PQgetvalue(res, 1, 4), &st->n_emails)))
         return;
     /* The ids that resolve to the survivor from now on (crm/alias.h). */
-    size_t n;
-    char **alias = crm_alias_ids(w, st->keep, st->drop, (char *const *)st->emails,
-                                 st->n_emails, &n);
-    if (!alias)
+    if (!(st->alias = crm_alias_ids(w, st->keep, st->drop, (char *const *)st->emails, st->n_emails,
+                                    &st->n_alias)))
         return;
-    sales_store_merge(w, st->keep, st->drop, alias, n, crm_work_principal(w), rq->reason, s_merged);
+    sales_store_merge(w, st->keep, st->drop, st->alias, st->n_alias, crm_work_principal(w),
+                      rq->reason, s_merged);
 }
 
 void sales_person_merge_cmd(crm_work_t *w)
