@@ -195,7 +195,7 @@ const crmctl_verb_t crmctl_verbs[] = {
      "emails and phones, its set fields winning; everything of DROP (orders, deals,\n"
      "activities, leads, consent, campaign data, tickets, analytics) moves to KEEP, and\n"
      "DROP's id and emails name KEEP from then on (docs/architecture.md, \"Personal data\").\n",
-     crmctl_person_merge_opts, 1},
+     crmctl_person_merge_opts, 2},
     {"org create", crmctl_org_create,
      "--name N [--domain D] [--industry I] [--country CC] [--owner O] [--tag T]...",
      "create an organisation", SALES_HELP_WRITE, crmctl_org_create_opts, 0},
