@@ -94,16 +94,21 @@ class PersonalDataMergeTest(unittest.TestCase):
                                      title=title)), sales_pb2.PersonReply).person
         d["id"] = cid = p.id
         self.assertEqual(cid, customer_id(d["email"]))
+        wait_for(lambda: self.q("SELECT count(*) FROM person WHERE id = %s", cid,
+                                db="marketing")[0][0] == 1, 20, "marketing to know them")
+        wait_for(lambda: self.q("SELECT count(*) FROM person WHERE id = %s", cid,
+                                db="support")[0][0] == 1, 20, "support to know them")
+        self.business(d, tag, amount, purpose)
+        return d
+
+    def business(self, d, tag, amount, purpose):
+        cid = d["id"]
         self.call("sales.order.create", sales_pb2.CreateOrderRequest(order=sales_pb2.Order(
             person_id=cid, currency="EUR", items=[sales_pb2.OrderItem(
                 name="Widget", quantity=1, unit_price_minor=amount)])), sales_pb2.OrderReply)
         self.call("sales.activity.log", sales_pb2.LogActivityRequest(activity=sales_pb2.Activity(
             person_id=cid, kind=sales_pb2.ACTIVITY_KIND_CALL, subject="Call %s" % tag)),
             sales_pb2.ActivityReply)
-        wait_for(lambda: self.q("SELECT count(*) FROM person WHERE id = %s", cid,
-                                db="marketing")[0][0] == 1, 20, "marketing to know them")
-        wait_for(lambda: self.q("SELECT count(*) FROM person WHERE id = %s", cid,
-                                db="support")[0][0] == 1, 20, "support to know them")
         self.call("marketing.response.record", M.RecordResponseRequest(
             response=M.CampaignResponseRecorded(
                 campaign_id=self.campaign, customer_id=cid, response=M.RESPONSE_TYPE_REPLIED)),
@@ -117,7 +122,6 @@ class PersonalDataMergeTest(unittest.TestCase):
                                       type=support_pb2.TICKET_TYPE_QUESTION)),
             support_pb2.TicketReply).ticket
         self.assertEqual(t.customer_id, cid)
-        return d
 
     def count(self, sql, cid, db):
         return self.q(sql, cid, db=db)[0][0]
@@ -130,6 +134,9 @@ class PersonalDataMergeTest(unittest.TestCase):
                                 currency="EUR")), M.CampaignReply).campaign.id
         k = self.person("keep", amount=2500, purpose=M.CONSENT_PURPOSE_EMAIL_MARKETING)
         d = self.person("drop", title="Buyer", amount=4000, purpose=M.CONSENT_PURPOSE_SMS_MARKETING)
+        # The control: one record that had all of it all along.
+        c = self.person("ctrl", amount=2500, purpose=M.CONSENT_PURPOSE_EMAIL_MARKETING)
+        self.business(c, "ctrl2", 4000, M.CONSENT_PURPOSE_SMS_MARKETING)
         a.wait_applied(("sales", "marketing", "support"))
         wait_for(lambda: self.count("SELECT count(*) FROM ticket WHERE customer_id = %s", d["id"],
                                     "analytics") == 1, 20, "analytics to see the tickets")
@@ -204,6 +211,9 @@ class PersonalDataMergeTest(unittest.TestCase):
                 name="Late", quantity=1, unit_price_minor=1000)])), sales_pb2.OrderReply)
         self.assertEqual(self.count("SELECT count(*) FROM sales_order WHERE person_id = %s",
                                     k["id"], "sales"), 3)
+        self.call("sales.order.create", sales_pb2.CreateOrderRequest(order=sales_pb2.Order(
+            person_id=c["id"], currency="EUR", items=[sales_pb2.OrderItem(
+                name="Late", quantity=1, unit_price_minor=1000)])), sales_pb2.OrderReply)
 
         # Support applies the merge on restart; a ticket from the dropped
         # email afterwards lands on the survivor too.
@@ -219,6 +229,11 @@ class PersonalDataMergeTest(unittest.TestCase):
             support_pb2.TicketReply)
         self.assertEqual(self.count("SELECT count(*) FROM ticket WHERE customer_id = %s",
                                     k["id"], "support"), 3)
+        self.call("support.ticket.open", support_pb2.OpenTicketRequest(
+            ticket=support_pb2.Ticket(requester_email=c["email"], requester_name=c["name"],
+                                      subject="After the merge",
+                                      type=support_pb2.TICKET_TYPE_QUESTION)),
+            support_pb2.TicketReply)
         (sup_emails,), = self.q("SELECT emails FROM person WHERE id = %s", k["id"], db="support")
         self.assertEqual(sorted(sup_emails), sorted([k["email"], d["email"]]))
 
@@ -244,8 +259,30 @@ class PersonalDataMergeTest(unittest.TestCase):
         self.assertEqual(set(an_emails), {k["email"], d["email"]})
         self.assertEqual(self.q("SELECT resolution FROM an_dq_resolution WHERE record_id = %s"
                                 " AND original_id = %s", d["id"], k["id"], db="analytics"), [(1,)])
-        show = a.report("analytics.customer.show", customer_id=k["id"])
-        self.assertEqual(show["kpis"]["orders"] if "kpis" in show else show.get("orders"), 3)
+        # The survivor's figures, KPIs and health equal the control's, one
+        # record all along (ids, names and the count of events aside).
+        at_us = int(time.time() * 1e6)
+        mine = a.report("analytics.customer.show", customer_id=k["id"], at_us=at_us)
+        ctrl = a.report("analytics.customer.show", customer_id=c["id"], at_us=at_us)
+        self.assertEqual(mine["figures"]["orders"], 3)
+        for x in (mine, ctrl):
+            for f in ("last_order_us", "events"):
+                x["figures"].pop(f)
+            for f in ("customer_id", "name"):
+                x["kpis"].pop(f)
+        self.assertEqual(mine["figures"], ctrl["figures"])
+        self.assertEqual(json.dumps(mine["kpis"], sort_keys=True, indent=1),
+                         json.dumps(ctrl["kpis"], sort_keys=True, indent=1))
+        health = {h["customer_id"]: h for h in a.report("analytics.report.health",
+                                                        at_us=at_us).get("customers", [])}
+        for x in (health[k["id"]], health[c["id"]]):
+            x.pop("customer_id")
+            x.pop("name")
+        self.assertEqual(health[k["id"]], health[c["id"]])
+        self.assertEqual(self.q("SELECT score, reasons FROM health WHERE customer_id = %s",
+                                k["id"], db="analytics"),
+                         self.q("SELECT score, reasons FROM health WHERE customer_id = %s",
+                                c["id"], db="analytics"))
 
         # Rebuild equals live.
         at_us = int(time.time() * 1e6)
