@@ -303,6 +303,12 @@ class PersonalDataMergeTest(unittest.TestCase):
         self.assertEqual(sorted(o["total_minor"] for o in sales["orders"]), [1000, 2500, 4000])
         self.assertEqual(len(doc["services"]["support"]["records"]["tickets"]), 3)
         self.assertEqual(len(doc["services"]["marketing"]["records"]["responses"]), 2)
+        # ... and the events about the dropped id, in every service.
+        for svc, t in (("sales", "crm.sales.person.registered.v1"),
+                       ("support", "crm.support.ticket.opened.v1"),
+                       ("marketing", "crm.marketing.response.recorded.v1")):
+            self.assertIn((t, d["id"]), [(e["type"], e.get("subject"))
+                                         for e in doc["services"][svc]["events"]], svc)
 
         # An erased person cannot be merged.
         e = self.call("sales.person.register", sales_pb2.RegisterPersonRequest(
