@@ -57,8 +57,8 @@
       "reason", REQ_STR, REQ_REQUIRED)                                                             \
     REQ_WRITE(X)
 #define PERSON_MERGE(X)                                                                            \
-    X("reason", "TEXT", "why: a request or finding reference, without personal data", 0,          \
-      "reason", REQ_STR, 0)                                                                        \
+    X("reason", "TEXT", "why: a request or finding reference, without personal data", 0, "reason", \
+      REQ_STR, 0)                                                                                  \
     REQ_WRITE(X)
 
 REQ_OPTIONS(person_register, PERSON_REGISTER);
