@@ -16,7 +16,8 @@ import time
 import unittest
 import uuid
 
-from crmtest import CallError, keyring, rpc_pb2, run_crmctl, wait_for
+from apitest import ApiCase
+from crmtest import CallError, keyring, rpc_pb2, run_crmctl, wait_for  # noqa: I100
 from test_analytics_service import OK, AnalyticsSystem
 from test_support_service import customer_id
 from crm.v1 import analytics_pb2, marketing_pb2 as M, person_pb2, sales_pb2, support_pb2  # noqa: E402
@@ -245,6 +246,9 @@ class PersonalDataMergeTest(unittest.TestCase):
 
         # Analytics: everything on the survivor, as if one record all along.
         a.wait_applied(("sales", "marketing", "support"))
+        for s in SOURCES:  # every service keeps the alias, once
+            self.assertEqual(self.q("SELECT survivor_id FROM crm_alias WHERE dropped_id = %s",
+                                    d["id"], db=s), [(k["id"],)], s)
         for table, n in (("sale_order", 3), ("ticket", 3), ("campaign_response", 2),
                          ("activity", 2)):
             self.assertEqual(self.count("SELECT count(*) FROM %s WHERE customer_id = %%s" % table,
@@ -340,6 +344,29 @@ class PersonalDataMergeTest(unittest.TestCase):
             out[i + "/timeline"] = a.report("analytics.customer.timeline", customer_id=i,
                                             at_us=at_us)
         return out
+
+
+class ApiMergeTest(ApiCase):
+    """POST /v1/people/{keep_id}/merge through real crm-api and crm-sales."""
+
+    def test_merge_route(self):
+        ids = []
+        for n in ("one", "two"):
+            p, _ = self.ok("POST", "/v1/people", {"name": "Api %s" % n, "emails": [
+                "api.%s.%s@merge.example" % (n, uuid.uuid4().hex[:6])]}, status=201)
+            ids.append(p["person"]["id"])
+        keep, drop = ids
+        st, hd, out = self.request("POST", "/v1/people/%s/merge" % keep,
+                                   {"drop_id": keep, "reason": "API-1"})
+        self.problem(st, hd, out, 422, "invalid_argument")
+        out, _ = self.ok("POST", "/v1/people/%s/merge" % keep, {"drop_id": drop, "reason": "API-1"})
+        self.assertEqual((out["person"]["id"], out["dropped_id"]), (keep, drop))
+        self.assertEqual(len(out["person"]["emails"]), 2)
+        got, _ = self.ok("GET", "/v1/people/" + drop)  # the dropped id shows the survivor
+        self.assertEqual(got["person"]["id"], keep)
+        st, hd, out = self.request("POST", "/v1/people/%s/merge" % keep,
+                                   {"drop_id": drop, "reason": "API-1"})
+        self.problem(st, hd, out, 404, "not_found")
 
 
 if __name__ == "__main__":
