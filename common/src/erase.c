@@ -52,6 +52,7 @@ static const struct {
     {"crm.v1.AddressState", "address"},
     {"crm.v1.AddressState", "last_error"},
     {"crm.v1.DeliveryRecorded", "error"},
+    {"crm.v1.PersonMerged", "dropped_emails"},
 };
 
 int crm_erase_personal(const char *type, const char *field)
@@ -645,9 +646,15 @@ static void s_export_records(crm_work_t *w, PGresult *res)
         return;
     }
     const char *p[] = {st->id};
+    /* The events about ids merged into the person (crm_alias) are theirs
+     * too. */
     crm_work_query(w,
-                   "SELECT event FROM crm_outbox WHERE subject = $1"
-                   " OR position(convert_to($1, 'UTF8') IN event) > 0 ORDER BY seq",
+                   "SELECT o.event FROM crm_outbox o WHERE o.subject = $1"
+                   " OR position(convert_to($1, 'UTF8') IN o.event) > 0"
+                   " OR EXISTS (SELECT 1 FROM crm_alias a WHERE a.survivor_id = $1"
+                   "  AND (o.subject = a.dropped_id"
+                   "   OR position(convert_to(a.dropped_id, 'UTF8') IN o.event) > 0))"
+                   " ORDER BY o.seq",
                    1, p, s_export_events);
 }
 

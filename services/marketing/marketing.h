@@ -129,6 +129,8 @@ void mkt_segment_members(crm_work_t *w);
 void mkt_people_apply(crm_work_t *w);
 /* handlers/erasure.c: person.erased, from mkt_people_apply */
 void mkt_person_erased(crm_work_t *w);
+/* handlers/merge.c: person.merged, from mkt_people_apply */
+void mkt_person_merged(crm_work_t *w);
 void mkt_person_export(crm_work_t *w);
 void mkt_orders_apply(crm_work_t *w);
 void mkt_support_apply(crm_work_t *w);

@@ -31,6 +31,8 @@ const crm_command_def_t sales_commands[] = {
     S_CMD("sales.person.erase", erase_person_request, sales_person_erase, 0, PERSONAL_DATA, DELETE),
     S_CMD("sales.person.export", export_person_request, sales_person_export, 1, PERSONAL_DATA,
           READ),
+    S_CMD("sales.person.merge", merge_person_request, sales_person_merge_cmd, 0, PERSONAL_DATA,
+          EDIT),
     S_CMD("sales.org.create", create_organization_request, sales_org_create, 0, ORGANISATION,
           CREATE),
     S_CMD("sales.org.show", show_organization_request, sales_org_show, 1, ORGANISATION, READ),

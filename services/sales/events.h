@@ -31,6 +31,7 @@
 #define SALES_EV_PERSON_REGISTERED "crm.sales.person.registered.v1"
 #define SALES_EV_PERSON_UPDATED "crm.sales.person.updated.v1"
 #define SALES_EV_PERSON_ERASED "crm.sales.person.erased.v1"
+#define SALES_EV_PERSON_MERGED "crm.sales.person.merged.v1"
 #define SALES_EV_ORG_CREATED "crm.sales.organization.created.v1"
 #define SALES_EV_LEAD_CREATED "crm.sales.lead.created.v1"
 #define SALES_EV_LEAD_QUALIFIED "crm.sales.lead.qualified.v1"

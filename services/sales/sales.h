@@ -57,6 +57,7 @@ void sales_people_apply(crm_work_t *w);
 /* handlers/erasure.c */
 void sales_person_erase(crm_work_t *w);
 void sales_person_export(crm_work_t *w);
+void sales_person_merge_cmd(crm_work_t *w);
 
 /* handlers/org.c */
 void sales_org_create(crm_work_t *w);

@@ -75,6 +75,15 @@ int sales_store_erasure_lock(crm_work_t *w, const char *id, crm_work_cb cb);
  * erasure's instant (microseconds). */
 int sales_store_erasure_blank(crm_work_t *w, const char *id, const char *actor, const char *reason,
                               crm_work_cb cb);
+/* store/merge.c: persons `keep` and `drop`, in that order, one row each
+ * (locked when they exist): 0 the id, 1 whether it exists, 2 whether it
+ * was erased, 3 the survivor it was merged into (NULL if not), 4 its
+ * emails as a JSON array. */
+int sales_store_merge_lock(crm_work_t *w, const char *keep, const char *drop, crm_work_cb cb);
+/* Merges `drop` into `keep` (sales_merge_person, sql/0010_merge.sql) with
+ * the `n` alias ids; 0: the rows re-pointed, 1: the instant (us). */
+int sales_store_merge(crm_work_t *w, const char *keep, const char *drop, char *const *alias_ids,
+                      size_t n, const char *actor, const char *reason, crm_work_cb cb);
 int sales_store_person_merge(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                              int64_t version_us, const char *source, int64_t created_us,
                              crm_work_cb cb);

@@ -247,6 +247,7 @@ extern const crmctl_opt_t crmctl_token_list_opts[];
     X(person_update)                                                                               \
     X(person_list)                                                                                 \
     X(person_erase)                                                                                \
+    X(person_merge)                                                                                \
     X(org_create)                                                                                  \
     X(org_show)                                                                                    \
     X(org_list)                                                                                    \

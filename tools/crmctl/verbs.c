@@ -189,6 +189,13 @@ const crmctl_verb_t crmctl_verbs[] = {
      "does on restart). Erasing an erased person is refused (docs/operations.md, \"Erasure\n"
      "requests\").\n" SALES_HELP_WRITE,
      crmctl_person_erase_opts, 1},
+    {"person merge", crmctl_person_merge, "KEEP DROP [--reason TEXT]",
+     "merge two records of one person into one, in every service",
+     "Needs personal_data.edit (admin, privacy-officer). KEEP survives with both records'\n"
+     "emails and phones, its set fields winning; everything of DROP (orders, deals,\n"
+     "activities, leads, consent, campaign data, tickets, analytics) moves to KEEP, and\n"
+     "DROP's id and emails name KEEP from then on (docs/architecture.md, \"Personal data\").\n",
+     crmctl_person_merge_opts, 2},
     {"org create", crmctl_org_create,
      "--name N [--domain D] [--industry I] [--country CC] [--owner O] [--tag T]...",
      "create an organisation", SALES_HELP_WRITE, crmctl_org_create_opts, 0},

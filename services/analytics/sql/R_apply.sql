@@ -168,9 +168,15 @@ BEGIN
     WHEN 'churn_risk_raised', 'health_changed', 'data_quality_issue_found' THEN
         cid := COALESCE(NULLIF(p ->> 'customer_id', ''), cid);
         summary := replace(member, '_', ' ');
+    WHEN 'person_merged' THEN
+        cid := COALESCE(NULLIF(p ->> 'survivor_id', ''), cid);
+        summary := format('person %s merged into this one', p ->> 'dropped_id');
     ELSE
         summary := replace(member, '_', ' ');
     END CASE;
+
+    -- A merged person's id names its survivor (crm_alias, 0016_merge.sql).
+    cid := crm_alias_of(cid);
 END
 $$;
 
@@ -316,7 +322,7 @@ BEGIN
         VALUES (p ->> 'campaign_id', cid, occurred) ON CONFLICT DO NOTHING;
     WHEN 'campaign_targeted' THEN
         INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
-        SELECT p ->> 'campaign_id', t, occurred
+        SELECT p ->> 'campaign_id', crm_alias_of(t), occurred
           FROM jsonb_array_elements_text(COALESCE(p -> 'customer_ids', '[]')) t
         ON CONFLICT DO NOTHING;
     WHEN 'delivery_recorded' THEN
@@ -410,6 +416,10 @@ BEGIN
             UPDATE ticket t SET breaches = (SELECT count(*) FROM sla_breach b WHERE b.ticket_id = t.id)
              WHERE t.id = x ->> 'id';
         END IF;
+    WHEN 'person_merged' THEN
+        PERFORM an_merge_person(cid, p ->> 'dropped_id',
+                                ARRAY(SELECT jsonb_array_elements_text(COALESCE(p -> 'alias_ids', '[]'))),
+                                COALESCE(ev ->> 'actor', ''));
     ELSE
         NULL; -- kept in the event log only
     END CASE;
@@ -461,7 +471,11 @@ BEGIN
     IF cid = '' OR member IN ('churn_risk_raised', 'health_changed', 'data_quality_issue_found') THEN
         RETURN;
     END IF;
-    SELECT max(occurred_at) INTO at_h FROM customer_event WHERE customer_id = cid;
+    -- A merge is no activity of the customer's: their health is evaluated
+    -- at their latest other event, as if they had been one record.
+    SELECT COALESCE(max(occurred_at) FILTER (WHERE type <> 'crm.sales.person.merged.v1'),
+                    max(occurred_at))
+      INTO at_h FROM customer_event WHERE customer_id = cid;
     SELECT * INTO old FROM health WHERE customer_id = cid;
     out_customer := cid;
     out_at_us := an_us(at_h);
@@ -497,12 +511,32 @@ CREATE OR REPLACE FUNCTION an_apply_run(evs jsonb)
 DECLARE
     r record;
 BEGIN
+    -- A merge in the run changes whom the events after it are about (the
+    -- alias it adds), which the one-statement decoding below would not
+    -- see: such a run is applied event by event, as an_apply would.
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(evs) AS a(x) WHERE a.x -> 'e' ? 'person_merged') THEN
+        FOR r IN SELECT a.i, a.x ->> 's' AS src, (a.x ->> 'q')::bigint AS seqn, a.x -> 'e' AS ev
+                   FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i) ORDER BY a.i
+        LOOP
+            FOR run_customer, run_at_us, run_inputs, run_old_score, run_old_high, run_publish IN
+                SELECT * FROM an_apply(r.src, r.seqn, r.ev)
+            LOOP
+                run_i := r.i;
+                RETURN NEXT;
+            END LOOP;
+        END LOOP;
+        RETURN;
+    END IF;
     FOR r IN
         WITH e AS (SELECT a.i, a.x ->> 's' AS src, (a.x ->> 'q')::bigint AS seqn, a.x -> 'e' AS ev
                      FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i)),
         d AS (SELECT e.*, dd.* FROM e CROSS JOIN LATERAL an_decode(e.src, e.ev) dd
                WHERE dd.member IS NOT NULL),
-        prior AS (SELECT c.customer_id, max(c.occurred_at) AS at FROM customer_event c
+        -- (a merge is no activity of the customer's, as in an_apply)
+        prior AS (SELECT c.customer_id,
+                         COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
+                                  max(c.occurred_at)) AS at
+                    FROM customer_event c
                    WHERE c.customer_id IN (SELECT d.cid FROM d WHERE d.cid <> '')
                    GROUP BY c.customer_id),
         ins AS (INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary,

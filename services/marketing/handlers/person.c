@@ -20,6 +20,10 @@ void mkt_people_apply(crm_work_t *w)
         mkt_person_erased(w); /* handlers/erasure.c */
         return;
     }
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_MERGED) {
+        mkt_person_merged(w); /* handlers/merge.c */
+        return;
+    }
     if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_REGISTERED)
         p = ev->person_registered->person;
     else if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_UPDATED)

@@ -12,16 +12,18 @@ int sales_store_activity_context(crm_work_t *w, const char *person_id, const cha
     crm_params_opt(&p, deal_id);
     return crm_params_run(
         &p,
-        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        /* a merged id names its survivor (crm_alias) */
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person"
+        "  WHERE id = crm_alias_of($1::uuid::text)::uuid)),"
         " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $2::uuid)),"
         " (SELECT person_id::text FROM deal WHERE id = $2::uuid),"
         " (SELECT to_jsonb(o.channels)::text FROM contact_opt_out o"
-        "  WHERE o.person_id = COALESCE($1::uuid, (SELECT person_id FROM deal"
-        "   WHERE id = $2::uuid))),"
+        "  WHERE o.person_id = COALESCE(crm_alias_of($1::uuid::text)::uuid,"
+        "   (SELECT person_id FROM deal WHERE id = $2::uuid))),"
         /* The purposes whose marketing consent the person withdrew. */
         " (SELECT jsonb_agg(k.purpose ORDER BY k.purpose)::text FROM contact_consent k"
-        "  WHERE NOT k.granted AND k.person_id = COALESCE($1::uuid, (SELECT person_id FROM deal"
-        "   WHERE id = $2::uuid)))",
+        "  WHERE NOT k.granted AND k.person_id = COALESCE(crm_alias_of($1::uuid::text)::uuid,"
+        "   (SELECT person_id FROM deal WHERE id = $2::uuid)))",
         0, cb);
 }
 

@@ -11,7 +11,9 @@ int sales_store_deal_context(crm_work_t *w, const char *person_id, const char *o
     crm_params_opt(&p, lead_id);
     return crm_params_run(
         &p,
-        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        /* a merged id names its survivor (crm_alias) */
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person"
+        "  WHERE id = crm_alias_of($1::uuid::text)::uuid)),"
         " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid)),"
         " (SELECT " SALES_PIPELINE_J " FROM pipeline pl WHERE CASE WHEN $3::uuid IS NULL"
         "   THEN pl.is_default ELSE pl.id = $3::uuid END)::text,"

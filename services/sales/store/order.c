@@ -12,7 +12,9 @@ int sales_store_order_context(crm_work_t *w, const char *person_id, const char *
     crm_params_opt(&p, deal_id);
     return crm_params_run(
         &p,
-        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person WHERE id = $1::uuid)),"
+        /* a merged id names its survivor (crm_alias) */
+        "SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM person"
+        "  WHERE id = crm_alias_of($1::uuid::text)::uuid)),"
         " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid)),"
         " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $3::uuid))",
         0, cb);

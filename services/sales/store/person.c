@@ -119,8 +119,11 @@ int sales_store_person_get(crm_work_t *w, const char *id, const char *email, crm
     crm_params_t p = CRM_PARAMS(w);
     if (id && *id) {
         crm_params_str(&p, id);
-        return crm_params_run(
-            &p, "SELECT " SALES_PERSON_J "::text FROM person p WHERE p.id = $1::uuid", 0, cb);
+        return crm_params_run(&p,
+                              /* a merged id shows its survivor (crm_alias) */
+                              "SELECT " SALES_PERSON_J
+                              "::text FROM person p WHERE p.id = crm_alias_of($1)::uuid",
+                              0, cb);
     }
     crm_params_str(&p, email);
     /* Matches first, then the oldest (see sales_store_person_lookup). */

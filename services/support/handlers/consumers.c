@@ -24,6 +24,10 @@ void support_people_apply(crm_work_t *w)
         support_person_erased(w); /* handlers/erasure.c */
         return;
     }
+    if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_MERGED) {
+        support_person_merged(w); /* handlers/merge.c */
+        return;
+    }
     if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_REGISTERED)
         src = ev->person_registered->person;
     else if (ev->payload_case == CRM__V1__EVENT__PAYLOAD_PERSON_UPDATED)

@@ -125,6 +125,8 @@ void support_sla_calendar_show(crm_work_t *w);
 void support_people_apply(crm_work_t *w);
 /* handlers/erasure.c: person.erased, from support_people_apply */
 void support_person_erased(crm_work_t *w);
+/* handlers/merge.c: person.merged, from support_people_apply */
+void support_person_merged(crm_work_t *w);
 void support_person_export(crm_work_t *w);
 void support_preferences_apply(crm_work_t *w);
 

@@ -56,9 +56,14 @@
     X("reason", "TEXT", "why: the request's reference, without personal data (required)", 0,       \
       "reason", REQ_STR, REQ_REQUIRED)                                                             \
     REQ_WRITE(X)
+#define PERSON_MERGE(X)                                                                            \
+    X("reason", "TEXT", "why: a request or finding reference, without personal data", 0, "reason", \
+      REQ_STR, 0)                                                                                  \
+    REQ_WRITE(X)
 
 REQ_OPTIONS(person_register, PERSON_REGISTER);
 REQ_OPTIONS(person_erase, PERSON_ERASE);
+REQ_OPTIONS(person_merge, PERSON_MERGE);
 REQ_OPTIONS(person_show, PERSON_SHOW);
 REQ_OPTIONS(person_update, PERSON_UPDATE);
 REQ_OPTIONS(person_list, PERSON_LIST);
@@ -181,7 +186,33 @@ const req_verb_t sales_person_erase = {
 };
 
 SALES_VERB_HANDLER(person_register)
+/* "person DROP merged into KEEP: N record(s) of sales moved". */
+static int s_print_merged(const req_verb_t *verb, const json_t *reply)
+{
+    (void)verb;
+    const json_t *p = json_object_get(reply, "person");
+    printf("person %s merged into %s: %lld record(s) of sales moved; the other services "
+           "follow on person.merged\n",
+           req_str(reply, "dropped_id"), p ? req_str(p, "id") : "",
+           (long long)json_integer_value(json_object_get(reply, "records_moved")));
+    return CRMCTL_EXIT_OK;
+}
+
+static const char *const s_merge_args[] = {"keep_id", "drop_id", NULL};
+
+const req_verb_t sales_person_merge = {
+    .command = "sales.person.merge",
+    .request = &crm__v1__merge_person_request__descriptor,
+    .reply = &crm__v1__merge_person_reply__descriptor,
+    .fields = s_person_merge_fields,
+    .positional = s_merge_args,
+    .min_positional = 2,
+    .noun = "person",
+    .print = s_print_merged,
+};
+
 SALES_VERB_HANDLER(person_erase)
+SALES_VERB_HANDLER(person_merge)
 SALES_VERB_HANDLER(person_show)
 SALES_VERB_HANDLER(person_update)
 SALES_VERB_HANDLER(person_list)
