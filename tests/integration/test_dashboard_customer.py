@@ -64,7 +64,12 @@ class TestDashboardCustomer(DashboardCase):
         self.wait_until(lambda d: self.api("GET", "/v1/customers/" + pid)[1]["profile"]["name"]
                         == "شیرین نو", "analytics to apply the rename")
         self.login("rep-ana")
-        self.open("#/customer/" + pid)
+        # From the customer list, found by name.
+        self.open("#/customers")
+        self.wait_for("#customers-table")
+        self.driver.find_element(By.ID, "customer-filter").send_keys("شیرین")
+        self.wait_for("#customers-table a", "شیرین نو").click()
+        self.wait_until(lambda d: d.current_url.endswith("#/customer/" + pid), "the customer 360")
         name = self.wait_for("#customer-name", "شیرین نو")
         self.assertEqual(name.get_attribute("dir"), "auto")
         self.wait_for("#timeline li", "test")  # who did what: the harness's admin

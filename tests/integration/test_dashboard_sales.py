@@ -73,6 +73,10 @@ class TestDashboardSales(DashboardCase):
                 "amount_minor": amount, "currency": cur, "owner": owner,
                 "expected_close_date": time.strftime("%Y-%m-28", time.gmtime())}, status=201)
             cls.deals[title] = d["deal"]
+        _, lead = self.api("POST", "/v1/leads", {"name": "Lina Lead", "email": "lina@example.org",
+                                                 "company": "Lina Co", "owner": "rep-ana"},
+                           status=201)
+        cls.lead = lead["lead"]
 
     def deal_titles(self):
         # One read of the DOM in the page (the board may be redrawn between
@@ -155,6 +159,21 @@ class TestDashboardSales(DashboardCase):
         self.assertIn(out, (403, 404))
         _, got = self.api("GET", "/v1/deals/" + ben["id"], status=200)
         self.assertEqual(got["deal"]["stage"], ben["stage"])
+
+    def test_4_lead_inbox_converts(self):
+        self.login("rep-ana")
+        self.open("#/sales")
+        btn = self.wait_for("#leads button[data-lead='%s']" % self.lead["id"])
+        self.assertIn("Lina Lead", self.text("#leads"))
+        btn.click()
+        self.wait_for("#leads [role=status]", "Converted Lina Lead")
+        _, leads = self.api("GET", "/v1/leads?status=LEAD_STATUS_CONVERTED", status=200)
+        conv = [x for x in leads["leads"] if x["id"] == self.lead["id"]]
+        self.assertEqual(len(conv), 1)
+        self.assertTrue(conv[0]["deal_id"])
+        # The new deal joins the rep's board (the feed redraws it).
+        self.wait_for(".deal[data-deal='%s']" % conv[0]["deal_id"])
+        self.screenshot("sales-lead-converted", full=True)
 
 
 if __name__ == "__main__":

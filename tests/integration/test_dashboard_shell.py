@@ -143,6 +143,48 @@ class TestDashboardShell(DashboardCase):
         self.wait_for("[data-page=sales]")
         self.assertEqual(self.console_errors(), [])
 
+    def test_6_password_command(self):
+        db = self.sys.dbs["api"]
+
+        def stored(name):
+            rows = self.sys.cluster.query(
+                db, "SELECT password_hash FROM api_staff_password WHERE principal = %s", name)
+            return rows[0][0] if rows else None
+        before = stored("rep-ben")
+        self.assertTrue(before.startswith("$argon2id$"), before)
+        self.assertNotIn(PASSWORD, before)
+        # Bad input changes nothing: not staff, too short, not a hash.
+        p = self.crmctl("staff", "password", "no-such-person", stdin="long enough pw\n", rc=1)
+        self.assertIn("not staff", p.stderr)
+        p = self.crmctl("staff", "password", "rep-ben", stdin="short\n", rc=2)
+        self.assertIn("at least 8", p.stderr)
+        from crm.v1 import api_pb2
+        c = self.sys.client("api")
+        try:
+            rep = c.call("api.staff.password.set", api_pb2.SetStaffPasswordRequest(
+                principal="rep-ben", password_hash="plain text password"))
+        finally:
+            c.close()
+        self.assertEqual(rep.status.field, "password_hash", rep.status)
+        self.assertEqual(stored("rep-ben"), before)
+        # A non-admin may not set passwords.
+        c = self.sys.client("api", principal="rep-ana")
+        try:
+            rep = c.call("api.staff.password.set", api_pb2.SetStaffPasswordRequest(
+                principal="rep-ana", password_hash=before))
+        finally:
+            c.close()
+        self.assertNotEqual(rep.status.code, 0)
+        # Removed: the old password no longer logs in; set again: it does.
+        self.crmctl("staff", "password", "rep-ben", "--remove")
+        self.assertIsNone(stored("rep-ben"))
+        st, out = self.login_api("rep-ben", PASSWORD)
+        self.assertEqual(st, 401, out)
+        self.crmctl("staff", "password", "rep-ben", stdin="a new password\n")
+        st, out = self.login_api("rep-ben", "a new password")
+        self.assertEqual(st, 201, out)
+        self.assertEqual(out["principal"], "rep-ben")
+
 
 if __name__ == "__main__":
     unittest.main()
