@@ -185,6 +185,29 @@ class TestDashboardShell(DashboardCase):
         self.assertEqual(st, 201, out)
         self.assertEqual(out["principal"], "rep-ben")
 
+    def test_7_formatting(self):
+        # lib/fmt.js in the browser: amounts exact in their currency's
+        # minor units, text never parsed as HTML, names with dir="auto".
+        self.open("#/home")
+        self.wait_for("body")
+        out = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "import('/ui/lib/fmt.js').then(f => done({"
+            " eur: f.money('123456', 'EUR'), jpy: f.money('1500', 'JPY'),"
+            " kwd: f.money('1234', 'KWD'), neg: f.money('-5', 'EUR'),"
+            " big: f.money('900719925474099312', 'USD'),"
+            " html: f.el('span', {dir: 'auto'}, '<b>x</b>').outerHTML,"
+            " date: f.date('1765000000000000')}))")
+        self.assertIn("1,234.56", out["eur"])
+        self.assertIn("1,500", out["jpy"])
+        self.assertNotIn(".", out["jpy"])
+        self.assertIn("1.234", out["kwd"])
+        self.assertIn("0.05", out["neg"])
+        self.assertIn("-", out["neg"])
+        self.assertIn("9,007,199,254,740,993.12", out["big"])  # past 2^53: exact
+        self.assertEqual(out["html"], '<span dir="auto">&lt;b&gt;x&lt;/b&gt;</span>')
+        self.assertIn("2025", out["date"])
+
 
 if __name__ == "__main__":
     unittest.main()
