@@ -108,7 +108,17 @@ class TestDashboardShell(DashboardCase):
         # A page beyond the role: a clear message, no content.
         self.open("#/quality-not-a-page")
         self.wait_for("main .error", "There is no page")
+        cookie = self.driver.get_cookie("crm_session")["value"]
+        self.assertTrue(cookie.startswith("crs_"))
+        st, _, _ = raw_get(self.sys.api_port, "/v1/sessions/current",
+                           {"Cookie": "crm_session=" + cookie})
+        self.assertEqual(st, 200)
         self.logout()
+        # The session ended on the server, not only in this browser.
+        st, _, body = raw_get(self.sys.api_port, "/v1/sessions/current",
+                              {"Cookie": "crm_session=" + cookie})
+        self.assertEqual(st, 401)
+        self.assertIn(b"session ended", body)
         self.login("mkt-mia")
         self.open("#/sales")
         msg = self.wait_for(".forbidden", "not for your roles")
