@@ -391,6 +391,7 @@ s_launch() {
             CRM_KEY_FILE="$KEYS/api.key" \
             API_PORT="${API_PORT:-8080}" \
             API_SECURE_COOKIE="${API_SECURE_COOKIE:-false}" \
+            API_WEB_DIR="${API_WEB_DIR:-$ROOT/build/web}" \
             "$BIN/crm-api"
         ;;
     *)
@@ -443,6 +444,7 @@ done
     if [[ -n ${PIDS[api]:-} ]]; then
         echo "[run-local] api        http://127.0.0.1:${API_PORT:-8080}/v1/ (commands tcp://127.0.0.1:${CMD_PORT[api]}, http port ${HTTP_PORT[api]});"
         echo "[run-local]            a token for you: build/bin/crmctl token create $ME"
+        echo "[run-local]            the dashboard: http://127.0.0.1:${API_PORT:-8080}/ (crmctl staff password $ME)"
     fi
     echo "[run-local] database   $PG_WHERE"
     echo "[run-local]            one role and database per service: crm_sales, crm_marketing, ..."
