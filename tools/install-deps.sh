@@ -24,6 +24,7 @@ PACKAGES=(
     prometheus
     nodejs npm
     libgmime-3.0-dev
+    chromium chromium-driver python3-selenium
 )
 
 s_installed() {
@@ -69,6 +70,7 @@ fi
 # npm developer tools, exactly as pinned in package-lock.json. Reinstalled
 # when a tool is missing or the lock file changed since the last install.
 if [[ ! -x node_modules/.bin/buf || ! -x node_modules/.bin/ajv || ! -x node_modules/.bin/redocly ||
+    ! -f node_modules/chart.js/dist/chart.umd.js ||
     (-f package-lock.json && package-lock.json -nt node_modules/.package-lock.json) ]]; then
     echo "install-deps: installing npm developer tools into node_modules/"
     if [[ -f package-lock.json ]]; then

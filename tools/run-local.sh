@@ -382,6 +382,7 @@ if [[ -x $BIN/crm-api ]]; then
         CRM_KEY_FILE="$KEYS/api.key" \
         API_PORT="${API_PORT:-8080}" \
         API_SECURE_COOKIE="${API_SECURE_COOKIE:-false}" \
+        API_WEB_DIR="${API_WEB_DIR:-$ROOT/build/web}" \
         "$BIN/crm-api"
 fi
 
@@ -400,6 +401,7 @@ fi
     if [[ -n ${PIDS[api]:-} ]]; then
         echo "[run-local] api        http://127.0.0.1:${API_PORT:-8080}/v1/ (commands tcp://127.0.0.1:7470, http port 9470);"
         echo "[run-local]            a token for you: build/bin/crmctl token create $ME"
+        echo "[run-local]            the dashboard: http://127.0.0.1:${API_PORT:-8080}/ (crmctl staff password $ME)"
     fi
     echo "[run-local] database   $PG_WHERE"
     echo "[run-local]            one role and database per service: crm_sales, crm_marketing, ..."

@@ -4,8 +4,9 @@
  * (commands to the services it fronts, over CURVE as a gateway
  * principal), routes.c (the route table), gateway.c (HTTP to commands and
  * back), problem.c (RFC 9457 errors), track.c (tracking links), events.c
- * (Server-Sent Events) and openapi.c (the document generated from the
- * route table and the descriptors). */
+ * (Server-Sent Events), openapi.c (the document generated from the
+ * route table and the descriptors) and web.c (the dashboard's static
+ * files). */
 #ifndef API_H
 #define API_H
 
@@ -108,6 +109,12 @@ void api_auth_stop(api_t *api);
 /* POST /v1/sessions and DELETE /v1/sessions/current. */
 void api_session_create(api_t *api, crm_http_req_t **req, api_cred_t *cred);
 void api_session_delete(api_t *api, crm_http_req_t **req, api_cred_t *cred);
+/* A new session for a principal whose password was checked (login.c). */
+void api_session_create_for(api_t *api, crm_http_req_t **req, const char *principal);
+int api_cred_is_session(const api_cred_t *cred);
+int64_t api_cred_expires_us(const api_cred_t *cred); /* 0 = never */
+/* login.c: POST /v1/sessions with {principal, password}, no credential. */
+void api_session_login(api_t *api, crm_http_req_t **req);
 
 /* ---- routes (routes.c) ------------------------------------------------- */
 
@@ -152,6 +159,12 @@ void api_gateway_request(crm_http_req_t *req, void *arg);
 int api_track_request(api_t *api, crm_http_req_t **req);
 void api_events_request(api_t *api, crm_http_req_t **req, api_cred_t *cred);
 void api_events_stop(api_t *api);
+/* web.c: reads the dashboard's files from `dir` ("" = none) into memory,
+ * before the loop runs; a missing directory only logs a warning. */
+int api_web_start(api_t *api, const char *dir);
+void api_web_stop(api_t *api);
+/* GET / and /ui/...: 1 when handled. */
+int api_web_request(api_t *api, crm_http_req_t **req);
 /* The OpenAPI 3.1 document, a new reference. */
 json_t *api_openapi(api_t *api);
 /* The JSON Schema of a message, for OpenAPI (openapi.c). */
@@ -194,6 +207,8 @@ struct api {
     uv_timer_t sse_timer;
     int sse_timer_started;
     json_t *openapi; /* made on first request */
+    /* web.c */
+    struct api_web *web;
 };
 
 extern const crm_command_def_t api_commands[];
@@ -202,6 +217,8 @@ extern const crm_command_def_t api_commands[];
 void api_token_create(crm_work_t *w);
 void api_token_revoke(crm_work_t *w);
 void api_token_list(crm_work_t *w);
+/* login.c */
+void api_staff_password_set(crm_work_t *w);
 
 /* The context, for handlers. */
 api_t *api_of(crm_work_t *w);

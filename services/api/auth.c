@@ -349,6 +349,21 @@ static void s_session_submit(api_t *api, s_session_t *s)
 
 void api_session_create(api_t *api, crm_http_req_t **req, api_cred_t *cred)
 {
+    api_session_create_for(api, req, cred->principal);
+}
+
+int api_cred_is_session(const api_cred_t *cred)
+{
+    return cred->kind == S_SESSION;
+}
+
+int64_t api_cred_expires_us(const api_cred_t *cred)
+{
+    return cred->expires_us;
+}
+
+void api_session_create_for(api_t *api, crm_http_req_t **req, const char *principal)
+{
     s_session_t *s = calloc(1, sizeof *s);
     uint8_t hash[CRM_TOKEN_HASH_LEN];
     if (!s || crm_token_new("crs", s->token, s->id, hash) < 0) {
@@ -359,7 +374,7 @@ void api_session_create(api_t *api, crm_http_req_t **req, api_cred_t *cred)
     s->api = api;
     s->req = *req;
     *req = NULL;
-    snprintf(s->principal, sizeof s->principal, "%s", cred->principal);
+    snprintf(s->principal, sizeof s->principal, "%s", principal);
     strcpy(s->hash_hex, "\\x");
     for (size_t i = 0; i < CRM_TOKEN_HASH_LEN; i++)
         snprintf(s->hash_hex + 2 + 2 * i, 3, "%02x", hash[i]);

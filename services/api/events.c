@@ -42,6 +42,7 @@ struct api_sse {
     uint64_t next_seq[S_MAX_SOURCES]; /* the next sequence wanted */
     int in_flight[S_MAX_SOURCES];
     int more[S_MAX_SOURCES];
+    int at_end[S_MAX_SOURCES]; /* from=now: skip to the head first */
     char *types[S_MAX_TYPES];
     size_t ntypes;
     int64_t last_write_us;
@@ -136,6 +137,15 @@ static void s_on_replay(api_t *api, int rc, const Crm__V1__CommandReply *rep, vo
     Crm__V1__ReplayReply *rr = crm__v1__replay_reply__unpack(NULL, rep->body.len, rep->body.data);
     if (!rr)
         return;
+    if (s->at_end[i]) {
+        /* from=now: only the head was asked for; the feed starts after it. */
+        if (rr->head_sequence + 1 > s->next_seq[i])
+            s->next_seq[i] = rr->head_sequence + 1;
+        s->at_end[i] = 0;
+        s->more[i] = 0;
+        crm__v1__replay_reply__free_unpacked(rr, NULL);
+        return;
+    }
     for (size_t k = 0; k < rr->n_events && !s->closed; k++) {
         Crm__V1__Event *ev = crm__v1__event__unpack(NULL, rr->events[k].len, rr->events[k].data);
         if (!ev)
@@ -180,7 +190,7 @@ static void s_poll_source(s_sse_t *s, size_t i)
         return;
     Crm__V1__ReplayRequest rq = CRM__V1__REPLAY_REQUEST__INIT;
     rq.from_sequence = s->next_seq[i];
-    rq.max_events = S_BATCH;
+    rq.max_events = s->at_end[i] ? 1 : S_BATCH;
     rq.type_prefixes = s->types;
     rq.n_type_prefixes = s->ntypes;
     uint8_t buf[4096];
@@ -219,12 +229,18 @@ static void s_tick(uv_timer_t *t)
 }
 
 /* "sales:12,marketing:5" or a bare number for every source: the last
- * sequence seen of each. */
+ * sequence seen of each; "now": the current end of every stream (a live
+ * view that does not want the history, the dashboard). */
 static int s_positions(s_sse_t *s, const char *v)
 {
     char *end;
     if (!*v)
         return 0;
+    if (!strcmp(v, "now")) {
+        for (size_t i = 0; i < s->nsrc; i++)
+            s->at_end[i] = 1;
+        return 0;
+    }
     if (strchr(v, ':') == NULL) {
         unsigned long long n = strtoull(v, &end, 10);
         if (*end || v[0] == '-')

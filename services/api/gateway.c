@@ -445,9 +445,39 @@ static int s_idempotency(s_ctx_t *c)
     return 0;
 }
 
+/* GET /v1/sessions/current: the principal and what the directory says of
+ * them (the dashboard shows the pages their roles allow). */
+static void s_current(api_t *api, s_ctx_t *c, api_cred_t *cred)
+{
+    const crm_directory_t *dir = crm_service_directory(api->svc);
+    const crm_principal_t *p = dir ? crm_directory_by_name(dir, c->principal) : NULL;
+    json_t *roles = json_array(), *teams = json_array();
+    for (size_t i = 0; p && p->roles && p->roles[i]; i++)
+        json_array_append_new(roles, json_string(p->roles[i]));
+    for (size_t i = 0; p && p->teams && p->teams[i]; i++)
+        json_array_append_new(teams, json_string(p->teams[i]));
+    json_t *j =
+        json_pack("{s:s, s:o, s:o}", "principal", c->principal, "roles", roles, "teams", teams);
+    char exp[24];
+    snprintf(exp, sizeof exp, "%lld", (long long)api_cred_expires_us(cred));
+    json_object_set_new(j, "expires_at_us", json_string(exp));
+    json_object_set_new(j, "session", json_boolean(api_cred_is_session(cred)));
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text) {
+        api_problem(api, &c->req, API_P_UNAVAILABLE, 503, "out of memory", NULL, NULL, NULL, NULL);
+        return;
+    }
+    crm_http_req_respond(&c->req, 200, "application/json", "Cache-Control: no-store\r\n", text,
+                         strlen(text));
+    free(text);
+}
+
 static void s_authed(api_t *api, api_auth_result_t verdict, api_cred_t *cred, void *arg)
 {
     s_ctx_t *c = arg;
+    /* A session cookie (no Authorization header): its refusals say so. */
+    int session = crm_http_req_header(c->req, "Authorization") == NULL;
     switch (verdict) {
     case API_AUTH_OK:
         break;
@@ -459,14 +489,16 @@ static void s_authed(api_t *api, api_auth_result_t verdict, api_cred_t *cred, vo
         s_ctx_free(c);
         return;
     case API_AUTH_REVOKED:
-        api_problem(api, &c->req, API_P_TOKEN_REVOKED, 401, "token revoked", NULL, NULL,
-                    "ask an operator for a new token",
+        api_problem(api, &c->req, API_P_TOKEN_REVOKED, 401,
+                    session ? "session ended" : "token revoked", NULL, NULL,
+                    session ? "log in again" : "ask an operator for a new token",
                     "WWW-Authenticate: Bearer realm=\"crm\", error=\"invalid_token\"\r\n");
         s_ctx_free(c);
         return;
     case API_AUTH_EXPIRED:
-        api_problem(api, &c->req, API_P_TOKEN_EXPIRED, 401, "token expired", NULL, NULL,
-                    "ask an operator for a new token",
+        api_problem(api, &c->req, API_P_TOKEN_EXPIRED, 401,
+                    session ? "session expired" : "token expired", NULL, NULL,
+                    session ? "log in again" : "ask an operator for a new token",
                     "WWW-Authenticate: Bearer realm=\"crm\", error=\"invalid_token\"\r\n");
         s_ctx_free(c);
         return;
@@ -500,6 +532,11 @@ static void s_authed(api_t *api, api_auth_result_t verdict, api_cred_t *cred, vo
     const api_route_t *r = c->route;
     if (!strcmp(r->command, "gateway.session.create")) {
         api_session_create(api, &c->req, cred);
+        s_ctx_free(c);
+        return;
+    }
+    if (!strcmp(r->command, "gateway.session.current")) {
+        s_current(api, c, cred);
         s_ctx_free(c);
         return;
     }
@@ -569,6 +606,8 @@ void api_gateway_request(crm_http_req_t *req, void *arg)
     }
     if (!strncmp(path, "/t/", 3) && api_track_request(api, &req))
         return;
+    if ((!strcmp(path, "/") || !strncmp(path, "/ui", 3)) && api_web_request(api, &req))
+        return;
     s_ctx_t *c = calloc(1, sizeof *c);
     if (!c) {
         api_problem(api, &req, API_P_UNAVAILABLE, 503, "out of memory", NULL, NULL, NULL, NULL);
@@ -589,6 +628,13 @@ void api_gateway_request(crm_http_req_t *req, void *arg)
         else
             api_problem(api, &c->req, API_P_NOT_FOUND, 404, "no such resource", NULL, NULL,
                         "GET /v1/openapi.json lists the resources", NULL);
+        s_ctx_free(c);
+        return;
+    }
+    if (!strcmp(c->route->command, "gateway.session.create") &&
+        !crm_http_req_header(req, "Authorization")) {
+        /* A login with staff credentials: no session or token yet. */
+        api_session_login(api, &c->req);
         s_ctx_free(c);
         return;
     }

@@ -42,6 +42,8 @@ static const crm_conf_def_t s_config[] = {
      100, 3600000},
     {"API_SECURE_COOKIE", CRM_CONF_BOOL, "true",
      "mark the session cookie Secure (false only for plain-HTTP development)", 0, 0, 0},
+    {"API_WEB_DIR", CRM_CONF_STR, "/usr/share/crm/web",
+     "directory of the dashboard's built files, served at / (\"\" = no dashboard)", 0, 0, 0},
     {NULL, 0, NULL, NULL, 0, 0, 0},
 };
 
@@ -68,7 +70,8 @@ static int s_on_start(crm_service_t *svc)
     api->session_ttl_us = crm_config_int(cfg, "API_SESSION_TTL_S") * 1000000LL;
     api->secure_cookie = crm_config_bool(cfg, "API_SECURE_COOKIE");
     crm_service_set_user(svc, api);
-    if (api_auth_start(api) < 0 || api_upstreams_start(api) < 0)
+    if (api_auth_start(api) < 0 || api_upstreams_start(api) < 0 ||
+        api_web_start(api, crm_config_str(cfg, "API_WEB_DIR")) < 0)
         return -1;
     api->http = crm_http_new_app(api->loop, crm_config_str(cfg, "API_HOST"),
                                  (int)crm_config_int(cfg, "API_PORT"), api_gateway_request, api,
@@ -100,6 +103,7 @@ static void s_on_stop(crm_service_t *svc)
     api_upstreams_stop(api);
     api_events_stop(api);
     api_auth_stop(api);
+    api_web_stop(api);
     if (api->openapi)
         json_decref(api->openapi);
     api->openapi = NULL;

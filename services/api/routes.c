@@ -288,8 +288,13 @@ const api_route_t api_routes[] = {
       retry_webhook_delivery_request, retry_webhook_delivery_reply, NULL, 0, NULL, "webhooks",
       "retry a failed delivery"),
     /* the gateway's own: sessions and the event feed (gateway.c, events.c) */
-    R("POST", "/v1/sessions", "", "gateway.session.create", list_tokens_request, session_reply,
-      NULL, C, NULL, "sessions", "start a staff session (the answer sets the crm_session cookie)"),
+    R("POST", "/v1/sessions", "", "gateway.session.create", create_session_request, session_reply,
+      NULL, C, NULL, "sessions",
+      "start a staff session with a principal and password, or a token (the answer sets the "
+      "crm_session cookie)"),
+    R("GET", "/v1/sessions/current", "", "gateway.session.current", list_tokens_request,
+      current_session_reply, NULL, 0, NULL, "sessions",
+      "who this session or token acts as, and their roles"),
     R("DELETE", "/v1/sessions/current", "", "gateway.session.delete", list_tokens_request,
       session_reply, NULL, 0, NULL, "sessions", "end the session of this request"),
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},

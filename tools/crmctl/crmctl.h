@@ -236,6 +236,9 @@ int crmctl_token_revoke(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_token_revoke_opts[];
 int crmctl_token_list(crmctl_t *ctl, const crmctl_args_t *args);
 extern const crmctl_opt_t crmctl_token_list_opts[];
+/* The dashboard login password of a staff principal (ops/staff.c). */
+int crmctl_staff_password(crmctl_t *ctl, const crmctl_args_t *args);
+extern const crmctl_opt_t crmctl_staff_password_opts[];
 
 /* The sales verbs ("person register" is crmctl_person_register with
  * crmctl_person_register_opts); each is a table for the request engine

@@ -73,6 +73,11 @@ const crmctl_verb_t crmctl_verbs[] = {
      crmctl_token_revoke_opts, 1},
     {"token list", crmctl_token_list, "[--principal NAME]",
      "list API tokens: id, principal, expiry, revocation", NULL, crmctl_token_list_opts, 0},
+    {"staff password", crmctl_staff_password, "PRINCIPAL [--remove]",
+     "set the password a staff principal logs in to the dashboard with (admins)",
+     "Reads the password twice from the terminal without echo, or one line from standard\n"
+     "input; only its argon2id hash is sent to crm-api.",
+     crmctl_staff_password_opts, 1},
     {"whoami", crmctl_whoami, "", "show the principal your key stands for, its teams and roles",
      "Reads your key (CRM_KEY_FILE, else ~/.config/crm/key) and the directory of principals\n"
      "(CRM_DIRECTORY_FILE, else ~/.config/crm/directory); calls no service.",
