@@ -37,6 +37,10 @@ class MarketingPagesTest(DashboardCase):
         for pid in cls.people:  # marketing knows them
             wait_for(lambda pid=pid: self.api("GET", "/v1/preferences/" + pid)[0] == 200, 30,
                      "marketing to know %s" % pid)
+        # A fourth recipient never consented: suppressed, by reason.
+        _, p = self.api("POST", "/v1/people", {"name": "Nadia No-Consent", "emails": [
+            "%s@dash.example" % uuid.uuid4().hex[:10]]}, status=201)
+        cls.unconsented = p["person"]["id"]
         for pid in cls.people:  # email marketing needs their consent
             self.api("POST", "/v1/consent/%s/grants" % pid, {
                 "purpose": "CONSENT_PURPOSE_EMAIL_MARKETING", "source": "CONSENT_SOURCE_FORM"},
@@ -47,10 +51,14 @@ class MarketingPagesTest(DashboardCase):
         cls.cid = cid = c["campaign"]["id"]
         self.api("PUT", "/v1/messages", {"campaign_id": cid, "channel": "CHANNEL_EMAIL",
                                          "subject": "Spring", "body": "Hello {{name}}"}, status=200)
-        self.api("POST", "/v1/campaigns/%s/targets" % cid, {"customer_ids": cls.people},
-                 status=200)
+        wait_for(lambda: self.api("GET", "/v1/preferences/" + cls.unconsented)[0] == 200, 30,
+                 "marketing to know the fourth")
+        self.api("POST", "/v1/campaigns/%s/targets" % cid,
+                 {"customer_ids": cls.people + [cls.unconsented]}, status=200)
         self.api("POST", "/v1/campaigns/%s/launch" % cid, {}, status=200)
-        wait_for(lambda: int(cls.results(self).get("sent", 0)) == 3, 60, "three sends")
+        wait_for(lambda: (int(cls.results(self).get("sent", 0)),
+                          int(cls.results(self).get("suppressed", 0))) == (3, 1), 60,
+                 "three sends and one suppressed")
         self.api("POST", "/v1/expenses", {"campaign_id": cid, "amount_minor": "12000",
                                           "category": "ads"}, status=201)
         self.api("POST", "/v1/expenses", {"campaign_id": cid, "amount_minor": "3050",
@@ -111,6 +119,9 @@ class MarketingPagesTest(DashboardCase):
         self.assertEqual((r["cost_minor"], r["revenue_minor"]), ("15050", "25000"))
         self.assertIn("150.50", self.figure("cost_minor").text)
         self.assertIn("€", self.figure("cost_minor").text)
+        self.assertEqual([(e.get_attribute("data-reason"), e.text.split()[-2:])
+                          for e in self.driver.find_elements(By.CSS_SELECTOR, "#reasons tbody tr")],
+                         [("no_consent", ["1", "0"])])
         # Responses by type.
         shown = {e.get_attribute("data-response"): e.find_elements(By.TAG_NAME, "td")[1].text
                  for e in self.driver.find_elements(By.CSS_SELECTOR, "#responses tbody tr")}

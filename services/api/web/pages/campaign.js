@@ -39,7 +39,7 @@ function draw(body, c, r) {
     camp.start_date ? ' · from ' + camp.start_date : '', camp.end_date ? ' to ' + camp.end_date : '',
     camp.start_at_us && int(camp.start_at_us) ? ' · starts ' + date(camp.start_at_us) : ''));
 
-  const fig = (key, label, v, fmt = String) => ({ key, label, raw: String(int(v)), value: fmt(v) });
+  const fig = (key, label, v, fmt = (x) => String(int(x))) => ({ key, label, raw: String(int(v)), value: fmt(v) });
   body.appendChild(section('Figures', figures([
     fig('recipients', 'Recipients', r.recipients),
     fig('sent', 'Sent', r.sent),
@@ -117,6 +117,8 @@ function draw(body, c, r) {
     rev += int(d.revenue_minor);
     return { date: d.date, cost, rev };
   });
+  /* The lines start from nothing spent and nothing earned. */
+  const line = [{ date: 'start', cost: 0, rev: 0 }, ...cum];
   const ot = chartBox('Cumulative cost and attributed revenue by day in ' + cur);
   grid.appendChild(section('Cost against revenue over time (' + cur + ')',
     days.length ? ot.box : el('p', { class: 'muted' }, 'No expense or revenue yet.'),
@@ -129,10 +131,11 @@ function draw(body, c, r) {
     chart(ot.canvas, {
       type: 'line',
       data: {
-        labels: cum.map((d) => d.date),
-        datasets: [{ label: 'cost to date', data: cum.map((d) => d.cost / unit), stepped: true },
-          { label: 'revenue to date', data: cum.map((d) => d.rev / unit), stepped: true }],
+        labels: line.map((d) => d.date),
+        datasets: [{ label: 'cost to date', data: line.map((d) => d.cost / unit), stepped: true },
+          { label: 'revenue to date', data: line.map((d) => d.rev / unit), stepped: true }],
       },
+      options: { scales: { y: { beginAtZero: true } } },
     });
   }
 

@@ -94,7 +94,9 @@ export async function render(root, ctx) {
       body.appendChild(errorBox(err));
       return;
     }
-    const head = ['Figure', ...results.map((r) => el('a', { href: '#/campaign/' + encodeURIComponent(r.campaign_id), dir: 'auto' }, r.name || r.campaign_id))];
+    const head = ['Figure', ...results.map((r) => ({
+      label: el('a', { href: '#/campaign/' + encodeURIComponent(r.campaign_id), dir: 'auto' }, r.name || r.campaign_id), num: true,
+    }))];
     const rows = ROWS.map(([label, f]) => [el('strong', {}, label), ...results.map((r) => ({ value: f(r), num: true }))]);
     body.appendChild(table('Campaigns side by side', head, rows, { id: 'comparison' }));
 
