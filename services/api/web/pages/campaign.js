@@ -81,7 +81,7 @@ function draw(body, c, r) {
     chart(rc.canvas, {
       type: 'bar',
       data: { labels: resp.map((x) => x.type), datasets: [{ label: 'responses', data: resp.map((x) => x.n) }] },
-      options: { plugins: { legend: { display: false } } },
+      options: { plugins: { legend: { display: false } }, scales: { y: { ticks: { precision: 0 } } } },
     });
   }
 
@@ -103,7 +103,7 @@ function draw(body, c, r) {
         datasets: [{ label: 'suppressed', data: names.map((k) => reasons[k][0]) },
           { label: 'deferred', data: names.map((k) => reasons[k][1]) }],
       },
-      options: { indexAxis: 'y', scales: { x: { stacked: true }, y: { stacked: true } } },
+      options: { indexAxis: 'y', scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } } },
     });
   }
 

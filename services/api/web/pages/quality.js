@@ -128,14 +128,14 @@ export async function render(root, ctx) {
     const counts = {};
     for (const f of findings) counts[f.kind] = (counts[f.kind] || 0) + 1;
     const ks = Object.keys(counts).sort();
-    summary.appendChild(el('p', { id: 'dq-count' }, findings.length + ' findings' + (ks.length ? ': ' + ks.map((k) => counts[k] + ' ' + (KINDS[k] || k)).join(', ') : '') + '.'));
+    summary.appendChild(el('p', { id: 'dq-count' }, findings.length + (findings.length === 1 ? ' finding' : ' findings') + (ks.length ? ': ' + ks.map((k) => counts[k] + ' ' + (KINDS[k] || k)).join(', ') : '') + '.'));
     if (!ks.length) return;
-    const c = chartBox('Findings by kind: ' + ks.map((k) => (KINDS[k] || k) + ' ' + counts[k]).join(', '), 180);
+    const c = chartBox('Findings by kind: ' + ks.map((k) => (KINDS[k] || k) + ' ' + counts[k]).join(', '), 50 + 34 * ks.length);
     summary.appendChild(c.box);
     chart(c.canvas, {
       type: 'bar',
       data: { labels: ks.map((k) => KINDS[k] || k), datasets: [{ label: 'findings', data: ks.map((k) => counts[k]) }] },
-      options: { indexAxis: 'y', plugins: { legend: { display: false } } },
+      options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } },
     });
   }
 

@@ -44,12 +44,12 @@ export async function render(root, ctx) {
         { value: String(s.count), num: true, attrs: { 'data-figure': 'members' } }],
     })), { id: 'segments' }));
   const top = segs.slice(0, 20);
-  const c = chartBox('Members per segment: ' + top.map((s) => (s.name || s.id) + ' ' + s.count).join(', '), Math.max(160, top.length * 28));
+  const c = chartBox('Members per segment: ' + top.map((s) => (s.name || s.id) + ' ' + s.count).join(', '), Math.max(90, 50 + top.length * 30));
   body.appendChild(el('h2', {}, 'Members per segment'));
   body.appendChild(c.box);
   chart(c.canvas, {
     type: 'bar',
     data: { labels: top.map((s) => s.name || s.id), datasets: [{ label: 'members', data: top.map((s) => s.count) }] },
-    options: { indexAxis: 'y', plugins: { legend: { display: false } } },
+    options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } },
   });
 }
