@@ -44,8 +44,8 @@ export async function render(root, ctx) {
   const mine = el('input', { type: 'checkbox', id: 'sup-mine' });
   const onlyBreached = el('input', { type: 'checkbox', id: 'sup-breached' });
   root.appendChild(el('div', { class: 'toolbar' },
-    mine, ' ', el('label', { for: 'sup-mine' }, 'Assigned to me'), ' ',
-    onlyBreached, ' ', el('label', { for: 'sup-breached' }, 'Breached only')));
+    el('span', {}, mine, ' ', el('label', { for: 'sup-mine' }, 'Assigned to me')),
+    el('span', {}, onlyBreached, ' ', el('label', { for: 'sup-breached' }, 'Breached only'))));
   const queue = el('section', { class: 'card', 'aria-labelledby': 'queue-title' },
     el('h2', { id: 'queue-title' }, 'Ticket queue'),
     el('p', { class: 'muted' }, 'Time left on each SLA target in business hours; breaches first.'));
@@ -124,13 +124,15 @@ export async function render(root, ctx) {
       const fr = sla.first_response || {};
       const rs = sla.resolution || {};
       const csat = f.csat || {};
+      const counts = (x) => el('small', { class: 'muted detail' }, int(x.met) + ' met, ' + int(x.breached) + ' breached, ' + int(x.pending) + ' pending');
       clear(fbody).appendChild(figures([
         { key: 'sla_first_response', label: 'First response SLA met', raw: fr.compliance_bp === null ? '' : String(int(fr.compliance_bp)),
-          value: bp(fr.compliance_bp, fr.compliance_bp !== null && fr.compliance_bp !== undefined) + ' (' + int(fr.met) + ' met, ' + int(fr.breached) + ' breached, ' + int(fr.pending) + ' pending)' },
+          value: [bp(fr.compliance_bp, fr.compliance_bp !== null && fr.compliance_bp !== undefined), counts(fr)] },
         { key: 'sla_resolution', label: 'Resolution SLA met', raw: rs.compliance_bp === null ? '' : String(int(rs.compliance_bp)),
-          value: bp(rs.compliance_bp, rs.compliance_bp !== null && rs.compliance_bp !== undefined) + ' (' + int(rs.met) + ' met, ' + int(rs.breached) + ' breached, ' + int(rs.pending) + ' pending)' },
+          value: [bp(rs.compliance_bp, rs.compliance_bp !== null && rs.compliance_bp !== undefined), counts(rs)] },
         { key: 'csat_average', label: 'CSAT average (1-5)', raw: csat.average === null ? '' : String(csat.average),
-          value: csat.average === null || csat.average === undefined ? '–' : Number(csat.average).toFixed(2) + ' from ' + int(csat.ratings) + ' ratings' },
+          value: csat.average === null || csat.average === undefined ? '–'
+            : [Number(csat.average).toFixed(2), el('small', { class: 'muted detail' }, int(csat.ratings) + ' ratings')] },
         { key: 'csat_satisfied', label: 'Rated 4 or 5', value: bp(csat.satisfied_bp, csat.satisfied_bp !== null && csat.satisfied_bp !== undefined) },
         { key: 'backlog', label: 'Backlog', raw: String(int((f.backlog || {}).total)), value: String(int((f.backlog || {}).total)) },
         { key: 'opened', label: 'Opened', raw: String(int(f.opened)), value: String(int(f.opened)) },
@@ -182,11 +184,38 @@ export async function render(root, ctx) {
     }
   }
 
+  /* A tick updates the countdowns in place (no redraw, so the keyboard
+   * focus and the order stay where they are). */
+  function tickQueue() {
+    const now = Date.now();
+    const byId = new Map(tickets.map((t) => [t.id, t]));
+    for (const tr of qbody.querySelectorAll('tr[data-ticket]')) {
+      const t = byId.get(tr.getAttribute('data-ticket'));
+      if (!t) continue;
+      const cells = tr.querySelectorAll('.sla');
+      const states = ['first_response', 'resolution'].map((w, i) => {
+        const st = slaTarget(t, w, cal, now);
+        if (cells[i]) {
+          cells[i].textContent = st.text;
+          cells[i].className = 'sla sla-' + st.state;
+          cells[i].setAttribute('data-sla', st.state);
+        }
+        return st.state;
+      });
+      const breached = states.includes('breached');
+      if (breached && tr.getAttribute('data-breached') !== 'true') {
+        tr.classList.add('breached');
+        tr.setAttribute('data-breached', 'true');
+        tr.firstChild.prepend(el('strong', { class: 'bad' }, 'Breached: '));
+      }
+    }
+  }
+
   mine.addEventListener('change', drawQueue);
   onlyBreached.addEventListener('change', drawQueue);
   await Promise.all([loadQueue(), loadFigures(), loadTrend()]);
 
-  const tick = setInterval(drawQueue, 30000);
+  const tick = setInterval(tickQueue, 30000);
   let timer = null;
   if (ctx.onLeave) ctx.onLeave(() => {
     clearInterval(tick);
