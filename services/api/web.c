@@ -72,8 +72,13 @@ static const char *s_type(const char *name)
 static int s_load_file(struct api_web *w, const char *full, const char *rel, off_t size)
 {
     const char *type = s_type(rel);
-    if (!type || w->n >= S_MAX_FILES || size < 0 || (size_t)size > S_MAX_FILE_BYTES)
+    if (!type)
+        return 0; /* not a kind of file the dashboard serves */
+    if (w->n >= S_MAX_FILES || size < 0 || (size_t)size > S_MAX_FILE_BYTES) {
+        crm_warn("api.web", "not served: %s (more than %d files, or over %u bytes)", rel,
+                 S_MAX_FILES, S_MAX_FILE_BYTES);
         return 0;
+    }
     FILE *f = fopen(full, "rb");
     if (!f)
         return -errno;

@@ -222,10 +222,21 @@ class DashboardCase(unittest.TestCase):
         self.driver.find_element(By.ID, "logout").click()
         self.wait_for("#login-principal")
 
-    def screenshot(self, name):
+    def screenshot(self, name, full=False):
+        """Saves a PNG of the window (full=True: of the whole page, by
+        making the window as tall as the page for the picture)."""
         os.makedirs(SHOTS, exist_ok=True)
         path = os.path.join(SHOTS, name + ".png")
-        self.driver.save_screenshot(path)
+        d = self.driver
+        if full:
+            w = d.get_window_size()["width"]
+            h = d.execute_script("return document.documentElement.scrollHeight")
+            d.set_window_size(w, min(max(h + 120, self.height), 4000))
+        try:
+            d.save_screenshot(path)
+        finally:
+            if full:
+                d.set_window_size(w, self.height)
         return path
 
     def console_errors(self):

@@ -108,7 +108,17 @@ class TestDashboardShell(DashboardCase):
         # A page beyond the role: a clear message, no content.
         self.open("#/quality-not-a-page")
         self.wait_for("main .error", "There is no page")
+        cookie = self.driver.get_cookie("crm_session")["value"]
+        self.assertTrue(cookie.startswith("crs_"))
+        st, _, _ = raw_get(self.sys.api_port, "/v1/sessions/current",
+                           {"Cookie": "crm_session=" + cookie})
+        self.assertEqual(st, 200)
         self.logout()
+        # The session ended on the server, not only in this browser.
+        st, _, body = raw_get(self.sys.api_port, "/v1/sessions/current",
+                              {"Cookie": "crm_session=" + cookie})
+        self.assertEqual(st, 401)
+        self.assertIn(b"session ended", body)
         self.login("mkt-mia")
         self.open("#/sales")
         msg = self.wait_for(".forbidden", "not for your roles")
@@ -142,6 +152,71 @@ class TestDashboardShell(DashboardCase):
         d.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
         self.wait_for("[data-page=sales]")
         self.assertEqual(self.console_errors(), [])
+
+    def test_6_password_command(self):
+        db = self.sys.dbs["api"]
+
+        def stored(name):
+            rows = self.sys.cluster.query(
+                db, "SELECT password_hash FROM api_staff_password WHERE principal = %s", name)
+            return rows[0][0] if rows else None
+        before = stored("rep-ben")
+        self.assertTrue(before.startswith("$argon2id$"), before)
+        self.assertNotIn(PASSWORD, before)
+        # Bad input changes nothing: not staff, too short, not a hash.
+        p = self.crmctl("staff", "password", "no-such-person", stdin="long enough pw\n", rc=1)
+        self.assertIn("not staff", p.stderr)
+        p = self.crmctl("staff", "password", "rep-ben", stdin="short\n", rc=2)
+        self.assertIn("at least 8", p.stderr)
+        from crm.v1 import api_pb2
+        c = self.sys.client("api")
+        try:
+            rep = c.call("api.staff.password.set", api_pb2.SetStaffPasswordRequest(
+                principal="rep-ben", password_hash="plain text password"))
+        finally:
+            c.close()
+        self.assertEqual(rep.status.field, "password_hash", rep.status)
+        self.assertEqual(stored("rep-ben"), before)
+        # A non-admin may not set passwords.
+        c = self.sys.client("api", principal="rep-ana")
+        try:
+            rep = c.call("api.staff.password.set", api_pb2.SetStaffPasswordRequest(
+                principal="rep-ana", password_hash=before))
+        finally:
+            c.close()
+        self.assertNotEqual(rep.status.code, 0)
+        # Removed: the old password no longer logs in; set again: it does.
+        self.crmctl("staff", "password", "rep-ben", "--remove")
+        self.assertIsNone(stored("rep-ben"))
+        st, out = self.login_api("rep-ben", PASSWORD)
+        self.assertEqual(st, 401, out)
+        self.crmctl("staff", "password", "rep-ben", stdin="a new password\n")
+        st, out = self.login_api("rep-ben", "a new password")
+        self.assertEqual(st, 201, out)
+        self.assertEqual(out["principal"], "rep-ben")
+
+    def test_7_formatting(self):
+        # lib/fmt.js in the browser: amounts exact in their currency's
+        # minor units, text never parsed as HTML, names with dir="auto".
+        self.open("#/home")
+        self.wait_for("body")
+        out = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "import('/ui/lib/fmt.js').then(f => done({"
+            " eur: f.money('123456', 'EUR'), jpy: f.money('1500', 'JPY'),"
+            " kwd: f.money('1234', 'KWD'), neg: f.money('-5', 'EUR'),"
+            " big: f.money('900719925474099312', 'USD'),"
+            " html: f.el('span', {dir: 'auto'}, '<b>x</b>').outerHTML,"
+            " date: f.date('1765000000000000')}))")
+        self.assertIn("1,234.56", out["eur"])
+        self.assertIn("1,500", out["jpy"])
+        self.assertNotIn(".", out["jpy"])
+        self.assertIn("1.234", out["kwd"])
+        self.assertIn("0.05", out["neg"])
+        self.assertIn("-", out["neg"])
+        self.assertIn("9,007,199,254,740,993.12", out["big"])  # past 2^53: exact
+        self.assertEqual(out["html"], '<span dir="auto">&lt;b&gt;x&lt;/b&gt;</span>')
+        self.assertIn("2025", out["date"])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import { closeAll, subscribe } from './lib/events.js';
  * may; [] = all staff). Other helpers append their rows here. */
 export const PAGES = [
   { hash: '#/home', module: './pages/home.js', title: 'Home', roles: [] },
+  { hash: '#/customers', module: './pages/customers.js', title: 'Customers', roles: [] },
   { hash: '#/sales', module: './pages/sales.js', title: 'Sales', roles: ['sales-rep', 'sales-manager'] },
   { hash: '#/customer/:id', module: './pages/customer.js', title: 'Customer', roles: [], nav: false },
   { hash: '#/marketing', module: './pages/marketing.js', title: 'Marketing', roles: ['marketer', 'sales-manager', 'analyst'] },

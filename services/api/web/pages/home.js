@@ -79,7 +79,9 @@ function eventLine(ev) {
   return el('li', { 'data-type': ev.type },
     el('span', { class: 'muted' }, date(ev.time)), ' ',
     el('strong', {}, (ev.type || '').replace(/^crm\./, '').replace(/\.v\d+$/, '')), ' ',
-    el('span', { dir: 'auto' }, ev.subject || ''), ' ',
+    /^[0-9a-f-]{36}$/.test(ev.subject || '')
+      ? el('a', { href: '#/customer/' + ev.subject, 'aria-label': 'customer ' + ev.subject }, 'customer')
+      : el('span', { dir: 'auto' }, ev.subject || ''), ' ',
     who ? el('span', { class: 'muted' }, 'by ', el('span', { dir: 'auto' }, who)) : null);
 }
 
