@@ -6,9 +6,11 @@ import { el, clear, errorBox } from '../lib/fmt.js';
 import { chart, chartBox } from '../lib/charts.js';
 import { enumName, int, table } from '../lib/teams.js';
 
-function ruleText(r) {
+/* campaigns: id -> name, for the rules that name a campaign. */
+function ruleText(r, campaigns = {}) {
   const kind = enumName(r.kind, 'SEGMENT_RULE_KIND_');
-  const operand = [r.value, int(r.amount) ? String(int(r.amount)) : ''].filter(Boolean).join(' ');
+  const value = /CAMPAIGN$/.test(r.kind || '') && campaigns[r.value] ? '"' + campaigns[r.value] + '"' : r.value;
+  const operand = [value, int(r.amount) ? String(int(r.amount)) : ''].filter(Boolean).join(' ');
   return (r.negate ? 'not ' : '') + kind + (operand ? ' ' + operand : '');
 }
 
@@ -18,7 +20,11 @@ export async function render(root, ctx) {
   const body = el('div', { id: 'segments-body', 'aria-live': 'polite' }, el('p', { class: 'loading' }, 'Loading segments…'));
   root.appendChild(body);
   let segs;
+  const campaigns = {};
   try {
+    /* Names for the rules that name a campaign; ids when not readable. */
+    const cs = await ctx.api('GET', '/v1/campaigns').catch(() => null);
+    for (const c of (cs && cs.campaigns) || []) campaigns[c.id] = c.name || c.id;
     segs = ((await ctx.api('GET', '/v1/segments')) || {}).segments || [];
     /* A few at a time: one request per segment. */
     for (let i = 0; i < segs.length; i += 8) {
@@ -40,7 +46,7 @@ export async function render(root, ctx) {
   body.appendChild(table('Segments and their members', ['Segment', 'Rules', { label: 'Members', num: true }],
     segs.map((s) => ({
       attrs: { 'data-segment': s.id },
-      cells: [el('span', { dir: 'auto' }, s.name || s.id), el('span', { dir: 'auto' }, (s.rules || []).map(ruleText).join('; ')),
+      cells: [el('span', { dir: 'auto' }, s.name || s.id), el('span', { dir: 'auto' }, (s.rules || []).map((r) => ruleText(r, campaigns)).join('; ')),
         { value: String(s.count), num: true, attrs: { 'data-figure': 'members' } }],
     })), { id: 'segments' }));
   const top = segs.slice(0, 20);
