@@ -16,6 +16,13 @@ export const PAGES = [
   { hash: '#/customers', module: './pages/customers.js', title: 'Customers', roles: [] },
   { hash: '#/sales', module: './pages/sales.js', title: 'Sales', roles: ['sales-rep', 'sales-manager'] },
   { hash: '#/customer/:id', module: './pages/customer.js', title: 'Customer', roles: [], nav: false },
+  { hash: '#/marketing', module: './pages/marketing.js', title: 'Marketing', roles: ['marketer', 'sales-manager', 'analyst'] },
+  { hash: '#/campaign/:id', module: './pages/campaign.js', title: 'Campaign', roles: ['marketer', 'sales-manager', 'analyst'], nav: false },
+  { hash: '#/compare', module: './pages/compare.js', title: 'Compare', roles: ['marketer', 'sales-manager', 'analyst'] },
+  { hash: '#/compare/:ids', module: './pages/compare.js', title: 'Compare', roles: ['marketer', 'sales-manager', 'analyst'], nav: false },
+  { hash: '#/segments', module: './pages/segments.js', title: 'Segments', roles: ['marketer', 'sales-manager', 'analyst'] },
+  { hash: '#/support', module: './pages/support.js', title: 'Support', roles: ['support-agent', 'support-lead', 'sales-manager', 'analyst'] },
+  { hash: '#/quality', module: './pages/quality.js', title: 'Data quality', roles: ['analyst', 'sales-manager', 'privacy-officer'] },
 ];
 
 const state = { me: null, leave: [] };

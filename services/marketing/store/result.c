@@ -10,6 +10,23 @@
     "  ORDER BY t.k), '[]') FROM (SELECT reason_code AS k, count(*) AS n"                          \
     "  FROM send WHERE campaign_id = c.id AND status = " #status " GROUP BY 1) t)"
 
+/* Cost and last-touch revenue per UTC day, for the dashboard's chart of the
+ * one against the other over time: the same rows as cost_minor and
+ * revenue_minor below, so each column sums to its figure. */
+#define S_EXPENSE_DUE MKT_SQL_EXPENSE_DUE("$2")
+#define S_BY_DAY                                                                                   \
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_object('date', d.day, 'cost_minor', d.cost,"           \
+    "  'revenue_minor', d.rev) ORDER BY d.day), '[]') FROM (SELECT u.day, sum(u.cost) AS cost,"    \
+    "  sum(u.rev) AS rev FROM ("                                                                   \
+    "  SELECT COALESCE(x.date, (x.created_at AT TIME ZONE 'UTC')::date) AS day,"                   \
+    "   x.amount_minor AS cost, 0 AS rev FROM expense x WHERE x.campaign_id = c.id"                \
+    "   AND " S_EXPENSE_DUE " UNION ALL"                                                           \
+    "  SELECT (v.ordered_at AT TIME ZONE 'UTC')::date, 0, v.revenue_minor FROM conversion v"       \
+    "   WHERE v.campaign_id = c.id UNION ALL"                                                      \
+    "  SELECT (r.recorded_at AT TIME ZONE 'UTC')::date, 0, r.revenue_minor FROM response r"        \
+    "   WHERE r.campaign_id = c.id AND r.response = 8 AND r.order_id IS NULL"                      \
+    "   AND NOT r.unsolicited AND r.currency IN ('', c.currency)) u GROUP BY u.day) d)"
+
 int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
@@ -64,7 +81,7 @@ int mkt_store_results(crm_work_t *w, char *const *ids, size_t n, crm_work_cb cb)
                    " 'suppressed_by_reason', " S_BY_REASON(
                        2) ","
                           " 'deferred_by_reason', " S_BY_REASON(
-                              3) ") END"
+                              3) ", 'by_day', " S_BY_DAY ") END"
                                  " FROM jsonb_array_elements_text($1::jsonb) WITH "
                                  "ORDINALITY AS "
                                  "q(id, ord)"
