@@ -8,6 +8,7 @@ currency; the figures are worked out by hand in the comments. Bad input (an
 unknown customer or currency, an amount of 0 or less, a renewal not after
 the start) gets a clear error and changes nothing."""
 import datetime
+import json
 import os
 import time
 import unittest
@@ -234,6 +235,12 @@ class SubscriptionTest(unittest.TestCase):
             person_id=self.bob, status=sales_pb2.SUBSCRIPTION_STATUS_ACTIVE),
             sales_pb2.ListSubscriptionsReply)
         self.assertEqual([x.id for x in lst.subscriptions], [sc.id])
+
+        # What sales keeps about Bob (sales.person.export) holds his plans.
+        exp = json.loads(self.call("sales.person.export", person_pb2.ExportPersonRequest(
+            id=self.bob), person_pb2.ExportPersonReply).json)
+        self.assertEqual(sorted(x["plan"] for x in exp["records"]["subscriptions"]),
+                         ["Matcha club", "Old plan"])
 
         # ---- the reminder falls due on the service's clock --------------------------
         # A's task is due at midnight on 1 January: move sales' clock past it.

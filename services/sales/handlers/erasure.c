@@ -95,8 +95,8 @@ void sales_person_erase(crm_work_t *w)
 }
 
 /* sales.person.export: the person's profile, leads, deals with their stage
- * history, orders with their items, activities and notes, and sales'
- * stored events about them; for an erased person only the erasure. */
+ * history, orders with their items, subscriptions, activities and notes,
+ * and sales' stored events about them; for an erased person only the erasure. */
 void sales_person_export(crm_work_t *w)
 {
     crm_export_person(
@@ -115,6 +115,8 @@ void sales_person_export(crm_work_t *w)
         "   COALESCE((SELECT jsonb_agg(to_jsonb(i) ORDER BY i.position) FROM order_item i"
         "    WHERE i.order_id = o.id), '[]')) ORDER BY o.ordered_at) FROM sales_order o"
         "   WHERE o.person_id = p.id), '[]'),"
+        " 'subscriptions', COALESCE((SELECT jsonb_agg(to_jsonb(s) ORDER BY s.created_at)"
+        "   FROM subscription s WHERE s.person_id = p.id), '[]'),"
         " 'activities', COALESCE((SELECT jsonb_agg(to_jsonb(a) ORDER BY a.created_at)"
         "   FROM activity a WHERE a.person_id = p.id), '[]'))::text"
         " FROM person p WHERE p.id = $1::uuid",
