@@ -444,6 +444,17 @@ static int s_precondition_ok(crm_service_t *svc, const uint8_t *identity, size_t
         return 0;
     }
     protobuf_c_message_free_unpacked(m, NULL);
+    char bad[128];
+    if (crm_pb_check_strings(rd->request, pc->read_body.data, pc->read_body.len, bad, sizeof bad) <
+        0) {
+        crm_service_reply_status(svc, identity, ilen, cr->request_id,
+                                 CRM__V1__STATUS_CODE__STATUS_CODE_MALFORMED,
+                                 "precondition.read_body", "malformed precondition",
+                                 "a text field is not UTF-8 or holds a NUL byte",
+                                 "send text fields as UTF-8 without NUL bytes");
+        svc->m.commands_rejected++;
+        return 0;
+    }
     /* The read shows the record to the caller: it needs their right to it. */
     crm_grant_t *g = NULL;
     char denied[300];

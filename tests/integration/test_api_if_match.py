@@ -157,6 +157,11 @@ class TestApiIfMatch(ApiCase):
             rep = call(rpc_pb2.Precondition(read="sales.person.list", read_body=b"\xff",
                                             etag=hd["etag"]))
             self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_MALFORMED, rep.status)
+            rep = call(rpc_pb2.Precondition(
+                read="sales.person.show", etag=hd["etag"],
+                read_body=sales_pb2.ShowPersonRequest(id=pid + "\x00x").SerializeToString()))
+            self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_MALFORMED, rep.status)
+            self.assertEqual(rep.status.field, "precondition.read_body")
             rep = call(rpc_pb2.Precondition(read="sales.person.register", read_body=read,
                                             etag=hd["etag"]))
             self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_INVALID_ARGUMENT, rep.status)
