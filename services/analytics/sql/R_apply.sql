@@ -433,6 +433,30 @@ $$;
 -- which the sources were applied), the inputs, the stored score and churn
 -- state (NULL for a first score), and whether derived events may be
 -- published (not while a rebuild replays what was applied before).
+-- Consumers of different sources apply their events in concurrent
+-- transactions. A merge (sales' stream) must not run beside an event of
+-- another source about the dropped id: that event, decoded before the
+-- merge commits, would land on the dropped id after the merge moved its
+-- rows, and stay there (seen as a ticket missing from the survivor after
+-- a rebuild, when every source replays at once). So a transaction that
+-- applies a merge takes this lock exclusively before anything else, and
+-- every other apply takes it shared as its first statement: the merge
+-- waits for the applies in flight to commit (its moves then see their
+-- rows), and an apply that starts later waits for the merge and decodes
+-- with its alias. Taken first, before any row lock, it cannot deadlock.
+CREATE OR REPLACE FUNCTION an_merge_guard(merging boolean)
+    RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF merging THEN
+        PERFORM pg_advisory_xact_lock(74061516);
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(74061516);
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION an_apply(src text, seqn bigint, ev jsonb)
     RETURNS TABLE (out_customer text, out_at_us bigint, out_inputs jsonb, out_old_score int,
                    out_old_high boolean, out_publish boolean)
@@ -443,6 +467,7 @@ DECLARE
     member text; cid text; occurred timestamptz;
     old health%ROWTYPE; at_h timestamptz;
 BEGIN
+    PERFORM an_merge_guard(ev ? 'person_merged');
     d := an_decode(src, ev);
     member := d.member;
     cid := d.cid;
@@ -511,6 +536,8 @@ CREATE OR REPLACE FUNCTION an_apply_run(evs jsonb)
 DECLARE
     r record;
 BEGIN
+    PERFORM an_merge_guard(EXISTS (SELECT 1 FROM jsonb_array_elements(evs) AS a(x)
+                                    WHERE a.x -> 'e' ? 'person_merged'));
     -- A merge in the run changes whom the events after it are about (the
     -- alias it adds), which the one-statement decoding below would not
     -- see: such a run is applied event by event, as an_apply would.
