@@ -2,9 +2,9 @@
 people with one phone are a duplicate finding, shown with both names; an
 admin dismisses it as "not a duplicate" by keyboard, the row goes, and the
 pair is not raised again: not after a reload, not after a scan, not in the
-report. Merge is offered only where crm-api routes a person merge; without
-it the page says so. A sales manager sees the list without the dismiss
-button; a marketer is told the page is not for their roles."""
+report. An admin merges another pair from the page: the survivor keeps
+both emails and the finding goes. A sales manager sees the list without
+the dismiss button; a marketer is told the page is not for their roles."""
 import json
 import unittest
 import uuid
@@ -27,21 +27,24 @@ class QualityPageTest(DashboardCase):
     @classmethod
     def make_pair(cls):
         self = cls("run")
+        cls.original, cls.suspect = self.pair(("Olive Original", "اولیو اوریجینال"))
+
+    def pair(self, names):
         phone = "+44207946%04d" % (uuid.uuid4().int % 10000)
         ids = []
-        for name in ("Olive Original", "اولیو اوریجینال"):
+        for name in names:
             _, p = self.api("POST", "/v1/people", {"name": name, "phones": [phone], "emails": [
                 "%s@dash.example" % uuid.uuid4().hex[:10]]}, status=201)
             ids.append(p["person"]["id"])
-        cls.original, cls.suspect = ids
-        wait_for(lambda: cls.suspect in self.duplicates(), 30, "the duplicate finding")
+        wait_for(lambda: ids[1] in self.duplicates(), 30, "the duplicate finding")
+        return ids
 
     def duplicates(self):
         _, r = self.api("GET", "/v1/reports/data-quality", status=200)
         return [f["record_id"] for f in r["findings"] if f["kind"] == "duplicate"]
 
-    def row(self):
-        return '#findings tr[data-finding="duplicate:%s"]' % self.suspect
+    def row(self, suspect=None):
+        return '#findings tr[data-finding="duplicate:%s"]' % (suspect or self.suspect)
 
     def test_a_sales_manager_sees_the_list_without_dismiss(self):
         self.login("mgr-max")
@@ -59,8 +62,8 @@ class QualityPageTest(DashboardCase):
         self.wait_for(self.row() + " bdi", "Olive Original")
         self.wait_for(self.row() + " bdi", "اولیو اوریجینال")
         self.assertEqual(row.find_element(By.CSS_SELECTOR, "bdi").get_attribute("dir"), "auto")
-        self.wait_for("#dq-no-merge")  # person merge is not routed on this branch
-        self.assertFalse(row.find_elements(By.CSS_SELECTOR, "button.merge"))
+        self.assertTrue(row.find_elements(By.CSS_SELECTOR, "button.merge"))
+        self.assertFalse(self.driver.find_elements(By.CSS_SELECTOR, "#dq-no-merge"))
         self.screenshot("quality")
         button = row.find_element(By.CSS_SELECTOR, "button.dismiss")
         self.assertIn("Not a duplicate", button.get_attribute("aria-label"))
@@ -79,6 +82,29 @@ class QualityPageTest(DashboardCase):
             "record_id": self.suspect, "original_id": self.original,
             "resolution": "DATA_QUALITY_RESOLUTION_NOT_DUPLICATE"})
         self.assertEqual(st, 409, json.dumps(out))
+        self.assertEqual(self.console_errors(), [])
+
+    def test_m_merge_from_the_page(self):
+        keep, drop = self.pair(("Mona Merged", "Mona Merged Too"))
+        _, k = self.api("GET", "/v1/people/%s" % keep, status=200)
+        _, d = self.api("GET", "/v1/people/%s" % drop, status=200)
+        self.login("admin-dash")
+        self.open("#/quality")
+        row = self.wait_for(self.row(drop))
+        button = row.find_element(By.CSS_SELECTOR, "button.merge")
+        self.assertIn("Merge", button.get_attribute("aria-label"))
+        button.click()
+        self.driver.switch_to.alert.accept()
+        self.wait_for("#dq-status", "Merged")
+        self.wait_gone(self.row(drop))
+        # The survivor holds both records' emails; the finding is resolved
+        # and not raised again.
+        _, after = self.api("GET", "/v1/people/%s" % keep, status=200)
+        self.assertEqual(set(after["person"]["emails"]),
+                         set(k["person"]["emails"]) | set(d["person"]["emails"]))
+        wait_for(lambda: drop not in self.duplicates(), 30, "the finding resolved by the merge")
+        self.crmctl("analytics", "scan")
+        self.assertNotIn(drop, self.duplicates())
         self.assertEqual(self.console_errors(), [])
 
 
