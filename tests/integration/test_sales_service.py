@@ -219,7 +219,7 @@ class ServiceTest(unittest.TestCase):
             person=person_pb2.Person(name="No Key")), key="")
         self.assertEqual(rep.status.code, INVALID)
         self.assertEqual(rep.status.field, "idempotency_key")
-        rep = self.s.raw("sales.person.merge", sales_pb2.RegisterPersonRequest())
+        rep = self.s.raw("sales.person.teleport", sales_pb2.RegisterPersonRequest())
         self.assertEqual(rep.status.code, rpc_pb2.STATUS_CODE_UNKNOWN_COMMAND)
 
     def test_malformed_body(self):
