@@ -20,71 +20,16 @@ import time
 import unittest
 import uuid
 
-from crmtest import (CallError, event_pb2, keyring, pg_bindir, rpc_pb2, run_crmctl,
-                     wait_for)
-from test_analytics_service import OK, AnalyticsSystem
+from crmtest import event_pb2, pg_bindir, rpc_pb2, wait_for
+from personaltest import OFFICER, REP, SOURCES, PersonalDataCase
+from test_analytics_service import OK
 from test_support_service import customer_id
 from crm.v1 import analytics_pb2, marketing_pb2 as M, person_pb2, sales_pb2, support_pb2  # noqa: E402
 
-OFFICER, REP = "olga-privacy", "rick-rep"
-SOURCES = ("sales", "marketing", "support", "analytics")
 ERASED = "[erased]"
 
 
-class PersonalDataEraseTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        keys = cls.keys = keyring()
-        keys.key(OFFICER, "staff", roles="privacy-officer")
-        keys.key(REP, "staff", teams="north", roles="sales-rep")
-        a = cls.a = AnalyticsSystem(probes=())
-        sys = a.sys
-        cls.svc = {
-            "sales": sys.add_service("sales", "crm-sales", ("marketing", "support", "analytics")),
-            "marketing": sys.add_service("marketing", "crm-marketing", ("sales", "support"),
-                                         {"MARKETING_SEND_SCAN_MS": "3600000"}),
-            "support": sys.add_service("support", "crm-support", ("sales", "marketing"),
-                                       {"SUPPORT_SLA_SCAN_MS": "3600000"}),
-        }
-        for p in cls.svc.values():
-            p.start()
-        a.start()
-        cls.clients = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        for c in cls.clients.values():
-            c.close()
-        cls.a.close()
-
-    def client(self, svc, who="test"):
-        if (svc, who) not in self.clients:
-            self.clients[(svc, who)] = self.a.sys.client(svc, who)
-        return self.clients[(svc, who)]
-
-    def raw(self, command, msg, who="test"):
-        return self.client(command.split(".", 1)[0], who).call_raw(
-            command, msg.SerializeToString(), key=str(uuid.uuid4()))
-
-    def call(self, command, msg, reply_type, who="test"):
-        rep = self.raw(command, msg, who)
-        if rep.status.code != OK:
-            raise CallError(rep.status)
-        return reply_type.FromString(rep.body)
-
-    def q(self, sql, *args, db):
-        return self.a.q(sql, *args, db=db)
-
-    def heads(self):
-        return {s: self.q("SELECT head_seq FROM crm_stream", db=s)[0][0] for s in SOURCES}
-
-    def crmctl(self, *args, rc=0, who=None):
-        env = dict(os.environ, CRM_SERVICES=",".join(
-            "%s=%s" % (s, self.a.sys.endpoints[s]) for s in SOURCES))
-        if who:
-            env.update(self.keys.env(who))
-        return run_crmctl(self, env, list(args), rc=rc, timeout=60)
-
+class PersonalDataEraseTest(PersonalDataCase):
     def dump(self, source):
         """pg_dump of one service's database, as plain SQL text."""
         return subprocess.run(
