@@ -3,9 +3,8 @@
  * likely duplicates, people not contacted in a year, deals without a next
  * step, overdue activities). A duplicate can be dismissed as "not a
  * duplicate" (POST /v1/data-quality/resolutions): analytics never raises
- * that pair again. Merge is offered only when crm-api routes a person
- * merge (it is looked up in /v1/openapi.json, so the page needs no change
- * when it lands); merging also resolves the finding as merged. */
+ * that pair again. A privacy officer (or admin) can merge the pair instead
+ * (POST /v1/people/{keep_id}/merge), which also resolves it as merged. */
 import { el, clear, errorBox, problemText } from '../lib/fmt.js';
 import { chart, chartBox } from '../lib/charts.js';
 import { hasRole, table } from '../lib/teams.js';
@@ -19,20 +18,6 @@ const KINDS = {
 };
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const NAMES_AT_MOST = 100;
-
-/* The merge route, if crm-api has one: {path template, param}. */
-async function mergeRoute(api) {
-  try {
-    const doc = await api('GET', '/v1/openapi.json');
-    for (const p of Object.keys((doc && doc.paths) || {})) {
-      const m = /^\/v1\/people\/\{(\w+)\}\/merge$/.exec(p);
-      if (m && doc.paths[p].post) return { path: p, param: m[1] };
-    }
-  } catch (e) {
-    /* no document: no merge */
-  }
-  return null;
-}
 
 export async function render(root, ctx) {
   root.appendChild(el('h1', {}, 'Data quality'));
@@ -48,7 +33,6 @@ export async function render(root, ctx) {
 
   const canResolve = hasRole(ctx.me, 'analyst');
   const canMerge = hasRole(ctx.me, 'privacy-officer');
-  let merge = null;
   let findings = [];
   const names = {};
 
@@ -99,17 +83,15 @@ export async function render(root, ctx) {
       });
       out.push(b);
     }
-    if (merge && canMerge) {
+    if (canMerge) {
       const b = el('button', { type: 'button', class: 'merge', 'aria-label': 'Merge ' + labels });
       b.textContent = 'Merge';
       b.addEventListener('click', async () => {
         if (!window.confirm('Merge ' + labels + ' into one person? This cannot be undone.')) return;
         b.disabled = true;
         try {
-          const body = { keep_id: original, drop_id: f.record_id, reason: 'data-quality finding ' + f.record_id };
-          const at = merge.param === 'drop_id' ? f.record_id : original;
-          if (merge.param !== 'keep_id' && merge.param !== 'drop_id') delete body.keep_id;
-          await ctx.api('POST', merge.path.replace('{' + merge.param + '}', encodeURIComponent(at)), body);
+          await ctx.api('POST', '/v1/people/' + encodeURIComponent(original) + '/merge',
+            { drop_id: f.record_id, reason: 'data-quality finding ' + f.record_id });
           if (canResolve) await resolve(f, original, 'DATA_QUALITY_RESOLUTION_MERGED', row, b);
           else row.remove();
           status.textContent = 'Merged: ' + labels + '.';
@@ -168,13 +150,11 @@ export async function render(root, ctx) {
     for (const r of rows) tb.appendChild(r);
     body.appendChild(t);
     if (!canResolve) body.appendChild(el('p', { class: 'muted' }, 'Dismissing a duplicate needs the analyst or admin role.'));
-    if (!merge) body.appendChild(el('p', { class: 'muted', id: 'dq-no-merge' }, 'Merging people is not available on this server yet: dismiss a false duplicate, or merge by hand.'));
   }
 
   try {
-    const [r, mr] = await Promise.all([ctx.api('GET', '/v1/reports/data-quality'), mergeRoute(ctx.api)]);
+    const r = await ctx.api('GET', '/v1/reports/data-quality');
     findings = (r && r.findings) || [];
-    merge = mr;
     drawSummary();
     await draw();
   } catch (err) {
