@@ -79,7 +79,7 @@ class TestApiServices(ApiCase):
         lst, _ = self.ok("GET", "/v1/segments")
         self.assertIn(s["segment"]["id"], [x["id"] for x in lst["segments"]])
         pid, _ = self.person("Pref Person")
-        wait_for(lambda: self.request("GET", "/v1/preferences/" + pid)[0] == 200, 30,
+        wait_for(lambda: self.request("GET", "/v1/consent/" + pid)[0] == 200, 30,
                  "marketing to know the person")
         _, hd = self.ok("GET", "/v1/preferences/" + pid)
         self.ok("PUT", "/v1/preferences/" + pid, {"preferred_channel": "CHANNEL_EMAIL"})

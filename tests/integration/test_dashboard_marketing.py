@@ -35,7 +35,7 @@ class MarketingPagesTest(DashboardCase):
                 "%s@dash.example" % uuid.uuid4().hex[:10]]}, status=201)
             cls.people.append(p["person"]["id"])
         for pid in cls.people:  # marketing knows them
-            wait_for(lambda pid=pid: self.api("GET", "/v1/preferences/" + pid)[0] == 200, 30,
+            wait_for(lambda pid=pid: self.api("GET", "/v1/consent/" + pid)[0] == 200, 30,
                      "marketing to know %s" % pid)
         # A fourth recipient never consented: suppressed, by reason.
         _, p = self.api("POST", "/v1/people", {"name": "Nadia No-Consent", "emails": [
@@ -51,7 +51,7 @@ class MarketingPagesTest(DashboardCase):
         cls.cid = cid = c["campaign"]["id"]
         self.api("PUT", "/v1/messages", {"campaign_id": cid, "channel": "CHANNEL_EMAIL",
                                          "subject": "Spring", "body": "Hello {{name}}"}, status=200)
-        wait_for(lambda: self.api("GET", "/v1/preferences/" + cls.unconsented)[0] == 200, 30,
+        wait_for(lambda: self.api("GET", "/v1/consent/" + cls.unconsented)[0] == 200, 30,
                  "marketing to know the fourth")
         self.api("POST", "/v1/campaigns/%s/targets" % cid,
                  {"customer_ids": cls.people + [cls.unconsented]}, status=200)
