@@ -24,7 +24,7 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # Under the sanitizers: unit tests, the backbone, sales and analytics integration tests.
 ASAN_LABELS := ^(unit|backbone|sales|analytics)$$
 
-.PHONY: all deps build test test-asan fuzz chaos run bench format format-check clean help proto-baseline proto-breaking
+.PHONY: all deps build test test-asan fuzz chaos run bench bench-long format format-check clean help proto-baseline proto-breaking
 
 all: build
 
@@ -37,6 +37,7 @@ help:
 	@echo "make fuzz          build the libFuzzer targets with clang in $(FUZZ_DIR)/, run each FUZZ_SECONDS (60)"
 	@echo "make chaos         build, then the chaos test's long mode: CHAOS_SECONDS (600) of faults"
 	@echo "make bench         build, then bench/run.sh (arguments in BENCH_ARGS=...)"
+	@echo "make bench-long    build, then bench/run.sh --long: the figures at 10k, 100k and 1M rows"
 	@echo "make format        clang-format -i our .c/.h files; format-check only checks"
 	@echo "make clean         remove $(BUILD_DIR)/, $(ASAN_DIR)/ and $(FUZZ_DIR)/"
 	@echo "make proto-baseline  at a release: record proto/ as the baseline of the breaking-change check"
@@ -95,6 +96,9 @@ chaos: build
 
 bench: build
 	exec bench/run.sh $(BENCH_ARGS)
+
+bench-long: build
+	exec bench/run.sh --long $(BENCH_ARGS)
 
 format:
 	@command -v clang-format >/dev/null || { echo "format: clang-format not found (apt-get install clang-format)" >&2; exit 1; }

@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -117,6 +118,7 @@ class Keys:
 
 
 KEYS = None  # made by main() in the work directory
+peers = summary = None  # the driver's other modules, imported by main()
 
 
 class Proc:
@@ -587,6 +589,87 @@ def bench_latency(bin_dir, probe, bus_xpub, args):
     return out
 
 
+def bench_overload(bin_dir, probe, bus_xpub, args, ceiling):
+    """Issue 15's overload figure: twice the measured ceiling offered open
+    loop (crm-bench-latency) to the probe. The queue must stay bounded
+    (its peak, sampled from /metrics, against CRM_COMMAND_QUEUE_MAX), what
+    is past it answered UNAVAILABLE at once with a retry hint, the
+    accepted commands' p99 under 100 ms, and no client left without a
+    reply (a timeout)."""
+    rate = max(1, int(round(2 * ceiling)))
+    waited = wait_idle(probe)
+    if waited > 1:
+        log("waited %.1f s for the service to finish the previous run's backlog" % waited)
+    m0 = scrape(probe.http_port)
+    peak, stop = [0.0], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            try:
+                peak[0] = max(peak[0], scrape(probe.http_port).get("crm_command_queue", 0))
+            except OSError:
+                pass
+            stop.wait(0.05)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        r = run_json([os.path.join(bin_dir, "crm-bench-latency"), "--endpoint", probe.endpoint,
+                      "--bus", bus_xpub, "--source", probe.source, "--rate", str(rate),
+                      "--seconds", str(args.overload_seconds), "--warmup", "1",
+                      "--dealers", "8"], timeout=args.overload_seconds + 120)
+    finally:
+        stop.set()
+        sampler.join()
+    m1 = scrape(probe.http_port)
+    acc = r.get("accepted_rtt_ms", {})
+    queue_max = int(os.environ.get("CRM_COMMAND_QUEUE_MAX", "4096"))
+    refused, hinted = r.get("unavailable", 0), r.get("unavailable_with_retry_hint", 0)
+    out = {
+        "ceiling_cmds_per_s": round(ceiling), "offered_per_s": rate,
+        "achieved_rate_per_s": r["achieved_rate_per_s"], "seconds": args.overload_seconds,
+        "measured_commands": r["measured_commands"],
+        "refused_unavailable": refused, "refused_with_retry_hint": hinted,
+        "accepted": r["measured_commands"] - r["replies_missing"] - r["failed"],
+        "other_failures": r["failed"] - refused,
+        "accepted_rtt_p50_ms": acc.get("p50"), "accepted_rtt_p99_ms": acc.get("p99"),
+        "accepted_command_to_event_p99_ms": r["command_to_event_ms"]["p99"],
+        "client_timeouts": r["replies_missing"],
+        "queue_peak": round(peak[0]), "queue_max": queue_max,
+        "shed_total": m1.get("crm_commands_shed_total", 0) - m0.get("crm_commands_shed_total", 0),
+        "expired_total": m1.get("crm_commands_expired_total", 0)
+        - m0.get("crm_commands_expired_total", 0),
+        "target": "queue bounded, refusals UNAVAILABLE with a retry hint, accepted p99 < 100 ms,"
+                  " no client timeouts",
+    }
+    out["checks"] = {"queue_bounded": out["queue_peak"] <= queue_max + 8,
+                     "refusals_with_retry_hint": refused == hinted,
+                     "accepted_p99_under_100_ms": acc.get("count", 0) > 0
+                     and acc.get("p99", 1e9) < 100,
+                     "no_client_timeouts": r["replies_missing"] == 0}
+    out["target_met"] = all(out["checks"].values())
+    log("overload, %d/s offered (2 x ceiling %d/s): %d refused (%d with a retry hint), accepted"
+        " p99 %s ms, %d timeouts, queue peak %d (bound %d): %s" % (
+            rate, ceiling, refused, hinted, acc.get("p99"), r["replies_missing"],
+            out["queue_peak"], queue_max, "met" if out["target_met"] else "not met"))
+    out["detail"] = r
+    return out
+
+
+def preload_probe(cluster, db, rows):
+    """Long mode: the probe's table and the idempotency records (looked up by
+    every command) hold `rows` rows before the measuring starts, written
+    set-based in one statement each (keys that no command will send)."""
+    t0 = time.monotonic()
+    cluster.sql(db, "INSERT INTO probe_record (label) SELECT 'preload' FROM"
+                    " generate_series(1, %d)" % rows)
+    cluster.sql(db, "INSERT INTO crm_idempotency (key, command, request_hash, reply) SELECT"
+                    " 'preload-' || g, 'probe.record', 0, ''::bytea FROM generate_series(1, %d) g"
+                    % rows)
+    cluster.sql(db, "ANALYZE probe_record; ANALYZE crm_idempotency")
+    log("preloaded %d rows into probe_record and crm_idempotency in %.1f s"
+        % (rows, time.monotonic() - t0))
+
+
 class Probe:
     def __init__(self, proc, source, endpoint, http_port):
         self.proc, self.source, self.endpoint, self.http_port = proc, source, endpoint, http_port
@@ -673,12 +756,21 @@ def bench_serial(bin_dir, cluster, workdir, args, now):
 
 
 def main():
+    # The other modules of the driver import this file as "bench": let them
+    # see this module (and KEYS), not a second copy.
+    sys.modules.setdefault("bench", sys.modules[__name__])
+    global peers, summary
+    import peers
+    import summary
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory of crm-bus, crm-probe, crm-bench-*")
     ap.add_argument("--only",
-                    default="bus,commands,latency,analytics,sales,marketing,bridge,webhooks,api",
-                    help="comma-separated subset of: bus, commands, latency (the backbone,"
-                         " with crm-probe), analytics, sales, marketing (the services),"
+                    default="bus,commands,latency,overload,jetstream,analytics,sales,marketing,"
+                            "bridge,webhooks,api",
+                    help="comma-separated subset of: bus, commands, latency, overload (the"
+                         " backbone, with crm-probe; overload offers twice the ceiling the"
+                         " commands part measured), jetstream (the NATS JetStream peer),"
+                         " analytics, sales, marketing (the services),"
                          " bridge (crm-bridge-nats into JetStream), webhooks (crm-webhooks"
                          " to a local receiver), api (POST /v1/people through crm-api"
                          " against sales.person.register)")
@@ -689,18 +781,28 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--scaling", default="1,8,128",
-                    help="client counts of the durable-commands scaling runs ('' = none)")
+                    help="client counts of the durable-commands scaling runs ('' = none);"
+                         " with --clients they make the 1, 8, 32 and 128 of issue 15")
     ap.add_argument("--scaling-seconds", type=int, default=3)
     ap.add_argument("--low-rate", type=int, default=500,
                     help="rate of the reference latency run (0 = none)")
     ap.add_argument("--low-rate-seconds", type=int, default=5)
+    ap.add_argument("--overload-seconds", type=int, default=5,
+                    help="seconds of the overload run (twice the measured ceiling)")
+    ap.add_argument("--rows", default="",
+                    help="long mode: run the suite once per row count (e.g."
+                         " 10000,100000,1000000), each part's main tables preloaded to it;"
+                         " each part's function gets it as args.rows (0: no preload)")
+    ap.add_argument("--long", action="store_true",
+                    help="the long mode of issue 15: --rows 10000,100000,1000000 unless given")
     ap.add_argument("--analytics-events", type=int, default=20000,
                     help="backlog crm-analytics catches up on (sales, marketing, support)")
-    ap.add_argument("--analytics-rate", type=int, default=200,
-                    help="live events per second to crm-analytics")
+    ap.add_argument("--analytics-rate", type=int, default=1000,
+                    help="live events per second to crm-analytics (issue 15's target is"
+                         " judged at 1,000)")
     ap.add_argument("--analytics-live-seconds", type=int, default=10)
     ap.add_argument("--analytics-timeout", type=int, default=600)
-    ap.add_argument("--sales-clients", default="1,8,32",
+    ap.add_argument("--sales-clients", default="1,8,32,128",
                     help="concurrencies of the sales.person.register runs")
     ap.add_argument("--sales-seconds", type=int, default=5)
     ap.add_argument("--api-clients", type=int, default=32,
@@ -724,9 +826,44 @@ def main():
                     help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
     ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
     args = ap.parse_args()
-    only = set(args.only.split(","))
     args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
+    if args.long and not args.rows:
+        args.rows = "10000,100000,1000000"
+    args.rows_list = [int(x) for x in args.rows.split(",") if x.strip()]
+    args.rows = 0
+    if not args.rows_list:
+        doc = run_suite(args)
+        doc["summary"] = summary.table(doc)
+        summary.show(doc["summary"], "summary (the figures of issue 15, this run)")
+        print(json.dumps(doc, indent=2))
+        return
+    # Long mode: the whole suite once per table size; the parts whose figure
+    # does not depend on a table (bus, jetstream) run in the first pass only.
+    t_start = time.monotonic()
+    out = {"rows": args.rows_list, "by_rows": {}, "summary": {}}
+    only = args.only
+    for i, rows in enumerate(args.rows_list):
+        args.rows = rows
+        args.only = ",".join(p for p in only.split(",")
+                             if i == 0 or p not in ("bus", "jetstream"))
+        args.analytics_events, args.marketing_recipients = rows, rows
+        args.analytics_timeout = max(args.analytics_timeout, rows // 200)
+        args.marketing_timeout = max(args.marketing_timeout, rows // 200)
+        log("long mode: %d rows in the main tables (%d of %d)" % (rows, i + 1,
+                                                                  len(args.rows_list)))
+        doc = run_suite(args)
+        out["by_rows"][str(rows)] = doc
+        out["summary"][str(rows)] = summary.table(doc, out["by_rows"][str(args.rows_list[0])])
+    for rows in args.rows_list:
+        summary.show(out["summary"][str(rows)], "summary at %d rows" % rows)
+    out["suite_seconds"] = round(time.monotonic() - t_start, 1)
+    print(json.dumps(out, indent=2))
+
+
+def run_suite(args):
+    """One pass of the parts in args.only; returns the document."""
+    only = set(args.only.split(","))
     bin_dir = args.bin
     for b in ("crm-bus", "crm-probe", "crm-bench-bus", "crm-bench-proxy", "crm-bench-commands",
               "crm-bench-latency", "crm-sales", "crm-marketing", "crm-analytics", "crm-webhooks",
@@ -750,7 +887,7 @@ def main():
                 % (args.bus_runs, args.bus_count))
             doc["bus_throughput"] = bench_bus(bin_dir, workdir, args)
             doc["machine"]["libzmq"] = doc["bus_throughput"]["libzmq"]
-        if only & {"commands", "latency"}:
+        if only & {"commands", "latency", "overload"}:
             bindir = pg_bindir()
             pgbench = find_program(bindir, "pgbench")
             log("starting a throwaway PostgreSQL cluster")
@@ -761,15 +898,29 @@ def main():
                 "postgres", "SHOW wal_sync_method"), commit_delay=cluster.sql(
                 "postgres", "SHOW commit_delay"))
             probe, xpub = start_backbone(bin_dir, cluster, workdir, args, procs, "")
+            if args.rows:
+                preload_probe(cluster, "bench_probe", args.rows)
             meter = CpuMeter(cluster, procs)
             if "commands" in only:
                 log("2/3 durable commands: %d clients, %d s, against pgbench" % (args.clients,
                                                                                    args.seconds))
                 doc["durable_commands"] = bench_commands(bin_dir, cluster, probe, pgbench,
                                                          meter, workdir, args)
+                # The durable ceiling of PostgreSQL itself: 100 rows a transaction.
+                doc["durable_commands"]["pgbench_batch_100"] = peers.bench_pgbench_batch(
+                    cluster, pgbench, workdir, args.clients, args.seconds)
             if "latency" in only:
                 log("3/3 latency: %d commands/s for %d s" % (args.rate, args.seconds))
                 doc["latency"] = bench_latency(bin_dir, probe, xpub, args)
+            if "overload" in only:
+                ceiling = max([r["cmds_per_s"] for r in doc.get("durable_commands", {}).get(
+                    "scaling", {}).get("runs", [])] + [doc.get("durable_commands", {}).get(
+                        "crm_cmds_per_s", 0)])
+                if not ceiling:
+                    ceiling = run_commands(bin_dir, probe, None, args.clients, 3)["cmds_per_s"]
+                log("overload: twice the measured ceiling (%.0f commands/s) for %d s"
+                    % (ceiling, args.overload_seconds))
+                doc["overload"] = bench_overload(bin_dir, probe, xpub, args, ceiling)
             if "commands" in only:
                 log("2/3 durable commands again, every link plaintext (CRM_INSECURE_PLAINTEXT=1),"
                     " for the cost of CURVE")
@@ -785,6 +936,10 @@ def main():
         if cluster:
             cluster.destroy()
             cluster = None
+        if "jetstream" in only:
+            log("the NATS JetStream peer: %d publishers, then %d/s to a consumer" % (
+                args.clients, args.rate))
+            doc["jetstream"] = peers.bench_jetstream(bin_dir, workdir, args)
         # The services, each part on its own cluster and bus (services.py).
         parts = [p for p in ("analytics", "sales", "marketing", "bridge", "webhooks", "api")
                  if p in only]
@@ -809,7 +964,9 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
     doc["suite_seconds"] = round(time.monotonic() - t_start, 1)
     doc["machine"]["loadavg_at_end"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(doc, indent=2))
+    if args.rows:
+        doc["rows_preloaded"] = args.rows
+    return doc
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ class BenchSmokeTest(unittest.TestCase):
         argv = [os.path.join(SOURCE, "bench", "run.sh"),
                 "--bus-runs", "1", "--bus-count", "20000", "--bus-seconds", "2",
                 "--clients", "4", "--seconds", "1", "--scaling", "",
-                "--rate", "200", "--low-rate", "0",
+                "--rate", "200", "--low-rate", "0", "--overload-seconds", "1",
                 "--analytics-events", "200", "--analytics-rate", "50",
                 "--analytics-live-seconds", "1", "--analytics-timeout", "120",
                 "--sales-clients", "1,4", "--sales-seconds", "1",
@@ -40,6 +40,32 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertIn("curve_cost_pct", enc)
         self.assertIn("CURVE", bus["security"])
         self.assertEqual(doc["latency"]["events_missing"], 0)
+        # Overload: twice the ceiling the commands part measured, every
+        # command answered (accepted, or refused at once with a hint).
+        ov = doc["overload"]
+        self.assertEqual(ov["offered_per_s"], round(2 * ov["ceiling_cmds_per_s"]), ov)
+        self.assertEqual(ov["client_timeouts"], 0, ov)
+        self.assertEqual(ov["other_failures"], 0, ov)
+        self.assertGreater(ov["accepted"], 0, ov)
+        self.assertEqual(set(ov["checks"]), {"queue_bounded", "refusals_with_retry_hint",
+                                             "accepted_p99_under_100_ms", "no_client_timeouts"})
+        self.assertGreater(doc["durable_commands"]["pgbench_batch_100"]["rows_per_s"], 0)
+
+        # The JetStream peer: publishes acknowledged, every message of the
+        # latency run delivered, and the fsync question answered.
+        js = doc["jetstream"]
+        if "skipped" not in js:
+            run = js["runs"]["default"]
+            self.assertGreater(run["acknowledged"], 0, run)
+            self.assertEqual(run["failed"], 0, run)
+            self.assertEqual(run["latency_missing"], 0, run)
+            self.assertIn("before_ack", js["fsync"])
+
+        # The summary: one row per figure, each with its target.
+        figures = [r["figure"] for r in doc["summary"]]
+        for part in ("bus:", "backbone: probe.record", "command to event", "overload",
+                     "analytics catch-up", "marketing", "peak RSS"):
+            self.assertTrue(any(f.startswith(part) for f in figures), (part, figures))
 
         # Analytics: every pre-loaded event is in its event log (plus the
         # campaign the marketing probe announces first), then each live
