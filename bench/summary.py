@@ -119,8 +119,8 @@ def table(doc, first=None):
             label = ("fsync before ack: %s" % ("yes" if before is True else "no"
                                                 if before is False else before)
                      if name == "default" else "sync_interval: always (fsync per write)")
-            _row(rows, "JetStream (%s; %s): acked publishes/s, %d publishers"
-                 % (name, label, js["publishers"]), _n(r["acked_per_s"]),
+            _row(rows, "JetStream acked publishes/s, %d publishers (%s)"
+                 % (js["publishers"], label), _n(r["acked_per_s"]),
                  "ours: %s durable cmds/s" % _n(_g(dc, "crm_cmds_per_s")) if dc else "",
                  "(peer)", None)
     elif js:
