@@ -214,9 +214,9 @@ static int s_throughput(s_shared_t *sh, int n, long long seconds, long long warm
         memcpy(lat + k, pubs[i].lat_ms, pubs[i].n_lat * sizeof *lat);
         k += pubs[i].n_lat;
     }
-    bench_log(S_PROG, "%d publishers: %" PRId64 " acknowledged in %.2f s: %.0f/s (failed %" PRId64
-              ")",
-              n, acked, secs, (double)acked / secs, failed);
+    bench_log(S_PROG,
+              "%d publishers: %" PRId64 " acknowledged in %.2f s: %.0f/s (failed %" PRId64 ")", n,
+              acked, secs, (double)acked / secs, failed);
     printf("\"throughput\":{\"publishers\":%d,\"seconds\":%.3f,\"acknowledged\":%" PRId64
            ",\"failed\":%" PRId64 ",\"acked_per_s\":%.0f,",
            n, secs, acked, failed, (double)acked / secs);
@@ -350,8 +350,8 @@ int main(int argc, char **argv)
     long long rate_seconds = bench_opt_ll(argc, argv, "--rate-seconds", seconds);
     int size = (int)bench_opt_ll(argc, argv, "--size", 200);
     const char *stream = bench_opt(argc, argv, "--stream", "BENCH");
-    if (publishers < 1 || publishers > S_MAX_PUBLISHERS || seconds < 1 || warmup < 0 ||
-        rate < 0 || rate > 1000000 || rate_seconds < 1 || size < 16 || size > S_MAX_SIZE) {
+    if (publishers < 1 || publishers > S_MAX_PUBLISHERS || seconds < 1 || warmup < 0 || rate < 0 ||
+        rate > 1000000 || rate_seconds < 1 || size < 16 || size > S_MAX_SIZE) {
         fprintf(stderr,
                 "%s: --publishers 1..%d, --seconds >= 1, --rate 0..1000000 (0: no latency run),"
                 " --size 16..%d\n",
