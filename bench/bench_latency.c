@@ -43,7 +43,8 @@ typedef struct {
     size_t replies, events, failed, duplicates, unknown;
     /* Refusals of the bounded queue (issue 15's overload figure): UNAVAILABLE,
      * and of those the ones that carry a retry hint. */
-    unsigned char *refused; /* per command: 1 answered UNAVAILABLE, 2 with a retry hint */
+    /* per command: 1 answered UNAVAILABLE, 2 with a retry hint, 3 another error */
+    unsigned char *refused;
     char first_error[160];
     int synced; /* a message of the source came through the bus */
 } s_state_t;
@@ -92,6 +93,8 @@ static void s_on_reply(s_state_t *st, const void *data, size_t len, int64_t now)
         st->replies++;
         if (rep->status && rep->status->code == CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE) {
             st->refused[i] = rep->status->retry_after_ms > 0 ? 2 : 1;
+        } else if (rep->status && rep->status->code != 0) {
+            st->refused[i] = 3;
         }
         if (rep->status && rep->status->code != 0) {
             st->failed++;
@@ -358,18 +361,20 @@ int main(int argc, char **argv)
     printf(",");
     s_print_dist("command_rtt_ms", rtt, n_rtt);
     /* The round trips of the commands accepted, apart from the refusals
-     * (answered at once, they would hide a slow accepted one). */
+     * (answered at once, they would hide a slow accepted one) and errors. */
     for (size_t i = st.warm; i < st.total; i++)
         if (st.refused[i])
             st.rtt_ms[i] = NAN;
     size_t n_acc = 0;
     double *acc = s_collect(st.rtt_ms, st.warm, st.total, &n_acc);
-    size_t unavailable = 0, hinted = 0;
+    size_t unavailable = 0, hinted = 0, other = 0;
     for (size_t i = st.warm; i < st.total; i++) {
-        unavailable += st.refused[i] != 0;
+        unavailable += st.refused[i] == 1 || st.refused[i] == 2;
         hinted += st.refused[i] == 2;
+        other += st.refused[i] == 3;
     }
-    printf(",\"unavailable\":%zu,\"unavailable_with_retry_hint\":%zu,", unavailable, hinted);
+    printf(",\"unavailable\":%zu,\"unavailable_with_retry_hint\":%zu,\"failed_other\":%zu,",
+           unavailable, hinted, other);
     s_print_dist("accepted_rtt_ms", acc, n_acc);
     free(acc);
     if (st.first_error[0]) {
