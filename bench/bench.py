@@ -857,6 +857,9 @@ def main():
         out["summary"][str(rows)] = summary.table(doc, out["by_rows"][str(args.rows_list[0])])
     for rows in args.rows_list:
         summary.show(out["summary"][str(rows)], "summary at %d rows" % rows)
+    out["summary_by_rows"] = summary.by_rows(out["summary"])
+    summary.show(out["summary_by_rows"], "summary, each figure at %s rows" % " / ".join(
+        str(r) for r in args.rows_list))
     out["suite_seconds"] = round(time.monotonic() - t_start, 1)
     print(json.dumps(out, indent=2))
 

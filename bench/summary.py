@@ -7,6 +7,8 @@ A row's `met` is true or false when the run judged it, and null when the
 part did not run or the target cannot be judged from this run (for
 example a rebuild target of 1,000,000 events on a smaller backlog).
 Nothing here asserts: a benchmark reports."""
+import re
+
 import bench as B
 
 TARGET_SALES_RATIO = 1.0
@@ -45,6 +47,7 @@ def table(doc, first=None):
     first pass, whose rows-independent parts (bus, jetstream) are reused."""
     first = first or doc
     rows = []
+    # In long mode the bus and JetStream run in the first pass only.
     bus = doc.get("bus_throughput") or first.get("bus_throughput")
     if bus:
         _row(rows, "bus: crm-bus msgs/s (200 B, CURVE)", _n(bus["crm_bus_msgs_per_s"]),
@@ -180,3 +183,30 @@ def show(rows, title):
         B.log("  " + " | ".join(str(x).ljust(w) for x, w in zip(c, widths)))
         if i == 0:
             B.log("  " + "-+-".join("-" * w for w in widths))
+
+
+def by_rows(summaries):
+    """Long mode: one row per figure with its measured value at each table
+    size ("a / b / c", in the order of `summaries`, a dict of size -> rows),
+    so that a cost growing with the tables shows on one line. Figures are
+    matched by their label without its parentheses (which name sizes)."""
+    def key(figure):
+        return re.sub(r" \([^)]*\)", "", figure)
+    sizes = list(summaries)
+    order, cells = [], {}
+    for size in sizes:
+        for r in summaries[size]:
+            k = key(r["figure"])
+            if k not in cells:
+                order.append(k)
+                cells[k] = {"target": key(r["target"]), "met": {}, "measured": {}}
+            cells[k]["measured"][size] = r["measured"]
+            cells[k]["met"][size] = r["met"]
+    rows = []
+    for k in order:
+        c = cells[k]
+        mets = [c["met"].get(s) for s in sizes]
+        _row(rows, k, " / ".join(str(c["measured"].get(s, "-")) for s in sizes),
+             "at %s rows" % " / ".join("{:,}".format(int(s)) for s in sizes), c["target"],
+             None if any(m is None for m in mets) else all(mets))
+    return rows
