@@ -79,7 +79,11 @@ class Nats:
                     os.path.join(self.dir, "strace.txt"),
                     "-e", "trace=fsync,fdatasync,sync_file_range,msync"] + argv
         self.proc = B.Proc(name, argv, {}, workdir)
-        self.proc.wait_line("Server is ready", timeout=30)
+        try:
+            self.proc.wait_line("Server is ready", timeout=30)
+        except RuntimeError:
+            self.proc.stop()
+            raise
         self.url = "nats://127.0.0.1:%d" % self.port
 
     def stop(self):

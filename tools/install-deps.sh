@@ -25,6 +25,7 @@ PACKAGES=(
     nodejs npm
     libgmime-3.0-dev
     chromium chromium-driver python3-selenium
+    strace
 )
 
 s_installed() {
