@@ -9,7 +9,11 @@ The backbone parts (bus, commands, latency) need only the Python standard
 library, the PostgreSQL 15 server programs (initdb, pg_ctl, pgbench, psql)
 and the binaries of the build; the service parts (analytics, sales,
 marketing: services.py, imported only when asked for) also need
-python3-zmq, python3-psycopg2 and the build's Python protos."""
+python3-zmq, python3-psycopg2 and the build's Python protos. The peers
+(pgbench's 100-row ceiling, NATS JetStream) are in peers.py, the final
+summary of every figure with its target in summary.py. With --rows (or
+--long) the suite runs once per table size, each part's function getting
+the size as args.rows."""
 import argparse
 import json
 import os
