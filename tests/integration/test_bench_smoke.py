@@ -23,7 +23,7 @@ class BenchSmokeTest(unittest.TestCase):
                 "--marketing-timeout", "120", "--bridge-events", "200",
                 "--webhooks-events", "50", "--webhooks-subscriptions", "4",
                 "--api-clients", "4", "--api-seconds", "1", "--api-rounds", "2"]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=420,
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=540,
                            env=dict(os.environ, CRM_BUILD_DIR=BUILD))
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         doc = json.loads(r.stdout)
