@@ -112,8 +112,9 @@ static void s_on_batch_query(crm_db_t *db, PGresult *res, const char *error, voi
     cb(b, res);
 }
 
-static int s_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
-                         const int *f, crm_batch_cb cb, int rollback)
+static int s_batch_query(crm_batch_t *b, const char *name, const char *sql, int n,
+                         const char *const *v, const int *l, const int *f, crm_batch_cb cb,
+                         int rollback)
 {
     s_bq_t *q = malloc(sizeof *q);
     int rc = -ENOMEM;
@@ -121,7 +122,7 @@ static int s_batch_query(crm_batch_t *b, const char *sql, int n, const char *con
         q->b = b;
         q->cb = cb;
         q->rollback = rollback;
-        rc = crm_db_query(b->db, sql, n, v, l, f, 0, s_on_batch_query, q);
+        rc = crm_db_query_named(b->db, name, sql, n, v, l, f, 0, s_on_batch_query, q);
     }
     if (rc == 0)
         b->inflight++;
@@ -137,7 +138,13 @@ static int s_batch_query(crm_batch_t *b, const char *sql, int n, const char *con
 int crm_batch_query(crm_batch_t *b, const char *sql, int n, const char *const *v, const int *l,
                     const int *f, crm_batch_cb cb)
 {
-    return s_batch_query(b, sql, n, v, l, f, cb, 0);
+    return s_batch_query(b, NULL, sql, n, v, l, f, cb, 0);
+}
+
+int crm_batch_query_named(crm_batch_t *b, const char *name, const char *sql, int n,
+                          const char *const *v, const int *l, const int *f, crm_batch_cb cb)
+{
+    return s_batch_query(b, name, sql, n, v, l, f, cb, 0);
 }
 
 void crm_batch_end(crm_batch_t *b, int committed)
@@ -163,7 +170,7 @@ void crm_batch_fail(crm_batch_t *b, const char *why)
         return;
     }
     b->aborting = 1;
-    s_batch_query(b, "ROLLBACK", 0, NULL, NULL, NULL, s_after_rollback, 1);
+    s_batch_query(b, NULL, "ROLLBACK", 0, NULL, NULL, NULL, s_after_rollback, 1);
 }
 
 size_t crm_batch_tx_end(const crm_batch_t *b)
@@ -179,6 +186,7 @@ static void s_finalize_cb(crm_batch_t *b, PGresult *res)
 static void s_after_rollback(crm_batch_t *b, PGresult *res)
 {
     b->aborting = 0;
+    b->lookup = 1; /* every attempt after a rollback looks its keys up first */
     if (b->give_up) {
         /* Not worth retrying here (a consumer position moved under us, or a
          * work failed twice): the owner starts over from the database. */
@@ -255,8 +263,9 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
     crm_batch_begin(b);
 }
 
-/* Builds a PostgreSQL text array literal {"a","b"} of the batch's keys. */
-static char *s_key_array(crm_batch_t *b, size_t from, size_t to)
+/* Builds a PostgreSQL text array literal {"a","b"} of the batch's keys
+ * (late: only those crm_batch_check_wanted). */
+char *crm_batch_key_array(crm_batch_t *b, size_t from, size_t to, int late)
 {
     size_t cap = 3;
     for (size_t i = from; i < to; i++)
@@ -269,7 +278,7 @@ static char *s_key_array(crm_batch_t *b, size_t from, size_t to)
     int first = 1;
     for (size_t i = from; i < to; i++) {
         const char *k = b->works[i]->idem_key;
-        if (!k)
+        if (!k || (late && !crm_batch_check_wanted(b->works[i])))
             continue;
         if (!first)
             *p++ = ',';
@@ -287,7 +296,18 @@ static char *s_key_array(crm_batch_t *b, size_t from, size_t to)
     return s;
 }
 
-static void s_on_idem(crm_batch_t *b, PGresult *res)
+/* The works of [b->idx, end) that the idempotency lookup is about: those
+ * not started yet (the lookup before the works), or, for the check at the
+ * end of a batch that ran without it, those that will store no record of
+ * their own (crm_batch_check_wanted). */
+static int s_idem_subject(const crm_batch_t *b, const crm_work_t *w, int late)
+{
+    if (!w->idem_key)
+        return 0;
+    return late ? crm_batch_check_wanted(w) : w->state == WS_NEW;
+}
+
+void crm_batch_idem_apply(crm_batch_t *b, PGresult *res, int late)
 {
     size_t end = crm_batch_tx_end(b);
     for (int r = 0; r < PQntuples(res); r++) {
@@ -298,8 +318,12 @@ static void s_on_idem(crm_batch_t *b, PGresult *res)
         unsigned char *reply = PQunescapeBytea((const unsigned char *)PQgetvalue(res, r, 3), &blen);
         for (size_t i = b->idx; i < end; i++) {
             crm_work_t *w = b->works[i];
-            if (!w->idem_key || strcmp(w->idem_key, key) || w->state != WS_NEW)
+            if (!s_idem_subject(b, w, late) || strcmp(w->idem_key, key))
                 continue;
+            /* Late: the work failed without writing, or only read; the key's
+             * record answers instead of it. */
+            if (late)
+                crm_work_reset(w);
             if (hash == w->request_hash && !strcmp(command, w->cmd->name)) {
                 w->reply = malloc(blen ? blen : 1);
                 if (w->reply && blen)
@@ -315,7 +339,13 @@ static void s_on_idem(crm_batch_t *b, PGresult *res)
         }
         PQfreemem(reply);
     }
-    /* The same key twice in this batch: the later one waits for the first. */
+}
+
+/* The same key twice in this transaction: the later one waits for the
+ * first (and answers with its reply). */
+static void s_mark_dups(crm_batch_t *b)
+{
+    size_t end = crm_batch_tx_end(b);
     for (size_t i = b->idx; i < end; i++) {
         crm_work_t *w = b->works[i];
         if (!w->idem_key || w->state != WS_NEW)
@@ -336,6 +366,12 @@ static void s_on_idem(crm_batch_t *b, PGresult *res)
         if (w->dup_of)
             w->state = WS_OK;
     }
+}
+
+static void s_on_idem(crm_batch_t *b, PGresult *res)
+{
+    crm_batch_idem_apply(b, res, 0);
+    s_mark_dups(b);
     crm_batch_step(b);
 }
 
@@ -344,25 +380,32 @@ static void s_ignore(crm_batch_t *b, PGresult *res)
     /* pipelined: a failure is handled in s_on_batch_query */
 }
 
-/* BEGIN and the idempotency lookup go out together (pipeline mode). */
+/* BEGIN and the idempotency lookup go out together (pipeline mode).
+ * The first attempt of a batch does without the lookup: a key seldom
+ * comes back, and when it does the batch learns it at its end, from the
+ * record's unique index (the batch is then retried one by one, with the
+ * lookup) or from the check of the works that store no record
+ * (batch_commit.c). That saves a round trip before the works start. */
 void crm_batch_begin(crm_batch_t *b)
 {
     b->started = b->idx;
     b->key_clash = 0;
     if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0)
         return; /* the batch failed; it may be gone */
-    if (b->kind == CRM_WORK_CMD) {
-        char *keys = s_key_array(b, b->idx, crm_batch_tx_end(b));
+    if (b->kind == CRM_WORK_CMD && !b->lookup) {
+        s_mark_dups(b);
+    } else if (b->kind == CRM_WORK_CMD) {
+        char *keys = crm_batch_key_array(b, b->idx, crm_batch_tx_end(b), 0);
         if (!keys) {
             crm_batch_fail(b, "out of memory");
             return;
         }
         if (strcmp(keys, "{}")) {
             const char *v[1] = {keys};
-            crm_batch_query(b,
-                            "SELECT key, command, request_hash, reply FROM crm_idempotency"
-                            " WHERE key = ANY($1::text[])",
-                            1, v, NULL, NULL, s_on_idem);
+            crm_batch_query_named(b, "crm_idem_lookup",
+                                  "SELECT key, command, request_hash, reply FROM crm_idempotency"
+                                  " WHERE key = ANY($1::text[])",
+                                  1, v, NULL, NULL, s_on_idem);
             free(keys);
             return;
         }

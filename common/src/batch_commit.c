@@ -20,6 +20,11 @@
 /* Rows per multi-row INSERT: 5 parameters a row stays far below 65535. */
 #define CRM_ROWS_PER_INSERT 200
 
+/* Row counts up to this are prepared, one statement per count (kind
+ * "outbox" or "idem"): the usual batch sizes, a bounded number of
+ * statements per connection; larger batches amortise their parse. */
+#define CRM_PREPARED_ROWS 64
+
 static void s_fin_next(crm_batch_t *b);
 
 /* Appends sequence (field 6) and epoch (field 7) to a packed envelope:
@@ -52,7 +57,7 @@ static void s_emit_seal(crm_emit_t *e, uint64_t seq, const char *epoch)
 
 /* ---- finalize: outbox, idempotency, positions, commit ------------------ */
 
-enum { F_STREAM, F_OUTBOX, F_IDEM, F_DEAD, F_POS, F_COMMIT };
+enum { F_CHECK, F_STREAM, F_OUTBOX, F_IDEM, F_DEAD, F_POS, F_COMMIT };
 
 static size_t s_fin_from(const crm_batch_t *b)
 {
@@ -80,7 +85,7 @@ static void s_on_stream(crm_batch_t *b, PGresult *res)
         for (crm_emit_t *e = w->emits; e; e = e->next)
             s_emit_seal(e, seq++, b->epoch);
     }
-    s_fin_goto(b, F_OUTBOX);
+    /* The outbox rows and COMMIT went out behind the UPDATE already. */
 }
 
 static void s_fin_continue(crm_batch_t *b, PGresult *res)
@@ -88,8 +93,22 @@ static void s_fin_continue(crm_batch_t *b, PGresult *res)
     s_fin_next(b);
 }
 
+/* Appends "(n,$k::t1,$k+1::t2,...)" to the VALUES of an outbox INSERT:
+ * n is the row's place in the statement, k counts from `first`. */
+static size_t s_values(char *sql, size_t at, size_t row, int first, const char *const *types,
+                       int ncols)
+{
+    at += (size_t)sprintf(sql + at, "%s(%zu", row ? "," : "", row + 1);
+    for (int c = 0; c < ncols; c++)
+        at += (size_t)sprintf(sql + at, ",$%zu::%s",
+                              row * (size_t)ncols + (size_t)c + (size_t)first, types[c]);
+    sql[at++] = ')';
+    sql[at] = 0;
+    return at;
+}
+
 /* Appends "($k,$k+1,...)" groups to an INSERT. */
-static size_t s_values(char *sql, size_t at, size_t row, int ncols)
+static size_t s_params(char *sql, size_t at, size_t row, int ncols)
 {
     at += (size_t)sprintf(sql + at, "%s(", row ? "," : "");
     for (int c = 0; c < ncols; c++)
@@ -109,28 +128,46 @@ static void s_fin_sent(crm_batch_t *b, PGresult *res)
  * when rows is 0) and takes `sql`; the next statement goes out without
  * waiting for its answer. Returns 1 if sent, 0 if there was nothing, -2 if
  * the batch failed (it may be gone). */
-static int s_insert_rows(crm_batch_t *b, char *sql, size_t rows, int ncols, const char *const *v,
-                         const int *l, const int *f)
+static int s_insert_rows(crm_batch_t *b, const char *kind, char *sql, size_t rows, int ncols,
+                         const char *const *v, const int *l, const int *f)
 {
     int rc = 0;
     if (rows > 0) {
+        char name[40];
+        snprintf(name, sizeof name, "crm_%s_%zu", kind, rows);
         b->fin_cursor += rows;
-        rc = crm_batch_query(b, sql, (int)rows * ncols, v, l, f, s_fin_sent) < 0 ? -2 : 1;
+        rc = crm_batch_query_named(b, rows <= CRM_PREPARED_ROWS ? name : NULL, sql,
+                                   (int)rows * ncols, v, l, f, s_fin_sent) < 0
+                 ? -2
+                 : 1;
     }
     free(sql);
     return rc;
 }
 
-/* Inserts the next chunk of outbox rows; returns 0 when none were left. */
+/* Inserts the next chunk of outbox rows; returns 0 when none were left.
+ * Each row's sequence is the one the batch's UPDATE of crm_stream (just
+ * before, in the same transaction) handed out for it, and crm_seal
+ * appends it and the epoch to the event as s_emit_seal does in memory. */
 static int s_outbox_chunk(crm_batch_t *b)
 {
-    const char *v[CRM_ROWS_PER_INSERT * 5];
-    int l[CRM_ROWS_PER_INSERT * 5], f[CRM_ROWS_PER_INSERT * 5];
-    char seqs[CRM_ROWS_PER_INSERT][24];
-    static const char head[] = "INSERT INTO crm_outbox (seq, type, subject, event, actor) VALUES ";
-    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 48);
+    const char *v[2 + CRM_ROWS_PER_INSERT * 4];
+    int l[2 + CRM_ROWS_PER_INSERT * 4], f[2 + CRM_ROWS_PER_INSERT * 4];
+    static const char *const types[4] = {"text", "text", "bytea", "text"};
+    static const char head[] =
+        "INSERT INTO crm_outbox (seq, type, subject, event, actor)"
+        " SELECT h.head_seq - $1::bigint + $2::bigint + r.n, r.t, r.s,"
+        " crm_seal(r.e, h.head_seq - $1::bigint + $2::bigint + r.n, h.epoch::text), r.a"
+        " FROM crm_stream h, (VALUES ";
+    static const char tail[] = ") AS r(n, t, s, e, a)";
+    char *sql = malloc(sizeof head + sizeof tail + CRM_ROWS_PER_INSERT * 80);
     if (!sql)
         return -1;
+    char total[24], offset[24];
+    snprintf(total, sizeof total, "%zu", b->fin_emits);
+    snprintf(offset, sizeof offset, "%zu", b->fin_cursor);
+    v[0] = total, l[0] = 0, f[0] = 0;
+    v[1] = offset, l[1] = 0, f[1] = 0;
     size_t at = (size_t)sprintf(sql, "%s", head);
     size_t row = 0, k = 0;
     for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b) && row < CRM_ROWS_PER_INSERT; i++) {
@@ -140,23 +177,73 @@ static int s_outbox_chunk(crm_batch_t *b)
         for (crm_emit_t *e = w->emits; e && row < CRM_ROWS_PER_INSERT; e = e->next) {
             if (k++ < b->fin_cursor)
                 continue;
-            snprintf(seqs[row], sizeof seqs[row], "%" PRIu64, e->seq);
-            size_t p = row * 5;
-            v[p] = seqs[row], l[p] = 0, f[p] = 0;
-            v[p + 1] = e->type, l[p + 1] = 0, f[p + 1] = 0;
-            v[p + 2] = e->subject, l[p + 2] = 0, f[p + 2] = 0;
-            v[p + 3] = (const char *)e->bytes, l[p + 3] = (int)e->len, f[p + 3] = 1;
-            v[p + 4] = e->actor, l[p + 4] = 0, f[p + 4] = 0;
-            at = s_values(sql, at, row, 5);
+            size_t p = 2 + row * 4;
+            v[p] = e->type, l[p] = 0, f[p] = 0;
+            v[p + 1] = e->subject, l[p + 1] = 0, f[p + 1] = 0;
+            v[p + 2] = (const char *)e->bytes, l[p + 2] = (int)e->len, f[p + 2] = 1;
+            v[p + 3] = e->actor, l[p + 3] = 0, f[p + 3] = 0;
+            at = s_values(sql, at, row, 3, types, 4);
             row++;
         }
     }
-    return s_insert_rows(b, sql, row, 5, v, l, f);
+    memcpy(sql + at, tail, sizeof tail);
+    if (row == 0) {
+        free(sql);
+        return 0;
+    }
+    char name[40];
+    snprintf(name, sizeof name, "crm_outbox_%zu", row);
+    b->fin_cursor += row;
+    int rc = crm_batch_query_named(b, row <= CRM_PREPARED_ROWS ? name : NULL, sql, 2 + (int)row * 4,
+                                   v, l, f, s_fin_sent) < 0
+                 ? -2
+                 : 1;
+    free(sql);
+    return rc;
 }
 
 static int s_idem_wanted(const crm_work_t *w)
 {
     return w->state == WS_OK && !w->cached && !w->dup_of && w->idem_key && !w->cmd->readonly;
+}
+
+int crm_batch_check_wanted(const crm_work_t *w)
+{
+    return w->idem_key && !w->cached && !w->dup_of && !s_idem_wanted(w);
+}
+
+static void s_on_check(crm_batch_t *b, PGresult *res)
+{
+    crm_batch_idem_apply(b, res, 1);
+    s_fin_goto(b, F_IDEM);
+}
+
+/* A batch that ran without the idempotency lookup: a work that stores a
+ * record finds a clash on its unique index; one that stores none (failed
+ * without writing, read only) has its key looked up here, so a command
+ * retried after its success is answered with that success. One round trip,
+ * only when such works have keys. Returns 1 if sent. */
+static int s_check(crm_batch_t *b)
+{
+    if (b->lookup)
+        return 0;
+    size_t n = 0;
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
+        n += crm_batch_check_wanted(b->works[i]) != 0;
+    if (n == 0)
+        return 0;
+    char *keys = crm_batch_key_array(b, s_fin_from(b), crm_batch_tx_end(b), 1);
+    if (!keys) {
+        crm_batch_fail(b, "out of memory");
+        return 1;
+    }
+    const char *v[1] = {keys};
+    crm_batch_query_named(b, "crm_idem_lookup",
+                          "SELECT key, command, request_hash, reply FROM crm_idempotency"
+                          " WHERE key = ANY($1::text[])",
+                          1, v, NULL, NULL, s_on_check);
+    free(keys);
+    return 1;
 }
 
 static int s_idem_chunk(crm_batch_t *b)
@@ -182,10 +269,10 @@ static int s_idem_chunk(crm_batch_t *b)
         v[p + 2] = hashes[row], l[p + 2] = 0, f[p + 2] = 0;
         v[p + 3] = w->reply ? (const char *)w->reply : "", l[p + 3] = (int)w->reply_len;
         f[p + 3] = 1;
-        at = s_values(sql, at, row, 4);
+        at = s_params(sql, at, row, 4);
         row++;
     }
-    return s_insert_rows(b, sql, row, 4, v, l, f);
+    return s_insert_rows(b, "idem", sql, row, 4, v, l, f);
 }
 
 /* A retried dead letter must still be unresolved when its effects commit,
@@ -284,10 +371,11 @@ static int s_pos_next(crm_batch_t *b)
         const char *v[6] = {c->def->name, p->source,
                             to,           epoch && *epoch ? epoch : NULL,
                             from,         event_id && *event_id ? event_id : NULL};
-        crm_batch_query(b,
-                        "UPDATE crm_consumer_position SET seq = $3, epoch = $4, event_id = $6,"
-                        " updated_at = now() WHERE consumer = $1 AND source = $2 AND seq = $5",
-                        6, v, NULL, NULL, s_on_pos);
+        crm_batch_query_named(
+            b, "crm_position_move",
+            "UPDATE crm_consumer_position SET seq = $3, epoch = $4, event_id = $6,"
+            " updated_at = now() WHERE consumer = $1 AND source = $2 AND seq = $5",
+            6, v, NULL, NULL, s_on_pos);
         return 1;
     }
     return 0;
@@ -299,16 +387,29 @@ static void s_fin_next(crm_batch_t *b)
 {
     int rc = 0;
     switch (b->fin_step) {
+    case F_CHECK:
+        if (!s_check(b))
+            s_fin_goto(b, F_IDEM);
+        return;
     case F_STREAM:
+        /* Counted here, after the check may have answered works from
+         * their records instead. */
+        b->fin_emits = 0;
+        for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
+            if (b->works[i]->state == WS_OK)
+                b->fin_emits += b->works[i]->n_emits;
         if (b->fin_emits) {
             char n[24];
             snprintf(n, sizeof n, "%zu", b->fin_emits);
             const char *v[1] = {n};
-            crm_batch_query(b,
-                            "UPDATE crm_stream SET head_seq = head_seq + $1"
-                            " RETURNING head_seq, epoch::text, epoch_start_seq",
-                            1, v, NULL, NULL, s_on_stream);
-            return;
+            /* Its answer seals the events in memory; the outbox rows
+             * take their numbers from it in the database, so they go
+             * out behind it at once (s_outbox_chunk). */
+            if (crm_batch_query_named(b, "crm_stream_take",
+                                      "UPDATE crm_stream SET head_seq = head_seq + $1"
+                                      " RETURNING head_seq, epoch::text, epoch_start_seq",
+                                      1, v, NULL, NULL, s_on_stream) < 0)
+                return;
         }
         s_fin_goto(b, F_OUTBOX);
         return;
@@ -351,14 +452,10 @@ static void s_fin_next(crm_batch_t *b)
 
 void crm_batch_finalize(crm_batch_t *b)
 {
-    b->fin_emits = 0;
-    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
-        if (b->works[i]->state == WS_OK)
-            b->fin_emits += b->works[i]->n_emits;
     /* Commands: the idempotency records before the crm_stream row lock, so
      * the lock is held only for the outbox rows and COMMIT (another writer
      * waits for it), never while waiting for another transaction's key. */
-    s_fin_goto(b, b->kind == CRM_WORK_CMD ? F_IDEM : F_STREAM);
+    s_fin_goto(b, b->kind == CRM_WORK_CMD ? F_CHECK : F_STREAM);
 }
 
 static void s_on_commit(crm_batch_t *b, PGresult *res)
@@ -386,6 +483,11 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
                   b->first_seq, b->last_seq);
         _exit(70);
     }
+    /* Clients first: their replies are what they wait for; the relay's
+     * sends (and the copies it frees) can come after. */
+    if (b->kind == CRM_WORK_CMD)
+        for (size_t i = from; i < end; i++)
+            crm_service_reply(b->svc, b->works[i]);
     if (list)
         crm_relay_committed(b->svc->relay, list);
     if (b->kind == CRM_WORK_EVT) {
@@ -405,9 +507,6 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
             if (w->state != WS_OK)
                 c->dead_letters_total++;
         }
-    } else {
-        for (size_t i = from; i < end; i++)
-            crm_service_reply(b->svc, b->works[i]);
     }
     if (b->single && b->idx + 1 < b->n) {
         b->idx++;

@@ -421,6 +421,7 @@ int crm_consumers_start(crm_service_t *svc)
         c->db = crm_db_new(svc->loop, svc->pg_conninfo, name);
         if (!c->db)
             return -1;
+        crm_db_grouped(c->db); /* batches, and the positions read alone */
         crm_db_on_state(c->db, s_on_db_state, c);
     }
     for (size_t i = 0; i < svc->n_peers; i++) {

@@ -8,7 +8,14 @@
  * Pipeline mode removes the wait for each result before the next
  * statement; a sync after every statement keeps the semantics of one
  * statement at a time (an error ends only its own statement; the
- * transaction it was in is aborted as before). The poll handle is bound to a socket, and the socket
+ * transaction it was in is aborted as before). A connection that runs
+ * only transactions (crm_db_grouped: the writers, the consumers) instead
+ * sends one sync and one write for all the statements queued in a pass of
+ * the loop: inside a transaction an error aborts the statements after it
+ * anyway, and the server then answers them all in one write too.
+ * Statements named with crm_db_query_named are prepared once per
+ * connection and then sent by name: no parse, no plan per call.
+ * The poll handle is bound to a socket, and the socket
  * changes on every connection, so each connection gets its own handle. */
 #include "db_int.h"
 
@@ -45,11 +52,18 @@ struct crm_db {
     crm_db_state_cb state_cb;
     void *state_arg;
     int destroying;
-    int down_pending; /* a send failed; go down from the timer, not the caller */
+    int down_pending;      /* a send failed; go down from the timer, not the caller */
+    int grouped;           /* one sync per pass of the loop (crm_db_grouped) */
+    int unsynced;          /* statements sent since the last sync */
+    uv_prepare_t *prepare; /* syncs and flushes before the loop waits */
+    char **prepared;       /* names prepared on this connection */
+    size_t n_prepared, cap_prepared;
 };
 
 static void s_connect(crm_db_t *self);
 static void s_on_poll(uv_poll_t *h, int status, int events);
+static void s_defer_down(crm_db_t *self);
+static void s_poll_set(crm_db_t *self, int events);
 
 void crm_db_query_free(crm_query_t *q)
 {
@@ -72,6 +86,27 @@ static void s_poll_closed(uv_handle_t *h)
 static void s_timer_closed(uv_handle_t *h)
 {
     free(h);
+}
+
+/* Before the loop waits: one sync for the statements of this pass, and
+ * what libpq buffered goes out in one write. */
+static void s_on_prepare(uv_prepare_t *h)
+{
+    crm_db_t *self = h->data;
+    uv_prepare_stop(h);
+    if (!self || self->state != S_READY || !self->unsynced || self->down_pending)
+        return;
+    self->unsynced = 0;
+    if (!PQpipelineSync(self->conn)) {
+        s_defer_down(self);
+        return;
+    }
+    int f = PQflush(self->conn);
+    if (f < 0) {
+        s_defer_down(self);
+        return;
+    }
+    s_poll_set(self, UV_READABLE | (f == 1 ? UV_WRITABLE : 0));
 }
 
 static void s_poll_release(crm_db_t *self)
@@ -151,9 +186,18 @@ static void s_defer_down(crm_db_t *self)
     uv_timer_start(self->timer, s_on_timer, 0, 0);
 }
 
+static void s_forget_prepared(crm_db_t *self)
+{
+    for (size_t i = 0; i < self->n_prepared; i++)
+        free(self->prepared[i]);
+    self->n_prepared = 0;
+}
+
 static void s_set_down(crm_db_t *self, const char *why)
 {
     int was_ready = self->state == S_READY;
+    s_forget_prepared(self);
+    self->unsynced = 0;
     crm_warn("db.down", "%s: connection lost or refused: %s", self->name, why);
     s_poll_release(self);
     if (self->conn) {
@@ -234,16 +278,22 @@ static void s_read(crm_db_t *self)
     }
     while (self->head && !PQisBusy(self->conn)) {
         PGresult *r = PQgetResult(self->conn);
-        if (!r)
-            continue; /* the end of one statement's results; its sync follows */
-        if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+        if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            continue;
+        }
+        if (r) {
             /* COPY is never used; keep the last result of the statement. */
             if (self->result)
                 PQclear(self->result);
             self->result = r;
             continue;
         }
-        PQclear(r);
+        /* The end of one statement's results. Every statement has at least
+         * one (an aborted one PGRES_PIPELINE_ABORTED), so a NULL without
+         * one is not the end of the head's. */
+        if (!self->result)
+            continue;
         PGresult *res = self->result;
         self->result = NULL;
         ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -399,6 +449,18 @@ crm_db_t *crm_db_new(uv_loop_t *loop, const char *conninfo, const char *name)
     return self;
 }
 
+void crm_db_grouped(crm_db_t *self)
+{
+    if (self->prepare)
+        return;
+    self->prepare = calloc(1, sizeof *self->prepare);
+    if (!self->prepare)
+        return; /* a sync per statement, as before */
+    uv_prepare_init(self->loop, self->prepare);
+    self->prepare->data = self;
+    self->grouped = 1;
+}
+
 void crm_db_destroy(crm_db_t **self_p)
 {
     crm_db_t *self = *self_p;
@@ -415,6 +477,13 @@ void crm_db_destroy(crm_db_t **self_p)
         PQfinish(self->conn);
     uv_timer_stop(self->timer);
     uv_close((uv_handle_t *)self->timer, s_timer_closed);
+    if (self->prepare) {
+        self->prepare->data = NULL;
+        uv_prepare_stop(self->prepare);
+        uv_close((uv_handle_t *)self->prepare, s_timer_closed);
+    }
+    s_forget_prepared(self);
+    free(self->prepared);
     free(self->conninfo);
     free(self->name);
     free(self);
@@ -479,13 +548,23 @@ fail:
     return NULL;
 }
 
-int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
-                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb, void *arg)
+/* The answer to a PREPARE: a failure reaches the caller with its
+ * statement's answer; the name is forgotten so the next use prepares it
+ * again (it fails in an aborted transaction, for instance). */
+static void s_on_prepared(crm_db_t *self, PGresult *res, const char *error, void *arg)
 {
-    if (self->state != S_READY || self->destroying || self->down_pending)
-        return -ENOTCONN;
-    /* Sent at once: libpq copies the statement and its parameters into
-     * its buffer, so the queue keeps only the callback. */
+    char *name = arg;
+    for (size_t i = 0; error && i < self->n_prepared; i++)
+        if (!strcmp(self->prepared[i], name)) {
+            free(self->prepared[i]);
+            self->prepared[i] = self->prepared[--self->n_prepared];
+            break;
+        }
+    free(name);
+}
+
+static int s_enqueue(crm_db_t *self, crm_db_cb cb, void *arg, int binary_result)
+{
     crm_query_t *q = calloc(1, sizeof *q);
     if (!q)
         return -ENOMEM;
@@ -498,9 +577,68 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
         self->head = q;
     self->tail = q;
     self->pending++;
-    if (!PQsendQueryParams(self->conn, sql, nparams, NULL, values, lengths, formats,
-                           binary_result) ||
-        !PQpipelineSync(self->conn)) {
+    return 0;
+}
+
+/* Whether `name` was prepared on this connection; if not, remembers it
+ * (the PREPARE goes out now, ahead of its first use). -ENOMEM: use the
+ * statement unnamed. */
+static int s_was_prepared(crm_db_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->n_prepared; i++)
+        if (!strcmp(self->prepared[i], name))
+            return 1;
+    if (self->n_prepared == self->cap_prepared) {
+        size_t cap = self->cap_prepared ? self->cap_prepared * 2 : 16;
+        char **p = realloc(self->prepared, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        self->prepared = p;
+        self->cap_prepared = cap;
+    }
+    if (!(self->prepared[self->n_prepared] = strdup(name)))
+        return -ENOMEM;
+    self->n_prepared++;
+    return 0;
+}
+
+int crm_db_query_named(crm_db_t *self, const char *name, const char *sql, int nparams,
+                       const char *const *values, const int *lengths, const int *formats,
+                       int binary_result, crm_db_cb cb, void *arg)
+{
+    if (self->state != S_READY || self->destroying || self->down_pending)
+        return -ENOTCONN;
+    /* Sent at once: libpq copies the statement and its parameters into
+     * its buffer, so the queue keeps only the callback. */
+    int prepared = name ? s_was_prepared(self, name) : -ENOMEM;
+    int ok = 1;
+    if (prepared == 0) {
+        /* Its own answer comes first; a failure shows in the statement's. */
+        char *copy = strdup(name);
+        if (!copy || s_enqueue(self, s_on_prepared, copy, 0) < 0) {
+            free(copy);
+            self->n_prepared--;
+            free(self->prepared[self->n_prepared]);
+            return -ENOMEM;
+        }
+        ok = PQsendPrepare(self->conn, name, sql, nparams, NULL) &&
+             (self->grouped || PQpipelineSync(self->conn));
+    }
+    if (s_enqueue(self, cb, arg, binary_result) < 0) {
+        s_defer_down(self); /* the PREPARE's answer would have no statement */
+        return 0;
+    }
+    if (ok)
+        ok = prepared >= 0 ? PQsendQueryPrepared(self->conn, name, nparams, values, lengths,
+                                                 formats, binary_result)
+                           : PQsendQueryParams(self->conn, sql, nparams, NULL, values, lengths,
+                                               formats, binary_result);
+    if (ok && self->grouped) {
+        self->unsynced++;
+        uv_prepare_start(self->prepare, s_on_prepare);
+        return 0;
+    }
+    if (!ok || !PQpipelineSync(self->conn)) {
         /* The callback fires from the timer, never from inside the caller. */
         s_defer_down(self);
         return 0;
@@ -512,6 +650,13 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
     }
     s_poll_set(self, UV_READABLE | (f == 1 ? UV_WRITABLE : 0));
     return 0;
+}
+
+int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const *values,
+                 const int *lengths, const int *formats, int binary_result, crm_db_cb cb, void *arg)
+{
+    return crm_db_query_named(self, NULL, sql, nparams, values, lengths, formats, binary_result, cb,
+                              arg);
 }
 
 const char *crm_db_sqlstate(const PGresult *res)

@@ -640,6 +640,9 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
             goto out_loop;
         svc->n_writers = i + 1;
     }
+    /* The writers run nothing but batches: one sync per pass. */
+    for (int i = 0; i < svc->n_writers && svc->writers[i]; i++)
+        crm_db_grouped(svc->writers[i]);
     svc->reader = crm_db_new(&loop, url, rname);
     svc->relay = crm_relay_new(svc, pub, published, head);
     svc->monitor_watch = crm_zwatch_new(&loop, svc->monitor, 64, s_on_monitor, svc);

@@ -127,6 +127,7 @@ typedef struct crm_batch {
     crm_work_t **works;
     size_t n, cap, idx;
     int single; /* retrying works one per transaction */
+    int lookup; /* look the idempotency keys up before the works (a retry) */
     int aborting;
     int lost_connection;
     char abort_reason[256];

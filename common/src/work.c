@@ -430,8 +430,8 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
     crm_batch_step(b);
 }
 
-static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const *params,
-                        crm_work_cb cb, int write)
+static int s_work_query(crm_work_t *w, const char *name, const char *sql, int n,
+                        const char *const *params, crm_work_cb cb, int write)
 {
     if (w->state != WS_RUNNING || w->pending || w->batch->aborting || w->batch->ending)
         return -EINVAL;
@@ -447,7 +447,7 @@ static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const
     snprintf(w->sql, sizeof w->sql, "%s", sql);
     if (write)
         w->writes++;
-    int rc = crm_db_query(w->batch->db, sql, n, params, NULL, NULL, 0, s_on_query, w);
+    int rc = crm_db_query_named(w->batch->db, name, sql, n, params, NULL, NULL, 0, s_on_query, w);
     if (rc == 0)
         w->batch->inflight++;
     if (rc < 0) {
@@ -465,13 +465,25 @@ static int s_work_query(crm_work_t *w, const char *sql, int n, const char *const
 int crm_work_query(crm_work_t *w, const char *sql, int nparams, const char *const *params,
                    crm_work_cb cb)
 {
-    return s_work_query(w, sql, nparams, params, cb, 0);
+    return s_work_query(w, NULL, sql, nparams, params, cb, 0);
 }
 
 int crm_work_exec(crm_work_t *w, const char *sql, int nparams, const char *const *params,
                   crm_work_cb cb)
 {
-    return s_work_query(w, sql, nparams, params, cb, 1);
+    return s_work_query(w, NULL, sql, nparams, params, cb, 1);
+}
+
+int crm_work_query_named(crm_work_t *w, const char *name, const char *sql, int nparams,
+                         const char *const *params, crm_work_cb cb)
+{
+    return s_work_query(w, name, sql, nparams, params, cb, 0);
+}
+
+int crm_work_exec_named(crm_work_t *w, const char *name, const char *sql, int nparams,
+                        const char *const *params, crm_work_cb cb)
+{
+    return s_work_query(w, name, sql, nparams, params, cb, 1);
 }
 
 int crm_work_suspend(crm_work_t *w)

@@ -39,6 +39,20 @@ class CommandTest(unittest.TestCase):
         self.assertEqual(self.head(), 3)
         c.close()
 
+    def test_key_of_an_applied_command_on_a_failing_request_is_a_conflict(self):
+        """A batch runs without looking its keys up first: a work that fails
+        without writing has its key checked at the end, so a key applied
+        before still answers IDEMPOTENCY_CONFLICT for a different request,
+        not the request's own error."""
+        c = self.sys.client("probe")
+        self.assertEqual(c.call_raw("probe.record", rec(1), key="k-1").status.code, 0)
+        r = c.call_raw("probe.record", rec(0), key="k-1")
+        self.assertEqual(r.status.code, rpc_pb2.STATUS_CODE_IDEMPOTENCY_CONFLICT, r.status)
+        r = c.call_raw("probe.record", rec(0), key="k-2")
+        self.assertEqual(r.status.code, rpc_pb2.STATUS_CODE_INVALID_ARGUMENT, r.status)
+        self.assertEqual(self.head(), 1)
+        c.close()
+
     def test_unique_violation_is_already_exists_without_sql(self):
         """A statement failing on a unique key answers ALREADY_EXISTS; the
         server's text (table, constraint) goes to the log, not the reply."""

@@ -10,7 +10,7 @@ import urllib.request
 
 import psycopg2
 
-from crmtest import System, rpc_pb2, testing_pb2, wait_for
+from crmtest import System, event_pb2, rpc_pb2, testing_pb2, wait_for
 
 
 def rec(count, label="x"):
@@ -110,6 +110,73 @@ class PipelineTest(unittest.TestCase):
         self.assert_dense(1 + 10 + 2)
         first.close()
         c.close()
+
+    def test_retried_keys_in_a_pipelined_batch_answer_from_their_records(self):
+        """Commands sent again with the keys of applied ones, in one batch
+        with new commands: the batch runs without the idempotency lookup, so
+        the retried keys clash on their records at the end; it runs again
+        one by one, and the retries answer with the stored replies while
+        the new commands apply once."""
+        self.start(env={"CRM_WRITERS": "1"})
+        c = self.sys.client("probe")
+        before = {}
+        for i in range(3):
+            r = c.call_raw("probe.record", rec(1, "old-%d" % i), key="old-%d" % i)
+            self.assertEqual(r.status.code, 0, r.status)
+            before[i] = r.body
+        lock = self.hold_writer()
+        first = self.sys.client("probe")
+        first.s.send(request("probe.record", rec(1, "first"), "first", 1))
+        self.wait_blocked()
+        sent, rid = {}, 100
+        for i in range(3):
+            rid += 1
+            c.s.send(request("probe.record", rec(1, "old-%d" % i), "old-%d" % i, rid))
+            sent[rid] = ("old", i)
+            rid += 1
+            c.s.send(request("probe.record", rec(1, "new-%d" % i), "new-%d" % i, rid))
+            sent[rid] = ("new", i)
+        wait_for(lambda: self.probe_queue() == len(sent), 30, "all commands queued")
+        lock.rollback()
+        lock.close()
+        self.assertEqual(self.recv(first, 1)[1].status.code, 0)
+        replies = self.recv(c, len(sent))
+        for r, (kind, i) in sent.items():
+            self.assertEqual(replies[r].status.code, 0, (kind, i, replies[r].status))
+            if kind == "old":
+                self.assertEqual(replies[r].body, before[i])
+        rows = dict(self.q("SELECT label, count(*) FROM probe_record GROUP BY label"))
+        self.assertEqual(rows, dict([("first", 1)] + [("old-%d" % i, 1) for i in range(3)] +
+                                    [("new-%d" % i, 1) for i in range(3)]))
+        self.assert_dense(7)
+        first.close()
+        c.close()
+
+    def test_outbox_holds_the_bytes_the_relay_published(self):
+        """The outbox rows take their sequence and epoch in the database
+        (crm_seal) while the relay seals its copy in memory: both must be
+        the same bytes, or a replay would differ from the live stream.
+        Sequences past one varint byte (>127) and padded events included."""
+        self.start()
+        sub = self.sys.subscribe(b"crm.probe.probe.")
+        wait_for(lambda: (self.sys.record("probe", 1, label="warm") and False) or
+                 sub.poll(200), 30, "the subscription up")
+        warm = self.q("SELECT head_seq FROM crm_stream")[0][0]
+        self.sys.record("probe", 150, label="many")
+        self.sys.record("probe", 2, label="big", padding=20000)
+        head = self.q("SELECT head_seq FROM crm_stream")[0][0]
+        got = {}
+        while len([s for s in got if s > warm]) < head - warm:
+            self.assertTrue(sub.poll(30000), "no event within 30 s")
+            topic, body = sub.recv_multipart()
+            ev = event_pb2.Event()
+            ev.ParseFromString(body)
+            got[ev.sequence] = body
+        rows = dict((seq, bytes(ev)) for seq, ev in self.q("SELECT seq, event FROM crm_outbox"))
+        self.assertEqual(sorted(s for s in got if s > warm), list(range(warm + 1, head + 1)))
+        for seq, body in got.items():
+            self.assertEqual(rows[seq], body, seq)
+        sub.close()
 
     def probe_queue(self):
         port = int(self.probe.env["CRM_HTTP_PORT"])

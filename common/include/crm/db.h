@@ -69,6 +69,21 @@ int crm_db_query(crm_db_t *self, const char *sql, int nparams, const char *const
                  const int *lengths, const int *formats, int binary_result, crm_db_cb cb,
                  void *arg);
 
+/* crm_db_query for a statement the caller sends often: prepared on this
+ * connection at its first use under `name` (a constant; one SQL text per
+ * name for the life of the process), then sent by name, without a parse
+ * or plan per call. NULL name: crm_db_query. */
+int crm_db_query_named(crm_db_t *self, const char *name, const char *sql, int nparams,
+                       const char *const *values, const int *lengths, const int *formats,
+                       int binary_result, crm_db_cb cb, void *arg);
+
+/* For a connection that runs only transactions (a writer, a consumer's):
+ * the statements of one pass of the loop share one sync and go out in one
+ * write. An error then fails the statements queued after it in that pass
+ * too, which inside a transaction it does anyway. Call once, after
+ * crm_db_new. */
+void crm_db_grouped(crm_db_t *self);
+
 /* Number of queries queued or running. */
 size_t crm_db_pending(const crm_db_t *self);
 

@@ -278,6 +278,14 @@ int crm_work_query(crm_work_t *w, const char *sql, int nparams, const char *cons
 int crm_work_exec(crm_work_t *w, const char *sql, int nparams, const char *const *params,
                   crm_work_cb cb);
 
+/* The same for a hot statement of constant text: prepared once per
+ * connection under `name` (unique in the service, one SQL text per name)
+ * and then sent without a parse or plan per call. */
+int crm_work_query_named(crm_work_t *w, const char *name, const char *sql, int nparams,
+                         const char *const *params, crm_work_cb cb);
+int crm_work_exec_named(crm_work_t *w, const char *name, const char *sql, int nparams,
+                        const char *const *params, crm_work_cb cb);
+
 /* Holds the work open for something outside the database (crm-bridge-nats
  * waits for JetStream's acknowledgement before its position may commit):
  * the handler calls this and returns; the batch waits, with its transaction
