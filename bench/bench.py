@@ -700,9 +700,12 @@ def main():
                     help="live events per second to crm-analytics")
     ap.add_argument("--analytics-live-seconds", type=int, default=10)
     ap.add_argument("--analytics-timeout", type=int, default=600)
-    ap.add_argument("--sales-clients", default="1,8,32",
+    ap.add_argument("--sales-clients", default="1,8,32,128",
                     help="concurrencies of the sales.person.register runs")
     ap.add_argument("--sales-seconds", type=int, default=5)
+    ap.add_argument("--sales-preload", default="",
+                    help="table sizes (people, e.g. 10000,100000,1000000) to pre-load in turn"
+                         " and register at, 32 clients")
     ap.add_argument("--api-clients", type=int, default=32,
                     help="concurrency of the HTTP API against the native protocol")
     ap.add_argument("--api-seconds", type=int, default=5)
@@ -727,6 +730,7 @@ def main():
     only = set(args.only.split(","))
     args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
+    args.sales_preload = sorted(int(x) for x in args.sales_preload.split(",") if x.strip())
     bin_dir = args.bin
     for b in ("crm-bus", "crm-probe", "crm-bench-bus", "crm-bench-proxy", "crm-bench-commands",
               "crm-bench-latency", "crm-sales", "crm-marketing", "crm-analytics", "crm-webhooks",
