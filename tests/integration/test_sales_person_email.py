@@ -69,10 +69,13 @@ class PersonEmailTest(PersonalDataCase):
         self.assertEqual(self.emails_of(b.id), [b2])
         self.assertEqual(self.sq("SELECT count(*) FROM person_email WHERE email = %s", b1)[0][0],
                          0)
-        # The freed email is free: a new registration gets a new person.
-        c = self.register("Cleo Three", [b1])
-        self.assertNotEqual(c.id, b.id)
-        self.assertEqual(self.show(b1).id, c.id)
+        # Nobody has the freed email now; registering it answers the person
+        # whose id the customer-id rule derives from it (b), unchanged, as
+        # before.
+        rep = self.raw("sales.person.show", sales_pb2.ShowPersonRequest(email=b1))
+        self.assertNotEqual(rep.status.code, OK)
+        self.assertEqual(self.register("Cleo Three", [b1], created=False).id, b.id)
+        self.assertEqual(self.emails_of(b.id), [b2])
         # Another person's email is refused, and nothing changes.
         rep = self.update_emails(b.id, [b2, a1])
         self.assertEqual((rep.status.code, rep.status.field), (ALREADY_EXISTS, "person.emails"))
