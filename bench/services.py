@@ -560,8 +560,13 @@ def bench_sales(bin_dir, workdir, args):
                 "--warmup", "1", "--metrics-port", str(st.http["sales"])]
         if rate:
             argv += ["--rate", str(rate)]
-        res, cpu = B.run_json(argv, args.sales_seconds + 120, meter,
-                              (1.5, 1 + args.sales_seconds - 0.5))
+        try:
+            res, cpu = B.run_json(argv, args.sales_seconds + 120, meter,
+                                  (1.5, 1 + args.sales_seconds - 0.5))
+        except RuntimeError as e:  # e.g. nothing acknowledged: say so, go on
+            B.log("%s, %d clients: %s" % (command, clients, str(e)[:300]))
+            return {"command": command, "clients": clients, "cmds_per_s": 0,
+                    "error": str(e)[:1000]}
         svc = res.get("service") or {}
         r = {"command": command, "clients": clients, "cmds_per_s": res["cmds_per_s"],
              "p50_ms": res["client_rtt_ms"]["p50"], "p99_ms": res["client_rtt_ms"]["p99"],
@@ -585,8 +590,13 @@ def bench_sales(bin_dir, workdir, args):
         st.start("sales", "crm-sales", ("marketing", "support", "analytics"))
         meter = B.CpuMeter(st.cluster, list(st.procs.values()))
         pgbench = B.find_program(B.pg_bindir(), "pgbench")
-        pg = B.bench_pgbench(st.cluster, pgbench, meter, workdir, 32, args.sales_seconds)
-        B.log("pgbench single-row INSERT, 32 clients (baseline): %.0f tps" % pg["tps"])
+        try:
+            pg = B.bench_pgbench(st.cluster, pgbench, meter, workdir, 32,
+                                 max(5, args.sales_seconds))
+            B.log("pgbench single-row INSERT, 32 clients (baseline): %.0f tps" % pg["tps"])
+        except RuntimeError as e:  # the sales figures are still worth having
+            B.log("pgbench baseline failed: %s" % str(e)[:300])
+            pg = {"tps": None, "error": str(e)[:1000]}
         for clients in args.sales_clients:
             runs.append(run("sales.person.register", clients))
         # p99 at half of the ceiling the closed-loop runs reached.
@@ -595,7 +605,8 @@ def bench_sales(bin_dir, workdir, args):
             half = run("sales.person.register", 32, rate=max(1, ceiling // 2))
             half["ceiling_cmds_per_s"] = ceiling
             half["target_p99_ms"] = TARGET_SALES_P99_MS
-            half["target_met"] = half["p99_ms"] < TARGET_SALES_P99_MS and not half["failed"]
+            half["target_met"] = ("error" not in half and half["p99_ms"] < TARGET_SALES_P99_MS
+                                  and not half["failed"])
         for command in ("sales.order.create", "sales.activity.log"):
             others.append(run(command, 32))
         # The lookup must not slow down as people are added.
@@ -606,9 +617,11 @@ def bench_sales(bin_dir, workdir, args):
             B.log("sales: %d people in the table (pre-load %.1f s)" % (people, secs))
             size = {"people": people, "preload_s": secs, "lookup": sales_lookup_ms(conn)}
             size["register_32"] = run("sales.person.register", 32)
-            B.log("sales at %d people: lookup %.3f ms (known email) / %.3f ms (new), %s"
+            B.log("sales at %d people: lookup %.3f ms (known email) / %.3f ms (new), register"
+                  " at 32 clients %s/s, postgres %s ms CPU each; plan: %s"
                   % (people, size["lookup"]["known_ms"], size["lookup"]["new_ms"],
-                     size["lookup"]["plan"]))
+                     size["register_32"]["cmds_per_s"],
+                     size["register_32"].get("postgres_cpu_ms_per_cmd"), size["lookup"]["plan"]))
             sizes.append(size)
         people = q1(conn, "SELECT count(*) FROM person")[0]
         conn.close()
@@ -616,7 +629,7 @@ def bench_sales(bin_dir, workdir, args):
     finally:
         st.close()
     at32 = next((r for r in runs if r["clients"] == 32), None)
-    ratio = round(at32["cmds_per_s"] / pg["tps"], 3) if at32 and pg["tps"] else None
+    ratio = round(at32["cmds_per_s"] / pg["tps"], 3) if at32 and pg.get("tps") else None
     out = {"command": "sales.person.register (name, unique email, phone, country, owner)",
            "seconds_each": args.sales_seconds, "pgbench_single_row_tps": pg["tps"],
            "pgbench": pg, "runs": runs, "ratio_at_32_to_pgbench": ratio,
@@ -624,11 +637,11 @@ def bench_sales(bin_dir, workdir, args):
            "target_ratio_met": ratio is not None and ratio >= TARGET_SALES_RATIO,
            "at_half_ceiling": half, "other_commands": others, "table_sizes": sizes,
            "people_registered": people, "rss_peak": rss}
-    B.log("sales.person.register at 32 clients: %s/s against pgbench %d tps: ratio %s"
+    B.log("sales.person.register at 32 clients: %s/s against pgbench %s tps: ratio %s"
           " (target %.1f: %s)" % (at32 and at32["cmds_per_s"], pg["tps"], ratio,
                                   TARGET_SALES_RATIO,
                                   "met" if out["target_ratio_met"] else "not met"))
-    if half:
+    if half and "error" not in half:
         B.log("sales.person.register at half its ceiling (%d of %d/s): p99 %.2f ms"
               " (target < %.0f ms: %s)" % (half["offered_per_s"], half["ceiling_cmds_per_s"],
                                            half["p99_ms"], TARGET_SALES_P99_MS,
