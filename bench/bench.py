@@ -809,6 +809,9 @@ def main():
     ap.add_argument("--sales-clients", default="1,8,32,128",
                     help="concurrencies of the sales.person.register runs")
     ap.add_argument("--sales-seconds", type=int, default=5)
+    ap.add_argument("--sales-preload", default="",
+                    help="table sizes (people, e.g. 10000,100000,1000000) to pre-load in turn"
+                         " and register at, 32 clients")
     ap.add_argument("--api-clients", type=int, default=32,
                     help="concurrency of the HTTP API against the native protocol")
     ap.add_argument("--api-seconds", type=int, default=5)
@@ -832,6 +835,7 @@ def main():
     args = ap.parse_args()
     args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
+    args.sales_preload = sorted(int(x) for x in args.sales_preload.split(",") if x.strip())
     if args.long and not args.rows:
         args.rows = "10000,100000,1000000"
     args.rows_list = [int(x) for x in args.rows.split(",") if x.strip()]

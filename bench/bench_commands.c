@@ -6,10 +6,16 @@
  * default, against crm-probe) or "sales.person.register" (against the real
  * crm-sales: a new person with a name, a unique email and a phone each time,
  * so every command validates, looks the email up, inserts the person and
- * its contact rows and emits crm.sales.person.registered.v1). A reply with status ok means the
+ * its contact rows and emits crm.sales.person.registered.v1), "sales.order.create" (an order
+ * of one item) or "sales.activity.log" (a call logged), both for a person each client
+ * registers first. A reply with status ok means the
  * command's row, event and idempotency record are committed, so the figure
  * is acknowledged durable commands per second, the whole path included:
  * framing, batching, PostgreSQL and the reply.
+ *
+ * With --rate R the clients together offer R commands/s, each sending on its own
+ * schedule (R / clients per second) instead of back to back; a command's latency counts
+ * from when it was due, so a client held up by a slow reply does not hide the wait.
  *
  * With --metrics-port the service's /metrics is read at the start and the
  * end of the measured window, to report how the service batched the load
@@ -17,7 +23,8 @@
  *
  * Usage: crm-bench-commands --endpoint tcp://127.0.0.1:P [--clients 32]
  *          [--seconds 10] [--warmup 1] [--count 1] [--metrics-port N]
- *          [--command probe.record|sales.person.register]
+ *          [--rate R] [--command probe.record|sales.person.register|
+ *          sales.order.create|sales.activity.log]
  * Prints one JSON object on stdout. */
 #include "bench_util.h"
 
@@ -46,6 +53,8 @@ typedef struct {
     const char *server; /* its name in the directory of principals */
     const char *command;
     int count;
+    double rate; /* commands/s offered by all clients together; 0: back to back */
+    int n_clients;
     /* Distinguishes the emails of one run from those of an earlier run
      * against the same database. */
     long long run_tag;
@@ -94,7 +103,9 @@ static void *s_client_run(void *arg)
     rq.count = sh->count;
     rq.label = label;
     int person = !strcmp(sh->command, "sales.person.register");
-    char name[64], email[96], phone[32];
+    int order = !strcmp(sh->command, "sales.order.create");
+    int activity = !strcmp(sh->command, "sales.activity.log");
+    char name[64], email[96], phone[32], person_id[40] = "";
     char *emails[1] = {email}, *phones[1] = {phone};
     Crm__V1__Person p = CRM__V1__PERSON__INIT;
     p.name = name;
@@ -107,9 +118,66 @@ static void *s_client_run(void *arg)
     Crm__V1__RegisterPersonRequest prq = CRM__V1__REGISTER_PERSON_REQUEST__INIT;
     prq.person = &p;
     const ProtobufCMessage *body = person ? &prq.base : &rq.base;
+    if (order || activity) {
+        /* The person the orders or activities are for. */
+        snprintf(name, sizeof name, "Bench Buyer %d", c->id);
+        snprintf(email, sizeof email, "b%lld.%d@bench.example", sh->run_tag, c->id);
+        snprintf(phone, sizeof phone, "+49%03d000000000", c->id % 1000);
+        Crm__V1__CommandReply *rep = NULL;
+        Crm__V1__PersonReply *pr = NULL;
+        if (crm_client_call(cl, "sales.person.register", &prq.base, NULL, 10000, 3, &rep) == 0 &&
+            rep->status && rep->status->code == 0 && rep->body.len &&
+            (pr = crm__v1__person_reply__unpack(NULL, rep->body.len, rep->body.data)) &&
+            pr->person)
+            snprintf(person_id, sizeof person_id, "%s", pr->person->id);
+        if (pr)
+            crm__v1__person_reply__free_unpacked(pr, NULL);
+        if (rep)
+            crm__v1__command_reply__free_unpacked(rep, NULL);
+        if (!person_id[0]) {
+            snprintf(c->first_error, sizeof c->first_error, "could not register the person");
+            crm_client_destroy(&cl);
+            return NULL;
+        }
+    }
+    Crm__V1__OrderItem item = CRM__V1__ORDER_ITEM__INIT;
+    item.product_code = "SKU-1";
+    item.name = "Widget";
+    item.quantity = 1;
+    item.unit_price_minor = 1250;
+    Crm__V1__OrderItem *items[1] = {&item};
+    Crm__V1__Order o = CRM__V1__ORDER__INIT;
+    o.person_id = person_id;
+    o.items = items;
+    o.n_items = 1;
+    o.currency = "EUR";
+    Crm__V1__CreateOrderRequest orq = CRM__V1__CREATE_ORDER_REQUEST__INIT;
+    orq.order = &o;
+    Crm__V1__Activity a = CRM__V1__ACTIVITY__INIT;
+    a.kind = CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_CALL;
+    a.subject = "Called about the renewal";
+    a.person_id = person_id;
+    Crm__V1__LogActivityRequest arq = CRM__V1__LOG_ACTIVITY_REQUEST__INIT;
+    arq.activity = &a;
+    if (order)
+        body = &orq.base;
+    else if (activity)
+        body = &arq.base;
     long long n_sent = 0;
     int phase;
+    /* With a rate: this client's k-th command is due at t_first + k * gap. */
+    int64_t gap = sh->rate > 0 ? (int64_t)(1e9 * sh->n_clients / sh->rate) : 0;
+    int64_t due = bench_mono_ns() + (gap ? gap * c->id / sh->n_clients : 0);
     while ((phase = atomic_load(&sh->phase)) != PHASE_STOP) {
+        if (gap) {
+            int64_t now = bench_mono_ns();
+            if (due > now) {
+                struct timespec ts = {.tv_sec = (due - now) / 1000000000,
+                                      .tv_nsec = (due - now) % 1000000000};
+                nanosleep(&ts, NULL);
+                continue; /* the phase may have changed meanwhile */
+            }
+        }
         if (person) {
             n_sent++;
             snprintf(name, sizeof name, "Bench Person %d-%lld", c->id, n_sent);
@@ -118,9 +186,10 @@ static void *s_client_run(void *arg)
             snprintf(phone, sizeof phone, "+49%03d%09lld", c->id % 1000, n_sent % 1000000000);
         }
         Crm__V1__CommandReply *rep = NULL;
-        int64_t t0 = bench_mono_ns();
+        int64_t t0 = gap ? due : bench_mono_ns();
         int rc = crm_client_call(cl, sh->command, body, NULL, 10000, 3, &rep);
         int64_t t1 = bench_mono_ns();
+        due += gap;
         int code = rc == 0 && rep->status ? (int)rep->status->code : 0;
         /* Count what ended inside the window. */
         if (atomic_load(&sh->phase) == PHASE_MEASURE && phase == PHASE_MEASURE) {
@@ -182,7 +251,8 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "usage: %s --endpoint <service ROUTER> [--clients N] [--seconds S] [--warmup S]"
                 " [--count ROWS] [--metrics-port PORT]"
-                " [--command probe.record|sales.person.register]\n",
+                " [--rate CMDS_PER_S] [--command probe.record|sales.person.register|"
+                "sales.order.create|sales.activity.log]\n",
                 argv[0]);
         return 2;
     }
@@ -197,8 +267,18 @@ int main(int argc, char **argv)
     sh.count = (int)bench_opt_ll(argc, argv, "--count", 1);
     sh.command = bench_opt(argc, argv, "--command", "probe.record");
     sh.run_tag = (long long)time(NULL);
-    if (strcmp(sh.command, "probe.record") && strcmp(sh.command, "sales.person.register")) {
-        fprintf(stderr, "%s: --command is probe.record or sales.person.register\n", argv[0]);
+    sh.n_clients = n;
+    sh.rate = strtod(bench_opt(argc, argv, "--rate", "0"), NULL);
+    if (strcmp(sh.command, "probe.record") && strcmp(sh.command, "sales.person.register") &&
+        strcmp(sh.command, "sales.order.create") && strcmp(sh.command, "sales.activity.log")) {
+        fprintf(stderr,
+                "%s: --command is probe.record, sales.person.register, sales.order.create"
+                " or sales.activity.log\n",
+                argv[0]);
+        return 2;
+    }
+    if (sh.rate < 0) {
+        fprintf(stderr, "%s: --rate is commands per second, >= 0\n", argv[0]);
         return 2;
     }
     if (n < 1 || n > 4096 || seconds < 1 || warmup < 0) {
@@ -259,6 +339,8 @@ int main(int argc, char **argv)
 
     printf("{\"command\":");
     bench_json_string(stdout, sh.command);
+    if (sh.rate > 0)
+        printf(",\"offered_per_s\":%.0f", sh.rate);
     printf(",\"clients\":%d,\"rows_per_command\":%d,\"seconds\":%.3f,\"acknowledged\":%" PRId64
            ",\"failed\":%" PRId64 ",\"timeouts\":%" PRId64 ",\"cmds_per_s\":%.0f"
            ",\"client_rtt_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",

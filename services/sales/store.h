@@ -37,10 +37,14 @@ typedef struct {
 
 /* ---- people (store/person.c) ----------------------------------------------- */
 
-/* 0: the oldest person having any of `emails` (JSON) or NULL;
- * 1: whether organisation `org_id` exists (true when org_id is ""). */
-int sales_store_person_lookup(crm_work_t *w, char *const *emails, size_t n_emails,
-                              const char *org_id, crm_work_cb cb);
+/* Registers p (id set by the caller) in one statement: when no person has
+ * any of its emails and its organisation exists (or is ""), inserts it as
+ * sales_store_person_insert does. 0: the oldest person having any of its
+ * emails (JSON) or NULL; 1: whether the organisation exists; 2: the person
+ * inserted, or the one that had its id already (JSON), NULL when nothing
+ * was inserted; 3: true if it was inserted. */
+int sales_store_person_register(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
+                                int64_t version_us, const char *source, crm_work_cb cb);
 
 /* Inserts p (id set by the caller), stamping the fields `changed` with
  * (version_us, source); registered_by = source. When the id exists the row
@@ -206,14 +210,11 @@ int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
 
 /* ---- orders (store/order.c) ------------------------------------------------ */
 
-/* 0, 1, 2: whether person, organisation and deal exist ("" counts as
- * existing). */
-int sales_store_order_context(crm_work_t *w, const char *person_id, const char *org_id,
-                              const char *deal_id, crm_work_cb cb);
-
 /* Inserts o with its items (id, total set by the caller; ordered_at_us 0 =
- * now). 0: JSON. */
-int sales_store_order_insert(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb cb);
+ * now) if its person, organisation and deal exist ("" counts as existing),
+ * in one statement. 0, 1, 2: whether they exist; 3: the order (JSON), NULL
+ * when one of them did not and nothing was inserted. */
+int sales_store_order_create(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb cb);
 
 /* Orders filtered by person, organisation and ordered_at range. */
 int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
@@ -255,6 +256,12 @@ int sales_store_opt_outs_put(crm_work_t *w, const char *person_id, const int *ch
  * when due_at_us is 0). 0: JSON. */
 int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64_t due_in_us,
                                 crm_work_cb cb);
+
+/* Inserts a done activity `a` with its person set (sales.activity.log) if
+ * the person and the deal ("" counts as existing) exist, in one statement.
+ * 0, 1: whether they exist; 2: the activity (JSON), NULL when nothing was
+ * inserted. */
+int sales_store_activity_log(crm_work_t *w, const Crm__V1__Activity *a, crm_work_cb cb);
 
 /* Locks activity `id`. 0: JSON; no row when unknown. */
 int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb);

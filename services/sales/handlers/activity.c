@@ -97,11 +97,9 @@ static void s_next_action(crm_work_t *w, Crm__V1__Activity *a)
     sales_store_activity_insert(w, t, 0, s_next_action_scheduled);
 }
 
-static void s_activity_inserted(crm_work_t *w, PGresult *res)
+/* What follows the insert of a logged or scheduled activity `a`. */
+static void s_activity_stored(crm_work_t *w, Crm__V1__Activity *a)
 {
-    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
-    if (!a)
-        return;
     int rc = a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED
                  ? sales_emit_activity_scheduled(w, a)
              : a->kind == CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_NOTE
@@ -111,6 +109,35 @@ static void s_activity_inserted(crm_work_t *w, PGresult *res)
         s_next_action(w, a);
     else if (rc == 0)
         s_activity_reply(w, a);
+}
+
+static void s_activity_inserted(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Activity *a = crm_work_returned(w, &crm__v1__activity__descriptor, res);
+    if (a)
+        s_activity_stored(w, a);
+}
+
+/* sales.activity.log with its person: checked and inserted at once. */
+static void s_activity_logged(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Activity *a = crm_work_data(w);
+    if (!crm_db_get_bool(res, 0, 0)) {
+        crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
+                                "register the person with sales.person.register first");
+        return;
+    }
+    if (!crm_db_get_bool(res, 0, 1)) {
+        crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
+                                "list deals with sales.deal.list");
+        return;
+    }
+    Crm__V1__Activity *done = SALES_ACTIVITY(w, crm_db_get_opt(res, 0, 2));
+    if (!done) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    s_activity_stored(w, done);
 }
 
 static void s_activity_context(crm_work_t *w, PGresult *res)
@@ -242,7 +269,12 @@ static void s_activity_add(crm_work_t *w, int scheduled)
         return;
     }
     crm_work_set_data(w, a);
-    sales_store_activity_context(w, a->person_id, a->deal_id, s_activity_context);
+    /* Logged with its person: nothing to decide between the checks and
+     * the insert (the contact policy is for scheduling), so one statement. */
+    if (!scheduled && *a->person_id)
+        sales_store_activity_log(w, a, s_activity_logged);
+    else
+        sales_store_activity_context(w, a->person_id, a->deal_id, s_activity_context);
 }
 
 void sales_activity_log(crm_work_t *w)

@@ -6,30 +6,34 @@
 #include <jansson.h>
 #include <string.h>
 
-static void s_order_inserted(crm_work_t *w, PGresult *res)
-{
-    Crm__V1__Order *o = crm_work_returned(w, &crm__v1__order__descriptor, res);
-    if (!o || sales_emit_order_placed(w, o) < 0)
-        return;
-    Crm__V1__OrderReply r = CRM__V1__ORDER_REPLY__INIT;
-    r.order = o;
-    crm_work_ok(w, &r.base);
-}
-
-static void s_order_context(crm_work_t *w, PGresult *res)
+static void s_order_created(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Order *o = crm_work_data(w);
-    if (!crm_db_get_bool(res, 0, 0))
+    if (!crm_db_get_bool(res, 0, 0)) {
         crm_work_fail_not_found(w, "order.person_id", "person", o->person_id,
                                 "register the person with sales.person.register first");
-    else if (!crm_db_get_bool(res, 0, 1))
+        return;
+    }
+    if (!crm_db_get_bool(res, 0, 1)) {
         crm_work_fail_not_found(w, "order.organization_id", "organization", o->organization_id,
                                 "create the organization with sales.org.create first");
-    else if (!crm_db_get_bool(res, 0, 2))
+        return;
+    }
+    if (!crm_db_get_bool(res, 0, 2)) {
         crm_work_fail_not_found(w, "order.deal_id", "deal", o->deal_id,
                                 "list deals with sales.deal.list");
-    else
-        sales_store_order_insert(w, o, s_order_inserted);
+        return;
+    }
+    Crm__V1__Order *placed = SALES_ORDER(w, crm_db_get_opt(res, 0, 3));
+    if (!placed) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    if (sales_emit_order_placed(w, placed) < 0)
+        return;
+    Crm__V1__OrderReply r = CRM__V1__ORDER_REPLY__INIT;
+    r.order = placed;
+    crm_work_ok(w, &r.base);
 }
 
 void sales_order_create(crm_work_t *w)
@@ -92,7 +96,7 @@ void sales_order_create(crm_work_t *w)
     o->total_minor = total;
     o->ordered_at_us = src->ordered_at_us;
     crm_work_set_data(w, o);
-    sales_store_order_context(w, o->person_id, o->organization_id, o->deal_id, s_order_context);
+    sales_store_order_create(w, o, s_order_created);
 }
 
 static void s_orders_listed(crm_work_t *w, PGresult *res)

@@ -162,20 +162,7 @@ static void s_person_reply(crm_work_t *w, Crm__V1__Person *p, int created)
     crm_work_ok(w, &r.base);
 }
 
-static void s_register_inserted(crm_work_t *w, PGresult *res)
-{
-    Crm__V1__Person *p = crm_work_returned(w, &crm__v1__person__descriptor, res);
-    if (!p)
-        return;
-    /* Not inserted: the id exists already (a peer registered the same
-     * email a moment ago, or the address was removed from that person). */
-    int created = crm_db_get_bool(res, 0, 1);
-    if (created && sales_emit_person_registered(w, p) < 0)
-        return;
-    s_person_reply(w, p, created);
-}
-
-static void s_register_looked(crm_work_t *w, PGresult *res)
+static void s_register_done(crm_work_t *w, PGresult *res)
 {
     s_person_st_t *st = crm_work_data(w);
     if (!PQgetisnull(res, 0, 0)) {
@@ -200,17 +187,17 @@ static void s_register_looked(crm_work_t *w, PGresult *res)
                                 "create the organization first, or leave organization_id empty");
         return;
     }
-    char id[CRM_UUID_LEN + 1];
-    if (st->p.n_emails)
-        crm_customer_id_for_email(st->p.emails[0], id);
-    else
-        crm_uuid_new(id);
-    if (!(st->p.id = crm_work_strdup(w, id))) {
-        crm_work_fail_nomem(w);
+    Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, 0, 2));
+    if (!p) {
+        crm_work_fail_unreadable(w);
         return;
     }
-    sales_store_person_insert(w, &st->p, st->set, crm_now_us(),
-                              crm_service_name(crm_work_service(w)), s_register_inserted);
+    /* Not inserted: the id exists already (a peer registered the same
+     * email a moment ago, or the address was removed from that person). */
+    int created = crm_db_get_bool(res, 0, 3);
+    if (created && sales_emit_person_registered(w, p) < 0)
+        return;
+    s_person_reply(w, p, created);
 }
 
 void sales_person_register(crm_work_t *w)
@@ -239,9 +226,18 @@ void sales_person_register(crm_work_t *w)
         return;
     if (*st->p.owner)
         st->set |= SALES_PF_OWNER;
+    char id[CRM_UUID_LEN + 1];
+    if (st->p.n_emails)
+        crm_customer_id_for_email(st->p.emails[0], id);
+    else
+        crm_uuid_new(id);
+    if (!(st->p.id = crm_work_strdup(w, id))) {
+        crm_work_fail_nomem(w);
+        return;
+    }
     crm_work_set_data(w, st);
-    sales_store_person_lookup(w, st->p.emails, st->p.n_emails, st->p.organization_id,
-                              s_register_looked);
+    sales_store_person_register(w, &st->p, st->set, crm_now_us(),
+                                crm_service_name(crm_work_service(w)), s_register_done);
 }
 
 static void s_person_found(crm_work_t *w, PGresult *res)

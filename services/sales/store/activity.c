@@ -62,36 +62,62 @@ int sales_store_opt_outs_put(crm_work_t *w, const char *person_id, const int *ch
         1, cb);
 }
 
+/* $1..$14 the activity's values (sales_store_activity_insert). */
+static void s_activity_params(crm_params_t *p, const Crm__V1__Activity *a, int64_t due_in_us)
+{
+    crm_params_str(p, a->id);
+    crm_params_i64(p, a->kind);
+    crm_params_str(p, a->subject);
+    crm_params_str(p, a->body);
+    crm_params_str(p, a->person_id);
+    crm_params_opt(p, a->deal_id);
+    crm_params_str(p, a->owner);
+    crm_params_i64(p, a->status);
+    crm_params_opt_i64(p, a->due_at_us);
+    crm_params_i64(p, due_in_us);
+    crm_params_str(p, a->outcome);
+    crm_params_str(p, a->next_action);
+    crm_params_opt_i64(p, a->next_action_due_us);
+    crm_params_str(p, a->override_reason);
+}
+
+#define S_ACTIVITY_COLS                                                                            \
+    "id, kind, subject, body, person_id, deal_id, owner, status, due_at, completed_at, outcome,"   \
+    " next_action, next_action_due, override_reason"
+
+#define S_ACTIVITY_VALUES                                                                          \
+    "$1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid, $7::text, $8::smallint,"      \
+    " CASE WHEN $8::smallint = 1 THEN COALESCE(sales_ts($9::bigint),"                              \
+    "   now() + $10::bigint * interval '1 microsecond') END,"                                      \
+    " CASE WHEN $8::smallint = 2 THEN now() END,"                                                  \
+    " $11::text, $12::text, sales_ts($13::bigint), $14::text"
+
 int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64_t due_in_us,
                                 crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
-    crm_params_str(&p, a->id);
-    crm_params_i64(&p, a->kind);
-    crm_params_str(&p, a->subject);
-    crm_params_str(&p, a->body);
-    crm_params_str(&p, a->person_id);
-    crm_params_opt(&p, a->deal_id);
-    crm_params_str(&p, a->owner);
-    crm_params_i64(&p, a->status);
-    crm_params_opt_i64(&p, a->due_at_us);
-    crm_params_i64(&p, due_in_us);
-    crm_params_str(&p, a->outcome);
-    crm_params_str(&p, a->next_action);
-    crm_params_opt_i64(&p, a->next_action_due_us);
-    crm_params_str(&p, a->override_reason);
+    s_activity_params(&p, a, due_in_us);
+    return crm_params_run(&p,
+                          "INSERT INTO activity AS a (" S_ACTIVITY_COLS ")"
+                          " VALUES (" S_ACTIVITY_VALUES ") RETURNING " SALES_ACTIVITY_J "::text",
+                          1, cb);
+}
+
+int sales_store_activity_log(crm_work_t *w, const Crm__V1__Activity *a, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    s_activity_params(&p, a, 0);
+    /* The checks and the insert in one round trip: inserted only when the
+     * person and the deal (if any) exist. */
     return crm_params_run(
         &p,
-        "INSERT INTO activity AS a (id, kind, subject, body, person_id, deal_id, owner,"
-        " status, due_at, completed_at, outcome, next_action, next_action_due,"
-        " override_reason)"
-        " VALUES ($1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
-        " $7::text, $8::smallint,"
-        " CASE WHEN $8::smallint = 1 THEN COALESCE(sales_ts($9::bigint),"
-        "   now() + $10::bigint * interval '1 microsecond') END,"
-        " CASE WHEN $8::smallint = 2 THEN now() END,"
-        " $11::text, $12::text, sales_ts($13::bigint), $14::text)"
-        " RETURNING " SALES_ACTIVITY_J "::text",
+        "WITH c AS (SELECT EXISTS (SELECT 1 FROM person"
+        /* a merged id names its survivor (crm_alias) */
+        "   WHERE id = crm_alias_of($5::uuid::text)::uuid) AS person_ok,"
+        "  ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $6::uuid)) AS deal_ok),"
+        " i AS (INSERT INTO activity AS a (" S_ACTIVITY_COLS ") SELECT " S_ACTIVITY_VALUES
+        "   FROM c WHERE c.person_ok AND c.deal_ok RETURNING " SALES_ACTIVITY_J "::text AS j)"
+        " SELECT c.person_ok, c.deal_ok, (SELECT j FROM i) FROM c",
         1, cb);
 }
 

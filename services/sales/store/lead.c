@@ -22,9 +22,7 @@ int sales_store_lead_insert(crm_work_t *w, const Crm__V1__Lead *l, crm_work_cb c
         " status, owner, notes, person_id)"
         " VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::smallint,"
         " $7::text, $8::smallint, $9::text, $10::text,"
-        " COALESCE($11::uuid, (WITH m AS MATERIALIZED (SELECT id, created_at FROM person"
-        "   WHERE $3::text <> '' AND emails @> ARRAY[$3::text])"
-        "   SELECT m.id FROM m ORDER BY m.created_at, m.id LIMIT 1)))"
+        " COALESCE($11::uuid, " SALES_PERSON_BY_EMAILS("ARRAY[$3::text]") "))"
         " RETURNING " SALES_LEAD_J "::text",
         1, cb);
 }

@@ -29,8 +29,8 @@ int sales_store_convert_context(crm_work_t *w, const char *person_id, const char
     return crm_params_run(
         &p,
         "SELECT (SELECT " SALES_PERSON_J " FROM person p"
-        "   WHERE p.id = $1::uuid OR ($2::text <> '' AND p.emails @> ARRAY[$2::text])"
-        "   ORDER BY (p.id = $1::uuid) IS TRUE DESC, p.created_at, p.id LIMIT 1)::text,"
+        "   WHERE p.id = COALESCE((SELECT x.id FROM person x WHERE x.id = $1::uuid),"
+        "                         " SALES_PERSON_BY_EMAILS("ARRAY[$2::text]") "))::text,"
         " (SELECT " SALES_ORG_J " FROM organization o"
         "   WHERE $3::text <> '' AND lower(o.name) = lower($3::text))::text,"
         " (SELECT " SALES_PIPELINE_J " FROM pipeline pl WHERE CASE WHEN $4::uuid IS NULL"

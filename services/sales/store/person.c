@@ -83,22 +83,23 @@ static void s_person_params(crm_params_t *q, const Crm__V1__Person *p, unsigned 
     " updated_at = CASE WHEN sales_fv_stamp(p.field_versions, $14::text[], $15::bigint,"           \
     " $16::text) = p.field_versions THEN p.updated_at ELSE now() END"
 
-int sales_store_person_lookup(crm_work_t *w, char *const *emails, size_t n_emails,
-                              const char *org_id, crm_work_cb cb)
+int sales_store_person_register(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
+                                int64_t version_us, const char *source, crm_work_cb cb)
 {
-    crm_params_t p = CRM_PARAMS(w);
-    crm_params_textv(&p, emails, n_emails);
-    crm_params_opt(&p, org_id);
-    /* The matches first (person_emails, GIN), then the oldest of them: with
-     * "ORDER BY created_at LIMIT 1" alone the planner walks person_page and
-     * filters, which for an email nobody has (every new registration)
-     * reads the whole table. MATERIALIZED keeps the two steps apart. */
-    return crm_params_run(
-        &p,
-        "SELECT (WITH m AS MATERIALIZED (SELECT * FROM person WHERE emails && $1::text[])"
-        "   SELECT " SALES_PERSON_J " FROM m p ORDER BY p.created_at, p.id LIMIT 1)::text,"
-        " ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $2::uuid))",
-        0, cb);
+    crm_params_t q = CRM_PARAMS(w);
+    s_person_params(&q, p, changed, version_us, source);
+    /* The lookup, the organisation's check and the insert in one round
+     * trip, through a PL/pgSQL function so that their plans are kept
+     * (sql/0014_person_register.sql). Two registrations of one email never
+     * run interleaved (commands.c keys them by email), and the id the
+     * customer-id rule derives from the first email makes a racing peer's
+     * insert of the same person a conflict, which answers the row that won. */
+    return crm_params_run(&q,
+                          "SELECT o_found, o_org_ok, o_person, o_created FROM sales_person_register("
+                          "$1::uuid, $2::smallint, $3::text, $4::text[], $5::text[], $6::uuid,"
+                          " $7::text, $8::text, $9::text, $10::text, $11::text[], $12::text,"
+                          " $13::jsonb, $14::text[], $15::bigint, $16::text, $17::text)",
+                          1, cb);
 }
 
 int sales_store_person_insert(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
@@ -126,12 +127,9 @@ int sales_store_person_get(crm_work_t *w, const char *id, const char *email, crm
                               0, cb);
     }
     crm_params_str(&p, email);
-    /* Matches first, then the oldest (see sales_store_person_lookup). */
     return crm_params_run(&p,
-                          "WITH m AS MATERIALIZED (SELECT * FROM person"
-                          "   WHERE emails @> ARRAY[$1::text])"
-                          " SELECT " SALES_PERSON_J "::text FROM m p"
-                          " ORDER BY p.created_at, p.id LIMIT 1",
+                          "SELECT " SALES_PERSON_J "::text FROM person p"
+                          " WHERE p.id = " SALES_PERSON_BY_EMAILS("ARRAY[$1::text]"),
                           0, cb);
 }
 
@@ -148,8 +146,10 @@ int sales_store_person_lock(crm_work_t *w, const char *id, char *const *emails, 
     return crm_params_run(
         &p,
         "SELECT " SALES_PERSON_J "::text,"
-        " (SELECT o.id::text FROM person o WHERE o.id <> p.id AND o.emails && $2::text[]"
-        "   ORDER BY o.created_at LIMIT 1),"
+        " (WITH pe AS MATERIALIZED (SELECT person_id FROM person_email"
+        "   WHERE email = ANY ($2::text[]))"
+        "  SELECT o.id::text FROM pe JOIN person o ON o.id = pe.person_id WHERE o.id <> p.id"
+        "  ORDER BY o.created_at, o.id LIMIT 1),"
         " ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid)),"
         " EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = p.id)"
         " FROM person p WHERE p.id = $1::uuid FOR UPDATE OF p",

@@ -12,6 +12,18 @@
 
 #include <crm/params.h>
 
+/* The id of the person of any of the emails `arr` (a text[] expression):
+ * the oldest of them, by a btree probe of person_email per email
+ * (sql/0013_person_email.sql), whatever the number of people. The email's
+ * rows first (MATERIALIZED): with "ORDER BY created_at LIMIT 1" alone the
+ * planner may walk person in that order and probe person_email for each,
+ * which for an email nobody has reads every person. */
+#define SALES_PERSON_BY_EMAILS(arr)                                                                \
+    "(WITH pe AS MATERIALIZED (SELECT person_id FROM person_email WHERE email = ANY (" arr "))"     \
+    " SELECT pe_p.id FROM pe JOIN person pe_p ON pe_p.id = pe.person_id"                           \
+    " ORDER BY pe_p.created_at, pe_p.id LIMIT 1)"
+
+/* sql/0014_person_register.sql has the same as sales_person_j(): keep them alike. */
 #define SALES_PERSON_J                                                                             \
     "jsonb_build_object('id', p.id, 'kind', p.kind, 'name', p.name, 'emails', p.emails,"           \
     " 'phones', p.phones, 'organization_id', p.organization_id, 'title', p.title,"                 \
