@@ -658,13 +658,14 @@ BEGIN
                  FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i)),
     d AS (SELECT e.*, dd.* FROM e CROSS JOIN LATERAL an_decode(e.src, e.ev) dd
            WHERE dd.member IS NOT NULL),
-    -- (a merge is no activity of the customer's, as in an_apply)
-    prior AS (SELECT c.customer_id,
-                     COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
-                              max(c.occurred_at)) AS at
-                FROM customer_event c
-               WHERE c.customer_id IN (SELECT d.cid FROM d WHERE d.cid <> '')
-               GROUP BY c.customer_id),
+    -- (a merge is no activity of the customer's, as in an_apply; per
+    -- customer through customer_event's index, not a scan of the log)
+    prior AS (SELECT dc.cid AS customer_id, pa.at
+                FROM (SELECT DISTINCT d.cid FROM d WHERE d.cid <> '') dc
+               CROSS JOIN LATERAL (
+                   SELECT COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
+                                   max(c.occurred_at)) AS at
+                     FROM customer_event c WHERE c.customer_id = dc.cid) pa),
     ins AS (INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary,
                                         payload, actor)
             SELECT d.src, d.seqn, d.ev ->> 'type', d.cid, d.occurred, d.summary, d.ev,
@@ -778,40 +779,43 @@ BEGIN
                                     OR u.member = 'campaign_response_recorded')) u;
 
     -- 2. (each statement as an_project's branch for that event)
-    WITH s AS (SELECT * FROM unnest(v_i, v_src, v_member, v_x, v_cid, v_occ, v_set)
-                        AS u(i, src, member, x, cid, occurred, set_based)
+    -- (t_us as a column: an_fv_newer is inlined only when its arguments
+    -- are plain values)
+    WITH s AS (SELECT u.*, an_us(u.occurred) AS t_us
+                 FROM unnest(v_i, v_src, v_member, v_x, v_cid, v_occ, v_set)
+                      AS u(i, src, member, x, cid, occurred, set_based)
                 WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
     UPDATE customer c SET
         known = true,
         registered_by = CASE WHEN c.registered_by = '' THEN COALESCE(s.x ->> 'registered_by', s.src)
                              ELSE c.registered_by END,
         name = CASE WHEN COALESCE(s.x ->> 'name', '') <> ''
-                         AND an_fv_newer(c.fv, 'name', an_us(s.occurred), s.src)
+                         AND an_fv_newer(c.fv, 'name', s.t_us, s.src)
                     THEN s.x ->> 'name' ELSE c.name END,
         emails = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'emails', '[]')) > 0
-                       AND an_fv_newer(c.fv, 'emails', an_us(s.occurred), s.src)
+                       AND an_fv_newer(c.fv, 'emails', s.t_us, s.src)
                       THEN an_text_array(s.x -> 'emails') ELSE c.emails END,
         phones = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'phones', '[]')) > 0
-                       AND an_fv_newer(c.fv, 'phones', an_us(s.occurred), s.src)
+                       AND an_fv_newer(c.fv, 'phones', s.t_us, s.src)
                       THEN an_text_array(s.x -> 'phones') ELSE c.phones END,
         organization_id = CASE WHEN COALESCE(s.x ->> 'organization_id', '') <> ''
-                                AND an_fv_newer(c.fv, 'organization_id', an_us(s.occurred), s.src)
+                                AND an_fv_newer(c.fv, 'organization_id', s.t_us, s.src)
                                THEN s.x ->> 'organization_id' ELSE c.organization_id END,
-        kind = CASE WHEN s.x ? 'kind' AND an_fv_newer(c.fv, 'kind', an_us(s.occurred), s.src)
+        kind = CASE WHEN s.x ? 'kind' AND an_fv_newer(c.fv, 'kind', s.t_us, s.src)
                     THEN an_enum(s.x ->> 'kind', 'PERSON_KIND_') ELSE c.kind END,
         country = CASE WHEN COALESCE(s.x ->> 'country', '') <> ''
-                            AND an_fv_newer(c.fv, 'country', an_us(s.occurred), s.src)
+                            AND an_fv_newer(c.fv, 'country', s.t_us, s.src)
                        THEN s.x ->> 'country' ELSE c.country END,
         industry = CASE WHEN COALESCE(s.x ->> 'industry', '') <> ''
-                             AND an_fv_newer(c.fv, 'industry', an_us(s.occurred), s.src)
+                             AND an_fv_newer(c.fv, 'industry', s.t_us, s.src)
                         THEN s.x ->> 'industry' ELSE c.industry END,
         owner = CASE WHEN COALESCE(s.x ->> 'owner', '') <> ''
-                          AND an_fv_newer(c.fv, 'owner', an_us(s.occurred), s.src)
+                          AND an_fv_newer(c.fv, 'owner', s.t_us, s.src)
                      THEN s.x ->> 'owner' ELSE c.owner END,
-        fv = c.fv || (SELECT COALESCE(jsonb_object_agg(f, jsonb_build_array(an_us(s.occurred), s.src)), '{}')
+        fv = c.fv || (SELECT COALESCE(jsonb_object_agg(f, jsonb_build_array(s.t_us, s.src)), '{}')
                         FROM unnest(ARRAY['name', 'emails', 'phones', 'organization_id', 'kind',
                                           'country', 'industry', 'owner']) f
-                       WHERE an_fv_newer(c.fv, f, an_us(s.occurred), s.src)
+                       WHERE an_fv_newer(c.fv, f, s.t_us, s.src)
                          AND (s.x ? f) AND s.x ->> f <> '' AND s.x -> f <> '[]'::jsonb),
         contributions = jsonb_set(c.contributions, ARRAY[s.src],
                                   COALESCE(c.contributions -> s.src, '{}') || s.x)
