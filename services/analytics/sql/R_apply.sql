@@ -14,6 +14,8 @@
 -- a consumer's run of events (an_apply_run) run the same code: an_decode
 -- (what happened, to whom, when: the event log row), an_project (the
 -- projections) and an_health_inputs (0002_apply.sql, 0018_fold_plpgsql.sql).
+-- an_apply_run does the same per run, set-based where the order of the
+-- run's events does not change the result (issue 15, fifth session).
 
 -- What an event is (the member of its payload, the payload, its record),
 -- about whom, when, and its line in the timeline. member is NULL for a
