@@ -44,9 +44,9 @@ typedef struct {
     /* MARKETING_SEND_BATCH: most recipients decided by one scan (one
      * transaction); a full scan is followed by another at once. */
     int send_batch;
-    int max_attempts;      /* MARKETING_SMTP_MAX_ATTEMPTS */
-    int64_t retry_ms;      /* MARKETING_SMTP_RETRY_MS */
-    int soft_bounces;      /* MARKETING_SOFT_BOUNCES */
+    int max_attempts; /* MARKETING_SMTP_MAX_ATTEMPTS */
+    int64_t retry_ms; /* MARKETING_SMTP_RETRY_MS */
+    int soft_bounces; /* MARKETING_SOFT_BOUNCES */
     /* Tracking (track.h): the key read from MARKETING_TRACK_KEY_FILE
      * (NULL: off), CRM_TRACK_BASE_URL, the tokens' lifetime. */
     const uint8_t *track_key;

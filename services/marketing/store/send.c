@@ -55,7 +55,8 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, u
         "WITH c AS MATERIALIZED (SELECT c.id, c.channels, c.name, c.owner,"
         " " MKT_SQL_OFFER_TEXT " AS offer,"
         " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
-        "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text AS templates,"
+        "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text AS "
+        "templates,"
         " EXISTS (SELECT 1 FROM unnest(c.channels) ch WHERE ch BETWEEN 1 AND 5"
         "  AND ($4::int >> ch) & 1 = 1) AS consent,"
         " 1 = ANY (c.channels) AS email,"
@@ -124,9 +125,17 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
     crm_params_str(&p, decisions_json);
     return crm_params_run(
         &p,
-        "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
         "  customer_id uuid, status int, channel int, reason text, reason_code text,"
         "  due_us bigint, address text, subject text, body text)),"
+        /* A person merged away since the candidates were read: the send
+         * and delivery go to the survivor (sql/0023_send_scan.sql), as the
+         * crm_alias trigger would write them; the recipient row is looked
+         * up by the id that was read (a merge re-pointed or removed it). */
+        " d AS (SELECT x.campaign_id, COALESCE(a.survivor_id::uuid, x.customer_id) AS customer_id,"
+        "  x.customer_id AS read_id, x.status, x.channel, x.reason, x.reason_code, x.due_us,"
+        "  x.address, x.subject, x.body FROM x"
+        "  LEFT JOIN crm_alias a ON a.dropped_id = x.customer_id::text),"
         " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason,"
         "  reason_code, due_at)"
         "  SELECT campaign_id, customer_id, status, channel, reason, reason_code,"
@@ -137,7 +146,7 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
         "   decided_at = now() RETURNING 1),"
         /* Off the scan's queue (a deferral comes back through send). */
         " q AS (UPDATE campaign_recipient r SET decided = true FROM d"
-        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.customer_id"
+        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.read_id"
         "   AND NOT r.decided RETURNING 1),"
         " v AS (INSERT INTO delivery (id, campaign_id, customer_id, channel, address, subject,"
         "  body, status)"
