@@ -26,6 +26,10 @@ extern const crm_migration_t marketing_migrations[];
 static const crm_conf_def_t s_config[] = {
     {"MARKETING_SEND_SCAN_MS", CRM_CONF_INT, "1000",
      "how often running campaigns, segments and pending emails are looked at (ms)", 0, 10, 3600000},
+    {"MARKETING_SEND_BATCH", CRM_CONF_INT, "1000",
+     "most recipients the send scan decides in one transaction; a full batch is followed by"
+     " the next at once",
+     0, 1, 10000},
     {"MARKETING_SMTP_URL", CRM_CONF_STR, "",
      "SMTP relay for email, smtp://host:port (empty: emails stay pending)", 1, 0, 0},
     {"MARKETING_MAIL_FROM", CRM_CONF_STR, "marketing@crm.invalid",
@@ -214,6 +218,7 @@ static int s_on_start(crm_service_t *svc)
     ctx->from_name = crm_config_str(cfg, "MARKETING_MAIL_FROM_NAME");
     ctx->freq_cap = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_CAP");
     ctx->freq_days = (int)crm_config_int(cfg, "MARKETING_FREQUENCY_DAYS");
+    ctx->send_batch = (int)crm_config_int(cfg, "MARKETING_SEND_BATCH");
     ctx->max_attempts = (int)crm_config_int(cfg, "MARKETING_SMTP_MAX_ATTEMPTS");
     ctx->retry_ms = crm_config_int(cfg, "MARKETING_SMTP_RETRY_MS");
     ctx->soft_bounces = (int)crm_config_int(cfg, "MARKETING_SOFT_BOUNCES");

@@ -16,9 +16,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* Most recipients decided by one scan (one transaction); a full scan is
- * followed by another at once. */
-#define MKT_SEND_BATCH 200
 /* Most emails per SMTP job (each bounded by CRM_SMTP_TIMEOUT_S). */
 #define MKT_DELIVERY_BATCH 5
 
@@ -44,9 +41,12 @@ typedef struct {
     const char *from_name; /* MARKETING_MAIL_FROM_NAME */
     int freq_cap;          /* MARKETING_FREQUENCY_CAP; 0 = none */
     int freq_days;         /* MARKETING_FREQUENCY_DAYS */
-    int max_attempts;      /* MARKETING_SMTP_MAX_ATTEMPTS */
-    int64_t retry_ms;      /* MARKETING_SMTP_RETRY_MS */
-    int soft_bounces;      /* MARKETING_SOFT_BOUNCES */
+    /* MARKETING_SEND_BATCH: most recipients decided by one scan (one
+     * transaction); a full scan is followed by another at once. */
+    int send_batch;
+    int max_attempts; /* MARKETING_SMTP_MAX_ATTEMPTS */
+    int64_t retry_ms; /* MARKETING_SMTP_RETRY_MS */
+    int soft_bounces; /* MARKETING_SOFT_BOUNCES */
     /* Tracking (track.h): the key read from MARKETING_TRACK_KEY_FILE
      * (NULL: off), CRM_TRACK_BASE_URL, the tokens' lifetime. */
     const uint8_t *track_key;
@@ -138,7 +138,7 @@ void mkt_support_apply(crm_work_t *w);
 /* Timer works (handlers/send.c and, for the segment scan,
  * handlers/segment.c), run through crm_service_submit with the mkt_t as
  * argument.
- * mkt_send_scan: starts due campaigns and decides up to MKT_SEND_BATCH
+ * mkt_send_scan: starts due campaigns and decides up to send_batch
  * recipients (calls crm_scan_more when there may be more).
  * mkt_delivery_claim: reads up to MKT_DELIVERY_BATCH pending emails into
  * batch (read-only). mkt_delivery_outcome: records `outcomes`. */

@@ -262,8 +262,15 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
  * JSON {"<channel>": {"subject", "body"}} or NULL; 11: the id of an
  * excluded segment the customer is a member of, or NULL; 12: messages
  * created for the customer (any campaign) in the last `cap_days` days;
- * 13: when the oldest of those leaves that window (us), or NULL. */
-int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb);
+ * 13: when the oldest of those leaves that window (us), or NULL (12 and 13
+ * only when `cap` > 0: 0 and NULL otherwise); 14: phone; 15: fax;
+ * 16: postal address; 17: whether the email address is undeliverable (only
+ * for a campaign offering email); 18: the purposes the customer consents
+ * to now, "{1,2}" (only for a campaign with a channel that is opt-in under
+ * `opt_in`, bit (1 << channel) per channel: "{}" otherwise). Rows come in
+ * campaign order. */
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, unsigned opt_in,
+                              crm_work_cb cb);
 
 /* Records decisions, a JSON array of {campaign_id, customer_id, status,
  * channel, reason, due_us, address, subject, body}; each SENT one becomes

@@ -66,9 +66,18 @@ static int s_lawful(unsigned opt_in, int channel, const int *purposes, size_t n)
     return 0;
 }
 
-/* Decides one candidate row; appends the decision to `out` and emits it.
+/* A scan's state across its rows: the decisions so far (`out`), the
+ * messages decided per customer in this batch (`batch`, for the frequency
+ * cap), and the templates of the campaign of the current row, parsed once
+ * per campaign (the rows come in campaign order). */
+typedef struct {
+    json_t *out, *batch, *templates;
+    const char *campaign; /* a value of res: whose templates these are */
+} s_scan_t;
+
+/* Decides one candidate row; appends the decision to st->out and emits it.
  * Returns 0 or -1 (work failed). */
-static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *out, json_t *batch)
+static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, s_scan_t *st)
 {
     mkt_t *ctx = s_ctx(w);
     int offered[MKT_LIST_MAX], usable[MKT_LIST_MAX];
@@ -80,8 +89,17 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
         crm_work_fail_unreadable(w);
         return -1;
     }
-    json_t *templates =
-        json_loads(PQgetisnull(res, i, 10) ? "{}" : PQgetvalue(res, i, 10), 0, NULL);
+    if (!st->campaign || strcmp(st->campaign, PQgetvalue(res, i, 0)) != 0) {
+        json_decref(st->templates);
+        st->campaign = PQgetvalue(res, i, 0);
+        st->templates =
+            json_loads(PQgetisnull(res, i, 10) ? "{}" : PQgetvalue(res, i, 10), 0, NULL);
+        if (!st->templates) {
+            crm_work_fail_nomem(w);
+            return -1;
+        }
+    }
+    json_t *templates = st->templates, *out = st->out, *batch = st->batch;
     const char *subject = NULL, *body = NULL;
     /* Only channels with a message can be used. */
     for (size_t j = 0; j < n; j++)
@@ -183,8 +201,7 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, json_t *ou
                             status, "channel", d.channel, "reason", d.reason, "reason_code",
                             d.code ? d.code : "", "due_us", (json_int_t)d.at_us, "address",
                             address ? address : "", "subject", rs ? rs : "", "body", rb ? rb : "");
-    int bad = !templates || !row || (d.kind == MKT_CONTACT_SEND && (!rs || !rb));
-    json_decref(templates);
+    int bad = !row || (d.kind == MKT_CONTACT_SEND && (!rs || !rb));
     free(rs);
     free(rb);
     if (bad || json_array_append_new(out, row) < 0) {
@@ -206,31 +223,27 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
 {
     mkt_t *ctx = crm_work_data(w);
     int n = PQntuples(res);
-    if (n >= MKT_SEND_BATCH)
+    if (n >= ctx->send_batch)
         crm_scan_more(ctx->send_scan);
     if (n == 0) {
         crm_work_ok(w, NULL);
         return;
     }
-    json_t *out = json_array(), *batch = json_object();
+    s_scan_t st = {json_array(), json_object(), NULL, NULL};
     int64_t now = crm_now_us();
-    if (!out || !batch) {
-        json_decref(out);
-        json_decref(batch);
+    int failed = !st.out || !st.batch;
+    if (failed)
         crm_work_fail_nomem(w);
+    for (int i = 0; i < n && !failed; i++)
+        failed = s_decide(w, res, i, now, &st) < 0;
+    json_decref(st.batch);
+    json_decref(st.templates);
+    char *text = failed ? NULL : json_dumps(st.out, JSON_COMPACT);
+    json_decref(st.out);
+    if (failed)
         return;
-    }
-    for (int i = 0; i < n; i++)
-        if (s_decide(w, res, i, now, out, batch) < 0) {
-            json_decref(out);
-            json_decref(batch);
-            return;
-        }
-    json_decref(batch);
-    char *text = json_dumps(out, JSON_COMPACT);
     char *copy = text ? crm_work_strdup(w, text) : NULL;
     free(text);
-    json_decref(out);
     if (!copy) {
         crm_work_fail_nomem(w);
         return;
@@ -251,7 +264,9 @@ static void s_followups_added(crm_work_t *w, PGresult *res)
         if (mkt_emit_campaign_targeted(w, t) < 0)
             return;
     }
-    mkt_store_send_candidates(w, MKT_SEND_BATCH, s_ctx(w)->freq_days, s_scan_candidates);
+    mkt_t *ctx = s_ctx(w);
+    mkt_store_send_candidates(w, ctx->send_batch, ctx->freq_cap, ctx->freq_days, ctx->opt_in,
+                              s_scan_candidates);
 }
 
 static void s_scan_started(crm_work_t *w, PGresult *res)

@@ -35,61 +35,87 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
         1, cb);
 }
 
-int mkt_store_send_candidates(crm_work_t *w, int limit, int cap_days, crm_work_cb cb)
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, unsigned opt_in,
+                              crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, limit);
     crm_params_i64(&p, cap_days);
+    crm_params_i64(&p, cap);
+    crm_params_i64(&p, (int64_t)opt_in);
+    /* Set-based over the batch: what belongs to a campaign (its templates,
+     * offer, throttle allowance, whether any of its channels needs consent,
+     * whether it excludes segments) is computed once per campaign in `c`;
+     * the batch's recipients are taken once (`r`); the consent ledger and
+     * the frequency cap's count are one grouped read each over the batch's
+     * customers, and only when they can matter (a channel that needs
+     * consent; a cap). The rest are lookups by primary key. */
     return crm_params_run(
         &p,
-        "SELECT c.id::text, r.customer_id::text, c.channels::text,"
+        "WITH c AS MATERIALIZED (SELECT c.id, c.channels, c.name, c.owner,"
+        " " MKT_SQL_OFFER_TEXT " AS offer,"
+        " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
+        "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text AS "
+        "templates,"
+        " EXISTS (SELECT 1 FROM unnest(c.channels) ch WHERE ch BETWEEN 1 AND 5"
+        "  AND ($4::int >> ch) & 1 = 1) AS consent,"
+        " 1 = ANY (c.channels) AS email,"
+        " EXISTS (SELECT 1 FROM campaign_exclusion x WHERE x.campaign_id = c.id) AS excludes,"
+        " CASE WHEN c.throttle_per_minute = 0 THEN $1::int"
+        "  ELSE greatest(0, c.throttle_per_minute - (SELECT count(*) FROM delivery v"
+        "   WHERE v.campaign_id = c.id AND v.created_at > now() - interval '1 minute'))"
+        "  END AS allow"
+        " FROM campaign c WHERE c.status = 3),"
+        /* Per running campaign, the recipients needing a decision (never
+         * decided, or deferred and due), at most what its throttle still
+         * allows this minute: both read from partial indexes, so a scan
+         * costs its batch, not the campaign's size. */
+        " r AS MATERIALIZED (SELECT c.id AS campaign_id, q.customer_id FROM c"
+        "  CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
+        "   (SELECT r0.customer_id FROM campaign_recipient r0"
+        "    WHERE r0.campaign_id = c.id AND NOT r0.decided"
+        "    ORDER BY r0.customer_id LIMIT least(c.allow, $1::int))"
+        "   UNION"
+        "   (SELECT s.customer_id FROM send s"
+        "    WHERE s.campaign_id = c.id AND s.status = 3 AND s.due_at <= now()"
+        "    ORDER BY s.customer_id LIMIT least(c.allow, $1::int))) q"
+        "  ORDER BY q.customer_id LIMIT least(c.allow, $1::int)) q"
+        "  ORDER BY c.id, q.customer_id LIMIT $1::int),"
+        /* The purposes each customer consents to now: the latest ledger
+         * entry of each is a grant (sql/0015_consent.sql). */
+        " k AS (SELECT k1.customer_id, array_agg(k1.purpose ORDER BY k1.purpose) AS purposes"
+        "  FROM (SELECT DISTINCT ON (k0.customer_id, k0.purpose) k0.customer_id, k0.purpose,"
+        "   k0.granted FROM consent k0 WHERE k0.customer_id IN (SELECT r.customer_id FROM r"
+        "    JOIN c ON c.id = r.campaign_id WHERE c.consent)"
+        "   ORDER BY k0.customer_id, k0.purpose, k0.at DESC, k0.seq DESC) k1"
+        "  WHERE k1.granted GROUP BY k1.customer_id),"
+        /* The frequency cap's count: messages to the customer, any campaign. */
+        " f AS (SELECT v.customer_id, count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
+        "  WHERE $3::int > 0 AND v.customer_id IN (SELECT r.customer_id FROM r)"
+        "   AND v.created_at > now() - $2::int * interval '1 day' GROUP BY v.customer_id)"
+        " SELECT c.id::text, r.customer_id::text, c.channels::text,"
         " CASE WHEN p.customer_id IS NULL THEN NULL ELSE " MKT_SQL_PREF "::text END,"
         " CASE WHEN COALESCE(p.time_zone, '') <> '' THEN"
         "  round((extract(epoch FROM now() AT TIME ZONE p.time_zone)"
         "   - extract(epoch FROM now() AT TIME ZONE 'UTC')) / 60)::int"
         "  ELSE COALESCE(p.utc_offset_minutes, 0) END,"
-        " COALESCE(pe.name, ''), COALESCE(pe.email, ''), c.name, c.owner,"
-        " " MKT_SQL_OFFER_TEXT ","
-        " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
-        "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text"
-        ", (SELECT x.segment_id::text FROM campaign_exclusion x JOIN segment_member m"
-        "   ON m.segment_id = x.segment_id AND m.customer_id = r.customer_id"
-        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1),"
-        " f.n, mkt_us(f.oldest + $2::int * interval '1 day'),"
+        " COALESCE(pe.name, ''), COALESCE(pe.email, ''), c.name, c.owner, c.offer, c.templates,"
+        " CASE WHEN c.excludes THEN (SELECT x.segment_id::text FROM campaign_exclusion x"
+        "  JOIN segment_member m ON m.segment_id = x.segment_id"
+        "   AND m.customer_id = r.customer_id"
+        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1) END,"
+        " COALESCE(f.n, 0), mkt_us(f.oldest + $2::int * interval '1 day'),"
         " COALESCE(pe.phone, ''), COALESCE(pe.fax, ''), COALESCE(pe.address, ''),"
-        " EXISTS (SELECT 1 FROM address_state z WHERE z.address = pe.email"
+        /* Only email bounces. */
+        " c.email AND EXISTS (SELECT 1 FROM address_state z WHERE z.address = pe.email"
         "  AND z.undeliverable),"
-        /* The purposes the customer consents to now: the latest ledger
-         * entry of each is a grant (sql/0015_consent.sql). */
-        " ARRAY(SELECT k.purpose FROM (SELECT DISTINCT ON (k0.purpose) k0.purpose, k0.granted"
-        "  FROM consent k0 WHERE k0.customer_id = r.customer_id"
-        "  ORDER BY k0.purpose, k0.at DESC, k0.seq DESC) k WHERE k.granted)::text"
-        /* Per running campaign, the recipients needing a decision (never
-         * decided, or deferred and due), at most what its throttle still
-         * allows this minute: both read from partial indexes, so a scan
-         * costs its batch, not the campaign's size. */
-        " FROM campaign c"
-        " CROSS JOIN LATERAL (SELECT CASE WHEN c.throttle_per_minute = 0 THEN $1::int"
-        "  ELSE greatest(0, c.throttle_per_minute - (SELECT count(*) FROM delivery v"
-        "   WHERE v.campaign_id = c.id AND v.created_at > now() - interval '1 minute'))"
-        "  END AS allow) a"
-        " CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
-        "   (SELECT r0.customer_id FROM campaign_recipient r0"
-        "    WHERE r0.campaign_id = c.id AND NOT r0.decided"
-        "    ORDER BY r0.customer_id LIMIT least(a.allow, $1::int))"
-        "   UNION"
-        "   (SELECT s.customer_id FROM send s"
-        "    WHERE s.campaign_id = c.id AND s.status = 3 AND s.due_at <= now()"
-        "    ORDER BY s.customer_id LIMIT least(a.allow, $1::int))) q"
-        "  ORDER BY q.customer_id LIMIT least(a.allow, $1::int)) r"
+        " COALESCE(k.purposes, '{}')::text"
+        " FROM r JOIN c ON c.id = r.campaign_id"
         " LEFT JOIN preference p ON p.customer_id = r.customer_id"
         " LEFT JOIN person pe ON pe.id = r.customer_id"
-        /* The frequency cap's count: messages to the customer, any campaign. */
-        " CROSS JOIN LATERAL (SELECT count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
-        "  WHERE v.customer_id = r.customer_id"
-        "   AND v.created_at > now() - $2::int * interval '1 day') f"
-        " WHERE c.status = 3"
-        " ORDER BY c.id, r.customer_id LIMIT $1::int",
+        " LEFT JOIN f ON f.customer_id = r.customer_id"
+        " LEFT JOIN k ON k.customer_id = r.customer_id"
+        " ORDER BY r.campaign_id, r.customer_id",
         0, cb);
 }
 
@@ -99,9 +125,17 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
     crm_params_str(&p, decisions_json);
     return crm_params_run(
         &p,
-        "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
         "  customer_id uuid, status int, channel int, reason text, reason_code text,"
         "  due_us bigint, address text, subject text, body text)),"
+        /* A person merged away since the candidates were read: the send
+         * and delivery go to the survivor (sql/0023_send_scan.sql), as the
+         * crm_alias trigger would write them; the recipient row is looked
+         * up by the id that was read (a merge re-pointed or removed it). */
+        " d AS (SELECT x.campaign_id, COALESCE(a.survivor_id::uuid, x.customer_id) AS customer_id,"
+        "  x.customer_id AS read_id, x.status, x.channel, x.reason, x.reason_code, x.due_us,"
+        "  x.address, x.subject, x.body FROM x"
+        "  LEFT JOIN crm_alias a ON a.dropped_id = x.customer_id::text),"
         " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason,"
         "  reason_code, due_at)"
         "  SELECT campaign_id, customer_id, status, channel, reason, reason_code,"
@@ -112,7 +146,7 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
         "   decided_at = now() RETURNING 1),"
         /* Off the scan's queue (a deferral comes back through send). */
         " q AS (UPDATE campaign_recipient r SET decided = true FROM d"
-        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.customer_id"
+        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.read_id"
         "   AND NOT r.decided RETURNING 1),"
         " v AS (INSERT INTO delivery (id, campaign_id, customer_id, channel, address, subject,"
         "  body, status)"
