@@ -344,12 +344,17 @@ static void s_ignore(crm_batch_t *b, PGresult *res)
     /* pipelined: a failure is handled in s_on_batch_query */
 }
 
-/* BEGIN and the idempotency lookup go out together (pipeline mode). */
+/* BEGIN, the merge guard and the idempotency lookup go out together
+ * (pipeline mode). The guard (common/sql/0008_merge_guard.sql) is taken
+ * shared before anything else, so a merge applied beside this transaction
+ * either waits for it or is seen by it whole; taken first, before any row
+ * lock, it cannot deadlock with a merge that waits for it. */
 void crm_batch_begin(crm_batch_t *b)
 {
     b->started = b->idx;
     b->key_clash = 0;
-    if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0)
+    if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0 ||
+        crm_batch_query(b, "SELECT crm_merge_guard(false)", 0, NULL, NULL, NULL, s_ignore) < 0)
         return; /* the batch failed; it may be gone */
     if (b->kind == CRM_WORK_CMD) {
         char *keys = s_key_array(b, b->idx, crm_batch_tx_end(b));
