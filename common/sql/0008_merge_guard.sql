@@ -31,8 +31,12 @@ $$;
 -- As in 0006_alias.sql, and the merge guard taken exclusively first: every
 -- service's merge begins with crm_alias_add, before it re-points a row. A
 -- merge's transaction already holds the guard shared (its batch took it),
--- so this upgrades it; merges come from one stream (sales'), applied by one
--- consumer at a time, so two transactions never both wait to upgrade.
+-- so this upgrades it. Two merges never wait to upgrade at once: the other
+-- services take merges from one stream (sales'), one consumer at a time,
+-- and sales.person.merge declares no keys, so its batch runs alone among
+-- the command batches. Should rows written earlier in the merge's
+-- transaction be wanted by one it waits for (sales locks the two people
+-- first), PostgreSQL reports a deadlock and the work is retried alone.
 CREATE OR REPLACE FUNCTION crm_alias_add(dropped text, survivor text) RETURNS boolean
     LANGUAGE plpgsql
     AS $$

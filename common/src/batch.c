@@ -346,9 +346,10 @@ static void s_ignore(crm_batch_t *b, PGresult *res)
 
 /* BEGIN, the merge guard and the idempotency lookup go out together
  * (pipeline mode). The guard (common/sql/0008_merge_guard.sql) is taken
- * shared before anything else, so a merge applied beside this transaction
- * either waits for it or is seen by it whole; taken first, before any row
- * lock, it cannot deadlock with a merge that waits for it. */
+ * shared before anything else: a merge applied beside this transaction
+ * waits for it to commit, or is committed before it writes, so a row it
+ * writes about the dropped person still reaches the survivor. Taken before
+ * any row lock, it never waits while holding one. */
 void crm_batch_begin(crm_batch_t *b)
 {
     b->started = b->idx;
