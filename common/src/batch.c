@@ -380,7 +380,12 @@ static void s_ignore(crm_batch_t *b, PGresult *res)
     /* pipelined: a failure is handled in s_on_batch_query */
 }
 
-/* BEGIN and the idempotency lookup go out together (pipeline mode).
+/* BEGIN, the merge guard and the idempotency lookup go out together
+ * (pipeline mode). The guard (common/sql/0008_merge_guard.sql) is taken
+ * shared before anything else: a merge applied beside this transaction
+ * waits for it to commit, or is committed before it writes, so a row it
+ * writes about the dropped person still reaches the survivor. Taken before
+ * any row lock, it never waits while holding one.
  * The first attempt of a batch does without the lookup: a key seldom
  * comes back, and when it does the batch learns it at its end, from the
  * record's unique index (the batch is then retried one by one, with the
@@ -390,7 +395,8 @@ void crm_batch_begin(crm_batch_t *b)
 {
     b->started = b->idx;
     b->key_clash = 0;
-    if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0)
+    if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0 ||
+        crm_batch_query(b, "SELECT crm_merge_guard(false)", 0, NULL, NULL, NULL, s_ignore) < 0)
         return; /* the batch failed; it may be gone */
     if (b->kind == CRM_WORK_CMD && !b->lookup) {
         s_mark_dups(b);

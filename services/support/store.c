@@ -105,9 +105,18 @@ int support_store_person_upsert(crm_work_t *w, const Crm__V1__Person *src, const
         "INSERT INTO person AS p (id, name, emails, registered_by, created_us, updated_us)"
         " VALUES ($1::uuid, $2::text, $3::text[], $4::text, $5::bigint, $6::bigint)"
         " ON CONFLICT (id) DO UPDATE SET"
-        " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE p.name END,"
-        " emails = CASE WHEN cardinality(excluded.emails) > 0 THEN excluded.emails"
-        "   ELSE p.emails END, updated_us = excluded.updated_us"
+        /* An event about a merged id lands on the survivor (the alias
+         * trigger, crm/alias.h), whose row then differs from the event's id:
+         * such a late event follows the merge's conflict rule
+         * (docs/architecture.md, "Merge"): the survivor's name wins when
+         * set, and the emails are the union, the survivor's first. */
+        " name = CASE WHEN p.id <> $1::uuid AND p.name <> '' THEN p.name"
+        "   WHEN excluded.name <> '' THEN excluded.name ELSE p.name END,"
+        " emails = CASE WHEN p.id <> $1::uuid THEN p.emails || ARRAY(SELECT e FROM"
+        "   unnest(excluded.emails) WITH ORDINALITY u(e, o) WHERE NOT e = ANY (p.emails)"
+        "   ORDER BY o)"
+        "   WHEN cardinality(excluded.emails) > 0 THEN excluded.emails ELSE p.emails END,"
+        " updated_us = excluded.updated_us"
         /* an erased person is never filled in again (handlers/erasure.c) */
         " WHERE NOT EXISTS (SELECT 1 FROM person_erasure e WHERE e.id = p.id)",
         1, cb);
@@ -126,8 +135,15 @@ int support_store_preferences(crm_work_t *w, const char *customer_id, char *cons
         "INSERT INTO person AS p (id, registered_by, do_not_contact, preferred_channel,"
         " created_us, updated_us)"
         " VALUES ($1::uuid, 'marketing', $2::text[], $3, $4::bigint, $4::bigint)"
-        " ON CONFLICT (id) DO UPDATE SET do_not_contact = excluded.do_not_contact,"
-        " preferred_channel = excluded.preferred_channel, updated_us = excluded.updated_us",
+        /* Preferences about a merged id (landing on the survivor, as in
+         * support_store_person_upsert) add their opt-outs to the
+         * survivor's (the union, the stricter) and fill an empty channel. */
+        " ON CONFLICT (id) DO UPDATE SET do_not_contact = CASE WHEN p.id <> $1::uuid THEN"
+        "   ARRAY(SELECT DISTINCT x FROM unnest(p.do_not_contact || excluded.do_not_contact) x"
+        "   ORDER BY x) ELSE excluded.do_not_contact END,"
+        " preferred_channel = CASE WHEN p.id <> $1::uuid AND p.preferred_channel <> ''"
+        "   THEN p.preferred_channel ELSE excluded.preferred_channel END,"
+        " updated_us = excluded.updated_us",
         1, cb);
 }
 
