@@ -1,5 +1,5 @@
 """Analytics: a consumer's run of events applied at once (an_apply_run,
-services/analytics/sql/R_apply.sql: set-based projections, the health
+services/analytics/sql/R_apply_run.sql: set-based projections, the health
 inputs of the run's customers in one grouped statement) leaves exactly the
 tables that applying the same events one at a time (an_apply) leaves, and
 returns for every event about a customer the same health inputs, taken

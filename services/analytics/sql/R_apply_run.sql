@@ -1,0 +1,441 @@
+-- The fold of a consumer's run of events at once (handlers/fold.c), set-based
+-- where the order of the run's events does not change the result (issue 15),
+-- with the effects R_apply.sql's an_apply would have on each event in turn;
+-- replaced whole whenever it changes (a repeatable migration: crm/migrate.h).
+-- docs/analytics.md explains it; tests/integration/test_analytics_fold_runs.py
+-- checks it against an_apply one event at a time.
+
+-- What the health of customers was computed from, as an_health_inputs
+-- gives it for each (cid, at_t), for many at once (a run's, an_apply_run):
+-- one grouped statement per table instead of seven subqueries per event.
+-- q_*: who, at which instant, for the event at run place q_i. l_*: the
+-- rows the run's events insert that are visible already but must not count
+-- for an earlier event of the same customer (the event at run place l_i of
+-- customer l_cid inserted the order l_order, or the campaign response
+-- (l_src, l_seq)): the inputs are those right after the event at q_i, as
+-- if the run were applied one event at a time.
+CREATE OR REPLACE FUNCTION an_health_inputs_run(q_i int[], q_cid text[], q_at timestamptz[],
+                                                l_i int[], l_cid text[], l_order text[],
+                                                l_src text[], l_seq bigint[])
+    RETURNS TABLE (hi_i int, hi_inputs jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN QUERY
+    WITH q AS (SELECT * FROM unnest(q_i, q_cid, q_at) AS u(i, cid, at_t)),
+    l AS (SELECT * FROM unnest(l_i, l_cid, l_order, l_src, l_seq) AS u(i, cid, order_id, src, seq)),
+    o AS (SELECT q.i, count(*) AS n, min(s.ordered_at) AS first_o, max(s.ordered_at) AS last_o
+            FROM q JOIN sale_order s ON s.customer_id = q.cid AND s.ordered_at <= q.at_t
+                  AND (s.cancelled_at IS NULL OR s.cancelled_at > q.at_t)
+           WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i AND l.order_id = s.id)
+           GROUP BY q.i),
+    ac AS (SELECT q.i, count(*) AS n
+             FROM q JOIN activity a ON a.customer_id = q.cid AND a.status = 'done' AND a.kind <> 'note'
+                   AND a.completed_at > q.at_t - interval '90 days' AND a.completed_at <= q.at_t
+            GROUP BY q.i),
+    re AS (SELECT q.i, count(*) AS n
+             FROM q JOIN campaign_response r ON r.customer_id = q.cid
+                   AND r.response NOT IN ('bounced', 'unsubscribed')
+                   AND r.at > q.at_t - interval '90 days' AND r.at <= q.at_t
+            WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i
+                                                AND l.src = r.source AND l.seq = r.seq)
+            GROUP BY q.i),
+    tk AS (SELECT q.i,
+                  count(*) FILTER (WHERE t.type = 'complaint' AND t.status NOT IN ('resolved', 'closed')
+                                     AND t.opened_at <= q.at_t) AS complaints,
+                  count(*) FILTER (WHERE t.rating > 0) AS ratings,
+                  COALESCE(sum(t.rating) FILTER (WHERE t.rating > 0), 0) AS rating_sum
+             FROM q JOIN ticket t ON t.customer_id = q.cid
+            GROUP BY q.i),
+    br AS (SELECT q.i, count(*) AS n
+             FROM q JOIN sla_breach b ON b.customer_id = q.cid
+                   AND b.at > q.at_t - interval '90 days' AND b.at <= q.at_t
+            GROUP BY q.i)
+    SELECT q.i, jsonb_build_object(
+        'orders', COALESCE(o.n, 0),
+        'since_tenths', COALESCE(round(extract(epoch FROM q.at_t - o.last_o) / 8640)::bigint, 0),
+        'cadence_tenths', CASE WHEN o.n >= 2
+            THEN round(extract(epoch FROM o.last_o - o.first_o) / 8640 / (o.n - 1))::bigint
+            ELSE 0 END,
+        'engagement', COALESCE(ac.n, 0) + COALESCE(re.n, 0),
+        'open_complaints', COALESCE(tk.complaints, 0),
+        'ratings', COALESCE(tk.ratings, 0),
+        'rating_sum', COALESCE(tk.rating_sum, 0),
+        'breaches', COALESCE(br.n, 0))
+      FROM q LEFT JOIN o ON o.i = q.i LEFT JOIN ac ON ac.i = q.i LEFT JOIN re ON re.i = q.i
+      LEFT JOIN tk ON tk.i = q.i LEFT JOIN br ON br.i = q.i;
+END
+$$;
+
+-- A run of a consumer's events (handlers/fold.c), with the effects of
+-- an_apply on each in their order, set-based where the order allows it.
+-- evs: [{"s": source, "q": sequence, "e": Event JSON}, ...].
+--
+-- 1. One statement decodes the run and does its order-free part: the event
+--    log rows (a row there already: applied before, as in an_apply), the
+--    customers' first_seen (the least instant wins in any order), the
+--    instant of each customer's latest event so far (the latest before the
+--    run, or of the run's events up to this one), the stored health and
+--    whether each may publish; and it sorts the events (below).
+-- 2. Per projection table one statement over the run's events whose effect
+--    does not depend on the order they take among the others' (the run's
+--    repeats of a key folded in order: the first insert wins where the
+--    projection inserts only (sale_order, campaign_recipient), the last
+--    values where it overwrites them (campaign, campaign_send)): campaigns,
+--    send decisions, recipients and responses always; orders unless one is
+--    cancelled in the run; a ticket's opening and a person's profile when
+--    it is the run's only event about that ticket, or person.
+-- 3. The other events, in their order, each with an_project.
+-- 4. The health inputs of each event about a customer right after it. A
+--    customer whose events later in the run only add orders or campaign
+--    responses (or nothing an_health_inputs reads) gets them from one
+--    grouped statement at the end (an_health_inputs_run), which leaves out
+--    the rows those later events inserted. A customer with a later event
+--    that changes an activity, a ticket, an SLA breach or an order's
+--    cancellation is "complex": their events all go to step 3 and each is
+--    counted right after it. If an activity, ticket or cancelled order of
+--    the run belongs to another customer than the event's (or two of the
+--    run's), one customer's event changes another's inputs: then every
+--    event goes to step 3 and is counted right after it, as before.
+--
+-- One row per event about a customer, as an_apply's, with the event's place
+-- in the run (1-based), in the run's order; the stored score and churn
+-- state are those before the run: the caller carries a customer's new
+-- health from an earlier row of the run to a later one, and stores the last
+-- (an_health_put_run). A health that is not published and is followed in
+-- the run by another unpublished one of the same customer is not returned:
+-- only the last is stored, and nobody reads the ones between (a rebuild's
+-- replay).
+CREATE OR REPLACE FUNCTION an_apply_run(evs jsonb)
+    RETURNS TABLE (run_i int, run_customer text, run_at_us bigint, run_inputs jsonb,
+                   run_old_score int, run_old_high boolean, run_publish boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r record;
+    -- the run's applied events, in its order (step 1)
+    v_i int[]; v_src text[]; v_seq bigint[]; v_ev jsonb[]; v_member text[]; v_p jsonb[];
+    v_x jsonb[]; v_cid text[]; v_occ timestamptz[]; v_at timestamptz[]; v_publish boolean[];
+    v_old_score int[]; v_old_high boolean[];
+    v_set boolean[];  -- projected by step 2
+    v_mode int[];     -- health: 0 none, 1 counted right after the event, 2 at the end
+    v_order text[];   -- the new order the event inserts (its first in the run)
+    -- the rows left out of earlier events' inputs (an_health_inputs_run)
+    l_i int[]; l_cid text[]; l_order text[]; l_src text[]; l_seq bigint[];
+    -- inputs counted in step 3
+    o_i int[] := '{}'; o_in jsonb[] := '{}';
+    v_in jsonb;
+BEGIN
+    PERFORM an_merge_guard(EXISTS (SELECT 1 FROM jsonb_array_elements(evs) AS a(x)
+                                    WHERE a.x -> 'e' ? 'person_merged'));
+    -- A merge in the run changes whom the events after it are about (the
+    -- alias it adds), which the one-statement decoding below would not
+    -- see: such a run is applied event by event, as an_apply would.
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(evs) AS a(x) WHERE a.x -> 'e' ? 'person_merged') THEN
+        FOR r IN SELECT a.i, a.x ->> 's' AS src, (a.x ->> 'q')::bigint AS seqn, a.x -> 'e' AS ev
+                   FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i) ORDER BY a.i
+        LOOP
+            FOR run_customer, run_at_us, run_inputs, run_old_score, run_old_high, run_publish IN
+                SELECT * FROM an_apply(r.src, r.seqn, r.ev)
+            LOOP
+                run_i := r.i;
+                RETURN NEXT;
+            END LOOP;
+        END LOOP;
+        RETURN;
+    END IF;
+
+    -- 1.
+    WITH e AS (SELECT a.i::int AS i, a.x ->> 's' AS src, (a.x ->> 'q')::bigint AS seqn,
+                      a.x -> 'e' AS ev
+                 FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i)),
+    d AS (SELECT e.*, dd.* FROM e CROSS JOIN LATERAL an_decode(e.src, e.ev) dd
+           WHERE dd.member IS NOT NULL),
+    -- (a merge is no activity of the customer's, as in an_apply; per
+    -- customer through customer_event's index, not a scan of the log)
+    prior AS (SELECT dc.cid AS customer_id, pa.at
+                FROM (SELECT DISTINCT d.cid FROM d WHERE d.cid <> '') dc
+               CROSS JOIN LATERAL (
+                   SELECT COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
+                                   max(c.occurred_at)) AS at
+                     FROM customer_event c WHERE c.customer_id = dc.cid) pa),
+    ins AS (INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary,
+                                        payload, actor)
+            SELECT d.src, d.seqn, d.ev ->> 'type', d.cid, d.occurred, d.summary, d.ev,
+                   COALESCE(d.ev ->> 'actor', '')
+              FROM d ORDER BY d.i
+            ON CONFLICT (source, seq) DO NOTHING
+            RETURNING source, seq),
+    -- (an event twice in a run is applied once, as an_apply would)
+    a AS (SELECT DISTINCT ON (d.src, d.seqn) d.* FROM d
+            JOIN ins ON ins.source = d.src AND ins.seq = d.seqn
+           ORDER BY d.src, d.seqn, d.i),
+    cust AS (INSERT INTO customer AS c (id, first_seen)
+             SELECT a.cid, min(a.occurred) FROM a WHERE a.cid <> '' GROUP BY a.cid
+             ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen)
+             RETURNING 1),
+    -- What each event is keyed by: the order, ticket and activity it
+    -- changes; whether it changes what an_health_inputs reads in a way
+    -- that cannot be left out afterwards ("hard").
+    k AS (SELECT a.*,
+                 a.cid <> '' AND a.member NOT IN ('churn_risk_raised', 'health_changed',
+                                                  'data_quality_issue_found') AS scored,
+                 CASE WHEN a.member = 'order_placed' THEN a.x ->> 'id'
+                      WHEN a.member IN ('order_refunded', 'order_cancelled') THEN a.x ->> 'order_id' END
+                     AS okey,
+                 CASE WHEN a.member = 'ticket_opened' THEN a.p ->> 'ticket_id'
+                      WHEN a.member IN ('ticket_assigned', 'ticket_replied', 'ticket_note_added',
+                                        'ticket_status_changed', 'ticket_resolved', 'ticket_reopened',
+                                        'ticket_closed', 'ticket_rated', 'ticket_priority_changed',
+                                        'sla_at_risk', 'sla_breached') THEN a.x ->> 'id' END AS tkey,
+                 CASE WHEN a.member IN ('activity_scheduled', 'activity_completed', 'activity_due',
+                                        'note_added') THEN a.x ->> 'id' END AS akey,
+                 a.member IN ('activity_scheduled', 'activity_completed', 'activity_due', 'note_added',
+                              'order_cancelled', 'ticket_opened', 'ticket_assigned', 'ticket_replied',
+                              'ticket_note_added', 'ticket_status_changed', 'ticket_resolved',
+                              'ticket_reopened', 'ticket_closed', 'ticket_rated',
+                              'ticket_priority_changed', 'sla_at_risk', 'sla_breached') AS hard
+            FROM a),
+    h AS (SELECT k.*,
+                 greatest(pr.at, max(k.occurred) OVER (PARTITION BY k.cid ORDER BY k.i)) AS at_h,
+                 k.seqn > COALESCE(u.seq, 0) AS publish,
+                 hh.score AS old_score, hh.churn_high AS old_high,
+                 COALESCE(bool_or(k.hard) OVER (PARTITION BY k.cid ORDER BY k.i
+                                                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), false)
+                     AS hard_after,
+                 count(*) FILTER (WHERE k.member IN ('person_registered', 'person_updated'))
+                     OVER (PARTITION BY k.cid) AS persons,
+                 count(*) OVER (PARTITION BY k.tkey) AS ticket_events,
+                 bool_or(k.member = 'order_cancelled') OVER (PARTITION BY k.okey) AS cancelled,
+                 row_number() OVER (PARTITION BY k.member, k.okey ORDER BY k.i) AS order_nth,
+                 k.member = 'order_placed' AND EXISTS (SELECT 1 FROM sale_order s WHERE s.id = k.okey)
+                     AS order_known,
+                 -- an event about another customer's ticket, activity or
+                 -- order (before the run, or in it)
+                 CASE WHEN k.tkey IS NOT NULL THEN
+                          min(k.cid) OVER (PARTITION BY k.tkey) <> max(k.cid) OVER (PARTITION BY k.tkey)
+                          OR EXISTS (SELECT 1 FROM ticket t WHERE t.id = k.tkey AND t.customer_id <> k.cid)
+                      WHEN k.akey IS NOT NULL THEN
+                          min(k.cid) OVER (PARTITION BY k.akey) <> max(k.cid) OVER (PARTITION BY k.akey)
+                          OR EXISTS (SELECT 1 FROM activity t WHERE t.id = k.akey AND t.customer_id <> k.cid)
+                      WHEN k.member = 'order_cancelled' THEN
+                          min(k.cid) OVER (PARTITION BY k.okey) <> max(k.cid) OVER (PARTITION BY k.okey)
+                          OR EXISTS (SELECT 1 FROM sale_order t WHERE t.id = k.okey AND t.customer_id <> k.cid)
+                      ELSE false END AS crossing
+            FROM k LEFT JOIN prior pr ON pr.customer_id = k.cid
+            LEFT JOIN an_replay_until u ON u.source = k.src
+            LEFT JOIN health hh ON hh.customer_id = k.cid),
+    z AS (SELECT h.*,
+                 bool_or(h.scored AND h.hard_after) OVER (PARTITION BY h.cid) AS complex,
+                 lead(h.publish) OVER (PARTITION BY h.cid, h.scored ORDER BY h.i) AS next_publish,
+                 COALESCE(bool_or(h.crossing) OVER (), false) AS crossed
+            FROM h),
+    y AS (SELECT z.*,
+                 NOT z.crossed AND CASE
+                     WHEN z.member IN ('send_decided', 'campaign_response_recorded', 'campaign_targeted',
+                                       'campaign_created', 'campaign_scheduled',
+                                       'campaign_status_changed', 'campaign_updated') THEN true
+                     WHEN z.member = 'order_placed' THEN NOT z.cancelled
+                     WHEN z.member = 'ticket_opened' THEN z.ticket_events = 1 AND NOT z.complex
+                     WHEN z.member IN ('person_registered', 'person_updated') THEN z.persons = 1
+                     ELSE false END AS set_based,
+                 CASE WHEN NOT z.scored
+                           OR (NOT z.publish AND z.next_publish IS NOT NULL AND NOT z.next_publish) THEN 0
+                      WHEN z.crossed OR z.complex THEN 1 ELSE 2 END AS mode,
+                 CASE WHEN z.member = 'order_placed' AND z.order_nth = 1 AND NOT z.order_known
+                      THEN z.okey END AS new_order
+            FROM z)
+    SELECT array_agg(y.i ORDER BY y.i), array_agg(y.src ORDER BY y.i), array_agg(y.seqn ORDER BY y.i),
+           array_agg(y.ev ORDER BY y.i), array_agg(y.member ORDER BY y.i), array_agg(y.p ORDER BY y.i),
+           array_agg(y.x ORDER BY y.i), array_agg(y.cid ORDER BY y.i),
+           array_agg(y.occurred ORDER BY y.i), array_agg(y.at_h ORDER BY y.i),
+           array_agg(y.publish ORDER BY y.i), array_agg(y.old_score ORDER BY y.i),
+           array_agg(y.old_high ORDER BY y.i), array_agg(y.set_based ORDER BY y.i),
+           array_agg(y.mode ORDER BY y.i), array_agg(y.new_order ORDER BY y.i)
+      INTO v_i, v_src, v_seq, v_ev, v_member, v_p, v_x, v_cid, v_occ, v_at, v_publish,
+           v_old_score, v_old_high, v_set, v_mode, v_order
+      FROM y;
+    IF v_i IS NULL THEN
+        RETURN; -- nothing new to apply
+    END IF;
+
+    -- Left out of an earlier event's inputs: what a later one inserted.
+    SELECT array_agg(u.i), array_agg(u.cid), array_agg(u.new_order), array_agg(u.src),
+           array_agg(u.seqn)
+      INTO l_i, l_cid, l_order, l_src, l_seq
+      FROM (SELECT u.i, u.cid, u.new_order,
+                   CASE WHEN u.member = 'campaign_response_recorded' THEN u.src END AS src,
+                   CASE WHEN u.member = 'campaign_response_recorded' THEN u.seqn END AS seqn
+              FROM unnest(v_i, v_cid, v_order, v_member, v_src, v_seq)
+                   AS u(i, cid, new_order, member, src, seqn)
+             WHERE u.cid <> '' AND (u.new_order IS NOT NULL
+                                    OR u.member = 'campaign_response_recorded')) u;
+
+    -- 2. (each statement as an_project's branch for that event)
+    -- (t_us as a column: an_fv_newer is inlined only when its arguments
+    -- are plain values)
+    WITH s AS (SELECT u.*, an_us(u.occurred) AS t_us
+                 FROM unnest(v_i, v_src, v_member, v_x, v_cid, v_occ, v_set)
+                      AS u(i, src, member, x, cid, occurred, set_based)
+                WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
+    UPDATE customer c SET
+        known = true,
+        registered_by = CASE WHEN c.registered_by = '' THEN COALESCE(s.x ->> 'registered_by', s.src)
+                             ELSE c.registered_by END,
+        name = CASE WHEN COALESCE(s.x ->> 'name', '') <> ''
+                         AND an_fv_newer(c.fv, 'name', s.t_us, s.src)
+                    THEN s.x ->> 'name' ELSE c.name END,
+        emails = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'emails', '[]')) > 0
+                       AND an_fv_newer(c.fv, 'emails', s.t_us, s.src)
+                      THEN an_text_array(s.x -> 'emails') ELSE c.emails END,
+        phones = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'phones', '[]')) > 0
+                       AND an_fv_newer(c.fv, 'phones', s.t_us, s.src)
+                      THEN an_text_array(s.x -> 'phones') ELSE c.phones END,
+        organization_id = CASE WHEN COALESCE(s.x ->> 'organization_id', '') <> ''
+                                AND an_fv_newer(c.fv, 'organization_id', s.t_us, s.src)
+                               THEN s.x ->> 'organization_id' ELSE c.organization_id END,
+        kind = CASE WHEN s.x ? 'kind' AND an_fv_newer(c.fv, 'kind', s.t_us, s.src)
+                    THEN an_enum(s.x ->> 'kind', 'PERSON_KIND_') ELSE c.kind END,
+        country = CASE WHEN COALESCE(s.x ->> 'country', '') <> ''
+                            AND an_fv_newer(c.fv, 'country', s.t_us, s.src)
+                       THEN s.x ->> 'country' ELSE c.country END,
+        industry = CASE WHEN COALESCE(s.x ->> 'industry', '') <> ''
+                             AND an_fv_newer(c.fv, 'industry', s.t_us, s.src)
+                        THEN s.x ->> 'industry' ELSE c.industry END,
+        owner = CASE WHEN COALESCE(s.x ->> 'owner', '') <> ''
+                          AND an_fv_newer(c.fv, 'owner', s.t_us, s.src)
+                     THEN s.x ->> 'owner' ELSE c.owner END,
+        fv = c.fv || (SELECT COALESCE(jsonb_object_agg(f, jsonb_build_array(s.t_us, s.src)), '{}')
+                        FROM unnest(ARRAY['name', 'emails', 'phones', 'organization_id', 'kind',
+                                          'country', 'industry', 'owner']) f
+                       WHERE an_fv_newer(c.fv, f, s.t_us, s.src)
+                         AND (s.x ? f) AND s.x ->> f <> '' AND s.x -> f <> '[]'::jsonb),
+        contributions = jsonb_set(c.contributions, ARRAY[s.src],
+                                  COALESCE(c.contributions -> s.src, '{}') || s.x)
+      FROM s
+     WHERE c.id = s.cid;
+
+    INSERT INTO sale_order (id, customer_id, deal_id, total_minor, currency, ordered_at)
+    SELECT DISTINCT ON (u.x ->> 'id') u.x ->> 'id', u.cid, COALESCE(u.x ->> 'deal_id', ''),
+           COALESCE((u.x ->> 'total_minor')::bigint, 0), COALESCE(u.x ->> 'currency', ''), u.occurred
+      FROM unnest(v_i, v_member, v_x, v_cid, v_occ, v_set) AS u(i, member, x, cid, occurred, set_based)
+     WHERE u.set_based AND u.member = 'order_placed'
+     ORDER BY u.x ->> 'id', u.i
+    ON CONFLICT (id) DO NOTHING;
+
+    INSERT INTO ticket AS t (id, customer_id, type, priority, status, subject, opened_at)
+    SELECT u.p ->> 'ticket_id', u.cid, an_enum(u.p ->> 'type', 'TICKET_TYPE_'),
+           COALESCE(u.p ->> 'priority', 'normal'), 'new', COALESCE(u.p ->> 'subject', ''), u.occurred
+      FROM unnest(v_member, v_p, v_cid, v_occ, v_set) AS u(member, p, cid, occurred, set_based)
+     WHERE u.set_based AND u.member = 'ticket_opened'
+    ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, priority = EXCLUDED.priority,
+        opened_at = least(t.opened_at, EXCLUDED.opened_at);
+
+    INSERT INTO campaign (id, name, status, currency, budget_minor, owner, channels)
+    SELECT DISTINCT ON (u.p -> 'campaign' ->> 'id') u.p -> 'campaign' ->> 'id',
+           COALESCE(u.p -> 'campaign' ->> 'name', ''),
+           an_enum(u.p -> 'campaign' ->> 'status', 'CAMPAIGN_STATUS_'),
+           COALESCE(u.p -> 'campaign' ->> 'currency', ''),
+           COALESCE((u.p -> 'campaign' ->> 'budget_minor')::bigint, 0),
+           COALESCE(u.p -> 'campaign' ->> 'owner', ''),
+           (SELECT COALESCE(array_agg(an_enum(ch, 'CHANNEL_')), '{}')
+              FROM jsonb_array_elements_text(COALESCE(u.p -> 'campaign' -> 'channels', '[]')) ch)
+      FROM unnest(v_i, v_member, v_p, v_set) AS u(i, member, p, set_based)
+     WHERE u.set_based AND u.member IN ('campaign_created', 'campaign_scheduled',
+                                        'campaign_status_changed', 'campaign_updated')
+     ORDER BY u.p -> 'campaign' ->> 'id', u.i DESC
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,
+        currency = EXCLUDED.currency, budget_minor = EXCLUDED.budget_minor, owner = EXCLUDED.owner,
+        channels = EXCLUDED.channels;
+
+    INSERT INTO campaign_send AS s (campaign_id, customer_id, status, channel, decided_at)
+    SELECT DISTINCT ON (u.p ->> 'campaign_id', u.cid) u.p ->> 'campaign_id', u.cid,
+           an_enum(u.p ->> 'status', 'SEND_STATUS_'), an_enum(u.p ->> 'channel', 'CHANNEL_'), u.occurred
+      FROM unnest(v_i, v_member, v_p, v_cid, v_occ, v_set) AS u(i, member, p, cid, occurred, set_based)
+     WHERE u.set_based AND u.member = 'send_decided'
+     ORDER BY u.p ->> 'campaign_id', u.cid, u.i DESC
+    ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,
+        channel = EXCLUDED.channel, decided_at = EXCLUDED.decided_at;
+
+    INSERT INTO campaign_response (source, seq, campaign_id, customer_id, response, channel,
+                                   revenue_minor, currency, at, unsolicited, order_id)
+    SELECT u.src, u.seqn, u.p ->> 'campaign_id', u.cid, an_enum(u.p ->> 'response', 'RESPONSE_TYPE_'),
+           COALESCE(u.p ->> 'channel', ''), COALESCE((u.p ->> 'revenue_minor')::bigint, 0),
+           upper(COALESCE(u.p ->> 'currency', '')), u.occurred,
+           COALESCE((u.p ->> 'unsolicited')::boolean, false), COALESCE(u.p ->> 'order_id', '')
+      FROM unnest(v_i, v_src, v_seq, v_member, v_p, v_cid, v_occ, v_set)
+           AS u(i, src, seqn, member, p, cid, occurred, set_based)
+     WHERE u.set_based AND u.member = 'campaign_response_recorded'
+     ORDER BY u.i;
+
+    -- Recipients: the first to reach one wins, whichever event it was.
+    INSERT INTO campaign_recipient (campaign_id, customer_id, reached_at)
+    SELECT DISTINCT ON (rc.campaign_id, rc.customer_id) rc.campaign_id, rc.customer_id, rc.occurred
+      FROM (SELECT u.i, 0::bigint AS o, u.p ->> 'campaign_id' AS campaign_id, u.cid AS customer_id,
+                   u.occurred
+              FROM unnest(v_i, v_member, v_p, v_cid, v_occ, v_set)
+                   AS u(i, member, p, cid, occurred, set_based)
+             WHERE u.set_based AND (u.member = 'send_decided'
+                                    OR (u.member = 'campaign_response_recorded' AND u.cid <> ''
+                                        AND NOT COALESCE((u.p ->> 'unsolicited')::boolean, false)))
+            UNION ALL
+            SELECT u.i, tg.o, u.p ->> 'campaign_id', crm_alias_of(tg.t), u.occurred
+              FROM unnest(v_i, v_member, v_p, v_occ, v_set) AS u(i, member, p, occurred, set_based)
+             CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(u.p -> 'customer_ids', '[]'))
+                   WITH ORDINALITY AS tg(t, o)
+             WHERE u.set_based AND u.member = 'campaign_targeted') rc
+     ORDER BY rc.campaign_id, rc.customer_id, rc.i, rc.o
+    ON CONFLICT DO NOTHING;
+
+    -- 3.
+    FOR r IN SELECT * FROM unnest(v_i, v_src, v_seq, v_ev, v_member, v_p, v_x, v_cid, v_occ, v_at,
+                                  v_set, v_mode)
+                        AS u(i, src, seqn, ev, member, p, x, cid, occurred, at_h, set_based, mode)
+              WHERE NOT u.set_based OR u.mode = 1
+              ORDER BY u.i
+    LOOP
+        IF NOT r.set_based THEN
+            PERFORM an_project(r.src, r.seqn, r.ev, r.member, r.p, r.x, r.cid, r.occurred);
+        END IF;
+        IF r.mode = 1 THEN
+            SELECT hi.hi_inputs INTO v_in
+              FROM an_health_inputs_run(ARRAY[r.i], ARRAY[r.cid], ARRAY[r.at_h],
+                                        l_i, l_cid, l_order, l_src, l_seq) hi;
+            o_i := o_i || r.i;
+            o_in := o_in || v_in;
+        END IF;
+    END LOOP;
+
+    -- 4.
+    RETURN QUERY
+    WITH s AS (SELECT * FROM unnest(v_i, v_cid, v_at, v_old_score, v_old_high, v_publish, v_mode)
+                        AS u(i, cid, at_h, old_score, old_high, publish, mode)
+                WHERE u.mode > 0),
+    q AS (SELECT array_agg(s.i) AS i, array_agg(s.cid) AS cid, array_agg(s.at_h) AS at_h
+            FROM s WHERE s.mode = 2),
+    dq AS (SELECT hi.* FROM q CROSS JOIN LATERAL an_health_inputs_run(q.i, q.cid, q.at_h, l_i, l_cid,
+                                                                       l_order, l_src, l_seq) hi),
+    inl AS (SELECT * FROM unnest(o_i, o_in) AS u(i, inputs))
+    SELECT s.i, s.cid, an_us(s.at_h), COALESCE(inl.inputs, dq.hi_inputs), s.old_score, s.old_high,
+           s.publish
+      FROM s LEFT JOIN inl ON inl.i = s.i LEFT JOIN dq ON dq.hi_i = s.i
+     ORDER BY s.i;
+END
+$$;
+
+-- Stores the health of a run's customers, the last one given per customer:
+-- hs: [{"c": customer, "s": score, "r": reasons, "h": churn high, "t": at_us}, ...]
+-- in the run's order (what an_health_put one at a time would leave).
+CREATE OR REPLACE FUNCTION an_health_put_run(hs jsonb)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO health AS h (customer_id, score, churn_risk, reasons, churn_high, at)
+    SELECT DISTINCT ON (a.x ->> 'c') a.x ->> 'c', (a.x ->> 's')::int, 100 - (a.x ->> 's')::int,
+           a.x -> 'r', (a.x ->> 'h')::boolean, an_ts(a.x ->> 't')
+      FROM jsonb_array_elements(hs) WITH ORDINALITY AS a(x, i)
+     ORDER BY a.x ->> 'c', a.i DESC
+    ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score,
+        churn_risk = EXCLUDED.churn_risk, reasons = EXCLUDED.reasons,
+        churn_high = EXCLUDED.churn_high, at = EXCLUDED.at
+    $$;
