@@ -19,7 +19,7 @@
  * planner may walk person in that order and probe person_email for each,
  * which for an email nobody has reads every person. */
 #define SALES_PERSON_BY_EMAILS(arr)                                                                \
-    "(WITH pe AS MATERIALIZED (SELECT person_id FROM person_email WHERE email = ANY (" arr "))"     \
+    "(WITH pe AS MATERIALIZED (SELECT person_id FROM person_email WHERE email = ANY (" arr "))"    \
     " SELECT pe_p.id FROM pe JOIN person pe_p ON pe_p.id = pe.person_id"                           \
     " ORDER BY pe_p.created_at, pe_p.id LIMIT 1)"
 
