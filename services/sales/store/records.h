@@ -61,6 +61,7 @@
     " 'updated_at_us', sales_us(d.updated_at), 'lead_id', d.lead_id)"
 
 /* An order, its items given as a jsonb expression. */
+/* sql/0014_person_register.sql builds the same in sales_order_create(): keep them alike. */
 #define SALES_ORDER_J(items)                                                                       \
     "jsonb_build_object('id', r.id, 'person_id', r.person_id,"                                     \
     " 'organization_id', r.organization_id, 'deal_id', r.deal_id, 'items', " items ","             \
