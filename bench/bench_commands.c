@@ -127,8 +127,7 @@ static void *s_client_run(void *arg)
         Crm__V1__PersonReply *pr = NULL;
         if (crm_client_call(cl, "sales.person.register", &prq.base, NULL, 10000, 3, &rep) == 0 &&
             rep->status && rep->status->code == 0 && rep->body.len &&
-            (pr = crm__v1__person_reply__unpack(NULL, rep->body.len, rep->body.data)) &&
-            pr->person)
+            (pr = crm__v1__person_reply__unpack(NULL, rep->body.len, rep->body.data)) && pr->person)
             snprintf(person_id, sizeof person_id, "%s", pr->person->id);
         if (pr)
             crm__v1__person_reply__free_unpacked(pr, NULL);

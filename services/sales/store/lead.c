@@ -2,6 +2,9 @@
  * the lead's email), lock, status changes and lists. */
 #include "records.h"
 
+/* The person of the lead's email ($3) when none is named. */
+#define S_BY_LEAD_EMAIL SALES_PERSON_BY_EMAILS("ARRAY[$3::text]")
+
 int sales_store_lead_insert(crm_work_t *w, const Crm__V1__Lead *l, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
@@ -22,7 +25,7 @@ int sales_store_lead_insert(crm_work_t *w, const Crm__V1__Lead *l, crm_work_cb c
         " status, owner, notes, person_id)"
         " VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::smallint,"
         " $7::text, $8::smallint, $9::text, $10::text,"
-        " COALESCE($11::uuid, " SALES_PERSON_BY_EMAILS("ARRAY[$3::text]") "))"
+        " COALESCE($11::uuid, " S_BY_LEAD_EMAIL "))"
         " RETURNING " SALES_LEAD_J "::text",
         1, cb);
 }

@@ -18,6 +18,9 @@ int sales_store_lead_converted(crm_work_t *w, const char *id, const char *person
                           1, cb);
 }
 
+/* The person of the lead's email ($2). */
+#define S_BY_LEAD_EMAIL SALES_PERSON_BY_EMAILS("ARRAY[$2::text]")
+
 int sales_store_convert_context(crm_work_t *w, const char *person_id, const char *email,
                                 const char *company, const char *pipeline_id, crm_work_cb cb)
 {
@@ -28,9 +31,8 @@ int sales_store_convert_context(crm_work_t *w, const char *person_id, const char
     crm_params_opt(&p, pipeline_id);
     return crm_params_run(
         &p,
-        "SELECT (SELECT " SALES_PERSON_J " FROM person p"
-        "   WHERE p.id = COALESCE((SELECT x.id FROM person x WHERE x.id = $1::uuid),"
-        "                         " SALES_PERSON_BY_EMAILS("ARRAY[$2::text]") "))::text,"
+        "SELECT (SELECT " SALES_PERSON_J " FROM person p WHERE p.id = COALESCE("
+        "(SELECT x.id FROM person x WHERE x.id = $1::uuid), " S_BY_LEAD_EMAIL "))::text,"
         " (SELECT " SALES_ORG_J " FROM organization o"
         "   WHERE $3::text <> '' AND lower(o.name) = lower($3::text))::text,"
         " (SELECT " SALES_PIPELINE_J " FROM pipeline pl WHERE CASE WHEN $4::uuid IS NULL"

@@ -22,27 +22,14 @@ int sales_store_order_create(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb
     crm_params_str(&p, o->currency);
     crm_params_opt_i64(&p, o->ordered_at_us);
     crm_params_json(&p, items);
-    /* The checks and the inserts in one round trip: the order is inserted
-     * only when every record it names exists. */
+    /* The checks and the inserts in one round trip, the order inserted
+     * only when every record it names exists, through a PL/pgSQL function
+     * so that the plans are kept (sql/0014_person_register.sql). */
     return crm_params_run(
         &p,
-        "WITH c AS (SELECT EXISTS (SELECT 1 FROM person"
-        /* a merged id names its survivor (crm_alias) */
-        "   WHERE id = crm_alias_of($2::uuid::text)::uuid) AS person_ok,"
-        "  ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM organization WHERE id = $3::uuid)) AS org_ok,"
-        "  ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $4::uuid)) AS deal_ok),"
-        " r AS (INSERT INTO sales_order (id, person_id, organization_id, deal_id,"
-        "   total_minor, currency, ordered_at)"
-        "   SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::text,"
-        "   COALESCE(sales_ts($7::bigint), now()) FROM c"
-        "   WHERE c.person_ok AND c.org_ok AND c.deal_ok RETURNING *),"
-        " i AS (INSERT INTO order_item (order_id, position, product_code, name, quantity,"
-        "   unit_price_minor)"
-        "   SELECT r.id, s.ord, s.x ->> 'product_code', s.x ->> 'name',"
-        "   (s.x ->> 'quantity')::int, (s.x ->> 'unit_price_minor')::bigint"
-        "   FROM r, jsonb_array_elements($8::jsonb) WITH ORDINALITY AS s (x, ord))"
-        " SELECT c.person_ok, c.org_ok, c.deal_ok,"
-        " (SELECT " SALES_ORDER_J("$8::jsonb") " FROM r)::text FROM c",
+        "SELECT o_person_ok, o_org_ok, o_deal_ok, o_order FROM sales_order_create("
+        "$1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::text,"
+        " $7::bigint, $8::jsonb)",
         1, cb);
 }
 

@@ -19,7 +19,7 @@
  * planner may walk person in that order and probe person_email for each,
  * which for an email nobody has reads every person. */
 #define SALES_PERSON_BY_EMAILS(arr)                                                                \
-    "(WITH pe AS MATERIALIZED (SELECT person_id FROM person_email WHERE email = ANY (" arr "))"     \
+    "(WITH pe AS MATERIALIZED (SELECT person_id FROM person_email WHERE email = ANY (" arr "))"    \
     " SELECT pe_p.id FROM pe JOIN person pe_p ON pe_p.id = pe.person_id"                           \
     " ORDER BY pe_p.created_at, pe_p.id LIMIT 1)"
 
@@ -61,6 +61,7 @@
     " 'updated_at_us', sales_us(d.updated_at), 'lead_id', d.lead_id)"
 
 /* An order, its items given as a jsonb expression. */
+/* sql/0014_person_register.sql builds the same in sales_order_create(): keep them alike. */
 #define SALES_ORDER_J(items)                                                                       \
     "jsonb_build_object('id', r.id, 'person_id', r.person_id,"                                     \
     " 'organization_id', r.organization_id, 'deal_id', r.deal_id, 'items', " items ","             \
