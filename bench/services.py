@@ -693,8 +693,9 @@ def bench_marketing(bin_dir, workdir, args):
             for i, pid in enumerate(ids)]
         sales.pipeline("probe.emit", bodies)
         mdb = st.db("marketing")
-        B.wait_for(lambda: q1(mdb, "SELECT count(*) FROM person")[0] >= n, 300,
-                   "marketing to know the %d people" % n)
+        # --marketing-timeout: the long mode's 100,000 take minutes.
+        B.wait_for(lambda: q1(mdb, "SELECT count(*) FROM person")[0] >= n,
+                   max(300, args.marketing_timeout), "marketing to know the %d people" % n)
         c = mk.call("marketing.campaign.create", M.CreateCampaignRequest(campaign=M.Campaign(
             name="Bench %s" % uuid.uuid4().hex[:8], channels=[M.CHANNEL_SMS],
             budget_minor=100000, currency="EUR", owner="Amy")), M.CampaignReply).campaign
