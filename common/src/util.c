@@ -3,17 +3,70 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <uuid/uuid.h>
+
+/* Random bytes for ids, drawn from the kernel's CSPRNG a pool at a time:
+ * libuuid's uuid_generate_random makes five system calls per id (it
+ * reseeds its fallback generator every time), and every emitted event
+ * takes an id. The pool is per thread, and a child after fork() starts
+ * with an empty one so parent and child never hand out the same bytes. */
+#define CRM_RANDOM_POOL 4096
+static _Thread_local unsigned char s_pool[CRM_RANDOM_POOL];
+static _Thread_local size_t s_pool_left;
+static _Atomic unsigned s_fork_gen = 1;
+static _Thread_local unsigned s_pool_gen;
+static pthread_once_t s_atfork_once = PTHREAD_ONCE_INIT;
+
+static void s_after_fork(void)
+{
+    s_fork_gen++;
+}
+
+static void s_atfork(void)
+{
+    pthread_atfork(NULL, NULL, s_after_fork);
+}
+
+static int s_random(unsigned char *out, size_t n)
+{
+    pthread_once(&s_atfork_once, s_atfork);
+    if (s_pool_gen != s_fork_gen) {
+        s_pool_gen = s_fork_gen;
+        s_pool_left = 0;
+    }
+    if (s_pool_left < n) {
+        size_t got = 0;
+        while (got < sizeof s_pool) {
+            ssize_t r = getrandom(s_pool + got, sizeof s_pool - got, 0);
+            if (r < 0)
+                return -1;
+            got += (size_t)r;
+        }
+        s_pool_left = sizeof s_pool;
+    }
+    unsigned char *p = s_pool + sizeof s_pool - s_pool_left;
+    memcpy(out, p, n);
+    memset(p, 0, n); /* not kept around once handed out */
+    s_pool_left -= n;
+    return 0;
+}
 
 void crm_uuid_new(char out[CRM_UUID_LEN + 1])
 {
     uuid_t u;
-    uuid_generate_random(u);
+    if (s_random(u, sizeof u) < 0) {
+        uuid_generate_random(u);
+    } else {
+        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    }
     uuid_unparse_lower(u, out);
 }
 

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <crm/util.h>
 
@@ -17,6 +19,41 @@ static void test_uuid_is_valid_and_unique(void **state)
     assert_true(crm_uuid_valid(a));
     assert_string_not_equal(a, b);
     assert_int_equal(a[14], '4'); /* version 4 */
+}
+
+/* Ids come from a pool of random bytes: across refills they stay v4,
+ * RFC 4122 variant and distinct, and a child after fork() does not hand
+ * out the parent's next one. */
+static void test_uuid_pool_refills_and_forks_apart(void **state)
+{
+    enum { N = 1000 }; /* 16,000 bytes: several refills of the pool */
+    static char ids[N][CRM_UUID_LEN + 1];
+    for (int i = 0; i < N; i++) {
+        crm_uuid_new(ids[i]);
+        assert_true(crm_uuid_valid(ids[i]));
+        assert_int_equal(ids[i][14], '4');
+        assert_non_null(strchr("89ab", ids[i][19]));
+    }
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            assert_string_not_equal(ids[i], ids[j]);
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char id[CRM_UUID_LEN + 1];
+        crm_uuid_new(id);
+        _exit(write(fd[1], id, sizeof id) == (ssize_t)sizeof id ? 0 : 1);
+    }
+    char mine[CRM_UUID_LEN + 1], theirs[CRM_UUID_LEN + 1];
+    crm_uuid_new(mine);
+    assert_int_equal(read(fd[0], theirs, sizeof theirs), (ssize_t)sizeof theirs);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_string_not_equal(mine, theirs);
+    close(fd[0]);
+    close(fd[1]);
 }
 
 static void test_uuid_rejects_garbage(void **state)
@@ -61,6 +98,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_is_valid_and_unique),
+        cmocka_unit_test(test_uuid_pool_refills_and_forks_apart),
         cmocka_unit_test(test_uuid_rejects_garbage),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_hash_is_fnv1a),
