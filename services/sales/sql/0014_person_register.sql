@@ -103,3 +103,40 @@ BEGIN
         'cancelled_at_us', sales_us(r.cancelled_at))::text;
 END
 $$;
+
+-- sales.activity.log with its person (store/activity.c) likewise: the
+-- person and deal checks and the insert. The parameters are
+-- sales_store_activity_insert's; o_activity is the activity as
+-- store/records.h's SALES_ACTIVITY_J builds it (keep them alike), NULL
+-- when the person or the deal did not exist and nothing was inserted.
+CREATE FUNCTION sales_activity_log(
+    p_id uuid, p_kind smallint, p_subject text, p_body text, p_person uuid, p_deal uuid,
+    p_owner text, p_status smallint, p_due_at_us bigint, p_due_in_us bigint, p_outcome text,
+    p_next_action text, p_next_action_due_us bigint, p_override_reason text,
+    OUT o_person_ok boolean, OUT o_deal_ok boolean, OUT o_activity text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- a merged id names its survivor (crm_alias)
+    o_person_ok := EXISTS (SELECT 1 FROM person WHERE id = crm_alias_of(p_person::text)::uuid);
+    o_deal_ok := p_deal IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = p_deal);
+    IF NOT (o_person_ok AND o_deal_ok) THEN
+        RETURN;
+    END IF;
+    INSERT INTO activity AS a (id, kind, subject, body, person_id, deal_id, owner, status, due_at,
+                               completed_at, outcome, next_action, next_action_due,
+                               override_reason)
+    VALUES (p_id, p_kind, p_subject, p_body, p_person, p_deal, p_owner, p_status,
+            CASE WHEN p_status = 1 THEN COALESCE(sales_ts(p_due_at_us),
+                now() + p_due_in_us * interval '1 microsecond') END,
+            CASE WHEN p_status = 2 THEN now() END,
+            p_outcome, p_next_action, sales_ts(p_next_action_due_us), p_override_reason)
+    RETURNING jsonb_build_object('id', a.id, 'kind', a.kind, 'subject', a.subject,
+        'body', a.body, 'person_id', a.person_id, 'deal_id', a.deal_id, 'owner', a.owner,
+        'status', a.status, 'due_at_us', sales_us(a.due_at),
+        'completed_at_us', sales_us(a.completed_at), 'outcome', a.outcome,
+        'next_action', a.next_action, 'next_action_due_us', sales_us(a.next_action_due),
+        'created_at_us', sales_us(a.created_at), 'due_notified', a.due_notified,
+        'override_reason', a.override_reason)::text INTO o_activity;
+END
+$$;

@@ -107,18 +107,15 @@ int sales_store_activity_log(crm_work_t *w, const Crm__V1__Activity *a, crm_work
 {
     crm_params_t p = CRM_PARAMS(w);
     s_activity_params(&p, a, 0);
-    /* The checks and the insert in one round trip: inserted only when the
-     * person and the deal (if any) exist. */
-    return crm_params_run(
-        &p,
-        "WITH c AS (SELECT EXISTS (SELECT 1 FROM person"
-        /* a merged id names its survivor (crm_alias) */
-        "   WHERE id = crm_alias_of($5::uuid::text)::uuid) AS person_ok,"
-        "  ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM deal WHERE id = $6::uuid)) AS deal_ok),"
-        " i AS (INSERT INTO activity AS a (" S_ACTIVITY_COLS ") SELECT " S_ACTIVITY_VALUES
-        "   FROM c WHERE c.person_ok AND c.deal_ok RETURNING " SALES_ACTIVITY_J "::text AS j)"
-        " SELECT c.person_ok, c.deal_ok, (SELECT j FROM i) FROM c",
-        1, cb);
+    /* The checks and the insert in one round trip, inserted only when the
+     * person and the deal (if any) exist, through a PL/pgSQL function so
+     * that the plans are kept (sql/0014_person_register.sql). */
+    return crm_params_run(&p,
+                          "SELECT o_person_ok, o_deal_ok, o_activity FROM sales_activity_log("
+                          "$1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
+                          " $7::text, $8::smallint, $9::bigint, $10::bigint, $11::text,"
+                          " $12::text, $13::bigint, $14::text)",
+                          1, cb);
 }
 
 int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb)

@@ -75,6 +75,7 @@
     " 'refunded_quantity', i.refunded_quantity)"                                                   \
     " ORDER BY i.position) FROM order_item i WHERE i.order_id = r.id), '[]')"
 
+/* sql/0014_person_register.sql builds the same in sales_activity_log(): keep them alike. */
 #define SALES_ACTIVITY_J                                                                           \
     "jsonb_build_object('id', a.id, 'kind', a.kind, 'subject', a.subject, 'body', a.body,"         \
     " 'person_id', a.person_id, 'deal_id', a.deal_id, 'owner', a.owner, 'status', a.status,"       \
