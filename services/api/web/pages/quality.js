@@ -58,8 +58,8 @@ export async function render(root, ctx) {
         note: resolution === 'DATA_QUALITY_RESOLUTION_NOT_DUPLICATE' ? 'dismissed on the dashboard by ' + ctx.me.principal : 'merged on the dashboard',
       });
     } catch (err) {
-      /* Merged and already resolved by the merge itself: fine. */
-      if (!(resolution === 'DATA_QUALITY_RESOLUTION_MERGED' && err.status === 409)) throw err;
+      button.disabled = false;
+      throw err;
     }
     findings = findings.filter((x) => x !== f);
     row.remove();
@@ -92,8 +92,12 @@ export async function render(root, ctx) {
         try {
           await ctx.api('POST', '/v1/people/' + encodeURIComponent(original) + '/merge',
             { drop_id: f.record_id, reason: 'data-quality finding ' + f.record_id });
-          if (canResolve) await resolve(f, original, 'DATA_QUALITY_RESOLUTION_MERGED', row, b);
-          else row.remove();
+          /* Analytics marks the pair MERGED when it applies the person.merged
+           * event, and drops the merged-away customer: a resolution sent now
+           * would race that (409 or 404), so none is sent. */
+          findings = findings.filter((x) => x !== f);
+          row.remove();
+          drawSummary();
           status.textContent = 'Merged: ' + labels + '.';
         } catch (err) {
           b.disabled = false;
