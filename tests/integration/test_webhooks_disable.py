@@ -4,6 +4,7 @@ disabled once it has failed without a success for CRM_WEBHOOK_DISABLE_AFTER
 crm.webhooks.subscription.disabled.v1 is published through the outbox.
 Enabling it again delivers what waited, in order."""
 import unittest
+import urllib.request
 
 from crmtest import Receiver, System, event_pb2, rpc_pb2, testing_pb2, wait_for
 from crm.v1 import webhooks_pb2 as wh  # noqa: E402
@@ -41,6 +42,15 @@ class WebhooksDisable(unittest.TestCase):
         return self.call("webhooks.subscription.get", wh.WebhookSubscriptionIdRequest(id=sub_id),
                          wh.WebhookSubscriptionReply).subscription
 
+    def position(self, source):
+        """The webhooks consumer's last applied sequence of `source`."""
+        port = int(self.proc.env["CRM_HTTP_PORT"])
+        body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+        for line in body.decode().splitlines():
+            if line.startswith("crm_consumer_position{") and 'source="%s"' % source in line:
+                return int(float(line.rsplit(" ", 1)[1]))
+        return -1
+
     def test_failing_past_the_limit_is_disabled_and_said(self):
         bus = self.sys.subscribe(b"crm.webhooks.subscription.")
         self.addCleanup(bus.close)
@@ -74,7 +84,10 @@ class WebhooksDisable(unittest.TestCase):
         self.assertEqual(ev.webhook_subscription_disabled.failing_since_us, got.failing_since_us)
         # Disabled: new events are not enqueued, nothing is sent.
         refused = len([e for e in self.r.entries() if e.get("refused")])
+        before = self.position("sales")
         self.sys.record("sales", 1, "while-disabled")
+        # Applied by the consumer while disabled, before it is enabled again.
+        wait_for(lambda: self.position("sales") > before, 30, "the event while disabled")
         self.assertEqual(self.get(sub.id).undelivered, 3)
         # Enabled again: the three that waited arrive, in order.
         self.r.mode("ok")
