@@ -118,20 +118,29 @@ static void s_activity_inserted(crm_work_t *w, PGresult *res)
         s_activity_stored(w, a);
 }
 
-/* sales.activity.log with its person: checked and inserted at once. */
-static void s_activity_logged(crm_work_t *w, PGresult *res)
+/* Columns 0 and 1 of `res`: whether the activity's person and deal exist.
+ * Fails the work and answers 0 when one does not. */
+static int s_activity_refs_ok(crm_work_t *w, const Crm__V1__Activity *a, PGresult *res)
 {
-    Crm__V1__Activity *a = crm_work_data(w);
     if (!crm_db_get_bool(res, 0, 0)) {
         crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
                                 "register the person with sales.person.register first");
-        return;
+        return 0;
     }
     if (!crm_db_get_bool(res, 0, 1)) {
         crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
                                 "list deals with sales.deal.list");
-        return;
+        return 0;
     }
+    return 1;
+}
+
+/* sales.activity.log with its person: checked and inserted at once. */
+static void s_activity_logged(crm_work_t *w, PGresult *res)
+{
+    Crm__V1__Activity *a = crm_work_data(w);
+    if (!s_activity_refs_ok(w, a, res))
+        return;
     Crm__V1__Activity *done = SALES_ACTIVITY(w, crm_db_get_opt(res, 0, 2));
     if (!done) {
         crm_work_fail_unreadable(w);
@@ -143,16 +152,8 @@ static void s_activity_logged(crm_work_t *w, PGresult *res)
 static void s_activity_context(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Activity *a = crm_work_data(w);
-    if (!crm_db_get_bool(res, 0, 0)) {
-        crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
-                                "register the person with sales.person.register first");
+    if (!s_activity_refs_ok(w, a, res))
         return;
-    }
-    if (!crm_db_get_bool(res, 0, 1)) {
-        crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
-                                "list deals with sales.deal.list");
-        return;
-    }
     int channel = s_kind_channel(a->kind);
     if (a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED && channel &&
         !*a->override_reason) {
