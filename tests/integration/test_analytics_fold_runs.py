@@ -12,12 +12,13 @@ import glob
 import json
 import os
 import random
+import threading
 import unittest
 import uuid
 
 import psycopg2
 
-from crmtest import SOURCE, Cluster
+from crmtest import SOURCE, Cluster, wait_for
 
 DAY = 86400 * 1000000
 NOW = 1796000000 * 1000000
@@ -140,16 +141,24 @@ class Gen:
 
 class FoldRunsTest(unittest.TestCase):
     @classmethod
-    def setUpClass(cls):
-        cls.cluster = Cluster()
+    def migrated(cls):
+        """A new database with the backbone's and analytics' migrations, and
+        an autocommit connection to it."""
         db = cls.cluster.create_db()
-        cls.conn = psycopg2.connect(cls.cluster.url(db))
-        cls.conn.autocommit = True
-        cur = cls.conn.cursor()
+        conn = psycopg2.connect(cls.cluster.url(db))
+        conn.autocommit = True
+        cur = conn.cursor()
         for d in ("common/sql", "services/analytics/sql"):
             for f in sorted(glob.glob(os.path.join(SOURCE, d, "*.sql"))):
                 with open(f) as fh:
                     cur.execute(fh.read())
+        return db, conn
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster()
+        _, cls.conn = cls.migrated()
+        cur = cls.conn.cursor()
         cur.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                     " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1")
         cls.tables = [r[0] for r in cur.fetchall()]
@@ -254,6 +263,91 @@ class FoldRunsTest(unittest.TestCase):
             cur.execute("ROLLBACK")
         self.assertEqual(got, want)
         self.assertEqual(got_rows, one)
+
+    def run_rows(self, cur, src, events):
+        cur.execute("SELECT run_i, run_customer, run_at_us, run_inputs, run_old_score, run_old_high,"
+                    " run_publish FROM an_apply_run(%s::jsonb)",
+                    (json.dumps([{"s": src, "q": q, "e": e} for q, e in events]),))
+        return cur.fetchall()
+
+    def test_concurrent_runs_of_two_sources(self):
+        """Two sources' consumers apply runs about one customer in
+        transactions of their own. The later run waits for the earlier one
+        (the customer's row lock) and must then score from what the earlier
+        one stored and logged: its stored score as the old one (or the
+        later commit stores its score over the other's without publishing
+        the change), and the customer's latest instant including the
+        other's event. Checked against the same runs one after the other;
+        synchronised on the database's lock state, never on time."""
+        c = str(uuid.uuid4())
+        t0 = NOW - 10 * DAY
+        person = (1, {"source": "sales", "type": "crm.sales.person.registered.v1", "subject": c,
+                      "time_us": str(t0), "sequence": "1", "person_registered": {"person": {
+                          "id": c, "name": "Ann", "created_at_us": str(t0)}}})
+        # marketing's event is the later one in time: it moves the instant
+        # the health is evaluated at, and its response counts only then.
+        response = (1, {"source": "marketing", "type": "crm.marketing.response.v1", "subject": c,
+                        "time_us": str(t0 + 5 * DAY), "sequence": "1",
+                        "campaign_response_recorded": {"campaign_id": "c1", "customer_id": c,
+                                                       "response": "RESPONSE_TYPE_OPENED",
+                                                       "channel": "email"}})
+        ticket = (1, {"source": "support", "type": "crm.support.ticket.opened.v1", "subject": c,
+                      "time_us": str(t0 + DAY), "sequence": "1",
+                      "ticket_opened": {"ticket_id": "t-" + c, "customer_id": c,
+                                        "type": "TICKET_TYPE_COMPLAINT", "subject": "late"}})
+
+        def store(cur, score):
+            cur.execute("SELECT an_health_put_run(%s::jsonb)", (json.dumps(
+                [{"c": c, "s": score, "r": [], "h": False, "t": t0}]),))
+
+        def prepared():
+            db, conn = self.migrated()
+            self.addCleanup(conn.close)
+            cur = conn.cursor()
+            self.run_rows(cur, "sales", [person])
+            store(cur, 50)
+            return db, conn
+
+        # One after the other: the answer.
+        _, seq_conn = prepared()
+        cur = seq_conn.cursor()
+        self.assertEqual(self.run_rows(cur, "marketing", [response])[0][4], 50)
+        store(cur, 61)
+        want = self.run_rows(cur, "support", [ticket])
+
+        db, conn = prepared()
+        a = psycopg2.connect(self.cluster.url(db))
+        b = psycopg2.connect(self.cluster.url(db))
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        ca = a.cursor()
+        self.assertEqual(self.run_rows(ca, "marketing", [response])[0][4], 50)
+        store(ca, 61)
+        out = {}
+
+        def later():
+            try:
+                out["rows"] = self.run_rows(b.cursor(), "support", [ticket])
+                b.commit()
+            except Exception as e:  # reported below
+                out["error"] = e
+        t = threading.Thread(target=later)
+        t.start()
+        try:
+            wait_for(lambda: self.waiting(conn, "an_apply_run"), 20,
+                     "support's run to wait for marketing's")
+        finally:
+            a.commit()
+            t.join(30)
+        self.assertNotIn("error", out)
+        self.assertEqual(out["rows"], want)
+        self.assertEqual(out["rows"][0][4], 61, "the old score is the one stored before")
+
+    def waiting(self, conn, text):
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND strpos(query, %s) > 0", (text,))
+        return cur.fetchone()[0] > 0
 
 
 if __name__ == "__main__":

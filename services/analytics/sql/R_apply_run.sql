@@ -73,10 +73,11 @@ $$;
 --
 -- 1. One statement decodes the run and does its order-free part: the event
 --    log rows (a row there already: applied before, as in an_apply), the
---    customers' first_seen (the least instant wins in any order), the
---    instant of each customer's latest event so far (the latest before the
---    run, or of the run's events up to this one), the stored health and
---    whether each may publish; and it sorts the events (below).
+--    customers' first_seen (the least instant wins in any order; this
+--    locks the customers' rows, in their order), the instant of each
+--    customer's latest event in the run up to this one and whether each
+--    may publish; and it sorts the events (below). 1b: then, with the
+--    locks held, the stored health and the latest instant before the run.
 -- 2. Per projection table one statement over the run's events whose effect
 --    does not depend on the order they take among the others' (the run's
 --    repeats of a key folded in order: the first insert wins where the
@@ -151,14 +152,6 @@ BEGIN
                  FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i)),
     d AS (SELECT e.*, dd.* FROM e CROSS JOIN LATERAL an_decode(e.src, e.ev) dd
            WHERE dd.member IS NOT NULL),
-    -- (a merge is no activity of the customer's, as in an_apply; per
-    -- customer through customer_event's index, not a scan of the log)
-    prior AS (SELECT dc.cid AS customer_id, pa.at
-                FROM (SELECT DISTINCT d.cid FROM d WHERE d.cid <> '') dc
-               CROSS JOIN LATERAL (
-                   SELECT COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
-                                   max(c.occurred_at)) AS at
-                     FROM customer_event c WHERE c.customer_id = dc.cid) pa),
     ins AS (INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary,
                                         payload, actor)
             SELECT d.src, d.seqn, d.ev ->> 'type', d.cid, d.occurred, d.summary, d.ev,
@@ -170,8 +163,10 @@ BEGIN
     a AS (SELECT DISTINCT ON (d.src, d.seqn) d.* FROM d
             JOIN ins ON ins.source = d.src AND ins.seq = d.seqn
            ORDER BY d.src, d.seqn, d.i),
+    -- (in the customers' order: the row locks of two consumers' runs
+    -- about the same customers are taken in one order, see step 1b)
     cust AS (INSERT INTO customer AS c (id, first_seen)
-             SELECT a.cid, min(a.occurred) FROM a WHERE a.cid <> '' GROUP BY a.cid
+             SELECT a.cid, min(a.occurred) FROM a WHERE a.cid <> '' GROUP BY a.cid ORDER BY a.cid
              ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen)
              RETURNING 1),
     -- What each event is keyed by: the order, ticket and activity it
@@ -197,9 +192,8 @@ BEGIN
                               'ticket_priority_changed', 'sla_at_risk', 'sla_breached') AS hard
             FROM a),
     h AS (SELECT k.*,
-                 greatest(pr.at, max(k.occurred) OVER (PARTITION BY k.cid ORDER BY k.i)) AS at_h,
+                 max(k.occurred) OVER (PARTITION BY k.cid ORDER BY k.i) AS at_h,
                  k.seqn > COALESCE(u.seq, 0) AS publish,
-                 hh.score AS old_score, hh.churn_high AS old_high,
                  COALESCE(bool_or(k.hard) OVER (PARTITION BY k.cid ORDER BY k.i
                                                 ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), false)
                      AS hard_after,
@@ -222,9 +216,7 @@ BEGIN
                           min(k.cid) OVER (PARTITION BY k.okey) <> max(k.cid) OVER (PARTITION BY k.okey)
                           OR EXISTS (SELECT 1 FROM sale_order t WHERE t.id = k.okey AND t.customer_id <> k.cid)
                       ELSE false END AS crossing
-            FROM k LEFT JOIN prior pr ON pr.customer_id = k.cid
-            LEFT JOIN an_replay_until u ON u.source = k.src
-            LEFT JOIN health hh ON hh.customer_id = k.cid),
+            FROM k LEFT JOIN an_replay_until u ON u.source = k.src),
     z AS (SELECT h.*,
                  bool_or(h.scored AND h.hard_after) OVER (PARTITION BY h.cid) AS complex,
                  lead(h.publish) OVER (PARTITION BY h.cid, h.scored ORDER BY h.i) AS next_publish,
@@ -249,15 +241,41 @@ BEGIN
            array_agg(y.ev ORDER BY y.i), array_agg(y.member ORDER BY y.i), array_agg(y.p ORDER BY y.i),
            array_agg(y.x ORDER BY y.i), array_agg(y.cid ORDER BY y.i),
            array_agg(y.occurred ORDER BY y.i), array_agg(y.at_h ORDER BY y.i),
-           array_agg(y.publish ORDER BY y.i), array_agg(y.old_score ORDER BY y.i),
-           array_agg(y.old_high ORDER BY y.i), array_agg(y.set_based ORDER BY y.i),
+           array_agg(y.publish ORDER BY y.i), array_agg(y.set_based ORDER BY y.i),
            array_agg(y.mode ORDER BY y.i), array_agg(y.new_order ORDER BY y.i)
       INTO v_i, v_src, v_seq, v_ev, v_member, v_p, v_x, v_cid, v_occ, v_at, v_publish,
-           v_old_score, v_old_high, v_set, v_mode, v_order
+           v_set, v_mode, v_order
       FROM y;
     IF v_i IS NULL THEN
         RETURN; -- nothing new to apply
     END IF;
+
+    -- 1b. The run now holds the row locks of its customers (step 1's
+    -- upsert). Another source's consumer that applied events about one of
+    -- them has committed by now, but step 1 read with a snapshot taken
+    -- before it waited for that lock: the stored health and each
+    -- customer's latest instant before the run are read here, in a
+    -- statement of their own, or the later of two concurrent runs would
+    -- store its score over the other's without publishing the change (and
+    -- score at an instant that leaves the other's events out). Events the
+    -- run itself logged do not count as before it.
+    SELECT array_agg(greatest(pr.at, u.at_run) ORDER BY u.i), array_agg(hh.score ORDER BY u.i),
+           array_agg(hh.churn_high ORDER BY u.i)
+      INTO v_at, v_old_score, v_old_high
+      FROM unnest(v_i, v_cid, v_at) AS u(i, cid, at_run)
+      LEFT JOIN (
+          -- (a merge is no activity of the customer's, as in an_apply; per
+          -- customer through customer_event's index, not a scan of the log)
+          SELECT dc.cid, pa.at
+            FROM (SELECT DISTINCT c.cid FROM unnest(v_cid) AS c(cid) WHERE c.cid <> '') dc
+           CROSS JOIN LATERAL (
+               SELECT COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
+                               max(c.occurred_at)) AS at
+                 FROM customer_event c
+                WHERE c.customer_id = dc.cid
+                  AND (c.source, c.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) pa) pr
+        ON pr.cid = u.cid
+      LEFT JOIN health hh ON hh.customer_id = u.cid;
 
     -- Left out of an earlier event's inputs: what a later one inserted.
     SELECT array_agg(u.i), array_agg(u.cid), array_agg(u.new_order), array_agg(u.src),
