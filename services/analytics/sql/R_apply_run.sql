@@ -263,18 +263,15 @@ BEGIN
            array_agg(hh.churn_high ORDER BY u.i)
       INTO v_at, v_old_score, v_old_high
       FROM unnest(v_i, v_cid, v_at) AS u(i, cid, at_run)
-      LEFT JOIN (
-          -- (a merge is no activity of the customer's, as in an_apply; per
-          -- customer through customer_event's index, not a scan of the log)
-          SELECT dc.cid, pa.at
-            FROM (SELECT DISTINCT c.cid FROM unnest(v_cid) AS c(cid) WHERE c.cid <> '') dc
-           CROSS JOIN LATERAL (
-               SELECT COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
-                               max(c.occurred_at)) AS at
-                 FROM customer_event c
-                WHERE c.customer_id = dc.cid
-                  AND (c.source, c.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) pa) pr
-        ON pr.cid = u.cid
+      -- (a merge is no activity of the customer's, as in an_apply; per
+      -- event through customer_event's index, not a scan of the log, nor a
+      -- join the planner would make a nested loop of, misjudging unnest)
+      LEFT JOIN LATERAL (
+          SELECT COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
+                          max(c.occurred_at)) AS at
+            FROM customer_event c
+           WHERE u.cid <> '' AND c.customer_id = u.cid
+             AND (c.source, c.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) pr ON true
       LEFT JOIN health hh ON hh.customer_id = u.cid;
 
     -- Left out of an earlier event's inputs: what a later one inserted.
