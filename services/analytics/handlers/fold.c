@@ -47,9 +47,10 @@ static void s_health_stored(crm_work_t *w, PGresult *res)
 
 /* Scores the health from row r of an_apply's or an_apply_run's columns
  * from c on (customer, at_us, inputs, old score, old churn state,
- * publish) into st, on w's memory; *reasons is the JSON of the reasons. */
+ * publish) into st, on w's memory; *reasons gets the reasons (a new
+ * reference: a run packs it as it is, one event stores its text). */
 static int s_score(crm_work_t *w, PGresult *res, int r, int c, s_fold_t *st, int64_t *at_us,
-                   char **reasons)
+                   json_t **reasons)
 {
     if (!(st->customer = crm_work_strdup(w, PQgetvalue(res, r, c)))) {
         crm_work_fail_nomem(w);
@@ -71,12 +72,7 @@ static int s_score(crm_work_t *w, PGresult *res, int r, int c, s_fold_t *st, int
     st->old_high = !PQgetisnull(res, r, c + 4) && PQgetvalue(res, r, c + 4)[0] == 't';
     st->high = st->h.churn_risk >= analytics_ctx(w)->churn_threshold;
     st->publish = PQgetvalue(res, r, c + 5)[0] == 't';
-    json_t *rj = analytics_health_reasons(&st->h);
-    char *text = rj ? json_dumps(rj, JSON_COMPACT) : NULL;
-    json_decref(rj);
-    *reasons = text ? crm_work_strdup(w, text) : NULL;
-    free(text);
-    if (!*reasons) {
+    if (!(*reasons = analytics_health_reasons(&st->h))) {
         crm_work_fail_nomem(w);
         return -1;
     }
@@ -93,13 +89,21 @@ static void s_applied(crm_work_t *w, PGresult *res)
     }
     s_fold_t *st = crm_work_alloc(w, sizeof *st);
     int64_t at_us;
-    char *reasons;
+    json_t *rj;
     if (!st) {
         crm_work_fail_nomem(w);
         return;
     }
-    if (s_score(w, res, 0, 0, st, &at_us, &reasons) < 0)
+    if (s_score(w, res, 0, 0, st, &at_us, &rj) < 0)
         return;
+    char *text = json_dumps(rj, JSON_COMPACT);
+    json_decref(rj);
+    char *reasons = text ? crm_work_strdup(w, text) : NULL;
+    free(text);
+    if (!reasons) {
+        crm_work_fail_nomem(w);
+        return;
+    }
     crm_work_set_data(w, st);
     an_store_health_put(w, st->customer, st->h.score, reasons, st->high, at_us, s_health_stored);
 }
@@ -190,7 +194,7 @@ static void s_run_applied(crm_work_t *w, PGresult *res)
         crm_work_t *ew = run->works[i];
         s_fold_t *st = crm_work_alloc(ew, sizeof *st);
         int64_t at_us;
-        char *reasons;
+        json_t *reasons;
         if (!st)
             goto nomem;
         if (s_score(ew, res, r, 1, st, &at_us, &reasons) < 0) {
@@ -209,8 +213,9 @@ static void s_run_applied(crm_work_t *w, PGresult *res)
             }
         }
         run->st[i] = st;
+        /* (the reasons as they are: "o" takes them, also on failure) */
         json_t *h = json_pack("{s:s, s:i, s:o, s:b, s:I}", "c", st->customer, "s", st->h.score, "r",
-                              json_loads(reasons, 0, NULL), "h", st->high, "t", (json_int_t)at_us);
+                              reasons, "h", st->high, "t", (json_int_t)at_us);
         if (!h || json_array_append_new(hs, h) < 0)
             goto nomem;
     }
