@@ -329,8 +329,9 @@ def bench_analytics(bin_dir, workdir, args):
 
         def caught_up():
             # The positions first: analytics.status counts the event log,
-            # and polled every 20 ms that was a sixth of the PostgreSQL CPU
-            # the catch-up was charged with (a third in the rebuild).
+            # and polled every 20 ms that was 7% of the analytics
+            # database's statement time in the catch-up (with the rebuild's
+            # count(*) polls, 15% of the rebuild's), charged to the events.
             pos = positions(pos_conn)
             if any(pos.get("analytics." + s, 0) < heads[s] for s in heads):
                 return False
