@@ -93,6 +93,7 @@ typedef struct {
     char key[CRM_UUID_LEN + 1];
     uint64_t request_id;
     int64_t t0;        /* when it was due (with --rate) or first sent */
+    int64_t started;   /* when it was first sent */
     int64_t sent_at;   /* this attempt */
     int64_t resend_at; /* > 0: sent again then (the service was busy) */
     int64_t next_at;   /* when the next command is due */
@@ -226,16 +227,18 @@ static void s_start(s_client_t *c, int64_t now)
     c->in_flight = 1;
     c->attempt = 0;
     c->t0 = sh->rate > 0 ? c->next_at : now;
+    c->started = now;
     s_send(c, now);
 }
 
 /* The command's outcome: counted when it was sent and answered inside the
- * measured window. */
+ * measured window (with --rate, one sent late still counts its wait from
+ * when it was due). */
 static void s_done(s_client_t *c, int64_t now, int timed_out, const Crm__V1__CommandReply *rep)
 {
     s_shared_t *sh = c->sh;
     int code = rep && rep->status ? (int)rep->status->code : 0;
-    if (c->t0 >= sh->t_start && now <= sh->t_end) {
+    if (c->started >= sh->t_start && now <= sh->t_end) {
         if (timed_out)
             c->timeouts++;
         else if (code != 0)
