@@ -1,8 +1,13 @@
 /* bench_commands.c: durable commands per second through a service.
  *
- * --clients threads, each with its own DEALER (crm_client_t), send
- * commands back to back, a fresh idempotency key each, and wait for every
- * reply before the next. --command chooses the command: "probe.record" (the
+ * --clients clients, each with its own DEALER (crm_client_t, its own CURVE
+ * session), send commands back to back, a fresh idempotency key each, and
+ * wait for every reply before the next: one command in flight per client.
+ * One thread drives them all, polling the DEALERs' ZMQ_FDs, so the program
+ * spends its CPU on the requests and replies rather than on waking 32
+ * threads in turn: on the 2-core machine it shares the cores with the
+ * service it measures (bench/README, "Issue 15: where the probe's CPU goes").
+ * --command chooses the command: "probe.record" (the
  * default, against crm-probe) or "sales.person.register" (against the real
  * crm-sales: a new person with a name, a unique email and a phone each time,
  * so every command validates, looks the email up, inserts the person and
@@ -11,7 +16,8 @@
  * registers first. A reply with status ok means the
  * command's row, event and idempotency record are committed, so the figure
  * is acknowledged durable commands per second, the whole path included:
- * framing, batching, PostgreSQL and the reply.
+ * framing, batching, PostgreSQL and the reply. Each reply is matched to its
+ * request by request_id and counted by its status.
  *
  * With --rate R the clients together offer R commands/s, each sending on its own
  * schedule (R / clients per second) instead of back to back; a command's latency counts
@@ -29,14 +35,16 @@
 #include "bench_util.h"
 
 #include <crm/client.h>
+#include <crm/util.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -44,11 +52,10 @@
 #include "crm/v1/testing.pb-c.h"
 
 #define S_PROG "bench-commands"
-
-enum { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
+#define S_TIMEOUT_NS (10 * 1000000000LL) /* per attempt, as crm_client_call's 10 s */
+#define S_ATTEMPTS 3
 
 typedef struct {
-    void *zctx;
     const char *endpoint;
     const char *server; /* its name in the directory of principals */
     const char *command;
@@ -58,14 +65,38 @@ typedef struct {
     /* Distinguishes the emails of one run from those of an earlier run
      * against the same database. */
     long long run_tag;
-    atomic_int phase;
-    atomic_int started;
+    int person, order, activity; /* which --command */
+    int64_t t_start, t_end;      /* the measured window (bench_mono_ns) */
 } s_shared_t;
 
 typedef struct {
     s_shared_t *sh;
     int id;
-    pthread_t th;
+    crm_client_t *cl;
+    /* the command's body, its strings in the arrays below */
+    char label[32], name[64], email[96], phone[32], person_id[40];
+    char *emails[1], *phones[1];
+    Crm__V1__ProbeRecordRequest rq;
+    Crm__V1__Person p;
+    Crm__V1__RegisterPersonRequest prq;
+    Crm__V1__OrderItem item;
+    Crm__V1__OrderItem *items[1];
+    Crm__V1__Order o;
+    Crm__V1__CreateOrderRequest orq;
+    Crm__V1__Activity a;
+    Crm__V1__LogActivityRequest arq;
+    const ProtobufCMessage *body;
+    int dead; /* could not register the person its orders or activities are for */
+    long long n_sent;
+    /* the command in flight */
+    int in_flight, attempt;
+    char key[CRM_UUID_LEN + 1];
+    uint64_t request_id;
+    int64_t t0;        /* when it was due (with --rate) or first sent */
+    int64_t started;   /* when it was first sent */
+    int64_t sent_at;   /* this attempt */
+    int64_t resend_at; /* > 0: sent again then (the service was busy) */
+    int64_t next_at;   /* when the next command is due */
     /* results of the measured window */
     int64_t ok, failed, timeouts;
     double *lat_ms;
@@ -86,138 +117,223 @@ static void s_lat_add(s_client_t *c, double ms)
     c->lat_ms[c->n_lat++] = ms;
 }
 
-static void *s_client_run(void *arg)
+static void s_error(s_client_t *c, const char *what)
 {
-    s_client_t *c = arg;
+    if (!c->first_error[0])
+        snprintf(c->first_error, sizeof c->first_error, "%s", what);
+}
+
+/* Builds the client's command bodies; for orders and activities it first
+ * registers the person they are for (a blocking call, before the run). */
+static int s_client_init(s_client_t *c)
+{
     s_shared_t *sh = c->sh;
-    crm_client_t *cl = crm_client_new(sh->zctx, sh->endpoint, bench_creds(), sh->server);
-    atomic_fetch_add(&sh->started, 1);
-    if (!cl) {
-        snprintf(c->first_error, sizeof c->first_error, "could not connect");
-        return NULL;
-    }
-    crm_client_set_actor(cl, "bench");
-    char label[32];
-    snprintf(label, sizeof label, "bench-%d", c->id);
-    Crm__V1__ProbeRecordRequest rq = CRM__V1__PROBE_RECORD_REQUEST__INIT;
-    rq.count = sh->count;
-    rq.label = label;
-    int person = !strcmp(sh->command, "sales.person.register");
-    int order = !strcmp(sh->command, "sales.order.create");
-    int activity = !strcmp(sh->command, "sales.activity.log");
-    char name[64], email[96], phone[32], person_id[40] = "";
-    char *emails[1] = {email}, *phones[1] = {phone};
-    Crm__V1__Person p = CRM__V1__PERSON__INIT;
-    p.name = name;
-    p.emails = emails;
-    p.n_emails = 1;
-    p.phones = phones;
-    p.n_phones = 1;
-    p.country = "DE";
-    p.owner = "bench";
-    Crm__V1__RegisterPersonRequest prq = CRM__V1__REGISTER_PERSON_REQUEST__INIT;
-    prq.person = &p;
-    const ProtobufCMessage *body = person ? &prq.base : &rq.base;
-    if (order || activity) {
+    crm_client_set_actor(c->cl, "bench");
+    snprintf(c->label, sizeof c->label, "bench-%d", c->id);
+    c->rq = (Crm__V1__ProbeRecordRequest)CRM__V1__PROBE_RECORD_REQUEST__INIT;
+    c->rq.count = sh->count;
+    c->rq.label = c->label;
+    c->emails[0] = c->email;
+    c->phones[0] = c->phone;
+    c->p = (Crm__V1__Person)CRM__V1__PERSON__INIT;
+    c->p.name = c->name;
+    c->p.emails = c->emails;
+    c->p.n_emails = 1;
+    c->p.phones = c->phones;
+    c->p.n_phones = 1;
+    c->p.country = "DE";
+    c->p.owner = "bench";
+    c->prq = (Crm__V1__RegisterPersonRequest)CRM__V1__REGISTER_PERSON_REQUEST__INIT;
+    c->prq.person = &c->p;
+    c->body = sh->person ? &c->prq.base : &c->rq.base;
+    if (sh->order || sh->activity) {
         /* The person the orders or activities are for. */
-        snprintf(name, sizeof name, "Bench Buyer %d", c->id);
-        snprintf(email, sizeof email, "b%lld.%d@bench.example", sh->run_tag, c->id);
-        snprintf(phone, sizeof phone, "+49%03d000000000", c->id % 1000);
+        snprintf(c->name, sizeof c->name, "Bench Buyer %d", c->id);
+        snprintf(c->email, sizeof c->email, "b%lld.%d@bench.example", sh->run_tag, c->id);
+        snprintf(c->phone, sizeof c->phone, "+49%03d000000000", c->id % 1000);
         Crm__V1__CommandReply *rep = NULL;
         Crm__V1__PersonReply *pr = NULL;
-        if (crm_client_call(cl, "sales.person.register", &prq.base, NULL, 10000, 3, &rep) == 0 &&
+        if (crm_client_call(c->cl, "sales.person.register", &c->prq.base, NULL, 10000, 3, &rep) ==
+                0 &&
             rep->status && rep->status->code == 0 && rep->body.len &&
             (pr = crm__v1__person_reply__unpack(NULL, rep->body.len, rep->body.data)) && pr->person)
-            snprintf(person_id, sizeof person_id, "%s", pr->person->id);
+            snprintf(c->person_id, sizeof c->person_id, "%s", pr->person->id);
         if (pr)
             crm__v1__person_reply__free_unpacked(pr, NULL);
         if (rep)
             crm__v1__command_reply__free_unpacked(rep, NULL);
-        if (!person_id[0]) {
-            snprintf(c->first_error, sizeof c->first_error, "could not register the person");
-            crm_client_destroy(&cl);
-            return NULL;
+        if (!c->person_id[0]) {
+            s_error(c, "could not register the person");
+            c->dead = 1;
+            return -1;
         }
     }
-    Crm__V1__OrderItem item = CRM__V1__ORDER_ITEM__INIT;
-    item.product_code = "SKU-1";
-    item.name = "Widget";
-    item.quantity = 1;
-    item.unit_price_minor = 1250;
-    Crm__V1__OrderItem *items[1] = {&item};
-    Crm__V1__Order o = CRM__V1__ORDER__INIT;
-    o.person_id = person_id;
-    o.items = items;
-    o.n_items = 1;
-    o.currency = "EUR";
-    Crm__V1__CreateOrderRequest orq = CRM__V1__CREATE_ORDER_REQUEST__INIT;
-    orq.order = &o;
-    Crm__V1__Activity a = CRM__V1__ACTIVITY__INIT;
-    a.kind = CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_CALL;
-    a.subject = "Called about the renewal";
-    a.person_id = person_id;
-    Crm__V1__LogActivityRequest arq = CRM__V1__LOG_ACTIVITY_REQUEST__INIT;
-    arq.activity = &a;
-    if (order)
-        body = &orq.base;
-    else if (activity)
-        body = &arq.base;
-    long long n_sent = 0;
-    int phase;
-    /* With a rate: this client's k-th command is due at t_first + k * gap. */
-    int64_t gap = sh->rate > 0 ? (int64_t)(1e9 * sh->n_clients / sh->rate) : 0;
-    int64_t due = bench_mono_ns() + (gap ? gap * c->id / sh->n_clients : 0);
-    while ((phase = atomic_load(&sh->phase)) != PHASE_STOP) {
-        if (gap) {
-            int64_t now = bench_mono_ns();
-            if (due > now) {
-                struct timespec ts = {.tv_sec = (due - now) / 1000000000,
-                                      .tv_nsec = (due - now) % 1000000000};
-                nanosleep(&ts, NULL);
-                continue; /* the phase may have changed meanwhile */
-            }
-        }
-        if (person) {
-            n_sent++;
-            snprintf(name, sizeof name, "Bench Person %d-%lld", c->id, n_sent);
-            snprintf(email, sizeof email, "p%lld.%d.%lld@bench.example", sh->run_tag, c->id,
-                     n_sent);
-            snprintf(phone, sizeof phone, "+49%03d%09lld", c->id % 1000, n_sent % 1000000000);
-        }
-        Crm__V1__CommandReply *rep = NULL;
-        int64_t t0 = gap ? due : bench_mono_ns();
-        int rc = crm_client_call(cl, sh->command, body, NULL, 10000, 3, &rep);
-        int64_t t1 = bench_mono_ns();
-        due += gap;
-        int code = rc == 0 && rep->status ? (int)rep->status->code : 0;
-        /* Count what ended inside the window. */
-        if (atomic_load(&sh->phase) == PHASE_MEASURE && phase == PHASE_MEASURE) {
-            if (rc < 0)
-                c->timeouts++;
-            else if (code != 0)
-                c->failed++;
-            else {
-                c->ok++;
-                s_lat_add(c, (double)(t1 - t0) / 1e6);
-            }
-        }
-        if ((rc < 0 || code != 0) && !c->first_error[0])
-            snprintf(c->first_error, sizeof c->first_error, "%s",
-                     rc < 0                                ? "no reply (timeout)"
-                     : rep->status && rep->status->message ? rep->status->message
-                                                           : crm_status_name(code));
-        if (rep)
-            crm__v1__command_reply__free_unpacked(rep, NULL);
-    }
-    crm_client_destroy(&cl);
-    return NULL;
+    c->item = (Crm__V1__OrderItem)CRM__V1__ORDER_ITEM__INIT;
+    c->item.product_code = "SKU-1";
+    c->item.name = "Widget";
+    c->item.quantity = 1;
+    c->item.unit_price_minor = 1250;
+    c->items[0] = &c->item;
+    c->o = (Crm__V1__Order)CRM__V1__ORDER__INIT;
+    c->o.person_id = c->person_id;
+    c->o.items = c->items;
+    c->o.n_items = 1;
+    c->o.currency = "EUR";
+    c->orq = (Crm__V1__CreateOrderRequest)CRM__V1__CREATE_ORDER_REQUEST__INIT;
+    c->orq.order = &c->o;
+    c->a = (Crm__V1__Activity)CRM__V1__ACTIVITY__INIT;
+    c->a.kind = CRM__V1__ACTIVITY_KIND__ACTIVITY_KIND_CALL;
+    c->a.subject = "Called about the renewal";
+    c->a.person_id = c->person_id;
+    c->arq = (Crm__V1__LogActivityRequest)CRM__V1__LOG_ACTIVITY_REQUEST__INIT;
+    c->arq.activity = &c->a;
+    if (sh->order)
+        c->body = &c->orq.base;
+    else if (sh->activity)
+        c->body = &c->arq.base;
+    return 0;
 }
 
-static void s_sleep_ms(long ms)
+/* Sends the command in flight (again, with the same key, on a retry). */
+static void s_send(s_client_t *c, int64_t now)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    uint8_t stack[4096], *buf = stack;
+    size_t n = protobuf_c_message_get_packed_size(c->body);
+    if (n > sizeof stack && !(buf = malloc(n))) {
+        s_error(c, "out of memory");
+        return;
+    }
+    protobuf_c_message_pack(c->body, buf);
+    if (crm_client_send(c->cl, c->sh->command, buf, n, c->key, &c->request_id) < 0)
+        c->request_id = 0; /* not sent: its timeout sends it again */
+    if (buf != stack)
+        free(buf);
+    c->sent_at = now;
+    c->resend_at = 0;
+}
+
+/* Starts the client's next command. */
+static void s_start(s_client_t *c, int64_t now)
+{
+    s_shared_t *sh = c->sh;
+    if (sh->person) {
+        c->n_sent++;
+        snprintf(c->name, sizeof c->name, "Bench Person %d-%lld", c->id, c->n_sent);
+        snprintf(c->email, sizeof c->email, "p%lld.%d.%lld@bench.example", sh->run_tag, c->id,
+                 c->n_sent);
+        snprintf(c->phone, sizeof c->phone, "+49%03d%09lld", c->id % 1000, c->n_sent % 1000000000);
+    }
+    crm_uuid_new(c->key);
+    c->in_flight = 1;
+    c->attempt = 0;
+    c->t0 = sh->rate > 0 ? c->next_at : now;
+    c->started = now;
+    s_send(c, now);
+}
+
+/* The command's outcome: counted when it was sent and answered inside the
+ * measured window (with --rate, one sent late still counts its wait from
+ * when it was due). */
+static void s_done(s_client_t *c, int64_t now, int timed_out, const Crm__V1__CommandReply *rep)
+{
+    s_shared_t *sh = c->sh;
+    int code = rep && rep->status ? (int)rep->status->code : 0;
+    if (c->started >= sh->t_start && now <= sh->t_end) {
+        if (timed_out)
+            c->timeouts++;
+        else if (code != 0)
+            c->failed++;
+        else {
+            c->ok++;
+            s_lat_add(c, (double)(now - c->t0) / 1e6);
+        }
+    }
+    if (timed_out)
+        s_error(c, "no reply (timeout)");
+    else if (code != 0)
+        s_error(c, rep->status->message && *rep->status->message ? rep->status->message
+                                                                 : crm_status_name(code));
+    c->in_flight = 0;
+}
+
+/* "Service overloaded": resend with the same key after the hint and a
+ * jittered backoff, as crm_client_call does (it was never queued). */
+static int s_busy_retry(s_client_t *c, int64_t now, const Crm__V1__CommandReply *rep)
+{
+    if (!(rep->status && rep->status->code == CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE &&
+          rep->status->retry_after_ms > 0 && c->attempt + 1 < S_ATTEMPTS))
+        return 0;
+    int64_t cap = 20LL << c->attempt;
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint64_t)now;
+    c->attempt++;
+    c->resend_at =
+        now + ((int64_t)rep->status->retry_after_ms + (int64_t)(r % (uint64_t)(cap + 1))) * 1000000;
+    c->request_id = 0; /* a late reply to the refused attempt is stale */
+    return 1;
+}
+
+/* Takes every reply waiting on the client's socket; back to back, each
+ * completed command is followed at once by the next. Receives until the
+ * socket is empty, which re-arms its ZMQ_FD (crm_client_recv). */
+static void s_drain(s_client_t *c)
+{
+    s_shared_t *sh = c->sh;
+    Crm__V1__CommandReply *rep;
+    int got;
+    while ((got = crm_client_recv(c->cl, &rep)) > 0) {
+        int64_t now = bench_mono_ns();
+        if (c->in_flight && c->request_id &&
+            (rep->request_id == c->request_id || rep->request_id == 0) &&
+            !s_busy_retry(c, now, rep)) {
+            s_done(c, now, 0, rep);
+            if (sh->rate <= 0 && now < sh->t_end) {
+                c->next_at = now;
+                s_start(c, now);
+            }
+        }
+        crm__v1__command_reply__free_unpacked(rep, NULL); /* or stale */
+    }
+    if (got < 0 && got != -EINTR)
+        s_error(c, "receive failed");
+}
+
+/* The measured window's /metrics scrapes, on their own thread so that the
+ * clients' thread never waits on HTTP. */
+typedef struct {
+    int port;
+    int64_t t_start, t_end;
+    char *m0, *m1;
+} s_scrape_t;
+
+static void s_sleep_until(int64_t t)
+{
+    for (int64_t now; (now = bench_mono_ns()) < t;) {
+        struct timespec ts = {.tv_sec = (t - now) / 1000000000, .tv_nsec = (t - now) % 1000000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static char *s_get_metrics(int port)
+{
+    size_t cap = 1 << 18;
+    char *buf = malloc(cap);
+    if (buf && bench_http_get(port, "/metrics", buf, cap) <= 0) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
+static void *s_scrape_run(void *arg)
+{
+    s_scrape_t *s = arg;
+    s_sleep_until(s->t_start);
+    s->m0 = s_get_metrics(s->port);
+    s_sleep_until(s->t_end);
+    s->m1 = s_get_metrics(s->port);
+    return NULL;
 }
 
 /* The counters of /metrics that the report needs. */
@@ -226,13 +342,10 @@ typedef struct {
     double commands, batches, lat_sum, lat_count, published;
 } s_metrics_t;
 
-static s_metrics_t s_scrape(int port)
+static s_metrics_t s_metrics(const char *buf)
 {
     s_metrics_t m = {0};
-    if (port <= 0)
-        return m;
-    static char buf[1 << 18];
-    if (bench_http_get(port, "/metrics", buf, sizeof buf) <= 0)
+    if (!buf)
         return m;
     m.commands = bench_metric(buf, "crm_commands_total");
     m.batches = bench_metric(buf, "crm_batches_total");
@@ -284,32 +397,102 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: --clients 1..4096, --seconds >= 1, --warmup >= 0\n", argv[0]);
         return 2;
     }
-    atomic_init(&sh.phase, PHASE_WARMUP);
-    atomic_init(&sh.started, 0);
-    sh.zctx = zmq_ctx_new();
+    sh.person = !strcmp(sh.command, "sales.person.register");
+    sh.order = !strcmp(sh.command, "sales.order.create");
+    sh.activity = !strcmp(sh.command, "sales.activity.log");
+    void *zctx = zmq_ctx_new();
     s_client_t *cs = calloc((size_t)n, sizeof *cs);
-    if (!cs)
+    struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
+    if (!zctx || !cs || !pfd)
         return 1;
     for (int i = 0; i < n; i++) {
-        cs[i].sh = &sh;
-        cs[i].id = i;
-        if (pthread_create(&cs[i].th, NULL, s_client_run, &cs[i]) != 0) {
-            bench_log(S_PROG, "could not start client thread %d", i);
+        s_client_t *c = &cs[i];
+        c->sh = &sh;
+        c->id = i;
+        c->cl = crm_client_new(zctx, sh.endpoint, bench_creds(), sh.server);
+        size_t len = sizeof pfd[i].fd;
+        if (!c->cl || zmq_getsockopt(crm_client_socket(c->cl), ZMQ_FD, &pfd[i].fd, &len) != 0) {
+            bench_log(S_PROG, "could not connect client %d", i);
             return 1;
         }
+        pfd[i].events = POLLIN;
     }
+    int ready = 0;
+    for (int i = 0; i < n; i++)
+        ready += s_client_init(&cs[i]) == 0;
     bench_log(S_PROG, "%d clients on %s; warm-up %lld s, then %lld s measured", n, endpoint, warmup,
               seconds);
-    s_sleep_ms((long)warmup * 1000);
-    s_metrics_t m0 = s_scrape(metrics_port);
-    int64_t start = bench_mono_ns();
-    atomic_store(&sh.phase, PHASE_MEASURE);
-    s_sleep_ms((long)seconds * 1000);
-    atomic_store(&sh.phase, PHASE_STOP);
-    int64_t end = bench_mono_ns();
-    s_metrics_t m1 = s_scrape(metrics_port);
+    /* With a rate: client i's k-th command is due at begin + (i / n + k) * gap. */
+    int64_t gap = sh.rate > 0 ? (int64_t)(1e9 * n / sh.rate) : 0;
+    int64_t begin = bench_mono_ns();
+    sh.t_start = begin + warmup * 1000000000LL;
+    sh.t_end = sh.t_start + seconds * 1000000000LL;
+    s_scrape_t scr = {metrics_port, sh.t_start, sh.t_end, NULL, NULL};
+    pthread_t scr_th;
+    int scraping = metrics_port > 0 && pthread_create(&scr_th, NULL, s_scrape_run, &scr) == 0;
     for (int i = 0; i < n; i++)
-        pthread_join(cs[i].th, NULL);
+        cs[i].next_at = begin + (gap ? gap * i / n : 0);
+    for (int64_t now = begin; ready && now < sh.t_end; now = bench_mono_ns()) {
+        /* Start what is due, send again what was refused, give up on
+         * what took too long; then wait for the first reply or the next
+         * due time. A send may take the edge of a reply already queued, so
+         * each client sent on is drained before the wait. */
+        int64_t wake = sh.t_end;
+        for (int i = 0; i < n; i++) {
+            s_client_t *c = &cs[i];
+            if (c->dead)
+                continue;
+            int sent = 0;
+            if (c->in_flight && now - c->sent_at >= S_TIMEOUT_NS) {
+                if (++c->attempt < S_ATTEMPTS) {
+                    s_send(c, now);
+                    sent = 1;
+                } else {
+                    s_done(c, now, 1, NULL);
+                    if (!gap)
+                        c->next_at = now;
+                }
+            } else if (c->in_flight && c->resend_at && now >= c->resend_at) {
+                s_send(c, now);
+                sent = 1;
+            }
+            if (!c->in_flight && now >= c->next_at) {
+                s_start(c, now);
+                c->next_at += gap;
+                sent = 1;
+            }
+            if (sent)
+                s_drain(c);
+            if (c->in_flight) {
+                int64_t t = c->resend_at ? c->resend_at : c->sent_at + S_TIMEOUT_NS;
+                wake = t < wake ? t : wake;
+            } else if (c->next_at < wake) {
+                wake = c->next_at;
+            }
+        }
+        now = bench_mono_ns();
+        if (wake > now) {
+            int64_t d = wake - now;
+            struct timespec ts = {.tv_sec = d / 1000000000, .tv_nsec = d % 1000000000};
+            if (ppoll(pfd, (nfds_t)n, &ts, NULL) < 0 && errno != EINTR)
+                break;
+        } else {
+            for (int i = 0; i < n; i++)
+                pfd[i].revents = POLLIN; /* behind schedule: look at every socket */
+        }
+        for (int i = 0; i < n; i++)
+            if (pfd[i].revents)
+                s_drain(&cs[i]);
+    }
+    int64_t start = sh.t_start, end = sh.t_end;
+    if (scraping)
+        pthread_join(scr_th, NULL);
+    s_metrics_t m0 = s_metrics(scr.m0), m1 = s_metrics(scr.m1);
+    free(scr.m0);
+    free(scr.m1);
+    for (int i = 0; i < n; i++)
+        crm_client_destroy(&cs[i].cl);
+    free(pfd);
 
     int64_t ok = 0, failed = 0, timeouts = 0;
     size_t n_lat = 0;
@@ -363,6 +546,6 @@ int main(int argc, char **argv)
         free(cs[i].lat_ms);
     free(cs);
     free(lat);
-    zmq_ctx_term(sh.zctx);
+    zmq_ctx_term(zctx);
     return ok > 0 ? 0 : 1;
 }

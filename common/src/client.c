@@ -108,11 +108,29 @@ static void s_backoff(int attempt, uint32_t hint_ms)
         ;
 }
 
-int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *body, size_t len,
-                        const char *idempotency_key, int timeout_ms, int attempts,
-                        Crm__V1__CommandReply **reply_p)
+/* Packs and sends one request without waiting (ZMQ_DONTWAIT). */
+static int s_send(crm_client_t *self, const Crm__V1__CommandRequest *rq)
 {
-    *reply_p = NULL;
+    size_t n = crm__v1__command_request__get_packed_size(rq);
+    uint8_t stack[4096];
+    uint8_t *buf = n > sizeof stack ? malloc(n) : stack;
+    if (!buf)
+        return -ENOMEM;
+    crm__v1__command_request__pack(rq, buf);
+    int sent = zmq_send(self->dealer, buf, n, ZMQ_DONTWAIT);
+    if (buf != stack)
+        free(buf);
+    return sent < 0 ? -errno : 0;
+}
+
+void *crm_client_socket(crm_client_t *self)
+{
+    return self->dealer;
+}
+
+int crm_client_send(crm_client_t *self, const char *command, const uint8_t *body, size_t len,
+                    const char *idempotency_key, uint64_t *request_id)
+{
     char key[CRM_UUID_LEN + 1];
     if (!idempotency_key) {
         crm_uuid_new(key);
@@ -125,15 +143,55 @@ int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *
     rq.body.len = len;
     rq.actor = self->actor;
     rq.correlation_id = (char *)idempotency_key;
+    rq.request_id = ++self->next_id;
+    *request_id = rq.request_id;
+    return s_send(self, &rq);
+}
+
+int crm_client_recv(crm_client_t *self, Crm__V1__CommandReply **reply_p)
+{
+    *reply_p = NULL;
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->dealer, ZMQ_DONTWAIT) < 0) {
+            int e = errno;
+            zmq_msg_close(&msg);
+            return e == EAGAIN ? 0 : -e;
+        }
+        int more = zmq_msg_more(&msg);
+        Crm__V1__CommandReply *rep =
+            more ? NULL
+                 : crm__v1__command_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+        zmq_msg_close(&msg);
+        while (more) { /* not a reply: drop the rest of it */
+            zmq_msg_init(&msg);
+            zmq_msg_recv(&msg, self->dealer, 0);
+            more = zmq_msg_more(&msg);
+            zmq_msg_close(&msg);
+        }
+        if (rep) {
+            *reply_p = rep;
+            return 1;
+        }
+    }
+}
+
+int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *body, size_t len,
+                        const char *idempotency_key, int timeout_ms, int attempts,
+                        Crm__V1__CommandReply **reply_p)
+{
+    *reply_p = NULL;
+    char key[CRM_UUID_LEN + 1];
+    if (!idempotency_key) {
+        crm_uuid_new(key);
+        idempotency_key = key;
+    }
     for (int a = 0; a < (attempts < 1 ? 1 : attempts); a++) {
-        rq.request_id = ++self->next_id;
-        size_t n = crm__v1__command_request__get_packed_size(&rq);
-        uint8_t *buf = malloc(n ? n : 1);
-        if (!buf)
-            return -ENOMEM;
-        crm__v1__command_request__pack(&rq, buf);
-        int sent = zmq_send(self->dealer, buf, n, ZMQ_DONTWAIT);
-        free(buf);
+        uint64_t request_id = 0;
+        int sent = crm_client_send(self, command, body, len, idempotency_key, &request_id);
+        if (sent == -ENOMEM)
+            return sent;
         if (sent < 0 && a > 0) {
             /* A wedged pipe: start over on a fresh socket. */
             zmq_close(self->dealer);
@@ -144,35 +202,18 @@ int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *
         }
         int64_t deadline = crm_mono_us() + (int64_t)timeout_ms * 1000;
         for (;;) {
-            int64_t left = (deadline - crm_mono_us()) / 1000;
-            if (left <= 0)
-                break;
-            zmq_pollitem_t it = {self->dealer, 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&it, 1, (long)left) < 0)
-                return -errno; /* -EINTR lets a tool stop promptly on a signal */
-            if (!(it.revents & ZMQ_POLLIN))
-                continue;
-            zmq_msg_t msg;
-            zmq_msg_init(&msg);
-            if (zmq_msg_recv(&msg, self->dealer, 0) < 0) {
-                zmq_msg_close(&msg);
+            Crm__V1__CommandReply *rep = NULL;
+            if (crm_client_recv(self, &rep) <= 0) {
+                int64_t left = (deadline - crm_mono_us()) / 1000;
+                if (left <= 0)
+                    break;
+                zmq_pollitem_t it = {self->dealer, 0, ZMQ_POLLIN, 0};
+                if (zmq_poll(&it, 1, (long)left) < 0)
+                    return -errno; /* -EINTR lets a tool stop promptly on a signal */
                 continue;
             }
-            int more = zmq_msg_more(&msg);
-            Crm__V1__CommandReply *rep =
-                more ? NULL
-                     : crm__v1__command_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
-            zmq_msg_close(&msg);
-            while (more) {
-                zmq_msg_init(&msg);
-                zmq_msg_recv(&msg, self->dealer, 0);
-                more = zmq_msg_more(&msg);
-                zmq_msg_close(&msg);
-            }
-            if (!rep)
-                continue;
             /* request_id 0: the service could not read our request at all. */
-            if (rep->request_id == rq.request_id || rep->request_id == 0) {
+            if (rep->request_id == request_id || rep->request_id == 0) {
                 if (s_busy(rep) && a + 1 < attempts) {
                     /* Overloaded: wait and send again with the same key. */
                     s_backoff(a, rep->status->retry_after_ms);

@@ -85,7 +85,14 @@ static const crm_conf_def_t s_common_conf[] = {
      "commands queued for longer than this at the writers' pace: more are answered UNAVAILABLE"
      " at once, with a retry hint",
      0, 1, 3600000},
-    {"CRM_WRITERS", CRM_CONF_INT, "4",
+    /* 2, not 4: with more writers the same clients split into more, smaller
+     * batches, and each batch's fixed cost (BEGIN .. COMMIT, the
+     * crm_stream row lock the writers queue on) is paid more often. At 32
+     * clients, 4 writers gave 6.6 commands a transaction and 438 us of CPU
+     * a command over every process, 2 gave 12.8 and 268 us, 1 gave 15.7 and
+     * 274 us (bench/README, "Issue 15: where the probe's CPU goes"); 2 keeps
+     * a batch's work overlapping the other's COMMIT flush. */
+    {"CRM_WRITERS", CRM_CONF_INT, "2",
      "writer connections: batches run on each at once, while the others commit", 0, 1,
      CRM_WRITERS_MAX},
     {"CRM_CONSUMER_RUNS", CRM_CONF_BOOL, "1",

@@ -225,7 +225,7 @@ class PipelineTest(unittest.TestCase):
 
     def test_two_writers_keep_sequences_dense_and_in_order(self):
         """Many clients at once on several writer connections (CRM_WRITERS,
-        4 by default): every acknowledged event is in the outbox once, the
+        2 by default): every acknowledged event is in the outbox once, the
         sequences are dense, and a consumer sees them in order."""
         self.start()
         sink = self.sys.add_probe("sink", consume="crm.probe.", peers=["probe"])

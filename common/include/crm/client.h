@@ -46,6 +46,24 @@ int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *
                         const char *idempotency_key, int timeout_ms, int attempts,
                         Crm__V1__CommandReply **reply_p);
 
+/* For a program that keeps many clients' requests in flight on one thread
+ * (crm-bench-commands): the client's DEALER, to poll its ZMQ_FD; a send
+ * that does not wait; and a receive that does not wait. */
+void *crm_client_socket(crm_client_t *self);
+
+/* Sends `command` once without waiting (ZMQ_DONTWAIT); `idempotency_key`
+ * NULL = a fresh UUID. Sets *request_id, which the reply carries. Returns 0
+ * or -errno. */
+int crm_client_send(crm_client_t *self, const char *command, const uint8_t *body, size_t len,
+                    const char *idempotency_key, uint64_t *request_id);
+
+/* Takes one reply if one is there (ZMQ_DONTWAIT), whatever its request_id
+ * (the caller matches it): 1 with *reply_p set (caller frees), 0 when none
+ * is waiting, -errno on error. Frames that are not a reply are dropped.
+ * Receive until it returns 0 before waiting on the socket's ZMQ_FD again:
+ * that receive is what re-arms the descriptor. */
+int crm_client_recv(crm_client_t *self, Crm__V1__CommandReply **reply_p);
+
 /* Sets the request's actor field (default: $USER or "crmctl"). Services
  * ignore it and record the principal of the key the connection
  * authenticated with; it is kept for wire compatibility. */
