@@ -155,8 +155,8 @@ class SendBatchTest(unittest.TestCase):
                 self.assertEqual(address, emails[pid])
             self.assertTrue(body.startswith("Hi P") and body.endswith(", from Amy"), body)
         # The deferrals come back due later, not now: nothing left undecided.
-        self.assertEqual(s.q("SELECT count(*) FROM campaign_recipient"
-                             " WHERE campaign_id = %s AND NOT decided", c.id), [(0,)])
+        self.assertEqual(s.q("SELECT count(*) FROM send_queue"
+                             " WHERE campaign_id = %s", c.id), [(0,)])
 
 
 if __name__ == "__main__":

@@ -67,13 +67,13 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, u
         "  END AS allow"
         " FROM campaign c WHERE c.status = 3),"
         /* Per running campaign, the recipients needing a decision (never
-         * decided, or deferred and due), at most what its throttle still
-         * allows this minute: both read from partial indexes, so a scan
-         * costs its batch, not the campaign's size. */
+         * decided: send_queue; or deferred and due), at most what its
+         * throttle still allows this minute: both read from indexes that
+         * hold only those, so a scan costs its batch, not the campaign's
+         * size. */
         " r AS MATERIALIZED (SELECT c.id AS campaign_id, q.customer_id FROM c"
         "  CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
-        "   (SELECT r0.customer_id FROM campaign_recipient r0"
-        "    WHERE r0.campaign_id = c.id AND NOT r0.decided"
+        "   (SELECT r0.customer_id FROM send_queue r0 WHERE r0.campaign_id = c.id"
         "    ORDER BY r0.customer_id LIMIT least(c.allow, $1::int))"
         "   UNION"
         "   (SELECT s.customer_id FROM send s"
@@ -144,14 +144,20 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
         "   channel = EXCLUDED.channel, reason = EXCLUDED.reason,"
         "   reason_code = EXCLUDED.reason_code, due_at = EXCLUDED.due_at,"
         "   decided_at = now() RETURNING 1),"
-        /* Off the scan's queue (a deferral comes back through send). */
-        " q AS (UPDATE campaign_recipient r SET decided = true FROM d"
-        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.read_id"
-        "   AND NOT r.decided RETURNING 1),"
+        /* Off the scan's queue (a deferral comes back through send):
+         * a delete, no new tuple (sql/0024_send_queue_table.sql). */
+        " q AS (DELETE FROM send_queue r USING d"
+        "  WHERE r.campaign_id = d.campaign_id AND r.customer_id = d.read_id RETURNING 1),"
+        /* A delivery's id: one random uuid per statement, hashed with the
+         * (campaign, customer) pair that is unique in it (send's key), so
+         * ids stay unpredictable and unique without a gen_random_uuid() per
+         * row, measured at about 5 us each. */
+        " g AS (SELECT gen_random_uuid()::text AS seed),"
         " v AS (INSERT INTO delivery (id, campaign_id, customer_id, channel, address, subject,"
         "  body, status)"
-        "  SELECT gen_random_uuid(), campaign_id, customer_id, channel, address, subject, body,"
-        "   CASE WHEN channel = 1 THEN 0 ELSE 3 END FROM d WHERE status = 1 RETURNING 1)"
+        "  SELECT md5(g.seed || d.campaign_id::text || d.customer_id::text)::uuid, campaign_id,"
+        "   customer_id, channel, address, subject, body,"
+        "   CASE WHEN channel = 1 THEN 0 ELSE 3 END FROM d, g WHERE status = 1 RETURNING 1)"
         " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v), (SELECT count(*) FROM q)",
         1, cb);
 }
