@@ -506,8 +506,9 @@ def analytics_live(st, pb, clients, campaign, args):
 TARGET_SALES_RATIO = 1.0
 TARGET_SALES_P99_MS = 20.0
 
-# The lookup a registration makes (store/person.c, SALES_PERSON_BY_EMAILS),
-# for EXPLAIN ANALYZE at each table size.
+# The lookup by email of show, update and leads (store/person.c,
+# SALES_PERSON_BY_EMAILS), for EXPLAIN ANALYZE at each table size; a
+# registration probes the same key in sales_person_register() (sql/0015).
 SALES_LOOKUP = ("WITH pe AS MATERIALIZED (SELECT person_id FROM person_email"
                 " WHERE email = ANY (%s::text[]))"
                 " SELECT pe_p.id FROM pe JOIN person pe_p ON pe_p.id = pe.person_id"
