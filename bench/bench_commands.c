@@ -8,7 +8,9 @@
  * so every command validates, looks the email up, inserts the person and
  * its contact rows and emits crm.sales.person.registered.v1), "sales.order.create" (an order
  * of one item) or "sales.activity.log" (a call logged), both for a person each client
- * registers first. A reply with status ok means the
+ * registers first, or "support.ticket.open" (against the real crm-support: a ticket from
+ * a new requester email each time, so support registers the requester with the ticket).
+ * A reply with status ok means the
  * command's row, event and idempotency record are committed, so the figure
  * is acknowledged durable commands per second, the whole path included:
  * framing, batching, PostgreSQL and the reply.
@@ -24,7 +26,7 @@
  * Usage: crm-bench-commands --endpoint tcp://127.0.0.1:P [--clients 32]
  *          [--seconds 10] [--warmup 1] [--count 1] [--metrics-port N]
  *          [--rate R] [--command probe.record|sales.person.register|
- *          sales.order.create|sales.activity.log]
+ *          sales.order.create|sales.activity.log|support.ticket.open]
  * Prints one JSON object on stdout. */
 #include "bench_util.h"
 
@@ -41,6 +43,7 @@
 #include <zmq.h>
 
 #include "crm/v1/sales.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 #include "crm/v1/testing.pb-c.h"
 
 #define S_PROG "bench-commands"
@@ -105,6 +108,7 @@ static void *s_client_run(void *arg)
     int person = !strcmp(sh->command, "sales.person.register");
     int order = !strcmp(sh->command, "sales.order.create");
     int activity = !strcmp(sh->command, "sales.activity.log");
+    int ticket = !strcmp(sh->command, "support.ticket.open");
     char name[64], email[96], phone[32], person_id[40] = "";
     char *emails[1] = {email}, *phones[1] = {phone};
     Crm__V1__Person p = CRM__V1__PERSON__INIT;
@@ -158,10 +162,18 @@ static void *s_client_run(void *arg)
     a.person_id = person_id;
     Crm__V1__LogActivityRequest arq = CRM__V1__LOG_ACTIVITY_REQUEST__INIT;
     arq.activity = &a;
+    Crm__V1__Ticket t = CRM__V1__TICKET__INIT;
+    t.subject = "The invoice is wrong";
+    t.requester_email = email;
+    t.requester_name = name;
+    Crm__V1__OpenTicketRequest trq = CRM__V1__OPEN_TICKET_REQUEST__INIT;
+    trq.ticket = &t;
     if (order)
         body = &orq.base;
     else if (activity)
         body = &arq.base;
+    else if (ticket)
+        body = &trq.base;
     long long n_sent = 0;
     int phase;
     /* With a rate: this client's k-th command is due at t_first + k * gap. */
@@ -177,7 +189,7 @@ static void *s_client_run(void *arg)
                 continue; /* the phase may have changed meanwhile */
             }
         }
-        if (person) {
+        if (person || ticket) {
             n_sent++;
             snprintf(name, sizeof name, "Bench Person %d-%lld", c->id, n_sent);
             snprintf(email, sizeof email, "p%lld.%d.%lld@bench.example", sh->run_tag, c->id,
@@ -251,7 +263,7 @@ int main(int argc, char **argv)
                 "usage: %s --endpoint <service ROUTER> [--clients N] [--seconds S] [--warmup S]"
                 " [--count ROWS] [--metrics-port PORT]"
                 " [--rate CMDS_PER_S] [--command probe.record|sales.person.register|"
-                "sales.order.create|sales.activity.log]\n",
+                "sales.order.create|sales.activity.log|support.ticket.open]\n",
                 argv[0]);
         return 2;
     }
@@ -269,10 +281,11 @@ int main(int argc, char **argv)
     sh.n_clients = n;
     sh.rate = strtod(bench_opt(argc, argv, "--rate", "0"), NULL);
     if (strcmp(sh.command, "probe.record") && strcmp(sh.command, "sales.person.register") &&
-        strcmp(sh.command, "sales.order.create") && strcmp(sh.command, "sales.activity.log")) {
+        strcmp(sh.command, "sales.order.create") && strcmp(sh.command, "sales.activity.log") &&
+        strcmp(sh.command, "support.ticket.open")) {
         fprintf(stderr,
-                "%s: --command is probe.record, sales.person.register, sales.order.create"
-                " or sales.activity.log\n",
+                "%s: --command is probe.record, sales.person.register, sales.order.create,"
+                " sales.activity.log or support.ticket.open\n",
                 argv[0]);
         return 2;
     }
