@@ -13,7 +13,9 @@
  * so every command validates, looks the email up, inserts the person and
  * its contact rows and emits crm.sales.person.registered.v1), "sales.order.create" (an order
  * of one item) or "sales.activity.log" (a call logged), both for a person each client
- * registers first. A reply with status ok means the
+ * registers first, or "support.ticket.open" (against the real crm-support: a ticket from
+ * a new requester email each time, so support registers the requester with the ticket).
+ * A reply with status ok means the
  * command's row, event and idempotency record are committed, so the figure
  * is acknowledged durable commands per second, the whole path included:
  * framing, batching, PostgreSQL and the reply. Each reply is matched to its
@@ -30,7 +32,7 @@
  * Usage: crm-bench-commands --endpoint tcp://127.0.0.1:P [--clients 32]
  *          [--seconds 10] [--warmup 1] [--count 1] [--metrics-port N]
  *          [--rate R] [--command probe.record|sales.person.register|
- *          sales.order.create|sales.activity.log]
+ *          sales.order.create|sales.activity.log|support.ticket.open]
  * Prints one JSON object on stdout. */
 #include "bench_util.h"
 
@@ -49,6 +51,7 @@
 #include <zmq.h>
 
 #include "crm/v1/sales.pb-c.h"
+#include "crm/v1/support.pb-c.h"
 #include "crm/v1/testing.pb-c.h"
 
 #define S_PROG "bench-commands"
@@ -65,8 +68,8 @@ typedef struct {
     /* Distinguishes the emails of one run from those of an earlier run
      * against the same database. */
     long long run_tag;
-    int person, order, activity; /* which --command */
-    int64_t t_start, t_end;      /* the measured window (bench_mono_ns) */
+    int person, order, activity, ticket; /* which --command */
+    int64_t t_start, t_end;              /* the measured window (bench_mono_ns) */
 } s_shared_t;
 
 typedef struct {
@@ -85,6 +88,8 @@ typedef struct {
     Crm__V1__CreateOrderRequest orq;
     Crm__V1__Activity a;
     Crm__V1__LogActivityRequest arq;
+    Crm__V1__Ticket t;
+    Crm__V1__OpenTicketRequest trq;
     const ProtobufCMessage *body;
     int dead; /* could not register the person its orders or activities are for */
     long long n_sent;
@@ -191,6 +196,14 @@ static int s_client_init(s_client_t *c)
         c->body = &c->orq.base;
     else if (sh->activity)
         c->body = &c->arq.base;
+    c->t = (Crm__V1__Ticket)CRM__V1__TICKET__INIT;
+    c->t.subject = "The invoice is wrong";
+    c->t.requester_email = c->email;
+    c->t.requester_name = c->name;
+    c->trq = (Crm__V1__OpenTicketRequest)CRM__V1__OPEN_TICKET_REQUEST__INIT;
+    c->trq.ticket = &c->t;
+    if (sh->ticket)
+        c->body = &c->trq.base;
     return 0;
 }
 
@@ -216,7 +229,7 @@ static void s_send(s_client_t *c, int64_t now)
 static void s_start(s_client_t *c, int64_t now)
 {
     s_shared_t *sh = c->sh;
-    if (sh->person) {
+    if (sh->person || sh->ticket) {
         c->n_sent++;
         snprintf(c->name, sizeof c->name, "Bench Person %d-%lld", c->id, c->n_sent);
         snprintf(c->email, sizeof c->email, "p%lld.%d.%lld@bench.example", sh->run_tag, c->id,
@@ -364,7 +377,7 @@ int main(int argc, char **argv)
                 "usage: %s --endpoint <service ROUTER> [--clients N] [--seconds S] [--warmup S]"
                 " [--count ROWS] [--metrics-port PORT]"
                 " [--rate CMDS_PER_S] [--command probe.record|sales.person.register|"
-                "sales.order.create|sales.activity.log]\n",
+                "sales.order.create|sales.activity.log|support.ticket.open]\n",
                 argv[0]);
         return 2;
     }
@@ -382,10 +395,11 @@ int main(int argc, char **argv)
     sh.n_clients = n;
     sh.rate = strtod(bench_opt(argc, argv, "--rate", "0"), NULL);
     if (strcmp(sh.command, "probe.record") && strcmp(sh.command, "sales.person.register") &&
-        strcmp(sh.command, "sales.order.create") && strcmp(sh.command, "sales.activity.log")) {
+        strcmp(sh.command, "sales.order.create") && strcmp(sh.command, "sales.activity.log") &&
+        strcmp(sh.command, "support.ticket.open")) {
         fprintf(stderr,
-                "%s: --command is probe.record, sales.person.register, sales.order.create"
-                " or sales.activity.log\n",
+                "%s: --command is probe.record, sales.person.register, sales.order.create,"
+                " sales.activity.log or support.ticket.open\n",
                 argv[0]);
         return 2;
     }
@@ -400,6 +414,7 @@ int main(int argc, char **argv)
     sh.person = !strcmp(sh.command, "sales.person.register");
     sh.order = !strcmp(sh.command, "sales.order.create");
     sh.activity = !strcmp(sh.command, "sales.activity.log");
+    sh.ticket = !strcmp(sh.command, "support.ticket.open");
     void *zctx = zmq_ctx_new();
     s_client_t *cs = calloc((size_t)n, sizeof *cs);
     struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);

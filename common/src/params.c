@@ -103,3 +103,14 @@ int crm_params_run(crm_params_t *p, const char *sql, int write, crm_work_cb cb)
     return write ? crm_work_exec(p->w, sql, p->n, p->v, cb)
                  : crm_work_query(p->w, sql, p->n, p->v, cb);
 }
+
+int crm_params_run_named(crm_params_t *p, const char *name, const char *sql, int write,
+                         crm_work_cb cb)
+{
+    if (p->oom) {
+        crm_work_fail_nomem(p->w);
+        return -1;
+    }
+    return write ? crm_work_exec_named(p->w, name, sql, p->n, p->v, cb)
+                 : crm_work_query_named(p->w, name, sql, p->n, p->v, cb);
+}

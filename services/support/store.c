@@ -62,32 +62,14 @@ int support_store_open_context(crm_work_t *w, const char *customer_id, const cha
     crm_params_opt(&p, customer_id);
     crm_params_opt(&p, email);
     crm_params_i64(&p, priority);
-    return crm_params_run(&p,
-                          "SELECT (SELECT " S_PERSON_J "::text FROM person p"
-                          "   WHERE CASE WHEN $1::uuid IS NOT NULL THEN p.id = $1::uuid"
-                          "   ELSE p.emails @> ARRAY[$2::text] END"
-                          "   ORDER BY p.created_us, p.id LIMIT 1),"
-                          " (SELECT " S_POLICY_J
-                          "::text FROM sla_policy s WHERE s.priority = $3::smallint),"
-                          " " S_CALENDAR_COLS " FROM sla_calendar c WHERE c.id = 1",
-                          0, cb);
-}
-
-int support_store_person_insert(crm_work_t *w, const char *id, const char *name, const char *email,
-                                int64_t now_us, crm_work_cb cb)
-{
-    char *emails[1] = {(char *)email};
-    crm_params_t p = CRM_PARAMS(w);
-    crm_params_str(&p, id);
-    crm_params_str(&p, name);
-    crm_params_textv(&p, emails, email && *email ? 1 : 0);
-    crm_params_i64(&p, now_us);
-    return crm_params_run(
-        &p,
-        "INSERT INTO person AS p (id, name, emails, registered_by, created_us, updated_us)"
-        " VALUES ($1::uuid, $2::text, $3::text[], 'support', $4::bigint, $4::bigint)"
-        " ON CONFLICT (id) DO NOTHING RETURNING " S_PERSON_J "::text",
-        1, cb);
+    /* A PL/pgSQL function prepared by name, its plans kept for the
+     * connection (sql/0007_open_plans.sql builds S_PERSON_J and S_POLICY_J
+     * there: keep them alike); the columns are those of S_CALENDAR_COLS. */
+    return crm_params_run_named(&p, "support_open_context",
+                                "SELECT o_person, o_policy, o_calendar, o_zone_base,"
+                                " o_zone_change_us, o_zone_change_off"
+                                " FROM support_open_context($1::uuid, $2::text, $3::smallint)",
+                                0, cb);
 }
 
 int support_store_person_upsert(crm_work_t *w, const Crm__V1__Person *src, const char *source,
@@ -149,7 +131,8 @@ int support_store_preferences(crm_work_t *w, const char *customer_id, char *cons
 
 /* ---- tickets ----------------------------------------------------------------------- */
 
-int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb)
+int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int register_customer,
+                                crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, t->id);
@@ -172,15 +155,25 @@ int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_wor
     crm_params_i64(&p, t->first_response_at_risk_us);
     crm_params_i64(&p, t->resolution_at_risk_us);
     crm_params_i64(&p, t->created_at_us);
-    return crm_params_run(
-        &p,
-        "INSERT INTO ticket AS t (id, customer_id, requester_email, requester_name,"
+    crm_params_bool(&p, register_customer);
+    /* One round trip for both: the requester's person row (when $21) goes
+     * in first, within the statement, so the ticket's foreign key, checked
+     * at its end, finds it. Prepared by name: its text never changes. */
+    return crm_params_run_named(
+        &p, "support_ticket_insert",
+        "WITH np AS (INSERT INTO person AS p (id, name, emails, registered_by, created_us,"
+        "   updated_us)"
+        "  SELECT $2::uuid, $4::text,"
+        "   CASE WHEN $3::text <> '' THEN ARRAY[$3::text] ELSE '{}' END, 'support',"
+        "   $20::bigint, $20::bigint WHERE $21::boolean"
+        "  ON CONFLICT (id) DO NOTHING RETURNING " S_PERSON_J " AS j)"
+        " INSERT INTO ticket AS t (id, customer_id, requester_email, requester_name,"
         " channel, type, priority, status, assignee, team, tags, subject, description,"
         " fr_target_min, res_target_min, fr_due_us, res_due_us, fr_risk_us, res_risk_us,"
-        " created_us, updated_us) VALUES ($1::uuid, $2::uuid, $3, $4, $5::smallint,"
-        " $6::smallint, $7::smallint, $8::smallint, $9, $10, $11::text[], $12, $13,"
-        " $14::int, $15::int, $16::bigint, $17::bigint, $18::bigint, $19::bigint,"
-        " $20::bigint, $20::bigint) RETURNING " S_TICKET_J "::text",
+        " created_us, updated_us) VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::smallint,"
+        " $6::smallint, $7::smallint, $8::smallint, $9::text, $10::text, $11::text[], $12::text,"
+        " $13::text, $14::int, $15::int, $16::bigint, $17::bigint, $18::bigint, $19::bigint,"
+        " $20::bigint, $20::bigint) RETURNING " S_TICKET_J "::text, (SELECT np.j::text FROM np)",
         1, cb);
 }
 

@@ -27,11 +27,6 @@
 int support_store_open_context(crm_work_t *w, const char *customer_id, const char *email,
                                int priority, crm_work_cb cb);
 
-/* Inserts a person support met first (registered_by "support"); an id
- * that exists is left alone. 0: Person JSON; no row when it existed. */
-int support_store_person_insert(crm_work_t *w, const char *id, const char *name, const char *email,
-                                int64_t now_us, crm_work_cb cb);
-
 /* Upserts a person another service registered or updated, by id: name and
  * emails are replaced when the event carries them. No result needed. */
 int support_store_person_upsert(crm_work_t *w, const Crm__V1__Person *p, const char *source,
@@ -43,8 +38,13 @@ int support_store_person_upsert(crm_work_t *w, const Crm__V1__Person *p, const c
 int support_store_preferences(crm_work_t *w, const char *customer_id, char *const *opted_out,
                               size_t n, const char *preferred, int64_t now_us, crm_work_cb cb);
 
-/* Inserts t (every field set by the caller). 0: Ticket JSON. */
-int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, crm_work_cb cb);
+/* Inserts t (every field set by the caller), and first, when
+ * `register_customer`, the person t->customer_id that support met first
+ * (name t->requester_name, the email t->requester_email, registered_by
+ * "support"; an id that exists is left alone). 0: Ticket JSON; 1: the
+ * Person JSON when it was inserted, else NULL. */
+int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int register_customer,
+                                crm_work_cb cb);
 
 /* Locks ticket `id`. 0: Ticket JSON; 1-4: the calendar; 5: the SlaPolicy
  * of `priority` (JSON; NULL for 0); 6: whether `sender` (a normalised

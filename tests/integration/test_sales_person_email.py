@@ -8,6 +8,8 @@ and an email is still refused or deduplicated as before."""
 import unittest
 import uuid
 
+import psycopg2
+
 from personaltest import OFFICER, PersonalDataCase
 from test_analytics_service import OK
 from test_sales_service import ALREADY_EXISTS
@@ -131,6 +133,47 @@ class PersonEmailTest(PersonalDataCase):
         self.assertIn("person_email_pkey", plan)
         self.assertEqual(self.sq("SELECT count(*) FROM pg_indexes WHERE indexname ="
                                  " 'person_emails'")[0][0], 0)
+
+    def test_register_plan_survives_growth(self):
+        """sales_person_register() keeps its plans for the connection
+        (0014). Planned while person was small, 0014's lookup walked person
+        in created_at order probing the emails for each, so that once the
+        table had grown a new email read every person (0015 fixed it). The
+        service's connections live long; here one session plans on the
+        small table (generic plans from the first call, as the service gets
+        them from the sixth), another adds 3,000 people, and a registration
+        of a new email must still be a few key probes."""
+        cluster, db = self.a.sys.cluster, self.a.sys.dbs["sales"]
+        a = psycopg2.connect(cluster.url(db))
+        b = psycopg2.connect(cluster.url(db))
+        b.autocommit = True
+        try:
+            cur = a.cursor()
+            cur.execute("SET plan_cache_mode = force_generic_plan")
+
+            def register(e):
+                cur.execute(
+                    "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM sales_person_register("
+                    "gen_random_uuid(), 2::smallint, 'Plan Probe', ARRAY[%s], '{}', NULL, '', '',"
+                    " '', '', '{}', '', '[]', '{name, emails}', 1, 'test', '')", (e,))
+                plan = cur.fetchone()[0][0]["Plan"]
+                return plan["Shared Hit Blocks"] + plan.get("Shared Read Blocks", 0)
+
+            for i in range(6):
+                register(email("early%d" % i))
+            b.cursor().execute(
+                "INSERT INTO person (id, name, emails, registered_by, created_at)"
+                " SELECT gen_random_uuid(), 'Grown ' || i, ARRAY['grown' || i || %s],"
+                " 'test', now() - interval '1 day' FROM generate_series(1, 3000) i",
+                ("." + uuid.uuid4().hex[:8] + "@pe.example",))
+            late = [register(email("late%d" % i)) for i in range(3)]
+            # A walk reads a buffer for each of the 3,000; the probes, tens.
+            self.assertLess(max(late), 300, late)
+        finally:
+            a.rollback()
+            a.close()
+            b.close()
+        self.assertConsistent()
 
 
 if __name__ == "__main__":

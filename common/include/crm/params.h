@@ -53,5 +53,11 @@ void crm_params_json(crm_params_t *p, json_t *j);
  * crm_work_query; on an earlier allocation failure fails the work instead.
  * Returns what those return, or -1. */
 int crm_params_run(crm_params_t *p, const char *sql, int write, crm_work_cb cb);
+/* The same for a hot statement of constant text, prepared once per
+ * connection under `name` (crm_work_exec_named / crm_work_query_named: one
+ * SQL text per name in the service). Only for statements whose one generic
+ * plan is right for every value, such as a call of a PL/pgSQL function. */
+int crm_params_run_named(crm_params_t *p, const char *name, const char *sql, int write,
+                         crm_work_cb cb);
 
 #endif

@@ -109,13 +109,14 @@ int sales_store_activity_log(crm_work_t *w, const Crm__V1__Activity *a, crm_work
     s_activity_params(&p, a, 0);
     /* The checks and the insert in one round trip, inserted only when the
      * person and the deal (if any) exist, through a PL/pgSQL function so
-     * that the plans are kept (sql/0014_person_register.sql). */
-    return crm_params_run(&p,
-                          "SELECT o_person_ok, o_deal_ok, o_activity FROM sales_activity_log("
-                          "$1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
-                          " $7::text, $8::smallint, $9::bigint, $10::bigint, $11::text,"
-                          " $12::text, $13::bigint, $14::text)",
-                          1, cb);
+     * that the plans are kept (sql/0014_person_register.sql); prepared by
+     * name, so that the call is not parsed and planned each time either. */
+    return crm_params_run_named(&p, "sales_activity_log",
+                                "SELECT o_person_ok, o_deal_ok, o_activity FROM sales_activity_log("
+                                "$1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
+                                " $7::text, $8::smallint, $9::bigint, $10::bigint, $11::text,"
+                                " $12::text, $13::bigint, $14::text)",
+                                1, cb);
 }
 
 int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb)

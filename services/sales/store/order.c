@@ -24,9 +24,10 @@ int sales_store_order_create(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb
     crm_params_json(&p, items);
     /* The checks and the inserts in one round trip, the order inserted
      * only when every record it names exists, through a PL/pgSQL function
-     * so that the plans are kept (sql/0014_person_register.sql). */
-    return crm_params_run(
-        &p,
+     * so that the plans are kept (sql/0014_person_register.sql); prepared by
+     * name, so that the call is not parsed and planned each time either. */
+    return crm_params_run_named(
+        &p, "sales_order_create",
         "SELECT o_person_ok, o_org_ok, o_deal_ok, o_order FROM sales_order_create("
         "$1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::text,"
         " $7::bigint, $8::jsonb)",

@@ -90,12 +90,13 @@ int sales_store_person_register(crm_work_t *w, const Crm__V1__Person *p, unsigne
     s_person_params(&q, p, changed, version_us, source);
     /* The lookup, the organisation's check and the insert in one round
      * trip, through a PL/pgSQL function so that their plans are kept
-     * (sql/0014_person_register.sql). Two registrations of one email never
+     * (sql/0014, 0015), prepared by name so that the call is not parsed and
+     * planned each time either. Two registrations of one email never
      * run interleaved (commands.c keys them by email), and the id the
      * customer-id rule derives from the first email makes a racing peer's
      * insert of the same person a conflict, which answers the row that won. */
-    return crm_params_run(
-        &q,
+    return crm_params_run_named(
+        &q, "sales_person_register",
         "SELECT o_found, o_org_ok, o_person, o_created FROM sales_person_register("
         "$1::uuid, $2::smallint, $3::text, $4::text[], $5::text[], $6::uuid,"
         " $7::text, $8::text, $9::text, $10::text, $11::text[], $12::text,"
@@ -203,7 +204,8 @@ int sales_store_person_list(crm_work_t *w, const Crm__V1__ListPeopleRequest *rq,
         "SELECT " SALES_PERSON_J "::text, sales_us(p.created_at), p.id::text FROM person p"
         " WHERE ($1::smallint IS NULL OR p.kind = $1::smallint)"
         " AND ($2::text IS NULL OR p.owner = $2::text)"
-        " AND ($3::text IS NULL OR p.tags @> ARRAY[$3::text])"
+        /* "tags <> '{}'": the tags' index holds only people with tags (0015) */
+        " AND ($3::text IS NULL OR (p.tags @> ARRAY[$3::text] AND p.tags <> '{}'))"
         " AND ($4::uuid IS NULL OR p.organization_id = $4::uuid)"
         " AND ($5::text IS NULL OR p.name ILIKE sales_contains($5::text)"
         "      OR EXISTS (SELECT 1 FROM unnest(p.emails) e"

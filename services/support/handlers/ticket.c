@@ -16,38 +16,29 @@
 typedef struct {
     Crm__V1__Ticket *t;
     char *email; /* normalised, or "" */
-    Crm__V1__Person *registered;
 } s_open_t;
 
 static void s_open_inserted(crm_work_t *w, PGresult *res)
 {
-    s_open_t *st = crm_work_data(w);
     Crm__V1__Ticket *t = PQntuples(res) == 1 ? SUPPORT_TICKET(w, crm_db_get_opt(res, 0, 0)) : NULL;
     if (!t) {
         crm_work_fail_unreadable(w);
         return;
     }
-    if (st->registered && support_emit_person_registered(w, st->registered) < 0)
+    /* The requester support registered with the ticket, if it did. */
+    const char *person = crm_db_get_opt(res, 0, 1);
+    Crm__V1__Person *registered = NULL;
+    if (person && !(registered = crm_work_record(w, &crm__v1__person__descriptor, person))) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    if (registered && support_emit_person_registered(w, registered) < 0)
         return;
     if (support_emit_ticket_opened(w, t) < 0)
         return;
     if (t->n_tags && support_emit_feedback_tagged(w, t, t->tags, t->n_tags) < 0)
         return;
     support_ticket_ok(w, t, NULL);
-}
-
-static void s_open_person(crm_work_t *w, PGresult *res)
-{
-    s_open_t *st = crm_work_data(w);
-    if (PQntuples(res) == 1) {
-        st->registered =
-            crm_work_record(w, &crm__v1__person__descriptor, crm_db_get_opt(res, 0, 0));
-        if (!st->registered) {
-            crm_work_fail_unreadable(w);
-            return;
-        }
-    }
-    support_store_ticket_insert(w, st->t, s_open_inserted);
 }
 
 static void s_open_context(crm_work_t *w, PGresult *res)
@@ -80,18 +71,18 @@ static void s_open_context(crm_work_t *w, PGresult *res)
         t->customer_id = p->id;
         if (!*t->requester_name)
             t->requester_name = p->name;
-        support_store_ticket_insert(w, t, s_open_inserted);
+        support_store_ticket_insert(w, t, 0, s_open_inserted);
         return;
     }
-    /* An unknown requester: registered under the identity rule's id. */
+    /* An unknown requester: registered under the identity rule's id, in
+     * the ticket's own statement. */
     char id[CRM_UUID_LEN + 1];
     crm_customer_id_for_email(st->email, id);
     if (!(t->customer_id = crm_work_strdup(w, id))) {
         crm_work_fail_nomem(w);
         return;
     }
-    support_store_person_insert(w, t->customer_id, t->requester_name, st->email, t->created_at_us,
-                                s_open_person);
+    support_store_ticket_insert(w, t, 1, s_open_inserted);
 }
 
 /* Opens a ticket from `src` (the request's, or one an email made). */
