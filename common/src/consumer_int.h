@@ -1,5 +1,7 @@
 /* consumer_int.h: what the consumer's files share; private to
- * consumer.c, consumer_live.c, consumer_replay.c and consumer_verify.c. */
+ * consumer.c, consumer_live.c, consumer_replay.c and consumer_verify.c.
+ * A consumer owns its batches (batch_int.h): they report to it, and it
+ * moves its positions and hands their events to the relay. */
 #ifndef CRM_CONSUMER_INT_H
 #define CRM_CONSUMER_INT_H
 

@@ -131,8 +131,10 @@ static void s_on_replay_head(crm_db_t *db, PGresult *res, const char *error, voi
     }
     crm__v1__replay_reply__init(&s->rr);
     s->rr.head_sequence = (uint64_t)crm_db_get_int(res, 0, 0);
-    snprintf(s->svc->epoch, sizeof s->svc->epoch, "%s", crm_db_get_str(res, 0, 1));
-    s->rr.epoch = s->svc->epoch;
+    /* After stream.rotate_epoch the relay's heartbeats carry the new
+     * epoch from now on, as the replies do. */
+    crm_relay_set_epoch(s->svc->relay, crm_db_get_str(res, 0, 1));
+    s->rr.epoch = (char *)crm_relay_epoch(s->svc->relay);
     s->rr.epoch_start_sequence = (uint64_t)crm_db_get_int(res, 0, 2);
     s->rr.first_retained_sequence = (uint64_t)crm_db_get_int(res, 0, 3);
     uint64_t from = s->rq->from_sequence ? s->rq->from_sequence : 1;
