@@ -22,6 +22,7 @@
  * the checks against forged events: consumer_verify.c. */
 #include "auth.h"
 #include "consumer_int.h"
+#include "svc_int.h"
 
 #include <crm/log.h>
 #include <crm/pbcheck.h>

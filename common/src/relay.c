@@ -239,11 +239,6 @@ uint64_t crm_relay_head(const crm_relay_t *r)
     return r->head;
 }
 
-const char *crm_relay_epoch(const crm_relay_t *r)
-{
-    return r->epoch;
-}
-
 void crm_relay_set_epoch(crm_relay_t *r, const char *epoch)
 {
     snprintf(r->epoch, sizeof r->epoch, "%s", epoch);

@@ -2,7 +2,7 @@
  * the service, creates it and feeds it the events each commit sealed
  * (they come from the owners of batches). It reads the outbox on its own
  * connection and never calls back into the service: what the service
- * shows of it (positions, epoch, counters) it asks for. */
+ * shows of it (positions, counters) it asks for. */
 #ifndef CRM_RELAY_INT_H
 #define CRM_RELAY_INT_H
 
@@ -33,9 +33,9 @@ crm_relay_t *crm_relay_new(const crm_relay_conf_t *conf);
 void crm_relay_committed(crm_relay_t *r, crm_emit_t *emits);
 uint64_t crm_relay_published(const crm_relay_t *r);
 uint64_t crm_relay_head(const crm_relay_t *r);
-/* The stream's epoch as last seen; a reader that saw a newer one (after
- * stream.rotate_epoch) tells the relay, so its heartbeats carry it. */
-const char *crm_relay_epoch(const crm_relay_t *r);
+/* A reader of the stream saw a newer epoch (after stream.rotate_epoch):
+ * the heartbeats carry it from now on. The relay also reads it itself
+ * each tick. */
 void crm_relay_set_epoch(crm_relay_t *r, const char *epoch);
 int64_t crm_relay_events_published(const crm_relay_t *r);
 int64_t crm_relay_heartbeats_sent(const crm_relay_t *r);
