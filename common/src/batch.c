@@ -12,7 +12,7 @@
  * statement plus a handful per batch.
  *
  * How a batch commits: batch_commit.c. */
-#include "batch_int.h"
+#include "batch_run.h"
 
 #include <crm/log.h>
 #include <crm/pbcheck.h>
@@ -29,14 +29,18 @@
 
 /* ---- batches ----------------------------------------------------------- */
 
-crm_batch_t *crm_batch_new(crm_service_t *svc, crm_db_t *db, crm_work_kind_t kind)
+crm_batch_t *crm_batch_new(crm_batch_env_t *env, crm_db_t *db, crm_work_kind_t kind,
+                           const char *consumer, const crm_batch_owner_t *owner, void *arg)
 {
     crm_batch_t *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    b->svc = svc;
+    b->env = env;
     b->db = db;
     b->kind = kind;
+    b->consumer = consumer;
+    b->owner = owner;
+    b->arg = arg;
     return b;
 }
 
@@ -52,6 +56,27 @@ int crm_batch_add(crm_batch_t *b, crm_work_t *w)
     }
     b->works[b->n++] = w;
     return 0;
+}
+
+crm_work_t **crm_batch_works(const crm_batch_t *b, size_t *n)
+{
+    *n = b->n;
+    return b->works;
+}
+
+const char *crm_batch_abort_reason(const crm_batch_t *b)
+{
+    return b->abort_reason;
+}
+
+int64_t crm_batch_started_us(const crm_batch_t *b)
+{
+    return b->started_us;
+}
+
+int crm_batch_commit_sent(const crm_batch_t *b)
+{
+    return b->commit_sent;
 }
 
 void crm_batch_destroy(crm_batch_t **b_p)
@@ -79,7 +104,7 @@ int crm_batch_answered(crm_batch_t *b, int rollback)
     b->inflight--;
     if (b->ending) {
         if (b->inflight == 0)
-            b->done(b, b->end_committed);
+            b->owner->done(b, b->arg, b->end_committed);
         return 0;
     }
     return !b->aborting || rollback;
@@ -154,7 +179,7 @@ void crm_batch_end(crm_batch_t *b, int committed)
         b->end_committed = committed;
         return;
     }
-    b->done(b, committed);
+    b->owner->done(b, b->arg, committed);
 }
 
 static void s_after_rollback(crm_batch_t *b, PGresult *res);
@@ -197,7 +222,7 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         /* Retry each work on its own, so one bad work costs only itself. */
         crm_debug("batch.retry", "%s: batch of %zu aborted (%s); retrying one by one",
                   crm_db_name(b->db), b->n, b->abort_reason);
-        b->svc->m.batch_retries++;
+        b->env->retries++;
         b->single = 1;
         b->idx = 0;
         b->dl_pass = 0;
@@ -254,7 +279,8 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
                             "could not commit the change", b->abort_reason,
                             "retry with the same idempotency key");
-    crm_service_reply(b->svc, w);
+    /* Answered now, before the next work's transaction. */
+    b->owner->settled(b, b->arg, &b->works[b->idx], 1, NULL);
     b->idx++;
     if (b->idx >= b->n) {
         crm_batch_end(b, 1);
@@ -420,9 +446,8 @@ void crm_batch_begin(crm_batch_t *b)
     crm_batch_step(b);
 }
 
-void crm_batch_start(crm_batch_t *b, crm_batch_done_fn done)
+void crm_batch_start(crm_batch_t *b)
 {
-    b->done = done;
     b->idx = 0;
     b->single = b->n == 1;
     b->started_us = crm_mono_us();
@@ -530,9 +555,9 @@ static void s_run(crm_batch_t *b, crm_work_t *w)
  * one of those (it then runs alone through s_run). */
 static int s_run_events(crm_batch_t *b, size_t end)
 {
-    const crm_service_def_t *def = b->svc->def;
+    const crm_service_def_t *def = b->env->def;
     size_t from = b->started, to = from;
-    if (!def->consumer_batch || !b->svc->consumer_runs || b->kind != CRM_WORK_EVT)
+    if (!def->consumer_batch || !b->env->consumer_runs || b->kind != CRM_WORK_EVT)
         return 0;
     while (to < end) {
         crm_work_t *w = b->works[to];

@@ -1,13 +1,15 @@
 /* batch_commit.c: the end of a batch's transaction, i.e. what makes its
  * works' effects exactly-once: the events into the outbox with their
  * sequence numbers, the idempotency records (commands) or the dead letters
- * and the consumer's new positions (events), then COMMIT. Only then are
- * clients answered and events handed to the relay.
+ * and the consumer's new positions (events), then COMMIT. Only then does
+ * the batch hand the works and their sealed events to its owner
+ * (crm_batch_owner_t.settled), which answers the clients and feeds the
+ * relay.
  *
  * Sequence numbers: the batch takes the crm_stream row lock with an UPDATE
  * just before committing, so sequences are dense and in commit order, and a
  * transaction that rolls back never consumed any. */
-#include "batch_int.h"
+#include "batch_run.h"
 
 #include <crm/log.h>
 
@@ -320,8 +322,7 @@ static int s_dead_next(crm_batch_t *b)
         snprintf(err, sizeof err, "%s%s%s", w->status.message, *w->status.detail ? ": " : "",
                  w->status.detail);
         const char *type = w->event ? w->event->type : "";
-        const char *v[6] = {w->consumer->def->name, w->source, seq, type,
-                            (const char *)w->input, err};
+        const char *v[6] = {b->consumer, w->source, seq, type, (const char *)w->input, err};
         int l[6] = {0, 0, 0, 0, (int)w->input_len, 0}, f[6] = {0, 0, 0, 0, 1, 0};
         crm_batch_query(
             b,
@@ -348,14 +349,15 @@ static void s_on_pos(crm_batch_t *b, PGresult *res)
 /* One conditional position update per source touched by the transaction. */
 static int s_pos_next(crm_batch_t *b)
 {
-    crm_consumer_t *c = b->consumer;
-    while (b->fin_cursor < c->n_pos) {
-        crm_src_pos_t *p = &c->pos[b->fin_cursor++];
+    const char *source;
+    uint64_t applied;
+    while (b->owner->position(b->arg, b->fin_cursor, &source, &applied)) {
+        b->fin_cursor++;
         uint64_t top = 0;
         const char *epoch = NULL, *event_id = NULL;
         for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++) {
             crm_work_t *w = b->works[i];
-            if (w->dead_letter_id == 0 && !strcmp(w->source, p->source) && w->seq > top) {
+            if (w->dead_letter_id == 0 && !strcmp(w->source, source) && w->seq > top) {
                 top = w->seq;
                 epoch = w->epoch;
                 event_id = w->event_id;
@@ -364,13 +366,13 @@ static int s_pos_next(crm_batch_t *b)
         if (!top)
             continue;
         char from[24], to[24];
-        snprintf(from, sizeof from, "%" PRIu64, p->applied);
+        snprintf(from, sizeof from, "%" PRIu64, applied);
         snprintf(to, sizeof to, "%" PRIu64, top);
         /* The event id goes with the position: a later replay that shows
          * another event at that sequence is a conflict (consumer_verify.c). */
-        const char *v[6] = {c->def->name, p->source,
-                            to,           epoch && *epoch ? epoch : NULL,
-                            from,         event_id && *event_id ? event_id : NULL};
+        const char *v[6] = {b->consumer, source,
+                            to,          epoch && *epoch ? epoch : NULL,
+                            from,        event_id && *event_id ? event_id : NULL};
         crm_batch_query_named(
             b, "crm_position_move",
             "UPDATE crm_consumer_position SET seq = $3, epoch = $4, event_id = $6,"
@@ -439,10 +441,10 @@ static void s_fin_next(crm_batch_t *b)
             s_fin_goto(b, F_COMMIT);
         break;
     case F_COMMIT:
-        if (crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit) == 0 && b->committing &&
-            !b->commit_sent) {
+        if (crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit) == 0 &&
+            b->owner->committing && !b->commit_sent) {
             b->commit_sent = 1;
-            b->committing(b);
+            b->owner->committing(b, b->arg);
         }
         return;
     }
@@ -461,7 +463,7 @@ void crm_batch_finalize(crm_batch_t *b)
 static void s_on_commit(crm_batch_t *b, PGresult *res)
 {
     size_t from = s_fin_from(b), end = crm_batch_tx_end(b);
-    /* Hand the committed events to the relay, in sequence order. */
+    /* The committed events, in sequence order, for the owner to publish. */
     crm_emit_t *list = NULL, *tail = NULL;
     for (size_t i = from; i < end; i++) {
         crm_work_t *w = b->works[i];
@@ -471,43 +473,21 @@ static void s_on_commit(crm_batch_t *b, PGresult *res)
             else
                 list = w->emits;
             tail = w->emits_tail;
-            b->svc->m.events_emitted += (int64_t)w->n_emits;
+            b->env->events_emitted += (int64_t)w->n_emits;
             w->emits = w->emits_tail = NULL;
         }
     }
-    if (list && b->svc->crash_after_commit > 0 && --b->svc->crash_after_commit == 0) {
+    if (list && b->env->crash_after_commit > 0 && --b->env->crash_after_commit == 0) {
         /* Fault injection for the conformance tests (CRM_TEST_CRASH_AFTER_COMMIT):
-         * die after COMMIT and before anything is published. */
+         * die after COMMIT and before anything is answered or published. */
         crm_error("test.crash",
                   "crashing between commit and publish (events %" PRIu64 "..%" PRIu64 " committed)",
                   b->first_seq, b->last_seq);
         _exit(70);
     }
-    /* Clients first: their replies are what they wait for; the relay's
-     * sends (and the copies it frees) can come after. */
-    if (b->kind == CRM_WORK_CMD)
-        for (size_t i = from; i < end; i++)
-            crm_service_reply(b->svc, b->works[i]);
-    if (list)
-        crm_relay_committed(b->svc->relay, list);
-    if (b->kind == CRM_WORK_EVT) {
-        crm_consumer_t *c = b->consumer;
-        for (size_t i = from; i < end; i++) {
-            crm_work_t *w = b->works[i];
-            if (w->dead_letter_id)
-                continue;
-            for (size_t k = 0; k < c->n_pos; k++)
-                if (!strcmp(c->pos[k].source, w->source)) {
-                    c->pos[k].applied = w->seq;
-                    snprintf(c->pos[k].applied_id, sizeof c->pos[k].applied_id, "%s",
-                             w->event_id ? w->event_id : "");
-                    if (w->epoch && *w->epoch)
-                        snprintf(c->pos[k].epoch, sizeof c->pos[k].epoch, "%s", w->epoch);
-                }
-            if (w->state != WS_OK)
-                c->dead_letters_total++;
-        }
-    }
+    /* The owner answers the clients first (what they wait for), then hands
+     * the events to the relay; or moves its positions. */
+    b->owner->settled(b, b->arg, b->works + from, end - from, list);
     if (b->single && b->idx + 1 < b->n) {
         b->idx++;
         b->dl_pass = 0;

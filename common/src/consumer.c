@@ -22,6 +22,7 @@
  * the checks against forged events: consumer_verify.c. */
 #include "auth.h"
 #include "consumer_int.h"
+#include "svc_int.h"
 
 #include <crm/log.h>
 #include <crm/pbcheck.h>
@@ -187,14 +188,51 @@ static void s_forget(crm_consumer_t *c)
     }
 }
 
-static void s_on_batch_done(crm_batch_t *b, int committed)
+/* A transaction of c's batch committed: its events go to the relay, and
+ * the positions it moved in the database move here. */
+static void s_on_batch_settled(crm_batch_t *b, void *arg, crm_work_t *const *works, size_t n,
+                               crm_emit_t *emits)
 {
-    crm_consumer_t *c = b->consumer;
+    crm_consumer_t *c = arg;
+    if (emits)
+        crm_relay_committed(c->svc->relay, emits);
+    for (size_t i = 0; i < n; i++) {
+        crm_work_t *w = works[i];
+        if (w->dead_letter_id)
+            continue;
+        for (size_t k = 0; k < c->n_pos; k++)
+            if (!strcmp(c->pos[k].source, w->source)) {
+                c->pos[k].applied = w->seq;
+                snprintf(c->pos[k].applied_id, sizeof c->pos[k].applied_id, "%s",
+                         w->event_id ? w->event_id : "");
+                if (w->epoch && *w->epoch)
+                    snprintf(c->pos[k].epoch, sizeof c->pos[k].epoch, "%s", w->epoch);
+            }
+        if (w->state != WS_OK)
+            c->dead_letters_total++;
+    }
+}
+
+static int s_batch_position(void *arg, size_t i, const char **source, uint64_t *applied)
+{
+    crm_consumer_t *c = arg;
+    if (i >= c->n_pos)
+        return 0;
+    *source = c->pos[i].source;
+    *applied = c->pos[i].applied;
+    return 1;
+}
+
+static void s_on_batch_done(crm_batch_t *b, void *arg, int committed)
+{
+    crm_consumer_t *c = arg;
     c->batch = NULL;
-    for (size_t i = 0; i < b->n; i++) {
+    size_t n;
+    crm_work_t **works = crm_batch_works(b, &n);
+    for (size_t i = 0; i < n; i++) {
         if (committed)
             c->svc->m.events_consumed++;
-        crm_work_destroy(&b->works[i]);
+        crm_work_destroy(&works[i]);
     }
     crm_batch_destroy(&b);
     if (!committed || c->reload) {
@@ -203,9 +241,15 @@ static void s_on_batch_done(crm_batch_t *b, int committed)
          * up. */
         s_forget(c);
     }
-    crm_service_maybe_finish(c->svc);
+    c->ended(c->svc);
     crm_consumer_kick(c);
 }
+
+static const crm_batch_owner_t s_batch_owner = {
+    .settled = s_on_batch_settled,
+    .done = s_on_batch_done,
+    .position = s_batch_position,
+};
 
 void crm_consumer_kick(crm_consumer_t *c)
 {
@@ -221,11 +265,11 @@ void crm_consumer_kick(crm_consumer_t *c)
     }
     if (svc->stopping)
         return;
-    crm_batch_t *b = crm_batch_new(svc, c->db, CRM_WORK_EVT);
+    crm_batch_t *b =
+        crm_batch_new(&svc->batch_env, c->db, CRM_WORK_EVT, c->def->name, &s_batch_owner, c);
     if (!b)
         return;
-    b->consumer = c;
-    while (c->queue && b->n < svc->batch_max) {
+    for (size_t n = 0; c->queue && n < svc->batch_max; n++) {
         crm_work_t *w = c->queue;
         c->queue = w->next;
         w->next = NULL;
@@ -235,7 +279,7 @@ void crm_consumer_kick(crm_consumer_t *c)
     if (!c->queue)
         c->queue_tail = NULL;
     c->batch = b;
-    crm_batch_start(b, s_on_batch_done);
+    crm_batch_start(b);
     for (size_t i = 0; i < c->n_pos; i++)
         if (c->pos[i].replaying && !c->pos[i].replay_req)
             crm_consumer_replay(c, &c->pos[i]);
@@ -360,7 +404,7 @@ static int s_parse_peers(crm_service_t *svc, const char *spec)
     return 0;
 }
 
-int crm_consumers_start(crm_service_t *svc)
+int crm_consumers_start(crm_service_t *svc, void (*ended)(crm_service_t *svc))
 {
     const crm_consumer_def_t *defs = svc->def->consumers;
     size_t n = 0;
@@ -395,6 +439,7 @@ int crm_consumers_start(crm_service_t *svc)
         crm_consumer_t *c = &svc->consumers[i];
         c->svc = svc;
         c->def = &defs[i];
+        c->ended = ended;
         for (const char *const *t = defs[i].type_prefixes; *t; t++) {
             char src[64], topic[80];
             if (crm_prefix_source(*t, src, sizeof src) < 0) {

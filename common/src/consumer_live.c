@@ -4,6 +4,7 @@
  * checked (consumer_verify.c) and makes us ask the source by replay, but is
  * never applied itself. */
 #include "consumer_int.h"
+#include "svc_int.h"
 
 #include <crm/log.h>
 #include <crm/pbcheck.h>

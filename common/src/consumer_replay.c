@@ -1,6 +1,7 @@
 /* consumer_replay.c: asking a source for its events (DEALER to its
  * ROUTER, stream.replay) and taking its replies into the queue. */
 #include "consumer_int.h"
+#include "svc_int.h"
 
 #include <crm/log.h>
 #include <crm/util.h>

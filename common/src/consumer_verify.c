@@ -6,6 +6,7 @@
  * the event recorded with the position ("Forged events" in
  * docs/architecture.md). */
 #include "consumer_int.h"
+#include "svc_int.h"
 
 #include <crm/log.h>
 

@@ -7,7 +7,7 @@
  * restarted process republishes at most a few already-sent events, which
  * consumers drop as duplicates. When idle the relay sends a heartbeat with
  * its last published sequence, so subscribers notice loss at the tail. */
-#include "svc_int.h"
+#include "relay_int.h"
 
 #include <crm/log.h>
 #include <crm/util.h>
@@ -23,7 +23,12 @@
 #define CRM_RELAY_FETCH 1000
 
 struct crm_relay {
-    crm_service_t *svc;
+    uv_loop_t *loop;
+    crm_db_t *reader;
+    char *source;
+    char epoch[40];
+    uint64_t epoch_start;
+    int64_t events_published, heartbeats_sent;
     void *pub;
     uint64_t published, head, persisted;
     crm_emit_t *pending;
@@ -52,7 +57,7 @@ static void s_publish(crm_relay_t *r, uint64_t seq, const char *type, const void
 {
     s_send(r, type, data, len);
     r->published = seq;
-    r->svc->m.events_published++;
+    r->events_published++;
 }
 
 static void s_on_fetch(crm_db_t *db, PGresult *res, const char *error, void *arg)
@@ -85,13 +90,13 @@ static void s_on_fetch(crm_db_t *db, PGresult *res, const char *error, void *arg
 
 static void s_fetch(crm_relay_t *r)
 {
-    if (r->fetching || !crm_db_connected(r->svc->reader))
+    if (r->fetching || !crm_db_connected(r->reader))
         return;
     char from[24], lim[16];
     snprintf(from, sizeof from, "%" PRIu64, r->published);
     snprintf(lim, sizeof lim, "%d", CRM_RELAY_FETCH);
     const char *v[2] = {from, lim};
-    if (crm_db_query(r->svc->reader,
+    if (crm_db_query(r->reader,
                      "SELECT seq, type, event FROM crm_outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
                      2, v, NULL, NULL, 1, s_on_fetch, r) == 0)
         r->fetching = 1;
@@ -138,10 +143,10 @@ void crm_relay_committed(crm_relay_t *r, crm_emit_t *list)
 static void s_send_heartbeat(crm_relay_t *r)
 {
     Crm__V1__Heartbeat hb = CRM__V1__HEARTBEAT__INIT;
-    hb.source = (char *)crm_service_name(r->svc);
-    hb.epoch = r->svc->epoch;
+    hb.source = r->source;
+    hb.epoch = r->epoch;
     hb.head_sequence = r->published;
-    hb.epoch_start_sequence = r->svc->epoch_start;
+    hb.epoch_start_sequence = r->epoch_start;
     hb.time_us = crm_now_us();
     uint8_t buf[256];
     size_t n = crm__v1__heartbeat__get_packed_size(&hb);
@@ -151,7 +156,7 @@ static void s_send_heartbeat(crm_relay_t *r)
     char topic[CRM_TOPIC_MAX];
     snprintf(topic, sizeof topic, "crm.%s._hb", hb.source);
     if (s_send(r, topic, buf, n) == 0)
-        r->svc->m.heartbeats_sent++;
+        r->heartbeats_sent++;
 }
 
 static void s_on_persist(crm_db_t *db, PGresult *res, const char *error, void *arg)
@@ -169,20 +174,19 @@ static void s_on_head(crm_db_t *db, PGresult *res, const char *error, void *arg)
     uint64_t head = (uint64_t)crm_db_get_int(res, 0, 0);
     if (head > r->head)
         r->head = head;
-    snprintf(r->svc->epoch, sizeof r->svc->epoch, "%s", crm_db_get_str(res, 0, 1));
-    r->svc->epoch_start = (uint64_t)crm_db_get_int(res, 0, 2);
+    snprintf(r->epoch, sizeof r->epoch, "%s", crm_db_get_str(res, 0, 1));
+    r->epoch_start = (uint64_t)crm_db_get_int(res, 0, 2);
     s_pump(r);
 }
 
 static void s_on_timer(uv_timer_t *t)
 {
     crm_relay_t *r = t->data;
-    crm_service_t *svc = r->svc;
-    if (!crm_db_connected(svc->reader))
+    if (!crm_db_connected(r->reader))
         return;
     if (!r->ticking &&
-        crm_db_query(svc->reader, "SELECT head_seq, epoch::text, epoch_start_seq FROM crm_stream",
-                     0, NULL, NULL, NULL, 0, s_on_head, r) == 0)
+        crm_db_query(r->reader, "SELECT head_seq, epoch::text, epoch_start_seq FROM crm_stream", 0,
+                     NULL, NULL, NULL, 0, s_on_head, r) == 0)
         r->ticking = 1;
     if (crm_mono_us() - r->last_send_us >= r->hb_us)
         s_send_heartbeat(r);
@@ -190,7 +194,7 @@ static void s_on_timer(uv_timer_t *t)
         char v0[24];
         snprintf(v0, sizeof v0, "%" PRIu64, r->published);
         const char *v[1] = {v0};
-        if (crm_db_query(svc->reader,
+        if (crm_db_query(r->reader,
                          "UPDATE crm_relay SET published_seq = $1 WHERE published_seq < $1", 1, v,
                          NULL, NULL, 0, s_on_persist, r) == 0) {
             r->persisting = 1;
@@ -199,17 +203,24 @@ static void s_on_timer(uv_timer_t *t)
     }
 }
 
-crm_relay_t *crm_relay_new(crm_service_t *svc, void *pub, uint64_t published, uint64_t head)
+crm_relay_t *crm_relay_new(const crm_relay_conf_t *conf)
 {
     crm_relay_t *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->svc = svc;
-    r->pub = pub;
-    r->published = r->persisted = published;
-    r->head = head;
-    r->hb_us = crm_config_int(svc->config, "CRM_HEARTBEAT_MS") * 1000;
-    uv_timer_init(svc->loop, &r->timer);
+    if (!(r->source = strdup(conf->source))) {
+        free(r);
+        return NULL;
+    }
+    r->loop = conf->loop;
+    r->reader = conf->reader;
+    snprintf(r->epoch, sizeof r->epoch, "%s", conf->epoch);
+    r->epoch_start = conf->epoch_start;
+    r->pub = conf->pub;
+    r->published = r->persisted = conf->published;
+    r->head = conf->head;
+    r->hb_us = conf->heartbeat_ms * 1000;
+    uv_timer_init(r->loop, &r->timer);
     r->timer.data = r;
     /* Tick at a quarter of the heartbeat interval: catch-up and head checks
      * stay prompt while an idle stream still sends one heartbeat per period. */
@@ -226,6 +237,21 @@ uint64_t crm_relay_published(const crm_relay_t *r)
 uint64_t crm_relay_head(const crm_relay_t *r)
 {
     return r->head;
+}
+
+void crm_relay_set_epoch(crm_relay_t *r, const char *epoch)
+{
+    snprintf(r->epoch, sizeof r->epoch, "%s", epoch);
+}
+
+int64_t crm_relay_events_published(const crm_relay_t *r)
+{
+    return r->events_published;
+}
+
+int64_t crm_relay_heartbeats_sent(const crm_relay_t *r)
+{
+    return r->heartbeats_sent;
 }
 
 /* Publishes what memory holds; used at shutdown (no new database reads). */
@@ -245,6 +271,7 @@ static void s_closed(uv_handle_t *h)
         free(e->bytes);
         free(e);
     }
+    free(r->source);
     free(r);
 }
 

@@ -561,11 +561,13 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->batch_max = (size_t)crm_config_int(svc->config, "CRM_BATCH_MAX");
     /* Read once: the hot paths (each event emitted, each live event) used
      * to look them up by name. */
-    svc->max_event_bytes = (size_t)crm_config_int(svc->config, "CRM_MAX_EVENT_BYTES");
+    svc->batch_env.max_event_bytes = (size_t)crm_config_int(svc->config, "CRM_MAX_EVENT_BYTES");
     svc->replay_batch = (size_t)crm_config_int(svc->config, "CRM_REPLAY_BATCH");
     svc->max_frame = (size_t)crm_config_int(svc->config, "CRM_MAX_FRAME_BYTES");
-    svc->consumer_runs = crm_config_bool(svc->config, "CRM_CONSUMER_RUNS");
-    svc->crash_after_commit = (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
+    svc->batch_env.def = svc->def;
+    svc->batch_env.consumer_runs = crm_config_bool(svc->config, "CRM_CONSUMER_RUNS");
+    svc->batch_env.crash_after_commit =
+        (int)crm_config_int(svc->config, "CRM_TEST_CRASH_AFTER_COMMIT");
     if (crm_clock_init(svc) < 0) {
         crm_config_destroy(&svc->config);
         free(svc->conf_defs);
@@ -651,9 +653,21 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     for (int i = 0; i < svc->n_writers && svc->writers[i]; i++)
         crm_db_grouped(svc->writers[i]);
     svc->reader = crm_db_new(&loop, url, rname);
-    svc->relay = crm_relay_new(svc, pub, published, head);
+    crm_relay_conf_t relay = {
+        .loop = &loop,
+        .reader = svc->reader,
+        .pub = pub,
+        .source = def->name,
+        .heartbeat_ms = crm_config_int(svc->config, "CRM_HEARTBEAT_MS"),
+        .epoch = svc->epoch,
+        .epoch_start = svc->epoch_start,
+        .published = published,
+        .head = head,
+    };
+    svc->relay = svc->reader ? crm_relay_new(&relay) : NULL;
     svc->monitor_watch = crm_zwatch_new(&loop, svc->monitor, 64, s_on_monitor, svc);
-    if (!svc->writer || !svc->reader || !svc->relay || crm_consumers_start(svc) < 0)
+    if (!svc->writer || !svc->reader || !svc->relay ||
+        crm_consumers_start(svc, crm_service_maybe_finish) < 0)
         goto out_loop;
     svc->router_watch = crm_zwatch_new(&loop, svc->router, 256, crm_service_on_router, svc);
     svc->http = crm_http_new(&loop, crm_config_str(svc->config, "CRM_HTTP_HOST"),

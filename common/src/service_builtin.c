@@ -31,6 +31,7 @@ typedef struct {
     int inflight; /* counted in svc->replay_inflight */
     Crm__V1__ReplayRequest *rq;
     Crm__V1__ReplayReply rr;
+    char epoch[40]; /* rr.epoch */
     int64_t received_us;
 } s_sys_t;
 
@@ -131,8 +132,12 @@ static void s_on_replay_head(crm_db_t *db, PGresult *res, const char *error, voi
     }
     crm__v1__replay_reply__init(&s->rr);
     s->rr.head_sequence = (uint64_t)crm_db_get_int(res, 0, 0);
-    snprintf(s->svc->epoch, sizeof s->svc->epoch, "%s", crm_db_get_str(res, 0, 1));
-    s->rr.epoch = s->svc->epoch;
+    snprintf(s->epoch, sizeof s->epoch, "%s", crm_db_get_str(res, 0, 1));
+    s->rr.epoch = s->epoch;
+    /* After stream.rotate_epoch the relay's heartbeats carry the new
+     * epoch from now on, as the replies do. */
+    if (s->svc->relay)
+        crm_relay_set_epoch(s->svc->relay, s->epoch);
     s->rr.epoch_start_sequence = (uint64_t)crm_db_get_int(res, 0, 2);
     s->rr.first_retained_sequence = (uint64_t)crm_db_get_int(res, 0, 3);
     uint64_t from = s->rq->from_sequence ? s->rq->from_sequence : 1;

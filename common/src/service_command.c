@@ -141,44 +141,65 @@ int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, 
     return 0;
 }
 
-static void s_on_cmd_batch(crm_batch_t *b, int committed)
+/* A transaction of the command batch b committed (or a command of it
+ * failed alone): answer its clients, then hand its events to the relay. */
+static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works, size_t n,
+                             crm_emit_t *emits)
 {
-    crm_service_t *svc = b->svc;
+    crm_service_t *svc = arg;
+    for (size_t i = 0; i < n; i++)
+        crm_service_reply(svc, works[i]);
+    if (emits)
+        crm_relay_committed(svc->relay, emits);
+}
+
+static void s_on_cmd_batch(crm_batch_t *b, void *arg, int committed)
+{
+    crm_service_t *svc = arg;
     for (int i = 0; i < svc->n_writers; i++)
         if (svc->cmd_batches[i] == b) {
             svc->cmd_batches[i] = NULL;
             svc->cmd_running--;
-            if (!b->commit_sent)
+            if (!crm_batch_commit_sent(b))
                 svc->cmd_open--;
         }
     svc->m.batches++;
-    if (b->n > 0) {
+    size_t n;
+    crm_work_t **works = crm_batch_works(b, &n);
+    if (n > 0) {
         /* The writers' pace: a batch's time, moving average. */
-        int64_t us = crm_mono_us() - b->started_us;
+        int64_t us = crm_mono_us() - crm_batch_started_us(b);
         svc->cmd_batch_us = svc->cmd_batch_us ? (7 * svc->cmd_batch_us + us) / 8 : us;
     }
-    for (size_t i = 0; i < b->n; i++) {
-        crm_work_t *w = b->works[i];
+    for (size_t i = 0; i < n; i++) {
+        crm_work_t *w = works[i];
         /* Not committed (connection lost, maybe during COMMIT): whatever the
          * handler said, the outcome is unknown; the client retries with the
          * same key and the idempotency record tells. */
         if (!committed && !w->replied)
             crm_work_force_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-                                "database unavailable, outcome unknown", b->abort_reason,
+                                "database unavailable, outcome unknown", crm_batch_abort_reason(b),
                                 "retry with the same idempotency key");
         crm_service_reply(svc, w); /* no-op for works answered at their commit */
-        crm_work_destroy(&b->works[i]);
+        crm_work_destroy(&works[i]);
     }
     crm_batch_destroy(&b);
     crm_service_maybe_finish(svc);
     crm_service_cmd_kick(svc);
 }
 
-static void s_on_cmd_committing(crm_batch_t *b)
+static void s_on_cmd_committing(crm_batch_t *b, void *arg)
 {
-    b->svc->cmd_open--;
-    crm_service_cmd_kick(b->svc);
+    crm_service_t *svc = arg;
+    svc->cmd_open--;
+    crm_service_cmd_kick(svc);
 }
+
+static const crm_batch_owner_t s_cmd_owner = {
+    .settled = s_on_cmd_settled,
+    .committing = s_on_cmd_committing,
+    .done = s_on_cmd_batch,
+};
 
 /* Commands wait for the database this long before "unavailable". */
 #define CRM_CMD_WAIT_US 5000000
@@ -200,8 +221,10 @@ static int s_overlaps(const crm_batch_t *b, const crm_work_t *w)
 {
     if (w->n_keys < 0)
         return 1;
-    for (size_t i = 0; i < b->n; i++) {
-        const crm_work_t *o = b->works[i];
+    size_t n;
+    crm_work_t *const *works = crm_batch_works(b, &n);
+    for (size_t i = 0; i < n; i++) {
+        const crm_work_t *o = works[i];
         if (o->n_keys < 0)
             return 1;
         for (int k = 0; k < w->n_keys; k++)
@@ -254,13 +277,15 @@ void crm_service_cmd_kick(crm_service_t *svc)
                        NULL, "retry the command with the same idempotency key");
         return;
     }
-    crm_batch_t *b = crm_batch_new(svc, svc->writers[slot], CRM_WORK_CMD);
+    crm_batch_t *b =
+        crm_batch_new(&svc->batch_env, svc->writers[slot], CRM_WORK_CMD, NULL, &s_cmd_owner, svc);
     if (!b)
         return;
+    size_t n = 0;
     /* One command from each client in turn. Beside running batches only
      * commands that touch none of their records: the first that might
      * waits (held) for the next batch, and nothing after it overtakes it. */
-    while (b->n < svc->batch_max) {
+    while (n < svc->batch_max) {
         w = svc->cmd_held ? svc->cmd_held : crm_fairq_pop(svc->cmdq);
         svc->cmd_held = NULL;
         if (!w)
@@ -272,17 +297,17 @@ void crm_service_cmd_kick(crm_service_t *svc)
             svc->cmd_held = w;
             break;
         }
-        crm_batch_add(b, w);
+        if (crm_batch_add(b, w) == 0)
+            n++;
     }
-    if (b->n == 0) {
+    if (n == 0) {
         crm_batch_destroy(&b);
         return;
     }
     svc->cmd_batches[slot] = b;
     svc->cmd_running++;
     svc->cmd_open++;
-    b->committing = s_on_cmd_committing;
-    crm_batch_start(b, s_on_cmd_batch);
+    crm_batch_start(b);
 }
 
 /* ---- the ROUTER --------------------------------------------------------- */

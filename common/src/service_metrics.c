@@ -53,12 +53,15 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
             m->events_refused);
     COUNTER("crm_batches_total", "Command transactions committed or ended.", m->batches);
     COUNTER("crm_batch_retries_total", "Batches rolled back and retried one by one.",
-            m->batch_retries);
-    COUNTER("crm_events_emitted_total", "Events committed to the outbox.", m->events_emitted);
-    COUNTER("crm_events_published_total", "Events sent to the bus.", m->events_published);
+            svc->batch_env.retries);
+    COUNTER("crm_events_emitted_total", "Events committed to the outbox.",
+            svc->batch_env.events_emitted);
+    COUNTER("crm_events_published_total", "Events sent to the bus.",
+            svc->relay ? crm_relay_events_published(svc->relay) : 0);
     COUNTER("crm_events_consumed_total", "Events applied or dead-lettered by consumers.",
             m->events_consumed);
-    COUNTER("crm_heartbeats_sent_total", "Stream heartbeats sent.", m->heartbeats_sent);
+    COUNTER("crm_heartbeats_sent_total", "Stream heartbeats sent.",
+            svc->relay ? crm_relay_heartbeats_sent(svc->relay) : 0);
     COUNTER("crm_replays_served_total", "Replay requests answered.", m->replays_served);
     COUNTER("crm_replays_refused_total",
             "Replay requests refused: too many in flight for the client or in all.",

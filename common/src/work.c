@@ -4,7 +4,7 @@
  * that lives as long as the attempt, statements run in the batch's
  * transaction, the events it emits and its answer. A work is reset and run
  * afresh when its batch is retried (batch.c). */
-#include "batch_int.h"
+#include "batch_run.h"
 
 #include <crm/log.h>
 #include <crm/util.h>
@@ -361,7 +361,7 @@ int crm_work_emit(crm_work_t *w, Crm__V1__Event *ev)
     size_t n = crm__v1__event__get_packed_size(ev);
     /* Larger events would make the bus and the subscribers drop the
      * connection they came on (ZMQ_MAXMSGSIZE), again at every replay. */
-    if (n + 64 > w->svc->max_event_bytes) {
+    if (n + 64 > w->batch->env->max_event_bytes) {
         ev->id = (char *)protobuf_c_empty_string;
         ev->actor = (char *)protobuf_c_empty_string;
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_TOO_LARGE, NULL, "event too large",
