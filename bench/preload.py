@@ -109,31 +109,35 @@ def check_spliced(conn, spliced, keys, key_sql="i"):
                                    " serialisation:\n %s\n %s" % (key, got.hex(), want.hex()))
 
 
-def append_stream(conn, source, events, n, command="probe.emit", actor="bench"):
-    """Appends n rows to the stream of `source` (the service stopped: its
-    relay keeps its position in memory): per row i in 1..n, one command's
-    events, each (type, subject SQL, Spliced), after the stream's head, as
-    the service's batch writes them: the outbox row sealed with its
-    sequence and the epoch (crm_seal), the command's idempotency record,
-    the head moved on; the relay's position too (these events were
-    published long ago). In SQL the row number is i and the event's
-    sequence seq. Returns the new head."""
+def append_stream(conn, events, first, last, base, command="probe.emit", actor="bench"):
+    """Appends rows first..last to a stream (its service stopped: the relay
+    keeps its position in memory): per row i, its events, each (type,
+    subject SQL, Spliced) and each the work of one command, as the
+    service's batches write them: the outbox row at sequence
+    seq = base + (i - 1) * len(events) + j + 1, sealed with it and the epoch
+    (crm_seal), the command's idempotency record (key md5('k' || seq), as
+    the events' correlation), the head moved on; the relay's position too
+    (these events were published long ago). Returns the new head."""
     per = len(events)
+    n = last - first + 1
+    seq = "%d + (i - 1) * %d + %%d" % (base, per)
     with conn.cursor() as cur:
         cur.execute("BEGIN")
         cur.execute("SELECT head_seq, epoch::text FROM crm_stream FOR UPDATE")
         head, epoch = cur.fetchone()
+        if head != base + (first - 1) * per:
+            raise RuntimeError("preload: the stream's head is %d, not %d" % (
+                head, base + (first - 1) * per))
         for j, (type_, subject, spliced) in enumerate(events):
             cur.execute(
                 "INSERT INTO crm_outbox (seq, type, subject, event, actor)"
                 " SELECT seq, %%s, %s, crm_seal(%s, seq, %%s), %%s"
-                " FROM (SELECT i, %%s::bigint + (i - 1) * %%s + %%s AS seq"
-                "       FROM generate_series(1, %%s::bigint) i) r" % (_pct(subject), _pct(spliced.sql)),
-                (type_, epoch, actor, head, per, j + 1, n))
+                " FROM (SELECT i, %s AS seq FROM generate_series(%%s, %%s::bigint) i) r"
+                % (_pct(subject), _pct(spliced.sql), _pct(seq % (j + 1))),
+                (type_, epoch, actor, first, last))
         cur.execute("INSERT INTO crm_idempotency (key, command, request_hash, reply)"
-                    " SELECT md5('k' || %s || '.' || (%s::bigint + (i - 1) * %s + 1))::uuid::text,"
-                    " %s, 0, ''::bytea FROM generate_series(1, %s::bigint) i",
-                    (source, head, per, command, n))
+                    " SELECT md5('k' || seq)::uuid::text, %s, 0, ''::bytea"
+                    " FROM generate_series(%s, %s::bigint) seq", (command, head + 1, head + n * per))
         cur.execute("UPDATE crm_stream SET head_seq = head_seq + %s", (n * per,))
         cur.execute("UPDATE crm_relay SET published_seq = %s", (head + n * per,))
         cur.execute("COMMIT")
@@ -141,9 +145,11 @@ def append_stream(conn, source, events, n, command="probe.emit", actor="bench"):
     return head + n * per
 
 
-def check_stream_row(conn, pb, service_seq, preload_seq):
-    """A row the service wrote (service_seq) and one the preload wrote:
-    the same columns filled, the same envelope fields set, both sealed."""
+def check_stream_rows(conn, pb, service_seq, preload_seq, payload):
+    """An event the service wrote (at service_seq) against the preload's
+    (at preload_seq): the same columns filled, the same envelope fields
+    set, both sealed, and the service's payload the one `payload` (bytes
+    of an Event) carries."""
     E = pb["event_pb2"]
     rows = {}
     with conn.cursor() as cur:
@@ -156,11 +162,17 @@ def check_stream_row(conn, pb, service_seq, preload_seq):
             if ev.sequence != s or not ev.epoch or ev.type != r[0] or ev.subject != r[1]:
                 raise RuntimeError("preload: outbox row %s is not sealed as the service seals"
                                    " (sequence %s, epoch %r)" % (s, ev.sequence, ev.epoch))
-            rows[s] = (r[3], sorted(f.name for f, _ in ev.ListFields()
-                                    if f.containing_oneof is None))
-    if rows[service_seq] != rows[preload_seq]:
+            rows[s] = (r[0], r[3], sorted(f.name for f, _ in ev.ListFields()
+                                          if f.containing_oneof is None), ev)
+    (t1, a1, f1, e1), (t2, a2, f2, e2) = rows[service_seq], rows[preload_seq]
+    if (t1, a1, f1) != (t2, a2, f2):
         raise RuntimeError("preload: outbox rows differ in shape: service %s, preload %s"
-                           % (rows[service_seq], rows[preload_seq]))
+                           % ((t1, a1, f1), (t2, a2, f2)))
+    want = E.Event.FromString(payload)
+    k = want.WhichOneof("payload")
+    if e1.WhichOneof("payload") != k or getattr(e1, k) != getattr(want, k):
+        raise RuntimeError("preload: the service wrote another payload for the same data:"
+                           " %s against %s" % (e1, want))
 
 
 # ---- analytics: the three sources' streams ------------------------------------
@@ -213,22 +225,21 @@ def analytics_sources(pb, now_us, campaign):
     }
 
 
-def analytics_event(pb, source, type_, uses, payload, now_us, head, per, j):
-    """The Spliced event j of a customer's `per` in `source`'s stream
-    after `head`, with the envelope crm_work_emit gives it: a new id, the
+def analytics_event(pb, source, type_, uses, payload, now_us, base, per, j):
+    """The Spliced event j of customer i's `per` in `source`'s stream, at
+    sequence base + (i - 1) * per + j + 1, with the envelope crm_work_emit gives it: a new id, the
     source, type and subject, the time, the command's idempotency key as
     correlation and causation, the actor."""
     E = pb["event_pb2"]
-    seq = "(%d + (i - 1) * %d + %d)" % (head, per, j + 1)
+    seq = "(%d + (i - 1) * %d + %d)" % (base, per, j + 1)
     slots = {k: ROW_VALUES[k] for k in uses + ("cid",) if k in ROW_VALUES}
     slots["ordered"] = ("v", "%d - (i %% 300) * %d" % (now_us, DAY),
                         lambda i: now_us - (i % 300) * DAY)
-    slots["id"] = ("s", "md5('e' || '%s' || %s)::uuid::text" % (source, seq),
-                   lambda i: md5_uuid("e%s%d" % (source, head + (i - 1) * per + j + 1)))
-    # the idempotency key append_stream gives the command of the row
-    first = "(%d + (i - 1) * %d + 1)" % (head, per)
-    slots["key"] = ("s", "md5('k' || '%s' || '.' || %s)::uuid::text" % (source, first),
-                    lambda i: md5_uuid("k%s.%d" % (source, head + (i - 1) * per + 1)))
+    slots["id"] = ("s", "md5('e' || %s)::uuid::text" % seq,
+                   lambda i: md5_uuid("e%d" % (base + (i - 1) * per + j + 1)))
+    # the idempotency key append_stream gives the event's command
+    slots["key"] = ("s", "md5('k' || %s)::uuid::text" % seq,
+                    lambda i: md5_uuid("k%d" % (base + (i - 1) * per + j + 1)))
     if "ordered" not in uses:
         del slots["ordered"]
 
@@ -239,28 +250,33 @@ def analytics_event(pb, source, type_, uses, payload, now_us, head, per, j):
     return Spliced(build, slots, 1)
 
 
-def preload_analytics_sources(st, pb, campaign, n):
+def preload_analytics_sources(st, pb, clients, campaign, n):
     """n events in sets of five per customer (as analytics_events), in the
-    streams of the probes sales, marketing and support (each stopped
-    meanwhile, then started again). Returns the heads."""
+    streams of the probes sales, marketing and support: customer 1's by
+    probe.emit, the rest in SQL with each probe stopped meanwhile (then
+    started again), then compared. Returns the heads."""
+    T = pb["testing_pb2"]
     t0 = time.monotonic()
     now_us = int(time.time() * US)
-    customers = max(1, n // 5)
+    customers = max(2, n // 5)
     heads = {}
     for source, evs in analytics_sources(pb, now_us, campaign).items():
-        st.procs[source].stop()
         conn = st.db(source)
         with conn.cursor() as cur:
             cur.execute("SELECT head_seq FROM crm_stream")
             head = cur.fetchone()[0]
-        events = []
-        for j, (type_, uses, payload) in enumerate(evs):
-            sp = analytics_event(pb, source, type_, uses, payload, now_us, head, len(evs), j)
+        per = len(evs)
+        events = [(type_, ROW_VALUES["cid"][1],
+                   analytics_event(pb, source, type_, uses, payload, now_us, head, per, j))
+                  for j, (type_, uses, payload) in enumerate(evs)]
+        for type_, _, sp in events:
             check_spliced(conn, sp, (1, 7, customers))
-            events.append((type_, ROW_VALUES["cid"][1], sp))
-        heads[source] = append_stream(conn, source, events, customers)
-        if head:  # a row the service wrote (the campaign) beside a preloaded one
-            check_stream_row(conn, pb, head, head + 1)
+            clients[source].call("probe.emit", T.ProbeEmitRequest(
+                type=type_, subject=ROW_VALUES["cid"][2](1), event=sp.python(1)))
+        st.procs[source].stop()
+        heads[source] = append_stream(conn, events, 2, customers, head)
+        for j, (_, _, sp) in enumerate(events):
+            check_stream_rows(conn, pb, head + j + 1, head + per + j + 1, sp.python(1))
         conn.close()
         st.start(source, "crm-probe")
     B.log("preloaded %d events (%d customers) into the streams of probes %s in %.1f s"
@@ -272,7 +288,7 @@ def preload_analytics_sources(st, pb, campaign, n):
 
 SALES_PERSON_SQL = {
     "id": "md5('pre' || i)::uuid",
-    "kind": "2",
+    "kind": "1",
     "name": "'Preloaded ' || i",
     "emails": "ARRAY['pre' || i || '@preload.example']",
     "phones": "ARRAY['+4930' || lpad(i::text, 9, '0')]",
@@ -307,17 +323,18 @@ def preload_sales(conn, rpc, pb, n):
     S = pb["sales_pb2"]
     t0 = time.monotonic()
     via = min(3, n)
-    order_ids = {}
+    order_ids, person_ids = {}, {}
     for i in range(1, via + 1):
-        rpc.call("sales.person.register", S.RegisterPersonRequest(person=_sales_person_msg(pb, i)))
+        person_ids[i] = rpc.call("sales.person.register", S.RegisterPersonRequest(
+            person=_sales_person_msg(pb, i)), S.PersonReply).person.id
         o = rpc.call("sales.order.create", S.CreateOrderRequest(order=S.Order(
-            person_id=md5_uuid("pre%d" % i), currency="EUR", items=[S.OrderItem(
+            person_id=person_ids[i], currency="EUR", items=[S.OrderItem(
                 product_code="SKU-1", name="Widget", quantity=1, unit_price_minor=1250)])),
             S.OrderReply).order
         order_ids[i] = o.id
     with conn.cursor() as cur:
         cur.execute("SELECT field_versions, registered_by FROM person WHERE id = %s",
-                    (md5_uuid("pre1"),))
+                    (person_ids[1],))
         fv, registered_by = cur.fetchone()
         cols = list(SALES_PERSON_SQL)
         cur.execute("BEGIN")
@@ -346,18 +363,18 @@ def preload_sales(conn, rpc, pb, n):
         cur.execute("COMMIT")
         # What the service wrote for people 1..via against the formula.
         if n > via:
-            check_rows(cur, "person", "id", SALES_PERSON_SQL, SALES_PERSON_COLS,
-                       {i: md5_uuid("pre%d" % i) for i in range(1, via + 1)},
-                       md5_uuid("pre%d" % (via + 1)))
+            # (the service makes the ids: the preload's are md5('pre' || i))
+            check_rows(cur, "person", "id",
+                       {c: v for c, v in SALES_PERSON_SQL.items() if c != "id"},
+                       SALES_PERSON_COLS, person_ids, md5_uuid("pre%d" % (via + 1)))
         cur.execute("SELECT count(*) FROM person_email e JOIN person p ON p.id = e.person_id"
                     " WHERE e.email = ANY (p.emails) AND p.id = ANY (%s::uuid[])",
-                    ([md5_uuid("pre%d" % i) for i in (1, via + 1)],))
+                    ([person_ids[1], md5_uuid("pre%d" % (via + 1))],))
         if n > via and cur.fetchone()[0] != 2:
             raise RuntimeError("preload: person_email is not kept for the preloaded people")
         if n > via:
-            check_rows(cur, "sales_order", "id", {"person_id": "md5('pre' || i)::uuid"},
-                       SALES_ORDER_COLS, {i: order_ids[i] for i in order_ids},
-                       md5_uuid("ord%d" % (via + 1)))
+            check_rows(cur, "sales_order", "id", {}, SALES_ORDER_COLS[1:],
+                       {i: order_ids[i] for i in order_ids}, md5_uuid("ord%d" % (via + 1)))
             check_rows(cur, "order_item", "order_id", {}, SALES_ITEM_COLS,
                        {i: order_ids[i] for i in order_ids}, md5_uuid("ord%d" % (via + 1)))
         cur.execute("VACUUM ANALYZE person")

@@ -309,7 +309,7 @@ def bench_analytics(bin_dir, workdir, args):
               % n)
         t0 = time.monotonic()
         if args.rows:  # long mode: written set-based into the probes' streams
-            heads = preload.preload_analytics_sources(st, pb, campaign, n)
+            heads = preload.preload_analytics_sources(st, pb, clients, campaign, n)
         else:
             per = emit_bodies(pb, analytics_events(pb, n, "b", campaign))
             threads = [threading.Thread(target=clients[s].pipeline, args=("probe.emit", per[s]))

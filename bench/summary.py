@@ -79,6 +79,8 @@ def table(doc, first=None):
             _row(rows, "pgbench, 100-row transactions, %d clients: rows/s" % batch["clients"],
                  _n(batch["rows_per_s"]), "(the durable ceiling)", "(peer)", None)
     sales = doc.get("sales")
+    # without the commands part, the pgbench sales ran beside its own runs
+    pg_tps = pg_tps or _g(sales, "pgbench_single_row_tps")
     if sales and sales.get("runs"):
         runs = sorted(sales["runs"], key=lambda r: r["clients"])
         at32 = next((r for r in runs if r["clients"] == 32), runs[-1])
