@@ -806,6 +806,9 @@ def main():
                          " judged at 1,000)")
     ap.add_argument("--analytics-live-seconds", type=int, default=10)
     ap.add_argument("--analytics-timeout", type=int, default=600)
+    ap.add_argument("--analytics-rebuild-max", type=int, default=0,
+                    help="largest backlog whose rebuild is run (0: any); the catch-up from"
+                         " empty replays the same events")
     ap.add_argument("--analytics-one-at-a-time-max", type=int, default=200000,
                     help="largest backlog whose rebuild is also run one event at a time"
                          " (the baseline; at the long mode's 1,000,000 it would take a"
@@ -836,6 +839,9 @@ def main():
     ap.add_argument("--log-level", default=os.environ.get("CRM_BENCH_LOG_LEVEL", "info"),
                     help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
     ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
+    ap.add_argument("--partial", default="",
+                    help="long mode: the document so far is written to this file after each"
+                         " pass (a run cut short keeps its finished passes)")
     args = ap.parse_args()
     args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
@@ -873,6 +879,9 @@ def main():
         log("long mode: the pass at %d rows took %.0f s" % (rows, time.monotonic() - t_pass))
         out["by_rows"][str(rows)] = doc
         out["summary"][str(rows)] = summary.table(doc, out["by_rows"][str(args.rows_list[0])])
+        if args.partial:
+            with open(args.partial, "w") as f:
+                json.dump(out, f, indent=2)
     for rows in args.rows_list:
         summary.show(out["summary"][str(rows)], "summary at %d rows" % rows)
     out["summary_by_rows"] = summary.by_rows(out["summary"])
@@ -963,6 +972,10 @@ def run_suite(args):
         # The services, each part on its own cluster and bus (services.py).
         parts = [p for p in ("analytics", "sales", "marketing", "bridge", "webhooks", "api")
                  if p in only]
+        if args.rows and "analytics" in parts:
+            # long mode: the longest part last, so a pass cut short by
+            # time has the others' figures
+            parts = [p for p in parts if p != "analytics"] + ["analytics"]
         if parts:
             import services
             for i, part in enumerate(parts):

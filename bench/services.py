@@ -372,7 +372,13 @@ def bench_analytics(bin_dir, workdir, args):
         # The rebuild, with runs (the default) and, as the baseline of the
         # same run, one event at a time (CRM_CONSUMER_RUNS=0): analytics
         # restarted on the same database.
-        out["rebuild"] = {"runs": analytics_rebuild(st, pb, ac, heads, caught_up, args)}
+        if not args.analytics_rebuild_max or total <= args.analytics_rebuild_max:
+            out["rebuild"] = {"runs": analytics_rebuild(st, pb, ac, heads, caught_up, args)}
+        else:  # --analytics-rebuild-max: the catch-up replayed as many from empty
+            out["rebuild"] = {"runs": {"events": total, "seconds": out["backlog"][
+                "seconds_from_start_to_lag_0"], "events_per_s": out["backlog"]["events_per_s"],
+                "skipped": "%d events > --analytics-rebuild-max %d: the catch-up from empty"
+                           " instead" % (total, args.analytics_rebuild_max)}}
         ac.close()
         out["rss_peak"] = st.rss_peak_mb()
         r = out["rebuild"]
