@@ -75,7 +75,7 @@ def table(doc, first=None):
                                  if pg_tps and _g(dc, "pgbench", "cpu_cores_busy", "postgres")
                                  is not None else "-"), "(cost per unit)", None)
         batch = dc.get("pgbench_batch_100")
-        if batch:
+        if batch and "rows_per_s" in batch:
             _row(rows, "pgbench, 100-row transactions, %d clients: rows/s" % batch["clients"],
                  _n(batch["rows_per_s"]), "(the durable ceiling)", "(peer)", None)
     sales = doc.get("sales")
