@@ -532,3 +532,21 @@ def rates_by_part(trace, t0, total, parts):
         a, b = at(lo), at(hi)
         out.append(round((hi - lo) / (b - a)) if a is not None and b and b > a else None)
     return out
+
+
+def partial_catch_up(st, trace, t0, cpu0, total, timeout):
+    """The backlog figures of a catch-up cut at the timeout (long mode):
+    what was applied by then, its rate along the way and its CPU."""
+    secs = time.monotonic() - t0
+    cpu1 = st.cpu_seconds()
+    done = trace[-1][1]
+    cpu = {k: round(cpu1.get(k, 0) - cpu0.get(k, 0), 2) for k in cpu1}
+    machine = cpu.pop("machine")
+    cpu["others"] = round(max(0.0, machine - sum(cpu.values())), 2)
+    B.log("analytics backlog: cut at %d s with %d of %d events applied = %.0f events/s"
+          % (timeout, done, total, done / secs))
+    return {"events": total, "timed_out_after_s": timeout, "events_applied": done,
+            "seconds": round(secs, 1), "events_per_s": round(done / secs),
+            "events_per_s_by_fifth": rates_by_part(trace, t0, done, 5),
+            "cpu_seconds": cpu,
+            "postgres_cpu_ms_per_event": round(cpu["postgres"] * 1000 / max(1, done), 3)}
