@@ -666,12 +666,14 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling):
 def preload_probe(cluster, db, rows):
     """Long mode: the probe's table and the idempotency records (looked up by
     every command) hold `rows` rows before the measuring starts, written
-    set-based in one statement each (keys that no command will send)."""
+    set-based in one statement each (uuid-shaped keys, like the clients',
+    that no command will send)."""
     t0 = time.monotonic()
     cluster.sql(db, "INSERT INTO probe_record (label) SELECT 'preload' FROM"
                     " generate_series(1, %d)" % rows)
     cluster.sql(db, "INSERT INTO crm_idempotency (key, command, request_hash, reply) SELECT"
-                    " 'preload-' || g, 'probe.record', 0, ''::bytea FROM generate_series(1, %d) g"
+                    " md5('preload-' || g)::uuid::text, 'probe.record', 0, ''::bytea"
+                    " FROM generate_series(1, %d) g"
                     % rows)
     cluster.sql(db, "ANALYZE probe_record; ANALYZE crm_idempotency")
     log("preloaded %d rows into probe_record and crm_idempotency in %.1f s"
