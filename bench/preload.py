@@ -100,8 +100,8 @@ def check_spliced(conn, spliced, keys, key_sql="i"):
     """The SQL bytes of sample rows against Python's serialisation."""
     with conn.cursor() as cur:
         for key in keys:
-            cur.execute("SELECT %s FROM (SELECT %%s::bigint AS %s) r" % (_pct(spliced.sql), key_sql),
-                        (key,))
+            cur.execute("SELECT %s FROM (SELECT %%s::bigint AS %s) r"
+                        % (_pct(spliced.sql), key_sql), (key,))
             got = bytes(cur.fetchone()[0])
             want = spliced.python(key)
             if got != want:
@@ -137,7 +137,8 @@ def append_stream(conn, events, first, last, base, command="probe.emit", actor="
                 (type_, epoch, actor, first, last))
         cur.execute("INSERT INTO crm_idempotency (key, command, request_hash, reply)"
                     " SELECT md5('k' || seq)::uuid::text, %s, 0, ''::bytea"
-                    " FROM generate_series(%s, %s::bigint) seq", (command, head + 1, head + n * per))
+                    " FROM generate_series(%s, %s::bigint) seq",
+                    (command, head + 1, head + n * per))
         cur.execute("UPDATE crm_stream SET head_seq = head_seq + %s", (n * per,))
         cur.execute("UPDATE crm_relay SET published_seq = %s", (head + n * per,))
         cur.execute("COMMIT")
@@ -318,7 +319,8 @@ def preload_sales(conn, rpc, pb, n):
     places), and an idempotency record per command: people 1..3 and their
     orders through crm-sales (sales.person.register, sales.order.create),
     the rest in SQL (person_email as its trigger fills it), then the
-    service's rows compared with the formula's for the same people. Returns {"people", "orders", "seconds"}."""
+    service's rows compared with the formula's for the same people.
+    Returns {"people", "orders", "seconds"}."""
     S = pb["sales_pb2"]
     t0 = time.monotonic()
     via = min(3, n)
