@@ -476,8 +476,12 @@ def s_point(res):
 
 
 def bench_commands(bin_dir, cluster, probe, pgbench, meter, workdir, args):
-    pg = bench_pgbench(cluster, pgbench, meter, workdir, args.clients, args.seconds)
-    log("pgbench single-row INSERT: %.0f tps" % pg["tps"])
+    try:
+        pg = bench_pgbench(cluster, pgbench, meter, workdir, args.clients, args.seconds)
+        log("pgbench single-row INSERT: %.0f tps" % pg["tps"])
+    except RuntimeError as e:  # e.g. no transaction in a short run on a busy machine
+        log("pgbench single-row failed: %s" % str(e)[:300])
+        pg = {"tps": None, "error": str(e)[:1000]}
     crm = run_commands(bin_dir, probe, meter, args.clients, args.seconds)
     ratio = crm["cmds_per_s"] / pg["tps"] if pg["tps"] else 0
     out = {
@@ -662,12 +666,14 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling):
 def preload_probe(cluster, db, rows):
     """Long mode: the probe's table and the idempotency records (looked up by
     every command) hold `rows` rows before the measuring starts, written
-    set-based in one statement each (keys that no command will send)."""
+    set-based in one statement each (uuid-shaped keys, like the clients',
+    that no command will send)."""
     t0 = time.monotonic()
     cluster.sql(db, "INSERT INTO probe_record (label) SELECT 'preload' FROM"
                     " generate_series(1, %d)" % rows)
     cluster.sql(db, "INSERT INTO crm_idempotency (key, command, request_hash, reply) SELECT"
-                    " 'preload-' || g, 'probe.record', 0, ''::bytea FROM generate_series(1, %d) g"
+                    " md5('preload-' || g)::uuid::text, 'probe.record', 0, ''::bytea"
+                    " FROM generate_series(1, %d) g"
                     % rows)
     cluster.sql(db, "ANALYZE probe_record; ANALYZE crm_idempotency")
     log("preloaded %d rows into probe_record and crm_idempotency in %.1f s"
@@ -806,6 +812,13 @@ def main():
                          " judged at 1,000)")
     ap.add_argument("--analytics-live-seconds", type=int, default=10)
     ap.add_argument("--analytics-timeout", type=int, default=600)
+    ap.add_argument("--analytics-rebuild-max", type=int, default=0,
+                    help="largest backlog whose rebuild is run (0: any); the catch-up from"
+                         " empty replays the same events")
+    ap.add_argument("--analytics-one-at-a-time-max", type=int, default=200000,
+                    help="largest backlog whose rebuild is also run one event at a time"
+                         " (the baseline; at the long mode's 1,000,000 it would take a"
+                         " quarter hour)")
     ap.add_argument("--sales-clients", default="1,8,32,128",
                     help="concurrencies of the sales.person.register runs")
     ap.add_argument("--sales-seconds", type=int, default=5)
@@ -832,7 +845,11 @@ def main():
     ap.add_argument("--log-level", default=os.environ.get("CRM_BENCH_LOG_LEVEL", "info"),
                     help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
     ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
+    ap.add_argument("--partial", default="",
+                    help="long mode: the document so far is written to this file after each"
+                         " pass (a run cut short keeps its finished passes)")
     args = ap.parse_args()
+    args.analytics_timeout_given = "--analytics-timeout" in sys.argv
     args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
     args.sales_preload = sorted(int(x) for x in args.sales_preload.split(",") if x.strip())
@@ -856,18 +873,27 @@ def main():
         args.only = ",".join(p for p in only.split(",")
                              if i == 0 or p not in ("bus", "jetstream"))
         args.analytics_events, args.marketing_recipients = rows, rows
-        args.analytics_timeout = max(args.analytics_timeout, rows // 200)
+        if not args.analytics_timeout_given:
+            args.analytics_timeout = max(args.analytics_timeout, rows // 200)
         args.marketing_timeout = max(args.marketing_timeout, rows // 200)
         log("long mode: %d rows in the main tables (%d of %d)" % (rows, i + 1,
                                                                   len(args.rows_list)))
-        doc = run_suite(args)
+        t_pass = time.monotonic()
+        try:
+            doc = run_suite(args)
+        except RuntimeError as e:  # the passes before still count: say so, go on
+            log("long mode: the pass at %d rows failed: %s" % (rows, e))
+            doc = {"error": str(e)[:2000]}
+        log("long mode: the pass at %d rows took %.0f s" % (rows, time.monotonic() - t_pass))
         out["by_rows"][str(rows)] = doc
         out["summary"][str(rows)] = summary.table(doc, out["by_rows"][str(args.rows_list[0])])
+        if args.partial:
+            with open(args.partial, "w") as f:
+                json.dump(out, f, indent=2)
     for rows in args.rows_list:
         summary.show(out["summary"][str(rows)], "summary at %d rows" % rows)
     out["summary_by_rows"] = summary.by_rows(out["summary"])
-    summary.show(out["summary_by_rows"], "summary, each figure at %s rows" % " / ".join(
-        str(r) for r in args.rows_list))
+    summary.show_by_rows(out["summary_by_rows"], "summary, each figure at every table size")
     out["suite_seconds"] = round(time.monotonic() - t_start, 1)
     print(json.dumps(out, indent=2))
 
@@ -918,8 +944,12 @@ def run_suite(args):
                 doc["durable_commands"] = bench_commands(bin_dir, cluster, probe, pgbench,
                                                          meter, workdir, args)
                 # The durable ceiling of PostgreSQL itself: 100 rows a transaction.
-                doc["durable_commands"]["pgbench_batch_100"] = peers.bench_pgbench_batch(
-                    cluster, pgbench, workdir, args.clients, args.seconds)
+                try:
+                    doc["durable_commands"]["pgbench_batch_100"] = peers.bench_pgbench_batch(
+                        cluster, pgbench, workdir, args.clients, args.seconds)
+                except RuntimeError as e:  # a peer: the part's own figures still count
+                    log("pgbench 100-row batches failed: %s" % str(e)[:300])
+                    doc["durable_commands"]["pgbench_batch_100"] = {"error": str(e)[:1000]}
             if "latency" in only:
                 log("3/3 latency: %d commands/s for %d s" % (args.rate, args.seconds))
                 doc["latency"] = bench_latency(bin_dir, probe, xpub, args)
@@ -954,11 +984,22 @@ def run_suite(args):
         # The services, each part on its own cluster and bus (services.py).
         parts = [p for p in ("analytics", "sales", "marketing", "bridge", "webhooks", "api")
                  if p in only]
+        if args.rows and "analytics" in parts:
+            # long mode: the longest part last, so a pass cut short by
+            # time has the others' figures
+            parts = [p for p in parts if p != "analytics"] + ["analytics"]
         if parts:
             import services
             for i, part in enumerate(parts):
                 log("services %d/%d: %s" % (i + 1, len(parts), part))
-                doc[part] = getattr(services, "bench_" + part)(bin_dir, workdir, args)
+                try:
+                    doc[part] = getattr(services, "bench_" + part)(bin_dir, workdir, args)
+                except RuntimeError as e:
+                    if not args.rows:
+                        raise
+                    # long mode: the pass's other parts still count
+                    log("%s failed: %s" % (part, str(e)[:500]))
+                    doc[part] = {"error": str(e)[:2000]}
         if "bridge" in doc and "events_per_s" in doc["bridge"]:
             # Beside the bus: what one JetStream round trip per event and
             # source costs against the bus's fire-and-forget proxying.

@@ -66,11 +66,21 @@ def table(doc, first=None):
              " / ".join(_n(runs[c]) for c in sorted(runs)),
              "implied ceiling %s" % _n(_g(dc, "scaling", "implied_ceiling_cmds_per_s")),
              "(scale)", None)
+        cpu = _g(dc, "crm", "cpu_cores_busy", "postgres")
+        if cpu is not None and dc["crm_cmds_per_s"]:
+            _row(rows, "backbone: PostgreSQL CPU ms per command, %d clients" % dc["clients"],
+                 "%.3f" % (1000.0 * cpu / dc["crm_cmds_per_s"]),
+                 "pgbench %s" % ("%.3f" % (1000.0 * _g(dc, "pgbench", "cpu_cores_busy",
+                                                         "postgres") / pg_tps)
+                                 if pg_tps and _g(dc, "pgbench", "cpu_cores_busy", "postgres")
+                                 is not None else "-"), "(cost per unit)", None)
         batch = dc.get("pgbench_batch_100")
-        if batch:
+        if batch and "rows_per_s" in batch:
             _row(rows, "pgbench, 100-row transactions, %d clients: rows/s" % batch["clients"],
                  _n(batch["rows_per_s"]), "(the durable ceiling)", "(peer)", None)
     sales = doc.get("sales")
+    # without the commands part, the pgbench sales ran beside its own runs
+    pg_tps = pg_tps or _g(sales, "pgbench_single_row_tps")
     if sales and sales.get("runs"):
         runs = sorted(sales["runs"], key=lambda r: r["clients"])
         at32 = next((r for r in runs if r["clients"] == 32), runs[-1])
@@ -84,6 +94,19 @@ def table(doc, first=None):
         _row(rows, "sales.person.register cmds/s at %s clients"
              % " / ".join(str(r["clients"]) for r in runs),
              " / ".join(_n(r["cmds_per_s"]) for r in runs), "", "(scale)", None)
+        _row(rows, "sales.person.register PostgreSQL CPU ms per command at %s clients"
+             % " / ".join(str(r["clients"]) for r in runs),
+             " / ".join(_n(r.get("postgres_cpu_ms_per_cmd")) for r in runs), "",
+             "(cost per unit)", None)
+        for r in sales.get("other_commands") or []:
+            _row(rows, "%s cmds/s, %d clients" % (r["command"], r["clients"]),
+                 _n(r["cmds_per_s"]), "PostgreSQL CPU %s ms/command"
+                 % _n(r.get("postgres_cpu_ms_per_cmd")), "(scale)", None)
+        lookup = _g(sales, "preloaded", "lookup")
+        if lookup:
+            _row(rows, "sales email lookup, known / new email (EXPLAIN ANALYZE)",
+                 "%s / %s ms" % (_n(lookup["known_ms"]), _n(lookup["new_ms"])),
+                 "%s people" % _n(_g(sales, "preloaded", "people")), "flat with size", None)
         # p99 at half the ceiling: the runs are closed loop, so the one
         # read is the busiest run at or under half the best rate.
         ceiling = max(r["cmds_per_s"] for r in runs)
@@ -135,6 +158,13 @@ def table(doc, first=None):
              _n(b.get("events_per_s")), "PostgreSQL CPU %s ms/event" % b.get(
                  "postgres_cpu_ms_per_event"), ">= %s/s" % _n(TARGET_CATCH_UP),
              b.get("events_per_s", 0) >= TARGET_CATCH_UP if b else None)
+        if b.get("postgres_cpu_ms_per_event") is not None:
+            _row(rows, "analytics catch-up PostgreSQL CPU ms per event",
+                 "%.3f" % b["postgres_cpu_ms_per_event"], "", "(cost per unit)", None)
+        if b.get("events_per_s_by_fifth"):
+            _row(rows, "analytics catch-up events/s in each fifth of the backlog",
+                 " / ".join(_n(x) for x in b["events_per_s_by_fifth"]), "first to last",
+                 "flat as the tables fill", None)
         r = an.get("rebuild", {})
         runs = r.get("runs", {})
         if runs:
@@ -157,6 +187,9 @@ def table(doc, first=None):
         _row(rows, "marketing send decisions/s (%s recipients)" % _n(mk["recipients"]),
              _n(mk["recipients_decided_per_s"]), "", ">= %s/s" % _n(TARGET_DECISIONS),
              mk["recipients_decided_per_s"] >= TARGET_DECISIONS)
+        if mk.get("postgres_cpu_ms_per_decision") is not None:
+            _row(rows, "marketing PostgreSQL CPU ms per decision",
+                 "%.4f" % mk["postgres_cpu_ms_per_decision"], "", "(cost per unit)", None)
     rss = {}
     for part in ("analytics", "sales", "marketing", "api"):
         for name, mib in (_g(doc, part, "rss_peak", "mib") or {}).items():
@@ -209,4 +242,25 @@ def by_rows(summaries):
         _row(rows, k, " / ".join(str(c["measured"].get(s, "-")) for s in sizes),
              "at %s rows" % " / ".join("{:,}".format(int(s)) for s in sizes), c["target"],
              None if any(m is None for m in mets) else all(mets))
+        rows[-1]["by_rows"] = {s: c["measured"].get(s) for s in sizes}
     return rows
+
+
+def show_by_rows(rows, title):
+    """by_rows' rows as a text table on stderr, one column per table size
+    side by side, so that a figure growing with the tables reads along its
+    line."""
+    if not rows:
+        return
+    sizes = list(rows[0]["by_rows"])
+    head = (("figure",) + tuple("{:,} rows".format(int(s)) for s in sizes) + ("target", "met"))
+    cells = [head] + [(r["figure"],) + tuple(str(r["by_rows"].get(s) or "-") for s in sizes)
+                      + (r["target"], "yes" if r["met"] is True else "no"
+                         if r["met"] is False else "-") for r in rows]
+    widths = [min(62 if i == 0 else 40, max(len(str(c[i])) for c in cells))
+              for i in range(len(head))]
+    B.log(title + ":")
+    for i, c in enumerate(cells):
+        B.log("  " + " | ".join(str(x).ljust(w) for x, w in zip(c, widths)))
+        if i == 0:
+            B.log("  " + "-+-".join("-" * w for w in widths))
