@@ -107,15 +107,18 @@ def table(doc, first=None):
             _row(rows, "sales email lookup, known / new email (EXPLAIN ANALYZE)",
                  "%s / %s ms" % (_n(lookup["known_ms"]), _n(lookup["new_ms"])),
                  "%s people" % _n(_g(sales, "preloaded", "people")), "flat with size", None)
-        # p99 at half the ceiling: the runs are closed loop, so the one
-        # read is the busiest run at or under half the best rate.
+        # p99 at half the ceiling: the run offered half the best rate
+        # (32 clients, open loop) when the part made one; else the busiest
+        # closed-loop run at or under half the best rate.
         ceiling = max(r["cmds_per_s"] for r in runs)
-        half = [r for r in runs if r["cmds_per_s"] <= ceiling / 2]
-        h = max(half, key=lambda r: r["cmds_per_s"]) if half else None
+        h, how = sales.get("at_half_ceiling"), "32 clients, %s/s of %s/s (half offered, open loop)"
+        if not h:
+            half = [r for r in runs if r["cmds_per_s"] <= ceiling / 2]
+            h = max(half, key=lambda r: r["cmds_per_s"]) if half else None
+            how = "%d clients, %%s/s of %%s/s (closed loop)" % h["clients"] if h else how
         _row(rows, "sales.person.register p99 at half its ceiling",
              _n(h["p99_ms"], " ms") if h else "-",
-             "%d clients, %s/s of %s/s (closed loop)" % (h["clients"], _n(h["cmds_per_s"]),
-                                                         _n(ceiling)) if h else
+             how % (_n(h["cmds_per_s"]), _n(ceiling)) if h else
              "no run at or under half the ceiling",
              "< %.0f ms" % B.TARGET_P99_MS, h["p99_ms"] < B.TARGET_P99_MS if h else None)
     lat = doc.get("latency")
