@@ -5,6 +5,7 @@ import threading
 import unittest
 import urllib.request
 
+import psycopg2
 import zmq
 
 from crmtest import TEST_PRINCIPAL, System, rpc_pb2, testing_pb2, wait_for
@@ -29,15 +30,18 @@ class FairnessTest(unittest.TestCase):
         self.sys.keys.key("gw", "gateway", roles="gateway")
         for name in ("alice", "bob"):
             self.sys.keys.key(name, "staff", roles="admin")
+
+    def start_probe(self, deadline_ms):
         # The flooding client reads its replies, but they come in bursts
         # (a batch, or every expired command at once): room for all of them.
-        self.probe = self.sys.add_probe("probe", env={"CRM_COMMAND_DEADLINE_MS": "3000",
+        self.probe = self.sys.add_probe("probe", env={"CRM_COMMAND_DEADLINE_MS": str(deadline_ms),
                                                       "CRM_SEND_HWM": "100000"})
 
     def tearDown(self):
         self.sys.close()
 
     def test_a_flood_does_not_starve_another_client(self):
+        self.start_probe(3000)
         flood = self.sys.ctx.socket(zmq.DEALER)
         flood.setsockopt(zmq.LINGER, 0)
         flood.setsockopt(zmq.SNDHWM, 0)
@@ -90,11 +94,20 @@ class FairnessTest(unittest.TestCase):
         the queue: alice flooding through the gateway does not make bob,
         behind the same connection, wait for her flood or be refused as
         part of it."""
+        # No command expires here: the queue is held still below.
+        self.start_probe(120000)
         gw = self.sys.ctx.socket(zmq.DEALER)
         gw.setsockopt(zmq.LINGER, 0)
         gw.setsockopt(zmq.SNDHWM, 0)
         self.sys.secure(gw, "gw", "probe")
         gw.connect(self.sys.endpoints["probe"])
+        # The writers wait on a lock until bob's first command is queued:
+        # left running, they may keep up with the reads of alice's flood, so
+        # that none of it is queued when bob's command (behind hers on the
+        # one connection) arrives, and the test would show nothing.
+        db = self.sys.dbs["probe"]
+        hold = psycopg2.connect(self.sys.cluster.url(db))
+        hold.cursor().execute("LOCK TABLE probe_record IN ACCESS EXCLUSIVE MODE")
         body = testing_pb2.ProbeRecordRequest(count=1, label="flood").SerializeToString()
         for i in range(FLOOD):
             gw.send(rpc_pb2.CommandRequest(command="probe.record", request_id=i + 1,
@@ -118,9 +131,12 @@ class FairnessTest(unittest.TestCase):
                     answered["ok" if r.status.code == 0 else "unavailable"] += 1
                 ms = 0
             return True
-        # Bob's first command is sent while alice's are queued.
-        wait_for(lambda: pump(10) and metric(self.probe, "crm_command_queue") > 0, 30,
-                 "the flood to be queued")
+        # Alice's flood is read once some of it is refused past the queue's
+        # bound; from then on her queue stays as it is (the writers wait).
+        wait_for(lambda: pump(10) and answered["unavailable"] > 0, 60,
+                 "the flood to fill the queue")
+        queued = metric(self.probe, "crm_command_queue")
+        self.assertGreater(queued, 0)
         bbody = testing_pb2.ProbeRecordRequest(count=1, label="bob").SerializeToString()
         ok_at_bob = None
         for i in range(5):
@@ -128,6 +144,13 @@ class FairnessTest(unittest.TestCase):
             gw.send(rpc_pb2.CommandRequest(command="probe.record", request_id=rid,
                                            idempotency_key="bob-%d" % i, actor="bob",
                                            body=bbody).SerializeToString())
+            if i == 0:
+                # Bob's first command is queued behind alice's; then the
+                # writers go on.
+                wait_for(lambda: pump(10) and
+                         metric(self.probe, "crm_command_queue") > queued, 30,
+                         "bob's command to be queued")
+                hold.close()
             wait_for(lambda: pump(10) and rid in bob, 5, "bob's command %d" % i)
             self.assertEqual(bob[rid].status.code, 0, bob[rid].status)
             if ok_at_bob is None:
