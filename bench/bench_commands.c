@@ -46,7 +46,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -273,16 +272,10 @@ static void s_done(s_client_t *c, int64_t now, int timed_out, const Crm__V1__Com
  * jittered backoff, as crm_client_call does (it was never queued). */
 static int s_busy_retry(s_client_t *c, int64_t now, const Crm__V1__CommandReply *rep)
 {
-    if (!(rep->status && rep->status->code == CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE &&
-          rep->status->retry_after_ms > 0 && c->attempt + 1 < S_ATTEMPTS))
+    if (!crm_client_busy(rep) || c->attempt + 1 >= S_ATTEMPTS)
         return 0;
-    int64_t cap = 20LL << c->attempt;
-    uint64_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-        r = (uint64_t)now;
+    c->resend_at = now + crm_client_retry_ms(c->attempt, rep->status->retry_after_ms) * 1000000;
     c->attempt++;
-    c->resend_at =
-        now + ((int64_t)rep->status->retry_after_ms + (int64_t)(r % (uint64_t)(cap + 1))) * 1000000;
     c->request_id = 0; /* a late reply to the refused attempt is stale */
     return 1;
 }

@@ -82,19 +82,15 @@ void crm_client_set_actor(crm_client_t *self, const char *actor)
     }
 }
 
-/* "Service overloaded": UNAVAILABLE with a retry hint, answered before the
- * command was queued, so sending it again cannot apply it twice (and the
- * same idempotency key makes sure of it anyway). */
-static int s_busy(const Crm__V1__CommandReply *rep)
+/* Answered before the command was queued, so sending it again cannot
+ * apply it twice (and the same idempotency key makes sure of it anyway). */
+int crm_client_busy(const Crm__V1__CommandReply *rep)
 {
     return rep->status && rep->status->code == CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE &&
            rep->status->retry_after_ms > 0;
 }
 
-/* Exponential backoff with full jitter (a random wait in [0, 20 ms * 2^a],
- * at most 2 s) on top of the service's hint, so clients refused together
- * do not come back together. A blocking client: sleeping is fine here. */
-static void s_backoff(int attempt, uint32_t hint_ms)
+int64_t crm_client_retry_ms(int attempt, uint32_t hint_ms)
 {
     int64_t cap = 20LL << (attempt < 7 ? attempt : 7);
     if (cap > 2000)
@@ -102,7 +98,13 @@ static void s_backoff(int attempt, uint32_t hint_ms)
     uint64_t r = 0;
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
         r = (uint64_t)crm_mono_us();
-    int64_t ms = (int64_t)hint_ms + (int64_t)(r % (uint64_t)(cap + 1));
+    return (int64_t)hint_ms + (int64_t)(r % (uint64_t)(cap + 1));
+}
+
+/* A blocking client: sleeping is fine here. */
+static void s_backoff(int attempt, uint32_t hint_ms)
+{
+    int64_t ms = crm_client_retry_ms(attempt, hint_ms);
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
@@ -214,7 +216,7 @@ int crm_client_call_raw(crm_client_t *self, const char *command, const uint8_t *
             }
             /* request_id 0: the service could not read our request at all. */
             if (rep->request_id == request_id || rep->request_id == 0) {
-                if (s_busy(rep) && a + 1 < attempts) {
+                if (crm_client_busy(rep) && a + 1 < attempts) {
                     /* Overloaded: wait and send again with the same key. */
                     s_backoff(a, rep->status->retry_after_ms);
                     crm__v1__command_reply__free_unpacked(rep, NULL);

@@ -64,6 +64,17 @@ int crm_client_send(crm_client_t *self, const char *command, const uint8_t *body
  * that receive is what re-arms the descriptor. */
 int crm_client_recv(crm_client_t *self, Crm__V1__CommandReply **reply_p);
 
+/* 1 if rep is "service overloaded" (UNAVAILABLE with a retry hint: it was
+ * never queued, so sending it again with the same key is safe), else 0. */
+int crm_client_busy(const Crm__V1__CommandReply *rep);
+
+/* Milliseconds to wait before attempt `attempt` + 1 after such a reply:
+ * the service's hint plus exponential backoff with full jitter (a random
+ * wait in [0, 20 ms * 2^attempt], at most 2 s), so clients refused together
+ * do not come back together. What crm_client_call sleeps; for a client
+ * with its own loop. */
+int64_t crm_client_retry_ms(int attempt, uint32_t hint_ms);
+
 /* Sets the request's actor field (default: $USER or "crmctl"). Services
  * ignore it and record the principal of the key the connection
  * authenticated with; it is kept for wire compatibility. */
