@@ -268,7 +268,7 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
         /* The handler failed after writing: its writes are gone; record the
          * dead letter and move the position, in a transaction of their own. */
         b->dl_pass = 1;
-        crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_finalize_cb);
+        crm_batch_query_named(b, "crm_begin", "BEGIN", 0, NULL, NULL, NULL, s_finalize_cb);
         return;
     }
     if (w->state == WS_OK)
@@ -411,7 +411,10 @@ static void s_ignore(crm_batch_t *b, PGresult *res)
  * shared before anything else: a merge applied beside this transaction
  * waits for it to commit, or is committed before it writes, so a row it
  * writes about the dropped person still reaches the survivor. Taken before
- * any row lock, it never waits while holding one.
+ * any row lock, it never waits while holding one. BEGIN and the guard are
+ * prepared once per connection, like COMMIT: sent unnamed, each was parsed
+ * and planned again in every transaction, and the guard was a PL/pgSQL
+ * call (crm_merge_guard(false)) around the same lock function.
  * The first attempt of a batch does without the lookup: a key seldom
  * comes back, and when it does the batch learns it at its end, from the
  * record's unique index (the batch is then retried one by one, with the
@@ -421,8 +424,9 @@ void crm_batch_begin(crm_batch_t *b)
 {
     b->started = b->idx;
     b->key_clash = 0;
-    if (crm_batch_query(b, "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0 ||
-        crm_batch_query(b, "SELECT crm_merge_guard(false)", 0, NULL, NULL, NULL, s_ignore) < 0)
+    if (crm_batch_query_named(b, "crm_begin", "BEGIN", 0, NULL, NULL, NULL, s_ignore) < 0 ||
+        crm_batch_query_named(b, "crm_guard", CRM_MERGE_GUARD_SHARED, 0, NULL, NULL, NULL,
+                              s_ignore) < 0)
         return; /* the batch failed; it may be gone */
     if (b->kind == CRM_WORK_CMD && !b->lookup) {
         s_mark_dups(b);

@@ -38,6 +38,11 @@ struct crm_batch {
     int end_committed; /* the outcome to report once drained */
 };
 
+/* The merge guard taken shared, what crm_merge_guard(false) does
+ * (common/sql/0008_merge_guard.sql, whose key this is), without the
+ * PL/pgSQL call: every batch's transaction begins with it (batch.c). */
+#define CRM_MERGE_GUARD_SHARED "SELECT pg_advisory_xact_lock_shared(74061516)"
+
 /* Internal statements of the batch: continuation by step number. */
 typedef void (*crm_batch_cb)(crm_batch_t *b, PGresult *res);
 
