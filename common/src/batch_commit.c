@@ -13,19 +13,17 @@
 
 #include <crm/log.h>
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Rows per multi-row INSERT: 5 parameters a row stays far below 65535. */
-#define CRM_ROWS_PER_INSERT 200
-
-/* Row counts up to this are prepared, one statement per count (kind
- * "outbox" or "idem"): the usual batch sizes, a bounded number of
- * statements per connection; larger batches amortise their parse. */
-#define CRM_PREPARED_ROWS 64
+/* Element type OIDs of the binary arrays (PostgreSQL's pg_type). */
+#define S_OID_BYTEA 17
+#define S_OID_INT8 20
+#define S_OID_TEXT 25
 
 static void s_fin_next(crm_batch_t *b);
 
@@ -59,7 +57,7 @@ static void s_emit_seal(crm_emit_t *e, uint64_t seq, const char *epoch)
 
 /* ---- finalize: outbox, idempotency, positions, commit ------------------ */
 
-enum { F_CHECK, F_STREAM, F_OUTBOX, F_IDEM, F_DEAD, F_POS, F_COMMIT };
+enum { F_CHECK, F_FINISH, F_DEAD, F_POS, F_COMMIT };
 
 static size_t s_fin_from(const crm_batch_t *b)
 {
@@ -87,38 +85,7 @@ static void s_on_stream(crm_batch_t *b, PGresult *res)
         for (crm_emit_t *e = w->emits; e; e = e->next)
             s_emit_seal(e, seq++, b->epoch);
     }
-    /* The outbox rows and COMMIT went out behind the UPDATE already. */
-}
-
-static void s_fin_continue(crm_batch_t *b, PGresult *res)
-{
-    s_fin_next(b);
-}
-
-/* Appends "(n,$k::t1,$k+1::t2,...)" to the VALUES of an outbox INSERT:
- * n is the row's place in the statement, k counts from `first`. */
-static size_t s_values(char *sql, size_t at, size_t row, int first, const char *const *types,
-                       int ncols)
-{
-    at += (size_t)sprintf(sql + at, "%s(%zu", row ? "," : "", row + 1);
-    for (int c = 0; c < ncols; c++)
-        at += (size_t)sprintf(sql + at, ",$%zu::%s",
-                              row * (size_t)ncols + (size_t)c + (size_t)first, types[c]);
-    sql[at++] = ')';
-    sql[at] = 0;
-    return at;
-}
-
-/* Appends "($k,$k+1,...)" groups to an INSERT. */
-static size_t s_params(char *sql, size_t at, size_t row, int ncols)
-{
-    at += (size_t)sprintf(sql + at, "%s(", row ? "," : "");
-    for (int c = 0; c < ncols; c++)
-        at +=
-            (size_t)sprintf(sql + at, "%s$%zu", c ? "," : "", row * (size_t)ncols + (size_t)c + 1);
-    sql[at++] = ')';
-    sql[at] = 0;
-    return at;
+    /* COMMIT went out behind the statement already. */
 }
 
 static void s_fin_sent(crm_batch_t *b, PGresult *res)
@@ -126,87 +93,201 @@ static void s_fin_sent(crm_batch_t *b, PGresult *res)
     /* pipelined behind the others: a failure is handled in batch.c */
 }
 
-/* Sends a multi-row INSERT of `rows` rows of `ncols` parameters (or nothing
- * when rows is 0) and takes `sql`; the next statement goes out without
- * waiting for its answer. Returns 1 if sent, 0 if there was nothing, -2 if
- * the batch failed (it may be gone). */
-static int s_insert_rows(crm_batch_t *b, const char *kind, char *sql, size_t rows, int ncols,
-                         const char *const *v, const int *l, const int *f)
+/* ---- one-dimensional arrays in PostgreSQL's binary format ---------------
+ * The rows of a batch go out as arrays, one per column, that the statement
+ * unnests: one prepared statement for any number of rows, and the event
+ * bytes as they are (in text format a bytea array is hex). The format is
+ * array_recv's: ndim, has-nulls, element type, then per dimension its
+ * length and lower bound, then each element as a length and its bytes,
+ * integers in network order. No element is ever NULL here. */
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+    int oom;
+} s_arr_t;
+
+static void s_arr_put(s_arr_t *a, const void *data, size_t n)
 {
-    int rc = 0;
-    if (rows > 0) {
-        char name[40];
-        snprintf(name, sizeof name, "crm_%s_%zu", kind, rows);
-        b->fin_cursor += rows;
-        rc = crm_batch_query_named(b, rows <= CRM_PREPARED_ROWS ? name : NULL, sql,
-                                   (int)rows * ncols, v, l, f, s_fin_sent) < 0
-                 ? -2
-                 : 1;
+    if (a->oom)
+        return;
+    if (a->len + n > a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 256;
+        while (cap < a->len + n)
+            cap *= 2;
+        uint8_t *p = realloc(a->p, cap);
+        if (!p) {
+            a->oom = 1;
+            return;
+        }
+        a->p = p;
+        a->cap = cap;
     }
-    free(sql);
-    return rc;
+    memcpy(a->p + a->len, data, n);
+    a->len += n;
 }
 
-/* Inserts the next chunk of outbox rows; returns 0 when none were left.
- * Each row's sequence is the one the batch's UPDATE of crm_stream (just
- * before, in the same transaction) handed out for it, and crm_seal
- * appends it and the epoch to the event as s_emit_seal does in memory. */
-static int s_outbox_chunk(crm_batch_t *b)
+static void s_arr_u32(s_arr_t *a, uint32_t v)
 {
-    const char *v[2 + CRM_ROWS_PER_INSERT * 4];
-    int l[2 + CRM_ROWS_PER_INSERT * 4], f[2 + CRM_ROWS_PER_INSERT * 4];
-    static const char *const types[4] = {"text", "text", "bytea", "text"};
-    static const char head[] =
-        "INSERT INTO crm_outbox (seq, type, subject, event, actor)"
-        " SELECT h.head_seq - $1::bigint + $2::bigint + r.n, r.t, r.s,"
-        " crm_seal(r.e, h.head_seq - $1::bigint + $2::bigint + r.n, h.epoch::text), r.a"
-        " FROM crm_stream h, (VALUES ";
-    static const char tail[] = ") AS r(n, t, s, e, a)";
-    char *sql = malloc(sizeof head + sizeof tail + CRM_ROWS_PER_INSERT * 80);
-    if (!sql)
-        return -1;
-    char total[24], offset[24];
-    snprintf(total, sizeof total, "%zu", b->fin_emits);
-    snprintf(offset, sizeof offset, "%zu", b->fin_cursor);
-    v[0] = total, l[0] = 0, f[0] = 0;
-    v[1] = offset, l[1] = 0, f[1] = 0;
-    size_t at = (size_t)sprintf(sql, "%s", head);
-    size_t row = 0, k = 0;
-    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b) && row < CRM_ROWS_PER_INSERT; i++) {
-        crm_work_t *w = b->works[i];
-        if (w->state != WS_OK)
-            continue;
-        for (crm_emit_t *e = w->emits; e && row < CRM_ROWS_PER_INSERT; e = e->next) {
-            if (k++ < b->fin_cursor)
-                continue;
-            size_t p = 2 + row * 4;
-            v[p] = e->type, l[p] = 0, f[p] = 0;
-            v[p + 1] = e->subject, l[p + 1] = 0, f[p + 1] = 0;
-            v[p + 2] = (const char *)e->bytes, l[p + 2] = (int)e->len, f[p + 2] = 1;
-            v[p + 3] = e->actor, l[p + 3] = 0, f[p + 3] = 0;
-            at = s_values(sql, at, row, 3, types, 4);
-            row++;
-        }
+    uint32_t n = htonl(v);
+    s_arr_put(a, &n, 4);
+}
+
+static void s_arr_begin(s_arr_t *a, uint32_t oid, size_t n)
+{
+    s_arr_u32(a, n ? 1 : 0); /* an empty array has no dimension */
+    s_arr_u32(a, 0);
+    s_arr_u32(a, oid);
+    if (n) {
+        s_arr_u32(a, (uint32_t)n);
+        s_arr_u32(a, 1);
     }
-    memcpy(sql + at, tail, sizeof tail);
-    if (row == 0) {
-        free(sql);
-        return 0;
-    }
-    char name[40];
-    snprintf(name, sizeof name, "crm_outbox_%zu", row);
-    b->fin_cursor += row;
-    int rc = crm_batch_query_named(b, row <= CRM_PREPARED_ROWS ? name : NULL, sql, 2 + (int)row * 4,
-                                   v, l, f, s_fin_sent) < 0
-                 ? -2
-                 : 1;
-    free(sql);
-    return rc;
+}
+
+static void s_arr_elem(s_arr_t *a, const void *data, size_t n)
+{
+    s_arr_u32(a, (uint32_t)n);
+    s_arr_put(a, data, n);
+}
+
+static void s_arr_str(s_arr_t *a, const char *s)
+{
+    s_arr_elem(a, s, strlen(s));
+}
+
+static void s_arr_int8(s_arr_t *a, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    s_arr_u32(a, (uint32_t)(u >> 32));
+    s_arr_u32(a, (uint32_t)u);
 }
 
 static int s_idem_wanted(const crm_work_t *w)
 {
     return w->state == WS_OK && !w->cached && !w->dup_of && w->idem_key && !w->cmd->readonly;
+}
+
+/* The four arrays of the idempotency records (key, command, request hash,
+ * reply) of the works in the transaction that store one; their count. */
+static size_t s_idem_arrays(crm_batch_t *b, s_arr_t a[4])
+{
+    size_t n = 0;
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
+        n += s_idem_wanted(b->works[i]) != 0;
+    s_arr_begin(&a[0], S_OID_TEXT, n);
+    s_arr_begin(&a[1], S_OID_TEXT, n);
+    s_arr_begin(&a[2], S_OID_INT8, n);
+    s_arr_begin(&a[3], S_OID_BYTEA, n);
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++) {
+        crm_work_t *w = b->works[i];
+        if (!s_idem_wanted(w))
+            continue;
+        s_arr_str(&a[0], w->idem_key);
+        s_arr_str(&a[1], w->cmd->name);
+        s_arr_u32(&a[2], 8);
+        s_arr_int8(&a[2], (int64_t)w->request_hash);
+        s_arr_elem(&a[3], w->reply ? w->reply : (const uint8_t *)"", w->reply_len);
+    }
+    return n;
+}
+
+/* The four arrays of the outbox rows (type, subject, event, actor), in
+ * sequence order: the works' order, each work's events in its order. */
+static void s_outbox_arrays(crm_batch_t *b, s_arr_t a[4])
+{
+    s_arr_begin(&a[0], S_OID_TEXT, b->fin_emits);
+    s_arr_begin(&a[1], S_OID_TEXT, b->fin_emits);
+    s_arr_begin(&a[2], S_OID_BYTEA, b->fin_emits);
+    s_arr_begin(&a[3], S_OID_TEXT, b->fin_emits);
+    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++) {
+        crm_work_t *w = b->works[i];
+        if (w->state != WS_OK)
+            continue;
+        for (crm_emit_t *e = w->emits; e; e = e->next) {
+            s_arr_str(&a[0], e->type);
+            s_arr_str(&a[1], e->subject);
+            s_arr_elem(&a[2], e->bytes, e->len);
+            s_arr_str(&a[3], e->actor);
+        }
+    }
+}
+
+/* The end of a transaction's writes, in one statement: the idempotency
+ * records, the crm_stream UPDATE that hands out the sequences, and the
+ * outbox rows, numbered from it and sealed by crm_seal as s_emit_seal
+ * seals the relay's copy (its answer, the new head and the epoch, does
+ * that in memory). Before, these were three statements (and one per
+ * row count prepared for each INSERT).
+ * The records go in first, before the row lock: an INSERT that waits for
+ * another writer's uncommitted record of the same key (a client's retry
+ * while the first attempt is in flight) must not wait holding the lock
+ * that writer needs to commit. Writable CTEs run as their results are
+ * read: the main query counts i's rows before its LATERAL subquery (kept
+ * apart by OFFSET 0) reads h, so the UPDATE runs after the last record;
+ * o, read by nobody, runs after the main query. Were that order ever
+ * different, the wait would end in PostgreSQL's deadlock detection and a
+ * retry one by one, never in a lost or doubled write. */
+static const char s_finish_sql[] =
+    "WITH i AS (INSERT INTO crm_idempotency (key, command, request_hash, reply)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) RETURNING 1),"
+    " h AS (UPDATE crm_stream SET head_seq = head_seq + $5::bigint"
+    " RETURNING head_seq - $5::bigint AS base, head_seq, epoch::text AS epoch),"
+    " o AS (INSERT INTO crm_outbox (seq, type, subject, event, actor)"
+    " SELECT h.base + r.n, r.t, r.s, crm_seal(r.e, h.base + r.n, h.epoch), r.a"
+    " FROM h, unnest($6::text[], $7::text[], $8::bytea[], $9::text[])"
+    " WITH ORDINALITY AS r(t, s, e, a, n))"
+    " SELECT h.head_seq, h.epoch FROM (SELECT count(*) AS n FROM i) c,"
+    " LATERAL (SELECT head_seq, epoch FROM h WHERE c.n >= 0 OFFSET 0) h";
+
+/* Sends the transaction's idempotency records, sequences and outbox rows
+ * (s_finish_sql), or the records alone when it emitted nothing (no
+ * crm_stream lock then). Returns 0, -1 out of memory, or -2 if the batch
+ * failed (it may be gone). */
+static int s_finish(crm_batch_t *b)
+{
+    s_arr_t a[8];
+    memset(a, 0, sizeof a);
+    size_t idem = b->kind == CRM_WORK_CMD ? s_idem_arrays(b, a) : 0;
+    if (b->kind != CRM_WORK_CMD)
+        for (int k = 0; k < 4; k++)
+            s_arr_begin(&a[k], k == 2 ? S_OID_INT8 : k == 3 ? S_OID_BYTEA : S_OID_TEXT, 0);
+    if (b->fin_emits)
+        s_outbox_arrays(b, a + 4);
+    int rc = 0, oom = 0;
+    for (int k = 0; k < 8; k++)
+        oom |= a[k].oom;
+    char n[24];
+    snprintf(n, sizeof n, "%zu", b->fin_emits);
+    const char *v[9];
+    int l[9], f[9];
+    for (int k = 0, p = 0; k < 9; k++) {
+        if (k == 4) {
+            v[k] = n, l[k] = 0, f[k] = 0;
+            continue;
+        }
+        v[k] = (const char *)a[p].p, l[k] = (int)a[p].len, f[k] = 1;
+        p++;
+    }
+    if (oom)
+        rc = -1;
+    else if (b->fin_emits)
+        rc = crm_batch_query_named(b, "crm_finish", s_finish_sql, 9, v, l, f, s_on_stream) < 0 ? -2
+                                                                                               : 0;
+    else if (idem)
+        rc = crm_batch_query_named(b, "crm_idem_insert",
+                                   "INSERT INTO crm_idempotency (key, command, request_hash, reply)"
+                                   " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[],"
+                                   " $4::bytea[])",
+                                   4, v, l, f, s_fin_sent) < 0
+                 ? -2
+                 : 0;
+    for (int k = 0; k < 8; k++)
+        free(a[k].p);
+    return rc;
+}
+
+static void s_fin_continue(crm_batch_t *b, PGresult *res)
+{
+    s_fin_next(b);
 }
 
 int crm_batch_check_wanted(const crm_work_t *w)
@@ -217,7 +298,7 @@ int crm_batch_check_wanted(const crm_work_t *w)
 static void s_on_check(crm_batch_t *b, PGresult *res)
 {
     crm_batch_idem_apply(b, res, 1);
-    s_fin_goto(b, F_IDEM);
+    s_fin_goto(b, F_FINISH);
 }
 
 /* A batch that ran without the idempotency lookup: a work that stores a
@@ -246,35 +327,6 @@ static int s_check(crm_batch_t *b)
                           1, v, NULL, NULL, s_on_check);
     free(keys);
     return 1;
-}
-
-static int s_idem_chunk(crm_batch_t *b)
-{
-    const char *v[CRM_ROWS_PER_INSERT * 4];
-    int l[CRM_ROWS_PER_INSERT * 4], f[CRM_ROWS_PER_INSERT * 4];
-    char hashes[CRM_ROWS_PER_INSERT][24];
-    static const char head[] =
-        "INSERT INTO crm_idempotency (key, command, request_hash, reply) VALUES ";
-    char *sql = malloc(sizeof head + CRM_ROWS_PER_INSERT * 40);
-    if (!sql)
-        return -1;
-    size_t at = (size_t)sprintf(sql, "%s", head);
-    size_t row = 0, k = 0;
-    for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b) && row < CRM_ROWS_PER_INSERT; i++) {
-        crm_work_t *w = b->works[i];
-        if (!s_idem_wanted(w) || k++ < b->fin_cursor)
-            continue;
-        snprintf(hashes[row], sizeof hashes[row], "%" PRId64, (int64_t)w->request_hash);
-        size_t p = row * 4;
-        v[p] = w->idem_key, l[p] = 0, f[p] = 0;
-        v[p + 1] = w->cmd->name, l[p + 1] = 0, f[p + 1] = 0;
-        v[p + 2] = hashes[row], l[p + 2] = 0, f[p + 2] = 0;
-        v[p + 3] = w->reply ? (const char *)w->reply : "", l[p + 3] = (int)w->reply_len;
-        f[p + 3] = 1;
-        at = s_params(sql, at, row, 4);
-        row++;
-    }
-    return s_insert_rows(b, "idem", sql, row, 4, v, l, f);
 }
 
 /* A retried dead letter must still be unresolved when its effects commit,
@@ -391,44 +443,19 @@ static void s_fin_next(crm_batch_t *b)
     switch (b->fin_step) {
     case F_CHECK:
         if (!s_check(b))
-            s_fin_goto(b, F_IDEM);
+            s_fin_goto(b, F_FINISH);
         return;
-    case F_STREAM:
+    case F_FINISH:
         /* Counted here, after the check may have answered works from
-         * their records instead. */
+         * their records instead. The statement's answer seals the events
+         * in memory; COMMIT goes out behind it at once. */
         b->fin_emits = 0;
         for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++)
             if (b->works[i]->state == WS_OK)
                 b->fin_emits += b->works[i]->n_emits;
-        if (b->fin_emits) {
-            char n[24];
-            snprintf(n, sizeof n, "%zu", b->fin_emits);
-            const char *v[1] = {n};
-            /* Its answer seals the events in memory; the outbox rows
-             * take their numbers from it in the database, so they go
-             * out behind it at once (s_outbox_chunk). */
-            if (crm_batch_query_named(b, "crm_stream_take",
-                                      "UPDATE crm_stream SET head_seq = head_seq + $1"
-                                      " RETURNING head_seq, epoch::text, epoch_start_seq",
-                                      1, v, NULL, NULL, s_on_stream) < 0)
-                return;
-        }
-        s_fin_goto(b, F_OUTBOX);
-        return;
-    case F_OUTBOX:
-        /* The outbox and idempotency inserts and COMMIT go out together. */
-        do
-            rc = b->fin_emits ? s_outbox_chunk(b) : 0;
-        while (rc == 1);
+        rc = s_finish(b);
         if (rc == 0)
             s_fin_goto(b, b->kind == CRM_WORK_EVT ? F_DEAD : F_COMMIT);
-        break;
-    case F_IDEM:
-        do
-            rc = s_idem_chunk(b);
-        while (rc == 1);
-        if (rc == 0)
-            s_fin_goto(b, F_STREAM);
         break;
     case F_DEAD:
         rc = s_dead_next(b);
@@ -441,7 +468,8 @@ static void s_fin_next(crm_batch_t *b)
             s_fin_goto(b, F_COMMIT);
         break;
     case F_COMMIT:
-        if (crm_batch_query(b, "COMMIT", 0, NULL, NULL, NULL, s_on_commit) == 0 &&
+        if (crm_batch_query_named(b, "crm_commit", "COMMIT", 0, NULL, NULL, NULL, s_on_commit) ==
+                0 &&
             b->owner->committing && !b->commit_sent) {
             b->commit_sent = 1;
             b->owner->committing(b, b->arg);
@@ -454,10 +482,7 @@ static void s_fin_next(crm_batch_t *b)
 
 void crm_batch_finalize(crm_batch_t *b)
 {
-    /* Commands: the idempotency records before the crm_stream row lock, so
-     * the lock is held only for the outbox rows and COMMIT (another writer
-     * waits for it), never while waiting for another transaction's key. */
-    s_fin_goto(b, b->kind == CRM_WORK_CMD ? F_CHECK : F_STREAM);
+    s_fin_goto(b, b->kind == CRM_WORK_CMD ? F_CHECK : F_FINISH);
 }
 
 static void s_on_commit(crm_batch_t *b, PGresult *res)
