@@ -180,6 +180,11 @@ static void s_on_replay_head(crm_db_t *db, PGresult *res, const char *error, voi
     uint64_t from = s->rq->from_sequence ? s->rq->from_sequence : 1;
     if (from > s->rr.head_sequence) {
         s->rr.scanned_to_sequence = s->rr.head_sequence;
+        s->svc->m.replays_served++;
+        crm_debug("replay.served",
+                  "from %" PRIu64 " 0 events to %" PRIu64 " received at %" PRId64
+                  " us answered at %" PRId64 " us memory 0",
+                  s->rq->from_sequence, s->rr.scanned_to_sequence, s->received_us, crm_mono_us());
         s_sys_ok(s, &s->rr.base);
         return;
     }
