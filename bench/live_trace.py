@@ -18,7 +18,6 @@ A measuring tool, not a benchmark figure: the debug lines cost a little
 themselves. bench/README ("analytics live (seventh session)") has its
 output before and after the in-memory replay."""
 import argparse
-import bisect
 import json
 import os
 import re
