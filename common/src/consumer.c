@@ -229,6 +229,11 @@ static void s_on_batch_done(crm_batch_t *b, void *arg, int committed)
     c->batch = NULL;
     size_t n;
     crm_work_t **works = crm_batch_works(b, &n);
+    if (n)
+        crm_debug("consumer.batch.done",
+                  "%s: %zu events %s %" PRIu64 "..%" PRIu64 " %s at %" PRId64 " us", c->def->name,
+                  n, works[0]->source, works[0]->seq, works[n - 1]->seq,
+                  committed ? "committed" : "not committed", crm_mono_us());
     for (size_t i = 0; i < n; i++) {
         if (committed)
             c->svc->m.events_consumed++;
@@ -269,13 +274,18 @@ void crm_consumer_kick(crm_consumer_t *c)
         crm_batch_new(&svc->batch_env, c->db, CRM_WORK_EVT, c->def->name, &s_batch_owner, c);
     if (!b)
         return;
-    for (size_t n = 0; c->queue && n < svc->batch_max; n++) {
+    uint64_t first = c->queue->seq, last = first;
+    size_t n = 0;
+    for (; c->queue && n < svc->batch_max; n++) {
         crm_work_t *w = c->queue;
         c->queue = w->next;
         w->next = NULL;
         c->queued--;
+        last = w->seq;
         crm_batch_add(b, w);
     }
+    crm_debug("consumer.batch.start", "%s: %zu events %" PRIu64 "..%" PRIu64 " at %" PRId64 " us",
+              c->def->name, n, first, last, crm_mono_us());
     if (!c->queue)
         c->queue_tail = NULL;
     c->batch = b;

@@ -8,6 +8,9 @@
 
 #include <crm/log.h>
 #include <crm/pbcheck.h>
+#include <crm/util.h>
+
+#include <inttypes.h>
 
 #include <string.h>
 #include <zmq.h>
@@ -92,6 +95,8 @@ static void s_on_live(crm_service_t *svc, const char *topic, size_t tlen, const 
         }
         /* Not applied from here: the source is asked for it (one request
          * in flight per source, however many live events arrive). */
+        crm_debug("consumer.live", "%s: %s %" PRIu64 " at %" PRId64 " us", c->def->name, p->source,
+                  ev->sequence, crm_mono_us());
         crm_pos_hint(p, ev);
         if (p->replay_req)
             p->hinted = 1;

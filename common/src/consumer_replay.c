@@ -65,6 +65,8 @@ void crm_consumer_replay(crm_consumer_t *c, crm_src_pos_t *p)
     crm_zwatch_kick(peer->watch);
     p->replay_req = cr.request_id;
     p->replay_sent_us = crm_mono_us();
+    crm_debug("consumer.replay.sent", "%s: %s from %" PRIu64 " at %" PRId64 " us", c->def->name,
+              p->source, rq.from_sequence, p->replay_sent_us);
     p->replays++;
 }
 
@@ -158,6 +160,11 @@ static void s_on_replay(crm_service_t *svc, const Crm__V1__CommandReply *rep)
         p->lost += (int64_t)(rr->first_retained_sequence - p->expected);
         p->expected = rr->first_retained_sequence;
     }
+    crm_debug("consumer.replay.reply",
+              "%s: %s %zu events to %" PRIu64 " head %" PRIu64 " at %" PRId64 " us sent %" PRId64
+              " us",
+              c->def->name, p->source, rr->n_events, rr->scanned_to_sequence, rr->head_sequence,
+              crm_mono_us(), p->replay_sent_us);
     int verify = p->verify_applied;
     p->verify_applied = 0;
     /* Set when the loop stops before the reply's end: the events after

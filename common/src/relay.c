@@ -6,7 +6,15 @@
  * from crm_outbox. The published position is saved now and then, so a
  * restarted process republishes at most a few already-sent events, which
  * consumers drop as duplicates. When idle the relay sends a heartbeat with
- * its last published sequence, so subscribers notice loss at the tail. */
+ * its last published sequence, so subscribers notice loss at the tail.
+ *
+ * The events it published from memory stay in a ring (crm_relay_recent) a
+ * little longer: a consumer told of them by the bus asks for them by
+ * replay at once, and stream.replay answers from here instead of reading
+ * the outbox back (service_builtin.c). They are the bytes the outbox holds
+ * (sealed the same way), the ring is contiguous in sequence and holds one
+ * epoch, and it is emptied whenever that is no longer sure: an event that
+ * came from the outbox, a gap, another epoch, the reader's connection down. */
 #include "relay_int.h"
 
 #include <crm/log.h>
@@ -21,6 +29,11 @@
 #include <zmq.h>
 
 #define CRM_RELAY_FETCH 1000
+/* The ring: at 1,000 events/s a second of them, far more than the few
+ * milliseconds between a publish and the consumers' requests; bounded in
+ * bytes too, against the RSS budget (crm_relay_recent). */
+#define CRM_RELAY_RING 1024
+#define CRM_RELAY_RING_BYTES (1024 * 1024)
 
 struct crm_relay {
     uv_loop_t *loop;
@@ -37,7 +50,98 @@ struct crm_relay {
     int64_t last_send_us;
     int64_t hb_us;
     int closing;
+    /* published lately, from memory: ring[(ring_at + i) % CRM_RELAY_RING]
+     * holds sequence ring_first + i, for i < ring_n */
+    crm_emit_t *ring[CRM_RELAY_RING];
+    size_t ring_at, ring_n, ring_bytes;
+    uint64_t ring_first;
+    char ring_epoch[40];     /* the epoch sealed into the ring's events */
+    uint64_t first_retained; /* the outbox's first sequence, last read (0: unknown) */
 };
+
+static void s_emit_free(crm_emit_t *e)
+{
+    free(e->type);
+    free(e->subject);
+    free(e->bytes);
+    free(e);
+}
+
+static void s_ring_clear(crm_relay_t *r)
+{
+    for (size_t i = 0; i < r->ring_n; i++)
+        s_emit_free(r->ring[(r->ring_at + i) % CRM_RELAY_RING]);
+    r->ring_n = r->ring_bytes = 0;
+    r->ring_at = 0;
+    r->ring_epoch[0] = 0;
+}
+
+static void s_ring_drop_oldest(crm_relay_t *r)
+{
+    crm_emit_t *e = r->ring[r->ring_at];
+    r->ring_bytes -= e->len;
+    s_emit_free(e);
+    r->ring_at = (r->ring_at + 1) % CRM_RELAY_RING;
+    r->ring_first++;
+    r->ring_n--;
+}
+
+static size_t s_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+/* The epoch sealed at the end of e's bytes (batch_commit.c, s_emit_seal:
+ * field 6 the sequence, field 7 the epoch, appended) into out; -1 if the
+ * tail is not that. */
+static int s_sealed_epoch(const crm_emit_t *e, char *out, size_t outlen)
+{
+    uint8_t head[16];
+    head[0] = (6 << 3) | 0;
+    size_t hl = 1 + s_varint(head + 1, e->seq);
+    head[hl++] = (7 << 3) | 2;
+    for (size_t el = 1; el < 128 && el < outlen; el++) {
+        if (e->len < hl + 1 + el)
+            break;
+        const uint8_t *t = e->bytes + e->len - el - 1 - hl;
+        if (t[hl] == el && !memcmp(t, head, hl)) {
+            memcpy(out, e->bytes + e->len - el, el);
+            out[el] = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Keeps e, just published from memory, in the ring (or frees it). */
+static void s_ring_push(crm_relay_t *r, crm_emit_t *e)
+{
+    char epoch[40];
+    if (s_sealed_epoch(e, epoch, sizeof epoch) < 0 || e->len > CRM_RELAY_RING_BYTES) {
+        s_ring_clear(r);
+        s_emit_free(e);
+        return;
+    }
+    if (r->ring_n && (e->seq != r->ring_first + r->ring_n || strcmp(epoch, r->ring_epoch)))
+        s_ring_clear(r);
+    while (r->ring_n &&
+           (r->ring_n == CRM_RELAY_RING || r->ring_bytes + e->len > CRM_RELAY_RING_BYTES))
+        s_ring_drop_oldest(r);
+    if (!r->ring_n) {
+        r->ring_first = e->seq;
+        r->ring_at = 0;
+        snprintf(r->ring_epoch, sizeof r->ring_epoch, "%s", epoch);
+    }
+    e->next = NULL;
+    r->ring[(r->ring_at + r->ring_n) % CRM_RELAY_RING] = e;
+    r->ring_n++;
+    r->ring_bytes += e->len;
+}
 
 static void s_pump(crm_relay_t *r);
 
@@ -56,6 +160,7 @@ static int s_send(crm_relay_t *r, const char *topic, const void *data, size_t le
 static void s_publish(crm_relay_t *r, uint64_t seq, const char *type, const void *data, size_t len)
 {
     s_send(r, type, data, len);
+    crm_debug("relay.publish", "%" PRIu64 " at %" PRId64 " us", seq, r->last_send_us);
     r->published = seq;
     r->events_published++;
 }
@@ -71,6 +176,8 @@ static void s_on_fetch(crm_db_t *db, PGresult *res, const char *error, void *arg
         uint64_t seq = be64toh(*(const uint64_t *)(const void *)PQgetvalue(res, i, 0));
         if (seq <= r->published)
             continue;
+        /* From the outbox, not from memory: the ring starts again after it. */
+        s_ring_clear(r);
         if (seq != r->published + 1)
             crm_warn("relay.skip",
                      "outbox has no events %" PRIu64 "..%" PRIu64
@@ -84,6 +191,7 @@ static void s_on_fetch(crm_db_t *db, PGresult *res, const char *error, void *arg
                  "outbox ends before head %" PRIu64 "; nothing to publish after %" PRIu64, r->head,
                  r->published);
         r->published = r->head;
+        s_ring_clear(r);
     }
     s_pump(r);
 }
@@ -109,13 +217,12 @@ static void s_pump(crm_relay_t *r)
         if (e->seq > r->published + 1)
             break;
         r->pending = e->next;
-        if (e->seq == r->published + 1)
+        if (e->seq == r->published + 1) {
             s_publish(r, e->seq, e->type, e->bytes, e->len);
-        e->next = NULL;
-        free(e->type);
-        free(e->subject);
-        free(e->bytes);
-        free(e);
+            s_ring_push(r, e);
+        } else {
+            s_emit_free(e);
+        }
     }
     if (r->head > r->published && !(r->pending && r->pending->seq == r->published + 1))
         s_fetch(r);
@@ -174,16 +281,19 @@ static void s_on_head(crm_db_t *db, PGresult *res, const char *error, void *arg)
     uint64_t head = (uint64_t)crm_db_get_int(res, 0, 0);
     if (head > r->head)
         r->head = head;
-    snprintf(r->epoch, sizeof r->epoch, "%s", crm_db_get_str(res, 0, 1));
-    r->epoch_start = (uint64_t)crm_db_get_int(res, 0, 2);
+    crm_relay_set_epoch(r, crm_db_get_str(res, 0, 1), (uint64_t)crm_db_get_int(res, 0, 2), 0);
     s_pump(r);
 }
 
 static void s_on_timer(uv_timer_t *t)
 {
     crm_relay_t *r = t->data;
-    if (!crm_db_connected(r->reader))
+    if (!crm_db_connected(r->reader)) {
+        /* What the database holds once it is back is read from it (it
+         * may have been restored meanwhile). */
+        s_ring_clear(r);
         return;
+    }
     if (!r->ticking &&
         crm_db_query(r->reader, "SELECT head_seq, epoch::text, epoch_start_seq FROM crm_stream", 0,
                      NULL, NULL, NULL, 0, s_on_head, r) == 0)
@@ -239,9 +349,40 @@ uint64_t crm_relay_head(const crm_relay_t *r)
     return r->head;
 }
 
-void crm_relay_set_epoch(crm_relay_t *r, const char *epoch)
+void crm_relay_set_epoch(crm_relay_t *r, const char *epoch, uint64_t epoch_start,
+                         uint64_t first_retained)
 {
     snprintf(r->epoch, sizeof r->epoch, "%s", epoch);
+    r->epoch_start = epoch_start;
+    if (first_retained)
+        r->first_retained = first_retained;
+}
+
+int crm_relay_recent(crm_relay_t *r, uint64_t from, crm_relay_recent_t *out)
+{
+    /* Only while the ring's epoch is the stream's, as last read from the
+     * database (a rotation is seen by the next tick or replay), and the
+     * reader is up. */
+    if (!r->ring_n || r->closing || !crm_db_connected(r->reader) || strcmp(r->ring_epoch, r->epoch))
+        return 0;
+    uint64_t last = r->ring_first + r->ring_n - 1;
+    if (from < r->ring_first || from > last + 1 || (from > last && r->head > last))
+        return 0;
+    out->first = r->ring_first;
+    out->last = last;
+    out->head = r->head > last ? r->head : last;
+    out->epoch = r->epoch;
+    out->epoch_start = r->epoch_start;
+    out->first_retained =
+        r->first_retained && r->first_retained <= r->ring_first ? r->first_retained : r->ring_first;
+    return 1;
+}
+
+const crm_emit_t *crm_relay_recent_event(const crm_relay_t *r, uint64_t seq)
+{
+    if (seq < r->ring_first || seq - r->ring_first >= r->ring_n)
+        return NULL;
+    return r->ring[(r->ring_at + (seq - r->ring_first)) % CRM_RELAY_RING];
 }
 
 int64_t crm_relay_events_published(const crm_relay_t *r)
@@ -266,11 +407,9 @@ static void s_closed(uv_handle_t *h)
     while (r->pending) {
         crm_emit_t *e = r->pending;
         r->pending = e->next;
-        free(e->type);
-        free(e->subject);
-        free(e->bytes);
-        free(e);
+        s_emit_free(e);
     }
+    s_ring_clear(r);
     free(r->source);
     free(r);
 }

@@ -33,10 +33,30 @@ crm_relay_t *crm_relay_new(const crm_relay_conf_t *conf);
 void crm_relay_committed(crm_relay_t *r, crm_emit_t *emits);
 uint64_t crm_relay_published(const crm_relay_t *r);
 uint64_t crm_relay_head(const crm_relay_t *r);
-/* A reader of the stream saw a newer epoch (after stream.rotate_epoch):
- * the heartbeats carry it from now on. The relay also reads it itself
- * each tick. */
-void crm_relay_set_epoch(crm_relay_t *r, const char *epoch);
+/* A reader of the stream read its epoch, the epoch's start and (when not
+ * 0) the outbox's first sequence: the heartbeats carry the epoch from now
+ * on (after stream.rotate_epoch), and crm_relay_recent answers only while
+ * its events have it. The relay also reads them itself each tick. */
+void crm_relay_set_epoch(crm_relay_t *r, const char *epoch, uint64_t epoch_start,
+                         uint64_t first_retained);
+
+/* What the relay's memory can answer of a replay from `from`. */
+typedef struct crm_relay_recent {
+    uint64_t first, last; /* the events held, a contiguous range */
+    uint64_t head;        /* the stream's head as the relay knows it (>= last) */
+    const char *epoch;    /* the stream's epoch and its start, as last read */
+    uint64_t epoch_start;
+    uint64_t first_retained; /* the outbox's first sequence, or `first` */
+} crm_relay_recent_t;
+
+/* Whether the events the relay published lately answer a replay from
+ * `from` (first <= from <= last, or from == last + 1 with nothing newer
+ * known): 1 and *out filled, or 0 (ask the database). Valid until the loop
+ * runs again. */
+int crm_relay_recent(crm_relay_t *r, uint64_t from, crm_relay_recent_t *out);
+/* The event of sequence seq held in memory (sealed bytes, as the outbox
+ * holds them), or NULL. Owned by the relay. */
+const crm_emit_t *crm_relay_recent_event(const crm_relay_t *r, uint64_t seq);
 int64_t crm_relay_events_published(const crm_relay_t *r);
 int64_t crm_relay_heartbeats_sent(const crm_relay_t *r);
 /* Publishes what memory holds; used at shutdown (no new database reads). */
