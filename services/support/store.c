@@ -176,7 +176,7 @@ int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int reg
         " created_us, updated_us) VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::smallint,"
         " $6::smallint, $7::smallint, $8::smallint, $9::text, $10::text, $11::text[], $12::text,"
         " $13::text, $14::int, $15::int, $16::bigint, $17::bigint, $18::bigint, $19::bigint,"
-        " $20::bigint, $20::bigint) RETURNING EXISTS (SELECT 1 FROM np)",
+        " $20::bigint, $20::bigint) RETURNING t.customer_id::text, (SELECT np.id::text FROM np)",
         1, cb);
 }
 

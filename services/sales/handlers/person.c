@@ -192,18 +192,21 @@ static void s_register_done(crm_work_t *w, PGresult *res)
      * email a moment ago, or the address was removed from that person);
      * that row is the answer. */
     int created = crm_db_get_bool(res, 0, 3);
-    if (!created) {
+    if (!PQgetisnull(res, 0, 2)) {
         Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, 0, 2));
         if (!p) {
             crm_work_fail_unreadable(w);
             return;
         }
-        s_person_reply(w, p, 0);
+        if (created && sales_emit_person_registered(w, p) < 0)
+            return;
+        s_person_reply(w, p, created);
         return;
     }
-    /* Inserted: the row holds exactly the values sent (sales_store_person_
-     * register), so the person is those and the instants the database
-     * stamped, not a JSON of the row built and parsed back (sql/0016). */
+    /* Inserted as sent: the row holds exactly the values sent (sales_store_
+     * person_register), so the person is those and the instants the
+     * database stamped, not a JSON of the row built and parsed back
+     * (sql/0016). */
     Crm__V1__Person *p = &st->p;
     p->created_at_us = p->updated_at_us = crm_db_get_int(res, 0, 4);
     p->registered_by = (char *)crm_service_name(crm_work_service(w));

@@ -19,9 +19,12 @@ DROP INDEX person_organization;
 CREATE INDEX person_organization ON person (organization_id) WHERE organization_id IS NOT NULL;
 
 -- As in 0015 but for the results: o_person is NULL when the person was
--- inserted (o_created), and o_now_us is its created_at (= updated_at) in
--- microseconds; when the id existed already, o_person is that row's JSON
--- and o_created false.
+-- inserted (o_created) as sent, and o_now_us is its created_at (=
+-- updated_at) in microseconds; when the id existed already, o_person is
+-- that row's JSON and o_created false. The row's JSON comes back too when
+-- the crm_alias trigger put the new row under another id (p_id a merged
+-- person's, whose survivor is not there: no such path is known, but then
+-- the row is not what was sent).
 DROP FUNCTION sales_person_register(uuid, smallint, text, text[], text[], uuid, text, text, text,
                                     text, text[], text, jsonb, text[], bigint, text, text);
 CREATE FUNCTION sales_person_register(
@@ -61,8 +64,8 @@ BEGIN
             COALESCE((SELECT jsonb_object_agg(c, jsonb_build_array(p_t, p_src))
                         FROM unnest(p_changed) AS c), '{}'), p_fax)
     ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
-    RETURNING CASE WHEN p.xmax = 0 THEN NULL ELSE sales_person_j(p)::text END, (p.xmax = 0),
-              sales_us(p.created_at)
+    RETURNING CASE WHEN p.xmax = 0 AND p.id = p_id THEN NULL ELSE sales_person_j(p)::text END,
+              (p.xmax = 0), sales_us(p.created_at)
          INTO o_person, o_created, o_now_us;
 END
 $$;

@@ -21,8 +21,12 @@ typedef struct {
 /* The ticket and the person as their rows hold them after the insert
  * (support_store_ticket_insert): the values sent, the columns not sent at
  * their defaults; what S_TICKET_J and S_PERSON_J would read back. */
-static int s_open_as_stored(crm_work_t *w, Crm__V1__Ticket *t, Crm__V1__Person **registered)
+static int s_open_as_stored(crm_work_t *w, Crm__V1__Ticket *t, const PGresult *res,
+                            Crm__V1__Person **registered)
 {
+    const char *person = crm_db_get_opt(res, 0, 1);
+    if (!(t->customer_id = crm_work_strdup(w, crm_db_get_str(res, 0, 0))))
+        return -1;
     Crm__V1__TicketResolution *r = crm_work_alloc(w, sizeof *r);
     Crm__V1__TicketSatisfaction *s = crm_work_alloc(w, sizeof *s);
     if (!r || !s)
@@ -36,14 +40,15 @@ static int s_open_as_stored(crm_work_t *w, Crm__V1__Ticket *t, Crm__V1__Person *
     t->first_response_at_risk = t->first_response_breached = 0;
     t->resolution_at_risk = t->resolution_breached = 0;
     t->updated_at_us = t->created_at_us;
-    if (!registered)
+    if (!person)
         return 0;
     Crm__V1__Person *p = crm_work_alloc(w, sizeof *p);
     char **emails = crm_work_alloc(w, sizeof *emails);
     if (!p || !emails)
         return -1;
     crm__v1__person__init(p);
-    p->id = t->customer_id;
+    if (!(p->id = crm_work_strdup(w, person)))
+        return -1;
     p->name = t->requester_name;
     if (*t->requester_email) {
         emails[0] = t->requester_email;
@@ -66,7 +71,7 @@ static void s_open_inserted(crm_work_t *w, PGresult *res)
         crm_work_fail_unreadable(w);
         return;
     }
-    if (s_open_as_stored(w, t, crm_db_get_bool(res, 0, 0) ? &registered : NULL) < 0) {
+    if (s_open_as_stored(w, t, res, &registered) < 0) {
         crm_work_fail_nomem(w);
         return;
     }
