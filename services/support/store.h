@@ -41,8 +41,10 @@ int support_store_preferences(crm_work_t *w, const char *customer_id, char *cons
 /* Inserts t (every field set by the caller), and first, when
  * `register_customer`, the person t->customer_id that support met first
  * (name t->requester_name, the email t->requester_email, registered_by
- * "support"; an id that exists is left alone). 0: Ticket JSON; 1: the
- * Person JSON when it was inserted, else NULL. */
+ * "support"; an id that exists is left alone). 0: the ticket's customer
+ * id as stored (the crm_alias trigger names a merged person's survivor);
+ * 1: the person's id when it was inserted, else NULL. The rows hold t's
+ * values as sent otherwise (the rest of their columns their defaults). */
 int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int register_customer,
                                 crm_work_cb cb);
 

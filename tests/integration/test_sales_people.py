@@ -55,7 +55,7 @@ class PeopleTest(unittest.TestCase):
         r = s.register("Grace Hopper")
         self.assertTrue(r.created)
         self.assertEqual(len(r.person.id), 36)
-        self.assertEqual(r.person.id[14], "4")  # random (v4): no email to derive it from
+        self.assertEqual(r.person.id[14], "7")  # a new (v7) id: no email to derive it from
         self.assertEqual(list(r.person.emails), [])
         # Two people may share a name.
         r2 = s.register("Grace Hopper")

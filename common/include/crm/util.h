@@ -7,7 +7,9 @@
 
 #define CRM_UUID_LEN 36 /* without the terminating NUL */
 
-/* Writes a new random (v4) UUID, lower-case, NUL-terminated, into out. */
+/* Writes a new time-ordered UUID (v7: the millisecond it was made, then
+ * random bits), lower-case, NUL-terminated, into out. Ids made later sort
+ * after earlier ones, as uuid and as text. */
 void crm_uuid_new(char out[CRM_UUID_LEN + 1]);
 
 /* 1 if s is a well-formed UUID in canonical text form, else 0. */

@@ -141,12 +141,17 @@ static void s_activity_logged(crm_work_t *w, PGresult *res)
     Crm__V1__Activity *a = crm_work_data(w);
     if (!s_activity_refs_ok(w, a, res))
         return;
-    Crm__V1__Activity *done = SALES_ACTIVITY(w, crm_db_get_opt(res, 0, 2));
-    if (!done) {
-        crm_work_fail_unreadable(w);
+    /* The row holds what was sent but for what the function returns
+     * (sql/0017): the person's id (a merged one's survivor), the deal's in
+     * its canonical form and the instants the database stamped. */
+    if (!(a->person_id = sales_col_text(w, res, 2)) || !(a->deal_id = sales_col_text(w, res, 3)))
         return;
-    }
-    s_activity_stored(w, done);
+    a->due_at_us = crm_db_get_int(res, 0, 4);
+    a->completed_at_us = crm_db_get_int(res, 0, 5);
+    a->next_action_due_us = crm_db_get_int(res, 0, 6);
+    a->created_at_us = crm_db_get_int(res, 0, 7);
+    a->due_notified = 0;
+    s_activity_stored(w, a);
 }
 
 static void s_activity_context(crm_work_t *w, PGresult *res)

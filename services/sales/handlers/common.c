@@ -3,6 +3,8 @@
  * work with a rule's error, and the keyset paging of the list commands. */
 #include "handlers.h"
 
+#include <crm/db.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,15 @@ int sales_in_id(sales_in_t *in, const char *s, int required, const char *field, 
         return -1;
     *out = v;
     return 0;
+}
+
+char *sales_col_text(crm_work_t *w, const PGresult *res, int col)
+{
+    const char *v = crm_db_get_opt(res, 0, col);
+    char *c = crm_work_strdup(w, v ? v : "");
+    if (!c)
+        crm_work_fail_nomem(w);
+    return c;
 }
 
 int sales_in_tags(sales_in_t *in, char *const *src, size_t n, const char *prefix, char ***out,

@@ -77,6 +77,10 @@ int sales_in_done(sales_in_t *in, int rc);
 int sales_in_text(sales_in_t *in, const char *s, size_t max, const char *field, char **out);
 int sales_in_required(sales_in_t *in, const char *s, size_t max, const char *field, char **out);
 int sales_in_id(sales_in_t *in, const char *s, int required, const char *field, char **out);
+
+/* Column `col` of row 0 of `res` as text in the work's arena: "" for
+ * NULL; NULL (the work is failed) when out of memory. */
+char *sales_col_text(crm_work_t *w, const PGresult *res, int col);
 /* Tags, distinct case-insensitively, at most SALES_LIST_MAX. */
 int sales_in_tags(sales_in_t *in, char *const *src, size_t n, const char *prefix, char ***out,
                   size_t *n_out);

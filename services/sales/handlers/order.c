@@ -24,11 +24,17 @@ static void s_order_created(crm_work_t *w, PGresult *res)
                                 "list deals with sales.deal.list");
         return;
     }
-    Crm__V1__Order *placed = SALES_ORDER(w, crm_db_get_opt(res, 0, 3));
-    if (!placed) {
-        crm_work_fail_unreadable(w);
+    /* The row holds what was sent but for what the function returns
+     * (sql/0017): the person's id (a merged one's survivor), the ids in
+     * their canonical form and the order's instant. */
+    Crm__V1__Order *placed = o;
+    if (!(o->person_id = sales_col_text(w, res, 3)) ||
+        !(o->organization_id = sales_col_text(w, res, 4)) ||
+        !(o->deal_id = sales_col_text(w, res, 5)))
         return;
-    }
+    o->ordered_at_us = crm_db_get_int(res, 0, 6);
+    o->refunded_minor = 0;
+    o->cancelled_at_us = 0;
     if (sales_emit_order_placed(w, placed) < 0)
         return;
     Crm__V1__OrderReply r = CRM__V1__ORDER_REPLY__INIT;

@@ -4,6 +4,7 @@
  * reads a Person from a request or a peer's event (s_person_in). */
 #include "handlers.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,17 +188,36 @@ static void s_register_done(crm_work_t *w, PGresult *res)
                                 "create the organization first, or leave organization_id empty");
         return;
     }
-    Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, 0, 2));
-    if (!p) {
-        crm_work_fail_unreadable(w);
+    /* Not inserted: the id exists already (a peer registered the same
+     * email a moment ago, or the address was removed from that person);
+     * that row is the answer. */
+    int created = crm_db_get_bool(res, 0, 3);
+    if (!PQgetisnull(res, 0, 2)) {
+        Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, 0, 2));
+        if (!p) {
+            crm_work_fail_unreadable(w);
+            return;
+        }
+        if (created && sales_emit_person_registered(w, p) < 0)
+            return;
+        s_person_reply(w, p, created);
         return;
     }
-    /* Not inserted: the id exists already (a peer registered the same
-     * email a moment ago, or the address was removed from that person). */
-    int created = crm_db_get_bool(res, 0, 3);
-    if (created && sales_emit_person_registered(w, p) < 0)
+    /* Inserted as sent: the row holds exactly the values sent (sales_store_
+     * person_register), so the person is those and the instants the
+     * database stamped, not a JSON of the row built and parsed back
+     * (sql/0016). */
+    Crm__V1__Person *p = &st->p;
+    p->created_at_us = p->updated_at_us = crm_db_get_int(res, 0, 4);
+    p->registered_by = (char *)crm_service_name(crm_work_service(w));
+    if (!p->kind)
+        p->kind = CRM__V1__PERSON_KIND__PERSON_KIND_PROSPECT;
+    /* the uuid column answers the canonical lower-case form */
+    for (char *c = p->organization_id; c && *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (sales_emit_person_registered(w, p) < 0)
         return;
-    s_person_reply(w, p, created);
+    s_person_reply(w, p, 1);
 }
 
 void sales_person_register(crm_work_t *w)

@@ -112,7 +112,9 @@ int sales_store_activity_log(crm_work_t *w, const Crm__V1__Activity *a, crm_work
      * that the plans are kept (sql/0014_person_register.sql); prepared by
      * name, so that the call is not parsed and planned each time either. */
     return crm_params_run_named(&p, "sales_activity_log",
-                                "SELECT o_person_ok, o_deal_ok, o_activity FROM sales_activity_log("
+                                "SELECT o_person_ok, o_deal_ok, o_person_id, o_deal_id,"
+                                " o_due_at_us, o_completed_at_us, o_next_action_due_us,"
+                                " o_created_at_us FROM sales_activity_log("
                                 "$1::uuid, $2::smallint, $3::text, $4::text, $5::uuid, $6::uuid,"
                                 " $7::text, $8::smallint, $9::bigint, $10::bigint, $11::text,"
                                 " $12::text, $13::bigint, $14::text)",

@@ -28,7 +28,8 @@ int sales_store_order_create(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb
      * name, so that the call is not parsed and planned each time either. */
     return crm_params_run_named(
         &p, "sales_order_create",
-        "SELECT o_person_ok, o_org_ok, o_deal_ok, o_order FROM sales_order_create("
+        "SELECT o_person_ok, o_org_ok, o_deal_ok, o_person_id, o_org_id, o_deal_id,"
+        " o_ordered_at_us FROM sales_order_create("
         "$1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::text,"
         " $7::bigint, $8::jsonb)",
         1, cb);

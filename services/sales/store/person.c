@@ -94,10 +94,12 @@ int sales_store_person_register(crm_work_t *w, const Crm__V1__Person *p, unsigne
      * planned each time either. Two registrations of one email never
      * run interleaved (commands.c keys them by email), and the id the
      * customer-id rule derives from the first email makes a racing peer's
-     * insert of the same person a conflict, which answers the row that won. */
+     * insert of the same person a conflict, which answers the row that won.
+     * A person inserted comes back as its creation instant only (0016): the
+     * handler builds it from what it sent. */
     return crm_params_run_named(
         &q, "sales_person_register",
-        "SELECT o_found, o_org_ok, o_person, o_created FROM sales_person_register("
+        "SELECT o_found, o_org_ok, o_person, o_created, o_now_us FROM sales_person_register("
         "$1::uuid, $2::smallint, $3::text, $4::text[], $5::text[], $6::uuid,"
         " $7::text, $8::text, $9::text, $10::text, $11::text[], $12::text,"
         " $13::jsonb, $14::text[], $15::bigint, $16::text, $17::text)",

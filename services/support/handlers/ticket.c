@@ -18,18 +18,61 @@ typedef struct {
     char *email; /* normalised, or "" */
 } s_open_t;
 
+/* The ticket and the person as their rows hold them after the insert
+ * (support_store_ticket_insert): the values sent, the columns not sent at
+ * their defaults; what S_TICKET_J and S_PERSON_J would read back. */
+static int s_open_as_stored(crm_work_t *w, Crm__V1__Ticket *t, const PGresult *res,
+                            Crm__V1__Person **registered)
+{
+    const char *person = crm_db_get_opt(res, 0, 1);
+    if (!(t->customer_id = crm_work_strdup(w, crm_db_get_str(res, 0, 0))))
+        return -1;
+    Crm__V1__TicketResolution *r = crm_work_alloc(w, sizeof *r);
+    Crm__V1__TicketSatisfaction *s = crm_work_alloc(w, sizeof *s);
+    if (!r || !s)
+        return -1;
+    crm__v1__ticket_resolution__init(r);
+    crm__v1__ticket_satisfaction__init(s);
+    t->resolution = r;
+    t->satisfaction = s;
+    t->first_responded_at_us = t->resolved_at_us = t->sla_paused_at_us = 0;
+    t->first_response_remaining_us = t->resolution_remaining_us = 0;
+    t->first_response_at_risk = t->first_response_breached = 0;
+    t->resolution_at_risk = t->resolution_breached = 0;
+    t->updated_at_us = t->created_at_us;
+    if (!person)
+        return 0;
+    Crm__V1__Person *p = crm_work_alloc(w, sizeof *p);
+    char **emails = crm_work_alloc(w, sizeof *emails);
+    if (!p || !emails)
+        return -1;
+    crm__v1__person__init(p);
+    if (!(p->id = crm_work_strdup(w, person)))
+        return -1;
+    p->name = t->requester_name;
+    if (*t->requester_email) {
+        emails[0] = t->requester_email;
+        p->emails = emails;
+        p->n_emails = 1;
+    }
+    p->registered_by = "support";
+    p->created_at_us = p->updated_at_us = t->created_at_us;
+    *registered = p;
+    return 0;
+}
+
 static void s_open_inserted(crm_work_t *w, PGresult *res)
 {
-    Crm__V1__Ticket *t = PQntuples(res) == 1 ? SUPPORT_TICKET(w, crm_db_get_opt(res, 0, 0)) : NULL;
-    if (!t) {
+    s_open_t *st = crm_work_data(w);
+    Crm__V1__Ticket *t = st->t;
+    /* The requester support registered with the ticket, if it did. */
+    Crm__V1__Person *registered = NULL;
+    if (PQntuples(res) != 1) {
         crm_work_fail_unreadable(w);
         return;
     }
-    /* The requester support registered with the ticket, if it did. */
-    const char *person = crm_db_get_opt(res, 0, 1);
-    Crm__V1__Person *registered = NULL;
-    if (person && !(registered = crm_work_record(w, &crm__v1__person__descriptor, person))) {
-        crm_work_fail_unreadable(w);
+    if (s_open_as_stored(w, t, res, &registered) < 0) {
+        crm_work_fail_nomem(w);
         return;
     }
     if (registered && support_emit_person_registered(w, registered) < 0)

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,10 +20,38 @@ static void test_uuid_is_valid_and_unique(void **state)
     assert_int_equal(strlen(a), CRM_UUID_LEN);
     assert_true(crm_uuid_valid(a));
     assert_string_not_equal(a, b);
-    assert_int_equal(a[14], '4'); /* version 4 */
+    assert_int_equal(a[14], '7'); /* version 7 */
 }
 
-/* Ids come from a pool of random bytes: across refills they stay v4,
+/* v7: the first 48 bits are the Unix time in milliseconds, and ids made
+ * one after another never sort backwards (text order; at most the same
+ * fraction of a millisecond, then the random bits decide). */
+static void test_uuid_is_time_ordered(void **state)
+{
+    char prev[CRM_UUID_LEN + 1], id[CRM_UUID_LEN + 1];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long before = (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    crm_uuid_new(prev);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long after = (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    char hex[13];
+    memcpy(hex, prev, 8);
+    memcpy(hex + 8, prev + 9, 4);
+    hex[12] = 0;
+    unsigned long long ms = strtoull(hex, NULL, 16);
+    assert_true(ms >= before && ms <= after);
+    int backwards = 0;
+    for (int i = 0; i < 2000; i++) {
+        crm_uuid_new(id);
+        /* the 60 bits of time (48 of ms, 12 of fraction) never go back */
+        backwards += strncmp(id, prev, 18) < 0;
+        memcpy(prev, id, sizeof id);
+    }
+    assert_int_equal(backwards, 0);
+}
+
+/* Ids come from a pool of random bytes: across refills they stay v7,
  * RFC 4122 variant and distinct, and a child after fork() does not hand
  * out the parent's next one. */
 static void test_uuid_pool_refills_and_forks_apart(void **state)
@@ -31,7 +61,7 @@ static void test_uuid_pool_refills_and_forks_apart(void **state)
     for (int i = 0; i < N; i++) {
         crm_uuid_new(ids[i]);
         assert_true(crm_uuid_valid(ids[i]));
-        assert_int_equal(ids[i][14], '4');
+        assert_int_equal(ids[i][14], '7');
         assert_non_null(strchr("89ab", ids[i][19]));
     }
     for (int i = 0; i < N; i++)
@@ -98,6 +128,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_is_valid_and_unique),
+        cmocka_unit_test(test_uuid_is_time_ordered),
         cmocka_unit_test(test_uuid_pool_refills_and_forks_apart),
         cmocka_unit_test(test_uuid_rejects_garbage),
         cmocka_unit_test(test_time_format),

@@ -298,7 +298,7 @@ static void test_convert_plan(void **state)
     assert_int_equal(sales_convert_plan(&in, &plan, &e), 0);
     assert_true(plan.create_person);
     assert_true(crm_uuid_valid(plan.person_id));
-    assert_int_equal(plan.person_id[14], '4');
+    assert_int_equal(plan.person_id[14], '7'); /* a new id, not derived */
     assert_false(plan.link_org || plan.create_org || plan.create_deal);
     /* Unknown stage. */
     in.no_deal = 0;
