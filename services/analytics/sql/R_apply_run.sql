@@ -69,7 +69,8 @@ $$;
 
 -- A run of a consumer's events (handlers/fold.c), with the effects of
 -- an_apply on each in their order, set-based where the order allows it.
--- evs: [{"s": source, "q": sequence, "e": Event JSON}, ...].
+-- evs: [{"s": source, "q": sequence, "e": Event JSON, "m": the member of its
+-- payload (optional)}, ...].
 --
 -- 1. One statement decodes the run and does its order-free part: the event
 --    log rows (a row there already: applied before, as in an_apply), the
@@ -147,11 +148,24 @@ BEGIN
     END IF;
 
     -- 1.
+    -- (the member as the consumer named it, "m", when the event has it;
+    -- the aliases by a join: an_decode would look each up by a query)
     WITH e AS (SELECT a.i::int AS i, a.x ->> 's' AS src, (a.x ->> 'q')::bigint AS seqn,
-                      a.x -> 'e' AS ev
+                      a.x -> 'e' AS ev, a.x ->> 'm' AS m
                  FROM jsonb_array_elements(evs) WITH ORDINALITY AS a(x, i)),
-    d AS (SELECT e.*, dd.* FROM e CROSS JOIN LATERAL an_decode(e.src, e.ev) dd
-           WHERE dd.member IS NOT NULL),
+    em AS (SELECT e.i, e.src, e.seqn, e.ev,
+                  COALESCE(CASE WHEN e.ev ? e.m THEN e.m END,
+                           (SELECT k FROM jsonb_object_keys(e.ev) AS j(k)  -- an_member(e.ev)
+                             WHERE k NOT IN ('id', 'source', 'type', 'subject', 'time_us',
+                                             'sequence', 'epoch', 'correlation_id',
+                                             'causation_id', 'actor')
+                             LIMIT 1)) AS member
+             FROM e),
+    d AS (SELECT em.*, dd.p, dd.x, COALESCE(al.survivor_id, dd.cid) AS cid, dd.occurred,
+                 dd.summary
+            FROM em CROSS JOIN LATERAL an_decode_member(em.src, em.ev, em.member) dd
+            LEFT JOIN crm_alias al ON al.dropped_id = dd.cid
+           WHERE em.member IS NOT NULL),
     ins AS (INSERT INTO customer_event (source, seq, type, customer_id, occurred_at, summary,
                                         payload, actor)
             SELECT d.src, d.seqn, d.ev ->> 'type', d.cid, d.occurred, d.summary, d.ev,
@@ -259,20 +273,24 @@ BEGIN
     -- store its score over the other's without publishing the change (and
     -- score at an instant that leaves the other's events out). Events the
     -- run itself logged do not count as before it.
-    SELECT array_agg(greatest(pr.at, u.at_run) ORDER BY u.i), array_agg(hh.score ORDER BY u.i),
-           array_agg(hh.churn_high ORDER BY u.i)
+    SELECT array_agg(greatest(pr.at, u.at_run) ORDER BY u.i), array_agg(pr.score ORDER BY u.i),
+           array_agg(pr.churn_high ORDER BY u.i)
       INTO v_at, v_old_score, v_old_high
       FROM unnest(v_i, v_cid, v_at) AS u(i, cid, at_run)
-      -- (a merge is no activity of the customer's, as in an_apply; per
-      -- event through customer_event's index, not a scan of the log, nor a
+      -- (once per customer of the run, not per event; a merge is no
+      -- activity of the customer's, as in an_apply; through
+      -- customer_event's index per customer, not a scan of the log, nor a
       -- join the planner would make a nested loop of, misjudging unnest)
-      LEFT JOIN LATERAL (
-          SELECT COALESCE(max(c.occurred_at) FILTER (WHERE c.type <> 'crm.sales.person.merged.v1'),
-                          max(c.occurred_at)) AS at
-            FROM customer_event c
-           WHERE u.cid <> '' AND c.customer_id = u.cid
-             AND (c.source, c.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) pr ON true
-      LEFT JOIN health hh ON hh.customer_id = u.cid;
+      LEFT JOIN (
+          SELECT c.cid, l.at, hh.score, hh.churn_high
+            FROM (SELECT DISTINCT x.cid FROM unnest(v_cid) AS x(cid) WHERE x.cid <> '') c
+           CROSS JOIN LATERAL (
+               SELECT COALESCE(max(ce.occurred_at) FILTER (WHERE ce.type <> 'crm.sales.person.merged.v1'),
+                               max(ce.occurred_at)) AS at
+                 FROM customer_event ce
+                WHERE ce.customer_id = c.cid
+                  AND (ce.source, ce.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) l
+            LEFT JOIN health hh ON hh.customer_id = c.cid) pr ON pr.cid = u.cid;
 
     -- Left out of an earlier event's inputs: what a later one inserted.
     SELECT array_agg(u.i), array_agg(u.cid), array_agg(u.new_order), array_agg(u.src),
