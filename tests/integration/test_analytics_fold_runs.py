@@ -198,10 +198,13 @@ class FoldRunsTest(unittest.TestCase):
     def at_once(self, cur, run, named=False):
         """named: each event with its payload's member by name ("m"), as
         crm-analytics hands them; without it the fold finds it itself."""
+        evs = []
+        for s, q, e in run:
+            evs.append({"s": s, "q": q, "e": e})
+            if named:
+                evs[-1]["m"] = member(e)
         cur.execute("SELECT run_i, run_customer, run_at_us, run_inputs, run_publish"
-                    " FROM an_apply_run(%s::jsonb)",
-                    (json.dumps([dict({"s": s, "q": q, "e": e}, **({"m": member(e)} if named else {}))
-                                 for s, q, e in run]),))
+                    " FROM an_apply_run(%s::jsonb)", (json.dumps(evs),))
         got = cur.fetchall()
         self.assertEqual([r[0] for r in got], sorted(r[0] for r in got), "rows in the run's order")
         return {i: (c, at, inputs, publish) for i, c, at, inputs, publish in got}
