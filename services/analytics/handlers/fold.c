@@ -249,6 +249,14 @@ void analytics_apply_run(crm_work_t *const *works, size_t n)
         json_t *e =
             j ? json_pack("{s:s, s:I, s:o}", "s", ev->source, "q", (json_int_t)ev->sequence, "e", j)
               : NULL;
+        /* The payload's member by name ("m"): the fold would otherwise
+         * find it among the event's keys, a query per event. */
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+            ev->base.descriptor, (unsigned)ev->payload_case);
+        if (e && f && json_object_set_new(e, "m", json_string(f->name)) < 0) {
+            json_decref(e);
+            e = NULL;
+        }
         if (!e || json_array_append_new(evs, e) < 0) {
             /* This event alone, as s_fold would (it is dead-lettered). */
             crm_work_fail_nomem(works[i]);
