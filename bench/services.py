@@ -796,6 +796,7 @@ def bench_marketing(bin_dir, workdir, args):
         # WAL written by the whole cluster meanwhile, per decision: what
         # each decision writes, whatever the load of the machine.
         wal = q1(mdb, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", wal0)[0]
+        wal1 = q1(mdb, "SELECT pg_current_wal_lsn()::text")[0]
         cpu = {k: round(cpu1.get(k, 0) - cpu0.get(k, 0), 2) for k in cpu1}
         machine = cpu.pop("machine")
         cpu["others"] = round(max(0.0, machine - sum(cpu.values())), 2)
@@ -828,6 +829,10 @@ def bench_marketing(bin_dir, workdir, args):
                   out["marketing_cpu_ms_per_decision"], out["wal_bytes_per_decision"],
                   TARGET_DECISIONS,
                   "met" if n / secs >= TARGET_DECISIONS else "not met"))
+        out["wal_by_relation"] = _wal_by_relation(mdb, wal0, wal1, n)
+        if "error" not in out["wal_by_relation"]:
+            B.log("marketing: WAL bytes per decision by relation: %s" % ", ".join(
+                "%s %d" % (k, v["bytes"]) for k, v in out["wal_by_relation"].items()))
         out["target_decided_per_s"] = TARGET_DECISIONS
         out["target_met"] = n / secs >= TARGET_DECISIONS
         out["rss_peak"] = st.rss_peak_mb()
@@ -842,6 +847,38 @@ def _rows(conn, sql, *args):
     with conn.cursor() as cur:
         cur.execute(sql, args)
         return cur.fetchall()
+
+
+def _wal_by_relation(conn, lsn0, lsn1, n):
+    """Who wrote the WAL between two LSNs, per decision: bytes of records
+    (full-page images apart) by the relation of their first block, from
+    pg_walinspect (PostgreSQL 15's contrib), read after the clock stopped.
+    Records with no block (commits) are named by their resource manager;
+    a relation of another database of the cluster is "other database"."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+        rows = _rows(conn,
+                     "SELECT CASE WHEN w.db IS NULL THEN w.resource_manager"
+                     "  WHEN w.db::oid <> d.oid THEN 'other database'"
+                     "  ELSE COALESCE(c.relname, 'relfilenode ' || w.rel) END,"
+                     " count(*), sum(w.record_length), sum(w.fpi_length)"
+                     " FROM (SELECT resource_manager, record_length, fpi_length,"
+                     "  (regexp_match(block_ref, 'rel \\d+/(\\d+)/(\\d+)'))[1] AS db,"
+                     "  (regexp_match(block_ref, 'rel \\d+/(\\d+)/(\\d+)'))[2] AS rel"
+                     "  FROM pg_get_wal_records_info(%s::pg_lsn, %s::pg_lsn)) w"
+                     " CROSS JOIN (SELECT oid FROM pg_database"
+                     "  WHERE datname = current_database()) d"
+                     " LEFT JOIN pg_class c ON c.relfilenode = w.rel::oid"
+                     "  AND w.db::oid = d.oid"
+                     " GROUP BY 1 ORDER BY 3 DESC", lsn0, lsn1)
+    except Exception as e:  # no pg_walinspect: the figure is optional
+        return {"error": str(e).strip()[:200]}
+    # The relations that write at least a byte a decision (the catalog's
+    # few records of the run are noise).
+    return {name: {"records": round(recs / n, 2), "bytes": round(float(b) / n),
+                   "fpi_bytes": round(float(f) / n)} for name, recs, b, f in rows
+            if float(b) / n >= 1}
 
 
 def bench_bridge(bin_dir, workdir, args):

@@ -272,11 +272,32 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
 int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, unsigned opt_in,
                               crm_work_cb cb);
 
-/* Records decisions, a JSON array of {campaign_id, customer_id, status,
- * channel, reason, due_us, address, subject, body}; each SENT one becomes
- * a delivery (email: pending for the relay; others: recorded for a
- * gateway). 0: decisions stored; 1: deliveries created. */
-int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb);
+/* A scan's decisions, one array of n text values per column (in the
+ * work's arena): campaign and customer ids, status and channel (numbers),
+ * reason, reason code, due_us (a deferral's time, microseconds), address,
+ * subject and body. */
+enum {
+    MKT_DECIDED_CAMPAIGN,
+    MKT_DECIDED_CUSTOMER,
+    MKT_DECIDED_STATUS,
+    MKT_DECIDED_CHANNEL,
+    MKT_DECIDED_REASON,
+    MKT_DECIDED_CODE,
+    MKT_DECIDED_DUE,
+    MKT_DECIDED_ADDRESS,
+    MKT_DECIDED_SUBJECT,
+    MKT_DECIDED_BODY,
+    MKT_DECIDED_COLS
+};
+typedef struct {
+    size_t n;
+    char **v[MKT_DECIDED_COLS];
+} mkt_decided_t;
+
+/* Records decisions; each SENT one becomes a delivery (email: pending for
+ * the relay; others: recorded for a gateway). 0: decisions stored; 1:
+ * deliveries created; 2: recipients taken off the queue. */
+int mkt_store_send_record(crm_work_t *w, const mkt_decided_t *d, crm_work_cb cb);
 
 /* At most `limit` pending email deliveries. 0: id; 1: address;
  * 2: subject; 3: body; 4: campaign id; 5: customer id; 6: the customer's

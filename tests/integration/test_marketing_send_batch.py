@@ -157,6 +157,16 @@ class SendBatchTest(unittest.TestCase):
         # The deferrals come back due later, not now: nothing left undecided.
         self.assertEqual(s.q("SELECT count(*) FROM send_queue"
                              " WHERE campaign_id = %s", c.id), [(0,)])
+        # No foreign key checks each send and delivery against its campaign
+        # (sql/0025_send_campaign_kept.sql): a campaign is never deleted nor
+        # re-keyed, and the database refuses both.
+        for stmt, args in (("DELETE FROM campaign WHERE id = %s", (c.id,)),
+                           ("UPDATE campaign SET id = gen_random_uuid() WHERE id = %s", (c.id,)),
+                           ("TRUNCATE campaign CASCADE", ())):
+            with self.assertRaisesRegex(Exception, "never deleted and keeps its id"):
+                s.q(stmt, *args)
+        self.assertEqual(s.q("SELECT count(*) FROM send WHERE campaign_id = %s", c.id),
+                         [(len(people),)])
 
 
 if __name__ == "__main__":

@@ -17,8 +17,16 @@ static mkt_t *s_ctx(crm_work_t *w)
     return crm_service_user(crm_work_service(w));
 }
 
+/* The recording statement checked the batch's campaigns (there is no
+ * foreign key per row: sql/0025_send_campaign_kept.sql); a decision for a
+ * campaign that does not exist fails the scan, and nothing of it is kept. */
 static void s_scan_recorded(crm_work_t *w, PGresult *res)
 {
+    if (PQntuples(res) != 1 || !crm_db_get_bool(res, 0, 3)) {
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                      "a send decision names a campaign that does not exist", NULL, NULL);
+        return;
+    }
     crm_work_ok(w, NULL);
 }
 
@@ -66,14 +74,24 @@ static int s_lawful(unsigned opt_in, int channel, const int *purposes, size_t n)
     return 0;
 }
 
-/* A scan's state across its rows: the decisions so far (`out`), the
- * messages decided per customer in this batch (`batch`, for the frequency
- * cap), and the templates of the campaign of the current row, parsed once
- * per campaign (the rows come in campaign order). */
+/* A scan's state across its rows: the decisions so far (`out`, columns
+ * in the work's arena), the messages decided per customer in this batch
+ * (`batch`, for the frequency cap), and the templates of the campaign of
+ * the current row, parsed once per campaign (the rows come in campaign
+ * order). */
 typedef struct {
-    json_t *out, *batch, *templates;
+    mkt_decided_t out;
+    json_t *batch, *templates;
     const char *campaign; /* a value of res: whose templates these are */
 } s_scan_t;
+
+/* Status and channel numbers as text, without a printf per decision. */
+static const char *const s_digits[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+
+static const char *s_small(int v)
+{
+    return v >= 0 && v < 10 ? s_digits[v] : NULL;
+}
 
 /* Decides one candidate row; appends the decision to st->out and emits it.
  * Returns 0 or -1 (work failed). */
@@ -99,7 +117,7 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, s_scan_t *
             return -1;
         }
     }
-    json_t *templates = st->templates, *out = st->out, *batch = st->batch;
+    json_t *templates = st->templates, *batch = st->batch;
     const char *subject = NULL, *body = NULL;
     /* Only channels with a message can be used. */
     for (size_t j = 0; j < n; j++)
@@ -196,18 +214,34 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, s_scan_t *
     int status = d.kind == MKT_CONTACT_SEND         ? CRM__V1__SEND_STATUS__SEND_STATUS_SENT
                  : d.kind == MKT_CONTACT_SUPPRESSED ? CRM__V1__SEND_STATUS__SEND_STATUS_SUPPRESSED
                                                     : CRM__V1__SEND_STATUS__SEND_STATUS_DEFERRED;
-    json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:I, s:s, s:s, s:s}", "campaign_id",
-                            PQgetvalue(res, i, 0), "customer_id", PQgetvalue(res, i, 1), "status",
-                            status, "channel", d.channel, "reason", d.reason, "reason_code",
-                            d.code ? d.code : "", "due_us", (json_int_t)d.at_us, "address",
-                            address ? address : "", "subject", rs ? rs : "", "body", rb ? rb : "");
-    int bad = !row || (d.kind == MKT_CONTACT_SEND && (!rs || !rb));
+    /* The values live in res or the arena until the recording statement
+     * has been sent; the strings of this call are copied. */
+    size_t at = st->out.n;
+    char **v[MKT_DECIDED_COLS];
+    for (int c = 0; c < MKT_DECIDED_COLS; c++)
+        v[c] = &st->out.v[c][at];
+    *v[MKT_DECIDED_CAMPAIGN] = PQgetvalue(res, i, 0);
+    *v[MKT_DECIDED_CUSTOMER] = PQgetvalue(res, i, 1);
+    *v[MKT_DECIDED_STATUS] = (char *)s_small(status);
+    *v[MKT_DECIDED_CHANNEL] = d.channel >= 0 && d.channel < 10
+                                  ? (char *)s_small(d.channel)
+                                  : crm_work_printf(w, "%d", d.channel);
+    *v[MKT_DECIDED_REASON] = d.reason[0] ? crm_work_strdup(w, d.reason) : (char *)"";
+    *v[MKT_DECIDED_CODE] = (char *)(d.code ? d.code : "");
+    *v[MKT_DECIDED_DUE] = d.at_us ? crm_work_printf(w, "%lld", (long long)d.at_us) : (char *)"0";
+    *v[MKT_DECIDED_ADDRESS] = (char *)(address ? address : "");
+    *v[MKT_DECIDED_SUBJECT] = rs && *rs ? crm_work_strdup(w, rs) : (char *)"";
+    *v[MKT_DECIDED_BODY] = rb ? crm_work_strdup(w, rb) : (char *)"";
+    int bad = d.kind == MKT_CONTACT_SEND && (!rs || !rb);
     free(rs);
     free(rb);
-    if (bad || json_array_append_new(out, row) < 0) {
+    for (int c = 0; c < MKT_DECIDED_COLS; c++)
+        bad |= !*v[c];
+    if (bad) {
         crm_work_fail_nomem(w);
         return -1;
     }
+    st->out.n++;
     Crm__V1__SendDecided ev = CRM__V1__SEND_DECIDED__INIT;
     ev.campaign_id = PQgetvalue(res, i, 0);
     ev.customer_id = PQgetvalue(res, i, 1);
@@ -229,26 +263,19 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
         crm_work_ok(w, NULL);
         return;
     }
-    s_scan_t st = {json_array(), json_object(), NULL, NULL};
+    s_scan_t st = {{0}, json_object(), NULL, NULL};
     int64_t now = crm_now_us();
-    int failed = !st.out || !st.batch;
+    int failed = !st.batch;
+    for (int c = 0; c < MKT_DECIDED_COLS && !failed; c++)
+        failed = !(st.out.v[c] = crm_work_alloc(w, (size_t)n * sizeof(char *)));
     if (failed)
         crm_work_fail_nomem(w);
     for (int i = 0; i < n && !failed; i++)
         failed = s_decide(w, res, i, now, &st) < 0;
     json_decref(st.batch);
     json_decref(st.templates);
-    char *text = failed ? NULL : json_dumps(st.out, JSON_COMPACT);
-    json_decref(st.out);
-    if (failed)
-        return;
-    char *copy = text ? crm_work_strdup(w, text) : NULL;
-    free(text);
-    if (!copy) {
-        crm_work_fail_nomem(w);
-        return;
-    }
-    mkt_store_send_record(w, copy, s_scan_recorded);
+    if (!failed)
+        mkt_store_send_record(w, &st.out, s_scan_recorded);
 }
 
 /* A later step's recipients are announced like those of a target command. */

@@ -119,22 +119,29 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, u
         0, cb);
 }
 
-int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb cb)
+int mkt_store_send_record(crm_work_t *w, const mkt_decided_t *d, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
-    crm_params_str(&p, decisions_json);
+    for (int c = 0; c < MKT_DECIDED_COLS; c++)
+        crm_params_textv(&p, d->v[c], d->n);
+    /* The decisions come as one array per column: array_in and unnest
+     * read them for about 11 us less of the server's CPU per decision
+     * than jsonb_to_recordset over an array of objects (a quarter of the
+     * statement), and crm-marketing builds them without jansson (issue
+     * 15, seventh session). */
     return crm_params_run(
         &p,
-        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(campaign_id uuid,"
-        "  customer_id uuid, status int, channel int, reason text, reason_code text,"
-        "  due_us bigint, address text, subject text, body text)),"
+        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[],"
+        "  $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[])"
+        "  WITH ORDINALITY AS x(campaign_id, customer_id, status, channel, reason, reason_code,"
+        "  due_us, address, subject, body, n)),"
         /* A person merged away since the candidates were read: the send
          * and delivery go to the survivor (sql/0023_send_scan.sql), as the
          * crm_alias trigger would write them; the recipient row is looked
          * up by the id that was read (a merge re-pointed or removed it). */
         " d AS (SELECT x.campaign_id, COALESCE(a.survivor_id::uuid, x.customer_id) AS customer_id,"
         "  x.customer_id AS read_id, x.status, x.channel, x.reason, x.reason_code, x.due_us,"
-        "  x.address, x.subject, x.body FROM x"
+        "  x.address, x.subject, x.body, x.n FROM x"
         "  LEFT JOIN crm_alias a ON a.dropped_id = x.customer_id::text),"
         " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason,"
         "  reason_code, due_at)"
@@ -151,14 +158,27 @@ int mkt_store_send_record(crm_work_t *w, const char *decisions_json, crm_work_cb
         /* A delivery's id: one random uuid per statement, hashed with the
          * (campaign, customer) pair that is unique in it (send's key), so
          * ids stay unpredictable and unique without a gen_random_uuid() per
-         * row, measured at about 5 us each. */
-        " g AS (SELECT gen_random_uuid()::text AS seed),"
+         * row, measured at about 5 us each. In front of the hash's 64 bits,
+         * the statement's clock in milliseconds and the row's place in it:
+         * ids grow from one batch to the next, so the primary key takes
+         * them at its right edge (fast path, fuller pages, fewer splits)
+         * instead of on a random leaf each, whose first change after every
+         * checkpoint writes a whole page to the WAL in a large table. */
+        " g AS (SELECT gen_random_uuid()::text AS seed,"
+        "  lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') AS ms),"
         " v AS (INSERT INTO delivery (id, campaign_id, customer_id, channel, address, subject,"
         "  body, status)"
-        "  SELECT md5(g.seed || d.campaign_id::text || d.customer_id::text)::uuid, campaign_id,"
+        "  SELECT (g.ms || lpad(to_hex(d.n % 65536), 4, '0')"
+        "   || left(md5(g.seed || d.campaign_id::text || d.customer_id::text), 16))::uuid,"
+        "   campaign_id,"
         "   customer_id, channel, address, subject, body,"
         "   CASE WHEN channel = 1 THEN 0 ELSE 3 END FROM d, g WHERE status = 1 RETURNING 1)"
-        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v), (SELECT count(*) FROM q)",
+        /* Whether every campaign of the batch exists: once per campaign
+         * instead of a foreign key check per send and per delivery; a
+         * campaign is never deleted (sql/0025_send_campaign_kept.sql). */
+        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v), (SELECT count(*) FROM q),"
+        "  NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT campaign_id FROM x) u"
+        "   WHERE NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = u.campaign_id))",
         1, cb);
 }
 
