@@ -107,6 +107,11 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_COMMAND_QUEUE_MAX", CRM_CONF_INT, "4096",
      "commands queued for the writer; more are answered UNAVAILABLE at once, with a retry hint", 0,
      1, 1000000},
+    {"CRM_COMMAND_BATCH_MS", CRM_CONF_INT, "20",
+     "a command batch takes at most the commands the writers drain in this long (at least 16,"
+     " at most CRM_BATCH_MAX): an accepted command waits at most CRM_COMMAND_DEADLINE_MS, then"
+     " about this long",
+     0, 1, 3600000},
     {"CRM_COMMAND_DEADLINE_MS", CRM_CONF_INT, "80",
      "a command queued longer is answered UNAVAILABLE with a retry hint instead of executed", 0, 10,
      3600000},
@@ -628,6 +633,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->cmd_deadline_us = crm_config_int(svc->config, "CRM_COMMAND_DEADLINE_MS") * 1000;
     svc->cmd_queue_max = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_MAX");
     svc->cmd_queue_wait_ms = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_WAIT_MS");
+    svc->cmd_batch_time_us = crm_config_int(svc->config, "CRM_COMMAND_BATCH_MS") * 1000;
     if (!svc->cmdq)
         goto out_zmq;
     svc->replay_inflight =

@@ -158,14 +158,32 @@ static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works
 #define CRM_DRAIN_WINDOW_US 20000
 
 /* Adds the time since the last mark to the busy time if a batch ran
- * meanwhile: the rate is the writers' pace while they work, not diluted by
- * idle time (a quiet service would otherwise look slow, and refuse the
- * first burst). Called before cmd_running changes. */
-static void s_busy_mark(crm_service_t *svc, int64_t now)
+ * meanwhile with commands waiting: the rate is the writers' pace when they
+ * are the limit, not diluted by idle time or measured on the small batches
+ * of a quiet service (which would look slow, and refuse the first burst).
+ * Called before cmd_running changes; returns whether the time counted. */
+static int s_busy_mark(crm_service_t *svc, int64_t now)
 {
-    if (svc->cmd_running > 0)
+    int counted = svc->cmd_running > 0 && svc->cmd_backlog;
+    if (counted)
         svc->cmd_busy_us += now - svc->cmd_busy_mark_us;
     svc->cmd_busy_mark_us = now;
+    svc->cmd_backlog = svc->cmd_held || crm_fairq_len(svc->cmdq) > 0;
+    return counted;
+}
+
+/* The most commands a batch takes: what the writers drain in
+ * CRM_COMMAND_BATCH_MS at the measured rate, within 16 .. CRM_BATCH_MAX.
+ * A batch's own time is a part of an accepted command's latency that the
+ * deadline does not bound; on a slow database a whole CRM_BATCH_MAX
+ * would take longer than the deadline itself. */
+static size_t s_batch_cap(const crm_service_t *svc)
+{
+    if (svc->cmd_drain_rate <= 0)
+        return svc->batch_max;
+    double n = svc->cmd_drain_rate * (double)svc->cmd_batch_time_us / 1e6;
+    size_t cap = n < 16 ? 16 : n > (double)svc->batch_max ? svc->batch_max : (size_t)n;
+    return cap < svc->batch_max ? cap : svc->batch_max;
 }
 
 /* n commands came out of a batch (committed, or answered failed: either
@@ -191,7 +209,7 @@ int64_t crm_service_queue_wait_ms(const crm_service_t *svc)
 static void s_on_cmd_batch(crm_batch_t *b, void *arg, int committed)
 {
     crm_service_t *svc = arg;
-    s_busy_mark(svc, crm_mono_us());
+    int counted = s_busy_mark(svc, crm_mono_us());
     for (int i = 0; i < svc->n_writers; i++)
         if (svc->cmd_batches[i] == b) {
             svc->cmd_batches[i] = NULL;
@@ -202,7 +220,8 @@ static void s_on_cmd_batch(crm_batch_t *b, void *arg, int committed)
     svc->m.batches++;
     size_t n;
     crm_work_t **works = crm_batch_works(b, &n);
-    s_drained(svc, n);
+    if (counted)
+        s_drained(svc, n);
     for (size_t i = 0; i < n; i++) {
         crm_work_t *w = works[i];
         /* Not committed (connection lost, maybe during COMMIT): whatever the
@@ -369,11 +388,11 @@ static void s_kick(crm_service_t *svc)
         crm_batch_new(&svc->batch_env, svc->writers[slot], CRM_WORK_CMD, NULL, &s_cmd_owner, svc);
     if (!b)
         return;
-    size_t n = 0;
+    size_t n = 0, cap = s_batch_cap(svc);
     /* One command from each client in turn. Beside running batches only
      * commands that touch none of their records: the first that might
      * waits (held) for the next batch, and nothing after it overtakes it. */
-    while (n < svc->batch_max) {
+    while (n < cap) {
         w = svc->cmd_held ? svc->cmd_held : crm_fairq_pop(svc->cmdq);
         svc->cmd_held = NULL;
         if (!w)
@@ -738,11 +757,11 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
      * flood is refused, a quiet client is not (the queue stays under the
      * bound plus one command per client). One batch's worth is always let
      * in: the next batch takes it whole, so a pipelining client's burst is
-     * not refused because the rate was measured on small batches. */
+     * not refused for a rate measured when the writers were not the limit. */
     size_t queued = crm_fairq_len(svc->cmdq);
     if (admit == 0 &&
         (queued >= svc->cmd_queue_max ||
-         (queued >= svc->batch_max &&
+         (queued >= s_batch_cap(svc) &&
           crm_service_queue_wait_ms(svc) >= (int64_t)svc->cmd_queue_wait_ms)) &&
         crm_fairq_has(svc->cmdq, fair_len ? fair : identity, fair_len ? fair_len : ilen)) {
         s_overloaded(svc, identity, ilen, cr->request_id);
