@@ -600,8 +600,11 @@ def bench_latency(bin_dir, probe, bus_xpub, args):
 # The admission bound and the deadline at dequeue (docs/operations.md) of
 # the overload run, and the sixth session's, run after it on a fresh probe
 # for the accepted p99 before and after in the same run.
-OVERLOAD_DEFAULTS = {"CRM_COMMAND_QUEUE_WAIT_MS": "50", "CRM_COMMAND_DEADLINE_MS": "80"}
-OVERLOAD_BEFORE = {"CRM_COMMAND_QUEUE_WAIT_MS": "250", "CRM_COMMAND_DEADLINE_MS": "10000"}
+OVERLOAD_DEFAULTS = {"CRM_COMMAND_QUEUE_WAIT_MS": "50", "CRM_COMMAND_DEADLINE_MS": "80",
+                     "CRM_COMMAND_BATCH_MS": "20"}
+# CRM_COMMAND_BATCH_MS this long: every batch up to CRM_BATCH_MAX, as then.
+OVERLOAD_BEFORE = {"CRM_COMMAND_QUEUE_WAIT_MS": "250", "CRM_COMMAND_DEADLINE_MS": "10000",
+                   "CRM_COMMAND_BATCH_MS": "3600000"}
 
 
 def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
@@ -685,9 +688,11 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
         " p99 %s ms, %d timeouts, queue peak %d (bound %d): %s" % (
             rate, ceiling, refused, hinted, acc.get("p99"), r["replies_missing"],
             out["queue_peak"], queue_max, "met" if out["target_met"] else "not met"))
-    log("overload, wait bound %s ms, deadline %s ms: %d refused at admission, %d at dequeue;"
-        " expected wait peak %d ms, oldest queued %d ms, drain rate %s/s (median while queued)"
+    log("overload, wait bound %s ms, deadline %s ms, batch %s ms: %d refused at admission, %d"
+        " at dequeue; expected wait peak %d ms, oldest queued %d ms, drain rate %s/s (median"
+        " while queued)"
         % (settings["CRM_COMMAND_QUEUE_WAIT_MS"], settings["CRM_COMMAND_DEADLINE_MS"],
+           settings["CRM_COMMAND_BATCH_MS"],
            out["shed_total"], out["expired_total"], out["queue_wait_peak_ms"],
            out["oldest_wait_peak_ms"], out["drain_rate_per_s"]["median_while_queued"]))
     out["detail"] = r
@@ -832,7 +837,8 @@ def main():
                     help="seconds of the overload run (twice the measured ceiling)")
     ap.add_argument("--no-overload-before", dest="overload_before", action="store_false",
                     help="skip the second overload run with the sixth session's settings"
-                         " (CRM_COMMAND_QUEUE_WAIT_MS 250, CRM_COMMAND_DEADLINE_MS 10000)")
+                         " (CRM_COMMAND_QUEUE_WAIT_MS 250, CRM_COMMAND_DEADLINE_MS 10000,"
+                         " batches up to CRM_BATCH_MAX)")
     ap.add_argument("--rows", default="",
                     help="long mode: run the suite once per row count (e.g."
                          " 10000,100000,1000000), each part's main tables preloaded to it;"

@@ -77,7 +77,8 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
     GAUGE("crm_command_queue_wait_ms",
           "The queue's expected wait: its length over the drain rate (CRM_COMMAND_QUEUE_WAIT_MS).",
           crm_service_queue_wait_ms(svc));
-    GAUGE("crm_command_drain_rate", "Commands out of the batches a second while a batch runs.",
+    GAUGE("crm_command_drain_rate",
+          "Commands out of the batches a second while the writers are the limit.",
           (int64_t)svc->cmd_drain_rate);
     GAUGE("crm_command_queue_oldest_ms", "How long the oldest queued command has waited.",
           svc->cmdq && crm_fairq_oldest(svc->cmdq)
