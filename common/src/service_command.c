@@ -158,17 +158,17 @@ static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works
 #define CRM_DRAIN_WINDOW_US 20000
 
 /* Adds the time since the last mark to the busy time if a batch ran
- * meanwhile with commands waiting: the rate is the writers' pace when they
- * are the limit, not diluted by idle time or measured on the small batches
- * of a quiet service (which would look slow, and refuse the first burst).
- * Called before cmd_running changes; returns whether the time counted. */
+ * meanwhile and commands wait now (they came while it ran): the rate is
+ * the writers' pace when they are the limit, not diluted by idle time or
+ * measured on the small batches of a quiet service (which would look slow,
+ * and refuse the first burst). Called before cmd_running changes and
+ * before a batch takes its commands; returns whether the time counted. */
 static int s_busy_mark(crm_service_t *svc, int64_t now)
 {
-    int counted = svc->cmd_running > 0 && svc->cmd_backlog;
+    int counted = svc->cmd_running > 0 && (svc->cmd_held || crm_fairq_len(svc->cmdq) > 0);
     if (counted)
         svc->cmd_busy_us += now - svc->cmd_busy_mark_us;
     svc->cmd_busy_mark_us = now;
-    svc->cmd_backlog = svc->cmd_held || crm_fairq_len(svc->cmdq) > 0;
     return counted;
 }
 
@@ -388,6 +388,7 @@ static void s_kick(crm_service_t *svc)
         crm_batch_new(&svc->batch_env, svc->writers[slot], CRM_WORK_CMD, NULL, &s_cmd_owner, svc);
     if (!b)
         return;
+    s_busy_mark(svc, now);
     size_t n = 0, cap = s_batch_cap(svc);
     /* One command from each client in turn. Beside running batches only
      * commands that touch none of their records: the first that might
@@ -411,7 +412,6 @@ static void s_kick(crm_service_t *svc)
         crm_batch_destroy(&b);
         return;
     }
-    s_busy_mark(svc, now);
     svc->cmd_batches[slot] = b;
     svc->cmd_running++;
     svc->cmd_open++;

@@ -87,7 +87,6 @@ struct crm_service {
     int64_t cmd_busy_us;                       /* busy time of the rate's current window */
     int64_t cmd_busy_mark_us;                  /* when the busy time was last added up */
     size_t cmd_drained;                        /* commands out of batches in the window */
-    int cmd_backlog;                           /* commands waited at the last mark */
     int64_t cmd_batch_time_us;                 /* CRM_COMMAND_BATCH_MS */
     crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
     int cmd_running;                           /* how many of them run */
