@@ -625,7 +625,7 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
         log("waited %.1f s for the service to finish the previous run's backlog" % waited)
     m0 = scrape(probe.http_port)
     peak, stop = [0.0], threading.Event()
-    peaks = {"crm_command_queue_wait_ms": 0.0, "crm_command_queue_oldest_ms": 0.0,
+    peaks = {"crm_command_queue_wait_seconds": 0.0, "crm_command_queue_oldest_seconds": 0.0,
              "crm_command_drain_rate": 0.0}
     rates = []
 
@@ -670,8 +670,8 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
         "expired_total": m1.get("crm_commands_expired_total", 0)
         - m0.get("crm_commands_expired_total", 0),
         "settings": settings,
-        "queue_wait_peak_ms": round(peaks["crm_command_queue_wait_ms"]),
-        "oldest_wait_peak_ms": round(peaks["crm_command_queue_oldest_ms"]),
+        "queue_wait_peak_ms": round(1000 * peaks["crm_command_queue_wait_seconds"]),
+        "oldest_wait_peak_ms": round(1000 * peaks["crm_command_queue_oldest_seconds"]),
         "drain_rate_per_s": {"median_while_queued": round(statistics.median(rates))
                              if rates else None,
                              "peak": round(peaks["crm_command_drain_rate"])},

@@ -246,7 +246,7 @@ class PipelineTest(unittest.TestCase):
             c.s.send(request("probe.record", rec(1), "d-%d" % i, i + 1))
         # The service's own clock says when they are past the deadline (or
         # the housekeeping timer already answered them).
-        wait_for(lambda: self.probe_metric("crm_command_queue_oldest_ms") > 100 or
+        wait_for(lambda: self.probe_metric("crm_command_queue_oldest_seconds") > 0.1 or
                  self.probe_metric("crm_commands_expired_total") >= 3, 30,
                  "the queued commands past the deadline")
         info = self.sys.client("probe").call_raw("stream.info", b"", key="")
