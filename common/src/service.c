@@ -81,11 +81,12 @@ static const crm_conf_def_t s_common_conf[] = {
      "replay requests one client may have in flight; more are refused", 0, 1, 10000},
     {"CRM_REPLAY_INFLIGHT_MAX", CRM_CONF_INT, "64",
      "replay requests in flight over all clients; more are refused", 0, 1, 100000},
-    /* 50 and 80: an accepted command waits at most the deadline, then runs
-     * in one batch (10 to 30 ms at the ceiling), which keeps it under the
+    /* 50, 20 and 80: an accepted command waits at most the deadline, then
+     * runs in one batch of about CRM_COMMAND_BATCH_MS, which aims at the
      * 100 ms issue 15 asks at twice the ceiling; the admission bound below
      * the deadline refuses most of what would expire at once, instead of
-     * after a wait (bench/README, "overload (seventh session)"). */
+     * after a wait (bench/README, "Issue 15: overload bounded by
+     * construction (seventh session)"). */
     {"CRM_COMMAND_QUEUE_WAIT_MS", CRM_CONF_INT, "50",
      "the queue's expected wait (its length over the commands drained a second) past which"
      " a client with a command queued is answered UNAVAILABLE at once, with a retry hint",
