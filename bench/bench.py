@@ -597,24 +597,47 @@ def bench_latency(bin_dir, probe, bus_xpub, args):
     return out
 
 
-def bench_overload(bin_dir, probe, bus_xpub, args, ceiling):
+# The admission bound and the deadline at dequeue (docs/operations.md) of
+# the overload run, and the sixth session's, run after it on a fresh probe
+# for the accepted p99 before and after in the same run.
+OVERLOAD_DEFAULTS = {"CRM_COMMAND_QUEUE_WAIT_MS": "50", "CRM_COMMAND_DEADLINE_MS": "80",
+                     "CRM_COMMAND_BATCH_MS": "20"}
+# CRM_COMMAND_BATCH_MS this long: every batch up to CRM_BATCH_MAX, as then.
+OVERLOAD_BEFORE = {"CRM_COMMAND_QUEUE_WAIT_MS": "250", "CRM_COMMAND_DEADLINE_MS": "10000",
+                   "CRM_COMMAND_BATCH_MS": "3600000"}
+
+
+def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
     """Issue 15's overload figure: twice the measured ceiling offered open
     loop (crm-bench-latency) to the probe. The queue must stay bounded
     (its peak, sampled from /metrics, against CRM_COMMAND_QUEUE_MAX), what
     is past it answered UNAVAILABLE at once with a retry hint, the
     accepted commands' p99 under 100 ms, and no client left without a
-    reply (a timeout)."""
+    reply (a timeout). Also sampled: the queue's expected wait (its
+    length over the drain rate, what admission compares with
+    CRM_COMMAND_QUEUE_WAIT_MS), the oldest queued command's wait (what
+    the deadline at dequeue compares with CRM_COMMAND_DEADLINE_MS) and
+    the drain rate."""
+    settings = settings or {k: os.environ.get(k, v) for k, v in OVERLOAD_DEFAULTS.items()}
     rate = max(1, int(round(2 * ceiling)))
     waited = wait_idle(probe)
     if waited > 1:
         log("waited %.1f s for the service to finish the previous run's backlog" % waited)
     m0 = scrape(probe.http_port)
     peak, stop = [0.0], threading.Event()
+    peaks = {"crm_command_queue_wait_seconds": 0.0, "crm_command_queue_oldest_seconds": 0.0,
+             "crm_command_drain_rate": 0.0}
+    rates = []
 
     def sample():
         while not stop.is_set():
             try:
-                peak[0] = max(peak[0], scrape(probe.http_port).get("crm_command_queue", 0))
+                m = scrape(probe.http_port)
+                peak[0] = max(peak[0], m.get("crm_command_queue", 0))
+                for k in peaks:
+                    peaks[k] = max(peaks[k], m.get(k, 0))
+                if m.get("crm_command_queue", 0) > 0:
+                    rates.append(m.get("crm_command_drain_rate", 0))
             except OSError:
                 pass
             stop.wait(0.05)
@@ -646,6 +669,12 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling):
         "shed_total": m1.get("crm_commands_shed_total", 0) - m0.get("crm_commands_shed_total", 0),
         "expired_total": m1.get("crm_commands_expired_total", 0)
         - m0.get("crm_commands_expired_total", 0),
+        "settings": settings,
+        "queue_wait_peak_ms": round(1000 * peaks["crm_command_queue_wait_seconds"]),
+        "oldest_wait_peak_ms": round(1000 * peaks["crm_command_queue_oldest_seconds"]),
+        "drain_rate_per_s": {"median_while_queued": round(statistics.median(rates))
+                             if rates else None,
+                             "peak": round(peaks["crm_command_drain_rate"])},
         "target": "queue bounded, refusals UNAVAILABLE with a retry hint, accepted p99 < 100 ms,"
                   " no client timeouts",
     }
@@ -659,6 +688,13 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling):
         " p99 %s ms, %d timeouts, queue peak %d (bound %d): %s" % (
             rate, ceiling, refused, hinted, acc.get("p99"), r["replies_missing"],
             out["queue_peak"], queue_max, "met" if out["target_met"] else "not met"))
+    log("overload, wait bound %s ms, deadline %s ms, batch %s ms: %d refused at admission, %d"
+        " at dequeue; expected wait peak %d ms, oldest queued %d ms, drain rate %s/s (median"
+        " while queued)"
+        % (settings["CRM_COMMAND_QUEUE_WAIT_MS"], settings["CRM_COMMAND_DEADLINE_MS"],
+           settings["CRM_COMMAND_BATCH_MS"],
+           out["shed_total"], out["expired_total"], out["queue_wait_peak_ms"],
+           out["oldest_wait_peak_ms"], out["drain_rate_per_s"]["median_while_queued"]))
     out["detail"] = r
     return out
 
@@ -799,6 +835,10 @@ def main():
     ap.add_argument("--low-rate-seconds", type=int, default=5)
     ap.add_argument("--overload-seconds", type=int, default=5,
                     help="seconds of the overload run (twice the measured ceiling)")
+    ap.add_argument("--no-overload-before", dest="overload_before", action="store_false",
+                    help="skip the second overload run with the sixth session's settings"
+                         " (CRM_COMMAND_QUEUE_WAIT_MS 250, CRM_COMMAND_DEADLINE_MS 10000,"
+                         " batches up to CRM_BATCH_MAX)")
     ap.add_argument("--rows", default="",
                     help="long mode: run the suite once per row count (e.g."
                          " 10000,100000,1000000), each part's main tables preloaded to it;"
@@ -962,6 +1002,16 @@ def run_suite(args):
                 log("overload: twice the measured ceiling (%.0f commands/s) for %d s"
                     % (ceiling, args.overload_seconds))
                 doc["overload"] = bench_overload(bin_dir, probe, xpub, args, ceiling)
+                if args.overload_before:
+                    log("overload again on a fresh probe with the sixth session's settings"
+                        " (%s), for the accepted p99 before and after in one run"
+                        % ", ".join("%s=%s" % kv for kv in OVERLOAD_BEFORE.items()))
+                    bprobe, bxpub = start_backbone(bin_dir, cluster, workdir, args, procs,
+                                                   "_before", extra=OVERLOAD_BEFORE)
+                    before = bench_overload(bin_dir, bprobe, bxpub, args, ceiling,
+                                            settings=OVERLOAD_BEFORE)
+                    before.pop("detail", None)
+                    doc["overload"]["before"] = before
             if "commands" in only:
                 log("2/3 durable commands again, every link plaintext (CRM_INSECURE_PLAINTEXT=1),"
                     " for the cost of CURVE")

@@ -137,8 +137,10 @@ def table(doc, first=None):
                  _n(ov["refused_unavailable"]), _n(ov["refused_with_retry_hint"]),
                  _n(ov["accepted_rtt_p99_ms"], " ms"), ov["client_timeouts"],
                  _n(ov["queue_peak"])),
-             "ceiling %s/s, queue bound %s" % (_n(ov["ceiling_cmds_per_s"]),
-                                               _n(ov["queue_max"])),
+             "ceiling %s/s, queue bound %s%s" % (
+                 _n(ov["ceiling_cmds_per_s"]), _n(ov["queue_max"]),
+                 "; wait bound 250 ms, deadline 10 s (before): accepted p99 %s" % _n(
+                     ov["before"]["accepted_rtt_p99_ms"], " ms") if ov.get("before") else ""),
              "bounded, UNAVAILABLE + hint, p99 < %.0f ms, no timeouts" % TARGET_ACCEPTED_P99_MS,
              ov["target_met"])
     if js and "runs" in js:

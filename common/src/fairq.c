@@ -172,6 +172,20 @@ crm_work_t *crm_fairq_oldest(const crm_fairq_t *q)
     return best;
 }
 
+crm_work_t *crm_fairq_oldest_client(const crm_fairq_t *q)
+{
+    crm_work_t *best = NULL;
+    const s_client_t *c = q->ring;
+    if (!c)
+        return NULL;
+    do {
+        if (c->idlen > 0 && c->head && (!best || c->head->received_us < best->received_us))
+            best = c->head;
+        c = c->next;
+    } while (c != q->ring);
+    return best;
+}
+
 void crm_fairq_destroy(crm_fairq_t **q_p)
 {
     crm_fairq_t *q = *q_p;

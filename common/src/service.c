@@ -81,9 +81,15 @@ static const crm_conf_def_t s_common_conf[] = {
      "replay requests one client may have in flight; more are refused", 0, 1, 10000},
     {"CRM_REPLAY_INFLIGHT_MAX", CRM_CONF_INT, "64",
      "replay requests in flight over all clients; more are refused", 0, 1, 100000},
-    {"CRM_COMMAND_QUEUE_WAIT_MS", CRM_CONF_INT, "250",
-     "commands queued for longer than this at the writers' pace: more are answered UNAVAILABLE"
-     " at once, with a retry hint",
+    /* 50, 20 and 80: an accepted command waits at most the deadline, then
+     * runs in one batch of about CRM_COMMAND_BATCH_MS, which aims at the
+     * 100 ms issue 15 asks at twice the ceiling; the admission bound below
+     * the deadline refuses most of what would expire at once, instead of
+     * after a wait (bench/README, "Issue 15: overload bounded by
+     * construction (seventh session)"). */
+    {"CRM_COMMAND_QUEUE_WAIT_MS", CRM_CONF_INT, "50",
+     "the queue's expected wait (its length over the commands drained a second) past which"
+     " a client with a command queued is answered UNAVAILABLE at once, with a retry hint",
      0, 1, 3600000},
     /* 2, not 4: with more writers the same clients split into more, smaller
      * batches, and each batch's fixed cost (BEGIN .. COMMIT, the
@@ -102,8 +108,14 @@ static const crm_conf_def_t s_common_conf[] = {
     {"CRM_COMMAND_QUEUE_MAX", CRM_CONF_INT, "4096",
      "commands queued for the writer; more are answered UNAVAILABLE at once, with a retry hint", 0,
      1, 1000000},
-    {"CRM_COMMAND_DEADLINE_MS", CRM_CONF_INT, "10000",
-     "a command queued longer is answered UNAVAILABLE instead of executed", 0, 100, 3600000},
+    {"CRM_COMMAND_BATCH_MS", CRM_CONF_INT, "20",
+     "a command batch takes at most the commands the writers drain in this long (at least 16,"
+     " at most CRM_BATCH_MAX): an accepted command waits at most CRM_COMMAND_DEADLINE_MS, then"
+     " about this long",
+     0, 1, 3600000},
+    {"CRM_COMMAND_DEADLINE_MS", CRM_CONF_INT, "80",
+     "a command queued longer is answered UNAVAILABLE with a retry hint instead of executed", 0, 10,
+     3600000},
     {"CRM_SEND_HWM", CRM_CONF_INT, "1000",
      "replies queued per client that does not read before they are dropped", 0, 1, 1000000},
     {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100, 600000},
@@ -282,6 +294,7 @@ static void s_teardown(crm_service_t *svc)
         crm_db_destroy(&svc->writers[i]);
     crm_db_destroy(&svc->reader);
     s_close_if_open((uv_handle_t *)&svc->housekeeping_timer);
+    s_close_if_open((uv_handle_t *)&svc->deadline_timer);
     s_close_if_open((uv_handle_t *)&svc->shutdown_timer);
     s_close_if_open((uv_handle_t *)&svc->retention_timer);
     s_close_if_open((uv_handle_t *)&svc->sigterm);
@@ -621,6 +634,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->cmd_deadline_us = crm_config_int(svc->config, "CRM_COMMAND_DEADLINE_MS") * 1000;
     svc->cmd_queue_max = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_MAX");
     svc->cmd_queue_wait_ms = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_WAIT_MS");
+    svc->cmd_batch_time_us = crm_config_int(svc->config, "CRM_COMMAND_BATCH_MS") * 1000;
     if (!svc->cmdq)
         goto out_zmq;
     svc->replay_inflight =
@@ -698,6 +712,9 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     uv_timer_init(&loop, &svc->housekeeping_timer);
     svc->housekeeping_timer.data = svc;
     uv_timer_start(&svc->housekeeping_timer, s_on_housekeeping, 500, 500);
+    /* Armed by crm_service_cmd_kick for the oldest queued command. */
+    uv_timer_init(&loop, &svc->deadline_timer);
+    svc->deadline_timer.data = svc;
     crm_db_on_state(svc->writer, s_on_db_state, svc);
     for (int i = 1; i < svc->n_writers; i++)
         crm_db_on_state(svc->writers[i], s_on_db_state, svc);

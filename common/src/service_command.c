@@ -153,9 +153,63 @@ static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works
         crm_relay_committed(svc->relay, emits);
 }
 
+/* Busy time of the drain rate's window this long: a few batches at the
+ * ceiling, so a sample is not one batch's luck. */
+#define CRM_DRAIN_WINDOW_US 20000
+
+/* Adds the time since the last mark to the busy time if a batch ran
+ * meanwhile and commands wait now (they came while it ran): the rate is
+ * the writers' pace when they are the limit, not diluted by idle time or
+ * measured on the small batches of a quiet service (which would look slow,
+ * and refuse the first burst). Called before cmd_running changes and
+ * before a batch takes its commands; returns whether the time counted. */
+static int s_busy_mark(crm_service_t *svc, int64_t now)
+{
+    int counted = svc->cmd_running > 0 && (svc->cmd_held || crm_fairq_len(svc->cmdq) > 0);
+    if (counted)
+        svc->cmd_busy_us += now - svc->cmd_busy_mark_us;
+    svc->cmd_busy_mark_us = now;
+    return counted;
+}
+
+/* The most commands a batch takes: what the writers drain in
+ * CRM_COMMAND_BATCH_MS at the measured rate, within 16 .. CRM_BATCH_MAX.
+ * A batch's own time is a part of an accepted command's latency that the
+ * deadline does not bound; on a slow database a whole CRM_BATCH_MAX
+ * would take longer than the deadline itself. */
+static size_t s_batch_cap(const crm_service_t *svc)
+{
+    if (svc->cmd_drain_rate <= 0)
+        return svc->batch_max;
+    double n = svc->cmd_drain_rate * (double)svc->cmd_batch_time_us / 1e6;
+    size_t cap = n < 16 ? 16 : n > (double)svc->batch_max ? svc->batch_max : (size_t)n;
+    return cap < svc->batch_max ? cap : svc->batch_max;
+}
+
+/* n commands came out of a batch (committed, or answered failed: either
+ * way they left the queue's way). */
+static void s_drained(crm_service_t *svc, size_t n)
+{
+    svc->cmd_drained += n;
+    if (svc->cmd_busy_us < CRM_DRAIN_WINDOW_US)
+        return;
+    double sample = (double)svc->cmd_drained * 1e6 / (double)svc->cmd_busy_us;
+    svc->cmd_drain_rate = svc->cmd_drain_rate > 0 ? (3 * svc->cmd_drain_rate + sample) / 4 : sample;
+    svc->cmd_busy_us = 0;
+    svc->cmd_drained = 0;
+}
+
+int64_t crm_service_queue_wait_ms(const crm_service_t *svc)
+{
+    if (!svc->cmdq || svc->cmd_drain_rate <= 0)
+        return 0;
+    return (int64_t)((double)crm_fairq_len(svc->cmdq) * 1000.0 / svc->cmd_drain_rate);
+}
+
 static void s_on_cmd_batch(crm_batch_t *b, void *arg, int committed)
 {
     crm_service_t *svc = arg;
+    int counted = s_busy_mark(svc, crm_mono_us());
     for (int i = 0; i < svc->n_writers; i++)
         if (svc->cmd_batches[i] == b) {
             svc->cmd_batches[i] = NULL;
@@ -166,11 +220,8 @@ static void s_on_cmd_batch(crm_batch_t *b, void *arg, int committed)
     svc->m.batches++;
     size_t n;
     crm_work_t **works = crm_batch_works(b, &n);
-    if (n > 0) {
-        /* The writers' pace: a batch's time, moving average. */
-        int64_t us = crm_mono_us() - crm_batch_started_us(b);
-        svc->cmd_batch_us = svc->cmd_batch_us ? (7 * svc->cmd_batch_us + us) / 8 : us;
-    }
+    if (counted)
+        s_drained(svc, n);
     for (size_t i = 0; i < n; i++) {
         crm_work_t *w = works[i];
         /* Not committed (connection lost, maybe during COMMIT): whatever the
@@ -204,6 +255,37 @@ static const crm_batch_owner_t s_cmd_owner = {
 /* Commands wait for the database this long before "unavailable". */
 #define CRM_CMD_WAIT_US 5000000
 
+/* The retry hint: the queue's expected wait, within 5 ms .. 5 s. */
+static int64_t s_retry_ms(const crm_service_t *svc)
+{
+    int64_t ms = crm_service_queue_wait_ms(svc);
+    return ms < 5 ? 5 : ms > 5000 ? 5000 : ms;
+}
+
+/* A command that waited past CRM_COMMAND_DEADLINE_MS is answered, not
+ * executed late. It was never acknowledged, and its idempotency key was
+ * never recorded: the retry the hint asks for applies it once. */
+static void s_expire(crm_service_t *svc, crm_work_t *w, int64_t now)
+{
+    int64_t retry = s_retry_ms(svc);
+    char detail[200], hint[120];
+    snprintf(detail, sizeof detail,
+             "the command waited %lld ms in the queue, past CRM_COMMAND_DEADLINE_MS (%lld);"
+             " %zu commands queued, about %lld ms of work",
+             (long long)((now - w->received_us) / 1000), (long long)(svc->cmd_deadline_us / 1000),
+             crm_fairq_len(svc->cmdq), (long long)crm_service_queue_wait_ms(svc));
+    snprintf(hint, sizeof hint, "retry after %lld ms with the same idempotency key",
+             (long long)retry);
+    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
+                  svc->cmd_running || crm_db_connected(svc->writer) ? "service overloaded"
+                                                                    : "database unavailable",
+                  detail, hint);
+    w->status.retry_after_ms = (uint32_t)retry;
+    svc->m.commands_expired++;
+    crm_service_reply(svc, w);
+    crm_work_destroy(&w);
+}
+
 static void s_cmd_fail(crm_service_t *svc, crm_work_t *w, const char *message, const char *detail,
                        const char *hint)
 {
@@ -235,19 +317,44 @@ static int s_overlaps(const crm_batch_t *b, const crm_work_t *w)
     return 0;
 }
 
+static void s_kick(crm_service_t *svc);
+
+static void s_on_deadline(uv_timer_t *t)
+{
+    crm_service_cmd_kick(t->data);
+}
+
+/* Whatever else happens (a kick comes with every read of the ROUTER and
+ * every batch's end, but the writers may be stuck and the clients quiet),
+ * the oldest queued command is answered at its deadline, not at the next
+ * housekeeping pass. */
 void crm_service_cmd_kick(crm_service_t *svc)
 {
     if (!svc->cmdq)
         return;
-    /* A command that waited past the deadline is answered, not executed
-     * late: its client has probably given up, or is about to retry. */
+    s_kick(svc);
+    uv_timer_t *t = &svc->deadline_timer;
+    if (t->type != UV_TIMER || uv_is_closing((uv_handle_t *)t))
+        return; /* not started yet, or stopping */
+    const crm_work_t *oldest = crm_fairq_oldest_client(svc->cmdq);
+    if (!oldest) {
+        uv_timer_stop(t);
+        return;
+    }
+    int64_t due_us = oldest->received_us + svc->cmd_deadline_us - crm_mono_us();
+    uv_timer_start(t, s_on_deadline, due_us > 0 ? (uint64_t)(due_us / 1000 + 1) : 1, 0);
+}
+
+static void s_kick(crm_service_t *svc)
+{
+    /* The deadline at dequeue: whatever the admission's estimate said, a
+     * command that waited past it is answered, not executed late, so an
+     * accepted command's latency is at most the deadline and its batch's
+     * time. */
     int64_t now = crm_mono_us();
     crm_work_t *w;
-    while ((w = crm_fairq_expired(svc->cmdq, now - svc->cmd_deadline_us))) {
-        svc->m.commands_expired++;
-        s_cmd_fail(svc, w, "service overloaded", "the command waited past CRM_COMMAND_DEADLINE_MS",
-                   "retry later with the same idempotency key");
-    }
+    while ((w = crm_fairq_expired(svc->cmdq, now - svc->cmd_deadline_us)))
+        s_expire(svc, w, now);
     if (!svc->cmd_held && crm_fairq_len(svc->cmdq) == 0)
         return;
     /* A free writer whose connection is up; the first one first. */
@@ -281,11 +388,12 @@ void crm_service_cmd_kick(crm_service_t *svc)
         crm_batch_new(&svc->batch_env, svc->writers[slot], CRM_WORK_CMD, NULL, &s_cmd_owner, svc);
     if (!b)
         return;
-    size_t n = 0;
+    s_busy_mark(svc, now);
+    size_t n = 0, cap = s_batch_cap(svc);
     /* One command from each client in turn. Beside running batches only
      * commands that touch none of their records: the first that might
      * waits (held) for the next batch, and nothing after it overtakes it. */
-    while (n < svc->batch_max) {
+    while (n < cap) {
         w = svc->cmd_held ? svc->cmd_held : crm_fairq_pop(svc->cmdq);
         svc->cmd_held = NULL;
         if (!w)
@@ -396,27 +504,19 @@ static const crm_principal_t *s_delegate(crm_service_t *svc, const uint8_t *iden
     return p;
 }
 
-/* How long `queued` commands wait: the batches they fill, one after
- * another (an overestimate with several writers), at the recent pace. */
-static int64_t s_queue_wait_ms(const crm_service_t *svc, size_t queued)
-{
-    return (int64_t)(queued / svc->batch_max + 1) * svc->cmd_batch_us / 1000;
-}
-
 /* The queue is full: answered at once, so a client learns "busy" in a
  * round trip instead of a timeout, with the time the queue takes to drain
- * at the writer's recent pace as the hint. */
+ * at the writers' recent pace as the hint. */
 static void s_overloaded(crm_service_t *svc, const uint8_t *identity, size_t ilen,
                          uint64_t request_id)
 {
     size_t queued = crm_fairq_len(svc->cmdq);
-    int64_t ms = s_queue_wait_ms(svc, queued);
-    ms = ms < 5 ? 5 : ms > 5000 ? 5000 : ms;
+    int64_t ms = s_retry_ms(svc);
     char detail[200], hint[120];
     snprintf(detail, sizeof detail,
              "%zu commands queued, about %lld ms of work; limits CRM_COMMAND_QUEUE_MAX,"
              " CRM_COMMAND_QUEUE_WAIT_MS",
-             queued, (long long)ms);
+             queued, (long long)crm_service_queue_wait_ms(svc));
     snprintf(hint, sizeof hint, "retry after %lld ms with the same idempotency key", (long long)ms);
     Crm__V1__Status st = CRM__V1__STATUS__INIT;
     st.code = CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE;
@@ -652,14 +752,17 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
         crm_grant_destroy(&grant);
         goto done;
     }
-    /* Past the bound (a count, and the wait it means at the writers'
-     * pace) only a client with nothing queued gets in: a flood is refused,
-     * a quiet client is not (the queue stays under the bound plus one
-     * command per client). */
+    /* Past the bound (a count, or the queue's expected wait: its length
+     * over the drain rate) only a client with nothing queued gets in: a
+     * flood is refused, a quiet client is not (the queue stays under the
+     * bound plus one command per client). One batch's worth is always let
+     * in: the next batch takes it whole, so a pipelining client's burst is
+     * not refused for a rate measured when the writers were not the limit. */
     size_t queued = crm_fairq_len(svc->cmdq);
     if (admit == 0 &&
         (queued >= svc->cmd_queue_max ||
-         s_queue_wait_ms(svc, queued) >= (int64_t)svc->cmd_queue_wait_ms) &&
+         (queued >= s_batch_cap(svc) &&
+          crm_service_queue_wait_ms(svc) >= (int64_t)svc->cmd_queue_wait_ms)) &&
         crm_fairq_has(svc->cmdq, fair_len ? fair : identity, fair_len ? fair_len : ilen)) {
         s_overloaded(svc, identity, ilen, cr->request_id);
         crm_grant_destroy(&grant);

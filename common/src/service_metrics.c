@@ -34,6 +34,12 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
                              "# HELP " name " " help "\n# TYPE " name " counter\n" name            \
                              "{crm_service=\"%s\"} %" PRId64 "\n",                                 \
                              n, (int64_t)(v))
+/* A gauge in seconds (Prometheus' unit), to the microsecond. */
+#define GAUGE_S(name, help, v)                                                                     \
+    crm_http_response_printf(res,                                                                  \
+                             "# HELP " name " " help "\n# TYPE " name " gauge\n" name              \
+                             "{crm_service=\"%s\"} %.6f\n",                                        \
+                             n, (double)(v))
 #define GAUGE(name, help, v)                                                                       \
     crm_http_response_printf(res,                                                                  \
                              "# HELP " name " " help "\n# TYPE " name " gauge\n" name              \
@@ -74,11 +80,23 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
     GAUGE("crm_db_up", "1 when the writer connection is up.", crm_db_connected(svc->writer));
     GAUGE("crm_command_queue", "Commands waiting for the next batch.",
           svc->cmdq ? crm_fairq_len(svc->cmdq) : 0);
+    GAUGE_S(
+        "crm_command_queue_wait_seconds",
+        "The queue's expected wait: its length over the drain rate (CRM_COMMAND_QUEUE_WAIT_MS).",
+        (double)crm_service_queue_wait_ms(svc) / 1e3);
+    GAUGE("crm_command_drain_rate",
+          "Commands out of the batches a second while the writers are the limit.",
+          (int64_t)svc->cmd_drain_rate);
+    GAUGE_S("crm_command_queue_oldest_seconds", "How long the oldest queued command has waited.",
+            svc->cmdq && crm_fairq_oldest(svc->cmdq)
+                ? (double)(crm_mono_us() - crm_fairq_oldest(svc->cmdq)->received_us) / 1e6
+                : 0.0);
     COUNTER("crm_commands_expired_total",
             "Commands answered UNAVAILABLE after waiting past CRM_COMMAND_DEADLINE_MS.",
             m->commands_expired);
     COUNTER("crm_commands_shed_total",
-            "Commands answered UNAVAILABLE at once: the queue was at CRM_COMMAND_QUEUE_MAX.",
+            "Commands answered UNAVAILABLE at once: past CRM_COMMAND_QUEUE_MAX or"
+            " CRM_COMMAND_QUEUE_WAIT_MS.",
             m->commands_shed);
     crm_http_response_printf(res, "# HELP crm_command_latency_seconds Receive to reply.\n"
                                   "# TYPE crm_command_latency_seconds histogram\n");

@@ -73,19 +73,26 @@ struct crm_service {
     char *pg_conninfo; /* CRM_PG_URL with the password file's password: never logged */
     uv_signal_t sigterm, sigint;
     uv_timer_t shutdown_timer, retention_timer, housekeeping_timer;
+    uv_timer_t deadline_timer; /* the oldest queued command's CRM_COMMAND_DEADLINE_MS */
     int announced;
     /* commands waiting for the next batch, per client (fairq.c) */
     struct crm_fairq *cmdq;
     int64_t cmd_deadline_us;
     size_t cmd_queue_max; /* CRM_COMMAND_QUEUE_MAX */
     size_t replay_batch;  /* CRM_REPLAY_BATCH */
-    int64_t cmd_batch_us; /* a command batch's time, moving average (queue bound) */
+    /* The drain rate: commands out of the batches a second while a batch
+     * runs, moving average (0: not measured yet). The queue's expected
+     * wait is its length over it (crm_service_queue_wait_ms). */
+    double cmd_drain_rate;
+    int64_t cmd_busy_us;                       /* busy time of the rate's current window */
+    int64_t cmd_busy_mark_us;                  /* when the busy time was last added up */
+    size_t cmd_drained;                        /* commands out of batches in the window */
+    int64_t cmd_batch_time_us;                 /* CRM_COMMAND_BATCH_MS */
     crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
     int cmd_running;                           /* how many of them run */
     int cmd_open;                              /* of them, how many have not sent COMMIT yet */
-    int64_t cmd_last_end_us;
-    size_t cmd_queue_wait_ms; /* CRM_COMMAND_QUEUE_WAIT_MS */
-    crm_work_t *cmd_held;     /* popped, but may not run beside the other batch */
+    size_t cmd_queue_wait_ms;                  /* CRM_COMMAND_QUEUE_WAIT_MS */
+    crm_work_t *cmd_held;                      /* popped, but may not run beside the other batch */
     /* consumers */
     crm_consumer_t *consumers;
     size_t n_consumers;
@@ -144,6 +151,8 @@ crm_work_t *crm_fairq_pop(crm_fairq_t *q);
  * The service's own submissions never expire. */
 crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us);
 crm_work_t *crm_fairq_oldest(const crm_fairq_t *q); /* still queued */
+/* The oldest of the clients' commands (those that can expire), or NULL. */
+crm_work_t *crm_fairq_oldest_client(const crm_fairq_t *q);
 size_t crm_fairq_len(const crm_fairq_t *q);
 /* Whether the client with this id (fair_id or identity) has a command
  * queued. */
@@ -172,6 +181,9 @@ void crm_service_reply_status(crm_service_t *svc, const uint8_t *identity, size_
                               const char *message, const char *detail, const char *hint);
 /* Starts the next batch of queued commands, if none is running. */
 void crm_service_cmd_kick(crm_service_t *svc);
+/* How long a command queued now waits before a batch takes it: the queue's
+ * length over the drain rate (0 while the rate is not measured yet). */
+int64_t crm_service_queue_wait_ms(const crm_service_t *svc);
 int crm_service_on_router(crm_zwatch_t *zw, void *zsock, int cap, void *arg);
 
 /* service_builtin.c: the built-in commands run as works (ends with name

@@ -621,6 +621,12 @@ class System:
                 "CRM_BUS_PUB_ENDPOINT": "tcp://127.0.0.1:%d" % pub,
                 "CRM_BUS_SUB_ENDPOINT": "tcp://127.0.0.1:%d" % sub,
                 "CRM_HTTP_PORT": "0", "CRM_HEARTBEAT_MS": "200",
+                # The default (80 ms) bounds the latency under overload; a
+                # sanitizer build on a busy CI machine can queue a command
+                # that long without any overload, and a test's command
+                # answered UNAVAILABLE then would fail it by the clock.
+                # The tests of the deadline set their own.
+                "CRM_COMMAND_DEADLINE_MS": "10000",
                 "CRM_LOG_LEVEL": "info"})
 
     def add_service(self, name, binary, peers=(), env=None, start=False):

@@ -223,6 +223,57 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(self.q("SELECT count(*) FROM crm_idempotency")[0][0], n + 1)
         c.close()
 
+    def probe_metric(self, name):
+        port = int(self.probe.env["CRM_HTTP_PORT"])
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read()
+        for line in text.decode().splitlines():
+            if line.startswith(name + "{"):
+                return float(line.split()[1])
+        raise AssertionError("metric %s not found" % name)
+
+    def test_a_command_queued_past_the_deadline_is_refused_at_dequeue(self):
+        """A command that waited in the queue past CRM_COMMAND_DEADLINE_MS
+        is answered UNAVAILABLE with a retry hint when a batch would take
+        it, not executed late. It was never acknowledged and its key never
+        recorded: sent again with its key it applies, once."""
+        # One writer: the three wait in the queue behind the held batch.
+        self.start(env={"CRM_COMMAND_DEADLINE_MS": "100", "CRM_WRITERS": "1"})
+        lock = self.hold_writer()
+        c = self.sys.client("probe")
+        c.s.send(request("probe.record", rec(1), "d-0", 1))
+        self.wait_blocked()
+        for i in range(1, 4):
+            c.s.send(request("probe.record", rec(1), "d-%d" % i, i + 1))
+        # The service's own clock says when they are past the deadline (or
+        # the housekeeping timer already answered them).
+        wait_for(lambda: self.probe_metric("crm_command_queue_oldest_seconds") > 0.1 or
+                 self.probe_metric("crm_commands_expired_total") >= 3, 30,
+                 "the queued commands past the deadline")
+        info = self.sys.client("probe").call_raw("stream.info", b"", key="")
+        self.assertEqual(info.status.code, 0, info.status)
+        lock.rollback()
+        lock.close()
+        reps = self.recv(c, 4)
+        self.assertEqual(reps[1].status.code, 0, reps[1].status)
+        for rid in (2, 3, 4):
+            st = reps[rid].status
+            self.assertEqual(st.code, rpc_pb2.STATUS_CODE_UNAVAILABLE, st)
+            self.assertGreater(st.retry_after_ms, 0)
+            self.assertIn("CRM_COMMAND_DEADLINE_MS", st.detail)
+            self.assertIn("same idempotency key", st.hint)
+        self.assertEqual(self.probe_metric("crm_commands_expired_total"), 3)
+        # Nothing of the refused ones was applied or recorded.
+        self.assert_dense(1)
+        self.assertEqual(self.q("SELECT count(*) FROM crm_idempotency")[0][0], 1)
+        # Sent again with their keys: each applies once; a second retry is
+        # answered from its record.
+        for i in (1, 2, 3, 1):
+            rep = c.call_raw("probe.record", rec(1), key="d-%d" % i)
+            self.assertEqual(rep.status.code, 0, rep.status)
+        self.assert_dense(4)
+        self.assertEqual(self.q("SELECT count(*) FROM crm_idempotency")[0][0], 4)
+        c.close()
+
     def test_two_writers_keep_sequences_dense_and_in_order(self):
         """Many clients at once on several writer connections (CRM_WRITERS,
         2 by default): every acknowledged event is in the outbox once, the

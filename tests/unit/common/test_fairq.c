@@ -71,6 +71,8 @@ static void test_expired_are_taken_out_but_never_our_own(void **state)
     crm_fairq_push(q, s_work("b", 3));
     crm_fairq_push(q, s_work("a", 50));
     assert_int_equal(crm_fairq_oldest(q)->received_us, 1);
+    /* The deadline timer's: the service's own never expire. */
+    assert_int_equal(crm_fairq_oldest_client(q)->received_us, 2);
     int n = 0;
     crm_work_t *w;
     while ((w = crm_fairq_expired(q, 10))) {
@@ -81,6 +83,7 @@ static void test_expired_are_taken_out_but_never_our_own(void **state)
     }
     assert_int_equal(n, 2);
     assert_int_equal(crm_fairq_len(q), 2);
+    assert_int_equal(crm_fairq_oldest_client(q)->received_us, 50);
     /* What is left still takes turns, and is the service's and a's newer. */
     w = crm_fairq_pop(q);
     int64_t first = w->received_us;
