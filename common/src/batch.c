@@ -245,6 +245,7 @@ static void s_after_rollback(crm_batch_t *b, PGresult *res)
     w->emits = w->emits_tail = NULL;
     w->n_emits = 0;
     w->writes = 0;
+    w->outbox_rewritten = 0;
     if (b->kind == CRM_WORK_EVT) {
         if (w->state == WS_OK && w->dead_letter_id > 0 && w->stale) {
             b->idx++; /* another retry resolved this dead letter first */

@@ -194,6 +194,9 @@ static void s_on_batch_settled(crm_batch_t *b, void *arg, crm_work_t *const *wor
                                crm_emit_t *emits)
 {
     crm_consumer_t *c = arg;
+    for (size_t i = 0; i < n; i++)
+        if (works[i]->outbox_rewritten && c->svc->relay)
+            crm_relay_forget_recent(c->svc->relay);
     if (emits)
         crm_relay_committed(c->svc->relay, emits);
     for (size_t i = 0; i < n; i++) {

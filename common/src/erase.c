@@ -19,6 +19,8 @@
 
 #include <crm/pbjson.h>
 
+#include "work_int.h"
+
 #define S_MIN 4 /* shorter strings would erase far more than one person */
 
 /* Personal fields, by message type: what an event about the person holds
@@ -413,7 +415,10 @@ static void s_outbox_found(crm_work_t *w, PGresult *res)
         return;
     }
     /* In place: the sequence, the epoch and the event id stay. The runtime
-     * role holds UPDATE on every table (common/src/migrate.c). */
+     * role holds UPDATE on every table (common/src/migrate.c). A replay
+     * must never hand out the old bytes again, so the relay's memory of
+     * what it published goes once this commits (outbox_rewritten). */
+    w->outbox_rewritten = 1;
     const char *p[] = {b.keys, b.events};
     crm_work_exec(w,
                   "UPDATE crm_outbox o SET event = decode(v.e, 'hex')"

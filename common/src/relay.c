@@ -378,6 +378,11 @@ int crm_relay_recent(crm_relay_t *r, uint64_t from, crm_relay_recent_t *out)
     return 1;
 }
 
+void crm_relay_forget_recent(crm_relay_t *r)
+{
+    s_ring_clear(r);
+}
+
 const crm_emit_t *crm_relay_recent_event(const crm_relay_t *r, uint64_t seq)
 {
     if (seq < r->ring_first || seq - r->ring_first >= r->ring_n)

@@ -54,6 +54,9 @@ typedef struct crm_relay_recent {
  * known): 1 and *out filled, or 0 (ask the database). Valid until the loop
  * runs again. */
 int crm_relay_recent(crm_relay_t *r, uint64_t from, crm_relay_recent_t *out);
+/* Empties the memory of published events: events in the outbox were
+ * rewritten (erasure), and a replay must read them from the database. */
+void crm_relay_forget_recent(crm_relay_t *r);
 /* The event of sequence seq held in memory (sealed bytes, as the outbox
  * holds them), or NULL. Owned by the relay. */
 const crm_emit_t *crm_relay_recent_event(const crm_relay_t *r, uint64_t seq);

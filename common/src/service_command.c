@@ -147,8 +147,11 @@ static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works
                              crm_emit_t *emits)
 {
     crm_service_t *svc = arg;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (works[i]->outbox_rewritten && svc->relay)
+            crm_relay_forget_recent(svc->relay);
         crm_service_reply(svc, works[i]);
+    }
     if (emits)
         crm_relay_committed(svc->relay, emits);
 }

@@ -93,6 +93,7 @@ void crm_work_reset(crm_work_t *w)
     s_status_clear(&w->status);
     w->state = WS_NEW;
     w->writes = 0;
+    w->outbox_rewritten = 0;
     w->data = NULL;
     w->cb = NULL;
     w->pending = 0;

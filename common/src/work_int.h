@@ -91,6 +91,10 @@ struct crm_work {
     crm_arena_block_t *arena;
     void *data;
     int writes;
+    /* It rewrote events already in crm_outbox (erasure scrubs them in
+     * place): the relay's memory of the events it published holds the old
+     * bytes, so its owner empties it once the transaction committed. */
+    int outbox_rewritten;
     int pending;                         /* a statement of this work is in flight */
     int auto_ok;                         /* that statement ends the work when it succeeds */
     char sql[80];                        /* the start of that statement, for the log if it fails */
