@@ -66,3 +66,25 @@ class PersonalDataCase(unittest.TestCase):
         if who:
             env.update(self.keys.env(who))
         return run_crmctl(self, env, list(args), rc=rc, timeout=60)
+
+
+class PersonEmailChecks:
+    """The checks of a service's person_email (common/sql/0011): mixed into
+    a PersonalDataCase whose DB names the service's database."""
+    DB = None
+
+    def sq(self, sql, *args):
+        return self.q(sql, *args, db=self.DB)
+
+    def assertConsistent(self):
+        """person_email is exactly the (email, id) pairs of person.emails,
+        erased values left out."""
+        rows = set(self.sq("SELECT email, person_id::text FROM person_email"))
+        want = set(self.sq("SELECT DISTINCT e, p.id::text FROM person p, unnest(p.emails) e"
+                           " WHERE e <> '[erased]'"))
+        self.assertEqual(rows - want, set(), "rows of no person's email")
+        self.assertEqual(want - rows, set(), "emails missing from person_email")
+
+    def emails_of(self, pid):
+        return sorted(r[0] for r in self.sq(
+            "SELECT email FROM person_email WHERE person_id = %s", pid))

@@ -10,7 +10,7 @@ import uuid
 
 import psycopg2
 
-from personaltest import OFFICER, PersonalDataCase
+from personaltest import OFFICER, PersonalDataCase, PersonEmailChecks
 from test_analytics_service import OK
 from test_sales_service import ALREADY_EXISTS
 from crm.v1 import person_pb2, sales_pb2  # noqa: E402
@@ -20,22 +20,8 @@ def email(tag):
     return "%s.%s@pe.example" % (tag, uuid.uuid4().hex[:8])
 
 
-class PersonEmailTest(PersonalDataCase):
-    def sq(self, sql, *args):
-        return self.q(sql, *args, db="sales")
-
-    def assertConsistent(self):
-        """person_email is exactly the (email, id) pairs of person.emails,
-        erased values left out."""
-        rows = set(self.sq("SELECT email, person_id::text FROM person_email"))
-        want = set(self.sq("SELECT DISTINCT e, p.id::text FROM person p, unnest(p.emails) e"
-                           " WHERE e <> '[erased]'"))
-        self.assertEqual(rows - want, set(), "rows of no person's email")
-        self.assertEqual(want - rows, set(), "emails missing from person_email")
-
-    def emails_of(self, pid):
-        return sorted(r[0] for r in self.sq(
-            "SELECT email FROM person_email WHERE person_id = %s", pid))
+class PersonEmailTest(PersonEmailChecks, PersonalDataCase):
+    DB = "sales"
 
     def register(self, name, emails, created=True):
         r = self.call("sales.person.register", sales_pb2.RegisterPersonRequest(

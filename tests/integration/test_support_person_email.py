@@ -13,7 +13,7 @@ import uuid
 import psycopg2
 
 from crmtest import wait_for
-from personaltest import OFFICER, PersonalDataCase
+from personaltest import OFFICER, PersonalDataCase, PersonEmailChecks
 from test_analytics_service import OK
 from test_support_service import customer_id
 from crm.v1 import person_pb2, sales_pb2, support_pb2  # noqa: E402
@@ -23,22 +23,8 @@ def email(tag):
     return "%s.%s@spe.example" % (tag, uuid.uuid4().hex[:8])
 
 
-class SupportPersonEmailTest(PersonalDataCase):
-    def sq(self, sql, *args):
-        return self.q(sql, *args, db="support")
-
-    def assertConsistent(self):
-        """person_email is exactly the (email, id) pairs of person.emails,
-        erased values left out."""
-        rows = set(self.sq("SELECT email, person_id::text FROM person_email"))
-        want = set(self.sq("SELECT DISTINCT e, p.id::text FROM person p, unnest(p.emails) e"
-                           " WHERE e <> '[erased]'"))
-        self.assertEqual(rows - want, set(), "rows of no person's email")
-        self.assertEqual(want - rows, set(), "emails missing from person_email")
-
-    def emails_of(self, pid):
-        return sorted(r[0] for r in self.sq(
-            "SELECT email FROM person_email WHERE person_id = %s", pid))
+class SupportPersonEmailTest(PersonEmailChecks, PersonalDataCase):
+    DB = "support"
 
     def open(self, requester, name="Req"):
         return self.call("support.ticket.open", support_pb2.OpenTicketRequest(

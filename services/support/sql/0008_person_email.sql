@@ -17,41 +17,18 @@ CREATE TABLE person_email (
     PRIMARY KEY (email, person_id)
 );
 
--- Kept by the person row itself, so that every path that writes emails
--- keeps it true without code of its own: a ticket's new requester and a
--- peer's person events (INSERT, or UPDATE through ON CONFLICT), a merge
--- (the survivor's UPDATE, the dropped record's DELETE) and erasure (the
--- emails become '[erased]', which is no one's: those rows go, none is
--- added).
-CREATE FUNCTION support_person_email_sync() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        DELETE FROM person_email WHERE email = ANY (OLD.emails) AND person_id = OLD.id;
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        DELETE FROM person_email
-         WHERE email = ANY (OLD.emails) AND person_id = OLD.id
-           AND (NEW.id <> OLD.id OR NOT email = ANY (NEW.emails));
-    END IF;
-    INSERT INTO person_email (email, person_id)
-    SELECT DISTINCT e, NEW.id FROM unnest(NEW.emails) e WHERE e <> '[erased]'
-    ON CONFLICT DO NOTHING;
-    RETURN NULL;
-END
-$$;
-
+-- Kept by the person row itself through the shared trigger function
+-- (common 0011, as sales' triggers): a ticket's new requester and a peer's
+-- person events, a merge and erasure keep it true without code of their own.
 CREATE TRIGGER person_email_insert AFTER INSERT ON person
     FOR EACH ROW WHEN (cardinality(NEW.emails) > 0)
-    EXECUTE FUNCTION support_person_email_sync();
+    EXECUTE FUNCTION crm_person_email_sync();
 CREATE TRIGGER person_email_update AFTER UPDATE OF emails, id ON person
     FOR EACH ROW WHEN (OLD.emails IS DISTINCT FROM NEW.emails OR OLD.id <> NEW.id)
-    EXECUTE FUNCTION support_person_email_sync();
+    EXECUTE FUNCTION crm_person_email_sync();
 CREATE TRIGGER person_email_delete AFTER DELETE ON person
     FOR EACH ROW WHEN (cardinality(OLD.emails) > 0)
-    EXECUTE FUNCTION support_person_email_sync();
+    EXECUTE FUNCTION crm_person_email_sync();
 
 INSERT INTO person_email (email, person_id)
 SELECT DISTINCT e, p.id FROM person p, unnest(p.emails) e WHERE e <> '[erased]'
