@@ -24,8 +24,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
-import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -88,48 +86,7 @@ def run(args):
         head = S.q1(sdb, "SELECT head_seq FROM crm_stream")[0]
         B.wait_for(lambda: S.positions(adb).get("analytics.sales", 0) >= head, 60, "warm-up")
         base = head
-        c = clients["sales"]
-        sent = [0.0] * n
-        seen = [0.0] * n
-        done = threading.Event()
-
-        def poll():
-            conn = st.db("analytics")
-            nxt = 0
-            while nxt < n and not done.is_set():
-                p = S.positions(conn).get("analytics.sales", 0) - base
-                now = time.monotonic()
-                while nxt < n and nxt < p:
-                    seen[nxt] = now
-                    nxt += 1
-                time.sleep(0.001)
-            conn.close()
-        poller = threading.Thread(target=poll)
-        poller.start()
-        t0 = time.monotonic()
-        inflight = 0
-        try:
-            for i, b in enumerate(bodies):
-                due = t0 + i / args.rate
-                while True:
-                    d = due - time.monotonic()
-                    if d <= 0:
-                        break
-                    if inflight and c.s.poll(int(d * 1000) + 1):
-                        c._recv(30)
-                        inflight -= 1
-                    else:
-                        time.sleep(min(d, 0.001))
-                sent[i] = time.monotonic()
-                c._send("probe.emit", b)
-                inflight += 1
-            while inflight:
-                c._recv(30)
-                inflight -= 1
-            B.wait_for(lambda: seen[-1] > 0, 60, "analytics to apply the live events")
-        finally:
-            done.set()
-            poller.join()
+        sent, seen = S.emit_watched(st, clients["sales"], bodies, args.rate, base)
         assert S.q1(sdb, "SELECT head_seq FROM crm_stream")[0] == base + n
         for cl in clients.values():
             cl.close()

@@ -460,21 +460,16 @@ def analytics_rebuild(st, pb, ac, heads, caught_up, args):
             "others_cpu_seconds": round(max(0.0, others), 2)}
 
 
-def analytics_live(st, pb, clients, campaign, args):
-    """Events from probe sales at a steady rate while analytics is live; each
-    event's latency is from its probe.emit being sent to the moment
-    analytics' position for sales (committed in the same transaction as the
-    projections) reaches its sequence, polled every millisecond or so."""
-    rate, secs = args.analytics_rate, args.analytics_live_seconds
-    n = rate * secs
-    sdb = st.db("sales")
-    base = q1(sdb, "SELECT head_seq FROM crm_stream")[0]
-    events = [e for e in analytics_events(pb, 5 * n, "l", campaign) if e[0] == "sales"][:n]
-    bodies = emit_bodies(pb, events)["sales"]
+def emit_watched(st, c, bodies, rate, base):
+    """Sends probe.emit of each body through c at `rate` a second (replies
+    read while waiting), and watches analytics' position for sales from
+    `base` every millisecond or so: the instant each body was sent and the
+    instant its event was applied (the position is committed with the
+    projections), as two lists."""
+    n = len(bodies)
     sent = [0.0] * n
     seen = [0.0] * n
     done = threading.Event()
-    B.log("analytics live: %d events/s from probe sales for %d s" % (rate, secs))
 
     def poll():
         pos_conn = st.db("analytics")
@@ -490,7 +485,6 @@ def analytics_live(st, pb, clients, campaign, args):
 
     poller = threading.Thread(target=poll)
     poller.start()
-    c = clients["sales"]
     t0 = time.monotonic()
     inflight = 0
     try:
@@ -503,7 +497,7 @@ def analytics_live(st, pb, clients, campaign, args):
                 if inflight and c.s.poll(int(d * 1000) + 1):
                     c._recv(30)
                     inflight -= 1
-                elif d > 0:
+                else:
                     time.sleep(min(d, 0.001))
             sent[i] = time.monotonic()
             c._send("probe.emit", b)
@@ -515,6 +509,22 @@ def analytics_live(st, pb, clients, campaign, args):
     finally:
         done.set()
         poller.join()
+    return sent, seen
+
+
+def analytics_live(st, pb, clients, campaign, args):
+    """Events from probe sales at a steady rate while analytics is live; each
+    event's latency is from its probe.emit being sent to the moment
+    analytics' position for sales (committed in the same transaction as the
+    projections) reaches its sequence, polled every millisecond or so."""
+    rate, secs = args.analytics_rate, args.analytics_live_seconds
+    n = rate * secs
+    sdb = st.db("sales")
+    base = q1(sdb, "SELECT head_seq FROM crm_stream")[0]
+    events = [e for e in analytics_events(pb, 5 * n, "l", campaign) if e[0] == "sales"][:n]
+    bodies = emit_bodies(pb, events)["sales"]
+    B.log("analytics live: %d events/s from probe sales for %d s" % (rate, secs))
+    sent, seen = emit_watched(st, clients["sales"], bodies, rate, base)
     head = q1(sdb, "SELECT head_seq FROM crm_stream")[0]
     lat = sorted((seen[i] - sent[i]) * 1000 for i in range(n))
     achieved = n / (sent[-1] - sent[0]) if n > 1 else 0
