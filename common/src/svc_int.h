@@ -184,6 +184,14 @@ void crm_service_cmd_kick(crm_service_t *svc);
 /* How long a command queued now waits before a batch takes it: the queue's
  * length over the drain rate (0 while the rate is not measured yet). */
 int64_t crm_service_queue_wait_ms(const crm_service_t *svc);
+/* The most commands a batch takes now: what the writers drain in
+ * CRM_COMMAND_BATCH_MS, at least 16, at most CRM_BATCH_MAX. */
+size_t crm_service_batch_cap(const crm_service_t *svc);
+/* The retry hint of an UNAVAILABLE answer: the queue's expected wait,
+ * within 5 ms .. 5 s. */
+int64_t crm_service_retry_ms(const crm_service_t *svc);
+
+/* service_router.c: the ROUTER's requests, checked, queued or refused. */
 int crm_service_on_router(crm_zwatch_t *zw, void *zsock, int cap, void *arg);
 
 /* service_builtin.c: the built-in commands run as works (ends with name
