@@ -55,6 +55,26 @@ static void s_emit_seal(crm_emit_t *e, uint64_t seq, const char *epoch)
     e->len = (size_t)(p - e->bytes);
 }
 
+int crm_emit_sealed_epoch(const crm_emit_t *e, char *out, size_t outlen)
+{
+    /* The tail s_emit_seal appended for e->seq, with an epoch of el bytes. */
+    uint8_t head[16];
+    head[0] = (6 << 3) | 0;
+    size_t hl = 1 + s_put_varint(head + 1, e->seq);
+    head[hl++] = (7 << 3) | 2;
+    for (size_t el = 1; el < 128 && el < outlen; el++) {
+        if (e->len < hl + 1 + el)
+            break;
+        const uint8_t *t = e->bytes + e->len - el - 1 - hl;
+        if (t[hl] == el && !memcmp(t, head, hl)) {
+            memcpy(out, e->bytes + e->len - el, el);
+            out[el] = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* ---- finalize: outbox, idempotency, positions, commit ------------------ */
 
 enum { F_CHECK, F_FINISH, F_DEAD, F_POS, F_COMMIT };

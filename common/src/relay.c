@@ -59,12 +59,11 @@ struct crm_relay {
     uint64_t first_retained; /* the outbox's first sequence, last read (0: unknown) */
 };
 
+/* One event out of any list (the relay's queue, the ring). */
 static void s_emit_free(crm_emit_t *e)
 {
-    free(e->type);
-    free(e->subject);
-    free(e->bytes);
-    free(e);
+    e->next = NULL;
+    crm_emits_free(e);
 }
 
 static void s_ring_clear(crm_relay_t *r)
@@ -86,43 +85,11 @@ static void s_ring_drop_oldest(crm_relay_t *r)
     r->ring_n--;
 }
 
-static size_t s_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    do {
-        p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    return n;
-}
-
-/* The epoch sealed at the end of e's bytes (batch_commit.c, s_emit_seal:
- * field 6 the sequence, field 7 the epoch, appended) into out; -1 if the
- * tail is not that. */
-static int s_sealed_epoch(const crm_emit_t *e, char *out, size_t outlen)
-{
-    uint8_t head[16];
-    head[0] = (6 << 3) | 0;
-    size_t hl = 1 + s_varint(head + 1, e->seq);
-    head[hl++] = (7 << 3) | 2;
-    for (size_t el = 1; el < 128 && el < outlen; el++) {
-        if (e->len < hl + 1 + el)
-            break;
-        const uint8_t *t = e->bytes + e->len - el - 1 - hl;
-        if (t[hl] == el && !memcmp(t, head, hl)) {
-            memcpy(out, e->bytes + e->len - el, el);
-            out[el] = 0;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* Keeps e, just published from memory, in the ring (or frees it). */
 static void s_ring_push(crm_relay_t *r, crm_emit_t *e)
 {
     char epoch[40];
-    if (s_sealed_epoch(e, epoch, sizeof epoch) < 0 || e->len > CRM_RELAY_RING_BYTES) {
+    if (crm_emit_sealed_epoch(e, epoch, sizeof epoch) < 0 || e->len > CRM_RELAY_RING_BYTES) {
         s_ring_clear(r);
         s_emit_free(e);
         return;
@@ -409,11 +376,7 @@ void crm_relay_flush(crm_relay_t *r)
 static void s_closed(uv_handle_t *h)
 {
     crm_relay_t *r = h->data;
-    while (r->pending) {
-        crm_emit_t *e = r->pending;
-        r->pending = e->next;
-        s_emit_free(e);
-    }
+    crm_emits_free(r->pending);
     s_ring_clear(r);
     free(r->source);
     free(r);

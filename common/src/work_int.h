@@ -125,5 +125,9 @@ void crm_work_force_fail(crm_work_t *w, Crm__V1__StatusCode code, const char *me
                          const char *detail, const char *hint);
 /* Frees a list of events (next-linked). */
 void crm_emits_free(crm_emit_t *e);
+/* The epoch batch_commit.c sealed at the end of e's bytes (field 6 the
+ * sequence, field 7 the epoch, appended) into out: 0, or -1 if the tail is
+ * not that (batch_commit.c, beside the seal). */
+int crm_emit_sealed_epoch(const crm_emit_t *e, char *out, size_t outlen);
 
 #endif
