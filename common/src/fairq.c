@@ -158,32 +158,30 @@ crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us)
     return NULL;
 }
 
-crm_work_t *crm_fairq_oldest(const crm_fairq_t *q)
+/* The oldest queue head, of clients only (idlen > 0) when clients_only. */
+static crm_work_t *s_oldest(const crm_fairq_t *q, int clients_only)
 {
     crm_work_t *best = NULL;
     const s_client_t *c = q->ring;
     if (!c)
         return NULL;
     do {
-        if (c->head && (!best || c->head->received_us < best->received_us))
+        if (c->head && (!clients_only || c->idlen > 0) &&
+            (!best || c->head->received_us < best->received_us))
             best = c->head;
         c = c->next;
     } while (c != q->ring);
     return best;
 }
 
+crm_work_t *crm_fairq_oldest(const crm_fairq_t *q)
+{
+    return s_oldest(q, 0);
+}
+
 crm_work_t *crm_fairq_oldest_client(const crm_fairq_t *q)
 {
-    crm_work_t *best = NULL;
-    const s_client_t *c = q->ring;
-    if (!c)
-        return NULL;
-    do {
-        if (c->idlen > 0 && c->head && (!best || c->head->received_us < best->received_us))
-            best = c->head;
-        c = c->next;
-    } while (c != q->ring);
-    return best;
+    return s_oldest(q, 1);
 }
 
 void crm_fairq_destroy(crm_fairq_t **q_p)

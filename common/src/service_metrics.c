@@ -87,10 +87,9 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
     GAUGE("crm_command_drain_rate",
           "Commands out of the batches a second while the writers are the limit.",
           (int64_t)svc->cmd_drain_rate);
+    const crm_work_t *oldest = svc->cmdq ? crm_fairq_oldest(svc->cmdq) : NULL;
     GAUGE_S("crm_command_queue_oldest_seconds", "How long the oldest queued command has waited.",
-            svc->cmdq && crm_fairq_oldest(svc->cmdq)
-                ? (double)(crm_mono_us() - crm_fairq_oldest(svc->cmdq)->received_us) / 1e6
-                : 0.0);
+            oldest ? (double)(crm_mono_us() - oldest->received_us) / 1e6 : 0.0);
     COUNTER("crm_commands_expired_total",
             "Commands answered UNAVAILABLE after waiting past CRM_COMMAND_DEADLINE_MS.",
             m->commands_expired);
