@@ -147,11 +147,20 @@ static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works
                              crm_emit_t *emits)
 {
     crm_service_t *svc = arg;
+    /* An accepted command's latency in its parts: the queue (bounded by
+     * the deadline) and the batch (what the deadline leaves room for). */
+    int64_t now = crm_mono_us(), started = crm_batch_started_us(b);
     for (size_t i = 0; i < n; i++) {
         if (works[i]->outbox_rewritten && svc->relay)
             crm_relay_forget_recent(svc->relay);
+        if (works[i]->identity && !works[i]->replied) {
+            crm_service_observe_part(&svc->m.queued, started - works[i]->received_us);
+            crm_service_observe_part(&svc->m.in_batch, now - started);
+        }
         crm_service_reply(svc, works[i]);
     }
+    if (n)
+        crm_service_batch_observed(svc, now - started);
     if (emits)
         crm_relay_committed(svc->relay, emits);
 }
@@ -258,6 +267,22 @@ static const crm_batch_owner_t s_cmd_owner = {
 /* Commands wait for the database this long before "unavailable". */
 #define CRM_CMD_WAIT_US 5000000
 
+void crm_service_batch_observed(crm_service_t *svc, int64_t us)
+{
+    if (us >= svc->cmd_batch_est_us)
+        svc->cmd_batch_est_us = us;
+    else
+        svc->cmd_batch_est_us -= (svc->cmd_batch_est_us - us) / 8;
+}
+
+int64_t crm_service_queue_deadline_us(const crm_service_t *svc)
+{
+    if (!svc->cmd_deadline_batch)
+        return svc->cmd_deadline_us;
+    int64_t d = svc->cmd_deadline_us - svc->cmd_batch_est_us;
+    return d > svc->cmd_deadline_us / 4 ? d : svc->cmd_deadline_us / 4;
+}
+
 /* The retry hint: the queue's expected wait, within 5 ms .. 5 s. */
 int64_t crm_service_retry_ms(const crm_service_t *svc)
 {
@@ -271,12 +296,13 @@ int64_t crm_service_retry_ms(const crm_service_t *svc)
 static void s_expire(crm_service_t *svc, crm_work_t *w, int64_t now)
 {
     int64_t retry = crm_service_retry_ms(svc);
-    char detail[200], hint[120];
+    char detail[256], hint[120];
     snprintf(detail, sizeof detail,
-             "the command waited %lld ms in the queue, past CRM_COMMAND_DEADLINE_MS (%lld);"
-             " %zu commands queued, about %lld ms of work",
+             "the command waited %lld ms in the queue, past CRM_COMMAND_DEADLINE_MS (%lld)"
+             " less a batch's recent time (%lld); %zu commands queued, about %lld ms of work",
              (long long)((now - w->received_us) / 1000), (long long)(svc->cmd_deadline_us / 1000),
-             crm_fairq_len(svc->cmdq), (long long)crm_service_queue_wait_ms(svc));
+             (long long)(svc->cmd_batch_est_us / 1000), crm_fairq_len(svc->cmdq),
+             (long long)crm_service_queue_wait_ms(svc));
     snprintf(hint, sizeof hint, "retry after %lld ms with the same idempotency key",
              (long long)retry);
     crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
@@ -344,19 +370,19 @@ void crm_service_cmd_kick(crm_service_t *svc)
         uv_timer_stop(t);
         return;
     }
-    int64_t due_us = oldest->received_us + svc->cmd_deadline_us - crm_mono_us();
+    int64_t due_us = oldest->received_us + crm_service_queue_deadline_us(svc) - crm_mono_us();
     uv_timer_start(t, s_on_deadline, due_us > 0 ? (uint64_t)(due_us / 1000 + 1) : 1, 0);
 }
 
 static void s_kick(crm_service_t *svc)
 {
     /* The deadline at dequeue: whatever the admission's estimate said, a
-     * command that waited past it is answered, not executed late, so an
-     * accepted command's latency is at most the deadline and its batch's
-     * time. */
+     * command that waited past the deadline less a batch's recent time is
+     * answered, not executed late, so an accepted command's wait and its
+     * batch fit in the deadline together. */
     int64_t now = crm_mono_us();
     crm_work_t *w;
-    while ((w = crm_fairq_expired(svc->cmdq, now - svc->cmd_deadline_us)))
+    while ((w = crm_fairq_expired(svc->cmdq, now - crm_service_queue_deadline_us(svc))))
         s_expire(svc, w, now);
     if (!svc->cmd_held && crm_fairq_len(svc->cmdq) == 0)
         return;

@@ -23,6 +23,41 @@ void crm_service_observe_latency(crm_service_t *svc, int64_t us)
     svc->m.lat_count++;
 }
 
+/* Milliseconds apart up to the deadline's range (80 ms by default), so
+ * the parts of a tail near 100 ms can be told apart. */
+static const double s_part_bounds[CRM_PART_BUCKETS] = {0.001, 0.002, 0.005, 0.01, 0.015, 0.02,
+                                                       0.03,  0.04,  0.05,  0.06, 0.07,  0.08,
+                                                       0.09,  0.1,   0.12,  0.15, 0.2,   0.5};
+
+void crm_service_observe_part(crm_part_hist_t *h, int64_t us)
+{
+    double s = (double)us / 1e6;
+    int i = 0;
+    while (i < CRM_PART_BUCKETS && s > s_part_bounds[i])
+        i++;
+    h->buckets[i]++;
+    h->sum += s;
+    h->count++;
+}
+
+static void s_part_hist(crm_http_response_t *res, const char *svc_name, const char *name,
+                        const char *help, const crm_part_hist_t *h)
+{
+    crm_http_response_printf(res, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    int64_t cum = 0;
+    for (int i = 0; i < CRM_PART_BUCKETS; i++) {
+        cum += h->buckets[i];
+        crm_http_response_printf(res, "%s_bucket{crm_service=\"%s\",le=\"%g\"} %" PRId64 "\n", name,
+                                 svc_name, s_part_bounds[i], cum);
+    }
+    cum += h->buckets[CRM_PART_BUCKETS];
+    crm_http_response_printf(
+        res,
+        "%s_bucket{crm_service=\"%s\",le=\"+Inf\"} %" PRId64
+        "\n%s_sum{crm_service=\"%s\"} %.6f\n%s_count{crm_service=\"%s\"} %" PRId64 "\n",
+        name, svc_name, cum, name, svc_name, h->sum, name, svc_name, h->count);
+}
+
 void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
 {
     const char *n = crm_service_name(svc);
@@ -114,6 +149,17 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
                              "\ncrm_command_latency_seconds_sum{crm_service=\"%s\"} %.6f\n"
                              "crm_command_latency_seconds_count{crm_service=\"%s\"} %" PRId64 "\n",
                              n, cum, n, m->lat_sum, n, m->lat_count);
+    s_part_hist(res, n, "crm_command_queued_seconds",
+                "Accepted commands: receive to the start of their batch.", &m->queued);
+    s_part_hist(res, n, "crm_command_batch_seconds",
+                "Accepted commands: the start of their batch to their reply.", &m->in_batch);
+    GAUGE_S("crm_command_batch_estimate_seconds",
+            "A batch's start to its reply, recent: what the queue's deadline leaves for it.",
+            (double)svc->cmd_batch_est_us / 1e6);
+    GAUGE_S("crm_command_queue_deadline_seconds",
+            "How long a command may wait in the queue: CRM_COMMAND_DEADLINE_MS less the batch"
+            " estimate.",
+            (double)crm_service_queue_deadline_us(svc) / 1e6);
     static const char *const per[] = {
         "crm_consumer_position",
         "gauge",

@@ -360,10 +360,14 @@ static void s_on_request(crm_service_t *svc, const uint8_t *identity, size_t ile
      * in: the next batch takes it whole, so a pipelining client's burst is
      * not refused for a rate measured when the writers were not the limit. */
     size_t queued = crm_fairq_len(svc->cmdq);
+    /* What is let in must not expire: the wait bound is at most what the
+     * queue's deadline leaves (the deadline less a batch's recent time). */
+    int64_t wait_ms = crm_service_queue_deadline_us(svc) / 1000;
+    if (wait_ms > (int64_t)svc->cmd_queue_wait_ms)
+        wait_ms = (int64_t)svc->cmd_queue_wait_ms;
     if (admit == 0 &&
         (queued >= svc->cmd_queue_max ||
-         (queued >= crm_service_batch_cap(svc) &&
-          crm_service_queue_wait_ms(svc) >= (int64_t)svc->cmd_queue_wait_ms)) &&
+         (queued >= crm_service_batch_cap(svc) && crm_service_queue_wait_ms(svc) >= wait_ms)) &&
         crm_fairq_has(svc->cmdq, fair_len ? fair : identity, fair_len ? fair_len : ilen)) {
         s_overloaded(svc, identity, ilen, cr->request_id);
         crm_grant_destroy(&grant);

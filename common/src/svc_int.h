@@ -35,6 +35,14 @@
 
 /* ---- metrics ----------------------------------------------------------- */
 #define CRM_LAT_BUCKETS 14
+/* An accepted command's latency in its parts (receive to batch, batch to
+ * reply), in buckets fine enough around the deadline to read a p99 from. */
+#define CRM_PART_BUCKETS 18
+typedef struct {
+    int64_t buckets[CRM_PART_BUCKETS + 1];
+    double sum;
+    int64_t count;
+} crm_part_hist_t;
 typedef struct {
     int64_t commands_total;
     int64_t commands_failed;
@@ -51,6 +59,8 @@ typedef struct {
     int64_t lat_buckets[CRM_LAT_BUCKETS + 1];
     double lat_sum;
     int64_t lat_count;
+    crm_part_hist_t queued;   /* received to its batch's start */
+    crm_part_hist_t in_batch; /* its batch's start to its reply */
 } crm_metrics_t;
 
 struct crm_service {
@@ -84,10 +94,13 @@ struct crm_service {
      * runs, moving average (0: not measured yet). The queue's expected
      * wait is its length over it (crm_service_queue_wait_ms). */
     double cmd_drain_rate;
-    int64_t cmd_busy_us;                       /* busy time of the rate's current window */
-    int64_t cmd_busy_mark_us;                  /* when the busy time was last added up */
-    size_t cmd_drained;                        /* commands out of batches in the window */
-    int64_t cmd_batch_time_us;                 /* CRM_COMMAND_BATCH_MS */
+    int64_t cmd_busy_us;       /* busy time of the rate's current window */
+    int64_t cmd_busy_mark_us;  /* when the busy time was last added up */
+    size_t cmd_drained;        /* commands out of batches in the window */
+    int64_t cmd_batch_time_us; /* CRM_COMMAND_BATCH_MS */
+    int64_t
+        cmd_batch_est_us; /* a batch's start to its reply, recent (crm_service_queue_deadline_us) */
+    int cmd_deadline_batch;                    /* CRM_COMMAND_DEADLINE_BATCH */
     crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
     int cmd_running;                           /* how many of them run */
     int cmd_open;                              /* of them, how many have not sent COMMIT yet */
@@ -187,6 +200,15 @@ int64_t crm_service_queue_wait_ms(const crm_service_t *svc);
 /* The most commands a batch takes now: what the writers drain in
  * CRM_COMMAND_BATCH_MS, at least 16, at most CRM_BATCH_MAX. */
 size_t crm_service_batch_cap(const crm_service_t *svc);
+/* How long a command may wait in the queue: CRM_COMMAND_DEADLINE_MS less
+ * the time a batch takes now (cmd_batch_est_us), so that the wait and the
+ * batch after it fit in the deadline together; at least a quarter of it,
+ * so that batches still run (and the estimate follows them down) after a
+ * stall. The whole deadline with CRM_COMMAND_DEADLINE_BATCH=0. */
+int64_t crm_service_queue_deadline_us(const crm_service_t *svc);
+/* A batch's start to its reply took `us`: the estimate rises at once and
+ * falls by an eighth of the difference a batch. */
+void crm_service_batch_observed(crm_service_t *svc, int64_t us);
 /* The retry hint of an UNAVAILABLE answer: the queue's expected wait,
  * within 5 ms .. 5 s. */
 int64_t crm_service_retry_ms(const crm_service_t *svc);
@@ -206,6 +228,7 @@ void crm_builtin_dl_list(crm_service_t *svc, const uint8_t *identity, size_t ile
 
 /* service_metrics.c */
 void crm_service_observe_latency(crm_service_t *svc, int64_t us);
+void crm_service_observe_part(crm_part_hist_t *h, int64_t us);
 void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res);
 
 /* service_http.c */

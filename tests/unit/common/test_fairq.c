@@ -1,4 +1,5 @@
-/* Unit tests for common/src/fairq.c and common/src/limits.c. */
+/* Unit tests for common/src/fairq.c, common/src/limits.c and the queue's
+ * deadline (service_command.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,12 +117,41 @@ static void test_inflight_per_peer_and_total(void **state)
     assert_null(f);
 }
 
+/* The queue's deadline leaves room for a batch's recent time: a command
+ * waits at most CRM_COMMAND_DEADLINE_MS less it, so that the wait and the
+ * batch fit in the deadline together; never less than a quarter of the
+ * deadline, so that batches still run after a stall and the estimate
+ * follows them down. */
+static void test_the_queue_deadline_leaves_room_for_a_batch(void **state)
+{
+    crm_service_t *svc = calloc(1, sizeof *svc);
+    assert_non_null(svc);
+    svc->cmd_deadline_us = 80000;
+    svc->cmd_deadline_batch = 1;
+    assert_int_equal(crm_service_queue_deadline_us(svc), 80000); /* no batch yet */
+    crm_service_batch_observed(svc, 20000);
+    assert_int_equal(svc->cmd_batch_est_us, 20000); /* rises at once */
+    assert_int_equal(crm_service_queue_deadline_us(svc), 60000);
+    crm_service_batch_observed(svc, 12000);
+    assert_int_equal(svc->cmd_batch_est_us, 19000); /* falls by an eighth */
+    assert_int_equal(crm_service_queue_deadline_us(svc), 61000);
+    crm_service_batch_observed(svc, 500000); /* a stall */
+    assert_int_equal(crm_service_queue_deadline_us(svc), 20000);
+    for (int i = 0; i < 100; i++)
+        crm_service_batch_observed(svc, 10000);
+    assert_in_range(crm_service_queue_deadline_us(svc), 69000, 70000);
+    svc->cmd_deadline_batch = 0; /* CRM_COMMAND_DEADLINE_BATCH=0: the wait alone */
+    assert_int_equal(crm_service_queue_deadline_us(svc), 80000);
+    free(svc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clients_take_turns),
         cmocka_unit_test(test_expired_are_taken_out_but_never_our_own),
         cmocka_unit_test(test_inflight_per_peer_and_total),
+        cmocka_unit_test(test_the_queue_deadline_leaves_room_for_a_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
