@@ -345,6 +345,39 @@ def scrape(port):
     return out
 
 
+def scrape_hist(port, name):
+    """The cumulative buckets of histogram `name` on /metrics, summed over
+    its other labels: [(upper bound, count)], +Inf last."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if not line.startswith(name + "_bucket{"):
+            continue
+        le = re.search(r'le="([^"]+)"', line).group(1)
+        b = float("inf") if le == "+Inf" else float(le)
+        out[b] = out.get(b, 0.0) + float(line.rsplit(" ", 1)[1])
+    return sorted(out.items())
+
+
+def hist_quantile(h0, h1, q):
+    """The q-quantile in ms of what histogram h1 (scrape_hist) counted
+    since h0, interpolated within its bucket as Prometheus does; None
+    without observations. Past the last finite bound: that bound."""
+    before = dict(h0)
+    d = [(b, c - before.get(b, 0.0)) for b, c in h1]
+    if not d or d[-1][1] <= 0:
+        return None
+    rank, lo, prev = q * d[-1][1], 0.0, 0.0
+    for b, c in d:
+        if c >= rank:
+            if b == float("inf"):
+                return round(1000 * lo, 1)
+            return round(1000 * (lo + (b - lo) * (rank - prev) / max(c - prev, 1e-9)), 1)
+        lo, prev = b, c
+    return None
+
+
 def machine_info():
     info = {"nproc": os.cpu_count(), "kernel": platform.release(), "arch": platform.machine()}
     try:
@@ -601,10 +634,14 @@ def bench_latency(bin_dir, probe, bus_xpub, args):
 # the overload run, and the sixth session's, run after it on a fresh probe
 # for the accepted p99 before and after in the same run.
 OVERLOAD_DEFAULTS = {"CRM_COMMAND_QUEUE_WAIT_MS": "50", "CRM_COMMAND_DEADLINE_MS": "80",
-                     "CRM_COMMAND_BATCH_MS": "20"}
+                     "CRM_COMMAND_BATCH_MS": "20", "CRM_COMMAND_DEADLINE_BATCH": "1"}
+# The seventh session's rule: the deadline bounds the queue wait alone, a
+# batch's time comes on top (--overload-repeat alternates it with the
+# defaults on fresh probes).
+OVERLOAD_SEVENTH = dict(OVERLOAD_DEFAULTS, CRM_COMMAND_DEADLINE_BATCH="0")
 # CRM_COMMAND_BATCH_MS this long: every batch up to CRM_BATCH_MAX, as then.
 OVERLOAD_BEFORE = {"CRM_COMMAND_QUEUE_WAIT_MS": "250", "CRM_COMMAND_DEADLINE_MS": "10000",
-                   "CRM_COMMAND_BATCH_MS": "3600000"}
+                   "CRM_COMMAND_BATCH_MS": "3600000", "CRM_COMMAND_DEADLINE_BATCH": "0"}
 
 
 def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
@@ -624,14 +661,23 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
     if waited > 1:
         log("waited %.1f s for the service to finish the previous run's backlog" % waited)
     m0 = scrape(probe.http_port)
+    parts = ("crm_command_queued_seconds", "crm_command_batch_seconds",
+             "crm_command_accepted_seconds")
+    h0 = {k: scrape_hist(probe.http_port, k) for k in parts}
     peak, stop = [0.0], threading.Event()
     peaks = {"crm_command_queue_wait_seconds": 0.0, "crm_command_queue_oldest_seconds": 0.0,
-             "crm_command_drain_rate": 0.0}
+             "crm_command_drain_rate": 0.0, "crm_command_batch_estimate_seconds": 0.0}
     rates = []
+
+    t0 = time.monotonic()
 
     def sample():
         while not stop.is_set():
             try:
+                # The parts from where the client's measuring starts (its
+                # warm-up is 1 s), so both count the same commands.
+                if h0.get("warm") is None and time.monotonic() - t0 >= 1.0:
+                    h0.update({k: scrape_hist(probe.http_port, k) for k in parts}, warm=1)
                 m = scrape(probe.http_port)
                 peak[0] = max(peak[0], m.get("crm_command_queue", 0))
                 for k in peaks:
@@ -652,6 +698,7 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
         stop.set()
         sampler.join()
     m1 = scrape(probe.http_port)
+    h1 = {k: scrape_hist(probe.http_port, k) for k in parts}
     acc = r.get("accepted_rtt_ms", {})
     queue_max = int(os.environ.get("CRM_COMMAND_QUEUE_MAX", "4096"))
     refused, hinted = r.get("unavailable", 0), r.get("unavailable_with_retry_hint", 0)
@@ -675,6 +722,17 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
         "drain_rate_per_s": {"median_while_queued": round(statistics.median(rates))
                              if rates else None,
                              "peak": round(peaks["crm_command_drain_rate"])},
+        # An accepted command's latency in the service's own clock, in its
+        # parts (histograms; the p99s of the parts do not add up): receive
+        # to its batch's start, the batch to the reply, and the two
+        # together. The client's round trip less the last is what the
+        # service does not see: the ROUTER's socket and the client.
+        "service_parts_ms": {
+            short: {"p50": hist_quantile(h0[k], h1[k], 0.5),
+                    "p99": hist_quantile(h0[k], h1[k], 0.99)}
+            for short, k in (("queued", parts[0]), ("batch", parts[1]),
+                             ("receive_to_reply", parts[2]))},
+        "batch_estimate_peak_ms": round(1000 * peaks["crm_command_batch_estimate_seconds"]),
         "target": "queue bounded, refusals UNAVAILABLE with a retry hint, accepted p99 < 100 ms,"
                   " no client timeouts",
     }
@@ -688,13 +746,19 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
         " p99 %s ms, %d timeouts, queue peak %d (bound %d): %s" % (
             rate, ceiling, refused, hinted, acc.get("p99"), r["replies_missing"],
             out["queue_peak"], queue_max, "met" if out["target_met"] else "not met"))
-    log("overload, wait bound %s ms, deadline %s ms, batch %s ms: %d refused at admission, %d"
-        " at dequeue; expected wait peak %d ms, oldest queued %d ms, drain rate %s/s (median"
-        " while queued)"
+    log("overload, wait bound %s ms, deadline %s ms (less a batch: %s), batch %s ms: %d refused"
+        " at admission, %d at dequeue; expected wait peak %d ms, oldest queued %d ms, drain rate"
+        " %s/s (median while queued)"
         % (settings["CRM_COMMAND_QUEUE_WAIT_MS"], settings["CRM_COMMAND_DEADLINE_MS"],
-           settings["CRM_COMMAND_BATCH_MS"],
+           settings.get("CRM_COMMAND_DEADLINE_BATCH", "1"), settings["CRM_COMMAND_BATCH_MS"],
            out["shed_total"], out["expired_total"], out["queue_wait_peak_ms"],
            out["oldest_wait_peak_ms"], out["drain_rate_per_s"]["median_while_queued"]))
+    sp = out["service_parts_ms"]
+    log("overload, accepted in the service (p50 / p99 ms): queued %s / %s, batch %s / %s,"
+        " receive to reply %s / %s; client round trip %s / %s; batch estimate peak %d ms"
+        % (sp["queued"]["p50"], sp["queued"]["p99"], sp["batch"]["p50"], sp["batch"]["p99"],
+           sp["receive_to_reply"]["p50"], sp["receive_to_reply"]["p99"], acc.get("p50"),
+           acc.get("p99"), out["batch_estimate_peak_ms"]))
     out["detail"] = r
     return out
 
@@ -835,6 +899,10 @@ def main():
     ap.add_argument("--low-rate-seconds", type=int, default=5)
     ap.add_argument("--overload-seconds", type=int, default=5,
                     help="seconds of the overload run (twice the measured ceiling)")
+    ap.add_argument("--overload-repeat", type=int, default=0,
+                    help="after the overload runs, this many pairs of runs on fresh probes:"
+                         " the seventh session's deadline (the queue wait alone) and this one's"
+                         " (the wait and a batch), alternately")
     ap.add_argument("--no-overload-before", dest="overload_before", action="store_false",
                     help="skip the second overload run with the sixth session's settings"
                          " (CRM_COMMAND_QUEUE_WAIT_MS 250, CRM_COMMAND_DEADLINE_MS 10000,"
@@ -1012,6 +1080,27 @@ def run_suite(args):
                                             settings=OVERLOAD_BEFORE)
                     before.pop("detail", None)
                     doc["overload"]["before"] = before
+                # The seventh session's rule and this one alternately, each
+                # on a fresh probe, for their accepted p99, its parts and
+                # their throughput from one run.
+                alt = []
+                for i in range(args.overload_repeat):
+                    for rule, env in (("seventh", OVERLOAD_SEVENTH), ("eighth", OVERLOAD_DEFAULTS)):
+                        log("overload, alternating %d/%d: the %s session's rule (%s)"
+                            % (i + 1, args.overload_repeat, rule, ", ".join(
+                                "%s=%s" % kv for kv in env.items())))
+                        aprobe, axpub = start_backbone(bin_dir, cluster, workdir, args, procs,
+                                                       "_%s%d" % (rule, i), extra=env)
+                        a = bench_overload(bin_dir, aprobe, axpub, args, ceiling, settings=env)
+                        a.pop("detail", None)
+                        alt.append({"rule": rule, "run": i + 1, **{k: a[k] for k in (
+                            "offered_per_s", "achieved_rate_per_s", "accepted",
+                            "accepted_rtt_p50_ms", "accepted_rtt_p99_ms", "service_parts_ms",
+                            "shed_total", "expired_total", "client_timeouts", "queue_peak",
+                            "drain_rate_per_s", "batch_estimate_peak_ms", "target_met")}})
+                        aprobe.proc.stop()
+                if alt:
+                    doc["overload"]["alternating"] = alt
             if "commands" in only:
                 log("2/3 durable commands again, every link plaintext (CRM_INSECURE_PLAINTEXT=1),"
                     " for the cost of CURVE")

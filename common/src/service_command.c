@@ -156,6 +156,7 @@ static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works
         if (works[i]->identity && !works[i]->replied) {
             crm_service_observe_part(&svc->m.queued, started - works[i]->received_us);
             crm_service_observe_part(&svc->m.in_batch, now - started);
+            crm_service_observe_part(&svc->m.accepted, now - works[i]->received_us);
         }
         crm_service_reply(svc, works[i]);
     }

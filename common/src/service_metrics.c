@@ -153,6 +153,9 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
                 "Accepted commands: receive to the start of their batch.", &m->queued);
     s_part_hist(res, n, "crm_command_batch_seconds",
                 "Accepted commands: the start of their batch to their reply.", &m->in_batch);
+    s_part_hist(res, n, "crm_command_accepted_seconds",
+                "Accepted commands: receive to reply (the queue and the batch together).",
+                &m->accepted);
     GAUGE_S("crm_command_batch_estimate_seconds",
             "A batch's start to its reply, recent: what the queue's deadline leaves for it.",
             (double)svc->cmd_batch_est_us / 1e6);

@@ -61,6 +61,7 @@ typedef struct {
     int64_t lat_count;
     crm_part_hist_t queued;   /* received to its batch's start */
     crm_part_hist_t in_batch; /* its batch's start to its reply */
+    crm_part_hist_t accepted; /* received to its reply: the two together */
 } crm_metrics_t;
 
 struct crm_service {
