@@ -207,6 +207,13 @@ static void s_drained(crm_service_t *svc, size_t n)
     if (svc->cmd_busy_us < CRM_DRAIN_WINDOW_US)
         return;
     double sample = (double)svc->cmd_drained * 1e6 / (double)svc->cmd_busy_us;
+    /* A window over a stall (the machine, a lock) would make the rate
+     * tiny and the expected wait seconds: every client refused and told
+     * to wait the 5 s maximum. A sample counts for at most half the
+     * rate, so one window lowers it by an eighth at most; a database that
+     * stays slow still brings it down within twenty windows. */
+    if (svc->cmd_drain_rate > 0 && sample < svc->cmd_drain_rate / 2)
+        sample = svc->cmd_drain_rate / 2;
     svc->cmd_drain_rate = svc->cmd_drain_rate > 0 ? (3 * svc->cmd_drain_rate + sample) / 4 : sample;
     svc->cmd_busy_us = 0;
     svc->cmd_drained = 0;
