@@ -662,7 +662,8 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
         log("waited %.1f s for the service to finish the previous run's backlog" % waited)
     m0 = scrape(probe.http_port)
     parts = ("crm_command_queued_seconds", "crm_command_batch_seconds",
-             "crm_command_accepted_seconds")
+             "crm_command_accepted_seconds", "crm_command_batch_work_seconds",
+             "crm_command_batch_commit_seconds")
     h0 = {k: scrape_hist(probe.http_port, k) for k in parts}
     peak, stop = [0.0], threading.Event()
     peaks = {"crm_command_queue_wait_seconds": 0.0, "crm_command_queue_oldest_seconds": 0.0,
@@ -731,7 +732,10 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
             short: {"p50": hist_quantile(h0[k], h1[k], 0.5),
                     "p99": hist_quantile(h0[k], h1[k], 0.99)}
             for short, k in (("queued", parts[0]), ("batch", parts[1]),
-                             ("receive_to_reply", parts[2]))},
+                             ("receive_to_reply", parts[2]),
+                             # per batch, not per command: its statements, and
+                             # its COMMIT (the other writer's, then the flush)
+                             ("batch_statements", parts[3]), ("batch_commit", parts[4]))},
         "batch_estimate_peak_ms": round(1000 * peaks["crm_command_batch_estimate_seconds"]),
         "target": "queue bounded, refusals UNAVAILABLE with a retry hint, accepted p99 < 100 ms,"
                   " no client timeouts",
@@ -754,9 +758,12 @@ def bench_overload(bin_dir, probe, bus_xpub, args, ceiling, settings=None):
            out["shed_total"], out["expired_total"], out["queue_wait_peak_ms"],
            out["oldest_wait_peak_ms"], out["drain_rate_per_s"]["median_while_queued"]))
     sp = out["service_parts_ms"]
-    log("overload, accepted in the service (p50 / p99 ms): queued %s / %s, batch %s / %s,"
-        " receive to reply %s / %s; client round trip %s / %s; batch estimate peak %d ms"
+    log("overload, accepted in the service (p50 / p99 ms): queued %s / %s, batch %s / %s"
+        " (a batch's statements %s / %s, its COMMIT %s / %s), receive to reply %s / %s; client"
+        " round trip %s / %s; batch estimate peak %d ms"
         % (sp["queued"]["p50"], sp["queued"]["p99"], sp["batch"]["p50"], sp["batch"]["p99"],
+           sp["batch_statements"]["p50"], sp["batch_statements"]["p99"],
+           sp["batch_commit"]["p50"], sp["batch_commit"]["p99"],
            sp["receive_to_reply"]["p50"], sp["receive_to_reply"]["p99"], acc.get("p50"),
            acc.get("p99"), out["batch_estimate_peak_ms"]))
     out["detail"] = r

@@ -674,7 +674,9 @@ def bench_sales(bin_dir, workdir, args):
         if ceiling:
             parts = {"queued": "crm_command_queued_seconds",
                      "batch": "crm_command_batch_seconds",
-                     "receive_to_reply": "crm_command_accepted_seconds"}
+                     "receive_to_reply": "crm_command_accepted_seconds",
+                     "batch_statements": "crm_command_batch_work_seconds",
+                     "batch_commit": "crm_command_batch_commit_seconds"}
             h0 = {k: B.scrape_hist(st.http["sales"], n) for k, n in parts.items()}
             half = run("sales.person.register", 32, rate=max(1, ceiling // 2))
             # The service's own clock, in parts (ovl17): what its tail is made of.

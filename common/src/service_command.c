@@ -162,6 +162,13 @@ static void s_on_cmd_settled(crm_batch_t *b, void *arg, crm_work_t *const *works
     }
     if (n)
         crm_service_batch_observed(svc, now - started);
+    /* The batch in its two phases, once each: its statements, and its
+     * COMMIT (the wait for the other writer's, then the flush). */
+    for (int i = 0; i < svc->n_writers; i++)
+        if (svc->cmd_batches[i] == b && svc->cmd_commit_us[i]) {
+            crm_service_observe_part(&svc->m.batch_commit, now - svc->cmd_commit_us[i]);
+            svc->cmd_commit_us[i] = 0;
+        }
     if (emits)
         crm_relay_committed(svc->relay, emits);
 }
@@ -233,6 +240,7 @@ static void s_on_cmd_batch(crm_batch_t *b, void *arg, int committed)
     for (int i = 0; i < svc->n_writers; i++)
         if (svc->cmd_batches[i] == b) {
             svc->cmd_batches[i] = NULL;
+            svc->cmd_commit_us[i] = 0;
             svc->cmd_running--;
             if (!crm_batch_commit_sent(b))
                 svc->cmd_open--;
@@ -263,6 +271,12 @@ static void s_on_cmd_committing(crm_batch_t *b, void *arg)
 {
     crm_service_t *svc = arg;
     svc->cmd_open--;
+    int64_t now = crm_mono_us();
+    for (int i = 0; i < svc->n_writers; i++)
+        if (svc->cmd_batches[i] == b) {
+            svc->cmd_commit_us[i] = now;
+            crm_service_observe_part(&svc->m.batch_work, now - crm_batch_started_us(b));
+        }
     crm_service_cmd_kick(svc);
 }
 

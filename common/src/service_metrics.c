@@ -156,6 +156,13 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
     s_part_hist(res, n, "crm_command_accepted_seconds",
                 "Accepted commands: receive to reply (the queue and the batch together).",
                 &m->accepted);
+    s_part_hist(res, n, "crm_command_batch_work_seconds",
+                "Command batches: their start to their COMMIT sent (the statements).",
+                &m->batch_work);
+    s_part_hist(res, n, "crm_command_batch_commit_seconds",
+                "Command batches: their COMMIT sent to their replies (the other writer's commit,"
+                " then the flush).",
+                &m->batch_commit);
     GAUGE_S("crm_command_batch_estimate_seconds",
             "A batch's start to its reply, recent: what the queue's deadline leaves for it.",
             (double)svc->cmd_batch_est_us / 1e6);

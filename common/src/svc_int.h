@@ -59,9 +59,11 @@ typedef struct {
     int64_t lat_buckets[CRM_LAT_BUCKETS + 1];
     double lat_sum;
     int64_t lat_count;
-    crm_part_hist_t queued;   /* received to its batch's start */
-    crm_part_hist_t in_batch; /* its batch's start to its reply */
-    crm_part_hist_t accepted; /* received to its reply: the two together */
+    crm_part_hist_t queued;       /* received to its batch's start */
+    crm_part_hist_t in_batch;     /* its batch's start to its reply */
+    crm_part_hist_t accepted;     /* received to its reply: the two together */
+    crm_part_hist_t batch_work;   /* a command batch's start to its COMMIT sent */
+    crm_part_hist_t batch_commit; /* its COMMIT sent to its replies: the stream lock, the flush */
 } crm_metrics_t;
 
 struct crm_service {
@@ -101,7 +103,8 @@ struct crm_service {
     int64_t cmd_batch_time_us; /* CRM_COMMAND_BATCH_MS */
     int64_t
         cmd_batch_est_us; /* a batch's start to its reply, recent (crm_service_queue_deadline_us) */
-    int cmd_deadline_batch;                    /* CRM_COMMAND_DEADLINE_BATCH */
+    int cmd_deadline_batch;                 /* CRM_COMMAND_DEADLINE_BATCH */
+    int64_t cmd_commit_us[CRM_WRITERS_MAX]; /* when each writer's batch sent COMMIT (0: not yet) */
     crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
     int cmd_running;                           /* how many of them run */
     int cmd_open;                              /* of them, how many have not sent COMMIT yet */
