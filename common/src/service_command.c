@@ -323,8 +323,8 @@ static void s_expire(crm_service_t *svc, crm_work_t *w, int64_t now)
              "the command waited %lld ms in the queue, past CRM_COMMAND_DEADLINE_MS (%lld)"
              " less a batch's recent time (%lld); %zu commands queued, about %lld ms of work",
              (long long)((now - w->received_us) / 1000), (long long)(svc->cmd_deadline_us / 1000),
-             (long long)(svc->cmd_batch_est_us / 1000), crm_fairq_len(svc->cmdq),
-             (long long)crm_service_queue_wait_ms(svc));
+             (long long)((svc->cmd_deadline_us - crm_service_queue_deadline_us(svc)) / 1000),
+             crm_fairq_len(svc->cmdq), (long long)crm_service_queue_wait_ms(svc));
     snprintf(hint, sizeof hint, "retry after %lld ms with the same idempotency key",
              (long long)retry);
     crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL,
