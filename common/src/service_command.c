@@ -299,7 +299,10 @@ void crm_service_batch_observed(crm_service_t *svc, int64_t us)
 
 int64_t crm_service_queue_deadline_us(const crm_service_t *svc)
 {
-    if (!svc->cmd_deadline_batch)
+    /* Not past the next batch: it takes every queued command, and refusing
+     * one would shorten nobody's wait (a slow batch ahead is not overload). */
+    if (!svc->cmd_deadline_batch || !svc->cmdq ||
+        crm_fairq_len(svc->cmdq) <= crm_service_batch_cap(svc))
         return svc->cmd_deadline_us;
     int64_t d = svc->cmd_deadline_us - svc->cmd_batch_est_us;
     return d > svc->cmd_deadline_us / 4 ? d : svc->cmd_deadline_us / 4;

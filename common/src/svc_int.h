@@ -208,7 +208,9 @@ size_t crm_service_batch_cap(const crm_service_t *svc);
  * the time a batch takes now (cmd_batch_est_us), so that the wait and the
  * batch after it fit in the deadline together; at least a quarter of it,
  * so that batches still run (and the estimate follows them down) after a
- * stall. The whole deadline with CRM_COMMAND_DEADLINE_BATCH=0. */
+ * stall. The whole deadline while the queue holds no more than the next
+ * batch takes (crm_service_batch_cap), and with
+ * CRM_COMMAND_DEADLINE_BATCH=0. */
 int64_t crm_service_queue_deadline_us(const crm_service_t *svc);
 /* A batch's start to its reply took `us`: the estimate rises at once and
  * falls by an eighth of the difference a batch. */

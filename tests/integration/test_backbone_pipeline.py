@@ -277,48 +277,56 @@ class PipelineTest(unittest.TestCase):
     def test_the_deadline_leaves_room_for_a_batch(self):
         """The deadline at dequeue bounds a command's wait and its batch
         together (CRM_COMMAND_DEADLINE_BATCH, on by default): after a batch
-        that took long, a queued command is refused once its wait and that
-        batch's time pass CRM_COMMAND_DEADLINE_MS, before its wait alone
-        does. Refused, it was never recorded: its retry applies once."""
-        self.start(env={"CRM_COMMAND_DEADLINE_MS": "3000", "CRM_WRITERS": "1"})
+        that took long, a command queued past what the next batch takes is
+        refused once its wait and that batch's time pass
+        CRM_COMMAND_DEADLINE_MS, before its wait alone does; one the next
+        batch takes waits the whole deadline. Refused, it was never
+        recorded: its retry applies once."""
+        # One writer, one command a batch: the second queued command is past
+        # what the next batch takes.
+        self.start(env={"CRM_COMMAND_DEADLINE_MS": "6000", "CRM_WRITERS": "1",
+                        "CRM_BATCH_MAX": "1"})
         c = self.sys.client("probe")
-        # A batch held on the lock for 1.5 s by the database's clock.
+        # A batch held on the lock for 3 s by the database's clock.
         lock = self.hold_writer()
         c.s.send(request("probe.record", rec(1), "b-0", 1))
         self.wait_blocked()
         wait_for(lambda: self.q("SELECT coalesce(max(extract(epoch FROM now() - query_start)), 0)"
                                 " FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
-                 > 1.5, 30, "the batch held for 1.5 s")
+                 > 3, 30, "the batch held for 3 s")
         lock.rollback()
-        self.assertEqual(self.recv(c, 1)[1].status.code, 0)
-        est = self.probe_metric("crm_command_batch_estimate_seconds")
-        self.assertGreater(est, 1.5)
-        self.assertAlmostEqual(self.probe_metric("crm_command_queue_deadline_seconds"),
-                               max(3.0 - est, 0.75), places=3)
-        # Held again: the command queued behind it is refused at the queue's
-        # deadline, the deadline less that batch's time.
         lock.close()
+        self.assertEqual(self.recv(c, 1)[1].status.code, 0)
+        self.assertGreater(self.probe_metric("crm_command_batch_estimate_seconds"), 3)
+        # Nothing queued: the whole deadline.
+        self.assertEqual(self.probe_metric("crm_command_queue_deadline_seconds"), 6)
+        # Held again, two queued behind it: the first is refused at the
+        # deadline less that batch's time; the second, which the next batch
+        # takes, is not.
         lock = self.hold_writer()
         c.s.send(request("probe.record", rec(1), "b-1", 2))
         self.wait_blocked()
         c.s.send(request("probe.record", rec(1), "b-2", 3))
+        c.s.send(request("probe.record", rec(1), "b-3", 4))
         wait_for(lambda: self.probe_metric("crm_commands_expired_total") >= 1, 30,
                  "the queued command past the queue's deadline")
         lock.rollback()
         lock.close()
-        reps = self.recv(c, 2)
+        reps = self.recv(c, 3)
         self.assertEqual(reps[2].status.code, 0, reps[2].status)
+        self.assertEqual(reps[4].status.code, 0, reps[4].status)
         st = reps[3].status
         self.assertEqual(st.code, rpc_pb2.STATUS_CODE_UNAVAILABLE, st)
         self.assertGreater(st.retry_after_ms, 0)
         self.assertIn("less a batch's recent time", st.detail)
         waited = int(st.detail.split("waited ", 1)[1].split(" ms", 1)[0])
-        self.assertLess(waited, 3000, st.detail)
-        self.assert_dense(2)
+        self.assertLess(waited, 6000, st.detail)
+        self.assertEqual(self.probe_metric("crm_commands_expired_total"), 1)
+        self.assert_dense(3)
         rep = c.call_raw("probe.record", rec(1), key="b-2")
         self.assertEqual(rep.status.code, 0, rep.status)
-        self.assert_dense(3)
-        self.assertEqual(self.q("SELECT count(*) FROM crm_idempotency")[0][0], 3)
+        self.assert_dense(4)
+        self.assertEqual(self.q("SELECT count(*) FROM crm_idempotency")[0][0], 4)
         c.close()
 
     def test_two_writers_keep_sequences_dense_and_in_order(self):

@@ -117,20 +117,30 @@ static void test_inflight_per_peer_and_total(void **state)
     assert_null(f);
 }
 
-/* The queue's deadline leaves room for a batch's recent time: a command
- * waits at most CRM_COMMAND_DEADLINE_MS less it, so that the wait and the
- * batch fit in the deadline together; never less than a quarter of the
- * deadline, so that batches still run after a stall and the estimate
- * follows them down. */
+/* The queue's deadline leaves room for a batch's recent time: past what
+ * the next batch takes, a command waits at most CRM_COMMAND_DEADLINE_MS
+ * less it, so that the wait and the batch fit in the deadline together;
+ * never less than a quarter of the deadline, so that batches still run
+ * after a stall and the estimate follows them down. */
 static void test_the_queue_deadline_leaves_room_for_a_batch(void **state)
 {
     crm_service_t *svc = calloc(1, sizeof *svc);
     assert_non_null(svc);
     svc->cmd_deadline_us = 80000;
     svc->cmd_deadline_batch = 1;
-    assert_int_equal(crm_service_queue_deadline_us(svc), 80000); /* no batch yet */
+    svc->batch_max = 2; /* the next batch takes two */
+    svc->cmdq = crm_fairq_new();
+    assert_non_null(svc->cmdq);
     crm_service_batch_observed(svc, 20000);
     assert_int_equal(svc->cmd_batch_est_us, 20000); /* rises at once */
+    /* Not past the next batch: the whole deadline (refusing one of them
+     * would shorten nobody's wait). */
+    assert_int_equal(crm_fairq_push(svc->cmdq, s_work("a", 1)), 0);
+    assert_int_equal(crm_fairq_push(svc->cmdq, s_work("b", 2)), 0);
+    assert_int_equal(crm_service_queue_deadline_us(svc), 80000);
+    /* Past it: the deadline less the batch. */
+    crm_work_t *c = s_work("c", 3);
+    assert_int_equal(crm_fairq_push(svc->cmdq, c), 0);
     assert_int_equal(crm_service_queue_deadline_us(svc), 60000);
     crm_service_batch_observed(svc, 12000);
     assert_int_equal(svc->cmd_batch_est_us, 19000); /* falls by an eighth */
@@ -142,6 +152,10 @@ static void test_the_queue_deadline_leaves_room_for_a_batch(void **state)
     assert_in_range(crm_service_queue_deadline_us(svc), 69000, 70000);
     svc->cmd_deadline_batch = 0; /* CRM_COMMAND_DEADLINE_BATCH=0: the wait alone */
     assert_int_equal(crm_service_queue_deadline_us(svc), 80000);
+    crm_work_t *w;
+    while ((w = crm_fairq_pop(svc->cmdq)))
+        s_free(w);
+    crm_fairq_destroy(&svc->cmdq);
     free(svc);
 }
 
