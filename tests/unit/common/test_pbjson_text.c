@@ -355,6 +355,61 @@ static void test_integers(void **state)
     crm_pbjson_buf_free(&b);
 }
 
+/* A run of events as crm-analytics hands it to an_apply_run
+ * (services/analytics/handlers/fold.c): the array of {"s","q","e","m"}
+ * that it built as a jansson tree, written in one pass. */
+static void test_run_envelope(void **state)
+{
+    const ProtobufCMessageDescriptor *d = &crm__v1__event__descriptor;
+    s_gen_t g = {.s = 7};
+    crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+
+    (void)state;
+    for (int k = 0; k < 500; k++) {
+        json_t *evs = json_array();
+        assert_int_equal(crm_pbjson_write_raw(&b, "[", 1), 0);
+        for (int i = 0; i < 5; i++) {
+            Crm__V1__Event *ev = (Crm__V1__Event *)s_message(&g, d, 0, 0);
+            ev->sequence = (uint64_t)s_int(&g);
+            if (!ev->source)
+                ev->source = (char *)"";
+            const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field(d, (unsigned)ev->payload_case);
+            json_t *e = json_pack("{s:s, s:I, s:o}", "s", ev->source, "q", (json_int_t)ev->sequence,
+                                  "e", crm_pbjson_from_message(&ev->base));
+            if (e && f)
+                assert_int_equal(json_object_set_new(e, "m", json_string(f->name)), 0);
+            size_t mark = b.len;
+            int rc = crm_pbjson_write_raw(&b, json_array_size(evs) ? ",{\"s\":" : "{\"s\":",
+                                          json_array_size(evs) ? 6 : 5) < 0 ||
+                             crm_pbjson_write_string(&b, ev->source) < 0 ||
+                             crm_pbjson_write_raw(&b, ",\"q\":", 5) < 0 ||
+                             crm_pbjson_write_int(&b, (int64_t)ev->sequence) < 0 ||
+                             crm_pbjson_write_raw(&b, ",\"e\":", 5) < 0 ||
+                             crm_pbjson_write(&b, &ev->base) < 0 ||
+                             (f && (crm_pbjson_write_raw(&b, ",\"m\":", 5) < 0 ||
+                                    crm_pbjson_write_string(&b, f->name) < 0)) ||
+                             crm_pbjson_write_raw(&b, "}", 1) < 0
+                         ? -1
+                         : 0;
+            /* A source that is not UTF-8: refused both ways. */
+            assert_int_equal(rc == 0, e != NULL);
+            if (e)
+                assert_int_equal(json_array_append_new(evs, e), 0);
+            else
+                b.len = mark;
+        }
+        assert_int_equal(crm_pbjson_write_raw(&b, "]", 1), 0);
+        char *want = json_dumps(evs, JSON_COMPACT);
+        assert_string_equal(b.text, want);
+        free(want);
+        json_decref(evs);
+        b.len = 0;
+        s_free_all(&g);
+    }
+    crm_pbjson_buf_free(&b);
+}
+
 static void test_too_deep(void **state)
 {
     enum { N = 150 };
@@ -385,7 +440,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_event_type), cmocka_unit_test(test_random_all_types),
         cmocka_unit_test(test_strings),          cmocka_unit_test(test_integers),
-        cmocka_unit_test(test_too_deep),
+        cmocka_unit_test(test_too_deep),         cmocka_unit_test(test_run_envelope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
