@@ -113,10 +113,39 @@ static bool s_field_present(const ProtobufCMessage *msg, const ProtobufCFieldDes
 
 /* ---- base64 ---------------------------------------------------------- */
 
-static json_t *s_b64_encode(const uint8_t *data, size_t len)
+/* Standard padded base64 of data into out (room for (len + 2) / 3 * 4
+ * bytes); returns the length written. */
+static size_t s_b64(const uint8_t *data, size_t len, char *out)
 {
     static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t olen, i, o = 0;
+    size_t i, o = 0;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+        out[o++] = tbl[v >> 18 & 63];
+        out[o++] = tbl[v >> 12 & 63];
+        out[o++] = tbl[v >> 6 & 63];
+        out[o++] = tbl[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)data[i] << 16;
+        out[o++] = tbl[v >> 18 & 63];
+        out[o++] = tbl[v >> 12 & 63];
+        out[o++] = '=';
+        out[o++] = '=';
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
+        out[o++] = tbl[v >> 18 & 63];
+        out[o++] = tbl[v >> 12 & 63];
+        out[o++] = tbl[v >> 6 & 63];
+        out[o++] = '=';
+    }
+    return o;
+}
+
+static json_t *s_b64_encode(const uint8_t *data, size_t len)
+{
+    size_t olen;
     char *buf;
     json_t *j;
 
@@ -124,32 +153,11 @@ static json_t *s_b64_encode(const uint8_t *data, size_t len)
         len = 0;
     if (len > (SIZE_MAX / 4 - 1) * 3)
         return NULL;
-    olen = (len + 2) / 3 * 4;
-    buf = malloc(olen + 1);
+    buf = malloc((len + 2) / 3 * 4 + 1);
     if (buf == NULL)
         return NULL;
-    for (i = 0; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-        buf[o++] = tbl[v >> 18 & 63];
-        buf[o++] = tbl[v >> 12 & 63];
-        buf[o++] = tbl[v >> 6 & 63];
-        buf[o++] = tbl[v & 63];
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        buf[o++] = tbl[v >> 18 & 63];
-        buf[o++] = tbl[v >> 12 & 63];
-        buf[o++] = '=';
-        buf[o++] = '=';
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
-        buf[o++] = tbl[v >> 18 & 63];
-        buf[o++] = tbl[v >> 12 & 63];
-        buf[o++] = tbl[v >> 6 & 63];
-        buf[o++] = '=';
-    }
-    buf[o] = '\0';
-    j = json_stringn_nocheck(buf, o);
+    olen = s_b64(data, len, buf);
+    j = json_stringn_nocheck(buf, olen);
     free(buf);
     return j;
 }
@@ -237,6 +245,18 @@ static json_t *s_json_double(double v)
     return json_real(v);
 }
 
+/* The name of an enum field's value v, NULL if it has none (an unknown
+ * value is written as its number). */
+static const char *s_enum_name(const ProtobufCFieldDescriptor *f, int32_t v)
+{
+    const ProtobufCEnumDescriptor *ed = f->descriptor;
+    const ProtobufCEnumValue *ev = NULL;
+
+    if (ed != NULL && ed->magic == PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC)
+        ev = protobuf_c_enum_descriptor_get_value(ed, v);
+    return ev != NULL ? ev->name : NULL;
+}
+
 static json_t *s_message_to_json(const ProtobufCMessage *msg, int depth);
 
 /* One value (a singular field or one element of a repeated field) at p. */
@@ -269,13 +289,8 @@ static json_t *s_value_to_json(const ProtobufCFieldDescriptor *f, const void *p,
         return json_boolean(*(const protobuf_c_boolean *)p != 0);
     case PROTOBUF_C_TYPE_ENUM: {
         int32_t v = *(const int32_t *)p;
-        const ProtobufCEnumDescriptor *ed = f->descriptor;
-        const ProtobufCEnumValue *ev = NULL;
-        if (ed != NULL && ed->magic == PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC)
-            ev = protobuf_c_enum_descriptor_get_value(ed, v);
-        if (ev != NULL && ev->name != NULL)
-            return s_json_text(ev->name);
-        return json_integer(v);
+        const char *name = s_enum_name(f, v);
+        return name != NULL ? s_json_text(name) : json_integer(v);
     }
     case PROTOBUF_C_TYPE_STRING: {
         const char *s = *(const char *const *)p;
@@ -560,51 +575,21 @@ static int s_write_value(crm_pbjson_buf_t *b, const ProtobufCFieldDescriptor *f,
         return *(const protobuf_c_boolean *)p != 0 ? s_put(b, "true", 4) : s_put(b, "false", 5);
     case PROTOBUF_C_TYPE_ENUM: {
         int32_t v = *(const int32_t *)p;
-        const ProtobufCEnumDescriptor *ed = f->descriptor;
-        const ProtobufCEnumValue *ev = NULL;
-        if (ed != NULL && ed->magic == PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC)
-            ev = protobuf_c_enum_descriptor_get_value(ed, v);
-        if (ev != NULL && ev->name != NULL)
-            return s_put_text(b, ev->name, true);
-        return s_put_i64(b, v);
+        const char *name = s_enum_name(f, v);
+        return name != NULL ? s_put_text(b, name, true) : s_put_i64(b, v);
     }
     case PROTOBUF_C_TYPE_STRING: {
         const char *s = *(const char *const *)p;
         return s != NULL ? s_put_text(b, s, true) : s_put(b, "null", 4);
     }
     case PROTOBUF_C_TYPE_BYTES: {
-        static const char tbl[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         const ProtobufCBinaryData *bd = p;
-        size_t len = bd->data != NULL ? bd->len : 0, i;
-        char *o;
+        size_t len = bd->data != NULL ? bd->len : 0;
         if (len > (SIZE_MAX / 4 - 1) * 3 || s_reserve(b, (len + 2) / 3 * 4 + 2) < 0)
             return -1;
-        o = b->text + b->len;
-        *o++ = '"';
-        for (i = 0; i + 2 < len; i += 3) {
-            uint32_t v =
-                (uint32_t)bd->data[i] << 16 | (uint32_t)bd->data[i + 1] << 8 | bd->data[i + 2];
-            *o++ = tbl[v >> 18 & 63];
-            *o++ = tbl[v >> 12 & 63];
-            *o++ = tbl[v >> 6 & 63];
-            *o++ = tbl[v & 63];
-        }
-        if (len - i == 1) {
-            uint32_t v = (uint32_t)bd->data[i] << 16;
-            *o++ = tbl[v >> 18 & 63];
-            *o++ = tbl[v >> 12 & 63];
-            *o++ = '=';
-            *o++ = '=';
-        } else if (len - i == 2) {
-            uint32_t v = (uint32_t)bd->data[i] << 16 | (uint32_t)bd->data[i + 1] << 8;
-            *o++ = tbl[v >> 18 & 63];
-            *o++ = tbl[v >> 12 & 63];
-            *o++ = tbl[v >> 6 & 63];
-            *o++ = '=';
-        }
-        *o++ = '"';
-        b->len = (size_t)(o - b->text);
+        b->text[b->len++] = '"';
+        b->len += s_b64(bd->data, len, b->text + b->len);
+        b->text[b->len++] = '"';
         return 0;
     }
     case PROTOBUF_C_TYPE_MESSAGE: {

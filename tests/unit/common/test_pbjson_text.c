@@ -23,6 +23,7 @@
 
 #include "crm/pbjson.h"
 #include "crm/v1/event.pb-c.h"
+#include "pbdesc.h"
 #include "pbjson_helpers.h"
 #include "pbjson_test.pb-c.h"
 
@@ -210,28 +211,6 @@ static void s_value(s_gen_t *g, const ProtobufCFieldDescriptor *f, void *p, int 
     }
 }
 
-static size_t s_elem_size(ProtobufCType t)
-{
-    switch (t) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return 8;
-    case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(void *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    default:
-        return 4;
-    }
-}
-
 /* A message of d with random fields; the oneof member numbered `force`
  * (0: any or none) is set. */
 static ProtobufCMessage *s_message(s_gen_t *g, const ProtobufCMessageDescriptor *d, int depth,
@@ -249,7 +228,7 @@ static ProtobufCMessage *s_message(s_gen_t *g, const ProtobufCMessageDescriptor 
             *(uint32_t *)((char *)m + f->quantifier_offset) = f->id;
             s_value(g, f, at, depth);
         } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = s_below(g, 3) ? 0 : s_below(g, 4), size = s_elem_size(f->type);
+            size_t n = s_below(g, 3) ? 0 : s_below(g, 4), size = crm_pb_elem_size(f->type);
             char *arr = s_alloc(g, n * size);
             for (size_t k = 0; k < n; k++)
                 s_value(g, f, arr + k * size, depth);
