@@ -19,7 +19,11 @@
  * Bytes are read in standard or URL-safe base64, padded or not.
  *
  * Nesting is limited to PBJSON_MAX_DEPTH levels in both directions so that a
- * recursive message type cannot exhaust the stack. */
+ * recursive message type cannot exhaust the stack.
+ *
+ * crm_pbjson_write (at the end) writes the same JSON as text in one pass,
+ * for hot paths: byte for byte what json_dumps(..., JSON_COMPACT) gives of
+ * the tree, so the presence rules and string handling above are shared. */
 #include "crm/pbjson.h"
 #include "pbdesc.h"
 
