@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "crm/cloudevent.h"
 #include "crm/pbjson.h"
 #include "crm/v1/event.pb-c.h"
 #include "pbdesc.h"
@@ -389,6 +390,36 @@ static void test_run_envelope(void **state)
     crm_pbjson_buf_free(&b);
 }
 
+/* crm_cloudevent_write (crm/cloudevent.h, the webhooks' bodies and the
+ * API's event feed): the bytes of json_dumps(crm_cloudevent_json(ev),
+ * JSON_COMPACT), envelope strings that are not UTF-8 included. */
+static void test_cloudevent(void **state)
+{
+    const ProtobufCMessageDescriptor *d = &crm__v1__event__descriptor;
+    s_gen_t g = {.s = 1234567};
+    crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+
+    (void)state;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        for (int k = 0; k < 40; k++) {
+            Crm__V1__Event *ev = (Crm__V1__Event *)s_message(&g, d, 0, k % 8 ? f->id : 0);
+            json_t *j = crm_cloudevent_json(ev);
+            assert_non_null(j);
+            char *want = json_dumps(j, JSON_COMPACT);
+            b.len = 0;
+            assert_int_equal(crm_cloudevent_write(&b, ev), 0);
+            assert_string_equal(b.text, want);
+            free(want);
+            json_decref(j);
+            s_free_all(&g);
+        }
+    }
+    crm_pbjson_buf_free(&b);
+}
+
 static void test_too_deep(void **state)
 {
     enum { N = 150 };
@@ -420,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_every_event_type), cmocka_unit_test(test_random_all_types),
         cmocka_unit_test(test_strings),          cmocka_unit_test(test_integers),
         cmocka_unit_test(test_too_deep),         cmocka_unit_test(test_run_envelope),
+        cmocka_unit_test(test_cloudevent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
