@@ -293,6 +293,35 @@ def positions(conn):
         return dict(cur.fetchall())
 
 
+def thread_cpu_seconds(proc):
+    """CPU seconds of each thread of a running process so far, summed by
+    thread name (/proc/<pid>/task/<tid>/schedstat, nanoseconds: finer than
+    the clock ticks of /proc/<pid>/stat); {} when it is not running."""
+    out = {}
+    pid = proc.p.pid if proc is not None else None
+    try:
+        tids = os.listdir("/proc/%d/task" % pid) if pid else []
+    except OSError:
+        tids = []
+    for t in tids:
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                name = f.read().strip()
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                ns = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        out[name] = out.get(name, 0.0) + ns / 1e9
+    return out
+
+
+def per_event_by_thread(t0, t1, events):
+    """crm-analytics' CPU ms an event between two thread_cpu_seconds
+    snapshots, by thread name and in all (issue 15: where its CPU goes)."""
+    by = {k: round((v - t0.get(k, 0.0)) * 1000 / events, 4) for k, v in sorted(t1.items())}
+    return {"total": round(sum(by.values()), 4), "by_thread": by}
+
+
 def bench_analytics(bin_dir, workdir, args):
     pb = load_protos(bin_dir)
     st = Stack(bin_dir, workdir, args.log_level)
@@ -358,6 +387,7 @@ def bench_analytics(bin_dir, workdir, args):
             return out
         secs = time.monotonic() - t0
         cpu1 = st.cpu_seconds()
+        threads1 = thread_cpu_seconds(st.procs.get("analytics"))
         total = sum(heads.values())
         cpu = {k: round(cpu1.get(k, 0) - cpu0.get(k, 0), 2) for k in cpu1}
         machine = cpu.pop("machine")
@@ -381,11 +411,16 @@ def bench_analytics(bin_dir, workdir, args):
             # CPU time, less sensitive than wall time to a shared machine.
             "cpu_seconds": cpu,
             "postgres_cpu_ms_per_event": round(cpu["postgres"] * 1000 / total, 3),
+            # crm-analytics' own, by thread, from its start (schedstat).
+            "analytics_cpu_ms_per_event": per_event_by_thread({}, threads1, total),
             # Does the rate fall as the tables fill? Events/s in each fifth.
             "events_per_s_by_fifth": preload.rates_by_part(trace, t0, total, 5),
         }
-        B.log("analytics backlog: %d events in %.2f s = %.0f events/s" % (
-            total, secs, total / secs))
+        B.log("analytics backlog: %d events in %.2f s = %.0f events/s; CPU an event:"
+              " PostgreSQL %.3f ms, crm-analytics %.4f ms %s" % (
+                  total, secs, total / secs, out["backlog"]["postgres_cpu_ms_per_event"],
+                  out["backlog"]["analytics_cpu_ms_per_event"]["total"],
+                  out["backlog"]["analytics_cpu_ms_per_event"]["by_thread"]))
         out["live"] = analytics_live(st, pb, clients, campaign, args)
         # The rebuild, with runs (the default) and, as the baseline of the
         # same run, one event at a time (CRM_CONSUMER_RUNS=0): analytics
@@ -444,19 +479,25 @@ def analytics_rebuild(st, pb, ac, heads, caught_up, args):
     adb = st.db("analytics")
     logged = q1(adb, "SELECT count(*) FROM customer_event")[0]
     cpu0 = st.cpu_seconds()
+    threads0 = thread_cpu_seconds(st.procs.get("analytics"))
     t0 = time.monotonic()
     ac.call("analytics.rebuild", AS.RebuildRequest(), AS.RebuildReply)
     B.wait_for(lambda: caught_up() and q1(adb, "SELECT count(*) FROM customer_event")[0] >= logged,
                args.analytics_timeout, "the rebuild to reach lag 0")
     secs = time.monotonic() - t0
     cpu1 = st.cpu_seconds()
+    threads1 = thread_cpu_seconds(st.procs.get("analytics"))
     pg = cpu1["postgres"] - cpu0["postgres"]
     others = (cpu1["machine"] - cpu0["machine"]) - sum(
         cpu1.get(k, 0) - cpu0.get(k, 0) for k in cpu1 if k != "machine")
     total = sum(heads.values())
-    B.log("analytics rebuild: %d events in %.2f s = %.0f events/s" % (total, secs, total / secs))
+    by = per_event_by_thread(threads0, threads1, total)
+    B.log("analytics rebuild: %d events in %.2f s = %.0f events/s; CPU an event: PostgreSQL"
+          " %.3f ms, crm-analytics %.4f ms %s" % (total, secs, total / secs, pg * 1000 / total,
+                                                  by["total"], by["by_thread"]))
     return {"events": total, "seconds": round(secs, 2), "events_per_s": round(total / secs),
             "postgres_cpu_ms_per_event": round(pg * 1000 / total, 3),
+            "analytics_cpu_ms_per_event": by,
             "others_cpu_seconds": round(max(0.0, others), 2)}
 
 

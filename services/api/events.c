@@ -155,9 +155,8 @@ static void s_on_replay(api_t *api, int rc, const Crm__V1__CommandReply *rep, vo
             continue;
         }
         s->next_seq[i] = ev->sequence + 1;
-        json_t *j = crm_cloudevent_json(ev);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
+        crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+        char *text = crm_cloudevent_write(&b, ev) == 0 ? b.text : NULL;
         if (text) {
             char id[512];
             s_id(s, id, sizeof id);
@@ -169,8 +168,8 @@ static void s_on_replay(api_t *api, int rc, const Crm__V1__CommandReply *rep, vo
                     api->m.sse_events++;
                 free(msg);
             }
-            free(text);
         }
+        crm_pbjson_buf_free(&b);
         crm__v1__event__free_unpacked(ev, NULL);
     }
     if (!s->closed && rr->scanned_to_sequence + 1 > s->next_seq[i] && rr->n_events == 0) {

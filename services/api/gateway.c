@@ -325,17 +325,26 @@ static void s_on_reply(api_t *api, int rc, const Crm__V1__CommandReply *rep, voi
     }
     const api_route_t *r = c->route;
     ProtobufCMessage *m = protobuf_c_message_unpack(r->reply, NULL, rep->body.len, rep->body.data);
-    json_t *j = m ? crm_pbjson_from_message(m) : NULL;
+    char *text = NULL;
+    if (m && r->reply == &crm__v1__analytics_report_reply__descriptor) {
+        /* Reports are JSON documents already (docs/analytics.md). */
+        json_t *j = crm_pbjson_from_message(m);
+        json_t *doc =
+            j ? json_loads(json_string_value(json_object_get(j, "json")) ?: "{}", 0, NULL) : NULL;
+        json_decref(j);
+        text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+    } else if (m) {
+        /* The reply's JSON written in one pass, the bytes json_dumps
+         * would give of crm_pbjson_from_message's tree (crm/pbjson.h). */
+        crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+        if (crm_pbjson_write(&b, m) == 0)
+            text = b.text;
+        else
+            crm_pbjson_buf_free(&b);
+    }
     if (m)
         protobuf_c_message_free_unpacked(m, NULL);
-    if (j && r->reply == &crm__v1__analytics_report_reply__descriptor) {
-        /* Reports are JSON documents already (docs/analytics.md). */
-        json_t *doc = json_loads(json_string_value(json_object_get(j, "json")) ?: "{}", 0, NULL);
-        json_decref(j);
-        j = doc;
-    }
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
     if (!text) {
         api_problem(api, &c->req, API_P_UNAVAILABLE, 502, "unreadable reply", NULL, r->reply->name,
                     NULL, NULL);

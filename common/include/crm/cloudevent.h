@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "crm/pbjson.h"
 #include "crm/v1/event.pb-c.h"
 
 #define CRM_CLOUDEVENT_SPECVERSION "1.0"
@@ -26,6 +27,11 @@
  * reference), or NULL on ENOMEM. Strings that are not UTF-8 have their
  * offending bytes replaced by '?'. */
 json_t *crm_cloudevent_json(const Crm__V1__Event *ev);
+
+/* The same event as text, appended to b in one pass (crm/pbjson.h):
+ * exactly the bytes of json_dumps(crm_cloudevent_json(ev), JSON_COMPACT),
+ * without the tree. 0, or -1 (ENOMEM; b's length as it was). */
+int crm_cloudevent_write(crm_pbjson_buf_t *b, const Crm__V1__Event *ev);
 
 /* The payload (the set member of Event.payload) or NULL when none is set or
  * this build does not know its field number. Borrowed from ev. */

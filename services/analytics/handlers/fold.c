@@ -111,11 +111,9 @@ static void s_applied(crm_work_t *w, PGresult *res)
 static void s_fold(crm_work_t *w)
 {
     const Crm__V1__Event *ev = crm_work_event(w);
-    json_t *j = crm_pbjson_from_message(&ev->base);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    char *copy = text ? crm_work_strdup(w, text) : NULL;
-    free(text);
+    crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+    char *copy = crm_pbjson_write(&b, &ev->base) == 0 ? crm_work_strdup(w, b.text) : NULL;
+    crm_pbjson_buf_free(&b);
     if (!copy) {
         crm_work_fail_nomem(w);
         return;
@@ -238,26 +236,40 @@ nomem:
     s_run_fail(run, "out of memory");
 }
 
+/* One event of a run, {"s":source,"q":sequence,"e":event,"m":member}, as
+ * json_dumps wrote it from a jansson tree before: written in one pass
+ * (crm/pbjson.h), the same bytes. The payload's member by name ("m"): the
+ * fold would otherwise find it among the event's keys, a query per event.
+ * A source that is not UTF-8 is refused, as json_pack refused it. */
+static int s_run_event(crm_pbjson_buf_t *b, const Crm__V1__Event *ev, int first)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(ev->base.descriptor, (unsigned)ev->payload_case);
+    const char *head = first ? "{\"s\":" : ",{\"s\":";
+    size_t mark = b->len;
+    if (crm_pbjson_write_raw(b, head, strlen(head)) < 0 ||
+        crm_pbjson_write_string(b, ev->source) < 0 || crm_pbjson_write_raw(b, ",\"q\":", 5) < 0 ||
+        crm_pbjson_write_int(b, (int64_t)ev->sequence) < 0 ||
+        crm_pbjson_write_raw(b, ",\"e\":", 5) < 0 || crm_pbjson_write(b, &ev->base) < 0 ||
+        (f &&
+         (crm_pbjson_write_raw(b, ",\"m\":", 5) < 0 || crm_pbjson_write_string(b, f->name) < 0)) ||
+        crm_pbjson_write_raw(b, "}", 1) < 0) {
+        b->len = mark;
+        if (b->text)
+            b->text[mark] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
 void analytics_apply_run(crm_work_t *const *works, size_t n)
 {
     crm_work_t *w = NULL;
     s_run_t *run = NULL;
-    json_t *evs = json_array();
-    for (size_t i = 0; evs && i < n; i++) {
-        const Crm__V1__Event *ev = crm_work_event(works[i]);
-        json_t *j = crm_pbjson_from_message(&ev->base);
-        json_t *e =
-            j ? json_pack("{s:s, s:I, s:o}", "s", ev->source, "q", (json_int_t)ev->sequence, "e", j)
-              : NULL;
-        /* The payload's member by name ("m"): the fold would otherwise
-         * find it among the event's keys, a query per event. */
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
-            ev->base.descriptor, (unsigned)ev->payload_case);
-        if (e && f && json_object_set_new(e, "m", json_string(f->name)) < 0) {
-            json_decref(e);
-            e = NULL;
-        }
-        if (!e || json_array_append_new(evs, e) < 0) {
+    crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+    int ok = crm_pbjson_write_raw(&b, "[", 1) == 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (s_run_event(&b, crm_work_event(works[i]), run == NULL || run->n == 0) < 0) {
             /* This event alone, as s_fold would (it is dead-lettered). */
             crm_work_fail_nomem(works[i]);
             continue;
@@ -267,18 +279,18 @@ void analytics_apply_run(crm_work_t *const *works, size_t n)
             w = works[i];
             if (!(run = crm_work_alloc(w, sizeof *run)) ||
                 !(run->works = crm_work_alloc(w, n * sizeof *run->works)) ||
-                !(run->st = crm_work_alloc(w, n * sizeof *run->st)))
+                !(run->st = crm_work_alloc(w, n * sizeof *run->st))) {
+                run = NULL;
                 break;
+            }
             run->n = 0;
         }
         run->works[run->n] = works[i];
         run->st[run->n++] = NULL;
     }
-    char *text =
-        evs && run && run->n == json_array_size(evs) ? json_dumps(evs, JSON_COMPACT) : NULL;
-    json_decref(evs);
-    char *copy = text ? crm_work_strdup(w, text) : NULL;
-    free(text);
+    char *copy =
+        ok && run && crm_pbjson_write_raw(&b, "]", 1) == 0 ? crm_work_strdup(w, b.text) : NULL;
+    crm_pbjson_buf_free(&b);
     if (!copy) {
         for (size_t i = 0; i < n; i++)
             crm_work_fail_nomem(works[i]);

@@ -27,11 +27,9 @@ static void s_enqueued(crm_work_t *w, PGresult *res)
 void wh_apply(crm_work_t *w)
 {
     const Crm__V1__Event *ev = crm_work_event(w);
-    json_t *j = crm_cloudevent_json(ev);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    char *copy = text ? crm_work_strdup(w, text) : NULL;
-    free(text);
+    crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+    char *copy = crm_cloudevent_write(&b, ev) == 0 ? crm_work_strdup(w, b.text) : NULL;
+    crm_pbjson_buf_free(&b);
     if (!copy) {
         crm_work_fail_nomem(w);
         return;

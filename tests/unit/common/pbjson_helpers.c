@@ -18,12 +18,36 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
+void pbt_assert_same_text(const ProtobufCMessage *m)
+{
+    json_t *j = crm_pbjson_from_message(m);
+    char *want;
+    crm_pbjson_buf_t b = CRM_PBJSON_BUF_INIT;
+
+    assert_non_null(j);
+    want = json_dumps(j, JSON_COMPACT);
+    assert_non_null(want);
+    json_decref(j);
+    /* Written after other text, as a run's events are. */
+    assert_int_equal(crm_pbjson_write_raw(&b, "[", 1), 0);
+    assert_int_equal(crm_pbjson_write(&b, m), 0);
+    assert_int_equal(b.len, strlen(want) + 1);
+    assert_int_equal(b.text[b.len], '\0');
+    if (memcmp(b.text + 1, want, b.len - 1) != 0)
+        fail_msg("crm_pbjson_write:\n  %s\njson_dumps:\n  %s", b.text + 1, want);
+    free(want);
+    crm_pbjson_buf_free(&b);
+}
+
 char *pbt_dump(const ProtobufCMessage *m)
 {
     json_t *j = crm_pbjson_from_message(m);
     char *text;
 
     assert_non_null(j);
+    /* Every rendering the tests check is also checked written in one
+     * pass (crm_pbjson_write), byte for byte. */
+    pbt_assert_same_text(m);
     text = json_dumps(j, DUMP_FLAGS);
     assert_non_null(text);
     json_decref(j);
@@ -99,6 +123,7 @@ void pbt_roundtrip(const ProtobufCMessage *m)
     uint8_t *b;
     char err[256] = "";
 
+    pbt_assert_same_text(m);
     assert_non_null(j1);
     text = json_dumps(j1, DUMP_FLAGS);
     assert_non_null(text);

@@ -8,6 +8,9 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+/* crm_pbjson_write(m) is byte for byte json_dumps(crm_pbjson_from_message(m),
+ * JSON_COMPACT). */
+void pbt_assert_same_text(const ProtobufCMessage *m);
 char *pbt_dump(const ProtobufCMessage *m);
 void pbt_assert_json(const ProtobufCMessage *m, const char *expected);
 uint8_t *pbt_pack(const ProtobufCMessage *m, size_t *len);
