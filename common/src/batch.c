@@ -629,8 +629,8 @@ static int s_run_commands(crm_batch_t *b, size_t end)
     while (to < end) {
         crm_work_t *w = b->works[to];
         if (to > from &&
-            (w->cmd != first->cmd || w->n_keys < 0 || first->n_keys < 0 || w->state != WS_NEW ||
-             w->stale || !s_may_start(b, w) || s_keys_meet(b, w, from, to)))
+            (w->cmd != first->cmd || w->pre_def || w->n_keys < 0 || first->n_keys < 0 ||
+             w->state != WS_NEW || w->stale || !s_may_start(b, w) || s_keys_meet(b, w, from, to)))
             break;
         if (!w->request && s_decode(w) < 0)
             break;
