@@ -872,6 +872,48 @@ def bench_serial(bin_dir, cluster, workdir, args, now):
                 (before.get("service") or {}).get("mean_commands_per_transaction")}
 
 
+ONE_BY_ONE = {"PROBE_SET": "0"}
+
+
+def bench_set(bin_dir, cluster, workdir, args, now, main_probe):
+    """The durable-commands run again on a second bus and probe whose
+    probe.record runs one INSERT per command (PROBE_SET=0: without its
+    set-based form, crm_command_batch_fn), beside the run `now`, with the
+    PostgreSQL CPU per command of each: what the set-based form moved. The
+    main probe's counters give how many commands a set-based statement
+    held."""
+    procs = []
+    try:
+        probe, _ = start_backbone(bin_dir, cluster, workdir, args, procs, "-one", ONE_BY_ONE)
+        before = run_commands(bin_dir, probe, CpuMeter(cluster, procs), args.clients,
+                              args.seconds)
+    finally:
+        for p in reversed(procs):
+            p.stop()
+    m = scrape(main_probe.http_port)
+    runs, works = m.get("crm_command_runs_total", 0), m.get("crm_command_run_works_total", 0)
+
+    def pg_ms(r):
+        cpu = (r.get("cpu_cores_busy") or {}).get("postgres")
+        return round(1000.0 * cpu / r["cmds_per_s"], 4) if cpu and r["cmds_per_s"] else None
+
+    c, b = now["cmds_per_s"], before["cmds_per_s"]
+    out = {"clients": args.clients, "seconds": args.seconds, "settings": ONE_BY_ONE,
+           "set_cmds_per_s": c, "one_by_one_cmds_per_s": b,
+           "speedup": round(c / b, 2) if b else None,
+           "set_postgres_cpu_ms_per_cmd": pg_ms(now),
+           "one_by_one_postgres_cpu_ms_per_cmd": pg_ms(before),
+           "commands_per_set_statement": round(works / runs, 2) if runs else None,
+           "one_by_one_mean_commands_per_transaction":
+               (before.get("service") or {}).get("mean_commands_per_transaction")}
+    log("durable commands, %d clients: probe.record set-based %.0f/s (PostgreSQL CPU %s ms a"
+        " command, %s commands a statement), one INSERT per command %.0f/s (%s ms): x%.2f"
+        % (args.clients, c, out["set_postgres_cpu_ms_per_cmd"],
+           out["commands_per_set_statement"], b, out["one_by_one_postgres_cpu_ms_per_cmd"],
+           c / b if b else 0))
+    return out
+
+
 def main():
     # The other modules of the driver import this file as "bench": let them
     # see this module (and KEYS), not a second copy.
@@ -1117,6 +1159,10 @@ def run_suite(args):
                     " (PROBE_SERIAL=1, CRM_WRITERS=1), for what pipelining moved")
                 doc["durable_commands"]["serial"] = bench_serial(
                     bin_dir, cluster, workdir, args, doc["durable_commands"]["crm"])
+                log("2/3 durable commands again, probe.record one INSERT per command"
+                    " (PROBE_SET=0), for what its set-based form moved")
+                doc["durable_commands"]["set_based"] = bench_set(
+                    bin_dir, cluster, workdir, args, doc["durable_commands"]["crm"], probe)
         for p in reversed(procs):
             p.stop()
         procs = []

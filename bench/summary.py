@@ -37,6 +37,10 @@ def _n(x, unit=""):
     return "{:,}{}".format(int(round(x)), unit)
 
 
+def _ms(x):
+    return "-" if x is None else "%.3f" % x
+
+
 def _row(rows, figure, measured, baseline, target, met):
     rows.append({"figure": figure, "measured": measured, "baseline": baseline,
                  "target": target, "met": met})
@@ -74,6 +78,16 @@ def table(doc, first=None):
                                                          "postgres") / pg_tps)
                                  if pg_tps and _g(dc, "pgbench", "cpu_cores_busy", "postgres")
                                  is not None else "-"), "(cost per unit)", None)
+        sb = dc.get("set_based")
+        if sb:
+            _row(rows, "backbone: probe.record set-based / one INSERT per command, %d clients:"
+                 " cmds/s (PostgreSQL CPU ms per command)" % sb["clients"],
+                 "%s (%s) / %s (%s)" % (_n(sb["set_cmds_per_s"]),
+                                        _ms(sb["set_postgres_cpu_ms_per_cmd"]),
+                                        _n(sb["one_by_one_cmds_per_s"]),
+                                        _ms(sb["one_by_one_postgres_cpu_ms_per_cmd"])),
+                 "%s commands a set statement" % _n(sb["commands_per_set_statement"]),
+                 "(what the set-based form moved)", None)
         batch = dc.get("pgbench_batch_100")
         if batch and "rows_per_s" in batch:
             _row(rows, "pgbench, 100-row transactions, %d clients: rows/s" % batch["clients"],

@@ -588,6 +588,76 @@ static int s_run_events(crm_batch_t *b, size_t end)
     return 1;
 }
 
+/* The set-based form of w's command (crm_service_def_t.command_batches),
+ * or NULL. */
+static crm_command_batch_fn s_batch_form(const crm_batch_t *b, const crm_work_t *w)
+{
+    const crm_command_batch_t *t = b->env->def ? b->env->def->command_batches : NULL;
+    if (!t || b->kind != CRM_WORK_CMD || !w->cmd || w->cmd == &w->submit_def || w->pre_def)
+        return NULL;
+    for (; t->command; t++)
+        if (!strcmp(t->command, w->cmd->name))
+            return t->batch;
+    return NULL;
+}
+
+/* Whether w's keys (it has some, n_keys >= 0) meet one of works[from, to). */
+static int s_keys_meet(crm_batch_t *b, const crm_work_t *w, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        const crm_work_t *o = b->works[i];
+        for (int k = 0; k < w->n_keys; k++)
+            for (int j = 0; j < o->n_keys; j++)
+                if (w->keys[k] == o->keys[j])
+                    return 1;
+    }
+    return 0;
+}
+
+/* Commands whose type has a set-based form: the works from b->started on
+ * of that type that may run together (new, decoded, keyed and sharing no
+ * key with one another; the first one may start beside what runs) go to
+ * the form at once. Returns 0 if the first work is not one of those (it
+ * then runs through s_run). */
+static int s_run_commands(crm_batch_t *b, size_t end)
+{
+    size_t from = b->started, to = from;
+    crm_work_t *first = b->works[from];
+    crm_command_batch_fn form = s_batch_form(b, first);
+    if (!form || first->state != WS_NEW || first->stale)
+        return 0;
+    while (to < end) {
+        crm_work_t *w = b->works[to];
+        if (to > from &&
+            (w->cmd != first->cmd || w->pre_def || w->n_keys < 0 || first->n_keys < 0 ||
+             w->state != WS_NEW || w->stale || !s_may_start(b, w) || s_keys_meet(b, w, from, to)))
+            break;
+        if (!w->request && s_decode(w) < 0)
+            break;
+        to++;
+    }
+    if (to == from)
+        return 0; /* the first does not decode: s_run answers it */
+    for (size_t i = from; i < to; i++) {
+        crm_work_t *w = b->works[i];
+        w->batch = b;
+        w->state = WS_RUNNING;
+        w->run = b->works + from;
+        w->run_n = to - from;
+    }
+    b->started = to;
+    b->env->command_runs++;
+    b->env->command_run_works += (int64_t)(to - from);
+    form(b->works + from, to - from);
+    for (size_t i = from; i < to && !b->aborting && !b->ending; i++) {
+        crm_work_t *w = b->works[i];
+        if (w->state == WS_RUNNING && !w->pending && !s_any_pending(b, from, to))
+            crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                          "handler neither answered nor continued", w->cmd->name, NULL);
+    }
+    return 1;
+}
+
 /* Starts the works that may start, in order, and finalizes the
  * transaction once all of its works are done. Works of keyed commands run
  * interleaved: each one's statements go out while the others' are in
@@ -599,7 +669,7 @@ void crm_batch_step(crm_batch_t *b)
     size_t end = crm_batch_tx_end(b);
     for (;;) {
         while (b->started < end && s_may_start(b, b->works[b->started])) {
-            if (s_run_events(b, end)) {
+            if (s_run_events(b, end) || s_run_commands(b, end)) {
                 if (b->aborting || b->ending)
                     return;
                 continue;

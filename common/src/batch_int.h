@@ -22,12 +22,14 @@ typedef struct crm_batch crm_batch_t;
  * the counters the metrics show. Owned by the service; its batches only
  * point at it. */
 typedef struct crm_batch_env {
-    const crm_service_def_t *def; /* consumer_batch and consumer_alone */
+    const crm_service_def_t *def; /* consumer_batch, consumer_alone, command_batches */
     int consumer_runs;            /* CRM_CONSUMER_RUNS */
     size_t max_event_bytes;       /* CRM_MAX_EVENT_BYTES */
     int crash_after_commit;       /* CRM_TEST_CRASH_AFTER_COMMIT: fault injection */
     int64_t retries;              /* batches rolled back and retried one by one */
     int64_t events_emitted;       /* events committed to the outbox */
+    int64_t command_runs;         /* set-based runs of commands started (any outcome) */
+    int64_t command_run_works;    /* the commands in them */
 } crm_batch_env_t;
 
 /* How a batch reports to its owner; `arg` is the owner's, from

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,21 @@ void crm_params_textv(crm_params_t *p, char *const *v, size_t n)
         }
         *o++ = '"';
     }
+    *o++ = '}';
+    *o = 0;
+    s_push(p, s, 0);
+}
+
+void crm_params_i64v(crm_params_t *p, const int64_t *v, size_t n)
+{
+    char *s = crm_work_alloc(p->w, 3 + 21 * n), *o = s;
+    if (!s) {
+        s_push(p, NULL, 1);
+        return;
+    }
+    *o++ = '{';
+    for (size_t i = 0; i < n; i++)
+        o += sprintf(o, "%s%" PRId64, i ? "," : "", v[i]);
     *o++ = '}';
     *o = 0;
     s_push(p, s, 0);

@@ -95,6 +95,11 @@ void crm_service_metrics(crm_service_t *svc, crm_http_response_t *res)
     COUNTER("crm_batches_total", "Command transactions committed or ended.", m->batches);
     COUNTER("crm_batch_retries_total", "Batches rolled back and retried one by one.",
             svc->batch_env.retries);
+    COUNTER("crm_command_runs_total",
+            "Runs of commands applied together by their set-based form (attempts).",
+            svc->batch_env.command_runs);
+    COUNTER("crm_command_run_works_total", "Commands in those runs.",
+            svc->batch_env.command_run_works);
     COUNTER("crm_events_emitted_total", "Events committed to the outbox.",
             svc->batch_env.events_emitted);
     COUNTER("crm_events_published_total", "Events sent to the bus.",

@@ -103,6 +103,8 @@ void crm_work_reset(crm_work_t *w)
     w->batch = NULL;
     w->sql[0] = 0;
     w->conflict = 0;
+    w->run = NULL;
+    w->run_n = 0;
 }
 
 void crm_work_destroy(crm_work_t **w_p)
@@ -400,6 +402,30 @@ nomem:
 
 /* ---- queries ----------------------------------------------------------- */
 
+/* A set-based run's write goes through one of its works but writes for
+ * every one still running: each of them now fails only with the whole
+ * transaction (batch.c aborts it and retries one by one), so a failed
+ * command never keeps rows the run's statement wrote for it. */
+static void s_run_writes(crm_work_t *w)
+{
+    for (size_t i = 0; i < w->run_n; i++)
+        if (w->run[i] != w && w->run[i]->state == WS_RUNNING)
+            w->run[i]->writes++;
+}
+
+/* After a statement of a run answered: a work of the run left running with
+ * nothing in flight in the whole run would wait forever. */
+static void s_run_check(crm_work_t *w)
+{
+    for (size_t i = 0; i < w->run_n; i++)
+        if (w->run[i]->pending)
+            return;
+    for (size_t i = 0; i < w->run_n; i++)
+        if (w->run[i]->state == WS_RUNNING)
+            crm_work_fail(w->run[i], CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                          "handler neither answered nor continued", w->run[i]->cmd->name, NULL);
+}
+
 static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg)
 {
     crm_work_t *w = arg;
@@ -428,6 +454,8 @@ static void s_on_query(crm_db_t *db, PGresult *res, const char *error, void *arg
     if (w->state == WS_RUNNING && !w->pending)
         crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
                       "handler neither answered nor continued", w->cmd ? w->cmd->name : NULL, NULL);
+    if (w->run && !error)
+        s_run_check(w); /* a failed statement aborts the batch as it is */
     crm_batch_step(b);
 }
 
@@ -448,6 +476,8 @@ static int s_work_query(crm_work_t *w, const char *name, const char *sql, int n,
     snprintf(w->sql, sizeof w->sql, "%s", sql);
     if (write)
         w->writes++;
+    if (write && w->run)
+        s_run_writes(w);
     int rc = crm_db_query_named(w->batch->db, name, sql, n, params, NULL, NULL, 0, s_on_query, w);
     if (rc == 0)
         w->batch->inflight++;

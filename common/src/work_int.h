@@ -103,6 +103,10 @@ struct crm_work {
     crm_command_keys_fn keys_fn;         /* NULL: runs alone in its batch */
     uint64_t keys[CRM_COMMAND_KEYS_MAX]; /* per attempt, once decoded */
     int n_keys;                          /* < 0: runs alone */
+    /* per attempt, in a command's set-based run (crm_command_batch_fn): the
+     * run's works, this one among them; their writes are shared (work.c) */
+    struct crm_work *const *run;
+    size_t run_n;
     crm_work_cb cb;
     crm_emit_t *emits, *emits_tail;
     size_t n_emits;

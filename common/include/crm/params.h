@@ -41,6 +41,8 @@ void crm_params_opt_i64(crm_params_t *p, int64_t v);
 void crm_params_bool(crm_params_t *p, int v);
 /* A text[] literal of n strings, quoted and escaped. */
 void crm_params_textv(crm_params_t *p, char *const *v, size_t n);
+/* A bigint[] (or int[]) literal of n integers. */
+void crm_params_i64v(crm_params_t *p, const int64_t *v, size_t n);
 /* The owners whose records the work's principal reaches for (type,
  * action) as a text[], or NULL when it reaches every record
  * (crm_work_owners): for a list's "($n::text[] IS NULL OR owner =

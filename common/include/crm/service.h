@@ -93,6 +93,27 @@ typedef struct {
     crm_command_keys_fn keys;
 } crm_command_keys_t;
 
+/* A command's set-based form: applies a run of consecutive commands of its
+ * type in one transaction together, typically with one statement over
+ * arrays instead of one statement per command. works[0..n) are running,
+ * decoded (crm_work_request) and in order; commands with a key in common
+ * (crm_command_keys_fn) are never in one run, and a command without keys
+ * runs alone (n = 1). The function fails the commands it leaves out (bad
+ * input) before it sends its statement, sends the statement through any
+ * one of them (crm_work_exec_named) and, in that statement's continuation,
+ * emits each command's events through its own work and ends every one of
+ * them with crm_work_ok or crm_work_fail. Every command still running
+ * when a write statement of the run is sent shares its writes: if one of
+ * them fails after that, or the statement fails, the transaction aborts
+ * and is retried one command per transaction, each through this function
+ * with n = 1, so a bad command costs only itself and changes nothing. */
+typedef void (*crm_command_batch_fn)(crm_work_t *const *works, size_t n);
+
+typedef struct {
+    const char *command; /* a name of the commands table; NULL ends the table */
+    crm_command_batch_fn batch;
+} crm_command_batch_t;
+
 typedef struct {
     const char *name;                    /* source name: "sales" */
     const char *default_bind;            /* command/replay ROUTER, "tcp://127.0.0.1:7410" */
@@ -114,6 +135,9 @@ typedef struct {
      * the events that still run alone through their consumer's fn. */
     crm_consumer_batch_fn consumer_batch;
     int (*consumer_alone)(const Crm__V1__Event *ev);
+    /* Commands with a set-based form (crm_command_batch_fn), which then
+     * replaces their fn; may be NULL. */
+    const crm_command_batch_t *command_batches;
 } crm_service_def_t;
 
 /* Runs the service until SIGTERM/SIGINT; returns the process exit code.
