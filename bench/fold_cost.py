@@ -122,6 +122,7 @@ def main():
     ap.add_argument("--events", type=int, default=2000, help="events per run size")
     ap.add_argument("--warm", type=int, default=500, help="events folded first")
     ap.add_argument("--top", type=int, default=12)
+    ap.add_argument("--sql", help="a file of SQL run after the migrations (to try a change)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     cl = Cluster()
@@ -132,64 +133,77 @@ def main():
                     "track_functions = all\n")
         cl.stop()
         cl.start()
-        db = cl.create_db()
-        conn = psycopg2.connect(cl.url(db))
-        conn.autocommit = True
-        cur = conn.cursor()
-        migrate(cur, args.source)
-        cur.execute("CREATE EXTENSION pg_stat_statements")
-        cur.execute("INSERT INTO crm_consumer_position (consumer, source, seq)"
-                    " VALUES ('analytics.sales', 'sales', 0) ON CONFLICT DO NOTHING")
-        gen = Events("f")
-        pos = 0
+        # With --sql, a second database gets the change, and the two fold
+        # the same events in turn: the machine's load then weighs on both.
+        dbs = {}
+        for name in ["main"] + (["changed"] if args.sql else []):
+            db = cl.create_db()
+            conn = psycopg2.connect(cl.url(db))
+            conn.autocommit = True
+            cur = conn.cursor()
+            migrate(cur, args.source)
+            if name == "changed":
+                with open(args.sql) as fh:
+                    cur.execute(fh.read())
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cur.execute("INSERT INTO crm_consumer_position (consumer, source, seq)"
+                        " VALUES ('analytics.sales', 'sales', 0) ON CONFLICT DO NOTHING")
+            cur.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+            dbs[name] = (cur, cur.fetchone()[0], Events("f"), [0])
         for _ in range(max(1, args.warm // 50)):
-            run = gen.take(50)
-            pos += len(run)
-            fold(cur, run, pos)
-        out = {"source": args.source, "sizes": {}}
-        xs, ys = [], []
+            for cur, _, gen, pos in dbs.values():
+                run = gen.take(50)
+                pos[0] += len(run)
+                fold(cur, run, pos[0])
+        out = {"source": args.source, "sql": args.sql, "sizes": {}}
+        fits = {name: ([], []) for name in dbs}
         for n in sizes:
-            cur.execute("SELECT pg_stat_statements_reset(), pg_stat_reset()")
+            cur = dbs["main"][0]
+            cur.execute("SELECT pg_stat_statements_reset()")
+            for c, _, _, _ in dbs.values():
+                c.execute("SELECT pg_stat_reset()")
             k = max(3, args.events // n)
-            per = []
+            per = {name: [] for name in dbs}
             for _ in range(k):
-                run = gen.take(n)
-                pos += n
-                per.append(fold(cur, run, pos))
-            # the least of each statement over the transactions: the
-            # machine's other work lengthens some of them
-            per.sort(key=sum)
-            med = per[len(per) // 2]
-            best = min(per, key=sum)
+                for name, (c, _, gen, pos) in dbs.items():
+                    run = gen.take(n)
+                    pos[0] += n
+                    per[name].append(fold(c, run, pos[0]))
             time.sleep(0.6)  # the statistics collector's interval
-            cur.execute("SELECT funcname, calls, round(self_time::numeric / %s, 3)"
-                        " FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 8", (k,))
-            funcs = [list(r) for r in cur.fetchall()]
-            cur.execute("SELECT calls, round((total_exec_time / %s)::numeric, 3),"
-                        " round((total_plan_time / %s)::numeric, 3), left(regexp_replace(query,"
-                        " '\\s+', ' ', 'g'), 90) FROM pg_stat_statements"
-                        " WHERE query NOT LIKE '%%pg_stat%%'"
-                        " ORDER BY total_exec_time + total_plan_time DESC LIMIT %s",
-                        (k, k, args.top))
-            stmts = [list(r) for r in cur.fetchall()]
-            out["sizes"][n] = {
-                "transactions": k,
-                "cpu_ms_per_tx_min": round(sum(best) / 1e6, 3),
-                "cpu_ms_per_tx_median": round(sum(med) / 1e6, 3),
-                "median_apply_run_put_commit_ms": [round(x / 1e6, 3) for x in med],
-                "functions_self_ms_per_tx": funcs,
-                "statements_ms_per_tx (calls, exec, plan, query)": stmts}
-            xs.append(n)
-            ys.append(sum(med) / 1e6)
-            print("n=%d: %d transactions, backend CPU per transaction median %.3f ms"
-                  " (apply_run %.3f, health_put %.3f, position+commit %.3f), min %.3f"
-                  % (n, k, sum(med) / 1e6, med[0] / 1e6, med[1] / 1e6, med[2] / 1e6,
-                     sum(best) / 1e6), file=sys.stderr)
-        a, b = line(xs, ys)
-        out["fit"] = {"fixed_ms_per_tx": round(a, 3), "per_event_ms": round(b, 4)}
-        print("fit: %.3f ms a transaction + %.4f ms an event" % (a, b), file=sys.stderr)
+            for name, (c, oid, _, _) in dbs.items():
+                p = sorted(per[name], key=sum)
+                med, best = p[len(p) // 2], p[0]
+                c.execute("SELECT funcname, calls, round(self_time::numeric / %s, 3)"
+                          " FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 8", (k,))
+                funcs = [list(r) for r in c.fetchall()]
+                c.execute("SELECT calls, round((total_exec_time / %s)::numeric, 3),"
+                          " round((total_plan_time / %s)::numeric, 3), left(regexp_replace(query,"
+                          " '\\s+', ' ', 'g'), 90) FROM pg_stat_statements"
+                          " WHERE dbid = %s AND query NOT LIKE '%%pg_stat%%'"
+                          " ORDER BY total_exec_time + total_plan_time DESC LIMIT %s",
+                          (k, k, oid, args.top))
+                stmts = [list(r) for r in c.fetchall()]
+                out["sizes"].setdefault(n, {})[name] = {
+                    "transactions": k,
+                    "cpu_ms_per_tx_min": round(sum(best) / 1e6, 3),
+                    "cpu_ms_per_tx_median": round(sum(med) / 1e6, 3),
+                    "median_apply_run_put_commit_ms": [round(x / 1e6, 3) for x in med],
+                    "functions_self_ms_per_tx": funcs,
+                    "statements_ms_per_tx (calls, exec, plan, query)": stmts}
+                fits[name][0].append(n)
+                fits[name][1].append(sum(med) / 1e6)
+                print("%s n=%d: %d transactions, backend CPU per transaction median %.3f ms"
+                      " (apply_run %.3f, health_put %.3f, position+commit %.3f), min %.3f"
+                      % (name, n, k, sum(med) / 1e6, med[0] / 1e6, med[1] / 1e6, med[2] / 1e6,
+                         sum(best) / 1e6), file=sys.stderr)
+        out["fit"] = {}
+        for name, (xs, ys) in fits.items():
+            a, b = line(xs, ys)
+            out["fit"][name] = {"fixed_ms_per_tx": round(a, 3), "per_event_ms": round(b, 4)}
+            print("%s fit: %.3f ms a transaction + %.4f ms an event" % (name, a, b), file=sys.stderr)
         print(json.dumps(out, indent=1, default=float))
-        conn.close()
+        for c, _, _, _ in dbs.values():
+            c.connection.close()
     finally:
         cl.destroy()
 
