@@ -9,7 +9,9 @@ On a scratch cluster (tests/integration/crmtest.py) with pg_stat_statements
 live path's events (probe sales: a person registered, then an order placed
 for them, fresh customers) are folded as crm-analytics folds them: BEGIN,
 an_apply_run, an_health_put_run, the consumer's position, COMMIT, in runs
-of 1, 5, 45 and 250 events. For each run size it prints the backend's CPU
+of 1, 5, 45 and 250 events (the statements go as text, not prepared as
+crm-analytics sends them, and the healths are a constant: the rules in C do
+not run in the backend). For each run size it prints the backend's CPU
 (/proc/<pid>/schedstat: load on the machine moves it little) per
 transaction, the least-squares line CPU = fixed + n x per-event over the
 sizes, and the costliest statements inside the PL/pgSQL per call.
