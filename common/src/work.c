@@ -517,6 +517,53 @@ int crm_work_exec_named(crm_work_t *w, const char *name, const char *sql, int np
     return s_work_query(w, name, sql, nparams, params, cb, 1);
 }
 
+/* The answer to a work's last write (crm_work_exec_last): the work was
+ * ended already, so only a failure matters. It fails the work (a retry of
+ * it alone then dead-letters it, as for any failed write) and the
+ * transaction, whose later statements the server skipped. */
+static void s_on_last(crm_db_t *db, PGresult *res, const char *error, void *arg)
+{
+    (void)db;
+    crm_work_t *w = arg;
+    crm_batch_t *b = w->batch;
+    if (!crm_batch_answered(b, 0) || !error)
+        return;
+    if (!res)
+        b->lost_connection = 1;
+    crm_err_t e;
+    w->conflict = crm_db_error(res, w->sql, &e);
+    free(w->reply);
+    w->reply = NULL;
+    w->reply_len = 0;
+    w->state = WS_RUNNING;
+    crm_work_fail_err(w, &e);
+    crm_batch_fail(b, b->lost_connection ? "database connection lost" : e.message);
+}
+
+int crm_work_exec_last(crm_work_t *w, const char *name, const char *sql, int n,
+                       const char *const *params)
+{
+    if (w->state != WS_RUNNING || w->pending || w->batch->aborting || w->batch->ending)
+        return -EINVAL;
+    if (w->cmd && w->cmd->readonly) {
+        crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_INTERNAL, NULL,
+                      "read-only command tried to write", w->cmd->name, NULL);
+        return -EINVAL;
+    }
+    snprintf(w->sql, sizeof w->sql, "%s", sql);
+    w->writes++;
+    int rc = crm_db_query_named(w->batch->db, name, sql, n, params, NULL, NULL, 0, s_on_last, w);
+    if (rc == 0) {
+        w->batch->inflight++;
+        return 0;
+    }
+    if (rc == -ENOTCONN)
+        w->batch->lost_connection = 1;
+    crm_work_fail(w, CRM__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE, NULL, "database unavailable",
+                  strerror(-rc), "retry the command");
+    return rc;
+}
+
 int crm_work_suspend(crm_work_t *w)
 {
     if (w->state != WS_RUNNING || w->pending)

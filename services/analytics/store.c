@@ -18,8 +18,10 @@ int an_store_apply(crm_work_t *w, const char *source, uint64_t seq, const char *
                           1, cb);
 }
 
+/* The health goes out as the work's last write (crm_work_exec_last):
+ * with the transaction's positions, outbox and COMMIT, one round trip. */
 int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const char *reasons_json,
-                        int churn_high, int64_t at_us, crm_work_cb cb)
+                        int churn_high, int64_t at_us)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, customer_id);
@@ -27,25 +29,30 @@ int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const
     crm_params_str(&p, reasons_json);
     crm_params_bool(&p, churn_high);
     crm_params_i64(&p, at_us);
-    return crm_params_run(
-        &p, "SELECT an_health_put($1, $2::int, $3::jsonb, $4::boolean, $5::bigint)", 1, cb);
+    if (p.oom) {
+        crm_work_fail_nomem(w);
+        return -1;
+    }
+    return crm_work_exec_last(
+        w, "an_health_put", "SELECT an_health_put($1, $2::int, $3::jsonb, $4::boolean, $5::bigint)",
+        p.n, p.v);
 }
 
 int an_store_apply_run(crm_work_t *w, const char *run_json, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_str(&p, run_json);
-    return crm_params_run(&p,
-                          "SELECT run_i, run_customer, run_at_us, run_inputs::text, run_old_score,"
-                          " run_old_high, run_publish FROM an_apply_run($1::jsonb)",
-                          1, cb);
+    return crm_params_run_named(&p, "an_apply_run",
+                                "SELECT run_i, run_customer, run_at_us, run_inputs::text,"
+                                " run_old_score, run_old_high, run_publish"
+                                " FROM an_apply_run($1::jsonb)",
+                                1, cb);
 }
 
-int an_store_health_put_run(crm_work_t *w, const char *health_json, crm_work_cb cb)
+int an_store_health_put_run(crm_work_t *w, const char *health_json)
 {
-    crm_params_t p = CRM_PARAMS(w);
-    crm_params_str(&p, health_json);
-    return crm_params_run(&p, "SELECT an_health_put_run($1::jsonb)", 1, cb);
+    const char *v[1] = {health_json};
+    return crm_work_exec_last(w, "an_health_put_run", "SELECT an_health_put_run($1::jsonb)", 1, v);
 }
 
 int an_store_customer_show(crm_work_t *w, const char *customer_id, int64_t as_of_us, int64_t at_us,

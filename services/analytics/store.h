@@ -14,9 +14,11 @@
 int an_store_apply(crm_work_t *w, const char *source, uint64_t seq, const char *event_json,
                    crm_work_cb cb);
 
-/* Stores a customer's health (reasons: a JSON array of strings). */
+/* Stores a customer's health (reasons: a JSON array of strings), as the
+ * work's last write: the caller ends the work right after (its answer
+ * comes with the transaction's closing statements, crm_work_exec_last). */
 int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const char *reasons_json,
-                        int churn_high, int64_t at_us, crm_work_cb cb);
+                        int churn_high, int64_t at_us);
 
 /* A run of events in one statement (sql/R_apply.sql an_apply_run):
  * [{"s": source, "q": sequence, "e": event JSON}, ...]. A row per event
@@ -24,8 +26,9 @@ int an_store_health_put(crm_work_t *w, const char *customer_id, int score, const
 int an_store_apply_run(crm_work_t *w, const char *run_json, crm_work_cb cb);
 
 /* Stores the health of a run's customers, the last given per customer:
- * [{"c": customer, "s": score, "r": reasons, "h": churn high, "t": at_us}]. */
-int an_store_health_put_run(crm_work_t *w, const char *health_json, crm_work_cb cb);
+ * [{"c": customer, "s": score, "r": reasons, "h": churn high, "t": at_us}],
+ * as the carrier's last write (an_store_health_put). */
+int an_store_health_put_run(crm_work_t *w, const char *health_json);
 
 /* One jsonb column, NULL when the customer is unknown (by as_of_us when
  * it is not 0). Instants in microseconds; at_us is never 0 here. */

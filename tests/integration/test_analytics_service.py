@@ -703,6 +703,37 @@ class AnalyticsTest(unittest.TestCase):
                          EVENTS["sales"])
         self.assertTrue(a.proc.alive())
 
+    def test_8c_health_store_fails(self):
+        """The health is stored as the transaction's last write, sent with
+        its closing statements without waiting for its answer
+        (crm_work_exec_last). When it fails, nothing of the transaction is
+        kept: the events are applied again one by one, and only the one
+        whose health cannot be stored becomes a dead letter. (The refusal
+        stays to the end: the rebuild of test_9 meets it again.)"""
+        a = self.a
+        good, bad, good2 = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        a.q("CREATE FUNCTION test_refuse_health() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.customer_id = '%s' THEN RAISE EXCEPTION 'refused'; END IF;"
+            " RETURN NEW; END $$" % bad)
+        a.q("CREATE TRIGGER test_refuse_health BEFORE INSERT OR UPDATE ON health"
+            " FOR EACH ROW EXECUTE FUNCTION test_refuse_health()")
+        dead = a.q("SELECT count(*) FROM crm_dead_letter WHERE consumer = 'analytics.sales'")[0][0]
+        for pid, name in ((good, "Gus"), (bad, "Bea"), (good2, "Gil")):
+            a.emit("sales", SALES % "person.registered", pid,
+                   person_registered=sales_pb2.PersonRegistered(person=person(
+                       pid, name, created=AT - 10 * DAY, updated=AT - 10 * DAY)))
+        EVENTS["sales"] += 2  # the refused one is a dead letter, not in the event log
+        a.wait_applied(("sales",))
+        rows = a.q("SELECT seq, error FROM crm_dead_letter WHERE consumer = 'analytics.sales'"
+                   " ORDER BY id")
+        self.assertEqual(len(rows), dead + 1, rows)
+        self.assertEqual(a.q("SELECT customer_id FROM customer_event WHERE customer_id IN (%s, %s, %s)"
+                             " ORDER BY seq", good, bad, good2), [(good,), (good2,)])
+        self.assertEqual(a.q("SELECT count(*) FROM health WHERE customer_id IN (%s, %s, %s)",
+                             good, bad, good2)[0][0], 2)
+        self.assertEqual(a.q("SELECT count(*) FROM customer WHERE id = %s", bad)[0][0], 0)
+        self.assertTrue(a.proc.alive())
+
     def crmctl(self, *args, rc=0):
         env = dict(os.environ, CRM_SERVICES="analytics=%s" % self.a.sys.endpoints["analytics"])
         return run_crmctl(self, env, args, rc, timeout=30)

@@ -310,6 +310,16 @@ int crm_work_query_named(crm_work_t *w, const char *name, const char *sql, int n
 int crm_work_exec_named(crm_work_t *w, const char *name, const char *sql, int nparams,
                         const char *const *params, crm_work_cb cb);
 
+/* The work's last write, whose answer it does not wait for: the handler
+ * ends the work (crm_work_ok) right after, and the statement goes out with
+ * the transaction's own closing statements (outbox, positions, COMMIT) in
+ * one round trip. If it fails, the work fails and the transaction is
+ * rolled back, as for any failed write. Prepared under `name` like
+ * crm_work_exec_named. Returns 0 or a negative error (the work is then
+ * failed for you). */
+int crm_work_exec_last(crm_work_t *w, const char *name, const char *sql, int nparams,
+                       const char *const *params);
+
 /* Holds the work open for something outside the database (crm-bridge-nats
  * waits for JetStream's acknowledgement before its position may commit):
  * the handler calls this and returns; the batch waits, with its transaction

@@ -33,18 +33,6 @@ static int s_publish(crm_work_t *w, const s_fold_t *st)
     return 0;
 }
 
-/* The health is stored: publish what changed (unless a rebuild replays). */
-static void s_health_stored(crm_work_t *w, PGresult *res)
-{
-    (void)res;
-    s_fold_t *st = crm_work_data(w);
-    if (st->publish && s_publish(w, st) < 0) {
-        crm_work_fail(w, S_INTERNAL, NULL, "could not publish a derived event", st->customer, NULL);
-        return;
-    }
-    crm_work_ok(w, NULL);
-}
-
 /* Scores the health from row r of an_apply's or an_apply_run's columns
  * from c on (customer, at_us, inputs, old score, old churn state,
  * publish) into st, on w's memory; *reasons gets the reasons (a new
@@ -104,8 +92,15 @@ static void s_applied(crm_work_t *w, PGresult *res)
         crm_work_fail_nomem(w);
         return;
     }
-    crm_work_set_data(w, st);
-    an_store_health_put(w, st->customer, st->h.score, reasons, st->high, at_us, s_health_stored);
+    /* What changed is published (unless a rebuild replays) before the
+     * health is stored: both are in the transaction, and the store is its
+     * last write, sent with the closing statements (one round trip). */
+    if (st->publish && s_publish(w, st) < 0) {
+        crm_work_fail(w, S_INTERNAL, NULL, "could not publish a derived event", st->customer, NULL);
+        return;
+    }
+    if (an_store_health_put(w, st->customer, st->h.score, reasons, st->high, at_us) == 0)
+        crm_work_ok(w, NULL);
 }
 
 static void s_fold(crm_work_t *w)
@@ -149,17 +144,14 @@ static void s_run_fail(s_run_t *run, const char *why)
         crm_work_fail(run->works[i], S_INTERNAL, NULL, why, NULL, NULL);
 }
 
-/* The healths are stored: publish what changed, event by event, through
- * each event's own work. */
-static void s_run_stored(crm_work_t *w, PGresult *res)
+/* Publishes what changed, event by event, through each event's own work,
+ * then ends them all. Its effects are in the carrier's writes: on a failure
+ * the whole transaction goes (crm_batch_step sees the carrier failed). */
+static void s_run_publish(crm_work_t *w, s_run_t *run)
 {
-    (void)res;
-    s_run_t *run = crm_work_data(w);
     for (size_t i = 0; i < run->n; i++) {
         const s_fold_t *st = run->st[i];
         if (st && st->publish && s_publish(run->works[i], st) < 0) {
-            /* Its effects are in the carrier's writes: the whole
-             * transaction goes (crm_batch_step sees the carrier failed). */
             crm_work_fail(w, S_INTERNAL, NULL, "could not publish a derived event", st->customer,
                           NULL);
             s_run_fail(run, "could not publish a derived event");
@@ -173,7 +165,10 @@ static void s_run_stored(crm_work_t *w, PGresult *res)
 /* The run is recorded and projected: score each customer row (an event
  * about a customer whom an earlier event of the run scored starts from
  * that score, as if the health had been stored in between), then store
- * the healths in one statement. */
+ * the healths in one statement, the carrier's last write: it goes out with
+ * the transaction's positions, outbox and COMMIT, so the run is two round
+ * trips (the run, then the rest), not three: nothing the store answers
+ * is needed to publish what changed. */
 static void s_run_applied(crm_work_t *w, PGresult *res)
 {
     s_run_t *run = crm_work_data(w);
@@ -219,7 +214,7 @@ static void s_run_applied(crm_work_t *w, PGresult *res)
     }
     if (json_array_size(hs) == 0) {
         json_decref(hs);
-        s_run_stored(w, NULL);
+        s_run_publish(w, run);
         return;
     }
     char *text = json_dumps(hs, JSON_COMPACT);
@@ -228,7 +223,11 @@ static void s_run_applied(crm_work_t *w, PGresult *res)
     free(text);
     if (!copy)
         goto nomem;
-    an_store_health_put_run(w, copy, s_run_stored);
+    if (an_store_health_put_run(w, copy) < 0) {
+        s_run_fail(run, "could not store the healths");
+        return;
+    }
+    s_run_publish(w, run);
     return;
 nomem:
     json_decref(hs);
