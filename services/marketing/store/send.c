@@ -61,19 +61,9 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, u
      * the batch's recipients are taken once (`r`); the consent ledger and
      * the frequency cap's count are one grouped read each over the batch's
      * customers, and only when they can matter (a channel that needs
-     * consent; a cap). The rest are lookups by primary key.
-     *
-     * Prepared: planning it was 1.2 to 2 ms a batch (and a scan that found
-     * nothing), more than its execution on a small batch. Its generic plan
-     * is the custom one, key probes throughout, checked with EXPLAIN at
-     * 10,000 decisions and at 1,000,000 recipients queued and 1,000,000
-     * people (the same 7,018 buffers a batch as the custom plan; the
-     * frequency cap and the consent ledger behind one-time filters on $3
-     * and on the campaign's consent flag). PostgreSQL keeps planning it
-     * per call if the generic plan ever looks dearer (plan_cache_mode
-     * auto). Issue 15, eighth session. */
-    return crm_params_run_named(
-        &p, "mkt_send_candidates",
+     * consent; a cap). The rest are lookups by primary key. */
+    return crm_params_run(
+        &p,
         "WITH c AS MATERIALIZED (SELECT c.id, c.channels, c.name, c.owner,"
         " " MKT_SQL_OFFER_TEXT " AS offer,"
         " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
