@@ -242,10 +242,6 @@ int mkt_store_message_values(crm_work_t *w, const char *campaign_id, int channel
 
 /* ---- sending (store/send.c) ------------------------------------------------ */
 
-/* Turns JIT compilation off for the rest of the send scan's transaction.
- * Row 0: one value, ignored. */
-int mkt_store_scan_begin(crm_work_t *w, crm_work_cb cb);
-
 /* Scheduled campaigns whose start time has come become RUNNING.
  * 0: the id of each, one row each. */
 int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);

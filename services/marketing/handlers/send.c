@@ -303,16 +303,10 @@ static void s_scan_started(crm_work_t *w, PGresult *res)
     mkt_store_followups_due(w, s_followups_added);
 }
 
-static void s_scan_begun(crm_work_t *w, PGresult *res)
-{
-    (void)res;
-    mkt_store_start_due(w, s_scan_started);
-}
-
 void mkt_send_scan(crm_work_t *w)
 {
     crm_work_set_data(w, s_ctx(w));
-    mkt_store_scan_begin(w, s_scan_begun);
+    mkt_store_start_due(w, s_scan_started);
 }
 
 /* ---- the delivery pump's works ------------------------------------------- */

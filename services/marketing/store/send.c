@@ -5,18 +5,6 @@
 
 #include <crm/params.h>
 
-int mkt_store_scan_begin(crm_work_t *w, crm_work_cb cb)
-{
-    /* The scan's statements are a batch of at most MARKETING_SEND_BATCH
-     * rows each, where compiling the plan to machine code never pays back.
-     * It did compile one: the backbone's outbox INSERT of the scan's first
-     * full batch (crm_finish) is costed with crm_stream's never-analysed
-     * guess of 650 rows times the batch's 1,000 events, past jit_above_cost,
-     * and its JIT took 110 to 230 ms, most of the first batch's time (issue
-     * 15, eighth session). SET LOCAL: the setting ends with the transaction. */
-    return crm_work_query(w, "SELECT set_config('jit', 'off', true)", 0, NULL, cb);
-}
-
 int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
