@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -967,7 +966,8 @@ def main():
     ap.add_argument("--analytics-rate", type=int, default=1000,
                     help="live events per second to crm-analytics (issue 15's target is"
                          " judged at 1,000)")
-    ap.add_argument("--analytics-live-seconds", type=int, default=10)
+    ap.add_argument("--analytics-live-seconds", type=int, default=10,
+                    help="seconds of the live figure (0: skip it)")
     ap.add_argument("--analytics-timeout", type=int, default=600)
     ap.add_argument("--analytics-rebuild-max", type=int, default=0,
                     help="largest backlog whose rebuild is run (0: any); the catch-up from"

@@ -92,7 +92,7 @@ def perf_report(data, groups, ncmds):
     dso = collections.defaultdict(collections.Counter)
     thr = collections.defaultdict(collections.Counter)
     chains = collections.defaultdict(collections.Counter)
-    hdr = None; leaf = None; chain = []
+    hdr = None; chain = []
     def flush():
         if hdr is None or not chain: return
         g, comm = hdr

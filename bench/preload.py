@@ -165,7 +165,7 @@ def check_stream_rows(conn, pb, service_seq, preload_seq, payload):
                                    " (sequence %s, epoch %r)" % (s, ev.sequence, ev.epoch))
             rows[s] = (r[0], r[3], sorted(f.name for f, _ in ev.ListFields()
                                           if f.containing_oneof is None), ev)
-    (t1, a1, f1, e1), (t2, a2, f2, e2) = rows[service_seq], rows[preload_seq]
+    (t1, a1, f1, e1), (t2, a2, f2, _) = rows[service_seq], rows[preload_seq]
     if (t1, a1, f1) != (t2, a2, f2):
         raise RuntimeError("preload: outbox rows differ in shape: service %s, preload %s"
                            % ((t1, a1, f1), (t2, a2, f2)))

@@ -421,7 +421,8 @@ def bench_analytics(bin_dir, workdir, args):
                   total, secs, total / secs, out["backlog"]["postgres_cpu_ms_per_event"],
                   out["backlog"]["analytics_cpu_ms_per_event"]["total"],
                   out["backlog"]["analytics_cpu_ms_per_event"]["by_thread"]))
-        out["live"] = analytics_live(st, pb, clients, campaign, args)
+        if args.analytics_live_seconds > 0:
+            out["live"] = analytics_live(st, pb, clients, campaign, args)
         # The rebuild, with runs (the default) and, as the baseline of the
         # same run, one event at a time (CRM_CONSUMER_RUNS=0): analytics
         # restarted on the same database.
