@@ -19,6 +19,7 @@ Unlike bench.py this module needs what the integration tests need: Debian's
 python3 with python3-zmq, python3-protobuf and python3-psycopg2, and the
 Python protos the build generates (build/gen/py). It reuses bench.py's
 cluster, processes and helpers; nothing here asserts a timing."""
+import heapq
 import json
 import os
 import shutil
@@ -74,6 +75,7 @@ class Rpc:
         self.s.connect(endpoint)
         self.next_id = 1
         self.sent = {}
+        self.deferred = []  # (due, request id, (command, body, key)), a heap
 
     def _send(self, command, body, key=None):
         rq = self.pb["rpc_pb2"].CommandRequest(command=command, body=body, actor="bench",
@@ -86,17 +88,31 @@ class Rpc:
 
     def _recv(self, timeout):
         """The next reply that is not a refusal for overload: those are
-        sent again, with the same key, after the hint (the bounded queue of
-        issue 15 refuses a client that pipelines past it)."""
+        sent again, with the same key, once their hint has passed (the
+        bounded queue of issue 15 refuses a client that pipelines past it).
+        Each refused request waits for its own hint while the replies to
+        the others are read, as a client with many requests in flight
+        would: sleeping for each refusal in turn made a refused burst of
+        128 wait for the sum of their hints."""
+        deadline = time.monotonic() + timeout
         while True:
-            if not self.s.poll(int(timeout * 1000)):
-                raise RuntimeError("no reply within %ss" % timeout)
+            now = time.monotonic()
+            while self.deferred and self.deferred[0][0] <= now:
+                self._send(*heapq.heappop(self.deferred)[2])
+            wait = deadline - now
+            if self.deferred:
+                wait = min(wait, self.deferred[0][0] - now)
+            if not self.s.poll(max(0, int(wait * 1000)) + 1):
+                if time.monotonic() >= deadline:
+                    raise RuntimeError("no reply within %ss" % timeout)
+                continue
             rep = self.pb["rpc_pb2"].CommandReply()
             rep.ParseFromString(self.s.recv())
             sent = self.sent.pop(rep.request_id, None)
             if rep.status.code == UNAVAILABLE and rep.status.retry_after_ms and sent:
-                time.sleep(min(rep.status.retry_after_ms, 1000) / 1000.0)
-                self._send(*sent)
+                due = time.monotonic() + min(rep.status.retry_after_ms, 1000) / 1000.0
+                heapq.heappush(self.deferred, (due, rep.request_id, sent))
+                deadline = max(deadline, due + timeout)
                 continue
             if rep.status.code != 0:
                 raise RuntimeError("command failed: %s %s: %s" % (

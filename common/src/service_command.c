@@ -218,10 +218,23 @@ static void s_drained(crm_service_t *svc, size_t n)
      * tiny and the expected wait seconds: every client refused and told
      * to wait the 5 s maximum. A sample counts for at most half the
      * rate, so one window lowers it by an eighth at most; a database that
-     * stays slow still brings it down within twenty windows. */
-    if (svc->cmd_drain_rate > 0 && sample < svc->cmd_drain_rate / 2)
-        sample = svc->cmd_drain_rate / 2;
-    svc->cmd_drain_rate = svc->cmd_drain_rate > 0 ? (3 * svc->cmd_drain_rate + sample) / 4 : sample;
+     * stays slow still brings it down within twenty windows.
+     *
+     * The first window is no exception: it is often the slowest (the
+     * connections' first statements are planned and prepared), and a rate
+     * learned from it alone was a trap. The rate was tens of commands a
+     * second, so a pipelining client's burst past the 16-command batch was
+     * refused, and a rate is learned only while commands wait, which the
+     * refused client's retries then never made them do (the bench's
+     * pre-load ran at 12 commands a second). Before the first window, the
+     * rate is a full batch of CRM_BATCH_MAX a window; it comes down to the
+     * real one under load. */
+    double rate = svc->cmd_drain_rate;
+    if (rate <= 0)
+        rate = (double)svc->batch_max * 1e6 / CRM_DRAIN_WINDOW_US;
+    if (sample < rate / 2)
+        sample = rate / 2;
+    svc->cmd_drain_rate = (3 * rate + sample) / 4;
     svc->cmd_busy_us = 0;
     svc->cmd_drained = 0;
 }
