@@ -88,6 +88,10 @@ int main(int argc, char **argv)
         .config = s_config,
         .on_start = s_on_start,
         .command_keys = sales_command_keys,
+        /* SALES_SET=0: every command through its one-command statements, as
+         * before the set-based forms (bench, and the tests comparing both). */
+        .command_batches =
+            getenv("SALES_SET") && !strcmp(getenv("SALES_SET"), "0") ? NULL : sales_command_batches,
     };
     int rc = crm_service_main(&def, argc, argv);
     crm_config_list_free(&s_sales.lead_owners, s_sales.n_lead_owners);

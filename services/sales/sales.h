@@ -42,6 +42,7 @@ typedef struct {
 extern const crm_command_def_t sales_commands[];
 extern const crm_consumer_def_t sales_consumers[];
 extern const crm_command_keys_t sales_command_keys[];
+extern const crm_command_batch_t sales_command_batches[];
 
 /* The handlers the tables name, one file per aggregate in handlers/. Each
  * runs as a work: it answers or fails the work, at once or from a
@@ -85,6 +86,8 @@ void sales_deal_list(crm_work_t *w);
 
 /* handlers/order.c */
 void sales_order_create(crm_work_t *w);
+/* Its set-based form (crm_command_batch_fn). */
+void sales_order_create_run(crm_work_t *const *works, size_t n);
 void sales_order_list(crm_work_t *w);
 void sales_order_refund(crm_work_t *w);
 void sales_stage_rename(crm_work_t *w);
@@ -103,6 +106,8 @@ void sales_subscription_list(crm_work_t *w);
 
 /* handlers/activity.c */
 void sales_activity_log(crm_work_t *w);
+/* Its set-based form (crm_command_batch_fn). */
+void sales_activity_log_run(crm_work_t *const *works, size_t n);
 void sales_activity_schedule(crm_work_t *w);
 void sales_activity_complete(crm_work_t *w);
 void sales_activity_list(crm_work_t *w);

@@ -212,9 +212,16 @@ int sales_store_deal_list(crm_work_t *w, const Crm__V1__ListDealsRequest *rq,
 
 /* Inserts o with its items (id, total set by the caller; ordered_at_us 0 =
  * now) if its person, organisation and deal exist ("" counts as existing),
- * in one statement. 0, 1, 2: whether they exist; 3: the order (JSON), NULL
- * when one of them did not and nothing was inserted. */
+ * in one statement. 0, 1, 2: whether they exist; 3, 4, 5: the person's id
+ * (a merged one's survivor), the organisation's and the deal's as stored;
+ * 6: ordered_at in microseconds; 3 to 6 NULL when one of them did not
+ * exist and nothing was inserted. */
 int sales_store_order_create(crm_work_t *w, const Crm__V1__Order *o, crm_work_cb cb);
+
+/* The same for orders[0..n) in one statement through w (sql/0021): row i
+ * for orders[i], column 0 its ordinal (i + 1), 1 to 7 the columns above. */
+int sales_store_order_create_run(crm_work_t *w, Crm__V1__Order *const *orders, size_t n,
+                                 crm_work_cb cb);
 
 /* Orders filtered by person, organisation and ordered_at range. */
 int sales_store_order_list(crm_work_t *w, const Crm__V1__ListOrdersRequest *rq,
@@ -259,9 +266,16 @@ int sales_store_activity_insert(crm_work_t *w, const Crm__V1__Activity *a, int64
 
 /* Inserts a done activity `a` with its person set (sales.activity.log) if
  * the person and the deal ("" counts as existing) exist, in one statement.
- * 0, 1: whether they exist; 2: the activity (JSON), NULL when nothing was
- * inserted. */
+ * 0, 1: whether they exist; 2, 3: the person's id (a merged one's
+ * survivor) and the deal's as stored; 4 to 7: due_at, completed_at,
+ * next_action_due and created_at in microseconds; 2 to 7 NULL when nothing
+ * was inserted. */
 int sales_store_activity_log(crm_work_t *w, const Crm__V1__Activity *a, crm_work_cb cb);
+
+/* The same for acts[0..n) in one statement through w (sql/0021): row i for
+ * acts[i], column 0 its ordinal (i + 1), 1 to 8 the columns above. */
+int sales_store_activity_log_run(crm_work_t *w, Crm__V1__Activity *const *acts, size_t n,
+                                 crm_work_cb cb);
 
 /* Locks activity `id`. 0: JSON; no row when unknown. */
 int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb);

@@ -135,23 +135,40 @@ static int s_activity_refs_ok(crm_work_t *w, const Crm__V1__Activity *a, PGresul
     return 1;
 }
 
-/* sales.activity.log with its person: checked and inserted at once. */
-static void s_activity_logged(crm_work_t *w, PGresult *res)
+/* What the statement answered for activity a, logged with its person, in
+ * row `row` of res (columns 1 to 8 of the run's, 0 to 7 of one command's,
+ * from `col`). */
+static void s_activity_logged_at(crm_work_t *w, Crm__V1__Activity *a, PGresult *res, int row,
+                                 int col)
 {
-    Crm__V1__Activity *a = crm_work_data(w);
-    if (!s_activity_refs_ok(w, a, res))
+    if (!crm_db_get_bool(res, row, col)) {
+        crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
+                                "register the person with sales.person.register first");
         return;
+    }
+    if (!crm_db_get_bool(res, row, col + 1)) {
+        crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
+                                "list deals with sales.deal.list");
+        return;
+    }
     /* The row holds what was sent but for what the function returns
      * (sql/0017): the person's id (a merged one's survivor), the deal's in
      * its canonical form and the instants the database stamped. */
-    if (!(a->person_id = sales_col_text(w, res, 2)) || !(a->deal_id = sales_col_text(w, res, 3)))
+    if (!(a->person_id = sales_cell_text(w, res, row, col + 2)) ||
+        !(a->deal_id = sales_cell_text(w, res, row, col + 3)))
         return;
-    a->due_at_us = crm_db_get_int(res, 0, 4);
-    a->completed_at_us = crm_db_get_int(res, 0, 5);
-    a->next_action_due_us = crm_db_get_int(res, 0, 6);
-    a->created_at_us = crm_db_get_int(res, 0, 7);
+    a->due_at_us = crm_db_get_int(res, row, col + 4);
+    a->completed_at_us = crm_db_get_int(res, row, col + 5);
+    a->next_action_due_us = crm_db_get_int(res, row, col + 6);
+    a->created_at_us = crm_db_get_int(res, row, col + 7);
     a->due_notified = 0;
     s_activity_stored(w, a);
+}
+
+/* sales.activity.log with its person: checked and inserted at once. */
+static void s_activity_logged(crm_work_t *w, PGresult *res)
+{
+    s_activity_logged_at(w, crm_work_data(w), res, 0, 0);
 }
 
 static void s_activity_context(crm_work_t *w, PGresult *res)
@@ -203,7 +220,9 @@ static void s_activity_context(crm_work_t *w, PGresult *res)
     sales_store_activity_insert(w, a, 0, s_activity_inserted);
 }
 
-static void s_activity_add(crm_work_t *w, int scheduled)
+/* The activity w asks for, checked, with its id and status; or NULL with
+ * w failed. */
+static Crm__V1__Activity *s_activity_read(crm_work_t *w, int scheduled)
 {
     const Crm__V1__LogActivityRequest *rq = (const void *)crm_work_request(w);
     const Crm__V1__Activity *src = rq->activity;
@@ -212,12 +231,12 @@ static void s_activity_add(crm_work_t *w, int scheduled)
     char id[CRM_UUID_LEN + 1];
     if (!a) {
         crm_work_fail_nomem(w);
-        return;
+        return NULL;
     }
     if (!src) {
         sales_invalid(w, "activity", "activity is required",
                       "send its kind, a subject or body, and the person");
-        return;
+        return NULL;
     }
     crm__v1__activity__init(a);
     int rc =
@@ -261,9 +280,9 @@ static void s_activity_add(crm_work_t *w, int scheduled)
                            "send when it falls due, in microseconds since the Unix epoch",
                            "got %" PRId64, src->due_at_us);
     if (sales_in_done(&in, rc) < 0)
-        return;
+        return NULL;
     if (sales_owner(w, CRM_REC_ACTIVITY, CRM_ACT_CREATE, "activity.owner", &a->owner) < 0)
-        return;
+        return NULL;
     a->kind = src->kind;
     a->status = scheduled ? CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED
                           : CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_DONE;
@@ -272,15 +291,28 @@ static void s_activity_add(crm_work_t *w, int scheduled)
     crm_uuid_new(id);
     if (!(a->id = crm_work_strdup(w, id))) {
         crm_work_fail_nomem(w);
-        return;
+        return NULL;
     }
+    return a;
+}
+
+/* Stores a read activity: logged with its person, nothing is to be decided
+ * between the checks and the insert (the contact policy is for
+ * scheduling), so one statement; otherwise the context first. */
+static void s_activity_add_read(crm_work_t *w, Crm__V1__Activity *a)
+{
     crm_work_set_data(w, a);
-    /* Logged with its person: nothing to decide between the checks and
-     * the insert (the contact policy is for scheduling), so one statement. */
-    if (!scheduled && *a->person_id)
+    if (a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_DONE && *a->person_id)
         sales_store_activity_log(w, a, s_activity_logged);
     else
         sales_store_activity_context(w, a->person_id, a->deal_id, s_activity_context);
+}
+
+static void s_activity_add(crm_work_t *w, int scheduled)
+{
+    Crm__V1__Activity *a = s_activity_read(w, scheduled);
+    if (a)
+        s_activity_add_read(w, a);
 }
 
 void sales_activity_log(crm_work_t *w)
@@ -291,6 +323,42 @@ void sales_activity_log(crm_work_t *w)
 void sales_activity_schedule(crm_work_t *w)
 {
     s_activity_add(w, 1);
+}
+
+/* ---- sales.activity.log's set-based form -------------------------------------- */
+
+static void s_activities_logged(crm_work_t *lead, PGresult *res)
+{
+    sales_run_t *run = sales_run_answered(lead, res);
+    for (size_t i = 0; run && i < run->n; i++)
+        s_activity_logged_at(run->works[i], run->recs[i], res, (int)i, 1);
+}
+
+/* A run of logged activities (crm_command_batch_fn): each checked as
+ * sales.activity.log checks it (a bad one is refused alone, before the
+ * statement); those with their person inserted by one statement over
+ * arrays (sql/0021), each then emitting and answering (and scheduling its
+ * next action) as one logged alone does. One that names only a deal takes
+ * its own statements, as does a run of one and the retry of a failed run. */
+void sales_activity_log_run(crm_work_t *const *works, size_t n)
+{
+    sales_run_t *run = sales_run_new(works, n);
+    if (!run)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        Crm__V1__Activity *a = s_activity_read(works[i], 0);
+        if (a && *a->person_id)
+            sales_run_add(run, works[i], a);
+        else if (a)
+            s_activity_add_read(works[i], a);
+    }
+    if (run->n == 1) {
+        s_activity_add_read(run->works[0], run->recs[0]);
+    } else if (run->n > 1) {
+        crm_work_set_data(run->works[0], run);
+        sales_store_activity_log_run(run->works[0], (Crm__V1__Activity *const *)run->recs, run->n,
+                                     s_activities_logged);
+    }
 }
 
 static void s_activity_completed(crm_work_t *w, PGresult *res)

@@ -92,7 +92,12 @@ int sales_in_id(sales_in_t *in, const char *s, int required, const char *field, 
 
 char *sales_col_text(crm_work_t *w, const PGresult *res, int col)
 {
-    const char *v = crm_db_get_opt(res, 0, col);
+    return sales_cell_text(w, res, 0, col);
+}
+
+char *sales_cell_text(crm_work_t *w, const PGresult *res, int row, int col)
+{
+    const char *v = crm_db_get_opt(res, row, col);
     char *c = crm_work_strdup(w, v ? v : "");
     if (!c)
         crm_work_fail_nomem(w);

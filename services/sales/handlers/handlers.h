@@ -81,6 +81,8 @@ int sales_in_id(sales_in_t *in, const char *s, int required, const char *field, 
 /* Column `col` of row 0 of `res` as text in the work's arena: "" for
  * NULL; NULL (the work is failed) when out of memory. */
 char *sales_col_text(crm_work_t *w, const PGresult *res, int col);
+/* The same for row `row`. */
+char *sales_cell_text(crm_work_t *w, const PGresult *res, int row, int col);
 /* Tags, distinct case-insensitively, at most SALES_LIST_MAX. */
 int sales_in_tags(sales_in_t *in, char *const *src, size_t n, const char *prefix, char ***out,
                   size_t *n_out);
@@ -99,5 +101,26 @@ sales_list_t *sales_list_start(crm_work_t *w, int32_t page_size, const char *tok
  * token ("" on the last page). Returns 0, or -1 with the work failed. */
 int sales_list_rows(crm_work_t *w, PGresult *res, const ProtobufCMessageDescriptor *d,
                     void *items_p, size_t *n_items, char **token);
+
+/* A set-based run (crm_command_batch_fn): the commands of the run that
+ * passed their checks, each with its record (the work's data once the
+ * run's statement answered). Lives in the memory of the run's first work,
+ * which lasts as long as the run's statement. */
+typedef struct {
+    crm_work_t **works;
+    void **recs;
+    size_t n;
+} sales_run_t;
+
+/* An empty run with room for n commands, or NULL with every work of
+ * works[0..n) failed (out of memory). */
+sales_run_t *sales_run_new(crm_work_t *const *works, size_t n);
+/* Appends w with its record. */
+void sales_run_add(sales_run_t *run, crm_work_t *w, void *rec);
+/* The run's statement answered on its first work (`lead`, whose data is
+ * the run): gives each work its record back and returns the run, or NULL
+ * with every work of it failed unless row i of `res` is command i's, its
+ * ordinal i + 1 (from 1) in column 0. */
+sales_run_t *sales_run_answered(crm_work_t *lead, const PGresult *res);
 
 #endif

@@ -6,20 +6,22 @@
 #include <jansson.h>
 #include <string.h>
 
-static void s_order_created(crm_work_t *w, PGresult *res)
+/* What the statement answered for order o in row `row` of res (columns 1
+ * to 7 of the run's, 0 to 6 of one command's, from `col`): the reply and
+ * the event, or the record it names that does not exist. */
+static void s_order_placed(crm_work_t *w, Crm__V1__Order *o, PGresult *res, int row, int col)
 {
-    Crm__V1__Order *o = crm_work_data(w);
-    if (!crm_db_get_bool(res, 0, 0)) {
+    if (!crm_db_get_bool(res, row, col)) {
         crm_work_fail_not_found(w, "order.person_id", "person", o->person_id,
                                 "register the person with sales.person.register first");
         return;
     }
-    if (!crm_db_get_bool(res, 0, 1)) {
+    if (!crm_db_get_bool(res, row, col + 1)) {
         crm_work_fail_not_found(w, "order.organization_id", "organization", o->organization_id,
                                 "create the organization with sales.org.create first");
         return;
     }
-    if (!crm_db_get_bool(res, 0, 2)) {
+    if (!crm_db_get_bool(res, row, col + 2)) {
         crm_work_fail_not_found(w, "order.deal_id", "deal", o->deal_id,
                                 "list deals with sales.deal.list");
         return;
@@ -28,11 +30,11 @@ static void s_order_created(crm_work_t *w, PGresult *res)
      * (sql/0017): the person's id (a merged one's survivor), the ids in
      * their canonical form and the order's instant. */
     Crm__V1__Order *placed = o;
-    if (!(o->person_id = sales_col_text(w, res, 3)) ||
-        !(o->organization_id = sales_col_text(w, res, 4)) ||
-        !(o->deal_id = sales_col_text(w, res, 5)))
+    if (!(o->person_id = sales_cell_text(w, res, row, col + 3)) ||
+        !(o->organization_id = sales_cell_text(w, res, row, col + 4)) ||
+        !(o->deal_id = sales_cell_text(w, res, row, col + 5)))
         return;
-    o->ordered_at_us = crm_db_get_int(res, 0, 6);
+    o->ordered_at_us = crm_db_get_int(res, row, col + 6);
     o->refunded_minor = 0;
     o->cancelled_at_us = 0;
     if (sales_emit_order_placed(w, placed) < 0)
@@ -42,7 +44,13 @@ static void s_order_created(crm_work_t *w, PGresult *res)
     crm_work_ok(w, &r.base);
 }
 
-void sales_order_create(crm_work_t *w)
+static void s_order_created(crm_work_t *w, PGresult *res)
+{
+    s_order_placed(w, crm_work_data(w), res, 0, 0);
+}
+
+/* The order w asks for, checked, with its id; or NULL with w failed. */
+static Crm__V1__Order *s_order_read(crm_work_t *w)
 {
     const Crm__V1__CreateOrderRequest *rq = (const void *)crm_work_request(w);
     const Crm__V1__Order *src = rq->order;
@@ -52,11 +60,11 @@ void sales_order_create(crm_work_t *w)
     int64_t total = 0;
     if (!o) {
         crm_work_fail_nomem(w);
-        return;
+        return NULL;
     }
     if (!src) {
         sales_invalid(w, "order", "order is required", "send a person and the items bought");
-        return;
+        return NULL;
     }
     crm__v1__order__init(o);
     o->currency = sales_in_array(&in, 4, 1);
@@ -80,7 +88,7 @@ void sales_order_create(crm_work_t *w)
                            "send microseconds since the Unix epoch, or 0 for now", "got %" PRId64,
                            src->ordered_at_us);
     if (sales_in_done(&in, rc) < 0)
-        return;
+        return NULL;
     if (!o->currency[0])
         memcpy(o->currency, sales_ctx(w)->currency, 4);
     Crm__V1__OrderItem **iv = sales_in_array(&in, src->n_items, sizeof *iv);
@@ -96,13 +104,55 @@ void sales_order_create(crm_work_t *w)
     crm_uuid_new(id);
     o->id = sales_in_copy(&in, id, strlen(id));
     if (sales_in_done(&in, 0) < 0)
-        return;
+        return NULL;
     o->items = iv;
     o->n_items = src->n_items;
     o->total_minor = total;
     o->ordered_at_us = src->ordered_at_us;
+    return o;
+}
+
+void sales_order_create(crm_work_t *w)
+{
+    Crm__V1__Order *o = s_order_read(w);
+    if (!o)
+        return;
     crm_work_set_data(w, o);
     sales_store_order_create(w, o, s_order_created);
+}
+
+/* ---- sales.order.create's set-based form -------------------------------------- */
+
+static void s_orders_created(crm_work_t *lead, PGresult *res)
+{
+    sales_run_t *run = sales_run_answered(lead, res);
+    for (size_t i = 0; run && i < run->n; i++)
+        s_order_placed(run->works[i], run->recs[i], res, (int)i, 1);
+}
+
+/* A run of orders (crm_command_batch_fn): each checked as
+ * sales.order.create checks it (a bad one is refused alone, before the
+ * statement), then all of them inserted by one statement over arrays
+ * (sql/0021); each gets its own event and reply from its row. A run of one
+ * takes the one-command statement, as does the retry of a failed run. */
+void sales_order_create_run(crm_work_t *const *works, size_t n)
+{
+    sales_run_t *run = sales_run_new(works, n);
+    if (!run)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        Crm__V1__Order *o = s_order_read(works[i]);
+        if (o)
+            sales_run_add(run, works[i], o);
+    }
+    if (run->n == 1) {
+        crm_work_set_data(run->works[0], run->recs[0]);
+        sales_store_order_create(run->works[0], run->recs[0], s_order_created);
+    } else if (run->n > 1) {
+        crm_work_set_data(run->works[0], run);
+        sales_store_order_create_run(run->works[0], (Crm__V1__Order *const *)run->recs, run->n,
+                                     s_orders_created);
+    }
 }
 
 static void s_orders_listed(crm_work_t *w, PGresult *res)

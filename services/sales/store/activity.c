@@ -121,6 +121,47 @@ int sales_store_activity_log(crm_work_t *w, const Crm__V1__Activity *a, crm_work
                                 1, cb);
 }
 
+int sales_store_activity_log_run(crm_work_t *w, Crm__V1__Activity *const *acts, size_t n,
+                                 crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    char **t = crm_work_alloc(w, 8 * n * sizeof *t);
+    int64_t *nums = crm_work_alloc(w, 2 * n * sizeof *nums);
+    if (!t || !nums) {
+        crm_work_fail_nomem(w);
+        return -1;
+    }
+    /* text columns, each n long: id, subject, body, person, deal, owner,
+     * outcome, next action ("" for no deal) */
+    for (size_t i = 0; i < n; i++) {
+        const Crm__V1__Activity *a = acts[i];
+        char *const v[8] = {a->id,      a->subject, a->body,    a->person_id,
+                            a->deal_id, a->owner,   a->outcome, a->next_action};
+        for (size_t c = 0; c < 8; c++)
+            t[c * n + i] = v[c] ? v[c] : (char *)"";
+        nums[i] = a->kind;
+        nums[n + i] = a->next_action_due_us;
+    }
+    crm_params_textv(&p, t, n);         /* $1 ids */
+    crm_params_i64v(&p, nums, n);       /* $2 kinds */
+    crm_params_textv(&p, t + n, n);     /* $3 subjects */
+    crm_params_textv(&p, t + 2 * n, n); /* $4 bodies */
+    crm_params_textv(&p, t + 3 * n, n); /* $5 persons */
+    crm_params_textv(&p, t + 4 * n, n); /* $6 deals */
+    crm_params_textv(&p, t + 5 * n, n); /* $7 owners */
+    crm_params_textv(&p, t + 6 * n, n); /* $8 outcomes */
+    crm_params_textv(&p, t + 7 * n, n); /* $9 next actions */
+    crm_params_i64v(&p, nums + n, n);   /* $10 next actions' due times, 0 = none */
+    /* One call for the run, its plans kept like the one-command form's. */
+    return crm_params_run_named(
+        &p, "sales_activity_log_run",
+        "SELECT o_ord, o_person_ok, o_deal_ok, o_person_id, o_deal_id, o_due_at_us,"
+        " o_completed_at_us, o_next_action_due_us, o_created_at_us FROM sales_activity_log_run("
+        "$1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],"
+        " $8::text[], $9::text[], $10::bigint[])",
+        1, cb);
+}
+
 int sales_store_activity_lock(crm_work_t *w, const char *id, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
