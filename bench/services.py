@@ -668,9 +668,33 @@ def sales_lookup_ms(conn):
     return out
 
 
+def sales_set_run(st, run, command, mode):
+    """One run of `command` at 32 clients on a crm-sales started with
+    SALES_SET=mode, with the WAL it wrote and the commands a set statement
+    held (crm_command_run_works_total / crm_command_runs_total)."""
+    conn = st.db("sales")
+    m0, wal0 = B.scrape(st.http["sales"]), q1(conn, "SELECT pg_current_wal_lsn()::text")[0]
+    r = run(command, 32)
+    m1 = B.scrape(st.http["sales"])
+    wal = q1(conn, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", wal0)[0]
+    conn.close()
+
+    def delta(name):  # B.scrape sums a metric's labels
+        return m1.get(name, 0.0) - m0.get(name, 0.0)
+    cmds, runs_ = delta("crm_commands_total"), delta("crm_command_runs_total")
+    r["set_based"] = mode != "0"
+    r["wal_bytes_per_cmd"] = round(float(wal) / cmds) if cmds else None
+    r["commands_per_set_statement"] = (round(delta("crm_command_run_works_total") / runs_, 1)
+                                       if runs_ else None)
+    B.log("%s, SALES_SET=%s: %s cmds/s, postgres %s ms CPU and %s WAL bytes each, %s commands"
+          " a set statement" % (command, mode, r["cmds_per_s"], r["postgres_cpu_ms_per_cmd"],
+                                r["wal_bytes_per_cmd"], r["commands_per_set_statement"]))
+    return r
+
+
 def bench_sales(bin_dir, workdir, args):
     st = Stack(bin_dir, workdir, args.log_level)
-    runs, others, sizes = [], [], []
+    runs, others, sizes, set_runs = [], [], [], []
     half = tickets = None
 
     def run(command, clients, rate=0, service="sales"):
@@ -751,6 +775,18 @@ def bench_sales(bin_dir, workdir, args):
                                   and not half["failed"])
         for command in ("sales.order.create", "sales.activity.log"):
             others.append(run(command, 32))
+        # Issue 15, ninth session: order.create and activity.log with their
+        # set-based forms off and on (SALES_SET), alternated on a restarted
+        # crm-sales: PostgreSQL CPU, WAL bytes and the commands a set
+        # statement held (statements a command), each pair in one run.
+        for _ in range(getattr(args, "sales_set_pairs", 0)):
+            for mode in ("0", "1"):
+                st.procs.pop("sales").stop()
+                st.start("sales", "crm-sales", ("marketing", "support", "analytics"),
+                         {"SALES_SET": mode})
+                meter = B.CpuMeter(st.cluster, list(st.procs.values()))
+                for command in ("sales.order.create", "sales.activity.log"):
+                    set_runs.append(sales_set_run(st, run, command, mode))
         # The lookup must not slow down as people are added.
         conn = st.db("sales")
         for n in args.sales_preload:
@@ -790,6 +826,7 @@ def bench_sales(bin_dir, workdir, args):
            "target_ratio": TARGET_SALES_RATIO,
            "target_ratio_met": ratio is not None and ratio >= TARGET_SALES_RATIO,
            "at_half_ceiling": half, "other_commands": others, "support_ticket_open": tickets,
+           "set_based_pairs": set_runs,
            "table_sizes": sizes,
            "people_registered": people, "rss_peak": rss}
     if preloaded:

@@ -167,10 +167,12 @@ const crm_command_keys_t sales_command_keys[] = {
 
 /* ---- set-based forms (crm_command_batch_t) ------------------------------ */
 
-/* A run of consecutive orders or logged activities in a batch is written
- * with one statement over arrays (sql/0021); the keys above keep two
- * commands about one person or deal out of one run. */
+/* A run of consecutive registrations, orders or logged activities in a
+ * batch is written with one statement over arrays (sql/0021, 0022); the
+ * keys above keep two commands about one person, email or deal out of one
+ * run. */
 const crm_command_batch_t sales_command_batches[] = {
+    {"sales.person.register", sales_person_register_run},
     {"sales.order.create", sales_order_create_run},
     {"sales.activity.log", sales_activity_log_run},
     {NULL, NULL},

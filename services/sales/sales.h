@@ -51,6 +51,8 @@ extern const crm_command_batch_t sales_command_batches[];
 /* handlers/person.c; sales_people_apply consumes other services' person
  * events. */
 void sales_person_register(crm_work_t *w);
+/* Its set-based form (crm_command_batch_fn). */
+void sales_person_register_run(crm_work_t *const *works, size_t n);
 void sales_person_show(crm_work_t *w);
 void sales_person_update(crm_work_t *w);
 void sales_person_list(crm_work_t *w);

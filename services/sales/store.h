@@ -46,6 +46,13 @@ typedef struct {
 int sales_store_person_register(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                                 int64_t version_us, const char *source, crm_work_cb cb);
 
+/* The same for people[0..n) (changed[i] and version_us[i] each one's) in
+ * one statement through w (sql/0022): row i for people[i], column 0 its
+ * ordinal (i + 1), 1 to 5 the columns above. */
+int sales_store_person_register_run(crm_work_t *w, const Crm__V1__Person *const *people,
+                                    const unsigned *changed, const int64_t *version_us, size_t n,
+                                    const char *source, crm_work_cb cb);
+
 /* Inserts p (id set by the caller), stamping the fields `changed` with
  * (version_us, source); registered_by = source. When the id exists the row
  * is left as it is. 0: the person (JSON); 1: true if it was inserted. */

@@ -21,9 +21,10 @@ from google.protobuf import json_format
 
 from crmtest import rpc_pb2, wait_for
 from test_sales_service import INVALID, NOT_FOUND, OK, SalesSystem, sales_pb2, unique
+from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 UNKNOWN = "0c0c0c0c-3c0b-4c55-9d3e-2a8f7c9e5b10"
-ORDER, LOG = "sales.order.create", "sales.activity.log"
+ORDER, LOG, REG = "sales.order.create", "sales.activity.log", "sales.person.register"
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -31,6 +32,11 @@ def order(person, *items, **kw):
     it = [sales_pb2.OrderItem(product_code=c, name=n, quantity=q, unit_price_minor=p)
           for c, n, q, p in items]
     return sales_pb2.CreateOrderRequest(order=sales_pb2.Order(person_id=person, items=it, **kw))
+
+
+def reg(name, *emails, **kw):
+    return sales_pb2.RegisterPersonRequest(person=person_pb2.Person(
+        name=name, emails=list(emails), **kw))
 
 
 def log(person, subject, **kw):
@@ -44,9 +50,11 @@ class SetRunSystem:
     means to send a batch of commands as one transaction."""
 
     def __init__(self, set_based):
-        self.s = SalesSystem(env={"CRM_WRITERS": "1", "SALES_SET": "1" if set_based else "0"})
+        # No due scan during the test: its work would queue beside the batch.
+        self.s = SalesSystem(env={"CRM_WRITERS": "1", "SALES_SET": "1" if set_based else "0",
+                                  "SALES_DUE_SCAN_MS": "3600000"})
         # The same names in both systems: the comparison maps ids to names.
-        self.people = [self.s.register("Buyer %d" % i, ["%s@runs.io" % unique("p%d" % i)]).person
+        self.people = [self.s.register("Buyer %d" % i, ["buyer%d@runs.io" % i]).person
                        for i in range(8)]
         self.deal = self.s.call("sales.deal.create", sales_pb2.CreateDealRequest(
             deal=sales_pb2.Deal(title="Run deal", person_id=self.people[7].id, owner="rep-d")),
@@ -137,8 +145,8 @@ class Normal:
 class SetRunTest(unittest.TestCase):
     def batch(self, sys):
         """The mixed batch: a run of orders, a run of logged activities,
-        another run of orders; each run with a bad field and an unknown
-        person inside."""
+        another run of orders, registrations; each run with a bad field and
+        an unknown record inside."""
         p = [x.id for x in sys.people]
         cmds = [
             (ORDER, order(p[0], ("A", "Widget", 3, 1250), ("", "Setup", 1, 0))),
@@ -159,6 +167,16 @@ class SetRunTest(unittest.TestCase):
             (LOG, log(p[4], "Follow-up", deal_id=sys.deal.id)),
             (ORDER, order(p[5], ("H", "Last", 4, 25))),
             (ORDER, order(p[6], ("I", "Other", 1, 1), ("J", "More", 2, 2))),
+            (REG, reg("New One", "new1@runs.io", phones=["+49 30 1234567"], tags=["vip", "b2b"],
+                      country="de", custom_fields=[person_pb2.CustomField(key="tier",
+                                                                          value="gold \"1\"")])),
+            (REG, reg("", "NEW2@runs.io", "other2@runs.io")),
+            (REG, reg("Bad", "not-an-email")),  # refused before
+            (REG, reg("Known", "buyer3@runs.io")),  # the person of that email answers
+            (REG, reg("No org", "new3@runs.io", organization_id=UNKNOWN)),
+            (REG, reg("Without email", title="CTO")),
+            (REG, reg("Twice", "twice@runs.io")),
+            (REG, reg("Twice again", "twice@runs.io")),  # a key in common: the next run
         ]
         return [(c, m, "k-%d" % i) for i, (c, m) in enumerate(cmds)]
 
@@ -167,6 +185,7 @@ class SetRunTest(unittest.TestCase):
         p = [x.id for x in sys.people]
         cmds = [(ORDER, order(p[i], ("K%d" % i, "Clean", 1 + i, 10))) for i in range(6)]
         cmds += [(LOG, log(p[i], "Clean call %d" % i)) for i in range(6)]
+        cmds += [(REG, reg("Clean %d" % i, "clean%d@runs.io" % i)) for i in range(4)]
         return [(c, m, "c-%d" % i) for i, (c, m) in enumerate(cmds)]
 
     def rows(self, sys, norm):
@@ -182,9 +201,17 @@ class SetRunTest(unittest.TestCase):
             " status, due_at IS NULL, completed_at IS NULL, outcome, next_action,"
             " next_action_due IS NULL, override_reason, due_notified"
             " FROM activity ORDER BY 1, 4, 3")
+        people = sys.s.q(
+            "SELECT id::text, kind, name, emails, phones, coalesce(organization_id::text, ''),"
+            " title, country, tags, owner, custom_fields::text, registered_by,"
+            " (SELECT jsonb_object_agg(k, v -> 1) FROM jsonb_each(field_versions) f(k, v))::text,"
+            " fax, (SELECT array_agg(e.email ORDER BY e.email) FROM person_email e"
+            "  WHERE e.person_id = p.id)"
+            " FROM person p")
         # sorted by what they hold once named: the ids differ between systems
         return (sorted(norm.value([[str(v) for v in r] for r in orders])),
-                sorted(norm.value([[str(v) for v in r] for r in acts])))
+                sorted(norm.value([[str(v) for v in r] for r in acts])),
+                sorted(norm.value([[str(v) for v in r] for r in people])))
 
     def run_system(self, set_based):
         sys = SetRunSystem(set_based)
@@ -193,7 +220,9 @@ class SetRunTest(unittest.TestCase):
             cmds = self.batch(sys)
             reps = sys.one_batch(cmds)
             bad = {2: (NOT_FOUND, "order.person_id"), 3: (INVALID, "order.items[0].quantity"),
-                   8: (NOT_FOUND, "activity.person_id"), 9: (INVALID, "activity.subject")}
+                   8: (NOT_FOUND, "activity.person_id"), 9: (INVALID, "activity.subject"),
+                   17: (INVALID, "person.emails[0]"),
+                   19: (NOT_FOUND, "person.organization_id")}
             for i, rep in enumerate(reps):
                 want = bad.get(i, (OK, ""))
                 self.assertEqual((rep.status.code, rep.status.field), want, (i, rep.status))
@@ -201,8 +230,9 @@ class SetRunTest(unittest.TestCase):
             self.assertGreaterEqual(retries, 1)
             runs = sys.metric("crm_command_run_works_total")
             if set_based:
-                # the runs of the first attempt: 6 orders, 7 logs, 2 orders
-                self.assertGreaterEqual(runs, 15)
+                # the runs of the first attempt: 6 orders, 7 logs, 2 orders,
+                # 7 registrations
+                self.assertGreaterEqual(runs, 22)
             else:
                 self.assertEqual(runs, 0)
             # Once each: every accepted command wrote its rows, none twice.
@@ -237,7 +267,7 @@ class SetRunTest(unittest.TestCase):
                 self.assertEqual(rep.status.code, OK, (i, rep.status))
             self.assertEqual(sys.metric("crm_batch_retries_total"), retries)
             if set_based:
-                self.assertGreaterEqual(sys.metric("crm_command_run_works_total") - runs, 12)
+                self.assertGreaterEqual(sys.metric("crm_command_run_works_total") - runs, 16)
             clean_replies = [norm.message(self.reply(clean[i][0], r))
                              for i, r in enumerate(creps)]
             return replies, events, rows, clean_replies, self.rows(sys, norm)
@@ -245,7 +275,8 @@ class SetRunTest(unittest.TestCase):
             sys.close()
 
     def reply(self, command, rep):
-        out = sales_pb2.OrderReply() if command == ORDER else sales_pb2.ActivityReply()
+        out = {ORDER: sales_pb2.OrderReply, LOG: sales_pb2.ActivityReply,
+               REG: sales_pb2.PersonReply}[command]()
         out.ParseFromString(rep.body)
         return out
 

@@ -153,6 +153,7 @@ static int s_person_in(sales_in_t *in, const Crm__V1__Person *src, const char *p
 typedef struct {
     Crm__V1__Person p;
     unsigned set;
+    int64_t version_us; /* the registration's field versions */
 } s_person_st_t;
 
 static void s_person_reply(crm_work_t *w, Crm__V1__Person *p, int created)
@@ -163,12 +164,13 @@ static void s_person_reply(crm_work_t *w, Crm__V1__Person *p, int created)
     crm_work_ok(w, &r.base);
 }
 
-static void s_register_done(crm_work_t *w, PGresult *res)
+/* What the statement answered for registration st in row `row` of res
+ * (columns 1 to 5 of the run's, 0 to 4 of one command's, from `col`). */
+static void s_registered(crm_work_t *w, s_person_st_t *st, PGresult *res, int row, int col)
 {
-    s_person_st_t *st = crm_work_data(w);
-    if (!PQgetisnull(res, 0, 0)) {
+    if (!PQgetisnull(res, row, col)) {
         /* One person per email: the known person is the answer. */
-        Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, 0, 0));
+        Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, row, col));
         if (!p) {
             crm_work_fail_unreadable(w);
             return;
@@ -183,7 +185,7 @@ static void s_register_done(crm_work_t *w, PGresult *res)
         s_person_reply(w, p, 0);
         return;
     }
-    if (!crm_db_get_bool(res, 0, 1)) {
+    if (!crm_db_get_bool(res, row, col + 1)) {
         crm_work_fail_not_found(w, "person.organization_id", "organization", st->p.organization_id,
                                 "create the organization first, or leave organization_id empty");
         return;
@@ -191,9 +193,9 @@ static void s_register_done(crm_work_t *w, PGresult *res)
     /* Not inserted: the id exists already (a peer registered the same
      * email a moment ago, or the address was removed from that person);
      * that row is the answer. */
-    int created = crm_db_get_bool(res, 0, 3);
-    if (!PQgetisnull(res, 0, 2)) {
-        Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, 0, 2));
+    int created = crm_db_get_bool(res, row, col + 3);
+    if (!PQgetisnull(res, row, col + 2)) {
+        Crm__V1__Person *p = SALES_PERSON(w, crm_db_get_opt(res, row, col + 2));
         if (!p) {
             crm_work_fail_unreadable(w);
             return;
@@ -208,7 +210,7 @@ static void s_register_done(crm_work_t *w, PGresult *res)
      * database stamped, not a JSON of the row built and parsed back
      * (sql/0016). */
     Crm__V1__Person *p = &st->p;
-    p->created_at_us = p->updated_at_us = crm_db_get_int(res, 0, 4);
+    p->created_at_us = p->updated_at_us = crm_db_get_int(res, row, col + 4);
     p->registered_by = (char *)crm_service_name(crm_work_service(w));
     if (!p->kind)
         p->kind = CRM__V1__PERSON_KIND__PERSON_KIND_PROSPECT;
@@ -220,30 +222,37 @@ static void s_register_done(crm_work_t *w, PGresult *res)
     s_person_reply(w, p, 1);
 }
 
-void sales_person_register(crm_work_t *w)
+static void s_register_done(crm_work_t *w, PGresult *res)
+{
+    s_registered(w, crm_work_data(w), res, 0, 0);
+}
+
+/* The registration w asks for, checked, with its id; or NULL with w
+ * failed. */
+static s_person_st_t *s_register_read(crm_work_t *w)
 {
     const Crm__V1__RegisterPersonRequest *rq = (const void *)crm_work_request(w);
     sales_in_t in = {.w = w};
     s_person_st_t *st = crm_work_alloc(w, sizeof *st);
     if (!st) {
         crm_work_fail_nomem(w);
-        return;
+        return NULL;
     }
     if (!rq->person) {
         sales_invalid(w, "person", "person is required", "send at least a name or an email");
-        return;
+        return NULL;
     }
     crm__v1__person__init(&st->p);
     st->set = sales_person_set_fields(rq->person) | SALES_PF_KIND;
     if (sales_in_done(&in, s_person_in(&in, rq->person, "person", &st->set, &st->p, 1)) < 0)
-        return;
+        return NULL;
     if (!*st->p.name && !st->p.n_emails) {
         sales_invalid(w, "person.name", "person needs a name or an email",
                       "send a name, an email or both; everything else is optional");
-        return;
+        return NULL;
     }
     if (sales_owner(w, CRM_REC_PERSON, CRM_ACT_CREATE, "person.owner", &st->p.owner) < 0)
-        return;
+        return NULL;
     if (*st->p.owner)
         st->set |= SALES_PF_OWNER;
     char id[CRM_UUID_LEN + 1];
@@ -253,11 +262,75 @@ void sales_person_register(crm_work_t *w)
         crm_uuid_new(id);
     if (!(st->p.id = crm_work_strdup(w, id))) {
         crm_work_fail_nomem(w);
+        return NULL;
+    }
+    st->version_us = crm_now_us();
+    return st;
+}
+
+void sales_person_register(crm_work_t *w)
+{
+    s_person_st_t *st = s_register_read(w);
+    if (!st)
+        return;
+    crm_work_set_data(w, st);
+    sales_store_person_register(w, &st->p, st->set, st->version_us,
+                                crm_service_name(crm_work_service(w)), s_register_done);
+}
+
+/* ---- sales.person.register's set-based form ----------------------------------- */
+
+static void s_runs_registered(crm_work_t *lead, PGresult *res)
+{
+    sales_run_t *run = sales_run_answered(lead, res);
+    for (size_t i = 0; run && i < run->n; i++)
+        s_registered(run->works[i], run->recs[i], res, (int)i, 1);
+}
+
+/* A run of registrations (crm_command_batch_fn): each checked as
+ * sales.person.register checks it (a bad one is refused alone, before the
+ * statement), then all of them looked up and inserted by one statement
+ * over arrays (sql/0022); each gets its own reply and event from its row.
+ * No two share an id or an email (commands.c keys them), so each one's
+ * lookup sees what it would see alone. A run of one takes the one-command
+ * statement, as does the retry of a failed run. */
+void sales_person_register_run(crm_work_t *const *works, size_t n)
+{
+    sales_run_t *run = sales_run_new(works, n);
+    if (!run)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        s_person_st_t *st = s_register_read(works[i]);
+        if (st)
+            sales_run_add(run, works[i], st);
+    }
+    const char *source = run->n ? crm_service_name(crm_work_service(run->works[0])) : NULL;
+    if (run->n == 1) {
+        s_person_st_t *st = run->recs[0];
+        crm_work_set_data(run->works[0], st);
+        sales_store_person_register(run->works[0], &st->p, st->set, st->version_us, source,
+                                    s_register_done);
         return;
     }
-    crm_work_set_data(w, st);
-    sales_store_person_register(w, &st->p, st->set, crm_now_us(),
-                                crm_service_name(crm_work_service(w)), s_register_done);
+    if (run->n == 0)
+        return;
+    const Crm__V1__Person **people = crm_work_alloc(run->works[0], run->n * sizeof *people);
+    unsigned *changed = crm_work_alloc(run->works[0], run->n * sizeof *changed);
+    int64_t *versions = crm_work_alloc(run->works[0], run->n * sizeof *versions);
+    if (!people || !changed || !versions) {
+        for (size_t i = 0; i < run->n; i++)
+            crm_work_fail_nomem(run->works[i]);
+        return;
+    }
+    for (size_t i = 0; i < run->n; i++) {
+        const s_person_st_t *st = run->recs[i];
+        people[i] = &st->p;
+        changed[i] = st->set;
+        versions[i] = st->version_us;
+    }
+    crm_work_set_data(run->works[0], run);
+    sales_store_person_register_run(run->works[0], people, changed, versions, run->n, source,
+                                    s_runs_registered);
 }
 
 static void s_person_found(crm_work_t *w, PGresult *res)

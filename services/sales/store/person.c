@@ -106,6 +106,103 @@ int sales_store_person_register(crm_work_t *w, const Crm__V1__Person *p, unsigne
         1, cb);
 }
 
+/* A text[] literal of v[0..n) as one value, for an element of a text[]
+ * of literals; NULL when out of memory. */
+static char *s_literal(crm_work_t *w, char *const *v, size_t n)
+{
+    crm_params_t t = CRM_PARAMS(w);
+    crm_params_textv(&t, v, n);
+    return t.oom ? NULL : (char *)t.v[0];
+}
+
+/* The same for the names of the fields in `bits`. */
+static char *s_fields_literal(crm_work_t *w, unsigned bits)
+{
+    char *names[SALES_PF_COUNT];
+    size_t n = 0;
+    for (int i = 0; i < SALES_PF_COUNT; i++)
+        if (bits & (1u << i))
+            names[n++] = (char *)sales_person_field_name(i);
+    return s_literal(w, names, n);
+}
+
+int sales_store_person_register_run(crm_work_t *w, const Crm__V1__Person *const *people,
+                                    const unsigned *changed, const int64_t *version_us, size_t n,
+                                    const char *source, crm_work_cb cb)
+{
+    crm_params_t q = CRM_PARAMS(w);
+    enum {
+        ID,
+        NAME,
+        EMAILS,
+        PHONES,
+        ORG,
+        TITLE,
+        ADDRESS,
+        COUNTRY,
+        INDUSTRY,
+        TAGS,
+        OWNER,
+        CHANGED,
+        FAX,
+        NTEXT
+    };
+    char **t = crm_work_alloc(w, NTEXT * n * sizeof *t);
+    int64_t *kinds = crm_work_alloc(w, n * sizeof *kinds);
+    json_t *custom = json_array();
+    int oom = !t || !kinds || !custom;
+    for (size_t i = 0; !oom && i < n; i++) {
+        const Crm__V1__Person *p = people[i];
+        char *v[NTEXT] = {
+            [ID] = p->id,
+            [NAME] = p->name,
+            [EMAILS] = s_literal(w, p->emails, p->n_emails),
+            [PHONES] = s_literal(w, p->phones, p->n_phones),
+            [ORG] = p->organization_id,
+            [TITLE] = p->title,
+            [ADDRESS] = p->address,
+            [COUNTRY] = p->country,
+            [INDUSTRY] = p->industry,
+            [TAGS] = s_literal(w, p->tags, p->n_tags),
+            [OWNER] = p->owner,
+            [CHANGED] = s_fields_literal(w, changed[i]),
+            [FAX] = p->fax,
+        };
+        oom = !v[EMAILS] || !v[PHONES] || !v[TAGS] || !v[CHANGED];
+        for (size_t c = 0; c < NTEXT; c++)
+            t[c * n + i] = v[c] ? v[c] : (char *)"";
+        kinds[i] = p->kind ? p->kind : CRM__V1__PERSON_KIND__PERSON_KIND_PROSPECT;
+        json_t *cf = s_custom_fields(p);
+        oom = oom || !cf || json_array_append_new(custom, cf) < 0;
+    }
+    if (oom) {
+        json_decref(custom);
+        crm_work_fail_nomem(w);
+        return -1;
+    }
+    static const int s_order[] = {ID,    -1,      NAME,    EMAILS,   PHONES, ORG,
+                                  TITLE, ADDRESS, COUNTRY, INDUSTRY, TAGS,   OWNER};
+    for (size_t k = 0; k < sizeof s_order / sizeof s_order[0]; k++) {
+        if (s_order[k] < 0)
+            crm_params_i64v(&q, kinds, n); /* $2 */
+        else
+            crm_params_textv(&q, t + (size_t)s_order[k] * n, n);
+    }
+    crm_params_json(&q, custom);              /* $13 */
+    crm_params_textv(&q, t + CHANGED * n, n); /* $14 */
+    crm_params_i64v(&q, version_us, n);       /* $15 */
+    crm_params_str(&q, source);               /* $16 */
+    crm_params_textv(&q, t + FAX * n, n);     /* $17 */
+    /* One call for the run, its plans kept like the one-command form's. */
+    return crm_params_run_named(
+        &q, "sales_person_register_run",
+        "SELECT o_ord, o_found, o_org_ok, o_person, o_created, o_now_us"
+        " FROM sales_person_register_run($1::uuid[], $2::smallint[], $3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
+        " $12::text[], $13::jsonb, $14::text[], $15::bigint[], $16::text, $17::text[])",
+        1, cb);
+}
+
 int sales_store_person_insert(crm_work_t *w, const Crm__V1__Person *p, unsigned changed,
                               int64_t version_us, const char *source, crm_work_cb cb)
 {
