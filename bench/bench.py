@@ -773,8 +773,9 @@ def main():
                     help="concurrencies of the sales.person.register runs")
     ap.add_argument("--sales-seconds", type=int, default=5)
     ap.add_argument("--sales-set-pairs", type=int, default=1,
-                    help="sales: pairs of order.create and activity.log runs with the set-based"
-                         " forms off then on (SALES_SET), each on a restarted crm-sales")
+                    help="sales: pairs of register, order.create and activity.log runs with"
+                         " the set-based forms off then on (SALES_SET), each on a restarted"
+                         " crm-sales")
     ap.add_argument("--sales-preload", default="",
                     help="table sizes (people, e.g. 10000,100000,1000000) to pre-load in turn"
                          " and register at, 32 clients")

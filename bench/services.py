@@ -775,8 +775,8 @@ def bench_sales(bin_dir, workdir, args):
                                   and not half["failed"])
         for command in ("sales.order.create", "sales.activity.log"):
             others.append(run(command, 32))
-        # Issue 15, ninth session: order.create and activity.log with their
-        # set-based forms off and on (SALES_SET), alternated on a restarted
+        # Issue 15, ninth session: register, order.create and activity.log
+        # with their set-based forms off and on (SALES_SET), alternated on a restarted
         # crm-sales: PostgreSQL CPU, WAL bytes and the commands a set
         # statement held (statements a command), each pair in one run.
         for _ in range(getattr(args, "sales_set_pairs", 0)):
@@ -785,7 +785,8 @@ def bench_sales(bin_dir, workdir, args):
                 st.start("sales", "crm-sales", ("marketing", "support", "analytics"),
                          {"SALES_SET": mode})
                 meter = B.CpuMeter(st.cluster, list(st.procs.values()))
-                for command in ("sales.order.create", "sales.activity.log"):
+                for command in ("sales.person.register", "sales.order.create",
+                                "sales.activity.log"):
                     set_runs.append(sales_set_run(st, run, command, mode))
         # The lookup must not slow down as people are added.
         conn = st.db("sales")

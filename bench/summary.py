@@ -125,6 +125,22 @@ def table(doc, first=None):
                  ">= %.0fx pgbench%s" % (TARGET_SALES_RATIO, " (now %.2fx)" % r_ratio
                                           if r_ratio is not None else ""),
                  r_ratio >= TARGET_SALES_RATIO if r_ratio is not None else None)
+        # the set-based forms off / on, alternated (ninth session): means of
+        # each command's PostgreSQL CPU per command over the pairs
+        pairs = sales.get("set_based_pairs") or []
+        for command in sorted({r["command"] for r in pairs}):
+            cpu = {m: [r["postgres_cpu_ms_per_cmd"] for r in pairs if r["command"] == command
+                       and r["set_based"] == m and r.get("postgres_cpu_ms_per_cmd")]
+                   for m in (True, False)}
+            held = [r["commands_per_set_statement"] for r in pairs if r["command"] == command
+                    and r.get("commands_per_set_statement")]
+            if cpu[True] and cpu[False]:
+                _row(rows, "%s PostgreSQL CPU ms per command, set-based / one by one"
+                     % command, "%s / %s" % (_ms(sum(cpu[True]) / len(cpu[True])),
+                                             _ms(sum(cpu[False]) / len(cpu[False]))),
+                     "%d pairs, %s commands a set statement" % (
+                         len(cpu[True]), _n(sum(held) / len(held)) if held else "-"),
+                     "(what the set-based form moved)", None)
         lookup = _g(sales, "preloaded", "lookup")
         if lookup:
             _row(rows, "sales email lookup, known / new email (EXPLAIN ANALYZE)",
