@@ -46,10 +46,14 @@ BEGIN
                                      industry, tags, owner, changed, t, fax, ord)),
     f AS MATERIALIZED (
         SELECT u.ord,
-               -- the oldest person of the emails
-               (SELECT c.id FROM person c
-                 WHERE c.id IN (SELECT e.person_id FROM person_email e
-                                 WHERE e.email = ANY (u.emails))
+               -- the oldest person of the emails, ordered apart from the
+               -- table (OFFSET 0 keeps the planner from walking person in
+               -- created_at order until one matches: all of it for a new
+               -- email)
+               (SELECT c.id
+                  FROM (SELECT p.id, p.created_at
+                          FROM person_email e JOIN person p ON p.id = e.person_id
+                         WHERE e.email = ANY (u.emails) OFFSET 0) c
                  ORDER BY c.created_at, c.id LIMIT 1) AS found,
                (u.org IS NULL OR EXISTS (SELECT 1 FROM organization g WHERE g.id = u.org)) AS org_ok
           FROM u),
