@@ -118,16 +118,17 @@ static void s_activity_inserted(crm_work_t *w, PGresult *res)
         s_activity_stored(w, a);
 }
 
-/* Columns 0 and 1 of `res`: whether the activity's person and deal exist.
- * Fails the work and answers 0 when one does not. */
-static int s_activity_refs_ok(crm_work_t *w, const Crm__V1__Activity *a, PGresult *res)
+/* Columns col and col + 1 of row `row` of `res`: whether the activity's
+ * person and deal exist. Fails the work and answers 0 when one does not. */
+static int s_activity_refs_ok(crm_work_t *w, const Crm__V1__Activity *a, PGresult *res, int row,
+                              int col)
 {
-    if (!crm_db_get_bool(res, 0, 0)) {
+    if (!crm_db_get_bool(res, row, col)) {
         crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
                                 "register the person with sales.person.register first");
         return 0;
     }
-    if (!crm_db_get_bool(res, 0, 1)) {
+    if (!crm_db_get_bool(res, row, col + 1)) {
         crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
                                 "list deals with sales.deal.list");
         return 0;
@@ -141,16 +142,8 @@ static int s_activity_refs_ok(crm_work_t *w, const Crm__V1__Activity *a, PGresul
 static void s_activity_logged_at(crm_work_t *w, Crm__V1__Activity *a, PGresult *res, int row,
                                  int col)
 {
-    if (!crm_db_get_bool(res, row, col)) {
-        crm_work_fail_not_found(w, "activity.person_id", "person", a->person_id,
-                                "register the person with sales.person.register first");
+    if (!s_activity_refs_ok(w, a, res, row, col))
         return;
-    }
-    if (!crm_db_get_bool(res, row, col + 1)) {
-        crm_work_fail_not_found(w, "activity.deal_id", "deal", a->deal_id,
-                                "list deals with sales.deal.list");
-        return;
-    }
     /* The row holds what was sent but for what the function returns
      * (sql/0017): the person's id (a merged one's survivor), the deal's in
      * its canonical form and the instants the database stamped. */
@@ -174,7 +167,7 @@ static void s_activity_logged(crm_work_t *w, PGresult *res)
 static void s_activity_context(crm_work_t *w, PGresult *res)
 {
     Crm__V1__Activity *a = crm_work_data(w);
-    if (!s_activity_refs_ok(w, a, res))
+    if (!s_activity_refs_ok(w, a, res, 0, 0))
         return;
     int channel = s_kind_channel(a->kind);
     if (a->status == CRM__V1__ACTIVITY_STATUS__ACTIVITY_STATUS_SCHEDULED && channel &&
