@@ -230,6 +230,11 @@ class SetRunTest(unittest.TestCase):
             for i, rep in enumerate(reps):
                 want = bad.get(i, (OK, ""))
                 self.assertEqual((rep.status.code, rep.status.field), want, (i, rep.status))
+            # a known email answers its person; one email twice, the first
+            known, first, second = (self.reply(REG, reps[i]) for i in (18, 21, 22))
+            self.assertEqual((known.created, known.person.id), (False, sys.people[3].id))
+            self.assertEqual((first.created, second.created), (True, False))
+            self.assertEqual(second.person.id, first.person.id)
             retries = sys.metric("crm_batch_retries_total")
             self.assertGreaterEqual(retries, 1)
             runs = sys.metric("crm_command_run_works_total")
