@@ -128,7 +128,7 @@ static const crm_conf_def_t s_common_conf[] = {
      * ever smaller cohorts, each paying a whole transaction; this bounds
      * the wait of an open-loop command (bench/README, "Issue 15: backbone
      * (ninth session)"). */
-    {"CRM_COMMAND_GATHER_MS", CRM_CONF_INT, "2",
+    {"CRM_COMMAND_GATHER_MS", CRM_CONF_INT, "10",
      "beside a committing batch a new one starts once as many commands are queued as that one"
      " holds, or once the oldest has waited this long (0: at once, with whatever is queued)",
      0, 0, 1000},
