@@ -3,7 +3,8 @@
  * --clients clients, each with its own DEALER (crm_client_t, its own CURVE
  * session), send commands back to back, a fresh idempotency key each, and
  * wait for every reply before the next: one command in flight per client.
- * One thread drives them all, polling the DEALERs' ZMQ_FDs, so the program
+ * One thread drives them all, waiting on the DEALERs' ZMQ_FDs in one epoll
+ * set (a wait costs the sockets that are ready, not all of them), so the program
  * spends its CPU on the requests and replies rather than on waking 32
  * threads in turn: on the 2-core machine it shares the cores with the
  * service it measures (bench/README, "Issue 15: where the probe's CPU goes").
@@ -41,12 +42,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "crm/v1/sales.pb-c.h"
@@ -410,20 +413,23 @@ int main(int argc, char **argv)
     sh.ticket = !strcmp(sh.command, "support.ticket.open");
     void *zctx = zmq_ctx_new();
     s_client_t *cs = calloc((size_t)n, sizeof *cs);
-    struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
-    if (!zctx || !cs || !pfd)
+    struct epoll_event *evs = calloc((size_t)n, sizeof *evs);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!zctx || !cs || !evs || ep < 0)
         return 1;
     for (int i = 0; i < n; i++) {
         s_client_t *c = &cs[i];
         c->sh = &sh;
         c->id = i;
         c->cl = crm_client_new(zctx, sh.endpoint, bench_creds(), sh.server);
-        size_t len = sizeof pfd[i].fd;
-        if (!c->cl || zmq_getsockopt(crm_client_socket(c->cl), ZMQ_FD, &pfd[i].fd, &len) != 0) {
+        int fd;
+        size_t len = sizeof fd;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (!c->cl || zmq_getsockopt(crm_client_socket(c->cl), ZMQ_FD, &fd, &len) != 0 ||
+            epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
             bench_log(S_PROG, "could not connect client %d", i);
             return 1;
         }
-        pfd[i].events = POLLIN;
     }
     int ready = 0;
     for (int i = 0; i < n; i++)
@@ -440,7 +446,15 @@ int main(int argc, char **argv)
     int scraping = metrics_port > 0 && pthread_create(&scr_th, NULL, s_scrape_run, &scr) == 0;
     for (int i = 0; i < n; i++)
         cs[i].next_at = begin + (gap ? gap * i / n : 0);
+    /* The client's own CPU (every thread: the loop, libzmq's I/O thread)
+     * over the measured window, per command: the client must not be
+     * what limits the figure (bench/README, "Issue 15: backbone (ninth
+     * session)"). */
+    struct rusage ru0 = {0}, ru1 = {0};
+    int ru_started = 0;
     for (int64_t now = begin; ready && now < sh.t_end; now = bench_mono_ns()) {
+        if (!ru_started && now >= sh.t_start)
+            ru_started = getrusage(RUSAGE_SELF, &ru0) == 0;
         /* Start what is due, send again what was refused, give up on
          * what took too long; then wait for the first reply or the next
          * due time. A send may take the edge of a reply already queued, so
@@ -482,16 +496,18 @@ int main(int argc, char **argv)
         if (wake > now) {
             int64_t d = wake - now;
             struct timespec ts = {.tv_sec = d / 1000000000, .tv_nsec = d % 1000000000};
-            if (ppoll(pfd, (nfds_t)n, &ts, NULL) < 0 && errno != EINTR)
+            int k = epoll_pwait2(ep, evs, n, &ts, NULL);
+            if (k < 0 && errno != EINTR)
                 break;
+            for (int j = 0; j < k; j++)
+                s_drain(&cs[evs[j].data.u32]);
         } else {
             for (int i = 0; i < n; i++)
-                pfd[i].revents = POLLIN; /* behind schedule: look at every socket */
+                s_drain(&cs[i]); /* behind schedule: look at every socket */
         }
-        for (int i = 0; i < n; i++)
-            if (pfd[i].revents)
-                s_drain(&cs[i]);
     }
+    if (ru_started && getrusage(RUSAGE_SELF, &ru1) != 0)
+        ru_started = 0;
     int64_t start = sh.t_start, end = sh.t_end;
     if (scraping)
         pthread_join(scr_th, NULL);
@@ -500,7 +516,8 @@ int main(int argc, char **argv)
     free(scr.m1);
     for (int i = 0; i < n; i++)
         crm_client_destroy(&cs[i].cl);
-    free(pfd);
+    free(evs);
+    close(ep);
 
     int64_t ok = 0, failed = 0, timeouts = 0;
     size_t n_lat = 0;
@@ -536,6 +553,13 @@ int main(int argc, char **argv)
            ",\"client_rtt_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
            n, sh.count, secs, ok, failed, timeouts, rate, bench_percentile(lat, at, 50),
            bench_percentile(lat, at, 99), at ? lat[at - 1] : 0.0);
+    if (ru_started && ok > 0) {
+        double us = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 +
+                    (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+                    (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 +
+                    (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
+        printf(",\"client_cpu_us_per_command\":%.1f", us / (double)ok);
+    }
     if (error) {
         printf(",\"first_error\":");
         bench_json_string(stdout, error);
