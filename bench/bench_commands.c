@@ -3,8 +3,7 @@
  * --clients clients, each with its own DEALER (crm_client_t, its own CURVE
  * session), send commands back to back, a fresh idempotency key each, and
  * wait for every reply before the next: one command in flight per client.
- * One thread drives them all, waiting on the DEALERs' ZMQ_FDs in one epoll
- * set (a wait costs the sockets that are ready, not all of them), so the program
+ * One thread drives them all, polling the DEALERs' ZMQ_FDs, so the program
  * spends its CPU on the requests and replies rather than on waking 32
  * threads in turn: on the 2-core machine it shares the cores with the
  * service it measures (bench/README, "Issue 15: where the probe's CPU goes").
@@ -42,14 +41,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include "crm/v1/sales.pb-c.h"
@@ -413,23 +411,20 @@ int main(int argc, char **argv)
     sh.ticket = !strcmp(sh.command, "support.ticket.open");
     void *zctx = zmq_ctx_new();
     s_client_t *cs = calloc((size_t)n, sizeof *cs);
-    struct epoll_event *evs = calloc((size_t)n, sizeof *evs);
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!zctx || !cs || !evs || ep < 0)
+    struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
+    if (!zctx || !cs || !pfd)
         return 1;
     for (int i = 0; i < n; i++) {
         s_client_t *c = &cs[i];
         c->sh = &sh;
         c->id = i;
         c->cl = crm_client_new(zctx, sh.endpoint, bench_creds(), sh.server);
-        int fd;
-        size_t len = sizeof fd;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-        if (!c->cl || zmq_getsockopt(crm_client_socket(c->cl), ZMQ_FD, &fd, &len) != 0 ||
-            epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        size_t len = sizeof pfd[i].fd;
+        if (!c->cl || zmq_getsockopt(crm_client_socket(c->cl), ZMQ_FD, &pfd[i].fd, &len) != 0) {
             bench_log(S_PROG, "could not connect client %d", i);
             return 1;
         }
+        pfd[i].events = POLLIN;
     }
     int ready = 0;
     for (int i = 0; i < n; i++)
@@ -496,15 +491,15 @@ int main(int argc, char **argv)
         if (wake > now) {
             int64_t d = wake - now;
             struct timespec ts = {.tv_sec = d / 1000000000, .tv_nsec = d % 1000000000};
-            int k = epoll_pwait2(ep, evs, n, &ts, NULL);
-            if (k < 0 && errno != EINTR)
+            if (ppoll(pfd, (nfds_t)n, &ts, NULL) < 0 && errno != EINTR)
                 break;
-            for (int j = 0; j < k; j++)
-                s_drain(&cs[evs[j].data.u32]);
         } else {
             for (int i = 0; i < n; i++)
-                s_drain(&cs[i]); /* behind schedule: look at every socket */
+                pfd[i].revents = POLLIN; /* behind schedule: look at every socket */
         }
+        for (int i = 0; i < n; i++)
+            if (pfd[i].revents)
+                s_drain(&cs[i]);
     }
     if (ru_started && getrusage(RUSAGE_SELF, &ru1) != 0)
         ru_started = 0;
@@ -516,8 +511,7 @@ int main(int argc, char **argv)
     free(scr.m1);
     for (int i = 0; i < n; i++)
         crm_client_destroy(&cs[i].cl);
-    free(evs);
-    close(ep);
+    free(pfd);
 
     int64_t ok = 0, failed = 0, timeouts = 0;
     size_t n_lat = 0;
