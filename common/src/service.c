@@ -126,9 +126,10 @@ static const crm_conf_def_t s_common_conf[] = {
     /* Beside a committing batch, the next one waits for as many commands
      * as that one holds, so a closed loop of clients is not split into
      * ever smaller cohorts, each paying a whole transaction; this bounds
-     * the wait of an open-loop command (bench/README, "Issue 15: backbone
-     * (ninth session)"). */
-    {"CRM_COMMAND_GATHER_MS", CRM_CONF_INT, "10",
+     * the wait of an open-loop command. Off until a quiet run of the
+     * latency, overload and 128-client parts with it on (10) says it may
+     * be the default (bench/README, "Issue 15: backbone (ninth session)"). */
+    {"CRM_COMMAND_GATHER_MS", CRM_CONF_INT, "0",
      "beside a committing batch a new one starts once as many commands are queued as that one"
      " holds, or once the oldest has waited this long (0: at once, with whatever is queued)",
      0, 0, 1000},
