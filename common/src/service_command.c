@@ -421,10 +421,11 @@ void crm_service_cmd_kick(crm_service_t *svc)
  * and a batch started with the first few of them would split them into
  * ever smaller cohorts, each paying a whole transaction (bench/README,
  * "Issue 15: backbone (ninth session)": 15.5 against 11.8 commands a
- * transaction and 11% less CPU a command at 32 clients). An open-loop command that comes alone
- * waits at most CRM_COMMAND_GATHER_MS for company, and never past the other batch's end, which
- * kicks again; its own batch could not have committed before that one anyway (the crm_stream row
- * lock keeps commit order). */
+ * transaction and 11% less CPU a command at 32 clients). An open-loop
+ * command that comes alone waits at most CRM_COMMAND_GATHER_MS for
+ * company, and never past the other batch's end, which kicks again; its
+ * own batch could not have committed before that one anyway (the
+ * crm_stream row lock keeps commit order). */
 static int s_gathering(crm_service_t *svc, int64_t now, size_t cap)
 {
     svc->cmd_gather_due_us = 0;
