@@ -529,6 +529,11 @@ def bench_commands(bin_dir, cluster, probe, pgbench, meter, workdir, args):
     if svc:
         out["mean_commands_per_transaction"] = svc["mean_commands_per_transaction"]
         out["service_transactions_per_s"] = svc["transactions_per_s"]
+    if crm.get("client_cpu_us_per_command") is not None:
+        # The client's own CPU a command (its loop and libzmq's I/O thread):
+        # the client shares the 2 cores with what it measures.
+        out["client_cpu_us_per_command"] = crm["client_cpu_us_per_command"]
+        log("crm-bench-commands' own CPU: %.1f us a command" % crm["client_cpu_us_per_command"])
     out["crm"] = crm
     out["pgbench"] = pg
     # Where the time goes: the same load at other concurrencies. The time of

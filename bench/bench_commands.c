@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -440,7 +441,15 @@ int main(int argc, char **argv)
     int scraping = metrics_port > 0 && pthread_create(&scr_th, NULL, s_scrape_run, &scr) == 0;
     for (int i = 0; i < n; i++)
         cs[i].next_at = begin + (gap ? gap * i / n : 0);
+    /* The client's own CPU (every thread: the loop, libzmq's I/O thread)
+     * over the measured window, per command: the client must not be
+     * what limits the figure (bench/README, "Issue 15: backbone (ninth
+     * session)"). */
+    struct rusage ru0 = {0}, ru1 = {0};
+    int ru_started = 0;
     for (int64_t now = begin; ready && now < sh.t_end; now = bench_mono_ns()) {
+        if (!ru_started && now >= sh.t_start)
+            ru_started = getrusage(RUSAGE_SELF, &ru0) == 0;
         /* Start what is due, send again what was refused, give up on
          * what took too long; then wait for the first reply or the next
          * due time. A send may take the edge of a reply already queued, so
@@ -492,6 +501,8 @@ int main(int argc, char **argv)
             if (pfd[i].revents)
                 s_drain(&cs[i]);
     }
+    if (ru_started && getrusage(RUSAGE_SELF, &ru1) != 0)
+        ru_started = 0;
     int64_t start = sh.t_start, end = sh.t_end;
     if (scraping)
         pthread_join(scr_th, NULL);
@@ -536,6 +547,13 @@ int main(int argc, char **argv)
            ",\"client_rtt_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
            n, sh.count, secs, ok, failed, timeouts, rate, bench_percentile(lat, at, 50),
            bench_percentile(lat, at, 99), at ? lat[at - 1] : 0.0);
+    if (ru_started && ok > 0) {
+        double us = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 +
+                    (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+                    (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 +
+                    (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
+        printf(",\"client_cpu_us_per_command\":%.1f", us / (double)ok);
+    }
     if (error) {
         printf(",\"first_error\":");
         bench_json_string(stdout, error);

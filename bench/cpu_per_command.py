@@ -10,7 +10,7 @@ that is microseconds of CPU per command by process (bench/README, "Issue
 15: where the probe's CPU goes"). Options: --env K=V,... for the probe and
 the bus (e.g. CRM_WRITERS=1), --perf FILE (perf record -a over the window,
 then the leaf symbols of each process), --strace FILE (strace -c -f of the
-probe), --pgss (pg_stat_statements of the probe's database).
+probe), --strace-client FILE (the same of the client), --pgss (pg_stat_statements of the probe's database).
 
     bench/cpu_per_command.py [--bin build/bin] [--seconds 10] [--modes curve,plain]
 
@@ -27,6 +27,7 @@ ap.add_argument("--clients", type=int, default=32)
 ap.add_argument("--modes", default="curve,plain")
 ap.add_argument("--perf", default="")
 ap.add_argument("--strace", default="")
+ap.add_argument("--strace-client", default="")
 ap.add_argument("--client-bin", default="")
 ap.add_argument("--env", default="")
 ap.add_argument("--pgss", action="store_true")
@@ -180,6 +181,10 @@ try:
         if args.strace and mode == "curve":
             st = subprocess.Popen(["strace", "-c", "-f", "-o", args.strace, "-p",
                                    str(procs[-1].p.pid)], stderr=subprocess.DEVNULL)
+        stc = None
+        if args.strace_client and mode == "curve":
+            stc = subprocess.Popen(["strace", "-c", "-f", "-o", args.strace_client, "-p",
+                                    str(p.pid)], stderr=subprocess.DEVNULL)
         if args.pgss:
             cluster.sql("bench_probe-" + mode, "SELECT pg_stat_statements_reset()")
         t0, s0 = time.monotonic(), sample(groups)
@@ -189,7 +194,7 @@ try:
         c1 = bench.scrape(probe.http_port)
         if args.pgss:
             pgss = cluster.sql("bench_probe-" + mode, "SELECT calls, round(total_exec_time::numeric,1), round(total_plan_time::numeric,1), rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 25")
-        for x in (perf, st):
+        for x in (perf, st, stc):
             if x:
                 x.send_signal(signal.SIGINT); x.wait()
         out, _ = p.communicate(timeout=120)

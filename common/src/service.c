@@ -123,6 +123,16 @@ static const crm_conf_def_t s_common_conf[] = {
      "a command is answered UNAVAILABLE once its wait and a batch's recent time pass"
      " CRM_COMMAND_DEADLINE_MS (0: once its wait alone does)",
      0, 0, 0},
+    /* Beside a committing batch, the next one waits for as many commands
+     * as that one holds, so a closed loop of clients is not split into
+     * ever smaller cohorts, each paying a whole transaction; this bounds
+     * the wait of an open-loop command. Off until a quiet run of the
+     * latency, overload and 128-client parts with it on (10) says it may
+     * be the default (bench/README, "Issue 15: backbone (ninth session)"). */
+    {"CRM_COMMAND_GATHER_MS", CRM_CONF_INT, "0",
+     "beside a committing batch a new one starts once as many commands are queued as that one"
+     " holds, or once the oldest has waited this long (0: at once, with whatever is queued)",
+     0, 0, 1000},
     {"CRM_SEND_HWM", CRM_CONF_INT, "1000",
      "replies queued per client that does not read before they are dropped", 0, 1, 1000000},
     {"CRM_SHUTDOWN_TIMEOUT_MS", CRM_CONF_INT, "5000", "longest graceful shutdown", 0, 100, 600000},
@@ -643,6 +653,7 @@ int crm_service_main(const crm_service_def_t *def, int argc, char **argv)
     svc->cmd_queue_wait_ms = (size_t)crm_config_int(svc->config, "CRM_COMMAND_QUEUE_WAIT_MS");
     svc->cmd_batch_time_us = crm_config_int(svc->config, "CRM_COMMAND_BATCH_MS") * 1000;
     svc->cmd_deadline_batch = crm_config_bool(svc->config, "CRM_COMMAND_DEADLINE_BATCH");
+    svc->cmd_gather_us = crm_config_int(svc->config, "CRM_COMMAND_GATHER_MS") * 1000;
     if (!svc->cmdq)
         goto out_zmq;
     svc->replay_inflight =

@@ -103,7 +103,9 @@ struct crm_service {
     int64_t cmd_batch_time_us; /* CRM_COMMAND_BATCH_MS */
     int64_t
         cmd_batch_est_us; /* a batch's start to its reply, recent (crm_service_queue_deadline_us) */
-    int cmd_deadline_batch;                 /* CRM_COMMAND_DEADLINE_BATCH */
+    int cmd_deadline_batch;    /* CRM_COMMAND_DEADLINE_BATCH */
+    int64_t cmd_gather_us;     /* CRM_COMMAND_GATHER_MS */
+    int64_t cmd_gather_due_us; /* when a gathering batch starts anyway (0: none gathers) */
     int64_t cmd_commit_us[CRM_WRITERS_MAX]; /* when each writer's batch sent COMMIT (0: not yet) */
     crm_batch_t *cmd_batches[CRM_WRITERS_MAX]; /* the batch running on each writer */
     int cmd_running;                           /* how many of them run */
