@@ -348,6 +348,11 @@ int main(int argc, char **argv)
     double send_secs =
         measured > 1 ? (double)(st.sent_ns[st.total - 1] - st.sent_ns[st.warm]) / 1e9 : 0;
     double achieved = send_secs > 0 ? (double)(measured - 1) / send_secs : 0;
+    /* A command refused (UNAVAILABLE under load, or an error) has no event
+     * by design: only an accepted or unanswered one is missing its event. */
+    size_t missing = 0;
+    for (size_t i = st.warm; i < st.total; i++)
+        missing += !st.refused[i] && isnan(st.event_ms[i]);
     bench_log(S_PROG, "sent %zu at %.0f/s; events %zu p50 %.2f ms p99 %.2f ms; replies %zu",
               measured, achieved, n_ev, bench_percentile(ev, n_ev, 50),
               bench_percentile(ev, n_ev, 99), n_rtt);
@@ -355,7 +360,7 @@ int main(int argc, char **argv)
            "\"dealers\":%d,\"measured_commands\":%zu,\"events_missing\":%zu,"
            "\"replies_missing\":%zu,\"failed\":%zu,\"duplicate_events\":%zu,"
            "\"send_errors\":%zu,\"max_send_lag_ms\":%.3f,\"sends_late_over_1ms\":%zu,",
-           rate, achieved, seconds, warmup, nd, measured, measured - n_ev, measured - n_rtt,
+           rate, achieved, seconds, warmup, nd, measured, missing, measured - n_rtt,
            st.failed, st.duplicates, send_errors, (double)max_lag_ns / 1e6, late);
     s_print_dist("command_to_event_ms", ev, n_ev);
     printf(",");

@@ -39,7 +39,10 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertEqual(enc["plaintext_failed"], 0)
         self.assertIn("curve_cost_pct", enc)
         self.assertIn("CURVE", bus["security"])
+        # Every command not refused has its event; a refusal under a loaded
+        # machine is UNAVAILABLE with its hint, never another failure.
         self.assertEqual(doc["latency"]["events_missing"], 0)
+        self.assertEqual(doc["latency"]["detail"]["failed_other"], 0)
         # Overload: twice the ceiling the commands part measured, every
         # command answered (accepted, or refused at once with a hint).
         ov = doc["overload"]
