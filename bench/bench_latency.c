@@ -360,8 +360,8 @@ int main(int argc, char **argv)
            "\"dealers\":%d,\"measured_commands\":%zu,\"events_missing\":%zu,"
            "\"replies_missing\":%zu,\"failed\":%zu,\"duplicate_events\":%zu,"
            "\"send_errors\":%zu,\"max_send_lag_ms\":%.3f,\"sends_late_over_1ms\":%zu,",
-           rate, achieved, seconds, warmup, nd, measured, missing, measured - n_rtt,
-           st.failed, st.duplicates, send_errors, (double)max_lag_ns / 1e6, late);
+           rate, achieved, seconds, warmup, nd, measured, missing, measured - n_rtt, st.failed,
+           st.duplicates, send_errors, (double)max_lag_ns / 1e6, late);
     s_print_dist("command_to_event_ms", ev, n_ev);
     printf(",");
     s_print_dist("command_rtt_ms", rtt, n_rtt);
