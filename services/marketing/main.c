@@ -10,7 +10,6 @@
 
 #include "mail.h"
 #include "rules.h"
-#include "store.h"
 #include <crm/smtp.h>
 
 #include <crm/log.h>
@@ -236,12 +235,6 @@ static int s_on_start(crm_service_t *svc)
         crm_error("config.invalid", "MARKETING_CHANNEL_POLICY: %s", why);
         return -1;
     }
-    ctx->send_candidates_sql =
-        mkt_store_send_candidates_sql(ctx->send_batch, ctx->freq_cap, ctx->freq_days, ctx->opt_in);
-    if (!ctx->send_candidates_sql) {
-        crm_error("service.start", "out of memory");
-        return -1;
-    }
     crm_service_set_user(svc, ctx);
     uint64_t ms = (uint64_t)crm_config_int(cfg, "MARKETING_SEND_SCAN_MS");
     ctx->send_scan =
@@ -283,7 +276,6 @@ int main(int argc, char **argv)
     int rc = crm_service_main(&def, argc, argv);
     mkt_batch_clear(&s_mkt);
     free(s_mkt.outcomes);
-    free(s_mkt.send_candidates_sql);
     curl_global_cleanup();
     return rc;
 }

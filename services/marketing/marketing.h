@@ -44,9 +44,6 @@ typedef struct {
     /* MARKETING_SEND_BATCH: most recipients decided by one scan (one
      * transaction); a full scan is followed by another at once. */
     int send_batch;
-    /* The send scan's candidates statement for these settings
-     * (mkt_store_send_candidates_sql), owned (malloc). */
-    char *send_candidates_sql;
     int max_attempts; /* MARKETING_SMTP_MAX_ATTEMPTS */
     int64_t retry_ms; /* MARKETING_SMTP_RETRY_MS */
     int soft_bounces; /* MARKETING_SOFT_BOUNCES */

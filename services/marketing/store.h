@@ -268,12 +268,9 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
  * for a campaign offering email); 18: the purposes the customer consents
  * to now, "{1,2}" (only for a campaign with a channel that is opt-in under
  * `opt_in`, bit (1 << channel) per channel: "{}" otherwise). Rows come in
- * campaign order. `sql` is mkt_store_send_candidates_sql's text. */
-int mkt_store_send_candidates(crm_work_t *w, const char *sql, crm_work_cb cb);
-/* The text of that statement for these settings, which it holds as
- * constants: built once at start. Caller owns the string (free); NULL when
- * out of memory. */
-char *mkt_store_send_candidates_sql(int limit, int cap, int cap_days, unsigned opt_in);
+ * campaign order. */
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, unsigned opt_in,
+                              crm_work_cb cb);
 
 /* A scan's decisions, one array of n text values per column (in the
  * work's arena): campaign and customer ids, status and channel (numbers),

@@ -292,7 +292,8 @@ static void s_followups_added(crm_work_t *w, PGresult *res)
             return;
     }
     mkt_t *ctx = s_ctx(w);
-    mkt_store_send_candidates(w, ctx->send_candidates_sql, s_scan_candidates);
+    mkt_store_send_candidates(w, ctx->send_batch, ctx->freq_cap, ctx->freq_days, ctx->opt_in,
+                              s_scan_candidates);
 }
 
 static void s_scan_started(crm_work_t *w, PGresult *res)

@@ -5,11 +5,6 @@
 
 #include <crm/params.h>
 
-#include <ctype.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 int mkt_store_start_due(crm_work_t *w, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
@@ -40,11 +35,14 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
         1, cb);
 }
 
-/* The candidates statement, with $1 the batch's limit, $2 the frequency
- * cap's window in days, $3 the cap, $4 the opt-in channel bits: settings,
- * written into the text as constants once at start
- * (mkt_store_send_candidates_sql). */
-static const char s_candidates_sql[] =
+int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, unsigned opt_in,
+                              crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_i64(&p, limit);
+    crm_params_i64(&p, cap_days);
+    crm_params_i64(&p, cap);
+    crm_params_i64(&p, (int64_t)opt_in);
     /* Set-based over the batch: what belongs to a campaign (its templates,
      * offer, throttle allowance, whether any of its channels needs consent,
      * whether it excludes segments) is computed once per campaign in `c`;
@@ -52,105 +50,73 @@ static const char s_candidates_sql[] =
      * the frequency cap's count are one grouped read each over the batch's
      * customers, and only when they can matter (a channel that needs
      * consent; a cap). The rest are lookups by primary key. */
-    "WITH c AS MATERIALIZED (SELECT c.id, c.channels, c.name, c.owner,"
-    " " MKT_SQL_OFFER_TEXT " AS offer,"
-    " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
-    "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text AS "
-    "templates,"
-    " EXISTS (SELECT 1 FROM unnest(c.channels) ch WHERE ch BETWEEN 1 AND 5"
-    "  AND ($4::int >> ch) & 1 = 1) AS consent,"
-    " 1 = ANY (c.channels) AS email,"
-    " EXISTS (SELECT 1 FROM campaign_exclusion x WHERE x.campaign_id = c.id) AS excludes,"
-    " CASE WHEN c.throttle_per_minute = 0 THEN $1::int"
-    "  ELSE greatest(0, c.throttle_per_minute - (SELECT count(*) FROM delivery v"
-    "   WHERE v.campaign_id = c.id AND v.created_at > now() - interval '1 minute'))"
-    "  END AS allow"
-    " FROM campaign c WHERE c.status = 3),"
-    /* Per running campaign, the recipients needing a decision (never
-     * decided: send_queue; or deferred and due), at most what its
-     * throttle still allows this minute: both read from indexes that
-     * hold only those, so a scan costs its batch, not the campaign's
-     * size. */
-    " r AS MATERIALIZED (SELECT c.id AS campaign_id, q.customer_id FROM c"
-    "  CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
-    "   (SELECT r0.customer_id FROM send_queue r0 WHERE r0.campaign_id = c.id"
-    "    ORDER BY r0.customer_id LIMIT least(c.allow, $1::int))"
-    "   UNION"
-    "   (SELECT s.customer_id FROM send s"
-    "    WHERE s.campaign_id = c.id AND s.status = 3 AND s.due_at <= now()"
-    "    ORDER BY s.customer_id LIMIT least(c.allow, $1::int))) q"
-    "  ORDER BY q.customer_id LIMIT least(c.allow, $1::int)) q"
-    "  ORDER BY c.id, q.customer_id LIMIT $1::int),"
-    /* The purposes each customer consents to now: the latest ledger
-     * entry of each is a grant (sql/0015_consent.sql). */
-    " k AS (SELECT k1.customer_id, array_agg(k1.purpose ORDER BY k1.purpose) AS purposes"
-    "  FROM (SELECT DISTINCT ON (k0.customer_id, k0.purpose) k0.customer_id, k0.purpose,"
-    "   k0.granted FROM consent k0 WHERE k0.customer_id IN (SELECT r.customer_id FROM r"
-    "    JOIN c ON c.id = r.campaign_id WHERE c.consent)"
-    "   ORDER BY k0.customer_id, k0.purpose, k0.at DESC, k0.seq DESC) k1"
-    "  WHERE k1.granted GROUP BY k1.customer_id),"
-    /* The frequency cap's count: messages to the customer, any campaign. */
-    " f AS (SELECT v.customer_id, count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
-    "  WHERE $3::int > 0 AND v.customer_id IN (SELECT r.customer_id FROM r)"
-    "   AND v.created_at > now() - $2::int * interval '1 day' GROUP BY v.customer_id)"
-    " SELECT c.id::text, r.customer_id::text, c.channels::text,"
-    " CASE WHEN p.customer_id IS NULL THEN NULL ELSE " MKT_SQL_PREF "::text END,"
-    " CASE WHEN COALESCE(p.time_zone, '') <> '' THEN"
-    "  round((extract(epoch FROM now() AT TIME ZONE p.time_zone)"
-    "   - extract(epoch FROM now() AT TIME ZONE 'UTC')) / 60)::int"
-    "  ELSE COALESCE(p.utc_offset_minutes, 0) END,"
-    " COALESCE(pe.name, ''), COALESCE(pe.email, ''), c.name, c.owner, c.offer, c.templates,"
-    " CASE WHEN c.excludes THEN (SELECT x.segment_id::text FROM campaign_exclusion x"
-    "  JOIN segment_member m ON m.segment_id = x.segment_id"
-    "   AND m.customer_id = r.customer_id"
-    "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1) END,"
-    " COALESCE(f.n, 0), mkt_us(f.oldest + $2::int * interval '1 day'),"
-    " COALESCE(pe.phone, ''), COALESCE(pe.fax, ''), COALESCE(pe.address, ''),"
-    /* Only email bounces. */
-    " c.email AND EXISTS (SELECT 1 FROM address_state z WHERE z.address = pe.email"
-    "  AND z.undeliverable),"
-    " COALESCE(k.purposes, '{}')::text"
-    " FROM r JOIN c ON c.id = r.campaign_id"
-    " LEFT JOIN preference p ON p.customer_id = r.customer_id"
-    " LEFT JOIN person pe ON pe.id = r.customer_id"
-    " LEFT JOIN f ON f.customer_id = r.customer_id"
-    " LEFT JOIN k ON k.customer_id = r.customer_id"
-    " ORDER BY r.campaign_id, r.customer_id";
-
-char *mkt_store_send_candidates_sql(int limit, int cap, int cap_days, unsigned opt_in)
-{
-    long long v[4] = {limit, cap_days, cap, (long long)opt_in};
-    size_t n = sizeof s_candidates_sql + 64;
-    for (const char *s = s_candidates_sql; (s = strchr(s, '$')); s++)
-        n += 24;
-    char *out = malloc(n), *o = out;
-    if (!out)
-        return NULL;
-    for (const char *s = s_candidates_sql; *s; s++) {
-        /* $1 to $4, each followed by "::int" in the text: the setting as a
-         * decimal constant (the cast stays). */
-        if (s[0] == '$' && s[1] >= '1' && s[1] <= '4' && !isdigit((unsigned char)s[2])) {
-            o += snprintf(o, (size_t)(out + n - o), "%lld", v[s[1] - '1']);
-            s++;
-            continue;
-        }
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
-}
-
-int mkt_store_send_candidates(crm_work_t *w, const char *sql, crm_work_cb cb)
-{
-    crm_params_t p = CRM_PARAMS(w);
-    /* Planned at every scan, not prepared: a generic plan made while the
-     * tables were small (the service's first scans run before anyone is
-     * targeted) would be kept until an analyse of one of them, and the
-     * fifth session saw what a plan for an empty `delivery` costs once
-     * the table has grown. The settings as constants let the planner drop
-     * the frequency cap's and the consent ledger's reads when they cannot
-     * matter before it plans them. */
-    return crm_params_run(&p, sql, 0, cb);
+    return crm_params_run(
+        &p,
+        "WITH c AS MATERIALIZED (SELECT c.id, c.channels, c.name, c.owner,"
+        " " MKT_SQL_OFFER_TEXT " AS offer,"
+        " (SELECT jsonb_object_agg(t.channel::text, jsonb_build_object('subject', t.subject,"
+        "   'body', t.body)) FROM message_template t WHERE t.campaign_id = c.id)::text AS "
+        "templates,"
+        " EXISTS (SELECT 1 FROM unnest(c.channels) ch WHERE ch BETWEEN 1 AND 5"
+        "  AND ($4::int >> ch) & 1 = 1) AS consent,"
+        " 1 = ANY (c.channels) AS email,"
+        " EXISTS (SELECT 1 FROM campaign_exclusion x WHERE x.campaign_id = c.id) AS excludes,"
+        " CASE WHEN c.throttle_per_minute = 0 THEN $1::int"
+        "  ELSE greatest(0, c.throttle_per_minute - (SELECT count(*) FROM delivery v"
+        "   WHERE v.campaign_id = c.id AND v.created_at > now() - interval '1 minute'))"
+        "  END AS allow"
+        " FROM campaign c WHERE c.status = 3),"
+        /* Per running campaign, the recipients needing a decision (never
+         * decided: send_queue; or deferred and due), at most what its
+         * throttle still allows this minute: both read from indexes that
+         * hold only those, so a scan costs its batch, not the campaign's
+         * size. */
+        " r AS MATERIALIZED (SELECT c.id AS campaign_id, q.customer_id FROM c"
+        "  CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
+        "   (SELECT r0.customer_id FROM send_queue r0 WHERE r0.campaign_id = c.id"
+        "    ORDER BY r0.customer_id LIMIT least(c.allow, $1::int))"
+        "   UNION"
+        "   (SELECT s.customer_id FROM send s"
+        "    WHERE s.campaign_id = c.id AND s.status = 3 AND s.due_at <= now()"
+        "    ORDER BY s.customer_id LIMIT least(c.allow, $1::int))) q"
+        "  ORDER BY q.customer_id LIMIT least(c.allow, $1::int)) q"
+        "  ORDER BY c.id, q.customer_id LIMIT $1::int),"
+        /* The purposes each customer consents to now: the latest ledger
+         * entry of each is a grant (sql/0015_consent.sql). */
+        " k AS (SELECT k1.customer_id, array_agg(k1.purpose ORDER BY k1.purpose) AS purposes"
+        "  FROM (SELECT DISTINCT ON (k0.customer_id, k0.purpose) k0.customer_id, k0.purpose,"
+        "   k0.granted FROM consent k0 WHERE k0.customer_id IN (SELECT r.customer_id FROM r"
+        "    JOIN c ON c.id = r.campaign_id WHERE c.consent)"
+        "   ORDER BY k0.customer_id, k0.purpose, k0.at DESC, k0.seq DESC) k1"
+        "  WHERE k1.granted GROUP BY k1.customer_id),"
+        /* The frequency cap's count: messages to the customer, any campaign. */
+        " f AS (SELECT v.customer_id, count(*) AS n, min(v.created_at) AS oldest FROM delivery v"
+        "  WHERE $3::int > 0 AND v.customer_id IN (SELECT r.customer_id FROM r)"
+        "   AND v.created_at > now() - $2::int * interval '1 day' GROUP BY v.customer_id)"
+        " SELECT c.id::text, r.customer_id::text, c.channels::text,"
+        " CASE WHEN p.customer_id IS NULL THEN NULL ELSE " MKT_SQL_PREF "::text END,"
+        " CASE WHEN COALESCE(p.time_zone, '') <> '' THEN"
+        "  round((extract(epoch FROM now() AT TIME ZONE p.time_zone)"
+        "   - extract(epoch FROM now() AT TIME ZONE 'UTC')) / 60)::int"
+        "  ELSE COALESCE(p.utc_offset_minutes, 0) END,"
+        " COALESCE(pe.name, ''), COALESCE(pe.email, ''), c.name, c.owner, c.offer, c.templates,"
+        " CASE WHEN c.excludes THEN (SELECT x.segment_id::text FROM campaign_exclusion x"
+        "  JOIN segment_member m ON m.segment_id = x.segment_id"
+        "   AND m.customer_id = r.customer_id"
+        "  WHERE x.campaign_id = c.id ORDER BY x.segment_id LIMIT 1) END,"
+        " COALESCE(f.n, 0), mkt_us(f.oldest + $2::int * interval '1 day'),"
+        " COALESCE(pe.phone, ''), COALESCE(pe.fax, ''), COALESCE(pe.address, ''),"
+        /* Only email bounces. */
+        " c.email AND EXISTS (SELECT 1 FROM address_state z WHERE z.address = pe.email"
+        "  AND z.undeliverable),"
+        " COALESCE(k.purposes, '{}')::text"
+        " FROM r JOIN c ON c.id = r.campaign_id"
+        " LEFT JOIN preference p ON p.customer_id = r.customer_id"
+        " LEFT JOIN person pe ON pe.id = r.customer_id"
+        " LEFT JOIN f ON f.customer_id = r.customer_id"
+        " LEFT JOIN k ON k.customer_id = r.customer_id"
+        " ORDER BY r.campaign_id, r.customer_id",
+        0, cb);
 }
 
 int mkt_store_send_record(crm_work_t *w, const mkt_decided_t *d, crm_work_cb cb)
@@ -191,10 +157,13 @@ int mkt_store_send_record(crm_work_t *w, const mkt_decided_t *d, crm_work_cb cb)
         /* Off the scan's queue (a deferral comes back through send):
          * a delete, no new tuple (sql/0024_send_queue_table.sql). Each
          * row is found by a probe of the queue's key (the subquery kept
-         * apart by OFFSET 0) and deleted by its tid: as a join, the
-         * planner took a hash join over the whole queue, read and hashed
-         * at every batch, from about 10,000 queued rows to about 1,000,000
-         * (issue 15, ninth session). */
+         * apart by OFFSET 0) and deleted by its tid, in the statement's
+         * snapshot: a row a concurrent merge re-pointed is left alone, as
+         * with the join before. As a join, the planner read and hashed
+         * the whole queue at every batch with 10,000 and 100,000 queued
+         * (at 1,000,000 it probed): at 100,000, 66 against 31 ms of CPU
+         * for the statement per 1,000 decisions (issue 15, ninth
+         * session). */
         " q AS (DELETE FROM send_queue r WHERE r.ctid = ANY (ARRAY(SELECT l.t FROM d"
         "  CROSS JOIN LATERAL (SELECT r1.ctid AS t FROM send_queue r1"
         "   WHERE r1.campaign_id = d.campaign_id AND r1.customer_id = d.read_id OFFSET 0) l))"
