@@ -513,6 +513,10 @@ def marketing_recipients(st, mk, pb, campaign, ids):
                 raise RuntimeError("preload: campaign_recipient rows differ from the service's"
                                    " in %s" % bad)
         cur.execute("VACUUM ANALYZE campaign_recipient")
+        # The trigger queued them (send_queue); autovacuum analyses a
+        # queue that grew so much well before a launch, and the plans of
+        # the scan's statements follow its statistics.
+        cur.execute("VACUUM ANALYZE send_queue")
     conn.close()
     B.log("preloaded %d recipients of the campaign in %.1f s" % (len(ids), time.monotonic() - t0))
 

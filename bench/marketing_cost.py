@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Where a marketing send decision's cost goes, per statement.
+
+Runs what `bench/run.sh --only marketing` runs (bench/services.py,
+bench_marketing) on a cluster with pg_stat_statements (nested statements,
+planning) and track_functions, resets the statistics at the launch and
+prints, after the last decision, each statement's calls, execution and
+planning time, buffers and WAL per decision, beside the bench's own
+figures (CPU of PostgreSQL and crm-marketing, WAL by relation). With
+--perf FILE it also records crm-marketing with perf over the scan and
+prints its leaf symbols. The statistics cost CPU of their own: compare
+runs of this script with each other, not with bench/run.sh.
+
+    bench/marketing_cost.py [--bin build/bin] [--marketing-recipients 10000]
+
+Needs what bench.py needs (and perf for --perf)."""
+import os, sys, json, argparse, tempfile, shutil, subprocess, signal, collections
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench
+bench.sys.modules.setdefault("bench", bench)
+import services
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--bin", default=os.path.join(os.path.dirname(HERE), "build", "bin"))
+ap.add_argument("--marketing-recipients", type=int, default=10000)
+ap.add_argument("--marketing-scan-ms", type=int, default=1000)
+ap.add_argument("--marketing-timeout", type=int, default=600)
+ap.add_argument("--rows", type=int, default=0, help="long mode (preloaded people)")
+ap.add_argument("--perf", default="", help="perf record crm-marketing into this file")
+ap.add_argument("--no-pgss", action="store_true", help="the bench's own settings")
+args = ap.parse_args()
+args.log_level = "info"
+if args.rows:
+    args.marketing_recipients = args.rows
+
+if not args.no_pgss:
+    bench.PG_SETTINGS["shared_preload_libraries"] = "'pg_stat_statements'"
+    bench.PG_SETTINGS["track_functions"] = "'all'"
+    bench.PG_SETTINGS["pg_stat_statements.track"] = "'all'"
+    bench.PG_SETTINGS["pg_stat_statements.track_planning"] = "on"
+
+PGSS = ("SELECT calls, round(total_exec_time::numeric, 1), round(total_plan_time::numeric, 1),"
+        " rows, shared_blks_hit + shared_blks_read, shared_blks_dirtied, wal_records, wal_bytes,"
+        " left(regexp_replace(query, '\\s+', ' ', 'g'), 110) FROM pg_stat_statements"
+        " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " ORDER BY total_exec_time + total_plan_time DESC LIMIT 14")
+FUNCS = ("SELECT funcname, calls, round(total_time::numeric, 1), round(self_time::numeric, 1)"
+         " FROM pg_stat_user_functions ORDER BY total_time DESC LIMIT 8")
+seen = {"calls": 0}
+report = {}
+perf = [None]
+orig_cpu = services.Stack.cpu_seconds
+
+
+def cpu_seconds(self):
+    """Called at the launch and after the last decision (bench_marketing)."""
+    seen["calls"] += 1
+    if not args.no_pgss and "marketing" in self.dbs:
+        conn = self.db("marketing")
+        with conn.cursor() as cur:
+            if seen["calls"] == 1:
+                cur.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                cur.execute("SELECT pg_stat_statements_reset(), pg_stat_reset()")
+            else:
+                cur.execute(PGSS)
+                report["pgss"] = cur.fetchall()
+                cur.execute(FUNCS)
+                report["funcs"] = cur.fetchall()
+    if args.perf and "marketing" in self.procs:
+        if seen["calls"] == 1:
+            perf[0] = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-o", args.perf,
+                                        "-p", str(self.procs["marketing"].p.pid)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elif perf[0]:
+            perf[0].send_signal(signal.SIGINT)
+            perf[0].wait()
+    return orig_cpu(self)
+
+
+services.Stack.cpu_seconds = cpu_seconds
+workdir = tempfile.mkdtemp(prefix="mktcost-")
+bench.KEYS = bench.Keys(args.bin, workdir)
+try:
+    out = services.bench_marketing(args.bin, workdir, args)
+finally:
+    shutil.rmtree(workdir, ignore_errors=True)
+n = out["recipients"]
+print(json.dumps({k: out[k] for k in ("recipients", "seconds_launch_to_all_decided",
+                                      "decided_per_s_after_first", "postgres_cpu_ms_per_decision",
+                                      "marketing_cpu_ms_per_decision", "wal_bytes_per_decision",
+                                      "cpu_seconds")}))
+print("WAL by relation, bytes a decision: " + ", ".join(
+    "%s %d" % (k, v["bytes"]) for k, v in out.get("wal_by_relation", {}).items()
+    if isinstance(v, dict)))
+if report:
+    print("per decision: calls | exec us | plan us | rows | buffers | dirtied | WAL records |"
+          " WAL bytes | statement")
+    for calls, ex, pl, rows, blks, dirt, wrec, wbytes, q in report["pgss"]:
+        print("  %6d %7.2f %6.2f %6.3f %6.2f %5.3f %5.2f %7.1f  %s" % (
+            calls, float(ex) * 1000 / n, float(pl) * 1000 / n, rows / n, blks / n, dirt / n,
+            wrec / n, float(wbytes) / n, q))
+    print("functions: " + ", ".join("%s %d calls %s ms (self %s)" % r for r in report["funcs"]))
+if args.perf:
+    r = subprocess.run(["perf", "report", "-i", args.perf, "--no-children", "--stdio",
+                        "--sort", "dso,symbol", "-g", "none", "--percent-limit", "1"],
+                       capture_output=True, text=True)
+    print("\n".join(l for l in r.stdout.splitlines() if l and not l.startswith("#"))[:4000])
