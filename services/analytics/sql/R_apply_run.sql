@@ -67,6 +67,42 @@ BEGIN
 END
 $$;
 
+-- The payload (p) and record (x) of the run's event at place i (1-based)
+-- whose payload's member is `member`, as an_decode_member gives them (x:
+-- the record its branch reads, NULL where it reads none). A run's later
+-- statements take them from the run by place: carried as arrays beside
+-- the narrow ones they were copied into every statement of the run (issue
+-- 15, ninth session). Single expressions, inlined where they are used.
+CREATE OR REPLACE FUNCTION an_run_p(evs jsonb, i int, member text)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT evs -> (i - 1) -> 'e' -> member $$;
+
+CREATE OR REPLACE FUNCTION an_run_x(evs jsonb, i int, member text)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT evs -> (i - 1) -> 'e' -> member -> CASE member
+        WHEN 'person_registered' THEN 'person' WHEN 'person_updated' THEN 'person'
+        WHEN 'deal_created' THEN 'deal' WHEN 'deal_stage_changed' THEN 'deal'
+        WHEN 'deal_won' THEN 'deal' WHEN 'deal_lost' THEN 'deal'
+        WHEN 'order_placed' THEN 'order'
+        WHEN 'order_refunded' THEN 'refund' WHEN 'order_cancelled' THEN 'refund'
+        WHEN 'activity_scheduled' THEN 'activity' WHEN 'activity_completed' THEN 'activity'
+        WHEN 'activity_due' THEN 'activity' WHEN 'note_added' THEN 'activity'
+        WHEN 'preferences_changed' THEN 'preferences'
+        WHEN 'ticket_assigned' THEN 'ticket' WHEN 'ticket_replied' THEN 'ticket'
+        WHEN 'ticket_note_added' THEN 'ticket' WHEN 'ticket_status_changed' THEN 'ticket'
+        WHEN 'ticket_resolved' THEN 'ticket' WHEN 'ticket_reopened' THEN 'ticket'
+        WHEN 'ticket_closed' THEN 'ticket' WHEN 'ticket_rated' THEN 'ticket'
+        WHEN 'ticket_priority_changed' THEN 'ticket' WHEN 'sla_at_risk' THEN 'ticket'
+        WHEN 'sla_breached' THEN 'ticket'
+        WHEN 'subscription_created' THEN 'subscription'
+        WHEN 'subscription_changed' THEN 'subscription'
+        WHEN 'subscription_renewed' THEN 'subscription'
+        WHEN 'subscription_cancelled' THEN 'subscription' END
+    $$;
+
 -- A run of a consumer's events (handlers/fold.c), with the effects of
 -- an_apply on each in their order, set-based where the order allows it.
 -- evs: [{"s": source, "q": sequence, "e": Event JSON, "m": the member of its
@@ -116,8 +152,9 @@ CREATE OR REPLACE FUNCTION an_apply_run(evs jsonb)
 DECLARE
     r record;
     -- the run's applied events, in its order (step 1)
-    v_i int[]; v_src text[]; v_seq bigint[]; v_ev jsonb[]; v_member text[]; v_p jsonb[];
-    v_x jsonb[]; v_cid text[]; v_occ timestamptz[]; v_at timestamptz[]; v_publish boolean[];
+    -- (not the events, their payloads nor records: a later statement takes
+    -- those from evs by place, an_run_p and an_run_x)
+    v_i int[]; v_src text[]; v_seq bigint[]; v_member text[]; v_cid text[]; v_occ timestamptz[]; v_at timestamptz[]; v_publish boolean[];
     v_old_score int[]; v_old_high boolean[];
     v_set boolean[];  -- projected by step 2
     v_mode int[];     -- health: 0 none, 1 counted right after the event, 2 at the end
@@ -176,7 +213,25 @@ BEGIN
             ON CONFLICT (source, seq) DO NOTHING
             RETURNING source, seq),
     -- (an event twice in a run is applied once, as an_apply would)
-    a AS (SELECT DISTINCT ON (d.src, d.seqn) d.* FROM d
+    -- What each event is keyed by: the order, ticket and activity it
+    -- changes; whether it changes what an_health_inputs reads in a way
+    -- that cannot be left out afterwards ("hard"). Only these narrow
+    -- columns go through the windows below: the event, its payload and
+    -- record (a kilobyte or more an event) join the result at the end.
+    -- Copied through every sort and window of the run they were most of
+    -- this statement's CPU (issue 15, ninth session).
+    a AS (SELECT DISTINCT ON (d.src, d.seqn) d.i, d.src, d.seqn, d.member, d.cid, d.occurred,
+                 CASE WHEN d.member = 'order_placed' THEN d.x ->> 'id'
+                      WHEN d.member IN ('order_refunded', 'order_cancelled') THEN d.x ->> 'order_id' END
+                     AS okey,
+                 CASE WHEN d.member = 'ticket_opened' THEN d.p ->> 'ticket_id'
+                      WHEN d.member IN ('ticket_assigned', 'ticket_replied', 'ticket_note_added',
+                                        'ticket_status_changed', 'ticket_resolved', 'ticket_reopened',
+                                        'ticket_closed', 'ticket_rated', 'ticket_priority_changed',
+                                        'sla_at_risk', 'sla_breached') THEN d.x ->> 'id' END AS tkey,
+                 CASE WHEN d.member IN ('activity_scheduled', 'activity_completed', 'activity_due',
+                                        'note_added') THEN d.x ->> 'id' END AS akey
+            FROM d
             JOIN ins ON ins.source = d.src AND ins.seq = d.seqn
            ORDER BY d.src, d.seqn, d.i),
     -- (in the customers' order: the row locks of two consumers' runs
@@ -185,22 +240,9 @@ BEGIN
              SELECT a.cid, min(a.occurred) FROM a WHERE a.cid <> '' GROUP BY a.cid ORDER BY a.cid
              ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen)
              RETURNING 1),
-    -- What each event is keyed by: the order, ticket and activity it
-    -- changes; whether it changes what an_health_inputs reads in a way
-    -- that cannot be left out afterwards ("hard").
     k AS (SELECT a.*,
                  a.cid <> '' AND a.member NOT IN ('churn_risk_raised', 'health_changed',
                                                   'data_quality_issue_found') AS scored,
-                 CASE WHEN a.member = 'order_placed' THEN a.x ->> 'id'
-                      WHEN a.member IN ('order_refunded', 'order_cancelled') THEN a.x ->> 'order_id' END
-                     AS okey,
-                 CASE WHEN a.member = 'ticket_opened' THEN a.p ->> 'ticket_id'
-                      WHEN a.member IN ('ticket_assigned', 'ticket_replied', 'ticket_note_added',
-                                        'ticket_status_changed', 'ticket_resolved', 'ticket_reopened',
-                                        'ticket_closed', 'ticket_rated', 'ticket_priority_changed',
-                                        'sla_at_risk', 'sla_breached') THEN a.x ->> 'id' END AS tkey,
-                 CASE WHEN a.member IN ('activity_scheduled', 'activity_completed', 'activity_due',
-                                        'note_added') THEN a.x ->> 'id' END AS akey,
                  a.member IN ('activity_scheduled', 'activity_completed', 'activity_due', 'note_added',
                               'order_cancelled', 'ticket_opened', 'ticket_assigned', 'ticket_replied',
                               'ticket_note_added', 'ticket_status_changed', 'ticket_resolved',
@@ -263,11 +305,11 @@ BEGIN
     -- again for each of the fourteen, on PostgreSQL 15 half of this
     -- statement's CPU; one aggregation step feeds every aggregate the same
     -- row at a time, so the arrays stay parallel)
-    SELECT array_agg(y.i), array_agg(y.src), array_agg(y.seqn), array_agg(y.ev),
-           array_agg(y.member), array_agg(y.p), array_agg(y.x), array_agg(y.cid),
+    SELECT array_agg(y.i), array_agg(y.src), array_agg(y.seqn), array_agg(y.member),
+           array_agg(y.cid),
            array_agg(y.occurred), array_agg(y.at_h), array_agg(y.publish), array_agg(y.set_based),
            array_agg(y.mode), array_agg(y.new_order)
-      INTO v_i, v_src, v_seq, v_ev, v_member, v_p, v_x, v_cid, v_occ, v_at, v_publish,
+      INTO v_i, v_src, v_seq, v_member, v_cid, v_occ, v_at, v_publish,
            v_set, v_mode, v_order
       FROM (SELECT * FROM y ORDER BY y.i) y;
     IF v_i IS NULL THEN
@@ -324,10 +366,11 @@ BEGIN
     -- (t_us as a column: an_fv_newer is inlined only when its arguments
     -- are plain values)
     IF v_member && ARRAY['person_registered', 'person_updated'] THEN
-    WITH s AS (SELECT u.*, an_us(u.occurred) AS t_us
-                 FROM unnest(v_i, v_src, v_member, v_x, v_cid, v_occ, v_set)
-                      AS u(i, src, member, x, cid, occurred, set_based)
-                WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
+    WITH s AS MATERIALIZED (
+             SELECT u.*, an_run_x(evs, u.i, u.member) AS x, an_us(u.occurred) AS t_us
+               FROM unnest(v_i, v_src, v_member, v_cid, v_occ, v_set)
+                    AS u(i, src, member, cid, occurred, set_based)
+              WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
     UPDATE customer c SET
         known = true,
         registered_by = CASE WHEN c.registered_by = '' THEN COALESCE(s.x ->> 'registered_by', s.src)
@@ -370,8 +413,9 @@ BEGIN
     INSERT INTO sale_order (id, customer_id, deal_id, total_minor, currency, ordered_at)
     SELECT DISTINCT ON (u.x ->> 'id') u.x ->> 'id', u.cid, COALESCE(u.x ->> 'deal_id', ''),
            COALESCE((u.x ->> 'total_minor')::bigint, 0), COALESCE(u.x ->> 'currency', ''), u.occurred
-      FROM unnest(v_i, v_member, v_x, v_cid, v_occ, v_set) AS u(i, member, x, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'order_placed'
+      FROM (SELECT u.*, an_run_x(evs, u.i, u.member) AS x
+              FROM unnest(v_i, v_member, v_cid, v_occ, v_set) AS u(i, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'order_placed' OFFSET 0) u
      ORDER BY u.x ->> 'id', u.i
     ON CONFLICT (id) DO NOTHING;
     END IF;
@@ -380,8 +424,9 @@ BEGIN
     INSERT INTO ticket AS t (id, customer_id, type, priority, status, subject, opened_at)
     SELECT u.p ->> 'ticket_id', u.cid, an_enum(u.p ->> 'type', 'TICKET_TYPE_'),
            COALESCE(u.p ->> 'priority', 'normal'), 'new', COALESCE(u.p ->> 'subject', ''), u.occurred
-      FROM unnest(v_member, v_p, v_cid, v_occ, v_set) AS u(member, p, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'ticket_opened'
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_member, v_cid, v_occ, v_set) AS u(i, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'ticket_opened' OFFSET 0) u
     ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, priority = EXCLUDED.priority,
         opened_at = least(t.opened_at, EXCLUDED.opened_at);
     END IF;
@@ -397,9 +442,11 @@ BEGIN
            COALESCE(u.p -> 'campaign' ->> 'owner', ''),
            (SELECT COALESCE(array_agg(an_enum(ch, 'CHANNEL_')), '{}')
               FROM jsonb_array_elements_text(COALESCE(u.p -> 'campaign' -> 'channels', '[]')) ch)
-      FROM unnest(v_i, v_member, v_p, v_set) AS u(i, member, p, set_based)
-     WHERE u.set_based AND u.member IN ('campaign_created', 'campaign_scheduled',
-                                        'campaign_status_changed', 'campaign_updated')
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_member, v_set) AS u(i, member, set_based)
+             WHERE u.set_based AND u.member IN ('campaign_created', 'campaign_scheduled',
+                                                'campaign_status_changed', 'campaign_updated')
+            OFFSET 0) u
      ORDER BY u.p -> 'campaign' ->> 'id', u.i DESC
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,
         currency = EXCLUDED.currency, budget_minor = EXCLUDED.budget_minor, owner = EXCLUDED.owner,
@@ -410,8 +457,9 @@ BEGIN
     INSERT INTO campaign_send AS s (campaign_id, customer_id, status, channel, decided_at)
     SELECT DISTINCT ON (u.p ->> 'campaign_id', u.cid) u.p ->> 'campaign_id', u.cid,
            an_enum(u.p ->> 'status', 'SEND_STATUS_'), an_enum(u.p ->> 'channel', 'CHANNEL_'), u.occurred
-      FROM unnest(v_i, v_member, v_p, v_cid, v_occ, v_set) AS u(i, member, p, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'send_decided'
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_member, v_cid, v_occ, v_set) AS u(i, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'send_decided' OFFSET 0) u
      ORDER BY u.p ->> 'campaign_id', u.cid, u.i DESC
     ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,
         channel = EXCLUDED.channel, decided_at = EXCLUDED.decided_at;
@@ -424,9 +472,10 @@ BEGIN
            COALESCE(u.p ->> 'channel', ''), COALESCE((u.p ->> 'revenue_minor')::bigint, 0),
            upper(COALESCE(u.p ->> 'currency', '')), u.occurred,
            COALESCE((u.p ->> 'unsolicited')::boolean, false), COALESCE(u.p ->> 'order_id', '')
-      FROM unnest(v_i, v_src, v_seq, v_member, v_p, v_cid, v_occ, v_set)
-           AS u(i, src, seqn, member, p, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'campaign_response_recorded'
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_src, v_seq, v_member, v_cid, v_occ, v_set)
+                   AS u(i, src, seqn, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'campaign_response_recorded' OFFSET 0) u
      ORDER BY u.i;
     END IF;
 
@@ -436,14 +485,19 @@ BEGIN
     SELECT DISTINCT ON (rc.campaign_id, rc.customer_id) rc.campaign_id, rc.customer_id, rc.occurred
       FROM (SELECT u.i, 0::bigint AS o, u.p ->> 'campaign_id' AS campaign_id, u.cid AS customer_id,
                    u.occurred
-              FROM unnest(v_i, v_member, v_p, v_cid, v_occ, v_set)
-                   AS u(i, member, p, cid, occurred, set_based)
+              FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+                      FROM unnest(v_i, v_member, v_cid, v_occ, v_set)
+                           AS u(i, member, cid, occurred, set_based)
+                     WHERE u.set_based AND u.member IN ('send_decided', 'campaign_response_recorded')
+                    OFFSET 0) u
              WHERE u.set_based AND (u.member = 'send_decided'
                                     OR (u.member = 'campaign_response_recorded' AND u.cid <> ''
                                         AND NOT COALESCE((u.p ->> 'unsolicited')::boolean, false)))
             UNION ALL
             SELECT u.i, tg.o, u.p ->> 'campaign_id', crm_alias_of(tg.t), u.occurred
-              FROM unnest(v_i, v_member, v_p, v_occ, v_set) AS u(i, member, p, occurred, set_based)
+              FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+                      FROM unnest(v_i, v_member, v_occ, v_set) AS u(i, member, occurred, set_based)
+                     WHERE u.set_based AND u.member = 'campaign_targeted' OFFSET 0) u
              CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(u.p -> 'customer_ids', '[]'))
                    WITH ORDINALITY AS tg(t, o)
              WHERE u.set_based AND u.member = 'campaign_targeted') rc
@@ -453,9 +507,10 @@ BEGIN
 
     -- 3.
     IF false = ANY(v_set) OR 1 = ANY(v_mode) THEN
-    FOR r IN SELECT * FROM unnest(v_i, v_src, v_seq, v_ev, v_member, v_p, v_x, v_cid, v_occ, v_at,
-                                  v_set, v_mode)
-                        AS u(i, src, seqn, ev, member, p, x, cid, occurred, at_h, set_based, mode)
+    FOR r IN SELECT u.*, evs -> (u.i - 1) -> 'e' AS ev, an_run_p(evs, u.i, u.member) AS p,
+                    an_run_x(evs, u.i, u.member) AS x
+               FROM unnest(v_i, v_src, v_seq, v_member, v_cid, v_occ, v_at, v_set, v_mode)
+                    AS u(i, src, seqn, member, cid, occurred, at_h, set_based, mode)
               WHERE NOT u.set_based OR u.mode = 1
               ORDER BY u.i
     LOOP
