@@ -154,7 +154,8 @@ DECLARE
     -- the run's applied events, in its order (step 1)
     -- (not the events, their payloads nor records: a later statement takes
     -- those from evs by place, an_run_p and an_run_x)
-    v_i int[]; v_src text[]; v_seq bigint[]; v_member text[]; v_cid text[]; v_occ timestamptz[]; v_at timestamptz[]; v_publish boolean[];
+    v_i int[]; v_src text[]; v_seq bigint[]; v_member text[]; v_cid text[]; v_occ timestamptz[];
+    v_at timestamptz[]; v_publish boolean[];
     v_old_score int[]; v_old_high boolean[];
     v_set boolean[];  -- projected by step 2
     v_mode int[];     -- health: 0 none, 1 counted right after the event, 2 at the end
@@ -364,7 +365,8 @@ BEGIN
 
     -- 2. (each statement as an_project's branch for that event)
     -- (t_us as a column: an_fv_newer is inlined only when its arguments
-    -- are plain values)
+    -- are plain values; the arrays as an_text_array makes them, inline: it
+    -- is a function with a query of its own per call)
     IF v_member && ARRAY['person_registered', 'person_updated'] THEN
     WITH s AS MATERIALIZED (
              SELECT u.*, an_run_x(evs, u.i, u.member) AS x, an_us(u.occurred) AS t_us
@@ -380,10 +382,10 @@ BEGIN
                     THEN s.x ->> 'name' ELSE c.name END,
         emails = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'emails', '[]')) > 0
                        AND an_fv_newer(c.fv, 'emails', s.t_us, s.src)
-                      THEN an_text_array(s.x -> 'emails') ELSE c.emails END,
+                      THEN ARRAY(SELECT jsonb_array_elements_text(s.x -> 'emails')) ELSE c.emails END,
         phones = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'phones', '[]')) > 0
                        AND an_fv_newer(c.fv, 'phones', s.t_us, s.src)
-                      THEN an_text_array(s.x -> 'phones') ELSE c.phones END,
+                      THEN ARRAY(SELECT jsonb_array_elements_text(s.x -> 'phones')) ELSE c.phones END,
         organization_id = CASE WHEN COALESCE(s.x ->> 'organization_id', '') <> ''
                                 AND an_fv_newer(c.fv, 'organization_id', s.t_us, s.src)
                                THEN s.x ->> 'organization_id' ELSE c.organization_id END,
@@ -398,11 +400,35 @@ BEGIN
         owner = CASE WHEN COALESCE(s.x ->> 'owner', '') <> ''
                           AND an_fv_newer(c.fv, 'owner', s.t_us, s.src)
                      THEN s.x ->> 'owner' ELSE c.owner END,
-        fv = c.fv || (SELECT COALESCE(jsonb_object_agg(f, jsonb_build_array(s.t_us, s.src)), '{}')
-                        FROM unnest(ARRAY['name', 'emails', 'phones', 'organization_id', 'kind',
-                                          'country', 'industry', 'owner']) f
-                       WHERE an_fv_newer(c.fv, f, s.t_us, s.src)
-                         AND (s.x ? f) AND s.x ->> f <> '' AND s.x -> f <> '[]'::jsonb),
+        -- (the fields' new versions as one expression, not a subquery per
+        -- person: the same object as jsonb_object_agg over the fields that
+        -- pass; jsonb_strip_nulls drops the others, no version is null)
+        fv = c.fv || jsonb_strip_nulls(jsonb_build_object(
+            'name', CASE WHEN an_fv_newer(c.fv, 'name', s.t_us, s.src) AND (s.x ? 'name')
+                         AND s.x ->> 'name' <> '' AND s.x -> 'name' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'emails', CASE WHEN an_fv_newer(c.fv, 'emails', s.t_us, s.src) AND (s.x ? 'emails')
+                         AND s.x ->> 'emails' <> '' AND s.x -> 'emails' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'phones', CASE WHEN an_fv_newer(c.fv, 'phones', s.t_us, s.src) AND (s.x ? 'phones')
+                         AND s.x ->> 'phones' <> '' AND s.x -> 'phones' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'organization_id', CASE WHEN an_fv_newer(c.fv, 'organization_id', s.t_us, s.src)
+                         AND (s.x ? 'organization_id') AND s.x ->> 'organization_id' <> ''
+                         AND s.x -> 'organization_id' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'kind', CASE WHEN an_fv_newer(c.fv, 'kind', s.t_us, s.src) AND (s.x ? 'kind')
+                         AND s.x ->> 'kind' <> '' AND s.x -> 'kind' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'country', CASE WHEN an_fv_newer(c.fv, 'country', s.t_us, s.src) AND (s.x ? 'country')
+                         AND s.x ->> 'country' <> '' AND s.x -> 'country' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'industry', CASE WHEN an_fv_newer(c.fv, 'industry', s.t_us, s.src) AND (s.x ? 'industry')
+                         AND s.x ->> 'industry' <> '' AND s.x -> 'industry' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'owner', CASE WHEN an_fv_newer(c.fv, 'owner', s.t_us, s.src) AND (s.x ? 'owner')
+                         AND s.x ->> 'owner' <> '' AND s.x -> 'owner' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END)),
         contributions = jsonb_set(c.contributions, ARRAY[s.src],
                                   COALESCE(c.contributions -> s.src, '{}') || s.x)
       FROM s
