@@ -8,9 +8,9 @@ migrations of --source (main's checkout, say) and another this checkout's;
 both fold the same runs in transactions as crm-analytics does (an_apply_run,
 then an_health_put_run with a score derived from the inputs returned):
 runs of test_analytics_fold_runs' generator (keys repeated in a run,
-events about another customer's ticket, cancellations, an event twice;
-half with the payload's member named, "m", some while a replay is under
-way), then the live path's events of bench/fold_cost.py in runs of 1, 5,
+events about another customer's ticket, cancellations, an event twice,
+customers a run before met; half with the payload's member named, "m",
+some while a replay is under way), then the live path's events of bench/fold_cost.py in runs of 1, 5,
 45, 250, 3 and 1. Every run's returned rows must be equal, and at the end
 every table (each row as JSON, but recorded_at and updated_at, which hold
 the time of the write). Exits 1 on the first difference.
@@ -78,16 +78,21 @@ def main():
             rnd = random.Random(seed)
             gen = Gen(rnd)
             gen.seq = seq  # one stream per source across the runs
+            # what the run meets: a run before it about the same customers
+            pre = [gen.one() for _ in range(seed % 7 * 3)]
             run = [gen.one() for _ in range(1 + seed % 40)]
             if rnd.random() < 0.2:
                 run.append(run[rnd.randrange(len(run))])  # one event twice
-            evs = [{"s": s, "q": q, "e": e} for s, q, e in run]
-            if seed % 2 == 0:
-                for e in evs:
-                    e["m"] = member(e["e"])
             # a replay under way for part of the runs (nothing published)
             replay = args.runs // 2 <= seed < args.runs // 2 + args.runs // 8
-            runs.append((evs, replay))
+            for r in (pre, run):
+                if not r:
+                    continue
+                evs = [{"s": s, "q": q, "e": e} for s, q, e in r]
+                if seed % 2 == 0:
+                    for e in evs:
+                        e["m"] = member(e["e"])
+                runs.append((evs, replay))
         live = Events("same")
         for n in (1, 5, 45, 250, 3, 1):
             runs.append((live.take(n), False))

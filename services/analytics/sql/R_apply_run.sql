@@ -160,6 +160,7 @@ DECLARE
     v_set boolean[];  -- projected by step 2
     v_mode int[];     -- health: 0 none, 1 counted right after the event, 2 at the end
     v_order text[];   -- the new order the event inserts (its first in the run)
+    v_fresh text[];   -- the customers inserted with their profile (step 1)
     -- the rows left out of earlier events' inputs (an_health_inputs_run)
     l_i int[]; l_cid text[]; l_order text[]; l_src text[]; l_seq bigint[];
     -- inputs counted in step 3
@@ -235,12 +236,6 @@ BEGIN
             FROM d
             JOIN ins ON ins.source = d.src AND ins.seq = d.seqn
            ORDER BY d.src, d.seqn, d.i),
-    -- (in the customers' order: the row locks of two consumers' runs
-    -- about the same customers are taken in one order, see step 1b)
-    cust AS (INSERT INTO customer AS c (id, first_seen)
-             SELECT a.cid, min(a.occurred) FROM a WHERE a.cid <> '' GROUP BY a.cid ORDER BY a.cid
-             ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen)
-             RETURNING 1),
     k AS (SELECT a.*,
                  a.cid <> '' AND a.member NOT IN ('churn_risk_raised', 'health_changed',
                                                   'data_quality_issue_found') AS scored,
@@ -301,7 +296,74 @@ BEGIN
                       WHEN z.crossed OR z.complex THEN 1 ELSE 2 END AS mode,
                  CASE WHEN z.member = 'order_placed' AND z.order_nth = 1 AND NOT z.order_known
                       THEN z.okey END AS new_order
-            FROM z)
+            FROM z),
+    -- The profile of a customer from the run's one person event that step
+    -- 2 projects (t_us as a column, see step 2).
+    pf AS MATERIALIZED (
+           SELECT y.cid, y.src, an_run_x(evs, y.i, y.member) AS x, an_us(y.occurred) AS t_us
+             FROM y WHERE y.set_based AND y.member IN ('person_registered', 'person_updated')),
+    -- (in the customers' order: the row locks of two consumers' runs
+    -- about the same customers are taken in one order, see step 1b)
+    -- A customer new to the fold whose profile step 2 would write is
+    -- inserted with it: step 2's update of a row with the defaults (every
+    -- an_fv_newer of the empty fv is true). Written once, not inserted
+    -- narrow and rewritten wide in step 2, a new row version that seldom
+    -- fits its page (issue 15, ninth session). One that exists (or that
+    -- a concurrent run inserted first) takes the other branch: known is
+    -- set false there, and returned, so step 2 updates it as before (it
+    -- sets known); `known` returned true for a customer of pf marks the
+    -- profiles written here.
+    cust AS (INSERT INTO customer AS c (id, first_seen, known, registered_by, name, emails, phones,
+                                        organization_id, kind, country, industry, owner, fv,
+                                        contributions)
+             SELECT g.cid, g.first_seen, pf.cid IS NOT NULL,
+                    COALESCE(pf.x ->> 'registered_by', pf.src, ''),
+                    CASE WHEN COALESCE(pf.x ->> 'name', '') <> '' THEN pf.x ->> 'name' ELSE '' END,
+                    CASE WHEN jsonb_array_length(COALESCE(pf.x -> 'emails', '[]')) > 0
+                         THEN ARRAY(SELECT jsonb_array_elements_text(pf.x -> 'emails')) ELSE '{}' END,
+                    CASE WHEN jsonb_array_length(COALESCE(pf.x -> 'phones', '[]')) > 0
+                         THEN ARRAY(SELECT jsonb_array_elements_text(pf.x -> 'phones')) ELSE '{}' END,
+                    CASE WHEN COALESCE(pf.x ->> 'organization_id', '') <> ''
+                         THEN pf.x ->> 'organization_id' ELSE '' END,
+                    CASE WHEN pf.x ? 'kind' THEN an_enum(pf.x ->> 'kind', 'PERSON_KIND_') ELSE '' END,
+                    CASE WHEN COALESCE(pf.x ->> 'country', '') <> '' THEN pf.x ->> 'country' ELSE '' END,
+                    CASE WHEN COALESCE(pf.x ->> 'industry', '') <> '' THEN pf.x ->> 'industry' ELSE '' END,
+                    CASE WHEN COALESCE(pf.x ->> 'owner', '') <> '' THEN pf.x ->> 'owner' ELSE '' END,
+                    '{}'::jsonb || jsonb_strip_nulls(jsonb_build_object(
+                        'name', CASE WHEN (pf.x ? 'name') AND pf.x ->> 'name' <> ''
+                                          AND pf.x -> 'name' <> '[]'::jsonb
+                                     THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'emails', CASE WHEN (pf.x ? 'emails') AND pf.x ->> 'emails' <> ''
+                                            AND pf.x -> 'emails' <> '[]'::jsonb
+                                       THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'phones', CASE WHEN (pf.x ? 'phones') AND pf.x ->> 'phones' <> ''
+                                            AND pf.x -> 'phones' <> '[]'::jsonb
+                                       THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'organization_id', CASE WHEN (pf.x ? 'organization_id')
+                                                     AND pf.x ->> 'organization_id' <> ''
+                                                     AND pf.x -> 'organization_id' <> '[]'::jsonb
+                                                THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'kind', CASE WHEN (pf.x ? 'kind') AND pf.x ->> 'kind' <> ''
+                                          AND pf.x -> 'kind' <> '[]'::jsonb
+                                     THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'country', CASE WHEN (pf.x ? 'country') AND pf.x ->> 'country' <> ''
+                                             AND pf.x -> 'country' <> '[]'::jsonb
+                                        THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'industry', CASE WHEN (pf.x ? 'industry') AND pf.x ->> 'industry' <> ''
+                                              AND pf.x -> 'industry' <> '[]'::jsonb
+                                         THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'owner', CASE WHEN (pf.x ? 'owner') AND pf.x ->> 'owner' <> ''
+                                           AND pf.x -> 'owner' <> '[]'::jsonb
+                                      THEN jsonb_build_array(pf.t_us, pf.src) END)),
+                    CASE WHEN pf.cid IS NULL THEN '{}'::jsonb
+                         ELSE jsonb_set('{}'::jsonb, ARRAY[pf.src], '{}'::jsonb || pf.x) END
+               FROM (SELECT a.cid, min(a.occurred) AS first_seen FROM a WHERE a.cid <> ''
+                      GROUP BY a.cid) g
+               LEFT JOIN pf ON pf.cid = g.cid
+              ORDER BY g.cid
+             ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen),
+                 known = CASE WHEN EXCLUDED.known THEN false ELSE c.known END
+             RETURNING c.id, c.known)
     -- (the rows sorted once: an aggregate's own ORDER BY sorts its input
     -- again for each of the fourteen, on PostgreSQL 15 half of this
     -- statement's CPU; one aggregation step feeds every aggregate the same
@@ -309,9 +371,11 @@ BEGIN
     SELECT array_agg(y.i), array_agg(y.src), array_agg(y.seqn), array_agg(y.member),
            array_agg(y.cid),
            array_agg(y.occurred), array_agg(y.at_h), array_agg(y.publish), array_agg(y.set_based),
-           array_agg(y.mode), array_agg(y.new_order)
+           array_agg(y.mode), array_agg(y.new_order),
+           (SELECT COALESCE(array_agg(cust.id), '{}') FROM cust JOIN pf ON pf.cid = cust.id
+             WHERE cust.known)
       INTO v_i, v_src, v_seq, v_member, v_cid, v_occ, v_at, v_publish,
-           v_set, v_mode, v_order
+           v_set, v_mode, v_order, v_fresh
       FROM (SELECT * FROM y ORDER BY y.i) y;
     IF v_i IS NULL THEN
         RETURN; -- nothing new to apply
@@ -367,12 +431,16 @@ BEGIN
     -- (t_us as a column: an_fv_newer is inlined only when its arguments
     -- are plain values; the arrays as an_text_array makes them, inline: it
     -- is a function with a query of its own per call)
-    IF v_member && ARRAY['person_registered', 'person_updated'] THEN
+    IF v_member && ARRAY['person_registered', 'person_updated']
+       AND (SELECT count(*) FROM unnest(v_member, v_set) AS u(member, set_based)
+             WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
+           > cardinality(v_fresh) THEN
     WITH s AS MATERIALIZED (
              SELECT u.*, an_run_x(evs, u.i, u.member) AS x, an_us(u.occurred) AS t_us
                FROM unnest(v_i, v_src, v_member, v_cid, v_occ, v_set)
                     AS u(i, src, member, cid, occurred, set_based)
-              WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
+              WHERE u.set_based AND u.member IN ('person_registered', 'person_updated')
+                AND u.cid <> ALL (v_fresh))
     UPDATE customer c SET
         known = true,
         registered_by = CASE WHEN c.registered_by = '' THEN COALESCE(s.x ->> 'registered_by', s.src)
