@@ -24,18 +24,40 @@ BEGIN
     RETURN QUERY
     WITH q AS (SELECT * FROM unnest(q_i, q_cid, q_at) AS u(i, cid, at_t)),
     l AS (SELECT * FROM unnest(l_i, l_cid, l_order, l_src, l_seq) AS u(i, cid, order_id, src, seq)),
+    -- Each table's rows of the run's customers, read once per customer
+    -- through its index on the customer (OFFSET 0: a subquery of its own
+    -- per customer, which the planner does not turn into a join with a
+    -- scan of the whole table, as it did for a generic plan made when the
+    -- tables were small: each run then read all orders; issue 15, ninth
+    -- session), then matched with each of the customer's events
+    -- (MATERIALIZED: or the planner probes once per event).
+    c AS (SELECT DISTINCT q.cid FROM q),
+    so AS MATERIALIZED (SELECT c.cid, s.* FROM c CROSS JOIN LATERAL (
+               SELECT s.id, s.ordered_at, s.cancelled_at FROM sale_order s
+                WHERE s.customer_id = c.cid OFFSET 0) s),
+    sa AS MATERIALIZED (SELECT c.cid, a.* FROM c CROSS JOIN LATERAL (
+               SELECT a.completed_at FROM activity a
+                WHERE a.customer_id = c.cid AND a.status = 'done' AND a.kind <> 'note' OFFSET 0) a),
+    sr AS MATERIALIZED (SELECT c.cid, r.* FROM c CROSS JOIN LATERAL (
+               SELECT r.source, r.seq, r.at FROM campaign_response r
+                WHERE r.customer_id = c.cid AND r.response NOT IN ('bounced', 'unsubscribed')
+               OFFSET 0) r),
+    st AS MATERIALIZED (SELECT c.cid, t.* FROM c CROSS JOIN LATERAL (
+               SELECT t.type, t.status, t.opened_at, t.rating FROM ticket t
+                WHERE t.customer_id = c.cid OFFSET 0) t),
+    sb AS MATERIALIZED (SELECT c.cid, b.* FROM c CROSS JOIN LATERAL (
+               SELECT b.at FROM sla_breach b WHERE b.customer_id = c.cid OFFSET 0) b),
     o AS (SELECT q.i, count(*) AS n, min(s.ordered_at) AS first_o, max(s.ordered_at) AS last_o
-            FROM q JOIN sale_order s ON s.customer_id = q.cid AND s.ordered_at <= q.at_t
+            FROM q JOIN so s ON s.cid = q.cid AND s.ordered_at <= q.at_t
                   AND (s.cancelled_at IS NULL OR s.cancelled_at > q.at_t)
            WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i AND l.order_id = s.id)
            GROUP BY q.i),
     ac AS (SELECT q.i, count(*) AS n
-             FROM q JOIN activity a ON a.customer_id = q.cid AND a.status = 'done' AND a.kind <> 'note'
+             FROM q JOIN sa a ON a.cid = q.cid
                    AND a.completed_at > q.at_t - interval '90 days' AND a.completed_at <= q.at_t
             GROUP BY q.i),
     re AS (SELECT q.i, count(*) AS n
-             FROM q JOIN campaign_response r ON r.customer_id = q.cid
-                   AND r.response NOT IN ('bounced', 'unsubscribed')
+             FROM q JOIN sr r ON r.cid = q.cid
                    AND r.at > q.at_t - interval '90 days' AND r.at <= q.at_t
             WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i
                                                 AND l.src = r.source AND l.seq = r.seq)
@@ -45,10 +67,10 @@ BEGIN
                                      AND t.opened_at <= q.at_t) AS complaints,
                   count(*) FILTER (WHERE t.rating > 0) AS ratings,
                   COALESCE(sum(t.rating) FILTER (WHERE t.rating > 0), 0) AS rating_sum
-             FROM q JOIN ticket t ON t.customer_id = q.cid
+             FROM q JOIN st t ON t.cid = q.cid
             GROUP BY q.i),
     br AS (SELECT q.i, count(*) AS n
-             FROM q JOIN sla_breach b ON b.customer_id = q.cid
+             FROM q JOIN sb b ON b.cid = q.cid
                    AND b.at > q.at_t - interval '90 days' AND b.at <= q.at_t
             GROUP BY q.i)
     SELECT q.i, jsonb_build_object(
@@ -407,7 +429,12 @@ BEGIN
                  FROM customer_event ce
                 WHERE ce.customer_id = c.cid
                   AND (ce.source, ce.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) l
-            LEFT JOIN health hh ON hh.customer_id = c.cid) pr ON pr.cid = u.cid;
+            -- (the stored health by its key per customer, OFFSET 0: as a
+            -- join, the plan kept for the session hashed a scan of the whole
+            -- table, made when it was small)
+            LEFT JOIN LATERAL (SELECT h.score, h.churn_high FROM health h
+                                WHERE h.customer_id = c.cid OFFSET 0) hh ON true) pr
+        ON pr.cid = u.cid;
 
     -- Left out of an earlier event's inputs: what a later one inserted.
     -- (Here and below, a statement that has nothing to do in this run is
