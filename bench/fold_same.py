@@ -10,10 +10,11 @@ then an_health_put_run with a score derived from the inputs returned):
 runs of test_analytics_fold_runs' generator (keys repeated in a run,
 events about another customer's ticket, cancellations, an event twice,
 customers a run before met; half with the payload's member named, "m",
-some while a replay is under way), then the live path's events of bench/fold_cost.py in runs of 1, 5,
-45, 250, 3 and 1. Every run's returned rows must be equal, and at the end
-every table (each row as JSON, but recorded_at and updated_at, which hold
-the time of the write). Exits 1 on the first difference.
+some while a replay is under way), then the live path's events of
+bench/fold_cost.py in runs of 1, 5, 45, 250, 3 and 1. Every run's returned
+rows must be equal, and at the end every table (each row as JSON, but
+recorded_at and updated_at, which hold the time of the write). Exits 1 on
+the first difference.
 
   /usr/bin/python3 bench/fold_same.py --source <main's checkout> [--runs 200]
 """
@@ -102,8 +103,9 @@ def main():
             for cur in curs:
                 cur.execute("DELETE FROM an_replay_until")
                 if replay:
-                    cur.execute("INSERT INTO an_replay_until VALUES ('sales', %s), ('marketing', %s),"
-                                " ('support', %s)", (seq["sales"], seq["marketing"], seq["support"]))
+                    cur.execute("INSERT INTO an_replay_until VALUES ('sales', %s),"
+                                " ('marketing', %s), ('support', %s)",
+                                (seq["sales"], seq["marketing"], seq["support"]))
                 got.append(fold(cur, evs))
             if got[0] != got[1]:
                 print("run %d: the rows differ:\n%s\n%s" % (k, got[0], got[1]), file=sys.stderr)
