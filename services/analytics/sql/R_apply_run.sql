@@ -24,18 +24,40 @@ BEGIN
     RETURN QUERY
     WITH q AS (SELECT * FROM unnest(q_i, q_cid, q_at) AS u(i, cid, at_t)),
     l AS (SELECT * FROM unnest(l_i, l_cid, l_order, l_src, l_seq) AS u(i, cid, order_id, src, seq)),
+    -- Each table's rows of the run's customers, read once per customer
+    -- through its index on the customer (OFFSET 0: a subquery of its own
+    -- per customer, which the planner does not turn into a join with a
+    -- scan of the whole table, as it did for a generic plan made when the
+    -- tables were small: each run then read all orders; issue 15, ninth
+    -- session), then matched with each of the customer's events
+    -- (MATERIALIZED: or the planner probes once per event).
+    c AS (SELECT DISTINCT q.cid FROM q),
+    so AS MATERIALIZED (SELECT c.cid, s.* FROM c CROSS JOIN LATERAL (
+               SELECT s.id, s.ordered_at, s.cancelled_at FROM sale_order s
+                WHERE s.customer_id = c.cid OFFSET 0) s),
+    sa AS MATERIALIZED (SELECT c.cid, a.* FROM c CROSS JOIN LATERAL (
+               SELECT a.completed_at FROM activity a
+                WHERE a.customer_id = c.cid AND a.status = 'done' AND a.kind <> 'note' OFFSET 0) a),
+    sr AS MATERIALIZED (SELECT c.cid, r.* FROM c CROSS JOIN LATERAL (
+               SELECT r.source, r.seq, r.at FROM campaign_response r
+                WHERE r.customer_id = c.cid AND r.response NOT IN ('bounced', 'unsubscribed')
+               OFFSET 0) r),
+    st AS MATERIALIZED (SELECT c.cid, t.* FROM c CROSS JOIN LATERAL (
+               SELECT t.type, t.status, t.opened_at, t.rating FROM ticket t
+                WHERE t.customer_id = c.cid OFFSET 0) t),
+    sb AS MATERIALIZED (SELECT c.cid, b.* FROM c CROSS JOIN LATERAL (
+               SELECT b.at FROM sla_breach b WHERE b.customer_id = c.cid OFFSET 0) b),
     o AS (SELECT q.i, count(*) AS n, min(s.ordered_at) AS first_o, max(s.ordered_at) AS last_o
-            FROM q JOIN sale_order s ON s.customer_id = q.cid AND s.ordered_at <= q.at_t
+            FROM q JOIN so s ON s.cid = q.cid AND s.ordered_at <= q.at_t
                   AND (s.cancelled_at IS NULL OR s.cancelled_at > q.at_t)
            WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i AND l.order_id = s.id)
            GROUP BY q.i),
     ac AS (SELECT q.i, count(*) AS n
-             FROM q JOIN activity a ON a.customer_id = q.cid AND a.status = 'done' AND a.kind <> 'note'
+             FROM q JOIN sa a ON a.cid = q.cid
                    AND a.completed_at > q.at_t - interval '90 days' AND a.completed_at <= q.at_t
             GROUP BY q.i),
     re AS (SELECT q.i, count(*) AS n
-             FROM q JOIN campaign_response r ON r.customer_id = q.cid
-                   AND r.response NOT IN ('bounced', 'unsubscribed')
+             FROM q JOIN sr r ON r.cid = q.cid
                    AND r.at > q.at_t - interval '90 days' AND r.at <= q.at_t
             WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i
                                                 AND l.src = r.source AND l.seq = r.seq)
@@ -45,10 +67,10 @@ BEGIN
                                      AND t.opened_at <= q.at_t) AS complaints,
                   count(*) FILTER (WHERE t.rating > 0) AS ratings,
                   COALESCE(sum(t.rating) FILTER (WHERE t.rating > 0), 0) AS rating_sum
-             FROM q JOIN ticket t ON t.customer_id = q.cid
+             FROM q JOIN st t ON t.cid = q.cid
             GROUP BY q.i),
     br AS (SELECT q.i, count(*) AS n
-             FROM q JOIN sla_breach b ON b.customer_id = q.cid
+             FROM q JOIN sb b ON b.cid = q.cid
                    AND b.at > q.at_t - interval '90 days' AND b.at <= q.at_t
             GROUP BY q.i)
     SELECT q.i, jsonb_build_object(
@@ -66,6 +88,42 @@ BEGIN
       LEFT JOIN tk ON tk.i = q.i LEFT JOIN br ON br.i = q.i;
 END
 $$;
+
+-- The payload (p) and record (x) of the run's event at place i (1-based)
+-- whose payload's member is `member`, as an_decode_member gives them (x:
+-- the record its branch reads, NULL where it reads none). A run's later
+-- statements take them from the run by place: carried as arrays beside
+-- the narrow ones they were copied into every statement of the run (issue
+-- 15, ninth session). Single expressions, inlined where they are used.
+CREATE OR REPLACE FUNCTION an_run_p(evs jsonb, i int, member text)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT evs -> (i - 1) -> 'e' -> member $$;
+
+CREATE OR REPLACE FUNCTION an_run_x(evs jsonb, i int, member text)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT evs -> (i - 1) -> 'e' -> member -> CASE member
+        WHEN 'person_registered' THEN 'person' WHEN 'person_updated' THEN 'person'
+        WHEN 'deal_created' THEN 'deal' WHEN 'deal_stage_changed' THEN 'deal'
+        WHEN 'deal_won' THEN 'deal' WHEN 'deal_lost' THEN 'deal'
+        WHEN 'order_placed' THEN 'order'
+        WHEN 'order_refunded' THEN 'refund' WHEN 'order_cancelled' THEN 'refund'
+        WHEN 'activity_scheduled' THEN 'activity' WHEN 'activity_completed' THEN 'activity'
+        WHEN 'activity_due' THEN 'activity' WHEN 'note_added' THEN 'activity'
+        WHEN 'preferences_changed' THEN 'preferences'
+        WHEN 'ticket_assigned' THEN 'ticket' WHEN 'ticket_replied' THEN 'ticket'
+        WHEN 'ticket_note_added' THEN 'ticket' WHEN 'ticket_status_changed' THEN 'ticket'
+        WHEN 'ticket_resolved' THEN 'ticket' WHEN 'ticket_reopened' THEN 'ticket'
+        WHEN 'ticket_closed' THEN 'ticket' WHEN 'ticket_rated' THEN 'ticket'
+        WHEN 'ticket_priority_changed' THEN 'ticket' WHEN 'sla_at_risk' THEN 'ticket'
+        WHEN 'sla_breached' THEN 'ticket'
+        WHEN 'subscription_created' THEN 'subscription'
+        WHEN 'subscription_changed' THEN 'subscription'
+        WHEN 'subscription_renewed' THEN 'subscription'
+        WHEN 'subscription_cancelled' THEN 'subscription' END
+    $$;
 
 -- A run of a consumer's events (handlers/fold.c), with the effects of
 -- an_apply on each in their order, set-based where the order allows it.
@@ -116,12 +174,15 @@ CREATE OR REPLACE FUNCTION an_apply_run(evs jsonb)
 DECLARE
     r record;
     -- the run's applied events, in its order (step 1)
-    v_i int[]; v_src text[]; v_seq bigint[]; v_ev jsonb[]; v_member text[]; v_p jsonb[];
-    v_x jsonb[]; v_cid text[]; v_occ timestamptz[]; v_at timestamptz[]; v_publish boolean[];
+    -- (not the events, their payloads nor records: a later statement takes
+    -- those from evs by place, an_run_p and an_run_x)
+    v_i int[]; v_src text[]; v_seq bigint[]; v_member text[]; v_cid text[]; v_occ timestamptz[];
+    v_at timestamptz[]; v_publish boolean[];
     v_old_score int[]; v_old_high boolean[];
     v_set boolean[];  -- projected by step 2
     v_mode int[];     -- health: 0 none, 1 counted right after the event, 2 at the end
     v_order text[];   -- the new order the event inserts (its first in the run)
+    v_fresh text[];   -- the customers inserted with their profile (step 1)
     -- the rows left out of earlier events' inputs (an_health_inputs_run)
     l_i int[]; l_cid text[]; l_order text[]; l_src text[]; l_seq bigint[];
     -- inputs counted in step 3
@@ -176,31 +237,30 @@ BEGIN
             ON CONFLICT (source, seq) DO NOTHING
             RETURNING source, seq),
     -- (an event twice in a run is applied once, as an_apply would)
-    a AS (SELECT DISTINCT ON (d.src, d.seqn) d.* FROM d
-            JOIN ins ON ins.source = d.src AND ins.seq = d.seqn
-           ORDER BY d.src, d.seqn, d.i),
-    -- (in the customers' order: the row locks of two consumers' runs
-    -- about the same customers are taken in one order, see step 1b)
-    cust AS (INSERT INTO customer AS c (id, first_seen)
-             SELECT a.cid, min(a.occurred) FROM a WHERE a.cid <> '' GROUP BY a.cid ORDER BY a.cid
-             ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen)
-             RETURNING 1),
     -- What each event is keyed by: the order, ticket and activity it
     -- changes; whether it changes what an_health_inputs reads in a way
-    -- that cannot be left out afterwards ("hard").
+    -- that cannot be left out afterwards ("hard"). Only these narrow
+    -- columns go through the windows below: the event, its payload and
+    -- record (a kilobyte or more an event) join the result at the end.
+    -- Copied through every sort and window of the run they were most of
+    -- this statement's CPU (issue 15, ninth session).
+    a AS (SELECT DISTINCT ON (d.src, d.seqn) d.i, d.src, d.seqn, d.member, d.cid, d.occurred,
+                 CASE WHEN d.member = 'order_placed' THEN d.x ->> 'id'
+                      WHEN d.member IN ('order_refunded', 'order_cancelled') THEN d.x ->> 'order_id' END
+                     AS okey,
+                 CASE WHEN d.member = 'ticket_opened' THEN d.p ->> 'ticket_id'
+                      WHEN d.member IN ('ticket_assigned', 'ticket_replied', 'ticket_note_added',
+                                        'ticket_status_changed', 'ticket_resolved', 'ticket_reopened',
+                                        'ticket_closed', 'ticket_rated', 'ticket_priority_changed',
+                                        'sla_at_risk', 'sla_breached') THEN d.x ->> 'id' END AS tkey,
+                 CASE WHEN d.member IN ('activity_scheduled', 'activity_completed', 'activity_due',
+                                        'note_added') THEN d.x ->> 'id' END AS akey
+            FROM d
+            JOIN ins ON ins.source = d.src AND ins.seq = d.seqn
+           ORDER BY d.src, d.seqn, d.i),
     k AS (SELECT a.*,
                  a.cid <> '' AND a.member NOT IN ('churn_risk_raised', 'health_changed',
                                                   'data_quality_issue_found') AS scored,
-                 CASE WHEN a.member = 'order_placed' THEN a.x ->> 'id'
-                      WHEN a.member IN ('order_refunded', 'order_cancelled') THEN a.x ->> 'order_id' END
-                     AS okey,
-                 CASE WHEN a.member = 'ticket_opened' THEN a.p ->> 'ticket_id'
-                      WHEN a.member IN ('ticket_assigned', 'ticket_replied', 'ticket_note_added',
-                                        'ticket_status_changed', 'ticket_resolved', 'ticket_reopened',
-                                        'ticket_closed', 'ticket_rated', 'ticket_priority_changed',
-                                        'sla_at_risk', 'sla_breached') THEN a.x ->> 'id' END AS tkey,
-                 CASE WHEN a.member IN ('activity_scheduled', 'activity_completed', 'activity_due',
-                                        'note_added') THEN a.x ->> 'id' END AS akey,
                  a.member IN ('activity_scheduled', 'activity_completed', 'activity_due', 'note_added',
                               'order_cancelled', 'ticket_opened', 'ticket_assigned', 'ticket_replied',
                               'ticket_note_added', 'ticket_status_changed', 'ticket_resolved',
@@ -258,17 +318,86 @@ BEGIN
                       WHEN z.crossed OR z.complex THEN 1 ELSE 2 END AS mode,
                  CASE WHEN z.member = 'order_placed' AND z.order_nth = 1 AND NOT z.order_known
                       THEN z.okey END AS new_order
-            FROM z)
+            FROM z),
+    -- The profile of a customer from the run's one person event that step
+    -- 2 projects (t_us as a column, see step 2).
+    pf AS MATERIALIZED (
+           SELECT y.cid, y.src, an_run_x(evs, y.i, y.member) AS x, an_us(y.occurred) AS t_us
+             FROM y WHERE y.set_based AND y.member IN ('person_registered', 'person_updated')),
+    -- (in the customers' order: the row locks of two consumers' runs
+    -- about the same customers are taken in one order, see step 1b)
+    -- A customer new to the fold whose profile step 2 would write is
+    -- inserted with it: step 2's update of a row with the defaults (every
+    -- an_fv_newer of the empty fv is true). Written once, not inserted
+    -- narrow and rewritten wide in step 2, a new row version that seldom
+    -- fits its page (issue 15, ninth session). One that exists (or that
+    -- a concurrent run inserted first) takes the other branch: known is
+    -- set false there, and returned, so step 2 updates it as before (it
+    -- sets known); `known` returned true for a customer of pf marks the
+    -- profiles written here.
+    cust AS (INSERT INTO customer AS c (id, first_seen, known, registered_by, name, emails, phones,
+                                        organization_id, kind, country, industry, owner, fv,
+                                        contributions)
+             SELECT g.cid, g.first_seen, pf.cid IS NOT NULL,
+                    COALESCE(pf.x ->> 'registered_by', pf.src, ''),
+                    CASE WHEN COALESCE(pf.x ->> 'name', '') <> '' THEN pf.x ->> 'name' ELSE '' END,
+                    CASE WHEN jsonb_array_length(COALESCE(pf.x -> 'emails', '[]')) > 0
+                         THEN ARRAY(SELECT jsonb_array_elements_text(pf.x -> 'emails')) ELSE '{}' END,
+                    CASE WHEN jsonb_array_length(COALESCE(pf.x -> 'phones', '[]')) > 0
+                         THEN ARRAY(SELECT jsonb_array_elements_text(pf.x -> 'phones')) ELSE '{}' END,
+                    CASE WHEN COALESCE(pf.x ->> 'organization_id', '') <> ''
+                         THEN pf.x ->> 'organization_id' ELSE '' END,
+                    CASE WHEN pf.x ? 'kind' THEN an_enum(pf.x ->> 'kind', 'PERSON_KIND_') ELSE '' END,
+                    CASE WHEN COALESCE(pf.x ->> 'country', '') <> '' THEN pf.x ->> 'country' ELSE '' END,
+                    CASE WHEN COALESCE(pf.x ->> 'industry', '') <> '' THEN pf.x ->> 'industry' ELSE '' END,
+                    CASE WHEN COALESCE(pf.x ->> 'owner', '') <> '' THEN pf.x ->> 'owner' ELSE '' END,
+                    '{}'::jsonb || jsonb_strip_nulls(jsonb_build_object(
+                        'name', CASE WHEN (pf.x ? 'name') AND pf.x ->> 'name' <> ''
+                                          AND pf.x -> 'name' <> '[]'::jsonb
+                                     THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'emails', CASE WHEN (pf.x ? 'emails') AND pf.x ->> 'emails' <> ''
+                                            AND pf.x -> 'emails' <> '[]'::jsonb
+                                       THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'phones', CASE WHEN (pf.x ? 'phones') AND pf.x ->> 'phones' <> ''
+                                            AND pf.x -> 'phones' <> '[]'::jsonb
+                                       THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'organization_id', CASE WHEN (pf.x ? 'organization_id')
+                                                     AND pf.x ->> 'organization_id' <> ''
+                                                     AND pf.x -> 'organization_id' <> '[]'::jsonb
+                                                THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'kind', CASE WHEN (pf.x ? 'kind') AND pf.x ->> 'kind' <> ''
+                                          AND pf.x -> 'kind' <> '[]'::jsonb
+                                     THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'country', CASE WHEN (pf.x ? 'country') AND pf.x ->> 'country' <> ''
+                                             AND pf.x -> 'country' <> '[]'::jsonb
+                                        THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'industry', CASE WHEN (pf.x ? 'industry') AND pf.x ->> 'industry' <> ''
+                                              AND pf.x -> 'industry' <> '[]'::jsonb
+                                         THEN jsonb_build_array(pf.t_us, pf.src) END,
+                        'owner', CASE WHEN (pf.x ? 'owner') AND pf.x ->> 'owner' <> ''
+                                           AND pf.x -> 'owner' <> '[]'::jsonb
+                                      THEN jsonb_build_array(pf.t_us, pf.src) END)),
+                    CASE WHEN pf.cid IS NULL THEN '{}'::jsonb
+                         ELSE jsonb_set('{}'::jsonb, ARRAY[pf.src], '{}'::jsonb || pf.x) END
+               FROM (SELECT a.cid, min(a.occurred) AS first_seen FROM a WHERE a.cid <> ''
+                      GROUP BY a.cid) g
+               LEFT JOIN pf ON pf.cid = g.cid
+              ORDER BY g.cid
+             ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen),
+                 known = CASE WHEN EXCLUDED.known THEN false ELSE c.known END
+             RETURNING c.id, c.known)
     -- (the rows sorted once: an aggregate's own ORDER BY sorts its input
     -- again for each of the fourteen, on PostgreSQL 15 half of this
     -- statement's CPU; one aggregation step feeds every aggregate the same
     -- row at a time, so the arrays stay parallel)
-    SELECT array_agg(y.i), array_agg(y.src), array_agg(y.seqn), array_agg(y.ev),
-           array_agg(y.member), array_agg(y.p), array_agg(y.x), array_agg(y.cid),
+    SELECT array_agg(y.i), array_agg(y.src), array_agg(y.seqn), array_agg(y.member),
+           array_agg(y.cid),
            array_agg(y.occurred), array_agg(y.at_h), array_agg(y.publish), array_agg(y.set_based),
-           array_agg(y.mode), array_agg(y.new_order)
-      INTO v_i, v_src, v_seq, v_ev, v_member, v_p, v_x, v_cid, v_occ, v_at, v_publish,
-           v_set, v_mode, v_order
+           array_agg(y.mode), array_agg(y.new_order),
+           (SELECT COALESCE(array_agg(cust.id), '{}') FROM cust JOIN pf ON pf.cid = cust.id
+             WHERE cust.known)
+      INTO v_i, v_src, v_seq, v_member, v_cid, v_occ, v_at, v_publish,
+           v_set, v_mode, v_order, v_fresh
       FROM (SELECT * FROM y ORDER BY y.i) y;
     IF v_i IS NULL THEN
         RETURN; -- nothing new to apply
@@ -300,7 +429,12 @@ BEGIN
                  FROM customer_event ce
                 WHERE ce.customer_id = c.cid
                   AND (ce.source, ce.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) l
-            LEFT JOIN health hh ON hh.customer_id = c.cid) pr ON pr.cid = u.cid;
+            -- (the stored health by its key per customer, OFFSET 0: as a
+            -- join, the plan kept for the session hashed a scan of the whole
+            -- table, made when it was small)
+            LEFT JOIN LATERAL (SELECT h.score, h.churn_high FROM health h
+                                WHERE h.customer_id = c.cid OFFSET 0) hh ON true) pr
+        ON pr.cid = u.cid;
 
     -- Left out of an earlier event's inputs: what a later one inserted.
     -- (Here and below, a statement that has nothing to do in this run is
@@ -322,12 +456,18 @@ BEGIN
 
     -- 2. (each statement as an_project's branch for that event)
     -- (t_us as a column: an_fv_newer is inlined only when its arguments
-    -- are plain values)
-    IF v_member && ARRAY['person_registered', 'person_updated'] THEN
-    WITH s AS (SELECT u.*, an_us(u.occurred) AS t_us
-                 FROM unnest(v_i, v_src, v_member, v_x, v_cid, v_occ, v_set)
-                      AS u(i, src, member, x, cid, occurred, set_based)
-                WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
+    -- are plain values; the arrays as an_text_array makes them, inline: it
+    -- is a function with a query of its own per call)
+    IF v_member && ARRAY['person_registered', 'person_updated']
+       AND (SELECT count(*) FROM unnest(v_member, v_set) AS u(member, set_based)
+             WHERE u.set_based AND u.member IN ('person_registered', 'person_updated'))
+           > cardinality(v_fresh) THEN
+    WITH s AS MATERIALIZED (
+             SELECT u.*, an_run_x(evs, u.i, u.member) AS x, an_us(u.occurred) AS t_us
+               FROM unnest(v_i, v_src, v_member, v_cid, v_occ, v_set)
+                    AS u(i, src, member, cid, occurred, set_based)
+              WHERE u.set_based AND u.member IN ('person_registered', 'person_updated')
+                AND u.cid <> ALL (v_fresh))
     UPDATE customer c SET
         known = true,
         registered_by = CASE WHEN c.registered_by = '' THEN COALESCE(s.x ->> 'registered_by', s.src)
@@ -337,10 +477,10 @@ BEGIN
                     THEN s.x ->> 'name' ELSE c.name END,
         emails = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'emails', '[]')) > 0
                        AND an_fv_newer(c.fv, 'emails', s.t_us, s.src)
-                      THEN an_text_array(s.x -> 'emails') ELSE c.emails END,
+                      THEN ARRAY(SELECT jsonb_array_elements_text(s.x -> 'emails')) ELSE c.emails END,
         phones = CASE WHEN jsonb_array_length(COALESCE(s.x -> 'phones', '[]')) > 0
                        AND an_fv_newer(c.fv, 'phones', s.t_us, s.src)
-                      THEN an_text_array(s.x -> 'phones') ELSE c.phones END,
+                      THEN ARRAY(SELECT jsonb_array_elements_text(s.x -> 'phones')) ELSE c.phones END,
         organization_id = CASE WHEN COALESCE(s.x ->> 'organization_id', '') <> ''
                                 AND an_fv_newer(c.fv, 'organization_id', s.t_us, s.src)
                                THEN s.x ->> 'organization_id' ELSE c.organization_id END,
@@ -355,11 +495,35 @@ BEGIN
         owner = CASE WHEN COALESCE(s.x ->> 'owner', '') <> ''
                           AND an_fv_newer(c.fv, 'owner', s.t_us, s.src)
                      THEN s.x ->> 'owner' ELSE c.owner END,
-        fv = c.fv || (SELECT COALESCE(jsonb_object_agg(f, jsonb_build_array(s.t_us, s.src)), '{}')
-                        FROM unnest(ARRAY['name', 'emails', 'phones', 'organization_id', 'kind',
-                                          'country', 'industry', 'owner']) f
-                       WHERE an_fv_newer(c.fv, f, s.t_us, s.src)
-                         AND (s.x ? f) AND s.x ->> f <> '' AND s.x -> f <> '[]'::jsonb),
+        -- (the fields' new versions as one expression, not a subquery per
+        -- person: the same object as jsonb_object_agg over the fields that
+        -- pass; jsonb_strip_nulls drops the others, no version is null)
+        fv = c.fv || jsonb_strip_nulls(jsonb_build_object(
+            'name', CASE WHEN an_fv_newer(c.fv, 'name', s.t_us, s.src) AND (s.x ? 'name')
+                         AND s.x ->> 'name' <> '' AND s.x -> 'name' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'emails', CASE WHEN an_fv_newer(c.fv, 'emails', s.t_us, s.src) AND (s.x ? 'emails')
+                         AND s.x ->> 'emails' <> '' AND s.x -> 'emails' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'phones', CASE WHEN an_fv_newer(c.fv, 'phones', s.t_us, s.src) AND (s.x ? 'phones')
+                         AND s.x ->> 'phones' <> '' AND s.x -> 'phones' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'organization_id', CASE WHEN an_fv_newer(c.fv, 'organization_id', s.t_us, s.src)
+                         AND (s.x ? 'organization_id') AND s.x ->> 'organization_id' <> ''
+                         AND s.x -> 'organization_id' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'kind', CASE WHEN an_fv_newer(c.fv, 'kind', s.t_us, s.src) AND (s.x ? 'kind')
+                         AND s.x ->> 'kind' <> '' AND s.x -> 'kind' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'country', CASE WHEN an_fv_newer(c.fv, 'country', s.t_us, s.src) AND (s.x ? 'country')
+                         AND s.x ->> 'country' <> '' AND s.x -> 'country' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'industry', CASE WHEN an_fv_newer(c.fv, 'industry', s.t_us, s.src) AND (s.x ? 'industry')
+                         AND s.x ->> 'industry' <> '' AND s.x -> 'industry' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END,
+            'owner', CASE WHEN an_fv_newer(c.fv, 'owner', s.t_us, s.src) AND (s.x ? 'owner')
+                         AND s.x ->> 'owner' <> '' AND s.x -> 'owner' <> '[]'::jsonb
+                        THEN jsonb_build_array(s.t_us, s.src) END)),
         contributions = jsonb_set(c.contributions, ARRAY[s.src],
                                   COALESCE(c.contributions -> s.src, '{}') || s.x)
       FROM s
@@ -370,8 +534,9 @@ BEGIN
     INSERT INTO sale_order (id, customer_id, deal_id, total_minor, currency, ordered_at)
     SELECT DISTINCT ON (u.x ->> 'id') u.x ->> 'id', u.cid, COALESCE(u.x ->> 'deal_id', ''),
            COALESCE((u.x ->> 'total_minor')::bigint, 0), COALESCE(u.x ->> 'currency', ''), u.occurred
-      FROM unnest(v_i, v_member, v_x, v_cid, v_occ, v_set) AS u(i, member, x, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'order_placed'
+      FROM (SELECT u.*, an_run_x(evs, u.i, u.member) AS x
+              FROM unnest(v_i, v_member, v_cid, v_occ, v_set) AS u(i, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'order_placed' OFFSET 0) u
      ORDER BY u.x ->> 'id', u.i
     ON CONFLICT (id) DO NOTHING;
     END IF;
@@ -380,8 +545,9 @@ BEGIN
     INSERT INTO ticket AS t (id, customer_id, type, priority, status, subject, opened_at)
     SELECT u.p ->> 'ticket_id', u.cid, an_enum(u.p ->> 'type', 'TICKET_TYPE_'),
            COALESCE(u.p ->> 'priority', 'normal'), 'new', COALESCE(u.p ->> 'subject', ''), u.occurred
-      FROM unnest(v_member, v_p, v_cid, v_occ, v_set) AS u(member, p, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'ticket_opened'
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_member, v_cid, v_occ, v_set) AS u(i, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'ticket_opened' OFFSET 0) u
     ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, priority = EXCLUDED.priority,
         opened_at = least(t.opened_at, EXCLUDED.opened_at);
     END IF;
@@ -397,9 +563,11 @@ BEGIN
            COALESCE(u.p -> 'campaign' ->> 'owner', ''),
            (SELECT COALESCE(array_agg(an_enum(ch, 'CHANNEL_')), '{}')
               FROM jsonb_array_elements_text(COALESCE(u.p -> 'campaign' -> 'channels', '[]')) ch)
-      FROM unnest(v_i, v_member, v_p, v_set) AS u(i, member, p, set_based)
-     WHERE u.set_based AND u.member IN ('campaign_created', 'campaign_scheduled',
-                                        'campaign_status_changed', 'campaign_updated')
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_member, v_set) AS u(i, member, set_based)
+             WHERE u.set_based AND u.member IN ('campaign_created', 'campaign_scheduled',
+                                                'campaign_status_changed', 'campaign_updated')
+            OFFSET 0) u
      ORDER BY u.p -> 'campaign' ->> 'id', u.i DESC
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status,
         currency = EXCLUDED.currency, budget_minor = EXCLUDED.budget_minor, owner = EXCLUDED.owner,
@@ -410,8 +578,9 @@ BEGIN
     INSERT INTO campaign_send AS s (campaign_id, customer_id, status, channel, decided_at)
     SELECT DISTINCT ON (u.p ->> 'campaign_id', u.cid) u.p ->> 'campaign_id', u.cid,
            an_enum(u.p ->> 'status', 'SEND_STATUS_'), an_enum(u.p ->> 'channel', 'CHANNEL_'), u.occurred
-      FROM unnest(v_i, v_member, v_p, v_cid, v_occ, v_set) AS u(i, member, p, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'send_decided'
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_member, v_cid, v_occ, v_set) AS u(i, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'send_decided' OFFSET 0) u
      ORDER BY u.p ->> 'campaign_id', u.cid, u.i DESC
     ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,
         channel = EXCLUDED.channel, decided_at = EXCLUDED.decided_at;
@@ -424,9 +593,10 @@ BEGIN
            COALESCE(u.p ->> 'channel', ''), COALESCE((u.p ->> 'revenue_minor')::bigint, 0),
            upper(COALESCE(u.p ->> 'currency', '')), u.occurred,
            COALESCE((u.p ->> 'unsolicited')::boolean, false), COALESCE(u.p ->> 'order_id', '')
-      FROM unnest(v_i, v_src, v_seq, v_member, v_p, v_cid, v_occ, v_set)
-           AS u(i, src, seqn, member, p, cid, occurred, set_based)
-     WHERE u.set_based AND u.member = 'campaign_response_recorded'
+      FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+              FROM unnest(v_i, v_src, v_seq, v_member, v_cid, v_occ, v_set)
+                   AS u(i, src, seqn, member, cid, occurred, set_based)
+             WHERE u.set_based AND u.member = 'campaign_response_recorded' OFFSET 0) u
      ORDER BY u.i;
     END IF;
 
@@ -436,14 +606,19 @@ BEGIN
     SELECT DISTINCT ON (rc.campaign_id, rc.customer_id) rc.campaign_id, rc.customer_id, rc.occurred
       FROM (SELECT u.i, 0::bigint AS o, u.p ->> 'campaign_id' AS campaign_id, u.cid AS customer_id,
                    u.occurred
-              FROM unnest(v_i, v_member, v_p, v_cid, v_occ, v_set)
-                   AS u(i, member, p, cid, occurred, set_based)
+              FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+                      FROM unnest(v_i, v_member, v_cid, v_occ, v_set)
+                           AS u(i, member, cid, occurred, set_based)
+                     WHERE u.set_based AND u.member IN ('send_decided', 'campaign_response_recorded')
+                    OFFSET 0) u
              WHERE u.set_based AND (u.member = 'send_decided'
                                     OR (u.member = 'campaign_response_recorded' AND u.cid <> ''
                                         AND NOT COALESCE((u.p ->> 'unsolicited')::boolean, false)))
             UNION ALL
             SELECT u.i, tg.o, u.p ->> 'campaign_id', crm_alias_of(tg.t), u.occurred
-              FROM unnest(v_i, v_member, v_p, v_occ, v_set) AS u(i, member, p, occurred, set_based)
+              FROM (SELECT u.*, an_run_p(evs, u.i, u.member) AS p
+                      FROM unnest(v_i, v_member, v_occ, v_set) AS u(i, member, occurred, set_based)
+                     WHERE u.set_based AND u.member = 'campaign_targeted' OFFSET 0) u
              CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(u.p -> 'customer_ids', '[]'))
                    WITH ORDINALITY AS tg(t, o)
              WHERE u.set_based AND u.member = 'campaign_targeted') rc
@@ -453,9 +628,10 @@ BEGIN
 
     -- 3.
     IF false = ANY(v_set) OR 1 = ANY(v_mode) THEN
-    FOR r IN SELECT * FROM unnest(v_i, v_src, v_seq, v_ev, v_member, v_p, v_x, v_cid, v_occ, v_at,
-                                  v_set, v_mode)
-                        AS u(i, src, seqn, ev, member, p, x, cid, occurred, at_h, set_based, mode)
+    FOR r IN SELECT u.*, evs -> (u.i - 1) -> 'e' AS ev, an_run_p(evs, u.i, u.member) AS p,
+                    an_run_x(evs, u.i, u.member) AS x
+               FROM unnest(v_i, v_src, v_seq, v_member, v_cid, v_occ, v_at, v_set, v_mode)
+                    AS u(i, src, seqn, member, cid, occurred, at_h, set_based, mode)
               WHERE NOT u.set_based OR u.mode = 1
               ORDER BY u.i
     LOOP
