@@ -274,9 +274,9 @@ def initdb_template(bindir, run_as):
     copy of its 40 MB result takes a tenth of its time. Each cluster still
     gets its own fresh copy. The key changes with the PostgreSQL version or
     the options (a new template, the old one removed). Returns None when
-    the build tree is not writable or CRM_TEST_PG_TEMPLATE=off (then every
+    the build tree is not writable or CRM_TEST_FAST=off (then every
     cluster runs initdb, as before: for comparing the two)."""
-    if os.environ.get("CRM_TEST_PG_TEMPLATE") == "off":
+    if os.environ.get("CRM_TEST_FAST") == "off":
         return None
     root = os.path.join(BUILD, "pg-template")
     key = _template_key(bindir, run_as)
@@ -378,7 +378,8 @@ class Cluster:
 
     fsync: "on" (the default, and what every deployment runs) or "off";
     None reads CRM_TEST_PG_FSYNC, which tests/CMakeLists.txt sets per test:
-    off only for tests that never check what survives a crash. A test
+    off only for tests that never check what survives a crash
+    (CRM_TEST_FAST=off turns it on everywhere, for comparing). A test
     cluster lives on a shared disk, where each commit's WAL flush waits on
     every other helper's writes; fsync=off (with full_page_writes, which
     only guards against torn pages in an operating system crash) still
@@ -406,6 +407,8 @@ class Cluster:
             else:
                 self._run([os.path.join(bindir, "initdb"), "-D", self.data] + list(INITDB_OPTIONS))
         fsync = fsync or os.environ.get("CRM_TEST_PG_FSYNC", "on")
+        if os.environ.get("CRM_TEST_FAST") == "off":
+            fsync = "on"
         if fsync not in ("on", "off"):
             raise ValueError("CRM_TEST_PG_FSYNC: %r is neither on nor off" % fsync)
         self.fsync = fsync
@@ -496,8 +499,25 @@ class Cluster:
         c.close()
         return rows
 
+    def cpu_seconds(self):
+        """CPU seconds PostgreSQL used so far: the postmaster's own and
+        that of its ended children (backends); None when it is not up."""
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                pid = int(f.readline())
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
+            return None
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
     def destroy(self):
         _LIVE_CLUSTERS.discard(self)
+        if _PHASES:
+            cpu = self.cpu_seconds()
+            if cpu is not None:
+                with open(_PHASES, "a") as f:
+                    f.write("%s pg_cpu %.3f\n" % (os.path.basename(sys.argv[-1]), cpu))
         with _phase("pg_destroy"):
             self.stop("immediate")
             shutil.rmtree(self.dir, ignore_errors=True)
