@@ -35,7 +35,7 @@ import pgtemplate  # noqa: E402  (tools/pgtemplate.py)
 
 # CRM_TEST_PHASES=FILE: every harness phase (initdb, cluster start, a
 # service's start to ready...) appends "program phase seconds" to FILE, to
-# see where a test's time goes (docs/operations.md, "Testing").
+# see where a test's time goes (README.md, "How long make test takes").
 _PHASES = os.environ.get("CRM_TEST_PHASES")
 
 
@@ -334,11 +334,12 @@ class Cluster:
     None reads CRM_TEST_PG_FSYNC, which tests/CMakeLists.txt sets per test:
     off only for tests that never check what survives a crash
     (CRM_TEST_FAST=off turns it on everywhere, for comparing). A test
-    cluster lives on a shared disk, where each commit's WAL flush waits on
-    every other helper's writes; fsync=off (with full_page_writes, which
-    only guards against torn pages in an operating system crash) still
-    writes the WAL at every commit, so a killed PostgreSQL or service loses
-    nothing either way: only a crash of the machine itself could."""
+    cluster lives on a disk shared with the other tests and the builds,
+    where each commit's WAL flush waits on their writes; fsync=off (with
+    full_page_writes, which only guards against torn pages in an operating
+    system crash) still hands the WAL to the kernel at every commit, so a
+    killed PostgreSQL or service loses nothing either way: only a crash of
+    the machine itself could."""
 
     def __init__(self, fsync=None):
         self.dir = tempfile.mkdtemp(prefix="crm-pg-")
