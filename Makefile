@@ -11,6 +11,8 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR := build
 ASAN_DIR := build-asan
 FUZZ_DIR := build-fuzz
+# Tests ctest runs at once in `make test` and `make test-asan`.
+TEST_JOBS ?= 2
 # `make fuzz`: seconds each fuzz target runs, and the targets (tests/fuzz).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := command event pbjson http mail
@@ -30,7 +32,7 @@ all: build
 
 help:
 	@echo "make run           build, then start PostgreSQL, the bus and the services (tools/run-local.sh)"
-	@echo "make test          build, run every test, then unit+backbone tests under ASan/UBSan"
+	@echo "make test          build, run every test, then unit+backbone tests under ASan/UBSan (TEST_JOBS=2 at once)"
 	@echo "make build         install missing dependencies, configure and build into $(BUILD_DIR)/"
 	@echo "make deps          install missing Debian packages and npm tools (tools/install-deps.sh)"
 	@echo "make test-asan     only the sanitizer pass (in $(ASAN_DIR)/)"
@@ -55,14 +57,14 @@ build: deps
 	cmake --build $(BUILD_DIR) -j$(NPROC)
 
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j2 --timeout 600
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(TEST_JOBS) --timeout 600
 	$(MAKE) --no-print-directory test-asan CRM_DEPS_CHECKED=1
 
 test-asan: deps
 	@if [ ! -f $(ASAN_DIR)/CMakeCache.txt ]; then set -x; \
 	  cmake -S . -B $(ASAN_DIR) -DCRM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; fi
 	cmake --build $(ASAN_DIR) -j$(NPROC)
-	cd $(ASAN_DIR) && $(ASAN_ENV) ctest --output-on-failure -j2 --timeout 600 -L '$(ASAN_LABELS)'
+	cd $(ASAN_DIR) && $(ASAN_ENV) ctest --output-on-failure -j$(TEST_JOBS) --timeout 600 -L '$(ASAN_LABELS)'
 
 # Each target starts from its seed corpus (tests/fuzz/corpus/<target>/) and
 # keeps what it learns in $(FUZZ_DIR)/corpus/<target>/; a crash or a failed

@@ -28,8 +28,44 @@ BIN = os.path.join(BUILD, "bin")
 SOURCE = os.environ.get("CRM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 CRM_PYTHON = "/usr/bin/python3"
 sys.path.insert(0, os.environ.get("CRM_PY_GEN", os.path.join(BUILD, "gen", "py")))
+sys.path.insert(0, os.path.join(SOURCE, "tools"))
 
 from crm.v1 import event_pb2, rpc_pb2, testing_pb2  # noqa: E402
+import pgtemplate  # noqa: E402  (tools/pgtemplate.py)
+
+# CRM_TEST_PHASES=FILE: every harness phase (initdb, cluster start, a
+# service's start to ready...) appends "program phase seconds" to FILE, to
+# see where a test's time goes (README.md, "How long make test takes").
+_PHASES = os.environ.get("CRM_TEST_PHASES")
+
+
+@atexit.register
+def _cpu_used():
+    """The test program's CPU seconds with its children's (the services,
+    crmctl), for CRM_TEST_PHASES; PostgreSQL's is pg_cpu."""
+    if _PHASES:
+        import resource
+        used = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                     resource.getrusage(resource.RUSAGE_CHILDREN)))
+        with open(_PHASES, "a") as f:
+            f.write("%s cpu %.3f\n" % (os.path.basename(sys.argv[-1]), used))
+
+
+class _phase:
+    """Times a block as `name` when CRM_TEST_PHASES is set."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+
+    def __exit__(self, *exc):
+        if _PHASES:
+            with open(_PHASES, "a") as f:
+                f.write("%s %s %.3f\n" % (os.path.basename(sys.argv[-1]), self.name,
+                                          time.monotonic() - self.t0))
+
 
 # The staff principal tests act as (an admin), and the name services record
 # as the actor of the harness's commands.
@@ -134,14 +170,17 @@ class Keyring:
                 offset = os.path.getsize(p.log_path)
                 p.p.send_signal(signal.SIGHUP)
                 waiting.append((p, offset))
-        for p, offset in waiting:
-            def seen(p=p, offset=offset):
-                if not p.alive():
-                    return True  # it ended meanwhile: nothing to wait for
-                with open(p.log_path, "rb") as f:
-                    f.seek(offset)
-                    return want in f.read().decode(errors="replace")
-            wait_for(seen, 30, "%s to read the directory again" % p.name)
+        if not waiting:
+            return
+        with _phase("reload"):
+            for p, offset in waiting:
+                def seen(p=p, offset=offset):
+                    if not p.alive():
+                        return True  # it ended meanwhile: nothing to wait for
+                    with open(p.log_path, "rb") as f:
+                        f.seek(offset)
+                        return want in f.read().decode(errors="replace")
+                wait_for(seen, 30, "%s to read the directory again" % p.name)
 
     def secure(self, sock, principal, server):
         """Makes `sock` a CURVE client holding `principal`'s key, talking to
@@ -289,9 +328,20 @@ def wait_for(cond, timeout=30.0, what="condition", interval=0.02):
 
 
 class Cluster:
-    """A private PostgreSQL cluster in a temporary directory on a free port."""
+    """A private PostgreSQL cluster in a temporary directory on a free port.
 
-    def __init__(self):
+    fsync: "on" (the default, and what every deployment runs) or "off";
+    None reads CRM_TEST_PG_FSYNC, which tests/CMakeLists.txt sets per test:
+    off only for tests that never check what survives a crash
+    (CRM_TEST_FAST=off turns it on everywhere, for comparing). A test
+    cluster lives on a disk shared with the other tests and the builds,
+    where each commit's WAL flush waits on their writes; fsync=off (with
+    full_page_writes, which only guards against torn pages in an operating
+    system crash) still hands the WAL to the kernel at every commit, so a
+    killed PostgreSQL or service loses nothing either way: only a crash of
+    the machine itself could."""
+
+    def __init__(self, fsync=None):
         self.dir = tempfile.mkdtemp(prefix="crm-pg-")
         _LIVE_CLUSTERS.add(self)
         self.data = os.path.join(self.dir, "data")
@@ -299,19 +349,26 @@ class Cluster:
         self.locked_down = False
         bindir = pg_bindir()
         self.pg_ctl = os.path.join(bindir, "pg_ctl")
-        user = []
         self.run_as = None
         if os.geteuid() == 0:
             # initdb refuses to run as root: run the cluster as nobody-like user.
             self.run_as = "postgres"
             shutil.chown(self.dir, self.run_as)
-        self._run([os.path.join(bindir, "initdb"), "-D", self.data, "-A", "trust", "-U", "crm",
-                   "--no-sync", "-E", "UTF8"] + user)
+        with _phase("initdb"):
+            # A copy of a per-build template, or initdb (tools/pgtemplate.py).
+            pgtemplate.new_data_dir(bindir, self.run_as, BUILD, self.data)
+        fsync = fsync or os.environ.get("CRM_TEST_PG_FSYNC", "on")
+        if os.environ.get("CRM_TEST_FAST") == "off":
+            fsync = "on"
+        if fsync not in ("on", "off"):
+            raise ValueError("CRM_TEST_PG_FSYNC: %r is neither on nor off" % fsync)
+        self.fsync = fsync
         conf = os.path.join(self.data, "postgresql.conf")
         with open(conf, "a") as f:
             f.write("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"
-                    "max_connections = 200\nfsync = on\nsynchronous_commit = on\n"
-                    "shared_buffers = 64MB\n" % (self.port, self.dir))
+                    "max_connections = 200\nfsync = %s\nfull_page_writes = %s\n"
+                    "synchronous_commit = on\nshared_buffers = 64MB\n"
+                    % (self.port, self.dir, fsync, fsync))
         # The port was free a moment ago (free_port); another test running
         # beside this one may take it first. Then start on another: the
         # last `port` line of postgresql.conf wins.
@@ -332,8 +389,9 @@ class Cluster:
         return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
     def start(self):
-        self._run([self.pg_ctl, "-D", self.data, "-l", os.path.join(self.dir, "pg.log"), "-w",
-                   "start"])
+        with _phase("pg_start"):
+            self._run([self.pg_ctl, "-D", self.data, "-l", os.path.join(self.dir, "pg.log"), "-w",
+                       "start"])
 
     def stop(self, mode="fast"):
         self._run([self.pg_ctl, "-D", self.data, "-m", mode, "-w", "stop"], check=False)
@@ -357,6 +415,10 @@ class Cluster:
         every table; neither role is a superuser nor may create roles or
         databases, and only these two may connect to it. "crm", the
         superuser of the tests, still reaches everything. Returns NAME."""
+        with _phase("create_service_db"):
+            return self._create_service_db(name)
+
+    def _create_service_db(self, name):
         name = name or "t_" + uuid.uuid4().hex[:10]
         c = psycopg2.connect(self.url())
         c.autocommit = True
@@ -388,10 +450,39 @@ class Cluster:
         c.close()
         return rows
 
+    def cpu_seconds(self):
+        """CPU seconds PostgreSQL used so far: the postmaster's own, its
+        ended children's and its running children's (backends, background
+        workers); None when it is not up."""
+        def ticks(pid, ended):
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return sum(int(x) for x in fields[11:15 if ended else 13])
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                pid = int(f.readline())
+            total = ticks(pid, True)
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                children = [int(c) for c in f.read().split()]
+        except (OSError, ValueError, IndexError):
+            return None
+        for child in children:
+            try:
+                total += ticks(child, False)
+            except (OSError, ValueError, IndexError):
+                pass  # it ended meanwhile
+        return total / os.sysconf("SC_CLK_TCK")
+
     def destroy(self):
         _LIVE_CLUSTERS.discard(self)
-        self.stop("immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if _PHASES:
+            cpu = self.cpu_seconds()
+            if cpu is not None:
+                with open(_PHASES, "a") as f:
+                    f.write("%s pg_cpu %.3f\n" % (os.path.basename(sys.argv[-1]), cpu))
+        with _phase("pg_destroy"):
+            self.stop("immediate")
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Proc:
@@ -424,7 +515,8 @@ class Proc:
         _LIVE_PROCS.add(self.p)
         self.starts += 1
         if wait_line:
-            self.wait_log(wait_line, timeout)
+            with _phase("ready:" + os.path.basename(self.argv[0])):
+                self.wait_log(wait_line, timeout)
             self.bound(self.read_log())
         return self
 
@@ -738,6 +830,10 @@ class System:
                 c.close()
 
     def close(self):
+        with _phase("system_close"):
+            self._close()
+
+    def _close(self):
         for p in self.procs.values():
             try:
                 # SIGTERM first: a clean exit lets LeakSanitizer report.
