@@ -125,6 +125,11 @@ def table(doc, first=None):
                  ">= %.0fx pgbench%s" % (TARGET_SALES_RATIO, " (now %.2fx)" % r_ratio
                                           if r_ratio is not None else ""),
                  r_ratio >= TARGET_SALES_RATIO if r_ratio is not None else None)
+        one = _g(sales, "support_ticket_open", "one_at_a_time")
+        if one and one.get("cmds_per_s"):
+            _row(rows, "support.ticket.open one at a time (SUPPORT_SET=0), 32 clients",
+                 _n(one["cmds_per_s"]), "PostgreSQL CPU %s ms/command (set-based: above)"
+                 % _n(one.get("postgres_cpu_ms_per_cmd")), "(cost per unit)", None)
         lookup = _g(sales, "preloaded", "lookup")
         if lookup:
             _row(rows, "sales email lookup, known / new email (EXPLAIN ANALYZE)",
