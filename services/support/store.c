@@ -279,9 +279,9 @@ int support_store_ticket_insert_run(crm_work_t *w, Crm__V1__Ticket *const *ticke
         " u.tm, u.tg::text[], u.sj, u.ds, u.frt, u.rst, u.frd, u.rsd, u.frr, u.rsr, u.cr, u.cr"
         " FROM u ORDER BY u.o RETURNING t.id, t.customer_id)"
         " SELECT x.o, x.customer_id::text, CASE WHEN x.reg = 1 AND x.o = min(x.o) FILTER"
-        "  (WHERE x.reg = 1) OVER (PARTITION BY x.customer_id)"
-        "  THEN (SELECT np.id::text FROM np WHERE np.id = x.customer_id) END"
-        " FROM (SELECT u.o, u.reg, t.customer_id FROM u JOIN t ON t.id = u.id) x ORDER BY x.o",
+        "  (WHERE x.reg = 1) OVER (PARTITION BY x.customer_id) THEN np.id::text END"
+        " FROM (SELECT u.o, u.reg, t.customer_id FROM u JOIN t ON t.id = u.id) x"
+        " LEFT JOIN np ON np.id = x.customer_id ORDER BY x.o",
         1, cb);
 }
 
