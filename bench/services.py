@@ -817,6 +817,19 @@ def bench_sales(bin_dir, workdir, args):
         st.start("support", "crm-support", ("sales", "marketing"))
         meter = B.CpuMeter(st.cluster, list(st.procs.values()))
         tickets = run("support.ticket.open", 32, service="support")
+        # The same without its set-based form (SUPPORT_SET=0), on a fresh
+        # database: the two forms' PostgreSQL CPU a ticket in one run.
+        st.procs.pop("support").stop()
+        st.dbs["support"] = st.cluster.create_db("bench_support_tickets_one")
+        st.start("support", "crm-support", ("sales", "marketing"), env={"SUPPORT_SET": "0"})
+        meter = B.CpuMeter(st.cluster, list(st.procs.values()))
+        one = run("support.ticket.open", 32, service="support")
+        tickets["one_at_a_time"] = {k: one.get(k) for k in (
+            "cmds_per_s", "postgres_cpu_ms_per_cmd", "mean_commands_per_transaction", "error")}
+        B.log("support.ticket.open, 32 clients: set-based %s/s (postgres %s ms CPU a ticket),"
+              " one at a time %s/s (%s ms)" % (tickets["cmds_per_s"],
+                                               tickets.get("postgres_cpu_ms_per_cmd"),
+                                               one["cmds_per_s"], one.get("postgres_cpu_ms_per_cmd")))
     finally:
         st.close()
     at32 = next((r for r in runs if r["clients"] == 32), None)

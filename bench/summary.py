@@ -141,6 +141,11 @@ def table(doc, first=None):
                      "%d pairs, %s commands a set statement" % (
                          len(cpu[True]), _n(sum(held) / len(held)) if held else "-"),
                      "(what the set-based form moved)", None)
+        one = _g(sales, "support_ticket_open", "one_at_a_time")
+        if one and one.get("cmds_per_s"):
+            _row(rows, "support.ticket.open one at a time (SUPPORT_SET=0), 32 clients",
+                 _n(one["cmds_per_s"]), "PostgreSQL CPU %s ms/command (set-based: above)"
+                 % _n(one.get("postgres_cpu_ms_per_cmd")), "(cost per unit)", None)
         lookup = _g(sales, "preloaded", "lookup")
         if lookup:
             _row(rows, "sales email lookup, known / new email (EXPLAIN ANALYZE)",

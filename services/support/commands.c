@@ -111,3 +111,9 @@ const crm_command_keys_t support_command_keys[] = {
     {"support.ticket.open", s_ticket_open_keys},
     {NULL, NULL},
 };
+
+/* Commands with a set-based form (handlers/ticket_run.c). */
+const crm_command_batch_t support_command_batches[] = {
+    {"support.ticket.open", support_ticket_open_run},
+    {NULL, NULL},
+};

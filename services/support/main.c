@@ -97,6 +97,12 @@ int main(int argc, char **argv)
         .config = s_config,
         .on_start = s_on_start,
         .command_keys = support_command_keys,
+        /* SUPPORT_SET=0: support.ticket.open one ticket at a time, as
+         * before its set-based form (the bench compares the two, and the
+         * tests check that they answer alike). */
+        .command_batches = getenv("SUPPORT_SET") && !strcmp(getenv("SUPPORT_SET"), "0")
+                               ? NULL
+                               : support_command_batches,
     };
     /* Before any thread exists (libcurl's rule). */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

@@ -180,6 +180,111 @@ int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int reg
         1, cb);
 }
 
+/* ---- support.ticket.open's set-based form (handlers/ticket_run.c) ---------------- */
+
+int support_store_open_context_run(crm_work_t *w, char *const *customers, char *const *emails,
+                                   const int64_t *priorities, size_t n, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    crm_params_textv(&p, customers, n);
+    crm_params_textv(&p, emails, n);
+    crm_params_i64v(&p, priorities, n);
+    /* Prepared by name, as support_open_context: sql/0010_open_run.sql. */
+    return crm_params_run_named(
+        &p, "support_open_context_run",
+        "SELECT r_o, r_person_id, r_person_name, r_fr_minutes, r_res_minutes, r_calendar,"
+        " r_zone_base, r_zone_change_us, r_zone_change_off"
+        " FROM support_open_context_run($1::text[], $2::text[], $3::smallint[])",
+        0, cb);
+}
+
+/* The columns of support_store_ticket_insert_run, each an array of n. */
+enum { S_RUN_TEXT = 9, S_RUN_INT = 12 };
+
+int support_store_ticket_insert_run(crm_work_t *w, Crm__V1__Ticket *const *tickets,
+                                    const int *register_customer, size_t n, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    char **s[S_RUN_TEXT];
+    int64_t *v[S_RUN_INT];
+    size_t m = n ? n : 1;
+    int oom = 0;
+    for (size_t k = 0; k < S_RUN_TEXT; k++)
+        oom |= !(s[k] = crm_work_alloc(w, m * sizeof **s));
+    for (size_t k = 0; k < S_RUN_INT; k++)
+        oom |= !(v[k] = crm_work_alloc(w, m * sizeof **v));
+    for (size_t i = 0; i < n && !oom; i++) {
+        const Crm__V1__Ticket *t = tickets[i];
+        /* Each ticket's tags as a text[] literal, an element of a text[]
+         * read back with ::text[] (an array of arrays must be rectangular). */
+        crm_params_t tp = CRM_PARAMS(w);
+        crm_params_textv(&tp, t->tags, t->n_tags);
+        oom |= tp.oom || !tp.v[0];
+        const char *text[S_RUN_TEXT] = {
+            t->id,   t->customer_id, t->requester_email, t->requester_name, t->assignee,
+            t->team, tp.v[0],        t->subject,         t->description};
+        const int64_t num[S_RUN_INT] = {t->channel,
+                                        t->type,
+                                        t->priority,
+                                        t->status,
+                                        t->first_response_target_minutes,
+                                        t->resolution_target_minutes,
+                                        t->first_response_due_us,
+                                        t->resolution_due_us,
+                                        t->first_response_at_risk_us,
+                                        t->resolution_at_risk_us,
+                                        t->created_at_us,
+                                        register_customer[i] ? 1 : 0};
+        for (size_t k = 0; k < S_RUN_TEXT; k++)
+            s[k][i] = (char *)text[k];
+        for (size_t k = 0; k < S_RUN_INT; k++)
+            v[k][i] = num[k];
+    }
+    if (oom) {
+        crm_work_fail_nomem(w);
+        return -1;
+    }
+    for (size_t k = 0; k < 4; k++)
+        crm_params_textv(&p, s[k], n);
+    for (size_t k = 0; k < 4; k++)
+        crm_params_i64v(&p, v[k], n);
+    for (size_t k = 4; k < S_RUN_TEXT; k++)
+        crm_params_textv(&p, s[k], n);
+    for (size_t k = 4; k < S_RUN_INT; k++)
+        crm_params_i64v(&p, v[k], n);
+    /* support_store_ticket_insert for a run: the same rows from arrays,
+     * the requesters to register first, in the run's order (so that of two
+     * commands whose requesters' ids a merge made one, the first registers
+     * it, as one at a time). Each row comes back with its ordinal in the
+     * arrays, the ticket's customer as stored (crm_alias) and the
+     * registered person's id (NULL when none: not asked, or there
+     * already). */
+    return crm_params_run_named(
+        &p, "support_ticket_insert_run",
+        "WITH u AS MATERIALIZED (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[],"
+        " $4::text[], $5::smallint[], $6::smallint[], $7::smallint[], $8::smallint[], $9::text[],"
+        " $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::int[],"
+        " $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[], $21::int[])"
+        " WITH ORDINALITY AS u(id, cu, em, nm, ch, ty, pr, st, asg, tm, tg, sj, ds, frt, rst,"
+        " frd, rsd, frr, rsr, cr, reg, o)),"
+        " np AS (INSERT INTO person AS p (id, name, emails, registered_by, created_us,"
+        "   updated_us)"
+        "  SELECT u.cu, u.nm, CASE WHEN u.em <> '' THEN ARRAY[u.em] ELSE '{}' END, 'support',"
+        "   u.cr, u.cr FROM u WHERE u.reg = 1 ORDER BY u.o"
+        "  ON CONFLICT (id) DO NOTHING RETURNING p.id),"
+        " t AS (INSERT INTO ticket AS t (id, customer_id, requester_email, requester_name,"
+        " channel, type, priority, status, assignee, team, tags, subject, description,"
+        " fr_target_min, res_target_min, fr_due_us, res_due_us, fr_risk_us, res_risk_us,"
+        " created_us, updated_us) SELECT u.id, u.cu, u.em, u.nm, u.ch, u.ty, u.pr, u.st, u.asg,"
+        " u.tm, u.tg::text[], u.sj, u.ds, u.frt, u.rst, u.frd, u.rsd, u.frr, u.rsr, u.cr, u.cr"
+        " FROM u ORDER BY u.o RETURNING t.id, t.customer_id)"
+        " SELECT x.o, x.customer_id::text, CASE WHEN x.reg = 1 AND x.o = min(x.o) FILTER"
+        "  (WHERE x.reg = 1) OVER (PARTITION BY x.customer_id) THEN np.id::text END"
+        " FROM (SELECT u.o, u.reg, t.customer_id FROM u JOIN t ON t.id = u.id) x"
+        " LEFT JOIN np ON np.id = x.customer_id ORDER BY x.o",
+        1, cb);
+}
+
 int support_store_ticket_lock(crm_work_t *w, const char *id, int priority, const char *sender,
                               crm_work_cb cb)
 {

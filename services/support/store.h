@@ -48,6 +48,21 @@ int support_store_preferences(crm_work_t *w, const char *customer_id, char *cons
 int support_store_ticket_insert(crm_work_t *w, const Crm__V1__Ticket *t, int register_customer,
                                 crm_work_cb cb);
 
+/* support.ticket.open's set-based form: what opening n tickets needs, as
+ * support_store_open_context for each (customers[i] or emails[i] may be
+ * ""). A row per ticket in order: 0 its ordinal from 1; 1, 2 the person's
+ * id and name (NULL when none); 3, 4 the SLA targets of priorities[i] in
+ * minutes (NULL when no policy); 5-8 the calendar, on row 0 only. */
+int support_store_open_context_run(crm_work_t *w, char *const *customers, char *const *emails,
+                                   const int64_t *priorities, size_t n, crm_work_cb cb);
+
+/* Inserts n tickets (and registers the requesters of those with
+ * register_customer[i]) in one statement, as support_store_ticket_insert
+ * for each. A row per ticket in order: 0 its ordinal from 1; 1 and 2 as
+ * support_store_ticket_insert's 0 and 1. */
+int support_store_ticket_insert_run(crm_work_t *w, Crm__V1__Ticket *const *tickets,
+                                    const int *register_customer, size_t n, crm_work_cb cb);
+
 /* Locks ticket `id`. 0: Ticket JSON; 1-4: the calendar; 5: the SlaPolicy
  * of `priority` (JSON; NULL for 0); 6: whether `sender` (a normalised
  * email, or NULL) is the ticket's requester or one of its customer's

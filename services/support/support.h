@@ -53,6 +53,7 @@ typedef struct {
 extern const crm_command_def_t support_commands[];
 extern const crm_consumer_def_t support_consumers[];
 extern const crm_command_keys_t support_command_keys[];
+extern const crm_command_batch_t support_command_batches[];
 
 /* The SLA-scan work, run through crm_service_submit with the support_t as
  * its argument: raises sla.at_risk and sla.breached, once each per ticket

@@ -94,6 +94,38 @@ void support_change_start(crm_work_t *w, support_change_t *st);
 /* Opens a ticket from `src` (the request's, or one an email made). */
 void support_open_start(crm_work_t *w, const Crm__V1__Ticket *src);
 
+/* An open in progress (arena): the ticket and the requester's normalised
+ * email ("" when none). */
+typedef struct {
+    Crm__V1__Ticket *t;
+    char *email;
+} support_open_t;
+
+/* The open's checks and the ticket it will insert (id, defaults, the
+ * trimmed texts, created now), before any statement; NULL with the work
+ * failed on bad input. */
+support_open_t *support_open_prepare(crm_work_t *w, const Crm__V1__Ticket *src);
+
+/* Applies what the open read: `targets` the SLA policy's two targets in
+ * minutes (NULL: no policy), `person_id` and `person_name` the customer
+ * found (NULL: none; borrowed for the work's life). Sets the targets, the
+ * SLA instants, the customer and the name. Returns 0 (a known customer), 1
+ * (an unknown requester, to register with the ticket), or -1 with the
+ * work failed. */
+int support_open_decide(crm_work_t *w, support_open_t *st, const support_cal_t *cal,
+                        const int *targets, const char *person_id, const char *person_name);
+
+/* Ends the open once its rows are in: `customer` the ticket's customer as
+ * stored (NULL fails the work), `person` the id registered with it or
+ * NULL. Emits person.registered (if so), ticket.opened and
+ * feedback.tagged (with tags), and answers the ticket. */
+void support_open_finish(crm_work_t *w, Crm__V1__Ticket *t, const char *customer,
+                         const char *person);
+
+/* ---- ticket_run.c: support.ticket.open's set-based form ------------------------ */
+
+void support_ticket_open_run(crm_work_t *const *works, size_t n);
+
 /* ---- the commands (commands.c lists them) ------------------------------------- */
 
 void support_ticket_open(crm_work_t *w);

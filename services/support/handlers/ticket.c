@@ -13,19 +13,15 @@
 
 #include <string.h>
 
-typedef struct {
-    Crm__V1__Ticket *t;
-    char *email; /* normalised, or "" */
-} s_open_t;
-
 /* The ticket and the person as their rows hold them after the insert
  * (support_store_ticket_insert): the values sent, the columns not sent at
- * their defaults; what S_TICKET_J and S_PERSON_J would read back. */
-static int s_open_as_stored(crm_work_t *w, Crm__V1__Ticket *t, const PGresult *res,
-                            Crm__V1__Person **registered)
+ * their defaults; what S_TICKET_J and S_PERSON_J would read back.
+ * `customer`: the ticket's customer as stored; `person`: the requester's
+ * id when it was registered with the ticket, else NULL. */
+static int s_open_as_stored(crm_work_t *w, Crm__V1__Ticket *t, const char *customer,
+                            const char *person, Crm__V1__Person **registered)
 {
-    const char *person = crm_db_get_opt(res, 0, 1);
-    if (!(t->customer_id = crm_work_strdup(w, crm_db_get_str(res, 0, 0))))
+    if (!(t->customer_id = crm_work_strdup(w, customer)))
         return -1;
     Crm__V1__TicketResolution *r = crm_work_alloc(w, sizeof *r);
     Crm__V1__TicketSatisfaction *s = crm_work_alloc(w, sizeof *s);
@@ -61,17 +57,16 @@ static int s_open_as_stored(crm_work_t *w, Crm__V1__Ticket *t, const PGresult *r
     return 0;
 }
 
-static void s_open_inserted(crm_work_t *w, PGresult *res)
+void support_open_finish(crm_work_t *w, Crm__V1__Ticket *t, const char *customer,
+                         const char *person)
 {
-    s_open_t *st = crm_work_data(w);
-    Crm__V1__Ticket *t = st->t;
     /* The requester support registered with the ticket, if it did. */
     Crm__V1__Person *registered = NULL;
-    if (PQntuples(res) != 1) {
+    if (!customer) {
         crm_work_fail_unreadable(w);
         return;
     }
-    if (s_open_as_stored(w, t, res, &registered) < 0) {
+    if (s_open_as_stored(w, t, customer, person, &registered) < 0) {
         crm_work_fail_nomem(w);
         return;
     }
@@ -84,38 +79,36 @@ static void s_open_inserted(crm_work_t *w, PGresult *res)
     support_ticket_ok(w, t, NULL);
 }
 
-static void s_open_context(crm_work_t *w, PGresult *res)
+static void s_open_inserted(crm_work_t *w, PGresult *res)
 {
-    s_open_t *st = crm_work_data(w);
-    Crm__V1__Ticket *t = st->t;
-    const char *person = crm_db_get_opt(res, 0, 0);
-    Crm__V1__SlaPolicy *pol =
-        crm_work_record(w, &crm__v1__sla_policy__descriptor, crm_db_get_opt(res, 0, 1));
-    support_cal_t *cal = support_calendar_read(w, res, 2);
-    if (!cal)
-        return;
-    if (!pol) {
+    support_open_t *st = crm_work_data(w);
+    if (PQntuples(res) != 1) {
         crm_work_fail_unreadable(w);
         return;
     }
-    if (*t->customer_id && !person) {
-        crm_work_fail_not_found(w, "ticket.customer_id", "customer", t->customer_id, NULL);
-        return;
+    support_open_finish(w, st->t, crm_db_get_opt(res, 0, 0), crm_db_get_opt(res, 0, 1));
+}
+
+int support_open_decide(crm_work_t *w, support_open_t *st, const support_cal_t *cal,
+                        const int *targets, const char *person_id, const char *person_name)
+{
+    Crm__V1__Ticket *t = st->t;
+    if (!targets) {
+        crm_work_fail_unreadable(w);
+        return -1;
     }
-    t->first_response_target_minutes = pol->first_response_minutes;
-    t->resolution_target_minutes = pol->resolution_minutes;
+    if (*t->customer_id && !person_id) {
+        crm_work_fail_not_found(w, "ticket.customer_id", "customer", t->customer_id, NULL);
+        return -1;
+    }
+    t->first_response_target_minutes = targets[0];
+    t->resolution_target_minutes = targets[1];
     support_sla_open(cal, t->created_at_us, t);
-    if (person) {
-        Crm__V1__Person *p = crm_work_record(w, &crm__v1__person__descriptor, person);
-        if (!p) {
-            crm_work_fail_unreadable(w);
-            return;
-        }
-        t->customer_id = p->id;
+    if (person_id) {
+        t->customer_id = (char *)person_id;
         if (!*t->requester_name)
-            t->requester_name = p->name;
-        support_store_ticket_insert(w, t, 0, s_open_inserted);
-        return;
+            t->requester_name = (char *)person_name;
+        return 0;
     }
     /* An unknown requester: registered under the identity rule's id, in
      * the ticket's own statement. */
@@ -123,35 +116,55 @@ static void s_open_context(crm_work_t *w, PGresult *res)
     crm_customer_id_for_email(st->email, id);
     if (!(t->customer_id = crm_work_strdup(w, id))) {
         crm_work_fail_nomem(w);
-        return;
+        return -1;
     }
-    support_store_ticket_insert(w, t, 1, s_open_inserted);
+    return 1;
 }
 
-/* Opens a ticket from `src` (the request's, or one an email made). */
-void support_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
+static void s_open_context(crm_work_t *w, PGresult *res)
+{
+    support_open_t *st = crm_work_data(w);
+    const char *person = crm_db_get_opt(res, 0, 0);
+    Crm__V1__SlaPolicy *pol =
+        crm_work_record(w, &crm__v1__sla_policy__descriptor, crm_db_get_opt(res, 0, 1));
+    support_cal_t *cal = support_calendar_read(w, res, 2);
+    if (!cal)
+        return;
+    Crm__V1__Person *p = NULL;
+    if (person && pol && !(p = crm_work_record(w, &crm__v1__person__descriptor, person))) {
+        crm_work_fail_unreadable(w);
+        return;
+    }
+    int targets[2] = {pol ? pol->first_response_minutes : 0, pol ? pol->resolution_minutes : 0};
+    int rc =
+        support_open_decide(w, st, cal, pol ? targets : NULL, p ? p->id : NULL, p ? p->name : NULL);
+    if (rc >= 0)
+        support_store_ticket_insert(w, st->t, rc, s_open_inserted);
+}
+
+support_open_t *support_open_prepare(crm_work_t *w, const Crm__V1__Ticket *src)
 {
     crm_err_t e = {0};
     char email[SUPPORT_EMAIL_LEN];
     if (!src) {
         crm_work_fail(w, S_INVALID, "ticket", "value is required", NULL, "give the ticket to open");
-        return;
+        return NULL;
     }
     email[0] = 0;
     if (support_id_in(w, src->customer_id, 0, "ticket.customer_id") < 0)
-        return;
+        return NULL;
     if (*src->requester_email &&
         crm_email_normalize(src->requester_email, email, sizeof email) != 0) {
         crm_work_fail(w, S_INVALID, "ticket.requester_email", "email is malformed",
                       crm_work_printf(w, "got \"%.80s\"", src->requester_email),
                       "give an address like name@example.com");
-        return;
+        return NULL;
     }
     if (!*src->customer_id && !email[0]) {
         crm_work_fail(w, S_INVALID, "ticket.customer_id",
                       "customer_id or requester_email is required", NULL,
                       "an email is enough: the requester is registered");
-        return;
+        return NULL;
     }
     char **tags = NULL;
     if (crm_check_required(src->subject, SUPPORT_NAME_MAX, "ticket.subject", &e) < 0 ||
@@ -166,14 +179,14 @@ void support_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
                        &e) < 0 ||
         support_check_tags(w, src->tags, src->n_tags, "ticket.tags", &tags, &e) < 0) {
         support_fail(w, &e);
-        return;
+        return NULL;
     }
-    s_open_t *st = crm_work_alloc(w, sizeof *st);
+    support_open_t *st = crm_work_alloc(w, sizeof *st);
     Crm__V1__Ticket *t = crm_work_alloc(w, sizeof *t);
     char id[CRM_UUID_LEN + 1];
     if (!st || !t) {
         crm_work_fail_nomem(w);
-        return;
+        return NULL;
     }
     memset(st, 0, sizeof *st);
     crm__v1__ticket__init(t);
@@ -198,13 +211,22 @@ void support_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
     if (!t->id || !t->requester_email || !t->requester_name || !t->assignee || !t->team ||
         !t->subject || !t->description) {
         crm_work_fail_nomem(w);
-        return;
+        return NULL;
     }
     if (support_check_agent(w, t->assignee, "ticket.assignee") < 0 ||
         support_check_team(w, t->team, "ticket.team") < 0)
+        return NULL;
+    return st;
+}
+
+/* Opens a ticket from `src` (the request's, or one an email made). */
+void support_open_start(crm_work_t *w, const Crm__V1__Ticket *src)
+{
+    support_open_t *st = support_open_prepare(w, src);
+    if (!st)
         return;
     crm_work_set_data(w, st);
-    support_store_open_context(w, t->customer_id, email, t->priority, s_open_context);
+    support_store_open_context(w, st->t->customer_id, st->email, st->t->priority, s_open_context);
 }
 
 void support_ticket_open(crm_work_t *w)
