@@ -14,7 +14,7 @@ runs of this script with each other, not with bench/run.sh.
     bench/marketing_cost.py [--bin build/bin] [--marketing-recipients 10000]
 
 Needs what bench.py needs (and perf for --perf)."""
-import os, sys, json, argparse, tempfile, shutil, subprocess, signal, collections
+import os, sys, json, argparse, tempfile, shutil, subprocess, signal
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench
