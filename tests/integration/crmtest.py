@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 import psycopg2
@@ -860,6 +861,29 @@ class System:
             shutil.rmtree(self.dir, ignore_errors=True)
         if reports:
             raise AssertionError("sanitizer report in a service log:\n" + "\n".join(reports))
+
+
+def recv_replies(client, n, timeout=30.0):
+    """The next n CommandReply messages on client's socket, by request id (a
+    pipelined batch's replies need not come in the order sent)."""
+    out = {}
+    while len(out) < n:
+        if not client.s.poll(int(timeout * 1000)):
+            raise AssertionError("%d of %d replies within %g s" % (len(out), n, timeout))
+        rep = rpc_pb2.CommandReply()
+        rep.ParseFromString(client.s.recv())
+        out[rep.request_id] = rep
+    return out
+
+
+def metric_value(proc, name):
+    """The value of proc's first /metrics sample of name (labelled or not)."""
+    port = int(proc.env["CRM_HTTP_PORT"])
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read()
+    for line in text.decode().splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError("metric %s not found" % name)
 
 
 def subscribe(ctx, port, prefix=b"crm.", principal=TEST_PRINCIPAL):

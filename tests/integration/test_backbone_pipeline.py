@@ -10,7 +10,7 @@ import urllib.request
 
 import psycopg2
 
-from crmtest import System, event_pb2, rpc_pb2, testing_pb2, wait_for
+from crmtest import System, event_pb2, recv_replies, rpc_pb2, testing_pb2, wait_for
 
 
 def rec(count, label="x"):
@@ -48,14 +48,7 @@ class PipelineTest(unittest.TestCase):
                  30, "the probe's batch waiting on the lock")
 
     def recv(self, client, n):
-        """The next n replies on client's socket, by request id."""
-        out = {}
-        while len(out) < n:
-            self.assertTrue(client.s.poll(30000), "no reply within 30 s")
-            rep = rpc_pb2.CommandReply()
-            rep.ParseFromString(client.s.recv())
-            out[rep.request_id] = rep
-        return out
+        return recv_replies(client, n)
 
     def assert_dense(self, n):
         self.assertEqual(self.q("SELECT head_seq FROM crm_stream")[0][0], n)

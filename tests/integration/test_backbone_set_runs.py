@@ -9,11 +9,10 @@ test runs with the set-based form and without it (PROBE_SET=0), which must
 answer alike. The writer is held on a table lock taken by the test, so
 which commands share a batch is decided by state, never by timing."""
 import unittest
-import urllib.request
 
 import psycopg2
 
-from crmtest import System, rpc_pb2, testing_pb2, wait_for
+from crmtest import System, metric_value, recv_replies, rpc_pb2, testing_pb2, wait_for
 
 
 def rec(count, label, padding=0):
@@ -44,21 +43,10 @@ class SetRunTest(unittest.TestCase):
         return self.sys.cluster.query(self.db, sql)
 
     def metric(self, name):
-        port = int(self.probe.env["CRM_HTTP_PORT"])
-        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read()
-        for line in text.decode().splitlines():
-            if line.startswith(name + "{"):
-                return float(line.split()[1])
-        raise AssertionError("metric %s not found" % name)
+        return metric_value(self.probe, name)
 
     def recv(self, client, n):
-        out = {}
-        while len(out) < n:
-            self.assertTrue(client.s.poll(30000), "no reply within 30 s")
-            rep = rpc_pb2.CommandReply()
-            rep.ParseFromString(client.s.recv())
-            out[rep.request_id] = rep
-        return out
+        return recv_replies(client, n)
 
     def one_batch(self, commands):
         """Sends commands [(body, key)] while the writer is held, so that

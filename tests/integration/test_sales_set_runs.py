@@ -14,12 +14,11 @@ decided by state, never by timing."""
 import re
 import time
 import unittest
-import urllib.request
 
 import psycopg2
 from google.protobuf import json_format
 
-from crmtest import rpc_pb2, wait_for
+from crmtest import metric_value, recv_replies, rpc_pb2, wait_for
 from test_sales_service import INVALID, NOT_FOUND, OK, SalesSystem, sales_pb2, unique
 from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
@@ -67,12 +66,7 @@ class SetRunSystem:
         self.s.close()
 
     def metric(self, name):
-        port = int(self.s.proc.env["CRM_HTTP_PORT"])
-        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read()
-        for line in text.decode().splitlines():
-            if line.startswith(name + "{") or line.startswith(name + " "):
-                return float(line.split()[-1])
-        raise AssertionError("metric %s not found" % name)
+        return metric_value(self.s.proc, name)
 
     def request(self, command, msg, key, rid):
         return rpc_pb2.CommandRequest(command=command, body=msg.SerializeToString(),
@@ -80,13 +74,7 @@ class SetRunSystem:
                                       actor="ignored-by-services").SerializeToString()
 
     def recv(self, client, n):
-        out = {}
-        while len(out) < n:
-            assert client.s.poll(30000), "no reply within 30 s"
-            rep = rpc_pb2.CommandReply()
-            rep.ParseFromString(client.s.recv())
-            out[rep.request_id] = rep
-        return out
+        return recv_replies(client, n)
 
     def one_batch(self, commands):
         """Sends commands [(command, msg, key)] while the writer waits on a

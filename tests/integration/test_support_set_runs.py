@@ -15,12 +15,11 @@ twice. Every command sent again with its key is answered as before and
 adds nothing. The writer is held on a table lock taken by the test, so
 which commands share a batch is decided by state, never by timing."""
 import unittest
-import urllib.request
 
 import psycopg2
 from google.protobuf import json_format
 
-from crmtest import event_pb2, rpc_pb2, wait_for
+from crmtest import event_pb2, metric_value, recv_replies, rpc_pb2, wait_for
 from test_support_service import OK, SupportSystem, customer_id
 from crm.v1 import support_pb2  # noqa: E402
 
@@ -73,21 +72,10 @@ class SupportSetRunTest(unittest.TestCase):
         return self.sys.cluster.query(self.db, sql)
 
     def metric(self, name):
-        port = int(self.proc.env["CRM_HTTP_PORT"])
-        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read()
-        for line in text.decode().splitlines():
-            if line.startswith(name + "{"):
-                return float(line.split()[1])
-        raise AssertionError("metric %s not found" % name)
+        return metric_value(self.proc, name)
 
     def recv(self, client, n):
-        out = {}
-        while len(out) < n:
-            self.assertTrue(client.s.poll(30000), "no reply within 30 s")
-            rep = rpc_pb2.CommandReply()
-            rep.ParseFromString(client.s.recv())
-            out[rep.request_id] = rep
-        return out
+        return recv_replies(client, n)
 
     def one_batch(self, commands):
         """Sends commands [(body, key)] pipelined while the writer is held,
