@@ -192,7 +192,7 @@ ROW_VALUES = {
 
 
 def analytics_sources(pb, now_us, campaign):
-    """The events of analytics_events() (services.py) for customer i, per
+    """The events of analytics_events() (svc_analytics.py) for customer i, per
     source in stream order: (type, the row values it uses, payload)."""
     S, P, M, T = pb["sales_pb2"], pb["person_pb2"], pb["marketing_pb2"], pb["support_pb2"]
     return {
