@@ -428,7 +428,6 @@ void crm_service_cmd_kick(crm_service_t *svc)
  * crm_stream row lock keeps commit order). */
 static int s_gathering(crm_service_t *svc, int64_t now, size_t cap)
 {
-    svc->cmd_gather_due_us = 0;
     if (svc->cmd_running == 0 || svc->cmd_gather_us <= 0)
         return 0;
     size_t q = crm_fairq_len(svc->cmdq) + (svc->cmd_held ? 1 : 0), most = 0;
@@ -443,10 +442,7 @@ static int s_gathering(crm_service_t *svc, int64_t now, size_t cap)
     /* The first queued command's arrival starts the wait: the held one,
      * or the oldest of the queue's. */
     const crm_work_t *first = svc->cmd_held;
-    const crm_work_t *o = crm_fairq_oldest_client(svc->cmdq);
-    if (!first || (o && o->received_us < first->received_us))
-        first = o;
-    o = crm_fairq_oldest(svc->cmdq);
+    const crm_work_t *o = crm_fairq_oldest(svc->cmdq);
     if (!first || (o && o->received_us < first->received_us))
         first = o;
     if (!first || now - first->received_us >= svc->cmd_gather_us)

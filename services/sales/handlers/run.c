@@ -1,5 +1,5 @@
 /* handlers/run.c: what the set-based forms (crm_command_batch_fn) of
- * order.c and activity.c share: the run of commands that passed their
+ * person.c, order.c and activity.c share: the run of commands that passed their
  * checks, each with its record, and the reading back of the run's one
  * statement, a row per command in order. */
 #include "handlers.h"
