@@ -510,7 +510,10 @@ BEGIN
 
     IF cid <> '' THEN
         INSERT INTO customer AS c (id, first_seen) VALUES (cid, occurred)
-        ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen);
+        -- (written only when first_seen moves back; the row is locked
+        -- either way: a customer met again is not rewritten for nothing)
+        ON CONFLICT (id) DO UPDATE SET first_seen = EXCLUDED.first_seen
+            WHERE c.first_seen > EXCLUDED.first_seen;
     END IF;
 
     PERFORM an_project(src, seqn, ev, member, d.p, d.x, cid, occurred);

@@ -23,22 +23,44 @@ CREATE OR REPLACE FUNCTION an_health_inputs_run(q_i int[], q_cid text[], q_at ti
 BEGIN
     RETURN QUERY
     WITH q AS (SELECT * FROM unnest(q_i, q_cid, q_at) AS u(i, cid, at_t)),
-    l AS (SELECT * FROM unnest(l_i, l_cid, l_order, l_src, l_seq) AS u(i, cid, order_id, src, seq)),
+    -- The run's customers, each with the rows the run inserted for them
+    -- (l: each order and campaign response once) and where: one grouping
+    -- of q and l, not a join. Matched against l per pair of an event and
+    -- a row, the planner's nested loop (it takes the arrays for ten rows)
+    -- compared every event with every row left out, a run's square (250
+    -- by 125 in a run of 250; issue 15, tenth session); a row is looked up
+    -- here among its own customer's few (array_position).
+    c AS (SELECT u.cid,
+                 array_agg(u.order_id) FILTER (WHERE u.order_id IS NOT NULL) AS lo_id,
+                 array_agg(u.i) FILTER (WHERE u.order_id IS NOT NULL) AS lo_i,
+                 array_agg(u.src || '/' || u.seq) FILTER (WHERE u.seq IS NOT NULL) AS lr_key,
+                 array_agg(u.i) FILTER (WHERE u.seq IS NOT NULL) AS lr_i
+            FROM (SELECT q.cid, NULL::int AS i, NULL::text AS order_id, NULL::text AS src,
+                         NULL::bigint AS seq, true AS asked
+                    FROM q
+                  UNION ALL
+                  SELECT l.cid, l.i, l.order_id, l.src, l.seq, false
+                    FROM unnest(l_i, l_cid, l_order, l_src, l_seq) AS l(i, cid, order_id, src, seq)) u
+           GROUP BY u.cid
+          HAVING bool_or(u.asked)),
     -- Each table's rows of the run's customers, read once per customer
     -- through its index on the customer (OFFSET 0: a subquery of its own
     -- per customer, which the planner does not turn into a join with a
     -- scan of the whole table, as it did for a generic plan made when the
     -- tables were small: each run then read all orders; issue 15, ninth
     -- session), then matched with each of the customer's events
-    -- (MATERIALIZED: or the planner probes once per event).
-    c AS (SELECT DISTINCT q.cid FROM q),
-    so AS MATERIALIZED (SELECT c.cid, s.* FROM c CROSS JOIN LATERAL (
+    -- (MATERIALIZED: or the planner probes once per event); an order or a
+    -- response with the run's place that inserted it (l_at), if any.
+    so AS MATERIALIZED (SELECT c.cid, s.*, c.lo_i[array_position(c.lo_id, s.id)] AS l_at
+             FROM c CROSS JOIN LATERAL (
                SELECT s.id, s.ordered_at, s.cancelled_at FROM sale_order s
                 WHERE s.customer_id = c.cid OFFSET 0) s),
     sa AS MATERIALIZED (SELECT c.cid, a.* FROM c CROSS JOIN LATERAL (
                SELECT a.completed_at FROM activity a
                 WHERE a.customer_id = c.cid AND a.status = 'done' AND a.kind <> 'note' OFFSET 0) a),
-    sr AS MATERIALIZED (SELECT c.cid, r.* FROM c CROSS JOIN LATERAL (
+    sr AS MATERIALIZED (SELECT c.cid, r.at, c.lr_i[array_position(c.lr_key, r.source || '/' || r.seq)]
+                               AS l_at
+             FROM c CROSS JOIN LATERAL (
                SELECT r.source, r.seq, r.at FROM campaign_response r
                 WHERE r.customer_id = c.cid AND r.response NOT IN ('bounced', 'unsubscribed')
                OFFSET 0) r),
@@ -50,7 +72,7 @@ BEGIN
     o AS (SELECT q.i, count(*) AS n, min(s.ordered_at) AS first_o, max(s.ordered_at) AS last_o
             FROM q JOIN so s ON s.cid = q.cid AND s.ordered_at <= q.at_t
                   AND (s.cancelled_at IS NULL OR s.cancelled_at > q.at_t)
-           WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i AND l.order_id = s.id)
+                  AND NOT COALESCE(s.l_at > q.i, false)
            GROUP BY q.i),
     ac AS (SELECT q.i, count(*) AS n
              FROM q JOIN sa a ON a.cid = q.cid
@@ -59,8 +81,7 @@ BEGIN
     re AS (SELECT q.i, count(*) AS n
              FROM q JOIN sr r ON r.cid = q.cid
                    AND r.at > q.at_t - interval '90 days' AND r.at <= q.at_t
-            WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.cid = q.cid AND l.i > q.i
-                                                AND l.src = r.source AND l.seq = r.seq)
+                   AND NOT COALESCE(r.l_at > q.i, false)
             GROUP BY q.i),
     tk AS (SELECT q.i,
                   count(*) FILTER (WHERE t.type = 'complaint' AND t.status NOT IN ('resolved', 'closed')
@@ -319,11 +340,24 @@ BEGIN
                  CASE WHEN z.member = 'order_placed' AND z.order_nth = 1 AND NOT z.order_known
                       THEN z.okey END AS new_order
             FROM z),
-    -- The profile of a customer from the run's one person event that step
-    -- 2 projects (t_us as a column, see step 2).
-    pf AS MATERIALIZED (
-           SELECT y.cid, y.src, an_run_x(evs, y.i, y.member) AS x, an_us(y.occurred) AS t_us
-             FROM y WHERE y.set_based AND y.member IN ('person_registered', 'person_updated')),
+    -- The run's customers, each with the least instant of its events and
+    -- the profile from the run's one person event that step 2 projects,
+    -- if any (pf_i: its place; t_us as a column, see step 2). One
+    -- grouping: the customers joined with the profiles were a nested loop
+    -- (the planner takes a CTE for a row or ten), a run's square of
+    -- comparisons (issue 15, tenth session).
+    g AS MATERIALIZED (
+           SELECT g.cid, g.first_seen, g.pf_i, g.src, an_run_x(evs, g.pf_i, g.member) AS x,
+                  an_us(g.occurred) AS t_us
+             FROM (SELECT y.cid, min(y.occurred) AS first_seen, min(y.i) FILTER (WHERE y.pf) AS pf_i,
+                          min(y.src) FILTER (WHERE y.pf) AS src,
+                          min(y.member) FILTER (WHERE y.pf) AS member,
+                          min(y.occurred) FILTER (WHERE y.pf) AS occurred
+                     FROM (SELECT y.*, y.set_based AND y.member IN ('person_registered',
+                                                                     'person_updated') AS pf
+                             FROM y) y
+                    WHERE y.cid <> ''
+                    GROUP BY y.cid) g),
     -- (in the customers' order: the row locks of two consumers' runs
     -- about the same customers are taken in one order, see step 1b)
     -- A customer new to the fold whose profile step 2 would write is
@@ -331,14 +365,14 @@ BEGIN
     -- an_fv_newer of the empty fv is true). Written once, not inserted
     -- narrow and rewritten wide in step 2, a new row version that seldom
     -- fits its page (issue 15, ninth session). One that exists (or that
-    -- a concurrent run inserted first) takes the other branch: known is
-    -- set false there, and returned, so step 2 updates it as before (it
-    -- sets known); `known` returned true for a customer of pf marks the
-    -- profiles written here.
+    -- a concurrent run inserted first) takes the other branch: it is not
+    -- returned, or known is set false there and returned, so step 2
+    -- updates it as before (it sets known); `known` returned true for a
+    -- customer with a profile (pf_i) marks the profiles written here.
     cust AS (INSERT INTO customer AS c (id, first_seen, known, registered_by, name, emails, phones,
                                         organization_id, kind, country, industry, owner, fv,
                                         contributions)
-             SELECT g.cid, g.first_seen, pf.cid IS NOT NULL,
+             SELECT pf.cid, pf.first_seen, pf.pf_i IS NOT NULL,
                     COALESCE(pf.x ->> 'registered_by', pf.src, ''),
                     CASE WHEN COALESCE(pf.x ->> 'name', '') <> '' THEN pf.x ->> 'name' ELSE '' END,
                     CASE WHEN jsonb_array_length(COALESCE(pf.x -> 'emails', '[]')) > 0
@@ -377,14 +411,19 @@ BEGIN
                         'owner', CASE WHEN (pf.x ? 'owner') AND pf.x ->> 'owner' <> ''
                                            AND pf.x -> 'owner' <> '[]'::jsonb
                                       THEN jsonb_build_array(pf.t_us, pf.src) END)),
-                    CASE WHEN pf.cid IS NULL THEN '{}'::jsonb
+                    CASE WHEN pf.pf_i IS NULL THEN '{}'::jsonb
                          ELSE jsonb_set('{}'::jsonb, ARRAY[pf.src], '{}'::jsonb || pf.x) END
-               FROM (SELECT a.cid, min(a.occurred) AS first_seen FROM a WHERE a.cid <> ''
-                      GROUP BY a.cid) g
-               LEFT JOIN pf ON pf.cid = g.cid
-              ORDER BY g.cid
-             ON CONFLICT (id) DO UPDATE SET first_seen = least(c.first_seen, EXCLUDED.first_seen),
+               FROM g pf
+              ORDER BY pf.cid
+             -- (only a first_seen that moves back is written: the row is
+             -- locked either way (ON CONFLICT locks the rows the WHERE
+             -- leaves), and a customer met again, most of a catch-up's, was
+             -- rewritten whole, a new version of a wide row, for nothing
+             -- (issue 15, tenth session); a row left is not returned, so
+             -- not fresh, as one whose known is set false here)
+             ON CONFLICT (id) DO UPDATE SET first_seen = EXCLUDED.first_seen,
                  known = CASE WHEN EXCLUDED.known THEN false ELSE c.known END
+                 WHERE c.first_seen > EXCLUDED.first_seen
              RETURNING c.id, c.known)
     -- (the rows sorted once: an aggregate's own ORDER BY sorts its input
     -- again for each of the fourteen, on PostgreSQL 15 half of this
@@ -394,8 +433,11 @@ BEGIN
            array_agg(y.cid),
            array_agg(y.occurred), array_agg(y.at_h), array_agg(y.publish), array_agg(y.set_based),
            array_agg(y.mode), array_agg(y.new_order),
-           (SELECT COALESCE(array_agg(cust.id), '{}') FROM cust JOIN pf ON pf.cid = cust.id
-             WHERE cust.known)
+           -- (IN in an aggregate's filter: a hashed subplan, not a join)
+           COALESCE(array_agg(y.cid) FILTER (WHERE y.set_based
+                                              AND y.member IN ('person_registered', 'person_updated')
+                                              AND y.cid IN (SELECT cust.id FROM cust WHERE cust.known)),
+                    '{}')
       INTO v_i, v_src, v_seq, v_member, v_cid, v_occ, v_at, v_publish,
            v_set, v_mode, v_order, v_fresh
       FROM (SELECT * FROM y ORDER BY y.i) y;
