@@ -76,6 +76,68 @@ class Events:
         return out
 
 
+class MixEvents:
+    """The catch-up's events (bench/svc_analytics.py analytics_events): per
+    customer a person registered and an order placed (sales), a send
+    decided and a campaign response (marketing) and a ticket opened
+    (support); a run holds one source's events, as each source's consumer
+    takes them, the sources in turn."""
+
+    SOURCES = ("sales", "marketing", "support")
+
+    def __init__(self, tag):
+        self.tag = tag
+        self.now = int(time.time() * US)
+        self.seq = {s: 0 for s in self.SOURCES}
+        self.queue = {s: [] for s in self.SOURCES}
+        self.i = 0
+        self.turn = 0
+        self.campaign = str(uuid.uuid5(uuid.NAMESPACE_DNS, "campaign." + tag))
+        self.source = "sales"
+
+    def _ev(self, source, type_, subject, member, body):
+        self.seq[source] += 1
+        q = self.seq[source]
+        e = {"id": str(uuid.uuid4()), "source": source, "type": type_, "subject": subject,
+             "time_us": str(self.now), "sequence": str(q), "epoch": "e1", member: body}
+        return {"s": source, "q": q, "e": e, "m": member}
+
+    def _customer(self):
+        i, now = self.i, self.now
+        self.i += 1
+        email = "c%d.%s@bench.example" % (i, self.tag)
+        cid = str(uuid.uuid5(uuid.NAMESPACE_DNS, email))
+        self.queue["sales"].append(("crm.sales.person.registered.v1", cid, "person_registered", {
+            "person": {"id": cid, "name": "Customer %d" % i, "emails": [email],
+                       "phones": ["+4930%07d" % i], "created_at_us": str(now - 400 * DAY),
+                       "updated_at_us": str(now - 400 * DAY), "registered_by": "sales",
+                       "kind": "PERSON_KIND_CUSTOMER", "owner": "rita"}}))
+        self.queue["sales"].append(("crm.sales.order.placed.v1", cid, "order_placed", {
+            "order": {"id": str(uuid.uuid4()), "person_id": cid, "total_minor": str(1000 + i),
+                      "currency": "EUR", "ordered_at_us": str(now - (i % 300) * DAY)}}))
+        self.queue["marketing"].append(("crm.marketing.send.decided.v1", cid, "send_decided", {
+            "campaign_id": self.campaign, "customer_id": cid, "status": "SEND_STATUS_SENT",
+            "channel": "CHANNEL_EMAIL"}))
+        self.queue["marketing"].append(
+            ("crm.marketing.response.recorded.v1", cid, "campaign_response_recorded", {
+                "campaign_id": self.campaign, "customer_id": cid,
+                "response": "RESPONSE_TYPE_OPENED", "channel": "email"}))
+        self.queue["support"].append(("crm.support.ticket.opened.v1", cid, "ticket_opened", {
+            "ticket_id": str(uuid.uuid4()), "customer_id": cid, "type": "TICKET_TYPE_COMPLAINT",
+            "subject": "late delivery", "priority": "normal"}))
+
+    def take(self, n):
+        source = self.SOURCES[self.turn % 3]
+        self.turn += 1
+        self.source = source
+        while len(self.queue[source]) < n:
+            self._customer()
+        q = self.queue[source]
+        out = [self._ev(source, *q[k]) for k in range(n)]
+        del q[:n]
+        return out
+
+
 def cpu_ns(pid):
     with open("/proc/%d/schedstat" % pid) as f:
         return int(f.read().split()[0])
@@ -88,7 +150,7 @@ def migrate(cur, source):
                 cur.execute(fh.read())
 
 
-def fold(cur, run, pos):
+def fold(cur, run, pos, source="sales"):
     """One transaction as crm-analytics makes it; returns the backend's CPU
     in ns of each statement (the scoring is a constant here: the C rules do
     not run in the backend)."""
@@ -104,7 +166,7 @@ def fold(cur, run, pos):
         cur.execute("SELECT an_health_put_run(%s::jsonb)", (json.dumps(hs),))
     t.append(cpu_ns(pid))
     cur.execute("UPDATE crm_consumer_position SET seq = %s, updated_at = now()"
-                " WHERE consumer = 'analytics.sales' AND source = 'sales'", (pos,))
+                " WHERE consumer = %s AND source = %s", (pos, "analytics." + source, source))
     cur.execute("COMMIT")
     t.append(cpu_ns(pid))
     return [t[i + 1] - t[i] for i in range(len(t) - 1)]
@@ -125,6 +187,9 @@ def main():
     ap.add_argument("--warm", type=int, default=500, help="events folded first")
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--sql", help="a file of SQL run after the migrations (to try a change)")
+    ap.add_argument("--mix", action="store_true",
+                    help="the catch-up's events (three sources, five events a customer)"
+                         " instead of the live part's")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     cl = Cluster()
@@ -148,15 +213,18 @@ def main():
                 with open(args.sql) as fh:
                     cur.execute(fh.read())
             cur.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-            cur.execute("INSERT INTO crm_consumer_position (consumer, source, seq)"
-                        " VALUES ('analytics.sales', 'sales', 0) ON CONFLICT DO NOTHING")
+            for src in MixEvents.SOURCES:
+                cur.execute("INSERT INTO crm_consumer_position (consumer, source, seq)"
+                            " VALUES (%s, %s, 0) ON CONFLICT DO NOTHING", ("analytics." + src, src))
             cur.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
-            dbs[name] = (cur, cur.fetchone()[0], Events("f"), [0])
+            dbs[name] = (cur, cur.fetchone()[0], MixEvents("f") if args.mix else Events("f"),
+                         {s: 0 for s in MixEvents.SOURCES})
         for _ in range(max(1, args.warm // 50)):
             for cur, _, gen, pos in dbs.values():
                 run = gen.take(50)
-                pos[0] += len(run)
-                fold(cur, run, pos[0])
+                src = run[0]["s"]
+                pos[src] += len(run)
+                fold(cur, run, pos[src], src)
         out = {"source": args.source, "sql": args.sql, "sizes": {}}
         fits = {name: ([], []) for name in dbs}
         for n in sizes:
@@ -165,12 +233,20 @@ def main():
             for c, _, _, _ in dbs.values():
                 c.execute("SELECT pg_stat_reset()")
             k = max(3, args.events // n)
+            if args.mix:  # each source's runs as often as the others'
+                k = (k + 2) // 3 * 3
             per = {name: [] for name in dbs}
+            wal = {name: 0 for name in dbs}  # WAL bytes (the folds run one at a time)
             for _ in range(k):
                 for name, (c, _, gen, pos) in dbs.items():
                     run = gen.take(n)
-                    pos[0] += n
-                    per[name].append(fold(c, run, pos[0]))
+                    src = run[0]["s"]
+                    pos[src] += n
+                    c.execute("SELECT pg_current_wal_insert_lsn()")
+                    lsn0 = c.fetchone()[0]
+                    per[name].append(fold(c, run, pos[src], src))
+                    c.execute("SELECT pg_current_wal_insert_lsn() - %s::pg_lsn", (lsn0,))
+                    wal[name] += int(c.fetchone()[0])
             time.sleep(0.6)  # the statistics collector's interval
             for name, (c, oid, _, _) in dbs.items():
                 p = sorted(per[name], key=sum)
@@ -189,15 +265,19 @@ def main():
                     "transactions": k,
                     "cpu_ms_per_tx_min": round(sum(best) / 1e6, 3),
                     "cpu_ms_per_tx_median": round(sum(med) / 1e6, 3),
+                    "cpu_ms_per_event_mean": round(sum(map(sum, p)) / 1e6 / k / n, 4),
+                    "wal_bytes_per_event": round(wal[name] / k / n),
                     "median_apply_run_put_commit_ms": [round(x / 1e6, 3) for x in med],
                     "functions_self_ms_per_tx": funcs,
                     "statements_ms_per_tx (calls, exec, plan, query)": stmts}
                 fits[name][0].append(n)
                 fits[name][1].append(sum(med) / 1e6)
                 print("%s n=%d: %d transactions, backend CPU per transaction median %.3f ms"
-                      " (apply_run %.3f, health_put %.3f, position+commit %.3f), min %.3f"
+                      " (apply_run %.3f, health_put %.3f, position+commit %.3f), min %.3f;"
+                      " mean an event %.4f ms, %d WAL bytes"
                       % (name, n, k, sum(med) / 1e6, med[0] / 1e6, med[1] / 1e6, med[2] / 1e6,
-                         sum(best) / 1e6), file=sys.stderr)
+                         sum(best) / 1e6, sum(map(sum, p)) / 1e6 / k / n, wal[name] / k / n),
+                      file=sys.stderr)
         out["fit"] = {}
         for name, (xs, ys) in fits.items():
             a, b = line(xs, ys)
