@@ -12,7 +12,13 @@ p50 / p99 / mean in ms, and what each event cost: replay requests, replays
 served from memory and from the database, transactions.
 
     build/bin must be built; run as /usr/bin/python3 bench/live_trace.py
-        [--bin build/bin] [--rate 1000] [--seconds 5]
+        [--bin build/bin] [--rate 1000] [--seconds 5] [--no-flush]
+    or, on the logs a run kept, /usr/bin/python3 bench/live_trace.py --again DIR
+
+"tail_ms" says what the slowest events are made of: each stage's mean over
+the events at or above the total's p90 and p99. --no-flush is a diagnostic
+(analytics' database with synchronous_commit off): what its COMMIT's WAL
+flush weighs, never how the services run.
 
 A measuring tool, not a benchmark figure: the debug lines cost a little
 themselves. bench/README ("analytics live (seventh session)") has its
@@ -74,6 +80,10 @@ def run(args):
         campaign = str(uuid.uuid4())
         clients["marketing"].call("probe.emit", pb["testing_pb2"].ProbeEmitRequest.FromString(
             S.campaign_created(pb, campaign)))
+        if args.no_flush:
+            st.dbs["analytics"] = st.cluster.create_db("bench_analytics")
+            st.cluster.sql("postgres",
+                           "ALTER DATABASE bench_analytics SET synchronous_commit = off")
         st.start("analytics", "crm-analytics", ("sales", "marketing", "support"),
                  {"ANALYTICS_SCAN_MS": "3600000"})
         sdb, adb = st.db("sales"), st.db("analytics")
@@ -92,7 +102,16 @@ def run(args):
             cl.close()
     finally:
         st.close()
+    with open(os.path.join(work, "sent_seen.json"), "w") as f:
+        json.dump({"base": base, "n": n, "sent": sent, "seen": seen}, f)
+    print("logs and sends kept in %s (--again reads them)" % work, file=sys.stderr)
     return analyse(work, base, n, sent, seen)
+
+
+def again(work):
+    with open(os.path.join(work, "sent_seen.json")) as f:
+        d = json.load(f)
+    return analyse(work, d["base"], d["n"], d["sent"], d["seen"])
 
 
 def analyse(work, base, n, sent, seen):
@@ -137,6 +156,7 @@ def analyse(work, base, n, sent, seen):
                           "request_to_reply", "reply_to_batch_start", "batch", "commit_to_seen",
                           "total")}
     sizes = []
+    rows = []
     for i in range(n):
         s = base + i + 1
         if s not in pub or s not in live or s not in rep_of or s not in bstart or s not in bdone:
@@ -153,6 +173,8 @@ def analyse(work, base, n, sent, seen):
         st["commit_to_seen"].append((seen[i] - bdone[s]) * ms)
         st["total"].append((seen[i] - sent[i]) * ms)
         sizes.append(k)
+        rows.append({name: v[-1] for name, v in st.items()})
+        rows[-1]["events_per_transaction"] = k
     window = [x for x in sends if base < x[0] <= base + n]
     live_served = [x for x in served if base < x[0] <= base + n]
     out = {"events": n, "traced": len(st["total"]),
@@ -165,7 +187,24 @@ def analyse(work, base, n, sent, seen):
                "transactions": round(len({bstart[base + i + 1][0] for i in range(n)
                                           if base + i + 1 in bstart}) / n, 3)},
            "mean_events_per_transaction": round(statistics.fmean(sizes), 1) if sizes else None,
-           "source_replay_service_ms": stats([(x[4] - x[3]) / 1000.0 for x in live_served])}
+           "source_replay_service_ms": stats([(x[4] - x[3]) / 1000.0 for x in live_served]),
+           "tail_ms": tail(rows)}
+    return out
+
+
+def tail(rows):
+    """The mean of each stage over the events whose total is at or above
+    the total's p90 and p99: what the tail is made of."""
+    if not rows:
+        return None
+    tot = sorted(r["total"] for r in rows)
+    out = {}
+    for name, q in (("p90", 0.90), ("p99", 0.99)):
+        cut = tot[min(len(tot) - 1, int(len(tot) * q))]
+        sel = [r for r in rows if r["total"] >= cut]
+        out["at_or_above_" + name] = {k: round(statistics.fmean(r[k] for r in sel), 2)
+                                      for k in sel[0]}
+        out["at_or_above_" + name]["events"] = len(sel)
     return out
 
 
@@ -175,8 +214,13 @@ def main():
         os.path.dirname(os.path.abspath(__file__))), "build", "bin"))
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--no-flush", action="store_true",
+                    help="diagnostic: analytics' database with synchronous_commit off, to see"
+                    " what its COMMIT's WAL flush weighs (not a setting the services use)")
+    ap.add_argument("--again", metavar="DIR",
+                    help="analyse the logs a run kept in DIR again instead of running")
     args = ap.parse_args()
-    print(json.dumps(run(args), indent=1))
+    print(json.dumps(again(args.again) if args.again else run(args), indent=1))
 
 
 if __name__ == "__main__":
