@@ -35,6 +35,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402
 import services as S  # noqa: E402
+import svc_analytics as A  # noqa: E402
 
 NUM = re.compile(r"(\d+)")
 
@@ -96,25 +97,28 @@ def run(args):
         head = S.q1(sdb, "SELECT head_seq FROM crm_stream")[0]
         B.wait_for(lambda: S.positions(adb).get("analytics.sales", 0) >= head, 60, "warm-up")
         base = head
+        cpu0 = A.live_cpu_seconds(st)
         sent, seen = S.emit_watched(st, clients["sales"], bodies, args.rate, base)
+        cpu1 = A.live_cpu_seconds(st)
+        cpu = {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}
         assert S.q1(sdb, "SELECT head_seq FROM crm_stream")[0] == base + n
         for cl in clients.values():
             cl.close()
     finally:
         st.close()
     with open(os.path.join(work, "sent_seen.json"), "w") as f:
-        json.dump({"base": base, "n": n, "sent": sent, "seen": seen}, f)
+        json.dump({"base": base, "n": n, "sent": sent, "seen": seen, "cpu": cpu}, f)
     print("logs and sends kept in %s (--again reads them)" % work, file=sys.stderr)
-    return analyse(work, base, n, sent, seen)
+    return analyse(work, base, n, sent, seen, cpu)
 
 
 def again(work):
     with open(os.path.join(work, "sent_seen.json")) as f:
         d = json.load(f)
-    return analyse(work, d["base"], d["n"], d["sent"], d["seen"])
+    return analyse(work, d["base"], d["n"], d["sent"], d["seen"], d.get("cpu"))
 
 
-def analyse(work, base, n, sent, seen):
+def analyse(work, base, n, sent, seen, cpu=None):
     slog, alog = os.path.join(work, "sales.log"), os.path.join(work, "analytics.log")
     pub = {}
     for m in lines(slog, "relay.publish"):
@@ -189,6 +193,16 @@ def analyse(work, base, n, sent, seen):
            "mean_events_per_transaction": round(statistics.fmean(sizes), 1) if sizes else None,
            "source_replay_service_ms": stats([(x[4] - x[3]) / 1000.0 for x in live_served]),
            "tail_ms": tail(rows)}
+    if cpu:
+        # At log level debug: the lines cost a little of each process's.
+        # pg_analytics holds the poller's backend too (about a thousand
+        # reads a second whatever the rate): at low rates it is most of it.
+        tx = len({bstart[base + i + 1][0] for i in range(n) if base + i + 1 in bstart})
+        out["cpu_ms_per_event"] = {k: round(v * 1000 / n, 4) for k, v in sorted(cpu.items())
+                                   if v > 0}
+        if tx:
+            out["analytics_cpu_ms_per_transaction"] = {
+                k: round(cpu.get(k, 0.0) * 1000 / tx, 3) for k in ("analytics", "pg_analytics")}
     return out
 
 
