@@ -12,7 +12,13 @@ p50 / p99 / mean in ms, and what each event cost: replay requests, replays
 served from memory and from the database, transactions.
 
     build/bin must be built; run as /usr/bin/python3 bench/live_trace.py
-        [--bin build/bin] [--rate 1000] [--seconds 5]
+        [--bin build/bin] [--rate 1000] [--seconds 5] [--no-flush]
+    or, on the logs a run kept, /usr/bin/python3 bench/live_trace.py --again DIR
+
+"tail_ms" says what the slowest events are made of: each stage's mean over
+the events at or above the total's p90 and p99. --no-flush is a diagnostic
+(analytics' database with synchronous_commit off): what its COMMIT's WAL
+flush weighs, never how the services run.
 
 A measuring tool, not a benchmark figure: the debug lines cost a little
 themselves. bench/README ("analytics live (seventh session)") has its
@@ -29,6 +35,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402
 import services as S  # noqa: E402
+import svc_analytics as A  # noqa: E402
 
 NUM = re.compile(r"(\d+)")
 
@@ -74,6 +81,10 @@ def run(args):
         campaign = str(uuid.uuid4())
         clients["marketing"].call("probe.emit", pb["testing_pb2"].ProbeEmitRequest.FromString(
             S.campaign_created(pb, campaign)))
+        if args.no_flush:
+            st.dbs["analytics"] = st.cluster.create_db("bench_analytics")
+            st.cluster.sql("postgres",
+                           "ALTER DATABASE bench_analytics SET synchronous_commit = off")
         st.start("analytics", "crm-analytics", ("sales", "marketing", "support"),
                  {"ANALYTICS_SCAN_MS": "3600000"})
         sdb, adb = st.db("sales"), st.db("analytics")
@@ -86,16 +97,28 @@ def run(args):
         head = S.q1(sdb, "SELECT head_seq FROM crm_stream")[0]
         B.wait_for(lambda: S.positions(adb).get("analytics.sales", 0) >= head, 60, "warm-up")
         base = head
+        cpu0 = A.live_cpu_seconds(st)
         sent, seen = S.emit_watched(st, clients["sales"], bodies, args.rate, base)
+        cpu1 = A.live_cpu_seconds(st)
+        cpu = {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}
         assert S.q1(sdb, "SELECT head_seq FROM crm_stream")[0] == base + n
         for cl in clients.values():
             cl.close()
     finally:
         st.close()
-    return analyse(work, base, n, sent, seen)
+    with open(os.path.join(work, "sent_seen.json"), "w") as f:
+        json.dump({"base": base, "n": n, "sent": sent, "seen": seen, "cpu": cpu}, f)
+    print("logs and sends kept in %s (--again reads them)" % work, file=sys.stderr)
+    return analyse(work, base, n, sent, seen, cpu)
 
 
-def analyse(work, base, n, sent, seen):
+def again(work):
+    with open(os.path.join(work, "sent_seen.json")) as f:
+        d = json.load(f)
+    return analyse(work, d["base"], d["n"], d["sent"], d["seen"], d.get("cpu"))
+
+
+def analyse(work, base, n, sent, seen, cpu=None):
     slog, alog = os.path.join(work, "sales.log"), os.path.join(work, "analytics.log")
     pub = {}
     for m in lines(slog, "relay.publish"):
@@ -137,6 +160,7 @@ def analyse(work, base, n, sent, seen):
                           "request_to_reply", "reply_to_batch_start", "batch", "commit_to_seen",
                           "total")}
     sizes = []
+    rows = []
     for i in range(n):
         s = base + i + 1
         if s not in pub or s not in live or s not in rep_of or s not in bstart or s not in bdone:
@@ -153,6 +177,8 @@ def analyse(work, base, n, sent, seen):
         st["commit_to_seen"].append((seen[i] - bdone[s]) * ms)
         st["total"].append((seen[i] - sent[i]) * ms)
         sizes.append(k)
+        rows.append({name: v[-1] for name, v in st.items()})
+        rows[-1]["events_per_transaction"] = k
     window = [x for x in sends if base < x[0] <= base + n]
     live_served = [x for x in served if base < x[0] <= base + n]
     out = {"events": n, "traced": len(st["total"]),
@@ -165,7 +191,34 @@ def analyse(work, base, n, sent, seen):
                "transactions": round(len({bstart[base + i + 1][0] for i in range(n)
                                           if base + i + 1 in bstart}) / n, 3)},
            "mean_events_per_transaction": round(statistics.fmean(sizes), 1) if sizes else None,
-           "source_replay_service_ms": stats([(x[4] - x[3]) / 1000.0 for x in live_served])}
+           "source_replay_service_ms": stats([(x[4] - x[3]) / 1000.0 for x in live_served]),
+           "tail_ms": tail(rows)}
+    if cpu:
+        # At log level debug: the lines cost a little of each process's.
+        # pg_analytics holds the poller's backend too (about a thousand
+        # reads a second whatever the rate): at low rates it is most of it.
+        tx = len({bstart[base + i + 1][0] for i in range(n) if base + i + 1 in bstart})
+        out["cpu_ms_per_event"] = {k: round(v * 1000 / n, 4) for k, v in sorted(cpu.items())
+                                   if v > 0}
+        if tx:
+            out["analytics_cpu_ms_per_transaction"] = {
+                k: round(cpu.get(k, 0.0) * 1000 / tx, 3) for k in ("analytics", "pg_analytics")}
+    return out
+
+
+def tail(rows):
+    """The mean of each stage over the events whose total is at or above
+    the total's p90 and p99: what the tail is made of."""
+    if not rows:
+        return None
+    tot = sorted(r["total"] for r in rows)
+    out = {}
+    for name, q in (("p90", 0.90), ("p99", 0.99)):
+        cut = tot[min(len(tot) - 1, int(len(tot) * q))]
+        sel = [r for r in rows if r["total"] >= cut]
+        out["at_or_above_" + name] = {k: round(statistics.fmean(r[k] for r in sel), 2)
+                                      for k in sel[0]}
+        out["at_or_above_" + name]["events"] = len(sel)
     return out
 
 
@@ -175,8 +228,13 @@ def main():
         os.path.dirname(os.path.abspath(__file__))), "build", "bin"))
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--no-flush", action="store_true",
+                    help="diagnostic: analytics' database with synchronous_commit off, to see"
+                    " what its COMMIT's WAL flush weighs (not a setting the services use)")
+    ap.add_argument("--again", metavar="DIR",
+                    help="analyse the logs a run kept in DIR again instead of running")
     args = ap.parse_args()
-    print(json.dumps(run(args), indent=1))
+    print(json.dumps(again(args.again) if args.again else run(args), indent=1))
 
 
 if __name__ == "__main__":
