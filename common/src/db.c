@@ -761,3 +761,9 @@ int crm_db_get_bool(const PGresult *res, int row, int col)
 {
     return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
 }
+
+int crm_db_row_is_ordinal(const PGresult *res, int row)
+{
+    return row >= 0 && row < PQntuples(res) && PQnfields(res) > 0 && !PQgetisnull(res, row, 0) &&
+           crm_db_get_int(res, row, 0) == (long long)row + 1;
+}

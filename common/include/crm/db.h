@@ -113,5 +113,9 @@ const char *crm_db_get_str(const PGresult *res, int row, int col);
 const char *crm_db_get_opt(const PGresult *res, int row, int col);
 /* 1 for a boolean cell that is true; 0 for false or SQL NULL. */
 int crm_db_get_bool(const PGresult *res, int row, int col);
+/* 1 when row `row` of res exists and its first column holds row + 1, else
+ * 0: a statement over arrays answers each element with its ordinal (WITH
+ * ORDINALITY, from 1), so that the caller pairs row i with element i. */
+int crm_db_row_is_ordinal(const PGresult *res, int row);
 
 #endif

@@ -33,9 +33,9 @@ sales_run_t *sales_run_answered(crm_work_t *lead, const PGresult *res)
     sales_run_t *run = crm_work_data(lead);
     for (size_t i = 0; i < run->n; i++)
         crm_work_set_data(run->works[i], run->recs[i]);
-    size_t ok = (size_t)PQntuples(res) == run->n;
+    int ok = (size_t)PQntuples(res) == run->n;
     for (size_t i = 0; ok && i < run->n; i++)
-        ok = crm_db_get_int(res, (int)i, 0) == (int64_t)i + 1;
+        ok = crm_db_row_is_ordinal(res, (int)i);
     if (ok)
         return run;
     crm_error("sales.run", "%d rows out of order or missing for a run of %zu", PQntuples(res),

@@ -36,10 +36,9 @@ static void s_fail_all(s_run_t *run, crm_work_t *except)
 static void s_run_inserted(crm_work_t *writer, PGresult *res)
 {
     const s_run_t *run = crm_work_data(writer);
-    size_t rows = (size_t)PQntuples(res);
     for (size_t i = 0; i < run->n; i++) {
         crm_work_t *w = run->works[i];
-        if (i >= rows || strtoull(PQgetvalue(res, (int)i, 0), NULL, 10) != i + 1) {
+        if (!crm_db_row_is_ordinal(res, (int)i)) {
             crm_work_fail_unreadable(w);
             continue;
         }
@@ -63,7 +62,7 @@ static void s_run_context(crm_work_t *lead, PGresult *res)
     size_t k = 0;
     for (size_t i = 0; i < run->n; i++) {
         crm_work_t *w = run->works[i];
-        if (i >= rows || strtoull(PQgetvalue(res, (int)i, 0), NULL, 10) != i + 1) {
+        if (!crm_db_row_is_ordinal(res, (int)i)) {
             crm_work_fail_unreadable(w);
             continue;
         }

@@ -157,6 +157,33 @@ static void test_conninfo_as_another_role(void **state)
     assert_null(crm_db_conninfo_as("host='unterminated", "r", NULL, err, sizeof err));
 }
 
+/* A set-based statement's rows, each with its element's ordinal first:
+ * row i pairs with element i only when it says i + 1. */
+static void test_row_is_ordinal(void **state)
+{
+    (void)state;
+    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    PGresAttDesc att[2];
+    memset(att, 0, sizeof att);
+    att[0].name = (char *)"o_ord";
+    att[1].name = (char *)"v";
+    assert_true(PQsetResultAttrs(res, 2, att));
+    assert_true(PQsetvalue(res, 0, 0, (char *)"1", 1));
+    assert_true(PQsetvalue(res, 1, 0, (char *)"3", 1));
+    assert_true(PQsetvalue(res, 2, 0, NULL, -1)); /* SQL NULL */
+    assert_true(PQsetvalue(res, 3, 0, (char *)"4", 1));
+    assert_int_equal(crm_db_row_is_ordinal(res, 0), 1);
+    assert_int_equal(crm_db_row_is_ordinal(res, 1), 0);
+    assert_int_equal(crm_db_row_is_ordinal(res, 2), 0);
+    assert_int_equal(crm_db_row_is_ordinal(res, 3), 1);
+    assert_int_equal(crm_db_row_is_ordinal(res, 4), 0); /* no such row */
+    assert_int_equal(crm_db_row_is_ordinal(res, -1), 0);
+    PQclear(res);
+    res = PQmakeEmptyPGresult(NULL, PGRES_COMMAND_OK); /* no columns */
+    assert_int_equal(crm_db_row_is_ordinal(res, 0), 0);
+    PQclear(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_query_out_of_memory),
         cmocka_unit_test(test_error_mapping),
         cmocka_unit_test(test_conninfo_as_another_role),
+        cmocka_unit_test(test_row_is_ordinal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
