@@ -23,7 +23,12 @@
  *
  * With --rate R the clients together offer R commands/s, each sending on its own
  * schedule (R / clients per second) instead of back to back; a command's latency counts
- * from when it was due, so a client held up by a slow reply does not hide the wait.
+ * from when it was due, so a client held up does not hide the wait. A client sends each
+ * command when it is due even while earlier ones wait for their replies (up to
+ * S_MAX_FLIGHT in flight), as crm-bench-latency does: with one in flight, a reply later
+ * than the client's interval delayed every following command of that client until it
+ * had caught up, back to back, and each of those counted the debt (bench/README,
+ * "Issue 15: backbone latency, bb19 (tenth session)").
  *
  * With --metrics-port the service's /metrics is read at the start and the
  * end of the measured window, to report how the service batched the load
@@ -57,6 +62,7 @@
 #define S_PROG "bench-commands"
 #define S_TIMEOUT_NS (10 * 1000000000LL) /* per attempt, as crm_client_call's 10 s */
 #define S_ATTEMPTS 3
+#define S_MAX_FLIGHT 32 /* commands in flight per client with --rate */
 
 typedef struct {
     const char *endpoint;
@@ -71,6 +77,19 @@ typedef struct {
     int person, order, activity, ticket; /* which --command */
     int64_t t_start, t_end;              /* the measured window (bench_mono_ns) */
 } s_shared_t;
+
+/* A command in flight: a retry sends the same bytes with the same key. */
+typedef struct {
+    int used, attempt;
+    char key[CRM_UUID_LEN + 1];
+    uint64_t request_id;
+    int64_t t0;        /* when it was due (with --rate) or first sent */
+    int64_t started;   /* when it was first sent */
+    int64_t sent_at;   /* this attempt */
+    int64_t resend_at; /* > 0: sent again then (the service was busy) */
+    uint8_t *buf;      /* the packed body */
+    size_t len, cap;
+} s_flight_t;
 
 typedef struct {
     s_shared_t *sh;
@@ -93,17 +112,13 @@ typedef struct {
     const ProtobufCMessage *body;
     int dead; /* could not register the person its orders or activities are for */
     long long n_sent;
-    /* the command in flight */
-    int in_flight, attempt;
-    char key[CRM_UUID_LEN + 1];
-    uint64_t request_id;
-    int64_t t0;        /* when it was due (with --rate) or first sent */
-    int64_t started;   /* when it was first sent */
-    int64_t sent_at;   /* this attempt */
-    int64_t resend_at; /* > 0: sent again then (the service was busy) */
-    int64_t next_at;   /* when the next command is due */
+    /* the commands in flight: one back to back, up to S_MAX_FLIGHT with --rate */
+    s_flight_t fl[S_MAX_FLIGHT];
+    int n_flight, max_flight;
+    int64_t next_at; /* when the next command is due */
     /* results of the measured window */
     int64_t ok, failed, timeouts;
+    int64_t late_sends, max_lag; /* with --rate: sent over 1 ms after due; the most late */
     double *lat_ms;
     size_t n_lat, cap_lat;
     char first_error[160];
@@ -207,28 +222,25 @@ static int s_client_init(s_client_t *c)
     return 0;
 }
 
-/* Sends the command in flight (again, with the same key, on a retry). */
-static void s_send(s_client_t *c, int64_t now)
+/* Sends a command in flight (again, with the same key, on a retry). */
+static void s_send(s_client_t *c, s_flight_t *f, int64_t now)
 {
-    uint8_t stack[4096], *buf = stack;
-    size_t n = protobuf_c_message_get_packed_size(c->body);
-    if (n > sizeof stack && !(buf = malloc(n))) {
-        s_error(c, "out of memory");
-        return;
-    }
-    protobuf_c_message_pack(c->body, buf);
-    if (crm_client_send(c->cl, c->sh->command, buf, n, c->key, &c->request_id) < 0)
-        c->request_id = 0; /* not sent: its timeout sends it again */
-    if (buf != stack)
-        free(buf);
-    c->sent_at = now;
-    c->resend_at = 0;
+    if (crm_client_send(c->cl, c->sh->command, f->buf, f->len, f->key, &f->request_id) < 0)
+        f->request_id = 0; /* not sent: its timeout sends it again */
+    f->sent_at = now;
+    f->resend_at = 0;
 }
 
-/* Starts the client's next command. */
-static void s_start(s_client_t *c, int64_t now)
+/* Starts the client's next command in a free slot; -1 if none is free. */
+static int s_start(s_client_t *c, int64_t now)
 {
     s_shared_t *sh = c->sh;
+    s_flight_t *f = NULL;
+    for (int i = 0; i < c->max_flight && !f; i++)
+        if (!c->fl[i].used)
+            f = &c->fl[i];
+    if (!f)
+        return -1;
     if (sh->person || sh->ticket) {
         c->n_sent++;
         snprintf(c->name, sizeof c->name, "Bench Person %d-%lld", c->id, c->n_sent);
@@ -236,29 +248,46 @@ static void s_start(s_client_t *c, int64_t now)
                  c->n_sent);
         snprintf(c->phone, sizeof c->phone, "+49%03d%09lld", c->id % 1000, c->n_sent % 1000000000);
     }
-    crm_uuid_new(c->key);
-    c->in_flight = 1;
-    c->attempt = 0;
-    c->t0 = sh->rate > 0 ? c->next_at : now;
-    c->started = now;
-    s_send(c, now);
+    size_t n = protobuf_c_message_get_packed_size(c->body);
+    if (n > f->cap) {
+        uint8_t *p = realloc(f->buf, n);
+        if (!p) {
+            s_error(c, "out of memory");
+            return -1;
+        }
+        f->buf = p;
+        f->cap = n;
+    }
+    f->len = protobuf_c_message_pack(c->body, f->buf);
+    crm_uuid_new(f->key);
+    f->used = 1;
+    f->attempt = 0;
+    f->t0 = sh->rate > 0 ? c->next_at : now;
+    f->started = now;
+    c->n_flight++;
+    s_send(c, f, now);
+    return 0;
 }
 
 /* The command's outcome: counted when it was sent and answered inside the
  * measured window (with --rate, one sent late still counts its wait from
  * when it was due). */
-static void s_done(s_client_t *c, int64_t now, int timed_out, const Crm__V1__CommandReply *rep)
+static void s_done(s_client_t *c, s_flight_t *f, int64_t now, int timed_out,
+                   const Crm__V1__CommandReply *rep)
 {
     s_shared_t *sh = c->sh;
     int code = rep && rep->status ? (int)rep->status->code : 0;
-    if (c->started >= sh->t_start && now <= sh->t_end) {
+    if (f->started >= sh->t_start && now <= sh->t_end) {
+        int64_t lag = f->started - f->t0;
+        c->late_sends += lag > 1000000;
+        c->max_lag = lag > c->max_lag ? lag : c->max_lag;
         if (timed_out)
             c->timeouts++;
         else if (code != 0)
             c->failed++;
         else {
             c->ok++;
-            s_lat_add(c, (double)(now - c->t0) / 1e6);
+            s_lat_add(c, (double)(now - f->t0) / 1e6);
         }
     }
     if (timed_out)
@@ -266,19 +295,37 @@ static void s_done(s_client_t *c, int64_t now, int timed_out, const Crm__V1__Com
     else if (code != 0)
         s_error(c, rep->status->message && *rep->status->message ? rep->status->message
                                                                  : crm_status_name(code));
-    c->in_flight = 0;
+    f->used = 0;
+    c->n_flight--;
 }
 
 /* "Service overloaded": resend with the same key after the hint and a
  * jittered backoff, as crm_client_call does (it was never queued). */
-static int s_busy_retry(s_client_t *c, int64_t now, const Crm__V1__CommandReply *rep)
+static int s_busy_retry(s_flight_t *f, int64_t now, const Crm__V1__CommandReply *rep)
 {
-    if (!crm_client_busy(rep) || c->attempt + 1 >= S_ATTEMPTS)
+    if (!crm_client_busy(rep) || f->attempt + 1 >= S_ATTEMPTS)
         return 0;
-    c->resend_at = now + crm_client_retry_ms(c->attempt, rep->status->retry_after_ms) * 1000000;
-    c->attempt++;
-    c->request_id = 0; /* a late reply to the refused attempt is stale */
+    f->resend_at = now + crm_client_retry_ms(f->attempt, rep->status->retry_after_ms) * 1000000;
+    f->attempt++;
+    f->request_id = 0; /* a late reply to the refused attempt is stale */
     return 1;
+}
+
+/* The command in flight a reply answers: by its request_id, or the oldest
+ * sent for a reply without one (a request the service could not read). */
+static s_flight_t *s_match(s_client_t *c, uint64_t request_id)
+{
+    s_flight_t *found = NULL;
+    for (int i = 0; i < c->max_flight; i++) {
+        s_flight_t *f = &c->fl[i];
+        if (!f->used || !f->request_id)
+            continue;
+        if (request_id && f->request_id == request_id)
+            return f;
+        if (!request_id && (!found || f->sent_at < found->sent_at))
+            found = f;
+    }
+    return found;
 }
 
 /* Takes every reply waiting on the client's socket; back to back, each
@@ -291,10 +338,9 @@ static void s_drain(s_client_t *c)
     int got;
     while ((got = crm_client_recv(c->cl, &rep)) > 0) {
         int64_t now = bench_mono_ns();
-        if (c->in_flight && c->request_id &&
-            (rep->request_id == c->request_id || rep->request_id == 0) &&
-            !s_busy_retry(c, now, rep)) {
-            s_done(c, now, 0, rep);
+        s_flight_t *f = s_match(c, rep->request_id);
+        if (f && !s_busy_retry(f, now, rep)) {
+            s_done(c, f, now, 0, rep);
             if (sh->rate <= 0 && now < sh->t_end) {
                 c->next_at = now;
                 s_start(c, now);
@@ -439,8 +485,10 @@ int main(int argc, char **argv)
     s_scrape_t scr = {metrics_port, sh.t_start, sh.t_end, NULL, NULL};
     pthread_t scr_th;
     int scraping = metrics_port > 0 && pthread_create(&scr_th, NULL, s_scrape_run, &scr) == 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         cs[i].next_at = begin + (gap ? gap * i / n : 0);
+        cs[i].max_flight = gap ? S_MAX_FLIGHT : 1;
+    }
     /* The client's own CPU (every thread: the loop, libzmq's I/O thread)
      * over the measured window, per command: the client must not be
      * what limits the figure (bench/README, "Issue 15: backbone (ninth
@@ -460,32 +508,43 @@ int main(int argc, char **argv)
             if (c->dead)
                 continue;
             int sent = 0;
-            if (c->in_flight && now - c->sent_at >= S_TIMEOUT_NS) {
-                if (++c->attempt < S_ATTEMPTS) {
-                    s_send(c, now);
+            for (int k = 0; k < c->max_flight; k++) {
+                s_flight_t *f = &c->fl[k];
+                if (!f->used)
+                    continue;
+                if (now - f->sent_at >= S_TIMEOUT_NS) {
+                    if (++f->attempt < S_ATTEMPTS) {
+                        s_send(c, f, now);
+                        sent = 1;
+                    } else {
+                        s_done(c, f, now, 1, NULL);
+                        if (!gap)
+                            c->next_at = now;
+                    }
+                } else if (f->resend_at && now >= f->resend_at) {
+                    s_send(c, f, now);
                     sent = 1;
-                } else {
-                    s_done(c, now, 1, NULL);
-                    if (!gap)
-                        c->next_at = now;
                 }
-            } else if (c->in_flight && c->resend_at && now >= c->resend_at) {
-                s_send(c, now);
-                sent = 1;
             }
-            if (!c->in_flight && now >= c->next_at) {
-                s_start(c, now);
+            /* Back to back: the next once the last is answered. With a
+             * rate: every command that is due, whatever is in flight. */
+            while (c->n_flight < c->max_flight && now >= c->next_at && s_start(c, now) == 0) {
                 c->next_at += gap;
                 sent = 1;
+                if (!gap)
+                    break;
             }
             if (sent)
                 s_drain(c);
-            if (c->in_flight) {
-                int64_t t = c->resend_at ? c->resend_at : c->sent_at + S_TIMEOUT_NS;
+            for (int k = 0; k < c->max_flight; k++) {
+                const s_flight_t *f = &c->fl[k];
+                if (!f->used)
+                    continue;
+                int64_t t = f->resend_at ? f->resend_at : f->sent_at + S_TIMEOUT_NS;
                 wake = t < wake ? t : wake;
-            } else if (c->next_at < wake) {
-                wake = c->next_at;
             }
+            if (c->n_flight < c->max_flight && c->next_at < wake)
+                wake = c->next_at;
         }
         now = bench_mono_ns();
         if (wake > now) {
@@ -513,13 +572,15 @@ int main(int argc, char **argv)
         crm_client_destroy(&cs[i].cl);
     free(pfd);
 
-    int64_t ok = 0, failed = 0, timeouts = 0;
+    int64_t ok = 0, failed = 0, timeouts = 0, late_sends = 0, max_lag = 0;
     size_t n_lat = 0;
     const char *error = NULL;
     for (int i = 0; i < n; i++) {
         ok += cs[i].ok;
         failed += cs[i].failed;
         timeouts += cs[i].timeouts;
+        late_sends += cs[i].late_sends;
+        max_lag = cs[i].max_lag > max_lag ? cs[i].max_lag : max_lag;
         n_lat += cs[i].n_lat;
         if (!error && cs[i].first_error[0])
             error = cs[i].first_error;
@@ -547,6 +608,9 @@ int main(int argc, char **argv)
            ",\"client_rtt_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
            n, sh.count, secs, ok, failed, timeouts, rate, bench_percentile(lat, at, 50),
            bench_percentile(lat, at, 99), at ? lat[at - 1] : 0.0);
+    if (sh.rate > 0)
+        printf(",\"sends_late_over_1ms\":%" PRId64 ",\"max_send_lag_ms\":%.3f", late_sends,
+               (double)max_lag / 1e6);
     if (ru_started && ok > 0) {
         double us = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 +
                     (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
@@ -568,8 +632,11 @@ int main(int argc, char **argv)
                lc > 0 ? (m1.lat_sum - m0.lat_sum) / lc * 1e3 : 0, m1.published - m0.published);
     }
     printf("}\n");
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         free(cs[i].lat_ms);
+        for (int k = 0; k < S_MAX_FLIGHT; k++)
+            free(cs[i].fl[k].buf);
+    }
     free(cs);
     free(lat);
     zmq_ctx_term(zctx);
