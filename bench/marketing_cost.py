@@ -12,9 +12,15 @@ prints its leaf symbols. The statistics cost CPU of their own: compare
 runs of this script with each other, not with bench/run.sh.
 
     bench/marketing_cost.py [--bin build/bin] [--marketing-recipients 10000]
+        [--marketing-send-scans N] [--overlap]
+
+--marketing-send-scans sets MARKETING_SEND_SCANS; --overlap samples
+pg_stat_activity every 5 ms and prints how often one, and two or more, of
+the scan's statements were executing at once (its own queries cost
+PostgreSQL CPU: compare such runs with each other).
 
 Needs what bench.py needs (and perf for --perf)."""
-import os, sys, json, argparse, tempfile, shutil, subprocess, signal
+import os, sys, json, argparse, tempfile, shutil, subprocess, signal, threading, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench
@@ -29,6 +35,10 @@ ap.add_argument("--marketing-timeout", type=int, default=600)
 ap.add_argument("--rows", type=int, default=0, help="long mode (preloaded people)")
 ap.add_argument("--perf", default="", help="perf record crm-marketing into this file")
 ap.add_argument("--no-pgss", action="store_true", help="the bench's own settings")
+ap.add_argument("--marketing-send-scans", type=int, default=0,
+                help="MARKETING_SEND_SCANS (0: crm-marketing's default)")
+ap.add_argument("--overlap", action="store_true",
+                help="sample pg_stat_activity every 5 ms: how often two decision statements run")
 args = ap.parse_args()
 args.log_level = "info"
 if args.rows:
@@ -53,9 +63,39 @@ perf = [None]
 orig_cpu = services.Stack.cpu_seconds
 
 
+# The scan's statements: candidates, recording, the backbone's crm_finish.
+SCAN_SQL = ("WITH c AS MATERIALIZED", "WITH x AS (SELECT * FROM unnest", "WITH i AS (INSERT")
+overlap = {"samples": 0, "busy": 0, "two": 0, "stop": threading.Event()}
+
+
+def sample_overlap(conn):
+    """Counts samples with one, and with two or more, scan statements
+    executing (active and not waiting on a lock), from the launch on."""
+    with conn.cursor() as cur:
+        while not overlap["stop"].is_set():
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                        " AND wait_event_type IS DISTINCT FROM 'Lock'"
+                        " AND (" + " OR ".join("query LIKE %s" for _ in SCAN_SQL) + ")",
+                        [q + "%" for q in SCAN_SQL])
+            n = cur.fetchone()[0]
+            overlap["samples"] += 1
+            overlap["busy"] += n >= 1
+            overlap["two"] += n >= 2
+            time.sleep(0.005)
+
+
 def cpu_seconds(self):
     """Called at the launch and after the last decision (bench_marketing)."""
     seen["calls"] += 1
+    if args.overlap and "marketing" in self.dbs:
+        if seen["calls"] == 1:
+            conn = self.db("marketing")
+            conn.autocommit = True
+            overlap["thread"] = threading.Thread(target=sample_overlap, args=(conn,))
+            overlap["thread"].start()
+        elif "thread" in overlap:
+            overlap["stop"].set()
+            overlap["thread"].join()
     if not args.no_pgss and "marketing" in self.dbs:
         conn = self.db("marketing")
         with conn.cursor() as cur:
@@ -86,13 +126,19 @@ try:
 finally:
     shutil.rmtree(workdir, ignore_errors=True)
 n = out["recipients"]
-print(json.dumps({k: out[k] for k in ("recipients", "seconds_launch_to_all_decided",
+print(json.dumps({k: out[k] for k in ("recipients", "send_scans",
+                                      "seconds_launch_to_all_decided",
+                                      "seconds_launch_to_first_decision",
                                       "decided_per_s_after_first", "postgres_cpu_ms_per_decision",
                                       "marketing_cpu_ms_per_decision", "wal_bytes_per_decision",
                                       "cpu_seconds")}))
 print("WAL by relation, bytes a decision: " + ", ".join(
     "%s %d" % (k, v["bytes"]) for k, v in out.get("wal_by_relation", {}).items()
     if isinstance(v, dict)))
+if overlap["samples"]:
+    print("scan statements executing, share of %d samples: one or more %.2f, two or more %.2f"
+          % (overlap["samples"], overlap["busy"] / overlap["samples"],
+             overlap["two"] / overlap["samples"]))
 if report:
     print("per decision: calls | exec us | plan us | rows | buffers | dirtied | WAL records |"
           " WAL bytes | statement")

@@ -25,10 +25,14 @@ def bench_marketing(bin_dir, workdir, args):
             st.start(p, "crm-probe")
         # SMS opt-out, as before the consent ledger: the figure is sends
         # decided, and these people have recorded no consent.
-        st.start("marketing", "crm-marketing", ("sales", "support"),
-                 {"MARKETING_SEND_SCAN_MS": str(args.marketing_scan_ms),
-                  "MARKETING_SEND_BATCH": str(MARKETING_SEND_BATCH),
-                  "MARKETING_CHANNEL_POLICY": "sms=opt-out"})
+        env = {"MARKETING_SEND_SCAN_MS": str(args.marketing_scan_ms),
+               "MARKETING_SEND_BATCH": str(MARKETING_SEND_BATCH),
+               "MARKETING_CHANNEL_POLICY": "sms=opt-out"}
+        # bench/marketing_cost.py --marketing-send-scans N; else the default.
+        scans = getattr(args, "marketing_send_scans", 0)
+        if scans:
+            env["MARKETING_SEND_SCANS"] = str(scans)
+        st.start("marketing", "crm-marketing", ("sales", "support"), env)
         sales = Rpc(st.ctx, st.endpoints["sales"], pb, "sales")
         mk = Rpc(st.ctx, st.endpoints["marketing"], pb, "marketing")
         mdb = st.db("marketing")
@@ -97,6 +101,7 @@ def bench_marketing(bin_dir, workdir, args):
         scanning = max(secs - first[0], 1e-3)
         out = {"recipients": n, "channel": "sms (recorded for a gateway, no SMTP)",
                "scan_batch": MARKETING_SEND_BATCH, "send_scan_ms": args.marketing_scan_ms,
+               "send_scans": scans or "default",
                "seconds_launch_to_all_decided": round(secs, 2),
                "seconds_launch_to_first_decision": round(first[0], 2),
                "recipients_decided_per_s": round(n / secs),

@@ -123,6 +123,11 @@ crm_work_t *crm_fairq_pop(crm_fairq_t *q)
     return w;
 }
 
+const crm_work_t *crm_fairq_next(const crm_fairq_t *q)
+{
+    return q->ring ? q->ring->head : NULL;
+}
+
 crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us)
 {
     s_client_t *c = q->ring;

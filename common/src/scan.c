@@ -19,6 +19,8 @@ struct crm_scan {
     crm_scan_gate_fn gate;
     int running; /* submitted and not yet ended */
     int full;    /* the run under way found a full batch */
+    int keyed;   /* its works have `key` (crm_scan_set_key) */
+    uint64_t key;
 };
 
 static void s_done(crm_service_t *svc, int status, void *arg)
@@ -36,8 +38,15 @@ void crm_scan_kick(crm_scan_t *scan)
     if (scan->running || scan->svc->stopping || (scan->gate && !scan->gate(scan->arg)))
         return;
     scan->full = 0;
-    if (crm_service_submit_to(scan->svc, scan->name, scan->fn, scan->arg, s_done, scan) == 0)
+    if (crm_service_submit_to(scan->svc, scan->name, scan->fn, scan->arg, s_done, scan, scan->keyed,
+                              scan->key) == 0)
         scan->running = 1;
+}
+
+void crm_scan_set_key(crm_scan_t *scan, uint64_t key)
+{
+    scan->keyed = 1;
+    scan->key = key;
 }
 
 void crm_scan_more(crm_scan_t *scan)

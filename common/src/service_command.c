@@ -108,11 +108,11 @@ void crm_service_reply(crm_service_t *svc, crm_work_t *w)
 int crm_service_submit(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
                        crm_submit_done_fn done)
 {
-    return crm_service_submit_to(svc, name, fn, arg, done, arg);
+    return crm_service_submit_to(svc, name, fn, arg, done, arg, 0, 0);
 }
 
 int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
-                          crm_submit_done_fn done, void *done_arg)
+                          crm_submit_done_fn done, void *done_arg, int keyed, uint64_t key)
 {
     if (svc->stopping)
         return -ESHUTDOWN;
@@ -127,6 +127,10 @@ int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, 
     w->submit_done = done;
     w->submit_done_arg = done_arg;
     w->received_us = crm_mono_us();
+    if (keyed) {
+        w->keys[0] = key;
+        w->n_keys = 1;
+    }
     w->actor = strdup(crm_service_name(svc));
     w->correlation_id = strdup("");
     if (!w->actor || !w->correlation_id) {
@@ -386,6 +390,32 @@ static int s_overlaps(const crm_batch_t *b, const crm_work_t *w)
 
 static void s_kick(crm_service_t *svc);
 
+/* Whether the work taken next is the service's own keyed work (a keyed
+ * scan's run, crm_scan_set_key) that touches nothing of the batches
+ * running: it may start in a transaction of its own while they still run
+ * their statements, so that scans over disjoint records keep two database
+ * connections busy at once. Commands from clients keep waiting for the
+ * COMMIT of the batch before them, as s_gathering explains. */
+static int s_beside(crm_service_t *svc)
+{
+    const crm_work_t *w = svc->cmd_held ? svc->cmd_held : crm_fairq_next(svc->cmdq);
+    if (!w || w->cmd != &w->submit_def || w->n_keys < 0)
+        return 0;
+    for (int i = 0; i < svc->n_writers; i++)
+        if (svc->cmd_batches[i] && s_overlaps(svc->cmd_batches[i], w))
+            return 0;
+    return 1;
+}
+
+/* Whether a writer other than `slot` is free and connected. */
+static int s_free_writer(const crm_service_t *svc, int slot)
+{
+    for (int i = 0; i < svc->n_writers; i++)
+        if (i != slot && !svc->cmd_batches[i] && crm_db_connected(svc->writers[i]))
+            return 1;
+    return 0;
+}
+
 static void s_on_deadline(uv_timer_t *t)
 {
     crm_service_cmd_kick(t->data);
@@ -465,11 +495,12 @@ static void s_kick(crm_service_t *svc)
     if (!svc->cmd_held && crm_fairq_len(svc->cmdq) == 0)
         return;
     /* A free writer whose connection is up; the first one first. */
-    int slot = -1;
+    int slot = -1, beside = svc->cmd_open && s_beside(svc);
     /* A new batch once the others have sent COMMIT: it overlaps their
      * flush, and meanwhile commands gather for it instead of each
-     * starting a small batch of its own. */
-    for (int i = 0; i < svc->n_writers && slot < 0 && !svc->cmd_open; i++)
+     * starting a small batch of its own. A keyed scan's run starts at
+     * once beside them (s_beside). */
+    for (int i = 0; i < svc->n_writers && slot < 0 && (!svc->cmd_open || beside); i++)
         if (!svc->cmd_batches[i] && crm_db_connected(svc->writers[i]))
             slot = i;
     if (slot < 0 || svc->stopping) {
@@ -492,7 +523,8 @@ static void s_kick(crm_service_t *svc)
         return;
     }
     size_t n = 0, cap = crm_service_batch_cap(svc);
-    if (s_gathering(svc, now, cap))
+    int own_only = 1; /* the batch holds only the service's own keyed works */
+    if (!beside && s_gathering(svc, now, cap))
         return; /* the other batch's end, a client's command or the timer kicks again */
     crm_batch_t *b =
         crm_batch_new(&svc->batch_env, svc->writers[slot], CRM_WORK_CMD, NULL, &s_cmd_owner, svc);
@@ -507,7 +539,12 @@ static void s_kick(crm_service_t *svc)
         svc->cmd_held = NULL;
         if (!w)
             break;
-        int clash = 0;
+        /* Beside open batches, only the service's own keyed works; and
+         * a second one of those after the first goes to a free writer of
+         * its own, to run beside this batch rather than inside it. */
+        int own = w->cmd == &w->submit_def && w->n_keys >= 0;
+        int clash = (beside && !own) || (own && n > 0 && own_only && s_free_writer(svc, slot));
+        own_only &= own;
         for (int i = 0; i < svc->n_writers && !clash; i++)
             clash = svc->cmd_batches[i] && s_overlaps(svc->cmd_batches[i], w);
         if (clash) {
@@ -525,4 +562,6 @@ static void s_kick(crm_service_t *svc)
     svc->cmd_running++;
     svc->cmd_open++;
     crm_batch_start(b);
+    if (svc->cmd_held && svc->cmd_batches[slot] == b && s_beside(svc))
+        s_kick(svc);
 }

@@ -151,9 +151,10 @@ void crm_every_stop(crm_service_t *svc);
 
 /* crm_service_submit with done called with `done_arg` instead of `arg`
  * (scan.c: the work reads the service's context, the end goes to the
- * scan). */
+ * scan), and with the work's keys: `key` when `keyed`, else none (it runs
+ * alone), as crm_scan_set_key says. */
 int crm_service_submit_to(crm_service_t *svc, const char *name, crm_work_fn fn, void *arg,
-                          crm_submit_done_fn done, void *done_arg);
+                          crm_submit_done_fn done, void *done_arg, int keyed, uint64_t key);
 
 /* scan.c: frees the scans (at teardown, after the timers stopped). */
 void crm_scans_free(crm_service_t *svc);
@@ -166,6 +167,8 @@ crm_fairq_t *crm_fairq_new(void);
 int crm_fairq_push(crm_fairq_t *q, crm_work_t *w); /* takes w on success */
 /* The next client's oldest command, or NULL; caller owns it. */
 crm_work_t *crm_fairq_pop(crm_fairq_t *q);
+/* What crm_fairq_pop would return, still queued; or NULL. */
+const crm_work_t *crm_fairq_next(const crm_fairq_t *q);
 /* A client's command received before `before_us`, or NULL; caller owns it.
  * The service's own submissions never expire. */
 crm_work_t *crm_fairq_expired(crm_fairq_t *q, int64_t before_us);

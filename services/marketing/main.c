@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,10 @@ static const crm_conf_def_t s_config[] = {
      "most recipients the send scan decides in one transaction; a full batch is followed by"
      " the next at once",
      0, 1, 10000},
+    {"MARKETING_SEND_SCANS", CRM_CONF_INT, "2",
+     "send scans deciding at once, each over a range of customer ids of its own, in"
+     " transactions of their own on the writers (CRM_WRITERS)",
+     0, 1, MKT_SEND_SCANS_MAX},
     {"MARKETING_SMTP_URL", CRM_CONF_STR, "",
      "SMTP relay for email, smtp://host:port (empty: emails stay pending)", 1, 0, 0},
     {"MARKETING_MAIL_FROM", CRM_CONF_STR, "marketing@crm.invalid",
@@ -77,6 +82,11 @@ static mkt_t s_mkt;
 static int s_running(void *arg)
 {
     return !((mkt_t *)arg)->stopping;
+}
+
+static int s_part_running(void *arg)
+{
+    return !((mkt_send_part_t *)arg)->ctx->stopping;
 }
 
 /* ---- the delivery pump: claim (work), SMTP (thread), outcome (work) --------- */
@@ -208,6 +218,31 @@ static int s_track_init(mkt_t *ctx, const crm_config_t *cfg)
     return 0;
 }
 
+/* The send scan as n scans over the customer ids split in n ranges by
+ * their first 16 bits (ids are UUIDv5 of an email or random: evenly
+ * spread), each keyed, so that two of them decide at once on the two
+ * writers (crm_scan_set_key); the frequency cap stays per scan, since a
+ * customer's decisions all fall to one. Returns 0 or -1 (ENOMEM). */
+static int s_send_parts(crm_service_t *svc, mkt_t *ctx, int n, uint64_t ms)
+{
+    for (int i = 0; i < n; i++) {
+        mkt_send_part_t *part = &ctx->send_parts[i];
+        unsigned lo = (unsigned)(i * 65536 / n), hi = (unsigned)((i + 1) * 65536 / n - 1);
+        part->ctx = ctx;
+        part->index = i;
+        snprintf(part->lo, sizeof part->lo, "%04x0000-0000-0000-0000-000000000000", lo);
+        snprintf(part->hi, sizeof part->hi, "%04xffff-ffff-ffff-ffff-ffffffffffff", hi);
+        part->scan = crm_service_scan(svc, "marketing.send.scan", ms, 0, mkt_send_scan, part,
+                                      s_part_running);
+        if (!part->scan)
+            return -1;
+        /* Different from any other key of this service's works. */
+        crm_scan_set_key(part->scan, crm_hash64(CRM_HASH_SEED, part->lo, strlen(part->lo)));
+        ctx->n_send_parts = i + 1;
+    }
+    return 0;
+}
+
 static int s_on_start(crm_service_t *svc)
 {
     mkt_t *ctx = &s_mkt;
@@ -237,12 +272,13 @@ static int s_on_start(crm_service_t *svc)
     }
     crm_service_set_user(svc, ctx);
     uint64_t ms = (uint64_t)crm_config_int(cfg, "MARKETING_SEND_SCAN_MS");
-    ctx->send_scan =
-        crm_service_scan(svc, "marketing.send.scan", ms, 0, mkt_send_scan, ctx, s_running);
+    if (s_send_parts(svc, ctx, (int)crm_config_int(cfg, "MARKETING_SEND_SCANS"), ms) < 0) {
+        crm_error("service.start", "out of memory");
+        return -1;
+    }
     ctx->segment_scan =
         crm_service_scan(svc, "marketing.segment.scan", ms, 0, mkt_segment_scan, ctx, s_running);
-    if (!ctx->send_scan || !ctx->segment_scan ||
-        crm_service_every(svc, ms, 0, s_on_timer, ctx) < 0) {
+    if (!ctx->segment_scan || crm_service_every(svc, ms, 0, s_on_timer, ctx) < 0) {
         crm_error("service.start", "out of memory");
         return -1;
     }

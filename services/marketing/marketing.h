@@ -34,7 +34,28 @@ typedef struct {
     char message_id[300]; /* as sent, without brackets */
 } mkt_delivery_t;
 
+/* MARKETING_SEND_SCANS: the send scan is this many scans, each over a
+ * range of customer ids of its own, so that two transactions decide at
+ * once on the two writers (crm_scan_set_key). */
+#define MKT_SEND_SCANS_MAX 8
+
+struct mkt;
+
+/* One of the send scans: the recipients whose customer id is in [lo, hi]
+ * (inclusive, as text). All of a customer's decisions, in every campaign,
+ * fall to one scan, which decides them one transaction after another, so
+ * the frequency cap sees each earlier one. The first (index 0) also starts
+ * due campaigns and follow-up steps (rows every scan would otherwise
+ * lock), and decides the campaigns with a throttle over every customer,
+ * while the others wait (mkt_store_send_turn). */
 typedef struct {
+    struct mkt *ctx;
+    crm_scan_t *scan;
+    int index;
+    char lo[40], hi[40];
+} mkt_send_part_t;
+
+typedef struct mkt {
     crm_service_t *svc;
     const char *smtp_url;  /* MARKETING_SMTP_URL; "" = no relay */
     const char *mail_from; /* MARKETING_MAIL_FROM */
@@ -56,8 +77,9 @@ typedef struct {
     const char *unsubscribe_to; /* MARKETING_UNSUBSCRIBE_MAILTO */
     int64_t batch_now_us;       /* the clock when the batch was claimed (Date, expiry) */
     int stopping;
-    crm_scan_t *send_scan;    /* sends that fell due (crm_service_scan) */
-    crm_scan_t *segment_scan; /* segment membership (crm_service_scan) */
+    mkt_send_part_t send_parts[MKT_SEND_SCANS_MAX]; /* sends that fell due (crm_service_scan) */
+    int n_send_parts;                               /* MARKETING_SEND_SCANS */
+    crm_scan_t *segment_scan;                       /* segment membership (crm_service_scan) */
     /* The delivery pump: busy from the claim until the outcome committed. */
     int pump_busy;
     mkt_delivery_t batch[MKT_DELIVERY_BATCH];
@@ -137,12 +159,14 @@ void mkt_support_apply(crm_work_t *w);
 
 /* Timer works (handlers/send.c and, for the segment scan,
  * handlers/segment.c), run through crm_service_submit with the mkt_t as
- * argument.
- * mkt_send_scan: starts due campaigns and decides up to send_batch
- * recipients (calls crm_scan_more when there may be more).
+ * argument (mkt_send_scan: its mkt_send_part_t).
+ * mkt_send_scan: starts due campaigns (the first part only) and decides
+ * up to send_batch recipients of its part (calls crm_scan_more when there
+ * may be more). mkt_send_kick: runs every part of the send scan now.
  * mkt_delivery_claim: reads up to MKT_DELIVERY_BATCH pending emails into
  * batch (read-only). mkt_delivery_outcome: records `outcomes`. */
 void mkt_send_scan(crm_work_t *w);
+void mkt_send_kick(struct mkt *ctx);
 /* Re-evaluates the segments whose rules depend on time passing (last
  * order within N days; at most 500) and announces who joined or left
  * (segment.membership_changed). Every other change of membership is made

@@ -252,8 +252,21 @@ int mkt_store_start_due(crm_work_t *w, crm_work_cb cb);
  * gained recipients. */
 int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
 
+/* The send scans' turn (MARKETING_SEND_SCANS > 1), a transaction-level
+ * advisory lock: each scan takes it shared, so that they decide at once;
+ * the first takes it alone (`first`) while a campaign with a throttle is
+ * running, and only then decides those campaigns, over every customer: its
+ * allowance counts deliveries made by one scan at a time, and a customer's
+ * decision there is made while no other scan decides. Taken in a statement
+ * of its own, before the candidates statement, so that statement's
+ * snapshot sees everything the scans before it committed. 0: whether the
+ * first one took it alone (throttled campaigns are its to decide). */
+int mkt_store_send_turn(crm_work_t *w, int first, crm_work_cb cb);
+
 /* At most `limit` recipients of running campaigns that need a decision
- * (none yet, or a deferral that fell due), and per campaign with a
+ * (none yet, or a deferral that fell due) whose customer id is in
+ * [lo, hi] (uuid text, inclusive), those of campaigns with a throttle
+ * only when `throttled` and then whatever their id, and per campaign with a
  * throttle at most its throttle_per_minute less the deliveries it created
  * in the last minute. 0: campaign id; 1: customer id;
  * 2: campaign channels "{1,2}"; 3: ContactPreferences (JSON) or NULL;
@@ -270,7 +283,7 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb);
  * `opt_in`, bit (1 << channel) per channel: "{}" otherwise). Rows come in
  * campaign order. */
 int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, unsigned opt_in,
-                              crm_work_cb cb);
+                              const char *lo, const char *hi, int throttled, crm_work_cb cb);
 
 /* A scan's decisions, one array of n text values per column (in the
  * work's arena): campaign and customer ids, status and channel (numbers),

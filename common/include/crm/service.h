@@ -205,6 +205,15 @@ crm_scan_t *crm_service_scan(crm_service_t *svc, const char *name, uint64_t peri
 /* Runs the scan now unless it is running, the gate holds it back or the
  * service is stopping. */
 void crm_scan_kick(crm_scan_t *scan);
+/* Gives the scan's works a key (as a command's, crm_command_keys_fn): a
+ * keyed scan's run may start in a transaction of its own on a free writer
+ * while other batches still run their statements, if every work of theirs
+ * has keys and none is `key`; an unkeyed work waits until they sent their
+ * COMMIT. For scans over disjoint records (a range each) that may run at
+ * once on two database connections: the scan then touches only the
+ * records its key stands for, and nothing a work of another key touches
+ * at the same time. Call it once, before the scan's first run. */
+void crm_scan_set_key(crm_scan_t *scan, uint64_t key);
 /* Called by the scan's work: its batch was full, so run again once it ends
  * (if it commits). */
 void crm_scan_more(crm_scan_t *scan);

@@ -355,12 +355,12 @@ static void s_launch_locked(crm_work_t *w, PGresult *res)
         mkt_fail(w, &e);
         return;
     }
-    /* The send scan runs once this command's batch has ended (a scan runs
-     * alone, never beside a batch), so the first recipients are decided
-     * at once rather than at the next MARKETING_SEND_SCAN_MS tick; if the
-     * launch fails after all, that scan finds nothing new. */
-    mkt_t *ctx = crm_service_user(crm_work_service(w));
-    crm_scan_kick(ctx->send_scan);
+    /* The send scans run once this command's batch has sent its COMMIT
+     * (a scan never runs beside a batch of commands), so the first
+     * recipients are decided at once rather than at the next
+     * MARKETING_SEND_SCAN_MS tick; if the launch fails after all, they
+     * find nothing new. */
+    mkt_send_kick(crm_service_user(crm_work_service(w)));
     mkt_store_campaign_launch(w, rq->id, s_status_set);
 }
 

@@ -255,10 +255,10 @@ static int s_decide(crm_work_t *w, PGresult *res, int i, int64_t now, s_scan_t *
 
 static void s_scan_candidates(crm_work_t *w, PGresult *res)
 {
-    mkt_t *ctx = crm_work_data(w);
+    mkt_send_part_t *part = crm_work_data(w);
     int n = PQntuples(res);
-    if (n >= ctx->send_batch)
-        crm_scan_more(ctx->send_scan);
+    if (n >= part->ctx->send_batch)
+        crm_scan_more(part->scan);
     if (n == 0) {
         crm_work_ok(w, NULL);
         return;
@@ -278,6 +278,28 @@ static void s_scan_candidates(crm_work_t *w, PGresult *res)
         mkt_store_send_record(w, &st.out, s_scan_recorded);
 }
 
+/* res: mkt_store_send_turn's answer, or NULL for the only scan. */
+static void s_candidates(crm_work_t *w, PGresult *res)
+{
+    mkt_send_part_t *part = crm_work_data(w);
+    mkt_t *ctx = part->ctx;
+    int throttled = !res || (PQntuples(res) == 1 && crm_db_get_bool(res, 0, 0));
+    mkt_store_send_candidates(w, ctx->send_batch, ctx->freq_cap, ctx->freq_days, ctx->opt_in,
+                              part->lo, part->hi, throttled, s_scan_candidates);
+}
+
+/* The candidates of the part's range, once it has its turn beside the
+ * other parts (mkt_store_send_turn), which decide at the same time in
+ * transactions of their own. */
+static void s_scan_part(crm_work_t *w)
+{
+    mkt_send_part_t *part = crm_work_data(w);
+    if (part->ctx->n_send_parts > 1)
+        mkt_store_send_turn(w, part->index == 0, s_candidates);
+    else
+        s_candidates(w, NULL);
+}
+
 /* A later step's recipients are announced like those of a target command. */
 static void s_followups_added(crm_work_t *w, PGresult *res)
 {
@@ -291,9 +313,7 @@ static void s_followups_added(crm_work_t *w, PGresult *res)
         if (mkt_emit_campaign_targeted(w, t) < 0)
             return;
     }
-    mkt_t *ctx = s_ctx(w);
-    mkt_store_send_candidates(w, ctx->send_batch, ctx->freq_cap, ctx->freq_days, ctx->opt_in,
-                              s_scan_candidates);
+    s_scan_part(w);
 }
 
 static void s_scan_started(crm_work_t *w, PGresult *res)
@@ -305,8 +325,17 @@ static void s_scan_started(crm_work_t *w, PGresult *res)
 
 void mkt_send_scan(crm_work_t *w)
 {
-    crm_work_set_data(w, s_ctx(w));
-    mkt_store_start_due(w, s_scan_started);
+    mkt_send_part_t *part = crm_work_data(w);
+    if (part->index == 0)
+        mkt_store_start_due(w, s_scan_started);
+    else
+        s_scan_part(w);
+}
+
+void mkt_send_kick(mkt_t *ctx)
+{
+    for (int i = 0; i < ctx->n_send_parts; i++)
+        crm_scan_kick(ctx->send_parts[i].scan);
 }
 
 /* ---- the delivery pump's works ------------------------------------------- */

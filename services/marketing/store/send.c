@@ -35,14 +35,36 @@ int mkt_store_followups_due(crm_work_t *w, crm_work_cb cb)
         1, cb);
 }
 
+/* The send scans' advisory lock: a key of its own (analytics and the merge
+ * guard use 74061516). */
+#define MKT_SEND_TURN_KEY "1835758707"
+
+int mkt_store_send_turn(crm_work_t *w, int first, crm_work_cb cb)
+{
+    crm_params_t p = CRM_PARAMS(w);
+    if (!first)
+        return crm_params_run(
+            &p, "SELECT false FROM pg_advisory_xact_lock_shared(" MKT_SEND_TURN_KEY ")", 0, cb);
+    return crm_params_run(&p,
+                          "SELECT t.alone, CASE WHEN t.alone"
+                          " THEN pg_advisory_xact_lock(" MKT_SEND_TURN_KEY ")::text"
+                          " ELSE pg_advisory_xact_lock_shared(" MKT_SEND_TURN_KEY ")::text END"
+                          " FROM (SELECT EXISTS (SELECT 1 FROM campaign"
+                          "  WHERE status = 3 AND throttle_per_minute > 0) AS alone) t",
+                          0, cb);
+}
+
 int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, unsigned opt_in,
-                              crm_work_cb cb)
+                              const char *lo, const char *hi, int throttled, crm_work_cb cb)
 {
     crm_params_t p = CRM_PARAMS(w);
     crm_params_i64(&p, limit);
     crm_params_i64(&p, cap_days);
     crm_params_i64(&p, cap);
     crm_params_i64(&p, (int64_t)opt_in);
+    crm_params_str(&p, lo);
+    crm_params_str(&p, hi);
+    crm_params_bool(&p, throttled);
     /* Set-based over the batch: what belongs to a campaign (its templates,
      * offer, throttle allowance, whether any of its channels needs consent,
      * whether it excludes segments) is computed once per campaign in `c`;
@@ -64,20 +86,30 @@ int mkt_store_send_candidates(crm_work_t *w, int limit, int cap, int cap_days, u
         " CASE WHEN c.throttle_per_minute = 0 THEN $1::int"
         "  ELSE greatest(0, c.throttle_per_minute - (SELECT count(*) FROM delivery v"
         "   WHERE v.campaign_id = c.id AND v.created_at > now() - interval '1 minute'))"
-        "  END AS allow"
-        " FROM campaign c WHERE c.status = 3),"
+        "  END AS allow,"
+        /* The customers this scan decides for the campaign: its range, or
+         * all of them for a throttled campaign (mkt_store_send_turn). */
+        " CASE WHEN c.throttle_per_minute = 0 THEN $5::uuid"
+        "  ELSE '00000000-0000-0000-0000-000000000000' END AS lo,"
+        " CASE WHEN c.throttle_per_minute = 0 THEN $6::uuid"
+        "  ELSE 'ffffffff-ffff-ffff-ffff-ffffffffffff' END AS hi"
+        " FROM campaign c WHERE c.status = 3 AND ($7::bool OR c.throttle_per_minute = 0)),"
         /* Per running campaign, the recipients needing a decision (never
          * decided: send_queue; or deferred and due), at most what its
          * throttle still allows this minute: both read from indexes that
          * hold only those, so a scan costs its batch, not the campaign's
-         * size. */
+         * size. Only the customers of this scan's range: a range of the
+         * queue's key, so the scans over other ranges read none of each
+         * other's entries. */
         " r AS MATERIALIZED (SELECT c.id AS campaign_id, q.customer_id FROM c"
         "  CROSS JOIN LATERAL (SELECT q.customer_id FROM ("
         "   (SELECT r0.customer_id FROM send_queue r0 WHERE r0.campaign_id = c.id"
+        "    AND r0.customer_id BETWEEN c.lo AND c.hi"
         "    ORDER BY r0.customer_id LIMIT least(c.allow, $1::int))"
         "   UNION"
         "   (SELECT s.customer_id FROM send s"
         "    WHERE s.campaign_id = c.id AND s.status = 3 AND s.due_at <= now()"
+        "    AND s.customer_id BETWEEN c.lo AND c.hi"
         "    ORDER BY s.customer_id LIMIT least(c.allow, $1::int))) q"
         "  ORDER BY q.customer_id LIMIT least(c.allow, $1::int)) q"
         "  ORDER BY c.id, q.customer_id LIMIT $1::int),"
