@@ -130,6 +130,15 @@ static void s_on_batch_query(crm_db_t *db, PGresult *res, const char *error, voi
          * this transaction looked it up. Run again, the record answers. */
         if (b->kind == CRM_WORK_CMD && !strcmp(crm_db_sqlstate(res), "23505"))
             b->key_clash = 1;
+        if (b->kind == CRM_WORK_EVT && !strcmp(crm_db_sqlstate(res), CRM_SQLSTATE_POSITION_MOVED)) {
+            /* Not worth retrying one by one: the owner starts over from
+             * the positions in the database. */
+            b->give_up = 1;
+            crm_warn("batch.position", "%s: consumer %s: position moved under its transaction",
+                     crm_db_name(b->db), b->consumer);
+            crm_batch_fail(b, "consumer position moved under us (another instance is running?)");
+            return;
+        }
         crm_warn("batch.statement", "%s: %s", crm_db_name(b->db), e.log_detail);
         crm_batch_fail(b, e.message);
         return;

@@ -408,23 +408,17 @@ static int s_dead_next(crm_batch_t *b)
     return 0;
 }
 
-static void s_on_pos(crm_batch_t *b, PGresult *res)
-{
-    if (strcmp(PQcmdTuples(res), "1")) {
-        b->give_up = 1;
-        crm_batch_fail(b, "consumer position moved under us (another instance is running?)");
-        return;
-    }
-    s_fin_next(b);
-}
-
-/* One conditional position update per source touched by the transaction. */
-static int s_pos_next(crm_batch_t *b)
+/* Every conditional position update of the transaction, one per source it
+ * touched, pipelined: crm_position_move fails the transaction in the
+ * server when a position moved since it was read (SQLSTATE
+ * CRM_SQLSTATE_POSITION_MOVED, seen in batch.c), so COMMIT goes out right
+ * behind the updates instead of a round trip later. Returns 0, or -2 if
+ * the batch failed (it may be gone). */
+static int s_positions(crm_batch_t *b)
 {
     const char *source;
     uint64_t applied;
-    while (b->owner->position(b->arg, b->fin_cursor, &source, &applied)) {
-        b->fin_cursor++;
+    for (size_t k = 0; b->owner->position(b->arg, k, &source, &applied); k++) {
         uint64_t top = 0;
         const char *epoch = NULL, *event_id = NULL;
         for (size_t i = s_fin_from(b); i < crm_batch_tx_end(b); i++) {
@@ -445,12 +439,10 @@ static int s_pos_next(crm_batch_t *b)
         const char *v[6] = {b->consumer, source,
                             to,          epoch && *epoch ? epoch : NULL,
                             from,        event_id && *event_id ? event_id : NULL};
-        crm_batch_query_named(
-            b, "crm_position_move",
-            "UPDATE crm_consumer_position SET seq = $3, epoch = $4, event_id = $6,"
-            " updated_at = now() WHERE consumer = $1 AND source = $2 AND seq = $5",
-            6, v, NULL, NULL, s_on_pos);
-        return 1;
+        if (crm_batch_query_named(b, "crm_position_move",
+                                  "SELECT crm_position_move($1, $2, $3, $4, $5, $6)", 6, v, NULL,
+                                  NULL, s_fin_sent) < 0)
+            return -2;
     }
     return 0;
 }
@@ -483,7 +475,7 @@ static void s_fin_next(crm_batch_t *b)
             s_fin_goto(b, F_POS);
         break;
     case F_POS:
-        rc = s_pos_next(b);
+        rc = s_positions(b);
         if (rc == 0)
             s_fin_goto(b, F_COMMIT);
         break;

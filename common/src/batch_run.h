@@ -43,6 +43,10 @@ struct crm_batch {
  * PL/pgSQL call: every batch's transaction begins with it (batch.c). */
 #define CRM_MERGE_GUARD_SHARED "SELECT pg_advisory_xact_lock_shared(74061516)"
 
+/* The SQLSTATE crm_position_move raises when a consumer's position moved
+ * under its transaction (common/sql/0016_position_move.sql). */
+#define CRM_SQLSTATE_POSITION_MOVED "CRMPM"
+
 /* Internal statements of the batch: continuation by step number. */
 typedef void (*crm_batch_cb)(crm_batch_t *b, PGresult *res);
 

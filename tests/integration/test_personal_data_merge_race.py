@@ -127,7 +127,7 @@ class PersonalDataMergeRaceTest(PersonalDataCase):
             M.PreferencesReply)
         (opt_out,), = self.q("SELECT max(seq) FROM crm_outbox WHERE subject = %s"
                              " AND type LIKE 'crm.marketing.preferences.%%'", drop, db="marketing")
-        self.race("support", drop, held, "crm_consumer_position")
+        self.race("support", drop, held, "crm_position_move(")
         wait_for(lambda: self.q("SELECT seq FROM crm_consumer_position WHERE consumer ="
                                 " 'support.preferences'", db="support")[0][0] >= opt_out, 20,
                  "support to apply the opt-out")
