@@ -227,7 +227,10 @@ static int s_send_parts(crm_service_t *svc, mkt_t *ctx, int n, uint64_t ms)
 {
     for (int i = 0; i < n; i++) {
         mkt_send_part_t *part = &ctx->send_parts[i];
-        unsigned lo = (unsigned)(i * 65536 / n), hi = (unsigned)((i + 1) * 65536 / n - 1);
+        /* Masked to the 16 bits they hold, so that gcc at -O0 sees the
+         * ids fit (-Wformat-truncation). */
+        unsigned lo = (unsigned)(i * 65536 / n) & 0xffffu;
+        unsigned hi = (unsigned)((i + 1) * 65536 / n - 1) & 0xffffu;
         part->ctx = ctx;
         part->index = i;
         snprintf(part->lo, sizeof part->lo, "%04x0000-0000-0000-0000-000000000000", lo);
