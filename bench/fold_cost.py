@@ -187,6 +187,9 @@ def main():
     ap.add_argument("--warm", type=int, default=500, help="events folded first")
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--sql", help="a file of SQL run after the migrations (to try a change)")
+    ap.add_argument("--replay", action="store_true",
+                    help="as a rebuild replays them (nothing published: an_replay_until"
+                         " past every event)")
     ap.add_argument("--mix", action="store_true",
                     help="the catch-up's events (three sources, five events a customer)"
                          " instead of the live part's")
@@ -216,6 +219,8 @@ def main():
             for src in MixEvents.SOURCES:
                 cur.execute("INSERT INTO crm_consumer_position (consumer, source, seq)"
                             " VALUES (%s, %s, 0) ON CONFLICT DO NOTHING", ("analytics." + src, src))
+                if args.replay:
+                    cur.execute("INSERT INTO an_replay_until VALUES (%s, 1000000000000)", (src,))
             cur.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
             dbs[name] = (cur, cur.fetchone()[0], MixEvents("f") if args.mix else Events("f"),
                          {s: 0 for s in MixEvents.SOURCES})
