@@ -13,7 +13,7 @@ import uuid
 from aiosmtpd.controller import Controller
 
 from crmtest import free_port, wait_for
-from test_marketing_service import PRE_LEDGER_POLICY
+from test_marketing_service import PRE_LEDGER_POLICY, schedule_soon
 from test_analytics_service import OK, AnalyticsSystem, CallError, analytics_pb2, rpc_pb2  # noqa: F401
 # The crm.v1 path is set up by crmtest.
 from crm.v1 import marketing_pb2 as M, sales_pb2, support_pb2  # noqa: E402
@@ -100,8 +100,7 @@ class CollabTest(unittest.TestCase):
         a.wait_applied(("marketing",))
         self.assertEqual(a.report("analytics.report.campaigns", campaign_id=c.id)
                          ["campaigns"][0]["recipients"], 3)
-        self.call(self.mc, "marketing.campaign.schedule", M.ScheduleCampaignRequest(
-            id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
+        schedule_soon(lambda *a: self.call(self.mc, *a), c.id, 0.3)
         wait_for(lambda: a.q("SELECT count(*) FROM send WHERE campaign_id = %s", c.id,
                              db="marketing")[0][0] == 3, 20, "three send decisions")
         for cid, resp, rev in ((ada, marketing_pb2.RESPONSE_TYPE_CLICKED, 0),
@@ -182,8 +181,7 @@ class CollabTest(unittest.TestCase):
             M.MessageReply)
         self.call(self.mc, "marketing.campaign.target", M.TargetCampaignRequest(
             campaign_id=c.id, customer_ids=[ada, bob, bounce]), M.TargetCampaignReply)
-        self.call(self.mc, "marketing.campaign.schedule", M.ScheduleCampaignRequest(
-            id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
+        schedule_soon(lambda *a: self.call(self.mc, *a), c.id, 0.3)
         # The relay accepts Ada's and Bob's email and refuses the third.
         wait_for(lambda: a.q("SELECT count(*) FROM delivery WHERE campaign_id = %s AND status > 0",
                              c.id, db="marketing")[0][0] == 3, 30, "three delivery outcomes")

@@ -15,7 +15,6 @@ import http.client
 import os
 import re
 import tempfile
-import time
 import unittest
 import uuid
 
@@ -23,7 +22,7 @@ from aiosmtpd.controller import Controller
 
 from crmtest import free_port, testing_pb2, wait_for
 from test_marketing_mail import Sink
-from test_marketing_service import EMAIL, M, MarketingSystem, sales_pb2, unique
+from test_marketing_service import EMAIL, M, MarketingSystem, sales_pb2, schedule_soon, unique
 from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
 HOST = "crm.shop.example"
@@ -80,8 +79,7 @@ class ApiTrackingTest(unittest.TestCase):
             M.MessageReply)
         s.call("marketing.campaign.target", M.TargetCampaignRequest(
             campaign_id=c.id, customer_ids=[pid]), M.TargetCampaignReply)
-        s.call("marketing.campaign.schedule", M.ScheduleCampaignRequest(
-            id=c.id, start_at_us=int((time.time() + 0.2) * 1e6)), M.CampaignReply)
+        schedule_soon(s.call, c.id, 0.2)
         wait_for(lambda: self.sink.to(addr), 20, "the mail to %s" % addr)
         return c.id, email.message_from_bytes(self.sink.to(addr)[0], policy=email.policy.default)
 

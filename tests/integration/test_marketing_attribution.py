@@ -9,7 +9,7 @@ import unittest
 import uuid
 
 from crmtest import run_crmctl, wait_for
-from test_marketing_service import (EMAIL, INVALID, NOT_FOUND, PRECONDITION, M, MarketingSystem,
+from test_marketing_service import (schedule_soon, EMAIL, INVALID, NOT_FOUND, PRECONDITION, M, MarketingSystem,
                                     sales_pb2, unique)
 from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
@@ -47,8 +47,7 @@ class AttributionTest(unittest.TestCase):
             M.MessageReply)
         s.call("marketing.campaign.target", M.TargetCampaignRequest(
             campaign_id=c.id, customer_ids=list(recipients)), M.TargetCampaignReply)
-        s.call("marketing.campaign.schedule", M.ScheduleCampaignRequest(
-            id=c.id, start_at_us=int((time.time() + 0.1) * 1e6)), M.CampaignReply)
+        schedule_soon(s.call, c.id, 0.1)
         wait_for(lambda: s.q("SELECT count(*) FROM send WHERE campaign_id = %s AND status = 1",
                              c.id)[0][0] == len(recipients), 20, "%s's sends" % name)
         s.expense(c.id, cost)

@@ -18,7 +18,7 @@ import uuid
 from aiosmtpd.controller import Controller
 
 from crmtest import free_port, testing_pb2, wait_for
-from test_marketing_service import (EMAIL, INVALID, PRECONDITION, M, MarketingSystem, rpc_pb2,
+from test_marketing_service import (schedule_soon, EMAIL, INVALID, PRECONDITION, M, MarketingSystem, rpc_pb2,
                                     sales_pb2, unique)
 from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
@@ -101,8 +101,7 @@ class MailTest(unittest.TestCase):
             campaign_id=c.id, channel=EMAIL, subject=subject, body=body)), M.MessageReply)
         s.call("marketing.campaign.target", M.TargetCampaignRequest(
             campaign_id=c.id, customer_ids=list(recipients)), M.TargetCampaignReply)
-        s.call("marketing.campaign.schedule", M.ScheduleCampaignRequest(
-            id=c.id, start_at_us=int((time.time() + 0.2) * 1e6)), M.CampaignReply)
+        schedule_soon(s.call, c.id, 0.2)
         return c
 
     def received(self, address, n=1):

@@ -12,7 +12,7 @@ import uuid
 from aiosmtpd.controller import Controller
 
 from crmtest import free_port, wait_for
-from test_marketing_service import (EMAIL, INVALID, NOT_FOUND, SMS, M, MarketingSystem, sales_pb2,
+from test_marketing_service import (schedule_soon, EMAIL, INVALID, NOT_FOUND, SMS, M, MarketingSystem, sales_pb2,
                                     unique)
 from crm.v1 import person_pb2  # noqa: E402  (path set up by crmtest)
 
@@ -89,8 +89,7 @@ class TrustTest(unittest.TestCase):
                 body="Hello {{name}}")), M.MessageReply)
         s.call("marketing.campaign.target", M.TargetCampaignRequest(
             campaign_id=c.id, customer_ids=list(recipients)), M.TargetCampaignReply)
-        s.call("marketing.campaign.schedule", M.ScheduleCampaignRequest(
-            id=c.id, start_at_us=int((time.time() + 0.3) * 1e6)), M.CampaignReply)
+        schedule_soon(s.call, c.id, 0.3)
         return c
 
     def sends(self, campaign_id):
