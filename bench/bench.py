@@ -48,6 +48,11 @@ PG_SETTINGS = {
     "shared_buffers": "64MB",
 }
 
+# How the services, pgbench and the bench's own clients reach the throwaway
+# cluster (--pg-transport): "tcp" on 127.0.0.1, or "unix", the socket in the
+# cluster's directory. Both ends of every ratio use the same one.
+PG_TRANSPORT = "tcp"
+
 
 def log(msg):
     print("[bench] %s" % msg, file=sys.stderr, flush=True)
@@ -195,8 +200,14 @@ class Cluster:
             raise RuntimeError("%s failed: %s" % (" ".join(cmd), r.stderr.strip()))
         return r
 
+    @property
+    def host(self):
+        """libpq's host for PG_TRANSPORT: 127.0.0.1, or the socket's
+        directory (mkdtemp's short path, far below the 107-byte limit)."""
+        return self.dir if PG_TRANSPORT == "unix" else "127.0.0.1"
+
     def url(self, db="postgres"):
-        return "host=127.0.0.1 port=%d user=crm dbname=%s" % (self.port, db)
+        return "host=%s port=%d user=crm dbname=%s" % (self.host, self.port, db)
 
     def sql(self, db, statement):
         r = subprocess.run([self.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
@@ -465,7 +476,7 @@ def bench_pgbench(cluster, pgbench, meter, workdir, clients, seconds):
     script = os.path.join(workdir, "single_row.sql")
     with open(script, "w") as f:
         f.write("INSERT INTO bench_single (label) VALUES ('bench');\n")
-    argv = [pgbench, "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "crm", "-n",
+    argv = [pgbench, "-h", cluster.host, "-p", str(cluster.port), "-U", "crm", "-n",
             "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script, db]
     log("$ pgbench " + " ".join(argv[1:]))
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -488,6 +499,7 @@ def bench_pgbench(cluster, pgbench, meter, workdir, clients, seconds):
             "latency_avg_ms": float(lat.group(1)) if lat else None,
             "transactions": int(n.group(1)) if n else None, "rows_in_table": rows,
             "cpu_cores_busy": cpu,
+            "transport": PG_TRANSPORT,
             "argv": "pgbench -n -c %d -j 2 -T %d -f single_row.sql" % (clients, seconds)}
 
 
@@ -719,7 +731,7 @@ def main():
     # The other modules of the driver import this file as "bench": let them
     # see this module (and KEYS), not a second copy.
     sys.modules.setdefault("bench", sys.modules[__name__])
-    global latency, peers, summary
+    global latency, peers, summary, PG_TRANSPORT
     import latency
     import peers
     import summary
@@ -806,6 +818,9 @@ def main():
     ap.add_argument("--webhooks-subscriptions", type=int, default=16,
                     help="subscriptions to the same local receiver (one request in flight each)")
     ap.add_argument("--webhooks-timeout", type=int, default=600)
+    ap.add_argument("--pg-transport", choices=("tcp", "unix"), default=PG_TRANSPORT,
+                    help="how the services, pgbench and the bench reach PostgreSQL: tcp"
+                         " (127.0.0.1) or unix (the cluster's socket directory)")
     ap.add_argument("--log-level", default=os.environ.get("CRM_BENCH_LOG_LEVEL", "info"),
                     help="CRM_LOG_LEVEL of crm-probe (debug shows each batch)")
     ap.add_argument("--keep", action="store_true", help="keep the logs' directory")
@@ -813,6 +828,8 @@ def main():
                     help="long mode: the document so far is written to this file after each"
                          " pass (a run cut short keeps its finished passes)")
     args = ap.parse_args()
+    PG_TRANSPORT = args.pg_transport
+    log("PostgreSQL transport: %s" % PG_TRANSPORT)
     args.analytics_timeout_given = "--analytics-timeout" in sys.argv
     args.scaling = [int(x) for x in args.scaling.split(",") if x.strip()]
     args.sales_clients = [int(x) for x in args.sales_clients.split(",") if x.strip()]
@@ -824,13 +841,14 @@ def main():
     if not args.rows_list:
         doc = run_suite(args)
         doc["summary"] = summary.table(doc)
-        summary.show(doc["summary"], "summary (the figures of issue 15, this run)")
+        summary.show(doc["summary"], "summary (the figures of issue 15, this run; PostgreSQL"
+                                     " over %s)" % PG_TRANSPORT)
         print(json.dumps(doc, indent=2))
         return
     # Long mode: the whole suite once per table size; the parts whose figure
     # does not depend on a table (bus, jetstream) run in the first pass only.
     t_start = time.monotonic()
-    out = {"rows": args.rows_list, "by_rows": {}, "summary": {}}
+    out = {"rows": args.rows_list, "pg_transport": PG_TRANSPORT, "by_rows": {}, "summary": {}}
     only = args.only
     for i, rows in enumerate(args.rows_list):
         args.rows = rows
@@ -855,7 +873,8 @@ def main():
             with open(args.partial, "w") as f:
                 json.dump(out, f, indent=2)
     for rows in args.rows_list:
-        summary.show(out["summary"][str(rows)], "summary at %d rows" % rows)
+        summary.show(out["summary"][str(rows)], "summary at %d rows (PostgreSQL over %s)"
+                     % (rows, PG_TRANSPORT))
     out["summary_by_rows"] = summary.by_rows(out["summary"])
     summary.show_by_rows(out["summary_by_rows"], "summary, each figure at every table size")
     out["suite_seconds"] = round(time.monotonic() - t_start, 1)
@@ -881,7 +900,7 @@ def run_suite(args):
     # services.py imports this file as "bench": let it see this module (and
     # KEYS), not a second copy.
     sys.modules.setdefault("bench", sys.modules[__name__])
-    doc = {"machine": machine_info()}
+    doc = {"machine": machine_info(), "pg_transport": PG_TRANSPORT}
     procs, cluster = [], None
     try:
         if "bus" in only:

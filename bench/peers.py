@@ -36,7 +36,7 @@ def bench_pgbench_batch(cluster, pgbench, workdir, clients, seconds, rows=100):
     with open(script, "w") as f:
         f.write("INSERT INTO bench_single (label) SELECT 'bench' FROM generate_series(1, %d);\n"
                 % rows)
-    argv = [pgbench, "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "crm", "-n",
+    argv = [pgbench, "-h", cluster.host, "-p", str(cluster.port), "-U", "crm", "-n",
             "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script, db]
     B.log("$ pgbench " + " ".join(argv[1:]))
     r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120)

@@ -27,6 +27,8 @@ class BenchSmokeTest(unittest.TestCase):
                            env=dict(os.environ, CRM_BUILD_DIR=BUILD))
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         doc = json.loads(r.stdout)
+        # The default transport to PostgreSQL (--pg-transport), named in the document.
+        self.assertEqual(doc["pg_transport"], "tcp")
 
         bus = doc["bus_throughput"]
         self.assertEqual(bus["drops"], {"crm-bus": 0, "raw": 0})
