@@ -14,7 +14,12 @@ relation (pg_walinspect: [bytes, of them full-page images]), tickets a
 transaction. Not part of the suite (bench/README, "Issue 15: support
 ticket.open set-based (ninth session)").
 
-    bench/ticket_cost.py [--bin build/bin] [--seconds 6] [--clients 32] [--pairs 3]"""
+With --against DIR the rounds alternate this build's crm-support and DIR's
+(another build's bin directory, e.g. main's), both set-based: a migration
+or a change of the service against its baseline in one run.
+
+    bench/ticket_cost.py [--bin build/bin] [--against DIR] [--seconds 6] [--clients 32]
+                         [--pairs 3]"""
 import argparse
 import json
 import os
@@ -24,14 +29,17 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench as B  # noqa: E402
+import psycopg2  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", default=os.path.join(os.path.dirname(HERE), "build", "bin"))
 ap.add_argument("--seconds", type=int, default=6)
 ap.add_argument("--clients", type=int, default=32)
 ap.add_argument("--pairs", type=int, default=3)
+ap.add_argument("--against", help="another build's bin directory: alternate builds, not forms")
 ap.add_argument("--top", type=int, default=6, help="statements shown a round")
 args = ap.parse_args()
+args.bin = os.path.abspath(args.bin)
 
 B.PG_SETTINGS.update({"shared_preload_libraries": "'pg_stat_statements'",
                       "pg_stat_statements.track": "all", "track_functions": "'all'"})
@@ -59,16 +67,18 @@ try:
     for p in ("sales", "marketing"):
         st.start(p, "crm-probe")
     for r in range(2 * args.pairs):
-        on = r % 2 == 0
+        on = r % 2 == 0 or bool(args.against)
+        build = os.path.abspath(args.bin if r % 2 == 0 or not args.against else args.against)
         if "support" in st.procs:
             st.procs.pop("support").stop()
         st.dbs["support"] = st.cluster.create_db("bench_support_%d" % r)
-        st.start("support", "crm-support", ("sales", "marketing"),
+        st.start("support", os.path.join(build, "crm-support"), ("sales", "marketing"),
                  env={"SUPPORT_SET": "1" if on else "0"})
-        conn = S.psycopg2.connect(st.cluster.url(st.dbs["support"]))
+        conn = psycopg2.connect(st.cluster.url(st.dbs["support"]))
         conn.autocommit = True
         conn.cursor().execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         one(conn, "SELECT pg_stat_statements_reset()")
+        one(conn, "SELECT pg_stat_reset()")
         lsn0 = one(conn, "SELECT pg_current_wal_lsn()")[0]
         n0 = one(conn, "SELECT count(*) FROM ticket")[0]
         meter = B.CpuMeter(st.cluster, list(st.procs.values()))
@@ -100,8 +110,11 @@ try:
             a = by_rel.setdefault(k, [0, 0])
             a[0] += length
             a[1] += fpi
+        # The functions and triggers (track_functions): self time a ticket.
+        funcs = rows(conn, "SELECT funcname, calls, self_time FROM pg_stat_user_functions"
+                     " ORDER BY self_time DESC")
         svc = res.get("service") or {}
-        row = {"set_based": on, "tickets": n, "cmds_per_s": res["cmds_per_s"],
+        row = {"set_based": on, "build": build, "tickets": n, "cmds_per_s": res["cmds_per_s"],
                "postgres_cpu_ms_per_ticket": round(1000.0 * cpu["postgres"] / res["cmds_per_s"], 3),
                "support_cpu_ms_per_ticket": round(1000.0 * cpu.get("support", 0) /
                                                   res["cmds_per_s"], 3),
@@ -114,6 +127,8 @@ try:
                "wal_by_relation_per_ticket": {k: [round(v[0] / n, 1), round(v[1] / n, 1)]
                                               for k, v in sorted(by_rel.items(),
                                                                  key=lambda x: -x[1][0])[:14]},
+               "functions_per_ticket": {f: [round(c / n, 2), round(float(t) / n, 4)]
+                                        for f, c, t in funcs[:8]},
                "statements": [{"calls_per_ticket": round(s[0] / n, 3),
                                "ms_per_ticket": round(float(s[1]) / n, 4),
                                "buffers_per_call": round(s[2] / max(1, s[0]), 2),
@@ -124,10 +139,10 @@ try:
 finally:
     st.close()
 print(json.dumps(out, indent=1))
-for on in (True, False):
-    rs = [r for r in out if r["set_based"] == on]
+for key in sorted({(r["build"], r["set_based"]) for r in out}):
+    rs = [r for r in out if (r["build"], r["set_based"]) == key]
     if rs:
-        B.log("set_based=%s: postgres CPU ms a ticket %s; WAL bytes %s; statements %s"
-              % (on, [r["postgres_cpu_ms_per_ticket"] for r in rs],
+        B.log("%s, set_based=%s: postgres CPU ms a ticket %s; WAL bytes %s; statements %s"
+              % (key[0], key[1], [r["postgres_cpu_ms_per_ticket"] for r in rs],
                  [r["wal_bytes_per_ticket"] for r in rs],
                  [r["top_statements_per_ticket"] for r in rs]))
