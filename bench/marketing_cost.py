@@ -112,7 +112,7 @@ def pg_by_kind(self):
                 title = f.read().replace("\0", " ").split()
         except OSError:
             continue
-        kind = "postmaster" if len(title) < 2 else title[1]
+        kind = "postmaster" if len(title) < 2 or title[0] != "postgres:" else title[1]
         if kind not in ("walwriter", "checkpointer", "background", "autovacuum", "logical",
                         "postmaster", "stats", "archiver") and len(title) > 2:
             kind = "db " + title[2]
