@@ -6,20 +6,25 @@ bench_marketing) on a cluster with pg_stat_statements (nested statements,
 planning) and track_functions, resets the statistics at the launch and
 prints, after the last decision, each statement's calls, execution and
 planning time, buffers and WAL per decision, beside the bench's own
-figures (CPU of PostgreSQL and crm-marketing, WAL by relation). With
---perf FILE it also records crm-marketing with perf over the scan and
-prints its leaf symbols. The statistics cost CPU of their own: compare
-runs of this script with each other, not with bench/run.sh.
+figures (CPU of PostgreSQL and crm-marketing, WAL by relation) and the
+cluster's CPU by process (each database's backends, walwriter,
+autovacuum...: user and system time, context switches). With --perf FILE
+it also records crm-marketing with perf over the scan and prints its leaf
+symbols; --perf-pg FILE does the same for the marketing database's
+backends. The statistics cost CPU of their own: compare runs of this
+script with each other, not with bench/run.sh.
 
     bench/marketing_cost.py [--bin build/bin] [--marketing-recipients 10000]
-        [--marketing-send-scans N] [--overlap]
+        [--marketing-send-scans N] [--overlap] [--perf-pg FILE]
 
 --marketing-send-scans sets MARKETING_SEND_SCANS; --overlap samples
 pg_stat_activity every 5 ms and prints how often one, and two or more, of
-the scan's statements were executing at once (its own queries cost
-PostgreSQL CPU: compare such runs with each other).
+the scan's statements were executing at once, and what the marketing
+database's busy backends waited on (its own queries cost PostgreSQL CPU,
+and its connection's CPU counts in the by-process figures: compare such
+runs with each other).
 
-Needs what bench.py needs (and perf for --perf)."""
+Needs what bench.py needs (and perf for --perf, --perf-pg)."""
 import os, sys, json, argparse, tempfile, shutil, subprocess, signal, threading, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -38,7 +43,10 @@ ap.add_argument("--no-pgss", action="store_true", help="the bench's own settings
 ap.add_argument("--marketing-send-scans", type=int, default=0,
                 help="MARKETING_SEND_SCANS (0: crm-marketing's default)")
 ap.add_argument("--overlap", action="store_true",
-                help="sample pg_stat_activity every 5 ms: how often two decision statements run")
+                help="sample pg_stat_activity every 5 ms: how often two decision statements run,"
+                " and what the marketing database's busy backends wait on")
+ap.add_argument("--perf-pg", default="",
+                help="perf record the marketing database's backends into this file")
 args = ap.parse_args()
 args.log_level = "info"
 if args.rows:
@@ -65,7 +73,9 @@ orig_cpu = services.Stack.cpu_seconds
 
 # The scan's statements: candidates, recording, the backbone's crm_finish.
 SCAN_SQL = ("WITH c AS MATERIALIZED", "WITH x AS (SELECT * FROM unnest", "WITH i AS (INSERT")
-overlap = {"samples": 0, "busy": 0, "two": 0, "stop": threading.Event()}
+overlap = {"samples": 0, "busy": 0, "two": 0, "waits": {}, "stop": threading.Event()}
+perf_pg = [None]
+pg_kinds = {"start": {}, "delta": {}}
 
 
 def sample_overlap(conn):
@@ -78,15 +88,58 @@ def sample_overlap(conn):
                         " AND (" + " OR ".join("query LIKE %s" for _ in SCAN_SQL) + ")",
                         [q + "%" for q in SCAN_SQL])
             n = cur.fetchone()[0]
+            cur.execute("SELECT COALESCE(wait_event_type || ':' || wait_event, 'CPU')"
+                        " FROM pg_stat_activity WHERE state = 'active'"
+                        " AND datname = current_database() AND pid <> pg_backend_pid()")
+            for (w,) in cur.fetchall():
+                overlap["waits"][w] = overlap["waits"].get(w, 0) + 1
             overlap["samples"] += 1
             overlap["busy"] += n >= 1
             overlap["two"] += n >= 2
             time.sleep(0.005)
 
 
+def pg_by_kind(self):
+    """The cluster's processes' user and system CPU seconds and context
+    switches (voluntary, involuntary) so far, by pid and database (client
+    backends: "db <name>") or kind (walwriter, checkpointer...), from their
+    process titles. Without --overlap (whose sampling connection would
+    count here) the sums are the bench's PostgreSQL CPU."""
+    out = {}
+    for pid in bench.CpuMeter(self.cluster, [])._pg_pids():
+        try:
+            with open("/proc/%d/cmdline" % pid) as f:
+                title = f.read().replace("\0", " ").split()
+        except OSError:
+            continue
+        kind = "postmaster" if len(title) < 2 or title[0] != "postgres:" else title[1]
+        if kind not in ("walwriter", "checkpointer", "background", "autovacuum", "logical",
+                        "postmaster", "stats", "archiver") and len(title) > 2:
+            kind = "db " + title[2]
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            with open("/proc/%d/status" % pid) as f:
+                sw = [int(l.split()[1]) for l in f if "ctxt_switches:" in l]
+        except (OSError, IndexError, ValueError):
+            continue
+        tck = os.sysconf("SC_CLK_TCK")
+        out[(pid, kind)] = (int(st[11]) / tck, int(st[12]) / tck) + tuple(sw)
+    return out
+
+
 def cpu_seconds(self):
     """Called at the launch and after the last decision (bench_marketing)."""
     seen["calls"] += 1
+    snap = pg_by_kind(self)
+    if seen["calls"] == 1:
+        pg_kinds["start"] = snap
+    else:
+        for key, v in snap.items():
+            v0 = pg_kinds["start"].get(key, (0, 0, 0, 0))
+            d = pg_kinds["delta"].setdefault(key[1], [0, 0, 0, 0])
+            for i in range(min(len(v), len(v0), 4)):
+                d[i] += v[i] - v0[i]
     if args.overlap and "marketing" in self.dbs:
         if seen["calls"] == 1:
             conn = self.db("marketing")
@@ -107,6 +160,18 @@ def cpu_seconds(self):
                 report["pgss"] = cur.fetchall()
                 cur.execute(FUNCS)
                 report["funcs"] = cur.fetchall()
+    if args.perf_pg and "marketing" in self.dbs:
+        if seen["calls"] == 1:
+            with self.db("marketing").cursor() as cur:
+                cur.execute("SELECT string_agg(pid::text, ',') FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                pids = cur.fetchone()[0]
+            perf_pg[0] = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-o",
+                                           args.perf_pg, "-p", pids],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elif perf_pg[0]:
+            perf_pg[0].send_signal(signal.SIGINT)
+            perf_pg[0].wait()
     if args.perf and "marketing" in self.procs:
         if seen["calls"] == 1:
             perf[0] = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-o", args.perf,
@@ -135,10 +200,17 @@ print(json.dumps({k: out[k] for k in ("recipients", "send_scans",
 print("WAL by relation, bytes a decision: " + ", ".join(
     "%s %d" % (k, v["bytes"]) for k, v in out.get("wal_by_relation", {}).items()
     if isinstance(v, dict)))
+print("PostgreSQL CPU a decision by process (ms user + system; context switches voluntary,"
+      " involuntary): " + ", ".join(
+          "%s %.4f + %.4f; %.2f, %.2f" % (k, v[0] * 1000 / n, v[1] * 1000 / n, v[2] / n, v[3] / n)
+          for k, v in sorted(pg_kinds["delta"].items(), key=lambda kv: -kv[1][0] - kv[1][1])
+          if v[0] + v[1] > 0))
 if overlap["samples"]:
     print("scan statements executing, share of %d samples: one or more %.2f, two or more %.2f"
           % (overlap["samples"], overlap["busy"] / overlap["samples"],
              overlap["two"] / overlap["samples"]))
+    print("busy marketing backends, samples by wait event: " + ", ".join(
+        "%s %d" % kv for kv in sorted(overlap["waits"].items(), key=lambda kv: -kv[1])))
 if report:
     print("per decision: calls | exec us | plan us | rows | buffers | dirtied | WAL records |"
           " WAL bytes | statement")
@@ -147,8 +219,10 @@ if report:
             calls, float(ex) * 1000 / n, float(pl) * 1000 / n, rows / n, blks / n, dirt / n,
             wrec / n, float(wbytes) / n, q))
     print("functions: " + ", ".join("%s %d calls %s ms (self %s)" % r for r in report["funcs"]))
-if args.perf:
-    r = subprocess.run(["perf", "report", "-i", args.perf, "--no-children", "--stdio",
+for f in (args.perf, args.perf_pg):
+    if not f:
+        continue
+    r = subprocess.run(["perf", "report", "-i", f, "--no-children", "--stdio",
                         "--sort", "dso,symbol", "-g", "none", "--percent-limit", "1"],
                        capture_output=True, text=True)
     print("\n".join(l for l in r.stdout.splitlines() if l and not l.startswith("#"))[:4000])
