@@ -4,9 +4,10 @@
 -- no index leads with the customer: send (only the partial send_customer),
 -- segment_member (keyed by segment first) and conversion, and the alias
 -- loop compared person's id as text. Now each probes by key: send and
--- segment_member through their parents (every send's campaign and every
--- member's segment exists, by their foreign keys), so one primary-key probe
--- a campaign or segment and no new index on the send decision's path;
+-- segment_member through their parents (every send's campaign exists,
+-- 0025_send_campaign_kept.sql; every member's segment, by its foreign key),
+-- so one primary-key probe a campaign or segment, whatever the number of
+-- recipients, and no new index on the send decision's path;
 -- conversion (written once an attributed order) gets an index by customer;
 -- an alias id in uuid's text form probes person's key. crm_alias_repoint
 -- (common/) is unchanged: the statements below are its two, written out.
@@ -56,7 +57,7 @@ BEGIN
                                 AND EXISTS (SELECT 1 FROM send s WHERE s.campaign_id = r.campaign_id
                                                                    AND s.customer_id = drop_id));
     -- crm_alias_repoint's two statements, probing send's key campaign by
-    -- campaign (send.campaign_id references campaign).
+    -- campaign (a send's campaign is never deleted, 0025).
     UPDATE send t SET customer_id = keep_id FROM campaign c
      WHERE t.campaign_id = c.id AND t.customer_id = drop_id
        AND NOT EXISTS (SELECT 1 FROM send s WHERE s.campaign_id = t.campaign_id
