@@ -46,7 +46,7 @@ typedef struct {
     s_shared_t *sh;
     int id;
     pthread_t th;
-    int64_t ok, failed;
+    int64_t ok, failed, unavailable;
     double *lat_ms;
     size_t n_lat, cap_lat;
     char first_error[200];
@@ -162,11 +162,17 @@ static void *s_client_run(void *arg)
             if (st == 201) {
                 c->ok++;
                 s_lat_add(c, (double)(t1 - t0) / 1e6);
+            } else if (st == 503) {
+                /* The service said it is busy (its queue bound or wait
+                 * bound): an answer it owes under load, which wrote
+                 * nothing; counted apart from failures, as the command
+                 * bench counts UNAVAILABLE. */
+                c->unavailable++;
             } else {
                 c->failed++;
             }
         }
-        if (st != 201 && !c->first_error[0])
+        if (st != 201 && st != 503 && !c->first_error[0])
             snprintf(c->first_error, sizeof c->first_error, "status %d: %.150s", st,
                      strstr(resp, "\r\n\r\n") ? strstr(resp, "\r\n\r\n") + 4 : "");
         if (st < 0) {
@@ -218,12 +224,13 @@ int main(int argc, char **argv)
     s_sleep_ms(seconds * 1000);
     atomic_store(&sh.phase, PHASE_STOP);
     int64_t t1 = bench_mono_ns();
-    int64_t ok = 0, failed = 0;
+    int64_t ok = 0, failed = 0, unavailable = 0;
     size_t nl = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(cs[i].th, NULL);
         ok += cs[i].ok;
         failed += cs[i].failed;
+        unavailable += cs[i].unavailable;
         nl += cs[i].n_lat;
     }
     double *all = malloc((nl ? nl : 1) * sizeof *all);
@@ -239,9 +246,9 @@ int main(int argc, char **argv)
     bench_sort(all, k);
     double secs = (double)(t1 - t0) / 1e9;
     printf("{\"clients\": %d, \"seconds\": %.2f, \"requests_per_s\": %.1f, \"ok\": %lld, "
-           "\"failed\": %lld, \"rtt_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
-           "\"first_error\": ",
-           n, secs, (double)ok / secs, (long long)ok, (long long)failed,
+           "\"failed\": %lld, \"unavailable\": %lld, "
+           "\"rtt_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, \"first_error\": ",
+           n, secs, (double)ok / secs, (long long)ok, (long long)failed, (long long)unavailable,
            bench_percentile(all, k, 50), bench_percentile(all, k, 99), k ? all[k - 1] : 0.0);
     if (first_error)
         bench_json_string(stdout, first_error);

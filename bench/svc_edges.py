@@ -234,6 +234,7 @@ def bench_api(bin_dir, workdir, args):
                 env=dict(B.KEYS.env("bench"), BENCH_API_TOKEN=token))
             return {"per_s": res["requests_per_s"], "p50_ms": res["rtt_ms"]["p50"],
                     "p99_ms": res["rtt_ms"]["p99"], "failed": res["failed"],
+                    "unavailable": res.get("unavailable", 0),
                     "first_error": res.get("first_error"), "cpu_cores_busy": cpu}
 
         # Native and HTTP runs alternate, A B B A ..., so that a machine
@@ -271,6 +272,7 @@ def bench_api(bin_dir, workdir, args):
             "http_p50_ms": statistics.median(x["p50_ms"] for x in runs["http"]),
             "http_p99_ms": statistics.median(x["p99_ms"] for x in runs["http"]),
             "http_failed": sum(x["failed"] for x in runs["http"]),
+            "http_unavailable": sum(x["unavailable"] for x in runs["http"]),
             "http_first_error": first_error,
             "http_cpu_cores_busy": runs["http"][0]["cpu_cores_busy"],
             "runs": runs,

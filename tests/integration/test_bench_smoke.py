@@ -104,7 +104,10 @@ class BenchSmokeTest(unittest.TestCase):
         # and the curl baseline sent as many.
         api = doc["api"]
         self.assertEqual([len(api["runs"]["native"]), len(api["runs"]["http"])], [2, 2])
+        # A 503 (the service busy: CI runs tests beside this one) is an
+        # answer, counted apart; anything else is a failure.
         self.assertEqual([api["native_failed"], api["http_failed"]], [0, 0], api)
+        self.assertIn("http_unavailable", api)
         self.assertGreater(api["http_requests_per_s"], 0)
         wh = doc["webhooks"]
         self.assertEqual(wh["deliveries"], 200)
