@@ -234,7 +234,7 @@ def bench_api(bin_dir, workdir, args):
                 env=dict(B.KEYS.env("bench"), BENCH_API_TOKEN=token))
             return {"per_s": res["requests_per_s"], "p50_ms": res["rtt_ms"]["p50"],
                     "p99_ms": res["rtt_ms"]["p99"], "failed": res["failed"],
-                    "unavailable": res.get("unavailable", 0),
+                    "unavailable": res["unavailable"],
                     "first_error": res.get("first_error"), "cpu_cores_busy": cpu}
 
         # Native and HTTP runs alternate, A B B A ..., so that a machine

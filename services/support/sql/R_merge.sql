@@ -5,6 +5,8 @@
 -- it), on the table every ticket's requester fills. Marketing's merge had
 -- the same check (its 0027, issue 15, eleventh session). The rest of the
 -- function is 0006's, unchanged.
+-- A repeatable migration (common/src/migrate.c): the function is replaced
+-- whole whenever this text changes, instead of a numbered copy.
 CREATE OR REPLACE FUNCTION support_merge_person(keep_id uuid, drop_id uuid, alias_ids text[]) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
