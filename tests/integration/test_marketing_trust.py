@@ -210,7 +210,10 @@ class TrustTest(unittest.TestCase):
         # The next campaign: the bounced address is suppressed; the full
         # mailbox fails a second time in a row and becomes undeliverable.
         second = self.running(hal, sid, ivy)
-        wait_for(lambda: len(self.delivery_states(second.id)) == 2
+        # The scan may decide the three in separate batches: wait for every
+        # decision as well as both deliveries' outcomes.
+        wait_for(lambda: len(self.sends(second.id)) == 3
+                 and len(self.delivery_states(second.id)) == 2
                  and 0 not in self.delivery_states(second.id).values(), 20, "second campaign")
         self.assertEqual(self.sends(second.id), {hal: 2, sid: 1, ivy: 1})
         self.assertEqual(s.q("SELECT reason_code FROM send WHERE campaign_id = %s"
