@@ -770,6 +770,12 @@ def main():
                     help="skip the second overload run with the sixth session's settings"
                          " (CRM_COMMAND_QUEUE_WAIT_MS 250, CRM_COMMAND_DEADLINE_MS 10000,"
                          " batches up to CRM_BATCH_MAX)")
+    ap.add_argument("--no-commands-baselines", dest="commands_baselines", action="store_false",
+                    help="skip the commands part's baselines, each on a fresh database beside"
+                         " the main run (pgbench's 100-row transactions, every link plaintext,"
+                         " works one after another, one INSERT per command): the long mode's"
+                         " preload fills only the main probe's tables (test_bench_preload"
+                         " leaves them to test_bench_smoke, which runs them)")
     ap.add_argument("--rows", default="",
                     help="long mode: run the suite once per row count (e.g."
                          " 10000,100000,1000000), each part's main tables preloaded to it;"
@@ -929,8 +935,10 @@ def run_suite(args):
                                                          meter, workdir, args)
                 # The durable ceiling of PostgreSQL itself: 100 rows a transaction.
                 try:
-                    doc["durable_commands"]["pgbench_batch_100"] = peers.bench_pgbench_batch(
-                        cluster, pgbench, workdir, args.clients, args.seconds)
+                    if args.commands_baselines:
+                        doc["durable_commands"]["pgbench_batch_100"] = \
+                            peers.bench_pgbench_batch(cluster, pgbench, workdir, args.clients,
+                                                      args.seconds)
                 except RuntimeError as e:  # a peer: the part's own figures still count
                     log("pgbench 100-row batches failed: %s" % str(e)[:300])
                     doc["durable_commands"]["pgbench_batch_100"] = {"error": str(e)[:1000]}
@@ -977,7 +985,7 @@ def run_suite(args):
                         aprobe.proc.stop()
                 if alt:
                     doc["overload"]["alternating"] = alt
-            if "commands" in only:
+            if "commands" in only and args.commands_baselines:
                 log("2/3 durable commands again, every link plaintext (CRM_INSECURE_PLAINTEXT=1),"
                     " for the cost of CURVE")
                 doc["durable_commands"]["encryption"] = bench_encryption(
