@@ -6,16 +6,16 @@ import unittest
 import urllib.error
 import urllib.request
 
-from crmtest import System, event_pb2, rpc_pb2, testing_pb2, wait_for
+from crmtest import SharedClusterTest, System, event_pb2, rpc_pb2, testing_pb2, wait_for
 
 
 def rec(count, label="x"):
     return testing_pb2.ProbeRecordRequest(count=count, label=label).SerializeToString()
 
 
-class CommandTest(unittest.TestCase):
+class CommandTest(SharedClusterTest):
     def setUp(self):
-        self.sys = System()
+        self.sys = System(self.cluster)
         self.sys.start_bus()
         self.probe = self.sys.add_probe("probe")
 

@@ -11,7 +11,8 @@ import uuid
 
 import zmq
 
-from crmtest import System, event_pb2, rpc_pb2, run_crmctl, subscribe, testing_pb2, wait_for
+from crmtest import (SharedClusterTest, System, event_pb2, rpc_pb2, run_crmctl, subscribe,
+                     testing_pb2, wait_for)
 
 TYPE = "crm.probe.probe.recorded.v1"
 
@@ -30,9 +31,9 @@ def metric(proc, name, **labels):
     return 0.0
 
 
-class ForgedTest(unittest.TestCase):
+class ForgedTest(SharedClusterTest):
     def setUp(self):
-        self.sys = System()
+        self.sys = System(self.cluster)
         self.sys.start_bus()
         self.probe = self.sys.add_probe("probe")
         self.sinks = [self.sys.add_probe(n, consume="crm.probe.", peers=["probe"])

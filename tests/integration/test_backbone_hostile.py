@@ -7,7 +7,7 @@ import urllib.request
 
 import zmq
 
-from crmtest import System, rpc_pb2, testing_pb2, wait_for
+from crmtest import SharedClusterTest, System, rpc_pb2, testing_pb2, wait_for
 
 MALFORMED = rpc_pb2.STATUS_CODE_MALFORMED
 
@@ -20,9 +20,9 @@ def metric(port, name):
     raise AssertionError("metric %s not found" % name)
 
 
-class HostileTest(unittest.TestCase):
+class HostileTest(SharedClusterTest):
     def setUp(self):
-        self.sys = System()
+        self.sys = System(self.cluster)
         self.sys.start_bus()
         self.probe = self.sys.add_probe("probe", env={"CRM_MAX_FRAME_BYTES": "65536"})
         self.sink = self.sys.add_probe("sink", consume="crm.probe.", peers=["probe"])
