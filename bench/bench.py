@@ -812,7 +812,8 @@ def main():
     ap.add_argument("--api-seconds", type=int, default=5)
     ap.add_argument("--api-rounds", type=int, default=2,
                     help="native and HTTP runs of --api-seconds each, alternating A B B A")
-    ap.add_argument("--marketing-recipients", type=int, default=10000)
+    ap.add_argument("--marketing-recipients", type=int, default=100000,
+                    help="recipients of the SMS campaign whose send decisions are timed")
     ap.add_argument("--marketing-scan-ms", type=int, default=1000,
                     help="MARKETING_SEND_SCAN_MS of crm-marketing (its default)")
     ap.add_argument("--marketing-timeout", type=int, default=600)

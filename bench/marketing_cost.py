@@ -14,7 +14,7 @@ symbols; --perf-pg FILE does the same for the marketing database's
 backends. The statistics cost CPU of their own: compare runs of this
 script with each other, not with bench/run.sh.
 
-    bench/marketing_cost.py [--bin build/bin] [--marketing-recipients 10000]
+    bench/marketing_cost.py [--bin build/bin] [--marketing-recipients 100000]
         [--marketing-send-scans N] [--overlap] [--perf-pg FILE]
 
 --marketing-send-scans sets MARKETING_SEND_SCANS; --overlap samples
@@ -34,7 +34,7 @@ import services
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", default=os.path.join(os.path.dirname(HERE), "build", "bin"))
-ap.add_argument("--marketing-recipients", type=int, default=10000)
+ap.add_argument("--marketing-recipients", type=int, default=100000)
 ap.add_argument("--marketing-scan-ms", type=int, default=1000)
 ap.add_argument("--marketing-timeout", type=int, default=600)
 ap.add_argument("--rows", type=int, default=0, help="long mode (preloaded people)")

@@ -186,14 +186,6 @@ int mkt_store_send_record(crm_work_t *w, const mkt_decided_t *d, crm_work_cb cb)
         "   WHERE a.dropped_id = x.customer_id::text), x.customer_id) AS customer_id,"
         "  x.customer_id AS read_id, x.status, x.channel, x.reason, x.reason_code, x.due_us,"
         "  x.address, x.subject, x.body, x.n FROM x),"
-        " s AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason,"
-        "  reason_code, due_at)"
-        "  SELECT campaign_id, customer_id, status, channel, reason, reason_code,"
-        "   CASE WHEN status = 3 THEN mkt_ts(due_us) END FROM d"
-        "  ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,"
-        "   channel = EXCLUDED.channel, reason = EXCLUDED.reason,"
-        "   reason_code = EXCLUDED.reason_code, due_at = EXCLUDED.due_at,"
-        "   decided_at = now() RETURNING 1),"
         /* Off the scan's queue (a deferral comes back through send):
          * a delete, no new tuple (sql/0024_send_queue_table.sql). Each
          * row is found by a probe of the queue's key (the subquery kept
@@ -207,7 +199,32 @@ int mkt_store_send_record(crm_work_t *w, const mkt_decided_t *d, crm_work_cb cb)
         " q AS (DELETE FROM send_queue r WHERE r.ctid = ANY (ARRAY(SELECT l.t FROM d"
         "  CROSS JOIN LATERAL (SELECT r1.ctid AS t FROM send_queue r1"
         "   WHERE r1.campaign_id = d.campaign_id AND r1.customer_id = d.read_id OFFSET 0) l))"
-        "  RETURNING 1),"
+        "  RETURNING r.campaign_id, r.customer_id),"
+        /* A recipient this statement took off the queue, under its own id,
+         * has no send for the campaign (sql/0026_merge_decided_once.sql:
+         * the merge keeps it so, and only this statement writes sends of
+         * queued recipients), so its send is a plain INSERT: ON CONFLICT's
+         * speculative insertion wrote about 49 WAL bytes more a decision
+         * (its confirm record) and cost 2 to 4 us of CPU (issue 15,
+         * eleventh and twelfth sessions). A deferral that came due, and a
+         * recipient merged or re-pointed since the candidates were read,
+         * may meet a send: those keep the ON CONFLICT. */
+        " s AS (INSERT INTO send (campaign_id, customer_id, status, channel, reason,"
+        "  reason_code, due_at)"
+        "  SELECT d.campaign_id, d.customer_id, d.status, d.channel, d.reason, d.reason_code,"
+        "   CASE WHEN d.status = 3 THEN mkt_ts(d.due_us) END FROM d JOIN q"
+        "   ON q.campaign_id = d.campaign_id AND q.customer_id = d.read_id"
+        "  WHERE d.customer_id = d.read_id RETURNING 1),"
+        " u AS (INSERT INTO send AS t (campaign_id, customer_id, status, channel, reason,"
+        "  reason_code, due_at)"
+        "  SELECT campaign_id, customer_id, status, channel, reason, reason_code,"
+        "   CASE WHEN status = 3 THEN mkt_ts(due_us) END FROM d"
+        "  WHERE NOT EXISTS (SELECT 1 FROM q WHERE q.campaign_id = d.campaign_id"
+        "   AND q.customer_id = d.read_id AND d.customer_id = d.read_id)"
+        "  ON CONFLICT (campaign_id, customer_id) DO UPDATE SET status = EXCLUDED.status,"
+        "   channel = EXCLUDED.channel, reason = EXCLUDED.reason,"
+        "   reason_code = EXCLUDED.reason_code, due_at = EXCLUDED.due_at,"
+        "   decided_at = now() RETURNING 1),"
         /* A delivery's id: one random uuid per statement, hashed with the
          * (campaign, customer) pair that is unique in it (send's key), so
          * ids stay unpredictable and unique without a gen_random_uuid() per
@@ -229,7 +246,8 @@ int mkt_store_send_record(crm_work_t *w, const mkt_decided_t *d, crm_work_cb cb)
         /* Whether every campaign of the batch exists: once per campaign
          * instead of a foreign key check per send and per delivery; a
          * campaign is never deleted (sql/0025_send_campaign_kept.sql). */
-        " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM v), (SELECT count(*) FROM q),"
+        " SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM u), (SELECT count(*) FROM v),"
+        "  (SELECT count(*) FROM q),"
         "  NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT campaign_id FROM x) u"
         "   WHERE NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = u.campaign_id))",
         1, cb);
