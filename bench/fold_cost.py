@@ -85,8 +85,9 @@ class MixEvents:
 
     SOURCES = ("sales", "marketing", "support")
 
-    def __init__(self, tag):
+    def __init__(self, tag, customers=0):
         self.tag = tag
+        self.customers = customers  # > 0: the customers met again, in turn
         self.now = int(time.time() * US)
         self.seq = {s: 0 for s in self.SOURCES}
         self.queue = {s: [] for s in self.SOURCES}
@@ -105,6 +106,8 @@ class MixEvents:
     def _customer(self):
         i, now = self.i, self.now
         self.i += 1
+        if self.customers:
+            i %= self.customers
         email = "c%d.%s@bench.example" % (i, self.tag)
         cid = str(uuid.uuid5(uuid.NAMESPACE_DNS, email))
         self.queue["sales"].append(("crm.sales.person.registered.v1", cid, "person_registered", {
@@ -193,6 +196,9 @@ def main():
     ap.add_argument("--mix", action="store_true",
                     help="the catch-up's events (three sources, five events a customer)"
                          " instead of the live part's")
+    ap.add_argument("--customers", type=int, default=0,
+                    help="with --mix: this many customers, met again in turn (their"
+                         " histories grow with the events folded) instead of new ones")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     cl = Cluster()
@@ -222,8 +228,8 @@ def main():
                 if args.replay:
                     cur.execute("INSERT INTO an_replay_until VALUES (%s, 1000000000000)", (src,))
             cur.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
-            dbs[name] = (cur, cur.fetchone()[0], MixEvents("f") if args.mix else Events("f"),
-                         {s: 0 for s in MixEvents.SOURCES})
+            gen = MixEvents("f", args.customers) if args.mix else Events("f")
+            dbs[name] = (cur, cur.fetchone()[0], gen, {s: 0 for s in MixEvents.SOURCES})
         for _ in range(max(1, args.warm // 50)):
             for cur, _, gen, pos in dbs.values():
                 run = gen.take(50)

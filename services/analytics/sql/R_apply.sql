@@ -524,10 +524,15 @@ BEGIN
         RETURN;
     END IF;
     -- A merge is no activity of the customer's: their health is evaluated
-    -- at their latest other event, as if they had been one record.
-    SELECT COALESCE(max(occurred_at) FILTER (WHERE type <> 'crm.sales.person.merged.v1'),
-                    max(occurred_at))
-      INTO at_h FROM customer_event WHERE customer_id = cid;
+    -- at their latest other event, as if they had been one record. (The
+    -- latest first, backwards through the index: not all of the
+    -- customer's events read for their maximum, a cost that grew with each
+    -- customer's history; issue 15, twelfth session.)
+    at_h := COALESCE((SELECT e.occurred_at FROM customer_event e
+                       WHERE e.customer_id = cid AND e.type <> 'crm.sales.person.merged.v1'
+                       ORDER BY e.occurred_at DESC LIMIT 1),
+                     (SELECT e.occurred_at FROM customer_event e
+                       WHERE e.customer_id = cid ORDER BY e.occurred_at DESC LIMIT 1));
     SELECT * INTO old FROM health WHERE customer_id = cid;
     out_customer := cid;
     out_at_us := an_us(at_h);

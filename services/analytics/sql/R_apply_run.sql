@@ -465,12 +465,20 @@ BEGIN
       LEFT JOIN (
           SELECT c.cid, l.at, hh.score, hh.churn_high
             FROM (SELECT DISTINCT x.cid FROM unnest(v_cid) AS x(cid) WHERE x.cid <> '') c
+           -- (each the latest event first, backwards through the index,
+           -- the run's own skipped: not a bitmap scan of all the
+           -- customer's events, whose every rescan also asked the kernel
+           -- for the log's size, an lseek per customer and run)
            CROSS JOIN LATERAL (
-               SELECT COALESCE(max(ce.occurred_at) FILTER (WHERE ce.type <> 'crm.sales.person.merged.v1'),
-                               max(ce.occurred_at)) AS at
-                 FROM customer_event ce
-                WHERE ce.customer_id = c.cid
-                  AND (ce.source, ce.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))) l
+               SELECT COALESCE(
+                   (SELECT ce.occurred_at FROM customer_event ce
+                     WHERE ce.customer_id = c.cid AND ce.type <> 'crm.sales.person.merged.v1'
+                       AND (ce.source, ce.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))
+                     ORDER BY ce.occurred_at DESC LIMIT 1),
+                   (SELECT ce.occurred_at FROM customer_event ce
+                     WHERE ce.customer_id = c.cid
+                       AND (ce.source, ce.seq) NOT IN (SELECT * FROM unnest(v_src, v_seq))
+                     ORDER BY ce.occurred_at DESC LIMIT 1)) AS at) l
             -- (the stored health by its key per customer, OFFSET 0: as a
             -- join, the plan kept for the session hashed a scan of the whole
             -- table, made when it was small)
