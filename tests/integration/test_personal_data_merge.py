@@ -62,6 +62,12 @@ class PersonalDataMergeTest(PersonalDataCase):
         self.call("marketing.consent.grant", M.RecordConsentRequest(
             customer_id=cid, purpose=purpose, source=M.CONSENT_SOURCE_FORM, proof="form %s" % tag),
             M.ConsentReply)
+        # Both records with a preference: the merge keeps the survivor's
+        # (a merge of two such records broke the preference's key before
+        # crm_alias_repoint took `col` among its keys as "unique by col").
+        self.call("marketing.preference.set", M.SetPreferencesRequest(
+            preferences=M.ContactPreferences(customer_id=cid, preferred_channel=M.CHANNEL_EMAIL)),
+            M.PreferencesReply)
         t = self.call("support.ticket.open", support_pb2.OpenTicketRequest(
             ticket=support_pb2.Ticket(requester_email=d["email"], requester_name=d["name"],
                                       subject="Question %s" % tag,
@@ -150,6 +156,8 @@ class PersonalDataMergeTest(PersonalDataCase):
             [M.CONSENT_PURPOSE_EMAIL_MARKETING, M.CONSENT_PURPOSE_SMS_MARKETING])
         self.assertEqual(self.count("SELECT count(*) FROM person WHERE id = %s", d["id"],
                                     "marketing"), 0)
+        self.assertEqual([self.count("SELECT count(*) FROM preference WHERE customer_id = %s",
+                                     x["id"], "marketing") for x in (k, d)], [1, 0])
 
         # A late event for the dropped id: an order sent with the old id.
         self.call("sales.order.create", sales_pb2.CreateOrderRequest(order=sales_pb2.Order(
@@ -204,6 +212,8 @@ class PersonalDataMergeTest(PersonalDataCase):
                                     "analytics"), 0)
         self.assertEqual(self.count("SELECT count(*) FROM health WHERE customer_id = %s", d["id"],
                                     "analytics"), 0)
+        self.assertEqual([self.count("SELECT count(*) FROM preference WHERE customer_id = %s",
+                                     x["id"], "analytics") for x in (k, d)], [1, 0])
         (an_emails,), = self.q("SELECT emails FROM customer WHERE id = %s", k["id"], db="analytics")
         self.assertEqual(set(an_emails), {k["email"], d["email"]})
         self.assertEqual(self.q("SELECT resolution FROM an_dq_resolution WHERE record_id = %s"
