@@ -1,7 +1,6 @@
 """Commands: idempotency, group commit that isolates a bad command, dead
 letters and their retry, readiness and graceful shutdown."""
 import threading
-import time
 import unittest
 import urllib.error
 import urllib.request
@@ -181,7 +180,9 @@ class CommandTest(SharedClusterTest):
                      "crm_stream_head_sequence", "crm_bus_connected"):
             self.assertIn(name, metrics)
         # Load in flight while SIGTERM arrives: every acknowledged command is
-        # committed, and the process exits 0 within a few seconds.
+        # committed, and the process exits 0 once its in-flight work is
+        # done, not when CRM_SHUTDOWN_TIMEOUT_MS abandons it (its log says
+        # which; a bound on the wall time would measure the machine's load).
         acked, stop = [], threading.Event()
 
         def load():
@@ -199,13 +200,11 @@ class CommandTest(SharedClusterTest):
         t = threading.Thread(target=load)
         t.start()
         wait_for(lambda: len(acked) > 20, 30, "some commands acknowledged")
-        t0 = time.monotonic()
         rc = self.probe.stop(timeout=10)
-        elapsed = time.monotonic() - t0
         stop.set()
         t.join()
         self.assertEqual(rc, 0)
-        self.assertLess(elapsed, 6)
+        self.assertNotIn("shutdown timeout", self.probe.read_log())
         self.assertGreaterEqual(self.head(), len(acked))
         with self.assertRaises(Exception):
             urllib.request.urlopen(url + "/livez", timeout=2)
