@@ -168,7 +168,7 @@ class Stack:
         its postmaster), by each of our processes and by the whole machine
         (busy, all cores)."""
         meter = B.CpuMeter(self.cluster, list(self.procs.values()))
-        out = {"postgres": sum(B.proc_cpu_seconds(pid) for pid in meter._pg_pids())}
+        out = {"postgres": B.pg_cpu_seconds(meter._pg_pids())}
         out.update({p.name: B.proc_cpu_seconds(p.p.pid) for p in self.procs.values()})
         out["machine"] = meter._machine_busy_seconds()
         return out
