@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -58,12 +59,34 @@ def log(msg):
     print("[bench] %s" % msg, file=sys.stderr, flush=True)
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port free a moment ago, for a part that must know another's port
+    before it starts. It is picked at random below the kernel's ephemeral
+    range: a port the kernel handed out for port 0 lies inside that range,
+    where any outgoing connection on the machine may take it before the
+    part binds it ("Address already in use" in test_bench_smoke while
+    other tests ran beside it). No port is given twice by one run."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    pick = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(500):
+        port = pick.randint(10000, max(10001, ephemeral - 1))
+        if port in _PORTS_GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _PORTS_GIVEN.add(port)
+        return port
+    raise RuntimeError("no free port below %d" % ephemeral)
 
 
 def wait_for(cond, timeout, what):
