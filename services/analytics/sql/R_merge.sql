@@ -119,7 +119,6 @@ BEGIN
                         WHERE s.segment_id = t.segment_id AND s.customer_id = keep_id);
     DELETE FROM segment_member WHERE segment_id = ANY (cs) AND customer_id = drop_id;
     PERFORM crm_alias_repoint('preference', 'customer_id', keep_id, drop_id, 'customer_id');
-    DELETE FROM preference WHERE customer_id = drop_id;
     DELETE FROM health WHERE customer_id = drop_id;
     INSERT INTO an_dq_resolution (record_id, original_id, resolution, actor, note)
     VALUES (drop_id, keep_id, 1, who, 'merged'), (keep_id, drop_id, 1, who, 'merged')

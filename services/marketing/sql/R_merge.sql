@@ -66,7 +66,6 @@ BEGIN
         || pd.opted_out) x ORDER BY x)
       FROM preference pd WHERE pk.customer_id = keep_id AND pd.customer_id = drop_id;
     PERFORM crm_alias_repoint('preference', 'customer_id', k, d, 'customer_id');
-    DELETE FROM preference WHERE customer_id = drop_id;
     PERFORM set_config('crm.merging', 'on', true);
     UPDATE consent SET customer_id = keep_id WHERE customer_id = drop_id;
     PERFORM set_config('crm.merging', 'off', true);
