@@ -17,20 +17,12 @@ CREATE OR REPLACE FUNCTION mkt_merge_person(keep_id uuid, drop_id uuid, alias_id
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    k text := keep_id::text; d text := drop_id::text; a text; dp person%ROWTYPE;
+    k text := keep_id::text; d text := drop_id::text; dp person%ROWTYPE;
 BEGIN
     IF NOT crm_alias_add(d, k) THEN
         RETURN false;
     END IF;
-    FOREACH a IN ARRAY COALESCE(alias_ids, '{}') LOOP
-        CONTINUE WHEN a = d;
-        /* id::text = a, by person's key: only uuid's own text form can be
-           equal, and a cast of anything else would fail. */
-        IF a ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-            CONTINUE WHEN EXISTS (SELECT 1 FROM person WHERE id = a::uuid);
-        END IF;
-        PERFORM crm_alias_add(a, k);
-    END LOOP;
+    PERFORM crm_alias_add_ids(k, d, alias_ids, 'person');
     PERFORM crm_alias_repoint('campaign_recipient', 'customer_id', k, d, 'campaign_id');
     -- One decision per campaign for the merged person: where the dropped
     -- record was decided, its send becomes the survivor's below, so the

@@ -3,28 +3,21 @@
 -- sequential scan of person per alias id, inside the merge, which holds
 -- the merge guard exclusively (every batch of the service waits behind
 -- it), on the table every ticket's requester fills. Marketing's merge had
--- the same check (its 0027, issue 15, eleventh session). The rest of the
--- function is 0006's, unchanged.
+-- the same check (its 0027, issue 15, eleventh session); both call
+-- common's crm_alias_add_ids (R_alias.sql) now. The rest of the function
+-- is 0006's, unchanged.
 -- A repeatable migration (common/src/migrate.c): the function is replaced
 -- whole whenever this text changes, instead of a numbered copy.
 CREATE OR REPLACE FUNCTION support_merge_person(keep_id uuid, drop_id uuid, alias_ids text[]) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    k text := keep_id::text; d text := drop_id::text; a text; dp person%ROWTYPE;
+    k text := keep_id::text; d text := drop_id::text; dp person%ROWTYPE;
 BEGIN
     IF NOT crm_alias_add(d, k) THEN
         RETURN false;
     END IF;
-    FOREACH a IN ARRAY COALESCE(alias_ids, '{}') LOOP
-        CONTINUE WHEN a = d;
-        /* id::text = a, by person's key: only uuid's own text form can be
-           equal, and a cast of anything else would fail. */
-        IF a ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-            CONTINUE WHEN EXISTS (SELECT 1 FROM person WHERE id = a::uuid);
-        END IF;
-        PERFORM crm_alias_add(a, k);
-    END LOOP;
+    PERFORM crm_alias_add_ids(k, d, alias_ids, 'person');
     SELECT * INTO dp FROM person WHERE id = drop_id;
     IF NOT FOUND THEN
         RETURN true; -- support never knew the dropped record
